@@ -1,0 +1,47 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * Polls `read` until `done` holds, heartbeating each round with what was seen, sleeping a short interval that
+ * grows (200 ms, ×1.5, at most `maxIntervalMs`). There is no deadline here on purpose: the activity's own
+ * start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead worker.
+ */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (state: T) => boolean,
+  options: { initialIntervalMs?: number; maxIntervalMs?: number; describe?: (state: T) => unknown } = {},
+): Promise<T> {
+  let interval = options.initialIntervalMs ?? 200;
+  const maxInterval = options.maxIntervalMs ?? 5000;
+  for (;;) {
+    const state = await read();
+    if (done(state)) return state;
+    heartbeat(options.describe ? options.describe(state) : state);
+    await sleep(interval);
+    interval = Math.min(Math.round(interval * 1.5), maxInterval);
+  }
+}
+
+/** Heartbeats when running inside an activity; a no-op when called directly (plain unit tests). */
+export function heartbeat(details?: unknown): void {
+  const context = activityContext();
+  if (context) context.heartbeat(details);
+}
+
+/** Cancellation-aware sleep inside an activity, a plain timer outside one. */
+export function sleep(ms: number): Promise<void> {
+  const context = activityContext();
+  return context ? context.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Temporal's attempt number, 1 outside an activity. */
+export function currentAttempt(): number {
+  return activityContext()?.info.attempt ?? 1;
+}
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
