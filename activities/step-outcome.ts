@@ -29,7 +29,7 @@ export async function runStep<T extends OutcomeBody>(
       throw ApplicationFailure.create({
         message: error.message,
         type: error.type ?? undefined,
-        nonRetryable: error.nonRetryable,
+        nonRetryable: error.nonRetryable === true,
         details: [...(error.details ?? []), meta],
       });
     }
