@@ -1,27 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { PermanentFailureType } from '../common/failure-types';
 
-/**
- * The closed list of failure types activities raise. Retry policies name the permanent ones so Temporal stops
- * retrying at once; the operator sees the type and a message that says what to do next.
- */
-export const PermanentFailure = {
-  NotFound: 'NotFound',
-  ReplicaNotFound: 'ReplicaNotFound',
-  ReplicaLagTooHigh: 'ReplicaLagTooHigh',
-  ReplicaUnhealthy: 'ReplicaUnhealthy',
-  AccessDenied: 'AccessDenied',
-  InvalidState: 'InvalidState',
-  ConfigurationMissing: 'ConfigurationMissing',
-  BackupCheckFailed: 'BackupCheckFailed',
-  PreflightFailed: 'PreflightFailed',
-  ProbeFailed: 'ProbeFailed',
-  FlagNotConfirmed: 'FlagNotConfirmed',
-  UnsafeOrder: 'UnsafeOrder',
-} as const;
-
-export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];
-
-export const PERMANENT_FAILURE_TYPES: string[] = Object.values(PermanentFailure);
+export { PermanentFailure, PERMANENT_FAILURE_TYPES, type PermanentFailureType } from '../common/failure-types';
 
 /** A permanent fault: not retried. `message` must say what went wrong, with the value, and what to do next. */
 export function permanentFailure(type: PermanentFailureType, message: string, details?: unknown): ApplicationFailure {

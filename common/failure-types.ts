@@ -1,0 +1,22 @@
+/**
+ * The closed list of permanent failure types. Pure data, so workflow code can name them in retry policies
+ * without importing anything that does I/O.
+ */
+export const PermanentFailure = {
+  NotFound: 'NotFound',
+  ReplicaNotFound: 'ReplicaNotFound',
+  ReplicaLagTooHigh: 'ReplicaLagTooHigh',
+  ReplicaUnhealthy: 'ReplicaUnhealthy',
+  AccessDenied: 'AccessDenied',
+  InvalidState: 'InvalidState',
+  ConfigurationMissing: 'ConfigurationMissing',
+  BackupCheckFailed: 'BackupCheckFailed',
+  PreflightFailed: 'PreflightFailed',
+  ProbeFailed: 'ProbeFailed',
+  FlagNotConfirmed: 'FlagNotConfirmed',
+  UnsafeOrder: 'UnsafeOrder',
+} as const;
+
+export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];
+
+export const PERMANENT_FAILURE_TYPES: string[] = Object.values(PermanentFailure);

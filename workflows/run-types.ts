@@ -1,0 +1,75 @@
+/** The data a failover run takes, reports while running, and returns. Plain JSON throughout. */
+import type { Runbook } from '../runbooks/schema';
+import type { CheckResult, PlannedChange } from '../activities/contracts';
+
+export interface FailoverOptions {
+  /** Why this run was started (an incident id, a drill). Required: an auditor asks first. */
+  reason: string;
+  /** Who started it (the CLI's operator identity). */
+  initiator: string;
+}
+
+export interface FailoverInput {
+  runbook: Runbook;
+  options: FailoverOptions;
+}
+
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'continued';
+
+export interface TimelineEntry {
+  stepId: string;
+  kind: string;
+  title?: string;
+  /** The parallel group the step ran in, if any. */
+  group?: string;
+  status: StepStatus;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  attempts: number;
+  /** Time inside provider calls (AWS, PostgreSQL, Unleash) summed over the successful attempt. */
+  providerMs: number;
+  changed?: boolean;
+  summary?: string;
+  facts?: Record<string, string | number | boolean | null>;
+  checks?: CheckResult[];
+  error?: { type: string; message: string };
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface FailoverProgress {
+  workflowId: string;
+  runbookId: string;
+  status: RunStatus;
+  reason: string;
+  initiator: string;
+  startedAt: string;
+  endedAt?: string;
+  /** Steps running now (more than one inside a parallel group). */
+  currentSteps: string[];
+  timeline: TimelineEntry[];
+  /** Total steps in the runbook (leaves), for a progress bar. */
+  totalSteps: number;
+}
+
+export type FailoverResult = FailoverProgress & { status: 'succeeded' | 'failed'; endedAt: string };
+
+export interface PlannedStep {
+  stepId: string;
+  kind: string;
+  title?: string;
+  /** What the step would change against current state; empty when nothing would change. */
+  changes: PlannedChange[];
+  /** Read-only checks (pre-flight, backups) and their current results. */
+  checks: CheckResult[];
+  /** For steps that change nothing by nature (wait, probe): what they would do. */
+  note?: string;
+}
+
+export interface PlanResult {
+  runbookId: string;
+  steps: PlannedStep[];
+  /** True when every pre-flight check passes. */
+  ready: boolean;
+}
