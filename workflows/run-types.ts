@@ -14,7 +14,7 @@ export interface FailoverInput {
   options: FailoverOptions;
 }
 
-export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'continued';
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'skipped' | 'continued';
 
 export interface TimelineEntry {
   stepId: string;
@@ -34,9 +34,11 @@ export interface TimelineEntry {
   facts?: Record<string, string | number | boolean | null>;
   checks?: CheckResult[];
   error?: { type: string; message: string };
+  /** Operator decisions taken while the step was paused, in order. */
+  decisions?: Array<{ action: string; operator: string; reason: string; at: string }>;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed';
 
 export interface FailoverProgress {
   workflowId: string;

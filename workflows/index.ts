@@ -1,0 +1,4 @@
+/** The worker's workflow bundle entry: every workflow, query and update drctl registers. */
+export { failoverWorkflow, progressQuery } from './failover';
+export { planWorkflow } from './plan';
+export { decideUpdate } from './operator-decision';
