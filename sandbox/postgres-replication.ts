@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  clearAlterSystemSettings,
+  cloneAsStandby,
+  initCluster,
+  postmasterPid,
+  removeStandbySignal,
+  startCluster,
+  stopCluster,
+  type PostgresCluster,
+} from './postgres-cluster';
+import { postgresUrl, withPgClient } from './pg-query';
+import { sandboxPaths } from './sandbox-paths';
+import { PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
+import { waitUntil } from './wait-until';
+
+/**
+ * The replicated pair the failover runbooks act on: a primary on 127.0.0.2 streaming to a hot standby on
+ * 127.0.0.3, same port, so a DNS A record can switch between them like between real endpoints.
+ */
+export function primaryCluster(settings: SandboxSettings): PostgresCluster {
+  return { name: 'pg-primary', dataDir: sandboxPaths.pgDataDir('primary'), listenAddress: PRIMARY_HOST, port: settings.ports.postgres };
+}
+
+export function replicaCluster(settings: SandboxSettings): PostgresCluster {
+  return { name: 'pg-replica', dataDir: sandboxPaths.pgDataDir('replica'), listenAddress: REPLICA_HOST, port: settings.ports.postgres };
+}
+
+export function superuserUrl(settings: SandboxSettings, host: string, database = 'postgres'): string {
+  return postgresUrl({ user: 'postgres', password: settings.secrets.postgresPassword, host, port: settings.ports.postgres, database });
+}
+
+/** Creates what is missing (primary cluster, replica clone), starts what is stopped, waits for streaming. */
+export async function ensureReplicatedPairUp(settings: SandboxSettings, log: (line: string) => void): Promise<void> {
+  const primary = primaryCluster(settings);
+  const replica = replicaCluster(settings);
+  if (await initCluster(primary, settings.secrets.postgresPassword)) log('postgres: initialised primary cluster');
+  await startCluster(primary);
+  if (!existsSync(join(replica.dataDir, 'PG_VERSION'))) {
+    log('postgres: cloning replica with pg_basebackup');
+    await cloneAsStandby(primary, replica, settings.secrets.postgresPassword);
+  }
+  await startCluster(replica);
+  await waitForStreaming(settings);
+}
+
+/**
+ * Back to the seeded topology after a failover drill: the ORIGINAL primary data dir runs as primary again
+ * (ALTER SYSTEM settings undone, standby.signal removed), the replica is re-cloned from it and streams.
+ */
+export async function restoreReplicatedPair(settings: SandboxSettings, log: (line: string) => void): Promise<void> {
+  const primary = primaryCluster(settings);
+  const replica = replicaCluster(settings);
+  await stopCluster(replica, 'immediate');
+  await stopCluster(primary, 'fast').catch(() => stopCluster(primary, 'immediate'));
+  if (await initCluster(primary, settings.secrets.postgresPassword)) log('postgres: initialised primary cluster');
+  clearAlterSystemSettings(primary);
+  removeStandbySignal(primary);
+  await startCluster(primary);
+  log('postgres: re-cloning replica from the original primary');
+  await cloneAsStandby(primary, replica, settings.secrets.postgresPassword);
+  await startCluster(replica);
+  await waitForStreaming(settings);
+}
+
+export async function stopReplicatedPair(settings: SandboxSettings): Promise<void> {
+  await stopCluster(replicaCluster(settings), 'fast');
+  await stopCluster(primaryCluster(settings), 'fast');
+}
+
+/** Crashes the primary (`pg_ctl -m immediate stop`), as in an outage. */
+export async function crashPrimary(settings: SandboxSettings): Promise<void> {
+  await stopCluster(primaryCluster(settings), 'immediate');
+}
+
+/** Waits until the primary lists the replica in pg_stat_replication as `streaming`. */
+export async function waitForStreaming(settings: SandboxSettings, timeoutMs = 30_000): Promise<void> {
+  await waitUntil('PostgreSQL replica streaming from the primary', () => isReplicaStreaming(settings), {
+    timeoutMs,
+    intervalMs: 100,
+    hint: `See ${sandboxPaths.logFile('pg-replica')} and ${sandboxPaths.logFile('pg-primary')}; \`npm run sandbox -- reset\` re-clones the replica.`,
+  });
+}
+
+export async function isReplicaStreaming(settings: SandboxSettings): Promise<boolean> {
+  return withPgClient(superuserUrl(settings, PRIMARY_HOST), async (client) => {
+    const result = await client.query<{ n: string }>(
+      `select count(*) as n from pg_stat_replication where state = 'streaming' and application_name = $1`,
+      [replicaCluster(settings).name],
+    );
+    return Number(result.rows[0]?.n ?? 0) > 0;
+  });
+}
+
+export function pairPids(settings: SandboxSettings): { primary?: number; replica?: number } {
+  return { primary: postmasterPid(primaryCluster(settings)), replica: postmasterPid(replicaCluster(settings)) };
+}

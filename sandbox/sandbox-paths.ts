@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+
+/** Where the sandbox keeps everything: one git-ignored folder at the repository root. */
+export const REPO_ROOT = resolve(__dirname, '..');
+export const SANDBOX_DIR = resolve(REPO_ROOT, '.sandbox');
+
+export const sandboxPaths = {
+  dir: SANDBOX_DIR,
+  logs: resolve(SANDBOX_DIR, 'logs'),
+  run: resolve(SANDBOX_DIR, 'run'),
+  settingsFile: resolve(SANDBOX_DIR, 'settings.json'),
+  lockFile: resolve(SANDBOX_DIR, 'run', 'stack.lock'),
+  stackFile: resolve(SANDBOX_DIR, 'stack.json'),
+  configFile: resolve(SANDBOX_DIR, 'drctl.config.json'),
+  envFile: resolve(SANDBOX_DIR, 'env'),
+  temporalDir: resolve(SANDBOX_DIR, 'temporal'),
+  temporalDb: resolve(SANDBOX_DIR, 'temporal', 'temporal.db'),
+  temporalBinary: resolve(SANDBOX_DIR, 'venv', 'bin', 'temporal'),
+  motoBinary: resolve(SANDBOX_DIR, 'venv', 'bin', 'moto_server'),
+  pgDir: resolve(SANDBOX_DIR, 'pg'),
+  unleashStartScript: resolve(REPO_ROOT, 'sandbox', 'unleash', 'start.mjs'),
+  unleashPackageDir: resolve(REPO_ROOT, 'sandbox', 'unleash'),
+  postgresBinDir: process.env.DRCTL_PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin',
+  logFile: (name: string): string => resolve(SANDBOX_DIR, 'logs', `${name}.log`),
+  pidFile: (name: string): string => resolve(SANDBOX_DIR, 'run', `${name}.pid`),
+  pgDataDir: (member: string): string => resolve(SANDBOX_DIR, 'pg', member),
+};

@@ -1,0 +1,66 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../common/search-attributes';
+import { isAlive, runningPid, startDetached, stopDetached } from './detached-process';
+import { SandboxError } from './sandbox-error';
+import { sandboxPaths } from './sandbox-paths';
+import { LOOPBACK, type SandboxSettings } from './sandbox-settings';
+import { waitUntil } from './wait-until';
+
+export const TEMPORAL_PROCESS = 'temporal';
+export const TEMPORAL_NAMESPACE = 'default';
+
+/** Dynamic config for fast tests: search attributes usable at once after registration. */
+const DYNAMIC_CONFIG = ['system.forceSearchAttributesCacheRefreshOnRead=true', 'frontend.enableUpdateWorkflowExecution=true'];
+
+export function temporalAddress(settings: SandboxSettings): string {
+  return `${LOOPBACK}:${settings.ports.temporal}`;
+}
+
+/** Starts `temporal server start-dev` (SQLite file kept between runs) unless it already answers. */
+export async function ensureTemporalUp(settings: SandboxSettings): Promise<void> {
+  if (runningPid(TEMPORAL_PROCESS) !== undefined && (await temporalAnswers(settings))) return;
+  await stopDetached(TEMPORAL_PROCESS);
+  if (!existsSync(sandboxPaths.temporalBinary)) {
+    throw new SandboxError('MissingTool', `Temporal CLI not found at ${sandboxPaths.temporalBinary}: run \`npm run setup\``);
+  }
+  mkdirSync(sandboxPaths.temporalDir, { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--headless',
+    '--ip', LOOPBACK,
+    '--port', String(settings.ports.temporal),
+    '--http-port', String(settings.ports.temporalHttp),
+    '--metrics-port', String(settings.ports.temporalMetrics),
+    '--db-filename', sandboxPaths.temporalDb,
+    '--namespace', TEMPORAL_NAMESPACE,
+    '--log-level', 'warn',
+    ...SEARCH_ATTRIBUTE_DECLARATIONS.flatMap((declaration) => ['--search-attribute', declaration]),
+    ...DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
+  ];
+  const pid = startDetached(TEMPORAL_PROCESS, sandboxPaths.temporalBinary, args);
+  await waitUntil(`Temporal at ${temporalAddress(settings)}`, () => temporalAnswers(settings), {
+    timeoutMs: 60_000,
+    intervalMs: 300,
+    hint: `See ${sandboxPaths.logFile(TEMPORAL_PROCESS)}.`,
+    stillAlive: () => isAlive(pid),
+  });
+}
+
+export async function stopTemporal(): Promise<void> {
+  await stopDetached(TEMPORAL_PROCESS);
+}
+
+/** A real gRPC round trip: the frontend describes the `default` namespace. */
+export async function temporalAnswers(settings: SandboxSettings): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address: temporalAddress(settings), connectTimeout: 2_000 });
+    const response = await connection.workflowService.describeNamespace({ namespace: TEMPORAL_NAMESPACE });
+    return response.namespaceInfo?.name === TEMPORAL_NAMESPACE;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close();
+  }
+}
