@@ -1,0 +1,127 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  GetHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  TestDNSAnswerCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { PermanentFailure, permanentFailure } from '../failures';
+import type { ZoneRef } from '../../runbooks/schema';
+import { toAwsFailure } from './aws-failure';
+import { fqdn } from './record-name';
+import type { DnsAnswer, DnsChange, DnsRecordSet, DnsRecordType, HostedZone, Route53Port } from './route53-port';
+
+const NOT_FOUND = new Set(['NoSuchHostedZone', 'NoSuchChange']);
+
+/** Route 53 through the AWS SDK v3 client handed in (pointed at AWS or at moto). */
+export function createRoute53Adapter(client: Route53Client): Route53Port {
+  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toAwsFailure('Route 53', operation, error, NOT_FOUND);
+    }
+  }
+
+  return {
+    async findZone(zone: ZoneRef): Promise<HostedZone> {
+      if (zone.id !== undefined) {
+        const id = bareId(zone.id);
+        const out = await call(`GetHostedZone ${id}`, () => client.send(new GetHostedZoneCommand({ Id: id })));
+        return { id, name: fqdn(out.HostedZone?.Name ?? '') };
+      }
+      const name = fqdn(zone.name ?? '');
+      const out = await call(`ListHostedZonesByName ${name}`, () =>
+        client.send(new ListHostedZonesByNameCommand({ DNSName: name, MaxItems: 10 })),
+      );
+      const matches = (out.HostedZones ?? []).filter((z) => fqdn(z.Name ?? '') === name);
+      if (matches.length === 0) {
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `No Route 53 hosted zone named ${name}; check zone.name in the runbook (or give zone.id)`,
+        );
+      }
+      if (matches.length > 1) {
+        throw permanentFailure(
+          PermanentFailure.InvalidState,
+          `${matches.length} hosted zones are named ${name} (${matches.map((z) => bareId(z.Id ?? '')).join(', ')}); give zone.id in the runbook instead of zone.name`,
+        );
+      }
+      return { id: bareId(matches[0]?.Id ?? ''), name };
+    },
+
+    async getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined> {
+      const wanted = fqdn(name);
+      const out = await call(`ListResourceRecordSets ${wanted} ${type}`, () =>
+        client.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            StartRecordName: wanted,
+            StartRecordType: type,
+            MaxItems: 1,
+          }),
+        ),
+      );
+      const found = (out.ResourceRecordSets ?? []).find((r) => fqdn(r.Name ?? '') === wanted && r.Type === type);
+      if (!found) return undefined;
+      return {
+        name: wanted,
+        type,
+        ttl: found.TTL ?? 0,
+        values: (found.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+      };
+    },
+
+    async upsertRecords(zoneId, upserts, comment): Promise<DnsChange> {
+      const out = await call(`ChangeResourceRecordSets in ${zoneId}`, () =>
+        client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            ChangeBatch: {
+              Comment: comment,
+              Changes: upserts.map((u) => ({
+                Action: 'UPSERT',
+                ResourceRecordSet: { Name: fqdn(u.name), Type: u.type, TTL: u.ttl, ResourceRecords: [{ Value: u.value }] },
+              })),
+            },
+          }),
+        ),
+      );
+      return toChange(out.ChangeInfo);
+    },
+
+    async getChange(changeId: string): Promise<DnsChange> {
+      const id = bareId(changeId);
+      const out = await call(`GetChange ${id}`, () => client.send(new GetChangeCommand({ Id: id })));
+      return toChange(out.ChangeInfo);
+    },
+
+    async testDnsAnswer(zoneId, name, type): Promise<DnsAnswer> {
+      try {
+        const out = await client.send(
+          new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: fqdn(name), RecordType: type }),
+        );
+        return { supported: true, responseCode: out.ResponseCode ?? '', values: out.RecordData ?? [] };
+      } catch (error) {
+        // moto has no TestDNSAnswer: it answers 404 with an HTML page the SDK cannot parse.
+        const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e.$metadata?.httpStatusCode === 404 && (e.name === undefined || e.name === 'Error' || e.name === 'UnknownError')) {
+          return { supported: false, reason: 'the Route 53 endpoint does not implement TestDNSAnswer' };
+        }
+        throw toAwsFailure('Route 53', `TestDNSAnswer ${fqdn(name)} ${type}`, error, NOT_FOUND);
+      }
+    },
+  };
+}
+
+/** `/hostedzone/Z123` → `Z123`, `/change/C1` → `C1`. */
+function bareId(id: string): string {
+  const slash = id.lastIndexOf('/');
+  return slash >= 0 ? id.slice(slash + 1) : id;
+}
+
+function toChange(info: { Id?: string; Status?: string } | undefined): DnsChange {
+  return { id: bareId(info?.Id ?? ''), status: info?.Status === 'INSYNC' ? 'INSYNC' : 'PENDING' };
+}

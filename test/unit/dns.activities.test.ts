@@ -1,0 +1,181 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { createDnsActivities } from '../../activities/dns/dns-activities';
+import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
+import { resolveRecord } from '../../activities/dns/resolve-record';
+import { FakeRoute53, type FakeRoute53Options } from '../fakes/fake-route53';
+
+const ZONE = { id: 'Z1', name: 'sandbox.drctl.internal.' };
+const EHR = 'ehr-db.sandbox.drctl.internal.';
+const PORTAL = 'portal-db.sandbox.drctl.internal.';
+const fastPoll = { initialIntervalMs: 5, maxIntervalMs: 10 };
+
+function setup(options: Omit<FakeRoute53Options, 'zones'> = {}) {
+  const route53 = new FakeRoute53({
+    ...options,
+    zones: [
+      {
+        ...ZONE,
+        records: [
+          { name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' },
+          { name: PORTAL, type: 'CNAME', ttl: 30, value: 'ehr-db.sandbox.drctl.internal.' },
+        ],
+      },
+    ],
+  });
+  const activities = createDnsActivities({ route53, poll: fastPoll, resolutionTimeoutMs: 2000 });
+  return { route53, activities };
+}
+
+const switchToReplica = {
+  zone: { name: 'sandbox.drctl.internal' },
+  records: [
+    { name: 'ehr-db.sandbox.drctl.internal', type: 'A' as const, ttl: 30, value: '127.0.0.3' },
+    { name: PORTAL, type: 'CNAME' as const, ttl: 30, value: 'ehr-db.sandbox.drctl.internal' },
+  ],
+  checkResolution: true,
+};
+
+describe('switchDns', () => {
+  it('GIVEN one record differs WHEN switching THEN only that record is UPSERTed in one batch and stored', async () => {
+    const { route53, activities } = setup();
+
+    const outcome = await activities.switchDns(switchToReplica);
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.submitted).toHaveLength(1);
+    expect(route53.submitted[0]?.upserts).toEqual([{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }]);
+    expect(route53.valuesOf('Z1', EHR, 'A')).toEqual(['127.0.0.3']);
+    expect(outcome.facts).toMatchObject({
+      zoneId: 'Z1',
+      changeId: 'C1',
+      [`A ${EHR}`]: '127.0.0.2 → 127.0.0.3',
+      [`CNAME ${PORTAL}`]: expect.stringContaining('unchanged'),
+    });
+  });
+
+  it('GIVEN the switch already happened WHEN it runs again THEN changed:false and no new change is submitted', async () => {
+    const { route53, activities } = setup();
+    await activities.switchDns(switchToReplica);
+
+    const second = await activities.switchDns(switchToReplica);
+
+    expect(second.changed).toBe(false);
+    expect(route53.submitted).toHaveLength(1);
+    expect(route53.valuesOf('Z1', EHR, 'A')).toEqual(['127.0.0.3']);
+    expect(second.summary).toMatch(/already hold/);
+  });
+
+  it('GIVEN Route 53 reports PENDING for 3 polls WHEN switching THEN it waits until INSYNC', async () => {
+    const { route53, activities } = setup({ pendingPolls: 3 });
+
+    const outcome = await activities.switchDns({ ...switchToReplica, checkResolution: false });
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.getChangeCalls).toEqual(['C1', 'C1', 'C1', 'C1']);
+  });
+
+  it('GIVEN TestDNSAnswer lags 2 answers WHEN checking resolution THEN it polls until the new value answers', async () => {
+    const { activities } = setup({ staleAnswers: 2 });
+
+    const outcome = await activities.switchDns(switchToReplica);
+
+    expect(outcome.facts.resolutionCheck).toBe('TestDNSAnswer');
+  });
+
+  it('GIVEN an endpoint without TestDNSAnswer WHEN checking resolution THEN it reads the record set back', async () => {
+    const { activities } = setup({ noTestDnsAnswer: true });
+
+    const outcome = await activities.switchDns(switchToReplica);
+
+    expect(outcome.facts.resolutionCheck).toMatch(/record set/);
+  });
+
+  it('GIVEN an unknown zone WHEN switching THEN it fails permanently naming the zone', async () => {
+    const { route53, activities } = setup();
+
+    const error = await activities.switchDns({ ...switchToReplica, zone: { name: 'nope.internal.' } }).catch((e) => e);
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'NotFound', nonRetryable: true });
+    expect(error.message).toMatch(/nope\.internal/);
+    expect(route53.submitted).toHaveLength(0);
+  });
+});
+
+describe('planDnsSwitch and checkDnsRecords', () => {
+  it('GIVEN current state WHEN planning THEN each record says whether it will change, nothing is submitted', async () => {
+    const { route53, activities } = setup();
+
+    const plan = await activities.planDnsSwitch(switchToReplica);
+
+    expect(plan).toEqual([
+      { target: `A ${EHR}`, current: '127.0.0.2 (TTL 30)', desired: '127.0.0.3 (TTL 30)', willChange: true },
+      { target: `CNAME ${PORTAL}`, current: `${EHR} (TTL 30)`, desired: 'ehr-db.sandbox.drctl.internal (TTL 30)', willChange: false },
+    ]);
+    expect(route53.submitted).toHaveLength(0);
+  });
+
+  it('GIVEN a missing record WHEN checking THEN that check fails with what to do', async () => {
+    const { activities } = setup();
+
+    const results = await activities.checkDnsRecords({
+      zone: { id: 'Z1' },
+      records: [
+        { name: EHR, type: 'A' },
+        { name: 'gone.sandbox.drctl.internal', type: 'A' },
+      ],
+    });
+
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(results[2]?.message).toMatch(/no A record gone\.sandbox\.drctl\.internal\. .*create it/);
+  });
+});
+
+describe('resolveRecord', () => {
+  it('GIVEN a CNAME WHEN resolving without a type THEN it answers the CNAME target', async () => {
+    const { route53 } = setup();
+    await expect(resolveRecord(route53, { name: ZONE.name }, PORTAL)).resolves.toBe(EHR);
+    await expect(resolveRecord(route53, { name: ZONE.name }, 'ehr-db.sandbox.drctl.internal', 'A')).resolves.toBe('127.0.0.2');
+  });
+});
+
+describe('createRoute53Adapter error mapping', () => {
+  function failingClient(error: unknown): Route53Client {
+    return { send: async () => Promise.reject(error) } as unknown as Route53Client;
+  }
+  function awsError(name: string, status: number): Error {
+    return Object.assign(new Error(`${name} from AWS`), { name, $metadata: { httpStatusCode: status } });
+  }
+
+  it.each([
+    ['InvalidClientTokenId', 403, 'AccessDenied', true, /AWS credentials/],
+    ['SignatureDoesNotMatch', 403, 'AccessDenied', true, /AWS credentials/],
+    ['AccessDenied', 403, 'AccessDenied', true, /AWS credentials/],
+    ['NoSuchHostedZone', 404, 'NotFound', true, /Z404/],
+    ['Throttling', 400, 'Throttling', false, /throttled/],
+    ['PriorRequestNotComplete', 400, 'PriorRequestNotComplete', false, /throttled/],
+  ])('%s (HTTP %i) → %s, nonRetryable %s', async (name, status, type, nonRetryable, message) => {
+    const adapter = createRoute53Adapter(failingClient(awsError(name, status)));
+
+    const error = await adapter.findZone({ id: 'Z404' }).catch((e) => e);
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type, nonRetryable });
+    expect(error.message).toMatch(message);
+  });
+
+  it('a refused connection is retryable', async () => {
+    const adapter = createRoute53Adapter(failingClient(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
+    const error = await adapter.getChange('C1').catch((e) => e);
+    expect(error).toMatchObject({ type: 'ConnectionFailed', nonRetryable: false });
+  });
+
+  it('permanent failures stay non-retryable through switchDns (runStep)', async () => {
+    const adapter = createRoute53Adapter(failingClient(awsError('InvalidClientTokenId', 403)));
+    const activities = createDnsActivities({ route53: adapter });
+    const error = await activities.switchDns(switchToReplica).catch((e) => e);
+    expect(error).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
+    expect(error.message).toMatch(/check the worker's AWS credentials/);
+  });
+});
