@@ -1,0 +1,63 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { SandboxError } from './sandbox-error';
+import { PRIMARY_HOST } from './sandbox-settings';
+
+export const ZONE_NAME = 'sandbox.drctl.internal.';
+export const EHR_DB_RECORD = `ehr-db.${ZONE_NAME}`;
+export const PORTAL_DB_RECORD = `portal-db.${ZONE_NAME}`;
+export const RECORD_TTL = 30;
+
+export interface SeededRecord {
+  name: string;
+  type: 'A' | 'CNAME';
+  value: string;
+}
+
+/** Ensures the private zone exists and UPSERTs its records to the seeded values (one change batch). */
+export async function seedRoute53(
+  route53: Route53Client,
+  portalDbTarget: string,
+): Promise<{ zoneId: string; records: SeededRecord[] }> {
+  const zoneId = (await findZoneId(route53)) ?? (await createZone(route53));
+  const records: SeededRecord[] = [
+    { name: EHR_DB_RECORD, type: 'A', value: PRIMARY_HOST },
+    { name: PORTAL_DB_RECORD, type: 'CNAME', value: portalDbTarget },
+  ];
+  await route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Comment: 'drctl sandbox seed',
+        Changes: records.map((record) => ({
+          Action: 'UPSERT',
+          ResourceRecordSet: { Name: record.name, Type: record.type, TTL: RECORD_TTL, ResourceRecords: [{ Value: record.value }] },
+        })),
+      },
+    }),
+  );
+  return { zoneId, records };
+}
+
+async function findZoneId(route53: Route53Client): Promise<string | undefined> {
+  const result = await route53.send(new ListHostedZonesByNameCommand({ DNSName: ZONE_NAME }));
+  const zone = result.HostedZones?.find((candidate) => candidate.Name === ZONE_NAME);
+  return zone?.Id?.replace('/hostedzone/', '');
+}
+
+async function createZone(route53: Route53Client): Promise<string> {
+  const result = await route53.send(
+    new CreateHostedZoneCommand({
+      Name: ZONE_NAME,
+      CallerReference: `drctl-sandbox-${Date.now()}`,
+      HostedZoneConfig: { Comment: 'drctl sandbox', PrivateZone: false },
+    }),
+  );
+  const id = result.HostedZone?.Id?.replace('/hostedzone/', '');
+  if (id === undefined) throw new SandboxError('SeedFailed', `moto created zone ${ZONE_NAME} without an id: see .sandbox/logs/moto.log`);
+  return id;
+}
