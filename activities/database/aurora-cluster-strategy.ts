@@ -1,0 +1,118 @@
+import type { CheckResult } from '../contracts';
+import { PermanentFailure, permanentFailure } from '../failures';
+import { pollUntil } from '../poll-until';
+import { checkLine, failureMessageOrThrow } from './check-result';
+import type { DatabaseStrategy, TargetOf } from './database-strategy';
+import type { RdsCluster, RdsPort } from './rds-port';
+
+type AuroraTarget = TargetOf<'aurora-cluster'>;
+
+/** An Aurora cluster: fail over to a chosen reader. The failover itself demotes the old writer. */
+export function createAuroraClusterStrategy(rds: RdsPort): DatabaseStrategy<AuroraTarget> {
+  const label = (name: string, t: AuroraTarget) => `aurora ${t.clusterId} in ${t.region} (${name})`;
+
+  async function requireCluster(name: string, t: AuroraTarget): Promise<RdsCluster> {
+    const cluster = await rds.describeCluster(t.region, t.clusterId);
+    if (cluster === null) {
+      throw permanentFailure(PermanentFailure.NotFound, `${label(name, t)} does not exist; check clusterId and region in the runbook`);
+    }
+    if (!cluster.members.some((m) => m.instanceId === t.targetInstanceId)) {
+      throw permanentFailure(
+        PermanentFailure.ReplicaNotFound,
+        `${t.targetInstanceId} is not a member of ${label(name, t)} (members: ${cluster.members.map((m) => m.instanceId).join(', ') || 'none'}); fix targetInstanceId`,
+      );
+    }
+    return cluster;
+  }
+  const isWriter = (c: RdsCluster, id: string) => c.members.some((m) => m.instanceId === id && m.isWriter);
+  const writerOf = (c: RdsCluster) => c.members.find((m) => m.isWriter)?.instanceId ?? 'none';
+
+  return {
+    async check(name, t) {
+      const results: CheckResult[] = [];
+      let cluster: RdsCluster | null;
+      try {
+        cluster = await rds.describeCluster(t.region, t.clusterId);
+      } catch (error) {
+        return [checkLine(name, 'cluster exists', false, failureMessageOrThrow(error, () => false))];
+      }
+      if (cluster === null) return [checkLine(name, 'cluster exists', false, `${label(name, t)} not found; check clusterId and region`)];
+      results.push(checkLine(name, 'cluster exists', true, `status ${cluster.status}, writer ${writerOf(cluster)}`));
+      const member = cluster.members.find((m) => m.instanceId === t.targetInstanceId);
+      results.push(
+        checkLine(
+          name,
+          'target reader exists',
+          member !== undefined,
+          member === undefined
+            ? `${t.targetInstanceId} is not a cluster member (members: ${cluster.members.map((m) => m.instanceId).join(', ')}); fix targetInstanceId`
+            : member.isWriter
+              ? `${t.targetInstanceId} is already the writer`
+              : `${t.targetInstanceId} is a reader`,
+        ),
+      );
+      results.push(checkLine(name, 'cluster available', cluster.status === 'available', `status ${cluster.status}`));
+      results.push(checkLine(name, 'replication lag', true, `not measured: drctl reads no CloudWatch AuroraReplicaLag yet; confirm it is ≤ ${t.maxLag} before approving`));
+      return results;
+    },
+
+    async planFence(name, t) {
+      const cluster = await requireCluster(name, t);
+      return [
+        {
+          target: `${label(name, t)} writer ${writerOf(cluster)}`,
+          current: 'writer',
+          desired: 'demoted to reader by the failover itself (no separate fence)',
+          willChange: false,
+        },
+      ];
+    },
+
+    async planPromote(name, t) {
+      const cluster = await requireCluster(name, t);
+      const already = isWriter(cluster, t.targetInstanceId);
+      return {
+        changes: [
+          {
+            target: `${label(name, t)} instance ${t.targetInstanceId}`,
+            current: already ? 'writer' : `reader (writer is ${writerOf(cluster)})`,
+            desired: 'writer (FailoverDBCluster)',
+            willChange: !already,
+          },
+        ],
+        writableEndpoint: cluster.endpoint ?? '',
+      };
+    },
+
+    async fence(name, t) {
+      return {
+        changed: false,
+        summary: `${label(name, t)}: FailoverDBCluster demotes the old writer; nothing to fence separately`,
+        facts: { clusterId: t.clusterId },
+      };
+    },
+
+    async promote(name, t) {
+      const cluster = await requireCluster(name, t);
+      let changed = false;
+      if (!isWriter(cluster, t.targetInstanceId)) {
+        await rds.failoverCluster(t.region, t.clusterId, t.targetInstanceId);
+        changed = true;
+      }
+      const final = await pollUntil(
+        () => requireCluster(name, t),
+        (c) => isWriter(c, t.targetInstanceId) && c.status === 'available',
+        { describe: (c) => ({ waitingFor: `${t.targetInstanceId} to become writer`, writer: writerOf(c), status: c.status }) },
+      );
+      if (final.endpoint === null) {
+        throw permanentFailure(PermanentFailure.InvalidState, `${label(name, t)} reports no cluster Endpoint; check it in the RDS console`);
+      }
+      return {
+        changed,
+        summary: changed ? `failed ${t.clusterId} over to ${t.targetInstanceId}` : `${t.targetInstanceId} was already the writer of ${t.clusterId}`,
+        facts: { clusterId: t.clusterId, writer: t.targetInstanceId, endpoint: final.endpoint },
+        writableEndpoint: final.endpoint,
+      };
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { Client, type ClientConfig } from 'pg';
+import { PermanentFailure, permanentFailure } from '../failures';
+import { envName, toPostgresFailure, type ConnectionLabel } from './postgres-errors';
+import type {
+  FenceResult,
+  PostgresMemberStatus,
+  PostgresPort,
+  PrimaryReplication,
+  ProbeOptions,
+  ProbeResult,
+  StandbyStatus,
+  WriteTestResult,
+} from './postgres-port';
+
+export interface PostgresAdapterOptions {
+  /** Connection name → connection URL (`postgres.connections` of the worker config). */
+  connections: Record<string, string>;
+  /** Connect timeout per session. Default 3000 ms: an unreachable member must fail fast and be retried. */
+  connectTimeoutMs?: number;
+  /** Timeout of one statement. Default 90000 ms (pg_promote waits up to its own limit). */
+  queryTimeoutMs?: number;
+}
+
+const READ_ONLY_SQLSTATE = '25006';
+
+/** The PostgreSQL port over `pg`: one short session per call, always closed. */
+export function createPostgresAdapter(options: PostgresAdapterOptions): PostgresPort {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+  const queryTimeoutMs = options.queryTimeoutMs ?? 90_000;
+
+  function configFor(connection: string, host?: string): { config: ClientConfig; label: ConnectionLabel } {
+    const url = options.connections[connection];
+    if (url === undefined) {
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `no PostgreSQL connection named "${connection}" in the worker configuration; add DRCTL_PG_${envName(connection)}_URL or postgres.connections.${connection} (known: ${Object.keys(options.connections).join(', ') || 'none'})`,
+      );
+    }
+    const parsed = new URL(url);
+    if (host !== undefined) parsed.hostname = host;
+    const label: ConnectionLabel = {
+      name: connection,
+      host: parsed.hostname,
+      port: Number(parsed.port || 5432),
+      user: decodeURIComponent(parsed.username),
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
+    };
+    return {
+      config: {
+        connectionString: parsed.toString(),
+        connectionTimeoutMillis: connectTimeoutMs,
+        query_timeout: queryTimeoutMs,
+        application_name: 'drctl',
+      },
+      label,
+    };
+  }
+
+  async function withSession<T>(connection: string, work: (client: Client, label: ConnectionLabel) => Promise<T>, host?: string): Promise<T> {
+    const { config, label } = configFor(connection, host);
+    const client = new Client(config);
+    // A server that goes away mid-session emits 'error' on the client; without a listener node would crash.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await work(client, label);
+    } catch (error) {
+      throw toPostgresFailure(error, label);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async function one<R>(client: Client, sql: string, params: unknown[] = []): Promise<R> {
+    const result = await client.query(sql, params);
+    return result.rows[0] as R;
+  }
+
+  return {
+    memberStatus(connection): Promise<PostgresMemberStatus> {
+      return withSession(connection, async (client, label) => {
+        const row = await one<{ in_recovery: boolean; read_only: string; version: string }>(
+          client,
+          `select pg_is_in_recovery() as in_recovery, current_setting('default_transaction_read_only') as read_only,
+                  current_setting('server_version') as version`,
+        );
+        return {
+          address: `${label.host}:${label.port}`,
+          inRecovery: row.in_recovery,
+          defaultReadOnly: row.read_only === 'on',
+          serverVersion: row.version,
+        };
+      });
+    },
+
+    standbyStatus(connection): Promise<StandbyStatus> {
+      return withSession(connection, async (client) => {
+        const row = await one<{
+          in_recovery: boolean;
+          receive_lsn: string | null;
+          replay_lsn: string | null;
+          pending: string | null;
+          replay_age_ms: string | null;
+        }>(
+          client,
+          `select pg_is_in_recovery() as in_recovery,
+                  pg_last_wal_receive_lsn()::text as receive_lsn,
+                  pg_last_wal_replay_lsn()::text as replay_lsn,
+                  pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text as pending,
+                  (extract(epoch from (clock_timestamp() - pg_last_xact_replay_timestamp())) * 1000)::text as replay_age_ms`,
+        );
+        const receiver = (
+          await client.query<{ status: string; sender_host: string | null; sender_port: number | null }>(
+            'select status, sender_host, sender_port from pg_stat_wal_receiver',
+          )
+        ).rows[0];
+        return {
+          inRecovery: row.in_recovery,
+          walReceiverStatus: receiver?.status ?? null,
+          walSender: receiver?.sender_host ? `${receiver.sender_host}:${receiver.sender_port ?? ''}` : null,
+          receiveLsn: row.receive_lsn,
+          replayLsn: row.replay_lsn,
+          pendingReplayBytes: toNumber(row.pending),
+          lastReplayAgeMs: toNumber(row.replay_age_ms),
+        };
+      });
+    },
+
+    primaryReplication(connection): Promise<PrimaryReplication> {
+      return withSession(connection, async (client) => {
+        const current = await one<{ lsn: string }>(client, 'select pg_current_wal_lsn()::text as lsn');
+        const rows = await client.query<{
+          application_name: string;
+          client_addr: string | null;
+          state: string;
+          replay_lsn: string | null;
+          behind: string | null;
+          lag_ms: string | null;
+        }>(
+          `select application_name, host(client_addr) as client_addr, state, replay_lsn::text as replay_lsn,
+                  pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text as behind,
+                  (extract(epoch from replay_lag) * 1000)::text as lag_ms
+             from pg_stat_replication`,
+        );
+        return {
+          currentLsn: current.lsn,
+          standbys: rows.rows.map((r) => ({
+            applicationName: r.application_name,
+            clientAddr: r.client_addr,
+            state: r.state,
+            replayLsn: r.replay_lsn,
+            replayBytesBehind: toNumber(r.behind),
+            replayLagMs: toNumber(r.lag_ms),
+          })),
+        };
+      });
+    },
+
+    promote(connection, waitSeconds): Promise<boolean> {
+      return withSession(connection, async (client) => {
+        const row = await one<{ promoted: boolean }>(client, 'select pg_promote(true, $1) as promoted', [waitSeconds]);
+        return row.promoted;
+      });
+    },
+
+    fence(connection): Promise<FenceResult> {
+      return withSession(connection, async (client) => {
+        const before = await one<{ setting: string }>(
+          client,
+          `select setting from pg_settings where name = 'default_transaction_read_only'`,
+        );
+        // pg_settings shows the value this session got; a pending ALTER SYSTEM not yet reloaded reads 'off'.
+        const settingChanged = before.setting !== 'on';
+        if (settingChanged) {
+          await client.query('alter system set default_transaction_read_only = on');
+          await client.query('select pg_reload_conf()');
+          // This session re-reads the file at its next command; wait for it, so pg_conf_load_time() below
+          // is the reload just requested and not the server's start.
+          for (let i = 0; i < 50; i += 1) {
+            const now = await one<{ v: string }>(client, `select current_setting('default_transaction_read_only') as v`);
+            if (now.v === 'on') break;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+        // Sessions that started before the reload may sit in a read-write transaction: end them.
+        const terminated = await client.query<{ pid: number }>(
+          `select pid from pg_stat_activity
+            where backend_type = 'client backend' and pid <> pg_backend_pid()
+              and backend_start <= pg_conf_load_time() and pg_terminate_backend(pid)`,
+        );
+        return { settingChanged, terminatedSessions: terminated.rowCount ?? 0 };
+      });
+    },
+
+    writeTest(connection): Promise<WriteTestResult> {
+      return withSession(connection, async (client) => {
+        const table = `drctl_write_test_${process.pid}_${Date.now()}`;
+        try {
+          await client.query('begin');
+          await client.query(`create table ${table} (id int)`);
+          await client.query('rollback');
+          return { accepted: true, refusal: null };
+        } catch (error) {
+          await client.query('rollback').catch(() => undefined);
+          const e = error as { code?: string; message?: string };
+          if (e.code === READ_ONLY_SQLSTATE) return { accepted: false, refusal: `${e.code}: ${e.message ?? ''}` };
+          throw error;
+        }
+      });
+    },
+
+    probe(connection, probeOptions: ProbeOptions): Promise<ProbeResult> {
+      return withSession(
+        connection,
+        async (client, label) => {
+          const address = `${label.host}:${label.port}`;
+          if (!probeOptions.write) {
+            const row = await one<{ in_recovery: boolean }>(client, 'select 1, pg_is_in_recovery() as in_recovery');
+            return { address, inRecovery: row.in_recovery, insertedId: null };
+          }
+          const inserted = await one<{ id: string }>(
+            client,
+            'insert into drctl_probe (run_id) values ($1) returning id::text as id',
+            [probeOptions.runId],
+          );
+          const row = await one<{ in_recovery: boolean }>(client, 'select pg_is_in_recovery() as in_recovery');
+          return { address, inRecovery: row.in_recovery, insertedId: inserted.id };
+        },
+        probeOptions.host,
+      );
+    },
+  };
+}
+
+function toNumber(value: string | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,188 @@
+import { durationToMs, formatMs } from '../../runbooks/duration';
+import type { CheckResult, PlannedChange } from '../contracts';
+import { PermanentFailure, permanentFailure } from '../failures';
+import { pollUntil } from '../poll-until';
+import { checkLine, failureMessageOrThrow } from './check-result';
+import type { DatabaseStrategy, TargetOf } from './database-strategy';
+import { isPostgresUnreachable } from './postgres-errors';
+import type { PostgresMemberStatus, PostgresPort, PrimaryReplication } from './postgres-port';
+import { measureLag } from './replication-lag';
+
+type PostgresTarget = TargetOf<'postgres'>;
+
+/** Seconds `pg_promote` waits for the standby to leave recovery before we fall back to polling. */
+const PROMOTE_WAIT_SECONDS = 60;
+/** SQLSTATE of `pg_promote` on a server that is not in recovery (already promoted, e.g. by an earlier attempt). */
+const NOT_IN_RECOVERY = '55000';
+
+/** Self-managed PostgreSQL streaming replication: check, fence the old primary, promote the standby. */
+export function createPostgresStrategy(postgres: PostgresPort): DatabaseStrategy<PostgresTarget> {
+  const member = (name: string, t: PostgresTarget, role: 'primary' | 'replica') =>
+    `postgres ${t[role].endpoint} (${name} ${role}, connection ${t[role].connection})`;
+
+  /** The member's status, or null when it does not answer. */
+  async function statusOrDown(connection: string): Promise<PostgresMemberStatus | null> {
+    try {
+      return await postgres.memberStatus(connection);
+    } catch (error) {
+      if (isPostgresUnreachable(error)) return null;
+      throw error;
+    }
+  }
+
+  return {
+    async check(name, t) {
+      const results: CheckResult[] = [];
+      let standby;
+      try {
+        standby = await postgres.standbyStatus(t.replica.connection);
+      } catch (error) {
+        return [checkLine(name, 'replica reachable', false, failureMessageOrThrow(error, isPostgresUnreachable))];
+      }
+      results.push(checkLine(name, 'replica reachable', true, `${member(name, t, 'replica')} answers`));
+      if (!standby.inRecovery) {
+        results.push(
+          checkLine(name, 'replica is a standby', false, `pg_is_in_recovery() is false on ${t.replica.endpoint}: it already takes writes (promoted earlier?); check which member is the primary before failing over`),
+        );
+        return results;
+      }
+      results.push(checkLine(name, 'replica is a standby', true, `pg_is_in_recovery() is true on ${t.replica.endpoint}`));
+
+      let primary: PrimaryReplication | null = null;
+      let primaryNote: string;
+      try {
+        primary = await postgres.primaryReplication(t.primary.connection);
+        primaryNote = `primary ${t.primary.endpoint} answers, current WAL ${primary.currentLsn}`;
+        results.push(checkLine(name, 'primary', true, primaryNote));
+      } catch (error) {
+        primaryNote = failureMessageOrThrow(error, isPostgresUnreachable);
+        const down = isPostgresUnreachable(error);
+        results.push(checkLine(name, 'primary', down, down ? `unreachable, treated as down: ${primaryNote}` : primaryNote));
+      }
+
+      const receiver = standby.walReceiverStatus;
+      if (receiver === 'streaming') {
+        results.push(checkLine(name, 'WAL receiver streaming', true, `streaming from ${standby.walSender ?? '?'}, received up to ${standby.receiveLsn ?? '?'}`));
+      } else if (primary === null) {
+        results.push(
+          checkLine(name, 'WAL receiver streaming', true, `not streaming (status ${receiver ?? 'no WAL receiver'}), expected while the primary is down; last received ${standby.receiveLsn ?? '?'}`),
+        );
+      } else {
+        results.push(
+          checkLine(name, 'WAL receiver streaming', false, `not streaming (status ${receiver ?? 'no WAL receiver'}) although the primary answers; check primary_conninfo and the replica's log`),
+        );
+      }
+
+      const maxLagMs = durationToMs(t.maxLag);
+      const lag = measureLag(standby, primary, t.replica.endpoint);
+      if (lag.lagMs === null) {
+        results.push(checkLine(name, 'replication lag', false, `could not be measured (${lag.method}); check replication by hand`));
+      } else {
+        const ok = lag.lagMs <= maxLagMs;
+        results.push(
+          checkLine(
+            name,
+            'replication lag',
+            ok,
+            `${formatMs(lag.lagMs)} ${ok ? '≤' : '>'} maxLag ${t.maxLag} (${lag.method})${ok ? '' : '; wait for the replica to catch up, or raise maxLag if that loss is acceptable'}`,
+          ),
+        );
+      }
+      return results;
+    },
+
+    async planFence(name, t): Promise<PlannedChange[]> {
+      const status = await statusOrDown(t.primary.connection);
+      return [
+        {
+          target: member(name, t, 'primary'),
+          current: describeMember(status),
+          desired: 'refuses writes (default_transaction_read_only = on, older sessions terminated)',
+          willChange: status !== null && !status.inRecovery && !status.defaultReadOnly,
+        },
+      ];
+    },
+
+    async planPromote(name, t) {
+      const status = await postgres.memberStatus(t.replica.connection);
+      return {
+        changes: [
+          {
+            target: member(name, t, 'replica'),
+            current: describeMember(status),
+            desired: 'primary: out of recovery, accepts writes',
+            willChange: status.inRecovery,
+          },
+        ],
+        writableEndpoint: t.replica.endpoint,
+      };
+    },
+
+    async fence(name, t) {
+      const status = await statusOrDown(t.primary.connection);
+      const facts = { primary: t.primary.endpoint, primaryReachable: status !== null };
+      if (status === null) {
+        return { changed: false, summary: `old primary ${t.primary.endpoint} is unreachable: treated as down, nothing to fence`, facts };
+      }
+      if (status.inRecovery) {
+        return { changed: false, summary: `old primary ${t.primary.endpoint} is in recovery (a standby): it already refuses writes`, facts };
+      }
+      const result = await postgres.fence(t.primary.connection);
+      const confirm = await postgres.writeTest(t.primary.connection);
+      if (confirm.accepted) {
+        throw permanentFailure(
+          PermanentFailure.InvalidState,
+          `${member(name, t, 'primary')} still accepts writes after default_transaction_read_only = on; a role or database setting may override it (check ALTER ROLE/DATABASE … SET), or stop the server`,
+        );
+      }
+      const changed = result.settingChanged || result.terminatedSessions > 0;
+      return {
+        changed,
+        summary: changed
+          ? `fenced ${t.primary.endpoint}: read-only${result.settingChanged ? ' set' : ' already set'}, ${result.terminatedSessions} older session(s) terminated; a new session's write is refused`
+          : `${t.primary.endpoint} already refuses writes (default_transaction_read_only = on)`,
+        facts: { ...facts, terminatedSessions: result.terminatedSessions, writeRefusal: confirm.refusal },
+      };
+    },
+
+    async promote(name, t) {
+      const connection = t.replica.connection;
+      const before = await postgres.memberStatus(connection);
+      let changed = false;
+      if (before.inRecovery) {
+        try {
+          await postgres.promote(connection, PROMOTE_WAIT_SECONDS);
+          changed = true;
+        } catch (error) {
+          if ((error as { code?: string }).code !== NOT_IN_RECOVERY) throw error;
+        }
+        await pollUntil(
+          () => postgres.memberStatus(connection),
+          (s) => !s.inRecovery,
+          { describe: (s) => ({ waitingFor: `${t.replica.endpoint} to leave recovery`, inRecovery: s.inRecovery }) },
+        );
+      }
+      const write = await postgres.writeTest(connection);
+      if (!write.accepted) {
+        throw permanentFailure(
+          PermanentFailure.InvalidState,
+          `${member(name, t, 'replica')} is out of recovery but refuses writes (${write.refusal ?? '?'}); check default_transaction_read_only there (ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf())`,
+        );
+      }
+      return {
+        changed,
+        summary: changed
+          ? `promoted ${t.replica.endpoint}: out of recovery and a write succeeded`
+          : `${t.replica.endpoint} was already promoted (not in recovery); a write succeeded`,
+        facts: { writableEndpoint: t.replica.endpoint, serverVersion: before.serverVersion },
+        writableEndpoint: t.replica.endpoint,
+      };
+    },
+  };
+}
+
+function describeMember(status: PostgresMemberStatus | null): string {
+  if (status === null) return 'unreachable (treated as down)';
+  if (status.inRecovery) return 'standby (in recovery), refuses writes';
+  return status.defaultReadOnly ? 'primary, read-only (fenced)' : 'primary, accepts writes';
+}
