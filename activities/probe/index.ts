@@ -1,0 +1,1 @@
+export { createProbeActivities, type ProbeActivities, type ProbeActivityDeps } from './probe-activities';
