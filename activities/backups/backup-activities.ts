@@ -1,0 +1,191 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { BackupsInput, CheckResult, DrctlActivities } from '../contracts';
+import { PermanentFailure, permanentFailure } from '../failures';
+import { runStep } from '../step-outcome';
+import { durationToMs, formatMs } from '../../runbooks/duration';
+import { CHECKSUM_PREFERENCE, canRecompute, checksumOf } from './checksum';
+import type { BucketRef, ObjectHead, ObjectSummary, S3Port } from './s3-port';
+
+export interface BackupActivityDeps {
+  s3: S3Port;
+  /** The clock ages and retention are measured against; injected so tests can move it. */
+  now: () => Date;
+}
+
+type BackupActivities = Pick<DrctlActivities, 'checkBackups' | 'verifyBackups'>;
+
+/** Everything the checks found, for the step's facts. */
+interface Findings {
+  key?: string;
+  ageMs?: number;
+  retainUntil?: Date;
+  checksum?: string;
+}
+
+export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupActivities {
+  async function runChecks(input: BackupsInput): Promise<{ results: CheckResult[]; findings: Findings }> {
+    const ref: BucketRef = { bucket: input.bucket, ...(input.region ? { region: input.region } : {}) };
+    const where = `s3://${input.bucket}/${input.prefix}`;
+    const label = (what: string) => `backups ${where}: ${what}`;
+    const results: CheckResult[] = [];
+    const findings: Findings = {};
+    const add = (what: string, ok: boolean, message: string) => results.push({ check: label(what), ok, message });
+    const maxAgeMs = parseDuration('maxAge', input.maxAge);
+    const minRetentionMs = parseDuration('minRetention', input.minRetention);
+
+    await guarded(add, 'versioning enabled', async () => {
+      const status = await s3.getVersioningStatus(ref);
+      return status === 'Enabled'
+        ? [true, 'versioning is Enabled']
+        : [false, `versioning is ${status}; enable versioning on ${input.bucket} so a backup cannot be overwritten`];
+    });
+
+    await guarded(add, 'object lock enabled', async () => {
+      const lock = await s3.getObjectLockConfig(ref);
+      if (!lock.enabled) {
+        return [false, `Object Lock is not enabled on ${input.bucket}; backups can be deleted — use a bucket created with Object Lock`];
+      }
+      return [true, `Object Lock enabled, default mode ${lock.defaultMode ?? '(none: per-object retention only)'}`];
+    });
+
+    let newest: ObjectSummary | undefined;
+    await guarded(add, 'newest backup exists', async () => {
+      newest = await s3.newestObject(ref, input.prefix);
+      if (!newest) return [false, `no object under ${where}; check the prefix in the runbook and that backups are running`];
+      findings.key = newest.key;
+      return [true, `${newest.key} (${newest.size} bytes, ${newest.lastModified.toISOString()})`];
+    });
+
+    const object = newest;
+    const notChecked = 'not checked: no backup found';
+    if (!object) {
+      for (const what of ['newest backup fresh', 'lock mode', 'retention', 'checksum present', 'checksum matches']) {
+        add(what, false, notChecked);
+      }
+      return { results, findings };
+    }
+
+    const ageMs = now().getTime() - object.lastModified.getTime();
+    findings.ageMs = ageMs;
+    add(
+      'newest backup fresh',
+      ageMs <= maxAgeMs,
+      ageMs <= maxAgeMs
+        ? `${object.key} is ${formatMs(Math.max(0, ageMs))} old (limit ${input.maxAge})`
+        : `${object.key} is ${formatMs(ageMs)} old, older than maxAge ${input.maxAge}; check the backup job, or raise maxAge only if the RPO allows`,
+    );
+
+    let head: ObjectHead | undefined;
+    await guarded(add, 'lock mode', async () => {
+      head = await s3.headObject(ref, object.key);
+      if (head.lockMode !== input.lockMode) {
+        return [false, `${object.key} has lock mode ${head.lockMode ?? 'none'}, want ${input.lockMode}; the backup job must write it with Object Lock ${input.lockMode}`];
+      }
+      return [true, `${object.key} is locked in ${head.lockMode} mode`];
+    });
+    if (!head) {
+      for (const what of ['retention', 'checksum present', 'checksum matches']) add(what, false, 'not checked: HeadObject failed');
+      return { results, findings };
+    }
+    const objectHead = head;
+
+    const wantUntil = new Date(now().getTime() + minRetentionMs);
+    if (objectHead.retainUntil) findings.retainUntil = objectHead.retainUntil;
+    add(
+      'retention',
+      objectHead.retainUntil !== undefined && objectHead.retainUntil >= wantUntil,
+      objectHead.retainUntil === undefined
+        ? `${object.key} has no retain-until date; it must stay locked at least ${input.minRetention}`
+        : objectHead.retainUntil >= wantUntil
+          ? `retained until ${objectHead.retainUntil.toISOString()} (≥ now + ${input.minRetention})`
+          : `retained only until ${objectHead.retainUntil.toISOString()}, less than now + ${input.minRetention} (${wantUntil.toISOString()}); lengthen the bucket's retention or the backup job's`,
+    );
+
+    const algorithm = CHECKSUM_PREFERENCE.find((a) => objectHead.checksums[a] !== undefined && canRecompute(a));
+    const anyAlgorithm = CHECKSUM_PREFERENCE.find((a) => objectHead.checksums[a] !== undefined);
+    const stored = algorithm ? objectHead.checksums[algorithm] : undefined;
+    if (!algorithm || stored === undefined) {
+      add(
+        'checksum present',
+        false,
+        anyAlgorithm
+          ? `${object.key} only carries a ${anyAlgorithm} checksum, which drctl cannot recompute; upload backups with SHA256`
+          : `${object.key} has no stored checksum; upload backups with a checksum (e.g. --checksum-algorithm SHA256)`,
+      );
+      add('checksum matches', false, 'not checked: no checksum to compare');
+      return { results, findings };
+    }
+    findings.checksum = `${algorithm}:${stored}`;
+    add('checksum present', true, `${algorithm} ${stored}`);
+
+    await guarded(add, 'checksum matches', async () => {
+      if (objectHead.checksumType === 'COMPOSITE' || /-\d+$/.test(stored)) {
+        return [false, `${object.key} has a composite (multipart) ${algorithm} checksum ${stored}; verify its parts or upload with a full-object checksum`];
+      }
+      const actual = await checksumOf(algorithm, s3.readObject(ref, object.key));
+      return actual === stored
+        ? [true, `recomputed ${algorithm} ${actual} matches`]
+        : [false, `recomputed ${algorithm} ${actual} but S3 stored ${stored}: ${object.key} is corrupt; restore from an older backup and check the backup job`];
+    });
+
+    return { results, findings };
+  }
+
+  return {
+    async checkBackups(input): Promise<CheckResult[]> {
+      return (await runChecks(input)).results;
+    },
+
+    verifyBackups(input) {
+      return runStep(async () => {
+        const { results, findings } = await runChecks(input);
+        const failed = results.filter((r) => !r.ok);
+        if (failed.length > 0) {
+          throw permanentFailure(
+            PermanentFailure.BackupCheckFailed,
+            `${failed.length} backup check(s) failed for s3://${input.bucket}/${input.prefix}: ${failed
+              .map((r) => `${r.check.replace(/^backups [^:]+: /, '')} — ${r.message}`)
+              .join('; ')}`,
+            results,
+          );
+        }
+        return {
+          changed: false,
+          summary: `Newest backup ${findings.key} is ${formatMs(Math.max(0, findings.ageMs ?? 0))} old, ${input.lockMode}-locked until ${findings.retainUntil?.toISOString()}, ${findings.checksum?.split(':')[0]} verified`,
+          facts: {
+            key: findings.key ?? null,
+            age: formatMs(Math.max(0, findings.ageMs ?? 0)),
+            retainUntil: findings.retainUntil?.toISOString() ?? null,
+            checksum: findings.checksum ?? null,
+          },
+        };
+      });
+    },
+  };
+}
+
+/** Runs one check; a permanent provider fault fails that check with its message, a transient one propagates. */
+async function guarded(
+  add: (what: string, ok: boolean, message: string) => void,
+  what: string,
+  check: () => Promise<[boolean, string]>,
+): Promise<void> {
+  try {
+    const [ok, message] = await check();
+    add(what, ok, message);
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.nonRetryable) {
+      add(what, false, error.message);
+      return;
+    }
+    throw error;
+  }
+}
+
+function parseDuration(field: string, text: string): number {
+  try {
+    return durationToMs(text);
+  } catch (error) {
+    throw permanentFailure(PermanentFailure.InvalidState, `backups.verify ${field}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,92 @@
+import {
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { toAwsFailure } from '../dns/aws-failure';
+import type { BucketRef, ChecksumAlgorithm, ObjectHead, ObjectLockConfig, ObjectSummary, S3Port } from './s3-port';
+
+const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
+const NO_LOCK_CONFIG = new Set(['ObjectLockConfigurationNotFoundError', 'ObjectLockConfigurationNotFound']);
+
+/** S3 through AWS SDK v3 clients, one per region, made by `clientForRegion` (pointed at AWS or moto). */
+export function createS3Adapter(clientForRegion: (region?: string) => S3Client): S3Port {
+  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toAwsFailure('S3', operation, error, NOT_FOUND);
+    }
+  }
+
+  return {
+    async getVersioningStatus(ref: BucketRef): Promise<string> {
+      const out = await call(`GetBucketVersioning ${ref.bucket}`, () =>
+        clientForRegion(ref.region).send(new GetBucketVersioningCommand({ Bucket: ref.bucket })),
+      );
+      return out.Status ?? 'Off';
+    },
+
+    async getObjectLockConfig(ref: BucketRef): Promise<ObjectLockConfig> {
+      try {
+        const out = await clientForRegion(ref.region).send(new GetObjectLockConfigurationCommand({ Bucket: ref.bucket }));
+        const config = out.ObjectLockConfiguration;
+        const mode = config?.Rule?.DefaultRetention?.Mode;
+        return { enabled: config?.ObjectLockEnabled === 'Enabled', ...(mode ? { defaultMode: mode } : {}) };
+      } catch (error) {
+        if (NO_LOCK_CONFIG.has((error as { name?: string }).name ?? '')) return { enabled: false };
+        throw toAwsFailure('S3', `GetObjectLockConfiguration ${ref.bucket}`, error, NOT_FOUND);
+      }
+    },
+
+    async newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined> {
+      let newest: ObjectSummary | undefined;
+      let token: string | undefined;
+      do {
+        const out = await call(`ListObjectsV2 s3://${ref.bucket}/${prefix}`, () =>
+          clientForRegion(ref.region).send(
+            new ListObjectsV2Command({ Bucket: ref.bucket, Prefix: prefix, ContinuationToken: token }),
+          ),
+        );
+        for (const object of out.Contents ?? []) {
+          if (!object.Key || !object.LastModified || object.Key.endsWith('/')) continue;
+          if (!newest || object.LastModified > newest.lastModified) {
+            newest = { key: object.Key, lastModified: object.LastModified, size: object.Size ?? 0 };
+          }
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+      return newest;
+    },
+
+    async headObject(ref: BucketRef, key: string): Promise<ObjectHead> {
+      const out = await call(`HeadObject s3://${ref.bucket}/${key}`, () =>
+        clientForRegion(ref.region).send(new HeadObjectCommand({ Bucket: ref.bucket, Key: key, ChecksumMode: 'ENABLED' })),
+      );
+      const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+      if (out.ChecksumSHA256) checksums.SHA256 = out.ChecksumSHA256;
+      if (out.ChecksumSHA1) checksums.SHA1 = out.ChecksumSHA1;
+      if (out.ChecksumCRC32C) checksums.CRC32C = out.ChecksumCRC32C;
+      if (out.ChecksumCRC32) checksums.CRC32 = out.ChecksumCRC32;
+      if (out.ChecksumCRC64NVME) checksums.CRC64NVME = out.ChecksumCRC64NVME;
+      return {
+        checksums,
+        ...(out.ObjectLockMode ? { lockMode: out.ObjectLockMode } : {}),
+        ...(out.ObjectLockRetainUntilDate ? { retainUntil: new Date(out.ObjectLockRetainUntilDate) } : {}),
+        ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
+      };
+    },
+
+    async *readObject(ref: BucketRef, key: string): AsyncIterable<Uint8Array> {
+      const out = await call(`GetObject s3://${ref.bucket}/${key}`, () =>
+        clientForRegion(ref.region).send(new GetObjectCommand({ Bucket: ref.bucket, Key: key })),
+      );
+      const body = out.Body as AsyncIterable<Uint8Array> | undefined;
+      if (!body) return;
+      yield* body;
+    },
+  };
+}

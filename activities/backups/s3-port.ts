@@ -1,0 +1,42 @@
+/** The narrow slice of S3 that backup verification uses. The real adapter wraps the AWS SDK; tests use a fake. */
+
+export interface BucketRef {
+  bucket: string;
+  /** The bucket's region; the adapter's default region when absent. */
+  region?: string;
+}
+
+export type ChecksumAlgorithm = 'SHA256' | 'SHA1' | 'CRC32' | 'CRC32C' | 'CRC64NVME';
+
+export interface ObjectLockConfig {
+  enabled: boolean;
+  /** The bucket's default retention mode, when it has one. */
+  defaultMode?: string;
+}
+
+export interface ObjectSummary {
+  key: string;
+  lastModified: Date;
+  size: number;
+}
+
+export interface ObjectHead {
+  lockMode?: string;
+  retainUntil?: Date;
+  /** Checksums S3 stored with the object, base64 as S3 returns them. */
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
+  /** `COMPOSITE` for multipart uploads (the checksum is of the parts' checksums, with a `-N` suffix). */
+  checksumType?: string;
+}
+
+export interface S3Port {
+  /** `Enabled`, `Suspended`, or `Off` for a bucket that never had versioning. */
+  getVersioningStatus(ref: BucketRef): Promise<string>;
+  getObjectLockConfig(ref: BucketRef): Promise<ObjectLockConfig>;
+  /** The most recently modified current object under `prefix`, or undefined when there is none. */
+  newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined>;
+  /** HeadObject with checksum mode enabled. */
+  headObject(ref: BucketRef, key: string): Promise<ObjectHead>;
+  /** The object's bytes as a stream of chunks, so large backups are hashed without holding them in memory. */
+  readObject(ref: BucketRef, key: string): AsyncIterable<Uint8Array>;
+}

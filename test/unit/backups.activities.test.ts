@@ -1,0 +1,142 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createBackupActivities } from '../../activities/backups/backup-activities';
+import { checksumOf } from '../../activities/backups/checksum';
+import type { BackupsInput } from '../../activities/contracts';
+import { FakeS3 } from '../fakes/fake-s3';
+
+const NOW = new Date('2026-11-27T08:00:00Z');
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const input: BackupsInput = {
+  bucket: 'drctl-ehr-backups',
+  prefix: 'ehr-db/',
+  maxAge: '1h',
+  lockMode: 'COMPLIANCE',
+  minRetention: '7d',
+};
+
+function setup() {
+  const s3 = new FakeS3();
+  s3.addBucket('drctl-ehr-backups');
+  s3.putBackup('drctl-ehr-backups', 'ehr-db/old.dump', {
+    lastModified: new Date(NOW.getTime() - 2 * DAY),
+    lockMode: 'COMPLIANCE',
+    retainUntil: new Date(NOW.getTime() + 28 * DAY),
+  });
+  const newest = s3.putBackup('drctl-ehr-backups', 'ehr-db/new.dump', {
+    lastModified: new Date(NOW.getTime() - 10 * 60_000),
+    lockMode: 'COMPLIANCE',
+    retainUntil: new Date(NOW.getTime() + 30 * DAY),
+  });
+  return { s3, newest, activities: createBackupActivities({ s3, now: () => NOW }) };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('verifyBackups', () => {
+  it('GIVEN a fresh, locked, intact newest backup WHEN verifying THEN it passes with the facts', async () => {
+    const { s3, newest, activities } = setup();
+
+    const outcome = await activities.verifyBackups(input);
+
+    expect(outcome.changed).toBe(false);
+    expect(outcome.facts).toEqual({
+      key: 'ehr-db/new.dump',
+      age: '10m',
+      retainUntil: new Date(NOW.getTime() + 30 * DAY).toISOString(),
+      checksum: `SHA256:${newest.head.checksums.SHA256}`,
+    });
+    expect(s3.reads).toEqual(['ehr-db/new.dump']);
+  });
+
+  it('GIVEN the newest backup is older than maxAge WHEN verifying THEN BackupCheckFailed names the age', async () => {
+    const { activities } = setup();
+
+    const error = await failureOf(activities.verifyBackups({ ...input, maxAge: '5m' }));
+
+    expect(error).toMatchObject({ type: 'BackupCheckFailed', nonRetryable: true });
+    expect(error.message).toMatch(/newest backup fresh — ehr-db\/new\.dump is 10m old, older than maxAge 5m/);
+  });
+
+  it('GIVEN the newest backup is not locked WHEN verifying THEN the lock mode and retention checks fail', async () => {
+    const { newest, activities } = setup();
+    delete newest.head.lockMode;
+    delete newest.head.retainUntil;
+
+    const error = await failureOf(activities.verifyBackups(input));
+
+    expect(error.message).toMatch(/lock mode none, want COMPLIANCE/);
+    expect(error.message).toMatch(/no retain-until date/);
+    expect(error.message).toMatch(/^2 backup check\(s\) failed/);
+  });
+
+  it('GIVEN retention shorter than minRetention WHEN verifying THEN it fails naming both dates', async () => {
+    const { newest, activities } = setup();
+    newest.head.retainUntil = new Date(NOW.getTime() + 2 * DAY);
+
+    const error = await failureOf(activities.verifyBackups(input));
+
+    expect(error.message).toMatch(/retained only until 2026-11-29T08:00:00.000Z, less than now \+ 7d/);
+  });
+
+  it('GIVEN stored bytes that do not match the checksum WHEN verifying THEN it fails as corrupt', async () => {
+    const { newest, activities } = setup();
+    newest.body = new TextEncoder().encode('bit rot');
+
+    const error = await failureOf(activities.verifyBackups(input));
+
+    expect(error.message).toMatch(/recomputed SHA256 .* but S3 stored .*corrupt/);
+  });
+
+  it('GIVEN a bucket without versioning or Object Lock WHEN checking THEN both checks fail, the rest are listed', async () => {
+    const { s3, activities } = setup();
+    const bucket = s3.buckets.get('drctl-ehr-backups');
+    if (!bucket) throw new Error('no bucket');
+    bucket.versioning = 'Suspended';
+    bucket.lock = { enabled: false };
+
+    const results = await activities.checkBackups(input);
+
+    expect(results.map((r) => [r.check.replace('backups s3://drctl-ehr-backups/ehr-db/: ', ''), r.ok])).toEqual([
+      ['versioning enabled', false],
+      ['object lock enabled', false],
+      ['newest backup exists', true],
+      ['newest backup fresh', true],
+      ['lock mode', true],
+      ['retention', true],
+      ['checksum present', true],
+      ['checksum matches', true],
+    ]);
+  });
+
+  it('GIVEN no backup under the prefix or no bucket WHEN checking THEN the checks fail with what to do', async () => {
+    const { activities } = setup();
+
+    const empty = await activities.checkBackups({ ...input, prefix: 'portal-db/' });
+    const missing = await activities.checkBackups({ ...input, bucket: 'no-such-bucket' });
+
+    expect(empty.find((r) => r.check.endsWith('newest backup exists'))?.message).toMatch(/no object under s3:\/\/drctl-ehr-backups\/portal-db\//);
+    expect(missing[0]).toMatchObject({ ok: false, message: expect.stringMatching(/no-such-bucket/) });
+  });
+});
+
+describe('checksumOf', () => {
+  async function* chunks(text: string) {
+    yield new TextEncoder().encode(text.slice(0, 3));
+    yield new TextEncoder().encode(text.slice(3));
+  }
+  it('computes the base64 forms S3 stores', async () => {
+    // Values as S3 (moto) stored them for the body "hello backup".
+    await expect(checksumOf('CRC32', chunks('hello backup'))).resolves.toBe('TcCLKQ==');
+    await expect(checksumOf('SHA256', chunks('hello backup'))).resolves.toBe('8t+lQL8xhhcGEGLG/gk2/jkHamSkMuqclNGB3tAdBOw=');
+    // CRC32C check value of "123456789" is 0xE3069283.
+    await expect(checksumOf('CRC32C', chunks('123456789'))).resolves.toBe(Buffer.from('e3069283', 'hex').toString('base64'));
+  });
+});
