@@ -6,7 +6,7 @@ import { BACKUP_BUCKET, BACKUP_PREFIX, BACKUP_REGION, seedBackups } from './s3-b
 
 export const AWS_REGION = 'us-east-1';
 
-/** Seeds moto (idempotent): RDS pair, Route 53 zone and records, the locked backup bucket. */
+/** Seeds moto (idempotent, creates only what is missing): RDS pair, Route 53 zone and records, the locked backup bucket. */
 export async function seedAws(endpoint: string): Promise<StackInfo['aws']> {
   const clients = createSandboxAwsClients(endpoint);
   try {

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { SandboxError } from './sandbox-error';
 
 /** True when nothing listens on `host:port` (we could bind it ourselves). */
 export function isPortFree(host: string, port: number): Promise<boolean> {
@@ -26,4 +27,14 @@ export async function findFreePort(alsoFreeOn: string[] = [], avoid: Set<number>
     if (freeElsewhere.every(Boolean)) return port;
   }
   throw new Error('found no free loopback port after 50 attempts: free some ports and retry');
+}
+
+/** Throws a PortTaken error naming who wanted the port, for when something foreign holds a stored port. */
+export async function requireFreePort(host: string, port: number, wantedBy: string): Promise<void> {
+  if (!(await isPortFree(host, port))) {
+    throw new SandboxError(
+      'PortTaken',
+      `${host}:${port}, stored for ${wantedBy} in .sandbox/settings.json, is taken by another process: stop that process, or run \`npm run sandbox -- down\`, delete .sandbox and run \`up\` again to choose new ports`,
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { requireFreePort } from './free-port';
 import { isAlive, runningPid, startDetached, stopDetached } from './detached-process';
 import { SandboxError } from './sandbox-error';
 import { sandboxPaths } from './sandbox-paths';
@@ -18,6 +19,7 @@ export async function ensureMotoUp(settings: SandboxSettings): Promise<void> {
   if (!existsSync(sandboxPaths.motoBinary)) {
     throw new SandboxError('MissingTool', `moto_server not found at ${sandboxPaths.motoBinary}: run \`npm run setup\``);
   }
+  await requireFreePort(LOOPBACK, settings.ports.moto, 'moto');
   const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoBinary, ['-H', LOOPBACK, '-p', String(settings.ports.moto)]);
   await waitUntil(`moto at ${motoEndpoint(settings)}`, () => motoAnswers(settings), {
     timeoutMs: 30_000,

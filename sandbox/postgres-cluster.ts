@@ -1,6 +1,7 @@
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { requireFreePort } from './free-port';
 import { isAlive, writePidFile } from './detached-process';
 import { runAsPostgresUser } from './run-command';
 import { SandboxError } from './sandbox-error';
@@ -72,6 +73,7 @@ export async function initCluster(cluster: PostgresCluster, superuserPassword: s
  */
 export async function startCluster(cluster: PostgresCluster): Promise<void> {
   if (postmasterPid(cluster) !== undefined) return;
+  await requireFreePort(cluster.listenAddress, cluster.port, `PostgreSQL ${cluster.name}`);
   const logFile = sandboxPaths.logFile(cluster.name);
   mkdirSync(sandboxPaths.logs, { recursive: true });
   if (!existsSync(logFile)) writeFileSync(logFile, '');

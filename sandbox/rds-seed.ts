@@ -41,7 +41,6 @@ export async function seedRds(rdsIn: (region: string) => RDSClient): Promise<{ p
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: RDS_REPLICA.instanceId,
         SourceDBInstanceIdentifier: primaryArn,
-        SourceRegion: RDS_PRIMARY.region,
         DBInstanceClass: 'db.t3.micro',
       }),
     );

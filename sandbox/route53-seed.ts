@@ -2,6 +2,7 @@ import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
   ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { SandboxError } from './sandbox-error';
@@ -18,22 +19,29 @@ export interface SeededRecord {
   value: string;
 }
 
-/** Ensures the private zone exists and UPSERTs its records to the seeded values (one change batch). */
+/**
+ * Ensures the zone exists and holds the seeded records, in one change batch. Records that already exist are
+ * left alone (a drill may have switched them) unless `overwrite` is set.
+ */
 export async function seedRoute53(
   route53: Route53Client,
   portalDbTarget: string,
+  options: { overwrite?: boolean } = {},
 ): Promise<{ zoneId: string; records: SeededRecord[] }> {
   const zoneId = (await findZoneId(route53)) ?? (await createZone(route53));
   const records: SeededRecord[] = [
     { name: EHR_DB_RECORD, type: 'A', value: PRIMARY_HOST },
     { name: PORTAL_DB_RECORD, type: 'CNAME', value: portalDbTarget },
   ];
+  const existing = options.overwrite ? new Set<string>() : await existingRecordKeys(route53, zoneId);
+  const missing = records.filter((record) => !existing.has(`${record.name} ${record.type}`));
+  if (missing.length === 0) return { zoneId, records };
   await route53.send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: zoneId,
       ChangeBatch: {
         Comment: 'drctl sandbox seed',
-        Changes: records.map((record) => ({
+        Changes: missing.map((record) => ({
           Action: 'UPSERT',
           ResourceRecordSet: { Name: record.name, Type: record.type, TTL: RECORD_TTL, ResourceRecords: [{ Value: record.value }] },
         })),
@@ -41,6 +49,11 @@ export async function seedRoute53(
     }),
   );
   return { zoneId, records };
+}
+
+async function existingRecordKeys(route53: Route53Client, zoneId: string): Promise<Set<string>> {
+  const result = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300 }));
+  return new Set((result.ResourceRecordSets ?? []).map((set) => `${set.Name} ${set.Type}`));
 }
 
 async function findZoneId(route53: Route53Client): Promise<string | undefined> {

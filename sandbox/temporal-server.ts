@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../common/search-attributes';
+import { requireFreePort } from './free-port';
 import { isAlive, runningPid, startDetached, stopDetached } from './detached-process';
 import { SandboxError } from './sandbox-error';
 import { sandboxPaths } from './sandbox-paths';
@@ -24,6 +25,7 @@ export async function ensureTemporalUp(settings: SandboxSettings): Promise<void>
   if (!existsSync(sandboxPaths.temporalBinary)) {
     throw new SandboxError('MissingTool', `Temporal CLI not found at ${sandboxPaths.temporalBinary}: run \`npm run setup\``);
   }
+  await requireFreePort(LOOPBACK, settings.ports.temporal, 'Temporal');
   mkdirSync(sandboxPaths.temporalDir, { recursive: true });
   const args = [
     'server', 'start-dev',

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireFreePort } from './free-port';
 import { isAlive, runningPid, startDetached, stopDetached } from './detached-process';
 import { initCluster, startCluster, stopCluster, type PostgresCluster } from './postgres-cluster';
 import { postgresUrl, withPgClient } from './pg-query';
@@ -41,6 +42,7 @@ export async function ensureUnleashUp(settings: SandboxSettings, log: (line: str
   if (!existsSync(join(sandboxPaths.unleashPackageDir, 'node_modules', 'unleash-server'))) {
     throw new SandboxError('MissingTool', `unleash-server is not installed in ${sandboxPaths.unleashPackageDir}: run \`npm run setup\``);
   }
+  await requireFreePort(LOOPBACK, settings.ports.unleash, 'Unleash');
   const pid = startDetached(UNLEASH_PROCESS, process.execPath, [sandboxPaths.unleashStartScript], {
     cwd: sandboxPaths.unleashPackageDir,
     env: {

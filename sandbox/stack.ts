@@ -1,0 +1,221 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { seedAws } from './aws-seed';
+import { ensureMotoUp, motoAnswers, motoEndpoint, resetMoto, stopMoto } from './moto-server';
+import { postgresUrl, withPgClient } from './pg-query';
+import { isAcceptingConnections } from './postgres-cluster';
+import {
+  crashPrimary,
+  ensureReplicatedPairUp,
+  isReplicaStreaming,
+  primaryCluster,
+  replicaCluster,
+  restoreReplicatedPair,
+  stopReplicatedPair,
+  superuserUrl,
+} from './postgres-replication';
+import { APP_ROLE, EHR_DATABASE, seedPostgres } from './postgres-seed';
+import { sandboxPaths } from './sandbox-paths';
+import { loadOrCreateSettings, PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
+import { writeStackFiles } from './stack-files';
+import type { StackInfo } from './stack-info';
+import { withStackLock } from './stack-lock';
+import { ensureTemporalUp, stopTemporal, temporalAddress, temporalAnswers, TEMPORAL_NAMESPACE } from './temporal-server';
+import { SEEDED_FLAGS, seedUnleash } from './unleash-seed';
+import {
+  ensureUnleashUp,
+  stopUnleash,
+  unleashAdminToken,
+  unleashAnswers,
+  unleashClientToken,
+  unleashDatabaseCluster,
+  UNLEASH_ENVIRONMENT,
+  UNLEASH_PROJECT,
+  unleashUrl,
+} from './unleash-server';
+
+export type { StackInfo } from './stack-info';
+
+export interface StackOptions {
+  /** Receives one progress line per step (`temporal: up in 3.1 s`). Default: silent. */
+  log?: (line: string) => void;
+}
+
+export type ResettablePart = 'postgres' | 'aws' | 'unleash';
+
+export interface ComponentStatus {
+  name: string;
+  up: boolean;
+  detail: string;
+}
+
+/**
+ * Starts whatever is not running, seeds what is missing and writes `.sandbox/stack.json`, the drctl config and
+ * the env file. Idempotent, and fast (about a second) when everything already runs. Seeding never reverts
+ * state a drill changed (DNS records, flags); `resetStack` does that.
+ */
+export async function ensureStackUp(options: StackOptions = {}): Promise<StackInfo> {
+  const log = options.log ?? (() => undefined);
+  return withStackLock(async () => {
+    const settings = await loadOrCreateSettings();
+    const [, aws] = await Promise.all([
+      timed(log, 'temporal', () => ensureTemporalUp(settings)),
+      timed(log, 'moto', async () => {
+        await ensureMotoUp(settings);
+        return seedAws(motoEndpoint(settings));
+      }),
+      timed(log, 'postgres', async () => {
+        await ensureReplicatedPairUp(settings, log);
+        await seedPostgres(settings);
+      }),
+      timed(log, 'unleash', async () => {
+        await ensureUnleashUp(settings, log);
+        await seedUnleash(unleashUrl(settings), unleashAdminToken(settings));
+      }),
+    ]);
+    return publish(describeStack(settings, aws), log);
+  });
+}
+
+/**
+ * Restores the seeded state after a drill, in seconds. PostgreSQL: the ORIGINAL primary data dir runs as
+ * primary on 127.0.0.2 again (ALTER SYSTEM undone), the replica is re-cloned and streams, seed rows restored.
+ * AWS: moto forgets everything and is reseeded. Unleash: every seeded flag off. Default: all three.
+ */
+export async function resetStack(options: { only?: ResettablePart[] } & StackOptions = {}): Promise<StackInfo> {
+  const log = options.log ?? (() => undefined);
+  const parts = new Set<ResettablePart>(options.only ?? ['postgres', 'aws', 'unleash']);
+  return withStackLock(async () => {
+    const settings = await loadOrCreateSettings();
+    const [aws] = await Promise.all([
+      parts.has('aws')
+        ? timed(log, 'aws reset', async () => {
+            await ensureMotoUp(settings);
+            await resetMoto(settings);
+            return seedAws(motoEndpoint(settings));
+          })
+        : lastAwsInfo() ?? seedAws(motoEndpoint(settings)),
+      parts.has('postgres')
+        ? timed(log, 'postgres reset', async () => {
+            await restoreReplicatedPair(settings, log);
+            await seedPostgres(settings, { restore: true });
+          })
+        : undefined,
+      parts.has('unleash')
+        ? timed(log, 'unleash reset', async () => {
+            await ensureUnleashUp(settings, log);
+            await seedUnleash(unleashUrl(settings), unleashAdminToken(settings), { turnAllOff: true });
+          })
+        : undefined,
+    ]);
+    return publish(describeStack(settings, aws), log);
+  });
+}
+
+/** Stops every server. Data (Temporal history, PostgreSQL clusters) stays in `.sandbox` for the next `up`. */
+export async function stopStack(options: StackOptions = {}): Promise<void> {
+  const log = options.log ?? (() => undefined);
+  await withStackLock(async () => {
+    const settings = await loadOrCreateSettings();
+    await Promise.all([
+      timed(log, 'temporal stop', () => stopTemporal()),
+      timed(log, 'moto stop', () => stopMoto()),
+      timed(log, 'postgres stop', () => stopReplicatedPair(settings)),
+      timed(log, 'unleash stop', () => stopUnleash(settings)),
+    ]);
+  });
+}
+
+/** Crashes the PostgreSQL primary (`pg_ctl -m immediate stop`), for outage drills. `resetStack` brings it back. */
+export async function killPostgresPrimary(): Promise<void> {
+  const settings = await loadOrCreateSettings();
+  await crashPrimary(settings);
+}
+
+/** One line per server: whether it answers a real request, and what it is. Never starts anything. */
+export async function stackStatus(): Promise<ComponentStatus[]> {
+  if (!existsSync(sandboxPaths.settingsFile)) {
+    return [{ name: 'sandbox', up: false, detail: 'never started: run `npm run sandbox -- up`' }];
+  }
+  const settings = await loadOrCreateSettings();
+  const primary = primaryCluster(settings);
+  const replica = replicaCluster(settings);
+  const unleashDb = unleashDatabaseCluster(settings);
+  return Promise.all([
+    status('temporal', temporalAnswers(settings), `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`),
+    status('moto', motoAnswers(settings), motoEndpoint(settings)),
+    memberStatus('postgres-primary', settings, PRIMARY_HOST, isAcceptingConnections(primary)),
+    memberStatus('postgres-replica', settings, REPLICA_HOST, isAcceptingConnections(replica)),
+    status('postgres-unleash', isAcceptingConnections(unleashDb), `${unleashDb.listenAddress}:${unleashDb.port}`),
+    status('unleash', unleashAnswers(settings), unleashUrl(settings)),
+  ]);
+}
+
+async function status(name: string, up: Promise<boolean>, detail: string): Promise<ComponentStatus> {
+  const isUp = await up;
+  return { name, up: isUp, detail: isUp ? detail : `${detail}: not answering (log ${sandboxPaths.logFile(name.replace('postgres-', 'pg-'))})` };
+}
+
+async function memberStatus(name: string, settings: SandboxSettings, host: string, accepting: Promise<boolean>): Promise<ComponentStatus> {
+  const where = `${host}:${settings.ports.postgres}`;
+  if (!(await accepting)) return status(name, Promise.resolve(false), where);
+  try {
+    const inRecovery = await withPgClient(superuserUrl(settings, host), async (client) => {
+      const result = await client.query<{ recovery: boolean }>('select pg_is_in_recovery() as recovery');
+      return result.rows[0]?.recovery === true;
+    });
+    let role = inRecovery ? 'standby' : 'primary (read-write)';
+    if (host === PRIMARY_HOST && !inRecovery) {
+      role += (await isReplicaStreaming(settings)) ? ', replica streaming' : ', NO replica streaming';
+    }
+    return { name, up: true, detail: `${where} ${role}` };
+  } catch (error) {
+    return { name, up: false, detail: `${where} accepts connections but queries fail: ${(error as Error).message}` };
+  }
+}
+
+function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackInfo {
+  return {
+    dir: sandboxPaths.dir,
+    configFile: sandboxPaths.configFile,
+    envFile: sandboxPaths.envFile,
+    temporal: { address: temporalAddress(settings), namespace: TEMPORAL_NAMESPACE, binary: sandboxPaths.temporalBinary },
+    moto: { endpoint: motoEndpoint(settings) },
+    postgres: {
+      port: settings.ports.postgres,
+      primaryHost: PRIMARY_HOST,
+      replicaHost: REPLICA_HOST,
+      database: EHR_DATABASE,
+      primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
+      replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
+      appUrl: postgresUrl({ user: APP_ROLE, password: settings.secrets.appPassword, host: PRIMARY_HOST, port: settings.ports.postgres, database: EHR_DATABASE }),
+    },
+    unleash: {
+      url: unleashUrl(settings),
+      adminToken: unleashAdminToken(settings),
+      clientToken: unleashClientToken(settings),
+      project: UNLEASH_PROJECT,
+      environment: UNLEASH_ENVIRONMENT,
+      flags: [...SEEDED_FLAGS],
+    },
+    aws,
+  };
+}
+
+function publish(stack: StackInfo, log: (line: string) => void): StackInfo {
+  writeStackFiles(stack);
+  log(`stack: wrote ${sandboxPaths.stackFile}, ${sandboxPaths.configFile}, ${sandboxPaths.envFile}`);
+  return stack;
+}
+
+/** The AWS section last written, so resetting only PostgreSQL does not touch moto. */
+function lastAwsInfo(): StackInfo['aws'] | undefined {
+  if (!existsSync(sandboxPaths.stackFile)) return undefined;
+  return (JSON.parse(readFileSync(sandboxPaths.stackFile, 'utf8')) as StackInfo).aws;
+}
+
+async function timed<T>(log: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await work();
+  log(`${what}: ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
