@@ -2,13 +2,13 @@ import type { CheckResult } from '../contracts';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { pollUntil } from '../poll-until';
 import { checkLine, failureMessageOrThrow } from './check-result';
-import type { DatabaseStrategy, TargetOf } from './database-strategy';
+import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
 import type { RdsCluster, RdsPort } from './rds-port';
 
 type AuroraTarget = TargetOf<'aurora-cluster'>;
 
 /** An Aurora cluster: fail over to a chosen reader. The failover itself demotes the old writer. */
-export function createAuroraClusterStrategy(rds: RdsPort): DatabaseStrategy<AuroraTarget> {
+export function createAuroraClusterStrategy(rds: RdsPort, poll: PollPacing = {}): DatabaseStrategy<AuroraTarget> {
   const label = (name: string, t: AuroraTarget) => `aurora ${t.clusterId} in ${t.region} (${name})`;
 
   async function requireCluster(name: string, t: AuroraTarget): Promise<RdsCluster> {
@@ -102,7 +102,7 @@ export function createAuroraClusterStrategy(rds: RdsPort): DatabaseStrategy<Auro
       const final = await pollUntil(
         () => requireCluster(name, t),
         (c) => isWriter(c, t.targetInstanceId) && c.status === 'available',
-        { describe: (c) => ({ waitingFor: `${t.targetInstanceId} to become writer`, writer: writerOf(c), status: c.status }) },
+        { ...poll, describe: (c) => ({ waitingFor: `${t.targetInstanceId} to become writer`, writer: writerOf(c), status: c.status }) },
       );
       if (final.endpoint === null) {
         throw permanentFailure(PermanentFailure.InvalidState, `${label(name, t)} reports no cluster Endpoint; check it in the RDS console`);

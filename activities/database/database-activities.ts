@@ -2,7 +2,7 @@ import type { DatabaseInput, DrctlActivities } from '../contracts';
 import { runStep } from '../step-outcome';
 import type { DatabaseTarget } from '../../runbooks/schema';
 import { createAuroraClusterStrategy } from './aurora-cluster-strategy';
-import type { DatabaseStrategy } from './database-strategy';
+import type { DatabaseStrategy, PollPacing } from './database-strategy';
 import type { PostgresPort } from './postgres-port';
 import { createPostgresStrategy } from './postgres-strategy';
 import { createRdsInstanceStrategy } from './rds-instance-strategy';
@@ -11,16 +11,18 @@ import type { RdsPort } from './rds-port';
 export interface DatabaseActivityDeps {
   postgres: PostgresPort;
   rds: RdsPort;
+  /** Pacing of every wait (promotion, stop, failover). Default: pollUntil's 200 ms growing to 5 s. */
+  poll?: PollPacing;
 }
 
 export type DatabaseActivities = Pick<DrctlActivities, 'checkDatabase' | 'planFence' | 'planPromote' | 'fenceDatabase' | 'promoteDatabase'>;
 
 /** The database activities, dispatching on `target.provider` to one strategy per provider. */
-export function createDatabaseActivities({ postgres, rds }: DatabaseActivityDeps): DatabaseActivities {
+export function createDatabaseActivities({ postgres, rds, poll = {} }: DatabaseActivityDeps): DatabaseActivities {
   const strategies = {
-    postgres: createPostgresStrategy(postgres),
-    'rds-instance': createRdsInstanceStrategy(rds),
-    'aurora-cluster': createAuroraClusterStrategy(rds),
+    postgres: createPostgresStrategy(postgres, poll),
+    'rds-instance': createRdsInstanceStrategy(rds, poll),
+    'aurora-cluster': createAuroraClusterStrategy(rds, poll),
   };
   // The union of targets cannot index a map of differently typed strategies; each entry matches its provider.
   const strategyFor = (target: DatabaseTarget) => strategies[target.provider] as DatabaseStrategy<DatabaseTarget>;

@@ -14,3 +14,9 @@ export interface DatabaseStrategy<T extends DatabaseTarget> {
 }
 
 export type TargetOf<P extends DatabaseTarget['provider']> = Extract<DatabaseTarget, { provider: P }>;
+
+/** Poll pacing for waits (tests shorten it). Defaults are pollUntil's: 200 ms growing ×1.5 to 5 s. */
+export interface PollPacing {
+  initialIntervalMs?: number;
+  maxIntervalMs?: number;
+}

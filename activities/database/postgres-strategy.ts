@@ -3,7 +3,7 @@ import type { CheckResult, PlannedChange } from '../contracts';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { pollUntil } from '../poll-until';
 import { checkLine, failureMessageOrThrow } from './check-result';
-import type { DatabaseStrategy, TargetOf } from './database-strategy';
+import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
 import { isPostgresUnreachable } from './postgres-errors';
 import type { PostgresMemberStatus, PostgresPort, PrimaryReplication } from './postgres-port';
 import { measureLag } from './replication-lag';
@@ -16,7 +16,7 @@ const PROMOTE_WAIT_SECONDS = 60;
 const NOT_IN_RECOVERY = '55000';
 
 /** Self-managed PostgreSQL streaming replication: check, fence the old primary, promote the standby. */
-export function createPostgresStrategy(postgres: PostgresPort): DatabaseStrategy<PostgresTarget> {
+export function createPostgresStrategy(postgres: PostgresPort, poll: PollPacing = {}): DatabaseStrategy<PostgresTarget> {
   const member = (name: string, t: PostgresTarget, role: 'primary' | 'replica') =>
     `postgres ${t[role].endpoint} (${name} ${role}, connection ${t[role].connection})`;
 
@@ -159,7 +159,7 @@ export function createPostgresStrategy(postgres: PostgresPort): DatabaseStrategy
         await pollUntil(
           () => postgres.memberStatus(connection),
           (s) => !s.inRecovery,
-          { describe: (s) => ({ waitingFor: `${t.replica.endpoint} to leave recovery`, inRecovery: s.inRecovery }) },
+          { ...poll, describe: (s) => ({ waitingFor: `${t.replica.endpoint} to leave recovery`, inRecovery: s.inRecovery }) },
         );
       }
       const write = await postgres.writeTest(connection);

@@ -2,7 +2,7 @@ import type { CheckResult } from '../contracts';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { pollUntil } from '../poll-until';
 import { checkLine, failureMessageOrThrow } from './check-result';
-import type { DatabaseStrategy, TargetOf } from './database-strategy';
+import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
 import { sourceNames, type RdsInstance, type RdsPort } from './rds-port';
 
 type RdsTarget = TargetOf<'rds-instance'>;
@@ -11,7 +11,7 @@ type RdsTarget = TargetOf<'rds-instance'>;
 const STOPPED = new Set(['stopped', 'stopping']);
 
 /** An RDS instance with a read replica: check, stop the old primary, promote the replica. */
-export function createRdsInstanceStrategy(rds: RdsPort): DatabaseStrategy<RdsTarget> {
+export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): DatabaseStrategy<RdsTarget> {
   const label = (name: string, t: RdsTarget, role: 'primary' | 'replica') =>
     `rds ${t[role].instanceId} in ${t[role].region} (${name} ${role})`;
 
@@ -121,7 +121,7 @@ export function createRdsInstanceStrategy(rds: RdsPort): DatabaseStrategy<RdsTar
       const final = await pollUntil(
         () => rds.describeInstance(t.primary.region, t.primary.instanceId),
         (i) => i === null || i.status === 'stopped',
-        { describe: (i) => ({ waitingFor: `${t.primary.instanceId} to stop`, status: i?.status ?? 'gone' }) },
+        { ...poll, describe: (i) => ({ waitingFor: `${t.primary.instanceId} to stop`, status: i?.status ?? 'gone' }) },
       );
       return {
         changed,
@@ -139,7 +139,7 @@ export function createRdsInstanceStrategy(rds: RdsPort): DatabaseStrategy<RdsTar
         replica = await pollUntil(
           () => requireReplica(name, t),
           (r) => r.status === 'available' || r.replicaOf === null,
-          { describe: (r) => ({ waitingFor: `${instanceId} to be available before promoting`, status: r.status }) },
+          { ...poll, describe: (r) => ({ waitingFor: `${instanceId} to be available before promoting`, status: r.status }) },
         );
         if (replica.replicaOf !== null) {
           await rds.promoteReadReplica(region, instanceId);
@@ -149,7 +149,7 @@ export function createRdsInstanceStrategy(rds: RdsPort): DatabaseStrategy<RdsTar
       const final = await pollUntil(
         () => requireReplica(name, t),
         (r) => r.status === 'available' && r.replicaOf === null,
-        { describe: (r) => ({ waitingFor: `${instanceId} to finish promotion`, status: r.status, replicaOf: r.replicaOf }) },
+        { ...poll, describe: (r) => ({ waitingFor: `${instanceId} to finish promotion`, status: r.status, replicaOf: r.replicaOf }) },
       );
       if (final.endpoint === null) {
         throw permanentFailure(PermanentFailure.InvalidState, `${label(name, t, 'replica')} is promoted but reports no Endpoint.Address; check it in the RDS console`);

@@ -1,0 +1,164 @@
+import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import type { RdsCluster, RdsInstance, RdsPort } from '../../activities/database/rds-port';
+
+/** One simulated instance; tests set fields to stage a situation. */
+export interface FakeRdsInstance {
+  instanceId: string;
+  region: string;
+  status: string;
+  replicaOf: string | null;
+  endpoint: string;
+  /** After PromoteReadReplica: reports `modifying` (still a replica) for this many describes. */
+  promoteModifyingPolls: number;
+  /** After StopDBInstance: reports `stopping` for this many describes. */
+  stoppingPolls: number;
+}
+
+export interface FakeRdsCluster {
+  clusterId: string;
+  region: string;
+  status: string;
+  endpoint: string;
+  members: Array<{ instanceId: string; isWriter: boolean }>;
+  /** After FailoverDBCluster: reports `failing-over` with the old writer for this many describes. */
+  failoverPolls: number;
+}
+
+/**
+ * In-memory RDS behind the real port, modelled on real AWS: a promoted replica loses its source once
+ * promotion completes, and PromoteReadReplica on a non-replica is refused (InvalidState).
+ */
+export class FakeRds implements RdsPort {
+  readonly state = {
+    instances: new Map<string, FakeRdsInstance>(),
+    clusters: new Map<string, FakeRdsCluster>(),
+    promotions: [] as string[],
+    stops: [] as string[],
+    failovers: [] as string[],
+  };
+  /** Makes every call fail with this (e.g. an AccessDenied permanentFailure). */
+  failWith: unknown;
+  private readonly pending = new Map<string, { polls: number; settle: () => void }>();
+
+  addInstance(instance: Partial<FakeRdsInstance> & Pick<FakeRdsInstance, 'instanceId' | 'region'>): FakeRdsInstance {
+    const full: FakeRdsInstance = {
+      status: 'available',
+      replicaOf: null,
+      endpoint: `${instance.instanceId}.abc.${instance.region}.rds.amazonaws.com`,
+      promoteModifyingPolls: 0,
+      stoppingPolls: 0,
+      ...instance,
+    };
+    this.state.instances.set(`${full.region}/${full.instanceId}`, full);
+    return full;
+  }
+
+  addCluster(cluster: Partial<FakeRdsCluster> & Pick<FakeRdsCluster, 'clusterId' | 'region' | 'members'>): FakeRdsCluster {
+    const full: FakeRdsCluster = {
+      status: 'available',
+      endpoint: `${cluster.clusterId}.cluster-abc.${cluster.region}.rds.amazonaws.com`,
+      failoverPolls: 0,
+      ...cluster,
+    };
+    this.state.clusters.set(`${full.region}/${full.clusterId}`, full);
+    return full;
+  }
+
+  /** The patient-portal pair: primary in us-east-1, cross-region replica in us-west-2. */
+  static portalPair(): { rds: FakeRds; primary: FakeRdsInstance; replica: FakeRdsInstance } {
+    const rds = new FakeRds();
+    const primary = rds.addInstance({ instanceId: 'patient-portal-primary', region: 'us-east-1' });
+    const replica = rds.addInstance({
+      instanceId: 'patient-portal-replica',
+      region: 'us-west-2',
+      replicaOf: 'arn:aws:rds:us-east-1:123456789012:db:patient-portal-primary',
+    });
+    return { rds, primary, replica };
+  }
+
+  private tick(key: string): void {
+    const p = this.pending.get(key);
+    if (p === undefined) return;
+    if (p.polls <= 0) {
+      p.settle();
+      this.pending.delete(key);
+    } else {
+      p.polls -= 1;
+    }
+  }
+
+  private instance(region: string, id: string): FakeRdsInstance {
+    const i = this.state.instances.get(`${region}/${id}`);
+    if (i === undefined) throw permanentFailure(PermanentFailure.NotFound, `DBInstanceNotFound: ${id} in ${region}`);
+    return i;
+  }
+
+  async describeInstance(region: string, instanceId: string): Promise<RdsInstance | null> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const key = `${region}/${instanceId}`;
+    this.tick(key);
+    const i = this.state.instances.get(key);
+    if (i === undefined) return null;
+    return {
+      instanceId: i.instanceId,
+      arn: `arn:aws:rds:${region}:123456789012:db:${instanceId}`,
+      status: i.status,
+      readReplicaSource: i.replicaOf,
+      replicaOf: i.replicaOf,
+      endpoint: i.endpoint,
+      port: 5432,
+    };
+  }
+
+  async describeCluster(region: string, clusterId: string): Promise<RdsCluster | null> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const key = `cluster:${region}/${clusterId}`;
+    this.tick(key);
+    const c = this.state.clusters.get(`${region}/${clusterId}`);
+    if (c === undefined) return null;
+    return { clusterId, status: c.status, endpoint: c.endpoint, readerEndpoint: null, members: c.members.map((m) => ({ ...m })) };
+  }
+
+  async promoteReadReplica(region: string, instanceId: string): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const i = this.instance(region, instanceId);
+    if (i.replicaOf === null || i.status !== 'available') {
+      throw permanentFailure(PermanentFailure.InvalidState, `InvalidDBInstanceState: ${instanceId} is ${i.status}${i.replicaOf === null ? ', not a read replica' : ''}`);
+    }
+    this.state.promotions.push(instanceId);
+    const settle = () => {
+      i.status = 'available';
+      i.replicaOf = null;
+    };
+    if (i.promoteModifyingPolls <= 0) return settle();
+    i.status = 'modifying';
+    this.pending.set(`${region}/${instanceId}`, { polls: i.promoteModifyingPolls, settle });
+  }
+
+  async stopInstance(region: string, instanceId: string): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const i = this.instance(region, instanceId);
+    if (i.status !== 'available') throw permanentFailure(PermanentFailure.InvalidState, `InvalidDBInstanceState: ${instanceId} is ${i.status}`);
+    this.state.stops.push(instanceId);
+    const settle = () => {
+      i.status = 'stopped';
+    };
+    if (i.stoppingPolls <= 0) return settle();
+    i.status = 'stopping';
+    this.pending.set(`${region}/${instanceId}`, { polls: i.stoppingPolls, settle });
+  }
+
+  async failoverCluster(region: string, clusterId: string, targetInstanceId: string): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const c = this.state.clusters.get(`${region}/${clusterId}`);
+    if (c === undefined) throw permanentFailure(PermanentFailure.NotFound, `DBClusterNotFoundFault: ${clusterId}`);
+    this.state.failovers.push(`${clusterId}->${targetInstanceId}`);
+    const settle = () => {
+      c.status = 'available';
+      for (const m of c.members) m.isWriter = m.instanceId === targetInstanceId;
+    };
+    if (c.failoverPolls <= 0) return settle();
+    c.status = 'failing-over';
+    this.pending.set(`cluster:${region}/${clusterId}`, { polls: c.failoverPolls, settle });
+  }
+}
