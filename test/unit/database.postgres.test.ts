@@ -1,0 +1,204 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { DatabaseInput } from '../../activities/contracts';
+import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { FakePostgres } from '../fakes/fake-postgres';
+import { FakeRds } from '../fakes/fake-rds';
+
+const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
+const input: DatabaseInput = {
+  name: 'ehr',
+  target: {
+    provider: 'postgres',
+    primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
+    replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+    maxLag: '30s',
+  },
+};
+
+function setup() {
+  const { pg, primary, replica } = FakePostgres.healthyPair();
+  const activities = createDatabaseActivities({ postgres: pg, rds: new FakeRds(), poll: fastPoll });
+  return { pg, primary, replica, activities };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('checkDatabase (postgres)', () => {
+  it('GIVEN a healthy streaming pair on an idle primary WHEN checking THEN every check passes and lag is measured from LSNs, not replay age', async () => {
+    const { activities } = setup();
+
+    const results = await activities.checkDatabase(input);
+
+    expect(results.every((r) => r.ok)).toBe(true);
+    const lag = results.find((r) => r.check === 'database ehr: replication lag');
+    expect(lag?.message).toMatch(/^0ms ≤ maxLag 30s .*0 bytes behind/);
+  });
+
+  it('GIVEN the primary reports replay_lag above maxLag WHEN checking THEN the lag check fails and says what to do', async () => {
+    const { activities, primary } = setup();
+    primary.standbys = [{ applicationName: 'walreceiver', clientAddr: '127.0.0.3', state: 'streaming', replayLsn: '0/2000000', replayBytesBehind: 16_777_216, replayLagMs: 45_000 }];
+
+    const results = await activities.checkDatabase(input);
+
+    const lag = results.find((r) => r.check === 'database ehr: replication lag');
+    expect(lag?.ok).toBe(false);
+    expect(lag?.message).toMatch(/45s > maxLag 30s.*replay_lag.*wait for the replica to catch up/);
+  });
+
+  it('GIVEN the WAL receiver stopped while the primary answers WHEN checking THEN the streaming check fails', async () => {
+    const { activities, replica } = setup();
+    replica.walReceiverStatus = null;
+
+    const results = await activities.checkDatabase(input);
+
+    expect(results.find((r) => r.check === 'database ehr: WAL receiver streaming')).toMatchObject({ ok: false });
+  });
+
+  it('GIVEN the primary is down and everything received is replayed WHEN checking THEN it passes on replica-side figures and says so', async () => {
+    const { activities, primary, replica } = setup();
+    primary.reachable = false;
+    replica.walReceiverStatus = null;
+
+    const results = await activities.checkDatabase(input);
+
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.find((r) => r.check === 'database ehr: primary')?.message).toMatch(/unreachable, treated as down/);
+    expect(results.find((r) => r.check === 'database ehr: replication lag')?.message).toMatch(/primary unreachable: replica-side only/);
+  });
+
+  it('GIVEN the replica is unreachable WHEN checking THEN one failed check names the address', async () => {
+    const { activities, replica } = setup();
+    replica.reachable = false;
+
+    const results = await activities.checkDatabase(input);
+
+    expect(results).toEqual([expect.objectContaining({ check: 'database ehr: replica reachable', ok: false, message: expect.stringMatching(/cannot reach 127\.0\.0\.3:5432/) })]);
+  });
+
+  it('GIVEN the replica is not in recovery WHEN checking THEN the standby check fails', async () => {
+    const { activities, replica } = setup();
+    replica.inRecovery = false;
+
+    const results = await activities.checkDatabase(input);
+
+    expect(results.find((r) => r.check === 'database ehr: replica is a standby')?.ok).toBe(false);
+  });
+});
+
+describe('fenceDatabase (postgres)', () => {
+  it('GIVEN a writable primary WHEN fencing twice THEN it becomes read-only, sessions end, and the second run changes nothing', async () => {
+    const { activities, pg, primary } = setup();
+
+    const first = await activities.fenceDatabase(input);
+    const second = await activities.fenceDatabase(input);
+
+    expect(first).toMatchObject({ changed: true, attempt: 1, facts: { terminatedSessions: 2, primaryReachable: true } });
+    expect(primary.readOnly).toBe(true);
+    expect(second.changed).toBe(false);
+    expect(second.summary).toMatch(/already refuses writes/);
+    expect(pg.state.fences).toEqual(['ehr-primary']);
+  });
+
+  it('GIVEN the old primary is unreachable WHEN fencing THEN it succeeds unchanged and records it as down', async () => {
+    const { activities, pg, primary } = setup();
+    primary.reachable = false;
+
+    const outcome = await activities.fenceDatabase(input);
+
+    expect(outcome).toMatchObject({ changed: false, facts: { primaryReachable: false } });
+    expect(outcome.summary).toMatch(/unreachable: treated as down/);
+    expect(pg.state.fences).toEqual([]);
+  });
+
+  it('GIVEN a role setting defeats read-only WHEN fencing THEN it fails permanently as InvalidState', async () => {
+    const { activities, primary } = setup();
+    primary.ignoresReadOnly = true;
+
+    const failure = await failureOf(activities.fenceDatabase(input));
+
+    expect(failure).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+    expect(failure.message).toMatch(/still accepts writes/);
+  });
+
+  it('GIVEN a bad password WHEN fencing THEN AccessDenied is permanent', async () => {
+    const { activities, primary } = setup();
+    primary.badPassword = true;
+
+    const failure = await failureOf(activities.fenceDatabase(input));
+
+    expect(failure).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
+  });
+
+  it('GIVEN an unknown connection name WHEN fencing THEN ConfigurationMissing names the env variable', async () => {
+    const { activities } = setup();
+    const target = { ...input.target, primary: { connection: 'nope-db', endpoint: 'x' } } as DatabaseInput['target'];
+
+    const failure = await failureOf(activities.fenceDatabase({ name: 'ehr', target }));
+
+    expect(failure).toMatchObject({ type: 'ConfigurationMissing', nonRetryable: true });
+    expect(failure.message).toMatch(/DRCTL_PG_NOPE_DB_URL/);
+  });
+});
+
+describe('promoteDatabase (postgres)', () => {
+  it('GIVEN a standby WHEN promoting twice THEN it is promoted once and the second run reports changed:false', async () => {
+    const { activities, pg, replica } = setup();
+
+    const first = await activities.promoteDatabase(input);
+    const second = await activities.promoteDatabase(input);
+
+    expect(first).toMatchObject({ changed: true, writableEndpoint: '127.0.0.3' });
+    expect(second).toMatchObject({ changed: false, writableEndpoint: '127.0.0.3' });
+    expect(pg.state.promotions).toEqual(['ehr-replica']);
+    expect(replica.inRecovery).toBe(false);
+  });
+
+  it('GIVEN a standby that stays in recovery for 3 polls after pg_promote WHEN promoting THEN it waits and then succeeds', async () => {
+    const { activities, pg, replica } = setup();
+    replica.promoteDelayPolls = 3;
+
+    const outcome = await activities.promoteDatabase(input);
+
+    expect(outcome.changed).toBe(true);
+    expect(pg.state.calls.filter((c) => c === 'memberStatus ehr-replica').length).toBeGreaterThanOrEqual(4);
+    expect(pg.state.calls.at(-1)).toBe('writeTest ehr-replica');
+  });
+
+  it('GIVEN the replica is unreachable WHEN promoting THEN the failure is retryable and names the address', async () => {
+    const { activities, replica } = setup();
+    replica.reachable = false;
+
+    const failure = await failureOf(activities.promoteDatabase(input));
+
+    expect(failure).toMatchObject({ type: 'PostgresUnreachable', nonRetryable: false });
+    expect(failure.message).toMatch(/cannot reach 127\.0\.0\.3:5432/);
+  });
+});
+
+describe('plans (postgres)', () => {
+  it('GIVEN the healthy pair WHEN planning THEN fence and promote would change and nothing is touched', async () => {
+    const { activities, pg } = setup();
+
+    const fence = await activities.planFence(input);
+    const promote = await activities.planPromote(input);
+
+    expect(fence).toEqual([expect.objectContaining({ current: 'primary, accepts writes', willChange: true })]);
+    expect(promote).toMatchObject({ writableEndpoint: '127.0.0.3', changes: [{ current: 'standby (in recovery), refuses writes', willChange: true }] });
+    expect(pg.state.promotions).toEqual([]);
+    expect(pg.state.fences).toEqual([]);
+  });
+
+  it('GIVEN the primary is down WHEN planning the fence THEN it will not change', async () => {
+    const { activities, primary } = setup();
+    primary.reachable = false;
+
+    expect(await activities.planFence(input)).toEqual([expect.objectContaining({ current: 'unreachable (treated as down)', willChange: false })]);
+  });
+});
