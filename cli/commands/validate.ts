@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { leafSteps } from '../../runbooks/define-runbook';
+import { findRunbook } from '../../runbooks/catalog';
+import { printJson } from '../output';
+import { runCommand } from '../run-command';
+import { runbookDirs } from '../runbook-dirs';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('Check a runbook file (or a known runbook id) against the schema; lists every problem with its path.')
+    .argument('<runbook>', 'path to a .ts, .js or .json runbook, or a runbook id')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  drctl validate runbooks/examples/ehr-db.ts\n  drctl validate my-runbook.json --output json\n\nExit code 2 when the runbook is invalid.',
+    )
+    .action(
+      runCommand(async (context, reference: string) => {
+        const { runbook, source } = findRunbook(reference, runbookDirs());
+        if (context.output === 'json') {
+          printJson({ valid: true, id: runbook.id, source, steps: leafSteps(runbook).length, runbook });
+        } else {
+          process.stdout.write(`${runbook.id} is valid (${leafSteps(runbook).length} steps, from ${source})\n`);
+        }
+      }),
+    );
+}

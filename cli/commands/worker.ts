@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { note } from '../output';
+import { runCommand } from '../run-command';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('Run a drctl worker: it executes failover steps with this machine\'s AWS, PostgreSQL and Unleash credentials.')
+    .addHelpText('after', '\nExamples:\n  drctl worker\n  DRCTL_CONFIG=/etc/drctl/config.json drctl worker\n\nStops cleanly on SIGINT/SIGTERM; an in-flight step is taken over by another worker.')
+    .action(
+      runCommand(async (context) => {
+        const config = context.config();
+        // Loaded on demand: the worker pulls in the native Temporal bridge and every provider SDK.
+        const { runWorker } = await import('../../worker/run-worker');
+        await runWorker(config, {
+          onReady: () => note(`drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})`),
+        });
+      }),
+    );
+}

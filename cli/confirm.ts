@@ -1,0 +1,19 @@
+import { createInterface } from 'node:readline/promises';
+import { CliError, ExitCode } from './cli-error';
+
+/** Asks the operator to type the runbook id; anything else means no. Refuses outright without a terminal. */
+export async function confirmStart(runbookId: string): Promise<void> {
+  if (!process.stdin.isTTY) {
+    throw new CliError(
+      'ConfirmationNeeded',
+      'not starting: no terminal to confirm on. Review `drctl plan` and pass --yes to start without a prompt.',
+      ExitCode.Refused,
+    );
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question(`Type "${runbookId}" to start the failover, anything else to cancel: `);
+  prompt.close();
+  if (answer.trim() !== runbookId) {
+    throw new CliError('NotConfirmed', 'failover not started: the confirmation did not match', ExitCode.Refused);
+  }
+}

@@ -1,0 +1,4 @@
+/** Extra runbook folders, from DRCTL_RUNBOOKS_DIR (colon-separated), searched after the bundled examples. */
+export function runbookDirs(): string[] {
+  return (process.env.DRCTL_RUNBOOKS_DIR ?? '').split(':').filter(Boolean);
+}

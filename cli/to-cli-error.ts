@@ -1,0 +1,44 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { RunbookValidationError } from '../runbooks/runbook-validation-error';
+import { UnknownRunbookError } from '../runbooks/catalog';
+import { ConfigError } from '../worker/config';
+import { CliError, ExitCode } from './cli-error';
+
+/** Maps every error a command can meet to one clear message with a code and an exit code. */
+export function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof RunbookValidationError) {
+    return new CliError(error.code, error.message, ExitCode.BadInput, { issues: error.issues });
+  }
+  if (error instanceof UnknownRunbookError) {
+    return new CliError(error.code, error.message, ExitCode.BadInput, { known: error.known });
+  }
+  if (error instanceof ConfigError) return new CliError(error.code, error.message, ExitCode.Environment);
+  if (error instanceof WorkflowExecutionAlreadyStartedError) {
+    return new CliError(
+      'AlreadyStarted',
+      `a run with id ${error.workflowId} was already started; it was not started twice. ` +
+        `Follow it with \`drctl status ${error.workflowId}\`.`,
+      ExitCode.Refused,
+    );
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    return new CliError('RunNotFound', `${error.message}: check the id with \`drctl runs\` or the Temporal UI`, ExitCode.BadInput);
+  }
+  const message = (error as Error)?.message ?? String(error);
+  if (/PERMISSION_DENIED|UNAUTHENTICATED|Request unauthorized/i.test(message)) {
+    return new CliError(
+      'AccessDenied',
+      `Temporal refused the credentials (${message.split('\n')[0]}): check TEMPORAL_API_KEY and TEMPORAL_NAMESPACE`,
+      ExitCode.Environment,
+    );
+  }
+  if (/UNAVAILABLE|ECONNREFUSED|DEADLINE_EXCEEDED/i.test(message)) {
+    return new CliError(
+      'TemporalUnreachable',
+      `lost the connection to Temporal (${message.split('\n')[0]}): check the server and TEMPORAL_ADDRESS`,
+      ExitCode.Environment,
+    );
+  }
+  return new CliError('Unexpected', message.split('\n')[0] ?? 'unexpected error', ExitCode.Failed);
+}

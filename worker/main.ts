@@ -1,0 +1,12 @@
+import { loadConfig } from './config';
+import { runWorker } from './run-worker';
+
+/** `npm run worker`: one drctl worker with the configuration from the environment and the config file. */
+const config = loadConfig();
+runWorker(config, {
+  onReady: () =>
+    process.stderr.write(`drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})\n`),
+}).catch((error: unknown) => {
+  process.stderr.write(`drctl worker: ${(error as Error).message}\n`);
+  process.exit(1);
+});
