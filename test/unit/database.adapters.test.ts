@@ -1,0 +1,121 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
+import { createRdsAdapter } from '../../activities/database/rds-adapter';
+
+/** An RDSClient stand-in: answers each command by name from `handlers`. */
+function stubRds(handlers: Record<string, (input: Record<string, unknown>) => unknown>): { client: RDSClient; sent: string[] } {
+  const sent: string[] = [];
+  const client = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name;
+      sent.push(name);
+      const handler = handlers[name];
+      if (handler === undefined) throw new Error(`unexpected ${name}`);
+      return handler(command.input);
+    },
+  } as unknown as RDSClient;
+  return { client, sent };
+}
+
+const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('createRdsAdapter', () => {
+  const replica = {
+    DBInstanceIdentifier: 'r',
+    DBInstanceArn: 'arn:aws:rds:us-west-2:1:db:r',
+    DBInstanceStatus: 'available',
+    ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:1:db:p',
+    Endpoint: { Address: 'r.example', Port: 5432 },
+  };
+
+  it('GIVEN an emulator that leaves the source id after promotion WHEN drctl promoted it THEN the promoted-from tag makes it read as no longer a replica', async () => {
+    let tags: Array<{ Key?: string; Value?: string }> = [];
+    const { client, sent } = stubRds({
+      DescribeDBInstancesCommand: () => ({ DBInstances: [{ ...replica, TagList: tags }] }),
+      PromoteReadReplicaCommand: () => ({}),
+      AddTagsToResourceCommand: (input) => {
+        tags = input.Tags as typeof tags;
+        return {};
+      },
+    });
+    const rds = createRdsAdapter(() => client);
+
+    expect((await rds.describeInstance('us-west-2', 'r'))?.replicaOf).toBe('arn:aws:rds:us-east-1:1:db:p');
+    await rds.promoteReadReplica('us-west-2', 'r');
+    const after = await rds.describeInstance('us-west-2', 'r');
+
+    expect(after).toMatchObject({ replicaOf: null, readReplicaSource: 'arn:aws:rds:us-east-1:1:db:p', endpoint: 'r.example' });
+    expect(sent).toContain('AddTagsToResourceCommand');
+  });
+
+  it('GIVEN DBInstanceNotFound WHEN describing THEN null; WHEN stopping THEN NotFound permanent', async () => {
+    const { client } = stubRds({
+      DescribeDBInstancesCommand: () => {
+        throw awsError('DBInstanceNotFoundFault');
+      },
+      StopDBInstanceCommand: () => {
+        throw awsError('DBInstanceNotFoundFault', 'DBInstance p not found');
+      },
+    });
+    const rds = createRdsAdapter(() => client);
+
+    expect(await rds.describeInstance('us-east-1', 'p')).toBeNull();
+    expect(await failureOf(rds.stopInstance('us-east-1', 'p'))).toMatchObject({ type: 'NotFound', nonRetryable: true });
+  });
+
+  it.each([
+    ['InvalidDBInstanceStateFault', 'InvalidState', true],
+    ['AccessDenied', 'AccessDenied', true],
+    ['Throttling', 'Throttling', false],
+  ])('GIVEN StopDBInstance fails with %s THEN it maps to %s (nonRetryable %s)', async (code, type, nonRetryable) => {
+    const { client } = stubRds({
+      StopDBInstanceCommand: () => {
+        throw awsError(code);
+      },
+    });
+
+    const failure = await failureOf(createRdsAdapter(() => client).stopInstance('us-east-1', 'p'));
+
+    expect(failure).toMatchObject({ type, nonRetryable });
+    expect(failure.message).toMatch(/StopDBInstance p in us-east-1/);
+  });
+});
+
+describe('createPostgresAdapter', () => {
+  it('GIVEN an unknown connection name THEN ConfigurationMissing says which setting to add', async () => {
+    const pg = createPostgresAdapter({ connections: { 'ehr-primary': 'postgres://u:p@127.0.0.1:5432/ehr' } });
+
+    const failure = await failureOf(pg.memberStatus('ehr-standby'));
+
+    expect(failure).toMatchObject({ type: 'ConfigurationMissing', nonRetryable: true });
+    expect(failure.message).toMatch(/add DRCTL_PG_EHR_STANDBY_URL or postgres\.connections\.ehr-standby/);
+  });
+
+  it('GIVEN nothing listens on the port THEN the failure is retryable "cannot reach host:port" without the password', async () => {
+    const pg = createPostgresAdapter({ connections: { db: 'postgres://u:s3cret@127.0.0.1:1/ehr' }, connectTimeoutMs: 500 });
+
+    const failure = await failureOf(pg.memberStatus('db'));
+
+    expect(failure).toMatchObject({ type: 'PostgresUnreachable', nonRetryable: false });
+    expect(failure.message).toMatch(/cannot reach 127\.0\.0\.1:1 \(connection db\)/);
+    expect(failure.message).not.toMatch(/s3cret/);
+  });
+
+  it('GIVEN a host override THEN the probe connects to that host with the same port', async () => {
+    const pg = createPostgresAdapter({ connections: { app: 'postgres://u:p@127.0.0.2:1/ehr' }, connectTimeoutMs: 500 });
+
+    const failure = await failureOf(pg.probe('app', { host: '127.0.0.9', write: true, runId: 'r' }));
+
+    expect(failure.message).toMatch(/cannot reach 127\.0\.0\.9:1/);
+  });
+});
