@@ -34,7 +34,7 @@ export async function stopMoto(): Promise<void> {
 
 export async function motoAnswers(settings: SandboxSettings): Promise<boolean> {
   try {
-    const response = await fetch(`${motoEndpoint(settings)}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${motoEndpoint(settings)}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
     return response.ok;
   } catch {
     return false;
