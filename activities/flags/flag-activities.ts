@@ -1,0 +1,140 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { CheckResult, DrctlActivities, FlagsInput, PlannedChange } from '../contracts';
+import { PermanentFailure, permanentFailure } from '../failures';
+import { pollUntil } from '../poll-until';
+import { runStep } from '../step-outcome';
+import type { FlagState, UnleashAdminPort } from './unleash-admin-port';
+import type { UnleashClientReader } from './unleash-client-reader';
+
+export interface FlagActivityDeps {
+  admin: UnleashAdminPort;
+  reader: UnleashClientReader;
+  /** Intervals between client reads while confirming. Default: pollUntil's (200 ms, growing to 5 s). */
+  poll?: { initialIntervalMs?: number; maxIntervalMs?: number };
+  /** How long a client may take to see every desired value before the step fails. Default 60 s. */
+  confirmTimeoutMs?: number;
+}
+
+type FlagActivities = Pick<DrctlActivities, 'checkFlags' | 'planFlags' | 'setFlags'>;
+
+const onOff = (enabled: boolean | null | undefined) => (enabled === null || enabled === undefined ? 'unknown' : enabled ? 'on' : 'off');
+
+export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutMs = 60_000 }: FlagActivityDeps): FlagActivities {
+  async function readStates(input: FlagsInput): Promise<FlagState[]> {
+    const states: FlagState[] = [];
+    for (const flag of input.flags) states.push(await admin.getFlag(input.project, input.environment, flag.name));
+    return states;
+  }
+
+  /** Polls a real client until it sees every desired value; that, not the Admin API's answer, is "done". */
+  async function confirm(input: FlagsInput): Promise<{ reads: number }> {
+    const names = input.flags.map((f) => f.name);
+    const deadline = Date.now() + confirmTimeoutMs;
+    let reads = 0;
+    const mismatches = (seen: Record<string, boolean | null>) =>
+      input.flags.filter((f) => seen[f.name] !== f.enabled).map((f) => `${f.name} is ${onOff(seen[f.name])}, want ${onOff(f.enabled)}`);
+    const seen = await pollUntil(
+      async () => {
+        reads++;
+        return reader.read(names);
+      },
+      (s) => mismatches(s).length === 0 || Date.now() >= deadline,
+      { ...poll, describe: (s) => ({ confirming: mismatches(s) }) },
+    );
+    const wrong = mismatches(seen);
+    if (wrong.length > 0) {
+      throw permanentFailure(
+        PermanentFailure.FlagNotConfirmed,
+        `After ${Math.round(confirmTimeoutMs / 1000)} s an Unleash client still sees: ${wrong.join('; ')} (${input.project}/${input.environment}). The Admin API accepted the change: check the flags' strategies and constraints in ${input.environment}, and that the client token belongs to ${input.environment}`,
+      );
+    }
+    return { reads };
+  }
+
+  return {
+    async checkFlags(input): Promise<CheckResult[]> {
+      const where = `${input.project}/${input.environment}`;
+      const results: CheckResult[] = [];
+      for (const name of input.names) {
+        const check = `flags ${where}: ${name} exists`;
+        try {
+          const state = await admin.getFlag(input.project, input.environment, name);
+          results.push({ check, ok: true, message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}` });
+          if (state.enabledStrategies === 0) {
+            results.push({
+              check: `flags ${where}: ${name} can be turned on`,
+              ok: false,
+              message: `${name} has no enabled strategy in ${input.environment}, so turning it on would enable it for no client; add one (e.g. a 100 % flexibleRollout) in Unleash`,
+            });
+          }
+        } catch (error) {
+          results.push({ check, ok: false, message: permanentMessage(error) });
+        }
+      }
+      const readCheck = `flags ${input.environment}: client token reads flags`;
+      try {
+        const seen = await reader.read(input.names);
+        const unknown = input.names.filter((n) => seen[n] === null);
+        results.push(
+          unknown.length === 0
+            ? { check: readCheck, ok: true, message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', ') }
+            : {
+                check: readCheck,
+                ok: false,
+                message: `the client does not see ${unknown.join(', ')}; check that the client token's environment is ${input.environment} and its projects include ${input.project}`,
+              },
+        );
+      } catch (error) {
+        results.push({ check: readCheck, ok: false, message: permanentMessage(error) });
+      }
+      return results;
+    },
+
+    async planFlags(input): Promise<PlannedChange[]> {
+      const states = await readStates(input);
+      return input.flags.map((flag, i) => ({
+        target: `flag ${input.project}/${input.environment} ${flag.name}`,
+        current: onOff(states[i]?.enabled),
+        desired: onOff(flag.enabled),
+        willChange: states[i]?.enabled !== flag.enabled,
+      }));
+    },
+
+    setFlags(input: FlagsInput) {
+      return runStep(async () => {
+        const states = await readStates(input);
+        const toToggle = input.flags.filter((flag, i) => states[i]?.enabled !== flag.enabled);
+        const cannotTurnOn = input.flags.filter((flag, i) => flag.enabled && states[i]?.enabledStrategies === 0);
+        if (cannotTurnOn.length > 0) {
+          throw permanentFailure(
+            PermanentFailure.FlagNotConfirmed,
+            `${cannotTurnOn.map((f) => f.name).join(', ')} ha${cannotTurnOn.length === 1 ? 's' : 've'} no enabled strategy in ${input.project}/${input.environment}, so ON would reach no client; add a strategy (e.g. a 100 % flexibleRollout) in Unleash, then resume`,
+          );
+        }
+        for (const flag of toToggle) await admin.setEnabled(input.project, input.environment, flag.name, flag.enabled);
+
+        const { reads } = await confirm(input);
+        const facts: Record<string, string | number | boolean | null> = {
+          project: input.project,
+          environment: input.environment,
+          clientReads: reads,
+        };
+        input.flags.forEach((flag, i) => {
+          const before = onOff(states[i]?.enabled);
+          facts[`flag ${flag.name}`] = toToggle.includes(flag) ? `${before} → ${onOff(flag.enabled)}` : `${before} (unchanged)`;
+        });
+        const summary =
+          toToggle.length === 0
+            ? `All ${input.flags.length} flag(s) in ${input.project}/${input.environment} already at their desired values; a client confirms them`
+            : `Turned ${toToggle.map((f) => `${f.name} ${onOff(f.enabled)}`).join(', ')} in ${input.project}/${input.environment}; a client sees every desired value`;
+        return { changed: toToggle.length > 0, summary, facts };
+      });
+    },
+  };
+}
+
+/** A permanent fault becomes a failed check; anything retryable propagates so Temporal retries the check. */
+function permanentMessage(error: unknown): string {
+  if (error instanceof ApplicationFailure && error.nonRetryable) return error.message;
+  throw error;
+}

@@ -1,0 +1,107 @@
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import type { FlagState, UnleashAdminPort } from './unleash-admin-port';
+
+export interface UnleashAdminOptions {
+  /** Base URL of the Unleash server, e.g. `http://127.0.0.1:4242`. */
+  url: string;
+  /** An admin API token, sent raw in the Authorization header. */
+  token: string;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs?: number;
+}
+
+interface AdminFeature {
+  environments?: Array<{ name: string; enabled: boolean; strategies?: Array<{ disabled?: boolean | null }> }>;
+}
+
+/** The Unleash Admin API over fetch. */
+export function createUnleashAdminAdapter({ url, token, timeoutMs = 10_000 }: UnleashAdminOptions): UnleashAdminPort {
+  const base = url.replace(/\/+$/, '');
+
+  async function request(method: string, path: string, what: string): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: { Authorization: token, Accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw transientFailure(
+        'ConnectionFailed',
+        `Cannot reach Unleash at ${base} to ${what} (${networkCode(error)}); check the Unleash URL in the worker config and that the server is up`,
+      );
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw permanentFailure(
+        PermanentFailure.AccessDenied,
+        `Unleash at ${base} refused to ${what} (HTTP ${response.status}); check UNLEASH_ADMIN_TOKEN is an admin token with access to this project`,
+      );
+    }
+    if (response.status >= 500 || response.status === 429) {
+      throw transientFailure('UnleashUnavailable', `Unleash at ${base} answered HTTP ${response.status} to ${what}; will retry`);
+    }
+    return response;
+  }
+
+  return {
+    async getFlag(project, environment, name): Promise<FlagState> {
+      const what = `read flag ${name} in project ${project}`;
+      const response = await request('GET', `/api/admin/projects/${enc(project)}/features/${enc(name)}`, what);
+      if (response.status === 404) {
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `Unleash has no flag ${name} in project ${project}; create it in Unleash or fix the flag name in the runbook`,
+        );
+      }
+      if (!response.ok) throw await unexpected(response, what);
+      const feature = (await response.json()) as AdminFeature;
+      const env = feature.environments?.find((e) => e.name === environment);
+      if (!env) {
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `Flag ${name} in project ${project} has no environment ${environment} (has: ${(feature.environments ?? []).map((e) => e.name).join(', ') || 'none'}); fix the environment in the runbook or enable it on the project`,
+        );
+      }
+      return {
+        name,
+        enabled: env.enabled,
+        enabledStrategies: (env.strategies ?? []).filter((s) => s.disabled !== true).length,
+      };
+    },
+
+    async setEnabled(project, environment, name, enabled): Promise<void> {
+      const what = `turn flag ${name} ${enabled ? 'on' : 'off'} in ${project}/${environment}`;
+      const response = await request(
+        'POST',
+        `/api/admin/projects/${enc(project)}/features/${enc(name)}/environments/${enc(environment)}/${enabled ? 'on' : 'off'}`,
+        what,
+      );
+      if (response.status === 404) {
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `Unleash has no flag ${name} in ${project}/${environment}; create it or fix the runbook`,
+        );
+      }
+      if (!response.ok) throw await unexpected(response, what);
+    },
+  };
+}
+
+async function unexpected(response: Response, what: string) {
+  const body = (await response.text().catch(() => '')).slice(0, 300);
+  return permanentFailure(
+    PermanentFailure.InvalidState,
+    `Unleash answered HTTP ${response.status} to ${what}: ${body}; check the project, environment and flag names`,
+  );
+}
+
+function enc(part: string): string {
+  return encodeURIComponent(part);
+}
+
+/** fetch wraps the socket error in `cause` (sometimes an AggregateError with `errors`). */
+export function networkCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; errors?: Array<{ code?: string }>; message?: string } }).cause;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+}

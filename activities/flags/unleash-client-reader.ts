@@ -1,0 +1,82 @@
+import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client';
+import { transientFailure } from '../failures';
+
+/**
+ * What a real SDK client, holding a client (backend) token, evaluates for each flag with an empty context;
+ * `null` when the client does not know the flag. The token decides the environment.
+ */
+export interface UnleashClientReader {
+  read(names: string[]): Promise<Record<string, boolean | null>>;
+}
+
+export interface UnleashClientReaderOptions {
+  /** Base URL of the Unleash server; `/api/` is appended when missing. */
+  url: string;
+  /** A client (backend) token; its environment is the one read. */
+  clientToken: string;
+  /** How long to wait for the first synchronisation. Default 10 s. */
+  syncTimeoutMs?: number;
+  /** The SDK's refresh interval while it runs. Default 1 s. */
+  refreshIntervalMs?: number;
+  appName?: string;
+}
+
+/**
+ * Reads flags the way an application would: a fresh SDK client per read (the SDK's singleton refuses a second
+ * config), in-memory storage (never "ready" from a stale backup file), no metrics, destroyed afterwards.
+ */
+export function createUnleashClientReader({
+  url,
+  clientToken,
+  syncTimeoutMs = 10_000,
+  refreshIntervalMs = 1000,
+  appName = 'drctl-flag-confirm',
+}: UnleashClientReaderOptions): UnleashClientReader {
+  const apiUrl = /\/api\/?$/.test(url) ? url.replace(/\/?$/, '/') : `${url.replace(/\/+$/, '')}/api/`;
+
+  return {
+    async read(names) {
+      const client = new Unleash({
+        appName,
+        url: apiUrl,
+        customHeaders: { Authorization: clientToken },
+        refreshInterval: refreshIntervalMs,
+        disableMetrics: true,
+        storageProvider: new InMemStorageProvider(),
+        skipInstanceCountWarning: true,
+      });
+      try {
+        await synchronized(client, apiUrl, syncTimeoutMs);
+        const seen: Record<string, boolean | null> = {};
+        for (const name of names) {
+          seen[name] = client.getFeatureToggleDefinition(name) ? client.isEnabled(name) : null;
+        }
+        return seen;
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+function synchronized(client: Unleash, apiUrl: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let lastError = '';
+    const timer = setTimeout(() => {
+      reject(
+        transientFailure(
+          'UnleashClientNotSynchronized',
+          `An Unleash client at ${apiUrl} did not synchronise within ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}; check the Unleash URL, that the server is up and that UNLEASH_CLIENT_TOKEN is a valid client token`,
+        ),
+      );
+    }, timeoutMs);
+    // Without an 'error' listener the SDK's EventEmitter would throw; keep the message for the timeout.
+    client.on(UnleashEvents.Error, (error: Error) => {
+      lastError = error?.message ?? String(error);
+    });
+    client.once(UnleashEvents.Synchronized, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,173 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createFlagActivities } from '../../activities/flags/flag-activities';
+import { createUnleashAdminAdapter } from '../../activities/flags/unleash-admin-adapter';
+import type { FlagsInput } from '../../activities/contracts';
+import { createServer } from 'node:net';
+import { FakeUnleash } from '../fakes/fake-unleash';
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+const fastPoll = { initialIntervalMs: 5, maxIntervalMs: 10 };
+const degrade: FlagsInput = {
+  project: 'default',
+  environment: 'development',
+  flags: [
+    { name: 'ehr-degraded-mode', enabled: true },
+    { name: 'ehr-read-only-banner', enabled: true },
+    { name: 'portal-maintenance-page', enabled: false },
+  ],
+};
+
+function setup(options: { lagReads?: number; confirmTimeoutMs?: number } = {}) {
+  const unleash = new FakeUnleash();
+  for (const name of ['ehr-degraded-mode', 'ehr-read-only-banner', 'portal-maintenance-page']) unleash.addFlag(name);
+  const reader = unleash.reader({ lagReads: options.lagReads ?? 0 });
+  const activities = createFlagActivities({
+    admin: unleash,
+    reader,
+    poll: fastPoll,
+    confirmTimeoutMs: options.confirmTimeoutMs ?? 2000,
+  });
+  return { unleash, reader, activities };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('setFlags', () => {
+  it('GIVEN flags off WHEN setting THEN only the differing flags are toggled and a client confirms them', async () => {
+    const { unleash, activities } = setup();
+
+    const outcome = await activities.setFlags(degrade);
+
+    expect(outcome.changed).toBe(true);
+    expect(unleash.toggles).toEqual([
+      { name: 'ehr-degraded-mode', enabled: true },
+      { name: 'ehr-read-only-banner', enabled: true },
+    ]);
+    expect(unleash.flags.get('ehr-degraded-mode')?.enabled).toBe(true);
+    expect(outcome.facts).toMatchObject({
+      'flag ehr-degraded-mode': 'off → on',
+      'flag portal-maintenance-page': 'off (unchanged)',
+    });
+  });
+
+  it('GIVEN the flags already hold their values WHEN setting again THEN changed:false and nothing is toggled', async () => {
+    const { unleash, activities } = setup();
+    await activities.setFlags(degrade);
+
+    const second = await activities.setFlags(degrade);
+
+    expect(second.changed).toBe(false);
+    expect(unleash.toggles).toHaveLength(2);
+  });
+
+  it('GIVEN a client that sees the old values for 3 reads WHEN setting THEN it waits until the client agrees', async () => {
+    const { reader, activities } = setup({ lagReads: 3 });
+
+    const outcome = await activities.setFlags(degrade);
+
+    expect(reader.reads).toBe(4);
+    expect(outcome.facts.clientReads).toBe(4);
+  });
+
+  it('GIVEN a client that never catches up WHEN setting THEN FlagNotConfirmed says what it sees', async () => {
+    const { activities } = setup({ lagReads: 1_000_000, confirmTimeoutMs: 100 });
+
+    const error = await failureOf(activities.setFlags(degrade));
+
+    expect(error).toMatchObject({ type: 'FlagNotConfirmed', nonRetryable: true });
+    expect(error.message).toMatch(/ehr-degraded-mode is off, want on/);
+  });
+
+  it('GIVEN a flag without an enabled strategy WHEN turning it on THEN it fails before toggling anything', async () => {
+    const { unleash, activities } = setup();
+    unleash.addFlag('ehr-read-only-banner', { enabledStrategies: 0 });
+
+    const error = await failureOf(activities.setFlags(degrade));
+
+    expect(error).toMatchObject({ type: 'FlagNotConfirmed', nonRetryable: true });
+    expect(error.message).toMatch(/ehr-read-only-banner has no enabled strategy .* add a strategy/);
+    expect(unleash.toggles).toHaveLength(0);
+  });
+
+  it('GIVEN an unknown flag WHEN setting THEN NotFound names it, non-retryable', async () => {
+    const { activities } = setup();
+
+    const error = await failureOf(activities.setFlags({ ...degrade, flags: [{ name: 'no-such-flag', enabled: true }] }));
+
+    expect(error).toMatchObject({ type: 'NotFound', nonRetryable: true });
+    expect(error.message).toMatch(/no-such-flag/);
+  });
+});
+
+describe('planFlags and checkFlags', () => {
+  it('GIVEN current state WHEN planning THEN each flag says whether it will change, nothing toggles', async () => {
+    const { unleash, activities } = setup();
+
+    const plan = await activities.planFlags(degrade);
+
+    expect(plan.map((p) => [p.target, p.current, p.desired, p.willChange])).toEqual([
+      ['flag default/development ehr-degraded-mode', 'off', 'on', true],
+      ['flag default/development ehr-read-only-banner', 'off', 'on', true],
+      ['flag default/development portal-maintenance-page', 'off', 'off', false],
+    ]);
+    expect(unleash.toggles).toHaveLength(0);
+  });
+
+  it('GIVEN one unknown flag WHEN checking THEN its check and the client check fail', async () => {
+    const { activities } = setup();
+
+    const results = await activities.checkFlags({ project: 'default', environment: 'development', names: ['ehr-degraded-mode', 'nope'] });
+
+    expect(results.map((r) => r.ok)).toEqual([true, false, false]);
+    expect(results[2]?.message).toMatch(/does not see nope/);
+  });
+});
+
+describe('createUnleashAdminAdapter errors', () => {
+  const realFetch = global.fetch;
+  afterEach(() => {
+    global.fetch = realFetch;
+  });
+
+  it.each([
+    [401, 'AccessDenied', true, /check UNLEASH_ADMIN_TOKEN/],
+    [403, 'AccessDenied', true, /check UNLEASH_ADMIN_TOKEN/],
+    [404, 'NotFound', true, /no flag ehr-degraded-mode in project default/],
+    [503, 'UnleashUnavailable', false, /HTTP 503/],
+  ])('HTTP %i → %s (nonRetryable %s)', async (status, type, nonRetryable, message) => {
+    global.fetch = (async () => new Response('{}', { status })) as typeof fetch;
+    const admin = createUnleashAdminAdapter({ url: 'http://127.0.0.1:9', token: 'x' });
+
+    const error = await failureOf(admin.getFlag('default', 'development', 'ehr-degraded-mode'));
+
+    expect(error).toMatchObject({ type, nonRetryable });
+    expect(error.message).toMatch(message);
+  });
+
+  it('a refused connection is retryable and names the URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const admin = createUnleashAdminAdapter({ url, token: 'x' });
+
+    const error = await failureOf(admin.setEnabled('default', 'development', 'ehr-degraded-mode', true));
+
+    expect(error).toMatchObject({ type: 'ConnectionFailed', nonRetryable: false });
+    expect(error.message).toContain(url);
+    expect(error.message).toMatch(/ECONNREFUSED/);
+  });
+});
