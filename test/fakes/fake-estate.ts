@@ -1,0 +1,97 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { currentAttempt } from '../../activities/poll-until';
+import type { CheckResult, DrctlActivities, PromoteOutcome, StepOutcome } from '../../activities/contracts';
+
+type Method = keyof DrctlActivities;
+
+/**
+ * A whole estate in memory, behind the activity surface, for workflow tests: database roles, DNS records,
+ * flags. It keeps state (what is writable, where DNS points) and counts effects, so a test asserts what the
+ * run did to the estate rather than which calls were made. Faults are scripted per method.
+ */
+export class FakeEstate {
+  readonly roles = new Map<string, 'primary' | 'replica' | 'fenced'>();
+  readonly dns = new Map<string, string>();
+  readonly flags = new Map<string, boolean>();
+  replicaLagSeconds = 0;
+  promotions = 0;
+  dnsChanges = 0;
+  probes = 0;
+  private readonly faults = new Map<Method, Array<{ type: string; message: string; nonRetryable: boolean }>>();
+
+  constructor(seed: { dns: Record<string, string>; flags: string[] }) {
+    this.roles.set('primary', 'primary');
+    this.roles.set('replica', 'replica');
+    for (const [name, value] of Object.entries(seed.dns)) this.dns.set(name, value);
+    for (const flag of seed.flags) this.flags.set(flag, false);
+  }
+
+  /** The next `times` calls of `method` fail with this error before it behaves again. */
+  failNext(method: Method, times: number, error: { type: string; message: string; nonRetryable?: boolean }): void {
+    const queue = this.faults.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push({ ...error, nonRetryable: error.nonRetryable ?? false });
+    this.faults.set(method, queue);
+  }
+
+  /** The operator fixed the cause: scripted faults stop. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  activities(): DrctlActivities {
+    const outcome = (changed: boolean, summary: string): StepOutcome => ({ changed, summary, facts: {}, providerMs: 1, attempt: currentAttempt() });
+    const ok = (check: string, passed: boolean, message: string): CheckResult => ({ check, ok: passed, message });
+    const surface: DrctlActivities = {
+      checkDatabase: async ({ name }) => [
+        ok(`database ${name}: replica is a standby`, this.roles.get('replica') === 'replica', `role ${this.roles.get('replica')}`),
+        ok(`database ${name}: lag`, this.replicaLagSeconds <= 30, `${this.replicaLagSeconds}s`),
+      ],
+      checkDnsRecords: async ({ records }) => records.map((r) => ok(`dns ${r.name}`, this.dns.has(r.name), this.dns.get(r.name) ?? 'missing')),
+      checkFlags: async ({ names }) => names.map((n) => ok(`flag ${n}`, this.flags.has(n), this.flags.has(n) ? 'exists' : 'missing')),
+      checkBackups: async () => [ok('backups fresh', true, 'newest 1h old')],
+      planFence: async () => [],
+      planPromote: async () => ({ changes: [], writableEndpoint: '10.0.0.3' }),
+      planDnsSwitch: async () => [],
+      planFlags: async () => [],
+      fenceDatabase: async () => {
+        if (this.roles.get('primary') === 'fenced') return outcome(false, 'already fenced');
+        this.roles.set('primary', 'fenced');
+        return outcome(true, 'fenced');
+      },
+      promoteDatabase: async (): Promise<PromoteOutcome> => {
+        if (this.roles.get('replica') === 'primary') return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };
+        this.roles.set('replica', 'primary');
+        this.promotions++;
+        return { ...outcome(true, 'promoted'), writableEndpoint: '10.0.0.3' };
+      },
+      switchDns: async ({ records }) => {
+        const differing = records.filter((r) => this.dns.get(r.name) !== r.value);
+        if (differing.length === 0) return outcome(false, 'already pointing');
+        for (const r of differing) this.dns.set(r.name, r.value);
+        this.dnsChanges++;
+        return outcome(true, `switched ${differing.length}`);
+      },
+      setFlags: async ({ flags }) => {
+        for (const f of flags) this.flags.set(f.name, f.enabled);
+        return outcome(true, 'flags set');
+      },
+      verifyBackups: async () => outcome(false, 'backups verified'),
+      runProbe: async () => {
+        if (this.roles.get('replica') !== 'primary') {
+          throw ApplicationFailure.nonRetryable('the database behind DNS is read-only', 'ProbeFailed');
+        }
+        this.probes++;
+        return outcome(false, 'probe wrote a row');
+      },
+    };
+    for (const method of Object.keys(surface) as Method[]) {
+      const original = surface[method] as (...args: unknown[]) => Promise<unknown>;
+      (surface as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        const fault = this.faults.get(method)?.shift();
+        if (fault) throw ApplicationFailure.create({ message: fault.message, type: fault.type, nonRetryable: fault.nonRetryable });
+        return original(...args);
+      };
+    }
+    return surface;
+  }
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { installQuietRuntime } from './quiet-runtime';
+import { defineRunbook } from '../../runbooks/define-runbook';
+import type { RunbookInput } from '../../runbooks/schema';
+import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
+import { FakeEstate } from '../fakes/fake-estate';
+import { getStack } from './stack';
+
+/**
+ * The failover and plan workflows on the sandbox's real Temporal dev server, with the estate in memory behind
+ * the activity surface: these tests are about the interpreter (order, retries, onFailure, pause, timeline).
+ */
+let client: Client;
+let connection: Connection;
+let workerConnection: NativeConnection;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  installQuietRuntime();
+  const { address } = getStack().temporal;
+  connection = await Connection.connect({ address });
+  client = new Client({ connection });
+  workerConnection = await NativeConnection.connect({ address });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() });
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await workerConnection?.close();
+});
+
+const fastRetry = { maximumAttempts: 3, initialInterval: '100ms', maximumInterval: '200ms' };
+
+function runbook(overrides: Partial<RunbookInput> = {}) {
+  return defineRunbook({
+    id: 'test-db',
+    title: 'test',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {
+      databases: {
+        db: {
+          provider: 'postgres',
+          primary: { connection: 'p', endpoint: '10.0.0.2' },
+          replica: { connection: 'r', endpoint: '10.0.0.3' },
+        },
+      },
+    },
+    steps: [
+      { id: 'preflight', kind: 'preflight', retry: fastRetry },
+      {
+        id: 'prepare',
+        kind: 'parallel',
+        steps: [
+          { id: 'flags-on', kind: 'flags.set', flags: [{ name: 'degraded', enabled: true }], retry: fastRetry },
+          { id: 'backups', kind: 'backups.verify', bucket: 'bkp', retry: fastRetry },
+        ],
+      },
+      { id: 'fence', kind: 'database.fence', database: 'db', retry: fastRetry },
+      { id: 'promote', kind: 'database.promote', database: 'db', retry: fastRetry },
+      {
+        id: 'dns',
+        kind: 'dns.switch',
+        zone: { name: 'z.test.' },
+        records: [{ name: 'db.z.test.', type: 'A', pointTo: { database: 'db', member: 'replica' } }],
+        retry: fastRetry,
+      },
+      { id: 'probe', kind: 'probe', probe: { type: 'sql', connection: 'app' }, retry: fastRetry },
+    ],
+    ...overrides,
+  });
+}
+
+function newEstate(): FakeEstate {
+  return new FakeEstate({ dns: { 'db.z.test.': '10.0.0.2' }, flags: ['degraded'] });
+}
+
+async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: workerConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: estate.activities(),
+  });
+  return worker.runUntil(work(taskQueue));
+}
+
+function start(taskQueue: string, rb = runbook()) {
+  return client.workflow.start('failoverWorkflow', {
+    taskQueue,
+    workflowId: `test-failover-${randomUUID()}`,
+    args: [{ runbook: rb, options: { reason: 'test', initiator: 'jest' } }],
+  });
+}
+
+async function failedResult(promise: Promise<unknown>): Promise<FailoverResult> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause.type).toBe('FailoverFailed');
+  return cause.details?.[0] as FailoverResult;
+}
+
+test('a healthy run changes the estate in order and records every step', async () => {
+  const estate = newEstate();
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) => (await start(taskQueue)).result());
+
+  expect(result.status).toBe('succeeded');
+  expect(estate.roles.get('primary')).toBe('fenced');
+  expect(estate.roles.get('replica')).toBe('primary');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+  expect(estate.flags.get('degraded')).toBe(true);
+  expect(estate.probes).toBe(1);
+  expect(result.timeline.map((e) => e.stepId)).toEqual(['preflight', 'flags-on', 'backups', 'fence', 'promote', 'dns', 'probe']);
+  expect(result.timeline.every((e) => e.status === 'succeeded' && e.endedAt !== undefined)).toBe(true);
+  expect(result.timeline.find((e) => e.stepId === 'flags-on')?.group).toBe('prepare');
+  expect(result.timeline.find((e) => e.stepId === 'preflight')?.checks?.length).toBeGreaterThan(0);
+  expect(result.totalSteps).toBe(7);
+});
+
+test('a failed pre-flight check stops the run before any change and says which check', async () => {
+  const estate = newEstate();
+  estate.replicaLagSeconds = 120;
+  const result = await withWorker(estate, async (taskQueue) => failedResult((await start(taskQueue)).result()));
+
+  expect(result.status).toBe('failed');
+  expect(result.timeline).toHaveLength(1);
+  const preflight = result.timeline[0]!;
+  expect(preflight.error?.type).toBe('PreflightFailed');
+  expect(preflight.error?.message).toContain('lag');
+  expect(preflight.checks?.some((c) => !c.ok && c.message === '120s')).toBe(true);
+  expect(estate.roles.get('primary')).toBe('primary');
+  expect(estate.roles.get('replica')).toBe('replica');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+  expect(estate.flags.get('degraded')).toBe(false);
+});
+
+test('transient faults are retried and the attempts are recorded', async () => {
+  const estate = newEstate();
+  estate.failNext('promoteDatabase', 2, { type: 'Throttling', message: 'slow down' });
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) => (await start(taskQueue)).result());
+
+  expect(result.status).toBe('succeeded');
+  expect(estate.promotions).toBe(1);
+  expect(result.timeline.find((e) => e.stepId === 'promote')?.attempts).toBe(3);
+});
+
+test('DNS is never switched to a database whose promotion failed, even when the run continues', async () => {
+  const estate = newEstate();
+  estate.failNext('promoteDatabase', 1, { type: 'InvalidState', message: 'replica is not ready', nonRetryable: true });
+  const rb = runbook();
+  const steps = rb.steps.map((step) => (step.kind === 'database.promote' ? { ...step, onFailure: 'continue' as const } : step));
+  const result = await withWorker(estate, async (taskQueue) => failedResult((await start(taskQueue, { ...rb, steps })).result()));
+
+  expect(result.timeline.find((e) => e.stepId === 'promote')?.status).toBe('continued');
+  expect(result.timeline.find((e) => e.stepId === 'promote')?.attempts).toBe(1);
+  const dns = result.timeline.find((e) => e.stepId === 'dns');
+  expect(dns?.status).toBe('failed');
+  expect(dns?.error?.type).toBe('UnsafeOrder');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+  expect(estate.probes).toBe(0);
+});
+
+test('a paused step waits for an operator: retry after the fault is fixed completes the run', async () => {
+  const estate = newEstate();
+  estate.failNext('fenceDatabase', 3, { type: 'AccessDenied', message: 'not allowed', nonRetryable: true });
+  const rb = runbook();
+  const steps = rb.steps.map((step) => (step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step));
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, { ...rb, steps });
+    const paused = await waitFor(async () => {
+      const progress = await handle.query<FailoverProgress>('progress');
+      return progress.status === 'paused' ? progress : undefined;
+    });
+    expect(paused.timeline.find((e) => e.stepId === 'fence')?.status).toBe('paused');
+    const rejected = await handle
+      .executeUpdate('decide', { args: [{ stepId: 'promote', action: 'retry', operator: 'x', reason: 'wrong step' }] })
+      .catch((error: WorkflowUpdateFailedError) => error);
+    expect((rejected as WorkflowUpdateFailedError).cause?.message).toMatch(/step "promote" is not paused; paused now: fence/);
+    estate.clearFaults();
+    await handle.executeUpdate('decide', { args: [{ stepId: 'fence', action: 'retry', operator: 'oncall', reason: 'IAM fixed' }] });
+    return handle.result();
+  });
+
+  expect(result.status).toBe('succeeded');
+  const fenceEntries = result.timeline.filter((e) => e.stepId === 'fence');
+  expect(fenceEntries.map((e) => e.status)).toEqual(['failed', 'succeeded']);
+  expect(fenceEntries[0]?.decisions?.[0]).toMatchObject({ action: 'retry', operator: 'oncall', reason: 'IAM fixed' });
+  expect(estate.roles.get('primary')).toBe('fenced');
+});
+
+test('the plan workflow reports what would change without changing anything', async () => {
+  const estate = newEstate();
+  const plan: PlanResult = await withWorker(estate, async (taskQueue) =>
+    client.workflow.execute('planWorkflow', { taskQueue, workflowId: `test-plan-${randomUUID()}`, args: [runbook()] }),
+  );
+  expect(plan.ready).toBe(true);
+  expect(plan.steps.map((s) => s.stepId)).toEqual(['preflight', 'flags-on', 'backups', 'fence', 'promote', 'dns', 'probe']);
+  expect(estate.roles.get('replica')).toBe('replica');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+});
+
+async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}
