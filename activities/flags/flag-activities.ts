@@ -60,11 +60,11 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
         try {
           const state = await admin.getFlag(input.project, input.environment, name);
           results.push({ check, ok: true, message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}` });
-          if (state.enabledStrategies === 0) {
+          if (state.strategies > 0 && state.enabledStrategies === 0) {
             results.push({
               check: `flags ${where}: ${name} can be turned on`,
               ok: false,
-              message: `${name} has no enabled strategy in ${input.environment}, so turning it on would enable it for no client; add one (e.g. a 100 % flexibleRollout) in Unleash`,
+              message: `every strategy of ${name} in ${input.environment} is disabled, so turning it on would enable it for no client; enable one (or add a 100 % flexibleRollout) in Unleash`,
             });
           }
         } catch (error) {
@@ -104,14 +104,21 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
       return runStep(async () => {
         const states = await readStates(input);
         const toToggle = input.flags.filter((flag, i) => states[i]?.enabled !== flag.enabled);
-        const cannotTurnOn = input.flags.filter((flag, i) => flag.enabled && states[i]?.enabledStrategies === 0);
-        if (cannotTurnOn.length > 0) {
+        for (const flag of toToggle) await admin.setEnabled(input.project, input.environment, flag.name, flag.enabled);
+
+        // Unleash adds a default strategy when a flag with none is turned on, but not when its strategies are all
+        // disabled: then the flag is "on" for no client. Say so now rather than after the confirmation timeout.
+        const reachesNoClient: string[] = [];
+        for (const flag of input.flags.filter((f) => f.enabled)) {
+          const after = await admin.getFlag(input.project, input.environment, flag.name);
+          if (after.enabledStrategies === 0) reachesNoClient.push(flag.name);
+        }
+        if (reachesNoClient.length > 0) {
           throw permanentFailure(
             PermanentFailure.FlagNotConfirmed,
-            `${cannotTurnOn.map((f) => f.name).join(', ')} ha${cannotTurnOn.length === 1 ? 's' : 've'} no enabled strategy in ${input.project}/${input.environment}, so ON would reach no client; add a strategy (e.g. a 100 % flexibleRollout) in Unleash, then resume`,
+            `${reachesNoClient.join(', ')} ${reachesNoClient.length === 1 ? 'is' : 'are'} enabled in ${input.project}/${input.environment} but ha${reachesNoClient.length === 1 ? 's' : 've'} no enabled strategy, so no client sees ${reachesNoClient.length === 1 ? 'it' : 'them'} on; enable or add a strategy (e.g. a 100 % flexibleRollout) in Unleash, then retry the step`,
           );
         }
-        for (const flag of toToggle) await admin.setEnabled(input.project, input.environment, flag.name, flag.enabled);
 
         const { reads } = await confirm(input);
         const facts: Record<string, string | number | boolean | null> = {

@@ -66,6 +66,7 @@ export function createUnleashAdminAdapter({ url, token, timeoutMs = 10_000 }: Un
       return {
         name,
         enabled: env.enabled,
+        strategies: (env.strategies ?? []).length,
         enabledStrategies: (env.strategies ?? []).filter((s) => s.disabled !== true).length,
       };
     },

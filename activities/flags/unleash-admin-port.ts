@@ -4,7 +4,9 @@
 export interface FlagState {
   name: string;
   enabled: boolean;
-  /** Strategies in this environment that are not disabled; with none, an enabled flag is on for no client. */
+  /** Strategies in this environment. With none, Unleash (≥ 5) adds a default 100 % strategy when the flag is turned on. */
+  strategies: number;
+  /** Strategies in this environment that are not disabled. Enabled with none (all disabled): on for no client. */
   enabledStrategies: number;
 }
 

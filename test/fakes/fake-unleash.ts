@@ -4,6 +4,7 @@ import type { UnleashClientReader } from '../../activities/flags/unleash-client-
 
 interface FakeFlag {
   enabled: boolean;
+  strategies: number;
   enabledStrategies: number;
 }
 
@@ -24,7 +25,8 @@ export class FakeUnleash implements UnleashAdminPort {
   ) {}
 
   addFlag(name: string, flag: Partial<FakeFlag> = {}): void {
-    this.flags.set(name, { enabled: flag.enabled ?? false, enabledStrategies: flag.enabledStrategies ?? 1 });
+    const strategies = flag.strategies ?? 1;
+    this.flags.set(name, { enabled: flag.enabled ?? false, strategies, enabledStrategies: flag.enabledStrategies ?? strategies });
   }
 
   async getFlag(project: string, environment: string, name: string): Promise<FlagState> {
@@ -37,6 +39,11 @@ export class FakeUnleash implements UnleashAdminPort {
     if (this.staleReadsLeft === 0) this.snapshotBeforeToggle = this.clientView();
     this.staleReadsLeft = this.lagReads;
     flag.enabled = enabled;
+    // Like Unleash ≥ 5: turning on a flag with no strategy adds a default 100 % one.
+    if (enabled && flag.strategies === 0) {
+      flag.strategies = 1;
+      flag.enabledStrategies = 1;
+    }
     this.toggles.push({ name, enabled });
   }
 

@@ -94,15 +94,24 @@ describe('setFlags', () => {
     expect(error.message).toMatch(/ehr-degraded-mode is off, want on/);
   });
 
-  it('GIVEN a flag without an enabled strategy WHEN turning it on THEN it fails before toggling anything', async () => {
-    const { unleash, activities } = setup();
-    unleash.addFlag('ehr-read-only-banner', { enabledStrategies: 0 });
+  it('GIVEN a flag whose strategies are all disabled WHEN turning it on THEN FlagNotConfirmed says why, without waiting', async () => {
+    const { unleash, reader, activities } = setup({ confirmTimeoutMs: 60_000 });
+    unleash.addFlag('ehr-read-only-banner', { strategies: 1, enabledStrategies: 0 });
 
     const error = await failureOf(activities.setFlags(degrade));
 
     expect(error).toMatchObject({ type: 'FlagNotConfirmed', nonRetryable: true });
-    expect(error.message).toMatch(/ehr-read-only-banner has no enabled strategy .* add a strategy/);
-    expect(unleash.toggles).toHaveLength(0);
+    expect(error.message).toMatch(/ehr-read-only-banner is enabled .* but has no enabled strategy/);
+    expect(reader.reads).toBe(0);
+  });
+
+  it('GIVEN a flag with no strategy at all WHEN turning it on THEN the default strategy Unleash adds makes it confirm', async () => {
+    const { unleash, activities } = setup();
+    unleash.addFlag('ehr-read-only-banner', { strategies: 0 });
+
+    const outcome = await activities.setFlags(degrade);
+
+    expect(outcome.changed).toBe(true);
   });
 
   it('GIVEN an unknown flag WHEN setting THEN NotFound names it, non-retryable', async () => {
