@@ -1,0 +1,107 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import { createDnsActivities } from '../../activities/dns/dns-activities';
+import { resolveRecord } from '../../activities/dns/resolve-record';
+import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
+import { createSandboxAwsClients } from '../../sandbox/aws-clients';
+import { getStack } from './stack';
+
+/**
+ * switchDns against the sandbox's moto Route 53. Mutations go to a record of this test's own in the seeded
+ * zone, so a concurrently running drill on ehr-db is not disturbed; the seeded records are only read, and one
+ * switch includes ehr-db at its current value to prove unchanged records are left alone.
+ */
+describe('dns activities against moto', () => {
+  const stack = getStack();
+  const zone = { name: stack.aws.route53.zoneName };
+  const ehr = stack.aws.route53.records.find((r) => r.name.startsWith('ehr-db.'));
+  const own = `drctl-it-dns-${process.pid}.${stack.aws.route53.zoneName}`;
+  let client: Route53Client;
+  let route53: ReturnType<typeof createRoute53Adapter>;
+  let activities: ReturnType<typeof createDnsActivities>;
+
+  beforeAll(() => {
+    client = createSandboxAwsClients(stack.moto.endpoint).route53;
+    route53 = createRoute53Adapter(client);
+    activities = createDnsActivities({ route53 });
+  });
+
+  afterAll(async () => {
+    const current = await readBack(own);
+    if (current) {
+      await client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: await zoneId(),
+          ChangeBatch: {
+            Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: own, Type: 'A', TTL: current.ttl, ResourceRecords: [{ Value: current.value }] } }],
+          },
+        }),
+      );
+    }
+    client.destroy();
+  });
+
+  async function zoneId(): Promise<string> {
+    return (await route53.findZone(zone)).id;
+  }
+
+  /** The record as Route 53 stores it, read with the plain SDK rather than through the adapter under test. */
+  async function readBack(name: string): Promise<{ value: string; ttl: number } | undefined> {
+    const out = await client.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: await zoneId(), StartRecordName: name, StartRecordType: 'A', MaxItems: 1 }),
+    );
+    const set = out.ResourceRecordSets?.find((r) => r.Name === name && r.Type === 'A');
+    return set ? { value: set.ResourceRecords?.[0]?.Value ?? '', ttl: set.TTL ?? 0 } : undefined;
+  }
+
+  it('GIVEN the seeded zone WHEN checking and resolving THEN ehr-db answers the primary', async () => {
+    expect(ehr).toBeDefined();
+    const results = await activities.checkDnsRecords({
+      zone,
+      records: stack.aws.route53.records.map((r) => ({ name: r.name, type: r.type })),
+    });
+
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    await expect(resolveRecord(route53, zone, 'ehr-db.sandbox.drctl.internal')).resolves.toBe(ehr?.value);
+  });
+
+  it('GIVEN a record at one value WHEN switching it THEN Route 53 stores the new value, and a re-run changes nothing', async () => {
+    const first = await activities.switchDns({ zone, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.10' }], checkResolution: true });
+    expect(first.changed).toBe(true);
+    expect(await readBack(own)).toEqual({ value: '127.0.0.10', ttl: 30 });
+
+    const plan = await activities.planDnsSwitch({ zone, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.11' }], checkResolution: true });
+    expect(plan).toEqual([{ target: `A ${own}`, current: '127.0.0.10 (TTL 30)', desired: '127.0.0.11 (TTL 30)', willChange: true }]);
+
+    const second = await activities.switchDns({
+      zone,
+      records: [
+        { name: 'ehr-db.sandbox.drctl.internal', type: 'A', ttl: 30, value: ehr?.value ?? '127.0.0.2' },
+        { name: own, type: 'A', ttl: 30, value: '127.0.0.11' },
+      ],
+      checkResolution: true,
+    });
+    expect(second.changed).toBe(true);
+    expect(second.facts).toMatchObject({
+      [`A ${own}`]: '127.0.0.10 → 127.0.0.11',
+      'A ehr-db.sandbox.drctl.internal.': `${ehr?.value} (unchanged)`,
+      resolutionCheck: expect.stringMatching(/record set read back/),
+    });
+    expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
+
+    const again = await activities.switchDns({ zone, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.11' }], checkResolution: true });
+    expect(again.changed).toBe(false);
+    expect(again.facts.changeId).toBeUndefined();
+    expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
+  });
+
+  it('GIVEN a zone that does not exist WHEN switching THEN it fails permanently naming the zone', async () => {
+    const error = await activities
+      .switchDns({ zone: { name: 'no-such-zone.internal.' }, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.12' }], checkResolution: false })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'NotFound', nonRetryable: true });
+    expect((error as Error).message).toMatch(/no-such-zone\.internal\./);
+  });
+});
