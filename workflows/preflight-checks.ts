@@ -11,6 +11,7 @@ import type { Runbook, StepOf } from '../runbooks/schema';
 export async function runPreflightChecks(runbook: Runbook, activities: DrctlActivities): Promise<CheckResult[]> {
   const pending: Array<{ label: string; run: () => Promise<CheckResult[]> }> = [];
   const databases = new Set<string>();
+  const flagNames = new Map<string, { project: string; environment: string; names: Set<string> }>();
   for (const step of leafStepsOf(runbook)) {
     switch (step.kind) {
       case 'database.fence':
@@ -27,23 +28,26 @@ export async function runPreflightChecks(runbook: Runbook, activities: DrctlActi
             }),
         });
         break;
-      case 'flags.set':
-        pending.push({
-          label: `flags ${step.id}`,
-          run: () =>
-            activities.checkFlags({
-              project: step.project,
-              environment: step.environment,
-              names: step.flags.map((flag) => flag.name),
-            }),
-        });
+      case 'flags.set': {
+        // Several flag steps (on before, off after) check each flag once.
+        const key = `${step.project}/${step.environment}`;
+        const names = flagNames.get(key) ?? { project: step.project, environment: step.environment, names: new Set<string>() };
+        for (const flag of step.flags) names.names.add(flag.name);
+        flagNames.set(key, names);
         break;
+      }
       case 'backups.verify':
         pending.push({ label: `backups ${step.id}`, run: () => activities.checkBackups(backupsInput(runbook, step)) });
         break;
       default:
         break;
     }
+  }
+  for (const { project, environment, names } of flagNames.values()) {
+    pending.push({
+      label: `flags ${project}/${environment}`,
+      run: () => activities.checkFlags({ project, environment, names: [...names] }),
+    });
   }
   for (const name of databases) {
     const target = runbook.targets.databases[name];

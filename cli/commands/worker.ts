@@ -11,7 +11,8 @@ export function registerWorker(program: Command): void {
       runCommand(async (context) => {
         const config = context.config();
         // Loaded on demand: the worker pulls in the native Temporal bridge and every provider SDK.
-        const { runWorker } = await import('../../worker/run-worker');
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
+        const { runWorker } = require('../../worker/run-worker') as typeof import('../../worker/run-worker');
         await runWorker(config, {
           onReady: () => note(`drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})`),
         });
