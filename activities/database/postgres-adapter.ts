@@ -183,12 +183,18 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
           }
         }
         // Sessions that started before the reload may sit in a read-write transaction: end them.
-        const terminated = await client.query<{ pid: number }>(
+        // Two statements: within one, SQL does not promise `pid <> pg_backend_pid()` is tested before the
+        // terminate call, and this session must survive to report.
+        const older = await client.query<{ pid: number }>(
           `select pid from pg_stat_activity
-            where backend_type = 'client backend' and pid <> pg_backend_pid()
-              and backend_start <= pg_conf_load_time() and pg_terminate_backend(pid)`,
+            where backend_type = 'client backend' and pid <> pg_backend_pid() and backend_start <= pg_conf_load_time()`,
         );
-        return { settingChanged, terminatedSessions: terminated.rowCount ?? 0 };
+        const pids = older.rows.map((r) => r.pid);
+        const terminated =
+          pids.length === 0
+            ? 0
+            : (await one<{ n: number }>(client, 'select count(*)::int as n from unnest($1::int[]) as pid where pg_terminate_backend(pid)', [pids])).n;
+        return { settingChanged, terminatedSessions: terminated };
       });
     },
 

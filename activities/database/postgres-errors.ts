@@ -30,6 +30,12 @@ export function toPostgresFailure(error: unknown, where: ConnectionLabel): unkno
   const unreachable =
     (e.code !== undefined && (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code))) ||
     /timeout|Connection terminated|ENOTFOUND|EAI_AGAIN/i.test(message);
+  if (e.code !== undefined && UNAVAILABLE_SQLSTATES.has(e.code) && !/connect/i.test(message)) {
+    return transientFailure(
+      POSTGRES_UNREACHABLE,
+      `lost the session at ${address} (connection ${where.name}): ${e.code} ${message}; the server is shutting down or another tool ended the session, retrying`,
+    );
+  }
   if (unreachable) {
     return transientFailure(
       POSTGRES_UNREACHABLE,

@@ -1,0 +1,171 @@
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { Client } from 'pg';
+import type { DatabaseInput } from '../../activities/contracts';
+import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
+import { createRdsAdapter } from '../../activities/database/rds-adapter';
+import { PROMOTED_FROM_TAG } from '../../activities/database/rds-port';
+import { killPostgresPrimary, resetStack } from '../../sandbox/stack';
+import { getStack } from './stack';
+
+const stack = getStack();
+const clients = new Map<string, RDSClient>();
+const rdsClient = (region: string): RDSClient => {
+  let client = clients.get(region);
+  if (!client) {
+    client = new RDSClient({ region, endpoint: stack.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    clients.set(region, client);
+  }
+  return client;
+};
+const activities = createDatabaseActivities({
+  postgres: createPostgresAdapter({
+    connections: { 'ehr-primary': stack.postgres.primaryUrl, 'ehr-replica': stack.postgres.replicaUrl, 'ehr-app': stack.postgres.appUrl },
+  }),
+  rds: createRdsAdapter(rdsClient),
+  poll: { initialIntervalMs: 100, maxIntervalMs: 1000 },
+});
+
+const ehr: DatabaseInput = {
+  name: 'ehr',
+  target: {
+    provider: 'postgres',
+    primary: { connection: 'ehr-primary', endpoint: stack.postgres.primaryHost },
+    replica: { connection: 'ehr-replica', endpoint: stack.postgres.replicaHost },
+    maxLag: '30s',
+  },
+};
+const portal: DatabaseInput = {
+  name: 'portal',
+  target: { provider: 'rds-instance', primary: stack.aws.rds.primary, replica: stack.aws.rds.replica, maxLag: '30s', fence: 'stop-instance' },
+};
+
+/** Runs `sql` in a fresh session of `url`; returns rows, or the SQLSTATE when the server refuses it. */
+async function query(url: string, sql: string): Promise<{ rows: Array<Record<string, unknown>>; refused?: string }> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return { rows: (await client.query(sql)).rows };
+  } catch (error) {
+    return { rows: [], refused: (error as { code?: string }).code };
+  } finally {
+    await client.end();
+  }
+}
+
+afterAll(() => clients.forEach((c) => c.destroy()));
+
+describe('database activities on the sandbox PostgreSQL pair', () => {
+  afterEach(async () => {
+    await resetStack({ only: ['postgres'] });
+  });
+
+  it('GIVEN the healthy streaming pair WHEN checking THEN every check passes with measured lag', async () => {
+    const results = await activities.checkDatabase(ehr);
+
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.map((r) => r.check)).toEqual([
+      'database ehr: replica reachable',
+      'database ehr: replica is a standby',
+      'database ehr: primary',
+      'database ehr: WAL receiver streaming',
+      'database ehr: replication lag',
+    ]);
+  });
+
+  it('GIVEN a session open on the primary WHEN fencing THEN that session is ended, a new write is refused, and a second fence changes nothing', async () => {
+    const open = new Client({ connectionString: stack.postgres.appUrl });
+    open.on('error', () => undefined);
+    await open.connect();
+
+    const first = await activities.fenceDatabase(ehr);
+    const second = await activities.fenceDatabase(ehr);
+
+    expect(first).toMatchObject({ changed: true, facts: { primaryReachable: true } });
+    expect(Number(first.facts.terminatedSessions)).toBeGreaterThanOrEqual(1);
+    expect(second.changed).toBe(false);
+    await expect(open.query('select 1')).rejects.toThrow();
+    await open.end().catch(() => undefined);
+    expect((await query(stack.postgres.appUrl, "insert into drctl_probe (run_id) values ('after-fence')")).refused).toBe('25006');
+  });
+
+  it('GIVEN the standby WHEN promoting twice THEN it leaves recovery, takes an insert, and the second run changes nothing', async () => {
+    const first = await activities.promoteDatabase(ehr);
+    const second = await activities.promoteDatabase(ehr);
+
+    expect(first).toMatchObject({ changed: true, writableEndpoint: stack.postgres.replicaHost });
+    expect(second).toMatchObject({ changed: false, writableEndpoint: stack.postgres.replicaHost });
+    expect((await query(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as r')).rows[0]).toEqual({ r: false });
+    const inserted = await query(stack.postgres.replicaUrl, "insert into drctl_probe (run_id) values ('after-promote') returning id");
+    expect(inserted.refused).toBeUndefined();
+    expect(inserted.rows).toHaveLength(1);
+  });
+
+  it('GIVEN the primary crashed WHEN checking, fencing and promoting THEN the check passes on replica figures, the fence treats it as down, and the replica is promoted', async () => {
+    await killPostgresPrimary();
+
+    const checks = await activities.checkDatabase(ehr);
+    const fence = await activities.fenceDatabase(ehr);
+    const promote = await activities.promoteDatabase(ehr);
+
+    expect(checks.filter((r) => !r.ok)).toEqual([]);
+    expect(checks.find((r) => r.check === 'database ehr: primary')?.message).toMatch(/unreachable, treated as down: cannot reach/);
+    expect(fence).toMatchObject({ changed: false, facts: { primaryReachable: false } });
+    expect(promote.changed).toBe(true);
+  });
+});
+
+describe('database activities on moto RDS', () => {
+  afterAll(async () => {
+    await resetStack({ only: ['aws'] });
+  });
+
+  it('GIVEN the seeded read replica WHEN checking and promoting twice THEN it is promoted once and DescribeDBInstances shows drctl promoted it', async () => {
+    const checks = await activities.checkDatabase(portal);
+    const first = await activities.promoteDatabase(portal);
+    const second = await activities.promoteDatabase(portal);
+
+    expect(checks.filter((r) => !r.ok)).toEqual([]);
+    expect(first.changed).toBe(true);
+    expect(first.writableEndpoint).toMatch(/^patient-portal-replica\./);
+    expect(second.changed).toBe(false);
+    const { region, instanceId } = stack.aws.rds.replica;
+    const raw = (await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))).DBInstances?.[0];
+    // moto leaves ReadReplicaSourceDBInstanceIdentifier in place after promotion; the tag records the promotion.
+    expect(raw?.TagList).toEqual(expect.arrayContaining([{ Key: PROMOTED_FROM_TAG, Value: raw?.ReadReplicaSourceDBInstanceIdentifier }]));
+  });
+
+  it('GIVEN the primary instance WHEN fencing with stop-instance twice THEN it is stopped once', async () => {
+    const first = await activities.fenceDatabase(portal);
+    const second = await activities.fenceDatabase(portal);
+
+    expect(first).toMatchObject({ changed: true, facts: { status: 'stopped' } });
+    expect(second.changed).toBe(false);
+  });
+
+  it('GIVEN an Aurora cluster with a writer and a reader WHEN failing over twice THEN the reader becomes writer once', async () => {
+    const client = rdsClient('us-east-1');
+    await client.send(new CreateDBClusterCommand({ DBClusterIdentifier: 'drctl-it-aurora', Engine: 'aurora-postgresql', MasterUsername: 'drctl', MasterUserPassword: 'password123' }));
+    for (const id of ['drctl-it-aurora-1', 'drctl-it-aurora-2']) {
+      await client.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: id, DBClusterIdentifier: 'drctl-it-aurora', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' }));
+    }
+    const aurora: DatabaseInput = {
+      name: 'aurora',
+      target: { provider: 'aurora-cluster', clusterId: 'drctl-it-aurora', region: 'us-east-1', targetInstanceId: 'drctl-it-aurora-2', maxLag: '30s' },
+    };
+
+    const checks = await activities.checkDatabase(aurora);
+    const first = await activities.promoteDatabase(aurora);
+    const second = await activities.promoteDatabase(aurora);
+
+    expect(checks.filter((r) => !r.ok)).toEqual([]);
+    expect(first.changed).toBe(true);
+    expect(first.writableEndpoint).toMatch(/^drctl-it-aurora\.cluster-/);
+    expect(second.changed).toBe(false);
+  });
+});
