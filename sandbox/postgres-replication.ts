@@ -31,10 +31,22 @@ export function superuserUrl(settings: SandboxSettings, host: string, database =
   return postgresUrl({ user: 'postgres', password: settings.secrets.postgresPassword, host, port: settings.ports.postgres, database });
 }
 
-/** Creates what is missing (primary cluster, replica clone), starts what is stopped, waits for streaming. */
-export async function ensureReplicatedPairUp(settings: SandboxSettings, log: (line: string) => void): Promise<void> {
+/**
+ * Creates what is missing (primary cluster, replica clone), starts what is stopped, waits for streaming.
+ * Returns `drill-in-progress` (and changes nothing more) when it finds the replica promoted.
+ */
+export async function ensureReplicatedPairUp(
+  settings: SandboxSettings,
+  log: (line: string) => void,
+): Promise<'streaming' | 'drill-in-progress'> {
   const primary = primaryCluster(settings);
   const replica = replicaCluster(settings);
+  // A promoted replica is a drill in progress, not a fault: leave the pair as the drill left it (restarting a
+  // stopped old primary now would make two primaries). resetStack restores the seeded pair.
+  if (postmasterPid(replica) !== undefined && (await isPromoted(settings))) {
+    log('postgres: the replica is promoted (a failover drill?); left as is; `npm run sandbox -- reset --only postgres` restores the pair');
+    return 'drill-in-progress';
+  }
   if (await initCluster(primary, settings.secrets.postgresPassword)) log('postgres: initialised primary cluster');
   await startCluster(primary);
   if (!existsSync(join(replica.dataDir, 'PG_VERSION'))) {
@@ -42,7 +54,20 @@ export async function ensureReplicatedPairUp(settings: SandboxSettings, log: (li
     await cloneAsStandby(primary, replica, settings.secrets.postgresPassword);
   }
   await startCluster(replica);
+  if (await isPromoted(settings)) {
+    log('postgres: the replica came up promoted (a failover drill?); `npm run sandbox -- reset --only postgres` restores the pair');
+    return 'drill-in-progress';
+  }
   await waitForStreaming(settings);
+  return 'streaming';
+}
+
+/** True when the replica runs but is out of recovery, i.e. someone promoted it. */
+export async function isPromoted(settings: SandboxSettings): Promise<boolean> {
+  return withPgClient(superuserUrl(settings, REPLICA_HOST), async (client) => {
+    const result = await client.query<{ recovery: boolean }>('select pg_is_in_recovery() as recovery');
+    return result.rows[0]?.recovery === false;
+  });
 }
 
 /**

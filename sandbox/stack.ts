@@ -64,8 +64,7 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
         return seedAws(motoEndpoint(settings));
       }),
       timed(log, 'postgres', async () => {
-        await ensureReplicatedPairUp(settings, log);
-        await seedPostgres(settings);
+        if ((await ensureReplicatedPairUp(settings, log)) === 'streaming') await seedPostgres(settings);
       }),
       timed(log, 'unleash', async () => {
         await ensureUnleashUp(settings, log);
