@@ -60,13 +60,6 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
         try {
           const state = await admin.getFlag(input.project, input.environment, name);
           results.push({ check, ok: true, message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}` });
-          if (state.strategies > 0 && state.enabledStrategies === 0) {
-            results.push({
-              check: `flags ${where}: ${name} can be turned on`,
-              ok: false,
-              message: `every strategy of ${name} in ${input.environment} is disabled, so turning it on would enable it for no client; enable one (or add a 100 % flexibleRollout) in Unleash`,
-            });
-          }
         } catch (error) {
           results.push({ check, ok: false, message: permanentMessage(error) });
         }
@@ -106,8 +99,8 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
         const toToggle = input.flags.filter((flag, i) => states[i]?.enabled !== flag.enabled);
         for (const flag of toToggle) await admin.setEnabled(input.project, input.environment, flag.name, flag.enabled);
 
-        // Unleash adds a default strategy when a flag with none is turned on, but not when its strategies are all
-        // disabled: then the flag is "on" for no client. Say so now rather than after the confirmation timeout.
+        // Unleash 7 adds a default 100 % strategy when a flag with no enabled strategy is turned on; a server that
+        // does not would leave it "on" for no client. Say so now rather than after the confirmation timeout.
         const reachesNoClient: string[] = [];
         for (const flag of input.flags.filter((f) => f.enabled)) {
           const after = await admin.getFlag(input.project, input.environment, flag.name);

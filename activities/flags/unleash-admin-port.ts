@@ -4,9 +4,12 @@
 export interface FlagState {
   name: string;
   enabled: boolean;
-  /** Strategies in this environment. With none, Unleash (≥ 5) adds a default 100 % strategy when the flag is turned on. */
+  /** Strategies in this environment. */
   strategies: number;
-  /** Strategies in this environment that are not disabled. Enabled with none (all disabled): on for no client. */
+  /**
+   * Strategies in this environment that are not disabled. Unleash 7 adds a default 100 % strategy when a flag
+   * with none is turned on; a flag left enabled with none is on for no client.
+   */
   enabledStrategies: number;
 }
 

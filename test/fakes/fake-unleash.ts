@@ -20,9 +20,16 @@ export class FakeUnleash implements UnleashAdminPort {
   private lagReads = 0;
 
   constructor(
-    private readonly project = 'default',
-    private readonly environment = 'development',
+    private readonly options: { project?: string; environment?: string; addsDefaultStrategy?: boolean } = {},
   ) {}
+
+  private get project(): string {
+    return this.options.project ?? 'default';
+  }
+
+  private get environment(): string {
+    return this.options.environment ?? 'development';
+  }
 
   addFlag(name: string, flag: Partial<FakeFlag> = {}): void {
     const strategies = flag.strategies ?? 1;
@@ -39,9 +46,9 @@ export class FakeUnleash implements UnleashAdminPort {
     if (this.staleReadsLeft === 0) this.snapshotBeforeToggle = this.clientView();
     this.staleReadsLeft = this.lagReads;
     flag.enabled = enabled;
-    // Like Unleash ≥ 5: turning on a flag with no strategy adds a default 100 % one.
-    if (enabled && flag.strategies === 0) {
-      flag.strategies = 1;
+    // Like Unleash 7 (seen in the sandbox): turning on a flag with no enabled strategy adds a default 100 % one.
+    if (enabled && flag.enabledStrategies === 0 && this.options.addsDefaultStrategy !== false) {
+      flag.strategies += 1;
       flag.enabledStrategies = 1;
     }
     this.toggles.push({ name, enabled });

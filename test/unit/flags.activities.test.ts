@@ -26,8 +26,8 @@ const degrade: FlagsInput = {
   ],
 };
 
-function setup(options: { lagReads?: number; confirmTimeoutMs?: number } = {}) {
-  const unleash = new FakeUnleash();
+function setup(options: { lagReads?: number; confirmTimeoutMs?: number; addsDefaultStrategy?: boolean } = {}) {
+  const unleash = new FakeUnleash({ addsDefaultStrategy: options.addsDefaultStrategy ?? true });
   for (const name of ['ehr-degraded-mode', 'ehr-read-only-banner', 'portal-maintenance-page']) unleash.addFlag(name);
   const reader = unleash.reader({ lagReads: options.lagReads ?? 0 });
   const activities = createFlagActivities({
@@ -94,8 +94,8 @@ describe('setFlags', () => {
     expect(error.message).toMatch(/ehr-degraded-mode is off, want on/);
   });
 
-  it('GIVEN a flag whose strategies are all disabled WHEN turning it on THEN FlagNotConfirmed says why, without waiting', async () => {
-    const { unleash, reader, activities } = setup({ confirmTimeoutMs: 60_000 });
+  it('GIVEN a server that adds no default strategy and a flag whose strategies are all disabled WHEN turning it on THEN FlagNotConfirmed says why, without waiting', async () => {
+    const { unleash, reader, activities } = setup({ confirmTimeoutMs: 60_000, addsDefaultStrategy: false });
     unleash.addFlag('ehr-read-only-banner', { strategies: 1, enabledStrategies: 0 });
 
     const error = await failureOf(activities.setFlags(degrade));
@@ -105,9 +105,9 @@ describe('setFlags', () => {
     expect(reader.reads).toBe(0);
   });
 
-  it('GIVEN a flag with no strategy at all WHEN turning it on THEN the default strategy Unleash adds makes it confirm', async () => {
+  it('GIVEN a flag with no enabled strategy WHEN turning it on THEN the default strategy Unleash adds makes it confirm', async () => {
     const { unleash, activities } = setup();
-    unleash.addFlag('ehr-read-only-banner', { strategies: 0 });
+    unleash.addFlag('ehr-read-only-banner', { strategies: 1, enabledStrategies: 0 });
 
     const outcome = await activities.setFlags(degrade);
 
