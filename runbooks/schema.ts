@@ -181,8 +181,9 @@ export const runbookSchema = z
     objectives: z.object({ rto: duration, rpo: duration }).strict(),
     targets: z
       .object({ databases: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), databaseTargetSchema).default({}) })
-      .strict(),
-    steps: z.array(stepSchema).min(1),
+      .strict()
+      .prefault({}),
+    steps: z.array(stepSchema).min(1, { message: 'a runbook needs at least one step' }),
   })
   .strict();
 

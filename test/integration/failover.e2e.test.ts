@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { Client, Connection } from '@temporalio/client';
+import { Client as PgClient } from 'pg';
+import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
+import ehrDb from '../../runbooks/examples/ehr-db';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import type { FailoverResult } from '../../workflows/run-types';
+import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+
+/**
+ * `drctl failover ehr-db` on the real local stack, through the real CLI and a real worker process, asserting
+ * the effects on the servers themselves: the replica is a writable primary, the old primary refuses writes,
+ * the Route 53 record points at the new primary, the flags are on for a real Unleash client.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+
+beforeAll(async () => {
+  stack = await resetStack();
+  env = drctlEnv(stack, `e2e-${randomUUID()}`);
+  worker = await startWorkerProcess(env);
+});
+
+afterAll(async () => {
+  await stopProcess(worker);
+  await resetStack();
+});
+
+async function query<T>(url: string, sql: string): Promise<T[]> {
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function recordValue(name: string): Promise<string | undefined> {
+  const route53 = new Route53Client({
+    region: 'us-east-1',
+    endpoint: stack.moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  try {
+    const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: stack.aws.route53.zoneId }));
+    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
+  } finally {
+    route53.destroy();
+  }
+}
+
+async function waitForRunningFailover(runbookId: string): Promise<void> {
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  try {
+    const client = new Client({ connection, namespace: stack.temporal.namespace });
+    for (;;) {
+      const listed = client.workflow.list({
+        query: `DrctlRunbook = '${runbookId}' AND ExecutionStatus = 'Running' AND TaskQueue = '${env.DRCTL_TASK_QUEUE}'`,
+      });
+      for await (const execution of listed) if (execution.workflowId) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The timeline the replica's WAL is on: 1 before any promotion, +1 per promotion. */
+async function walTimeline(url: string): Promise<number> {
+  const [row] = await query<{ file: string }>(url, 'select pg_walfile_name(pg_current_wal_lsn()) as file');
+  return parseInt(row!.file.slice(0, 8), 16);
+}
+
+test('drctl failover ehr-db fails over the real stack, and a second start while it runs is refused', async () => {
+  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+
+  const running = drctl(['failover', 'ehr-db', '--reason', 'e2e INC-0001', '--yes', '--follow', '--output', 'json'], env);
+  await waitForRunningFailover('ehr-db');
+  const again = await drctl(['failover', 'ehr-db', '--reason', 'e2e duplicate', '--yes', '--output', 'json'], env);
+  expect(again.code).toBe(4);
+  expect(JSON.parse(again.stdout).error.code).toMatch(/AlreadyStarted|AlreadyRunning/);
+
+  const run = await running;
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const result = JSON.parse(run.stdout) as FailoverResult;
+  expect(result.status).toBe('succeeded');
+  expect(result.timeline.map((entry) => `${entry.stepId}:${entry.status}`)).toEqual([
+    'preflight:succeeded',
+    'degraded-mode-on:succeeded',
+    'verify-backups:succeeded',
+    'fence-primary:succeeded',
+    'promote-replica:succeeded',
+    'switch-dns:succeeded',
+    'probe-writes:succeeded',
+  ]);
+
+  const [replica] = await query<{ recovering: boolean }>(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as recovering');
+  expect(replica?.recovering).toBe(false);
+  await query(stack.postgres.replicaUrl, "insert into drctl_probe(run_id) values ('e2e-after-failover')");
+  const [primary] = await query<{ readOnly: string }>(stack.postgres.primaryUrl, 'show default_transaction_read_only');
+  expect(Object.values(primary!)[0]).toBe('on');
+  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+
+  const reader = createUnleashClientReader({ url: stack.unleash.url, clientToken: stack.unleash.clientToken });
+  expect(await reader.read(['ehr-degraded-mode', 'ehr-read-only-banner'])).toEqual({
+    'ehr-degraded-mode': true,
+    'ehr-read-only-banner': true,
+  });
+  const probeRows = await query<{ n: string }>(
+    stack.postgres.replicaUrl,
+    `select count(*) as n from drctl_probe where run_id like '${result.workflowId}/%'`,
+  );
+  expect(Number(probeRows[0]?.n)).toBe(1);
+});
+
+test('a worker killed mid-failover is replaced and the run completes without repeating an effect', async () => {
+  stack = await resetStack();
+  const timelineBefore = await walTimeline(stack.postgres.primaryUrl);
+  // The ehr-db runbook with a pause after the promotion, so the kill lands while the run is half done.
+  const steps = [...ehrDb.steps];
+  steps.splice(steps.findIndex((step) => step.id === 'promote-replica') + 1, 0, {
+    id: 'hold',
+    kind: 'wait',
+    duration: '6s',
+    timeout: '5m',
+    retry: { maximumAttempts: 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1s' },
+    onFailure: 'abort',
+  });
+  const file = join(mkdtempSync(join(tmpdir(), 'drctl-e2e-')), 'ehr-db-hold.json');
+  writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-hold', steps }));
+
+  const started = await drctl(['failover', file, '--reason', 'e2e worker crash', '--yes', '--output', 'json'], env);
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+
+  for (;;) {
+    const status = JSON.parse((await drctl(['status', workflowId, '--output', 'json'], env)).stdout) as FailoverResult;
+    if (status.timeline.some((entry) => entry.stepId === 'hold' && entry.status === 'running')) break;
+    expect(status.status).toBe('running');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await stopProcess(worker, 'SIGKILL');
+  worker = await startWorkerProcess(env);
+
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.code).toBe(0);
+  const result = JSON.parse(followed.stdout) as FailoverResult;
+  expect(result.status).toBe('succeeded');
+  // Each step ran exactly once: the new worker replayed the history instead of redoing the finished steps.
+  const ids = result.timeline.map((entry) => entry.stepId);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(result.timeline.find((entry) => entry.stepId === 'promote-replica')).toMatchObject({ changed: true, attempts: 1 });
+  expect(await walTimeline(stack.postgres.replicaUrl)).toBe(timelineBefore + 1);
+  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  const probeRows = await query<{ n: string }>(
+    stack.postgres.replicaUrl,
+    `select count(*) as n from drctl_probe where run_id like '${workflowId}/%'`,
+  );
+  expect(Number(probeRows[0]?.n)).toBe(1);
+});
