@@ -9,6 +9,9 @@ import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { getStack } from './stack';
 
+// Project-level testTimeout in jest.config.js is ignored by Jest (it is a global option), so set it here.
+jest.setTimeout(180_000);
+
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 async function query<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -53,7 +56,12 @@ async function flagsSeenByClient(stack: StackInfo): Promise<Record<string, boole
 }
 
 describe('sandbox stack', () => {
-  const stack = getStack();
+  let stack: StackInfo;
+
+  beforeAll(async () => {
+    // GIVEN the seeded topology: other suites share this stack and drill on it (promote, kill, flip flags).
+    stack = await resetStack({ only: ['postgres', 'unleash'] });
+  });
 
   it('streams a row inserted on the primary to the replica', async () => {
     // GIVEN a marker only this test run writes
@@ -123,7 +131,9 @@ describe('sandbox stack', () => {
     for (const feature of seeded) {
       expect(feature.environments?.find((environment) => environment.name === stack.unleash.environment)?.enabled).toBe(false);
     }
-    expect(await flagsSeenByClient(stack)).toEqual(Object.fromEntries(stack.unleash.flags.map((flag) => [flag, false])));
+    const allOff = Object.fromEntries(stack.unleash.flags.map((flag) => [flag, false]));
+    // Unleash refreshes what it serves to clients about once a second after a change.
+    expect(await eventually(() => flagsSeenByClient(stack), (seen) => JSON.stringify(seen) === JSON.stringify(allOff))).toEqual(allOff);
   });
 
   it('answers describeNamespace on Temporal', async () => {
@@ -177,10 +187,10 @@ describe('resetStack', () => {
     // GIVEN a drill turned a flag on, and clients see it on (ON means on for everyone)
     const on = await fetch(`${stack.unleash.url}${path}/on`, { method: 'POST', headers: { Authorization: stack.unleash.adminToken } });
     expect(on.status).toBeLessThan(300);
-    expect((await flagsSeenByClient(stack))[flag]).toBe(true);
+    expect(await eventually(async () => (await flagsSeenByClient(stack))[flag], (enabled) => enabled === true)).toBe(true);
     // WHEN Unleash is reset
     await resetStack({ only: ['unleash'] });
     // THEN clients see it off again
-    expect((await flagsSeenByClient(stack))[flag]).toBe(false);
+    expect(await eventually(async () => (await flagsSeenByClient(stack))[flag], (enabled) => enabled === false)).toBe(false);
   });
 });
