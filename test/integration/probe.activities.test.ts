@@ -8,6 +8,9 @@ import { createProbeActivities } from '../../activities/probe/probe-activities';
 import { resetStack } from '../../sandbox/stack';
 import { getStack } from './stack';
 
+// Resets re-clone the replica; jest's project-level testTimeout does not reach hooks, so set it here.
+jest.setTimeout(180_000);
+
 const stack = getStack();
 const route53Client = new Route53Client({ region: 'us-east-1', endpoint: stack.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
 const route53 = createRoute53Adapter(route53Client);
