@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { createDnsActivities } from '../../activities/dns/dns-activities';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
@@ -73,6 +74,32 @@ describe('switchDns', () => {
 
     expect(outcome.changed).toBe(true);
     expect(route53.getChangeCalls).toEqual(['C1', 'C1', 'C1', 'C1']);
+  });
+
+  it('GIVEN a PENDING change WHEN waiting inside an activity THEN each poll heartbeats the change id and status', async () => {
+    const { activities } = setup({ pendingPolls: 2 });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+
+    await env.run(() => activities.switchDns({ ...switchToReplica, checkResolution: false }));
+
+    expect(beats).toEqual([
+      { changeId: 'C1', status: 'PENDING' },
+      { changeId: 'C1', status: 'PENDING' },
+    ]);
+  });
+
+  it('GIVEN an earlier attempt submitted the change and died before INSYNC WHEN retried THEN it waits on that change, submits nothing', async () => {
+    const { route53, activities } = setup({ pendingPolls: 2 });
+    await route53.upsertRecords('Z1', [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }], 'attempt 1');
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { changeId: 'C1', status: 'PENDING' } });
+
+    const outcome = await env.run(() => activities.switchDns({ ...switchToReplica, checkResolution: false }));
+
+    expect(outcome).toMatchObject({ changed: false, attempt: 2, facts: { changeId: 'C1' } });
+    expect(route53.submitted).toHaveLength(1);
+    expect(route53.getChangeCalls).toEqual(['C1', 'C1', 'C1']);
   });
 
   it('GIVEN TestDNSAnswer lags 2 answers WHEN checking resolution THEN it polls until the new value answers', async () => {
