@@ -8,13 +8,19 @@ import type { RdsCluster, RdsPort } from './rds-port';
 type AuroraTarget = TargetOf<'aurora-cluster'>;
 
 /** An Aurora cluster: fail over to a chosen reader. The failover itself demotes the old writer. */
-export function createAuroraClusterStrategy(rds: RdsPort, poll: PollPacing = {}): DatabaseStrategy<AuroraTarget> {
+export function createAuroraClusterStrategy(
+  rds: RdsPort,
+  poll: PollPacing = {},
+): DatabaseStrategy<AuroraTarget> {
   const label = (name: string, t: AuroraTarget) => `aurora ${t.clusterId} in ${t.region} (${name})`;
 
   async function requireCluster(name: string, t: AuroraTarget): Promise<RdsCluster> {
     const cluster = await rds.describeCluster(t.region, t.clusterId);
     if (cluster === null) {
-      throw permanentFailure(PermanentFailure.NotFound, `${label(name, t)} does not exist; check clusterId and region in the runbook`);
+      throw permanentFailure(
+        PermanentFailure.NotFound,
+        `${label(name, t)} does not exist; check clusterId and region in the runbook`,
+      );
     }
     if (!cluster.members.some((m) => m.instanceId === t.targetInstanceId)) {
       throw permanentFailure(
@@ -34,10 +40,22 @@ export function createAuroraClusterStrategy(rds: RdsPort, poll: PollPacing = {})
       try {
         cluster = await rds.describeCluster(t.region, t.clusterId);
       } catch (error) {
-        return [checkLine(name, 'cluster exists', false, failureMessageOrThrow(error, () => false))];
+        return [
+          checkLine(
+            name,
+            'cluster exists',
+            false,
+            failureMessageOrThrow(error, () => false),
+          ),
+        ];
       }
-      if (cluster === null) return [checkLine(name, 'cluster exists', false, `${label(name, t)} not found; check clusterId and region`)];
-      results.push(checkLine(name, 'cluster exists', true, `status ${cluster.status}, writer ${writerOf(cluster)}`));
+      if (cluster === null)
+        return [
+          checkLine(name, 'cluster exists', false, `${label(name, t)} not found; check clusterId and region`),
+        ];
+      results.push(
+        checkLine(name, 'cluster exists', true, `status ${cluster.status}, writer ${writerOf(cluster)}`),
+      );
       const member = cluster.members.find((m) => m.instanceId === t.targetInstanceId);
       results.push(
         checkLine(
@@ -51,8 +69,17 @@ export function createAuroraClusterStrategy(rds: RdsPort, poll: PollPacing = {})
               : `${t.targetInstanceId} is a reader`,
         ),
       );
-      results.push(checkLine(name, 'cluster available', cluster.status === 'available', `status ${cluster.status}`));
-      results.push(checkLine(name, 'replication lag', true, `not measured: drctl reads no CloudWatch AuroraReplicaLag yet; confirm it is ≤ ${t.maxLag} before approving`));
+      results.push(
+        checkLine(name, 'cluster available', cluster.status === 'available', `status ${cluster.status}`),
+      );
+      results.push(
+        checkLine(
+          name,
+          'replication lag',
+          true,
+          `not measured: drctl reads no CloudWatch AuroraReplicaLag yet; confirm it is ≤ ${t.maxLag} before approving`,
+        ),
+      );
       return results;
     },
 
@@ -80,7 +107,7 @@ export function createAuroraClusterStrategy(rds: RdsPort, poll: PollPacing = {})
             willChange: !already,
           },
         ],
-        writableEndpoint: cluster.endpoint ?? '',
+        writableEndpoint: requireEndpoint(cluster, label(name, t)),
       };
     },
 
@@ -102,17 +129,34 @@ export function createAuroraClusterStrategy(rds: RdsPort, poll: PollPacing = {})
       const final = await pollUntil(
         () => requireCluster(name, t),
         (c) => isWriter(c, t.targetInstanceId) && c.status === 'available',
-        { ...poll, describe: (c) => ({ waitingFor: `${t.targetInstanceId} to become writer`, writer: writerOf(c), status: c.status }) },
+        {
+          ...poll,
+          describe: (c) => ({
+            waitingFor: `${t.targetInstanceId} to become writer`,
+            writer: writerOf(c),
+            status: c.status,
+          }),
+        },
       );
-      if (final.endpoint === null) {
-        throw permanentFailure(PermanentFailure.InvalidState, `${label(name, t)} reports no cluster Endpoint; check it in the RDS console`);
-      }
+      const endpoint = requireEndpoint(final, label(name, t));
       return {
         changed,
-        summary: changed ? `failed ${t.clusterId} over to ${t.targetInstanceId}` : `${t.targetInstanceId} was already the writer of ${t.clusterId}`,
-        facts: { clusterId: t.clusterId, writer: t.targetInstanceId, endpoint: final.endpoint },
-        writableEndpoint: final.endpoint,
+        summary: changed
+          ? `failed ${t.clusterId} over to ${t.targetInstanceId}`
+          : `${t.targetInstanceId} was already the writer of ${t.clusterId}`,
+        facts: { clusterId: t.clusterId, writer: t.targetInstanceId, endpoint },
+        writableEndpoint: endpoint,
       };
     },
   };
+}
+
+function requireEndpoint(cluster: RdsCluster, what: string): string {
+  if (cluster.endpoint === null) {
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `${what} reports no cluster Endpoint; check the cluster in the RDS console`,
+    );
+  }
+  return cluster.endpoint;
 }

@@ -15,23 +15,33 @@ export interface DatabaseActivityDeps {
   poll?: PollPacing;
 }
 
-export type DatabaseActivities = Pick<DrctlActivities, 'checkDatabase' | 'planFence' | 'planPromote' | 'fenceDatabase' | 'promoteDatabase'>;
+export type DatabaseActivities = Pick<
+  DrctlActivities,
+  'checkDatabase' | 'planFence' | 'planPromote' | 'fenceDatabase' | 'promoteDatabase'
+>;
 
 /** The database activities, dispatching on `target.provider` to one strategy per provider. */
-export function createDatabaseActivities({ postgres, rds, poll = {} }: DatabaseActivityDeps): DatabaseActivities {
+export function createDatabaseActivities({
+  postgres,
+  rds,
+  poll = {},
+}: DatabaseActivityDeps): DatabaseActivities {
   const strategies = {
     postgres: createPostgresStrategy(postgres, poll),
     'rds-instance': createRdsInstanceStrategy(rds, poll),
     'aurora-cluster': createAuroraClusterStrategy(rds, poll),
   };
   // The union of targets cannot index a map of differently typed strategies; each entry matches its provider.
-  const strategyFor = (target: DatabaseTarget) => strategies[target.provider] as DatabaseStrategy<DatabaseTarget>;
+  const strategyFor = (target: DatabaseTarget) =>
+    strategies[target.provider] as DatabaseStrategy<DatabaseTarget>;
 
   return {
     checkDatabase: ({ name, target }: DatabaseInput) => strategyFor(target).check(name, target),
     planFence: ({ name, target }: DatabaseInput) => strategyFor(target).planFence(name, target),
     planPromote: ({ name, target }: DatabaseInput) => strategyFor(target).planPromote(name, target),
-    fenceDatabase: ({ name, target }: DatabaseInput) => runStep(() => strategyFor(target).fence(name, target)),
-    promoteDatabase: ({ name, target }: DatabaseInput) => runStep(() => strategyFor(target).promote(name, target)),
+    fenceDatabase: ({ name, target }: DatabaseInput) =>
+      runStep(() => strategyFor(target).fence(name, target)),
+    promoteDatabase: ({ name, target }: DatabaseInput) =>
+      runStep(() => strategyFor(target).promote(name, target)),
   };
 }

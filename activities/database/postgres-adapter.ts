@@ -56,7 +56,11 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
     };
   }
 
-  async function withSession<T>(connection: string, work: (client: Client, label: ConnectionLabel) => Promise<T>, host?: string): Promise<T> {
+  async function withSession<T>(
+    connection: string,
+    work: (client: Client, label: ConnectionLabel) => Promise<T>,
+    host?: string,
+  ): Promise<T> {
     const { config, label } = configFor(connection, host);
     const client = new Client(config);
     // A server that goes away mid-session emits 'error' on the client; without a listener node would crash.
@@ -158,7 +162,9 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
 
     promote(connection, waitSeconds): Promise<boolean> {
       return withSession(connection, async (client) => {
-        const row = await one<{ promoted: boolean }>(client, 'select pg_promote(true, $1) as promoted', [waitSeconds]);
+        const row = await one<{ promoted: boolean }>(client, 'select pg_promote(true, $1) as promoted', [
+          waitSeconds,
+        ]);
         return row.promoted;
       });
     },
@@ -177,7 +183,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
           // This session re-reads the file at its next command; wait for it, so pg_conf_load_time() below
           // is the reload just requested and not the server's start.
           for (let i = 0; i < 50; i += 1) {
-            const now = await one<{ v: string }>(client, `select current_setting('default_transaction_read_only') as v`);
+            const now = await one<{ v: string }>(
+              client,
+              `select current_setting('default_transaction_read_only') as v`,
+            );
             if (now.v === 'on') break;
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
@@ -193,7 +202,13 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
         const terminated =
           pids.length === 0
             ? 0
-            : (await one<{ n: number }>(client, 'select count(*)::int as n from unnest($1::int[]) as pid where pg_terminate_backend(pid)', [pids])).n;
+            : (
+                await one<{ n: number }>(
+                  client,
+                  'select count(*)::int as n from unnest($1::int[]) as pid where pg_terminate_backend(pid)',
+                  [pids],
+                )
+              ).n;
         return { settingChanged, terminatedSessions: terminated };
       });
     },
@@ -209,7 +224,8 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
         } catch (error) {
           await client.query('rollback').catch(() => undefined);
           const e = error as { code?: string; message?: string };
-          if (e.code === READ_ONLY_SQLSTATE) return { accepted: false, refusal: `${e.code}: ${e.message ?? ''}` };
+          if (e.code === READ_ONLY_SQLSTATE)
+            return { accepted: false, refusal: `${e.code}: ${e.message ?? ''}` };
           throw error;
         }
       });
@@ -221,7 +237,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
         async (client, label) => {
           const address = `${label.host}:${label.port}`;
           if (!probeOptions.write) {
-            const row = await one<{ in_recovery: boolean }>(client, 'select 1, pg_is_in_recovery() as in_recovery');
+            const row = await one<{ in_recovery: boolean }>(
+              client,
+              'select 1, pg_is_in_recovery() as in_recovery',
+            );
             return { address, inRecovery: row.in_recovery, insertedId: null };
           }
           const inserted = await one<{ id: string }>(
@@ -229,7 +248,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
             'insert into drctl_probe (run_id) values ($1) returning id::text as id',
             [probeOptions.runId],
           );
-          const row = await one<{ in_recovery: boolean }>(client, 'select pg_is_in_recovery() as in_recovery');
+          const row = await one<{ in_recovery: boolean }>(
+            client,
+            'select pg_is_in_recovery() as in_recovery',
+          );
           return { address, inRecovery: row.in_recovery, insertedId: inserted.id };
         },
         probeOptions.host,

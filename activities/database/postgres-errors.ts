@@ -4,7 +4,14 @@ import { PermanentFailure, permanentFailure, transientFailure } from '../failure
 /** Retryable failure type for a PostgreSQL server that does not answer (refused, timed out, went away). */
 export const POSTGRES_UNREACHABLE = 'PostgresUnreachable';
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+]);
 /** SQLSTATEs of a server shutting down or not accepting sessions yet: retry later. */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08006', '08001', '08004']);
 

@@ -16,7 +16,10 @@ const PROMOTE_WAIT_SECONDS = 60;
 const NOT_IN_RECOVERY = '55000';
 
 /** Self-managed PostgreSQL streaming replication: check, fence the old primary, promote the standby. */
-export function createPostgresStrategy(postgres: PostgresPort, poll: PollPacing = {}): DatabaseStrategy<PostgresTarget> {
+export function createPostgresStrategy(
+  postgres: PostgresPort,
+  poll: PollPacing = {},
+): DatabaseStrategy<PostgresTarget> {
   const member = (name: string, t: PostgresTarget, role: 'primary' | 'replica') =>
     `postgres ${t[role].endpoint} (${name} ${role}, connection ${t[role].connection})`;
 
@@ -37,18 +40,28 @@ export function createPostgresStrategy(postgres: PostgresPort, poll: PollPacing 
       try {
         standby = await postgres.standbyStatus(t.replica.connection);
       } catch (error) {
-        return [checkLine(name, 'replica reachable', false, failureMessageOrThrow(error, isPostgresUnreachable))];
+        return [
+          checkLine(name, 'replica reachable', false, failureMessageOrThrow(error, isPostgresUnreachable)),
+        ];
       }
       results.push(checkLine(name, 'replica reachable', true, `${member(name, t, 'replica')} answers`));
       if (!standby.inRecovery) {
         results.push(
-          checkLine(name, 'replica is a standby', false, `pg_is_in_recovery() is false on ${t.replica.endpoint}: it already takes writes (promoted earlier?); check which member is the primary before failing over`),
+          checkLine(
+            name,
+            'replica is a standby',
+            false,
+            `pg_is_in_recovery() is false on ${t.replica.endpoint}: it already takes writes (promoted earlier?); check which member is the primary before failing over`,
+          ),
         );
         return results;
       }
-      results.push(checkLine(name, 'replica is a standby', true, `pg_is_in_recovery() is true on ${t.replica.endpoint}`));
+      results.push(
+        checkLine(name, 'replica is a standby', true, `pg_is_in_recovery() is true on ${t.replica.endpoint}`),
+      );
 
       let primary: PrimaryReplication | null = null;
+      let primaryDown = false;
       let primaryNote: string;
       try {
         primary = await postgres.primaryReplication(t.primary.connection);
@@ -57,26 +70,58 @@ export function createPostgresStrategy(postgres: PostgresPort, poll: PollPacing 
       } catch (error) {
         primaryNote = failureMessageOrThrow(error, isPostgresUnreachable);
         const down = isPostgresUnreachable(error);
-        results.push(checkLine(name, 'primary', down, down ? `unreachable, treated as down: ${primaryNote}` : primaryNote));
+        primaryDown = down;
+        results.push(
+          checkLine(
+            name,
+            'primary',
+            down,
+            down ? `unreachable, treated as down: ${primaryNote}` : primaryNote,
+          ),
+        );
       }
 
       const receiver = standby.walReceiverStatus;
       if (receiver === 'streaming') {
-        results.push(checkLine(name, 'WAL receiver streaming', true, `streaming from ${standby.walSender ?? '?'}, received up to ${standby.receiveLsn ?? '?'}`));
-      } else if (primary === null) {
         results.push(
-          checkLine(name, 'WAL receiver streaming', true, `not streaming (status ${receiver ?? 'no WAL receiver'}), expected while the primary is down; last received ${standby.receiveLsn ?? '?'}`),
+          checkLine(
+            name,
+            'WAL receiver streaming',
+            true,
+            `streaming from ${standby.walSender ?? '?'}, received up to ${standby.receiveLsn ?? '?'}`,
+          ),
+        );
+      } else if (primaryDown) {
+        results.push(
+          checkLine(
+            name,
+            'WAL receiver streaming',
+            true,
+            `not streaming (status ${receiver ?? 'no WAL receiver'}), expected while the primary is down; last received ${standby.receiveLsn ?? '?'}`,
+          ),
         );
       } else {
         results.push(
-          checkLine(name, 'WAL receiver streaming', false, `not streaming (status ${receiver ?? 'no WAL receiver'}) although the primary answers; check primary_conninfo and the replica's log`),
+          checkLine(
+            name,
+            'WAL receiver streaming',
+            false,
+            `not streaming (status ${receiver ?? 'no WAL receiver'}) although the primary answers; check primary_conninfo and the replica's log`,
+          ),
         );
       }
 
       const maxLagMs = durationToMs(t.maxLag);
       const lag = measureLag(standby, primary, t.replica.endpoint);
       if (lag.lagMs === null) {
-        results.push(checkLine(name, 'replication lag', false, `could not be measured (${lag.method}); check replication by hand`));
+        results.push(
+          checkLine(
+            name,
+            'replication lag',
+            false,
+            `could not be measured (${lag.method}); check replication by hand`,
+          ),
+        );
       } else {
         const ok = lag.lagMs <= maxLagMs;
         results.push(
@@ -122,10 +167,18 @@ export function createPostgresStrategy(postgres: PostgresPort, poll: PollPacing 
       const status = await statusOrDown(t.primary.connection);
       const facts = { primary: t.primary.endpoint, primaryReachable: status !== null };
       if (status === null) {
-        return { changed: false, summary: `old primary ${t.primary.endpoint} is unreachable: treated as down, nothing to fence`, facts };
+        return {
+          changed: false,
+          summary: `old primary ${t.primary.endpoint} is unreachable: treated as down, nothing to fence`,
+          facts,
+        };
       }
       if (status.inRecovery) {
-        return { changed: false, summary: `old primary ${t.primary.endpoint} is in recovery (a standby): it already refuses writes`, facts };
+        return {
+          changed: false,
+          summary: `old primary ${t.primary.endpoint} is in recovery (a standby): it already refuses writes`,
+          facts,
+        };
       }
       const result = await postgres.fence(t.primary.connection);
       const confirm = await postgres.writeTest(t.primary.connection);
@@ -159,7 +212,13 @@ export function createPostgresStrategy(postgres: PostgresPort, poll: PollPacing 
         await pollUntil(
           () => postgres.memberStatus(connection),
           (s) => !s.inRecovery,
-          { ...poll, describe: (s) => ({ waitingFor: `${t.replica.endpoint} to leave recovery`, inRecovery: s.inRecovery }) },
+          {
+            ...poll,
+            describe: (s) => ({
+              waitingFor: `${t.replica.endpoint} to leave recovery`,
+              inRecovery: s.inRecovery,
+            }),
+          },
         );
       }
       const write = await postgres.writeTest(connection);

@@ -23,7 +23,9 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
 
   async function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
     try {
-      const out = await clientForRegion(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
+      const out = await clientForRegion(region).send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }),
+      );
       return out.DBInstances?.[0] ?? null;
     } catch (error) {
       const code = awsErrorCode(error);
@@ -40,7 +42,9 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
 
     async describeCluster(region, clusterId): Promise<RdsCluster | null> {
       try {
-        const out = await clientForRegion(region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
+        const out = await clientForRegion(region).send(
+          new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }),
+        );
         const c = out.DBClusters?.[0];
         if (c === undefined) return null;
         return {
@@ -48,7 +52,10 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
           status: c.Status ?? 'unknown',
           endpoint: c.Endpoint ?? null,
           readerEndpoint: c.ReaderEndpoint ?? null,
-          members: (c.DBClusterMembers ?? []).map((m) => ({ instanceId: m.DBInstanceIdentifier ?? '', isWriter: m.IsClusterWriter === true })),
+          members: (c.DBClusterMembers ?? []).map((m) => ({
+            instanceId: m.DBInstanceIdentifier ?? '',
+            isWriter: m.IsClusterWriter === true,
+          })),
         };
       } catch (error) {
         const code = awsErrorCode(error);
@@ -60,13 +67,19 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
     async promoteReadReplica(region, instanceId) {
       const what = `PromoteReadReplica ${instanceId} in ${region}`;
       const before = await describeRaw(region, instanceId);
-      if (before === null) throw toRdsFailure({ name: 'DBInstanceNotFound', message: `no instance ${instanceId}` }, what);
-      await call(what, () => clientForRegion(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: instanceId })));
+      if (before === null)
+        throw toRdsFailure({ name: 'DBInstanceNotFound', message: `no instance ${instanceId}` }, what);
+      await call(what, () =>
+        clientForRegion(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: instanceId })),
+      );
       const source = before.ReadReplicaSourceDBInstanceIdentifier;
       if (source && before.DBInstanceArn) {
         await call(`AddTagsToResource ${instanceId} in ${region}`, () =>
           clientForRegion(region).send(
-            new AddTagsToResourceCommand({ ResourceName: before.DBInstanceArn, Tags: [{ Key: PROMOTED_FROM_TAG, Value: source }] }),
+            new AddTagsToResourceCommand({
+              ResourceName: before.DBInstanceArn,
+              Tags: [{ Key: PROMOTED_FROM_TAG, Value: source }],
+            }),
           ),
         );
       }
@@ -81,7 +94,10 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
     async failoverCluster(region, clusterId, targetInstanceId) {
       await call(`FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}`, () =>
         clientForRegion(region).send(
-          new FailoverDBClusterCommand({ DBClusterIdentifier: clusterId, TargetDBInstanceIdentifier: targetInstanceId }),
+          new FailoverDBClusterCommand({
+            DBClusterIdentifier: clusterId,
+            TargetDBInstanceIdentifier: targetInstanceId,
+          }),
         ),
       );
     },

@@ -33,12 +33,33 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
       try {
         replica = await rds.describeInstance(t.replica.region, t.replica.instanceId);
       } catch (error) {
-        return [checkLine(name, 'replica exists', false, failureMessageOrThrow(error, () => false))];
+        return [
+          checkLine(
+            name,
+            'replica exists',
+            false,
+            failureMessageOrThrow(error, () => false),
+          ),
+        ];
       }
       if (replica === null) {
-        return [checkLine(name, 'replica exists', false, `${label(name, t, 'replica')} not found; check the id and region in the runbook`)];
+        return [
+          checkLine(
+            name,
+            'replica exists',
+            false,
+            `${label(name, t, 'replica')} not found; check the id and region in the runbook`,
+          ),
+        ];
       }
-      results.push(checkLine(name, 'replica exists', true, `${replica.instanceId} found, endpoint ${replica.endpoint ?? '?'}`));
+      results.push(
+        checkLine(
+          name,
+          'replica exists',
+          true,
+          `${replica.instanceId} found, endpoint ${replica.endpoint ?? '?'}`,
+        ),
+      );
       const source = replica.replicaOf;
       const ofPrimary = source !== null && sourceNames(source, t.primary.instanceId);
       results.push(
@@ -54,13 +75,34 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
         ),
       );
       results.push(
-        checkLine(name, 'replica available', replica.status === 'available', `status ${replica.status}${replica.status === 'available' ? '' : '; wait until it is available'}`),
+        checkLine(
+          name,
+          'replica available',
+          replica.status === 'available',
+          `status ${replica.status}${replica.status === 'available' ? '' : '; wait until it is available'}`,
+        ),
       );
       try {
         const primary = await rds.describeInstance(t.primary.region, t.primary.instanceId);
-        results.push(checkLine(name, 'primary', true, primary === null ? `${t.primary.instanceId} not found (treated as gone)` : `${t.primary.instanceId} status ${primary.status}`));
+        results.push(
+          checkLine(
+            name,
+            'primary',
+            true,
+            primary === null
+              ? `${t.primary.instanceId} not found (treated as gone)`
+              : `${t.primary.instanceId} status ${primary.status}`,
+          ),
+        );
       } catch (error) {
-        results.push(checkLine(name, 'primary', false, failureMessageOrThrow(error, () => false)));
+        results.push(
+          checkLine(
+            name,
+            'primary',
+            false,
+            failureMessageOrThrow(error, () => false),
+          ),
+        );
       }
       results.push(
         checkLine(
@@ -77,7 +119,14 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
       const primary = await rds.describeInstance(t.primary.region, t.primary.instanceId);
       const current = primary === null ? 'not found (treated as gone)' : `status ${primary.status}`;
       if (t.fence === 'none') {
-        return [{ target: label(name, t, 'primary'), current, desired: 'left as is (fence: none)', willChange: false }];
+        return [
+          {
+            target: label(name, t, 'primary'),
+            current,
+            desired: 'left as is (fence: none)',
+            willChange: false,
+          },
+        ];
       }
       return [
         {
@@ -95,12 +144,15 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
         changes: [
           {
             target: label(name, t, 'replica'),
-            current: replica.replicaOf === null ? `standalone (not a replica), status ${replica.status}` : `read replica of ${replica.replicaOf}, status ${replica.status}`,
+            current:
+              replica.replicaOf === null
+                ? `standalone (not a replica), status ${replica.status}`
+                : `read replica of ${replica.replicaOf}, status ${replica.status}`,
             desired: 'standalone primary (PromoteReadReplica), available',
             willChange: replica.replicaOf !== null,
           },
         ],
-        writableEndpoint: replica.endpoint ?? '',
+        writableEndpoint: requireEndpoint(replica.endpoint, label(name, t, 'replica')),
       };
     },
 
@@ -111,7 +163,11 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
       }
       const primary = await rds.describeInstance(t.primary.region, t.primary.instanceId);
       if (primary === null) {
-        return { changed: false, summary: `${label(name, t, 'primary')} not found: treated as gone, nothing to stop`, facts };
+        return {
+          changed: false,
+          summary: `${label(name, t, 'primary')} not found: treated as gone, nothing to stop`,
+          facts,
+        };
       }
       let changed = false;
       if (!STOPPED.has(primary.status)) {
@@ -121,11 +177,16 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
       const final = await pollUntil(
         () => rds.describeInstance(t.primary.region, t.primary.instanceId),
         (i) => i === null || i.status === 'stopped',
-        { ...poll, describe: (i) => ({ waitingFor: `${t.primary.instanceId} to stop`, status: i?.status ?? 'gone' }) },
+        {
+          ...poll,
+          describe: (i) => ({ waitingFor: `${t.primary.instanceId} to stop`, status: i?.status ?? 'gone' }),
+        },
       );
       return {
         changed,
-        summary: changed ? `stopped ${t.primary.instanceId}` : `${t.primary.instanceId} was already ${primary.status}`,
+        summary: changed
+          ? `stopped ${t.primary.instanceId}`
+          : `${t.primary.instanceId} was already ${primary.status}`,
         facts: { ...facts, status: final?.status ?? 'gone' },
       };
     },
@@ -139,7 +200,13 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
         replica = await pollUntil(
           () => requireReplica(name, t),
           (r) => r.status === 'available' || r.replicaOf === null,
-          { ...poll, describe: (r) => ({ waitingFor: `${instanceId} to be available before promoting`, status: r.status }) },
+          {
+            ...poll,
+            describe: (r) => ({
+              waitingFor: `${instanceId} to be available before promoting`,
+              status: r.status,
+            }),
+          },
         );
         if (replica.replicaOf !== null) {
           await rds.promoteReadReplica(region, instanceId);
@@ -149,17 +216,34 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
       const final = await pollUntil(
         () => requireReplica(name, t),
         (r) => r.status === 'available' && r.replicaOf === null,
-        { ...poll, describe: (r) => ({ waitingFor: `${instanceId} to finish promotion`, status: r.status, replicaOf: r.replicaOf }) },
+        {
+          ...poll,
+          describe: (r) => ({
+            waitingFor: `${instanceId} to finish promotion`,
+            status: r.status,
+            replicaOf: r.replicaOf,
+          }),
+        },
       );
-      if (final.endpoint === null) {
-        throw permanentFailure(PermanentFailure.InvalidState, `${label(name, t, 'replica')} is promoted but reports no Endpoint.Address; check it in the RDS console`);
-      }
+      const endpoint = requireEndpoint(final.endpoint, label(name, t, 'replica'));
       return {
         changed,
-        summary: changed ? `promoted ${instanceId}: standalone and available at ${final.endpoint}` : `${instanceId} was already promoted (not a read replica); available at ${final.endpoint}`,
-        facts: { instanceId, region, status: final.status, endpoint: final.endpoint },
-        writableEndpoint: final.endpoint,
+        summary: changed
+          ? `promoted ${instanceId}: standalone and available at ${endpoint}`
+          : `${instanceId} was already promoted (not a read replica); available at ${endpoint}`,
+        facts: { instanceId, region, status: final.status, endpoint },
+        writableEndpoint: endpoint,
       };
     },
   };
+}
+
+function requireEndpoint(endpoint: string | null, what: string): string {
+  if (endpoint === null) {
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `${what} reports no Endpoint.Address; check the instance in the RDS console`,
+    );
+  }
+  return endpoint;
 }

@@ -15,23 +15,49 @@ export interface LagMeasurement {
  * what the standby holds (received but not replayed). "Time since the last replayed transaction" is used
  * only when WAL is actually waiting, because on an idle primary it grows without any lag.
  */
-export function measureLag(standby: StandbyStatus, primary: PrimaryReplication | null, replicaHost: string): LagMeasurement {
+export function measureLag(
+  standby: StandbyStatus,
+  primary: PrimaryReplication | null,
+  replicaHost: string,
+): LagMeasurement {
   if (primary !== null) {
-    const row = primary.standbys.find((s) => s.clientAddr === replicaHost) ?? (primary.standbys.length === 1 ? primary.standbys[0] : undefined);
+    const row =
+      primary.standbys.find((s) => s.clientAddr === replicaHost) ??
+      (primary.standbys.length === 1 ? primary.standbys[0] : undefined);
     const bytesBehind = row?.replayBytesBehind ?? null;
     if (row === undefined) {
-      return { lagMs: null, bytesBehind: null, method: `primary lists ${primary.standbys.length} standbys in pg_stat_replication and none is this replica` };
+      return {
+        lagMs: null,
+        bytesBehind: null,
+        method: `primary lists ${primary.standbys.length} standbys in pg_stat_replication and none is this replica`,
+      };
     }
     if (bytesBehind !== null && bytesBehind <= 0) {
-      return { lagMs: 0, bytesBehind: 0, method: `primary at ${primary.currentLsn}, replica replayed ${row.replayLsn ?? '?'} (pg_stat_replication): 0 bytes behind` };
+      return {
+        lagMs: 0,
+        bytesBehind: 0,
+        method: `primary at ${primary.currentLsn}, replica replayed ${row.replayLsn ?? '?'} (pg_stat_replication): 0 bytes behind`,
+      };
     }
     if (row.replayLagMs !== null) {
-      return { lagMs: row.replayLagMs, bytesBehind, method: `primary's pg_stat_replication.replay_lag, ${bytesBehind ?? '?'} bytes behind` };
+      return {
+        lagMs: row.replayLagMs,
+        bytesBehind,
+        method: `primary's pg_stat_replication.replay_lag, ${bytesBehind ?? '?'} bytes behind`,
+      };
     }
     if (standby.lastReplayAgeMs !== null) {
-      return { lagMs: standby.lastReplayAgeMs, bytesBehind, method: `${bytesBehind ?? '?'} bytes behind and no replay_lag sample: time since the last replayed commit (an upper bound)` };
+      return {
+        lagMs: standby.lastReplayAgeMs,
+        bytesBehind,
+        method: `${bytesBehind ?? '?'} bytes behind and no replay_lag sample: time since the last replayed commit (an upper bound)`,
+      };
     }
-    return { lagMs: null, bytesBehind, method: `${bytesBehind ?? '?'} bytes behind, no time figure available` };
+    return {
+      lagMs: null,
+      bytesBehind,
+      method: `${bytesBehind ?? '?'} bytes behind, no time figure available`,
+    };
   }
   if (standby.pendingReplayBytes !== null && standby.pendingReplayBytes <= 0) {
     return {

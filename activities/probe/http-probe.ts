@@ -11,7 +11,11 @@ const HTTP_PROBE_TIMEOUT_MS = 10_000;
 export async function runHttpProbe(probe: HttpProbe, fetchImpl: typeof fetch): Promise<OutcomeBody> {
   let status: number;
   try {
-    const response = await fetchImpl(probe.url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(HTTP_PROBE_TIMEOUT_MS) });
+    const response = await fetchImpl(probe.url, {
+      method: 'GET',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(HTTP_PROBE_TIMEOUT_MS),
+    });
     status = response.status;
     await response.body?.cancel().catch(() => undefined);
   } catch (error) {
@@ -26,5 +30,9 @@ export async function runHttpProbe(probe: HttpProbe, fetchImpl: typeof fetch): P
       `HTTP probe GET ${probe.url} answered ${status}, expected ${probe.expectStatus}; check the service, or expectStatus in the runbook`,
     );
   }
-  return { changed: false, summary: `GET ${probe.url} answered ${status}`, facts: { url: probe.url, status } };
+  return {
+    changed: false,
+    summary: `GET ${probe.url} answered ${status}`,
+    facts: { url: probe.url, status },
+  };
 }

@@ -22,7 +22,11 @@ export function createProbeActivities(deps: ProbeActivityDeps): ProbeActivities 
     runProbe: ({ probe }: ProbeInput) =>
       runStep(() =>
         probe.type === 'sql'
-          ? runSqlProbe(probe, { postgres: deps.postgres, resolveHost: deps.resolveHost, runId: currentRunId() })
+          ? runSqlProbe(probe, {
+              postgres: deps.postgres,
+              resolveHost: deps.resolveHost,
+              runId: currentRunId(),
+            })
           : runHttpProbe(probe, fetchImpl),
       ),
   };

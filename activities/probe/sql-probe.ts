@@ -20,7 +20,11 @@ export async function runSqlProbe(
   let host: string | undefined;
   try {
     if (probe.via) host = await deps.resolveHost(probe.via.zone, probe.via.record);
-    const result = await deps.postgres.probe(probe.connection, { host, write: probe.write, runId: deps.runId });
+    const result = await deps.postgres.probe(probe.connection, {
+      host,
+      write: probe.write,
+      runId: deps.runId,
+    });
     if (probe.write && result.inRecovery) {
       throw new Error(`${result.address} took the insert but pg_is_in_recovery() is true`);
     }

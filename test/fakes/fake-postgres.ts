@@ -78,7 +78,16 @@ export class FakePostgres implements PostgresPort {
     const primary = pg.addMember(['ehr-primary', 'ehr-app'], {
       host: '127.0.0.2',
       openSessions: 2,
-      standbys: [{ applicationName: 'walreceiver', clientAddr: '127.0.0.3', state: 'streaming', replayLsn: '0/3000000', replayBytesBehind: 0, replayLagMs: null }],
+      standbys: [
+        {
+          applicationName: 'walreceiver',
+          clientAddr: '127.0.0.3',
+          state: 'streaming',
+          replayLsn: '0/3000000',
+          replayBytesBehind: 0,
+          replayLagMs: null,
+        },
+      ],
     });
     const replica = pg.addMember(['ehr-replica'], {
       host: '127.0.0.3',
@@ -103,10 +112,16 @@ export class FakePostgres implements PostgresPort {
     const target = host === undefined ? named : [...this.state.members.values()].find((m) => m.host === host);
     if (target === undefined || !target.reachable) {
       const address = `${host ?? named.host}:${named.port}`;
-      throw transientFailure(POSTGRES_UNREACHABLE, `cannot reach ${address} (connection ${connection}): connect ECONNREFUSED ${address}; check that the server is up and listening there`);
+      throw transientFailure(
+        POSTGRES_UNREACHABLE,
+        `cannot reach ${address} (connection ${connection}): connect ECONNREFUSED ${address}; check that the server is up and listening there`,
+      );
     }
     if (named.badPassword) {
-      throw permanentFailure(PermanentFailure.AccessDenied, `PostgreSQL at ${target.host}:${target.port} refused the password (connection ${connection})`);
+      throw permanentFailure(
+        PermanentFailure.AccessDenied,
+        `PostgreSQL at ${target.host}:${target.port} refused the password (connection ${connection})`,
+      );
     }
     return target;
   }
@@ -123,7 +138,12 @@ export class FakePostgres implements PostgresPort {
         this.promotionPollsLeft.set(m, left - 1);
       }
     }
-    return { address: `${m.host}:${m.port}`, inRecovery: m.inRecovery, defaultReadOnly: m.readOnly, serverVersion: '15.fake' };
+    return {
+      address: `${m.host}:${m.port}`,
+      inRecovery: m.inRecovery,
+      defaultReadOnly: m.readOnly,
+      serverVersion: '15.fake',
+    };
   }
 
   async standbyStatus(connection: string): Promise<StandbyStatus> {
@@ -175,8 +195,10 @@ export class FakePostgres implements PostgresPort {
   async writeTest(connection: string): Promise<WriteTestResult> {
     this.state.calls.push(`writeTest ${connection}`);
     const m = this.member(connection);
-    if (m.inRecovery) return { accepted: false, refusal: '25006: cannot execute CREATE TABLE in a read-only transaction' };
-    if (m.readOnly && !m.ignoresReadOnly) return { accepted: false, refusal: '25006: cannot execute CREATE TABLE in a read-only transaction' };
+    if (m.inRecovery)
+      return { accepted: false, refusal: '25006: cannot execute CREATE TABLE in a read-only transaction' };
+    if (m.readOnly && !m.ignoresReadOnly)
+      return { accepted: false, refusal: '25006: cannot execute CREATE TABLE in a read-only transaction' };
     return { accepted: true, refusal: null };
   }
 

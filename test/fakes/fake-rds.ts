@@ -40,7 +40,9 @@ export class FakeRds implements RdsPort {
   failWith: unknown;
   private readonly pending = new Map<string, { polls: number; settle: () => void }>();
 
-  addInstance(instance: Partial<FakeRdsInstance> & Pick<FakeRdsInstance, 'instanceId' | 'region'>): FakeRdsInstance {
+  addInstance(
+    instance: Partial<FakeRdsInstance> & Pick<FakeRdsInstance, 'instanceId' | 'region'>,
+  ): FakeRdsInstance {
     const full: FakeRdsInstance = {
       status: 'available',
       replicaOf: null,
@@ -53,7 +55,9 @@ export class FakeRds implements RdsPort {
     return full;
   }
 
-  addCluster(cluster: Partial<FakeRdsCluster> & Pick<FakeRdsCluster, 'clusterId' | 'region' | 'members'>): FakeRdsCluster {
+  addCluster(
+    cluster: Partial<FakeRdsCluster> & Pick<FakeRdsCluster, 'clusterId' | 'region' | 'members'>,
+  ): FakeRdsCluster {
     const full: FakeRdsCluster = {
       status: 'available',
       endpoint: `${cluster.clusterId}.cluster-abc.${cluster.region}.rds.amazonaws.com`,
@@ -89,7 +93,8 @@ export class FakeRds implements RdsPort {
 
   private instance(region: string, id: string): FakeRdsInstance {
     const i = this.state.instances.get(`${region}/${id}`);
-    if (i === undefined) throw permanentFailure(PermanentFailure.NotFound, `DBInstanceNotFound: ${id} in ${region}`);
+    if (i === undefined)
+      throw permanentFailure(PermanentFailure.NotFound, `DBInstanceNotFound: ${id} in ${region}`);
     return i;
   }
 
@@ -116,14 +121,23 @@ export class FakeRds implements RdsPort {
     this.tick(key);
     const c = this.state.clusters.get(`${region}/${clusterId}`);
     if (c === undefined) return null;
-    return { clusterId, status: c.status, endpoint: c.endpoint, readerEndpoint: null, members: c.members.map((m) => ({ ...m })) };
+    return {
+      clusterId,
+      status: c.status,
+      endpoint: c.endpoint,
+      readerEndpoint: null,
+      members: c.members.map((m) => ({ ...m })),
+    };
   }
 
   async promoteReadReplica(region: string, instanceId: string): Promise<void> {
     if (this.failWith !== undefined) throw this.failWith;
     const i = this.instance(region, instanceId);
     if (i.replicaOf === null || i.status !== 'available') {
-      throw permanentFailure(PermanentFailure.InvalidState, `InvalidDBInstanceState: ${instanceId} is ${i.status}${i.replicaOf === null ? ', not a read replica' : ''}`);
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBInstanceState: ${instanceId} is ${i.status}${i.replicaOf === null ? ', not a read replica' : ''}`,
+      );
     }
     this.state.promotions.push(instanceId);
     const settle = () => {
@@ -138,7 +152,11 @@ export class FakeRds implements RdsPort {
   async stopInstance(region: string, instanceId: string): Promise<void> {
     if (this.failWith !== undefined) throw this.failWith;
     const i = this.instance(region, instanceId);
-    if (i.status !== 'available') throw permanentFailure(PermanentFailure.InvalidState, `InvalidDBInstanceState: ${instanceId} is ${i.status}`);
+    if (i.status !== 'available')
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBInstanceState: ${instanceId} is ${i.status}`,
+      );
     this.state.stops.push(instanceId);
     const settle = () => {
       i.status = 'stopped';
@@ -151,7 +169,8 @@ export class FakeRds implements RdsPort {
   async failoverCluster(region: string, clusterId: string, targetInstanceId: string): Promise<void> {
     if (this.failWith !== undefined) throw this.failWith;
     const c = this.state.clusters.get(`${region}/${clusterId}`);
-    if (c === undefined) throw permanentFailure(PermanentFailure.NotFound, `DBClusterNotFoundFault: ${clusterId}`);
+    if (c === undefined)
+      throw permanentFailure(PermanentFailure.NotFound, `DBClusterNotFoundFault: ${clusterId}`);
     this.state.failovers.push(`${clusterId}->${targetInstanceId}`);
     const settle = () => {
       c.status = 'available';

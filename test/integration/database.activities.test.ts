@@ -21,14 +21,22 @@ const clients = new Map<string, RDSClient>();
 const rdsClient = (region: string): RDSClient => {
   let client = clients.get(region);
   if (!client) {
-    client = new RDSClient({ region, endpoint: stack.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    client = new RDSClient({
+      region,
+      endpoint: stack.moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     clients.set(region, client);
   }
   return client;
 };
 const activities = createDatabaseActivities({
   postgres: createPostgresAdapter({
-    connections: { 'ehr-primary': stack.postgres.primaryUrl, 'ehr-replica': stack.postgres.replicaUrl, 'ehr-app': stack.postgres.appUrl },
+    connections: {
+      'ehr-primary': stack.postgres.primaryUrl,
+      'ehr-replica': stack.postgres.replicaUrl,
+      'ehr-app': stack.postgres.appUrl,
+    },
   }),
   rds: createRdsAdapter(rdsClient),
   poll: { initialIntervalMs: 100, maxIntervalMs: 1000 },
@@ -45,11 +53,20 @@ const ehr: DatabaseInput = {
 };
 const portal: DatabaseInput = {
   name: 'portal',
-  target: { provider: 'rds-instance', primary: stack.aws.rds.primary, replica: stack.aws.rds.replica, maxLag: '30s', fence: 'stop-instance' },
+  target: {
+    provider: 'rds-instance',
+    primary: stack.aws.rds.primary,
+    replica: stack.aws.rds.replica,
+    maxLag: '30s',
+    fence: 'stop-instance',
+  },
 };
 
 /** Runs `sql` in a fresh session of `url`; returns rows, or the SQLSTATE when the server refuses it. */
-async function query(url: string, sql: string): Promise<{ rows: Array<Record<string, unknown>>; refused?: string }> {
+async function query(
+  url: string,
+  sql: string,
+): Promise<{ rows: Array<Record<string, unknown>>; refused?: string }> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   await client.connect();
   try {
@@ -94,7 +111,9 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
     expect(second.changed).toBe(false);
     await expect(open.query('select 1')).rejects.toThrow();
     await open.end().catch(() => undefined);
-    expect((await query(stack.postgres.appUrl, "insert into drctl_probe (run_id) values ('after-fence')")).refused).toBe('25006');
+    expect(
+      (await query(stack.postgres.appUrl, "insert into drctl_probe (run_id) values ('after-fence')")).refused,
+    ).toBe('25006');
   });
 
   it('GIVEN the standby WHEN promoting twice THEN it leaves recovery, takes an insert, and the second run changes nothing', async () => {
@@ -103,8 +122,13 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
 
     expect(first).toMatchObject({ changed: true, writableEndpoint: stack.postgres.replicaHost });
     expect(second).toMatchObject({ changed: false, writableEndpoint: stack.postgres.replicaHost });
-    expect((await query(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as r')).rows[0]).toEqual({ r: false });
-    const inserted = await query(stack.postgres.replicaUrl, "insert into drctl_probe (run_id) values ('after-promote') returning id");
+    expect((await query(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as r')).rows[0]).toEqual({
+      r: false,
+    });
+    const inserted = await query(
+      stack.postgres.replicaUrl,
+      "insert into drctl_probe (run_id) values ('after-promote') returning id",
+    );
     expect(inserted.refused).toBeUndefined();
     expect(inserted.rows).toHaveLength(1);
   });
@@ -117,7 +141,9 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
     const promote = await activities.promoteDatabase(ehr);
 
     expect(checks.filter((r) => !r.ok)).toEqual([]);
-    expect(checks.find((r) => r.check === 'database ehr: primary')?.message).toMatch(/unreachable, treated as down: cannot reach/);
+    expect(checks.find((r) => r.check === 'database ehr: primary')?.message).toMatch(
+      /unreachable, treated as down: cannot reach/,
+    );
     expect(fence).toMatchObject({ changed: false, facts: { primaryReachable: false } });
     expect(promote.changed).toBe(true);
   });
@@ -138,9 +164,13 @@ describe('database activities on moto RDS', () => {
     expect(first.writableEndpoint).toMatch(/^patient-portal-replica\./);
     expect(second.changed).toBe(false);
     const { region, instanceId } = stack.aws.rds.replica;
-    const raw = (await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))).DBInstances?.[0];
+    const raw = (
+      await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
+    ).DBInstances?.[0];
     // moto leaves ReadReplicaSourceDBInstanceIdentifier in place after promotion; the tag records the promotion.
-    expect(raw?.TagList).toEqual(expect.arrayContaining([{ Key: PROMOTED_FROM_TAG, Value: raw?.ReadReplicaSourceDBInstanceIdentifier }]));
+    expect(raw?.TagList).toEqual(
+      expect.arrayContaining([{ Key: PROMOTED_FROM_TAG, Value: raw?.ReadReplicaSourceDBInstanceIdentifier }]),
+    );
   });
 
   it('GIVEN the primary instance WHEN fencing with stop-instance twice THEN it is stopped once', async () => {
@@ -153,13 +183,33 @@ describe('database activities on moto RDS', () => {
 
   it('GIVEN an Aurora cluster with a writer and a reader WHEN failing over twice THEN the reader becomes writer once', async () => {
     const client = rdsClient('us-east-1');
-    await client.send(new CreateDBClusterCommand({ DBClusterIdentifier: 'drctl-it-aurora', Engine: 'aurora-postgresql', MasterUsername: 'drctl', MasterUserPassword: 'password123' }));
+    await client.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'drctl-it-aurora',
+        Engine: 'aurora-postgresql',
+        MasterUsername: 'drctl',
+        MasterUserPassword: 'password123',
+      }),
+    );
     for (const id of ['drctl-it-aurora-1', 'drctl-it-aurora-2']) {
-      await client.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: id, DBClusterIdentifier: 'drctl-it-aurora', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' }));
+      await client.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBClusterIdentifier: 'drctl-it-aurora',
+          DBInstanceClass: 'db.r6g.large',
+          Engine: 'aurora-postgresql',
+        }),
+      );
     }
     const aurora: DatabaseInput = {
       name: 'aurora',
-      target: { provider: 'aurora-cluster', clusterId: 'drctl-it-aurora', region: 'us-east-1', targetInstanceId: 'drctl-it-aurora-2', maxLag: '30s' },
+      target: {
+        provider: 'aurora-cluster',
+        clusterId: 'drctl-it-aurora',
+        region: 'us-east-1',
+        targetInstanceId: 'drctl-it-aurora-2',
+        maxLag: '30s',
+      },
     };
 
     const checks = await activities.checkDatabase(aurora);

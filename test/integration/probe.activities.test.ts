@@ -12,12 +12,23 @@ import { getStack } from './stack';
 jest.setTimeout(180_000);
 
 const stack = getStack();
-const route53Client = new Route53Client({ region: 'us-east-1', endpoint: stack.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const route53Client = new Route53Client({
+  region: 'us-east-1',
+  endpoint: stack.moto.endpoint,
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
 const route53 = createRoute53Adapter(route53Client);
 const postgres = createPostgresAdapter({
-  connections: { 'ehr-primary': stack.postgres.primaryUrl, 'ehr-replica': stack.postgres.replicaUrl, 'ehr-app': stack.postgres.appUrl },
+  connections: {
+    'ehr-primary': stack.postgres.primaryUrl,
+    'ehr-replica': stack.postgres.replicaUrl,
+    'ehr-app': stack.postgres.appUrl,
+  },
 });
-const { runProbe } = createProbeActivities({ postgres, resolveHost: (zone, record) => resolveRecord(route53, zone, record, 'A') });
+const { runProbe } = createProbeActivities({
+  postgres,
+  resolveHost: (zone, record) => resolveRecord(route53, zone, record, 'A'),
+});
 
 const zone = { name: stack.aws.route53.zoneName };
 const record = 'ehr-db.sandbox.drctl.internal.';
@@ -27,7 +38,8 @@ async function rowOn(url: string, id: string): Promise<{ run_id: string } | unde
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ run_id: string }>('select run_id from drctl_probe where id = $1', [id])).rows[0];
+    return (await client.query<{ run_id: string }>('select run_id from drctl_probe where id = $1', [id]))
+      .rows[0];
   } finally {
     await client.end();
   }
@@ -37,7 +49,14 @@ async function pointRecordAt(value: string): Promise<void> {
   await route53Client.send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: stack.aws.route53.zoneId,
-      ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: record, Type: 'A', TTL: 30, ResourceRecords: [{ Value: value }] } }] },
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: { Name: record, Type: 'A', TTL: 30, ResourceRecords: [{ Value: value }] },
+          },
+        ],
+      },
     }),
   );
 }
@@ -52,7 +71,9 @@ describe('runProbe on the sandbox', () => {
     const outcome = await runProbe({ probe: sqlProbe });
 
     expect(outcome.facts.host).toBe(`${stack.postgres.primaryHost}:${stack.postgres.port}`);
-    expect(await rowOn(stack.postgres.primaryUrl, String(outcome.facts.insertedId))).toEqual({ run_id: 'drctl-probe' });
+    expect(await rowOn(stack.postgres.primaryUrl, String(outcome.facts.insertedId))).toEqual({
+      run_id: 'drctl-probe',
+    });
   });
 
   it('GIVEN the record names the standby WHEN the SQL probe writes THEN it fails as ProbeFailed with the read-only reason', async () => {
@@ -74,12 +95,19 @@ describe('runProbe on the sandbox', () => {
 
     const outcome = await runProbe({ probe: sqlProbe });
 
-    expect(outcome.facts).toMatchObject({ host: `${stack.postgres.replicaHost}:${stack.postgres.port}`, inRecovery: false });
-    expect(await rowOn(stack.postgres.replicaUrl, String(outcome.facts.insertedId))).toEqual({ run_id: 'drctl-probe' });
+    expect(outcome.facts).toMatchObject({
+      host: `${stack.postgres.replicaHost}:${stack.postgres.port}`,
+      inRecovery: false,
+    });
+    expect(await rowOn(stack.postgres.replicaUrl, String(outcome.facts.insertedId))).toEqual({
+      run_id: 'drctl-probe',
+    });
   });
 
   it('GIVEN the Unleash health URL WHEN the HTTP probe runs THEN the status matches', async () => {
-    const outcome = await runProbe({ probe: { type: 'http', url: `${stack.unleash.url}/health`, expectStatus: 200 } });
+    const outcome = await runProbe({
+      probe: { type: 'http', url: `${stack.unleash.url}/health`, expectStatus: 200 },
+    });
 
     expect(outcome.facts).toMatchObject({ status: 200 });
   });

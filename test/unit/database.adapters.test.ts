@@ -4,7 +4,10 @@ import { createPostgresAdapter } from '../../activities/database/postgres-adapte
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
 
 /** An RDSClient stand-in: answers each command by name from `handlers`. */
-function stubRds(handlers: Record<string, (input: Record<string, unknown>) => unknown>): { client: RDSClient; sent: string[] } {
+function stubRds(handlers: Record<string, (input: Record<string, unknown>) => unknown>): {
+  client: RDSClient;
+  sent: string[];
+} {
   const sent: string[] = [];
   const client = {
     send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
@@ -54,7 +57,11 @@ describe('createRdsAdapter', () => {
     await rds.promoteReadReplica('us-west-2', 'r');
     const after = await rds.describeInstance('us-west-2', 'r');
 
-    expect(after).toMatchObject({ replicaOf: null, readReplicaSource: 'arn:aws:rds:us-east-1:1:db:p', endpoint: 'r.example' });
+    expect(after).toMatchObject({
+      replicaOf: null,
+      readReplicaSource: 'arn:aws:rds:us-east-1:1:db:p',
+      endpoint: 'r.example',
+    });
     expect(sent).toContain('AddTagsToResourceCommand');
   });
 
@@ -70,25 +77,31 @@ describe('createRdsAdapter', () => {
     const rds = createRdsAdapter(() => client);
 
     expect(await rds.describeInstance('us-east-1', 'p')).toBeNull();
-    expect(await failureOf(rds.stopInstance('us-east-1', 'p'))).toMatchObject({ type: 'NotFound', nonRetryable: true });
+    expect(await failureOf(rds.stopInstance('us-east-1', 'p'))).toMatchObject({
+      type: 'NotFound',
+      nonRetryable: true,
+    });
   });
 
   it.each([
     ['InvalidDBInstanceStateFault', 'InvalidState', true],
     ['AccessDenied', 'AccessDenied', true],
     ['Throttling', 'Throttling', false],
-  ])('GIVEN StopDBInstance fails with %s THEN it maps to %s (nonRetryable %s)', async (code, type, nonRetryable) => {
-    const { client } = stubRds({
-      StopDBInstanceCommand: () => {
-        throw awsError(code);
-      },
-    });
+  ])(
+    'GIVEN StopDBInstance fails with %s THEN it maps to %s (nonRetryable %s)',
+    async (code, type, nonRetryable) => {
+      const { client } = stubRds({
+        StopDBInstanceCommand: () => {
+          throw awsError(code);
+        },
+      });
 
-    const failure = await failureOf(createRdsAdapter(() => client).stopInstance('us-east-1', 'p'));
+      const failure = await failureOf(createRdsAdapter(() => client).stopInstance('us-east-1', 'p'));
 
-    expect(failure).toMatchObject({ type, nonRetryable });
-    expect(failure.message).toMatch(/StopDBInstance p in us-east-1/);
-  });
+      expect(failure).toMatchObject({ type, nonRetryable });
+      expect(failure.message).toMatch(/StopDBInstance p in us-east-1/);
+    },
+  );
 });
 
 describe('createPostgresAdapter', () => {
@@ -102,7 +115,10 @@ describe('createPostgresAdapter', () => {
   });
 
   it('GIVEN nothing listens on the port THEN the failure is retryable "cannot reach host:port" without the password', async () => {
-    const pg = createPostgresAdapter({ connections: { db: 'postgres://u:s3cret@127.0.0.1:1/ehr' }, connectTimeoutMs: 500 });
+    const pg = createPostgresAdapter({
+      connections: { db: 'postgres://u:s3cret@127.0.0.1:1/ehr' },
+      connectTimeoutMs: 500,
+    });
 
     const failure = await failureOf(pg.memberStatus('db'));
 
@@ -112,7 +128,10 @@ describe('createPostgresAdapter', () => {
   });
 
   it('GIVEN a host override THEN the probe connects to that host with the same port', async () => {
-    const pg = createPostgresAdapter({ connections: { app: 'postgres://u:p@127.0.0.2:1/ehr' }, connectTimeoutMs: 500 });
+    const pg = createPostgresAdapter({
+      connections: { app: 'postgres://u:p@127.0.0.2:1/ehr' },
+      connectTimeoutMs: 500,
+    });
 
     const failure = await failureOf(pg.probe('app', { host: '127.0.0.9', write: true, runId: 'r' }));
 

@@ -43,7 +43,16 @@ describe('checkDatabase (postgres)', () => {
 
   it('GIVEN the primary reports replay_lag above maxLag WHEN checking THEN the lag check fails and says what to do', async () => {
     const { activities, primary } = setup();
-    primary.standbys = [{ applicationName: 'walreceiver', clientAddr: '127.0.0.3', state: 'streaming', replayLsn: '0/2000000', replayBytesBehind: 16_777_216, replayLagMs: 45_000 }];
+    primary.standbys = [
+      {
+        applicationName: 'walreceiver',
+        clientAddr: '127.0.0.3',
+        state: 'streaming',
+        replayLsn: '0/2000000',
+        replayBytesBehind: 16_777_216,
+        replayLagMs: 45_000,
+      },
+    ];
 
     const results = await activities.checkDatabase(input);
 
@@ -58,7 +67,9 @@ describe('checkDatabase (postgres)', () => {
 
     const results = await activities.checkDatabase(input);
 
-    expect(results.find((r) => r.check === 'database ehr: WAL receiver streaming')).toMatchObject({ ok: false });
+    expect(results.find((r) => r.check === 'database ehr: WAL receiver streaming')).toMatchObject({
+      ok: false,
+    });
   });
 
   it('GIVEN the primary is down and everything received is replayed WHEN checking THEN it passes on replica-side figures and says so', async () => {
@@ -69,8 +80,26 @@ describe('checkDatabase (postgres)', () => {
     const results = await activities.checkDatabase(input);
 
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(results.find((r) => r.check === 'database ehr: primary')?.message).toMatch(/unreachable, treated as down/);
-    expect(results.find((r) => r.check === 'database ehr: replication lag')?.message).toMatch(/primary unreachable: replica-side only/);
+    expect(results.find((r) => r.check === 'database ehr: primary')?.message).toMatch(
+      /unreachable, treated as down/,
+    );
+    expect(results.find((r) => r.check === 'database ehr: replication lag')?.message).toMatch(
+      /primary unreachable: replica-side only/,
+    );
+  });
+
+  it('GIVEN the primary refuses the password and the WAL receiver is down WHEN checking THEN both fail (a refusal is not an outage)', async () => {
+    const { activities, primary, replica } = setup();
+    primary.badPassword = true;
+    replica.walReceiverStatus = null;
+
+    const results = await activities.checkDatabase(input);
+
+    expect(results.find((r) => r.check === 'database ehr: primary')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/refused/),
+    });
+    expect(results.find((r) => r.check === 'database ehr: WAL receiver streaming')?.ok).toBe(false);
   });
 
   it('GIVEN the replica is unreachable WHEN checking THEN one failed check names the address', async () => {
@@ -79,7 +108,13 @@ describe('checkDatabase (postgres)', () => {
 
     const results = await activities.checkDatabase(input);
 
-    expect(results).toEqual([expect.objectContaining({ check: 'database ehr: replica reachable', ok: false, message: expect.stringMatching(/cannot reach 127\.0\.0\.3:5432/) })]);
+    expect(results).toEqual([
+      expect.objectContaining({
+        check: 'database ehr: replica reachable',
+        ok: false,
+        message: expect.stringMatching(/cannot reach 127\.0\.0\.3:5432/),
+      }),
+    ]);
   });
 
   it('GIVEN the replica is not in recovery WHEN checking THEN the standby check fails', async () => {
@@ -99,7 +134,11 @@ describe('fenceDatabase (postgres)', () => {
     const first = await activities.fenceDatabase(input);
     const second = await activities.fenceDatabase(input);
 
-    expect(first).toMatchObject({ changed: true, attempt: 1, facts: { terminatedSessions: 2, primaryReachable: true } });
+    expect(first).toMatchObject({
+      changed: true,
+      attempt: 1,
+      facts: { terminatedSessions: 2, primaryReachable: true },
+    });
     expect(primary.readOnly).toBe(true);
     expect(second.changed).toBe(false);
     expect(second.summary).toMatch(/already refuses writes/);
@@ -138,7 +177,10 @@ describe('fenceDatabase (postgres)', () => {
 
   it('GIVEN an unknown connection name WHEN fencing THEN ConfigurationMissing names the env variable', async () => {
     const { activities } = setup();
-    const target = { ...input.target, primary: { connection: 'nope-db', endpoint: 'x' } } as DatabaseInput['target'];
+    const target = {
+      ...input.target,
+      primary: { connection: 'nope-db', endpoint: 'x' },
+    } as DatabaseInput['target'];
 
     const failure = await failureOf(activities.fenceDatabase({ name: 'ehr', target }));
 
@@ -189,8 +231,13 @@ describe('plans (postgres)', () => {
     const fence = await activities.planFence(input);
     const promote = await activities.planPromote(input);
 
-    expect(fence).toEqual([expect.objectContaining({ current: 'primary, accepts writes', willChange: true })]);
-    expect(promote).toMatchObject({ writableEndpoint: '127.0.0.3', changes: [{ current: 'standby (in recovery), refuses writes', willChange: true }] });
+    expect(fence).toEqual([
+      expect.objectContaining({ current: 'primary, accepts writes', willChange: true }),
+    ]);
+    expect(promote).toMatchObject({
+      writableEndpoint: '127.0.0.3',
+      changes: [{ current: 'standby (in recovery), refuses writes', willChange: true }],
+    });
     expect(pg.state.promotions).toEqual([]);
     expect(pg.state.fences).toEqual([]);
   });
@@ -199,6 +246,8 @@ describe('plans (postgres)', () => {
     const { activities, primary } = setup();
     primary.reachable = false;
 
-    expect(await activities.planFence(input)).toEqual([expect.objectContaining({ current: 'unreachable (treated as down)', willChange: false })]);
+    expect(await activities.planFence(input)).toEqual([
+      expect.objectContaining({ current: 'unreachable (treated as down)', willChange: false }),
+    ]);
   });
 });

@@ -18,7 +18,13 @@ const portal: DatabaseInput = {
 };
 const aurora: DatabaseInput = {
   name: 'billing',
-  target: { provider: 'aurora-cluster', clusterId: 'billing', region: 'us-east-1', targetInstanceId: 'billing-2', maxLag: '30s' },
+  target: {
+    provider: 'aurora-cluster',
+    clusterId: 'billing',
+    region: 'us-east-1',
+    targetInstanceId: 'billing-2',
+    maxLag: '30s',
+  },
 };
 
 function setup() {
@@ -51,8 +57,12 @@ describe('rds-instance', () => {
     const results = await activities.checkDatabase(portal);
 
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(results.find((r) => r.check === 'database portal: replica of the primary')?.message).toMatch(/db:patient-portal-primary$/);
-    expect(results.find((r) => r.check === 'database portal: replication lag')?.message).toMatch(/^not measured/);
+    expect(results.find((r) => r.check === 'database portal: replica of the primary')?.message).toMatch(
+      /db:patient-portal-primary$/,
+    );
+    expect(results.find((r) => r.check === 'database portal: replication lag')?.message).toMatch(
+      /^not measured/,
+    );
   });
 
   it('GIVEN the replica replicates from another instance WHEN checking THEN that check fails naming both', async () => {
@@ -61,15 +71,23 @@ describe('rds-instance', () => {
 
     const results = await activities.checkDatabase(portal);
 
-    expect(results.find((r) => r.check === 'database portal: replica of the primary')).toMatchObject({ ok: false, message: expect.stringMatching(/other-db, not patient-portal-primary/) });
+    expect(results.find((r) => r.check === 'database portal: replica of the primary')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/other-db, not patient-portal-primary/),
+    });
   });
 
   it('GIVEN the replica does not exist WHEN checking or promoting THEN check fails and promote is ReplicaNotFound (permanent)', async () => {
     const { activities, rds } = setup();
     rds.state.instances.delete('us-west-2/patient-portal-replica');
 
-    expect(await activities.checkDatabase(portal)).toEqual([expect.objectContaining({ ok: false, check: 'database portal: replica exists' })]);
-    expect(await failureOf(activities.promoteDatabase(portal))).toMatchObject({ type: 'ReplicaNotFound', nonRetryable: true });
+    expect(await activities.checkDatabase(portal)).toEqual([
+      expect.objectContaining({ ok: false, check: 'database portal: replica exists' }),
+    ]);
+    expect(await failureOf(activities.promoteDatabase(portal))).toMatchObject({
+      type: 'ReplicaNotFound',
+      nonRetryable: true,
+    });
   });
 
   it('GIVEN a replica that reports modifying for 3 polls WHEN promoting twice THEN it waits, is promoted once, and the second run changes nothing', async () => {
@@ -79,7 +97,11 @@ describe('rds-instance', () => {
     const first = await activities.promoteDatabase(portal);
     const second = await activities.promoteDatabase(portal);
 
-    expect(first).toMatchObject({ changed: true, writableEndpoint: replica.endpoint, facts: { status: 'available' } });
+    expect(first).toMatchObject({
+      changed: true,
+      writableEndpoint: replica.endpoint,
+      facts: { status: 'available' },
+    });
     expect(second).toMatchObject({ changed: false, writableEndpoint: replica.endpoint });
     expect(rds.state.promotions).toEqual(['patient-portal-replica']);
     expect(replica.replicaOf).toBeNull();
@@ -111,7 +133,10 @@ describe('rds-instance', () => {
     const { activities, rds } = setup();
     rds.failWith = permanentFailure('AccessDenied', 'rds:DescribeDBInstances denied');
 
-    expect(await failureOf(activities.promoteDatabase(portal))).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
+    expect(await failureOf(activities.promoteDatabase(portal))).toMatchObject({
+      type: 'AccessDenied',
+      nonRetryable: true,
+    });
   });
 
   it('GIVEN the pair WHEN planning THEN stop and promotion are planned and nothing changes', async () => {
@@ -120,7 +145,9 @@ describe('rds-instance', () => {
     const fence = await activities.planFence(portal);
     const promote = await activities.planPromote(portal);
 
-    expect(fence).toEqual([expect.objectContaining({ desired: 'stopped (StopDBInstance)', willChange: true })]);
+    expect(fence).toEqual([
+      expect.objectContaining({ desired: 'stopped (StopDBInstance)', willChange: true }),
+    ]);
     expect(promote.changes[0]?.willChange).toBe(true);
     expect(promote.writableEndpoint).toBe('patient-portal-replica.abc.us-west-2.rds.amazonaws.com');
     expect(rds.state.promotions).toEqual([]);
@@ -147,13 +174,18 @@ describe('aurora-cluster', () => {
 
     const results = await activities.checkDatabase({ name: 'billing', target });
     expect(results.find((r) => r.check === 'database billing: target reader exists')?.ok).toBe(false);
-    expect(await failureOf(activities.promoteDatabase({ name: 'billing', target }))).toMatchObject({ type: 'ReplicaNotFound' });
+    expect(await failureOf(activities.promoteDatabase({ name: 'billing', target }))).toMatchObject({
+      type: 'ReplicaNotFound',
+    });
   });
 
   it('GIVEN the cluster WHEN planning and fencing THEN the failover is planned and the fence changes nothing', async () => {
     const { activities, rds } = setup();
 
-    expect((await activities.planPromote(aurora)).changes[0]).toMatchObject({ current: 'reader (writer is billing-1)', willChange: true });
+    expect((await activities.planPromote(aurora)).changes[0]).toMatchObject({
+      current: 'reader (writer is billing-1)',
+      willChange: true,
+    });
     expect(await activities.fenceDatabase(aurora)).toMatchObject({ changed: false });
     expect(rds.state.failovers).toEqual([]);
   });

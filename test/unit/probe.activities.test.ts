@@ -34,7 +34,10 @@ describe('runProbe (sql)', () => {
 
     expect(lookups).toEqual([{ zone: via.zone, record: via.record }]);
     expect(primary.rows).toHaveLength(1);
-    expect(outcome).toMatchObject({ changed: true, facts: { host: '127.0.0.2:5432', insertedId: '1', inRecovery: false } });
+    expect(outcome).toMatchObject({
+      changed: true,
+      facts: { host: '127.0.0.2:5432', insertedId: '1', inRecovery: false },
+    });
   });
 
   it('GIVEN the record was switched to the promoted replica WHEN probing THEN the app credentials reach the replica host', async () => {
@@ -54,10 +57,14 @@ describe('runProbe (sql)', () => {
     const { pg, resolveHost } = setup('127.0.0.3');
     const { runProbe } = createProbeActivities({ postgres: pg, resolveHost });
 
-    const failure = await failureOf(runProbe({ probe: { type: 'sql', connection: 'ehr-app', via, write: true } }));
+    const failure = await failureOf(
+      runProbe({ probe: { type: 'sql', connection: 'ehr-app', via, write: true } }),
+    );
 
     expect(failure).toMatchObject({ type: 'ProbeFailed', nonRetryable: true });
-    expect(failure.message).toMatch(/ehr-db\.sandbox\.drctl\.internal\. → 127\.0\.0\.3.*read-only transaction/);
+    expect(failure.message).toMatch(
+      /ehr-db\.sandbox\.drctl\.internal\. → 127\.0\.0\.3.*read-only transaction/,
+    );
   });
 
   it('GIVEN the host DNS names is down WHEN probing THEN ProbeFailed carries the unreachable reason', async () => {
@@ -65,7 +72,9 @@ describe('runProbe (sql)', () => {
     primary.reachable = false;
     const { runProbe } = createProbeActivities({ postgres: pg, resolveHost });
 
-    const failure = await failureOf(runProbe({ probe: { type: 'sql', connection: 'ehr-app', via, write: false } }));
+    const failure = await failureOf(
+      runProbe({ probe: { type: 'sql', connection: 'ehr-app', via, write: false } }),
+    );
 
     expect(failure).toMatchObject({ type: 'ProbeFailed', nonRetryable: true });
     expect(failure.message).toMatch(/cannot reach 127\.0\.0\.2:5432/);
@@ -94,7 +103,9 @@ describe('runProbe (http)', () => {
     const { pg, resolveHost } = setup();
     const { runProbe } = createProbeActivities({ postgres: pg, resolveHost, fetch: fakeFetch(204) });
 
-    const outcome = await runProbe({ probe: { type: 'http', url: 'http://portal.local/health', expectStatus: 204 } });
+    const outcome = await runProbe({
+      probe: { type: 'http', url: 'http://portal.local/health', expectStatus: 204 },
+    });
 
     expect(outcome).toMatchObject({ changed: false, facts: { status: 204 } });
   });
@@ -102,12 +113,24 @@ describe('runProbe (http)', () => {
   it('GIVEN another status or a network error WHEN probing THEN ProbeFailed names the URL and both statuses', async () => {
     const { pg, resolveHost } = setup();
     const wrong = createProbeActivities({ postgres: pg, resolveHost, fetch: fakeFetch(503) });
-    const down = createProbeActivities({ postgres: pg, resolveHost, fetch: fakeFetch(new TypeError('fetch failed')) });
+    const down = createProbeActivities({
+      postgres: pg,
+      resolveHost,
+      fetch: fakeFetch(new TypeError('fetch failed')),
+    });
 
-    const a = await failureOf(wrong.runProbe({ probe: { type: 'http', url: 'http://portal.local/health', expectStatus: 200 } }));
-    const b = await failureOf(down.runProbe({ probe: { type: 'http', url: 'http://portal.local/health', expectStatus: 200 } }));
+    const a = await failureOf(
+      wrong.runProbe({ probe: { type: 'http', url: 'http://portal.local/health', expectStatus: 200 } }),
+    );
+    const b = await failureOf(
+      down.runProbe({ probe: { type: 'http', url: 'http://portal.local/health', expectStatus: 200 } }),
+    );
 
-    expect(a).toMatchObject({ type: 'ProbeFailed', nonRetryable: true, message: expect.stringMatching(/answered 503, expected 200/) });
+    expect(a).toMatchObject({
+      type: 'ProbeFailed',
+      nonRetryable: true,
+      message: expect.stringMatching(/answered 503, expected 200/),
+    });
     expect(b.message).toMatch(/GET http:\/\/portal\.local\/health failed: fetch failed/);
   });
 });
