@@ -6,7 +6,9 @@ import { upCommand } from './commands/up-command';
 
 /** `npm run sandbox -- <command>`: the local test stack (Temporal, moto, PostgreSQL pair, Unleash). */
 const program = new Command('sandbox')
-  .description('local test stack for drctl: Temporal dev server, moto (AWS), a streaming PostgreSQL pair, Unleash')
+  .description(
+    'local test stack for drctl: Temporal dev server, moto (AWS), a streaming PostgreSQL pair, Unleash',
+  )
   .addHelpText(
     'after',
     `

@@ -23,7 +23,8 @@ export function startDetached(
       env: options.env ?? process.env,
       cwd: options.cwd,
     });
-    if (child.pid === undefined) throw new Error(`could not start ${command}: see ${sandboxPaths.logFile(name)}`);
+    if (child.pid === undefined)
+      throw new Error(`could not start ${command}: see ${sandboxPaths.logFile(name)}`);
     child.unref();
     writePidFile(name, child.pid);
     return child.pid;

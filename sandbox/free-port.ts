@@ -11,7 +11,10 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
 }
 
 /** A port the kernel hands out on 127.0.0.1 that is also free on every address in `alsoFreeOn`. */
-export async function findFreePort(alsoFreeOn: string[] = [], avoid: Set<number> = new Set()): Promise<number> {
+export async function findFreePort(
+  alsoFreeOn: string[] = [],
+  avoid: Set<number> = new Set(),
+): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await new Promise<number>((resolvePromise, reject) => {
       const server = createServer();

@@ -17,10 +17,18 @@ export async function ensureMotoUp(settings: SandboxSettings): Promise<void> {
   if (runningPid(MOTO_PROCESS) !== undefined && (await motoAnswers(settings))) return;
   await stopDetached(MOTO_PROCESS);
   if (!existsSync(sandboxPaths.motoBinary)) {
-    throw new SandboxError('MissingTool', `moto_server not found at ${sandboxPaths.motoBinary}: run \`npm run setup\``);
+    throw new SandboxError(
+      'MissingTool',
+      `moto_server not found at ${sandboxPaths.motoBinary}: run \`npm run setup\``,
+    );
   }
   await requireFreePort(LOOPBACK, settings.ports.moto, 'moto');
-  const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoBinary, ['-H', LOOPBACK, '-p', String(settings.ports.moto)]);
+  const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoBinary, [
+    '-H',
+    LOOPBACK,
+    '-p',
+    String(settings.ports.moto),
+  ]);
   await waitUntil(`moto at ${motoEndpoint(settings)}`, () => motoAnswers(settings), {
     timeoutMs: 30_000,
     hint: `See ${sandboxPaths.logFile(MOTO_PROCESS)}.`,
@@ -34,7 +42,9 @@ export async function stopMoto(): Promise<void> {
 
 export async function motoAnswers(settings: SandboxSettings): Promise<boolean> {
   try {
-    const response = await fetch(`${motoEndpoint(settings)}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${motoEndpoint(settings)}/moto-api/`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     return response.ok;
   } catch {
     return false;
@@ -43,8 +53,14 @@ export async function motoAnswers(settings: SandboxSettings): Promise<boolean> {
 
 /** Forgets every AWS resource moto holds (POST /moto-api/reset). */
 export async function resetMoto(settings: SandboxSettings): Promise<void> {
-  const response = await fetch(`${motoEndpoint(settings)}/moto-api/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${motoEndpoint(settings)}/moto-api/reset`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) {
-    throw new SandboxError('CommandFailed', `moto reset answered HTTP ${response.status}: see ${sandboxPaths.logFile(MOTO_PROCESS)}`);
+    throw new SandboxError(
+      'CommandFailed',
+      `moto reset answered HTTP ${response.status}: see ${sandboxPaths.logFile(MOTO_PROCESS)}`,
+    );
   }
 }

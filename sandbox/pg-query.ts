@@ -11,6 +11,12 @@ export async function withPgClient<T>(url: string, work: (client: Client) => Pro
   }
 }
 
-export function postgresUrl(options: { user: string; password: string; host: string; port: number; database: string }): string {
+export function postgresUrl(options: {
+  user: string;
+  password: string;
+  host: string;
+  port: number;
+  database: string;
+}): string {
   return `postgres://${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}@${options.host}:${options.port}/${options.database}`;
 }

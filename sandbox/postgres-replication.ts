@@ -20,15 +20,31 @@ import { waitUntil } from './wait-until';
  * 127.0.0.3, same port, so a DNS A record can switch between them like between real endpoints.
  */
 export function primaryCluster(settings: SandboxSettings): PostgresCluster {
-  return { name: 'pg-primary', dataDir: sandboxPaths.pgDataDir('primary'), listenAddress: PRIMARY_HOST, port: settings.ports.postgres };
+  return {
+    name: 'pg-primary',
+    dataDir: sandboxPaths.pgDataDir('primary'),
+    listenAddress: PRIMARY_HOST,
+    port: settings.ports.postgres,
+  };
 }
 
 export function replicaCluster(settings: SandboxSettings): PostgresCluster {
-  return { name: 'pg-replica', dataDir: sandboxPaths.pgDataDir('replica'), listenAddress: REPLICA_HOST, port: settings.ports.postgres };
+  return {
+    name: 'pg-replica',
+    dataDir: sandboxPaths.pgDataDir('replica'),
+    listenAddress: REPLICA_HOST,
+    port: settings.ports.postgres,
+  };
 }
 
 export function superuserUrl(settings: SandboxSettings, host: string, database = 'postgres'): string {
-  return postgresUrl({ user: 'postgres', password: settings.secrets.postgresPassword, host, port: settings.ports.postgres, database });
+  return postgresUrl({
+    user: 'postgres',
+    password: settings.secrets.postgresPassword,
+    host,
+    port: settings.ports.postgres,
+    database,
+  });
 }
 
 /**
@@ -44,10 +60,13 @@ export async function ensureReplicatedPairUp(
   // A promoted replica is a drill in progress, not a fault: leave the pair as the drill left it (restarting a
   // stopped old primary now would make two primaries). resetStack restores the seeded pair.
   if (postmasterPid(replica) !== undefined && (await isPromoted(settings))) {
-    log('postgres: the replica is promoted (a failover drill?); left as is; `npm run sandbox -- reset --only postgres` restores the pair');
+    log(
+      'postgres: the replica is promoted (a failover drill?); left as is; `npm run sandbox -- reset --only postgres` restores the pair',
+    );
     return 'drill-in-progress';
   }
-  if (await initCluster(primary, settings.secrets.postgresPassword)) log('postgres: initialised primary cluster');
+  if (await initCluster(primary, settings.secrets.postgresPassword))
+    log('postgres: initialised primary cluster');
   await startCluster(primary);
   if (!existsSync(join(replica.dataDir, 'PG_VERSION'))) {
     log('postgres: cloning replica with pg_basebackup');
@@ -55,7 +74,9 @@ export async function ensureReplicatedPairUp(
   }
   await startCluster(replica);
   if (await isPromoted(settings)) {
-    log('postgres: the replica came up promoted (a failover drill?); `npm run sandbox -- reset --only postgres` restores the pair');
+    log(
+      'postgres: the replica came up promoted (a failover drill?); `npm run sandbox -- reset --only postgres` restores the pair',
+    );
     return 'drill-in-progress';
   }
   await waitForStreaming(settings);
@@ -74,12 +95,16 @@ export async function isPromoted(settings: SandboxSettings): Promise<boolean> {
  * Back to the seeded topology after a failover drill: the ORIGINAL primary data dir runs as primary again
  * (ALTER SYSTEM settings undone, standby.signal removed), the replica is re-cloned from it and streams.
  */
-export async function restoreReplicatedPair(settings: SandboxSettings, log: (line: string) => void): Promise<void> {
+export async function restoreReplicatedPair(
+  settings: SandboxSettings,
+  log: (line: string) => void,
+): Promise<void> {
   const primary = primaryCluster(settings);
   const replica = replicaCluster(settings);
   await stopCluster(replica, 'immediate');
   await stopCluster(primary, 'fast').catch(() => stopCluster(primary, 'immediate'));
-  if (await initCluster(primary, settings.secrets.postgresPassword)) log('postgres: initialised primary cluster');
+  if (await initCluster(primary, settings.secrets.postgresPassword))
+    log('postgres: initialised primary cluster');
   clearAlterSystemSettings(primary);
   removeStandbySignal(primary);
   await startCluster(primary);
@@ -119,5 +144,8 @@ export async function isReplicaStreaming(settings: SandboxSettings): Promise<boo
 }
 
 export function pairPids(settings: SandboxSettings): { primary?: number; replica?: number } {
-  return { primary: postmasterPid(primaryCluster(settings)), replica: postmasterPid(replicaCluster(settings)) };
+  return {
+    primary: postmasterPid(primaryCluster(settings)),
+    replica: postmasterPid(replicaCluster(settings)),
+  };
 }

@@ -18,7 +18,10 @@ const SYNTHETIC_PATIENTS: Array<[string, string, string]> = [
  * tables `patients` and `drctl_probe`. Idempotent. `restore` also drops rows tests added and undoes
  * per-database/per-role read-only switches a drill may have set.
  */
-export async function seedPostgres(settings: SandboxSettings, options: { restore?: boolean } = {}): Promise<void> {
+export async function seedPostgres(
+  settings: SandboxSettings,
+  options: { restore?: boolean } = {},
+): Promise<void> {
   const password = settings.secrets.appPassword;
   await withPgClient(superuserUrl(settings, PRIMARY_HOST, 'postgres'), async (client) => {
     const role = await client.query('select 1 from pg_roles where rolname = $1', [APP_ROLE]);
@@ -58,7 +61,9 @@ export async function seedPostgres(settings: SandboxSettings, options: { restore
     `);
     if (options.restore) {
       await client.query('truncate drctl_probe restart identity');
-      await client.query(`delete from patients where mrn <> all($1::text[])`, [SYNTHETIC_PATIENTS.map(([mrn]) => mrn)]);
+      await client.query(`delete from patients where mrn <> all($1::text[])`, [
+        SYNTHETIC_PATIENTS.map(([mrn]) => mrn),
+      ]);
     }
     for (const [mrn, fullName, birthDate] of SYNTHETIC_PATIENTS) {
       await client.query(

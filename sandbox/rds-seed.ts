@@ -33,7 +33,10 @@ export async function seedRds(rdsIn: (region: string) => RDSClient): Promise<{ p
   const primaryArn = primary?.DBInstanceArn;
   const primaryEndpoint = primary?.Endpoint?.Address;
   if (primaryArn === undefined || primaryEndpoint === undefined) {
-    throw new SandboxError('SeedFailed', `moto returned RDS instance ${RDS_PRIMARY.instanceId} without an ARN or endpoint: see .sandbox/logs/moto.log`);
+    throw new SandboxError(
+      'SeedFailed',
+      `moto returned RDS instance ${RDS_PRIMARY.instanceId} without an ARN or endpoint: see .sandbox/logs/moto.log`,
+    );
   }
   const replicaClient = rdsIn(RDS_REPLICA.region);
   if ((await describeInstance(replicaClient, RDS_REPLICA.instanceId)) === undefined) {
@@ -53,7 +56,11 @@ async function describeInstance(client: RDSClient, instanceId: string): Promise<
     const result = await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
     return result.DBInstances?.[0];
   } catch (error) {
-    if ((error as { name?: string }).name === 'DBInstanceNotFoundFault' || (error as { name?: string }).name === 'DBInstanceNotFound') return undefined;
+    if (
+      (error as { name?: string }).name === 'DBInstanceNotFoundFault' ||
+      (error as { name?: string }).name === 'DBInstanceNotFound'
+    )
+      return undefined;
     throw error;
   }
 }

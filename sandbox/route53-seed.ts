@@ -43,7 +43,12 @@ export async function seedRoute53(
         Comment: 'drctl sandbox seed',
         Changes: missing.map((record) => ({
           Action: 'UPSERT',
-          ResourceRecordSet: { Name: record.name, Type: record.type, TTL: RECORD_TTL, ResourceRecords: [{ Value: record.value }] },
+          ResourceRecordSet: {
+            Name: record.name,
+            Type: record.type,
+            TTL: RECORD_TTL,
+            ResourceRecords: [{ Value: record.value }],
+          },
         })),
       },
     }),
@@ -52,7 +57,9 @@ export async function seedRoute53(
 }
 
 async function existingRecordKeys(route53: Route53Client, zoneId: string): Promise<Set<string>> {
-  const result = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300 }));
+  const result = await route53.send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300 }),
+  );
   return new Set((result.ResourceRecordSets ?? []).map((set) => `${set.Name} ${set.Type}`));
 }
 
@@ -71,6 +78,10 @@ async function createZone(route53: Route53Client): Promise<string> {
     }),
   );
   const id = result.HostedZone?.Id?.replace('/hostedzone/', '');
-  if (id === undefined) throw new SandboxError('SeedFailed', `moto created zone ${ZONE_NAME} without an id: see .sandbox/logs/moto.log`);
+  if (id === undefined)
+    throw new SandboxError(
+      'SeedFailed',
+      `moto created zone ${ZONE_NAME} without an id: see .sandbox/logs/moto.log`,
+    );
   return id;
 }

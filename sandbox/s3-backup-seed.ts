@@ -24,11 +24,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function seedBackups(s3: S3Client): Promise<void> {
   if (!(await bucketExists(s3))) {
     await s3.send(new CreateBucketCommand({ Bucket: BACKUP_BUCKET, ObjectLockEnabledForBucket: true }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: BACKUP_BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: BACKUP_BUCKET,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
     await s3.send(
       new PutObjectLockConfigurationCommand({
         Bucket: BACKUP_BUCKET,
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: RETENTION_DAYS } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: RETENTION_DAYS } },
+        },
       }),
     );
   }
@@ -44,11 +52,17 @@ export async function seedBackups(s3: S3Client): Promise<void> {
 
 /** Backup keys look like `ehr-db/2026-11-27T08-30-00Z-base.tar.gz`, named after the time they stand for. */
 export function backupKey(takenAt: Date): string {
-  return `${BACKUP_PREFIX}${takenAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-base.tar.gz`;
+  return `${BACKUP_PREFIX}${takenAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-')}-base.tar.gz`;
 }
 
 async function putBackup(s3: S3Client, takenAt: Date): Promise<void> {
-  const body = Buffer.concat([Buffer.from(`drctl sandbox fake base backup of ehr-db taken ${takenAt.toISOString()}\n`), randomBytes(4096)]);
+  const body = Buffer.concat([
+    Buffer.from(`drctl sandbox fake base backup of ehr-db taken ${takenAt.toISOString()}\n`),
+    randomBytes(4096),
+  ]);
   await s3.send(
     new PutObjectCommand({
       Bucket: BACKUP_BUCKET,
@@ -58,7 +72,10 @@ async function putBackup(s3: S3Client, takenAt: Date): Promise<void> {
       ChecksumAlgorithm: 'SHA256',
       ObjectLockMode: 'COMPLIANCE',
       ObjectLockRetainUntilDate: new Date(Date.now() + RETENTION_DAYS * DAY_MS),
-      Metadata: { 'taken-at': takenAt.toISOString(), 'sha256-hex': createHash('sha256').update(body).digest('hex') },
+      Metadata: {
+        'taken-at': takenAt.toISOString(),
+        'sha256-hex': createHash('sha256').update(body).digest('hex'),
+      },
     }),
   );
 }

@@ -9,9 +9,18 @@ export const TASK_QUEUE = 'drctl';
 /** The drctl config for this stack, in the shape `loadConfig` reads (secrets included: the file is 0600). */
 export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
   return {
-    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, taskQueue: TASK_QUEUE, tls: false },
+    temporal: {
+      address: stack.temporal.address,
+      namespace: stack.temporal.namespace,
+      taskQueue: TASK_QUEUE,
+      tls: false,
+    },
     aws: { region: stack.aws.region, endpoint: stack.moto.endpoint },
-    unleash: { url: stack.unleash.url, adminToken: stack.unleash.adminToken, clientToken: stack.unleash.clientToken },
+    unleash: {
+      url: stack.unleash.url,
+      adminToken: stack.unleash.adminToken,
+      clientToken: stack.unleash.clientToken,
+    },
     postgres: {
       connections: {
         'ehr-primary': stack.postgres.primaryUrl,
@@ -26,7 +35,9 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> 
 export function writeStackFiles(stack: StackInfo): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.stackFile, JSON.stringify(stack, null, 2) + '\n', { mode: 0o600 });
-  writeFileSync(sandboxPaths.configFile, JSON.stringify(drctlConfigFor(stack), null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(sandboxPaths.configFile, JSON.stringify(drctlConfigFor(stack), null, 2) + '\n', {
+    mode: 0o600,
+  });
   const env: Record<string, string> = {
     DRCTL_CONFIG: stack.configFile,
     AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
@@ -42,7 +53,11 @@ export function writeStackFiles(stack: StackInfo): void {
     UNLEASH_CLIENT_TOKEN: stack.unleash.clientToken,
   };
   const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
-  writeFileSync(sandboxPaths.envFile, `# drctl sandbox: \`source ${sandboxPaths.envFile}\`\n${lines.join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(
+    sandboxPaths.envFile,
+    `# drctl sandbox: \`source ${sandboxPaths.envFile}\`\n${lines.join('\n')}\n`,
+    { mode: 0o600 },
+  );
 }
 
 function shellQuote(value: string): string {

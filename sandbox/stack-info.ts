@@ -34,7 +34,11 @@ export interface StackInfo {
   aws: {
     region: string;
     rds: { primary: { instanceId: string; region: string }; replica: { instanceId: string; region: string } };
-    route53: { zoneName: string; zoneId: string; records: Array<{ name: string; type: 'A' | 'CNAME'; value: string }> };
+    route53: {
+      zoneName: string;
+      zoneId: string;
+      records: Array<{ name: string; type: 'A' | 'CNAME'; value: string }>;
+    };
     s3: { bucket: string; region: string; prefix: string };
   };
 }

@@ -25,7 +25,10 @@ export async function withStackLock<T>(work: () => Promise<T>, timeoutMs = 300_0
         continue;
       }
       if (Date.now() > deadline) {
-        throw new SandboxError('Busy', `another sandbox command (pid ${holder}) holds ${sandboxPaths.lockFile}: wait for it, or stop it`);
+        throw new SandboxError(
+          'Busy',
+          `another sandbox command (pid ${holder}) holds ${sandboxPaths.lockFile}: wait for it, or stop it`,
+        );
       }
       await sleep(250);
     }

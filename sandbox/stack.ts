@@ -19,7 +19,13 @@ import { loadOrCreateSettings, PRIMARY_HOST, REPLICA_HOST, type SandboxSettings 
 import { writeStackFiles } from './stack-files';
 import type { StackInfo } from './stack-info';
 import { withStackLock } from './stack-lock';
-import { ensureTemporalUp, stopTemporal, temporalAddress, temporalAnswers, TEMPORAL_NAMESPACE } from './temporal-server';
+import {
+  ensureTemporalUp,
+  stopTemporal,
+  temporalAddress,
+  temporalAnswers,
+  TEMPORAL_NAMESPACE,
+} from './temporal-server';
 import { SEEDED_FLAGS, seedUnleash } from './unleash-seed';
 import {
   ensureUnleashUp,
@@ -80,7 +86,9 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
  * primary on 127.0.0.2 again (ALTER SYSTEM undone), the replica is re-cloned and streams, seed rows restored.
  * AWS: moto forgets everything and is reseeded. Unleash: every seeded flag off. Default: all three.
  */
-export async function resetStack(options: { only?: ResettablePart[] } & StackOptions = {}): Promise<StackInfo> {
+export async function resetStack(
+  options: { only?: ResettablePart[] } & StackOptions = {},
+): Promise<StackInfo> {
   const log = options.log ?? (() => undefined);
   const parts = new Set<ResettablePart>(options.only ?? ['postgres', 'aws', 'unleash']);
   return withStackLock(async () => {
@@ -92,7 +100,7 @@ export async function resetStack(options: { only?: ResettablePart[] } & StackOpt
             await resetMoto(settings);
             return seedAws(motoEndpoint(settings));
           })
-        : lastAwsInfo() ?? seedAws(motoEndpoint(settings)),
+        : (lastAwsInfo() ?? seedAws(motoEndpoint(settings))),
       parts.has('postgres')
         ? timed(log, 'postgres reset', async () => {
             await restoreReplicatedPair(settings, log);
@@ -140,21 +148,40 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
   const replica = replicaCluster(settings);
   const unleashDb = unleashDatabaseCluster(settings);
   return Promise.all([
-    status('temporal', temporalAnswers(settings), `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`),
+    status(
+      'temporal',
+      temporalAnswers(settings),
+      `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`,
+    ),
     status('moto', motoAnswers(settings), motoEndpoint(settings)),
     memberStatus('postgres-primary', settings, PRIMARY_HOST, isAcceptingConnections(primary)),
     memberStatus('postgres-replica', settings, REPLICA_HOST, isAcceptingConnections(replica)),
-    status('postgres-unleash', isAcceptingConnections(unleashDb), `${unleashDb.listenAddress}:${unleashDb.port}`),
+    status(
+      'postgres-unleash',
+      isAcceptingConnections(unleashDb),
+      `${unleashDb.listenAddress}:${unleashDb.port}`,
+    ),
     status('unleash', unleashAnswers(settings), unleashUrl(settings)),
   ]);
 }
 
 async function status(name: string, up: Promise<boolean>, detail: string): Promise<ComponentStatus> {
   const isUp = await up;
-  return { name, up: isUp, detail: isUp ? detail : `${detail}: not answering (log ${sandboxPaths.logFile(name.replace('postgres-', 'pg-'))})` };
+  return {
+    name,
+    up: isUp,
+    detail: isUp
+      ? detail
+      : `${detail}: not answering (log ${sandboxPaths.logFile(name.replace('postgres-', 'pg-'))})`,
+  };
 }
 
-async function memberStatus(name: string, settings: SandboxSettings, host: string, accepting: Promise<boolean>): Promise<ComponentStatus> {
+async function memberStatus(
+  name: string,
+  settings: SandboxSettings,
+  host: string,
+  accepting: Promise<boolean>,
+): Promise<ComponentStatus> {
   const where = `${host}:${settings.ports.postgres}`;
   if (!(await accepting)) return status(name, Promise.resolve(false), where);
   try {
@@ -168,7 +195,11 @@ async function memberStatus(name: string, settings: SandboxSettings, host: strin
     }
     return { name, up: true, detail: `${where} ${role}` };
   } catch (error) {
-    return { name, up: false, detail: `${where} accepts connections but queries fail: ${(error as Error).message}` };
+    return {
+      name,
+      up: false,
+      detail: `${where} accepts connections but queries fail: ${(error as Error).message}`,
+    };
   }
 }
 
@@ -177,7 +208,11 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
     dir: sandboxPaths.dir,
     configFile: sandboxPaths.configFile,
     envFile: sandboxPaths.envFile,
-    temporal: { address: temporalAddress(settings), namespace: TEMPORAL_NAMESPACE, binary: sandboxPaths.temporalBinary },
+    temporal: {
+      address: temporalAddress(settings),
+      namespace: TEMPORAL_NAMESPACE,
+      binary: sandboxPaths.temporalBinary,
+    },
     moto: { endpoint: motoEndpoint(settings) },
     postgres: {
       port: settings.ports.postgres,
@@ -186,7 +221,13 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       database: EHR_DATABASE,
       primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
       replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
-      appUrl: postgresUrl({ user: APP_ROLE, password: settings.secrets.appPassword, host: PRIMARY_HOST, port: settings.ports.postgres, database: EHR_DATABASE }),
+      appUrl: postgresUrl({
+        user: APP_ROLE,
+        password: settings.secrets.appPassword,
+        host: PRIMARY_HOST,
+        port: settings.ports.postgres,
+        database: EHR_DATABASE,
+      }),
     },
     unleash: {
       url: unleashUrl(settings),

@@ -12,7 +12,10 @@ export const TEMPORAL_PROCESS = 'temporal';
 export const TEMPORAL_NAMESPACE = 'default';
 
 /** Dynamic config for fast tests: search attributes usable at once after registration. */
-const DYNAMIC_CONFIG = ['system.forceSearchAttributesCacheRefreshOnRead=true', 'frontend.enableUpdateWorkflowExecution=true'];
+const DYNAMIC_CONFIG = [
+  'system.forceSearchAttributesCacheRefreshOnRead=true',
+  'frontend.enableUpdateWorkflowExecution=true',
+];
 
 export function temporalAddress(settings: SandboxSettings): string {
   return `${LOOPBACK}:${settings.ports.temporal}`;
@@ -23,20 +26,31 @@ export async function ensureTemporalUp(settings: SandboxSettings): Promise<void>
   if (runningPid(TEMPORAL_PROCESS) !== undefined && (await temporalAnswers(settings))) return;
   await stopDetached(TEMPORAL_PROCESS);
   if (!existsSync(sandboxPaths.temporalBinary)) {
-    throw new SandboxError('MissingTool', `Temporal CLI not found at ${sandboxPaths.temporalBinary}: run \`npm run setup\``);
+    throw new SandboxError(
+      'MissingTool',
+      `Temporal CLI not found at ${sandboxPaths.temporalBinary}: run \`npm run setup\``,
+    );
   }
   await requireFreePort(LOOPBACK, settings.ports.temporal, 'Temporal');
   mkdirSync(sandboxPaths.temporalDir, { recursive: true });
   const args = [
-    'server', 'start-dev',
+    'server',
+    'start-dev',
     '--headless',
-    '--ip', LOOPBACK,
-    '--port', String(settings.ports.temporal),
-    '--http-port', String(settings.ports.temporalHttp),
-    '--metrics-port', String(settings.ports.temporalMetrics),
-    '--db-filename', sandboxPaths.temporalDb,
-    '--namespace', TEMPORAL_NAMESPACE,
-    '--log-level', 'warn',
+    '--ip',
+    LOOPBACK,
+    '--port',
+    String(settings.ports.temporal),
+    '--http-port',
+    String(settings.ports.temporalHttp),
+    '--metrics-port',
+    String(settings.ports.temporalMetrics),
+    '--db-filename',
+    sandboxPaths.temporalDb,
+    '--namespace',
+    TEMPORAL_NAMESPACE,
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTE_DECLARATIONS.flatMap((declaration) => ['--search-attribute', declaration]),
     ...DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
   ];

@@ -8,16 +8,27 @@ export const SEEDED_FLAGS = ['ehr-degraded-mode', 'ehr-read-only-banner', 'porta
  * means on for every client). New flags start OFF; `turnAllOff` (what a reset does) also turns existing ones off,
  * otherwise a flag a drill turned on stays on.
  */
-export async function seedUnleash(url: string, adminToken: string, options: { turnAllOff?: boolean } = {}): Promise<void> {
+export async function seedUnleash(
+  url: string,
+  adminToken: string,
+  options: { turnAllOff?: boolean } = {},
+): Promise<void> {
   const admin = unleashAdmin(url, adminToken);
   const projectPath = `/api/admin/projects/${UNLEASH_PROJECT}/features`;
   for (const flag of SEEDED_FLAGS) {
     const existing = await admin('GET', `${projectPath}/${flag}`, undefined, [404]);
     const created = existing.status === 404;
     if (created) {
-      await admin('POST', projectPath, { name: flag, type: 'kill-switch', description: 'drctl sandbox seed: off unless a runbook turns it on' });
+      await admin('POST', projectPath, {
+        name: flag,
+        type: 'kill-switch',
+        description: 'drctl sandbox seed: off unless a runbook turns it on',
+      });
     }
-    const strategies = await admin('GET', `${projectPath}/${flag}/environments/${UNLEASH_ENVIRONMENT}/strategies`);
+    const strategies = await admin(
+      'GET',
+      `${projectPath}/${flag}/environments/${UNLEASH_ENVIRONMENT}/strategies`,
+    );
     if (!Array.isArray(strategies.body) || strategies.body.length === 0) {
       await admin('POST', `${projectPath}/${flag}/environments/${UNLEASH_ENVIRONMENT}/strategies`, {
         name: 'flexibleRollout',
@@ -25,11 +36,17 @@ export async function seedUnleash(url: string, adminToken: string, options: { tu
         parameters: { rollout: '100', stickiness: 'default', groupId: flag },
       });
     }
-    if (created || options.turnAllOff) await admin('POST', `${projectPath}/${flag}/environments/${UNLEASH_ENVIRONMENT}/off`);
+    if (created || options.turnAllOff)
+      await admin('POST', `${projectPath}/${flag}/environments/${UNLEASH_ENVIRONMENT}/off`);
   }
 }
 
-type AdminCall = (method: string, path: string, body?: unknown, allowedStatuses?: number[]) => Promise<{ status: number; body: unknown }>;
+type AdminCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+  allowedStatuses?: number[],
+) => Promise<{ status: number; body: unknown }>;
 
 function unleashAdmin(url: string, adminToken: string): AdminCall {
   return async (method, path, body, allowedStatuses = []) => {
@@ -41,7 +58,10 @@ function unleashAdmin(url: string, adminToken: string): AdminCall {
     });
     const text = await response.text();
     if (!response.ok && !allowedStatuses.includes(response.status)) {
-      throw new SandboxError('SeedFailed', `Unleash ${method} ${path} answered HTTP ${response.status}: ${text.slice(0, 300)}. See .sandbox/logs/unleash.log`);
+      throw new SandboxError(
+        'SeedFailed',
+        `Unleash ${method} ${path} answered HTTP ${response.status}: ${text.slice(0, 300)}. See .sandbox/logs/unleash.log`,
+      );
     }
     return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };

@@ -28,19 +28,28 @@ export function unleashClientToken(settings: SandboxSettings): string {
 
 /** Unleash's own small PostgreSQL cluster, kept apart from the replicated pair that drills crash and promote. */
 export function unleashDatabaseCluster(settings: SandboxSettings): PostgresCluster {
-  return { name: 'pg-unleash', dataDir: sandboxPaths.pgDataDir('unleash'), listenAddress: LOOPBACK, port: settings.ports.unleashPostgres };
+  return {
+    name: 'pg-unleash',
+    dataDir: sandboxPaths.pgDataDir('unleash'),
+    listenAddress: LOOPBACK,
+    port: settings.ports.unleashPostgres,
+  };
 }
 
 /** Starts the Unleash database and server unless they already answer; the first start runs its migrations. */
 export async function ensureUnleashUp(settings: SandboxSettings, log: (line: string) => void): Promise<void> {
   const database = unleashDatabaseCluster(settings);
-  if (await initCluster(database, settings.secrets.postgresPassword)) log('unleash: initialised its PostgreSQL cluster');
+  if (await initCluster(database, settings.secrets.postgresPassword))
+    log('unleash: initialised its PostgreSQL cluster');
   await startCluster(database);
   await ensureDatabaseExists(settings);
   if (runningPid(UNLEASH_PROCESS) !== undefined && (await unleashAnswers(settings))) return;
   await stopDetached(UNLEASH_PROCESS);
   if (!existsSync(join(sandboxPaths.unleashPackageDir, 'node_modules', 'unleash-server'))) {
-    throw new SandboxError('MissingTool', `unleash-server is not installed in ${sandboxPaths.unleashPackageDir}: run \`npm run setup\``);
+    throw new SandboxError(
+      'MissingTool',
+      `unleash-server is not installed in ${sandboxPaths.unleashPackageDir}: run \`npm run setup\``,
+    );
   }
   await requireFreePort(LOOPBACK, settings.ports.unleash, 'Unleash');
   const pid = startDetached(UNLEASH_PROCESS, process.execPath, [sandboxPaths.unleashStartScript], {

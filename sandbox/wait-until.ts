@@ -19,7 +19,10 @@ export async function waitUntil(
       lastError = (error as Error).message;
     }
     if (options.stillAlive && !options.stillAlive()) {
-      throw new SandboxError('NotReady', `${what} exited while starting. ${options.hint}${lastError ? ` (last check: ${lastError})` : ''}`);
+      throw new SandboxError(
+        'NotReady',
+        `${what} exited while starting. ${options.hint}${lastError ? ` (last check: ${lastError})` : ''}`,
+      );
     }
     if (Date.now() > deadline) {
       throw new SandboxError(

@@ -15,6 +15,8 @@ Examples:
     )
     .action(async (options: { output: OutputFormat }) => {
       await stopStack({ log: progressLine });
-      process.stdout.write(options.output === 'json' ? JSON.stringify({ stopped: true }) + '\n' : 'sandbox stopped\n');
+      process.stdout.write(
+        options.output === 'json' ? JSON.stringify({ stopped: true }) + '\n' : 'sandbox stopped\n',
+      );
     });
 }

@@ -4,8 +4,12 @@ import { outputOption, progressLine, type OutputFormat } from './output-format';
 
 export function resetCommand(): Command {
   return new Command('reset')
-    .description('restore the seeded state after a drill: original PostgreSQL primary with a fresh streaming replica, reseeded moto, all flags off')
-    .addOption(new Option('--only <parts...>', 'reset only these parts').choices(['postgres', 'aws', 'unleash']))
+    .description(
+      'restore the seeded state after a drill: original PostgreSQL primary with a fresh streaming replica, reseeded moto, all flags off',
+    )
+    .addOption(
+      new Option('--only <parts...>', 'reset only these parts').choices(['postgres', 'aws', 'unleash']),
+    )
     .addOption(outputOption())
     .addHelpText(
       'after',

@@ -20,7 +20,9 @@ Examples:
       } else {
         const width = Math.max(...components.map((component) => component.name.length));
         for (const component of components) {
-          process.stdout.write(`${component.up ? 'up  ' : 'DOWN'}  ${component.name.padEnd(width)}  ${component.detail}\n`);
+          process.stdout.write(
+            `${component.up ? 'up  ' : 'DOWN'}  ${component.name.padEnd(width)}  ${component.detail}\n`,
+          );
         }
       }
       if (components.some((component) => !component.up)) process.exitCode = 1;

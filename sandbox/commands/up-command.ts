@@ -4,7 +4,9 @@ import { outputOption, progressLine, type OutputFormat } from './output-format';
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('start every local server that is not running, seed it, and write .sandbox/stack.json, drctl.config.json and env')
+    .description(
+      'start every local server that is not running, seed it, and write .sandbox/stack.json, drctl.config.json and env',
+    )
     .addOption(outputOption())
     .addHelpText(
       'after',

@@ -10,7 +10,9 @@ import { start } from 'unleash-server';
 function required(name) {
   const value = process.env[name];
   if (!value) {
-    console.error(`start.mjs: environment variable ${name} is not set; the sandbox sets it, see sandbox/unleash-server.ts`);
+    console.error(
+      `start.mjs: environment variable ${name} is not set; the sandbox sets it, see sandbox/unleash-server.ts`,
+    );
     process.exit(2);
   }
   return value;
@@ -44,7 +46,13 @@ const unleash = await start({
   telemetry: false,
   authentication: {
     initApiTokens: [
-      { tokenName: 'drctl-sandbox-admin', type: 'admin', projects: ['*'], environment: '*', secret: adminToken },
+      {
+        tokenName: 'drctl-sandbox-admin',
+        type: 'admin',
+        projects: ['*'],
+        environment: '*',
+        secret: adminToken,
+      },
       {
         tokenName: 'drctl-sandbox-backend',
         type: 'backend',

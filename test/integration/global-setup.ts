@@ -11,12 +11,20 @@ export default async function globalSetup(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`sandbox did not come up within ${timeoutMs / 1000} s: run \`npm run sandbox -- up\` to see which server hangs`)),
+      () =>
+        reject(
+          new Error(
+            `sandbox did not come up within ${timeoutMs / 1000} s: run \`npm run sandbox -- up\` to see which server hangs`,
+          ),
+        ),
       timeoutMs,
     );
   });
   try {
-    await Promise.race([ensureStackUp({ log: (line) => process.stderr.write(`[sandbox] ${line}\n`) }), timeout]);
+    await Promise.race([
+      ensureStackUp({ log: (line) => process.stderr.write(`[sandbox] ${line}\n`) }),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

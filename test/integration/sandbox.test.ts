@@ -14,7 +14,11 @@ jest.setTimeout(180_000);
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-async function query<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+async function query<T extends Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
@@ -24,7 +28,11 @@ async function query<T extends Record<string, unknown>>(url: string, sql: string
   }
 }
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -49,7 +57,9 @@ async function flagsSeenByClient(stack: StackInfo): Promise<Record<string, boole
       unleash.once('synchronized', () => resolvePromise());
       unleash.once('error', reject);
     });
-    return Object.fromEntries(stack.unleash.flags.map((flag) => [flag, unleash.isEnabled(flag, { userId: 'sandbox-test' })]));
+    return Object.fromEntries(
+      stack.unleash.flags.map((flag) => [flag, unleash.isEnabled(flag, { userId: 'sandbox-test' })]),
+    );
   } finally {
     unleash.destroy();
   }
@@ -70,34 +80,62 @@ describe('sandbox stack', () => {
     await query(stack.postgres.primaryUrl, 'insert into drctl_probe (run_id) values ($1)', [runId]);
     // THEN the replica serves it shortly after
     const rows = await eventually(
-      () => query<{ run_id: string }>(stack.postgres.replicaUrl, 'select run_id from drctl_probe where run_id = $1', [runId]),
+      () =>
+        query<{ run_id: string }>(
+          stack.postgres.replicaUrl,
+          'select run_id from drctl_probe where run_id = $1',
+          [runId],
+        ),
       (found) => found.length === 1,
     );
     expect(rows).toEqual([{ run_id: runId }]);
   });
 
   it('has the replica in recovery and the primary listing it as streaming', async () => {
-    const [replica] = await query<{ recovery: boolean }>(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as recovery');
+    const [replica] = await query<{ recovery: boolean }>(
+      stack.postgres.replicaUrl,
+      'select pg_is_in_recovery() as recovery',
+    );
     expect(replica?.recovery).toBe(true);
-    const [primary] = await query<{ recovery: boolean }>(stack.postgres.primaryUrl, 'select pg_is_in_recovery() as recovery');
+    const [primary] = await query<{ recovery: boolean }>(
+      stack.postgres.primaryUrl,
+      'select pg_is_in_recovery() as recovery',
+    );
     expect(primary?.recovery).toBe(false);
-    const senders = await query<{ state: string }>(stack.postgres.primaryUrl, 'select state from pg_stat_replication');
+    const senders = await query<{ state: string }>(
+      stack.postgres.primaryUrl,
+      'select state from pg_stat_replication',
+    );
     expect(senders.map((sender) => sender.state)).toContain('streaming');
   });
 
   it('lets the application role write on the primary', async () => {
-    const rows = await query<{ id: string }>(stack.postgres.appUrl, `insert into drctl_probe (run_id) values ('app-role-check') returning id`);
+    const rows = await query<{ id: string }>(
+      stack.postgres.appUrl,
+      `insert into drctl_probe (run_id) values ('app-role-check') returning id`,
+    );
     expect(rows).toHaveLength(1);
-    const patients = await query<{ mrn: string }>(stack.postgres.appUrl, 'select mrn from patients order by mrn');
+    const patients = await query<{ mrn: string }>(
+      stack.postgres.appUrl,
+      'select mrn from patients order by mrn',
+    );
     expect(patients.length).toBeGreaterThanOrEqual(3);
     expect(patients.every((patient) => patient.mrn.startsWith('FAKE-'))).toBe(true);
   });
 
   it('answers the seeded Route 53 A record from moto', async () => {
-    const route53 = new Route53Client({ endpoint: stack.moto.endpoint, region: stack.aws.region, credentials });
+    const route53 = new Route53Client({
+      endpoint: stack.moto.endpoint,
+      region: stack.aws.region,
+      credentials,
+    });
     try {
-      const result = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: stack.aws.route53.zoneId }));
-      const ehrDb = result.ResourceRecordSets?.find((set) => set.Name === `ehr-db.${stack.aws.route53.zoneName}` && set.Type === 'A');
+      const result = await route53.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: stack.aws.route53.zoneId }),
+      );
+      const ehrDb = result.ResourceRecordSets?.find(
+        (set) => set.Name === `ehr-db.${stack.aws.route53.zoneName}` && set.Type === 'A',
+      );
       expect(ehrDb?.ResourceRecords?.map((record) => record.Value)).toEqual(['127.0.0.2']);
       expect(ehrDb?.TTL).toBe(30);
     } finally {
@@ -106,10 +144,19 @@ describe('sandbox stack', () => {
   });
 
   it('keeps the newest backup under COMPLIANCE object lock', async () => {
-    const s3 = new S3Client({ endpoint: stack.moto.endpoint, region: stack.aws.s3.region, credentials, forcePathStyle: true });
+    const s3 = new S3Client({
+      endpoint: stack.moto.endpoint,
+      region: stack.aws.s3.region,
+      credentials,
+      forcePathStyle: true,
+    });
     try {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket: stack.aws.s3.bucket, Prefix: stack.aws.s3.prefix }));
-      const newest = [...(listed.Contents ?? [])].sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0))[0];
+      const listed = await s3.send(
+        new ListObjectsV2Command({ Bucket: stack.aws.s3.bucket, Prefix: stack.aws.s3.prefix }),
+      );
+      const newest = [...(listed.Contents ?? [])].sort(
+        (a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0),
+      )[0];
       expect(newest?.Key).toMatch(/^ehr-db\/.+-base\.tar\.gz$/);
       const head = await s3.send(new HeadObjectCommand({ Bucket: stack.aws.s3.bucket, Key: newest?.Key }));
       expect(head.ObjectLockMode).toBe('COMPLIANCE');
@@ -121,25 +168,39 @@ describe('sandbox stack', () => {
   });
 
   it('lists the three seeded flags in Unleash, off for every client', async () => {
-    const response = await fetch(`${stack.unleash.url}/api/admin/projects/${stack.unleash.project}/features`, {
-      headers: { Authorization: stack.unleash.adminToken },
-    });
+    const response = await fetch(
+      `${stack.unleash.url}/api/admin/projects/${stack.unleash.project}/features`,
+      {
+        headers: { Authorization: stack.unleash.adminToken },
+      },
+    );
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { features: Array<{ name: string; environments?: Array<{ name: string; enabled: boolean }> }> };
+    const body = (await response.json()) as {
+      features: Array<{ name: string; environments?: Array<{ name: string; enabled: boolean }> }>;
+    };
     const seeded = body.features.filter((feature) => stack.unleash.flags.includes(feature.name));
     expect(seeded.map((feature) => feature.name).sort()).toEqual([...stack.unleash.flags].sort());
     for (const feature of seeded) {
-      expect(feature.environments?.find((environment) => environment.name === stack.unleash.environment)?.enabled).toBe(false);
+      expect(
+        feature.environments?.find((environment) => environment.name === stack.unleash.environment)?.enabled,
+      ).toBe(false);
     }
     const allOff = Object.fromEntries(stack.unleash.flags.map((flag) => [flag, false]));
     // Unleash refreshes what it serves to clients about once a second after a change.
-    expect(await eventually(() => flagsSeenByClient(stack), (seen) => JSON.stringify(seen) === JSON.stringify(allOff))).toEqual(allOff);
+    expect(
+      await eventually(
+        () => flagsSeenByClient(stack),
+        (seen) => JSON.stringify(seen) === JSON.stringify(allOff),
+      ),
+    ).toEqual(allOff);
   });
 
   it('answers describeNamespace on Temporal', async () => {
     const connection = await Connection.connect({ address: stack.temporal.address });
     try {
-      const response = await connection.workflowService.describeNamespace({ namespace: stack.temporal.namespace });
+      const response = await connection.workflowService.describeNamespace({
+        namespace: stack.temporal.namespace,
+      });
       expect(response.namespaceInfo?.name).toBe('default');
     } finally {
       await connection.close();
@@ -152,7 +213,10 @@ describe('resetStack', () => {
     const stack = getStack();
     // GIVEN the replica was promoted, as a failover drill does
     await query(stack.postgres.replicaUrl, 'select pg_promote(true, 60)');
-    const [promoted] = await query<{ recovery: boolean }>(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as recovery');
+    const [promoted] = await query<{ recovery: boolean }>(
+      stack.postgres.replicaUrl,
+      'select pg_is_in_recovery() as recovery',
+    );
     expect(promoted?.recovery).toBe(false);
     // WHEN only PostgreSQL is reset
     const started = Date.now();
@@ -160,9 +224,15 @@ describe('resetStack', () => {
     // THEN it took seconds, and the replica is in recovery again and streaming from 127.0.0.2
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(after.postgres.primaryHost).toBe('127.0.0.2');
-    const [replica] = await query<{ recovery: boolean }>(after.postgres.replicaUrl, 'select pg_is_in_recovery() as recovery');
+    const [replica] = await query<{ recovery: boolean }>(
+      after.postgres.replicaUrl,
+      'select pg_is_in_recovery() as recovery',
+    );
     expect(replica?.recovery).toBe(true);
-    const senders = await query<{ state: string }>(after.postgres.primaryUrl, 'select state from pg_stat_replication');
+    const senders = await query<{ state: string }>(
+      after.postgres.primaryUrl,
+      'select state from pg_stat_replication',
+    );
     expect(senders.map((sender) => sender.state)).toContain('streaming');
   });
 
@@ -176,7 +246,10 @@ describe('resetStack', () => {
     // WHEN PostgreSQL is reset
     const after = await resetStack({ only: ['postgres'] });
     // THEN the original primary accepts writes again
-    const rows = await query<{ id: string }>(after.postgres.primaryUrl, `insert into drctl_probe (run_id) values ('after-reset') returning id`);
+    const rows = await query<{ id: string }>(
+      after.postgres.primaryUrl,
+      `insert into drctl_probe (run_id) values ('after-reset') returning id`,
+    );
     expect(rows).toHaveLength(1);
   });
 
@@ -185,12 +258,25 @@ describe('resetStack', () => {
     const flag = stack.unleash.flags[0] ?? 'ehr-degraded-mode';
     const path = `/api/admin/projects/${stack.unleash.project}/features/${flag}/environments/${stack.unleash.environment}`;
     // GIVEN a drill turned a flag on, and clients see it on (ON means on for everyone)
-    const on = await fetch(`${stack.unleash.url}${path}/on`, { method: 'POST', headers: { Authorization: stack.unleash.adminToken } });
+    const on = await fetch(`${stack.unleash.url}${path}/on`, {
+      method: 'POST',
+      headers: { Authorization: stack.unleash.adminToken },
+    });
     expect(on.status).toBeLessThan(300);
-    expect(await eventually(async () => (await flagsSeenByClient(stack))[flag], (enabled) => enabled === true)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await flagsSeenByClient(stack))[flag],
+        (enabled) => enabled === true,
+      ),
+    ).toBe(true);
     // WHEN Unleash is reset
     await resetStack({ only: ['unleash'] });
     // THEN clients see it off again
-    expect(await eventually(async () => (await flagsSeenByClient(stack))[flag], (enabled) => enabled === false)).toBe(false);
+    expect(
+      await eventually(
+        async () => (await flagsSeenByClient(stack))[flag],
+        (enabled) => enabled === false,
+      ),
+    ).toBe(false);
   });
 });
