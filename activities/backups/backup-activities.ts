@@ -29,7 +29,8 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
     const label = (what: string) => `backups ${where}: ${what}`;
     const results: CheckResult[] = [];
     const findings: Findings = {};
-    const add = (what: string, ok: boolean, message: string) => results.push({ check: label(what), ok, message });
+    const add = (what: string, ok: boolean, message: string) =>
+      results.push({ check: label(what), ok, message });
     const maxAgeMs = parseDuration('maxAge', input.maxAge);
     const minRetentionMs = parseDuration('minRetention', input.minRetention);
 
@@ -37,21 +38,34 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
       const status = await s3.getVersioningStatus(ref);
       return status === 'Enabled'
         ? [true, 'versioning is Enabled']
-        : [false, `versioning is ${status}; enable versioning on ${input.bucket} so a backup cannot be overwritten`];
+        : [
+            false,
+            `versioning is ${status}; enable versioning on ${input.bucket} so a backup cannot be overwritten`,
+          ];
     });
 
     await guarded(add, 'object lock enabled', async () => {
       const lock = await s3.getObjectLockConfig(ref);
       if (!lock.enabled) {
-        return [false, `Object Lock is not enabled on ${input.bucket}; backups can be deleted — use a bucket created with Object Lock`];
+        return [
+          false,
+          `Object Lock is not enabled on ${input.bucket}; backups can be deleted — use a bucket created with Object Lock`,
+        ];
       }
-      return [true, `Object Lock enabled, default mode ${lock.defaultMode ?? '(none: per-object retention only)'}`];
+      return [
+        true,
+        `Object Lock enabled, default mode ${lock.defaultMode ?? '(none: per-object retention only)'}`,
+      ];
     });
 
     let newest: ObjectSummary | undefined;
     await guarded(add, 'newest backup exists', async () => {
       newest = await s3.newestObject(ref, input.prefix);
-      if (!newest) return [false, `no object under ${where}; check the prefix in the runbook and that backups are running`];
+      if (!newest)
+        return [
+          false,
+          `no object under ${where}; check the prefix in the runbook and that backups are running`,
+        ];
       findings.key = newest.key;
       return [true, `${newest.key} (${newest.size} bytes, ${newest.lastModified.toISOString()})`];
     });
@@ -59,7 +73,13 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
     const object = newest;
     const notChecked = 'not checked: no backup found';
     if (!object) {
-      for (const what of ['newest backup fresh', 'lock mode', 'retention', 'checksum present', 'checksum matches']) {
+      for (const what of [
+        'newest backup fresh',
+        'lock mode',
+        'retention',
+        'checksum present',
+        'checksum matches',
+      ]) {
         add(what, false, notChecked);
       }
       return { results, findings };
@@ -79,12 +99,16 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
     await guarded(add, 'lock mode', async () => {
       head = await s3.headObject(ref, object.key);
       if (head.lockMode !== input.lockMode) {
-        return [false, `${object.key} has lock mode ${head.lockMode ?? 'none'}, want ${input.lockMode}; the backup job must write it with Object Lock ${input.lockMode}`];
+        return [
+          false,
+          `${object.key} has lock mode ${head.lockMode ?? 'none'}, want ${input.lockMode}; the backup job must write it with Object Lock ${input.lockMode}`,
+        ];
       }
       return [true, `${object.key} is locked in ${head.lockMode} mode`];
     });
     if (!head) {
-      for (const what of ['retention', 'checksum present', 'checksum matches']) add(what, false, 'not checked: HeadObject failed');
+      for (const what of ['retention', 'checksum present', 'checksum matches'])
+        add(what, false, 'not checked: HeadObject failed');
       return { results, findings };
     }
     const objectHead = head;
@@ -101,7 +125,9 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
           : `retained only until ${objectHead.retainUntil.toISOString()}, less than now + ${input.minRetention} (${wantUntil.toISOString()}); lengthen the bucket's retention or the backup job's`,
     );
 
-    const algorithm = CHECKSUM_PREFERENCE.find((a) => objectHead.checksums[a] !== undefined && canRecompute(a));
+    const algorithm = CHECKSUM_PREFERENCE.find(
+      (a) => objectHead.checksums[a] !== undefined && canRecompute(a),
+    );
     const anyAlgorithm = CHECKSUM_PREFERENCE.find((a) => objectHead.checksums[a] !== undefined);
     const stored = algorithm ? objectHead.checksums[algorithm] : undefined;
     if (!algorithm || stored === undefined) {
@@ -120,12 +146,18 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
 
     await guarded(add, 'checksum matches', async () => {
       if (objectHead.checksumType === 'COMPOSITE' || /-\d+$/.test(stored)) {
-        return [false, `${object.key} has a composite (multipart) ${algorithm} checksum ${stored}; verify its parts or upload with a full-object checksum`];
+        return [
+          false,
+          `${object.key} has a composite (multipart) ${algorithm} checksum ${stored}; verify its parts or upload with a full-object checksum`,
+        ];
       }
       const actual = await checksumOf(algorithm, s3.readObject(ref, object.key));
       return actual === stored
         ? [true, `recomputed ${algorithm} ${actual} matches`]
-        : [false, `recomputed ${algorithm} ${actual} but S3 stored ${stored}: ${object.key} is corrupt; restore from an older backup and check the backup job`];
+        : [
+            false,
+            `recomputed ${algorithm} ${actual} but S3 stored ${stored}: ${object.key} is corrupt; restore from an older backup and check the backup job`,
+          ];
     });
 
     return { results, findings };
@@ -186,6 +218,9 @@ function parseDuration(field: string, text: string): number {
   try {
     return durationToMs(text);
   } catch (error) {
-    throw permanentFailure(PermanentFailure.InvalidState, `backups.verify ${field}: ${(error as Error).message}`);
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `backups.verify ${field}: ${(error as Error).message}`,
+    );
   }
 }

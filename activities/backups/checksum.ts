@@ -8,7 +8,13 @@ export interface Checksum {
 }
 
 /** Strongest first: the one to recompute when an object carries several. */
-export const CHECKSUM_PREFERENCE: readonly ChecksumAlgorithm[] = ['SHA256', 'SHA1', 'CRC32C', 'CRC32', 'CRC64NVME'];
+export const CHECKSUM_PREFERENCE: readonly ChecksumAlgorithm[] = [
+  'SHA256',
+  'SHA1',
+  'CRC32C',
+  'CRC32',
+  'CRC64NVME',
+];
 
 /** The algorithms this module can recompute (CRC64NVME is not implemented here). */
 export function canRecompute(algorithm: ChecksumAlgorithm): boolean {
@@ -27,11 +33,16 @@ export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
     case 'CRC32C':
       return crc(CRC32C_TABLE);
     case 'CRC64NVME':
-      throw new RangeError('CRC64NVME checksums cannot be recomputed by drctl yet; upload backups with SHA256 or CRC32');
+      throw new RangeError(
+        'CRC64NVME checksums cannot be recomputed by drctl yet; upload backups with SHA256 or CRC32',
+      );
   }
 }
 
-export async function checksumOf(algorithm: ChecksumAlgorithm, chunks: AsyncIterable<Uint8Array>): Promise<string> {
+export async function checksumOf(
+  algorithm: ChecksumAlgorithm,
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<string> {
   const checksum = createChecksum(algorithm);
   for await (const chunk of chunks) checksum.update(chunk);
   return checksum.digestBase64();

@@ -7,7 +7,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { toAwsFailure } from '../dns/aws-failure';
-import type { BucketRef, ChecksumAlgorithm, ObjectHead, ObjectLockConfig, ObjectSummary, S3Port } from './s3-port';
+import type {
+  BucketRef,
+  ChecksumAlgorithm,
+  ObjectHead,
+  ObjectLockConfig,
+  ObjectSummary,
+  S3Port,
+} from './s3-port';
 
 const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
 const NO_LOCK_CONFIG = new Set(['ObjectLockConfigurationNotFoundError', 'ObjectLockConfigurationNotFound']);
@@ -32,7 +39,9 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
 
     async getObjectLockConfig(ref: BucketRef): Promise<ObjectLockConfig> {
       try {
-        const out = await clientForRegion(ref.region).send(new GetObjectLockConfigurationCommand({ Bucket: ref.bucket }));
+        const out = await clientForRegion(ref.region).send(
+          new GetObjectLockConfigurationCommand({ Bucket: ref.bucket }),
+        );
         const config = out.ObjectLockConfiguration;
         const mode = config?.Rule?.DefaultRetention?.Mode;
         return { enabled: config?.ObjectLockEnabled === 'Enabled', ...(mode ? { defaultMode: mode } : {}) };
@@ -64,7 +73,9 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
 
     async headObject(ref: BucketRef, key: string): Promise<ObjectHead> {
       const out = await call(`HeadObject s3://${ref.bucket}/${key}`, () =>
-        clientForRegion(ref.region).send(new HeadObjectCommand({ Bucket: ref.bucket, Key: key, ChecksumMode: 'ENABLED' })),
+        clientForRegion(ref.region).send(
+          new HeadObjectCommand({ Bucket: ref.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+        ),
       );
       const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
       if (out.ChecksumSHA256) checksums.SHA256 = out.ChecksumSHA256;

@@ -20,8 +20,20 @@ const ACCESS_DENIED = new Set([
   'ExpiredToken',
   'ExpiredTokenException',
 ]);
-const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete', 'TooManyRequestsException']);
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'PriorRequestNotComplete',
+  'TooManyRequestsException',
+]);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * Turns an AWS SDK error from `operation` into a typed failure: missing things and bad credentials are
@@ -38,7 +50,10 @@ export function toAwsFailure(
   const detail = e.message ?? String(error);
   const status = e.$metadata?.httpStatusCode;
   if (notFoundNames.has(name)) {
-    return permanentFailure(PermanentFailure.NotFound, `${service} ${operation}: ${detail} (${name}); check the name or id in the runbook`);
+    return permanentFailure(
+      PermanentFailure.NotFound,
+      `${service} ${operation}: ${detail} (${name}); check the name or id in the runbook`,
+    );
   }
   if (ACCESS_DENIED.has(name) || status === 403) {
     return permanentFailure(
@@ -51,10 +66,16 @@ export function toAwsFailure(
   }
   const code = connectionCode(e);
   if (code) {
-    return transientFailure('ConnectionFailed', `${service} ${operation} could not reach the endpoint (${code}); check the worker's AWS endpoint and network`);
+    return transientFailure(
+      'ConnectionFailed',
+      `${service} ${operation} could not reach the endpoint (${code}); check the worker's AWS endpoint and network`,
+    );
   }
   if (status !== undefined && status >= 500) {
-    return transientFailure(name, `${service} ${operation} failed on the provider side (HTTP ${status} ${name}: ${detail}); will retry`);
+    return transientFailure(
+      name,
+      `${service} ${operation} failed on the provider side (HTTP ${status} ${name}: ${detail}); will retry`,
+    );
   }
   if (status !== undefined && status >= 400 && status < 500) {
     return permanentFailure(

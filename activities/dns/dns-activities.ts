@@ -1,6 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckResult, DnsRecordChange, DnsSwitchInput, DrctlActivities, PlannedChange } from '../contracts';
+import type {
+  CheckResult,
+  DnsRecordChange,
+  DnsSwitchInput,
+  DrctlActivities,
+  PlannedChange,
+} from '../contracts';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { pollUntil } from '../poll-until';
 import { runStep } from '../step-outcome';
@@ -30,7 +36,11 @@ interface SwitchProgress {
   status: string;
 }
 
-export function createDnsActivities({ route53, poll = {}, resolutionTimeoutMs = 30_000 }: DnsActivityDeps): DnsActivities {
+export function createDnsActivities({
+  route53,
+  poll = {},
+  resolutionTimeoutMs = 30_000,
+}: DnsActivityDeps): DnsActivities {
   async function diffRecords(zoneId: string, records: DnsRecordChange[]): Promise<RecordDiff[]> {
     assertNoDuplicates(records);
     const diffs: RecordDiff[] = [];
@@ -56,7 +66,9 @@ export function createDnsActivities({ route53, poll = {}, resolutionTimeoutMs = 
         if (!answer.supported) method = 'record set read back (endpoint has no TestDNSAnswer)';
         const values = await answerValuesFrom(answer, zoneId, record);
         if (!(values.length === 1 && sameRecordValue(values[0] ?? '', record.value))) {
-          wrong.push(`${recordLabel(record.type, record.name)} answers ${values.join(',') || '(nothing)'}, want ${record.value}`);
+          wrong.push(
+            `${recordLabel(record.type, record.name)} answers ${values.join(',') || '(nothing)'}, want ${record.value}`,
+          );
         }
       }
       return wrong;
@@ -79,7 +91,8 @@ export function createDnsActivities({ route53, poll = {}, resolutionTimeoutMs = 
     zoneId: string,
     record: DnsRecordChange,
   ): Promise<string[]> {
-    if (answer.supported) return answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
+    if (answer.supported)
+      return answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
     return (await route53.getRecordSet(zoneId, record.name, record.type))?.values ?? [];
   }
 
@@ -100,7 +113,9 @@ export function createDnsActivities({ route53, poll = {}, resolutionTimeoutMs = 
       } catch (error) {
         return [{ check: zoneCheck, ok: false, message: permanentMessage(error) }];
       }
-      const results: CheckResult[] = [{ check: zoneCheck, ok: true, message: `hosted zone ${zone.name} (${zone.id})` }];
+      const results: CheckResult[] = [
+        { check: zoneCheck, ok: true, message: `hosted zone ${zone.name} (${zone.id})` },
+      ];
       for (const record of input.records) {
         const check = `dns ${recordLabel(record.type, record.name)}: exists`;
         try {
@@ -137,7 +152,10 @@ export function createDnsActivities({ route53, poll = {}, resolutionTimeoutMs = 
         const zone = await route53.findZone(input.zone);
         const diffs = await diffRecords(zone.id, input.records);
         const differing = diffs.filter((d) => d.differs);
-        const facts: Record<string, string | number | boolean | null> = { zoneId: zone.id, zoneName: zone.name };
+        const facts: Record<string, string | number | boolean | null> = {
+          zoneId: zone.id,
+          zoneName: zone.name,
+        };
         for (const d of diffs) {
           const before = d.current ? d.current.values.join(',') || '(empty)' : '(no record)';
           facts[d.label] = d.differs ? `${before} → ${d.record.value}` : `${before} (unchanged)`;
@@ -155,8 +173,16 @@ export function createDnsActivities({ route53, poll = {}, resolutionTimeoutMs = 
         } else {
           const change = await route53.upsertRecords(
             zone.id,
-            differing.map((d) => ({ name: fqdn(d.record.name), type: d.record.type, ttl: d.record.ttl, value: d.record.value })),
-            `drctl switchDns: ${differing.map((d) => `${d.label} -> ${d.record.value}`).join(', ')}`.slice(0, 256),
+            differing.map((d) => ({
+              name: fqdn(d.record.name),
+              type: d.record.type,
+              ttl: d.record.ttl,
+              value: d.record.value,
+            })),
+            `drctl switchDns: ${differing.map((d) => `${d.label} -> ${d.record.value}`).join(', ')}`.slice(
+              0,
+              256,
+            ),
           );
           facts.changeId = change.id;
           if (change.status !== 'INSYNC') await waitInSync(change.id);

@@ -32,6 +32,7 @@ export async function answerValues(
   type: DnsRecordType,
 ): Promise<string[]> {
   const answer = await route53.testDnsAnswer(zoneId, name, type);
-  if (answer.supported) return answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
+  if (answer.supported)
+    return answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
   return (await route53.getRecordSet(zoneId, name, type))?.values ?? [];
 }

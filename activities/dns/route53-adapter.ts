@@ -11,7 +11,14 @@ import { PermanentFailure, permanentFailure } from '../failures';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
 import { fqdn } from './record-name';
-import type { DnsAnswer, DnsChange, DnsRecordSet, DnsRecordType, HostedZone, Route53Port } from './route53-port';
+import type {
+  DnsAnswer,
+  DnsChange,
+  DnsRecordSet,
+  DnsRecordType,
+  HostedZone,
+  Route53Port,
+} from './route53-port';
 
 const NOT_FOUND = new Set(['NoSuchHostedZone', 'NoSuchChange']);
 
@@ -29,7 +36,9 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
     async findZone(zone: ZoneRef): Promise<HostedZone> {
       if (zone.id !== undefined) {
         const id = bareId(zone.id);
-        const out = await call(`GetHostedZone ${id}`, () => client.send(new GetHostedZoneCommand({ Id: id })));
+        const out = await call(`GetHostedZone ${id}`, () =>
+          client.send(new GetHostedZoneCommand({ Id: id })),
+        );
         return { id, name: fqdn(out.HostedZone?.Name ?? '') };
       }
       const name = fqdn(zone.name ?? '');
@@ -64,7 +73,9 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
           }),
         ),
       );
-      const found = (out.ResourceRecordSets ?? []).find((r) => fqdn(r.Name ?? '') === wanted && r.Type === type);
+      const found = (out.ResourceRecordSets ?? []).find(
+        (r) => fqdn(r.Name ?? '') === wanted && r.Type === type,
+      );
       if (!found) return undefined;
       return {
         name: wanted,
@@ -83,7 +94,12 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
               Comment: comment,
               Changes: upserts.map((u) => ({
                 Action: 'UPSERT',
-                ResourceRecordSet: { Name: fqdn(u.name), Type: u.type, TTL: u.ttl, ResourceRecords: [{ Value: u.value }] },
+                ResourceRecordSet: {
+                  Name: fqdn(u.name),
+                  Type: u.type,
+                  TTL: u.ttl,
+                  ResourceRecords: [{ Value: u.value }],
+                },
               })),
             },
           }),
@@ -107,7 +123,10 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
       } catch (error) {
         // moto has no TestDNSAnswer: it answers 404 with an HTML page the SDK cannot parse.
         const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (e.$metadata?.httpStatusCode === 404 && (e.name === undefined || e.name === 'Error' || e.name === 'UnknownError')) {
+        if (
+          e.$metadata?.httpStatusCode === 404 &&
+          (e.name === undefined || e.name === 'Error' || e.name === 'UnknownError')
+        ) {
           return { supported: false, reason: 'the Route 53 endpoint does not implement TestDNSAnswer' };
         }
         throw toAwsFailure('Route 53', `TestDNSAnswer ${fqdn(name)} ${type}`, error, NOT_FOUND);

@@ -37,8 +37,7 @@ export interface DnsChange {
 
 /** What Route 53's TestDNSAnswer says a name resolves to; `supported: false` when the endpoint lacks the API (moto). */
 export type DnsAnswer =
-  | { supported: true; responseCode: string; values: string[] }
-  | { supported: false; reason: string };
+  { supported: true; responseCode: string; values: string[] } | { supported: false; reason: string };
 
 export interface Route53Port {
   /** The zone by name or id; throws a permanent NotFound when there is none. */

@@ -17,12 +17,19 @@ export interface FlagActivityDeps {
 
 type FlagActivities = Pick<DrctlActivities, 'checkFlags' | 'planFlags' | 'setFlags'>;
 
-const onOff = (enabled: boolean | null | undefined) => (enabled === null || enabled === undefined ? 'unknown' : enabled ? 'on' : 'off');
+const onOff = (enabled: boolean | null | undefined) =>
+  enabled === null || enabled === undefined ? 'unknown' : enabled ? 'on' : 'off';
 
-export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutMs = 60_000 }: FlagActivityDeps): FlagActivities {
+export function createFlagActivities({
+  admin,
+  reader,
+  poll = {},
+  confirmTimeoutMs = 60_000,
+}: FlagActivityDeps): FlagActivities {
   async function readStates(input: FlagsInput): Promise<FlagState[]> {
     const states: FlagState[] = [];
-    for (const flag of input.flags) states.push(await admin.getFlag(input.project, input.environment, flag.name));
+    for (const flag of input.flags)
+      states.push(await admin.getFlag(input.project, input.environment, flag.name));
     return states;
   }
 
@@ -32,7 +39,9 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
     const deadline = Date.now() + confirmTimeoutMs;
     let reads = 0;
     const mismatches = (seen: Record<string, boolean | null>) =>
-      input.flags.filter((f) => seen[f.name] !== f.enabled).map((f) => `${f.name} is ${onOff(seen[f.name])}, want ${onOff(f.enabled)}`);
+      input.flags
+        .filter((f) => seen[f.name] !== f.enabled)
+        .map((f) => `${f.name} is ${onOff(seen[f.name])}, want ${onOff(f.enabled)}`);
     const seen = await pollUntil(
       async () => {
         reads++;
@@ -59,7 +68,11 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
         const check = `flags ${where}: ${name} exists`;
         try {
           const state = await admin.getFlag(input.project, input.environment, name);
-          results.push({ check, ok: true, message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}` });
+          results.push({
+            check,
+            ok: true,
+            message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}`,
+          });
         } catch (error) {
           results.push({ check, ok: false, message: permanentMessage(error) });
         }
@@ -70,7 +83,11 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
         const unknown = input.names.filter((n) => seen[n] === null);
         results.push(
           unknown.length === 0
-            ? { check: readCheck, ok: true, message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', ') }
+            ? {
+                check: readCheck,
+                ok: true,
+                message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', '),
+              }
             : {
                 check: readCheck,
                 ok: false,
@@ -97,7 +114,8 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
       return runStep(async () => {
         const states = await readStates(input);
         const toToggle = input.flags.filter((flag, i) => states[i]?.enabled !== flag.enabled);
-        for (const flag of toToggle) await admin.setEnabled(input.project, input.environment, flag.name, flag.enabled);
+        for (const flag of toToggle)
+          await admin.setEnabled(input.project, input.environment, flag.name, flag.enabled);
 
         // Unleash 7 adds a default 100 % strategy when a flag with no enabled strategy is turned on; a server that
         // does not would leave it "on" for no client. Say so now rather than after the confirmation timeout.
@@ -121,7 +139,9 @@ export function createFlagActivities({ admin, reader, poll = {}, confirmTimeoutM
         };
         input.flags.forEach((flag, i) => {
           const before = onOff(states[i]?.enabled);
-          facts[`flag ${flag.name}`] = toToggle.includes(flag) ? `${before} → ${onOff(flag.enabled)}` : `${before} (unchanged)`;
+          facts[`flag ${flag.name}`] = toToggle.includes(flag)
+            ? `${before} → ${onOff(flag.enabled)}`
+            : `${before} (unchanged)`;
         });
         const summary =
           toToggle.length === 0

@@ -15,7 +15,11 @@ interface AdminFeature {
 }
 
 /** The Unleash Admin API over fetch. */
-export function createUnleashAdminAdapter({ url, token, timeoutMs = 10_000 }: UnleashAdminOptions): UnleashAdminPort {
+export function createUnleashAdminAdapter({
+  url,
+  token,
+  timeoutMs = 10_000,
+}: UnleashAdminOptions): UnleashAdminPort {
   const base = url.replace(/\/+$/, '');
 
   async function request(method: string, path: string, what: string): Promise<Response> {
@@ -39,7 +43,10 @@ export function createUnleashAdminAdapter({ url, token, timeoutMs = 10_000 }: Un
       );
     }
     if (response.status >= 500 || response.status === 429) {
-      throw transientFailure('UnleashUnavailable', `Unleash at ${base} answered HTTP ${response.status} to ${what}; will retry`);
+      throw transientFailure(
+        'UnleashUnavailable',
+        `Unleash at ${base} answered HTTP ${response.status} to ${what}; will retry`,
+      );
     }
     return response;
   }
@@ -47,7 +54,11 @@ export function createUnleashAdminAdapter({ url, token, timeoutMs = 10_000 }: Un
   return {
     async getFlag(project, environment, name): Promise<FlagState> {
       const what = `read flag ${name} in project ${project}`;
-      const response = await request('GET', `/api/admin/projects/${enc(project)}/features/${enc(name)}`, what);
+      const response = await request(
+        'GET',
+        `/api/admin/projects/${enc(project)}/features/${enc(name)}`,
+        what,
+      );
       if (response.status === 404) {
         throw permanentFailure(
           PermanentFailure.NotFound,
@@ -103,6 +114,9 @@ function enc(part: string): string {
 
 /** fetch wraps the socket error in `cause` (sometimes an AggregateError with `errors`). */
 export function networkCode(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; errors?: Array<{ code?: string }>; message?: string } }).cause;
-  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+  const cause = (error as { cause?: { code?: string; errors?: Array<{ code?: string }>; message?: string } })
+    .cause;
+  return (
+    cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message ?? String(error)
+  );
 }

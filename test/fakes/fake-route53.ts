@@ -12,7 +12,9 @@ import type {
 } from '../../activities/dns/route53-port';
 
 export interface FakeRoute53Options {
-  zones?: Array<HostedZone & { records?: Array<{ name: string; type: DnsRecordType; ttl?: number; value: string }> }>;
+  zones?: Array<
+    HostedZone & { records?: Array<{ name: string; type: DnsRecordType; ttl?: number; value: string }> }
+  >;
   /** GetChange answers PENDING this many times per change before INSYNC. Default 0. */
   pendingPolls?: number;
   /** TestDNSAnswer keeps answering the old values this many times after a change. Default 0. */
@@ -38,7 +40,12 @@ export class FakeRoute53 implements Route53Port {
     for (const z of options.zones ?? []) {
       const records = new Map<string, DnsRecordSet>();
       for (const r of z.records ?? []) {
-        records.set(key(r.name, r.type), { name: fqdn(r.name), type: r.type, ttl: r.ttl ?? 60, values: [r.value] });
+        records.set(key(r.name, r.type), {
+          name: fqdn(r.name),
+          type: r.type,
+          ttl: r.ttl ?? 60,
+          values: [r.value],
+        });
       }
       this.zones.set(z.id, { zone: { id: z.id, name: fqdn(z.name) }, records });
     }
@@ -54,7 +61,10 @@ export class FakeRoute53 implements Route53Port {
     for (const { zone } of this.zones.values()) {
       if (ref.id !== undefined ? zone.id === ref.id : zone.name === fqdn(ref.name ?? '')) return zone;
     }
-    throw permanentFailure(PermanentFailure.NotFound, `No Route 53 hosted zone ${ref.id ?? ref.name}; check the runbook`);
+    throw permanentFailure(
+      PermanentFailure.NotFound,
+      `No Route 53 hosted zone ${ref.id ?? ref.name}; check the runbook`,
+    );
   }
 
   async getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined> {

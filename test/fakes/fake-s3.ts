@@ -1,6 +1,12 @@
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
 import { createChecksum } from '../../activities/backups/checksum';
-import type { BucketRef, ObjectHead, ObjectLockConfig, ObjectSummary, S3Port } from '../../activities/backups/s3-port';
+import type {
+  BucketRef,
+  ObjectHead,
+  ObjectLockConfig,
+  ObjectSummary,
+  S3Port,
+} from '../../activities/backups/s3-port';
 
 export interface FakeObject {
   body: Uint8Array;
@@ -86,7 +92,11 @@ export class FakeS3 implements S3Port {
 
   private bucket(name: string): FakeBucket {
     const bucket = this.buckets.get(name);
-    if (!bucket) throw permanentFailure(PermanentFailure.NotFound, `S3 bucket ${name} does not exist; check the runbook`);
+    if (!bucket)
+      throw permanentFailure(
+        PermanentFailure.NotFound,
+        `S3 bucket ${name} does not exist; check the runbook`,
+      );
     return bucket;
   }
 

@@ -33,7 +33,11 @@ export class FakeUnleash implements UnleashAdminPort {
 
   addFlag(name: string, flag: Partial<FakeFlag> = {}): void {
     const strategies = flag.strategies ?? 1;
-    this.flags.set(name, { enabled: flag.enabled ?? false, strategies, enabledStrategies: flag.enabledStrategies ?? strategies });
+    this.flags.set(name, {
+      enabled: flag.enabled ?? false,
+      strategies,
+      enabledStrategies: flag.enabledStrategies ?? strategies,
+    });
   }
 
   async getFlag(project: string, environment: string, name: string): Promise<FlagState> {
@@ -80,7 +84,10 @@ export class FakeUnleash implements UnleashAdminPort {
   private find(project: string, environment: string, name: string): FakeFlag {
     const flag = this.flags.get(name);
     if (project !== this.project || environment !== this.environment || !flag) {
-      throw permanentFailure(PermanentFailure.NotFound, `Unleash has no flag ${name} in ${project}/${environment}; fix the runbook`);
+      throw permanentFailure(
+        PermanentFailure.NotFound,
+        `Unleash has no flag ${name} in ${project}/${environment}; fix the runbook`,
+      );
     }
     return flag;
   }

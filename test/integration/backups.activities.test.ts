@@ -44,7 +44,9 @@ describe('backup activities against moto', () => {
     expect(outcome.changed).toBe(false);
     expect(String(outcome.facts.key)).toMatch(new RegExp(`^${stack.aws.s3.prefix}`));
     expect(String(outcome.facts.checksum)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}=$/);
-    expect(new Date(String(outcome.facts.retainUntil)).getTime()).toBeGreaterThan(Date.now() + 7 * 86_400_000);
+    expect(new Date(String(outcome.facts.retainUntil)).getTime()).toBeGreaterThan(
+      Date.now() + 7 * 86_400_000,
+    );
   });
 
   it('GIVEN a maxAge of 1ms WHEN verifying THEN BackupCheckFailed names the stale backup', async () => {

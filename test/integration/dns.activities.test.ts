@@ -1,5 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
 import { createDnsActivities } from '../../activities/dns/dns-activities';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
@@ -30,14 +34,26 @@ describe('dns activities against moto', () => {
     // Tolerant: a concurrent `sandbox reset --only aws` may already have wiped the zone and this record.
     const current = await readBack(own).catch(() => undefined);
     if (current) {
-      await client.send(
-        new ChangeResourceRecordSetsCommand({
-          HostedZoneId: await zoneId(),
-          ChangeBatch: {
-            Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: own, Type: 'A', TTL: current.ttl, ResourceRecords: [{ Value: current.value }] } }],
-          },
-        }),
-      ).catch(() => undefined);
+      await client
+        .send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: await zoneId(),
+            ChangeBatch: {
+              Changes: [
+                {
+                  Action: 'DELETE',
+                  ResourceRecordSet: {
+                    Name: own,
+                    Type: 'A',
+                    TTL: current.ttl,
+                    ResourceRecords: [{ Value: current.value }],
+                  },
+                },
+              ],
+            },
+          }),
+        )
+        .catch(() => undefined);
     }
     client.destroy();
   });
@@ -49,7 +65,12 @@ describe('dns activities against moto', () => {
   /** The record as Route 53 stores it, read with the plain SDK rather than through the adapter under test. */
   async function readBack(name: string): Promise<{ value: string; ttl: number } | undefined> {
     const out = await client.send(
-      new ListResourceRecordSetsCommand({ HostedZoneId: await zoneId(), StartRecordName: name, StartRecordType: 'A', MaxItems: 1 }),
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: await zoneId(),
+        StartRecordName: name,
+        StartRecordType: 'A',
+        MaxItems: 1,
+      }),
     );
     const set = out.ResourceRecordSets?.find((r) => r.Name === name && r.Type === 'A');
     return set ? { value: set.ResourceRecords?.[0]?.Value ?? '', ttl: set.TTL ?? 0 } : undefined;
@@ -69,12 +90,27 @@ describe('dns activities against moto', () => {
   });
 
   it('GIVEN a record at one value WHEN switching it THEN Route 53 stores the new value, and a re-run changes nothing', async () => {
-    const first = await activities.switchDns({ zone, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.10' }], checkResolution: true });
+    const first = await activities.switchDns({
+      zone,
+      records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.10' }],
+      checkResolution: true,
+    });
     expect(first.changed).toBe(true);
     expect(await readBack(own)).toEqual({ value: '127.0.0.10', ttl: 30 });
 
-    const plan = await activities.planDnsSwitch({ zone, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.11' }], checkResolution: true });
-    expect(plan).toEqual([{ target: `A ${own}`, current: '127.0.0.10 (TTL 30)', desired: '127.0.0.11 (TTL 30)', willChange: true }]);
+    const plan = await activities.planDnsSwitch({
+      zone,
+      records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.11' }],
+      checkResolution: true,
+    });
+    expect(plan).toEqual([
+      {
+        target: `A ${own}`,
+        current: '127.0.0.10 (TTL 30)',
+        desired: '127.0.0.11 (TTL 30)',
+        willChange: true,
+      },
+    ]);
 
     // ehr-db goes in at the value and TTL it holds right now, so this switch must leave it alone.
     const ehrNow = await readBack('ehr-db.sandbox.drctl.internal.');
@@ -95,7 +131,11 @@ describe('dns activities against moto', () => {
     });
     expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
 
-    const again = await activities.switchDns({ zone, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.11' }], checkResolution: true });
+    const again = await activities.switchDns({
+      zone,
+      records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.11' }],
+      checkResolution: true,
+    });
     expect(again.changed).toBe(false);
     expect(again.facts.changeId).toBeUndefined();
     expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
@@ -103,7 +143,11 @@ describe('dns activities against moto', () => {
 
   it('GIVEN a zone that does not exist WHEN switching THEN it fails permanently naming the zone', async () => {
     const error = await activities
-      .switchDns({ zone: { name: 'no-such-zone.internal.' }, records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.12' }], checkResolution: false })
+      .switchDns({
+        zone: { name: 'no-such-zone.internal.' },
+        records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.12' }],
+        checkResolution: false,
+      })
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApplicationFailure);

@@ -93,7 +93,9 @@ describe('flag activities against Unleash', () => {
 
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'FlagNotConfirmed', nonRetryable: true });
-    expect((error as Error).message).toMatch(new RegExp(`client still sees: ${zeroRolloutFlag} is off, want on`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`client still sees: ${zeroRolloutFlag} is off, want on`),
+    );
     await strict.setFlags({ project, environment, flags: [{ name: zeroRolloutFlag, enabled: false }] });
     expect(await admin.getFlag(project, environment, zeroRolloutFlag)).toMatchObject({ enabled: false });
   });
@@ -104,8 +106,13 @@ describe('flag activities against Unleash', () => {
       .catch((e: unknown) => e);
     expect(missing).toMatchObject({ type: 'NotFound', nonRetryable: true });
 
-    const badToken = createFlagActivities({ admin: createUnleashAdminAdapter({ url, token: 'not-a-token' }), reader: observer });
-    const denied = await badToken.setFlags({ project, environment, flags: [{ name: flag, enabled: true }] }).catch((e: unknown) => e);
+    const badToken = createFlagActivities({
+      admin: createUnleashAdminAdapter({ url, token: 'not-a-token' }),
+      reader: observer,
+    });
+    const denied = await badToken
+      .setFlags({ project, environment, flags: [{ name: flag, enabled: true }] })
+      .catch((e: unknown) => e);
     expect(denied).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
     expect((denied as Error).message).toMatch(/UNLEASH_ADMIN_TOKEN/);
   });

@@ -104,7 +104,9 @@ describe('verifyBackups', () => {
 
     const results = await activities.checkBackups(input);
 
-    expect(results.map((r) => [r.check.replace('backups s3://drctl-ehr-backups/ehr-db/: ', ''), r.ok])).toEqual([
+    expect(
+      results.map((r) => [r.check.replace('backups s3://drctl-ehr-backups/ehr-db/: ', ''), r.ok]),
+    ).toEqual([
       ['versioning enabled', false],
       ['object lock enabled', false],
       ['newest backup exists', true],
@@ -122,7 +124,9 @@ describe('verifyBackups', () => {
     const empty = await activities.checkBackups({ ...input, prefix: 'portal-db/' });
     const missing = await activities.checkBackups({ ...input, bucket: 'no-such-bucket' });
 
-    expect(empty.find((r) => r.check.endsWith('newest backup exists'))?.message).toMatch(/no object under s3:\/\/drctl-ehr-backups\/portal-db\//);
+    expect(empty.find((r) => r.check.endsWith('newest backup exists'))?.message).toMatch(
+      /no object under s3:\/\/drctl-ehr-backups\/portal-db\//,
+    );
     expect(missing[0]).toMatchObject({ ok: false, message: expect.stringMatching(/no-such-bucket/) });
   });
 });
@@ -135,8 +139,12 @@ describe('checksumOf', () => {
   it('computes the base64 forms S3 stores', async () => {
     // Values as S3 (moto) stored them for the body "hello backup".
     await expect(checksumOf('CRC32', chunks('hello backup'))).resolves.toBe('TcCLKQ==');
-    await expect(checksumOf('SHA256', chunks('hello backup'))).resolves.toBe('8t+lQL8xhhcGEGLG/gk2/jkHamSkMuqclNGB3tAdBOw=');
+    await expect(checksumOf('SHA256', chunks('hello backup'))).resolves.toBe(
+      '8t+lQL8xhhcGEGLG/gk2/jkHamSkMuqclNGB3tAdBOw=',
+    );
     // CRC32C check value of "123456789" is 0xE3069283.
-    await expect(checksumOf('CRC32C', chunks('123456789'))).resolves.toBe(Buffer.from('e3069283', 'hex').toString('base64'));
+    await expect(checksumOf('CRC32C', chunks('123456789'))).resolves.toBe(
+      Buffer.from('e3069283', 'hex').toString('base64'),
+    );
   });
 });

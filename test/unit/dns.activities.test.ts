@@ -93,7 +93,10 @@ describe('switchDns', () => {
   it('GIVEN an earlier attempt submitted the change and died before INSYNC WHEN retried THEN it waits on that change, submits nothing', async () => {
     const { route53, activities } = setup({ pendingPolls: 2 });
     await route53.upsertRecords('Z1', [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }], 'attempt 1');
-    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { changeId: 'C1', status: 'PENDING' } });
+    const env = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { changeId: 'C1', status: 'PENDING' },
+    });
 
     const outcome = await env.run(() => activities.switchDns({ ...switchToReplica, checkResolution: false }));
 
@@ -121,7 +124,9 @@ describe('switchDns', () => {
   it('GIVEN an unknown zone WHEN switching THEN it fails permanently naming the zone', async () => {
     const { route53, activities } = setup();
 
-    const error = await activities.switchDns({ ...switchToReplica, zone: { name: 'nope.internal.' } }).catch((e) => e);
+    const error = await activities
+      .switchDns({ ...switchToReplica, zone: { name: 'nope.internal.' } })
+      .catch((e) => e);
 
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'NotFound', nonRetryable: true });
@@ -138,7 +143,12 @@ describe('planDnsSwitch and checkDnsRecords', () => {
 
     expect(plan).toEqual([
       { target: `A ${EHR}`, current: '127.0.0.2 (TTL 30)', desired: '127.0.0.3 (TTL 30)', willChange: true },
-      { target: `CNAME ${PORTAL}`, current: `${EHR} (TTL 30)`, desired: 'ehr-db.sandbox.drctl.internal (TTL 30)', willChange: false },
+      {
+        target: `CNAME ${PORTAL}`,
+        current: `${EHR} (TTL 30)`,
+        desired: 'ehr-db.sandbox.drctl.internal (TTL 30)',
+        willChange: false,
+      },
     ]);
     expect(route53.submitted).toHaveLength(0);
   });
@@ -163,7 +173,9 @@ describe('resolveRecord', () => {
   it('GIVEN a CNAME WHEN resolving without a type THEN it answers the CNAME target', async () => {
     const { route53 } = setup();
     await expect(resolveRecord(route53, { name: ZONE.name }, PORTAL)).resolves.toBe(EHR);
-    await expect(resolveRecord(route53, { name: ZONE.name }, 'ehr-db.sandbox.drctl.internal', 'A')).resolves.toBe('127.0.0.2');
+    await expect(
+      resolveRecord(route53, { name: ZONE.name }, 'ehr-db.sandbox.drctl.internal', 'A'),
+    ).resolves.toBe('127.0.0.2');
   });
 });
 
@@ -193,7 +205,9 @@ describe('createRoute53Adapter error mapping', () => {
   });
 
   it('a refused connection is retryable', async () => {
-    const adapter = createRoute53Adapter(failingClient(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
+    const adapter = createRoute53Adapter(
+      failingClient(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    );
     const error = await adapter.getChange('C1').catch((e) => e);
     expect(error).toMatchObject({ type: 'ConnectionFailed', nonRetryable: false });
   });

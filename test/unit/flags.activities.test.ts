@@ -26,9 +26,12 @@ const degrade: FlagsInput = {
   ],
 };
 
-function setup(options: { lagReads?: number; confirmTimeoutMs?: number; addsDefaultStrategy?: boolean } = {}) {
+function setup(
+  options: { lagReads?: number; confirmTimeoutMs?: number; addsDefaultStrategy?: boolean } = {},
+) {
   const unleash = new FakeUnleash({ addsDefaultStrategy: options.addsDefaultStrategy ?? true });
-  for (const name of ['ehr-degraded-mode', 'ehr-read-only-banner', 'portal-maintenance-page']) unleash.addFlag(name);
+  for (const name of ['ehr-degraded-mode', 'ehr-read-only-banner', 'portal-maintenance-page'])
+    unleash.addFlag(name);
   const reader = unleash.reader({ lagReads: options.lagReads ?? 0 });
   const activities = createFlagActivities({
     admin: unleash,
@@ -117,7 +120,9 @@ describe('setFlags', () => {
   it('GIVEN an unknown flag WHEN setting THEN NotFound names it, non-retryable', async () => {
     const { activities } = setup();
 
-    const error = await failureOf(activities.setFlags({ ...degrade, flags: [{ name: 'no-such-flag', enabled: true }] }));
+    const error = await failureOf(
+      activities.setFlags({ ...degrade, flags: [{ name: 'no-such-flag', enabled: true }] }),
+    );
 
     expect(error).toMatchObject({ type: 'NotFound', nonRetryable: true });
     expect(error.message).toMatch(/no-such-flag/);
@@ -141,7 +146,11 @@ describe('planFlags and checkFlags', () => {
   it('GIVEN one unknown flag WHEN checking THEN its check and the client check fail', async () => {
     const { activities } = setup();
 
-    const results = await activities.checkFlags({ project: 'default', environment: 'development', names: ['ehr-degraded-mode', 'nope'] });
+    const results = await activities.checkFlags({
+      project: 'default',
+      environment: 'development',
+      names: ['ehr-degraded-mode', 'nope'],
+    });
 
     expect(results.map((r) => r.ok)).toEqual([true, false, false]);
     expect(results[2]?.message).toMatch(/does not see nope/);
