@@ -7,6 +7,7 @@ import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy
 import { isPostgresUnreachable } from './postgres-errors';
 import type { PostgresMemberStatus, PostgresPort, PrimaryReplication } from './postgres-port';
 import { measureLag } from './replication-lag';
+import { withHeartbeats } from './with-heartbeats';
 
 type PostgresTarget = TargetOf<'postgres'>;
 
@@ -204,7 +205,9 @@ export function createPostgresStrategy(
       let changed = false;
       if (before.inRecovery) {
         try {
-          await postgres.promote(connection, PROMOTE_WAIT_SECONDS);
+          await withHeartbeats(() => postgres.promote(connection, PROMOTE_WAIT_SECONDS), {
+            waitingFor: `pg_promote on ${t.replica.endpoint}`,
+          });
           changed = true;
         } catch (error) {
           if ((error as { code?: string }).code !== NOT_IN_RECOVERY) throw error;

@@ -1,0 +1,18 @@
+import { heartbeat } from '../poll-until';
+
+/**
+ * Heartbeats every `everyMs` while one long provider call is outstanding (e.g. `pg_promote(true, 60)`), so
+ * a call that blocks longer than the activity's heartbeat timeout is not mistaken for a dead worker.
+ */
+export async function withHeartbeats<T>(
+  work: () => Promise<T>,
+  details: unknown,
+  everyMs = 5000,
+): Promise<T> {
+  const timer = setInterval(() => heartbeat(details), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
