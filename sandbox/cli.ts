@@ -4,6 +4,10 @@ import { resetCommand } from './commands/reset-command';
 import { statusCommand } from './commands/status-command';
 import { upCommand } from './commands/up-command';
 
+// The AWS SDK warns about Node 20's end of support on every run; the sandbox works on 20, 22 and 24, so the
+// warning is noise in progress output. Set the variable to false to see it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** `npm run sandbox -- <command>`: the local test stack (Temporal, moto, PostgreSQL pair, Unleash). */
 const program = new Command('sandbox')
   .description(

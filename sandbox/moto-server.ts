@@ -13,7 +13,10 @@ export function motoEndpoint(settings: SandboxSettings): string {
 }
 
 /** Starts moto_server (one port for every AWS service, state in memory) unless it already answers. */
-export async function ensureMotoUp(settings: SandboxSettings): Promise<void> {
+export async function ensureMotoUp(
+  settings: SandboxSettings,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
   if (runningPid(MOTO_PROCESS) !== undefined && (await motoAnswers(settings))) return;
   await stopDetached(MOTO_PROCESS);
   if (!existsSync(sandboxPaths.motoBinary)) {
@@ -23,6 +26,7 @@ export async function ensureMotoUp(settings: SandboxSettings): Promise<void> {
     );
   }
   await requireFreePort(LOOPBACK, settings.ports.moto, 'moto');
+  log(`moto: starting on ${motoEndpoint(settings)} (log ${sandboxPaths.logFile(MOTO_PROCESS)})`);
   const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoBinary, [
     '-H',
     LOOPBACK,

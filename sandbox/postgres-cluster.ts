@@ -82,8 +82,9 @@ export async function initCluster(cluster: PostgresCluster, superuserPassword: s
  * Starts the cluster and waits until it accepts connections. Address and port go on the command line, so
  * they win over anything a test set with ALTER SYSTEM and survive pg_basebackup copying the config.
  */
-export async function startCluster(cluster: PostgresCluster): Promise<void> {
-  if (postmasterPid(cluster) !== undefined) return;
+/** Returns false when it was already running. */
+export async function startCluster(cluster: PostgresCluster): Promise<boolean> {
+  if (postmasterPid(cluster) !== undefined) return false;
   await requireFreePort(cluster.listenAddress, cluster.port, `PostgreSQL ${cluster.name}`);
   const logFile = sandboxPaths.logFile(cluster.name);
   mkdirSync(sandboxPaths.logs, { recursive: true });
@@ -110,6 +111,7 @@ export async function startCluster(cluster: PostgresCluster): Promise<void> {
   }
   const pid = postmasterPid(cluster);
   if (pid !== undefined) writePidFile(cluster.name, pid);
+  return true;
 }
 
 /** Stops the cluster if it runs. `immediate` is a crash (no checkpoint), as in an outage. */

@@ -67,12 +67,14 @@ export async function ensureReplicatedPairUp(
   }
   if (await initCluster(primary, settings.secrets.postgresPassword))
     log('postgres: initialised primary cluster');
-  await startCluster(primary);
+  if (await startCluster(primary))
+    log(`postgres: started primary on ${primary.listenAddress}:${primary.port}`);
   if (!existsSync(join(replica.dataDir, 'PG_VERSION'))) {
     log('postgres: cloning replica with pg_basebackup');
     await cloneAsStandby(primary, replica, settings.secrets.postgresPassword);
   }
-  await startCluster(replica);
+  if (await startCluster(replica))
+    log(`postgres: started replica on ${replica.listenAddress}:${replica.port}`);
   if (await isPromoted(settings)) {
     log(
       'postgres: the replica came up promoted (a failover drill?); `npm run sandbox -- reset --only postgres` restores the pair',

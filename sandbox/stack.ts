@@ -64,9 +64,9 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
     const [, aws] = await Promise.all([
-      timed(log, 'temporal', () => ensureTemporalUp(settings)),
+      timed(log, 'temporal', () => ensureTemporalUp(settings, log)),
       timed(log, 'moto', async () => {
-        await ensureMotoUp(settings);
+        await ensureMotoUp(settings, log);
         return seedAws(motoEndpoint(settings));
       }),
       timed(log, 'postgres', async () => {

@@ -22,7 +22,10 @@ export function temporalAddress(settings: SandboxSettings): string {
 }
 
 /** Starts `temporal server start-dev` (SQLite file kept between runs) unless it already answers. */
-export async function ensureTemporalUp(settings: SandboxSettings): Promise<void> {
+export async function ensureTemporalUp(
+  settings: SandboxSettings,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
   if (runningPid(TEMPORAL_PROCESS) !== undefined && (await temporalAnswers(settings))) return;
   await stopDetached(TEMPORAL_PROCESS);
   if (!existsSync(sandboxPaths.temporalBinary)) {
@@ -54,6 +57,7 @@ export async function ensureTemporalUp(settings: SandboxSettings): Promise<void>
     ...SEARCH_ATTRIBUTE_DECLARATIONS.flatMap((declaration) => ['--search-attribute', declaration]),
     ...DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
   ];
+  log(`temporal: starting on ${temporalAddress(settings)} (log ${sandboxPaths.logFile(TEMPORAL_PROCESS)})`);
   const pid = startDetached(TEMPORAL_PROCESS, sandboxPaths.temporalBinary, args);
   await waitUntil(`Temporal at ${temporalAddress(settings)}`, () => temporalAnswers(settings), {
     timeoutMs: 60_000,

@@ -41,7 +41,8 @@ export async function ensureUnleashUp(settings: SandboxSettings, log: (line: str
   const database = unleashDatabaseCluster(settings);
   if (await initCluster(database, settings.secrets.postgresPassword))
     log('unleash: initialised its PostgreSQL cluster');
-  await startCluster(database);
+  if (await startCluster(database))
+    log(`unleash: started its PostgreSQL on ${database.listenAddress}:${database.port}`);
   await ensureDatabaseExists(settings);
   if (runningPid(UNLEASH_PROCESS) !== undefined && (await unleashAnswers(settings))) return;
   await stopDetached(UNLEASH_PROCESS);
@@ -52,6 +53,9 @@ export async function ensureUnleashUp(settings: SandboxSettings, log: (line: str
     );
   }
   await requireFreePort(LOOPBACK, settings.ports.unleash, 'Unleash');
+  log(
+    `unleash: starting on ${unleashUrl(settings)} (log ${sandboxPaths.logFile(UNLEASH_PROCESS)}; the first start runs migrations)`,
+  );
   const pid = startDetached(UNLEASH_PROCESS, process.execPath, [sandboxPaths.unleashStartScript], {
     cwd: sandboxPaths.unleashPackageDir,
     env: {
