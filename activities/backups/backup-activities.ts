@@ -151,7 +151,7 @@ export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupA
           `${object.key} has a composite (multipart) ${algorithm} checksum ${stored}; verify its parts or upload with a full-object checksum`,
         ];
       }
-      const actual = await checksumOf(algorithm, s3.readObject(ref, object.key));
+      const actual = await checksumOf(algorithm, await s3.readObject(ref, object.key));
       return actual === stored
         ? [true, `recomputed ${algorithm} ${actual} matches`]
         : [

@@ -91,13 +91,14 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
       };
     },
 
-    async *readObject(ref: BucketRef, key: string): AsyncIterable<Uint8Array> {
+    async readObject(ref: BucketRef, key: string): Promise<AsyncIterable<Uint8Array>> {
       const out = await call(`GetObject s3://${ref.bucket}/${key}`, () =>
         clientForRegion(ref.region).send(new GetObjectCommand({ Bucket: ref.bucket, Key: key })),
       );
-      const body = out.Body as AsyncIterable<Uint8Array> | undefined;
-      if (!body) return;
-      yield* body;
+      // In Node the SDK's Body is a Readable stream, which is async-iterable.
+      return (out.Body as AsyncIterable<Uint8Array> | undefined) ?? emptyBody();
     },
   };
 }
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -37,6 +37,9 @@ export interface S3Port {
   newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined>;
   /** HeadObject with checksum mode enabled. */
   headObject(ref: BucketRef, key: string): Promise<ObjectHead>;
-  /** The object's bytes as a stream of chunks, so large backups are hashed without holding them in memory. */
-  readObject(ref: BucketRef, key: string): AsyncIterable<Uint8Array>;
+  /**
+   * Opens the object and resolves to its bytes as a stream of chunks, so large backups are hashed without
+   * holding them in memory. A Promise (not an async generator) so `timed()` can wrap the port.
+   */
+  readObject(ref: BucketRef, key: string): Promise<AsyncIterable<Uint8Array>>;
 }

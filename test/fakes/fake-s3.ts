@@ -81,13 +81,15 @@ export class FakeS3 implements S3Port {
     return { ...object.head, checksums: { ...object.head.checksums } };
   }
 
-  async *readObject(ref: BucketRef, key: string): AsyncIterable<Uint8Array> {
+  async readObject(ref: BucketRef, key: string): Promise<AsyncIterable<Uint8Array>> {
     this.reads.push(key);
     const body = this.object(ref.bucket, key).body;
     // Two chunks, so incremental hashing is exercised.
     const middle = Math.floor(body.length / 2);
-    yield body.slice(0, middle);
-    yield body.slice(middle);
+    return (async function* () {
+      yield body.slice(0, middle);
+      yield body.slice(middle);
+    })();
   }
 
   private bucket(name: string): FakeBucket {

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createBackupActivities } from '../../activities/backups/backup-activities';
 import { checksumOf } from '../../activities/backups/checksum';
 import type { BackupsInput } from '../../activities/contracts';
+import { timed } from '../../activities/provider-timer';
 import { FakeS3 } from '../fakes/fake-s3';
 
 const NOW = new Date('2026-11-27T08:00:00Z');
@@ -54,6 +55,15 @@ describe('verifyBackups', () => {
       checksum: `SHA256:${newest.head.checksums.SHA256}`,
     });
     expect(s3.reads).toEqual(['ehr-db/new.dump']);
+  });
+
+  it('GIVEN the port wrapped in timed() as the worker does WHEN verifying THEN it still streams and verifies', async () => {
+    const { s3 } = setup();
+    const activities = createBackupActivities({ s3: timed(s3), now: () => NOW });
+
+    await expect(activities.verifyBackups(input)).resolves.toMatchObject({
+      facts: { key: 'ehr-db/new.dump' },
+    });
   });
 
   it('GIVEN the newest backup is older than maxAge WHEN verifying THEN BackupCheckFailed names the age', async () => {
