@@ -1,5 +1,5 @@
 import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client';
-import { transientFailure } from '../failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 
 /**
  * What a real SDK client, holding a client (backend) token, evaluates for each flag with an empty context;
@@ -73,6 +73,16 @@ function synchronized(client: Unleash, apiUrl: string, timeoutMs: number): Promi
     // Without an 'error' listener the SDK's EventEmitter would throw; keep the message for the timeout.
     client.on(UnleashEvents.Error, (error: Error) => {
       lastError = error?.message ?? String(error);
+      // The SDK stops refreshing after a 401/403: waiting out the timeout would not help.
+      if (/responded (401|403)\b/.test(lastError)) {
+        clearTimeout(timer);
+        reject(
+          permanentFailure(
+            PermanentFailure.AccessDenied,
+            `Unleash at ${apiUrl} refused the client token (${lastError}); check UNLEASH_CLIENT_TOKEN is a client (backend) token for this environment`,
+          ),
+        );
+      }
     });
     client.once(UnleashEvents.Synchronized, () => {
       clearTimeout(timer);

@@ -115,5 +115,10 @@ describe('flag activities against Unleash', () => {
       .catch((e: unknown) => e);
     expect(denied).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
     expect((denied as Error).message).toMatch(/UNLEASH_ADMIN_TOKEN/);
+
+    const badClient = createUnleashClientReader({ url, clientToken: 'not-a-token' });
+    const refused = await badClient.read([flag]).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
+    expect((refused as Error).message).toMatch(/UNLEASH_CLIENT_TOKEN/);
   });
 });
