@@ -21,6 +21,8 @@ const ACCESS_DENIED = new Set([
   'ExpiredTokenException',
 ]);
 const THROTTLED = new Set([
+  'SlowDown',
+  'RequestLimitExceeded',
   'Throttling',
   'ThrottlingException',
   'PriorRequestNotComplete',

@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createBackupActivities } from '../../activities/backups/backup-activities';
+import { createS3Adapter } from '../../activities/backups/s3-adapter';
 import { checksumOf } from '../../activities/backups/checksum';
 import type { BackupsInput } from '../../activities/contracts';
 import { timed } from '../../activities/provider-timer';
@@ -156,5 +158,33 @@ describe('checksumOf', () => {
     await expect(checksumOf('CRC32C', chunks('123456789'))).resolves.toBe(
       Buffer.from('e3069283', 'hex').toString('base64'),
     );
+  });
+});
+
+describe('createS3Adapter error mapping', () => {
+  function clientFailingWith(name: string, status: number): S3Client {
+    const error = Object.assign(new Error(`${name} from AWS`), {
+      name,
+      $metadata: { httpStatusCode: status },
+    });
+    return { send: async () => Promise.reject(error) } as unknown as S3Client;
+  }
+
+  it('a bucket without an Object Lock configuration reads as not enabled', async () => {
+    const s3 = createS3Adapter(() => clientFailingWith('ObjectLockConfigurationNotFoundError', 404));
+    await expect(s3.getObjectLockConfig({ bucket: 'b' })).resolves.toEqual({ enabled: false });
+  });
+
+  it.each([
+    ['AccessDenied', 403, 'AccessDenied', true, /check the worker's AWS credentials/],
+    ['NoSuchBucket', 404, 'NotFound', true, /drctl-ehr-backups/],
+    ['SlowDown', 503, 'SlowDown', false, /throttled/],
+  ])('%s (HTTP %i) → %s, nonRetryable %s', async (name, status, type, nonRetryable, message) => {
+    const s3 = createS3Adapter(() => clientFailingWith(name, status));
+
+    const error = await failureOf(s3.getVersioningStatus({ bucket: 'drctl-ehr-backups' }));
+
+    expect(error).toMatchObject({ type, nonRetryable });
+    expect(error.message).toMatch(message);
   });
 });
