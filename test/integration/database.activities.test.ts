@@ -14,7 +14,6 @@ import { killPostgresPrimary, resetStack } from '../../sandbox/stack';
 import { getStack } from './stack';
 
 // Resets re-clone the replica; jest's project-level testTimeout does not reach hooks, so set it here.
-jest.setTimeout(180_000);
 
 const stack = getStack();
 const clients = new Map<string, RDSClient>();

@@ -9,7 +9,6 @@ import { resetStack } from '../../sandbox/stack';
 import { getStack } from './stack';
 
 // Resets re-clone the replica; jest's project-level testTimeout does not reach hooks, so set it here.
-jest.setTimeout(180_000);
 
 const stack = getStack();
 const route53Client = new Route53Client({

@@ -10,7 +10,6 @@ import type { StackInfo } from '../../sandbox/stack-info';
 import { getStack } from './stack';
 
 // Project-level testTimeout in jest.config.js is ignored by Jest (it is a global option), so set it here.
-jest.setTimeout(180_000);
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
