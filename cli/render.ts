@@ -10,13 +10,16 @@ const STATUS_MARK: Record<TimelineEntry['status'], string> = {
   continued: '!',
 };
 
+/** Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place. */
+const MUTATING_KINDS = new Set(['database.fence', 'database.promote', 'dns.switch', 'flags.set']);
+
 /** One line per step: mark, id, duration, attempts, provider time, and what happened. */
 export function timelineLine(entry: TimelineEntry): string {
   const duration = entry.durationMs === undefined ? '' : formatMs(entry.durationMs);
   const attempts = entry.attempts > 1 ? ` ${entry.attempts} attempts` : '';
   const provider = entry.providerMs > 0 ? ` (provider ${formatMs(entry.providerMs)})` : '';
   const what = entry.error ? `${entry.error.type}: ${entry.error.message}` : (entry.summary ?? '');
-  const changed = entry.changed === false && entry.status === 'succeeded' ? ' [no change needed]' : '';
+  const changed = entry.changed === false && entry.status === 'succeeded' && MUTATING_KINDS.has(entry.kind) ? ' [already done, nothing changed]' : '';
   const group = entry.group ? `${entry.group}/` : '';
   return `${STATUS_MARK[entry.status]} ${(group + entry.stepId).padEnd(28)} ${duration.padStart(7)}${attempts}${provider}  ${what}${changed}`;
 }

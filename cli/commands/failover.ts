@@ -5,7 +5,7 @@ import { confirmStart } from '../confirm';
 import { planFailover, startFailover } from '../failover-runs';
 import { followRun } from '../follow-run';
 import { note, printJson } from '../output';
-import { renderPlan, renderSummary, renderTimeline } from '../render';
+import { renderPlan, renderSummary } from '../render';
 import { runCommand } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
 import { connectClient } from '../temporal-connection';
@@ -78,7 +78,8 @@ export function registerFailover(program: Command): void {
           if (context.output === 'text') note(`started ${workflowId}`);
           const result = await followRun(client, workflowId, { live: context.output === 'text' });
           if (context.output === 'json') printJson(result);
-          else process.stdout.write(`${renderTimeline(result)}\n${renderSummary(result)}\n`);
+          // The steps were shown live on stderr; stdout gets the outcome.
+          else process.stdout.write(`${renderSummary(result)}\n`);
           return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
         } finally {
           await close();

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets everything up on a fresh machine and runs every test: type-check, unit tests, then the integration
+# tests against the real local stack (Temporal dev server, moto, PostgreSQL primary + streaming replica,
+# Unleash), which the integration global setup starts. The stack is left running; `npm run sandbox -- down`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+echo "== type-check"
+npx tsc -p tsconfig.json --noEmit
+echo "== unit tests"
+npx jest --selectProjects unit
+echo "== integration tests (real local servers)"
+npx jest --selectProjects integration --runInBand
