@@ -26,6 +26,9 @@ export async function followRun(client: Client, workflowId: string, options: { l
         if (entry.status === 'running' || printed.has(key)) continue;
         printed.add(key);
         note(timelineLine(entry));
+        if (entry.status === 'paused') {
+          note(`  paused for an operator: drctl decide ${workflowId} ${entry.stepId} retry|skip|abort --reason "<why>"`);
+        }
       }
       if (interactive && !state.closed) {
         const running = progress.timeline.filter((entry) => entry.status === 'running');
