@@ -12,7 +12,9 @@ interface Meter {
 
 const currentMeter = new AsyncLocalStorage<Meter>();
 
-export async function measureProviderTime<T>(work: () => Promise<T>): Promise<{ result: T; providerMs: number }> {
+export async function measureProviderTime<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; providerMs: number }> {
   const meter: Meter = { providerMs: 0 };
   const result = await currentMeter.run(meter, work);
   return { result, providerMs: Math.round(meter.providerMs) };

@@ -24,7 +24,10 @@ export async function runStep<T extends OutcomeBody>(
     const { result, providerMs } = await measureProviderTime(body);
     return { ...result, providerMs, attempt: currentAttempt() };
   } catch (error) {
-    const meta: AttemptMeta = { drctlAttempt: currentAttempt(), providerMs: Math.round(performance.now() - started) };
+    const meta: AttemptMeta = {
+      drctlAttempt: currentAttempt(),
+      providerMs: Math.round(performance.now() - started),
+    };
     if (error instanceof ApplicationFailure) {
       throw ApplicationFailure.create({
         message: error.message,

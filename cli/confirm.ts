@@ -11,9 +11,15 @@ export async function confirmStart(runbookId: string): Promise<void> {
     );
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await prompt.question(`Type "${runbookId}" to start the failover, anything else to cancel: `);
+  const answer = await prompt.question(
+    `Type "${runbookId}" to start the failover, anything else to cancel: `,
+  );
   prompt.close();
   if (answer.trim() !== runbookId) {
-    throw new CliError('NotConfirmed', 'failover not started: the confirmation did not match', ExitCode.Refused);
+    throw new CliError(
+      'NotConfirmed',
+      'failover not started: the confirmation did not match',
+      ExitCode.Refused,
+    );
   }
 }

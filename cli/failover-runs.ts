@@ -1,4 +1,9 @@
-import { type Client, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowFailedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { Runbook } from '../runbooks/schema';
@@ -69,13 +74,19 @@ export async function readRun(client: Client, workflowId: string): Promise<RunSt
   } catch (error) {
     const recorded = recordedResult(error);
     if (recorded) return { closed: true, result: recorded };
-    return { closed: true, result: undefined, status: description.status.name, message: (error as Error).message };
+    return {
+      closed: true,
+      result: undefined,
+      status: description.status.name,
+      message: (error as Error).message,
+    };
   }
 }
 
 /** A failed failover carries its result (the timeline up to the failure) as its failure's detail. */
 function recordedResult(error: unknown): FailoverResult | undefined {
-  if (!(error instanceof WorkflowFailedError) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  if (!(error instanceof WorkflowFailedError) || !(error.cause instanceof ApplicationFailure))
+    return undefined;
   const detail = error.cause.details?.[0] as FailoverResult | undefined;
   return detail?.timeline ? detail : undefined;
 }

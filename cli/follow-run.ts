@@ -12,7 +12,11 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
  * Shows a run live until it ends: each step's line once it finishes, and on a terminal a spinner with the
  * elapsed time of the steps still running. Returns the recorded result.
  */
-export async function followRun(client: Client, workflowId: string, options: { live: boolean }): Promise<FailoverResult> {
+export async function followRun(
+  client: Client,
+  workflowId: string,
+  options: { live: boolean },
+): Promise<FailoverResult> {
   const printed = new Set<string>();
   const interactive = options.live && process.stderr.isTTY === true;
   let frame = 0;
@@ -27,13 +31,19 @@ export async function followRun(client: Client, workflowId: string, options: { l
         printed.add(key);
         note(timelineLine(entry));
         if (entry.status === 'paused') {
-          note(`  paused for an operator: drctl decide ${workflowId} ${entry.stepId} retry|skip|abort --reason "<why>"`);
+          note(
+            `  paused for an operator: drctl decide ${workflowId} ${entry.stepId} retry|skip|abort --reason "<why>"`,
+          );
         }
       }
       if (interactive && !state.closed) {
         const running = progress.timeline.filter((entry) => entry.status === 'running');
-        const labels = running.map((entry) => `${entry.stepId} ${formatMs(Date.now() - Date.parse(entry.startedAt))}`);
-        process.stderr.write(`${SPINNER[frame++ % SPINNER.length]} ${labels.join(', ') || 'waiting for the worker'}`);
+        const labels = running.map(
+          (entry) => `${entry.stepId} ${formatMs(Date.now() - Date.parse(entry.startedAt))}`,
+        );
+        process.stderr.write(
+          `${SPINNER[frame++ % SPINNER.length]} ${labels.join(', ') || 'waiting for the worker'}`,
+        );
       }
     }
     if (state.closed) {

@@ -10,7 +10,11 @@ import { registerWorker } from './commands/worker';
 export function buildProgram(): Command {
   const program = new Command('drctl')
     .description('Disaster-recovery failover runbooks as code, run as durable Temporal workflows.')
-    .addOption(new Option('-o, --output <format>', 'text for people, json for scripts').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('-o, --output <format>', 'text for people, json for scripts')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .option('-c, --config <file>', 'config file (default: $DRCTL_CONFIG, else ./drctl.config.json)')
     .showHelpAfterError()
     .addHelpText(

@@ -19,28 +19,37 @@ export function timelineLine(entry: TimelineEntry): string {
   const attempts = entry.attempts > 1 ? ` ${entry.attempts} attempts` : '';
   const provider = entry.providerMs > 0 ? ` (provider ${formatMs(entry.providerMs)})` : '';
   const what = entry.error ? `${entry.error.type}: ${entry.error.message}` : (entry.summary ?? '');
-  const changed = entry.changed === false && entry.status === 'succeeded' && MUTATING_KINDS.has(entry.kind) ? ' [already done, nothing changed]' : '';
+  const changed =
+    entry.changed === false && entry.status === 'succeeded' && MUTATING_KINDS.has(entry.kind)
+      ? ' [already done, nothing changed]'
+      : '';
   const group = entry.group ? `${entry.group}/` : '';
   return `${STATUS_MARK[entry.status]} ${(group + entry.stepId).padEnd(28)} ${duration.padStart(7)}${attempts}${provider}  ${what}${changed}`;
 }
 
 export function renderTimeline(progress: FailoverProgress): string {
   const lines = progress.timeline.map(timelineLine);
-  const failedChecks = progress.timeline.flatMap((entry) => (entry.checks ?? []).filter((check) => !check.ok));
+  const failedChecks = progress.timeline.flatMap((entry) =>
+    (entry.checks ?? []).filter((check) => !check.ok),
+  );
   for (const check of failedChecks) lines.push(`    ✖ ${check.check}: ${check.message}`);
   return lines.join('\n');
 }
 
 export function renderSummary(progress: FailoverProgress): string {
   const elapsed =
-    progress.endedAt === undefined ? '' : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
+    progress.endedAt === undefined
+      ? ''
+      : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
   return `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${progress.initiator}, reason: ${progress.reason})`;
 }
 
 export function renderPlan(plan: PlanResult): string {
   const lines = [`Plan for ${plan.runbookId} (nothing has been changed):`];
   plan.steps.forEach((step, index) => {
-    lines.push(`${String(index + 1).padStart(2)}. ${step.stepId} [${step.kind}]${step.title ? ` ${step.title}` : ''}`);
+    lines.push(
+      `${String(index + 1).padStart(2)}. ${step.stepId} [${step.kind}]${step.title ? ` ${step.title}` : ''}`,
+    );
     for (const change of step.changes) {
       lines.push(
         change.willChange
@@ -48,9 +57,12 @@ export function renderPlan(plan: PlanResult): string {
           : `      keep   ${change.target}: already ${change.current}`,
       );
     }
-    for (const check of step.checks) lines.push(`      ${check.ok ? '✔' : '✖'} ${check.check}: ${check.message}`);
+    for (const check of step.checks)
+      lines.push(`      ${check.ok ? '✔' : '✖'} ${check.check}: ${check.message}`);
     if (step.note) lines.push(`      ${step.note}`);
   });
-  lines.push(plan.ready ? 'Pre-flight: ready.' : 'Pre-flight: NOT ready; a failover would stop at pre-flight.');
+  lines.push(
+    plan.ready ? 'Pre-flight: ready.' : 'Pre-flight: NOT ready; a failover would stop at pre-flight.',
+  );
   return lines.join('\n');
 }

@@ -32,7 +32,13 @@ export function runCommand<A extends unknown[]>(
     } catch (error) {
       const failure = toCliError(error);
       if (output === 'json') {
-        printJson({ error: { code: failure.code, message: failure.message, ...(failure.details ? { details: failure.details } : {}) } });
+        printJson({
+          error: {
+            code: failure.code,
+            message: failure.message,
+            ...(failure.details ? { details: failure.details } : {}),
+          },
+        });
       } else {
         note(`drctl: ${failure.message}`);
       }

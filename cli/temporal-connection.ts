@@ -6,7 +6,9 @@ import { CliError, ExitCode } from './cli-error';
 const CONNECT_TIMEOUT_MS = 8_000;
 
 /** A Temporal client, or within 8 s a clear error naming the address and how to change it. */
-export async function connectClient(config: DrctlConfig): Promise<{ client: Client; close: () => Promise<void> }> {
+export async function connectClient(
+  config: DrctlConfig,
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const { address, namespace, apiKey, tls } = config.temporal;
   let connection: Connection;
   try {

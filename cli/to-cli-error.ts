@@ -23,7 +23,11 @@ export function toCliError(error: unknown): CliError {
     );
   }
   if (error instanceof WorkflowNotFoundError) {
-    return new CliError('RunNotFound', `${error.message}: check the id with \`drctl runs\` or the Temporal UI`, ExitCode.BadInput);
+    return new CliError(
+      'RunNotFound',
+      `${error.message}: check the id with \`drctl runs\` or the Temporal UI`,
+      ExitCode.BadInput,
+    );
   }
   const message = (error as Error)?.message ?? String(error);
   if (/PERMISSION_DENIED|UNAUTHENTICATED|Request unauthorized/i.test(message)) {

@@ -37,7 +37,8 @@ export function listRunbooks(extraDirs: string[] = []): CatalogEntry[] {
   for (const dir of [EXAMPLES_DIR, ...extraDirs]) {
     if (!existsSync(dir)) continue;
     for (const file of readdirSync(dir).sort()) {
-      if (!RUNBOOK_EXTENSIONS.has(extname(file)) || file.endsWith('.d.ts') || file.startsWith('index.')) continue;
+      if (!RUNBOOK_EXTENSIONS.has(extname(file)) || file.endsWith('.d.ts') || file.startsWith('index.'))
+        continue;
       const source = join(dir, file);
       entries.push({ runbook: loadRunbookFile(source), source });
     }
@@ -53,7 +54,11 @@ export function findRunbook(reference: string, extraDirs: string[] = []): Catalo
   }
   const all = listRunbooks(extraDirs);
   const found = all.find((entry) => entry.runbook.id === reference);
-  if (!found) throw new UnknownRunbookError(reference, all.map((entry) => entry.runbook.id));
+  if (!found)
+    throw new UnknownRunbookError(
+      reference,
+      all.map((entry) => entry.runbook.id),
+    );
   return found;
 }
 

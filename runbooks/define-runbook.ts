@@ -7,7 +7,8 @@ import { RunbookValidationError, formatPath, type RunbookIssue } from './runbook
  * `RunbookValidationError` listing every problem with its path; nothing is started on an invalid runbook.
  */
 export function defineRunbook(input: RunbookInput): Runbook {
-  const label = typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : '(no id)';
+  const label =
+    typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : '(no id)';
   const parsed = runbookSchema.safeParse(input);
   if (!parsed.success) {
     throw new RunbookValidationError(label, parsed.error.issues.map(toIssue));
@@ -49,10 +50,14 @@ function crossCheck(runbook: Runbook): RunbookIssue[] {
     const ids = step.kind === 'parallel' ? [step.id, ...step.steps.map((s) => s.id)] : [step.id];
     for (const id of ids) {
       const earlier = seenIds.get(id);
-      if (earlier !== undefined) issues.push({ path: `steps[${index}].id`, message: `"${id}" is already used by ${earlier}` });
+      if (earlier !== undefined)
+        issues.push({ path: `steps[${index}].id`, message: `"${id}" is already used by ${earlier}` });
       else seenIds.set(id, `steps[${index}]`);
     }
-    const group = step.kind === 'parallel' ? step.steps.map((s, i) => ({ s, p: `steps[${index}].steps[${i}]` })) : [{ s: step, p: `steps[${index}]` }];
+    const group =
+      step.kind === 'parallel'
+        ? step.steps.map((s, i) => ({ s, p: `steps[${index}].steps[${i}]` }))
+        : [{ s: step, p: `steps[${index}]` }];
     for (const { s, p } of group) {
       if ((s.kind === 'database.fence' || s.kind === 'database.promote') && !(s.database in databases)) {
         issues.push({ path: `${p}.database`, message: unknownDatabase(s.database, databases) });
@@ -62,7 +67,10 @@ function crossCheck(runbook: Runbook): RunbookIssue[] {
           if (record.pointTo === undefined) return;
           const where = `${p}.records[${r}].pointTo`;
           if (!(record.pointTo.database in databases)) {
-            issues.push({ path: `${where}.database`, message: unknownDatabase(record.pointTo.database, databases) });
+            issues.push({
+              path: `${where}.database`,
+              message: unknownDatabase(record.pointTo.database, databases),
+            });
           } else if (record.pointTo.member !== 'replica' || !promotedBefore.has(record.pointTo.database)) {
             issues.push({
               path: where,

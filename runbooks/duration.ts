@@ -15,7 +15,9 @@ export function isDuration(text: string): boolean {
 /** Milliseconds in a duration string; throws a RangeError naming the allowed forms when it is not one. */
 export function durationToMs(text: Duration): number {
   if (!isDuration(text)) {
-    throw new RangeError(`"${text}" is not a duration: use a number and a unit, e.g. 250ms, 30s, 5m, 1h, 1m30s`);
+    throw new RangeError(
+      `"${text}" is not a duration: use a number and a unit, e.g. 250ms, 30s, 5m, 1h, 1m30s`,
+    );
   }
   let total = 0;
   for (const [, amount, unit] of text.matchAll(PART_PATTERN)) {

@@ -23,6 +23,8 @@ export class RunbookValidationError extends Error {
 /** `['steps', 2, 'zone']` → `steps[2].zone` */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+    )
     .join('');
 }

@@ -6,7 +6,9 @@ import { isDuration } from './duration';
  * workflow history pins exactly what ran. Step kinds are a discriminated union on `kind`.
  */
 
-const duration = z.string().refine(isDuration, { message: 'must be a duration such as 250ms, 30s, 5m or 1h' });
+const duration = z
+  .string()
+  .refine(isDuration, { message: 'must be a duration such as 250ms, 30s, 5m or 1h' });
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be lower-case letters, digits and dashes (e.g. ehr-db)' });
@@ -87,7 +89,10 @@ const recordTarget = z
     type: z.enum(['A', 'AAAA', 'CNAME']),
     ttl: z.number().int().min(0).max(172800).default(60),
     /** Point the record at a database member's endpoint; DNS then only switches once it is confirmed writable. */
-    pointTo: z.object({ database: z.string().min(1), member: z.enum(['primary', 'replica']) }).strict().optional(),
+    pointTo: z
+      .object({ database: z.string().min(1), member: z.enum(['primary', 'replica']) })
+      .strict()
+      .optional(),
     /** Or a literal value. Exactly one of pointTo and value. */
     value: z.string().min(1).optional(),
   })
@@ -102,7 +107,10 @@ const sqlProbe = z
     /** Connection whose credentials the probe uses. */
     connection: z.string().min(1),
     /** Resolve the host through this Route 53 record first, as a client would. */
-    via: z.object({ zone: zoneRef, record: z.string().min(1) }).strict().optional(),
+    via: z
+      .object({ zone: zoneRef, record: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Prove the database takes writes, not just reads. */
     write: z.boolean().default(true),
   })
@@ -136,9 +144,7 @@ const leafStepOptions = [
       kind: z.literal('flags.set'),
       project: z.string().min(1).default('default'),
       environment: z.string().min(1).default('development'),
-      flags: z
-        .array(z.object({ name: z.string().min(1), enabled: z.boolean() }).strict())
-        .min(1),
+      flags: z.array(z.object({ name: z.string().min(1), enabled: z.boolean() }).strict()).min(1),
     })
     .strict(),
   z
@@ -155,7 +161,13 @@ const leafStepOptions = [
       minRetention: duration.default('1d'),
     })
     .strict(),
-  z.object({ ...stepCommon, kind: z.literal('probe'), probe: z.discriminatedUnion('type', [sqlProbe, httpProbe]) }).strict(),
+  z
+    .object({
+      ...stepCommon,
+      kind: z.literal('probe'),
+      probe: z.discriminatedUnion('type', [sqlProbe, httpProbe]),
+    })
+    .strict(),
   z.object({ ...stepCommon, kind: z.literal('wait'), duration }).strict(),
 ] as const;
 
@@ -180,7 +192,9 @@ export const runbookSchema = z
     description: z.string().optional(),
     objectives: z.object({ rto: duration, rpo: duration }).strict(),
     targets: z
-      .object({ databases: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), databaseTargetSchema).default({}) })
+      .object({
+        databases: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), databaseTargetSchema).default({}),
+      })
       .strict()
       .prefault({}),
     steps: z.array(stepSchema).min(1, { message: 'a runbook needs at least one step' }),

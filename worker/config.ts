@@ -70,7 +70,10 @@ export function loadConfig(
     operator: { identity: env.USER ?? env.LOGNAME ?? 'unknown-operator' },
   };
 
-  const file = options.file ?? env.DRCTL_CONFIG ?? (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+  const file =
+    options.file ??
+    env.DRCTL_CONFIG ??
+    (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
   if (file !== undefined) mergeInto(config, readConfigFile(resolve(cwd, file)));
 
   mergeInto(config, {
@@ -82,12 +85,17 @@ export function loadConfig(
       tls: env.TEMPORAL_TLS === undefined ? undefined : env.TEMPORAL_TLS === 'true',
     },
     aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, endpoint: env.AWS_ENDPOINT_URL },
-    unleash: { url: env.UNLEASH_URL, adminToken: env.UNLEASH_ADMIN_TOKEN, clientToken: env.UNLEASH_CLIENT_TOKEN },
+    unleash: {
+      url: env.UNLEASH_URL,
+      adminToken: env.UNLEASH_ADMIN_TOKEN,
+      clientToken: env.UNLEASH_CLIENT_TOKEN,
+    },
     operator: { identity: env.DRCTL_OPERATOR },
   });
   for (const [key, value] of Object.entries(env)) {
     const match = /^DRCTL_PG_(.+)_URL$/.exec(key);
-    if (match?.[1] !== undefined && value) config.postgres.connections[match[1].toLowerCase().replace(/_/g, '-')] = value;
+    if (match?.[1] !== undefined && value)
+      config.postgres.connections[match[1].toLowerCase().replace(/_/g, '-')] = value;
   }
   if (options.overrides) mergeInto(config, options.overrides);
   if (config.temporal.apiKey) config.temporal.tls = true;
@@ -101,7 +109,9 @@ function readConfigFile(path: string): ConfigOverrides {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as ConfigOverrides;
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid JSON (${(error as Error).message}): fix it and retry`);
+    throw new ConfigError(
+      `config file ${path} is not valid JSON (${(error as Error).message}): fix it and retry`,
+    );
   }
 }
 

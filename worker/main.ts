@@ -5,7 +5,9 @@ import { runWorker } from './run-worker';
 const config = loadConfig();
 runWorker(config, {
   onReady: () =>
-    process.stderr.write(`drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})\n`),
+    process.stderr.write(
+      `drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})\n`,
+    ),
 }).catch((error: unknown) => {
   process.stderr.write(`drctl worker: ${(error as Error).message}\n`);
   process.exit(1);

@@ -40,11 +40,18 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
     route53: timed(createRoute53Adapter(route53Client)),
     rds: timed(createRdsAdapter(perRegion((region) => new RDSClient({ region, ...endpoint })))),
     s3: timed(
-      createS3Adapter(perRegion((region) => new S3Client({ region, ...endpoint, forcePathStyle: config.aws.endpoint !== undefined }))),
+      createS3Adapter(
+        perRegion(
+          (region) =>
+            new S3Client({ region, ...endpoint, forcePathStyle: config.aws.endpoint !== undefined }),
+        ),
+      ),
     ),
     postgres: timed(createPostgresAdapter({ connections: config.postgres.connections })),
     unleashAdmin: timed(
-      url && adminToken ? createUnleashAdminAdapter({ url, token: adminToken }) : unconfigured<UnleashAdminPort>('Unleash admin', 'UNLEASH_URL and UNLEASH_ADMIN_TOKEN'),
+      url && adminToken
+        ? createUnleashAdminAdapter({ url, token: adminToken })
+        : unconfigured<UnleashAdminPort>('Unleash admin', 'UNLEASH_URL and UNLEASH_ADMIN_TOKEN'),
     ),
     unleashReader: timed(
       url && clientToken
@@ -62,7 +69,10 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
 function unconfigured<T extends object>(provider: string, settings: string): T {
   return new Proxy({} as T, {
     get: () => async () => {
-      throw permanentFailure(PermanentFailure.ConfigurationMissing, `${provider} is not configured on this worker: set ${settings}`);
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `${provider} is not configured on this worker: set ${settings}`,
+      );
     },
   });
 }

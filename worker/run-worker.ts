@@ -7,7 +7,10 @@ import { createProviderPorts } from './provider-ports';
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
  * Resolves when the worker has shut down (SIGINT/SIGTERM, or `signal`).
  */
-export async function runWorker(config: DrctlConfig, options: { signal?: AbortSignal; onReady?: () => void } = {}): Promise<void> {
+export async function runWorker(
+  config: DrctlConfig,
+  options: { signal?: AbortSignal; onReady?: () => void } = {},
+): Promise<void> {
   const { address, namespace, taskQueue, apiKey, tls } = config.temporal;
   const connection = await NativeConnection.connect({
     address,

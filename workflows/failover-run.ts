@@ -62,10 +62,13 @@ export class FailoverRun {
       const pausedIds = [...this.paused.keys()];
       throw new Error(
         `step "${decision.stepId}" is not paused` +
-          (pausedIds.length > 0 ? `; paused now: ${pausedIds.join(', ')}` : '; no step is paused in this run'),
+          (pausedIds.length > 0
+            ? `; paused now: ${pausedIds.join(', ')}`
+            : '; no step is paused in this run'),
       );
     }
-    if (!decision.reason.trim()) throw new Error('a decision needs a reason: it is recorded for the audit trail');
+    if (!decision.reason.trim())
+      throw new Error('a decision needs a reason: it is recorded for the audit trail');
   }
 
   decide(decision: OperatorDecision): { accepted: true; stepId: string; action: DecisionAction } {
@@ -74,7 +77,12 @@ export class FailoverRun {
       pause.decision = decision.action;
       pause.entry.decisions = [
         ...(pause.entry.decisions ?? []),
-        { action: decision.action, operator: decision.operator, reason: decision.reason, at: new Date().toISOString() },
+        {
+          action: decision.action,
+          operator: decision.operator,
+          reason: decision.reason,
+          at: new Date().toISOString(),
+        },
       ];
     }
     return { accepted: true, stepId: decision.stepId, action: decision.action };
@@ -90,7 +98,12 @@ export class FailoverRun {
       } catch (error) {
         if (isCancellation(error)) throw error;
         const failure = describeStepFailure(error);
-        this.timeline.fail(entry, { type: failure.type, message: failure.message }, failure.attempts, failure.providerMs);
+        this.timeline.fail(
+          entry,
+          { type: failure.type, message: failure.message },
+          failure.attempts,
+          failure.providerMs,
+        );
         if (step.onFailure === 'continue') {
           this.timeline.markContinued(entry);
           return 'go';

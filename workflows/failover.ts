@@ -13,7 +13,9 @@ export const progressQuery = defineQuery<FailoverProgress>('progress');
 export async function failoverWorkflow(input: FailoverInput): Promise<FailoverResult> {
   const run = new FailoverRun(input);
   setHandler(progressQuery, () => run.progress());
-  setHandler(decideUpdate, (decision) => run.decide(decision), { validator: (decision) => run.validateDecision(decision) });
+  setHandler(decideUpdate, (decision) => run.decide(decision), {
+    validator: (decision) => run.validateDecision(decision),
+  });
 
   const result = await run.execute();
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);

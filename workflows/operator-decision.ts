@@ -11,6 +11,7 @@ export interface OperatorDecision {
 }
 
 /** Sent by `drctl decide`; accepted only while that step is paused. Recorded in the timeline for audit. */
-export const decideUpdate = defineUpdate<{ accepted: true; stepId: string; action: DecisionAction }, [OperatorDecision]>(
-  'decide',
-);
+export const decideUpdate = defineUpdate<
+  { accepted: true; stepId: string; action: DecisionAction },
+  [OperatorDecision]
+>('decide');

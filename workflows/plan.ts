@@ -27,7 +27,11 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
     try {
       await planStep(step, runbook, activities, plannedWritable, planned);
     } catch (error) {
-      planned.checks.push({ check: `${step.id}: could not plan`, ok: false, message: innermostMessage(error) });
+      planned.checks.push({
+        check: `${step.id}: could not plan`,
+        ok: false,
+        message: innermostMessage(error),
+      });
     }
     if (step.kind === 'preflight' && planned.checks.some((check) => !check.ok)) ready = false;
     steps.push(planned);
@@ -49,10 +53,18 @@ async function planStep(
       check(await runPreflightChecks(runbook, activities));
       return;
     case 'database.fence':
-      add(await activities.planFence({ name: step.database, target: runbook.targets.databases[step.database]! }));
+      add(
+        await activities.planFence({
+          name: step.database,
+          target: runbook.targets.databases[step.database]!,
+        }),
+      );
       return;
     case 'database.promote': {
-      const plan = await activities.planPromote({ name: step.database, target: runbook.targets.databases[step.database]! });
+      const plan = await activities.planPromote({
+        name: step.database,
+        target: runbook.targets.databases[step.database]!,
+      });
       plannedWritable.set(step.database, plan.writableEndpoint);
       add(plan.changes);
       return;
@@ -66,13 +78,21 @@ async function planStep(
             name: record.name,
             type: record.type,
             ttl: record.ttl,
-            value: record.pointTo ? (plannedWritable.get(record.pointTo.database) ?? '(not promoted)') : (record.value as string),
+            value: record.pointTo
+              ? (plannedWritable.get(record.pointTo.database) ?? '(not promoted)')
+              : (record.value as string),
           })),
         }),
       );
       return;
     case 'flags.set':
-      add(await activities.planFlags({ project: step.project, environment: step.environment, flags: step.flags }));
+      add(
+        await activities.planFlags({
+          project: step.project,
+          environment: step.environment,
+          flags: step.flags,
+        }),
+      );
       return;
     case 'backups.verify':
       check(await activities.checkBackups(backupsInput(runbook, step)));

@@ -8,7 +8,10 @@ import type { Runbook, StepOf } from '../runbooks/schema';
  * fences or promotes, every record it switches, every flag it sets, every backup it verifies. They run in
  * parallel; a check that cannot even run counts as a failed check, never as a pass.
  */
-export async function runPreflightChecks(runbook: Runbook, activities: DrctlActivities): Promise<CheckResult[]> {
+export async function runPreflightChecks(
+  runbook: Runbook,
+  activities: DrctlActivities,
+): Promise<CheckResult[]> {
   const pending: Array<{ label: string; run: () => Promise<CheckResult[]> }> = [];
   const databases = new Set<string>();
   const flagNames = new Map<string, { project: string; environment: string; names: Set<string> }>();
@@ -31,13 +34,20 @@ export async function runPreflightChecks(runbook: Runbook, activities: DrctlActi
       case 'flags.set': {
         // Several flag steps (on before, off after) check each flag once.
         const key = `${step.project}/${step.environment}`;
-        const names = flagNames.get(key) ?? { project: step.project, environment: step.environment, names: new Set<string>() };
+        const names = flagNames.get(key) ?? {
+          project: step.project,
+          environment: step.environment,
+          names: new Set<string>(),
+        };
         for (const flag of step.flags) names.names.add(flag.name);
         flagNames.set(key, names);
         break;
       }
       case 'backups.verify':
-        pending.push({ label: `backups ${step.id}`, run: () => activities.checkBackups(backupsInput(runbook, step)) });
+        pending.push({
+          label: `backups ${step.id}`,
+          run: () => activities.checkBackups(backupsInput(runbook, step)),
+        });
         break;
       default:
         break;
@@ -51,7 +61,8 @@ export async function runPreflightChecks(runbook: Runbook, activities: DrctlActi
   }
   for (const name of databases) {
     const target = runbook.targets.databases[name];
-    if (target) pending.push({ label: `database ${name}`, run: () => activities.checkDatabase({ name, target }) });
+    if (target)
+      pending.push({ label: `database ${name}`, run: () => activities.checkDatabase({ name, target }) });
   }
   const results = await Promise.all(
     pending.map(async ({ label, run }) => {

@@ -16,7 +16,11 @@ export interface RunState {
 }
 
 /** Performs one leaf step through its activities, with the step's own timeout and retry policy. */
-export async function performStep(step: LeafStep, state: RunState, onChecks: (checks: CheckResult[]) => void): Promise<StepResult> {
+export async function performStep(
+  step: LeafStep,
+  state: RunState,
+  onChecks: (checks: CheckResult[]) => void,
+): Promise<StepResult> {
   const activities = proxyActivities<DrctlActivities>(activityOptionsFor(step));
   const { runbook } = state;
   switch (step.kind) {
@@ -34,9 +38,15 @@ export async function performStep(step: LeafStep, state: RunState, onChecks: (ch
       return { changed: false, summary: `${checks.length} pre-flight checks passed`, checks };
     }
     case 'database.fence':
-      return activities.fenceDatabase({ name: step.database, target: databaseTarget(runbook, step.database) });
+      return activities.fenceDatabase({
+        name: step.database,
+        target: databaseTarget(runbook, step.database),
+      });
     case 'database.promote': {
-      const outcome = await activities.promoteDatabase({ name: step.database, target: databaseTarget(runbook, step.database) });
+      const outcome = await activities.promoteDatabase({
+        name: step.database,
+        target: databaseTarget(runbook, step.database),
+      });
       state.confirmedWritable.set(step.database, outcome.writableEndpoint);
       return outcome;
     }
@@ -63,7 +73,10 @@ export async function performStep(step: LeafStep, state: RunState, onChecks: (ch
  * confirmed writable in this run; if there is none (the promotion failed and was continued past, or skipped),
  * the step refuses: switching clients to a database that may still be read-only would be an outage of its own.
  */
-export function recordsToWrite(step: StepOf<'dns.switch'>, confirmedWritable: ReadonlyMap<string, string>): DnsRecordChange[] {
+export function recordsToWrite(
+  step: StepOf<'dns.switch'>,
+  confirmedWritable: ReadonlyMap<string, string>,
+): DnsRecordChange[] {
   return step.records.map((record) => {
     let value = record.value;
     if (record.pointTo !== undefined) {
@@ -83,7 +96,10 @@ export function recordsToWrite(step: StepOf<'dns.switch'>, confirmedWritable: Re
 function databaseTarget(runbook: Runbook, name: string) {
   const target = runbook.targets.databases[name];
   if (target === undefined) {
-    throw ApplicationFailure.nonRetryable(`no database "${name}" in the runbook's targets`, PermanentFailure.ConfigurationMissing);
+    throw ApplicationFailure.nonRetryable(
+      `no database "${name}" in the runbook's targets`,
+      PermanentFailure.ConfigurationMissing,
+    );
   }
   return target;
 }

@@ -37,7 +37,12 @@ export function describeStepFailure(error: unknown): StepFailure {
     };
   }
   const plain = cause as { name?: string; message?: string } | undefined;
-  return { type: plain?.name ?? 'Error', message: plain?.message ?? String(cause), attempts: 0, providerMs: 0 };
+  return {
+    type: plain?.name ?? 'Error',
+    message: plain?.message ?? String(cause),
+    attempts: 0,
+    providerMs: 0,
+  };
 }
 
 function lastMeta(details: unknown[] | undefined | null): AttemptMeta | undefined {

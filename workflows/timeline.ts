@@ -34,7 +34,12 @@ export class Timeline {
     this.finish(entry, 'succeeded');
   }
 
-  fail(entry: TimelineEntry, error: { type: string; message: string }, attempts: number, providerMs: number): void {
+  fail(
+    entry: TimelineEntry,
+    error: { type: string; message: string },
+    attempts: number,
+    providerMs: number,
+  ): void {
     entry.attempts = attempts;
     entry.providerMs = providerMs;
     entry.error = error;

@@ -72,7 +72,10 @@ export function registerFailover(program: Command): void {
           });
           if (!flags.follow) {
             if (context.output === 'json') printJson({ workflowId, status: 'started' });
-            else process.stdout.write(`started ${workflowId}\nfollow it with: drctl status ${workflowId} --follow\n`);
+            else
+              process.stdout.write(
+                `started ${workflowId}\nfollow it with: drctl status ${workflowId} --follow\n`,
+              );
             return ExitCode.Ok;
           }
           if (context.output === 'text') note(`started ${workflowId}`);

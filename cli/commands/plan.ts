@@ -12,7 +12,9 @@ import { requireWorker } from '../worker-presence';
 export function registerPlan(program: Command): void {
   program
     .command('plan')
-    .description('Show the exact actions a failover would take against current state, and the pre-flight results. Changes nothing.')
+    .description(
+      'Show the exact actions a failover would take against current state, and the pre-flight results. Changes nothing.',
+    )
     .argument('<runbook>', 'runbook id or path to a runbook file')
     .addHelpText(
       'after',

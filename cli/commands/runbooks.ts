@@ -9,7 +9,10 @@ export function registerRunbooks(program: Command): void {
   program
     .command('runbooks')
     .description('List the runbooks drctl knows: the bundled examples and those in DRCTL_RUNBOOKS_DIR.')
-    .addHelpText('after', '\nExamples:\n  drctl runbooks\n  DRCTL_RUNBOOKS_DIR=./ops/runbooks drctl runbooks --output json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  drctl runbooks\n  DRCTL_RUNBOOKS_DIR=./ops/runbooks drctl runbooks --output json',
+    )
     .action(
       runCommand(async (context) => {
         const entries = listRunbooks(runbookDirs()).map(({ runbook, source }) => ({

@@ -8,7 +8,9 @@ import { runbookDirs } from '../runbook-dirs';
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('Check a runbook file (or a known runbook id) against the schema; lists every problem with its path.')
+    .description(
+      'Check a runbook file (or a known runbook id) against the schema; lists every problem with its path.',
+    )
     .argument('<runbook>', 'path to a .ts, .js or .json runbook, or a runbook id')
     .addHelpText(
       'after',
@@ -20,7 +22,9 @@ export function registerValidate(program: Command): void {
         if (context.output === 'json') {
           printJson({ valid: true, id: runbook.id, source, steps: leafSteps(runbook).length, runbook });
         } else {
-          process.stdout.write(`${runbook.id} is valid (${leafSteps(runbook).length} steps, from ${source})\n`);
+          process.stdout.write(
+            `${runbook.id} is valid (${leafSteps(runbook).length} steps, from ${source})\n`,
+          );
         }
       }),
     );

@@ -9,7 +9,8 @@ export default defineRunbook({
   id: 'ehr-db',
   title: 'EHR database: fail over to the streaming replica',
   owner: 'platform-oncall',
-  description: 'Self-managed PostgreSQL primary → replica, Route 53 record, Unleash degraded mode, S3 Object Lock backups.',
+  description:
+    'Self-managed PostgreSQL primary → replica, Route 53 record, Unleash degraded mode, S3 Object Lock backups.',
   objectives: { rto: '15m', rpo: '1m' },
   targets: {
     databases: {
@@ -49,14 +50,32 @@ export default defineRunbook({
         },
       ],
     },
-    { id: 'fence-primary', kind: 'database.fence', title: 'Stop the old primary taking writes', database: 'ehr' },
-    { id: 'promote-replica', kind: 'database.promote', title: 'Promote the replica', database: 'ehr', timeout: '3m' },
+    {
+      id: 'fence-primary',
+      kind: 'database.fence',
+      title: 'Stop the old primary taking writes',
+      database: 'ehr',
+    },
+    {
+      id: 'promote-replica',
+      kind: 'database.promote',
+      title: 'Promote the replica',
+      database: 'ehr',
+      timeout: '3m',
+    },
     {
       id: 'switch-dns',
       kind: 'dns.switch',
       title: 'Point ehr-db at the new primary',
       zone: { name: 'sandbox.drctl.internal.' },
-      records: [{ name: 'ehr-db.sandbox.drctl.internal.', type: 'A', ttl: 30, pointTo: { database: 'ehr', member: 'replica' } }],
+      records: [
+        {
+          name: 'ehr-db.sandbox.drctl.internal.',
+          type: 'A',
+          ttl: 30,
+          pointTo: { database: 'ehr', member: 'replica' },
+        },
+      ],
     },
     {
       id: 'probe-writes',

@@ -34,7 +34,12 @@ export default defineRunbook({
       kind: 'dns.switch',
       zone: { name: 'sandbox.drctl.internal.' },
       records: [
-        { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, pointTo: { database: 'portal', member: 'replica' } },
+        {
+          name: 'portal-db.sandbox.drctl.internal.',
+          type: 'CNAME',
+          ttl: 30,
+          pointTo: { database: 'portal', member: 'replica' },
+        },
       ],
     },
     {

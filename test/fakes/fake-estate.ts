@@ -17,7 +17,10 @@ export class FakeEstate {
   promotions = 0;
   dnsChanges = 0;
   probes = 0;
-  private readonly faults = new Map<Method, Array<{ type: string; message: string; nonRetryable: boolean }>>();
+  private readonly faults = new Map<
+    Method,
+    Array<{ type: string; message: string; nonRetryable: boolean }>
+  >();
 
   constructor(seed: { dns: Record<string, string>; flags: string[] }) {
     this.roles.set('primary', 'primary');
@@ -27,7 +30,11 @@ export class FakeEstate {
   }
 
   /** The next `times` calls of `method` fail with this error before it behaves again. */
-  failNext(method: Method, times: number, error: { type: string; message: string; nonRetryable?: boolean }): void {
+  failNext(
+    method: Method,
+    times: number,
+    error: { type: string; message: string; nonRetryable?: boolean },
+  ): void {
     const queue = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i++) queue.push({ ...error, nonRetryable: error.nonRetryable ?? false });
     this.faults.set(method, queue);
@@ -39,15 +46,31 @@ export class FakeEstate {
   }
 
   activities(): DrctlActivities {
-    const outcome = (changed: boolean, summary: string): StepOutcome => ({ changed, summary, facts: {}, providerMs: 1, attempt: currentAttempt() });
-    const ok = (check: string, passed: boolean, message: string): CheckResult => ({ check, ok: passed, message });
+    const outcome = (changed: boolean, summary: string): StepOutcome => ({
+      changed,
+      summary,
+      facts: {},
+      providerMs: 1,
+      attempt: currentAttempt(),
+    });
+    const ok = (check: string, passed: boolean, message: string): CheckResult => ({
+      check,
+      ok: passed,
+      message,
+    });
     const surface: DrctlActivities = {
       checkDatabase: async ({ name }) => [
-        ok(`database ${name}: replica is a standby`, this.roles.get('replica') === 'replica', `role ${this.roles.get('replica')}`),
+        ok(
+          `database ${name}: replica is a standby`,
+          this.roles.get('replica') === 'replica',
+          `role ${this.roles.get('replica')}`,
+        ),
         ok(`database ${name}: lag`, this.replicaLagSeconds <= 30, `${this.replicaLagSeconds}s`),
       ],
-      checkDnsRecords: async ({ records }) => records.map((r) => ok(`dns ${r.name}`, this.dns.has(r.name), this.dns.get(r.name) ?? 'missing')),
-      checkFlags: async ({ names }) => names.map((n) => ok(`flag ${n}`, this.flags.has(n), this.flags.has(n) ? 'exists' : 'missing')),
+      checkDnsRecords: async ({ records }) =>
+        records.map((r) => ok(`dns ${r.name}`, this.dns.has(r.name), this.dns.get(r.name) ?? 'missing')),
+      checkFlags: async ({ names }) =>
+        names.map((n) => ok(`flag ${n}`, this.flags.has(n), this.flags.has(n) ? 'exists' : 'missing')),
       checkBackups: async () => [ok('backups fresh', true, 'newest 1h old')],
       planFence: async () => [],
       planPromote: async () => ({ changes: [], writableEndpoint: '10.0.0.3' }),
@@ -59,7 +82,8 @@ export class FakeEstate {
         return outcome(true, 'fenced');
       },
       promoteDatabase: async (): Promise<PromoteOutcome> => {
-        if (this.roles.get('replica') === 'primary') return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };
+        if (this.roles.get('replica') === 'primary')
+          return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };
         this.roles.set('replica', 'primary');
         this.promotions++;
         return { ...outcome(true, 'promoted'), writableEndpoint: '10.0.0.3' };
@@ -88,7 +112,12 @@ export class FakeEstate {
       const original = surface[method] as (...args: unknown[]) => Promise<unknown>;
       (surface as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
         const fault = this.faults.get(method)?.shift();
-        if (fault) throw ApplicationFailure.create({ message: fault.message, type: fault.type, nonRetryable: fault.nonRetryable });
+        if (fault)
+          throw ApplicationFailure.create({
+            message: fault.message,
+            type: fault.type,
+            nonRetryable: fault.nonRetryable,
+          });
         return original(...args);
       };
     }

@@ -18,12 +18,20 @@ export function drctlEnv(stack: StackInfo, taskQueue: string): NodeJS.ProcessEnv
 }
 
 /** Runs `drctl <args>` as the operator would and returns its exit code and output. */
-export function drctl(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+export function drctl(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [DRCTL, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [DRCTL, ...args],
+      { env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -38,11 +46,16 @@ export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess
     };
     worker.stdout.on('data', onData);
     worker.stderr.on('data', onData);
-    worker.once('exit', (code) => failed(new Error(`drctl worker exited with ${code} before polling:\n${output}`)));
+    worker.once('exit', (code) =>
+      failed(new Error(`drctl worker exited with ${code} before polling:\n${output}`)),
+    );
   });
 }
 
-export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);

@@ -50,7 +50,9 @@ async function recordValue(name: string): Promise<string | undefined> {
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
   try {
-    const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: stack.aws.route53.zoneId }));
+    const listed = await route53.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: stack.aws.route53.zoneId }),
+    );
     return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
   } finally {
     route53.destroy();
@@ -82,9 +84,15 @@ async function walTimeline(url: string): Promise<number> {
 test('drctl failover ehr-db fails over the real stack, and a second start while it runs is refused', async () => {
   expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
 
-  const running = drctl(['failover', 'ehr-db', '--reason', 'e2e INC-0001', '--yes', '--follow', '--output', 'json'], env);
+  const running = drctl(
+    ['failover', 'ehr-db', '--reason', 'e2e INC-0001', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
   await waitForRunningFailover('ehr-db');
-  const again = await drctl(['failover', 'ehr-db', '--reason', 'e2e duplicate', '--yes', '--output', 'json'], env);
+  const again = await drctl(
+    ['failover', 'ehr-db', '--reason', 'e2e duplicate', '--yes', '--output', 'json'],
+    env,
+  );
   expect(again.code).toBe(4);
   expect(JSON.parse(again.stdout).error.code).toMatch(/AlreadyStarted|AlreadyRunning/);
 
@@ -103,14 +111,23 @@ test('drctl failover ehr-db fails over the real stack, and a second start while 
     'probe-writes:succeeded',
   ]);
 
-  const [replica] = await query<{ recovering: boolean }>(stack.postgres.replicaUrl, 'select pg_is_in_recovery() as recovering');
+  const [replica] = await query<{ recovering: boolean }>(
+    stack.postgres.replicaUrl,
+    'select pg_is_in_recovery() as recovering',
+  );
   expect(replica?.recovering).toBe(false);
   await query(stack.postgres.replicaUrl, "insert into drctl_probe(run_id) values ('e2e-after-failover')");
-  const [primary] = await query<{ readOnly: string }>(stack.postgres.primaryUrl, 'show default_transaction_read_only');
+  const [primary] = await query<{ readOnly: string }>(
+    stack.postgres.primaryUrl,
+    'show default_transaction_read_only',
+  );
   expect(Object.values(primary!)[0]).toBe('on');
   expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
 
-  const reader = createUnleashClientReader({ url: stack.unleash.url, clientToken: stack.unleash.clientToken });
+  const reader = createUnleashClientReader({
+    url: stack.unleash.url,
+    clientToken: stack.unleash.clientToken,
+  });
   expect(await reader.read(['ehr-degraded-mode', 'ehr-read-only-banner'])).toEqual({
     'ehr-degraded-mode': true,
     'ehr-read-only-banner': true,
@@ -138,12 +155,17 @@ test('a worker killed mid-failover is replaced and the run completes without rep
   const file = join(mkdtempSync(join(tmpdir(), 'drctl-e2e-')), 'ehr-db-hold.json');
   writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-hold', steps }));
 
-  const started = await drctl(['failover', file, '--reason', 'e2e worker crash', '--yes', '--output', 'json'], env);
+  const started = await drctl(
+    ['failover', file, '--reason', 'e2e worker crash', '--yes', '--output', 'json'],
+    env,
+  );
   expect(started.code).toBe(0);
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
 
   for (;;) {
-    const status = JSON.parse((await drctl(['status', workflowId, '--output', 'json'], env)).stdout) as FailoverResult;
+    const status = JSON.parse(
+      (await drctl(['status', workflowId, '--output', 'json'], env)).stdout,
+    ) as FailoverResult;
     if (status.timeline.some((entry) => entry.stepId === 'hold' && entry.status === 'running')) break;
     expect(status.status).toBe('running');
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -158,7 +180,10 @@ test('a worker killed mid-failover is replaced and the run completes without rep
   // Each step ran exactly once: the new worker replayed the history instead of redoing the finished steps.
   const ids = result.timeline.map((entry) => entry.stepId);
   expect(new Set(ids).size).toBe(ids.length);
-  expect(result.timeline.find((entry) => entry.stepId === 'promote-replica')).toMatchObject({ changed: true, attempts: 1 });
+  expect(result.timeline.find((entry) => entry.stepId === 'promote-replica')).toMatchObject({
+    changed: true,
+    attempts: 1,
+  });
   expect(await walTimeline(stack.postgres.replicaUrl)).toBe(timelineBefore + 1);
   expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
   const probeRows = await query<{ n: string }>(

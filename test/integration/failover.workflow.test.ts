@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { installQuietRuntime } from './quiet-runtime';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import type { RunbookInput } from '../../runbooks/schema';
@@ -24,7 +29,10 @@ beforeAll(async () => {
   connection = await Connection.connect({ address });
   client = new Client({ connection });
   workerConnection = await NativeConnection.connect({ address });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: quietLogger(),
+  });
 });
 
 afterAll(async () => {
@@ -55,7 +63,12 @@ function runbook(overrides: Partial<RunbookInput> = {}) {
         id: 'prepare',
         kind: 'parallel',
         steps: [
-          { id: 'flags-on', kind: 'flags.set', flags: [{ name: 'degraded', enabled: true }], retry: fastRetry },
+          {
+            id: 'flags-on',
+            kind: 'flags.set',
+            flags: [{ name: 'degraded', enabled: true }],
+            retry: fastRetry,
+          },
           { id: 'backups', kind: 'backups.verify', bucket: 'bkp', retry: fastRetry },
         ],
       },
@@ -110,7 +123,9 @@ async function failedResult(promise: Promise<unknown>): Promise<FailoverResult> 
 
 test('a healthy run changes the estate in order and records every step', async () => {
   const estate = newEstate();
-  const result: FailoverResult = await withWorker(estate, async (taskQueue) => (await start(taskQueue)).result());
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) =>
+    (await start(taskQueue)).result(),
+  );
 
   expect(result.status).toBe('succeeded');
   expect(estate.roles.get('primary')).toBe('fenced');
@@ -118,7 +133,15 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
   expect(estate.flags.get('degraded')).toBe(true);
   expect(estate.probes).toBe(1);
-  expect(result.timeline.map((e) => e.stepId)).toEqual(['preflight', 'flags-on', 'backups', 'fence', 'promote', 'dns', 'probe']);
+  expect(result.timeline.map((e) => e.stepId)).toEqual([
+    'preflight',
+    'flags-on',
+    'backups',
+    'fence',
+    'promote',
+    'dns',
+    'probe',
+  ]);
   expect(result.timeline.every((e) => e.status === 'succeeded' && e.endedAt !== undefined)).toBe(true);
   expect(result.timeline.find((e) => e.stepId === 'flags-on')?.group).toBe('prepare');
   expect(result.timeline.find((e) => e.stepId === 'preflight')?.checks?.length).toBeGreaterThan(0);
@@ -128,7 +151,9 @@ test('a healthy run changes the estate in order and records every step', async (
 test('a failed pre-flight check stops the run before any change and says which check', async () => {
   const estate = newEstate();
   estate.replicaLagSeconds = 120;
-  const result = await withWorker(estate, async (taskQueue) => failedResult((await start(taskQueue)).result()));
+  const result = await withWorker(estate, async (taskQueue) =>
+    failedResult((await start(taskQueue)).result()),
+  );
 
   expect(result.status).toBe('failed');
   expect(result.timeline).toHaveLength(1);
@@ -145,7 +170,9 @@ test('a failed pre-flight check stops the run before any change and says which c
 test('transient faults are retried and the attempts are recorded', async () => {
   const estate = newEstate();
   estate.failNext('promoteDatabase', 2, { type: 'Throttling', message: 'slow down' });
-  const result: FailoverResult = await withWorker(estate, async (taskQueue) => (await start(taskQueue)).result());
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) =>
+    (await start(taskQueue)).result(),
+  );
 
   expect(result.status).toBe('succeeded');
   expect(estate.promotions).toBe(1);
@@ -154,10 +181,18 @@ test('transient faults are retried and the attempts are recorded', async () => {
 
 test('DNS is never switched to a database whose promotion failed, even when the run continues', async () => {
   const estate = newEstate();
-  estate.failNext('promoteDatabase', 1, { type: 'InvalidState', message: 'replica is not ready', nonRetryable: true });
+  estate.failNext('promoteDatabase', 1, {
+    type: 'InvalidState',
+    message: 'replica is not ready',
+    nonRetryable: true,
+  });
   const rb = runbook();
-  const steps = rb.steps.map((step) => (step.kind === 'database.promote' ? { ...step, onFailure: 'continue' as const } : step));
-  const result = await withWorker(estate, async (taskQueue) => failedResult((await start(taskQueue, { ...rb, steps })).result()));
+  const steps = rb.steps.map((step) =>
+    step.kind === 'database.promote' ? { ...step, onFailure: 'continue' as const } : step,
+  );
+  const result = await withWorker(estate, async (taskQueue) =>
+    failedResult((await start(taskQueue, { ...rb, steps })).result()),
+  );
 
   expect(result.timeline.find((e) => e.stepId === 'promote')?.status).toBe('continued');
   expect(result.timeline.find((e) => e.stepId === 'promote')?.attempts).toBe(1);
@@ -172,7 +207,9 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
   const estate = newEstate();
   estate.failNext('fenceDatabase', 3, { type: 'AccessDenied', message: 'not allowed', nonRetryable: true });
   const rb = runbook();
-  const steps = rb.steps.map((step) => (step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step));
+  const steps = rb.steps.map((step) =>
+    step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step,
+  );
   const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
     const handle = await start(taskQueue, { ...rb, steps });
     const paused = await waitFor(async () => {
@@ -181,28 +218,50 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
     });
     expect(paused.timeline.find((e) => e.stepId === 'fence')?.status).toBe('paused');
     const rejected = await handle
-      .executeUpdate('decide', { args: [{ stepId: 'promote', action: 'retry', operator: 'x', reason: 'wrong step' }] })
+      .executeUpdate('decide', {
+        args: [{ stepId: 'promote', action: 'retry', operator: 'x', reason: 'wrong step' }],
+      })
       .catch((error: WorkflowUpdateFailedError) => error);
-    expect((rejected as WorkflowUpdateFailedError).cause?.message).toMatch(/step "promote" is not paused; paused now: fence/);
+    expect((rejected as WorkflowUpdateFailedError).cause?.message).toMatch(
+      /step "promote" is not paused; paused now: fence/,
+    );
     estate.clearFaults();
-    await handle.executeUpdate('decide', { args: [{ stepId: 'fence', action: 'retry', operator: 'oncall', reason: 'IAM fixed' }] });
+    await handle.executeUpdate('decide', {
+      args: [{ stepId: 'fence', action: 'retry', operator: 'oncall', reason: 'IAM fixed' }],
+    });
     return handle.result();
   });
 
   expect(result.status).toBe('succeeded');
   const fenceEntries = result.timeline.filter((e) => e.stepId === 'fence');
   expect(fenceEntries.map((e) => e.status)).toEqual(['failed', 'succeeded']);
-  expect(fenceEntries[0]?.decisions?.[0]).toMatchObject({ action: 'retry', operator: 'oncall', reason: 'IAM fixed' });
+  expect(fenceEntries[0]?.decisions?.[0]).toMatchObject({
+    action: 'retry',
+    operator: 'oncall',
+    reason: 'IAM fixed',
+  });
   expect(estate.roles.get('primary')).toBe('fenced');
 });
 
 test('the plan workflow reports what would change without changing anything', async () => {
   const estate = newEstate();
   const plan: PlanResult = await withWorker(estate, async (taskQueue) =>
-    client.workflow.execute('planWorkflow', { taskQueue, workflowId: `test-plan-${randomUUID()}`, args: [runbook()] }),
+    client.workflow.execute('planWorkflow', {
+      taskQueue,
+      workflowId: `test-plan-${randomUUID()}`,
+      args: [runbook()],
+    }),
   );
   expect(plan.ready).toBe(true);
-  expect(plan.steps.map((s) => s.stepId)).toEqual(['preflight', 'flags-on', 'backups', 'fence', 'promote', 'dns', 'probe']);
+  expect(plan.steps.map((s) => s.stepId)).toEqual([
+    'preflight',
+    'flags-on',
+    'backups',
+    'fence',
+    'promote',
+    'dns',
+    'probe',
+  ]);
   expect(estate.roles.get('replica')).toBe('replica');
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
 });

@@ -5,10 +5,16 @@ import { join, resolve } from 'node:path';
 
 const DRCTL = resolve(__dirname, '../../bin/drctl');
 
-function drctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function drctl(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [DRCTL, ...args], { env: { PATH: process.env.PATH, ...env } }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [DRCTL, ...args],
+      { env: { PATH: process.env.PATH, ...env } },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -17,7 +23,16 @@ const dir = mkdtempSync(join(tmpdir(), 'drctl-cli-'));
 
 test('validate lists every problem with its path and exits 2', async () => {
   const file = join(dir, 'bad.json');
-  writeFileSync(file, JSON.stringify({ id: 'Bad Id', title: 't', owner: 'o', objectives: { rto: '5m' }, steps: [{ id: 'a', kind: 'wait' }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      id: 'Bad Id',
+      title: 't',
+      owner: 'o',
+      objectives: { rto: '5m' },
+      steps: [{ id: 'a', kind: 'wait' }],
+    }),
+  );
   const result = await drctl(['validate', file]);
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('id: must be lower-case letters');
@@ -28,10 +43,16 @@ test('validate lists every problem with its path and exits 2', async () => {
 
 test('validate --output json gives the issues to scripts', async () => {
   const file = join(dir, 'bad2.json');
-  writeFileSync(file, JSON.stringify({ id: 'x', title: 't', owner: 'o', objectives: { rto: '5m', rpo: '1m' }, steps: [] }));
+  writeFileSync(
+    file,
+    JSON.stringify({ id: 'x', title: 't', owner: 'o', objectives: { rto: '5m', rpo: '1m' }, steps: [] }),
+  );
   const result = await drctl(['validate', file, '--output', 'json']);
   expect(result.code).toBe(2);
-  expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'RunbookInvalid', details: { issues: [{ path: 'steps', message: 'a runbook needs at least one step' }] } });
+  expect(JSON.parse(result.stdout).error).toMatchObject({
+    code: 'RunbookInvalid',
+    details: { issues: [{ path: 'steps', message: 'a runbook needs at least one step' }] },
+  });
 });
 
 test('a valid example validates', async () => {
@@ -43,7 +64,9 @@ test('a valid example validates', async () => {
 test('failover without a reason is refused before anything is contacted', async () => {
   const result = await drctl(['failover', 'ehr-db']);
   expect(result.code).toBe(2);
-  expect(result.stderr).toBe('drctl: --reason is required: say why (an incident id, a drill name); it is recorded with the run\n');
+  expect(result.stderr).toBe(
+    'drctl: --reason is required: say why (an incident id, a drill name); it is recorded with the run\n',
+  );
 });
 
 test('an unknown runbook names the known ones', async () => {
@@ -55,7 +78,10 @@ test('an unknown runbook names the known ones', async () => {
 test('Temporal unreachable is one clear message and exit 3', async () => {
   const result = await drctl(['plan', 'ehr-db', '--output', 'json'], { TEMPORAL_ADDRESS: '127.0.0.1:9' });
   expect(result.code).toBe(3);
-  expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'TemporalUnreachable', message: expect.stringContaining('127.0.0.1:9') });
+  expect(JSON.parse(result.stdout).error).toMatchObject({
+    code: 'TemporalUnreachable',
+    message: expect.stringContaining('127.0.0.1:9'),
+  });
 }, 30_000);
 
 test('a usage error (unknown option) exits 2 with help', async () => {

@@ -21,7 +21,12 @@ const valid: RunbookInput = {
   steps: [
     { id: 'preflight', kind: 'preflight' },
     { id: 'promote', kind: 'database.promote', database: 'main' },
-    { id: 'dns', kind: 'dns.switch', zone: { name: 'z.' }, records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'replica' } }] },
+    {
+      id: 'dns',
+      kind: 'dns.switch',
+      zone: { name: 'z.' },
+      records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'replica' } }],
+    },
   ],
 };
 
@@ -38,7 +43,11 @@ function issuesOf(input: unknown): Array<{ path: string; message: string }> {
 test('a valid runbook gets every default filled in', () => {
   const runbook = defineRunbook(valid);
   const promote = runbook.steps[1]!;
-  expect(promote).toMatchObject({ timeout: '5m', onFailure: 'abort', retry: { maximumAttempts: 5, initialInterval: '1s' } });
+  expect(promote).toMatchObject({
+    timeout: '5m',
+    onFailure: 'abort',
+    retry: { maximumAttempts: 5, initialInterval: '1s' },
+  });
   expect(runbook.targets.databases.main).toMatchObject({ maxLag: '30s' });
 });
 
@@ -67,14 +76,24 @@ test('every problem is listed at once, each with its path', () => {
 
 test('missing and unknown fields are named', () => {
   const issues = issuesOf({ ...valid, owner: undefined, colour: 'blue' });
-  expect(issues).toEqual(expect.arrayContaining([{ path: 'owner', message: 'required' }, { path: '', message: 'unknown field colour' }]));
+  expect(issues).toEqual(
+    expect.arrayContaining([
+      { path: 'owner', message: 'required' },
+      { path: '', message: 'unknown field colour' },
+    ]),
+  );
 });
 
 test('references and order are checked across steps', () => {
   const issues = issuesOf({
     ...valid,
     steps: [
-      { id: 'dns', kind: 'dns.switch', zone: { name: 'z.' }, records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'replica' } }] },
+      {
+        id: 'dns',
+        kind: 'dns.switch',
+        zone: { name: 'z.' },
+        records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'replica' } }],
+      },
       { id: 'promote', kind: 'database.promote', database: 'mian' },
       { id: 'promote', kind: 'database.fence', database: 'main' },
     ],
@@ -90,11 +109,19 @@ test('references and order are checked across steps', () => {
 
 test('DNS may not point at the old primary', () => {
   const steps = [...valid.steps];
-  steps[2] = { id: 'dns', kind: 'dns.switch', zone: { name: 'z.' }, records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'primary' } }] };
+  steps[2] = {
+    id: 'dns',
+    kind: 'dns.switch',
+    zone: { name: 'z.' },
+    records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'primary' } }],
+  };
   expect(issuesOf({ ...valid, steps }).map((issue) => issue.path)).toEqual(['steps[2].records[0].pointTo']);
 });
 
 test('a parallel group needs at least two steps and cannot nest', () => {
-  const issues = issuesOf({ ...valid, steps: [{ id: 'g', kind: 'parallel', steps: [{ id: 'w', kind: 'wait', duration: '1s' }] }] });
+  const issues = issuesOf({
+    ...valid,
+    steps: [{ id: 'g', kind: 'parallel', steps: [{ id: 'w', kind: 'wait', duration: '1s' }] }],
+  });
   expect(issues.map((issue) => issue.path)).toContain('steps[0].steps');
 });

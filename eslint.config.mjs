@@ -1,0 +1,27 @@
+import tseslint from 'typescript-eslint';
+
+/** Type-aware rules that catch real bugs in async, Temporal-heavy code; formatting is prettier's job. */
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/',
+      '.sandbox/',
+      'sandbox/unleash/',
+      'dist/',
+      'coverage/',
+      'reports-out/',
+      'bin/',
+      '*.js',
+      '*.mjs',
+    ],
+  },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+);
