@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createBackupActivities } from '../../activities/backups/backup-activities';
 import { createS3Adapter } from '../../activities/backups/s3-adapter';
@@ -6,6 +5,7 @@ import { checksumOf } from '../../activities/backups/checksum';
 import type { BackupsInput } from '../../activities/contracts';
 import { timed } from '../../activities/provider-timer';
 import { FakeS3 } from '../fakes/fake-s3';
+import { failureOf } from './failure-of';
 
 const NOW = new Date('2026-11-27T08:00:00Z');
 const HOUR = 3_600_000;
@@ -32,15 +32,6 @@ function setup() {
     retainUntil: new Date(NOW.getTime() + 30 * DAY),
   });
   return { s3, newest, activities: createBackupActivities({ s3, now: () => NOW }) };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('verifyBackups', () => {

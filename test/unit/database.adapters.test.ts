@@ -1,7 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
+import { failureOf } from './failure-of';
 
 /** An RDSClient stand-in: answers each command by name from `handlers`. */
 function stubRds(handlers: Record<string, (input: Record<string, unknown>) => unknown>): {
@@ -22,15 +22,6 @@ function stubRds(handlers: Record<string, (input: Record<string, unknown>) => un
 }
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 describe('createRdsAdapter', () => {
   const replica = {

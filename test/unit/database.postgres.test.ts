@@ -1,8 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { DatabaseInput } from '../../activities/contracts';
 import { createDatabaseActivities } from '../../activities/database/database-activities';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
+import { failureOf } from './failure-of';
 
 const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
 const input: DatabaseInput = {
@@ -19,15 +19,6 @@ function setup() {
   const { pg, primary, replica } = FakePostgres.healthyPair();
   const activities = createDatabaseActivities({ postgres: pg, rds: new FakeRds(), poll: fastPoll });
   return { pg, primary, replica, activities };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('checkDatabase (postgres)', () => {

@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { DatabaseInput } from '../../activities/contracts';
 import { createDatabaseActivities } from '../../activities/database/database-activities';
 import { permanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
+import { failureOf } from './failure-of';
 
 const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
 const portal: DatabaseInput = {
@@ -39,15 +39,6 @@ function setup() {
   });
   const activities = createDatabaseActivities({ postgres: new FakePostgres(), rds, poll: fastPoll });
   return { rds, primary, replica, cluster, activities };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('rds-instance', () => {

@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { createFlagActivities } from '../../activities/flags/flag-activities';
 import { createUnleashAdminAdapter } from '../../activities/flags/unleash-admin-adapter';
 import type { FlagsInput } from '../../activities/contracts';
 import { createServer } from 'node:net';
 import { FakeUnleash } from '../fakes/fake-unleash';
+import { failureOf } from './failure-of';
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -40,15 +40,6 @@ function setup(
     confirmTimeoutMs: options.confirmTimeoutMs ?? 2000,
   });
   return { unleash, reader, activities };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('setFlags', () => {

@@ -1,7 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { ZoneRef } from '../../runbooks/schema';
 import { createProbeActivities } from '../../activities/probe/probe-activities';
 import { FakePostgres } from '../fakes/fake-postgres';
+import { failureOf } from './failure-of';
 
 const via = { zone: { name: 'sandbox.drctl.internal.' }, record: 'ehr-db.sandbox.drctl.internal.' };
 
@@ -14,15 +14,6 @@ function setup(answer = '127.0.0.2') {
     return dns.answer;
   };
   return { pg, primary, replica, lookups, dns, resolveHost };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('runProbe (sql)', () => {
