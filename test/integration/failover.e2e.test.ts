@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { createUnleashClientReader } from '../../activities/flags/unleash-client
 import ehrDb from '../../runbooks/examples/ehr-db';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
-import type { FailoverResult } from '../../workflows/run-types';
+import type { FailoverResult, PlanResult } from '../../workflows/run-types';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 
 /**
@@ -191,4 +191,32 @@ test('a worker killed mid-failover is replaced and the run completes without rep
     `select count(*) as n from drctl_probe where run_id like '${workflowId}/%'`,
   );
   expect(Number(probeRows[0]?.n)).toBe(1);
+});
+
+test('bad credentials on the worker show up in the plan as failed checks that say what to fix', async () => {
+  const config = JSON.parse(readFileSync(stack.configFile, 'utf8')) as {
+    unleash: { adminToken: string };
+    postgres: { connections: Record<string, string> };
+  };
+  config.unleash.adminToken = '*:*.not-the-token';
+  config.postgres.connections['ehr-replica'] = stack.postgres.replicaUrl.replace(
+    /:[^:@/]+@/,
+    ':wrong-password@',
+  );
+  const file = join(mkdtempSync(join(tmpdir(), 'drctl-badcreds-')), 'drctl.config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const badEnv = { ...drctlEnv(stack, `badcreds-${randomUUID()}`), DRCTL_CONFIG: file };
+  const badWorker = await startWorkerProcess(badEnv);
+  try {
+    const plan = await drctl(['plan', 'ehr-db', '--output', 'json'], badEnv);
+    expect(plan.code).toBe(1);
+    const result = JSON.parse(plan.stdout) as PlanResult;
+    expect(result.ready).toBe(false);
+    const failed = result.steps.flatMap((step) => step.checks).filter((check) => !check.ok);
+    expect(failed.map((check) => check.message).join('\n')).toMatch(/UNLEASH_ADMIN_TOKEN/);
+    expect(failed.map((check) => check.message).join('\n')).toMatch(/password|DRCTL_PG_EHR_REPLICA_URL/i);
+    expect(plan.stderr).not.toMatch(/\n\s+at /);
+  } finally {
+    await stopProcess(badWorker);
+  }
 });
