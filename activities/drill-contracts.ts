@@ -1,0 +1,86 @@
+/**
+ * What the drill workflow and the drill activities exchange: the data-plane canary, the injected failure,
+ * and the measurements. Types only (workflow code imports this file).
+ */
+import type { DatabaseTarget, SqlProbe } from '../runbooks/schema';
+
+export interface CanaryInput {
+  drillId: string;
+  /** Connection of the database members the canary writes to (the primary at the start). */
+  connection: string;
+  /** Milliseconds between writes. Default 100. */
+  intervalMs: number;
+  /** The canary stops once writes have failed continuously this long after the failure (default 1000). */
+  stopAfterFailingMs: number;
+  /** Hard upper bound on how long the canary runs. */
+  maxDurationMs: number;
+}
+
+/** The canary's own account of what it wrote; the promoted database is compared against it. */
+export interface CanaryStats {
+  drillId: string;
+  /** Rows whose INSERT was acknowledged (committed) by the primary. */
+  acknowledged: number;
+  /** Sequence number and client timestamp of the last acknowledged row. */
+  lastAcknowledgedSeq: number;
+  lastAcknowledgedAt: string | null;
+  firstWriteAt: string | null;
+  failedWrites: number;
+  /** Per-second acknowledged counts around the failure, for the report's canary chart: [epoch ms, rows]. */
+  series: Array<[number, number]>;
+}
+
+export type InjectionAction = 'fence-primary' | 'stop-primary';
+
+export interface InjectFailureInput {
+  database: { name: string; target: DatabaseTarget };
+  action: InjectionAction;
+  /** For `stop-primary` on self-managed PostgreSQL: the command (argv) the worker runs to stop it. */
+  command?: string[];
+}
+
+export interface InjectFailureOutcome {
+  /** When the failure took effect (worker clock, ISO). RTO and RPO are measured from here. */
+  injectedAt: string;
+  action: InjectionAction;
+  summary: string;
+}
+
+export interface RestorationProbeInput {
+  probe: SqlProbe;
+  drillId: string;
+  intervalMs: number;
+}
+
+export interface RestorationOutcome {
+  /** The first moment a write through the switched name succeeded (worker clock, ISO). */
+  restoredAt: string;
+  attempts: number;
+  host: string;
+}
+
+export interface MeasureDataLossInput {
+  drillId: string;
+  /** Connection to the promoted database (the former replica). */
+  connection: string;
+  injectedAt: string;
+  canary: CanaryStats;
+}
+
+export interface DataLossMeasurement {
+  /** Newest canary row present on the promoted database (client timestamp), or null when none. */
+  newestPresentAt: string | null;
+  newestPresentSeq: number;
+  presentRows: number;
+  /** Rows the canary had acknowledged that the promoted database does not have. */
+  lostRows: number;
+  /** injectedAt − newestPresentAt, never below 0. */
+  rpoMs: number;
+}
+
+export interface DrillActivities {
+  runCanary(input: CanaryInput): Promise<CanaryStats>;
+  injectFailure(input: InjectFailureInput): Promise<InjectFailureOutcome>;
+  probeUntilRestored(input: RestorationProbeInput): Promise<RestorationOutcome>;
+  measureDataLoss(input: MeasureDataLossInput): Promise<DataLossMeasurement>;
+}
