@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { registerDecide } from './commands/decide';
+import { registerDrill } from './commands/drill';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
 import { registerRunbooks } from './commands/runbooks';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
         '  drctl plan ehr-db',
         '  drctl failover ehr-db --reason "INC-4411 us-east-1 outage" --follow',
         '  drctl status failover-ehr-db-20261127-0815',
+        '  drctl drill run ehr-db --reason "Q4 drill" --follow',
         '',
         'Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, AWS_REGION, AWS_ENDPOINT_URL,',
         'UNLEASH_URL, UNLEASH_ADMIN_TOKEN, UNLEASH_CLIENT_TOKEN, DRCTL_PG_<NAME>_URL, or a JSON config file.',
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerStatus(program);
   registerDecide(program);
+  registerDrill(program);
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);

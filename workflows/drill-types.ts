@@ -6,6 +6,8 @@ import type { TimelineEntry } from './run-types';
 export interface DrillOptions {
   reason: string;
   initiator: string;
+  /** sha256 of the runbook JSON, computed by the client (workflow code has no crypto). */
+  runbookHash: string;
   /** The database whose primary the drill fails (default: the first promoted in the runbook). */
   database?: string;
   action: InjectionAction;

@@ -2,3 +2,4 @@
 export { failoverWorkflow, progressQuery } from './failover';
 export { planWorkflow } from './plan';
 export { decideUpdate } from './operator-decision';
+export { drillWorkflow } from './drill';

@@ -1,0 +1,247 @@
+import { Command, Option } from 'commander';
+import type { InjectionAction } from '../../activities/drill-contracts';
+import { findRunbook } from '../../runbooks/catalog';
+import { CliError, ExitCode } from '../cli-error';
+import { drillHistory, followDrill, scheduleDrill, startDrill, type DrillSettings } from '../drill-runs';
+import { note, printJson } from '../output';
+import { renderDrillSummary } from '../render-drill';
+import { runCommand, type CommandContext } from '../run-command';
+import { runbookDirs } from '../runbook-dirs';
+import { connectClient } from '../temporal-connection';
+import { requireWorker } from '../worker-presence';
+import { durationToMs, formatMs } from '../../runbooks/duration';
+
+interface DrillFlags {
+  reason?: string;
+  action: InjectionAction;
+  injectCommand?: string;
+  canaryInterval: string;
+  warmup: string;
+  follow?: boolean;
+}
+
+export function registerDrill(program: Command): void {
+  const drill = program
+    .command('drill')
+    .description(
+      'DR drills: run the failover against an injected failure and measure the achieved RTO and RPO.',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  drctl drill run ehr-db --reason "Q4 drill" --follow',
+        '  drctl drill schedule ehr-db --quarterly --timezone Europe/Amsterdam --reason "quarterly drill"',
+        '  drctl drill schedules',
+        '  drctl drill trigger ehr-db',
+        '  drctl drill history ehr-db',
+        '  drctl report drill-ehr-db-20261127-0900 --format html > report.html',
+      ].join('\n'),
+    );
+
+  withDrillSettings(
+    drill
+      .command('run')
+      .description('Run one drill now.')
+      .argument('<runbook>', 'runbook id or file')
+      .option('-f, --follow', 'show the failover live and the verdict'),
+  ).action(
+    runCommand(async (context, reference: string, flags: DrillFlags) => {
+      const { runbook } = findRunbook(reference, runbookDirs());
+      const settings = drillSettings(context, flags);
+      const config = context.config();
+      const { client, close } = await connectClient(config);
+      try {
+        await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+        const drillId = await startDrill(client, config.temporal.taskQueue, runbook, settings);
+        if (!flags.follow) {
+          if (context.output === 'json') printJson({ drillId, status: 'started' });
+          else process.stdout.write(`started ${drillId}\n`);
+          return ExitCode.Ok;
+        }
+        if (context.output === 'text') note(`started ${drillId}`);
+        const result = await followDrill(client, drillId, context.output === 'text');
+        if (context.output === 'json') printJson(result);
+        else process.stdout.write(`${renderDrillSummary(result)}\n`);
+        return result.passed ? ExitCode.Ok : ExitCode.Failed;
+      } finally {
+        await close();
+      }
+    }),
+  );
+
+  withDrillSettings(
+    drill
+      .command('schedule')
+      .description('Schedule a recurring drill as a Temporal Schedule (overlapping runs are skipped).')
+      .argument('<runbook>', 'runbook id or file')
+      .option('--quarterly', 'on the 15th of January, April, July and October at 09:00 (the default)')
+      .option('--cron <expression>', 'a cron expression instead, e.g. "0 9 15 */3 *"')
+      .option('--timezone <tz>', 'IANA time zone of the calendar', 'UTC'),
+  ).action(
+    runCommand(
+      async (
+        context,
+        reference: string,
+        flags: DrillFlags & { quarterly?: boolean; cron?: string; timezone: string },
+      ) => {
+        const { runbook } = findRunbook(reference, runbookDirs());
+        const settings = drillSettings(context, flags);
+        const config = context.config();
+        const { client, close } = await connectClient(config);
+        try {
+          const scheduleId = await scheduleDrill(client, config.temporal.taskQueue, runbook, settings, {
+            timezone: flags.timezone,
+            ...(flags.quarterly || flags.cron === undefined ? { quarterly: true } : { cron: flags.cron }),
+          });
+          const next = (await client.schedule.getHandle(scheduleId).describe()).info.nextActionTimes[0];
+          if (context.output === 'json') printJson({ scheduleId, nextRun: next?.toISOString() ?? null });
+          else process.stdout.write(`scheduled ${scheduleId}; next run ${next?.toISOString() ?? 'none'}\n`);
+        } finally {
+          await close();
+        }
+      },
+    ),
+  );
+
+  drill
+    .command('schedules')
+    .description('List drill schedules with their next run.')
+    .action(
+      runCommand(async (context) => {
+        const { client, close } = await connectClient(context.config());
+        try {
+          const rows: Array<{
+            scheduleId: string;
+            paused: boolean;
+            nextRun: string | null;
+            recentRuns: number;
+          }> = [];
+          for await (const schedule of client.schedule.list()) {
+            if (!schedule.scheduleId.startsWith('drill-')) continue;
+            rows.push({
+              scheduleId: schedule.scheduleId,
+              paused: schedule.state.paused,
+              nextRun: schedule.info?.nextActionTimes[0]?.toISOString() ?? null,
+              recentRuns: schedule.info?.recentActions.length ?? 0,
+            });
+          }
+          if (context.output === 'json') return printJson(rows);
+          if (rows.length === 0) process.stdout.write('no drill schedules\n');
+          for (const row of rows) {
+            process.stdout.write(
+              `${row.scheduleId.padEnd(32)} ${row.paused ? 'paused ' : 'active '} next ${row.nextRun ?? '-'}\n`,
+            );
+          }
+        } finally {
+          await close();
+        }
+      }),
+    );
+
+  for (const [name, description] of [
+    ['pause', 'Pause a drill schedule.'],
+    ['resume', 'Resume a paused drill schedule.'],
+    ['delete', 'Delete a drill schedule (past drills stay in history).'],
+    ['trigger', 'Run a scheduled drill now.'],
+  ] as const) {
+    drill
+      .command(name)
+      .description(description)
+      .argument('<runbook>', 'the runbook id the schedule drills')
+      .action(
+        runCommand(async (context, runbookId: string) => {
+          const { client, close } = await connectClient(context.config());
+          try {
+            const handle = client.schedule.getHandle(`drill-${runbookId}`);
+            if (name === 'pause') await handle.pause(`paused by ${context.config().operator.identity}`);
+            if (name === 'resume') await handle.unpause(`resumed by ${context.config().operator.identity}`);
+            if (name === 'delete') await handle.delete();
+            if (name === 'trigger') await handle.trigger();
+            if (context.output === 'json') printJson({ scheduleId: handle.scheduleId, action: name });
+            else process.stdout.write(`${handle.scheduleId}: ${name} done\n`);
+          } finally {
+            await close();
+          }
+        }),
+      );
+  }
+
+  drill
+    .command('history')
+    .description(
+      "Past drills of a runbook with their measured RTO/RPO and verdict (from Temporal's visibility).",
+    )
+    .argument('<runbook>', 'runbook id')
+    .action(
+      runCommand(async (context, runbookId: string) => {
+        const { client, close } = await connectClient(context.config());
+        try {
+          const entries = await drillHistory(client, runbookId);
+          if (context.output === 'json') return printJson(entries);
+          if (entries.length === 0) process.stdout.write(`no drills of ${runbookId} yet\n`);
+          for (const entry of entries) {
+            const rto = entry.rtoMs === undefined ? '-' : formatMs(entry.rtoMs);
+            const rpo = entry.rpoMs === undefined ? '-' : formatMs(entry.rpoMs);
+            process.stdout.write(
+              `${entry.startedAt}  ${entry.drillId.padEnd(40)} ${(entry.outcome ?? entry.status.toLowerCase()).padEnd(8)} RTO ${rto.padStart(7)}  RPO ${rpo.padStart(7)}\n`,
+            );
+          }
+        } finally {
+          await close();
+        }
+      }),
+    );
+}
+
+function withDrillSettings(command: Command): Command {
+  return command
+    .option('--reason <text>', 'why (required, recorded with the drill)')
+    .addOption(
+      new Option('--action <action>', 'the failure to inject')
+        .choices(['fence-primary', 'stop-primary'])
+        .default('fence-primary'),
+    )
+    .option(
+      '--inject-command <command>',
+      'with stop-primary on self-managed PostgreSQL: the command that stops it',
+    )
+    .option('--canary-interval <duration>', 'time between canary writes', '100ms')
+    .option('--warmup <duration>', 'canary time before the failure is injected', '2s');
+}
+
+function drillSettings(context: CommandContext, flags: DrillFlags): DrillSettings {
+  const reason = flags.reason?.trim();
+  if (!reason)
+    throw new CliError(
+      'ReasonRequired',
+      '--reason is required: it is recorded with the drill',
+      ExitCode.BadInput,
+    );
+  if (flags.action === 'stop-primary' && flags.injectCommand === undefined) {
+    note(
+      'note: stop-primary without --inject-command works for RDS only; a PostgreSQL primary needs the command that stops it',
+    );
+  }
+  return {
+    reason,
+    initiator: context.config().operator.identity,
+    action: flags.action,
+    ...(flags.injectCommand === undefined ? {} : { command: flags.injectCommand.split(' ').filter(Boolean) }),
+    canaryIntervalMs: durationFlag('--canary-interval', flags.canaryInterval),
+    warmupMs: durationFlag('--warmup', flags.warmup),
+  };
+}
+
+function durationFlag(flag: string, value: string): number {
+  try {
+    return durationToMs(value);
+  } catch {
+    throw new CliError(
+      'BadDuration',
+      `${flag} must be a duration such as 100ms, 2s or 1m, not "${value}"`,
+      ExitCode.BadInput,
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import {
+  type Client,
+  ScheduleOverlapPolicy,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import {
+  INITIATOR_KEY,
+  KIND_KEY,
+  RPO_MS_KEY,
+  RTO_MS_KEY,
+  OUTCOME_KEY,
+  RUNBOOK_KEY,
+} from '../common/search-attributes';
+import type { InjectionAction } from '../activities/drill-contracts';
+import type { Runbook } from '../runbooks/schema';
+import type { DrillInput, DrillResult } from '../workflows/drill-types';
+import { followRun } from './follow-run';
+
+export interface DrillSettings {
+  reason: string;
+  initiator: string;
+  action: InjectionAction;
+  command?: string[];
+  canaryIntervalMs: number;
+  warmupMs: number;
+}
+
+/** sha256 of the runbook as it runs (validated, defaults filled), so a report pins the exact version. */
+export function runbookHash(runbook: Runbook): string {
+  return createHash('sha256').update(JSON.stringify(runbook)).digest('hex');
+}
+
+export function drillInput(runbook: Runbook, settings: DrillSettings): DrillInput {
+  return {
+    runbook,
+    options: {
+      reason: settings.reason,
+      initiator: settings.initiator,
+      runbookHash: runbookHash(runbook),
+      action: settings.action,
+      canaryIntervalMs: settings.canaryIntervalMs,
+      warmupMs: settings.warmupMs,
+      ...(settings.command === undefined ? {} : { command: settings.command }),
+    },
+  };
+}
+
+export async function startDrill(
+  client: Client,
+  taskQueue: string,
+  runbook: Runbook,
+  settings: DrillSettings,
+): Promise<string> {
+  const minute = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  const workflowId = `drill-${runbook.id}-${minute}`;
+  await client.workflow.start('drillWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [drillInput(runbook, settings)],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    typedSearchAttributes: [
+      { key: RUNBOOK_KEY, value: runbook.id },
+      { key: KIND_KEY, value: 'drill' },
+      { key: INITIATOR_KEY, value: settings.initiator },
+    ],
+  });
+  return workflowId;
+}
+
+/** Shows the drill's failover live (once it starts), then returns the drill's result. */
+export async function followDrill(client: Client, drillId: string, live: boolean): Promise<DrillResult> {
+  const drill = client.workflow.getHandle(drillId);
+  const failoverId = `${drillId}-failover`;
+  for (;;) {
+    try {
+      await client.workflow.getHandle(failoverId).describe();
+      break;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const description = await drill.describe();
+      if (description.status.name !== 'RUNNING') return drill.result();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  await followRun(client, failoverId, { live }).catch(() => undefined);
+  return drill.result();
+}
+
+export async function fetchDrillResult(client: Client, drillId: string): Promise<DrillResult> {
+  return client.workflow.getHandle(drillId).result();
+}
+
+export interface DrillHistoryEntry {
+  drillId: string;
+  status: string;
+  startedAt: string;
+  outcome?: string;
+  rtoMs?: number;
+  rpoMs?: number;
+}
+
+/** Past drills of a runbook, newest first, from Temporal's visibility (search attributes), not a side file. */
+export async function drillHistory(
+  client: Client,
+  runbookId: string,
+  limit = 20,
+): Promise<DrillHistoryEntry[]> {
+  const entries: DrillHistoryEntry[] = [];
+  const query = `DrctlRunbook = '${runbookId}' AND DrctlKind = 'drill'`;
+  for await (const execution of client.workflow.list({ query })) {
+    const attributes = execution.typedSearchAttributes;
+    const outcome = attributes.get(OUTCOME_KEY);
+    const rtoMs = attributes.get(RTO_MS_KEY);
+    const rpoMs = attributes.get(RPO_MS_KEY);
+    entries.push({
+      drillId: execution.workflowId,
+      status: execution.status.name,
+      startedAt: execution.startTime.toISOString(),
+      ...(outcome === undefined ? {} : { outcome }),
+      ...(rtoMs === undefined ? {} : { rtoMs }),
+      ...(rpoMs === undefined ? {} : { rpoMs }),
+    });
+    if (entries.length >= limit) break;
+  }
+  return entries.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+export interface ScheduleSpecOptions {
+  quarterly?: boolean;
+  cron?: string;
+  timezone: string;
+}
+
+/** A Temporal Schedule that runs the drill; an overlapping run is skipped, a missed one caught up within a day. */
+export async function scheduleDrill(
+  client: Client,
+  taskQueue: string,
+  runbook: Runbook,
+  settings: DrillSettings,
+  spec: ScheduleSpecOptions,
+): Promise<string> {
+  const scheduleId = `drill-${runbook.id}`;
+  await client.schedule.create({
+    scheduleId,
+    spec: {
+      ...(spec.cron
+        ? { cronExpressions: [spec.cron] }
+        : {
+            calendars: [
+              { month: ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'], dayOfMonth: 15, hour: 9, minute: 0 },
+            ],
+          }),
+      timezone: spec.timezone,
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'drillWorkflow',
+      workflowId: scheduleId,
+      taskQueue,
+      args: [drillInput(runbook, settings)],
+      typedSearchAttributes: [
+        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: KIND_KEY, value: 'drill' },
+        { key: INITIATOR_KEY, value: settings.initiator },
+      ],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+    memo: { runbookHash: runbookHash(runbook) },
+  });
+  return scheduleId;
+}
