@@ -28,6 +28,15 @@ export interface CanaryStats {
   failedWrites: number;
   /** Per-second acknowledged counts around the failure, for the report's canary chart: [epoch ms, rows]. */
   series: Array<[number, number]>;
+  /**
+   * Sequence numbers whose INSERT failed after it was sent (the session died mid-write): the commit may or may
+   * not have happened, so they are neither acknowledged nor counted as lost.
+   */
+  unconfirmedSeqs?: number[];
+  /** Why the canary stopped. */
+  stoppedBecause?: 'writes-failing' | 'max-duration';
+  /** The last write error, verbatim. */
+  lastError?: string | null;
 }
 
 export type InjectionAction = 'fence-primary' | 'stop-primary';
@@ -44,12 +53,16 @@ export interface InjectFailureOutcome {
   injectedAt: string;
   action: InjectionAction;
   summary: string;
+  /** True when the failure was already in place (e.g. the primary was already fenced or stopped). */
+  alreadyInEffect?: boolean;
 }
 
 export interface RestorationProbeInput {
   probe: SqlProbe;
   drillId: string;
   intervalMs: number;
+  /** Give up (ProbeFailed, with the last error) after this long. Default: no limit (the activity timeout). */
+  maxWaitMs?: number;
 }
 
 export interface RestorationOutcome {

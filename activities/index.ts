@@ -5,6 +5,9 @@ import type { RdsPort } from './database/rds-port';
 import type { UnleashAdminPort } from './flags/unleash-admin-port';
 import type { UnleashClientReader } from './flags/unleash-client-reader';
 import type { DrctlActivities } from './contracts';
+import type { DrillActivities } from './drill-contracts';
+import type { CanaryPort } from './drill/canary-port';
+import { createDrillActivities } from './drill/drill-activities';
 import { createBackupActivities } from './backups/backup-activities';
 import { createDatabaseActivities } from './database/database-activities';
 import { createDnsActivities } from './dns/dns-activities';
@@ -20,11 +23,13 @@ export interface ActivityPorts {
   rds: RdsPort;
   unleashAdmin: UnleashAdminPort;
   unleashReader: UnleashClientReader;
+  /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
+  canary?: CanaryPort;
   now?: () => Date;
 }
 
 /** The full activity surface the workflows call, built from its ports. */
-export function createActivities(ports: ActivityPorts): DrctlActivities {
+export function createActivities(ports: ActivityPorts): DrctlActivities & DrillActivities {
   return {
     ...createDatabaseActivities({ postgres: ports.postgres, rds: ports.rds }),
     ...createDnsActivities({ route53: ports.route53 }),
@@ -32,6 +37,12 @@ export function createActivities(ports: ActivityPorts): DrctlActivities {
     ...createBackupActivities({ s3: ports.s3, now: ports.now ?? (() => new Date()) }),
     ...createProbeActivities({
       postgres: ports.postgres,
+      resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
+    }),
+    ...createDrillActivities({
+      canary: ports.canary,
+      postgres: ports.postgres,
+      rds: ports.rds,
       resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
     }),
   };

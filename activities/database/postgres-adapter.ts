@@ -29,31 +29,7 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
   const queryTimeoutMs = options.queryTimeoutMs ?? 90_000;
 
   function configFor(connection: string, host?: string): { config: ClientConfig; label: ConnectionLabel } {
-    const url = options.connections[connection];
-    if (url === undefined) {
-      throw permanentFailure(
-        PermanentFailure.ConfigurationMissing,
-        `no PostgreSQL connection named "${connection}" in the worker configuration; add DRCTL_PG_${envName(connection)}_URL or postgres.connections.${connection} (known: ${Object.keys(options.connections).join(', ') || 'none'})`,
-      );
-    }
-    const parsed = new URL(url);
-    if (host !== undefined) parsed.hostname = host;
-    const label: ConnectionLabel = {
-      name: connection,
-      host: parsed.hostname,
-      port: Number(parsed.port || 5432),
-      user: decodeURIComponent(parsed.username),
-      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
-    };
-    return {
-      config: {
-        connectionString: parsed.toString(),
-        connectionTimeoutMillis: connectTimeoutMs,
-        query_timeout: queryTimeoutMs,
-        application_name: 'drctl',
-      },
-      label,
-    };
+    return postgresClientConfig(options.connections, connection, { host, connectTimeoutMs, queryTimeoutMs });
   }
 
   async function withSession<T>(
@@ -257,6 +233,43 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
         probeOptions.host,
       );
     },
+  };
+}
+
+/**
+ * The `pg` client configuration and the message label for a named connection, optionally pointed at another
+ * host. Shared by this adapter and the drill's long-lived canary session. Throws ConfigurationMissing (naming
+ * the setting to add) for an unknown connection name.
+ */
+export function postgresClientConfig(
+  connections: Record<string, string>,
+  connection: string,
+  options: { host?: string; connectTimeoutMs: number; queryTimeoutMs: number },
+): { config: ClientConfig; label: ConnectionLabel } {
+  const url = connections[connection];
+  if (url === undefined) {
+    throw permanentFailure(
+      PermanentFailure.ConfigurationMissing,
+      `no PostgreSQL connection named "${connection}" in the worker configuration; add DRCTL_PG_${envName(connection)}_URL or postgres.connections.${connection} (known: ${Object.keys(connections).join(', ') || 'none'})`,
+    );
+  }
+  const parsed = new URL(url);
+  if (options.host !== undefined) parsed.hostname = options.host;
+  const label: ConnectionLabel = {
+    name: connection,
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username),
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
+  };
+  return {
+    config: {
+      connectionString: parsed.toString(),
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      query_timeout: options.queryTimeoutMs,
+      application_name: 'drctl',
+    },
+    label,
   };
 }
 

@@ -1,0 +1,42 @@
+import type { RestorationOutcome, RestorationProbeInput } from '../drill-contracts';
+import type { PostgresPort } from '../database/postgres-port';
+import { PermanentFailure, permanentFailure } from '../failures';
+import { runSqlProbe, type ResolveHost } from '../probe/sql-probe';
+import type { DrillClock } from './drill-clock';
+
+/**
+ * Runs the SQL write probe (through the DNS name, as a client would) every `intervalMs` until one write
+ * succeeds. `restoredAt` is taken right after the probe returns: its INSERT committed (autocommit) just before,
+ * followed only by a `select pg_is_in_recovery()` round trip, so it is the commit time to within that round trip.
+ */
+export async function probeUntilRestored(
+  input: RestorationProbeInput,
+  deps: { postgres: PostgresPort; resolveHost: ResolveHost; clock: DrillClock },
+): Promise<RestorationOutcome> {
+  const { clock } = deps;
+  const intervalMs = input.intervalMs > 0 ? input.intervalMs : 250;
+  const startedMs = clock.now().getTime();
+  let lastError = 'none';
+  for (let attempts = 1; ; attempts += 1) {
+    const attemptMs = clock.now().getTime();
+    clock.heartbeat({ attempts, lastError });
+    try {
+      const outcome = await runSqlProbe(
+        { ...input.probe, write: true },
+        { postgres: deps.postgres, resolveHost: deps.resolveHost, runId: input.drillId },
+      );
+      const restoredAt = clock.now().toISOString();
+      return { restoredAt, attempts, host: String(outcome.facts.host) };
+    } catch (error) {
+      lastError = (error as Error)?.message ?? String(error);
+    }
+    const nowMs = clock.now().getTime();
+    if (input.maxWaitMs !== undefined && nowMs - startedMs >= input.maxWaitMs) {
+      throw permanentFailure(
+        PermanentFailure.ProbeFailed,
+        `no write through ${input.probe.via?.record ?? `connection ${input.probe.connection}`} succeeded in ${input.maxWaitMs} ms (${attempts} attempts); last error: ${lastError}`,
+      );
+    }
+    await clock.sleep(Math.max(0, attemptMs + intervalMs - nowMs));
+  }
+}
