@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { downCommand } from './commands/down-command';
+import { killPrimaryCommand } from './commands/kill-primary-command';
 import { resetCommand } from './commands/reset-command';
 import { statusCommand } from './commands/status-command';
 import { upCommand } from './commands/up-command';
@@ -25,7 +26,8 @@ Examples:
   .addCommand(upCommand())
   .addCommand(downCommand())
   .addCommand(statusCommand())
-  .addCommand(resetCommand());
+  .addCommand(resetCommand())
+  .addCommand(killPrimaryCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;

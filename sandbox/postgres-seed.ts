@@ -15,7 +15,7 @@ const SYNTHETIC_PATIENTS: Array<[string, string, string]> = [
 
 /**
  * Seeds the primary (the replica follows by streaming): database `ehr`, login role `ehr_app` with write rights,
- * tables `patients` and `drctl_probe`. Idempotent. `restore` also drops rows tests added and undoes
+ * tables `patients`, `drctl_probe` and `drctl_canary` (the drill canary's rows; client `written_at`). Idempotent. `restore` also drops rows tests added and undoes
  * per-database/per-role read-only switches a drill may have set.
  */
 export async function seedPostgres(
@@ -52,6 +52,12 @@ export async function seedPostgres(
         probed_at timestamptz default now(),
         run_id text
       );
+      create table if not exists drctl_canary (
+        drill_id text not null,
+        seq bigint not null,
+        written_at timestamptz not null,
+        primary key (drill_id, seq)
+      );
       grant connect, temporary on database ${EHR_DATABASE} to ${APP_ROLE};
       grant usage on schema public to ${APP_ROLE};
       grant select, insert, update, delete on all tables in schema public to ${APP_ROLE};
@@ -61,6 +67,7 @@ export async function seedPostgres(
     `);
     if (options.restore) {
       await client.query('truncate drctl_probe restart identity');
+      await client.query('truncate drctl_canary');
       await client.query(`delete from patients where mrn <> all($1::text[])`, [
         SYNTHETIC_PATIENTS.map(([mrn]) => mrn),
       ]);
