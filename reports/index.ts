@@ -1,0 +1,41 @@
+/** Drill reports: one drill result rendered for people (Markdown, HTML), for CI (JUnit) or as its JSON source. */
+import type { DrillResult } from '../workflows/drill-types';
+import { renderHtml } from './render-html';
+import { renderJson } from './render-json';
+import { renderJunit } from './render-junit';
+import { renderMarkdown } from './render-markdown';
+
+export const REPORT_FORMATS = ['md', 'html', 'json', 'junit'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function isReportFormat(value: string): value is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(value);
+}
+
+/** File extension for each format, for a command that writes the report to a file. */
+export const REPORT_EXTENSIONS: Record<ReportFormat, string> = {
+  md: 'md',
+  html: 'html',
+  json: 'json',
+  junit: 'xml',
+};
+
+/** `history`: earlier results of the same runbook; only the HTML report uses it (the trend chart). */
+export function renderReport(
+  result: DrillResult,
+  format: ReportFormat,
+  history: readonly DrillResult[] = [],
+): string {
+  switch (format) {
+    case 'md':
+      return renderMarkdown(result);
+    case 'html':
+      return renderHtml(result, history);
+    case 'json':
+      return renderJson(result);
+    case 'junit':
+      return renderJunit(result);
+  }
+}
+
+export { renderHtml, renderJson, renderJunit, renderMarkdown };

@@ -1,0 +1,176 @@
+/**
+ * The drill report as one self-contained HTML document: inline CSS and SVG, no script, no external request (a
+ * Content-Security-Policy forbids them), every string from the result escaped.
+ */
+import { formatMs } from '../runbooks/duration';
+import type { DrillResult } from '../workflows/drill-types';
+import { escapeMarkup as esc } from './escape';
+import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
+import { HTML_STYLE } from './html-style';
+import { objectiveRows, verdictLabel, type ObjectiveRow } from './objective-rows';
+import { stepRows, type StepRow } from './step-rows';
+import { canaryChart } from './svg/canary-chart';
+import { ganttChart } from './svg/gantt-chart';
+import { trendChart } from './svg/trend-chart';
+
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+function badge(passed: boolean | null): string {
+  const label = verdictLabel(passed);
+  const tone = passed === null ? 'na' : passed ? 'pass' : 'fail';
+  return `<span class="badge ${tone}" data-testid="badge">${label}</span>`;
+}
+
+function objectiveCard(row: ObjectiveRow): string {
+  const id = row.objective.toLowerCase();
+  const marginTone = row.marginMs === null ? '' : row.marginMs < 0 ? ' negative' : ' positive';
+  return `<div class="objective${row.passed === false ? ' fail' : ''}" id="${id}" data-testid="${id}" data-passed="${String(
+    row.passed,
+  )}">
+<div>${row.objective} ${badge(row.passed)}</div>
+<div class="value" data-testid="${id}-measured">${esc(formatMeasured(row.measuredMs))}</div>
+<div>objective <span data-testid="${id}-objective">${esc(formatMs(row.targetMs))}</span></div>
+<div class="margin${marginTone}" data-testid="${id}-margin">${
+    row.marginMs === null ? 'no margin: not measured' : `margin ${esc(formatSignedMs(row.marginMs))}`
+  }</div>
+</div>`;
+}
+
+function definitionList(entries: Array<[string, string]>): string {
+  return `<dl>${entries.map(([term, value]) => `<dt>${esc(term)}</dt><dd>${value}</dd>`).join('')}</dl>`;
+}
+
+function dataLoss(result: DrillResult): string {
+  const loss = result.dataLoss;
+  if (!loss) return '<p class="muted">Data loss was not measured.</p>';
+  const canary = result.canary;
+  return definitionList([
+    [
+      'Lost rows',
+      `<strong data-testid="lost-rows">${loss.lostRows}</strong>${
+        canary ? ` of ${canary.acknowledged} acknowledged by the old primary` : ''
+      }`,
+    ],
+    [
+      'Newest row present',
+      loss.newestPresentAt === null
+        ? 'none'
+        : `#${loss.newestPresentSeq} written at <time>${esc(loss.newestPresentAt)}</time>`,
+    ],
+    [
+      'Last row acknowledged',
+      canary?.lastAcknowledgedAt
+        ? `#${canary.lastAcknowledgedSeq} at <time>${esc(canary.lastAcknowledgedAt)}</time>`
+        : 'none',
+    ],
+    ['Rows present', String(loss.presentRows)],
+  ]);
+}
+
+function stepTable(rows: StepRow[]): string {
+  const body = rows
+    .map(
+      (row) => `<tr data-step-id="${esc(row.stepId)}">
+<td><code>${esc(row.stepId)}</code>${row.critical ? ' ●' : ''}${row.title ? `<br><span class="muted">${esc(row.title)}</span>` : ''}</td>
+<td>${esc(row.kind)}</td>
+<td class="num">${esc(formatOffset(row.startOffsetMs))}</td>
+<td class="num">${row.durationMs === null ? 'running' : esc(formatMs(row.durationMs))}</td>
+<td class="num">${esc(formatShare(row.shareOfRto))}</td>
+<td class="num">${row.attempts}</td>
+<td>${esc(row.outcome)}</td>
+</tr>`,
+    )
+    .join('\n');
+  return `<table id="steps" data-testid="steps">
+<thead><tr><th>step</th><th>kind</th><th class="num">start</th><th class="num">duration</th><th class="num">share of RTO</th><th class="num">attempts</th><th>outcome</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>`;
+}
+
+/** `history`: earlier results; those of the same runbook make the trend chart. */
+export function renderHtml(result: DrillResult, history: readonly DrillResult[] = []): string {
+  const verdict = result.passed ? 'PASS' : 'FAIL';
+  const rows = stepRows(result);
+  const title = `${verdict}: drill ${result.drillId} of ${result.runbookId}`;
+  const environment: Array<[string, string]> = [
+    ['Runbook', `<code>${esc(result.runbookId)}</code>`],
+    ['Runbook sha256', `<code data-testid="runbook-hash">${esc(result.runbookHash)}</code>`],
+    ['Temporal namespace', esc(result.environment.temporalNamespace)],
+    ['Task queue', esc(result.environment.taskQueue)],
+    ['Failover workflow', `<code>${esc(result.failover.workflowId)}</code> (${esc(result.failover.status)})`],
+  ];
+  if (result.environment.workerBuild) environment.push(['Worker build', esc(result.environment.workerBuild)]);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${HTML_STYLE}</style>
+</head>
+<body>
+<header id="headline" data-testid="headline" data-passed="${String(result.passed)}">
+<h1>${badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
+<div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(
+    result.startedAt,
+  )}</time></div>
+${result.error ? `<p class="error" data-testid="drill-error">Drill error: ${esc(result.error)}</p>` : ''}
+<div class="objectives">
+${objectiveRows(result).map(objectiveCard).join('\n')}
+</div>
+</header>
+<main>
+<section>
+<h2>Failover timeline</h2>
+<p class="muted">Steps relative to the injected failure (${esc(result.injection.action)} at <time>${esc(
+    result.injection.injectedAt,
+  )}</time>); the shaded window is the RTO objective, blue bars the critical path.</p>
+${ganttChart(result, rows)}
+</section>
+<section>
+<h2>Canary writes around the failure</h2>
+<p class="muted">Rows per second the old primary acknowledged; the shaded red region holds acknowledged rows the promoted database lost.</p>
+${canaryChart(result)}
+</section>
+<section id="data-loss" data-testid="data-loss">
+<h2>Data loss</h2>
+${dataLoss(result)}
+</section>
+<section id="injection" data-testid="injection">
+<h2>Injected failure</h2>
+${definitionList([
+  ['Action', `<code>${esc(result.injection.action)}</code>`],
+  ['Injected at', `<time>${esc(result.injection.injectedAt)}</time>`],
+  ['What happened', esc(result.injection.summary)],
+  ['Restored at', result.restoredAt === null ? 'not restored' : `<time>${esc(result.restoredAt)}</time>`],
+])}
+</section>
+<section>
+<h2>Steps</h2>
+${stepTable(rows)}
+</section>
+<section>
+<h2>Trend of drills of this runbook</h2>
+${trendChart(result, history)}
+</section>
+<section id="who" data-testid="who">
+<h2>Who, why, when</h2>
+${definitionList([
+  ['Initiator', esc(result.initiator)],
+  ['Reason', `<span data-testid="reason">${esc(result.reason)}</span>`],
+  ['Started', `<time>${esc(result.startedAt)}</time>`],
+  ['Ended', `<time>${esc(result.endedAt)}</time>`],
+])}
+</section>
+<section id="environment" data-testid="environment">
+<h2>Runbook and environment</h2>
+${definitionList(environment)}
+</section>
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,63 @@
+/**
+ * The drill result as pretty JSON: the source of truth the other formats render. Keys come out in a stable order
+ * whatever order the result was built in, so two reports of the same drill diff cleanly.
+ */
+import type { DrillResult } from '../workflows/drill-types';
+
+// The result's own fields in the order a reader wants them (identity, verdict, measurements, detail);
+// `satisfies` keeps the list complete when DrillResult gains a field.
+const TOP_LEVEL_ORDER = [
+  'drillId',
+  'runbookId',
+  'runbookHash',
+  'passed',
+  'verdicts',
+  'objectives',
+  'measured',
+  'reason',
+  'initiator',
+  'startedAt',
+  'endedAt',
+  'injection',
+  'restoredAt',
+  'dataLoss',
+  'canary',
+  'criticalPath',
+  'failover',
+  'environment',
+  'error',
+] as const satisfies readonly (keyof DrillResult)[];
+
+type MissingKey = Exclude<keyof DrillResult, (typeof TOP_LEVEL_ORDER)[number]>;
+// Fails to compile when a DrillResult field is missing from TOP_LEVEL_ORDER.
+const everyKeyListed: MissingKey extends never ? true : MissingKey = true;
+void everyKeyListed;
+
+/** Nested objects: keys sorted; arrays keep their order (timelines and series are ordered data). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value !== null && typeof value === 'object') {
+    const source = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(source)
+        .sort()
+        .map((key) => [key, sortedKeys(source[key])]),
+    );
+  }
+  return value;
+}
+
+export function renderJson(result: DrillResult): string {
+  const source = result as unknown as Record<string, unknown>;
+  const known = new Set<string>(TOP_LEVEL_ORDER);
+  const keys = [
+    ...TOP_LEVEL_ORDER,
+    ...Object.keys(source)
+      .filter((key) => !known.has(key))
+      .sort(),
+  ];
+  const ordered = Object.fromEntries(
+    keys.filter((key) => source[key] !== undefined).map((key) => [key, sortedKeys(source[key])]),
+  );
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}

@@ -1,0 +1,66 @@
+/**
+ * The drill as JUnit XML, so CI shows a missed objective as a failed test: one testsuite per drill, one testcase
+ * per objective. A missed objective is a <failure> carrying measured, target and margin; one the drill could not
+ * measure is an <error>.
+ */
+import { formatMs } from '../runbooks/duration';
+import type { DrillResult } from '../workflows/drill-types';
+import { escapeMarkup as esc } from './escape';
+import { formatSignedMs, msBetween } from './format';
+import { objectiveRows, type ObjectiveRow } from './objective-rows';
+
+function seconds(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+function testcase(result: DrillResult, row: ObjectiveRow): string {
+  const name = `${row.objective} within ${formatMs(row.targetMs)}`;
+  const open = `<testcase classname="drill.${esc(result.runbookId)}" name="${esc(name)}" time="${seconds(
+    row.measuredMs ?? 0,
+  )}">`;
+  if (row.passed === true) return `    ${open}</testcase>`;
+  if (row.passed === null || row.measuredMs === null || row.marginMs === null) {
+    const why = result.error ?? 'the drill ended before this objective was measured';
+    return `    ${open}
+      <error type="NotMeasured" message="${esc(`${row.objective} not measured: ${why}`)}">${esc(why)}</error>
+    </testcase>`;
+  }
+  const message = `${row.objective} ${formatMs(row.measuredMs)} exceeds objective ${formatMs(
+    row.targetMs,
+  )} (margin ${formatSignedMs(row.marginMs)})`;
+  return `    ${open}
+      <failure type="ObjectiveMissed" message="${esc(message)}">${esc(
+        `measured=${row.measuredMs}ms target=${row.targetMs}ms margin=${row.marginMs}ms`,
+      )}</failure>
+    </testcase>`;
+}
+
+export function renderJunit(result: DrillResult): string {
+  const rows = objectiveRows(result);
+  const failures = rows.filter((row) => row.passed === false).length;
+  const errors = rows.filter((row) => row.passed === null).length;
+  const properties: Array<[string, string]> = [
+    ['drillId', result.drillId],
+    ['runbookId', result.runbookId],
+    ['runbookHash', result.runbookHash],
+    ['reason', result.reason],
+    ['initiator', result.initiator],
+    ['injection', `${result.injection.action} at ${result.injection.injectedAt}`],
+    ['failoverWorkflowId', result.failover.workflowId],
+  ];
+  const duration = msBetween(result.startedAt, result.endedAt);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="drctl drills" tests="${rows.length}" failures="${failures}" errors="${errors}" time="${seconds(
+    duration,
+  )}">
+  <testsuite name="${esc(`drill ${result.drillId}`)}" tests="${rows.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${esc(
+    result.startedAt,
+  )}" time="${seconds(duration)}">
+    <properties>
+${properties.map(([name, value]) => `      <property name="${esc(name)}" value="${esc(value)}"/>`).join('\n')}
+    </properties>
+${rows.map((row) => testcase(result, row)).join('\n')}
+  </testsuite>
+</testsuites>
+`;
+}

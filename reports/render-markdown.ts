@@ -1,0 +1,112 @@
+/** The drill report as GitHub-flavoured Markdown, for a change ticket or a pull request. */
+import { formatMs } from '../runbooks/duration';
+import type { DrillResult } from '../workflows/drill-types';
+import { markdownCode as code, escapeMarkdown as md } from './escape';
+import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
+import { objectiveRows, verdictLabel } from './objective-rows';
+import { stepRows } from './step-rows';
+
+function table(header: string[], rows: string[][]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+}
+
+function objectivesSection(result: DrillResult): string[] {
+  const rows = objectiveRows(result).map((row) => [
+    row.objective,
+    formatMeasured(row.measuredMs),
+    // The runbook's own spelling too when it reads differently ("90s" → "1m30s").
+    formatMs(row.targetMs) === row.targetText
+      ? formatMs(row.targetMs)
+      : `${formatMs(row.targetMs)} (${md(row.targetText)})`,
+    row.marginMs === null ? '—' : formatSignedMs(row.marginMs),
+    `**${verdictLabel(row.passed)}**`,
+  ]);
+  return ['## Objectives', '', ...table(['objective', 'measured', 'target', 'margin', 'verdict'], rows)];
+}
+
+function dataLossSection(result: DrillResult): string[] {
+  const lines = ['## Data loss', ''];
+  const loss = result.dataLoss;
+  if (!loss) return [...lines, 'Not measured.'];
+  const canary = result.canary;
+  lines.push(
+    `- Lost rows: **${loss.lostRows}**${canary ? ` of ${canary.acknowledged} acknowledged by the old primary` : ''}`,
+    `- Newest row present on the promoted database: ${
+      loss.newestPresentAt === null
+        ? 'none'
+        : `#${loss.newestPresentSeq} written at ${md(loss.newestPresentAt)}`
+    }`,
+  );
+  if (canary?.lastAcknowledgedAt) {
+    lines.push(`- Last row acknowledged: #${canary.lastAcknowledgedSeq} at ${md(canary.lastAcknowledgedAt)}`);
+  }
+  lines.push(`- Rows present: ${loss.presentRows}; measured RPO ${formatMs(loss.rpoMs)}`);
+  return lines;
+}
+
+function stepsSection(result: DrillResult): string[] {
+  const rows = stepRows(result).map((row) => [
+    `${code(row.stepId)}${row.critical ? ' ●' : ''}`,
+    md(row.kind),
+    formatOffset(row.startOffsetMs),
+    row.durationMs === null ? 'running' : formatMs(row.durationMs),
+    formatShare(row.shareOfRto),
+    String(row.attempts),
+    md(row.outcome),
+  ]);
+  return [
+    '## Failover steps',
+    '',
+    `Workflow ${code(result.failover.workflowId)} — ${md(result.failover.status)}. ● on the critical path.`,
+    '',
+    ...table(['step', 'kind', 'start', 'duration', 'share of RTO', 'attempts', 'outcome'], rows),
+  ];
+}
+
+export function renderMarkdown(result: DrillResult): string {
+  const verdict = result.passed ? 'PASS' : 'FAIL';
+  const lines = [
+    `# ${verdict}: drill ${md(result.drillId)} of runbook ${md(result.runbookId)}`,
+    '',
+    ...objectiveRows(result).map(
+      (row) =>
+        `**${row.objective} ${verdictLabel(row.passed)}** — measured ${formatMeasured(row.measuredMs)} against ${formatMs(
+          row.targetMs,
+        )}${row.marginMs === null ? '' : `, margin ${formatSignedMs(row.marginMs)}`}  `,
+    ),
+  ];
+  if (result.error) lines.push('', `> Drill error: ${md(result.error)}`);
+  lines.push(
+    '',
+    ...objectivesSection(result),
+    '',
+    ...dataLossSection(result),
+    '',
+    '## Injected failure',
+    '',
+    `- Action: ${code(result.injection.action)} at ${md(result.injection.injectedAt)}`,
+    `- ${md(result.injection.summary)}`,
+    `- Service restored: ${result.restoredAt === null ? 'not restored' : md(result.restoredAt)}`,
+    '',
+    ...stepsSection(result),
+    '',
+    '## Who, why, when',
+    '',
+    `- Initiator: ${md(result.initiator)}`,
+    `- Reason: ${md(result.reason)}`,
+    `- Started ${md(result.startedAt)}, ended ${md(result.endedAt)}`,
+    '',
+    '## Runbook and environment',
+    '',
+    `- Runbook: ${code(result.runbookId)} sha256 ${code(result.runbookHash)}`,
+    `- Temporal namespace: ${md(result.environment.temporalNamespace)}, task queue: ${md(
+      result.environment.taskQueue,
+    )}`,
+  );
+  if (result.environment.workerBuild) lines.push(`- Worker build: ${md(result.environment.workerBuild)}`);
+  return `${lines.join('\n')}\n`;
+}

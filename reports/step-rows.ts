@@ -1,0 +1,63 @@
+/** The failover steps as rows relative to the injected failure: what the step table and the Gantt chart show. */
+import type { StepStatus, TimelineEntry } from '../workflows/run-types';
+import type { DrillResult } from '../workflows/drill-types';
+import { msBetween } from './format';
+
+export interface StepRow {
+  stepId: string;
+  kind: string;
+  title?: string;
+  group?: string;
+  /** Offset of the step's start from the injection (negative when it started before). */
+  startOffsetMs: number;
+  /** null while the step was still running when the result was taken. */
+  durationMs: number | null;
+  /** durationMs / measured RTO; null when either is unknown. */
+  shareOfRto: number | null;
+  attempts: number;
+  status: StepStatus;
+  /** One line: the summary, or the error, plus any operator decisions. */
+  outcome: string;
+  /** On the critical path from injection to restoration. */
+  critical: boolean;
+}
+
+function durationOf(entry: TimelineEntry): number | null {
+  if (entry.durationMs !== undefined) return entry.durationMs;
+  return entry.endedAt === undefined ? null : msBetween(entry.startedAt, entry.endedAt);
+}
+
+function outcomeOf(entry: TimelineEntry): string {
+  const parts: string[] = [entry.status];
+  if (entry.error) parts.push(`${entry.error.type}: ${entry.error.message}`);
+  else if (entry.summary) parts.push(entry.summary);
+  for (const decision of entry.decisions ?? []) {
+    parts.push(`${decision.operator} chose ${decision.action} (${decision.reason})`);
+  }
+  return parts.join(' — ');
+}
+
+export function stepRows(result: DrillResult): StepRow[] {
+  const injectedAt = result.injection.injectedAt;
+  const rtoMs = result.measured.rtoMs;
+  const critical = new Map(result.criticalPath.map((step) => [step.stepId, step]));
+  return result.failover.timeline.map((entry) => {
+    const durationMs = durationOf(entry);
+    const onPath = critical.get(entry.stepId);
+    const shareOfRto =
+      onPath?.shareOfRto ?? (durationMs === null || rtoMs === null || rtoMs <= 0 ? null : durationMs / rtoMs);
+    return {
+      stepId: entry.stepId,
+      kind: entry.kind,
+      ...(entry.title === undefined ? {} : { title: entry.title }),
+      ...(entry.group === undefined ? {} : { group: entry.group }),
+      startOffsetMs: msBetween(injectedAt, entry.startedAt),
+      durationMs,
+      shareOfRto,
+      attempts: entry.attempts,
+      status: entry.status,
+      outcome: outcomeOf(entry),
+      critical: onPath !== undefined,
+    };
+  });
+}

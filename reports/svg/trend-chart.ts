@@ -1,0 +1,115 @@
+/** RTO and RPO of past drills of the same runbook, oldest first, against the current objectives. */
+import { formatMs } from '../../runbooks/duration';
+import type { DrillResult } from '../../workflows/drill-types';
+import { escapeMarkup as esc } from '../escape';
+import { objectiveRow, type ObjectiveName } from '../objective-rows';
+import { linearScale, niceTicks, px } from './scale';
+
+const PANEL_WIDTH = 370;
+const HEIGHT = 180;
+const LEFT = 48;
+const RIGHT = 14;
+const TOP = 26;
+const BOTTOM = 30;
+
+/** The drills the trend shows: this one and the history of the same runbook, each once, oldest first. */
+export function trendDrills(result: DrillResult, history: readonly DrillResult[]): DrillResult[] {
+  const byId = new Map<string, DrillResult>();
+  for (const drill of history) {
+    if (drill.runbookId === result.runbookId) byId.set(drill.drillId, drill);
+  }
+  byId.set(result.drillId, result);
+  return [...byId.values()].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+}
+
+function shortDate(iso: string): string {
+  return iso.slice(0, 16).replace('T', ' ');
+}
+
+function panel(
+  objective: ObjectiveName,
+  drills: DrillResult[],
+  current: DrillResult,
+  offsetX: number,
+): string {
+  const key = objective.toLowerCase();
+  const targetMs = objectiveRow(current, objective).targetMs;
+  const rows = drills.map((drill) => ({ drill, row: objectiveRow(drill, objective) }));
+  const maxMs = Math.max(targetMs, ...rows.map(({ row }) => row.measuredMs ?? 0)) * 1.15;
+  const x = linearScale(
+    [0, Math.max(1, drills.length - 1)],
+    [
+      offsetX + LEFT + (drills.length === 1 ? (PANEL_WIDTH - LEFT - RIGHT) / 2 : 0),
+      offsetX + PANEL_WIDTH - RIGHT,
+    ],
+  );
+  const y = linearScale([0, maxMs], [HEIGHT - BOTTOM, TOP]);
+  const parts: string[] = [
+    `<text class="panel-title" x="${offsetX + LEFT}" y="16">${objective} per drill</text>`,
+  ];
+  for (const tick of niceTicks(0, maxMs, 4)) {
+    parts.push(
+      `<line class="grid" x1="${offsetX + LEFT}" x2="${offsetX + PANEL_WIDTH - RIGHT}" y1="${px(y(tick))}" y2="${px(
+        y(tick),
+      )}"/>`,
+      `<text class="tick" x="${offsetX + LEFT - 6}" y="${px(y(tick) + 4)}" text-anchor="end">${esc(
+        formatMs(tick),
+      )}</text>`,
+    );
+  }
+  parts.push(
+    `<line class="objective-line" data-testid="trend-${key}-objective" x1="${offsetX + LEFT}" x2="${
+      offsetX + PANEL_WIDTH - RIGHT
+    }" y1="${px(y(targetMs))}" y2="${px(y(targetMs))}"><title>${objective} objective ${esc(
+      formatMs(targetMs),
+    )}</title></line>`,
+  );
+  const measured = rows.flatMap(({ drill, row }, index) =>
+    row.measuredMs === null ? [] : [{ drill, row, cx: x(index), cy: y(row.measuredMs) }],
+  );
+  if (measured.length > 1) {
+    parts.push(
+      `<polyline class="trend-line" points="${measured.map(({ cx, cy }) => `${px(cx)},${px(cy)}`).join(' ')}"/>`,
+    );
+  }
+  for (const { drill, row, cx, cy } of measured) {
+    const classes = [row.passed ? 'pass' : 'fail', drill.drillId === current.drillId ? 'current' : ''].join(
+      ' ',
+    );
+    parts.push(
+      `<circle class="point ${classes.trim()}" data-testid="trend-${key}-point" data-drill-id="${esc(
+        drill.drillId,
+      )}" cx="${px(cx)}" cy="${px(cy)}" r="${drill.drillId === current.drillId ? 5 : 3.5}"><title>${esc(
+        `${drill.drillId} (${shortDate(drill.startedAt)}): ${objective} ${formatMs(row.measuredMs ?? 0)}`,
+      )}</title></circle>`,
+    );
+  }
+  const first = drills[0];
+  const last = drills[drills.length - 1];
+  if (first && last) {
+    parts.push(
+      `<text class="tick" x="${offsetX + LEFT}" y="${HEIGHT - 8}">${esc(shortDate(first.startedAt))}</text>`,
+    );
+    if (drills.length > 1) {
+      parts.push(
+        `<text class="tick" x="${offsetX + PANEL_WIDTH - RIGHT}" y="${HEIGHT - 8}" text-anchor="end">${esc(
+          shortDate(last.startedAt),
+        )}</text>`,
+      );
+    }
+  }
+  return parts.join('');
+}
+
+export function trendChart(result: DrillResult, history: readonly DrillResult[]): string {
+  const drills = trendDrills(result, history);
+  const width = PANEL_WIDTH * 2 + 20;
+  return `<svg id="trend" data-testid="trend" data-drills="${drills.length}" role="img" aria-label="RTO and RPO of drills of runbook ${esc(
+    result.runbookId,
+  )}" viewBox="0 0 ${width} ${HEIGHT}" width="${width}" height="${HEIGHT}" xmlns="http://www.w3.org/2000/svg">${panel(
+    'RTO',
+    drills,
+    result,
+    0,
+  )}${panel('RPO', drills, result, PANEL_WIDTH + 20)}</svg>`;
+}
