@@ -4,7 +4,6 @@
  */
 
 // XML 1.0 forbids these control characters even when escaped; a message from a provider may carry them.
-// eslint-disable-next-line no-control-regex
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 const MARKUP_ENTITIES: Record<string, string> = {
