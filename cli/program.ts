@@ -3,6 +3,7 @@ import { registerDecide } from './commands/decide';
 import { registerDrill } from './commands/drill';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
+import { registerReport } from './commands/report';
 import { registerRunbooks } from './commands/runbooks';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerDecide(program);
   registerDrill(program);
+  registerReport(program);
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);

@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports';
+import type { DrillResult } from '../../workflows/drill-types';
+import { drillHistory, fetchDrillResult } from '../drill-runs';
+import { note } from '../output';
+import { runCommand } from '../run-command';
+import { connectClient } from '../temporal-connection';
+
+const TREND_DRILLS = 12;
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description(
+      "Render a drill's report from its recorded result: Markdown, self-contained HTML, JSON, or JUnit XML.",
+    )
+    .argument('<drill-id>', 'the drill, e.g. drill-ehr-db-20261127-0900')
+    .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  drctl report drill-ehr-db-20261127-0900                       # Markdown for a ticket',
+        '  drctl report drill-ehr-db-20261127-0900 --format html --out report.html',
+        '  drctl report drill-ehr-db-20261127-0900 --format junit --out drill.xml   # CI gate: one test per objective',
+      ].join('\n'),
+    )
+    .action(
+      runCommand(async (context, drillId: string, flags: { format: ReportFormat; out?: string }) => {
+        const { client, close } = await connectClient(context.config());
+        try {
+          const result = await fetchDrillResult(client, drillId);
+          const history = flags.format === 'html' ? await pastDrills(client, result) : [];
+          const text = renderReport(result, flags.format, history);
+          if (flags.out) {
+            writeFileSync(flags.out, text);
+            note(`wrote ${flags.format} report of ${drillId} to ${flags.out}`);
+          } else {
+            process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+          }
+        } finally {
+          await close();
+        }
+      }),
+    );
+}
+
+/** Earlier completed drills of the same runbook, oldest first, for the HTML trend chart. */
+async function pastDrills(
+  client: Parameters<typeof fetchDrillResult>[0],
+  current: DrillResult,
+): Promise<DrillResult[]> {
+  const entries = (await drillHistory(client, current.runbookId, TREND_DRILLS)).filter(
+    (entry) => entry.status === 'COMPLETED' && entry.drillId !== current.drillId,
+  );
+  const results = await Promise.all(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
+  return results
+    .filter((past) => past.startedAt < current.startedAt)
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { Client as PgClient } from 'pg';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import type { DrillResult } from '../../workflows/drill-types';
+import type { DrillHistoryEntry } from '../../cli/drill-runs';
+import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+
+/**
+ * `drctl drill` on the real local stack: a drill measures RTO and RPO from a real canary and a real
+ * injected failure, its result is in history (Temporal visibility), every report format renders, and a
+ * drill schedule can be created, triggered and deleted.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+
+beforeAll(async () => {
+  stack = await resetStack();
+  env = drctlEnv(stack, `drill-${randomUUID()}`);
+  worker = await startWorkerProcess(env);
+});
+
+afterAll(async () => {
+  await drctl(['drill', 'delete', 'ehr-db'], env);
+  await stopProcess(worker);
+  await resetStack();
+});
+
+async function canaryRowsOnPromoted(drillId: string): Promise<number> {
+  const client = new PgClient({ connectionString: stack.postgres.replicaUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'select count(*) as n from drctl_canary where drill_id = $1',
+      [drillId],
+    );
+    return Number(rows[0]?.n);
+  } finally {
+    await client.end();
+  }
+}
+
+test('a drill measures RTO and RPO on the real stack and reports them in every format', async () => {
+  const run = await drctl(
+    ['drill', 'run', 'ehr-db', '--reason', 'e2e drill', '--follow', '--output', 'json'],
+    env,
+  );
+  expect(run.code).toBe(0);
+  const result = JSON.parse(run.stdout) as DrillResult;
+  expect(result.error).toBeUndefined();
+  expect(result.passed).toBe(true);
+  expect(result.failover.status).toBe('succeeded');
+  expect(result.measured.rtoMs).toBeGreaterThan(0);
+  expect(result.measured.rtoMs).toBeLessThan(result.objectives.rtoMs);
+  expect(result.dataLoss?.lostRows).toBe(0);
+  expect(result.canary?.acknowledged).toBeGreaterThan(5);
+  expect(await canaryRowsOnPromoted(result.drillId)).toBeGreaterThanOrEqual(result.canary!.acknowledged);
+  expect(result.verdicts.map((v) => `${v.objective}:${v.passed}`)).toEqual(['RTO:true', 'RPO:true']);
+  expect(result.criticalPath.map((step) => step.stepId)).toContain('promote-replica');
+  expect(result.runbookHash).toMatch(/^[0-9a-f]{64}$/);
+
+  const history = JSON.parse(
+    (await drctl(['drill', 'history', 'ehr-db', '--output', 'json'], env)).stdout,
+  ) as DrillHistoryEntry[];
+  const entry = history.find((h) => h.drillId === result.drillId);
+  expect(entry).toMatchObject({
+    outcome: 'passed',
+    rtoMs: result.measured.rtoMs,
+    rpoMs: result.measured.rpoMs,
+  });
+
+  const junit = await drctl(['report', result.drillId, '--format', 'junit'], env);
+  expect(junit.code).toBe(0);
+  expect(junit.stdout.match(/<testcase /g)).toHaveLength(2);
+  expect(junit.stdout).not.toContain('<failure');
+  const markdown = await drctl(['report', result.drillId, '--format', 'md'], env);
+  expect(markdown.stdout).toContain(result.drillId);
+  expect(markdown.stdout).toMatch(/RTO/);
+  const json = await drctl(['report', result.drillId, '--format', 'json'], env);
+  expect(JSON.parse(json.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
+  const html = await drctl(['report', result.drillId, '--format', 'html'], env);
+  expect(html.stdout).toMatch(/^<!doctype html>/i);
+});
+
+test('a drill schedule is created with a next run, triggered, and its run appears in history', async () => {
+  await resetStack();
+  const created = await drctl(
+    [
+      'drill',
+      'schedule',
+      'ehr-db',
+      '--cron',
+      '0 9 15 */3 *',
+      '--timezone',
+      'Europe/Amsterdam',
+      '--reason',
+      'scheduled e2e',
+      '--output',
+      'json',
+    ],
+    env,
+  );
+  expect(created.code).toBe(0);
+  const { scheduleId, nextRun } = JSON.parse(created.stdout) as { scheduleId: string; nextRun: string };
+  expect(scheduleId).toBe('drill-ehr-db');
+  expect(Date.parse(nextRun)).toBeGreaterThan(Date.now());
+
+  const listed = JSON.parse((await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout) as Array<{
+    scheduleId: string;
+    nextRun: string;
+  }>;
+  expect(listed.find((s) => s.scheduleId === 'drill-ehr-db')?.nextRun).toBe(nextRun);
+
+  const before = new Set(
+    (
+      JSON.parse(
+        (await drctl(['drill', 'history', 'ehr-db', '--output', 'json'], env)).stdout,
+      ) as DrillHistoryEntry[]
+    ).map((h) => h.drillId),
+  );
+  expect((await drctl(['drill', 'trigger', 'ehr-db'], env)).code).toBe(0);
+  let triggered: DrillHistoryEntry | undefined;
+  while (triggered?.status !== 'COMPLETED') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const history = JSON.parse(
+      (await drctl(['drill', 'history', 'ehr-db', '--output', 'json'], env)).stdout,
+    ) as DrillHistoryEntry[];
+    triggered = history.find((h) => !before.has(h.drillId) && h.drillId.startsWith('drill-ehr-db'));
+    expect(triggered?.status ?? 'RUNNING').toMatch(/RUNNING|COMPLETED/);
+  }
+  expect(triggered.outcome).toBe('passed');
+  expect((await drctl(['drill', 'delete', 'ehr-db'], env)).code).toBe(0);
+});
