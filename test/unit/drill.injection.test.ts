@@ -1,0 +1,205 @@
+import type { DatabaseTarget } from '../../runbooks/schema';
+import { createDrillActivities } from '../../activities/drill/drill-activities';
+import type { RunCommand } from '../../activities/drill/run-command';
+import { runCommand } from '../../activities/drill/run-command';
+import { FakeClock } from '../fakes/fake-drill-canary';
+import { FakePostgres } from '../fakes/fake-postgres';
+import { FakeRds } from '../fakes/fake-rds';
+import { failureOf } from './failure-of';
+
+const pgTarget: DatabaseTarget = {
+  provider: 'postgres',
+  primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
+  replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+  maxLag: '30s',
+};
+const rdsTarget: DatabaseTarget = {
+  provider: 'rds-instance',
+  primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
+  replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
+  maxLag: '30s',
+  fence: 'stop-instance',
+};
+
+function setup(commandImpl?: RunCommand) {
+  const { pg, primary } = FakePostgres.healthyPair();
+  const { rds, primary: rdsPrimary } = FakeRds.portalPair();
+  const clock = new FakeClock();
+  const commands: string[][] = [];
+  const command: RunCommand =
+    commandImpl ??
+    (async (argv) => {
+      commands.push(argv);
+      clock.ms += 250;
+      return { stdout: 'postgres primary stopped\n', stderr: '' };
+    });
+  const activities = createDrillActivities({
+    postgres: pg,
+    rds,
+    resolveHost: async () => '127.0.0.2',
+    runCommand: command,
+    clock,
+  });
+  return { pg, primary, rds, rdsPrimary, clock, commands, activities };
+}
+
+describe('injectFailure', () => {
+  it('GIVEN a writable primary WHEN fence-primary THEN it is fenced and injectedAt is when the fence returned', async () => {
+    const { pg, primary, clock, activities } = setup();
+    const outcome = await activities.injectFailure({
+      database: { name: 'ehr', target: pgTarget },
+      action: 'fence-primary',
+    });
+    expect(primary.readOnly).toBe(true);
+    expect(pg.state.fences).toEqual(['ehr-primary']);
+    expect(outcome).toMatchObject({
+      action: 'fence-primary',
+      injectedAt: clock.now().toISOString(),
+      alreadyInEffect: false,
+    });
+    expect(outcome.summary).toMatch(/^fenced 127\.0\.0\.2/);
+  });
+
+  it('GIVEN an already fenced primary WHEN fence-primary THEN it still returns a time and says so', async () => {
+    const { primary, activities } = setup();
+    primary.readOnly = true;
+    const outcome = await activities.injectFailure({
+      database: { name: 'ehr', target: pgTarget },
+      action: 'fence-primary',
+    });
+    expect(outcome.alreadyInEffect).toBe(true);
+    expect(outcome.summary).toMatch(/already read-only/);
+  });
+
+  it('GIVEN a stop command WHEN stop-primary THEN it runs the argv and times the injection after it returned', async () => {
+    const { clock, commands, activities } = setup();
+    const before = clock.ms;
+    const outcome = await activities.injectFailure({
+      database: { name: 'ehr', target: pgTarget },
+      action: 'stop-primary',
+      command: ['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary'],
+    });
+    expect(commands).toEqual([['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary']]);
+    expect(Date.parse(outcome.injectedAt)).toBe(before + 250);
+    expect(outcome.summary).toMatch(/kill-primary`: postgres primary stopped$/);
+  });
+
+  it('GIVEN no command WHEN stop-primary on PostgreSQL THEN it fails saying which command to give', async () => {
+    const { activities } = setup();
+    const failure = await failureOf(
+      activities.injectFailure({ database: { name: 'ehr', target: pgTarget }, action: 'stop-primary' }),
+    );
+    expect(failure.type).toBe('ConfigurationMissing');
+    expect(failure.message).toMatch(/kill-primary/);
+  });
+
+  it('GIVEN a failing command WHEN run for real THEN the failure carries its stderr', async () => {
+    const failure = await failureOf(
+      runCommand(['node', '-e', 'console.error("pg_ctl: no server running"); process.exit(3)'], {
+        timeoutMs: 10_000,
+      }),
+    );
+    expect(failure.type).toBe('InvalidState');
+    expect(failure.message).toMatch(/exited with 3; stderr: pg_ctl: no server running/);
+  });
+
+  it('GIVEN a command that hangs WHEN run for real THEN it is killed at the timeout', async () => {
+    const failure = await failureOf(runCommand(['sleep', '5'], { timeoutMs: 200 }));
+    expect(failure.message).toMatch(/killed after the 200 ms timeout/);
+  });
+
+  it('GIVEN an RDS primary WHEN stop-primary THEN StopDBInstance is called; a second time it is already in effect', async () => {
+    const { rds, activities } = setup();
+    const first = await activities.injectFailure({
+      database: { name: 'portal', target: rdsTarget },
+      action: 'stop-primary',
+    });
+    expect(rds.state.stops).toHaveLength(1);
+    expect(first.alreadyInEffect).toBe(false);
+    const second = await activities.injectFailure({
+      database: { name: 'portal', target: rdsTarget },
+      action: 'stop-primary',
+    });
+    expect(second.alreadyInEffect).toBe(true);
+    expect(rds.state.stops).toHaveLength(1);
+  });
+
+  it('GIVEN an RDS primary WHEN fence-primary THEN it is refused, pointing at stop-primary', async () => {
+    const { activities } = setup();
+    const failure = await failureOf(
+      activities.injectFailure({ database: { name: 'portal', target: rdsTarget }, action: 'fence-primary' }),
+    );
+    expect(failure.message).toMatch(/use the stop-primary action/);
+  });
+});
+
+describe('probeUntilRestored', () => {
+  const probe = {
+    type: 'sql' as const,
+    connection: 'ehr-app',
+    via: { zone: { name: 'sandbox.drctl.internal.' }, record: 'ehr-db.sandbox.drctl.internal.' },
+    write: true,
+  };
+
+  it('GIVEN DNS still names the fenced primary WHEN it is switched to the promoted replica THEN the probe returns the first successful write', async () => {
+    const { pg } = FakePostgres.healthyPair();
+    const [primary, replica] = ['ehr-primary', 'ehr-replica'].map((c) => pg.state.members.get(c)!);
+    primary!.readOnly = true;
+    replica!.inRecovery = false;
+    const clock = new FakeClock();
+    const start = clock.ms;
+    let lookups = 0;
+    const activities = createDrillActivities({
+      postgres: pg,
+      rds: new FakeRds(),
+      clock,
+      resolveHost: async () => (++lookups >= 4 ? '127.0.0.3' : '127.0.0.2'),
+    });
+
+    const outcome = await activities.probeUntilRestored({ probe, drillId: 'drill-7', intervalMs: 200 });
+
+    expect(outcome).toEqual({
+      attempts: 4,
+      host: '127.0.0.3:5432',
+      restoredAt: new Date(start + 600).toISOString(),
+    });
+    expect(replica!.rows).toEqual([{ id: 1, runId: 'drill-7' }]);
+    expect(clock.heartbeats).toHaveLength(4);
+  });
+
+  it('GIVEN nothing becomes writable WHEN maxWaitMs passes THEN it fails with the last error', async () => {
+    const { pg } = FakePostgres.healthyPair();
+    pg.state.members.get('ehr-primary')!.readOnly = true;
+    const activities = createDrillActivities({
+      postgres: pg,
+      rds: new FakeRds(),
+      clock: new FakeClock(),
+      resolveHost: async () => '127.0.0.2',
+    });
+    const failure = await failureOf(
+      activities.probeUntilRestored({ probe, drillId: 'd', intervalMs: 100, maxWaitMs: 1000 }),
+    );
+    expect(failure.type).toBe('ProbeFailed');
+    expect(failure.message).toMatch(/in 1000 ms \(11 attempts\); last error: .*read-only/);
+  });
+
+  it('GIVEN a worker without a canary port WHEN the canary is started THEN it fails saying how to wire it', async () => {
+    const { pg } = FakePostgres.healthyPair();
+    const activities = createDrillActivities({
+      postgres: pg,
+      rds: new FakeRds(),
+      resolveHost: async () => 'x',
+    });
+    const failure = await failureOf(
+      activities.runCanary({
+        drillId: 'd',
+        connection: 'ehr-app',
+        intervalMs: 100,
+        stopAfterFailingMs: 1000,
+        maxDurationMs: 1000,
+      }),
+    );
+    expect(failure.type).toBe('ConfigurationMissing');
+    expect(failure.message).toMatch(/createCanaryAdapter/);
+  });
+});
