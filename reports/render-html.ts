@@ -71,7 +71,7 @@ function stepTable(rows: StepRow[]): string {
   const body = rows
     .map(
       (row) => `<tr data-step-id="${esc(row.stepId)}">
-<td><code>${esc(row.stepId)}</code>${row.critical ? ' ●' : ''}${row.title ? `<br><span class="muted">${esc(row.title)}</span>` : ''}</td>
+<td class="step"><code>${esc(row.stepId)}</code>${row.critical ? '&nbsp;●' : ''}${row.title ? `<br><span class="muted">${esc(row.title)}</span>` : ''}</td>
 <td>${esc(row.kind)}</td>
 <td class="num">${esc(formatOffset(row.startOffsetMs))}</td>
 <td class="num">${row.durationMs === null ? 'running' : esc(formatMs(row.durationMs))}</td>

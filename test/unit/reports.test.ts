@@ -1,0 +1,164 @@
+import passing from '../fixtures/drill-result-pass.json';
+import rpoMissed from '../fixtures/drill-result-rpo-fail.json';
+import { REPORT_FORMATS, renderReport } from '../../reports';
+import { escapeMarkdown, escapeMarkup } from '../../reports/escape';
+import { renderHtml } from '../../reports/render-html';
+import { renderJson } from '../../reports/render-json';
+import { renderMarkdown } from '../../reports/render-markdown';
+import { stepRows } from '../../reports/step-rows';
+import { trendDrills } from '../../reports/svg/trend-chart';
+import type { DrillResult } from '../../workflows/drill-types';
+
+const pass = passing as DrillResult;
+const rpoFail = rpoMissed as DrillResult;
+const HOSTILE = `<script>alert('pwned')</script> "quoted" & | pipe`;
+
+/** Counts occurrences without a regular expression, so the test cannot share the renderer's mistakes. */
+function count(haystack: string, needle: string): number {
+  return haystack.split(needle).length - 1;
+}
+
+describe('renderMarkdown', () => {
+  test('GIVEN a passing drill WHEN rendered THEN the headline, objectives, margins and data loss carry its numbers', () => {
+    const markdown = renderMarkdown(pass);
+    expect(markdown.startsWith('# PASS: drill drill-ehr-db-20261127-0815 of runbook ehr-db\n')).toBe(true);
+    expect(markdown).toContain('| RTO | 11.8s | 30s | +18.2s | **PASS** |');
+    expect(markdown).toContain('| RPO | 200ms | 1s | +800ms | **PASS** |');
+    expect(markdown).toContain('- Lost rows: **1** of 50 acknowledged by the old primary');
+    expect(markdown).toContain('#49 written at 2026-11-27T08:15:10.230Z');
+  });
+
+  test('GIVEN a drill that missed its RPO WHEN rendered THEN it reads FAIL with the negative margin', () => {
+    const markdown = renderMarkdown(rpoFail);
+    expect(markdown.startsWith('# FAIL:')).toBe(true);
+    expect(markdown).toContain('**RPO FAIL** — measured 3.4s against 1s, margin -2.4s');
+    expect(markdown).toContain('| RPO | 3.4s | 1s | -2.4s | **FAIL** |');
+    expect(markdown).toContain('- Lost rows: **33** of 60');
+  });
+
+  test('GIVEN the failover timeline WHEN rendered THEN each step has offset, duration, share of RTO, attempts and outcome', () => {
+    const markdown = renderMarkdown(rpoFail);
+    expect(markdown).toContain(
+      '| `fence-primary` ● | database.fence | T+2.42s | 3.24s | 22.5% | 2 | succeeded — ehr-primary unreachable (stopped); fenced by revoking its connection slot |',
+    );
+    expect(markdown).toContain('| `degraded-mode-on` | flags.set | T+950ms | 180ms | 1.3% | 1 |');
+    expect(count(markdown, '\n| `')).toBe(rpoFail.failover.timeline.length);
+  });
+
+  test('GIVEN who, why, the runbook version and environment WHEN rendered THEN all appear', () => {
+    const markdown = renderMarkdown(pass);
+    expect(markdown).toContain('- Initiator: maria.okafor@example.org');
+    expect(markdown).toContain('- Reason: Quarterly DR drill (CHG-2291)');
+    expect(markdown).toContain(`sha256 \`${pass.runbookHash}\``);
+    expect(markdown).toContain('task queue: drctl-failover');
+    expect(markdown).toContain('Action: `fence-primary` at 2026-11-27T08:15:10.430Z');
+  });
+
+  test('GIVEN a reason with HTML and a pipe WHEN rendered THEN no raw markup and no broken table cell', () => {
+    const markdown = renderMarkdown({ ...pass, reason: HOSTILE, initiator: 'a\nb' });
+    expect(markdown).not.toContain('<script>');
+    expect(markdown).toContain('&lt;script&gt;');
+    expect(markdown).toContain('\\| pipe');
+    expect(markdown).toContain('- Initiator: a b');
+  });
+});
+
+describe('renderHtml', () => {
+  test('GIVEN a reason, step summary and error with <script> WHEN rendered THEN none becomes markup', () => {
+    const timeline = pass.failover.timeline.map((entry, index) =>
+      index === 0 ? { ...entry, stepId: `x"><script>1</script>`, summary: HOSTILE } : entry,
+    );
+    const html = renderHtml({
+      ...pass,
+      reason: HOSTILE,
+      error: HOSTILE,
+      runbookId: '<img src=x onerror=alert(1)>',
+      failover: { ...pass.failover, timeline },
+    });
+    expect(count(html, '<script')).toBe(0);
+    expect(count(html, '<img')).toBe(0);
+    expect(html).toContain(
+      '&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; &quot;quoted&quot; &amp; | pipe',
+    );
+    expect(html).toContain('data-step-id="x&quot;&gt;&lt;script&gt;1&lt;/script&gt;"');
+  });
+
+  test('GIVEN any result WHEN rendered THEN the document loads nothing from elsewhere', () => {
+    const html = renderHtml(rpoFail, [pass]);
+    expect(html).toContain(`default-src 'none'`);
+    for (const reference of ['http://', 'https://', 'src=', '<link', '<script', '@import', 'url(']) {
+      const allowed = reference === 'http://' ? count(html, 'http://www.w3.org/2000/svg') : 0;
+      expect([reference, count(html, reference)]).toEqual([reference, allowed]);
+    }
+  });
+
+  test('GIVEN the failing drill WHEN rendered THEN the RPO card reads FAIL with a negative margin and the headline FAIL', () => {
+    const html = renderHtml(rpoFail);
+    expect(html).toContain('<header id="headline" data-testid="headline" data-passed="false">');
+    expect(html).toContain('<div class="value" data-testid="rpo-measured">3.4s</div>');
+    expect(html).toContain('<div class="margin negative" data-testid="rpo-margin">margin -2.4s</div>');
+    expect(count(html, 'data-testid="gantt-bar"')).toBe(rpoFail.failover.timeline.length);
+    expect(count(html, 'data-testid="canary-bar"')).toBe(rpoFail.canary?.series.length);
+    expect(count(html, 'data-testid="canary-lost-region"')).toBe(1);
+  });
+
+  test('GIVEN no canary and no measurement WHEN rendered THEN the report still renders and says so', () => {
+    const html = renderHtml({
+      ...pass,
+      canary: null,
+      dataLoss: null,
+      measured: { rtoMs: null, rpoMs: null },
+      verdicts: [],
+      restoredAt: null,
+      passed: false,
+      error: 'promotion timed out',
+    });
+    expect(html).toContain('No canary writes were recorded.');
+    expect(html).toContain('data-testid="rto-measured">not measured<');
+    expect(count(html, 'data-testid="trend-rto-point"')).toBe(0);
+  });
+});
+
+describe('trendDrills', () => {
+  test('GIVEN history with other runbooks and a duplicate WHEN selected THEN same runbook, each drill once, oldest first', () => {
+    const older = { ...rpoFail, drillId: 'older', startedAt: '2026-10-01T00:00:00.000Z' };
+    const other = { ...pass, drillId: 'other', runbookId: 'patient-portal-rds' };
+    const drills = trendDrills(pass, [rpoFail, other, older, pass]);
+    expect(drills.map((drill) => drill.drillId)).toEqual(['older', pass.drillId, rpoFail.drillId]);
+  });
+});
+
+describe('stepRows', () => {
+  test('GIVEN a step still running WHEN rowed THEN no duration and no share', () => {
+    const [first] = pass.failover.timeline;
+    const running = { ...first!, status: 'running' as const, durationMs: undefined, endedAt: undefined };
+    const rows = stepRows({ ...pass, criticalPath: [], failover: { ...pass.failover, timeline: [running] } });
+    expect(rows[0]).toMatchObject({ durationMs: null, shareOfRto: null, startOffsetMs: 150 });
+  });
+});
+
+describe('renderJson', () => {
+  test('GIVEN the same result built in another key order WHEN rendered THEN the output is identical and parses back', () => {
+    const shuffled = Object.fromEntries(Object.entries(pass).reverse()) as unknown as DrillResult;
+    expect(renderJson(shuffled)).toBe(renderJson(pass));
+    expect(JSON.parse(renderJson(pass))).toEqual(pass);
+    expect(
+      renderJson(pass).startsWith('{\n  "drillId": "drill-ehr-db-20261127-0815",\n  "runbookId": "ehr-db",'),
+    ).toBe(true);
+  });
+});
+
+describe('renderReport', () => {
+  test.each(REPORT_FORMATS)('renders %s', (format) => {
+    expect(renderReport(rpoFail, format, [pass]).length).toBeGreaterThan(200);
+  });
+});
+
+describe('escaping', () => {
+  test('markup: all five special characters', () => {
+    expect(escapeMarkup(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+  test('markdown: emphasis, links and cells stay text', () => {
+    expect(escapeMarkdown('*a* _b_ [c](d) |')).toBe('\\*a\\* \\_b\\_ \\[c\\](d) \\|');
+  });
+});
