@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ActivityPorts } from '../activities';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
+import { createCanaryAdapter } from '../activities/drill/canary-adapter';
 import { createRdsAdapter } from '../activities/database/rds-adapter';
 import { createRoute53Adapter } from '../activities/dns/route53-adapter';
 import { createUnleashAdminAdapter } from '../activities/flags/unleash-admin-adapter';
@@ -48,6 +49,8 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
       ),
     ),
     postgres: timed(createPostgresAdapter({ connections: config.postgres.connections })),
+    // Not timed: the drill canary is load on the data plane, not a step's provider call.
+    canary: createCanaryAdapter({ connections: config.postgres.connections }),
     unleashAdmin: timed(
       url && adminToken
         ? createUnleashAdminAdapter({ url, token: adminToken })

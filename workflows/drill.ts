@@ -75,6 +75,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
     });
   }
 
+  let canaryError: string | undefined;
   // The canary writes to the self-managed primary; an RDS primary has no data plane drctl can reach here.
   const canaryPromise: Promise<CanaryStats | null> =
     target.provider === 'postgres'
@@ -86,7 +87,10 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
             stopAfterFailingMs: 1000,
             maxDurationMs: CANARY_MAX_MS,
           })
-          .catch(() => null)
+          .catch((error: unknown) => {
+            canaryError = innermostMessage(error);
+            return null;
+          })
       : Promise.resolve(null);
   await sleep(options.warmupMs);
 
@@ -153,6 +157,9 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
     ...(restoredAt === null
       ? { error: 'no write through the switched DNS name succeeded within 2 minutes of the failover' }
       : {}),
+    ...(canaryError === undefined
+      ? {}
+      : { error: `the canary failed, so the RPO was not measured: ${canaryError}` }),
   });
 
   function finish(result: DrillResult): DrillResult {
