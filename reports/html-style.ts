@@ -20,7 +20,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 code { font-size: 12px; }
-td.step { min-width: 200px; } td.step code { white-space: nowrap; }
+td.step { min-width: 150px; } td.step code { white-space: nowrap; } td.outcome { overflow-wrap: anywhere; }
 svg { display: block; max-width: 100%; height: auto; font-size: 11px; }
 svg .grid { stroke: #eaeef2; } svg .axis { stroke: var(--muted); }
 svg .tick, svg .step-label, svg .window-label, svg .marker-label, svg .panel-title { fill: var(--muted); }

@@ -77,7 +77,7 @@ function stepTable(rows: StepRow[]): string {
 <td class="num">${row.durationMs === null ? 'running' : esc(formatMs(row.durationMs))}</td>
 <td class="num">${esc(formatShare(row.shareOfRto))}</td>
 <td class="num">${row.attempts}</td>
-<td>${esc(row.outcome)}</td>
+<td class="outcome">${esc(row.outcome)}</td>
 </tr>`,
     )
     .join('\n');
