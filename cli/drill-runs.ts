@@ -53,8 +53,9 @@ export async function startDrill(
   runbook: Runbook,
   settings: DrillSettings,
 ): Promise<string> {
-  const minute = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
-  const workflowId = `drill-${runbook.id}-${minute}`;
+  // Seconds, not minutes: drills may run back to back, and each id must name one drill for its report.
+  const second = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  const workflowId = `drill-${runbook.id}-${second}`;
   await client.workflow.start('drillWorkflow', {
     taskQueue,
     workflowId,
