@@ -13,12 +13,22 @@ function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
 }
 
+/** Machine-readable numbers, the same on a pass and on a failure. */
+function numbers(row: ObjectiveRow): string {
+  const ms = (value: number | null): string => (value === null ? 'none' : `${value}ms`);
+  return `measured=${ms(row.measuredMs)} target=${ms(row.targetMs)} margin=${ms(row.marginMs)}`;
+}
+
 function testcase(result: DrillResult, row: ObjectiveRow): string {
   const name = `${row.objective} within ${formatMs(row.targetMs)}`;
-  const open = `<testcase classname="drill.${esc(result.runbookId)}" name="${esc(name)}" time="${seconds(
-    row.measuredMs ?? 0,
-  )}">`;
-  if (row.passed === true) return `    ${open}</testcase>`;
+  // A testcase's time is a duration CI sums: the RTO is one (time to restore), the RPO is not.
+  const time = row.objective === 'RTO' ? (row.measuredMs ?? 0) : 0;
+  const open = `<testcase classname="drill.${esc(result.runbookId)}" name="${esc(name)}" time="${seconds(time)}">`;
+  if (row.passed === true) {
+    return `    ${open}
+      <system-out>${esc(numbers(row))}</system-out>
+    </testcase>`;
+  }
   if (row.passed === null || row.measuredMs === null || row.marginMs === null) {
     const why = result.error ?? 'the drill ended before this objective was measured';
     return `    ${open}
@@ -29,9 +39,7 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
     row.targetMs,
   )} (margin ${formatSignedMs(row.marginMs)})`;
   return `    ${open}
-      <failure type="ObjectiveMissed" message="${esc(message)}">${esc(
-        `measured=${row.measuredMs}ms target=${row.targetMs}ms margin=${row.marginMs}ms`,
-      )}</failure>
+      <failure type="ObjectiveMissed" message="${esc(message)}">${esc(numbers(row))}</failure>
     </testcase>`;
 }
 
