@@ -6,6 +6,7 @@ import { renderHtml } from '../../reports/render-html';
 import { renderJson } from '../../reports/render-json';
 import { renderMarkdown } from '../../reports/render-markdown';
 import { stepRows } from '../../reports/step-rows';
+import { ganttChart } from '../../reports/svg/gantt-chart';
 import { trendDrills } from '../../reports/svg/trend-chart';
 import type { DrillResult } from '../../workflows/drill-types';
 
@@ -116,6 +117,19 @@ describe('renderHtml', () => {
     expect(html).toContain('No canary writes were recorded.');
     expect(html).toContain('data-testid="rto-measured">not measured<');
     expect(count(html, 'data-testid="trend-rto-point"')).toBe(0);
+  });
+});
+
+describe('ganttChart', () => {
+  test('GIVEN an RTO objective far beyond the restoration WHEN drawn THEN the bars keep their width and the window runs off the edge', () => {
+    const fifteenMinutes = { ...pass.objectives, rtoMs: 900_000, rto: '15m' };
+    const drill = { ...pass, objectives: fifteenMinutes };
+    const svg = ganttChart(drill, stepRows(drill));
+    expect(svg).toContain('RTO objective 15m →');
+    const promote = svg.slice(svg.indexOf('data-step-id="promote-replica"'));
+    const width = Number(promote.slice(promote.indexOf('width="') + 7, promote.indexOf('" height')));
+    // 5.51 s of a ~13 s axis over ~566 px: well over 100 px, not the 3 px a 15-minute axis would leave.
+    expect(width).toBeGreaterThan(100);
   });
 });
 
