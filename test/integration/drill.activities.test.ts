@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListHostedZonesByNameCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { Client } from 'pg';
 import type { DrillActivities } from '../../activities/drill-contracts';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
@@ -80,10 +84,15 @@ async function cutWalDelivery(): Promise<number> {
   throw new Error('the walreceiver did not stop within 1 s of clearing primary_conninfo');
 }
 
+/** UPSERTs the record; the zone id is looked up by name (another test's AWS reset re-creates the zone). */
 async function pointRecordAt(value: string): Promise<void> {
+  const zones = await route53Client.send(
+    new ListHostedZonesByNameCommand({ DNSName: stack.aws.route53.zoneName }),
+  );
+  const zoneId = zones.HostedZones?.find((z) => z.Name === stack.aws.route53.zoneName)?.Id;
   await route53Client.send(
     new ChangeResourceRecordSetsCommand({
-      HostedZoneId: stack.aws.route53.zoneId,
+      HostedZoneId: zoneId ?? stack.aws.route53.zoneId,
       ChangeBatch: {
         Changes: [
           {
