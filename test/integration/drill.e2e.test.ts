@@ -112,6 +112,13 @@ test('a drill schedule is created with a next run, triggered, and its run appear
     nextRun: string;
   }>;
   expect(listed.find((s) => s.scheduleId === 'drill-ehr-db')?.nextRun).toBe(nextRun);
+  expect((await drctl(['drill', 'pause', 'ehr-db'], env)).code).toBe(0);
+  const paused = JSON.parse((await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout) as Array<{
+    scheduleId: string;
+    paused: boolean;
+  }>;
+  expect(paused.find((s) => s.scheduleId === 'drill-ehr-db')?.paused).toBe(true);
+  expect((await drctl(['drill', 'resume', 'ehr-db'], env)).code).toBe(0);
 
   const before = new Set(
     (
@@ -132,4 +139,8 @@ test('a drill schedule is created with a next run, triggered, and its run appear
   }
   expect(triggered.outcome).toBe('passed');
   expect((await drctl(['drill', 'delete', 'ehr-db'], env)).code).toBe(0);
+  const afterDelete = JSON.parse(
+    (await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout,
+  ) as Array<{ scheduleId: string }>;
+  expect(afterDelete.map((s) => s.scheduleId)).not.toContain('drill-ehr-db');
 });

@@ -48,6 +48,13 @@ describe('flag activities against Unleash', () => {
   beforeAll(async () => {
     await createFlag(flag, '100');
     await createFlag(zeroRolloutFlag, '0');
+    // Unleash serves client features from a cache it refreshes on its own schedule: a flag created a moment
+    // ago can still be unknown (null) to a client. Start once clients know it, as they would in production.
+    const deadline = Date.now() + 30_000;
+    while ((await observer.read([flag]))[flag] === null) {
+      if (Date.now() > deadline) throw new Error(`Unleash clients never saw the new flag ${flag}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
 
   afterAll(async () => {
