@@ -16,7 +16,19 @@ export interface StepOutcome {
   providerMs: number;
   /** Temporal's attempt number of the activity (1 = first try). */
   attempt: number;
+  /** How to undo this step's effect if the run is aborted, from the state the activity read before acting. */
+  compensation?: Compensation;
 }
+
+/**
+ * The undo of one completed step, run in reverse order when an operator aborts with rollback. `irreversible`
+ * says why a step cannot be undone automatically (a promotion: fail back instead).
+ */
+export type Compensation =
+  | { kind: 'flags.set'; project: string; environment: string; flags: Array<{ name: string; enabled: boolean }> }
+  | { kind: 'dns.switch'; zone: ZoneRef; records: DnsRecordChange[] }
+  | { kind: 'database.unfence'; database: DatabaseInput }
+  | { kind: 'irreversible'; reason: string };
 
 /** One read-only pre-flight check. */
 export interface CheckResult {
@@ -113,6 +125,8 @@ export interface DrctlActivities {
   planFlags(input: FlagsInput): Promise<PlannedChange[]>;
 
   fenceDatabase(input: DatabaseInput): Promise<StepOutcome>;
+  /** Undoes a fence (abort before promotion): the old primary takes writes again. Idempotent. */
+  unfenceDatabase(input: DatabaseInput): Promise<StepOutcome>;
   promoteDatabase(input: DatabaseInput): Promise<PromoteOutcome>;
   switchDns(input: DnsSwitchInput): Promise<StepOutcome>;
   setFlags(input: FlagsInput): Promise<StepOutcome>;

@@ -119,6 +119,14 @@ export function createAuroraClusterStrategy(
       };
     },
 
+    async unfence(name, t) {
+      return {
+        changed: false,
+        summary: `${label(name, t)}: nothing was fenced (FailoverDBCluster demotes the old writer), nothing to undo`,
+        facts: { clusterId: t.clusterId },
+      };
+    },
+
     async promote(name, t) {
       const cluster = await requireCluster(name, t);
       let changed = false;

@@ -1,4 +1,4 @@
-import type { DatabaseInput, DrctlActivities } from '../contracts';
+import type { Compensation, DatabaseInput, DrctlActivities } from '../contracts';
 import { runStep } from '../step-outcome';
 import type { DatabaseTarget } from '../../runbooks/schema';
 import { createAuroraClusterStrategy } from './aurora-cluster-strategy';
@@ -17,8 +17,15 @@ export interface DatabaseActivityDeps {
 
 export type DatabaseActivities = Pick<
   DrctlActivities,
-  'checkDatabase' | 'planFence' | 'planPromote' | 'fenceDatabase' | 'promoteDatabase'
+  'checkDatabase' | 'planFence' | 'planPromote' | 'fenceDatabase' | 'unfenceDatabase' | 'promoteDatabase'
 >;
+
+/** What undoes a promotion: nothing in place; the operator fails back instead. */
+export const PROMOTION_IRREVERSIBLE: Compensation = {
+  kind: 'irreversible',
+  reason:
+    'a promoted replica cannot be demoted in place; fail back with drctl failback once the old primary is rebuilt as a replica',
+};
 
 /** The database activities, dispatching on `target.provider` to one strategy per provider. */
 export function createDatabaseActivities({
@@ -39,9 +46,20 @@ export function createDatabaseActivities({
     checkDatabase: ({ name, target }: DatabaseInput) => strategyFor(target).check(name, target),
     planFence: ({ name, target }: DatabaseInput) => strategyFor(target).planFence(name, target),
     planPromote: ({ name, target }: DatabaseInput) => strategyFor(target).planPromote(name, target),
-    fenceDatabase: ({ name, target }: DatabaseInput) =>
-      runStep(() => strategyFor(target).fence(name, target)),
+    fenceDatabase: (input: DatabaseInput) =>
+      runStep(async () => {
+        const outcome = await strategyFor(input.target).fence(input.name, input.target);
+        // Only a fence that changed something has an effect to undo.
+        return outcome.changed
+          ? { ...outcome, compensation: { kind: 'database.unfence', database: input } satisfies Compensation }
+          : outcome;
+      }),
+    unfenceDatabase: ({ name, target }: DatabaseInput) =>
+      runStep(() => strategyFor(target).unfence(name, target)),
     promoteDatabase: ({ name, target }: DatabaseInput) =>
-      runStep(() => strategyFor(target).promote(name, target)),
+      runStep(async () => ({
+        ...(await strategyFor(target).promote(name, target)),
+        compensation: PROMOTION_IRREVERSIBLE,
+      })),
   };
 }

@@ -10,6 +10,8 @@ export interface DatabaseStrategy<T extends DatabaseTarget> {
   planPromote(name: string, target: T): Promise<DatabasePlan>;
   /** The body of the fence step; `runStep` adds timing and the attempt. */
   fence(name: string, target: T): Promise<OutcomeBody>;
+  /** The body of the unfence step (undo of `fence`, idempotent). */
+  unfence(name: string, target: T): Promise<OutcomeBody>;
   promote(name: string, target: T): Promise<Omit<PromoteOutcome, 'providerMs' | 'attempt'>>;
 }
 

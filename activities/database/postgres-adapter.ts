@@ -189,6 +189,34 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
       });
     },
 
+    unfence(connection): Promise<boolean> {
+      return withSession(connection, async (client) => {
+        // What a new session gets, and what postgresql.auto.conf holds (a reset not yet reloaded reads 'on').
+        const before = await one<{ setting: string }>(
+          client,
+          `select setting from pg_settings where name = 'default_transaction_read_only'`,
+        );
+        // pg_file_settings needs superuser-like rights; without them only the loaded value counts.
+        const pending = await one<{ n: number }>(
+          client,
+          `select count(*)::int as n from pg_file_settings
+            where name = 'default_transaction_read_only' and sourcefile like '%postgresql.auto.conf'`,
+        ).catch(() => ({ n: 0 }));
+        if (before.setting !== 'on' && pending.n === 0) return false;
+        await client.query('alter system reset default_transaction_read_only');
+        await client.query('select pg_reload_conf()');
+        for (let i = 0; i < 50; i += 1) {
+          const now = await one<{ v: string }>(
+            client,
+            `select current_setting('default_transaction_read_only') as v`,
+          );
+          if (now.v === 'off') break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return before.setting === 'on';
+      });
+    },
+
     writeTest(connection): Promise<WriteTestResult> {
       return withSession(connection, async (client) => {
         const table = `drctl_write_test_${process.pid}_${Date.now()}`;

@@ -20,6 +20,11 @@ export interface PostgresPort {
    * the configuration was (re)loaded, so an open session cannot go on writing.
    */
   fence(connection: string): Promise<FenceResult>;
+  /**
+   * Undoes `fence`: `ALTER SYSTEM RESET default_transaction_read_only` and `pg_reload_conf()` when the setting
+   * is on; true when this call changed it. Sessions the fence terminated are not brought back.
+   */
+  unfence(connection: string): Promise<boolean>;
   /** Tries a write in a new session (a table created inside a transaction that is rolled back). */
   writeTest(connection: string): Promise<WriteTestResult>;
   /**

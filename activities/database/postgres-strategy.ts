@@ -1,10 +1,10 @@
 import { durationToMs, formatMs } from '../../runbooks/duration';
 import type { CheckResult, PlannedChange } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { pollUntil } from '../poll-until';
 import { checkLine, failureMessageOrThrow } from './check-result';
 import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
-import { isPostgresUnreachable } from './postgres-errors';
+import { isPostgresUnreachable, POSTGRES_UNREACHABLE } from './postgres-errors';
 import type { PostgresMemberStatus, PostgresPort, PrimaryReplication } from './postgres-port';
 import { measureLag } from './replication-lag';
 import { withHeartbeats } from './with-heartbeats';
@@ -196,6 +196,39 @@ export function createPostgresStrategy(
           ? `fenced ${t.primary.endpoint}: read-only${result.settingChanged ? ' set' : ' already set'}, ${result.terminatedSessions} older session(s) terminated; a new session's write is refused`
           : `${t.primary.endpoint} already refuses writes (default_transaction_read_only = on)`,
         facts: { ...facts, terminatedSessions: result.terminatedSessions, writeRefusal: confirm.refusal },
+      };
+    },
+
+    async unfence(name, t) {
+      const status = await statusOrDown(t.primary.connection);
+      const facts = { primary: t.primary.endpoint, primaryReachable: status !== null };
+      if (status === null) {
+        throw transientFailure(
+          POSTGRES_UNREACHABLE,
+          `old primary ${t.primary.endpoint} (connection ${t.primary.connection}) is unreachable: cannot unfence it; retrying until it is back up (start it, or abort without rollback)`,
+        );
+      }
+      if (status.inRecovery) {
+        return {
+          changed: false,
+          summary: `old primary ${t.primary.endpoint} is in recovery (a standby): the fence changes nothing there, nothing to undo`,
+          facts,
+        };
+      }
+      const changed = await postgres.unfence(t.primary.connection);
+      const confirm = await postgres.writeTest(t.primary.connection);
+      if (!confirm.accepted) {
+        throw permanentFailure(
+          PermanentFailure.InvalidState,
+          `${member(name, t, 'primary')} still refuses writes after ALTER SYSTEM RESET default_transaction_read_only (${confirm.refusal ?? '?'}); a role or database setting may force it (check ALTER ROLE/DATABASE … SET default_transaction_read_only)`,
+        );
+      }
+      return {
+        changed,
+        summary: changed
+          ? `unfenced ${t.primary.endpoint}: default_transaction_read_only reset; a new session's write is accepted`
+          : `${t.primary.endpoint} was not fenced: a new session's write is accepted`,
+        facts,
       };
     },
 

@@ -4,6 +4,7 @@ import {
   DescribeDBInstancesCommand,
   FailoverDBClusterCommand,
   PromoteReadReplicaCommand,
+  StartDBInstanceCommand,
   StopDBInstanceCommand,
   type DBInstance,
   type RDSClient,
@@ -88,6 +89,12 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
     async stopInstance(region, instanceId) {
       await call(`StopDBInstance ${instanceId} in ${region}`, () =>
         clientForRegion(region).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+      );
+    },
+
+    async startInstance(region, instanceId) {
+      await call(`StartDBInstance ${instanceId} in ${region}`, () =>
+        clientForRegion(region).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
       );
     },
 

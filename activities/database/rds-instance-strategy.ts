@@ -191,6 +191,59 @@ export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): 
       };
     },
 
+    async unfence(name, t) {
+      const { region, instanceId } = t.primary;
+      const facts = { primary: instanceId, region };
+      if (t.fence === 'none') {
+        return {
+          changed: false,
+          summary: `fence is 'none': ${instanceId} was left as is, nothing to undo`,
+          facts,
+        };
+      }
+      const primary = await rds.describeInstance(region, instanceId);
+      if (primary === null) {
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `${label(name, t, 'primary')} not found: it cannot be started again; check the id and region in the runbook, or restore it from a snapshot`,
+        );
+      }
+      const describe = (waitingFor: string) => (i: RdsInstance | null) => ({
+        waitingFor,
+        status: i?.status ?? 'gone',
+      });
+      const read = () => rds.describeInstance(region, instanceId);
+      let changed = false;
+      if (STOPPED.has(primary.status)) {
+        // StartDBInstance is refused while the instance is still stopping.
+        if (primary.status === 'stopping') {
+          await pollUntil(read, (i) => i === null || i.status !== 'stopping', {
+            ...poll,
+            describe: describe(`${instanceId} to finish stopping before starting it`),
+          });
+        }
+        await rds.startInstance(region, instanceId);
+        changed = true;
+      }
+      const final = await pollUntil(read, (i) => i === null || i.status === 'available', {
+        ...poll,
+        describe: describe(`${instanceId} to be available`),
+      });
+      if (final === null) {
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `${label(name, t, 'primary')} disappeared while starting; check it in the RDS console`,
+        );
+      }
+      return {
+        changed,
+        summary: changed
+          ? `started ${instanceId}: available again`
+          : `${instanceId} was already ${primary.status === 'available' ? 'available' : `${primary.status}, now available`}`,
+        facts: { ...facts, status: final.status },
+      };
+    },
+
     async promote(name, t) {
       const { region, instanceId } = t.replica;
       let replica = await requireReplica(name, t);

@@ -7,6 +7,7 @@ export interface RdsPort {
   /** PromoteReadReplica, then marks the instance promoted (tag `drctl:promoted-from`). */
   promoteReadReplica(region: string, instanceId: string): Promise<void>;
   stopInstance(region: string, instanceId: string): Promise<void>;
+  startInstance(region: string, instanceId: string): Promise<void>;
   failoverCluster(region: string, clusterId: string, targetInstanceId: string): Promise<void>;
 }
 

@@ -81,6 +81,11 @@ export class FakeEstate {
         this.roles.set('primary', 'fenced');
         return outcome(true, 'fenced');
       },
+      unfenceDatabase: async () => {
+        if (this.roles.get('primary') !== 'fenced') return outcome(false, 'not fenced');
+        this.roles.set('primary', 'primary');
+        return outcome(true, 'unfenced');
+      },
       promoteDatabase: async (): Promise<PromoteOutcome> => {
         if (this.roles.get('replica') === 'primary')
           return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };

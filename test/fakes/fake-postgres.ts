@@ -43,6 +43,7 @@ export class FakePostgres implements PostgresPort {
     members: new Map<string, FakePgMember>(),
     promotions: [] as string[],
     fences: [] as string[],
+    unfences: [] as string[],
     calls: [] as string[],
   };
   private readonly promotionPollsLeft = new Map<FakePgMember, number>();
@@ -190,6 +191,15 @@ export class FakePostgres implements PostgresPort {
     m.openSessions = 0;
     if (settingChanged || terminatedSessions > 0) this.state.fences.push(connection);
     return { settingChanged, terminatedSessions };
+  }
+
+  async unfence(connection: string): Promise<boolean> {
+    this.state.calls.push(`unfence ${connection}`);
+    const m = this.member(connection);
+    const changed = m.readOnly;
+    m.readOnly = false;
+    if (changed) this.state.unfences.push(connection);
+    return changed;
   }
 
   async writeTest(connection: string): Promise<WriteTestResult> {

@@ -12,6 +12,8 @@ export interface FakeRdsInstance {
   promoteModifyingPolls: number;
   /** After StopDBInstance: reports `stopping` for this many describes. */
   stoppingPolls: number;
+  /** After StartDBInstance: reports `starting` for this many describes. */
+  startingPolls: number;
 }
 
 export interface FakeRdsCluster {
@@ -34,6 +36,7 @@ export class FakeRds implements RdsPort {
     clusters: new Map<string, FakeRdsCluster>(),
     promotions: [] as string[],
     stops: [] as string[],
+    starts: [] as string[],
     failovers: [] as string[],
   };
   /** Makes every call fail with this (e.g. an AccessDenied permanentFailure). */
@@ -49,6 +52,7 @@ export class FakeRds implements RdsPort {
       endpoint: `${instance.instanceId}.abc.${instance.region}.rds.amazonaws.com`,
       promoteModifyingPolls: 0,
       stoppingPolls: 0,
+      startingPolls: 0,
       ...instance,
     };
     this.state.instances.set(`${full.region}/${full.instanceId}`, full);
@@ -164,6 +168,23 @@ export class FakeRds implements RdsPort {
     if (i.stoppingPolls <= 0) return settle();
     i.status = 'stopping';
     this.pending.set(`${region}/${instanceId}`, { polls: i.stoppingPolls, settle });
+  }
+
+  async startInstance(region: string, instanceId: string): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const i = this.instance(region, instanceId);
+    if (i.status !== 'stopped')
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBInstanceState: ${instanceId} is ${i.status}, not stopped`,
+      );
+    this.state.starts.push(instanceId);
+    const settle = () => {
+      i.status = 'available';
+    };
+    if (i.startingPolls <= 0) return settle();
+    i.status = 'starting';
+    this.pending.set(`${region}/${instanceId}`, { polls: i.startingPolls, settle });
   }
 
   async failoverCluster(region: string, clusterId: string, targetInstanceId: string): Promise<void> {

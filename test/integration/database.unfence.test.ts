@@ -1,0 +1,103 @@
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Client } from 'pg';
+import type { DatabaseInput } from '../../activities/contracts';
+import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
+import { createRdsAdapter } from '../../activities/database/rds-adapter';
+import { resetStack } from '../../sandbox/stack';
+import { getStack } from './stack';
+
+const stack = getStack();
+const clients = new Map<string, RDSClient>();
+const rdsClient = (region: string): RDSClient => {
+  let client = clients.get(region);
+  if (!client) {
+    client = new RDSClient({
+      region,
+      endpoint: stack.moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    clients.set(region, client);
+  }
+  return client;
+};
+const activities = createDatabaseActivities({
+  postgres: createPostgresAdapter({
+    connections: {
+      'ehr-primary': stack.postgres.primaryUrl,
+      'ehr-replica': stack.postgres.replicaUrl,
+    },
+  }),
+  rds: createRdsAdapter(rdsClient),
+  poll: { initialIntervalMs: 100, maxIntervalMs: 1000 },
+});
+
+const ehr: DatabaseInput = {
+  name: 'ehr',
+  target: {
+    provider: 'postgres',
+    primary: { connection: 'ehr-primary', endpoint: stack.postgres.primaryHost },
+    replica: { connection: 'ehr-replica', endpoint: stack.postgres.replicaHost },
+    maxLag: '30s',
+  },
+};
+const portal: DatabaseInput = {
+  name: 'portal',
+  target: {
+    provider: 'rds-instance',
+    primary: stack.aws.rds.primary,
+    replica: stack.aws.rds.replica,
+    maxLag: '30s',
+    fence: 'stop-instance',
+  },
+};
+
+/** Inserts a probe row in a fresh session; the SQLSTATE when the server refuses it. */
+async function tryWrite(url: string, runId: string): Promise<string | undefined> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query('insert into drctl_probe (run_id) values ($1)', [runId]);
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'error';
+  } finally {
+    await client.end();
+  }
+}
+
+// Start from the seeded pair: another test may have left the primary fenced or the replica promoted.
+beforeAll(() => resetStack({ only: ['postgres'] }));
+
+afterAll(async () => {
+  clients.forEach((c) => c.destroy());
+  await resetStack({ only: ['postgres'] });
+});
+
+describe('unfenceDatabase on the sandbox', () => {
+  it('GIVEN a fenced PostgreSQL primary WHEN unfencing THEN writes are accepted again, and a second unfence changes nothing', async () => {
+    const fence = await activities.fenceDatabase(ehr);
+    expect(fence).toMatchObject({ changed: true, compensation: { kind: 'database.unfence', database: ehr } });
+    expect(await tryWrite(stack.postgres.appUrl, 'while-fenced')).toBe('25006');
+
+    const first = await activities.unfenceDatabase(ehr);
+    const second = await activities.unfenceDatabase(ehr);
+
+    expect(first).toMatchObject({ changed: true, summary: expect.stringMatching(/^unfenced /) });
+    expect(await tryWrite(stack.postgres.appUrl, 'after-unfence')).toBeUndefined();
+    expect(second).toMatchObject({ changed: false });
+  });
+
+  it('GIVEN an RDS primary stopped by the fence WHEN unfencing THEN it is started and available again', async () => {
+    // Another test may have left it stopped; unfence is the way back to available.
+    await activities.unfenceDatabase(portal);
+    const fence = await activities.fenceDatabase(portal);
+    expect(fence.compensation).toEqual({ kind: 'database.unfence', database: portal });
+
+    const first = await activities.unfenceDatabase(portal);
+    const second = await activities.unfenceDatabase(portal);
+
+    expect(first).toMatchObject({ changed: true, facts: { status: 'available' } });
+    expect(second).toMatchObject({ changed: false });
+  });
+});

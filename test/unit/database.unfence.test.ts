@@ -1,0 +1,227 @@
+import type { DatabaseInput } from '../../activities/contracts';
+import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
+import { PermanentFailure } from '../../activities/failures';
+import { FakePostgres } from '../fakes/fake-postgres';
+import { FakeRds } from '../fakes/fake-rds';
+import { failureOf } from './failure-of';
+
+const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
+const ehr: DatabaseInput = {
+  name: 'ehr',
+  target: {
+    provider: 'postgres',
+    primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
+    replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+    maxLag: '30s',
+  },
+};
+const portal: DatabaseInput = {
+  name: 'portal',
+  target: {
+    provider: 'rds-instance',
+    primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
+    replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
+    maxLag: '30s',
+    fence: 'stop-instance',
+  },
+};
+const aurora: DatabaseInput = {
+  name: 'billing',
+  target: {
+    provider: 'aurora-cluster',
+    clusterId: 'billing',
+    region: 'us-east-1',
+    targetInstanceId: 'billing-2',
+    maxLag: '30s',
+  },
+};
+
+function setup() {
+  const { pg, primary, replica } = FakePostgres.healthyPair();
+  const { rds, primary: rdsPrimary } = FakeRds.portalPair();
+  rds.addCluster({
+    clusterId: 'billing',
+    region: 'us-east-1',
+    members: [
+      { instanceId: 'billing-1', isWriter: true },
+      { instanceId: 'billing-2', isWriter: false },
+    ],
+  });
+  const activities = createDatabaseActivities({ postgres: pg, rds, poll: fastPoll });
+  return { pg, primary, replica, rds, rdsPrimary, activities };
+}
+
+describe('unfenceDatabase (postgres)', () => {
+  it('GIVEN a fenced primary WHEN unfencing THEN read-only is reset and a new write is accepted', async () => {
+    const { activities, pg, primary } = setup();
+    await activities.fenceDatabase(ehr);
+    expect(primary.readOnly).toBe(true);
+
+    const outcome = await activities.unfenceDatabase(ehr);
+
+    expect(outcome).toMatchObject({
+      changed: true,
+      summary: expect.stringMatching(/^unfenced 127\.0\.0\.2/),
+    });
+    expect(primary.readOnly).toBe(false);
+    expect(pg.state.unfences).toEqual(['ehr-primary']);
+    expect(pg.state.calls.slice(-2)).toEqual(['unfence ehr-primary', 'writeTest ehr-primary']);
+    expect(outcome.compensation).toBeUndefined();
+  });
+
+  it('GIVEN an unfenced primary WHEN unfencing twice THEN the second call changes nothing', async () => {
+    const { activities, pg } = setup();
+    await activities.fenceDatabase(ehr);
+    await activities.unfenceDatabase(ehr);
+
+    const second = await activities.unfenceDatabase(ehr);
+
+    expect(second).toMatchObject({ changed: false, summary: expect.stringMatching(/was not fenced/) });
+    expect(pg.state.unfences).toHaveLength(1);
+  });
+
+  it('GIVEN the old primary is unreachable WHEN unfencing THEN a retryable failure says it cannot be reached', async () => {
+    const { activities, primary } = setup();
+    primary.reachable = false;
+
+    const failure = await failureOf(activities.unfenceDatabase(ehr));
+
+    expect(failure.type).toBe(POSTGRES_UNREACHABLE);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(/127\.0\.0\.2.*unreachable: cannot unfence it/);
+  });
+
+  it('GIVEN the old primary is in recovery WHEN unfencing THEN nothing is changed', async () => {
+    const { activities, pg, primary } = setup();
+    primary.inRecovery = true;
+
+    const outcome = await activities.unfenceDatabase(ehr);
+
+    expect(outcome).toMatchObject({ changed: false, summary: expect.stringMatching(/in recovery/) });
+    expect(pg.state.calls).not.toContain('unfence ehr-primary');
+  });
+
+  it('GIVEN a role setting keeps it read-only WHEN unfencing THEN the step fails permanently naming the cause', async () => {
+    const { activities, pg, primary } = setup();
+    primary.readOnly = true;
+    jest.spyOn(pg, 'writeTest').mockResolvedValue({ accepted: false, refusal: '25006: read-only' });
+
+    const failure = await failureOf(activities.unfenceDatabase(ehr));
+
+    expect(failure.type).toBe(PermanentFailure.InvalidState);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/still refuses writes.*ALTER ROLE\/DATABASE/);
+  });
+});
+
+describe('compensation on fence and promote', () => {
+  it('GIVEN a fence that changed something THEN its outcome carries database.unfence with the input', async () => {
+    const { activities } = setup();
+
+    const first = await activities.fenceDatabase(ehr);
+    const second = await activities.fenceDatabase(ehr);
+
+    expect(first.compensation).toEqual({ kind: 'database.unfence', database: ehr });
+    expect(second).toMatchObject({ changed: false });
+    expect(second.compensation).toBeUndefined();
+  });
+
+  it('GIVEN an unreachable old primary WHEN fencing THEN nothing changed and there is nothing to undo', async () => {
+    const { activities, primary } = setup();
+    primary.reachable = false;
+
+    const outcome = await activities.fenceDatabase(ehr);
+
+    expect(outcome.changed).toBe(false);
+    expect(outcome.compensation).toBeUndefined();
+  });
+
+  it('GIVEN a promotion THEN its outcome is marked irreversible, pointing at failback', async () => {
+    const { activities } = setup();
+
+    const outcome = await activities.promoteDatabase(ehr);
+
+    expect(outcome.compensation).toEqual({
+      kind: 'irreversible',
+      reason: expect.stringMatching(/cannot be demoted in place.*drctl failback/),
+    });
+  });
+
+  it('GIVEN a stopped RDS primary WHEN fencing THEN the outcome carries database.unfence', async () => {
+    const { activities } = setup();
+
+    const outcome = await activities.fenceDatabase(portal);
+
+    expect(outcome.compensation).toEqual({ kind: 'database.unfence', database: portal });
+  });
+});
+
+describe('unfenceDatabase (rds-instance)', () => {
+  it('GIVEN a stopped primary WHEN unfencing THEN it is started and waited for until available', async () => {
+    const { activities, rds, rdsPrimary } = setup();
+    await activities.fenceDatabase(portal);
+    expect(rdsPrimary.status).toBe('stopped');
+    rdsPrimary.startingPolls = 3;
+
+    const outcome = await activities.unfenceDatabase(portal);
+
+    expect(outcome).toMatchObject({ changed: true, facts: { status: 'available' } });
+    expect(rds.state.starts).toEqual(['patient-portal-primary']);
+    expect(rdsPrimary.status).toBe('available');
+  });
+
+  it('GIVEN a primary still stopping WHEN unfencing THEN it waits for stopped, then starts it', async () => {
+    const { activities, rds, rdsPrimary } = setup();
+    rdsPrimary.stoppingPolls = 2;
+    await rds.stopInstance('us-east-1', 'patient-portal-primary');
+    expect(rdsPrimary.status).toBe('stopping');
+
+    const outcome = await activities.unfenceDatabase(portal);
+
+    expect(outcome.changed).toBe(true);
+    expect(rds.state.starts).toEqual(['patient-portal-primary']);
+    expect(rdsPrimary.status).toBe('available');
+  });
+
+  it('GIVEN an available primary WHEN unfencing THEN nothing is called', async () => {
+    const { activities, rds } = setup();
+
+    const outcome = await activities.unfenceDatabase(portal);
+
+    expect(outcome).toMatchObject({ changed: false, summary: expect.stringMatching(/already available/) });
+    expect(rds.state.starts).toEqual([]);
+  });
+
+  it("GIVEN fence 'none' WHEN unfencing THEN nothing is called", async () => {
+    const { activities, rds, rdsPrimary } = setup();
+    rdsPrimary.status = 'stopped';
+    const target = { ...portal.target, fence: 'none' } as DatabaseInput['target'];
+
+    const outcome = await activities.unfenceDatabase({ name: 'portal', target });
+
+    expect(outcome.changed).toBe(false);
+    expect(rds.state.starts).toEqual([]);
+  });
+
+  it('GIVEN the primary is gone WHEN unfencing THEN the step fails permanently', async () => {
+    const { activities, rds } = setup();
+    rds.state.instances.delete('us-east-1/patient-portal-primary');
+
+    const failure = await failureOf(activities.unfenceDatabase(portal));
+
+    expect(failure.type).toBe(PermanentFailure.NotFound);
+    expect(failure.nonRetryable).toBe(true);
+  });
+});
+
+describe('unfenceDatabase (aurora-cluster)', () => {
+  it('GIVEN an Aurora cluster WHEN unfencing THEN nothing changes', async () => {
+    const { activities, rds } = setup();
+
+    const outcome = await activities.unfenceDatabase(aurora);
+
+    expect(outcome.changed).toBe(false);
+    expect(rds.state.failovers).toEqual([]);
+  });
+});
