@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import {
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import ehrDb from '../../runbooks/examples/ehr-db';
+import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
+import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+
+/**
+ * Failovers through a fault-injecting proxy in front of moto: the worker's `aws.endpoint` is the proxy, which
+ * answers a share of AWS calls with throttling, 5xx or a reset connection. The runs must still succeed with
+ * exactly one effect per mutating call at the server boundary; a permanent error must fail fast and pause.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  stack = await resetStack();
+  proxy = await startFaultProxy({
+    target: stack.moto.endpoint,
+    faultRate: 0,
+    faults: ['throttle', '5xx', 'timeout'],
+    seed: 20261127,
+  });
+  const config = JSON.parse(readFileSync(stack.configFile, 'utf8')) as { aws: { endpoint?: string } };
+  config.aws.endpoint = proxy.url;
+  const file = join(mkdtempSync(join(tmpdir(), 'drctl-faults-')), 'drctl.config.json');
+  writeFileSync(file, JSON.stringify(config));
+  env = { ...drctlEnv(stack, `faults-${randomUUID()}`), DRCTL_CONFIG: file };
+  worker = await startWorkerProcess(env);
+});
+
+beforeEach(async () => {
+  stack = await resetStack();
+  proxy.setFaultRate(0);
+  proxy.setPermanent(undefined);
+  proxy.setForced([]);
+  proxy.resetStats();
+});
+
+afterAll(async () => {
+  await stopProcess(worker);
+  await proxy?.close();
+  await resetStack();
+});
+
+/** The record's value, read from moto directly (not through the proxy), the zone looked up by name. */
+async function recordValue(name: string): Promise<string | undefined> {
+  const route53 = new Route53Client({
+    region: 'us-east-1',
+    endpoint: stack.moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  try {
+    const zones = await route53.send(
+      new ListHostedZonesByNameCommand({ DNSName: stack.aws.route53.zoneName, MaxItems: 1 }),
+    );
+    const zoneId = zones.HostedZones?.[0]?.Id;
+    const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
+  } finally {
+    route53.destroy();
+  }
+}
+
+function describeRun(result: FailoverProgress): string {
+  return result.timeline
+    .map((entry) => {
+      const failedChecks = (entry.checks ?? []).filter((check) => !check.ok).map((check) => check.message);
+      const why = entry.error ? ` ${entry.error.type}: ${entry.error.message}` : '';
+      return `${entry.stepId}:${entry.status}:${entry.attempts}${why}${failedChecks.length ? ` [${failedChecks.join('; ')}]` : ''}`;
+    })
+    .join(', ');
+}
+
+test('ehr-db fails over with 20 % of AWS calls faulted, and switches DNS exactly once', async () => {
+  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  // Besides 20 % random faults, the change itself is refused once: it must be retried, and land once.
+  proxy.setForced([
+    { match: (req) => req.operation === 'ChangeResourceRecordSets', kind: 'timeout', times: 1 },
+  ]);
+  proxy.setFaultRate(0.2);
+
+  const run = await drctl(
+    ['failover', 'ehr-db', '--reason', 'x', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+  proxy.setFaultRate(0);
+
+  const stats = proxy.stats();
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  const result = JSON.parse(run.stdout) as FailoverResult;
+  expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
+  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  // Faults happened, yet only one change reached moto: retried calls never doubled the effect.
+  expect(stats.faulted).toBeGreaterThan(0);
+  expect(stats.operations.ChangeResourceRecordSets).toMatchObject({ forwarded: 1, succeeded: 1 });
+  expect(stats.operations.ChangeResourceRecordSets?.faulted).toBeGreaterThanOrEqual(1);
+  expect(stats.effects).toEqual({ ChangeResourceRecordSets: 1 });
+});
+
+test('patient-portal-rds fails over with 20 % of AWS calls faulted: one promotion, one stop', async () => {
+  proxy.setForced([
+    { match: (req) => req.operation === 'PromoteReadReplica', kind: 'throttle', times: 1 },
+    { match: (req) => req.operation === 'StopDBInstance', kind: '5xx', times: 1 },
+  ]);
+  proxy.setFaultRate(0.2);
+
+  const run = await drctl(
+    ['failover', 'patient-portal-rds', '--reason', 'x', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+  proxy.setFaultRate(0);
+
+  const stats = proxy.stats();
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  const result = JSON.parse(run.stdout) as FailoverResult;
+  expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
+  expect(stats.faulted).toBeGreaterThan(0);
+  expect(stats.effects).toMatchObject({ PromoteReadReplica: 1, StopDBInstance: 1 });
+  expect(stats.operations.PromoteReadReplica?.succeeded).toBe(1);
+  expect(stats.operations.StopDBInstance?.succeeded).toBe(1);
+  expect(stats.operations.PromoteReadReplica?.faulted).toBeGreaterThanOrEqual(1);
+  expect(stats.operations.StopDBInstance?.faulted).toBeGreaterThanOrEqual(1);
+});
+
+test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with what to do, and abort ends it', async () => {
+  proxy.setPermanent({
+    match: (req) => req.operation === 'ChangeResourceRecordSets',
+    error: 'AccessDenied',
+  });
+  const steps = ehrDb.steps.map((step) =>
+    step.id === 'switch-dns' ? { ...step, onFailure: 'pause' as const } : step,
+  );
+  const file = join(mkdtempSync(join(tmpdir(), 'drctl-faults-')), 'ehr-db-denied.json');
+  writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-denied', steps }));
+
+  const started = await drctl(['failover', file, '--reason', 'x', '--yes', '--output', 'json'], env);
+  expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+
+  let status: FailoverProgress;
+  for (;;) {
+    status = JSON.parse(
+      (await drctl(['status', workflowId, '--output', 'json'], env)).stdout,
+    ) as FailoverProgress;
+    if (status.status !== 'running') break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(`${status.status} (${describeRun(status)})`).toMatch(/^paused /);
+  const failed = status.timeline.find((entry) => entry.stepId === 'switch-dns');
+  expect(failed).toMatchObject({ status: 'paused', attempts: 1, error: { type: 'AccessDenied' } });
+  expect(failed?.error?.message).toMatch(/ChangeResourceRecordSets/);
+  expect(failed?.error?.message).toMatch(/credentials|permission/i);
+  // Refused once, not retried: the SDK does not retry a 403 and the activity treats it as permanent.
+  expect(proxy.stats().operations.ChangeResourceRecordSets).toMatchObject({ faulted: 1, succeeded: 0 });
+
+  const text = await drctl(['status', workflowId], env);
+  expect(text.stdout).toMatch(/switch-dns/);
+  expect(text.stdout).toMatch(/AccessDenied/);
+  expect(text.stdout).toMatch(/credentials|permission/i);
+
+  const decided = await drctl(['decide', workflowId, 'switch-dns', 'abort', '--reason', 'test'], env);
+  expect({ code: decided.code, stderr: decided.stderr }).toEqual({ code: 0, stderr: '' });
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  const result = JSON.parse(followed.stdout) as FailoverProgress;
+  // `failed` (an abort decision stops the run), or `aborted` where the workflow names operator aborts apart.
+  expect(['failed', 'aborted']).toContain(result.status);
+  expect(followed.code).toBe(1);
+  expect(JSON.stringify(result.timeline.find((entry) => entry.stepId === 'switch-dns'))).toMatch(
+    /AccessDenied/,
+  );
+  expect(result.timeline.some((entry) => entry.stepId === 'probe-writes')).toBe(false);
+  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  expect(proxy.stats().effects.ChangeResourceRecordSets).toBeUndefined();
+});
