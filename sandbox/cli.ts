@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { downCommand } from './commands/down-command';
 import { killPrimaryCommand } from './commands/kill-primary-command';
+import { rebuildOldPrimaryCommand } from './commands/rebuild-old-primary-command';
 import { resetCommand } from './commands/reset-command';
 import { statusCommand } from './commands/status-command';
 import { upCommand } from './commands/up-command';
@@ -21,13 +22,15 @@ Examples:
   npm run sandbox -- up
   npm run sandbox -- status
   npm run sandbox -- reset --only postgres
+  npm run sandbox -- rebuild-old-primary
   npm run sandbox -- down`,
   )
   .addCommand(upCommand())
   .addCommand(downCommand())
   .addCommand(statusCommand())
   .addCommand(resetCommand())
-  .addCommand(killPrimaryCommand());
+  .addCommand(killPrimaryCommand())
+  .addCommand(rebuildOldPrimaryCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clearAlterSystemSettings,
@@ -11,6 +11,7 @@ import {
   type PostgresCluster,
 } from './postgres-cluster';
 import { postgresUrl, withPgClient } from './pg-query';
+import { SandboxError } from './sandbox-error';
 import { sandboxPaths } from './sandbox-paths';
 import { PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
 import { waitUntil } from './wait-until';
@@ -116,6 +117,53 @@ export async function restoreReplicatedPair(
   await waitForStreaming(settings);
 }
 
+/**
+ * Failback preparation after a failover (127.0.0.3 promoted, 127.0.0.2 fenced, crashed or stopped): the old
+ * primary's data dir is replaced by a fresh base backup of 127.0.0.3 (`pg_basebackup -R`), so 127.0.0.2 runs
+ * as a hot standby streaming from 127.0.0.3 on the same address and port. The backup goes to a staging dir
+ * first, so a failed clone leaves the old data dir in place. `restoreReplicatedPair` still restores the seeded
+ * pair afterwards: it takes this same data dir, clears its ALTER SYSTEM settings (the new primary_conninfo)
+ * and standby.signal, and starts it as the primary.
+ */
+export async function rebuildPrimaryAsStandby(
+  settings: SandboxSettings,
+  log: (line: string) => void,
+): Promise<void> {
+  const primary = primaryCluster(settings);
+  const replica = replicaCluster(settings);
+  if (postmasterPid(replica) === undefined || !(await isPromoted(settings))) {
+    throw new SandboxError(
+      'InvalidState',
+      `the replica on ${replica.listenAddress}:${replica.port} is not a running promoted primary: rebuild the old primary only after a failover promoted it (\`select pg_promote()\` or drctl failover); \`npm run sandbox -- reset --only postgres\` restores the seeded pair`,
+    );
+  }
+  // Same name as the primary cluster: pg_basebackup -R sets application_name=pg-primary in primary_conninfo.
+  const staging: PostgresCluster = { ...primary, dataDir: `${primary.dataDir}.rebuild` };
+  log(`postgres: cloning ${replica.listenAddress} into a staging dir with pg_basebackup -R`);
+  try {
+    await cloneAsStandby(replica, staging, settings.secrets.postgresPassword);
+  } catch (error) {
+    rmSync(staging.dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  await stopCluster(primary, 'fast').catch(() => stopCluster(primary, 'immediate'));
+  rmSync(primary.dataDir, { recursive: true, force: true });
+  renameSync(staging.dataDir, primary.dataDir);
+  // A role switch the old primary saw (a fence) lived in its own postgresql.auto.conf, now gone; the clone
+  // carries 127.0.0.3's settings plus the primary_conninfo -R appended (the last line wins).
+  await startCluster(primary);
+  log(`postgres: ${primary.listenAddress}:${primary.port} started as a standby of ${replica.listenAddress}`);
+  await waitUntil(
+    `PostgreSQL ${primary.listenAddress} streaming from ${replica.listenAddress}`,
+    () => isStreamingTo(settings, REPLICA_HOST, primary.name),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      hint: `See ${sandboxPaths.logFile('pg-primary')} and ${sandboxPaths.logFile('pg-replica')}; \`npm run sandbox -- reset --only postgres\` restores the seeded pair.`,
+    },
+  );
+}
+
 export async function stopReplicatedPair(settings: SandboxSettings): Promise<void> {
   await stopCluster(replicaCluster(settings), 'fast');
   await stopCluster(primaryCluster(settings), 'fast');
@@ -136,10 +184,19 @@ export async function waitForStreaming(settings: SandboxSettings, timeoutMs = 30
 }
 
 export async function isReplicaStreaming(settings: SandboxSettings): Promise<boolean> {
-  return withPgClient(superuserUrl(settings, PRIMARY_HOST), async (client) => {
+  return isStreamingTo(settings, PRIMARY_HOST, replicaCluster(settings).name);
+}
+
+/** True when `upstreamHost` lists the standby named `standbyName` in pg_stat_replication as `streaming`. */
+export async function isStreamingTo(
+  settings: SandboxSettings,
+  upstreamHost: string,
+  standbyName: string,
+): Promise<boolean> {
+  return withPgClient(superuserUrl(settings, upstreamHost), async (client) => {
     const result = await client.query<{ n: string }>(
       `select count(*) as n from pg_stat_replication where state = 'streaming' and application_name = $1`,
-      [replicaCluster(settings).name],
+      [standbyName],
     );
     return Number(result.rows[0]?.n ?? 0) > 0;
   });

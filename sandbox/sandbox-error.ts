@@ -1,6 +1,6 @@
 /** A sandbox failure with a code, so callers can tell a slow server from a broken install. */
 export type SandboxErrorCode =
-  'NotReady' | 'CommandFailed' | 'PortTaken' | 'MissingTool' | 'SeedFailed' | 'Busy';
+  'NotReady' | 'CommandFailed' | 'PortTaken' | 'MissingTool' | 'SeedFailed' | 'Busy' | 'InvalidState';
 
 export class SandboxError extends Error {
   constructor(

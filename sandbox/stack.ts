@@ -8,6 +8,7 @@ import {
   ensureReplicatedPairUp,
   isReplicaStreaming,
   primaryCluster,
+  rebuildPrimaryAsStandby,
   replicaCluster,
   restoreReplicatedPair,
   stopReplicatedPair,
@@ -136,6 +137,34 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
 export async function killPostgresPrimary(): Promise<void> {
   const settings = await loadOrCreateSettings();
   await crashPrimary(settings);
+}
+
+/**
+ * Failback preparation: after a failover promoted 127.0.0.3, makes 127.0.0.2 (fenced, crashed or stopped) a
+ * streaming standby OF 127.0.0.3 (fresh pg_basebackup -R, same address and port) and waits until 127.0.0.3
+ * shows it streaming. A failback (promote 127.0.0.2, fence 127.0.0.3, DNS back) then works with the usual
+ * activities; `resetStack({ only: ['postgres'] })` restores the seeded pair either way.
+ */
+export async function rebuildPrimaryAsReplica(options: StackOptions = {}): Promise<void> {
+  const log = options.log ?? (() => undefined);
+  await withStackLock(async () => {
+    const settings = await loadOrCreateSettings();
+    await timed(log, 'postgres rebuild', () => rebuildPrimaryAsStandby(settings, log));
+  });
+}
+
+/**
+ * Stops the Temporal dev server and starts it again with the same --db-filename and ports, waiting until it
+ * answers: a test can restart the server mid-run. History lives in the SQLite file, so workflows survive;
+ * clients and workers reconnect on their own.
+ */
+export async function restartTemporal(options: StackOptions = {}): Promise<void> {
+  const log = options.log ?? (() => undefined);
+  await withStackLock(async () => {
+    const settings = await loadOrCreateSettings();
+    await timed(log, 'temporal stop', () => stopTemporal());
+    await timed(log, 'temporal start', () => ensureTemporalUp(settings, log));
+  });
 }
 
 /** One line per server: whether it answers a real request, and what it is. Never starts anything. */
