@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { registerDecide } from './commands/decide';
+import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerFailover(program);
   registerPlan(program);
   registerStatus(program);
+  registerOperatorActions(program);
   registerDecide(program);
   registerDrill(program);
   registerReport(program);

@@ -33,6 +33,23 @@ export function renderTimeline(progress: FailoverProgress): string {
     (entry.checks ?? []).filter((check) => !check.ok),
   );
   for (const check of failedChecks) lines.push(`    ✖ ${check.check}: ${check.message}`);
+  for (const waiting of progress.awaiting ?? []) {
+    lines.push(`⏸ waiting for an operator at ${waiting.stepId}: ${waiting.prompt}`);
+    if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${waiting.error.message}`);
+    lines.push(
+      waiting.kind === 'approval'
+        ? `    choices: drctl approve ${progress.workflowId} --step ${waiting.stepId} --reason "…"${waiting.twoPerson ? ' (by someone other than ' + progress.initiator + ')' : ''} | drctl abort ${progress.workflowId} --reason "…"`
+        : `    choices: drctl retry ${progress.workflowId} | drctl skip ${progress.workflowId} --reason "…" | drctl abort ${progress.workflowId} --reason "…" [--no-rollback]`,
+    );
+  }
+  for (const entry of progress.rollback ?? [])
+    lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${entry.detail}`);
+  const actions = (progress.operatorActions ?? []).filter((action) => action.action !== 'start');
+  for (const action of actions) {
+    lines.push(
+      `  ${action.at} ${action.operator} ${action.action}${action.stepId ? ` ${action.stepId}` : ''}: ${action.reason}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -169,6 +169,16 @@ const leafStepOptions = [
     })
     .strict(),
   z.object({ ...stepCommon, kind: z.literal('wait'), duration }).strict(),
+  z
+    .object({
+      ...stepCommon,
+      kind: z.literal('approval'),
+      /** What the approver is asked to confirm. */
+      prompt: z.string().min(1).optional(),
+      /** Production rule: the approver must be someone other than the operator who started the run. */
+      twoPerson: z.boolean().default(false),
+    })
+    .strict(),
 ] as const;
 
 export const leafStepSchema = z.discriminatedUnion('kind', [...leafStepOptions]);

@@ -8,10 +8,35 @@ export interface OperatorDecision {
   action: DecisionAction;
   operator: string;
   reason: string;
+  /** With `abort`: undo the completed steps in reverse order (default true). */
+  rollback?: boolean;
 }
 
-/** Sent by `drctl decide`; accepted only while that step is paused. Recorded in the timeline for audit. */
-export const decideUpdate = defineUpdate<
-  { accepted: true; stepId: string; action: DecisionAction },
-  [OperatorDecision]
->('decide');
+export interface Approval {
+  operator: string;
+  reason: string;
+  /** Which gate; optional when exactly one is waiting. */
+  stepId?: string;
+}
+
+export interface AbortRequest {
+  operator: string;
+  reason: string;
+  /** Undo the completed steps in reverse order (default true); false leaves the estate as it is. */
+  rollback: boolean;
+}
+
+export interface OperatorAck {
+  accepted: true;
+  stepId?: string;
+  action: string;
+}
+
+/** Sent by `drctl retry|skip|decide`; accepted only while that step is paused. Recorded in the timeline. */
+export const decideUpdate = defineUpdate<OperatorAck, [OperatorDecision]>('decide');
+
+/** Sent by `drctl approve`; a two-person gate rejects the operator who started the run. */
+export const approveUpdate = defineUpdate<OperatorAck, [Approval]>('approve');
+
+/** Sent by `drctl abort`: the run stops at the next safe boundary, then rolls back unless told not to. */
+export const abortUpdate = defineUpdate<OperatorAck, [AbortRequest]>('abort');

@@ -38,7 +38,33 @@ export interface TimelineEntry {
   decisions?: Array<{ action: string; operator: string; reason: string; at: string }>;
 }
 
-export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed';
+export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
+
+/** Every operator action on a run, for the audit trail: who, when, why. */
+export interface OperatorAction {
+  action: 'start' | 'approve' | 'retry' | 'skip' | 'abort';
+  operator: string;
+  reason: string;
+  at: string;
+  stepId?: string;
+}
+
+/** What the run is waiting for from an operator. */
+export interface AwaitingOperator {
+  stepId: string;
+  /** `decision`: a failed step paused (retry/skip/abort); `approval`: an approval gate. */
+  kind: 'decision' | 'approval';
+  prompt: string;
+  twoPerson?: boolean;
+  error?: { type: string; message: string };
+}
+
+/** One compensation run after an abort, in reverse step order. */
+export interface RollbackEntry {
+  stepId: string;
+  status: 'undone' | 'not undone' | 'failed';
+  detail: string;
+}
 
 export interface FailoverProgress {
   workflowId: string;
@@ -53,9 +79,16 @@ export interface FailoverProgress {
   timeline: TimelineEntry[];
   /** Total steps in the runbook (leaves), for a progress bar. */
   totalSteps: number;
+  operatorActions: OperatorAction[];
+  awaiting: AwaitingOperator[];
+  /** Present after an abort with rollback: what was undone and what was not. */
+  rollback?: RollbackEntry[];
 }
 
-export type FailoverResult = FailoverProgress & { status: 'succeeded' | 'failed'; endedAt: string };
+export type FailoverResult = FailoverProgress & {
+  status: 'succeeded' | 'failed' | 'aborted';
+  endedAt: string;
+};
 
 export interface PlannedStep {
   stepId: string;

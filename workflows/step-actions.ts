@@ -15,10 +15,19 @@ export interface RunState {
   confirmedWritable: Map<string, string>;
 }
 
+/** What steps may ask of the run: an operator's approval (null when the run was aborted instead). */
+export interface RunControls {
+  awaitApproval(
+    stepId: string,
+    options: { prompt: string; twoPerson: boolean; timeoutMs?: number },
+  ): Promise<string | null>;
+}
+
 /** Performs one leaf step through its activities, with the step's own timeout and retry policy. */
 export async function performStep(
   step: LeafStep,
   state: RunState,
+  controls: RunControls,
   onChecks: (checks: CheckResult[]) => void,
 ): Promise<StepResult> {
   const activities = proxyActivities<DrctlActivities>(activityOptionsFor(step));
@@ -37,11 +46,25 @@ export async function performStep(
       }
       return { changed: false, summary: `${checks.length} pre-flight checks passed`, checks };
     }
-    case 'database.fence':
-      return activities.fenceDatabase({
+    case 'database.fence': {
+      const outcome = await activities.fenceDatabase({
         name: step.database,
         target: databaseTarget(runbook, step.database),
       });
+      if (outcome.facts.primaryReachable !== false) return outcome;
+      // An unreachable primary cannot be fenced: going on risks two primaries, so a person decides, on record.
+      const approvedBy = await controls.awaitApproval(step.id, {
+        prompt: `the old primary of "${step.database}" is unreachable and could not be fenced; approve to promote without a fence`,
+        twoPerson: false,
+      });
+      if (approvedBy === null) {
+        throw ApplicationFailure.nonRetryable(
+          'the run was aborted while waiting to proceed unfenced',
+          'Aborted',
+        );
+      }
+      return { ...outcome, summary: `${outcome.summary}; proceeding unfenced, approved by ${approvedBy}` };
+    }
     case 'database.promote': {
       const outcome = await activities.promoteDatabase({
         name: step.database,
@@ -65,6 +88,19 @@ export async function performStep(
     case 'wait':
       await sleep(durationToMs(step.duration));
       return { changed: false, summary: `waited ${step.duration}` };
+    case 'approval': {
+      const approvedBy = await controls.awaitApproval(step.id, {
+        prompt: step.prompt ?? step.title ?? `approve step ${step.id}`,
+        twoPerson: step.twoPerson,
+        timeoutMs: durationToMs(step.timeout),
+      });
+      if (approvedBy === null)
+        throw ApplicationFailure.nonRetryable('the run was aborted before approval', 'Aborted');
+      return {
+        changed: false,
+        summary: `approved by ${approvedBy}${step.twoPerson ? ' (two-person rule)' : ''}`,
+      };
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   CheckResult,
+  Compensation,
   DnsRecordChange,
   DnsSwitchInput,
   DrctlActivities,
@@ -195,7 +196,7 @@ export function createDnsActivities({
           facts.resolutionCheck = await confirmResolution(zone.id, input.records);
           summary += '; every name answers its new value';
         }
-        return { changed: differing.length > 0, summary, facts };
+        return { changed: differing.length > 0, summary, facts, ...compensationFor(input, differing) };
       });
     },
   };
@@ -232,4 +233,33 @@ function previousChangeId(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The undo of a switch: the records this attempt changed, back to the values it read before. A record that did
+ * not exist before cannot be put back by an UPSERT; it is left out and named as irreversible.
+ */
+function compensationFor(input: DnsSwitchInput, differing: RecordDiff[]): { compensation?: Compensation } {
+  if (differing.length === 0) return {};
+  const created = differing.filter((d) => !d.current || d.current.values.length === 0);
+  if (created.length > 0) {
+    return {
+      compensation: {
+        kind: 'irreversible',
+        reason: `${created.map((d) => d.label).join(', ')} did not exist before; delete by hand if needed`,
+      },
+    };
+  }
+  return {
+    compensation: {
+      kind: 'dns.switch',
+      zone: input.zone,
+      records: differing.map((d) => ({
+        name: d.record.name,
+        type: d.record.type,
+        ttl: d.current?.ttl ?? d.record.ttl,
+        value: d.current?.values[0] ?? '',
+      })),
+    },
+  };
 }

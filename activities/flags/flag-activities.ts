@@ -147,7 +147,23 @@ export function createFlagActivities({
           toToggle.length === 0
             ? `All ${input.flags.length} flag(s) in ${input.project}/${input.environment} already at their desired values; a client confirms them`
             : `Turned ${toToggle.map((f) => `${f.name} ${onOff(f.enabled)}`).join(', ')} in ${input.project}/${input.environment}; a client sees every desired value`;
-        return { changed: toToggle.length > 0, summary, facts };
+        // The undo is what the flags were before this attempt changed them.
+        const previous = toToggle.map((flag) => ({ name: flag.name, enabled: !flag.enabled }));
+        return {
+          changed: toToggle.length > 0,
+          summary,
+          facts,
+          ...(previous.length > 0
+            ? {
+                compensation: {
+                  kind: 'flags.set' as const,
+                  project: input.project,
+                  environment: input.environment,
+                  flags: previous,
+                },
+              }
+            : {}),
+        };
       });
     },
   };

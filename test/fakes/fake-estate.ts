@@ -14,6 +14,8 @@ export class FakeEstate {
   readonly dns = new Map<string, string>();
   readonly flags = new Map<string, boolean>();
   replicaLagSeconds = 0;
+  /** False: the old primary cannot be reached (a real regional outage), so it cannot be fenced. */
+  primaryReachable = true;
   promotions = 0;
   dnsChanges = 0;
   probes = 0;
@@ -76,10 +78,16 @@ export class FakeEstate {
       planPromote: async () => ({ changes: [], writableEndpoint: '10.0.0.3' }),
       planDnsSwitch: async () => [],
       planFlags: async () => [],
-      fenceDatabase: async () => {
+      fenceDatabase: async (database) => {
+        if (!this.primaryReachable) {
+          return {
+            ...outcome(false, 'primary unreachable, treated as down'),
+            facts: { primaryReachable: false },
+          };
+        }
         if (this.roles.get('primary') === 'fenced') return outcome(false, 'already fenced');
         this.roles.set('primary', 'fenced');
-        return outcome(true, 'fenced');
+        return { ...outcome(true, 'fenced'), compensation: { kind: 'database.unfence', database } };
       },
       unfenceDatabase: async () => {
         if (this.roles.get('primary') !== 'fenced') return outcome(false, 'not fenced');
@@ -91,18 +99,33 @@ export class FakeEstate {
           return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };
         this.roles.set('replica', 'primary');
         this.promotions++;
-        return { ...outcome(true, 'promoted'), writableEndpoint: '10.0.0.3' };
+        return {
+          ...outcome(true, 'promoted'),
+          writableEndpoint: '10.0.0.3',
+          compensation: { kind: 'irreversible', reason: 'a promotion cannot be undone' },
+        };
       },
-      switchDns: async ({ records }) => {
+      switchDns: async ({ zone, records }) => {
         const differing = records.filter((r) => this.dns.get(r.name) !== r.value);
         if (differing.length === 0) return outcome(false, 'already pointing');
+        const previous = differing.map((r) => ({ ...r, value: this.dns.get(r.name) ?? '' }));
         for (const r of differing) this.dns.set(r.name, r.value);
         this.dnsChanges++;
-        return outcome(true, `switched ${differing.length}`);
+        return {
+          ...outcome(true, `switched ${differing.length}`),
+          compensation: { kind: 'dns.switch', zone, records: previous },
+        };
       },
-      setFlags: async ({ flags }) => {
-        for (const f of flags) this.flags.set(f.name, f.enabled);
-        return outcome(true, 'flags set');
+      setFlags: async ({ project, environment, flags }) => {
+        const toggled = flags.filter((f) => this.flags.get(f.name) !== f.enabled);
+        for (const f of toggled) this.flags.set(f.name, f.enabled);
+        const previous = toggled.map((f) => ({ name: f.name, enabled: !f.enabled }));
+        return {
+          ...outcome(toggled.length > 0, 'flags set'),
+          ...(previous.length > 0
+            ? { compensation: { kind: 'flags.set' as const, project, environment, flags: previous } }
+            : {}),
+        };
       },
       verifyBackups: async () => outcome(false, 'backups verified'),
       runProbe: async () => {

@@ -110,14 +110,14 @@ function start(taskQueue: string, rb = runbook()) {
   });
 }
 
-async function failedResult(promise: Promise<unknown>): Promise<FailoverResult> {
+async function failedResult(promise: Promise<unknown>, type = 'FailoverFailed'): Promise<FailoverResult> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(WorkflowFailedError);
   const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
-  expect(cause.type).toBe('FailoverFailed');
+  expect(cause.type).toBe(type);
   return cause.details?.[0] as FailoverResult;
 }
 
@@ -280,3 +280,148 @@ function quietLogger() {
   const noop = () => undefined;
   return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 }
+
+describe('operator control', () => {
+  const gate = (id: string, twoPerson = false) => ({
+    id,
+    kind: 'approval' as const,
+    twoPerson,
+    timeout: '5m',
+  });
+
+  function withSteps(insert: Array<{ after: string; step: ReturnType<typeof gate> }>) {
+    const rb = runbook();
+    const steps = [...rb.steps];
+    for (const { after, step } of insert) {
+      steps.splice(
+        steps.findIndex((s) => s.id === after) + 1,
+        0,
+        defineRunbook({ ...rb, steps: [step] }).steps[0]!,
+      );
+    }
+    return { ...rb, steps };
+  }
+
+  async function waitForGate(
+    handle: Awaited<ReturnType<typeof start>>,
+    stepId: string,
+  ): Promise<FailoverProgress> {
+    return waitFor(async () => {
+      const progress = await handle.query<FailoverProgress>('progress');
+      return progress.awaiting.some((a) => a.stepId === stepId) ? progress : undefined;
+    });
+  }
+
+  test('a two-person gate refuses the initiator and accepts another operator, on record', async () => {
+    const estate = newEstate();
+    const rb = withSteps([{ after: 'preflight', step: gate('production-approval', true) }]);
+    const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      const waiting = await waitForGate(handle, 'production-approval');
+      expect(waiting.status).toBe('paused');
+      expect(estate.roles.get('primary')).toBe('primary');
+      const self = await handle
+        .executeUpdate('approve', { args: [{ operator: 'jest', reason: 'me' }] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      expect((self as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /two-person approval: jest started this run/,
+      );
+      await handle.executeUpdate('approve', {
+        args: [{ operator: 'second-oncall', reason: 'INC-4411 confirmed' }],
+      });
+      return handle.result();
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.timeline.find((e) => e.stepId === 'production-approval')?.summary).toBe(
+      'approved by second-oncall (two-person rule)',
+    );
+    expect(result.operatorActions.map((a) => `${a.action}:${a.operator}`)).toEqual([
+      'start:jest',
+      'approve:second-oncall',
+    ]);
+    expect(estate.roles.get('replica')).toBe('primary');
+  });
+
+  test('abort after the DNS switch rolls back flags and DNS in reverse order and keeps the old primary fenced', async () => {
+    const estate = newEstate();
+    const rb = withSteps([{ after: 'dns', step: gate('hold') }]);
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+      await handle.executeUpdate('abort', {
+        args: [{ operator: 'oncall', reason: 'wrong region', rollback: true }],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(result.status).toBe('aborted');
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(estate.roles.get('primary')).toBe('fenced');
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
+      'dns:undone',
+      'promote:not undone',
+      'fence:not undone',
+      'flags-on:undone',
+    ]);
+    expect(result.operatorActions.at(-1)).toMatchObject({
+      action: 'abort',
+      operator: 'oncall',
+      reason: 'wrong region',
+    });
+    expect(estate.probes).toBe(0);
+  });
+
+  test('abort before the promotion lifts the fence; --no-rollback leaves everything as it is', async () => {
+    const estate = newEstate();
+    const rb = withSteps([{ after: 'fence', step: gate('hold') }]);
+    const rolledBack = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      expect(estate.roles.get('primary')).toBe('fenced');
+      await handle.executeUpdate('abort', {
+        args: [{ operator: 'oncall', reason: 'false alarm', rollback: true }],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(rolledBack.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
+      'fence:undone',
+      'flags-on:undone',
+    ]);
+    expect(estate.roles.get('primary')).toBe('primary');
+    expect(estate.flags.get('degraded')).toBe(false);
+
+    const kept = newEstate();
+    const noRollback = await withWorker(kept, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      await handle.executeUpdate('abort', {
+        args: [{ operator: 'oncall', reason: 'stop here', rollback: false }],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(noRollback.rollback).toBeUndefined();
+    expect(kept.roles.get('primary')).toBe('fenced');
+    expect(kept.flags.get('degraded')).toBe(true);
+  });
+
+  test('an unreachable primary cannot be fenced: the run waits for an explicit approval to go on unfenced', async () => {
+    const estate = newEstate();
+    estate.primaryReachable = false;
+    const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      const waiting = await waitForGate(handle, 'fence');
+      expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable and could not be fenced/);
+      expect(estate.promotions).toBe(0);
+      await handle.executeUpdate('approve', {
+        args: [{ operator: 'oncall', reason: 'us-east-1 is down, confirmed with AWS' }],
+      });
+      return handle.result();
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.timeline.find((e) => e.stepId === 'fence')?.summary).toMatch(
+      /proceeding unfenced, approved by oncall/,
+    );
+    expect(estate.promotions).toBe(1);
+  });
+});
