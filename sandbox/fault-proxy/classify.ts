@@ -28,6 +28,8 @@ const MUTATING = new Set([
   'FailoverDBCluster',
   'FailoverGlobalCluster',
   'CreateDBInstance',
+  'AddTagsToResource',
+  'RemoveTagsFromResource',
   'DeleteDBInstance',
   'PutObject',
   'DeleteObject',
