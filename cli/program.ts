@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
+import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
 import { registerReport } from './commands/report';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
   registerFailover(program);
+  registerFailback(program);
   registerPlan(program);
   registerStatus(program);
   registerOperatorActions(program);

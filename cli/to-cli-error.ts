@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
+import { FailbackUnsupportedError } from '../runbooks/failback-runbook';
 import { ConfigError } from '../worker/config';
 import { CliError, ExitCode } from './cli-error';
 
@@ -13,6 +14,8 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof UnknownRunbookError) {
     return new CliError(error.code, error.message, ExitCode.BadInput, { known: error.known });
   }
+  if (error instanceof FailbackUnsupportedError)
+    return new CliError(error.code, error.message, ExitCode.BadInput);
   if (error instanceof ConfigError) return new CliError(error.code, error.message, ExitCode.Environment);
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new CliError(

@@ -64,7 +64,17 @@ export function findRunbook(reference: string, extraDirs: string[] = []): Catalo
 
 /** Loads one runbook file: JSON, or a module whose default export (or `runbook` export) is the runbook. */
 export function loadRunbookFile(path: string): Runbook {
-  if (extname(path) === '.json') return defineRunbook(JSON.parse(readFileSync(path, 'utf8')));
+  if (extname(path) === '.json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new RunbookValidationError(path, [
+        { path: '(file)', message: `not valid JSON: ${(error as Error).message}` },
+      ]);
+    }
+    return defineRunbook(parsed as Parameters<typeof defineRunbook>[0]);
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- runbooks are code; the CLI runs under tsx.
   const loaded = require(path) as { default?: unknown; runbook?: unknown };
   const exported = loaded.default ?? loaded.runbook;

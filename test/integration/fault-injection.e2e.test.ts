@@ -170,13 +170,19 @@ test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with w
   expect(text.stdout).toMatch(/switch-dns/);
   expect(text.stdout).toMatch(/AccessDenied/);
   expect(text.stdout).toMatch(/credentials|permission/i);
+  expect(text.stdout).toContain(`drctl retry ${workflowId}`);
 
   const decided = await drctl(['decide', workflowId, 'switch-dns', 'abort', '--reason', 'test'], env);
   expect({ code: decided.code, stderr: decided.stderr }).toEqual({ code: 0, stderr: '' });
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   const result = JSON.parse(followed.stdout) as FailoverProgress;
-  // `failed` (an abort decision stops the run), or `aborted` where the workflow names operator aborts apart.
-  expect(['failed', 'aborted']).toContain(result.status);
+  // An operator's abort: the completed steps are undone in reverse order, except the promotion (and so the fence).
+  expect(result.status).toBe('aborted');
+  expect(result.rollback?.map((entry) => `${entry.stepId}:${entry.status}`)).toEqual([
+    'promote-replica:not undone',
+    'fence-primary:not undone',
+    'degraded-mode-on:undone',
+  ]);
   expect(followed.code).toBe(1);
   expect(JSON.stringify(result.timeline.find((entry) => entry.stepId === 'switch-dns'))).toMatch(
     /AccessDenied/,

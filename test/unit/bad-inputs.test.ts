@@ -520,15 +520,12 @@ describe('malformed JSON', () => {
 
   test('is one message without a stack trace, and nothing runs', async () => {
     const result = await drctl(['validate', file]);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/JSON/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not valid JSON/);
     expect(`${result.stdout}${result.stderr}`).not.toMatch(STACK_TRACE);
   });
 
-  // Known gap: runbooks/catalog.ts passes JSON.parse's SyntaxError through, which the CLI reports as
-  // "Unexpected" with exit 1 and without the file name. When the loader wraps it in a RunbookValidationError
-  // this test starts passing and jest says so: then make it a plain `test`.
-  test.failing('exits 2 naming the file and that it is not valid JSON', async () => {
+  test('exits 2 naming the file and that it is not valid JSON', async () => {
     const result = await drctl(['validate', file, '--output', 'json']);
     expect(result.code).toBe(2);
     const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string } };

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { findRunbook } from '../../runbooks/catalog';
+import { failbackRunbook } from '../../runbooks/failback-runbook';
+import { runCommand } from '../run-command';
+import { runFailover, type FailoverFlags } from '../run-failover';
+import { runbookDirs } from '../runbook-dirs';
+
+export function registerFailback(program: Command): void {
+  program
+    .command('failback')
+    .description(
+      'Return to the original topology once the old region is healthy: promote the original primary (rebuilt as a replica of the current one), DNS back, flags back.',
+    )
+    .argument('<runbook>', 'the runbook that failed over (id or file)')
+    .option('--reason <text>', 'why (required, recorded)')
+    .option('--dry-run', 'show the plan against current state and change nothing')
+    .option('-y, --yes', 'start without asking')
+    .option('-f, --follow', 'show each step live until the run ends')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'First rebuild the old primary as a streaming replica of the current primary',
+        '(local stack: npx tsx sandbox/cli.ts rebuild-old-primary); pre-flight refuses otherwise.',
+        '',
+        'Examples:',
+        '  drctl failback ehr-db --reason "INC-4411 resolved" --dry-run',
+        '  drctl failback ehr-db --reason "INC-4411 resolved" --yes --follow',
+      ].join('\n'),
+    )
+    .action(
+      runCommand(async (context, reference: string, flags: FailoverFlags) => {
+        const { runbook } = findRunbook(reference, runbookDirs());
+        return runFailover(context, failbackRunbook(runbook), flags);
+      }),
+    );
+}
