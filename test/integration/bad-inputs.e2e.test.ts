@@ -3,11 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import {
-  ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
@@ -16,6 +11,7 @@ import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { getStack } from './stack';
+import { recordValue } from './estate-readers';
 
 /**
  * Bad input against the real local stack, with a worker polling: each command is refused with its documented
@@ -38,26 +34,6 @@ interface Estate {
   record: string | undefined;
   flags: Record<string, boolean | null>;
   replicaInRecovery: boolean;
-}
-
-async function recordValue(name: string): Promise<string | undefined> {
-  const route53 = new Route53Client({
-    region: 'us-east-1',
-    endpoint: stack.moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-  try {
-    // By name: a reset of the shared stack gives the zone a new id.
-    const zones = await route53.send(
-      new ListHostedZonesByNameCommand({ DNSName: stack.aws.route53.zoneName }),
-    );
-    const zone = zones.HostedZones?.find((candidate) => candidate.Name === stack.aws.route53.zoneName);
-    if (!zone?.Id) return undefined;
-    const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.Id }));
-    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
-  } finally {
-    route53.destroy();
-  }
 }
 
 async function replicaInRecovery(): Promise<boolean> {
@@ -95,7 +71,7 @@ async function readEstate(): Promise<Estate> {
     clientToken: stack.unleash.clientToken,
   });
   const [record, flags, recovering] = await Promise.all([
-    recordValue(RECORD),
+    recordValue(stack, RECORD),
     reader.read(stack.unleash.flags),
     replicaInRecovery(),
   ]);

@@ -47,8 +47,6 @@ afterAll(async () => {
   await resetStack();
 });
 
-
-
 /** Enable events Unleash recorded for `flag` since `since`: one per real change of its state. */
 async function enableEvents(flag: string, since: number): Promise<number> {
   const response = await fetch(`${stack.unleash.url}/api/admin/events/${flag}`, {

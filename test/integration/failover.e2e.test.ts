@@ -3,15 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { Client, Connection } from '@temporalio/client';
-import { Client as PgClient } from 'pg';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverResult, PlanResult } from '../../workflows/run-types';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { recordValue, sql, walTimeline } from './estate-readers';
 
 /**
  * `drctl failover ehr-db` on the real local stack, through the real CLI and a real worker process, asserting
@@ -33,32 +32,6 @@ afterAll(async () => {
   await resetStack();
 });
 
-async function query<T>(url: string, sql: string): Promise<T[]> {
-  const client = new PgClient({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-async function recordValue(name: string): Promise<string | undefined> {
-  const route53 = new Route53Client({
-    region: 'us-east-1',
-    endpoint: stack.moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-  try {
-    const listed = await route53.send(
-      new ListResourceRecordSetsCommand({ HostedZoneId: stack.aws.route53.zoneId }),
-    );
-    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
-  } finally {
-    route53.destroy();
-  }
-}
-
 async function waitForRunningFailover(runbookId: string): Promise<void> {
   const connection = await Connection.connect({ address: stack.temporal.address });
   try {
@@ -75,14 +48,8 @@ async function waitForRunningFailover(runbookId: string): Promise<void> {
   }
 }
 
-/** The timeline the replica's WAL is on: 1 before any promotion, +1 per promotion. */
-async function walTimeline(url: string): Promise<number> {
-  const [row] = await query<{ file: string }>(url, 'select pg_walfile_name(pg_current_wal_lsn()) as file');
-  return parseInt(row!.file.slice(0, 8), 16);
-}
-
 test('drctl failover ehr-db fails over the real stack, and a second start while it runs is refused', async () => {
-  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
 
   const running = drctl(
     ['failover', 'ehr-db', '--reason', 'e2e INC-0001', '--yes', '--follow', '--output', 'json'],
@@ -111,18 +78,18 @@ test('drctl failover ehr-db fails over the real stack, and a second start while 
     'probe-writes:succeeded',
   ]);
 
-  const [replica] = await query<{ recovering: boolean }>(
+  const [replica] = await sql<{ recovering: boolean }>(
     stack.postgres.replicaUrl,
     'select pg_is_in_recovery() as recovering',
   );
   expect(replica?.recovering).toBe(false);
-  await query(stack.postgres.replicaUrl, "insert into drctl_probe(run_id) values ('e2e-after-failover')");
-  const [primary] = await query<{ readOnly: string }>(
+  await sql(stack.postgres.replicaUrl, "insert into drctl_probe(run_id) values ('e2e-after-failover')");
+  const [primary] = await sql<{ readOnly: string }>(
     stack.postgres.primaryUrl,
     'show default_transaction_read_only',
   );
   expect(Object.values(primary!)[0]).toBe('on');
-  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
 
   const reader = createUnleashClientReader({
     url: stack.unleash.url,
@@ -132,7 +99,7 @@ test('drctl failover ehr-db fails over the real stack, and a second start while 
     'ehr-degraded-mode': true,
     'ehr-read-only-banner': true,
   });
-  const probeRows = await query<{ n: string }>(
+  const probeRows = await sql<{ n: string }>(
     stack.postgres.replicaUrl,
     `select count(*) as n from drctl_probe where run_id like '${result.workflowId}/%'`,
   );
@@ -185,8 +152,8 @@ test('a worker killed mid-failover is replaced and the run completes without rep
     attempts: 1,
   });
   expect(await walTimeline(stack.postgres.replicaUrl)).toBe(timelineBefore + 1);
-  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
-  const probeRows = await query<{ n: string }>(
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  const probeRows = await sql<{ n: string }>(
     stack.postgres.replicaUrl,
     `select count(*) as n from drctl_probe where run_id like '${workflowId}/%'`,
   );

@@ -3,17 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import {
-  ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { recordValue } from './estate-readers';
 
 /**
  * Failovers through a fault-injecting proxy in front of moto: the worker's `aws.endpoint` is the proxy, which
@@ -55,25 +51,6 @@ afterAll(async () => {
   await resetStack();
 });
 
-/** The record's value, read from moto directly (not through the proxy), the zone looked up by name. */
-async function recordValue(name: string): Promise<string | undefined> {
-  const route53 = new Route53Client({
-    region: 'us-east-1',
-    endpoint: stack.moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-  try {
-    const zones = await route53.send(
-      new ListHostedZonesByNameCommand({ DNSName: stack.aws.route53.zoneName, MaxItems: 1 }),
-    );
-    const zoneId = zones.HostedZones?.[0]?.Id;
-    const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
-  } finally {
-    route53.destroy();
-  }
-}
-
 function describeRun(result: FailoverProgress): string {
   return result.timeline
     .map((entry) => {
@@ -85,7 +62,7 @@ function describeRun(result: FailoverProgress): string {
 }
 
 test('ehr-db fails over with 20 % of AWS calls faulted, and switches DNS exactly once', async () => {
-  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
   // Besides 20 % random faults, the change itself is refused once: it must be retried, and land once.
   proxy.setForced([
     { match: (req) => req.operation === 'ChangeResourceRecordSets', kind: 'timeout', times: 1 },
@@ -102,7 +79,7 @@ test('ehr-db fails over with 20 % of AWS calls faulted, and switches DNS exactly
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
   const result = JSON.parse(run.stdout) as FailoverResult;
   expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
-  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
   // Faults happened, yet only one change reached moto: retried calls never doubled the effect.
   expect(stats.faulted).toBeGreaterThan(0);
   expect(stats.operations.ChangeResourceRecordSets).toMatchObject({ forwarded: 1, succeeded: 1 });
@@ -188,6 +165,6 @@ test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with w
     /AccessDenied/,
   );
   expect(result.timeline.some((entry) => entry.stepId === 'probe-writes')).toBe(false);
-  expect(await recordValue('ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
   expect(proxy.stats().effects.ChangeResourceRecordSets).toBeUndefined();
 });

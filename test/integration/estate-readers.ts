@@ -1,0 +1,47 @@
+import {
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { Client as PgClient } from 'pg';
+import type { StackInfo } from '../../sandbox/stack-info';
+
+/**
+ * Reads the estate's real state straight from the servers (never through drctl), so tests assert effects:
+ * a query's rows, a Route 53 record's value, a PostgreSQL member's WAL timeline.
+ */
+export async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The record's first value, read from moto directly; the zone is looked up by name (a reset changes its id). */
+export async function recordValue(stack: StackInfo, name: string): Promise<string | undefined> {
+  const route53 = new Route53Client({
+    region: 'us-east-1',
+    endpoint: stack.moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  try {
+    const zones = await route53.send(
+      new ListHostedZonesByNameCommand({ DNSName: stack.aws.route53.zoneName }),
+    );
+    const zone = zones.HostedZones?.find((candidate) => candidate.Name === stack.aws.route53.zoneName);
+    if (!zone?.Id) return undefined;
+    const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.Id }));
+    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
+  } finally {
+    route53.destroy();
+  }
+}
+
+/** The WAL timeline a writable member is on: a promotion starts the next one, so it counts promotions. */
+export async function walTimeline(url: string): Promise<number> {
+  const [row] = await sql<{ file: string }>(url, 'select pg_walfile_name(pg_current_wal_lsn()) as file');
+  return parseInt(row!.file.slice(0, 8), 16);
+}
