@@ -15,9 +15,10 @@ import { CliError, ExitCode } from './cli-error';
  * are named by string so the CLI never loads workflow code.
  */
 export function failoverWorkflowId(runbookId: string, at: Date): string {
-  // One id per runbook per minute: a second `drctl failover` typed in the same minute is refused, not run twice.
-  const minute = at.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
-  return `failover-${runbookId}-${minute}`;
+  // Doubles are refused by the running-failover check and, for the same second, by the id itself; a new
+  // attempt a minute later (after a refused pre-flight, say) must not be blocked by a finished run.
+  const second = at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  return `failover-${runbookId}-${second}`;
 }
 
 export async function findRunningFailover(client: Client, runbookId: string): Promise<string | undefined> {
