@@ -29,7 +29,7 @@ export function buildProgram(): Command {
         '  drctl runbooks',
         '  drctl plan ehr-db',
         '  drctl failover ehr-db --reason "INC-4411 us-east-1 outage" --follow',
-        '  drctl status failover-ehr-db-20261127-0815',
+        '  drctl status failover-ehr-db-20261127-081530',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
         '',
         'Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, AWS_REGION, AWS_ENDPOINT_URL,',

@@ -19,7 +19,7 @@ export function registerDecide(program: Command): void {
     .option('--reason <text>', 'why (required, recorded in the timeline)')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl decide failover-ehr-db-20261127-0815 fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db-20261127-0815 fence-primary skip --reason "primary confirmed powered off"',
+      '\nExamples:\n  drctl decide failover-ehr-db-20261127-081530 fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db-20261127-081530 fence-primary skip --reason "primary confirmed powered off"',
     )
     .action(
       runCommand(

@@ -22,7 +22,7 @@ export function registerOperatorActions(program: Command): void {
     .option('--reason <text>', 'why (required, recorded)')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl approve failover-ehr-db-20261127-0815 --reason "INC-4411: region confirmed down"',
+      '\nExamples:\n  drctl approve failover-ehr-db-20261127-081530 --reason "INC-4411: region confirmed down"',
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
@@ -55,7 +55,7 @@ export function registerOperatorActions(program: Command): void {
       .option('--reason <text>', action === 'skip' ? 'why (required, recorded)' : 'why (recorded)')
       .addHelpText(
         'after',
-        `\nExamples:\n  drctl ${action} failover-ehr-db-20261127-0815 --reason "${action === 'retry' ? 'IAM policy fixed' : 'primary confirmed powered off'}"`,
+        `\nExamples:\n  drctl ${action} failover-ehr-db-20261127-081530 --reason "${action === 'retry' ? 'IAM policy fixed' : 'primary confirmed powered off'}"`,
       )
       .action(
         runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
@@ -89,7 +89,7 @@ export function registerOperatorActions(program: Command): void {
     .option('--no-rollback', 'leave the estate as it is: undo nothing')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl abort failover-ehr-db-20261127-0815 --reason "wrong region"\n  drctl abort failover-ehr-db-20261127-0815 --reason "stop here" --no-rollback\n\nA promotion is never undone (fail back instead); a fence is lifted only when nothing was promoted.',
+      '\nExamples:\n  drctl abort failover-ehr-db-20261127-081530 --reason "wrong region"\n  drctl abort failover-ehr-db-20261127-081530 --reason "stop here" --no-rollback\n\nA promotion is never undone (fail back instead); a fence is lifted only when nothing was promoted.',
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { reason?: string; rollback: boolean }) => {

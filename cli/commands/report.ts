@@ -15,7 +15,7 @@ export function registerReport(program: Command): void {
     .description(
       "Render a drill's report from its recorded result: Markdown, self-contained HTML, JSON, or JUnit XML.",
     )
-    .argument('<drill-id>', 'the drill, e.g. drill-ehr-db-20261127-0900')
+    .argument('<drill-id>', 'the drill, e.g. drill-ehr-db-20261127-090000')
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
     .addHelpText(
@@ -23,9 +23,9 @@ export function registerReport(program: Command): void {
       [
         '',
         'Examples:',
-        '  drctl report drill-ehr-db-20261127-0900                       # Markdown for a ticket',
-        '  drctl report drill-ehr-db-20261127-0900 --format html --out report.html',
-        '  drctl report drill-ehr-db-20261127-0900 --format junit --out drill.xml   # CI gate: one test per objective',
+        '  drctl report drill-ehr-db-20261127-090000                       # Markdown for a ticket',
+        '  drctl report drill-ehr-db-20261127-090000 --format html --out report.html',
+        '  drctl report drill-ehr-db-20261127-090000 --format junit --out drill.xml   # CI gate: one test per objective',
       ].join('\n'),
     )
     .action(

@@ -11,11 +11,11 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description("Show a failover run's timeline: live while it runs, as recorded once it has ended.")
-    .argument('<workflow-id>', 'the id `drctl failover` printed, e.g. failover-ehr-db-20261127-0815')
+    .argument('<workflow-id>', 'the id `drctl failover` printed, e.g. failover-ehr-db-20261127-081530')
     .option('-f, --follow', 'keep showing steps until the run ends')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl status failover-ehr-db-20261127-0815\n  drctl status failover-ehr-db-20261127-0815 --follow\n  drctl status failover-ehr-db-20261127-0815 --output json',
+      '\nExamples:\n  drctl status failover-ehr-db-20261127-081530\n  drctl status failover-ehr-db-20261127-081530 --follow\n  drctl status failover-ehr-db-20261127-081530 --output json',
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { follow?: boolean }) => {
