@@ -82,23 +82,38 @@ async function start(runbook: Runbook): Promise<string> {
   });
 }
 
-/** Waits until `stepId` is running (or, if it was too quick to catch, has finished), then SIGKILLs the worker. */
-async function killDuring(workflowId: string, stepId: string): Promise<'mid-step' | 'after-step'> {
+/**
+ * SIGKILLs the worker at a kill point: `mid` as soon as `stepId` is running (or, if it was too quick to
+ * catch, has finished), `after` as soon as it has succeeded: the boundary before the next step.
+ */
+async function killAt(
+  workflowId: string,
+  stepId: string,
+  moment: 'mid' | 'after',
+): Promise<'mid-step' | 'after-step'> {
   for (;;) {
     const entry = (await progressOf(workflowId))?.timeline.find((e) => e.stepId === stepId);
-    if (entry?.status === 'running' || entry?.status === 'succeeded') {
+    const caught =
+      moment === 'mid'
+        ? entry?.status === 'running' || entry?.status === 'succeeded'
+        : entry?.status === 'succeeded';
+    if (caught) {
       await stopProcess(worker, 'SIGKILL');
-      return entry.status === 'running' ? 'mid-step' : 'after-step';
+      return entry?.status === 'running' ? 'mid-step' : 'after-step';
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
 const MUTATING_STEPS = ['degraded-mode-on', 'fence-primary', 'promote-replica', 'switch-dns'];
+const KILL_POINTS = MUTATING_STEPS.flatMap((stepId) => [
+  { stepId, moment: 'mid' as const },
+  { stepId, moment: 'after' as const },
+]);
 
-test.each(MUTATING_STEPS)(
-  'SIGKILL of the worker during %s: a new worker completes the run, each effect once',
-  async (stepId) => {
+test.each(KILL_POINTS)(
+  'SIGKILL of the worker $moment $stepId: a new worker completes the run, each effect once',
+  async ({ stepId, moment }) => {
     await stopProcess(worker);
     stack = await resetStack();
     worker = await startWorkerProcess(env);
@@ -107,8 +122,8 @@ test.each(MUTATING_STEPS)(
     // The replica continues the primary's WAL timeline; a promotion starts the next one.
     const timelineBefore = await walTimeline(stack.postgres.primaryUrl);
 
-    const workflowId = await start({ ...ehrDb, id: `ehr-db-kill-${stepId}` });
-    const when = await killDuring(workflowId, stepId);
+    const workflowId = await start({ ...ehrDb, id: `ehr-db-kill-${moment}-${stepId}` });
+    const when = await killAt(workflowId, stepId, moment);
     worker = await startWorkerProcess(env);
     const done = await result(workflowId);
 
