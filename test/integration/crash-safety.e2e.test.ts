@@ -143,10 +143,12 @@ test.each(KILL_POINTS)(
     );
     expect(Number(probes[0]?.n)).toBe(1);
     const killed = done.timeline.find((e) => e.stepId === stepId);
-    // Killed mid-step, the attempt died with the worker and a second attempt found the effect in place.
-    if (when === 'mid-step') expect(killed?.attempts).toBeGreaterThanOrEqual(1);
+    // Killed mid-step, the attempt died with the worker and the new worker's attempt did the work (or found it
+    // done); killed after the step, it is not run again. Never more than one extra attempt.
+    if (when === 'mid-step') expect([1, 2]).toContain(killed?.attempts);
+    else expect(killed?.attempts).toBe(1);
     process.stdout.write(
-      `kill during ${stepId}: ${when}, attempts ${killed?.attempts}, changed ${killed?.changed}\n`,
+      `kill ${moment} ${stepId}: ${when}, attempts ${killed?.attempts}, changed ${killed?.changed}\n`,
     );
   },
 );
