@@ -18,6 +18,7 @@ interface DrillFlags {
   canaryInterval: string;
   warmup: string;
   follow?: boolean;
+  restoreSandbox?: boolean;
 }
 
 export function registerDrill(program: Command): void {
@@ -45,7 +46,11 @@ export function registerDrill(program: Command): void {
       .command('run')
       .description('Run one drill now.')
       .argument('<runbook>', 'runbook id or file')
-      .option('-f, --follow', 'show the failover live and the verdict'),
+      .option('-f, --follow', 'show the failover live and the verdict')
+      .option(
+        '--restore-sandbox',
+        'local stack only: after the drill, restore the seeded topology so drills can repeat',
+      ),
   ).action(
     runCommand(async (context, reference: string, flags: DrillFlags) => {
       const { runbook } = findRunbook(reference, runbookDirs());
@@ -62,6 +67,14 @@ export function registerDrill(program: Command): void {
         }
         if (context.output === 'text') note(`started ${drillId}`);
         const result = await followDrill(client, drillId, context.output === 'text');
+        if (flags.restoreSandbox) {
+          // Loaded on demand: only the local stack has a topology drctl can rebuild by itself.
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous require keeps this CommonJS under tsx.
+          const { resetStack } = require('../../sandbox/stack') as typeof import('../../sandbox/stack');
+          if (context.output === 'text')
+            note('restoring the sandbox topology (replica re-cloned from the original primary)');
+          await resetStack();
+        }
         if (context.output === 'json') printJson(result);
         else process.stdout.write(`${renderDrillSummary(result)}\n`);
         return result.passed ? ExitCode.Ok : ExitCode.Failed;

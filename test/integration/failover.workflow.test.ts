@@ -243,6 +243,44 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
   expect(estate.roles.get('primary')).toBe('fenced');
 });
 
+test('a paused step can be skipped with a reason and the run goes on', async () => {
+  const estate = newEstate();
+  estate.failNext('verifyBackups', 1, {
+    type: 'BackupCheckFailed',
+    message: 'newest backup too old',
+    nonRetryable: true,
+  });
+  const rb = runbook();
+  const steps = rb.steps.map((step) =>
+    step.kind === 'parallel'
+      ? {
+          ...step,
+          steps: step.steps.map((inner) =>
+            inner.kind === 'backups.verify' ? { ...inner, onFailure: 'pause' as const } : inner,
+          ),
+        }
+      : step,
+  );
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, { ...rb, steps });
+    await waitFor(async () =>
+      (await handle.query<FailoverProgress>('progress')).status === 'paused' ? true : undefined,
+    );
+    await handle.executeUpdate('decide', {
+      args: [{ stepId: 'backups', action: 'skip', operator: 'oncall', reason: 'restore tested yesterday' }],
+    });
+    return handle.result();
+  });
+  expect(result.status).toBe('succeeded');
+  expect(result.timeline.find((e) => e.stepId === 'backups')).toMatchObject({ status: 'skipped' });
+  expect(result.operatorActions.at(-1)).toMatchObject({
+    action: 'skip',
+    stepId: 'backups',
+    reason: 'restore tested yesterday',
+  });
+  expect(estate.roles.get('replica')).toBe('primary');
+});
+
 test('the plan workflow reports what would change without changing anything', async () => {
   const estate = newEstate();
   const plan: PlanResult = await withWorker(estate, async (taskQueue) =>

@@ -168,3 +168,42 @@ test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with w
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
   expect(proxy.stats().effects.ChangeResourceRecordSets).toBeUndefined();
 });
+
+test('after the permission is fixed, drctl retry runs the paused step again and the run completes, the change made once', async () => {
+  proxy.setPermanent({ match: (req) => req.operation === 'ChangeResourceRecordSets', error: 'AccessDenied' });
+  const steps = ehrDb.steps.map((step) =>
+    step.id === 'switch-dns' ? { ...step, onFailure: 'pause' as const } : step,
+  );
+  const file = join(mkdtempSync(join(tmpdir(), 'drctl-faults-')), 'ehr-db-denied-then-fixed.json');
+  writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-denied-then-fixed', steps }));
+  const started = await drctl(['failover', file, '--reason', 'x', '--yes', '--output', 'json'], env);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  for (;;) {
+    const status = JSON.parse(
+      (await drctl(['status', workflowId, '--output', 'json'], env)).stdout,
+    ) as FailoverProgress;
+    if (status.status === 'paused') break;
+    expect(status.status).toBe('running');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  proxy.setPermanent(undefined);
+  const retried = await drctl(['retry', workflowId, '--reason', 'IAM policy fixed'], {
+    ...env,
+    DRCTL_OPERATOR: 'oncall-2',
+  });
+  expect({ code: retried.code, stderr: retried.stderr }).toEqual({ code: 0, stderr: '' });
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.code).toBe(0);
+  const result = JSON.parse(followed.stdout) as FailoverResult;
+  expect(
+    result.timeline.filter((entry) => entry.stepId === 'switch-dns').map((entry) => entry.status),
+  ).toEqual(['failed', 'succeeded']);
+  expect(result.operatorActions.at(-1)).toMatchObject({
+    action: 'retry',
+    operator: 'oncall-2',
+    reason: 'IAM policy fixed',
+  });
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  expect(proxy.stats().effects.ChangeResourceRecordSets).toBe(1);
+});
