@@ -2,64 +2,16 @@ import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   DescribeDBInstancesCommand,
-  RDSClient,
 } from '@aws-sdk/client-rds';
 import { Client } from 'pg';
 import type { DatabaseInput } from '../../activities/contracts';
-import { createDatabaseActivities } from '../../activities/database/database-activities';
-import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
-import { createRdsAdapter } from '../../activities/database/rds-adapter';
 import { PROMOTED_FROM_TAG } from '../../activities/database/rds-port';
 import { killPostgresPrimary, resetStack } from '../../sandbox/stack';
+import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
 
-// Resets re-clone the replica; jest's project-level testTimeout does not reach hooks, so set it here.
-
 const stack = getStack();
-const clients = new Map<string, RDSClient>();
-const rdsClient = (region: string): RDSClient => {
-  let client = clients.get(region);
-  if (!client) {
-    client = new RDSClient({
-      region,
-      endpoint: stack.moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
-    clients.set(region, client);
-  }
-  return client;
-};
-const activities = createDatabaseActivities({
-  postgres: createPostgresAdapter({
-    connections: {
-      'ehr-primary': stack.postgres.primaryUrl,
-      'ehr-replica': stack.postgres.replicaUrl,
-      'ehr-app': stack.postgres.appUrl,
-    },
-  }),
-  rds: createRdsAdapter(rdsClient),
-  poll: { initialIntervalMs: 100, maxIntervalMs: 1000 },
-});
-
-const ehr: DatabaseInput = {
-  name: 'ehr',
-  target: {
-    provider: 'postgres',
-    primary: { connection: 'ehr-primary', endpoint: stack.postgres.primaryHost },
-    replica: { connection: 'ehr-replica', endpoint: stack.postgres.replicaHost },
-    maxLag: '30s',
-  },
-};
-const portal: DatabaseInput = {
-  name: 'portal',
-  target: {
-    provider: 'rds-instance',
-    primary: stack.aws.rds.primary,
-    replica: stack.aws.rds.replica,
-    maxLag: '30s',
-    fence: 'stop-instance',
-  },
-};
+const { activities, ehr, portal, rdsClient, close } = realDatabaseFixture(stack);
 
 /** Runs `sql` in a fresh session of `url`; returns rows, or the SQLSTATE when the server refuses it. */
 async function query(
@@ -77,7 +29,7 @@ async function query(
   }
 }
 
-afterAll(() => clients.forEach((c) => c.destroy()));
+afterAll(close);
 
 describe('database activities on the sandbox PostgreSQL pair', () => {
   afterEach(async () => {

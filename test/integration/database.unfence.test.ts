@@ -1,56 +1,10 @@
-import { RDSClient } from '@aws-sdk/client-rds';
 import { Client } from 'pg';
-import type { DatabaseInput } from '../../activities/contracts';
-import { createDatabaseActivities } from '../../activities/database/database-activities';
-import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
-import { createRdsAdapter } from '../../activities/database/rds-adapter';
 import { resetStack } from '../../sandbox/stack';
+import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
 
 const stack = getStack();
-const clients = new Map<string, RDSClient>();
-const rdsClient = (region: string): RDSClient => {
-  let client = clients.get(region);
-  if (!client) {
-    client = new RDSClient({
-      region,
-      endpoint: stack.moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
-    clients.set(region, client);
-  }
-  return client;
-};
-const activities = createDatabaseActivities({
-  postgres: createPostgresAdapter({
-    connections: {
-      'ehr-primary': stack.postgres.primaryUrl,
-      'ehr-replica': stack.postgres.replicaUrl,
-    },
-  }),
-  rds: createRdsAdapter(rdsClient),
-  poll: { initialIntervalMs: 100, maxIntervalMs: 1000 },
-});
-
-const ehr: DatabaseInput = {
-  name: 'ehr',
-  target: {
-    provider: 'postgres',
-    primary: { connection: 'ehr-primary', endpoint: stack.postgres.primaryHost },
-    replica: { connection: 'ehr-replica', endpoint: stack.postgres.replicaHost },
-    maxLag: '30s',
-  },
-};
-const portal: DatabaseInput = {
-  name: 'portal',
-  target: {
-    provider: 'rds-instance',
-    primary: stack.aws.rds.primary,
-    replica: stack.aws.rds.replica,
-    maxLag: '30s',
-    fence: 'stop-instance',
-  },
-};
+const { activities, ehr, portal, close } = realDatabaseFixture(stack);
 
 /** Inserts a probe row in a fresh session; the SQLSTATE when the server refuses it. */
 async function tryWrite(url: string, runId: string): Promise<string | undefined> {
@@ -70,7 +24,7 @@ async function tryWrite(url: string, runId: string): Promise<string | undefined>
 beforeAll(() => resetStack({ only: ['postgres'] }));
 
 afterAll(async () => {
-  clients.forEach((c) => c.destroy());
+  close();
   await resetStack({ only: ['postgres'] });
 });
 
