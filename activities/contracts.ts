@@ -25,7 +25,12 @@ export interface StepOutcome {
  * says why a step cannot be undone automatically (a promotion: fail back instead).
  */
 export type Compensation =
-  | { kind: 'flags.set'; project: string; environment: string; flags: Array<{ name: string; enabled: boolean }> }
+  | {
+      kind: 'flags.set';
+      project: string;
+      environment: string;
+      flags: Array<{ name: string; enabled: boolean }>;
+    }
   | { kind: 'dns.switch'; zone: ZoneRef; records: DnsRecordChange[] }
   | { kind: 'database.unfence'; database: DatabaseInput }
   | { kind: 'irreversible'; reason: string };
