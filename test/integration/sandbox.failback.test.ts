@@ -1,29 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
 import type { DatabaseInput } from '../../activities/contracts';
 import { createDatabaseActivities } from '../../activities/database/database-activities';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
 import { FakeRds } from '../fakes/fake-rds';
 import { rebuildPrimaryAsReplica, resetStack } from '../../sandbox/stack';
 import { getStack } from './stack';
+import { sql as query } from './estate-readers';
 
 const stack = getStack();
 const { primaryUrl, replicaUrl } = stack.postgres;
-
-async function query<T extends Record<string, unknown>>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;

@@ -1,31 +1,15 @@
 import { Connection } from '@temporalio/client';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { Client } from 'pg';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { getStack } from './stack';
-
-// Project-level testTimeout in jest.config.js is ignored by Jest (it is a global option), so set it here.
+import { sql as query } from './estate-readers';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-
-async function query<T extends Record<string, unknown>>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function eventually<T>(
   read: () => Promise<T>,

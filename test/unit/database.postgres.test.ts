@@ -3,17 +3,7 @@ import { createDatabaseActivities } from '../../activities/database/database-act
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
-
-const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
-const input: DatabaseInput = {
-  name: 'ehr',
-  target: {
-    provider: 'postgres',
-    primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
-    replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
-    maxLag: '30s',
-  },
-};
+import { ehr as input, fastPoll } from './database-targets';
 
 function setup() {
   const { pg, primary, replica } = FakePostgres.healthyPair();

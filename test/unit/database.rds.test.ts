@@ -4,28 +4,7 @@ import { permanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
-
-const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
-const portal: DatabaseInput = {
-  name: 'portal',
-  target: {
-    provider: 'rds-instance',
-    primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
-    replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
-    maxLag: '30s',
-    fence: 'stop-instance',
-  },
-};
-const aurora: DatabaseInput = {
-  name: 'billing',
-  target: {
-    provider: 'aurora-cluster',
-    clusterId: 'billing',
-    region: 'us-east-1',
-    targetInstanceId: 'billing-2',
-    maxLag: '30s',
-  },
-};
+import { aurora, fastPoll, portal } from './database-targets';
 
 function setup() {
   const { rds, primary, replica } = FakeRds.portalPair();

@@ -5,37 +5,7 @@ import { PermanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
-
-const fastPoll = { initialIntervalMs: 2, maxIntervalMs: 5 };
-const ehr: DatabaseInput = {
-  name: 'ehr',
-  target: {
-    provider: 'postgres',
-    primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
-    replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
-    maxLag: '30s',
-  },
-};
-const portal: DatabaseInput = {
-  name: 'portal',
-  target: {
-    provider: 'rds-instance',
-    primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
-    replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
-    maxLag: '30s',
-    fence: 'stop-instance',
-  },
-};
-const aurora: DatabaseInput = {
-  name: 'billing',
-  target: {
-    provider: 'aurora-cluster',
-    clusterId: 'billing',
-    region: 'us-east-1',
-    targetInstanceId: 'billing-2',
-    maxLag: '30s',
-  },
-};
+import { aurora, ehr, fastPoll, portal } from './database-targets';
 
 function setup() {
   const { pg, primary, replica } = FakePostgres.healthyPair();
