@@ -36,6 +36,19 @@ if [[ ! -x "$pg_bin/initdb" ]]; then
   fi
 fi
 
+# The sandbox's PostgreSQL clusters run as the `postgres` user under .sandbox/: every folder above the
+# checkout must let it pass (a checkout in a `mktemp -d` folder is 0700). Adds traverse (o+x) only.
+if [[ "$(id -u)" -eq 0 ]]; then
+  dir="$repo"
+  while [[ "$dir" != "/" ]]; do
+    if [[ "$(stat -c %A "$dir" | cut -c10)" != "x" && "$(stat -c %A "$dir" | cut -c10)" != "t" ]]; then
+      say "letting the postgres user traverse $dir (chmod o+x)"
+      chmod o+x "$dir"
+    fi
+    dir="$(dirname "$dir")"
+  done
+fi
+
 # Root npm dependencies: install when node_modules is missing or older than the lock file.
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing npm dependencies (npm ci)"
