@@ -1,11 +1,12 @@
 /**
- * What the workflow and the activities exchange. Types only: workflow code imports this file, so it must stay
- * free of I/O and of anything but plain data.
+ * What the workflows and the activities exchange, shared by every step kind. Types only: workflow code imports
+ * this file, so it must stay free of I/O and of anything but plain data. Each kind's own inputs live in its
+ * definition (`kinds/<kind>/definition.ts`); the whole activity surface is `KindActivities` in `kinds/registry.ts`.
  */
-import type { DatabaseTarget, HttpProbe, SqlProbe, ZoneRef } from '../runbooks/schema';
+import type { DatabaseTarget } from '../runbooks/schema';
 
 /** The result of one mutating or verifying step activity. */
-export interface StepOutcome {
+export interface StepOutcome<U = unknown> {
   /** True when this attempt changed something; false when the effect was already there (idempotent re-run). */
   changed: boolean;
   /** One line for the operator: what was done, or found already done. */
@@ -16,24 +17,26 @@ export interface StepOutcome {
   providerMs: number;
   /** Temporal's attempt number of the activity (1 = first try). */
   attempt: number;
-  /** How to undo this step's effect if the run is aborted, from the state the activity read before acting. */
-  compensation?: Compensation;
+  /**
+   * How to undo this step's effect if the run is aborted (the kind's undo data, read before acting), or why it
+   * cannot be undone automatically.
+   */
+  compensation?: U | Irreversible;
 }
 
-/**
- * The undo of one completed step, run in reverse order when an operator aborts with rollback. `irreversible`
- * says why a step cannot be undone automatically (a promotion: fail back instead).
- */
-export type Compensation =
-  | {
-      kind: 'flags.set';
-      project: string;
-      environment: string;
-      flags: Array<{ name: string; enabled: boolean }>;
-    }
-  | { kind: 'dns.switch'; zone: ZoneRef; records: DnsRecordChange[] }
-  | { kind: 'database.unfence'; database: DatabaseInput }
-  | { kind: 'irreversible'; reason: string };
+/** An effect no automatic undo reverses (a promotion: fail back instead); the reason is shown in rollbacks. */
+export interface Irreversible {
+  kind: 'irreversible';
+  reason: string;
+}
+
+export function isIrreversible(compensation: unknown): compensation is Irreversible {
+  return (
+    typeof compensation === 'object' &&
+    compensation !== null &&
+    (compensation as { kind?: unknown }).kind === 'irreversible'
+  );
+}
 
 /** One read-only pre-flight check. */
 export interface CheckResult {
@@ -64,77 +67,8 @@ export interface PromoteOutcome extends StepOutcome {
   writableEndpoint: string;
 }
 
-export interface DnsRecordChange {
-  name: string;
-  type: 'A' | 'AAAA' | 'CNAME';
-  ttl: number;
-  value: string;
-}
-
-export interface DnsSwitchInput {
-  zone: ZoneRef;
-  records: DnsRecordChange[];
-  checkResolution: boolean;
-}
-
-export interface DnsCheckInput {
-  zone: ZoneRef;
-  records: Array<{ name: string; type: 'A' | 'AAAA' | 'CNAME' }>;
-}
-
-export interface FlagsInput {
-  project: string;
-  environment: string;
-  flags: Array<{ name: string; enabled: boolean }>;
-}
-
-export interface FlagsCheckInput {
-  project: string;
-  environment: string;
-  names: string[];
-}
-
-export interface BackupsInput {
-  bucket: string;
-  region?: string;
-  prefix: string;
-  /** Already resolved by the workflow (step's maxAge, else the runbook's RPO). */
-  maxAge: string;
-  lockMode: 'COMPLIANCE' | 'GOVERNANCE';
-  minRetention: string;
-}
-
-export interface ProbeInput {
-  probe: SqlProbe | HttpProbe;
-}
-
 export interface DatabasePlan {
   changes: PlannedChange[];
   /** Where the promoted member will be reachable, so DNS plans can name their new value. */
   writableEndpoint: string;
-}
-
-/**
- * The activity surface the workflows call. `createActivities(deps)` returns an object of exactly this shape;
- * workflows use it only as a type through `proxyActivities<DrctlActivities>()`.
- */
-export interface DrctlActivities {
-  checkDatabase(input: DatabaseInput): Promise<CheckResult[]>;
-  checkDnsRecords(input: DnsCheckInput): Promise<CheckResult[]>;
-  checkFlags(input: FlagsCheckInput): Promise<CheckResult[]>;
-  checkBackups(input: BackupsInput): Promise<CheckResult[]>;
-
-  planFence(input: DatabaseInput): Promise<PlannedChange[]>;
-  planPromote(input: DatabaseInput): Promise<DatabasePlan>;
-  planDnsSwitch(input: DnsSwitchInput): Promise<PlannedChange[]>;
-  planFlags(input: FlagsInput): Promise<PlannedChange[]>;
-
-  fenceDatabase(input: DatabaseInput): Promise<StepOutcome>;
-  /** Undoes a fence (abort before promotion): the old primary takes writes again. Idempotent. */
-  unfenceDatabase(input: DatabaseInput): Promise<StepOutcome>;
-  promoteDatabase(input: DatabaseInput): Promise<PromoteOutcome>;
-  switchDns(input: DnsSwitchInput): Promise<StepOutcome>;
-  setFlags(input: FlagsInput): Promise<StepOutcome>;
-  verifyBackups(input: BackupsInput): Promise<StepOutcome>;
-  runProbe(input: ProbeInput): Promise<StepOutcome>;
 }

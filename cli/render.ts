@@ -1,3 +1,4 @@
+import { STEP_KINDS } from '../kinds/registry';
 import { formatMs } from '../runbooks/duration';
 import type { FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
 
@@ -11,7 +12,7 @@ const STATUS_MARK: Record<TimelineEntry['status'], string> = {
 };
 
 /** Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place. */
-const MUTATING_KINDS = new Set(['database.fence', 'database.promote', 'dns.switch', 'flags.set']);
+const MUTATING_KINDS = new Set(STEP_KINDS.filter((kind) => kind.mutates).map((kind) => kind.kind as string));
 
 /** One line per step: mark, id, duration, attempts, provider time, and what happened. */
 export function timelineLine(entry: TimelineEntry): string {

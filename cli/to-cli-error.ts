@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
-import { FailbackUnsupportedError } from '../runbooks/failback-runbook';
+import { FailbackUnsupportedError } from '../runbooks/failback-unsupported-error';
 import { ConfigError } from '../worker/config';
 import { CliError, ExitCode } from './cli-error';
 

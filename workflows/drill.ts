@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DrctlActivities } from '../activities/contracts';
+import type { KindActivities } from '../kinds/registry';
 import type {
   CanaryStats,
   DataLossMeasurement,
@@ -39,7 +39,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   const { runbook, options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
-  const checks = proxyActivities<DrctlActivities>({
+  const checks = proxyActivities<KindActivities>({
     startToCloseTimeout: '2m',
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },

@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { durationToMs } from '../runbooks/duration';
+import type { ApprovalRequest } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
 import { leafStepsOf } from './leaf-steps';
 import type {
@@ -21,7 +21,7 @@ import type {
   TimelineEntry,
 } from './run-types';
 import { describeStepFailure } from './step-failure';
-import { performStep, type RunControls, type RunState, type StepResult } from './step-actions';
+import { performStep, type OperatorGates, type RunState } from './step-actions';
 import { Timeline } from './timeline';
 
 type Verdict = 'go' | 'stop';
@@ -41,7 +41,7 @@ interface Gate {
  * `decide` (retry, skip, abort), and `abort` stops the run at the next step boundary, then undoes the
  * completed steps in reverse order unless told not to. Every operator action is recorded.
  */
-export class FailoverRun implements RunControls {
+export class FailoverRun implements OperatorGates {
   private readonly timeline = new Timeline();
   private readonly state: RunState;
   private status: RunStatus = 'running';
@@ -75,7 +75,7 @@ export class FailoverRun implements RunControls {
       if (verdict === 'stop') break;
     }
     if (this.abortRequest) {
-      if (this.abortRequest.rollback) this.rollback = await rollBack(this.completed);
+      if (this.abortRequest.rollback) this.rollback = await rollBack(this.input.runbook, this.completed);
       this.status = 'aborted';
     } else {
       this.status = verdict === 'stop' ? 'failed' : 'succeeded';
@@ -174,10 +174,7 @@ export class FailoverRun implements RunControls {
   }
 
   /** Waits for an approval of the gate `stepId`; resolves with who approved, or null on an abort. */
-  async awaitApproval(
-    stepId: string,
-    options: { prompt: string; twoPerson: boolean; timeoutMs?: number },
-  ): Promise<string | null> {
+  async awaitApproval(stepId: string, options: ApprovalRequest): Promise<string | null> {
     const gate: Gate = {
       awaiting: { stepId, kind: 'approval', prompt: options.prompt, twoPerson: options.twoPerson },
     };
@@ -204,19 +201,17 @@ export class FailoverRun implements RunControls {
       if (this.abortRequest) return 'stop';
       const entry = this.timeline.start(step, group);
       try {
-        const outcome =
-          step.kind === 'approval'
-            ? await this.approvalStep(step)
-            : await performStep(step, this.state, this, (checks) => (entry.checks = checks));
-        if (outcome === null) {
+        const outcome = await performStep(step, this.state, this, (checks) => (entry.checks = checks));
+        if (outcome.abortedWhileWaiting !== undefined) {
           entry.status = 'skipped';
-          entry.summary = 'not approved: the run was aborted';
+          entry.summary = outcome.abortedWhileWaiting;
           return 'stop';
         }
         this.timeline.succeed(entry, outcome);
         this.completed.push({
           stepId: step.id,
-          ...(outcome.compensation ? { compensation: outcome.compensation } : {}),
+          kind: step.kind,
+          ...(outcome.compensation === undefined ? {} : { compensation: outcome.compensation }),
         });
         return 'go';
       } catch (error) {
@@ -241,19 +236,6 @@ export class FailoverRun implements RunControls {
         if (action === 'abort') return 'stop';
       }
     }
-  }
-
-  private async approvalStep(step: Extract<LeafStep, { kind: 'approval' }>): Promise<StepResult | null> {
-    const approvedBy = await this.awaitApproval(step.id, {
-      prompt: step.prompt ?? step.title ?? `approve step ${step.id}`,
-      twoPerson: step.twoPerson,
-      timeoutMs: durationToMs(step.timeout),
-    });
-    if (approvedBy === null) return null;
-    return {
-      changed: false,
-      summary: `approved by ${approvedBy}${step.twoPerson ? ' (two-person rule)' : ''}`,
-    };
   }
 
   private async waitForDecision(stepId: string, entry: TimelineEntry): Promise<DecisionAction> {

@@ -1,21 +1,24 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { CheckResult, DrctlActivities, PlannedChange } from '../activities/contracts';
-import type { LeafStep, Runbook } from '../runbooks/schema';
+import type { PlannedChange } from '../activities/contracts';
+import { stepKind, type KindActivities } from '../kinds/registry';
+import type { Runbook } from '../runbooks/schema';
 import { PLAN_ACTIVITY_OPTIONS } from './activity-options';
-import { leafStepsOf } from './leaf-steps';
 import { innermostMessage } from './innermost-message';
-import { backupsInput, runPreflightChecks } from './preflight-checks';
+import { leafStepsOf } from './leaf-steps';
+import { runPreflightChecks } from './preflight-checks';
 import type { PlannedStep, PlanResult } from './run-types';
 
 /**
- * Computes what a failover would do against current state, changing nothing. It runs on the worker (which
- * holds the credentials), so `drctl plan` needs no cloud access of its own.
+ * Computes what a failover would do, changing nothing. Each step is planned against the state the earlier
+ * steps would leave (a flag step 2 turns on is "on" for step 5), not only against what is there now. The
+ * verdict is ready only when every check of every step passed and every step could be planned. It runs on the
+ * worker (which holds the credentials), so `drctl plan` needs no cloud access of its own.
  */
 export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
-  const activities = proxyActivities<DrctlActivities>(PLAN_ACTIVITY_OPTIONS);
+  const activities = proxyActivities<KindActivities>(PLAN_ACTIVITY_OPTIONS);
   const plannedWritable = new Map<string, string>();
+  const simulated = new SimulatedState();
   const steps: PlannedStep[] = [];
-  let ready = true;
   for (const step of leafStepsOf(runbook)) {
     const planned: PlannedStep = {
       stepId: step.id,
@@ -25,7 +28,15 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
       ...(step.title === undefined ? {} : { title: step.title }),
     };
     try {
-      await planStep(step, runbook, activities, plannedWritable, planned);
+      const part = await stepKind(step.kind).plan(step, {
+        runbook,
+        activities,
+        plannedWritable,
+        runPreflight: () => runPreflightChecks(runbook, activities),
+      });
+      planned.changes = simulated.apply(step.id, part.changes ?? []);
+      planned.checks = part.checks ?? [];
+      if (part.note !== undefined) planned.note = part.note;
     } catch (error) {
       planned.checks.push({
         check: `${step.id}: could not plan`,
@@ -33,79 +44,29 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
         message: innermostMessage(error),
       });
     }
-    if (step.kind === 'preflight' && planned.checks.some((check) => !check.ok)) ready = false;
     steps.push(planned);
   }
-  return { runbookId: runbook.id, steps, ready };
+  const failed = steps.flatMap((step) => step.checks).filter((check) => !check.ok).length;
+  return { runbookId: runbook.id, steps, ready: failed === 0, failedChecks: failed };
 }
 
-async function planStep(
-  step: LeafStep,
-  runbook: Runbook,
-  activities: DrctlActivities,
-  plannedWritable: Map<string, string>,
-  planned: PlannedStep,
-): Promise<void> {
-  const add = (changes: PlannedChange[]) => planned.changes.push(...changes);
-  const check = (checks: CheckResult[]) => planned.checks.push(...checks);
-  switch (step.kind) {
-    case 'preflight':
-      check(await runPreflightChecks(runbook, activities));
-      return;
-    case 'database.fence':
-      add(
-        await activities.planFence({
-          name: step.database,
-          target: runbook.targets.databases[step.database]!,
-        }),
-      );
-      return;
-    case 'database.promote': {
-      const plan = await activities.planPromote({
-        name: step.database,
-        target: runbook.targets.databases[step.database]!,
-      });
-      plannedWritable.set(step.database, plan.writableEndpoint);
-      add(plan.changes);
-      return;
-    }
-    case 'dns.switch':
-      add(
-        await activities.planDnsSwitch({
-          zone: step.zone,
-          checkResolution: step.checkResolution,
-          records: step.records.map((record) => ({
-            name: record.name,
-            type: record.type,
-            ttl: record.ttl,
-            value: record.pointTo
-              ? (plannedWritable.get(record.pointTo.database) ?? '(not promoted)')
-              : (record.value as string),
-          })),
-        }),
-      );
-      return;
-    case 'flags.set':
-      add(
-        await activities.planFlags({
-          project: step.project,
-          environment: step.environment,
-          flags: step.flags,
-        }),
-      );
-      return;
-    case 'backups.verify':
-      check(await activities.checkBackups(backupsInput(runbook, step)));
-      return;
-    case 'probe':
-      planned.note =
-        step.probe.type === 'sql'
-          ? `SQL ${step.probe.write ? 'write' : 'read'} probe with connection ${step.probe.connection}` +
-            (step.probe.via ? ` through ${step.probe.via.record}` : '')
-          : `HTTP GET ${step.probe.url}, expect ${step.probe.expectStatus}`;
-      return;
-    case 'wait':
-      planned.note = `wait ${step.duration}`;
-      return;
+/**
+ * What the estate would look like after the steps planned so far: each change's target holds the value the
+ * last step to touch it would leave. A step is compared with that, not with what a read of today returns.
+ */
+class SimulatedState {
+  private readonly values = new Map<string, { value: string; by: string }>();
+
+  apply(stepId: string, changes: PlannedChange[]): PlannedChange[] {
+    return changes.map((change) => {
+      const earlier = this.values.get(change.target);
+      this.values.set(change.target, { value: change.desired, by: stepId });
+      if (earlier === undefined) return change;
+      return {
+        ...change,
+        current: `${earlier.value} (after ${earlier.by})`,
+        willChange: earlier.value !== change.desired,
+      };
+    });
   }
 }

@@ -1,89 +1,41 @@
-import type { BackupsInput, CheckResult, DrctlActivities } from '../activities/contracts';
-import { leafStepsOf } from './leaf-steps';
+import type { CheckResult } from '../activities/contracts';
+import { stepKind, type KindActivities } from '../kinds/registry';
+import type { PreflightRequest } from '../kinds/step-kind';
+import type { Runbook } from '../runbooks/schema';
 import { innermostMessage } from './innermost-message';
-import type { Runbook, StepOf } from '../runbooks/schema';
+import { leafStepsOf } from './leaf-steps';
 
 /**
- * The read-only checks pre-flight runs, derived from what the runbook is about to change: every database it
- * fences or promotes, every record it switches, every flag it sets, every backup it verifies. They run in
- * parallel; a check that cannot even run counts as a failed check, never as a pass.
+ * The read-only checks pre-flight runs, derived from what the runbook's steps touch: each kind says what to
+ * check (`preflight` in its definition). Requests with the same key are merged and run once; all run in
+ * parallel. A check that cannot even run counts as a failed check, never as a pass.
  */
 export async function runPreflightChecks(
   runbook: Runbook,
-  activities: DrctlActivities,
+  activities: KindActivities,
 ): Promise<CheckResult[]> {
-  const pending: Array<{ label: string; run: () => Promise<CheckResult[]> }> = [];
-  const databases = new Set<string>();
-  const flagNames = new Map<string, { project: string; environment: string; names: Set<string> }>();
+  const requests = new Map<string, PreflightRequest<KindActivities>>();
   for (const step of leafStepsOf(runbook)) {
-    switch (step.kind) {
-      case 'database.fence':
-      case 'database.promote':
-        databases.add(step.database);
-        break;
-      case 'dns.switch':
-        pending.push({
-          label: `dns ${step.id}`,
-          run: () =>
-            activities.checkDnsRecords({
-              zone: step.zone,
-              records: step.records.map((record) => ({ name: record.name, type: record.type })),
-            }),
-        });
-        break;
-      case 'flags.set': {
-        // Several flag steps (on before, off after) check each flag once.
-        const key = `${step.project}/${step.environment}`;
-        const names = flagNames.get(key) ?? {
-          project: step.project,
-          environment: step.environment,
-          names: new Set<string>(),
-        };
-        for (const flag of step.flags) names.names.add(flag.name);
-        flagNames.set(key, names);
-        break;
+    for (const request of stepKind(step.kind).preflight(step, runbook) as Array<
+      PreflightRequest<KindActivities>
+    >) {
+      const earlier = requests.get(request.key);
+      if (earlier === undefined) {
+        requests.set(request.key, { ...request, items: [...request.items] });
+        continue;
       }
-      case 'backups.verify':
-        pending.push({
-          label: `backups ${step.id}`,
-          run: () => activities.checkBackups(backupsInput(runbook, step)),
-        });
-        break;
-      default:
-        break;
+      const seen = new Set(earlier.items.map((item) => JSON.stringify(item)));
+      for (const item of request.items) if (!seen.has(JSON.stringify(item))) earlier.items.push(item);
     }
   }
-  for (const { project, environment, names } of flagNames.values()) {
-    pending.push({
-      label: `flags ${project}/${environment}`,
-      run: () => activities.checkFlags({ project, environment, names: [...names] }),
-    });
-  }
-  for (const name of databases) {
-    const target = runbook.targets.databases[name];
-    if (target)
-      pending.push({ label: `database ${name}`, run: () => activities.checkDatabase({ name, target }) });
-  }
   const results = await Promise.all(
-    pending.map(async ({ label, run }) => {
+    [...requests.values()].map(async ({ label, items, run }) => {
       try {
-        return await run();
+        return await run(activities, items);
       } catch (error) {
         return [{ check: `${label}: could not run`, ok: false, message: innermostMessage(error) }];
       }
     }),
   );
   return results.flat();
-}
-
-/** A backups step's input, its maximum age defaulting to the runbook's RPO: an older backup loses more data. */
-export function backupsInput(runbook: Runbook, step: StepOf<'backups.verify'>): BackupsInput {
-  return {
-    bucket: step.bucket,
-    prefix: step.prefix,
-    maxAge: step.maxAge ?? runbook.objectives.rpo,
-    lockMode: step.lockMode,
-    minRetention: step.minRetention,
-    ...(step.region === undefined ? {} : { region: step.region }),
-  };
 }

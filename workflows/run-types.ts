@@ -105,6 +105,8 @@ export interface PlannedStep {
 export interface PlanResult {
   runbookId: string;
   steps: PlannedStep[];
-  /** True when every pre-flight check passes. */
+  /** True only when every check of every step passed and every step could be planned. */
   ready: boolean;
+  /** How many checks failed (including steps that could not be planned). */
+  failedChecks: number;
 }

@@ -1,8 +1,3 @@
-export {
-  createDatabaseActivities,
-  type DatabaseActivities,
-  type DatabaseActivityDeps,
-} from './database-activities';
 export { createPostgresAdapter, type PostgresAdapterOptions } from './postgres-adapter';
 export { createRdsAdapter } from './rds-adapter';
 export { POSTGRES_UNREACHABLE, isPostgresUnreachable } from './postgres-errors';

@@ -2,7 +2,7 @@ import type { DrillActivities } from '../drill-contracts';
 import type { PostgresPort } from '../database/postgres-port';
 import type { RdsPort } from '../database/rds-port';
 import { PermanentFailure, permanentFailure } from '../failures';
-import type { ResolveHost } from '../probe/sql-probe';
+import type { ResolveHost } from '../../kinds/probe/sql-probe';
 import { runCanary } from './canary';
 import type { CanaryPort } from './canary-port';
 import { workerClock, type DrillClock } from './drill-clock';

@@ -1,7 +1,7 @@
 import type { RestorationOutcome, RestorationProbeInput } from '../drill-contracts';
 import type { PostgresPort } from '../database/postgres-port';
 import { PermanentFailure, permanentFailure } from '../failures';
-import { runSqlProbe, type ResolveHost } from '../probe/sql-probe';
+import { runSqlProbe, type ResolveHost } from '../../kinds/probe/sql-probe';
 import type { DrillClock } from './drill-clock';
 
 /**

@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { currentAttempt } from '../../activities/poll-until';
-import type { CheckResult, DrctlActivities, PromoteOutcome, StepOutcome } from '../../activities/contracts';
+import type { CheckResult, PromoteOutcome, StepOutcome } from '../../activities/contracts';
+import type { KindActivities } from '../../kinds/registry';
 
-type Method = keyof DrctlActivities;
+type Method = keyof KindActivities;
 
 /**
  * A whole estate in memory, behind the activity surface, for workflow tests: database roles, DNS records,
@@ -47,8 +48,8 @@ export class FakeEstate {
     this.faults.clear();
   }
 
-  activities(): DrctlActivities {
-    const outcome = (changed: boolean, summary: string): StepOutcome => ({
+  activities(): KindActivities {
+    const outcome = (changed: boolean, summary: string): StepOutcome<never> => ({
       changed,
       summary,
       facts: {},
@@ -60,7 +61,7 @@ export class FakeEstate {
       ok: passed,
       message,
     });
-    const surface: DrctlActivities = {
+    const surface: KindActivities = {
       checkDatabase: async ({ name }) => [
         ok(
           `database ${name}: replica is a standby`,
@@ -87,7 +88,7 @@ export class FakeEstate {
         }
         if (this.roles.get('primary') === 'fenced') return outcome(false, 'already fenced');
         this.roles.set('primary', 'fenced');
-        return { ...outcome(true, 'fenced'), compensation: { kind: 'database.unfence', database } };
+        return { ...outcome(true, 'fenced'), compensation: { database } };
       },
       unfenceDatabase: async () => {
         if (this.roles.get('primary') !== 'fenced') return outcome(false, 'not fenced');
@@ -113,7 +114,7 @@ export class FakeEstate {
         this.dnsChanges++;
         return {
           ...outcome(true, `switched ${differing.length}`),
-          compensation: { kind: 'dns.switch', zone, records: previous },
+          compensation: { zone, records: previous },
         };
       },
       setFlags: async ({ project, environment, flags }) => {
@@ -123,11 +124,12 @@ export class FakeEstate {
         return {
           ...outcome(toggled.length > 0, 'flags set'),
           ...(previous.length > 0
-            ? { compensation: { kind: 'flags.set' as const, project, environment, flags: previous } }
+            ? { compensation: { project, environment, flags: previous } }
             : {}),
         };
       },
       verifyBackups: async () => outcome(false, 'backups verified'),
+      checkProbe: async () => [ok('probe connection', true, 'configured')],
       runProbe: async () => {
         if (this.roles.get('replica') !== 'primary') {
           throw ApplicationFailure.nonRetryable('the database behind DNS is read-only', 'ProbeFailed');

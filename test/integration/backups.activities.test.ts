@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createBackupActivities } from '../../activities/backups/backup-activities';
+import { createBackupActivities } from '../../kinds/backups-verify/activities';
 import { createS3Adapter } from '../../activities/backups/s3-adapter';
-import type { BackupsInput } from '../../activities/contracts';
+import type { BackupsInput } from '../../kinds/backups-verify/definition';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';
 import { getStack } from './stack';
 

@@ -1,6 +1,6 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import type { DatabaseInput } from '../../activities/contracts';
-import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { createDatabaseActivities } from '../fakes/database-activities';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
 import type { StackInfo } from '../../sandbox/stack-info';

@@ -31,7 +31,7 @@ afterAll(async () => {
 describe('unfenceDatabase on the sandbox', () => {
   it('GIVEN a fenced PostgreSQL primary WHEN unfencing THEN writes are accepted again, and a second unfence changes nothing', async () => {
     const fence = await activities.fenceDatabase(ehr);
-    expect(fence).toMatchObject({ changed: true, compensation: { kind: 'database.unfence', database: ehr } });
+    expect(fence).toMatchObject({ changed: true, compensation: { database: ehr } });
     expect(await tryWrite(stack.postgres.appUrl, 'while-fenced')).toBe('25006');
 
     const first = await activities.unfenceDatabase(ehr);
@@ -46,7 +46,7 @@ describe('unfenceDatabase on the sandbox', () => {
     // Another test may have left it stopped; unfence is the way back to available.
     await activities.unfenceDatabase(portal);
     const fence = await activities.fenceDatabase(portal);
-    expect(fence.compensation).toEqual({ kind: 'database.unfence', database: portal });
+    expect(fence.compensation).toEqual({ database: portal });
 
     const first = await activities.unfenceDatabase(portal);
     const second = await activities.unfenceDatabase(portal);

@@ -4,7 +4,7 @@ import {
   ListResourceRecordSetsCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { createDnsActivities } from '../../activities/dns/dns-activities';
+import { createDnsActivities } from '../../kinds/dns-switch/activities';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';

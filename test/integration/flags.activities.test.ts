@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { createFlagActivities } from '../../activities/flags/flag-activities';
+import { createFlagActivities } from '../../kinds/flags-set/activities';
 import { createUnleashAdminAdapter } from '../../activities/flags/unleash-admin-adapter';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
-import type { FlagsInput } from '../../activities/contracts';
+import type { FlagsInput } from '../../kinds/flags-set/definition';
 import { getStack } from './stack';
 
 /**

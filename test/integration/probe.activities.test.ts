@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import { resolveRecord } from '../../activities/dns/resolve-record';
-import { createProbeActivities } from '../../activities/probe/probe-activities';
+import { createProbeActivities } from '../../kinds/probe/activities';
 import { resetStack } from '../../sandbox/stack';
 import { getStack } from './stack';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseInput } from '../../activities/contracts';
-import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { createDatabaseActivities } from '../fakes/database-activities';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
 import { FakeRds } from '../fakes/fake-rds';
 import { rebuildPrimaryAsReplica, resetStack } from '../../sandbox/stack';

@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createBackupActivities } from '../../activities/backups/backup-activities';
+import { createBackupActivities } from '../../kinds/backups-verify/activities';
 import { createS3Adapter } from '../../activities/backups/s3-adapter';
 import { checksumOf } from '../../activities/backups/checksum';
-import type { BackupsInput } from '../../activities/contracts';
+import type { BackupsInput } from '../../kinds/backups-verify/definition';
 import { timed } from '../../activities/provider-timer';
 import { FakeS3 } from '../fakes/fake-s3';
 import { failureOf } from './failure-of';

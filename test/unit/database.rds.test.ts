@@ -1,5 +1,5 @@
 import type { DatabaseInput } from '../../activities/contracts';
-import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { createDatabaseActivities } from '../fakes/database-activities';
 import { permanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';

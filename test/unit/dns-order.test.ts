@@ -1,4 +1,4 @@
-import { recordsToWrite } from '../../workflows/step-actions';
+import { recordsToWrite } from '../../kinds/dns-switch/definition';
 import type { StepOf } from '../../runbooks/schema';
 
 const step: StepOf<'dns.switch'> = {

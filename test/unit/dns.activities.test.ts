@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { createDnsActivities } from '../../activities/dns/dns-activities';
+import { createDnsActivities } from '../../kinds/dns-switch/activities';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import { FakeRoute53, type FakeRoute53Options } from '../fakes/fake-route53';

@@ -1,6 +1,6 @@
-import { createFlagActivities } from '../../activities/flags/flag-activities';
+import { createFlagActivities } from '../../kinds/flags-set/activities';
 import { createUnleashAdminAdapter } from '../../activities/flags/unleash-admin-adapter';
-import type { FlagsInput } from '../../activities/contracts';
+import type { FlagsInput } from '../../kinds/flags-set/definition';
 import { createServer } from 'node:net';
 import { FakeUnleash } from '../fakes/fake-unleash';
 import { failureOf } from './failure-of';

@@ -1,5 +1,5 @@
 import type { ZoneRef } from '../../runbooks/schema';
-import { createProbeActivities } from '../../activities/probe/probe-activities';
+import { createProbeActivities } from '../../kinds/probe/activities';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { failureOf } from './failure-of';
 

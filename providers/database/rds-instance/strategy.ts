@@ -1,9 +1,9 @@
-import type { CheckResult } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
-import { pollUntil } from '../poll-until';
-import { checkLine, failureMessageOrThrow } from './check-result';
-import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
-import { sourceNames, type RdsInstance, type RdsPort } from './rds-port';
+import type { CheckResult } from '../../../activities/contracts';
+import { PermanentFailure, permanentFailure } from '../../../activities/failures';
+import { pollUntil } from '../../../activities/poll-until';
+import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
+import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
+import { sourceNames, type RdsInstance, type RdsPort } from '../../../activities/database/rds-port';
 
 type RdsTarget = TargetOf<'rds-instance'>;
 
@@ -11,7 +11,7 @@ type RdsTarget = TargetOf<'rds-instance'>;
 const STOPPED = new Set(['stopped', 'stopping']);
 
 /** An RDS instance with a read replica: check, stop the old primary, promote the replica. */
-export function createRdsInstanceStrategy(rds: RdsPort, poll: PollPacing = {}): DatabaseStrategy<RdsTarget> {
+export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): DatabaseStrategy<RdsTarget> {
   const label = (name: string, t: RdsTarget, role: 'primary' | 'replica') =>
     `rds ${t[role].instanceId} in ${t[role].region} (${name} ${role})`;
 

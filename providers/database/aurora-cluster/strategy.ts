@@ -1,15 +1,15 @@
-import type { CheckResult } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
-import { pollUntil } from '../poll-until';
-import { checkLine, failureMessageOrThrow } from './check-result';
-import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
-import type { RdsCluster, RdsPort } from './rds-port';
+import type { CheckResult } from '../../../activities/contracts';
+import { PermanentFailure, permanentFailure } from '../../../activities/failures';
+import { pollUntil } from '../../../activities/poll-until';
+import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
+import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
+import type { RdsCluster, RdsPort } from '../../../activities/database/rds-port';
 
 type AuroraTarget = TargetOf<'aurora-cluster'>;
 
 /** An Aurora cluster: fail over to a chosen reader. The failover itself demotes the old writer. */
-export function createAuroraClusterStrategy(
-  rds: RdsPort,
+export function createStrategy(
+  { rds }: DatabasePorts,
   poll: PollPacing = {},
 ): DatabaseStrategy<AuroraTarget> {
   const label = (name: string, t: AuroraTarget) => `aurora ${t.clusterId} in ${t.region} (${name})`;

@@ -1,10 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckResult, DrctlActivities, FlagsInput, PlannedChange } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
-import { pollUntil } from '../poll-until';
-import { runStep } from '../step-outcome';
-import type { FlagState, UnleashAdminPort } from './unleash-admin-port';
-import type { UnleashClientReader } from './unleash-client-reader';
+import type { CheckResult, PlannedChange } from '../../activities/contracts';
+import type { ActivityPorts } from '../../activities/ports';
+import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import { pollUntil } from '../../activities/poll-until';
+import { runStep } from '../../activities/step-outcome';
+import type { FlagState, UnleashAdminPort } from '../../activities/flags/unleash-admin-port';
+import type { UnleashClientReader } from '../../activities/flags/unleash-client-reader';
+import type { FlagsInput, FlagsSetActivities } from './definition';
 
 export interface FlagActivityDeps {
   admin: UnleashAdminPort;
@@ -15,17 +17,19 @@ export interface FlagActivityDeps {
   confirmTimeoutMs?: number;
 }
 
-type FlagActivities = Pick<DrctlActivities, 'checkFlags' | 'planFlags' | 'setFlags'>;
-
 const onOff = (enabled: boolean | null | undefined) =>
   enabled === null || enabled === undefined ? 'unknown' : enabled ? 'on' : 'off';
+
+export function activitiesFromPorts(ports: ActivityPorts): FlagsSetActivities {
+  return createFlagActivities({ admin: ports.unleashAdmin, reader: ports.unleashReader });
+}
 
 export function createFlagActivities({
   admin,
   reader,
   poll = {},
   confirmTimeoutMs = 60_000,
-}: FlagActivityDeps): FlagActivities {
+}: FlagActivityDeps): FlagsSetActivities {
   async function readStates(input: FlagsInput): Promise<FlagState[]> {
     const states: FlagState[] = [];
     for (const flag of input.flags)
@@ -156,7 +160,6 @@ export function createFlagActivities({
           ...(previous.length > 0
             ? {
                 compensation: {
-                  kind: 'flags.set' as const,
                   project: input.project,
                   environment: input.environment,
                   flags: previous,

@@ -1,18 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type {
-  CheckResult,
-  Compensation,
-  DnsRecordChange,
-  DnsSwitchInput,
-  DrctlActivities,
-  PlannedChange,
-} from '../contracts';
-import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
-import { pollUntil } from '../poll-until';
-import { runStep } from '../step-outcome';
-import { fqdn, recordLabel, sameRecordValue } from './record-name';
-import type { DnsRecordSet, Route53Port } from './route53-port';
+import type { CheckResult, Irreversible, PlannedChange } from '../../activities/contracts';
+import type { ActivityPorts } from '../../activities/ports';
+import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
+import { pollUntil } from '../../activities/poll-until';
+import { runStep } from '../../activities/step-outcome';
+import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
+import type { DnsRecordSet, Route53Port } from '../../activities/dns/route53-port';
+import type { DnsRecordChange, DnsSwitchActivities, DnsSwitchInput, DnsUndo } from './definition';
 
 export interface DnsActivityDeps {
   route53: Route53Port;
@@ -21,8 +16,6 @@ export interface DnsActivityDeps {
   /** How long the resolution check waits for every name to answer its new value after INSYNC. Default 30 s. */
   resolutionTimeoutMs?: number;
 }
-
-type DnsActivities = Pick<DrctlActivities, 'checkDnsRecords' | 'planDnsSwitch' | 'switchDns'>;
 
 interface RecordDiff {
   record: DnsRecordChange;
@@ -37,11 +30,15 @@ interface SwitchProgress {
   status: string;
 }
 
+export function activitiesFromPorts(ports: ActivityPorts): DnsSwitchActivities {
+  return createDnsActivities({ route53: ports.route53 });
+}
+
 export function createDnsActivities({
   route53,
   poll = {},
   resolutionTimeoutMs = 30_000,
-}: DnsActivityDeps): DnsActivities {
+}: DnsActivityDeps): DnsSwitchActivities {
   async function diffRecords(zoneId: string, records: DnsRecordChange[]): Promise<RecordDiff[]> {
     assertNoDuplicates(records);
     const diffs: RecordDiff[] = [];
@@ -239,7 +236,10 @@ function previousChangeId(): string | undefined {
  * The undo of a switch: the records this attempt changed, back to the values it read before. A record that did
  * not exist before cannot be put back by an UPSERT; it is left out and named as irreversible.
  */
-function compensationFor(input: DnsSwitchInput, differing: RecordDiff[]): { compensation?: Compensation } {
+function compensationFor(
+  input: DnsSwitchInput,
+  differing: RecordDiff[],
+): { compensation?: DnsUndo | Irreversible } {
   if (differing.length === 0) return {};
   const created = differing.filter((d) => !d.current || d.current.values.length === 0);
   if (created.length > 0) {
@@ -252,7 +252,6 @@ function compensationFor(input: DnsSwitchInput, differing: RecordDiff[]): { comp
   }
   return {
     compensation: {
-      kind: 'dns.switch',
       zone: input.zone,
       records: differing.map((d) => ({
         name: d.record.name,

@@ -1,13 +1,17 @@
-import { durationToMs, formatMs } from '../../runbooks/duration';
-import type { CheckResult, PlannedChange } from '../contracts';
-import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
-import { pollUntil } from '../poll-until';
-import { checkLine, failureMessageOrThrow } from './check-result';
-import type { DatabaseStrategy, PollPacing, TargetOf } from './database-strategy';
-import { isPostgresUnreachable, POSTGRES_UNREACHABLE } from './postgres-errors';
-import type { PostgresMemberStatus, PostgresPort, PrimaryReplication } from './postgres-port';
-import { measureLag } from './replication-lag';
-import { withHeartbeats } from './with-heartbeats';
+import { durationToMs, formatMs } from '../../../runbooks/duration';
+import type { CheckResult, PlannedChange } from '../../../activities/contracts';
+import { PermanentFailure, permanentFailure, transientFailure } from '../../../activities/failures';
+import { pollUntil } from '../../../activities/poll-until';
+import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
+import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
+import { isPostgresUnreachable, POSTGRES_UNREACHABLE } from '../../../activities/database/postgres-errors';
+import type {
+  PostgresMemberStatus,
+  PostgresPort,
+  PrimaryReplication,
+} from '../../../activities/database/postgres-port';
+import { measureLag } from '../../../activities/database/replication-lag';
+import { withHeartbeats } from '../../../activities/database/with-heartbeats';
 
 type PostgresTarget = TargetOf<'postgres'>;
 
@@ -17,8 +21,8 @@ const PROMOTE_WAIT_SECONDS = 60;
 const NOT_IN_RECOVERY = '55000';
 
 /** Self-managed PostgreSQL streaming replication: check, fence the old primary, promote the standby. */
-export function createPostgresStrategy(
-  postgres: PostgresPort,
+export function createStrategy(
+  { postgres }: DatabasePorts,
   poll: PollPacing = {},
 ): DatabaseStrategy<PostgresTarget> {
   const member = (name: string, t: PostgresTarget, role: 'primary' | 'replica') =>

@@ -1,18 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { BackupsInput, CheckResult, DrctlActivities } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
-import { runStep } from '../step-outcome';
+import type { CheckResult } from '../../activities/contracts';
+import type { ActivityPorts } from '../../activities/ports';
+import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import { runStep } from '../../activities/step-outcome';
 import { durationToMs, formatMs } from '../../runbooks/duration';
-import { CHECKSUM_PREFERENCE, canRecompute, checksumOf } from './checksum';
-import type { BucketRef, ObjectHead, ObjectSummary, S3Port } from './s3-port';
+import { CHECKSUM_PREFERENCE, canRecompute, checksumOf } from '../../activities/backups/checksum';
+import type { BucketRef, ObjectHead, ObjectSummary, S3Port } from '../../activities/backups/s3-port';
+import type { BackupsInput, BackupsVerifyActivities } from './definition';
 
 export interface BackupActivityDeps {
   s3: S3Port;
   /** The clock ages and retention are measured against; injected so tests can move it. */
   now: () => Date;
 }
-
-type BackupActivities = Pick<DrctlActivities, 'checkBackups' | 'verifyBackups'>;
 
 /** Everything the checks found, for the step's facts. */
 interface Findings {
@@ -22,7 +22,11 @@ interface Findings {
   checksum?: string;
 }
 
-export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupActivities {
+export function activitiesFromPorts(ports: ActivityPorts): BackupsVerifyActivities {
+  return createBackupActivities({ s3: ports.s3, now: ports.now ?? (() => new Date()) });
+}
+
+export function createBackupActivities({ s3, now }: BackupActivityDeps): BackupsVerifyActivities {
   async function runChecks(input: BackupsInput): Promise<{ results: CheckResult[]; findings: Findings }> {
     const ref: BucketRef = { bucket: input.bucket, ...(input.region ? { region: input.region } : {}) };
     const where = `s3://${input.bucket}/${input.prefix}`;

@@ -1,6 +1,6 @@
 import type { HttpProbe } from '../../runbooks/schema';
-import type { StepOutcome } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
+import type { StepOutcome } from '../../activities/contracts';
+import { PermanentFailure, permanentFailure } from '../../activities/failures';
 
 type OutcomeBody = Omit<StepOutcome, 'providerMs' | 'attempt'>;
 

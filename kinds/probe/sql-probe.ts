@@ -1,8 +1,8 @@
 import type { ZoneRef } from '../../runbooks/schema';
 import type { SqlProbe } from '../../runbooks/schema';
-import type { StepOutcome } from '../contracts';
-import { PermanentFailure, permanentFailure } from '../failures';
-import type { PostgresPort } from '../database/postgres-port';
+import type { StepOutcome } from '../../activities/contracts';
+import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import type { PostgresPort } from '../../activities/database/postgres-port';
 
 type OutcomeBody = Omit<StepOutcome, 'providerMs' | 'attempt'>;
 

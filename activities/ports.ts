@@ -1,0 +1,25 @@
+import type { S3Port } from './backups/s3-port';
+import type { PostgresPort } from './database/postgres-port';
+import type { RdsPort } from './database/rds-port';
+import type { CanaryPort } from './drill/canary-port';
+import type { Route53Port } from './dns/route53-port';
+import type { UnleashAdminPort } from './flags/unleash-admin-port';
+import type { UnleashClientReader } from './flags/unleash-client-reader';
+
+/** Every port the activities need. The worker passes real adapters; tests pass fakes. */
+export interface ActivityPorts {
+  route53: Route53Port;
+  s3: S3Port;
+  postgres: PostgresPort;
+  rds: RdsPort;
+  unleashAdmin: UnleashAdminPort;
+  unleashReader: UnleashClientReader;
+  /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
+  canary?: CanaryPort;
+  now?: () => Date;
+}
+
+/** What every `kinds/<kind>/activities.ts` exports: its activities, built from the worker's ports. */
+export interface KindActivitiesModule {
+  activitiesFromPorts(ports: ActivityPorts): object;
+}

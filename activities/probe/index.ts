@@ -1,1 +1,0 @@
-export { createProbeActivities, type ProbeActivities, type ProbeActivityDeps } from './probe-activities';
