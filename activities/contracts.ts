@@ -30,14 +30,6 @@ export interface Irreversible {
   reason: string;
 }
 
-export function isIrreversible(compensation: unknown): compensation is Irreversible {
-  return (
-    typeof compensation === 'object' &&
-    compensation !== null &&
-    (compensation as { kind?: unknown }).kind === 'irreversible'
-  );
-}
-
 /** One read-only pre-flight check. */
 export interface CheckResult {
   /** Stable name, e.g. `database ehr: replica exists`. */

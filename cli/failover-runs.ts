@@ -14,11 +14,15 @@ import { CliError, ExitCode } from './cli-error';
  * The client side of failover runs: start one (refusing doubles), ask how one is doing, plan one. Workflows
  * are named by string so the CLI never loads workflow code.
  */
-export function failoverWorkflowId(runbookId: string, at: Date): string {
+export function failoverWorkflowId(
+  runbookId: string,
+  at: Date,
+  kind: 'failover' | 'failback' = 'failover',
+): string {
   // Doubles are refused by the running-failover check and, for the same second, by the id itself; a new
   // attempt a minute later (after a refused pre-flight, say) must not be blocked by a finished run.
   const second = at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  return `failover-${runbookId}-${second}`;
+  return `${kind}-${runbookId}-${second}`;
 }
 
 export async function findRunningFailover(client: Client, runbookId: string): Promise<string | undefined> {
@@ -31,7 +35,13 @@ export async function startFailover(
   client: Client,
   taskQueue: string,
   runbook: Runbook,
-  options: { reason: string; initiator: string; now: Date },
+  options: {
+    reason: string;
+    initiator: string;
+    now: Date;
+    forceReason?: string;
+    kind?: 'failover' | 'failback';
+  },
 ): Promise<string> {
   const running = await findRunningFailover(client, runbook.id);
   if (running !== undefined) {
@@ -42,16 +52,26 @@ export async function startFailover(
       ExitCode.Refused,
     );
   }
-  const workflowId = failoverWorkflowId(runbook.id, options.now);
+  const kind = options.kind ?? 'failover';
+  const workflowId = failoverWorkflowId(runbook.id, options.now, kind);
   await client.workflow.start('failoverWorkflow', {
     taskQueue,
     workflowId,
-    args: [{ runbook, options: { reason: options.reason, initiator: options.initiator } }],
+    args: [
+      {
+        runbook,
+        options: {
+          reason: options.reason,
+          initiator: options.initiator,
+          ...(options.forceReason === undefined ? {} : { forceReason: options.forceReason }),
+        },
+      },
+    ],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
-      { key: KIND_KEY, value: 'failover' },
+      { key: KIND_KEY, value: kind },
       { key: INITIATOR_KEY, value: options.initiator },
     ],
   });

@@ -7,6 +7,7 @@ import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
 import { registerReport } from './commands/report';
 import { registerRunbooks } from './commands/runbooks';
+import { registerRuns } from './commands/runs';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
 import { registerWorker } from './commands/worker';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
         '  drctl runbooks',
         '  drctl plan ehr-db',
         '  drctl failover ehr-db --reason "INC-4411 us-east-1 outage" --follow',
+        '  drctl runs --runbook ehr-db',
         '  drctl status failover-ehr-db-20261127-081530',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
         '',
@@ -44,6 +46,7 @@ export function buildProgram(): Command {
   registerFailback(program);
   registerPlan(program);
   registerStatus(program);
+  registerRuns(program);
   registerOperatorActions(program);
   registerDecide(program);
   registerDrill(program);

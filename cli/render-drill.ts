@@ -1,5 +1,6 @@
 import { formatMs } from '../runbooks/duration';
 import type { DrillResult } from '../workflows/drill-types';
+import { terminalSafe } from './terminal-safe';
 
 /** The drill's verdict in a few lines for the terminal; `drctl report` gives the full views. */
 export function renderDrillSummary(result: DrillResult): string {
@@ -20,7 +21,7 @@ export function renderDrillSummary(result: DrillResult): string {
       `  canary rows lost: ${result.dataLoss.lostRows} of ${result.canary?.acknowledged ?? '?'} acknowledged`,
     );
   }
-  if (result.error) lines.push(`  ${result.error}`);
+  if (result.error) lines.push(`  ${terminalSafe(result.error)}`);
   lines.push(`  full report: drctl report ${result.drillId} --format html > report.html`);
   return lines.join('\n');
 }

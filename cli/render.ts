@@ -1,5 +1,6 @@
 import { STEP_KINDS } from '../kinds/registry';
 import { formatMs } from '../runbooks/duration';
+import { terminalSafe as safe } from './terminal-safe';
 import type { FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
 
 const STATUS_MARK: Record<TimelineEntry['status'], string> = {
@@ -19,7 +20,7 @@ export function timelineLine(entry: TimelineEntry): string {
   const duration = entry.durationMs === undefined ? '' : formatMs(entry.durationMs);
   const attempts = entry.attempts > 1 ? ` ${entry.attempts} attempts` : '';
   const provider = entry.providerMs > 0 ? ` (provider ${formatMs(entry.providerMs)})` : '';
-  const what = entry.error ? `${entry.error.type}: ${entry.error.message}` : (entry.summary ?? '');
+  const what = safe(entry.error ? `${entry.error.type}: ${entry.error.message}` : (entry.summary ?? ''));
   const changed =
     entry.changed === false && entry.status === 'succeeded' && MUTATING_KINDS.has(entry.kind)
       ? ' [already done, nothing changed]'
@@ -33,10 +34,10 @@ export function renderTimeline(progress: FailoverProgress): string {
   const failedChecks = progress.timeline.flatMap((entry) =>
     (entry.checks ?? []).filter((check) => !check.ok),
   );
-  for (const check of failedChecks) lines.push(`    ✖ ${check.check}: ${check.message}`);
+  for (const check of failedChecks) lines.push(`    ✖ ${safe(check.check)}: ${safe(check.message)}`);
   for (const waiting of progress.awaiting ?? []) {
-    lines.push(`⏸ waiting for an operator at ${waiting.stepId}: ${waiting.prompt}`);
-    if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${waiting.error.message}`);
+    lines.push(`⏸ waiting for an operator at ${waiting.stepId}: ${safe(waiting.prompt)}`);
+    if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${safe(waiting.error.message)}`);
     lines.push(
       waiting.kind === 'approval'
         ? `    choices: drctl approve ${progress.workflowId} --step ${waiting.stepId} --reason "…"${waiting.twoPerson ? ' (by someone other than ' + progress.initiator + ')' : ''} | drctl abort ${progress.workflowId} --reason "…"`
@@ -44,11 +45,11 @@ export function renderTimeline(progress: FailoverProgress): string {
     );
   }
   for (const entry of progress.rollback ?? [])
-    lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${entry.detail}`);
+    lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${safe(entry.detail)}`);
   const actions = (progress.operatorActions ?? []).filter((action) => action.action !== 'start');
   for (const action of actions) {
     lines.push(
-      `  ${action.at} ${action.operator} ${action.action}${action.stepId ? ` ${action.stepId}` : ''}: ${action.reason}`,
+      `  ${action.at} ${safe(action.operator)} ${action.action}${action.stepId ? ` ${action.stepId}` : ''}: ${safe(action.reason)}`,
     );
   }
   return lines.join('\n');
@@ -59,28 +60,30 @@ export function renderSummary(progress: FailoverProgress): string {
     progress.endedAt === undefined
       ? ''
       : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
-  return `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${progress.initiator}, reason: ${progress.reason})`;
+  return `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})`;
 }
 
 export function renderPlan(plan: PlanResult): string {
   const lines = [`Plan for ${plan.runbookId} (nothing has been changed):`];
   plan.steps.forEach((step, index) => {
     lines.push(
-      `${String(index + 1).padStart(2)}. ${step.stepId} [${step.kind}]${step.title ? ` ${step.title}` : ''}`,
+      `${String(index + 1).padStart(2)}. ${step.stepId} [${step.kind}]${step.title ? ` ${safe(step.title)}` : ''}`,
     );
     for (const change of step.changes) {
       lines.push(
         change.willChange
-          ? `      change ${change.target}: ${change.current} → ${change.desired}`
-          : `      keep   ${change.target}: already ${change.current}`,
+          ? `      change ${safe(change.target)}: ${safe(change.current)} → ${safe(change.desired)}`
+          : `      keep   ${safe(change.target)}: already ${safe(change.current)}`,
       );
     }
     for (const check of step.checks)
-      lines.push(`      ${check.ok ? '✔' : '✖'} ${check.check}: ${check.message}`);
-    if (step.note) lines.push(`      ${step.note}`);
+      lines.push(`      ${check.ok ? '✔' : '✖'} ${safe(check.check)}: ${safe(check.message)}`);
+    if (step.note) lines.push(`      ${safe(step.note)}`);
   });
   lines.push(
-    plan.ready ? 'Pre-flight: ready.' : 'Pre-flight: NOT ready; a failover would stop at pre-flight.',
+    plan.ready
+      ? 'Verdict: ready (every check passed).'
+      : `Verdict: NOT ready: ${plan.failedChecks} check${plan.failedChecks === 1 ? '' : 's'} failed (✖ above); a failover would stop at pre-flight.`,
   );
   return lines.join('\n');
 }

@@ -14,6 +14,8 @@ export interface FailoverFlags {
   dryRun?: boolean;
   yes?: boolean;
   follow?: boolean;
+  /** Start although the plan is not ready; the reason is recorded with the run. */
+  force?: string;
 }
 
 /** Plans, confirms, starts and (with --follow) shows a failover of `runbook`; shared by failover and failback. */
@@ -21,6 +23,7 @@ export async function runFailover(
   context: CommandContext,
   runbook: Runbook,
   flags: FailoverFlags,
+  kind: 'failover' | 'failback' = 'failover',
 ): Promise<ExitCodeValue> {
   const reason = flags.reason?.trim();
   if (!reason) {
@@ -42,12 +45,23 @@ export async function runFailover(
         return plan.ready ? ExitCode.Ok : ExitCode.Failed;
       }
       note(renderPlan(plan));
+      if (!plan.ready && !flags.force?.trim()) {
+        throw new CliError(
+          'PlanNotReady',
+          `not starting: the plan for ${runbook.id} is NOT ready (${plan.failedChecks} check${plan.failedChecks === 1 ? '' : 's'} failed, shown above). ` +
+            'Fix what failed and run `drctl plan` again, or, if you know why it fails and must go on, pass --force "<why>" (recorded with the run).',
+          ExitCode.Refused,
+        );
+      }
       await confirmStart(runbook.id);
     }
+    const force = flags.force?.trim();
     const workflowId = await startFailover(client, config.temporal.taskQueue, runbook, {
       reason,
       initiator: config.operator.identity,
       now: new Date(),
+      ...(force ? { forceReason: force } : {}),
+      kind,
     });
     if (!flags.follow) {
       if (context.output === 'json') printJson({ workflowId, status: 'started' });

@@ -161,3 +161,11 @@ export function kindFolder(kind: string): string {
 
 /** The activity surface of a kind that has none (preflight, approval, wait). */
 export type NoActivities = Record<never, never>;
+
+export function isIrreversible(compensation: unknown): compensation is Irreversible {
+  return (
+    typeof compensation === 'object' &&
+    compensation !== null &&
+    (compensation as { kind?: unknown }).kind === 'irreversible'
+  );
+}

@@ -60,6 +60,14 @@ export class FailoverRun implements OperatorGates {
       reason: input.options.reason,
       at: workflowInfo().startTime.toISOString(),
     });
+    if (input.options.forceReason !== undefined) {
+      this.operatorActions.push({
+        action: 'force',
+        operator: input.options.initiator,
+        reason: `started although the plan was not ready: ${input.options.forceReason}`,
+        at: workflowInfo().startTime.toISOString(),
+      });
+    }
   }
 
   async execute(): Promise<FailoverResult> {

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import { isIrreversible } from '../activities/contracts';
 import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { stepKind, type KindActivities } from '../kinds/registry';
+import { isIrreversible } from '../kinds/step-kind';
 import type { Runbook } from '../runbooks/schema';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { innermostMessage } from './innermost-message';

@@ -7,6 +7,8 @@ export interface FailoverOptions {
   reason: string;
   /** Who started it (the CLI's operator identity). */
   initiator: string;
+  /** Set when the operator started the run although its plan was not ready: why. Recorded as an action. */
+  forceReason?: string;
 }
 
 export interface FailoverInput {
@@ -42,7 +44,7 @@ export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted
 
 /** Every operator action on a run, for the audit trail: who, when, why. */
 export interface OperatorAction {
-  action: 'start' | 'approve' | 'retry' | 'skip' | 'abort';
+  action: 'start' | 'force' | 'approve' | 'retry' | 'skip' | 'abort';
   operator: string;
   reason: string;
   at: string;

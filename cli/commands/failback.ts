@@ -15,6 +15,10 @@ export function registerFailback(program: Command): void {
     .option('--reason <text>', 'why (required, recorded)')
     .option('--dry-run', 'show the plan against current state and change nothing')
     .option('-y, --yes', 'start without asking')
+    .option(
+      '--force <reason>',
+      'start although the plan is NOT ready (pre-flight still runs first); the reason is recorded with the run',
+    )
     .option('-f, --follow', 'show each step live until the run ends')
     .addHelpText(
       'after',
@@ -31,7 +35,7 @@ export function registerFailback(program: Command): void {
     .action(
       runCommand(async (context, reference: string, flags: FailoverFlags) => {
         const { runbook } = findRunbook(reference, runbookDirs());
-        return runFailover(context, failbackRunbook(runbook), flags);
+        return runFailover(context, failbackRunbook(runbook), flags, 'failback');
       }),
     );
 }

@@ -12,6 +12,10 @@ export function registerFailover(program: Command): void {
     .option('--reason <text>', 'why: an incident id or a drill name (required, recorded for audit)')
     .option('--dry-run', 'show the plan against current state and change nothing')
     .option('-y, --yes', 'start without asking (the plan is not shown)')
+    .option(
+      '--force <reason>',
+      'start although the plan is NOT ready (pre-flight still runs first); the reason is recorded with the run',
+    )
     .option('-f, --follow', 'show each step live until the run ends; exit code says how it ended')
     .addHelpText(
       'after',

@@ -2,9 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports';
 import type { DrillResult } from '../../workflows/drill-types';
+import { CliError, ExitCode } from '../cli-error';
 import { drillHistory, fetchDrillResult } from '../drill-runs';
 import { note } from '../output';
 import { runCommand } from '../run-command';
+import { describeRun } from '../runs';
 import { connectClient } from '../temporal-connection';
 
 const TREND_DRILLS = 12;
@@ -15,7 +17,7 @@ export function registerReport(program: Command): void {
     .description(
       "Render a drill's report from its recorded result: Markdown, self-contained HTML, JSON, or JUnit XML.",
     )
-    .argument('<drill-id>', 'the drill, e.g. drill-ehr-db-20261127-090000')
+    .argument('<run-id>', 'the drill, e.g. drill-ehr-db-20261127-090000 (see `drctl runs --kind drill`)')
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
     .addHelpText(
@@ -32,6 +34,24 @@ export function registerReport(program: Command): void {
       runCommand(async (context, drillId: string, flags: { format: ReportFormat; out?: string }) => {
         const { client, close } = await connectClient(context.config());
         try {
+          const run = await describeRun(client, drillId);
+          if (run.kind !== 'drill') {
+            throw new CliError(
+              'NotADrill',
+              `${drillId} is ${run.kind === 'unknown' ? 'not a drctl run' : `a ${run.kind}`}: drctl report renders drill reports. ` +
+                (run.kind === 'unknown'
+                  ? 'List drills with `drctl runs --kind drill`.'
+                  : `Its record: drctl status ${drillId} (add --output json for all of it).`),
+              ExitCode.BadInput,
+            );
+          }
+          if (run.status === 'RUNNING') {
+            throw new CliError(
+              'DrillRunning',
+              `${drillId} is still running; its report exists once it ends (drctl status ${drillId})`,
+              ExitCode.Refused,
+            );
+          }
           const result = await fetchDrillResult(client, drillId);
           const history = flags.format === 'html' ? await pastDrills(client, result) : [];
           const text = renderReport(result, flags.format, history);

@@ -1,21 +1,26 @@
 import type { Command } from 'commander';
-import { listRunbooks } from '../../runbooks/catalog';
+import { loadCatalog } from '../../runbooks/catalog';
 import { leafSteps } from '../../runbooks/define-runbook';
+import { ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
+import { terminalSafe } from '../terminal-safe';
 
 export function registerRunbooks(program: Command): void {
   program
     .command('runbooks')
-    .description('List the runbooks drctl knows: the bundled examples and those in DRCTL_RUNBOOKS_DIR.')
+    .description(
+      'List the runbooks drctl knows (the bundled examples and those in DRCTL_RUNBOOKS_DIR), and every runbook file that is broken.',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl runbooks\n  DRCTL_RUNBOOKS_DIR=./ops/runbooks drctl runbooks --output json',
+      '\nExamples:\n  drctl runbooks\n  DRCTL_RUNBOOKS_DIR=./ops/runbooks drctl runbooks --output json\n\nExit code 1 when a runbook file is broken (the good ones are still listed and usable).',
     )
     .action(
       runCommand(async (context) => {
-        const entries = listRunbooks(runbookDirs()).map(({ runbook, source }) => ({
+        const { entries, broken } = loadCatalog(runbookDirs());
+        const runbooks = entries.map(({ runbook, source }) => ({
           id: runbook.id,
           title: runbook.title,
           owner: runbook.owner,
@@ -24,12 +29,22 @@ export function registerRunbooks(program: Command): void {
           steps: leafSteps(runbook).length,
           source,
         }));
-        if (context.output === 'json') return printJson(entries);
-        for (const entry of entries) {
-          process.stdout.write(
-            `${entry.id.padEnd(22)} RTO ${entry.rto.padEnd(5)} RPO ${entry.rpo.padEnd(5)} ${String(entry.steps).padStart(2)} steps  ${entry.title}\n`,
-          );
+        if (context.output === 'json') {
+          printJson({ runbooks, broken });
+        } else {
+          for (const entry of runbooks) {
+            process.stdout.write(
+              `${entry.id.padEnd(22)} RTO ${entry.rto.padEnd(5)} RPO ${entry.rpo.padEnd(5)} ${String(entry.steps).padStart(2)} steps  ${terminalSafe(entry.title)}\n`,
+            );
+          }
+          for (const entry of broken) {
+            process.stdout.write(`BROKEN ${entry.source}\n`);
+            for (const issue of entry.issues) {
+              process.stdout.write(`    ${issue.path || '(root)'}: ${terminalSafe(issue.message)}\n`);
+            }
+          }
         }
+        return broken.length > 0 ? ExitCode.Failed : ExitCode.Ok;
       }),
     );
 }

@@ -3,7 +3,7 @@ import { PermanentFailure, permanentFailure } from '../../../activities/failures
 import { pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
-import type { RdsCluster, RdsPort } from '../../../activities/database/rds-port';
+import type { RdsCluster } from '../../../activities/database/rds-port';
 
 type AuroraTarget = TargetOf<'aurora-cluster'>;
 

@@ -5,11 +5,7 @@ import { pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
 import { isPostgresUnreachable, POSTGRES_UNREACHABLE } from '../../../activities/database/postgres-errors';
-import type {
-  PostgresMemberStatus,
-  PostgresPort,
-  PrimaryReplication,
-} from '../../../activities/database/postgres-port';
+import type { PostgresMemberStatus, PrimaryReplication } from '../../../activities/database/postgres-port';
 import { measureLag } from '../../../activities/database/replication-lag';
 import { withHeartbeats } from '../../../activities/database/with-heartbeats';
 

@@ -3,7 +3,7 @@ import { PermanentFailure, permanentFailure } from '../../../activities/failures
 import { pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
-import { sourceNames, type RdsInstance, type RdsPort } from '../../../activities/database/rds-port';
+import { sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
 
 type RdsTarget = TargetOf<'rds-instance'>;
 

@@ -1,0 +1,123 @@
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import { durationToMs, isDuration } from '../runbooks/duration';
+import { CliError, ExitCode } from './cli-error';
+
+/** The kinds of run drctl starts, as recorded in the `DrctlKind` search attribute. */
+export const RUN_KINDS = ['failover', 'failback', 'drill', 'plan'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** Temporal's execution statuses an operator filters by, in drctl's words. */
+export const RUN_STATUSES = [
+  'running',
+  'completed',
+  'failed',
+  'canceled',
+  'terminated',
+  'timed-out',
+] as const;
+export type RunStatusFilter = (typeof RUN_STATUSES)[number];
+
+const STATUS_QUERY: Record<RunStatusFilter, string> = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  terminated: 'Terminated',
+  'timed-out': 'TimedOut',
+};
+
+/** Workflow types drctl registers, for runs started before their kind was recorded. */
+const KIND_OF_TYPE: Record<string, RunKind> = {
+  failoverWorkflow: 'failover',
+  drillWorkflow: 'drill',
+  planWorkflow: 'plan',
+};
+
+export interface RunFilters {
+  runbook?: string;
+  kind?: RunKind;
+  status?: RunStatusFilter;
+  /** A duration back from now (`24h`, `7d`) or an ISO date. */
+  since?: string;
+  limit: number;
+}
+
+export interface RunSummary {
+  workflowId: string;
+  kind: RunKind | 'unknown';
+  runbookId: string | null;
+  /** Temporal's execution status, e.g. RUNNING, COMPLETED, FAILED. */
+  status: string;
+  /** drctl's verdict where it recorded one (succeeded, failed, aborted, passed). */
+  outcome: string | null;
+  initiator: string | null;
+  startedAt: string;
+  closedAt: string | null;
+}
+
+/** The visibility query for the filters; values are checked first, so nothing reaches the query unquoted. */
+export function runsQuery(filters: Omit<RunFilters, 'limit'>, now: Date): string {
+  const clauses = [`${KIND_KEY.name} IS NOT NULL`];
+  if (filters.runbook !== undefined) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(filters.runbook)) {
+      throw new CliError(
+        'BadRunbookFilter',
+        `--runbook must be a runbook id such as ehr-db (got "${filters.runbook}")`,
+        ExitCode.BadInput,
+      );
+    }
+    clauses.push(`${RUNBOOK_KEY.name} = '${filters.runbook}'`);
+  }
+  if (filters.kind !== undefined) clauses.push(`${KIND_KEY.name} = '${filters.kind}'`);
+  if (filters.status !== undefined) clauses.push(`ExecutionStatus = '${STATUS_QUERY[filters.status]}'`);
+  if (filters.since !== undefined)
+    clauses.push(`StartTime >= '${sinceTime(filters.since, now).toISOString()}'`);
+  return clauses.join(' AND ');
+}
+
+/** Runs drctl started, newest first, from Temporal's visibility. */
+export async function listRuns(client: Client, filters: RunFilters, now = new Date()): Promise<RunSummary[]> {
+  const runs: RunSummary[] = [];
+  for await (const execution of client.workflow.list({ query: runsQuery(filters, now) })) {
+    runs.push(summarise(execution));
+    if (runs.length >= filters.limit) break;
+  }
+  return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** What kind of run an id names, from its search attributes or its workflow type. */
+export async function describeRun(client: Client, workflowId: string): Promise<RunSummary> {
+  return summarise(await client.workflow.getHandle(workflowId).describe());
+}
+
+function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
+  const attributes = execution.typedSearchAttributes;
+  const recorded = attributes.get(KIND_KEY);
+  const kind = (RUN_KINDS as readonly string[]).includes(recorded ?? '')
+    ? (recorded as RunKind)
+    : (KIND_OF_TYPE[execution.type] ?? 'unknown');
+  return {
+    workflowId: execution.workflowId,
+    kind,
+    runbookId: attributes.get(RUNBOOK_KEY) ?? null,
+    status: execution.status.name,
+    outcome: attributes.get(OUTCOME_KEY) ?? null,
+    initiator: attributes.get(INITIATOR_KEY) ?? null,
+    startedAt: execution.startTime.toISOString(),
+    closedAt: execution.closeTime?.toISOString() ?? null,
+  };
+}
+
+function sinceTime(since: string, now: Date): Date {
+  if (isDuration(since)) return new Date(now.getTime() - durationToMs(since));
+  const parsed = Date.parse(since);
+  if (Number.isNaN(parsed)) {
+    throw new CliError(
+      'BadSince',
+      `--since must be a duration back from now (24h, 7d) or a date (2026-11-01 or 2026-11-01T09:00:00Z); got "${since}"`,
+      ExitCode.BadInput,
+    );
+  }
+  return new Date(parsed);
+}
