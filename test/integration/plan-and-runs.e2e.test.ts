@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
+import { startDrill } from '../../cli/drill-runs';
+import { defineRunbook } from '../../runbooks/define-runbook';
+import type { StackInfo } from '../../sandbox/stack-info';
+import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { getStack } from './stack';
+
+/**
+ * Plans that tell the truth, a catalog that isolates a broken file, and the CLI for runs, on the real stack with
+ * a worker polling. The runbooks here touch only one Unleash flag, and leave it as they found it (off).
+ */
+const ESC = '\x1b';
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+let connection: Connection;
+let temporal: Client;
+const dir = mkdtempSync(join(tmpdir(), 'drctl-plan-e2e-'));
+const id = (base: string) => `${base}-${randomUUID().slice(0, 6)}`;
+
+const FLAG_ON_THEN_OFF = id('flag-on-then-off');
+const BAD_PROBE = id('bad-probe');
+
+function flagStep(stepId: string, enabled: boolean) {
+  return {
+    id: stepId,
+    kind: 'flags.set',
+    project: stack.unleash.project,
+    environment: stack.unleash.environment,
+    flags: [{ name: flag(), enabled }],
+    retry: { maximumAttempts: 2, initialInterval: '100ms', maximumInterval: '200ms' },
+  };
+}
+
+function flag(): string {
+  return stack.unleash.flags[1] ?? 'ehr-read-only-banner';
+}
+
+function writeRunbook(runbookId: string, steps: unknown[]): void {
+  const runbook = {
+    id: runbookId,
+    title: `e2e ${runbookId}`,
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    steps,
+  };
+  writeFileSync(join(dir, `${runbookId}.json`), JSON.stringify(runbook, null, 2));
+}
+
+async function flagSeen(): Promise<boolean | null> {
+  const reader = createUnleashClientReader({
+    url: stack.unleash.url,
+    clientToken: stack.unleash.clientToken,
+  });
+  return (await reader.read([flag()]))[flag()] ?? null;
+}
+
+beforeAll(async () => {
+  stack = getStack();
+  writeRunbook(FLAG_ON_THEN_OFF, [
+    { id: 'checks', kind: 'preflight' },
+    flagStep('banner-on', true),
+    flagStep('banner-off', false),
+  ]);
+  writeRunbook(BAD_PROBE, [
+    { id: 'checks', kind: 'preflight' },
+    {
+      id: 'probe-writes',
+      kind: 'probe',
+      probe: {
+        type: 'sql',
+        connection: 'no-such-connection',
+        via: { zone: { name: stack.aws.route53.zoneName }, record: `ehr-db.${stack.aws.route53.zoneName}` },
+      },
+    },
+  ]);
+  writeFileSync(join(dir, 'broken.ts'), "throw new Error('this runbook file is broken on purpose');\n");
+  env = { ...drctlEnv(stack, `plan-e2e-${randomUUID()}`), DRCTL_RUNBOOKS_DIR: dir };
+  worker = await startWorkerProcess(env);
+  connection = await Connection.connect({ address: stack.temporal.address });
+  temporal = new Client({ connection, namespace: stack.temporal.namespace });
+  expect(await flagSeen()).toBe(false);
+});
+
+afterAll(async () => {
+  await stopProcess(worker);
+  await connection?.close();
+});
+
+test('GIVEN a broken runbook file THEN runbooks lists it as broken with its path, and the good ones still plan', async () => {
+  const listed = await drctl(['runbooks'], env);
+  expect(listed.code).toBe(1);
+  expect(listed.stdout).toContain(FLAG_ON_THEN_OFF);
+  expect(listed.stdout).toMatch(new RegExp(`BROKEN ${join(dir, 'broken.ts')}[\\s\\S]*broken on purpose`));
+
+  const plan = await drctl(['plan', FLAG_ON_THEN_OFF], env);
+  expect(plan.stderr).toBe('');
+  expect(plan.code).toBe(0);
+});
+
+test('GIVEN a flag step 1 turns on and step 2 turns off THEN the plan compares step 2 with the state after step 1', async () => {
+  const plan = await drctl(['plan', FLAG_ON_THEN_OFF], env);
+  expect(plan.code).toBe(0);
+  expect(plan.stdout).toMatch(new RegExp(`change flag .* ${flag()}: off → on`));
+  expect(plan.stdout).toMatch(new RegExp(`change flag .* ${flag()}: on \\(after banner-on\\) → off`));
+  expect(plan.stdout).not.toMatch(/already off/);
+  expect(plan.stdout).toMatch(/Verdict: ready/);
+});
+
+test('GIVEN a probe whose connection is not configured THEN plan says NOT ready with exit 1, and failover refuses to start it', async () => {
+  const plan = await drctl(['plan', BAD_PROBE], env);
+  expect(plan.code).toBe(1);
+  expect(plan.stdout).toMatch(
+    /✖ probe no-such-connection: connection configured.*no PostgreSQL connection named "no-such-connection"/,
+  );
+  expect(plan.stdout).toMatch(/Verdict: NOT ready: 1 check failed/);
+  expect(plan.stdout).not.toMatch(/Verdict: ready/);
+
+  const json = JSON.parse((await drctl(['plan', BAD_PROBE, '--output', 'json'], env)).stdout) as {
+    ready: boolean;
+  };
+  expect(json.ready).toBe(false);
+
+  const failover = await drctl(['failover', BAD_PROBE, '--reason', 'e2e'], env);
+  expect(failover.code).toBe(4);
+  expect(failover.stderr).toMatch(/not starting: the plan for .* is NOT ready .*--force/);
+  const started = await temporal.workflow.count(`DrctlRunbook = '${BAD_PROBE}' AND DrctlKind = 'failover'`);
+  expect(started.count).toBe(0);
+});
+
+test('GIVEN a run whose reason holds terminal escapes THEN status shows them escaped, runs lists it, and report says it is not a drill', async () => {
+  const reason = `INC-1 ${ESC}[2J${ESC}[31mred\nfake: succeeded`;
+  const started = await drctl(['failover', FLAG_ON_THEN_OFF, '--reason', reason, '--yes', '--follow'], env);
+  expect(started.code).toBe(0);
+  expect(await flagSeen()).toBe(false);
+  const runId = /(failover-\S+)/.exec(started.stderr)?.[1] as string;
+  expect(runId).toBeDefined();
+
+  const status = await drctl(['status', runId], env);
+  expect(status.code).toBe(0);
+  expect(status.stdout).not.toContain(ESC);
+  expect(status.stdout).toContain('\\x1b[2J\\x1b[31mred\\nfake: succeeded');
+
+  const runs = await drctl(
+    ['runs', '--runbook', FLAG_ON_THEN_OFF, '--kind', 'failover', '--output', 'json'],
+    env,
+  );
+  expect(runs.code).toBe(0);
+  const listed = JSON.parse(runs.stdout) as Array<{ workflowId: string; kind: string; status: string }>;
+  expect(listed).toEqual([
+    expect.objectContaining({ workflowId: runId, kind: 'failover', status: 'COMPLETED' }),
+  ]);
+
+  const none = await drctl(['runs', '--runbook', FLAG_ON_THEN_OFF, '--kind', 'drill'], env);
+  expect(none.stdout).toBe('no runs match\n');
+
+  const report = await drctl(['report', runId], env);
+  expect(report.code).toBe(2);
+  expect(report.stderr).toMatch(
+    new RegExp(`${runId} is a failover: drctl report renders drill reports.*drctl status ${runId}`),
+  );
+  expect(report.stderr).not.toMatch(/Cannot read properties/);
+});
+
+test('GIVEN a drill id THEN status shows the drill verdict instead of failing', async () => {
+  const runbook = defineRunbook(
+    JSON.parse(
+      JSON.stringify({
+        id: FLAG_ON_THEN_OFF,
+        title: 't',
+        owner: 'tests',
+        objectives: { rto: '5m', rpo: '1m' },
+        steps: [flagStep('banner-off', false)],
+      }),
+    ),
+  );
+  // A drill of a runbook that promotes nothing ends at once with its reason: a recorded drill result.
+  const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, runbook, {
+    reason: 'e2e',
+    initiator: 'e2e-test',
+    action: 'fence-primary',
+    canaryIntervalMs: 100,
+    warmupMs: 0,
+  });
+  await temporal.workflow.getHandle(drillId).result();
+
+  const status = await drctl(['status', drillId], env);
+  expect(status.stderr).not.toMatch(/Cannot read properties/);
+  expect(status.stdout).toMatch(new RegExp(`${drillId}: FAILED`));
+  expect(status.stdout).toMatch(/promotes no database/);
+  expect(status.code).toBe(1);
+
+  const report = await drctl(['report', drillId], env);
+  expect(report.code).toBe(0);
+  expect(report.stdout).toMatch(/FAILED|failed/);
+
+  const listed = await drctl(
+    ['runs', '--kind', 'drill', '--runbook', FLAG_ON_THEN_OFF, '--since', '1h'],
+    env,
+  );
+  expect(listed.stdout).toContain(drillId);
+});
+
+test('GIVEN bad filters THEN runs names the option and what is allowed', async () => {
+  const since = await drctl(['runs', '--since', 'yesterday'], env);
+  expect(since.code).toBe(2);
+  expect(since.stderr).toMatch(/--since must be a duration .* or a date/);
+  const kind = await drctl(['runs', '--kind', 'rollout'], env);
+  expect(kind.code).toBe(2);
+  expect(kind.stderr).toMatch(/Allowed choices are failover, failback, drill, plan/);
+});
