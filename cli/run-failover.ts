@@ -1,6 +1,6 @@
 import type { Runbook } from '../runbooks/schema';
 import { CliError, ExitCode, type ExitCodeValue } from './cli-error';
-import { confirmStart } from './confirm';
+import { confirmStart, requireTerminal } from './confirm';
 import { planFailover, startFailover } from './failover-runs';
 import { followRun } from './follow-run';
 import { note, printJson } from './output';
@@ -37,6 +37,8 @@ export async function runFailover(
   const { client, close } = await connectClient(config);
   try {
     await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+    // Without --yes the operator must confirm: refuse before planning when there is no terminal to ask on.
+    if (!flags.dryRun && !flags.yes) requireTerminal();
     if (flags.dryRun || !flags.yes) {
       const plan = await planFailover(client, config.temporal.taskQueue, runbook);
       if (flags.dryRun) {

@@ -35,6 +35,31 @@ export function drctl(
   });
 }
 
+/**
+ * Runs `drctl <args>` on a pseudo-terminal (util-linux `script`), as an operator at a prompt would, with stdin
+ * closed so a prompt reads end-of-input. Returns the exit code and what the terminal showed.
+ */
+export function drctlOnTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
+  const command = [process.execPath, DRCTL, ...args]
+    .map((part) => `'${part.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
+  return new Promise((done) => {
+    const child = execFile(
+      'script',
+      ['--quiet', '--return', '--command', command, '/dev/null'],
+      { env },
+      (error, stdout) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, output: stdout });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
 /** Starts `drctl worker` as its own process; resolves once it says it is polling. */
 export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const worker = spawn(process.execPath, [DRCTL, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

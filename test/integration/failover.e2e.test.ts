@@ -88,7 +88,8 @@ test('a worker killed mid-failover is replaced and the run completes without rep
   steps.splice(steps.findIndex((step) => step.id === 'promote-replica') + 1, 0, {
     id: 'hold',
     kind: 'wait',
-    duration: '6s',
+    // Long enough that a status poll through the CLI sees it running even on a loaded machine.
+    duration: '20s',
     timeout: '5m',
     retry: { maximumAttempts: 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1s' },
     onFailure: 'abort',
