@@ -1,6 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DrctlConfig } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
+import { CHECKOUT_NODE, MIN_NODE_MAJOR } from './node-runtime';
 import { sandboxPaths } from './sandbox-paths';
 import type { StackInfo } from './stack-info';
 
@@ -53,6 +55,12 @@ export function writeStackFiles(stack: StackInfo): void {
     UNLEASH_CLIENT_TOKEN: stack.unleash.clientToken,
   };
   const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
+  if (existsSync(CHECKOUT_NODE)) {
+    const bin = shellQuote(dirname(CHECKOUT_NODE));
+    lines.push(
+      `case ":$PATH:" in *:${bin}:*) ;; *) export PATH=${bin}:"$PATH" ;; esac # Node ${MIN_NODE_MAJOR} from setup`,
+    );
+  }
   writeFileSync(
     sandboxPaths.envFile,
     `# drctl sandbox: \`source ${sandboxPaths.envFile}\`\n${lines.join('\n')}\n`,
