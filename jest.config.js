@@ -8,6 +8,8 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      // Some unit tests start bin/drctl (tsx, a second Node): seconds on a busy 2-core CI machine, not 5 s.
+      testTimeout: 30_000,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {

@@ -33,11 +33,38 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> 
   };
 }
 
-/** Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json` and `.sandbox/env`. */
+/** The same stack through TLS: mTLS to Temporal through the proxy, `sslmode=verify-full` to PostgreSQL. */
+export function drctlTlsConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+  const plain = drctlConfigFor(stack);
+  return {
+    ...plain,
+    temporal: {
+      ...plain.temporal,
+      address: stack.tls.temporal.address,
+      tls: true,
+      tlsCaPath: stack.tls.caFile,
+      tlsCertPath: stack.tls.clientCertFile,
+      tlsKeyPath: stack.tls.clientKeyFile,
+      tlsServerName: stack.tls.temporal.serverName,
+    },
+    postgres: {
+      connections: {
+        'ehr-primary': stack.tls.postgres.primaryUrl,
+        'ehr-replica': stack.tls.postgres.replicaUrl,
+        'ehr-app': stack.tls.postgres.appUrl,
+      },
+    },
+  };
+}
+
+/** Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json`, `.sandbox/drctl.tls.config.json` and `.sandbox/env`. */
 export function writeStackFiles(stack: StackInfo): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.stackFile, JSON.stringify(stack, null, 2) + '\n', { mode: 0o600 });
   writeFileSync(sandboxPaths.configFile, JSON.stringify(drctlConfigFor(stack), null, 2) + '\n', {
+    mode: 0o600,
+  });
+  writeFileSync(stack.tls.configFile, JSON.stringify(drctlTlsConfigFor(stack), null, 2) + '\n', {
     mode: 0o600,
   });
   const env: Record<string, string> = {

@@ -39,6 +39,17 @@ if [[ ! -x "$pg_bin/initdb" ]]; then
   fi
 fi
 
+# openssl: the sandbox generates its own CA and certificates for its TLS side (mTLS proxy, PostgreSQL ssl=on).
+if ! command -v openssl >/dev/null; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "setup: openssl is missing (the sandbox generates its TLS certificates with it): run 'sudo apt-get install -y openssl', then rerun" >&2
+    exit 1
+  fi
+  say "installing openssl (apt-get install openssl)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+
 # The sandbox's PostgreSQL clusters run as the `postgres` user under .sandbox/: every folder above the
 # checkout must let it pass (a checkout in a `mktemp -d` folder is 0700). Adds traverse (o+x) only.
 if [[ "$(id -u)" -eq 0 ]]; then
