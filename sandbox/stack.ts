@@ -27,6 +27,7 @@ import {
 } from './tls/sandbox-certificates';
 import {
   ensureTemporalTlsProxyUp,
+  TEMPORAL_TLS_PROXY_PROCESS,
   stopTemporalTlsProxy,
   temporalTlsAddress,
   temporalTlsProxyAnswers,
@@ -204,7 +205,7 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`,
     ),
     status(
-      'temporal-tls',
+      TEMPORAL_TLS_PROXY_PROCESS,
       temporalTlsProxyAnswers(settings, sandboxCertificatePaths()),
       `${temporalTlsAddress(settings)} mTLS proxy, server name ${TEMPORAL_TLS_SERVER_NAME}`,
     ),
