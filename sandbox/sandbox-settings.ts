@@ -18,6 +18,8 @@ export interface SandboxSettings {
     postgres: number;
     unleashPostgres: number;
     unleash: number;
+    /** The mTLS proxy in front of the Temporal dev server. */
+    temporalTls: number;
   };
   secrets: {
     postgresPassword: string;
@@ -34,7 +36,13 @@ export const REPLICA_HOST = '127.0.0.3';
 /** Reads the stored settings, choosing and storing free ports and fresh secrets on first use. */
 export async function loadOrCreateSettings(): Promise<SandboxSettings> {
   if (existsSync(sandboxPaths.settingsFile)) {
-    return JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
+    const stored = JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
+    // Settings written before the TLS proxy existed: choose its port once and keep it.
+    if (stored.ports.temporalTls === undefined) {
+      stored.ports.temporalTls = await findFreePort([], new Set(Object.values(stored.ports)));
+      writeSettings(stored);
+    }
+    return stored;
   }
   const taken = new Set<number>();
   const next = async (alsoFreeOn: string[] = []): Promise<number> => {
@@ -51,6 +59,7 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       postgres: await next([PRIMARY_HOST, REPLICA_HOST]),
       unleashPostgres: await next(),
       unleash: await next(),
+      temporalTls: await next(),
     },
     secrets: {
       postgresPassword: secret(),
@@ -59,9 +68,13 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       unleashClientSecret: secret(),
     },
   };
+  writeSettings(settings);
+  return settings;
+}
+
+function writeSettings(settings: SandboxSettings): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
-  return settings;
 }
 
 function secret(): string {

@@ -1,6 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DrctlConfig } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
+import { CHECKOUT_NODE, MIN_NODE_MAJOR } from './node-runtime';
 import { sandboxPaths } from './sandbox-paths';
 import type { StackInfo } from './stack-info';
 
@@ -31,11 +33,38 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> 
   };
 }
 
-/** Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json` and `.sandbox/env`. */
+/** The same stack through TLS: mTLS to Temporal through the proxy, `sslmode=verify-full` to PostgreSQL. */
+export function drctlTlsConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+  const plain = drctlConfigFor(stack);
+  return {
+    ...plain,
+    temporal: {
+      ...plain.temporal,
+      address: stack.tls.temporal.address,
+      tls: true,
+      tlsCaPath: stack.tls.caFile,
+      tlsCertPath: stack.tls.clientCertFile,
+      tlsKeyPath: stack.tls.clientKeyFile,
+      tlsServerName: stack.tls.temporal.serverName,
+    },
+    postgres: {
+      connections: {
+        'ehr-primary': stack.tls.postgres.primaryUrl,
+        'ehr-replica': stack.tls.postgres.replicaUrl,
+        'ehr-app': stack.tls.postgres.appUrl,
+      },
+    },
+  };
+}
+
+/** Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json`, `.sandbox/drctl.tls.config.json` and `.sandbox/env`. */
 export function writeStackFiles(stack: StackInfo): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.stackFile, JSON.stringify(stack, null, 2) + '\n', { mode: 0o600 });
   writeFileSync(sandboxPaths.configFile, JSON.stringify(drctlConfigFor(stack), null, 2) + '\n', {
+    mode: 0o600,
+  });
+  writeFileSync(stack.tls.configFile, JSON.stringify(drctlTlsConfigFor(stack), null, 2) + '\n', {
     mode: 0o600,
   });
   const env: Record<string, string> = {
@@ -53,6 +82,12 @@ export function writeStackFiles(stack: StackInfo): void {
     UNLEASH_CLIENT_TOKEN: stack.unleash.clientToken,
   };
   const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
+  if (existsSync(CHECKOUT_NODE)) {
+    const bin = shellQuote(dirname(CHECKOUT_NODE));
+    lines.push(
+      `case ":$PATH:" in *:${bin}:*) ;; *) export PATH=${bin}:"$PATH" ;; esac # Node ${MIN_NODE_MAJOR} from setup`,
+    );
+  }
   writeFileSync(
     sandboxPaths.envFile,
     `# drctl sandbox: \`source ${sandboxPaths.envFile}\`\n${lines.join('\n')}\n`,

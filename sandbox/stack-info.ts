@@ -31,6 +31,22 @@ export interface StackInfo {
     environment: string;
     flags: string[];
   };
+  /**
+   * The TLS side, beside the plain addresses above: an mTLS proxy in front of the Temporal dev server, and the
+   * PostgreSQL pair with server certificates, all from a CA the sandbox generated in `.sandbox/tls`.
+   */
+  tls: {
+    caFile: string;
+    /** The client certificate and key drctl presents to the Temporal proxy. */
+    clientCertFile: string;
+    clientKeyFile: string;
+    /** The proxy's address, and the name its certificate holds (TEMPORAL_TLS_SERVER_NAME). */
+    temporal: { address: string; serverName: string };
+    /** The `postgres` URLs with `sslmode=verify-full&sslrootcert=<caFile>`. */
+    postgres: { primaryUrl: string; replicaUrl: string; appUrl: string };
+    /** A drctl config file that uses all of it (`DRCTL_CONFIG=… drctl …`). */
+    configFile: string;
+  };
   aws: {
     region: string;
     rds: { primary: { instanceId: string; region: string }; replica: { instanceId: string; region: string } };

@@ -21,6 +21,19 @@ import { writeStackFiles } from './stack-files';
 import type { StackInfo } from './stack-info';
 import { withStackLock } from './stack-lock';
 import {
+  ensureSandboxCertificates,
+  sandboxCertificatePaths,
+  TEMPORAL_TLS_SERVER_NAME,
+} from './tls/sandbox-certificates';
+import {
+  ensureTemporalTlsProxyUp,
+  TEMPORAL_TLS_PROXY_PROCESS,
+  stopTemporalTlsProxy,
+  temporalTlsAddress,
+  temporalTlsProxyAnswers,
+} from './tls/temporal-tls-proxy';
+import { describeTlsStack } from './tls/tls-stack-info';
+import {
   ensureTemporalUp,
   stopTemporal,
   temporalAddress,
@@ -64,8 +77,12 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
   const log = options.log ?? (() => undefined);
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    const certificates = await ensureSandboxCertificates(log);
     const [, aws] = await Promise.all([
-      timed(log, 'temporal', () => ensureTemporalUp(settings, log)),
+      timed(log, 'temporal', async () => {
+        await ensureTemporalUp(settings, log);
+        await ensureTemporalTlsProxyUp(settings, certificates, log);
+      }),
       timed(log, 'moto', async () => {
         await ensureMotoUp(settings, log);
         return seedAws(motoEndpoint(settings));
@@ -94,6 +111,7 @@ export async function resetStack(
   const parts = new Set<ResettablePart>(options.only ?? ['postgres', 'aws', 'unleash']);
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    await ensureSandboxCertificates(log);
     const [aws] = await Promise.all([
       parts.has('aws')
         ? timed(log, 'aws reset', async () => {
@@ -125,7 +143,10 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
     await Promise.all([
-      timed(log, 'temporal stop', () => stopTemporal()),
+      timed(log, 'temporal stop', async () => {
+        await stopTemporalTlsProxy();
+        await stopTemporal();
+      }),
       timed(log, 'moto stop', () => stopMoto()),
       timed(log, 'postgres stop', () => stopReplicatedPair(settings)),
       timed(log, 'unleash stop', () => stopUnleash(settings)),
@@ -149,6 +170,7 @@ export async function rebuildPrimaryAsReplica(options: StackOptions = {}): Promi
   const log = options.log ?? (() => undefined);
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    await ensureSandboxCertificates(log);
     await timed(log, 'postgres rebuild', () => rebuildPrimaryAsStandby(settings, log));
   });
 }
@@ -181,6 +203,11 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       'temporal',
       temporalAnswers(settings),
       `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`,
+    ),
+    status(
+      TEMPORAL_TLS_PROXY_PROCESS,
+      temporalTlsProxyAnswers(settings, sandboxCertificatePaths()),
+      `${temporalTlsAddress(settings)} mTLS proxy, server name ${TEMPORAL_TLS_SERVER_NAME}`,
     ),
     status('moto', motoAnswers(settings), motoEndpoint(settings)),
     memberStatus('postgres-primary', settings, PRIMARY_HOST, isAcceptingConnections(primary)),
@@ -233,6 +260,7 @@ async function memberStatus(
 }
 
 function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackInfo {
+  const postgres = describePostgres(settings);
   return {
     dir: sandboxPaths.dir,
     configFile: sandboxPaths.configFile,
@@ -243,21 +271,7 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       binary: sandboxPaths.temporalBinary,
     },
     moto: { endpoint: motoEndpoint(settings) },
-    postgres: {
-      port: settings.ports.postgres,
-      primaryHost: PRIMARY_HOST,
-      replicaHost: REPLICA_HOST,
-      database: EHR_DATABASE,
-      primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
-      replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
-      appUrl: postgresUrl({
-        user: APP_ROLE,
-        password: settings.secrets.appPassword,
-        host: PRIMARY_HOST,
-        port: settings.ports.postgres,
-        database: EHR_DATABASE,
-      }),
-    },
+    postgres,
     unleash: {
       url: unleashUrl(settings),
       adminToken: unleashAdminToken(settings),
@@ -266,7 +280,26 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       environment: UNLEASH_ENVIRONMENT,
       flags: [...SEEDED_FLAGS],
     },
+    tls: describeTlsStack(settings, postgres, sandboxCertificatePaths()),
     aws,
+  };
+}
+
+function describePostgres(settings: SandboxSettings): StackInfo['postgres'] {
+  return {
+    port: settings.ports.postgres,
+    primaryHost: PRIMARY_HOST,
+    replicaHost: REPLICA_HOST,
+    database: EHR_DATABASE,
+    primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
+    replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
+    appUrl: postgresUrl({
+      user: APP_ROLE,
+      password: settings.secrets.appPassword,
+      host: PRIMARY_HOST,
+      port: settings.ports.postgres,
+      database: EHR_DATABASE,
+    }),
   };
 }
 

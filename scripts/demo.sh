@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh
 echo "== starting the local stack"
 npx tsx sandbox/cli.ts up
 echo "== restoring the seeded estate (replica streaming, DNS on the primary, flags off)"

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /**
@@ -15,8 +15,24 @@ export interface DrctlConfig {
     taskQueue: string;
     /** Env TEMPORAL_API_KEY; turns TLS on. */
     apiKey?: string;
-    /** Env TEMPORAL_TLS=true, or implied by an API key. */
+    /** Env TEMPORAL_TLS=true, or implied by an API key or any of the TLS settings below. */
     tls: boolean;
+    /**
+     * mTLS client certificate (PEM): a file, or the PEM itself. Env TEMPORAL_TLS_CLIENT_CERT_PATH or
+     * TEMPORAL_TLS_CERT / TEMPORAL_TLS_CLIENT_CERT_DATA or TEMPORAL_TLS_CERT_DATA (the `temporal` CLI's names).
+     */
+    tlsCertPath?: string;
+    tlsCertData?: string;
+    /** The client certificate's private key (PEM). Env TEMPORAL_TLS_CLIENT_KEY_PATH or TEMPORAL_TLS_KEY / ..._DATA. */
+    tlsKeyPath?: string;
+    tlsKeyData?: string;
+    /** CA of the server's certificate (PEM). Default: the system's CAs. Env TEMPORAL_TLS_SERVER_CA_CERT_PATH or TEMPORAL_TLS_CA / ..._DATA. */
+    tlsCaPath?: string;
+    tlsCaData?: string;
+    /** Name checked in the server's certificate instead of the address's host. Env TEMPORAL_TLS_SERVER_NAME. */
+    tlsServerName?: string;
+    /** Env TEMPORAL_TLS_DISABLE_HOST_VERIFICATION. Refused when true: the SDK always checks; set tlsServerName. */
+    tlsDisableHostVerification?: boolean;
   };
   aws: {
     /** Default region when a runbook names none. Env AWS_REGION / AWS_DEFAULT_REGION. Default us-east-1. */
@@ -33,7 +49,10 @@ export interface DrctlConfig {
     clientToken?: string;
   };
   postgres: {
-    /** Connection name → connection URL. Env DRCTL_PG_<NAME>_URL (name upper-cased, dashes as underscores). */
+    /**
+     * Connection name → connection URL. Env DRCTL_PG_<NAME>_URL (name upper-cased, dashes as underscores).
+     * TLS as in libpq: `?sslmode=verify-full&sslrootcert=/path/ca.pem` (recommended), `sslcert`, `sslkey`.
+     */
     connections: Record<string, string>;
   };
   operator: {
@@ -82,7 +101,9 @@ export function loadConfig(
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.DRCTL_TASK_QUEUE,
       apiKey: env.TEMPORAL_API_KEY,
-      tls: env.TEMPORAL_TLS === undefined ? undefined : env.TEMPORAL_TLS === 'true',
+      tls:
+        env.TEMPORAL_TLS === undefined ? undefined : env.TEMPORAL_TLS === 'true' || env.TEMPORAL_TLS === '1',
+      ...temporalTlsFromEnv(env),
     },
     aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, endpoint: env.AWS_ENDPOINT_URL },
     unleash: {
@@ -98,8 +119,80 @@ export function loadConfig(
       config.postgres.connections[match[1].toLowerCase().replace(/_/g, '-')] = value;
   }
   if (options.overrides) mergeInto(config, options.overrides);
-  if (config.temporal.apiKey) config.temporal.tls = true;
+  const { apiKey, tlsCertPath, tlsCertData, tlsKeyPath, tlsKeyData, tlsCaPath, tlsCaData } = config.temporal;
+  if ([apiKey, tlsCertPath, tlsCertData, tlsKeyPath, tlsKeyData, tlsCaPath, tlsCaData].some(Boolean)) {
+    config.temporal.tls = true;
+  }
+  checkPostgresTlsFiles(config.postgres.connections, cwd);
   return config;
+}
+
+/**
+ * The `temporal` CLI's TLS environment names (temporalio/cli cliext/option-sets.yaml) and, first, its older
+ * names, which win there too (cliext/client.go).
+ */
+const TEMPORAL_TLS_ENV = {
+  tlsCertPath: ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+  tlsCertData: ['TEMPORAL_TLS_CERT_DATA', 'TEMPORAL_TLS_CLIENT_CERT_DATA'],
+  tlsKeyPath: ['TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+  tlsKeyData: ['TEMPORAL_TLS_KEY_DATA', 'TEMPORAL_TLS_CLIENT_KEY_DATA'],
+  tlsCaPath: ['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'],
+  tlsCaData: ['TEMPORAL_TLS_CA_DATA', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA'],
+  tlsServerName: ['TEMPORAL_TLS_SERVER_NAME'],
+} as const;
+
+/** The environment names of one Temporal TLS setting, for messages: `TEMPORAL_TLS_CA or TEMPORAL_TLS_SERVER_CA_CERT_PATH`. */
+export function temporalTlsEnvNames(setting: keyof typeof TEMPORAL_TLS_ENV): string {
+  return TEMPORAL_TLS_ENV[setting].join(' or ');
+}
+
+function temporalTlsFromEnv(env: NodeJS.ProcessEnv): Partial<DrctlConfig['temporal']> {
+  const settings: Partial<DrctlConfig['temporal']> = {};
+  for (const [setting, names] of Object.entries(TEMPORAL_TLS_ENV) as Array<
+    [keyof typeof TEMPORAL_TLS_ENV, readonly string[]]
+  >) {
+    const value = names.map((name) => env[name]).find((found) => found !== undefined && found !== '');
+    if (value !== undefined) settings[setting] = value;
+  }
+  const disable = env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION;
+  if (disable !== undefined) settings.tlsDisableHostVerification = disable === 'true' || disable === '1';
+  return settings;
+}
+
+const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+const PG_TLS_FILES = ['sslrootcert', 'sslcert', 'sslkey'];
+
+/**
+ * A PostgreSQL URL's TLS files are read when a session opens; a wrong path would surface mid-failover as a
+ * connection error. Checked here instead, naming the connection, its setting and the file.
+ */
+function checkPostgresTlsFiles(connections: Record<string, string>, cwd: string): void {
+  for (const [name, url] of Object.entries(connections)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      continue; // The adapter reports a malformed URL when a runbook uses it.
+    }
+    const where = `PostgreSQL connection "${name}" (postgres.connections.${name} or DRCTL_PG_${name.toUpperCase().replace(/-/g, '_')}_URL)`;
+    const mode = parsed.searchParams.get('sslmode');
+    if (mode !== null && !PG_SSL_MODES.includes(mode)) {
+      throw new ConfigError(
+        `${where}: sslmode=${mode} is not a PostgreSQL sslmode: use verify-full (recommended) or one of ${PG_SSL_MODES.join(', ')}`,
+      );
+    }
+    for (const parameter of PG_TLS_FILES) {
+      const file = parsed.searchParams.get(parameter);
+      if (file === null) continue;
+      try {
+        accessSync(resolve(cwd, file), constants.R_OK);
+      } catch (error) {
+        throw new ConfigError(
+          `${where}: ${parameter} file ${resolve(cwd, file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): fix the path in the URL or the file's permissions`,
+        );
+      }
+    }
+  }
 }
 
 function readConfigFile(path: string): ConfigOverrides {

@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { DrctlConfig } from './config';
 import { createProviderPorts } from './provider-ports';
+import { temporalConnectionOptions } from './temporal-connection-options';
 
 /**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
@@ -11,12 +12,8 @@ export async function runWorker(
   config: DrctlConfig,
   options: { signal?: AbortSignal; onReady?: () => void } = {},
 ): Promise<void> {
-  const { address, namespace, taskQueue, apiKey, tls } = config.temporal;
-  const connection = await NativeConnection.connect({
-    address,
-    ...(apiKey === undefined ? {} : { apiKey }),
-    ...(tls ? { tls: true } : {}),
-  });
+  const { namespace, taskQueue } = config.temporal;
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { ports, close } = createProviderPorts(config);
   try {
     const worker = await Worker.create({

@@ -30,7 +30,8 @@ Examples:
           `  aws/moto  ${stack.moto.endpoint}`,
           `  postgres  primary ${stack.postgres.primaryHost}:${stack.postgres.port}, replica ${stack.postgres.replicaHost}:${stack.postgres.port}, db ${stack.postgres.database}`,
           `  unleash   ${stack.unleash.url}`,
-          `  config    ${stack.configFile}`,
+          `  tls       temporal ${stack.tls.temporal.address} (mTLS, server name ${stack.tls.temporal.serverName}), postgres sslmode=verify-full, CA ${stack.tls.caFile}`,
+          `  config    ${stack.configFile} (TLS: ${stack.tls.configFile})`,
           `  env       source ${stack.envFile}`,
         ].join('\n') + '\n',
       );
