@@ -12,7 +12,6 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/unit/unit-timeout.ts'],
     },
     {
       displayName: 'integration',
