@@ -51,6 +51,8 @@ const seriesKey = (s: LagSeries): string => `${s.region}|${s.metricName}|${s.res
  * values of the same minute. Reads through the layer therefore start no earlier than the series' last change:
  * GetMetricData and GetMetricStatistics of a controlled series get their StartTime moved up to it. To a reader
  * the series looks as if it had held its current value (or been absent) all along, which is what a test means.
+ * moto compares StartTime in whole seconds, so a change starts at the next whole second: `set` waits for it
+ * (under a second) before it publishes, and no older datapoint falls at or after that second.
  */
 export class LagMetrics {
   private readonly series = new Map<string, LagState>();
@@ -69,34 +71,36 @@ export class LagMetrics {
 
   /** Registers series the sandbox seeded, with the value `reset()` goes back to; sets them if not set yet. */
   async registerDefaults(entries: Array<{ series: LagSeries; value: number | null }>): Promise<void> {
-    for (const entry of entries) {
-      this.defaults.set(seriesKey(entry.series), entry);
-      if (!this.series.has(seriesKey(entry.series))) await this.set(entry.series, entry.value);
-    }
+    for (const entry of entries) this.defaults.set(seriesKey(entry.series), entry);
+    const unset = entries.filter((entry) => !this.series.has(seriesKey(entry.series)));
+    await Promise.all(unset.map((entry) => this.set(entry.series, entry.value)));
   }
 
   async set(series: LagSeries, value: number | null): Promise<void> {
-    const state: LagState = {
-      ...series,
-      value,
-      unit: LAG_METRICS[series.metricName].unit,
-      since: Date.now(),
-    };
+    const since = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    const state: LagState = { ...series, value, unit: LAG_METRICS[series.metricName].unit, since };
     this.series.set(seriesKey(series), state);
-    if (value !== null) await this.publish(state);
+    await new Promise((resolve) => setTimeout(resolve, since - Date.now()));
+    if (value !== null && this.series.get(seriesKey(series)) === state) await this.publish(state);
   }
 
-  /** Back to the registered defaults; series set only by tests are dropped. */
-  async reset(): Promise<void> {
-    this.series.clear();
-    for (const entry of this.defaults.values()) await this.set(entry.series, entry.value);
+  /**
+   * Back to the registered defaults; series set only by tests are dropped. Series still at their default are
+   * left alone unless `republish` (after a moto reset wiped CloudWatch).
+   */
+  async reset(options: { republish?: boolean } = {}): Promise<void> {
+    for (const key of this.series.keys()) if (!this.defaults.has(key)) this.series.delete(key);
+    const changed = [...this.defaults.entries()].filter(
+      ([key, entry]) => options.republish || this.series.get(key)?.value !== entry.value,
+    );
+    await Promise.all(changed.map(([, entry]) => this.set(entry.series, entry.value)));
   }
 
   start(intervalMs: number): void {
     this.stop();
     this.timer = setInterval(() => {
       for (const state of this.series.values()) {
-        if (state.value !== null) void this.publish(state);
+        if (state.value !== null && Date.now() >= state.since) void this.publish(state);
       }
     }, intervalMs);
     this.timer.unref();
@@ -122,10 +126,10 @@ export class LagMetrics {
     );
     if (since === 0) return undefined;
     const start = toMillis(request.StartTime);
-    if (start === undefined || start >= since) return undefined;
-    const newStart = Math.min(since, toMillis(request.EndTime) ?? since);
-    request.StartTime =
-      typeof request.StartTime === 'number' ? newStart / 1000 : new Date(newStart).toISOString();
+    const end = toMillis(request.EndTime);
+    // A window that ends before the change (a read while `set` waits for its second) is left as asked.
+    if (start === undefined || start >= since || (end !== undefined && end <= since)) return undefined;
+    request.StartTime = typeof request.StartTime === 'number' ? since / 1000 : new Date(since).toISOString();
     return { kind: 'forward', body: Buffer.from(JSON.stringify(request)) };
   }
 

@@ -118,7 +118,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
       model.clusterFailovers.clear();
       model.globalOperations.clear();
       if (estate) model.forget();
-      await lag.reset();
+      await lag.reset({ republish: estate });
       log(`reset to strict defaults${estate ? ', estate forgotten' : ''}`);
       return structuredClone(settings);
     },
