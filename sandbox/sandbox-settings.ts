@@ -14,6 +14,8 @@ export interface SandboxSettings {
     temporalHttp: number;
     temporalMetrics: number;
     moto: number;
+    /** The strict AWS layer in front of moto (what drctl and the tests use as the AWS endpoint). */
+    strictAws: number;
     /** Shared by the primary (127.0.0.2) and the replica (127.0.0.3). */
     postgres: number;
     unleashPostgres: number;
@@ -37,12 +39,7 @@ export const REPLICA_HOST = '127.0.0.3';
 export async function loadOrCreateSettings(): Promise<SandboxSettings> {
   if (existsSync(sandboxPaths.settingsFile)) {
     const stored = JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
-    // Settings written before the TLS proxy existed: choose its port once and keep it.
-    if (stored.ports.temporalTls === undefined) {
-      stored.ports.temporalTls = await findFreePort([], new Set(Object.values(stored.ports)));
-      writeSettings(stored);
-    }
-    return stored;
+    return withPortsAddedSince(stored);
   }
   const taken = new Set<number>();
   const next = async (alsoFreeOn: string[] = []): Promise<number> => {
@@ -56,6 +53,7 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       temporalHttp: await next(),
       temporalMetrics: await next(),
       moto: await next(),
+      strictAws: await next(),
       postgres: await next([PRIMARY_HOST, REPLICA_HOST]),
       unleashPostgres: await next(),
       unleash: await next(),
@@ -75,6 +73,24 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
 function writeSettings(settings: SandboxSettings): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** Ports added after the first release: a settings file from before gets a free one for each, stored once. */
+const PORTS_ADDED_SINCE = ['temporalTls', 'strictAws'] as const;
+
+/** Settings stored before a port was added get a free one for it, stored, so older `.sandbox` folders keep working. */
+async function withPortsAddedSince(stored: SandboxSettings): Promise<SandboxSettings> {
+  const missing = PORTS_ADDED_SINCE.filter((port) => stored.ports[port] === undefined);
+  if (missing.length === 0) return stored;
+  const taken = new Set<number>(Object.values(stored.ports));
+  const ports = { ...stored.ports };
+  for (const port of missing) {
+    ports[port] = await findFreePort([], taken);
+    taken.add(ports[port]);
+  }
+  const settings = { ...stored, ports };
+  writeSettings(settings);
+  return settings;
 }
 
 function secret(): string {
