@@ -24,4 +24,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The pure half of auth is bundled into workflow code: no Node built-ins, no file access (auth/io has those).
+    files: ['auth/*.ts', 'workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', '**/auth/io/*', './io/*'],
+              message: 'workflow-safe code: no Node built-ins or auth/io (do I/O in an activity)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

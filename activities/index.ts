@@ -6,6 +6,8 @@ import type { UnleashAdminPort } from './flags/unleash-admin-port';
 import type { UnleashClientReader } from './flags/unleash-client-reader';
 import type { DrctlActivities } from './contracts';
 import type { DrillActivities } from './drill-contracts';
+import type { AuthActivities } from './auth/auth-contracts';
+import { createAuthActivities, type AuthActivityDeps } from './auth/auth-activities';
 import type { CanaryPort } from './drill/canary-port';
 import { createDrillActivities } from './drill/drill-activities';
 import { createBackupActivities } from './backups/backup-activities';
@@ -26,10 +28,14 @@ export interface ActivityPorts {
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
   canary?: CanaryPort;
   now?: () => Date;
+  /** The worker's access policy file and reviewed runbook catalog; without them every run is refused. */
+  access?: AuthActivityDeps;
+  /** The worker's named drill failure-injection commands (config `drill.injections`). */
+  drillInjections?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The full activity surface the workflows call, built from its ports. */
-export function createActivities(ports: ActivityPorts): DrctlActivities & DrillActivities {
+export function createActivities(ports: ActivityPorts): DrctlActivities & DrillActivities & AuthActivities {
   return {
     ...createDatabaseActivities({ postgres: ports.postgres, rds: ports.rds }),
     ...createDnsActivities({ route53: ports.route53 }),
@@ -44,6 +50,8 @@ export function createActivities(ports: ActivityPorts): DrctlActivities & DrillA
       postgres: ports.postgres,
       rds: ports.rds,
       resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
+      ...(ports.drillInjections === undefined ? {} : { injections: ports.drillInjections }),
     }),
+    ...createAuthActivities(ports.access),
   };
 }

@@ -22,7 +22,8 @@ export interface DrillSettings {
   reason: string;
   initiator: string;
   action: InjectionAction;
-  command?: string[];
+  /** The name of a failure injection in the worker's configuration (never a command). */
+  inject?: string;
   canaryIntervalMs: number;
   warmupMs: number;
 }
@@ -42,7 +43,7 @@ export function drillInput(runbook: Runbook, settings: DrillSettings): DrillInpu
       action: settings.action,
       canaryIntervalMs: settings.canaryIntervalMs,
       warmupMs: settings.warmupMs,
-      ...(settings.command === undefined ? {} : { command: settings.command }),
+      ...(settings.inject === undefined ? {} : { inject: settings.inject }),
     },
   };
 }

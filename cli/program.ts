@@ -10,6 +10,8 @@ import { registerRunbooks } from './commands/runbooks';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
 import { registerWorker } from './commands/worker';
+import { registerKeys } from './commands/keys';
+import { registerVerifyRun } from './commands/verify-run';
 
 export function buildProgram(): Command {
   const program = new Command('drctl')
@@ -51,5 +53,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);
+  registerKeys(program);
+  registerVerifyRun(program);
   return program;
 }

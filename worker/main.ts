@@ -1,3 +1,4 @@
+import { AuthFileError } from '../auth/io/auth-file-error';
 import { loadConfig } from './config';
 import { runWorker } from './run-worker';
 
@@ -10,5 +11,6 @@ runWorker(config, {
     ),
 }).catch((error: unknown) => {
   process.stderr.write(`drctl worker: ${(error as Error).message}\n`);
-  process.exit(1);
+  // A policy, catalog or injection setting the worker cannot use is the environment's fault: exit 3, as the CLI.
+  process.exit(error instanceof AuthFileError ? 3 : 1);
 });

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { checkWorkerAccess } from '../auth/io/worker-access';
 import type { DrctlConfig } from './config';
 import { createProviderPorts } from './provider-ports';
 
@@ -12,6 +13,11 @@ export async function runWorker(
   options: { signal?: AbortSignal; onReady?: () => void } = {},
 ): Promise<void> {
   const { address, namespace, taskQueue, apiKey, tls } = config.temporal;
+  checkWorkerAccess({
+    ...config.access,
+    injections: config.drill.injections,
+    configSource: config.source ?? 'the worker configuration',
+  });
   const connection = await NativeConnection.connect({
     address,
     ...(apiKey === undefined ? {} : { apiKey }),
@@ -24,7 +30,11 @@ export async function runWorker(
       namespace,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(ports),
+      activities: createActivities({
+        ...ports,
+        access: config.access,
+        drillInjections: config.drill.injections,
+      }),
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     options.onReady?.();

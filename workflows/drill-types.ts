@@ -1,7 +1,7 @@
 /** A drill's input and its result: the result is the source of truth every report renders. Plain JSON. */
 import type { CanaryStats, DataLossMeasurement, InjectionAction } from '../activities/drill-contracts';
 import type { Runbook } from '../runbooks/schema';
-import type { TimelineEntry } from './run-types';
+import type { OperatorAction, RunAuthorization, TimelineEntry } from './run-types';
 
 export interface DrillOptions {
   reason: string;
@@ -11,8 +11,8 @@ export interface DrillOptions {
   /** The database whose primary the drill fails (default: the first promoted in the runbook). */
   database?: string;
   action: InjectionAction;
-  /** For `stop-primary`: the command the worker runs (e.g. the sandbox's kill-primary). */
-  command?: string[];
+  /** For `stop-primary` on self-managed PostgreSQL: the name of one of the worker's configured injections. */
+  inject?: string;
   canaryIntervalMs: number;
   /** How long the canary writes before the failure is injected. */
   warmupMs: number;
@@ -59,7 +59,16 @@ export interface DrillResult {
   canary: CanaryStats | null;
   verdicts: ObjectiveVerdict[];
   passed: boolean;
-  failover: { workflowId: string; status: string; timeline: TimelineEntry[] };
+  failover: {
+    workflowId: string;
+    status: string;
+    timeline: TimelineEntry[];
+    operatorActions?: OperatorAction[];
+    authorization?: RunAuthorization;
+  };
+  /** The drill's own signed start, and the policy and reviewed runbook that governed it. */
+  operatorActions?: OperatorAction[];
+  authorization?: RunAuthorization;
   criticalPath: CriticalPathStep[];
   environment: { temporalNamespace: string; taskQueue: string; workerBuild?: string };
   /** Set when the drill could not complete its measurement. */

@@ -97,7 +97,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   const injection = await once.injectFailure({
     database: { name: databaseName, target },
     action: options.action,
-    ...(options.command === undefined ? {} : { command: options.command }),
+    ...(options.inject === undefined ? {} : { inject: options.inject }),
   });
   const withInjection = {
     ...base,

@@ -1,6 +1,7 @@
 /** The data a failover run takes, reports while running, and returns. Plain JSON throughout. */
 import type { Runbook } from '../runbooks/schema';
 import type { CheckResult, PlannedChange } from '../activities/contracts';
+import type { SignedStatement } from '../auth/signature';
 
 export interface FailoverOptions {
   /** Why this run was started (an incident id, a drill). Required: an auditor asks first. */
@@ -40,13 +41,40 @@ export interface TimelineEntry {
 
 export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
 
-/** Every operator action on a run, for the audit trail: who, when, why. */
+/**
+ * Every operator action on a run, for the audit trail: who (the verified owner of the signing key), when
+ * (workflow time of acceptance), why, and the signed statement itself so it can be re-verified offline.
+ */
 export interface OperatorAction {
   action: 'start' | 'approve' | 'retry' | 'skip' | 'abort';
   operator: string;
   reason: string;
   at: string;
   stepId?: string;
+  /** Signed with a break-glass key: an emergency path, reported loudly. */
+  breakGlass?: boolean;
+  signed?: SignedStatement;
+}
+
+/** Which access policy and which reviewed runbook governed a run: recorded at its start, in history. */
+export interface RunAuthorization {
+  /** sha256 of the worker's access policy file. */
+  policySha256: string;
+  /** The reviewed catalog's runbook id the start named (a failback's base runbook). */
+  runbookId: string;
+  /** sha256 of that reviewed runbook. */
+  runbookHash: string;
+  /** Run ids the start statement may name besides this run's: the drill or schedule that started it. */
+  startedBy?: string[];
+  /** Every break-glass use in the run, in order. Empty in a normal run. */
+  breakGlassUses: Array<{
+    action: string;
+    keyId: string;
+    holder: string;
+    reason: string;
+    at: string;
+    stepId?: string;
+  }>;
 }
 
 /** What the run is waiting for from an operator. */
@@ -80,6 +108,8 @@ export interface FailoverProgress {
   /** Total steps in the runbook (leaves), for a progress bar. */
   totalSteps: number;
   operatorActions: OperatorAction[];
+  /** The policy and reviewed runbook that governed the run. */
+  authorization?: RunAuthorization;
   awaiting: AwaitingOperator[];
   /** Present after an abort with rollback: what was undone and what was not. */
   rollback?: RollbackEntry[];

@@ -14,7 +14,7 @@ import { durationToMs, formatMs } from '../../runbooks/duration';
 interface DrillFlags {
   reason?: string;
   action: InjectionAction;
-  injectCommand?: string;
+  inject?: string;
   canaryInterval: string;
   warmup: string;
   follow?: boolean;
@@ -33,6 +33,7 @@ export function registerDrill(program: Command): void {
         '',
         'Examples:',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
+        '  drctl drill run ehr-db --reason "Q4 drill" --action stop-primary --inject stop-primary-vm --follow',
         '  drctl drill schedule ehr-db --quarterly --timezone Europe/Amsterdam --reason "quarterly drill"',
         '  drctl drill schedules',
         '  drctl drill trigger ehr-db',
@@ -217,8 +218,8 @@ function withDrillSettings(command: Command): Command {
         .default('fence-primary'),
     )
     .option(
-      '--inject-command <command>',
-      'with stop-primary on self-managed PostgreSQL: the command that stops it',
+      '--inject <name>',
+      "with stop-primary on self-managed PostgreSQL: which of the worker's configured injections stops it (config drill.injections), e.g. stop-primary-vm",
     )
     .option('--canary-interval <duration>', 'time between canary writes', '100ms')
     .option('--warmup <duration>', 'canary time before the failure is injected', '2s');
@@ -232,16 +233,24 @@ function drillSettings(context: CommandContext, flags: DrillFlags): DrillSetting
       '--reason is required: it is recorded with the drill',
       ExitCode.BadInput,
     );
-  if (flags.action === 'stop-primary' && flags.injectCommand === undefined) {
+  if (flags.inject !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(flags.inject))
+    throw new CliError(
+      'BadInjection',
+      `--inject names one of the worker's configured injections (lower-case letters, digits, -), not "${flags.inject}"; the worker never runs a command sent by a client`,
+      ExitCode.BadInput,
+    );
+  if (flags.inject !== undefined && flags.action !== 'stop-primary')
+    throw new CliError('BadInjection', '--inject goes with --action stop-primary', ExitCode.BadInput);
+  if (flags.action === 'stop-primary' && flags.inject === undefined) {
     note(
-      'note: stop-primary without --inject-command works for RDS only; a PostgreSQL primary needs the command that stops it',
+      "note: stop-primary without --inject works for RDS only; a PostgreSQL primary needs --inject <name> of the worker's injection that stops it",
     );
   }
   return {
     reason,
     initiator: context.config().operator.identity,
     action: flags.action,
-    ...(flags.injectCommand === undefined ? {} : { command: flags.injectCommand.split(' ').filter(Boolean) }),
+    ...(flags.inject === undefined ? {} : { inject: flags.inject }),
     canaryIntervalMs: durationFlag('--canary-interval', flags.canaryInterval),
     warmupMs: durationFlag('--warmup', flags.warmup),
   };
