@@ -35,6 +35,10 @@ export function renderTimeline(progress: FailoverProgress): string {
   for (const check of failedChecks) lines.push(`    ✖ ${check.check}: ${check.message}`);
   for (const waiting of progress.awaiting ?? []) {
     lines.push(`⏸ waiting for an operator at ${waiting.stepId}: ${waiting.prompt}`);
+    if (waiting.approvers)
+      lines.push(
+        `    needs ${waiting.approvers.rule}; approved so far: ${waiting.approvers.approvedBy.join(', ') || 'nobody'} (${waiting.approvers.needed} more)`,
+      );
     if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${waiting.error.message}`);
     lines.push(
       waiting.kind === 'approval'
@@ -42,6 +46,10 @@ export function renderTimeline(progress: FailoverProgress): string {
         : `    choices: drctl retry ${progress.workflowId} | drctl skip ${progress.workflowId} --reason "…" | drctl abort ${progress.workflowId} --reason "…" [--no-rollback]`,
     );
   }
+  for (const use of progress.authorization?.breakGlassUses ?? [])
+    lines.push(
+      `‼ BREAK-GLASS ${use.action}${use.stepId ? ` ${use.stepId}` : ''} by ${use.keyId} (held by ${use.holder}) at ${use.at}: ${use.reason}`,
+    );
   for (const entry of progress.rollback ?? [])
     lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${entry.detail}`);
   const actions = (progress.operatorActions ?? []).filter((action) => action.action !== 'start');
@@ -58,7 +66,11 @@ export function renderSummary(progress: FailoverProgress): string {
     progress.endedAt === undefined
       ? ''
       : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
-  return `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${progress.initiator}, reason: ${progress.reason})`;
+  const glass = progress.authorization?.breakGlassUses.length ?? 0;
+  return (
+    `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${progress.initiator}, reason: ${progress.reason})` +
+    (glass > 0 ? `\n‼ BREAK-GLASS used ${glass} time(s) in this run: see the timeline, and report it` : '')
+  );
 }
 
 export function renderPlan(plan: PlanResult): string {

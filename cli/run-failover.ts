@@ -1,7 +1,6 @@
-import type { Runbook } from '../runbooks/schema';
 import { CliError, ExitCode, type ExitCodeValue } from './cli-error';
 import { confirmStart } from './confirm';
-import { planFailover, startFailover } from './failover-runs';
+import { planFailover, startFailover, type RunTarget } from './failover-runs';
 import { followRun } from './follow-run';
 import { note, printJson } from './output';
 import { renderPlan, renderSummary } from './render';
@@ -16,12 +15,16 @@ export interface FailoverFlags {
   follow?: boolean;
 }
 
-/** Plans, confirms, starts and (with --follow) shows a failover of `runbook`; shared by failover and failback. */
+/**
+ * Plans, confirms, starts and (with --follow) shows a failover of a reviewed runbook; shared by failover and
+ * failback. The plan and the start are signed with the operator's key; the worker runs its own reviewed copy.
+ */
 export async function runFailover(
   context: CommandContext,
-  runbook: Runbook,
+  target: RunTarget,
   flags: FailoverFlags,
 ): Promise<ExitCodeValue> {
+  const { runbook } = target;
   const reason = flags.reason?.trim();
   if (!reason) {
     throw new CliError(
@@ -31,11 +34,12 @@ export async function runFailover(
     );
   }
   const config = context.config();
+  const signer = context.signer();
   const { client, close } = await connectClient(config);
   try {
     await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
     if (flags.dryRun || !flags.yes) {
-      const plan = await planFailover(client, config.temporal.taskQueue, runbook);
+      const plan = await planFailover(client, config.temporal.taskQueue, target, signer);
       if (flags.dryRun) {
         if (context.output === 'json') printJson(plan);
         else process.stdout.write(`${renderPlan(plan)}\n`);
@@ -44,9 +48,11 @@ export async function runFailover(
       note(renderPlan(plan));
       await confirmStart(runbook.id);
     }
-    const workflowId = await startFailover(client, config.temporal.taskQueue, runbook, {
+    if (signer.breakGlass)
+      note('BREAK-GLASS: this start is signed with a break-glass key and will be reported');
+    const workflowId = await startFailover(client, config.temporal.taskQueue, target, {
       reason,
-      initiator: config.operator.identity,
+      signer,
       now: new Date(),
     });
     if (!flags.follow) {

@@ -1,3 +1,4 @@
+import { approversSchema } from '../auth/approval-rule';
 import { z } from 'zod';
 import { isDuration } from './duration';
 
@@ -177,6 +178,8 @@ const leafStepOptions = [
       prompt: z.string().min(1).optional(),
       /** Production rule: the approver must be someone other than the operator who started the run. */
       twoPerson: z.boolean().default(false),
+      /** Who must approve: `{ count: 2, group: 'dba', forbidInitiator: true }` (verified key owners, see auth/). */
+      approvers: approversSchema.optional(),
     })
     .strict(),
 ] as const;

@@ -13,7 +13,6 @@ echo "== restoring the seeded estate (replica streaming, DNS on the primary, fla
 npx tsx sandbox/cli.ts reset
 # shellcheck disable=SC1091
 source .sandbox/env
-export DRCTL_OPERATOR="${DRCTL_OPERATOR:-demo@$(hostname)}"
 
 echo "== starting a drctl worker (log: .sandbox/logs/demo-worker.log)"
 ./bin/drctl worker >.sandbox/logs/demo-worker.log 2>&1 &

@@ -45,8 +45,6 @@ export interface DrctlConfig {
      * (~/.config/drctl/operator-key.json). Who acts is the key's owner in the worker's access policy.
      */
     keyFile: string;
-    /** Deprecated: who the CLI says is acting. Env DRCTL_OPERATOR, else the OS user. */
-    identity: string;
   };
   access: {
     /** The worker's access policy file (JSON): operators, groups, permissions, break-glass keys. Env DRCTL_POLICY_FILE. */
@@ -86,7 +84,7 @@ export function loadConfig(
     aws: { region: 'us-east-1' },
     unleash: {},
     postgres: { connections: {} },
-    operator: { keyFile: defaultKeyFile(env), identity: env.USER ?? env.LOGNAME ?? 'unknown-operator' },
+    operator: { keyFile: defaultKeyFile(env) },
     access: { catalogDirs: [BUNDLED_RUNBOOKS_DIR] },
     drill: { injections: {} },
   };
@@ -114,7 +112,7 @@ export function loadConfig(
       adminToken: env.UNLEASH_ADMIN_TOKEN,
       clientToken: env.UNLEASH_CLIENT_TOKEN,
     },
-    operator: { keyFile: env.DRCTL_KEY_FILE, identity: env.DRCTL_OPERATOR },
+    operator: { keyFile: env.DRCTL_KEY_FILE },
     access: {
       policyFile: env.DRCTL_POLICY_FILE,
       catalogDirs: env.DRCTL_CATALOG_DIRS?.split(':').filter(Boolean),

@@ -1,13 +1,9 @@
 /** A drill's input and its result: the result is the source of truth every report renders. Plain JSON. */
 import type { CanaryStats, DataLossMeasurement, InjectionAction } from '../activities/drill-contracts';
-import type { Runbook } from '../runbooks/schema';
-import type { OperatorAction, RunAuthorization, TimelineEntry } from './run-types';
+import type { OperatorAction, RunAuthorization, StartRequest, TimelineEntry } from './run-types';
 
+/** How a drill runs. Its reason is the signed start's; what it injects is also signed (see drillDetail). */
 export interface DrillOptions {
-  reason: string;
-  initiator: string;
-  /** sha256 of the runbook JSON, computed by the client (workflow code has no crypto). */
-  runbookHash: string;
   /** The database whose primary the drill fails (default: the first promoted in the runbook). */
   database?: string;
   action: InjectionAction;
@@ -18,9 +14,19 @@ export interface DrillOptions {
   warmupMs: number;
 }
 
-export interface DrillInput {
-  runbook: Runbook;
+/** What a client (or a schedule) sends: the reviewed runbook's id and hash, the signed start, the options. */
+export interface DrillInput extends StartRequest {
   options: DrillOptions;
+}
+
+/**
+ * The drill options that are signed into the start statement's `detail`, so neither the failure injected nor
+ * the database it hits can be changed after the operator signed (nor in a schedule's stored arguments).
+ */
+export function drillDetail(
+  options: Pick<DrillOptions, 'action' | 'inject' | 'database'>,
+): Record<string, string> {
+  return { action: options.action, inject: options.inject ?? '', database: options.database ?? '' };
 }
 
 export interface ObjectiveVerdict {
@@ -45,7 +51,7 @@ export interface CriticalPathStep {
 export interface DrillResult {
   drillId: string;
   runbookId: string;
-  /** sha256 of the runbook JSON that ran, so a report pins the exact version. */
+  /** sha256 of the reviewed runbook that ran, so a report pins the exact version. */
   runbookHash: string;
   reason: string;
   initiator: string;

@@ -10,9 +10,30 @@ export interface FailoverOptions {
   initiator: string;
 }
 
+/** What the interpreter runs once the start is authorized: the reviewed runbook by value, and why/by whom. */
 export interface FailoverInput {
   runbook: Runbook;
   options: FailoverOptions;
+}
+
+/**
+ * What a client sends to start a failover (or failback): the reviewed runbook's id and the sha256 it planned
+ * against, and the signed start statement. The worker loads the runbook from its own catalog.
+ */
+export type FailoverRequest = StartRequest;
+
+/** Which reviewed runbook a client asks to run: the catalog id and the sha256 it planned against. */
+export interface RunbookReference {
+  id: string;
+  sha256: string;
+  /** `failback`: the failback derived from that runbook. */
+  variant?: 'failback';
+}
+
+/** What a client sends to start a run: a reference into the worker's catalog and the signed start. */
+export interface StartRequest {
+  runbook: RunbookReference;
+  start: SignedStatement;
 }
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'skipped' | 'continued';
@@ -84,6 +105,8 @@ export interface AwaitingOperator {
   kind: 'decision' | 'approval';
   prompt: string;
   twoPerson?: boolean;
+  /** For an approval: the rule (e.g. `2 approvers from dba, not the initiator`) and who approved so far. */
+  approvers?: { rule: string; approvedBy: string[]; needed: number };
   error?: { type: string; message: string };
 }
 

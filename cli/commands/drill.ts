@@ -162,19 +162,36 @@ export function registerDrill(program: Command): void {
   ] as const) {
     drill
       .command(name)
-      .description(description)
+      .description(
+        `${description} Signed with your key; the signed statement is kept in the schedule's note.`,
+      )
       .argument('<runbook>', 'the runbook id the schedule drills')
+      .option('--reason <text>', 'why (recorded)')
       .action(
-        runCommand(async (context, runbookId: string) => {
+        runCommand(async (context, runbookId: string, flags: { reason?: string }) => {
+          const signer = context.signer();
           const { client, close } = await connectClient(context.config());
           try {
             const handle = client.schedule.getHandle(`drill-${runbookId}`);
-            if (name === 'pause') await handle.pause(`paused by ${context.config().operator.identity}`);
-            if (name === 'resume') await handle.unpause(`resumed by ${context.config().operator.identity}`);
+            const description = await handle.describe();
+            const signed = signer.sign({
+              action: 'schedule',
+              runId: handle.scheduleId,
+              stepId: name,
+              runbookId,
+              runbookHash: String(description.memo?.runbookHash ?? ''),
+              reason: flags.reason?.trim() || `${name} ${handle.scheduleId}`,
+            });
+            const note = JSON.stringify({ signedStatement: signed });
+            if (name === 'pause') await handle.pause(note);
+            if (name === 'resume') await handle.unpause(note);
+            if (name === 'trigger') {
+              await handle.update((previous) => ({ ...previous, state: { ...previous.state, note } }));
+              await handle.trigger();
+            }
             if (name === 'delete') await handle.delete();
-            if (name === 'trigger') await handle.trigger();
-            if (context.output === 'json') printJson({ scheduleId: handle.scheduleId, action: name });
-            else process.stdout.write(`${handle.scheduleId}: ${name} done\n`);
+            if (context.output === 'json') printJson({ scheduleId: handle.scheduleId, action: name, signed });
+            else process.stdout.write(`${handle.scheduleId}: ${name} done (signed by ${signer.name})\n`);
           } finally {
             await close();
           }
@@ -246,13 +263,16 @@ function drillSettings(context: CommandContext, flags: DrillFlags): DrillSetting
       "note: stop-primary without --inject works for RDS only; a PostgreSQL primary needs --inject <name> of the worker's injection that stops it",
     );
   }
+  const canaryIntervalMs = durationFlag('--canary-interval', flags.canaryInterval);
+  const warmupMs = durationFlag('--warmup', flags.warmup);
   return {
     reason,
-    initiator: context.config().operator.identity,
+    // Bad input is reported before the key is read: nothing is signed for a command that cannot run.
+    signer: context.signer(),
     action: flags.action,
     ...(flags.inject === undefined ? {} : { inject: flags.inject }),
-    canaryIntervalMs: durationFlag('--canary-interval', flags.canaryInterval),
-    warmupMs: durationFlag('--warmup', flags.warmup),
+    canaryIntervalMs,
+    warmupMs,
   };
 }
 
