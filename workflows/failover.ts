@@ -20,7 +20,7 @@ export const progressQuery = defineQuery<FailoverProgress>('progress');
  * Temporal's own status says so) with the same result as the failure's detail.
  */
 export async function failoverWorkflow(request: FailoverRequest): Promise<FailoverResult> {
-  let run: FailoverRun | undefined;
+  let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;
     throw new Error('the run is still verifying its start against the access policy; try again in a moment');
