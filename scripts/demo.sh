@@ -34,6 +34,8 @@ npx tsx sandbox/cli.ts reset
 echo "== drctl drill run ehr-db: canary writes, injected failure (primary fenced), the same failover, measured RTO/RPO"
 ./bin/drctl drill run ehr-db --reason "demo drill on the local stack" --follow
 drill_id="$(./bin/drctl drill history ehr-db --output json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].drillId))')"
+echo "== every operator action of the drill is signed (as alice, the sandbox's demo operator): re-verify them"
+./bin/drctl verify-run "$drill_id" --policy .sandbox/access-policy.json
 mkdir -p reports-out
 ./bin/drctl report "$drill_id" --format html --out "reports-out/$drill_id.html"
 ./bin/drctl report "$drill_id" --format md --out "reports-out/$drill_id.md"

@@ -1,3 +1,4 @@
+import { defineRunbook } from '../../runbooks/define-runbook';
 import { approvalRuleOf } from '../../auth/approval-rule';
 import { canonicalStatement } from '../../auth/statement';
 import { AuthorizationError, OperatorAuthority, type Expectation } from '../../auth/operator-authority';
@@ -211,5 +212,36 @@ describe('approval rules', () => {
     );
     authority.checkApproval(twoOfDba, glass, { initiator: 'bob', approvals: [] });
     expect(OperatorAuthority.satisfied(twoOfDba.rule, [glass])).toBe(true);
+  });
+});
+
+describe('approval rules in runbooks', () => {
+  const base = {
+    id: 'gated',
+    title: 'gated',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+  };
+
+  it('GIVEN approvers in an approval step WHEN validated THEN the rule is kept and twoPerson is its shorthand', () => {
+    const runbook = defineRunbook({
+      ...base,
+      steps: [
+        { id: 'two-dbas', kind: 'approval', approvers: { count: 2, group: 'dba' }, twoPerson: true },
+        { id: 'anyone-else', kind: 'approval', twoPerson: true },
+      ],
+    });
+    const [dbas, anyone] = runbook.steps as Array<Parameters<typeof approvalRuleOf>[0]>;
+    expect(approvalRuleOf(dbas!)).toEqual({ count: 2, group: 'dba', forbidInitiator: true });
+    expect(approvalRuleOf(anyone!)).toEqual({ count: 1, forbidInitiator: true });
+  });
+
+  it('GIVEN approvers with a count of 0 or an unknown field WHEN validated THEN the path of the bad field is named', () => {
+    expect(() =>
+      defineRunbook({
+        ...base,
+        steps: [{ id: 'gate', kind: 'approval', approvers: { count: 0, quorum: 'most' } as never }],
+      }),
+    ).toThrow(/steps\[0\]\.approvers/);
   });
 });
