@@ -52,6 +52,11 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       alsoRequires: ['drill'],
     },
   });
+  if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
+    throw ApplicationFailure.nonRetryable(
+      'run refused, nothing was changed: the drill has no options ({ action, inject?, database?, canaryIntervalMs, warmupMs })',
+      'NotAuthorized',
+    );
   const signedDetail = authorized.initiator.signed.statement.detail ?? {};
   const asked = drillDetail(options);
   const changed = Object.keys(asked).filter((key) => signedDetail[key] !== asked[key]);

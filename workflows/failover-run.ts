@@ -163,6 +163,8 @@ export class FailoverRun implements RunControls {
    */
   validateApproval(update: SignedOperatorUpdate): void {
     const verified = this.verify(update, ['approve']);
+    if (verified.signed.statement.stepId === undefined)
+      throw new Error('an approval must name the gate it approves (statement.stepId); drctl approve does');
     const gate = this.approvalGate(verified.signed.statement.stepId);
     this.auth.authority.checkApproval(
       { stepId: gate.awaiting.stepId, rule: gate.rule ?? approvalRuleOf({}) },
