@@ -1,4 +1,6 @@
 import type { DrillActivities } from './drill-contracts';
+import type { AuthActivities } from './auth/auth-contracts';
+import { createAuthActivities } from './auth/auth-activities';
 import { createDrillActivities } from './drill/drill-activities';
 import { resolveRecord } from './dns/resolve-record';
 import type { ActivityPorts } from './ports';
@@ -8,7 +10,7 @@ import type { KindActivities } from '../kinds/registry';
 export type { ActivityPorts } from './ports';
 
 /** The full activity surface the workflows call, built from its ports. */
-export function createActivities(ports: ActivityPorts): KindActivities & DrillActivities {
+export function createActivities(ports: ActivityPorts): KindActivities & DrillActivities & AuthActivities {
   return {
     ...createKindActivities(ports),
     ...createDrillActivities({
@@ -16,6 +18,8 @@ export function createActivities(ports: ActivityPorts): KindActivities & DrillAc
       postgres: ports.postgres,
       rds: ports.rds,
       resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
+      ...(ports.drillInjections === undefined ? {} : { injections: ports.drillInjections }),
     }),
+    ...createAuthActivities(ports.access),
   };
 }

@@ -1,3 +1,4 @@
+import type { AuthActivityDeps } from './auth/auth-activities';
 import type { S3Port } from './backups/s3-port';
 import type { PostgresPort } from './database/postgres-port';
 import type { RdsPort } from './database/rds-port';
@@ -17,6 +18,10 @@ export interface ActivityPorts {
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
   canary?: CanaryPort;
   now?: () => Date;
+  /** The worker's access policy file and reviewed runbook catalog; without them every run is refused. */
+  access?: AuthActivityDeps;
+  /** The worker's named drill failure-injection commands (config `drill.injections`). */
+  drillInjections?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What every `kinds/<kind>/activities.ts` exports: its activities, built from the worker's ports. */

@@ -24,6 +24,8 @@ const TOP_LEVEL_ORDER = [
   'canary',
   'criticalPath',
   'failover',
+  'authorization',
+  'operatorActions',
   'environment',
   'error',
 ] as const satisfies readonly (keyof DrillResult)[];

@@ -99,6 +99,18 @@ export function renderMarkdown(result: DrillResult): string {
     `- Initiator: ${md(result.initiator)}`,
     `- Reason: ${md(result.reason)}`,
     `- Started ${md(result.startedAt)}, ended ${md(result.endedAt)}`,
+    ...(result.authorization
+      ? [
+          `- Access policy sha256 ${code(result.authorization.policySha256)}; every operator action is signed (re-check with \`drctl verify-run --file\`)`,
+        ]
+      : []),
+    ...[
+      ...(result.authorization?.breakGlassUses ?? []),
+      ...(result.failover.authorization?.breakGlassUses ?? []),
+    ].map(
+      (use) =>
+        `- **BREAK-GLASS**: ${md(use.action)}${use.stepId ? ` ${code(use.stepId)}` : ''} by ${code(use.keyId)} (held by ${md(use.holder)}) at ${md(use.at)}: ${md(use.reason)}`,
+    ),
     '',
     '## Runbook and environment',
     '',

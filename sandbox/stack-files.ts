@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { DrctlConfig } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
 import { CHECKOUT_NODE, MIN_NODE_MAJOR } from './node-runtime';
-import { sandboxPaths } from './sandbox-paths';
+import { operatorPaths, sandboxInjections, seedOperators } from './operator-seed';
+import { REPO_ROOT, sandboxPaths } from './sandbox-paths';
 import type { StackInfo } from './stack-info';
 
 export const TASK_QUEUE = 'drctl';
 
 /** The drctl config for this stack, in the shape `loadConfig` reads (secrets included: the file is 0600). */
-export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' | 'source'> {
   return {
     temporal: {
       address: stack.temporal.address,
@@ -30,6 +31,11 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> 
         'ehr-app': stack.postgres.appUrl,
       },
     },
+    access: {
+      policyFile: operatorPaths.policyFile,
+      catalogDirs: [resolve(REPO_ROOT, 'runbooks', 'examples')],
+    },
+    drill: { injections: sandboxInjections() },
   };
 }
 
@@ -57,9 +63,14 @@ export function drctlTlsConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator
   };
 }
 
-/** Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json`, `.sandbox/drctl.tls.config.json` and `.sandbox/env`. */
+/**
+ * Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json`, `.sandbox/drctl.tls.config.json` and `.sandbox/env`,
+ * and the demo operators' keys and access policy (`.sandbox/operators/`, `.sandbox/access-policy.json`); the env
+ * file signs as alice.
+ */
 export function writeStackFiles(stack: StackInfo): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
+  seedOperators();
   writeFileSync(sandboxPaths.stackFile, JSON.stringify(stack, null, 2) + '\n', { mode: 0o600 });
   writeFileSync(sandboxPaths.configFile, JSON.stringify(drctlConfigFor(stack), null, 2) + '\n', {
     mode: 0o600,
@@ -69,6 +80,7 @@ export function writeStackFiles(stack: StackInfo): void {
   });
   const env: Record<string, string> = {
     DRCTL_CONFIG: stack.configFile,
+    DRCTL_KEY_FILE: operatorPaths.keyFile('alice'),
     AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL: stack.moto.endpoint,

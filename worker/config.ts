@@ -1,11 +1,14 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { defaultKeyFile } from '../auth/io/key-file';
 
 /**
  * drctl's configuration: built once from defaults, then a config file, then the environment, then explicit
  * overrides. Runbooks name connections and tokens; their secrets live only here.
  */
 export interface DrctlConfig {
+  /** The config file the settings were read from, if any (for messages). */
+  source?: string;
   temporal: {
     /** host:port of the Temporal frontend. Env TEMPORAL_ADDRESS. Default 127.0.0.1:7233. */
     address: string;
@@ -56,8 +59,21 @@ export interface DrctlConfig {
     connections: Record<string, string>;
   };
   operator: {
-    /** Who is acting, recorded in every run. Env DRCTL_OPERATOR, else the OS user. */
-    identity: string;
+    /**
+     * The operator's signing key (the CLI side). Env DRCTL_KEY_FILE, else $XDG_CONFIG_HOME/drctl/operator-key.json
+     * (~/.config/drctl/operator-key.json). Who acts is the key's owner in the worker's access policy.
+     */
+    keyFile: string;
+  };
+  access: {
+    /** The worker's access policy file (JSON): operators, groups, permissions, break-glass keys. Env DRCTL_POLICY_FILE. */
+    policyFile?: string;
+    /** The worker's reviewed runbook folders; runs start only from here, by id and hash. Env DRCTL_CATALOG_DIRS (colon-separated). Default: the bundled examples. */
+    catalogDirs: string[];
+  };
+  drill: {
+    /** Named failure-injection commands (argv, no shell) a drill may ask for with `--inject <name>`. Config file only. */
+    injections: Record<string, string[]>;
   };
 }
 
@@ -74,6 +90,7 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_CONFIG_FILE = 'drctl.config.json';
+const BUNDLED_RUNBOOKS_DIR = join(__dirname, '..', 'runbooks', 'examples');
 
 /** Loads the configuration. `env` and `cwd` are parameters so tests never touch the real process. */
 export function loadConfig(
@@ -86,14 +103,19 @@ export function loadConfig(
     aws: { region: 'us-east-1' },
     unleash: {},
     postgres: { connections: {} },
-    operator: { identity: env.USER ?? env.LOGNAME ?? 'unknown-operator' },
+    operator: { keyFile: defaultKeyFile(env) },
+    access: { catalogDirs: [BUNDLED_RUNBOOKS_DIR] },
+    drill: { injections: {} },
   };
 
   const file =
     options.file ??
     env.DRCTL_CONFIG ??
     (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
-  if (file !== undefined) mergeInto(config, readConfigFile(resolve(cwd, file)));
+  if (file !== undefined) {
+    config.source = resolve(cwd, file);
+    mergeInto(config, readConfigFile(config.source));
+  }
 
   mergeInto(config, {
     temporal: {
@@ -111,7 +133,11 @@ export function loadConfig(
       adminToken: env.UNLEASH_ADMIN_TOKEN,
       clientToken: env.UNLEASH_CLIENT_TOKEN,
     },
-    operator: { identity: env.DRCTL_OPERATOR },
+    operator: { keyFile: env.DRCTL_KEY_FILE },
+    access: {
+      policyFile: env.DRCTL_POLICY_FILE,
+      catalogDirs: env.DRCTL_CATALOG_DIRS?.split(':').filter(Boolean),
+    },
   });
   for (const [key, value] of Object.entries(env)) {
     const match = /^DRCTL_PG_(.+)_URL$/.exec(key);
@@ -212,7 +238,8 @@ function readConfigFile(path: string): ConfigOverrides {
 function mergeInto(target: DrctlConfig, source: ConfigOverrides): void {
   for (const section of Object.keys(source) as Array<keyof DrctlConfig>) {
     const values = source[section];
-    if (values === undefined || values === null) continue;
+    if (section === 'source' || values === undefined || values === null || typeof values !== 'object')
+      continue;
     const into = target[section] as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { checkWorkerAccess } from '../auth/io/worker-access';
 import type { DrctlConfig } from './config';
 import { createProviderPorts } from './provider-ports';
 import { temporalConnectionOptions } from './temporal-connection-options';
@@ -10,9 +11,19 @@ import { temporalConnectionOptions } from './temporal-connection-options';
  */
 export async function runWorker(
   config: DrctlConfig,
-  options: { signal?: AbortSignal; onReady?: () => void } = {},
+  options: { signal?: AbortSignal; onReady?: () => void; onWarning?: (line: string) => void } = {},
 ): Promise<void> {
   const { namespace, taskQueue } = config.temporal;
+  const access = checkWorkerAccess({
+    ...config.access,
+    injections: config.drill.injections,
+    configSource: config.source ?? 'the worker configuration',
+  });
+  for (const file of access.broken) {
+    options.onWarning?.(
+      `runbook file ${file.source} is broken and will not run: ${file.message.replace(/\s*\n\s*/g, ' ')}`,
+    );
+  }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { ports, close } = createProviderPorts(config);
   try {
@@ -21,7 +32,11 @@ export async function runWorker(
       namespace,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(ports),
+      activities: createActivities({
+        ...ports,
+        access: config.access,
+        drillInjections: config.drill.injections,
+      }),
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     options.onReady?.();

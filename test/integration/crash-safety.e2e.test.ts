@@ -6,13 +6,13 @@ import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { readRun, startFailover } from '../../cli/failover-runs';
 import ehrDb from '../../runbooks/examples/ehr-db';
-import { failbackRunbook } from '../../runbooks/failback-runbook';
 import type { Runbook } from '../../runbooks/schema';
 import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
 import { rebuildPrimaryAsReplica, resetStack, restartTemporal } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
-import { drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { catalogDir, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { addToCatalog, signerOf } from './operators';
 import { sql, walTimeline } from './estate-readers';
 
 /**
@@ -74,12 +74,18 @@ async function result(workflowId: string): Promise<FailoverResult> {
   }
 }
 
-async function start(runbook: Runbook): Promise<string> {
-  return startFailover(client, env.DRCTL_TASK_QUEUE as string, runbook, {
-    reason: 'crash test',
-    initiator: 'jest',
-    now: new Date(),
-  });
+/** Adds the runbook to the worker's reviewed catalog (as a reviewer would), then starts it signed by alice. */
+async function start(runbook: Runbook, variant?: 'failback'): Promise<string> {
+  return startFailover(
+    client,
+    env.DRCTL_TASK_QUEUE as string,
+    addToCatalog(catalogDir(env), runbook, variant),
+    {
+      reason: 'crash test',
+      signer: signerOf('alice'),
+      now: new Date(),
+    },
+  );
 }
 
 /**
@@ -197,7 +203,7 @@ test('failback returns to the original topology after the old primary is rebuilt
   expect(failover.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   await rebuildPrimaryAsReplica();
-  const back = await result(await start(failbackRunbook(ehrDb)));
+  const back = await result(await start(ehrDb, 'failback'));
   expect(back.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   const [original] = await sql<{ recovering: boolean }>(

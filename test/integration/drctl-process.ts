@@ -1,17 +1,22 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { StackInfo } from '../../sandbox/stack-info';
+import { EXAMPLES_DIR, keyFileOf, newCatalogDir } from './operators';
 
 const DRCTL = resolve(__dirname, '../../bin/drctl');
 
-/** The environment an operator gets from `source .sandbox/env`, plus a task queue of the test's own. */
+/**
+ * The environment an operator gets from `source .sandbox/env` (signing as alice), plus a task queue of the
+ * test's own and a reviewed-catalog folder of its own (`catalogDir(env)`) next to the bundled examples.
+ */
 export function drctlEnv(stack: StackInfo, taskQueue: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DRCTL_CONFIG: stack.configFile,
     DRCTL_TASK_QUEUE: taskQueue,
-    DRCTL_OPERATOR: 'e2e-test',
+    DRCTL_KEY_FILE: keyFileOf('alice'),
+    DRCTL_CATALOG_DIRS: `${EXAMPLES_DIR}:${newCatalogDir()}`,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
   };
@@ -85,4 +90,16 @@ export async function stopProcess(
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   await exited;
+}
+
+/** The test's own folder of the worker's reviewed catalog. */
+export function catalogDir(env: NodeJS.ProcessEnv): string {
+  const dir = env.DRCTL_CATALOG_DIRS?.split(':')[1];
+  if (!dir) throw new Error('this env has no catalog folder of its own: build it with drctlEnv');
+  return dir;
+}
+
+/** The same environment, signing as another demo operator. */
+export function asOperator(env: NodeJS.ProcessEnv, name: Parameters<typeof keyFileOf>[0]): NodeJS.ProcessEnv {
+  return { ...env, DRCTL_KEY_FILE: keyFileOf(name) };
 }
