@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
@@ -51,5 +52,6 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);
+  registerCodecServer(program);
   return program;
 }

@@ -2,6 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
 import { FailbackUnsupportedError } from '../runbooks/failback-runbook';
+import { CodecError } from '../security/codec/codec-error';
+import { SecretError } from '../security/secrets/secret-error';
 import { ConfigError } from '../worker/config';
 import { CliError, ExitCode } from './cli-error';
 
@@ -17,6 +19,9 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof FailbackUnsupportedError)
     return new CliError(error.code, error.message, ExitCode.BadInput);
   if (error instanceof ConfigError) return new CliError(error.code, error.message, ExitCode.Environment);
+  if (error instanceof CodecError || error instanceof SecretError) {
+    return new CliError(error.code, error.message, ExitCode.Environment);
+  }
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new CliError(
       'AlreadyStarted',

@@ -18,12 +18,18 @@ export interface SandboxSettings {
     postgres: number;
     unleashPostgres: number;
     unleash: number;
+    /** The Temporal Web UI (the dev server's). */
+    temporalUi: number;
+    /** `drctl codec-server`, which the Web UI decodes payloads through. */
+    codecServer: number;
   };
   secrets: {
     postgresPassword: string;
     appPassword: string;
     unleashAdminSecret: string;
     unleashClientSecret: string;
+    /** The bearer token of the sandbox's codec server. */
+    codecServerToken: string;
   };
 }
 
@@ -34,7 +40,7 @@ export const REPLICA_HOST = '127.0.0.3';
 /** Reads the stored settings, choosing and storing free ports and fresh secrets on first use. */
 export async function loadOrCreateSettings(): Promise<SandboxSettings> {
   if (existsSync(sandboxPaths.settingsFile)) {
-    return JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
+    return completeSettings(JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings);
   }
   const taken = new Set<number>();
   const next = async (alsoFreeOn: string[] = []): Promise<number> => {
@@ -51,17 +57,40 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       postgres: await next([PRIMARY_HOST, REPLICA_HOST]),
       unleashPostgres: await next(),
       unleash: await next(),
+      temporalUi: await next(),
+      codecServer: await next(),
     },
     secrets: {
       postgresPassword: secret(),
       appPassword: secret(),
       unleashAdminSecret: secret(),
       unleashClientSecret: secret(),
+      codecServerToken: secret(),
     },
   };
+  saveSettings(settings);
+  return settings;
+}
+
+/** Settings written before the Web UI and the codec server existed get their ports and token once. */
+async function completeSettings(settings: SandboxSettings): Promise<SandboxSettings> {
+  if (settings.ports.temporalUi && settings.ports.codecServer && settings.secrets.codecServerToken)
+    return settings;
+  const taken = new Set<number>(Object.values(settings.ports));
+  for (const name of ['temporalUi', 'codecServer'] as const) {
+    if (!settings.ports[name]) {
+      settings.ports[name] = await findFreePort([], taken);
+      taken.add(settings.ports[name]);
+    }
+  }
+  settings.secrets.codecServerToken ||= secret();
+  saveSettings(settings);
+  return settings;
+}
+
+function saveSettings(settings: SandboxSettings): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
-  return settings;
 }
 
 function secret(): string {

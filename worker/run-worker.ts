@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from './config';
 import { createProviderPorts } from './provider-ports';
 
@@ -18,6 +19,7 @@ export async function runWorker(
     ...(tls ? { tls: true } : {}),
   });
   const { ports, close } = createProviderPorts(config);
+  const codec = dataConverterOptions(config);
   try {
     const worker = await Worker.create({
       connection,
@@ -25,11 +27,13 @@ export async function runWorker(
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities(ports),
+      ...codec.options,
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     options.onReady?.();
     await worker.run();
   } finally {
+    codec.close();
     close();
     await connection.close();
   }

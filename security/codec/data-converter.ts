@@ -1,0 +1,63 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { DataConverter } from '@temporalio/common';
+import type { DrctlConfig } from '../../worker/config';
+import { CodecError } from './codec-error';
+import { EncryptionCodec } from './encryption-codec';
+import type { KeySource } from './key-source';
+import { createKeyringKeySource } from './keyring-key-source';
+import { createKmsAdapter } from './kms-adapter';
+import { createKmsKeySource } from './kms-key-source';
+
+/** The data converter every drctl Client and Worker uses: the codec, and failure text moved into payloads. */
+export function encryptingDataConverter(codec: EncryptionCodec): DataConverter {
+  return { payloadCodecs: [codec], failureConverterPath: require.resolve('./failure-converter') };
+}
+
+/**
+ * The payload codec the configuration asks for, or undefined when `codec.enabled` is off. New payloads are
+ * encrypted under the KMS key when one is set, else under the keyring's current key; a keyring set next to a
+ * KMS key still decrypts the history written under it. `close` releases the KMS client.
+ */
+export function codecFromConfig(
+  config: Pick<DrctlConfig, 'codec' | 'aws'>,
+): { codec: EncryptionCodec; close: () => void } | undefined {
+  const settings = config.codec;
+  if (!settings.enabled) return undefined;
+  const sources: KeySource[] = [];
+  let kms: KMSClient | undefined;
+  if (settings.kmsKeyId) {
+    kms = new KMSClient({
+      region: config.aws.region,
+      ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
+    });
+    sources.push(createKmsKeySource(createKmsAdapter(kms), settings.kmsKeyId));
+  }
+  if (settings.keyringFile) sources.push(createKeyringKeySource(settings.keyringFile));
+  const [encryptWith, ...alsoDecryptWith] = sources;
+  if (encryptWith === undefined) {
+    throw new CodecError(
+      'CodecMisconfigured',
+      'the payload codec is on (codec.enabled / DRCTL_CODEC) but names no key: set codec.kmsKeyId (DRCTL_CODEC_KMS_KEY_ID) or codec.keyringFile (DRCTL_CODEC_KEYRING_FILE)',
+    );
+  }
+  const codec = new EncryptionCodec({
+    encryptWith,
+    alsoDecryptWith,
+    dataKeyMaxAgeMs: settings.dataKeyMaxAgeMs,
+    dataKeyMaxUses: settings.dataKeyMaxUses,
+  });
+  return { codec, close: () => kms?.destroy() };
+}
+
+/**
+ * What a Client or Worker takes from the configuration: `{ dataConverter }` when the codec is on, else nothing.
+ * One call for both, so a worker and a CLI with the same configuration always read each other's payloads.
+ */
+export function dataConverterOptions(config: Pick<DrctlConfig, 'codec' | 'aws'>): {
+  options: { dataConverter?: DataConverter };
+  close: () => void;
+} {
+  const built = codecFromConfig(config);
+  if (built === undefined) return { options: {}, close: () => undefined };
+  return { options: { dataConverter: encryptingDataConverter(built.codec) }, close: built.close };
+}
