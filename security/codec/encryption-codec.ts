@@ -42,6 +42,9 @@ export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly options: EncryptionCodecOptions) {
     this.maxAgeMs = options.dataKeyMaxAgeMs ?? 300_000;
     this.maxUses = options.dataKeyMaxUses ?? 10_000;
+    if (!(this.maxAgeMs > 0 && this.maxUses >= 1)) {
+      throw new CodecError('CodecMisconfigured', 'dataKeyMaxAgeMs and dataKeyMaxUses must be positive');
+    }
     this.now = options.now ?? Date.now;
     this.sources = [options.encryptWith, ...(options.alsoDecryptWith ?? [])];
     this.unwrapped = new LRUCache({
@@ -89,8 +92,9 @@ export class EncryptionCodec implements PayloadCodec {
           );
         }
         const wrapped = Buffer.from(wrappedBytes);
-        const cacheKey = `${keyId}\u0000${wrapped.toString('base64')}`;
-        const dataKey = await this.unwrapped.fetch(cacheKey, { context: { keyId, wrapped } });
+        const dataKey = await this.unwrapped.fetch(cacheKeyOf(keyId, wrapped), {
+          context: { keyId, wrapped },
+        });
         if (dataKey === undefined)
           throw new CodecError('KeyUnavailable', `no data key for a payload under ${keyId}`);
         let inner: Buffer;
@@ -107,28 +111,31 @@ export class EncryptionCodec implements PayloadCodec {
     );
   }
 
-  /** The current data key, replaced when too old or used too often; concurrent callers share one request. */
+  /**
+   * The current data key, replaced when too old or used up. Callers waiting for a new key share one request,
+   * then compete for its uses like everyone else, so no key ever exceeds its bound.
+   */
   private async dataKey(): Promise<DataKey> {
-    const current = this.current;
-    if (current && this.now() - current.createdAt < this.maxAgeMs && current.uses < this.maxUses) {
-      current.uses += 1;
-      return current.key;
+    for (;;) {
+      const current = this.current;
+      if (current && this.now() - current.createdAt < this.maxAgeMs && current.uses < this.maxUses) {
+        current.uses += 1;
+        return current.key;
+      }
+      this.making ??= this.options.encryptWith.newDataKey().then(
+        (key) => {
+          this.current = { key, createdAt: this.now(), uses: 0 };
+          this.unwrapped.set(cacheKeyOf(key.keyId, key.wrapped), key.plaintext);
+          this.making = undefined;
+          return key;
+        },
+        (error: unknown) => {
+          this.making = undefined;
+          throw error;
+        },
+      );
+      await this.making;
     }
-    this.making ??= this.options.encryptWith.newDataKey().then(
-      (key) => {
-        this.current = { key, createdAt: this.now(), uses: 0 };
-        this.unwrapped.set(`${key.keyId}\u0000${key.wrapped.toString('base64')}`, key.plaintext);
-        this.making = undefined;
-        return key;
-      },
-      (error: unknown) => {
-        this.making = undefined;
-        throw error;
-      },
-    );
-    const key = await this.making;
-    if (this.current?.key === key) this.current.uses += 1;
-    return key;
   }
 
   private sourceFor(keyId: string): KeySource {
@@ -146,6 +153,10 @@ export class EncryptionCodec implements PayloadCodec {
     }
     return source;
   }
+}
+
+function cacheKeyOf(keyId: string, wrapped: Buffer): string {
+  return `${keyId}\u0000${wrapped.toString('base64')}`;
 }
 
 function aad(keyId: string, wrapped: Buffer): Buffer {

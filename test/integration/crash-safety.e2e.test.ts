@@ -12,6 +12,7 @@ import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
 import { rebuildPrimaryAsReplica, resetStack, restartTemporal } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
+import { sandboxDataConverter } from './sandbox-data-converter';
 import { drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { sql, walTimeline } from './estate-readers';
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(file, JSON.stringify(config));
   env = { ...drctlEnv(stack, `crash-${randomUUID()}`), DRCTL_CONFIG: file };
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 });
 
 afterAll(async () => {
@@ -176,7 +177,7 @@ test('the Temporal server restarted mid-run: the run completes, each effect once
   await restartTemporal();
   await connection.close();
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 
   const done = await result(workflowId);
   expect(done.status).toBe('succeeded');
