@@ -11,10 +11,11 @@ import type { SecretsManagerPort } from './secrets-manager-port';
 export class SecretResolver {
   private readonly cache: LRUCache<string, string>;
 
-  constructor(port: SecretsManagerPort, options: { ttlMs: number }) {
+  constructor(port: SecretsManagerPort, options: { ttlMs: number; now?: () => number }) {
     this.cache = new LRUCache<string, string>({
       max: 500,
       ttl: options.ttlMs,
+      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
       fetchMethod: (name) => port.getSecretString(name),
     });
   }
