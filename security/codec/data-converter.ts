@@ -3,7 +3,6 @@ import type { DataConverter } from '@temporalio/common';
 import type { DrctlConfig } from '../../worker/config';
 import { CodecError } from './codec-error';
 import { EncryptionCodec } from './encryption-codec';
-import type { KeySource } from './key-source';
 import { createKeyringKeySource } from './keyring-key-source';
 import { createKmsAdapter } from './kms-adapter';
 import { createKmsKeySource } from './kms-key-source';
@@ -15,38 +14,39 @@ export function encryptingDataConverter(codec: EncryptionCodec): DataConverter {
 
 /**
  * The payload codec the configuration asks for, or undefined when `codec.enabled` is off. New payloads are
- * encrypted under the KMS key when one is set, else under the keyring's current key; a keyring set next to a
- * KMS key still decrypts the history written under it. `close` releases the KMS client.
+ * encrypted under the KMS key when one is set, else under the keyring's current key. Either way both keepers
+ * decrypt: a keyring next to a KMS key reads the history written under it, and KMS reads payloads that name a
+ * KMS key (with this process's AWS credentials). `close` releases the KMS client.
  */
 export function codecFromConfig(
   config: Pick<DrctlConfig, 'codec' | 'aws'>,
 ): { codec: EncryptionCodec; close: () => void } | undefined {
   const settings = config.codec;
   if (!settings.enabled) return undefined;
-  const sources: KeySource[] = [];
-  let kms: KMSClient | undefined;
-  if (settings.kmsKeyId) {
-    kms = new KMSClient({
-      region: config.aws.region,
-      ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
-    });
-    sources.push(createKmsKeySource(createKmsAdapter(kms), settings.kmsKeyId));
-  }
-  if (settings.keyringFile) sources.push(createKeyringKeySource(settings.keyringFile));
-  const [encryptWith, ...alsoDecryptWith] = sources;
-  if (encryptWith === undefined) {
+  // KMS always decrypts (a payload names its key's ARN); it makes new data keys only when a key is named.
+  const kms = new KMSClient({
+    region: config.aws.region,
+    ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
+  });
+  const kmsSource = createKmsKeySource(createKmsAdapter(kms), settings.kmsKeyId);
+  const keyringSource = settings.keyringFile ? createKeyringKeySource(settings.keyringFile) : undefined;
+  if (!settings.kmsKeyId && keyringSource === undefined) {
+    kms.destroy();
     throw new CodecError(
       'CodecMisconfigured',
       'the payload codec is on (codec.enabled / DRCTL_CODEC) but names no key: set codec.kmsKeyId (DRCTL_CODEC_KMS_KEY_ID) or codec.keyringFile (DRCTL_CODEC_KEYRING_FILE)',
     );
   }
+  const [encryptWith, ...alsoDecryptWith] = settings.kmsKeyId
+    ? [kmsSource, ...(keyringSource ? [keyringSource] : [])]
+    : [keyringSource!, kmsSource];
   const codec = new EncryptionCodec({
     encryptWith,
     alsoDecryptWith,
     dataKeyMaxAgeMs: settings.dataKeyMaxAgeMs,
     dataKeyMaxUses: settings.dataKeyMaxUses,
   });
-  return { codec, close: () => kms?.destroy() };
+  return { codec, close: () => kms.destroy() };
 }
 
 /**
