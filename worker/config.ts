@@ -98,6 +98,8 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_CONFIG_FILE = 'drctl.config.json';
+/** The operator identity lands in a plain search attribute: a user name or e-mail, never free text. */
+const OPERATOR_IDENTITY = /^[A-Za-z0-9._@+-]{1,128}$/;
 
 /** Loads the configuration. `env` and `cwd` are parameters so tests never touch the real process. */
 export function loadConfig(
@@ -160,6 +162,11 @@ export function loadConfig(
   }
   if (options.overrides) mergeInto(config, options.overrides);
   if (config.temporal.apiKey) config.temporal.tls = true;
+  if (!OPERATOR_IDENTITY.test(config.operator.identity)) {
+    throw new ConfigError(
+      `DRCTL_OPERATOR (or the OS user) must be a user name or e-mail address (letters, digits, . _ @ + -), not "${config.operator.identity}": it is stored unencrypted as the runs' DrctlInitiator search attribute`,
+    );
+  }
   return config;
 }
 

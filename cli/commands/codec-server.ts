@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startCodecServer } from '../../security/codec-server/start-codec-server';
 import { note, printJson } from '../output';
 import { runCommand } from '../run-command';
 
@@ -38,6 +37,10 @@ export function registerCodecServer(program: Command): void {
             ...(flags.allowedOrigin === undefined ? {} : { allowedOrigins: flags.allowedOrigin }),
           },
         };
+        // Loaded on demand: the codec server pulls in the Secrets Manager SDK, which other commands do not need.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
+        const { startCodecServer } =
+          require('../../security/codec-server/start-codec-server') as typeof import('../../security/codec-server/start-codec-server');
         const server = await startCodecServer(config, (line) => note(`codec-server: ${line}`));
         if (context.output === 'json')
           printJson({ url: server.url, allowedOrigins: config.codecServer.allowedOrigins });

@@ -30,6 +30,8 @@ Examples:
           `  aws/moto  ${stack.moto.endpoint}`,
           `  postgres  primary ${stack.postgres.primaryHost}:${stack.postgres.port}, replica ${stack.postgres.replicaHost}:${stack.postgres.port}, db ${stack.postgres.database}`,
           `  unleash   ${stack.unleash.url}`,
+          `  web ui    ${stack.temporal.uiUrl ?? '-'} (payloads decoded by ${stack.security.codecServer.url}; token in .sandbox/stack.json)`,
+          `  history   encrypted (keyring ${stack.security.keyringFile}); secrets in Secrets Manager (drctl/sandbox/*)`,
           `  config    ${stack.configFile}`,
           `  env       source ${stack.envFile}`,
         ].join('\n') + '\n',

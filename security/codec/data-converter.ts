@@ -1,11 +1,11 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DataConverter } from '@temporalio/common';
 import type { DrctlConfig } from '../../worker/config';
 import { CodecError } from './codec-error';
 import { EncryptionCodec } from './encryption-codec';
 import { createKeyringKeySource } from './keyring-key-source';
-import { createKmsAdapter } from './kms-adapter';
 import { createKmsKeySource } from './kms-key-source';
+import type { KmsPort } from './kms-port';
 
 /** The data converter every drctl Client and Worker uses: the codec, and failure text moved into payloads. */
 export function encryptingDataConverter(codec: EncryptionCodec): DataConverter {
@@ -24,14 +24,10 @@ export function codecFromConfig(
   const settings = config.codec;
   if (!settings.enabled) return undefined;
   // KMS always decrypts (a payload names its key's ARN); it makes new data keys only when a key is named.
-  const kms = new KMSClient({
-    region: config.aws.region,
-    ...(config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint }),
-  });
-  const kmsSource = createKmsKeySource(createKmsAdapter(kms), settings.kmsKeyId);
+  const kms = lazyKms(config.aws);
+  const kmsSource = createKmsKeySource(kms.port, settings.kmsKeyId);
   const keyringSource = settings.keyringFile ? createKeyringKeySource(settings.keyringFile) : undefined;
   if (!settings.kmsKeyId && keyringSource === undefined) {
-    kms.destroy();
     throw new CodecError(
       'CodecMisconfigured',
       'the payload codec is on (codec.enabled / DRCTL_CODEC) but names no key: set codec.kmsKeyId (DRCTL_CODEC_KMS_KEY_ID) or codec.keyringFile (DRCTL_CODEC_KEYRING_FILE)',
@@ -46,7 +42,36 @@ export function codecFromConfig(
     dataKeyMaxAgeMs: settings.dataKeyMaxAgeMs,
     dataKeyMaxUses: settings.dataKeyMaxUses,
   });
-  return { codec, close: () => kms.destroy() };
+  return { codec, close: kms.close };
+}
+
+/**
+ * A KMS port whose SDK client is loaded and built on first use: a CLI command on a keyring-only codec never
+ * pays for the KMS SDK unless it meets a payload that names a KMS key.
+ */
+function lazyKms(aws: DrctlConfig['aws']): { port: KmsPort; close: () => void } {
+  let built: { client: KMSClient; port: KmsPort } | undefined;
+  const get = (): KmsPort => {
+    if (built === undefined) {
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
+      const sdk = require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
+      const { createKmsAdapter } = require('./kms-adapter') as typeof import('./kms-adapter');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const client = new sdk.KMSClient({
+        region: aws.region,
+        ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
+      });
+      built = { client, port: createKmsAdapter(client) };
+    }
+    return built.port;
+  };
+  return {
+    port: {
+      generateDataKey: (keyId, context) => get().generateDataKey(keyId, context),
+      decrypt: (keyArn, wrapped, context) => get().decrypt(keyArn, wrapped, context),
+    },
+    close: () => built?.client.destroy(),
+  };
 }
 
 /**

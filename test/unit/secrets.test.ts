@@ -157,3 +157,12 @@ test('env names secrets: DRCTL_PG_<NAME>_SECRET, DRCTL_UNLEASH_*_TOKEN_SECRET, a
     'DRCTL_CODEC must be on or off, not "yes please"',
   );
 });
+
+test('an operator identity with free text is refused: it would be stored unencrypted as a search attribute', () => {
+  expect(
+    loadConfig({ cwd: '/nonexistent', env: { DRCTL_OPERATOR: 'alice@example.org' } }).operator.identity,
+  ).toBe('alice@example.org');
+  expect(() =>
+    loadConfig({ cwd: '/nonexistent', env: { DRCTL_OPERATOR: 'Alice (patient 4411 called)' } }),
+  ).toThrow(/must be a user name or e-mail address .* DrctlInitiator search attribute/);
+});
