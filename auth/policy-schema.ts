@@ -3,9 +3,10 @@ import type { AccessPolicy } from './access-policy';
 import { isPermission, PERMISSIONS } from './permissions';
 import { isPublicKey } from './signature';
 
-const NAME = /^[a-z0-9][a-z0-9._@-]*$/;
+/** Operator, group and key names: plain enough to sit in a search attribute (the initiator) unencrypted. */
+export const OPERATOR_NAME = /^[a-z0-9][a-z0-9._@-]*$/;
 const name = (what: string) =>
-  z.string().regex(NAME, `${what} names use lower case letters, digits and . _ @ - (e.g. "alice")`);
+  z.string().regex(OPERATOR_NAME, `${what} names use lower case letters, digits and . _ @ - (e.g. "alice")`);
 
 const permission = z.string().superRefine((value, ctx) => {
   if (!isPermission(value))

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { formatMs } from '../runbooks/duration';
 import ehrDb from '../runbooks/examples/ehr-db';
 import { ensureStackUp, resetStack } from '../sandbox/stack';
+import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
 import type { FailoverResult } from '../workflows/run-types';
@@ -51,7 +52,11 @@ async function main(): Promise<void> {
   );
   await ready;
   const connection = await Connection.connect({ address: stack.temporal.address });
-  const client = new Client({ connection, namespace: stack.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...dataConverterOptions(config).options,
+  });
 
   const wall: number[] = [];
   const inRun: number[] = [];

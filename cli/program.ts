@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
@@ -67,5 +68,6 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerKeys(program);
   registerVerifyRun(program);
+  registerCodecServer(program);
   return program;
 }

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
 import { CliError, ExitCode } from './cli-error';
@@ -12,10 +13,12 @@ export async function connectClient(
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const { address, namespace, tls } = config.temporal;
   const options = temporalConnectionOptions(config.temporal);
+  const codec = dataConverterOptions(config);
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...options, connectTimeout: CONNECT_TIMEOUT_MS });
   } catch (error) {
+    codec.close();
     throw new CliError(
       'TemporalUnreachable',
       `cannot reach Temporal at ${address} (${(error as Error).message.split('\n')[0]}). ` +
@@ -27,5 +30,11 @@ export async function connectClient(
       ExitCode.Environment,
     );
   }
-  return { client: new Client({ connection, namespace }), close: () => connection.close() };
+  return {
+    client: new Client({ connection, namespace, ...codec.options }),
+    close: async () => {
+      codec.close();
+      await connection.close();
+    },
+  };
 }

@@ -2,6 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
 import { FailbackUnsupportedError } from '../runbooks/failback-unsupported-error';
+import { CodecError } from '../security/codec/codec-error';
+import { SecretError } from '../security/secrets/secret-error';
 import { ConfigError } from '../worker/config';
 import { AuthFileError } from '../auth/io/auth-file-error';
 import { CliError, ExitCode } from './cli-error';
@@ -24,6 +26,9 @@ export function toCliError(error: unknown): CliError {
       file: error.file,
       ...(error.issues.length > 0 ? { issues: error.issues } : {}),
     });
+  }
+  if (error instanceof CodecError || error instanceof SecretError) {
+    return new CliError(error.code, error.message, ExitCode.Environment);
   }
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new CliError(

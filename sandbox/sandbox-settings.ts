@@ -22,12 +22,18 @@ export interface SandboxSettings {
     unleash: number;
     /** The mTLS proxy in front of the Temporal dev server. */
     temporalTls: number;
+    /** The Temporal Web UI (the dev server's). */
+    temporalUi: number;
+    /** `drctl codec-server`, which the Web UI decodes payloads through. */
+    codecServer: number;
   };
   secrets: {
     postgresPassword: string;
     appPassword: string;
     unleashAdminSecret: string;
     unleashClientSecret: string;
+    /** The bearer token of the sandbox's codec server. */
+    codecServerToken: string;
   };
 }
 
@@ -38,8 +44,9 @@ export const REPLICA_HOST = '127.0.0.3';
 /** Reads the stored settings, choosing and storing free ports and fresh secrets on first use. */
 export async function loadOrCreateSettings(): Promise<SandboxSettings> {
   if (existsSync(sandboxPaths.settingsFile)) {
-    const stored = JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
-    return withPortsAddedSince(stored);
+    return withPortsAddedSince(
+      JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings,
+    );
   }
   const taken = new Set<number>();
   const next = async (alsoFreeOn: string[] = []): Promise<number> => {
@@ -58,12 +65,15 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       unleashPostgres: await next(),
       unleash: await next(),
       temporalTls: await next(),
+      temporalUi: await next(),
+      codecServer: await next(),
     },
     secrets: {
       postgresPassword: secret(),
       appPassword: secret(),
       unleashAdminSecret: secret(),
       unleashClientSecret: secret(),
+      codecServerToken: secret(),
     },
   };
   writeSettings(settings);
@@ -76,19 +86,26 @@ function writeSettings(settings: SandboxSettings): void {
 }
 
 /** Ports added after the first release: a settings file from before gets a free one for each, stored once. */
-const PORTS_ADDED_SINCE = ['temporalTls', 'strictAws'] as const;
+const PORTS_ADDED_SINCE = ['temporalTls', 'strictAws', 'temporalUi', 'codecServer'] as const;
 
-/** Settings stored before a port was added get a free one for it, stored, so older `.sandbox` folders keep working. */
+/**
+ * Settings stored before a port (or the codec server's token) was added get it once, stored, so older `.sandbox`
+ * folders keep working.
+ */
 async function withPortsAddedSince(stored: SandboxSettings): Promise<SandboxSettings> {
   const missing = PORTS_ADDED_SINCE.filter((port) => stored.ports[port] === undefined);
-  if (missing.length === 0) return stored;
+  if (missing.length === 0 && stored.secrets.codecServerToken) return stored;
   const taken = new Set<number>(Object.values(stored.ports));
   const ports = { ...stored.ports };
   for (const port of missing) {
     ports[port] = await findFreePort([], taken);
     taken.add(ports[port]);
   }
-  const settings = { ...stored, ports };
+  const settings = {
+    ...stored,
+    ports,
+    secrets: { ...stored.secrets, codecServerToken: stored.secrets.codecServerToken || secret() },
+  };
   writeSettings(settings);
   return settings;
 }

@@ -11,6 +11,7 @@ export const TASK_QUEUE = 'drctl';
 
 /** The drctl config for this stack, in the shape `loadConfig` reads (secrets included: the file is 0600). */
 export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' | 'source'> {
+  const { security } = stack;
   return {
     temporal: {
       address: stack.temporal.address,
@@ -19,17 +20,28 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' |
       tls: false,
     },
     aws: { region: stack.aws.region, endpoint: stack.moto.endpoint },
+    // Connection secrets and tokens by name: the worker reads them from (moto's) Secrets Manager.
     unleash: {
       url: stack.unleash.url,
-      adminToken: stack.unleash.adminToken,
-      clientToken: stack.unleash.clientToken,
+      adminToken: { secret: security.secrets.unleashAdminToken },
+      clientToken: { secret: security.secrets.unleashClientToken },
     },
     postgres: {
-      connections: {
-        'ehr-primary': stack.postgres.primaryUrl,
-        'ehr-replica': stack.postgres.replicaUrl,
-        'ehr-app': stack.postgres.appUrl,
-      },
+      connections: Object.fromEntries(
+        Object.entries(security.secrets.postgres).map(([name, secret]) => [name, { secret }]),
+      ),
+    },
+    secrets: { cacheTtlMs: 60_000 },
+    codec: {
+      enabled: true,
+      keyringFile: security.keyringFile,
+      dataKeyMaxAgeMs: 300_000,
+      dataKeyMaxUses: 10_000,
+    },
+    codecServer: {
+      listen: new URL(security.codecServer.url).host,
+      allowedOrigins: security.codecServer.allowedOrigins,
+      token: { secret: security.secrets.codecServerToken },
     },
     access: {
       policyFile: operatorPaths.policyFile,
@@ -90,8 +102,6 @@ export function writeStackFiles(stack: StackInfo): void {
     TEMPORAL_NAMESPACE: stack.temporal.namespace,
     DRCTL_TASK_QUEUE: TASK_QUEUE,
     UNLEASH_URL: stack.unleash.url,
-    UNLEASH_ADMIN_TOKEN: stack.unleash.adminToken,
-    UNLEASH_CLIENT_TOKEN: stack.unleash.clientToken,
   };
   const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
   if (existsSync(CHECKOUT_NODE)) {

@@ -80,4 +80,20 @@ export interface StackInfo {
     /** The lag metrics the strict layer publishes to moto's CloudWatch (AWS/RDS), with their seeded values. */
     lagMetrics: Array<{ series: LagSeries; value: number }>;
   };
+  /** Encrypted history and secrets: see sandbox/security-seed.ts. */
+  security: {
+    /** The keyring (0600) that encrypts the sandbox's Temporal payloads. */
+    keyringFile: string;
+    /** A KMS key in moto for envelope encryption (moto forgets it on `reset`; the tests use it). */
+    kms: { alias: string; keyArn: string };
+    /** Secrets Manager names of each connection secret and token. */
+    secrets: {
+      postgres: Record<string, string>;
+      unleashAdminToken: string;
+      unleashClientToken: string;
+      codecServerToken: string;
+    };
+    /** `drctl codec-server`, which the Web UI decodes through; `token` is its bearer token. */
+    codecServer: { url: string; token: string; allowedOrigins: string[] };
+  };
 }

@@ -1,5 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { seedAws } from './aws-seed';
+import {
+  codecServerAnswers,
+  codecServerUrl,
+  ensureCodecServerUp,
+  stopCodecServer,
+  temporalUiUrl,
+} from './codec-server-process';
 import { ensureMotoUp, motoAnswers, motoEndpoint, resetMoto, stopMoto } from './moto-server';
 import { postgresUrl, withPgClient } from './pg-query';
 import { isAcceptingConnections } from './postgres-cluster';
@@ -17,6 +24,7 @@ import {
 import { APP_ROLE, EHR_DATABASE, seedPostgres } from './postgres-seed';
 import { sandboxPaths } from './sandbox-paths';
 import { loadOrCreateSettings, PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
+import { seedSandboxSecurity } from './security-seed';
 import { writeStackFiles } from './stack-files';
 import { strictAwsControl } from './strict-aws-client';
 import {
@@ -104,7 +112,9 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
         await seedUnleash(unleashUrl(settings), unleashAdminToken(settings));
       }),
     ]);
-    return publish(describeStack(settings, aws), log);
+    const stack = publish(await withSecurity(describeStack(settings, aws), settings), log);
+    await timed(log, 'codec-server', () => ensureCodecServerUp(settings, log));
+    return stack;
   });
 }
 
@@ -144,7 +154,7 @@ export async function resetStack(
           })
         : undefined,
     ]);
-    return publish(describeStack(settings, aws), log);
+    return publish(await withSecurity(describeStack(settings, aws), settings), log);
   });
 }
 
@@ -164,6 +174,7 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
       }),
       timed(log, 'postgres stop', () => stopReplicatedPair(settings)),
       timed(log, 'unleash stop', () => stopUnleash(settings)),
+      timed(log, 'codec-server stop', () => stopCodecServer()),
     ]);
   });
 }
@@ -237,6 +248,11 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       `${unleashDb.listenAddress}:${unleashDb.port}`,
     ),
     status('unleash', unleashAnswers(settings), unleashUrl(settings)),
+    status(
+      'codec-server',
+      codecServerAnswers(settings),
+      `${codecServerUrl(settings)} (Web UI ${temporalUiUrl(settings)})`,
+    ),
   ]);
 }
 
@@ -278,7 +294,15 @@ async function memberStatus(
   }
 }
 
-function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackInfo {
+/** Seeds the secrets, the KMS key and the keyring, and adds where they are to the stack description. */
+async function withSecurity(
+  stack: Omit<StackInfo, 'security'>,
+  settings: SandboxSettings,
+): Promise<StackInfo> {
+  return { ...stack, security: await seedSandboxSecurity(stack, settings) };
+}
+
+function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): Omit<StackInfo, 'security'> {
   const postgres = describePostgres(settings);
   return {
     dir: sandboxPaths.dir,
@@ -287,6 +311,7 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
     temporal: {
       address: temporalAddress(settings),
       namespace: TEMPORAL_NAMESPACE,
+      uiUrl: temporalUiUrl(settings),
       binary: sandboxPaths.temporalBinary,
     },
     moto: {

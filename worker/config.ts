@@ -3,6 +3,12 @@ import { join, resolve } from 'node:path';
 import { defaultKeyFile } from '../auth/io/key-file';
 
 /**
+ * A secret given as its value (local use: env or a 0600 config file), or the name of an AWS Secrets Manager
+ * secret that the process reads when it needs it (`{ "secret": "drctl/ehr-primary" }`).
+ */
+export type SecretSource = string | { secret: string };
+
+/**
  * drctl's configuration: built once from defaults, then a config file, then the environment, then explicit
  * overrides. Runbooks name connections and tokens; their secrets live only here.
  */
@@ -46,17 +52,52 @@ export interface DrctlConfig {
   unleash: {
     /** Base URL of the Unleash server, e.g. http://127.0.0.1:4242. Env UNLEASH_URL. */
     url?: string;
-    /** Admin API token, used to change flags. Env UNLEASH_ADMIN_TOKEN. */
-    adminToken?: string;
-    /** Backend (client) API token, used to confirm what clients see. Env UNLEASH_CLIENT_TOKEN. */
-    clientToken?: string;
+    /**
+     * Admin API token, used to change flags. Env UNLEASH_ADMIN_TOKEN, or the name of a Secrets Manager secret
+     * holding it: DRCTL_UNLEASH_ADMIN_TOKEN_SECRET.
+     */
+    adminToken?: SecretSource;
+    /**
+     * Backend (client) API token, used to confirm what clients see. Env UNLEASH_CLIENT_TOKEN, or a secret's
+     * name: DRCTL_UNLEASH_CLIENT_TOKEN_SECRET.
+     */
+    clientToken?: SecretSource;
   };
   postgres: {
     /**
-     * Connection name → connection URL. Env DRCTL_PG_<NAME>_URL (name upper-cased, dashes as underscores).
-     * TLS as in libpq: `?sslmode=verify-full&sslrootcert=/path/ca.pem` (recommended), `sslcert`, `sslkey`.
+     * Connection name → connection URL, or `{ secret }` naming a Secrets Manager secret that holds the URL (or
+     * RDS-style JSON: host, port, username, password, dbname). Env DRCTL_PG_<NAME>_URL or DRCTL_PG_<NAME>_SECRET
+     * (name upper-cased, dashes as underscores). TLS as in libpq: `?sslmode=verify-full&sslrootcert=/path/ca.pem`
+     * (recommended), `sslcert`, `sslkey`.
      */
-    connections: Record<string, string>;
+    connections: Record<string, SecretSource>;
+  };
+  secrets: {
+    /** How long a value read from Secrets Manager is reused before it is read again. Env DRCTL_SECRETS_CACHE_MS. Default 60000. */
+    cacheTtlMs: number;
+  };
+  codec: {
+    /**
+     * Encrypt every payload (inputs, results, memo, queries, updates, failure messages) before it reaches
+     * Temporal. Env DRCTL_CODEC=on|off. Default off. Worker, CLI and codec server must agree.
+     */
+    enabled: boolean;
+    /** KMS key (id, ARN or alias/…) that makes new data keys. Env DRCTL_CODEC_KMS_KEY_ID. Wins over the keyring for new payloads. */
+    kmsKeyId?: string;
+    /** Local keyring file (`{"current": id, "keys": {id: base64}}`, mode 0600). Env DRCTL_CODEC_KEYRING_FILE. */
+    keyringFile?: string;
+    /** How long one data key encrypts. Env DRCTL_CODEC_DATA_KEY_MAX_AGE_MS. Default 300000. */
+    dataKeyMaxAgeMs: number;
+    /** How many payloads one data key encrypts at most. Default 10000. */
+    dataKeyMaxUses: number;
+  };
+  codecServer: {
+    /** host:port `drctl codec-server` listens on. Env DRCTL_CODEC_SERVER_LISTEN. Default 127.0.0.1:8088. */
+    listen: string;
+    /** Browser origins allowed to call it (the Web UI's). Env DRCTL_CODEC_SERVER_ORIGINS, comma-separated. Default none. */
+    allowedOrigins: string[];
+    /** The bearer token every request must carry. Env DRCTL_CODEC_SERVER_TOKEN or DRCTL_CODEC_SERVER_TOKEN_SECRET. */
+    token?: SecretSource;
   };
   operator: {
     /**
@@ -103,6 +144,9 @@ export function loadConfig(
     aws: { region: 'us-east-1' },
     unleash: {},
     postgres: { connections: {} },
+    secrets: { cacheTtlMs: 60_000 },
+    codec: { enabled: false, dataKeyMaxAgeMs: 300_000, dataKeyMaxUses: 10_000 },
+    codecServer: { listen: '127.0.0.1:8088', allowedOrigins: [] },
     operator: { keyFile: defaultKeyFile(env) },
     access: { catalogDirs: [BUNDLED_RUNBOOKS_DIR] },
     drill: { injections: {} },
@@ -130,8 +174,22 @@ export function loadConfig(
     aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, endpoint: env.AWS_ENDPOINT_URL },
     unleash: {
       url: env.UNLEASH_URL,
-      adminToken: env.UNLEASH_ADMIN_TOKEN,
-      clientToken: env.UNLEASH_CLIENT_TOKEN,
+      adminToken: secretFromEnv(env.UNLEASH_ADMIN_TOKEN, env.DRCTL_UNLEASH_ADMIN_TOKEN_SECRET),
+      clientToken: secretFromEnv(env.UNLEASH_CLIENT_TOKEN, env.DRCTL_UNLEASH_CLIENT_TOKEN_SECRET),
+    },
+    secrets: { cacheTtlMs: numberFromEnv(env, 'DRCTL_SECRETS_CACHE_MS') },
+    codec: {
+      enabled: switchFromEnv(env, 'DRCTL_CODEC'),
+      kmsKeyId: env.DRCTL_CODEC_KMS_KEY_ID,
+      keyringFile: env.DRCTL_CODEC_KEYRING_FILE,
+      dataKeyMaxAgeMs: numberFromEnv(env, 'DRCTL_CODEC_DATA_KEY_MAX_AGE_MS'),
+    },
+    codecServer: {
+      listen: env.DRCTL_CODEC_SERVER_LISTEN,
+      allowedOrigins: env.DRCTL_CODEC_SERVER_ORIGINS?.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      token: secretFromEnv(env.DRCTL_CODEC_SERVER_TOKEN, env.DRCTL_CODEC_SERVER_TOKEN_SECRET),
     },
     operator: { keyFile: env.DRCTL_KEY_FILE },
     access: {
@@ -140,9 +198,10 @@ export function loadConfig(
     },
   });
   for (const [key, value] of Object.entries(env)) {
-    const match = /^DRCTL_PG_(.+)_URL$/.exec(key);
+    const match = /^DRCTL_PG_(.+)_(URL|SECRET)$/.exec(key);
     if (match?.[1] !== undefined && value)
-      config.postgres.connections[match[1].toLowerCase().replace(/_/g, '-')] = value;
+      config.postgres.connections[match[1].toLowerCase().replace(/_/g, '-')] =
+        match[2] === 'SECRET' ? { secret: value } : value;
   }
   if (options.overrides) mergeInto(config, options.overrides);
   const { apiKey, tlsCertPath, tlsCertData, tlsKeyPath, tlsKeyData, tlsCaPath, tlsCaData } = config.temporal;
@@ -192,8 +251,10 @@ const PG_TLS_FILES = ['sslrootcert', 'sslcert', 'sslkey'];
  * A PostgreSQL URL's TLS files are read when a session opens; a wrong path would surface mid-failover as a
  * connection error. Checked here instead, naming the connection, its setting and the file.
  */
-function checkPostgresTlsFiles(connections: Record<string, string>, cwd: string): void {
+function checkPostgresTlsFiles(connections: Record<string, SecretSource>, cwd: string): void {
   for (const [name, url] of Object.entries(connections)) {
+    // A URL kept in Secrets Manager is checked when it is read, at its first use.
+    if (typeof url !== 'string') continue;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -219,6 +280,28 @@ function checkPostgresTlsFiles(connections: Record<string, string>, cwd: string)
       }
     }
   }
+}
+
+function secretFromEnv(value: string | undefined, secretName: string | undefined): SecretSource | undefined {
+  if (value) return value;
+  return secretName ? { secret: secretName } : undefined;
+}
+
+function switchFromEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  throw new ConfigError(`${name} must be on or off, not "${env[name]}"`);
+}
+
+function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ConfigError(`${name} must be a positive whole number of milliseconds, not "${value}"`);
+  return n;
 }
 
 function readConfigFile(path: string): ConfigOverrides {

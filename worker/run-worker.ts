@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { checkWorkerAccess } from '../auth/io/worker-access';
+import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from './config';
 import { createProviderPorts } from './provider-ports';
 import { temporalConnectionOptions } from './temporal-connection-options';
@@ -26,6 +27,7 @@ export async function runWorker(
   }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { ports, close } = createProviderPorts(config);
+  const codec = dataConverterOptions(config);
   try {
     const worker = await Worker.create({
       connection,
@@ -37,11 +39,13 @@ export async function runWorker(
         access: config.access,
         drillInjections: config.drill.injections,
       }),
+      ...codec.options,
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     options.onReady?.();
     await worker.run();
   } finally {
+    codec.close();
     close();
     await connection.close();
   }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateKeyPair, isPrivateKey, publicKeyOf } from '../signature';
 import { AuthFileError } from './auth-file-error';
+import { OPERATOR_NAME } from '../policy-schema';
 
 /** An operator's key file: the private key never leaves it; the public key goes into the access policy. */
 export interface OperatorKey {
@@ -89,6 +90,12 @@ export function readKeyFile(file: string): OperatorKey {
   if (typeof parsed !== 'object' || parsed === null) throw invalid('(file)', 'is not a JSON object');
   if (parsed.format !== 'drctl-operator-key/1') throw invalid('format', 'must be "drctl-operator-key/1"');
   if (typeof parsed.name !== 'string' || !parsed.name) throw invalid('name', 'is missing');
+  // The name becomes the runs' DrctlInitiator search attribute, which is not encrypted: a plain name only.
+  if (!OPERATOR_NAME.test(parsed.name))
+    throw invalid(
+      'name',
+      'must be an operator name (lower case letters, digits and . _ @ -), as in the access policy',
+    );
   if (!isPrivateKey(parsed.privateKey)) throw invalid('privateKey', 'must be 64 hex digits');
   const publicKey = publicKeyOf(parsed.privateKey);
   if (parsed.publicKey !== publicKey) throw invalid('publicKey', 'does not belong to privateKey');

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
+import { OPERATOR_NAME } from '../../auth/policy-schema';
 import { createKeyFile, readKeyFile } from '../../auth/io/key-file';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
-
-const OPERATOR_NAME = /^[a-z0-9][a-z0-9._@-]*$/;
 
 /** `drctl keys init|show`: the operator's Ed25519 signing key. The private key is never printed. */
 export function registerKeys(program: Command): void {

@@ -76,7 +76,15 @@ async function pastDrills(
   const entries = (await drillHistory(client, current.runbookId, TREND_DRILLS)).filter(
     (entry) => entry.status === 'COMPLETED' && entry.drillId !== current.drillId,
   );
-  const results = await Promise.all(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
+  // A past drill whose history cannot be decrypted any more (its key was retired) leaves the trend, not the report.
+  const settled = await Promise.allSettled(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
+  const unreadable = settled.filter((outcome) => outcome.status === 'rejected');
+  if (unreadable.length > 0) {
+    note(
+      `trend: left out ${unreadable.length} past drill(s) whose results could not be read (${(unreadable[0]!.reason as Error).message.split('\n')[0]})`,
+    );
+  }
+  const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   return results
     .filter((past) => past.startedAt < current.startedAt)
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));

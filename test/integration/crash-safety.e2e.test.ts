@@ -13,6 +13,7 @@ import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
 import { catalogDir, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { addToCatalog, signerOf } from './operators';
+import { sandboxDataConverter } from './sandbox-data-converter';
 import { sql, walTimeline } from './estate-readers';
 
 /**
@@ -37,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(file, JSON.stringify(config));
   env = { ...drctlEnv(stack, `crash-${randomUUID()}`), DRCTL_CONFIG: file };
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 });
 
 afterAll(async () => {
@@ -182,7 +183,7 @@ test('the Temporal server restarted mid-run: the run completes, each effect once
   await restartTemporal();
   await connection.close();
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 
   const done = await result(workflowId);
   expect(done.status).toBe('succeeded');

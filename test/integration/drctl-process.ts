@@ -65,12 +65,19 @@ export function drctlOnTerminal(
   });
 }
 
-/** Starts `drctl worker` as its own process; resolves once it says it is polling. */
-export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/**
+ * Starts `drctl worker` as its own process; resolves once it says it is polling. `capture` receives all of its
+ * output (stdout and stderr), for tests that inspect the worker's log.
+ */
+export function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  capture?: (chunk: string) => void,
+): Promise<ChildProcess> {
   const worker = spawn(process.execPath, [DRCTL, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((ready, failed) => {
     let output = '';
     const onData = (chunk: Buffer) => {
+      capture?.(chunk.toString());
       output += chunk.toString();
       if (output.includes('drctl worker polling')) ready(worker);
     };

@@ -136,6 +136,17 @@ describe('operator key files', () => {
     );
   });
 
+  it('GIVEN a key file whose name is free text THEN it is refused: the name is stored as a plain search attribute', () => {
+    const file = join(dir, 'free-text.json');
+    createKeyFile(file, 'carol');
+    writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), name: 'Carol (patient 4411 called)' }),
+      { mode: 0o600 },
+    );
+    expect(authError(() => readKeyFile(file)).message).toMatch(/name must be an operator name/);
+  });
+
   it('GIVEN drctl keys init WHEN run twice THEN it prints the public key and a snippet, never the private key, and refuses the second time', async () => {
     const env = { XDG_CONFIG_HOME: join(dir, 'xdg'), HOME: dir };
     const first = await drctl(['keys', 'init', '--name', 'alice', '--output', 'json'], env);
