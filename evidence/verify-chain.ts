@@ -227,7 +227,8 @@ function placement(
   if (previous?.state !== 'present') return problems;
   if (manifest.previousManifestSha256 === previous.sha256) return problems;
   const named = all.find(
-    (other) => other.state === 'present' && other.sha256 === manifest.previousManifestSha256,
+    (other): other is Extract<ChainSlot, { state: 'present' }> =>
+      other.state === 'present' && other.sha256 === manifest.previousManifestSha256,
   );
   problems.push(
     named
