@@ -14,6 +14,8 @@ import { createDnsActivities } from './dns/dns-activities';
 import { resolveRecord } from './dns/resolve-record';
 import { createFlagActivities } from './flags/flag-activities';
 import { createProbeActivities } from './probe/probe-activities';
+import { createEvidenceActivities, type EvidencePorts } from './evidence/evidence-activities';
+import type { EvidenceActivities } from './evidence/evidence-contracts';
 
 /** Every port the activities need. The worker passes real adapters; tests pass fakes. */
 export interface ActivityPorts {
@@ -25,11 +27,15 @@ export interface ActivityPorts {
   unleashReader: UnleashClientReader;
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
   canary?: CanaryPort;
+  /** The evidence ledger's client, bucket and key (worker/evidence-ports.ts); without it evidence activities fail, saying so. */
+  evidence?: EvidencePorts;
   now?: () => Date;
 }
 
 /** The full activity surface the workflows call, built from its ports. */
-export function createActivities(ports: ActivityPorts): DrctlActivities & DrillActivities {
+export function createActivities(
+  ports: ActivityPorts,
+): DrctlActivities & DrillActivities & EvidenceActivities {
   return {
     ...createDatabaseActivities({ postgres: ports.postgres, rds: ports.rds }),
     ...createDnsActivities({ route53: ports.route53 }),
@@ -45,5 +51,6 @@ export function createActivities(ports: ActivityPorts): DrctlActivities & DrillA
       rds: ports.rds,
       resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
     }),
+    ...createEvidenceActivities(ports.evidence),
   };
 }

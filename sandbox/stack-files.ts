@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { DrctlConfig } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
+import { sandboxEvidenceConfig } from './evidence-seed';
 import { sandboxPaths } from './sandbox-paths';
 import type { StackInfo } from './stack-info';
 
@@ -28,6 +29,7 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> 
         'ehr-app': stack.postgres.appUrl,
       },
     },
+    evidence: sandboxEvidenceConfig(),
   };
 }
 

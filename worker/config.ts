@@ -40,6 +40,56 @@ export interface DrctlConfig {
     /** Who is acting, recorded in every run. Env DRCTL_OPERATOR, else the OS user. */
     identity: string;
   };
+  evidence: EvidenceSettings;
+}
+
+/** Where evidence bundles go and how they are signed (README "Evidence"). */
+export interface EvidenceSettings {
+  /** S3 bucket with Object Lock (COMPLIANCE). Env DRCTL_EVIDENCE_BUCKET. Unset: bundles wait in the ledger. */
+  bucket?: string;
+  /** The bucket's region. Env DRCTL_EVIDENCE_REGION. Default: aws.region. */
+  region?: string;
+  /** Key prefix inside the bucket; each namespace's chain sits below it. Env DRCTL_EVIDENCE_PREFIX. Default `drctl-evidence/`. */
+  prefix: string;
+  /** PEM file of the Ed25519 private key that signs manifests (the worker's). Env DRCTL_EVIDENCE_SIGNING_KEY_FILE. */
+  signingKeyFile?: string;
+  /**
+   * PEM files of the public keys `drctl evidence verify` trusts (old keys stay listed after a rotation).
+   * Env DRCTL_EVIDENCE_PUBLIC_KEY_FILES, comma-separated. Default: the public half of the signing key.
+   */
+  publicKeyFiles: string[];
+  /** Years every evidence object stays locked; never fewer than 6 (45 CFR 164.316(b)(2)). Env DRCTL_EVIDENCE_RETENTION_YEARS. */
+  retentionYears: number;
+  /** Task queue of the evidence ledger workflow; every worker polls it. Env DRCTL_EVIDENCE_TASK_QUEUE. Default `drctl-evidence`. */
+  taskQueue: string;
+}
+
+const MINIMUM_EVIDENCE_RETENTION_YEARS = 6;
+
+function evidenceFromEnv(env: NodeJS.ProcessEnv): Partial<EvidenceSettings> {
+  const years = env.DRCTL_EVIDENCE_RETENTION_YEARS;
+  return {
+    bucket: env.DRCTL_EVIDENCE_BUCKET,
+    region: env.DRCTL_EVIDENCE_REGION,
+    prefix: env.DRCTL_EVIDENCE_PREFIX,
+    signingKeyFile: env.DRCTL_EVIDENCE_SIGNING_KEY_FILE,
+    publicKeyFiles: env.DRCTL_EVIDENCE_PUBLIC_KEY_FILES?.split(',')
+      .map((file) => file.trim())
+      .filter(Boolean),
+    retentionYears: years === undefined ? undefined : Number(years),
+    taskQueue: env.DRCTL_EVIDENCE_TASK_QUEUE,
+  };
+}
+
+function checkEvidence(settings: EvidenceSettings): void {
+  if (
+    !Number.isInteger(settings.retentionYears) ||
+    settings.retentionYears < MINIMUM_EVIDENCE_RETENTION_YEARS
+  ) {
+    throw new ConfigError(
+      `evidence.retentionYears (DRCTL_EVIDENCE_RETENTION_YEARS) is ${String(settings.retentionYears)}: it must be a whole number of years, at least ${MINIMUM_EVIDENCE_RETENTION_YEARS} (45 CFR 164.316(b)(2))`,
+    );
+  }
 }
 
 export type ConfigOverrides = {
@@ -68,6 +118,12 @@ export function loadConfig(
     unleash: {},
     postgres: { connections: {} },
     operator: { identity: env.USER ?? env.LOGNAME ?? 'unknown-operator' },
+    evidence: {
+      prefix: 'drctl-evidence/',
+      publicKeyFiles: [],
+      retentionYears: 6,
+      taskQueue: 'drctl-evidence',
+    },
   };
 
   const file =
@@ -91,6 +147,7 @@ export function loadConfig(
       clientToken: env.UNLEASH_CLIENT_TOKEN,
     },
     operator: { identity: env.DRCTL_OPERATOR },
+    evidence: evidenceFromEnv(env),
   });
   for (const [key, value] of Object.entries(env)) {
     const match = /^DRCTL_PG_(.+)_URL$/.exec(key);
@@ -99,6 +156,7 @@ export function loadConfig(
   }
   if (options.overrides) mergeInto(config, options.overrides);
   if (config.temporal.apiKey) config.temporal.tls = true;
+  checkEvidence(config.evidence);
   return config;
 }
 

@@ -1,6 +1,8 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { DrctlConfig } from './config';
+import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
 
 /**
@@ -18,19 +20,31 @@ export async function runWorker(
     ...(tls ? { tls: true } : {}),
   });
   const { ports, close } = createProviderPorts(config);
+  const evidence = createEvidencePorts(config, new Client({ connection, namespace }));
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(ports),
+    const activities = createActivities({ ...ports, evidence: evidence.ports });
+    // Every worker also serves the evidence ledger's queue, so the ledger never waits on one worker.
+    const queues = [...new Set([taskQueue, config.evidence.taskQueue])];
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+    const workers = await Promise.all(
+      queues.map((queue) =>
+        Worker.create({
+          connection,
+          namespace,
+          taskQueue: queue,
+          workflowBundle,
+          activities,
+        }),
+      ),
+    );
+    options.signal?.addEventListener('abort', () => workers.forEach((worker) => worker.shutdown()), {
+      once: true,
     });
-    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     options.onReady?.();
-    await worker.run();
+    await Promise.all(workers.map((worker) => worker.run()));
   } finally {
     close();
+    evidence.close();
     await connection.close();
   }
 }

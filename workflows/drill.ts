@@ -22,6 +22,7 @@ import type { Runbook, SqlProbe } from '../runbooks/schema';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { criticalPath, judgeObjectives } from './drill-measurement';
 import type { DrillInput, DrillResult } from './drill-types';
+import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
@@ -36,6 +37,14 @@ const CANARY_MAX_MS = 30 * 60_000;
  * service is back. RTO = restored − injected; RPO = injected − newest canary row the promoted database has.
  */
 export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
+  try {
+    return await runDrill(input);
+  } finally {
+    await requestEvidence();
+  }
+}
+
+async function runDrill(input: DrillInput): Promise<DrillResult> {
   const { runbook, options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;

@@ -1,5 +1,6 @@
 import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { OUTCOME_KEY } from '../common/search-attributes';
+import { requestEvidence } from './evidence-ledger';
 import { FailoverRun } from './failover-run';
 import { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
 import type { FailoverInput, FailoverProgress, FailoverResult } from './run-types';
@@ -25,6 +26,7 @@ export async function failoverWorkflow(input: FailoverInput): Promise<FailoverRe
 
   const result = await run.execute();
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;
     throw ApplicationFailure.nonRetryable(
