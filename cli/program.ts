@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
+import { registerEvidence } from './commands/evidence';
 import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDecide(program);
   registerDrill(program);
   registerReport(program);
+  registerEvidence(program);
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);

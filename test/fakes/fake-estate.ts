@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { currentAttempt } from '../../activities/poll-until';
+import type { EvidenceActivities } from '../../activities/evidence/evidence-contracts';
 import type { CheckResult, DrctlActivities, PromoteOutcome, StepOutcome } from '../../activities/contracts';
 
 type Method = keyof DrctlActivities;
@@ -19,6 +21,8 @@ export class FakeEstate {
   promotions = 0;
   dnsChanges = 0;
   probes = 0;
+  /** Runs that asked for their evidence bundle (workflow ids, in order): the ledger's queue, in memory. */
+  readonly evidenceRequests: string[] = [];
   private readonly faults = new Map<
     Method,
     Array<{ type: string; message: string; nonRetryable: boolean }>
@@ -47,7 +51,7 @@ export class FakeEstate {
     this.faults.clear();
   }
 
-  activities(): DrctlActivities {
+  activities(): DrctlActivities & Pick<EvidenceActivities, 'requestEvidence'> {
     const outcome = (changed: boolean, summary: string): StepOutcome => ({
       changed,
       summary,
@@ -149,6 +153,16 @@ export class FakeEstate {
         return original(...args);
       };
     }
-    return surface;
+    return {
+      ...surface,
+      requestEvidence: async () => {
+        const { workflowId, runId } = Context.current().info.workflowExecution ?? {
+          workflowId: '?',
+          runId: '?',
+        };
+        this.evidenceRequests.push(workflowId);
+        return { requested: true, ledgerWorkflowId: 'fake-ledger', workflowId, runId };
+      },
+    };
   }
 }
