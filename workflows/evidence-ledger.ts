@@ -48,7 +48,7 @@ export const evidenceLedgerQuery = defineQuery<LedgerState>(LEDGER_QUERY);
 
 const RECENT_KEPT = 1000;
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
-const RETRY_BLOCKED_AFTER = '1 minute';
+const RETRY_BLOCKED_AFTER = '30 seconds';
 /** Not bundleable at all, ever: the run is gone from Temporal, or it is not a failover or drill. */
 const UNBUNDLEABLE: readonly string[] = [PermanentFailure.NotFound, PermanentFailure.InvalidState];
 

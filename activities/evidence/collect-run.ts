@@ -8,7 +8,6 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { BundleContent, BundleFile } from '../../evidence/append-bundle';
 import type { EvidenceRequest } from '../../evidence/ledger-protocol';
 import { sha256Hex, type EvidenceRun, type EvidenceRunKind } from '../../evidence/manifest';
@@ -19,6 +18,7 @@ import type { Runbook } from '../../runbooks/schema';
 import type { DrillResult } from '../../workflows/drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { historyAsJson } from './history-json';
 
 const JSON_TYPE = 'application/json';
 
@@ -216,7 +216,7 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
     closeStatus: description.status.name,
     startedAt: description.startTime.toISOString(),
     closedAt: (description.closeTime ?? new Date()).toISOString(),
-    historyJson: historyToJSON(history),
+    historyJson: historyAsJson(history),
     input,
     result: await recordedResult(handle, description.status.name),
     children,

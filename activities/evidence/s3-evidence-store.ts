@@ -6,8 +6,9 @@ import {
 } from '@aws-sdk/client-s3';
 import type { EvidenceStore, KeyVersions, PutOptions, StoredObject } from '../../evidence/store-port';
 import { toAwsFailure } from '../dns/aws-failure';
+import { PermanentFailure, permanentFailure } from '../failures';
 
-const NOT_FOUND = new Set(['NoSuchBucket']);
+const NOT_FOUND = new Set<string>();
 
 /**
  * The evidence bucket through the AWS SDK v3 (AWS, or moto in the sandbox). Every PUT carries its SHA-256
@@ -19,8 +20,19 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
     try {
       return await run();
     } catch (error) {
-      throw toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND);
+      throw failure(operation, error);
     }
+  }
+
+  /** A missing bucket is a configuration fault (the ledger keeps the run queued), not a missing run. */
+  function failure(operation: string, error: unknown) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') {
+      return permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `evidence bucket ${bucket} does not exist (${operation}): create it with Object Lock enabled (COMPLIANCE, 6 years) or fix DRCTL_EVIDENCE_BUCKET`,
+      );
+    }
+    return toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND);
   }
 
   return {
@@ -66,7 +78,7 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
         const name = (error as { name?: string }).name;
         // A key whose newest entry is a delete marker answers 404 NoSuchKey, like a key never written.
         if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
-        throw toAwsFailure('S3', `GetObject s3://${bucket}/${key} (evidence bucket)`, error, NOT_FOUND);
+        throw failure(`GetObject s3://${bucket}/${key}`, error);
       }
       const body = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
       return {
@@ -100,7 +112,7 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
           (shape.name === 'PreconditionFailed' || shape.$metadata?.httpStatusCode === 412)
         )
           return 'exists';
-        throw toAwsFailure('S3', `PutObject s3://${bucket}/${key} (evidence bucket)`, error, NOT_FOUND);
+        throw failure(`PutObject s3://${bucket}/${key}`, error);
       }
     },
   };
