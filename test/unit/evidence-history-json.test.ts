@@ -1,7 +1,8 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import proto from '@temporalio/proto';
 import { historyAsJson } from '../../activities/evidence/history-json';
 
-const history = {
+const history = proto.temporal.api.history.v1.History.fromObject({
   events: [
     {
       eventId: 1,
@@ -18,7 +19,7 @@ const history = {
       },
     },
   ],
-};
+});
 
 test('GIVEN a history WHEN exported THEN it is the proto3 JSON the temporal CLI writes', () => {
   const json = historyAsJson(history);
