@@ -138,8 +138,8 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
       writtenThisRun >= (ledger.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER)
     ) {
       await condition(allHandlersFinished);
-      const { blocked: _blocked, ...carried } = ledger;
-      await continueAsNew<typeof evidenceLedgerWorkflow>(carried);
+      delete ledger.blocked;
+      await continueAsNew<typeof evidenceLedgerWorkflow>(ledger);
     }
   }
 }

@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { bundlesOf, listChain, type ChainEntry } from '../../evidence/chain-listing';
 import { verifyChain, type Since, type VerifyReport } from '../../evidence/verify-chain';
 import type { DrctlConfig } from '../../worker/config';
-import { createEvidenceStore, evidenceLayout, loadTrustedKeys } from '../../worker/evidence-ports';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
@@ -116,6 +115,11 @@ async function withChain(
       ExitCode.Environment,
     );
   }
+  // Loaded here, not at start-up: the AWS SDK would slow every other command down.
+  const ports: typeof import('../../worker/evidence-ports') =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
+    require('../../worker/evidence-ports');
+  const { createEvidenceStore, evidenceLayout, loadTrustedKeys } = ports;
   const trustedKeys = loadTrustedKeys(config);
   const { store, close } = createEvidenceStore(config);
   const layout = evidenceLayout(config);
