@@ -76,7 +76,7 @@ export async function collectRun(
     { path: 'runbook.json', body: runbookJson, contentType: JSON_TYPE },
   ];
 
-  let kind: EvidenceRunKind = kindOfType;
+  const kind = evidenceKindOf(request.workflowType, runbook) ?? kindOfType;
   let outcome: string;
   if (kindOfType === 'drill') {
     const drill = run.result as DrillResult | undefined;
@@ -126,7 +126,6 @@ export async function collectRun(
     }
   } else {
     const result = run.result as FailoverResult | undefined;
-    if (isDerivedFailback(runbook)) kind = 'failback';
     files.push({
       path: 'operator-actions.json',
       body: json(result?.operatorActions ?? []),
@@ -166,9 +165,16 @@ export async function collectRun(
   return { run: evidenceRun, files };
 }
 
-/** `failbackRunbook()` derives `<id>-failback` and says so in its description. */
-function isDerivedFailback(runbook: Runbook): boolean {
-  return runbook.id.endsWith('-failback') && (runbook.description ?? '').startsWith('Derived from ');
+/**
+ * What kind of run a bundle is for. A failback is `failoverWorkflow` on the runbook `failbackRunbook()` derives:
+ * its id ends in `-failback` and its description says what it was derived from.
+ */
+export function evidenceKindOf(workflowType: string, runbook: Runbook): EvidenceRunKind | undefined {
+  const kind = EVIDENCE_WORKFLOW_TYPES[workflowType];
+  if (kind !== 'failover') return kind;
+  return runbook.id.endsWith('-failback') && (runbook.description ?? '').startsWith('Derived from ')
+    ? 'failback'
+    : 'failover';
 }
 
 async function exportRun(client: Client, workflowId: string, runId: string): Promise<ExportedRun> {
