@@ -9,7 +9,7 @@ import type { ChainLayout } from './layout';
 import type { EvidenceManifest } from './manifest';
 import { readChain, type ChainSlot } from './read-chain';
 import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
-import type { EvidenceStore, StoredObject } from './store-port';
+import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
 
 export type ProblemKind =
@@ -73,6 +73,8 @@ export async function verifyChain(
   options: VerifyOptions,
 ): Promise<VerifyReport> {
   const slots = await readChain(store, layout, options.trustedKeys);
+  // One listing of the whole chain gives every file's versions and delete markers.
+  const versionsByKey = new Map((await store.listKeys(layout.root)).map((entry) => [entry.key, entry]));
   const policyYears = Math.max(MINIMUM_RETENTION_YEARS, options.minimumYears ?? MINIMUM_RETENTION_YEARS);
   const start = firstSequence(slots, options.since);
   const inRange = slots.filter((slot) => slot.sequence >= start);
@@ -137,7 +139,9 @@ export async function verifyChain(
     problems.push(...found);
     for (const file of manifest.files) {
       files++;
-      problems.push(...(await fileChecks(store, slot.sequence, manifest, file, required, policyYears)));
+      problems.push(
+        ...(await fileChecks(store, versionsByKey, slot.sequence, manifest, file, required, policyYears)),
+      );
     }
   }
 
@@ -334,6 +338,7 @@ function objectChecks(
 
 async function fileChecks(
   store: EvidenceStore,
+  versionsByKey: ReadonlyMap<string, KeyVersions>,
   sequence: number,
   manifest: EvidenceManifest,
   file: EvidenceManifest['files'][number],
@@ -341,7 +346,7 @@ async function fileChecks(
   policyYears: number,
 ): Promise<ChainProblem[]> {
   const what = `file ${file.path} of ${manifest.run.workflowId} (manifest ${sequence})`;
-  const versions = (await store.listKeys(file.key)).find((entry) => entry.key === file.key);
+  const versions = versionsByKey.get(file.key);
   const object = versions?.deleted ? undefined : await store.get(file.key);
   if (!object) {
     return [
