@@ -3,6 +3,7 @@ import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
+import { registerEvidence } from './commands/evidence';
 import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerDecide(program);
   registerDrill(program);
   registerReport(program);
+  registerEvidence(program);
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);

@@ -5,6 +5,8 @@ import { markdownCode as code, escapeMarkdown as md } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { objectiveRows, verdictLabel } from './objective-rows';
 import { stepRows } from './step-rows';
+import { buildAuditMapping, type AuditContext } from './audit-mapping';
+import { auditMarkdown } from './render-audit';
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -67,7 +69,8 @@ function stepsSection(result: DrillResult): string[] {
   ];
 }
 
-export function renderMarkdown(result: DrillResult): string {
+/** `audit`: the failover's recorded operator actions and a signature check, for the contingency-test section. */
+export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): string {
   const verdict = result.passed ? 'PASS' : 'FAIL';
   const lines = [
     `# ${verdict}: drill ${md(result.drillId)} of runbook ${md(result.runbookId)}`,
@@ -93,6 +96,8 @@ export function renderMarkdown(result: DrillResult): string {
     `- Service restored: ${result.restoredAt === null ? 'not restored' : md(result.restoredAt)}`,
     '',
     ...stepsSection(result),
+    '',
+    ...auditMarkdown(buildAuditMapping(result, audit)),
     '',
     '## Who, why, when',
     '',

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DrctlConfig } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
+import { sandboxEvidenceConfig } from './evidence-seed';
 import { CHECKOUT_NODE, MIN_NODE_MAJOR } from './node-runtime';
 import { operatorPaths, sandboxInjections, seedOperators } from './operator-seed';
 import { REPO_ROOT, sandboxPaths } from './sandbox-paths';
@@ -48,6 +49,7 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' |
       catalogDirs: [resolve(REPO_ROOT, 'runbooks', 'examples')],
     },
     drill: { injections: sandboxInjections() },
+    evidence: sandboxEvidenceConfig(),
   };
 }
 

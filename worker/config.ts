@@ -116,6 +116,56 @@ export interface DrctlConfig {
     /** Named failure-injection commands (argv, no shell) a drill may ask for with `--inject <name>`. Config file only. */
     injections: Record<string, string[]>;
   };
+  evidence: EvidenceSettings;
+}
+
+/** Where evidence bundles go and how they are signed (README "Evidence"). */
+export interface EvidenceSettings {
+  /** S3 bucket with Object Lock (COMPLIANCE). Env DRCTL_EVIDENCE_BUCKET. Unset: bundles wait in the ledger. */
+  bucket?: string;
+  /** The bucket's region. Env DRCTL_EVIDENCE_REGION. Default: aws.region. */
+  region?: string;
+  /** Key prefix inside the bucket; each namespace's chain sits below it. Env DRCTL_EVIDENCE_PREFIX. Default `drctl-evidence/`. */
+  prefix: string;
+  /** PEM file of the Ed25519 private key that signs manifests (the worker's). Env DRCTL_EVIDENCE_SIGNING_KEY_FILE. */
+  signingKeyFile?: string;
+  /**
+   * PEM files of the public keys `drctl evidence verify` trusts (old keys stay listed after a rotation).
+   * Env DRCTL_EVIDENCE_PUBLIC_KEY_FILES, comma-separated. Default: the public half of the signing key.
+   */
+  publicKeyFiles: string[];
+  /** Years every evidence object stays locked; never fewer than 6 (45 CFR 164.316(b)(2)). Env DRCTL_EVIDENCE_RETENTION_YEARS. */
+  retentionYears: number;
+  /** Task queue of the evidence ledger workflow; every worker polls it. Env DRCTL_EVIDENCE_TASK_QUEUE. Default `drctl-evidence`. */
+  taskQueue: string;
+}
+
+const MINIMUM_EVIDENCE_RETENTION_YEARS = 6;
+
+function evidenceFromEnv(env: NodeJS.ProcessEnv): Partial<EvidenceSettings> {
+  const years = env.DRCTL_EVIDENCE_RETENTION_YEARS;
+  return {
+    bucket: env.DRCTL_EVIDENCE_BUCKET,
+    region: env.DRCTL_EVIDENCE_REGION,
+    prefix: env.DRCTL_EVIDENCE_PREFIX,
+    signingKeyFile: env.DRCTL_EVIDENCE_SIGNING_KEY_FILE,
+    publicKeyFiles: env.DRCTL_EVIDENCE_PUBLIC_KEY_FILES?.split(',')
+      .map((file) => file.trim())
+      .filter(Boolean),
+    retentionYears: years === undefined ? undefined : Number(years),
+    taskQueue: env.DRCTL_EVIDENCE_TASK_QUEUE,
+  };
+}
+
+function checkEvidence(settings: EvidenceSettings): void {
+  if (
+    !Number.isInteger(settings.retentionYears) ||
+    settings.retentionYears < MINIMUM_EVIDENCE_RETENTION_YEARS
+  ) {
+    throw new ConfigError(
+      `evidence.retentionYears (DRCTL_EVIDENCE_RETENTION_YEARS) is ${String(settings.retentionYears)}: it must be a whole number of years, at least ${MINIMUM_EVIDENCE_RETENTION_YEARS} (45 CFR 164.316(b)(2))`,
+    );
+  }
 }
 
 export type ConfigOverrides = {
@@ -150,6 +200,12 @@ export function loadConfig(
     operator: { keyFile: defaultKeyFile(env) },
     access: { catalogDirs: [BUNDLED_RUNBOOKS_DIR] },
     drill: { injections: {} },
+    evidence: {
+      prefix: 'drctl-evidence/',
+      publicKeyFiles: [],
+      retentionYears: 6,
+      taskQueue: 'drctl-evidence',
+    },
   };
 
   const file =
@@ -196,6 +252,7 @@ export function loadConfig(
       policyFile: env.DRCTL_POLICY_FILE,
       catalogDirs: env.DRCTL_CATALOG_DIRS?.split(':').filter(Boolean),
     },
+    evidence: evidenceFromEnv(env),
   });
   for (const [key, value] of Object.entries(env)) {
     const match = /^DRCTL_PG_(.+)_(URL|SECRET)$/.exec(key);
@@ -209,6 +266,7 @@ export function loadConfig(
     config.temporal.tls = true;
   }
   checkPostgresTlsFiles(config.postgres.connections, cwd);
+  checkEvidence(config.evidence);
   return config;
 }
 

@@ -1,8 +1,10 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { checkWorkerAccess } from '../auth/io/worker-access';
 import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from './config';
+import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
 import { temporalConnectionOptions } from './temporal-connection-options';
 
@@ -28,25 +30,39 @@ export async function runWorker(
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { ports, close } = createProviderPorts(config);
   const codec = dataConverterOptions(config);
+  // The evidence activities read run results through a client: it must decode what the codec encrypted.
+  const evidence = createEvidencePorts(config, new Client({ connection, namespace, ...codec.options }));
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({
-        ...ports,
-        access: config.access,
-        drillInjections: config.drill.injections,
-      }),
-      ...codec.options,
+    const activities = createActivities({
+      ...ports,
+      access: config.access,
+      drillInjections: config.drill.injections,
+      evidence: evidence.ports,
     });
-    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    // Every worker also serves the evidence ledger's queue, so the ledger never waits on one worker.
+    const queues = [...new Set([taskQueue, config.evidence.taskQueue])];
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+    const workers = await Promise.all(
+      queues.map((queue) =>
+        Worker.create({
+          connection,
+          namespace,
+          taskQueue: queue,
+          workflowBundle,
+          activities,
+          ...codec.options,
+        }),
+      ),
+    );
+    options.signal?.addEventListener('abort', () => workers.forEach((worker) => worker.shutdown()), {
+      once: true,
+    });
     options.onReady?.();
-    await worker.run();
+    await Promise.all(workers.map((worker) => worker.run()));
   } finally {
     codec.close();
     close();
+    evidence.close();
     await connection.close();
   }
 }

@@ -22,6 +22,7 @@ import type { Runbook, SqlProbe } from '../runbooks/schema';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { criticalPath, judgeObjectives } from './drill-measurement';
 import { drillDetail, type DrillInput, type DrillResult } from './drill-types';
+import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
@@ -40,6 +41,14 @@ const CANARY_MAX_MS = 30 * 60_000;
  * comes from the worker's reviewed catalog; the injection is a name the worker resolves, signed with the start.
  */
 export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
+  try {
+    return await runDrill(input);
+  } finally {
+    await requestEvidence();
+  }
+}
+
+async function runDrill(input: DrillInput): Promise<DrillResult> {
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;

@@ -6,6 +6,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { OUTCOME_KEY } from '../common/search-attributes';
+import { requestEvidence } from './evidence-ledger';
 import { FailoverRun } from './failover-run';
 import { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
 import { authorizeStart, idPrefixes, type StartRule } from './run-authority';
@@ -56,6 +57,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   const result = await run.execute();
   const { runbook } = start;
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;
     throw ApplicationFailure.nonRetryable(

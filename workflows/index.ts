@@ -4,3 +4,4 @@ export { failoverWorkflow, progressQuery } from './failover';
 export { reviewedPlanWorkflow as planWorkflow } from './reviewed-plan';
 export { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
 export { drillWorkflow } from './drill';
+export { evidenceLedgerWorkflow, evidenceLedgerQuery, evidenceRunEndedSignal } from './evidence-ledger';

@@ -176,6 +176,8 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
   expect(estate.flags.get('degraded')).toBe(true);
   expect(estate.probes).toBe(1);
+  // The run asked for its evidence bundle once, at its end (as failed and aborted runs do below).
+  expect(estate.evidenceRequests).toEqual([result.workflowId]);
   expect(result.timeline.map((e) => e.stepId)).toEqual([
     'preflight',
     'flags-on',
@@ -200,6 +202,7 @@ test('a failed pre-flight check stops the run before any change and says which c
 
   expect(result.status).toBe('failed');
   expect(result.timeline).toHaveLength(1);
+  expect(estate.evidenceRequests).toEqual([result.workflowId]);
   const preflight = result.timeline[0]!;
   expect(preflight.error?.type).toBe('PreflightFailed');
   expect(preflight.error?.message).toContain('lag');
@@ -474,6 +477,7 @@ describe('operator control', () => {
     });
     expect(result.status).toBe('aborted');
     expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    expect(estate.evidenceRequests).toEqual([result.workflowId]);
     expect(estate.flags.get('degraded')).toBe(false);
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
