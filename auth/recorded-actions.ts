@@ -113,3 +113,38 @@ export function verifyRecordedActions(
   });
   return { ok: policyMatches && verdicts.every((verdict) => verdict.ok), policyMatches, verdicts };
 }
+
+/** What a report says of one action's signature. */
+export interface SignatureCheck {
+  status: 'verified' | 'invalid' | 'unsigned' | 'unchecked';
+  detail?: string;
+}
+
+/**
+ * A per-action signature check for reports (the drill report's participants), from the same verification as
+ * `drctl verify-run`. Under a policy other than the one the run recorded, nothing is claimed verified.
+ */
+export function signatureCheckFor(
+  record: RunRecord,
+  policy: LoadedPolicy,
+): (action: RecordedAction) => SignatureCheck {
+  const { policyMatches, verdicts } = verifyRecordedActions(record, policy);
+  const byAction = new Map<RecordedAction, ActionVerdict>();
+  record.operatorActions.forEach((action, index) => {
+    const verdict = verdicts[index];
+    if (verdict) byAction.set(action, verdict);
+  });
+  return (action) => {
+    const verdict = byAction.get(action);
+    if (action.signed === undefined) return { status: 'unsigned' };
+    if (!policyMatches)
+      return {
+        status: 'unchecked',
+        detail: `the run was governed by policy sha256 ${record.policySha256 ?? '?'}, not the one given (${policy.sha256})`,
+      };
+    if (verdict === undefined) return { status: 'unchecked', detail: 'not an action of this run' };
+    return verdict.ok
+      ? { status: 'verified', detail: verdict.detail }
+      : { status: 'invalid', detail: verdict.detail };
+  };
+}

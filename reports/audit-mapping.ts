@@ -13,8 +13,8 @@ import { objectiveRows } from './objective-rows';
 
 export const CONTINGENCY_TEST_REGULATION = '45 CFR 164.308(a)(7)(ii)(D)';
 
-/** An operator action as the timeline holds it; signed actions carry a `signature` (its shape is the signer's). */
-export type RecordedOperatorAction = OperatorAction & { signature?: unknown };
+/** An operator action as the timeline holds it; signed actions carry their `signed` statement. */
+export type RecordedOperatorAction = OperatorAction;
 
 export interface SignatureVerdict {
   status: 'verified' | 'invalid' | 'unsigned' | 'unchecked';
@@ -159,7 +159,7 @@ function participantsOf(
 }
 
 function defaultCheck(action: RecordedOperatorAction): SignatureVerdict {
-  return action.signature === undefined || action.signature === null
+  return action.signed === undefined || action.signed === null
     ? { status: 'unsigned' }
     : { status: 'unchecked', detail: 'no signature verifier was configured' };
 }

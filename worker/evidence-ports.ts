@@ -6,6 +6,7 @@ import type { EvidencePorts } from '../activities/evidence/evidence-activities';
 import { createS3EvidenceStore } from '../activities/evidence/s3-evidence-store';
 import { ChainLayout } from '../evidence/layout';
 import type { EvidenceStore } from '../evidence/store-port';
+import { loadPolicyFile } from '../auth/io/policy-file';
 import { ConfigError, type DrctlConfig } from './config';
 
 /** The evidence bucket as a store, or undefined when no bucket is configured. */
@@ -74,6 +75,8 @@ export function createEvidencePorts(
       retentionYears: config.evidence.retentionYears,
       ...(store ? { store } : {}),
       ...(signingKey ? { signingKey } : {}),
+      // Read at each bundle: the policy in force when the run ended is the one that governed it.
+      ...(config.access.policyFile ? { loadPolicy: () => loadPolicyFile(config.access.policyFile) } : {}),
     },
     close,
   };

@@ -13,6 +13,9 @@ import type { EvidenceRequest } from '../../evidence/ledger-protocol';
 import { sha256Hex, type EvidenceRun, type EvidenceRunKind } from '../../evidence/manifest';
 import { renderFailoverJson, renderFailoverMarkdown } from '../../reports/render-failover';
 import { renderReport } from '../../reports';
+import type { LoadedPolicy } from '../../auth/access-policy';
+import { signatureCheckFor } from '../../auth/recorded-actions';
+import { failoverRunRecord } from '../../reports/failover-run-record';
 import type { AuditContext } from '../../reports/audit-mapping';
 import type { Runbook } from '../../runbooks/schema';
 import type { DrillResult } from '../../workflows/drill-types';
@@ -41,8 +44,8 @@ interface ExportedRun {
 }
 
 export interface CollectOptions {
-  /** Checks operator-action signatures for the drill report's participants; without it none is "verified". */
-  checkSignature?: AuditContext['checkSignature'];
+  /** The access policy that verifies operator signatures for the drill report; without it none is "verified". */
+  loadPolicy?: () => LoadedPolicy;
 }
 
 export async function collectRun(
@@ -87,7 +90,14 @@ export async function collectRun(
     if (drill?.drillId) {
       const audit: AuditContext = {
         operatorActions,
-        ...(options.checkSignature ? { checkSignature: options.checkSignature } : {}),
+        ...(options.loadPolicy && failover && failoverResult
+          ? {
+              checkSignature: signatureCheckFor(
+                failoverRunRecord(failover.workflowId, failoverResult),
+                options.loadPolicy(),
+              ),
+            }
+          : {}),
       };
       files.push(
         {

@@ -10,10 +10,10 @@ import {
   type EvidenceRequest,
 } from '../../evidence/ledger-protocol';
 import type { EvidenceStore } from '../../evidence/store-port';
-import type { AuditContext } from '../../reports/audit-mapping';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { pollUntil } from '../poll-until';
 import { collectRun } from './collect-run';
+import type { LoadedPolicy } from '../../auth/access-policy';
 import type { EvidenceActivities } from './evidence-contracts';
 
 /** What the evidence activities need; the worker builds it from its configuration (worker/evidence-ports.ts). */
@@ -30,7 +30,8 @@ export interface EvidencePorts {
   /** Key prefix inside the bucket. */
   prefix: string;
   retentionYears: number;
-  checkSignature?: AuditContext['checkSignature'];
+  /** The worker's access policy, to verify operator signatures in the drill report; without it none is "verified". */
+  loadPolicy?: () => LoadedPolicy;
   now?: () => Date;
 }
 
@@ -105,7 +106,7 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
         );
       }
       const content = await collectRun(evidence.temporal, request, {
-        ...(evidence.checkSignature ? { checkSignature: evidence.checkSignature } : {}),
+        ...(evidence.loadPolicy ? { loadPolicy: evidence.loadPolicy } : {}),
       });
       try {
         return await appendBundle(

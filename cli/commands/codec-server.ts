@@ -43,7 +43,7 @@ export function registerCodecServer(program: Command): void {
         if (context.output === 'json')
           printJson({ url: server.url, allowedOrigins: config.codecServer.allowedOrigins });
         note(
-          `drctl codec server listening on ${server.url} (origins: ${config.codecServer.allowedOrigins.join(', ') || 'none'})`,
+          `drctl codec-server listening on ${server.url} (origins: ${config.codecServer.allowedOrigins.join(', ') || 'none'})`,
         );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);

@@ -1,34 +1,80 @@
-import { createPublicKey, verify } from 'node:crypto';
 import passing from '../fixtures/drill-result-pass.json';
 import rpoMissed from '../fixtures/drill-result-rpo-fail.json';
 import stepFailed from '../fixtures/drill-result-step-failed.json';
-import recorded from '../fixtures/drill-operator-actions.json';
-import {
-  buildAuditMapping,
-  type RecordedOperatorAction,
-  type SignatureVerdict,
-} from '../../reports/audit-mapping';
+import { signatureCheckFor, type RunRecord } from '../../auth/recorded-actions';
+import { buildAuditMapping, type RecordedOperatorAction } from '../../reports/audit-mapping';
 import { renderHtml } from '../../reports/render-html';
 import { renderJson } from '../../reports/render-json';
 import { renderMarkdown } from '../../reports/render-markdown';
 import type { DrillResult } from '../../workflows/drill-types';
+import { operatorKeys, RUNBOOK_HASH, signedBy, testPolicy } from './auth-fixtures';
 
 const pass = passing as DrillResult;
 const rpoFail = rpoMissed as DrillResult;
 const failedStep = stepFailed as unknown as DrillResult;
-const actions = recorded.actions as RecordedOperatorAction[];
-const publicKey = createPublicKey(recorded.publicKeyPem);
 
-/** The fixture's signature scheme: Ed25519 over the action's own fields, as the test fixture signed them. */
-function checkSignature(action: RecordedOperatorAction): SignatureVerdict {
-  const signature = action.signature as { value: string } | undefined;
-  if (!signature) return { status: 'unsigned' };
-  const { action: kind, operator, reason, at, stepId } = action;
-  const message = Buffer.from(JSON.stringify({ action: kind, operator, reason, at, stepId: stepId ?? null }));
-  return verify(null, message, publicKey, Buffer.from(signature.value, 'base64'))
-    ? { status: 'verified' }
-    : { status: 'invalid', detail: 'the action differs from what was signed' };
-}
+/**
+ * A drill's failover as drctl records it: each operator action with the statement its operator signed (the
+ * same signatures `drctl verify-run` checks). bob started it, carol approved, alice approved but her recorded
+ * reason was edited after signing, and dave's retry carries no signature.
+ */
+const RUN_ID = 'drill-ehr-db-20261127-0815-failover';
+const keys = operatorKeys('alice', 'bob', 'carol', 'dave', 'glass');
+const policy = testPolicy(keys);
+const signed = (
+  key: { privateKey: string },
+  action: 'failover' | 'approve',
+  operator: string,
+  reason: string,
+  stepId?: string,
+) =>
+  signedBy(key, {
+    action,
+    operator,
+    runId: RUN_ID,
+    reason,
+    ...(stepId === undefined ? { stepId: undefined } : { stepId }),
+  });
+const actions: RecordedOperatorAction[] = [
+  {
+    action: 'start',
+    operator: 'bob',
+    reason: 'Quarterly DR drill (CHG-2291)',
+    at: '2026-11-27T08:15:04.000Z',
+    signed: signed(keys.bob, 'failover', 'bob', 'Quarterly DR drill (CHG-2291)'),
+  },
+  {
+    action: 'approve',
+    operator: 'carol',
+    reason: 'second pair of eyes on the fence',
+    stepId: 'production-approval',
+    at: '2026-11-27T08:15:12.100Z',
+    signed: signed(keys.carol, 'approve', 'carol', 'second pair of eyes on the fence', 'production-approval'),
+  },
+  {
+    action: 'approve',
+    operator: 'alice',
+    reason: 'edited after signing',
+    stepId: 'switch-dns',
+    at: '2026-11-27T08:15:13.000Z',
+    signed: signed(keys.alice, 'approve', 'alice', 'as signed', 'switch-dns'),
+  },
+  {
+    action: 'retry',
+    operator: 'dave',
+    reason: 'transient',
+    stepId: 'probe-writes',
+    at: '2026-11-27T08:15:14.000Z',
+  },
+];
+const record: RunRecord = {
+  runId: RUN_ID,
+  runbookId: 'ehr-db',
+  runbookHash: RUNBOOK_HASH,
+  policySha256: policy.sha256,
+  operatorActions: actions,
+};
+const checkSignature = signatureCheckFor(record, policy);
 
 describe('audit mapping (45 CFR 164.308(a)(7)(ii)(D))', () => {
   test('GIVEN a passing drill WHEN mapped THEN method names the injected failure and how, results are met, no follow-ups', () => {
@@ -50,19 +96,13 @@ describe('audit mapping (45 CFR 164.308(a)(7)(ii)(D))', () => {
   test('GIVEN signed operator actions WHEN mapped with a verifier THEN only operators whose every signature verifies are verified', () => {
     const audit = buildAuditMapping(pass, { operatorActions: actions, checkSignature });
     const byOperator = Object.fromEntries(audit.participants.map((p) => [p.operator, p]));
-    expect(byOperator['maria.okafor@example.org']).toMatchObject({ verified: true, actions: ['start'] });
-    expect(byOperator['sam.reyes@example.org']).toMatchObject({
-      verified: true,
-      actions: ['approve fence-primary'],
-    });
-    expect(byOperator['lee.chen@example.org']).toMatchObject({ verified: false });
-    expect(byOperator['lee.chen@example.org']!.evidence).toBe(
-      'not verified: 1 signature INVALID (the action differs from what was signed)',
+    expect(byOperator.bob).toMatchObject({ verified: true, actions: ['start'] });
+    expect(byOperator.carol).toMatchObject({ verified: true, actions: ['approve production-approval'] });
+    expect(byOperator.alice).toMatchObject({ verified: false });
+    expect(byOperator.alice!.evidence).toMatch(
+      /^not verified: 1 signature INVALID \(recorded reason "edited after signing" differs from the signed reason "as signed"\)/,
     );
-    expect(byOperator['alex.kim@example.org']).toMatchObject({
-      verified: false,
-      evidence: 'not verified: 1 unsigned',
-    });
+    expect(byOperator.dave).toMatchObject({ verified: false, evidence: 'not verified: 1 unsigned' });
     expect(audit.participantsSource).toBe('signed operator actions');
   });
 
@@ -109,10 +149,8 @@ describe('the section in each report format', () => {
     const markdown = renderMarkdown(failedStep, { operatorActions: actions, checkSignature });
     expect(markdown).toContain('## Contingency plan test (HIPAA 45 CFR 164.308(a)(7)(ii)(D))');
     expect(markdown).toContain(`- Failure injected: \`${failedStep.injection.action}\``);
-    expect(markdown).toContain('| maria.okafor@example.org | start | **verified** |');
-    expect(markdown).toContain(
-      '| alex.kim@example.org | retry probe-writes | not verified | not verified: 1 unsigned |',
-    );
+    expect(markdown).toContain('| bob | start | **verified** |');
+    expect(markdown).toContain('| dave | retry probe-writes | not verified | not verified: 1 unsigned |');
     expect(markdown).toContain('| RTO | 30s | not measured | **FAIL (not measured)** |');
     expect(markdown).toContain('| RPO | 1s | 200ms | **PASS (met)** |');
     expect(markdown).toContain(
