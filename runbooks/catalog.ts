@@ -108,7 +108,7 @@ export function loadRunbookFile(path: string): Runbook {
     loaded = require(path) as { default?: unknown; runbook?: unknown };
   } catch (error) {
     if (error instanceof RunbookValidationError) throw relabel(path, error);
-    throw new RunbookLoadError(path, `could not be loaded: ${firstLine(error)}`, []);
+    throw new RunbookLoadError(path, `could not be loaded: ${loadFailure(error)}`, []);
   }
   const exported = loaded.default ?? loaded.runbook;
   if (exported === undefined) {
@@ -153,6 +153,18 @@ function runbookFiles(dirs: readonly string[]): string[] {
     }
   }
   return files;
+}
+
+/**
+ * Why a module did not load. tsx's esbuild puts the useful part of a syntax error (file:line:column, what it
+ * expected) on the lines after "Transform failed with N error(s):", so those lines are kept.
+ */
+function loadFailure(error: unknown): string {
+  const lines = ((error as Error)?.message ?? String(error)).split('\n').filter((line) => line.trim() !== '');
+  if (/^Transform failed with \d+ errors?:$/.test(lines[0] ?? '')) {
+    return `syntax error: ${lines.slice(1, 4).join('; ')}`;
+  }
+  return lines[0] ?? 'unknown error';
 }
 
 function firstLine(error: unknown): string {
