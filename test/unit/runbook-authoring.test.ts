@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findRunbook, loadCatalog } from '../../runbooks/catalog';
 
 /**
  * What a runbook author sees from the real `bin/drctl validate`: warnings for what validates but endangers the
@@ -76,5 +77,44 @@ describe('a runbook file with a syntax error', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(file);
     expect(stderr).toMatch(/syntax\.ts:1:45: ERROR: Expected "}" but found "steps"/);
+  });
+});
+
+describe('runbook ids in DRCTL_RUNBOOKS_DIR', () => {
+  const ownDir = mkdtempSync(join(tmpdir(), 'drctl-own-'));
+  const otherDir = mkdtempSync(join(tmpdir(), 'drctl-other-'));
+  beforeAll(() => {
+    const ehrCopy = { ...slowStep, id: 'ehr-db', title: 'Our reviewed ehr-db' };
+    writeFileSync(join(ownDir, 'ehr-db.json'), JSON.stringify(ehrCopy));
+    writeFileSync(join(ownDir, 'billing.json'), JSON.stringify(slowStep));
+    writeFileSync(join(otherDir, 'billing-copy.json'), JSON.stringify({ ...slowStep, title: 'Another' }));
+  });
+
+  it('GIVEN your own copy of a bundled example WHEN named by id THEN your copy is used, not the example', () => {
+    const { runbook, source } = findRunbook('ehr-db', [ownDir]);
+    expect(runbook.title).toBe('Our reviewed ehr-db');
+    expect(source).toBe(join(ownDir, 'ehr-db.json'));
+    const ids = loadCatalog([ownDir]).entries.map((entry) => entry.runbook.id);
+    expect(ids.filter((id) => id === 'ehr-db')).toHaveLength(1);
+  });
+
+  it('GIVEN two of your files with one id WHEN named by id THEN neither is used and both files are named', () => {
+    const { entries, broken } = loadCatalog([ownDir, otherDir]);
+    expect(entries.map((entry) => entry.runbook.id)).not.toContain('billing-db');
+    expect(broken.map((entry) => entry.source).sort()).toEqual(
+      [join(otherDir, 'billing-copy.json'), join(ownDir, 'billing.json')].sort(),
+    );
+    expect(() => findRunbook('billing-db', [ownDir, otherDir])).toThrow(/billing-db/);
+    expect(() => findRunbook('billing-db', [ownDir, otherDir])).not.toThrow(/no runbook/);
+  });
+
+  it('GIVEN the same folder twice (or the examples folder itself) THEN each file counts once', () => {
+    const { entries, broken } = loadCatalog([ownDir, ownDir, resolve(__dirname, '../../runbooks/examples')]);
+    expect(broken).toEqual([]);
+    expect(entries.map((entry) => entry.runbook.id).sort()).toEqual([
+      'billing-db',
+      'ehr-db',
+      'patient-portal-rds',
+    ]);
   });
 });
