@@ -31,10 +31,14 @@ export class UnknownRunbookError extends Error {
     readonly reference: string,
     readonly known: string[],
     readonly broken: string[] = [],
+    readonly missingDirs: string[] = [],
   ) {
     super(
       `no runbook "${reference}". Known runbooks: ${known.join(', ') || 'none'}. ` +
         (broken.length > 0 ? `Broken runbook files (see drctl runbooks): ${broken.join(', ')}. ` : '') +
+        (missingDirs.length > 0
+          ? `These runbook folders do not exist (check DRCTL_RUNBOOKS_DIR): ${missingDirs.join(', ')}. `
+          : '') +
         'Pass a runbook id, or a path to a .ts, .js or .json runbook file.',
     );
     this.name = 'UnknownRunbookError';
@@ -105,6 +109,7 @@ export function findRunbook(reference: string, extraDirs: string[] = []): Catalo
     reference,
     entries.map((entry) => entry.runbook.id),
     broken.map((entry) => entry.source),
+    extraDirs.filter((dir) => !existsSync(dir)),
   );
 }
 

@@ -118,3 +118,11 @@ describe('runbook ids in DRCTL_RUNBOOKS_DIR', () => {
     ]);
   });
 });
+
+describe('a runbook folder that does not exist', () => {
+  it('GIVEN a typo in DRCTL_RUNBOOKS_DIR WHEN a runbook is not found THEN the error names the missing folder', () => {
+    expect(() => findRunbook('billing-db', ['/nonexistent/drctl-runbooks'])).toThrow(
+      /runbook folders do not exist \(check DRCTL_RUNBOOKS_DIR\): \/nonexistent\/drctl-runbooks/,
+    );
+  });
+});
