@@ -1,6 +1,6 @@
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { reviewedRunbookIn } from '../../activities/evidence/reviewed-runbook';
 import { runbookSha256 } from '../../auth/sha256';
 import { canonicalJson } from '../../auth/canonical-json';
@@ -15,32 +15,36 @@ const converter = loadDataConverter();
 const { runbook } = findRunbook('ehr-db');
 const sha256 = runbookSha256(runbook);
 
+/** Events as fetchHistory gives them (ids as Long), from plain objects. */
+function event(plain: Record<string, unknown>): temporal.api.history.v1.IHistoryEvent {
+  return temporal.api.history.v1.HistoryEvent.fromObject(plain);
+}
 function scheduled(eventId: number, name: string): temporal.api.history.v1.IHistoryEvent {
-  return { eventId, activityTaskScheduledEventAttributes: { activityType: { name } } };
+  return event({ eventId, activityTaskScheduledEventAttributes: { activityType: { name } } });
 }
 function completed(
   eventId: number,
   scheduledEventId: number,
   value: unknown,
 ): temporal.api.history.v1.IHistoryEvent {
-  return {
+  return event({
     eventId,
     activityTaskCompletedEventAttributes: {
       scheduledEventId,
       result: { payloads: [defaultPayloadConverter.toPayload(value)] },
     },
-  };
+  });
 }
 
 describe('the runbook a run ran, from its history', () => {
   const input = { runbook: { id: 'ehr-db', sha256 }, start: {} };
   const history: temporal.api.history.v1.IHistoryEvent[] = [
-    {
+    event({
       eventId: 1,
       workflowExecutionStartedEventAttributes: {
         input: { payloads: [defaultPayloadConverter.toPayload(input)] },
       },
-    },
+    }),
     scheduled(5, 'loadAccessPolicy'),
     completed(7, 5, { sha256: 'f'.repeat(64) }),
     scheduled(11, 'loadReviewedRunbook'),
