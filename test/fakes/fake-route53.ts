@@ -1,5 +1,5 @@
 import type { ZoneRef } from '../../runbooks/schema';
-import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { fqdn } from '../../activities/dns/record-name';
 import type {
   DnsAnswer,
@@ -8,8 +8,12 @@ import type {
   DnsRecordType,
   DnsUpsert,
   HostedZone,
+  RecordCursor,
+  RecordPage,
   Route53Port,
 } from '../../activities/dns/route53-port';
+import { RECORDS_PER_PAGE } from '../../activities/dns/route53-port';
+import { MAX_BATCH_RECORDS, MAX_BATCH_VALUE_CHARACTERS } from '../../activities/dns/change-batches';
 
 export interface FakeRoute53Options {
   zones?: Array<
@@ -29,6 +33,8 @@ export class FakeRoute53 implements Route53Port {
   /** Every ChangeBatch submitted, in order. */
   readonly submitted: Array<{ zoneId: string; changeId: string; upserts: DnsUpsert[]; comment: string }> = [];
   readonly getChangeCalls: string[] = [];
+  /** Calls per port method, to show that work scales with zones and pages, not records. */
+  readonly calls: Record<string, number> = {};
   /** Set to make every call fail with this error (e.g. a permanentFailure or an AWS-shaped error). */
   failWith: unknown;
   private readonly pendingLeft = new Map<string, number>();
@@ -57,6 +63,7 @@ export class FakeRoute53 implements Route53Port {
   }
 
   async findZone(ref: ZoneRef): Promise<HostedZone> {
+    this.count('findZone');
     this.maybeFail();
     for (const { zone } of this.zones.values()) {
       if (ref.id !== undefined ? zone.id === ref.id : zone.name === fqdn(ref.name ?? '')) return zone;
@@ -68,14 +75,58 @@ export class FakeRoute53 implements Route53Port {
   }
 
   async getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined> {
+    this.count('getRecordSet');
     this.maybeFail();
     const found = this.zone(zoneId).records.get(key(name, type));
     return found ? { ...found, values: [...found.values] } : undefined;
   }
 
+  /** Pages in Route 53's order here: by name, then type; a page holds at most 300 sets. */
+  async listRecordSets(zoneId: string, start?: RecordCursor): Promise<RecordPage> {
+    this.count('listRecordSets');
+    this.maybeFail();
+    const sorted = [...this.zone(zoneId).records.values()].sort((a, b) =>
+      `${a.name} ${a.type}`.localeCompare(`${b.name} ${b.type}`),
+    );
+    const from = start
+      ? sorted.findIndex(
+          (set) => `${set.name} ${set.type}`.localeCompare(`${fqdn(start.name)} ${start.type}`) >= 0,
+        )
+      : 0;
+    const first = from < 0 ? sorted.length : from;
+    const page = sorted
+      .slice(first, first + RECORDS_PER_PAGE)
+      .map((set) => ({ ...set, values: [...set.values] }));
+    const following = sorted[first + RECORDS_PER_PAGE];
+    return { records: page, ...(following ? { next: { name: following.name, type: following.type } } : {}) };
+  }
+
+  /**
+   * Refuses what Route 53 refuses: a batch over 1,000 ResourceRecord elements or 32,000 value characters (an UPSERT
+   * counts twice), and any change while the zone's previous change is still PENDING (PriorRequestNotComplete).
+   */
   async upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange> {
+    this.count('upsertRecords');
     this.maybeFail();
     const records = this.zone(zoneId).records;
+    const weight = 2 * upserts.length;
+    const characters = 2 * upserts.reduce((n, u) => n + u.value.length, 0);
+    if (weight > MAX_BATCH_RECORDS || characters > MAX_BATCH_VALUE_CHARACTERS) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidChangeBatch: ${weight} ResourceRecord elements, ${characters} value characters`,
+      );
+    }
+    const pendingChange = [...this.pendingLeft.entries()].find(
+      ([id, left]) => left > 0 && this.submitted.find((s) => s.changeId === id)?.zoneId === zoneId,
+    );
+    if (pendingChange) {
+      this.refusedPriorRequest++;
+      throw transientFailure(
+        'PriorRequestNotComplete',
+        'Route 53 ChangeResourceRecordSets was throttled (PriorRequestNotComplete)',
+      );
+    }
     const changeId = `C${this.nextChange++}`;
     for (const u of upserts) {
       const k = key(u.name, u.type);
@@ -89,7 +140,11 @@ export class FakeRoute53 implements Route53Port {
     return { id: changeId, status: pending > 0 ? 'PENDING' : 'INSYNC' };
   }
 
+  /** Changes refused because the zone's previous change was still PENDING. */
+  refusedPriorRequest = 0;
+
   async getChange(changeId: string): Promise<DnsChange> {
+    this.count('getChange');
     this.maybeFail();
     this.getChangeCalls.push(changeId);
     const left = this.pendingLeft.get(changeId);
@@ -102,6 +157,7 @@ export class FakeRoute53 implements Route53Port {
   }
 
   async testDnsAnswer(zoneId: string, name: string, type: DnsRecordType): Promise<DnsAnswer> {
+    this.count('testDnsAnswer');
     this.maybeFail();
     if (this.options.noTestDnsAnswer) return { supported: false, reason: 'fake without TestDNSAnswer' };
     const k = key(name, type);
@@ -119,6 +175,10 @@ export class FakeRoute53 implements Route53Port {
     const zone = this.zones.get(zoneId);
     if (!zone) throw permanentFailure(PermanentFailure.NotFound, `No hosted zone ${zoneId}`);
     return zone;
+  }
+
+  private count(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
   }
 
   private maybeFail(): void {
