@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { DrctlConfig } from '../worker/config';
+import type { ConfigOverrides } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
 import { sandboxPaths } from './sandbox-paths';
 import type { StackInfo } from './stack-info';
@@ -7,7 +7,7 @@ import type { StackInfo } from './stack-info';
 export const TASK_QUEUE = 'drctl';
 
 /** The drctl config for this stack, in the shape `loadConfig` reads (secrets included: the file is 0600). */
-export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+export function drctlConfigFor(stack: StackInfo): ConfigOverrides {
   return {
     temporal: {
       address: stack.temporal.address,

@@ -1,5 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AWS_API_LIMITS, type AwsPacingLimits } from '../activities/aws-pacing/api-limits';
 
 /**
  * drctl's configuration: built once from defaults, then a config file, then the environment, then explicit
@@ -17,12 +18,23 @@ export interface DrctlConfig {
     apiKey?: string;
     /** Env TEMPORAL_TLS=true, or implied by an API key. */
     tls: boolean;
+    /**
+     * Activities one worker runs at once. Most of drctl's activities wait (for a token, a change, a promotion), so
+     * an evacuation of hundreds of databases needs far more than the SDK's default of 100. Default 1,000.
+     */
+    maxConcurrentActivities: number;
   };
   aws: {
     /** Default region when a runbook names none. Env AWS_REGION / AWS_DEFAULT_REGION. Default us-east-1. */
     region: string;
     /** Endpoint override for local emulators. Env AWS_ENDPOINT_URL. Credentials come from the default chain. */
     endpoint?: string;
+    /**
+     * The account's API rate limits the worker paces its calls to (token buckets shared by every run, split among
+     * the workers of the task queue). Default: AWS's published limits (Route 53 burst 50, 10/s; RDS burst 300,
+     * 12/s per region). Config file only, e.g. `"aws": {"pacing": {"route53": {"burst": 50, "perSecond": 5}}}`.
+     */
+    pacing: AwsPacingLimits;
   };
   unleash: {
     /** Base URL of the Unleash server, e.g. http://127.0.0.1:4242. Env UNLEASH_URL. */
@@ -63,8 +75,14 @@ export function loadConfig(
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const config: DrctlConfig = {
-    temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'drctl', tls: false },
-    aws: { region: 'us-east-1' },
+    temporal: {
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'drctl',
+      tls: false,
+      maxConcurrentActivities: 1_000,
+    },
+    aws: { region: 'us-east-1', pacing: structuredClone(AWS_API_LIMITS) },
     unleash: {},
     postgres: { connections: {} },
     operator: { identity: env.USER ?? env.LOGNAME ?? 'unknown-operator' },
@@ -123,7 +141,10 @@ function mergeInto(target: DrctlConfig, source: ConfigOverrides): void {
     const into = target[section] as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
-      into[key] = key === 'connections' ? { ...(into[key] as object), ...(value as object) } : value;
+      into[key] =
+        key === 'connections' || key === 'pacing'
+          ? { ...(into[key] as object), ...(value as object) }
+          : value;
     }
   }
 }

@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { DrctlConfig } from './config';
 import { createProviderPorts } from './provider-ports';
+import { shareAmongWorkers } from './worker-share';
 
 /**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
@@ -17,7 +18,8 @@ export async function runWorker(
     ...(apiKey === undefined ? {} : { apiKey }),
     ...(tls ? { tls: true } : {}),
   });
-  const { ports, close } = createProviderPorts(config);
+  const { ports, pacer, close } = createProviderPorts(config);
+  const stopSharing = new AbortController();
   try {
     const worker = await Worker.create({
       connection,
@@ -25,11 +27,14 @@ export async function runWorker(
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities(ports),
+      maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    void shareAmongWorkers(connection.workflowService, { namespace, taskQueue }, pacer, stopSharing.signal);
     options.onReady?.();
     await worker.run();
   } finally {
+    stopSharing.abort();
     close();
     await connection.close();
   }
