@@ -9,6 +9,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/build-drctl.ts',
       setupFilesAfterEnv: ['<rootDir>/test/unit/unit-timeout.ts'],
     },
     {

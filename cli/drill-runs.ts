@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type Client,
-  ScheduleOverlapPolicy,
-  WorkflowIdConflictPolicy,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import {
   INITIATOR_KEY,
   KIND_KEY,
@@ -60,7 +55,7 @@ export async function startDrill(
     taskQueue,
     workflowId,
     args: [drillInput(runbook, settings)],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    workflowIdConflictPolicy: 'FAIL',
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
       { key: KIND_KEY, value: 'drill' },
@@ -72,6 +67,7 @@ export async function startDrill(
 
 /** Shows the drill's failover live (once it starts), then returns the drill's result. */
 export async function followDrill(client: Client, drillId: string, live: boolean): Promise<DrillResult> {
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
   const drill = client.workflow.getHandle(drillId);
   const failoverId = `${drillId}-failover`;
   for (;;) {
@@ -167,7 +163,7 @@ export async function scheduleDrill(
         { key: INITIATOR_KEY, value: settings.initiator },
       ],
     },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+    policies: { overlap: 'SKIP', catchupWindow: '1 day' },
     memo: { runbookHash: runbookHash(runbook) },
   });
   return scheduleId;

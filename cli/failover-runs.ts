@@ -1,10 +1,4 @@
-import {
-  type Client,
-  WorkflowFailedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { Runbook } from '../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../workflows/run-types';
@@ -67,8 +61,8 @@ export async function startFailover(
         },
       },
     ],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
       { key: KIND_KEY, value: kind },
@@ -93,7 +87,7 @@ export async function readRun(client: Client, workflowId: string): Promise<RunSt
   try {
     return { closed: true, result: await handle.result() };
   } catch (error) {
-    const recorded = recordedResult(error);
+    const recorded = await recordedResult(error);
     if (recorded) return { closed: true, result: recorded };
     return {
       closed: true,
@@ -105,7 +99,9 @@ export async function readRun(client: Client, workflowId: string): Promise<RunSt
 }
 
 /** A failed failover carries its result (the timeline up to the failure) as its failure's detail. */
-function recordedResult(error: unknown): FailoverResult | undefined {
+async function recordedResult(error: unknown): Promise<FailoverResult | undefined> {
+  const { WorkflowFailedError } = await import('@temporalio/client');
+  const { ApplicationFailure } = await import('@temporalio/common');
   if (!(error instanceof WorkflowFailedError) || !(error.cause instanceof ApplicationFailure))
     return undefined;
   const detail = error.cause.details?.[0] as FailoverResult | undefined;

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig, type DrctlConfig } from '../worker/config';
 import { ExitCode, type ExitCodeValue } from './cli-error';
 import { note, parseOutputMode, printJson, type OutputMode } from './output';
-import { toCliError } from './to-cli-error';
 
 export interface CommandContext {
   output: OutputMode;
@@ -30,6 +29,7 @@ export function runCommand<A extends unknown[]>(
       };
       process.exitCode = (await action(context, ...args)) ?? ExitCode.Ok;
     } catch (error) {
+      const { toCliError } = await import('./to-cli-error');
       const failure = toCliError(error);
       if (output === 'json') {
         printJson({

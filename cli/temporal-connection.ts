@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import type { DrctlConfig } from '../worker/config';
 import { CliError, ExitCode } from './cli-error';
 
@@ -10,6 +10,8 @@ export async function connectClient(
   config: DrctlConfig,
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const { address, namespace, apiKey, tls } = config.temporal;
+  // Loaded here, not at the top: commands that never talk to Temporal (help, validate, runbooks) start faster.
+  const { Client, Connection } = await import('@temporalio/client');
   let connection: Connection;
   try {
     connection = await Connection.connect({

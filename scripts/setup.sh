@@ -55,6 +55,9 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# drctl's prebuilt JavaScript (dist/, what bin/drctl runs): built when missing or older than any source file.
+bash scripts/build.sh
+
 # The Unleash server: its own package with its own lock file (unleash-server is ESM-only, pinned 7.5.1).
 unleash_dir="$repo/sandbox/unleash"
 if [[ ! -d "$unleash_dir/node_modules/unleash-server" ]] || [[ "$unleash_dir/package-lock.json" -nt "$unleash_dir/node_modules/.package-lock.json" ]]; then

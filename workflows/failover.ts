@@ -7,12 +7,25 @@ import type { FailoverInput, FailoverProgress, FailoverResult } from './run-type
 export const progressQuery = defineQuery<FailoverProgress>('progress');
 
 /**
+ * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
+ * a follower of a long run does not fetch the whole timeline on every change.
+ */
+export const progressSinceQuery = defineQuery<FailoverProgress & { timelineFrom: number }, [number]>(
+  'progressSince',
+);
+
+/**
  * Runs a failover runbook. Succeeds with the timeline; when a step stops the run or an operator aborts it,
  * fails (so Temporal's own status says so) with the same result as the failure's detail.
  */
 export async function failoverWorkflow(input: FailoverInput): Promise<FailoverResult> {
   const run = new FailoverRun(input);
   setHandler(progressQuery, () => run.progress());
+  setHandler(progressSinceQuery, (from) => {
+    const progress = run.progress();
+    const start = Math.max(0, Math.min(Math.floor(from), progress.timeline.length));
+    return { ...progress, timeline: progress.timeline.slice(start), timelineFrom: start };
+  });
   setHandler(decideUpdate, (decision) => run.decide(decision), {
     validator: (decision) => run.validateDecision(decision),
   });

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
-import { connectClient } from '../temporal-connection';
 
 const ACTIONS = ['retry', 'skip', 'abort'] as const;
 
@@ -38,6 +36,8 @@ export function registerDecide(program: Command): void {
               ExitCode.BadInput,
             );
           }
+          const { connectClient } = await import('../temporal-connection');
+          const { WorkflowUpdateFailedError } = await import('@temporalio/client');
           const config = context.config();
           const { client, close } = await connectClient(config);
           try {

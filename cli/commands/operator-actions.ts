@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FailoverProgress } from '../../workflows/run-types';
+import type { DrctlConfig } from '../../worker/config';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
-import { connectClient } from '../temporal-connection';
 
 /**
  * The operator's hands on a running failover: approve a gate, retry or skip a paused step, abort the run
@@ -62,6 +62,7 @@ export function registerOperatorActions(program: Command): void {
           const reason =
             action === 'skip' ? requiredReason(flags.reason) : flags.reason?.trim() || 'retry requested';
           const config = context.config();
+          const { connectClient } = await import('../temporal-connection');
           const { client, close } = await connectClient(config);
           try {
             const stepId = flags.step ?? (await onlyPausedStep(client, workflowId));
@@ -130,12 +131,13 @@ async function onlyPausedStep(client: Client, workflowId: string): Promise<strin
 }
 
 async function sendUpdate(
-  config: Parameters<typeof connectClient>[0],
+  config: DrctlConfig,
   workflowId: string,
   name: string,
   argument: unknown,
   output: 'text' | 'json',
 ): Promise<void> {
+  const { connectClient } = await import('../temporal-connection');
   const { client, close } = await connectClient(config);
   try {
     await update(client, workflowId, name, argument, output);
@@ -151,6 +153,7 @@ async function update(
   argument: unknown,
   output: 'text' | 'json',
 ): Promise<void> {
+  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
   const accepted = await client.workflow
     .getHandle(workflowId)
     .executeUpdate<{ action: string; stepId?: string }, [unknown]>(name, { args: [argument] })

@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
-import { findRunbook } from '../../runbooks/catalog';
 import { ExitCode } from '../cli-error';
-import { planFailover } from '../failover-runs';
 import { printJson } from '../output';
-import { renderPlan } from '../render';
 import { runCommand } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
-import { connectClient } from '../temporal-connection';
-import { requireWorker } from '../worker-presence';
 
 export function registerPlan(program: Command): void {
   program
@@ -22,6 +17,11 @@ export function registerPlan(program: Command): void {
     )
     .action(
       runCommand(async (context, reference: string) => {
+        const { findRunbook } = await import('../../runbooks/catalog');
+        const { connectClient } = await import('../temporal-connection');
+        const { requireWorker } = await import('../worker-presence');
+        const { planFailover } = await import('../failover-runs');
+        const { renderPlan } = await import('../render');
         const { runbook } = findRunbook(reference, runbookDirs());
         const config = context.config();
         const { client, close } = await connectClient(config);

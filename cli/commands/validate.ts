@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { leafSteps } from '../../runbooks/define-runbook';
-import { findRunbook } from '../../runbooks/catalog';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
@@ -18,6 +16,8 @@ export function registerValidate(program: Command): void {
     )
     .action(
       runCommand(async (context, reference: string) => {
+        const { findRunbook } = await import('../../runbooks/catalog');
+        const { leafSteps } = await import('../../runbooks/define-runbook');
         const { runbook, source } = findRunbook(reference, runbookDirs());
         if (context.output === 'json') {
           printJson({ valid: true, id: runbook.id, source, steps: leafSteps(runbook).length, runbook });
