@@ -20,6 +20,8 @@ const WORKFLOW_CODE = [
   'runbooks/runbook-validation-error.ts',
   'runbooks/failback-unsupported-error.ts',
   'common/**/*.ts',
+  'evacuations/evacuation-types.ts',
+  'evacuations/run-lock.ts',
 ];
 
 /** Type-aware rules that catch real bugs in async, Temporal-heavy code; formatting is prettier's job. */

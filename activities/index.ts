@@ -1,4 +1,6 @@
 import type { DrillActivities } from './drill-contracts';
+import { createEvacuationActivities } from '../evacuations/evacuation-activities';
+import type { EvacuationActivities } from '../evacuations/evacuation-types';
 import { createDrillActivities } from './drill/drill-activities';
 import { resolveRecord } from './dns/resolve-record';
 import type { ActivityPorts } from './ports';
@@ -8,9 +10,12 @@ import type { KindActivities } from '../kinds/registry';
 export type { ActivityPorts } from './ports';
 
 /** The full activity surface the workflows call, built from its ports. */
-export function createActivities(ports: ActivityPorts): KindActivities & DrillActivities {
+export function createActivities(
+  ports: ActivityPorts,
+): KindActivities & DrillActivities & EvacuationActivities {
   return {
     ...createKindActivities(ports),
+    ...createEvacuationActivities(ports.temporal),
     ...createDrillActivities({
       canary: ports.canary,
       postgres: ports.postgres,

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { S3Port } from './backups/s3-port';
 import type { PostgresPort } from './database/postgres-port';
 import type { RdsPort } from './database/rds-port';
@@ -17,6 +18,8 @@ export interface ActivityPorts {
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
   canary?: CanaryPort;
   now?: () => Date;
+  /** The worker's Temporal client, for evacuations watching and aborting their child runs. */
+  temporal?: Client;
 }
 
 /** What every `kinds/<kind>/activities.ts` exports: its activities, built from the worker's ports. */

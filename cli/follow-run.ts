@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { formatMs } from '../runbooks/duration';
 import type { FailoverProgress, FailoverResult, TimelineEntry } from '../workflows/run-types';
 import { readRun } from './failover-runs';
-import { watchHistory } from './history-watch';
+import { watchHistory } from '../activities/runs/history-watch';
 import { note } from './output';
 import { timelineLine } from './render';
 

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
+import { registerEvacuate } from './commands/evacuate';
 import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   });
   registerFailover(program);
   registerFailback(program);
+  registerEvacuate(program);
   registerPlan(program);
   registerStatus(program);
   registerRuns(program);

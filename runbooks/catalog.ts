@@ -121,7 +121,7 @@ export function loadRunbookFile(path: string): Runbook {
  * JavaScript, and commands that read no `.ts` file never pay for the loader. Under tsx already (tests, `npm run
  * drctl`) this is a no-op.
  */
-function registerTypeScriptLoader(): void {
+export function registerTypeScriptLoader(): void {
   // Running from the sources (tsx, jest) already loads TypeScript.
   if (typeScriptLoaderRegistered || __filename.endsWith('.ts')) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the loader is optional until a .ts runbook is read.

@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { DrctlConfig } from './config';
@@ -26,7 +27,7 @@ export async function runWorker(
       namespace,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(ports),
+      activities: createActivities({ ...ports, temporal: new Client({ connection, namespace }) }),
       maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
