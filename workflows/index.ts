@@ -3,3 +3,4 @@ export { failoverWorkflow, progressQuery, progressSinceQuery } from './failover'
 export { planWorkflow } from './plan';
 export { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
 export { drillWorkflow } from './drill';
+export { evacuationWorkflow, evacuationProgressQuery } from './evacuation';
