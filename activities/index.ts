@@ -1,8 +1,12 @@
 import type { DrillActivities } from './drill-contracts';
 import { createEvacuationActivities } from '../evacuations/evacuation-activities';
 import type { EvacuationActivities } from '../evacuations/evacuation-types';
+import type { AuthActivities } from './auth/auth-contracts';
+import { createAuthActivities } from './auth/auth-activities';
 import { createDrillActivities } from './drill/drill-activities';
 import { resolveRecord } from './dns/resolve-record';
+import { createEvidenceActivities } from './evidence/evidence-activities';
+import type { EvidenceActivities } from './evidence/evidence-contracts';
 import type { ActivityPorts } from './ports';
 import { createKindActivities } from '../kinds/activities';
 import type { KindActivities } from '../kinds/registry';
@@ -12,7 +16,7 @@ export type { ActivityPorts } from './ports';
 /** The full activity surface the workflows call, built from its ports. */
 export function createActivities(
   ports: ActivityPorts,
-): KindActivities & DrillActivities & EvacuationActivities {
+): KindActivities & DrillActivities & AuthActivities & EvidenceActivities & EvacuationActivities {
   return {
     ...createKindActivities(ports),
     ...createEvacuationActivities(ports.temporal),
@@ -21,6 +25,9 @@ export function createActivities(
       postgres: ports.postgres,
       rds: ports.rds,
       resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
+      ...(ports.drillInjections === undefined ? {} : { injections: ports.drillInjections }),
     }),
+    ...createAuthActivities(ports.access),
+    ...createEvidenceActivities(ports.evidence),
   };
 }

@@ -1,10 +1,18 @@
 import type { Client } from '@temporalio/client';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { LoadedEvacuation } from '../evacuations/catalog';
-import type { EvacuationInput, EvacuationProgress, EvacuationResult } from '../evacuations/evacuation-types';
+import { runbookSha256 } from '../auth/sha256';
+import { evacuationSha256, type EvacuationReference } from '../evacuations/evacuation-hash';
+import type {
+  EvacuationProgress,
+  EvacuationRequest,
+  EvacuationResult,
+} from '../evacuations/evacuation-types';
 import { watchHistory } from '../activities/runs/history-watch';
 import { CliError, ExitCode } from './cli-error';
+import { awaitStartVerdict } from './failover-runs';
 import { note } from './output';
+import type { OperatorSigner } from './operator-signer';
 import { evacuationTable } from './render-evacuation';
 
 /** `evacuation-<id>-<UTC second>`. */
@@ -54,30 +62,52 @@ export async function refuseOverlaps(client: Client, loaded: LoadedEvacuation): 
   }
 }
 
+/**
+ * The reference an operator signs: the evacuation's id and the sha256 over it and its runbooks' sha256s, as
+ * loaded here; the worker recomputes it over its reviewed copies and refuses a difference.
+ */
+export function evacuationReference(loaded: LoadedEvacuation): EvacuationReference {
+  const runbookHashes = Object.fromEntries(
+    Object.entries(loaded.runbooks).map(([id, runbook]) => [id, runbookSha256(runbook)]),
+  );
+  return {
+    id: loaded.evacuation.id,
+    sha256: evacuationSha256({ evacuation: loaded.evacuation, runbookHashes }),
+  };
+}
+
+/** Starts an evacuation on a signed `evacuate` statement; returns once the worker accepted the start (exit 4 if refused). */
 export async function startEvacuation(
   client: Client,
   taskQueue: string,
   loaded: LoadedEvacuation,
-  options: { reason: string; initiator: string; now: Date },
+  options: { reason: string; signer: OperatorSigner; now: Date },
 ): Promise<string> {
   const workflowId = evacuationWorkflowId(loaded.evacuation.id, options.now);
-  const input: EvacuationInput = {
-    evacuation: loaded.evacuation,
-    runbooks: loaded.runbooks,
-    options: { reason: options.reason, initiator: options.initiator },
+  const reference = evacuationReference(loaded);
+  const request: EvacuationRequest = {
+    evacuation: reference,
+    start: options.signer.sign({
+      action: 'evacuate',
+      runId: workflowId,
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      reason: options.reason,
+    }),
   };
   await client.workflow.start('evacuationWorkflow', {
     taskQueue,
     workflowId,
-    args: [input],
+    args: [request],
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: loaded.evacuation.id },
       { key: KIND_KEY, value: 'evacuation' },
-      { key: INITIATOR_KEY, value: options.initiator },
+      { key: INITIATOR_KEY, value: options.signer.name },
     ],
   });
+  await awaitStartVerdict(client, workflowId);
   return workflowId;
 }
 

@@ -15,6 +15,10 @@ export const PermanentFailure = {
   ProbeFailed: 'ProbeFailed',
   FlagNotConfirmed: 'FlagNotConfirmed',
   UnsafeOrder: 'UnsafeOrder',
+  /** The client's runbook hash differs from the worker's reviewed catalog. */
+  RunbookMismatch: 'RunbookMismatch',
+  /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
+  NotAuthorized: 'NotAuthorized',
 } as const;
 
 export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];

@@ -77,12 +77,12 @@ export function createEvacuationActivities(client: Client | undefined): Evacuati
       }
     },
 
-    async abortRun({ workflowId, request }) {
+    async abortRun({ workflowId, update }) {
       const handle = requireClient().workflow.getHandle(workflowId);
       const description = await handle.describe();
       if (description.status.name !== 'RUNNING') return `${workflowId} had already ended`;
       try {
-        await handle.executeUpdate('abort', { args: [request] });
+        await handle.executeUpdate('abort', { args: [update] });
         return `${workflowId}: abort accepted`;
       } catch (error) {
         return `${workflowId}: abort not accepted (${(error as Error).message})`;

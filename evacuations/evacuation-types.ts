@@ -1,13 +1,17 @@
 /** What an evacuation run takes, reports while running, and returns. Plain JSON throughout. */
-import type { Runbook } from '../runbooks/schema';
-import type { OperatorAction, RunStatus } from '../workflows/run-types';
-import type { Evacuation } from './schema';
+import type { SignedStatement } from '../auth/signature';
+import type { SignedOperatorUpdate } from '../workflows/operator-decision';
+import type { OperatorAction, RunAuthorization, RunStatus } from '../workflows/run-types';
+import type { EvacuationReference } from './evacuation-hash';
 
-export interface EvacuationInput {
-  evacuation: Evacuation;
-  /** Every runbook the evacuation names, by id, validated: each child runs its runbook by value. */
-  runbooks: Record<string, Runbook>;
-  options: { reason: string; initiator: string };
+/**
+ * How a client starts an evacuation: which reviewed evacuation (id and the hash it planned against, over the
+ * plan and its runbooks) and the operator's signed `evacuate` statement for this run. The worker loads the
+ * evacuation and its runbooks from its own reviewed copies.
+ */
+export interface EvacuationRequest {
+  evacuation: EvacuationReference;
+  start: SignedStatement;
 }
 
 /**
@@ -62,6 +66,8 @@ export interface EvacuationProgress {
   waves: WaveProgress[];
   services: ServiceProgress[];
   operatorActions: OperatorAction[];
+  /** The access policy and reviewed evacuation that govern the run (`runbookId` is the evacuation's id). */
+  authorization?: RunAuthorization;
   /** Approval gates the evacuation waits at (a wave's id as `stepId`). */
   awaiting: Array<{ stepId: string; kind: 'approval'; prompt: string; twoPerson?: boolean }>;
 }
@@ -85,8 +91,6 @@ export interface EvacuationActivities {
   /** Returns as soon as the run's snapshot differs from `known` (or it ended); heartbeats while it waits. */
   watchRun(input: { workflowId: string; known?: RunSnapshot }): Promise<RunSnapshot>;
   /** Sends `abort` to a child run (rollback as asked); a run that already ended is left as it is. */
-  abortRun(input: {
-    workflowId: string;
-    request: { operator: string; reason: string; rollback: boolean };
-  }): Promise<string>;
+  /** Forwards the operator's signed abort of the evacuation; each child verifies it against the evacuation. */
+  abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<string>;
 }

@@ -10,29 +10,61 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { AuthActivities } from '../activities/auth/auth-contracts';
+import { approvalRuleOf } from '../auth/approval-rule';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import type { StatementAction } from '../auth/permissions';
+import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
 import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import type { EvacuationCover } from '../evacuations/evacuation-hash';
 import {
   FINAL_SERVICE_STATES,
   type EvacuationActivities,
-  type EvacuationInput,
   type EvacuationProgress,
+  type EvacuationRequest,
   type EvacuationResult,
   type RunSnapshot,
   type ServiceProgress,
   type WaveProgress,
 } from '../evacuations/evacuation-types';
 import { provisionalRunLockId } from '../evacuations/run-lock';
+import type { Runbook } from '../runbooks/schema';
+import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import {
   abortUpdate,
   approveUpdate,
   type AbortRequest,
-  type Approval,
   type OperatorAck,
+  type SignedOperatorUpdate,
 } from './operator-decision';
-import type { FailoverInput, FailoverResult, OperatorAction, RunStatus } from './run-types';
+import { recordBreakGlass, recordedAction, refused } from './run-authority';
+import type {
+  FailoverProgress,
+  FailoverRequest,
+  FailoverResult,
+  OperatorAction,
+  RunAuthorization,
+  RunStatus,
+} from './run-types';
 
 export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
+/** The same name as a failover's progress query: `drctl approve|abort` read what they sign for from it. */
+const operatorProgressQuery = defineQuery<FailoverProgress>('progress');
+
+const auth = proxyActivities<AuthActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+});
+
+/** A start that passed the access policy: the reviewed evacuation and its runbooks, and who started it. */
+interface AuthorizedEvacuation {
+  authority: OperatorAuthority;
+  initiator: VerifiedAction;
+  authorization: RunAuthorization;
+  cover: EvacuationCover;
+  runbooks: Record<string, Runbook>;
+}
 
 const { watchRun } = proxyActivities<EvacuationActivities>({
   startToCloseTimeout: '24h',
@@ -53,21 +85,33 @@ const { abortRun } = proxyActivities<EvacuationActivities>({
  * go on; with `onServiceFailure: stop` no new service starts after one fails. Succeeds when every service did;
  * otherwise fails (or ends aborted) with the same progress as the failure's detail.
  */
-export async function evacuationWorkflow(input: EvacuationInput): Promise<EvacuationResult> {
-  const run = new EvacuationRun(input);
-  setHandler(evacuationProgressQuery, () => run.progress());
-  setHandler(approveUpdate, (approval) => run.approve(approval), {
-    validator: (approval) => run.validateApproval(approval),
+export async function evacuationWorkflow(request: EvacuationRequest): Promise<EvacuationResult> {
+  let run: EvacuationRun | undefined = undefined;
+  const started = (): EvacuationRun => {
+    if (run) return run;
+    throw new Error(
+      'the evacuation is still verifying its start against the access policy; try again in a moment',
+    );
+  };
+  setHandler(evacuationProgressQuery, () => run?.progress() ?? startingProgress(request));
+  setHandler(operatorProgressQuery, () => started().operatorProgress());
+  setHandler(approveUpdate, (update) => started().approve(update), {
+    validator: (update) => started().validateApproval(update),
   });
-  setHandler(abortUpdate, (request) => run.abort(request), {
-    validator: (request) => run.validateAbort(request),
+  setHandler(abortUpdate, (update) => started().abort(update), {
+    validator: (update) => started().validateAbort(update),
   });
+  const start = await authorizeEvacuation(request).catch((error: unknown) => {
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    throw error;
+  });
+  run = new EvacuationRun(start);
   const result = await run.execute();
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
   if (result.status !== 'succeeded') {
     const unsucceeded = result.services.filter((service) => service.state !== 'succeeded');
     throw ApplicationFailure.nonRetryable(
-      `evacuation ${input.evacuation.id} ${result.status}: ${unsucceeded.map((s) => `${s.runbookId} ${s.state}`).join(', ')}`,
+      `evacuation ${result.evacuationId} ${result.status}: ${unsucceeded.map((s) => `${s.runbookId} ${s.state}`).join(', ')}`,
       result.status === 'aborted' ? 'EvacuationAborted' : 'EvacuationFailed',
       result,
     );
@@ -75,48 +119,125 @@ export async function evacuationWorkflow(input: EvacuationInput): Promise<Evacua
   return result;
 }
 
+/**
+ * Verifies the signed `evacuate` statement against the worker's access policy (for this run, this evacuation and
+ * its hash; `evacuate` on the evacuation's id), loads the reviewed evacuation and its runbooks by that hash, and
+ * checks that the signer may fail over every runbook of it. A refusal ends the run before any child starts.
+ */
+async function authorizeEvacuation(request: EvacuationRequest): Promise<AuthorizedEvacuation> {
+  const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
+    throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
+  });
+  const authority = new OperatorAuthority(policy);
+  const reference = request?.evacuation;
+  if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
+    throw refused('the start names no evacuation: send { evacuation: { id, sha256 }, start }');
+  let initiator: VerifiedAction;
+  try {
+    initiator = authority.verify(request.start, {
+      actions: ['evacuate'],
+      runId: workflowInfo().workflowId,
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      now: Date.now(),
+    });
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
+  const reviewed = await auth
+    .loadReviewedEvacuation({ evacuationId: reference.id, sha256: reference.sha256 })
+    .catch((error: unknown) => {
+      throw ApplicationFailure.nonRetryable(
+        `evacuation refused, nothing was started: ${innermostMessage(error)}`,
+        PermanentFailure.RunbookMismatch,
+      );
+    });
+  const forbidden = Object.keys(reviewed.runbooks).filter(
+    (runbookId) => !authority.allows(initiator.owner, 'failover', runbookId),
+  );
+  if (forbidden.length > 0)
+    throw refused(
+      `not permitted: ${initiator.owner} may not fail over ${forbidden.join(', ')} under the access policy (sha256 ${policy.sha256.slice(0, 12)}…); an evacuation needs failover on every runbook it runs`,
+    );
+  const authorization: RunAuthorization = {
+    policySha256: policy.sha256,
+    runbookId: reference.id,
+    runbookHash: reviewed.sha256,
+    breakGlassUses: [],
+  };
+  if (initiator.breakGlass) recordBreakGlass(authorization, initiator, 'evacuate');
+  return { authority, initiator, authorization, cover: reviewed.cover, runbooks: reviewed.runbooks };
+}
+
+/** What the progress query answers while the start is being verified. */
+function startingProgress(request: EvacuationRequest): EvacuationProgress {
+  const info = workflowInfo();
+  return {
+    workflowId: info.workflowId,
+    evacuationId: request?.evacuation?.id ?? '?',
+    title: '',
+    status: 'running',
+    reason: request?.start?.statement?.reason ?? '',
+    initiator: '(verifying)',
+    startedAt: info.startTime.toISOString(),
+    waves: [],
+    services: [],
+    operatorActions: [],
+    awaiting: [],
+  };
+}
+
 class EvacuationRun {
   private readonly services: ServiceProgress[];
   private readonly waves: WaveProgress[];
   private readonly operatorActions: OperatorAction[] = [];
+  private readonly approvals = new Map<string, VerifiedAction[]>();
+  private readonly usedNonces = new Set<string>();
   private opened = 0;
   private changed = false;
   private abortRequest: AbortRequest | undefined;
+  private abortUpdate: SignedOperatorUpdate | undefined;
   private abortSent = new Set<string>();
   private status: RunStatus = 'running';
   private endedAt: string | undefined;
+  private readonly evacuation: EvacuationCover['evacuation'];
+  private readonly reason: string;
+  private readonly initiator: string;
 
-  constructor(private readonly input: EvacuationInput) {
-    const { evacuation, runbooks } = input;
-    this.waves = evacuation.waves.map((wave) => ({
+  constructor(private readonly start: AuthorizedEvacuation) {
+    this.evacuation = start.cover.evacuation;
+    this.reason = start.initiator.signed.statement.reason;
+    this.initiator = start.initiator.owner;
+    this.usedNonces.add(start.initiator.signed.statement.nonce);
+    this.waves = this.evacuation.waves.map((wave) => ({
       id: wave.id,
       ...(wave.title === undefined ? {} : { title: wave.title }),
       state: 'waiting',
       concurrency: wave.concurrency,
     }));
-    this.services = evacuation.waves.flatMap((wave) =>
-      wave.services.map((service) => ({
-        runbookId: service.runbook,
-        wave: wave.id,
-        dependsOn: service.dependsOn,
-        state: 'waiting' as const,
-        currentSteps: [],
-        stepsDone: 0,
-        totalSteps: runbooks[service.runbook] ? leafStepsOf(runbooks[service.runbook]!).length : 0,
-      })),
+    this.services = this.evacuation.waves.flatMap((wave) =>
+      wave.services.map((service) => {
+        const runbook = start.runbooks[service.runbook];
+        return {
+          runbookId: service.runbook,
+          wave: wave.id,
+          dependsOn: service.dependsOn,
+          state: 'waiting' as const,
+          currentSteps: [],
+          stepsDone: 0,
+          totalSteps: runbook ? leafStepsOf(runbook).length : 0,
+        };
+      }),
     );
-    this.operatorActions.push({
-      action: 'start',
-      operator: input.options.initiator,
-      reason: input.options.reason,
-      at: workflowInfo().startTime.toISOString(),
-    });
+    this.operatorActions.push(
+      recordedAction(start.initiator, 'start', workflowInfo().startTime.toISOString()),
+    );
   }
 
   async execute(): Promise<EvacuationResult> {
     for (;;) {
       if (this.abortRequest) {
-        await this.abortChildren(this.abortRequest);
+        await this.abortChildren();
         for (const service of this.services)
           if (service.state === 'waiting' || service.state === 'blocked')
             this.settle(
@@ -126,7 +247,7 @@ class EvacuationRun {
             );
       } else {
         this.openWaves();
-        await Promise.all(this.eligible().map((service) => this.start(service)));
+        await Promise.all(this.eligible().map((service) => this.startService(service)));
       }
       this.updateWaves();
       if (this.services.every((service) => FINAL_SERVICE_STATES.has(service.state))) break;
@@ -144,16 +265,17 @@ class EvacuationRun {
     const paused = this.services.some((service) => service.state === 'paused');
     return {
       workflowId: workflowInfo().workflowId,
-      evacuationId: this.input.evacuation.id,
-      title: this.input.evacuation.title,
+      evacuationId: this.evacuation.id,
+      title: this.evacuation.title,
       status: this.status === 'running' && (gates.length > 0 || paused) ? 'paused' : this.status,
-      reason: this.input.options.reason,
-      initiator: this.input.options.initiator,
+      reason: this.reason,
+      initiator: this.initiator,
       startedAt: workflowInfo().startTime.toISOString(),
       ...(this.endedAt === undefined ? {} : { endedAt: this.endedAt }),
       waves: this.waves,
       services: this.services,
       operatorActions: this.operatorActions,
+      authorization: this.start.authorization,
       awaiting: gates.map((wave) => {
         const approval = this.waveDefinition(wave.id).approval;
         return {
@@ -166,56 +288,118 @@ class EvacuationRun {
     };
   }
 
-  validateApproval(approval: Approval): void {
-    if (!approval.reason.trim()) throw new Error('a reason is required: it is recorded for the audit trail');
-    const waiting = this.waves.filter((wave) => wave.state === 'awaiting-approval');
-    const wave =
-      approval.stepId === undefined && waiting.length === 1
-        ? waiting[0]
-        : waiting.find((candidate) => candidate.id === approval.stepId);
-    if (wave === undefined) {
-      throw new Error(
-        waiting.length === 0
-          ? 'no wave of this evacuation is waiting for an approval'
-          : `wave "${approval.stepId ?? '?'}" is not waiting for an approval; waiting: ${waiting.map((w) => w.id).join(', ')} (pass --step <wave>)`,
-      );
-    }
-    if (
-      this.waveDefinition(wave.id).approval?.twoPerson &&
-      approval.operator === this.input.options.initiator
-    ) {
-      throw new Error(
-        `two-person approval: ${approval.operator} started this evacuation and cannot approve wave "${wave.id}"; another operator must run drctl approve`,
-      );
-    }
+  /** The evacuation in the shape of a failover's progress: what `drctl approve|abort` sign for. */
+  operatorProgress(): FailoverProgress {
+    const progress = this.progress();
+    return {
+      workflowId: progress.workflowId,
+      runbookId: progress.evacuationId,
+      status: progress.status,
+      reason: progress.reason,
+      initiator: progress.initiator,
+      startedAt: progress.startedAt,
+      ...(progress.endedAt === undefined ? {} : { endedAt: progress.endedAt }),
+      currentSteps: this.services.filter((s) => s.state === 'running').map((s) => s.runbookId),
+      timeline: [],
+      totalSteps: this.services.length,
+      operatorActions: progress.operatorActions,
+      authorization: this.start.authorization,
+      awaiting: progress.awaiting,
+    };
   }
 
-  approve(approval: Approval): OperatorAck {
-    const waiting = this.waves.filter((wave) => wave.state === 'awaiting-approval');
-    const wave = approval.stepId === undefined ? waiting[0] : waiting.find((w) => w.id === approval.stepId);
-    if (wave) wave.approvedBy = approval.operator;
-    this.record({
-      action: 'approve',
-      operator: approval.operator,
-      reason: approval.reason,
-      stepId: wave?.id,
-    });
+  validateApproval(update: SignedOperatorUpdate): void {
+    const verified = this.verify(update, ['approve'], true);
+    const wave = this.waitingWave(verified.signed.statement.stepId);
+    this.start.authority.checkApproval(
+      {
+        stepId: wave.id,
+        rule: approvalRuleOf({ twoPerson: this.waveDefinition(wave.id).approval?.twoPerson }),
+      },
+      verified,
+      { initiator: this.initiator, approvals: this.approvals.get(wave.id) ?? [] },
+    );
+  }
+
+  approve(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['approve']);
+    const wave = this.waitingWave(verified.signed.statement.stepId);
+    this.approvals.set(wave.id, [...(this.approvals.get(wave.id) ?? []), verified]);
+    wave.approvedBy = verified.owner;
+    this.operatorActions.push(recordedAction(verified, 'approve', new Date().toISOString()));
     this.changed = true;
-    return { accepted: true, stepId: wave?.id, action: 'approve' };
+    return {
+      accepted: true,
+      stepId: wave.id,
+      action: 'approve',
+      operator: verified.owner,
+      approvalsNeeded: 0,
+    };
   }
 
-  validateAbort(request: AbortRequest): void {
-    if (!request.reason.trim()) throw new Error('a reason is required: it is recorded for the audit trail');
+  validateAbort(update: SignedOperatorUpdate): void {
+    this.verify(update, ['abort'], true);
     if (this.status !== 'running') throw new Error(`the evacuation has already ended (${this.status})`);
     if (this.abortRequest)
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
   }
 
-  abort(request: AbortRequest): OperatorAck {
-    this.abortRequest = request;
-    this.record({ action: 'abort', operator: request.operator, reason: request.reason });
+  abort(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['abort']);
+    const { statement } = verified.signed;
+    const rollback = statement.detail?.rollback !== 'false';
+    this.abortRequest = { operator: verified.owner, reason: statement.reason, rollback };
+    this.abortUpdate = update;
+    this.operatorActions.push(recordedAction(verified, 'abort', new Date().toISOString()));
     this.changed = true;
-    return { accepted: true, action: request.rollback ? 'abort with rollback' : 'abort without rollback' };
+    return {
+      accepted: true,
+      action: rollback ? 'abort with rollback' : 'abort without rollback',
+      operator: verified.owner,
+    };
+  }
+
+  private waitingWave(stepId: string | undefined): WaveProgress {
+    const waiting = this.waves.filter((wave) => wave.state === 'awaiting-approval');
+    const wave = waiting.find((candidate) => candidate.id === stepId);
+    if (wave === undefined)
+      throw new Error(
+        waiting.length === 0
+          ? 'no wave of this evacuation is waiting for an approval'
+          : `wave "${stepId ?? '(none)'}" is not waiting for an approval; waiting: ${waiting.map((w) => w.id).join(', ')} (pass --step <wave>)`,
+      );
+    return wave;
+  }
+
+  private verify(
+    update: SignedOperatorUpdate,
+    actions: readonly StatementAction[],
+    checkFreshness: boolean,
+  ): VerifiedAction {
+    const expectation: Expectation = {
+      actions,
+      runId: workflowInfo().workflowId,
+      runbookId: this.start.authorization.runbookId,
+      runbookHash: this.start.authorization.runbookHash,
+      now: Date.now(),
+      checkFreshness,
+      usedNonces: this.usedNonces,
+    };
+    return this.start.authority.verify(update?.signed, expectation);
+  }
+
+  /** The handler's side: verified again without the age check (replay runs no validators), nonce spent. */
+  private accept(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
+    let verified: VerifiedAction;
+    try {
+      verified = this.verify(update, actions, false);
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable((error as Error).message, 'NotAuthorized');
+    }
+    this.usedNonces.add(verified.signed.statement.nonce);
+    if (verified.breakGlass)
+      recordBreakGlass(this.start.authorization, verified, verified.signed.statement.action);
+    return verified;
   }
 
   /** Opens the next wave once every service of the opened ones has settled, after its approval if it asks one. */
@@ -238,7 +422,7 @@ class EvacuationRun {
   /** Services that may start now, in order: their wave is open and has a free slot, their dependencies succeeded. */
   private eligible(): ServiceProgress[] {
     const stopping =
-      this.input.evacuation.onServiceFailure === 'stop' &&
+      this.evacuation.onServiceFailure === 'stop' &&
       this.services.some((service) => ['failed', 'paused', 'refused', 'aborted'].includes(service.state));
     const openIds = new Set(this.waves.slice(0, this.opened).map((wave) => wave.id));
     const running = new Map<string, number>();
@@ -288,20 +472,19 @@ class EvacuationRun {
     return starting;
   }
 
-  private async start(service: ServiceProgress): Promise<void> {
-    const runbook = this.input.runbooks[service.runbookId];
-    if (runbook === undefined) {
-      this.settle(service, 'failed', `runbook ${service.runbookId} was not passed to the evacuation`);
+  private async startService(service: ServiceProgress): Promise<void> {
+    const runbook = this.start.runbooks[service.runbookId];
+    const sha256 = this.start.cover.runbookHashes[service.runbookId];
+    if (runbook === undefined || sha256 === undefined) {
+      this.settle(service, 'failed', `runbook ${service.runbookId} is not in the reviewed evacuation`);
       return;
     }
     const workflowId = provisionalRunLockId(runbook.id);
     service.startedAt = new Date().toISOString();
-    const failover: FailoverInput = {
-      runbook,
-      options: {
-        reason: `evacuation ${this.input.evacuation.id} (${workflowInfo().workflowId}): ${this.input.options.reason}`,
-        initiator: this.input.options.initiator,
-      },
+    const failover: FailoverRequest = {
+      runbook: { id: runbook.id, sha256 },
+      start: this.start.initiator.signed,
+      evacuation: this.start.cover,
     };
     let handle;
     try {
@@ -313,7 +496,7 @@ class EvacuationRun {
         typedSearchAttributes: [
           { key: RUNBOOK_KEY, value: runbook.id },
           { key: KIND_KEY, value: 'failover' },
-          { key: INITIATOR_KEY, value: this.input.options.initiator },
+          { key: INITIATOR_KEY, value: this.initiator },
         ],
       });
     } catch (error) {
@@ -378,7 +561,10 @@ class EvacuationRun {
     this.settle(service, state, detail);
   }
 
-  private async abortChildren(request: AbortRequest): Promise<void> {
+  /** Forwards the operator's signed abort to every running child; each verifies it against this evacuation. */
+  private async abortChildren(): Promise<void> {
+    const update = this.abortUpdate;
+    if (update === undefined) return;
     const live = this.services.filter(
       (service) =>
         (service.state === 'running' || service.state === 'paused') &&
@@ -388,14 +574,7 @@ class EvacuationRun {
     for (const service of live) this.abortSent.add(service.workflowId as string);
     await Promise.all(
       live.map((service) =>
-        abortRun({
-          workflowId: service.workflowId as string,
-          request: {
-            operator: request.operator,
-            reason: `evacuation ${this.input.evacuation.id} aborted: ${request.reason}`,
-            rollback: request.rollback,
-          },
-        }).catch(() => undefined),
+        abortRun({ workflowId: service.workflowId as string, update }).catch(() => undefined),
       ),
     );
   }
@@ -427,14 +606,10 @@ class EvacuationRun {
     return this.services.find((service) => service.runbookId === runbookId) as ServiceProgress;
   }
 
-  private waveDefinition(id: string) {
-    return this.input.evacuation.waves.find(
+  private waveDefinition(id: string): EvacuationCover['evacuation']['waves'][number] {
+    return this.evacuation.waves.find(
       (wave) => wave.id === id,
-    ) as EvacuationInput['evacuation']['waves'][number];
-  }
-
-  private record(action: Omit<OperatorAction, 'at'>): void {
-    this.operatorActions.push({ ...action, at: new Date().toISOString() });
+    ) as EvacuationCover['evacuation']['waves'][number];
   }
 }
 

@@ -1,8 +1,17 @@
-import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { OUTCOME_KEY } from '../common/search-attributes';
+import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
+import { requestEvidence } from './evidence-ledger';
 import { FailoverRun } from './failover-run';
 import { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
-import type { FailoverInput, FailoverProgress, FailoverResult } from './run-types';
+import { authorizeStart, idPrefixes, refused, type StartRule } from './run-authority';
+import type { FailoverProgress, FailoverRequest, FailoverResult } from './run-types';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
 
@@ -15,33 +24,59 @@ export const progressSinceQuery = defineQuery<FailoverProgress & { timelineFrom:
 );
 
 /**
- * Runs a failover runbook. Succeeds with the timeline; when a step stops the run or an operator aborts it,
- * fails (so Temporal's own status says so) with the same result as the failure's detail.
+ * Runs a failover (or failback) of a reviewed runbook. First it reads the worker's access policy and verifies
+ * the signed start; a start the policy refuses, or a runbook hash that differs from the catalog's, ends the run
+ * before any step. Succeeds with the timeline; when a step stops the run or an operator aborts it, fails (so
+ * Temporal's own status says so) with the same result as the failure's detail.
  */
-export async function failoverWorkflow(input: FailoverInput): Promise<FailoverResult> {
-  const run = new FailoverRun(input);
-  setHandler(progressQuery, () => run.progress());
+export async function failoverWorkflow(request: FailoverRequest): Promise<FailoverResult> {
+  let run: FailoverRun | undefined = undefined;
+  const started = (): FailoverRun => {
+    if (run) return run;
+    throw new Error('the run is still verifying its start against the access policy; try again in a moment');
+  };
+  const progress = (): FailoverProgress => run?.progress() ?? startingProgress(request);
+  setHandler(progressQuery, progress);
   setHandler(progressSinceQuery, (from) => {
-    const progress = run.progress();
-    const start = Math.max(0, Math.min(Math.floor(from), progress.timeline.length));
-    return { ...progress, timeline: progress.timeline.slice(start), timelineFrom: start };
+    const now = progress();
+    const start = Math.max(0, Math.min(Math.floor(from), now.timeline.length));
+    return { ...now, timeline: now.timeline.slice(start), timelineFrom: start };
   });
-  setHandler(decideUpdate, (decision) => run.decide(decision), {
-    validator: (decision) => run.validateDecision(decision),
+  setHandler(decideUpdate, (update) => started().decide(update), {
+    validator: (update) => started().validateDecision(update),
   });
-  setHandler(approveUpdate, (approval) => run.approve(approval), {
-    validator: (approval) => run.validateApproval(approval),
+  setHandler(approveUpdate, (update) => started().approve(update), {
+    validator: (update) => started().validateApproval(update),
   });
-  setHandler(abortUpdate, (request) => run.abort(request), {
-    validator: (request) => run.validateAbort(request),
+  setHandler(abortUpdate, (update) => started().abort(update), {
+    validator: (update) => started().validateAbort(update),
   });
 
+  const start = await (async () => authorizeStart(request, startRule(request)))().catch((error: unknown) => {
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    throw error;
+  });
+  const parent = workflowInfo().parent;
+  const { reason } = start.initiator.signed.statement;
+  run = new FailoverRun(
+    {
+      runbook: start.runbook,
+      options: {
+        reason: parent ? `${parent.workflowId}: ${reason}` : reason,
+        initiator: start.initiator.owner,
+      },
+    },
+    start,
+  );
+
   const result = await run.execute();
+  const { runbook } = start;
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;
     throw ApplicationFailure.nonRetryable(
-      `failover ${input.runbook.id} aborted by an operator; ` +
+      `failover ${runbook.id} aborted by an operator; ` +
         (result.rollback
           ? `${undone} of ${result.rollback.length} completed step(s) undone`
           : 'no rollback, as asked'),
@@ -53,10 +88,71 @@ export async function failoverWorkflow(input: FailoverInput): Promise<FailoverRe
     const failed = result.timeline.filter((entry) => entry.status === 'failed');
     const last = failed[failed.length - 1];
     throw ApplicationFailure.nonRetryable(
-      `failover ${input.runbook.id} stopped at step ${last?.stepId ?? '?'}: ${last?.error?.message ?? 'failed'}`,
+      `failover ${runbook.id} stopped at step ${last?.stepId ?? '?'}: ${last?.error?.message ?? 'failed'}`,
       'FailoverFailed',
       result,
     );
   }
   return result;
+}
+
+/**
+ * A client starts a failover or failback with a fresh signed statement; a drill's child failover runs on its
+ * parent's start (a drill, or the standing statement of the schedule that started the drill).
+ */
+function startRule(request: FailoverRequest): StartRule {
+  const parent = workflowInfo().parent;
+  if (parent && request?.evacuation !== undefined) return evacuationChildRule(request, parent.workflowId);
+  if (parent)
+    return {
+      actions: [],
+      standing: { actions: ['drill', 'schedule'], runIds: idPrefixes(parent.workflowId) },
+    };
+  return { actions: [request?.runbook?.variant === 'failback' ? 'failback' : 'failover'] };
+}
+
+/**
+ * A child of an evacuation runs on the evacuation's signed `evacuate` statement when the evacuation it carries
+ * hashes to what was signed and lists this runbook with this hash; its signer must hold `failover` on the
+ * runbook too. Anything else is refused before any step.
+ */
+function evacuationChildRule(request: FailoverRequest, parentId: string): StartRule {
+  const cover = request.evacuation as EvacuationCover;
+  const signed = request.start?.statement;
+  const sha256 = evacuationSha256(cover);
+  if (signed?.runbookId !== cover.evacuation?.id || signed?.runbookHash !== sha256)
+    throw refused(
+      `the evacuation this failover was started for (${cover.evacuation?.id ?? '?'} sha256 ${sha256.slice(0, 12)}…) is not the one signed (${signed?.runbookId ?? '?'} sha256 ${String(signed?.runbookHash).slice(0, 12)}…)`,
+    );
+  if (cover.runbookHashes[request.runbook?.id] !== request.runbook?.sha256)
+    throw refused(
+      `runbook ${request.runbook?.id} sha256 ${String(request.runbook?.sha256).slice(0, 12)}… is not part of the signed evacuation ${cover.evacuation.id}`,
+    );
+  return {
+    actions: [],
+    standing: {
+      actions: ['evacuate'],
+      runIds: [parentId],
+      alsoRequires: ['failover'],
+      covering: { runId: parentId, id: cover.evacuation.id, sha256 },
+    },
+  };
+}
+
+/** What the progress query answers while the start is being verified. */
+function startingProgress(request: FailoverRequest): FailoverProgress {
+  const info = workflowInfo();
+  return {
+    workflowId: info.workflowId,
+    runbookId: request?.runbook?.id ?? '?',
+    status: 'running',
+    reason: request?.start?.statement?.reason ?? '',
+    initiator: '(verifying)',
+    startedAt: info.startTime.toISOString(),
+    currentSteps: [],
+    timeline: [],
+    totalSteps: 0,
+    operatorActions: [],
+    awaiting: [],
+  };
 }

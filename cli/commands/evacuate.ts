@@ -89,7 +89,7 @@ export function registerEvacuate(program: Command): void {
           }
           const workflowId = await startEvacuation(client, config.temporal.taskQueue, loaded, {
             reason,
-            initiator: config.operator.identity,
+            signer: context.signer(),
             now: new Date(),
           });
           if (!flags.follow) {

@@ -33,10 +33,15 @@ export function registerFailback(program: Command): void {
     .action(
       runCommand(async (context, reference: string, flags: FailoverFlags) => {
         const { findRunbook } = await import('../../runbooks/catalog');
-        const { failbackRunbook } = await import('../../runbooks/failback-runbook');
         const { runFailover } = await import('../run-failover');
+        const { referenceTo } = await import('../failover-runs');
+        const { failbackRunbook } = await import('../../runbooks/failback-runbook');
         const { runbook } = findRunbook(reference, runbookDirs());
-        return runFailover(context, failbackRunbook(runbook), flags, 'failback');
+        return runFailover(
+          context,
+          { runbook: failbackRunbook(runbook), reference: referenceTo(runbook, 'failback') },
+          flags,
+        );
       }),
     );
 }

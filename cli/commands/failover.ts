@@ -6,8 +6,10 @@ import { runbookDirs } from '../runbook-dirs';
 export function registerFailover(program: Command): void {
   program
     .command('failover')
-    .description('Fail a service over by running its runbook as a durable Temporal workflow.')
-    .argument('<runbook>', 'runbook id (see `drctl runbooks`) or path to a runbook file')
+    .description(
+      'Fail a service over by running its runbook as a durable Temporal workflow. The worker runs its own reviewed copy: yours must match it (sha256).',
+    )
+    .argument('<runbook>', 'runbook id (see `drctl runbooks`) or path to your copy of a reviewed runbook')
     .option('--reason <text>', 'why: an incident id or a drill name (required, recorded for audit)')
     .option('--dry-run', 'show the plan against current state and change nothing')
     .option('-y, --yes', 'start without asking (the plan is not shown)')
@@ -33,8 +35,9 @@ export function registerFailover(program: Command): void {
       runCommand(async (context, reference: string, flags: FailoverFlags) => {
         const { findRunbook } = await import('../../runbooks/catalog');
         const { runFailover } = await import('../run-failover');
+        const { referenceTo } = await import('../failover-runs');
         const { runbook } = findRunbook(reference, runbookDirs());
-        return runFailover(context, runbook, flags);
+        return runFailover(context, { runbook, reference: referenceTo(runbook) }, flags);
       }),
     );
 }

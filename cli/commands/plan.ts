@@ -25,7 +25,7 @@ export function registerPlan(program: Command): void {
         const { findRunbook } = await import('../../runbooks/catalog');
         const { connectClient } = await import('../temporal-connection');
         const { requireWorker } = await import('../worker-presence');
-        const { planFailover } = await import('../failover-runs');
+        const { planFailover, referenceTo } = await import('../failover-runs');
         const { renderPlan } = await import('../render');
         const { findEvacuation } = await import('../../evacuations/catalog');
         const evacuation = findEvacuation(reference, runbookDirs(), evacuationDirs());
@@ -35,7 +35,12 @@ export function registerPlan(program: Command): void {
         const { client, close } = await connectClient(config);
         try {
           await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
-          const plan = await planFailover(client, config.temporal.taskQueue, runbook);
+          const plan = await planFailover(
+            client,
+            config.temporal.taskQueue,
+            { runbook, reference: referenceTo(runbook) },
+            context.signer(),
+          );
           if (context.output === 'json') printJson(plan);
           else process.stdout.write(`${renderPlan(plan)}\n`);
           return plan.ready ? ExitCode.Ok : ExitCode.Failed;
@@ -50,7 +55,7 @@ export function registerPlan(program: Command): void {
 async function planEvacuation(context: CommandContext, loaded: LoadedEvacuation): Promise<ExitCodeValue> {
   const { connectClient } = await import('../temporal-connection');
   const { requireWorker } = await import('../worker-presence');
-  const { planFailover } = await import('../failover-runs');
+  const { planFailover, referenceTo } = await import('../failover-runs');
   const { renderPlan } = await import('../render');
   const { renderEvacuationPlan } = await import('../render-evacuation');
   const config = context.config();
@@ -59,7 +64,12 @@ async function planEvacuation(context: CommandContext, loaded: LoadedEvacuation)
     await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
     const plans = await Promise.all(
       Object.values(loaded.runbooks).map((runbook) =>
-        planFailover(client, config.temporal.taskQueue, runbook),
+        planFailover(
+          client,
+          config.temporal.taskQueue,
+          { runbook, reference: referenceTo(runbook) },
+          context.signer(),
+        ),
       ),
     );
     const ready = plans.every((plan) => plan.ready);

@@ -27,7 +27,12 @@ export interface FakeRoute53Options {
   noTestDnsAnswer?: boolean;
 }
 
-/** In-memory Route 53 behind the real port; its state and call log are public so tests assert on them. */
+/**
+ * In-memory Route 53 behind the real port; its state and call log are public so tests assert on them. It refuses
+ * what Route 53 refuses, with the failures the real adapter makes of AWS's errors: a batch over 1,000 records or
+ * 32,000 value characters (each UPSERT counted twice) is InvalidChangeBatch (permanent InvalidState); a change
+ * while the zone's previous change is still PENDING is PriorRequestNotComplete (retryable).
+ */
 export class FakeRoute53 implements Route53Port {
   readonly zones = new Map<string, { zone: HostedZone; records: Map<string, DnsRecordSet> }>();
   /** Every ChangeBatch submitted, in order. */
@@ -38,6 +43,8 @@ export class FakeRoute53 implements Route53Port {
   /** Set to make every call fail with this error (e.g. a permanentFailure or an AWS-shaped error). */
   failWith: unknown;
   private readonly pendingLeft = new Map<string, number>();
+  /** Hosted zone id → its newest change id. */
+  private readonly lastChangeOfZone = new Map<string, string>();
   private staleLeft = 0;
   private readonly previous = new Map<string, string[]>();
   private nextChange = 1;
@@ -109,25 +116,24 @@ export class FakeRoute53 implements Route53Port {
     this.count('upsertRecords');
     this.maybeFail();
     const records = this.zone(zoneId).records;
-    const weight = 2 * upserts.length;
-    const characters = 2 * upserts.reduce((n, u) => n + u.value.length, 0);
-    if (weight > MAX_BATCH_RECORDS || characters > MAX_BATCH_VALUE_CHARACTERS) {
+    const counted = upserts.length * 2;
+    const characters = upserts.reduce((sum, u) => sum + u.value.length, 0) * 2;
+    if (counted > MAX_BATCH_RECORDS || characters > MAX_BATCH_VALUE_CHARACTERS) {
       throw permanentFailure(
         PermanentFailure.InvalidState,
-        `InvalidChangeBatch: ${weight} ResourceRecord elements, ${characters} value characters`,
+        `Route 53 ChangeResourceRecordSets in ${zoneId} was rejected (HTTP 400 InvalidChangeBatch: ${counted} ResourceRecord elements and ${characters} value characters, an UPSERT counted twice; the limits are ${MAX_BATCH_RECORDS} and ${MAX_BATCH_VALUE_CHARACTERS}); check the values in the runbook`,
       );
     }
-    const pendingChange = [...this.pendingLeft.entries()].find(
-      ([id, left]) => left > 0 && this.submitted.find((s) => s.changeId === id)?.zoneId === zoneId,
-    );
-    if (pendingChange) {
+    const previous = this.lastChangeOfZone.get(zoneId);
+    if (previous !== undefined && (this.pendingLeft.get(previous) ?? 0) > 0) {
       this.refusedPriorRequest++;
       throw transientFailure(
         'PriorRequestNotComplete',
-        'Route 53 ChangeResourceRecordSets was throttled (PriorRequestNotComplete)',
+        `Route 53 ChangeResourceRecordSets in ${zoneId} was throttled (PriorRequestNotComplete); will retry with backoff`,
       );
     }
     const changeId = `C${this.nextChange++}`;
+    this.lastChangeOfZone.set(zoneId, changeId);
     for (const u of upserts) {
       const k = key(u.name, u.type);
       this.previous.set(k, records.get(k)?.values ?? []);
