@@ -28,7 +28,7 @@ export function evacuationWorkflowId(evacuationId: string, at: Date): string {
 export async function refuseOverlaps(client: Client, loaded: LoadedEvacuation): Promise<void> {
   const paths = new Map<string, string>();
   loaded.evacuation.waves.forEach((wave, w) =>
-    wave.services.forEach((service, s) => paths.set(service.runbook, `waves[${w}].runbooks[${s}]`)),
+    wave.runbooks.forEach((service, s) => paths.set(service.runbook, `waves[${w}].runbooks[${s}]`)),
   );
   const held: string[] = [];
   for await (const execution of client.workflow.list({

@@ -68,9 +68,9 @@ export function renderEvacuationPlan(evacuation: Evacuation): string {
   const lines = [`Evacuation ${evacuation.id}: ${safe(evacuation.title)}`];
   evacuation.waves.forEach((wave, index) => {
     lines.push(
-      `${String(index + 1).padStart(2)}. wave ${wave.id}${wave.title ? ` (${safe(wave.title)})` : ''}: ${wave.services.length} service(s), ${wave.concurrency} at a time${wave.approval ? `, after an approval${wave.approval.twoPerson ? ' by a second operator' : ''}` : ''}`,
+      `${String(index + 1).padStart(2)}. wave ${wave.id}${wave.title ? ` (${safe(wave.title)})` : ''}: ${wave.runbooks.length} service(s), ${wave.concurrency} at a time${wave.approval ? `, after an approval${wave.approval.twoPerson ? ' by a second operator' : ''}` : ''}`,
     );
-    for (const service of wave.services) {
+    for (const service of wave.runbooks) {
       lines.push(
         `      ${service.runbook}${service.dependsOn.length > 0 ? ` after ${service.dependsOn.join(', ')}` : ''}`,
       );

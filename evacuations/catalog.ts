@@ -48,7 +48,7 @@ export function findEvacuation(
   const known = new Map(entries.map((entry) => [entry.runbook.id, entry.runbook]));
   const runbooks: Record<string, Runbook> = {};
   const issues = evacuation.waves.flatMap((wave, w) =>
-    wave.services.flatMap((service, s) => {
+    wave.runbooks.flatMap((service, s) => {
       const runbook = known.get(service.runbook);
       if (runbook) {
         runbooks[service.runbook] = runbook;

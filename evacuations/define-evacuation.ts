@@ -29,7 +29,7 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
         ...(wave.title === undefined ? {} : { title: wave.title }),
         concurrency: wave.concurrency ?? services.length,
         ...(wave.approval === undefined ? {} : { approval: wave.approval }),
-        services,
+        runbooks: services,
       };
     }),
   };
@@ -47,7 +47,7 @@ function crossCheck(evacuation: Evacuation): RunbookIssue[] {
     if (earlier !== undefined)
       issues.push({ path: `waves[${w}].id`, message: `"${wave.id}" is already the id of waves[${earlier}]` });
     waveIds.set(wave.id, w);
-    wave.services.forEach((service, s) => {
+    wave.runbooks.forEach((service, s) => {
       const where = placed.get(service.runbook);
       if (where !== undefined) {
         issues.push({
@@ -58,7 +58,7 @@ function crossCheck(evacuation: Evacuation): RunbookIssue[] {
     });
   });
   evacuation.waves.forEach((wave, w) =>
-    wave.services.forEach((service, s) =>
+    wave.runbooks.forEach((service, s) =>
       service.dependsOn.forEach((dependency, d) => {
         const path = `waves[${w}].runbooks[${s}].dependsOn[${d}]`;
         const target = placed.get(dependency);
@@ -87,7 +87,7 @@ function cycles(evacuation: Evacuation): RunbookIssue[] {
   const needs = new Map<string, string[]>();
   const pathOf = new Map<string, string>();
   evacuation.waves.forEach((wave, w) =>
-    wave.services.forEach((service, s) => {
+    wave.runbooks.forEach((service, s) => {
       needs.set(service.runbook, service.dependsOn);
       pathOf.set(service.runbook, `waves[${w}].runbooks[${s}].dependsOn`);
     }),

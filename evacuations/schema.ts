@@ -60,6 +60,7 @@ export interface Evacuation {
     /** Defaults to every service of the wave at once. */
     concurrency: number;
     approval?: { prompt?: string; twoPerson: boolean };
-    services: Array<{ runbook: string; dependsOn: string[] }>;
+    /** Every service of the wave, spelled out (the same field as the input, so a defined evacuation defines again to itself). */
+    runbooks: Array<{ runbook: string; dependsOn: string[] }>;
   }>;
 }

@@ -3,7 +3,7 @@
 # or the build config. Quiet when it is up to date. Run by scripts/setup.sh and by the integration tests' setup.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-sources=(common kinds providers activities cli reports runbooks sandbox worker workflows evacuations)
+sources=(auth common kinds providers activities cli evidence reports runbooks sandbox security worker workflows evacuations)
 existing=()
 for dir in "${sources[@]}"; do [[ -d "$dir" ]] && existing+=("$dir"); done
 if [[ ! -f dist/cli/main.js ]] || [[ tsconfig.build.json -nt dist/cli/main.js ]] || [[ tsconfig.json -nt dist/cli/main.js ]] ||

@@ -216,7 +216,7 @@ class EvacuationRun {
       concurrency: wave.concurrency,
     }));
     this.services = this.evacuation.waves.flatMap((wave) =>
-      wave.services.map((service) => {
+      wave.runbooks.map((service) => {
         const runbook = start.runbooks[service.runbook];
         return {
           runbookId: service.runbook,

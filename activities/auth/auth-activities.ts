@@ -69,7 +69,7 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
       const runbooks: Record<string, Runbook> = {};
       const runbookHashes: Record<string, string> = {};
       const missing: string[] = [];
-      for (const service of evacuation.waves.flatMap((wave) => wave.services)) {
+      for (const service of evacuation.waves.flatMap((wave) => wave.runbooks)) {
         const entry = catalog.get(service.runbook);
         if (entry === undefined) missing.push(service.runbook);
         else {
