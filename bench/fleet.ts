@@ -19,6 +19,7 @@ import { readEvacuation, startEvacuation } from '../cli/evacuation-runs';
 import { loadSigner } from '../cli/operator-signer';
 import { findEvacuation } from '../evacuations/catalog';
 import type { EvacuationProgress } from '../evacuations/evacuation-types';
+import { loadRunbookFile } from '../runbooks/catalog';
 import { formatMs } from '../runbooks/duration';
 import { createSandboxAwsClients } from '../sandbox/aws-clients';
 import { operatorPaths } from '../sandbox/operator-seed';
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
         expectedEffects: {
           StopDBInstance: size.databases,
           PromoteReadReplica: size.databases,
+          AddTagsToResource: size.databases,
           ChangeResourceRecordSets: estate.services.length,
         },
       });
@@ -274,11 +276,10 @@ function writeEvacuation(catalog: string, evacuations: string, tag: string, esta
         },
       ]),
     );
-    const group = (id: string, kind: string) => ({
-      id,
-      kind: 'parallel',
-      steps: service.databases.map((db) => ({ id: `${id}-${db.name}`, kind, database: db.name })),
-    });
+    const group = (id: string, kind: string) => {
+      const steps = service.databases.map((db) => ({ id: `${id}-${db.name}`, kind, database: db.name }));
+      return steps.length === 1 ? steps[0] : { id, kind: 'parallel', steps };
+    };
     const runbook = {
       id: service.id,
       title: `${service.id}: leave ${PRIMARY_REGION}`,
@@ -306,7 +307,9 @@ function writeEvacuation(catalog: string, evacuations: string, tag: string, esta
         },
       ],
     };
-    writeFileSync(join(catalog, `${service.id}.json`), JSON.stringify(runbook));
+    const file = join(catalog, `${service.id}.json`);
+    writeFileSync(file, JSON.stringify(runbook));
+    loadRunbookFile(file);
   }
   const id = `${tag}-evacuation`;
   writeFileSync(
@@ -410,6 +413,9 @@ function print(all: Figures[]): void {
   }
   const last = all[all.length - 1];
   if (last === undefined) return;
+  if (last.floorMs === 0) {
+    console.log('\nThe last size fits in the buckets\' bursts: its floor is 0 and the ratio means nothing.');
+  }
   console.log(
     `\nHeadline (${last.size.records} records in ${last.services} zones, ${last.size.databases} RDS replicas):`,
   );

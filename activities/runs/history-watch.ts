@@ -13,7 +13,9 @@ export interface HistoryNews {
  * `progressed` says whether a query could see anything new. Ends after the run's close event.
  */
 export async function* watchHistory(client: Client, workflowId: string): AsyncGenerator<HistoryNews> {
-  const { temporal } = await import('@temporalio/proto');
+  const proto = await import('@temporalio/proto');
+  // Loaded by tsx, a CommonJS module's exports arrive as `default`; compiled by tsc, `default` is the module too.
+  const temporal = proto.temporal ?? (proto as unknown as { default: typeof proto }).default.temporal;
   const types = temporal.api.enums.v1.EventType;
   const closing = new Set<number>([
     types.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
