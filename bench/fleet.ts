@@ -414,7 +414,7 @@ function print(all: Figures[]): void {
   const last = all[all.length - 1];
   if (last === undefined) return;
   if (last.floorMs === 0) {
-    console.log('\nThe last size fits in the buckets\' bursts: its floor is 0 and the ratio means nothing.');
+    console.log("\nThe last size fits in the buckets' bursts: its floor is 0 and the ratio means nothing.");
   }
   console.log(
     `\nHeadline (${last.size.records} records in ${last.services} zones, ${last.size.databases} RDS replicas):`,
