@@ -1,5 +1,4 @@
 import type { Client, Connection } from '@temporalio/client';
-import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
 import { CliError, ExitCode } from './cli-error';
@@ -14,6 +13,7 @@ export async function connectClient(
   const { address, namespace, tls } = config.temporal;
   // Loaded here, not at the top: commands that never talk to Temporal (help, validate, runbooks) start faster.
   const { Client, Connection } = await import('@temporalio/client');
+  const { dataConverterOptions } = await import('../security/codec/data-converter');
   const options = temporalConnectionOptions(config.temporal);
   const codec = dataConverterOptions(config);
   let connection: Connection;

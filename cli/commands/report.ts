@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadPolicyFile } from '../../auth/io/policy-file';
-import { signatureCheckFor } from '../../auth/recorded-actions';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports';
 import type { AuditContext } from '../../reports/audit-mapping';
 import { failoverRunRecord } from '../../reports/failover-run-record';
@@ -151,6 +149,8 @@ async function auditContext(
   drill: DrillResult,
   policyFile: string | undefined,
 ): Promise<AuditContext> {
+  const { loadPolicyFile } = await import('../../auth/io/policy-file');
+  const { signatureCheckFor } = await import('../../auth/recorded-actions');
   const policy = policyFile === undefined ? undefined : loadPolicyFile(policyFile);
   const state = await readRun(client, drill.failover.workflowId).catch(() => undefined);
   const failover = state?.closed ? state.result : undefined;
