@@ -8,6 +8,7 @@ import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
 import { shareAmongWorkers } from './worker-share';
 import { temporalConnectionOptions } from './temporal-connection-options';
+import { TemporalUnreachableError } from './temporal-unreachable-error';
 
 /**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
@@ -28,7 +29,11 @@ export async function runWorker(
       `runbook file ${file.source} is broken and will not run: ${file.message.replace(/\s*\n\s*/g, ' ')}`,
     );
   }
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
+    (error: unknown) => {
+      throw new TemporalUnreachableError(config.temporal.address, Boolean(config.temporal.tls), error);
+    },
+  );
   const { ports, pacer, close } = createProviderPorts(config);
   const stopSharing = new AbortController();
   const codec = dataConverterOptions(config);
