@@ -64,7 +64,7 @@ export function renderEvacuationJunit(result: EvacuationProgress): string {
   const total = result.endedAt ? (msBetween(result.startedAt, result.endedAt) / 1000).toFixed(3) : '0.000';
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="drctl evacuation" tests="${result.services.length}" failures="${failures}" time="${total}">`,
+    `<testsuites name="evacuation ${esc(result.evacuationId)}" tests="${result.services.length}" failures="${failures}" time="${total}">`,
     `  <testsuite name="${esc(result.workflowId)}" tests="${result.services.length}" failures="${failures}" errors="0" time="${total}" timestamp="${esc(result.startedAt)}">`,
     ...cases,
     '  </testsuite>',

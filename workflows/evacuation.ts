@@ -515,7 +515,11 @@ class EvacuationRun {
     void this.watch(service);
     void handle.result().then(
       (result: FailoverResult) => this.finish(service, result.status, result),
-      (error: unknown) => this.finish(service, 'failed', recordedResult(error), error),
+      (error: unknown) => {
+        // An aborted or failed failover carries its result (and its own status) as its failure's detail.
+        const recorded = recordedResult(error);
+        this.finish(service, recorded?.status ?? 'failed', recorded, error);
+      },
     );
   }
 

@@ -212,3 +212,58 @@ test('bad evacuations and operators without the permissions are refused, with no
   expect(runs.code).toBe(0);
   expect(JSON.parse(runs.stdout)).toEqual([]);
 });
+
+test('an abort signed for the evacuation is forwarded to its paused failover, which checks it and aborts', async () => {
+  const runbook = {
+    id: 'evac-gated',
+    title: 'evac-gated: waits for an approval, then moves portal-db',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      { id: 'go-ahead', kind: 'approval' },
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: 'sandbox.drctl.internal.' },
+        records: [
+          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'gated.example.' },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), 'evac-gated.json'), JSON.stringify(runbook));
+  evacuationFile('abort-test', { waves: [{ id: 'only', runbooks: ['evac-gated'] }] });
+  const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
+  const started = await drctl(
+    ['evacuate', 'abort-test', '--reason', 'abort e2e', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  const paused = await waitFor(workflowId, (p) => p.services[0]?.state === 'paused');
+  expect(paused.status).toBe('paused');
+
+  // dave may not abort; bob may: the evacuation forwards bob's signed abort to the child failover.
+  const refused = await drctl(['abort', workflowId, '--reason', 'not mine'], asOperator(env, 'dave'));
+  expect(refused.code).toBe(4);
+  const aborted = await drctl(['abort', workflowId, '--reason', 'wrong region'], asOperator(env, 'bob'));
+  expect(aborted.stderr).toBe('');
+  expect(aborted.code).toBe(0);
+
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.code).toBe(1);
+  const result = JSON.parse(followed.stdout) as EvacuationResult;
+  expect(result.status).toBe('aborted');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['evac-gated:aborted']);
+  const child = JSON.parse(
+    (await drctl(['status', result.services[0]!.workflowId!, '--output', 'json'], env)).stdout,
+  ) as {
+    status: string;
+    operatorActions: Array<{ action: string; operator: string; signed?: { statement: { runId: string } } }>;
+  };
+  expect(child.status).toBe('aborted');
+  const abort = child.operatorActions.find((a) => a.action === 'abort');
+  expect(abort).toMatchObject({ operator: 'bob', signed: { statement: { runId: workflowId } } });
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe(before);
+});

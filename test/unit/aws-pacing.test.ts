@@ -56,7 +56,8 @@ describe('AwsPacer', () => {
   });
 
   it('GIVEN two workers on the queue WHEN sharing THEN each bucket holds and refills half the budget', async () => {
-    const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 100 }, rds: { burst: 1, perSecond: 1 } });
+    // A half-share refill every 100 ms: the ten takes are asked for well within one refill, even on a busy machine.
+    const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } });
     pacer.setShare(2);
 
     const waits = await Promise.all(Array.from({ length: 10 }, () => pacer.take('route53', 'global')));
