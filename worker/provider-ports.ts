@@ -3,6 +3,8 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ActivityPorts } from '../activities';
+import { AwsPacer } from '../activities/aws-pacing/aws-pacer';
+import { paceClient } from '../activities/aws-pacing/paced-client';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
@@ -24,10 +26,18 @@ import { createSecretsManagerAdapter } from '../security/secrets/secrets-manager
 
 /**
  * Builds the real provider adapters from the configuration, each wrapped so its calls count as provider time.
- * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator.
+ * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator. Route 53
+ * and RDS clients are paced by one `AwsPacer` (token buckets per account and API, shared by every run on this
+ * worker) and use the SDK's adaptive retry mode.
  */
-export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts; close: () => void } {
+export function createProviderPorts(config: DrctlConfig): {
+  ports: ActivityPorts;
+  pacer: AwsPacer;
+  close: () => void;
+} {
   const endpoint = config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint };
+  const pacer = new AwsPacer(config.aws.pacing);
+  const retry = { retryMode: 'adaptive', maxAttempts: 5 } as const;
   const clients: Array<{ destroy(): void }> = [];
   const perRegion = <C extends { destroy(): void }>(create: (region: string) => C) => {
     const cache = new Map<string, C>();
@@ -41,7 +51,8 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
       return client;
     };
   };
-  const route53Client = new Route53Client({ region: config.aws.region, ...endpoint });
+  const route53Client = new Route53Client({ region: config.aws.region, ...endpoint, ...retry });
+  paceClient(route53Client, pacer, 'route53', 'global');
   clients.push(route53Client);
   const secretsClient = new SecretsManagerClient({ region: config.aws.region, ...endpoint });
   clients.push(secretsClient);
@@ -52,7 +63,15 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
   const { url, adminToken, clientToken } = config.unleash;
   const ports: ActivityPorts = {
     route53: timed(createRoute53Adapter(route53Client)),
-    rds: timed(createRdsAdapter(perRegion((region) => new RDSClient({ region, ...endpoint })))),
+    rds: timed(
+      createRdsAdapter(
+        perRegion((region) => {
+          const client = new RDSClient({ region, ...endpoint, ...retry });
+          paceClient(client, pacer, 'rds', region);
+          return client;
+        }),
+      ),
+    ),
     s3: timed(
       createS3Adapter(
         perRegion(
@@ -85,7 +104,7 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
         : unconfigured<UnleashClientReader>('Unleash client', 'UNLEASH_URL and UNLEASH_CLIENT_TOKEN'),
     ),
   };
-  return { ports, close: () => clients.forEach((client) => client.destroy()) };
+  return { ports, pacer, close: () => clients.forEach((client) => client.destroy()) };
 }
 
 /**
