@@ -5,7 +5,8 @@ import type { Runbook } from './schema';
 
 /**
  * What validates but would likely break the objectives: a step that may take longer than the whole RTO, a
- * lag or backup age accepted beyond the RPO. Shown by `validate`, `plan` and before a failover starts.
+ * replication lag accepted beyond the RPO. Shown by `validate`, `plan` and before a failover starts. A backup's
+ * maxAge is not compared with the RPO: a failover recovers from the replica, the backup is the fallback.
  */
 export function runbookWarnings(runbook: Runbook): RunbookIssue[] {
   const warnings: RunbookIssue[] = [];
@@ -24,12 +25,6 @@ export function runbookWarnings(runbook: Runbook): RunbookIssue[] {
       warnings.push({
         path: `${path}.duration`,
         message: `waits ${step.duration}, longer than the RTO objective (${rto})`,
-      });
-    }
-    if (step.kind === 'backups.verify' && step.maxAge !== undefined && durationToMs(step.maxAge) > rpoMs) {
-      warnings.push({
-        path: `${path}.maxAge`,
-        message: `accepts a backup ${step.maxAge} old, beyond the RPO objective (${rpo}): restoring it would lose more than the RPO allows`,
       });
     }
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { findRunbook, loadCatalog } from '../../runbooks/catalog';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import { RunbookValidationError, type RunbookIssue } from '../../runbooks/runbook-validation-error';
+import ehrDb from '../../runbooks/examples/ehr-db';
 import { runbookWarnings } from '../../runbooks/runbook-warnings';
 import { terminalSafe } from '../../cli/terminal-safe';
 
@@ -89,6 +90,10 @@ describe('warnings: valid, but endangering the objectives', () => {
     (input.targets.databases.db as Record<string, unknown>).maxLag = '5m';
     const runbook = defineRunbook(input as Parameters<typeof defineRunbook>[0]);
     expect(runbookWarnings(runbook).map((w) => w.path)).toContain('targets.databases.db.maxLag');
+  });
+
+  test('GIVEN the flagship ehr-db (a 26h backup age under a 1m RPO) THEN there is no warning: the replica is the recovery path', () => {
+    expect(runbookWarnings(ehrDb)).toEqual([]);
   });
 
   test('GIVEN timeouts within the RTO THEN there is no warning', () => {
