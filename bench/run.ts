@@ -37,15 +37,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < runs; i++) {
     await resetStack();
     const started = performance.now();
-    const workflowId = await startFailover(
+    const { workflowId } = await startFailover(
       client,
       taskQueue,
       { ...ehrDb, id: `bench-ehr-db-${i}` },
-      {
-        reason: 'benchmark',
-        initiator: 'bench',
-        now: new Date(),
-      },
+      { reason: 'benchmark', initiator: 'bench' },
     );
     const result = await waitForResult(client, workflowId);
     wall.push(performance.now() - started);

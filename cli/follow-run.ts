@@ -15,13 +15,13 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 export async function followRun(
   client: Client,
   workflowId: string,
-  options: { live: boolean },
+  options: { live: boolean; runId?: string },
 ): Promise<FailoverResult> {
   const printed = new Set<string>();
   const interactive = options.live && process.stderr.isTTY === true;
   let frame = 0;
   for (;;) {
-    const state = await readRun(client, workflowId);
+    const state = await readRun(client, workflowId, options.runId);
     const progress: FailoverProgress | undefined = state.closed ? state.result : state.progress;
     if (options.live && progress) {
       if (interactive) process.stderr.write('\r\x1b[K');

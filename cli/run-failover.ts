@@ -56,21 +56,22 @@ export async function runFailover(
       await confirmStart(runbook.id);
     }
     const force = flags.force?.trim();
-    const workflowId = await startFailover(client, config.temporal.taskQueue, runbook, {
+    const { workflowId, runId } = await startFailover(client, config.temporal.taskQueue, runbook, {
       reason,
       initiator: config.operator.identity,
-      now: new Date(),
       ...(force ? { forceReason: force } : {}),
       kind,
     });
     if (!flags.follow) {
-      if (context.output === 'json') printJson({ workflowId, status: 'started' });
+      if (context.output === 'json') printJson({ workflowId, runId, status: 'started' });
       else
-        process.stdout.write(`started ${workflowId}\nfollow it with: drctl status ${workflowId} --follow\n`);
+        process.stdout.write(
+          `started ${workflowId} (run ${runId})\nfollow it with: drctl status ${workflowId} --follow\n`,
+        );
       return ExitCode.Ok;
     }
-    if (context.output === 'text') note(`started ${workflowId}`);
-    const result = await followRun(client, workflowId, { live: context.output === 'text' });
+    if (context.output === 'text') note(`started ${workflowId} (run ${runId})`);
+    const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
     if (context.output === 'json') printJson(result);
     // The steps were shown live on stderr; stdout gets the outcome.
     else process.stdout.write(`${renderSummary(result)}\n`);

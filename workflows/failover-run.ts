@@ -1,6 +1,20 @@
-import { ApplicationFailure, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { ApprovalRequest } from '../kinds/step-kind';
-import type { LeafStep } from '../runbooks/schema';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  ParentClosePolicy,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { fenceFollowUpId } from '../common/run-lock';
+import { KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import { databaseInput } from '../kinds/database-targets';
+import { stepKind } from '../kinds/registry';
+import type { ApprovalAnswer, ApprovalRequest, ApprovalRule, EffectRecord } from '../kinds/step-kind';
+import type { LeafStep, Step } from '../runbooks/schema';
+import { fenceFollowUpWorkflow } from './fence-follow-up';
+import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import type {
   AbortRequest,
@@ -8,13 +22,15 @@ import type {
   DecisionAction,
   OperatorAck,
   OperatorDecision,
+  ReleaseRequest,
 } from './operator-decision';
-import { rollBack, type CompletedStep } from './rollback';
+import { rollBack, type EffectEntry } from './rollback';
 import type {
   AwaitingOperator,
   FailoverInput,
   FailoverProgress,
   FailoverResult,
+  FollowUpRef,
   OperatorAction,
   RollbackEntry,
   RunStatus,
@@ -26,34 +42,49 @@ import { Timeline } from './timeline';
 
 type Verdict = 'go' | 'stop';
 
-/** A gate with no timeout of its own (proceeding unfenced) waits as long as a run may: a year. */
-const APPROVAL_WAIT_FOREVER_MS = 365 * 24 * 3_600_000;
+/** The id the interpreter gives the pre-flight it runs before the first change of a runbook. */
+export const AUTOMATIC_PREFLIGHT_ID = 'automatic-preflight';
 
 interface Gate {
   awaiting: AwaitingOperator;
   decision?: DecisionAction;
-  approvedBy?: string;
+  /** An approval gate's rule, and the different operators who approved so far. */
+  rule?: ApprovalRule;
+  approvals: string[];
+  released?: boolean;
+  /** A paused step whose skip needs several operators: how many, and who asked so far. */
+  skipApprovers: number;
+  skips: string[];
 }
 
 /**
  * Interprets one runbook: steps in order, parallel groups together, each step's `onFailure` applied when it
- * fails after its retries. The operator stays in charge: approval gates wait for `approve`, a paused step for
- * `decide` (retry, skip, abort), and `abort` stops the run at the next step boundary, then undoes the
- * completed steps in reverse order unless told not to. Every operator action is recorded.
+ * fails after its retries. Safety rules hold whatever the runbook says: pre-flight of every target runs before
+ * the first change; each mutating step records the state it will change before acting, so the undo survives a
+ * crash; an abort interrupts running steps at once and then undoes, in reverse order, what the steps changed,
+ * keeping what would move traffic back to an old primary once a promotion happened. The operator stays in
+ * charge: approval gates wait for `approve` (from as many different operators as the gate needs), a paused
+ * step for `decide` (retry, skip, abort). Every operator action is recorded.
  */
-export class FailoverRun implements OperatorGates {
+export class FailoverRun {
   private readonly timeline = new Timeline();
   private readonly state: RunState;
   private status: RunStatus = 'running';
   private endedAt: string | undefined;
   private readonly gates = new Map<string, Gate>();
-  private readonly completed: CompletedStep[] = [];
+  private readonly effects: EffectEntry[] = [];
   private readonly operatorActions: OperatorAction[] = [];
+  private readonly runningScopes = new Set<CancellationScope>();
+  private readonly followUps: FollowUpRef[] = [];
   private abortRequest: AbortRequest | undefined;
+  private haltRollback = false;
   private rollback: RollbackEntry[] | undefined;
+  private preflightDone = false;
+  private released: boolean;
 
   constructor(private readonly input: FailoverInput) {
-    this.state = { runbook: input.runbook, confirmedWritable: new Map() };
+    this.state = { runbook: input.runbook, confirmedWritable: new Map(), unfenced: new Map() };
+    this.released = input.options.holdUntilReleasedMs === undefined;
     this.operatorActions.push({
       action: 'start',
       operator: input.options.initiator,
@@ -71,23 +102,28 @@ export class FailoverRun implements OperatorGates {
   }
 
   async execute(): Promise<FailoverResult> {
-    let verdict: Verdict = 'go';
-    for (const step of this.input.runbook.steps) {
+    let verdict: Verdict = (await this.awaitRelease()) ? 'go' : 'stop';
+    for (const step of verdict === 'go' ? this.input.runbook.steps : []) {
       if (this.abortRequest) break;
+      if (!this.preflightDone && changesEstate(step)) {
+        verdict = await this.runLeaf(automaticPreflightStep());
+        if (verdict === 'stop') break;
+      }
       verdict =
         step.kind === 'parallel'
           ? (await Promise.all(step.steps.map((inner) => this.runLeaf(inner, step.id)))).includes('stop')
             ? 'stop'
             : 'go'
           : await this.runLeaf(step);
+      await this.ensureFollowUps();
       if (verdict === 'stop') break;
     }
-    if (this.abortRequest) {
-      if (this.abortRequest.rollback) this.rollback = await rollBack(this.input.runbook, this.completed);
-      this.status = 'aborted';
-    } else {
-      this.status = verdict === 'stop' ? 'failed' : 'succeeded';
+    if (this.abortRequest ? this.abortRequest.rollback : this.haltRollback) {
+      this.rollback = await rollBack(this.input.runbook, this.effects);
     }
+    await this.ensureFollowUps();
+    if (this.abortRequest) this.status = 'aborted';
+    else this.status = verdict === 'stop' ? 'failed' : 'succeeded';
     this.endedAt = new Date().toISOString();
     return this.progress() as FailoverResult;
   }
@@ -97,6 +133,7 @@ export class FailoverRun implements OperatorGates {
     const awaiting = [...this.gates.values()].map((gate) => gate.awaiting);
     return {
       workflowId: workflowInfo().workflowId,
+      runId: workflowInfo().runId,
       runbookId: runbook.id,
       status: awaiting.length > 0 && this.status === 'running' ? 'paused' : this.status,
       reason: options.reason,
@@ -105,10 +142,11 @@ export class FailoverRun implements OperatorGates {
       ...(this.endedAt === undefined ? {} : { endedAt: this.endedAt }),
       currentSteps: this.timeline.running(),
       timeline: this.timeline.entries,
-      totalSteps: leafStepsOf(runbook).length,
+      totalSteps: leafStepsOf(runbook).length + (runsAutomaticPreflight(runbook.steps) ? 1 : 0),
       operatorActions: this.operatorActions,
       awaiting,
       ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
+      ...(this.followUps.length === 0 ? {} : { followUps: this.followUps }),
     };
   }
 
@@ -125,23 +163,39 @@ export class FailoverRun implements OperatorGates {
       );
     }
     requireReason(decision.reason);
+    if (decision.action === 'skip' && gate.skipApprovers > 1 && gate.skips.includes(decision.operator)) {
+      throw new Error(
+        `${decision.operator} already asked to skip "${decision.stepId}"; skipping it needs ${gate.skipApprovers} different operators, so another operator must run drctl skip`,
+      );
+    }
   }
 
   decide(decision: OperatorDecision): OperatorAck {
     const gate = this.gates.get(decision.stepId);
-    if (gate) gate.decision = decision.action;
     this.record({
       action: decision.action,
       operator: decision.operator,
       reason: decision.reason,
       stepId: decision.stepId,
     });
+    if (gate && decision.action === 'skip' && gate.skipApprovers > 1) {
+      if (!gate.skips.includes(decision.operator)) gate.skips.push(decision.operator);
+      const needed = Math.max(0, gate.skipApprovers - gate.skips.length);
+      gate.awaiting.approvers = {
+        rule: `skip by ${gate.skipApprovers} different operators`,
+        approvedBy: [...gate.skips],
+        needed,
+      };
+      if (needed > 0)
+        return { accepted: true, stepId: decision.stepId, action: 'skip', approvalsNeeded: needed };
+    }
+    if (gate) gate.decision = decision.action;
     if (decision.action === 'abort') {
-      this.abortRequest = {
+      this.requestAbort({
         operator: decision.operator,
         reason: decision.reason,
         rollback: decision.rollback ?? true,
-      };
+      });
     }
     return { accepted: true, stepId: decision.stepId, action: decision.action };
   }
@@ -149,23 +203,35 @@ export class FailoverRun implements OperatorGates {
   validateApproval(approval: Approval): void {
     const gate = this.approvalGate(approval.stepId);
     requireReason(approval.reason);
-    if (gate.awaiting.twoPerson && approval.operator === this.input.options.initiator) {
+    const rule = gate.rule ?? { count: 1, forbidInitiator: false };
+    if (rule.forbidInitiator && approval.operator === this.input.options.initiator) {
       throw new Error(
         `two-person approval: ${approval.operator} started this run and cannot approve "${gate.awaiting.stepId}"; another operator must run drctl approve`,
+      );
+    }
+    if (gate.approvals.includes(approval.operator)) {
+      throw new Error(
+        `${approval.operator} already approved "${gate.awaiting.stepId}"; it needs ${rule.count} different operators, so another operator must run drctl approve`,
       );
     }
   }
 
   approve(approval: Approval): OperatorAck {
     const gate = this.approvalGate(approval.stepId);
-    gate.approvedBy = approval.operator;
+    const rule = gate.rule ?? { count: 1, forbidInitiator: false };
+    if (!gate.approvals.includes(approval.operator)) gate.approvals.push(approval.operator);
+    const needed = Math.max(0, rule.count - gate.approvals.length);
+    if (gate.awaiting.approvers) {
+      gate.awaiting.approvers = { ...gate.awaiting.approvers, approvedBy: [...gate.approvals], needed };
+    }
+    if (needed === 0) gate.released = true;
     this.record({
       action: 'approve',
       operator: approval.operator,
       reason: approval.reason,
       stepId: gate.awaiting.stepId,
     });
-    return { accepted: true, stepId: gate.awaiting.stepId, action: 'approve' };
+    return { accepted: true, stepId: gate.awaiting.stepId, action: 'approve', approvalsNeeded: needed };
   }
 
   validateAbort(request: AbortRequest): void {
@@ -176,54 +242,98 @@ export class FailoverRun implements OperatorGates {
   }
 
   abort(request: AbortRequest): OperatorAck {
-    this.abortRequest = request;
     this.record({ action: 'abort', operator: request.operator, reason: request.reason });
+    this.requestAbort(request);
     return { accepted: true, action: request.rollback ? 'abort with rollback' : 'abort without rollback' };
   }
 
-  /** Waits for an approval of the gate `stepId`; resolves with who approved, or null on an abort. */
-  async awaitApproval(stepId: string, options: ApprovalRequest): Promise<string | null> {
+  validateRelease(request: ReleaseRequest): void {
+    requireReason(request.reason);
+    if (this.released) throw new Error('the run is not held: it was never held, or was released already');
+  }
+
+  /** The drill that took the lock for this run has injected its failure: the run may begin. */
+  release(request: ReleaseRequest): OperatorAck {
+    this.released = true;
+    this.record({ action: 'release', operator: request.operator, reason: request.reason });
+    return { accepted: true, action: 'release' };
+  }
+
+  /** Waits for approvals of the gate `stepId`; says who approved, or that the run was aborted or it timed out. */
+  async awaitApproval(stepId: string, request: ApprovalRequest): Promise<ApprovalAnswer> {
+    const rule = request.approvers;
     const gate: Gate = {
-      awaiting: { stepId, kind: 'approval', prompt: options.prompt, twoPerson: options.twoPerson },
+      awaiting: {
+        stepId,
+        kind: 'approval',
+        prompt: request.prompt,
+        twoPerson: rule.forbidInitiator,
+        ...(rule.count > 1
+          ? { approvers: { rule: describeRule(rule), approvedBy: [], needed: rule.count } }
+          : {}),
+      },
+      rule,
+      approvals: [],
+      skipApprovers: 1,
+      skips: [],
     };
     this.gates.set(stepId, gate);
     try {
-      const answered = await condition(
-        () => gate.approvedBy !== undefined || this.abortRequest !== undefined,
-        options.timeoutMs ?? APPROVAL_WAIT_FOREVER_MS,
-      );
-      if (!answered) {
-        throw ApplicationFailure.nonRetryable(
-          `no approval for "${stepId}" within its timeout; approve sooner (drctl approve ${workflowInfo().workflowId}) or raise the step's timeout`,
-          'ApprovalTimeout',
-        );
-      }
-      return gate.approvedBy ?? null;
+      const answered = () => gate.released === true || this.abortRequest !== undefined;
+      const inTime =
+        request.timeoutMs === undefined
+          ? await condition(answered).then(() => true)
+          : await condition(answered, request.timeoutMs);
+      if (gate.released) return { outcome: 'approved', approvedBy: [...gate.approvals] };
+      return inTime ? { outcome: 'aborted' } : { outcome: 'timed out' };
     } finally {
       this.gates.delete(stepId);
     }
+  }
+
+  /** A pre-flight passed every check: the run may change things. */
+  preflightPassed(): void {
+    this.preflightDone = true;
   }
 
   private async runLeaf(step: LeafStep, group?: string): Promise<Verdict> {
     for (;;) {
       if (this.abortRequest) return 'stop';
       const entry = this.timeline.start(step, group);
+      const scope = new CancellationScope();
+      this.runningScopes.add(scope);
+      const gates: OperatorGates = {
+        awaitApproval: (stepId, request) => this.awaitApproval(stepId, request),
+        beforeEffect: (record) => this.recordEffect(record, step, entry),
+        preflightPassed: () => this.preflightPassed(),
+      };
       try {
-        const outcome = await performStep(step, this.state, this, (checks) => (entry.checks = checks));
+        const outcome = await scope.run(() =>
+          performStep(step, this.state, gates, (checks) => (entry.checks = checks)),
+        );
+        this.settleEffect(step.id, 'done');
         if (outcome.abortedWhileWaiting !== undefined) {
-          entry.status = 'skipped';
-          entry.summary = outcome.abortedWhileWaiting;
+          this.timeline.interrupt(entry, outcome.abortedWhileWaiting);
+          return 'stop';
+        }
+        if (outcome.halt !== undefined) {
+          this.timeline.fail(entry, { type: outcome.halt.type, message: outcome.halt.message }, 1, 0);
+          this.haltRollback = outcome.halt.rollback;
           return 'stop';
         }
         this.timeline.succeed(entry, outcome);
-        this.completed.push({
-          stepId: step.id,
-          kind: step.kind,
-          ...(outcome.compensation === undefined ? {} : { compensation: outcome.compensation }),
-        });
         return 'go';
       } catch (error) {
+        if (isCancellation(error) && this.abortRequest !== undefined) {
+          const acted = this.settleEffect(step.id, 'interrupted');
+          this.timeline.interrupt(
+            entry,
+            `interrupted by the abort${acted ? '; what it may have changed is undone with the rest (the state before it acted was recorded)' : ''}`,
+          );
+          return 'stop';
+        }
         if (isCancellation(error)) throw error;
+        this.settleEffect(step.id, 'failed');
         const failure = describeStepFailure(error);
         this.timeline.fail(
           entry,
@@ -236,25 +346,38 @@ export class FailoverRun implements OperatorGates {
           return 'go';
         }
         if (step.onFailure === 'abort') return 'stop';
-        const action = await this.waitForDecision(step.id, entry);
+        const { action, skippedBy } = await this.waitForDecision(step, entry);
         if (action === 'skip') {
           entry.status = 'skipped';
+          stepKind(step.kind).skipped?.(step, this.state, skippedBy);
           return 'go';
         }
         if (action === 'abort') return 'stop';
+      } finally {
+        this.runningScopes.delete(scope);
       }
     }
   }
 
-  private async waitForDecision(stepId: string, entry: TimelineEntry): Promise<DecisionAction> {
+  private async waitForDecision(
+    step: LeafStep,
+    entry: TimelineEntry,
+  ): Promise<{ action: DecisionAction; skippedBy: string[] }> {
+    const stepId = step.id;
     entry.status = 'paused';
+    const skipApprovers = stepKind(step.kind).skipApprovers ?? 1;
     const gate: Gate = {
       awaiting: {
         stepId,
         kind: 'decision',
-        prompt: `step failed: retry, skip or abort (drctl retry|skip|abort ${workflowInfo().workflowId})`,
+        prompt:
+          `step failed: retry, skip or abort (drctl retry|skip|abort ${workflowInfo().workflowId})` +
+          (skipApprovers > 1 ? `; skipping it needs ${skipApprovers} different operators` : ''),
         ...(entry.error ? { error: entry.error } : {}),
       },
+      approvals: [],
+      skipApprovers,
+      skips: [],
     };
     this.gates.set(stepId, gate);
     await condition(() => gate.decision !== undefined || this.abortRequest !== undefined);
@@ -263,7 +386,107 @@ export class FailoverRun implements OperatorGates {
     entry.decisions = this.operatorActions
       .filter((action) => action.stepId === stepId && action.action !== 'approve')
       .map(({ action, operator, reason, at }) => ({ action, operator, reason, at }));
-    return gate.decision ?? 'abort';
+    const skippedBy =
+      gate.skips.length > 0 ? [...gate.skips] : entry.decisions.slice(-1).map((d) => d.operator);
+    return { action: gate.decision ?? 'abort', skippedBy };
+  }
+
+  /** Holds a run a drill started until the drill has injected its failure; false if it never came. */
+  private async awaitRelease(): Promise<boolean> {
+    const holdMs = this.input.options.holdUntilReleasedMs;
+    if (holdMs === undefined) return true;
+    const answered = await condition(() => this.released || this.abortRequest !== undefined, holdMs);
+    if (this.released) return true;
+    const entry = this.timeline.start({
+      id: 'hold',
+      kind: 'hold',
+      title: 'Held until the drill released it',
+    });
+    this.timeline.fail(
+      entry,
+      {
+        type: 'NotReleased',
+        message: answered
+          ? 'aborted before the drill released the run; nothing was changed'
+          : `the drill that started this run did not release it within ${Math.round(holdMs / 60_000)} min; nothing was changed`,
+      },
+      0,
+      0,
+    );
+    return false;
+  }
+
+  /** Starts the follow-up fence of each old primary the run went on without, once a promotion of it started. */
+  private async ensureFollowUps(): Promise<void> {
+    for (const [database, unfenced] of this.state.unfenced) {
+      if (this.followUps.some((followUp) => followUp.database === database)) continue;
+      if (!this.effects.some((effect) => effect.promotion === database)) continue;
+      const { runbook } = this.input;
+      const workflowId = fenceFollowUpId(runbook.id, database);
+      try {
+        await startChild(fenceFollowUpWorkflow, {
+          workflowId,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: [
+            { key: RUNBOOK_KEY, value: runbook.id },
+            { key: KIND_KEY, value: 'fence-follow-up' },
+          ],
+          args: [
+            {
+              runbookId: runbook.id,
+              database: databaseInput(runbook, database),
+              failover: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId },
+              approvedBy: unfenced.approvedBy,
+            },
+          ],
+        });
+        this.followUps.push({ database, workflowId, status: 'started' });
+      } catch (error) {
+        this.followUps.push(
+          error instanceof WorkflowExecutionAlreadyStartedError
+            ? { database, workflowId, status: 'already running' }
+            : { database, workflowId, status: 'could not start', detail: innermostMessage(error) },
+        );
+      }
+    }
+  }
+
+  private requestAbort(request: AbortRequest): void {
+    this.abortRequest = request;
+    for (const scope of this.runningScopes) scope.cancel();
+  }
+
+  /** Marks how the step's recorded effect ended; true when the step had recorded one. */
+  private settleEffect(stepId: string, state: EffectEntry['state']): boolean {
+    const effect = this.effects.find((candidate) => candidate.stepId === stepId);
+    if (effect === undefined || effect.state !== 'started') return effect !== undefined;
+    effect.state = state;
+    return true;
+  }
+
+  /**
+   * Called by a step just before the activity that changes the estate: the undo (read from the estate by an
+   * activity, so it is in history) is now in the run's record, whatever happens to the activity.
+   */
+  private recordEffect(record: EffectRecord, step: LeafStep, entry: TimelineEntry): void {
+    const first = this.timeline.entries.find((e) => e.stepId === step.id && e.before !== undefined);
+    if (record.before !== undefined) entry.before = first?.before ?? record.before;
+    const earlier = this.effects.find((effect) => effect.stepId === step.id);
+    if (earlier !== undefined) {
+      // A retried step keeps the state read before its first attempt: that is what the run changed.
+      earlier.state = 'started';
+      earlier.willChange = earlier.willChange || record.willChange;
+      if (earlier.undo === undefined && record.undo !== undefined) earlier.undo = record.undo;
+      return;
+    }
+    this.effects.push({
+      stepId: step.id,
+      kind: step.kind,
+      willChange: record.willChange,
+      state: 'started',
+      ...(record.undo === undefined ? {} : { undo: record.undo }),
+      ...(record.promotion === undefined ? {} : { promotion: record.promotion }),
+    });
   }
 
   private approvalGate(stepId: string | undefined): Gate {
@@ -292,4 +515,34 @@ export class FailoverRun implements OperatorGates {
 
 function requireReason(reason: string): void {
   if (!reason.trim()) throw new Error('a reason is required: it is recorded for the audit trail');
+}
+
+function describeRule(rule: ApprovalRule): string {
+  const who = `${rule.count} different operator${rule.count === 1 ? '' : 's'}`;
+  return rule.forbidInitiator ? `${who}, not the initiator` : who;
+}
+
+/** True when the step, or a step of its parallel group, changes the estate. */
+function changesEstate(step: Step): boolean {
+  const leaves = step.kind === 'parallel' ? step.steps : [step];
+  return leaves.some((leaf) => stepKind(leaf.kind).mutates);
+}
+
+/** Whether the interpreter will add its own pre-flight: no explicit one runs before the first change. */
+function runsAutomaticPreflight(steps: readonly Step[]): boolean {
+  for (const step of steps) {
+    if (step.kind === 'preflight') return false;
+    if (changesEstate(step)) return true;
+  }
+  return false;
+}
+
+/** The pre-flight every run gets before its first change, as a step of its own in the timeline. */
+function automaticPreflightStep(): LeafStep {
+  return stepKind('preflight').schema.parse({
+    id: AUTOMATIC_PREFLIGHT_ID,
+    kind: 'preflight',
+    title: 'Pre-flight of every target the runbook touches, before the first change',
+    timeout: '2m',
+  }) as LeafStep;
 }

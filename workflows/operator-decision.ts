@@ -26,17 +26,31 @@ export interface AbortRequest {
   rollback: boolean;
 }
 
+/** Sent by a drill to the failover it started held: the failure is injected, the run may begin. */
+export interface ReleaseRequest {
+  operator: string;
+  reason: string;
+}
+
 export interface OperatorAck {
   accepted: true;
   stepId?: string;
   action: string;
+  /** For a gate that needs several different operators: how many more are needed (0 when released). */
+  approvalsNeeded?: number;
 }
 
 /** Sent by `drctl retry|skip|decide`; accepted only while that step is paused. Recorded in the timeline. */
 export const decideUpdate = defineUpdate<OperatorAck, [OperatorDecision]>('decide');
 
-/** Sent by `drctl approve`; a two-person gate rejects the operator who started the run. */
+/**
+ * Sent by `drctl approve`; a two-person gate rejects the operator who started the run, and a gate that needs
+ * several operators rejects a second approval by the same one.
+ */
 export const approveUpdate = defineUpdate<OperatorAck, [Approval]>('approve');
 
-/** Sent by `drctl abort`: the run stops at the next safe boundary, then rolls back unless told not to. */
+/** Sent by `drctl abort`: running steps are interrupted at once, then the run rolls back unless told not to. */
 export const abortUpdate = defineUpdate<OperatorAck, [AbortRequest]>('abort');
+
+/** Sent by the drill that started a held failover, once it has injected its failure. */
+export const releaseUpdate = defineUpdate<OperatorAck, [ReleaseRequest]>('release');

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { findRunbook } from '../../runbooks/catalog';
 import { failbackRunbook } from '../../runbooks/failback-runbook';
+import { recordedFailover } from '../failover-runs';
 import { runCommand } from '../run-command';
 import { runFailover, type FailoverFlags } from '../run-failover';
 import { runbookDirs } from '../runbook-dirs';
+import { connectClient } from '../temporal-connection';
 
 export function registerFailback(program: Command): void {
   program
@@ -20,12 +22,18 @@ export function registerFailback(program: Command): void {
       'start although the plan is NOT ready (pre-flight still runs first); the reason is recorded with the run',
     )
     .option('-f, --follow', 'show each step live until the run ends')
+    .option(
+      '--from-run <run-id>',
+      'the failover run to reverse (its recorded flag values are restored); default: the latest failover of the runbook',
+    )
     .addHelpText(
       'after',
       [
         '',
         'First rebuild the old primary as a streaming replica of the current primary',
         '(local stack: npx tsx sandbox/cli.ts rebuild-old-primary); pre-flight refuses otherwise.',
+        'Each flag goes back to the value the failover recorded before changing it (not the opposite of the',
+        "failover's step); the failback runs under the runbook's lock, so it cannot overlap a failover.",
         '',
         'Examples:',
         '  drctl failback ehr-db --reason "INC-4411 resolved" --dry-run',
@@ -33,9 +41,12 @@ export function registerFailback(program: Command): void {
       ].join('\n'),
     )
     .action(
-      runCommand(async (context, reference: string, flags: FailoverFlags) => {
+      runCommand(async (context, reference: string, flags: FailoverFlags & { fromRun?: string }) => {
         const { runbook } = findRunbook(reference, runbookDirs());
-        return runFailover(context, failbackRunbook(runbook), flags, 'failback');
+        failbackRunbook(runbook); // refuses a runbook without a failback (bad input) before connecting
+        const { client, close } = await connectClient(context.config());
+        const recorded = await recordedFailover(client, runbook.id, flags.fromRun).finally(close);
+        return runFailover(context, failbackRunbook(runbook, recorded), flags, 'failback');
       }),
     );
 }

@@ -8,14 +8,15 @@ import { connectClient } from '../temporal-connection';
 
 /**
  * The operator's hands on a running failover: approve a gate, retry or skip a paused step, abort the run
- * (with rollback unless --no-rollback). Each is a Temporal update: the workflow validates it first (a
- * self-approval on a two-person gate, a step that is not paused) and records who, when and why.
+ * (with rollback unless --no-rollback), close a fence follow-up. Each is a Temporal update: the workflow
+ * validates it first (a self-approval on a two-person gate, a second approval by the same operator where
+ * several are needed, a step that is not paused) and records who, when and why.
  */
 export function registerOperatorActions(program: Command): void {
   program
     .command('approve')
     .description(
-      'Approve the approval gate a run is waiting at (two-person gates refuse the operator who started the run).',
+      'Approve the approval gate a run is waiting at (two-person gates refuse the operator who started the run; going on with an unfenced old primary needs two different operators).',
     )
     .argument('<workflow-id>', 'the run')
     .option('--step <step-id>', 'which gate, when several are waiting')
@@ -48,7 +49,7 @@ export function registerOperatorActions(program: Command): void {
       .description(
         action === 'retry'
           ? 'Run the paused step again (after fixing its cause).'
-          : 'Skip the paused step and go on.',
+          : 'Skip the paused step and go on (a failed fence needs two different operators to skip it).',
       )
       .argument('<workflow-id>', 'the paused run')
       .option('--step <step-id>', 'which paused step, when several are paused')
@@ -89,7 +90,17 @@ export function registerOperatorActions(program: Command): void {
     .option('--no-rollback', 'leave the estate as it is: undo nothing')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl abort failover-ehr-db-20261127-081530 --reason "wrong region"\n  drctl abort failover-ehr-db-20261127-081530 --reason "stop here" --no-rollback\n\nA promotion is never undone (fail back instead); a fence is lifted only when nothing was promoted.',
+      [
+        '',
+        'Examples:',
+        '  drctl abort failover-ehr-db --reason "wrong region"',
+        '  drctl abort failover-ehr-db --reason "stop here" --no-rollback',
+        '',
+        'A running step is interrupted at once (a provider call already sent completes, and its undo is kept).',
+        'A promotion is never undone (fail back instead). Once one completed, the fence stays, DNS records of',
+        'the database are not moved back to the old member, and flags stay unless their step says',
+        'rollbackAfterPromotion: restore; the rollback report says what it kept and why.',
+      ].join('\n'),
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { reason?: string; rollback: boolean }) => {
@@ -100,6 +111,31 @@ export function registerOperatorActions(program: Command): void {
           workflowId,
           'abort',
           { operator: config.operator.identity, reason, rollback: flags.rollback },
+          context.output,
+        );
+      }),
+    );
+
+  program
+    .command('close')
+    .description(
+      'Close a fence follow-up: stop trying to fence an old primary a failover went on without fencing (e.g. it was destroyed).',
+    )
+    .argument('<follow-up-id>', 'the follow-up, e.g. fence-follow-up-ehr-db-ehr (shown by drctl status)')
+    .option('--reason <text>', 'why (required, recorded)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  drctl close fence-follow-up-ehr-db-ehr --reason "old primary instance deleted, INC-4411"',
+    )
+    .action(
+      runCommand(async (context, workflowId: string, flags: { reason?: string }) => {
+        const reason = requiredReason(flags.reason);
+        const config = context.config();
+        await sendUpdate(
+          config,
+          workflowId,
+          'close',
+          { operator: config.operator.identity, reason },
           context.output,
         );
       }),
@@ -153,7 +189,9 @@ async function update(
 ): Promise<void> {
   const accepted = await client.workflow
     .getHandle(workflowId)
-    .executeUpdate<{ action: string; stepId?: string }, [unknown]>(name, { args: [argument] })
+    .executeUpdate<{ action: string; stepId?: string; approvalsNeeded?: number }, [unknown]>(name, {
+      args: [argument],
+    })
     .catch((error: unknown) => {
       if (error instanceof WorkflowUpdateFailedError) {
         throw new CliError(
@@ -167,6 +205,10 @@ async function update(
   if (output === 'json') printJson(accepted);
   else
     process.stdout.write(
-      `${workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted\n`,
+      `${workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted` +
+        (accepted.approvalsNeeded
+          ? `; ${accepted.approvalsNeeded} more different operator${accepted.approvalsNeeded === 1 ? '' : 's'} needed`
+          : '') +
+        '\n',
     );
 }

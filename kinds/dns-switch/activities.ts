@@ -7,7 +7,13 @@ import { pollUntil } from '../../activities/poll-until';
 import { runStep } from '../../activities/step-outcome';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
 import type { DnsRecordSet, Route53Port } from '../../activities/dns/route53-port';
-import type { DnsRecordChange, DnsSwitchActivities, DnsSwitchInput, DnsUndo } from './definition';
+import type {
+  DnsRecordChange,
+  DnsRecordState,
+  DnsSwitchActivities,
+  DnsSwitchInput,
+  DnsUndo,
+} from './definition';
 
 export interface DnsActivityDeps {
   route53: Route53Port;
@@ -143,6 +149,21 @@ export function createDnsActivities({
         desired: `${d.record.value} (TTL ${d.record.ttl})`,
         willChange: d.differs,
       }));
+    },
+
+    async readDnsRecords(input): Promise<DnsRecordState[]> {
+      const zone = await route53.findZone(input.zone);
+      const states: DnsRecordState[] = [];
+      for (const record of input.records) {
+        const found = await route53.getRecordSet(zone.id, record.name, record.type);
+        states.push({
+          name: fqdn(record.name),
+          type: record.type,
+          ttl: found?.ttl ?? null,
+          values: found?.values ?? [],
+        });
+      }
+      return states;
     },
 
     switchDns(input: DnsSwitchInput) {

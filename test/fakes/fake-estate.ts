@@ -75,10 +75,39 @@ export class FakeEstate {
       checkFlags: async ({ names }) =>
         names.map((n) => ok(`flag ${n}`, this.flags.has(n), this.flags.has(n) ? 'exists' : 'missing')),
       checkBackups: async () => [ok('backups fresh', true, 'newest 1h old')],
-      planFence: async () => [],
-      planPromote: async () => ({ changes: [], writableEndpoint: '10.0.0.3' }),
+      planFence: async () => [
+        {
+          target: 'primary',
+          current: this.primaryReachable ? (this.roles.get('primary') ?? 'unknown') : 'unreachable',
+          desired: 'fenced',
+          willChange: this.primaryReachable && this.roles.get('primary') === 'primary',
+        },
+      ],
+      planPromote: async () => ({
+        changes: [
+          {
+            target: 'replica',
+            current: this.roles.get('replica') ?? 'unknown',
+            desired: 'primary',
+            willChange: this.roles.get('replica') === 'replica',
+          },
+        ],
+        writableEndpoint: '10.0.0.3',
+      }),
       planDnsSwitch: async () => [],
       planFlags: async () => [],
+      readFlags: async ({ names }) =>
+        names.map((name) => ({
+          name,
+          enabled: this.flags.has(name) ? (this.flags.get(name) as boolean) : null,
+        })),
+      readDnsRecords: async ({ records }) =>
+        records.map(({ name, type }) => ({
+          name,
+          type,
+          ttl: this.dns.has(name) ? 60 : null,
+          values: this.dns.has(name) ? [this.dns.get(name) as string] : [],
+        })),
       fenceDatabase: async (database) => {
         if (!this.primaryReachable) {
           return {
@@ -123,9 +152,7 @@ export class FakeEstate {
         const previous = toggled.map((f) => ({ name: f.name, enabled: !f.enabled }));
         return {
           ...outcome(toggled.length > 0, 'flags set'),
-          ...(previous.length > 0
-            ? { compensation: { project, environment, flags: previous } }
-            : {}),
+          ...(previous.length > 0 ? { compensation: { project, environment, flags: previous } } : {}),
         };
       },
       verifyBackups: async () => outcome(false, 'backups verified'),

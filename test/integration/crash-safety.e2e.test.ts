@@ -74,12 +74,13 @@ async function result(workflowId: string): Promise<FailoverResult> {
   }
 }
 
-async function start(runbook: Runbook): Promise<string> {
-  return startFailover(client, env.DRCTL_TASK_QUEUE as string, runbook, {
+async function start(runbook: Runbook, kind: 'failover' | 'failback' = 'failover'): Promise<string> {
+  const started = await startFailover(client, env.DRCTL_TASK_QUEUE as string, runbook, {
     reason: 'crash test',
     initiator: 'jest',
-    now: new Date(),
+    kind,
   });
+  return started.workflowId;
 }
 
 /**
@@ -197,7 +198,7 @@ test('failback returns to the original topology after the old primary is rebuilt
   expect(failover.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   await rebuildPrimaryAsReplica();
-  const back = await result(await start(failbackRunbook(ehrDb)));
+  const back = await result(await start(failbackRunbook(ehrDb), 'failback'));
   expect(back.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   const [original] = await sql<{ recovering: boolean }>(
