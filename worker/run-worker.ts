@@ -7,6 +7,9 @@ import { createProviderPorts } from './provider-ports';
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
  * Resolves when the worker has shut down (SIGINT/SIGTERM, or `signal`).
  */
+/** The longest a running activity goes without hearing of an abort (its heartbeats are sent at least this often). */
+export const ABORT_REACHES_ACTIVITY_WITHIN = '2s';
+
 export async function runWorker(
   config: DrctlConfig,
   options: { signal?: AbortSignal; onReady?: () => void } = {},
@@ -25,6 +28,9 @@ export async function runWorker(
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities(ports),
+      // An abort reaches a running activity with the answer to its next heartbeat: send them often enough
+      // that a long wait (a promotion, INSYNC) stops within seconds, not the default 80 % of the timeout.
+      maxHeartbeatThrottleInterval: ABORT_REACHES_ACTIVITY_WITHIN,
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     options.onReady?.();

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { currentAttempt } from '../../activities/poll-until';
+import { currentAttempt, heartbeat, sleep } from '../../activities/poll-until';
 import type { CheckResult, PromoteOutcome, StepOutcome } from '../../activities/contracts';
 import type { KindActivities } from '../../kinds/registry';
 
@@ -17,9 +17,15 @@ export class FakeEstate {
   replicaLagSeconds = 0;
   /** False: the old primary cannot be reached (a real regional outage), so it cannot be fenced. */
   primaryReachable = true;
+  /**
+   * How long a promotion takes to show the replica writable once it is sent (a long promotion wait): the
+   * activity heartbeats and sleeps meanwhile, so a cancellation reaches it.
+   */
+  promotionWaitMs = 0;
   promotions = 0;
   dnsChanges = 0;
   probes = 0;
+  private readonly afterEffect = new Map<Method, number>();
   private readonly faults = new Map<
     Method,
     Array<{ type: string; message: string; nonRetryable: boolean }>
@@ -41,6 +47,14 @@ export class FakeEstate {
     const queue = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i++) queue.push({ ...error, nonRetryable: error.nonRetryable ?? false });
     this.faults.set(method, queue);
+  }
+
+  /**
+   * The next `times` calls of `method` make their effect and then fail with a retryable error before they
+   * report it, as an attempt whose worker died after the effect would.
+   */
+  failAfterEffect(method: Method, times: number): void {
+    this.afterEffect.set(method, (this.afterEffect.get(method) ?? 0) + times);
   }
 
   /** The operator fixed the cause: scripted faults stop. */
@@ -129,6 +143,10 @@ export class FakeEstate {
           return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };
         this.roles.set('replica', 'primary');
         this.promotions++;
+        for (let waited = 0; waited < this.promotionWaitMs; waited += 100) {
+          heartbeat({ waitingFor: 'the replica to take writes' });
+          await sleep(100);
+        }
         return {
           ...outcome(true, 'promoted'),
           writableEndpoint: '10.0.0.3',
@@ -175,7 +193,17 @@ export class FakeEstate {
             type: fault.type,
             nonRetryable: fault.nonRetryable,
           });
-        return original(...args);
+        const result = await original(...args);
+        const pending = this.afterEffect.get(method) ?? 0;
+        if (pending > 0) {
+          this.afterEffect.set(method, pending - 1);
+          throw ApplicationFailure.create({
+            message: `${method}: the attempt died after its effect`,
+            type: 'WorkerLost',
+            nonRetryable: false,
+          });
+        }
+        return result;
       };
     }
     return surface;

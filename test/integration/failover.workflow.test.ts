@@ -98,6 +98,7 @@ async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Pr
     taskQueue,
     workflowBundle: bundle,
     activities: estate.activities(),
+    maxHeartbeatThrottleInterval: '1s',
   });
   return worker.runUntil(work(taskQueue));
 }
@@ -319,37 +320,34 @@ function quietLogger() {
   return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 }
 
-describe('operator control', () => {
-  const gate = (id: string, twoPerson = false) => ({
-    id,
-    kind: 'approval' as const,
-    twoPerson,
-    timeout: '5m',
+const gate = (id: string, twoPerson = false) => ({ id, kind: 'approval' as const, twoPerson });
+
+function withSteps(
+  insert: Array<{ after: string; step: Parameters<typeof defineRunbook>[0]['steps'][number] }>,
+  rb = runbook(),
+) {
+  const steps = [...rb.steps];
+  for (const { after, step } of insert) {
+    steps.splice(
+      steps.findIndex((s) => s.id === after) + 1,
+      0,
+      defineRunbook({ ...rb, steps: [step] }).steps[0]!,
+    );
+  }
+  return { ...rb, steps };
+}
+
+async function waitForGate(
+  handle: Awaited<ReturnType<typeof start>>,
+  stepId: string,
+): Promise<FailoverProgress> {
+  return waitFor(async () => {
+    const progress = await handle.query<FailoverProgress>('progress');
+    return progress.awaiting.some((a) => a.stepId === stepId) ? progress : undefined;
   });
+}
 
-  function withSteps(insert: Array<{ after: string; step: ReturnType<typeof gate> }>) {
-    const rb = runbook();
-    const steps = [...rb.steps];
-    for (const { after, step } of insert) {
-      steps.splice(
-        steps.findIndex((s) => s.id === after) + 1,
-        0,
-        defineRunbook({ ...rb, steps: [step] }).steps[0]!,
-      );
-    }
-    return { ...rb, steps };
-  }
-
-  async function waitForGate(
-    handle: Awaited<ReturnType<typeof start>>,
-    stepId: string,
-  ): Promise<FailoverProgress> {
-    return waitFor(async () => {
-      const progress = await handle.query<FailoverProgress>('progress');
-      return progress.awaiting.some((a) => a.stepId === stepId) ? progress : undefined;
-    });
-  }
-
+describe('operator control', () => {
   test('a two-person gate refuses the initiator and accepts another operator, on record', async () => {
     const estate = newEstate();
     const rb = withSteps([{ after: 'preflight', step: gate('production-approval', true) }]);
@@ -380,7 +378,7 @@ describe('operator control', () => {
     expect(estate.roles.get('replica')).toBe('primary');
   });
 
-  test('abort after the DNS switch rolls back flags and DNS in reverse order and keeps the old primary fenced', async () => {
+  test('abort after the DNS switch keeps DNS on the new primary, the fence and the flags, and says why', async () => {
     const estate = newEstate();
     const rb = withSteps([{ after: 'dns', step: gate('hold') }]);
     const result = await withWorker(estate, async (taskQueue) => {
@@ -393,21 +391,70 @@ describe('operator control', () => {
       return failedResult(handle.result(), 'FailoverAborted');
     });
     expect(result.status).toBe('aborted');
-    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
-    expect(estate.flags.get('degraded')).toBe(false);
+    // Moving the record back would send the application to the fenced, read-only old primary.
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+    expect(estate.flags.get('degraded')).toBe(true);
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
-      'dns:undone',
+      'dns:kept',
       'promote:not undone',
-      'fence:not undone',
-      'flags-on:undone',
+      'fence:kept',
+      'flags-on:kept',
     ]);
+    const detail = (stepId: string) => result.rollback?.find((r) => r.stepId === stepId)?.detail;
+    expect(detail('dns')).toMatch(
+      /kept A db\.z\.test\. → 10\.0\.0\.3 \(was 10\.0\.0\.2\): a promotion completed/,
+    );
+    expect(detail('flags-on')).toMatch(/rollbackAfterPromotion: restore/);
+    expect(detail('fence')).toMatch(/lifting the fence would make two writable primaries/);
     expect(result.operatorActions.at(-1)).toMatchObject({
       action: 'abort',
       operator: 'oncall',
       reason: 'wrong region',
     });
     expect(estate.probes).toBe(0);
+  });
+
+  test('after a promotion, flags the runbook marks restore go back; records that are not a database go back', async () => {
+    const estate = new FakeEstate({
+      dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
+      flags: ['degraded'],
+    });
+    const base = runbook();
+    const steps = base.steps.map((step) =>
+      step.kind === 'parallel'
+        ? {
+            ...step,
+            steps: step.steps.map((inner) =>
+              inner.kind === 'flags.set' ? { ...inner, rollbackAfterPromotion: 'restore' as const } : inner,
+            ),
+          }
+        : step.kind === 'dns.switch'
+          ? {
+              ...step,
+              records: [
+                ...step.records,
+                { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
+              ],
+            }
+          : step,
+    );
+    const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'test', rollback: true }] });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(estate.dns.get('www.z.test.')).toBe('app.z.test.');
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
+      'dns:partly undone',
+      'promote:not undone',
+      'fence:kept',
+      'flags-on:undone',
+    ]);
   });
 
   test('abort before the promotion lifts the fence; --no-rollback leaves everything as it is', async () => {
@@ -443,23 +490,248 @@ describe('operator control', () => {
     expect(kept.flags.get('degraded')).toBe(true);
   });
 
-  test('an unreachable primary cannot be fenced: the run waits for an explicit approval to go on unfenced', async () => {
+  test('an unreachable primary needs two different operators to go on unfenced; a follow-up fences it when it is back', async () => {
     const estate = newEstate();
     estate.primaryReachable = false;
-    const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+    const { result, followUp } = await withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue);
       const waiting = await waitForGate(handle, 'fence');
-      expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable and could not be fenced/);
-      expect(estate.promotions).toBe(0);
-      await handle.executeUpdate('approve', {
+      expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable .* and could not be fenced/);
+      expect(waiting.awaiting[0]?.approvers).toEqual({
+        rule: '2 different operators',
+        approvedBy: [],
+        needed: 2,
+      });
+      const first = await handle.executeUpdate<{ approvalsNeeded: number }, [unknown]>('approve', {
         args: [{ operator: 'oncall', reason: 'us-east-1 is down, confirmed with AWS' }],
       });
-      return handle.result();
+      expect(first.approvalsNeeded).toBe(1);
+      const again = await handle
+        .executeUpdate('approve', { args: [{ operator: 'oncall', reason: 'again' }] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      expect((again as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /oncall already approved "fence"; it needs 2 different operators/,
+      );
+      expect(estate.promotions).toBe(0);
+      await handle.executeUpdate('approve', { args: [{ operator: 'dba', reason: 'confirmed' }] });
+      const done: FailoverResult = await handle.result();
+      const followUpId = done.followUps?.[0]?.workflowId as string;
+      const followUpHandle = client.workflow.getHandle(followUpId);
+      const trying = await followUpHandle.query<{ status: string; attempts: number }>('followUp');
+      expect(trying.status).toBe('trying');
+      // The old primary comes back, still writable: the follow-up fences it on sight.
+      estate.primaryReachable = true;
+      return { result: done, followUp: await followUpHandle.result() };
     });
     expect(result.status).toBe('succeeded');
     expect(result.timeline.find((e) => e.stepId === 'fence')?.summary).toMatch(
-      /proceeding unfenced, approved by oncall/,
+      /proceeding unfenced, approved by oncall and dba/,
     );
+    expect(result.followUps).toEqual([
+      { database: 'db', workflowId: 'fence-follow-up-test-db-db', status: 'started' },
+    ]);
+    expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['oncall', 'dba'] });
+    expect(estate.roles.get('primary')).toBe('fenced');
+    expect(estate.promotions).toBe(1);
+  });
+
+  test('skipping a failed fence needs two different operators, and then counts as going on unfenced', async () => {
+    const estate = newEstate();
+    estate.failNext('fenceDatabase', 3, { type: 'AccessDenied', message: 'not allowed', nonRetryable: true });
+    const rb = runbook();
+    const steps = rb.steps.map((step) =>
+      step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step,
+    );
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, id: 'skip-fence-db', steps });
+      await waitForGate(handle, 'fence');
+      const skip = (operator: string) =>
+        handle.executeUpdate<{ approvalsNeeded?: number }, [unknown]>('decide', {
+          args: [{ stepId: 'fence', action: 'skip', operator, reason: 'host powered off' }],
+        });
+      expect((await skip('oncall')).approvalsNeeded).toBe(1);
+      const again = await skip('oncall').catch((error: WorkflowUpdateFailedError) => error);
+      expect((again as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /oncall already asked to skip "fence"; skipping it needs 2 different operators/,
+      );
+      expect(estate.promotions).toBe(0);
+      await skip('dba');
+      const done: FailoverResult = await handle.result();
+      await client.workflow.getHandle(done.followUps?.[0]?.workflowId as string).executeUpdate('close', {
+        args: [{ operator: 'dba', reason: 'test over' }],
+      });
+      return done;
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.timeline.find((e) => e.stepId === 'fence' && e.status === 'skipped')).toBeDefined();
+    expect(result.followUps?.[0]).toMatchObject({ database: 'db', status: 'started' });
     expect(estate.promotions).toBe(1);
   });
 });
+
+describe('interrupting and timing out', () => {
+  test('abort interrupts a long wait at once and rolls back what changed before it', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const steps = [...rb.steps];
+    steps.splice(
+      2,
+      0,
+      defineRunbook({ ...rb, steps: [{ id: 'settle', kind: 'wait', duration: '1h' }] }).steps[0]!,
+    );
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, steps });
+      await waitFor(async () =>
+        (await handle.query<FailoverProgress>('progress')).currentSteps.includes('settle') ? true : undefined,
+      );
+      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'stop', rollback: true }] });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(result.timeline.find((e) => e.stepId === 'settle')).toMatchObject({
+      status: 'interrupted',
+      summary: 'interrupted by the abort',
+    });
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+  });
+
+  test('abort during a long promotion wait stops it; the promotion may have happened, so the fence stays', async () => {
+    const estate = newEstate();
+    estate.promotionWaitMs = 3_600_000;
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await waitFor(async () =>
+        (await handle.query<FailoverProgress>('progress')).currentSteps.includes('promote') &&
+        estate.promotions > 0
+          ? true
+          : undefined,
+      );
+      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'stop', rollback: true }] });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(result.timeline.find((e) => e.stepId === 'promote')?.status).toBe('interrupted');
+    expect(estate.roles.get('primary')).toBe('fenced');
+    expect(result.rollback?.find((r) => r.stepId === 'fence')).toMatchObject({
+      status: 'kept',
+      detail: expect.stringMatching(/may have been promoted/),
+    });
+    expect(result.rollback?.find((r) => r.stepId === 'promote')?.detail).toMatch(/^the step interrupted/);
+  });
+
+  test('an approval without a timeout starts no timer; one with a timeout ends the run as the runbook says', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const steps = [...rb.steps];
+    steps.splice(
+      2,
+      0,
+      defineRunbook({
+        ...rb,
+        steps: [{ id: 'go-ahead', kind: 'approval', timeout: '2s', onTimeout: 'rollback' }],
+      }).steps[0]!,
+    );
+    const timedOut = await withWorker(estate, async (taskQueue) =>
+      failedResult((await start(taskQueue, { ...rb, steps })).result()),
+    );
+    expect(timedOut.timeline.find((e) => e.stepId === 'go-ahead')?.error).toMatchObject({
+      type: 'ApprovalTimeout',
+      message: expect.stringMatching(/within 2s; the run stops and rolls back/),
+    });
+    expect(timedOut.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+    expect(estate.flags.get('degraded')).toBe(false);
+
+    const untimed = newEstate();
+    const gateOnly = {
+      ...rb,
+      steps: [
+        rb.steps[0]!,
+        defineRunbook({ ...rb, steps: [{ id: 'go-ahead', kind: 'approval' }] }).steps[0]!,
+      ],
+    };
+    await withWorker(untimed, async (taskQueue) => {
+      const handle = await start(taskQueue, gateOnly);
+      await waitFor(async () =>
+        (await handle.query<FailoverProgress>('progress')).awaiting.length > 0 ? true : undefined,
+      );
+      const history = await handle.fetchHistory();
+      expect(history.events?.some((event) => event.timerStartedEventAttributes)).toBe(false);
+      await handle.executeUpdate('abort', {
+        args: [{ operator: 'oncall', reason: 'done', rollback: false }],
+      });
+      await handle.result().catch(() => undefined);
+    });
+  });
+});
+
+describe('safety rules the runbook cannot turn off', () => {
+  test('pre-flight runs before the first change even without a preflight step', async () => {
+    const estate = newEstate();
+    estate.replicaLagSeconds = 120;
+    const rb = runbook();
+    const result = await withWorker(estate, async (taskQueue) =>
+      failedResult((await start(taskQueue, { ...rb, steps: rb.steps.slice(1) })).result()),
+    );
+    expect(result.timeline.map((e) => `${e.stepId}:${e.status}`)).toEqual(['automatic-preflight:failed']);
+    expect(result.timeline[0]?.error?.type).toBe('PreflightFailed');
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(estate.roles.get('primary')).toBe('primary');
+  });
+
+  test('a literal DNS value that is a member address is refused beside a promotion in a parallel group', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    // Sent by value, as a client could send it: the runtime guard holds even where validation was bypassed.
+    const pointDns = {
+      id: 'dns',
+      kind: 'dns.switch' as const,
+      zone: { name: 'z.test.' },
+      checkResolution: true,
+      records: [{ name: 'db.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.3' }],
+      timeout: '5m',
+      retry: fastRetryParsed(),
+      onFailure: 'abort' as const,
+    };
+    const steps = rb.steps.flatMap((step) => {
+      if (step.kind === 'dns.switch') return [];
+      if (step.kind !== 'database.promote') return [step];
+      return [{ id: 'promote-and-point', kind: 'parallel' as const, steps: [step, pointDns] }];
+    });
+    const result = await withWorker(estate, async (taskQueue) =>
+      failedResult((await start(taskQueue, { ...rb, steps })).result()),
+    );
+    const dns = result.timeline.find((e) => e.stepId === 'dns');
+    expect(dns?.error?.type).toBe('UnsafeOrder');
+    expect(dns?.error?.message).toMatch(
+      /10\.0\.0\.3: it is the address of database "db" \(replica\.endpoint\)/,
+    );
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+  });
+
+  test("a step retried after its effect was made records it as this run's change and can still undo it", async () => {
+    const estate = newEstate();
+    // The first attempt turns the flag on, then fails before reporting (as a worker that died would).
+    estate.failAfterEffect('setFlags', 1);
+    const rb = withSteps([{ after: 'prepare', step: gate('hold') }]);
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      expect(estate.flags.get('degraded')).toBe(true);
+      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'test', rollback: true }] });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    const flags = result.timeline.find((e) => e.stepId === 'flags-on');
+    expect(flags).toMatchObject({ changed: true, attempts: 2 });
+    expect(flags?.summary).toMatch(/this run changed the flags: an earlier attempt of this step did it/);
+    expect(flags?.before).toEqual({
+      project: 'default',
+      environment: 'development',
+      flags: [{ name: 'degraded', enabled: false }],
+    });
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+  });
+});
+
+function fastRetryParsed() {
+  return { maximumAttempts: 3, initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '200ms' };
+}
