@@ -180,6 +180,8 @@ export interface UndoContext<A> {
   activities: A;
   /** Once a promotion completed (or may have), nothing may move traffic back to, or re-open, the old primary. */
   promotion: PromotionState;
+  /** `partial`: the step did not finish (interrupted, or failed after acting), so its effect may be in part. */
+  effect: 'complete' | 'partial';
 }
 
 export interface UndoOutcome {

@@ -59,7 +59,8 @@ export interface DrillResult {
   canary: CanaryStats | null;
   verdicts: ObjectiveVerdict[];
   passed: boolean;
-  failover: { workflowId: string; status: string; timeline: TimelineEntry[] };
+  /** The drill's failover: the runbook's lock id, and the run id of this failover among the runs under it. */
+  failover: { workflowId: string; runId?: string; status: string; timeline: TimelineEntry[] };
   criticalPath: CriticalPathStep[];
   environment: { temporalNamespace: string; taskQueue: string; workerBuild?: string };
   /** Set when the drill could not complete its measurement. */

@@ -2,12 +2,15 @@ import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
-  executeChild,
+  ParentClosePolicy,
   proxyActivities,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { KindActivities } from '../kinds/registry';
 import type {
   CanaryStats,
@@ -15,7 +18,15 @@ import type {
   DrillActivities,
   RestorationOutcome,
 } from '../activities/drill-contracts';
-import { OUTCOME_KEY, RPO_MS_KEY, RTO_MS_KEY } from '../common/search-attributes';
+import { runLockId } from '../common/run-lock';
+import {
+  INITIATOR_KEY,
+  KIND_KEY,
+  OUTCOME_KEY,
+  RPO_MS_KEY,
+  RTO_MS_KEY,
+  RUNBOOK_KEY,
+} from '../common/search-attributes';
 import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook, SqlProbe } from '../runbooks/schema';
@@ -23,12 +34,15 @@ import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { criticalPath, judgeObjectives } from './drill-measurement';
 import type { DrillInput, DrillResult } from './drill-types';
 import { failoverWorkflow } from './failover';
+import { releaseSignal } from './operator-decision';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
 import type { FailoverResult } from './run-types';
 
 const CANARY_MAX_MS = 30 * 60_000;
+/** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
+const FAILOVER_HOLD_MS = 30 * 60_000;
 
 /**
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
@@ -75,6 +89,40 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
     });
   }
 
+  // The failover takes the runbook's lock before anything is injected: if another failover, failback or drill
+  // of this runbook is open, the drill stops here with nothing broken. The failover waits, held, until released.
+  let failoverHandle: ChildWorkflowHandle<typeof failoverWorkflow>;
+  try {
+    failoverHandle = await startChild(failoverWorkflow, {
+      workflowId: runLockId(runbook.id),
+      // Never stops the failover with the drill: a failover cut between fence and promote leaves no primary.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: KIND_KEY, value: 'failover' },
+        { key: INITIATOR_KEY, value: options.initiator },
+      ],
+      args: [
+        {
+          runbook,
+          options: {
+            reason: `drill ${drillId}: ${options.reason}`,
+            initiator: options.initiator,
+            holdUntilReleasedMs: FAILOVER_HOLD_MS,
+          },
+        },
+      ],
+    });
+  } catch (error) {
+    return finish({
+      ...base,
+      error:
+        error instanceof WorkflowExecutionAlreadyStartedError
+          ? `another run of ${runbook.id} holds its lock ${runLockId(runbook.id)} (a failover, failback or drill); nothing was injected`
+          : `the drill's failover could not start, nothing was injected: ${innermostMessage(error)}`,
+    });
+  }
+
   let canaryError: string | undefined;
   // The canary writes to the self-managed primary; an RDS primary has no data plane drctl can reach here.
   const canaryPromise: Promise<CanaryStats | null> =
@@ -94,10 +142,25 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       : Promise.resolve(null);
   await sleep(options.warmupMs);
 
-  const injection = await once.injectFailure({
-    database: { name: databaseName, target },
-    action: options.action,
-    ...(options.command === undefined ? {} : { command: options.command }),
+  let injection: Awaited<ReturnType<DrillActivities['injectFailure']>>;
+  try {
+    injection = await once.injectFailure({
+      database: { name: databaseName, target },
+      action: options.action,
+      ...(options.command === undefined ? {} : { command: options.command }),
+    });
+  } catch (error) {
+    await failoverHandle.signal(releaseSignal, {
+      operator: options.initiator,
+      reason: `drill ${drillId}: the failure could not be injected`,
+      proceed: false,
+    });
+    throw error;
+  }
+  await failoverHandle.signal(releaseSignal, {
+    operator: options.initiator,
+    reason: `drill ${drillId}: failure injected (${injection.action})`,
+    proceed: true,
   });
   const withInjection = {
     ...base,
@@ -112,12 +175,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 
   let failover: FailoverResult;
   try {
-    failover = await executeChild(failoverWorkflow, {
-      workflowId: `${drillId}-failover`,
-      args: [
-        { runbook, options: { reason: `drill ${drillId}: ${options.reason}`, initiator: options.initiator } },
-      ],
-    });
+    failover = await failoverHandle.result();
   } catch (error) {
     probeScope.cancel();
     const recorded = failedFailover(error);
@@ -126,7 +184,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
       canary: await canaryPromise,
       failover: recorded
         ? summary(recorded)
-        : { workflowId: `${drillId}-failover`, status: 'failed', timeline: [] },
+        : { workflowId: runLockId(runbook.id), status: 'failed', timeline: [] },
       error: `the failover did not complete: ${innermostMessage(error)}`,
     });
   }
@@ -201,7 +259,7 @@ function baseResult(input: DrillInput, drillId: string, startedAt: string): Dril
     canary: null,
     verdicts: [],
     passed: false,
-    failover: { workflowId: `${drillId}-failover`, status: 'not started', timeline: [] },
+    failover: { workflowId: runLockId(runbook.id), status: 'not started', timeline: [] },
     criticalPath: [],
     environment: { temporalNamespace: info.namespace, taskQueue: info.taskQueue },
   };
@@ -217,7 +275,12 @@ function restorationProbe(runbook: Runbook): SqlProbe | undefined {
 }
 
 function summary(result: FailoverResult): DrillResult['failover'] {
-  return { workflowId: result.workflowId, status: result.status, timeline: result.timeline };
+  return {
+    workflowId: result.workflowId,
+    ...(result.runId === undefined ? {} : { runId: result.runId }),
+    status: result.status,
+    timeline: result.timeline,
+  };
 }
 
 function failedFailover(error: unknown): FailoverResult | undefined {

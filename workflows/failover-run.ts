@@ -81,6 +81,7 @@ export class FailoverRun {
   private rollback: RollbackEntry[] | undefined;
   private preflightDone = false;
   private released: boolean;
+  private dropped: string | undefined;
 
   constructor(private readonly input: FailoverInput) {
     this.state = { runbook: input.runbook, confirmedWritable: new Map(), unfenced: new Map() };
@@ -247,16 +248,12 @@ export class FailoverRun {
     return { accepted: true, action: request.rollback ? 'abort with rollback' : 'abort without rollback' };
   }
 
-  validateRelease(request: ReleaseRequest): void {
-    requireReason(request.reason);
-    if (this.released) throw new Error('the run is not held: it was never held, or was released already');
-  }
-
-  /** The drill that took the lock for this run has injected its failure: the run may begin. */
-  release(request: ReleaseRequest): OperatorAck {
-    this.released = true;
+  /** The drill that took the lock for this run has injected its failure (or failed to): the run may begin. */
+  release(request: ReleaseRequest): void {
+    if (this.released || this.dropped !== undefined) return;
     this.record({ action: 'release', operator: request.operator, reason: request.reason });
-    return { accepted: true, action: 'release' };
+    if (request.proceed) this.released = true;
+    else this.dropped = request.reason;
   }
 
   /** Waits for approvals of the gate `stepId`; says who approved, or that the run was aborted or it timed out. */
@@ -395,7 +392,10 @@ export class FailoverRun {
   private async awaitRelease(): Promise<boolean> {
     const holdMs = this.input.options.holdUntilReleasedMs;
     if (holdMs === undefined) return true;
-    const answered = await condition(() => this.released || this.abortRequest !== undefined, holdMs);
+    const answered = await condition(
+      () => this.released || this.dropped !== undefined || this.abortRequest !== undefined,
+      holdMs,
+    );
     if (this.released) return true;
     const entry = this.timeline.start({
       id: 'hold',
@@ -406,9 +406,11 @@ export class FailoverRun {
       entry,
       {
         type: 'NotReleased',
-        message: answered
-          ? 'aborted before the drill released the run; nothing was changed'
-          : `the drill that started this run did not release it within ${Math.round(holdMs / 60_000)} min; nothing was changed`,
+        message: !answered
+          ? `the drill that started this run did not release it within ${Math.round(holdMs / 60_000)} min; nothing was changed`
+          : this.dropped !== undefined
+            ? `the drill that started this run called it off (${this.dropped}); nothing was changed`
+            : 'aborted before the drill released the run; nothing was changed',
       },
       0,
       0,

@@ -1,7 +1,7 @@
 import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { OUTCOME_KEY } from '../common/search-attributes';
 import { FailoverRun } from './failover-run';
-import { abortUpdate, approveUpdate, decideUpdate, releaseUpdate } from './operator-decision';
+import { abortUpdate, approveUpdate, decideUpdate, releaseSignal } from './operator-decision';
 import type { FailoverInput, FailoverProgress, FailoverResult } from './run-types';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
@@ -22,9 +22,7 @@ export async function failoverWorkflow(input: FailoverInput): Promise<FailoverRe
   setHandler(abortUpdate, (request) => run.abort(request), {
     validator: (request) => run.validateAbort(request),
   });
-  setHandler(releaseUpdate, (request) => run.release(request), {
-    validator: (request) => run.validateRelease(request),
-  });
+  setHandler(releaseSignal, (request) => run.release(request));
 
   const result = await run.execute();
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);

@@ -1,4 +1,4 @@
-import { defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /** What an operator may do with a step that failed and paused the run (`onFailure: pause`). */
 export type DecisionAction = 'retry' | 'skip' | 'abort';
@@ -26,10 +26,14 @@ export interface AbortRequest {
   rollback: boolean;
 }
 
-/** Sent by a drill to the failover it started held: the failure is injected, the run may begin. */
+/**
+ * Sent by a drill to the failover it started held: `proceed` once the failure is injected (the run begins), or
+ * not (the injection failed: the run ends, having changed nothing, and frees the lock).
+ */
 export interface ReleaseRequest {
   operator: string;
   reason: string;
+  proceed: boolean;
 }
 
 export interface OperatorAck {
@@ -52,5 +56,5 @@ export const approveUpdate = defineUpdate<OperatorAck, [Approval]>('approve');
 /** Sent by `drctl abort`: running steps are interrupted at once, then the run rolls back unless told not to. */
 export const abortUpdate = defineUpdate<OperatorAck, [AbortRequest]>('abort');
 
-/** Sent by the drill that started a held failover, once it has injected its failure. */
-export const releaseUpdate = defineUpdate<OperatorAck, [ReleaseRequest]>('release');
+/** Sent by the drill that started a held failover (a signal: a workflow cannot send updates). */
+export const releaseSignal = defineSignal<[ReleaseRequest]>('release');

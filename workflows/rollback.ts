@@ -56,7 +56,12 @@ export async function rollBack(runbook: Runbook, effects: readonly EffectEntry[]
       continue;
     }
     try {
-      const outcome = await stepKind(kind).undo(undo, { runbook, activities, promotion });
+      const outcome = await stepKind(kind).undo(undo, {
+        runbook,
+        activities,
+        promotion,
+        effect: effect.state === 'done' ? 'complete' : 'partial',
+      });
       entries.push({ stepId, status: outcome.status, detail: `${partial}${outcome.detail}` });
     } catch (error) {
       entries.push({ stepId, status: 'failed', detail: `${innermostMessage(error)}; undo it by hand` });

@@ -185,8 +185,15 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       parts.push(outcome.summary);
     }
     if (kept.length > 0) {
+      const records =
+        context.effect === 'complete'
+          ? kept.map((r) => `${r.type} ${r.name} → ${r.switchedTo} (was ${r.value})`)
+          : kept.map(
+              (r) =>
+                `${r.type} ${r.name} as it is (${r.value} before the step, which may have set ${r.switchedTo})`,
+            );
       parts.push(
-        `kept ${kept.map((r) => `${r.type} ${r.name} → ${r.switchedTo} (was ${r.value})`).join(', ')}: ` +
+        `kept ${records.join(', ')}: ` +
           `a promotion ${context.promotion === 'completed' ? 'completed' : 'may have completed'} in this run, and moving a record of database ` +
           `${[...new Set(kept.map((r) => `"${r.database}"`))].join(', ')} back would send clients to the old member ` +
           '(read-only when fenced, a second primary when not); drctl failback moves it back deliberately',
