@@ -12,7 +12,8 @@ import { KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import { databaseInput } from '../kinds/database-targets';
 import { stepKind } from '../kinds/registry';
 import type { ApprovalAnswer, ApprovalRequest, ApprovalRule, EffectRecord } from '../kinds/step-kind';
-import type { LeafStep, Step } from '../runbooks/schema';
+import type { LeafStep } from '../runbooks/schema';
+import { automaticPreflightStep, changesEstate, runsAutomaticPreflight } from './automatic-preflight';
 import { fenceFollowUpWorkflow } from './fence-follow-up';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
@@ -41,9 +42,6 @@ import { performStep, type OperatorGates, type RunState } from './step-actions';
 import { Timeline } from './timeline';
 
 type Verdict = 'go' | 'stop';
-
-/** The id the interpreter gives the pre-flight it runs before the first change of a runbook. */
-export const AUTOMATIC_PREFLIGHT_ID = 'automatic-preflight';
 
 interface Gate {
   awaiting: AwaitingOperator;
@@ -522,29 +520,4 @@ function requireReason(reason: string): void {
 function describeRule(rule: ApprovalRule): string {
   const who = `${rule.count} different operator${rule.count === 1 ? '' : 's'}`;
   return rule.forbidInitiator ? `${who}, not the initiator` : who;
-}
-
-/** True when the step, or a step of its parallel group, changes the estate. */
-function changesEstate(step: Step): boolean {
-  const leaves = step.kind === 'parallel' ? step.steps : [step];
-  return leaves.some((leaf) => stepKind(leaf.kind).mutates);
-}
-
-/** Whether the interpreter will add its own pre-flight: no explicit one runs before the first change. */
-function runsAutomaticPreflight(steps: readonly Step[]): boolean {
-  for (const step of steps) {
-    if (step.kind === 'preflight') return false;
-    if (changesEstate(step)) return true;
-  }
-  return false;
-}
-
-/** The pre-flight every run gets before its first change, as a step of its own in the timeline. */
-function automaticPreflightStep(): LeafStep {
-  return stepKind('preflight').schema.parse({
-    id: AUTOMATIC_PREFLIGHT_ID,
-    kind: 'preflight',
-    title: 'Pre-flight of every target the runbook touches, before the first change',
-    timeout: '2m',
-  }) as LeafStep;
 }

@@ -3,6 +3,7 @@ import type { PlannedChange } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { Runbook } from '../runbooks/schema';
 import { PLAN_ACTIVITY_OPTIONS } from './activity-options';
+import { automaticPreflightStep, runsAutomaticPreflight } from './automatic-preflight';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
@@ -19,6 +20,17 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   const plannedWritable = new Map<string, string>();
   const simulated = new SimulatedState();
   const steps: PlannedStep[] = [];
+  if (runsAutomaticPreflight(runbook.steps)) {
+    // The run checks every target before its first change, preflight step or not: so does its plan.
+    const step = automaticPreflightStep();
+    steps.push({
+      stepId: step.id,
+      kind: step.kind,
+      ...(step.title === undefined ? {} : { title: step.title }),
+      changes: [],
+      checks: await runPreflightChecks(runbook, activities),
+    });
+  }
   for (const step of leafStepsOf(runbook)) {
     const planned: PlannedStep = {
       stepId: step.id,

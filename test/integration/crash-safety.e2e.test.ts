@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import { readRun, startFailover } from '../../cli/failover-runs';
+import { readRun, recordedFailover, startFailover } from '../../cli/failover-runs';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import { failbackRunbook } from '../../runbooks/failback-runbook';
 import type { Runbook } from '../../runbooks/schema';
@@ -194,11 +194,13 @@ test('failback returns to the original topology after the old primary is rebuilt
   stack = await resetStack();
   await stopProcess(worker);
   worker = await startWorkerProcess(env);
-  const failover = await result(await start({ ...ehrDb, id: 'ehr-db-before-failback' }));
+  const runbook = { ...ehrDb, id: 'ehr-db-before-failback' };
+  const failover = await result(await start(runbook));
   expect(failover.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   await rebuildPrimaryAsReplica();
-  const back = await result(await start(failbackRunbook(ehrDb), 'failback'));
+  const recorded = await recordedFailover(client, runbook.id);
+  const back = await result(await start(failbackRunbook(runbook, recorded), 'failback'));
   expect(back.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   const [original] = await sql<{ recovering: boolean }>(

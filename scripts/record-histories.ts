@@ -1,0 +1,153 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { recordedFailover, startFailover, type StartedRun } from '../cli/failover-runs';
+import { startDrill } from '../cli/drill-runs';
+import { defineRunbook } from '../runbooks/define-runbook';
+import ehrDb from '../runbooks/examples/ehr-db';
+import { failbackRunbook } from '../runbooks/failback-runbook';
+import type { Runbook, RunbookInput } from '../runbooks/schema';
+import { startFaultProxy } from '../sandbox/fault-proxy';
+import { ensureStackUp, killPostgresPrimary, rebuildPrimaryAsReplica, resetStack } from '../sandbox/stack';
+import { loadConfig } from '../worker/config';
+import { runWorker } from '../worker/run-worker';
+import type { FailoverProgress } from '../workflows/run-types';
+
+/**
+ * Records the workflow histories the replay test (test/integration/replay.test.ts) replays against the current
+ * workflow code: a complete failover, one paused on a failed step and retried, one aborted with rollback, a
+ * drill, a failback, and one that went on unfenced with its fence follow-up. Runs them on the local stack with
+ * a worker of this checkout and writes `test/fixtures/histories/<name>.json`.
+ *
+ * Usage: npx tsx scripts/record-histories.ts   (the sandbox is started if it is not up; its state is reset)
+ */
+const OUT = resolve(__dirname, '../test/fixtures/histories');
+
+async function main(): Promise<void> {
+  const stack = await ensureStackUp();
+  process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+  const proxy = await startFaultProxy({ target: stack.moto.endpoint, faultRate: 0, faults: [] });
+  const taskQueue = `record-histories-${randomUUID()}`;
+  const config = loadConfig({
+    file: stack.configFile,
+    overrides: { temporal: { taskQueue }, aws: { endpoint: proxy.url } },
+  });
+  const stopWorker = new AbortController();
+  await new Promise<void>((onReady) => void runWorker(config, { signal: stopWorker.signal, onReady }));
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.temporal.namespace });
+  mkdirSync(OUT, { recursive: true });
+  const start = (runbook: Runbook, kind: 'failover' | 'failback' = 'failover'): Promise<StartedRun> =>
+    startFailover(client, taskQueue, runbook, {
+      reason: 'recorded for replay tests',
+      initiator: 'recorder',
+      kind,
+    });
+  const save = async (name: string, handle: WorkflowHandle): Promise<void> => {
+    await handle.result().catch(() => undefined);
+    writeFileSync(join(OUT, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+    console.log(`recorded ${name}`);
+  };
+  const handleOf = (run: StartedRun) => client.workflow.getHandle(run.workflowId, run.runId);
+
+  try {
+    await resetStack();
+    await save('failover-complete', handleOf(await start(variant('replay-complete', []))));
+
+    await resetStack();
+    proxy.setPermanent({
+      match: (req) => req.operation === 'ChangeResourceRecordSets',
+      error: 'AccessDenied',
+    });
+    const paused = handleOf(
+      await start(
+        variant('replay-paused', [], (step) =>
+          step.id === 'switch-dns' ? { ...step, onFailure: 'pause' } : step,
+        ),
+      ),
+    );
+    await until(paused, (progress) => progress.status === 'paused');
+    proxy.setPermanent(undefined);
+    await paused.executeUpdate('decide', {
+      args: [{ stepId: 'switch-dns', action: 'retry', operator: 'recorder', reason: 'permission fixed' }],
+    });
+    await save('failover-paused-then-retried', paused);
+
+    await resetStack();
+    const aborted = handleOf(
+      await start(
+        variant('replay-aborted', [{ after: 'switch-dns', step: { id: 'hold', kind: 'approval' } }]),
+      ),
+    );
+    await until(aborted, (progress) => progress.awaiting.some((gate) => gate.stepId === 'hold'));
+    await aborted.executeUpdate('abort', {
+      args: [{ operator: 'recorder', reason: 'recorded abort', rollback: true }],
+    });
+    await save('failover-aborted-with-rollback', aborted);
+
+    await resetStack();
+    await killPostgresPrimary();
+    const unfenced = handleOf(await start(variant('replay-unfenced', [])));
+    await until(unfenced, (progress) => progress.awaiting.some((gate) => gate.stepId === 'fence-primary'));
+    for (const operator of ['recorder', 'second-recorder']) {
+      await unfenced.executeUpdate('approve', { args: [{ operator, reason: 'host down' }] });
+    }
+    await save('failover-unfenced', unfenced);
+    const followUp = client.workflow.getHandle('fence-follow-up-replay-unfenced-ehr');
+    await followUp.executeUpdate('close', { args: [{ operator: 'recorder', reason: 'recorded close' }] });
+    await save('fence-follow-up-closed', followUp);
+
+    await resetStack();
+    const drillId = await startDrill(client, taskQueue, ehrDb, {
+      reason: 'recorded for replay tests',
+      initiator: 'recorder',
+      action: 'fence-primary',
+      canaryIntervalMs: 100,
+      warmupMs: 1000,
+    });
+    await save('drill', client.workflow.getHandle(drillId));
+
+    await resetStack();
+    await handleOf(await start(ehrDb)).result();
+    await rebuildPrimaryAsReplica();
+    const recorded = await recordedFailover(client, ehrDb.id);
+    await save('failback', handleOf(await start(failbackRunbook(ehrDb, recorded), 'failback')));
+  } finally {
+    await resetStack();
+    await connection.close();
+    stopWorker.abort();
+    await proxy.close();
+  }
+}
+
+/** ehr-db under another id, with steps inserted after the named ones and each step mapped. */
+function variant(
+  id: string,
+  inserts: Array<{ after: string; step: Record<string, unknown> }>,
+  map: (step: Record<string, unknown>) => Record<string, unknown> = (step) => step,
+): Runbook {
+  const steps: Array<Record<string, unknown>> = ehrDb.steps.map((step) => map({ ...step }));
+  for (const { after, step } of inserts) steps.splice(steps.findIndex((s) => s.id === after) + 1, 0, step);
+  return defineRunbook({ ...ehrDb, id, steps } as RunbookInput);
+}
+
+async function until(
+  handle: WorkflowHandle,
+  reached: (progress: FailoverProgress) => boolean,
+): Promise<void> {
+  for (;;) {
+    if (reached(await handle.query<FailoverProgress>('progress'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
