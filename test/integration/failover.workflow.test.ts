@@ -675,6 +675,17 @@ describe('safety rules the runbook cannot turn off', () => {
     expect(result.timeline[0]?.error?.type).toBe('PreflightFailed');
     expect(estate.flags.get('degraded')).toBe(false);
     expect(estate.roles.get('primary')).toBe('primary');
+
+    // Its plan shows the same checks, so it is not ready either.
+    const plan: PlanResult = await withWorker(estate, async (taskQueue) =>
+      client.workflow.execute('planWorkflow', {
+        taskQueue,
+        workflowId: `test-plan-${randomUUID()}`,
+        args: [{ ...rb, steps: rb.steps.slice(1) }],
+      }),
+    );
+    expect(plan.steps[0]?.stepId).toBe('automatic-preflight');
+    expect(plan.ready).toBe(false);
   });
 
   test('a literal DNS value that is a member address is refused beside a promotion in a parallel group', async () => {
