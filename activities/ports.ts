@@ -1,3 +1,6 @@
+import type { AuthActivityDeps } from './auth/auth-activities';
+import type { RunRecordDeps } from './runs/recorded-failover';
+import type { EvidencePorts } from './evidence/evidence-activities';
 import type { S3Port } from './backups/s3-port';
 import type { PostgresPort } from './database/postgres-port';
 import type { RdsPort } from './database/rds-port';
@@ -16,7 +19,15 @@ export interface ActivityPorts {
   unleashReader: UnleashClientReader;
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
   canary?: CanaryPort;
+  /** The evidence ledger's client, bucket and key (worker/evidence-ports.ts); without it evidence activities fail, saying so. */
+  evidence?: EvidencePorts;
   now?: () => Date;
+  /** The worker's access policy file and reviewed runbook catalog; without them every run is refused. */
+  access?: AuthActivityDeps;
+  /** A client of the worker's namespace for reading recorded runs (a failback reads its failover's record). */
+  runs?: RunRecordDeps;
+  /** The worker's named drill failure-injection commands (config `drill.injections`). */
+  drillInjections?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What every `kinds/<kind>/activities.ts` exports: its activities, built from the worker's ports. */

@@ -7,12 +7,27 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { lockedRunbookId, runLockId } from '../common/run-lock';
+import { runbookSha256 } from '../auth/sha256';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
-import { flagsBeforeOf } from '../kinds/flags-set/definition';
-import type { RecordedFailover } from '../kinds/step-kind';
 import type { Runbook } from '../runbooks/schema';
-import type { FailoverProgress, FailoverResult, PlanResult } from '../workflows/run-types';
+import type { ReviewedPlanResult } from '../workflows/reviewed-plan';
+import type { FailoverProgress, FailoverResult, RunbookReference } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
+import type { OperatorSigner } from './operator-signer';
+
+/** A failover or failback as the client asks for it: the runbook it runs (for ids), and its catalog reference. */
+export interface RunTarget {
+  /** The runbook that will run (a failback's derived runbook), for the workflow id and search attributes. */
+  runbook: Runbook;
+  reference: RunbookReference;
+  /** For a failback: the failover run to reverse (signed as `detail.fromRun`); default the latest failover. */
+  fromRun?: string;
+}
+
+/** The reference of a locally loaded reviewed runbook: its id and the sha256 the client plans against. */
+export function referenceTo(base: Runbook, variant?: 'failback'): RunbookReference {
+  return { id: base.id, sha256: runbookSha256(base), ...(variant === undefined ? {} : { variant }) };
+}
 
 /**
  * The client side of failover runs: start one (Temporal refuses doubles), ask how one is doing, plan one.
@@ -33,29 +48,32 @@ export interface StartedRun {
 export async function startFailover(
   client: Client,
   taskQueue: string,
-  runbook: Runbook,
-  options: {
-    reason: string;
-    initiator: string;
-    forceReason?: string;
-    kind?: 'failover' | 'failback';
-  },
+  target: RunTarget,
+  options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
 ): Promise<StartedRun> {
-  const kind = options.kind ?? 'failover';
-  const lockedRunbook = lockedRunbookId(runbook.id, kind);
-  const workflowId = runLockId(lockedRunbook);
+  const { runbook, reference } = target;
+  const kind = reference.variant === 'failback' ? 'failback' : 'failover';
+  const workflowId = runLockId(lockedRunbookId(runbook.id, kind));
+  const detail = {
+    ...(options.forceReason === undefined ? {} : { force: options.forceReason }),
+    ...(target.fromRun === undefined ? {} : { fromRun: target.fromRun }),
+  };
+  let runId: string;
   try {
     const handle = await client.workflow.start('failoverWorkflow', {
       taskQueue,
       workflowId,
       args: [
         {
-          runbook,
-          options: {
+          runbook: reference,
+          start: options.signer.sign({
+            action: kind,
+            runId: workflowId,
+            runbookId: reference.id,
+            runbookHash: reference.sha256,
             reason: options.reason,
-            initiator: options.initiator,
-            ...(options.forceReason === undefined ? {} : { forceReason: options.forceReason }),
-          },
+            ...(Object.keys(detail).length === 0 ? {} : { detail }),
+          }),
         },
       ],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -63,21 +81,61 @@ export async function startFailover(
       typedSearchAttributes: [
         { key: RUNBOOK_KEY, value: runbook.id },
         { key: KIND_KEY, value: kind },
-        { key: INITIATOR_KEY, value: options.initiator },
+        { key: INITIATOR_KEY, value: options.signer.name },
       ],
     });
-    return { workflowId, runId: handle.firstExecutionRunId };
+    runId = handle.firstExecutionRunId;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       throw new CliError(
         'AlreadyRunning',
-        `a run of ${lockedRunbook} is already open under its lock ${workflowId} (a failover, failback or drill); ` +
+        `a run of ${reference.id} is already open under its lock ${workflowId} (a failover, failback or drill); ` +
           `not starting another. Follow it with \`drctl status ${workflowId}\`.`,
         ExitCode.Refused,
       );
     }
     throw error;
   }
+  await awaitStartVerdict(client, workflowId, runId);
+  return { workflowId, runId };
+}
+
+const START_VERDICT_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until a run has verified its signed start (its progress shows the governing policy), or has ended
+ * refused: then a CliError (exit 4) carries the worker's reason, and nothing was changed.
+ */
+export async function awaitStartVerdict(client: Client, workflowId: string, runId?: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
+  const deadline = Date.now() + START_VERDICT_TIMEOUT_MS;
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') {
+      const refusal = await handle.result().then(
+        () => undefined,
+        (error: unknown) => startRefusal(error),
+      );
+      if (refusal) throw new CliError('StartRefused', refusal, ExitCode.Refused);
+      return;
+    }
+    const progress = await handle.query<{ authorization?: unknown }>('progress').catch(() => undefined);
+    if (progress?.authorization !== undefined || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch, NoRecordedFailover). */
+export function startRefusal(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown })?.cause;
+  if (
+    cause instanceof ApplicationFailure &&
+    (cause.type === 'NotAuthorized' ||
+      cause.type === 'RunbookMismatch' ||
+      cause.type === 'NoRecordedFailover')
+  )
+    return cause.message;
+  return undefined;
 }
 
 export type RunState =
@@ -117,60 +175,37 @@ function recordedResult(error: unknown): FailoverResult | undefined {
   return detail?.timeline ? detail : undefined;
 }
 
-export async function planFailover(client: Client, taskQueue: string, runbook: Runbook): Promise<PlanResult> {
-  return client.workflow.execute('planWorkflow', {
-    taskQueue,
-    workflowId: `plan-${runbook.id}-${Date.now()}`,
-    args: [runbook],
-    workflowExecutionTimeout: '5m',
-    typedSearchAttributes: [
-      { key: RUNBOOK_KEY, value: runbook.id },
-      { key: KIND_KEY, value: 'plan' },
-    ],
-  });
-}
-
-/**
- * What the failover a failback reverses recorded before it changed anything (the flags' values): the latest
- * failover run under the runbook's lock, or the run `runId` names. Refuses when there is none, or it still runs.
- */
-export async function recordedFailover(
+/** Plans a reviewed runbook on the worker, on a signed `plan` statement; refusals are exit 4 with the reason. */
+export async function planFailover(
   client: Client,
-  runbookId: string,
-  runId?: string,
-): Promise<RecordedFailover> {
-  const workflowId = runLockId(runbookId);
-  let chosen = runId;
-  if (chosen === undefined) {
-    let newest: { runId: string; startTime: Date } | undefined;
-    const query = `WorkflowId = '${workflowId}' AND ${KIND_KEY.name} = 'failover'`;
-    for await (const execution of client.workflow.list({ query })) {
-      if (newest === undefined || execution.startTime > newest.startTime) newest = execution;
-    }
-    chosen = newest?.runId;
-  }
-  if (chosen === undefined) {
-    throw new CliError(
-      'NoRecordedFailover',
-      `no failover of ${runbookId} is recorded under ${workflowId}: a failback sets each flag back to its value before ` +
-        `the failover and will not guess it. Pass the failover's run with --from-run <run id> (drctl runs --runbook ${runbookId}).`,
-      ExitCode.Refused,
-    );
-  }
-  const state = await readRun(client, workflowId, chosen);
-  if (!state.closed) {
-    throw new CliError(
-      'FailoverStillRunning',
-      `the failover ${workflowId} (run ${chosen}) is still running; fail back once it has ended (drctl status ${workflowId})`,
-      ExitCode.Refused,
-    );
-  }
-  if (state.result === undefined) {
-    throw new CliError(
-      'NoRecordedFailover',
-      `the failover ${workflowId} (run ${chosen}) ended ${state.status.toLowerCase()} without a result, so what it changed is unknown; pass another run with --from-run`,
-      ExitCode.Refused,
-    );
-  }
-  return { run: `${workflowId} run ${chosen}`, flagsBefore: flagsBeforeOf(state.result.timeline) };
+  taskQueue: string,
+  target: RunTarget,
+  signer: OperatorSigner,
+): Promise<ReviewedPlanResult> {
+  const { runbook, reference } = target;
+  const workflowId = `plan-${runbook.id}-${Date.now()}`;
+  const start = signer.sign({
+    action: 'plan',
+    runId: workflowId,
+    runbookId: reference.id,
+    runbookHash: reference.sha256,
+    reason: `plan ${runbook.id}`,
+    ...(target.fromRun === undefined ? {} : { detail: { fromRun: target.fromRun } }),
+  });
+  return client.workflow
+    .execute<(request: unknown) => Promise<ReviewedPlanResult>>('planWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ runbook: reference, start }],
+      workflowExecutionTimeout: '5m',
+      typedSearchAttributes: [
+        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: KIND_KEY, value: 'plan' },
+      ],
+    })
+    .catch((error: unknown) => {
+      const refusal = startRefusal(error);
+      if (refusal) throw new CliError('PlanRefused', refusal, ExitCode.Refused);
+      throw error;
+    });
 }

@@ -15,6 +15,12 @@ export const PermanentFailure = {
   ProbeFailed: 'ProbeFailed',
   FlagNotConfirmed: 'FlagNotConfirmed',
   UnsafeOrder: 'UnsafeOrder',
+  /** The client's runbook hash differs from the worker's reviewed catalog. */
+  RunbookMismatch: 'RunbookMismatch',
+  /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
+  NotAuthorized: 'NotAuthorized',
+  /** A failback found no ended failover of its runbook whose record says what to restore. */
+  NoRecordedFailover: 'NoRecordedFailover',
 } as const;
 
 export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CheckResult, Irreversible, PlannedChange, StepOutcome } from '../activities/contracts';
+import type { ApprovalRule } from '../auth/approval-rule';
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
 import type { Runbook } from '../runbooks/schema';
 
@@ -104,18 +105,9 @@ export interface RunState {
   unfenced: Map<string, { approvedBy: string[] }>;
 }
 
-/**
- * Who must approve a gate: `count` different operators, none of them the initiator when `forbidInitiator`
- * (the shape of the access policy's approver rules; `group` is checked where operators are verified).
- */
-export interface ApprovalRule {
-  count: number;
-  group?: string;
-  forbidInitiator: boolean;
-}
-
 export interface ApprovalRequest {
   prompt: string;
+  /** Who must approve: N distinct verified operators, from a group, not the initiator (auth/approval-rule). */
   approvers: ApprovalRule;
   /** How long to wait; without it the gate waits until answered or the run is aborted. */
   timeoutMs?: number;

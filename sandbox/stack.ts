@@ -1,5 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { seedAws } from './aws-seed';
+import {
+  codecServerAnswers,
+  codecServerUrl,
+  ensureCodecServerUp,
+  stopCodecServer,
+  temporalUiUrl,
+} from './codec-server-process';
 import { ensureMotoUp, motoAnswers, motoEndpoint, resetMoto, stopMoto } from './moto-server';
 import { postgresUrl, withPgClient } from './pg-query';
 import { isAcceptingConnections } from './postgres-cluster';
@@ -18,9 +25,31 @@ import {
 import { APP_ROLE, EHR_DATABASE, seedPostgres } from './postgres-seed';
 import { sandboxPaths } from './sandbox-paths';
 import { loadOrCreateSettings, PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
+import { seedSandboxSecurity } from './security-seed';
 import { writeStackFiles } from './stack-files';
+import { strictAwsControl } from './strict-aws-client';
+import {
+  ensureStrictAwsUp,
+  stopStrictAws,
+  strictAwsAnswers,
+  strictAwsControlUrl,
+  strictAwsEndpoint,
+} from './strict-aws-process';
 import type { StackInfo } from './stack-info';
 import { withStackLock } from './stack-lock';
+import {
+  ensureSandboxCertificates,
+  sandboxCertificatePaths,
+  TEMPORAL_TLS_SERVER_NAME,
+} from './tls/sandbox-certificates';
+import {
+  ensureTemporalTlsProxyUp,
+  TEMPORAL_TLS_PROXY_PROCESS,
+  stopTemporalTlsProxy,
+  temporalTlsAddress,
+  temporalTlsProxyAnswers,
+} from './tls/temporal-tls-proxy';
+import { describeTlsStack } from './tls/tls-stack-info';
 import {
   ensureTemporalUp,
   stopTemporal,
@@ -65,11 +94,16 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
   const log = options.log ?? (() => undefined);
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    const certificates = await ensureSandboxCertificates(log);
     const [, aws] = await Promise.all([
-      timed(log, 'temporal', () => ensureTemporalUp(settings, log)),
+      timed(log, 'temporal', async () => {
+        await ensureTemporalUp(settings, log);
+        await ensureTemporalTlsProxyUp(settings, certificates, log);
+      }),
       timed(log, 'moto', async () => {
         await ensureMotoUp(settings, log);
-        return seedAws(motoEndpoint(settings));
+        await ensureStrictAwsUp(settings, log);
+        return seedAwsBehindStrictLayer(settings);
       }),
       timed(log, 'postgres', async () => {
         if ((await ensureReplicatedPairUp(settings, log)) === 'streaming') await seedPostgres(settings);
@@ -79,7 +113,9 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
         await seedUnleash(unleashUrl(settings), unleashAdminToken(settings));
       }),
     ]);
-    return publish(describeStack(settings, aws), log);
+    const stack = publish(await withSecurity(describeStack(settings, aws), settings), log);
+    await timed(log, 'codec-server', () => ensureCodecServerUp(settings, log));
+    return stack;
   });
 }
 
@@ -95,14 +131,17 @@ export async function resetStack(
   const parts = new Set<ResettablePart>(options.only ?? ['postgres', 'aws', 'unleash']);
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    await ensureSandboxCertificates(log);
     const [aws] = await Promise.all([
       parts.has('aws')
         ? timed(log, 'aws reset', async () => {
             await ensureMotoUp(settings);
+            await ensureStrictAwsUp(settings, log);
             await resetMoto(settings);
-            return seedAws(motoEndpoint(settings));
+            await strictAwsControl(strictAwsControlUrl(settings)).reset({ estate: true });
+            return seedAwsBehindStrictLayer(settings);
           })
-        : (lastAwsInfo() ?? seedAws(motoEndpoint(settings))),
+        : (lastAwsInfo() ?? seedAwsBehindStrictLayer(settings)),
       parts.has('postgres')
         ? timed(log, 'postgres reset', async () => {
             await restoreReplicatedPair(settings, log);
@@ -116,7 +155,7 @@ export async function resetStack(
           })
         : undefined,
     ]);
-    return publish(describeStack(settings, aws), log);
+    return publish(await withSecurity(describeStack(settings, aws), settings), log);
   });
 }
 
@@ -126,10 +165,17 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
     await Promise.all([
-      timed(log, 'temporal stop', () => stopTemporal()),
-      timed(log, 'moto stop', () => stopMoto()),
+      timed(log, 'temporal stop', async () => {
+        await stopTemporalTlsProxy();
+        await stopTemporal();
+      }),
+      timed(log, 'moto stop', async () => {
+        await stopStrictAws();
+        await stopMoto();
+      }),
       timed(log, 'postgres stop', () => stopReplicatedPair(settings)),
       timed(log, 'unleash stop', () => stopUnleash(settings)),
+      timed(log, 'codec-server stop', () => stopCodecServer()),
     ]);
   });
 }
@@ -156,6 +202,7 @@ export async function rebuildPrimaryAsReplica(options: StackOptions = {}): Promi
   const log = options.log ?? (() => undefined);
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    await ensureSandboxCertificates(log);
     await timed(log, 'postgres rebuild', () => rebuildPrimaryAsStandby(settings, log));
   });
 }
@@ -189,7 +236,17 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       temporalAnswers(settings),
       `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`,
     ),
+    status(
+      TEMPORAL_TLS_PROXY_PROCESS,
+      temporalTlsProxyAnswers(settings, sandboxCertificatePaths()),
+      `${temporalTlsAddress(settings)} mTLS proxy, server name ${TEMPORAL_TLS_SERVER_NAME}`,
+    ),
     status('moto', motoAnswers(settings), motoEndpoint(settings)),
+    status(
+      'strict-aws',
+      strictAwsAnswers(settings),
+      `${strictAwsEndpoint(settings)} (the AWS endpoint: strict layer in front of moto)`,
+    ),
     memberStatus('postgres-primary', settings, PRIMARY_HOST, isAcceptingConnections(primary)),
     memberStatus('postgres-replica', settings, REPLICA_HOST, isAcceptingConnections(replica)),
     status(
@@ -198,6 +255,11 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       `${unleashDb.listenAddress}:${unleashDb.port}`,
     ),
     status('unleash', unleashAnswers(settings), unleashUrl(settings)),
+    status(
+      'codec-server',
+      codecServerAnswers(settings),
+      `${codecServerUrl(settings)} (Web UI ${temporalUiUrl(settings)})`,
+    ),
   ]);
 }
 
@@ -239,7 +301,16 @@ async function memberStatus(
   }
 }
 
-function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackInfo {
+/** Seeds the secrets, the KMS key and the keyring, and adds where they are to the stack description. */
+async function withSecurity(
+  stack: Omit<StackInfo, 'security'>,
+  settings: SandboxSettings,
+): Promise<StackInfo> {
+  return { ...stack, security: await seedSandboxSecurity(stack, settings) };
+}
+
+function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): Omit<StackInfo, 'security'> {
+  const postgres = describePostgres(settings);
   return {
     dir: sandboxPaths.dir,
     configFile: sandboxPaths.configFile,
@@ -247,24 +318,15 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
     temporal: {
       address: temporalAddress(settings),
       namespace: TEMPORAL_NAMESPACE,
+      uiUrl: temporalUiUrl(settings),
       binary: sandboxPaths.temporalBinary,
     },
-    moto: { endpoint: motoEndpoint(settings) },
-    postgres: {
-      port: settings.ports.postgres,
-      primaryHost: PRIMARY_HOST,
-      replicaHost: REPLICA_HOST,
-      database: EHR_DATABASE,
-      primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
-      replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
-      appUrl: postgresUrl({
-        user: APP_ROLE,
-        password: settings.secrets.appPassword,
-        host: PRIMARY_HOST,
-        port: settings.ports.postgres,
-        database: EHR_DATABASE,
-      }),
+    moto: {
+      endpoint: strictAwsEndpoint(settings),
+      rawEndpoint: motoEndpoint(settings),
+      controlUrl: strictAwsControlUrl(settings),
     },
+    postgres,
     unleash: {
       url: unleashUrl(settings),
       adminToken: unleashAdminToken(settings),
@@ -273,7 +335,26 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       environment: UNLEASH_ENVIRONMENT,
       flags: [...SEEDED_FLAGS],
     },
+    tls: describeTlsStack(settings, postgres, sandboxCertificatePaths()),
     aws,
+  };
+}
+
+function describePostgres(settings: SandboxSettings): StackInfo['postgres'] {
+  return {
+    port: settings.ports.postgres,
+    primaryHost: PRIMARY_HOST,
+    replicaHost: REPLICA_HOST,
+    database: EHR_DATABASE,
+    primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
+    replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
+    appUrl: postgresUrl({
+      user: APP_ROLE,
+      password: settings.secrets.appPassword,
+      host: PRIMARY_HOST,
+      port: settings.ports.postgres,
+      database: EHR_DATABASE,
+    }),
   };
 }
 
@@ -286,7 +367,16 @@ function publish(stack: StackInfo, log: (line: string) => void): StackInfo {
 /** The AWS section last written, so resetting only PostgreSQL does not touch moto. */
 function lastAwsInfo(): StackInfo['aws'] | undefined {
   if (!existsSync(sandboxPaths.stackFile)) return undefined;
-  return (JSON.parse(readFileSync(sandboxPaths.stackFile, 'utf8')) as StackInfo).aws;
+  const aws = (JSON.parse(readFileSync(sandboxPaths.stackFile, 'utf8')) as Partial<StackInfo>).aws;
+  // A stack.json written before the Aurora seed and lag metrics existed is reseeded instead.
+  return aws?.aurora !== undefined && aws.lagMetrics !== undefined ? aws : undefined;
+}
+
+/** Seeds moto directly (seeding is not a client the layer judges), then tells the layer which lag metrics to publish. */
+async function seedAwsBehindStrictLayer(settings: SandboxSettings): Promise<StackInfo['aws']> {
+  const aws = await seedAws(motoEndpoint(settings));
+  await strictAwsControl(strictAwsControlUrl(settings)).registerLagDefaults(aws.lagMetrics);
+  return aws;
 }
 
 async function timed<T>(log: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -7,11 +8,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { describeRule, type ApprovalRule } from '../auth/approval-rule';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import type { StatementAction } from '../auth/permissions';
 import { fenceFollowUpId } from '../common/run-lock';
 import { KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import { databaseInput } from '../kinds/database-targets';
 import { stepKind } from '../kinds/registry';
-import type { ApprovalAnswer, ApprovalRequest, ApprovalRule, EffectRecord } from '../kinds/step-kind';
+import type { ApprovalAnswer, ApprovalRequest, EffectRecord } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
 import { automaticPreflightStep, changesEstate, runsAutomaticPreflight } from './automatic-preflight';
 import { fenceFollowUpWorkflow } from './fence-follow-up';
@@ -19,12 +23,12 @@ import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import type {
   AbortRequest,
-  Approval,
   DecisionAction,
   OperatorAck,
-  OperatorDecision,
   ReleaseRequest,
+  SignedOperatorUpdate,
 } from './operator-decision';
+import { recordBreakGlass, recordedAction } from './run-authority';
 import { rollBack, type EffectEntry } from './rollback';
 import type {
   AwaitingOperator,
@@ -34,6 +38,7 @@ import type {
   FollowUpRef,
   OperatorAction,
   RollbackEntry,
+  RunAuthorization,
   RunStatus,
   TimelineEntry,
 } from './run-types';
@@ -46,13 +51,20 @@ type Verdict = 'go' | 'stop';
 interface Gate {
   awaiting: AwaitingOperator;
   decision?: DecisionAction;
-  /** An approval gate's rule, and the different operators who approved so far. */
+  /** An approval gate's rule, and the verified approvals so far. */
   rule?: ApprovalRule;
-  approvals: string[];
+  approvals: VerifiedAction[];
   released?: boolean;
-  /** A paused step whose skip needs several operators: how many, and who asked so far. */
+  /** A paused step whose skip needs several operators: how many, and the verified skips so far. */
   skipApprovers: number;
-  skips: string[];
+  skips: VerifiedAction[];
+}
+
+/** The access policy and verified start that govern a run (see run-authority.ts). */
+export interface RunAuth {
+  authority: OperatorAuthority;
+  initiator: VerifiedAction;
+  authorization: RunAuthorization;
 }
 
 /**
@@ -62,7 +74,9 @@ interface Gate {
  * crash; an abort interrupts running steps at once and then undoes, in reverse order, what the steps changed,
  * keeping what would move traffic back to an old primary once a promotion happened. The operator stays in
  * charge: approval gates wait for `approve` (from as many different operators as the gate needs), a paused
- * step for `decide` (retry, skip, abort). Every operator action is recorded.
+ * step for `decide` (retry, skip, abort). Every operator action is signed; the update validators verify it
+ * against the access policy (OperatorAuthority) before anything enters history, and the signed statement is
+ * recorded with the action.
  */
 export class FailoverRun {
   private readonly timeline = new Timeline();
@@ -81,23 +95,18 @@ export class FailoverRun {
   private released: boolean;
   private dropped: string | undefined;
 
-  constructor(private readonly input: FailoverInput) {
+  private readonly usedNonces = new Set<string>();
+
+  constructor(
+    private readonly input: FailoverInput,
+    private readonly auth: RunAuth,
+  ) {
     this.state = { runbook: input.runbook, confirmedWritable: new Map(), unfenced: new Map() };
     this.released = input.options.holdUntilReleasedMs === undefined;
-    this.operatorActions.push({
-      action: 'start',
-      operator: input.options.initiator,
-      reason: input.options.reason,
-      at: workflowInfo().startTime.toISOString(),
-    });
-    if (input.options.forceReason !== undefined) {
-      this.operatorActions.push({
-        action: 'force',
-        operator: input.options.initiator,
-        reason: `started although the plan was not ready: ${input.options.forceReason}`,
-        at: workflowInfo().startTime.toISOString(),
-      });
-    }
+    this.usedNonces.add(auth.initiator.signed.statement.nonce);
+    this.operatorActions.push(
+      recordedAction(auth.initiator, 'start', workflowInfo().startTime.toISOString()),
+    );
   }
 
   async execute(): Promise<FailoverResult> {
@@ -143,113 +152,137 @@ export class FailoverRun {
       timeline: this.timeline.entries,
       totalSteps: leafStepsOf(runbook).length + (runsAutomaticPreflight(runbook.steps) ? 1 : 0),
       operatorActions: this.operatorActions,
+      authorization: this.auth.authorization,
       awaiting,
       ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
       ...(this.followUps.length === 0 ? {} : { followUps: this.followUps }),
     };
   }
 
-  /** Rejects (before anything is written to history) a decision for a step that is not paused. */
-  validateDecision(decision: OperatorDecision): void {
-    const gate = this.gates.get(decision.stepId);
+  /**
+   * Rejects, before anything is written to history, a decision that is not signed by someone the policy lets
+   * decide (or abort) this run, that is for a step that is not paused, or a second skip by the same operator of
+   * a step whose skip needs several.
+   */
+  validateDecision(update: SignedOperatorUpdate): void {
+    const verified = this.verify(update, ['retry', 'skip', 'abort']);
+    const stepId = verified.signed.statement.stepId ?? '(none)';
+    const gate = this.gates.get(stepId);
     if (!gate || gate.awaiting.kind !== 'decision') {
       const paused = [...this.gates.values()]
         .filter((g) => g.awaiting.kind === 'decision')
         .map((g) => g.awaiting.stepId);
       throw new Error(
-        `step "${decision.stepId}" is not paused` +
+        `step "${stepId}" is not paused` +
           (paused.length > 0 ? `; paused now: ${paused.join(', ')}` : '; no step is paused in this run'),
       );
     }
-    requireReason(decision.reason);
-    if (decision.action === 'skip' && gate.skipApprovers > 1 && gate.skips.includes(decision.operator)) {
+    if (
+      verified.signed.statement.action === 'skip' &&
+      gate.skipApprovers > 1 &&
+      !verified.breakGlass &&
+      gate.skips.some((skip) => skip.owner === verified.owner)
+    ) {
       throw new Error(
-        `${decision.operator} already asked to skip "${decision.stepId}"; skipping it needs ${gate.skipApprovers} different operators, so another operator must run drctl skip`,
+        `${verified.owner} already asked to skip "${stepId}"; skipping it needs ${gate.skipApprovers} different operators, so another operator must run drctl skip`,
       );
     }
   }
 
-  decide(decision: OperatorDecision): OperatorAck {
-    const gate = this.gates.get(decision.stepId);
-    this.record({
-      action: decision.action,
-      operator: decision.operator,
-      reason: decision.reason,
-      stepId: decision.stepId,
-    });
-    if (gate && decision.action === 'skip' && gate.skipApprovers > 1) {
-      if (!gate.skips.includes(decision.operator)) gate.skips.push(decision.operator);
-      const needed = Math.max(0, gate.skipApprovers - gate.skips.length);
+  decide(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['retry', 'skip', 'abort']);
+    const { statement } = verified.signed;
+    const action = statement.action as DecisionAction;
+    const stepId = statement.stepId ?? '';
+    const gate = this.gates.get(stepId);
+    this.operatorActions.push(recordedAction(verified, action, new Date().toISOString()));
+    if (gate && action === 'skip' && gate.skipApprovers > 1) {
+      gate.skips.push(verified);
+      const rule: ApprovalRule = { count: gate.skipApprovers, forbidInitiator: false };
+      const skippedBy = owners(gate.skips);
+      const needed = OperatorAuthority.satisfied(rule, gate.skips) ? 0 : rule.count - skippedBy.length;
       gate.awaiting.approvers = {
         rule: `skip by ${gate.skipApprovers} different operators`,
-        approvedBy: [...gate.skips],
+        approvedBy: skippedBy,
         needed,
       };
       if (needed > 0)
-        return { accepted: true, stepId: decision.stepId, action: 'skip', approvalsNeeded: needed };
+        return { accepted: true, stepId, action, operator: verified.owner, approvalsNeeded: needed };
     }
-    if (gate) gate.decision = decision.action;
-    if (decision.action === 'abort') {
+    if (gate) gate.decision = action;
+    if (action === 'abort') {
       this.requestAbort({
-        operator: decision.operator,
-        reason: decision.reason,
-        rollback: decision.rollback ?? true,
+        operator: verified.owner,
+        reason: statement.reason,
+        rollback: statement.detail?.rollback !== 'false',
       });
     }
-    return { accepted: true, stepId: decision.stepId, action: decision.action };
+    return { accepted: true, stepId, action, operator: verified.owner };
   }
 
-  validateApproval(approval: Approval): void {
-    const gate = this.approvalGate(approval.stepId);
-    requireReason(approval.reason);
-    const rule = gate.rule ?? { count: 1, forbidInitiator: false };
-    if (rule.forbidInitiator && approval.operator === this.input.options.initiator) {
-      throw new Error(
-        `two-person approval: ${approval.operator} started this run and cannot approve "${gate.awaiting.stepId}"; another operator must run drctl approve`,
-      );
-    }
-    if (gate.approvals.includes(approval.operator)) {
-      throw new Error(
-        `${approval.operator} already approved "${gate.awaiting.stepId}"; it needs ${rule.count} different operators, so another operator must run drctl approve`,
-      );
-    }
+  /**
+   * Rejects a bad signature, a key or role the policy does not accept, a replayed or stale statement, a gate
+   * that is not waiting, and an approver the gate's rule refuses (the initiator under the two-person rule,
+   * someone outside the rule's group, a second approval by the same person), all by verified key owner.
+   */
+  validateApproval(update: SignedOperatorUpdate): void {
+    const verified = this.verify(update, ['approve']);
+    if (verified.signed.statement.stepId === undefined)
+      throw new Error('an approval must name the gate it approves (statement.stepId); drctl approve does');
+    const gate = this.approvalGate(verified.signed.statement.stepId);
+    this.auth.authority.checkApproval(
+      { stepId: gate.awaiting.stepId, rule: gate.rule ?? { count: 1, forbidInitiator: false } },
+      verified,
+      { initiator: this.auth.initiator.owner, approvals: gate.approvals },
+    );
   }
 
-  approve(approval: Approval): OperatorAck {
-    const gate = this.approvalGate(approval.stepId);
+  approve(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['approve']);
+    const gate = this.approvalGate(verified.signed.statement.stepId);
     const rule = gate.rule ?? { count: 1, forbidInitiator: false };
-    if (!gate.approvals.includes(approval.operator)) gate.approvals.push(approval.operator);
-    const needed = Math.max(0, rule.count - gate.approvals.length);
-    if (gate.awaiting.approvers) {
-      gate.awaiting.approvers = { ...gate.awaiting.approvers, approvedBy: [...gate.approvals], needed };
-    }
+    gate.approvals.push(verified);
+    const approvedBy = owners(gate.approvals);
+    const needed = OperatorAuthority.satisfied(rule, gate.approvals) ? 0 : rule.count - approvedBy.length;
+    gate.awaiting.approvers = { rule: describeRule(rule), approvedBy, needed };
     if (needed === 0) gate.released = true;
-    this.record({
-      action: 'approve',
-      operator: approval.operator,
-      reason: approval.reason,
+    this.operatorActions.push(recordedAction(verified, 'approve', new Date().toISOString()));
+    return {
+      accepted: true,
       stepId: gate.awaiting.stepId,
-    });
-    return { accepted: true, stepId: gate.awaiting.stepId, action: 'approve', approvalsNeeded: needed };
+      action: 'approve',
+      operator: verified.owner,
+      approvalsNeeded: needed,
+    };
   }
 
-  validateAbort(request: AbortRequest): void {
-    requireReason(request.reason);
+  validateAbort(update: SignedOperatorUpdate): void {
+    this.verify(update, ['abort']);
     if (this.status !== 'running') throw new Error(`the run has already ended (${this.status})`);
     if (this.abortRequest)
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
   }
 
-  abort(request: AbortRequest): OperatorAck {
-    this.record({ action: 'abort', operator: request.operator, reason: request.reason });
-    this.requestAbort(request);
-    return { accepted: true, action: request.rollback ? 'abort with rollback' : 'abort without rollback' };
+  abort(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['abort']);
+    const { statement } = verified.signed;
+    const rollback = statement.detail?.rollback !== 'false';
+    this.operatorActions.push(recordedAction(verified, 'abort', new Date().toISOString()));
+    this.requestAbort({ operator: verified.owner, reason: statement.reason, rollback });
+    return {
+      accepted: true,
+      action: rollback ? 'abort with rollback' : 'abort without rollback',
+      operator: verified.owner,
+    };
   }
 
-  /** The drill that took the lock for this run has injected its failure (or failed to): the run may begin. */
+  /**
+   * The drill that took the lock for this run has injected its failure (or failed to): the run may begin. Only
+   * a run held by its parent drill listens; the drill's signed start is the run's authority, so the release is
+   * recorded in the timeline, not among the signed operator actions.
+   */
   release(request: ReleaseRequest): void {
     if (this.released || this.dropped !== undefined) return;
-    this.record({ action: 'release', operator: request.operator, reason: request.reason });
     if (request.proceed) this.released = true;
     else this.dropped = request.reason;
   }
@@ -263,9 +296,7 @@ export class FailoverRun {
         kind: 'approval',
         prompt: request.prompt,
         twoPerson: rule.forbidInitiator,
-        ...(rule.count > 1
-          ? { approvers: { rule: describeRule(rule), approvedBy: [], needed: rule.count } }
-          : {}),
+        approvers: { rule: describeRule(rule), approvedBy: [], needed: rule.count },
       },
       rule,
       approvals: [],
@@ -279,7 +310,15 @@ export class FailoverRun {
         request.timeoutMs === undefined
           ? await condition(answered).then(() => true)
           : await condition(answered, request.timeoutMs);
-      if (gate.released) return { outcome: 'approved', approvedBy: [...gate.approvals] };
+      if (gate.released) {
+        const glass = this.auth.authorization.breakGlassUses.find((use) => use.stepId === stepId);
+        return {
+          outcome: 'approved',
+          approvedBy: glass
+            ? [`BREAK-GLASS key ${glass.keyId} (held by ${glass.holder}), in place of ${describeRule(rule)}`]
+            : owners(gate.approvals),
+        };
+      }
       return inTime ? { outcome: 'aborted' } : { outcome: 'timed out' };
     } finally {
       this.gates.delete(stepId);
@@ -382,7 +421,7 @@ export class FailoverRun {
       .filter((action) => action.stepId === stepId && action.action !== 'approve')
       .map(({ action, operator, reason, at }) => ({ action, operator, reason, at }));
     const skippedBy =
-      gate.skips.length > 0 ? [...gate.skips] : entry.decisions.slice(-1).map((d) => d.operator);
+      gate.skips.length > 0 ? owners(gate.skips) : entry.decisions.slice(-1).map((d) => d.operator);
     return { action: gate.decision ?? 'abort', skippedBy };
   }
 
@@ -436,6 +475,10 @@ export class FailoverRun {
               runbookId: runbook.id,
               database: databaseInput(runbook, database),
               failover: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId },
+              authorization: {
+                runbookId: this.auth.authorization.runbookId,
+                runbookHash: this.auth.authorization.runbookHash,
+              },
               approvedBy: unfenced.approvedBy,
             },
           ],
@@ -508,16 +551,44 @@ export class FailoverRun {
     return gate;
   }
 
-  private record(action: Omit<OperatorAction, 'at'>): void {
-    this.operatorActions.push({ ...action, at: new Date().toISOString() });
+  /** Verifies a signed update for this run against the policy (no state changes: validators call it). */
+  private verify(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
+    return this.auth.authority.verify(update?.signed, this.expectation(actions, true));
+  }
+
+  /**
+   * The handler's side of an accepted update: verified again (the validator's checks, but not the age: a
+   * replayed history runs handlers without validators, at the time of the original), its nonce spent, a
+   * break-glass use recorded.
+   */
+  private accept(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
+    let verified: VerifiedAction;
+    try {
+      verified = this.auth.authority.verify(update.signed, this.expectation(actions, false));
+    } catch (error) {
+      // Only a duplicate in the same activation gets here (its twin spent the nonce): the update fails, the run goes on.
+      throw ApplicationFailure.nonRetryable((error as Error).message, 'NotAuthorized');
+    }
+    this.usedNonces.add(verified.signed.statement.nonce);
+    if (verified.breakGlass)
+      recordBreakGlass(this.auth.authorization, verified, verified.signed.statement.action);
+    return verified;
+  }
+
+  private expectation(actions: readonly StatementAction[], checkFreshness: boolean): Expectation {
+    return {
+      actions,
+      runId: workflowInfo().workflowId,
+      runbookId: this.auth.authorization.runbookId,
+      runbookHash: this.auth.authorization.runbookHash,
+      now: Date.now(),
+      checkFreshness,
+      usedNonces: this.usedNonces,
+    };
   }
 }
 
-function requireReason(reason: string): void {
-  if (!reason.trim()) throw new Error('a reason is required: it is recorded for the audit trail');
-}
-
-function describeRule(rule: ApprovalRule): string {
-  const who = `${rule.count} different operator${rule.count === 1 ? '' : 's'}`;
-  return rule.forbidInitiator ? `${who}, not the initiator` : who;
+/** The distinct verified owners of some approvals, in order. */
+function owners(actions: readonly VerifiedAction[]): string[] {
+  return [...new Set(actions.map((action) => action.owner))];
 }

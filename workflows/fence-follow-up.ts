@@ -1,56 +1,42 @@
 import {
+  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
   defineUpdate,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DatabaseInput } from '../activities/contracts';
+import type { AuthActivities } from '../activities/auth/auth-contracts';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import { OUTCOME_KEY } from '../common/search-attributes';
-import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
+import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
 import type { DatabaseFenceActivities } from '../kinds/database-fence/definition';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
+import {
+  FOLLOW_UP_CLOSE_STEP,
+  type FenceFollowUpInput,
+  type FenceFollowUpState,
+} from './fence-follow-up-types';
 import { innermostMessage } from './innermost-message';
+import type { SignedOperatorUpdate } from './operator-decision';
+import { recordedAction } from './run-authority';
 
-export interface FenceFollowUpInput {
-  runbookId: string;
-  database: DatabaseInput;
-  /** The failover that went on unfenced: workflow id and run id. */
-  failover: { workflowId: string; runId: string };
-  /** Who approved going on unfenced. */
-  approvedBy: string[];
-  /** Carried over by continue-as-new. */
-  state?: FenceFollowUpState;
-}
-
-export interface FenceFollowUpState {
-  runbookId: string;
-  database: string;
-  failover: { workflowId: string; runId: string };
-  approvedBy: string[];
-  /** `trying` until the old primary is fenced, or an operator closes the follow-up. */
-  status: 'trying' | 'fenced' | 'closed';
-  startedAt: string;
-  attempts: number;
-  lastAttemptAt: string | null;
-  /** What the last attempt found: still unreachable, the fence's summary, or its error. */
-  lastResult: string | null;
-  endedAt?: string;
-  closedBy?: { operator: string; reason: string; at: string };
-}
-
-export interface CloseRequest {
-  operator: string;
-  reason: string;
-}
+export type { FenceFollowUpInput, FenceFollowUpState } from './fence-follow-up-types';
 
 export const followUpQuery = defineQuery<FenceFollowUpState>('followUp');
 
-/** Sent by `drctl close`: the operator accepts that the old primary needs no fence (e.g. it was destroyed). */
-export const closeFollowUpUpdate = defineUpdate<{ accepted: true; action: string }, [CloseRequest]>('close');
+/**
+ * Sent by `drctl close`: the operator accepts that the old primary needs no fence (e.g. it was destroyed). A
+ * signed `abort` of the follow-up's step `close`, verified against the worker's access policy.
+ */
+export const closeFollowUpUpdate = defineUpdate<
+  { accepted: true; action: string; operator: string },
+  [SignedOperatorUpdate]
+>('close');
 
 const FIRST_INTERVAL_MS = 2_000;
 const MAX_INTERVAL_MS = 30_000;
@@ -67,6 +53,7 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
     runbookId: input.runbookId,
     database: input.database.name,
     failover: input.failover,
+    authorization: input.authorization,
     approvedBy: input.approvedBy,
     status: 'trying',
     startedAt: workflowInfo().startTime.toISOString(),
@@ -75,21 +62,60 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
     lastResult: null,
   };
   setHandler(followUpQuery, () => state);
+  // The policy is read at the start of each run of this workflow (continue-as-new reads it again).
+  let authority: OperatorAuthority | undefined;
+  const usedNonces = new Set<string>();
+  const verify = (update: SignedOperatorUpdate, checkFreshness: boolean): VerifiedAction => {
+    if (!authority)
+      throw new Error('the follow-up is still reading the access policy; try again in a moment');
+    const expectation: Expectation = {
+      actions: ['abort'],
+      runId: workflowInfo().workflowId,
+      stepId: FOLLOW_UP_CLOSE_STEP,
+      runbookId: state.authorization.runbookId,
+      runbookHash: state.authorization.runbookHash,
+      now: Date.now(),
+      checkFreshness,
+      usedNonces,
+    };
+    return authority.verify(update?.signed, expectation);
+  };
   setHandler(
     closeFollowUpUpdate,
-    (request) => {
+    (update) => {
+      let verified: VerifiedAction;
+      try {
+        verified = verify(update, false);
+      } catch (error) {
+        throw ApplicationFailure.nonRetryable((error as Error).message, PermanentFailure.NotAuthorized);
+      }
+      usedNonces.add(verified.signed.statement.nonce);
       state.status = 'closed';
-      state.closedBy = { ...request, at: new Date().toISOString() };
-      return { accepted: true, action: 'closed' };
+      state.closedBy = recordedAction(verified, 'abort', new Date().toISOString());
+      return { accepted: true, action: 'closed', operator: verified.owner };
     },
     {
-      validator: (request) => {
-        if (!request?.reason?.trim())
-          throw new Error('a reason is required: it is recorded for the audit trail');
+      validator: (update) => {
+        verify(update, true);
         if (state.status !== 'trying') throw new Error(`the follow-up has already ended (${state.status})`);
       },
     },
   );
+  const auth = proxyActivities<AuthActivities>({
+    startToCloseTimeout: '1m',
+    retry: { maximumAttempts: 2 },
+  });
+  // Fencing never waits on the policy: without it a close is refused (and said why) until it can be read.
+  const readPolicy = async (): Promise<void> => {
+    if (authority) return;
+    try {
+      authority = new OperatorAuthority(await auth.loadAccessPolicy());
+    } catch (error) {
+      log.warn('fence follow-up: the access policy cannot be read, so a close is refused for now', {
+        error: innermostMessage(error),
+      });
+    }
+  };
 
   const activities = proxyActivities<Pick<DatabaseFenceActivities, 'fenceDatabase'>>({
     startToCloseTimeout: '2m',
@@ -100,6 +126,7 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
   let interval = FIRST_INTERVAL_MS;
   for (let round = 0; state.status === 'trying'; round++) {
     if (round === ATTEMPTS_PER_RUN) await continueAsNew<typeof fenceFollowUpWorkflow>({ ...input, state });
+    await readPolicy();
     state.attempts++;
     state.lastAttemptAt = new Date().toISOString();
     try {

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { findRunbook } from '../../runbooks/catalog';
 import { failbackRunbook } from '../../runbooks/failback-runbook';
-import { recordedFailover } from '../failover-runs';
+import { referenceTo } from '../failover-runs';
 import { runCommand } from '../run-command';
 import { runFailover, type FailoverFlags } from '../run-failover';
 import { runbookDirs } from '../runbook-dirs';
-import { connectClient } from '../temporal-connection';
 
 export function registerFailback(program: Command): void {
   program
@@ -33,7 +32,8 @@ export function registerFailback(program: Command): void {
         'First rebuild the old primary as a streaming replica of the current primary',
         '(local stack: npx tsx sandbox/cli.ts rebuild-old-primary); pre-flight refuses otherwise.',
         'Each flag goes back to the value the failover recorded before changing it (not the opposite of the',
-        "failover's step); the failback runs under the runbook's lock, so it cannot overlap a failover.",
+        "failover's step): the worker reads that run's record (--from-run is signed with the start); the",
+        "failback runs under the runbook's lock, so it cannot overlap a failover.",
         '',
         'Examples:',
         '  drctl failback ehr-db --reason "INC-4411 resolved" --dry-run',
@@ -43,10 +43,15 @@ export function registerFailback(program: Command): void {
     .action(
       runCommand(async (context, reference: string, flags: FailoverFlags & { fromRun?: string }) => {
         const { runbook } = findRunbook(reference, runbookDirs());
-        failbackRunbook(runbook); // refuses a runbook without a failback (bad input) before connecting
-        const { client, close } = await connectClient(context.config());
-        const recorded = await recordedFailover(client, runbook.id, flags.fromRun).finally(close);
-        return runFailover(context, failbackRunbook(runbook, recorded), flags, 'failback');
+        return runFailover(
+          context,
+          {
+            runbook: failbackRunbook(runbook),
+            reference: referenceTo(runbook, 'failback'),
+            ...(flags.fromRun === undefined ? {} : { fromRun: flags.fromRun }),
+          },
+          flags,
+        );
       }),
     );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalRuleOf, approversSchema, describeRule } from '../../auth/approval-rule';
 import { durationToMs } from '../../runbooks/duration';
 import { duration, leafStepSchema } from '../../runbooks/schema-parts';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
@@ -17,12 +18,14 @@ const schema = leafStepSchema('approval', {
    * failed and leaves the estate as it is; `rollback`: it ends and undoes the completed steps, as an abort would.
    */
   onTimeout: z.enum(['stop', 'rollback']).optional(),
+  /** Who must approve: `{ count: 2, group: 'dba', forbidInitiator: true }` (verified key owners, see auth/). */
+  approvers: approversSchema.optional(),
 });
 
 export const approval: StepKind<typeof schema, NoActivities> = {
   kind: 'approval',
   description:
-    'waits for an operator to approve (drctl approve), without a time limit unless the runbook sets timeout and onTimeout',
+    'waits for operators to approve (drctl approve): one, someone other than the initiator (twoPerson), or N of a group (approvers); without a time limit unless the runbook sets timeout and onTimeout',
   mutates: false,
   schema,
   activityNames: [],
@@ -51,13 +54,13 @@ export const approval: StepKind<typeof schema, NoActivities> = {
         ? 'until answered'
         : `up to ${step.timeout}, then ${step.onTimeout === 'rollback' ? 'stop and roll back' : 'stop'}`;
     return {
-      note: `wait for an approval${step.twoPerson ? ' by someone other than the initiator' : ''} (${limit}): ${promptOf(step)}`,
+      note: `wait for an approval by ${describeRule(approvalRuleOf(step))} (${limit}): ${promptOf(step)}`,
     };
   },
   async run(step, context) {
     const answer = await context.controls.awaitApproval(step.id, {
       prompt: promptOf(step),
-      approvers: { count: 1, forbidInitiator: step.twoPerson },
+      approvers: approvalRuleOf(step),
       ...(step.timeout === undefined ? {} : { timeoutMs: durationToMs(step.timeout) }),
     });
     if (answer.outcome === 'aborted') return { abortedWhileWaiting: 'not approved: the run was aborted' };
@@ -73,7 +76,7 @@ export const approval: StepKind<typeof schema, NoActivities> = {
     }
     return {
       changed: false,
-      summary: `approved by ${answer.approvedBy.join(', ')}${step.twoPerson ? ' (two-person rule)' : ''}`,
+      summary: `approved by ${answer.approvedBy.join(', ')} (${describeRule(approvalRuleOf(step))})`,
     };
   },
   undo: nothingToUndo,

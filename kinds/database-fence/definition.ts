@@ -3,7 +3,8 @@ import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
-import type { ApprovalRule, StepKind } from '../step-kind';
+import type { ApprovalRule } from '../../auth/approval-rule';
+import type { StepKind } from '../step-kind';
 
 /**
  * Going on without a fence needs two different people: an old primary drctl cannot reach may be partitioned and

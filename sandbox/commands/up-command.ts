@@ -27,10 +27,13 @@ Examples:
         [
           `sandbox up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
           `  temporal  ${stack.temporal.address} (namespace ${stack.temporal.namespace})`,
-          `  aws/moto  ${stack.moto.endpoint}`,
+          `  aws       ${stack.moto.endpoint} (strict layer; moto itself at ${stack.moto.rawEndpoint})`,
           `  postgres  primary ${stack.postgres.primaryHost}:${stack.postgres.port}, replica ${stack.postgres.replicaHost}:${stack.postgres.port}, db ${stack.postgres.database}`,
           `  unleash   ${stack.unleash.url}`,
-          `  config    ${stack.configFile}`,
+          `  tls       temporal ${stack.tls.temporal.address} (mTLS, server name ${stack.tls.temporal.serverName}), postgres sslmode=verify-full, CA ${stack.tls.caFile}`,
+          `  web ui    ${stack.temporal.uiUrl ?? '-'} (payloads decoded by ${stack.security.codecServer.url}; token in .sandbox/stack.json)`,
+          `  history   encrypted (keyring ${stack.security.keyringFile}); secrets in Secrets Manager (drctl/sandbox/*)`,
+          `  config    ${stack.configFile} (TLS: ${stack.tls.configFile})`,
           `  env       source ${stack.envFile}`,
         ].join('\n') + '\n',
       );

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { currentAttempt, heartbeat, sleep } from '../../activities/poll-until';
 import type { CheckResult, PromoteOutcome, StepOutcome } from '../../activities/contracts';
+import type { EvidenceActivities } from '../../activities/evidence/evidence-contracts';
 import type { KindActivities } from '../../kinds/registry';
 
 type Method = keyof KindActivities;
@@ -26,6 +28,8 @@ export class FakeEstate {
   dnsChanges = 0;
   probes = 0;
   private readonly afterEffect = new Map<Method, number>();
+  /** Runs that asked for their evidence bundle (workflow ids, in order): the ledger's queue, in memory. */
+  readonly evidenceRequests: string[] = [];
   private readonly faults = new Map<
     Method,
     Array<{ type: string; message: string; nonRetryable: boolean }>
@@ -62,7 +66,7 @@ export class FakeEstate {
     this.faults.clear();
   }
 
-  activities(): KindActivities {
+  activities(): KindActivities & Pick<EvidenceActivities, 'requestEvidence'> {
     const outcome = (changed: boolean, summary: string): StepOutcome<never> => ({
       changed,
       summary,
@@ -206,6 +210,16 @@ export class FakeEstate {
         return result;
       };
     }
-    return surface;
+    return {
+      ...surface,
+      requestEvidence: async () => {
+        const { workflowId, runId } = Context.current().info.workflowExecution ?? {
+          workflowId: '?',
+          runId: '?',
+        };
+        this.evidenceRequests.push(workflowId);
+        return { requested: true, ledgerWorkflowId: 'fake-ledger', workflowId, runId };
+      },
+    };
   }
 }

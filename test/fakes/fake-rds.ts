@@ -1,5 +1,10 @@
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
-import type { RdsCluster, RdsInstance, RdsPort } from '../../activities/database/rds-port';
+import {
+  sourceNames,
+  type RdsCluster,
+  type RdsInstance,
+  type RdsPort,
+} from '../../activities/database/rds-port';
 
 /** One simulated instance; tests set fields to stage a situation. */
 export interface FakeRdsInstance {
@@ -26,9 +31,21 @@ export interface FakeRdsCluster {
   failoverPolls: number;
 }
 
+export interface FakeRdsOptions {
+  /**
+   * Refuse StopDBInstance on an instance that still has read replicas, as AWS does ("You can't stop a DB instance
+   * that has a read replica, or that is a read replica": USER_StopInstance.html, Limitations). Default false, the
+   * same default as the strict AWS layer's `rdsStopWithReadReplicas` rule, because drctl's `stop-instance` fence
+   * stops the primary before promoting its replica (issue 8.7); turn it on in both once the fence is fixed.
+   */
+  refuseStopWithReadReplicas?: boolean;
+}
+
 /**
- * In-memory RDS behind the real port, modelled on real AWS: a promoted replica loses its source once
- * promotion completes, and PromoteReadReplica on a non-replica is refused (InvalidState).
+ * In-memory RDS behind the real port, modelled on real AWS and refusing what it refuses (with the failures the
+ * real adapter maps AWS's codes to): a promoted replica loses its source once promotion completes;
+ * PromoteReadReplica of a non-replica, StopDBInstance of a read replica (or, with `refuseStopWithReadReplicas`,
+ * of an instance that has one) and FailoverDBCluster while the cluster is failing over are InvalidState.
  */
 export class FakeRds implements RdsPort {
   readonly state = {
@@ -42,6 +59,8 @@ export class FakeRds implements RdsPort {
   /** Makes every call fail with this (e.g. an AccessDenied permanentFailure). */
   failWith: unknown;
   private readonly pending = new Map<string, { polls: number; settle: () => void }>();
+
+  constructor(private readonly options: FakeRdsOptions = {}) {}
 
   addInstance(
     instance: Partial<FakeRdsInstance> & Pick<FakeRdsInstance, 'instanceId' | 'region'>,
@@ -73,8 +92,12 @@ export class FakeRds implements RdsPort {
   }
 
   /** The patient-portal pair: primary in us-east-1, cross-region replica in us-west-2. */
-  static portalPair(): { rds: FakeRds; primary: FakeRdsInstance; replica: FakeRdsInstance } {
-    const rds = new FakeRds();
+  static portalPair(options: FakeRdsOptions = {}): {
+    rds: FakeRds;
+    primary: FakeRdsInstance;
+    replica: FakeRdsInstance;
+  } {
+    const rds = new FakeRds(options);
     const primary = rds.addInstance({ instanceId: 'patient-portal-primary', region: 'us-east-1' });
     const replica = rds.addInstance({
       instanceId: 'patient-portal-replica',
@@ -93,6 +116,13 @@ export class FakeRds implements RdsPort {
     } else {
       p.polls -= 1;
     }
+  }
+
+  /** Instances (any region) that still replicate from `instanceId`. */
+  private replicasOf(instanceId: string): string[] {
+    return [...this.state.instances.values()]
+      .filter((candidate) => candidate.replicaOf !== null && sourceNames(candidate.replicaOf, instanceId))
+      .map((candidate) => candidate.instanceId);
   }
 
   private instance(region: string, id: string): FakeRdsInstance {
@@ -156,6 +186,19 @@ export class FakeRds implements RdsPort {
   async stopInstance(region: string, instanceId: string): Promise<void> {
     if (this.failWith !== undefined) throw this.failWith;
     const i = this.instance(region, instanceId);
+    if (i.replicaOf !== null) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `StopDBInstance ${instanceId} in ${region}: refused in its current state (InvalidDBInstanceState: Cannot stop or start a Read-Replica instance)`,
+      );
+    }
+    const replicas = this.replicasOf(instanceId);
+    if (this.options.refuseStopWithReadReplicas && replicas.length > 0) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `StopDBInstance ${instanceId} in ${region}: refused in its current state (InvalidDBInstanceState: Cannot stop DB instance ${instanceId} because it has read replicas: ${replicas.join(', ')})`,
+      );
+    }
     if (i.status !== 'available')
       throw permanentFailure(
         PermanentFailure.InvalidState,
@@ -192,6 +235,12 @@ export class FakeRds implements RdsPort {
     const c = this.state.clusters.get(`${region}/${clusterId}`);
     if (c === undefined)
       throw permanentFailure(PermanentFailure.NotFound, `DBClusterNotFoundFault: ${clusterId}`);
+    if (c.status !== 'available') {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}: refused in its current state (InvalidDBClusterStateFault: DB cluster ${clusterId} is ${c.status})`,
+      );
+    }
     this.state.failovers.push(`${clusterId}->${targetInstanceId}`);
     const settle = () => {
       c.status = 'available';

@@ -118,9 +118,13 @@ describe('database activities on moto RDS', () => {
     const raw = (
       await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
     ).DBInstances?.[0];
-    // moto leaves ReadReplicaSourceDBInstanceIdentifier in place after promotion; the tag records the promotion.
+    // As in AWS (the strict layer shows it so; moto alone keeps the link), a promoted instance reports no
+    // ReadReplicaSourceDBInstanceIdentifier; the tag drctl adds records the former source.
+    expect(raw?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
     expect(raw?.TagList).toEqual(
-      expect.arrayContaining([{ Key: PROMOTED_FROM_TAG, Value: raw?.ReadReplicaSourceDBInstanceIdentifier }]),
+      expect.arrayContaining([
+        { Key: PROMOTED_FROM_TAG, Value: expect.stringMatching(`:db:${stack.aws.rds.primary.instanceId}$`) },
+      ]),
     );
   });
 

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -12,6 +14,12 @@ import { defineRunbook } from '../../runbooks/define-runbook';
 import type { RunbookInput } from '../../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
 import { FakeEstate } from '../fakes/fake-estate';
+import { createAuthActivities } from '../../activities/auth/auth-activities';
+import type { OperatorSigner } from '../../cli/operator-signer';
+import type { StatementAction } from '../../auth/permissions';
+import { runbookSha256 } from '../../auth/sha256';
+import { operatorPaths } from '../../sandbox/operator-seed';
+import { addToCatalog, EXAMPLES_DIR, newCatalogDir, signerOf } from './operators';
 import { getStack } from './stack';
 
 /**
@@ -91,24 +99,79 @@ function newEstate(): FakeEstate {
   return new FakeEstate({ dns: { 'db.z.test.': '10.0.0.2' }, flags: ['degraded'] });
 }
 
+/** Each worker has its own reviewed catalog folder (the sandbox's policy and demo operators sign). */
+let catalog = '';
+
 async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
+  catalog = newCatalogDir();
   const worker = await Worker.create({
     connection: workerConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: estate.activities(),
     maxHeartbeatThrottleInterval: '1s',
+    activities: {
+      ...estate.activities(),
+      ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
+    },
   });
   return worker.runUntil(work(taskQueue));
 }
 
+/** Puts the runbook into the worker's reviewed catalog, then starts it signed by alice. */
 function start(taskQueue: string, rb = runbook()) {
+  const { reference } = addToCatalog(catalog, rb);
+  const workflowId = `test-failover-${randomUUID()}`;
   return client.workflow.start('failoverWorkflow', {
     taskQueue,
-    workflowId: `test-failover-${randomUUID()}`,
-    args: [{ runbook: rb, options: { reason: 'test', initiator: 'jest' } }],
+    workflowId,
+    args: [
+      {
+        runbook: reference,
+        start: signerOf('alice').sign({
+          action: 'failover',
+          runId: workflowId,
+          runbookId: reference.id,
+          runbookHash: reference.sha256,
+          reason: 'test',
+        }),
+      },
+    ],
   });
+}
+
+/** A signed operator update for the run behind `handle`, as the CLI sends it. */
+async function signed(
+  handle: Awaited<ReturnType<typeof start>>,
+  signer: OperatorSigner,
+  fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
+) {
+  const { authorization } = await handle.query<FailoverProgress>('progress');
+  return {
+    signed: signer.sign({
+      ...fields,
+      runId: handle.workflowId,
+      runbookId: authorization?.runbookId ?? '?',
+      runbookHash: authorization?.runbookHash ?? '?',
+    }),
+  };
+}
+
+/** A signed close of a fence follow-up, as `drctl close` sends it. */
+async function signedClose(followUpId: string, signer: OperatorSigner) {
+  const state = await client.workflow
+    .getHandle(followUpId)
+    .query<{ authorization: { runbookId: string; runbookHash: string } }>('followUp');
+  return {
+    signed: signer.sign({
+      action: 'abort',
+      stepId: 'close',
+      reason: 'test over',
+      runId: followUpId,
+      runbookId: state.authorization.runbookId,
+      runbookHash: state.authorization.runbookHash,
+    }),
+  };
 }
 
 async function failedResult(promise: Promise<unknown>, type = 'FailoverFailed'): Promise<FailoverResult> {
@@ -134,6 +197,8 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
   expect(estate.flags.get('degraded')).toBe(true);
   expect(estate.probes).toBe(1);
+  // The run asked for its evidence bundle once, at its end (as failed and aborted runs do below).
+  expect(estate.evidenceRequests).toEqual([result.workflowId]);
   expect(result.timeline.map((e) => e.stepId)).toEqual([
     'preflight',
     'flags-on',
@@ -158,6 +223,7 @@ test('a failed pre-flight check stops the run before any change and says which c
 
   expect(result.status).toBe('failed');
   expect(result.timeline).toHaveLength(1);
+  expect(estate.evidenceRequests).toEqual([result.workflowId]);
   const preflight = result.timeline[0]!;
   expect(preflight.error?.type).toBe('PreflightFailed');
   expect(preflight.error?.message).toContain('lag');
@@ -220,7 +286,9 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
     expect(paused.timeline.find((e) => e.stepId === 'fence')?.status).toBe('paused');
     const rejected = await handle
       .executeUpdate('decide', {
-        args: [{ stepId: 'promote', action: 'retry', operator: 'x', reason: 'wrong step' }],
+        args: [
+          await signed(handle, signerOf('bob'), { stepId: 'promote', action: 'retry', reason: 'wrong step' }),
+        ],
       })
       .catch((error: WorkflowUpdateFailedError) => error);
     expect((rejected as WorkflowUpdateFailedError).cause?.message).toMatch(
@@ -228,7 +296,9 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
     );
     estate.clearFaults();
     await handle.executeUpdate('decide', {
-      args: [{ stepId: 'fence', action: 'retry', operator: 'oncall', reason: 'IAM fixed' }],
+      args: [
+        await signed(handle, signerOf('bob'), { stepId: 'fence', action: 'retry', reason: 'IAM fixed' }),
+      ],
     });
     return handle.result();
   });
@@ -238,7 +308,7 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
   expect(fenceEntries.map((e) => e.status)).toEqual(['failed', 'succeeded']);
   expect(fenceEntries[0]?.decisions?.[0]).toMatchObject({
     action: 'retry',
-    operator: 'oncall',
+    operator: 'bob',
     reason: 'IAM fixed',
   });
   expect(estate.roles.get('primary')).toBe('fenced');
@@ -268,7 +338,13 @@ test('a paused step can be skipped with a reason and the run goes on', async () 
       (await handle.query<FailoverProgress>('progress')).status === 'paused' ? true : undefined,
     );
     await handle.executeUpdate('decide', {
-      args: [{ stepId: 'backups', action: 'skip', operator: 'oncall', reason: 'restore tested yesterday' }],
+      args: [
+        await signed(handle, signerOf('bob'), {
+          stepId: 'backups',
+          action: 'skip',
+          reason: 'restore tested yesterday',
+        }),
+      ],
     });
     return handle.result();
   });
@@ -284,13 +360,26 @@ test('a paused step can be skipped with a reason and the run goes on', async () 
 
 test('the plan workflow reports what would change without changing anything', async () => {
   const estate = newEstate();
-  const plan: PlanResult = await withWorker(estate, async (taskQueue) =>
-    client.workflow.execute('planWorkflow', {
+  const plan: PlanResult = await withWorker(estate, async (taskQueue) => {
+    const { reference } = addToCatalog(catalog, runbook());
+    const workflowId = `test-plan-${randomUUID()}`;
+    return client.workflow.execute('planWorkflow', {
       taskQueue,
-      workflowId: `test-plan-${randomUUID()}`,
-      args: [runbook()],
-    }),
-  );
+      workflowId,
+      args: [
+        {
+          runbook: reference,
+          start: signerOf('dave').sign({
+            action: 'plan',
+            runId: workflowId,
+            runbookId: reference.id,
+            runbookHash: reference.sha256,
+            reason: 'what would change',
+          }),
+        },
+      ],
+    });
+  });
   expect(plan.ready).toBe(true);
   expect(plan.steps.map((s) => s.stepId)).toEqual([
     'preflight',
@@ -357,23 +446,37 @@ describe('operator control', () => {
       expect(waiting.status).toBe('paused');
       expect(estate.roles.get('primary')).toBe('primary');
       const self = await handle
-        .executeUpdate('approve', { args: [{ operator: 'jest', reason: 'me' }] })
+        .executeUpdate('approve', {
+          args: [
+            await signed(handle, signerOf('alice'), {
+              action: 'approve',
+              stepId: 'production-approval',
+              reason: 'me',
+            }),
+          ],
+        })
         .catch((error: WorkflowUpdateFailedError) => error);
       expect((self as WorkflowUpdateFailedError).cause?.message).toMatch(
-        /two-person approval: jest started this run/,
+        /two-person approval: alice started this run/,
       );
       await handle.executeUpdate('approve', {
-        args: [{ operator: 'second-oncall', reason: 'INC-4411 confirmed' }],
+        args: [
+          await signed(handle, signerOf('bob'), {
+            action: 'approve',
+            stepId: 'production-approval',
+            reason: 'INC-4411 confirmed',
+          }),
+        ],
       });
       return handle.result();
     });
     expect(result.status).toBe('succeeded');
     expect(result.timeline.find((e) => e.stepId === 'production-approval')?.summary).toBe(
-      'approved by second-oncall (two-person rule)',
+      'approved by bob (1 approver, not the initiator)',
     );
     expect(result.operatorActions.map((a) => `${a.action}:${a.operator}`)).toEqual([
-      'start:jest',
-      'approve:second-oncall',
+      'start:alice',
+      'approve:bob',
     ]);
     expect(estate.roles.get('replica')).toBe('primary');
   });
@@ -386,7 +489,7 @@ describe('operator control', () => {
       await waitForGate(handle, 'hold');
       expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'wrong region', rollback: true }],
+        args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'wrong region' })],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
@@ -394,6 +497,7 @@ describe('operator control', () => {
     // Moving the record back would send the application to the fenced, read-only old primary.
     expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
     expect(estate.flags.get('degraded')).toBe(true);
+    expect(estate.evidenceRequests).toEqual([result.workflowId]);
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
       'dns:kept',
@@ -409,7 +513,7 @@ describe('operator control', () => {
     expect(detail('fence')).toMatch(/lifting the fence would make two writable primaries/);
     expect(result.operatorActions.at(-1)).toMatchObject({
       action: 'abort',
-      operator: 'oncall',
+      operator: 'bob',
       reason: 'wrong region',
     });
     expect(estate.probes).toBe(0);
@@ -443,7 +547,9 @@ describe('operator control', () => {
     const result = await withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');
-      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'test', rollback: true }] });
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
       return failedResult(handle.result(), 'FailoverAborted');
     });
     expect(estate.flags.get('degraded')).toBe(false);
@@ -465,7 +571,7 @@ describe('operator control', () => {
       await waitForGate(handle, 'hold');
       expect(estate.roles.get('primary')).toBe('fenced');
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'false alarm', rollback: true }],
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
@@ -481,7 +587,13 @@ describe('operator control', () => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'stop here', rollback: false }],
+        args: [
+          await signed(handle, signerOf('alice'), {
+            action: 'abort',
+            reason: 'stop here',
+            detail: { rollback: 'false' },
+          }),
+        ],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
@@ -502,18 +614,18 @@ describe('operator control', () => {
         approvedBy: [],
         needed: 2,
       });
-      const first = await handle.executeUpdate<{ approvalsNeeded: number }, [unknown]>('approve', {
-        args: [{ operator: 'oncall', reason: 'us-east-1 is down, confirmed with AWS' }],
-      });
+      const approve = async (operator: 'bob' | 'carol', reason: string) =>
+        handle.executeUpdate<{ approvalsNeeded: number }, [unknown]>('approve', {
+          args: [await signed(handle, signerOf(operator), { action: 'approve', stepId: 'fence', reason })],
+        });
+      const first = await approve('bob', 'us-east-1 is down, confirmed with AWS');
       expect(first.approvalsNeeded).toBe(1);
-      const again = await handle
-        .executeUpdate('approve', { args: [{ operator: 'oncall', reason: 'again' }] })
-        .catch((error: WorkflowUpdateFailedError) => error);
+      const again = await approve('bob', 'again').catch((error: WorkflowUpdateFailedError) => error);
       expect((again as WorkflowUpdateFailedError).cause?.message).toMatch(
-        /oncall already approved "fence"; it needs 2 different operators/,
+        /bob already approved "fence"; 1 more approval from other operators needed/,
       );
       expect(estate.promotions).toBe(0);
-      await handle.executeUpdate('approve', { args: [{ operator: 'dba', reason: 'confirmed' }] });
+      await approve('carol', 'confirmed');
       const done: FailoverResult = await handle.result();
       const followUpId = done.followUps?.[0]?.workflowId as string;
       const followUpHandle = client.workflow.getHandle(followUpId);
@@ -525,12 +637,12 @@ describe('operator control', () => {
     });
     expect(result.status).toBe('succeeded');
     expect(result.timeline.find((e) => e.stepId === 'fence')?.summary).toMatch(
-      /proceeding unfenced, approved by oncall and dba/,
+      /proceeding unfenced, approved by bob and carol/,
     );
     expect(result.followUps).toEqual([
       { database: 'db', workflowId: 'fence-follow-up-test-db-db', status: 'started' },
     ]);
-    expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['oncall', 'dba'] });
+    expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['bob', 'carol'] });
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(estate.promotions).toBe(1);
   });
@@ -545,20 +657,41 @@ describe('operator control', () => {
     const result = await withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue, { ...rb, id: 'skip-fence-db', steps });
       await waitForGate(handle, 'fence');
-      const skip = (operator: string) =>
+      const skip = async (operator: 'bob' | 'carol') =>
         handle.executeUpdate<{ approvalsNeeded?: number }, [unknown]>('decide', {
-          args: [{ stepId: 'fence', action: 'skip', operator, reason: 'host powered off' }],
+          args: [
+            await signed(handle, signerOf(operator), {
+              action: 'skip',
+              stepId: 'fence',
+              reason: 'host powered off',
+            }),
+          ],
         });
-      expect((await skip('oncall')).approvalsNeeded).toBe(1);
-      const again = await skip('oncall').catch((error: WorkflowUpdateFailedError) => error);
+      expect((await skip('bob')).approvalsNeeded).toBe(1);
+      const again = await skip('bob').catch((error: WorkflowUpdateFailedError) => error);
       expect((again as WorkflowUpdateFailedError).cause?.message).toMatch(
-        /oncall already asked to skip "fence"; skipping it needs 2 different operators/,
+        /bob already asked to skip "fence"; skipping it needs 2 different operators/,
       );
       expect(estate.promotions).toBe(0);
-      await skip('dba');
+      await skip('carol');
       const done: FailoverResult = await handle.result();
-      await client.workflow.getHandle(done.followUps?.[0]?.workflowId as string).executeUpdate('close', {
-        args: [{ operator: 'dba', reason: 'test over' }],
+      const followUp = client.workflow.getHandle(done.followUps?.[0]?.workflowId as string);
+      // A close is an operator action like any other: unsigned, or by someone without abort, it is refused.
+      const unsigned = await followUp
+        .executeUpdate('close', { args: [{ operator: 'bob', reason: 'test over' }] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      expect((unsigned as WorkflowUpdateFailedError).cause?.message).toMatch(/unsigned/);
+      const byCarol = await followUp
+        .executeUpdate('close', { args: [await signedClose(followUp.workflowId, signerOf('carol'))] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      expect((byCarol as WorkflowUpdateFailedError).cause?.message).toMatch(/not permitted/);
+      await followUp.executeUpdate('close', {
+        args: [await signedClose(followUp.workflowId, signerOf('alice'))],
+      });
+      const closed = await followUp.result();
+      expect(closed).toMatchObject({
+        status: 'closed',
+        closedBy: { operator: 'alice', reason: 'test over' },
       });
       return done;
     });
@@ -584,7 +717,9 @@ describe('interrupting and timing out', () => {
       await waitFor(async () =>
         (await handle.query<FailoverProgress>('progress')).currentSteps.includes('settle') ? true : undefined,
       );
-      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'stop', rollback: true }] });
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'stop' })],
+      });
       return failedResult(handle.result(), 'FailoverAborted');
     });
     expect(result.timeline.find((e) => e.stepId === 'settle')).toMatchObject({
@@ -606,7 +741,9 @@ describe('interrupting and timing out', () => {
           ? true
           : undefined,
       );
-      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'stop', rollback: true }] });
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'stop' })],
+      });
       return failedResult(handle.result(), 'FailoverAborted');
     });
     expect(result.timeline.find((e) => e.stepId === 'promote')?.status).toBe('interrupted');
@@ -656,7 +793,13 @@ describe('interrupting and timing out', () => {
       const history = await handle.fetchHistory();
       expect(history.events?.some((event) => event.timerStartedEventAttributes)).toBe(false);
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'done', rollback: false }],
+        args: [
+          await signed(handle, signerOf('alice'), {
+            action: 'abort',
+            reason: 'done',
+            detail: { rollback: 'false' },
+          }),
+        ],
       });
       await handle.result().catch(() => undefined);
     });
@@ -677,45 +820,77 @@ describe('safety rules the runbook cannot turn off', () => {
     expect(estate.roles.get('primary')).toBe('primary');
 
     // Its plan shows the same checks, so it is not ready either.
-    const plan: PlanResult = await withWorker(estate, async (taskQueue) =>
-      client.workflow.execute('planWorkflow', {
+    const plan: PlanResult = await withWorker(estate, async (taskQueue) => {
+      const withoutPreflight = { ...rb, steps: rb.steps.slice(1) };
+      const { reference } = addToCatalog(catalog, withoutPreflight);
+      const workflowId = `test-plan-${randomUUID()}`;
+      return client.workflow.execute('planWorkflow', {
         taskQueue,
-        workflowId: `test-plan-${randomUUID()}`,
-        args: [{ ...rb, steps: rb.steps.slice(1) }],
-      }),
-    );
+        workflowId,
+        args: [
+          {
+            runbook: reference,
+            start: signerOf('dave').sign({
+              action: 'plan',
+              runId: workflowId,
+              runbookId: reference.id,
+              runbookHash: reference.sha256,
+              reason: 'what would change',
+            }),
+          },
+        ],
+      });
+    });
     expect(plan.steps[0]?.stepId).toBe('automatic-preflight');
     expect(plan.ready).toBe(false);
   });
 
-  test('a literal DNS value that is a member address is refused beside a promotion in a parallel group', async () => {
+  test('a literal DNS value that is a member address beside a promotion never runs: the worker refuses it', async () => {
     const estate = newEstate();
     const rb = runbook();
-    // Sent by value, as a client could send it: the runtime guard holds even where validation was bypassed.
     const pointDns = {
       id: 'dns',
       kind: 'dns.switch' as const,
       zone: { name: 'z.test.' },
-      checkResolution: true,
       records: [{ name: 'db.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.3' }],
-      timeout: '5m',
-      retry: fastRetryParsed(),
-      onFailure: 'abort' as const,
     };
-    const steps = rb.steps.flatMap((step) => {
+    const steps = rb.steps.flatMap((step): unknown[] => {
       if (step.kind === 'dns.switch') return [];
       if (step.kind !== 'database.promote') return [step];
       return [{ id: 'promote-and-point', kind: 'parallel' as const, steps: [step, pointDns] }];
     });
-    const result = await withWorker(estate, async (taskQueue) =>
-      failedResult((await start(taskQueue, { ...rb, steps })).result()),
-    );
-    const dns = result.timeline.find((e) => e.stepId === 'dns');
-    expect(dns?.error?.type).toBe('UnsafeOrder');
-    expect(dns?.error?.message).toMatch(
-      /10\.0\.0\.3: it is the address of database "db" \(replica\.endpoint\)/,
+    const raw = { ...rb, id: 'literal-dns-db', steps };
+    const failure = await withWorker(estate, async (taskQueue) => {
+      // Written into the worker's catalog as a careless merge would: the worker validates what it loads.
+      writeFileSync(join(catalog, `${raw.id}.json`), JSON.stringify(raw, null, 2));
+      const workflowId = `test-failover-${randomUUID()}`;
+      const handle = await client.workflow.start('failoverWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            runbook: { id: raw.id, sha256: runbookSha256(raw) },
+            start: signerOf('alice').sign({
+              action: 'failover',
+              runId: workflowId,
+              runbookId: raw.id,
+              runbookHash: runbookSha256(raw),
+              reason: 'test',
+            }),
+          },
+        ],
+      });
+      return handle.result().then(
+        () => undefined,
+        (error: WorkflowFailedError) => error.cause as ApplicationFailure,
+      );
+    });
+    expect(failure?.type).toBe('RunbookMismatch');
+    expect(failure?.message).toMatch(
+      /broken in the worker's reviewed catalog: .*10\.0\.0\.3 is the address of database "db"/,
     );
     expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    expect(estate.promotions).toBe(0);
   });
 
   test("a step retried after its effect was made records it as this run's change and can still undo it", async () => {
@@ -727,7 +902,9 @@ describe('safety rules the runbook cannot turn off', () => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');
       expect(estate.flags.get('degraded')).toBe(true);
-      await handle.executeUpdate('abort', { args: [{ operator: 'oncall', reason: 'test', rollback: true }] });
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
       return failedResult(handle.result(), 'FailoverAborted');
     });
     const flags = result.timeline.find((e) => e.stepId === 'flags-on');
@@ -742,7 +919,3 @@ describe('safety rules the runbook cannot turn off', () => {
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
   });
 });
-
-function fastRetryParsed() {
-  return { maximumAttempts: 3, initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '200ms' };
-}

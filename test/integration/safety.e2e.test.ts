@@ -8,12 +8,13 @@ import { createUnleashClientReader } from '../../activities/flags/unleash-client
 import { startFailover } from '../../cli/failover-runs';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import ehrDb from '../../runbooks/examples/ehr-db';
-import { failbackRunbook } from '../../runbooks/failback-runbook';
+import { runbookSha256 } from '../../auth/sha256';
 import type { LeafStep, ParallelStep, Runbook, Step } from '../../runbooks/schema';
 import { rebuildPrimaryAsReplica, resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
-import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { addToCatalog, signerOf } from './operators';
 import { recordValue, sql } from './estate-readers';
 import { startHoldingProxy, type HoldingProxy } from './holding-proxy';
 
@@ -49,9 +50,17 @@ afterAll(async () => {
   await resetStack();
 });
 
-/** A runbook file: ehr-db's targets with the given steps (or ehr-db's own steps with some changed). */
-function runbookFile(id: string, steps: unknown[], targets: unknown = ehrDb.targets): string {
-  const file = join(dir, `${id}.json`);
+/**
+ * A runbook file in the worker's reviewed catalog (as a reviewer would merge it): ehr-db's targets with the
+ * given steps (or ehr-db's own steps with some changed).
+ */
+function runbookFile(
+  id: string,
+  steps: unknown[],
+  targets: unknown = ehrDb.targets,
+  folder = catalogDir(env),
+): string {
+  const file = join(folder, `${id}.json`);
   writeFileSync(file, JSON.stringify({ ...ehrDb, id, targets, steps }));
   return file;
 }
@@ -153,16 +162,23 @@ describe('the state before each effect is recorded before acting (8.2)', () => {
         ({ method, url }) => method === 'POST' && /\/hostedzone\/[^/]+\/rrset/.test(url),
       );
       const workflowId = await start(
-        runbookFile('ehr-db-crash-undo', [
-          flagsStep(),
-          {
-            id: 'maintenance-dns',
-            kind: 'dns.switch',
-            zone: { name: 'sandbox.drctl.internal.' },
-            records: [{ name: PORTAL, type: 'CNAME', ttl: 30, value: 'maintenance.sandbox.drctl.internal.' }],
-          },
-          { id: 'hold', kind: 'approval' },
-        ]),
+        runbookFile(
+          'ehr-db-crash-undo',
+          [
+            flagsStep(),
+            {
+              id: 'maintenance-dns',
+              kind: 'dns.switch',
+              zone: { name: 'sandbox.drctl.internal.' },
+              records: [
+                { name: PORTAL, type: 'CNAME', ttl: 30, value: 'maintenance.sandbox.drctl.internal.' },
+              ],
+            },
+            { id: 'hold', kind: 'approval' },
+          ],
+          ehrDb.targets,
+          catalogDir(crashEnv),
+        ),
         crashEnv,
       );
 
@@ -335,21 +351,24 @@ describe('one run per runbook, under a lock Temporal enforces (8.12)', () => {
         steps: [step('preflight'), { id: 'hold', kind: 'approval' }],
       } as Parameters<typeof defineRunbook>[0]) as Runbook;
       const taskQueue = env.DRCTL_TASK_QUEUE as string;
-      const first = await startFailover(client, taskQueue, runbook, { reason: 'first', initiator: 'jest' });
+      const signed = (reason: string) => ({ reason, signer: signerOf('alice'), now: new Date() });
+      const target = addToCatalog(catalogDir(env), runbook);
+      const first = await startFailover(client, taskQueue, target, signed('first'));
       expect(first.workflowId).toBe('failover-ehr-db-lock-back');
       await expect(
-        startFailover(client, taskQueue, failbackRunbook(runbook), {
-          reason: 'back while the failover runs',
-          initiator: 'jest',
-          kind: 'failback',
-        }),
+        startFailover(
+          client,
+          taskQueue,
+          addToCatalog(catalogDir(env), runbook, 'failback'),
+          signed('back while the failover runs'),
+        ),
       ).rejects.toMatchObject({ code: 'AlreadyRunning' });
       expect((await drctl(['abort', first.workflowId, '--reason', 'next', '--no-rollback'], env)).code).toBe(
         0,
       );
       await ended(first.workflowId);
 
-      const second = await startFailover(client, taskQueue, runbook, { reason: 'second', initiator: 'jest' });
+      const second = await startFailover(client, taskQueue, target, signed('second'));
       expect(second.workflowId).toBe(first.workflowId);
       expect(second.runId).not.toBe(first.runId);
       const latest = await progress(first.workflowId);
@@ -395,7 +414,7 @@ describe('DNS points only where a promotion confirmed writes land (8.13)', () =>
   );
 
   test(
-    'a literal value that is a member address is refused beside its promotion: by validation, and by the run itself',
+    'a literal value that is a member address is refused beside its promotion: by the client, and by the worker',
     async () => {
       stack = await resetStack();
       const literal = {
@@ -410,41 +429,48 @@ describe('DNS points only where a promotion confirmed writes land (8.13)', () =>
         { id: 'promote-and-point', kind: 'parallel', steps: [step('promote-replica'), literal] },
       ];
       const refused = await drctl(
-        ['failover', runbookFile('ehr-db-literal', steps), '--reason', 'x', '--yes', '--output', 'json'],
+        [
+          'failover',
+          runbookFile('ehr-db-literal', steps, ehrDb.targets, dir),
+          '--reason',
+          'x',
+          '--yes',
+          '--output',
+          'json',
+        ],
         env,
       );
       expect(refused.code).toBe(2);
       expect(refused.stdout).toMatch(/steps\[2\]\.steps\[1\]\.records\[0\]\.value/);
 
-      // Sent by value past validation (as any client could): the worker's run refuses it too.
-      const checked = defineRunbook({
-        ...ehrDb,
-        id: 'ehr-db-literal',
-        steps: [step('preflight'), step('fence-primary')],
-      } as Parameters<typeof defineRunbook>[0]);
-      const unchecked = {
-        ...literal,
-        checkResolution: true,
-        timeout: '5m',
-        retry: { maximumAttempts: 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1s' },
-        onFailure: 'abort',
-      };
-      const runbook = {
-        ...checked,
-        steps: [
-          ...checked.steps,
-          { id: 'promote-and-point', kind: 'parallel', steps: [step('promote-replica'), unchecked] },
-        ],
-      } as unknown as Runbook;
+      // Merged into the worker's catalog past the client's validation: the worker loads, validates and refuses it.
+      const raw = { ...ehrDb, id: 'ehr-db-literal-merged', steps };
+      writeFileSync(join(catalogDir(env), `${raw.id}.json`), JSON.stringify(raw));
+      const workflowId = `bypass-${randomUUID()}`;
       const handle = await client.workflow.start('failoverWorkflow', {
         taskQueue: env.DRCTL_TASK_QUEUE as string,
-        workflowId: `bypass-${randomUUID()}`,
-        args: [{ runbook, options: { reason: 'bypass', initiator: 'jest' } }],
+        workflowId,
+        args: [
+          {
+            runbook: { id: raw.id, sha256: runbookSha256(raw) },
+            start: signerOf('alice').sign({
+              action: 'failover',
+              runId: workflowId,
+              runbookId: raw.id,
+              runbookHash: runbookSha256(raw),
+              reason: 'bypass',
+            }),
+          },
+        ],
       });
-      const result = await ended(handle.workflowId);
-      const dns = result.timeline.find((e) => e.stepId === 'point-dns');
-      expect(dns?.error?.type).toBe('UnsafeOrder');
-      expect(dns?.error?.message).toMatch(/127\.0\.0\.3: it is the address of database "ehr"/);
+      const failure = await handle.result().then(
+        () => undefined,
+        (error: { cause?: { type?: string; message?: string } }) => error.cause,
+      );
+      expect(failure?.type).toBe('RunbookMismatch');
+      expect(failure?.message).toMatch(
+        /broken in the worker's reviewed catalog: .*127\.0\.0\.3 is the address/,
+      );
       expect(await recordValue(stack, EHR)).toBe('127.0.0.2');
     },
     LONG,
