@@ -21,6 +21,8 @@ export const PermanentFailure = {
   NotAuthorized: 'NotAuthorized',
   /** A failback found no ended failover of its runbook whose record says what to restore. */
   NoRecordedFailover: 'NoRecordedFailover',
+  /** A TLS peer whose certificate does not verify (unknown CA, another host name, expired): a retry cannot fix it. */
+  TlsVerificationFailed: 'TlsVerificationFailed',
 } as const;
 
 export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];

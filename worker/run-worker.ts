@@ -7,6 +7,7 @@ import type { DrctlConfig } from './config';
 import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
 import { temporalConnectionOptions } from './temporal-connection-options';
+import { TemporalUnreachableError } from './temporal-unreachable-error';
 
 /** The longest a running activity goes without hearing of an abort (its heartbeats are sent at least this often). */
 export const ABORT_REACHES_ACTIVITY_WITHIN = '2s';
@@ -31,7 +32,11 @@ export async function runWorker(
       `runbook file ${file.source} is broken and will not run: ${file.message.replace(/\s*\n\s*/g, ' ')}`,
     );
   }
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
+    (error: unknown) => {
+      throw new TemporalUnreachableError(config.temporal.address, Boolean(config.temporal.tls), error);
+    },
+  );
   const { ports, close } = createProviderPorts(config);
   const codec = dataConverterOptions(config);
   // The evidence activities read run results through a client: it must decode what the codec encrypted.
