@@ -610,7 +610,7 @@ describe('operator control', () => {
       const waiting = await waitForGate(handle, 'fence');
       expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable .* and could not be fenced/);
       expect(waiting.awaiting[0]?.approvers).toEqual({
-        rule: '2 different operators',
+        rule: '2 approvers',
         approvedBy: [],
         needed: 2,
       });
