@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { historyFromJson } from '../../activities/evidence/history-json';
 import { installQuietRuntime } from './quiet-runtime';
 
 /**
@@ -31,10 +31,13 @@ test('every recorded history replays with the current workflow code', async () =
       'failover-paused-then-retried.json',
     ]),
   );
-  const histories = files.map((name) => ({
-    workflowId: name,
-    history: historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'))),
-  }));
+  // Replayed under the workflow id it ran with: signed statements name it, and the run checks that they do.
+  const histories = files.map((name) => {
+    const history = historyFromJson(readFileSync(join(FIXTURES, name), 'utf8'));
+    const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId;
+    if (!workflowId) throw new Error(`${name}: its first event names no workflow id; re-record the fixtures`);
+    return { workflowId, history };
+  });
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     { workflowsPath: require.resolve('../../workflows'), replayName: 'recorded-histories' },
