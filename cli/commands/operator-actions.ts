@@ -31,8 +31,8 @@ export function registerOperatorActions(program: Command): void {
       [
         '',
         'Examples:',
-        '  drctl approve failover-ehr-db-20261127-081530 --reason "INC-4411: region confirmed down"',
-        '  drctl approve failover-ehr-db-20261127-081530 --key /safe/break-glass.json --break-glass --reason "INC-4411: no DBA reachable"',
+        '  drctl approve failover-ehr-db --reason "INC-4411: region confirmed down"',
+        '  drctl approve failover-ehr-db --key /safe/break-glass.json --break-glass --reason "INC-4411: no DBA reachable"',
       ].join('\n'),
     )
     .action(
@@ -58,7 +58,7 @@ export function registerOperatorActions(program: Command): void {
       .option('--reason <text>', action === 'skip' ? 'why (required, recorded)' : 'why (recorded)')
       .addHelpText(
         'after',
-        `\nExamples:\n  drctl ${action} failover-ehr-db-20261127-081530 --reason "${action === 'retry' ? 'IAM policy fixed' : 'primary confirmed powered off'}"`,
+        `\nExamples:\n  drctl ${action} failover-ehr-db --reason "${action === 'retry' ? 'IAM policy fixed' : 'primary confirmed powered off'}"`,
       )
       .action(
         runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {

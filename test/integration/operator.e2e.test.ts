@@ -174,7 +174,9 @@ test('with the old primary down, two different operators approve going on unfenc
   expect(first.stdout).toMatch(/1 more different operator needed/);
   const again = await drctl(['approve', workflowId, '--reason', 'really down'], as('alice'));
   expect(again.code).toBe(4);
-  expect(again.stderr).toMatch(/alice already approved "fence-primary"; it needs 2 different operators/);
+  expect(again.stderr).toMatch(
+    /alice already approved "fence-primary"; 1 more approval from other operators needed \(2 approvers\)/,
+  );
   // One person's word is not enough: the replica is still a standby.
   const [stillStandby] = await sql<{ recovering: boolean }>(
     stack.postgres.replicaUrl,
@@ -214,13 +216,18 @@ test('a follow-up an operator closes stops trying, on record', async () => {
   expect((await drctl(['approve', workflowId, '--reason', 'down'], as('bob'))).code).toBe(0);
   const { result } = await finalResult(workflowId);
   const followUpId = result.followUps?.[0]?.workflowId as string;
-  expect((await drctl(['close', followUpId], as('carol'))).code).toBe(2);
-  const closed = await drctl(['close', followUpId, '--reason', 'host decommissioned, INC-4411'], as('carol'));
+  expect((await drctl(['close', followUpId], as('bob'))).code).toBe(2);
+  // A close is signed and checked against the access policy: carol (dba) may approve but not abort.
+  const refused = await drctl(['close', followUpId, '--reason', 'host gone'], as('carol'));
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toMatch(/not permitted: carol may not abort runbook ehr-db-closed/);
+  const closed = await drctl(['close', followUpId, '--reason', 'host decommissioned, INC-4411'], as('bob'));
   expect(closed.code).toBe(0);
   const state = await waitForFollowUp(followUpId, 'closed');
-  expect(state.closedBy).toMatchObject({ operator: 'carol', reason: 'host decommissioned, INC-4411' });
+  expect(state.closedBy).toMatchObject({ operator: 'bob', reason: 'host decommissioned, INC-4411' });
+  expect(state.closedBy?.signed?.statement).toMatchObject({ action: 'abort', stepId: 'close' });
   const shown = await drctl(['status', followUpId], env);
-  expect(shown.stdout).toMatch(/follow-up closed by carol/);
+  expect(shown.stdout).toMatch(/follow-up closed by bob/);
 });
 
 async function waitForFollowUp(
