@@ -6,6 +6,8 @@ import { createAuthActivities } from './auth/auth-activities';
 import { createDrillActivities } from './drill/drill-activities';
 import { resolveRecord } from './dns/resolve-record';
 import { createEvidenceActivities } from './evidence/evidence-activities';
+import { createRunRecordActivities } from './runs/recorded-failover';
+import type { RunRecordActivities } from './runs/run-record-contracts';
 import type { EvidenceActivities } from './evidence/evidence-contracts';
 import type { ActivityPorts } from './ports';
 import { createKindActivities } from '../kinds/activities';
@@ -16,7 +18,12 @@ export type { ActivityPorts } from './ports';
 /** The full activity surface the workflows call, built from its ports. */
 export function createActivities(
   ports: ActivityPorts,
-): KindActivities & DrillActivities & AuthActivities & EvidenceActivities & EvacuationActivities {
+): KindActivities &
+  DrillActivities &
+  AuthActivities &
+  EvidenceActivities &
+  EvacuationActivities &
+  RunRecordActivities {
   return {
     ...createKindActivities(ports),
     ...createEvacuationActivities(ports.temporal),
@@ -29,5 +36,6 @@ export function createActivities(
     }),
     ...createAuthActivities(ports.access),
     ...createEvidenceActivities(ports.evidence),
+    ...createRunRecordActivities(ports.runs),
   };
 }

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { AuthActivityDeps } from './auth/auth-activities';
+import type { RunRecordDeps } from './runs/recorded-failover';
 import type { EvidencePorts } from './evidence/evidence-activities';
 import type { S3Port } from './backups/s3-port';
 import type { PostgresPort } from './database/postgres-port';
@@ -26,6 +27,8 @@ export interface ActivityPorts {
   temporal?: Client;
   /** The worker's access policy file and reviewed runbook catalog; without them every run is refused. */
   access?: AuthActivityDeps;
+  /** A client of the worker's namespace for reading recorded runs (a failback reads its failover's record). */
+  runs?: RunRecordDeps;
   /** The worker's named drill failure-injection commands (config `drill.injections`). */
   drillInjections?: Readonly<Record<string, readonly string[]>>;
 }

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < runs; i++) {
     await resetStack();
     const started = performance.now();
-    const workflowId = await startFailover(client, taskQueue, reviewed(`bench-ehr-db-${i}`), {
+    const { workflowId } = await startFailover(client, taskQueue, reviewed(`bench-ehr-db-${i}`), {
       reason: 'benchmark',
       signer,
       now: new Date(),

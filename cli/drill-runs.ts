@@ -8,6 +8,7 @@ import {
   OUTCOME_KEY,
   RUNBOOK_KEY,
 } from '../common/search-attributes';
+import { runLockId } from '../common/run-lock';
 import type { InjectionAction } from '../activities/drill-contracts';
 import type { Runbook } from '../runbooks/schema';
 import { drillDetail, type DrillInput, type DrillResult } from '../workflows/drill-types';
@@ -86,24 +87,30 @@ export async function startDrill(
   return workflowId;
 }
 
-/** Shows the drill's failover live (once it starts), then returns the drill's result. */
+/**
+ * Shows the drill's failover live (once it starts), then returns the drill's result. The failover runs under
+ * the runbook's lock id; the run to follow is the one whose parent is this drill.
+ */
 export async function followDrill(client: Client, drillId: string, live: boolean): Promise<DrillResult> {
   const drill = client.workflow.getHandle(drillId);
-  const failoverId = `${drillId}-failover`;
-  for (;;) {
+  const runbookId = (await drill.describe()).typedSearchAttributes.get(RUNBOOK_KEY);
+  const failoverId = runLockId(runbookId ?? '');
+  let runId: string | undefined;
+  while (runId === undefined) {
     try {
-      await client.workflow.getHandle(failoverId).describe();
-      break;
+      const failover = await client.workflow.getHandle(failoverId).describe();
+      if (failover.parentExecution?.workflowId === drillId) runId = failover.runId;
     } catch (error) {
       // Loaded here: the commands that import this module start without the Temporal client.
       const { WorkflowNotFoundError } = await import('@temporalio/client');
       if (!(error instanceof WorkflowNotFoundError)) throw error;
-      const description = await drill.describe();
-      if (description.status.name !== 'RUNNING') return drill.result();
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    if (runId !== undefined) break;
+    const description = await drill.describe();
+    if (description.status.name !== 'RUNNING') return drill.result();
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  await followRun(client, failoverId, { live }).catch(() => undefined);
+  await followRun(client, failoverId, { live, runId }).catch(() => undefined);
   return drill.result();
 }
 

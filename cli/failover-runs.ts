@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { lockedRunbookId, runLockId } from '../common/run-lock';
 import { runbookSha256 } from '../auth/sha256';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { Runbook } from '../runbooks/schema';
@@ -12,6 +13,8 @@ export interface RunTarget {
   /** The runbook that will run (a failback's derived runbook), for the workflow id and search attributes. */
   runbook: Runbook;
   reference: RunbookReference;
+  /** For a failback: the failover run to reverse (signed as `detail.fromRun`); default the latest failover. */
+  fromRun?: string;
 }
 
 /** The reference of a locally loaded reviewed runbook: its id and the sha256 the client plans against. */
@@ -20,75 +23,74 @@ export function referenceTo(base: Runbook, variant?: 'failback'): RunbookReferen
 }
 
 /**
- * The client side of failover runs: start one (refusing doubles), ask how one is doing, plan one. Workflows
- * are named by string so the CLI never loads workflow code.
+ * The client side of failover runs: start one (Temporal refuses doubles), ask how one is doing, plan one.
+ * Workflows are named by string so the CLI never loads workflow code.
  */
-export function failoverWorkflowId(
-  runbookId: string,
-  at: Date,
-  kind: 'failover' | 'failback' = 'failover',
-): string {
-  // Doubles are refused by the running-failover check and, for the same second, by the id itself; a new
-  // attempt a minute later (after a refused pre-flight, say) must not be blocked by a finished run.
-  const second = at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  return `${kind}-${runbookId}-${second}`;
-}
 
-export async function findRunningFailover(client: Client, runbookId: string): Promise<string | undefined> {
-  const query = `DrctlRunbook = '${runbookId}' AND DrctlKind = 'failover' AND ExecutionStatus = 'Running'`;
-  for await (const execution of client.workflow.list({ query })) return execution.workflowId;
-  return undefined;
+/** A started run: the runbook's lock id (shared by every run of it) and Temporal's id of this run. */
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
 }
 
 /**
- * Starts a failover (or failback) of a reviewed runbook, signed by the operator, and waits until the worker has
- * verified the start: a start the access policy refuses, or a runbook that differs from the worker's reviewed
- * catalog, is reported as refused (exit 4) with the worker's reason.
+ * Starts a failover (or failback) under the runbook's lock: the workflow id is the lock (`runLockId`), and
+ * Temporal itself refuses a second start while a run with that id is open, whatever the clocks of the two
+ * operators say. A finished run does not block the next one; they differ by run id.
  */
 export async function startFailover(
   client: Client,
   taskQueue: string,
   target: RunTarget,
   options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
-): Promise<string> {
+): Promise<StartedRun> {
   const { runbook, reference } = target;
-  const running = await findRunningFailover(client, runbook.id);
-  if (running !== undefined) {
-    throw new CliError(
-      'AlreadyRunning',
-      `a failover of ${runbook.id} is already running (${running}); not starting another. ` +
-        `Follow it with \`drctl status ${running}\`.`,
-      ExitCode.Refused,
-    );
-  }
   const kind = reference.variant === 'failback' ? 'failback' : 'failover';
-  const workflowId = failoverWorkflowId(runbook.id, options.now, kind);
-  await client.workflow.start('failoverWorkflow', {
-    taskQueue,
-    workflowId,
-    args: [
-      {
-        runbook: reference,
-        start: options.signer.sign({
-          action: kind,
-          runId: workflowId,
-          runbookId: reference.id,
-          runbookHash: reference.sha256,
-          reason: options.reason,
-          ...(options.forceReason === undefined ? {} : { detail: { force: options.forceReason } }),
-        }),
-      },
-    ],
-    workflowIdConflictPolicy: 'FAIL',
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    typedSearchAttributes: [
-      { key: RUNBOOK_KEY, value: runbook.id },
-      { key: KIND_KEY, value: kind },
-      { key: INITIATOR_KEY, value: options.signer.name },
-    ],
-  });
-  await awaitStartVerdict(client, workflowId);
-  return workflowId;
+  const workflowId = runLockId(lockedRunbookId(runbook.id, kind));
+  const detail = {
+    ...(options.forceReason === undefined ? {} : { force: options.forceReason }),
+    ...(target.fromRun === undefined ? {} : { fromRun: target.fromRun }),
+  };
+  let runId: string;
+  try {
+    const handle = await client.workflow.start('failoverWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [
+        {
+          runbook: reference,
+          start: options.signer.sign({
+            action: kind,
+            runId: workflowId,
+            runbookId: reference.id,
+            runbookHash: reference.sha256,
+            reason: options.reason,
+            ...(Object.keys(detail).length === 0 ? {} : { detail }),
+          }),
+        },
+      ],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: KIND_KEY, value: kind },
+        { key: INITIATOR_KEY, value: options.signer.name },
+      ],
+    });
+    runId = handle.firstExecutionRunId;
+  } catch (error) {
+    if ((error as Error | undefined)?.name === 'WorkflowExecutionAlreadyStartedError') {
+      throw new CliError(
+        'AlreadyRunning',
+        `a run of ${reference.id} is already open under its lock ${workflowId} (a failover, failback or drill); ` +
+          `not starting another. Follow it with \`drctl status ${workflowId}\`.`,
+        ExitCode.Refused,
+      );
+    }
+    throw error;
+  }
+  await awaitStartVerdict(client, workflowId, runId);
+  return { workflowId, runId };
 }
 
 const START_VERDICT_TIMEOUT_MS = 60_000;
@@ -97,8 +99,8 @@ const START_VERDICT_TIMEOUT_MS = 60_000;
  * Waits until a run has verified its signed start (its progress shows the governing policy), or has ended
  * refused: then a CliError (exit 4) carries the worker's reason, and nothing was changed.
  */
-export async function awaitStartVerdict(client: Client, workflowId: string): Promise<void> {
-  const handle = client.workflow.getHandle(workflowId);
+export async function awaitStartVerdict(client: Client, workflowId: string, runId?: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
   const deadline = Date.now() + START_VERDICT_TIMEOUT_MS;
   for (;;) {
     const description = await handle.describe();
@@ -116,13 +118,15 @@ export async function awaitStartVerdict(client: Client, workflowId: string): Pro
   }
 }
 
-/** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch). */
+/** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch, NoRecordedFailover). */
 export function startRefusal(error: unknown): string | undefined {
   // Read by shape, so the CLI need not load @temporalio/common to recognise an ApplicationFailure.
   const cause = (error as { cause?: { name?: unknown; type?: unknown; message?: unknown } })?.cause;
   if (
     cause?.name === 'ApplicationFailure' &&
-    (cause.type === 'NotAuthorized' || cause.type === 'RunbookMismatch') &&
+    (cause.type === 'NotAuthorized' ||
+      cause.type === 'RunbookMismatch' ||
+      cause.type === 'NoRecordedFailover') &&
     typeof cause.message === 'string'
   )
     return cause.message;
@@ -134,9 +138,12 @@ export type RunState =
   | { closed: true; result: FailoverResult }
   | { closed: true; result: undefined; status: string; message: string };
 
-/** Where a run stands: live progress while it runs, its recorded result once it has ended. */
-export async function readRun(client: Client, workflowId: string): Promise<RunState> {
-  const handle = client.workflow.getHandle(workflowId);
+/**
+ * Where a run stands: live progress while it runs, its recorded result once it has ended. Without `runId`, the
+ * latest run with that workflow id (runs of one runbook share its lock id).
+ */
+export async function readRun(client: Client, workflowId: string, runId?: string): Promise<RunState> {
+  const handle = client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING') {
     return { closed: false, progress: await handle.query<FailoverProgress>('progress') };
@@ -180,6 +187,7 @@ export async function planFailover(
     runbookId: reference.id,
     runbookHash: reference.sha256,
     reason: `plan ${runbook.id}`,
+    ...(target.fromRun === undefined ? {} : { detail: { fromRun: target.fromRun } }),
   });
   return client.workflow
     .execute<(request: unknown) => Promise<ReviewedPlanResult>>('planWorkflow', {

@@ -23,7 +23,7 @@ type ProgressSince = FailoverProgress & { timelineFrom: number };
 export async function followRun(
   client: Client,
   workflowId: string,
-  options: { live: boolean },
+  options: { live: boolean; runId?: string },
 ): Promise<FailoverResult> {
   const printed = new Set<string>();
   const interactive = options.live && process.stderr.isTTY === true;
@@ -57,15 +57,15 @@ export async function followRun(
   };
 
   try {
-    for await (const news of watchHistory(client, workflowId)) {
+    for await (const news of watchHistory(client, workflowId, options.runId)) {
       if (news.closed) break;
       if (!news.progressed) continue;
-      const delta = await progressSince(client, workflowId, settledCount(timeline));
+      const delta = await progressSince(client, workflowId, settledCount(timeline), options.runId);
       if (delta === undefined) continue;
       timeline.splice(delta.timelineFrom, timeline.length - delta.timelineFrom, ...delta.timeline);
       show({ ...delta, timeline });
     }
-    const state = await readRun(client, workflowId);
+    const state = await readRun(client, workflowId, options.runId);
     if (state.closed && state.result) {
       show(state.result);
       return state.result;
@@ -92,8 +92,9 @@ async function progressSince(
   client: Client,
   workflowId: string,
   from: number,
+  runId?: string,
 ): Promise<ProgressSince | undefined> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle(workflowId, runId);
   try {
     return await handle.query<ProgressSince, [number]>('progressSince', from);
   } catch (error) {

@@ -44,7 +44,7 @@ export function buildProgram(): Command {
         '  drctl plan ehr-db',
         '  drctl failover ehr-db --reason "INC-4411 us-east-1 outage" --follow',
         '  drctl runs --runbook ehr-db',
-        '  drctl status failover-ehr-db-20261127-081530',
+        '  drctl status failover-ehr-db',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
         '',
         "Every operator action is signed with your key (drctl keys init); the worker's access policy says who may do what.",

@@ -9,6 +9,7 @@ const STATUS_MARK: Record<TimelineEntry['status'], string> = {
   paused: '⏸',
   skipped: '↷',
   continued: '!',
+  interrupted: '⏹',
 };
 
 /** Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place. */

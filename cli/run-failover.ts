@@ -63,20 +63,22 @@ export async function runFailover(
     if (signer.breakGlass)
       note('BREAK-GLASS: this start is signed with a break-glass key and will be reported');
     const force = flags.force?.trim();
-    const workflowId = await startFailover(client, config.temporal.taskQueue, target, {
+    const { workflowId, runId } = await startFailover(client, config.temporal.taskQueue, target, {
       reason,
       signer,
       now: new Date(),
       ...(force ? { forceReason: force } : {}),
     });
     if (!flags.follow) {
-      if (context.output === 'json') printJson({ workflowId, status: 'started' });
+      if (context.output === 'json') printJson({ workflowId, runId, status: 'started' });
       else
-        process.stdout.write(`started ${workflowId}\nfollow it with: drctl status ${workflowId} --follow\n`);
+        process.stdout.write(
+          `started ${workflowId} (run ${runId})\nfollow it with: drctl status ${workflowId} --follow\n`,
+        );
       return ExitCode.Ok;
     }
-    if (context.output === 'text') note(`started ${workflowId}`);
-    const result = await followRun(client, workflowId, { live: context.output === 'text' });
+    if (context.output === 'text') note(`started ${workflowId} (run ${runId})`);
+    const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
     if (context.output === 'json') printJson(result);
     // The steps were shown live on stderr; stdout gets the outcome.
     else process.stdout.write(`${renderSummary(result)}\n`);

@@ -4,7 +4,7 @@ import { durationToMs, isDuration } from '../runbooks/duration';
 import { CliError, ExitCode } from './cli-error';
 
 /** The kinds of run drctl starts, as recorded in the `DrctlKind` search attribute. */
-export const RUN_KINDS = ['failover', 'failback', 'drill', 'plan', 'evacuation'] as const;
+export const RUN_KINDS = ['failover', 'failback', 'drill', 'plan', 'evacuation', 'fence-follow-up'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** Temporal's execution statuses an operator filters by, in drctl's words. */
@@ -33,6 +33,7 @@ const KIND_OF_TYPE: Record<string, RunKind> = {
   drillWorkflow: 'drill',
   planWorkflow: 'plan',
   evacuationWorkflow: 'evacuation',
+  fenceFollowUpWorkflow: 'fence-follow-up',
 };
 
 export interface RunFilters {
@@ -45,7 +46,9 @@ export interface RunFilters {
 }
 
 export interface RunSummary {
+  /** Runs of one runbook that change its estate share a workflow id (its lock) and differ by run id. */
   workflowId: string;
+  runId: string;
   kind: RunKind | 'unknown';
   runbookId: string | null;
   /** Temporal's execution status, e.g. RUNNING, COMPLETED, FAILED. */
@@ -87,9 +90,9 @@ export async function listRuns(client: Client, filters: RunFilters, now = new Da
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
-/** What kind of run an id names, from its search attributes or its workflow type. */
-export async function describeRun(client: Client, workflowId: string): Promise<RunSummary> {
-  return summarise(await client.workflow.getHandle(workflowId).describe());
+/** What kind of run an id names (the latest run with that id, or `runId`), from its search attributes or type. */
+export async function describeRun(client: Client, workflowId: string, runId?: string): Promise<RunSummary> {
+  return summarise(await client.workflow.getHandle(workflowId, runId).describe());
 }
 
 function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
@@ -100,6 +103,7 @@ function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
     : (KIND_OF_TYPE[execution.type] ?? 'unknown');
   return {
     workflowId: execution.workflowId,
+    runId: execution.runId,
     kind,
     runbookId: attributes.get(RUNBOOK_KEY) ?? null,
     status: execution.status.name,

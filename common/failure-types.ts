@@ -19,6 +19,8 @@ export const PermanentFailure = {
   RunbookMismatch: 'RunbookMismatch',
   /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
   NotAuthorized: 'NotAuthorized',
+  /** A failback found no ended failover of its runbook whose record says what to restore. */
+  NoRecordedFailover: 'NoRecordedFailover',
   /** A TLS peer whose certificate does not verify (unknown CA, another host name, expired): a retry cannot fix it. */
   TlsVerificationFailed: 'TlsVerificationFailed',
 } as const;

@@ -29,12 +29,30 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
   preflight(step: z.output<Schema>, runbook: Runbook): Array<PreflightRequest<A>>;
   /** What the step would change, read against current state; the plan overlays earlier steps' effects. */
   plan(step: z.output<Schema>, context: PlanContext<A>): Promise<PlanPart>;
-  /** Performs the step through its activities. Throws to fail the step. */
-  run(step: z.output<Schema>, context: RunContext<A>): Promise<StepResult<U>>;
-  /** Undoes what a completed step changed, after an operator's abort; says what it did or why it did not. */
+  /**
+   * Performs the step through its activities. Throws to fail the step. A mutating kind reads the state it will
+   * change first (an activity, so the read is in history) and hands the undo to `controls.beforeEffect` before
+   * the activity that changes anything: a retry after a crash then still knows the undo.
+   */
+  run(step: z.output<Schema>, context: RunContext<A>): Promise<StepResult>;
+  /**
+   * Undoes what a step changed, after an operator's abort (or an approval timeout that says so); says what it
+   * did, or what it kept and why. Called for completed steps and for steps whose effect may have happened
+   * (interrupted, failed after acting); undo data is always the state read before acting, so undo is idempotent.
+   */
   undo(undo: U, context: UndoContext<A>): Promise<UndoOutcome>;
-  /** The step's counterpart in the failback runbook (`[]` drops it; databases are swapped by their provider). */
-  failback(step: z.output<Schema>): Array<z.output<Schema>>;
+  /**
+   * The step's counterpart in the failback runbook (`[]` drops it; databases are swapped by their provider).
+   * `recorded` is what the failover run recorded before it changed anything, when the failback knows that run.
+   */
+  failback(step: z.output<Schema>, recorded: RecordedFailover): Array<z.output<Schema>>;
+  /**
+   * How many different operators must `skip` this step when it failed and paused the run (default 1). A fence
+   * needs two: skipping it goes on with an old primary that may still take writes.
+   */
+  readonly skipApprovers?: number;
+  /** What the run must remember when an operator skips a failed step of this kind (a fence: it went on unfenced). */
+  skipped?(step: z.output<Schema>, state: RunState, approvedBy: string[]): void;
   /** Cases the shared kind tester runs through `defineRunbook` (see test/unit/step-kinds.test.ts). */
   readonly examples: StepKindExamples;
 }
@@ -83,24 +101,45 @@ export interface RunState {
   runbook: Runbook;
   /** Database name → endpoint of the member a promotion confirmed writable. DNS may point only here. */
   confirmedWritable: Map<string, string>;
+  /** Databases this run went on with without fencing their old primary, and who approved that. */
+  unfenced: Map<string, { approvedBy: string[] }>;
 }
 
 export interface ApprovalRequest {
   prompt: string;
-  twoPerson: boolean;
-  /** Who must approve (N of a group, not the initiator); `twoPerson` is shorthand for one other person. */
-  approvers?: ApprovalRule;
+  /** Who must approve: N distinct verified operators, from a group, not the initiator (auth/approval-rule). */
+  approvers: ApprovalRule;
+  /** How long to wait; without it the gate waits until answered or the run is aborted. */
   timeoutMs?: number;
+}
+
+/** How an approval gate ended. */
+export type ApprovalAnswer =
+  { outcome: 'approved'; approvedBy: string[] } | { outcome: 'aborted' } | { outcome: 'timed out' };
+
+/**
+ * What a mutating step records before its effect: the undo (read from the estate by an activity, so it is in
+ * history), whether the step will change anything, and the state before (shown in the timeline; failback
+ * restores flags from it). `promotion` names the database of a step that may make a new primary: once one
+ * started, rollback keeps traffic off the old member.
+ */
+export interface EffectRecord {
+  undo?: unknown;
+  willChange: boolean;
+  before?: unknown;
+  promotion?: string;
 }
 
 /** What a step may ask of the run it is part of. */
 export interface RunControls {
-  /** Waits for an operator's approval; resolves with who approved, or null when the run was aborted instead. */
-  awaitApproval(stepId: string, request: ApprovalRequest): Promise<string | null>;
+  /** Waits for operators' approval; says who approved, or that the run was aborted or the wait timed out. */
+  awaitApproval(stepId: string, request: ApprovalRequest): Promise<ApprovalAnswer>;
   /** Every pre-flight check of the runbook, derived from what its steps touch. */
   runPreflight(): Promise<CheckResult[]>;
-  /** A durable timer. */
+  /** A durable timer; an abort interrupts it. */
   sleep(ms: number): Promise<void>;
+  /** Records what the step is about to change, before the activity that changes it is called. */
+  beforeEffect(record: EffectRecord): void;
 }
 
 export interface RunContext<A> {
@@ -113,24 +152,42 @@ export interface RunContext<A> {
   reportChecks(checks: CheckResult[]): void;
 }
 
-/** A step's result. `compensation` is the kind's undo data, or an `irreversible` reason. */
-export type StepResult<U = unknown> = Partial<Omit<StepOutcome, 'compensation'>> & {
+/** A step's result; its undo was recorded before it acted (`RunControls.beforeEffect`). */
+export type StepResult = Partial<Omit<StepOutcome, 'compensation'>> & {
   checks?: CheckResult[];
-  compensation?: U | Irreversible;
   /** The run was aborted while the step waited for an operator: it is recorded as skipped with this summary. */
   abortedWhileWaiting?: string;
+  /** The step ends the run whatever its `onFailure` says (an approval that timed out), rolling back or not. */
+  halt?: { type: string; message: string; rollback: boolean };
 };
+
+/**
+ * Whether a replica may have become the primary in this run: `completed` (a promotion step finished),
+ * `possible` (one was under way when the run stopped, or failed after acting), or `none`.
+ */
+export type PromotionState = 'none' | 'completed' | 'possible';
 
 export interface UndoContext<A> {
   runbook: Runbook;
   activities: A;
-  /** True when a promotion completed in this run: nothing may make the old primary writable again. */
-  promoted: boolean;
+  /** Once a promotion completed (or may have), nothing may move traffic back to, or re-open, the old primary. */
+  promotion: PromotionState;
+  /** `partial`: the step did not finish (interrupted, or failed after acting), so its effect may be in part. */
+  effect: 'complete' | 'partial';
 }
 
 export interface UndoOutcome {
-  status: 'undone' | 'not undone';
+  /** `kept`: deliberately left as it is by a safety rule (the detail says which); `not undone`: nothing to undo. */
+  status: 'undone' | 'partly undone' | 'kept' | 'not undone';
   detail: string;
+}
+
+/** What a failback knows about the failover it reverses: the state that run recorded before its changes. */
+export interface RecordedFailover {
+  /** The failover's workflow and run id, for the failback's description. */
+  run?: string;
+  /** Flag values before the failover changed them: `project/environment/name` → enabled. */
+  flagsBefore: ReadonlyMap<string, boolean>;
 }
 
 export interface StepKindExamples {

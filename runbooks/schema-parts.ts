@@ -78,9 +78,12 @@ export const stepCommon = {
   onFailure: z.enum(['pause', 'abort', 'continue']).default('abort'),
 };
 
-/** A leaf step schema of one kind: the common fields plus the kind's own. */
+/** A leaf step schema of one kind: the common fields plus the kind's own (which may redefine a common one). */
 export function leafStepSchema<K extends string, S extends z.ZodRawShape>(kind: K, fields: S) {
-  return z.object({ ...stepCommon, kind: z.literal(kind), ...fields }).strict();
+  return z
+    .object({ ...stepCommon, kind: z.literal(kind) })
+    .extend(fields)
+    .strict();
 }
 
 /** A hosted zone, by name (`sandbox.drctl.internal.`) or by id; exactly one of the two. */

@@ -193,6 +193,14 @@ export async function crashPrimary(settings: SandboxSettings): Promise<void> {
   await stopCluster(primaryCluster(settings), 'immediate');
 }
 
+/**
+ * Starts the crashed primary again as it was (still a writable primary, now beside the promoted replica): the
+ * old primary coming back from a partition, which drctl must fence on sight.
+ */
+export async function startPrimaryAgain(settings: SandboxSettings): Promise<void> {
+  await startCluster(primaryCluster(settings));
+}
+
 /** Waits until the primary lists the replica in pg_stat_replication as `streaming`. */
 export async function waitForStreaming(settings: SandboxSettings, timeoutMs = 30_000): Promise<void> {
   await waitUntil('PostgreSQL replica streaming from the primary', () => isReplicaStreaming(settings), {

@@ -12,6 +12,7 @@ import { postgresUrl, withPgClient } from './pg-query';
 import { isAcceptingConnections } from './postgres-cluster';
 import {
   crashPrimary,
+  startPrimaryAgain,
   ensureReplicatedPairUp,
   isReplicaStreaming,
   primaryCluster,
@@ -183,6 +184,12 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
 export async function killPostgresPrimary(): Promise<void> {
   const settings = await loadOrCreateSettings();
   await crashPrimary(settings);
+}
+
+/** Starts the crashed primary again, unchanged: an old primary back from a partition, still writable. */
+export async function restartPostgresPrimary(): Promise<void> {
+  const settings = await loadOrCreateSettings();
+  await startPrimaryAgain(settings);
 }
 
 /**

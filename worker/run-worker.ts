@@ -10,10 +10,14 @@ import { shareAmongWorkers } from './worker-share';
 import { temporalConnectionOptions } from './temporal-connection-options';
 import { TemporalUnreachableError } from './temporal-unreachable-error';
 
+/** The longest a running activity goes without hearing of an abort (its heartbeats are sent at least this often). */
+export const ABORT_REACHES_ACTIVITY_WITHIN = '2s';
+
 /**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
  * Resolves when the worker has shut down (SIGINT/SIGTERM, or `signal`).
  */
+
 export async function runWorker(
   config: DrctlConfig,
   options: { signal?: AbortSignal; onReady?: () => void; onWarning?: (line: string) => void } = {},
@@ -47,6 +51,7 @@ export async function runWorker(
       drillInjections: config.drill.injections,
       evidence: evidence.ports,
       temporal: client,
+      runs: { temporal: client },
     });
     // Every worker also serves the evidence ledger's queue, so the ledger never waits on one worker.
     const queues = [...new Set([taskQueue, config.evidence.taskQueue])];
@@ -67,6 +72,9 @@ export async function runWorker(
           workflowBundle,
           activities,
           maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
+          // An abort reaches a running activity with the answer to its next heartbeat: send them often enough
+          // that a long wait (a promotion, INSYNC) stops within seconds, not the default 80 % of the timeout.
+          maxHeartbeatThrottleInterval: ABORT_REACHES_ACTIVITY_WITHIN,
           ...codec.options,
         }),
       ),

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
 import type { LeafStep, RetryPolicy } from '../runbooks/schema';
@@ -9,10 +9,19 @@ import type { LeafStep, RetryPolicy } from '../runbooks/schema';
  */
 export const HEARTBEAT_TIMEOUT = '15s';
 
+/** The start-to-close timeout of a step whose kind makes its timeout optional (an approval's is its wait). */
+const DEFAULT_STEP_TIMEOUT = '5m';
+
+/**
+ * An abort cancels a running step: its activity hears of it at its next heartbeat, and the run waits until the
+ * activity has stopped (or finished what it had sent) before rolling back, so no late effect lands after the
+ * undo.
+ */
 export function activityOptionsFor(step: LeafStep): ActivityOptions {
   return {
-    startToCloseTimeout: durationToMs(step.timeout),
+    startToCloseTimeout: durationToMs(step.timeout ?? DEFAULT_STEP_TIMEOUT),
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: retryOptions(step.retry),
   };
 }

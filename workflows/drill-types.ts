@@ -65,8 +65,10 @@ export interface DrillResult {
   canary: CanaryStats | null;
   verdicts: ObjectiveVerdict[];
   passed: boolean;
+  /** The drill's failover: the runbook's lock id, and the run id of this failover among the runs under it. */
   failover: {
     workflowId: string;
+    runId?: string;
     status: string;
     timeline: TimelineEntry[];
     operatorActions?: OperatorAction[];

@@ -2,12 +2,15 @@ import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
-  executeChild,
+  ParentClosePolicy,
   proxyActivities,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { KindActivities } from '../kinds/registry';
 import type {
   CanaryStats,
@@ -15,7 +18,15 @@ import type {
   DrillActivities,
   RestorationOutcome,
 } from '../activities/drill-contracts';
-import { OUTCOME_KEY, RPO_MS_KEY, RTO_MS_KEY } from '../common/search-attributes';
+import { runLockId } from '../common/run-lock';
+import {
+  INITIATOR_KEY,
+  KIND_KEY,
+  OUTCOME_KEY,
+  RPO_MS_KEY,
+  RTO_MS_KEY,
+  RUNBOOK_KEY,
+} from '../common/search-attributes';
 import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook, SqlProbe } from '../runbooks/schema';
@@ -24,6 +35,7 @@ import { criticalPath, judgeObjectives } from './drill-measurement';
 import { drillDetail, type DrillInput, type DrillResult } from './drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
+import { releaseSignal } from './operator-decision';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
@@ -31,6 +43,8 @@ import { authorizeStart, idPrefixes, recordedAction, type AuthorizedStart } from
 import type { FailoverResult } from './run-types';
 
 const CANARY_MAX_MS = 30 * 60_000;
+/** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
+const FAILOVER_HOLD_MS = 30 * 60_000;
 
 /**
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
@@ -112,6 +126,31 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     });
   }
 
+  // The failover takes the runbook's lock before anything is injected: if another failover, failback or drill
+  // of this runbook is open, the drill stops here with nothing broken. The failover waits, held, until released.
+  let failoverHandle: ChildWorkflowHandle<typeof failoverWorkflow>;
+  try {
+    failoverHandle = await startChild(failoverWorkflow, {
+      workflowId: runLockId(runbook.id),
+      // Never stops the failover with the drill: a failover cut between fence and promote leaves no primary.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: KIND_KEY, value: 'failover' },
+        { key: INITIATOR_KEY, value: authorized.initiator.owner },
+      ],
+      args: [{ runbook: input.runbook, start: input.start, holdUntilReleasedMs: FAILOVER_HOLD_MS }],
+    });
+  } catch (error) {
+    return finish({
+      ...base,
+      error:
+        error instanceof WorkflowExecutionAlreadyStartedError
+          ? `another run of ${runbook.id} holds its lock ${runLockId(runbook.id)} (a failover, failback or drill); nothing was injected`
+          : `the drill's failover could not start, nothing was injected: ${innermostMessage(error)}`,
+    });
+  }
+
   let canaryError: string | undefined;
   // The canary writes to the self-managed primary; an RDS primary has no data plane drctl can reach here.
   const canaryPromise: Promise<CanaryStats | null> =
@@ -131,10 +170,25 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       : Promise.resolve(null);
   await sleep(options.warmupMs);
 
-  const injection = await once.injectFailure({
-    database: { name: databaseName, target },
-    action: options.action,
-    ...(options.inject === undefined ? {} : { inject: options.inject }),
+  let injection: Awaited<ReturnType<DrillActivities['injectFailure']>>;
+  try {
+    injection = await once.injectFailure({
+      database: { name: databaseName, target },
+      action: options.action,
+      ...(options.inject === undefined ? {} : { inject: options.inject }),
+    });
+  } catch (error) {
+    await failoverHandle.signal(releaseSignal, {
+      operator: `drill ${drillId}`,
+      reason: `drill ${drillId}: the failure could not be injected`,
+      proceed: false,
+    });
+    throw error;
+  }
+  await failoverHandle.signal(releaseSignal, {
+    operator: `drill ${drillId}`,
+    reason: `drill ${drillId}: failure injected (${injection.action})`,
+    proceed: true,
   });
   const withInjection = {
     ...base,
@@ -149,10 +203,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
 
   let failover: FailoverResult;
   try {
-    failover = await executeChild(failoverWorkflow, {
-      workflowId: `${drillId}-failover`,
-      args: [{ runbook: input.runbook, start: input.start }],
-    });
+    failover = await failoverHandle.result();
   } catch (error) {
     probeScope.cancel();
     const recorded = failedFailover(error);
@@ -161,7 +212,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       canary: await canaryPromise,
       failover: recorded
         ? summary(recorded)
-        : { workflowId: `${drillId}-failover`, status: 'failed', timeline: [] },
+        : { workflowId: runLockId(runbook.id), status: 'failed', timeline: [] },
       error: `the failover did not complete: ${innermostMessage(error)}`,
     });
   }
@@ -244,7 +295,7 @@ function baseResult(
     canary: null,
     verdicts: [],
     passed: false,
-    failover: { workflowId: `${drillId}-failover`, status: 'not started', timeline: [] },
+    failover: { workflowId: runLockId(runbook.id), status: 'not started', timeline: [] },
     criticalPath: [],
     environment: { temporalNamespace: info.namespace, taskQueue: info.taskQueue },
   };
@@ -262,6 +313,7 @@ function restorationProbe(runbook: Runbook): SqlProbe | undefined {
 function summary(result: FailoverResult): DrillResult['failover'] {
   return {
     workflowId: result.workflowId,
+    ...(result.runId === undefined ? {} : { runId: result.runId }),
     status: result.status,
     timeline: result.timeline,
     operatorActions: result.operatorActions,

@@ -27,7 +27,7 @@ import {
   type ServiceProgress,
   type WaveProgress,
 } from '../evacuations/evacuation-types';
-import { provisionalRunLockId } from '../evacuations/run-lock';
+import { runLockId } from '../common/run-lock';
 import type { Runbook } from '../runbooks/schema';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
@@ -293,6 +293,7 @@ class EvacuationRun {
     const progress = this.progress();
     return {
       workflowId: progress.workflowId,
+      runId: workflowInfo().runId,
       runbookId: progress.evacuationId,
       status: progress.status,
       reason: progress.reason,
@@ -479,7 +480,7 @@ class EvacuationRun {
       this.settle(service, 'failed', `runbook ${service.runbookId} is not in the reviewed evacuation`);
       return;
     }
-    const workflowId = provisionalRunLockId(runbook.id);
+    const workflowId = runLockId(runbook.id);
     service.startedAt = new Date().toISOString();
     const failover: FailoverRequest = {
       runbook: { id: runbook.id, sha256 },

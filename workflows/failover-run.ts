@@ -1,18 +1,41 @@
-import { ApplicationFailure, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { approvalRuleOf, describeRule, type ApprovalRule } from '../auth/approval-rule';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  ParentClosePolicy,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { describeRule, type ApprovalRule } from '../auth/approval-rule';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import type { StatementAction } from '../auth/permissions';
-import type { ApprovalRequest } from '../kinds/step-kind';
+import { fenceFollowUpId } from '../common/run-lock';
+import { KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import { databaseInput } from '../kinds/database-targets';
+import { stepKind } from '../kinds/registry';
+import type { ApprovalAnswer, ApprovalRequest, EffectRecord } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
+import { automaticPreflightStep, changesEstate, runsAutomaticPreflight } from './automatic-preflight';
+import { fenceFollowUpWorkflow } from './fence-follow-up';
+import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
-import type { AbortRequest, DecisionAction, OperatorAck, SignedOperatorUpdate } from './operator-decision';
+import type {
+  AbortRequest,
+  DecisionAction,
+  OperatorAck,
+  ReleaseRequest,
+  SignedOperatorUpdate,
+} from './operator-decision';
 import { recordBreakGlass, recordedAction, type StartCover } from './run-authority';
-import { rollBack, type CompletedStep } from './rollback';
+import { rollBack, type EffectEntry } from './rollback';
 import type {
   AwaitingOperator,
   FailoverInput,
   FailoverProgress,
   FailoverResult,
+  FollowUpRef,
   OperatorAction,
   RollbackEntry,
   RunAuthorization,
@@ -25,16 +48,16 @@ import { Timeline } from './timeline';
 
 type Verdict = 'go' | 'stop';
 
-/** A gate with no timeout of its own (proceeding unfenced) waits as long as a run may: a year. */
-const APPROVAL_WAIT_FOREVER_MS = 365 * 24 * 3_600_000;
-
 interface Gate {
   awaiting: AwaitingOperator;
   decision?: DecisionAction;
-  /** For an approval gate: who must approve, and the verified approvals so far. */
+  /** An approval gate's rule, and the verified approvals so far. */
   rule?: ApprovalRule;
   approvals: VerifiedAction[];
-  approvedBy?: string;
+  released?: boolean;
+  /** A paused step whose skip needs several operators: how many, and the verified skips so far. */
+  skipApprovers: number;
+  skips: VerifiedAction[];
 }
 
 /** The access policy and verified start that govern a run (see run-authority.ts). */
@@ -48,22 +71,31 @@ export interface RunAuth {
 
 /**
  * Interprets one runbook: steps in order, parallel groups together, each step's `onFailure` applied when it
- * fails after its retries. The operator stays in charge: approval gates wait for `approve`, a paused step for
- * `decide` (retry, skip, abort), and `abort` stops the run at the next step boundary, then undoes the
- * completed steps in reverse order unless told not to. Every operator action is signed; the update validators
- * verify it against the access policy (OperatorAuthority) before anything enters history, and the signed
- * statement is recorded with the action.
+ * fails after its retries. Safety rules hold whatever the runbook says: pre-flight of every target runs before
+ * the first change; each mutating step records the state it will change before acting, so the undo survives a
+ * crash; an abort interrupts running steps at once and then undoes, in reverse order, what the steps changed,
+ * keeping what would move traffic back to an old primary once a promotion happened. The operator stays in
+ * charge: approval gates wait for `approve` (from as many different operators as the gate needs), a paused
+ * step for `decide` (retry, skip, abort). Every operator action is signed; the update validators verify it
+ * against the access policy (OperatorAuthority) before anything enters history, and the signed statement is
+ * recorded with the action.
  */
-export class FailoverRun implements OperatorGates {
+export class FailoverRun {
   private readonly timeline = new Timeline();
   private readonly state: RunState;
   private status: RunStatus = 'running';
   private endedAt: string | undefined;
   private readonly gates = new Map<string, Gate>();
-  private readonly completed: CompletedStep[] = [];
+  private readonly effects: EffectEntry[] = [];
   private readonly operatorActions: OperatorAction[] = [];
+  private readonly runningScopes = new Set<CancellationScope>();
+  private readonly followUps: FollowUpRef[] = [];
   private abortRequest: AbortRequest | undefined;
+  private haltRollback = false;
   private rollback: RollbackEntry[] | undefined;
+  private preflightDone = false;
+  private released: boolean;
+  private dropped: string | undefined;
 
   private readonly usedNonces = new Set<string>();
 
@@ -71,7 +103,8 @@ export class FailoverRun implements OperatorGates {
     private readonly input: FailoverInput,
     private readonly auth: RunAuth,
   ) {
-    this.state = { runbook: input.runbook, confirmedWritable: new Map() };
+    this.state = { runbook: input.runbook, confirmedWritable: new Map(), unfenced: new Map() };
+    this.released = input.options.holdUntilReleasedMs === undefined;
     this.usedNonces.add(auth.initiator.signed.statement.nonce);
     this.operatorActions.push(
       recordedAction(auth.initiator, 'start', workflowInfo().startTime.toISOString()),
@@ -79,23 +112,28 @@ export class FailoverRun implements OperatorGates {
   }
 
   async execute(): Promise<FailoverResult> {
-    let verdict: Verdict = 'go';
-    for (const step of this.input.runbook.steps) {
+    let verdict: Verdict = (await this.awaitRelease()) ? 'go' : 'stop';
+    for (const step of verdict === 'go' ? this.input.runbook.steps : []) {
       if (this.abortRequest) break;
+      if (!this.preflightDone && changesEstate(step)) {
+        verdict = await this.runLeaf(automaticPreflightStep());
+        if (verdict === 'stop') break;
+      }
       verdict =
         step.kind === 'parallel'
           ? (await Promise.all(step.steps.map((inner) => this.runLeaf(inner, step.id)))).includes('stop')
             ? 'stop'
             : 'go'
           : await this.runLeaf(step);
+      await this.ensureFollowUps();
       if (verdict === 'stop') break;
     }
-    if (this.abortRequest) {
-      if (this.abortRequest.rollback) this.rollback = await rollBack(this.input.runbook, this.completed);
-      this.status = 'aborted';
-    } else {
-      this.status = verdict === 'stop' ? 'failed' : 'succeeded';
+    if (this.abortRequest ? this.abortRequest.rollback : this.haltRollback) {
+      this.rollback = await rollBack(this.input.runbook, this.effects);
     }
+    await this.ensureFollowUps();
+    if (this.abortRequest) this.status = 'aborted';
+    else this.status = verdict === 'stop' ? 'failed' : 'succeeded';
     this.endedAt = new Date().toISOString();
     return this.progress() as FailoverResult;
   }
@@ -105,6 +143,7 @@ export class FailoverRun implements OperatorGates {
     const awaiting = [...this.gates.values()].map((gate) => gate.awaiting);
     return {
       workflowId: workflowInfo().workflowId,
+      runId: workflowInfo().runId,
       runbookId: runbook.id,
       status: awaiting.length > 0 && this.status === 'running' ? 'paused' : this.status,
       reason: options.reason,
@@ -113,17 +152,19 @@ export class FailoverRun implements OperatorGates {
       ...(this.endedAt === undefined ? {} : { endedAt: this.endedAt }),
       currentSteps: this.timeline.running(),
       timeline: this.timeline.entries,
-      totalSteps: leafStepsOf(runbook).length,
+      totalSteps: leafStepsOf(runbook).length + (runsAutomaticPreflight(runbook.steps) ? 1 : 0),
       operatorActions: this.operatorActions,
       authorization: this.auth.authorization,
       awaiting,
       ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
+      ...(this.followUps.length === 0 ? {} : { followUps: this.followUps }),
     };
   }
 
   /**
    * Rejects, before anything is written to history, a decision that is not signed by someone the policy lets
-   * decide (or abort) this run, or that is for a step that is not paused.
+   * decide (or abort) this run, that is for a step that is not paused, or a second skip by the same operator of
+   * a step whose skip needs several.
    */
   validateDecision(update: SignedOperatorUpdate): void {
     const verified = this.verify(update, ['retry', 'skip', 'abort']);
@@ -138,6 +179,16 @@ export class FailoverRun implements OperatorGates {
           (paused.length > 0 ? `; paused now: ${paused.join(', ')}` : '; no step is paused in this run'),
       );
     }
+    if (
+      verified.signed.statement.action === 'skip' &&
+      gate.skipApprovers > 1 &&
+      !verified.breakGlass &&
+      gate.skips.some((skip) => skip.owner === verified.owner)
+    ) {
+      throw new Error(
+        `${verified.owner} already asked to skip "${stepId}"; skipping it needs ${gate.skipApprovers} different operators, so another operator must run drctl skip`,
+      );
+    }
   }
 
   decide(update: SignedOperatorUpdate): OperatorAck {
@@ -146,14 +197,27 @@ export class FailoverRun implements OperatorGates {
     const action = statement.action as DecisionAction;
     const stepId = statement.stepId ?? '';
     const gate = this.gates.get(stepId);
-    if (gate) gate.decision = action;
     this.operatorActions.push(recordedAction(verified, action, new Date().toISOString()));
+    if (gate && action === 'skip' && gate.skipApprovers > 1) {
+      gate.skips.push(verified);
+      const rule: ApprovalRule = { count: gate.skipApprovers, forbidInitiator: false };
+      const skippedBy = owners(gate.skips);
+      const needed = OperatorAuthority.satisfied(rule, gate.skips) ? 0 : rule.count - skippedBy.length;
+      gate.awaiting.approvers = {
+        rule: `skip by ${gate.skipApprovers} different operators`,
+        approvedBy: skippedBy,
+        needed,
+      };
+      if (needed > 0)
+        return { accepted: true, stepId, action, operator: verified.owner, approvalsNeeded: needed };
+    }
+    if (gate) gate.decision = action;
     if (action === 'abort') {
-      this.abortRequest = {
+      this.requestAbort({
         operator: verified.owner,
         reason: statement.reason,
         rollback: statement.detail?.rollback !== 'false',
-      };
+      });
     }
     return { accepted: true, stepId, action, operator: verified.owner };
   }
@@ -169,7 +233,7 @@ export class FailoverRun implements OperatorGates {
       throw new Error('an approval must name the gate it approves (statement.stepId); drctl approve does');
     const gate = this.approvalGate(verified.signed.statement.stepId);
     this.auth.authority.checkApproval(
-      { stepId: gate.awaiting.stepId, rule: gate.rule ?? approvalRuleOf({}) },
+      { stepId: gate.awaiting.stepId, rule: gate.rule ?? { count: 1, forbidInitiator: false } },
       verified,
       { initiator: this.auth.initiator.owner, approvals: gate.approvals },
     );
@@ -178,12 +242,12 @@ export class FailoverRun implements OperatorGates {
   approve(update: SignedOperatorUpdate): OperatorAck {
     const verified = this.accept(update, ['approve']);
     const gate = this.approvalGate(verified.signed.statement.stepId);
-    const rule = gate.rule ?? approvalRuleOf({});
+    const rule = gate.rule ?? { count: 1, forbidInitiator: false };
     gate.approvals.push(verified);
-    const approvedBy = [...new Set(gate.approvals.map((approval) => approval.owner))];
+    const approvedBy = owners(gate.approvals);
     const needed = OperatorAuthority.satisfied(rule, gate.approvals) ? 0 : rule.count - approvedBy.length;
     gate.awaiting.approvers = { rule: describeRule(rule), approvedBy, needed };
-    if (needed === 0) gate.approvedBy = approvedBy.join(', ');
+    if (needed === 0) gate.released = true;
     this.operatorActions.push(recordedAction(verified, 'approve', new Date().toISOString()));
     return {
       accepted: true,
@@ -205,8 +269,8 @@ export class FailoverRun implements OperatorGates {
     const verified = this.accept(update, ['abort']);
     const { statement } = verified.signed;
     const rollback = statement.detail?.rollback !== 'false';
-    this.abortRequest = { operator: verified.owner, reason: statement.reason, rollback };
     this.operatorActions.push(recordedAction(verified, 'abort', new Date().toISOString()));
+    this.requestAbort({ operator: verified.owner, reason: statement.reason, rollback });
     return {
       accepted: true,
       action: rollback ? 'abort with rollback' : 'abort without rollback',
@@ -214,62 +278,98 @@ export class FailoverRun implements OperatorGates {
     };
   }
 
-  /** Waits for an approval of the gate `stepId`; resolves with who approved and under which rule, or null on an abort. */
-  async awaitApproval(stepId: string, options: ApprovalRequest): Promise<string | null> {
-    const rule = approvalRuleOf(options);
+  /**
+   * The drill that took the lock for this run has injected its failure (or failed to): the run may begin. Only
+   * a run held by its parent drill listens; the drill's signed start is the run's authority, so the release is
+   * recorded in the timeline, not among the signed operator actions.
+   */
+  release(request: ReleaseRequest): void {
+    if (this.released || this.dropped !== undefined) return;
+    if (request.proceed) this.released = true;
+    else this.dropped = request.reason;
+  }
+
+  /** Waits for approvals of the gate `stepId`; says who approved, or that the run was aborted or it timed out. */
+  async awaitApproval(stepId: string, request: ApprovalRequest): Promise<ApprovalAnswer> {
+    const rule = request.approvers;
     const gate: Gate = {
       awaiting: {
         stepId,
         kind: 'approval',
-        prompt: options.prompt,
+        prompt: request.prompt,
         twoPerson: rule.forbidInitiator,
         approvers: { rule: describeRule(rule), approvedBy: [], needed: rule.count },
       },
       rule,
       approvals: [],
+      skipApprovers: 1,
+      skips: [],
     };
     this.gates.set(stepId, gate);
     try {
-      const answered = await condition(
-        () => gate.approvedBy !== undefined || this.abortRequest !== undefined,
-        options.timeoutMs ?? APPROVAL_WAIT_FOREVER_MS,
-      );
-      if (!answered) {
-        throw ApplicationFailure.nonRetryable(
-          `no approval for "${stepId}" within its timeout; approve sooner (drctl approve ${workflowInfo().workflowId}) or raise the step's timeout`,
-          'ApprovalTimeout',
-        );
+      const answered = () => gate.released === true || this.abortRequest !== undefined;
+      const inTime =
+        request.timeoutMs === undefined
+          ? await condition(answered).then(() => true)
+          : await condition(answered, request.timeoutMs);
+      if (gate.released) {
+        const glass = this.auth.authorization.breakGlassUses.find((use) => use.stepId === stepId);
+        return {
+          outcome: 'approved',
+          approvedBy: glass
+            ? [`BREAK-GLASS key ${glass.keyId} (held by ${glass.holder}), in place of ${describeRule(rule)}`]
+            : owners(gate.approvals),
+        };
       }
-      if (gate.approvedBy === undefined) return null;
-      const glass = this.auth.authorization.breakGlassUses.find((use) => use.stepId === stepId);
-      return glass
-        ? `BREAK-GLASS key ${glass.keyId} (held by ${glass.holder}), in place of ${describeRule(rule)}`
-        : `${gate.approvedBy} (${describeRule(rule)})`;
+      return inTime ? { outcome: 'aborted' } : { outcome: 'timed out' };
     } finally {
       this.gates.delete(stepId);
     }
+  }
+
+  /** A pre-flight passed every check: the run may change things. */
+  preflightPassed(): void {
+    this.preflightDone = true;
   }
 
   private async runLeaf(step: LeafStep, group?: string): Promise<Verdict> {
     for (;;) {
       if (this.abortRequest) return 'stop';
       const entry = this.timeline.start(step, group);
+      const scope = new CancellationScope();
+      this.runningScopes.add(scope);
+      const gates: OperatorGates = {
+        awaitApproval: (stepId, request) => this.awaitApproval(stepId, request),
+        beforeEffect: (record) => this.recordEffect(record, step, entry),
+        preflightPassed: () => this.preflightPassed(),
+      };
       try {
-        const outcome = await performStep(step, this.state, this, (checks) => (entry.checks = checks));
+        const outcome = await scope.run(() =>
+          performStep(step, this.state, gates, (checks) => (entry.checks = checks)),
+        );
+        this.settleEffect(step.id, 'done');
         if (outcome.abortedWhileWaiting !== undefined) {
-          entry.status = 'skipped';
-          entry.summary = outcome.abortedWhileWaiting;
+          this.timeline.interrupt(entry, outcome.abortedWhileWaiting);
+          return 'stop';
+        }
+        if (outcome.halt !== undefined) {
+          this.timeline.fail(entry, { type: outcome.halt.type, message: outcome.halt.message }, 1, 0);
+          this.haltRollback = outcome.halt.rollback;
           return 'stop';
         }
         this.timeline.succeed(entry, outcome);
-        this.completed.push({
-          stepId: step.id,
-          kind: step.kind,
-          ...(outcome.compensation === undefined ? {} : { compensation: outcome.compensation }),
-        });
         return 'go';
       } catch (error) {
+        if (isCancellation(error) && this.abortRequest !== undefined) {
+          const acted = this.settleEffect(step.id, 'interrupted');
+          this.timeline.interrupt(
+            entry,
+            `interrupted by the abort${acted ? '; what it may have changed is undone with the rest (the state before it acted was recorded)' : ''}`,
+          );
+          return 'stop';
+        }
         if (isCancellation(error)) throw error;
+        this.settleEffect(step.id, 'failed');
         const failure = describeStepFailure(error);
         this.timeline.fail(
           entry,
@@ -282,26 +382,38 @@ export class FailoverRun implements OperatorGates {
           return 'go';
         }
         if (step.onFailure === 'abort') return 'stop';
-        const action = await this.waitForDecision(step.id, entry);
+        const { action, skippedBy } = await this.waitForDecision(step, entry);
         if (action === 'skip') {
           entry.status = 'skipped';
+          stepKind(step.kind).skipped?.(step, this.state, skippedBy);
           return 'go';
         }
         if (action === 'abort') return 'stop';
+      } finally {
+        this.runningScopes.delete(scope);
       }
     }
   }
 
-  private async waitForDecision(stepId: string, entry: TimelineEntry): Promise<DecisionAction> {
+  private async waitForDecision(
+    step: LeafStep,
+    entry: TimelineEntry,
+  ): Promise<{ action: DecisionAction; skippedBy: string[] }> {
+    const stepId = step.id;
     entry.status = 'paused';
+    const skipApprovers = stepKind(step.kind).skipApprovers ?? 1;
     const gate: Gate = {
-      approvals: [],
       awaiting: {
         stepId,
         kind: 'decision',
-        prompt: `step failed: retry, skip or abort (drctl retry|skip|abort ${workflowInfo().workflowId})`,
+        prompt:
+          `step failed: retry, skip or abort (drctl retry|skip|abort ${workflowInfo().workflowId})` +
+          (skipApprovers > 1 ? `; skipping it needs ${skipApprovers} different operators` : ''),
         ...(entry.error ? { error: entry.error } : {}),
       },
+      approvals: [],
+      skipApprovers,
+      skips: [],
     };
     this.gates.set(stepId, gate);
     await condition(() => gate.decision !== undefined || this.abortRequest !== undefined);
@@ -310,7 +422,116 @@ export class FailoverRun implements OperatorGates {
     entry.decisions = this.operatorActions
       .filter((action) => action.stepId === stepId && action.action !== 'approve')
       .map(({ action, operator, reason, at }) => ({ action, operator, reason, at }));
-    return gate.decision ?? 'abort';
+    const skippedBy =
+      gate.skips.length > 0 ? owners(gate.skips) : entry.decisions.slice(-1).map((d) => d.operator);
+    return { action: gate.decision ?? 'abort', skippedBy };
+  }
+
+  /** Holds a run a drill started until the drill has injected its failure; false if it never came. */
+  private async awaitRelease(): Promise<boolean> {
+    const holdMs = this.input.options.holdUntilReleasedMs;
+    if (holdMs === undefined) return true;
+    const answered = await condition(
+      () => this.released || this.dropped !== undefined || this.abortRequest !== undefined,
+      holdMs,
+    );
+    if (this.released) return true;
+    const entry = this.timeline.start({
+      id: 'hold',
+      kind: 'hold',
+      title: 'Held until the drill released it',
+    });
+    this.timeline.fail(
+      entry,
+      {
+        type: 'NotReleased',
+        message: !answered
+          ? `the drill that started this run did not release it within ${Math.round(holdMs / 60_000)} min; nothing was changed`
+          : this.dropped !== undefined
+            ? `the drill that started this run called it off (${this.dropped}); nothing was changed`
+            : 'aborted before the drill released the run; nothing was changed',
+      },
+      0,
+      0,
+    );
+    return false;
+  }
+
+  /** Starts the follow-up fence of each old primary the run went on without, once a promotion of it started. */
+  private async ensureFollowUps(): Promise<void> {
+    for (const [database, unfenced] of this.state.unfenced) {
+      if (this.followUps.some((followUp) => followUp.database === database)) continue;
+      if (!this.effects.some((effect) => effect.promotion === database)) continue;
+      const { runbook } = this.input;
+      const workflowId = fenceFollowUpId(runbook.id, database);
+      try {
+        await startChild(fenceFollowUpWorkflow, {
+          workflowId,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: [
+            { key: RUNBOOK_KEY, value: runbook.id },
+            { key: KIND_KEY, value: 'fence-follow-up' },
+          ],
+          args: [
+            {
+              runbookId: runbook.id,
+              database: databaseInput(runbook, database),
+              failover: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId },
+              authorization: {
+                runbookId: this.auth.authorization.runbookId,
+                runbookHash: this.auth.authorization.runbookHash,
+              },
+              approvedBy: unfenced.approvedBy,
+            },
+          ],
+        });
+        this.followUps.push({ database, workflowId, status: 'started' });
+      } catch (error) {
+        this.followUps.push(
+          error instanceof WorkflowExecutionAlreadyStartedError
+            ? { database, workflowId, status: 'already running' }
+            : { database, workflowId, status: 'could not start', detail: innermostMessage(error) },
+        );
+      }
+    }
+  }
+
+  private requestAbort(request: AbortRequest): void {
+    this.abortRequest = request;
+    for (const scope of this.runningScopes) scope.cancel();
+  }
+
+  /** Marks how the step's recorded effect ended; true when the step had recorded one. */
+  private settleEffect(stepId: string, state: EffectEntry['state']): boolean {
+    const effect = this.effects.find((candidate) => candidate.stepId === stepId);
+    if (effect === undefined || effect.state !== 'started') return effect !== undefined;
+    effect.state = state;
+    return true;
+  }
+
+  /**
+   * Called by a step just before the activity that changes the estate: the undo (read from the estate by an
+   * activity, so it is in history) is now in the run's record, whatever happens to the activity.
+   */
+  private recordEffect(record: EffectRecord, step: LeafStep, entry: TimelineEntry): void {
+    const first = this.timeline.entries.find((e) => e.stepId === step.id && e.before !== undefined);
+    if (record.before !== undefined) entry.before = first?.before ?? record.before;
+    const earlier = this.effects.find((effect) => effect.stepId === step.id);
+    if (earlier !== undefined) {
+      // A retried step keeps the state read before its first attempt: that is what the run changed.
+      earlier.state = 'started';
+      earlier.willChange = earlier.willChange || record.willChange;
+      if (earlier.undo === undefined && record.undo !== undefined) earlier.undo = record.undo;
+      return;
+    }
+    this.effects.push({
+      stepId: step.id,
+      kind: step.kind,
+      willChange: record.willChange,
+      state: 'started',
+      ...(record.undo === undefined ? {} : { undo: record.undo }),
+      ...(record.promotion === undefined ? {} : { promotion: record.promotion }),
+    });
   }
 
   private approvalGate(stepId: string | undefined): Gate {
@@ -394,4 +615,9 @@ export class FailoverRun implements OperatorGates {
       usedNonces: this.usedNonces,
     };
   }
+}
+
+/** The distinct verified owners of some approvals, in order. */
+function owners(actions: readonly VerifiedAction[]): string[] {
+  return [...new Set(actions.map((action) => action.owner))];
 }

@@ -8,8 +8,15 @@ import {
 import { OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
+import { failbackRecord } from './failback-record';
 import { FailoverRun } from './failover-run';
-import { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
+import {
+  abortUpdate,
+  approveUpdate,
+  decideUpdate,
+  releaseSignal,
+  type ReleaseRequest,
+} from './operator-decision';
 import { authorizeStart, idPrefixes, refused, type StartRule } from './run-authority';
 import type { FailoverProgress, FailoverRequest, FailoverResult } from './run-types';
 
@@ -51,12 +58,21 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   setHandler(abortUpdate, (update) => started().abort(update), {
     validator: (update) => started().validateAbort(update),
   });
+  const parent = workflowInfo().parent;
+  // A drill's release may come while the start is still being verified: it is kept until the run exists.
+  let earlyRelease: ReleaseRequest | undefined;
+  if (parent)
+    setHandler(releaseSignal, (release) => {
+      if (run) run.release(release);
+      else earlyRelease ??= release;
+    });
 
-  const start = await (async () => authorizeStart(request, startRule(request)))().catch((error: unknown) => {
+  // Async so that a start rule refusing synchronously (an evacuation child) is caught like any other refusal.
+  const start = await (async () =>
+    authorizeStart(request, startRule(request), failbackRecord(request)))().catch((error: unknown) => {
     upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
     throw error;
   });
-  const parent = workflowInfo().parent;
   const { reason } = start.initiator.signed.statement;
   run = new FailoverRun(
     {
@@ -64,10 +80,15 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
       options: {
         reason: parent ? `${parent.workflowId}: ${reason}` : reason,
         initiator: start.initiator.owner,
+        // Only a parent drill may hold its failover (it takes the lock before it injects the failure).
+        ...(parent && typeof request.holdUntilReleasedMs === 'number'
+          ? { holdUntilReleasedMs: request.holdUntilReleasedMs }
+          : {}),
       },
     },
     start,
   );
+  if (earlyRelease) run.release(earlyRelease);
 
   const result = await run.execute();
   const { runbook } = start;
@@ -144,6 +165,7 @@ function startingProgress(request: FailoverRequest): FailoverProgress {
   const info = workflowInfo();
   return {
     workflowId: info.workflowId,
+    runId: info.runId,
     runbookId: request?.runbook?.id ?? '?',
     status: 'running',
     reason: request?.start?.statement?.reason ?? '',

@@ -1,4 +1,4 @@
-import { defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SignedStatement } from '../auth/signature';
 
 /** What an operator may do with a step that failed and paused the run (`onFailure: pause`). */
@@ -20,6 +20,16 @@ export interface AbortRequest {
   rollback: boolean;
 }
 
+/**
+ * Sent by a drill to the failover it started held: `proceed` once the failure is injected (the run begins), or
+ * not (the injection failed: the run ends, having changed nothing, and frees the lock).
+ */
+export interface ReleaseRequest {
+  operator: string;
+  reason: string;
+  proceed: boolean;
+}
+
 export interface OperatorAck {
   accepted: true;
   stepId?: string;
@@ -36,5 +46,8 @@ export const decideUpdate = defineUpdate<OperatorAck, [SignedOperatorUpdate]>('d
 /** Sent by `drctl approve`: a signed approval, checked against the gate's approval rule by verified key owner. */
 export const approveUpdate = defineUpdate<OperatorAck, [SignedOperatorUpdate]>('approve');
 
-/** Sent by `drctl abort`: the run stops at the next safe boundary, then rolls back unless told not to. */
+/** Sent by `drctl abort`: running steps are interrupted at once, then the run rolls back unless told not to. */
 export const abortUpdate = defineUpdate<OperatorAck, [SignedOperatorUpdate]>('abort');
+
+/** Sent by the drill that started a held failover (a signal: a workflow cannot send updates). */
+export const releaseSignal = defineSignal<[ReleaseRequest]>('release');

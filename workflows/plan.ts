@@ -3,6 +3,7 @@ import type { PlannedChange } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { LeafStep, Runbook } from '../runbooks/schema';
 import { PLAN_ACTIVITY_OPTIONS } from './activity-options';
+import { automaticPreflightStep, runsAutomaticPreflight } from './automatic-preflight';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
@@ -49,7 +50,12 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
 
   // Every step's reads are independent: plan them all at once. A step that asked for an endpoint an earlier
   // step's plan provides (DNS after a promotion) is planned again with it, once the earlier ones are known.
-  const first = await Promise.all(leaves.map((step) => planOne(step, new RecordingMap())));
+  // The run checks every target before its first change, preflight step or not: so does its plan.
+  const automatic = runsAutomaticPreflight(runbook.steps) ? automaticPreflightStep() : undefined;
+  const [automaticChecks, first] = await Promise.all([
+    automatic === undefined ? Promise.resolve([]) : runPreflightChecks(runbook, activities),
+    Promise.all(leaves.map((step) => planOne(step, new RecordingMap()))),
+  ]);
   const available = new Map<string, string>();
   const results: Planned[] = [];
   for (const [index, step] of leaves.entries()) {
@@ -62,10 +68,23 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   }
 
   const simulated = new SimulatedState();
-  const steps = results.map(({ planned, changes }) => ({
-    ...planned,
-    changes: simulated.apply(planned.stepId, changes),
-  }));
+  const steps: PlannedStep[] = [
+    ...(automatic === undefined
+      ? []
+      : [
+          {
+            stepId: automatic.id,
+            kind: automatic.kind,
+            ...(automatic.title === undefined ? {} : { title: automatic.title }),
+            changes: [],
+            checks: automaticChecks,
+          },
+        ]),
+    ...results.map(({ planned, changes }) => ({
+      ...planned,
+      changes: simulated.apply(planned.stepId, changes),
+    })),
+  ];
   const failed = steps.flatMap((step) => step.checks).filter((check) => !check.ok).length;
   return { runbookId: runbook.id, steps, ready: failed === 0, failedChecks: failed };
 }

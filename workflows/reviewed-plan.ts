@@ -1,3 +1,4 @@
+import { failbackRecord } from './failback-record';
 import { planWorkflow } from './plan';
 import { authorizeStart } from './run-authority';
 import type { PlanResult, StartRequest } from './run-types';
@@ -14,7 +15,11 @@ export type ReviewedPlanResult = PlanResult & {
  * the worker's reviewed catalog by id and hash, then the plan (which changes nothing).
  */
 export async function reviewedPlanWorkflow(request: StartRequest): Promise<ReviewedPlanResult> {
-  const { runbook, initiator, authorization } = await authorizeStart(request, { actions: ['plan'] });
+  const { runbook, initiator, authorization } = await authorizeStart(
+    request,
+    { actions: ['plan'] },
+    failbackRecord(request),
+  );
   const plan = await planWorkflow(runbook);
   return {
     ...plan,

@@ -1,5 +1,5 @@
 import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { AuthActivities } from '../activities/auth/auth-contracts';
+import type { AuthActivities, ReviewedRunbookRequest } from '../activities/auth/auth-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import type { Permission, StatementAction } from '../auth/permissions';
 import type { SignedStatement } from '../auth/signature';
@@ -57,7 +57,12 @@ const auth = proxyActivities<AuthActivities>({
  * start against it, then loads the reviewed runbook by id and hash. A refusal ends the run before any step,
  * with a NotAuthorized or RunbookMismatch failure saying why.
  */
-export async function authorizeStart(request: StartRequest, rule: StartRule): Promise<AuthorizedStart> {
+export async function authorizeStart(
+  request: StartRequest,
+  rule: StartRule,
+  /** Adds to the catalog request once the start is verified (a failback: its failover's record). */
+  beforeLoad?: (initiator: VerifiedAction) => Promise<Pick<ReviewedRunbookRequest, 'recorded'>>,
+): Promise<AuthorizedStart> {
   const runId = workflowInfo().workflowId;
   const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
     throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
@@ -93,11 +98,13 @@ export async function authorizeStart(request: StartRequest, rule: StartRule): Pr
     throw refused((error as Error).message);
   }
   const statementRunId = initiator.signed.statement.runId;
+  const extra = beforeLoad === undefined ? {} : await beforeLoad(initiator);
   const reviewed = await auth
     .loadReviewedRunbook({
       runbookId: reference.id,
       runbookHash: reference.sha256,
       ...(reference.variant === undefined ? {} : { variant: reference.variant }),
+      ...extra,
     })
     .catch((error: unknown) => {
       throw ApplicationFailure.nonRetryable(

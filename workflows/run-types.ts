@@ -9,6 +9,11 @@ export interface FailoverOptions {
   reason: string;
   /** Who started it (the CLI's operator identity). */
   initiator: string;
+  /**
+   * Set by a drill, which takes the runbook's lock (starts this run) before it injects the failure: the run
+   * waits, changing nothing, until the drill sends `release`, or ends after this many ms without one.
+   */
+  holdUntilReleasedMs?: number;
 }
 
 /** What the interpreter runs once the start is authorized: the reviewed runbook by value, and why/by whom. */
@@ -37,9 +42,16 @@ export interface StartRequest {
   start: SignedStatement;
   /** A child of an evacuation: the evacuation as signed, to show this runbook is part of it. */
   evacuation?: EvacuationCover;
+  /**
+   * Only from a parent drill, which takes the runbook's lock (starts this run) before it injects the failure:
+   * the run waits, changing nothing, until the drill sends `release`, or ends after this many ms without one.
+   */
+  holdUntilReleasedMs?: number;
 }
 
-export type StepStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'skipped' | 'continued';
+/** `interrupted`: an operator's abort stopped the step while it ran (a wait, an activity, an approval). */
+export type StepStatus =
+  'running' | 'succeeded' | 'failed' | 'paused' | 'skipped' | 'continued' | 'interrupted';
 
 export interface TimelineEntry {
   stepId: string;
@@ -61,6 +73,8 @@ export interface TimelineEntry {
   error?: { type: string; message: string };
   /** Operator decisions taken while the step was paused, in order. */
   decisions?: Array<{ action: string; operator: string; reason: string; at: string }>;
+  /** The state the step read before it changed anything (its undo comes from it; failback restores flags from it). */
+  before?: unknown;
 }
 
 export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
@@ -110,20 +124,38 @@ export interface AwaitingOperator {
   kind: 'decision' | 'approval';
   prompt: string;
   twoPerson?: boolean;
-  /** For an approval: the rule (e.g. `2 approvers from dba, not the initiator`) and who approved so far. */
+  /**
+   * Gates that need several different operators (an approval, going on unfenced, skipping a failed fence):
+   * the rule, who approved so far and how many more are needed.
+   */
   approvers?: { rule: string; approvedBy: string[]; needed: number };
   error?: { type: string; message: string };
 }
 
-/** One compensation run after an abort, in reverse step order. */
+/**
+ * One compensation after an abort, in reverse step order: `undone`, `partly undone`, `kept` (left as it is by a
+ * safety rule, which the detail names), `not undone` (nothing to undo, or irreversible), or `failed`.
+ */
 export interface RollbackEntry {
   stepId: string;
-  status: 'undone' | 'not undone' | 'failed';
+  status: 'undone' | 'partly undone' | 'kept' | 'not undone' | 'failed';
   detail: string;
 }
 
-export interface FailoverProgress {
+/** A follow-up a run started: a workflow that fences an old primary the run went on without fencing. */
+export interface FollowUpRef {
+  database: string;
   workflowId: string;
+  /** `started` by this run, or `already running` (an earlier run's follow-up of the same database). */
+  status: 'started' | 'already running' | 'could not start';
+  detail?: string;
+}
+
+export interface FailoverProgress {
+  /** The runbook's lock id (see common/run-lock.ts): every run of the runbook has it. */
+  workflowId: string;
+  /** Temporal's id of this run among the runs that shared the workflow id. */
+  runId: string;
   runbookId: string;
   status: RunStatus;
   reason: string;
@@ -141,6 +173,8 @@ export interface FailoverProgress {
   awaiting: AwaitingOperator[];
   /** Present after an abort with rollback: what was undone and what was not. */
   rollback?: RollbackEntry[];
+  /** Follow-ups that outlive the run (fencing an old primary the run went on without fencing). */
+  followUps?: FollowUpRef[];
 }
 
 export type FailoverResult = FailoverProgress & {

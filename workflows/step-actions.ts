@@ -8,8 +8,11 @@ import { runPreflightChecks } from './preflight-checks';
 
 export type { RunState, StepResult } from '../kinds/step-kind';
 
-/** What the run lends its steps: approvals. Pre-flight and timers are provided here. */
-export type OperatorGates = Pick<RunControls, 'awaitApproval'>;
+/** What the run lends its steps: approvals and the record of effects. Pre-flight and timers are provided here. */
+export type OperatorGates = Pick<RunControls, 'awaitApproval' | 'beforeEffect'> & {
+  /** Every check of a pre-flight passed: the run may change things. */
+  preflightPassed(): void;
+};
 
 /** Performs one leaf step through its kind, with the step's own timeout and retry policy. */
 export function performStep(
@@ -25,8 +28,13 @@ export function performStep(
     state,
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),
-      runPreflight: () => runPreflightChecks(state.runbook, activities),
+      runPreflight: async () => {
+        const checks = await runPreflightChecks(state.runbook, activities);
+        if (checks.every((check) => check.ok)) gates.preflightPassed();
+        return checks;
+      },
       sleep: (ms) => sleep(ms),
+      beforeEffect: (record) => gates.beforeEffect(record),
     },
     reportChecks: onChecks,
   });

@@ -1,4 +1,3 @@
-import type { LeafStep } from '../runbooks/schema';
 import type { StepOutcome, CheckResult } from '../activities/contracts';
 import type { TimelineEntry } from './run-types';
 
@@ -9,7 +8,7 @@ import type { TimelineEntry } from './run-types';
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
 
-  start(step: LeafStep, group?: string): TimelineEntry {
+  start(step: { id: string; kind: string; title?: string | undefined }, group?: string): TimelineEntry {
     const entry: TimelineEntry = {
       stepId: step.id,
       kind: step.kind,
@@ -44,6 +43,12 @@ export class Timeline {
     entry.providerMs = providerMs;
     entry.error = error;
     this.finish(entry, 'failed');
+  }
+
+  /** An operator's abort stopped the step while it ran. */
+  interrupt(entry: TimelineEntry, summary: string): void {
+    entry.summary = summary;
+    this.finish(entry, 'interrupted');
   }
 
   /** The step failed but its `onFailure: continue` let the run go on. */

@@ -30,7 +30,7 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
   };
   return {
     loadAccessPolicy: async () => asPermanent(() => loadPolicyFile(configured().policyFile)),
-    loadReviewedRunbook: async ({ runbookId, runbookHash, variant }) => {
+    loadReviewedRunbook: async ({ runbookId, runbookHash, variant, recorded }) => {
       const { runbooks, broken } = asPermanent(() => loadReviewedCatalog(configured().catalogDirs));
       const entry = runbooks.get(runbookId);
       if (!entry) {
@@ -52,7 +52,16 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
           `runbook ${runbookId} differs from the worker's reviewed catalog: you planned against sha256 ${runbookHash}, the catalog has ${entry.sha256} (${entry.source}); update your copy of the runbook to the reviewed one and plan again`,
         );
       const runbook =
-        variant === 'failback' ? asPermanent(() => failbackRunbook(entry.runbook)) : entry.runbook;
+        variant === 'failback'
+          ? asPermanent(() =>
+              failbackRunbook(
+                entry.runbook,
+                recorded === undefined
+                  ? undefined
+                  : { run: recorded.run, flagsBefore: new Map(recorded.flagsBefore) },
+              ),
+            )
+          : entry.runbook;
       return { runbook, sha256: entry.sha256, source: entry.source };
     },
     loadReviewedEvacuation: async ({ evacuationId, sha256 }) => {

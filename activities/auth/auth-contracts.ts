@@ -2,6 +2,7 @@
 import type { LoadedPolicy } from '../../auth/access-policy';
 import type { EvacuationCover } from '../../evacuations/evacuation-hash';
 import type { Runbook } from '../../runbooks/schema';
+import type { RecordedFailoverRecord } from '../runs/run-record-contracts';
 
 export interface ReviewedRunbookRequest {
   runbookId: string;
@@ -9,6 +10,8 @@ export interface ReviewedRunbookRequest {
   runbookHash: string;
   /** `failback`: the failback derived from the reviewed runbook (its hash is the base runbook's). */
   variant?: 'failback';
+  /** For a failback: what the failover it reverses recorded before its changes (flags go back to those values). */
+  recorded?: RecordedFailoverRecord;
 }
 
 export interface ReviewedRunbookResult {

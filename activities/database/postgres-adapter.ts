@@ -224,12 +224,16 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
           await client.query('begin');
           await client.query(`create table ${table} (id int)`);
           await client.query('rollback');
-          return { accepted: true, refusal: null };
+          return { accepted: true, refusal: null, serverAddress: await serverAddress(client) };
         } catch (error) {
           await client.query('rollback').catch(() => undefined);
           const e = error as { code?: string; message?: string };
           if (e.code === READ_ONLY_SQLSTATE)
-            return { accepted: false, refusal: `${e.code}: ${e.message ?? ''}` };
+            return {
+              accepted: false,
+              refusal: `${e.code}: ${e.message ?? ''}`,
+              serverAddress: await serverAddress(client),
+            };
           throw error;
         }
       });
@@ -305,4 +309,10 @@ function toNumber(value: string | null | undefined): number | null {
   if (value === null || value === undefined) return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
+}
+
+/** The address of the server this session reached (`inet_server_addr()`), or null over a Unix socket. */
+async function serverAddress(client: Client): Promise<string | null> {
+  const result = await client.query<{ address: string | null }>('select host(inet_server_addr()) as address');
+  return result.rows[0]?.address ?? null;
 }

@@ -82,6 +82,8 @@ export interface WriteTestResult {
   accepted: boolean;
   /** SQLSTATE and message when the write was refused. */
   refusal: string | null;
+  /** The server address the write landed on (`inet_server_addr()`); null over a Unix socket. */
+  serverAddress: string | null;
 }
 
 export interface ProbeOptions {

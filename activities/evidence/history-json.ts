@@ -11,17 +11,22 @@ import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 
 type History = proto.temporal.api.history.v1.IHistory;
 
+interface HistoryType {
+  fromObject(value: unknown): unknown;
+  toObject(message: unknown, options: { longs: StringConstructor; bytes: StringConstructor }): unknown;
+}
 interface ProtobufModule {
-  Root: { fromJSON(json: unknown): { lookupType(name: string): { fromObject(value: unknown): unknown } } };
+  Root: { fromJSON(json: unknown): { lookupType(name: string): HistoryType } };
 }
 interface ProtojsonModule {
   toJson(type: unknown, message: unknown): unknown;
+  fromJson(type: unknown, json: unknown): unknown;
 }
 
-let historyType: { fromObject(value: unknown): unknown } | undefined;
+let historyType: HistoryType | undefined;
 let protojson: ProtojsonModule | undefined;
 
-function load(): { type: { fromObject(value: unknown): unknown }; json: ProtojsonModule } {
+function load(): { type: HistoryType; json: ProtojsonModule } {
   if (!historyType || !protojson) {
     const from = { paths: [dirname(require.resolve('@temporalio/common'))] };
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the protobufjs copy @temporalio/common uses
@@ -41,4 +46,11 @@ export function historyAsJson(history: History): string {
     { longs: String, bytes: String },
   );
   return `${JSON.stringify(json.toJson(type, type.fromObject(plain)), null, 2)}\n`;
+}
+
+/** The reverse of historyAsJson: a history written by it (or by `temporal workflow show --output json`). */
+export function historyFromJson(text: string): History {
+  const { type, json } = load();
+  const plain = type.toObject(json.fromJson(type, JSON.parse(text)), { longs: String, bytes: String });
+  return proto.temporal.api.history.v1.History.fromObject(plain as Record<string, unknown>);
 }

@@ -12,7 +12,11 @@ export interface HistoryNews {
  * per answer that carried events. State in a workflow changes only when one of its tasks completes, so
  * `progressed` says whether a query could see anything new. Ends after the run's close event.
  */
-export async function* watchHistory(client: Client, workflowId: string): AsyncGenerator<HistoryNews> {
+export async function* watchHistory(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): AsyncGenerator<HistoryNews> {
   const proto = await import('@temporalio/proto');
   // Loaded by tsx, a CommonJS module's exports arrive as `default`; compiled by tsc, `default` is the module too.
   const temporal = proto.temporal ?? (proto as unknown as { default: typeof proto }).default.temporal;
@@ -29,7 +33,7 @@ export async function* watchHistory(client: Client, workflowId: string): AsyncGe
   for (;;) {
     const response = await client.workflowService.getWorkflowExecutionHistory({
       namespace: client.options.namespace,
-      execution: { workflowId },
+      execution: { workflowId, ...(runId === undefined ? {} : { runId }) },
       ...(nextPageToken === undefined ? {} : { nextPageToken }),
       waitNewEvent: true,
       skipArchival: true,

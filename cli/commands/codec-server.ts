@@ -19,7 +19,7 @@ export function registerCodecServer(program: Command): void {
         '',
         'Examples:',
         '  DRCTL_CODEC_SERVER_TOKEN_SECRET=drctl/codec-server-token drctl codec-server --allowed-origin https://temporal-ui.example.org',
-        '  temporal workflow show -w failover-ehr-db-20261127-081530 --codec-endpoint http://127.0.0.1:8088 --codec-auth "Bearer $TOKEN"',
+        '  temporal workflow show -w failover-ehr-db --codec-endpoint http://127.0.0.1:8088 --codec-auth "Bearer $TOKEN"',
         '',
         'Needs the same codec settings as the worker (DRCTL_CODEC=on and DRCTL_CODEC_KMS_KEY_ID or DRCTL_CODEC_KEYRING_FILE).',
         'In a browser, open the server URL once and enter the token as the password; then turn on',

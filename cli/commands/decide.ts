@@ -18,7 +18,7 @@ export function registerDecide(program: Command): void {
     .option('--no-rollback', 'with abort: undo nothing')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl decide failover-ehr-db-20261127-081530 fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db-20261127-081530 fence-primary skip --reason "primary confirmed powered off"',
+      '\nExamples:\n  drctl decide failover-ehr-db fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db fence-primary skip --reason "primary confirmed powered off"',
     )
     .action(
       runCommand(

@@ -49,7 +49,7 @@ export function registerEvidence(program: Command): void {
     .argument('<run>', 'workflow id or run id of a failover, failback or drill')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl evidence show failover-ehr-db-20261127-081530\n  drctl evidence show drill-ehr-db-20261127-090000 --output json',
+      '\nExamples:\n  drctl evidence show failover-ehr-db\n  drctl evidence show drill-ehr-db-20261127-090000 --output json',
     )
     .action(
       runCommand(async (context, run: string) =>

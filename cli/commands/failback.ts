@@ -18,12 +18,19 @@ export function registerFailback(program: Command): void {
       'start although the plan is NOT ready (pre-flight still runs first); the reason is recorded with the run',
     )
     .option('-f, --follow', 'show each step live until the run ends')
+    .option(
+      '--from-run <run-id>',
+      'the failover run to reverse (its recorded flag values are restored); default: the latest failover of the runbook',
+    )
     .addHelpText(
       'after',
       [
         '',
         'First rebuild the old primary as a streaming replica of the current primary',
         '(local stack: npx tsx sandbox/cli.ts rebuild-old-primary); pre-flight refuses otherwise.',
+        'Each flag goes back to the value the failover recorded before changing it (not the opposite of the',
+        "failover's step): the worker reads that run's record (--from-run is signed with the start); the",
+        "failback runs under the runbook's lock, so it cannot overlap a failover.",
         '',
         'Examples:',
         '  drctl failback ehr-db --reason "INC-4411 resolved" --dry-run',
@@ -31,7 +38,7 @@ export function registerFailback(program: Command): void {
       ].join('\n'),
     )
     .action(
-      runCommand(async (context, reference: string, flags: FailoverFlags) => {
+      runCommand(async (context, reference: string, flags: FailoverFlags & { fromRun?: string }) => {
         const { findRunbook } = await import('../../runbooks/catalog');
         const { runFailover } = await import('../run-failover');
         const { referenceTo } = await import('../failover-runs');
@@ -39,7 +46,11 @@ export function registerFailback(program: Command): void {
         const { runbook } = findRunbook(reference, runbookDirs());
         return runFailover(
           context,
-          { runbook: failbackRunbook(runbook), reference: referenceTo(runbook, 'failback') },
+          {
+            runbook: failbackRunbook(runbook),
+            reference: referenceTo(runbook, 'failback'),
+            ...(flags.fromRun === undefined ? {} : { fromRun: flags.fromRun }),
+          },
           flags,
         );
       }),

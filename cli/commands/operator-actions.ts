@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
+import { FOLLOW_UP_CLOSE_STEP, type FenceFollowUpState } from '../../workflows/fence-follow-up-types';
 import type { OperatorAck } from '../../workflows/operator-decision';
 import type { FailoverProgress } from '../../workflows/run-types';
 import type { StatementAction } from '../../auth/permissions';
@@ -9,15 +10,17 @@ import { runCommand, type CommandContext } from '../run-command';
 
 /**
  * The operator's hands on a running failover: approve a gate, retry or skip a paused step, abort the run
- * (with rollback unless --no-rollback). Each is a Temporal update carrying a statement signed with the
- * operator's key: the workflow's validator checks it against the worker's access policy (signature, key,
- * permission, freshness, replay, the gate's approval rule) before anything is written, and records it.
+ * (with rollback unless --no-rollback), close a fence follow-up. Each is a Temporal update carrying a statement
+ * signed with the operator's key: the workflow's validator checks it against the worker's access policy
+ * (signature, key, permission, freshness, replay, the gate's approval rule: a self-approval on a two-person gate,
+ * a second approval or skip by the same operator where several are needed) before anything is written, and
+ * records it.
  */
 export function registerOperatorActions(program: Command): void {
   program
     .command('approve')
     .description(
-      "Approve the approval gate a run is waiting at, signed with your key (the gate's rule decides who may: e.g. not the initiator, 2 of group dba).",
+      "Approve the approval gate a run is waiting at, signed with your key (the gate's rule decides who may: e.g. not the initiator, 2 of group dba; going on with an unfenced old primary needs two different operators).",
     )
     .argument('<workflow-id>', 'the run')
     .option('--step <step-id>', 'which gate, when several are waiting')
@@ -27,8 +30,8 @@ export function registerOperatorActions(program: Command): void {
       [
         '',
         'Examples:',
-        '  drctl approve failover-ehr-db-20261127-081530 --reason "INC-4411: region confirmed down"',
-        '  drctl approve failover-ehr-db-20261127-081530 --key /safe/break-glass.json --break-glass --reason "INC-4411: no DBA reachable"',
+        '  drctl approve failover-ehr-db --reason "INC-4411: region confirmed down"',
+        '  drctl approve failover-ehr-db --key /safe/break-glass.json --break-glass --reason "INC-4411: no DBA reachable"',
       ].join('\n'),
     )
     .action(
@@ -47,14 +50,14 @@ export function registerOperatorActions(program: Command): void {
       .description(
         action === 'retry'
           ? 'Run the paused step again (after fixing its cause). Signed with your key.'
-          : 'Skip the paused step and go on. Signed with your key.',
+          : 'Skip the paused step and go on (a failed fence needs two different operators to skip it). Signed with your key.',
       )
       .argument('<workflow-id>', 'the paused run')
       .option('--step <step-id>', 'which paused step, when several are paused')
       .option('--reason <text>', action === 'skip' ? 'why (required, recorded)' : 'why (recorded)')
       .addHelpText(
         'after',
-        `\nExamples:\n  drctl ${action} failover-ehr-db-20261127-081530 --reason "${action === 'retry' ? 'IAM policy fixed' : 'primary confirmed powered off'}"`,
+        `\nExamples:\n  drctl ${action} failover-ehr-db --reason "${action === 'retry' ? 'IAM policy fixed' : 'primary confirmed powered off'}"`,
       )
       .action(
         runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
@@ -78,7 +81,17 @@ export function registerOperatorActions(program: Command): void {
     .option('--no-rollback', 'leave the estate as it is: undo nothing')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl abort failover-ehr-db-20261127-081530 --reason "wrong region"\n  drctl abort failover-ehr-db-20261127-081530 --reason "stop here" --no-rollback\n\nA promotion is never undone (fail back instead); a fence is lifted only when nothing was promoted.',
+      [
+        '',
+        'Examples:',
+        '  drctl abort failover-ehr-db --reason "wrong region"',
+        '  drctl abort failover-ehr-db --reason "stop here" --no-rollback',
+        '',
+        'A running step is interrupted at once (a provider call already sent completes, and its undo is kept).',
+        'A promotion is never undone (fail back instead). Once one completed, the fence stays, DNS records of',
+        'the database are not moved back to the old member, and flags stay unless their step says',
+        'rollbackAfterPromotion: restore; the rollback report says what it kept and why.',
+      ].join('\n'),
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { reason?: string; rollback: boolean }) => {
@@ -90,6 +103,24 @@ export function registerOperatorActions(program: Command): void {
             detail: { rollback: String(flags.rollback) },
           });
         });
+      }),
+    );
+
+  program
+    .command('close')
+    .description(
+      'Close a fence follow-up: stop trying to fence an old primary a failover went on without fencing (e.g. it was destroyed). Signed with your key (it needs the abort permission on the runbook).',
+    )
+    .argument('<follow-up-id>', 'the follow-up, e.g. fence-follow-up-ehr-db-ehr (shown by drctl status)')
+    .option('--reason <text>', 'why (required, recorded)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  drctl close fence-follow-up-ehr-db-ehr --reason "old primary instance deleted, INC-4411"',
+    )
+    .action(
+      runCommand(async (context, workflowId: string, flags: { reason?: string }) => {
+        const reason = requiredReason(flags.reason);
+        await closeFollowUp(context, workflowId, reason);
       }),
     );
 }
@@ -176,7 +207,47 @@ export async function sendSigned(
   else
     process.stdout.write(
       `${progress.workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted from ${accepted.operator}` +
-        (accepted.approvalsNeeded ? `; ${accepted.approvalsNeeded} more approval(s) needed` : '') +
+        (accepted.approvalsNeeded
+          ? `; ${accepted.approvalsNeeded} more different operator${accepted.approvalsNeeded === 1 ? '' : 's'} needed`
+          : '') +
         '\n',
     );
+}
+
+/** Signs a close of a fence follow-up (an `abort` of its step `close`, for its runbook) and sends it. */
+async function closeFollowUp(context: CommandContext, workflowId: string, reason: string): Promise<void> {
+  const signer = context.signer();
+  const { connectClient } = await import('../temporal-connection');
+  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
+  const { client, close } = await connectClient(context.config());
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    const state = await handle.query<FenceFollowUpState>('followUp');
+    if (signer.breakGlass)
+      note('BREAK-GLASS: this action is signed with a break-glass key and will be reported');
+    const signed = signer.sign({
+      action: 'abort',
+      stepId: FOLLOW_UP_CLOSE_STEP,
+      reason,
+      runId: workflowId,
+      runbookId: state.authorization.runbookId,
+      runbookHash: state.authorization.runbookHash,
+    });
+    const accepted = await handle
+      .executeUpdate<{ action: string; operator: string }, [unknown]>('close', { args: [{ signed }] })
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowUpdateFailedError) {
+          throw new CliError(
+            'Rejected',
+            `close rejected: ${error.cause?.message ?? error.message}`,
+            ExitCode.Refused,
+          );
+        }
+        throw error;
+      });
+    if (context.output === 'json') printJson(accepted);
+    else process.stdout.write(`${workflowId}: ${accepted.action} by ${accepted.operator}\n`);
+  } finally {
+    await close();
+  }
 }

@@ -18,7 +18,9 @@ interface RunsFlags {
 export function registerRuns(program: Command): void {
   program
     .command('runs')
-    .description('List failovers, failbacks, drills and plans drctl started, newest first, from Temporal.')
+    .description(
+      'List failovers, failbacks, drills, plans and fence follow-ups drctl started, newest first, from Temporal. Runs of one runbook share its lock id (failover-<runbook>) and differ by run id.',
+    )
     .option('--runbook <id>', 'only runs of this runbook')
     .addOption(new Option('--kind <kind>', 'only this kind of run').choices([...RUN_KINDS]))
     .addOption(new Option('--status <status>', 'only runs in this state').choices([...RUN_STATUSES]))
@@ -32,6 +34,7 @@ export function registerRuns(program: Command): void {
         '  drctl runs',
         '  drctl runs --runbook ehr-db --kind failover --status running',
         '  drctl runs --kind drill --since 90d --output json',
+        '  drctl status failover-ehr-db --run-id <run id from this list>   # one earlier run',
       ].join('\n'),
     )
     .action(
@@ -63,8 +66,9 @@ export function registerRuns(program: Command): void {
             const took = run.closedAt ? formatMs(Date.parse(run.closedAt) - Date.parse(run.startedAt)) : '';
             process.stdout.write(
               [
-                run.workflowId.padEnd(44),
-                run.kind.padEnd(8),
+                run.workflowId.padEnd(32),
+                run.runId.padEnd(36),
+                run.kind.padEnd(15),
                 (run.runbookId ?? '-').padEnd(20),
                 run.status.padEnd(10),
                 (run.outcome ?? '').padEnd(9),

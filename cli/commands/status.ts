@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import { runLockId } from '../../common/run-lock';
 import type { DrillResult } from '../../workflows/drill-types';
-import type { PlanResult } from '../../workflows/run-types';
+import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
+import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import { fetchDrillResult } from '../drill-runs';
 import { readRun } from '../failover-runs';
@@ -21,33 +23,44 @@ export function registerStatus(program: Command): void {
       'Show any drctl run: a failover or failback timeline (live while it runs), a drill verdict, or a plan. Says which kind of run the id names.',
     )
     .argument('<run-id>', 'an id printed by drctl or listed by `drctl runs`')
+    .option(
+      '--run-id <temporal-run-id>',
+      'which run of that id: runs of one runbook share its lock id (default: the latest)',
+    )
     .option('-f, --follow', 'keep showing steps until the run ends (failovers and failbacks)')
     .addHelpText(
       'after',
       [
         '',
+        'Failovers and failbacks of a runbook run under its lock id, failover-<runbook>: status shows the latest',
+        'run; --run-id picks an earlier one (`drctl runs --runbook <id>` lists them).',
+        '',
         'Examples:',
-        '  drctl status failover-ehr-db-20261127-081530',
-        '  drctl status failover-ehr-db-20261127-081530 --follow',
+        '  drctl status failover-ehr-db',
+        '  drctl status failover-ehr-db --follow',
+        '  drctl status failover-ehr-db --run-id 0193c1d2-7c1e-7a3b-9f4e-2b8d6f0a1c55',
         '  drctl status drill-ehr-db-20261127-090000',
-        '  drctl status failover-ehr-db-20261127-081530 --output json',
+        '  drctl status fence-follow-up-ehr-db-ehr',
+        '  drctl status failover-ehr-db --output json',
       ].join('\n'),
     )
     .action(
-      runCommand(async (context, workflowId: string, flags: { follow?: boolean }) => {
+      runCommand(async (context, workflowId: string, flags: { follow?: boolean; runId?: string }) => {
         const { client, close } = await connectClient(context.config());
         try {
-          const run = await describeRun(client, workflowId);
+          const run = await describeRun(client, workflowId, flags.runId);
           switch (run.kind) {
             case 'failover':
             case 'failback':
-              return await failoverStatus(context, client, workflowId, flags.follow === true);
+              return await failoverStatus(context, client, run, flags.follow === true);
             case 'drill':
               return await drillStatus(context, client, run);
             case 'plan':
               return await planStatus(context, client, run);
             case 'evacuation':
               return await evacuationStatus(context, client, workflowId, flags.follow === true);
+            case 'fence-follow-up':
+              return await followUpStatus(context, client, run);
             case 'unknown':
               throw new CliError(
                 'NotADrctlRun',
@@ -65,21 +78,28 @@ export function registerStatus(program: Command): void {
 async function failoverStatus(
   context: CommandContext,
   client: Client,
-  workflowId: string,
+  run: RunSummary,
   follow: boolean,
 ): Promise<ExitCodeValue> {
+  const { workflowId, runId } = run;
   if (follow) {
-    const result = await followRun(client, workflowId, { live: context.output === 'text' });
+    const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
     if (context.output === 'json') printJson(result);
-    else process.stdout.write(`${renderSummary(result)}\n`);
+    else process.stdout.write(`${renderSummary(result)}\n${await followUpLines(client, result)}`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   }
-  const state = await readRun(client, workflowId);
+  const state = await readRun(client, workflowId, runId);
   const progress = state.closed ? state.result : state.progress;
   if (context.output === 'json') {
-    printJson(progress ?? { workflowId, status: 'status' in state ? state.status : 'unknown' });
+    printJson(
+      progress
+        ? { ...progress, ...(await followUpStates(client, progress)) }
+        : { workflowId, runId, status: 'status' in state ? state.status : 'unknown' },
+    );
   } else if (progress) {
-    process.stdout.write(`${renderSummary(progress)}\n${renderTimeline(progress)}\n`);
+    process.stdout.write(
+      `${renderSummary(progress)} run ${runId}\n${renderTimeline(progress)}\n${await followUpLines(client, progress)}`,
+    );
   } else if ('status' in state) {
     process.stdout.write(`${workflowId}: ${state.status}: ${terminalSafe(state.message)}\n`);
   }
@@ -108,7 +128,7 @@ async function evacuationStatus(
 
 async function drillStatus(context: CommandContext, client: Client, run: RunSummary): Promise<ExitCodeValue> {
   if (run.status === 'RUNNING') {
-    const failoverId = `${run.workflowId}-failover`;
+    const failoverId = runLockId(run.runbookId ?? '?');
     const line = `${run.workflowId}: drill of ${run.runbookId ?? '?'} running since ${run.startedAt}; its failover: drctl status ${failoverId}`;
     if (context.output === 'json') printJson({ ...run, failoverId });
     else process.stdout.write(`${line}\n`);
@@ -143,4 +163,67 @@ async function planStatus(context: CommandContext, client: Client, run: RunSumma
   else
     process.stdout.write(`${run.workflowId}: a plan (drctl plan); it changed nothing\n${renderPlan(plan)}\n`);
   return plan.ready ? ExitCode.Ok : ExitCode.Failed;
+}
+
+/** The state of each follow-up a failover started (fencing an old primary it went on without), by id. */
+async function followUpStates(
+  client: Client,
+  progress: Pick<FailoverProgress, 'followUps'>,
+): Promise<{ followUpStates?: Record<string, FenceFollowUpState | { error: string }> }> {
+  if (!progress.followUps?.length) return {};
+  const states: Record<string, FenceFollowUpState | { error: string }> = {};
+  for (const followUp of progress.followUps) {
+    states[followUp.workflowId] = await readFollowUp(client, followUp.workflowId).catch((error: unknown) => ({
+      error: (error as Error).message.split('\n')[0] ?? 'unreadable',
+    }));
+  }
+  return { followUpStates: states };
+}
+
+async function followUpLines(client: Client, progress: Pick<FailoverProgress, 'followUps'>): Promise<string> {
+  const { followUpStates: states } = await followUpStates(client, progress);
+  if (states === undefined) return '';
+  return (
+    Object.entries(states)
+      .map(([workflowId, state]) =>
+        'error' in state
+          ? `follow-up ${workflowId}: ${terminalSafe(state.error)}`
+          : followUpLine(workflowId, state),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+async function readFollowUp(client: Client, workflowId: string, runId?: string): Promise<FenceFollowUpState> {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const description = await handle.describe();
+  if (description.status.name === 'RUNNING') return handle.query<FenceFollowUpState>('followUp');
+  return (await handle.result()) as FenceFollowUpState;
+}
+
+function followUpLine(workflowId: string, state: FenceFollowUpState): string {
+  const head = `follow-up ${workflowId}: the old primary of ${state.database}`;
+  switch (state.status) {
+    case 'trying':
+      return (
+        `${head} is NOT fenced yet (the run went on unfenced, approved by ${terminalSafe(state.approvedBy.join(' and '))}); ` +
+        `${state.attempts} attempt(s), last ${state.lastAttemptAt ?? 'never'}: ${terminalSafe(state.lastResult ?? '')}. ` +
+        `It is fenced as soon as it answers; if it is gone for good: drctl close ${workflowId} --reason "…"`
+      );
+    case 'fenced':
+      return `${head} is fenced (${state.endedAt ?? '?'}): ${terminalSafe(state.lastResult ?? '')}`;
+    case 'closed':
+      return `${head} was never fenced: follow-up closed by ${terminalSafe(state.closedBy?.operator ?? '?')} (${terminalSafe(state.closedBy?.reason ?? '')})`;
+  }
+}
+
+async function followUpStatus(
+  context: CommandContext,
+  client: Client,
+  run: RunSummary,
+): Promise<ExitCodeValue> {
+  const state = await readFollowUp(client, run.workflowId, run.runId);
+  if (context.output === 'json') printJson({ workflowId: run.workflowId, runId: run.runId, ...state });
+  else process.stdout.write(`${followUpLine(run.workflowId, state)}\n`);
+  return ExitCode.Ok;
 }

@@ -1,9 +1,16 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import { withRunChange } from '../run-change';
+import type { ApprovalRule } from '../../auth/approval-rule';
 import type { StepKind } from '../step-kind';
+
+/**
+ * Going on without a fence needs two different people: an old primary drctl cannot reach may be partitioned and
+ * still taking writes, so one person's word that it is down is not enough.
+ */
+export const UNFENCED_APPROVERS: ApprovalRule = { count: 2, forbidInitiator: false };
 
 /** What undoes a fence: lifting it, on the same database (only while nothing was promoted). */
 export interface FenceUndo {
@@ -35,27 +42,47 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     return { changes: await context.activities.planFence(databaseInput(context.runbook, step.database)) };
   },
   async run(step, context) {
-    const outcome = await context.activities.fenceDatabase(databaseInput(context.runbook, step.database));
-    if (outcome.facts.primaryReachable !== false) return outcome;
-    // An unreachable primary cannot be fenced: going on risks two primaries, so a person decides, on record.
-    const approvedBy = await context.controls.awaitApproval(step.id, {
-      prompt: `the old primary of "${step.database}" is unreachable and could not be fenced; approve to promote without a fence`,
-      twoPerson: false,
+    const input = databaseInput(context.runbook, step.database);
+    const plan = await context.activities.planFence(input);
+    const willChange = plan.some((change) => change.willChange);
+    context.controls.beforeEffect({
+      willChange,
+      ...(willChange ? { undo: { database: input } satisfies FenceUndo } : {}),
+      before: Object.fromEntries(plan.map((change) => [change.target, change.current])),
     });
-    if (approvedBy === null) {
-      throw ApplicationFailure.nonRetryable(
-        'the run was aborted while waiting to proceed unfenced',
-        'Aborted',
-      );
+    const outcome = withRunChange(await context.activities.fenceDatabase(input), willChange, 'the fence');
+    if (outcome.facts.primaryReachable !== false) return outcome;
+    // Unreachable is not down: it may be partitioned and still taking writes. Two people decide, on record,
+    // and a follow-up keeps trying to fence it once a promotion happened.
+    const where =
+      outcome.facts.unreachable === 'region' ? 'its region does not answer' : 'it does not answer';
+    const answer = await context.controls.awaitApproval(step.id, {
+      prompt:
+        `the old primary of "${step.database}" is unreachable (${where}) and could not be fenced; it may still be taking writes. ` +
+        `${UNFENCED_APPROVERS.count} different operators must approve to promote without a fence; a follow-up then keeps trying to fence it until that succeeds or an operator closes it`,
+      approvers: UNFENCED_APPROVERS,
+    });
+    if (answer.outcome !== 'approved') {
+      return {
+        abortedWhileWaiting: 'not fenced: the run was aborted while waiting for approvals to go on unfenced',
+      };
     }
-    return { ...outcome, summary: `${outcome.summary}; proceeding unfenced, approved by ${approvedBy}` };
+    context.state.unfenced.set(step.database, { approvedBy: answer.approvedBy });
+    return {
+      ...outcome,
+      summary: `${outcome.summary}; proceeding unfenced, approved by ${answer.approvedBy.join(' and ')}`,
+      facts: { ...outcome.facts, unfencedApprovedBy: answer.approvedBy.join(', ') },
+    };
+  },
+  skipApprovers: UNFENCED_APPROVERS.count,
+  skipped(step, state, approvedBy) {
+    state.unfenced.set(step.database, { approvedBy });
   },
   async undo({ database }, context) {
-    if (context.promoted) {
+    if (context.promotion !== 'none') {
       return {
-        status: 'not undone',
-        detail:
-          'the old primary stays fenced: a replica was promoted in this run, and lifting the fence would make two writable primaries',
+        status: 'kept',
+        detail: `the old primary stays fenced: a replica ${context.promotion === 'completed' ? 'was' : 'may have been'} promoted in this run, and lifting the fence would make two writable primaries`,
       };
     }
     const outcome = await context.activities.unfenceDatabase(database);

@@ -1,9 +1,16 @@
 import { z } from 'zod';
-import type { DatabaseInput, DatabasePlan, PromoteOutcome } from '../../activities/contracts';
+import type { DatabaseInput, DatabasePlan, Irreversible, PromoteOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import type { DatabaseFenceActivities } from '../database-fence/definition';
 import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import { withRunChange } from '../run-change';
 import type { StepKind } from '../step-kind';
+
+const PROMOTION_UNDO: Irreversible = {
+  kind: 'irreversible',
+  reason:
+    'a promoted replica cannot be demoted in place; fail back with drctl failback once the old primary is rebuilt as a replica',
+};
 
 export interface DatabasePromoteActivities {
   planPromote(input: DatabaseInput): Promise<DatabasePlan>;
@@ -29,9 +36,19 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
     return { changes: plan.changes };
   },
   async run(step, context) {
-    const outcome = await context.activities.promoteDatabase(databaseInput(context.runbook, step.database));
+    const input = databaseInput(context.runbook, step.database);
+    const plan = await context.activities.planPromote(input);
+    const willChange = plan.changes.some((change) => change.willChange);
+    context.controls.beforeEffect({
+      willChange,
+      undo: PROMOTION_UNDO,
+      promotion: step.database,
+      before: Object.fromEntries(plan.changes.map((change) => [change.target, change.current])),
+    });
+    const outcome = await context.activities.promoteDatabase(input);
+    // DNS may point here: the endpoint where the promotion's write test landed, as the provider reports it.
     context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
-    return outcome;
+    return withRunChange(outcome, willChange, 'the replica');
   },
   // A promotion reports itself irreversible; nothing else reaches here.
   async undo() {

@@ -9,7 +9,13 @@ import { changeBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
 import type { ChangeStatus, DnsRecordSet, DnsUpsert, Route53Port } from '../../activities/dns/route53-port';
 import { readZoneRecords, type ZoneReadProgress } from '../../activities/dns/zone-records';
-import type { DnsRecordChange, DnsSwitchActivities, DnsSwitchInput, DnsUndo } from './definition';
+import type {
+  DnsRecordChange,
+  DnsRecordState,
+  DnsSwitchActivities,
+  DnsSwitchInput,
+  DnsUndo,
+} from './definition';
 
 export interface DnsActivityDeps {
   route53: Route53Port;
@@ -270,6 +276,23 @@ export function createDnsActivities({
           willChange: differing > 0,
         },
       ];
+    },
+
+    async readDnsRecords(input): Promise<DnsRecordState[]> {
+      const zone = await route53.findZone(input.zone);
+      const sets = await readWanted(
+        zone.id,
+        input.records.map((record) => recordLabel(record.type, record.name)),
+      );
+      return input.records.map((record) => {
+        const found = sets.get(recordLabel(record.type, record.name));
+        return {
+          name: fqdn(record.name),
+          type: record.type,
+          ttl: found?.ttl ?? null,
+          values: found?.values ?? [],
+        };
+      });
     },
 
     switchDns(input: DnsSwitchInput) {

@@ -4,7 +4,9 @@ import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/c
 import { PermanentFailure } from '../../common/failure-types';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-parts';
-import { unknownDatabaseIssue } from '../database-targets';
+import type { Runbook } from '../../runbooks/schema';
+import { databaseNamedBy, namesAddress, unknownDatabaseIssue } from '../database-targets';
+import { withRunChange } from '../run-change';
 import { preflightRequest, type StepKind } from '../step-kind';
 
 const recordTarget = z
@@ -52,9 +54,30 @@ export interface DnsUndo {
   records: DnsRecordChange[];
 }
 
+/** A record as Route 53 holds it now; `values` empty and `ttl` null when there is no such record. */
+export interface DnsRecordState {
+  name: string;
+  type: RecordType;
+  ttl: number | null;
+  values: string[];
+}
+
+/**
+ * The undo a DNS step records before it switches: each record it changes, with the value it held and the value
+ * it is switched to, and the database whose member either names (rollback after a promotion keeps those).
+ * Records that did not exist before cannot be put back by an UPSERT: they are listed in `created`.
+ */
+export interface DnsSwitchUndo {
+  zone: ZoneRef;
+  records: Array<DnsRecordChange & { switchedTo: string; database?: string }>;
+  created: string[];
+}
+
 export interface DnsSwitchActivities {
   checkDnsRecords(input: DnsCheckInput): Promise<CheckResult[]>;
   planDnsSwitch(input: DnsSwitchInput): Promise<PlannedChange[]>;
+  /** Reads the records' current values (the state the step is about to change). */
+  readDnsRecords(input: DnsCheckInput): Promise<DnsRecordState[]>;
   switchDns(input: DnsSwitchInput): Promise<StepOutcome<DnsUndo>>;
 }
 
@@ -75,15 +98,27 @@ const schema = leafStepSchema('dns.switch', {
 type DnsSwitchStep = z.output<typeof schema>;
 
 /** Route 53 UPSERTs, one change per zone, INSYNC and the answer checked; only to confirmed-writable members. */
-export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsUndo> = {
+export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUndo> = {
   kind: 'dns.switch',
   description: 'moves Route 53 records (one change batch per zone), waits INSYNC and checks the answers',
   mutates: true,
   schema,
-  activityNames: ['checkDnsRecords', 'planDnsSwitch', 'switchDns'],
+  activityNames: ['checkDnsRecords', 'planDnsSwitch', 'readDnsRecords', 'switchDns'],
   crossCheck(step, { runbook, promotedBefore }) {
     const issues: RunbookIssue[] = [];
     step.records.forEach((record, index) => {
+      if (record.value !== undefined) {
+        const named = databaseNamedBy(record.value, runbook);
+        if (named !== undefined && !promotedBefore.has(named.database)) {
+          issues.push({
+            path: `.records[${index}].value`,
+            message:
+              `${record.value} is the address of database "${named.database}" (${named.member}): DNS may only point at a member ` +
+              `this runbook has confirmed writable; use pointTo after a database.promote step for "${named.database}"`,
+          });
+        }
+        return;
+      }
       if (record.pointTo === undefined) return;
       const where = `.records[${index}].pointTo`;
       const unknown = unknownDatabaseIssue(`${where}.database`, record.pointTo.database, runbook);
@@ -124,15 +159,64 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsUndo> = 
       }),
     };
   },
-  run: (step, context) =>
-    context.activities.switchDns({
+  async run(step, context) {
+    const records = recordsToWrite(step, context.runbook, context.state.confirmedWritable);
+    const before = await context.activities.readDnsRecords({
       zone: step.zone,
-      records: recordsToWrite(step, context.state.confirmedWritable),
+      records: records.map(({ name, type }) => ({ name, type })),
+    });
+    const undo = undoOf(step.zone, records, before, context.runbook, context.state.confirmedWritable);
+    const willChange = undo.records.length + undo.created.length > 0;
+    context.controls.beforeEffect({
+      willChange,
+      ...(willChange ? { undo } : {}),
+      before: { zone: step.zone, records: before },
+    });
+    const outcome = await context.activities.switchDns({
+      zone: step.zone,
+      records,
       checkResolution: step.checkResolution,
-    }),
+    });
+    return withRunChange(outcome, willChange, 'the records');
+  },
   async undo(undo, context) {
-    const outcome = await context.activities.switchDns({ ...undo, checkResolution: true });
-    return { status: 'undone', detail: outcome.summary };
+    const kept = context.promotion === 'none' ? [] : undo.records.filter((r) => r.database !== undefined);
+    const restore = undo.records.filter((r) => !kept.includes(r));
+    const parts: string[] = [];
+    if (restore.length > 0) {
+      const outcome = await context.activities.switchDns({
+        zone: undo.zone,
+        records: restore.map(({ name, type, ttl, value }) => ({ name, type, ttl, value })),
+        checkResolution: true,
+      });
+      parts.push(outcome.summary);
+    }
+    if (kept.length > 0) {
+      const records =
+        context.effect === 'complete'
+          ? kept.map((r) => `${r.type} ${r.name} → ${r.switchedTo} (was ${r.value})`)
+          : kept.map(
+              (r) =>
+                `${r.type} ${r.name} as it is (${r.value} before the step, which may have set ${r.switchedTo})`,
+            );
+      parts.push(
+        `kept ${records.join(', ')}: ` +
+          `a promotion ${context.promotion === 'completed' ? 'completed' : 'may have completed'} in this run, and moving a record of database ` +
+          `${[...new Set(kept.map((r) => `"${r.database}"`))].join(', ')} back would send clients to the old member ` +
+          '(read-only when fenced, a second primary when not); drctl failback moves it back deliberately',
+      );
+    }
+    if (undo.created.length > 0)
+      parts.push(`${undo.created.join(', ')} did not exist before the step; delete by hand if needed`);
+    const status =
+      restore.length === 0
+        ? kept.length > 0
+          ? 'kept'
+          : 'not undone'
+        : kept.length + undo.created.length > 0
+          ? 'partly undone'
+          : 'undone';
+    return { status, detail: parts.join('; ') };
   },
   failback: (step) => [step],
   examples: {
@@ -195,12 +279,16 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsUndo> = 
 };
 
 /**
- * The record values a DNS step writes. A record that points at a database takes the endpoint its promotion
- * confirmed writable in this run; if there is none (the promotion failed and was continued past, or skipped),
- * the step refuses: switching clients to a database that may still be read-only would be an outage of its own.
+ * The record values a DNS step writes. No record may point at a database member unless that member was
+ * confirmed writable in this run: a `pointTo` record takes the endpoint its promotion confirmed (where the
+ * promotion's write test landed), and a literal `value` that is a member's address counts as pointing at that
+ * member. If the member has not been confirmed (its promotion failed and was continued past, was skipped, or
+ * still runs beside this step in a parallel group) the step refuses: switching clients to a database that may
+ * still be read-only, or to the old primary, would be an outage of its own.
  */
 export function recordsToWrite(
   step: DnsSwitchStep,
+  runbook: Runbook,
   confirmedWritable: ReadonlyMap<string, string>,
 ): DnsRecordChange[] {
   return step.records.map((record) => {
@@ -214,7 +302,57 @@ export function recordsToWrite(
           PermanentFailure.UnsafeOrder,
         );
       }
+    } else if (value !== undefined) {
+      const named = databaseNamedBy(value, runbook);
+      const confirmed = named === undefined ? undefined : confirmedWritable.get(named.database);
+      if (named !== undefined && (confirmed === undefined || !namesAddress(value, confirmed, 'address'))) {
+        throw ApplicationFailure.nonRetryable(
+          `refusing to point ${record.name} at ${value}: it is the address of database "${named.database}" (${named.member}), ` +
+            (confirmed === undefined
+              ? 'which has not been confirmed writable in this run (its promotion has not succeeded yet). '
+              : `and the member confirmed writable in this run is ${confirmed}. `) +
+            'Point DNS at a database with pointTo, after its database.promote step.',
+          PermanentFailure.UnsafeOrder,
+        );
+      }
     }
     return { name: record.name, type: record.type, ttl: record.ttl, value: value as string };
   });
+}
+
+/** The undo of a switch, from the records as they were read before it. */
+function undoOf(
+  zone: ZoneRef,
+  records: DnsRecordChange[],
+  before: DnsRecordState[],
+  runbook: Runbook,
+  confirmedWritable: ReadonlyMap<string, string>,
+): DnsSwitchUndo {
+  const undo: DnsSwitchUndo = { zone, records: [], created: [] };
+  records.forEach((record, index) => {
+    const was = before[index];
+    const atDesired =
+      was !== undefined &&
+      was.ttl === record.ttl &&
+      was.values.length === 1 &&
+      namesAddress(was.values[0] ?? '', record.value, 'address');
+    if (atDesired) return;
+    const previous = was?.values[0];
+    if (was === undefined || previous === undefined) {
+      undo.created.push(`${record.type} ${record.name}`);
+      return;
+    }
+    const database =
+      databaseNamedBy(record.value, runbook, confirmedWritable)?.database ??
+      databaseNamedBy(previous, runbook, confirmedWritable)?.database;
+    undo.records.push({
+      name: record.name,
+      type: record.type,
+      ttl: was.ttl ?? record.ttl,
+      value: previous,
+      switchedTo: record.value,
+      ...(database === undefined ? {} : { database }),
+    });
+  });
+  return undo;
 }

@@ -7,7 +7,7 @@ import { WATCH_INTERVAL_MS } from '../../activities/flags/unleash-client-reader'
 import { runStep } from '../../activities/step-outcome';
 import type { FlagState, UnleashAdminPort } from '../../activities/flags/unleash-admin-port';
 import type { UnleashClientReader } from '../../activities/flags/unleash-client-reader';
-import type { FlagsInput, FlagsSetActivities } from './definition';
+import type { FlagsInput, FlagsSetActivities, FlagValue } from './definition';
 
 export interface FlagActivityDeps {
   admin: UnleashAdminPort;
@@ -128,6 +128,21 @@ export function createFlagActivities({
         desired: onOff(flag.enabled),
         willChange: states[i]?.enabled !== flag.enabled,
       }));
+    },
+
+    async readFlags(input): Promise<FlagValue[]> {
+      const values: FlagValue[] = [];
+      for (const name of input.names) {
+        try {
+          const state = await admin.getFlag(input.project, input.environment, name);
+          values.push({ name, enabled: state.enabled });
+        } catch (error) {
+          if (error instanceof ApplicationFailure && error.type === PermanentFailure.NotFound) {
+            values.push({ name, enabled: null });
+          } else throw error;
+        }
+      }
+      return values;
     },
 
     setFlags(input: FlagsInput) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
+import { withRunChange } from '../run-change';
 import { preflightRequest, type StepKind } from '../step-kind';
 
 export interface FlagsInput {
@@ -15,12 +16,32 @@ export interface FlagsCheckInput {
   names: string[];
 }
 
-/** What undoes a flags step: the flags it toggled, back to what they were. */
-export type FlagsUndo = FlagsInput;
+/** A flag's value as the Admin API reports it now; null when it does not exist. */
+export interface FlagValue {
+  name: string;
+  enabled: boolean | null;
+}
+
+/**
+ * What undoes a flags step: the flags it toggles, back to what they were before the step, and what the
+ * runbook says to do with them when a rollback follows a promotion.
+ */
+export interface FlagsUndo extends FlagsInput {
+  afterPromotion?: 'keep' | 'restore';
+}
+
+/** The flags' values before the step changed them, recorded in the timeline (`before`). */
+export interface FlagsBefore {
+  project: string;
+  environment: string;
+  flags: FlagValue[];
+}
 
 export interface FlagsSetActivities {
   checkFlags(input: FlagsCheckInput): Promise<CheckResult[]>;
   planFlags(input: FlagsInput): Promise<PlannedChange[]>;
+  /** Reads the flags' current values (the state the step is about to change). */
+  readFlags(input: FlagsCheckInput): Promise<FlagValue[]>;
   setFlags(input: FlagsInput): Promise<StepOutcome<FlagsUndo>>;
 }
 
@@ -28,7 +49,15 @@ const schema = leafStepSchema('flags.set', {
   project: z.string().min(1).default('default'),
   environment: z.string().min(1).default('development'),
   flags: z.array(z.object({ name: z.string().min(1), enabled: z.boolean() }).strict()).min(1),
+  /**
+   * On a rollback after a promotion completed: `keep` these flags as the run left them (degraded mode stays on
+   * while the service runs on the new primary), or `restore` them. Default keep: a rollback cannot move the
+   * database back, so turning degraded mode off would send the application at a state it is not in.
+   */
+  rollbackAfterPromotion: z.enum(['keep', 'restore']).default('keep'),
 });
+
+type FlagsStep = z.output<typeof schema>;
 
 /** Unleash flags through the Admin API, confirmed by a real client seeing every new value. */
 export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = {
@@ -36,7 +65,7 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
   description: 'turns Unleash flags on or off (e.g. degraded mode), confirmed by a client seeing the change',
   mutates: true,
   schema,
-  activityNames: ['checkFlags', 'planFlags', 'setFlags'],
+  activityNames: ['checkFlags', 'planFlags', 'readFlags', 'setFlags'],
   crossCheck: () => [],
   preflight: (step) => [
     preflightRequest({
@@ -50,15 +79,69 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
   async plan(step, context) {
     return { changes: await context.activities.planFlags(flagsInput(step)) };
   },
-  run: (step, context) => context.activities.setFlags(flagsInput(step)),
+  async run(step, context) {
+    const before = await context.activities.readFlags({
+      project: step.project,
+      environment: step.environment,
+      names: step.flags.map((flag) => flag.name),
+    });
+    const toChange = step.flags.filter(
+      (flag) => before.find((value) => value.name === flag.name)?.enabled !== flag.enabled,
+    );
+    const restorable = toChange.flatMap((flag) => {
+      const was = before.find((value) => value.name === flag.name)?.enabled;
+      return typeof was === 'boolean' ? [{ name: flag.name, enabled: was }] : [];
+    });
+    const undo: FlagsUndo = {
+      project: step.project,
+      environment: step.environment,
+      flags: restorable,
+      afterPromotion: step.rollbackAfterPromotion,
+    };
+    context.controls.beforeEffect({
+      willChange: toChange.length > 0,
+      ...(restorable.length > 0 ? { undo } : {}),
+      before: { project: step.project, environment: step.environment, flags: before } satisfies FlagsBefore,
+    });
+    const outcome = await context.activities.setFlags(flagsInput(step));
+    return withRunChange(outcome, toChange.length > 0, 'the flags');
+  },
   async undo(undo, context) {
-    const outcome = await context.activities.setFlags(undo);
+    const names = undo.flags.map((flag) => `${flag.name} ${flag.enabled ? 'on' : 'off'}`).join(', ');
+    if (context.promotion !== 'none' && undo.afterPromotion !== 'restore') {
+      return {
+        status: 'kept',
+        detail:
+          `kept as the run left them (not set back to ${names}): a promotion ${context.promotion === 'completed' ? 'completed' : 'may have completed'} ` +
+          'in this run, so the service stays on the new primary; the runbook restores these flags after a promotion only with rollbackAfterPromotion: restore',
+      };
+    }
+    const outcome = await context.activities.setFlags({
+      project: undo.project,
+      environment: undo.environment,
+      flags: undo.flags,
+    });
     return { status: 'undone', detail: outcome.summary };
   },
-  failback: (step) => [{ ...step, flags: step.flags.map((flag) => ({ ...flag, enabled: !flag.enabled })) }],
+  // Each flag goes back to its value before the failover; a flag the failover never reached is left alone.
+  failback(step, recorded) {
+    const flags = step.flags.flatMap((flag) => {
+      const was = recorded.flagsBefore.get(flagKey(step.project, step.environment, flag.name));
+      return was === undefined ? [] : [{ name: flag.name, enabled: was }];
+    });
+    return flags.length === 0 ? [] : [{ ...step, flags }];
+  },
   examples: {
     valid: [
       { step: { id: 'degrade', kind: 'flags.set', flags: [{ name: 'degraded-mode', enabled: true }] } },
+      {
+        step: {
+          id: 'degrade',
+          kind: 'flags.set',
+          flags: [{ name: 'degraded-mode', enabled: true }],
+          rollbackAfterPromotion: 'restore',
+        },
+      },
     ],
     invalid: [
       { step: { id: 'degrade', kind: 'flags.set', flags: [] }, path: '.flags', message: /at least 1 flag/ },
@@ -67,10 +150,41 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
         path: '.flags[0].enabled',
         message: /true or false/,
       },
+      {
+        step: {
+          id: 'degrade',
+          kind: 'flags.set',
+          flags: [{ name: 'x', enabled: true }],
+          rollbackAfterPromotion: 'undo',
+        },
+        path: '.rollbackAfterPromotion',
+        message: /"keep", "restore"/,
+      },
     ],
   },
 };
 
-function flagsInput(step: z.output<typeof schema>): FlagsInput {
+/** The key of a flag in `RecordedFailover.flagsBefore`. */
+export function flagKey(project: string, environment: string, name: string): string {
+  return `${project}/${environment}/${name}`;
+}
+
+function flagsInput(step: FlagsStep): FlagsInput {
   return { project: step.project, environment: step.environment, flags: step.flags };
+}
+
+/** Flag values a failover recorded before changing them, earliest step first, from its timeline's `before`. */
+export function flagsBeforeOf(
+  entries: ReadonlyArray<{ kind: string; before?: unknown }>,
+): Map<string, boolean> {
+  const values = new Map<string, boolean>();
+  for (const entry of entries) {
+    if (entry.kind !== 'flags.set' || entry.before === undefined) continue;
+    const before = entry.before as FlagsBefore;
+    for (const flag of before.flags ?? []) {
+      const key = flagKey(before.project, before.environment, flag.name);
+      if (typeof flag.enabled === 'boolean' && !values.has(key)) values.set(key, flag.enabled);
+    }
+  }
+  return values;
 }

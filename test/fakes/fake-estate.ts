@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { currentAttempt } from '../../activities/poll-until';
+import { currentAttempt, heartbeat, sleep } from '../../activities/poll-until';
 import type { CheckResult, PromoteOutcome, StepOutcome } from '../../activities/contracts';
 import type { EvidenceActivities } from '../../activities/evidence/evidence-contracts';
 import type { KindActivities } from '../../kinds/registry';
@@ -19,9 +19,15 @@ export class FakeEstate {
   replicaLagSeconds = 0;
   /** False: the old primary cannot be reached (a real regional outage), so it cannot be fenced. */
   primaryReachable = true;
+  /**
+   * How long a promotion takes to show the replica writable once it is sent (a long promotion wait): the
+   * activity heartbeats and sleeps meanwhile, so a cancellation reaches it.
+   */
+  promotionWaitMs = 0;
   promotions = 0;
   dnsChanges = 0;
   probes = 0;
+  private readonly afterEffect = new Map<Method, number>();
   /** Runs that asked for their evidence bundle (workflow ids, in order): the ledger's queue, in memory. */
   readonly evidenceRequests: string[] = [];
   private readonly faults = new Map<
@@ -45,6 +51,14 @@ export class FakeEstate {
     const queue = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i++) queue.push({ ...error, nonRetryable: error.nonRetryable ?? false });
     this.faults.set(method, queue);
+  }
+
+  /**
+   * The next `times` calls of `method` make their effect and then fail with a retryable error before they
+   * report it, as an attempt whose worker died after the effect would.
+   */
+  failAfterEffect(method: Method, times: number): void {
+    this.afterEffect.set(method, (this.afterEffect.get(method) ?? 0) + times);
   }
 
   /** The operator fixed the cause: scripted faults stop. */
@@ -79,10 +93,39 @@ export class FakeEstate {
       checkFlags: async ({ names }) =>
         names.map((n) => ok(`flag ${n}`, this.flags.has(n), this.flags.has(n) ? 'exists' : 'missing')),
       checkBackups: async () => [ok('backups fresh', true, 'newest 1h old')],
-      planFence: async () => [],
-      planPromote: async () => ({ changes: [], writableEndpoint: '10.0.0.3' }),
+      planFence: async () => [
+        {
+          target: 'primary',
+          current: this.primaryReachable ? (this.roles.get('primary') ?? 'unknown') : 'unreachable',
+          desired: 'fenced',
+          willChange: this.primaryReachable && this.roles.get('primary') === 'primary',
+        },
+      ],
+      planPromote: async () => ({
+        changes: [
+          {
+            target: 'replica',
+            current: this.roles.get('replica') ?? 'unknown',
+            desired: 'primary',
+            willChange: this.roles.get('replica') === 'replica',
+          },
+        ],
+        writableEndpoint: '10.0.0.3',
+      }),
       planDnsSwitch: async () => [],
       planFlags: async () => [],
+      readFlags: async ({ names }) =>
+        names.map((name) => ({
+          name,
+          enabled: this.flags.has(name) ? (this.flags.get(name) as boolean) : null,
+        })),
+      readDnsRecords: async ({ records }) =>
+        records.map(({ name, type }) => ({
+          name,
+          type,
+          ttl: this.dns.has(name) ? 60 : null,
+          values: this.dns.has(name) ? [this.dns.get(name) as string] : [],
+        })),
       fenceDatabase: async (database) => {
         if (!this.primaryReachable) {
           return {
@@ -104,6 +147,10 @@ export class FakeEstate {
           return { ...outcome(false, 'already primary'), writableEndpoint: '10.0.0.3' };
         this.roles.set('replica', 'primary');
         this.promotions++;
+        for (let waited = 0; waited < this.promotionWaitMs; waited += 100) {
+          heartbeat({ waitingFor: 'the replica to take writes' });
+          await sleep(100);
+        }
         return {
           ...outcome(true, 'promoted'),
           writableEndpoint: '10.0.0.3',
@@ -150,7 +197,17 @@ export class FakeEstate {
             type: fault.type,
             nonRetryable: fault.nonRetryable,
           });
-        return original(...args);
+        const result = await original(...args);
+        const pending = this.afterEffect.get(method) ?? 0;
+        if (pending > 0) {
+          this.afterEffect.set(method, pending - 1);
+          throw ApplicationFailure.create({
+            message: `${method}: the attempt died after its effect`,
+            type: 'WorkerLost',
+            nonRetryable: false,
+          });
+        }
+        return result;
       };
     }
     return {

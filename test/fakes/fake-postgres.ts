@@ -205,11 +205,10 @@ export class FakePostgres implements PostgresPort {
   async writeTest(connection: string): Promise<WriteTestResult> {
     this.state.calls.push(`writeTest ${connection}`);
     const m = this.member(connection);
-    if (m.inRecovery)
-      return { accepted: false, refusal: '25006: cannot execute CREATE TABLE in a read-only transaction' };
-    if (m.readOnly && !m.ignoresReadOnly)
-      return { accepted: false, refusal: '25006: cannot execute CREATE TABLE in a read-only transaction' };
-    return { accepted: true, refusal: null };
+    const refused = '25006: cannot execute CREATE TABLE in a read-only transaction';
+    if (m.inRecovery) return { accepted: false, refusal: refused, serverAddress: m.host };
+    if (m.readOnly && !m.ignoresReadOnly) return { accepted: false, refusal: refused, serverAddress: m.host };
+    return { accepted: true, refusal: null, serverAddress: m.host };
   }
 
   async probe(connection: string, options: ProbeOptions): Promise<ProbeResult> {

@@ -77,7 +77,7 @@ async function result(workflowId: string): Promise<FailoverResult> {
 
 /** Adds the runbook to the worker's reviewed catalog (as a reviewer would), then starts it signed by alice. */
 async function start(runbook: Runbook, variant?: 'failback'): Promise<string> {
-  return startFailover(
+  const started = await startFailover(
     client,
     env.DRCTL_TASK_QUEUE as string,
     addToCatalog(catalogDir(env), runbook, variant),
@@ -87,6 +87,7 @@ async function start(runbook: Runbook, variant?: 'failback'): Promise<string> {
       now: new Date(),
     },
   );
+  return started.workflowId;
 }
 
 /**
@@ -200,11 +201,12 @@ test('failback returns to the original topology after the old primary is rebuilt
   stack = await resetStack();
   await stopProcess(worker);
   worker = await startWorkerProcess(env);
-  const failover = await result(await start({ ...ehrDb, id: 'ehr-db-before-failback' }));
+  const runbook = { ...ehrDb, id: 'ehr-db-before-failback' };
+  const failover = await result(await start(runbook));
   expect(failover.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   await rebuildPrimaryAsReplica();
-  const back = await result(await start(ehrDb, 'failback'));
+  const back = await result(await start(runbook, 'failback'));
   expect(back.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   const [original] = await sql<{ recovering: boolean }>(

@@ -159,16 +159,20 @@ test('a drill ends: its bundle (history, result, reports with the audit section,
     outcome: verdict,
     closeStatus: 'COMPLETED',
   });
+  // The drill's failover runs under the runbook's lock id, as its child.
+  const failoverId = result.failover.workflowId;
+  expect(failoverId).toBe('failover-ehr-db');
   expect(manifest.run.children).toEqual([
     expect.objectContaining({
-      workflowId: `${drillId}-failover`,
+      workflowId: failoverId,
+      runId: result.failover.runId,
       workflowType: 'failoverWorkflow',
       closeStatus: 'COMPLETED',
     }),
   ]);
   // The runbook file is exactly what the drill hashed when it started.
   expect(manifest.run.runbookSha256).toBe(result.runbookHash);
-  const child = `children/${encodeURIComponent(`${drillId}-failover`)}`;
+  const child = `children/${encodeURIComponent(failoverId)}`;
   expect(manifest.files.map((file) => file.path)).toEqual([
     'history.json',
     'result.json',
@@ -206,7 +210,7 @@ test('a drill ends: its bundle (history, result, reports with the audit section,
   expect(history.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
 
   // The drill's failover is in the drill's bundle, not a bundle of its own.
-  expect((await chainEntries()).filter((entry) => entry.workflowId === `${drillId}-failover`)).toEqual([]);
+  expect((await chainEntries()).filter((entry) => entry.workflowId === failoverId)).toEqual([]);
 });
 
 test('a failover ends: its bundle follows in the chain, with the timeline reports and the operator actions as recorded', async () => {

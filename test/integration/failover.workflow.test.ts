@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -15,6 +17,7 @@ import { FakeEstate } from '../fakes/fake-estate';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
 import type { OperatorSigner } from '../../cli/operator-signer';
 import type { StatementAction } from '../../auth/permissions';
+import { runbookSha256 } from '../../auth/sha256';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { addToCatalog, EXAMPLES_DIR, newCatalogDir, signerOf } from './operators';
 import { getStack } from './stack';
@@ -106,6 +109,7 @@ async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Pr
     connection: workerConnection,
     taskQueue,
     workflowBundle: bundle,
+    maxHeartbeatThrottleInterval: '1s',
     activities: {
       ...estate.activities(),
       ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
@@ -149,6 +153,23 @@ async function signed(
       runId: handle.workflowId,
       runbookId: authorization?.runbookId ?? '?',
       runbookHash: authorization?.runbookHash ?? '?',
+    }),
+  };
+}
+
+/** A signed close of a fence follow-up, as `drctl close` sends it. */
+async function signedClose(followUpId: string, signer: OperatorSigner) {
+  const state = await client.workflow
+    .getHandle(followUpId)
+    .query<{ authorization: { runbookId: string; runbookHash: string } }>('followUp');
+  return {
+    signed: signer.sign({
+      action: 'abort',
+      stepId: 'close',
+      reason: 'test over',
+      runId: followUpId,
+      runbookId: state.authorization.runbookId,
+      runbookHash: state.authorization.runbookHash,
     }),
   };
 }
@@ -388,37 +409,34 @@ function quietLogger() {
   return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 }
 
-describe('operator control', () => {
-  const gate = (id: string, twoPerson = false) => ({
-    id,
-    kind: 'approval' as const,
-    twoPerson,
-    timeout: '5m',
+const gate = (id: string, twoPerson = false) => ({ id, kind: 'approval' as const, twoPerson });
+
+function withSteps(
+  insert: Array<{ after: string; step: Parameters<typeof defineRunbook>[0]['steps'][number] }>,
+  rb = runbook(),
+) {
+  const steps = [...rb.steps];
+  for (const { after, step } of insert) {
+    steps.splice(
+      steps.findIndex((s) => s.id === after) + 1,
+      0,
+      defineRunbook({ ...rb, steps: [step] }).steps[0]!,
+    );
+  }
+  return { ...rb, steps };
+}
+
+async function waitForGate(
+  handle: Awaited<ReturnType<typeof start>>,
+  stepId: string,
+): Promise<FailoverProgress> {
+  return waitFor(async () => {
+    const progress = await handle.query<FailoverProgress>('progress');
+    return progress.awaiting.some((a) => a.stepId === stepId) ? progress : undefined;
   });
+}
 
-  function withSteps(insert: Array<{ after: string; step: ReturnType<typeof gate> }>) {
-    const rb = runbook();
-    const steps = [...rb.steps];
-    for (const { after, step } of insert) {
-      steps.splice(
-        steps.findIndex((s) => s.id === after) + 1,
-        0,
-        defineRunbook({ ...rb, steps: [step] }).steps[0]!,
-      );
-    }
-    return { ...rb, steps };
-  }
-
-  async function waitForGate(
-    handle: Awaited<ReturnType<typeof start>>,
-    stepId: string,
-  ): Promise<FailoverProgress> {
-    return waitFor(async () => {
-      const progress = await handle.query<FailoverProgress>('progress');
-      return progress.awaiting.some((a) => a.stepId === stepId) ? progress : undefined;
-    });
-  }
-
+describe('operator control', () => {
   test('a two-person gate refuses the initiator and accepts another operator, on record', async () => {
     const estate = newEstate();
     const rb = withSteps([{ after: 'preflight', step: gate('production-approval', true) }]);
@@ -463,7 +481,7 @@ describe('operator control', () => {
     expect(estate.roles.get('replica')).toBe('primary');
   });
 
-  test('abort after the DNS switch rolls back flags and DNS in reverse order and keeps the old primary fenced', async () => {
+  test('abort after the DNS switch keeps DNS on the new primary, the fence and the flags, and says why', async () => {
     const estate = newEstate();
     const rb = withSteps([{ after: 'dns', step: gate('hold') }]);
     const result = await withWorker(estate, async (taskQueue) => {
@@ -476,22 +494,73 @@ describe('operator control', () => {
       return failedResult(handle.result(), 'FailoverAborted');
     });
     expect(result.status).toBe('aborted');
-    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    // Moving the record back would send the application to the fenced, read-only old primary.
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+    expect(estate.flags.get('degraded')).toBe(true);
     expect(estate.evidenceRequests).toEqual([result.workflowId]);
-    expect(estate.flags.get('degraded')).toBe(false);
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
-      'dns:undone',
+      'dns:kept',
       'promote:not undone',
-      'fence:not undone',
-      'flags-on:undone',
+      'fence:kept',
+      'flags-on:kept',
     ]);
+    const detail = (stepId: string) => result.rollback?.find((r) => r.stepId === stepId)?.detail;
+    expect(detail('dns')).toMatch(
+      /kept A db\.z\.test\. → 10\.0\.0\.3 \(was 10\.0\.0\.2\): a promotion completed/,
+    );
+    expect(detail('flags-on')).toMatch(/rollbackAfterPromotion: restore/);
+    expect(detail('fence')).toMatch(/lifting the fence would make two writable primaries/);
     expect(result.operatorActions.at(-1)).toMatchObject({
       action: 'abort',
       operator: 'bob',
       reason: 'wrong region',
     });
     expect(estate.probes).toBe(0);
+  });
+
+  test('after a promotion, flags the runbook marks restore go back; records that are not a database go back', async () => {
+    const estate = new FakeEstate({
+      dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
+      flags: ['degraded'],
+    });
+    const base = runbook();
+    const steps = base.steps.map((step) =>
+      step.kind === 'parallel'
+        ? {
+            ...step,
+            steps: step.steps.map((inner) =>
+              inner.kind === 'flags.set' ? { ...inner, rollbackAfterPromotion: 'restore' as const } : inner,
+            ),
+          }
+        : step.kind === 'dns.switch'
+          ? {
+              ...step,
+              records: [
+                ...step.records,
+                { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
+              ],
+            }
+          : step,
+    );
+    const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(estate.dns.get('www.z.test.')).toBe('app.z.test.');
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
+      'dns:partly undone',
+      'promote:not undone',
+      'fence:kept',
+      'flags-on:undone',
+    ]);
   });
 
   test('abort before the promotion lifts the fence; --no-rollback leaves everything as it is', async () => {
@@ -533,29 +602,320 @@ describe('operator control', () => {
     expect(kept.flags.get('degraded')).toBe(true);
   });
 
-  test('an unreachable primary cannot be fenced: the run waits for an explicit approval to go on unfenced', async () => {
+  test('an unreachable primary needs two different operators to go on unfenced; a follow-up fences it when it is back', async () => {
     const estate = newEstate();
     estate.primaryReachable = false;
-    const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+    const { result, followUp } = await withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue);
       const waiting = await waitForGate(handle, 'fence');
-      expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable and could not be fenced/);
-      expect(estate.promotions).toBe(0);
-      await handle.executeUpdate('approve', {
-        args: [
-          await signed(handle, signerOf('bob'), {
-            action: 'approve',
-            stepId: 'fence',
-            reason: 'us-east-1 is down, confirmed with AWS',
-          }),
-        ],
+      expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable .* and could not be fenced/);
+      expect(waiting.awaiting[0]?.approvers).toEqual({
+        rule: '2 approvers',
+        approvedBy: [],
+        needed: 2,
       });
-      return handle.result();
+      const approve = async (operator: 'bob' | 'carol', reason: string) =>
+        handle.executeUpdate<{ approvalsNeeded: number }, [unknown]>('approve', {
+          args: [await signed(handle, signerOf(operator), { action: 'approve', stepId: 'fence', reason })],
+        });
+      const first = await approve('bob', 'us-east-1 is down, confirmed with AWS');
+      expect(first.approvalsNeeded).toBe(1);
+      const again = await approve('bob', 'again').catch((error: WorkflowUpdateFailedError) => error);
+      expect((again as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /bob already approved "fence"; 1 more approval from other operators needed/,
+      );
+      expect(estate.promotions).toBe(0);
+      await approve('carol', 'confirmed');
+      const done: FailoverResult = await handle.result();
+      const followUpId = done.followUps?.[0]?.workflowId as string;
+      const followUpHandle = client.workflow.getHandle(followUpId);
+      const trying = await followUpHandle.query<{ status: string; attempts: number }>('followUp');
+      expect(trying.status).toBe('trying');
+      // The old primary comes back, still writable: the follow-up fences it on sight.
+      estate.primaryReachable = true;
+      return { result: done, followUp: await followUpHandle.result() };
     });
     expect(result.status).toBe('succeeded');
     expect(result.timeline.find((e) => e.stepId === 'fence')?.summary).toMatch(
-      /proceeding unfenced, approved by bob/,
+      /proceeding unfenced, approved by bob and carol/,
     );
+    expect(result.followUps).toEqual([
+      { database: 'db', workflowId: 'fence-follow-up-test-db-db', status: 'started' },
+    ]);
+    expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['bob', 'carol'] });
+    expect(estate.roles.get('primary')).toBe('fenced');
     expect(estate.promotions).toBe(1);
+  });
+
+  test('skipping a failed fence needs two different operators, and then counts as going on unfenced', async () => {
+    const estate = newEstate();
+    estate.failNext('fenceDatabase', 3, { type: 'AccessDenied', message: 'not allowed', nonRetryable: true });
+    const rb = runbook();
+    const steps = rb.steps.map((step) =>
+      step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step,
+    );
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, id: 'skip-fence-db', steps });
+      await waitForGate(handle, 'fence');
+      const skip = async (operator: 'bob' | 'carol') =>
+        handle.executeUpdate<{ approvalsNeeded?: number }, [unknown]>('decide', {
+          args: [
+            await signed(handle, signerOf(operator), {
+              action: 'skip',
+              stepId: 'fence',
+              reason: 'host powered off',
+            }),
+          ],
+        });
+      expect((await skip('bob')).approvalsNeeded).toBe(1);
+      const again = await skip('bob').catch((error: WorkflowUpdateFailedError) => error);
+      expect((again as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /bob already asked to skip "fence"; skipping it needs 2 different operators/,
+      );
+      expect(estate.promotions).toBe(0);
+      await skip('carol');
+      const done: FailoverResult = await handle.result();
+      const followUp = client.workflow.getHandle(done.followUps?.[0]?.workflowId as string);
+      // A close is an operator action like any other: unsigned, or by someone without abort, it is refused.
+      const unsigned = await followUp
+        .executeUpdate('close', { args: [{ operator: 'bob', reason: 'test over' }] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      expect((unsigned as WorkflowUpdateFailedError).cause?.message).toMatch(/unsigned/);
+      const byCarol = await followUp
+        .executeUpdate('close', { args: [await signedClose(followUp.workflowId, signerOf('carol'))] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      expect((byCarol as WorkflowUpdateFailedError).cause?.message).toMatch(/not permitted/);
+      await followUp.executeUpdate('close', {
+        args: [await signedClose(followUp.workflowId, signerOf('alice'))],
+      });
+      const closed = await followUp.result();
+      expect(closed).toMatchObject({
+        status: 'closed',
+        closedBy: { operator: 'alice', reason: 'test over' },
+      });
+      return done;
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.timeline.find((e) => e.stepId === 'fence' && e.status === 'skipped')).toBeDefined();
+    expect(result.followUps?.[0]).toMatchObject({ database: 'db', status: 'started' });
+    expect(estate.promotions).toBe(1);
+  });
+});
+
+describe('interrupting and timing out', () => {
+  test('abort interrupts a long wait at once and rolls back what changed before it', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const steps = [...rb.steps];
+    steps.splice(
+      2,
+      0,
+      defineRunbook({ ...rb, steps: [{ id: 'settle', kind: 'wait', duration: '1h' }] }).steps[0]!,
+    );
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, steps });
+      await waitFor(async () =>
+        (await handle.query<FailoverProgress>('progress')).currentSteps.includes('settle') ? true : undefined,
+      );
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'stop' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(result.timeline.find((e) => e.stepId === 'settle')).toMatchObject({
+      status: 'interrupted',
+      summary: 'interrupted by the abort',
+    });
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+  });
+
+  test('abort during a long promotion wait stops it; the promotion may have happened, so the fence stays', async () => {
+    const estate = newEstate();
+    estate.promotionWaitMs = 3_600_000;
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await waitFor(async () =>
+        (await handle.query<FailoverProgress>('progress')).currentSteps.includes('promote') &&
+        estate.promotions > 0
+          ? true
+          : undefined,
+      );
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'stop' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(result.timeline.find((e) => e.stepId === 'promote')?.status).toBe('interrupted');
+    expect(estate.roles.get('primary')).toBe('fenced');
+    expect(result.rollback?.find((r) => r.stepId === 'fence')).toMatchObject({
+      status: 'kept',
+      detail: expect.stringMatching(/may have been promoted/),
+    });
+    expect(result.rollback?.find((r) => r.stepId === 'promote')?.detail).toMatch(/^the step interrupted/);
+  });
+
+  test('an approval without a timeout starts no timer; one with a timeout ends the run as the runbook says', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const steps = [...rb.steps];
+    steps.splice(
+      2,
+      0,
+      defineRunbook({
+        ...rb,
+        steps: [{ id: 'go-ahead', kind: 'approval', timeout: '2s', onTimeout: 'rollback' }],
+      }).steps[0]!,
+    );
+    const timedOut = await withWorker(estate, async (taskQueue) =>
+      failedResult((await start(taskQueue, { ...rb, steps })).result()),
+    );
+    expect(timedOut.timeline.find((e) => e.stepId === 'go-ahead')?.error).toMatchObject({
+      type: 'ApprovalTimeout',
+      message: expect.stringMatching(/within 2s; the run stops and rolls back/),
+    });
+    expect(timedOut.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+    expect(estate.flags.get('degraded')).toBe(false);
+
+    const untimed = newEstate();
+    const gateOnly = {
+      ...rb,
+      steps: [
+        rb.steps[0]!,
+        defineRunbook({ ...rb, steps: [{ id: 'go-ahead', kind: 'approval' }] }).steps[0]!,
+      ],
+    };
+    await withWorker(untimed, async (taskQueue) => {
+      const handle = await start(taskQueue, gateOnly);
+      await waitFor(async () =>
+        (await handle.query<FailoverProgress>('progress')).awaiting.length > 0 ? true : undefined,
+      );
+      const history = await handle.fetchHistory();
+      expect(history.events?.some((event) => event.timerStartedEventAttributes)).toBe(false);
+      await handle.executeUpdate('abort', {
+        args: [
+          await signed(handle, signerOf('alice'), {
+            action: 'abort',
+            reason: 'done',
+            detail: { rollback: 'false' },
+          }),
+        ],
+      });
+      await handle.result().catch(() => undefined);
+    });
+  });
+});
+
+describe('safety rules the runbook cannot turn off', () => {
+  test('pre-flight runs before the first change even without a preflight step', async () => {
+    const estate = newEstate();
+    estate.replicaLagSeconds = 120;
+    const rb = runbook();
+    const result = await withWorker(estate, async (taskQueue) =>
+      failedResult((await start(taskQueue, { ...rb, steps: rb.steps.slice(1) })).result()),
+    );
+    expect(result.timeline.map((e) => `${e.stepId}:${e.status}`)).toEqual(['automatic-preflight:failed']);
+    expect(result.timeline[0]?.error?.type).toBe('PreflightFailed');
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(estate.roles.get('primary')).toBe('primary');
+
+    // Its plan shows the same checks, so it is not ready either.
+    const plan: PlanResult = await withWorker(estate, async (taskQueue) => {
+      const withoutPreflight = { ...rb, steps: rb.steps.slice(1) };
+      const { reference } = addToCatalog(catalog, withoutPreflight);
+      const workflowId = `test-plan-${randomUUID()}`;
+      return client.workflow.execute('planWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            runbook: reference,
+            start: signerOf('dave').sign({
+              action: 'plan',
+              runId: workflowId,
+              runbookId: reference.id,
+              runbookHash: reference.sha256,
+              reason: 'what would change',
+            }),
+          },
+        ],
+      });
+    });
+    expect(plan.steps[0]?.stepId).toBe('automatic-preflight');
+    expect(plan.ready).toBe(false);
+  });
+
+  test('a literal DNS value that is a member address beside a promotion never runs: the worker refuses it', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const pointDns = {
+      id: 'dns',
+      kind: 'dns.switch' as const,
+      zone: { name: 'z.test.' },
+      records: [{ name: 'db.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.3' }],
+    };
+    const steps = rb.steps.flatMap((step): unknown[] => {
+      if (step.kind === 'dns.switch') return [];
+      if (step.kind !== 'database.promote') return [step];
+      return [{ id: 'promote-and-point', kind: 'parallel' as const, steps: [step, pointDns] }];
+    });
+    const raw = { ...rb, id: 'literal-dns-db', steps };
+    const failure = await withWorker(estate, async (taskQueue) => {
+      // Written into the worker's catalog as a careless merge would: the worker validates what it loads.
+      writeFileSync(join(catalog, `${raw.id}.json`), JSON.stringify(raw, null, 2));
+      const workflowId = `test-failover-${randomUUID()}`;
+      const handle = await client.workflow.start('failoverWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            runbook: { id: raw.id, sha256: runbookSha256(raw) },
+            start: signerOf('alice').sign({
+              action: 'failover',
+              runId: workflowId,
+              runbookId: raw.id,
+              runbookHash: runbookSha256(raw),
+              reason: 'test',
+            }),
+          },
+        ],
+      });
+      return handle.result().then(
+        () => undefined,
+        (error: WorkflowFailedError) => error.cause as ApplicationFailure,
+      );
+    });
+    expect(failure?.type).toBe('RunbookMismatch');
+    expect(failure?.message).toMatch(
+      /broken in the worker's reviewed catalog: .*10\.0\.0\.3 is the address of database "db"/,
+    );
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    expect(estate.promotions).toBe(0);
+  });
+
+  test("a step retried after its effect was made records it as this run's change and can still undo it", async () => {
+    const estate = newEstate();
+    // The first attempt turns the flag on, then fails before reporting (as a worker that died would).
+    estate.failAfterEffect('setFlags', 1);
+    const rb = withSteps([{ after: 'prepare', step: gate('hold') }]);
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      expect(estate.flags.get('degraded')).toBe(true);
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    const flags = result.timeline.find((e) => e.stepId === 'flags-on');
+    expect(flags).toMatchObject({ changed: true, attempts: 2 });
+    expect(flags?.summary).toMatch(/this run changed the flags: an earlier attempt of this step did it/);
+    expect(flags?.before).toEqual({
+      project: 'default',
+      environment: 'development',
+      flags: [{ name: 'degraded', enabled: false }],
+    });
+    expect(estate.flags.get('degraded')).toBe(false);
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
   });
 });

@@ -153,12 +153,14 @@ test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with w
   expect({ code: decided.code, stderr: decided.stderr }).toEqual({ code: 0, stderr: '' });
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   const result = JSON.parse(followed.stdout) as FailoverProgress;
-  // An operator's abort: the completed steps are undone in reverse order, except the promotion (and so the fence).
+  // An operator's abort after the promotion: nothing moves traffic back to the old primary or re-opens it, and
+  // the flags stay as the run left them (the runbook does not say rollbackAfterPromotion: restore).
   expect(result.status).toBe('aborted');
   expect(result.rollback?.map((entry) => `${entry.stepId}:${entry.status}`)).toEqual([
+    'switch-dns:kept',
     'promote-replica:not undone',
-    'fence-primary:not undone',
-    'degraded-mode-on:undone',
+    'fence-primary:kept',
+    'degraded-mode-on:kept',
   ]);
   expect(followed.code).toBe(1);
   expect(JSON.stringify(result.timeline.find((entry) => entry.stepId === 'switch-dns'))).toMatch(

@@ -5,8 +5,14 @@ import type { ChildProcess } from 'node:child_process';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import type { Step } from '../../runbooks/schema';
-import { killPostgresPrimary, rebuildPrimaryAsReplica, resetStack } from '../../sandbox/stack';
+import {
+  killPostgresPrimary,
+  rebuildPrimaryAsReplica,
+  resetStack,
+  restartPostgresPrimary,
+} from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
+import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
@@ -23,6 +29,15 @@ beforeAll(async () => {
   stack = await resetStack();
   env = drctlEnv(stack, `operator-${randomUUID()}`);
   worker = await startWorkerProcess(env);
+});
+
+afterEach(async () => {
+  // A follow-up left trying would fence the primary the next test's reset brings back.
+  const open = JSON.parse(
+    (await drctl(['runs', '--kind', 'fence-follow-up', '--status', 'running', '--output', 'json'], env))
+      .stdout,
+  ) as Array<{ workflowId: string }>;
+  for (const { workflowId } of open) await drctl(['close', workflowId, '--reason', 'test over'], env);
 });
 
 afterAll(async () => {
@@ -98,7 +113,7 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
 });
 
-test('drctl abort after the DNS switch puts DNS and the flags back and reports what it could not undo', async () => {
+test('drctl abort after the promotion keeps DNS on the new primary, the fence and the flags, and says why', async () => {
   stack = await resetStack();
   const workflowId = await startRun(
     variant('ehr-db-abort', [{ after: 'switch-dns', step: { id: 'hold', kind: 'approval' } }]),
@@ -113,44 +128,120 @@ test('drctl abort after the DNS switch puts DNS and the flags back and reports w
   expect(code).toBe(1);
   expect(result.status).toBe('aborted');
   expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
-    'switch-dns:undone',
+    'switch-dns:kept',
     'promote-replica:not undone',
-    'fence-primary:not undone',
-    'degraded-mode-on:undone',
+    'fence-primary:kept',
+    'degraded-mode-on:kept',
   ]);
-  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  expect(result.rollback?.find((r) => r.stepId === 'switch-dns')?.detail).toMatch(
+    /kept A ehr-db\.sandbox\.drctl\.internal\. → 127\.0\.0\.3 \(was 127\.0\.0\.2\): a promotion completed in this run/,
+  );
+  // The application stays on the writable new primary, in degraded mode; the old primary still refuses writes.
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  await sql(stack.postgres.replicaUrl, "insert into drctl_probe(run_id) values ('after-abort')");
+  await expect(
+    sql(stack.postgres.appUrl, "insert into drctl_probe(run_id) values ('old-primary-after-abort')"),
+  ).rejects.toThrow(/read-only/);
   const reader = createUnleashClientReader({
     url: stack.unleash.url,
     clientToken: stack.unleash.clientToken,
   });
   expect(await reader.read(['ehr-degraded-mode', 'ehr-read-only-banner'])).toEqual({
-    'ehr-degraded-mode': false,
-    'ehr-read-only-banner': false,
+    'ehr-degraded-mode': true,
+    'ehr-read-only-banner': true,
   });
+  const text = await drctl(['status', workflowId], env);
+  expect(text.stdout).toMatch(/kept/);
 });
 
-test('with the old primary down the run asks for an approval to go on unfenced, then completes', async () => {
+test('with the old primary down, two different operators approve going on unfenced; it is fenced when it comes back', async () => {
   stack = await resetStack();
   await killPostgresPrimary();
   const workflowId = await startRun(variant('ehr-db-unfenced', []), 'alice');
   const waiting = await waitUntilAwaiting(workflowId, 'fence-primary');
-  expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable and could not be fenced/);
+  expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable .* and could not be fenced/);
   const [replica] = await sql<{ recovering: boolean }>(
     stack.postgres.replicaUrl,
     'select pg_is_in_recovery() as recovering',
   );
   expect(replica?.recovering).toBe(true);
 
-  expect(
-    (await drctl(['approve', workflowId, '--reason', 'us-east-1 host confirmed down'], as('alice'))).code,
-  ).toBe(0);
+  const first = await drctl(
+    ['approve', workflowId, '--reason', 'us-east-1 host confirmed down'],
+    as('alice'),
+  );
+  expect(first.code).toBe(0);
+  expect(first.stdout).toMatch(/1 more different operator needed/);
+  const again = await drctl(['approve', workflowId, '--reason', 'really down'], as('alice'));
+  expect(again.code).toBe(4);
+  expect(again.stderr).toMatch(
+    /alice already approved "fence-primary"; 1 more approval from other operators needed \(2 approvers\)/,
+  );
+  // One person's word is not enough: the replica is still a standby.
+  const [stillStandby] = await sql<{ recovering: boolean }>(
+    stack.postgres.replicaUrl,
+    'select pg_is_in_recovery() as recovering',
+  );
+  expect(stillStandby?.recovering).toBe(true);
+  expect((await drctl(['approve', workflowId, '--reason', 'confirmed with AWS'], as('bob'))).code).toBe(0);
+
   const { code, result } = await finalResult(workflowId);
   expect(code).toBe(0);
   expect(result.timeline.find((e) => e.stepId === 'fence-primary')?.summary).toMatch(
-    /proceeding unfenced, approved by alice/,
+    /proceeding unfenced, approved by alice and bob/,
   );
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  const followUpId = result.followUps?.[0]?.workflowId as string;
+  expect(followUpId).toBe('fence-follow-up-ehr-db-unfenced-ehr');
+  const trying = await drctl(['status', workflowId], env);
+  expect(trying.stdout).toMatch(/the old primary of ehr is NOT fenced yet/);
+
+  // The old primary comes back from its partition, still a writable primary: the follow-up fences it.
+  await restartPostgresPrimary();
+  const fenced = await waitForFollowUp(followUpId, 'fenced');
+  expect(fenced.lastResult).toMatch(/fenced 127\.0\.0\.2/);
+  await expect(
+    sql(stack.postgres.appUrl, "insert into drctl_probe(run_id) values ('split-brain')"),
+  ).rejects.toThrow(/read-only/);
+  const after = await drctl(['status', workflowId], env);
+  expect(after.stdout).toMatch(/the old primary of ehr is fenced/);
 });
+
+test('a follow-up an operator closes stops trying, on record', async () => {
+  stack = await resetStack();
+  await killPostgresPrimary();
+  const workflowId = await startRun(variant('ehr-db-closed', []), 'alice');
+  await waitUntilAwaiting(workflowId, 'fence-primary');
+  expect((await drctl(['approve', workflowId, '--reason', 'down'], as('alice'))).code).toBe(0);
+  expect((await drctl(['approve', workflowId, '--reason', 'down'], as('bob'))).code).toBe(0);
+  const { result } = await finalResult(workflowId);
+  const followUpId = result.followUps?.[0]?.workflowId as string;
+  expect((await drctl(['close', followUpId], as('bob'))).code).toBe(2);
+  // A close is signed and checked against the access policy: carol (dba) may approve but not abort.
+  const refused = await drctl(['close', followUpId, '--reason', 'host gone'], as('carol'));
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toMatch(/not permitted: carol may not abort runbook ehr-db-closed/);
+  const closed = await drctl(['close', followUpId, '--reason', 'host decommissioned, INC-4411'], as('bob'));
+  expect(closed.code).toBe(0);
+  const state = await waitForFollowUp(followUpId, 'closed');
+  expect(state.closedBy).toMatchObject({ operator: 'bob', reason: 'host decommissioned, INC-4411' });
+  expect(state.closedBy?.signed?.statement).toMatchObject({ action: 'abort', stepId: 'close' });
+  const shown = await drctl(['status', followUpId], env);
+  expect(shown.stdout).toMatch(/follow-up closed by bob/);
+});
+
+async function waitForFollowUp(
+  followUpId: string,
+  status: FenceFollowUpState['status'],
+): Promise<FenceFollowUpState> {
+  for (;;) {
+    const shown = await drctl(['status', followUpId, '--output', 'json'], env);
+    const state = JSON.parse(shown.stdout) as FenceFollowUpState;
+    if (state.status === status) return state;
+    expect(state.status).toBe('trying');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 test('drctl failback returns DNS, the primary role and the flags to the original topology', async () => {
   stack = await resetStack();

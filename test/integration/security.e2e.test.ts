@@ -107,7 +107,7 @@ const CONNECTION_NAMES = ['ehr-primary', 'ehr-replica', 'ehr-app'];
 
 const history: Record<string, string> = {};
 
-const drill = { id: '', reportText: [] as string[] };
+const drill = { id: '', failoverId: '', failoverRunId: '', reportText: [] as string[] };
 
 test('GIVEN the codec on WHEN a drill runs THEN its reports render from the encrypted history', async () => {
   const run = await cli([
@@ -122,7 +122,11 @@ test('GIVEN the codec on WHEN a drill runs THEN its reports render from the encr
     'json',
   ]);
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) as string });
-  drill.id = (JSON.parse(run.stdout) as DrillResult).drillId;
+  const drilled = JSON.parse(run.stdout) as DrillResult;
+  drill.id = drilled.drillId;
+  // The drill's failover runs under the runbook's lock id; its run id picks it among the runs under that id.
+  drill.failoverId = drilled.failover.workflowId;
+  drill.failoverRunId = drilled.failover.runId ?? '';
   const reports = join(runbookDir, 'reports');
   mkdirSync(reports);
   for (const format of ['md', 'html', 'json', 'junit']) {
@@ -280,7 +284,12 @@ test('no configured secret value is in raw or decoded history, the worker or CLI
   const drillHistory = readable(await rawHistory(drillId));
   const decoded = [
     readable(await decodedHistory(drillId)),
-    readable(await decodedHistory(`${drillId}-failover`)),
+    readable(
+      await temporalCli(
+        ['workflow', 'show', '--workflow-id', drill.failoverId, '--run-id', drill.failoverRunId],
+        codecServer(),
+      ),
+    ),
     ...(await Promise.all(
       Object.values(history).map((raw) => {
         const workflowId = /"workflowId":\s*"([^"]+)"/.exec(raw)?.[1];

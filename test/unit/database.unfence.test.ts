@@ -75,7 +75,9 @@ describe('unfenceDatabase (postgres)', () => {
   it('GIVEN a role setting keeps it read-only WHEN unfencing THEN the step fails permanently naming the cause', async () => {
     const { activities, pg, primary } = setup();
     primary.readOnly = true;
-    jest.spyOn(pg, 'writeTest').mockResolvedValue({ accepted: false, refusal: '25006: read-only' });
+    jest
+      .spyOn(pg, 'writeTest')
+      .mockResolvedValue({ accepted: false, refusal: '25006: read-only', serverAddress: '127.0.0.2' });
 
     const failure = await failureOf(activities.unfenceDatabase(ehr));
 

@@ -18,7 +18,7 @@ const result: EvacuationProgress = {
       wave: 'databases',
       dependsOn: [],
       state: 'succeeded',
-      workflowId: 'failover-lock-ehr-db',
+      workflowId: 'failover-ehr-db',
       startedAt: '2026-11-28T05:00:01.000Z',
       endedAt: '2026-11-28T05:00:31.000Z',
       currentSteps: [],
@@ -30,7 +30,7 @@ const result: EvacuationProgress = {
       wave: 'databases',
       dependsOn: [],
       state: 'failed',
-      workflowId: 'failover-lock-lab-db',
+      workflowId: 'failover-lab-db',
       startedAt: '2026-11-28T05:00:01.000Z',
       endedAt: '2026-11-28T05:00:11.000Z',
       currentSteps: [],
@@ -49,9 +49,7 @@ const result: EvacuationProgress = {
 test('GIVEN a failed evacuation WHEN rendered as Markdown THEN each service has its outcome, steps, time and run, with text escaped', () => {
   const text = renderEvacuationMarkdown(result);
   expect(text).toContain('Outcome: **failed** in 1m30s');
-  expect(text).toMatch(
-    /\| ehr-db \| databases \| succeeded \| 7\/7 \| 30(\.0)?s \| `failover-lock-ehr-db` \|/,
-  );
+  expect(text).toMatch(/\| ehr-db \| databases \| succeeded \| 7\/7 \| 30(\.0)?s \| `failover-ehr-db` \|/);
   expect(text).toMatch(/\| lab-db \| databases \| failed \| 2\/5 \| 10(\.0)?s \|/);
   expect(text).toContain('| databases | 2 | bob |');
   expect(text).not.toContain('<script>');

@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { durationToMs, formatMs } from '../../../runbooks/duration';
 import type { CheckResult, PlannedChange } from '../../../activities/contracts';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../../activities/failures';
@@ -264,16 +266,45 @@ export function createStrategy(
           `${member(name, t, 'replica')} is out of recovery but refuses writes (${write.refusal ?? '?'}); check default_transaction_read_only there (ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf())`,
         );
       }
+      const writableEndpoint = await endpointWhereWriteLanded(name, t, write.serverAddress);
       return {
         changed,
-        summary: changed
-          ? `promoted ${t.replica.endpoint}: out of recovery and a write succeeded`
-          : `${t.replica.endpoint} was already promoted (not in recovery); a write succeeded`,
-        facts: { writableEndpoint: t.replica.endpoint, serverVersion: before.serverVersion },
-        writableEndpoint: t.replica.endpoint,
+        summary:
+          (changed
+            ? `promoted ${writableEndpoint}: out of recovery and a write succeeded`
+            : `${writableEndpoint} was already promoted (not in recovery); a write succeeded`) +
+          (writableEndpoint === t.replica.endpoint ? '' : ` (the runbook says ${t.replica.endpoint})`),
+        facts: {
+          writableEndpoint,
+          writeLandedAt: write.serverAddress,
+          runbookEndpoint: t.replica.endpoint,
+          serverVersion: before.serverVersion,
+        },
+        writableEndpoint,
       };
     },
   };
+}
+
+/**
+ * Where DNS may point after a promotion: the address the write test actually reached, not the runbook's text.
+ * An IP endpoint is replaced by the address the write landed on; a host name is kept only if it resolves to
+ * that address (a CNAME needs the name), else the promotion fails rather than send clients elsewhere.
+ */
+async function endpointWhereWriteLanded(
+  name: string,
+  t: PostgresTarget,
+  landed: string | null,
+): Promise<string> {
+  if (landed === null) return t.replica.endpoint;
+  if (isIP(t.replica.endpoint) !== 0) return landed;
+  const resolved = await lookup(t.replica.endpoint, { all: true }).catch(() => []);
+  if (resolved.some((entry) => entry.address === landed)) return t.replica.endpoint;
+  throw permanentFailure(
+    PermanentFailure.InvalidState,
+    `the write test of ${name}'s promoted replica landed on ${landed}, but the runbook's replica endpoint ${t.replica.endpoint} resolves to ${resolved.map((entry) => entry.address).join(', ') || 'nothing'}; ` +
+      `DNS would send clients elsewhere. Fix targets.databases.${name}.replica.endpoint or the connection ${t.replica.connection}, then retry`,
+  );
 }
 
 function describeMember(status: PostgresMemberStatus | null): string {

@@ -1,0 +1,220 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { historyAsJson } from '../activities/evidence/history-json';
+import type { StatementAction } from '../auth/permissions';
+import { startDrill } from '../cli/drill-runs';
+import { referenceTo, startFailover, type StartedRun } from '../cli/failover-runs';
+import { loadSigner, type OperatorSigner } from '../cli/operator-signer';
+import { defineRunbook } from '../runbooks/define-runbook';
+import ehrDb from '../runbooks/examples/ehr-db';
+import { failbackRunbook } from '../runbooks/failback-runbook';
+import type { Runbook, RunbookInput } from '../runbooks/schema';
+import { startFaultProxy } from '../sandbox/fault-proxy';
+import { operatorPaths, type DemoOperator } from '../sandbox/operator-seed';
+import { ensureStackUp, killPostgresPrimary, rebuildPrimaryAsReplica, resetStack } from '../sandbox/stack';
+import { loadConfig } from '../worker/config';
+import { runWorker } from '../worker/run-worker';
+import type { DrillResult } from '../workflows/drill-types';
+import type { FailoverProgress } from '../workflows/run-types';
+
+/**
+ * Records the workflow histories the replay test (test/integration/replay.test.ts) replays against the current
+ * workflow code: a complete failover, one paused on a failed step and retried, one aborted with rollback, a
+ * drill and its failover, a failback, and one that went on unfenced with its fence follow-up. Runs them on the local stack with
+ * a worker of this checkout and writes `test/fixtures/histories/<name>.json`.
+ *
+ * Operators sign as the sandbox's demo operators; the runbook variants are written to a reviewed catalog folder
+ * of this worker. The payload codec is off for these runs, so the fixtures replay without keys.
+ *
+ * Usage: npm run record-histories   (the sandbox is started if it is not up; its state is reset)
+ */
+const OUT = resolve(__dirname, '../test/fixtures/histories');
+const CATALOG = resolve(__dirname, '../.sandbox/record-histories-catalog');
+const signer = (name: DemoOperator): OperatorSigner => loadSigner(operatorPaths.keyFile(name));
+
+async function main(): Promise<void> {
+  const stack = await ensureStackUp();
+  process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+  const proxy = await startFaultProxy({ target: stack.moto.endpoint, faultRate: 0, faults: [] });
+  const taskQueue = `record-histories-${randomUUID()}`;
+  mkdirSync(CATALOG, { recursive: true });
+  const base = loadConfig({ file: stack.configFile });
+  const config = loadConfig({
+    file: stack.configFile,
+    overrides: {
+      temporal: { taskQueue },
+      aws: { endpoint: proxy.url },
+      codec: { ...base.codec, enabled: false },
+      access: { ...base.access, catalogDirs: [...base.access.catalogDirs, CATALOG] },
+    },
+  });
+  const stopWorker = new AbortController();
+  await new Promise<void>((onReady) => void runWorker(config, { signal: stopWorker.signal, onReady }));
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.temporal.namespace });
+  mkdirSync(OUT, { recursive: true });
+  const start = (runbook: Runbook, variant?: 'failback'): Promise<StartedRun> => {
+    if (runbook.id !== ehrDb.id)
+      writeFileSync(join(CATALOG, `${runbook.id}.json`), JSON.stringify(runbook, null, 2));
+    return startFailover(
+      client,
+      taskQueue,
+      {
+        runbook: variant === 'failback' ? failbackRunbook(runbook) : runbook,
+        reference: referenceTo(runbook, variant),
+      },
+      { reason: 'recorded for replay tests', signer: signer('alice'), now: new Date() },
+    );
+  };
+  /** A signed operator update for the run, as the CLI sends it. */
+  const signed = async (
+    handle: WorkflowHandle,
+    by: DemoOperator,
+    fields: { action: StatementAction; stepId?: string; reason: string },
+  ) => {
+    const { authorization } = await handle.query<FailoverProgress>('progress');
+    return {
+      signed: signer(by).sign({
+        ...fields,
+        runId: handle.workflowId,
+        runbookId: authorization?.runbookId ?? '?',
+        runbookHash: authorization?.runbookHash ?? '?',
+      }),
+    };
+  };
+  const save = async (name: string, handle: WorkflowHandle): Promise<void> => {
+    await handle.result().catch(() => undefined);
+    writeFileSync(join(OUT, `${name}.json`), `${historyAsJson(await handle.fetchHistory())}\n`);
+    console.log(`recorded ${name}`);
+  };
+  const handleOf = (run: StartedRun) => client.workflow.getHandle(run.workflowId, run.runId);
+
+  try {
+    await resetStack();
+    await save('failover-complete', handleOf(await start(variant('replay-complete', []))));
+
+    await resetStack();
+    proxy.setPermanent({
+      match: (req) => req.operation === 'ChangeResourceRecordSets',
+      error: 'AccessDenied',
+    });
+    const paused = handleOf(
+      await start(
+        variant('replay-paused', [], (step) =>
+          step.id === 'switch-dns' ? { ...step, onFailure: 'pause' } : step,
+        ),
+      ),
+    );
+    await until(paused, (progress) => progress.status === 'paused');
+    proxy.setPermanent(undefined);
+    await paused.executeUpdate('decide', {
+      args: [
+        await signed(paused, 'bob', { action: 'retry', stepId: 'switch-dns', reason: 'permission fixed' }),
+      ],
+    });
+    await save('failover-paused-then-retried', paused);
+
+    await resetStack();
+    const aborted = handleOf(
+      await start(
+        variant('replay-aborted', [{ after: 'switch-dns', step: { id: 'hold', kind: 'approval' } }]),
+      ),
+    );
+    await until(aborted, (progress) => progress.awaiting.some((gate) => gate.stepId === 'hold'));
+    await aborted.executeUpdate('abort', {
+      args: [await signed(aborted, 'alice', { action: 'abort', reason: 'recorded abort' })],
+    });
+    await save('failover-aborted-with-rollback', aborted);
+
+    await resetStack();
+    await killPostgresPrimary();
+    const unfenced = handleOf(await start(variant('replay-unfenced', [])));
+    await until(unfenced, (progress) => progress.awaiting.some((gate) => gate.stepId === 'fence-primary'));
+    for (const operator of ['bob', 'carol'] as const) {
+      await unfenced.executeUpdate('approve', {
+        args: [
+          await signed(unfenced, operator, {
+            action: 'approve',
+            stepId: 'fence-primary',
+            reason: 'host down',
+          }),
+        ],
+      });
+    }
+    await save('failover-unfenced', unfenced);
+    const followUp = client.workflow.getHandle('fence-follow-up-replay-unfenced-ehr');
+    const { authorization } = await followUp.query<{
+      authorization: { runbookId: string; runbookHash: string };
+    }>('followUp');
+    await followUp.executeUpdate('close', {
+      args: [
+        {
+          signed: signer('alice').sign({
+            action: 'abort',
+            stepId: 'close',
+            reason: 'recorded close',
+            runId: followUp.workflowId,
+            ...authorization,
+          }),
+        },
+      ],
+    });
+    await save('fence-follow-up-closed', followUp);
+
+    await resetStack();
+    const drillId = await startDrill(client, taskQueue, ehrDb, {
+      reason: 'recorded for replay tests',
+      signer: signer('alice'),
+      action: 'fence-primary',
+      canaryIntervalMs: 100,
+      warmupMs: 1000,
+    });
+    const drill = client.workflow.getHandle(drillId);
+    await save('drill', drill);
+    // The drill's failover: held under the runbook's lock until the failure was injected, then released.
+    const { failover } = (await drill.result()) as DrillResult;
+    await save('drill-failover', client.workflow.getHandle(failover.workflowId, failover.runId));
+
+    await resetStack();
+    await handleOf(await start(ehrDb)).result();
+    await rebuildPrimaryAsReplica();
+    await save('failback', handleOf(await start(ehrDb, 'failback')));
+  } finally {
+    await resetStack();
+    await connection.close();
+    stopWorker.abort();
+    await proxy.close();
+  }
+}
+
+/** ehr-db under another id, with steps inserted after the named ones and each step mapped. */
+function variant(
+  id: string,
+  inserts: Array<{ after: string; step: Record<string, unknown> }>,
+  map: (step: Record<string, unknown>) => Record<string, unknown> = (step) => step,
+): Runbook {
+  const steps: Array<Record<string, unknown>> = ehrDb.steps.map((step) => map({ ...step }));
+  for (const { after, step } of inserts) steps.splice(steps.findIndex((s) => s.id === after) + 1, 0, step);
+  return defineRunbook({ ...ehrDb, id, steps } as RunbookInput);
+}
+
+async function until(
+  handle: WorkflowHandle,
+  reached: (progress: FailoverProgress) => boolean,
+): Promise<void> {
+  for (;;) {
+    if (reached(await handle.query<FailoverProgress>('progress'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

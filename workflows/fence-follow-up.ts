@@ -1,0 +1,146 @@
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AuthActivities } from '../activities/auth/auth-contracts';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import { OUTCOME_KEY } from '../common/search-attributes';
+import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
+import type { DatabaseFenceActivities } from '../kinds/database-fence/definition';
+import { HEARTBEAT_TIMEOUT } from './activity-options';
+import {
+  FOLLOW_UP_CLOSE_STEP,
+  type FenceFollowUpInput,
+  type FenceFollowUpState,
+} from './fence-follow-up-types';
+import { innermostMessage } from './innermost-message';
+import type { SignedOperatorUpdate } from './operator-decision';
+import { recordedAction } from './run-authority';
+
+export type { FenceFollowUpInput, FenceFollowUpState } from './fence-follow-up-types';
+
+export const followUpQuery = defineQuery<FenceFollowUpState>('followUp');
+
+/**
+ * Sent by `drctl close`: the operator accepts that the old primary needs no fence (e.g. it was destroyed). A
+ * signed `abort` of the follow-up's step `close`, verified against the worker's access policy.
+ */
+export const closeFollowUpUpdate = defineUpdate<
+  { accepted: true; action: string; operator: string },
+  [SignedOperatorUpdate]
+>('close');
+
+const FIRST_INTERVAL_MS = 2_000;
+const MAX_INTERVAL_MS = 30_000;
+/** Attempts per workflow run before continue-as-new keeps the history short (a follow-up may run for weeks). */
+const ATTEMPTS_PER_RUN = 200;
+
+/**
+ * Keeps trying to fence an old primary a failover went on without fencing (two operators approved that it was
+ * unreachable). It may be partitioned and still taking writes; the moment it answers again it is fenced. Ends
+ * when the fence holds (the member refuses writes) or an operator closes it with a reason.
+ */
+export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<FenceFollowUpState> {
+  const state: FenceFollowUpState = input.state ?? {
+    runbookId: input.runbookId,
+    database: input.database.name,
+    failover: input.failover,
+    authorization: input.authorization,
+    approvedBy: input.approvedBy,
+    status: 'trying',
+    startedAt: workflowInfo().startTime.toISOString(),
+    attempts: 0,
+    lastAttemptAt: null,
+    lastResult: null,
+  };
+  setHandler(followUpQuery, () => state);
+  // The policy is read at the start of each run of this workflow (continue-as-new reads it again).
+  let authority: OperatorAuthority | undefined;
+  const usedNonces = new Set<string>();
+  const verify = (update: SignedOperatorUpdate, checkFreshness: boolean): VerifiedAction => {
+    if (!authority)
+      throw new Error('the follow-up is still reading the access policy; try again in a moment');
+    const expectation: Expectation = {
+      actions: ['abort'],
+      runId: workflowInfo().workflowId,
+      stepId: FOLLOW_UP_CLOSE_STEP,
+      runbookId: state.authorization.runbookId,
+      runbookHash: state.authorization.runbookHash,
+      now: Date.now(),
+      checkFreshness,
+      usedNonces,
+    };
+    return authority.verify(update?.signed, expectation);
+  };
+  setHandler(
+    closeFollowUpUpdate,
+    (update) => {
+      let verified: VerifiedAction;
+      try {
+        verified = verify(update, false);
+      } catch (error) {
+        throw ApplicationFailure.nonRetryable((error as Error).message, PermanentFailure.NotAuthorized);
+      }
+      usedNonces.add(verified.signed.statement.nonce);
+      state.status = 'closed';
+      state.closedBy = recordedAction(verified, 'abort', new Date().toISOString());
+      return { accepted: true, action: 'closed', operator: verified.owner };
+    },
+    {
+      validator: (update) => {
+        verify(update, true);
+        if (state.status !== 'trying') throw new Error(`the follow-up has already ended (${state.status})`);
+      },
+    },
+  );
+  const auth = proxyActivities<AuthActivities>({
+    startToCloseTimeout: '1m',
+    retry: { maximumAttempts: 2 },
+  });
+  // Fencing never waits on the policy: without it a close is refused (and said why) until it can be read.
+  const readPolicy = async (): Promise<void> => {
+    if (authority) return;
+    try {
+      authority = new OperatorAuthority(await auth.loadAccessPolicy());
+    } catch (error) {
+      log.warn('fence follow-up: the access policy cannot be read, so a close is refused for now', {
+        error: innermostMessage(error),
+      });
+    }
+  };
+
+  const activities = proxyActivities<Pick<DatabaseFenceActivities, 'fenceDatabase'>>({
+    startToCloseTimeout: '2m',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { maximumAttempts: 2, initialInterval: '1s', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+  });
+
+  let interval = FIRST_INTERVAL_MS;
+  for (let round = 0; state.status === 'trying'; round++) {
+    if (round === ATTEMPTS_PER_RUN) await continueAsNew<typeof fenceFollowUpWorkflow>({ ...input, state });
+    await readPolicy();
+    state.attempts++;
+    state.lastAttemptAt = new Date().toISOString();
+    try {
+      const outcome = await activities.fenceDatabase(input.database);
+      state.lastResult = outcome.summary;
+      if (outcome.facts.primaryReachable !== false && state.status === 'trying') state.status = 'fenced';
+    } catch (error) {
+      state.lastResult = `the fence failed: ${innermostMessage(error)}`;
+    }
+    if (state.status !== 'trying') break;
+    await condition(() => state.status !== 'trying', interval);
+    interval = Math.min(interval * 2, MAX_INTERVAL_MS);
+  }
+  state.endedAt = new Date().toISOString();
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: state.status }]);
+  return state;
+}
