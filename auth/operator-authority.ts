@@ -34,6 +34,11 @@ export interface Expectation {
   checkFreshness?: boolean;
   /** Nonces already accepted in this run. */
   usedNonces?: ReadonlySet<string>;
+  /**
+   * When this run started (ms since the epoch). Runs of one runbook share a workflow id (its lock), so a statement
+   * signed before this run began was for an earlier run: refused, within the clock skew allowed.
+   */
+  runStartedAt?: number;
 }
 
 /** A refusal: `code` is stable for scripts and tests, the message says what was wrong and what to do. */
@@ -148,6 +153,11 @@ export class OperatorAuthority {
         throw refuse(
           'Stale',
           `statement from the future: signed at ${statement.at}, ${Math.round(-age / 1000)} s ahead of the worker; check the signer's clock`,
+        );
+      if (expected.runStartedAt !== undefined && at < expected.runStartedAt - STATEMENT_MAX_SKEW_MS)
+        throw refuse(
+          'Stale',
+          `signed at ${statement.at}, before this run of ${expected.runId} started (${new Date(expected.runStartedAt).toISOString()}): it was for an earlier run under the same id; run the command again for this run`,
         );
     }
     if (expected.usedNonces?.has(statement.nonce))

@@ -613,6 +613,7 @@ export class FailoverRun {
       now: Date.now(),
       checkFreshness,
       usedNonces: this.usedNonces,
+      runStartedAt: workflowInfo().startTime.getTime(),
     };
   }
 }

@@ -76,6 +76,7 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
       runbookHash: state.authorization.runbookHash,
       now: Date.now(),
       checkFreshness,
+      runStartedAt: workflowInfo().startTime.getTime(),
       usedNonces,
     };
     return authority.verify(update?.signed, expectation);

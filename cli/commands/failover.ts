@@ -12,7 +12,10 @@ export function registerFailover(program: Command): void {
     .argument('<runbook>', 'runbook id (see `drctl runbooks`) or path to your copy of a reviewed runbook')
     .option('--reason <text>', 'why: an incident id or a drill name (required, recorded for audit)')
     .option('--dry-run', 'show the plan against current state and change nothing')
-    .option('-y, --yes', 'start without asking (the plan is not shown)')
+    .option(
+      '-y, --yes',
+      'start without the plan and the prompt (the run still checks every target before its first change)',
+    )
     .option(
       '--force <reason>',
       'start although the plan is NOT ready (pre-flight still runs first); the reason is recorded with the run',

@@ -120,6 +120,17 @@ describe('OperatorAuthority.verify', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('GIVEN a statement signed before this run started WHEN verified under the same lock id THEN it is refused as one for an earlier run', () => {
+    // Runs of one runbook share a workflow id: an approval from the run before must not carry over.
+    const earlier = signedBy(keys.bob, { at: new Date(NOW - 3 * 60_000).toISOString() });
+    expect(() => authority.verify(earlier, { ...expectation, runStartedAt: NOW - 4 * 60_000 })).not.toThrow();
+    const error = refusal(() => authority.verify(earlier, { ...expectation, runStartedAt: NOW - 60_000 }));
+    expect(error.code).toBe('Stale');
+    expect(error.message).toMatch(
+      /before this run of failover-ehr-db-20261127-081500 started .* an earlier run under the same id/,
+    );
+  });
+
   it('GIVEN a nonce already accepted in the run WHEN verified again THEN it is refused as a replay', () => {
     const signed = signedBy(keys.bob);
     authority.verify(signed, expectation);
