@@ -153,7 +153,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       setTimeout(() => req.socket.destroy(), hangMs).unref();
       return;
     }
-    const reply = errorReply(info.service, kind, info.operation, random() < 0.5 ? 500 : 503);
+    const reply = errorReply(info.service, kind, info.operation, random() < 0.5 ? 500 : 503, info.headers);
     req.resume();
     res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
     res.end(reply.body);

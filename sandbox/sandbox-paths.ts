@@ -17,6 +17,8 @@ export const sandboxPaths = {
   temporalDb: resolve(SANDBOX_DIR, 'temporal', 'temporal.db'),
   temporalBinary: resolve(SANDBOX_DIR, 'venv', 'bin', 'temporal'),
   motoBinary: resolve(SANDBOX_DIR, 'venv', 'bin', 'moto_server'),
+  strictAwsMain: resolve(REPO_ROOT, 'sandbox', 'strict-aws', 'main.ts'),
+  strictAwsStateFile: resolve(SANDBOX_DIR, 'run', 'strict-aws-estate.json'),
   pgDir: resolve(SANDBOX_DIR, 'pg'),
   unleashStartScript: resolve(REPO_ROOT, 'sandbox', 'unleash', 'start.mjs'),
   unleashPackageDir: resolve(REPO_ROOT, 'sandbox', 'unleash'),

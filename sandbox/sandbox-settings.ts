@@ -14,6 +14,8 @@ export interface SandboxSettings {
     temporalHttp: number;
     temporalMetrics: number;
     moto: number;
+    /** The strict AWS layer in front of moto (what drctl and the tests use as the AWS endpoint). */
+    strictAws: number;
     /** Shared by the primary (127.0.0.2) and the replica (127.0.0.3). */
     postgres: number;
     unleashPostgres: number;
@@ -34,7 +36,8 @@ export const REPLICA_HOST = '127.0.0.3';
 /** Reads the stored settings, choosing and storing free ports and fresh secrets on first use. */
 export async function loadOrCreateSettings(): Promise<SandboxSettings> {
   if (existsSync(sandboxPaths.settingsFile)) {
-    return JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
+    const stored = JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
+    return withPortsAddedSince(stored);
   }
   const taken = new Set<number>();
   const next = async (alsoFreeOn: string[] = []): Promise<number> => {
@@ -48,6 +51,7 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       temporalHttp: await next(),
       temporalMetrics: await next(),
       moto: await next(),
+      strictAws: await next(),
       postgres: await next([PRIMARY_HOST, REPLICA_HOST]),
       unleashPostgres: await next(),
       unleash: await next(),
@@ -60,6 +64,15 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
     },
   };
   mkdirSync(sandboxPaths.dir, { recursive: true });
+  writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+  return settings;
+}
+
+/** Settings stored before a port was added get a free one for it, stored, so older `.sandbox` folders keep working. */
+async function withPortsAddedSince(stored: SandboxSettings): Promise<SandboxSettings> {
+  if (stored.ports.strictAws !== undefined) return stored;
+  const taken = new Set<number>(Object.values(stored.ports));
+  const settings = { ...stored, ports: { ...stored.ports, strictAws: await findFreePort([], taken) } };
   writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
   return settings;
 }

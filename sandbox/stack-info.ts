@@ -1,3 +1,5 @@
+import type { LagSeries } from './strict-aws/lag-metrics';
+
 /**
  * What `sandbox up` writes to `.sandbox/stack.json`: where every local server listens and what was seeded.
  * Tests and the demo read it; nothing else should guess ports.
@@ -10,7 +12,13 @@ export interface StackInfo {
   /** Absolute path of a shell env file (`export K=V` lines) with the same settings. */
   envFile: string;
   temporal: { address: string; namespace: string; uiUrl?: string; binary: string };
-  moto: { endpoint: string };
+  /**
+   * AWS, as drctl and the tests reach it. `endpoint` is the strict AWS layer in front of moto: it refuses what
+   * AWS refuses and emulates what moto lacks, so every test and the demo run against it. `rawEndpoint` is moto
+   * itself, for seeding and for tests that must read behind the layer (e.g. while a region is down);
+   * `controlUrl` is the layer's control API (`strictAwsControl(controlUrl)`).
+   */
+  moto: { endpoint: string; rawEndpoint: string; controlUrl: string };
   postgres: {
     /** Both members listen on the same port, each on its own loopback address. */
     port: number;
@@ -40,5 +48,20 @@ export interface StackInfo {
       records: Array<{ name: string; type: 'A' | 'CNAME'; value: string }>;
     };
     s3: { bucket: string; region: string; prefix: string };
+    /** An Aurora PostgreSQL global database: writer cluster in us-east-1, secondary with one reader in us-west-2. */
+    aurora: {
+      globalClusterId: string;
+      engineVersion: string;
+      primary: { clusterId: string; region: string; arn: string; endpoint: string; writerInstanceId: string };
+      secondary: {
+        clusterId: string;
+        region: string;
+        arn: string;
+        endpoint: string;
+        readerInstanceId: string;
+      };
+    };
+    /** The lag metrics the strict layer publishes to moto's CloudWatch (AWS/RDS), with their seeded values. */
+    lagMetrics: Array<{ series: LagSeries; value: number }>;
   };
 }

@@ -18,6 +18,14 @@ import { APP_ROLE, EHR_DATABASE, seedPostgres } from './postgres-seed';
 import { sandboxPaths } from './sandbox-paths';
 import { loadOrCreateSettings, PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
 import { writeStackFiles } from './stack-files';
+import { strictAwsControl } from './strict-aws-client';
+import {
+  ensureStrictAwsUp,
+  stopStrictAws,
+  strictAwsAnswers,
+  strictAwsControlUrl,
+  strictAwsEndpoint,
+} from './strict-aws-process';
 import type { StackInfo } from './stack-info';
 import { withStackLock } from './stack-lock';
 import {
@@ -68,7 +76,8 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
       timed(log, 'temporal', () => ensureTemporalUp(settings, log)),
       timed(log, 'moto', async () => {
         await ensureMotoUp(settings, log);
-        return seedAws(motoEndpoint(settings));
+        await ensureStrictAwsUp(settings, log);
+        return seedAwsBehindStrictLayer(settings);
       }),
       timed(log, 'postgres', async () => {
         if ((await ensureReplicatedPairUp(settings, log)) === 'streaming') await seedPostgres(settings);
@@ -98,10 +107,12 @@ export async function resetStack(
       parts.has('aws')
         ? timed(log, 'aws reset', async () => {
             await ensureMotoUp(settings);
+            await ensureStrictAwsUp(settings, log);
             await resetMoto(settings);
-            return seedAws(motoEndpoint(settings));
+            await strictAwsControl(strictAwsControlUrl(settings)).reset({ estate: true });
+            return seedAwsBehindStrictLayer(settings);
           })
-        : (lastAwsInfo() ?? seedAws(motoEndpoint(settings))),
+        : (lastAwsInfo() ?? seedAwsBehindStrictLayer(settings)),
       parts.has('postgres')
         ? timed(log, 'postgres reset', async () => {
             await restoreReplicatedPair(settings, log);
@@ -126,7 +137,10 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
     const settings = await loadOrCreateSettings();
     await Promise.all([
       timed(log, 'temporal stop', () => stopTemporal()),
-      timed(log, 'moto stop', () => stopMoto()),
+      timed(log, 'moto stop', async () => {
+        await stopStrictAws();
+        await stopMoto();
+      }),
       timed(log, 'postgres stop', () => stopReplicatedPair(settings)),
       timed(log, 'unleash stop', () => stopUnleash(settings)),
     ]);
@@ -183,6 +197,11 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`,
     ),
     status('moto', motoAnswers(settings), motoEndpoint(settings)),
+    status(
+      'strict-aws',
+      strictAwsAnswers(settings),
+      `${strictAwsEndpoint(settings)} (the AWS endpoint: strict layer in front of moto)`,
+    ),
     memberStatus('postgres-primary', settings, PRIMARY_HOST, isAcceptingConnections(primary)),
     memberStatus('postgres-replica', settings, REPLICA_HOST, isAcceptingConnections(replica)),
     status(
@@ -242,7 +261,11 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       namespace: TEMPORAL_NAMESPACE,
       binary: sandboxPaths.temporalBinary,
     },
-    moto: { endpoint: motoEndpoint(settings) },
+    moto: {
+      endpoint: strictAwsEndpoint(settings),
+      rawEndpoint: motoEndpoint(settings),
+      controlUrl: strictAwsControlUrl(settings),
+    },
     postgres: {
       port: settings.ports.postgres,
       primaryHost: PRIMARY_HOST,
@@ -279,7 +302,16 @@ function publish(stack: StackInfo, log: (line: string) => void): StackInfo {
 /** The AWS section last written, so resetting only PostgreSQL does not touch moto. */
 function lastAwsInfo(): StackInfo['aws'] | undefined {
   if (!existsSync(sandboxPaths.stackFile)) return undefined;
-  return (JSON.parse(readFileSync(sandboxPaths.stackFile, 'utf8')) as StackInfo).aws;
+  const aws = (JSON.parse(readFileSync(sandboxPaths.stackFile, 'utf8')) as Partial<StackInfo>).aws;
+  // A stack.json written before the Aurora seed and lag metrics existed is reseeded instead.
+  return aws?.aurora !== undefined && aws.lagMetrics !== undefined ? aws : undefined;
+}
+
+/** Seeds moto directly (seeding is not a client the layer judges), then tells the layer which lag metrics to publish. */
+async function seedAwsBehindStrictLayer(settings: SandboxSettings): Promise<StackInfo['aws']> {
+  const aws = await seedAws(motoEndpoint(settings));
+  await strictAwsControl(strictAwsControlUrl(settings)).registerLagDefaults(aws.lagMetrics);
+  return aws;
 }
 
 async function timed<T>(log: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {

@@ -27,7 +27,7 @@ Examples:
         [
           `sandbox up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
           `  temporal  ${stack.temporal.address} (namespace ${stack.temporal.namespace})`,
-          `  aws/moto  ${stack.moto.endpoint}`,
+          `  aws       ${stack.moto.endpoint} (strict layer; moto itself at ${stack.moto.rawEndpoint})`,
           `  postgres  primary ${stack.postgres.primaryHost}:${stack.postgres.port}, replica ${stack.postgres.replicaHost}:${stack.postgres.port}, db ${stack.postgres.database}`,
           `  unleash   ${stack.unleash.url}`,
           `  config    ${stack.configFile}`,

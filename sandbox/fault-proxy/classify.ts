@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type AwsService = 'route53' | 'rds' | 's3' | 'other';
+export type AwsService = 'route53' | 'rds' | 's3' | 'cloudwatch' | 'other';
 
 /** What the proxy knows about one request before deciding to forward or fault it. */
 export interface FaultRequest {
@@ -31,6 +31,10 @@ const MUTATING = new Set([
   'AddTagsToResource',
   'RemoveTagsFromResource',
   'DeleteDBInstance',
+  'SwitchoverGlobalCluster',
+  'CreateGlobalCluster',
+  'CreateDBCluster',
+  'PutMetricData',
   'PutObject',
   'DeleteObject',
   'CreateBucket',
@@ -101,9 +105,25 @@ export function isQueryProtocol(headers: IncomingHttpHeaders): boolean {
   return (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 }
 
+/** The operation of an AWS JSON-protocol call (CloudWatch): `X-Amz-Target: GraniteServiceVersion20100801.GetMetricData`. */
+function jsonTargetOperation(headers: IncomingHttpHeaders): string | undefined {
+  const target = headers['x-amz-target'];
+  if (typeof target !== 'string') return undefined;
+  return target.slice(target.lastIndexOf('.') + 1);
+}
+
+/** Services named by their SigV4 signing name. */
+const SIGNING_NAMES: Record<string, AwsService> = {
+  rds: 'rds',
+  route53: 'route53',
+  s3: 's3',
+  monitoring: 'cloudwatch',
+};
+
 /**
  * Identifies service and operation: Route 53 by its `/2013-04-01/` path, Query-protocol services (RDS) by the
- * form body's `Action`, S3 otherwise. The SigV4 credential scope confirms the service when present.
+ * form body's `Action`, JSON-protocol services (CloudWatch) by `X-Amz-Target`, S3 otherwise. The SigV4
+ * credential scope names the service when present.
  */
 export function classify(
   method: string,
@@ -121,9 +141,14 @@ export function classify(
     const action = new URLSearchParams(formBody).get('Action') ?? parsed.searchParams.get('Action') ?? '?';
     return {
       ...base,
-      service: scope.service === 'rds' || !scope.service ? 'rds' : 'other',
+      service: !scope.service ? 'rds' : (SIGNING_NAMES[scope.service] ?? 'other'),
       operation: action,
     };
+  }
+  const jsonOperation = jsonTargetOperation(headers);
+  if (jsonOperation !== undefined) {
+    const service = scope.service ? (SIGNING_NAMES[scope.service] ?? 'other') : 'other';
+    return { ...base, service, operation: jsonOperation };
   }
   if (scope.service && scope.service !== 's3') {
     return { ...base, service: 'other', operation: `${scope.service} ${method} ${parsed.pathname}` };

@@ -1,0 +1,209 @@
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { z } from 'zod';
+import { MOTO_CREDENTIALS } from '../aws-clients';
+import type { StrictCall, StrictOutcome } from './strict-call';
+
+/**
+ * The replication-lag metrics RDS and Aurora publish to CloudWatch, namespace `AWS/RDS`
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html: ReplicaLag, seconds, per
+ * DBInstanceIdentifier; https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html:
+ * AuroraReplicaLag and AuroraGlobalDBRPOLag, milliseconds, here per DBClusterIdentifier).
+ */
+export const LAG_METRICS = {
+  ReplicaLag: { dimension: 'DBInstanceIdentifier', unit: 'Seconds' },
+  AuroraReplicaLag: { dimension: 'DBClusterIdentifier', unit: 'Milliseconds' },
+  AuroraGlobalDBRPOLag: { dimension: 'DBClusterIdentifier', unit: 'Milliseconds' },
+} as const;
+
+export type LagMetricName = keyof typeof LAG_METRICS;
+
+export const lagSeriesSchema = z.strictObject({
+  metricName: z.enum(['ReplicaLag', 'AuroraReplicaLag', 'AuroraGlobalDBRPOLag']),
+  /** The DBInstanceIdentifier (ReplicaLag) or DBClusterIdentifier (Aurora metrics). */
+  resourceId: z.string().min(1),
+  region: z.string().min(1),
+});
+
+/** One metric series the layer publishes: which metric, of which instance or cluster, in which region. */
+export type LagSeries = z.infer<typeof lagSeriesSchema>;
+
+export const lagValueSchema = z.strictObject({
+  series: lagSeriesSchema,
+  /** The lag in the metric's unit; null stops publishing, so reads find no datapoints. */
+  value: z.number().min(0).nullable(),
+});
+
+export interface LagState extends LagSeries {
+  value: number | null;
+  unit: string;
+  /** Since when the series holds `value`; reads see no datapoint of the sandbox's from before it. */
+  since: number;
+}
+
+const NAMESPACE = 'AWS/RDS';
+const seriesKey = (s: LagSeries): string => `${s.region}|${s.metricName}|${s.resourceId}`;
+
+/**
+ * Publishes the lag metrics the sandbox controls to moto's CloudWatch, republishing every `intervalMs` as RDS
+ * would, so a reader of the last minutes finds datapoints. Tests set a value (or null: no datapoints).
+ *
+ * CloudWatch keeps every datapoint and moto cannot delete one, so "the lag is now X" would still read the old
+ * values of the same minute. Reads through the layer therefore start no earlier than the series' last change:
+ * GetMetricData and GetMetricStatistics of a controlled series get their StartTime moved up to it. To a reader
+ * the series looks as if it had held its current value (or been absent) all along, which is what a test means.
+ * moto compares StartTime in whole seconds, so a change starts at the next whole second: `set` waits for it
+ * (under a second) before it publishes, and no older datapoint falls at or after that second.
+ */
+export class LagMetrics {
+  private readonly series = new Map<string, LagState>();
+  private readonly defaults = new Map<string, { series: LagSeries; value: number | null }>();
+  private readonly clients = new Map<string, CloudWatchClient>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly motoEndpoint: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  list(): LagState[] {
+    return [...this.series.values()].map((state) => ({ ...state }));
+  }
+
+  /** Registers series the sandbox seeded, with the value `reset()` goes back to; sets them if not set yet. */
+  async registerDefaults(entries: Array<{ series: LagSeries; value: number | null }>): Promise<void> {
+    for (const entry of entries) this.defaults.set(seriesKey(entry.series), entry);
+    const unset = entries.filter((entry) => !this.series.has(seriesKey(entry.series)));
+    await Promise.all(unset.map((entry) => this.set(entry.series, entry.value)));
+  }
+
+  async set(series: LagSeries, value: number | null): Promise<void> {
+    const since = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    const state: LagState = { ...series, value, unit: LAG_METRICS[series.metricName].unit, since };
+    this.series.set(seriesKey(series), state);
+    await new Promise((resolve) => setTimeout(resolve, since - Date.now()));
+    if (value !== null && this.series.get(seriesKey(series)) === state) await this.publish(state);
+  }
+
+  /**
+   * Back to the registered defaults; series set only by tests are dropped. Series still at their default are
+   * left alone unless `republish` (after a moto reset wiped CloudWatch).
+   */
+  async reset(options: { republish?: boolean } = {}): Promise<void> {
+    for (const key of this.series.keys()) if (!this.defaults.has(key)) this.series.delete(key);
+    const changed = [...this.defaults.entries()].filter(
+      ([key, entry]) => options.republish || this.series.get(key)?.value !== entry.value,
+    );
+    await Promise.all(changed.map(([, entry]) => this.set(entry.series, entry.value)));
+  }
+
+  start(intervalMs: number): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      for (const state of this.series.values()) {
+        if (state.value !== null && Date.now() >= state.since) void this.publish(state);
+      }
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  close(): void {
+    this.stop();
+    for (const client of this.clients.values()) client.destroy();
+  }
+
+  /** For GetMetricData / GetMetricStatistics (JSON protocol): move StartTime up to the series' last change. */
+  clampRead(call: StrictCall): StrictOutcome | undefined {
+    if (call.body === undefined || call.protocol !== 'json' || this.series.size === 0) return undefined;
+    const request = JSON.parse(call.body.toString('utf8')) as ReadRequest;
+    const since = Math.max(
+      0,
+      ...metricsRead(request).map((metric) => this.sinceOf(call.region, metric) ?? 0),
+    );
+    if (since === 0) return undefined;
+    const start = toMillis(request.StartTime);
+    const end = toMillis(request.EndTime);
+    // A window that ends before the change (a read while `set` waits for its second) is left as asked.
+    if (start === undefined || start >= since || (end !== undefined && end <= since)) return undefined;
+    request.StartTime = typeof request.StartTime === 'number' ? since / 1000 : new Date(since).toISOString();
+    return { kind: 'forward', body: Buffer.from(JSON.stringify(request)) };
+  }
+
+  private sinceOf(region: string, metric: MetricRef): number | undefined {
+    if (metric.Namespace !== NAMESPACE || !(metric.MetricName in LAG_METRICS)) return undefined;
+    const name = metric.MetricName as LagMetricName;
+    const dimension = metric.Dimensions?.find((d) => d.Name === LAG_METRICS[name].dimension);
+    if (dimension?.Value === undefined) return undefined;
+    return this.series.get(seriesKey({ region, metricName: name, resourceId: dimension.Value }))?.since;
+  }
+
+  private async publish(state: LagState): Promise<void> {
+    let client = this.clients.get(state.region);
+    if (client === undefined) {
+      client = new CloudWatchClient({
+        region: state.region,
+        endpoint: this.motoEndpoint,
+        credentials: MOTO_CREDENTIALS,
+      });
+      this.clients.set(state.region, client);
+    }
+    try {
+      await client.send(
+        new PutMetricDataCommand({
+          Namespace: NAMESPACE,
+          MetricData: [
+            {
+              MetricName: state.metricName,
+              Dimensions: [{ Name: LAG_METRICS[state.metricName].dimension, Value: state.resourceId }],
+              Value: state.value ?? 0,
+              Unit: state.unit as 'Seconds' | 'Milliseconds',
+              Timestamp: new Date(),
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      this.log(`lag metrics: publishing ${seriesKey(state)} to moto failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+interface MetricRef {
+  Namespace?: string;
+  MetricName: string;
+  Dimensions?: Array<{ Name?: string; Value?: string }>;
+}
+
+interface ReadRequest {
+  StartTime?: number | string;
+  EndTime?: number | string;
+  Namespace?: string;
+  MetricName?: string;
+  Dimensions?: MetricRef['Dimensions'];
+  MetricDataQueries?: Array<{ MetricStat?: { Metric?: MetricRef } }>;
+}
+
+/** The metrics a GetMetricData (its queries) or GetMetricStatistics (top level) request reads. */
+function metricsRead(request: ReadRequest): MetricRef[] {
+  if (request.MetricDataQueries !== undefined) {
+    return request.MetricDataQueries.flatMap((query) =>
+      query.MetricStat?.Metric ? [query.MetricStat.Metric] : [],
+    );
+  }
+  if (request.MetricName === undefined) return [];
+  return [{ Namespace: request.Namespace, MetricName: request.MetricName, Dimensions: request.Dimensions }];
+}
+
+/** JSON-protocol timestamps are epoch seconds; accept ISO strings too. */
+function toMillis(value: number | string | undefined): number | undefined {
+  if (typeof value === 'number') return value * 1000;
+  if (typeof value === 'string') {
+    const parsed = Date.parse(value);
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+import {
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
+  RDSClient,
+  type DBCluster,
+  type DBInstance,
+  type GlobalCluster,
+} from '@aws-sdk/client-rds';
+import { MOTO_CREDENTIALS } from '../aws-clients';
+
+/** `arn:aws:rds:us-west-2:123456789012:cluster:ehr-aurora-west` → region and id; undefined for a plain id. */
+export function parseRdsArn(arnOrId: string): { region: string; kind: string; id: string } | undefined {
+  const match = /^arn:aws[\w-]*:rds:([a-z0-9-]+):\d+:(db|cluster|global-cluster):(.+)$/.exec(arnOrId);
+  return match ? { region: match[1]!, kind: match[2]!, id: match[3]! } : undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string }).name ?? '';
+  return /NotFound/.test(name);
+}
+
+/**
+ * Reads moto's RDS state directly (behind the layer, so these reads are neither counted nor faulted), with the
+ * real SDK: the layer decides AWS's refusals from the same describe answers a client would get.
+ */
+export class MotoLookup {
+  private readonly clients = new Map<string, RDSClient>();
+
+  constructor(private readonly endpoint: string) {}
+
+  rds(region: string): RDSClient {
+    let client = this.clients.get(region);
+    if (client === undefined) {
+      client = new RDSClient({
+        region,
+        endpoint: this.endpoint,
+        credentials: MOTO_CREDENTIALS,
+        maxAttempts: 1,
+      });
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  async instance(region: string, instanceId: string): Promise<DBInstance | undefined> {
+    try {
+      const out = await this.rds(region).send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }),
+      );
+      return out.DBInstances?.[0];
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async cluster(region: string, clusterId: string): Promise<DBCluster | undefined> {
+    try {
+      const out = await this.rds(region).send(
+        new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }),
+      );
+      return out.DBClusters?.[0];
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The cluster an ARN names, or, for a plain id, the cluster of that id in `defaultRegion`. */
+  async clusterByArnOrId(arnOrId: string, defaultRegion: string): Promise<DBCluster | undefined> {
+    const arn = parseRdsArn(arnOrId);
+    return arn ? this.cluster(arn.region, arn.id) : this.cluster(defaultRegion, arnOrId);
+  }
+
+  /** Every global cluster moto knows (moto answers them from any region, as AWS does). */
+  async globalClusters(region: string): Promise<GlobalCluster[]> {
+    const out = await this.rds(region).send(new DescribeGlobalClustersCommand({}));
+    return out.GlobalClusters ?? [];
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}

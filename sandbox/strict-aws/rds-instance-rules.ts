@@ -1,0 +1,108 @@
+import type { DBInstance } from '@aws-sdk/client-rds';
+import type { EstateModel } from './estate-model';
+import { parseRdsArn, type MotoLookup } from './moto-lookup';
+import { refuse, type StrictCall, type StrictOutcome, type StrictRule } from './strict-call';
+import type { StrictAwsSettings } from './strict-settings';
+import { buildXml, child, childText, findAll, parseXml, removeChildren, textOf } from './xml-tree';
+
+/** `region/instanceId` of a replica named by id (same region as its source) or by ARN (cross-region). */
+function replicaKey(replica: string, sourceRegion: string): { region: string; id: string } {
+  const arn = parseRdsArn(replica);
+  return arn ? { region: arn.region, id: arn.id } : { region: sourceRegion, id: replica };
+}
+
+/**
+ * RDS instance refusals moto lacks, and the topology after a promotion as AWS shows it.
+ *
+ * - StopDBInstance of a read replica, or (rule `rdsStopWithReadReplicas`) of an instance that has read replicas →
+ *   HTTP 400 InvalidDBInstanceState. "You can't stop a DB instance that has a read replica, or that is a read
+ *   replica." (Stopping an Amazon RDS DB instance temporarily, Limitations:
+ *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html; the error code from the
+ *   StopDBInstance API reference: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StopDBInstance.html).
+ *   moto refuses the first with the wrong code and accepts the second.
+ * - PromoteReadReplica of an instance that is not a read replica (never was, or already promoted) → HTTP 400
+ *   InvalidDBInstanceState: DBInstanceIdentifier "Must match the identifier of an existing read replica DB
+ *   instance" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PromoteReadReplica.html). moto
+ *   accepts it.
+ * - After a promotion AWS drops `ReadReplicaSourceDBInstanceIdentifier` from the promoted instance and the
+ *   replica from its source's `ReadReplicaDBInstanceIdentifiers`; moto keeps both, so DescribeDBInstances is
+ *   rewritten from what the layer saw promoted.
+ */
+export function createRdsInstanceRules(
+  settings: () => StrictAwsSettings,
+  model: EstateModel,
+  lookup: MotoLookup,
+): Record<string, StrictRule> {
+  const isReplica = (instance: DBInstance, region: string): boolean =>
+    Boolean(instance.ReadReplicaSourceDBInstanceIdentifier) &&
+    !model.isPromoted(region, instance.DBInstanceIdentifier ?? '');
+
+  const liveReplicas = (instance: DBInstance, region: string): string[] =>
+    (instance.ReadReplicaDBInstanceIdentifiers ?? []).filter((replica) => {
+      const key = replicaKey(replica, region);
+      return !model.isPromoted(key.region, key.id);
+    });
+
+  async function stopDbInstance(call: StrictCall): Promise<StrictOutcome | undefined> {
+    const instanceId = call.params.get('DBInstanceIdentifier') ?? '';
+    const instance = await lookup.instance(call.region, instanceId);
+    if (instance === undefined) return undefined;
+    if (isReplica(instance, call.region)) {
+      return refuse(400, 'InvalidDBInstanceState', 'Cannot stop or start a Read-Replica instance');
+    }
+    const replicas = liveReplicas(instance, call.region);
+    if (settings().rules.rdsStopWithReadReplicas && replicas.length > 0) {
+      return refuse(
+        400,
+        'InvalidDBInstanceState',
+        `Cannot stop DB instance ${instanceId} because it has read replicas: ${replicas.join(', ')}. You can't stop a DB instance that has a read replica; promote or delete the read replicas first.`,
+      );
+    }
+    return undefined;
+  }
+
+  async function promoteReadReplica(call: StrictCall): Promise<StrictOutcome | undefined> {
+    const instanceId = call.params.get('DBInstanceIdentifier') ?? '';
+    const instance = await lookup.instance(call.region, instanceId);
+    if (instance === undefined) return undefined;
+    const replica = isReplica(instance, call.region);
+    if (!replica && settings().rules.rdsPromoteNonReplica) {
+      return refuse(400, 'InvalidDBInstanceState', 'DB Instance is not a read replica.');
+    }
+    return {
+      kind: 'forward',
+      after: (status) => {
+        if (replica && status >= 200 && status < 300) model.markPromoted(call.region, instanceId);
+      },
+    };
+  }
+
+  async function describeDbInstances(call: StrictCall): Promise<StrictOutcome | undefined> {
+    if (model.promoted.size === 0) return undefined;
+    return {
+      kind: 'forward',
+      rewrite: (body) => {
+        const tree = parseXml(body);
+        for (const instance of findAll(tree, 'DBInstance')) {
+          if (model.isPromoted(call.region, childText(instance, 'DBInstanceIdentifier') ?? '')) {
+            removeChildren(instance, 'ReadReplicaSourceDBInstanceIdentifier');
+          }
+          const replicas = child(instance, 'ReadReplicaDBInstanceIdentifiers');
+          if (replicas !== undefined) {
+            removeChildren(replicas, 'ReadReplicaDBInstanceIdentifier', (element) => {
+              const key = replicaKey(textOf(element), call.region);
+              return !model.isPromoted(key.region, key.id);
+            });
+          }
+        }
+        return buildXml(tree);
+      },
+    };
+  }
+
+  return {
+    StopDBInstance: stopDbInstance,
+    PromoteReadReplica: promoteReadReplica,
+    DescribeDBInstances: describeDbInstances,
+  };
+}

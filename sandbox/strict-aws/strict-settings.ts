@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/** How a region that is down answers: a reset connection, a request that hangs and then resets, or HTTP 503. */
+export const OUTAGE_MODES = ['reset', 'hang', '5xx'] as const;
+export type OutageMode = (typeof OUTAGE_MODES)[number];
+
+/** A token bucket: `burst` calls at once, refilled at `perSecond`. */
+export interface RateLimit {
+  burst: number;
+  perSecond: number;
+}
+
+/** What the strict AWS layer enforces and emulates. `defaultStrictSettings()` gives the defaults. */
+export interface StrictAwsSettings {
+  /** AWS refusals, each switchable. */
+  rules: {
+    /**
+     * StopDBInstance on an instance that has read replicas → InvalidDBInstanceState. Default OFF: drctl's
+     * `stop-instance` fence stops the RDS primary before promoting its replica, which AWS refuses (issue 8.7);
+     * turning this on today fails the RDS fence tests. Turn it on once the product fences in an order AWS accepts.
+     */
+    rdsStopWithReadReplicas: boolean;
+    /** PromoteReadReplica of an instance that is not (or no longer) a read replica → InvalidDBInstanceState. */
+    rdsPromoteNonReplica: boolean;
+    /** ChangeResourceRecordSets while an earlier change to the zone is PENDING → PriorRequestNotComplete. */
+    route53PriorRequestNotComplete: boolean;
+    /** More than 1,000 ResourceRecord elements or 32,000 value characters (UPSERT counts twice) → InvalidChangeBatch. */
+    route53BatchLimits: boolean;
+  };
+  /** How long a Route 53 change stays PENDING before GetChange answers INSYNC; 0 answers INSYNC at once. */
+  route53PropagationMs: number;
+  /** How long an Aurora cluster reports `failing-over` (old writer still the writer) after FailoverDBCluster. */
+  clusterFailoverMs: number;
+  /** Each phase of a global switchover/failover (pending, then switching-over/failing-over) lasts this long. */
+  globalClusterPhaseMs: number;
+  throttling: {
+    enabled: boolean;
+    /** Route 53: one bucket for the account, and one per operation (both must have a token). */
+    route53: RateLimit;
+    /** Per-operation Route 53 buckets that differ from `route53` (AWS lists some, e.g. CreateHostedZone 40 / 2). */
+    route53Operations: Record<string, RateLimit>;
+    /** RDS: one bucket per account and region. */
+    rds: RateLimit;
+  };
+  outage: {
+    /** Regions whose every call (by SigV4 credential scope) fails: RDS, S3, CloudWatch of that region. */
+    regionsDown: string[];
+    /** Route 53's control plane (every zone and record API), kept apart from `us-east-1` on purpose. */
+    route53ControlPlaneDown: boolean;
+    mode: OutageMode;
+    /** In `hang` mode, how long a request is held before its connection is reset. */
+    hangMs: number;
+  };
+  /** How often the layer republishes the lag metrics it controls to moto's CloudWatch. */
+  lagPublishIntervalMs: number;
+}
+
+/**
+ * The strict defaults. Rates from the AWS documentation: Route 53 "Throttling for Amazon Route 53 API requests"
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/throttling-api-requests.html: account bucket 50,
+ * refill 10/s; per-operation buckets, default 50 / 10, CreateHostedZone 40 / 2, DeleteHostedZone 40 / 5,
+ * CreateHealthCheck 50 / 0.5, DeleteHealthCheck 15 / 3, GetHealthCheckStatus 4 / 1); RDS "Request throttling for
+ * the Amazon RDS API" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html: 300 in a
+ * burst, 12 per second sustained, per account and Region). Throttling is off unless a test or benchmark turns it on.
+ */
+export function defaultStrictSettings(): StrictAwsSettings {
+  return {
+    rules: {
+      rdsStopWithReadReplicas: false,
+      rdsPromoteNonReplica: true,
+      route53PriorRequestNotComplete: true,
+      route53BatchLimits: true,
+    },
+    route53PropagationMs: 300,
+    clusterFailoverMs: 300,
+    globalClusterPhaseMs: 300,
+    throttling: {
+      enabled: false,
+      route53: { burst: 50, perSecond: 10 },
+      route53Operations: {
+        CreateHostedZone: { burst: 40, perSecond: 2 },
+        DeleteHostedZone: { burst: 40, perSecond: 5 },
+        CreateHealthCheck: { burst: 50, perSecond: 0.5 },
+        DeleteHealthCheck: { burst: 15, perSecond: 3 },
+        GetHealthCheckStatus: { burst: 4, perSecond: 1 },
+      },
+      rds: { burst: 300, perSecond: 12 },
+    },
+    outage: { regionsDown: [], route53ControlPlaneDown: false, mode: 'reset', hangMs: 5_000 },
+    lagPublishIntervalMs: 5_000,
+  };
+}
+
+const rateLimit = z.strictObject({
+  burst: z.number().int().min(1).max(100_000),
+  perSecond: z.number().positive().max(100_000),
+});
+const milliseconds = z.number().int().min(0).max(600_000);
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1');
+
+/** A partial update of the settings; objects merge, lists and maps are replaced. Unknown keys are refused. */
+export const settingsPatchSchema = z.strictObject({
+  rules: z
+    .strictObject({
+      rdsStopWithReadReplicas: z.boolean(),
+      rdsPromoteNonReplica: z.boolean(),
+      route53PriorRequestNotComplete: z.boolean(),
+      route53BatchLimits: z.boolean(),
+    })
+    .partial()
+    .optional(),
+  route53PropagationMs: milliseconds.optional(),
+  clusterFailoverMs: milliseconds.optional(),
+  globalClusterPhaseMs: milliseconds.optional(),
+  throttling: z
+    .strictObject({
+      enabled: z.boolean(),
+      route53: rateLimit,
+      route53Operations: z.record(z.string().regex(/^[A-Z][A-Za-z]+$/), rateLimit),
+      rds: rateLimit,
+    })
+    .partial()
+    .optional(),
+  outage: z
+    .strictObject({
+      regionsDown: z.array(region),
+      route53ControlPlaneDown: z.boolean(),
+      mode: z.enum(OUTAGE_MODES),
+      hangMs: milliseconds,
+    })
+    .partial()
+    .optional(),
+  lagPublishIntervalMs: z.number().int().min(100).max(600_000).optional(),
+});
+
+export type StrictSettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+/** Applies a validated patch to a copy of `settings`. */
+export function applySettingsPatch(
+  settings: StrictAwsSettings,
+  patch: StrictSettingsPatch,
+): StrictAwsSettings {
+  const next = structuredClone(settings);
+  if (patch.rules) Object.assign(next.rules, patch.rules);
+  if (patch.route53PropagationMs !== undefined) next.route53PropagationMs = patch.route53PropagationMs;
+  if (patch.clusterFailoverMs !== undefined) next.clusterFailoverMs = patch.clusterFailoverMs;
+  if (patch.globalClusterPhaseMs !== undefined) next.globalClusterPhaseMs = patch.globalClusterPhaseMs;
+  if (patch.throttling) Object.assign(next.throttling, structuredClone(patch.throttling));
+  if (patch.outage) Object.assign(next.outage, structuredClone(patch.outage));
+  if (patch.lagPublishIntervalMs !== undefined) next.lagPublishIntervalMs = patch.lagPublishIntervalMs;
+  return next;
+}

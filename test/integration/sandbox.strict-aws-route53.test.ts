@@ -1,0 +1,144 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type Change,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import { awsError, eventually, strictAwsFixture } from './sandbox.strict-aws-clients';
+
+/**
+ * Route 53 rules of the strict layer through the real SDK. Quotas and error codes: "Quotas on API requests"
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests) and the
+ * ChangeResourceRecordSets API reference.
+ */
+let stack: StackInfo;
+let aws: ReturnType<typeof strictAwsFixture>;
+let route53: Route53Client;
+const name = (label: string) => `${label}.${stack.aws.route53.zoneName}`;
+
+beforeAll(async () => {
+  stack = await resetStack({ only: ['aws'] });
+  aws = strictAwsFixture(stack);
+  route53 = aws.route53();
+});
+
+afterEach(async () => {
+  await aws.control.reset();
+});
+
+afterAll(async () => {
+  aws.close();
+  await resetStack({ only: ['aws'] });
+});
+
+const upsertA = (label: string, value: string): Change => ({
+  Action: 'UPSERT',
+  ResourceRecordSet: { Name: name(label), Type: 'A', TTL: 30, ResourceRecords: [{ Value: value }] },
+});
+
+const change = (changes: Change[]) =>
+  route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: stack.aws.route53.zoneId,
+      ChangeBatch: { Changes: changes },
+    }),
+  );
+
+async function values(label: string, type = 'A'): Promise<string[] | undefined> {
+  const out = await route53.send(
+    new ListResourceRecordSetsCommand({
+      HostedZoneId: stack.aws.route53.zoneId,
+      StartRecordName: name(label),
+      StartRecordType: type as 'A',
+      MaxItems: 1,
+    }),
+  );
+  const found = out.ResourceRecordSets?.find((r) => r.Name === name(label) && r.Type === type);
+  return found?.ResourceRecords?.map((r) => r.Value ?? '');
+}
+
+async function waitInsync(changeId: string): Promise<void> {
+  await eventually(
+    async () => (await route53.send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status,
+    (status) => status === 'INSYNC',
+  );
+}
+
+describe('strict AWS layer: Route 53 propagation and PriorRequestNotComplete', () => {
+  it('GIVEN a change WHEN submitted THEN it answers PENDING, GetChange stays PENDING for the propagation time, then INSYNC', async () => {
+    // "Initially, the status of a change is PENDING … When the change is propagated to all hosts, the change
+    // returns a status of INSYNC" (API reference, ChangeResourceRecordSets). moto answers INSYNC at once.
+    await aws.control.propagation(800);
+
+    const submitted = await change([upsertA('strict-it-propagation', '10.0.0.1')]);
+    const right = await route53.send(new GetChangeCommand({ Id: submitted.ChangeInfo!.Id! }));
+    await waitInsync(submitted.ChangeInfo!.Id!);
+
+    expect(submitted.ChangeInfo?.Status).toBe('PENDING');
+    expect(right.ChangeInfo?.Status).toBe('PENDING');
+    expect(await values('strict-it-propagation')).toEqual(['10.0.0.1']);
+  });
+
+  it('GIVEN a PENDING change to the zone WHEN another change is sent THEN PriorRequestNotComplete (400) and the record keeps the first value; after INSYNC the change goes through', async () => {
+    // "If Route 53 can't process a request before the next request arrives, it will reject subsequent requests
+    // for the same hosted zone and return an HTTP 400 error … PriorRequestNotComplete" (Quotas on API requests).
+    await aws.control.propagation(800);
+    const first = await change([upsertA('strict-it-prior', '10.0.0.1')]);
+
+    const refused = await awsError(change([upsertA('strict-it-prior', '10.0.0.2')]));
+    const kept = await values('strict-it-prior');
+    await waitInsync(first.ChangeInfo!.Id!);
+    await change([upsertA('strict-it-prior', '10.0.0.3')]);
+
+    expect(refused).toMatchObject({ code: 'PriorRequestNotComplete', status: 400 });
+    expect(kept).toEqual(['10.0.0.1']);
+    expect(await values('strict-it-prior')).toEqual(['10.0.0.3']);
+    const stats = (await aws.control.stats()).operations.ChangeResourceRecordSets;
+    expect(stats).toMatchObject({ calls: 3, succeeded: 2, refused: { PriorRequestNotComplete: 1 } });
+  });
+});
+
+describe('strict AWS layer: Route 53 change batch limits', () => {
+  beforeEach(async () => {
+    await aws.control.propagation(0);
+  });
+
+  it('GIVEN 500 UPSERTs (1,000 records counted) THEN accepted; GIVEN 501 (1,002) THEN InvalidChangeBatch (400) and no record is written', async () => {
+    // "A request cannot contain more than 1000 ResourceRecord elements. When the value of the Action element is
+    // UPSERT, each ResourceRecord element is counted twice."
+    const batch = (count: number, prefix: string) =>
+      Array.from({ length: count }, (_, i) =>
+        upsertA(`${prefix}-${i}`, `10.2.${Math.floor(i / 250)}.${i % 250}`),
+      );
+
+    await change(batch(500, 'strict-it-fits'));
+    const refused = await awsError(change(batch(501, 'strict-it-over')));
+
+    expect(await values('strict-it-fits-499')).toEqual(['10.2.1.249']);
+    expect(refused).toMatchObject({ code: 'InvalidChangeBatch', status: 400 });
+    expect(refused.message).toContain('1002 ResourceRecord elements');
+    expect(await values('strict-it-over-0')).toBeUndefined();
+  });
+
+  it('GIVEN TXT values of 16,128 characters THEN a CREATE is accepted and an UPSERT (counted twice: 32,256) is InvalidChangeBatch (400)', async () => {
+    // "The sum of the number of characters (including spaces) in all Value elements in a request cannot exceed
+    // 32,000 characters. When the value of the Action element is UPSERT, each character in a Value element is
+    // counted twice."
+    const longValues = Array.from({ length: 64 }, (_, i) => ({ Value: `"${String(i).padStart(250, 'x')}"` }));
+    const txt = (action: 'CREATE' | 'UPSERT', label: string): Change => ({
+      Action: action,
+      ResourceRecordSet: { Name: name(label), Type: 'TXT', TTL: 30, ResourceRecords: longValues },
+    });
+
+    await change([txt('CREATE', 'strict-it-txt-create')]);
+    const refused = await awsError(change([txt('UPSERT', 'strict-it-txt-upsert')]));
+
+    expect(await values('strict-it-txt-create', 'TXT')).toHaveLength(64);
+    expect(refused).toMatchObject({ code: 'InvalidChangeBatch', status: 400 });
+    expect(refused.message).toContain('32256 characters');
+    expect(await values('strict-it-txt-upsert', 'TXT')).toBeUndefined();
+  });
+});
