@@ -21,6 +21,8 @@ export function failbackRunbook(runbook: Runbook): Runbook {
     owner: runbook.owner,
     description: `Derived from ${runbook.id}: promote the original primary again (rebuilt as a replica), DNS back, flags back.`,
     objectives: runbook.objectives,
+    // Going back is deliberate, with both members healthy: fenced, and promoted without loss.
+    mode: 'planned',
     targets: { databases },
     steps: runbook.steps.flatMap(reverseStep),
   });

@@ -2,6 +2,7 @@ import type { InjectFailureInput, InjectFailureOutcome } from '../drill-contract
 import type { PostgresPort } from '../database/postgres-port';
 import type { RdsPort } from '../database/rds-port';
 import { PermanentFailure, permanentFailure } from '../failures';
+import { currentStepRef } from '../poll-until';
 import type { DrillClock } from './drill-clock';
 import type { RunCommand } from './run-command';
 
@@ -18,8 +19,8 @@ const STOPPED_OR_STOPPING = new Set(['stopped', 'stopping']);
 
 /**
  * Injects the drill's failure into the primary and says when it took effect (worker clock):
- * - `fence-primary` (PostgreSQL): the PostgresPort's fence (read-only + terminate older sessions); effective
- *   when it returns. Already fenced → still timed now, `alreadyInEffect`.
+ * - `fence-primary` (PostgreSQL): the PostgresPort's fence (application roles lose their login, read-only,
+ *   sessions terminated); effective when it returns. Already fenced → still timed now, `alreadyInEffect`.
  * - `stop-primary` (PostgreSQL): runs `command` (argv, no shell); effective when it returns.
  * - `stop-primary` (RDS instance): StopDBInstance; timed when RDS accepted the request. Already stopped or
  *   stopping → `alreadyInEffect`.
@@ -39,11 +40,16 @@ export async function injectFailure(
   if (target.provider === 'postgres') {
     const primary = `${target.primary.endpoint} (${name} primary, connection ${target.primary.connection})`;
     if (input.action === 'fence-primary') {
-      const fence = await deps.postgres.fence(target.primary.connection);
-      return fence.settingChanged
-        ? done(`fenced ${primary}: read-only, ${fence.terminatedSessions} older session(s) terminated`)
+      const fence = await deps.postgres.fence(target.primary.connection, {
+        applicationRoles: target.applicationRoles,
+        fenceId: currentStepRef(),
+      });
+      return fence.ownFence
+        ? done(
+            `fenced ${primary}: application roles ${target.applicationRoles.join(', ')} cannot log in, read-only, ${fence.terminatedSessions} session(s) terminated`,
+          )
         : done(
-            `${primary} was already read-only; ${fence.terminatedSessions} older session(s) terminated`,
+            `${primary} was already fenced (by ${fence.fencedBy}); ${fence.terminatedSessions} session(s) terminated`,
             true,
           );
     }

@@ -3,11 +3,14 @@ import { z } from 'zod';
 import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import type { FenceUndoDetail } from '../../providers/database/strategy';
 import type { StepKind } from '../step-kind';
 
 /** What undoes a fence: lifting it, on the same database (only while nothing was promoted). */
 export interface FenceUndo {
   database: DatabaseInput;
+  /** What the provider's fence changed, so the undo restores exactly that (absent in runs recorded before it existed). */
+  detail?: FenceUndoDetail;
 }
 
 export interface DatabaseFenceActivities {
@@ -16,7 +19,7 @@ export interface DatabaseFenceActivities {
   planFence(input: DatabaseInput): Promise<PlannedChange[]>;
   fenceDatabase(input: DatabaseInput): Promise<StepOutcome<FenceUndo>>;
   /** Undoes a fence (abort before promotion): the old primary takes writes again. Idempotent. */
-  unfenceDatabase(input: DatabaseInput): Promise<StepOutcome>;
+  unfenceDatabase(input: DatabaseInput, detail?: FenceUndoDetail): Promise<StepOutcome>;
 }
 
 /** Stops the old primary taking writes, by the database provider's own means. */
@@ -50,7 +53,7 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     }
     return { ...outcome, summary: `${outcome.summary}; proceeding unfenced, approved by ${approvedBy}` };
   },
-  async undo({ database }, context) {
+  async undo({ database, detail }, context) {
     if (context.promoted) {
       return {
         status: 'not undone',
@@ -58,7 +61,7 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
           'the old primary stays fenced: a replica was promoted in this run, and lifting the fence would make two writable primaries',
       };
     }
-    const outcome = await context.activities.unfenceDatabase(database);
+    const outcome = await context.activities.unfenceDatabase(database, detail);
     return { status: 'undone', detail: outcome.summary };
   },
   failback: (step) => [step],

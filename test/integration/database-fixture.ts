@@ -40,6 +40,7 @@ export function realDatabaseFixture(stack: StackInfo) {
       provider: 'postgres',
       primary: { connection: 'ehr-primary', endpoint: stack.postgres.primaryHost },
       replica: { connection: 'ehr-replica', endpoint: stack.postgres.replicaHost },
+      applicationRoles: ['ehr_app'],
       maxLag: '30s',
     },
   };

@@ -44,12 +44,13 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
       'database ehr: replica reachable',
       'database ehr: replica is a standby',
       'database ehr: primary',
+      'database ehr: application roles',
       'database ehr: WAL receiver streaming',
       'database ehr: replication lag',
     ]);
   });
 
-  it('GIVEN a session open on the primary WHEN fencing THEN that session is ended, a new write is refused, and a second fence changes nothing', async () => {
+  it("GIVEN a session open on the primary WHEN fencing THEN that session is ended, the application role cannot log in, a new write of drctl's own role is refused, and a second fence changes nothing", async () => {
     const open = new Client({ connectionString: stack.postgres.appUrl });
     open.on('error', () => undefined);
     await open.connect();
@@ -62,8 +63,10 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
     expect(second.changed).toBe(false);
     await expect(open.query('select 1')).rejects.toThrow();
     await open.end().catch(() => undefined);
+    await expect(query(stack.postgres.appUrl, 'select 1')).rejects.toMatchObject({ code: '28000' });
     expect(
-      (await query(stack.postgres.appUrl, "insert into drctl_probe (run_id) values ('after-fence')")).refused,
+      (await query(stack.postgres.primaryUrl, "insert into drctl_probe (run_id) values ('after-fence')"))
+        .refused,
     ).toBe('25006');
   });
 
@@ -118,9 +121,12 @@ describe('database activities on moto RDS', () => {
     const raw = (
       await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
     ).DBInstances?.[0];
-    // moto leaves ReadReplicaSourceDBInstanceIdentifier in place after promotion; the tag records the promotion.
+    // As in AWS (the strict layer shows it so), a promoted instance has no source; the tag records the promotion.
+    expect(raw?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
     expect(raw?.TagList).toEqual(
-      expect.arrayContaining([{ Key: PROMOTED_FROM_TAG, Value: raw?.ReadReplicaSourceDBInstanceIdentifier }]),
+      expect.arrayContaining([
+        { Key: PROMOTED_FROM_TAG, Value: expect.stringMatching(/:db:patient-portal-primary$/) },
+      ]),
     );
   });
 

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { resetStack } from '../../sandbox/stack';
 import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
@@ -9,8 +10,8 @@ const { activities, ehr, portal, close } = realDatabaseFixture(stack);
 /** Inserts a probe row in a fresh session; the SQLSTATE when the server refuses it. */
 async function tryWrite(url: string, runId: string): Promise<string | undefined> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
   try {
+    await client.connect();
     await client.query('insert into drctl_probe (run_id) values ($1)', [runId]);
     return undefined;
   } catch (error) {
@@ -32,9 +33,9 @@ describe('unfenceDatabase on the sandbox', () => {
   it('GIVEN a fenced PostgreSQL primary WHEN unfencing THEN writes are accepted again, and a second unfence changes nothing', async () => {
     const fence = await activities.fenceDatabase(ehr);
     expect(fence).toMatchObject({ changed: true, compensation: { database: ehr } });
-    expect(await tryWrite(stack.postgres.appUrl, 'while-fenced')).toBe('25006');
+    expect(await tryWrite(stack.postgres.appUrl, 'while-fenced')).toBe('28000');
 
-    const first = await activities.unfenceDatabase(ehr);
+    const first = await activities.unfenceDatabase(ehr, (fence.compensation as FenceUndo).detail);
     const second = await activities.unfenceDatabase(ehr);
 
     expect(first).toMatchObject({ changed: true, summary: expect.stringMatching(/^unfenced /) });

@@ -5,6 +5,7 @@ import { PermanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { aurora, ehr, fastPoll, portal } from './database-targets';
 
 function setup() {
@@ -23,21 +24,53 @@ function setup() {
 }
 
 describe('unfenceDatabase (postgres)', () => {
-  it('GIVEN a fenced primary WHEN unfencing THEN read-only is reset and a new write is accepted', async () => {
+  it("GIVEN a fenced primary WHEN unfencing with the fence's undo THEN login and read-only are restored and a new write is accepted", async () => {
     const { activities, pg, primary } = setup();
-    await activities.fenceDatabase(ehr);
+    const fence = await activities.fenceDatabase(ehr);
     expect(primary.readOnly).toBe(true);
 
-    const outcome = await activities.unfenceDatabase(ehr);
+    const outcome = await activities.unfenceDatabase(ehr, (fence.compensation as FenceUndo).detail);
 
     expect(outcome).toMatchObject({
       changed: true,
-      summary: expect.stringMatching(/^unfenced 127\.0\.0\.2/),
+      summary: expect.stringMatching(
+        /^unfenced 127\.0\.0\.2: login restored for ehr_app, read-only default reset/,
+      ),
     });
     expect(primary.readOnly).toBe(false);
+    expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: true, marker: null });
     expect(pg.state.unfences).toEqual(['ehr-primary']);
-    expect(pg.state.calls.slice(-2)).toEqual(['unfence ehr-primary', 'writeTest ehr-primary']);
+    expect(pg.state.calls.slice(-1)).toEqual(['writeTest ehr-primary']);
     expect(outcome.compensation).toBeUndefined();
+  });
+
+  it('GIVEN a role that could not log in before the fence WHEN unfencing THEN it still cannot', async () => {
+    const { activities, primary } = setup();
+    primary.roles.set('ehr_report', { canLogin: false, sessions: 0, marker: null });
+    const input = {
+      ...ehr,
+      target: { ...ehr.target, applicationRoles: ['ehr_app', 'ehr_report'] },
+    } as DatabaseInput;
+    const fence = await activities.fenceDatabase(input);
+
+    await activities.unfenceDatabase(input, (fence.compensation as FenceUndo).detail);
+
+    expect(primary.roles.get('ehr_app')?.canLogin).toBe(true);
+    expect(primary.roles.get('ehr_report')?.canLogin).toBe(false);
+  });
+
+  it("GIVEN a server fenced by another run WHEN unfencing with this run's undo THEN the other fence stays", async () => {
+    const { activities, pg, primary } = setup();
+    await pg.fence('ehr-primary', { applicationRoles: ['ehr_app'], fenceId: 'other-run/1' });
+
+    const outcome = await activities.unfenceDatabase(ehr, { fenceId: 'this-run/3' });
+
+    expect(outcome).toMatchObject({
+      changed: false,
+      summary: expect.stringMatching(/fenced by other-run\/1, left in place/),
+    });
+    expect(primary.roles.get('ehr_app')?.canLogin).toBe(false);
+    expect(primary.readOnly).toBe(true);
   });
 
   it('GIVEN an unfenced primary WHEN unfencing twice THEN the second call changes nothing', async () => {
@@ -47,7 +80,7 @@ describe('unfenceDatabase (postgres)', () => {
 
     const second = await activities.unfenceDatabase(ehr);
 
-    expect(second).toMatchObject({ changed: false, summary: expect.stringMatching(/was not fenced/) });
+    expect(second).toMatchObject({ changed: false, summary: expect.stringMatching(/carries no marker/) });
     expect(pg.state.unfences).toHaveLength(1);
   });
 
@@ -73,8 +106,8 @@ describe('unfenceDatabase (postgres)', () => {
   });
 
   it('GIVEN a role setting keeps it read-only WHEN unfencing THEN the step fails permanently naming the cause', async () => {
-    const { activities, pg, primary } = setup();
-    primary.readOnly = true;
+    const { activities, pg } = setup();
+    await activities.fenceDatabase(ehr);
     jest.spyOn(pg, 'writeTest').mockResolvedValue({ accepted: false, refusal: '25006: read-only' });
 
     const failure = await failureOf(activities.unfenceDatabase(ehr));
@@ -92,7 +125,10 @@ describe('compensation on fence and promote', () => {
     const first = await activities.fenceDatabase(ehr);
     const second = await activities.fenceDatabase(ehr);
 
-    expect(first.compensation).toEqual({ database: ehr });
+    expect(first.compensation).toEqual({
+      database: ehr,
+      detail: { fenceId: expect.stringMatching(/^direct-/) },
+    });
     expect(second).toMatchObject({ changed: false });
     expect(second.compensation).toBeUndefined();
   });

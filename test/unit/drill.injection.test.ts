@@ -11,6 +11,7 @@ const pgTarget: DatabaseTarget = {
   provider: 'postgres',
   primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
   replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+  applicationRoles: ['ehr_app'],
   maxLag: '30s',
 };
 const rdsTarget: DatabaseTarget = {
@@ -61,14 +62,14 @@ describe('injectFailure', () => {
   });
 
   it('GIVEN an already fenced primary WHEN fence-primary THEN it still returns a time and says so', async () => {
-    const { primary, activities } = setup();
-    primary.readOnly = true;
+    const { pg, activities } = setup();
+    await pg.fence('ehr-primary', { applicationRoles: ['ehr_app'], fenceId: 'earlier-fence' });
     const outcome = await activities.injectFailure({
       database: { name: 'ehr', target: pgTarget },
       action: 'fence-primary',
     });
     expect(outcome.alreadyInEffect).toBe(true);
-    expect(outcome.summary).toMatch(/already read-only/);
+    expect(outcome.summary).toMatch(/already fenced \(by earlier-fence\)/);
   });
 
   it('GIVEN a stop command WHEN stop-primary THEN it runs the argv and times the injection after it returned', async () => {

@@ -24,6 +24,7 @@ const BASE_TARGET = {
   provider: 'postgres',
   primary: { connection: 'p', endpoint: '10.0.0.2' },
   replica: { connection: 'r', endpoint: '10.0.0.3' },
+  applicationRoles: ['ehr_app'],
 };
 
 function runbookWith(
