@@ -1,3 +1,5 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -5,6 +7,7 @@ import type { ActivityPorts } from '../activities';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
+import { createLagMetricsAdapter } from '../activities/database/lag-metrics-adapter';
 import { createRdsAdapter } from '../activities/database/rds-adapter';
 import { createRoute53Adapter } from '../activities/dns/route53-adapter';
 import { createUnleashAdminAdapter } from '../activities/flags/unleash-admin-adapter';
@@ -34,12 +37,28 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
       return client;
     };
   };
+  // A Region that is down may accept connections and never answer: bound each attempt, so a step reports
+  // RegionUnreachable after the SDK's retries instead of hanging until its own timeout.
+  const regionalTimeouts = {
+    requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
+    maxAttempts: 3,
+  };
   const route53Client = new Route53Client({ region: config.aws.region, ...endpoint });
   clients.push(route53Client);
   const { url, adminToken, clientToken } = config.unleash;
   const ports: ActivityPorts = {
     route53: timed(createRoute53Adapter(route53Client)),
-    rds: timed(createRdsAdapter(perRegion((region) => new RDSClient({ region, ...endpoint })))),
+    rds: timed(
+      createRdsAdapter(
+        perRegion((region) => new RDSClient({ region, ...endpoint, ...regionalTimeouts })),
+        perRegion((region) => new EC2Client({ region, ...endpoint, ...regionalTimeouts })),
+      ),
+    ),
+    lagMetrics: timed(
+      createLagMetricsAdapter(
+        perRegion((region) => new CloudWatchClient({ region, ...endpoint, ...regionalTimeouts })),
+      ),
+    ),
     s3: timed(
       createS3Adapter(
         perRegion(

@@ -1,24 +1,45 @@
+import { DescribeSecurityGroupsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
   FailoverDBClusterCommand,
+  FailoverGlobalClusterCommand,
+  ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
+  RebootDBInstanceCommand,
+  RemoveTagsFromResourceCommand,
   StartDBInstanceCommand,
   StopDBInstanceCommand,
+  SwitchoverGlobalClusterCommand,
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { PermanentFailure, permanentFailure } from '../failures';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
-import { PROMOTED_FROM_TAG, type RdsCluster, type RdsInstance, type RdsPort } from './rds-port';
+import {
+  PROMOTED_FROM_TAG,
+  type RdsCluster,
+  type RdsGlobalCluster,
+  type RdsInstance,
+  type RdsPort,
+  type SecurityGroup,
+} from './rds-port';
 
-/** The RDS port over the AWS SDK v3; `clientForRegion` comes from the composition root (one client per region). */
-export function createRdsAdapter(clientForRegion: (region: string) => RDSClient): RdsPort {
-  async function call<T>(what: string, work: () => Promise<T>): Promise<T> {
+/**
+ * The RDS port over the AWS SDK v3; the client factories come from the composition root (one client per region).
+ * EC2 is only used to look up the security groups an RDS fence swaps in.
+ */
+export function createRdsAdapter(
+  clientForRegion: (region: string) => RDSClient,
+  ec2ForRegion?: (region: string) => EC2Client,
+): RdsPort {
+  async function call<T>(what: string, region: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      throw toRdsFailure(error, what);
+      throw toRdsFailure(error, what, region);
     }
   }
 
@@ -31,7 +52,7 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
     } catch (error) {
       const code = awsErrorCode(error);
       if (code === 'DBInstanceNotFound' || code === 'DBInstanceNotFoundFault') return null;
-      throw toRdsFailure(error, `DescribeDBInstances ${instanceId} in ${region}`);
+      throw toRdsFailure(error, `DescribeDBInstances ${instanceId} in ${region}`, region);
     }
   }
 
@@ -50,18 +71,21 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
         if (c === undefined) return null;
         return {
           clusterId: c.DBClusterIdentifier ?? clusterId,
+          arn: c.DBClusterArn ?? null,
           status: c.Status ?? 'unknown',
+          engineVersion: c.EngineVersion ?? null,
           endpoint: c.Endpoint ?? null,
           readerEndpoint: c.ReaderEndpoint ?? null,
           members: (c.DBClusterMembers ?? []).map((m) => ({
             instanceId: m.DBInstanceIdentifier ?? '',
             isWriter: m.IsClusterWriter === true,
           })),
+          globalClusterId: c.GlobalClusterIdentifier ?? null,
         };
       } catch (error) {
         const code = awsErrorCode(error);
         if (code === 'DBClusterNotFoundFault' || code === 'DBClusterNotFound') return null;
-        throw toRdsFailure(error, `DescribeDBClusters ${clusterId} in ${region}`);
+        throw toRdsFailure(error, `DescribeDBClusters ${clusterId} in ${region}`, region);
       }
     },
 
@@ -69,13 +93,17 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
       const what = `PromoteReadReplica ${instanceId} in ${region}`;
       const before = await describeRaw(region, instanceId);
       if (before === null)
-        throw toRdsFailure({ name: 'DBInstanceNotFound', message: `no instance ${instanceId}` }, what);
-      await call(what, () =>
+        throw toRdsFailure(
+          { name: 'DBInstanceNotFound', message: `no instance ${instanceId}` },
+          what,
+          region,
+        );
+      await call(what, region, () =>
         clientForRegion(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: instanceId })),
       );
       const source = before.ReadReplicaSourceDBInstanceIdentifier;
       if (source && before.DBInstanceArn) {
-        await call(`AddTagsToResource ${instanceId} in ${region}`, () =>
+        await call(`AddTagsToResource ${instanceId} in ${region}`, region, () =>
           clientForRegion(region).send(
             new AddTagsToResourceCommand({
               ResourceName: before.DBInstanceArn,
@@ -87,19 +115,19 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
     },
 
     async stopInstance(region, instanceId) {
-      await call(`StopDBInstance ${instanceId} in ${region}`, () =>
+      await call(`StopDBInstance ${instanceId} in ${region}`, region, () =>
         clientForRegion(region).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
       );
     },
 
     async startInstance(region, instanceId) {
-      await call(`StartDBInstance ${instanceId} in ${region}`, () =>
+      await call(`StartDBInstance ${instanceId} in ${region}`, region, () =>
         clientForRegion(region).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
       );
     },
 
     async failoverCluster(region, clusterId, targetInstanceId) {
-      await call(`FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}`, () =>
+      await call(`FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}`, region, () =>
         clientForRegion(region).send(
           new FailoverDBClusterCommand({
             DBClusterIdentifier: clusterId,
@@ -108,19 +136,153 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
         ),
       );
     },
+
+    async setInstanceSecurityGroups(region, instanceId, groupIds) {
+      await call(
+        `ModifyDBInstance ${instanceId} VpcSecurityGroupIds=${groupIds.join(',')} in ${region}`,
+        region,
+        () =>
+          clientForRegion(region).send(
+            new ModifyDBInstanceCommand({
+              DBInstanceIdentifier: instanceId,
+              VpcSecurityGroupIds: groupIds,
+              ApplyImmediately: true,
+            }),
+          ),
+      );
+    },
+
+    async rebootInstance(region, instanceId) {
+      await call(`RebootDBInstance ${instanceId} in ${region}`, region, () =>
+        clientForRegion(region).send(new RebootDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+      );
+    },
+
+    async tagResource(region, arn, key, value) {
+      await call(`AddTagsToResource ${key} on ${arn}`, region, () =>
+        clientForRegion(region).send(
+          new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: key, Value: value }] }),
+        ),
+      );
+    },
+
+    async untagResource(region, arn, key) {
+      await call(`RemoveTagsFromResource ${key} on ${arn}`, region, () =>
+        clientForRegion(region).send(
+          new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: [key] }),
+        ),
+      );
+    },
+
+    async findSecurityGroups(region, query): Promise<SecurityGroup[]> {
+      if (ec2ForRegion === undefined) {
+        throw permanentFailure(
+          PermanentFailure.ConfigurationMissing,
+          'this worker has no EC2 client: build the RDS adapter with createRdsAdapter(rdsForRegion, ec2ForRegion)',
+        );
+      }
+      const filters: Filter[] = [];
+      if (query.name !== undefined) filters.push({ Name: 'group-name', Values: [query.name] });
+      if (query.vpcId !== undefined) filters.push({ Name: 'vpc-id', Values: [query.vpcId] });
+      const what = `DescribeSecurityGroups ${query.ids?.join(',') ?? query.name ?? ''} in ${region}`;
+      try {
+        const out = await ec2ForRegion(region).send(
+          new DescribeSecurityGroupsCommand({
+            ...(query.ids ? { GroupIds: query.ids } : {}),
+            ...(filters.length > 0 ? { Filters: filters } : {}),
+          }),
+        );
+        return (out.SecurityGroups ?? []).map((group) => ({
+          id: group.GroupId ?? '',
+          name: group.GroupName ?? '',
+          vpcId: group.VpcId ?? null,
+          inboundRules: (group.IpPermissions ?? []).length,
+        }));
+      } catch (error) {
+        if (awsErrorCode(error) === 'InvalidGroup.NotFound') return [];
+        throw toRdsFailure(error, what, region);
+      }
+    },
+
+    async describeGlobalCluster(region, globalClusterId): Promise<RdsGlobalCluster | null> {
+      try {
+        const out = await clientForRegion(region).send(
+          new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: globalClusterId }),
+        );
+        const g = out.GlobalClusters?.[0];
+        if (g === undefined) return null;
+        const state = g.FailoverState;
+        return {
+          globalClusterId: g.GlobalClusterIdentifier ?? globalClusterId,
+          status: g.Status ?? 'unknown',
+          members: (g.GlobalClusterMembers ?? []).map((m) => ({
+            clusterArn: m.DBClusterArn ?? '',
+            isWriter: m.IsWriter === true,
+          })),
+          failover:
+            state?.Status === undefined
+              ? null
+              : {
+                  status: state.Status,
+                  fromArn: state.FromDbClusterArn ?? null,
+                  toArn: state.ToDbClusterArn ?? null,
+                  dataLossAllowed: state.IsDataLossAllowed === true,
+                },
+        };
+      } catch (error) {
+        if (awsErrorCode(error) === 'GlobalClusterNotFoundFault') return null;
+        throw toRdsFailure(error, `DescribeGlobalClusters ${globalClusterId} in ${region}`, region);
+      }
+    },
+
+    async switchoverGlobalCluster(region, globalClusterId, targetClusterArn) {
+      await call(
+        `SwitchoverGlobalCluster ${globalClusterId} to ${targetClusterArn} in ${region}`,
+        region,
+        () =>
+          clientForRegion(region).send(
+            new SwitchoverGlobalClusterCommand({
+              GlobalClusterIdentifier: globalClusterId,
+              TargetDbClusterIdentifier: targetClusterArn,
+            }),
+          ),
+      );
+    },
+
+    async failoverGlobalCluster(region, globalClusterId, targetClusterArn) {
+      await call(
+        `FailoverGlobalCluster ${globalClusterId} to ${targetClusterArn} (AllowDataLoss) in ${region}`,
+        region,
+        () =>
+          clientForRegion(region).send(
+            new FailoverGlobalClusterCommand({
+              GlobalClusterIdentifier: globalClusterId,
+              TargetDbClusterIdentifier: targetClusterArn,
+              AllowDataLoss: true,
+            }),
+          ),
+      );
+    },
   };
 }
 
 function toInstance(raw: DBInstance, instanceId: string): RdsInstance {
   const source = raw.ReadReplicaSourceDBInstanceIdentifier ?? null;
-  const promotedFrom = raw.TagList?.find((t) => t.Key === PROMOTED_FROM_TAG)?.Value;
+  const tags = Object.fromEntries((raw.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  const promotedFrom = tags[PROMOTED_FROM_TAG];
   return {
     instanceId: raw.DBInstanceIdentifier ?? instanceId,
     arn: raw.DBInstanceArn ?? null,
     status: raw.DBInstanceStatus ?? 'unknown',
     readReplicaSource: source,
     replicaOf: source !== null && promotedFrom !== source ? source : null,
+    readReplicas: raw.ReadReplicaDBInstanceIdentifiers ?? [],
     endpoint: raw.Endpoint?.Address ?? null,
     port: raw.Endpoint?.Port ?? null,
+    securityGroups: (raw.VpcSecurityGroups ?? []).map((g) => ({
+      id: g.VpcSecurityGroupId ?? '',
+      status: g.Status ?? 'unknown',
+    })),
+    tags,
   };
 }

@@ -3,6 +3,11 @@ import type { PostgresPort } from '../database/postgres-port';
 import type { RdsPort } from '../database/rds-port';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { currentStepRef } from '../poll-until';
+import {
+  fenceWithSecurityGroup,
+  resolveFenceGroup,
+} from '../../providers/database/rds-instance/security-group-fence';
+import type { PollPacing } from '../../providers/database/strategy';
 import type { DrillClock } from './drill-clock';
 import type { RunCommand } from './run-command';
 
@@ -13,6 +18,8 @@ export interface InjectFailureDeps {
   clock: DrillClock;
   /** Timeout of a `stop-primary` command. Default 120 s. */
   commandTimeoutMs?: number;
+  /** Pacing of the RDS fence's waits (tests shorten it). */
+  poll?: PollPacing;
 }
 
 const STOPPED_OR_STOPPING = new Set(['stopped', 'stopping']);
@@ -22,8 +29,11 @@ const STOPPED_OR_STOPPING = new Set(['stopped', 'stopping']);
  * - `fence-primary` (PostgreSQL): the PostgresPort's fence (application roles lose their login, read-only,
  *   sessions terminated); effective when it returns. Already fenced → still timed now, `alreadyInEffect`.
  * - `stop-primary` (PostgreSQL): runs `command` (argv, no shell); effective when it returns.
- * - `stop-primary` (RDS instance): StopDBInstance; timed when RDS accepted the request. Already stopped or
- *   stopping → `alreadyInEffect`.
+ * - `fence-primary` (RDS instance): the RDS fence (the fence security group swapped in, then a reboot); effective
+ *   when it returns.
+ * - `stop-primary` (RDS instance): StopDBInstance, which AWS refuses while the instance has read replicas (so it is
+ *   refused here first, naming fence-primary); timed when RDS accepted the request. Already stopped or stopping →
+ *   `alreadyInEffect`.
  */
 export async function injectFailure(
   input: InjectFailureInput,
@@ -66,12 +76,6 @@ export async function injectFailure(
 
   if (target.provider === 'rds-instance') {
     const { instanceId, region } = target.primary;
-    if (input.action === 'fence-primary') {
-      throw permanentFailure(
-        PermanentFailure.InvalidState,
-        `fence-primary is not available for RDS instance ${instanceId} (${name}): RDS has no read-only switch drctl can flip; use the stop-primary action`,
-      );
-    }
     const instance = await deps.rds.describeInstance(region, instanceId);
     if (instance === null) {
       throw permanentFailure(
@@ -79,8 +83,32 @@ export async function injectFailure(
         `RDS instance ${instanceId} (${name} primary) does not exist in ${region}; check targets.databases.${name}.primary`,
       );
     }
+    if (input.action === 'fence-primary') {
+      if (target.fence !== 'security-groups' || target.fenceSecurityGroup === undefined) {
+        throw permanentFailure(
+          PermanentFailure.ConfigurationMissing,
+          `fence-primary on RDS instance ${instanceId} (${name}) swaps in the fence security group: set fence: 'security-groups' and fenceSecurityGroup on the target`,
+        );
+      }
+      const group = await resolveFenceGroup(deps.rds, region, instance, target.fenceSecurityGroup);
+      const fence = await fenceWithSecurityGroup(
+        deps.rds,
+        region,
+        instance,
+        group,
+        currentStepRef(),
+        deps.poll ?? {},
+      );
+      return done(fence.summary, !fence.changed);
+    }
     if (STOPPED_OR_STOPPING.has(instance.status)) {
       return done(`RDS instance ${instanceId} was already ${instance.status}`, true);
+    }
+    if (instance.readReplicas.length > 0) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `stop-primary: AWS refuses StopDBInstance on ${instanceId}, which has read replicas (${instance.readReplicas.join(', ')}); use the fence-primary action, which cuts its clients off with the fence security group`,
+      );
     }
     await deps.rds.stopInstance(region, instanceId);
     return done(`StopDBInstance accepted for ${instanceId} in ${region} (was ${instance.status})`);
@@ -88,6 +116,6 @@ export async function injectFailure(
 
   throw permanentFailure(
     PermanentFailure.InvalidState,
-    `the drill cannot inject ${input.action} into ${target.provider} target ${name}; drills support postgres (fence-primary, stop-primary) and rds-instance (stop-primary)`,
+    `the drill cannot inject ${input.action} into ${target.provider} target ${name}; drills support postgres (fence-primary, stop-primary) and rds-instance (fence-primary, stop-primary)`,
   );
 }

@@ -16,7 +16,7 @@ export interface DatabaseActivityDeps extends DatabasePorts {
 }
 
 export function activitiesFromPorts(ports: ActivityPorts): DatabaseFenceActivities {
-  return createFenceActivities({ postgres: ports.postgres, rds: ports.rds });
+  return createFenceActivities({ postgres: ports.postgres, rds: ports.rds, lagMetrics: ports.lagMetrics });
 }
 
 /** Pre-flight of a database, and the fence of its old primary, dispatching on `target.provider`. */

@@ -14,7 +14,7 @@ export const PROMOTION_IRREVERSIBLE: Irreversible = {
 };
 
 export function activitiesFromPorts(ports: ActivityPorts): DatabasePromoteActivities {
-  return createPromoteActivities({ postgres: ports.postgres, rds: ports.rds });
+  return createPromoteActivities({ postgres: ports.postgres, rds: ports.rds, lagMetrics: ports.lagMetrics });
 }
 
 /** The promotion of a database's replica, dispatching on `target.provider`. */

@@ -7,6 +7,7 @@ import type {
   StepOutcome,
 } from '../../activities/contracts';
 import type { PostgresPort } from '../../activities/database/postgres-port';
+import type { LagMetricsPort } from '../../activities/database/lag-metrics-port';
 import type { RdsPort } from '../../activities/database/rds-port';
 import type { DatabaseTarget, RunbookMode } from '../../runbooks/schema';
 
@@ -52,6 +53,8 @@ export function stepContextOf(input: DatabaseInput): StepContext {
 export interface DatabasePorts {
   postgres: PostgresPort;
   rds: RdsPort;
+  /** Replication lag RDS and Aurora publish to CloudWatch. */
+  lagMetrics: LagMetricsPort;
 }
 
 /** What a provider's strategy module exports. */

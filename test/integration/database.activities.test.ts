@@ -166,6 +166,7 @@ describe('database activities on moto RDS', () => {
         region: 'us-east-1',
         targetInstanceId: 'drctl-it-aurora-2',
         maxLag: '30s',
+        acceptUnknownLag: true,
       },
     };
 

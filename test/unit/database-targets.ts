@@ -21,7 +21,9 @@ export const portal: DatabaseInput = {
     primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
     replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
     maxLag: '30s',
-    fence: 'stop-instance',
+    fence: 'security-groups',
+    fenceSecurityGroup: 'drctl-fence-deny-all',
+    acceptUnknownLag: false,
   },
 };
 
@@ -33,5 +35,6 @@ export const aurora: DatabaseInput = {
     region: 'us-east-1',
     targetInstanceId: 'billing-2',
     maxLag: '30s',
+    acceptUnknownLag: false,
   },
 };

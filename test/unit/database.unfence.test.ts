@@ -154,60 +154,65 @@ describe('compensation on fence and promote', () => {
     });
   });
 
-  it('GIVEN a stopped RDS primary WHEN fencing THEN the outcome carries database.unfence', async () => {
+  it('GIVEN an RDS primary fenced by its security groups THEN the outcome carries database.unfence with the fence id', async () => {
     const { activities } = setup();
 
     const outcome = await activities.fenceDatabase(portal);
 
-    expect(outcome.compensation).toEqual({ database: portal });
+    expect(outcome.compensation).toEqual({
+      database: portal,
+      detail: { fenceId: expect.stringMatching(/^direct-/) },
+    });
   });
 });
 
 describe('unfenceDatabase (rds-instance)', () => {
-  it('GIVEN a stopped primary WHEN unfencing THEN it is started and waited for until available', async () => {
-    const { activities, rds, rdsPrimary } = setup();
+  it('GIVEN a primary fenced by this run WHEN unfencing THEN its own groups are back and the tag is gone', async () => {
+    const { activities, rdsPrimary } = setup();
+    const fence = await activities.fenceDatabase(portal);
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+
+    const outcome = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
+
+    expect(outcome).toMatchObject({
+      changed: true,
+      facts: { restoredSecurityGroups: 'sg-default-us-east-1' },
+    });
+    expect(rdsPrimary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(rdsPrimary.tags['drctl:fence']).toBeUndefined();
+  });
+
+  it("GIVEN a primary fenced by another run WHEN unfencing with this run's undo THEN it stays fenced", async () => {
+    const { activities, rdsPrimary } = setup();
     await activities.fenceDatabase(portal);
-    expect(rdsPrimary.status).toBe('stopped');
-    rdsPrimary.startingPolls = 3;
 
-    const outcome = await activities.unfenceDatabase(portal);
+    const outcome = await activities.unfenceDatabase(portal, { fenceId: 'this-run/4' });
 
-    expect(outcome).toMatchObject({ changed: true, facts: { status: 'available' } });
-    expect(rds.state.starts).toEqual(['patient-portal-primary']);
-    expect(rdsPrimary.status).toBe('available');
+    expect(outcome).toMatchObject({
+      changed: false,
+      summary: expect.stringMatching(/not by this run: left fenced/),
+    });
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
-  it('GIVEN a primary still stopping WHEN unfencing THEN it waits for stopped, then starts it', async () => {
-    const { activities, rds, rdsPrimary } = setup();
-    rdsPrimary.stoppingPolls = 2;
-    await rds.stopInstance('us-east-1', 'patient-portal-primary');
-    expect(rdsPrimary.status).toBe('stopping');
+  it('GIVEN an unfenced primary WHEN unfencing THEN nothing is called', async () => {
+    const { activities, rdsPrimary } = setup();
 
     const outcome = await activities.unfenceDatabase(portal);
 
-    expect(outcome.changed).toBe(true);
-    expect(rds.state.starts).toEqual(['patient-portal-primary']);
-    expect(rdsPrimary.status).toBe('available');
-  });
-
-  it('GIVEN an available primary WHEN unfencing THEN nothing is called', async () => {
-    const { activities, rds } = setup();
-
-    const outcome = await activities.unfenceDatabase(portal);
-
-    expect(outcome).toMatchObject({ changed: false, summary: expect.stringMatching(/already available/) });
-    expect(rds.state.starts).toEqual([]);
+    expect(outcome).toMatchObject({ changed: false, summary: expect.stringMatching(/no drctl:fence tag/) });
+    expect(rdsPrimary.securityGroups).toEqual(['sg-default-us-east-1']);
   });
 
   it("GIVEN fence 'none' WHEN unfencing THEN nothing is called", async () => {
-    const { activities, rds, rdsPrimary } = setup();
-    rdsPrimary.status = 'stopped';
+    const { activities, rdsPrimary } = setup();
+    rdsPrimary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
     const target = { ...portal.target, fence: 'none' } as DatabaseInput['target'];
 
     const outcome = await activities.unfenceDatabase({ name: 'portal', target });
 
     expect(outcome.changed).toBe(false);
-    expect(rds.state.starts).toEqual([]);
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
   it('GIVEN the primary is gone WHEN unfencing THEN the step fails permanently', async () => {
