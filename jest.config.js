@@ -3,13 +3,15 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Some unit tests start bin/drctl (tsx, a second Node): seconds on a busy 2-core CI machine, not 5 s. Global:
+  // jest-circus reads only the global testTimeout. The integration project raises it in its setup file.
+  testTimeout: 30_000,
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/unit/unit-timeout.ts'],
     },
     {
       displayName: 'integration',

@@ -44,8 +44,11 @@ export type InjectionAction = 'fence-primary' | 'stop-primary';
 export interface InjectFailureInput {
   database: { name: string; target: DatabaseTarget };
   action: InjectionAction;
-  /** For `stop-primary` on self-managed PostgreSQL: the command (argv) the worker runs to stop it. */
-  command?: string[];
+  /**
+   * For `stop-primary` on self-managed PostgreSQL: the name of a failure-injection command in the worker's
+   * configuration (`drill.injections`). Never an argv: a client cannot make the worker run a command.
+   */
+  inject?: string;
 }
 
 export interface InjectFailureOutcome {

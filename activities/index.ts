@@ -1,6 +1,10 @@
 import type { DrillActivities } from './drill-contracts';
+import type { AuthActivities } from './auth/auth-contracts';
+import { createAuthActivities } from './auth/auth-activities';
 import { createDrillActivities } from './drill/drill-activities';
 import { resolveRecord } from './dns/resolve-record';
+import { createEvidenceActivities } from './evidence/evidence-activities';
+import type { EvidenceActivities } from './evidence/evidence-contracts';
 import type { ActivityPorts } from './ports';
 import { createKindActivities } from '../kinds/activities';
 import type { KindActivities } from '../kinds/registry';
@@ -8,7 +12,9 @@ import type { KindActivities } from '../kinds/registry';
 export type { ActivityPorts } from './ports';
 
 /** The full activity surface the workflows call, built from its ports. */
-export function createActivities(ports: ActivityPorts): KindActivities & DrillActivities {
+export function createActivities(
+  ports: ActivityPorts,
+): KindActivities & DrillActivities & AuthActivities & EvidenceActivities {
   return {
     ...createKindActivities(ports),
     ...createDrillActivities({
@@ -16,6 +22,9 @@ export function createActivities(ports: ActivityPorts): KindActivities & DrillAc
       postgres: ports.postgres,
       rds: ports.rds,
       resolveHost: (zone, record) => resolveRecord(ports.route53, zone, record),
+      ...(ports.drillInjections === undefined ? {} : { injections: ports.drillInjections }),
     }),
+    ...createAuthActivities(ports.access),
+    ...createEvidenceActivities(ports.evidence),
   };
 }

@@ -1,3 +1,5 @@
+import type { AuthActivityDeps } from './auth/auth-activities';
+import type { EvidencePorts } from './evidence/evidence-activities';
 import type { S3Port } from './backups/s3-port';
 import type { PostgresPort } from './database/postgres-port';
 import type { LagMetricsPort } from './database/lag-metrics-port';
@@ -18,7 +20,13 @@ export interface ActivityPorts {
   unleashReader: UnleashClientReader;
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */
   canary?: CanaryPort;
+  /** The evidence ledger's client, bucket and key (worker/evidence-ports.ts); without it evidence activities fail, saying so. */
+  evidence?: EvidencePorts;
   now?: () => Date;
+  /** The worker's access policy file and reviewed runbook catalog; without them every run is refused. */
+  access?: AuthActivityDeps;
+  /** The worker's named drill failure-injection commands (config `drill.injections`). */
+  drillInjections?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What every `kinds/<kind>/activities.ts` exports: its activities, built from the worker's ports. */

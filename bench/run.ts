@@ -2,10 +2,18 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { planFailover, readRun, startFailover } from '../cli/failover-runs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planFailover, readRun, referenceTo, startFailover } from '../cli/failover-runs';
+import { loadSigner } from '../cli/operator-signer';
+import { loadRunbookFile } from '../runbooks/catalog';
+import { operatorPaths } from '../sandbox/operator-seed';
+import { writeFileSync } from 'node:fs';
 import { formatMs } from '../runbooks/duration';
 import ehrDb from '../runbooks/examples/ehr-db';
 import { ensureStackUp, resetStack } from '../sandbox/stack';
+import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
 import type { FailoverResult } from '../workflows/run-types';
@@ -22,14 +30,33 @@ async function main(): Promise<void> {
   process.env.AWS_ACCESS_KEY_ID ??= 'testing';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
   const taskQueue = `bench-${randomUUID()}`;
-  const config = loadConfig({ file: stack.configFile, overrides: { temporal: { taskQueue } } });
+  // The bench's runbook variants join the worker's reviewed catalog, as a reviewer would merge them.
+  const catalog = mkdtempSync(join(tmpdir(), 'drctl-bench-catalog-'));
+  const config = loadConfig({
+    file: stack.configFile,
+    overrides: {
+      temporal: { taskQueue },
+      access: { catalogDirs: [resolve(__dirname, '../runbooks/examples'), catalog] },
+    },
+  });
+  const signer = loadSigner(operatorPaths.keyFile('alice'));
+  const reviewed = (id: string) => {
+    const file = join(catalog, `${id}.json`);
+    writeFileSync(file, JSON.stringify({ ...ehrDb, id }));
+    const runbook = loadRunbookFile(file);
+    return { runbook, reference: referenceTo(runbook) };
+  };
   const stopWorker = new AbortController();
   const ready = new Promise<void>(
     (onReady) => void runWorker(config, { signal: stopWorker.signal, onReady }),
   );
   await ready;
   const connection = await Connection.connect({ address: stack.temporal.address });
-  const client = new Client({ connection, namespace: stack.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...dataConverterOptions(config).options,
+  });
 
   const wall: number[] = [];
   const inRun: number[] = [];
@@ -37,16 +64,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < runs; i++) {
     await resetStack();
     const started = performance.now();
-    const workflowId = await startFailover(
-      client,
-      taskQueue,
-      { ...ehrDb, id: `bench-ehr-db-${i}` },
-      {
-        reason: 'benchmark',
-        initiator: 'bench',
-        now: new Date(),
-      },
-    );
+    const workflowId = await startFailover(client, taskQueue, reviewed(`bench-ehr-db-${i}`), {
+      reason: 'benchmark',
+      signer,
+      now: new Date(),
+    });
     const result = await waitForResult(client, workflowId);
     wall.push(performance.now() - started);
     if (result.status !== 'succeeded') throw new Error(`bench run ${workflowId} ${result.status}`);
@@ -60,7 +82,7 @@ async function main(): Promise<void> {
   }
 
   const planStarted = performance.now();
-  await planFailover(client, taskQueue, ehrDb);
+  await planFailover(client, taskQueue, { runbook: ehrDb, reference: referenceTo(ehrDb) }, signer);
   const planMs = performance.now() - planStarted;
 
   const unreachableMs = await timeUnreachable();

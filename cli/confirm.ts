@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { CliError, ExitCode } from './cli-error';
 
-/** Asks the operator to type the runbook id; anything else means no. Refuses outright without a terminal. */
-export async function confirmStart(runbookId: string): Promise<void> {
+/** Refuses a start that needs a confirmation when there is no terminal to confirm on. */
+export function requireTerminal(): void {
   if (!process.stdin.isTTY) {
     throw new CliError(
       'ConfirmationNeeded',
@@ -10,6 +10,11 @@ export async function confirmStart(runbookId: string): Promise<void> {
       ExitCode.Refused,
     );
   }
+}
+
+/** Asks the operator to type the runbook id; anything else means no. Refuses outright without a terminal. */
+export async function confirmStart(runbookId: string): Promise<void> {
+  requireTerminal();
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await prompt.question(
     `Type "${runbookId}" to start the failover, anything else to cancel: `,

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import {
   type Client,
   ScheduleOverlapPolicy,
   WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import { runbookSha256 } from '../auth/sha256';
 import {
   INITIATOR_KEY,
   KIND_KEY,
@@ -15,35 +16,54 @@ import {
 } from '../common/search-attributes';
 import type { InjectionAction } from '../activities/drill-contracts';
 import type { Runbook } from '../runbooks/schema';
-import type { DrillInput, DrillResult } from '../workflows/drill-types';
+import { drillDetail, type DrillInput, type DrillResult } from '../workflows/drill-types';
+import { awaitStartVerdict, referenceTo } from './failover-runs';
 import { followRun } from './follow-run';
+import type { OperatorSigner } from './operator-signer';
 
 export interface DrillSettings {
   reason: string;
-  initiator: string;
+  signer: OperatorSigner;
   action: InjectionAction;
-  command?: string[];
+  /** The name of a failure injection in the worker's configuration (never a command). */
+  inject?: string;
   canaryIntervalMs: number;
   warmupMs: number;
 }
 
-/** sha256 of the runbook as it runs (validated, defaults filled), so a report pins the exact version. */
+/** sha256 of the reviewed runbook (see auth/sha256.ts), so a report pins the exact version. */
 export function runbookHash(runbook: Runbook): string {
-  return createHash('sha256').update(JSON.stringify(runbook)).digest('hex');
+  return runbookSha256(runbook);
 }
 
-export function drillInput(runbook: Runbook, settings: DrillSettings): DrillInput {
+/**
+ * A drill's arguments: the reviewed runbook's reference, the options, and the start signed for `runId` (a drill
+ * id; a schedule id with the standing `schedule create` statement). The injection is signed with it.
+ */
+export function drillInput(
+  runbook: Runbook,
+  settings: DrillSettings,
+  signed: { action: 'drill' | 'schedule'; runId: string; stepId?: string },
+): DrillInput {
+  const reference = referenceTo(runbook);
+  const options = {
+    action: settings.action,
+    canaryIntervalMs: settings.canaryIntervalMs,
+    warmupMs: settings.warmupMs,
+    ...(settings.inject === undefined ? {} : { inject: settings.inject }),
+  };
   return {
-    runbook,
-    options: {
+    runbook: reference,
+    start: settings.signer.sign({
+      action: signed.action,
+      runId: signed.runId,
+      ...(signed.stepId === undefined ? {} : { stepId: signed.stepId }),
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
       reason: settings.reason,
-      initiator: settings.initiator,
-      runbookHash: runbookHash(runbook),
-      action: settings.action,
-      canaryIntervalMs: settings.canaryIntervalMs,
-      warmupMs: settings.warmupMs,
-      ...(settings.command === undefined ? {} : { command: settings.command }),
-    },
+      detail: drillDetail(options),
+    }),
+    options,
   };
 }
 
@@ -59,14 +79,16 @@ export async function startDrill(
   await client.workflow.start('drillWorkflow', {
     taskQueue,
     workflowId,
-    args: [drillInput(runbook, settings)],
+    args: [drillInput(runbook, settings, { action: 'drill', runId: workflowId })],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
       { key: KIND_KEY, value: 'drill' },
-      { key: INITIATOR_KEY, value: settings.initiator },
+      { key: INITIATOR_KEY, value: settings.signer.name },
     ],
   });
+  await awaitStartVerdict(client, workflowId);
   return workflowId;
 }
 
@@ -160,11 +182,11 @@ export async function scheduleDrill(
       workflowType: 'drillWorkflow',
       workflowId: scheduleId,
       taskQueue,
-      args: [drillInput(runbook, settings)],
+      args: [drillInput(runbook, settings, { action: 'schedule', runId: scheduleId, stepId: 'create' })],
       typedSearchAttributes: [
         { key: RUNBOOK_KEY, value: runbook.id },
         { key: KIND_KEY, value: 'drill' },
-        { key: INITIATOR_KEY, value: settings.initiator },
+        { key: INITIATOR_KEY, value: settings.signer.name },
       ],
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },

@@ -5,10 +5,25 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { runbookSha256 } from '../auth/sha256';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { Runbook } from '../runbooks/schema';
-import type { FailoverProgress, FailoverResult, PlanResult } from '../workflows/run-types';
+import type { ReviewedPlanResult } from '../workflows/reviewed-plan';
+import type { FailoverProgress, FailoverResult, RunbookReference } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
+import type { OperatorSigner } from './operator-signer';
+
+/** A failover or failback as the client asks for it: the runbook it runs (for ids), and its catalog reference. */
+export interface RunTarget {
+  /** The runbook that will run (a failback's derived runbook), for the workflow id and search attributes. */
+  runbook: Runbook;
+  reference: RunbookReference;
+}
+
+/** The reference of a locally loaded reviewed runbook: its id and the sha256 the client plans against. */
+export function referenceTo(base: Runbook, variant?: 'failback'): RunbookReference {
+  return { id: base.id, sha256: runbookSha256(base), ...(variant === undefined ? {} : { variant }) };
+}
 
 /**
  * The client side of failover runs: start one (refusing doubles), ask how one is doing, plan one. Workflows
@@ -31,18 +46,18 @@ export async function findRunningFailover(client: Client, runbookId: string): Pr
   return undefined;
 }
 
+/**
+ * Starts a failover (or failback) of a reviewed runbook, signed by the operator, and waits until the worker has
+ * verified the start: a start the access policy refuses, or a runbook that differs from the worker's reviewed
+ * catalog, is reported as refused (exit 4) with the worker's reason.
+ */
 export async function startFailover(
   client: Client,
   taskQueue: string,
-  runbook: Runbook,
-  options: {
-    reason: string;
-    initiator: string;
-    now: Date;
-    forceReason?: string;
-    kind?: 'failover' | 'failback';
-  },
+  target: RunTarget,
+  options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
 ): Promise<string> {
+  const { runbook, reference } = target;
   const running = await findRunningFailover(client, runbook.id);
   if (running !== undefined) {
     throw new CliError(
@@ -52,19 +67,22 @@ export async function startFailover(
       ExitCode.Refused,
     );
   }
-  const kind = options.kind ?? 'failover';
+  const kind = reference.variant === 'failback' ? 'failback' : 'failover';
   const workflowId = failoverWorkflowId(runbook.id, options.now, kind);
   await client.workflow.start('failoverWorkflow', {
     taskQueue,
     workflowId,
     args: [
       {
-        runbook,
-        options: {
+        runbook: reference,
+        start: options.signer.sign({
+          action: kind,
+          runId: workflowId,
+          runbookId: reference.id,
+          runbookHash: reference.sha256,
           reason: options.reason,
-          initiator: options.initiator,
-          ...(options.forceReason === undefined ? {} : { forceReason: options.forceReason }),
-        },
+          ...(options.forceReason === undefined ? {} : { detail: { force: options.forceReason } }),
+        }),
       },
     ],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -72,10 +90,47 @@ export async function startFailover(
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
       { key: KIND_KEY, value: kind },
-      { key: INITIATOR_KEY, value: options.initiator },
+      { key: INITIATOR_KEY, value: options.signer.name },
     ],
   });
+  await awaitStartVerdict(client, workflowId);
   return workflowId;
+}
+
+const START_VERDICT_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until a run has verified its signed start (its progress shows the governing policy), or has ended
+ * refused: then a CliError (exit 4) carries the worker's reason, and nothing was changed.
+ */
+export async function awaitStartVerdict(client: Client, workflowId: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + START_VERDICT_TIMEOUT_MS;
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') {
+      const refusal = await handle.result().then(
+        () => undefined,
+        (error: unknown) => startRefusal(error),
+      );
+      if (refusal) throw new CliError('StartRefused', refusal, ExitCode.Refused);
+      return;
+    }
+    const progress = await handle.query<{ authorization?: unknown }>('progress').catch(() => undefined);
+    if (progress?.authorization !== undefined || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch). */
+export function startRefusal(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown })?.cause;
+  if (
+    cause instanceof ApplicationFailure &&
+    (cause.type === 'NotAuthorized' || cause.type === 'RunbookMismatch')
+  )
+    return cause.message;
+  return undefined;
 }
 
 export type RunState =
@@ -112,15 +167,36 @@ function recordedResult(error: unknown): FailoverResult | undefined {
   return detail?.timeline ? detail : undefined;
 }
 
-export async function planFailover(client: Client, taskQueue: string, runbook: Runbook): Promise<PlanResult> {
-  return client.workflow.execute('planWorkflow', {
-    taskQueue,
-    workflowId: `plan-${runbook.id}-${Date.now()}`,
-    args: [runbook],
-    workflowExecutionTimeout: '5m',
-    typedSearchAttributes: [
-      { key: RUNBOOK_KEY, value: runbook.id },
-      { key: KIND_KEY, value: 'plan' },
-    ],
+/** Plans a reviewed runbook on the worker, on a signed `plan` statement; refusals are exit 4 with the reason. */
+export async function planFailover(
+  client: Client,
+  taskQueue: string,
+  target: RunTarget,
+  signer: OperatorSigner,
+): Promise<ReviewedPlanResult> {
+  const { runbook, reference } = target;
+  const workflowId = `plan-${runbook.id}-${Date.now()}`;
+  const start = signer.sign({
+    action: 'plan',
+    runId: workflowId,
+    runbookId: reference.id,
+    runbookHash: reference.sha256,
+    reason: `plan ${runbook.id}`,
   });
+  return client.workflow
+    .execute<(request: unknown) => Promise<ReviewedPlanResult>>('planWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ runbook: reference, start }],
+      workflowExecutionTimeout: '5m',
+      typedSearchAttributes: [
+        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: KIND_KEY, value: 'plan' },
+      ],
+    })
+    .catch((error: unknown) => {
+      const refusal = startRefusal(error);
+      if (refusal) throw new CliError('PlanRefused', refusal, ExitCode.Refused);
+      throw error;
+    });
 }

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
+import { registerEvidence } from './commands/evidence';
 import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
 import { registerPlan } from './commands/plan';
@@ -11,6 +13,8 @@ import { registerRuns } from './commands/runs';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
 import { registerWorker } from './commands/worker';
+import { registerKeys } from './commands/keys';
+import { registerVerifyRun } from './commands/verify-run';
 
 export function buildProgram(): Command {
   const program = new Command('drctl')
@@ -21,6 +25,14 @@ export function buildProgram(): Command {
         .default('text'),
     )
     .option('-c, --config <file>', 'config file (default: $DRCTL_CONFIG, else ./drctl.config.json)')
+    .option(
+      '--key <file>',
+      'your signing key (default: $DRCTL_KEY_FILE, else ~/.config/drctl/operator-key.json)',
+    )
+    .option(
+      '--break-glass',
+      "EMERGENCY ONLY: sign with the policy's break-glass key (--key) when the usual approvers cannot be reached; every use is recorded and reported",
+    )
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -34,6 +46,7 @@ export function buildProgram(): Command {
         '  drctl status failover-ehr-db-20261127-081530',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
         '',
+        "Every operator action is signed with your key (drctl keys init); the worker's access policy says who may do what.",
         'Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, AWS_REGION, AWS_ENDPOINT_URL,',
         'UNLEASH_URL, UNLEASH_ADMIN_TOKEN, UNLEASH_CLIENT_TOKEN, DRCTL_PG_<NAME>_URL, or a JSON config file.',
       ].join('\n'),
@@ -51,8 +64,12 @@ export function buildProgram(): Command {
   registerDecide(program);
   registerDrill(program);
   registerReport(program);
+  registerEvidence(program);
   registerValidate(program);
   registerRunbooks(program);
   registerWorker(program);
+  registerKeys(program);
+  registerVerifyRun(program);
+  registerCodecServer(program);
   return program;
 }

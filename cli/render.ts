@@ -37,6 +37,10 @@ export function renderTimeline(progress: FailoverProgress): string {
   for (const check of failedChecks) lines.push(`    ✖ ${safe(check.check)}: ${safe(check.message)}`);
   for (const waiting of progress.awaiting ?? []) {
     lines.push(`⏸ waiting for an operator at ${waiting.stepId}: ${safe(waiting.prompt)}`);
+    if (waiting.approvers)
+      lines.push(
+        `    needs ${waiting.approvers.rule}; approved so far: ${waiting.approvers.approvedBy.map(safe).join(', ') || 'nobody'} (${waiting.approvers.needed} more)`,
+      );
     if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${safe(waiting.error.message)}`);
     lines.push(
       waiting.kind === 'approval'
@@ -44,6 +48,12 @@ export function renderTimeline(progress: FailoverProgress): string {
         : `    choices: drctl retry ${progress.workflowId} | drctl skip ${progress.workflowId} --reason "…" | drctl abort ${progress.workflowId} --reason "…" [--no-rollback]`,
     );
   }
+  if (progress.authorization?.forcedPastPlan !== undefined)
+    lines.push(`‼ started although its plan was NOT ready: ${safe(progress.authorization.forcedPastPlan)}`);
+  for (const use of progress.authorization?.breakGlassUses ?? [])
+    lines.push(
+      `‼ BREAK-GLASS ${use.action}${use.stepId ? ` ${use.stepId}` : ''} by ${safe(use.keyId)} (held by ${safe(use.holder)}) at ${use.at}: ${safe(use.reason)}`,
+    );
   for (const entry of progress.rollback ?? [])
     lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${safe(entry.detail)}`);
   const actions = (progress.operatorActions ?? []).filter((action) => action.action !== 'start');
@@ -60,7 +70,11 @@ export function renderSummary(progress: FailoverProgress): string {
     progress.endedAt === undefined
       ? ''
       : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
-  return `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})`;
+  const glass = progress.authorization?.breakGlassUses.length ?? 0;
+  return (
+    `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})` +
+    (glass > 0 ? `\n‼ BREAK-GLASS used ${glass} time(s) in this run: see the timeline, and report it` : '')
+  );
 }
 
 export function renderPlan(plan: PlanResult): string {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type DrctlConfig } from '../worker/config';
+import { loadSigner, type OperatorSigner } from './operator-signer';
 import { ExitCode, type ExitCodeValue } from './cli-error';
 import { note, parseOutputMode, printJson, type OutputMode } from './output';
 import { toCliError } from './to-cli-error';
@@ -8,6 +9,8 @@ export interface CommandContext {
   output: OutputMode;
   /** Loaded on first use, so `validate` and `--help` work without any configuration. */
   config(): DrctlConfig;
+  /** The operator's signer (the key file of --key, DRCTL_KEY_FILE or the config directory), loaded on first use. */
+  signer(): OperatorSigner;
 }
 
 /**
@@ -19,14 +22,24 @@ export function runCommand<A extends unknown[]>(
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
-    const globals = command.optsWithGlobals<{ output: string; config?: string }>();
+    const globals = command.optsWithGlobals<{
+      output: string;
+      config?: string;
+      key?: string;
+      breakGlass?: boolean;
+    }>();
     let output: OutputMode = 'text';
     try {
       output = parseOutputMode(globals.output);
       let config: DrctlConfig | undefined;
+      let signer: OperatorSigner | undefined;
       const context: CommandContext = {
         output,
         config: () => (config ??= loadConfig(globals.config === undefined ? {} : { file: globals.config })),
+        signer: () =>
+          (signer ??= loadSigner(globals.key ?? context.config().operator.keyFile, {
+            breakGlass: globals.breakGlass === true,
+          })),
       };
       process.exitCode = (await action(context, ...args)) ?? ExitCode.Ok;
     } catch (error) {

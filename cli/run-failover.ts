@@ -1,7 +1,6 @@
-import type { Runbook } from '../runbooks/schema';
 import { CliError, ExitCode, type ExitCodeValue } from './cli-error';
-import { confirmStart } from './confirm';
-import { planFailover, startFailover } from './failover-runs';
+import { confirmStart, requireTerminal } from './confirm';
+import { planFailover, startFailover, type RunTarget } from './failover-runs';
 import { followRun } from './follow-run';
 import { note, printJson } from './output';
 import { renderPlan, renderSummary } from './render';
@@ -18,13 +17,16 @@ export interface FailoverFlags {
   force?: string;
 }
 
-/** Plans, confirms, starts and (with --follow) shows a failover of `runbook`; shared by failover and failback. */
+/**
+ * Plans, confirms, starts and (with --follow) shows a failover of a reviewed runbook; shared by failover and
+ * failback. The plan and the start are signed with the operator's key; the worker runs its own reviewed copy.
+ */
 export async function runFailover(
   context: CommandContext,
-  runbook: Runbook,
+  target: RunTarget,
   flags: FailoverFlags,
-  kind: 'failover' | 'failback' = 'failover',
 ): Promise<ExitCodeValue> {
+  const { runbook } = target;
   const reason = flags.reason?.trim();
   if (!reason) {
     throw new CliError(
@@ -34,11 +36,14 @@ export async function runFailover(
     );
   }
   const config = context.config();
+  const signer = context.signer();
   const { client, close } = await connectClient(config);
   try {
     await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+    // Without --yes the operator must confirm: refuse before planning when there is no terminal to ask on.
+    if (!flags.dryRun && !flags.yes) requireTerminal();
     if (flags.dryRun || !flags.yes) {
-      const plan = await planFailover(client, config.temporal.taskQueue, runbook);
+      const plan = await planFailover(client, config.temporal.taskQueue, target, signer);
       if (flags.dryRun) {
         if (context.output === 'json') printJson(plan);
         else process.stdout.write(`${renderPlan(plan)}\n`);
@@ -55,13 +60,14 @@ export async function runFailover(
       }
       await confirmStart(runbook.id);
     }
+    if (signer.breakGlass)
+      note('BREAK-GLASS: this start is signed with a break-glass key and will be reported');
     const force = flags.force?.trim();
-    const workflowId = await startFailover(client, config.temporal.taskQueue, runbook, {
+    const workflowId = await startFailover(client, config.temporal.taskQueue, target, {
       reason,
-      initiator: config.operator.identity,
+      signer,
       now: new Date(),
       ...(force ? { forceReason: force } : {}),
-      kind,
     });
     if (!flags.follow) {
       if (context.output === 'json') printJson({ workflowId, status: 'started' });

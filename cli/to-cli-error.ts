@@ -2,7 +2,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
 import { FailbackUnsupportedError } from '../runbooks/failback-unsupported-error';
+import { CodecError } from '../security/codec/codec-error';
+import { SecretError } from '../security/secrets/secret-error';
 import { ConfigError } from '../worker/config';
+import { AuthFileError } from '../auth/io/auth-file-error';
 import { CliError, ExitCode } from './cli-error';
 
 /** Maps every error a command can meet to one clear message with a code and an exit code. */
@@ -17,6 +20,16 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof FailbackUnsupportedError)
     return new CliError(error.code, error.message, ExitCode.BadInput);
   if (error instanceof ConfigError) return new CliError(error.code, error.message, ExitCode.Environment);
+  if (error instanceof AuthFileError) {
+    const exitCode = error.code === 'KeyFileExists' ? ExitCode.Refused : ExitCode.Environment;
+    return new CliError(error.code, error.message, exitCode, {
+      file: error.file,
+      ...(error.issues.length > 0 ? { issues: error.issues } : {}),
+    });
+  }
+  if (error instanceof CodecError || error instanceof SecretError) {
+    return new CliError(error.code, error.message, ExitCode.Environment);
+  }
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new CliError(
       'AlreadyStarted',

@@ -21,6 +21,10 @@ export const PermanentFailure = {
   ReplicationLagUnknown: 'ReplicationLagUnknown',
   /** A planned runbook needs the old primary reachable (to fence it and promote without loss); it is not. */
   PrimaryUnreachable: 'PrimaryUnreachable',
+  /** The client's runbook hash differs from the worker's reviewed catalog. */
+  RunbookMismatch: 'RunbookMismatch',
+  /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
+  NotAuthorized: 'NotAuthorized',
 } as const;
 
 export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];

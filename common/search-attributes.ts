@@ -2,7 +2,20 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /**
  * Search attributes drctl sets on its runs, so history comes from Temporal's visibility rather than a side
- * file. Never put anything sensitive here: search attributes are not encrypted by the payload codec.
+ * file. They are the only run data Temporal stores in plain text (the payload codec encrypts everything else),
+ * so each holds a value from a closed or checked form, never free text:
+ *
+ * | key              | value                                   | why it is safe                                          |
+ * | ---------------- | --------------------------------------- | ------------------------------------------------------- |
+ * | `DrctlRunbook`   | runbook id                              | schema: `[a-z0-9][a-z0-9-]*`; also part of the workflow id |
+ * | `DrctlKind`      | `failover`, `failback`, `drill`, `plan` | fixed by drctl                                          |
+ * | `DrctlOutcome`   | run status / `passed` / `failed`        | closed lists in the workflows                           |
+ * | `DrctlInitiator` | operator identity                       | config checks it is a user name or e-mail (no spaces); it is who acted, which an audit must show |
+ * | `DrctlRtoMs`     | measured RTO in ms                      | a number                                                |
+ * | `DrctlRpoMs`     | measured RPO in ms                      | a number                                                |
+ *
+ * Reasons, runbook content, connection names, hosts and errors never go here. A new key must keep to this rule
+ * and be added to the table (and to the README's Security section).
  */
 export const RUNBOOK_KEY = defineSearchAttributeKey('DrctlRunbook', SearchAttributeType.KEYWORD);
 export const KIND_KEY = defineSearchAttributeKey('DrctlKind', SearchAttributeType.KEYWORD);

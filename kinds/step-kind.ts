@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CheckResult, Irreversible, PlannedChange, StepOutcome } from '../activities/contracts';
+import type { ApprovalRule } from '../auth/approval-rule';
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
 import type { Runbook } from '../runbooks/schema';
 
@@ -87,6 +88,8 @@ export interface RunState {
 export interface ApprovalRequest {
   prompt: string;
   twoPerson: boolean;
+  /** Who must approve (N of a group, not the initiator); `twoPerson` is shorthand for one other person. */
+  approvers?: ApprovalRule;
   timeoutMs?: number;
 }
 

@@ -4,6 +4,7 @@ import { renderHtml } from './render-html';
 import { renderJson } from './render-json';
 import { renderJunit } from './render-junit';
 import { renderMarkdown } from './render-markdown';
+import type { AuditContext } from './audit-mapping';
 
 export const REPORT_FORMATS = ['md', 'html', 'json', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -20,22 +21,27 @@ export const REPORT_EXTENSIONS: Record<ReportFormat, string> = {
   junit: 'xml',
 };
 
-/** `history`: earlier results of the same runbook; only the HTML report uses it (the trend chart). */
+/**
+ * `history`: earlier results of the same runbook; only the HTML report uses it (the trend chart). `audit`: the
+ * failover's recorded operator actions and a signature check, for the contingency-test section.
+ */
 export function renderReport(
   result: DrillResult,
   format: ReportFormat,
   history: readonly DrillResult[] = [],
+  audit: AuditContext = {},
 ): string {
   switch (format) {
     case 'md':
-      return renderMarkdown(result);
+      return renderMarkdown(result, audit);
     case 'html':
-      return renderHtml(result, history);
+      return renderHtml(result, history, audit);
     case 'json':
-      return renderJson(result);
+      return renderJson(result, audit);
     case 'junit':
       return renderJunit(result);
   }
 }
 
 export { renderHtml, renderJson, renderJunit, renderMarkdown };
+export { buildAuditMapping, type AuditContext, type AuditMapping } from './audit-mapping';

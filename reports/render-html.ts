@@ -12,6 +12,8 @@ import { stepRows, type StepRow } from './step-rows';
 import { canaryChart } from './svg/canary-chart';
 import { ganttChart } from './svg/gantt-chart';
 import { trendChart } from './svg/trend-chart';
+import { buildAuditMapping, type AuditContext } from './audit-mapping';
+import { auditHtml } from './render-audit';
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -89,8 +91,15 @@ ${body}
 </table>`;
 }
 
-/** `history`: earlier results; those of the same runbook make the trend chart. */
-export function renderHtml(result: DrillResult, history: readonly DrillResult[] = []): string {
+/**
+ * `history`: earlier results; those of the same runbook make the trend chart. `audit`: the failover's recorded
+ * operator actions and a signature check, for the contingency-test section.
+ */
+export function renderHtml(
+  result: DrillResult,
+  history: readonly DrillResult[] = [],
+  audit: AuditContext = {},
+): string {
   const verdict = result.passed ? 'PASS' : 'FAIL';
   const rows = stepRows(result);
   const title = `${verdict}: drill ${result.drillId} of ${result.runbookId}`;
@@ -156,6 +165,7 @@ ${stepTable(rows)}
 <h2>Trend of drills of this runbook</h2>
 ${trendChart(result, history)}
 </section>
+${auditHtml(buildAuditMapping(result, audit))}
 <section id="who" data-testid="who">
 <h2>Who, why, when</h2>
 ${definitionList([

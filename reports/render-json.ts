@@ -3,6 +3,7 @@
  * whatever order the result was built in, so two reports of the same drill diff cleanly.
  */
 import type { DrillResult } from '../workflows/drill-types';
+import { buildAuditMapping, type AuditContext } from './audit-mapping';
 
 // The result's own fields in the order a reader wants them (identity, verdict, measurements, detail);
 // `satisfies` keeps the list complete when DrillResult gains a field.
@@ -24,6 +25,8 @@ const TOP_LEVEL_ORDER = [
   'canary',
   'criticalPath',
   'failover',
+  'authorization',
+  'operatorActions',
   'environment',
   'error',
 ] as const satisfies readonly (keyof DrillResult)[];
@@ -34,7 +37,7 @@ const everyKeyListed: MissingKey extends never ? true : MissingKey = true;
 void everyKeyListed;
 
 /** Nested objects: keys sorted; arrays keep their order (timelines and series are ordered data). */
-function sortedKeys(value: unknown): unknown {
+export function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value !== null && typeof value === 'object') {
     const source = value as Record<string, unknown>;
@@ -47,7 +50,8 @@ function sortedKeys(value: unknown): unknown {
   return value;
 }
 
-export function renderJson(result: DrillResult): string {
+/** The result, then `contingencyTest`: the audit mapping (45 CFR 164.308(a)(7)(ii)(D)) derived from it. */
+export function renderJson(result: DrillResult, audit: AuditContext = {}): string {
   const source = result as unknown as Record<string, unknown>;
   const known = new Set<string>(TOP_LEVEL_ORDER);
   const keys = [
@@ -59,5 +63,5 @@ export function renderJson(result: DrillResult): string {
   const ordered = Object.fromEntries(
     keys.filter((key) => source[key] !== undefined).map((key) => [key, sortedKeys(source[key])]),
   );
-  return `${JSON.stringify(ordered, null, 2)}\n`;
+  return `${JSON.stringify({ ...ordered, contingencyTest: buildAuditMapping(result, audit) }, null, 2)}\n`;
 }

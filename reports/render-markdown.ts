@@ -5,6 +5,8 @@ import { markdownCode as code, escapeMarkdown as md } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { objectiveRows, verdictLabel } from './objective-rows';
 import { stepRows } from './step-rows';
+import { buildAuditMapping, type AuditContext } from './audit-mapping';
+import { auditMarkdown } from './render-audit';
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -67,7 +69,8 @@ function stepsSection(result: DrillResult): string[] {
   ];
 }
 
-export function renderMarkdown(result: DrillResult): string {
+/** `audit`: the failover's recorded operator actions and a signature check, for the contingency-test section. */
+export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): string {
   const verdict = result.passed ? 'PASS' : 'FAIL';
   const lines = [
     `# ${verdict}: drill ${md(result.drillId)} of runbook ${md(result.runbookId)}`,
@@ -94,11 +97,25 @@ export function renderMarkdown(result: DrillResult): string {
     '',
     ...stepsSection(result),
     '',
+    ...auditMarkdown(buildAuditMapping(result, audit)),
+    '',
     '## Who, why, when',
     '',
     `- Initiator: ${md(result.initiator)}`,
     `- Reason: ${md(result.reason)}`,
     `- Started ${md(result.startedAt)}, ended ${md(result.endedAt)}`,
+    ...(result.authorization
+      ? [
+          `- Access policy sha256 ${code(result.authorization.policySha256)}; every operator action is signed (re-check with \`drctl verify-run --file\`)`,
+        ]
+      : []),
+    ...[
+      ...(result.authorization?.breakGlassUses ?? []),
+      ...(result.failover.authorization?.breakGlassUses ?? []),
+    ].map(
+      (use) =>
+        `- **BREAK-GLASS**: ${md(use.action)}${use.stepId ? ` ${code(use.stepId)}` : ''} by ${code(use.keyId)} (held by ${md(use.holder)}) at ${md(use.at)}: ${md(use.reason)}`,
+    ),
     '',
     '## Runbook and environment',
     '',

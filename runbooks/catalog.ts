@@ -43,13 +43,17 @@ const EXAMPLES_DIR = join(__dirname, 'examples');
 const RUNBOOK_EXTENSIONS = new Set(['.ts', '.js', '.json']);
 
 /**
- * The runbooks drctl knows: the bundled examples, plus every runbook file in `extraDirs` (from
- * DRCTL_RUNBOOKS_DIR). Each file is loaded and validated on its own: a broken one is listed with its path and
- * error and does not hide the others.
+ * The runbooks drctl knows: the bundled examples (unless `examples: false`), plus every runbook file in
+ * `extraDirs` (DRCTL_RUNBOOKS_DIR; a worker's reviewed folders). Each file is loaded and validated on its own: a
+ * broken one is listed with its path and error and does not hide the others.
  */
-export function loadCatalog(extraDirs: string[] = []): Catalog {
+export function loadCatalog(
+  extraDirs: readonly string[] = [],
+  options: { examples?: boolean } = {},
+): Catalog {
   const catalog: Catalog = { entries: [], broken: [] };
-  for (const source of runbookFiles(extraDirs)) {
+  const dirs = options.examples === false ? extraDirs : [EXAMPLES_DIR, ...extraDirs];
+  for (const source of runbookFiles(dirs)) {
     try {
       catalog.entries.push({ runbook: loadRunbookFile(source), source });
     } catch (error) {
@@ -138,9 +142,9 @@ function brokenEntry(source: string, error: unknown): BrokenEntry {
   return { source, message: firstLine(error), issues: [{ path: '(file)', message: firstLine(error) }] };
 }
 
-function runbookFiles(extraDirs: string[]): string[] {
+function runbookFiles(dirs: readonly string[]): string[] {
   const files: string[] = [];
-  for (const dir of [EXAMPLES_DIR, ...extraDirs]) {
+  for (const dir of dirs) {
     if (!existsSync(dir)) continue;
     for (const file of readdirSync(dir).sort()) {
       if (!RUNBOOK_EXTENSIONS.has(extname(file)) || file.endsWith('.d.ts') || file.startsWith('index.'))

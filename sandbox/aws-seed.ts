@@ -4,6 +4,7 @@ import { AURORA_GLOBAL, seedAuroraGlobal } from './aws-aurora-seed';
 import { FENCE_SECURITY_GROUP, RDS_PRIMARY, RDS_REPLICA, seedFenceSecurityGroup, seedRds } from './rds-seed';
 import { seedRoute53, ZONE_NAME } from './route53-seed';
 import { BACKUP_BUCKET, BACKUP_PREFIX, BACKUP_REGION, seedBackups } from './s3-backup-seed';
+import { EVIDENCE_REGION, seedEvidence } from './evidence-seed';
 
 export const AWS_REGION = 'us-east-1';
 
@@ -54,6 +55,7 @@ export async function seedAws(endpoint: string): Promise<StackInfo['aws']> {
     const aurora = await seedAuroraGlobal(clients.rds);
     const { zoneId, records } = await seedRoute53(clients.route53, primaryEndpoint);
     await seedBackups(clients.s3(BACKUP_REGION));
+    await seedEvidence(clients.s3(EVIDENCE_REGION));
     return {
       region: AWS_REGION,
       rds: {

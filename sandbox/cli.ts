@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { awsCommand } from './commands/aws-command';
 import { downCommand } from './commands/down-command';
 import { killPrimaryCommand } from './commands/kill-primary-command';
 import { rebuildOldPrimaryCommand } from './commands/rebuild-old-primary-command';
@@ -10,10 +11,10 @@ import { upCommand } from './commands/up-command';
 // warning is noise in progress output. Set the variable to false to see it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** `npm run sandbox -- <command>`: the local test stack (Temporal, moto, PostgreSQL pair, Unleash). */
+/** `npm run sandbox -- <command>`: the local test stack (Temporal, moto behind the strict AWS layer, PostgreSQL pair, Unleash). */
 const program = new Command('sandbox')
   .description(
-    'local test stack for drctl: Temporal dev server, moto (AWS), a streaming PostgreSQL pair, Unleash',
+    'local test stack for drctl: Temporal dev server, moto (AWS) behind a strict AWS layer, a streaming PostgreSQL pair, Unleash',
   )
   .addHelpText(
     'after',
@@ -23,6 +24,7 @@ Examples:
   npm run sandbox -- status
   npm run sandbox -- reset --only postgres
   npm run sandbox -- rebuild-old-primary
+  npm run sandbox -- aws region-down us-east-1
   npm run sandbox -- down`,
   )
   .addCommand(upCommand())
@@ -30,7 +32,8 @@ Examples:
   .addCommand(statusCommand())
   .addCommand(resetCommand())
   .addCommand(killPrimaryCommand())
-  .addCommand(rebuildOldPrimaryCommand());
+  .addCommand(rebuildOldPrimaryCommand())
+  .addCommand(awsCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;

@@ -23,6 +23,8 @@ export interface PostgresCluster {
   dataDir: string;
   listenAddress: string;
   port: number;
+  /** Server certificate and key: the cluster then also accepts TLS (ssl=on); plain connections still work. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 const pgBin = (tool: string): string => join(sandboxPaths.postgresBinDir, tool);
@@ -100,7 +102,7 @@ export async function startCluster(cluster: PostgresCluster): Promise<boolean> {
       '-t',
       '60',
       '-o',
-      `-c listen_addresses=${cluster.listenAddress} -c port=${cluster.port}`,
+      `-c listen_addresses=${cluster.listenAddress} -c port=${cluster.port}${tlsOptions(cluster)}`,
       'start',
     ]);
   } catch (error) {
@@ -112,6 +114,29 @@ export async function startCluster(cluster: PostgresCluster): Promise<boolean> {
   const pid = postmasterPid(cluster);
   if (pid !== undefined) writePidFile(cluster.name, pid);
   return true;
+}
+
+/**
+ * TLS settings on the command line too, so each member keeps its own certificate (one naming its own address)
+ * although pg_basebackup copies the primary's configuration to the standby.
+ */
+function tlsOptions(cluster: PostgresCluster): string {
+  if (cluster.tls === undefined) return '';
+  for (const file of [cluster.tls.certFile, cluster.tls.keyFile]) {
+    if (!existsSync(file)) {
+      throw new SandboxError(
+        'MissingTool',
+        `TLS file ${file} for PostgreSQL ${cluster.name} is missing: run \`npm run sandbox -- up\``,
+      );
+    }
+    if (/['\s]/.test(file)) {
+      throw new SandboxError(
+        'InvalidState',
+        `TLS file path ${file} holds a quote or a space, which pg_ctl -o cannot pass: move the checkout`,
+      );
+    }
+  }
+  return ` -c ssl=on -c ssl_cert_file='${cluster.tls.certFile}' -c ssl_key_file='${cluster.tls.keyFile}' -c ssl_min_protocol_version=TLSv1.2`;
 }
 
 /** Stops the cluster if it runs. `immediate` is a crash (no checkpoint), as in an outage. */
@@ -197,7 +222,8 @@ function prepareOwnedDir(dir: string, options: { wipe?: boolean } = {}): void {
 
 let postgresIds: { uid: number; gid: number } | undefined;
 
-function chownToPostgres(path: string): void {
+/** Gives `path` to the `postgres` OS user when we are root (the sandbox then runs PostgreSQL as that user). */
+export function chownToPostgres(path: string): void {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
   postgresIds ??= {
     uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),

@@ -14,6 +14,7 @@ import { postgresUrl, withPgClient } from './pg-query';
 import { SandboxError } from './sandbox-error';
 import { sandboxPaths } from './sandbox-paths';
 import { PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
+import { sandboxCertificatePaths } from './tls/sandbox-certificates';
 import { waitUntil } from './wait-until';
 
 /**
@@ -26,6 +27,7 @@ export function primaryCluster(settings: SandboxSettings): PostgresCluster {
     dataDir: sandboxPaths.pgDataDir('primary'),
     listenAddress: PRIMARY_HOST,
     port: settings.ports.postgres,
+    tls: sandboxCertificatePaths().pgPrimary,
   };
 }
 
@@ -35,6 +37,7 @@ export function replicaCluster(settings: SandboxSettings): PostgresCluster {
     dataDir: sandboxPaths.pgDataDir('replica'),
     listenAddress: REPLICA_HOST,
     port: settings.ports.postgres,
+    tls: sandboxCertificatePaths().pgReplica,
   };
 }
 
@@ -76,6 +79,15 @@ export async function ensureReplicatedPairUp(
   }
   if (await startCluster(replica))
     log(`postgres: started replica on ${replica.listenAddress}:${replica.port}`);
+  for (const member of [primary, replica]) {
+    if (!(await tlsIsOn(settings, member.listenAddress))) {
+      log(
+        `postgres: restarting ${member.name} with TLS on (it was started before the sandbox had certificates)`,
+      );
+      await stopCluster(member, 'fast');
+      await startCluster(member);
+    }
+  }
   if (await isPromoted(settings)) {
     log(
       'postgres: the replica came up promoted (a failover drill?); `npm run sandbox -- reset --only postgres` restores the pair',
@@ -84,6 +96,13 @@ export async function ensureReplicatedPairUp(
   }
   await waitForStreaming(settings);
   return 'streaming';
+}
+
+async function tlsIsOn(settings: SandboxSettings, host: string): Promise<boolean> {
+  return withPgClient(superuserUrl(settings, host), async (client) => {
+    const result = await client.query<{ ssl: string }>('show ssl');
+    return result.rows[0]?.ssl === 'on';
+  });
 }
 
 /** True when the replica runs but is out of recovery, i.e. someone promoted it. */

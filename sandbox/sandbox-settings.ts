@@ -20,12 +20,20 @@ export interface SandboxSettings {
     postgres: number;
     unleashPostgres: number;
     unleash: number;
+    /** The mTLS proxy in front of the Temporal dev server. */
+    temporalTls: number;
+    /** The Temporal Web UI (the dev server's). */
+    temporalUi: number;
+    /** `drctl codec-server`, which the Web UI decodes payloads through. */
+    codecServer: number;
   };
   secrets: {
     postgresPassword: string;
     appPassword: string;
     unleashAdminSecret: string;
     unleashClientSecret: string;
+    /** The bearer token of the sandbox's codec server. */
+    codecServerToken: string;
   };
 }
 
@@ -36,8 +44,9 @@ export const REPLICA_HOST = '127.0.0.3';
 /** Reads the stored settings, choosing and storing free ports and fresh secrets on first use. */
 export async function loadOrCreateSettings(): Promise<SandboxSettings> {
   if (existsSync(sandboxPaths.settingsFile)) {
-    const stored = JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings;
-    return withPortsAddedSince(stored);
+    return withPortsAddedSince(
+      JSON.parse(readFileSync(sandboxPaths.settingsFile, 'utf8')) as SandboxSettings,
+    );
   }
   const taken = new Set<number>();
   const next = async (alsoFreeOn: string[] = []): Promise<number> => {
@@ -55,25 +64,49 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       postgres: await next([PRIMARY_HOST, REPLICA_HOST]),
       unleashPostgres: await next(),
       unleash: await next(),
+      temporalTls: await next(),
+      temporalUi: await next(),
+      codecServer: await next(),
     },
     secrets: {
       postgresPassword: secret(),
       appPassword: secret(),
       unleashAdminSecret: secret(),
       unleashClientSecret: secret(),
+      codecServerToken: secret(),
     },
   };
-  mkdirSync(sandboxPaths.dir, { recursive: true });
-  writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+  writeSettings(settings);
   return settings;
 }
 
-/** Settings stored before a port was added get a free one for it, stored, so older `.sandbox` folders keep working. */
-async function withPortsAddedSince(stored: SandboxSettings): Promise<SandboxSettings> {
-  if (stored.ports.strictAws !== undefined) return stored;
-  const taken = new Set<number>(Object.values(stored.ports));
-  const settings = { ...stored, ports: { ...stored.ports, strictAws: await findFreePort([], taken) } };
+function writeSettings(settings: SandboxSettings): void {
+  mkdirSync(sandboxPaths.dir, { recursive: true });
   writeFileSync(sandboxPaths.settingsFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** Ports added after the first release: a settings file from before gets a free one for each, stored once. */
+const PORTS_ADDED_SINCE = ['temporalTls', 'strictAws', 'temporalUi', 'codecServer'] as const;
+
+/**
+ * Settings stored before a port (or the codec server's token) was added get it once, stored, so older `.sandbox`
+ * folders keep working.
+ */
+async function withPortsAddedSince(stored: SandboxSettings): Promise<SandboxSettings> {
+  const missing = PORTS_ADDED_SINCE.filter((port) => stored.ports[port] === undefined);
+  if (missing.length === 0 && stored.secrets.codecServerToken) return stored;
+  const taken = new Set<number>(Object.values(stored.ports));
+  const ports = { ...stored.ports };
+  for (const port of missing) {
+    ports[port] = await findFreePort([], taken);
+    taken.add(ports[port]);
+  }
+  const settings = {
+    ...stored,
+    ports,
+    secrets: { ...stored.secrets, codecServerToken: stored.secrets.codecServerToken || secret() },
+  };
+  writeSettings(settings);
   return settings;
 }
 

@@ -1,13 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { DrctlConfig } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
-import { sandboxPaths } from './sandbox-paths';
+import { sandboxEvidenceConfig } from './evidence-seed';
+import { CHECKOUT_NODE, MIN_NODE_MAJOR } from './node-runtime';
+import { operatorPaths, sandboxInjections, seedOperators } from './operator-seed';
+import { REPO_ROOT, sandboxPaths } from './sandbox-paths';
 import type { StackInfo } from './stack-info';
 
 export const TASK_QUEUE = 'drctl';
 
 /** The drctl config for this stack, in the shape `loadConfig` reads (secrets included: the file is 0600). */
-export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' | 'source'> {
+  const { security } = stack;
   return {
     temporal: {
       address: stack.temporal.address,
@@ -16,30 +21,80 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> 
       tls: false,
     },
     aws: { region: stack.aws.region, endpoint: stack.moto.endpoint },
+    // Connection secrets and tokens by name: the worker reads them from (moto's) Secrets Manager.
     unleash: {
       url: stack.unleash.url,
-      adminToken: stack.unleash.adminToken,
-      clientToken: stack.unleash.clientToken,
+      adminToken: { secret: security.secrets.unleashAdminToken },
+      clientToken: { secret: security.secrets.unleashClientToken },
+    },
+    postgres: {
+      connections: Object.fromEntries(
+        Object.entries(security.secrets.postgres).map(([name, secret]) => [name, { secret }]),
+      ),
+    },
+    secrets: { cacheTtlMs: 60_000 },
+    codec: {
+      enabled: true,
+      keyringFile: security.keyringFile,
+      dataKeyMaxAgeMs: 300_000,
+      dataKeyMaxUses: 10_000,
+    },
+    codecServer: {
+      listen: new URL(security.codecServer.url).host,
+      allowedOrigins: security.codecServer.allowedOrigins,
+      token: { secret: security.secrets.codecServerToken },
+    },
+    access: {
+      policyFile: operatorPaths.policyFile,
+      catalogDirs: [resolve(REPO_ROOT, 'runbooks', 'examples')],
+    },
+    drill: { injections: sandboxInjections() },
+    evidence: sandboxEvidenceConfig(),
+  };
+}
+
+/** The same stack through TLS: mTLS to Temporal through the proxy, `sslmode=verify-full` to PostgreSQL. */
+export function drctlTlsConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+  const plain = drctlConfigFor(stack);
+  return {
+    ...plain,
+    temporal: {
+      ...plain.temporal,
+      address: stack.tls.temporal.address,
+      tls: true,
+      tlsCaPath: stack.tls.caFile,
+      tlsCertPath: stack.tls.clientCertFile,
+      tlsKeyPath: stack.tls.clientKeyFile,
+      tlsServerName: stack.tls.temporal.serverName,
     },
     postgres: {
       connections: {
-        'ehr-primary': stack.postgres.primaryUrl,
-        'ehr-replica': stack.postgres.replicaUrl,
-        'ehr-app': stack.postgres.appUrl,
+        'ehr-primary': stack.tls.postgres.primaryUrl,
+        'ehr-replica': stack.tls.postgres.replicaUrl,
+        'ehr-app': stack.tls.postgres.appUrl,
       },
     },
   };
 }
 
-/** Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json` and `.sandbox/env`. */
+/**
+ * Writes `.sandbox/stack.json`, `.sandbox/drctl.config.json`, `.sandbox/drctl.tls.config.json` and `.sandbox/env`,
+ * and the demo operators' keys and access policy (`.sandbox/operators/`, `.sandbox/access-policy.json`); the env
+ * file signs as alice.
+ */
 export function writeStackFiles(stack: StackInfo): void {
   mkdirSync(sandboxPaths.dir, { recursive: true });
+  seedOperators();
   writeFileSync(sandboxPaths.stackFile, JSON.stringify(stack, null, 2) + '\n', { mode: 0o600 });
   writeFileSync(sandboxPaths.configFile, JSON.stringify(drctlConfigFor(stack), null, 2) + '\n', {
     mode: 0o600,
   });
+  writeFileSync(stack.tls.configFile, JSON.stringify(drctlTlsConfigFor(stack), null, 2) + '\n', {
+    mode: 0o600,
+  });
   const env: Record<string, string> = {
     DRCTL_CONFIG: stack.configFile,
+    DRCTL_KEY_FILE: operatorPaths.keyFile('alice'),
     AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL: stack.moto.endpoint,
@@ -49,10 +104,14 @@ export function writeStackFiles(stack: StackInfo): void {
     TEMPORAL_NAMESPACE: stack.temporal.namespace,
     DRCTL_TASK_QUEUE: TASK_QUEUE,
     UNLEASH_URL: stack.unleash.url,
-    UNLEASH_ADMIN_TOKEN: stack.unleash.adminToken,
-    UNLEASH_CLIENT_TOKEN: stack.unleash.clientToken,
   };
   const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
+  if (existsSync(CHECKOUT_NODE)) {
+    const bin = shellQuote(dirname(CHECKOUT_NODE));
+    lines.push(
+      `case ":$PATH:" in *:${bin}:*) ;; *) export PATH=${bin}:"$PATH" ;; esac # Node ${MIN_NODE_MAJOR} from setup`,
+    );
+  }
   writeFileSync(
     sandboxPaths.envFile,
     `# drctl sandbox: \`source ${sandboxPaths.envFile}\`\n${lines.join('\n')}\n`,

@@ -39,6 +39,22 @@ export interface StackInfo {
     environment: string;
     flags: string[];
   };
+  /**
+   * The TLS side, beside the plain addresses above: an mTLS proxy in front of the Temporal dev server, and the
+   * PostgreSQL pair with server certificates, all from a CA the sandbox generated in `.sandbox/tls`.
+   */
+  tls: {
+    caFile: string;
+    /** The client certificate and key drctl presents to the Temporal proxy. */
+    clientCertFile: string;
+    clientKeyFile: string;
+    /** The proxy's address, and the name its certificate holds (TEMPORAL_TLS_SERVER_NAME). */
+    temporal: { address: string; serverName: string };
+    /** The `postgres` URLs with `sslmode=verify-full&sslrootcert=<caFile>`. */
+    postgres: { primaryUrl: string; replicaUrl: string; appUrl: string };
+    /** A drctl config file that uses all of it (`DRCTL_CONFIG=… drctl …`). */
+    configFile: string;
+  };
   aws: {
     region: string;
     rds: {
@@ -68,5 +84,21 @@ export interface StackInfo {
     };
     /** The lag metrics the strict layer publishes to moto's CloudWatch (AWS/RDS), with their seeded values. */
     lagMetrics: Array<{ series: LagSeries; value: number }>;
+  };
+  /** Encrypted history and secrets: see sandbox/security-seed.ts. */
+  security: {
+    /** The keyring (0600) that encrypts the sandbox's Temporal payloads. */
+    keyringFile: string;
+    /** A KMS key in moto for envelope encryption (moto forgets it on `reset`; the tests use it). */
+    kms: { alias: string; keyArn: string };
+    /** Secrets Manager names of each connection secret and token. */
+    secrets: {
+      postgres: Record<string, string>;
+      unleashAdminToken: string;
+      unleashClientToken: string;
+      codecServerToken: string;
+    };
+    /** `drctl codec-server`, which the Web UI decodes through; `token` is its bearer token. */
+    codecServer: { url: string; token: string; allowedOrigins: string[] };
   };
 }

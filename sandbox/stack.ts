@@ -1,5 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { seedAws } from './aws-seed';
+import {
+  codecServerAnswers,
+  codecServerUrl,
+  ensureCodecServerUp,
+  stopCodecServer,
+  temporalUiUrl,
+} from './codec-server-process';
 import { ensureMotoUp, motoAnswers, motoEndpoint, resetMoto, stopMoto } from './moto-server';
 import { postgresUrl, withPgClient } from './pg-query';
 import { isAcceptingConnections } from './postgres-cluster';
@@ -17,6 +24,7 @@ import {
 import { APP_ROLE, EHR_DATABASE, seedPostgres } from './postgres-seed';
 import { sandboxPaths } from './sandbox-paths';
 import { loadOrCreateSettings, PRIMARY_HOST, REPLICA_HOST, type SandboxSettings } from './sandbox-settings';
+import { seedSandboxSecurity } from './security-seed';
 import { writeStackFiles } from './stack-files';
 import { strictAwsControl } from './strict-aws-client';
 import {
@@ -28,6 +36,19 @@ import {
 } from './strict-aws-process';
 import type { StackInfo } from './stack-info';
 import { withStackLock } from './stack-lock';
+import {
+  ensureSandboxCertificates,
+  sandboxCertificatePaths,
+  TEMPORAL_TLS_SERVER_NAME,
+} from './tls/sandbox-certificates';
+import {
+  ensureTemporalTlsProxyUp,
+  TEMPORAL_TLS_PROXY_PROCESS,
+  stopTemporalTlsProxy,
+  temporalTlsAddress,
+  temporalTlsProxyAnswers,
+} from './tls/temporal-tls-proxy';
+import { describeTlsStack } from './tls/tls-stack-info';
 import {
   ensureTemporalUp,
   stopTemporal,
@@ -72,8 +93,12 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
   const log = options.log ?? (() => undefined);
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    const certificates = await ensureSandboxCertificates(log);
     const [, aws] = await Promise.all([
-      timed(log, 'temporal', () => ensureTemporalUp(settings, log)),
+      timed(log, 'temporal', async () => {
+        await ensureTemporalUp(settings, log);
+        await ensureTemporalTlsProxyUp(settings, certificates, log);
+      }),
       timed(log, 'moto', async () => {
         await ensureMotoUp(settings, log);
         await ensureStrictAwsUp(settings, log);
@@ -87,7 +112,9 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
         await seedUnleash(unleashUrl(settings), unleashAdminToken(settings));
       }),
     ]);
-    return publish(describeStack(settings, aws), log);
+    const stack = publish(await withSecurity(describeStack(settings, aws), settings), log);
+    await timed(log, 'codec-server', () => ensureCodecServerUp(settings, log));
+    return stack;
   });
 }
 
@@ -103,6 +130,7 @@ export async function resetStack(
   const parts = new Set<ResettablePart>(options.only ?? ['postgres', 'aws', 'unleash']);
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    await ensureSandboxCertificates(log);
     const [aws] = await Promise.all([
       parts.has('aws')
         ? timed(log, 'aws reset', async () => {
@@ -126,7 +154,7 @@ export async function resetStack(
           })
         : undefined,
     ]);
-    return publish(describeStack(settings, aws), log);
+    return publish(await withSecurity(describeStack(settings, aws), settings), log);
   });
 }
 
@@ -136,13 +164,17 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
     await Promise.all([
-      timed(log, 'temporal stop', () => stopTemporal()),
+      timed(log, 'temporal stop', async () => {
+        await stopTemporalTlsProxy();
+        await stopTemporal();
+      }),
       timed(log, 'moto stop', async () => {
         await stopStrictAws();
         await stopMoto();
       }),
       timed(log, 'postgres stop', () => stopReplicatedPair(settings)),
       timed(log, 'unleash stop', () => stopUnleash(settings)),
+      timed(log, 'codec-server stop', () => stopCodecServer()),
     ]);
   });
 }
@@ -163,6 +195,7 @@ export async function rebuildPrimaryAsReplica(options: StackOptions = {}): Promi
   const log = options.log ?? (() => undefined);
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
+    await ensureSandboxCertificates(log);
     await timed(log, 'postgres rebuild', () => rebuildPrimaryAsStandby(settings, log));
   });
 }
@@ -196,6 +229,11 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       temporalAnswers(settings),
       `${temporalAddress(settings)} namespace ${TEMPORAL_NAMESPACE}`,
     ),
+    status(
+      TEMPORAL_TLS_PROXY_PROCESS,
+      temporalTlsProxyAnswers(settings, sandboxCertificatePaths()),
+      `${temporalTlsAddress(settings)} mTLS proxy, server name ${TEMPORAL_TLS_SERVER_NAME}`,
+    ),
     status('moto', motoAnswers(settings), motoEndpoint(settings)),
     status(
       'strict-aws',
@@ -210,6 +248,11 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       `${unleashDb.listenAddress}:${unleashDb.port}`,
     ),
     status('unleash', unleashAnswers(settings), unleashUrl(settings)),
+    status(
+      'codec-server',
+      codecServerAnswers(settings),
+      `${codecServerUrl(settings)} (Web UI ${temporalUiUrl(settings)})`,
+    ),
   ]);
 }
 
@@ -251,7 +294,16 @@ async function memberStatus(
   }
 }
 
-function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackInfo {
+/** Seeds the secrets, the KMS key and the keyring, and adds where they are to the stack description. */
+async function withSecurity(
+  stack: Omit<StackInfo, 'security'>,
+  settings: SandboxSettings,
+): Promise<StackInfo> {
+  return { ...stack, security: await seedSandboxSecurity(stack, settings) };
+}
+
+function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): Omit<StackInfo, 'security'> {
+  const postgres = describePostgres(settings);
   return {
     dir: sandboxPaths.dir,
     configFile: sandboxPaths.configFile,
@@ -259,6 +311,7 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
     temporal: {
       address: temporalAddress(settings),
       namespace: TEMPORAL_NAMESPACE,
+      uiUrl: temporalUiUrl(settings),
       binary: sandboxPaths.temporalBinary,
     },
     moto: {
@@ -266,21 +319,7 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       rawEndpoint: motoEndpoint(settings),
       controlUrl: strictAwsControlUrl(settings),
     },
-    postgres: {
-      port: settings.ports.postgres,
-      primaryHost: PRIMARY_HOST,
-      replicaHost: REPLICA_HOST,
-      database: EHR_DATABASE,
-      primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
-      replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
-      appUrl: postgresUrl({
-        user: APP_ROLE,
-        password: settings.secrets.appPassword,
-        host: PRIMARY_HOST,
-        port: settings.ports.postgres,
-        database: EHR_DATABASE,
-      }),
-    },
+    postgres,
     unleash: {
       url: unleashUrl(settings),
       adminToken: unleashAdminToken(settings),
@@ -289,7 +328,26 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): StackI
       environment: UNLEASH_ENVIRONMENT,
       flags: [...SEEDED_FLAGS],
     },
+    tls: describeTlsStack(settings, postgres, sandboxCertificatePaths()),
     aws,
+  };
+}
+
+function describePostgres(settings: SandboxSettings): StackInfo['postgres'] {
+  return {
+    port: settings.ports.postgres,
+    primaryHost: PRIMARY_HOST,
+    replicaHost: REPLICA_HOST,
+    database: EHR_DATABASE,
+    primaryUrl: superuserUrl(settings, PRIMARY_HOST, EHR_DATABASE),
+    replicaUrl: superuserUrl(settings, REPLICA_HOST, EHR_DATABASE),
+    appUrl: postgresUrl({
+      user: APP_ROLE,
+      password: settings.secrets.appPassword,
+      host: PRIMARY_HOST,
+      port: settings.ports.postgres,
+      database: EHR_DATABASE,
+    }),
   };
 }
 

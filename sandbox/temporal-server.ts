@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../common/search-attributes';
+import { temporalUiArgs } from './codec-server-process';
 import { requireFreePort } from './free-port';
 import { isAlive, runningPid, startDetached, stopDetached } from './detached-process';
 import { SandboxError } from './sandbox-error';
@@ -39,7 +40,7 @@ export async function ensureTemporalUp(
   const args = [
     'server',
     'start-dev',
-    '--headless',
+    ...temporalUiArgs(settings),
     '--ip',
     LOOPBACK,
     '--port',

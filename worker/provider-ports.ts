@@ -3,6 +3,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ActivityPorts } from '../activities';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
@@ -15,8 +16,14 @@ import { createUnleashClientReader } from '../activities/flags/unleash-client-re
 import { timed } from '../activities/provider-timer';
 import type { DrctlConfig } from './config';
 import { PermanentFailure, permanentFailure } from '../activities/failures';
+import type { PostgresPort } from '../activities/database/postgres-port';
+import type { CanaryPort } from '../activities/drill/canary-port';
 import type { UnleashAdminPort } from '../activities/flags/unleash-admin-port';
 import type { UnleashClientReader } from '../activities/flags/unleash-client-reader';
+import { connectionUrlFromSecret } from '../security/secrets/connection-secret';
+import { SecretResolver } from '../security/secrets/secret-resolver';
+import { withSecretFailures } from '../security/secrets/secret-failure';
+import { createSecretsManagerAdapter } from '../security/secrets/secrets-manager-adapter';
 
 /**
  * Builds the real provider adapters from the configuration, each wrapped so its calls count as provider time.
@@ -45,6 +52,12 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
   };
   const route53Client = new Route53Client({ region: config.aws.region, ...endpoint });
   clients.push(route53Client);
+  const secretsClient = new SecretsManagerClient({ region: config.aws.region, ...endpoint });
+  clients.push(secretsClient);
+  const secrets = new SecretResolver(createSecretsManagerAdapter(secretsClient), {
+    ttlMs: config.secrets.cacheTtlMs,
+  });
+  const connectionsFor = connectionResolver(config.postgres.connections, secrets);
   const { url, adminToken, clientToken } = config.unleash;
   const ports: ActivityPorts = {
     route53: timed(createRoute53Adapter(route53Client)),
@@ -67,17 +80,27 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
         ),
       ),
     ),
-    postgres: timed(createPostgresAdapter({ connections: config.postgres.connections })),
+    postgres: timed(
+      perConnection<PostgresPort>(connectionsFor, (connections) => createPostgresAdapter({ connections })),
+    ),
     // Not timed: the drill canary is load on the data plane, not a step's provider call.
-    canary: createCanaryAdapter({ connections: config.postgres.connections }),
+    canary: perConnection<CanaryPort>(connectionsFor, (connections) => createCanaryAdapter({ connections })),
     unleashAdmin: timed(
       url && adminToken
-        ? createUnleashAdminAdapter({ url, token: adminToken })
+        ? withSecret<UnleashAdminPort>(
+            () => secrets.resolve(adminToken, 'unleash.adminToken'),
+            'Unleash admin token',
+            (token) => createUnleashAdminAdapter({ url, token }),
+          )
         : unconfigured<UnleashAdminPort>('Unleash admin', 'UNLEASH_URL and UNLEASH_ADMIN_TOKEN'),
     ),
     unleashReader: timed(
       url && clientToken
-        ? createUnleashClientReader({ url, clientToken })
+        ? withSecret<UnleashClientReader>(
+            () => secrets.resolve(clientToken, 'unleash.clientToken'),
+            'Unleash client token',
+            (token) => createUnleashClientReader({ url, clientToken: token }),
+          )
         : unconfigured<UnleashClientReader>('Unleash client', 'UNLEASH_URL and UNLEASH_CLIENT_TOKEN'),
     ),
   };
@@ -96,5 +119,72 @@ function unconfigured<T extends object>(provider: string, settings: string): T {
         `${provider} is not configured on this worker: set ${settings}`,
       );
     },
+  });
+}
+
+type Connections = Record<string, string>;
+
+/**
+ * The connection map an adapter needs for one call: the plain URLs, plus the named connection's URL read from
+ * Secrets Manager when the configuration names a secret for it (cached by the resolver, re-read after its TTL).
+ */
+function connectionResolver(
+  configured: DrctlConfig['postgres']['connections'],
+  secrets: SecretResolver,
+): (name: string) => Promise<Connections> {
+  const plain: Connections = {};
+  for (const [name, source] of Object.entries(configured))
+    if (typeof source === 'string') plain[name] = source;
+  return async (name) => {
+    const source = configured[name];
+    if (source === undefined || typeof source === 'string') return plain;
+    const what = `PostgreSQL connection "${name}"`;
+    const url = await withSecretFailures(what, async () => {
+      const value = await secrets.resolve(source, `postgres.connections.${name}`);
+      return connectionUrlFromSecret(typeof source === 'object' ? source.secret : name, value);
+    });
+    return { ...plain, [name]: url };
+  };
+}
+
+/**
+ * A port whose every method takes the connection name first, built per call over the connections resolved for
+ * that name: adapters stay synchronous over a plain map, and a rotated secret is used once the cache expires.
+ */
+function perConnection<P extends object>(
+  connectionsFor: (name: string) => Promise<Connections>,
+  build: (connections: Connections) => P,
+): P {
+  return new Proxy({} as P, {
+    get: (_target, method) =>
+      typeof method !== 'string' || method === 'then'
+        ? undefined
+        : async (connection: string, ...rest: unknown[]) => {
+            const port = build(await connectionsFor(connection)) as Record<
+              PropertyKey,
+              (...args: unknown[]) => unknown
+            >;
+            return port[method]!(connection, ...rest);
+          },
+  });
+}
+
+/** A port built per call with a secret (e.g. an API token) resolved first; a missing secret fails permanently. */
+function withSecret<P extends object>(
+  resolve: () => Promise<string>,
+  what: string,
+  build: (value: string) => P,
+): P {
+  return new Proxy({} as P, {
+    get: (_target, method) =>
+      typeof method !== 'string' || method === 'then'
+        ? undefined
+        : async (...args: unknown[]) => {
+            const port = build(await withSecretFailures(what, resolve)) as Record<
+              PropertyKey,
+              (...a: unknown[]) => unknown
+            >;
+            return port[method]!(...args);
+          },
   });
 }

@@ -1,7 +1,12 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { checkWorkerAccess } from '../auth/io/worker-access';
+import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from './config';
+import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
+import { temporalConnectionOptions } from './temporal-connection-options';
 
 /**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
@@ -9,28 +14,55 @@ import { createProviderPorts } from './provider-ports';
  */
 export async function runWorker(
   config: DrctlConfig,
-  options: { signal?: AbortSignal; onReady?: () => void } = {},
+  options: { signal?: AbortSignal; onReady?: () => void; onWarning?: (line: string) => void } = {},
 ): Promise<void> {
-  const { address, namespace, taskQueue, apiKey, tls } = config.temporal;
-  const connection = await NativeConnection.connect({
-    address,
-    ...(apiKey === undefined ? {} : { apiKey }),
-    ...(tls ? { tls: true } : {}),
+  const { namespace, taskQueue } = config.temporal;
+  const access = checkWorkerAccess({
+    ...config.access,
+    injections: config.drill.injections,
+    configSource: config.source ?? 'the worker configuration',
   });
+  for (const file of access.broken) {
+    options.onWarning?.(
+      `runbook file ${file.source} is broken and will not run: ${file.message.replace(/\s*\n\s*/g, ' ')}`,
+    );
+  }
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { ports, close } = createProviderPorts(config);
+  const codec = dataConverterOptions(config);
+  // The evidence activities read run results through a client: it must decode what the codec encrypted.
+  const evidence = createEvidencePorts(config, new Client({ connection, namespace, ...codec.options }));
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities(ports),
+    const activities = createActivities({
+      ...ports,
+      access: config.access,
+      drillInjections: config.drill.injections,
+      evidence: evidence.ports,
     });
-    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    // Every worker also serves the evidence ledger's queue, so the ledger never waits on one worker.
+    const queues = [...new Set([taskQueue, config.evidence.taskQueue])];
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+    const workers = await Promise.all(
+      queues.map((queue) =>
+        Worker.create({
+          connection,
+          namespace,
+          taskQueue: queue,
+          workflowBundle,
+          activities,
+          ...codec.options,
+        }),
+      ),
+    );
+    options.signal?.addEventListener('abort', () => workers.forEach((worker) => worker.shutdown()), {
+      once: true,
+    });
     options.onReady?.();
-    await worker.run();
+    await Promise.all(workers.map((worker) => worker.run()));
   } finally {
+    codec.close();
     close();
+    evidence.close();
     await connection.close();
   }
 }

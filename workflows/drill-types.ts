@@ -1,26 +1,32 @@
 /** A drill's input and its result: the result is the source of truth every report renders. Plain JSON. */
 import type { CanaryStats, DataLossMeasurement, InjectionAction } from '../activities/drill-contracts';
-import type { Runbook } from '../runbooks/schema';
-import type { TimelineEntry } from './run-types';
+import type { OperatorAction, RunAuthorization, StartRequest, TimelineEntry } from './run-types';
 
+/** How a drill runs. Its reason is the signed start's; what it injects is also signed (see drillDetail). */
 export interface DrillOptions {
-  reason: string;
-  initiator: string;
-  /** sha256 of the runbook JSON, computed by the client (workflow code has no crypto). */
-  runbookHash: string;
   /** The database whose primary the drill fails (default: the first promoted in the runbook). */
   database?: string;
   action: InjectionAction;
-  /** For `stop-primary`: the command the worker runs (e.g. the sandbox's kill-primary). */
-  command?: string[];
+  /** For `stop-primary` on self-managed PostgreSQL: the name of one of the worker's configured injections. */
+  inject?: string;
   canaryIntervalMs: number;
   /** How long the canary writes before the failure is injected. */
   warmupMs: number;
 }
 
-export interface DrillInput {
-  runbook: Runbook;
+/** What a client (or a schedule) sends: the reviewed runbook's id and hash, the signed start, the options. */
+export interface DrillInput extends StartRequest {
   options: DrillOptions;
+}
+
+/**
+ * The drill options that are signed into the start statement's `detail`, so neither the failure injected nor
+ * the database it hits can be changed after the operator signed (nor in a schedule's stored arguments).
+ */
+export function drillDetail(
+  options: Pick<DrillOptions, 'action' | 'inject' | 'database'>,
+): Record<string, string> {
+  return { action: options.action, inject: options.inject ?? '', database: options.database ?? '' };
 }
 
 export interface ObjectiveVerdict {
@@ -45,7 +51,7 @@ export interface CriticalPathStep {
 export interface DrillResult {
   drillId: string;
   runbookId: string;
-  /** sha256 of the runbook JSON that ran, so a report pins the exact version. */
+  /** sha256 of the reviewed runbook that ran, so a report pins the exact version. */
   runbookHash: string;
   reason: string;
   initiator: string;
@@ -59,7 +65,16 @@ export interface DrillResult {
   canary: CanaryStats | null;
   verdicts: ObjectiveVerdict[];
   passed: boolean;
-  failover: { workflowId: string; status: string; timeline: TimelineEntry[] };
+  failover: {
+    workflowId: string;
+    status: string;
+    timeline: TimelineEntry[];
+    operatorActions?: OperatorAction[];
+    authorization?: RunAuthorization;
+  };
+  /** The drill's own signed start, and the policy and reviewed runbook that governed it. */
+  operatorActions?: OperatorAction[];
+  authorization?: RunAuthorization;
   criticalPath: CriticalPathStep[];
   environment: { temporalNamespace: string; taskQueue: string; workerBuild?: string };
   /** Set when the drill could not complete its measurement. */

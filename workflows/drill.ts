@@ -21,11 +21,13 @@ import { durationToMs } from '../runbooks/duration';
 import type { Runbook, SqlProbe } from '../runbooks/schema';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { criticalPath, judgeObjectives } from './drill-measurement';
-import type { DrillInput, DrillResult } from './drill-types';
+import { drillDetail, type DrillInput, type DrillResult } from './drill-types';
+import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
+import { authorizeStart, idPrefixes, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
 
 const CANARY_MAX_MS = 30 * 60_000;
@@ -34,11 +36,46 @@ const CANARY_MAX_MS = 30 * 60_000;
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
  * injected, the failover runs as a child workflow, and a probe through the switched DNS name marks the moment
  * service is back. RTO = restored − injected; RPO = injected − newest canary row the promoted database has.
+ * It starts like a failover: the signed start (an operator's `drill`, or the standing `schedule create`
+ * statement of the schedule that started it) is verified against the worker's access policy, and the runbook
+ * comes from the worker's reviewed catalog; the injection is a name the worker resolves, signed with the start.
  */
 export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
-  const { runbook, options } = input;
+  try {
+    return await runDrill(input);
+  } finally {
+    await requestEvidence();
+  }
+}
+
+async function runDrill(input: DrillInput): Promise<DrillResult> {
+  const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
+  const authorized = await authorizeStart(input, {
+    actions: ['drill'],
+    standing: {
+      actions: ['schedule'],
+      runIds: idPrefixes(drillId),
+      stepId: 'create',
+      alsoRequires: ['drill'],
+    },
+  });
+  if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
+    throw ApplicationFailure.nonRetryable(
+      'run refused, nothing was changed: the drill has no options ({ action, inject?, database?, canaryIntervalMs, warmupMs })',
+      'NotAuthorized',
+    );
+  const signedDetail = authorized.initiator.signed.statement.detail ?? {};
+  const asked = drillDetail(options);
+  const changed = Object.keys(asked).filter((key) => signedDetail[key] !== asked[key]);
+  if (changed.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `run refused by the access policy, nothing was changed: the drill's ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from what was signed (${changed.map((key) => `${key}: signed "${signedDetail[key] ?? ''}", sent "${asked[key]}"`).join('; ')})`,
+      'NotAuthorized',
+    );
+  }
+  const { runbook } = authorized;
   const checks = proxyActivities<KindActivities>({
     startToCloseTimeout: '2m',
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
@@ -58,7 +95,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   const databaseName =
     options.database ?? leafStepsOf(runbook).find((step) => step.kind === 'database.promote')?.database;
   const target = databaseName === undefined ? undefined : runbook.targets.databases[databaseName];
-  const base = baseResult(input, drillId, info.startTime.toISOString());
+  const base = baseResult(input, authorized, drillId, info.startTime.toISOString());
   if (databaseName === undefined || target === undefined) {
     return finish({
       ...base,
@@ -97,7 +134,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   const injection = await once.injectFailure({
     database: { name: databaseName, target },
     action: options.action,
-    ...(options.command === undefined ? {} : { command: options.command }),
+    ...(options.inject === undefined ? {} : { inject: options.inject }),
   });
   const withInjection = {
     ...base,
@@ -114,9 +151,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   try {
     failover = await executeChild(failoverWorkflow, {
       workflowId: `${drillId}-failover`,
-      args: [
-        { runbook, options: { reason: `drill ${drillId}: ${options.reason}`, initiator: options.initiator } },
-      ],
+      args: [{ runbook: input.runbook, start: input.start }],
     });
   } catch (error) {
     probeScope.cancel();
@@ -177,15 +212,23 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   }
 }
 
-function baseResult(input: DrillInput, drillId: string, startedAt: string): DrillResult {
-  const { runbook, options } = input;
+function baseResult(
+  input: DrillInput,
+  authorized: AuthorizedStart,
+  drillId: string,
+  startedAt: string,
+): DrillResult {
+  const { options } = input;
+  const { runbook, initiator, authorization } = authorized;
   const info = workflowInfo();
   return {
     drillId,
     runbookId: runbook.id,
-    runbookHash: options.runbookHash,
-    reason: options.reason,
-    initiator: options.initiator,
+    runbookHash: authorization.runbookHash,
+    reason: initiator.signed.statement.reason,
+    initiator: initiator.owner,
+    operatorActions: [recordedAction(initiator, 'start', startedAt)],
+    authorization,
     startedAt,
     endedAt: startedAt,
     objectives: {
@@ -217,7 +260,13 @@ function restorationProbe(runbook: Runbook): SqlProbe | undefined {
 }
 
 function summary(result: FailoverResult): DrillResult['failover'] {
-  return { workflowId: result.workflowId, status: result.status, timeline: result.timeline };
+  return {
+    workflowId: result.workflowId,
+    status: result.status,
+    timeline: result.timeline,
+    operatorActions: result.operatorActions,
+    ...(result.authorization === undefined ? {} : { authorization: result.authorization }),
+  };
 }
 
 function failedFailover(error: unknown): FailoverResult | undefined {

@@ -1,14 +1,12 @@
 import { ApplicationFailure, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { approvalRuleOf, describeRule, type ApprovalRule } from '../auth/approval-rule';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import type { StatementAction } from '../auth/permissions';
 import type { ApprovalRequest } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
 import { leafStepsOf } from './leaf-steps';
-import type {
-  AbortRequest,
-  Approval,
-  DecisionAction,
-  OperatorAck,
-  OperatorDecision,
-} from './operator-decision';
+import type { AbortRequest, DecisionAction, OperatorAck, SignedOperatorUpdate } from './operator-decision';
+import { recordBreakGlass, recordedAction } from './run-authority';
 import { rollBack, type CompletedStep } from './rollback';
 import type {
   AwaitingOperator,
@@ -17,6 +15,7 @@ import type {
   FailoverResult,
   OperatorAction,
   RollbackEntry,
+  RunAuthorization,
   RunStatus,
   TimelineEntry,
 } from './run-types';
@@ -32,14 +31,26 @@ const APPROVAL_WAIT_FOREVER_MS = 365 * 24 * 3_600_000;
 interface Gate {
   awaiting: AwaitingOperator;
   decision?: DecisionAction;
+  /** For an approval gate: who must approve, and the verified approvals so far. */
+  rule?: ApprovalRule;
+  approvals: VerifiedAction[];
   approvedBy?: string;
+}
+
+/** The access policy and verified start that govern a run (see run-authority.ts). */
+export interface RunAuth {
+  authority: OperatorAuthority;
+  initiator: VerifiedAction;
+  authorization: RunAuthorization;
 }
 
 /**
  * Interprets one runbook: steps in order, parallel groups together, each step's `onFailure` applied when it
  * fails after its retries. The operator stays in charge: approval gates wait for `approve`, a paused step for
  * `decide` (retry, skip, abort), and `abort` stops the run at the next step boundary, then undoes the
- * completed steps in reverse order unless told not to. Every operator action is recorded.
+ * completed steps in reverse order unless told not to. Every operator action is signed; the update validators
+ * verify it against the access policy (OperatorAuthority) before anything enters history, and the signed
+ * statement is recorded with the action.
  */
 export class FailoverRun implements OperatorGates {
   private readonly timeline = new Timeline();
@@ -52,22 +63,17 @@ export class FailoverRun implements OperatorGates {
   private abortRequest: AbortRequest | undefined;
   private rollback: RollbackEntry[] | undefined;
 
-  constructor(private readonly input: FailoverInput) {
+  private readonly usedNonces = new Set<string>();
+
+  constructor(
+    private readonly input: FailoverInput,
+    private readonly auth: RunAuth,
+  ) {
     this.state = { runbook: input.runbook, confirmedWritable: new Map() };
-    this.operatorActions.push({
-      action: 'start',
-      operator: input.options.initiator,
-      reason: input.options.reason,
-      at: workflowInfo().startTime.toISOString(),
-    });
-    if (input.options.forceReason !== undefined) {
-      this.operatorActions.push({
-        action: 'force',
-        operator: input.options.initiator,
-        reason: `started although the plan was not ready: ${input.options.forceReason}`,
-        at: workflowInfo().startTime.toISOString(),
-      });
-    }
+    this.usedNonces.add(auth.initiator.signed.statement.nonce);
+    this.operatorActions.push(
+      recordedAction(auth.initiator, 'start', workflowInfo().startTime.toISOString()),
+    );
   }
 
   async execute(): Promise<FailoverResult> {
@@ -107,84 +113,118 @@ export class FailoverRun implements OperatorGates {
       timeline: this.timeline.entries,
       totalSteps: leafStepsOf(runbook).length,
       operatorActions: this.operatorActions,
+      authorization: this.auth.authorization,
       awaiting,
       ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
     };
   }
 
-  /** Rejects (before anything is written to history) a decision for a step that is not paused. */
-  validateDecision(decision: OperatorDecision): void {
-    const gate = this.gates.get(decision.stepId);
+  /**
+   * Rejects, before anything is written to history, a decision that is not signed by someone the policy lets
+   * decide (or abort) this run, or that is for a step that is not paused.
+   */
+  validateDecision(update: SignedOperatorUpdate): void {
+    const verified = this.verify(update, ['retry', 'skip', 'abort']);
+    const stepId = verified.signed.statement.stepId ?? '(none)';
+    const gate = this.gates.get(stepId);
     if (!gate || gate.awaiting.kind !== 'decision') {
       const paused = [...this.gates.values()]
         .filter((g) => g.awaiting.kind === 'decision')
         .map((g) => g.awaiting.stepId);
       throw new Error(
-        `step "${decision.stepId}" is not paused` +
+        `step "${stepId}" is not paused` +
           (paused.length > 0 ? `; paused now: ${paused.join(', ')}` : '; no step is paused in this run'),
       );
     }
-    requireReason(decision.reason);
   }
 
-  decide(decision: OperatorDecision): OperatorAck {
-    const gate = this.gates.get(decision.stepId);
-    if (gate) gate.decision = decision.action;
-    this.record({
-      action: decision.action,
-      operator: decision.operator,
-      reason: decision.reason,
-      stepId: decision.stepId,
-    });
-    if (decision.action === 'abort') {
+  decide(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['retry', 'skip', 'abort']);
+    const { statement } = verified.signed;
+    const action = statement.action as DecisionAction;
+    const stepId = statement.stepId ?? '';
+    const gate = this.gates.get(stepId);
+    if (gate) gate.decision = action;
+    this.operatorActions.push(recordedAction(verified, action, new Date().toISOString()));
+    if (action === 'abort') {
       this.abortRequest = {
-        operator: decision.operator,
-        reason: decision.reason,
-        rollback: decision.rollback ?? true,
+        operator: verified.owner,
+        reason: statement.reason,
+        rollback: statement.detail?.rollback !== 'false',
       };
     }
-    return { accepted: true, stepId: decision.stepId, action: decision.action };
+    return { accepted: true, stepId, action, operator: verified.owner };
   }
 
-  validateApproval(approval: Approval): void {
-    const gate = this.approvalGate(approval.stepId);
-    requireReason(approval.reason);
-    if (gate.awaiting.twoPerson && approval.operator === this.input.options.initiator) {
-      throw new Error(
-        `two-person approval: ${approval.operator} started this run and cannot approve "${gate.awaiting.stepId}"; another operator must run drctl approve`,
-      );
-    }
+  /**
+   * Rejects a bad signature, a key or role the policy does not accept, a replayed or stale statement, a gate
+   * that is not waiting, and an approver the gate's rule refuses (the initiator under the two-person rule,
+   * someone outside the rule's group, a second approval by the same person), all by verified key owner.
+   */
+  validateApproval(update: SignedOperatorUpdate): void {
+    const verified = this.verify(update, ['approve']);
+    if (verified.signed.statement.stepId === undefined)
+      throw new Error('an approval must name the gate it approves (statement.stepId); drctl approve does');
+    const gate = this.approvalGate(verified.signed.statement.stepId);
+    this.auth.authority.checkApproval(
+      { stepId: gate.awaiting.stepId, rule: gate.rule ?? approvalRuleOf({}) },
+      verified,
+      { initiator: this.auth.initiator.owner, approvals: gate.approvals },
+    );
   }
 
-  approve(approval: Approval): OperatorAck {
-    const gate = this.approvalGate(approval.stepId);
-    gate.approvedBy = approval.operator;
-    this.record({
-      action: 'approve',
-      operator: approval.operator,
-      reason: approval.reason,
+  approve(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['approve']);
+    const gate = this.approvalGate(verified.signed.statement.stepId);
+    const rule = gate.rule ?? approvalRuleOf({});
+    gate.approvals.push(verified);
+    const approvedBy = [...new Set(gate.approvals.map((approval) => approval.owner))];
+    const needed = OperatorAuthority.satisfied(rule, gate.approvals) ? 0 : rule.count - approvedBy.length;
+    gate.awaiting.approvers = { rule: describeRule(rule), approvedBy, needed };
+    if (needed === 0) gate.approvedBy = approvedBy.join(', ');
+    this.operatorActions.push(recordedAction(verified, 'approve', new Date().toISOString()));
+    return {
+      accepted: true,
       stepId: gate.awaiting.stepId,
-    });
-    return { accepted: true, stepId: gate.awaiting.stepId, action: 'approve' };
+      action: 'approve',
+      operator: verified.owner,
+      approvalsNeeded: needed,
+    };
   }
 
-  validateAbort(request: AbortRequest): void {
-    requireReason(request.reason);
+  validateAbort(update: SignedOperatorUpdate): void {
+    this.verify(update, ['abort']);
     if (this.status !== 'running') throw new Error(`the run has already ended (${this.status})`);
     if (this.abortRequest)
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
   }
 
-  abort(request: AbortRequest): OperatorAck {
-    this.abortRequest = request;
-    this.record({ action: 'abort', operator: request.operator, reason: request.reason });
-    return { accepted: true, action: request.rollback ? 'abort with rollback' : 'abort without rollback' };
+  abort(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['abort']);
+    const { statement } = verified.signed;
+    const rollback = statement.detail?.rollback !== 'false';
+    this.abortRequest = { operator: verified.owner, reason: statement.reason, rollback };
+    this.operatorActions.push(recordedAction(verified, 'abort', new Date().toISOString()));
+    return {
+      accepted: true,
+      action: rollback ? 'abort with rollback' : 'abort without rollback',
+      operator: verified.owner,
+    };
   }
 
-  /** Waits for an approval of the gate `stepId`; resolves with who approved, or null on an abort. */
+  /** Waits for an approval of the gate `stepId`; resolves with who approved and under which rule, or null on an abort. */
   async awaitApproval(stepId: string, options: ApprovalRequest): Promise<string | null> {
+    const rule = approvalRuleOf(options);
     const gate: Gate = {
-      awaiting: { stepId, kind: 'approval', prompt: options.prompt, twoPerson: options.twoPerson },
+      awaiting: {
+        stepId,
+        kind: 'approval',
+        prompt: options.prompt,
+        twoPerson: rule.forbidInitiator,
+        approvers: { rule: describeRule(rule), approvedBy: [], needed: rule.count },
+      },
+      rule,
+      approvals: [],
     };
     this.gates.set(stepId, gate);
     try {
@@ -198,7 +238,11 @@ export class FailoverRun implements OperatorGates {
           'ApprovalTimeout',
         );
       }
-      return gate.approvedBy ?? null;
+      if (gate.approvedBy === undefined) return null;
+      const glass = this.auth.authorization.breakGlassUses.find((use) => use.stepId === stepId);
+      return glass
+        ? `BREAK-GLASS key ${glass.keyId} (held by ${glass.holder}), in place of ${describeRule(rule)}`
+        : `${gate.approvedBy} (${describeRule(rule)})`;
     } finally {
       this.gates.delete(stepId);
     }
@@ -249,6 +293,7 @@ export class FailoverRun implements OperatorGates {
   private async waitForDecision(stepId: string, entry: TimelineEntry): Promise<DecisionAction> {
     entry.status = 'paused';
     const gate: Gate = {
+      approvals: [],
       awaiting: {
         stepId,
         kind: 'decision',
@@ -285,11 +330,39 @@ export class FailoverRun implements OperatorGates {
     return gate;
   }
 
-  private record(action: Omit<OperatorAction, 'at'>): void {
-    this.operatorActions.push({ ...action, at: new Date().toISOString() });
+  /** Verifies a signed update for this run against the policy (no state changes: validators call it). */
+  private verify(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
+    return this.auth.authority.verify(update?.signed, this.expectation(actions, true));
   }
-}
 
-function requireReason(reason: string): void {
-  if (!reason.trim()) throw new Error('a reason is required: it is recorded for the audit trail');
+  /**
+   * The handler's side of an accepted update: verified again (the validator's checks, but not the age: a
+   * replayed history runs handlers without validators, at the time of the original), its nonce spent, a
+   * break-glass use recorded.
+   */
+  private accept(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
+    let verified: VerifiedAction;
+    try {
+      verified = this.auth.authority.verify(update.signed, this.expectation(actions, false));
+    } catch (error) {
+      // Only a duplicate in the same activation gets here (its twin spent the nonce): the update fails, the run goes on.
+      throw ApplicationFailure.nonRetryable((error as Error).message, 'NotAuthorized');
+    }
+    this.usedNonces.add(verified.signed.statement.nonce);
+    if (verified.breakGlass)
+      recordBreakGlass(this.auth.authorization, verified, verified.signed.statement.action);
+    return verified;
+  }
+
+  private expectation(actions: readonly StatementAction[], checkFreshness: boolean): Expectation {
+    return {
+      actions,
+      runId: workflowInfo().workflowId,
+      runbookId: this.auth.authorization.runbookId,
+      runbookHash: this.auth.authorization.runbookHash,
+      now: Date.now(),
+      checkFreshness,
+      usedNonces: this.usedNonces,
+    };
+  }
 }

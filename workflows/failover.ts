@@ -1,34 +1,67 @@
-import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { OUTCOME_KEY } from '../common/search-attributes';
+import { requestEvidence } from './evidence-ledger';
 import { FailoverRun } from './failover-run';
 import { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
-import type { FailoverInput, FailoverProgress, FailoverResult } from './run-types';
+import { authorizeStart, idPrefixes, type StartRule } from './run-authority';
+import type { FailoverProgress, FailoverRequest, FailoverResult } from './run-types';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
 
 /**
- * Runs a failover runbook. Succeeds with the timeline; when a step stops the run or an operator aborts it,
- * fails (so Temporal's own status says so) with the same result as the failure's detail.
+ * Runs a failover (or failback) of a reviewed runbook. First it reads the worker's access policy and verifies
+ * the signed start; a start the policy refuses, or a runbook hash that differs from the catalog's, ends the run
+ * before any step. Succeeds with the timeline; when a step stops the run or an operator aborts it, fails (so
+ * Temporal's own status says so) with the same result as the failure's detail.
  */
-export async function failoverWorkflow(input: FailoverInput): Promise<FailoverResult> {
-  const run = new FailoverRun(input);
-  setHandler(progressQuery, () => run.progress());
-  setHandler(decideUpdate, (decision) => run.decide(decision), {
-    validator: (decision) => run.validateDecision(decision),
+export async function failoverWorkflow(request: FailoverRequest): Promise<FailoverResult> {
+  let run: FailoverRun | undefined = undefined;
+  const started = (): FailoverRun => {
+    if (run) return run;
+    throw new Error('the run is still verifying its start against the access policy; try again in a moment');
+  };
+  setHandler(progressQuery, () => run?.progress() ?? startingProgress(request));
+  setHandler(decideUpdate, (update) => started().decide(update), {
+    validator: (update) => started().validateDecision(update),
   });
-  setHandler(approveUpdate, (approval) => run.approve(approval), {
-    validator: (approval) => run.validateApproval(approval),
+  setHandler(approveUpdate, (update) => started().approve(update), {
+    validator: (update) => started().validateApproval(update),
   });
-  setHandler(abortUpdate, (request) => run.abort(request), {
-    validator: (request) => run.validateAbort(request),
+  setHandler(abortUpdate, (update) => started().abort(update), {
+    validator: (update) => started().validateAbort(update),
   });
 
+  const start = await authorizeStart(request, startRule(request)).catch((error: unknown) => {
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    throw error;
+  });
+  const parent = workflowInfo().parent;
+  const { reason } = start.initiator.signed.statement;
+  run = new FailoverRun(
+    {
+      runbook: start.runbook,
+      options: {
+        reason: parent ? `${parent.workflowId}: ${reason}` : reason,
+        initiator: start.initiator.owner,
+      },
+    },
+    start,
+  );
+
   const result = await run.execute();
+  const { runbook } = start;
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;
     throw ApplicationFailure.nonRetryable(
-      `failover ${input.runbook.id} aborted by an operator; ` +
+      `failover ${runbook.id} aborted by an operator; ` +
         (result.rollback
           ? `${undone} of ${result.rollback.length} completed step(s) undone`
           : 'no rollback, as asked'),
@@ -40,10 +73,42 @@ export async function failoverWorkflow(input: FailoverInput): Promise<FailoverRe
     const failed = result.timeline.filter((entry) => entry.status === 'failed');
     const last = failed[failed.length - 1];
     throw ApplicationFailure.nonRetryable(
-      `failover ${input.runbook.id} stopped at step ${last?.stepId ?? '?'}: ${last?.error?.message ?? 'failed'}`,
+      `failover ${runbook.id} stopped at step ${last?.stepId ?? '?'}: ${last?.error?.message ?? 'failed'}`,
       'FailoverFailed',
       result,
     );
   }
   return result;
+}
+
+/**
+ * A client starts a failover or failback with a fresh signed statement; a drill's child failover runs on its
+ * parent's start (a drill, or the standing statement of the schedule that started the drill).
+ */
+function startRule(request: FailoverRequest): StartRule {
+  const parent = workflowInfo().parent;
+  if (parent)
+    return {
+      actions: [],
+      standing: { actions: ['drill', 'schedule'], runIds: idPrefixes(parent.workflowId) },
+    };
+  return { actions: [request?.runbook?.variant === 'failback' ? 'failback' : 'failover'] };
+}
+
+/** What the progress query answers while the start is being verified. */
+function startingProgress(request: FailoverRequest): FailoverProgress {
+  const info = workflowInfo();
+  return {
+    workflowId: info.workflowId,
+    runbookId: request?.runbook?.id ?? '?',
+    status: 'running',
+    reason: request?.start?.statement?.reason ?? '',
+    initiator: '(verifying)',
+    startedAt: info.startTime.toISOString(),
+    currentSteps: [],
+    timeline: [],
+    totalSteps: 0,
+    operatorActions: [],
+    awaiting: [],
+  };
 }

@@ -1,24 +1,18 @@
 import { defineUpdate } from '@temporalio/workflow';
+import type { SignedStatement } from '../auth/signature';
 
 /** What an operator may do with a step that failed and paused the run (`onFailure: pause`). */
 export type DecisionAction = 'retry' | 'skip' | 'abort';
 
-export interface OperatorDecision {
-  stepId: string;
-  action: DecisionAction;
-  operator: string;
-  reason: string;
-  /** With `abort`: undo the completed steps in reverse order (default true). */
-  rollback?: boolean;
+/**
+ * Every operator update carries one signed statement and nothing else: the action, step, reason and options
+ * (`detail.rollback` for an abort) are read from what was signed, so nothing unsigned can steer the run.
+ */
+export interface SignedOperatorUpdate {
+  signed: SignedStatement;
 }
 
-export interface Approval {
-  operator: string;
-  reason: string;
-  /** Which gate; optional when exactly one is waiting. */
-  stepId?: string;
-}
-
+/** An abort as the run keeps it: the verified owner, why, and whether to undo the completed steps. */
 export interface AbortRequest {
   operator: string;
   reason: string;
@@ -30,13 +24,17 @@ export interface OperatorAck {
   accepted: true;
   stepId?: string;
   action: string;
+  /** The verified key owner who acted. */
+  operator: string;
+  /** For an approval gate that needs several approvers: how many more are needed (0 when released). */
+  approvalsNeeded?: number;
 }
 
-/** Sent by `drctl retry|skip|decide`; accepted only while that step is paused. Recorded in the timeline. */
-export const decideUpdate = defineUpdate<OperatorAck, [OperatorDecision]>('decide');
+/** Sent by `drctl retry|skip|decide`: a signed retry, skip or abort of a paused step. */
+export const decideUpdate = defineUpdate<OperatorAck, [SignedOperatorUpdate]>('decide');
 
-/** Sent by `drctl approve`; a two-person gate rejects the operator who started the run. */
-export const approveUpdate = defineUpdate<OperatorAck, [Approval]>('approve');
+/** Sent by `drctl approve`: a signed approval, checked against the gate's approval rule by verified key owner. */
+export const approveUpdate = defineUpdate<OperatorAck, [SignedOperatorUpdate]>('approve');
 
 /** Sent by `drctl abort`: the run stops at the next safe boundary, then rolls back unless told not to. */
-export const abortUpdate = defineUpdate<OperatorAck, [AbortRequest]>('abort');
+export const abortUpdate = defineUpdate<OperatorAck, [SignedOperatorUpdate]>('abort');

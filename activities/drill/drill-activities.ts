@@ -19,6 +19,8 @@ export interface DrillActivityDeps {
   resolveHost: ResolveHost;
   /** Defaults to `execFile`. */
   runCommand?: RunCommand;
+  /** The worker's named failure-injection commands (config `drill.injections`). Default none. */
+  injections?: Readonly<Record<string, readonly string[]>>;
   /** Defaults to the worker clock with Temporal's heartbeat and cancellation-aware sleep. */
   clock?: DrillClock;
 }
@@ -40,6 +42,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
         postgres: deps.postgres,
         rds: deps.rds,
         runCommand: deps.runCommand ?? execRunCommand,
+        injections: deps.injections ?? {},
         clock,
       }),
     probeUntilRestored: async (input) =>

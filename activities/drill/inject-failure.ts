@@ -15,6 +15,8 @@ export interface InjectFailureDeps {
   postgres: PostgresPort;
   rds: RdsPort;
   runCommand: RunCommand;
+  /** The worker's named failure-injection commands (config `drill.injections`): name → argv. */
+  injections: Readonly<Record<string, readonly string[]>>;
   clock: DrillClock;
   /** Timeout of a `stop-primary` command. Default 120 s. */
   commandTimeoutMs?: number;
@@ -28,7 +30,8 @@ const STOPPED_OR_STOPPING = new Set(['stopped', 'stopping']);
  * Injects the drill's failure into the primary and says when it took effect (worker clock):
  * - `fence-primary` (PostgreSQL): the PostgresPort's fence (application roles lose their login, read-only,
  *   sessions terminated); effective when it returns. Already fenced → still timed now, `alreadyInEffect`.
- * - `stop-primary` (PostgreSQL): runs `command` (argv, no shell); effective when it returns.
+ * - `stop-primary` (PostgreSQL): runs the worker's injection command named `inject` (argv, no shell); effective
+ *   when it returns. The name is looked up in the worker's own configuration; an unknown name is refused.
  * - `fence-primary` (RDS instance): the RDS fence (the fence security group swapped in, then a reboot); effective
  *   when it returns.
  * - `stop-primary` (RDS instance): StopDBInstance, which AWS refuses while the instance has read replicas (so it is
@@ -63,15 +66,25 @@ export async function injectFailure(
             true,
           );
     }
-    if (!input.command || input.command.length === 0) {
+    const known = Object.keys(deps.injections);
+    if (input.inject === undefined) {
       throw permanentFailure(
         PermanentFailure.ConfigurationMissing,
-        `stop-primary on self-managed PostgreSQL needs the command that stops ${primary}; pass it as the drill's command (argv), e.g. ["npx", "tsx", "sandbox/cli.ts", "kill-primary"] for the sandbox`,
+        `stop-primary on self-managed PostgreSQL needs the name of the worker's command that stops ${primary}: pass --inject <name>, one of ${known.join(', ') || '(none configured: add drill.injections to the worker config)'}`,
       );
     }
-    const output = await deps.runCommand(input.command, { timeoutMs: deps.commandTimeoutMs ?? 120_000 });
+    const command = Object.hasOwn(deps.injections, input.inject) ? deps.injections[input.inject] : undefined;
+    if (command === undefined || command.length === 0) {
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `no failure injection named "${input.inject}" in this worker's configuration (drill.injections): known ${known.join(', ') || 'none'}; drills run only commands the worker is configured with`,
+      );
+    }
+    const output = await deps.runCommand([...command], { timeoutMs: deps.commandTimeoutMs ?? 120_000 });
     const said = output.stdout.trim().split('\n').pop();
-    return done(`stopped ${primary} with \`${input.command.join(' ')}\`${said ? `: ${said}` : ''}`);
+    return done(
+      `stopped ${primary} with injection ${input.inject} (\`${command.join(' ')}\`)${said ? `: ${said}` : ''}`,
+    );
   }
 
   if (target.provider === 'rds-instance') {

@@ -16,7 +16,7 @@ export const runCommand: RunCommand = (argv, { timeoutMs }) => {
     return Promise.reject(
       permanentFailure(
         PermanentFailure.ConfigurationMissing,
-        'the stop command is empty; give the argv of the command that stops the primary (e.g. ["npx", "tsx", "sandbox/cli.ts", "kill-primary"])',
+        "the stop command is empty; fix the injection's argv in the worker config (drill.injections)",
       ),
     );
   }

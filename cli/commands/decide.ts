@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { CliError, ExitCode } from '../cli-error';
-import { printJson } from '../output';
 import { runCommand } from '../run-command';
-import { connectClient } from '../temporal-connection';
+import { requiredReason, sendSigned, withRun } from './operator-actions';
 
 const ACTIONS = ['retry', 'skip', 'abort'] as const;
 
@@ -11,19 +9,26 @@ export function registerDecide(program: Command): void {
   program
     .command('decide')
     .description(
-      'Decide what a paused step does next (a step with onFailure: pause failed): retry it, skip it, or abort the run.',
+      'Decide what a paused step does next (a step with onFailure: pause failed): retry it, skip it, or abort the run. Signed with your key.',
     )
     .argument('<workflow-id>', 'the paused run')
     .argument('<step-id>', 'the paused step')
     .argument('<action>', `one of ${ACTIONS.join(', ')}`)
     .option('--reason <text>', 'why (required, recorded in the timeline)')
+    .option('--no-rollback', 'with abort: undo nothing')
     .addHelpText(
       'after',
       '\nExamples:\n  drctl decide failover-ehr-db-20261127-081530 fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db-20261127-081530 fence-primary skip --reason "primary confirmed powered off"',
     )
     .action(
       runCommand(
-        async (context, workflowId: string, stepId: string, action: string, flags: { reason?: string }) => {
+        async (
+          context,
+          workflowId: string,
+          stepId: string,
+          action: string,
+          flags: { reason?: string; rollback: boolean },
+        ) => {
           if (!(ACTIONS as readonly string[]).includes(action)) {
             throw new CliError(
               'BadAction',
@@ -31,40 +36,15 @@ export function registerDecide(program: Command): void {
               ExitCode.BadInput,
             );
           }
-          if (!flags.reason?.trim()) {
-            throw new CliError(
-              'ReasonRequired',
-              '--reason is required: it is recorded with the decision',
-              ExitCode.BadInput,
-            );
-          }
-          const config = context.config();
-          const { client, close } = await connectClient(config);
-          try {
-            const handle = client.workflow.getHandle(workflowId);
-            const decision = {
+          const reason = requiredReason(flags.reason);
+          await withRun(context, workflowId, (client, progress) =>
+            sendSigned(context, client, progress, 'decide', {
+              action: action as (typeof ACTIONS)[number],
               stepId,
-              action,
-              operator: config.operator.identity,
-              reason: flags.reason.trim(),
-            };
-            const accepted = await handle
-              .executeUpdate('decide', { args: [decision] })
-              .catch((error: unknown) => {
-                if (error instanceof WorkflowUpdateFailedError) {
-                  throw new CliError(
-                    'DecisionRejected',
-                    `decision rejected: ${error.cause?.message ?? error.message}`,
-                    ExitCode.Refused,
-                  );
-                }
-                throw error;
-              });
-            if (context.output === 'json') printJson(accepted);
-            else process.stdout.write(`${stepId}: ${action} accepted\n`);
-          } finally {
-            await close();
-          }
+              reason,
+              ...(action === 'abort' ? { detail: { rollback: String(flags.rollback) } } : {}),
+            }),
+          );
         },
       ),
     );

@@ -14,7 +14,7 @@ import { durationToMs, formatMs } from '../../runbooks/duration';
 interface DrillFlags {
   reason?: string;
   action: InjectionAction;
-  injectCommand?: string;
+  inject?: string;
   canaryInterval: string;
   warmup: string;
   follow?: boolean;
@@ -33,6 +33,7 @@ export function registerDrill(program: Command): void {
         '',
         'Examples:',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
+        '  drctl drill run ehr-db --reason "Q4 drill" --action stop-primary --inject stop-primary-vm --follow',
         '  drctl drill schedule ehr-db --quarterly --timezone Europe/Amsterdam --reason "quarterly drill"',
         '  drctl drill schedules',
         '  drctl drill trigger ehr-db',
@@ -161,19 +162,36 @@ export function registerDrill(program: Command): void {
   ] as const) {
     drill
       .command(name)
-      .description(description)
+      .description(
+        `${description} Signed with your key; the signed statement is kept in the schedule's note.`,
+      )
       .argument('<runbook>', 'the runbook id the schedule drills')
+      .option('--reason <text>', 'why (recorded)')
       .action(
-        runCommand(async (context, runbookId: string) => {
+        runCommand(async (context, runbookId: string, flags: { reason?: string }) => {
+          const signer = context.signer();
           const { client, close } = await connectClient(context.config());
           try {
             const handle = client.schedule.getHandle(`drill-${runbookId}`);
-            if (name === 'pause') await handle.pause(`paused by ${context.config().operator.identity}`);
-            if (name === 'resume') await handle.unpause(`resumed by ${context.config().operator.identity}`);
+            const description = await handle.describe();
+            const signed = signer.sign({
+              action: 'schedule',
+              runId: handle.scheduleId,
+              stepId: name,
+              runbookId,
+              runbookHash: String(description.memo?.runbookHash ?? ''),
+              reason: flags.reason?.trim() || `${name} ${handle.scheduleId}`,
+            });
+            const note = JSON.stringify({ signedStatement: signed });
+            if (name === 'pause') await handle.pause(note);
+            if (name === 'resume') await handle.unpause(note);
+            if (name === 'trigger') {
+              await handle.update((previous) => ({ ...previous, state: { ...previous.state, note } }));
+              await handle.trigger();
+            }
             if (name === 'delete') await handle.delete();
-            if (name === 'trigger') await handle.trigger();
-            if (context.output === 'json') printJson({ scheduleId: handle.scheduleId, action: name });
-            else process.stdout.write(`${handle.scheduleId}: ${name} done\n`);
+            if (context.output === 'json') printJson({ scheduleId: handle.scheduleId, action: name, signed });
+            else process.stdout.write(`${handle.scheduleId}: ${name} done (signed by ${signer.name})\n`);
           } finally {
             await close();
           }
@@ -217,8 +235,8 @@ function withDrillSettings(command: Command): Command {
         .default('fence-primary'),
     )
     .option(
-      '--inject-command <command>',
-      'with stop-primary on self-managed PostgreSQL: the command that stops it',
+      '--inject <name>',
+      "with stop-primary on self-managed PostgreSQL: which of the worker's configured injections stops it (config drill.injections), e.g. stop-primary-vm",
     )
     .option('--canary-interval <duration>', 'time between canary writes', '100ms')
     .option('--warmup <duration>', 'canary time before the failure is injected', '2s');
@@ -232,18 +250,29 @@ function drillSettings(context: CommandContext, flags: DrillFlags): DrillSetting
       '--reason is required: it is recorded with the drill',
       ExitCode.BadInput,
     );
-  if (flags.action === 'stop-primary' && flags.injectCommand === undefined) {
+  if (flags.inject !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(flags.inject))
+    throw new CliError(
+      'BadInjection',
+      `--inject names one of the worker's configured injections (lower-case letters, digits, -), not "${flags.inject}"; the worker never runs a command sent by a client`,
+      ExitCode.BadInput,
+    );
+  if (flags.inject !== undefined && flags.action !== 'stop-primary')
+    throw new CliError('BadInjection', '--inject goes with --action stop-primary', ExitCode.BadInput);
+  if (flags.action === 'stop-primary' && flags.inject === undefined) {
     note(
-      'note: stop-primary without --inject-command works for RDS only; a PostgreSQL primary needs the command that stops it',
+      "note: stop-primary without --inject works for RDS only; a PostgreSQL primary needs --inject <name> of the worker's injection that stops it",
     );
   }
+  const canaryIntervalMs = durationFlag('--canary-interval', flags.canaryInterval);
+  const warmupMs = durationFlag('--warmup', flags.warmup);
   return {
     reason,
-    initiator: context.config().operator.identity,
+    // Bad input is reported before the key is read: nothing is signed for a command that cannot run.
+    signer: context.signer(),
     action: flags.action,
-    ...(flags.injectCommand === undefined ? {} : { command: flags.injectCommand.split(' ').filter(Boolean) }),
-    canaryIntervalMs: durationFlag('--canary-interval', flags.canaryInterval),
-    warmupMs: durationFlag('--warmup', flags.warmup),
+    ...(flags.inject === undefined ? {} : { inject: flags.inject }),
+    canaryIntervalMs,
+    warmupMs,
   };
 }
 

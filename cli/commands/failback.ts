@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { findRunbook } from '../../runbooks/catalog';
 import { failbackRunbook } from '../../runbooks/failback-runbook';
 import { runCommand } from '../run-command';
+import { referenceTo } from '../failover-runs';
 import { runFailover, type FailoverFlags } from '../run-failover';
 import { runbookDirs } from '../runbook-dirs';
 
@@ -35,7 +36,11 @@ export function registerFailback(program: Command): void {
     .action(
       runCommand(async (context, reference: string, flags: FailoverFlags) => {
         const { runbook } = findRunbook(reference, runbookDirs());
-        return runFailover(context, failbackRunbook(runbook), flags, 'failback');
+        return runFailover(
+          context,
+          { runbook: failbackRunbook(runbook), reference: referenceTo(runbook, 'failback') },
+          flags,
+        );
       }),
     );
 }

@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
 import { findRunbook } from '../../runbooks/catalog';
 import { runCommand } from '../run-command';
+import { referenceTo } from '../failover-runs';
 import { runFailover, type FailoverFlags } from '../run-failover';
 import { runbookDirs } from '../runbook-dirs';
 
 export function registerFailover(program: Command): void {
   program
     .command('failover')
-    .description('Fail a service over by running its runbook as a durable Temporal workflow.')
-    .argument('<runbook>', 'runbook id (see `drctl runbooks`) or path to a runbook file')
+    .description(
+      'Fail a service over by running its runbook as a durable Temporal workflow. The worker runs its own reviewed copy: yours must match it (sha256).',
+    )
+    .argument('<runbook>', 'runbook id (see `drctl runbooks`) or path to your copy of a reviewed runbook')
     .option('--reason <text>', 'why: an incident id or a drill name (required, recorded for audit)')
     .option('--dry-run', 'show the plan against current state and change nothing')
     .option('-y, --yes', 'start without asking (the plan is not shown)')
@@ -33,7 +36,7 @@ export function registerFailover(program: Command): void {
     .action(
       runCommand(async (context, reference: string, flags: FailoverFlags) => {
         const { runbook } = findRunbook(reference, runbookDirs());
-        return runFailover(context, runbook, flags);
+        return runFailover(context, { runbook, reference: referenceTo(runbook) }, flags);
       }),
     );
 }

@@ -1,44 +1,44 @@
 import type { Command } from 'commander';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { OperatorAck } from '../../workflows/operator-decision';
 import type { FailoverProgress } from '../../workflows/run-types';
+import type { StatementAction } from '../../auth/permissions';
 import { CliError, ExitCode } from '../cli-error';
-import { printJson } from '../output';
-import { runCommand } from '../run-command';
+import { note, printJson } from '../output';
+import { runCommand, type CommandContext } from '../run-command';
 import { connectClient } from '../temporal-connection';
 
 /**
  * The operator's hands on a running failover: approve a gate, retry or skip a paused step, abort the run
- * (with rollback unless --no-rollback). Each is a Temporal update: the workflow validates it first (a
- * self-approval on a two-person gate, a step that is not paused) and records who, when and why.
+ * (with rollback unless --no-rollback). Each is a Temporal update carrying a statement signed with the
+ * operator's key: the workflow's validator checks it against the worker's access policy (signature, key,
+ * permission, freshness, replay, the gate's approval rule) before anything is written, and records it.
  */
 export function registerOperatorActions(program: Command): void {
   program
     .command('approve')
     .description(
-      'Approve the approval gate a run is waiting at (two-person gates refuse the operator who started the run).',
+      "Approve the approval gate a run is waiting at, signed with your key (the gate's rule decides who may: e.g. not the initiator, 2 of group dba).",
     )
     .argument('<workflow-id>', 'the run')
     .option('--step <step-id>', 'which gate, when several are waiting')
     .option('--reason <text>', 'why (required, recorded)')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl approve failover-ehr-db-20261127-081530 --reason "INC-4411: region confirmed down"',
+      [
+        '',
+        'Examples:',
+        '  drctl approve failover-ehr-db-20261127-081530 --reason "INC-4411: region confirmed down"',
+        '  drctl approve failover-ehr-db-20261127-081530 --key /safe/break-glass.json --break-glass --reason "INC-4411: no DBA reachable"',
+      ].join('\n'),
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
         const reason = requiredReason(flags.reason);
-        const config = context.config();
-        await sendUpdate(
-          context.config(),
-          workflowId,
-          'approve',
-          {
-            operator: config.operator.identity,
-            reason,
-            ...(flags.step === undefined ? {} : { stepId: flags.step }),
-          },
-          context.output,
-        );
+        await withRun(context, workflowId, async (client, progress) => {
+          const stepId = flags.step ?? onlyWaiting(progress, 'approval');
+          await sendSigned(context, client, progress, 'approve', { action: 'approve', stepId, reason });
+        });
       }),
     );
 
@@ -47,8 +47,8 @@ export function registerOperatorActions(program: Command): void {
       .command(action)
       .description(
         action === 'retry'
-          ? 'Run the paused step again (after fixing its cause).'
-          : 'Skip the paused step and go on.',
+          ? 'Run the paused step again (after fixing its cause). Signed with your key.'
+          : 'Skip the paused step and go on. Signed with your key.',
       )
       .argument('<workflow-id>', 'the paused run')
       .option('--step <step-id>', 'which paused step, when several are paused')
@@ -61,20 +61,10 @@ export function registerOperatorActions(program: Command): void {
         runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
           const reason =
             action === 'skip' ? requiredReason(flags.reason) : flags.reason?.trim() || 'retry requested';
-          const config = context.config();
-          const { client, close } = await connectClient(config);
-          try {
-            const stepId = flags.step ?? (await onlyPausedStep(client, workflowId));
-            await update(
-              client,
-              workflowId,
-              'decide',
-              { stepId, action, operator: config.operator.identity, reason },
-              context.output,
-            );
-          } finally {
-            await close();
-          }
+          await withRun(context, workflowId, async (client, progress) => {
+            const stepId = flags.step ?? onlyWaiting(progress, 'decision');
+            await sendSigned(context, client, progress, 'decide', { action, stepId, reason });
+          });
         }),
       );
   }
@@ -82,7 +72,7 @@ export function registerOperatorActions(program: Command): void {
   program
     .command('abort')
     .description(
-      'Abort a run at the next safe boundary, then undo the completed steps in reverse order (flags back, DNS back).',
+      'Abort a run at the next safe boundary, then undo the completed steps in reverse order (flags back, DNS back). Signed with your key.',
     )
     .argument('<workflow-id>', 'the run')
     .option('--reason <text>', 'why (required, recorded)')
@@ -94,19 +84,18 @@ export function registerOperatorActions(program: Command): void {
     .action(
       runCommand(async (context, workflowId: string, flags: { reason?: string; rollback: boolean }) => {
         const reason = requiredReason(flags.reason);
-        const config = context.config();
-        await sendUpdate(
-          config,
-          workflowId,
-          'abort',
-          { operator: config.operator.identity, reason, rollback: flags.rollback },
-          context.output,
-        );
+        await withRun(context, workflowId, async (client, progress) => {
+          await sendSigned(context, client, progress, 'abort', {
+            action: 'abort',
+            reason,
+            detail: { rollback: String(flags.rollback) },
+          });
+        });
       }),
     );
 }
 
-function requiredReason(reason: string | undefined): string {
+export function requiredReason(reason: string | undefined): string {
   if (!reason?.trim())
     throw new CliError(
       'ReasonRequired',
@@ -116,57 +105,77 @@ function requiredReason(reason: string | undefined): string {
   return reason.trim();
 }
 
-async function onlyPausedStep(client: Client, workflowId: string): Promise<string> {
-  const progress = await client.workflow.getHandle(workflowId).query<FailoverProgress>('progress');
-  const paused = progress.awaiting.filter((a) => a.kind === 'decision').map((a) => a.stepId);
-  if (paused.length === 1) return paused[0] as string;
-  throw new CliError(
-    'NoPausedStep',
-    paused.length === 0
-      ? `no step of ${workflowId} is paused (status ${progress.status})`
-      : `several steps are paused (${paused.join(', ')}): pass --step`,
-    ExitCode.Refused,
-  );
-}
-
-async function sendUpdate(
-  config: Parameters<typeof connectClient>[0],
+/** Connects, reads the run's progress (for its runbook id and hash, and what it waits for), then acts. */
+export async function withRun(
+  context: CommandContext,
   workflowId: string,
-  name: string,
-  argument: unknown,
-  output: 'text' | 'json',
+  act: (client: Client, progress: FailoverProgress) => Promise<void>,
 ): Promise<void> {
-  const { client, close } = await connectClient(config);
+  context.signer();
+  const { client, close } = await connectClient(context.config());
   try {
-    await update(client, workflowId, name, argument, output);
+    const progress = await client.workflow.getHandle(workflowId).query<FailoverProgress>('progress');
+    await act(client, progress);
   } finally {
     await close();
   }
 }
 
-async function update(
+function onlyWaiting(progress: FailoverProgress, kind: 'approval' | 'decision'): string {
+  const waiting = progress.awaiting.filter((a) => a.kind === kind).map((a) => a.stepId);
+  if (waiting.length === 1) return waiting[0] as string;
+  const what = kind === 'approval' ? 'waiting for an approval' : 'paused';
+  throw new CliError(
+    kind === 'approval' ? 'NoApprovalWaiting' : 'NoPausedStep',
+    waiting.length === 0
+      ? `no step of ${progress.workflowId} is ${what} (status ${progress.status})`
+      : `several steps are ${what} (${waiting.join(', ')}): pass --step`,
+    ExitCode.Refused,
+  );
+}
+
+/** Signs the action for this run (its id, runbook and hash) and sends it as the named update. */
+export async function sendSigned(
+  context: CommandContext,
   client: Client,
-  workflowId: string,
-  name: string,
-  argument: unknown,
-  output: 'text' | 'json',
+  progress: FailoverProgress,
+  update: 'approve' | 'decide' | 'abort',
+  fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
 ): Promise<void> {
+  const authorization = progress.authorization;
+  if (!authorization)
+    throw new CliError(
+      'RunNotReady',
+      `${progress.workflowId} records no access policy yet (still verifying its start, or started before signed actions); try again in a moment`,
+      ExitCode.Refused,
+    );
+  const signer = context.signer();
+  if (signer.breakGlass)
+    note('BREAK-GLASS: this action is signed with a break-glass key and will be reported');
+  const signed = signer.sign({
+    ...fields,
+    runId: progress.workflowId,
+    runbookId: authorization.runbookId,
+    runbookHash: authorization.runbookHash,
+  });
   const accepted = await client.workflow
-    .getHandle(workflowId)
-    .executeUpdate<{ action: string; stepId?: string }, [unknown]>(name, { args: [argument] })
+    .getHandle(progress.workflowId)
+    .executeUpdate<OperatorAck, [unknown]>(update, { args: [{ signed }] })
     .catch((error: unknown) => {
       if (error instanceof WorkflowUpdateFailedError) {
         throw new CliError(
           'Rejected',
-          `${name} rejected: ${error.cause?.message ?? error.message}`,
+          `${fields.action} rejected: ${error.cause?.message ?? error.message}`,
           ExitCode.Refused,
         );
       }
       throw error;
     });
-  if (output === 'json') printJson(accepted);
+  if (context.output === 'json') printJson(accepted);
   else
     process.stdout.write(
-      `${workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted\n`,
+      `${progress.workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted from ${accepted.operator}` +
+        (accepted.approvalsNeeded ? `; ${accepted.approvalsNeeded} more approval(s) needed` : '') +
+        '\n',
     );
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { findRunbook } from '../../runbooks/catalog';
 import { ExitCode } from '../cli-error';
-import { planFailover } from '../failover-runs';
+import { planFailover, referenceTo } from '../failover-runs';
 import { printJson } from '../output';
 import { renderPlan } from '../render';
 import { runCommand } from '../run-command';
@@ -27,7 +27,12 @@ export function registerPlan(program: Command): void {
         const { client, close } = await connectClient(config);
         try {
           await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
-          const plan = await planFailover(client, config.temporal.taskQueue, runbook);
+          const plan = await planFailover(
+            client,
+            config.temporal.taskQueue,
+            { runbook, reference: referenceTo(runbook) },
+            context.signer(),
+          );
           if (context.output === 'json') printJson(plan);
           else process.stdout.write(`${renderPlan(plan)}\n`);
           return plan.ready ? ExitCode.Ok : ExitCode.Failed;

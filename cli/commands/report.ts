@@ -1,9 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { loadPolicyFile } from '../../auth/io/policy-file';
+import { signatureCheckFor } from '../../auth/recorded-actions';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports';
+import type { AuditContext } from '../../reports/audit-mapping';
+import { failoverRunRecord } from '../../reports/failover-run-record';
 import type { DrillResult } from '../../workflows/drill-types';
 import { CliError, ExitCode } from '../cli-error';
 import { drillHistory, fetchDrillResult } from '../drill-runs';
+import { readRun } from '../failover-runs';
 import { note } from '../output';
 import { runCommand } from '../run-command';
 import { describeRun } from '../runs';
@@ -20,6 +25,10 @@ export function registerReport(program: Command): void {
     .argument('<run-id>', 'the drill, e.g. drill-ehr-db-20261127-090000 (see `drctl runs --kind drill`)')
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
+    .option(
+      '--policy <file>',
+      'the access policy that governed the drill: participants whose every signature verifies are marked verified',
+    )
     .addHelpText(
       'after',
       [
@@ -28,43 +37,51 @@ export function registerReport(program: Command): void {
         '  drctl report drill-ehr-db-20261127-090000                       # Markdown for a ticket',
         '  drctl report drill-ehr-db-20261127-090000 --format html --out report.html',
         '  drctl report drill-ehr-db-20261127-090000 --format junit --out drill.xml   # CI gate: one test per objective',
+        '  drctl report drill-ehr-db-20261127-090000 --policy access-policy.json      # participants verified by signature',
       ].join('\n'),
     )
     .action(
-      runCommand(async (context, drillId: string, flags: { format: ReportFormat; out?: string }) => {
-        const { client, close } = await connectClient(context.config());
-        try {
-          const run = await describeRun(client, drillId);
-          if (run.kind !== 'drill') {
-            throw new CliError(
-              'NotADrill',
-              `${drillId} is ${run.kind === 'unknown' ? 'not a drctl run' : `a ${run.kind}`}: drctl report renders drill reports. ` +
-                (run.kind === 'unknown'
-                  ? 'List drills with `drctl runs --kind drill`.'
-                  : `Its record: drctl status ${drillId} (add --output json for all of it).`),
-              ExitCode.BadInput,
+      runCommand(
+        async (context, drillId: string, flags: { format: ReportFormat; out?: string; policy?: string }) => {
+          const { client, close } = await connectClient(context.config());
+          try {
+            const run = await describeRun(client, drillId);
+            if (run.kind !== 'drill') {
+              throw new CliError(
+                'NotADrill',
+                `${drillId} is ${run.kind === 'unknown' ? 'not a drctl run' : `a ${run.kind}`}: drctl report renders drill reports. ` +
+                  (run.kind === 'unknown'
+                    ? 'List drills with `drctl runs --kind drill`.'
+                    : `Its record: drctl status ${drillId} (add --output json for all of it).`),
+                ExitCode.BadInput,
+              );
+            }
+            if (run.status === 'RUNNING') {
+              throw new CliError(
+                'DrillRunning',
+                `${drillId} is still running; its report exists once it ends (drctl status ${drillId})`,
+                ExitCode.Refused,
+              );
+            }
+            const result = await fetchDrillResult(client, drillId);
+            const history = flags.format === 'html' ? await pastDrills(client, result) : [];
+            const text = renderReport(
+              result,
+              flags.format,
+              history,
+              await auditContext(client, result, flags.policy),
             );
+            if (flags.out) {
+              writeFileSync(flags.out, text);
+              note(`wrote ${flags.format} report of ${drillId} to ${flags.out}`);
+            } else {
+              process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+            }
+          } finally {
+            await close();
           }
-          if (run.status === 'RUNNING') {
-            throw new CliError(
-              'DrillRunning',
-              `${drillId} is still running; its report exists once it ends (drctl status ${drillId})`,
-              ExitCode.Refused,
-            );
-          }
-          const result = await fetchDrillResult(client, drillId);
-          const history = flags.format === 'html' ? await pastDrills(client, result) : [];
-          const text = renderReport(result, flags.format, history);
-          if (flags.out) {
-            writeFileSync(flags.out, text);
-            note(`wrote ${flags.format} report of ${drillId} to ${flags.out}`);
-          } else {
-            process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-          }
-        } finally {
-          await close();
-        }
-      }),
+        },
+      ),
     );
 }
 
@@ -76,8 +93,36 @@ async function pastDrills(
   const entries = (await drillHistory(client, current.runbookId, TREND_DRILLS)).filter(
     (entry) => entry.status === 'COMPLETED' && entry.drillId !== current.drillId,
   );
-  const results = await Promise.all(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
+  // A past drill whose history cannot be decrypted any more (its key was retired) leaves the trend, not the report.
+  const settled = await Promise.allSettled(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
+  const unreadable = settled.filter((outcome) => outcome.status === 'rejected');
+  if (unreadable.length > 0) {
+    note(
+      `trend: left out ${unreadable.length} past drill(s) whose results could not be read (${(unreadable[0]!.reason as Error).message.split('\n')[0]})`,
+    );
+  }
+  const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   return results
     .filter((past) => past.startedAt < current.startedAt)
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+/** The drill's failover's recorded operator actions, and (given the policy) a check of their signatures. */
+async function auditContext(
+  client: Parameters<typeof fetchDrillResult>[0],
+  drill: DrillResult,
+  policyFile: string | undefined,
+): Promise<AuditContext> {
+  const policy = policyFile === undefined ? undefined : loadPolicyFile(policyFile);
+  const state = await readRun(client, drill.failover.workflowId).catch(() => undefined);
+  const failover = state?.closed ? state.result : undefined;
+  if (!failover) return {};
+  return {
+    operatorActions: failover.operatorActions,
+    ...(policy === undefined
+      ? {}
+      : {
+          checkSignature: signatureCheckFor(failoverRunRecord(drill.failover.workflowId, failover), policy),
+        }),
+  };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { note } from '../output';
+import { terminalSafe } from '../terminal-safe';
 import { runCommand } from '../run-command';
 
 export function registerWorker(program: Command): void {
@@ -19,6 +20,7 @@ export function registerWorker(program: Command): void {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
         const { runWorker } = require('../../worker/run-worker') as typeof import('../../worker/run-worker');
         await runWorker(config, {
+          onWarning: (line) => note(`warning: ${terminalSafe(line)}`),
           onReady: () =>
             note(
               `drctl worker polling "${config.temporal.taskQueue}" on ${config.temporal.address} (${config.temporal.namespace})`,

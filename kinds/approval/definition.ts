@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approversSchema } from '../../auth/approval-rule';
 import { durationToMs } from '../../runbooks/duration';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import { nothingToUndo, type NoActivities, type StepKind } from '../step-kind';
@@ -9,12 +10,14 @@ const schema = leafStepSchema('approval', {
   prompt: z.string().min(1).optional(),
   /** Production rule: the approver must be someone other than the operator who started the run. */
   twoPerson: z.boolean().default(false),
+  /** Who must approve: `{ count: 2, group: 'dba', forbidInitiator: true }` (verified key owners, see auth/). */
+  approvers: approversSchema.optional(),
 });
 
 export const approval: StepKind<typeof schema, NoActivities> = {
   kind: 'approval',
   description:
-    'waits for an operator to approve (drctl approve); with twoPerson, someone other than the initiator',
+    'waits for operators to approve (drctl approve): one, someone other than the initiator (twoPerson), or N of a group (approvers)',
   mutates: false,
   schema,
   activityNames: [],
@@ -29,13 +32,11 @@ export const approval: StepKind<typeof schema, NoActivities> = {
     const approvedBy = await context.controls.awaitApproval(step.id, {
       prompt: promptOf(step),
       twoPerson: step.twoPerson,
+      ...(step.approvers === undefined ? {} : { approvers: step.approvers }),
       timeoutMs: durationToMs(step.timeout),
     });
     if (approvedBy === null) return { abortedWhileWaiting: 'not approved: the run was aborted' };
-    return {
-      changed: false,
-      summary: `approved by ${approvedBy}${step.twoPerson ? ' (two-person rule)' : ''}`,
-    };
+    return { changed: false, summary: `approved by ${approvedBy}` };
   },
   undo: nothingToUndo,
   failback: (step) => [step],

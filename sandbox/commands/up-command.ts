@@ -30,7 +30,10 @@ Examples:
           `  aws       ${stack.moto.endpoint} (strict layer; moto itself at ${stack.moto.rawEndpoint})`,
           `  postgres  primary ${stack.postgres.primaryHost}:${stack.postgres.port}, replica ${stack.postgres.replicaHost}:${stack.postgres.port}, db ${stack.postgres.database}`,
           `  unleash   ${stack.unleash.url}`,
-          `  config    ${stack.configFile}`,
+          `  tls       temporal ${stack.tls.temporal.address} (mTLS, server name ${stack.tls.temporal.serverName}), postgres sslmode=verify-full, CA ${stack.tls.caFile}`,
+          `  web ui    ${stack.temporal.uiUrl ?? '-'} (payloads decoded by ${stack.security.codecServer.url}; token in .sandbox/stack.json)`,
+          `  history   encrypted (keyring ${stack.security.keyringFile}); secrets in Secrets Manager (drctl/sandbox/*)`,
+          `  config    ${stack.configFile} (TLS: ${stack.tls.configFile})`,
           `  env       source ${stack.envFile}`,
         ].join('\n') + '\n',
       );

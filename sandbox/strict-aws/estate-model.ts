@@ -108,9 +108,4 @@ export class EstateModel {
     mkdirSync(dirname(this.stateFile), { recursive: true });
     writeFileSync(this.stateFile, JSON.stringify(facts, null, 2) + '\n');
   }
-
-  /** Saves after a change made through the public maps. */
-  persist(): void {
-    this.save();
-  }
 }

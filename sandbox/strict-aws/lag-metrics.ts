@@ -80,7 +80,8 @@ export class LagMetrics {
     const since = Math.floor(Date.now() / 1000) * 1000 + 1000;
     const state: LagState = { ...series, value, unit: LAG_METRICS[series.metricName].unit, since };
     this.series.set(seriesKey(series), state);
-    await new Promise((resolve) => setTimeout(resolve, since - Date.now()));
+    // Timers may fire a little before the wall clock reaches `since`; publish() stamps no earlier than it.
+    await new Promise((resolve) => setTimeout(resolve, since - Date.now() + 5));
     if (value !== null && this.series.get(seriesKey(series)) === state) await this.publish(state);
   }
 
@@ -161,7 +162,7 @@ export class LagMetrics {
               Dimensions: [{ Name: LAG_METRICS[state.metricName].dimension, Value: state.resourceId }],
               Value: state.value ?? 0,
               Unit: state.unit as 'Seconds' | 'Milliseconds',
-              Timestamp: new Date(),
+              Timestamp: new Date(Math.max(Date.now(), state.since)),
             },
           ],
         }),

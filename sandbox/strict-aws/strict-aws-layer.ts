@@ -129,7 +129,14 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
     registerLagDefaults: (entries) => lag.registerDefaults(entries),
   };
 
-  function sendError(res: ServerResponse, call: StrictCall, error: AwsError, extraErrorXml?: string): void {
+  function sendError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: StrictCall,
+    error: AwsError,
+    extraErrorXml?: string,
+  ): void {
+    req.resume(); // an unread body (an S3 upload) must not stall the kept-alive connection
     const reply = awsErrorReply(call.protocol, error, extraErrorXml);
     res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
     res.end(reply.body);
@@ -138,7 +145,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
   function answerOutage(req: IncomingMessage, res: ServerResponse, call: StrictCall): void {
     const { mode, hangMs } = settings.outage;
     if (mode === '5xx') {
-      sendError(res, call, {
+      sendError(req, res, call, {
         status: 503,
         code: 'ServiceUnavailable',
         message: 'Service is unavailable. Please try again later.',
@@ -253,14 +260,14 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
     const throttled = throttle.take(call);
     if (throttled !== undefined) {
       opStats.throttled++;
-      return sendError(res, call, throttled);
+      return sendError(req, res, call, throttled);
     }
     const outcome = await rules[info.service]?.[info.operation]?.(call);
     switch (outcome?.kind) {
       case 'refuse':
         opStats.refused[outcome.error.code] = (opStats.refused[outcome.error.code] ?? 0) + 1;
         log(`refused ${info.operation} in ${call.region}: ${outcome.error.code}: ${outcome.error.message}`);
-        return sendError(res, call, outcome.error, outcome.extraErrorXml);
+        return sendError(req, res, call, outcome.error, outcome.extraErrorXml);
       case 'answer':
         if (outcome.status >= 200 && outcome.status < 300) opStats.succeeded++;
         res.writeHead(outcome.status, {

@@ -4,6 +4,7 @@
 //   UNLEASH_PORT         port to listen on (default 4242)
 //   UNLEASH_ADMIN_TOKEN  admin token, `*:*.<secret>` (required)
 //   UNLEASH_CLIENT_TOKEN backend token, `default:development.<secret>` (required)
+//   CHECK_VERSION, SEND_TELEMETRY  `false`: read by unleash-server itself (src/lib/create-config.ts)
 // Tokens are created on the first start only (Unleash skips init tokens once any token exists), so keep them.
 import { start } from 'unleash-server';
 
@@ -41,9 +42,10 @@ const unleash = await start({
     port: Number.parseInt(process.env.UNLEASH_PORT ?? '4242', 10),
   },
   logLevel: process.env.UNLEASH_LOG_LEVEL ?? 'warn',
-  // No phoning home: the sandbox has no internet and must not depend on it.
+  // No phoning home: the sandbox has no internet and must not depend on it. (Telemetry is off through
+  // SEND_TELEMETRY=false, which the sandbox sets: unleash-server 8 reads `options.telemetry || env`, so
+  // `telemetry: false` here would not turn it off.)
   versionCheck: { enable: false },
-  telemetry: false,
   authentication: {
     initApiTokens: [
       {

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { currentAttempt } from '../../activities/poll-until';
 import type { CheckResult, PromoteOutcome, StepOutcome } from '../../activities/contracts';
+import type { EvidenceActivities } from '../../activities/evidence/evidence-contracts';
 import type { KindActivities } from '../../kinds/registry';
 
 type Method = keyof KindActivities;
@@ -20,6 +22,8 @@ export class FakeEstate {
   promotions = 0;
   dnsChanges = 0;
   probes = 0;
+  /** Runs that asked for their evidence bundle (workflow ids, in order): the ledger's queue, in memory. */
+  readonly evidenceRequests: string[] = [];
   private readonly faults = new Map<
     Method,
     Array<{ type: string; message: string; nonRetryable: boolean }>
@@ -48,7 +52,7 @@ export class FakeEstate {
     this.faults.clear();
   }
 
-  activities(): KindActivities {
+  activities(): KindActivities & Pick<EvidenceActivities, 'requestEvidence'> {
     const outcome = (changed: boolean, summary: string): StepOutcome<never> => ({
       changed,
       summary,
@@ -123,9 +127,7 @@ export class FakeEstate {
         const previous = toggled.map((f) => ({ name: f.name, enabled: !f.enabled }));
         return {
           ...outcome(toggled.length > 0, 'flags set'),
-          ...(previous.length > 0
-            ? { compensation: { project, environment, flags: previous } }
-            : {}),
+          ...(previous.length > 0 ? { compensation: { project, environment, flags: previous } } : {}),
         };
       },
       verifyBackups: async () => outcome(false, 'backups verified'),
@@ -151,6 +153,16 @@ export class FakeEstate {
         return original(...args);
       };
     }
-    return surface;
+    return {
+      ...surface,
+      requestEvidence: async () => {
+        const { workflowId, runId } = Context.current().info.workflowExecution ?? {
+          workflowId: '?',
+          runId: '?',
+        };
+        this.evidenceRequests.push(workflowId);
+        return { requested: true, ledgerWorkflowId: 'fake-ledger', workflowId, runId };
+      },
+    };
   }
 }

@@ -1,12 +1,13 @@
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
 import { regionUnreachableFailure } from '../../activities/aws-region';
-import type {
-  RdsCluster,
-  RdsGlobalCluster,
-  RdsInstance,
-  RdsPort,
-  SecurityGroup,
-  SecurityGroupQuery,
+import {
+  sourceNames,
+  type RdsCluster,
+  type RdsGlobalCluster,
+  type RdsInstance,
+  type RdsPort,
+  type SecurityGroup,
+  type SecurityGroupQuery,
 } from '../../activities/database/rds-port';
 
 /** One simulated instance; tests set fields to stage a situation. */
@@ -50,6 +51,15 @@ export interface FakeGlobalCluster {
 const arnOf = (region: string, kind: 'db' | 'cluster', id: string) =>
   `arn:aws:rds:${region}:123456789012:${kind}:${id}`;
 
+export interface FakeRdsOptions {
+  /**
+   * Refuse StopDBInstance on an instance that still has read replicas, as AWS does ("You can't stop a DB instance
+   * that has a read replica, or that is a read replica": USER_StopInstance.html, Limitations). Default true, as the
+   * strict AWS layer's `rdsStopWithReadReplicas` rule: drctl's RDS fence swaps security groups instead (issue 8.7).
+   */
+  refuseStopWithReadReplicas?: boolean;
+}
+
 /**
  * In-memory RDS behind the real port, modelled on real AWS and refusing what AWS refuses: StopDBInstance of an
  * instance with read replicas or of a read replica, PromoteReadReplica of a non-replica, FailoverDBCluster while
@@ -74,6 +84,8 @@ export class FakeRds implements RdsPort {
   /** Makes every call fail with this (e.g. an AccessDenied permanentFailure). */
   failWith: unknown;
   private readonly pending = new Map<string, { polls: number; settle: () => void }>();
+
+  constructor(private readonly options: FakeRdsOptions = {}) {}
 
   addInstance(
     instance: Partial<FakeRdsInstance> & Pick<FakeRdsInstance, 'instanceId' | 'region'>,
@@ -136,8 +148,12 @@ export class FakeRds implements RdsPort {
   }
 
   /** The patient-portal pair: primary in us-east-1, cross-region replica in us-west-2, and the fence group. */
-  static portalPair(): { rds: FakeRds; primary: FakeRdsInstance; replica: FakeRdsInstance } {
-    const rds = new FakeRds();
+  static portalPair(options: FakeRdsOptions = {}): {
+    rds: FakeRds;
+    primary: FakeRdsInstance;
+    replica: FakeRdsInstance;
+  } {
+    const rds = new FakeRds(options);
     rds.addSecurityGroup('us-east-1', 'drctl-fence-deny-all', 0);
     const primary = rds.addInstance({ instanceId: 'patient-portal-primary', region: 'us-east-1' });
     const replica = rds.addInstance({
@@ -175,7 +191,7 @@ export class FakeRds implements RdsPort {
 
   private replicasOf(i: FakeRdsInstance): string[] {
     return [...this.state.instances.values()]
-      .filter((other) => other.replicaOf !== null && other.replicaOf.endsWith(`:db:${i.instanceId}`))
+      .filter((other) => other.replicaOf !== null && sourceNames(other.replicaOf, i.instanceId))
       .map((other) => other.instanceId);
   }
 
@@ -245,11 +261,17 @@ export class FakeRds implements RdsPort {
   async stopInstance(region: string, instanceId: string): Promise<void> {
     this.guard(region, `StopDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
-    const replicas = this.replicasOf(i);
-    if (i.replicaOf !== null || replicas.length > 0) {
+    if (i.replicaOf !== null) {
       throw permanentFailure(
         PermanentFailure.InvalidState,
-        `InvalidDBInstanceState: cannot stop ${instanceId}: ${i.replicaOf !== null ? 'it is a read replica' : `it has read replicas (${replicas.join(', ')})`}`,
+        `StopDBInstance ${instanceId} in ${region}: refused in its current state (InvalidDBInstanceState: Cannot stop or start a Read-Replica instance)`,
+      );
+    }
+    const replicas = this.replicasOf(i);
+    if ((this.options.refuseStopWithReadReplicas ?? true) && replicas.length > 0) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `StopDBInstance ${instanceId} in ${region}: refused in its current state (InvalidDBInstanceState: Cannot stop DB instance ${instanceId} because it has read replicas: ${replicas.join(', ')})`,
       );
     }
     if (i.status !== 'available')
@@ -291,7 +313,7 @@ export class FakeRds implements RdsPort {
     if (c.status !== 'available') {
       throw permanentFailure(
         PermanentFailure.InvalidState,
-        `InvalidDBClusterStateFault: DB cluster ${clusterId} is ${c.status}; it can't be failed over until it is available`,
+        `FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}: refused in its current state (InvalidDBClusterStateFault: DB cluster ${clusterId} is ${c.status})`,
       );
     }
     this.state.failovers.push(`${clusterId}->${targetInstanceId}`);

@@ -1,5 +1,5 @@
 import type { ZoneRef } from '../../runbooks/schema';
-import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { fqdn } from '../../activities/dns/record-name';
 import type {
   DnsAnswer,
@@ -23,7 +23,16 @@ export interface FakeRoute53Options {
   noTestDnsAnswer?: boolean;
 }
 
-/** In-memory Route 53 behind the real port; its state and call log are public so tests assert on them. */
+/** Route 53's limits on one change batch; an UPSERT counts twice for both (DNSLimitations.html#limits-api-requests). */
+export const MAX_BATCH_RECORDS = 1_000;
+export const MAX_BATCH_VALUE_CHARACTERS = 32_000;
+
+/**
+ * In-memory Route 53 behind the real port; its state and call log are public so tests assert on them. It refuses
+ * what Route 53 refuses, with the failures the real adapter makes of AWS's errors: a batch over 1,000 records or
+ * 32,000 value characters (each UPSERT counted twice) is InvalidChangeBatch (permanent InvalidState); a change
+ * while the zone's previous change is still PENDING is PriorRequestNotComplete (retryable).
+ */
 export class FakeRoute53 implements Route53Port {
   readonly zones = new Map<string, { zone: HostedZone; records: Map<string, DnsRecordSet> }>();
   /** Every ChangeBatch submitted, in order. */
@@ -32,6 +41,8 @@ export class FakeRoute53 implements Route53Port {
   /** Set to make every call fail with this error (e.g. a permanentFailure or an AWS-shaped error). */
   failWith: unknown;
   private readonly pendingLeft = new Map<string, number>();
+  /** Hosted zone id → its newest change id. */
+  private readonly lastChangeOfZone = new Map<string, string>();
   private staleLeft = 0;
   private readonly previous = new Map<string, string[]>();
   private nextChange = 1;
@@ -76,7 +87,23 @@ export class FakeRoute53 implements Route53Port {
   async upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange> {
     this.maybeFail();
     const records = this.zone(zoneId).records;
+    const counted = upserts.length * 2;
+    const characters = upserts.reduce((sum, u) => sum + u.value.length, 0) * 2;
+    if (counted > MAX_BATCH_RECORDS || characters > MAX_BATCH_VALUE_CHARACTERS) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `Route 53 ChangeResourceRecordSets in ${zoneId} was rejected (HTTP 400 InvalidChangeBatch: ${counted} ResourceRecord elements and ${characters} value characters, an UPSERT counted twice; the limits are ${MAX_BATCH_RECORDS} and ${MAX_BATCH_VALUE_CHARACTERS}); check the values in the runbook`,
+      );
+    }
+    const previous = this.lastChangeOfZone.get(zoneId);
+    if (previous !== undefined && (this.pendingLeft.get(previous) ?? 0) > 0) {
+      throw transientFailure(
+        'PriorRequestNotComplete',
+        `Route 53 ChangeResourceRecordSets in ${zoneId} was throttled (PriorRequestNotComplete); will retry with backoff`,
+      );
+    }
     const changeId = `C${this.nextChange++}`;
+    this.lastChangeOfZone.set(zoneId, changeId);
     for (const u of upserts) {
       const k = key(u.name, u.type);
       this.previous.set(k, records.get(k)?.values ?? []);

@@ -164,9 +164,9 @@ const cases: Case[] = [
   },
   {
     name: 'failover with an unknown option',
-    args: () => ['failover', 'ehr-db', '--reason', 'INC-1', '--yes', '--force'],
+    args: () => ['failover', 'ehr-db', '--reason', 'INC-1', '--yes', '--forcefully'],
     code: 2,
-    says: [/unknown option '--force'/],
+    says: [/unknown option '--forcefully'/],
   },
   {
     name: 'failover of a runbook switching DNS before the promotion',

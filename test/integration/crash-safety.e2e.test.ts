@@ -6,13 +6,14 @@ import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { readRun, startFailover } from '../../cli/failover-runs';
 import ehrDb from '../../runbooks/examples/ehr-db';
-import { failbackRunbook } from '../../runbooks/failback-runbook';
 import type { Runbook } from '../../runbooks/schema';
 import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
 import { rebuildPrimaryAsReplica, resetStack, restartTemporal } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
-import { drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { catalogDir, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { addToCatalog, signerOf } from './operators';
+import { sandboxDataConverter } from './sandbox-data-converter';
 import { sql, walTimeline } from './estate-readers';
 
 /**
@@ -37,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(file, JSON.stringify(config));
   env = { ...drctlEnv(stack, `crash-${randomUUID()}`), DRCTL_CONFIG: file };
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 });
 
 afterAll(async () => {
@@ -74,12 +75,18 @@ async function result(workflowId: string): Promise<FailoverResult> {
   }
 }
 
-async function start(runbook: Runbook): Promise<string> {
-  return startFailover(client, env.DRCTL_TASK_QUEUE as string, runbook, {
-    reason: 'crash test',
-    initiator: 'jest',
-    now: new Date(),
-  });
+/** Adds the runbook to the worker's reviewed catalog (as a reviewer would), then starts it signed by alice. */
+async function start(runbook: Runbook, variant?: 'failback'): Promise<string> {
+  return startFailover(
+    client,
+    env.DRCTL_TASK_QUEUE as string,
+    addToCatalog(catalogDir(env), runbook, variant),
+    {
+      reason: 'crash test',
+      signer: signerOf('alice'),
+      now: new Date(),
+    },
+  );
 }
 
 /**
@@ -176,7 +183,7 @@ test('the Temporal server restarted mid-run: the run completes, each effect once
   await restartTemporal();
   await connection.close();
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 
   const done = await result(workflowId);
   expect(done.status).toBe('succeeded');
@@ -197,7 +204,7 @@ test('failback returns to the original topology after the old primary is rebuilt
   expect(failover.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   await rebuildPrimaryAsReplica();
-  const back = await result(await start(failbackRunbook(ehrDb)));
+  const back = await result(await start(ehrDb, 'failback'));
   expect(back.timeline.filter((e) => e.error).map((e) => `${e.stepId}: ${e.error?.message}`)).toEqual([]);
 
   const [original] = await sql<{ recovering: boolean }>(

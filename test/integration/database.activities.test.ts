@@ -121,11 +121,12 @@ describe('database activities on moto RDS', () => {
     const raw = (
       await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
     ).DBInstances?.[0];
-    // As in AWS (the strict layer shows it so), a promoted instance has no source; the tag records the promotion.
+    // As in AWS (the strict layer shows it so; moto alone keeps the link), a promoted instance reports no
+    // ReadReplicaSourceDBInstanceIdentifier; the tag drctl adds records the former source.
     expect(raw?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
     expect(raw?.TagList).toEqual(
       expect.arrayContaining([
-        { Key: PROMOTED_FROM_TAG, Value: expect.stringMatching(/:db:patient-portal-primary$/) },
+        { Key: PROMOTED_FROM_TAG, Value: expect.stringMatching(`:db:${stack.aws.rds.primary.instanceId}$`) },
       ]),
     );
   });

@@ -1,17 +1,22 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { StackInfo } from '../../sandbox/stack-info';
+import { EXAMPLES_DIR, keyFileOf, newCatalogDir } from './operators';
 
 const DRCTL = resolve(__dirname, '../../bin/drctl');
 
-/** The environment an operator gets from `source .sandbox/env`, plus a task queue of the test's own. */
+/**
+ * The environment an operator gets from `source .sandbox/env` (signing as alice), plus a task queue of the
+ * test's own and a reviewed-catalog folder of its own (`catalogDir(env)`) next to the bundled examples.
+ */
 export function drctlEnv(stack: StackInfo, taskQueue: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DRCTL_CONFIG: stack.configFile,
     DRCTL_TASK_QUEUE: taskQueue,
-    DRCTL_OPERATOR: 'e2e-test',
+    DRCTL_KEY_FILE: keyFileOf('alice'),
+    DRCTL_CATALOG_DIRS: `${EXAMPLES_DIR}:${newCatalogDir()}`,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
   };
@@ -35,12 +40,44 @@ export function drctl(
   });
 }
 
-/** Starts `drctl worker` as its own process; resolves once it says it is polling. */
-export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/**
+ * Runs `drctl <args>` on a pseudo-terminal (util-linux `script`), as an operator at a prompt would, with stdin
+ * closed so a prompt reads end-of-input. Returns the exit code and what the terminal showed.
+ */
+export function drctlOnTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
+  const command = [process.execPath, DRCTL, ...args]
+    .map((part) => `'${part.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
+  return new Promise((done) => {
+    const child = execFile(
+      'script',
+      ['--quiet', '--return', '--command', command, '/dev/null'],
+      { env },
+      (error, stdout) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, output: stdout });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+/**
+ * Starts `drctl worker` as its own process; resolves once it says it is polling. `capture` receives all of its
+ * output (stdout and stderr), for tests that inspect the worker's log.
+ */
+export function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  capture?: (chunk: string) => void,
+): Promise<ChildProcess> {
   const worker = spawn(process.execPath, [DRCTL, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((ready, failed) => {
     let output = '';
     const onData = (chunk: Buffer) => {
+      capture?.(chunk.toString());
       output += chunk.toString();
       if (output.includes('drctl worker polling')) ready(worker);
     };
@@ -60,4 +97,16 @@ export async function stopProcess(
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   await exited;
+}
+
+/** The test's own folder of the worker's reviewed catalog. */
+export function catalogDir(env: NodeJS.ProcessEnv): string {
+  const dir = env.DRCTL_CATALOG_DIRS?.split(':')[1];
+  if (!dir) throw new Error('this env has no catalog folder of its own: build it with drctlEnv');
+  return dir;
+}
+
+/** The same environment, signing as another demo operator. */
+export function asOperator(env: NodeJS.ProcessEnv, name: Parameters<typeof keyFileOf>[0]): NodeJS.ProcessEnv {
+  return { ...env, DRCTL_KEY_FILE: keyFileOf(name) };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sandboxInjections } from '../../sandbox/operator-seed';
 import {
   ChangeResourceRecordSetsCommand,
   ListHostedZonesByNameCommand,
@@ -43,6 +44,7 @@ function drillActivities(s: StackInfo): DrillActivities {
     postgres: createPostgresAdapter({ connections }),
     rds: undefined as never,
     resolveHost: (zone, record) => resolveRecord(route53, zone, record, 'A'),
+    injections: sandboxInjections(),
   });
 }
 
@@ -225,7 +227,7 @@ describe('drill activities on the sandbox pair', () => {
     const injection = await drill.injectFailure({
       database: { name: 'ehr', target },
       action: 'stop-primary',
-      command: ['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary'],
+      inject: 'stop-primary-vm',
     });
     const canary = await canaryRun;
     await promoteReplica();

@@ -130,9 +130,20 @@ test('a drill schedule is created with a next run, triggered, and its run appear
     expect(triggered?.status ?? 'RUNNING').toMatch(/RUNNING|COMPLETED/);
   }
   expect(triggered.outcome).toBe('passed');
+  // The scheduled run started on the schedule's standing, signed `schedule create` statement, checked by the worker.
+  const report = JSON.parse(
+    (await drctl(['report', triggered.drillId, '--format', 'json'], env)).stdout,
+  ) as DrillResult;
+  expect(report.authorization?.startedBy).toEqual(['drill-ehr-db']);
+  expect(report.operatorActions?.[0]?.signed?.statement).toMatchObject({
+    action: 'schedule',
+    stepId: 'create',
+    operator: 'alice',
+  });
   expect((await drctl(['drill', 'delete', 'ehr-db'], env)).code).toBe(0);
   const afterDelete = JSON.parse(
     (await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout,
   ) as Array<{ scheduleId: string }>;
   expect(afterDelete.map((s) => s.scheduleId)).not.toContain('drill-ehr-db');
-});
+  // A whole drill plus a dozen CLI calls: minutes on a shared two-core machine.
+}, 420_000);

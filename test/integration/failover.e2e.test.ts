@@ -8,7 +8,7 @@ import ehrDb from '../../runbooks/examples/ehr-db';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverResult, PlanResult } from '../../workflows/run-types';
-import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql, walTimeline } from './estate-readers';
 
 /**
@@ -88,12 +88,13 @@ test('a worker killed mid-failover is replaced and the run completes without rep
   steps.splice(steps.findIndex((step) => step.id === 'promote-replica') + 1, 0, {
     id: 'hold',
     kind: 'wait',
-    duration: '6s',
+    // Long enough that a status poll through the CLI sees it running even on a loaded machine.
+    duration: '20s',
     timeout: '5m',
     retry: { maximumAttempts: 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1s' },
     onFailure: 'abort',
   });
-  const file = join(mkdtempSync(join(tmpdir(), 'drctl-e2e-')), 'ehr-db-hold.json');
+  const file = join(catalogDir(env), 'ehr-db-hold.json');
   writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-hold', steps }));
 
   const started = await drctl(
@@ -167,7 +168,7 @@ test('a second start while a failover of the same runbook runs is refused, not d
   const steps = [...ehrDb.steps];
   // Waits at a gate right after pre-flight (nothing changed yet), so the run is certainly running.
   steps.splice(1, 0, { id: 'go-ahead', kind: 'approval' } as (typeof steps)[number]);
-  const file = join(mkdtempSync(join(tmpdir(), 'drctl-e2e-')), 'ehr-db-gated.json');
+  const file = join(catalogDir(env), 'ehr-db-gated.json');
   writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-gated', steps }));
 
   const first = await drctl(['failover', file, '--reason', 'e2e first', '--yes', '--output', 'json'], env);

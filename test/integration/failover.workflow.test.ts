@@ -12,6 +12,11 @@ import { defineRunbook } from '../../runbooks/define-runbook';
 import type { RunbookInput } from '../../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
 import { FakeEstate } from '../fakes/fake-estate';
+import { createAuthActivities } from '../../activities/auth/auth-activities';
+import type { OperatorSigner } from '../../cli/operator-signer';
+import type { StatementAction } from '../../auth/permissions';
+import { operatorPaths } from '../../sandbox/operator-seed';
+import { addToCatalog, EXAMPLES_DIR, newCatalogDir, signerOf } from './operators';
 import { getStack } from './stack';
 
 /**
@@ -92,23 +97,61 @@ function newEstate(): FakeEstate {
   return new FakeEstate({ dns: { 'db.z.test.': '10.0.0.2' }, flags: ['degraded'] });
 }
 
+/** Each worker has its own reviewed catalog folder (the sandbox's policy and demo operators sign). */
+let catalog = '';
+
 async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
+  catalog = newCatalogDir();
   const worker = await Worker.create({
     connection: workerConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: estate.activities(),
+    activities: {
+      ...estate.activities(),
+      ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
+    },
   });
   return worker.runUntil(work(taskQueue));
 }
 
+/** Puts the runbook into the worker's reviewed catalog, then starts it signed by alice. */
 function start(taskQueue: string, rb = runbook()) {
+  const { reference } = addToCatalog(catalog, rb);
+  const workflowId = `test-failover-${randomUUID()}`;
   return client.workflow.start('failoverWorkflow', {
     taskQueue,
-    workflowId: `test-failover-${randomUUID()}`,
-    args: [{ runbook: rb, options: { reason: 'test', initiator: 'jest' } }],
+    workflowId,
+    args: [
+      {
+        runbook: reference,
+        start: signerOf('alice').sign({
+          action: 'failover',
+          runId: workflowId,
+          runbookId: reference.id,
+          runbookHash: reference.sha256,
+          reason: 'test',
+        }),
+      },
+    ],
   });
+}
+
+/** A signed operator update for the run behind `handle`, as the CLI sends it. */
+async function signed(
+  handle: Awaited<ReturnType<typeof start>>,
+  signer: OperatorSigner,
+  fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
+) {
+  const { authorization } = await handle.query<FailoverProgress>('progress');
+  return {
+    signed: signer.sign({
+      ...fields,
+      runId: handle.workflowId,
+      runbookId: authorization?.runbookId ?? '?',
+      runbookHash: authorization?.runbookHash ?? '?',
+    }),
+  };
 }
 
 async function failedResult(promise: Promise<unknown>, type = 'FailoverFailed'): Promise<FailoverResult> {
@@ -134,6 +177,8 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
   expect(estate.flags.get('degraded')).toBe(true);
   expect(estate.probes).toBe(1);
+  // The run asked for its evidence bundle once, at its end (as failed and aborted runs do below).
+  expect(estate.evidenceRequests).toEqual([result.workflowId]);
   expect(result.timeline.map((e) => e.stepId)).toEqual([
     'preflight',
     'flags-on',
@@ -158,6 +203,7 @@ test('a failed pre-flight check stops the run before any change and says which c
 
   expect(result.status).toBe('failed');
   expect(result.timeline).toHaveLength(1);
+  expect(estate.evidenceRequests).toEqual([result.workflowId]);
   const preflight = result.timeline[0]!;
   expect(preflight.error?.type).toBe('PreflightFailed');
   expect(preflight.error?.message).toContain('lag');
@@ -220,7 +266,9 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
     expect(paused.timeline.find((e) => e.stepId === 'fence')?.status).toBe('paused');
     const rejected = await handle
       .executeUpdate('decide', {
-        args: [{ stepId: 'promote', action: 'retry', operator: 'x', reason: 'wrong step' }],
+        args: [
+          await signed(handle, signerOf('bob'), { stepId: 'promote', action: 'retry', reason: 'wrong step' }),
+        ],
       })
       .catch((error: WorkflowUpdateFailedError) => error);
     expect((rejected as WorkflowUpdateFailedError).cause?.message).toMatch(
@@ -228,7 +276,9 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
     );
     estate.clearFaults();
     await handle.executeUpdate('decide', {
-      args: [{ stepId: 'fence', action: 'retry', operator: 'oncall', reason: 'IAM fixed' }],
+      args: [
+        await signed(handle, signerOf('bob'), { stepId: 'fence', action: 'retry', reason: 'IAM fixed' }),
+      ],
     });
     return handle.result();
   });
@@ -238,7 +288,7 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
   expect(fenceEntries.map((e) => e.status)).toEqual(['failed', 'succeeded']);
   expect(fenceEntries[0]?.decisions?.[0]).toMatchObject({
     action: 'retry',
-    operator: 'oncall',
+    operator: 'bob',
     reason: 'IAM fixed',
   });
   expect(estate.roles.get('primary')).toBe('fenced');
@@ -268,7 +318,13 @@ test('a paused step can be skipped with a reason and the run goes on', async () 
       (await handle.query<FailoverProgress>('progress')).status === 'paused' ? true : undefined,
     );
     await handle.executeUpdate('decide', {
-      args: [{ stepId: 'backups', action: 'skip', operator: 'oncall', reason: 'restore tested yesterday' }],
+      args: [
+        await signed(handle, signerOf('bob'), {
+          stepId: 'backups',
+          action: 'skip',
+          reason: 'restore tested yesterday',
+        }),
+      ],
     });
     return handle.result();
   });
@@ -284,13 +340,26 @@ test('a paused step can be skipped with a reason and the run goes on', async () 
 
 test('the plan workflow reports what would change without changing anything', async () => {
   const estate = newEstate();
-  const plan: PlanResult = await withWorker(estate, async (taskQueue) =>
-    client.workflow.execute('planWorkflow', {
+  const plan: PlanResult = await withWorker(estate, async (taskQueue) => {
+    const { reference } = addToCatalog(catalog, runbook());
+    const workflowId = `test-plan-${randomUUID()}`;
+    return client.workflow.execute('planWorkflow', {
       taskQueue,
-      workflowId: `test-plan-${randomUUID()}`,
-      args: [runbook()],
-    }),
-  );
+      workflowId,
+      args: [
+        {
+          runbook: reference,
+          start: signerOf('dave').sign({
+            action: 'plan',
+            runId: workflowId,
+            runbookId: reference.id,
+            runbookHash: reference.sha256,
+            reason: 'what would change',
+          }),
+        },
+      ],
+    });
+  });
   expect(plan.ready).toBe(true);
   expect(plan.steps.map((s) => s.stepId)).toEqual([
     'preflight',
@@ -360,23 +429,37 @@ describe('operator control', () => {
       expect(waiting.status).toBe('paused');
       expect(estate.roles.get('primary')).toBe('primary');
       const self = await handle
-        .executeUpdate('approve', { args: [{ operator: 'jest', reason: 'me' }] })
+        .executeUpdate('approve', {
+          args: [
+            await signed(handle, signerOf('alice'), {
+              action: 'approve',
+              stepId: 'production-approval',
+              reason: 'me',
+            }),
+          ],
+        })
         .catch((error: WorkflowUpdateFailedError) => error);
       expect((self as WorkflowUpdateFailedError).cause?.message).toMatch(
-        /two-person approval: jest started this run/,
+        /two-person approval: alice started this run/,
       );
       await handle.executeUpdate('approve', {
-        args: [{ operator: 'second-oncall', reason: 'INC-4411 confirmed' }],
+        args: [
+          await signed(handle, signerOf('bob'), {
+            action: 'approve',
+            stepId: 'production-approval',
+            reason: 'INC-4411 confirmed',
+          }),
+        ],
       });
       return handle.result();
     });
     expect(result.status).toBe('succeeded');
     expect(result.timeline.find((e) => e.stepId === 'production-approval')?.summary).toBe(
-      'approved by second-oncall (two-person rule)',
+      'approved by bob (1 approver, not the initiator)',
     );
     expect(result.operatorActions.map((a) => `${a.action}:${a.operator}`)).toEqual([
-      'start:jest',
-      'approve:second-oncall',
+      'start:alice',
+      'approve:bob',
     ]);
     expect(estate.roles.get('replica')).toBe('primary');
   });
@@ -389,12 +472,13 @@ describe('operator control', () => {
       await waitForGate(handle, 'hold');
       expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'wrong region', rollback: true }],
+        args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'wrong region' })],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
     expect(result.status).toBe('aborted');
     expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    expect(estate.evidenceRequests).toEqual([result.workflowId]);
     expect(estate.flags.get('degraded')).toBe(false);
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
@@ -405,7 +489,7 @@ describe('operator control', () => {
     ]);
     expect(result.operatorActions.at(-1)).toMatchObject({
       action: 'abort',
-      operator: 'oncall',
+      operator: 'bob',
       reason: 'wrong region',
     });
     expect(estate.probes).toBe(0);
@@ -419,7 +503,7 @@ describe('operator control', () => {
       await waitForGate(handle, 'hold');
       expect(estate.roles.get('primary')).toBe('fenced');
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'false alarm', rollback: true }],
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
@@ -435,7 +519,13 @@ describe('operator control', () => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');
       await handle.executeUpdate('abort', {
-        args: [{ operator: 'oncall', reason: 'stop here', rollback: false }],
+        args: [
+          await signed(handle, signerOf('alice'), {
+            action: 'abort',
+            reason: 'stop here',
+            detail: { rollback: 'false' },
+          }),
+        ],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
@@ -453,13 +543,19 @@ describe('operator control', () => {
       expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable and could not be fenced/);
       expect(estate.promotions).toBe(0);
       await handle.executeUpdate('approve', {
-        args: [{ operator: 'oncall', reason: 'us-east-1 is down, confirmed with AWS' }],
+        args: [
+          await signed(handle, signerOf('bob'), {
+            action: 'approve',
+            stepId: 'fence',
+            reason: 'us-east-1 is down, confirmed with AWS',
+          }),
+        ],
       });
       return handle.result();
     });
     expect(result.status).toBe('succeeded');
     expect(result.timeline.find((e) => e.stepId === 'fence')?.summary).toMatch(
-      /proceeding unfenced, approved by oncall/,
+      /proceeding unfenced, approved by bob/,
     );
     expect(estate.promotions).toBe(1);
   });

@@ -8,7 +8,7 @@ import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
-import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue } from './estate-readers';
 
 /**
@@ -120,7 +120,7 @@ test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with w
   const steps = ehrDb.steps.map((step) =>
     step.id === 'switch-dns' ? { ...step, onFailure: 'pause' as const } : step,
   );
-  const file = join(mkdtempSync(join(tmpdir(), 'drctl-faults-')), 'ehr-db-denied.json');
+  const file = join(catalogDir(env), 'ehr-db-denied.json');
   writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-denied', steps }));
 
   const started = await drctl(['failover', file, '--reason', 'x', '--yes', '--output', 'json'], env);
@@ -174,7 +174,7 @@ test('after the permission is fixed, drctl retry runs the paused step again and 
   const steps = ehrDb.steps.map((step) =>
     step.id === 'switch-dns' ? { ...step, onFailure: 'pause' as const } : step,
   );
-  const file = join(mkdtempSync(join(tmpdir(), 'drctl-faults-')), 'ehr-db-denied-then-fixed.json');
+  const file = join(catalogDir(env), 'ehr-db-denied-then-fixed.json');
   writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-denied-then-fixed', steps }));
   const started = await drctl(['failover', file, '--reason', 'x', '--yes', '--output', 'json'], env);
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
@@ -188,10 +188,7 @@ test('after the permission is fixed, drctl retry runs the paused step again and 
   }
 
   proxy.setPermanent(undefined);
-  const retried = await drctl(['retry', workflowId, '--reason', 'IAM policy fixed'], {
-    ...env,
-    DRCTL_OPERATOR: 'oncall-2',
-  });
+  const retried = await drctl(['retry', workflowId, '--reason', 'IAM policy fixed'], asOperator(env, 'bob'));
   expect({ code: retried.code, stderr: retried.stderr }).toEqual({ code: 0, stderr: '' });
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   expect(followed.code).toBe(0);
@@ -201,7 +198,7 @@ test('after the permission is fixed, drctl retry runs the paused step again and 
   ).toEqual(['failed', 'succeeded']);
   expect(result.operatorActions.at(-1)).toMatchObject({
     action: 'retry',
-    operator: 'oncall-2',
+    operator: 'bob',
     reason: 'IAM policy fixed',
   });
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');

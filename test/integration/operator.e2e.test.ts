@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
@@ -9,7 +8,7 @@ import type { Step } from '../../runbooks/schema';
 import { killPostgresPrimary, rebuildPrimaryAsReplica, resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
-import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
 
 /**
@@ -19,7 +18,6 @@ import { recordValue, sql } from './estate-readers';
 let stack: StackInfo;
 let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
-const dir = mkdtempSync(join(tmpdir(), 'drctl-operator-'));
 
 beforeAll(async () => {
   stack = await resetStack();
@@ -32,9 +30,9 @@ afterAll(async () => {
   await resetStack();
 });
 
-const as = (operator: string) => ({ ...env, DRCTL_OPERATOR: operator });
+const as = (operator: 'alice' | 'bob' | 'carol' | 'dave') => asOperator(env, operator);
 
-/** ehr-db with extra steps inserted after the named ones, written as a JSON runbook file. */
+/** ehr-db with extra steps inserted after the named ones, reviewed into the worker's catalog as a JSON file. */
 function variant(
   id: string,
   inserts: Array<{ after: string; step: Partial<Step> & { id: string; kind: Step['kind'] } }>,
@@ -43,12 +41,12 @@ function variant(
   for (const { after, step } of inserts) {
     steps.splice(steps.findIndex((s) => (s as Step).id === after) + 1, 0, step);
   }
-  const file = join(dir, `${id}.json`);
+  const file = join(catalogDir(env), `${id}.json`);
   writeFileSync(file, JSON.stringify({ ...ehrDb, id, steps }));
   return file;
 }
 
-async function startRun(file: string, operator: string): Promise<string> {
+async function startRun(file: string, operator: 'alice' | 'bob'): Promise<string> {
   const started = await drctl(
     ['failover', file, '--reason', 'operator e2e', '--yes', '--output', 'json'],
     as(operator),

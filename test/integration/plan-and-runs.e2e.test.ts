@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import { startDrill } from '../../cli/drill-runs';
-import { defineRunbook } from '../../runbooks/define-runbook';
+import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
-import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
+import { EXAMPLES_DIR, signerOf } from './operators';
 import { getStack } from './stack';
 
 /**
@@ -81,7 +82,12 @@ beforeAll(async () => {
     },
   ]);
   writeFileSync(join(dir, 'broken.ts'), "throw new Error('this runbook file is broken on purpose');\n");
-  env = { ...drctlEnv(stack, `plan-e2e-${randomUUID()}`), DRCTL_RUNBOOKS_DIR: dir };
+  // The CLI finds the runbooks in `dir`; the worker runs them from its reviewed catalog, which includes `dir`.
+  env = {
+    ...drctlEnv(stack, `plan-e2e-${randomUUID()}`),
+    DRCTL_RUNBOOKS_DIR: dir,
+    DRCTL_CATALOG_DIRS: `${EXAMPLES_DIR}:${dir}`,
+  };
   worker = await startWorkerProcess(env);
   connection = await Connection.connect({ address: stack.temporal.address });
   temporal = new Client({ connection, namespace: stack.temporal.namespace });
@@ -127,9 +133,11 @@ test('GIVEN a probe whose connection is not configured THEN plan says NOT ready 
   };
   expect(json.ready).toBe(false);
 
-  const failover = await drctl(['failover', BAD_PROBE, '--reason', 'e2e'], env);
+  // At the prompt, as an operator at a terminal would meet it (a pseudo-terminal through `script`).
+  const failover = await drctlOnTerminal(['failover', BAD_PROBE, '--reason', 'e2e'], env);
   expect(failover.code).toBe(4);
-  expect(failover.stderr).toMatch(/not starting: the plan for .* is NOT ready .*--force/);
+  expect(failover.output).toMatch(/not starting: the plan for .* is NOT ready .*--force/);
+  expect(failover.output).not.toMatch(/Type ".*" to start/);
   const started = await temporal.workflow.count(`DrctlRunbook = '${BAD_PROBE}' AND DrctlKind = 'failover'`);
   expect(started.count).toBe(0);
 });
@@ -169,21 +177,12 @@ test('GIVEN a run whose reason holds terminal escapes THEN status shows them esc
 });
 
 test('GIVEN a drill id THEN status shows the drill verdict instead of failing', async () => {
-  const runbook = defineRunbook(
-    JSON.parse(
-      JSON.stringify({
-        id: FLAG_ON_THEN_OFF,
-        title: 't',
-        owner: 'tests',
-        objectives: { rto: '5m', rpo: '1m' },
-        steps: [flagStep('banner-off', false)],
-      }),
-    ),
-  );
+  // The reviewed copy: the worker runs only runbooks whose hash matches its catalog.
+  const runbook = loadRunbookFile(join(dir, `${FLAG_ON_THEN_OFF}.json`));
   // A drill of a runbook that promotes nothing ends at once with its reason: a recorded drill result.
   const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, runbook, {
     reason: 'e2e',
-    initiator: 'e2e-test',
+    signer: signerOf('alice'),
     action: 'fence-primary',
     canaryIntervalMs: 100,
     warmupMs: 0,
@@ -198,7 +197,7 @@ test('GIVEN a drill id THEN status shows the drill verdict instead of failing', 
 
   const report = await drctl(['report', drillId], env);
   expect(report.code).toBe(0);
-  expect(report.stdout).toMatch(/FAILED|failed/);
+  expect(report.stdout).toMatch(/^# FAIL: drill /);
 
   const listed = await drctl(
     ['runs', '--kind', 'drill', '--runbook', FLAG_ON_THEN_OFF, '--since', '1h'],

@@ -59,6 +59,9 @@ const PROSE = new Set([
   'tags',
   'sees',
   'keeps',
+  'always',
+  'sends',
+  'proves',
   'writes',
 ]);
 
@@ -97,7 +100,9 @@ test('every `drctl <command>` a message or the README names exists', () => {
   const wrong: string[] = [];
   let commandsSeen = 0;
   for (const { where, text } of texts) {
-    for (const [, word, next] of text.matchAll(/(?<![\w-])drctl ([a-z][a-z-]*)(?![\w])(?: ([a-z][a-z-]*)(?![\w]))?/g)) {
+    for (const [, word, next] of text.matchAll(
+      /(?<![\w-])drctl ([a-z][a-z-]*)(?![\w])(?: ([a-z][a-z-]*)(?![\w]))?/g,
+    )) {
       const name = word as string;
       if (tree.has(name)) {
         commandsSeen++;

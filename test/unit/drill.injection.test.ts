@@ -41,6 +41,7 @@ function setup(commandImpl?: RunCommand) {
     rds,
     resolveHost: async () => '127.0.0.2',
     runCommand: command,
+    injections: { 'stop-primary-vm': ['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary'] },
     clock,
   });
   return { pg, primary, rds, rdsPrimary, clock, commands, activities };
@@ -74,26 +75,49 @@ describe('injectFailure', () => {
     expect(outcome.summary).toMatch(/already fenced \(by earlier-fence\)/);
   });
 
-  it('GIVEN a stop command WHEN stop-primary THEN it runs the argv and times the injection after it returned', async () => {
+  it("GIVEN a named injection of the worker's config WHEN stop-primary THEN it runs that argv and times the injection after it returned", async () => {
     const { clock, commands, activities } = setup();
     const before = clock.ms;
     const outcome = await activities.injectFailure({
       database: { name: 'ehr', target: pgTarget },
       action: 'stop-primary',
-      command: ['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary'],
+      inject: 'stop-primary-vm',
     });
     expect(commands).toEqual([['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary']]);
     expect(Date.parse(outcome.injectedAt)).toBe(before + 250);
-    expect(outcome.summary).toMatch(/kill-primary`: postgres primary stopped$/);
+    expect(outcome.summary).toMatch(
+      /with injection stop-primary-vm \(`npx tsx sandbox\/cli.ts kill-primary`\): postgres primary stopped$/,
+    );
   });
 
-  it('GIVEN no command WHEN stop-primary on PostgreSQL THEN it fails saying which command to give', async () => {
-    const { activities } = setup();
+  it('GIVEN no injection name WHEN stop-primary on PostgreSQL THEN it fails naming the configured injections', async () => {
+    const { activities, commands } = setup();
     const failure = await failureOf(
       activities.injectFailure({ database: { name: 'ehr', target: pgTarget }, action: 'stop-primary' }),
     );
     expect(failure.type).toBe('ConfigurationMissing');
-    expect(failure.message).toMatch(/kill-primary/);
+    expect(failure.message).toMatch(/--inject <name>, one of stop-primary-vm/);
+    expect(commands).toEqual([]);
+  });
+
+  it.each([
+    ['a name the worker does not know', 'rm-rf'],
+    ['an argv smuggled in as the name', 'touch /tmp/pwned'],
+    ['a name of an inherited property', 'constructor'],
+  ])('GIVEN %s WHEN stop-primary THEN nothing runs and the known names are listed', async (_what, inject) => {
+    const { activities, commands, primary } = setup();
+    const failure = await failureOf(
+      activities.injectFailure({
+        database: { name: 'ehr', target: pgTarget },
+        action: 'stop-primary',
+        inject,
+      }),
+    );
+    expect(failure.type).toBe('ConfigurationMissing');
+    expect(failure.message).toContain(`no failure injection named "${inject}"`);
+    expect(failure.message).toMatch(/known stop-primary-vm/);
+    expect(commands).toEqual([]);
+    expect(primary.readOnly).toBe(false);
   });
 
   it('GIVEN a failing command WHEN run for real THEN the failure carries its stderr', async () => {

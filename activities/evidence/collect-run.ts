@@ -1,0 +1,264 @@
+/**
+ * Exports one closed run from Temporal as the files of its evidence bundle: the full event history (the JSON
+ * `temporal workflow show --output json` gives, payloads as stored), the result, the runbook as it ran (taken
+ * from the workflow's input in that history) and the operator actions as its timeline recorded them, and the
+ * reports rendered from the result. A drill's bundle also holds its failover's history and result. Nothing
+ * comes from the worker's configuration, so no secret can reach the bundle by this path.
+ */
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import type { BundleContent, BundleFile } from '../../evidence/append-bundle';
+import type { EvidenceRequest } from '../../evidence/ledger-protocol';
+import { sha256Hex, type EvidenceRun, type EvidenceRunKind } from '../../evidence/manifest';
+import { renderFailoverJson, renderFailoverMarkdown } from '../../reports/render-failover';
+import { renderReport } from '../../reports';
+import type { LoadedPolicy } from '../../auth/access-policy';
+import { signatureCheckFor } from '../../auth/recorded-actions';
+import { failoverRunRecord } from '../../reports/failover-run-record';
+import type { AuditContext } from '../../reports/audit-mapping';
+import type { Runbook } from '../../runbooks/schema';
+import type { DrillResult } from '../../workflows/drill-types';
+import type { FailoverResult } from '../../workflows/run-types';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { historyAsJson } from './history-json';
+
+const JSON_TYPE = 'application/json';
+
+export const EVIDENCE_WORKFLOW_TYPES: Record<string, 'failover' | 'drill'> = {
+  failoverWorkflow: 'failover',
+  drillWorkflow: 'drill',
+};
+
+interface ExportedRun {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  closeStatus: string;
+  startedAt: string;
+  closedAt: string;
+  historyJson: string;
+  input: unknown;
+  result: unknown;
+  children: Array<{ workflowId: string; runId: string; workflowType: string }>;
+}
+
+export interface CollectOptions {
+  /** The access policy that verifies operator signatures for the drill report; without it none is "verified". */
+  loadPolicy?: () => LoadedPolicy;
+}
+
+export async function collectRun(
+  client: Client,
+  request: EvidenceRequest,
+  options: CollectOptions = {},
+): Promise<BundleContent> {
+  const kindOfType = EVIDENCE_WORKFLOW_TYPES[request.workflowType];
+  if (!kindOfType) {
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `run ${request.workflowId} is a ${request.workflowType}: evidence bundles are kept for failoverWorkflow and drillWorkflow runs only`,
+    );
+  }
+  const run = await exportRun(client, request.workflowId, request.runId);
+  const children = await Promise.all(
+    run.children.map((child) => exportRun(client, child.workflowId, child.runId)),
+  );
+  const runbook = (run.input as { runbook?: Runbook } | undefined)?.runbook;
+  if (!runbook) {
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `run ${request.workflowId} has no runbook in its input: it was not started by drctl`,
+    );
+  }
+  const runbookJson = Buffer.from(JSON.stringify(runbook), 'utf8');
+  const files: BundleFile[] = [
+    { path: 'history.json', body: Buffer.from(run.historyJson, 'utf8'), contentType: JSON_TYPE },
+    { path: 'result.json', body: json(run.result ?? null), contentType: JSON_TYPE },
+    // Exactly the bytes drctl hashes for a drill's runbookHash: sha256 of JSON.stringify(runbook).
+    { path: 'runbook.json', body: runbookJson, contentType: JSON_TYPE },
+  ];
+
+  const kind = evidenceKindOf(request.workflowType, runbook) ?? kindOfType;
+  let outcome: string;
+  if (kindOfType === 'drill') {
+    const drill = run.result as DrillResult | undefined;
+    const failover = children.find((child) => child.workflowType === 'failoverWorkflow');
+    const failoverResult = failover?.result as FailoverResult | undefined;
+    const operatorActions = failoverResult?.operatorActions ?? [];
+    files.push({ path: 'operator-actions.json', body: json(operatorActions), contentType: JSON_TYPE });
+    if (drill?.drillId) {
+      const audit: AuditContext = {
+        operatorActions,
+        ...(options.loadPolicy && failover && failoverResult
+          ? {
+              checkSignature: signatureCheckFor(
+                failoverRunRecord(failover.workflowId, failoverResult),
+                options.loadPolicy(),
+              ),
+            }
+          : {}),
+      };
+      files.push(
+        {
+          path: 'reports/report.md',
+          body: utf8(renderReport(drill, 'md', [], audit)),
+          contentType: 'text/markdown',
+        },
+        {
+          path: 'reports/report.html',
+          body: utf8(renderReport(drill, 'html', [], audit)),
+          contentType: 'text/html',
+        },
+        {
+          path: 'reports/report.json',
+          body: utf8(renderReport(drill, 'json', [], audit)),
+          contentType: JSON_TYPE,
+        },
+        {
+          path: 'reports/report.junit.xml',
+          body: utf8(renderReport(drill, 'junit')),
+          contentType: 'application/xml',
+        },
+      );
+    }
+    outcome = drill?.drillId ? (drill.passed ? 'passed' : 'failed') : run.closeStatus.toLowerCase();
+    for (const child of children) {
+      const base = `children/${encodeURIComponent(child.workflowId)}`;
+      files.push(
+        {
+          path: `${base}/history.json`,
+          body: Buffer.from(child.historyJson, 'utf8'),
+          contentType: JSON_TYPE,
+        },
+        { path: `${base}/result.json`, body: json(child.result ?? null), contentType: JSON_TYPE },
+      );
+    }
+  } else {
+    const result = run.result as FailoverResult | undefined;
+    files.push({
+      path: 'operator-actions.json',
+      body: json(result?.operatorActions ?? []),
+      contentType: JSON_TYPE,
+    });
+    if (result?.timeline) {
+      files.push(
+        {
+          path: 'reports/timeline.md',
+          body: utf8(renderFailoverMarkdown(result)),
+          contentType: 'text/markdown',
+        },
+        { path: 'reports/timeline.json', body: utf8(renderFailoverJson(result)), contentType: JSON_TYPE },
+      );
+    }
+    outcome = result?.status ?? run.closeStatus.toLowerCase();
+  }
+
+  const evidenceRun: EvidenceRun = {
+    kind,
+    workflowId: run.workflowId,
+    runId: run.runId,
+    workflowType: run.workflowType,
+    closeStatus: run.closeStatus,
+    outcome,
+    runbookId: runbook.id,
+    runbookSha256: sha256Hex(runbookJson),
+    startedAt: run.startedAt,
+    closedAt: run.closedAt,
+    children: children.map((child) => ({
+      workflowId: child.workflowId,
+      runId: child.runId,
+      workflowType: child.workflowType,
+      closeStatus: child.closeStatus,
+    })),
+  };
+  return { run: evidenceRun, files };
+}
+
+/**
+ * What kind of run a bundle is for. A failback is `failoverWorkflow` on the runbook `failbackRunbook()` derives:
+ * its id ends in `-failback` and its description says what it was derived from.
+ */
+export function evidenceKindOf(workflowType: string, runbook: Runbook): EvidenceRunKind | undefined {
+  const kind = EVIDENCE_WORKFLOW_TYPES[workflowType];
+  if (kind !== 'failover') return kind;
+  return runbook.id.endsWith('-failback') && (runbook.description ?? '').startsWith('Derived from ')
+    ? 'failback'
+    : 'failover';
+}
+
+async function exportRun(client: Client, workflowId: string, runId: string): Promise<ExportedRun> {
+  const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if ((error as { name?: string }).name === 'WorkflowNotFoundError') {
+      throw permanentFailure(
+        PermanentFailure.NotFound,
+        `run ${workflowId}/${runId} is not in Temporal (past the namespace's retention, or never started): its evidence cannot be exported`,
+      );
+    }
+    throw error;
+  }
+  if (description.status.name === 'RUNNING') {
+    throw transientFailure(
+      'RunStillOpen',
+      `run ${workflowId}/${runId} is still running; its history is complete only once it closes`,
+    );
+  }
+  const history = await handle.fetchHistory();
+  const converter = client.options.loadedDataConverter;
+  const events = history.events ?? [];
+  const started = events[0]?.workflowExecutionStartedEventAttributes;
+  const input = await decodeFromPayloadsAtIndex<unknown>(converter, 0, started?.input?.payloads);
+  const children = events.flatMap((event) => {
+    const attributes = event.childWorkflowExecutionStartedEventAttributes;
+    const execution = attributes?.workflowExecution;
+    return execution?.workflowId && execution.runId
+      ? [
+          {
+            workflowId: execution.workflowId,
+            runId: execution.runId,
+            workflowType: attributes?.workflowType?.name ?? '',
+          },
+        ]
+      : [];
+  });
+  return {
+    workflowId,
+    runId,
+    workflowType: description.type,
+    closeStatus: description.status.name,
+    startedAt: description.startTime.toISOString(),
+    closedAt: (description.closeTime ?? new Date()).toISOString(),
+    historyJson: historyAsJson(history),
+    input,
+    result: await recordedResult(handle, description.status.name),
+    children,
+  };
+}
+
+/** The run's result; for a failed failover, the result it carried as its failure's detail. */
+async function recordedResult(
+  handle: ReturnType<Client['workflow']['getHandle']>,
+  status: string,
+): Promise<unknown> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
+      const detail = error.cause.details?.[0];
+      if (detail !== undefined) return detail;
+    }
+    return { closeStatus: status, error: (error as Error).message };
+  }
+}
+
+function json(value: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+}
+
+function utf8(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}

@@ -1,0 +1,119 @@
+import {
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { EvidenceStore, KeyVersions, PutOptions, StoredObject } from '../../evidence/store-port';
+import { toAwsFailure } from '../dns/aws-failure';
+import { PermanentFailure, permanentFailure } from '../failures';
+
+const NOT_FOUND = new Set<string>();
+
+/**
+ * The evidence bucket through the AWS SDK v3 (AWS, or moto in the sandbox). Every PUT carries its SHA-256
+ * checksum, so S3 refuses bytes that changed on the way, and its COMPLIANCE lock; manifests are written with
+ * If-None-Match, so S3 itself refuses a second manifest for a sequence already taken.
+ */
+export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceStore {
+  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw failure(operation, error);
+    }
+  }
+
+  /** A missing bucket is a configuration fault (the ledger keeps the run queued), not a missing run. */
+  function failure(operation: string, error: unknown) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') {
+      return permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `evidence bucket ${bucket} does not exist (${operation}): create it with Object Lock enabled (COMPLIANCE, 6 years) or fix DRCTL_EVIDENCE_BUCKET`,
+      );
+    }
+    return toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND);
+  }
+
+  return {
+    location: `s3://${bucket}`,
+
+    async listKeys(prefix: string): Promise<KeyVersions[]> {
+      const byKey = new Map<string, { versions: number; latestIsMarker: boolean }>();
+      const entry = (key: string) => {
+        let found = byKey.get(key);
+        if (!found) byKey.set(key, (found = { versions: 0, latestIsMarker: false }));
+        return found;
+      };
+      let keyMarker: string | undefined;
+      let versionIdMarker: string | undefined;
+      do {
+        const out = await call(`ListObjectVersions s3://${bucket}/${prefix}`, () =>
+          s3.send(
+            new ListObjectVersionsCommand({
+              Bucket: bucket,
+              Prefix: prefix,
+              KeyMarker: keyMarker,
+              VersionIdMarker: versionIdMarker,
+            }),
+          ),
+        );
+        for (const version of out.Versions ?? []) if (version.Key) entry(version.Key).versions++;
+        for (const marker of out.DeleteMarkers ?? []) {
+          if (marker.Key && marker.IsLatest) entry(marker.Key).latestIsMarker = true;
+        }
+        keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+        versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+      } while (keyMarker);
+      return [...byKey.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, found]) => ({ key, versions: found.versions, deleted: found.latestIsMarker }));
+    },
+
+    async get(key: string): Promise<StoredObject | undefined> {
+      let out;
+      try {
+        out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        // A key whose newest entry is a delete marker answers 404 NoSuchKey, like a key never written.
+        if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
+        throw failure(`GetObject s3://${bucket}/${key}`, error);
+      }
+      const body = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+      return {
+        body,
+        ...(out.VersionId ? { versionId: out.VersionId } : {}),
+        ...(out.ObjectLockMode ? { lockMode: out.ObjectLockMode } : {}),
+        ...(out.ObjectLockRetainUntilDate ? { retainUntil: new Date(out.ObjectLockRetainUntilDate) } : {}),
+      };
+    },
+
+    async put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'> {
+      try {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: options.contentType,
+            ChecksumAlgorithm: 'SHA256',
+            ChecksumSHA256: Buffer.from(options.sha256Hex, 'hex').toString('base64'),
+            ObjectLockMode: options.lockMode,
+            ObjectLockRetainUntilDate: options.retainUntil,
+            ...(options.onlyIfAbsent ? { IfNoneMatch: '*' } : {}),
+          }),
+        );
+        return 'written';
+      } catch (error) {
+        const shape = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (
+          options.onlyIfAbsent &&
+          (shape.name === 'PreconditionFailed' || shape.$metadata?.httpStatusCode === 412)
+        )
+          return 'exists';
+        throw failure(`PutObject s3://${bucket}/${key}`, error);
+      }
+    },
+  };
+}

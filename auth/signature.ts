@@ -1,0 +1,71 @@
+import { ed25519 } from '@noble/curves/ed25519';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { canonicalStatement, type OperatorStatement } from './statement';
+
+/** A statement with its Ed25519 signature and the public key that made it, as it travels and is recorded. */
+export interface SignedStatement {
+  statement: OperatorStatement;
+  /** `ed25519:` and 64 hex digits. */
+  publicKey: string;
+  /** 128 hex digits: the Ed25519 signature over canonicalStatement(statement). */
+  signature: string;
+}
+
+export const PUBLIC_KEY_PREFIX = 'ed25519:';
+const PUBLIC_KEY = /^ed25519:[0-9a-f]{64}$/;
+const SIGNATURE = /^[0-9a-f]{128}$/;
+const PRIVATE_KEY = /^[0-9a-f]{64}$/;
+
+export function isPublicKey(value: unknown): boolean {
+  if (typeof value !== 'string' || !PUBLIC_KEY.test(value)) return false;
+  try {
+    ed25519.ExtendedPoint.fromHex(value.slice(PUBLIC_KEY_PREFIX.length));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isPrivateKey(value: unknown): value is string {
+  return typeof value === 'string' && PRIVATE_KEY.test(value);
+}
+
+/** A new key pair; the private key as 64 hex digits (it never leaves the operator's key file). */
+export function generateKeyPair(): { privateKey: string; publicKey: string } {
+  const privateKey = bytesToHex(ed25519.utils.randomPrivateKey());
+  return { privateKey, publicKey: publicKeyOf(privateKey) };
+}
+
+export function publicKeyOf(privateKey: string): string {
+  return `${PUBLIC_KEY_PREFIX}${bytesToHex(ed25519.getPublicKey(hexToBytes(privateKey)))}`;
+}
+
+export function signStatement(statement: OperatorStatement, privateKey: string): SignedStatement {
+  const signature = ed25519.sign(utf8ToBytes(canonicalStatement(statement)), hexToBytes(privateKey));
+  return { statement, publicKey: publicKeyOf(privateKey), signature: bytesToHex(signature) };
+}
+
+/** True only when `signature` is a valid Ed25519 signature by `publicKey` over the canonical statement. */
+export function signatureIsValid(signed: SignedStatement): boolean {
+  if (
+    typeof signed.publicKey !== 'string' ||
+    !isPublicKey(signed.publicKey) ||
+    typeof signed.signature !== 'string' ||
+    !SIGNATURE.test(signed.signature)
+  )
+    return false;
+  try {
+    return ed25519.verify(
+      hexToBytes(signed.signature),
+      utf8ToBytes(canonicalStatement(signed.statement)),
+      hexToBytes(signed.publicKey.slice(PUBLIC_KEY_PREFIX.length)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** `ed25519:1a2b3c4d…` for messages: enough to tell keys apart, short enough to read. */
+export function shortKey(publicKey: string): string {
+  return publicKey.length > 24 ? `${publicKey.slice(0, 24)}…` : publicKey;
+}

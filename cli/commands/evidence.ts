@@ -1,0 +1,220 @@
+import { Command } from 'commander';
+import { ApplicationFailure } from '@temporalio/common';
+import { bundlesOf, listChain, type ChainEntry } from '../../evidence/chain-listing';
+import { verifyChain, type Since, type VerifyReport } from '../../evidence/verify-chain';
+import type { DrctlConfig } from '../../worker/config';
+import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
+import { printJson } from '../output';
+import { runCommand, type CommandContext } from '../run-command';
+
+export function registerEvidence(program: Command): void {
+  const evidence = program
+    .command('evidence')
+    .description(
+      'The evidence chain: one signed, hash-chained bundle per failover, failback and drill, kept under S3 Object Lock.',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  drctl evidence list',
+        '  drctl evidence show drill-ehr-db-20261127-090000',
+        '  drctl evidence verify',
+        '  drctl evidence verify --since 2026-10-01',
+        '  drctl evidence verify --since 120 --output json',
+        '',
+        'Settings: DRCTL_EVIDENCE_BUCKET, DRCTL_EVIDENCE_PREFIX, DRCTL_EVIDENCE_PUBLIC_KEY_FILES (or the config file).',
+      ].join('\n'),
+    );
+
+  evidence
+    .command('list')
+    .description('Every bundle in the chain, in sequence order.')
+    .addHelpText('after', '\nExamples:\n  drctl evidence list\n  drctl evidence list --output json')
+    .action(
+      runCommand(async (context) =>
+        withChain(context, async (chain) => {
+          const entries = await chain.list();
+          if (context.output === 'json') printJson(entries.map(summaryOf));
+          else if (entries.length === 0) process.stdout.write(`no evidence yet in ${chain.where}\n`);
+          else process.stdout.write(`${entries.map(listLine).join('\n')}\n`);
+          return ExitCode.Ok;
+        }),
+      ),
+    );
+
+  evidence
+    .command('show')
+    .description("A run's evidence bundle: its manifest, files with their SHA-256, and the signature check.")
+    .argument('<run>', 'workflow id or run id of a failover, failback or drill')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  drctl evidence show failover-ehr-db-20261127-081530\n  drctl evidence show drill-ehr-db-20261127-090000 --output json',
+    )
+    .action(
+      runCommand(async (context, run: string) =>
+        withChain(context, async (chain) => {
+          const found = bundlesOf(await chain.list(), run);
+          if (found.length === 0) {
+            throw new CliError(
+              'NoEvidence',
+              `no evidence bundle of run "${run}" in ${chain.where}: check the id with \`drctl evidence list\` (a run's bundle is written moments after it closes)`,
+              ExitCode.BadInput,
+            );
+          }
+          if (context.output === 'json')
+            printJson(found.map((entry) => ({ ...summaryOf(entry), manifest: entry.manifest })));
+          else process.stdout.write(`${found.map(showText).join('\n\n')}\n`);
+          return ExitCode.Ok;
+        }),
+      ),
+    );
+
+  evidence
+    .command('verify')
+    .description(
+      'Walk the chain and re-check every file hash, manifest link, signature, sequence and retention; exit 1 on any problem.',
+    )
+    .option(
+      '--since <date|sequence>',
+      'start at this sequence number, or at the first bundle written on or after this date',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  drctl evidence verify\n  drctl evidence verify --since 2026-10-01\n  drctl evidence verify --since 42 --output json',
+    )
+    .action(
+      runCommand(async (context, flags: { since?: string }) => {
+        const since = flags.since === undefined ? undefined : parseSince(flags.since);
+        return withChain(context, async (chain) => {
+          const report = await chain.verify(since);
+          if (context.output === 'json') printJson(report);
+          else process.stdout.write(`${verifyText(report)}\n`);
+          return report.ok ? ExitCode.Ok : ExitCode.Failed;
+        });
+      }),
+    );
+}
+
+interface Chain {
+  where: string;
+  list(): Promise<ChainEntry[]>;
+  verify(since?: Since): Promise<VerifyReport>;
+}
+
+async function withChain(
+  context: CommandContext,
+  work: (chain: Chain) => Promise<ExitCodeValue>,
+): Promise<ExitCodeValue> {
+  const config: DrctlConfig = context.config();
+  if (!config.evidence.bucket) {
+    throw new CliError(
+      'EvidenceNotConfigured',
+      'no evidence bucket configured: set DRCTL_EVIDENCE_BUCKET (or evidence.bucket in the config file)',
+      ExitCode.Environment,
+    );
+  }
+  // Loaded here, not at start-up: the AWS SDK would slow every other command down.
+  const ports: typeof import('../../worker/evidence-ports') =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
+    require('../../worker/evidence-ports');
+  const { createEvidenceStore, evidenceLayout, loadTrustedKeys } = ports;
+  const trustedKeys = loadTrustedKeys(config);
+  const { store, close } = createEvidenceStore(config);
+  const layout = evidenceLayout(config);
+  try {
+    return await work({
+      where: `${store!.location}/${layout.root}`,
+      list: () => listChain(store!, layout, trustedKeys),
+      verify: (since) =>
+        verifyChain(store!, layout, {
+          trustedKeys,
+          minimumYears: config.evidence.retentionYears,
+          ...(since ? { since } : {}),
+        }),
+    });
+  } catch (error) {
+    // S3 errors arrive as the activities' typed failures: the bucket, credentials or endpoint are wrong.
+    if (error instanceof ApplicationFailure) {
+      throw new CliError(error.type ?? 'EvidenceStore', error.message, ExitCode.Environment);
+    }
+    throw error;
+  } finally {
+    close();
+  }
+}
+
+function parseSince(value: string): Since {
+  if (/^\d+$/.test(value) && Number(value) >= 1) return { sequence: Number(value) };
+  const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) {
+    throw new CliError(
+      'BadSince',
+      `--since "${value}" is neither a sequence number (1, 2, …) nor a date (2026-10-01 or an ISO timestamp)`,
+      ExitCode.BadInput,
+    );
+  }
+  return { date };
+}
+
+function summaryOf(entry: ChainEntry) {
+  const manifest = entry.manifest;
+  return {
+    sequence: entry.sequence,
+    state: entry.state,
+    key: entry.key,
+    ...(entry.sha256 ? { sha256: entry.sha256 } : {}),
+    ...(entry.signature ? { signature: entry.signature } : {}),
+    ...(manifest
+      ? {
+          createdAt: manifest.createdAt,
+          kind: manifest.run.kind,
+          workflowId: manifest.run.workflowId,
+          runId: manifest.run.runId,
+          outcome: manifest.run.outcome,
+          runbookId: manifest.run.runbookId,
+          files: manifest.files.length,
+          retainUntil: manifest.retention.retainUntil,
+        }
+      : {}),
+  };
+}
+
+function listLine(entry: ChainEntry): string {
+  const sequence = String(entry.sequence).padStart(6);
+  const manifest = entry.manifest;
+  if (!manifest) return `${sequence}  ${entry.state.toUpperCase()}  ${entry.key}`;
+  return `${sequence}  ${manifest.createdAt}  ${manifest.run.kind.padEnd(8)}  ${manifest.run.outcome.padEnd(9)}  ${manifest.run.workflowId}  (${manifest.files.length} files)`;
+}
+
+function showText(entry: ChainEntry): string {
+  const manifest = entry.manifest!;
+  const lines = [
+    `bundle ${manifest.sequence} of ${manifest.namespace}: ${manifest.run.kind} ${manifest.run.workflowId} (run ${manifest.run.runId})`,
+    `  outcome      ${manifest.run.outcome} (Temporal: ${manifest.run.closeStatus}), ${manifest.run.startedAt} → ${manifest.run.closedAt}`,
+    `  runbook      ${manifest.run.runbookId} sha256 ${manifest.run.runbookSha256}`,
+    `  written      ${manifest.createdAt}; locked ${manifest.retention.mode} until ${manifest.retention.retainUntil}`,
+    `  manifest     ${entry.key} sha256 ${entry.sha256}`,
+    `  previous     ${manifest.previousManifestSha256 ?? '(first in chain)'}`,
+    `  signature    ${entry.signature}`,
+  ];
+  for (const child of manifest.run.children)
+    lines.push(`  includes     ${child.workflowType} ${child.workflowId} (${child.closeStatus})`);
+  lines.push('  files');
+  for (const file of manifest.files)
+    lines.push(`    ${file.sha256}  ${String(file.bytes).padStart(9)}  ${file.path}`);
+  return lines.join('\n');
+}
+
+function verifyText(report: VerifyReport): string {
+  const range = report.first === undefined ? 'empty chain' : `sequences ${report.first}–${report.last}`;
+  const head = `evidence chain ${report.location}/${report.root}: ${range}, ${report.manifests} manifest(s) and ${report.files} file(s) checked`;
+  if (report.ok)
+    return `${head}\n✔ verified: every file hash, manifest link, signature, sequence and retention holds`;
+  return [
+    head,
+    `✖ ${report.problems.length} problem(s):`,
+    ...report.problems.map((problem) => `  ✖ [${problem.kind}] ${problem.message}`),
+  ].join('\n');
+}

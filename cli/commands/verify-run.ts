@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadPolicyFile } from '../../auth/io/policy-file';
+import { CliError, ExitCode } from '../cli-error';
+import { printJson } from '../output';
+import { runCommand } from '../run-command';
+import { fetchRunResult, verifyRunResult } from '../run-verification';
+import { connectClient } from '../temporal-connection';
+
+/** `drctl verify-run`: re-checks every signed operator action of a run against the access policy it recorded. */
+export function registerVerifyRun(program: Command): void {
+  program
+    .command('verify-run')
+    .description(
+      'Re-verify every signed operator action of a run (start, approvals, decisions, abort) against the access policy file that governed it (matched by sha256).',
+    )
+    .argument('[run-id]', 'a failover or drill run id (read from Temporal)')
+    .option(
+      '--file <result.json>',
+      'verify a saved result offline instead (drctl status/report --output json)',
+    )
+    .requiredOption('--policy <file>', 'the access policy file the run recorded (its sha256 must match)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  drctl verify-run failover-ehr-db-20261127-081530 --policy /etc/drctl/access-policy.json',
+        '  drctl verify-run --file evidence/drill-ehr-db-20261127-090000.json --policy access-policy-2026-11.json',
+        '',
+        'Exit codes: 0 every action verified, 1 an action or the policy does not verify, 2 bad input, 3 environment.',
+      ].join('\n'),
+    )
+    .action(
+      runCommand(async (context, runId: string | undefined, flags: { file?: string; policy: string }) => {
+        if ((runId === undefined) === (flags.file === undefined))
+          throw new CliError(
+            'BadInput',
+            'give a run id or --file <result.json>, not both',
+            ExitCode.BadInput,
+          );
+        const policy = loadPolicyFile(flags.policy);
+        let result: unknown;
+        if (flags.file !== undefined) {
+          try {
+            result = JSON.parse(readFileSync(flags.file, 'utf8'));
+          } catch (error) {
+            throw new CliError(
+              'BadResultFile',
+              `--file ${flags.file} is not a readable JSON result (${(error as Error).message})`,
+              ExitCode.BadInput,
+            );
+          }
+        } else {
+          const { client, close } = await connectClient(context.config());
+          try {
+            result = await fetchRunResult(client, runId as string);
+          } finally {
+            await close();
+          }
+        }
+        const verification = verifyRunResult(result, policy);
+        if (context.output === 'json') printJson(verification);
+        else {
+          const lines = [
+            verification.policy.matchesRecorded
+              ? `policy ${policy.source}: sha256 ${policy.sha256} is the one the run recorded`
+              : `policy ${policy.source}: sha256 ${policy.sha256} is NOT the one the run recorded (${verification.policy.recorded.join(', ')})`,
+          ];
+          for (const run of verification.runs) {
+            lines.push(`${run.runId}:`);
+            for (const verdict of run.verdicts)
+              lines.push(
+                `  ${verdict.ok ? 'ok  ' : 'FAIL'} #${verdict.index} ${verdict.action}${verdict.stepId ? ` ${verdict.stepId}` : ''} by ${verdict.operator}: ${verdict.detail}`,
+              );
+          }
+          lines.push(
+            verification.ok ? 'verified: every operator action is signed as recorded' : 'NOT verified',
+          );
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
+        return verification.ok ? ExitCode.Ok : ExitCode.Failed;
+      }),
+    );
+}

@@ -1,0 +1,93 @@
+import type { Client } from '@temporalio/client';
+import type { LoadedPolicy } from '../auth/access-policy';
+import { verifyRecordedActions, type ActionVerdict, type RunRecord } from '../auth/recorded-actions';
+import type { DrillResult } from '../workflows/drill-types';
+import type { FailoverProgress } from '../workflows/run-types';
+import { CliError, ExitCode } from './cli-error';
+import { fetchDrillResult } from './drill-runs';
+import { readRun } from './failover-runs';
+
+/** The outcome of re-verifying one run's recorded operator actions against a policy file. */
+export interface RunVerification {
+  ok: boolean;
+  policy: { file: string; sha256: string; matchesRecorded: boolean; recorded: string[] };
+  runs: Array<{ runId: string; verdicts: ActionVerdict[] }>;
+}
+
+/** The runs a result holds: a failover's own record; a drill's start and its child failover's. */
+export function runRecordsOf(result: unknown): RunRecord[] {
+  const value = result as Partial<DrillResult & FailoverProgress>;
+  if (typeof value.drillId === 'string') {
+    const drill = value as DrillResult;
+    const records: RunRecord[] = [];
+    if (drill.authorization)
+      records.push(recordOf(drill.drillId, drill.authorization, drill.operatorActions ?? []));
+    if (drill.failover.authorization)
+      records.push(
+        recordOf(
+          drill.failover.workflowId,
+          drill.failover.authorization,
+          drill.failover.operatorActions ?? [],
+        ),
+      );
+    return records;
+  }
+  if (typeof value.workflowId === 'string' && Array.isArray(value.operatorActions)) {
+    const run = value as FailoverProgress;
+    if (!run.authorization)
+      return [{ runId: run.workflowId, runbookId: run.runbookId, operatorActions: run.operatorActions }];
+    return [recordOf(run.workflowId, run.authorization, run.operatorActions)];
+  }
+  throw new CliError(
+    'NotARunResult',
+    'this is neither a failover nor a drill result (drctl status --output json, or drctl report --format json)',
+    ExitCode.BadInput,
+  );
+}
+
+function recordOf(
+  runId: string,
+  authorization: NonNullable<FailoverProgress['authorization']>,
+  operatorActions: FailoverProgress['operatorActions'],
+): RunRecord {
+  return {
+    runId,
+    runbookId: authorization.runbookId,
+    runbookHash: authorization.runbookHash,
+    policySha256: authorization.policySha256,
+    ...(authorization.startedBy ? { startedBy: authorization.startedBy } : {}),
+    operatorActions,
+  };
+}
+
+/** Re-verifies every signed operator action in `result` against `policy` (which must be the recorded one). */
+export function verifyRunResult(result: unknown, policy: LoadedPolicy): RunVerification {
+  const records = runRecordsOf(result);
+  if (records.length === 0)
+    throw new CliError('NothingSigned', 'the result records no signed operator actions', ExitCode.Failed);
+  const recorded = [...new Set(records.map((record) => record.policySha256).filter((h): h is string => !!h))];
+  const runs = records.map((record) => ({
+    runId: record.runId,
+    verdicts: verifyRecordedActions(record, policy).verdicts,
+  }));
+  const matchesRecorded = recorded.every((hash) => hash === policy.sha256);
+  return {
+    ok: matchesRecorded && runs.every((run) => run.verdicts.length > 0 && run.verdicts.every((v) => v.ok)),
+    policy: { file: policy.source, sha256: policy.sha256, matchesRecorded, recorded },
+    runs,
+  };
+}
+
+/** A run's result as recorded by Temporal: a drill's result, a failover's result, or a live failover's progress. */
+export async function fetchRunResult(client: Client, runId: string): Promise<unknown> {
+  const description = await client.workflow.getHandle(runId).describe();
+  if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId);
+  const state = await readRun(client, runId);
+  if (!state.closed) return state.progress;
+  if (state.result) return state.result;
+  throw new CliError(
+    'NoResult',
+    `${runId} ended ${state.status} without a recorded result (${state.message})`,
+    ExitCode.Failed,
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * Appends one bundle to the chain: its files first, then the signed manifest that names them and the previous
+ * manifest's hash. Meant to be called by one writer at a time (the ledger workflow); the manifest is still
+ * written conditionally (only if its key is free), so a second writer could never fork the chain silently.
+ * Safe to repeat after a crash: a bundle already at the head is returned as is, files already stored with the
+ * same bytes are kept.
+ */
+import type { KeyObject } from 'node:crypto';
+import { readChainHead } from './chain-head';
+import { signEnvelope } from './envelope';
+import type { ChainLayout } from './layout';
+import {
+  MANIFEST_SCHEMA,
+  manifestPayload,
+  sha256Hex,
+  type EvidenceManifest,
+  type EvidenceRun,
+  type ManifestFile,
+} from './manifest';
+import { retainUntilFor } from './retention';
+import type { EvidenceStore } from './store-port';
+
+export interface BundleFile {
+  path: string;
+  body: Buffer;
+  contentType: string;
+}
+
+export interface BundleContent {
+  run: EvidenceRun;
+  files: BundleFile[];
+}
+
+export interface ChainWriter {
+  store: EvidenceStore;
+  layout: ChainLayout;
+  namespace: string;
+  signingKey: KeyObject;
+  retentionYears: number;
+  now: () => Date;
+}
+
+export interface AppendResult {
+  sequence: number;
+  manifestKey: string;
+  manifestSha256: string;
+  /** True when this run's bundle was already the head (a repeated request or a retried write). */
+  alreadyWritten: boolean;
+}
+
+/** Two writers raced for one sequence number: something other than the ledger writes to this chain. */
+export class ChainConflictError extends Error {
+  readonly code = 'EvidenceChainConflict';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChainConflictError';
+  }
+}
+
+/** An object already stored under a bundle file's key holds other bytes. */
+export class BundleFileConflictError extends Error {
+  readonly code = 'EvidenceFileConflict';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BundleFileConflictError';
+  }
+}
+
+export async function appendBundle(writer: ChainWriter, content: BundleContent): Promise<AppendResult> {
+  const { store, layout } = writer;
+  const head = await readChainHead(store, layout);
+  const { workflowId, runId } = content.run;
+  if (head?.manifest?.run.workflowId === workflowId && head.manifest.run.runId === runId) {
+    return {
+      sequence: head.sequence,
+      manifestKey: head.key,
+      manifestSha256: head.sha256,
+      alreadyWritten: true,
+    };
+  }
+
+  const createdAt = writer.now();
+  const retainUntil = retainUntilFor(createdAt, writer.retentionYears);
+  const lock = { lockMode: 'COMPLIANCE' as const, retainUntil };
+  const files: ManifestFile[] = [];
+  for (const file of content.files) {
+    const key = layout.fileKey(workflowId, runId, file.path);
+    const sha256 = sha256Hex(file.body);
+    const written = await store.put(key, file.body, {
+      ...lock,
+      sha256Hex: sha256,
+      contentType: file.contentType,
+      onlyIfAbsent: true,
+    });
+    if (written === 'exists') {
+      const existing = await store.get(key);
+      if (!existing || sha256Hex(existing.body) !== sha256) {
+        throw new BundleFileConflictError(
+          `${store.location}/${key} already holds other bytes than ${file.path} of run ${workflowId}/${runId} ` +
+            '(locked objects cannot be replaced): run `drctl evidence verify` and investigate before writing this bundle',
+        );
+      }
+    }
+    files.push({ path: file.path, key, sha256, bytes: file.body.length, contentType: file.contentType });
+  }
+
+  const sequence = (head?.sequence ?? 0) + 1;
+  const manifest: EvidenceManifest = {
+    schema: MANIFEST_SCHEMA,
+    sequence,
+    previousManifestSha256: head?.sha256 ?? null,
+    namespace: writer.namespace,
+    createdAt: createdAt.toISOString(),
+    run: content.run,
+    retention: {
+      mode: 'COMPLIANCE',
+      retainUntil: retainUntil.toISOString(),
+      minimumYears: writer.retentionYears,
+    },
+    files,
+  };
+  const envelope = signEnvelope(manifestPayload(manifest), writer.signingKey);
+  const bytes = Buffer.from(`${JSON.stringify(envelope, null, 2)}\n`, 'utf8');
+  const manifestKey = layout.manifestKey(sequence);
+  const manifestSha256 = sha256Hex(bytes);
+  const written = await store.put(manifestKey, bytes, {
+    ...lock,
+    sha256Hex: manifestSha256,
+    contentType: 'application/json',
+    onlyIfAbsent: true,
+  });
+  if (written === 'exists') {
+    throw new ChainConflictError(
+      `${store.location}/${manifestKey} was written by someone else while the ledger appended run ${workflowId}/${runId}: ` +
+        'only the evidence ledger workflow may write to the chain; run `drctl evidence verify` to see what is there',
+    );
+  }
+  return { sequence, manifestKey, manifestSha256, alreadyWritten: false };
+}

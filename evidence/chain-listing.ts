@@ -1,0 +1,53 @@
+/** The chain as a list (what `drctl evidence list` and `show` print), read without judging it. */
+import type { KeyObject } from 'node:crypto';
+import type { ChainLayout } from './layout';
+import type { EvidenceManifest } from './manifest';
+import { readChain } from './read-chain';
+import type { EvidenceStore } from './store-port';
+
+export interface ChainEntry {
+  sequence: number;
+  key: string;
+  /** sha256 of the manifest object. */
+  sha256?: string;
+  state: 'present' | 'missing' | 'deleted' | 'unreadable';
+  signature?: string;
+  manifest?: EvidenceManifest;
+}
+
+export async function listChain(
+  store: EvidenceStore,
+  layout: ChainLayout,
+  trustedKeys: readonly KeyObject[],
+): Promise<ChainEntry[]> {
+  return (await readChain(store, layout, trustedKeys)).map((slot): ChainEntry => {
+    const key = slot.state === 'missing' ? layout.manifestKey(slot.sequence) : slot.key;
+    if (slot.state !== 'present') return { sequence: slot.sequence, key, state: slot.state };
+    const signature = slot.signature.ok
+      ? `verified (key ${slot.signature.keyId.slice(0, 16)}…)`
+      : slot.signature.reason;
+    if ('error' in slot.manifest)
+      return { sequence: slot.sequence, key, sha256: slot.sha256, state: 'unreadable', signature };
+    return {
+      sequence: slot.sequence,
+      key,
+      sha256: slot.sha256,
+      state: 'present',
+      signature,
+      manifest: slot.manifest,
+    };
+  });
+}
+
+/** The bundles of a run, by workflow id or run id (a drill's failover is found in its drill's bundle). */
+export function bundlesOf(entries: ChainEntry[], run: string): ChainEntry[] {
+  return entries.filter((entry) => {
+    const manifest = entry.manifest;
+    if (!manifest) return false;
+    return (
+      manifest.run.workflowId === run ||
+      manifest.run.runId === run ||
+      manifest.run.children.some((child) => child.workflowId === run || child.runId === run)
+    );
+  });
+}

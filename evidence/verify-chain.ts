@@ -1,0 +1,383 @@
+/**
+ * Walks an evidence chain and re-checks everything an auditor relies on: no sequence missing, every manifest
+ * signed by a trusted key and in its place, every link naming the previous manifest's hash, every file's bytes
+ * matching its recorded SHA-256, and every object locked in COMPLIANCE mode long enough. Each problem names
+ * the sequence, the object and the values found against those expected.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { ChainLayout } from './layout';
+import type { EvidenceManifest } from './manifest';
+import { readChain, type ChainSlot } from './read-chain';
+import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
+import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
+import { sha256Hex } from './manifest';
+
+export type ProblemKind =
+  | 'gap'
+  | 'deleted'
+  | 'unreadable'
+  | 'bad-signature'
+  | 'reordered'
+  | 'broken-link'
+  | 'missing-file'
+  | 'edited-file'
+  | 'overwritten'
+  | 'retention-mode'
+  | 'retention-shortened'
+  | 'retention-policy';
+
+export interface ChainProblem {
+  kind: ProblemKind;
+  sequence: number;
+  /** The object concerned, when there is one. */
+  key?: string;
+  expected?: string;
+  actual?: string;
+  message: string;
+}
+
+export interface VerifiedEntry {
+  sequence: number;
+  createdAt?: string;
+  workflowId?: string;
+  kind?: string;
+  files: number;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  location: string;
+  root: string;
+  /** Manifests checked (from `since` on) and the files they name. */
+  manifests: number;
+  files: number;
+  first?: number;
+  last?: number;
+  entries: VerifiedEntry[];
+  problems: ChainProblem[];
+}
+
+export type Since = { sequence: number } | { date: Date };
+
+export interface VerifyOptions {
+  trustedKeys: readonly KeyObject[];
+  /** Check from this sequence, or from the first manifest created at or after this date. */
+  since?: Since;
+  /** The retention policy in years; never below six. */
+  minimumYears?: number;
+}
+
+export async function verifyChain(
+  store: EvidenceStore,
+  layout: ChainLayout,
+  options: VerifyOptions,
+): Promise<VerifyReport> {
+  const slots = await readChain(store, layout, options.trustedKeys);
+  // One listing of the whole chain gives every file's versions and delete markers.
+  const versionsByKey = new Map((await store.listKeys(layout.root)).map((entry) => [entry.key, entry]));
+  const policyYears = Math.max(MINIMUM_RETENTION_YEARS, options.minimumYears ?? MINIMUM_RETENTION_YEARS);
+  const start = firstSequence(slots, options.since);
+  const inRange = slots.filter((slot) => slot.sequence >= start);
+  const problems: ChainProblem[] = [];
+  const entries: VerifiedEntry[] = [];
+  let files = 0;
+
+  problems.push(...gaps(inRange));
+  for (const slot of inRange) {
+    if (slot.state === 'missing') continue;
+    if (slot.state === 'deleted') {
+      problems.push({
+        kind: 'deleted',
+        sequence: slot.sequence,
+        key: slot.key,
+        message: `manifest ${slot.sequence} is deleted: ${slot.key} is hidden by a delete marker (${slot.versions} locked version(s) remain; list them with ListObjectVersions)`,
+      });
+      continue;
+    }
+    const found: ChainProblem[] = [];
+    if (!slot.signature.ok) {
+      found.push({
+        kind: 'bad-signature',
+        sequence: slot.sequence,
+        key: slot.key,
+        message: `bad signature on manifest ${slot.sequence} (${slot.key}): ${slot.signature.reason}`,
+      });
+    }
+    if ('error' in slot.manifest) {
+      problems.push(...found, {
+        kind: 'unreadable',
+        sequence: slot.sequence,
+        key: slot.key,
+        message: `manifest ${slot.sequence} (${slot.key}) cannot be read: ${slot.manifest.error}`,
+      });
+      continue;
+    }
+    const manifest = slot.manifest;
+    entries.push({
+      sequence: slot.sequence,
+      createdAt: manifest.createdAt,
+      workflowId: manifest.run.workflowId,
+      kind: manifest.run.kind,
+      files: manifest.files.length,
+    });
+    found.push(...placement(slot, manifest, slots));
+    const required = requiredRetention(manifest, policyYears);
+    found.push(...retentionPolicy(slot.sequence, slot.key, manifest, required, policyYears));
+    // A second version is worth its own report only when nothing above already explains it.
+    const versions = found.length > 0 ? 1 : slot.versions;
+    found.push(
+      ...objectChecks(
+        slot.sequence,
+        slot.key,
+        `manifest ${slot.sequence}`,
+        slot.object,
+        versions,
+        required,
+        policyYears,
+      ),
+    );
+    problems.push(...found);
+    for (const file of manifest.files) {
+      files++;
+      problems.push(
+        ...(await fileChecks(store, versionsByKey, slot.sequence, manifest, file, required, policyYears)),
+      );
+    }
+  }
+
+  problems.sort((a, b) => a.sequence - b.sequence);
+  const present = inRange.filter((slot) => slot.state === 'present');
+  return {
+    ok: problems.length === 0,
+    location: store.location,
+    root: layout.root,
+    manifests: present.length,
+    files,
+    ...(inRange.length > 0
+      ? { first: inRange[0]!.sequence, last: inRange[inRange.length - 1]!.sequence }
+      : {}),
+    entries,
+    problems,
+  };
+}
+
+function firstSequence(slots: ChainSlot[], since: Since | undefined): number {
+  if (!since) return 1;
+  if ('sequence' in since) return since.sequence;
+  for (const slot of slots) {
+    if (
+      slot.state === 'present' &&
+      !('error' in slot.manifest) &&
+      Date.parse(slot.manifest.createdAt) >= since.date.getTime()
+    )
+      return slot.sequence;
+  }
+  return slots.length + 1;
+}
+
+/** Runs of missing sequences, each reported once: "sequences 4–6 are missing". */
+function gaps(slots: ChainSlot[]): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  let runStart: number | undefined;
+  const flush = (end: number) => {
+    if (runStart === undefined) return;
+    const which = runStart === end ? `sequence ${runStart} is` : `sequences ${runStart}–${end} are`;
+    problems.push({
+      kind: 'gap',
+      sequence: runStart,
+      expected: String(runStart),
+      message: `gap in the chain: manifest ${which} missing (no object at all); the chain jumps from ${runStart - 1} to ${end + 1}`,
+    });
+    runStart = undefined;
+  };
+  for (const slot of slots) {
+    if (slot.state === 'missing') runStart ??= slot.sequence;
+    else flush(slot.sequence - 1);
+  }
+  return problems;
+}
+
+/** The manifest is where it claims to be, and links to the manifest before it. */
+function placement(
+  slot: Extract<ChainSlot, { state: 'present' }>,
+  manifest: EvidenceManifest,
+  all: ChainSlot[],
+): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  if (manifest.sequence !== slot.sequence) {
+    problems.push({
+      kind: 'reordered',
+      sequence: slot.sequence,
+      key: slot.key,
+      expected: String(slot.sequence),
+      actual: String(manifest.sequence),
+      message: `reordered link at position ${slot.sequence}: ${slot.key} holds the manifest of sequence ${manifest.sequence} (run ${manifest.run.workflowId})`,
+    });
+  }
+  if (slot.sequence === 1) {
+    if (manifest.previousManifestSha256 !== null) {
+      problems.push({
+        kind: 'broken-link',
+        sequence: 1,
+        key: slot.key,
+        expected: 'null',
+        actual: manifest.previousManifestSha256,
+        message: `broken link before manifest 1: the first manifest names a previous manifest (sha256 ${manifest.previousManifestSha256}) that the chain does not have`,
+      });
+    }
+    return problems;
+  }
+  const previous = all[slot.sequence - 2];
+  if (previous?.state !== 'present') return problems;
+  if (manifest.previousManifestSha256 === previous.sha256) return problems;
+  const named = all.find(
+    (other): other is Extract<ChainSlot, { state: 'present' }> =>
+      other.state === 'present' && other.sha256 === manifest.previousManifestSha256,
+  );
+  problems.push(
+    named
+      ? {
+          kind: 'reordered',
+          sequence: slot.sequence,
+          key: slot.key,
+          expected: previous.sha256,
+          actual: manifest.previousManifestSha256 ?? 'null',
+          message: `reordered link ${previous.sequence}→${slot.sequence}: manifest ${slot.sequence} names manifest ${named.sequence} (sha256 ${short(
+            named.sha256,
+          )}) as its predecessor, not manifest ${previous.sequence} (sha256 ${short(previous.sha256)})`,
+        }
+      : {
+          kind: 'broken-link',
+          sequence: slot.sequence,
+          key: slot.key,
+          expected: previous.sha256,
+          actual: manifest.previousManifestSha256 ?? 'null',
+          message: `broken link ${previous.sequence}→${slot.sequence}: manifest ${slot.sequence} names previous sha256 ${
+            manifest.previousManifestSha256 ?? 'null'
+          }, but manifest ${previous.sequence} as stored has sha256 ${previous.sha256} (manifest ${previous.sequence} was changed, or ${slot.sequence} was forged)`,
+        },
+  );
+  return problems;
+}
+
+function requiredRetention(manifest: EvidenceManifest, policyYears: number): Date {
+  return addYears(new Date(manifest.createdAt), policyYears);
+}
+
+function retentionPolicy(
+  sequence: number,
+  key: string,
+  manifest: EvidenceManifest,
+  required: Date,
+  policyYears: number,
+): ChainProblem[] {
+  if (
+    manifest.retention.mode === 'COMPLIANCE' &&
+    Date.parse(manifest.retention.retainUntil) >= required.getTime()
+  )
+    return [];
+  return [
+    {
+      kind: 'retention-policy',
+      sequence,
+      key,
+      expected: `COMPLIANCE until ≥ ${required.toISOString()}`,
+      actual: `${manifest.retention.mode} until ${manifest.retention.retainUntil}`,
+      message: `manifest ${sequence} records retention ${manifest.retention.mode} until ${manifest.retention.retainUntil}, short of COMPLIANCE for ${policyYears} years from ${manifest.createdAt} (${required.toISOString()})`,
+    },
+  ];
+}
+
+/** Lock mode and date of one stored object, and whether anything was written over it. */
+function objectChecks(
+  sequence: number,
+  key: string,
+  what: string,
+  object: StoredObject,
+  versions: number,
+  required: Date,
+  policyYears: number,
+): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  const version = object.versionId ? `version ${object.versionId}, ` : '';
+  if (object.lockMode !== 'COMPLIANCE') {
+    problems.push({
+      kind: 'retention-mode',
+      sequence,
+      key,
+      expected: 'COMPLIANCE',
+      actual: object.lockMode ?? 'none',
+      message: `retention mode of ${what} (${key}, ${version}${versions} version(s)) is ${object.lockMode ?? 'none'}, required COMPLIANCE`,
+    });
+  }
+  const until = object.retainUntil;
+  if (!until || until.getTime() < required.getTime()) {
+    problems.push({
+      kind: 'retention-shortened',
+      sequence,
+      key,
+      expected: required.toISOString(),
+      actual: until?.toISOString() ?? 'none',
+      message: `shortened retention of ${what} (${key}, ${version}${versions} version(s)): retain-until ${
+        until?.toISOString() ?? 'none'
+      }, required at least ${required.toISOString()} (${policyYears} years from the manifest's creation)`,
+    });
+  }
+  if (problems.length === 0 && versions > 1) {
+    problems.push({
+      kind: 'overwritten',
+      sequence,
+      key,
+      expected: '1 version',
+      actual: `${versions} versions`,
+      message: `${what} (${key}) has ${versions} versions: something wrote to it after the ledger did (the current version still matches)`,
+    });
+  }
+  return problems;
+}
+
+async function fileChecks(
+  store: EvidenceStore,
+  versionsByKey: ReadonlyMap<string, KeyVersions>,
+  sequence: number,
+  manifest: EvidenceManifest,
+  file: EvidenceManifest['files'][number],
+  required: Date,
+  policyYears: number,
+): Promise<ChainProblem[]> {
+  const what = `file ${file.path} of ${manifest.run.workflowId} (manifest ${sequence})`;
+  const versions = versionsByKey.get(file.key);
+  const object = versions?.deleted ? undefined : await store.get(file.key);
+  if (!object) {
+    return [
+      {
+        kind: 'missing-file',
+        sequence,
+        key: file.key,
+        expected: file.sha256,
+        actual: versions?.deleted ? 'delete marker' : 'absent',
+        message: `missing ${what}: ${file.key} is ${versions?.deleted ? 'hidden by a delete marker' : 'absent'}`,
+      },
+    ];
+  }
+  const actual = sha256Hex(object.body);
+  const count = versions?.versions ?? 1;
+  if (actual !== file.sha256) {
+    return [
+      {
+        kind: 'edited-file',
+        sequence,
+        key: file.key,
+        expected: file.sha256,
+        actual,
+        message: `edited ${what}: ${file.key}${object.versionId ? ` (version ${object.versionId} of ${count})` : ''} has sha256 ${actual}, the manifest records ${file.sha256}`,
+      },
+      ...objectChecks(sequence, file.key, what, object, 1, required, policyYears),
+    ];
+  }
+  return objectChecks(sequence, file.key, what, object, count, required, policyYears);
+}
+
+function short(sha: string): string {
+  return `${sha.slice(0, 12)}…`;
+}

@@ -1,0 +1,10 @@
+/** Why a payload could not be encrypted or decrypted; the message names the key and what to do. */
+export class CodecError extends Error {
+  constructor(
+    readonly code: 'KeyUnavailable' | 'KeyringInvalid' | 'PayloadTampered' | 'CodecMisconfigured',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}

@@ -1,0 +1,168 @@
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { LRUCache } from 'lru-cache';
+import { open, seal } from './aes-gcm';
+import { CodecError } from './codec-error';
+import { keyKeeper, type DataKey, type KeySource } from './key-source';
+
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+export const CIPHER = 'AES-256-GCM';
+export const METADATA_CIPHER = 'encryption-cipher';
+export const METADATA_KEY_ID = 'encryption-key-id';
+export const METADATA_DATA_KEY = 'encryption-data-key';
+
+export interface EncryptionCodecOptions {
+  /** Wraps the data keys of new payloads. */
+  encryptWith: KeySource;
+  /** Further keepers whose payloads this process may read (e.g. the keyring after a move to KMS). */
+  alsoDecryptWith?: KeySource[];
+  /** How long one data key encrypts before a new one is made. Default 5 minutes. */
+  dataKeyMaxAgeMs?: number;
+  /** How many payloads one data key encrypts at most (random 96-bit nonces: stay far below 2^32). Default 10,000. */
+  dataKeyMaxUses?: number;
+  /** How long an unwrapped data key is kept for decoding. Default 5 minutes. */
+  unwrappedKeyTtlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * A Temporal PayloadCodec: each payload (its metadata and data, as one protobuf) is sealed with AES-256-GCM
+ * under a data key; the payload's metadata names the master key and carries the wrapped data key, both
+ * authenticated. Payloads without the encrypted encoding (history from before the codec was on) pass through.
+ */
+export class EncryptionCodec implements PayloadCodec {
+  private readonly maxAgeMs: number;
+  private readonly maxUses: number;
+  private readonly now: () => number;
+  private readonly sources: KeySource[];
+  private current: { key: DataKey; createdAt: number; uses: number } | undefined;
+  private making: Promise<DataKey> | undefined;
+  private readonly unwrapped: LRUCache<string, Buffer, { keyId: string; wrapped: Buffer }>;
+
+  constructor(private readonly options: EncryptionCodecOptions) {
+    this.maxAgeMs = options.dataKeyMaxAgeMs ?? 300_000;
+    this.maxUses = options.dataKeyMaxUses ?? 10_000;
+    if (!(this.maxAgeMs > 0 && this.maxUses >= 1)) {
+      throw new CodecError('CodecMisconfigured', 'dataKeyMaxAgeMs and dataKeyMaxUses must be positive');
+    }
+    this.now = options.now ?? Date.now;
+    this.sources = [options.encryptWith, ...(options.alsoDecryptWith ?? [])];
+    this.unwrapped = new LRUCache({
+      max: 1000,
+      ttl: options.unwrappedKeyTtlMs ?? 300_000,
+      fetchMethod: async (_cacheKey, _stale, { context }) =>
+        this.sourceFor(context.keyId).unwrap(context.keyId, context.wrapped),
+    });
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const key = await this.dataKey();
+        const data = seal(
+          key.plaintext,
+          temporal.api.common.v1.Payload.encode(payload).finish(),
+          aad(key.keyId, key.wrapped),
+        );
+        return {
+          metadata: {
+            [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING),
+            [METADATA_CIPHER]: Buffer.from(CIPHER),
+            [METADATA_KEY_ID]: Buffer.from(key.keyId),
+            [METADATA_DATA_KEY]: key.wrapped,
+          },
+          data,
+        };
+      }),
+    );
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const metadata = payload.metadata ?? {};
+        if (text(metadata[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
+        const cipher = text(metadata[METADATA_CIPHER]);
+        const keyId = text(metadata[METADATA_KEY_ID]);
+        const wrappedBytes = metadata[METADATA_DATA_KEY];
+        if (cipher !== CIPHER || !keyId || !wrappedBytes || !payload.data) {
+          throw new CodecError(
+            'PayloadTampered',
+            `an encrypted payload lacks its cipher (${cipher ?? 'none'}, expected ${CIPHER}), key id or data key: it was not written by drctl's codec or was altered`,
+          );
+        }
+        const wrapped = Buffer.from(wrappedBytes);
+        const dataKey = await this.unwrapped.fetch(cacheKeyOf(keyId, wrapped), {
+          context: { keyId, wrapped },
+        });
+        if (dataKey === undefined)
+          throw new CodecError('KeyUnavailable', `no data key for a payload under ${keyId}`);
+        let inner: Buffer;
+        try {
+          inner = open(dataKey, payload.data, aad(keyId, wrapped));
+        } catch {
+          throw new CodecError(
+            'PayloadTampered',
+            `a payload encrypted under ${keyId} fails its AES-GCM authentication: its data or metadata were altered`,
+          );
+        }
+        return temporal.api.common.v1.Payload.decode(inner);
+      }),
+    );
+  }
+
+  /**
+   * The current data key, replaced when too old or used up. Callers waiting for a new key share one request,
+   * then compete for its uses like everyone else, so no key ever exceeds its bound.
+   */
+  private async dataKey(): Promise<DataKey> {
+    for (;;) {
+      const current = this.current;
+      if (current && this.now() - current.createdAt < this.maxAgeMs && current.uses < this.maxUses) {
+        current.uses += 1;
+        return current.key;
+      }
+      this.making ??= this.options.encryptWith.newDataKey().then(
+        (key) => {
+          this.current = { key, createdAt: this.now(), uses: 0 };
+          this.unwrapped.set(cacheKeyOf(key.keyId, key.wrapped), key.plaintext);
+          this.making = undefined;
+          return key;
+        },
+        (error: unknown) => {
+          this.making = undefined;
+          throw error;
+        },
+      );
+      await this.making;
+    }
+  }
+
+  private sourceFor(keyId: string): KeySource {
+    const { kind } = keyKeeper(keyId);
+    const source = this.sources.find((candidate) => candidate.kind === kind);
+    if (source === undefined) {
+      throw new CodecError(
+        'KeyUnavailable',
+        `a payload was encrypted under ${keyId}, but this process has no ${kind || 'such'} key source (it has ${this.sources.map((s) => s.kind).join(', ')}); ` +
+          (kind === 'kms'
+            ? 'set codec.kmsKeyId / DRCTL_CODEC_KMS_KEY_ID'
+            : 'set codec.keyringFile / DRCTL_CODEC_KEYRING_FILE') +
+          ' so it can read that history',
+      );
+    }
+    return source;
+  }
+}
+
+function cacheKeyOf(keyId: string, wrapped: Buffer): string {
+  return `${keyId}\u0000${wrapped.toString('base64')}`;
+}
+
+function aad(keyId: string, wrapped: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`drctl-payload:v1\u0000${keyId}\u0000`), wrapped]);
+}
+
+function text(bytes: Uint8Array | null | undefined): string | undefined {
+  return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
+}

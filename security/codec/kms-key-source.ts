@@ -1,0 +1,38 @@
+import { CodecError } from './codec-error';
+import type { DataKey, KeySource } from './key-source';
+import type { KmsPort } from './kms-port';
+
+/** Binds every data key to its use: KMS refuses to unwrap it under any other encryption context. */
+export const KMS_ENCRYPTION_CONTEXT = { 'drctl:purpose': 'temporal-payload' };
+
+/**
+ * Data keys from AWS KMS. `keyId` (id, ARN or alias) makes new data keys; a payload names the ARN of the key
+ * that wrapped its data key, so after `keyId` moves to a new key the old key still unwraps old payloads
+ * (as long as it stays enabled). KMS's own yearly rotation of a key's material is invisible here. Without a
+ * `keyId` the source only decrypts: the payload names its key, so history written under KMS stays readable
+ * after a move to the keyring.
+ */
+export function createKmsKeySource(kms: KmsPort, keyId: string | undefined): KeySource {
+  return {
+    kind: 'kms',
+    async newDataKey(): Promise<DataKey> {
+      if (keyId === undefined) {
+        throw new CodecError(
+          'CodecMisconfigured',
+          'no KMS key is configured for new payloads: set codec.kmsKeyId / DRCTL_CODEC_KMS_KEY_ID',
+        );
+      }
+      const key = await kms.generateDataKey(keyId, KMS_ENCRYPTION_CONTEXT);
+      return {
+        keyId: `kms:${key.keyArn}`,
+        plaintext: Buffer.from(key.plaintext),
+        wrapped: Buffer.from(key.wrapped),
+      };
+    },
+    async unwrap(payloadKeyId, wrapped): Promise<Buffer> {
+      return Buffer.from(
+        await kms.decrypt(payloadKeyId.slice('kms:'.length), wrapped, KMS_ENCRYPTION_CONTEXT),
+      );
+    },
+  };
+}

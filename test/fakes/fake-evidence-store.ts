@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { EvidenceStore, KeyVersions, PutOptions, StoredObject } from '../../evidence/store-port';
+
+interface Version {
+  versionId: string;
+  body?: Buffer;
+  lockMode?: string;
+  retainUntil?: Date;
+  deleteMarker: boolean;
+}
+
+/**
+ * An S3 bucket with versioning and Object Lock, in memory, behind the evidence store port. Like S3 it keeps
+ * every version, refuses a body whose SHA-256 does not match the checksum sent, refuses to delete a version
+ * under COMPLIANCE retention, and answers a conditional write on an existing key with "exists". Tests tamper
+ * through `putVersion` / `addDeleteMarker`, as someone writing to the bucket behind drctl's back would.
+ */
+export class FakeEvidenceStore implements EvidenceStore {
+  readonly location = 's3://fake-evidence';
+  private readonly keys = new Map<string, Version[]>();
+  private nextVersion = 1;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async listKeys(prefix: string): Promise<KeyVersions[]> {
+    return [...this.keys.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, versions]) => ({
+        key,
+        versions: versions.filter((version) => !version.deleteMarker).length,
+        deleted: versions[versions.length - 1]?.deleteMarker === true,
+      }));
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const latest = this.keys.get(key)?.at(-1);
+    if (!latest || latest.deleteMarker || !latest.body) return undefined;
+    return {
+      body: Buffer.from(latest.body),
+      versionId: latest.versionId,
+      ...(latest.lockMode ? { lockMode: latest.lockMode } : {}),
+      ...(latest.retainUntil ? { retainUntil: latest.retainUntil } : {}),
+    };
+  }
+
+  async put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'> {
+    const actual = createHash('sha256').update(body).digest('hex');
+    if (actual !== options.sha256Hex) {
+      throw new Error(`BadDigest: the SHA256 you specified did not match the calculated checksum (${key})`);
+    }
+    const latest = this.keys.get(key)?.at(-1);
+    if (options.onlyIfAbsent && latest && !latest.deleteMarker) return 'exists';
+    this.putVersion(key, body, { lockMode: options.lockMode, retainUntil: options.retainUntil });
+    return 'written';
+  }
+
+  /** A new version written straight to the bucket (tampering, or a second writer). */
+  putVersion(key: string, body: Buffer | string, lock: { lockMode?: string; retainUntil?: Date } = {}): void {
+    const versions = this.keys.get(key) ?? [];
+    versions.push({
+      versionId: `v${this.nextVersion++}`,
+      body: Buffer.from(body),
+      ...(lock.lockMode ? { lockMode: lock.lockMode } : {}),
+      ...(lock.retainUntil ? { retainUntil: lock.retainUntil } : {}),
+      deleteMarker: false,
+    });
+    this.keys.set(key, versions);
+  }
+
+  /** DeleteObject without a version id: allowed under Object Lock, it only hides the key. */
+  addDeleteMarker(key: string): void {
+    const versions = this.keys.get(key) ?? [];
+    versions.push({ versionId: `v${this.nextVersion++}`, deleteMarker: true });
+    this.keys.set(key, versions);
+  }
+
+  /** DeleteObject with a version id: refused while a COMPLIANCE lock holds, as S3 refuses it. */
+  deleteVersion(key: string, versionId: string): void {
+    const versions = this.keys.get(key) ?? [];
+    const version = versions.find((candidate) => candidate.versionId === versionId);
+    if (!version) throw new Error(`NoSuchVersion: ${key} ${versionId}`);
+    if (version.lockMode === 'COMPLIANCE' && version.retainUntil && version.retainUntil > this.now()) {
+      throw new Error(
+        `AccessDenied: ${key} version ${versionId} is locked in COMPLIANCE mode until ${version.retainUntil.toISOString()}`,
+      );
+    }
+    this.keys.set(
+      key,
+      versions.filter((candidate) => candidate !== version),
+    );
+  }
+
+  /** The raw current bytes of a key, for a test to build a tampered copy from. */
+  bytes(key: string): Buffer {
+    const latest = this.keys.get(key)?.at(-1);
+    if (!latest?.body) throw new Error(`no object at ${key}`);
+    return Buffer.from(latest.body);
+  }
+
+  allKeys(): string[] {
+    return [...this.keys.keys()].sort();
+  }
+}

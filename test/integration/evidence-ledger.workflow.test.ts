@@ -1,0 +1,147 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createEvidenceActivities } from '../../activities/evidence/evidence-activities';
+import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
+import { listChain } from '../../evidence/chain-listing';
+import { ChainLayout } from '../../evidence/layout';
+import type { EvidenceRequest } from '../../evidence/ledger-protocol';
+import { verifyChain } from '../../evidence/verify-chain';
+import { defineRunbook } from '../../runbooks/define-runbook';
+import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
+import { EVIDENCE_BUCKET } from '../../sandbox/evidence-seed';
+import type { LedgerState } from '../../workflows/evidence-ledger';
+import { installQuietRuntime } from './quiet-runtime';
+import { getStack } from './stack';
+
+/**
+ * The ledger workflow itself on the sandbox's Temporal dev server, writing to the sandbox's Object Lock bucket
+ * in moto under a prefix of its own (a ledger of its own id, so the namespace's real ledger is not involved).
+ */
+let client: Client;
+let connection: Connection;
+let workerConnection: NativeConnection;
+let bundle: WorkflowBundleWithSourceMap;
+let s3: S3Client;
+
+beforeAll(async () => {
+  installQuietRuntime();
+  const stack = getStack();
+  connection = await Connection.connect({ address: stack.temporal.address });
+  client = new Client({ connection });
+  workerConnection = await NativeConnection.connect({ address: stack.temporal.address });
+  const noop = () => undefined;
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+  });
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: stack.moto.endpoint,
+    forcePathStyle: true,
+    credentials: MOTO_CREDENTIALS,
+  });
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await connection?.close();
+  await workerConnection?.close();
+});
+
+const waitRunbook = (id: string, duration: string) =>
+  defineRunbook({
+    id,
+    title: id,
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    steps: [{ id: 'hold', kind: 'wait', duration }],
+  });
+
+test('the ledger waits for each run to close, appends in order, ignores a repeated request, and continues as new with its queue', async () => {
+  const taskQueue = `ledger-${randomUUID()}`;
+  const layout = new ChainLayout(`ledger-test-${randomUUID()}/`, 'default');
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const evidence = createEvidenceActivities({
+    temporal: client,
+    namespace: 'default',
+    ledgerTaskQueue: taskQueue,
+    store: createS3EvidenceStore(s3, EVIDENCE_BUCKET),
+    signingKey: privateKey,
+    prefix: layout.root.slice(0, -'default/'.length),
+    retentionYears: 6,
+  });
+  const worker = await Worker.create({
+    connection: workerConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    // The runs' own requests go nowhere here: this test signals its own ledger.
+    activities: { ...evidence, requestEvidence: async () => ({ requested: false, includedIn: 'test' }) },
+  });
+
+  await worker.runUntil(async () => {
+    const runs = await Promise.all(
+      [
+        ['ledger-a', '4s'],
+        ['ledger-b', '1s'],
+        ['ledger-c', '1s'],
+      ].map(([id, duration]) =>
+        client.workflow.start('failoverWorkflow', {
+          taskQueue,
+          workflowId: `${id}-${randomUUID()}`,
+          args: [
+            { runbook: waitRunbook(id!, duration!), options: { reason: 'ledger test', initiator: 'jest' } },
+          ],
+        }),
+      ),
+    );
+    const requests: EvidenceRequest[] = runs.map((run) => ({
+      workflowId: run.workflowId,
+      runId: run.firstExecutionRunId,
+      workflowType: 'failoverWorkflow',
+      requestedAt: new Date().toISOString(),
+    }));
+    const ledger = await client.workflow.start('evidenceLedgerWorkflow', {
+      taskQueue,
+      workflowId: `test-ledger-${randomUUID()}`,
+      args: [{ continueAsNewAfter: 2 }],
+    });
+    // ledger-a is still running (4 s) when it is requested first: the others must wait behind it.
+    for (const request of [...requests, requests[1]!]) await ledger.signal('evidenceRunEnded', request);
+
+    let state: LedgerState;
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      state = await client.workflow.getHandle(ledger.workflowId).query<LedgerState>('evidenceLedger');
+      if (state.written >= 3 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(state.written).toBe(3);
+    expect(state.pending).toEqual([]);
+
+    const entries = await listChain(createS3EvidenceStore(s3, EVIDENCE_BUCKET), layout, [publicKey]);
+    expect(entries.map((entry) => [entry.sequence, entry.manifest?.run.workflowId])).toEqual(
+      requests.map((request, index) => [index + 1, request.workflowId]),
+    );
+    const first = entries[0]!.manifest!;
+    expect(first.run.closeStatus).toBe('COMPLETED');
+    expect(Date.parse(first.createdAt)).toBeGreaterThanOrEqual(Date.parse(first.run.closedAt));
+
+    // Two bundles per run of the ledger: it continued as new, carrying what it had written.
+    const latest = await client.workflow.getHandle(ledger.workflowId).describe();
+    expect(latest.runId).not.toBe(ledger.firstExecutionRunId);
+    expect(state.recent).toEqual(requests.map((request) => `${request.workflowId}/${request.runId}`));
+
+    const report = await verifyChain(createS3EvidenceStore(s3, EVIDENCE_BUCKET), layout, {
+      trustedKeys: [publicKey],
+    });
+    expect(report).toMatchObject({ ok: true, manifests: 3 });
+    await client.workflow.getHandle(ledger.workflowId).terminate('test done');
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * The evidence ledger: one long-lived workflow per namespace (fixed id) and the only writer of the namespace's
+ * evidence chain. Runs that end signal it (signal-with-start, from `requestEvidence`); it takes them one at a
+ * time in arrival order, waits until each run is closed (its history is complete only then), and appends the
+ * run's bundle through activities. A single writer is what keeps concurrent runs from forking the chain.
+ * It continues as new when Temporal suggests, carrying its queue. Failing writes never drop a request: the
+ * ledger waits and tries the same request again, so the chain keeps its order.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { EvidenceActivities } from '../activities/evidence/evidence-contracts';
+import { PermanentFailure } from '../common/failure-types';
+import {
+  LEDGER_QUERY,
+  RUN_ENDED_SIGNAL,
+  requestKey,
+  type EvidenceRequest,
+} from '../evidence/ledger-protocol';
+
+export const evidenceRunEndedSignal = defineSignal<[EvidenceRequest]>(RUN_ENDED_SIGNAL);
+
+export interface LedgerState {
+  pending: EvidenceRequest[];
+  /** Keys of runs recently bundled, so a repeated request (a retried signal) is not bundled twice. */
+  recent: string[];
+  written: number;
+  lastWritten?: { sequence: number; workflowId: string; manifestSha256: string };
+  /** Why the head of the queue is waiting, while it is. */
+  blocked?: string;
+  /** Continue as new after this many bundles even if Temporal does not suggest it yet (tests set it low). */
+  continueAsNewAfter?: number;
+}
+
+export const evidenceLedgerQuery = defineQuery<LedgerState>(LEDGER_QUERY);
+
+const RECENT_KEPT = 1000;
+const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
+const RETRY_BLOCKED_AFTER = '30 seconds';
+/** Not bundleable at all, ever: the run is gone from Temporal, or it is not a failover or drill. */
+const UNBUNDLEABLE: readonly string[] = [PermanentFailure.NotFound, PermanentFailure.InvalidState];
+
+const waits = proxyActivities<EvidenceActivities>({
+  // A run asks for its bundle as its last act, so it closes within moments; one stuck longer goes to the back.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+const writes = proxyActivities<EvidenceActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [
+      PermanentFailure.NotFound,
+      PermanentFailure.InvalidState,
+      PermanentFailure.ConfigurationMissing,
+      PermanentFailure.AccessDenied,
+    ],
+  },
+});
+
+export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Promise<void> {
+  const ledger: LedgerState = {
+    pending: [...(state?.pending ?? [])],
+    recent: [...(state?.recent ?? [])],
+    written: state?.written ?? 0,
+    ...(state?.lastWritten ? { lastWritten: state.lastWritten } : {}),
+    ...(state?.continueAsNewAfter ? { continueAsNewAfter: state.continueAsNewAfter } : {}),
+  };
+  let writtenThisRun = 0;
+
+  setHandler(evidenceRunEndedSignal, (request) => {
+    const key = requestKey(request);
+    if (ledger.recent.includes(key) || ledger.pending.some((queued) => requestKey(queued) === key)) return;
+    ledger.pending.push(request);
+  });
+  setHandler(evidenceLedgerQuery, () => ledger);
+
+  for (;;) {
+    await condition(() => ledger.pending.length > 0);
+    const request = ledger.pending[0]!;
+    const key = requestKey(request);
+    try {
+      await waits.waitForRunClosed(request);
+    } catch (error) {
+      ledger.blocked = `${key} has not closed: ${messageOf(error)}`;
+      log.warn('evidence: run not closed yet, moving it to the back of the queue', { run: key });
+      ledger.pending.push(ledger.pending.shift()!);
+      continue;
+    }
+    try {
+      const appended = await writes.writeEvidenceBundle(request);
+      ledger.lastWritten = {
+        sequence: appended.sequence,
+        workflowId: request.workflowId,
+        manifestSha256: appended.manifestSha256,
+      };
+      ledger.written++;
+      writtenThisRun++;
+      done(ledger, key);
+    } catch (error) {
+      const type = failureType(error);
+      if (type !== undefined && UNBUNDLEABLE.includes(type)) {
+        log.error('evidence: run cannot be bundled, dropping its request', {
+          run: key,
+          error: messageOf(error),
+        });
+        done(ledger, key);
+      } else {
+        ledger.blocked = `${key}: ${messageOf(error)}`;
+        log.error('evidence: bundle not written, retrying the same run later', {
+          run: key,
+          error: messageOf(error),
+        });
+        await sleep(RETRY_BLOCKED_AFTER);
+        continue;
+      }
+    }
+
+    if (
+      workflowInfo().continueAsNewSuggested ||
+      writtenThisRun >= (ledger.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER)
+    ) {
+      await condition(allHandlersFinished);
+      delete ledger.blocked;
+      await continueAsNew<typeof evidenceLedgerWorkflow>(ledger);
+    }
+  }
+}
+
+function done(ledger: LedgerState, key: string): void {
+  ledger.pending.shift();
+  delete ledger.blocked;
+  ledger.recent.push(key);
+  if (ledger.recent.length > RECENT_KEPT) ledger.recent.splice(0, ledger.recent.length - RECENT_KEPT);
+}
+
+function failureType(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(error);
+}
+
+const requests = proxyActivities<EvidenceActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 5 },
+});
+
+/**
+ * The one call a failover or drill makes at its very end, on every path: asks the ledger for this run's
+ * evidence bundle. Runs even while the workflow is being cancelled, and never changes the run's outcome: a
+ * request that cannot be made is logged (the run's own result is what it is).
+ */
+export async function requestEvidence(): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() => requests.requestEvidence());
+  } catch (error) {
+    log.error('evidence: could not ask the ledger for this run’s bundle', { error: messageOf(error) });
+  }
+}

@@ -1,0 +1,25 @@
+import { planWorkflow } from './plan';
+import { authorizeStart } from './run-authority';
+import type { PlanResult, StartRequest } from './run-types';
+
+/** A plan, with the reviewed runbook's hash it was made against and who asked for it. */
+export type ReviewedPlanResult = PlanResult & {
+  runbookHash: string;
+  plannedBy: string;
+  policySha256: string;
+};
+
+/**
+ * `drctl plan` on the worker: a signed `plan` statement checked against the access policy, the runbook from
+ * the worker's reviewed catalog by id and hash, then the plan (which changes nothing).
+ */
+export async function reviewedPlanWorkflow(request: StartRequest): Promise<ReviewedPlanResult> {
+  const { runbook, initiator, authorization } = await authorizeStart(request, { actions: ['plan'] });
+  const plan = await planWorkflow(runbook);
+  return {
+    ...plan,
+    runbookHash: authorization.runbookHash,
+    plannedBy: initiator.owner,
+    policySha256: authorization.policySha256,
+  };
+}

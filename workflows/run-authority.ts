@@ -1,0 +1,158 @@
+import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { AuthActivities } from '../activities/auth/auth-contracts';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import type { Permission, StatementAction } from '../auth/permissions';
+import type { SignedStatement } from '../auth/signature';
+import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
+import type { Runbook } from '../runbooks/schema';
+import { innermostMessage } from './innermost-message';
+import type { OperatorAction, RunAuthorization, StartRequest } from './run-types';
+
+/** A start that passed the access policy: the policy, the reviewed runbook by value, and who started it. */
+export interface AuthorizedStart {
+  authority: OperatorAuthority;
+  runbook: Runbook;
+  initiator: VerifiedAction;
+  authorization: RunAuthorization;
+}
+
+/** How a start statement must read for this workflow. */
+export interface StartRule {
+  /** Start actions accepted fresh (signed minutes ago, for this very workflow id), e.g. `['failover']`. */
+  actions: readonly StatementAction[];
+  /**
+   * Standing statements, accepted with no age check when they name one of `runIds`: the parent drill's start
+   * for its child failover, a schedule's `create` statement for the drills it starts. Their signer must still
+   * hold the permissions now, under the current policy.
+   */
+  standing?: {
+    actions: readonly StatementAction[];
+    runIds: readonly string[];
+    stepId?: string;
+    alsoRequires?: readonly Permission[];
+  };
+}
+
+const auth = proxyActivities<AuthActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+});
+
+/**
+ * The first thing a run does: reads the worker's access policy (its sha256 enters history), verifies the signed
+ * start against it, then loads the reviewed runbook by id and hash. A refusal ends the run before any step,
+ * with a NotAuthorized or RunbookMismatch failure saying why.
+ */
+export async function authorizeStart(request: StartRequest, rule: StartRule): Promise<AuthorizedStart> {
+  const runId = workflowInfo().workflowId;
+  const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
+    throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
+  });
+  const authority = new OperatorAuthority(policy);
+  const reference = request?.runbook;
+  if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
+    throw refused('the start names no runbook: send { runbook: { id, sha256 }, start }');
+  const claimed = (request.start as Partial<SignedStatement> | undefined)?.statement;
+  const standing =
+    rule.standing !== undefined &&
+    claimed !== undefined &&
+    rule.standing.actions.includes(claimed.action as StatementAction) &&
+    rule.standing.runIds.includes(claimed.runId as string);
+  const expectation: Expectation = {
+    actions: standing ? (rule.standing?.actions ?? []) : rule.actions,
+    runId: standing ? (claimed?.runId as string) : runId,
+    ...(standing && rule.standing?.stepId !== undefined ? { stepId: rule.standing.stepId } : {}),
+    runbookId: reference.id,
+    runbookHash: reference.sha256,
+    now: Date.now(),
+    checkFreshness: !standing,
+  };
+  let initiator: VerifiedAction;
+  try {
+    initiator = authority.verify(request.start, expectation);
+    for (const permission of standing ? (rule.standing?.alsoRequires ?? []) : [])
+      if (!authority.allows(initiator.owner, permission, reference.id))
+        throw new Error(
+          `not permitted: ${initiator.owner} may no longer ${permission} runbook ${reference.id} under the access policy (sha256 ${policy.sha256.slice(0, 12)}…)`,
+        );
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
+  const statementRunId = initiator.signed.statement.runId;
+  const reviewed = await auth
+    .loadReviewedRunbook({
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      ...(reference.variant === undefined ? {} : { variant: reference.variant }),
+    })
+    .catch((error: unknown) => {
+      throw ApplicationFailure.nonRetryable(
+        `run refused, nothing was changed: ${innermostMessage(error)}`,
+        PermanentFailure.RunbookMismatch,
+      );
+    });
+  const authorization: RunAuthorization = {
+    policySha256: policy.sha256,
+    runbookId: reference.id,
+    runbookHash: reviewed.sha256,
+    ...(standing ? { startedBy: [statementRunId] } : {}),
+    ...(initiator.signed.statement.detail?.force === undefined
+      ? {}
+      : { forcedPastPlan: initiator.signed.statement.detail.force }),
+    breakGlassUses: [],
+  };
+  if (initiator.breakGlass) recordBreakGlass(authorization, initiator, 'start');
+  return { authority, runbook: reviewed.runbook, initiator, authorization };
+}
+
+/** The recorded form of a verified action: readable fields plus the signed statement, for offline re-checks. */
+export function recordedAction(
+  verified: VerifiedAction,
+  action: OperatorAction['action'],
+  at: string,
+): OperatorAction {
+  const { statement } = verified.signed;
+  return {
+    action,
+    operator: verified.owner,
+    reason: statement.reason,
+    at,
+    ...(action !== 'start' && statement.stepId !== undefined ? { stepId: statement.stepId } : {}),
+    ...(verified.breakGlass ? { breakGlass: true } : {}),
+    signed: verified.signed,
+  };
+}
+
+/** A break-glass use goes into the run's authorization record and the worker log, loudly. */
+export function recordBreakGlass(
+  authorization: RunAuthorization,
+  verified: VerifiedAction,
+  action: string,
+): void {
+  const { statement } = verified.signed;
+  const use = {
+    action,
+    keyId: verified.owner,
+    holder: verified.holder ?? 'unknown',
+    reason: statement.reason,
+    at: new Date().toISOString(),
+    ...(statement.stepId === undefined ? {} : { stepId: statement.stepId }),
+  };
+  authorization.breakGlassUses.push(use);
+  log.warn(
+    `BREAK-GLASS: ${action}${use.stepId ? ` ${use.stepId}` : ''} by ${use.keyId} (held by ${use.holder}) on ${workflowInfo().workflowId}: ${use.reason}`,
+  );
+}
+
+function refused(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `run refused by the access policy, nothing was changed: ${message}`,
+    PermanentFailure.NotAuthorized,
+  );
+}
+
+/** `drill-ehr-db-2026…` → every id it starts with up to a dash, and itself: a schedule's runs extend its id. */
+export function idPrefixes(workflowId: string): string[] {
+  const parts = workflowId.split('-');
+  return parts.map((_, index) => parts.slice(0, index + 1).join('-'));
+}
