@@ -1,4 +1,6 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
+import { PermanentFailure } from '../../common/failure-types';
 import type { DatabaseInput, DatabasePlan, PromoteOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import type { DatabaseFenceActivities } from '../database-fence/definition';
@@ -11,6 +13,29 @@ export interface DatabasePromoteActivities {
 }
 
 type Uses = DatabasePromoteActivities & Pick<DatabaseFenceActivities, 'checkDatabase'>;
+
+/**
+ * The lag-gate refusal an operator may overrule: an unknown lag when the target accepts unknown lag, a lag above
+ * maxLag (or not caught up within it) in an unplanned run. Undefined for every other failure (and for one already approved).
+ */
+function lagGateOf(
+  error: unknown,
+  input: DatabaseInput,
+  approvals: NonNullable<DatabaseInput['approvals']>,
+): { approval: 'unknownLag' | 'dataLoss'; message: string } | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const acceptsUnknown = (input.target as { acceptUnknownLag?: boolean }).acceptUnknownLag === true;
+  if (cause.type === PermanentFailure.ReplicationLagUnknown && acceptsUnknown && !approvals.unknownLag) {
+    return { approval: 'unknownLag', message: cause.message };
+  }
+  const behind =
+    cause.type === PermanentFailure.ReplicaLagTooHigh || cause.type === PermanentFailure.ReplicaNotCaughtUp;
+  if (behind && input.mode !== 'planned' && !approvals.dataLoss) {
+    return { approval: 'dataLoss', message: cause.message };
+  }
+  return undefined;
+}
 
 /** Makes the replica the writable primary; only a member confirmed writable here may receive DNS. */
 const schema = leafStepSchema('database.promote', { database: z.string().min(1) });
@@ -29,9 +54,27 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
     return { changes: plan.changes };
   },
   async run(step, context) {
-    const outcome = await context.activities.promoteDatabase(databaseInput(context.runbook, step.database));
-    context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
-    return outcome;
+    const input = databaseInput(context.runbook, step.database);
+    const approvals: NonNullable<DatabaseInput['approvals']> = {};
+    for (;;) {
+      try {
+        const outcome = await context.activities.promoteDatabase({ ...input, approvals: { ...approvals } });
+        context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
+        return outcome;
+      } catch (error) {
+        const gate = lagGateOf(error, input, approvals);
+        if (gate === undefined) throw error;
+        // The lag gate refused on data it cannot vouch for: a person decides, and the decision is kept with the run.
+        const approvedBy = await context.controls.awaitApproval(step.id, {
+          prompt: `${gate.message} — approve to promote "${step.database}" anyway`,
+          twoPerson: false,
+        });
+        if (approvedBy === null) {
+          throw ApplicationFailure.nonRetryable('the run was aborted while waiting to promote', 'Aborted');
+        }
+        approvals[gate.approval] = approvedBy;
+      }
+    }
   },
   // A promotion reports itself irreversible; nothing else reaches here.
   async undo() {
