@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
+import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
 import { CliError, ExitCode } from './cli-error';
 
 /** Leaves room for process start-up inside the 10 s an operator waits at most to learn Temporal is down. */
@@ -21,12 +22,7 @@ export async function connectClient(
     codec.close();
     throw new CliError(
       'TemporalUnreachable',
-      `cannot reach Temporal at ${address} (${(error as Error).message.split('\n')[0]}). ` +
-        'Check TEMPORAL_ADDRESS (or temporal.address in the config file) and that the server is up' +
-        (tls
-          ? "; with TLS, that the server trusts the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH) and the CA (TEMPORAL_TLS_SERVER_CA_CERT_PATH) signed the server's certificate"
-          : '') +
-        '; for the local stack run `npm run sandbox -- up`.',
+      new TemporalUnreachableError(address, Boolean(tls), error).message,
       ExitCode.Environment,
     );
   }

@@ -5,6 +5,7 @@ import { FailbackUnsupportedError } from '../runbooks/failback-unsupported-error
 import { CodecError } from '../security/codec/codec-error';
 import { SecretError } from '../security/secrets/secret-error';
 import { ConfigError } from '../worker/config';
+import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
 import { AuthFileError } from '../auth/io/auth-file-error';
 import { CliError, ExitCode } from './cli-error';
 
@@ -26,6 +27,9 @@ export function toCliError(error: unknown): CliError {
       file: error.file,
       ...(error.issues.length > 0 ? { issues: error.issues } : {}),
     });
+  }
+  if (error instanceof TemporalUnreachableError) {
+    return new CliError(error.code, error.message, ExitCode.Environment);
   }
   if (error instanceof CodecError || error instanceof SecretError) {
     return new CliError(error.code, error.message, ExitCode.Environment);

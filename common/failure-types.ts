@@ -25,6 +25,8 @@ export const PermanentFailure = {
   RunbookMismatch: 'RunbookMismatch',
   /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
   NotAuthorized: 'NotAuthorized',
+  /** A TLS peer whose certificate does not verify (unknown CA, another host name, expired): a retry cannot fix it. */
+  TlsVerificationFailed: 'TlsVerificationFailed',
 } as const;
 
 export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];

@@ -1,6 +1,7 @@
 import { AuthFileError } from '../auth/io/auth-file-error';
 import { loadConfig } from './config';
 import { runWorker } from './run-worker';
+import { TemporalUnreachableError } from './temporal-unreachable-error';
 
 /** `npm run worker`: one drctl worker with the configuration from the environment and the config file. */
 const config = loadConfig();
@@ -12,6 +13,7 @@ runWorker(config, {
     ),
 }).catch((error: unknown) => {
   process.stderr.write(`drctl worker: ${(error as Error).message}\n`);
-  // A policy, catalog or injection setting the worker cannot use is the environment's fault: exit 3, as the CLI.
-  process.exit(error instanceof AuthFileError ? 3 : 1);
+  // A policy, catalog or injection setting the worker cannot use, or a Temporal it cannot reach, is the
+  // environment's fault: exit 3, as the CLI.
+  process.exit(error instanceof AuthFileError || error instanceof TemporalUnreachableError ? 3 : 1);
 });

@@ -7,6 +7,7 @@ import type { DrctlConfig } from './config';
 import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
 import { temporalConnectionOptions } from './temporal-connection-options';
+import { TemporalUnreachableError } from './temporal-unreachable-error';
 
 /**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
@@ -27,7 +28,11 @@ export async function runWorker(
       `runbook file ${file.source} is broken and will not run: ${file.message.replace(/\s*\n\s*/g, ' ')}`,
     );
   }
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
+    (error: unknown) => {
+      throw new TemporalUnreachableError(config.temporal.address, Boolean(config.temporal.tls), error);
+    },
+  );
   const { ports, close } = createProviderPorts(config);
   const codec = dataConverterOptions(config);
   // The evidence activities read run results through a client: it must decode what the codec encrypted.

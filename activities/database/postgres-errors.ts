@@ -12,6 +12,19 @@ const UNREACHABLE_CODES = new Set([
   'ECONNRESET',
   'EPIPE',
 ]);
+/** Node's certificate verification codes: the server is not the one the CA vouches for under that name. */
+const TLS_VERIFICATION_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+]);
 /** SQLSTATEs of a server shutting down or not accepting sessions yet: retry later. */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08006', '08001', '08004']);
 
@@ -34,6 +47,12 @@ export function toPostgresFailure(error: unknown, where: ConnectionLabel): unkno
   const e = error as { code?: string; message?: string };
   const message = e.message ?? String(error);
   const address = `${where.host}:${where.port}`;
+  if ((e.code !== undefined && TLS_VERIFICATION_CODES.has(e.code)) || /does not support SSL/i.test(message)) {
+    return permanentFailure(
+      PermanentFailure.TlsVerificationFailed,
+      `the TLS session to ${address} (connection ${where.name}) failed verification: ${message}; check the connection's host name against the server certificate, and its sslrootcert`,
+    );
+  }
   const unreachable =
     (e.code !== undefined && (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code))) ||
     /timeout|Connection terminated|ENOTFOUND|EAI_AGAIN/i.test(message);

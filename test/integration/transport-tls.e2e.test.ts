@@ -106,6 +106,7 @@ test('GIVEN mTLS to Temporal and verify-full to PostgreSQL WHEN the operator fai
 
 test('GIVEN a client that trusts the CA but has no client certificate THEN the proxy refuses it', async () => {
   const before = logSize();
+  // TLS 1.3 sends the refusal after the handshake: the client reads the alert or finds the pipe closed.
   await expect(
     NativeConnection.connect({
       address: stack.tls.temporal.address,
@@ -114,7 +115,7 @@ test('GIVEN a client that trusts the CA but has no client certificate THEN the p
         serverNameOverride: stack.tls.temporal.serverName,
       },
     }),
-  ).rejects.toThrow(/CertificateRequired/);
+  ).rejects.toThrow(/CertificateRequired|broken pipe/);
 
   const withoutCertificate = {
     ...drctlEnv(stack, 'no-certificate'),
@@ -130,6 +131,13 @@ test('GIVEN a client that trusts the CA but has no client certificate THEN the p
   });
   expect(logSince(before)).toMatch(/refused 127\.0\.0\.1:\d+: peer did not return a certificate/);
 
+  // A worker without the certificate stops at once with the environment's exit code and what to check.
+  const worker = await drctl(['worker'], withoutCertificate);
+  expect(worker.code).toBe(3);
+  expect(worker.stderr).toMatch(
+    /cannot reach Temporal at .*(CertificateRequired|broken pipe).*TEMPORAL_TLS_CLIENT_CERT_PATH/,
+  );
+
   // The same command with the client certificate gets through: the certificate is the only difference.
   const allowed = await drctl(['drill', 'schedules', '--output', 'json'], {
     ...withoutCertificate,
@@ -139,7 +147,7 @@ test('GIVEN a client that trusts the CA but has no client certificate THEN the p
   expect(allowed.code).toBe(0);
 });
 
-test('GIVEN sslmode=verify-full WHEN the server at the address holds a certificate for another name THEN the connection is refused', async () => {
+test('GIVEN sslmode=verify-full WHEN the server at the address holds a certificate for another name THEN the connection is refused for good', async () => {
   // A TCP relay on 127.0.0.4 to the primary: a misrouted endpoint whose server has a valid certificate
   // from the same CA, but for 127.0.0.2.
   const relay = await startRelay('127.0.0.4', {
@@ -158,9 +166,14 @@ test('GIVEN sslmode=verify-full WHEN the server at the address holds a certifica
     const postgres = createPostgresAdapter({
       connections: { 'misrouted-full': relayed('verify-full'), 'misrouted-ca': relayed('verify-ca') },
     });
-    await expect(postgres.memberStatus('misrouted-full')).rejects.toThrow(
-      /Hostname\/IP does not match certificate's altnames: IP: 127\.0\.0\.4 is not in the cert's list: 127\.0\.0\.2/,
-    );
+    // Refused for good: a retry cannot change the certificate, so the step fails at once with what to check.
+    await expect(postgres.memberStatus('misrouted-full')).rejects.toMatchObject({
+      type: 'TlsVerificationFailed',
+      nonRetryable: true,
+      message: expect.stringMatching(
+        /Hostname\/IP does not match certificate's altnames: IP: 127\.0\.0\.4 is not in the cert's list: 127\.0\.0\.2.*sslrootcert/,
+      ),
+    });
     // The CA check alone (libpq's verify-ca) lets the same server through: it was the name check that refused.
     await expect(postgres.memberStatus('misrouted-ca')).resolves.toMatchObject({ inRecovery: false });
   } finally {
