@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import patientPortalRds from '../../runbooks/examples/patient-portal-rds';
 import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
 import { resetStack } from '../../sandbox/stack';
@@ -17,15 +23,40 @@ import { recordValue } from './estate-readers';
  * 53's control plane stays up, as AWS documents it is not part of a Region). The unplanned runbook must complete
  * with what us-west-2 can do, and say what it could not do: the fence of the old primary, on record.
  */
-const RUNBOOK_ID = 'patient-portal-rds-region-down';
+const RUNBOOK_ID = `patient-portal-rds-region-down-${randomUUID().slice(0, 8)}`;
 const RECORD = 'portal-db.sandbox.drctl.internal.';
 let stack: StackInfo;
 let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 
+/**
+ * The worker runs in the surviving Region, as it would in an outage: its `aws.region` is us-west-2, where its
+ * connection secrets are replicated (Secrets Manager replication; here copied before the outage).
+ */
+async function replicateSecrets(to: string): Promise<void> {
+  const common = { endpoint: stack.moto.endpoint, credentials: MOTO_CREDENTIALS };
+  const source = new SecretsManagerClient({ ...common, region: 'us-east-1' });
+  const target = new SecretsManagerClient({ ...common, region: to });
+  for (const secret of (await source.send(new ListSecretsCommand({}))).SecretList ?? []) {
+    const value = await source.send(new GetSecretValueCommand({ SecretId: secret.ARN }));
+    await target
+      .send(new CreateSecretCommand({ Name: secret.Name, SecretString: value.SecretString }))
+      .catch((error: { name?: string }) => {
+        if (error.name !== 'ResourceExistsException') throw error;
+      });
+  }
+  source.destroy();
+  target.destroy();
+}
+
 beforeAll(async () => {
   stack = await resetStack();
+  await replicateSecrets('us-west-2');
+  const config = JSON.parse(readFileSync(stack.configFile, 'utf8')) as { aws: { region: string } };
+  config.aws.region = 'us-west-2';
   env = drctlEnv(stack, `region-down-${randomUUID()}`);
+  env.DRCTL_CONFIG = join(catalogDir(env), '..', `region-down-${randomUUID()}.config.json`);
+  writeFileSync(env.DRCTL_CONFIG, JSON.stringify(config));
   worker = await startWorkerProcess(env);
 });
 
@@ -37,15 +68,25 @@ afterAll(async () => {
 
 async function status(workflowId: string): Promise<FailoverProgress> {
   const shown = await drctl(['status', workflowId, '--output', 'json'], env);
-  expect({ code: shown.code, stderr: shown.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(shown.stderr).toBe('');
   return JSON.parse(shown.stdout) as FailoverProgress;
+}
+
+function describeRun(run: FailoverProgress): string {
+  return run.timeline
+    .map((entry) => {
+      const failed = (entry.checks ?? []).filter((check) => !check.ok).map((check) => check.message);
+      const why = entry.error ? ` ${entry.error.type}: ${entry.error.message}` : '';
+      return `${entry.stepId}:${entry.status}${why}${failed.length ? ` [${failed.join('; ')}]` : ''}`;
+    })
+    .join(', ');
 }
 
 async function waitForApproval(workflowId: string): Promise<FailoverProgress> {
   for (;;) {
     const now = await status(workflowId);
     if (now.awaiting.some((a) => a.stepId === 'fence-primary')) return now;
-    expect(now.status).toMatch(/running|paused/);
+    expect(`${now.status} ${describeRun(now)}`).toMatch(/^(running|paused) /);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -72,8 +113,7 @@ test('with us-east-1 down, the unplanned patient-portal runbook promotes the us-
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
 
   const waiting = await waitForApproval(workflowId);
-  const fenceEntry = waiting.timeline.find((entry) => entry.stepId === 'fence-primary');
-  expect(JSON.stringify(fenceEntry)).toMatch(/region us-east-1 unreachable/);
+  expect(JSON.stringify(waiting.awaiting)).toMatch(/unreachable and could not be fenced/);
   const approved = await drctl(
     ['approve', workflowId, '--reason', 'us-east-1 is down (AWS Health); primary cannot take writes'],
     asOperator(env, 'bob'),
@@ -82,8 +122,7 @@ test('with us-east-1 down, the unplanned patient-portal runbook promotes the us-
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   const result = JSON.parse(followed.stdout) as FailoverResult;
 
-  const steps = result.timeline.map((entry) => `${entry.stepId}:${entry.status}`);
-  expect({ status: result.status, steps }).toMatchObject({ status: 'succeeded' });
+  expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
   const fence = result.timeline.find((entry) => entry.stepId === 'fence-primary');
   expect(fence?.summary).toMatch(/could not fence patient-portal-primary: .*region us-east-1 unreachable/);
   expect(fence?.summary).toMatch(/proceeding unfenced, approved by bob/);
