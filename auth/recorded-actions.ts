@@ -26,6 +26,8 @@ export interface RunRecord {
   policySha256?: string;
   /** Run ids a start statement may name besides runId: a drill's id for its child failover, a schedule id. */
   startedBy?: string[];
+  /** What the run shows as who started it and why (status, reports): it must be what the start signed. */
+  headline?: { initiator: string; reason: string; forcedPastPlan?: string };
   operatorActions: RecordedAction[];
 }
 
@@ -102,6 +104,21 @@ export function verifyRecordedActions(
       );
     if ((statement.breakGlass === true) !== (recorded.breakGlass === true))
       return fail('the break-glass mark differs from the signed statement');
+    if (recorded.action === 'start' && record.headline !== undefined) {
+      const { initiator, reason, forcedPastPlan } = record.headline;
+      if (initiator !== owner)
+        return fail(
+          `the run names ${JSON.stringify(initiator)} as its initiator, but the signed start is by ${owner}`,
+        );
+      if (reason !== statement.reason)
+        return fail(
+          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(statement.reason)}`,
+        );
+      if (forcedPastPlan !== statement.detail?.force)
+        return fail(
+          `the run's recorded --force reason ${JSON.stringify(forcedPastPlan ?? null)} differs from the signed one ${JSON.stringify(statement.detail?.force ?? null)}`,
+        );
+    }
     const permission = permissionFor(statement.action);
     if (!authority.allows(owner, permission, statement.runbookId))
       return fail(`${owner} does not hold ${permission} on ${statement.runbookId} in this policy`);

@@ -21,7 +21,10 @@ export function runRecordsOf(result: unknown): RunRecord[] {
     const drill = value as DrillResult;
     const records: RunRecord[] = [];
     if (drill.authorization)
-      records.push(recordOf(drill.drillId, drill.authorization, drill.operatorActions ?? []));
+      records.push({
+        ...recordOf(drill.drillId, drill.authorization, drill.operatorActions ?? []),
+        headline: { initiator: drill.initiator, reason: drill.reason },
+      });
     if (drill.failover.authorization)
       records.push(
         recordOf(
@@ -36,7 +39,18 @@ export function runRecordsOf(result: unknown): RunRecord[] {
     const run = value as FailoverProgress;
     if (!run.authorization)
       return [{ runId: run.workflowId, runbookId: run.runbookId, operatorActions: run.operatorActions }];
-    return [recordOf(run.workflowId, run.authorization, run.operatorActions)];
+    return [
+      {
+        ...recordOf(run.workflowId, run.authorization, run.operatorActions),
+        headline: {
+          initiator: run.initiator,
+          reason: run.reason,
+          ...(run.authorization.forcedPastPlan === undefined
+            ? {}
+            : { forcedPastPlan: run.authorization.forcedPastPlan }),
+        },
+      },
+    ];
   }
   throw new CliError(
     'NotARunResult',

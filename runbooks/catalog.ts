@@ -15,6 +15,8 @@ export interface BrokenEntry {
   source: string;
   message: string;
   issues: RunbookIssue[];
+  /** The id it declares, when it loaded but cannot be used (an id that two files declare). */
+  runbookId?: string;
 }
 
 export interface Catalog {
@@ -29,10 +31,14 @@ export class UnknownRunbookError extends Error {
     readonly reference: string,
     readonly known: string[],
     readonly broken: string[] = [],
+    readonly missingDirs: string[] = [],
   ) {
     super(
       `no runbook "${reference}". Known runbooks: ${known.join(', ') || 'none'}. ` +
         (broken.length > 0 ? `Broken runbook files (see drctl runbooks): ${broken.join(', ')}. ` : '') +
+        (missingDirs.length > 0
+          ? `These runbook folders do not exist (check DRCTL_RUNBOOKS_DIR): ${missingDirs.join(', ')}. `
+          : '') +
         'Pass a runbook id, or a path to a .ts, .js or .json runbook file.',
     );
     this.name = 'UnknownRunbookError';
@@ -52,15 +58,37 @@ export function loadCatalog(
   options: { examples?: boolean } = {},
 ): Catalog {
   const catalog: Catalog = { entries: [], broken: [] };
-  const dirs = options.examples === false ? extraDirs : [EXAMPLES_DIR, ...extraDirs];
-  for (const source of runbookFiles(dirs)) {
-    try {
-      catalog.entries.push({ runbook: loadRunbookFile(source), source });
-    } catch (error) {
-      catalog.broken.push(brokenEntry(source, error));
-    }
-  }
+  const examples = options.examples === false ? [] : runbookFiles([EXAMPLES_DIR]);
+  const own = runbookFiles(extraDirs).filter((source) => !examples.includes(source));
+  const load = (sources: string[]): CatalogEntry[] =>
+    sources.flatMap((source) => {
+      try {
+        return [{ runbook: loadRunbookFile(source), source }];
+      } catch (error) {
+        catalog.broken.push(brokenEntry(source, error));
+        return [];
+      }
+    });
+  const ownEntries = withUniqueIds(load(own), catalog.broken);
+  const ownIds = new Set(ownEntries.map((entry) => entry.runbook.id));
+  // A runbook of your own folders replaces the bundled example of the same id (a copy you edited).
+  const exampleEntries = load(examples).filter((entry) => !ownIds.has(entry.runbook.id));
+  catalog.entries.push(...exampleEntries, ...ownEntries);
   return catalog;
+}
+
+/** Two files with one id are ambiguous: neither is used, both are listed as broken, naming each other. */
+function withUniqueIds(entries: CatalogEntry[], broken: BrokenEntry[]): CatalogEntry[] {
+  const sourcesById = new Map<string, string[]>();
+  for (const { runbook, source } of entries)
+    sourcesById.set(runbook.id, [...(sourcesById.get(runbook.id) ?? []), source]);
+  return entries.filter(({ runbook, source }) => {
+    const sources = sourcesById.get(runbook.id) ?? [];
+    if (sources.length === 1) return true;
+    const message = `runbook id "${runbook.id}" is in the catalog twice (${sources.join(' and ')}); ids must be unique, so neither runs`;
+    broken.push({ source, message, issues: [{ path: 'id', message }], runbookId: runbook.id });
+    return false;
+  });
 }
 
 /** Resolves a runbook id or a file path to a validated runbook; a broken file is not skipped silently. */
@@ -73,12 +101,15 @@ export function findRunbook(reference: string, extraDirs: string[] = []): Catalo
   const found = entries.find((entry) => entry.runbook.id === reference);
   if (found) return found;
   // A broken file named after the runbook is most likely the one meant: say what is wrong with it.
-  const namesake = broken.find((entry) => basename(entry.source, extname(entry.source)) === reference);
+  const namesake =
+    broken.find((entry) => entry.runbookId === reference) ??
+    broken.find((entry) => basename(entry.source, extname(entry.source)) === reference);
   if (namesake) throw new RunbookLoadError(namesake.source, namesake.message, namesake.issues);
   throw new UnknownRunbookError(
     reference,
     entries.map((entry) => entry.runbook.id),
     broken.map((entry) => entry.source),
+    extraDirs.filter((dir) => !existsSync(dir)),
   );
 }
 
@@ -108,7 +139,7 @@ export function loadRunbookFile(path: string): Runbook {
     loaded = require(path) as { default?: unknown; runbook?: unknown };
   } catch (error) {
     if (error instanceof RunbookValidationError) throw relabel(path, error);
-    throw new RunbookLoadError(path, `could not be loaded: ${firstLine(error)}`, []);
+    throw new RunbookLoadError(path, `could not be loaded: ${loadFailure(error)}`, []);
   }
   const exported = loaded.default ?? loaded.runbook;
   if (exported === undefined) {
@@ -149,10 +180,23 @@ function runbookFiles(dirs: readonly string[]): string[] {
     for (const file of readdirSync(dir).sort()) {
       if (!RUNBOOK_EXTENSIONS.has(extname(file)) || file.endsWith('.d.ts') || file.startsWith('index.'))
         continue;
-      files.push(join(dir, file));
+      const source = resolve(dir, file);
+      if (!files.includes(source)) files.push(source);
     }
   }
   return files;
+}
+
+/**
+ * Why a module did not load. tsx's esbuild puts the useful part of a syntax error (file:line:column, what it
+ * expected) on the lines after "Transform failed with N error(s):", so those lines are kept.
+ */
+function loadFailure(error: unknown): string {
+  const lines = ((error as Error)?.message ?? String(error)).split('\n').filter((line) => line.trim() !== '');
+  if (/^Transform failed with \d+ errors?:$/.test(lines[0] ?? '')) {
+    return `syntax error: ${lines.slice(1, 4).join('; ')}`;
+  }
+  return lines[0] ?? 'unknown error';
 }
 
 function firstLine(error: unknown): string {

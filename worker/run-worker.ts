@@ -46,7 +46,14 @@ export async function runWorker(
     });
     // Every worker also serves the evidence ledger's queue, so the ledger never waits on one worker.
     const queues = [...new Set([taskQueue, config.evidence.taskQueue])];
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+    // A prebuilt bundle carries its converters: the workflow sandbox loads the failure converter (failure text
+    // into encrypted payloads) from the bundle, not from the worker's dataConverter.
+    const { failureConverterPath, payloadConverterPath } = codec.options.dataConverter ?? {};
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      ...(failureConverterPath === undefined ? {} : { failureConverterPath }),
+      ...(payloadConverterPath === undefined ? {} : { payloadConverterPath }),
+    });
     const workers = await Promise.all(
       queues.map((queue) =>
         Worker.create({

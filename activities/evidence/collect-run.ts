@@ -21,7 +21,9 @@ import type { Runbook } from '../../runbooks/schema';
 import type { DrillResult } from '../../workflows/drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { canonicalJson } from '../../auth/canonical-json';
 import { historyAsJson } from './history-json';
+import { reviewedRunbookIn } from './reviewed-runbook';
 
 const JSON_TYPE = 'application/json';
 
@@ -39,6 +41,8 @@ interface ExportedRun {
   closedAt: string;
   historyJson: string;
   input: unknown;
+  /** The runbook the run loaded from the worker's reviewed catalog, if it got that far. */
+  reviewed: { runbook: Runbook; sha256: string } | undefined;
   result: unknown;
   children: Array<{ workflowId: string; runId: string; workflowType: string }>;
 }
@@ -64,18 +68,20 @@ export async function collectRun(
   const children = await Promise.all(
     run.children.map((child) => exportRun(client, child.workflowId, child.runId)),
   );
-  const runbook = (run.input as { runbook?: Runbook } | undefined)?.runbook;
+  // The input names the runbook (id and sha256); the runbook itself is the reviewed catalog's, in history.
+  const runbook = run.reviewed?.runbook ?? (run.input as { runbook?: Runbook } | undefined)?.runbook;
   if (!runbook) {
     throw permanentFailure(
       PermanentFailure.InvalidState,
       `run ${request.workflowId} has no runbook in its input: it was not started by drctl`,
     );
   }
-  const runbookJson = Buffer.from(JSON.stringify(runbook), 'utf8');
+  const runbookJson = Buffer.from(run.reviewed ? canonicalJson(runbook) : JSON.stringify(runbook), 'utf8');
   const files: BundleFile[] = [
     { path: 'history.json', body: Buffer.from(run.historyJson, 'utf8'), contentType: JSON_TYPE },
     { path: 'result.json', body: json(run.result ?? null), contentType: JSON_TYPE },
-    // Exactly the bytes drctl hashes for a drill's runbookHash: sha256 of JSON.stringify(runbook).
+    // The reviewed runbook in exactly the bytes its runbookHash is the sha256 of (canonical JSON); a run refused
+    // before it loaded one keeps the reference it was started with.
     { path: 'runbook.json', body: runbookJson, contentType: JSON_TYPE },
   ];
 
@@ -234,6 +240,7 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
     closedAt: (description.closeTime ?? new Date()).toISOString(),
     historyJson: historyAsJson(history),
     input,
+    reviewed: await reviewedRunbookIn(events, converter),
     result: await recordedResult(handle, description.status.name),
     children,
   };

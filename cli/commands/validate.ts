@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { leafSteps } from '../../runbooks/define-runbook';
 import { findRunbook } from '../../runbooks/catalog';
+import { runbookWarnings } from '../../runbooks/runbook-warnings';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
@@ -14,17 +15,28 @@ export function registerValidate(program: Command): void {
     .argument('<runbook>', 'path to a .ts, .js or .json runbook, or a runbook id')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl validate runbooks/examples/ehr-db.ts\n  drctl validate my-runbook.json --output json\n\nExit code 2 when the runbook is invalid.',
+      '\nExamples:\n  drctl validate runbooks/examples/ehr-db.ts\n  drctl validate my-runbook.json --output json\n\nWarnings (valid, but endangers the RTO or RPO) do not change the exit code. Exit code 2 when the runbook is invalid.',
     )
     .action(
       runCommand(async (context, reference: string) => {
         const { runbook, source } = findRunbook(reference, runbookDirs());
+        const warnings = runbookWarnings(runbook);
         if (context.output === 'json') {
-          printJson({ valid: true, id: runbook.id, source, steps: leafSteps(runbook).length, runbook });
+          printJson({
+            valid: true,
+            id: runbook.id,
+            source,
+            steps: leafSteps(runbook).length,
+            warnings,
+            runbook,
+          });
         } else {
           process.stdout.write(
             `${runbook.id} is valid (${leafSteps(runbook).length} steps, from ${source})\n`,
           );
+          for (const warning of warnings) {
+            process.stdout.write(`  warning ${warning.path}: ${warning.message}\n`);
+          }
         }
       }),
     );

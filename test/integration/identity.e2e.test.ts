@@ -17,6 +17,7 @@ import type { FailoverProgress, FailoverResult } from '../../workflows/run-types
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
 import { keyFileOf, signerOf } from './operators';
+import { sandboxDataConverter } from './sandbox-data-converter';
 
 /**
  * Who may do what, on the real stack through the real CLI and worker: every operator action is signed, the
@@ -37,7 +38,7 @@ beforeAll(async () => {
   env = drctlEnv(stack, `identity-${randomUUID()}`);
   worker = await startWorkerProcess(env);
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 });
 
 afterAll(async () => {
@@ -293,7 +294,7 @@ test('break-glass approves any gate only when used on purpose, and every use is 
     }),
   ]);
   expect(result.timeline.find((e) => e.stepId === 'production-approval')?.summary).toMatch(
-    /^BREAK-GLASS approval by break-glass:sandbox-emergency/,
+    /^approved by BREAK-GLASS key break-glass:sandbox-emergency \(held by sandbox safe/,
   );
   expect((await drctl(['status', workflowId], env)).stdout).toMatch(
     /‼ BREAK-GLASS approve production-approval/,

@@ -11,6 +11,7 @@ import type { StackInfo } from '../../sandbox/stack-info';
 import { drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
 import { EXAMPLES_DIR, signerOf } from './operators';
 import { getStack } from './stack';
+import { sandboxDataConverter } from './sandbox-data-converter';
 
 /**
  * Plans that tell the truth, a catalog that isolates a broken file, and the CLI for runs, on the real stack with
@@ -90,7 +91,7 @@ beforeAll(async () => {
   };
   worker = await startWorkerProcess(env);
   connection = await Connection.connect({ address: stack.temporal.address });
-  temporal = new Client({ connection, namespace: stack.temporal.namespace });
+  temporal = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
   expect(await flagSeen()).toBe(false);
 });
 

@@ -10,6 +10,7 @@ import type { StackInfo } from '../../sandbox/stack-info';
 import type { DrillResult } from '../../workflows/drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { configuredSecretValues } from './configured-secrets';
 
 /**
  * Protected data on the real stack: with the payload codec on, the history Temporal stores (read with the
@@ -289,21 +290,7 @@ test('no configured secret value is in raw or decoded history, the worker or CLI
   ];
   expect(decoded.join('\n')).toContain('secret scan drill');
 
-  const password = (url: string) => decodeURIComponent(new URL(url).password);
-  const keyring = JSON.parse(readFileSync(stack.security.keyringFile, 'utf8')) as {
-    keys: Record<string, string>;
-  };
-  const secrets = [
-    password(stack.postgres.primaryUrl),
-    password(stack.postgres.appUrl),
-    stack.unleash.adminToken,
-    stack.unleash.clientToken,
-    stack.unleash.adminToken.split('.').pop()!,
-    stack.unleash.clientToken.split('.').pop()!,
-    stack.security.codecServer.token,
-    ...Object.values(keyring.keys),
-    ...Object.values(keyring.keys).map((key) => Buffer.from(key, 'base64').toString('hex')),
-  ];
+  const secrets = configuredSecretValues(stack);
   expect(secrets.every((secret) => secret.length >= 16)).toBe(true);
   const corpus = {
     rawHistory: [...Object.values(history).map(readable), drillHistory].join('\n'),
