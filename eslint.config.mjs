@@ -20,6 +20,8 @@ const WORKFLOW_CODE = [
   'runbooks/runbook-validation-error.ts',
   'runbooks/failback-unsupported-error.ts',
   'common/**/*.ts',
+  'evacuations/evacuation-types.ts',
+  'evacuations/run-lock.ts',
   // The pure half of auth (verification inside validators); auth/io has the file access.
   'auth/*.ts',
 ];

@@ -12,6 +12,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/build-drctl.ts',
     },
     {
       displayName: 'integration',

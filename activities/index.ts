@@ -1,4 +1,6 @@
 import type { DrillActivities } from './drill-contracts';
+import { createEvacuationActivities } from '../evacuations/evacuation-activities';
+import type { EvacuationActivities } from '../evacuations/evacuation-types';
 import type { AuthActivities } from './auth/auth-contracts';
 import { createAuthActivities } from './auth/auth-activities';
 import { createDrillActivities } from './drill/drill-activities';
@@ -14,9 +16,10 @@ export type { ActivityPorts } from './ports';
 /** The full activity surface the workflows call, built from its ports. */
 export function createActivities(
   ports: ActivityPorts,
-): KindActivities & DrillActivities & AuthActivities & EvidenceActivities {
+): KindActivities & DrillActivities & AuthActivities & EvidenceActivities & EvacuationActivities {
   return {
     ...createKindActivities(ports),
+    ...createEvacuationActivities(ports.temporal),
     ...createDrillActivities({
       canary: ports.canary,
       postgres: ports.postgres,

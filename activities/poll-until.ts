@@ -22,10 +22,23 @@ export async function pollUntil<T>(
   }
 }
 
+const lastDetails = new WeakMap<Context, unknown>();
+
 /** Heartbeats when running inside an activity; a no-op when called directly (plain unit tests). */
 export function heartbeat(details?: unknown): void {
   const context = activityContext();
-  if (context) context.heartbeat(details);
+  if (!context) return;
+  lastDetails.set(context, details);
+  context.heartbeat(details);
+}
+
+/**
+ * Heartbeats again with the details last given to `heartbeat`, so a wait that is not the activity's own loop (a
+ * token from the AWS pacer) keeps the activity alive without erasing the progress a retry would resume from.
+ */
+export function keepAlive(): void {
+  const context = activityContext();
+  if (context) context.heartbeat(lastDetails.get(context));
 }
 
 /** Cancellation-aware sleep inside an activity, a plain timer outside one. */

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { AuthActivityDeps } from './auth/auth-activities';
 import type { EvidencePorts } from './evidence/evidence-activities';
 import type { S3Port } from './backups/s3-port';
@@ -23,6 +24,8 @@ export interface ActivityPorts {
   /** The evidence ledger's client, bucket and key (worker/evidence-ports.ts); without it evidence activities fail, saying so. */
   evidence?: EvidencePorts;
   now?: () => Date;
+  /** The worker's Temporal client, for evacuations watching and aborting their child runs. */
+  temporal?: Client;
   /** The worker's access policy file and reviewed runbook catalog; without them every run is refused. */
   access?: AuthActivityDeps;
   /** The worker's named drill failure-injection commands (config `drill.injections`). */

@@ -1,9 +1,14 @@
-/** What an access policy can allow, per runbook, and which permission each signed operator action needs. */
+/**
+ * What an access policy can allow, per runbook, and which permission each signed operator action needs.
+ * `evacuate` is granted on an evacuation's id (its runbooks are matched by the same globs); starting one also
+ * needs `failover` on every runbook it runs, so an evacuation never moves a service its operator could not fail over.
+ */
 export const PERMISSIONS = [
   'plan',
   'failover',
   'failback',
   'drill',
+  'evacuate',
   'approve',
   'decide',
   'abort',
@@ -18,6 +23,7 @@ export const STATEMENT_ACTIONS = [
   'failover',
   'failback',
   'drill',
+  'evacuate',
   'approve',
   'retry',
   'skip',
@@ -32,6 +38,7 @@ const PERMISSION_OF: Record<StatementAction, Permission> = {
   failover: 'failover',
   failback: 'failback',
   drill: 'drill',
+  evacuate: 'evacuate',
   approve: 'approve',
   retry: 'decide',
   skip: 'decide',

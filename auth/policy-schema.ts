@@ -4,7 +4,9 @@ import { isPermission, PERMISSIONS } from './permissions';
 import { isPublicKey } from './signature';
 
 /** Operator, group and key names: plain enough to sit in a search attribute (the initiator) unencrypted. */
-export const OPERATOR_NAME = /^[a-z0-9][a-z0-9._@-]*$/;
+import { OPERATOR_NAME } from './operator-name';
+
+export { OPERATOR_NAME };
 const name = (what: string) =>
   z.string().regex(OPERATOR_NAME, `${what} names use lower case letters, digits and . _ @ - (e.g. "alice")`);
 

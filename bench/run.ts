@@ -12,6 +12,7 @@ import { operatorPaths } from '../sandbox/operator-seed';
 import { writeFileSync } from 'node:fs';
 import { formatMs } from '../runbooks/duration';
 import ehrDb from '../runbooks/examples/ehr-db';
+import { sandboxPaths } from '../sandbox/sandbox-paths';
 import { ensureStackUp, resetStack } from '../sandbox/stack';
 import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
@@ -86,7 +87,23 @@ async function main(): Promise<void> {
   const planMs = performance.now() - planStarted;
 
   const unreachableMs = await timeUnreachable();
+  // Plan reads a stack back in its first state (the last failover moved it).
   await resetStack();
+  const lastRun = `bench-ehr-db-${runs - 1}`;
+  const drctlEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DRCTL_CONFIG: stack.configFile,
+    DRCTL_TASK_QUEUE: taskQueue,
+    DRCTL_KEY_FILE: operatorPaths.keyFile('alice'),
+  };
+  const statusId = (await latestRunId(client, lastRun)) ?? lastRun;
+  const cold = {
+    help: await coldStarts([DRCTL, '--help'], drctlEnv),
+    status: await coldStarts([DRCTL, 'status', statusId], drctlEnv),
+    plan: await coldStarts([DRCTL, 'plan', 'ehr-db'], drctlEnv),
+    temporal: await coldStarts(['--help'], drctlEnv, sandboxPaths.temporalBinary),
+  };
   await connection.close();
   stopWorker.abort();
 
@@ -98,6 +115,11 @@ async function main(): Promise<void> {
   }
   console.log(`drctl plan ehr-db (workflow on the worker)  ${formatMs(planMs)}`);
   console.log(`drctl plan with Temporal unreachable → exit 3 after  ${formatMs(unreachableMs)}`);
+  console.log(`CLI cold start, ${COLD_RUNS} runs each (median, max; goal):`);
+  console.log(`  drctl --help                      ${figures(cold.help)}   (≤ 150 ms)`);
+  console.log(`  drctl status <failover>           ${figures(cold.status)}   (≤ 300 ms)`);
+  console.log(`  drctl plan ehr-db                 ${figures(cold.plan)}   (≤ 600 ms)`);
+  console.log(`  temporal --help (anchor)          ${figures(cold.temporal)}`);
 }
 
 async function waitForResult(client: Client, workflowId: string): Promise<FailoverResult> {
@@ -107,6 +129,35 @@ async function waitForResult(client: Client, workflowId: string): Promise<Failov
     if (state.closed) throw new Error(`${workflowId} ended without a result: ${state.message}`);
     await new Promise((done) => setTimeout(done, 50));
   }
+}
+
+const DRCTL = resolve(__dirname, '../bin/drctl');
+const COLD_RUNS = 7;
+
+/** Wall times of `COLD_RUNS` fresh processes (node bin/drctl …, or another binary), each run to its exit. */
+async function coldStarts(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  binary: string = process.execPath,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const started = performance.now();
+    await new Promise<void>((done, failed) =>
+      execFile(binary, args, { env }, (error, _stdout, stderr) =>
+        error ? failed(new Error(`${args.join(' ')} failed: ${stderr || error.message}`)) : done(),
+      ),
+    );
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** The workflow id of the newest run of a runbook (what `drctl status` is timed on). */
+async function latestRunId(client: Client, runbookId: string): Promise<string | undefined> {
+  for await (const run of client.workflow.list({ query: `DrctlRunbook = '${runbookId}'` }))
+    return run.workflowId;
+  return undefined;
 }
 
 function timeUnreachable(): Promise<number> {

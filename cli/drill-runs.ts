@@ -1,10 +1,4 @@
-import {
-  type Client,
-  ScheduleOverlapPolicy,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { runbookSha256 } from '../auth/sha256';
 import {
   INITIATOR_KEY,
@@ -80,8 +74,8 @@ export async function startDrill(
     taskQueue,
     workflowId,
     args: [drillInput(runbook, settings, { action: 'drill', runId: workflowId })],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
       { key: KIND_KEY, value: 'drill' },
@@ -101,6 +95,8 @@ export async function followDrill(client: Client, drillId: string, live: boolean
       await client.workflow.getHandle(failoverId).describe();
       break;
     } catch (error) {
+      // Loaded here: the commands that import this module start without the Temporal client.
+      const { WorkflowNotFoundError } = await import('@temporalio/client');
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       const description = await drill.describe();
       if (description.status.name !== 'RUNNING') return drill.result();
@@ -189,7 +185,7 @@ export async function scheduleDrill(
         { key: INITIATOR_KEY, value: settings.signer.name },
       ],
     },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+    policies: { overlap: 'SKIP', catchupWindow: '1 day' },
     memo: { runbookHash: runbookHash(runbook) },
   });
   return scheduleId;

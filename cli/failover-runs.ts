@@ -1,10 +1,4 @@
-import {
-  type Client,
-  WorkflowFailedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { runbookSha256 } from '../auth/sha256';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { Runbook } from '../runbooks/schema';
@@ -85,8 +79,8 @@ export async function startFailover(
         }),
       },
     ],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: runbook.id },
       { key: KIND_KEY, value: kind },
@@ -124,10 +118,12 @@ export async function awaitStartVerdict(client: Client, workflowId: string): Pro
 
 /** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch). */
 export function startRefusal(error: unknown): string | undefined {
-  const cause = (error as { cause?: unknown })?.cause;
+  // Read by shape, so the CLI need not load @temporalio/common to recognise an ApplicationFailure.
+  const cause = (error as { cause?: { name?: unknown; type?: unknown; message?: unknown } })?.cause;
   if (
-    cause instanceof ApplicationFailure &&
-    (cause.type === 'NotAuthorized' || cause.type === 'RunbookMismatch')
+    cause?.name === 'ApplicationFailure' &&
+    (cause.type === 'NotAuthorized' || cause.type === 'RunbookMismatch') &&
+    typeof cause.message === 'string'
   )
     return cause.message;
   return undefined;
@@ -148,7 +144,7 @@ export async function readRun(client: Client, workflowId: string): Promise<RunSt
   try {
     return { closed: true, result: await handle.result() };
   } catch (error) {
-    const recorded = recordedResult(error);
+    const recorded = await recordedResult(error);
     if (recorded) return { closed: true, result: recorded };
     return {
       closed: true,
@@ -160,7 +156,9 @@ export async function readRun(client: Client, workflowId: string): Promise<RunSt
 }
 
 /** A failed failover carries its result (the timeline up to the failure) as its failure's detail. */
-function recordedResult(error: unknown): FailoverResult | undefined {
+async function recordedResult(error: unknown): Promise<FailoverResult | undefined> {
+  const { WorkflowFailedError } = await import('@temporalio/client');
+  const { ApplicationFailure } = await import('@temporalio/common');
   if (!(error instanceof WorkflowFailedError) || !(error.cause instanceof ApplicationFailure))
     return undefined;
   const detail = error.cause.details?.[0] as FailoverResult | undefined;

@@ -3,6 +3,7 @@ import { registerCodecServer } from './commands/codec-server';
 import { registerDecide } from './commands/decide';
 import { registerOperatorActions } from './commands/operator-actions';
 import { registerDrill } from './commands/drill';
+import { registerEvacuate } from './commands/evacuate';
 import { registerEvidence } from './commands/evidence';
 import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   });
   registerFailover(program);
   registerFailback(program);
+  registerEvacuate(program);
   registerPlan(program);
   registerStatus(program);
   registerRuns(program);

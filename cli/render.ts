@@ -1,4 +1,3 @@
-import { STEP_KINDS } from '../kinds/registry';
 import { formatMs } from '../runbooks/duration';
 import { terminalSafe as safe } from './terminal-safe';
 import type { FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
@@ -13,7 +12,12 @@ const STATUS_MARK: Record<TimelineEntry['status'], string> = {
 };
 
 /** Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place. */
-const MUTATING_KINDS = new Set(STEP_KINDS.filter((kind) => kind.mutates).map((kind) => kind.kind as string));
+function isMutating(kind: string): boolean {
+  // Loaded on first use only: the registry pulls in every kind's schema, which `status` rarely needs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, for a synchronous renderer.
+  const { STEP_KINDS } = require('../kinds/registry') as typeof import('../kinds/registry');
+  return STEP_KINDS.some((known) => known.kind === kind && known.mutates);
+}
 
 /** One line per step: mark, id, duration, attempts, provider time, and what happened. */
 export function timelineLine(entry: TimelineEntry): string {
@@ -22,7 +26,7 @@ export function timelineLine(entry: TimelineEntry): string {
   const provider = entry.providerMs > 0 ? ` (provider ${formatMs(entry.providerMs)})` : '';
   const what = safe(entry.error ? `${entry.error.type}: ${entry.error.message}` : (entry.summary ?? ''));
   const changed =
-    entry.changed === false && entry.status === 'succeeded' && MUTATING_KINDS.has(entry.kind)
+    entry.changed === false && entry.status === 'succeeded' && isMutating(entry.kind)
       ? ' [already done, nothing changed]'
       : '';
   const group = entry.group ? `${entry.group}/` : '';

@@ -3,7 +3,6 @@ import { loadConfig, type DrctlConfig } from '../worker/config';
 import { loadSigner, type OperatorSigner } from './operator-signer';
 import { ExitCode, type ExitCodeValue } from './cli-error';
 import { note, parseOutputMode, printJson, type OutputMode } from './output';
-import { toCliError } from './to-cli-error';
 
 export interface CommandContext {
   output: OutputMode;
@@ -43,6 +42,7 @@ export function runCommand<A extends unknown[]>(
       };
       process.exitCode = (await action(context, ...args)) ?? ExitCode.Ok;
     } catch (error) {
+      const { toCliError } = await import('./to-cli-error');
       const failure = toCliError(error);
       if (output === 'json') {
         printJson({

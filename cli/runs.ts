@@ -4,7 +4,7 @@ import { durationToMs, isDuration } from '../runbooks/duration';
 import { CliError, ExitCode } from './cli-error';
 
 /** The kinds of run drctl starts, as recorded in the `DrctlKind` search attribute. */
-export const RUN_KINDS = ['failover', 'failback', 'drill', 'plan'] as const;
+export const RUN_KINDS = ['failover', 'failback', 'drill', 'plan', 'evacuation'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** Temporal's execution statuses an operator filters by, in drctl's words. */
@@ -32,6 +32,7 @@ const KIND_OF_TYPE: Record<string, RunKind> = {
   failoverWorkflow: 'failover',
   drillWorkflow: 'drill',
   planWorkflow: 'plan',
+  evacuationWorkflow: 'evacuation',
 };
 
 export interface RunFilters {

@@ -1,5 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
-import { dataConverterOptions } from '../security/codec/data-converter';
+import type { Client, Connection } from '@temporalio/client';
 import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
 import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
@@ -13,6 +12,9 @@ export async function connectClient(
   config: DrctlConfig,
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const { address, namespace, tls } = config.temporal;
+  // Loaded here, not at the top: commands that never talk to Temporal (help, validate, runbooks) start faster.
+  const { Client, Connection } = await import('@temporalio/client');
+  const { dataConverterOptions } = await import('../security/codec/data-converter');
   const options = temporalConnectionOptions(config.temporal);
   const codec = dataConverterOptions(config);
   let connection: Connection;

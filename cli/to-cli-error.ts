@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { EvacuationValidationError } from '../evacuations/evacuation-validation-error';
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
 import { FailbackUnsupportedError } from '../runbooks/failback-unsupported-error';
@@ -13,6 +14,9 @@ import { CliError, ExitCode } from './cli-error';
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof RunbookValidationError) {
+    return new CliError(error.code, error.message, ExitCode.BadInput, { issues: error.issues });
+  }
+  if (error instanceof EvacuationValidationError) {
     return new CliError(error.code, error.message, ExitCode.BadInput, { issues: error.issues });
   }
   if (error instanceof UnknownRunbookError) {

@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { CliError, ExitCode } from './cli-error';
 
 /**
@@ -7,6 +6,7 @@ import { CliError, ExitCode } from './cli-error';
  * which at 3 a.m. looks exactly like a hang.
  */
 export async function requireWorker(client: Client, namespace: string, taskQueue: string): Promise<void> {
+  const { temporal } = await import('@temporalio/proto');
   const response = await client.workflowService.describeTaskQueue({
     namespace,
     taskQueue: { name: taskQueue },

@@ -1,4 +1,15 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
+
+/**
+ * `defineSearchAttributeKey` of @temporalio/common, which returns exactly `{ name, type }`: written out so the
+ * CLI can name its keys without loading the SDK (the SDK is loaded only by commands that talk to Temporal).
+ */
+function defineSearchAttributeKey<T extends SearchAttributeType>(
+  name: string,
+  type: T,
+): SearchAttributeKey<T> {
+  return { name, type };
+}
 
 /**
  * Search attributes drctl sets on its runs, so history comes from Temporal's visibility rather than a side
@@ -17,12 +28,12 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * Reasons, runbook content, connection names, hosts and errors never go here. A new key must keep to this rule
  * and be added to the table (and to the README's Security section).
  */
-export const RUNBOOK_KEY = defineSearchAttributeKey('DrctlRunbook', SearchAttributeType.KEYWORD);
-export const KIND_KEY = defineSearchAttributeKey('DrctlKind', SearchAttributeType.KEYWORD);
-export const OUTCOME_KEY = defineSearchAttributeKey('DrctlOutcome', SearchAttributeType.KEYWORD);
-export const INITIATOR_KEY = defineSearchAttributeKey('DrctlInitiator', SearchAttributeType.KEYWORD);
-export const RTO_MS_KEY = defineSearchAttributeKey('DrctlRtoMs', SearchAttributeType.DOUBLE);
-export const RPO_MS_KEY = defineSearchAttributeKey('DrctlRpoMs', SearchAttributeType.DOUBLE);
+export const RUNBOOK_KEY = defineSearchAttributeKey('DrctlRunbook', 'KEYWORD');
+export const KIND_KEY = defineSearchAttributeKey('DrctlKind', 'KEYWORD');
+export const OUTCOME_KEY = defineSearchAttributeKey('DrctlOutcome', 'KEYWORD');
+export const INITIATOR_KEY = defineSearchAttributeKey('DrctlInitiator', 'KEYWORD');
+export const RTO_MS_KEY = defineSearchAttributeKey('DrctlRtoMs', 'DOUBLE');
+export const RPO_MS_KEY = defineSearchAttributeKey('DrctlRpoMs', 'DOUBLE');
 
 /** The `--search-attribute` flags the Temporal dev server needs for these keys. */
 export const SEARCH_ATTRIBUTE_DECLARATIONS = [

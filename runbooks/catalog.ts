@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { defineRunbook } from './define-runbook';
 import { RunbookValidationError, type RunbookIssue } from './runbook-validation-error';
 import type { Runbook } from './schema';
 
@@ -134,11 +133,13 @@ export function loadRunbookFile(path: string): Runbook {
     return validateAs(path, parsed);
   }
   let loaded: { default?: unknown; runbook?: unknown };
+  if (extname(path) === '.ts') registerTypeScriptLoader();
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- runbooks are code; the CLI loads them with tsx.
     loaded = require(path) as { default?: unknown; runbook?: unknown };
   } catch (error) {
-    if (error instanceof RunbookValidationError) throw relabel(path, error);
+    const invalid = asValidationError(error);
+    if (invalid) throw relabel(path, invalid);
     throw new RunbookLoadError(path, `could not be loaded: ${loadFailure(error)}`, []);
   }
   const exported = loaded.default ?? loaded.runbook;
@@ -150,7 +151,36 @@ export function loadRunbookFile(path: string): Runbook {
   return validateAs(path, exported);
 }
 
+/**
+ * TypeScript runbooks are loaded with tsx, registered the first time one is read: drctl itself runs as prebuilt
+ * JavaScript, and commands that read no `.ts` file never pay for the loader. Under tsx already (tests, `npm run
+ * drctl`) this is a no-op.
+ */
+export function registerTypeScriptLoader(): void {
+  // Running from the sources (tsx, jest) already loads TypeScript.
+  if (typeScriptLoaderRegistered || __filename.endsWith('.ts')) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the loader is optional until a .ts runbook is read.
+  require('tsx/cjs');
+  typeScriptLoaderRegistered = true;
+}
+let typeScriptLoaderRegistered = false;
+
+/**
+ * The validation error a runbook module threw. A TypeScript runbook that imports `defineRunbook` from drctl's
+ * sources (loaded by tsx) throws that module's class, not the prebuilt one's: recognised by its shape.
+ */
+function asValidationError(error: unknown): RunbookValidationError | undefined {
+  if (error instanceof RunbookValidationError) return error;
+  const e = error as Partial<RunbookValidationError> | undefined;
+  if (e?.name === 'RunbookValidationError' && typeof e.runbookLabel === 'string' && Array.isArray(e.issues))
+    return new RunbookValidationError(e.runbookLabel, e.issues);
+  return undefined;
+}
+
 function validateAs(path: string, input: unknown): Runbook {
+  // Loaded on first use: the schema pulls in every step kind.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, like the rest of the catalog.
+  const { defineRunbook } = require('./define-runbook') as typeof import('./define-runbook');
   try {
     return defineRunbook(input as Parameters<typeof defineRunbook>[0]);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DrctlConfig } from '../worker/config';
+import type { ConfigOverrides } from '../worker/config';
 import { MOTO_CREDENTIALS } from './aws-clients';
 import { sandboxEvidenceConfig } from './evidence-seed';
 import { CHECKOUT_NODE, MIN_NODE_MAJOR } from './node-runtime';
@@ -11,7 +11,7 @@ import type { StackInfo } from './stack-info';
 export const TASK_QUEUE = 'drctl';
 
 /** The drctl config for this stack, in the shape `loadConfig` reads (secrets included: the file is 0600). */
-export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' | 'source'> {
+export function drctlConfigFor(stack: StackInfo): ConfigOverrides {
   const { security } = stack;
   return {
     temporal: {
@@ -54,7 +54,7 @@ export function drctlConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator' |
 }
 
 /** The same stack through TLS: mTLS to Temporal through the proxy, `sslmode=verify-full` to PostgreSQL. */
-export function drctlTlsConfigFor(stack: StackInfo): Omit<DrctlConfig, 'operator'> {
+export function drctlTlsConfigFor(stack: StackInfo): ConfigOverrides {
   const plain = drctlConfigFor(stack);
   return {
     ...plain,

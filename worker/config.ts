@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { AWS_API_LIMITS, type AwsPacingLimits } from '../activities/aws-pacing/api-limits';
 import { defaultKeyFile } from '../auth/io/key-file';
 
 /**
@@ -27,6 +28,11 @@ export interface DrctlConfig {
     /** Env TEMPORAL_TLS=true, or implied by an API key or any of the TLS settings below. */
     tls: boolean;
     /**
+     * Activities one worker runs at once. Most of drctl's activities wait (for a token, a change, a promotion), so
+     * an evacuation of hundreds of databases needs far more than the SDK's default of 100. Default 1,000.
+     */
+    maxConcurrentActivities: number;
+    /**
      * mTLS client certificate (PEM): a file, or the PEM itself. Env TEMPORAL_TLS_CLIENT_CERT_PATH or
      * TEMPORAL_TLS_CERT / TEMPORAL_TLS_CLIENT_CERT_DATA or TEMPORAL_TLS_CERT_DATA (the `temporal` CLI's names).
      */
@@ -48,6 +54,12 @@ export interface DrctlConfig {
     region: string;
     /** Endpoint override for local emulators. Env AWS_ENDPOINT_URL. Credentials come from the default chain. */
     endpoint?: string;
+    /**
+     * The account's API rate limits the worker paces its calls to (token buckets shared by every run, split among
+     * the workers of the task queue). Default: AWS's published limits (Route 53 burst 50, 10/s; RDS burst 300,
+     * 12/s per region). Config file only, e.g. `"aws": {"pacing": {"route53": {"burst": 50, "perSecond": 5}}}`.
+     */
+    pacing: AwsPacingLimits;
   };
   unleash: {
     /** Base URL of the Unleash server, e.g. http://127.0.0.1:4242. Env UNLEASH_URL. */
@@ -111,6 +123,8 @@ export interface DrctlConfig {
     policyFile?: string;
     /** The worker's reviewed runbook folders; runs start only from here, by id and hash. Env DRCTL_CATALOG_DIRS (colon-separated). Default: the bundled examples. */
     catalogDirs: string[];
+    /** The worker's reviewed evacuation folders, after the bundled examples. Env DRCTL_EVACUATIONS_DIR (colon-separated). */
+    evacuationDirs?: string[];
   };
   drill: {
     /** Named failure-injection commands (argv, no shell) a drill may ask for with `--inject <name>`. Config file only. */
@@ -190,8 +204,14 @@ export function loadConfig(
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const config: DrctlConfig = {
-    temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'drctl', tls: false },
-    aws: { region: 'us-east-1' },
+    temporal: {
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'drctl',
+      tls: false,
+      maxConcurrentActivities: 1_000,
+    },
+    aws: { region: 'us-east-1', pacing: structuredClone(AWS_API_LIMITS) },
     unleash: {},
     postgres: { connections: {} },
     secrets: { cacheTtlMs: 60_000 },
@@ -251,6 +271,7 @@ export function loadConfig(
     access: {
       policyFile: env.DRCTL_POLICY_FILE,
       catalogDirs: env.DRCTL_CATALOG_DIRS?.split(':').filter(Boolean),
+      evacuationDirs: env.DRCTL_EVACUATIONS_DIR?.split(':').filter(Boolean),
     },
     evidence: evidenceFromEnv(env),
   });
@@ -384,7 +405,10 @@ function mergeInto(target: DrctlConfig, source: ConfigOverrides): void {
     const into = target[section] as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
-      into[key] = key === 'connections' ? { ...(into[key] as object), ...(value as object) } : value;
+      into[key] =
+        key === 'connections' || key === 'pacing'
+          ? { ...(into[key] as object), ...(value as object) }
+          : value;
     }
   }
 }

@@ -5,6 +5,8 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ActivityPorts } from '../activities';
+import { AwsPacer } from '../activities/aws-pacing/aws-pacer';
+import { paceClient } from '../activities/aws-pacing/paced-client';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
@@ -27,10 +29,18 @@ import { createSecretsManagerAdapter } from '../security/secrets/secrets-manager
 
 /**
  * Builds the real provider adapters from the configuration, each wrapped so its calls count as provider time.
- * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator.
+ * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator. Route 53
+ * and RDS clients are paced by one `AwsPacer` (token buckets per account and API, shared by every run on this
+ * worker) and use the SDK's adaptive retry mode.
  */
-export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts; close: () => void } {
+export function createProviderPorts(config: DrctlConfig): {
+  ports: ActivityPorts;
+  pacer: AwsPacer;
+  close: () => void;
+} {
   const endpoint = config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint };
+  const pacer = new AwsPacer(config.aws.pacing);
+  const retry = { retryMode: 'adaptive', maxAttempts: 5 } as const;
   const clients: Array<{ destroy(): void }> = [];
   const perRegion = <C extends { destroy(): void }>(create: (region: string) => C) => {
     const cache = new Map<string, C>();
@@ -47,10 +57,11 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
   // A Region that is down may accept connections and never answer: bound each attempt, so a step reports
   // RegionUnreachable after the SDK's retries instead of hanging until its own timeout.
   const regionalTimeouts = {
+    ...retry,
     requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
-    maxAttempts: 3,
   };
-  const route53Client = new Route53Client({ region: config.aws.region, ...endpoint });
+  const route53Client = new Route53Client({ region: config.aws.region, ...endpoint, ...retry });
+  paceClient(route53Client, pacer, 'route53', 'global');
   clients.push(route53Client);
   const secretsClient = new SecretsManagerClient({ region: config.aws.region, ...endpoint });
   clients.push(secretsClient);
@@ -63,7 +74,11 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
     route53: timed(createRoute53Adapter(route53Client)),
     rds: timed(
       createRdsAdapter(
-        perRegion((region) => new RDSClient({ region, ...endpoint, ...regionalTimeouts })),
+        perRegion((region) => {
+          const client = new RDSClient({ region, ...endpoint, ...regionalTimeouts });
+          paceClient(client, pacer, 'rds', region);
+          return client;
+        }),
         perRegion((region) => new EC2Client({ region, ...endpoint, ...regionalTimeouts })),
       ),
     ),
@@ -104,7 +119,7 @@ export function createProviderPorts(config: DrctlConfig): { ports: ActivityPorts
         : unconfigured<UnleashClientReader>('Unleash client', 'UNLEASH_URL and UNLEASH_CLIENT_TOKEN'),
     ),
   };
-  return { ports, close: () => clients.forEach((client) => client.destroy()) };
+  return { ports, pacer, close: () => clients.forEach((client) => client.destroy()) };
 }
 
 /**

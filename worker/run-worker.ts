@@ -6,6 +6,7 @@ import { dataConverterOptions } from '../security/codec/data-converter';
 import type { DrctlConfig } from './config';
 import { createEvidencePorts } from './evidence-ports';
 import { createProviderPorts } from './provider-ports';
+import { shareAmongWorkers } from './worker-share';
 import { temporalConnectionOptions } from './temporal-connection-options';
 import { TemporalUnreachableError } from './temporal-unreachable-error';
 
@@ -33,16 +34,19 @@ export async function runWorker(
       throw new TemporalUnreachableError(config.temporal.address, Boolean(config.temporal.tls), error);
     },
   );
-  const { ports, close } = createProviderPorts(config);
+  const { ports, pacer, close } = createProviderPorts(config);
+  const stopSharing = new AbortController();
   const codec = dataConverterOptions(config);
-  // The evidence activities read run results through a client: it must decode what the codec encrypted.
-  const evidence = createEvidencePorts(config, new Client({ connection, namespace, ...codec.options }));
+  // Evidence and evacuation activities read runs through this client: it must decode what the codec encrypted.
+  const client = new Client({ connection, namespace, ...codec.options });
+  const evidence = createEvidencePorts(config, client);
   try {
     const activities = createActivities({
       ...ports,
       access: config.access,
       drillInjections: config.drill.injections,
       evidence: evidence.ports,
+      temporal: client,
     });
     // Every worker also serves the evidence ledger's queue, so the ledger never waits on one worker.
     const queues = [...new Set([taskQueue, config.evidence.taskQueue])];
@@ -62,6 +66,7 @@ export async function runWorker(
           taskQueue: queue,
           workflowBundle,
           activities,
+          maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
           ...codec.options,
         }),
       ),
@@ -69,9 +74,11 @@ export async function runWorker(
     options.signal?.addEventListener('abort', () => workers.forEach((worker) => worker.shutdown()), {
       once: true,
     });
+    void shareAmongWorkers(connection.workflowService, { namespace, taskQueue }, pacer, stopSharing.signal);
     options.onReady?.();
     await Promise.all(workers.map((worker) => worker.run()));
   } finally {
+    stopSharing.abort();
     codec.close();
     close();
     evidence.close();

@@ -6,7 +6,7 @@ import type { ApprovalRequest } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
 import { leafStepsOf } from './leaf-steps';
 import type { AbortRequest, DecisionAction, OperatorAck, SignedOperatorUpdate } from './operator-decision';
-import { recordBreakGlass, recordedAction } from './run-authority';
+import { recordBreakGlass, recordedAction, type StartCover } from './run-authority';
 import { rollBack, type CompletedStep } from './rollback';
 import type {
   AwaitingOperator,
@@ -42,6 +42,8 @@ export interface RunAuth {
   authority: OperatorAuthority;
   initiator: VerifiedAction;
   authorization: RunAuthorization;
+  /** A child of an evacuation: the evacuation whose forwarded abort it accepts. */
+  covering?: StartCover;
 }
 
 /**
@@ -332,7 +334,34 @@ export class FailoverRun implements OperatorGates {
 
   /** Verifies a signed update for this run against the policy (no state changes: validators call it). */
   private verify(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
-    return this.auth.authority.verify(update?.signed, this.expectation(actions, true));
+    return this.verifyFor(update?.signed, actions, true);
+  }
+
+  /**
+   * Checks a statement against this run, or, for an abort of a child of an evacuation, against the evacuation
+   * that forwarded it (signed for the evacuation's run, id and hash; its signer must also hold `abort` on this
+   * runbook).
+   */
+  private verifyFor(
+    signed: unknown,
+    actions: readonly StatementAction[],
+    checkFreshness: boolean,
+  ): VerifiedAction {
+    const covering = this.auth.covering;
+    const statement = (signed as { statement?: { runId?: unknown } } | undefined)?.statement;
+    if (covering === undefined || !actions.includes('abort') || statement?.runId !== covering.runId)
+      return this.auth.authority.verify(signed, this.expectation(actions, checkFreshness));
+    const verified = this.auth.authority.verify(signed, {
+      ...this.expectation(['abort'], checkFreshness),
+      runId: covering.runId,
+      runbookId: covering.id,
+      runbookHash: covering.sha256,
+    });
+    if (!this.auth.authority.allows(verified.owner, 'abort', this.auth.authorization.runbookId))
+      throw new Error(
+        `not permitted: ${verified.owner} may not abort runbook ${this.auth.authorization.runbookId} under the access policy`,
+      );
+    return verified;
   }
 
   /**
@@ -343,7 +372,7 @@ export class FailoverRun implements OperatorGates {
   private accept(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
     let verified: VerifiedAction;
     try {
-      verified = this.auth.authority.verify(update.signed, this.expectation(actions, false));
+      verified = this.verifyFor(update.signed, actions, false);
     } catch (error) {
       // Only a duplicate in the same activation gets here (its twin spent the nonce): the update fails, the run goes on.
       throw ApplicationFailure.nonRetryable((error as Error).message, 'NotAuthorized');

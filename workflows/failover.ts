@@ -6,13 +6,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { OUTCOME_KEY } from '../common/search-attributes';
+import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
 import { FailoverRun } from './failover-run';
 import { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
-import { authorizeStart, idPrefixes, type StartRule } from './run-authority';
+import { authorizeStart, idPrefixes, refused, type StartRule } from './run-authority';
 import type { FailoverProgress, FailoverRequest, FailoverResult } from './run-types';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
+
+/**
+ * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
+ * a follower of a long run does not fetch the whole timeline on every change.
+ */
+export const progressSinceQuery = defineQuery<FailoverProgress & { timelineFrom: number }, [number]>(
+  'progressSince',
+);
 
 /**
  * Runs a failover (or failback) of a reviewed runbook. First it reads the worker's access policy and verifies
@@ -26,7 +35,13 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
     if (run) return run;
     throw new Error('the run is still verifying its start against the access policy; try again in a moment');
   };
-  setHandler(progressQuery, () => run?.progress() ?? startingProgress(request));
+  const progress = (): FailoverProgress => run?.progress() ?? startingProgress(request);
+  setHandler(progressQuery, progress);
+  setHandler(progressSinceQuery, (from) => {
+    const now = progress();
+    const start = Math.max(0, Math.min(Math.floor(from), now.timeline.length));
+    return { ...now, timeline: now.timeline.slice(start), timelineFrom: start };
+  });
   setHandler(decideUpdate, (update) => started().decide(update), {
     validator: (update) => started().validateDecision(update),
   });
@@ -37,7 +52,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
     validator: (update) => started().validateAbort(update),
   });
 
-  const start = await authorizeStart(request, startRule(request)).catch((error: unknown) => {
+  const start = await (async () => authorizeStart(request, startRule(request)))().catch((error: unknown) => {
     upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
     throw error;
   });
@@ -87,12 +102,41 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
  */
 function startRule(request: FailoverRequest): StartRule {
   const parent = workflowInfo().parent;
+  if (parent && request?.evacuation !== undefined) return evacuationChildRule(request, parent.workflowId);
   if (parent)
     return {
       actions: [],
       standing: { actions: ['drill', 'schedule'], runIds: idPrefixes(parent.workflowId) },
     };
   return { actions: [request?.runbook?.variant === 'failback' ? 'failback' : 'failover'] };
+}
+
+/**
+ * A child of an evacuation runs on the evacuation's signed `evacuate` statement when the evacuation it carries
+ * hashes to what was signed and lists this runbook with this hash; its signer must hold `failover` on the
+ * runbook too. Anything else is refused before any step.
+ */
+function evacuationChildRule(request: FailoverRequest, parentId: string): StartRule {
+  const cover = request.evacuation as EvacuationCover;
+  const signed = request.start?.statement;
+  const sha256 = evacuationSha256(cover);
+  if (signed?.runbookId !== cover.evacuation?.id || signed?.runbookHash !== sha256)
+    throw refused(
+      `the evacuation this failover was started for (${cover.evacuation?.id ?? '?'} sha256 ${sha256.slice(0, 12)}…) is not the one signed (${signed?.runbookId ?? '?'} sha256 ${String(signed?.runbookHash).slice(0, 12)}…)`,
+    );
+  if (cover.runbookHashes[request.runbook?.id] !== request.runbook?.sha256)
+    throw refused(
+      `runbook ${request.runbook?.id} sha256 ${String(request.runbook?.sha256).slice(0, 12)}… is not part of the signed evacuation ${cover.evacuation.id}`,
+    );
+  return {
+    actions: [],
+    standing: {
+      actions: ['evacuate'],
+      runIds: [parentId],
+      alsoRequires: ['failover'],
+      covering: { runId: parentId, id: cover.evacuation.id, sha256 },
+    },
+  };
 }
 
 /** What the progress query answers while the start is being verified. */

@@ -1,7 +1,8 @@
 /** The worker's workflow bundle entry: every workflow, query and update drctl registers. */
-export { failoverWorkflow, progressQuery } from './failover';
+export { failoverWorkflow, progressQuery, progressSinceQuery } from './failover';
 // Plans are of reviewed runbooks only, on a signed request: the raw planWorkflow (runbook by value) is not registered.
 export { reviewedPlanWorkflow as planWorkflow } from './reviewed-plan';
 export { abortUpdate, approveUpdate, decideUpdate } from './operator-decision';
 export { drillWorkflow } from './drill';
 export { evidenceLedgerWorkflow, evidenceLedgerQuery, evidenceRunEndedSignal } from './evidence-ledger';
+export { evacuationWorkflow, evacuationProgressQuery } from './evacuation';

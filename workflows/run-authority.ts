@@ -14,6 +14,18 @@ export interface AuthorizedStart {
   runbook: Runbook;
   initiator: VerifiedAction;
   authorization: RunAuthorization;
+  /**
+   * For a child of an evacuation: the evacuation's run, id and hash, which its operator signed. An abort signed
+   * for the evacuation is accepted by each of its children (the evacuation forwards it).
+   */
+  covering?: StartCover;
+}
+
+/** A signed statement for something that covers this runbook (an evacuation) rather than the runbook itself. */
+export interface StartCover {
+  runId: string;
+  id: string;
+  sha256: string;
 }
 
 /** How a start statement must read for this workflow. */
@@ -30,6 +42,8 @@ export interface StartRule {
     runIds: readonly string[];
     stepId?: string;
     alsoRequires?: readonly Permission[];
+    /** The statement names this (an evacuation that was checked to contain the runbook) instead of the runbook. */
+    covering?: StartCover;
   };
 }
 
@@ -62,8 +76,8 @@ export async function authorizeStart(request: StartRequest, rule: StartRule): Pr
     actions: standing ? (rule.standing?.actions ?? []) : rule.actions,
     runId: standing ? (claimed?.runId as string) : runId,
     ...(standing && rule.standing?.stepId !== undefined ? { stepId: rule.standing.stepId } : {}),
-    runbookId: reference.id,
-    runbookHash: reference.sha256,
+    runbookId: standing && rule.standing?.covering ? rule.standing.covering.id : reference.id,
+    runbookHash: standing && rule.standing?.covering ? rule.standing.covering.sha256 : reference.sha256,
     now: Date.now(),
     checkFreshness: !standing,
   };
@@ -102,7 +116,14 @@ export async function authorizeStart(request: StartRequest, rule: StartRule): Pr
     breakGlassUses: [],
   };
   if (initiator.breakGlass) recordBreakGlass(authorization, initiator, 'start');
-  return { authority, runbook: reviewed.runbook, initiator, authorization };
+  const covering = standing ? rule.standing?.covering : undefined;
+  return {
+    authority,
+    runbook: reviewed.runbook,
+    initiator,
+    authorization,
+    ...(covering === undefined ? {} : { covering }),
+  };
 }
 
 /** The recorded form of a verified action: readable fields plus the signed statement, for offline re-checks. */
@@ -144,7 +165,7 @@ export function recordBreakGlass(
   );
 }
 
-function refused(message: string): ApplicationFailure {
+export function refused(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(
     `run refused by the access policy, nothing was changed: ${message}`,
     PermanentFailure.NotAuthorized,

@@ -1,6 +1,7 @@
 /** The data a failover run takes, reports while running, and returns. Plain JSON throughout. */
 import type { Runbook } from '../runbooks/schema';
 import type { CheckResult, PlannedChange } from '../activities/contracts';
+import type { EvacuationCover } from '../evacuations/evacuation-hash';
 import type { SignedStatement } from '../auth/signature';
 
 export interface FailoverOptions {
@@ -34,6 +35,8 @@ export interface RunbookReference {
 export interface StartRequest {
   runbook: RunbookReference;
   start: SignedStatement;
+  /** A child of an evacuation: the evacuation as signed, to show this runbook is part of it. */
+  evacuation?: EvacuationCover;
 }
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'skipped' | 'continued';

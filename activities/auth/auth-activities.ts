@@ -1,6 +1,11 @@
+import { basename, extname } from 'node:path';
 import { loadPolicyFile } from '../../auth/io/policy-file';
 import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
 import { AuthFileError } from '../../auth/io/auth-file-error';
+import { evacuationFiles, loadEvacuationFile } from '../../evacuations/catalog';
+import { evacuationSha256 } from '../../evacuations/evacuation-hash';
+import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
+import type { Runbook } from '../../runbooks/schema';
 import { failbackRunbook, FailbackUnsupportedError } from '../../runbooks/failback-runbook';
 import { PermanentFailure, permanentFailure } from '../failures';
 import type { AuthActivities } from './auth-contracts';
@@ -10,6 +15,8 @@ export interface AuthActivityDeps {
   policyFile?: string;
   /** The worker's reviewed runbook folders. */
   catalogDirs: readonly string[];
+  /** The worker's reviewed evacuation folders, after the bundled examples. */
+  evacuationDirs?: readonly string[];
 }
 
 /** The activities a run starts with: the policy that governs it, and its runbook from the reviewed catalog. */
@@ -48,6 +55,42 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
         variant === 'failback' ? asPermanent(() => failbackRunbook(entry.runbook)) : entry.runbook;
       return { runbook, sha256: entry.sha256, source: entry.source };
     },
+    loadReviewedEvacuation: async ({ evacuationId, sha256 }) => {
+      const { catalogDirs, evacuationDirs = [] } = configured();
+      const files = evacuationFiles([...evacuationDirs]);
+      const source = files.find((file) => basename(file, extname(file)) === evacuationId);
+      if (source === undefined)
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `evacuation "${evacuationId}" is not among the worker's reviewed evacuations (${files.map((file) => basename(file, extname(file))).join(', ') || 'none'}); get it reviewed into DRCTL_EVACUATIONS_DIR on the worker`,
+        );
+      const evacuation = asPermanent(() => loadEvacuationFile(source));
+      const { runbooks: catalog } = asPermanent(() => loadReviewedCatalog(catalogDirs));
+      const runbooks: Record<string, Runbook> = {};
+      const runbookHashes: Record<string, string> = {};
+      const missing: string[] = [];
+      for (const service of evacuation.waves.flatMap((wave) => wave.runbooks)) {
+        const entry = catalog.get(service.runbook);
+        if (entry === undefined) missing.push(service.runbook);
+        else {
+          runbooks[service.runbook] = entry.runbook;
+          runbookHashes[service.runbook] = entry.sha256;
+        }
+      }
+      if (missing.length > 0)
+        throw permanentFailure(
+          PermanentFailure.NotFound,
+          `evacuation ${evacuationId} names runbooks the worker's reviewed catalog does not hold: ${missing.join(', ')}; get them reviewed into ${catalogDirs.join(':')}`,
+        );
+      const cover = { evacuation, runbookHashes };
+      const reviewed = evacuationSha256(cover);
+      if (reviewed !== sha256)
+        throw permanentFailure(
+          PermanentFailure.RunbookMismatch,
+          `evacuation ${evacuationId} or one of its runbooks differs from the worker's reviewed copies: you signed sha256 ${sha256}, the worker has ${reviewed} (${source}); update your copies to the reviewed ones and start again`,
+        );
+      return { cover, runbooks, sha256: reviewed, source };
+    },
   };
 }
 
@@ -57,6 +100,8 @@ function asPermanent<T>(load: () => T): T {
   } catch (error) {
     if (error instanceof AuthFileError)
       throw permanentFailure(PermanentFailure.ConfigurationMissing, error.message);
+    if (error instanceof EvacuationValidationError)
+      throw permanentFailure(PermanentFailure.InvalidState, error.message);
     if (error instanceof FailbackUnsupportedError)
       throw permanentFailure(PermanentFailure.InvalidState, error.message);
     throw error;

@@ -17,6 +17,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { PermanentFailure, permanentFailure } from '../failures';
+import DataLoader from 'dataloader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
   PROMOTED_FROM_TAG,
@@ -27,9 +28,18 @@ import {
   type SecurityGroup,
 } from './rds-port';
 
+/** Instances one DescribeDBInstances call asks about: RDS's largest page (MaxRecords 100). */
+export const DESCRIBES_PER_CALL = 100;
+
 /**
  * The RDS port over the AWS SDK v3; the client factories come from the composition root (one client per region).
  * EC2 is only used to look up the security groups an RDS fence swaps in.
+ *
+ * Reads of instances are coalesced: every `describeInstance` asked for in a region while that region's previous
+ * describe is still in flight (or waiting for a token from the pacer) goes out together as one
+ * DescribeDBInstances filtered by `db-instance-id`, up to 100 instances a call. A lone read goes at once; 200
+ * promotions polling at the same time cost about two calls a round instead of 200. (DataLoader does the
+ * batching; caching is off, every poll reads afresh.)
  */
 export function createRdsAdapter(
   clientForRegion: (region: string) => RDSClient,
@@ -43,17 +53,14 @@ export function createRdsAdapter(
     }
   }
 
-  async function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
-    try {
-      const out = await clientForRegion(region).send(
-        new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }),
-      );
-      return out.DBInstances?.[0] ?? null;
-    } catch (error) {
-      const code = awsErrorCode(error);
-      if (code === 'DBInstanceNotFound' || code === 'DBInstanceNotFoundFault') return null;
-      throw toRdsFailure(error, `DescribeDBInstances ${instanceId} in ${region}`, region);
+  const loaders = new Map<string, DataLoader<string, DBInstance | null>>();
+  function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
+    let loader = loaders.get(region);
+    if (loader === undefined) {
+      loader = describeLoader(clientForRegion, region);
+      loaders.set(region, loader);
     }
+    return loader.load(instanceId);
   }
 
   return {
@@ -264,6 +271,66 @@ export function createRdsAdapter(
       );
     },
   };
+}
+
+/**
+ * One loader per region. A batch is dispatched only once the previous one has answered, so reads pile up while a
+ * call is outstanding and leave together: the busier the region, the larger the batch.
+ */
+function describeLoader(
+  clientForRegion: (region: string) => RDSClient,
+  region: string,
+): DataLoader<string, DBInstance | null> {
+  let idle: Promise<unknown> = Promise.resolve();
+  return new DataLoader<string, DBInstance | null>(
+    (ids) => {
+      const done = describeMany(clientForRegion(region), region, ids);
+      idle = done.catch(() => undefined);
+      return done;
+    },
+    {
+      cache: false,
+      maxBatchSize: DESCRIBES_PER_CALL,
+      batchScheduleFn: (dispatch) => void idle.then(() => setImmediate(dispatch)),
+    },
+  );
+}
+
+/** DescribeDBInstances of `ids` (≤ 100) in one call (following pages if any); null for an id that does not exist. */
+async function describeMany(
+  client: RDSClient,
+  region: string,
+  ids: readonly string[],
+): Promise<Array<DBInstance | null | Error>> {
+  const found = new Map<string, DBInstance>();
+  let marker: string | undefined;
+  try {
+    do {
+      const out = await client.send(
+        new DescribeDBInstancesCommand({
+          Filters: [{ Name: 'db-instance-id', Values: [...ids] }],
+          MaxRecords: DESCRIBES_PER_CALL,
+          ...(marker === undefined ? {} : { Marker: marker }),
+        }),
+      );
+      for (const instance of out.DBInstances ?? []) {
+        if (instance.DBInstanceIdentifier !== undefined) found.set(instance.DBInstanceIdentifier, instance);
+      }
+      marker = out.Marker;
+    } while (marker !== undefined);
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code === 'DBInstanceNotFound' || code === 'DBInstanceNotFoundFault') return ids.map(() => null);
+    const failure = <Error>(
+      toRdsFailure(
+        error,
+        `DescribeDBInstances ${ids.length === 1 ? ids[0] : `${ids.length} instances`} in ${region}`,
+        region,
+      )
+    );
+    return ids.map(() => failure);
+  }
+  return ids.map((id) => found.get(id) ?? null);
 }
 
 function toInstance(raw: DBInstance, instanceId: string): RdsInstance {

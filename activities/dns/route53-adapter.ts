@@ -11,14 +11,18 @@ import { PermanentFailure, permanentFailure } from '../failures';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
 import { fqdn } from './record-name';
-import type {
-  DnsAnswer,
-  DnsChange,
-  DnsRecordSet,
-  DnsRecordType,
-  HostedZone,
-  Route53Port,
+import {
+  RECORDS_PER_PAGE,
+  type DnsAnswer,
+  type DnsChange,
+  type DnsRecordSet,
+  type DnsRecordType,
+  type HostedZone,
+  type RecordPage,
+  type Route53Port,
 } from './route53-port';
+
+const MANAGED_TYPES = new Set<string>(['A', 'AAAA', 'CNAME']);
 
 const NOT_FOUND = new Set(['NoSuchHostedZone', 'NoSuchChange']);
 
@@ -82,6 +86,36 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
         type,
         ttl: found.TTL ?? 0,
         values: (found.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+      };
+    },
+
+    async listRecordSets(zoneId, start): Promise<RecordPage> {
+      const out = await call(
+        `ListResourceRecordSets ${zoneId}${start ? ` from ${start.name} ${start.type}` : ''}`,
+        () =>
+          client.send(
+            new ListResourceRecordSetsCommand({
+              HostedZoneId: zoneId,
+              MaxItems: RECORDS_PER_PAGE,
+              ...(start ? { StartRecordName: start.name, StartRecordType: start.type as DnsRecordType } : {}),
+            }),
+          ),
+      );
+      const records: DnsRecordSet[] = [];
+      for (const set of out.ResourceRecordSets ?? []) {
+        // Weighted, latency and other routed sets share a name and type; drctl manages only plain record sets.
+        if (!MANAGED_TYPES.has(set.Type ?? '') || set.SetIdentifier !== undefined) continue;
+        records.push({
+          name: fqdn(set.Name ?? ''),
+          type: set.Type as DnsRecordType,
+          ttl: set.TTL ?? 0,
+          values: (set.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+        });
+      }
+      const more = out.IsTruncated === true && out.NextRecordName !== undefined;
+      return {
+        records,
+        ...(more ? { next: { name: out.NextRecordName as string, type: out.NextRecordType ?? 'A' } } : {}),
       };
     },
 

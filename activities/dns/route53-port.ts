@@ -39,12 +39,33 @@ export interface DnsChange {
 export type DnsAnswer =
   { supported: true; responseCode: string; values: string[] } | { supported: false; reason: string };
 
+/** Where a paged listing goes on: the name and type of the next record set (Route 53's NextRecordName/Type). */
+export interface RecordCursor {
+  name: string;
+  type: string;
+}
+
+/** One page of a zone's record sets (A, AAAA and CNAME only; others are skipped), and where the next starts. */
+export interface RecordPage {
+  records: DnsRecordSet[];
+  next?: RecordCursor;
+}
+
+/** Records per ListResourceRecordSets page: Route 53's maximum (MaxItems up to 300). */
+export const RECORDS_PER_PAGE = 300;
+
 export interface Route53Port {
   /** The zone by name or id; throws a permanent NotFound when there is none. */
   findZone(zone: ZoneRef): Promise<HostedZone>;
   /** The record set with exactly this name and type, or undefined. */
   getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined>;
-  /** Submits all upserts as ONE ChangeBatch. */
+  /** One page (up to RECORDS_PER_PAGE) of the zone's record sets, from `start` or the beginning. */
+  listRecordSets(zoneId: string, start?: RecordCursor): Promise<RecordPage>;
+  /**
+   * Submits all upserts as ONE ChangeBatch; the caller keeps it within Route 53's batch limits
+   * (`activities/dns/change-batches.ts`). A batch sent while the zone's previous change is PENDING fails with a
+   * retryable `PriorRequestNotComplete`.
+   */
   upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange>;
   getChange(changeId: string): Promise<DnsChange>;
   testDnsAnswer(zoneId: string, name: string, type: DnsRecordType): Promise<DnsAnswer>;

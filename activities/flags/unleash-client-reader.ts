@@ -6,8 +6,24 @@ import { PermanentFailure, permanentFailure, transientFailure } from '../failure
  * `null` when the client does not know the flag. The token decides the environment.
  */
 export interface UnleashClientReader {
-  read(names: string[]): Promise<Record<string, boolean | null>>;
+  /**
+   * One read by a fresh client. `namePrefix` asks the server for only the flags starting with it: a query of its
+   * own, which Unleash caches apart from what applications (and the confirmation) read.
+   */
+  read(names: string[], options?: { namePrefix?: string }): Promise<Record<string, boolean | null>>;
+  /**
+   * Watches what one client sees, re-reading every `intervalMs` (conditional requests: the server answers 304
+   * until its revision moves), until `until` holds or `timeoutMs` passes. `reads` counts the evaluations.
+   */
+  watch(
+    names: string[],
+    until: (seen: Record<string, boolean | null>) => boolean,
+    options: { timeoutMs: number; intervalMs?: number },
+  ): Promise<{ seen: Record<string, boolean | null>; reads: number; satisfied: boolean }>;
 }
+
+/** How often a confirmation re-reads: well under Unleash's once-a-second revision tick. */
+export const WATCH_INTERVAL_MS = 50;
 
 export interface UnleashClientReaderOptions {
   /** Base URL of the Unleash server; `/api/` is appended when missing. */
@@ -34,24 +50,56 @@ export function createUnleashClientReader({
 }: UnleashClientReaderOptions): UnleashClientReader {
   const apiUrl = /\/api\/?$/.test(url) ? url.replace(/\/?$/, '/') : `${url.replace(/\/+$/, '')}/api/`;
 
+  const newClient = (refreshInterval: number, namePrefix?: string) =>
+    new Unleash({
+      appName,
+      url: apiUrl,
+      customHeaders: { Authorization: clientToken },
+      refreshInterval,
+      disableMetrics: true,
+      storageProvider: new InMemStorageProvider(),
+      skipInstanceCountWarning: true,
+      ...(namePrefix ? { namePrefix } : {}),
+    });
+  const evaluate = (client: Unleash, names: string[]) => {
+    const seen: Record<string, boolean | null> = {};
+    for (const name of names) {
+      seen[name] = client.getFeatureToggleDefinition(name) ? client.isEnabled(name) : null;
+    }
+    return seen;
+  };
+
   return {
-    async read(names) {
-      const client = new Unleash({
-        appName,
-        url: apiUrl,
-        customHeaders: { Authorization: clientToken },
-        refreshInterval: refreshIntervalMs,
-        disableMetrics: true,
-        storageProvider: new InMemStorageProvider(),
-        skipInstanceCountWarning: true,
-      });
+    async read(names, options = {}) {
+      const client = newClient(refreshIntervalMs, options.namePrefix);
       try {
         await synchronized(client, apiUrl, syncTimeoutMs);
-        const seen: Record<string, boolean | null> = {};
-        for (const name of names) {
-          seen[name] = client.getFeatureToggleDefinition(name) ? client.isEnabled(name) : null;
-        }
-        return seen;
+        return evaluate(client, names);
+      } finally {
+        client.destroy();
+      }
+    },
+
+    async watch(names, until, { timeoutMs, intervalMs = WATCH_INTERVAL_MS }) {
+      const client = newClient(intervalMs);
+      let reads = 0;
+      try {
+        await synchronized(client, apiUrl, Math.min(syncTimeoutMs, timeoutMs));
+        let seen = evaluate(client, names);
+        reads++;
+        if (until(seen)) return { seen, reads, satisfied: true };
+        const satisfied = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), timeoutMs);
+          client.on(UnleashEvents.Changed, () => {
+            seen = evaluate(client, names);
+            reads++;
+            if (until(seen)) {
+              clearTimeout(timer);
+              resolve(true);
+            }
+          });
+        });
+        return { seen, reads, satisfied };
       } finally {
         client.destroy();
       }

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateKeyPair, isPrivateKey, publicKeyOf } from '../signature';
 import { AuthFileError } from './auth-file-error';
-import { OPERATOR_NAME } from '../policy-schema';
+import { OPERATOR_NAME } from '../operator-name';
 
 /** An operator's key file: the private key never leaves it; the public key goes into the access policy. */
 export interface OperatorKey {

@@ -38,9 +38,7 @@ export function registerCodecServer(program: Command): void {
           },
         };
         // Loaded on demand: the codec server pulls in the Secrets Manager SDK, which other commands do not need.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
-        const { startCodecServer } =
-          require('../../security/codec-server/start-codec-server') as typeof import('../../security/codec-server/start-codec-server');
+        const { startCodecServer } = await import('../../security/codec-server/start-codec-server');
         const server = await startCodecServer(config, (line) => note(`codec-server: ${line}`));
         if (context.output === 'json')
           printJson({ url: server.url, allowedOrigins: config.codecServer.allowedOrigins });

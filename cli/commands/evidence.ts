@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { ApplicationFailure } from '@temporalio/common';
 import { bundlesOf, listChain, type ChainEntry } from '../../evidence/chain-listing';
 import { verifyChain, type Since, type VerifyReport } from '../../evidence/verify-chain';
 import type { DrctlConfig } from '../../worker/config';
@@ -136,6 +135,7 @@ async function withChain(
     });
   } catch (error) {
     // S3 errors arrive as the activities' typed failures: the bucket, credentials or endpoint are wrong.
+    const { ApplicationFailure } = await import('@temporalio/common');
     if (error instanceof ApplicationFailure) {
       throw new CliError(error.type ?? 'EvidenceStore', error.message, ExitCode.Environment);
     }

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { findRunbook } from '../../runbooks/catalog';
-import { failbackRunbook } from '../../runbooks/failback-runbook';
 import { runCommand } from '../run-command';
-import { referenceTo } from '../failover-runs';
-import { runFailover, type FailoverFlags } from '../run-failover';
+import type { FailoverFlags } from '../run-failover';
 import { runbookDirs } from '../runbook-dirs';
 
 export function registerFailback(program: Command): void {
@@ -35,6 +32,10 @@ export function registerFailback(program: Command): void {
     )
     .action(
       runCommand(async (context, reference: string, flags: FailoverFlags) => {
+        const { findRunbook } = await import('../../runbooks/catalog');
+        const { runFailover } = await import('../run-failover');
+        const { referenceTo } = await import('../failover-runs');
+        const { failbackRunbook } = await import('../../runbooks/failback-runbook');
         const { runbook } = findRunbook(reference, runbookDirs());
         return runFailover(
           context,

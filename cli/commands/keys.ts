@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { OPERATOR_NAME } from '../../auth/policy-schema';
 import { createKeyFile, readKeyFile } from '../../auth/io/key-file';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
@@ -35,6 +34,7 @@ export function registerKeys(program: Command): void {
     .action(
       runCommand(async (context, flags: { name?: string; file?: string; force?: boolean }) => {
         const name = (flags.name ?? process.env.USER ?? process.env.LOGNAME ?? '').toLowerCase();
+        const { OPERATOR_NAME } = await import('../../auth/policy-schema');
         if (!OPERATOR_NAME.test(name))
           throw new CliError(
             'BadName',

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { OperatorAck } from '../../workflows/operator-decision';
 import type { FailoverProgress } from '../../workflows/run-types';
 import type { StatementAction } from '../../auth/permissions';
 import { CliError, ExitCode } from '../cli-error';
 import { note, printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
-import { connectClient } from '../temporal-connection';
 
 /**
  * The operator's hands on a running failover: approve a gate, retry or skip a paused step, abort the run
@@ -112,6 +111,7 @@ export async function withRun(
   act: (client: Client, progress: FailoverProgress) => Promise<void>,
 ): Promise<void> {
   context.signer();
+  const { connectClient } = await import('../temporal-connection');
   const { client, close } = await connectClient(context.config());
   try {
     const progress = await client.workflow.getHandle(workflowId).query<FailoverProgress>('progress');
@@ -158,6 +158,7 @@ export async function sendSigned(
     runbookId: authorization.runbookId,
     runbookHash: authorization.runbookHash,
   });
+  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
   const accepted = await client.workflow
     .getHandle(progress.workflowId)
     .executeUpdate<OperatorAck, [unknown]>(update, { args: [{ signed }] })

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { findRunbook } from '../../runbooks/catalog';
-import { ExitCode } from '../cli-error';
-import { planFailover, referenceTo } from '../failover-runs';
+import { ExitCode, type ExitCodeValue } from '../cli-error';
 import { printJson } from '../output';
-import { renderPlan } from '../render';
 import { runCommand } from '../run-command';
-import { runbookDirs } from '../runbook-dirs';
-import { connectClient } from '../temporal-connection';
-import { requireWorker } from '../worker-presence';
+import { evacuationDirs, runbookDirs } from '../runbook-dirs';
+import type { LoadedEvacuation } from '../../evacuations/catalog';
+import type { CommandContext } from '../run-command';
 
 export function registerPlan(program: Command): void {
   program
@@ -15,13 +12,24 @@ export function registerPlan(program: Command): void {
     .description(
       'Show the exact actions a failover would take against current state, and the pre-flight results. Changes nothing.',
     )
-    .argument('<runbook>', 'runbook id or path to a runbook file')
+    .argument(
+      '<runbook>',
+      'runbook id or path to a runbook file, or an evacuation id (every runbook of it is planned)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  drctl plan ehr-db\n  drctl plan ./my-runbook.ts --output json\n\nExit code 1 when pre-flight would fail.',
     )
     .action(
       runCommand(async (context, reference: string) => {
+        const { findRunbook } = await import('../../runbooks/catalog');
+        const { connectClient } = await import('../temporal-connection');
+        const { requireWorker } = await import('../worker-presence');
+        const { planFailover, referenceTo } = await import('../failover-runs');
+        const { renderPlan } = await import('../render');
+        const { findEvacuation } = await import('../../evacuations/catalog');
+        const evacuation = findEvacuation(reference, runbookDirs(), evacuationDirs());
+        if (evacuation !== undefined) return planEvacuation(context, evacuation);
         const { runbook } = findRunbook(reference, runbookDirs());
         const config = context.config();
         const { client, close } = await connectClient(config);
@@ -41,4 +49,43 @@ export function registerPlan(program: Command): void {
         }
       }),
     );
+}
+
+/** Plans every runbook of an evacuation at once (each a plan workflow on the worker) and gives one verdict. */
+async function planEvacuation(context: CommandContext, loaded: LoadedEvacuation): Promise<ExitCodeValue> {
+  const { connectClient } = await import('../temporal-connection');
+  const { requireWorker } = await import('../worker-presence');
+  const { planFailover, referenceTo } = await import('../failover-runs');
+  const { renderPlan } = await import('../render');
+  const { renderEvacuationPlan } = await import('../render-evacuation');
+  const config = context.config();
+  const { client, close } = await connectClient(config);
+  try {
+    await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+    const plans = await Promise.all(
+      Object.values(loaded.runbooks).map((runbook) =>
+        planFailover(
+          client,
+          config.temporal.taskQueue,
+          { runbook, reference: referenceTo(runbook) },
+          context.signer(),
+        ),
+      ),
+    );
+    const ready = plans.every((plan) => plan.ready);
+    if (context.output === 'json') printJson({ evacuation: loaded.evacuation, plans, ready });
+    else {
+      process.stdout.write(`${renderEvacuationPlan(loaded.evacuation)}\n\n`);
+      for (const plan of plans) process.stdout.write(`${renderPlan(plan)}\n\n`);
+      const notReady = plans.filter((plan) => !plan.ready).map((plan) => plan.runbookId);
+      process.stdout.write(
+        ready
+          ? `Evacuation verdict: ready (all ${plans.length} runbooks).\n`
+          : `Evacuation verdict: NOT ready: ${notReady.join(', ')}.\n`,
+      );
+    }
+    return ready ? ExitCode.Ok : ExitCode.Failed;
+  } finally {
+    await close();
+  }
 }

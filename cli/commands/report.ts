@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadPolicyFile } from '../../auth/io/policy-file';
-import { signatureCheckFor } from '../../auth/recorded-actions';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports';
 import type { AuditContext } from '../../reports/audit-mapping';
 import { failoverRunRecord } from '../../reports/failover-run-record';
@@ -22,7 +20,10 @@ export function registerReport(program: Command): void {
     .description(
       "Render a drill's report from its recorded result: Markdown, self-contained HTML, JSON, or JUnit XML.",
     )
-    .argument('<run-id>', 'the drill, e.g. drill-ehr-db-20261127-090000 (see `drctl runs --kind drill`)')
+    .argument(
+      '<run-id>',
+      'the drill, e.g. drill-ehr-db-20261127-090000 (see `drctl runs --kind drill`), or an evacuation (md, json, junit)',
+    )
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
     .option(
@@ -38,6 +39,7 @@ export function registerReport(program: Command): void {
         '  drctl report drill-ehr-db-20261127-090000 --format html --out report.html',
         '  drctl report drill-ehr-db-20261127-090000 --format junit --out drill.xml   # CI gate: one test per objective',
         '  drctl report drill-ehr-db-20261127-090000 --policy access-policy.json      # participants verified by signature',
+        '  drctl report evacuation-us-east-1-20261127-031500 --format junit          # one test per service',
       ].join('\n'),
     )
     .action(
@@ -46,6 +48,10 @@ export function registerReport(program: Command): void {
           const { client, close } = await connectClient(context.config());
           try {
             const run = await describeRun(client, drillId);
+            if (run.kind === 'evacuation') {
+              await evacuationReport(client, drillId, run.status, flags);
+              return;
+            }
             if (run.kind !== 'drill') {
               throw new CliError(
                 'NotADrill',
@@ -85,6 +91,36 @@ export function registerReport(program: Command): void {
     );
 }
 
+/** An evacuation's report from its recorded result: Markdown, JSON or JUnit (one testcase per service). */
+async function evacuationReport(
+  client: Parameters<typeof fetchDrillResult>[0],
+  workflowId: string,
+  status: string,
+  flags: { format: ReportFormat; out?: string },
+): Promise<void> {
+  const { EVACUATION_REPORT_FORMATS, renderEvacuationReport } =
+    await import('../../reports/render-evacuation');
+  const format = flags.format as (typeof EVACUATION_REPORT_FORMATS)[number];
+  if (!EVACUATION_REPORT_FORMATS.includes(format))
+    throw new CliError(
+      'FormatUnsupported',
+      `--format ${flags.format}: an evacuation's report is ${EVACUATION_REPORT_FORMATS.join(', ')}; each of its failovers has its own record (drctl status <run>)`,
+      ExitCode.BadInput,
+    );
+  if (status === 'RUNNING')
+    throw new CliError(
+      'EvacuationRunning',
+      `${workflowId} is still running; its report exists once it ends (drctl status ${workflowId})`,
+      ExitCode.Refused,
+    );
+  const { readEvacuation } = await import('../evacuation-runs');
+  const text = renderEvacuationReport((await readEvacuation(client, workflowId)).progress, format);
+  if (flags.out) {
+    writeFileSync(flags.out, text);
+    note(`wrote ${format} report of ${workflowId} to ${flags.out}`);
+  } else process.stdout.write(text);
+}
+
 /** Earlier completed drills of the same runbook, oldest first, for the HTML trend chart. */
 async function pastDrills(
   client: Parameters<typeof fetchDrillResult>[0],
@@ -113,6 +149,8 @@ async function auditContext(
   drill: DrillResult,
   policyFile: string | undefined,
 ): Promise<AuditContext> {
+  const { loadPolicyFile } = await import('../../auth/io/policy-file');
+  const { signatureCheckFor } = await import('../../auth/recorded-actions');
   const policy = policyFile === undefined ? undefined : loadPolicyFile(policyFile);
   const state = await readRun(client, drill.failover.workflowId).catch(() => undefined);
   const failover = state?.closed ? state.result : undefined;

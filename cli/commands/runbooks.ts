@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { loadCatalog } from '../../runbooks/catalog';
-import { leafSteps } from '../../runbooks/define-runbook';
 import { ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
@@ -19,6 +17,8 @@ export function registerRunbooks(program: Command): void {
     )
     .action(
       runCommand(async (context) => {
+        const { loadCatalog } = await import('../../runbooks/catalog');
+        const { leafSteps } = await import('../../runbooks/define-runbook');
         const { entries, broken } = loadCatalog(runbookDirs());
         const runbooks = entries.map(({ runbook, source }) => ({
           id: runbook.id,

@@ -46,6 +46,8 @@ export function registerStatus(program: Command): void {
               return await drillStatus(context, client, run);
             case 'plan':
               return await planStatus(context, client, run);
+            case 'evacuation':
+              return await evacuationStatus(context, client, workflowId, flags.follow === true);
             case 'unknown':
               throw new CliError(
                 'NotADrctlRun',
@@ -83,6 +85,25 @@ async function failoverStatus(
   }
   if (progress?.status === 'failed' || (state.closed && !state.result)) return ExitCode.Failed;
   return ExitCode.Ok;
+}
+
+async function evacuationStatus(
+  context: CommandContext,
+  client: Client,
+  workflowId: string,
+  follow: boolean,
+): Promise<ExitCodeValue> {
+  const { followEvacuation, readEvacuation } = await import('../evacuation-runs');
+  const { evacuationSummary, evacuationTable } = await import('../render-evacuation');
+  const progress = follow
+    ? await followEvacuation(client, workflowId, { live: context.output === 'text' })
+    : (await readEvacuation(client, workflowId)).progress;
+  if (context.output === 'json') printJson(progress);
+  else
+    process.stdout.write(
+      `${evacuationSummary(progress)}\n${follow ? '' : `${evacuationTable(progress).join('\n')}\n`}`,
+    );
+  return progress.status === 'failed' || progress.status === 'aborted' ? ExitCode.Failed : ExitCode.Ok;
 }
 
 async function drillStatus(context: CommandContext, client: Client, run: RunSummary): Promise<ExitCodeValue> {

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { leafSteps } from '../../runbooks/define-runbook';
-import { findRunbook } from '../../runbooks/catalog';
-import { runbookWarnings } from '../../runbooks/runbook-warnings';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
@@ -19,6 +16,9 @@ export function registerValidate(program: Command): void {
     )
     .action(
       runCommand(async (context, reference: string) => {
+        const { findRunbook } = await import('../../runbooks/catalog');
+        const { leafSteps } = await import('../../runbooks/define-runbook');
+        const { runbookWarnings } = await import('../../runbooks/runbook-warnings');
         const { runbook, source } = findRunbook(reference, runbookDirs());
         const warnings = runbookWarnings(runbook);
         if (context.output === 'json') {

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadPolicyFile } from '../../auth/io/policy-file';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
-import { fetchRunResult, verifyRunResult } from '../run-verification';
-import { connectClient } from '../temporal-connection';
 
 /** `drctl verify-run`: re-checks every signed operator action of a run against the access policy it recorded. */
 export function registerVerifyRun(program: Command): void {
@@ -39,6 +36,9 @@ export function registerVerifyRun(program: Command): void {
             'give a run id or --file <result.json>, not both',
             ExitCode.BadInput,
           );
+        const { loadPolicyFile } = await import('../../auth/io/policy-file');
+        const { fetchRunResult, verifyRunResult } = await import('../run-verification');
+        const { connectClient } = await import('../temporal-connection');
         const policy = loadPolicyFile(flags.policy);
         let result: unknown;
         if (flags.file !== undefined) {

@@ -1,12 +1,14 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckResult, Irreversible, PlannedChange } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
-import { pollUntil } from '../../activities/poll-until';
+import { resumeFrom } from '../../activities/heartbeat-details';
+import { heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { runStep } from '../../activities/step-outcome';
+import { changeBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
-import type { DnsRecordSet, Route53Port } from '../../activities/dns/route53-port';
+import type { ChangeStatus, DnsRecordSet, DnsUpsert, Route53Port } from '../../activities/dns/route53-port';
+import { readZoneRecords, type ZoneReadProgress } from '../../activities/dns/zone-records';
 import type { DnsRecordChange, DnsSwitchActivities, DnsSwitchInput, DnsUndo } from './definition';
 
 export interface DnsActivityDeps {
@@ -17,6 +19,9 @@ export interface DnsActivityDeps {
   resolutionTimeoutMs?: number;
 }
 
+/** Up to this many records a step's checks, plan and facts name each record; beyond, they are summarised. */
+const LISTED_RECORDS = 20;
+
 interface RecordDiff {
   record: DnsRecordChange;
   label: string;
@@ -24,10 +29,28 @@ interface RecordDiff {
   differs: boolean;
 }
 
-/** Heartbeat details of a switch waiting for INSYNC; a retry resumes waiting on the same change. */
+/** A record's state before this run changed it: `[ttl, values]`, or null when it did not exist. */
+type Before = [number, string[]] | null;
+
+/**
+ * Heartbeat details of a switch. A retry resumes from them: it waits for the changes already submitted instead of
+ * sending them again, keeps the values read before this run changed anything (the undo), and goes on reading the
+ * zone from the page it had reached.
+ */
 interface SwitchProgress {
-  changeId: string;
-  status: string;
+  resume: 'dns.switch';
+  zoneId: string;
+  phase: 'read' | 'submit' | 'insync' | 'resolution';
+  read?: ZoneReadProgress;
+  before: Record<string, Before>;
+  changes: Array<{ id: string; status: ChangeStatus; records: number }>;
+}
+
+/** Heartbeat details of a pre-flight check or a plan reading a zone. */
+interface ReadProgress {
+  resume: 'dns.read';
+  zoneId: string;
+  read: ZoneReadProgress;
 }
 
 export function activitiesFromPorts(ports: ActivityPorts): DnsSwitchActivities {
@@ -39,30 +62,110 @@ export function createDnsActivities({
   poll = {},
   resolutionTimeoutMs = 30_000,
 }: DnsActivityDeps): DnsSwitchActivities {
-  async function diffRecords(zoneId: string, records: DnsRecordChange[]): Promise<RecordDiff[]> {
-    assertNoDuplicates(records);
-    const diffs: RecordDiff[] = [];
-    for (const record of records) {
-      const current = await route53.getRecordSet(zoneId, record.name, record.type);
+  /** The zone's current sets of `records`, read page by page (heartbeating, resumable), not record by record. */
+  async function readWanted(zoneId: string, labels: string[]): Promise<Map<string, DnsRecordSet>> {
+    const previous = resumeFrom<ReadProgress>('dns.read');
+    const { sets } = await readZoneRecords(
+      route53,
+      zoneId,
+      new Set(labels),
+      previous?.zoneId === zoneId ? previous.read : undefined,
+      (read) => heartbeat({ resume: 'dns.read', zoneId, read } satisfies ReadProgress),
+    );
+    return sets;
+  }
+
+  function diff(records: DnsRecordChange[], sets: Map<string, DnsRecordSet>): RecordDiff[] {
+    return records.map((record) => {
+      const label = recordLabel(record.type, record.name);
+      const current = sets.get(label);
       const atDesired =
         current !== undefined &&
         current.ttl === record.ttl &&
         current.values.length === 1 &&
         sameRecordValue(current.values[0] ?? '', record.value);
-      diffs.push({ record, label: recordLabel(record.type, record.name), current, differs: !atDesired });
-    }
-    return diffs;
+      return { record, label, current, differs: !atDesired };
+    });
   }
 
-  async function confirmResolution(zoneId: string, records: DnsRecordChange[]): Promise<string> {
+  /** Polls GetChange until INSYNC, heartbeating the switch's progress with the change's status. */
+  async function waitInSync(progress: SwitchProgress, index: number): Promise<void> {
+    const change = progress.changes[index];
+    if (change === undefined || change.status === 'INSYNC') return;
+    progress.phase = 'insync';
+    await pollUntil(
+      () => route53.getChange(change.id),
+      (state) => state.status === 'INSYNC',
+      {
+        ...poll,
+        describe: (state) => {
+          change.status = state.status;
+          return progress;
+        },
+      },
+    );
+    change.status = 'INSYNC';
+    heartbeat(progress);
+  }
+
+  /**
+   * Submits one batch. While the zone's previous change (ours or another writer's) is still PENDING Route 53
+   * answers PriorRequestNotComplete: wait and send the same batch again (an UPSERT is idempotent).
+   */
+  async function submit(progress: SwitchProgress, batch: DnsUpsert[], comment: string): Promise<void> {
+    progress.phase = 'submit';
+    let interval = poll.initialIntervalMs ?? 200;
+    for (;;) {
+      try {
+        const change = await route53.upsertRecords(progress.zoneId, batch, comment);
+        progress.changes.push({ id: change.id, status: change.status, records: batch.length });
+        heartbeat(progress);
+        return;
+      } catch (error) {
+        if (!(error instanceof ApplicationFailure) || error.type !== 'PriorRequestNotComplete') throw error;
+        heartbeat(progress);
+        await sleep(interval);
+        interval = Math.min(Math.round(interval * 1.5), poll.maxIntervalMs ?? 5000);
+      }
+    }
+  }
+
+  /**
+   * After INSYNC, reads the zone back page by page and checks every record holds its new value; where the endpoint
+   * has TestDNSAnswer, also asks it what one name of each change batch answers (a sample: one call per batch,
+   * not per record). Polls until all agree or the resolution timeout passes.
+   */
+  async function confirmResolution(
+    progress: SwitchProgress,
+    records: DnsRecordChange[],
+    batches: number,
+  ): Promise<string> {
+    progress.phase = 'resolution';
     const deadline = Date.now() + resolutionTimeoutMs;
-    let method = 'TestDNSAnswer';
-    const read = async () => {
-      const wrong: string[] = [];
-      for (const record of records) {
-        const answer = await route53.testDnsAnswer(zoneId, record.name, record.type);
-        if (!answer.supported) method = 'record set read back (endpoint has no TestDNSAnswer)';
-        const values = await answerValuesFrom(answer, zoneId, record);
+    const labels = records.map((r) => recordLabel(r.type, r.name));
+    const stride = Math.max(1, Math.ceil(records.length / Math.max(1, batches)));
+    const samples = records.filter((_, index) => index % stride === 0);
+    let pages = 0;
+    let sampled = 0;
+    let testDnsAnswer = true;
+    const check = async (): Promise<string[]> => {
+      sampled = 0;
+      const read = await readZoneRecords(route53, progress.zoneId, new Set(labels), undefined, () =>
+        heartbeat(progress),
+      );
+      pages = read.pages;
+      const wrong = diff(records, read.sets)
+        .filter((d) => d.differs)
+        .map((d) => `${d.label} holds ${d.current?.values.join(',') || '(nothing)'}, want ${d.record.value}`);
+      if (wrong.length > 0 || !testDnsAnswer) return wrong;
+      for (const record of samples) {
+        const answer = await route53.testDnsAnswer(progress.zoneId, record.name, record.type);
+        if (!answer.supported) {
+          testDnsAnswer = false;
+          break;
+        }
+        sampled++;
+        const values = answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
         if (!(values.length === 1 && sameRecordValue(values[0] ?? '', record.value))) {
           wrong.push(
             `${recordLabel(record.type, record.name)} answers ${values.join(',') || '(nothing)'}, want ${record.value}`,
@@ -71,35 +174,20 @@ export function createDnsActivities({
       }
       return wrong;
     };
-    const wrong = await pollUntil(read, (w) => w.length === 0 || Date.now() >= deadline, {
+    const wrong = await pollUntil(check, (w) => w.length === 0 || Date.now() >= deadline, {
       ...poll,
-      describe: (w) => ({ resolving: w }),
+      describe: () => progress,
     });
     if (wrong.length > 0) {
       throw transientFailure(
         'DnsResolutionMismatch',
-        `The change is INSYNC but after ${resolutionTimeoutMs} ms ${wrong.join('; ')}; a retry re-checks, and if it persists look for an overriding record or another writer`,
+        `The change is INSYNC but after ${resolutionTimeoutMs} ms ${wrong.slice(0, 10).join('; ')}${wrong.length > 10 ? ` (and ${wrong.length - 10} more)` : ''}; a retry re-checks, and if it persists look for an overriding record or another writer`,
       );
     }
-    return method;
-  }
-
-  async function answerValuesFrom(
-    answer: Awaited<ReturnType<Route53Port['testDnsAnswer']>>,
-    zoneId: string,
-    record: DnsRecordChange,
-  ): Promise<string[]> {
-    if (answer.supported)
-      return answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
-    return (await route53.getRecordSet(zoneId, record.name, record.type))?.values ?? [];
-  }
-
-  async function waitInSync(changeId: string): Promise<void> {
-    await pollUntil(
-      () => route53.getChange(changeId),
-      (change) => change.status === 'INSYNC',
-      { ...poll, describe: (change): SwitchProgress => ({ changeId: change.id, status: change.status }) },
-    );
+    const readBack = `zone read back (${pages} page${pages === 1 ? '' : 's'})`;
+    return testDnsAnswer && sampled > 0
+      ? `${readBack} + TestDNSAnswer on ${sampled} name${sampled === 1 ? '' : 's'}`
+      : `${readBack}; the endpoint has no TestDNSAnswer`;
   }
 
   return {
@@ -114,89 +202,169 @@ export function createDnsActivities({
       const results: CheckResult[] = [
         { check: zoneCheck, ok: true, message: `hosted zone ${zone.name} (${zone.id})` },
       ];
-      for (const record of input.records) {
-        const check = `dns ${recordLabel(record.type, record.name)}: exists`;
-        try {
-          const found = await route53.getRecordSet(zone.id, record.name, record.type);
-          results.push(
-            found
-              ? { check, ok: true, message: `${describeSet(found)}` }
-              : {
-                  check,
-                  ok: false,
-                  message: `no ${record.type} record ${fqdn(record.name)} in zone ${zone.name}; create it or fix the record name in the runbook`,
-                },
-          );
-        } catch (error) {
-          results.push({ check, ok: false, message: permanentMessage(error) });
-        }
+      const labels = input.records.map((r) => recordLabel(r.type, r.name));
+      let sets: Map<string, DnsRecordSet>;
+      try {
+        sets = await readWanted(zone.id, labels);
+      } catch (error) {
+        return [
+          ...results,
+          { check: `dns ${zone.name}: records readable`, ok: false, message: permanentMessage(error) },
+        ];
+      }
+      const missing = (record: { name: string; type: string }) =>
+        `no ${record.type} record ${fqdn(record.name)} in zone ${zone.name}; create it or fix the record name in the runbook`;
+      if (input.records.length <= LISTED_RECORDS) {
+        input.records.forEach((record, index) => {
+          const found = sets.get(labels[index] as string);
+          results.push({
+            check: `dns ${labels[index]}: exists`,
+            ok: found !== undefined,
+            message: found ? describeSet(found) : missing(record),
+          });
+        });
+        return results;
+      }
+      const absent = input.records.filter((_, index) => !sets.has(labels[index] as string));
+      results.push({
+        check: `dns ${zone.name}: ${input.records.length} records exist`,
+        ok: absent.length === 0,
+        message:
+          absent.length === 0
+            ? `all ${input.records.length} records found`
+            : `${absent.length} of ${input.records.length} records missing (each listed below)`,
+      });
+      for (const record of absent) {
+        results.push({
+          check: `dns ${recordLabel(record.type, record.name)}: exists`,
+          ok: false,
+          message: missing(record),
+        });
       }
       return results;
     },
 
     async planDnsSwitch(input): Promise<PlannedChange[]> {
       const zone = await route53.findZone(input.zone);
-      const diffs = await diffRecords(zone.id, input.records);
-      return diffs.map((d) => ({
-        target: d.label,
-        current: d.current ? describeSet(d.current) : '(no record)',
-        desired: `${d.record.value} (TTL ${d.record.ttl})`,
-        willChange: d.differs,
-      }));
+      assertNoDuplicates(input.records);
+      const sets = await readWanted(
+        zone.id,
+        input.records.map((r) => recordLabel(r.type, r.name)),
+      );
+      const diffs = diff(input.records, sets);
+      if (diffs.length <= LISTED_RECORDS) {
+        return diffs.map((d) => ({
+          target: d.label,
+          current: d.current ? describeSet(d.current) : '(no record)',
+          desired: `${d.record.value} (TTL ${d.record.ttl})`,
+          willChange: d.differs,
+        }));
+      }
+      const differing = diffs.filter((d) => d.differs).length;
+      const batches = changeBatches(diffs.filter((d) => d.differs).map((d) => upsertOf(d.record))).length;
+      return [
+        {
+          target: `${diffs.length} records in ${zone.name}`,
+          current: `${diffs.length - differing} already at their desired values`,
+          desired: `${differing} UPSERTed in ${batches} change batch${batches === 1 ? '' : 'es'}`,
+          willChange: differing > 0,
+        },
+      ];
     },
 
     switchDns(input: DnsSwitchInput) {
       return runStep(async () => {
+        assertNoDuplicates(input.records);
         const zone = await route53.findZone(input.zone);
-        const diffs = await diffRecords(zone.id, input.records);
+        const resumed = resumeFrom<SwitchProgress>('dns.switch');
+        const progress: SwitchProgress =
+          resumed?.zoneId === zone.id
+            ? { ...resumed, changes: resumed.changes.map((c) => ({ ...c })) }
+            : { resume: 'dns.switch', zoneId: zone.id, phase: 'read', before: {}, changes: [] };
+
+        // An earlier attempt may have submitted changes and died before INSYNC: finish those waits first.
+        for (let i = 0; i < progress.changes.length; i++) await waitInSync(progress, i);
+
+        progress.phase = 'read';
+        const labels = input.records.map((r) => recordLabel(r.type, r.name));
+        const { sets } = await readZoneRecords(route53, zone.id, new Set(labels), progress.read, (read) => {
+          progress.read = read;
+          heartbeat(progress);
+        });
+        delete progress.read;
+        const diffs = diff(input.records, sets);
         const differing = diffs.filter((d) => d.differs);
+        for (const d of differing) {
+          if (!(d.label in progress.before))
+            progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
+        }
+        heartbeat(progress);
+
+        const batches = changeBatches(differing.map((d) => upsertOf(d.record)));
+        const firstNew = progress.changes.length;
+        for (const [index, batch] of batches.entries()) {
+          const comment =
+            `drctl switchDns: ${batch.length} record(s), batch ${index + 1} of ${batches.length}: ${batch
+              .map((u) => `${u.name} -> ${u.value}`)
+              .join(', ')}`.slice(0, 256);
+          await submit(progress, batch, comment);
+          await waitInSync(progress, progress.changes.length - 1);
+        }
+
         const facts: Record<string, string | number | boolean | null> = {
           zoneId: zone.id,
           zoneName: zone.name,
+          records: diffs.length,
+          recordsChanged: Object.keys(progress.before).length,
+          changeBatches: progress.changes.length,
         };
-        for (const d of diffs) {
-          const before = d.current ? d.current.values.join(',') || '(empty)' : '(no record)';
-          facts[d.label] = d.differs ? `${before} → ${d.record.value}` : `${before} (unchanged)`;
+        if (progress.changes.length > 0) facts.changeId = progress.changes.map((c) => c.id).join(',');
+        if (diffs.length <= LISTED_RECORDS) {
+          for (const d of diffs) {
+            const before = progress.before[d.label];
+            const was = before === undefined ? d.current?.values : (before?.[1] ?? undefined);
+            const shown = was === undefined ? '(no record)' : was.join(',') || '(empty)';
+            facts[d.label] = before !== undefined ? `${shown} → ${d.record.value}` : `${shown} (unchanged)`;
+          }
         }
 
-        let summary: string;
-        if (differing.length === 0) {
-          // An earlier attempt may have submitted the change and died before INSYNC: finish that wait.
-          const pending = previousChangeId();
-          if (pending) {
-            await waitInSync(pending);
-            facts.changeId = pending;
-          }
-          summary = `All ${diffs.length} record(s) in ${zone.name} already hold their desired values; nothing submitted`;
-        } else {
-          const change = await route53.upsertRecords(
-            zone.id,
-            differing.map((d) => ({
-              name: fqdn(d.record.name),
-              type: d.record.type,
-              ttl: d.record.ttl,
-              value: d.record.value,
-            })),
-            `drctl switchDns: ${differing.map((d) => `${d.label} -> ${d.record.value}`).join(', ')}`.slice(
-              0,
-              256,
-            ),
-          );
-          facts.changeId = change.id;
-          if (change.status !== 'INSYNC') await waitInSync(change.id);
-          summary = `Switched ${differing.length} of ${diffs.length} record(s) in ${zone.name} (change ${change.id}, INSYNC): ${differing
-            .map((d) => `${d.label} → ${d.record.value}`)
-            .join(', ')}`;
-        }
+        const submittedNow = progress.changes.length - firstNew;
+        const changedCount = Object.keys(progress.before).length;
+        let summary =
+          changedCount === 0
+            ? `All ${diffs.length} record(s) in ${zone.name} already hold their desired values; nothing submitted`
+            : `Switched ${changedCount} of ${diffs.length} record(s) in ${zone.name} in ${progress.changes.length} change batch(es), INSYNC` +
+              (submittedNow < progress.changes.length
+                ? ` (${progress.changes.length - submittedNow} sent by an earlier attempt)`
+                : '') +
+              (diffs.length <= 10
+                ? `: ${diffs
+                    .filter((d) => d.label in progress.before)
+                    .map((d) => `${d.label} → ${d.record.value}`)
+                    .join(', ')}`
+                : '');
 
         if (input.checkResolution) {
-          facts.resolutionCheck = await confirmResolution(zone.id, input.records);
+          facts.resolutionCheck = await confirmResolution(
+            progress,
+            input.records,
+            Math.max(1, batches.length),
+          );
           summary += '; every name answers its new value';
         }
-        return { changed: differing.length > 0, summary, facts, ...compensationFor(input, differing) };
+        return {
+          changed: changedCount > 0,
+          summary,
+          facts,
+          ...compensationFor(input, progress.before),
+        };
       });
     },
   };
+}
+
+function upsertOf(record: DnsRecordChange): DnsUpsert {
+  return { name: fqdn(record.name), type: record.type, ttl: record.ttl, value: record.value };
 }
 
 function assertNoDuplicates(records: DnsRecordChange[]): void {
@@ -223,42 +391,36 @@ function permanentMessage(error: unknown): string {
   throw error;
 }
 
-function previousChangeId(): string | undefined {
-  try {
-    const details = Context.current().info.heartbeatDetails as Partial<SwitchProgress> | undefined;
-    return typeof details?.changeId === 'string' ? details.changeId : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * The undo of a switch: the records this attempt changed, back to the values it read before. A record that did
- * not exist before cannot be put back by an UPSERT; it is left out and named as irreversible.
+ * The undo of a switch: the records this run changed, back to the values read before (kept in the heartbeat
+ * details, so a retry after a crash still knows them). A record that did not exist before cannot be put back by
+ * an UPSERT; it is left out and named as irreversible.
  */
 function compensationFor(
   input: DnsSwitchInput,
-  differing: RecordDiff[],
+  before: Record<string, Before>,
 ): { compensation?: DnsUndo | Irreversible } {
-  if (differing.length === 0) return {};
-  const created = differing.filter((d) => !d.current || d.current.values.length === 0);
+  const changed = input.records.filter((r) => recordLabel(r.type, r.name) in before);
+  if (changed.length === 0) return {};
+  const created = changed.filter((r) => {
+    const was = before[recordLabel(r.type, r.name)];
+    return was === null || was === undefined || was[1].length === 0;
+  });
   if (created.length > 0) {
     return {
       compensation: {
         kind: 'irreversible',
-        reason: `${created.map((d) => d.label).join(', ')} did not exist before; delete by hand if needed`,
+        reason: `${created.map((r) => recordLabel(r.type, r.name)).join(', ')} did not exist before; delete by hand if needed`,
       },
     };
   }
   return {
     compensation: {
       zone: input.zone,
-      records: differing.map((d) => ({
-        name: d.record.name,
-        type: d.record.type,
-        ttl: d.current?.ttl ?? d.record.ttl,
-        value: d.current?.values[0] ?? '',
-      })),
+      records: changed.map((r) => {
+        const [ttl, values] = before[recordLabel(r.type, r.name)] as [number, string[]];
+        return { name: r.name, type: r.type, ttl, value: values[0] ?? '' };
+      }),
     },
   };
 }

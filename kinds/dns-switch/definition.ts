@@ -58,9 +58,16 @@ export interface DnsSwitchActivities {
   switchDns(input: DnsSwitchInput): Promise<StepOutcome<DnsUndo>>;
 }
 
+/**
+ * Records one dns.switch step may move: Route 53's default quota of records per hosted zone (10,000). The step
+ * reads the zone in pages of 300 and writes in batches of up to 500 UPSERTs, so its calls grow with pages and
+ * batches, not with records (it was 500 while every record cost its own reads).
+ */
+export const MAX_RECORDS_PER_STEP = 10_000;
+
 const schema = leafStepSchema('dns.switch', {
   zone: zoneRef,
-  records: z.array(recordTarget).min(1).max(500),
+  records: z.array(recordTarget).min(1).max(MAX_RECORDS_PER_STEP),
   /** After INSYNC, ask Route 53 what it answers for each name and check it is the new value. */
   checkResolution: z.boolean().default(true),
 });

@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CheckResult, PlannedChange } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
-import { pollUntil } from '../../activities/poll-until';
+import { heartbeat } from '../../activities/poll-until';
+import { WATCH_INTERVAL_MS } from '../../activities/flags/unleash-client-reader';
 import { runStep } from '../../activities/step-outcome';
 import type { FlagState, UnleashAdminPort } from '../../activities/flags/unleash-admin-port';
 import type { UnleashClientReader } from '../../activities/flags/unleash-client-reader';
@@ -11,8 +12,8 @@ import type { FlagsInput, FlagsSetActivities } from './definition';
 export interface FlagActivityDeps {
   admin: UnleashAdminPort;
   reader: UnleashClientReader;
-  /** Intervals between client reads while confirming. Default: pollUntil's (200 ms, growing to 5 s). */
-  poll?: { initialIntervalMs?: number; maxIntervalMs?: number };
+  /** How often the confirming client re-reads (a conditional request). Default 50 ms. */
+  watchIntervalMs?: number;
   /** How long a client may take to see every desired value before the step fails. Default 60 s. */
   confirmTimeoutMs?: number;
 }
@@ -27,33 +28,40 @@ export function activitiesFromPorts(ports: ActivityPorts): FlagsSetActivities {
 export function createFlagActivities({
   admin,
   reader,
-  poll = {},
+  watchIntervalMs = WATCH_INTERVAL_MS,
   confirmTimeoutMs = 60_000,
 }: FlagActivityDeps): FlagsSetActivities {
   async function readStates(input: FlagsInput): Promise<FlagState[]> {
     const states: FlagState[] = [];
-    for (const flag of input.flags)
+    for (const flag of input.flags) {
       states.push(await admin.getFlag(input.project, input.environment, flag.name));
+      heartbeat({ read: states.length });
+    }
     return states;
   }
 
-  /** Polls a real client until it sees every desired value; that, not the Admin API's answer, is "done". */
+  /**
+   * Watches a real client until it sees every desired value; that, not the Admin API's answer, is "done". The
+   * client re-reads every 50 ms with a conditional request, so the change is seen as soon as the server serves it
+   * (Unleash 7 moves its revision once a second: that tick is the floor), not at the next step of a growing poll.
+   */
   async function confirm(input: FlagsInput): Promise<{ reads: number }> {
     const names = input.flags.map((f) => f.name);
-    const deadline = Date.now() + confirmTimeoutMs;
-    let reads = 0;
     const mismatches = (seen: Record<string, boolean | null>) =>
       input.flags
         .filter((f) => seen[f.name] !== f.enabled)
         .map((f) => `${f.name} is ${onOff(seen[f.name])}, want ${onOff(f.enabled)}`);
-    const seen = await pollUntil(
-      async () => {
-        reads++;
-        return reader.read(names);
-      },
-      (s) => mismatches(s).length === 0 || Date.now() >= deadline,
-      { ...poll, describe: (s) => ({ confirming: mismatches(s) }) },
-    );
+    const keepAlive = setInterval(() => heartbeat({ confirming: names }), 5_000);
+    let watched;
+    try {
+      watched = await reader.watch(names, (seen) => mismatches(seen).length === 0, {
+        timeoutMs: confirmTimeoutMs,
+        intervalMs: watchIntervalMs,
+      });
+    } finally {
+      clearInterval(keepAlive);
+    }
+    const { seen, reads } = watched;
     const wrong = mismatches(seen);
     if (wrong.length > 0) {
       throw permanentFailure(
@@ -69,6 +77,7 @@ export function createFlagActivities({
       const where = `${input.project}/${input.environment}`;
       const results: CheckResult[] = [];
       for (const name of input.names) {
+        heartbeat({ checking: name });
         const check = `flags ${where}: ${name} exists`;
         try {
           const state = await admin.getFlag(input.project, input.environment, name);
@@ -83,7 +92,14 @@ export function createFlagActivities({
       }
       const readCheck = `flags ${input.environment}: client token reads flags`;
       try {
-        const seen = await reader.read(input.names);
+        // Read with a name-prefix query of its own: Unleash caches client reads per query until its revision
+        // ticks, so reading with the applications' query here would keep the old value served for up to a second
+        // after the flag step changes it.
+        const seen: Record<string, boolean | null> = {};
+        for (const [namePrefix, names] of prefixGroups(input.names)) {
+          Object.assign(seen, await reader.read(names, { namePrefix }));
+          heartbeat({ checked: Object.keys(seen).length });
+        }
         const unknown = input.names.filter((n) => seen[n] === null);
         results.push(
           unknown.length === 0
@@ -170,6 +186,19 @@ export function createFlagActivities({
       });
     },
   };
+}
+
+/** Names grouped by first character, each group with its longest common prefix (never empty). */
+export function prefixGroups(names: string[]): Map<string, string[]> {
+  const byFirst = new Map<string, string[]>();
+  for (const name of names) byFirst.set(name.slice(0, 1), [...(byFirst.get(name.slice(0, 1)) ?? []), name]);
+  const groups = new Map<string, string[]>();
+  for (const group of byFirst.values()) {
+    let prefix = group[0] ?? '';
+    for (const name of group) while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    groups.set(prefix, [...(groups.get(prefix) ?? []), ...group]);
+  }
+  return groups;
 }
 
 /** A permanent fault becomes a failed check; anything retryable propagates so Temporal retries the check. */

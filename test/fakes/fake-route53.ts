@@ -8,8 +8,12 @@ import type {
   DnsRecordType,
   DnsUpsert,
   HostedZone,
+  RecordCursor,
+  RecordPage,
   Route53Port,
 } from '../../activities/dns/route53-port';
+import { RECORDS_PER_PAGE } from '../../activities/dns/route53-port';
+import { MAX_BATCH_RECORDS, MAX_BATCH_VALUE_CHARACTERS } from '../../activities/dns/change-batches';
 
 export interface FakeRoute53Options {
   zones?: Array<
@@ -23,10 +27,6 @@ export interface FakeRoute53Options {
   noTestDnsAnswer?: boolean;
 }
 
-/** Route 53's limits on one change batch; an UPSERT counts twice for both (DNSLimitations.html#limits-api-requests). */
-export const MAX_BATCH_RECORDS = 1_000;
-export const MAX_BATCH_VALUE_CHARACTERS = 32_000;
-
 /**
  * In-memory Route 53 behind the real port; its state and call log are public so tests assert on them. It refuses
  * what Route 53 refuses, with the failures the real adapter makes of AWS's errors: a batch over 1,000 records or
@@ -38,6 +38,8 @@ export class FakeRoute53 implements Route53Port {
   /** Every ChangeBatch submitted, in order. */
   readonly submitted: Array<{ zoneId: string; changeId: string; upserts: DnsUpsert[]; comment: string }> = [];
   readonly getChangeCalls: string[] = [];
+  /** Calls per port method, to show that work scales with zones and pages, not records. */
+  readonly calls: Record<string, number> = {};
   /** Set to make every call fail with this error (e.g. a permanentFailure or an AWS-shaped error). */
   failWith: unknown;
   private readonly pendingLeft = new Map<string, number>();
@@ -68,6 +70,7 @@ export class FakeRoute53 implements Route53Port {
   }
 
   async findZone(ref: ZoneRef): Promise<HostedZone> {
+    this.count('findZone');
     this.maybeFail();
     for (const { zone } of this.zones.values()) {
       if (ref.id !== undefined ? zone.id === ref.id : zone.name === fqdn(ref.name ?? '')) return zone;
@@ -79,12 +82,38 @@ export class FakeRoute53 implements Route53Port {
   }
 
   async getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined> {
+    this.count('getRecordSet');
     this.maybeFail();
     const found = this.zone(zoneId).records.get(key(name, type));
     return found ? { ...found, values: [...found.values] } : undefined;
   }
 
+  /** Pages in Route 53's order here: by name, then type; a page holds at most 300 sets. */
+  async listRecordSets(zoneId: string, start?: RecordCursor): Promise<RecordPage> {
+    this.count('listRecordSets');
+    this.maybeFail();
+    const sorted = [...this.zone(zoneId).records.values()].sort((a, b) =>
+      `${a.name} ${a.type}`.localeCompare(`${b.name} ${b.type}`),
+    );
+    const from = start
+      ? sorted.findIndex(
+          (set) => `${set.name} ${set.type}`.localeCompare(`${fqdn(start.name)} ${start.type}`) >= 0,
+        )
+      : 0;
+    const first = from < 0 ? sorted.length : from;
+    const page = sorted
+      .slice(first, first + RECORDS_PER_PAGE)
+      .map((set) => ({ ...set, values: [...set.values] }));
+    const following = sorted[first + RECORDS_PER_PAGE];
+    return { records: page, ...(following ? { next: { name: following.name, type: following.type } } : {}) };
+  }
+
+  /**
+   * Refuses what Route 53 refuses: a batch over 1,000 ResourceRecord elements or 32,000 value characters (an UPSERT
+   * counts twice), and any change while the zone's previous change is still PENDING (PriorRequestNotComplete).
+   */
   async upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange> {
+    this.count('upsertRecords');
     this.maybeFail();
     const records = this.zone(zoneId).records;
     const counted = upserts.length * 2;
@@ -97,6 +126,7 @@ export class FakeRoute53 implements Route53Port {
     }
     const previous = this.lastChangeOfZone.get(zoneId);
     if (previous !== undefined && (this.pendingLeft.get(previous) ?? 0) > 0) {
+      this.refusedPriorRequest++;
       throw transientFailure(
         'PriorRequestNotComplete',
         `Route 53 ChangeResourceRecordSets in ${zoneId} was throttled (PriorRequestNotComplete); will retry with backoff`,
@@ -116,7 +146,11 @@ export class FakeRoute53 implements Route53Port {
     return { id: changeId, status: pending > 0 ? 'PENDING' : 'INSYNC' };
   }
 
+  /** Changes refused because the zone's previous change was still PENDING. */
+  refusedPriorRequest = 0;
+
   async getChange(changeId: string): Promise<DnsChange> {
+    this.count('getChange');
     this.maybeFail();
     this.getChangeCalls.push(changeId);
     const left = this.pendingLeft.get(changeId);
@@ -129,6 +163,7 @@ export class FakeRoute53 implements Route53Port {
   }
 
   async testDnsAnswer(zoneId: string, name: string, type: DnsRecordType): Promise<DnsAnswer> {
+    this.count('testDnsAnswer');
     this.maybeFail();
     if (this.options.noTestDnsAnswer) return { supported: false, reason: 'fake without TestDNSAnswer' };
     const k = key(name, type);
@@ -146,6 +181,10 @@ export class FakeRoute53 implements Route53Port {
     const zone = this.zones.get(zoneId);
     if (!zone) throw permanentFailure(PermanentFailure.NotFound, `No hosted zone ${zoneId}`);
     return zone;
+  }
+
+  private count(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
   }
 
   private maybeFail(): void {

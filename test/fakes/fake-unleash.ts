@@ -59,17 +59,40 @@ export class FakeUnleash implements UnleashAdminPort {
   }
 
   /** A client reader; `lagReads` reads after a toggle still return the values from before it. */
-  reader(options: { lagReads?: number } = {}): UnleashClientReader & { reads: number } {
+  reader(options: { lagReads?: number } = {}): UnleashClientReader & {
+    reads: number;
+    namePrefixes: Array<string | undefined>;
+  } {
     this.lagReads = options.lagReads ?? 0;
     const reader = {
       reads: 0,
-      read: async (names: string[]) => {
+      namePrefixes: [] as Array<string | undefined>,
+      watch: async (
+        names: string[],
+        until: (seen: Record<string, boolean | null>) => boolean,
+        watchOptions: { timeoutMs: number; intervalMs?: number },
+      ) => {
+        const deadline = Date.now() + watchOptions.timeoutMs;
+        let reads = 0;
+        for (;;) {
+          const seen = await reader.read(names);
+          reads++;
+          if (until(seen)) return { seen, reads, satisfied: true };
+          if (Date.now() >= deadline) return { seen, reads, satisfied: false };
+          await new Promise((resolve) => setTimeout(resolve, watchOptions.intervalMs ?? 1));
+        }
+      },
+      read: async (names: string[], readOptions: { namePrefix?: string } = {}) => {
+        reader.namePrefixes.push(readOptions.namePrefix);
         reader.reads++;
         const stale = this.staleReadsLeft > 0 && this.snapshotBeforeToggle !== undefined;
         const view = stale ? (this.snapshotBeforeToggle as Map<string, boolean>) : this.clientView();
         if (this.staleReadsLeft > 0) this.staleReadsLeft--;
         const seen: Record<string, boolean | null> = {};
-        for (const name of names) seen[name] = view.has(name) ? (view.get(name) as boolean) : null;
+        for (const name of names) {
+          const visible = view.has(name) && name.startsWith(readOptions.namePrefix ?? '');
+          seen[name] = visible ? (view.get(name) as boolean) : null;
+        }
         return seen;
       },
     };

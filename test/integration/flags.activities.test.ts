@@ -89,6 +89,21 @@ describe('flag activities against Unleash', () => {
     expect(await observer.read([flag])).toEqual({ [flag]: false });
   });
 
+  it('GIVEN pre-flight read the flags WHEN the flag step changes one THEN a client reading as applications do sees it at once, not after the next revision tick', async () => {
+    // A change starts a new revision; once Unleash has moved to it (it looks once a second), nothing has read the
+    // applications' query at that revision yet.
+    await admin.setEnabled(project, environment, zeroRolloutFlag, true);
+    await admin.setEnabled(project, environment, zeroRolloutFlag, false);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    await activities.checkFlags({ project, environment, names: [flag] });
+    await admin.setEnabled(project, environment, flag, true);
+    const seen = await observer.read([flag]);
+    await admin.setEnabled(project, environment, flag, false);
+
+    expect(seen).toEqual({ [flag]: true });
+  });
+
   // Unleash 7 adds a default 100 % strategy when a flag with no enabled strategy is turned on, so the case that
   // really reaches no client is a strategy that excludes it (0 % rollout, a constraint): only a client read tells.
   it('GIVEN a flag whose strategy rolls out to 0 % WHEN turning it on THEN the client never confirms: FlagNotConfirmed', async () => {

@@ -1,3 +1,4 @@
+import buildDrctl from '../build-drctl';
 import { ensureStackUp } from '../../sandbox/stack';
 
 /**
@@ -7,6 +8,8 @@ import { ensureStackUp } from '../../sandbox/stack';
  */
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
+  // The end-to-end tests run bin/drctl, which runs the prebuilt JavaScript: build it if a source is newer.
+  buildDrctl();
   const timeoutMs = 300_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

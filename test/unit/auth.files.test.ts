@@ -65,7 +65,7 @@ describe('access policy file', () => {
     expect(error.code).toBe('PolicyInvalid');
     expect(error.message).toContain(file);
     expect(error.message).toMatch(
-      /permissions\[0\]\.allow\[1\]: unknown permission "deploy"; allowed: plan, failover, failback, drill, approve, decide, abort, schedule/,
+      /permissions\[0\]\.allow\[1\]: unknown permission "deploy"; allowed: plan, failover, failback, drill, evacuate, approve, decide, abort, schedule/,
     );
   });
 

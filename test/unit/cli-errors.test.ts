@@ -89,3 +89,10 @@ test('a usage error (unknown option) exits 2 with help', async () => {
   expect(result.code).toBe(2);
   expect(result.stderr).toContain("unknown option '--reasn'");
 });
+
+test('GIVEN no build (DRCTL_FROM_SOURCE=1) WHEN a command loads its modules lazily THEN it runs from the TypeScript sources', async () => {
+  const run = await drctl(['validate', 'ehr-db', '--output', 'json'], { DRCTL_FROM_SOURCE: '1' });
+  expect(run.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find module/);
+  expect(run.code).toBe(0);
+  expect(JSON.parse(run.stdout)).toMatchObject({ valid: true, id: 'ehr-db' });
+});

@@ -79,30 +79,41 @@ describe('switchDns', () => {
   it('GIVEN a PENDING change WHEN waiting inside an activity THEN each poll heartbeats the change id and status', async () => {
     const { activities } = setup({ pendingPolls: 2 });
     const env = new MockActivityEnvironment();
-    const beats: unknown[] = [];
-    env.on('heartbeat', (details: unknown) => beats.push(details));
+    const beats: Array<{ phase?: string; changes?: Array<{ id: string; status: string }> }> = [];
+    env.on('heartbeat', (details: unknown) => beats.push(structuredClone(details) as (typeof beats)[number]));
 
     await env.run(() => activities.switchDns({ ...switchToReplica, checkResolution: false }));
 
-    expect(beats).toEqual([
-      { changeId: 'C1', status: 'PENDING' },
-      { changeId: 'C1', status: 'PENDING' },
-    ]);
+    const waiting = beats.filter((b) => b.phase === 'insync').map((b) => b.changes?.[0]);
+    expect(waiting).toContainEqual({ id: 'C1', status: 'PENDING', records: 1 });
+    expect(beats[beats.length - 1]?.changes).toEqual([{ id: 'C1', status: 'INSYNC', records: 1 }]);
   });
 
-  it('GIVEN an earlier attempt submitted the change and died before INSYNC WHEN retried THEN it waits on that change, submits nothing', async () => {
+  it('GIVEN an earlier attempt submitted the change and died before INSYNC WHEN retried THEN it waits on that change, submits nothing, and still reports the undo', async () => {
     const { route53, activities } = setup({ pendingPolls: 2 });
     await route53.upsertRecords('Z1', [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }], 'attempt 1');
     const env = new MockActivityEnvironment({
       attempt: 2,
-      heartbeatDetails: { changeId: 'C1', status: 'PENDING' },
+      heartbeatDetails: {
+        resume: 'dns.switch',
+        zoneId: 'Z1',
+        phase: 'insync',
+        before: { [`A ${EHR}`]: [30, ['127.0.0.2']] },
+        changes: [{ id: 'C1', status: 'PENDING', records: 1 }],
+      },
     });
 
-    const outcome = await env.run(() => activities.switchDns({ ...switchToReplica, checkResolution: false }));
+    const outcome: Awaited<ReturnType<typeof activities.switchDns>> = await env.run(() =>
+      activities.switchDns({ ...switchToReplica, checkResolution: false }),
+    );
 
-    expect(outcome).toMatchObject({ changed: false, attempt: 2, facts: { changeId: 'C1' } });
+    expect(outcome).toMatchObject({ changed: true, attempt: 2, facts: { changeId: 'C1' } });
     expect(route53.submitted).toHaveLength(1);
     expect(route53.getChangeCalls).toEqual(['C1', 'C1', 'C1']);
+    expect(outcome.compensation).toEqual({
+      zone: switchToReplica.zone,
+      records: [{ name: 'ehr-db.sandbox.drctl.internal', type: 'A', ttl: 30, value: '127.0.0.2' }],
+    });
   });
 
   it('GIVEN TestDNSAnswer lags 2 answers WHEN checking resolution THEN it polls until the new value answers', async () => {
@@ -110,7 +121,7 @@ describe('switchDns', () => {
 
     const outcome = await activities.switchDns(switchToReplica);
 
-    expect(outcome.facts.resolutionCheck).toBe('TestDNSAnswer');
+    expect(outcome.facts.resolutionCheck).toMatch(/zone read back \(1 page\) \+ TestDNSAnswer on 1 name/);
   });
 
   it('GIVEN an endpoint without TestDNSAnswer WHEN checking resolution THEN it reads the record set back', async () => {
@@ -118,7 +129,7 @@ describe('switchDns', () => {
 
     const outcome = await activities.switchDns(switchToReplica);
 
-    expect(outcome.facts.resolutionCheck).toMatch(/record set/);
+    expect(outcome.facts.resolutionCheck).toMatch(/zone read back .*no TestDNSAnswer/);
   });
 
   it('GIVEN an unknown zone WHEN switching THEN it fails permanently naming the zone', async () => {

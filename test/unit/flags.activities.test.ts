@@ -1,4 +1,4 @@
-import { createFlagActivities } from '../../kinds/flags-set/activities';
+import { createFlagActivities, prefixGroups } from '../../kinds/flags-set/activities';
 import { createUnleashAdminAdapter } from '../../activities/flags/unleash-admin-adapter';
 import type { FlagsInput } from '../../kinds/flags-set/definition';
 import { createServer } from 'node:net';
@@ -15,7 +15,6 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-const fastPoll = { initialIntervalMs: 5, maxIntervalMs: 10 };
 const degrade: FlagsInput = {
   project: 'default',
   environment: 'development',
@@ -36,7 +35,7 @@ function setup(
   const activities = createFlagActivities({
     admin: unleash,
     reader,
-    poll: fastPoll,
+    watchIntervalMs: 5,
     confirmTimeoutMs: options.confirmTimeoutMs ?? 2000,
   });
   return { unleash, reader, activities };
@@ -145,6 +144,30 @@ describe('planFlags and checkFlags', () => {
 
     expect(results.map((r) => r.ok)).toEqual([true, false, false]);
     expect(results[2]?.message).toMatch(/does not see nope/);
+  });
+
+  it('GIVEN pre-flight WHEN the client check reads THEN it asks with a name prefix of its own, never the query clients and the confirmation use', async () => {
+    const { reader, activities } = setup();
+
+    const results = await activities.checkFlags({
+      project: 'default',
+      environment: 'development',
+      names: ['ehr-degraded-mode', 'ehr-read-only-banner', 'portal-maintenance-page'],
+    });
+
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(reader.namePrefixes.sort()).toEqual(['ehr-', 'portal-maintenance-page']);
+  });
+});
+
+describe('prefixGroups', () => {
+  it('groups names by their first character under their longest common prefix', () => {
+    expect(prefixGroups(['ehr-a', 'ehr-b', 'eq', 'x'])).toEqual(
+      new Map([
+        ['e', ['ehr-a', 'ehr-b', 'eq']],
+        ['x', ['x']],
+      ]),
+    );
   });
 });
 

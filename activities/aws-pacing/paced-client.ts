@@ -1,0 +1,76 @@
+import type {
+  FinalizeHandler,
+  FinalizeHandlerArguments,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  MiddlewareStack,
+} from '@smithy/types';
+import { keepAlive } from '../poll-until';
+import type { PacedApi } from './api-limits';
+import type { AwsPacer } from './aws-pacer';
+
+/** Error names AWS uses for "rate exceeded" (not PriorRequestNotComplete: that one the DNS activity waits out). */
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+  'RequestThrottled',
+  'RequestThrottledException',
+]);
+
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return THROTTLING.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429;
+}
+
+/** A wait for a token heartbeats this often, well inside the steps' 15 s heartbeat timeout. */
+const KEEP_ALIVE_MS = 3_000;
+
+/**
+ * Puts an AWS SDK v3 client under the pacer:
+ *
+ * - every attempt (the SDK's own retries included) first takes a token from the account's bucket for `api`;
+ * - a call AWS throttles anyway (another client of the account shares the budget) is sent again after the bucket
+ *   refills, for as long as the activity lives: throttling slows a step, it never fails it. A throttled call was
+ *   not executed, so sending it again is safe. Outside an activity the rounds are capped (`maxThrottleRounds`).
+ *
+ * The client should also use the SDK's `retryMode: 'adaptive'`, whose client-side rate limiter learns from the
+ * throttles this pacer did not prevent.
+ */
+export function paceClient<I extends object, O extends object>(
+  client: { middlewareStack: MiddlewareStack<I, O> },
+  pacer: AwsPacer,
+  api: PacedApi,
+  region: string,
+  options: { maxThrottleRounds?: number } = {},
+): void {
+  const maxRounds = options.maxThrottleRounds ?? Number.POSITIVE_INFINITY;
+  client.middlewareStack.add(
+    (next: InitializeHandler<I, O>) => async (args: InitializeHandlerArguments<I>) => {
+      for (let round = 1; ; round++) {
+        try {
+          return await next(args);
+        } catch (error) {
+          if (!isThrottling(error) || round >= maxRounds) throw error;
+          pacer.throttled(api, region);
+          keepAlive();
+        }
+      }
+    },
+    { step: 'initialize', name: 'drctlThrottledAgain', priority: 'high', override: true },
+  );
+  client.middlewareStack.addRelativeTo(
+    (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
+      const alive = setInterval(keepAlive, KEEP_ALIVE_MS);
+      try {
+        await pacer.take(api, region);
+      } finally {
+        clearInterval(alive);
+      }
+      return next(args);
+    },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },
+  );
+}

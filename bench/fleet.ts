@@ -1,0 +1,452 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  DeleteDBInstanceCommand,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import { Client, Connection } from '@temporalio/client';
+import { readEvacuation, startEvacuation } from '../cli/evacuation-runs';
+import { loadSigner } from '../cli/operator-signer';
+import { findEvacuation } from '../evacuations/catalog';
+import type { EvacuationProgress } from '../evacuations/evacuation-types';
+import { loadRunbookFile } from '../runbooks/catalog';
+import { formatMs } from '../runbooks/duration';
+import { createSandboxAwsClients } from '../sandbox/aws-clients';
+import { operatorPaths } from '../sandbox/operator-seed';
+import { ensureStackUp } from '../sandbox/stack';
+import { strictAwsControl, type StrictStats } from '../sandbox/strict-aws-client';
+import { dataConverterOptions } from '../security/codec/data-converter';
+import { loadConfig } from '../worker/config';
+import { runWorker } from '../worker/run-worker';
+
+/**
+ * One region evacuation at fleet scale on the local stack, under the strict AWS layer's emulated account limits
+ * (Route 53: burst 50, 10/s; RDS: burst 300, 12/s per region). Seeds RDS primaries with cross-region read
+ * replicas and hosted zones of CNAME records behind the layer (straight into moto), writes one runbook per service
+ * (fence its primaries, promote its replicas, point its zone's records at them) into a reviewed catalog of its
+ * own, and runs them as one evacuation (one wave, 20 services at once, as AWS ARC Region switch runs 20 in
+ * parallel). Prints achieved time ÷ the rate-limit floor, failed services, throttling failures, effects counted
+ * at the layer, and how the time grows with records and databases. Not a test: it prints figures.
+ *
+ * Usage: npx tsx bench/fleet.ts [--sizes 10:1,200:20,2000:200]   (records:databases; the last is the headline)
+ */
+const RECORDS_PER_SERVICE_ZONE_MAX = 100;
+const DATABASES_PER_SERVICE_MAX = 10;
+const LIMITS = { route53: { burst: 50, perSecond: 10 }, rds: { burst: 300, perSecond: 12 } };
+
+interface Size {
+  records: number;
+  databases: number;
+}
+
+interface Figures {
+  size: Size;
+  services: number;
+  wallMs: number;
+  floorMs: number;
+  floor: { route53: number; rds: number };
+  result: EvacuationProgress;
+  stats: StrictStats;
+  expectedEffects: Record<string, number>;
+}
+
+function sizesFromArgs(): Size[] {
+  const at = process.argv.indexOf('--sizes');
+  const spec = at >= 0 ? process.argv[at + 1] : '10:1,200:20,2000:200';
+  return (spec ?? '').split(',').map((pair) => {
+    const [records, databases] = pair.split(':').map(Number);
+    if (!Number.isInteger(records) || !Number.isInteger(databases) || records! < 1 || databases! < 1)
+      throw new Error(`--sizes: "${pair}" is not records:databases (e.g. 2000:200)`);
+    return { records: records!, databases: databases! };
+  });
+}
+
+async function main(): Promise<void> {
+  const sizes = sizesFromArgs();
+  const stack = await ensureStackUp();
+  process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+  const control = strictAwsControl(stack.moto.controlUrl);
+  const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
+  const catalog = mkdtempSync(join(tmpdir(), 'drctl-fleet-catalog-'));
+  const evacuations = mkdtempSync(join(tmpdir(), 'drctl-fleet-evacuations-'));
+  const taskQueue = `fleet-${randomUUID()}`;
+  const config = loadConfig({
+    file: stack.configFile,
+    overrides: {
+      temporal: { taskQueue },
+      access: {
+        catalogDirs: [resolve(__dirname, '../runbooks/examples'), catalog],
+        evacuationDirs: [evacuations],
+      },
+    },
+  });
+  const stopWorker = new AbortController();
+  await new Promise<void>((onReady) => void runWorker(config, { signal: stopWorker.signal, onReady }));
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...dataConverterOptions(config).options,
+  });
+  const signer = loadSigner(operatorPaths.keyFile('alice'));
+  const all: Figures[] = [];
+  try {
+    for (const [index, size] of sizes.entries()) {
+      const tag = `f${index}${Date.now().toString(36)}`;
+      const estate = await seed(raw, tag, size);
+      const evacuationId = writeEvacuation(catalog, evacuations, tag, estate);
+      const loaded = findEvacuation(evacuationId, [catalog], [evacuations]);
+      if (loaded === undefined) throw new Error(`the bench's evacuation ${evacuationId} did not load`);
+      await control.reset();
+      await control.throttling({ enabled: true, ...LIMITS });
+      await control.resetStats();
+      const started = performance.now();
+      const workflowId = await startEvacuation(client, taskQueue, loaded, {
+        reason: `fleet benchmark ${size.records} records, ${size.databases} databases`,
+        signer,
+        now: new Date(),
+      });
+      const result = await waitForEnd(client, workflowId);
+      const wallMs = performance.now() - started;
+      const stats = await control.stats();
+      const floor = rateLimitFloor(estate);
+      all.push({
+        size,
+        services: estate.services.length,
+        wallMs,
+        floorMs: Math.max(floor.route53, floor.rds),
+        floor,
+        result,
+        stats,
+        expectedEffects: {
+          StopDBInstance: size.databases,
+          PromoteReadReplica: size.databases,
+          AddTagsToResource: size.databases,
+          ChangeResourceRecordSets: estate.services.length,
+        },
+      });
+      console.log(
+        `size ${size.records} records / ${size.databases} databases: ${result.status} in ${formatMs(wallMs)}`,
+      );
+      await control.reset();
+      await cleanUp(raw, estate);
+    }
+  } finally {
+    await control.reset().catch(() => undefined);
+    await connection.close();
+    stopWorker.abort();
+    raw.route53.destroy();
+  }
+  print(all);
+}
+
+interface Service {
+  id: string;
+  zoneId: string;
+  zoneName: string;
+  records: string[];
+  databases: Array<{ name: string; primary: string; replica: string }>;
+}
+
+interface Estate {
+  tag: string;
+  services: Service[];
+  size: Size;
+}
+
+const PRIMARY_REGION = 'us-east-1';
+const REPLICA_REGION = 'us-west-2';
+
+/** Zones, records, primaries and read replicas behind the layer (raw moto): seeding is not what is measured. */
+async function seed(
+  raw: ReturnType<typeof createSandboxAwsClients>,
+  tag: string,
+  size: Size,
+): Promise<Estate> {
+  const count = Math.max(
+    Math.ceil(size.records / RECORDS_PER_SERVICE_ZONE_MAX),
+    Math.ceil(size.databases / DATABASES_PER_SERVICE_MAX),
+  );
+  const primaries = raw.rds(PRIMARY_REGION);
+  const replicas = raw.rds(REPLICA_REGION);
+  const services: Service[] = [];
+  try {
+    for (let s = 0; s < count; s++) {
+      const id = `${tag}-svc${String(s).padStart(2, '0')}`;
+      const zoneName = `${id}.fleet.drctl.internal.`;
+      const zone = await raw.route53.send(
+        new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `${id}-${Date.now()}` }),
+      );
+      const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+      const recordCount = share(size.records, count, s);
+      const records = Array.from(
+        { length: recordCount },
+        (_, r) => `r${String(r).padStart(4, '0')}.${zoneName}`,
+      );
+      const databases = Array.from({ length: share(size.databases, count, s) }, (_, d) => ({
+        name: `d${d}`,
+        primary: `${id}-d${d}-primary`,
+        replica: `${id}-d${d}-replica`,
+      }));
+      await Promise.all(
+        databases.map(async (db) => {
+          const created = await primaries.send(
+            new CreateDBInstanceCommand({
+              DBInstanceIdentifier: db.primary,
+              Engine: 'postgres',
+              EngineVersion: '15.4',
+              DBInstanceClass: 'db.t3.micro',
+              AllocatedStorage: 20,
+              MasterUsername: 'fleet',
+              MasterUserPassword: 'sandbox-not-a-secret',
+              BackupRetentionPeriod: 7,
+            }),
+          );
+          await replicas.send(
+            new CreateDBInstanceReadReplicaCommand({
+              DBInstanceIdentifier: db.replica,
+              SourceDBInstanceIdentifier: created.DBInstance?.DBInstanceArn,
+              DBInstanceClass: 'db.t3.micro',
+            }),
+          );
+        }),
+      );
+      await upsert(
+        raw.route53,
+        zoneId,
+        records,
+        `${databases[0]?.primary ?? 'old'}.${PRIMARY_REGION}.example.`,
+      );
+      services.push({ id, zoneId, zoneName, records, databases });
+    }
+  } finally {
+    primaries.destroy();
+    replicas.destroy();
+  }
+  return { tag, services, size };
+}
+
+/** `total` spread over `parts` as evenly as whole numbers allow. */
+function share(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
+}
+
+async function upsert(route53: Route53Client, zoneId: string, names: string[], value: string): Promise<void> {
+  for (let i = 0; i < names.length; i += 400) {
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: names.slice(i, i + 400).map((name) => ({
+            Action: 'UPSERT',
+            ResourceRecordSet: { Name: name, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: value }] },
+          })),
+        },
+      }),
+    );
+  }
+}
+
+/**
+ * One runbook per service, reviewed into the bench's catalog: fence every primary and promote every replica
+ * (each a parallel group), then point every record of its zone at one of its promoted replicas; and one
+ * evacuation running them all in one wave, 20 at a time.
+ */
+function writeEvacuation(catalog: string, evacuations: string, tag: string, estate: Estate): string {
+  for (const service of estate.services) {
+    const databases = Object.fromEntries(
+      service.databases.map((db) => [
+        db.name,
+        {
+          provider: 'rds-instance',
+          primary: { instanceId: db.primary, region: PRIMARY_REGION },
+          replica: { instanceId: db.replica, region: REPLICA_REGION },
+          fence: 'stop-instance',
+        },
+      ]),
+    );
+    const group = (id: string, kind: string) => {
+      const steps = service.databases.map((db) => ({ id: `${id}-${db.name}`, kind, database: db.name }));
+      return steps.length === 1 ? steps[0] : { id, kind: 'parallel', steps };
+    };
+    const runbook = {
+      id: service.id,
+      title: `${service.id}: leave ${PRIMARY_REGION}`,
+      owner: 'fleet-bench',
+      objectives: { rto: '30m', rpo: '5m' },
+      targets: { databases },
+      steps: [
+        { id: 'preflight', kind: 'preflight', timeout: '10m' },
+        group('fence', 'database.fence'),
+        group('promote', 'database.promote'),
+        {
+          id: 'switch-dns',
+          kind: 'dns.switch',
+          timeout: '10m',
+          zone: { name: service.zoneName },
+          records: service.records.map((name, r) => ({
+            name,
+            type: 'CNAME',
+            ttl: 60,
+            pointTo: {
+              database: service.databases[r % service.databases.length]?.name,
+              member: 'replica',
+            },
+          })),
+        },
+      ],
+    };
+    const file = join(catalog, `${service.id}.json`);
+    writeFileSync(file, JSON.stringify(runbook));
+    loadRunbookFile(file);
+  }
+  const id = `${tag}-evacuation`;
+  writeFileSync(
+    join(evacuations, `${id}.json`),
+    JSON.stringify({
+      id,
+      title: `Fleet benchmark: ${estate.size.records} records, ${estate.size.databases} databases`,
+      waves: [
+        {
+          id: 'everything',
+          runbooks: estate.services.map((s) => s.id),
+          concurrency: Math.min(20, estate.services.length),
+        },
+      ],
+    }),
+  );
+  return id;
+}
+
+/**
+ * The least time the account limits allow: for each API, the calls an evacuation cannot do without, less the
+ * bucket's burst, at the refill rate. RDS: per database one StopDBInstance and one PromoteReadReplica, plus per
+ * region one DescribeDBInstances of up to 100 instances before the change and one after (to confirm stopped /
+ * promoted). Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up
+ * to 300 records (the values to undo), one ChangeResourceRecordSets batch of up to 500 UPSERTs and one GetChange.
+ */
+function rateLimitFloor(estate: Estate): {
+  route53: number;
+  rds: number;
+  calls: { route53: number; rds: number };
+} {
+  const databases = estate.size.databases;
+  const describes = 2 * 2 * Math.ceil(databases / 100);
+  const rdsCalls = 2 * databases + describes;
+  const route53Calls = estate.services.reduce(
+    (n, s) => n + 1 + Math.ceil(s.records.length / 300) + 2 * Math.ceil(s.records.length / 500),
+    0,
+  );
+  const floorOf = (calls: number, limit: { burst: number; perSecond: number }) =>
+    (Math.max(0, calls - limit.burst) / limit.perSecond) * 1000;
+  return {
+    route53: floorOf(route53Calls, LIMITS.route53),
+    rds: floorOf(rdsCalls, LIMITS.rds),
+    calls: { route53: route53Calls, rds: rdsCalls },
+  };
+}
+
+async function waitForEnd(client: Client, workflowId: string): Promise<EvacuationProgress> {
+  for (;;) {
+    const { closed, progress } = await readEvacuation(client, workflowId);
+    if (closed) return progress;
+    if (progress.status === 'paused')
+      throw new Error(
+        `${workflowId} paused: ${progress.services
+          .filter((s) => s.state === 'paused')
+          .map((s) => `${s.runbookId}: ${s.detail ?? ''}`)
+          .join('; ')}`,
+      );
+    await new Promise((done) => setTimeout(done, 250));
+  }
+}
+
+async function cleanUp(raw: ReturnType<typeof createSandboxAwsClients>, estate: Estate): Promise<void> {
+  const rdsIn = (region: string): RDSClient => raw.rds(region);
+  const primaries = rdsIn(PRIMARY_REGION);
+  const replicas = rdsIn(REPLICA_REGION);
+  for (const service of estate.services) {
+    await Promise.all(
+      service.databases.flatMap((db) => [
+        primaries
+          .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: db.primary, SkipFinalSnapshot: true }))
+          .catch(() => undefined),
+        replicas
+          .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: db.replica, SkipFinalSnapshot: true }))
+          .catch(() => undefined),
+      ]),
+    );
+    await raw.route53.send(new DeleteHostedZoneCommand({ Id: service.zoneId })).catch(() => undefined);
+  }
+  primaries.destroy();
+  replicas.destroy();
+}
+
+function print(all: Figures[]): void {
+  const apiOf = (stats: StrictStats, service: 'route53' | 'rds') =>
+    Object.entries(stats.operations).filter(([, s]) => s.service === service);
+  console.log('\nRegion evacuation under emulated AWS limits (Route 53 burst 50, 10/s; RDS burst 300, 12/s)');
+  console.log(
+    `${'records'.padStart(7)} ${'dbs'.padStart(4)} ${'svcs'.padStart(4)} ${'time'.padStart(8)} ${'floor'.padStart(8)} ${'÷floor'.padStart(7)} ${'failed'.padStart(6)} ${'throttled'.padStart(9)} ${'R53 calls'.padStart(9)} ${'RDS calls'.padStart(9)}  effects (expected)`,
+  );
+  for (const f of all) {
+    const failed = f.result.services.filter((s) => s.state !== 'succeeded').length;
+    const calls = (service: 'route53' | 'rds') =>
+      apiOf(f.stats, service).reduce((n, [, s]) => n + s.calls, 0);
+    const effects = Object.entries(f.expectedEffects)
+      .map(([op, expected]) => `${op} ${f.stats.effects[op] ?? 0} (${expected})`)
+      .join(', ');
+    console.log(
+      `${String(f.size.records).padStart(7)} ${String(f.size.databases).padStart(4)} ${String(f.services).padStart(4)} ${formatMs(f.wallMs).padStart(8)} ${formatMs(f.floorMs).padStart(8)} ${(f.wallMs / Math.max(f.floorMs, 1)).toFixed(2).padStart(7)} ${String(failed).padStart(6)} ${String(f.stats.totals.throttled).padStart(9)} ${String(calls('route53')).padStart(9)} ${String(calls('rds')).padStart(9)}  ${effects}`,
+    );
+  }
+  const last = all[all.length - 1];
+  if (last === undefined) return;
+  if (last.floorMs === 0) {
+    console.log("\nThe last size fits in the buckets' bursts: its floor is 0 and the ratio means nothing.");
+  }
+  console.log(
+    `\nHeadline (${last.size.records} records in ${last.services} zones, ${last.size.databases} RDS replicas):`,
+  );
+  console.log(
+    `  achieved ${formatMs(last.wallMs)}, floor ${formatMs(last.floorMs)} (Route 53 ${formatMs(last.floor.route53)}, RDS ${formatMs(last.floor.rds)}) → ${(last.wallMs / Math.max(last.floorMs, 1)).toFixed(2)}× the floor (goal ≤ 1.25×)`,
+  );
+  const failed = last.result.services.filter((s) => s.state !== 'succeeded');
+  console.log(
+    `  failed services: ${failed.length}${failed.length ? ` (${failed.map((s) => `${s.runbookId}: ${s.detail ?? s.state}`).join('; ')})` : ''}`,
+  );
+  const throttleFailures = last.result.services.filter((s) => /thrott/i.test(s.detail ?? '')).length;
+  console.log(
+    `  throttled calls at the layer: ${last.stats.totals.throttled} (slowed, retried); services failed by throttling: ${throttleFailures}`,
+  );
+  const exactlyOnce = Object.entries(last.expectedEffects).every(
+    ([op, expected]) => (last.stats.effects[op] ?? 0) === expected,
+  );
+  console.log(
+    `  effects exactly once at the layer: ${exactlyOnce ? 'yes' : 'NO'} (${JSON.stringify(last.stats.effects)})`,
+  );
+  console.log('  calls per operation:');
+  for (const [op, s] of Object.entries(last.stats.operations).sort())
+    console.log(
+      `    ${op.padEnd(28)} calls ${String(s.calls).padStart(5)}  throttled ${String(s.throttled).padStart(4)}  refused ${JSON.stringify(s.refused)}`,
+    );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench fleet: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);

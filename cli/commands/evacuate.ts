@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { CliError, ExitCode } from '../cli-error';
+import { note, printJson } from '../output';
+import { runCommand } from '../run-command';
+import { evacuationDirs, runbookDirs } from '../runbook-dirs';
+
+interface EvacuateFlags {
+  reason?: string;
+  yes?: boolean;
+  follow?: boolean;
+  dryRun?: boolean;
+}
+
+export function registerEvacuate(program: Command): void {
+  program
+    .command('evacuate')
+    .description(
+      'Evacuate a region: run every runbook of an evacuation plan, wave by wave, each as a failover under its own lock.',
+    )
+    .argument(
+      '<evacuation>',
+      'evacuation id (a file in evacuations/examples or DRCTL_EVACUATIONS_DIR) or path',
+    )
+    .option(
+      '--reason <text>',
+      'why: an incident id (required, recorded with the evacuation and every failover)',
+    )
+    .option('-y, --yes', 'start without asking')
+    .option('-f, --follow', 'show the live table (service, wave, step, elapsed, state) until it ends')
+    .option(
+      '--dry-run',
+      'validate and show the waves; start nothing (drctl plan <evacuation> reads the estate)',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  drctl evacuate us-east-1 --reason "INC-4411 us-east-1 outage" --follow',
+        '  drctl evacuate ./ops/evacuate-us-east-1.ts --reason "INC-4411" --yes --output json',
+        '  drctl plan us-east-1                         # every runbook planned against current state',
+        '  drctl approve <evacuation-id> --step <wave> --reason "…"   # a wave that waits for an approval',
+        '  drctl abort <evacuation-id> --reason "…"     # stop starting services; abort the running failovers',
+        '',
+        'Exit codes: 0 succeeded (or started), 1 a service failed, 2 bad input (an unknown runbook, a cycle, a',
+        'runbook in two waves, concurrency 0), 3 environment, 4 refused (a runbook is already running elsewhere).',
+      ].join('\n'),
+    )
+    .action(
+      runCommand(async (context, reference: string, flags: EvacuateFlags) => {
+        const reason = flags.reason?.trim();
+        if (!reason) {
+          throw new CliError(
+            'ReasonRequired',
+            '--reason is required: say why (an incident id); it is recorded with the evacuation and each failover',
+            ExitCode.BadInput,
+          );
+        }
+        const { findEvacuation, evacuationFiles } = await import('../../evacuations/catalog');
+        const loaded = findEvacuation(reference, runbookDirs(), evacuationDirs());
+        if (loaded === undefined) {
+          const { basename, extname } = await import('node:path');
+          const known = evacuationFiles(evacuationDirs()).map((file) => basename(file, extname(file)));
+          throw new CliError(
+            'UnknownEvacuation',
+            `no evacuation "${reference}". Known evacuations: ${known.join(', ') || 'none'}. Pass an id or a path to a .ts, .js or .json evacuation file.`,
+            ExitCode.BadInput,
+            { known },
+          );
+        }
+        const { renderEvacuationPlan, evacuationSummary } = await import('../render-evacuation');
+        if (flags.dryRun) {
+          if (context.output === 'json') printJson(loaded.evacuation);
+          else process.stdout.write(`${renderEvacuationPlan(loaded.evacuation)}\n`);
+          return ExitCode.Ok;
+        }
+        const config = context.config();
+        const { connectClient } = await import('../temporal-connection');
+        const { requireWorker } = await import('../worker-presence');
+        const { refuseOverlaps, startEvacuation, followEvacuation } = await import('../evacuation-runs');
+        const { client, close } = await connectClient(config);
+        try {
+          await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+          await refuseOverlaps(client, loaded);
+          if (!flags.yes) {
+            note(renderEvacuationPlan(loaded.evacuation));
+            const { confirmStart } = await import('../confirm');
+            await confirmStart(loaded.evacuation.id);
+          }
+          const workflowId = await startEvacuation(client, config.temporal.taskQueue, loaded, {
+            reason,
+            signer: context.signer(),
+            now: new Date(),
+          });
+          if (!flags.follow) {
+            if (context.output === 'json') printJson({ workflowId, status: 'started' });
+            else
+              process.stdout.write(
+                `started ${workflowId}\nfollow it with: drctl status ${workflowId} --follow\n`,
+              );
+            return ExitCode.Ok;
+          }
+          if (context.output === 'text') note(`started ${workflowId}`);
+          const result = await followEvacuation(client, workflowId, { live: context.output === 'text' });
+          if (context.output === 'json') printJson(result);
+          else process.stdout.write(`${evacuationSummary(result)}\n`);
+          return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
+        } finally {
+          await close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,186 @@
+import type { Client } from '@temporalio/client';
+import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import type { LoadedEvacuation } from '../evacuations/catalog';
+import { runbookSha256 } from '../auth/sha256';
+import { evacuationSha256, type EvacuationReference } from '../evacuations/evacuation-hash';
+import type {
+  EvacuationProgress,
+  EvacuationRequest,
+  EvacuationResult,
+} from '../evacuations/evacuation-types';
+import { watchHistory } from '../activities/runs/history-watch';
+import { CliError, ExitCode } from './cli-error';
+import { awaitStartVerdict } from './failover-runs';
+import { note } from './output';
+import type { OperatorSigner } from './operator-signer';
+import { evacuationTable } from './render-evacuation';
+
+/** `evacuation-<id>-<UTC second>`. */
+export function evacuationWorkflowId(evacuationId: string, at: Date): string {
+  const second = at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  return `evacuation-${evacuationId}-${second}`;
+}
+
+/**
+ * Refuses (exit 4, nothing started) when a runbook of this evacuation is already in a running evacuation or a
+ * running failover, naming the field (`waves[0].runbooks[1]`) and the run that holds it.
+ */
+export async function refuseOverlaps(client: Client, loaded: LoadedEvacuation): Promise<void> {
+  const paths = new Map<string, string>();
+  loaded.evacuation.waves.forEach((wave, w) =>
+    wave.runbooks.forEach((service, s) => paths.set(service.runbook, `waves[${w}].runbooks[${s}]`)),
+  );
+  const held: string[] = [];
+  for await (const execution of client.workflow.list({
+    query: `${KIND_KEY.name} = 'evacuation' AND ExecutionStatus = 'Running'`,
+  })) {
+    const progress = await client.workflow
+      .getHandle(execution.workflowId)
+      .query<EvacuationProgress>('evacuationProgress')
+      .catch(() => undefined);
+    for (const service of progress?.services ?? []) {
+      const path = paths.get(service.runbookId);
+      if (path) held.push(`${path}: ${service.runbookId} is in evacuation ${execution.workflowId}, running`);
+    }
+  }
+  const ids = [...paths.keys()].map((id) => `'${id}'`).join(', ');
+  for await (const execution of client.workflow.list({
+    query: `${KIND_KEY.name} = 'failover' AND ExecutionStatus = 'Running' AND ${RUNBOOK_KEY.name} IN (${ids})`,
+  })) {
+    const runbookId = execution.typedSearchAttributes.get(RUNBOOK_KEY) ?? '';
+    const path = paths.get(runbookId);
+    if (path && !held.some((line) => line.startsWith(`${path}:`)))
+      held.push(`${path}: a failover of ${runbookId} is running (${execution.workflowId})`);
+  }
+  if (held.length > 0) {
+    throw new CliError(
+      'RunbookBusy',
+      `not starting evacuation ${loaded.evacuation.id}: ${held.join('; ')}. One run per runbook at a time: wait for it, or abort it (drctl abort <run>).`,
+      ExitCode.Refused,
+      { held },
+    );
+  }
+}
+
+/**
+ * The reference an operator signs: the evacuation's id and the sha256 over it and its runbooks' sha256s, as
+ * loaded here; the worker recomputes it over its reviewed copies and refuses a difference.
+ */
+export function evacuationReference(loaded: LoadedEvacuation): EvacuationReference {
+  const runbookHashes = Object.fromEntries(
+    Object.entries(loaded.runbooks).map(([id, runbook]) => [id, runbookSha256(runbook)]),
+  );
+  return {
+    id: loaded.evacuation.id,
+    sha256: evacuationSha256({ evacuation: loaded.evacuation, runbookHashes }),
+  };
+}
+
+/** Starts an evacuation on a signed `evacuate` statement; returns once the worker accepted the start (exit 4 if refused). */
+export async function startEvacuation(
+  client: Client,
+  taskQueue: string,
+  loaded: LoadedEvacuation,
+  options: { reason: string; signer: OperatorSigner; now: Date },
+): Promise<string> {
+  const workflowId = evacuationWorkflowId(loaded.evacuation.id, options.now);
+  const reference = evacuationReference(loaded);
+  const request: EvacuationRequest = {
+    evacuation: reference,
+    start: options.signer.sign({
+      action: 'evacuate',
+      runId: workflowId,
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      reason: options.reason,
+    }),
+  };
+  await client.workflow.start('evacuationWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [request],
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [
+      { key: RUNBOOK_KEY, value: loaded.evacuation.id },
+      { key: KIND_KEY, value: 'evacuation' },
+      { key: INITIATOR_KEY, value: options.signer.name },
+    ],
+  });
+  await awaitStartVerdict(client, workflowId);
+  return workflowId;
+}
+
+/** The evacuation's progress while it runs, its recorded result once it ended. */
+export async function readEvacuation(
+  client: Client,
+  workflowId: string,
+): Promise<{ closed: boolean; progress: EvacuationProgress }> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  if (description.status.name === 'RUNNING')
+    return { closed: false, progress: await handle.query<EvacuationProgress>('evacuationProgress') };
+  const result = await handle.result().then(
+    (value: EvacuationResult) => value,
+    (error: { cause?: { details?: unknown[] }; message?: string }) => {
+      const detail = error.cause?.details?.[0] as EvacuationResult | undefined;
+      if (detail?.services) return detail;
+      throw new CliError(
+        'EvacuationEndedWithoutResult',
+        `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${error.message ?? ''}`,
+        ExitCode.Failed,
+      );
+    },
+  );
+  return { closed: true, progress: result };
+}
+
+/**
+ * Shows the live table until the evacuation ends: redrawn in place on a terminal (elapsed times tick locally),
+ * one line per service change otherwise. Changes are seen when they happen (the history long poll), not polled.
+ */
+export async function followEvacuation(
+  client: Client,
+  workflowId: string,
+  options: { live: boolean },
+): Promise<EvacuationProgress> {
+  const interactive = options.live && process.stderr.isTTY === true;
+  let drawn = 0;
+  let latest: EvacuationProgress | undefined;
+  const seen = new Map<string, string>();
+  const draw = () => {
+    if (!latest || !options.live) return;
+    if (interactive) {
+      const lines = evacuationTable(latest);
+      process.stderr.write(
+        `${drawn > 0 ? `\x1b[${drawn}F` : ''}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`,
+      );
+      drawn = lines.length;
+      return;
+    }
+    const [, ...rows] = evacuationTable(latest);
+    latest.services.forEach((service, index) => {
+      const key = `${service.state}|${service.currentSteps.join(',')}|${service.detail ?? ''}`;
+      if (seen.get(service.runbookId) === key) return;
+      seen.set(service.runbookId, key);
+      note(rows[index] ?? '');
+    });
+  };
+  const ticker = interactive ? setInterval(draw, 1000) : undefined;
+  try {
+    for await (const news of watchHistory(client, workflowId)) {
+      if (news.closed) break;
+      if (!news.progressed) continue;
+      latest = await client.workflow
+        .getHandle(workflowId)
+        .query<EvacuationProgress>('evacuationProgress')
+        .catch(() => latest);
+      draw();
+    }
+    latest = (await readEvacuation(client, workflowId)).progress;
+    draw();
+    return latest;
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+}

@@ -1,0 +1,107 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { loadCatalog, registerTypeScriptLoader } from '../runbooks/catalog';
+import type { Runbook } from '../runbooks/schema';
+import { defineEvacuation } from './define-evacuation';
+import { EvacuationValidationError } from './evacuation-validation-error';
+import type { Evacuation } from './schema';
+
+/** An evacuation with every runbook it names, validated, ready to run by value. */
+export interface LoadedEvacuation {
+  evacuation: Evacuation;
+  runbooks: Record<string, Runbook>;
+  source: string;
+}
+
+const EXAMPLES_DIR = join(__dirname, 'examples');
+const EXTENSIONS = new Set(['.ts', '.js', '.json']);
+
+/** Evacuation ids known (bundled examples and `extraDirs`), for messages and `drctl plan`. */
+export function evacuationFiles(extraDirs: string[] = []): string[] {
+  const files: string[] = [];
+  for (const dir of [EXAMPLES_DIR, ...extraDirs]) {
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).sort())
+      if (EXTENSIONS.has(extname(file)) && !file.endsWith('.d.ts')) files.push(join(dir, file));
+  }
+  return files;
+}
+
+/**
+ * Resolves an evacuation by path or id (the file's name: `us-east-1` for `us-east-1.ts`) and every runbook it
+ * names from the runbook catalog. A runbook the catalog does not know is refused at its path
+ * (`waves[0].runbooks[2]`); nothing is started on an invalid evacuation. Undefined when nothing matches.
+ */
+export function findEvacuation(
+  reference: string,
+  runbookDirs: string[],
+  evacuationDirs: string[] = [],
+): LoadedEvacuation | undefined {
+  const asPath = resolve(reference);
+  const source =
+    EXTENSIONS.has(extname(reference)) && existsSync(asPath)
+      ? asPath
+      : evacuationFiles(evacuationDirs).find((file) => basename(file, extname(file)) === reference);
+  if (source === undefined) return undefined;
+  const evacuation = loadEvacuationFile(source);
+  const { entries } = loadCatalog(runbookDirs);
+  const known = new Map(entries.map((entry) => [entry.runbook.id, entry.runbook]));
+  const runbooks: Record<string, Runbook> = {};
+  const issues = evacuation.waves.flatMap((wave, w) =>
+    wave.runbooks.flatMap((service, s) => {
+      const runbook = known.get(service.runbook);
+      if (runbook) {
+        runbooks[service.runbook] = runbook;
+        return [];
+      }
+      return [
+        {
+          path: `waves[${w}].runbooks[${s}]`,
+          message: `no runbook "${service.runbook}"; known runbooks: ${[...known.keys()].join(', ') || 'none'} (see drctl runbooks)`,
+        },
+      ];
+    }),
+  );
+  if (issues.length > 0) throw new EvacuationValidationError(`${evacuation.id} (${source})`, issues);
+  return { evacuation, runbooks, source };
+}
+
+/** Loads one evacuation file: JSON, or a module whose default export is `defineEvacuation({...})`. */
+export function loadEvacuationFile(path: string): Evacuation {
+  let exported: unknown;
+  if (extname(path) === '.json') {
+    try {
+      exported = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new EvacuationValidationError(path, [
+        { path: '(file)', message: `not valid JSON: ${(error as Error).message}` },
+      ]);
+    }
+  } else {
+    if (extname(path) === '.ts') registerTypeScriptLoader();
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- evacuations are code, like runbooks.
+      const loaded = require(path) as { default?: unknown; evacuation?: unknown };
+      exported = loaded.default ?? loaded.evacuation;
+    } catch (error) {
+      const e = error as Partial<EvacuationValidationError>;
+      if (e?.name === 'EvacuationValidationError' && Array.isArray(e.issues))
+        throw new EvacuationValidationError(`${e.evacuationLabel} (${path})`, e.issues);
+      throw new EvacuationValidationError(path, [
+        { path: '(file)', message: `could not be loaded: ${(error as Error)?.message?.split('\n')[0]}` },
+      ]);
+    }
+  }
+  if (exported === undefined) {
+    throw new EvacuationValidationError(path, [
+      { path: '(module)', message: 'exports no evacuation: add `export default defineEvacuation({ ... })`' },
+    ]);
+  }
+  try {
+    return defineEvacuation(exported as Parameters<typeof defineEvacuation>[0]);
+  } catch (error) {
+    if (error instanceof EvacuationValidationError)
+      throw new EvacuationValidationError(`${error.evacuationLabel} (${path})`, error.issues);
+    throw error;
+  }
+}

@@ -1,0 +1,92 @@
+import type { Client } from '@temporalio/client';
+import { PermanentFailure, permanentFailure } from '../activities/failures';
+import { heartbeat } from '../activities/poll-until';
+import { watchHistory } from '../activities/runs/history-watch';
+import type { FailoverProgress, FailoverResult } from '../workflows/run-types';
+import type { EvacuationActivities, RunSnapshot } from './evacuation-types';
+
+/** A watch heartbeats this often while it waits on a child's history. */
+const KEEP_ALIVE_MS = 5_000;
+
+/**
+ * The evacuation's activities over a Temporal client (the worker's own connection): watch a child failover,
+ * abort one. Without a client (a worker built without one) they fail permanently, saying so.
+ */
+export function createEvacuationActivities(client: Client | undefined): EvacuationActivities {
+  const requireClient = (): Client => {
+    if (client === undefined) {
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        'this worker has no Temporal client for evacuations; run evacuations on a worker started by drctl worker',
+      );
+    }
+    return client;
+  };
+
+  async function snapshot(workflowId: string): Promise<RunSnapshot> {
+    const handle = requireClient().workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') {
+      const progress = await handle.query<FailoverProgress>('progress');
+      return {
+        status: progress.status,
+        currentSteps: progress.currentSteps,
+        stepsDone: progress.timeline.filter((entry) => entry.status !== 'running').length,
+        totalSteps: progress.totalSteps,
+        ...(progress.awaiting[0]
+          ? {
+              detail: `${progress.awaiting[0].kind === 'approval' ? 'approval' : 'decision'} needed at ${progress.awaiting[0].stepId}: drctl ${progress.awaiting[0].kind === 'approval' ? 'approve' : 'retry|skip|abort'} ${workflowId}`,
+            }
+          : {}),
+      };
+    }
+    const result = await handle.result().then(
+      (value: FailoverResult) => value,
+      (error: { cause?: { details?: unknown[] } }) => error.cause?.details?.[0] as FailoverResult | undefined,
+    );
+    return {
+      status: result?.status ?? 'closed',
+      currentSteps: [],
+      stepsDone: result ? result.timeline.filter((entry) => entry.status !== 'running').length : 0,
+      totalSteps: result?.totalSteps ?? 0,
+    };
+  }
+
+  const same = (a: RunSnapshot, b: RunSnapshot | undefined) =>
+    b !== undefined &&
+    a.status === b.status &&
+    a.stepsDone === b.stepsDone &&
+    a.detail === b.detail &&
+    a.currentSteps.join(',') === b.currentSteps.join(',');
+
+  return {
+    async watchRun({ workflowId, known }) {
+      const current = await snapshot(workflowId);
+      if (!same(current, known) || (current.status !== 'running' && current.status !== 'paused'))
+        return current;
+      const alive = setInterval(() => heartbeat({ watching: workflowId }), KEEP_ALIVE_MS);
+      try {
+        for await (const news of watchHistory(requireClient(), workflowId)) {
+          if (!news.progressed) continue;
+          const next = await snapshot(workflowId);
+          if (!same(next, known) || news.closed) return next;
+        }
+        return await snapshot(workflowId);
+      } finally {
+        clearInterval(alive);
+      }
+    },
+
+    async abortRun({ workflowId, update }) {
+      const handle = requireClient().workflow.getHandle(workflowId);
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return `${workflowId} had already ended`;
+      try {
+        await handle.executeUpdate('abort', { args: [update] });
+        return `${workflowId}: abort accepted`;
+      } catch (error) {
+        return `${workflowId}: abort not accepted (${(error as Error).message})`;
+      }
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/** What an evacuation run takes, reports while running, and returns. Plain JSON throughout. */
+import type { SignedStatement } from '../auth/signature';
+import type { SignedOperatorUpdate } from '../workflows/operator-decision';
+import type { OperatorAction, RunAuthorization, RunStatus } from '../workflows/run-types';
+import type { EvacuationReference } from './evacuation-hash';
+
+/**
+ * How a client starts an evacuation: which reviewed evacuation (id and the hash it planned against, over the
+ * plan and its runbooks) and the operator's signed `evacuate` statement for this run. The worker loads the
+ * evacuation and its runbooks from its own reviewed copies.
+ */
+export interface EvacuationRequest {
+  evacuation: EvacuationReference;
+  start: SignedStatement;
+}
+
+/**
+ * Where one service stands. `paused`: its run waits for an operator (a failed step, an approval); `blocked`: a
+ * service it depends on has not succeeded yet; `refused`: its runbook's lock is held by another run.
+ */
+export type ServiceState =
+  'waiting' | 'blocked' | 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted' | 'skipped' | 'refused';
+
+export const FINAL_SERVICE_STATES: ReadonlySet<ServiceState> = new Set([
+  'succeeded',
+  'failed',
+  'aborted',
+  'skipped',
+  'refused',
+]);
+
+export interface ServiceProgress {
+  runbookId: string;
+  wave: string;
+  dependsOn: string[];
+  state: ServiceState;
+  /** The child failover's workflow id (its runbook's lock), once started. */
+  workflowId?: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** The steps its run is on now. */
+  currentSteps: string[];
+  stepsDone: number;
+  totalSteps: number;
+  /** Why it is blocked, skipped, refused or failed; what it waits for when paused. */
+  detail?: string;
+}
+
+export interface WaveProgress {
+  id: string;
+  title?: string;
+  state: 'waiting' | 'awaiting-approval' | 'running' | 'settled';
+  concurrency: number;
+  approvedBy?: string;
+}
+
+export interface EvacuationProgress {
+  workflowId: string;
+  evacuationId: string;
+  title: string;
+  status: RunStatus;
+  reason: string;
+  initiator: string;
+  startedAt: string;
+  endedAt?: string;
+  waves: WaveProgress[];
+  services: ServiceProgress[];
+  operatorActions: OperatorAction[];
+  /** The access policy and reviewed evacuation that govern the run (`runbookId` is the evacuation's id). */
+  authorization?: RunAuthorization;
+  /** Approval gates the evacuation waits at (a wave's id as `stepId`). */
+  awaiting: Array<{ stepId: string; kind: 'approval'; prompt: string; twoPerson?: boolean }>;
+}
+
+export type EvacuationResult = EvacuationProgress & {
+  status: 'succeeded' | 'failed' | 'aborted';
+  endedAt: string;
+};
+
+/** What the watch activity reports of a child run: enough for the table and the parent's decisions. */
+export interface RunSnapshot {
+  /** The failover's own status, or `closed` when it ended without telling (terminated, timed out). */
+  status: RunStatus | 'closed';
+  currentSteps: string[];
+  stepsDone: number;
+  totalSteps: number;
+  detail?: string;
+}
+
+export interface EvacuationActivities {
+  /** Returns as soon as the run's snapshot differs from `known` (or it ended); heartbeats while it waits. */
+  watchRun(input: { workflowId: string; known?: RunSnapshot }): Promise<RunSnapshot>;
+  /** Sends `abort` to a child run (rollback as asked); a run that already ended is left as it is. */
+  /** Forwards the operator's signed abort of the evacuation; each child verifies it against the evacuation. */
+  abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<string>;
+}

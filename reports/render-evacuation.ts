@@ -1,0 +1,80 @@
+/**
+ * The report of an evacuation, from its recorded result: Markdown for a ticket (waves, each service's outcome and
+ * time, who did what, signed), JSON (the result itself), or JUnit XML with one testcase per service so a CI gate
+ * fails on a service that did not succeed.
+ */
+import type { EvacuationProgress, ServiceProgress } from '../evacuations/evacuation-types';
+import { formatMs } from '../runbooks/duration';
+import { escapeMarkdown as md, escapeMarkup as esc, markdownCode } from './escape';
+import { msBetween } from './format';
+
+export const EVACUATION_REPORT_FORMATS = ['md', 'json', 'junit'] as const;
+export type EvacuationReportFormat = (typeof EVACUATION_REPORT_FORMATS)[number];
+
+function took(service: ServiceProgress): number | undefined {
+  return service.startedAt && service.endedAt ? msBetween(service.startedAt, service.endedAt) : undefined;
+}
+
+export function renderEvacuationMarkdown(result: EvacuationProgress): string {
+  const total = result.endedAt ? formatMs(msBetween(result.startedAt, result.endedAt)) : 'still running';
+  const lines = [
+    `# Evacuation ${md(result.evacuationId)}: ${md(result.title)}`,
+    '',
+    `- Run: ${markdownCode(result.workflowId)}`,
+    `- Outcome: **${result.status}** in ${total} (started ${result.startedAt}${result.endedAt ? `, ended ${result.endedAt}` : ''})`,
+    `- Started by ${md(result.initiator)}: ${md(result.reason)}`,
+    '',
+    '## Services',
+    '',
+    '| Service | Wave | Outcome | Steps | Time | Failover run | Detail |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...result.services.map((s) => {
+      const ms = took(s);
+      return `| ${md(s.runbookId)} | ${md(s.wave)} | ${s.state} | ${s.stepsDone}/${s.totalSteps} | ${ms === undefined ? '' : formatMs(ms)} | ${s.workflowId ? markdownCode(s.workflowId) : ''} | ${md(s.detail ?? '')} |`;
+    }),
+    '',
+    '## Waves',
+    '',
+    '| Wave | Concurrency | Approved by |',
+    '| --- | --- | --- |',
+    ...result.waves.map((w) => `| ${md(w.id)} | ${w.concurrency} | ${md(w.approvedBy ?? '')} |`),
+    '',
+    '## Operator actions',
+    '',
+    '| At | Action | Operator | Wave | Reason | Signed |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.operatorActions.map(
+      (a) =>
+        `| ${a.at} | ${a.action}${a.breakGlass ? ' (BREAK-GLASS)' : ''} | ${md(a.operator)} | ${md(a.stepId ?? '')} | ${md(a.reason)} | ${a.signed ? 'yes' : 'no'} |`,
+    ),
+    '',
+    'Each service is a failover run of its own with its full timeline: `drctl status <failover run>`.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderEvacuationJunit(result: EvacuationProgress): string {
+  const failures = result.services.filter((s) => s.state !== 'succeeded').length;
+  const cases = result.services.map((s) => {
+    const time = ((took(s) ?? 0) / 1000).toFixed(3);
+    const open = `    <testcase classname="evacuation.${esc(result.evacuationId)}.${esc(s.wave)}" name="${esc(s.runbookId)}" time="${time}">`;
+    if (s.state === 'succeeded') return `${open}</testcase>`;
+    return `${open}\n      <failure message="${esc(`${s.state}${s.detail ? `: ${s.detail}` : ''}`)}" type="${esc(s.state)}"/>\n    </testcase>`;
+  });
+  const total = result.endedAt ? (msBetween(result.startedAt, result.endedAt) / 1000).toFixed(3) : '0.000';
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="evacuation ${esc(result.evacuationId)}" tests="${result.services.length}" failures="${failures}" time="${total}">`,
+    `  <testsuite name="${esc(result.workflowId)}" tests="${result.services.length}" failures="${failures}" errors="0" time="${total}" timestamp="${esc(result.startedAt)}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export function renderEvacuationReport(result: EvacuationProgress, format: EvacuationReportFormat): string {
+  if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+  if (format === 'junit') return renderEvacuationJunit(result);
+  return renderEvacuationMarkdown(result);
+}

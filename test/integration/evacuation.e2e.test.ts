@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { EvacuationProgress, EvacuationResult } from '../../evacuations/evacuation-types';
+import { resetStack } from '../../sandbox/stack';
+import { RDS_REPLICA } from '../../sandbox/rds-seed';
+import type { StackInfo } from '../../sandbox/stack-info';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { recordValue, sql } from './estate-readers';
+
+/**
+ * `drctl evacuate` on the real local stack, through the real CLI and worker: waves run in order, a wave waits
+ * for its approval, each runbook runs as a child failover under its own lock with real effects; a failed
+ * service does not stop the others, a service that depends on it is skipped; bad and overlapping evacuations and
+ * operators without the permissions are refused with nothing started.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+let evacuationsDir: string;
+
+/** A one-step runbook switching one CNAME to a literal value, reviewed into the worker's catalog. */
+function dnsRunbook(id: string, name: string, value: string, zone = 'sandbox.drctl.internal.'): void {
+  const runbook = {
+    id,
+    title: `${id}: move ${name}`,
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: zone },
+        records: [{ name, type: 'CNAME', ttl: 30, value }],
+      },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
+}
+
+function evacuationFile(id: string, body: Record<string, unknown>): void {
+  writeFileSync(join(evacuationsDir, `${id}.json`), JSON.stringify({ id, title: id, ...body }));
+}
+
+async function evacuationStatus(workflowId: string): Promise<EvacuationProgress> {
+  const status = await drctl(['status', workflowId, '--output', 'json'], env);
+  expect(status.stderr).toBe('');
+  return JSON.parse(status.stdout) as EvacuationProgress;
+}
+
+async function waitFor(
+  workflowId: string,
+  until: (progress: EvacuationProgress) => boolean,
+): Promise<EvacuationProgress> {
+  for (;;) {
+    const progress = await evacuationStatus(workflowId);
+    if (until(progress)) return progress;
+    expect(progress.status).toMatch(/running|paused/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+beforeAll(async () => {
+  stack = await resetStack();
+  env = drctlEnv(stack, `evacuation-${randomUUID()}`);
+  evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  env.DRCTL_EVACUATIONS_DIR = evacuationsDir;
+  // The operator's copies of the reviewed runbooks the test adds, where the CLI looks up an evacuation's runbooks.
+  env.DRCTL_RUNBOOKS_DIR = catalogDir(env);
+  worker = await startWorkerProcess(env);
+});
+
+afterAll(async () => {
+  await stopProcess(worker);
+  await resetStack();
+});
+
+test('drctl evacuate us-east-1 runs its waves on the real stack, the second after its approval', async () => {
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  const started = await drctl(
+    ['evacuate', 'us-east-1', '--reason', 'INC-7001 us-east-1 outage', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+
+  // A second evacuation over the same runbooks is refused while this one runs, naming the field.
+  const twice = await drctl(['evacuate', 'us-east-1', '--reason', 'again', '--yes'], env);
+  expect(twice.code).toBe(4);
+  expect(twice.stderr).toContain('waves[0].runbooks[0]: ehr-db is in evacuation');
+
+  const gated = await waitFor(workflowId, (p) => p.awaiting.some((gate) => gate.stepId === 'portal'));
+  expect(gated.services.map((s) => `${s.runbookId}:${s.state}${s.detail ? ` (${s.detail})` : ''}`)).toEqual([
+    'ehr-db:succeeded',
+    'patient-portal-rds:waiting',
+  ]);
+  // The first wave's effects are real: the replica is a writable primary and the record points at it.
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  const [replica] = await sql<{ recovering: boolean }>(
+    stack.postgres.replicaUrl,
+    'select pg_is_in_recovery() as recovering',
+  );
+  expect(replica?.recovering).toBe(false);
+
+  // dave may only plan: his approval is refused by the access policy; bob's is accepted.
+  const refused = await drctl(
+    ['approve', workflowId, '--step', 'portal', '--reason', 'looks fine'],
+    asOperator(env, 'dave'),
+  );
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toContain('not permitted');
+  const approved = await drctl(
+    ['approve', workflowId, '--step', 'portal', '--reason', 'EHR serves from us-west-2'],
+    asOperator(env, 'bob'),
+  );
+  expect(approved.stderr).toBe('');
+  expect(approved.code).toBe(0);
+
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.code).toBe(0);
+  const result = JSON.parse(followed.stdout) as EvacuationResult;
+  expect(result.status).toBe('succeeded');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}:${s.stepsDone}/${s.totalSteps}`)).toEqual([
+    'ehr-db:succeeded:7/7',
+    'patient-portal-rds:succeeded:6/6',
+  ]);
+  expect(result.operatorActions.map((a) => `${a.action}:${a.operator}:${a.signed ? 'signed' : '-'}`)).toEqual(
+    ['start:alice:signed', 'approve:bob:signed'],
+  );
+  const rds = new RDSClient({
+    region: RDS_REPLICA.region,
+    endpoint: stack.moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  const described = await rds.send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: RDS_REPLICA.instanceId }),
+  );
+  expect(described.DBInstances?.[0]?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+  const portal = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
+  expect(portal).toBe(described.DBInstances?.[0]?.Endpoint?.Address);
+
+  // Each child ran under its runbook's lock, as a failover of its own that names the evacuation.
+  const child = await drctl(['status', result.services[0]!.workflowId!, '--output', 'json'], env);
+  const childResult = JSON.parse(child.stdout) as { status: string; reason: string; initiator: string };
+  expect(childResult).toMatchObject({ status: 'succeeded', initiator: 'alice' });
+  expect(childResult.reason).toContain(workflowId);
+
+  const table = await drctl(['status', workflowId], env);
+  expect(table.stdout).toMatch(/SERVICE\s+WAVE\s+STEP\s+ELAPSED\s+STATE/);
+  expect(table.stdout).toMatch(/patient-portal-rds\s+portal\s+6\/6 steps/);
+});
+
+test('a failed service does not stop the others; one that depends on it is skipped; the evacuation fails', async () => {
+  dnsRunbook(
+    'evac-broken',
+    'www.no-such-zone.drctl.internal.',
+    'nowhere.example.',
+    'no-such-zone.drctl.internal.',
+  );
+  dnsRunbook('evac-portal-dns', 'portal-db.sandbox.drctl.internal.', 'portal.us-west-2.example.');
+  dnsRunbook('evac-after-broken', 'portal-db.sandbox.drctl.internal.', 'never.example.');
+  evacuationFile('policy-test', {
+    waves: [
+      { id: 'first', runbooks: ['evac-broken', 'evac-portal-dns'], concurrency: 1 },
+      { id: 'second', runbooks: [{ runbook: 'evac-after-broken', dependsOn: ['evac-broken'] }] },
+    ],
+  });
+  const run = await drctl(
+    ['evacuate', 'policy-test', '--reason', 'policy e2e', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+  expect(run.code).toBe(1);
+  const result = JSON.parse(run.stdout) as EvacuationResult;
+  expect(result.status).toBe('failed');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'evac-broken:failed',
+    'evac-portal-dns:succeeded',
+    'evac-after-broken:skipped',
+  ]);
+  expect(result.services[2]?.detail).toContain('evac-broken, which it depends on, ended failed');
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe('portal.us-west-2.example.');
+});
+
+test('bad evacuations and operators without the permissions are refused, with nothing started', async () => {
+  evacuationFile('unknown-runbook', { waves: [{ id: 'w', runbooks: ['ehr-db', 'ghost-runbook'] }] });
+  const unknown = await drctl(['evacuate', 'unknown-runbook', '--reason', 'x', '--yes'], env);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('waves[0].runbooks[1]: no runbook "ghost-runbook"');
+
+  evacuationFile('zero', { waves: [{ id: 'w', runbooks: ['ehr-db'], concurrency: 0 }] });
+  const zero = await drctl(['evacuate', 'zero', '--reason', 'x', '--yes'], env);
+  expect(zero.code).toBe(2);
+  expect(zero.stderr).toContain('waves[0].concurrency');
+
+  // dave holds only `plan`: the worker refuses his signed evacuate before any child starts.
+  dnsRunbook('evac-dave', 'portal-db.sandbox.drctl.internal.', 'dave.example.');
+  evacuationFile('dns-only', { waves: [{ id: 'w', runbooks: ['evac-dave'] }] });
+  const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
+  const refused = await drctl(
+    ['evacuate', 'dns-only', '--reason', 'not mine', '--yes'],
+    asOperator(env, 'dave'),
+  );
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toContain('not permitted');
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe(before);
+  const runs = await drctl(['runs', '--runbook', 'evac-dave', '--output', 'json'], env);
+  expect(runs.code).toBe(0);
+  expect(JSON.parse(runs.stdout)).toEqual([]);
+});
+
+test('an abort signed for the evacuation is forwarded to its paused failover, which checks it and aborts', async () => {
+  const runbook = {
+    id: 'evac-gated',
+    title: 'evac-gated: waits for an approval, then moves portal-db',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      { id: 'go-ahead', kind: 'approval' },
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: 'sandbox.drctl.internal.' },
+        records: [
+          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'gated.example.' },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), 'evac-gated.json'), JSON.stringify(runbook));
+  evacuationFile('abort-test', { waves: [{ id: 'only', runbooks: ['evac-gated'] }] });
+  const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
+  const started = await drctl(
+    ['evacuate', 'abort-test', '--reason', 'abort e2e', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  const paused = await waitFor(workflowId, (p) => p.services[0]?.state === 'paused');
+  expect(paused.status).toBe('paused');
+
+  // dave may not abort; bob may: the evacuation forwards bob's signed abort to the child failover.
+  const refused = await drctl(['abort', workflowId, '--reason', 'not mine'], asOperator(env, 'dave'));
+  expect(refused.code).toBe(4);
+  const aborted = await drctl(['abort', workflowId, '--reason', 'wrong region'], asOperator(env, 'bob'));
+  expect(aborted.stderr).toBe('');
+  expect(aborted.code).toBe(0);
+
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.code).toBe(1);
+  const result = JSON.parse(followed.stdout) as EvacuationResult;
+  expect(result.status).toBe('aborted');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['evac-gated:aborted']);
+  const child = JSON.parse(
+    (await drctl(['status', result.services[0]!.workflowId!, '--output', 'json'], env)).stdout,
+  ) as {
+    status: string;
+    operatorActions: Array<{ action: string; operator: string; signed?: { statement: { runId: string } } }>;
+  };
+  expect(child.status).toBe('aborted');
+  const abort = child.operatorActions.find((a) => a.action === 'abort');
+  expect(abort).toMatchObject({ operator: 'bob', signed: { statement: { runId: workflowId } } });
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe(before);
+});

@@ -1,0 +1,160 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { CreateDBInstanceCommand, DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
+import { createDnsActivities } from '../../kinds/dns-switch/activities';
+import { createSandboxAwsClients } from '../../sandbox/aws-clients';
+import { strictAwsControl } from '../../sandbox/strict-aws-client';
+import { loadConfig } from '../../worker/config';
+import { createProviderPorts } from '../../worker/provider-ports';
+import { getStack } from './stack';
+
+/**
+ * The worker's real AWS ports (paced, adaptive retries) against the strict AWS layer with AWS's limits on:
+ * Route 53 burst 50, 10/s with 300 ms PENDING propagation and batch limits; RDS burst 300, 12/s. Records and
+ * instances are this test's own (seeded behind the layer, straight into moto).
+ */
+describe('fleet scale: paced calls against the strict AWS layer', () => {
+  const stack = getStack();
+  const aws = strictAwsControl(stack.moto.controlUrl);
+  const zoneName = `fleet-it-${process.pid}.drctl.internal.`;
+  const records = Array.from({ length: 1200 }, (_, i) => `svc-${String(i).padStart(4, '0')}.${zoneName}`);
+  const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
+  let zoneId = '';
+  let ports: ReturnType<typeof createProviderPorts>;
+
+  beforeAll(async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+    ports = createProviderPorts(loadConfig({ file: stack.configFile }));
+    const zone = await raw.route53.send(
+      new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `fleet-it-${Date.now()}` }),
+    );
+    zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+    await upsertRaw(raw.route53, zoneId, records, '10.1.0.1');
+  });
+
+  beforeEach(async () => {
+    await aws.reset();
+    await aws.throttling({ enabled: true });
+  });
+
+  afterAll(async () => {
+    await aws.reset();
+    ports.close();
+    await raw.route53.send(new DeleteHostedZoneCommand({ Id: zoneId })).catch(() => undefined);
+    raw.route53.destroy();
+  });
+
+  it('GIVEN 20 pre-flight checks and a switch of 1,200 records at once WHEN paced THEN nothing is throttled, 3 batches are applied once each, every record moves', async () => {
+    const activities = createDnsActivities({ route53: ports.ports.route53 });
+    const check = {
+      zone: { name: zoneName },
+      records: records.map((name) => ({ name, type: 'A' as const })),
+    };
+
+    const [outcome, ...checks] = await Promise.all([
+      activities.switchDns({
+        zone: { name: zoneName },
+        records: records.map((name) => ({ name, type: 'A' as const, ttl: 60, value: '10.1.0.2' })),
+        checkResolution: true,
+      }),
+      ...Array.from({ length: 20 }, () => activities.checkDnsRecords(check)),
+    ]);
+
+    const stats = await aws.stats();
+    expect(stats.totals.throttled).toBe(0);
+    expect(stats.operations.ChangeResourceRecordSets?.refused ?? {}).toEqual({});
+    expect(stats.effects.ChangeResourceRecordSets).toBe(3);
+    expect(outcome.facts).toMatchObject({ records: 1200, recordsChanged: 1200, changeBatches: 3 });
+    expect(checks.every((results) => results.every((r) => r.ok))).toBe(true);
+    const after = await createDnsActivities({ route53: ports.ports.route53 }).planDnsSwitch({
+      zone: { name: zoneName },
+      records: records.map((name) => ({ name, type: 'A' as const, ttl: 60, value: '10.1.0.2' })),
+      checkResolution: false,
+    });
+    expect(after).toEqual([
+      expect.objectContaining({ current: '1200 already at their desired values', willChange: false }),
+    ]);
+  });
+
+  it('GIVEN another client drains the account bucket WHEN the paced worker switches THEN it is throttled and still succeeds', async () => {
+    await upsertRaw(raw.route53, zoneId, records.slice(0, 100), '10.1.0.3');
+    const hog = createSandboxAwsClients(stack.moto.endpoint).route53;
+    await Promise.all(
+      Array.from({ length: 60 }, () =>
+        hog.send(new ListHostedZonesByNameCommand({ DNSName: zoneName })).catch(() => undefined),
+      ),
+    );
+    hog.destroy();
+    const activities = createDnsActivities({ route53: ports.ports.route53 });
+
+    const outcome = await activities.switchDns({
+      zone: { name: zoneName },
+      records: records
+        .slice(0, 100)
+        .map((name) => ({ name, type: 'A' as const, ttl: 60, value: '10.1.0.4' })),
+      checkResolution: false,
+    });
+
+    const stats = await aws.stats();
+    expect(stats.totals.throttled).toBeGreaterThan(0);
+    expect(outcome.facts).toMatchObject({ recordsChanged: 100 });
+    expect(stats.effects.ChangeResourceRecordSets).toBe(1);
+  });
+
+  it('GIVEN 30 instances read at once WHEN describing through the paced adapter THEN one DescribeDBInstances answers all', async () => {
+    const region = 'eu-west-3';
+    const ids = Array.from({ length: 30 }, (_, i) => `fleet-it-${process.pid}-${i}`);
+    const rds = raw.rds(region);
+    for (const id of ids) {
+      await rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          Engine: 'postgres',
+          DBInstanceClass: 'db.t3.micro',
+          AllocatedStorage: 20,
+          MasterUsername: 'fleet',
+          MasterUserPassword: 'sandbox-not-a-secret',
+        }),
+      );
+    }
+    try {
+      const found = await Promise.all(ids.map((id) => ports.ports.rds.describeInstance(region, id)));
+
+      expect(found.map((i) => i?.instanceId)).toEqual(ids);
+      expect((await aws.stats()).operations.DescribeDBInstances?.calls).toBe(1);
+    } finally {
+      for (const id of ids)
+        await rds
+          .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true }))
+          .catch(() => undefined);
+      rds.destroy();
+    }
+  });
+});
+
+async function upsertRaw(
+  route53: Route53Client,
+  zoneId: string,
+  names: string[],
+  value: string,
+): Promise<void> {
+  for (let i = 0; i < names.length; i += 400) {
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: names.slice(i, i + 400).map((name) => ({
+            Action: 'UPSERT',
+            ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: value }] },
+          })),
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,129 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
+import { paceClient } from '../../activities/aws-pacing/paced-client';
+import { countActivityWorkers } from '../../worker/worker-share';
+
+const OK_BODY =
+  '<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><HostedZones/><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesByNameResponse>';
+const THROTTLED_BODY =
+  '<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>';
+
+/** A loopback Route 53 that throttles the first `throttleFirst` requests, then answers; counts requests. */
+async function throttlingEndpoint(
+  throttleFirst: number,
+): Promise<{ server: Server; url: string; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    requests++;
+    const throttled = requests <= throttleFirst;
+    res.writeHead(throttled ? 400 : 200, { 'content-type': 'text/xml' });
+    res.end(throttled ? THROTTLED_BODY : OK_BODY);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+  };
+}
+
+describe('AwsPacer', () => {
+  it('GIVEN burst 5 and 40/s WHEN 13 calls are made at once THEN 5 go at once and the rest wait about 200 ms in all', async () => {
+    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 40 }, rds: { burst: 1, perSecond: 1 } });
+    const started = performance.now();
+
+    const waits = await Promise.all(Array.from({ length: 13 }, () => pacer.take('route53', 'global')));
+
+    expect(waits.filter((w) => w === 0)).toHaveLength(5);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(180);
+    expect(pacer.stats().route53).toMatchObject({ calls: 13, waited: 8, throttles: 0 });
+  });
+
+  it('GIVEN RDS WHEN two regions are used THEN each has its own bucket', async () => {
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 2, perSecond: 1 } });
+
+    await Promise.all([
+      pacer.take('rds', 'us-east-1'),
+      pacer.take('rds', 'us-east-1'),
+      pacer.take('rds', 'us-west-2'),
+    ]);
+
+    expect(Object.keys(pacer.stats()).sort()).toEqual(['rds:us-east-1', 'rds:us-west-2']);
+    expect(pacer.stats()['rds:us-east-1']?.waited).toBe(0);
+  });
+
+  it('GIVEN two workers on the queue WHEN sharing THEN each bucket holds and refills half the budget', async () => {
+    // A half-share refill every 100 ms: the ten takes are asked for well within one refill, even on a busy machine.
+    const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } });
+    pacer.setShare(2);
+
+    const waits = await Promise.all(Array.from({ length: 10 }, () => pacer.take('route53', 'global')));
+
+    expect(waits.filter((w) => w === 0)).toHaveLength(5);
+  });
+
+  it('counts distinct activity pollers of the task queue as workers', async () => {
+    const service = {
+      describeTaskQueue: async () => ({
+        pollers: [{ identity: 'a@host' }, { identity: 'a@host' }, { identity: 'b@host' }],
+      }),
+    };
+    await expect(
+      countActivityWorkers(service as never, { namespace: 'default', taskQueue: 'q' }),
+    ).resolves.toBe(2);
+    const none = { describeTaskQueue: async () => ({ pollers: [] }) };
+    await expect(countActivityWorkers(none as never, { namespace: 'default', taskQueue: 'q' })).resolves.toBe(
+      1,
+    );
+  });
+});
+
+describe('paceClient', () => {
+  it('GIVEN Route 53 throttles the first 7 requests WHEN a paced client calls THEN the call succeeds: throttling slows it, it does not fail', async () => {
+    const endpoint = await throttlingEndpoint(7);
+    const client = new Route53Client({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 2,
+    });
+    const pacer = new AwsPacer({ route53: { burst: 2, perSecond: 50 }, rds: { burst: 1, perSecond: 1 } });
+    paceClient(client, pacer, 'route53', 'global');
+    try {
+      const out = await client.send(new ListHostedZonesByNameCommand({ DNSName: 'x.' }));
+
+      expect(out.HostedZones).toEqual([]);
+      expect(endpoint.requests()).toBe(8);
+      expect(pacer.stats().route53?.calls).toBe(8);
+      expect(pacer.stats().route53?.throttles).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.destroy();
+      endpoint.server.close();
+    }
+  });
+
+  it('GIVEN a cap on throttle rounds outside an activity WHEN throttled past it THEN the throttling error surfaces', async () => {
+    const endpoint = await throttlingEndpoint(100);
+    const client = new Route53Client({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 100 }, rds: { burst: 1, perSecond: 1 } });
+    paceClient(client, pacer, 'route53', 'global', { maxThrottleRounds: 3 });
+    try {
+      const error = await client
+        .send(new ListHostedZonesByNameCommand({ DNSName: 'x.' }))
+        .catch((e: Error) => e);
+      expect((error as Error).name).toBe('Throttling');
+      expect(endpoint.requests()).toBe(3);
+    } finally {
+      client.destroy();
+      endpoint.server.close();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import type { EvacuationProgress } from '../../evacuations/evacuation-types';
+import { renderEvacuationJunit, renderEvacuationMarkdown } from '../../reports/render-evacuation';
+
+/** An evacuation's report is a view of its recorded result: every service's outcome, time and who acted. */
+const result: EvacuationProgress = {
+  workflowId: 'evacuation-us-east-1-20261128-050000',
+  evacuationId: 'us-east-1',
+  title: 'Evacuate us-east-1',
+  status: 'failed',
+  reason: 'INC-1 <script>alert(1)</script>',
+  initiator: 'alice',
+  startedAt: '2026-11-28T05:00:00.000Z',
+  endedAt: '2026-11-28T05:01:30.000Z',
+  waves: [{ id: 'databases', state: 'settled', concurrency: 2, approvedBy: 'bob' }],
+  services: [
+    {
+      runbookId: 'ehr-db',
+      wave: 'databases',
+      dependsOn: [],
+      state: 'succeeded',
+      workflowId: 'failover-lock-ehr-db',
+      startedAt: '2026-11-28T05:00:01.000Z',
+      endedAt: '2026-11-28T05:00:31.000Z',
+      currentSteps: [],
+      stepsDone: 7,
+      totalSteps: 7,
+    },
+    {
+      runbookId: 'lab-db',
+      wave: 'databases',
+      dependsOn: [],
+      state: 'failed',
+      workflowId: 'failover-lock-lab-db',
+      startedAt: '2026-11-28T05:00:01.000Z',
+      endedAt: '2026-11-28T05:00:11.000Z',
+      currentSteps: [],
+      stepsDone: 2,
+      totalSteps: 5,
+      detail: 'stopped at promote: "ReplicaNotFound" & gone',
+    },
+  ],
+  operatorActions: [
+    { action: 'start', operator: 'alice', reason: 'INC-1', at: '2026-11-28T05:00:00.000Z' },
+    { action: 'approve', operator: 'bob', reason: 'ok', at: '2026-11-28T05:00:00.500Z', stepId: 'databases' },
+  ],
+  awaiting: [],
+};
+
+test('GIVEN a failed evacuation WHEN rendered as Markdown THEN each service has its outcome, steps, time and run, with text escaped', () => {
+  const text = renderEvacuationMarkdown(result);
+  expect(text).toContain('Outcome: **failed** in 1m30s');
+  expect(text).toMatch(
+    /\| ehr-db \| databases \| succeeded \| 7\/7 \| 30(\.0)?s \| `failover-lock-ehr-db` \|/,
+  );
+  expect(text).toMatch(/\| lab-db \| databases \| failed \| 2\/5 \| 10(\.0)?s \|/);
+  expect(text).toContain('| databases | 2 | bob |');
+  expect(text).not.toContain('<script>');
+  expect(text).toContain('&lt;script&gt;');
+});
+
+test('GIVEN a failed evacuation WHEN rendered as JUnit THEN each service is a testcase and the failed one fails with its detail', () => {
+  const xml = renderEvacuationJunit(result);
+  expect(xml).toContain('tests="2" failures="1"');
+  expect(xml).toContain('name="ehr-db" time="30.000"></testcase>');
+  expect(xml).toContain(
+    '<failure message="failed: stopped at promote: &quot;ReplicaNotFound&quot; &amp; gone" type="failed"/>',
+  );
+});

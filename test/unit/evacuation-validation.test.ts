@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findEvacuation } from '../../evacuations/catalog';
+import { defineEvacuation } from '../../evacuations/define-evacuation';
+import { evacuationSha256 } from '../../evacuations/evacuation-hash';
+import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
+import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
+
+/** An evacuation is refused before anything starts, with the path of every bad field. */
+function issuesOf(input: unknown): RunbookIssue[] {
+  try {
+    defineEvacuation(input as Parameters<typeof defineEvacuation>[0]);
+    return [];
+  } catch (error) {
+    if (error instanceof EvacuationValidationError) return error.issues;
+    throw error;
+  }
+}
+
+const base = (waves: unknown[], extra: Record<string, unknown> = {}) => ({
+  id: 'leave-east',
+  title: 'Leave the east region',
+  waves,
+  ...extra,
+});
+
+test('a valid evacuation comes back as plain data with defaults: concurrency = wave size, pause on failure', () => {
+  const evacuation = defineEvacuation(
+    base([
+      { id: 'data', runbooks: ['ehr-db', 'lab-db'] },
+      { id: 'apps', runbooks: [{ runbook: 'portal', dependsOn: ['ehr-db'] }], concurrency: 1 },
+    ]) as Parameters<typeof defineEvacuation>[0],
+  );
+  expect(evacuation.onServiceFailure).toBe('pause-service');
+  expect(evacuation.waves.map((wave) => wave.concurrency)).toEqual([2, 1]);
+  expect(evacuation.waves[1]?.runbooks).toEqual([{ runbook: 'portal', dependsOn: ['ehr-db'] }]);
+  expect(JSON.parse(JSON.stringify(evacuation))).toEqual(evacuation);
+  // A file's default export is already defined; loading defines it again, to the same value.
+  expect(defineEvacuation(evacuation)).toEqual(evacuation);
+});
+
+test('a concurrency of 0 is refused at its path', () => {
+  expect(issuesOf(base([{ id: 'data', runbooks: ['ehr-db'], concurrency: 0 }]))).toEqual([
+    expect.objectContaining({ path: 'waves[0].concurrency' }),
+  ]);
+});
+
+test('a runbook in two waves is refused at its second place, naming the first', () => {
+  const issues = issuesOf(
+    base([
+      { id: 'data', runbooks: ['ehr-db'] },
+      { id: 'apps', runbooks: ['portal', 'ehr-db'] },
+    ]),
+  );
+  expect(issues).toEqual([
+    {
+      path: 'waves[1].runbooks[1]',
+      message: expect.stringContaining('"ehr-db" is already in waves[0] (data)'),
+    },
+  ]);
+});
+
+test('a dependency cycle is refused, naming the services of the cycle', () => {
+  const issues = issuesOf(
+    base([
+      {
+        id: 'data',
+        runbooks: [
+          { runbook: 'a', dependsOn: ['b'] },
+          { runbook: 'b', dependsOn: ['c'] },
+          { runbook: 'c', dependsOn: ['a'] },
+        ],
+      },
+    ]),
+  );
+  expect(issues).toHaveLength(1);
+  expect(issues[0]?.path).toMatch(/^waves\[0\]\.runbooks\[\d\]\.dependsOn$/);
+  expect(issues[0]?.message).toMatch(/dependency cycle: (a|b|c) → (a|b|c) → (a|b|c) → (a|b|c)/);
+});
+
+test('a dependency on a later wave, on no wave, or on itself is refused at its path', () => {
+  const issues = issuesOf(
+    base([
+      { id: 'data', runbooks: [{ runbook: 'ehr-db', dependsOn: ['portal', 'ghost', 'ehr-db'] }] },
+      { id: 'apps', runbooks: ['portal'] },
+    ]),
+  );
+  expect(issues).toEqual(
+    expect.arrayContaining([
+      { path: 'waves[0].runbooks[0].dependsOn[0]', message: expect.stringContaining('later wave') },
+      { path: 'waves[0].runbooks[0].dependsOn[1]', message: expect.stringContaining('in no wave') },
+      { path: 'waves[0].runbooks[0].dependsOn[2]', message: expect.stringContaining('itself') },
+    ]),
+  );
+});
+
+test('unknown fields and empty waves are refused at their paths', () => {
+  const issues = issuesOf(base([{ id: 'data', runbooks: [], parallel: 3 }]));
+  expect(issues.map((issue) => issue.path)).toEqual(
+    expect.arrayContaining(['waves[0].runbooks', 'waves[0]']),
+  );
+});
+
+test('loading an evacuation naming a runbook the catalog lacks refuses it at its path, listing the known ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  writeFileSync(
+    join(dir, 'east.json'),
+    JSON.stringify(base([{ id: 'data', runbooks: ['ehr-db', 'no-such-runbook'] }])),
+  );
+  let error: unknown;
+  try {
+    findEvacuation('east', [], [dir]);
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(EvacuationValidationError);
+  expect((error as EvacuationValidationError).issues).toEqual([
+    {
+      path: 'waves[0].runbooks[1]',
+      message: expect.stringMatching(/no runbook "no-such-runbook"; known runbooks: .*ehr-db/),
+    },
+  ]);
+});
+
+test("the bundled example loads with its runbooks, and its hash changes with any runbook's content", () => {
+  const loaded = findEvacuation('us-east-1', []);
+  expect(loaded?.evacuation.waves.map((wave) => wave.id)).toEqual(['databases', 'portal']);
+  expect(Object.keys(loaded?.runbooks ?? {}).sort()).toEqual(['ehr-db', 'patient-portal-rds']);
+  const cover = {
+    evacuation: loaded!.evacuation,
+    runbookHashes: { 'ehr-db': 'a', 'patient-portal-rds': 'b' },
+  };
+  expect(evacuationSha256(cover)).toBe(evacuationSha256(structuredClone(cover)));
+  expect(evacuationSha256({ ...cover, runbookHashes: { ...cover.runbookHashes, 'ehr-db': 'c' } })).not.toBe(
+    evacuationSha256(cover),
+  );
+});

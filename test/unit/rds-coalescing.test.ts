@@ -1,0 +1,87 @@
+import type { RDSClient } from '@aws-sdk/client-rds';
+import { createRdsAdapter } from '../../activities/database/rds-adapter';
+
+/** An RDS endpoint holding `count` instances per region; records every DescribeDBInstances it answers. */
+function fleetClient(count: number, region: string) {
+  const calls: Array<{ ids: string[] }> = [];
+  let release: (() => void) | undefined;
+  let hold: Promise<void> | undefined;
+  const client = {
+    send: async (command: {
+      constructor: { name: string };
+      input: { Filters?: Array<{ Values: string[] }> };
+    }) => {
+      if (command.constructor.name !== 'DescribeDBInstancesCommand') throw new Error('unexpected call');
+      const ids = command.input.Filters?.[0]?.Values ?? [];
+      calls.push({ ids });
+      if (hold) await hold;
+      return {
+        DBInstances: ids
+          .filter((id) => Number(id.split('-')[1]) < count)
+          .map((id) => ({
+            DBInstanceIdentifier: id,
+            DBInstanceArn: `arn:aws:rds:${region}:1:db:${id}`,
+            DBInstanceStatus: 'available',
+            Endpoint: { Address: `${id}.example`, Port: 5432 },
+          })),
+      };
+    },
+  } as unknown as RDSClient;
+  return {
+    client,
+    calls,
+    holdCalls() {
+      hold = new Promise((resolve) => (release = resolve));
+    },
+    releaseCalls() {
+      hold = undefined;
+      release?.();
+    },
+  };
+}
+
+describe('RDS adapter: describes are coalesced', () => {
+  it('GIVEN 200 instances read at once WHEN describing THEN two DescribeDBInstances calls of 100 answer all of them', async () => {
+    const endpoint = fleetClient(200, 'us-west-2');
+    const rds = createRdsAdapter(() => endpoint.client);
+    const ids = Array.from({ length: 200 }, (_, i) => `replica-${i}`);
+
+    const instances = await Promise.all(ids.map((id) => rds.describeInstance('us-west-2', id)));
+
+    expect(endpoint.calls.map((c) => c.ids.length)).toEqual([100, 100]);
+    expect(instances.map((i) => i?.instanceId)).toEqual(ids);
+    expect(instances[7]?.endpoint).toBe('replica-7.example');
+  });
+
+  it('GIVEN a describe in flight WHEN 50 more reads arrive THEN they wait and leave together in one call', async () => {
+    const endpoint = fleetClient(100, 'us-east-1');
+    const rds = createRdsAdapter(() => endpoint.client);
+    endpoint.holdCalls();
+    const first = rds.describeInstance('us-east-1', 'replica-0');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const later = Array.from({ length: 50 }, (_, i) => rds.describeInstance('us-east-1', `replica-${i + 1}`));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(endpoint.calls).toHaveLength(1);
+
+    endpoint.releaseCalls();
+    await first;
+    const answered = await Promise.all(later);
+
+    expect(endpoint.calls.map((c) => c.ids.length)).toEqual([1, 50]);
+    expect(answered.every((i) => i !== null)).toBe(true);
+  });
+
+  it('GIVEN an instance that does not exist in a batch WHEN describing THEN it alone reads as null', async () => {
+    const endpoint = fleetClient(3, 'us-east-1');
+    const rds = createRdsAdapter(() => endpoint.client);
+
+    const [present, missing] = await Promise.all([
+      rds.describeInstance('us-east-1', 'replica-1'),
+      rds.describeInstance('us-east-1', 'replica-9'),
+    ]);
+
+    expect(present?.instanceId).toBe('replica-1');
+    expect(missing).toBeNull();
+    expect(endpoint.calls).toHaveLength(1);
+  });
+});

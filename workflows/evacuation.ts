@@ -1,0 +1,626 @@
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { AuthActivities } from '../activities/auth/auth-contracts';
+import { approvalRuleOf } from '../auth/approval-rule';
+import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import type { StatementAction } from '../auth/permissions';
+import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
+import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import type { EvacuationCover } from '../evacuations/evacuation-hash';
+import {
+  FINAL_SERVICE_STATES,
+  type EvacuationActivities,
+  type EvacuationProgress,
+  type EvacuationRequest,
+  type EvacuationResult,
+  type RunSnapshot,
+  type ServiceProgress,
+  type WaveProgress,
+} from '../evacuations/evacuation-types';
+import { provisionalRunLockId } from '../evacuations/run-lock';
+import type { Runbook } from '../runbooks/schema';
+import { innermostMessage } from './innermost-message';
+import { leafStepsOf } from './leaf-steps';
+import {
+  abortUpdate,
+  approveUpdate,
+  type AbortRequest,
+  type OperatorAck,
+  type SignedOperatorUpdate,
+} from './operator-decision';
+import { recordBreakGlass, recordedAction, refused } from './run-authority';
+import type {
+  FailoverProgress,
+  FailoverRequest,
+  FailoverResult,
+  OperatorAction,
+  RunAuthorization,
+  RunStatus,
+} from './run-types';
+
+export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
+/** The same name as a failover's progress query: `drctl approve|abort` read what they sign for from it. */
+const operatorProgressQuery = defineQuery<FailoverProgress>('progress');
+
+const auth = proxyActivities<AuthActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+});
+
+/** A start that passed the access policy: the reviewed evacuation and its runbooks, and who started it. */
+interface AuthorizedEvacuation {
+  authority: OperatorAuthority;
+  initiator: VerifiedAction;
+  authorization: RunAuthorization;
+  cover: EvacuationCover;
+  runbooks: Record<string, Runbook>;
+}
+
+const { watchRun } = proxyActivities<EvacuationActivities>({
+  startToCloseTimeout: '24h',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '10s' },
+});
+const { abortRun } = proxyActivities<EvacuationActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 5 },
+});
+
+/**
+ * Evacuates a region: runs each runbook of an evacuation as a child failover, under its runbook's lock (one
+ * workflow id per runbook), wave after wave. A wave opens once every service of the waves before it has
+ * succeeded, failed, or paused for an operator; it waits for an approval first if it asks for one. Within a
+ * wave at most `concurrency` services run at once, and a service starts only once those it depends on have
+ * succeeded. A failed service pauses for an operator (its failover waits for retry|skip|abort) while the others
+ * go on; with `onServiceFailure: stop` no new service starts after one fails. Succeeds when every service did;
+ * otherwise fails (or ends aborted) with the same progress as the failure's detail.
+ */
+export async function evacuationWorkflow(request: EvacuationRequest): Promise<EvacuationResult> {
+  let run: EvacuationRun | undefined = undefined;
+  const started = (): EvacuationRun => {
+    if (run) return run;
+    throw new Error(
+      'the evacuation is still verifying its start against the access policy; try again in a moment',
+    );
+  };
+  setHandler(evacuationProgressQuery, () => run?.progress() ?? startingProgress(request));
+  setHandler(operatorProgressQuery, () => started().operatorProgress());
+  setHandler(approveUpdate, (update) => started().approve(update), {
+    validator: (update) => started().validateApproval(update),
+  });
+  setHandler(abortUpdate, (update) => started().abort(update), {
+    validator: (update) => started().validateAbort(update),
+  });
+  const start = await authorizeEvacuation(request).catch((error: unknown) => {
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    throw error;
+  });
+  run = new EvacuationRun(start);
+  const result = await run.execute();
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  if (result.status !== 'succeeded') {
+    const unsucceeded = result.services.filter((service) => service.state !== 'succeeded');
+    throw ApplicationFailure.nonRetryable(
+      `evacuation ${result.evacuationId} ${result.status}: ${unsucceeded.map((s) => `${s.runbookId} ${s.state}`).join(', ')}`,
+      result.status === 'aborted' ? 'EvacuationAborted' : 'EvacuationFailed',
+      result,
+    );
+  }
+  return result;
+}
+
+/**
+ * Verifies the signed `evacuate` statement against the worker's access policy (for this run, this evacuation and
+ * its hash; `evacuate` on the evacuation's id), loads the reviewed evacuation and its runbooks by that hash, and
+ * checks that the signer may fail over every runbook of it. A refusal ends the run before any child starts.
+ */
+async function authorizeEvacuation(request: EvacuationRequest): Promise<AuthorizedEvacuation> {
+  const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
+    throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
+  });
+  const authority = new OperatorAuthority(policy);
+  const reference = request?.evacuation;
+  if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
+    throw refused('the start names no evacuation: send { evacuation: { id, sha256 }, start }');
+  let initiator: VerifiedAction;
+  try {
+    initiator = authority.verify(request.start, {
+      actions: ['evacuate'],
+      runId: workflowInfo().workflowId,
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      now: Date.now(),
+    });
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
+  const reviewed = await auth
+    .loadReviewedEvacuation({ evacuationId: reference.id, sha256: reference.sha256 })
+    .catch((error: unknown) => {
+      throw ApplicationFailure.nonRetryable(
+        `evacuation refused, nothing was started: ${innermostMessage(error)}`,
+        PermanentFailure.RunbookMismatch,
+      );
+    });
+  const forbidden = Object.keys(reviewed.runbooks).filter(
+    (runbookId) => !authority.allows(initiator.owner, 'failover', runbookId),
+  );
+  if (forbidden.length > 0)
+    throw refused(
+      `not permitted: ${initiator.owner} may not fail over ${forbidden.join(', ')} under the access policy (sha256 ${policy.sha256.slice(0, 12)}…); an evacuation needs failover on every runbook it runs`,
+    );
+  const authorization: RunAuthorization = {
+    policySha256: policy.sha256,
+    runbookId: reference.id,
+    runbookHash: reviewed.sha256,
+    breakGlassUses: [],
+  };
+  if (initiator.breakGlass) recordBreakGlass(authorization, initiator, 'evacuate');
+  return { authority, initiator, authorization, cover: reviewed.cover, runbooks: reviewed.runbooks };
+}
+
+/** What the progress query answers while the start is being verified. */
+function startingProgress(request: EvacuationRequest): EvacuationProgress {
+  const info = workflowInfo();
+  return {
+    workflowId: info.workflowId,
+    evacuationId: request?.evacuation?.id ?? '?',
+    title: '',
+    status: 'running',
+    reason: request?.start?.statement?.reason ?? '',
+    initiator: '(verifying)',
+    startedAt: info.startTime.toISOString(),
+    waves: [],
+    services: [],
+    operatorActions: [],
+    awaiting: [],
+  };
+}
+
+class EvacuationRun {
+  private readonly services: ServiceProgress[];
+  private readonly waves: WaveProgress[];
+  private readonly operatorActions: OperatorAction[] = [];
+  private readonly approvals = new Map<string, VerifiedAction[]>();
+  private readonly usedNonces = new Set<string>();
+  private opened = 0;
+  private changed = false;
+  private abortRequest: AbortRequest | undefined;
+  private abortUpdate: SignedOperatorUpdate | undefined;
+  private abortSent = new Set<string>();
+  private status: RunStatus = 'running';
+  private endedAt: string | undefined;
+  private readonly evacuation: EvacuationCover['evacuation'];
+  private readonly reason: string;
+  private readonly initiator: string;
+
+  constructor(private readonly start: AuthorizedEvacuation) {
+    this.evacuation = start.cover.evacuation;
+    this.reason = start.initiator.signed.statement.reason;
+    this.initiator = start.initiator.owner;
+    this.usedNonces.add(start.initiator.signed.statement.nonce);
+    this.waves = this.evacuation.waves.map((wave) => ({
+      id: wave.id,
+      ...(wave.title === undefined ? {} : { title: wave.title }),
+      state: 'waiting',
+      concurrency: wave.concurrency,
+    }));
+    this.services = this.evacuation.waves.flatMap((wave) =>
+      wave.runbooks.map((service) => {
+        const runbook = start.runbooks[service.runbook];
+        return {
+          runbookId: service.runbook,
+          wave: wave.id,
+          dependsOn: service.dependsOn,
+          state: 'waiting' as const,
+          currentSteps: [],
+          stepsDone: 0,
+          totalSteps: runbook ? leafStepsOf(runbook).length : 0,
+        };
+      }),
+    );
+    this.operatorActions.push(
+      recordedAction(start.initiator, 'start', workflowInfo().startTime.toISOString()),
+    );
+  }
+
+  async execute(): Promise<EvacuationResult> {
+    for (;;) {
+      if (this.abortRequest) {
+        await this.abortChildren();
+        for (const service of this.services)
+          if (service.state === 'waiting' || service.state === 'blocked')
+            this.settle(
+              service,
+              'skipped',
+              `not started: the evacuation was aborted by ${this.abortRequest.operator}`,
+            );
+      } else {
+        this.openWaves();
+        await Promise.all(this.eligible().map((service) => this.startService(service)));
+      }
+      this.updateWaves();
+      if (this.services.every((service) => FINAL_SERVICE_STATES.has(service.state))) break;
+      await condition(() => this.changed);
+      this.changed = false;
+    }
+    const succeeded = this.services.every((service) => service.state === 'succeeded');
+    this.status = this.abortRequest ? 'aborted' : succeeded ? 'succeeded' : 'failed';
+    this.endedAt = new Date().toISOString();
+    return this.progress() as EvacuationResult;
+  }
+
+  progress(): EvacuationProgress {
+    const gates = this.waves.filter((wave) => wave.state === 'awaiting-approval');
+    const paused = this.services.some((service) => service.state === 'paused');
+    return {
+      workflowId: workflowInfo().workflowId,
+      evacuationId: this.evacuation.id,
+      title: this.evacuation.title,
+      status: this.status === 'running' && (gates.length > 0 || paused) ? 'paused' : this.status,
+      reason: this.reason,
+      initiator: this.initiator,
+      startedAt: workflowInfo().startTime.toISOString(),
+      ...(this.endedAt === undefined ? {} : { endedAt: this.endedAt }),
+      waves: this.waves,
+      services: this.services,
+      operatorActions: this.operatorActions,
+      authorization: this.start.authorization,
+      awaiting: gates.map((wave) => {
+        const approval = this.waveDefinition(wave.id).approval;
+        return {
+          stepId: wave.id,
+          kind: 'approval' as const,
+          prompt: approval?.prompt ?? `approve wave ${wave.id} to start its services`,
+          twoPerson: approval?.twoPerson ?? false,
+        };
+      }),
+    };
+  }
+
+  /** The evacuation in the shape of a failover's progress: what `drctl approve|abort` sign for. */
+  operatorProgress(): FailoverProgress {
+    const progress = this.progress();
+    return {
+      workflowId: progress.workflowId,
+      runbookId: progress.evacuationId,
+      status: progress.status,
+      reason: progress.reason,
+      initiator: progress.initiator,
+      startedAt: progress.startedAt,
+      ...(progress.endedAt === undefined ? {} : { endedAt: progress.endedAt }),
+      currentSteps: this.services.filter((s) => s.state === 'running').map((s) => s.runbookId),
+      timeline: [],
+      totalSteps: this.services.length,
+      operatorActions: progress.operatorActions,
+      authorization: this.start.authorization,
+      awaiting: progress.awaiting,
+    };
+  }
+
+  validateApproval(update: SignedOperatorUpdate): void {
+    const verified = this.verify(update, ['approve'], true);
+    const wave = this.waitingWave(verified.signed.statement.stepId);
+    this.start.authority.checkApproval(
+      {
+        stepId: wave.id,
+        rule: approvalRuleOf({ twoPerson: this.waveDefinition(wave.id).approval?.twoPerson }),
+      },
+      verified,
+      { initiator: this.initiator, approvals: this.approvals.get(wave.id) ?? [] },
+    );
+  }
+
+  approve(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['approve']);
+    const wave = this.waitingWave(verified.signed.statement.stepId);
+    this.approvals.set(wave.id, [...(this.approvals.get(wave.id) ?? []), verified]);
+    wave.approvedBy = verified.owner;
+    this.operatorActions.push(recordedAction(verified, 'approve', new Date().toISOString()));
+    this.changed = true;
+    return {
+      accepted: true,
+      stepId: wave.id,
+      action: 'approve',
+      operator: verified.owner,
+      approvalsNeeded: 0,
+    };
+  }
+
+  validateAbort(update: SignedOperatorUpdate): void {
+    this.verify(update, ['abort'], true);
+    if (this.status !== 'running') throw new Error(`the evacuation has already ended (${this.status})`);
+    if (this.abortRequest)
+      throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
+  }
+
+  abort(update: SignedOperatorUpdate): OperatorAck {
+    const verified = this.accept(update, ['abort']);
+    const { statement } = verified.signed;
+    const rollback = statement.detail?.rollback !== 'false';
+    this.abortRequest = { operator: verified.owner, reason: statement.reason, rollback };
+    this.abortUpdate = update;
+    this.operatorActions.push(recordedAction(verified, 'abort', new Date().toISOString()));
+    this.changed = true;
+    return {
+      accepted: true,
+      action: rollback ? 'abort with rollback' : 'abort without rollback',
+      operator: verified.owner,
+    };
+  }
+
+  private waitingWave(stepId: string | undefined): WaveProgress {
+    const waiting = this.waves.filter((wave) => wave.state === 'awaiting-approval');
+    const wave = waiting.find((candidate) => candidate.id === stepId);
+    if (wave === undefined)
+      throw new Error(
+        waiting.length === 0
+          ? 'no wave of this evacuation is waiting for an approval'
+          : `wave "${stepId ?? '(none)'}" is not waiting for an approval; waiting: ${waiting.map((w) => w.id).join(', ')} (pass --step <wave>)`,
+      );
+    return wave;
+  }
+
+  private verify(
+    update: SignedOperatorUpdate,
+    actions: readonly StatementAction[],
+    checkFreshness: boolean,
+  ): VerifiedAction {
+    const expectation: Expectation = {
+      actions,
+      runId: workflowInfo().workflowId,
+      runbookId: this.start.authorization.runbookId,
+      runbookHash: this.start.authorization.runbookHash,
+      now: Date.now(),
+      checkFreshness,
+      usedNonces: this.usedNonces,
+    };
+    return this.start.authority.verify(update?.signed, expectation);
+  }
+
+  /** The handler's side: verified again without the age check (replay runs no validators), nonce spent. */
+  private accept(update: SignedOperatorUpdate, actions: readonly StatementAction[]): VerifiedAction {
+    let verified: VerifiedAction;
+    try {
+      verified = this.verify(update, actions, false);
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable((error as Error).message, 'NotAuthorized');
+    }
+    this.usedNonces.add(verified.signed.statement.nonce);
+    if (verified.breakGlass)
+      recordBreakGlass(this.start.authorization, verified, verified.signed.statement.action);
+    return verified;
+  }
+
+  /** Opens the next wave once every service of the opened ones has settled, after its approval if it asks one. */
+  private openWaves(): void {
+    while (this.opened < this.waves.length) {
+      const before = this.services.filter((service) =>
+        this.waves.slice(0, this.opened).some((wave) => wave.id === service.wave),
+      );
+      if (!before.every((service) => this.isSettled(service))) return;
+      const wave = this.waves[this.opened] as WaveProgress;
+      if (this.waveDefinition(wave.id).approval && wave.approvedBy === undefined) {
+        wave.state = 'awaiting-approval';
+        return;
+      }
+      wave.state = 'running';
+      this.opened++;
+    }
+  }
+
+  /** Services that may start now, in order: their wave is open and has a free slot, their dependencies succeeded. */
+  private eligible(): ServiceProgress[] {
+    const stopping =
+      this.evacuation.onServiceFailure === 'stop' &&
+      this.services.some((service) => ['failed', 'paused', 'refused', 'aborted'].includes(service.state));
+    const openIds = new Set(this.waves.slice(0, this.opened).map((wave) => wave.id));
+    const running = new Map<string, number>();
+    for (const service of this.services)
+      if (service.state === 'running') running.set(service.wave, (running.get(service.wave) ?? 0) + 1);
+    const starting: ServiceProgress[] = [];
+    for (const service of this.services) {
+      if (!openIds.has(service.wave) || (service.state !== 'waiting' && service.state !== 'blocked'))
+        continue;
+      const dependencies = service.dependsOn.map((id) => this.service(id));
+      const lost = dependencies.find((d) => FINAL_SERVICE_STATES.has(d.state) && d.state !== 'succeeded');
+      if (lost) {
+        this.settle(
+          service,
+          'skipped',
+          `not started: ${lost.runbookId}, which it depends on, ended ${lost.state}`,
+        );
+        continue;
+      }
+      const unmet = dependencies.filter((d) => d.state !== 'succeeded');
+      if (unmet.length > 0) {
+        service.state = 'blocked';
+        service.detail = `waiting for ${unmet.map((d) => `${d.runbookId} (${d.state})`).join(', ')}`;
+        continue;
+      }
+      if (stopping) {
+        service.state = 'blocked';
+        service.detail = 'not started: a service failed and this evacuation stops on failure';
+        continue;
+      }
+      const slots = this.waveDefinition(service.wave).concurrency - (running.get(service.wave) ?? 0);
+      if (slots <= 0) {
+        service.state = 'waiting';
+        delete service.detail;
+        continue;
+      }
+      running.set(service.wave, (running.get(service.wave) ?? 0) + 1);
+      service.state = 'running';
+      delete service.detail;
+      starting.push(service);
+    }
+    if (stopping && this.services.every((s) => this.isSettled(s))) {
+      for (const service of this.services)
+        if (service.state === 'blocked' && service.detail?.startsWith('not started: a service failed'))
+          this.settle(service, 'skipped', service.detail);
+    }
+    return starting;
+  }
+
+  private async startService(service: ServiceProgress): Promise<void> {
+    const runbook = this.start.runbooks[service.runbookId];
+    const sha256 = this.start.cover.runbookHashes[service.runbookId];
+    if (runbook === undefined || sha256 === undefined) {
+      this.settle(service, 'failed', `runbook ${service.runbookId} is not in the reviewed evacuation`);
+      return;
+    }
+    const workflowId = provisionalRunLockId(runbook.id);
+    service.startedAt = new Date().toISOString();
+    const failover: FailoverRequest = {
+      runbook: { id: runbook.id, sha256 },
+      start: this.start.initiator.signed,
+      evacuation: this.start.cover,
+    };
+    let handle;
+    try {
+      handle = await startChild('failoverWorkflow', {
+        workflowId,
+        args: [failover],
+        parentClosePolicy: 'ABANDON',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: RUNBOOK_KEY, value: runbook.id },
+          { key: KIND_KEY, value: 'failover' },
+          { key: INITIATOR_KEY, value: this.initiator },
+        ],
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        this.settle(
+          service,
+          'refused',
+          `another run of ${runbook.id} holds its lock (${workflowId} is running); it was not started twice`,
+        );
+        return;
+      }
+      throw error;
+    }
+    service.workflowId = handle.workflowId;
+    this.changed = true;
+    void this.watch(service);
+    void handle.result().then(
+      (result: FailoverResult) => this.finish(service, result.status, result),
+      (error: unknown) => {
+        // An aborted or failed failover carries its result (and its own status) as its failure's detail.
+        const recorded = recordedResult(error);
+        this.finish(service, recorded?.status ?? 'failed', recorded, error);
+      },
+    );
+  }
+
+  /** Follows a child's status and current step (for the table, and to know a paused service). */
+  private async watch(service: ServiceProgress): Promise<void> {
+    let known: RunSnapshot | undefined;
+    while (!FINAL_SERVICE_STATES.has(service.state) && service.workflowId !== undefined) {
+      const snapshot = await watchRun({ workflowId: service.workflowId, ...(known ? { known } : {}) });
+      known = snapshot;
+      if (FINAL_SERVICE_STATES.has(service.state)) return;
+      service.currentSteps = snapshot.currentSteps;
+      service.stepsDone = snapshot.stepsDone;
+      if (snapshot.status === 'paused') {
+        service.state = 'paused';
+        if (snapshot.detail !== undefined) service.detail = snapshot.detail;
+      } else if (snapshot.status === 'running') {
+        service.state = 'running';
+        delete service.detail;
+      }
+      this.changed = true;
+      if (snapshot.status !== 'running' && snapshot.status !== 'paused') return;
+    }
+  }
+
+  private finish(
+    service: ServiceProgress,
+    status: string,
+    result: FailoverResult | undefined,
+    error?: unknown,
+  ): void {
+    const state = status === 'succeeded' ? 'succeeded' : status === 'aborted' ? 'aborted' : 'failed';
+    if (result) {
+      service.stepsDone = result.timeline.filter((entry) => entry.status !== 'running').length;
+      service.currentSteps = [];
+    }
+    const failedStep = result?.timeline.filter((entry) => entry.status === 'failed').at(-1);
+    const detail =
+      state === 'succeeded'
+        ? undefined
+        : failedStep
+          ? `stopped at ${failedStep.stepId}: ${failedStep.error?.message ?? 'failed'}`
+          : ((error as Error | undefined)?.message ?? status);
+    this.settle(service, state, detail);
+  }
+
+  /** Forwards the operator's signed abort to every running child; each verifies it against this evacuation. */
+  private async abortChildren(): Promise<void> {
+    const update = this.abortUpdate;
+    if (update === undefined) return;
+    const live = this.services.filter(
+      (service) =>
+        (service.state === 'running' || service.state === 'paused') &&
+        service.workflowId !== undefined &&
+        !this.abortSent.has(service.workflowId),
+    );
+    for (const service of live) this.abortSent.add(service.workflowId as string);
+    await Promise.all(
+      live.map((service) =>
+        abortRun({ workflowId: service.workflowId as string, update }).catch(() => undefined),
+      ),
+    );
+  }
+
+  private updateWaves(): void {
+    this.waves.forEach((wave, index) => {
+      if (index >= this.opened) return;
+      const services = this.services.filter((service) => service.wave === wave.id);
+      wave.state = services.every((service) => this.isSettled(service)) ? 'settled' : 'running';
+    });
+  }
+
+  /** Nothing more happens to it without an operator or another service: final, paused or blocked. */
+  private isSettled(service: ServiceProgress): boolean {
+    return (
+      FINAL_SERVICE_STATES.has(service.state) || service.state === 'paused' || service.state === 'blocked'
+    );
+  }
+
+  private settle(service: ServiceProgress, state: ServiceProgress['state'], detail?: string): void {
+    service.state = state;
+    service.endedAt = new Date().toISOString();
+    if (detail === undefined) delete service.detail;
+    else service.detail = detail;
+    this.changed = true;
+  }
+
+  private service(runbookId: string): ServiceProgress {
+    return this.services.find((service) => service.runbookId === runbookId) as ServiceProgress;
+  }
+
+  private waveDefinition(id: string): EvacuationCover['evacuation']['waves'][number] {
+    return this.evacuation.waves.find(
+      (wave) => wave.id === id,
+    ) as EvacuationCover['evacuation']['waves'][number];
+  }
+}
+
+/** A failed failover carries its result as its failure's detail. */
+function recordedResult(error: unknown): FailoverResult | undefined {
+  if (!(error instanceof ChildWorkflowFailure) || !(error.cause instanceof ApplicationFailure))
+    return undefined;
+  const detail = error.cause.details?.[0] as FailoverResult | undefined;
+  return detail?.timeline ? detail : undefined;
+}
