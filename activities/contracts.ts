@@ -3,7 +3,7 @@
  * this file, so it must stay free of I/O and of anything but plain data. Each kind's own inputs live in its
  * definition (`kinds/<kind>/definition.ts`); the whole activity surface is `KindActivities` in `kinds/registry.ts`.
  */
-import type { DatabaseTarget } from '../runbooks/schema';
+import type { DatabaseTarget, RunbookMode } from '../runbooks/schema';
 
 /** The result of one mutating or verifying step activity. */
 export interface StepOutcome<U = unknown> {
@@ -52,6 +52,15 @@ export interface DatabaseInput {
   /** The target's name in `targets.databases`. */
   name: string;
   target: DatabaseTarget;
+  /** The runbook's mode; absent means unplanned (what a runbook without a `mode` declares). */
+  mode?: RunbookMode;
+  /** Decisions operators took at this step's gates, passed back to the activity that asked for them. */
+  approvals?: {
+    /** Who approved promoting although replication lag could not be measured (`acceptUnknownLag`). */
+    unknownLag?: string;
+    /** Who approved promoting although the replica had not replayed the fenced primary's last WAL (unplanned only). */
+    dataLoss?: string;
+  };
 }
 
 export interface PromoteOutcome extends StepOutcome {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 
 /**
@@ -44,6 +45,17 @@ export function keepAlive(): void {
 export function sleep(ms: number): Promise<void> {
   const context = activityContext();
   return context ? context.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Names the step an activity runs for (`<workflow id>/<activity id>`), the same on every retry of it; outside an
+ * activity (a direct call in a test or a tool) a fresh name per call.
+ */
+export function currentStepRef(): string {
+  const info = activityContext()?.info;
+  const workflowId = info?.workflowExecution?.workflowId;
+  if (info === undefined || workflowId === undefined) return `direct-${randomUUID()}`;
+  return `${workflowId}/${info.activityId}`;
 }
 
 /** Temporal's attempt number, 1 outside an activity. */

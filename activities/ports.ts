@@ -4,6 +4,7 @@ import type { RunRecordDeps } from './runs/recorded-failover';
 import type { EvidencePorts } from './evidence/evidence-activities';
 import type { S3Port } from './backups/s3-port';
 import type { PostgresPort } from './database/postgres-port';
+import type { LagMetricsPort } from './database/lag-metrics-port';
 import type { RdsPort } from './database/rds-port';
 import type { CanaryPort } from './drill/canary-port';
 import type { Route53Port } from './dns/route53-port';
@@ -16,6 +17,7 @@ export interface ActivityPorts {
   s3: S3Port;
   postgres: PostgresPort;
   rds: RdsPort;
+  lagMetrics: LagMetricsPort;
   unleashAdmin: UnleashAdminPort;
   unleashReader: UnleashClientReader;
   /** The drill canary's session port (createCanaryAdapter); without it the drill activities fail, saying so. */

@@ -28,6 +28,7 @@ import { strictAwsControl, type StrictStats } from '../sandbox/strict-aws-client
 import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
+import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
 
 /**
  * One region evacuation at fleet scale on the local stack, under the strict AWS layer's emulated account limits
@@ -130,9 +131,11 @@ async function main(): Promise<void> {
         result,
         stats,
         expectedEffects: {
-          StopDBInstance: size.databases,
+          ModifyDBInstance: size.databases,
+          RebootDBInstance: size.databases,
           PromoteReadReplica: size.databases,
-          AddTagsToResource: size.databases,
+          // The fence's marker before and after its change, and the promotion's drctl:promoted-from.
+          AddTagsToResource: 3 * size.databases,
           ChangeResourceRecordSets: estate.services.length,
         },
       });
@@ -272,7 +275,9 @@ function writeEvacuation(catalog: string, evacuations: string, tag: string, esta
           provider: 'rds-instance',
           primary: { instanceId: db.primary, region: PRIMARY_REGION },
           replica: { instanceId: db.replica, region: REPLICA_REGION },
-          fence: 'stop-instance',
+          // The sandbox seeds this group (no inbound rules) in us-east-1's default VPC, where moto puts instances.
+          fence: 'security-groups',
+          fenceSecurityGroup: FENCE_SECURITY_GROUP,
         },
       ]),
     );
@@ -331,9 +336,9 @@ function writeEvacuation(catalog: string, evacuations: string, tag: string, esta
 
 /**
  * The least time the account limits allow: for each API, the calls an evacuation cannot do without, less the
- * bucket's burst, at the refill rate. RDS: per database one StopDBInstance and one PromoteReadReplica, plus per
- * region one DescribeDBInstances of up to 100 instances before the change and one after (to confirm stopped /
- * promoted). Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up
+ * bucket's burst, at the refill rate. RDS: per database the fence's ModifyDBInstance (security groups) and
+ * RebootDBInstance and one PromoteReadReplica, plus per region one DescribeDBInstances of up to 100 instances
+ * before the change and one after (to confirm fenced / promoted); drctl's own tags are not counted. Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up
  * to 300 records (the values to undo), one ChangeResourceRecordSets batch of up to 500 UPSERTs and one GetChange.
  */
 function rateLimitFloor(estate: Estate): {
@@ -343,7 +348,7 @@ function rateLimitFloor(estate: Estate): {
 } {
   const databases = estate.size.databases;
   const describes = 2 * 2 * Math.ceil(databases / 100);
-  const rdsCalls = 2 * databases + describes;
+  const rdsCalls = 3 * databases + describes;
   const route53Calls = estate.services.reduce(
     (n, s) => n + 1 + Math.ceil(s.records.length / 300) + 2 * Math.ceil(s.records.length / 500),
     0,

@@ -15,6 +15,12 @@ export const PermanentFailure = {
   ProbeFailed: 'ProbeFailed',
   FlagNotConfirmed: 'FlagNotConfirmed',
   UnsafeOrder: 'UnsafeOrder',
+  /** The replica did not replay the fenced primary's last WAL within maxLag: promoting now would lose writes. */
+  ReplicaNotCaughtUp: 'ReplicaNotCaughtUp',
+  /** Replication lag could not be measured and the runbook does not accept unknown lag (or no one approved it). */
+  ReplicationLagUnknown: 'ReplicationLagUnknown',
+  /** A planned runbook needs the old primary reachable (to fence it and promote without loss); it is not. */
+  PrimaryUnreachable: 'PrimaryUnreachable',
   /** The client's runbook hash differs from the worker's reviewed catalog. */
   RunbookMismatch: 'RunbookMismatch',
   /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
@@ -28,3 +34,9 @@ export const PermanentFailure = {
 export type PermanentFailureType = (typeof PermanentFailure)[keyof typeof PermanentFailure];
 
 export const PERMANENT_FAILURE_TYPES: string[] = Object.values(PermanentFailure);
+
+/**
+ * Retryable: every call to an AWS Region failed to connect, timed out or answered 5xx (after the SDK's own retries).
+ * Steps that need that Region report it (the fence outcome says `unreachable: 'region'`) instead of hanging.
+ */
+export const REGION_UNREACHABLE = 'RegionUnreachable';

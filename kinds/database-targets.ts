@@ -27,7 +27,7 @@ export function databaseInput(runbook: Runbook, name: string): DatabaseInput {
       PermanentFailure.ConfigurationMissing,
     );
   }
-  return { name, target };
+  return { name, target, mode: runbook.mode };
 }
 
 /** Pre-flight of a database is the same for every step that touches it: one request per database. */

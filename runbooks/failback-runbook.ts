@@ -28,6 +28,8 @@ export function failbackRunbook(
       `Derived from ${runbook.id}: promote the original primary again (rebuilt as a replica), DNS back, ` +
       `flags back to their values before ${recorded.run === undefined ? 'the failover' : `failover ${recorded.run}`}.`,
     objectives: runbook.objectives,
+    // Going back is deliberate, with both members healthy: fenced, and promoted without loss.
+    mode: 'planned',
     targets: { databases },
     steps: runbook.steps.flatMap((step) => reverseStep(step, recorded)),
   });

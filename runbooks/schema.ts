@@ -24,6 +24,10 @@ export const databaseTargetSchema = z.discriminatedUnion(
 
 export const leafStepSchema = z.discriminatedUnion('kind', leafSchemas);
 
+export const RUNBOOK_MODES = ['planned', 'unplanned'] as const;
+export const runbookModeSchema = z.enum(RUNBOOK_MODES);
+export type RunbookMode = (typeof RUNBOOK_MODES)[number];
+
 export const parallelStepSchema = z
   .object({
     id: name,
@@ -42,6 +46,13 @@ export const runbookSchema = z
     owner: z.string().min(1),
     description: z.string().optional(),
     objectives: z.object({ rto: duration(), rpo: duration() }).strict(),
+    /**
+     * `planned`: a switchover with everything healthy — the old primary must be reachable and fenced, and the
+     * promotion loses nothing (it waits for the replica to replay the primary's last WAL; Aurora global databases
+     * switch over). `unplanned`: an outage — the run goes on with what the surviving region can do, asks people
+     * where it cannot fence, and records what it could not do and the data it may have lost. Default: unplanned.
+     */
+    mode: runbookModeSchema.default('unplanned'),
     targets: z
       .object({
         databases: z.record(z.string().regex(NAME_PATTERN), databaseTargetSchema).default({}),

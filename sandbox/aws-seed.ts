@@ -1,7 +1,7 @@
 import type { StackInfo } from './stack-info';
 import { createSandboxAwsClients } from './aws-clients';
 import { AURORA_GLOBAL, seedAuroraGlobal } from './aws-aurora-seed';
-import { RDS_PRIMARY, RDS_REPLICA, seedRds } from './rds-seed';
+import { FENCE_SECURITY_GROUP, RDS_PRIMARY, RDS_REPLICA, seedFenceSecurityGroup, seedRds } from './rds-seed';
 import { seedRoute53, ZONE_NAME } from './route53-seed';
 import { BACKUP_BUCKET, BACKUP_PREFIX, BACKUP_REGION, seedBackups } from './s3-backup-seed';
 import { EVIDENCE_REGION, seedEvidence } from './evidence-seed';
@@ -51,13 +51,18 @@ export async function seedAws(endpoint: string): Promise<StackInfo['aws']> {
   const clients = createSandboxAwsClients(endpoint);
   try {
     const { primaryEndpoint } = await seedRds(clients.rds);
+    const fenceSecurityGroupId = await seedFenceSecurityGroup(clients.rds, clients.ec2);
     const aurora = await seedAuroraGlobal(clients.rds);
     const { zoneId, records } = await seedRoute53(clients.route53, primaryEndpoint);
     await seedBackups(clients.s3(BACKUP_REGION));
     await seedEvidence(clients.s3(EVIDENCE_REGION));
     return {
       region: AWS_REGION,
-      rds: { primary: { ...RDS_PRIMARY }, replica: { ...RDS_REPLICA } },
+      rds: {
+        primary: { ...RDS_PRIMARY },
+        replica: { ...RDS_REPLICA },
+        fenceSecurityGroup: { name: FENCE_SECURITY_GROUP, id: fenceSecurityGroupId },
+      },
       route53: { zoneName: ZONE_NAME, zoneId, records },
       s3: { bucket: BACKUP_BUCKET, region: BACKUP_REGION, prefix: BACKUP_PREFIX },
       aurora,

@@ -5,9 +5,16 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import {
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { SandboxError } from './sandbox-error';
 
 export const RDS_PRIMARY = { instanceId: 'patient-portal-primary', region: 'us-east-1' };
+/** A security group with no inbound rules in the primary's VPC: what drctl's RDS fence swaps in. */
+export const FENCE_SECURITY_GROUP = 'drctl-fence-deny-all';
 export const RDS_REPLICA = { instanceId: 'patient-portal-replica', region: 'us-west-2' };
 
 /** Ensures the RDS primary and its cross-region read replica exist; returns the primary's endpoint address. */
@@ -63,4 +70,46 @@ async function describeInstance(client: RDSClient, instanceId: string): Promise<
       return undefined;
     throw error;
   }
+}
+
+/**
+ * Ensures the fence security group exists in the VPC of the primary's current security group (moto gives the
+ * instance the default VPC's default group), with no inbound rules; returns its id.
+ */
+export async function seedFenceSecurityGroup(
+  rdsIn: (region: string) => RDSClient,
+  ec2In: (region: string) => EC2Client,
+): Promise<string> {
+  const primary = await describeInstance(rdsIn(RDS_PRIMARY.region), RDS_PRIMARY.instanceId);
+  const current = primary?.VpcSecurityGroups?.[0]?.VpcSecurityGroupId;
+  const ec2 = ec2In(RDS_PRIMARY.region);
+  const vpcId =
+    current === undefined
+      ? undefined
+      : (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [current] }))).SecurityGroups?.[0]
+          ?.VpcId;
+  const existing = await ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'group-name', Values: [FENCE_SECURITY_GROUP] },
+        ...(vpcId ? [{ Name: 'vpc-id', Values: [vpcId] }] : []),
+      ],
+    }),
+  );
+  const found = existing.SecurityGroups?.[0]?.GroupId;
+  if (found !== undefined) return found;
+  const created = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: FENCE_SECURITY_GROUP,
+      Description: 'drctl fence: no inbound rules',
+      ...(vpcId ? { VpcId: vpcId } : {}),
+    }),
+  );
+  if (created.GroupId === undefined) {
+    throw new SandboxError(
+      'SeedFailed',
+      `moto created ${FENCE_SECURITY_GROUP} without a GroupId: see .sandbox/logs/moto.log`,
+    );
+  }
+  return created.GroupId;
 }

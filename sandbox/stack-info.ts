@@ -57,7 +57,12 @@ export interface StackInfo {
   };
   aws: {
     region: string;
-    rds: { primary: { instanceId: string; region: string }; replica: { instanceId: string; region: string } };
+    rds: {
+      primary: { instanceId: string; region: string };
+      replica: { instanceId: string; region: string };
+      /** The security group with no inbound rules the RDS fence swaps in (`fenceSecurityGroup` of a runbook). */
+      fenceSecurityGroup: { name: string; id: string };
+    };
     route53: {
       zoneName: string;
       zoneId: string;

@@ -369,7 +369,9 @@ function lastAwsInfo(): StackInfo['aws'] | undefined {
   if (!existsSync(sandboxPaths.stackFile)) return undefined;
   const aws = (JSON.parse(readFileSync(sandboxPaths.stackFile, 'utf8')) as Partial<StackInfo>).aws;
   // A stack.json written before the Aurora seed and lag metrics existed is reseeded instead.
-  return aws?.aurora !== undefined && aws.lagMetrics !== undefined ? aws : undefined;
+  return aws?.aurora !== undefined && aws.lagMetrics !== undefined && aws.rds.fenceSecurityGroup !== undefined
+    ? aws
+    : undefined;
 }
 
 /** Seeds moto directly (seeding is not a client the layer judges), then tells the layer which lag metrics to publish. */

@@ -1,3 +1,5 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -8,6 +10,7 @@ import { paceClient } from '../activities/aws-pacing/paced-client';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
+import { createLagMetricsAdapter } from '../activities/database/lag-metrics-adapter';
 import { createRdsAdapter } from '../activities/database/rds-adapter';
 import { createRoute53Adapter } from '../activities/dns/route53-adapter';
 import { createUnleashAdminAdapter } from '../activities/flags/unleash-admin-adapter';
@@ -51,6 +54,12 @@ export function createProviderPorts(config: DrctlConfig): {
       return client;
     };
   };
+  // A Region that is down may accept connections and never answer: bound each attempt, so a step reports
+  // RegionUnreachable after the SDK's retries instead of hanging until its own timeout.
+  const regionalTimeouts = {
+    ...retry,
+    requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
+  };
   const route53Client = new Route53Client({ region: config.aws.region, ...endpoint, ...retry });
   paceClient(route53Client, pacer, 'route53', 'global');
   clients.push(route53Client);
@@ -66,10 +75,16 @@ export function createProviderPorts(config: DrctlConfig): {
     rds: timed(
       createRdsAdapter(
         perRegion((region) => {
-          const client = new RDSClient({ region, ...endpoint, ...retry });
+          const client = new RDSClient({ region, ...endpoint, ...regionalTimeouts });
           paceClient(client, pacer, 'rds', region);
           return client;
         }),
+        perRegion((region) => new EC2Client({ region, ...endpoint, ...regionalTimeouts })),
+      ),
+    ),
+    lagMetrics: timed(
+      createLagMetricsAdapter(
+        perRegion((region) => new CloudWatchClient({ region, ...endpoint, ...regionalTimeouts })),
       ),
     ),
     s3: timed(

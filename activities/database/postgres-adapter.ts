@@ -1,14 +1,17 @@
 import { Client, type ClientConfig } from 'pg';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { envName, toPostgresFailure, type ConnectionLabel } from './postgres-errors';
+import { fenceServer, liftReplicatedFence, readFenceStatus, unfenceServer } from './postgres-fence';
 import type {
   FenceResult,
+  FenceStatus,
   PostgresMemberStatus,
   PostgresPort,
   PrimaryReplication,
   ProbeOptions,
   ProbeResult,
   StandbyStatus,
+  UnfenceResult,
   WriteTestResult,
 } from './postgres-port';
 
@@ -81,13 +84,15 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
           replay_lsn: string | null;
           pending: string | null;
           replay_age_ms: string | null;
+          replayed_at: string | null;
         }>(
           client,
           `select pg_is_in_recovery() as in_recovery,
                   pg_last_wal_receive_lsn()::text as receive_lsn,
                   pg_last_wal_replay_lsn()::text as replay_lsn,
                   pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text as pending,
-                  (extract(epoch from (clock_timestamp() - pg_last_xact_replay_timestamp())) * 1000)::text as replay_age_ms`,
+                  (extract(epoch from (clock_timestamp() - pg_last_xact_replay_timestamp())) * 1000)::text as replay_age_ms,
+                  to_char(pg_last_xact_replay_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as replayed_at`,
         );
         const receiver = (
           await client.query<{ status: string; sender_host: string | null; sender_port: number | null }>(
@@ -102,13 +107,17 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
           replayLsn: row.replay_lsn,
           pendingReplayBytes: toNumber(row.pending),
           lastReplayAgeMs: toNumber(row.replay_age_ms),
+          lastReplayedAt: row.replayed_at,
         };
       });
     },
 
     primaryReplication(connection): Promise<PrimaryReplication> {
       return withSession(connection, async (client) => {
-        const current = await one<{ lsn: string }>(client, 'select pg_current_wal_lsn()::text as lsn');
+        const current = await one<{ lsn: string; flush: string }>(
+          client,
+          'select pg_current_wal_lsn()::text as lsn, pg_current_wal_flush_lsn()::text as flush',
+        );
         const rows = await client.query<{
           application_name: string;
           client_addr: string | null;
@@ -124,6 +133,7 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
         );
         return {
           currentLsn: current.lsn,
+          flushLsn: current.flush,
           standbys: rows.rows.map((r) => ({
             applicationName: r.application_name,
             clientAddr: r.client_addr,
@@ -145,76 +155,22 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
       });
     },
 
-    fence(connection): Promise<FenceResult> {
-      return withSession(connection, async (client) => {
-        const before = await one<{ setting: string }>(
-          client,
-          `select setting from pg_settings where name = 'default_transaction_read_only'`,
-        );
-        // pg_settings shows the value this session got; a pending ALTER SYSTEM not yet reloaded reads 'off'.
-        const settingChanged = before.setting !== 'on';
-        if (settingChanged) {
-          await client.query('alter system set default_transaction_read_only = on');
-          await client.query('select pg_reload_conf()');
-          // This session re-reads the file at its next command; wait for it, so pg_conf_load_time() below
-          // is the reload just requested and not the server's start.
-          for (let i = 0; i < 50; i += 1) {
-            const now = await one<{ v: string }>(
-              client,
-              `select current_setting('default_transaction_read_only') as v`,
-            );
-            if (now.v === 'on') break;
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
-        }
-        // Sessions that started before the reload may sit in a read-write transaction: end them.
-        // Two statements: within one, SQL does not promise `pid <> pg_backend_pid()` is tested before the
-        // terminate call, and this session must survive to report.
-        const older = await client.query<{ pid: number }>(
-          `select pid from pg_stat_activity
-            where backend_type = 'client backend' and pid <> pg_backend_pid() and backend_start <= pg_conf_load_time()`,
-        );
-        const pids = older.rows.map((r) => r.pid);
-        const terminated =
-          pids.length === 0
-            ? 0
-            : (
-                await one<{ n: number }>(
-                  client,
-                  'select count(*)::int as n from unnest($1::int[]) as pid where pg_terminate_backend(pid)',
-                  [pids],
-                )
-              ).n;
-        return { settingChanged, terminatedSessions: terminated };
-      });
+    fence(connection, request): Promise<FenceResult> {
+      return withSession(connection, (client, label) =>
+        fenceServer(client, request, `${label.host}:${label.port} (connection ${label.name})`),
+      );
     },
 
-    unfence(connection): Promise<boolean> {
-      return withSession(connection, async (client) => {
-        // What a new session gets, and what postgresql.auto.conf holds (a reset not yet reloaded reads 'on').
-        const before = await one<{ setting: string }>(
-          client,
-          `select setting from pg_settings where name = 'default_transaction_read_only'`,
-        );
-        // pg_file_settings needs superuser-like rights; without them only the loaded value counts.
-        const pending = await one<{ n: number }>(
-          client,
-          `select count(*)::int as n from pg_file_settings
-            where name = 'default_transaction_read_only' and sourcefile like '%postgresql.auto.conf'`,
-        ).catch(() => ({ n: 0 }));
-        if (before.setting !== 'on' && pending.n === 0) return false;
-        await client.query('alter system reset default_transaction_read_only');
-        await client.query('select pg_reload_conf()');
-        for (let i = 0; i < 50; i += 1) {
-          const now = await one<{ v: string }>(
-            client,
-            `select current_setting('default_transaction_read_only') as v`,
-          );
-          if (now.v === 'off') break;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        return before.setting === 'on';
-      });
+    unfence(connection, applicationRoles, fenceId): Promise<UnfenceResult> {
+      return withSession(connection, (client) => unfenceServer(client, applicationRoles, fenceId));
+    },
+
+    liftFence(connection, applicationRoles): Promise<string[]> {
+      return withSession(connection, (client) => liftReplicatedFence(client, applicationRoles));
+    },
+
+    fenceStatus(connection, applicationRoles): Promise<FenceStatus> {
+      return withSession(connection, (client) => readFenceStatus(client, applicationRoles));
     },
 
     writeTest(connection): Promise<WriteTestResult> {

@@ -15,16 +15,31 @@ export interface PostgresPort {
   /** `select pg_promote(true, waitSeconds)`; true when the server left recovery within the wait. */
   promote(connection: string, waitSeconds: number): Promise<boolean>;
   /**
-   * Makes the server refuse writes: `ALTER SYSTEM SET default_transaction_read_only = on` and
-   * `pg_reload_conf()` unless already set, then terminates every other client session that started before
-   * the configuration was (re)loaded, so an open session cannot go on writing.
+   * Fences the server against its application: every role in `applicationRoles` loses LOGIN (`ALTER ROLE … NOLOGIN`)
+   * and every session of those roles is terminated, so no client of the application can connect or write, whatever
+   * it sets (`SET default_transaction_read_only = off`, `BEGIN READ WRITE`, …). `default_transaction_read_only = on`
+   * (`ALTER SYSTEM`, reloaded) stays as a second layer for roles not listed, with every other client session that
+   * predates it terminated. The connection's own role (drctl's) keeps its login to verify.
+   *
+   * Before changing anything, each role gets a marker (`ALTER ROLE … SET drctl.fence = '<fenceId>;login=…;read_only=…'`)
+   * recording what this fence is about to change, so a retry after a crash, and the undo, know exactly what the fence
+   * changed. The role changes and markers are catalog writes and replicate to the standby; `liftFence` undoes the
+   * login part on a promoted standby.
    */
-  fence(connection: string): Promise<FenceResult>;
+  fence(connection: string, request: FenceRequest): Promise<FenceResult>;
   /**
-   * Undoes `fence`: `ALTER SYSTEM RESET default_transaction_read_only` and `pg_reload_conf()` when the setting
-   * is on; true when this call changed it. Sessions the fence terminated are not brought back.
+   * Undoes `fence` on the same server from its markers: LOGIN back only to the roles the fence revoked it from,
+   * `default_transaction_read_only` reset only if the fence set it, markers removed. Sessions the fence ended are
+   * not brought back. With `fenceId`, markers of another fence are left alone.
    */
-  unfence(connection: string): Promise<boolean>;
+  unfence(connection: string, applicationRoles: string[], fenceId?: string): Promise<UnfenceResult>;
+  /**
+   * On a promoted standby: gives LOGIN back to the roles a replicated fence marker says were revoked, and removes the
+   * markers. Leaves `default_transaction_read_only` alone (that setting never replicates).
+   */
+  liftFence(connection: string, applicationRoles: string[]): Promise<string[]>;
+  /** What the fence would see: the application roles (login, open sessions, markers) and the read-only default. */
+  fenceStatus(connection: string, applicationRoles: string[]): Promise<FenceStatus>;
   /** Tries a write in a new session (a table created inside a transaction that is rolled back). */
   writeTest(connection: string): Promise<WriteTestResult>;
   /**
@@ -55,10 +70,14 @@ export interface StandbyStatus {
   pendingReplayBytes: number | null;
   /** Milliseconds since the last replayed transaction committed on the primary; misleading when idle. */
   lastReplayAgeMs: number | null;
+  /** `pg_last_xact_replay_timestamp()`: when the last transaction the standby replayed committed on the primary. */
+  lastReplayedAt: string | null;
 }
 
 export interface PrimaryReplication {
   currentLsn: string;
+  /** `pg_current_wal_flush_lsn()`: every acknowledged commit lies at or before it. */
+  flushLsn: string;
   standbys: Array<{
     applicationName: string;
     clientAddr: string | null;
@@ -71,11 +90,54 @@ export interface PrimaryReplication {
   }>;
 }
 
+export interface FenceRequest {
+  /** The roles the application logs in as; they lose LOGIN and their sessions are terminated. */
+  applicationRoles: string[];
+  /** Names this fence in the markers (the run and step); a retry passes the same id. */
+  fenceId: string;
+}
+
+/** A fence marker on an application role: what that fence changed. */
+export interface FenceMarker {
+  fenceId: string;
+  /** True when the fence revoked the role's LOGIN (it could log in before). */
+  loginRevoked: boolean;
+  /** True when the fence set `default_transaction_read_only = on` (it was off before). */
+  readOnlySet: boolean;
+}
+
 export interface FenceResult {
-  /** True when this call set `default_transaction_read_only = on`; false when it was already on. */
-  settingChanged: boolean;
-  /** Client sessions terminated because they predate the read-only configuration. */
+  /** True when the markers in place are this fence's (`fenceId`): the changes are this fence's to undo. */
+  ownFence: boolean;
+  /** The fence the markers name (this one, or an earlier fence that is still in place). */
+  fencedBy: string;
+  /** Roles whose LOGIN this fence revoked (from the markers, so a retry reports the first attempt's changes). */
+  loginRevoked: string[];
+  /** True when this fence set `default_transaction_read_only = on`. */
+  readOnlySet: boolean;
+  /** Client sessions terminated: every session of an application role, and other sessions older than read-only. */
   terminatedSessions: number;
+}
+
+export interface UnfenceResult {
+  loginRestored: string[];
+  readOnlyReset: boolean;
+  /** Roles whose marker was removed; empty when the server carried no marker (nothing of drctl's to undo). */
+  markersCleared: string[];
+  /** Markers of another fence, left in place because `fenceId` did not match. */
+  otherFences: string[];
+}
+
+export interface FenceStatus {
+  roles: Array<{
+    role: string;
+    exists: boolean;
+    canLogin: boolean;
+    /** Client sessions of the role open now. */
+    sessions: number;
+    marker: FenceMarker | null;
+  }>;
+  defaultReadOnly: boolean;
 }
 
 export interface WriteTestResult {

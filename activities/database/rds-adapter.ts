@@ -1,23 +1,39 @@
+import { DescribeSecurityGroupsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
   FailoverDBClusterCommand,
+  FailoverGlobalClusterCommand,
+  ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
+  RebootDBInstanceCommand,
+  RemoveTagsFromResourceCommand,
   StartDBInstanceCommand,
   StopDBInstanceCommand,
+  SwitchoverGlobalClusterCommand,
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { PermanentFailure, permanentFailure } from '../failures';
 import DataLoader from 'dataloader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
-import { PROMOTED_FROM_TAG, type RdsCluster, type RdsInstance, type RdsPort } from './rds-port';
+import {
+  PROMOTED_FROM_TAG,
+  type RdsCluster,
+  type RdsGlobalCluster,
+  type RdsInstance,
+  type RdsPort,
+  type SecurityGroup,
+} from './rds-port';
 
 /** Instances one DescribeDBInstances call asks about: RDS's largest page (MaxRecords 100). */
 export const DESCRIBES_PER_CALL = 100;
 
 /**
- * The RDS port over the AWS SDK v3; `clientForRegion` comes from the composition root (one client per region).
+ * The RDS port over the AWS SDK v3; the client factories come from the composition root (one client per region).
+ * EC2 is only used to look up the security groups an RDS fence swaps in.
  *
  * Reads of instances are coalesced: every `describeInstance` asked for in a region while that region's previous
  * describe is still in flight (or waiting for a token from the pacer) goes out together as one
@@ -25,12 +41,15 @@ export const DESCRIBES_PER_CALL = 100;
  * promotions polling at the same time cost about two calls a round instead of 200. (DataLoader does the
  * batching; caching is off, every poll reads afresh.)
  */
-export function createRdsAdapter(clientForRegion: (region: string) => RDSClient): RdsPort {
-  async function call<T>(what: string, work: () => Promise<T>): Promise<T> {
+export function createRdsAdapter(
+  clientForRegion: (region: string) => RDSClient,
+  ec2ForRegion?: (region: string) => EC2Client,
+): RdsPort {
+  async function call<T>(what: string, region: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      throw toRdsFailure(error, what);
+      throw toRdsFailure(error, what, region);
     }
   }
 
@@ -59,18 +78,21 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
         if (c === undefined) return null;
         return {
           clusterId: c.DBClusterIdentifier ?? clusterId,
+          arn: c.DBClusterArn ?? null,
           status: c.Status ?? 'unknown',
+          engineVersion: c.EngineVersion ?? null,
           endpoint: c.Endpoint ?? null,
           readerEndpoint: c.ReaderEndpoint ?? null,
           members: (c.DBClusterMembers ?? []).map((m) => ({
             instanceId: m.DBInstanceIdentifier ?? '',
             isWriter: m.IsClusterWriter === true,
           })),
+          globalClusterId: c.GlobalClusterIdentifier ?? null,
         };
       } catch (error) {
         const code = awsErrorCode(error);
         if (code === 'DBClusterNotFoundFault' || code === 'DBClusterNotFound') return null;
-        throw toRdsFailure(error, `DescribeDBClusters ${clusterId} in ${region}`);
+        throw toRdsFailure(error, `DescribeDBClusters ${clusterId} in ${region}`, region);
       }
     },
 
@@ -78,13 +100,17 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
       const what = `PromoteReadReplica ${instanceId} in ${region}`;
       const before = await describeRaw(region, instanceId);
       if (before === null)
-        throw toRdsFailure({ name: 'DBInstanceNotFound', message: `no instance ${instanceId}` }, what);
-      await call(what, () =>
+        throw toRdsFailure(
+          { name: 'DBInstanceNotFound', message: `no instance ${instanceId}` },
+          what,
+          region,
+        );
+      await call(what, region, () =>
         clientForRegion(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: instanceId })),
       );
       const source = before.ReadReplicaSourceDBInstanceIdentifier;
       if (source && before.DBInstanceArn) {
-        await call(`AddTagsToResource ${instanceId} in ${region}`, () =>
+        await call(`AddTagsToResource ${instanceId} in ${region}`, region, () =>
           clientForRegion(region).send(
             new AddTagsToResourceCommand({
               ResourceName: before.DBInstanceArn,
@@ -96,25 +122,152 @@ export function createRdsAdapter(clientForRegion: (region: string) => RDSClient)
     },
 
     async stopInstance(region, instanceId) {
-      await call(`StopDBInstance ${instanceId} in ${region}`, () =>
+      await call(`StopDBInstance ${instanceId} in ${region}`, region, () =>
         clientForRegion(region).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
       );
     },
 
     async startInstance(region, instanceId) {
-      await call(`StartDBInstance ${instanceId} in ${region}`, () =>
+      await call(`StartDBInstance ${instanceId} in ${region}`, region, () =>
         clientForRegion(region).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
       );
     },
 
     async failoverCluster(region, clusterId, targetInstanceId) {
-      await call(`FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}`, () =>
+      await call(`FailoverDBCluster ${clusterId} to ${targetInstanceId} in ${region}`, region, () =>
         clientForRegion(region).send(
           new FailoverDBClusterCommand({
             DBClusterIdentifier: clusterId,
             TargetDBInstanceIdentifier: targetInstanceId,
           }),
         ),
+      );
+    },
+
+    async setInstanceSecurityGroups(region, instanceId, groupIds) {
+      await call(
+        `ModifyDBInstance ${instanceId} VpcSecurityGroupIds=${groupIds.join(',')} in ${region}`,
+        region,
+        () =>
+          clientForRegion(region).send(
+            new ModifyDBInstanceCommand({
+              DBInstanceIdentifier: instanceId,
+              VpcSecurityGroupIds: groupIds,
+              ApplyImmediately: true,
+            }),
+          ),
+      );
+    },
+
+    async rebootInstance(region, instanceId) {
+      await call(`RebootDBInstance ${instanceId} in ${region}`, region, () =>
+        clientForRegion(region).send(new RebootDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+      );
+    },
+
+    async tagResource(region, arn, key, value) {
+      await call(`AddTagsToResource ${key} on ${arn}`, region, () =>
+        clientForRegion(region).send(
+          new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: key, Value: value }] }),
+        ),
+      );
+    },
+
+    async untagResource(region, arn, key) {
+      await call(`RemoveTagsFromResource ${key} on ${arn}`, region, () =>
+        clientForRegion(region).send(
+          new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: [key] }),
+        ),
+      );
+    },
+
+    async findSecurityGroups(region, query): Promise<SecurityGroup[]> {
+      if (ec2ForRegion === undefined) {
+        throw permanentFailure(
+          PermanentFailure.ConfigurationMissing,
+          'this worker has no EC2 client: build the RDS adapter with createRdsAdapter(rdsForRegion, ec2ForRegion)',
+        );
+      }
+      const filters: Filter[] = [];
+      if (query.name !== undefined) filters.push({ Name: 'group-name', Values: [query.name] });
+      if (query.vpcId !== undefined) filters.push({ Name: 'vpc-id', Values: [query.vpcId] });
+      const what = `DescribeSecurityGroups ${query.ids?.join(',') ?? query.name ?? ''} in ${region}`;
+      try {
+        const out = await ec2ForRegion(region).send(
+          new DescribeSecurityGroupsCommand({
+            ...(query.ids ? { GroupIds: query.ids } : {}),
+            ...(filters.length > 0 ? { Filters: filters } : {}),
+          }),
+        );
+        return (out.SecurityGroups ?? []).map((group) => ({
+          id: group.GroupId ?? '',
+          name: group.GroupName ?? '',
+          vpcId: group.VpcId ?? null,
+          inboundRules: (group.IpPermissions ?? []).length,
+        }));
+      } catch (error) {
+        if (awsErrorCode(error) === 'InvalidGroup.NotFound') return [];
+        throw toRdsFailure(error, what, region);
+      }
+    },
+
+    async describeGlobalCluster(region, globalClusterId): Promise<RdsGlobalCluster | null> {
+      try {
+        const out = await clientForRegion(region).send(
+          new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: globalClusterId }),
+        );
+        const g = out.GlobalClusters?.[0];
+        if (g === undefined) return null;
+        const state = g.FailoverState;
+        return {
+          globalClusterId: g.GlobalClusterIdentifier ?? globalClusterId,
+          status: g.Status ?? 'unknown',
+          members: (g.GlobalClusterMembers ?? []).map((m) => ({
+            clusterArn: m.DBClusterArn ?? '',
+            isWriter: m.IsWriter === true,
+          })),
+          failover:
+            state?.Status === undefined
+              ? null
+              : {
+                  status: state.Status,
+                  fromArn: state.FromDbClusterArn ?? null,
+                  toArn: state.ToDbClusterArn ?? null,
+                  dataLossAllowed: state.IsDataLossAllowed === true,
+                },
+        };
+      } catch (error) {
+        if (awsErrorCode(error) === 'GlobalClusterNotFoundFault') return null;
+        throw toRdsFailure(error, `DescribeGlobalClusters ${globalClusterId} in ${region}`, region);
+      }
+    },
+
+    async switchoverGlobalCluster(region, globalClusterId, targetClusterArn) {
+      await call(
+        `SwitchoverGlobalCluster ${globalClusterId} to ${targetClusterArn} in ${region}`,
+        region,
+        () =>
+          clientForRegion(region).send(
+            new SwitchoverGlobalClusterCommand({
+              GlobalClusterIdentifier: globalClusterId,
+              TargetDbClusterIdentifier: targetClusterArn,
+            }),
+          ),
+      );
+    },
+
+    async failoverGlobalCluster(region, globalClusterId, targetClusterArn) {
+      await call(
+        `FailoverGlobalCluster ${globalClusterId} to ${targetClusterArn} (AllowDataLoss) in ${region}`,
+        region,
+        () =>
+          clientForRegion(region).send(
+            new FailoverGlobalClusterCommand({
+              GlobalClusterIdentifier: globalClusterId,
+              TargetDbClusterIdentifier: targetClusterArn,
+              AllowDataLoss: true,
+            }),
+          ),
       );
     },
   };
@@ -172,6 +325,7 @@ async function describeMany(
       toRdsFailure(
         error,
         `DescribeDBInstances ${ids.length === 1 ? ids[0] : `${ids.length} instances`} in ${region}`,
+        region,
       )
     );
     return ids.map(() => failure);
@@ -181,14 +335,21 @@ async function describeMany(
 
 function toInstance(raw: DBInstance, instanceId: string): RdsInstance {
   const source = raw.ReadReplicaSourceDBInstanceIdentifier ?? null;
-  const promotedFrom = raw.TagList?.find((t) => t.Key === PROMOTED_FROM_TAG)?.Value;
+  const tags = Object.fromEntries((raw.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  const promotedFrom = tags[PROMOTED_FROM_TAG];
   return {
     instanceId: raw.DBInstanceIdentifier ?? instanceId,
     arn: raw.DBInstanceArn ?? null,
     status: raw.DBInstanceStatus ?? 'unknown',
     readReplicaSource: source,
     replicaOf: source !== null && promotedFrom !== source ? source : null,
+    readReplicas: raw.ReadReplicaDBInstanceIdentifiers ?? [],
     endpoint: raw.Endpoint?.Address ?? null,
     port: raw.Endpoint?.Port ?? null,
+    securityGroups: (raw.VpcSecurityGroups ?? []).map((g) => ({
+      id: g.VpcSecurityGroupId ?? '',
+      status: g.Status ?? 'unknown',
+    })),
+    tags,
   };
 }

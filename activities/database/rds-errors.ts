@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { regionUnreachableFailure, regionUnreachableReason } from '../aws-region';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 
 const THROTTLING = new Set([
@@ -19,12 +20,15 @@ const NOT_FOUND = new Set([
   'DBInstanceNotFoundFault',
   'DBClusterNotFoundFault',
   'DBClusterNotFound',
+  'GlobalClusterNotFoundFault',
+  'InvalidGroup.NotFound',
 ]);
 const INVALID_STATE = new Set([
   'InvalidDBInstanceState',
   'InvalidDBInstanceStateFault',
   'InvalidDBClusterStateFault',
   'InvalidDBClusterState',
+  'InvalidGlobalClusterStateFault',
 ]);
 
 /** The error's AWS code (`name` in SDK v3). */
@@ -33,9 +37,14 @@ export function awsErrorCode(error: unknown): string | undefined {
   return e?.Code ?? e?.name;
 }
 
-/** Maps an RDS SDK error to drctl's failures; `what` names the call and resource for the message. */
-export function toRdsFailure(error: unknown, what: string): unknown {
+/**
+ * Maps an RDS (or CloudWatch, EC2) SDK error to drctl's failures; `what` names the call and resource for the
+ * message. A Region that does not answer is RegionUnreachable (retryable), named with `region`.
+ */
+export function toRdsFailure(error: unknown, what: string, region?: string): unknown {
   if (error instanceof ApplicationFailure) return error;
+  const unreachable = regionUnreachableReason(error);
+  if (unreachable !== undefined) return regionUnreachableFailure(region ?? 'unknown', what, unreachable);
   const code = awsErrorCode(error) ?? 'Error';
   const message = (error as Error)?.message ?? String(error);
   if (NOT_FOUND.has(code)) {
@@ -53,7 +62,7 @@ export function toRdsFailure(error: unknown, what: string): unknown {
   if (ACCESS_DENIED.has(code)) {
     return permanentFailure(
       PermanentFailure.AccessDenied,
-      `${what}: access denied (${code}: ${message}); grant the worker's role this RDS action`,
+      `${what}: access denied (${code}: ${message}); grant the worker's role this action`,
     );
   }
   if (THROTTLING.has(code))

@@ -2,6 +2,12 @@ import type { InjectFailureInput, InjectFailureOutcome } from '../drill-contract
 import type { PostgresPort } from '../database/postgres-port';
 import type { RdsPort } from '../database/rds-port';
 import { PermanentFailure, permanentFailure } from '../failures';
+import { currentStepRef } from '../poll-until';
+import {
+  fenceWithSecurityGroup,
+  resolveFenceGroup,
+} from '../../providers/database/rds-instance/security-group-fence';
+import type { PollPacing } from '../../providers/database/strategy';
 import type { DrillClock } from './drill-clock';
 import type { RunCommand } from './run-command';
 
@@ -14,18 +20,23 @@ export interface InjectFailureDeps {
   clock: DrillClock;
   /** Timeout of a `stop-primary` command. Default 120 s. */
   commandTimeoutMs?: number;
+  /** Pacing of the RDS fence's waits (tests shorten it). */
+  poll?: PollPacing;
 }
 
 const STOPPED_OR_STOPPING = new Set(['stopped', 'stopping']);
 
 /**
  * Injects the drill's failure into the primary and says when it took effect (worker clock):
- * - `fence-primary` (PostgreSQL): the PostgresPort's fence (read-only + terminate older sessions); effective
- *   when it returns. Already fenced → still timed now, `alreadyInEffect`.
+ * - `fence-primary` (PostgreSQL): the PostgresPort's fence (application roles lose their login, read-only,
+ *   sessions terminated); effective when it returns. Already fenced → still timed now, `alreadyInEffect`.
  * - `stop-primary` (PostgreSQL): runs the worker's injection command named `inject` (argv, no shell); effective
  *   when it returns. The name is looked up in the worker's own configuration; an unknown name is refused.
- * - `stop-primary` (RDS instance): StopDBInstance; timed when RDS accepted the request. Already stopped or
- *   stopping → `alreadyInEffect`.
+ * - `fence-primary` (RDS instance): the RDS fence (the fence security group swapped in, then a reboot); effective
+ *   when it returns.
+ * - `stop-primary` (RDS instance): StopDBInstance, which AWS refuses while the instance has read replicas (so it is
+ *   refused here first, naming fence-primary); timed when RDS accepted the request. Already stopped or stopping →
+ *   `alreadyInEffect`.
  */
 export async function injectFailure(
   input: InjectFailureInput,
@@ -42,11 +53,16 @@ export async function injectFailure(
   if (target.provider === 'postgres') {
     const primary = `${target.primary.endpoint} (${name} primary, connection ${target.primary.connection})`;
     if (input.action === 'fence-primary') {
-      const fence = await deps.postgres.fence(target.primary.connection);
-      return fence.settingChanged
-        ? done(`fenced ${primary}: read-only, ${fence.terminatedSessions} older session(s) terminated`)
+      const fence = await deps.postgres.fence(target.primary.connection, {
+        applicationRoles: target.applicationRoles,
+        fenceId: currentStepRef(),
+      });
+      return fence.ownFence
+        ? done(
+            `fenced ${primary}: application roles ${target.applicationRoles.join(', ')} cannot log in, read-only, ${fence.terminatedSessions} session(s) terminated`,
+          )
         : done(
-            `${primary} was already read-only; ${fence.terminatedSessions} older session(s) terminated`,
+            `${primary} was already fenced (by ${fence.fencedBy}); ${fence.terminatedSessions} session(s) terminated`,
             true,
           );
     }
@@ -73,12 +89,6 @@ export async function injectFailure(
 
   if (target.provider === 'rds-instance') {
     const { instanceId, region } = target.primary;
-    if (input.action === 'fence-primary') {
-      throw permanentFailure(
-        PermanentFailure.InvalidState,
-        `fence-primary is not available for RDS instance ${instanceId} (${name}): RDS has no read-only switch drctl can flip; use the stop-primary action`,
-      );
-    }
     const instance = await deps.rds.describeInstance(region, instanceId);
     if (instance === null) {
       throw permanentFailure(
@@ -86,8 +96,32 @@ export async function injectFailure(
         `RDS instance ${instanceId} (${name} primary) does not exist in ${region}; check targets.databases.${name}.primary`,
       );
     }
+    if (input.action === 'fence-primary') {
+      if (target.fence !== 'security-groups' || target.fenceSecurityGroup === undefined) {
+        throw permanentFailure(
+          PermanentFailure.ConfigurationMissing,
+          `fence-primary on RDS instance ${instanceId} (${name}) swaps in the fence security group: set fence: 'security-groups' and fenceSecurityGroup on the target`,
+        );
+      }
+      const group = await resolveFenceGroup(deps.rds, region, instance, target.fenceSecurityGroup);
+      const fence = await fenceWithSecurityGroup(
+        deps.rds,
+        region,
+        instance,
+        group,
+        currentStepRef(),
+        deps.poll ?? {},
+      );
+      return done(fence.summary, !fence.changed);
+    }
     if (STOPPED_OR_STOPPING.has(instance.status)) {
       return done(`RDS instance ${instanceId} was already ${instance.status}`, true);
+    }
+    if (instance.readReplicas.length > 0) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `stop-primary: AWS refuses StopDBInstance on ${instanceId}, which has read replicas (${instance.readReplicas.join(', ')}); use the fence-primary action, which cuts its clients off with the fence security group`,
+      );
     }
     await deps.rds.stopInstance(region, instanceId);
     return done(`StopDBInstance accepted for ${instanceId} in ${region} (was ${instance.status})`);
@@ -95,6 +129,6 @@ export async function injectFailure(
 
   throw permanentFailure(
     PermanentFailure.InvalidState,
-    `the drill cannot inject ${input.action} into ${target.provider} target ${name}; drills support postgres (fence-primary, stop-primary) and rds-instance (stop-primary)`,
+    `the drill cannot inject ${input.action} into ${target.provider} target ${name}; drills support postgres (fence-primary, stop-primary) and rds-instance (fence-primary, stop-primary)`,
   );
 }

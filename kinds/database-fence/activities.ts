@@ -2,7 +2,12 @@ import type { DatabaseInput } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
 import { runStep } from '../../activities/step-outcome';
 import { createStrategies } from '../../providers/database/strategies';
-import type { DatabasePorts, PollPacing } from '../../providers/database/strategy';
+import {
+  stepContextOf,
+  type DatabasePorts,
+  type FenceUndoDetail,
+  type PollPacing,
+} from '../../providers/database/strategy';
 import type { DatabaseFenceActivities, FenceUndo } from './definition';
 
 export interface DatabaseActivityDeps extends DatabasePorts {
@@ -11,7 +16,7 @@ export interface DatabaseActivityDeps extends DatabasePorts {
 }
 
 export function activitiesFromPorts(ports: ActivityPorts): DatabaseFenceActivities {
-  return createFenceActivities({ postgres: ports.postgres, rds: ports.rds });
+  return createFenceActivities({ postgres: ports.postgres, rds: ports.rds, lagMetrics: ports.lagMetrics });
 }
 
 /** Pre-flight of a database, and the fence of its old primary, dispatching on `target.provider`. */
@@ -21,17 +26,26 @@ export function createFenceActivities({
 }: DatabaseActivityDeps): DatabaseFenceActivities {
   const strategyFor = createStrategies(ports, poll);
   return {
-    checkDatabase: ({ name, target }: DatabaseInput) => strategyFor(target).check(name, target),
-    planFence: ({ name, target }: DatabaseInput) => strategyFor(target).planFence(name, target),
+    checkDatabase: (input: DatabaseInput) =>
+      strategyFor(input.target).check(input.name, input.target, stepContextOf(input)),
+    planFence: (input: DatabaseInput) =>
+      strategyFor(input.target).planFence(input.name, input.target, stepContextOf(input)),
     fenceDatabase: (input: DatabaseInput) =>
       runStep(async () => {
-        const outcome = await strategyFor(input.target).fence(input.name, input.target);
+        const { undo, ...outcome } = await strategyFor(input.target).fence(
+          input.name,
+          input.target,
+          stepContextOf(input),
+        );
         // Only a fence that changed something has an effect to undo.
         return outcome.changed
-          ? { ...outcome, compensation: { database: input } satisfies FenceUndo }
+          ? {
+              ...outcome,
+              compensation: { database: input, ...(undo ? { detail: undo } : {}) } satisfies FenceUndo,
+            }
           : outcome;
       }),
-    unfenceDatabase: ({ name, target }: DatabaseInput) =>
-      runStep(() => strategyFor(target).unfence(name, target)),
+    unfenceDatabase: (input: DatabaseInput, detail?: FenceUndoDetail) =>
+      runStep(() => strategyFor(input.target).unfence(input.name, input.target, detail ?? {})),
   };
 }

@@ -4,6 +4,7 @@ import { leafStepSchema } from '../../runbooks/schema-parts';
 import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
 import type { ApprovalRule } from '../../auth/approval-rule';
+import type { FenceUndoDetail } from '../../providers/database/strategy';
 import type { StepKind } from '../step-kind';
 
 /**
@@ -15,6 +16,8 @@ export const UNFENCED_APPROVERS: ApprovalRule = { count: 2, forbidInitiator: fal
 /** What undoes a fence: lifting it, on the same database (only while nothing was promoted). */
 export interface FenceUndo {
   database: DatabaseInput;
+  /** What the provider's fence changed, so the undo restores exactly that (absent in runs recorded before it existed). */
+  detail?: FenceUndoDetail;
 }
 
 export interface DatabaseFenceActivities {
@@ -23,7 +26,7 @@ export interface DatabaseFenceActivities {
   planFence(input: DatabaseInput): Promise<PlannedChange[]>;
   fenceDatabase(input: DatabaseInput): Promise<StepOutcome<FenceUndo>>;
   /** Undoes a fence (abort before promotion): the old primary takes writes again. Idempotent. */
-  unfenceDatabase(input: DatabaseInput): Promise<StepOutcome>;
+  unfenceDatabase(input: DatabaseInput, detail?: FenceUndoDetail): Promise<StepOutcome>;
 }
 
 /** Stops the old primary taking writes, by the database provider's own means. */
@@ -78,14 +81,14 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   skipped(step, state, approvedBy) {
     state.unfenced.set(step.database, { approvedBy });
   },
-  async undo({ database }, context) {
+  async undo({ database, detail }, context) {
     if (context.promotion !== 'none') {
       return {
         status: 'kept',
         detail: `the old primary stays fenced: a replica ${context.promotion === 'completed' ? 'was' : 'may have been'} promoted in this run, and lifting the fence would make two writable primaries`,
       };
     }
-    const outcome = await context.activities.unfenceDatabase(database);
+    const outcome = await context.activities.unfenceDatabase(database, detail);
     return { status: 'undone', detail: outcome.summary };
   },
   failback: (step) => [step],

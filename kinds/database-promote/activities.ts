@@ -2,6 +2,7 @@ import type { DatabaseInput, Irreversible } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
 import { runStep } from '../../activities/step-outcome';
 import { createStrategies } from '../../providers/database/strategies';
+import { stepContextOf } from '../../providers/database/strategy';
 import type { DatabaseActivityDeps } from '../database-fence/activities';
 import type { DatabasePromoteActivities } from './definition';
 
@@ -13,7 +14,7 @@ export const PROMOTION_IRREVERSIBLE: Irreversible = {
 };
 
 export function activitiesFromPorts(ports: ActivityPorts): DatabasePromoteActivities {
-  return createPromoteActivities({ postgres: ports.postgres, rds: ports.rds });
+  return createPromoteActivities({ postgres: ports.postgres, rds: ports.rds, lagMetrics: ports.lagMetrics });
 }
 
 /** The promotion of a database's replica, dispatching on `target.provider`. */
@@ -23,10 +24,11 @@ export function createPromoteActivities({
 }: DatabaseActivityDeps): DatabasePromoteActivities {
   const strategyFor = createStrategies(ports, poll);
   return {
-    planPromote: ({ name, target }: DatabaseInput) => strategyFor(target).planPromote(name, target),
-    promoteDatabase: ({ name, target }: DatabaseInput) =>
+    planPromote: (input: DatabaseInput) =>
+      strategyFor(input.target).planPromote(input.name, input.target, stepContextOf(input)),
+    promoteDatabase: (input: DatabaseInput) =>
       runStep(async () => ({
-        ...(await strategyFor(target).promote(name, target)),
+        ...(await strategyFor(input.target).promote(input.name, input.target, stepContextOf(input))),
         compensation: PROMOTION_IRREVERSIBLE,
       })),
   };

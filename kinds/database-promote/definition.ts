@@ -1,4 +1,6 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
+import { PermanentFailure } from '../../common/failure-types';
 import type { DatabaseInput, DatabasePlan, Irreversible, PromoteOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import type { DatabaseFenceActivities } from '../database-fence/definition';
@@ -18,6 +20,29 @@ export interface DatabasePromoteActivities {
 }
 
 type Uses = DatabasePromoteActivities & Pick<DatabaseFenceActivities, 'checkDatabase'>;
+
+/**
+ * The lag-gate refusal an operator may overrule: an unknown lag when the target accepts unknown lag, a lag above
+ * maxLag (or not caught up within it) in an unplanned run. Undefined for every other failure (and for one already approved).
+ */
+function lagGateOf(
+  error: unknown,
+  input: DatabaseInput,
+  approvals: NonNullable<DatabaseInput['approvals']>,
+): { approval: 'unknownLag' | 'dataLoss'; message: string } | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const acceptsUnknown = (input.target as { acceptUnknownLag?: boolean }).acceptUnknownLag === true;
+  if (cause.type === PermanentFailure.ReplicationLagUnknown && acceptsUnknown && !approvals.unknownLag) {
+    return { approval: 'unknownLag', message: cause.message };
+  }
+  const behind =
+    cause.type === PermanentFailure.ReplicaLagTooHigh || cause.type === PermanentFailure.ReplicaNotCaughtUp;
+  if (behind && input.mode !== 'planned' && !approvals.dataLoss) {
+    return { approval: 'dataLoss', message: cause.message };
+  }
+  return undefined;
+}
 
 /** Makes the replica the writable primary; only a member confirmed writable here may receive DNS. */
 const schema = leafStepSchema('database.promote', { database: z.string().min(1) });
@@ -45,10 +70,29 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
       promotion: step.database,
       before: Object.fromEntries(plan.changes.map((change) => [change.target, change.current])),
     });
-    const outcome = await context.activities.promoteDatabase(input);
-    // DNS may point here: the endpoint where the promotion's write test landed, as the provider reports it.
-    context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
-    return withRunChange(outcome, willChange, 'the replica');
+    const approvals: NonNullable<DatabaseInput['approvals']> = {};
+    for (;;) {
+      try {
+        const outcome = await context.activities.promoteDatabase({ ...input, approvals: { ...approvals } });
+        // DNS may point here: the endpoint where the promotion's write test landed, as the provider reports it.
+        context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
+        return withRunChange(outcome, willChange, 'the replica');
+      } catch (error) {
+        const gate = lagGateOf(error, input, approvals);
+        if (gate === undefined) throw error;
+        // The lag gate refused on data it cannot vouch for: a person decides, and the decision is kept with the run.
+        const answer = await context.controls.awaitApproval(step.id, {
+          prompt: `${gate.message} — approve to promote "${step.database}" anyway`,
+          approvers: { count: 1, forbidInitiator: false },
+        });
+        if (answer.outcome !== 'approved') {
+          return {
+            abortedWhileWaiting: `not promoted: the run was ${answer.outcome} while waiting to promote`,
+          };
+        }
+        approvals[gate.approval] = answer.approvedBy.join(' and ');
+      }
+    }
   },
   // A promotion reports itself irreversible; nothing else reaches here.
   async undo() {

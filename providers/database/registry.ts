@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { auroraCluster } from './aurora-cluster/definition';
+import { auroraGlobal } from './aurora-global/definition';
 import { postgres } from './postgres/definition';
 import type { DatabaseProvider } from './provider';
 import { rdsInstance } from './rds-instance/definition';
@@ -8,7 +9,7 @@ import { rdsInstance } from './rds-instance/definition';
  * Every database provider, one line each. The runbook schema's `targets.databases` is their union; the worker
  * loads each one's strategy from `providers/database/<provider>/strategy.ts`. Pure: bundled into workflows.
  */
-export const DATABASE_PROVIDERS = [postgres, rdsInstance, auroraCluster] as const;
+export const DATABASE_PROVIDERS = [postgres, rdsInstance, auroraCluster, auroraGlobal] as const;
 
 export type DatabaseProviderName = (typeof DATABASE_PROVIDERS)[number]['provider'];
 

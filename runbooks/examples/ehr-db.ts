@@ -18,6 +18,7 @@ export default defineRunbook({
         provider: 'postgres',
         primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
         replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+        applicationRoles: ['ehr_app'],
         maxLag: '30s',
       },
     },

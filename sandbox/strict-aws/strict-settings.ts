@@ -15,9 +15,8 @@ export interface StrictAwsSettings {
   /** AWS refusals, each switchable. */
   rules: {
     /**
-     * StopDBInstance on an instance that has read replicas → InvalidDBInstanceState. Default OFF: drctl's
-     * `stop-instance` fence stops the RDS primary before promoting its replica, which AWS refuses (issue 8.7);
-     * turning this on today fails the RDS fence tests. Turn it on once the product fences in an order AWS accepts.
+     * StopDBInstance on an instance that has read replicas → InvalidDBInstanceState. On by default: drctl's RDS
+     * fence swaps security groups instead (AWS accepts that with read replicas).
      */
     rdsStopWithReadReplicas: boolean;
     /** PromoteReadReplica of an instance that is not (or no longer) a read replica → InvalidDBInstanceState. */
@@ -66,7 +65,7 @@ export interface StrictAwsSettings {
 export function defaultStrictSettings(): StrictAwsSettings {
   return {
     rules: {
-      rdsStopWithReadReplicas: false,
+      rdsStopWithReadReplicas: true,
       rdsPromoteNonReplica: true,
       route53PriorRequestNotComplete: true,
       route53BatchLimits: true,

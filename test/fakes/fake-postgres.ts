@@ -1,15 +1,27 @@
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
 import type {
+  FenceMarker,
+  FenceRequest,
   FenceResult,
+  FenceStatus,
   PostgresMemberStatus,
   PostgresPort,
   PrimaryReplication,
   ProbeOptions,
   ProbeResult,
   StandbyStatus,
+  UnfenceResult,
   WriteTestResult,
 } from '../../activities/database/postgres-port';
+
+/** A role in the fake's catalog. Catalogs replicate: a standby shares its primary's roles until it is promoted. */
+export interface FakePgRole {
+  canLogin: boolean;
+  /** Client sessions of this role open now. */
+  sessions: number;
+  marker: FenceMarker | null;
+}
 
 /** One simulated server. Tests set fields directly to stage a situation. */
 export interface FakePgMember {
@@ -31,6 +43,11 @@ export interface FakePgMember {
   standbys: PrimaryReplication['standbys'];
   /** Client sessions open on this server (terminated by a fence). */
   openSessions: number;
+  /** Roles by name; shared with the standby (a replicated catalog) until it is promoted. */
+  roles: Map<string, FakePgRole>;
+  /** The primary's `pg_current_wal_flush_lsn()`. */
+  flushLsn: string;
+  lastReplayedAt: string | null;
   /** After pg_promote, stays in recovery for this many status reads. */
   promoteDelayPolls: number;
   rows: Array<{ id: number; runId: string }>;
@@ -65,6 +82,9 @@ export class FakePostgres implements PostgresPort {
       currentLsn: '0/3000000',
       standbys: [],
       openSessions: 0,
+      roles: new Map(),
+      flushLsn: member.currentLsn ?? '0/3000000',
+      lastReplayedAt: null,
       promoteDelayPolls: 0,
       rows: [],
       ...member,
@@ -90,8 +110,10 @@ export class FakePostgres implements PostgresPort {
         },
       ],
     });
+    primary.roles.set('ehr_app', { canLogin: true, sessions: 0, marker: null });
     const replica = pg.addMember(['ehr-replica'], {
       host: '127.0.0.3',
+      roles: primary.roles,
       inRecovery: true,
       walReceiverStatus: 'streaming',
       receiveLsn: '0/3000000',
@@ -158,13 +180,18 @@ export class FakePostgres implements PostgresPort {
       replayLsn: m.replayLsn,
       pendingReplayBytes: m.pendingReplayBytes,
       lastReplayAgeMs: m.lastReplayAgeMs,
+      lastReplayedAt: m.lastReplayedAt,
     };
   }
 
   async primaryReplication(connection: string): Promise<PrimaryReplication> {
     this.state.calls.push(`primaryReplication ${connection}`);
     const m = this.member(connection);
-    return { currentLsn: m.currentLsn, standbys: m.standbys.map((s) => ({ ...s })) };
+    return {
+      currentLsn: m.currentLsn,
+      flushLsn: m.flushLsn,
+      standbys: m.standbys.map((s) => ({ ...s })),
+    };
   }
 
   async promote(connection: string, _waitSeconds: number): Promise<boolean> {
@@ -174,6 +201,8 @@ export class FakePostgres implements PostgresPort {
       throw Object.assign(new Error('recovery is not in progress'), { code: '55000' });
     }
     this.state.promotions.push(connection);
+    // Out of recovery the catalog no longer follows the old primary.
+    m.roles = new Map([...m.roles].map(([name, role]) => [name, { ...role }]));
     if (m.promoteDelayPolls <= 0) {
       m.inRecovery = false;
       return true;
@@ -182,24 +211,113 @@ export class FakePostgres implements PostgresPort {
     return false;
   }
 
-  async fence(connection: string): Promise<FenceResult> {
+  async fence(connection: string, request: FenceRequest): Promise<FenceResult> {
     this.state.calls.push(`fence ${connection}`);
     const m = this.member(connection);
-    const settingChanged = !m.readOnly;
-    m.readOnly = true;
-    const terminatedSessions = m.openSessions;
+    if (m.inRecovery)
+      throw Object.assign(new Error('cannot execute ALTER ROLE in a read-only transaction'), {
+        code: '25006',
+      });
+    const missing = request.applicationRoles.filter((r) => !m.roles.has(r));
+    if (missing.length > 0) {
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `application role(s) ${missing.join(', ')} do not exist on ${m.host}:${m.port}; fix applicationRoles`,
+      );
+    }
+    const roles = request.applicationRoles.map((name) => [name, m.roles.get(name)!] as const);
+    const fencedBy = roles.find(([, r]) => r.marker !== null)?.[1].marker?.fenceId ?? request.fenceId;
+    for (const [, role] of roles) {
+      const stale = role.marker !== null && !role.marker.loginRevoked && role.canLogin;
+      if (role.marker === null || stale) {
+        role.marker = { fenceId: request.fenceId, loginRevoked: role.canLogin, readOnlySet: !m.readOnly };
+      }
+    }
+    let terminated = m.openSessions;
     m.openSessions = 0;
-    if (settingChanged || terminatedSessions > 0) this.state.fences.push(connection);
-    return { settingChanged, terminatedSessions };
+    for (const [, role] of roles) {
+      role.canLogin = false;
+      terminated += role.sessions;
+      role.sessions = 0;
+    }
+    m.readOnly = true;
+    const own = roles.filter(([, r]) => r.marker?.fenceId === request.fenceId);
+    if (own.length > 0) this.state.fences.push(connection);
+    return {
+      ownFence: own.length > 0,
+      fencedBy: own.length > 0 ? request.fenceId : fencedBy,
+      loginRevoked: own.filter(([, r]) => r.marker?.loginRevoked).map(([name]) => name),
+      readOnlySet: own.some(([, r]) => r.marker?.readOnlySet),
+      terminatedSessions: terminated,
+    };
   }
 
-  async unfence(connection: string): Promise<boolean> {
+  async unfence(connection: string, applicationRoles: string[], fenceId?: string): Promise<UnfenceResult> {
     this.state.calls.push(`unfence ${connection}`);
     const m = this.member(connection);
-    const changed = m.readOnly;
-    m.readOnly = false;
-    if (changed) this.state.unfences.push(connection);
-    return changed;
+    const roles = applicationRoles.flatMap((name) => {
+      const role = m.roles.get(name);
+      return role === undefined ? [] : [[name, role] as const];
+    });
+    const mine = roles.filter(
+      ([, r]) => r.marker !== null && (fenceId === undefined || r.marker.fenceId === fenceId),
+    );
+    const others = roles.filter(([, r]) => r.marker !== null && !mine.some(([, own]) => own === r));
+    const loginRestored: string[] = [];
+    for (const [name, role] of mine) {
+      if (role.marker?.loginRevoked && !role.canLogin) {
+        role.canLogin = true;
+        loginRestored.push(name);
+      }
+    }
+    const readOnlyReset = others.length === 0 && mine.some(([, r]) => r.marker?.readOnlySet) && m.readOnly;
+    if (readOnlyReset) m.readOnly = false;
+    for (const [, role] of mine) role.marker = null;
+    if (mine.length > 0) this.state.unfences.push(connection);
+    return {
+      loginRestored,
+      readOnlyReset,
+      markersCleared: mine.map(([name]) => name),
+      otherFences: [...new Set(others.map(([, r]) => r.marker?.fenceId ?? ''))],
+    };
+  }
+
+  async liftFence(connection: string, applicationRoles: string[]): Promise<string[]> {
+    this.state.calls.push(`liftFence ${connection}`);
+    const m = this.member(connection);
+    if (m.inRecovery)
+      throw Object.assign(new Error('cannot execute ALTER ROLE in a read-only transaction'), {
+        code: '25006',
+      });
+    const restored: string[] = [];
+    for (const name of applicationRoles) {
+      const role = m.roles.get(name);
+      if (role?.marker == null) continue;
+      if (role.marker.loginRevoked && !role.canLogin) {
+        role.canLogin = true;
+        restored.push(name);
+      }
+      role.marker = null;
+    }
+    return restored;
+  }
+
+  async fenceStatus(connection: string, applicationRoles: string[]): Promise<FenceStatus> {
+    this.state.calls.push(`fenceStatus ${connection}`);
+    const m = this.member(connection);
+    return {
+      roles: applicationRoles.map((name) => {
+        const role = m.roles.get(name);
+        return {
+          role: name,
+          exists: role !== undefined,
+          canLogin: role?.canLogin ?? false,
+          sessions: role?.sessions ?? 0,
+          marker: role?.marker ? { ...role.marker } : null,
+        };
+      }),
+      defaultReadOnly: m.readOnly,
+    };
   }
 
   async writeTest(connection: string): Promise<WriteTestResult> {

@@ -1,9 +1,13 @@
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
+import { regionUnreachableFailure } from '../../activities/aws-region';
 import {
   sourceNames,
   type RdsCluster,
+  type RdsGlobalCluster,
   type RdsInstance,
   type RdsPort,
+  type SecurityGroup,
+  type SecurityGroupQuery,
 } from '../../activities/database/rds-port';
 
 /** One simulated instance; tests set fields to stage a situation. */
@@ -13,6 +17,8 @@ export interface FakeRdsInstance {
   status: string;
   replicaOf: string | null;
   endpoint: string;
+  securityGroups: string[];
+  tags: Record<string, string>;
   /** After PromoteReadReplica: reports `modifying` (still a replica) for this many describes. */
   promoteModifyingPolls: number;
   /** After StopDBInstance: reports `stopping` for this many describes. */
@@ -26,35 +32,54 @@ export interface FakeRdsCluster {
   region: string;
   status: string;
   endpoint: string;
+  engineVersion: string;
   members: Array<{ instanceId: string; isWriter: boolean }>;
+  globalClusterId: string | null;
   /** After FailoverDBCluster: reports `failing-over` with the old writer for this many describes. */
   failoverPolls: number;
 }
 
+export interface FakeGlobalCluster {
+  globalClusterId: string;
+  /** Member cluster ARNs, and which one writes. */
+  members: string[];
+  writerArn: string;
+  /** After a switchover/failover: `FailoverState` shows it for this many describes. */
+  operationPolls: number;
+}
+
+const arnOf = (region: string, kind: 'db' | 'cluster', id: string) =>
+  `arn:aws:rds:${region}:123456789012:${kind}:${id}`;
+
 export interface FakeRdsOptions {
   /**
    * Refuse StopDBInstance on an instance that still has read replicas, as AWS does ("You can't stop a DB instance
-   * that has a read replica, or that is a read replica": USER_StopInstance.html, Limitations). Default false, the
-   * same default as the strict AWS layer's `rdsStopWithReadReplicas` rule, because drctl's `stop-instance` fence
-   * stops the primary before promoting its replica (issue 8.7); turn it on in both once the fence is fixed.
+   * that has a read replica, or that is a read replica": USER_StopInstance.html, Limitations). Default true, as the
+   * strict AWS layer's `rdsStopWithReadReplicas` rule: drctl's RDS fence swaps security groups instead (issue 8.7).
    */
   refuseStopWithReadReplicas?: boolean;
 }
 
 /**
- * In-memory RDS behind the real port, modelled on real AWS and refusing what it refuses (with the failures the
- * real adapter maps AWS's codes to): a promoted replica loses its source once promotion completes;
- * PromoteReadReplica of a non-replica, StopDBInstance of a read replica (or, with `refuseStopWithReadReplicas`,
- * of an instance that has one) and FailoverDBCluster while the cluster is failing over are InvalidState.
+ * In-memory RDS behind the real port, modelled on real AWS and refusing what AWS refuses: StopDBInstance of an
+ * instance with read replicas or of a read replica, PromoteReadReplica of a non-replica, FailoverDBCluster while
+ * the cluster fails over, a global switchover while one is under way or to the writer, security groups that do
+ * not exist. A promoted replica loses its source once promotion completes.
  */
 export class FakeRds implements RdsPort {
   readonly state = {
     instances: new Map<string, FakeRdsInstance>(),
     clusters: new Map<string, FakeRdsCluster>(),
+    globals: new Map<string, FakeGlobalCluster>(),
+    securityGroups: new Map<string, SecurityGroup & { region: string }>(),
     promotions: [] as string[],
     stops: [] as string[],
     starts: [] as string[],
+    reboots: [] as string[],
     failovers: [] as string[],
+    globalOperations: [] as string[],
+    /** Regions whose every call fails as unreachable. */
+    regionsDown: new Set<string>(),
   };
   /** Makes every call fail with this (e.g. an AccessDenied permanentFailure). */
   failWith: unknown;
@@ -69,6 +94,8 @@ export class FakeRds implements RdsPort {
       status: 'available',
       replicaOf: null,
       endpoint: `${instance.instanceId}.abc.${instance.region}.rds.amazonaws.com`,
+      securityGroups: [this.addSecurityGroup(instance.region, 'default', 1).id],
+      tags: {},
       promoteModifyingPolls: 0,
       stoppingPolls: 0,
       startingPolls: 0,
@@ -78,12 +105,24 @@ export class FakeRds implements RdsPort {
     return full;
   }
 
+  addSecurityGroup(region: string, name: string, inboundRules: number): SecurityGroup {
+    const existing = [...this.state.securityGroups.values()].find(
+      (g) => g.region === region && g.name === name,
+    );
+    if (existing) return existing;
+    const group = { id: `sg-${name}-${region}`, name, vpcId: `vpc-${region}`, inboundRules, region };
+    this.state.securityGroups.set(group.id, group);
+    return group;
+  }
+
   addCluster(
     cluster: Partial<FakeRdsCluster> & Pick<FakeRdsCluster, 'clusterId' | 'region' | 'members'>,
   ): FakeRdsCluster {
     const full: FakeRdsCluster = {
       status: 'available',
       endpoint: `${cluster.clusterId}.cluster-abc.${cluster.region}.rds.amazonaws.com`,
+      engineVersion: '15.4',
+      globalClusterId: null,
       failoverPolls: 0,
       ...cluster,
     };
@@ -91,13 +130,31 @@ export class FakeRds implements RdsPort {
     return full;
   }
 
-  /** The patient-portal pair: primary in us-east-1, cross-region replica in us-west-2. */
+  /** An Aurora global database: writer cluster in one region, headed secondary in another. */
+  addGlobal(globalClusterId: string, primary: FakeRdsCluster, secondary: FakeRdsCluster): FakeGlobalCluster {
+    primary.globalClusterId = globalClusterId;
+    secondary.globalClusterId = globalClusterId;
+    const global: FakeGlobalCluster = {
+      globalClusterId,
+      members: [
+        arnOf(primary.region, 'cluster', primary.clusterId),
+        arnOf(secondary.region, 'cluster', secondary.clusterId),
+      ],
+      writerArn: arnOf(primary.region, 'cluster', primary.clusterId),
+      operationPolls: 0,
+    };
+    this.state.globals.set(globalClusterId, global);
+    return global;
+  }
+
+  /** The patient-portal pair: primary in us-east-1, cross-region replica in us-west-2, and the fence group. */
   static portalPair(options: FakeRdsOptions = {}): {
     rds: FakeRds;
     primary: FakeRdsInstance;
     replica: FakeRdsInstance;
   } {
     const rds = new FakeRds(options);
+    rds.addSecurityGroup('us-east-1', 'drctl-fence-deny-all', 0);
     const primary = rds.addInstance({ instanceId: 'patient-portal-primary', region: 'us-east-1' });
     const replica = rds.addInstance({
       instanceId: 'patient-portal-replica',
@@ -105,6 +162,13 @@ export class FakeRds implements RdsPort {
       replicaOf: 'arn:aws:rds:us-east-1:123456789012:db:patient-portal-primary',
     });
     return { rds, primary, replica };
+  }
+
+  private guard(region: string, what: string): void {
+    if (this.failWith !== undefined) throw this.failWith;
+    if (this.state.regionsDown.has(region)) {
+      throw regionUnreachableFailure(region, what, 'connection failed (ECONNRESET)');
+    }
   }
 
   private tick(key: string): void {
@@ -118,13 +182,6 @@ export class FakeRds implements RdsPort {
     }
   }
 
-  /** Instances (any region) that still replicate from `instanceId`. */
-  private replicasOf(instanceId: string): string[] {
-    return [...this.state.instances.values()]
-      .filter((candidate) => candidate.replicaOf !== null && sourceNames(candidate.replicaOf, instanceId))
-      .map((candidate) => candidate.instanceId);
-  }
-
   private instance(region: string, id: string): FakeRdsInstance {
     const i = this.state.instances.get(`${region}/${id}`);
     if (i === undefined)
@@ -132,40 +189,58 @@ export class FakeRds implements RdsPort {
     return i;
   }
 
+  private replicasOf(i: FakeRdsInstance): string[] {
+    return [...this.state.instances.values()]
+      .filter((other) => other.replicaOf !== null && sourceNames(other.replicaOf, i.instanceId))
+      .map((other) => other.instanceId);
+  }
+
   async describeInstance(region: string, instanceId: string): Promise<RdsInstance | null> {
-    if (this.failWith !== undefined) throw this.failWith;
+    this.guard(region, `DescribeDBInstances ${instanceId}`);
     const key = `${region}/${instanceId}`;
     this.tick(key);
     const i = this.state.instances.get(key);
     if (i === undefined) return null;
     return {
       instanceId: i.instanceId,
-      arn: `arn:aws:rds:${region}:123456789012:db:${instanceId}`,
+      arn: arnOf(region, 'db', instanceId),
       status: i.status,
       readReplicaSource: i.replicaOf,
       replicaOf: i.replicaOf,
+      readReplicas: this.replicasOf(i),
       endpoint: i.endpoint,
       port: 5432,
+      securityGroups: i.securityGroups.map((id) => ({ id, status: 'active' })),
+      tags: { ...i.tags },
     };
   }
 
   async describeCluster(region: string, clusterId: string): Promise<RdsCluster | null> {
-    if (this.failWith !== undefined) throw this.failWith;
+    this.guard(region, `DescribeDBClusters ${clusterId}`);
     const key = `cluster:${region}/${clusterId}`;
     this.tick(key);
     const c = this.state.clusters.get(`${region}/${clusterId}`);
     if (c === undefined) return null;
+    const global = c.globalClusterId === null ? undefined : this.state.globals.get(c.globalClusterId);
+    const arn = arnOf(region, 'cluster', clusterId);
     return {
       clusterId,
+      arn,
       status: c.status,
+      engineVersion: c.engineVersion,
       endpoint: c.endpoint,
       readerEndpoint: null,
-      members: c.members.map((m) => ({ ...m })),
+      // A global database's secondary has no writer instance.
+      members: c.members.map((m) => ({
+        ...m,
+        isWriter: m.isWriter && (global === undefined || global.writerArn === arn),
+      })),
+      globalClusterId: c.globalClusterId,
     };
   }
 
   async promoteReadReplica(region: string, instanceId: string): Promise<void> {
-    if (this.failWith !== undefined) throw this.failWith;
+    this.guard(region, `PromoteReadReplica ${instanceId}`);
     const i = this.instance(region, instanceId);
     if (i.replicaOf === null || i.status !== 'available') {
       throw permanentFailure(
@@ -184,7 +259,7 @@ export class FakeRds implements RdsPort {
   }
 
   async stopInstance(region: string, instanceId: string): Promise<void> {
-    if (this.failWith !== undefined) throw this.failWith;
+    this.guard(region, `StopDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
     if (i.replicaOf !== null) {
       throw permanentFailure(
@@ -192,8 +267,8 @@ export class FakeRds implements RdsPort {
         `StopDBInstance ${instanceId} in ${region}: refused in its current state (InvalidDBInstanceState: Cannot stop or start a Read-Replica instance)`,
       );
     }
-    const replicas = this.replicasOf(instanceId);
-    if (this.options.refuseStopWithReadReplicas && replicas.length > 0) {
+    const replicas = this.replicasOf(i);
+    if ((this.options.refuseStopWithReadReplicas ?? true) && replicas.length > 0) {
       throw permanentFailure(
         PermanentFailure.InvalidState,
         `StopDBInstance ${instanceId} in ${region}: refused in its current state (InvalidDBInstanceState: Cannot stop DB instance ${instanceId} because it has read replicas: ${replicas.join(', ')})`,
@@ -214,7 +289,7 @@ export class FakeRds implements RdsPort {
   }
 
   async startInstance(region: string, instanceId: string): Promise<void> {
-    if (this.failWith !== undefined) throw this.failWith;
+    this.guard(region, `StartDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
     if (i.status !== 'stopped')
       throw permanentFailure(
@@ -231,7 +306,7 @@ export class FakeRds implements RdsPort {
   }
 
   async failoverCluster(region: string, clusterId: string, targetInstanceId: string): Promise<void> {
-    if (this.failWith !== undefined) throw this.failWith;
+    this.guard(region, `FailoverDBCluster ${clusterId}`);
     const c = this.state.clusters.get(`${region}/${clusterId}`);
     if (c === undefined)
       throw permanentFailure(PermanentFailure.NotFound, `DBClusterNotFoundFault: ${clusterId}`);
@@ -249,5 +324,132 @@ export class FakeRds implements RdsPort {
     if (c.failoverPolls <= 0) return settle();
     c.status = 'failing-over';
     this.pending.set(`cluster:${region}/${clusterId}`, { polls: c.failoverPolls, settle });
+  }
+
+  async setInstanceSecurityGroups(region: string, instanceId: string, groupIds: string[]): Promise<void> {
+    this.guard(region, `ModifyDBInstance ${instanceId}`);
+    const i = this.instance(region, instanceId);
+    const unknown = groupIds.filter((id) => !this.state.securityGroups.has(id));
+    if (unknown.length > 0) {
+      throw permanentFailure(PermanentFailure.NotFound, `InvalidVPCSecurityGroupId: ${unknown.join(', ')}`);
+    }
+    i.securityGroups = [...groupIds];
+  }
+
+  async rebootInstance(region: string, instanceId: string): Promise<void> {
+    this.guard(region, `RebootDBInstance ${instanceId}`);
+    const i = this.instance(region, instanceId);
+    if (i.status !== 'available') {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBInstanceState: ${instanceId} is ${i.status}`,
+      );
+    }
+    this.state.reboots.push(instanceId);
+  }
+
+  async tagResource(region: string, arn: string, key: string, value: string): Promise<void> {
+    this.guard(region, `AddTagsToResource ${arn}`);
+    const i = [...this.state.instances.values()].find((x) => arnOf(x.region, 'db', x.instanceId) === arn);
+    if (i === undefined) throw permanentFailure(PermanentFailure.NotFound, `DBInstanceNotFound: ${arn}`);
+    if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidParameterValue: tag value ${value} has characters RDS refuses`,
+      );
+    }
+    i.tags[key] = value;
+  }
+
+  async untagResource(region: string, arn: string, key: string): Promise<void> {
+    this.guard(region, `RemoveTagsFromResource ${arn}`);
+    const i = [...this.state.instances.values()].find((x) => arnOf(x.region, 'db', x.instanceId) === arn);
+    if (i !== undefined) delete i.tags[key];
+  }
+
+  async findSecurityGroups(region: string, query: SecurityGroupQuery): Promise<SecurityGroup[]> {
+    this.guard(region, 'DescribeSecurityGroups');
+    return [...this.state.securityGroups.values()]
+      .filter((g) => g.region === region)
+      .filter((g) => query.ids === undefined || query.ids.includes(g.id))
+      .filter((g) => query.name === undefined || g.name === query.name)
+      .filter((g) => query.vpcId === undefined || g.vpcId === query.vpcId)
+      .map(({ region: _region, ...group }) => group);
+  }
+
+  async describeGlobalCluster(region: string, globalClusterId: string): Promise<RdsGlobalCluster | null> {
+    this.guard(region, `DescribeGlobalClusters ${globalClusterId}`);
+    this.tick(`global:${globalClusterId}`);
+    const g = this.state.globals.get(globalClusterId);
+    if (g === undefined) return null;
+    const running = this.pending.get(`global:${globalClusterId}`);
+    return {
+      globalClusterId,
+      status: running ? 'switching-over' : 'available',
+      members: g.members.map((clusterArn) => ({ clusterArn, isWriter: clusterArn === g.writerArn })),
+      failover: running
+        ? { status: 'switching-over', fromArn: g.writerArn, toArn: null, dataLossAllowed: false }
+        : null,
+    };
+  }
+
+  async switchoverGlobalCluster(
+    region: string,
+    globalClusterId: string,
+    targetClusterArn: string,
+  ): Promise<void> {
+    await this.globalOperation(region, globalClusterId, targetClusterArn, false);
+  }
+
+  async failoverGlobalCluster(
+    region: string,
+    globalClusterId: string,
+    targetClusterArn: string,
+  ): Promise<void> {
+    await this.globalOperation(region, globalClusterId, targetClusterArn, true);
+  }
+
+  private async globalOperation(
+    region: string,
+    globalClusterId: string,
+    targetArn: string,
+    allowDataLoss: boolean,
+  ): Promise<void> {
+    const action = allowDataLoss ? 'FailoverGlobalCluster' : 'SwitchoverGlobalCluster';
+    this.guard(region, `${action} ${globalClusterId}`);
+    const g = this.state.globals.get(globalClusterId);
+    if (g === undefined)
+      throw permanentFailure(PermanentFailure.NotFound, `GlobalClusterNotFoundFault: ${globalClusterId}`);
+    if (this.pending.has(`global:${globalClusterId}`)) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidGlobalClusterStateFault: ${globalClusterId} is in the middle of an operation`,
+      );
+    }
+    if (!g.members.includes(targetArn)) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBClusterStateFault: ${targetArn} is not a member of ${globalClusterId}`,
+      );
+    }
+    if (targetArn === g.writerArn) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBClusterStateFault: ${targetArn} is already the primary cluster`,
+      );
+    }
+    const primaryRegion = g.writerArn.split(':')[3] ?? '';
+    if (!allowDataLoss && this.state.regionsDown.has(primaryRegion)) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidGlobalClusterStateFault: ${globalClusterId} can't be switched over: its primary cluster in ${primaryRegion} is unavailable`,
+      );
+    }
+    this.state.globalOperations.push(`${action} ${globalClusterId}->${targetArn}`);
+    const settle = () => {
+      g.writerArn = targetArn;
+    };
+    if (g.operationPolls <= 0) return settle();
+    this.pending.set(`global:${globalClusterId}`, { polls: g.operationPolls, settle });
   }
 }

@@ -44,12 +44,13 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
       'database ehr: replica reachable',
       'database ehr: replica is a standby',
       'database ehr: primary',
+      'database ehr: application roles',
       'database ehr: WAL receiver streaming',
       'database ehr: replication lag',
     ]);
   });
 
-  it('GIVEN a session open on the primary WHEN fencing THEN that session is ended, a new write is refused, and a second fence changes nothing', async () => {
+  it("GIVEN a session open on the primary WHEN fencing THEN that session is ended, the application role cannot log in, a new write of drctl's own role is refused, and a second fence changes nothing", async () => {
     const open = new Client({ connectionString: stack.postgres.appUrl });
     open.on('error', () => undefined);
     await open.connect();
@@ -62,8 +63,10 @@ describe('database activities on the sandbox PostgreSQL pair', () => {
     expect(second.changed).toBe(false);
     await expect(open.query('select 1')).rejects.toThrow();
     await open.end().catch(() => undefined);
+    await expect(query(stack.postgres.appUrl, 'select 1')).rejects.toMatchObject({ code: '28000' });
     expect(
-      (await query(stack.postgres.appUrl, "insert into drctl_probe (run_id) values ('after-fence')")).refused,
+      (await query(stack.postgres.primaryUrl, "insert into drctl_probe (run_id) values ('after-fence')"))
+        .refused,
     ).toBe('25006');
   });
 
@@ -128,11 +131,14 @@ describe('database activities on moto RDS', () => {
     );
   });
 
-  it('GIVEN the primary instance WHEN fencing with stop-instance twice THEN it is stopped once', async () => {
+  it('GIVEN the primary instance WHEN fencing twice THEN the fence security group is swapped in once', async () => {
     const first = await activities.fenceDatabase(portal);
     const second = await activities.fenceDatabase(portal);
 
-    expect(first).toMatchObject({ changed: true, facts: { status: 'stopped' } });
+    expect(first).toMatchObject({
+      changed: true,
+      facts: { fenceSecurityGroup: stack.aws.rds.fenceSecurityGroup.id },
+    });
     expect(second.changed).toBe(false);
   });
 
@@ -164,7 +170,10 @@ describe('database activities on moto RDS', () => {
         region: 'us-east-1',
         targetInstanceId: 'drctl-it-aurora-2',
         maxLag: '30s',
+        acceptUnknownLag: true,
       },
+      // No AuroraReplicaLag series is published for this cluster: unknown lag goes on only with an approval.
+      approvals: { unknownLag: 'integration-test' },
     };
 
     const checks = await activities.checkDatabase(aurora);

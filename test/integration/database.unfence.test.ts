@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { resetStack } from '../../sandbox/stack';
 import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
@@ -9,8 +10,8 @@ const { activities, ehr, portal, close } = realDatabaseFixture(stack);
 /** Inserts a probe row in a fresh session; the SQLSTATE when the server refuses it. */
 async function tryWrite(url: string, runId: string): Promise<string | undefined> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
   try {
+    await client.connect();
     await client.query('insert into drctl_probe (run_id) values ($1)', [runId]);
     return undefined;
   } catch (error) {
@@ -32,9 +33,9 @@ describe('unfenceDatabase on the sandbox', () => {
   it('GIVEN a fenced PostgreSQL primary WHEN unfencing THEN writes are accepted again, and a second unfence changes nothing', async () => {
     const fence = await activities.fenceDatabase(ehr);
     expect(fence).toMatchObject({ changed: true, compensation: { database: ehr } });
-    expect(await tryWrite(stack.postgres.appUrl, 'while-fenced')).toBe('25006');
+    expect(await tryWrite(stack.postgres.appUrl, 'while-fenced')).toBe('28000');
 
-    const first = await activities.unfenceDatabase(ehr);
+    const first = await activities.unfenceDatabase(ehr, (fence.compensation as FenceUndo).detail);
     const second = await activities.unfenceDatabase(ehr);
 
     expect(first).toMatchObject({ changed: true, summary: expect.stringMatching(/^unfenced /) });
@@ -42,16 +43,14 @@ describe('unfenceDatabase on the sandbox', () => {
     expect(second).toMatchObject({ changed: false });
   });
 
-  it('GIVEN an RDS primary stopped by the fence WHEN unfencing THEN it is started and available again', async () => {
-    // Another test may have left it stopped; unfence is the way back to available.
-    await activities.unfenceDatabase(portal);
+  it('GIVEN an RDS primary fenced by its security groups WHEN unfencing twice THEN its groups are back once', async () => {
     const fence = await activities.fenceDatabase(portal);
-    expect(fence.compensation).toEqual({ database: portal });
+    expect(fence.changed).toBe(true);
 
-    const first = await activities.unfenceDatabase(portal);
-    const second = await activities.unfenceDatabase(portal);
+    const first = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
+    const second = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
 
-    expect(first).toMatchObject({ changed: true, facts: { status: 'available' } });
-    expect(second).toMatchObject({ changed: false });
+    expect(first.changed).toBe(true);
+    expect(second.changed).toBe(false);
   });
 });

@@ -87,10 +87,10 @@ test('ehr-db fails over with 20 % of AWS calls faulted, and switches DNS exactly
   expect(stats.effects).toEqual({ ChangeResourceRecordSets: 1 });
 });
 
-test('patient-portal-rds fails over with 20 % of AWS calls faulted: one promotion, one stop', async () => {
+test('patient-portal-rds fails over with 20 % of AWS calls faulted: one promotion, one fence (security groups swapped, one reboot), no stop', async () => {
   proxy.setForced([
     { match: (req) => req.operation === 'PromoteReadReplica', kind: 'throttle', times: 1 },
-    { match: (req) => req.operation === 'StopDBInstance', kind: '5xx', times: 1 },
+    { match: (req) => req.operation === 'ModifyDBInstance', kind: '5xx', times: 1 },
   ]);
   proxy.setFaultRate(0.2);
 
@@ -105,11 +105,10 @@ test('patient-portal-rds fails over with 20 % of AWS calls faulted: one promotio
   const result = JSON.parse(run.stdout) as FailoverResult;
   expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
   expect(stats.faulted).toBeGreaterThan(0);
-  expect(stats.effects).toMatchObject({ PromoteReadReplica: 1, StopDBInstance: 1 });
-  expect(stats.operations.PromoteReadReplica?.succeeded).toBe(1);
-  expect(stats.operations.StopDBInstance?.succeeded).toBe(1);
+  expect(stats.effects).toMatchObject({ PromoteReadReplica: 1, ModifyDBInstance: 1, RebootDBInstance: 1 });
+  expect(stats.effects.StopDBInstance).toBeUndefined();
   expect(stats.operations.PromoteReadReplica?.faulted).toBeGreaterThanOrEqual(1);
-  expect(stats.operations.StopDBInstance?.faulted).toBeGreaterThanOrEqual(1);
+  expect(stats.operations.ModifyDBInstance?.faulted).toBeGreaterThanOrEqual(1);
 });
 
 test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with what to do, and abort ends it', async () => {

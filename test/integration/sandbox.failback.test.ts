@@ -35,6 +35,7 @@ const failback: DatabaseInput = {
     provider: 'postgres',
     primary: { connection: 'ehr-replica', endpoint: stack.postgres.replicaHost },
     replica: { connection: 'ehr-primary', endpoint: stack.postgres.primaryHost },
+    applicationRoles: ['ehr_app'],
     maxLag: '30s',
   },
 };

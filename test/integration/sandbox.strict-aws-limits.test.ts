@@ -139,7 +139,7 @@ describe('strict AWS layer: control API', () => {
     expect(afterRefusals).toEqual(before);
     expect(reset).toEqual(before);
     expect(reset.rules).toEqual({
-      rdsStopWithReadReplicas: false,
+      rdsStopWithReadReplicas: true,
       rdsPromoteNonReplica: true,
       route53PriorRequestNotComplete: true,
       route53BatchLimits: true,

@@ -47,6 +47,7 @@ const base = {
         provider: 'postgres',
         primary: { connection: 'p', endpoint: '10.0.0.2' },
         replica: { connection: 'r', endpoint: '10.0.0.3' },
+        applicationRoles: ['ehr_app'],
       },
     },
   },

@@ -9,6 +9,7 @@ export const ehr: DatabaseInput = {
     provider: 'postgres',
     primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
     replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+    applicationRoles: ['ehr_app'],
     maxLag: '30s',
   },
 };
@@ -20,7 +21,9 @@ export const portal: DatabaseInput = {
     primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
     replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
     maxLag: '30s',
-    fence: 'stop-instance',
+    fence: 'security-groups',
+    fenceSecurityGroup: 'drctl-fence-deny-all',
+    acceptUnknownLag: false,
   },
 };
 
@@ -32,5 +35,6 @@ export const aurora: DatabaseInput = {
     region: 'us-east-1',
     targetInstanceId: 'billing-2',
     maxLag: '30s',
+    acceptUnknownLag: false,
   },
 };

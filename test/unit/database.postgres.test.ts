@@ -109,7 +109,7 @@ describe('checkDatabase (postgres)', () => {
 });
 
 describe('fenceDatabase (postgres)', () => {
-  it('GIVEN a writable primary WHEN fencing twice THEN it becomes read-only, sessions end, and the second run changes nothing', async () => {
+  it('GIVEN a writable primary WHEN fencing twice THEN the application role cannot log in, sessions end, read-only is on, and the second run changes nothing', async () => {
     const { activities, pg, primary } = setup();
 
     const first = await activities.fenceDatabase(input);
@@ -118,23 +118,49 @@ describe('fenceDatabase (postgres)', () => {
     expect(first).toMatchObject({
       changed: true,
       attempt: 1,
-      facts: { terminatedSessions: 2, primaryReachable: true },
+      facts: { terminatedSessions: 2, primaryReachable: true, loginRevoked: 'ehr_app', readOnlySet: true },
     });
     expect(primary.readOnly).toBe(true);
+    expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: false, sessions: 0 });
     expect(second.changed).toBe(false);
-    expect(second.summary).toMatch(/already refuses writes/);
+    expect(second.summary).toMatch(/was already fenced/);
     expect(pg.state.fences).toEqual(['ehr-primary']);
   });
 
-  it('GIVEN the old primary is unreachable WHEN fencing THEN it succeeds unchanged and records it as down', async () => {
+  it('GIVEN an application role that does not exist WHEN fencing THEN nothing changes and ConfigurationMissing names it', async () => {
+    const { activities, primary } = setup();
+    const target = { ...input.target, applicationRoles: ['ehr_app', 'ehr_ap'] } as DatabaseInput['target'];
+
+    const failure = await failureOf(activities.fenceDatabase({ name: 'ehr', target }));
+
+    expect(failure).toMatchObject({ type: 'ConfigurationMissing', nonRetryable: true });
+    expect(failure.message).toMatch(/ehr_ap do not exist/);
+    expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: true, marker: null });
+    expect(primary.readOnly).toBe(false);
+  });
+
+  it('GIVEN the old primary is unreachable WHEN fencing an unplanned run THEN it succeeds unchanged and says the host is unreachable', async () => {
     const { activities, pg, primary } = setup();
     primary.reachable = false;
 
     const outcome = await activities.fenceDatabase(input);
 
-    expect(outcome).toMatchObject({ changed: false, facts: { primaryReachable: false } });
-    expect(outcome.summary).toMatch(/unreachable: treated as down/);
+    expect(outcome).toMatchObject({
+      changed: false,
+      facts: { primaryReachable: false, unreachable: 'host' },
+    });
+    expect(outcome.summary).toMatch(/unreachable: it could not be fenced/);
     expect(pg.state.fences).toEqual([]);
+  });
+
+  it('GIVEN the old primary is unreachable WHEN fencing a planned run THEN it fails as PrimaryUnreachable', async () => {
+    const { activities, primary } = setup();
+    primary.reachable = false;
+
+    const failure = await failureOf(activities.fenceDatabase({ ...input, mode: 'planned' }));
+
+    expect(failure).toMatchObject({ type: 'PrimaryUnreachable', nonRetryable: true });
+    expect(failure.message).toMatch(/unplanned runbook/);
   });
 
   it('GIVEN a role setting defeats read-only WHEN fencing THEN it fails permanently as InvalidState', async () => {
@@ -213,7 +239,10 @@ describe('plans (postgres)', () => {
     const promote = await activities.planPromote(input);
 
     expect(fence).toEqual([
-      expect.objectContaining({ current: 'primary, accepts writes', willChange: true }),
+      expect.objectContaining({
+        current: 'primary, accepts writes; application roles that can log in: ehr_app (0 session(s))',
+        willChange: true,
+      }),
     ]);
     expect(promote).toMatchObject({
       writableEndpoint: '127.0.0.3',

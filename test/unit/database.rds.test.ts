@@ -2,8 +2,10 @@ import type { DatabaseInput } from '../../activities/contracts';
 import { createDatabaseActivities } from '../fakes/database-activities';
 import { permanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
+import { FakeLagMetrics } from '../fakes/fake-lag-metrics';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
+import { fenceWithSecurityGroup } from '../../providers/database/rds-instance/security-group-fence';
 import { aurora, fastPoll, portal } from './database-targets';
 
 function setup() {
@@ -16,35 +18,97 @@ function setup() {
       { instanceId: 'billing-2', isWriter: false },
     ],
   });
-  const activities = createDatabaseActivities({ postgres: new FakePostgres(), rds, poll: fastPoll });
-  return { rds, primary, replica, cluster, activities };
+  const lag = new FakeLagMetrics();
+  lag.set('AuroraReplicaLag', 'billing', 'us-east-1', 20);
+  const activities = createDatabaseActivities({
+    postgres: new FakePostgres(),
+    rds,
+    lagMetrics: lag,
+    poll: fastPoll,
+  });
+  return { rds, primary, replica, cluster, lag, activities };
 }
 
 describe('rds-instance', () => {
-  it('GIVEN a cross-region replica of the primary WHEN checking THEN it passes and says lag is not measured', async () => {
-    const { activities } = setup();
+  it('GIVEN a cross-region replica of the primary and ReplicaLag within maxLag WHEN checking THEN every check passes with the measured lag', async () => {
+    const { activities, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 2000);
 
     const results = await activities.checkDatabase(portal);
 
-    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.find((r) => r.check === 'database portal: replica of the primary')?.message).toMatch(
       /db:patient-portal-primary$/,
     );
     expect(results.find((r) => r.check === 'database portal: replication lag')?.message).toMatch(
-      /^not measured/,
+      /^2s ≤ maxLag 30s \(ReplicaLag of patient-portal-replica in us-west-2/,
     );
+    expect(results.find((r) => r.check === 'database portal: fence security group')?.ok).toBe(true);
   });
 
-  it('GIVEN the replica replicates from another instance WHEN checking THEN that check fails naming both', async () => {
-    const { activities, replica } = setup();
-    replica.replicaOf = 'other-db';
+  it('GIVEN no ReplicaLag datapoint WHEN checking THEN the lag check fails, unless the runbook accepts unknown lag', async () => {
+    const { activities } = setup();
 
-    const results = await activities.checkDatabase(portal);
-
-    expect(results.find((r) => r.check === 'database portal: replica of the primary')).toMatchObject({
-      ok: false,
-      message: expect.stringMatching(/other-db, not patient-portal-primary/),
+    const strict = await activities.checkDatabase(portal);
+    const accepting = await activities.checkDatabase({
+      ...portal,
+      target: { ...portal.target, acceptUnknownLag: true } as DatabaseInput['target'],
     });
+
+    expect(strict.find((r) => r.check === 'database portal: replication lag')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(
+        /^not measured \(no ReplicaLag datapoint .*fails this check.*acceptUnknownLag/,
+      ),
+    });
+    expect(accepting.find((r) => r.check === 'database portal: replication lag')).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/stops for an approval/),
+    });
+  });
+
+  it('GIVEN no ReplicaLag datapoint WHEN promoting THEN ReplicationLagUnknown, and with acceptUnknownLag an approval lets it through, recorded', async () => {
+    const { activities, rds } = setup();
+    const accepting = {
+      ...portal,
+      target: { ...portal.target, acceptUnknownLag: true } as DatabaseInput['target'],
+    };
+
+    const refused = await failureOf(activities.promoteDatabase(portal));
+    const waiting = await failureOf(activities.promoteDatabase(accepting));
+    const approved = await activities.promoteDatabase({ ...accepting, approvals: { unknownLag: 'bob' } });
+
+    expect(refused).toMatchObject({ type: 'ReplicationLagUnknown', nonRetryable: true });
+    expect(refused.message).toMatch(/set acceptUnknownLag: true/);
+    expect(waiting.message).toMatch(/approve to promote without knowing/);
+    expect(approved).toMatchObject({ changed: true, facts: { unknownLagApprovedBy: 'bob' } });
+    expect(rds.state.promotions).toEqual(['patient-portal-replica']);
+  });
+
+  it('GIVEN ReplicaLag above maxLag WHEN promoting THEN ReplicaLagTooHigh and nothing is promoted', async () => {
+    const { activities, rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 45_000);
+
+    const failure = await failureOf(activities.promoteDatabase(portal));
+
+    expect(failure).toMatchObject({ type: 'ReplicaLagTooHigh', nonRetryable: true });
+    expect(failure.message).toMatch(/45s > maxLag 30s/);
+    expect(rds.state.promotions).toEqual([]);
+  });
+
+  it('GIVEN a planned run and a lag that never reaches 0 WHEN promoting THEN it waits up to maxLag and fails as ReplicaNotCaughtUp', async () => {
+    const { activities, rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 1000);
+    const short = {
+      ...portal,
+      mode: 'planned' as const,
+      target: { ...portal.target, maxLag: '50ms' } as DatabaseInput['target'],
+    };
+
+    const failure = await failureOf(activities.promoteDatabase(short));
+
+    expect(failure).toMatchObject({ type: 'ReplicaNotCaughtUp', nonRetryable: true });
+    expect(rds.state.promotions).toEqual([]);
   });
 
   it('GIVEN the replica does not exist WHEN checking or promoting THEN check fails and promote is ReplicaNotFound (permanent)', async () => {
@@ -61,7 +125,8 @@ describe('rds-instance', () => {
   });
 
   it('GIVEN a replica that reports modifying for 3 polls WHEN promoting twice THEN it waits, is promoted once, and the second run changes nothing', async () => {
-    const { activities, rds, replica } = setup();
+    const { activities, rds, replica, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 0);
     replica.promoteModifyingPolls = 3;
 
     const first = await activities.promoteDatabase(portal);
@@ -70,23 +135,92 @@ describe('rds-instance', () => {
     expect(first).toMatchObject({
       changed: true,
       writableEndpoint: replica.endpoint,
-      facts: { status: 'available' },
+      facts: { status: 'available', replicationLagMs: 0 },
     });
     expect(second).toMatchObject({ changed: false, writableEndpoint: replica.endpoint });
     expect(rds.state.promotions).toEqual(['patient-portal-replica']);
     expect(replica.replicaOf).toBeNull();
   });
 
-  it('GIVEN the primary WHEN fencing twice with stop-instance THEN it is stopped once', async () => {
+  it('GIVEN the primary with a read replica WHEN fencing twice THEN its groups are swapped for the deny-all group and it is rebooted once; it is never stopped', async () => {
     const { activities, rds, primary } = setup();
-    primary.stoppingPolls = 2;
 
     const first = await activities.fenceDatabase(portal);
     const second = await activities.fenceDatabase(portal);
 
-    expect(first).toMatchObject({ changed: true, facts: { status: 'stopped' } });
+    expect(first).toMatchObject({
+      changed: true,
+      facts: {
+        fenceSecurityGroup: 'sg-drctl-fence-deny-all-us-east-1',
+        previousSecurityGroups: 'sg-default-us-east-1',
+      },
+    });
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(primary.tags['drctl:fence']).toMatch(/rebooted=yes$/);
     expect(second.changed).toBe(false);
-    expect(rds.state.stops).toEqual(['patient-portal-primary']);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(rds.state.stops).toEqual([]);
+  });
+
+  it('GIVEN a fence that crashed after the swap, before the reboot WHEN the same fence runs again THEN it reboots and reports the swap it made', async () => {
+    const { rds, primary } = setup();
+    primary.tags['drctl:fence'] = 'fence=run/7 sg=sg-default-us-east-1 rebooted=no';
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const instance = (await rds.describeInstance('us-east-1', 'patient-portal-primary'))!;
+
+    const retry = await fenceWithSecurityGroup(
+      rds,
+      'us-east-1',
+      instance,
+      'sg-drctl-fence-deny-all-us-east-1',
+      'run/7',
+      fastPoll,
+    );
+
+    expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(primary.tags['drctl:fence']).toMatch(/rebooted=yes$/);
+  });
+
+  it('GIVEN a fence group with inbound rules WHEN fencing THEN it is refused and nothing changes', async () => {
+    const { activities, rds, primary } = setup();
+    rds.state.securityGroups.get('sg-drctl-fence-deny-all-us-east-1')!.inboundRules = 2;
+
+    const failure = await failureOf(activities.fenceDatabase(portal));
+
+    expect(failure).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+    expect(failure.message).toMatch(/has 2 inbound rule\(s\)/);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
+  it("GIVEN the primary's region is down WHEN fencing an unplanned run THEN the outcome says the region is unreachable; a planned run fails as PrimaryUnreachable", async () => {
+    const { activities, rds } = setup();
+    rds.state.regionsDown.add('us-east-1');
+
+    const unplanned = await activities.fenceDatabase(portal);
+    const planned = await failureOf(activities.fenceDatabase({ ...portal, mode: 'planned' }));
+
+    expect(unplanned).toMatchObject({
+      changed: false,
+      facts: { primaryReachable: false, unreachable: 'region' },
+      summary: expect.stringMatching(/region us-east-1 unreachable/),
+    });
+    expect(planned).toMatchObject({ type: 'PrimaryUnreachable', nonRetryable: true });
+  });
+
+  it("GIVEN the primary's region is down WHEN checking THEN an unplanned run passes the primary check, naming the outage; a planned one fails it", async () => {
+    const { activities, rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 0);
+    rds.state.regionsDown.add('us-east-1');
+
+    const unplanned = await activities.checkDatabase(portal);
+    const planned = await activities.checkDatabase({ ...portal, mode: 'planned' });
+
+    expect(unplanned.filter((r) => !r.ok)).toEqual([]);
+    expect(unplanned.find((r) => r.check === 'database portal: primary')?.message).toMatch(
+      /region us-east-1 unreachable/,
+    );
+    expect(planned.find((r) => r.check === 'database portal: primary')?.ok).toBe(false);
   });
 
   it("GIVEN fence 'none' WHEN fencing THEN nothing is called", async () => {
@@ -96,7 +230,7 @@ describe('rds-instance', () => {
     const outcome = await activities.fenceDatabase({ name: 'portal', target });
 
     expect(outcome.changed).toBe(false);
-    expect(rds.state.stops).toEqual([]);
+    expect(rds.state.reboots).toEqual([]);
   });
 
   it('GIVEN access is denied WHEN promoting THEN AccessDenied stays permanent', async () => {
@@ -109,19 +243,22 @@ describe('rds-instance', () => {
     });
   });
 
-  it('GIVEN the pair WHEN planning THEN stop and promotion are planned and nothing changes', async () => {
+  it('GIVEN the pair WHEN planning THEN the security-group fence and promotion are planned and nothing changes', async () => {
     const { activities, rds } = setup();
 
     const fence = await activities.planFence(portal);
     const promote = await activities.planPromote(portal);
 
     expect(fence).toEqual([
-      expect.objectContaining({ desired: 'stopped (StopDBInstance)', willChange: true }),
+      expect.objectContaining({
+        desired: 'only security group drctl-fence-deny-all (no inbound rules), rebooted to end open sessions',
+        willChange: true,
+      }),
     ]);
     expect(promote.changes[0]?.willChange).toBe(true);
     expect(promote.writableEndpoint).toBe('patient-portal-replica.abc.us-west-2.rds.amazonaws.com');
     expect(rds.state.promotions).toEqual([]);
-    expect(rds.state.stops).toEqual([]);
+    expect(rds.state.reboots).toEqual([]);
   });
 });
 
@@ -158,5 +295,29 @@ describe('aurora-cluster', () => {
     });
     expect(await activities.fenceDatabase(aurora)).toMatchObject({ changed: false });
     expect(rds.state.failovers).toEqual([]);
+  });
+
+  it('GIVEN a failover already under way (an earlier attempt) WHEN promoting again THEN it waits for it instead of failing', async () => {
+    const { activities, rds, cluster } = setup();
+    cluster.failoverPolls = 3;
+    await rds.failoverCluster('us-east-1', 'billing', 'billing-2');
+    expect(cluster.status).toBe('failing-over');
+
+    const retry = await activities.promoteDatabase(aurora);
+
+    expect(retry).toMatchObject({
+      changed: false,
+      summary: expect.stringMatching(/after the failover that was under way/),
+    });
+    expect(rds.state.failovers).toEqual(['billing->billing-2']);
+  });
+
+  it('GIVEN no AuroraReplicaLag datapoint WHEN checking THEN the lag check fails', async () => {
+    const { activities, lag } = setup();
+    lag.set('AuroraReplicaLag', 'billing', 'us-east-1', null);
+
+    const results = await activities.checkDatabase(aurora);
+
+    expect(results.find((r) => r.check === 'database billing: replication lag')?.ok).toBe(false);
   });
 });

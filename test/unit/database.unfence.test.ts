@@ -5,6 +5,7 @@ import { PermanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { aurora, ehr, fastPoll, portal } from './database-targets';
 
 function setup() {
@@ -23,21 +24,53 @@ function setup() {
 }
 
 describe('unfenceDatabase (postgres)', () => {
-  it('GIVEN a fenced primary WHEN unfencing THEN read-only is reset and a new write is accepted', async () => {
+  it("GIVEN a fenced primary WHEN unfencing with the fence's undo THEN login and read-only are restored and a new write is accepted", async () => {
     const { activities, pg, primary } = setup();
-    await activities.fenceDatabase(ehr);
+    const fence = await activities.fenceDatabase(ehr);
     expect(primary.readOnly).toBe(true);
 
-    const outcome = await activities.unfenceDatabase(ehr);
+    const outcome = await activities.unfenceDatabase(ehr, (fence.compensation as FenceUndo).detail);
 
     expect(outcome).toMatchObject({
       changed: true,
-      summary: expect.stringMatching(/^unfenced 127\.0\.0\.2/),
+      summary: expect.stringMatching(
+        /^unfenced 127\.0\.0\.2: login restored for ehr_app, read-only default reset/,
+      ),
     });
     expect(primary.readOnly).toBe(false);
+    expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: true, marker: null });
     expect(pg.state.unfences).toEqual(['ehr-primary']);
-    expect(pg.state.calls.slice(-2)).toEqual(['unfence ehr-primary', 'writeTest ehr-primary']);
+    expect(pg.state.calls.slice(-1)).toEqual(['writeTest ehr-primary']);
     expect(outcome.compensation).toBeUndefined();
+  });
+
+  it('GIVEN a role that could not log in before the fence WHEN unfencing THEN it still cannot', async () => {
+    const { activities, primary } = setup();
+    primary.roles.set('ehr_report', { canLogin: false, sessions: 0, marker: null });
+    const input = {
+      ...ehr,
+      target: { ...ehr.target, applicationRoles: ['ehr_app', 'ehr_report'] },
+    } as DatabaseInput;
+    const fence = await activities.fenceDatabase(input);
+
+    await activities.unfenceDatabase(input, (fence.compensation as FenceUndo).detail);
+
+    expect(primary.roles.get('ehr_app')?.canLogin).toBe(true);
+    expect(primary.roles.get('ehr_report')?.canLogin).toBe(false);
+  });
+
+  it("GIVEN a server fenced by another run WHEN unfencing with this run's undo THEN the other fence stays", async () => {
+    const { activities, pg, primary } = setup();
+    await pg.fence('ehr-primary', { applicationRoles: ['ehr_app'], fenceId: 'other-run/1' });
+
+    const outcome = await activities.unfenceDatabase(ehr, { fenceId: 'this-run/3' });
+
+    expect(outcome).toMatchObject({
+      changed: false,
+      summary: expect.stringMatching(/fenced by other-run\/1, left in place/),
+    });
+    expect(primary.roles.get('ehr_app')?.canLogin).toBe(false);
+    expect(primary.readOnly).toBe(true);
   });
 
   it('GIVEN an unfenced primary WHEN unfencing twice THEN the second call changes nothing', async () => {
@@ -47,7 +80,7 @@ describe('unfenceDatabase (postgres)', () => {
 
     const second = await activities.unfenceDatabase(ehr);
 
-    expect(second).toMatchObject({ changed: false, summary: expect.stringMatching(/was not fenced/) });
+    expect(second).toMatchObject({ changed: false, summary: expect.stringMatching(/carries no marker/) });
     expect(pg.state.unfences).toHaveLength(1);
   });
 
@@ -73,8 +106,8 @@ describe('unfenceDatabase (postgres)', () => {
   });
 
   it('GIVEN a role setting keeps it read-only WHEN unfencing THEN the step fails permanently naming the cause', async () => {
-    const { activities, pg, primary } = setup();
-    primary.readOnly = true;
+    const { activities, pg } = setup();
+    await activities.fenceDatabase(ehr);
     jest
       .spyOn(pg, 'writeTest')
       .mockResolvedValue({ accepted: false, refusal: '25006: read-only', serverAddress: '127.0.0.2' });
@@ -94,7 +127,10 @@ describe('compensation on fence and promote', () => {
     const first = await activities.fenceDatabase(ehr);
     const second = await activities.fenceDatabase(ehr);
 
-    expect(first.compensation).toEqual({ database: ehr });
+    expect(first.compensation).toEqual({
+      database: ehr,
+      detail: { fenceId: expect.stringMatching(/^direct-/) },
+    });
     expect(second).toMatchObject({ changed: false });
     expect(second.compensation).toBeUndefined();
   });
@@ -120,60 +156,65 @@ describe('compensation on fence and promote', () => {
     });
   });
 
-  it('GIVEN a stopped RDS primary WHEN fencing THEN the outcome carries database.unfence', async () => {
+  it('GIVEN an RDS primary fenced by its security groups THEN the outcome carries database.unfence with the fence id', async () => {
     const { activities } = setup();
 
     const outcome = await activities.fenceDatabase(portal);
 
-    expect(outcome.compensation).toEqual({ database: portal });
+    expect(outcome.compensation).toEqual({
+      database: portal,
+      detail: { fenceId: expect.stringMatching(/^direct-/) },
+    });
   });
 });
 
 describe('unfenceDatabase (rds-instance)', () => {
-  it('GIVEN a stopped primary WHEN unfencing THEN it is started and waited for until available', async () => {
-    const { activities, rds, rdsPrimary } = setup();
+  it('GIVEN a primary fenced by this run WHEN unfencing THEN its own groups are back and the tag is gone', async () => {
+    const { activities, rdsPrimary } = setup();
+    const fence = await activities.fenceDatabase(portal);
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+
+    const outcome = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
+
+    expect(outcome).toMatchObject({
+      changed: true,
+      facts: { restoredSecurityGroups: 'sg-default-us-east-1' },
+    });
+    expect(rdsPrimary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(rdsPrimary.tags['drctl:fence']).toBeUndefined();
+  });
+
+  it("GIVEN a primary fenced by another run WHEN unfencing with this run's undo THEN it stays fenced", async () => {
+    const { activities, rdsPrimary } = setup();
     await activities.fenceDatabase(portal);
-    expect(rdsPrimary.status).toBe('stopped');
-    rdsPrimary.startingPolls = 3;
 
-    const outcome = await activities.unfenceDatabase(portal);
+    const outcome = await activities.unfenceDatabase(portal, { fenceId: 'this-run/4' });
 
-    expect(outcome).toMatchObject({ changed: true, facts: { status: 'available' } });
-    expect(rds.state.starts).toEqual(['patient-portal-primary']);
-    expect(rdsPrimary.status).toBe('available');
+    expect(outcome).toMatchObject({
+      changed: false,
+      summary: expect.stringMatching(/not by this run: left fenced/),
+    });
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
-  it('GIVEN a primary still stopping WHEN unfencing THEN it waits for stopped, then starts it', async () => {
-    const { activities, rds, rdsPrimary } = setup();
-    rdsPrimary.stoppingPolls = 2;
-    await rds.stopInstance('us-east-1', 'patient-portal-primary');
-    expect(rdsPrimary.status).toBe('stopping');
+  it('GIVEN an unfenced primary WHEN unfencing THEN nothing is called', async () => {
+    const { activities, rdsPrimary } = setup();
 
     const outcome = await activities.unfenceDatabase(portal);
 
-    expect(outcome.changed).toBe(true);
-    expect(rds.state.starts).toEqual(['patient-portal-primary']);
-    expect(rdsPrimary.status).toBe('available');
-  });
-
-  it('GIVEN an available primary WHEN unfencing THEN nothing is called', async () => {
-    const { activities, rds } = setup();
-
-    const outcome = await activities.unfenceDatabase(portal);
-
-    expect(outcome).toMatchObject({ changed: false, summary: expect.stringMatching(/already available/) });
-    expect(rds.state.starts).toEqual([]);
+    expect(outcome).toMatchObject({ changed: false, summary: expect.stringMatching(/no drctl:fence tag/) });
+    expect(rdsPrimary.securityGroups).toEqual(['sg-default-us-east-1']);
   });
 
   it("GIVEN fence 'none' WHEN unfencing THEN nothing is called", async () => {
-    const { activities, rds, rdsPrimary } = setup();
-    rdsPrimary.status = 'stopped';
+    const { activities, rdsPrimary } = setup();
+    rdsPrimary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
     const target = { ...portal.target, fence: 'none' } as DatabaseInput['target'];
 
     const outcome = await activities.unfenceDatabase({ name: 'portal', target });
 
     expect(outcome.changed).toBe(false);
-    expect(rds.state.starts).toEqual([]);
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
   it('GIVEN the primary is gone WHEN unfencing THEN the step fails permanently', async () => {

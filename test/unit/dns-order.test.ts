@@ -13,11 +13,13 @@ const runbook = defineRunbook({
         provider: 'postgres',
         primary: { connection: 'p', endpoint: '10.0.0.2' },
         replica: { connection: 'r', endpoint: '10.0.0.3' },
+        applicationRoles: ['app'],
       },
       portal: {
         provider: 'rds-instance',
         primary: { instanceId: 'portal-primary', region: 'us-east-1' },
         replica: { instanceId: 'portal-replica', region: 'us-west-2' },
+        fenceSecurityGroup: 'drctl-fence-deny-all',
       },
     },
   },

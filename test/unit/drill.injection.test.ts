@@ -11,6 +11,7 @@ const pgTarget: DatabaseTarget = {
   provider: 'postgres',
   primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
   replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
+  applicationRoles: ['ehr_app'],
   maxLag: '30s',
 };
 const rdsTarget: DatabaseTarget = {
@@ -18,7 +19,9 @@ const rdsTarget: DatabaseTarget = {
   primary: { instanceId: 'patient-portal-primary', region: 'us-east-1' },
   replica: { instanceId: 'patient-portal-replica', region: 'us-west-2' },
   maxLag: '30s',
-  fence: 'stop-instance',
+  fence: 'security-groups',
+  fenceSecurityGroup: 'drctl-fence-deny-all',
+  acceptUnknownLag: false,
 };
 
 function setup(commandImpl?: RunCommand) {
@@ -62,14 +65,14 @@ describe('injectFailure', () => {
   });
 
   it('GIVEN an already fenced primary WHEN fence-primary THEN it still returns a time and says so', async () => {
-    const { primary, activities } = setup();
-    primary.readOnly = true;
+    const { pg, activities } = setup();
+    await pg.fence('ehr-primary', { applicationRoles: ['ehr_app'], fenceId: 'earlier-fence' });
     const outcome = await activities.injectFailure({
       database: { name: 'ehr', target: pgTarget },
       action: 'fence-primary',
     });
     expect(outcome.alreadyInEffect).toBe(true);
-    expect(outcome.summary).toMatch(/already read-only/);
+    expect(outcome.summary).toMatch(/already fenced \(by earlier-fence\)/);
   });
 
   it("GIVEN a named injection of the worker's config WHEN stop-primary THEN it runs that argv and times the injection after it returned", async () => {
@@ -132,28 +135,30 @@ describe('injectFailure', () => {
     expect(failure.message).toMatch(/killed after the 200 ms timeout/);
   });
 
-  it('GIVEN an RDS primary WHEN stop-primary THEN StopDBInstance is called; a second time it is already in effect', async () => {
+  it('GIVEN an RDS primary with a read replica WHEN stop-primary THEN it is refused before any call, as AWS would, pointing at fence-primary', async () => {
     const { rds, activities } = setup();
-    const first = await activities.injectFailure({
-      database: { name: 'portal', target: rdsTarget },
-      action: 'stop-primary',
-    });
-    expect(rds.state.stops).toHaveLength(1);
-    expect(first.alreadyInEffect).toBe(false);
-    const second = await activities.injectFailure({
-      database: { name: 'portal', target: rdsTarget },
-      action: 'stop-primary',
-    });
-    expect(second.alreadyInEffect).toBe(true);
-    expect(rds.state.stops).toHaveLength(1);
+    const failure = await failureOf(
+      activities.injectFailure({ database: { name: 'portal', target: rdsTarget }, action: 'stop-primary' }),
+    );
+    expect(failure).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+    expect(failure.message).toMatch(/AWS refuses StopDBInstance .*use the fence-primary action/);
+    expect(rds.state.stops).toEqual([]);
   });
 
-  it('GIVEN an RDS primary WHEN fence-primary THEN it is refused, pointing at stop-primary', async () => {
-    const { activities } = setup();
-    const failure = await failureOf(
-      activities.injectFailure({ database: { name: 'portal', target: rdsTarget }, action: 'fence-primary' }),
-    );
-    expect(failure.message).toMatch(/use the stop-primary action/);
+  it('GIVEN an RDS primary WHEN fence-primary THEN the fence security group is swapped in and it is rebooted; a second time it is already in effect', async () => {
+    const { rds, rdsPrimary, activities } = setup();
+    const first = await activities.injectFailure({
+      database: { name: 'portal', target: rdsTarget },
+      action: 'fence-primary',
+    });
+    const second = await activities.injectFailure({
+      database: { name: 'portal', target: rdsTarget },
+      action: 'fence-primary',
+    });
+    expect(first.alreadyInEffect).toBe(false);
+    expect(rdsPrimary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(second.alreadyInEffect).toBe(true);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
   });
 });
 

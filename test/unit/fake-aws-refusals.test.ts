@@ -20,8 +20,8 @@ describe('FakeRds refuses what RDS refuses', () => {
     expect(replica.status).toBe('available');
   });
 
-  it('GIVEN the AWS rule on WHEN stopping a primary that has a read replica THEN InvalidState; once the replica is promoted THEN the stop goes through', async () => {
-    const { rds, primary, replica } = FakeRds.portalPair({ refuseStopWithReadReplicas: true });
+  it('GIVEN a primary WHEN stopping a primary that has a read replica THEN InvalidState; once the replica is promoted THEN the stop goes through', async () => {
+    const { rds, primary, replica } = FakeRds.portalPair();
 
     const refused = await failureOf(rds.stopInstance(primary.region, primary.instanceId));
     await rds.promoteReadReplica(replica.region, replica.instanceId);
@@ -33,12 +33,13 @@ describe('FakeRds refuses what RDS refuses', () => {
     expect(primary.status).toBe('stopped');
   });
 
-  it('GIVEN the default (the rule off, as in the strict layer until the RDS fence is fixed) WHEN stopping the primary with a replica THEN it stops', async () => {
+  it('GIVEN the default (the rule on, as in the strict layer) WHEN stopping the primary with a replica THEN InvalidState and it keeps running', async () => {
     const { rds, primary } = FakeRds.portalPair();
 
-    await rds.stopInstance(primary.region, primary.instanceId);
+    const refused = await failureOf(rds.stopInstance(primary.region, primary.instanceId));
 
-    expect(primary.status).toBe('stopped');
+    expect(refused).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+    expect(primary.status).toBe('available');
   });
 
   it('GIVEN an instance that is not a read replica WHEN promoting it THEN InvalidState and nothing is promoted', async () => {

@@ -38,6 +38,7 @@ const slowStep = {
         provider: 'postgres',
         primary: { connection: 'billing-primary', endpoint: '10.0.0.2' },
         replica: { connection: 'billing-replica', endpoint: '10.0.0.3' },
+        applicationRoles: ['billing_app'],
       },
     },
   },

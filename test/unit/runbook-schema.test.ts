@@ -15,6 +15,7 @@ const valid: RunbookInput = {
         provider: 'postgres',
         primary: { connection: 'p', endpoint: '10.0.0.2' },
         replica: { connection: 'r', endpoint: '10.0.0.3' },
+        applicationRoles: ['ehr_app'],
       },
     },
   },

@@ -21,6 +21,7 @@ function base(steps: unknown[], extra: Record<string, unknown> = {}) {
           provider: 'postgres',
           primary: { connection: 'p', endpoint: '10.0.0.2' },
           replica: { connection: 'r', endpoint: '10.0.0.3' },
+          applicationRoles: ['ehr_app'],
         },
       },
     },

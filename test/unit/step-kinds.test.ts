@@ -8,6 +8,7 @@ import type { StrategyModule } from '../../providers/database/strategy';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import { RunbookValidationError } from '../../runbooks/runbook-validation-error';
 import { FakePostgres } from '../fakes/fake-postgres';
+import { FakeLagMetrics } from '../fakes/fake-lag-metrics';
 import { FakeRds } from '../fakes/fake-rds';
 import { FakeRoute53 } from '../fakes/fake-route53';
 import { FakeS3 } from '../fakes/fake-s3';
@@ -24,6 +25,7 @@ const BASE_TARGET = {
   provider: 'postgres',
   primary: { connection: 'p', endpoint: '10.0.0.2' },
   replica: { connection: 'r', endpoint: '10.0.0.3' },
+  applicationRoles: ['ehr_app'],
 };
 
 function runbookWith(
@@ -57,6 +59,7 @@ function fakePorts(): ActivityPorts {
     s3: new FakeS3(),
     postgres: new FakePostgres(),
     rds: new FakeRds(),
+    lagMetrics: new FakeLagMetrics(),
     unleashAdmin: unleash,
     unleashReader: unleash.reader(),
   };
@@ -151,7 +154,11 @@ describe.each(DATABASE_PROVIDERS.map((provider) => [provider.provider, provider]
     test('its strategy lives in its folder and implements every operation', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the worker loads it the same way.
       const module = require(join(PROVIDERS_DIR, name, 'strategy')) as StrategyModule;
-      const strategy = module.createStrategy({ postgres: new FakePostgres(), rds: new FakeRds() });
+      const strategy = module.createStrategy({
+        postgres: new FakePostgres(),
+        rds: new FakeRds(),
+        lagMetrics: new FakeLagMetrics(),
+      });
       for (const operation of ['check', 'planFence', 'planPromote', 'fence', 'unfence', 'promote'] as const) {
         expect(typeof strategy[operation]).toBe('function');
       }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FailbackUnsupportedError } from '../../../runbooks/failback-unsupported-error';
-import { duration } from '../../../runbooks/schema-parts';
+import { lagFields } from '../lag-fields';
 import type { DatabaseProvider } from '../provider';
 
 const targetSchema = z
@@ -10,7 +10,8 @@ const targetSchema = z
     region: z.string().min(1),
     /** The reader instance to promote to writer. */
     targetInstanceId: z.string().min(1),
-    maxLag: duration().default('30s'),
+    /** Gated on CloudWatch AuroraReplicaLag of the cluster. */
+    ...lagFields,
   })
   .strict();
 

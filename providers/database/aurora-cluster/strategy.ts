@@ -4,15 +4,21 @@ import { pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
 import type { RdsCluster } from '../../../activities/database/rds-port';
+import { lagCheck, lagGate } from '../lag-gate';
 
 type AuroraTarget = TargetOf<'aurora-cluster'>;
 
 /** An Aurora cluster: fail over to a chosen reader. The failover itself demotes the old writer. */
 export function createStrategy(
-  { rds }: DatabasePorts,
+  { rds, lagMetrics }: DatabasePorts,
   poll: PollPacing = {},
 ): DatabaseStrategy<AuroraTarget> {
   const label = (name: string, t: AuroraTarget) => `aurora ${t.clusterId} in ${t.region} (${name})`;
+  const lagQuery = (t: AuroraTarget) => ({
+    region: t.region,
+    metricName: 'AuroraReplicaLag' as const,
+    resourceId: t.clusterId,
+  });
 
   async function requireCluster(name: string, t: AuroraTarget): Promise<RdsCluster> {
     const cluster = await rds.describeCluster(t.region, t.clusterId);
@@ -72,14 +78,7 @@ export function createStrategy(
       results.push(
         checkLine(name, 'cluster available', cluster.status === 'available', `status ${cluster.status}`),
       );
-      results.push(
-        checkLine(
-          name,
-          'replication lag',
-          true,
-          `not measured: drctl reads no CloudWatch AuroraReplicaLag yet; confirm it is ≤ ${t.maxLag} before approving`,
-        ),
-      );
+      results.push(await lagCheck(lagMetrics, name, lagQuery(t), t));
       return results;
     },
 
@@ -127,11 +126,36 @@ export function createStrategy(
       };
     },
 
-    async promote(name, t) {
-      const cluster = await requireCluster(name, t);
+    async promote(name, t, context) {
+      // A failover already under way (an earlier attempt's, or anyone's) settles first: FailoverDBCluster is
+      // refused while the cluster is failing over (InvalidDBClusterStateFault), and that is no reason to give up.
+      const settle = () =>
+        pollUntil(
+          () => requireCluster(name, t),
+          (c) => c.status === 'available',
+          {
+            ...poll,
+            describe: (c) => ({
+              waitingFor: `${t.clusterId} to be available`,
+              status: c.status,
+              writer: writerOf(c),
+            }),
+          },
+        );
+      const before = await requireCluster(name, t);
+      const inProgress = before.status !== 'available';
+      const cluster = inProgress ? await settle() : before;
       let changed = false;
+      let gate: { summary: string; facts: Record<string, string | number | boolean | null> } | undefined;
       if (!isWriter(cluster, t.targetInstanceId)) {
-        await rds.failoverCluster(t.region, t.clusterId, t.targetInstanceId);
+        gate = await lagGate(lagMetrics, lagQuery(t), t, context, poll);
+        try {
+          await rds.failoverCluster(t.region, t.clusterId, t.targetInstanceId);
+        } catch (error) {
+          if ((error as { type?: string }).type !== PermanentFailure.InvalidState) throw error;
+          const now = await requireCluster(name, t);
+          if (now.status === 'available') throw error;
+        }
         changed = true;
       }
       const final = await pollUntil(
@@ -150,9 +174,11 @@ export function createStrategy(
       return {
         changed,
         summary: changed
-          ? `failed ${t.clusterId} over to ${t.targetInstanceId}`
-          : `${t.targetInstanceId} was already the writer of ${t.clusterId}`,
-        facts: { clusterId: t.clusterId, writer: t.targetInstanceId, endpoint },
+          ? `failed ${t.clusterId} over to ${t.targetInstanceId}${gate ? `; ${gate.summary}` : ''}`
+          : inProgress
+            ? `${t.targetInstanceId} is the writer of ${t.clusterId} after the failover that was under way`
+            : `${t.targetInstanceId} was already the writer of ${t.clusterId}`,
+        facts: { clusterId: t.clusterId, writer: t.targetInstanceId, endpoint, ...(gate?.facts ?? {}) },
         writableEndpoint: endpoint,
       };
     },

@@ -16,10 +16,29 @@ const targetSchema = z
     provider: z.literal('postgres'),
     primary: member,
     replica: member,
-    /** The largest replication lag pre-flight accepts. */
+    /**
+     * The roles the application logs in as. The fence takes their LOGIN away and ends their sessions, which no
+     * client can undo (a read-only default alone is advisory); the promotion gives LOGIN back on the new primary.
+     * Every role the application uses to write must be listed; drctl's own connection role must not be.
+     */
+    applicationRoles: z.array(z.string().min(1).max(63)).min(1, {
+      message:
+        'list the roles the application logs in as (e.g. ["ehr_app"]): the fence takes their login away',
+    }),
+    /**
+     * The largest replication lag pre-flight accepts; also how long a promotion after a fence waits for the replica
+     * to replay the fenced primary's last WAL before it stops for a decision.
+     */
     maxLag: duration().default('30s'),
   })
-  .strict();
+  .strict()
+  .superRefine((target, context) => {
+    for (const role of new Set(target.applicationRoles)) {
+      if (target.applicationRoles.indexOf(role) !== target.applicationRoles.lastIndexOf(role)) {
+        context.addIssue({ code: 'custom', path: ['applicationRoles'], message: `lists "${role}" twice` });
+      }
+    }
+  });
 
 /** Self-managed PostgreSQL streaming replication: fence the old primary, pg_promote() the standby. */
 export const postgres: DatabaseProvider<typeof targetSchema> = {
@@ -34,11 +53,26 @@ export const postgres: DatabaseProvider<typeof targetSchema> = {
         provider: 'postgres',
         primary: { connection: 'p', endpoint: '10.0.0.2' },
         replica: { connection: 'r', endpoint: '10.0.0.3' },
+        applicationRoles: ['app'],
       },
     ],
     invalid: [
       {
-        target: { provider: 'postgres', primary: { connection: 'p', endpoint: '10.0.0.2' } },
+        target: {
+          provider: 'postgres',
+          primary: { connection: 'p', endpoint: '10.0.0.2' },
+          replica: { connection: 'r', endpoint: '10.0.0.3' },
+          applicationRoles: [],
+        },
+        path: '.applicationRoles',
+        message: /the fence takes their login away/,
+      },
+      {
+        target: {
+          provider: 'postgres',
+          primary: { connection: 'p', endpoint: '10.0.0.2' },
+          applicationRoles: ['app'],
+        },
         path: '.replica',
         message: /required/,
       },

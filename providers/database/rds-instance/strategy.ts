@@ -1,17 +1,28 @@
 import type { CheckResult } from '../../../activities/contracts';
+import { isRegionUnreachable } from '../../../activities/aws-region';
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
-import { pollUntil } from '../../../activities/poll-until';
+import { currentStepRef, pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
+import { FENCE_TAG, sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
+import { lagCheck, lagGate } from '../lag-gate';
 import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
-import { sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
+import {
+  decodeFenceTag,
+  fenceWithSecurityGroup,
+  resolveFenceGroup,
+  unfenceSecurityGroup,
+} from './security-group-fence';
 
 type RdsTarget = TargetOf<'rds-instance'>;
 
-/** Statuses in which a stopped-or-stopping primary takes no more writes. */
-const STOPPED = new Set(['stopped', 'stopping']);
+/** The primary as seen from its Region: the instance, gone (null), or its Region not answering. */
+type PrimaryView = { instance: RdsInstance | null } | { regionDown: string };
 
-/** An RDS instance with a read replica: check, stop the old primary, promote the replica. */
-export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): DatabaseStrategy<RdsTarget> {
+/** An RDS instance with a read replica: check, fence the old primary (security groups), promote the replica. */
+export function createStrategy(
+  { rds, lagMetrics }: DatabasePorts,
+  poll: PollPacing = {},
+): DatabaseStrategy<RdsTarget> {
   const label = (name: string, t: RdsTarget, role: 'primary' | 'replica') =>
     `rds ${t[role].instanceId} in ${t[role].region} (${name} ${role})`;
 
@@ -26,21 +37,29 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
     return replica;
   }
 
+  async function viewPrimary(t: RdsTarget): Promise<PrimaryView> {
+    try {
+      return { instance: await rds.describeInstance(t.primary.region, t.primary.instanceId) };
+    } catch (error) {
+      if (isRegionUnreachable(error)) return { regionDown: (error as Error).message };
+      throw error;
+    }
+  }
+
+  const lagQuery = (t: RdsTarget) => ({
+    region: t.replica.region,
+    metricName: 'ReplicaLag' as const,
+    resourceId: t.replica.instanceId,
+  });
+
   return {
-    async check(name, t) {
+    async check(name, t, context) {
       const results: CheckResult[] = [];
       let replica: RdsInstance | null;
       try {
         replica = await rds.describeInstance(t.replica.region, t.replica.instanceId);
       } catch (error) {
-        return [
-          checkLine(
-            name,
-            'replica exists',
-            false,
-            failureMessageOrThrow(error, () => false),
-          ),
-        ];
+        return [checkLine(name, 'replica exists', false, failureMessageOrThrow(error, isRegionUnreachable))];
       }
       if (replica === null) {
         return [
@@ -82,42 +101,64 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
           `status ${replica.status}${replica.status === 'available' ? '' : '; wait until it is available'}`,
         ),
       );
-      try {
-        const primary = await rds.describeInstance(t.primary.region, t.primary.instanceId);
+      const primary = await viewPrimary(t);
+      if ('regionDown' in primary) {
         results.push(
           checkLine(
             name,
             'primary',
-            true,
-            primary === null
-              ? `${t.primary.instanceId} not found (treated as gone)`
-              : `${t.primary.instanceId} status ${primary.status}`,
+            context.mode === 'unplanned',
+            context.mode === 'unplanned'
+              ? `${primary.regionDown}; treated as down: the fence will ask to go on unfenced`
+              : `${primary.regionDown}; a planned failover needs the primary's Region — if this is an outage, use an unplanned runbook`,
           ),
         );
-      } catch (error) {
+      } else if (primary.instance === null) {
+        results.push(checkLine(name, 'primary', true, `${t.primary.instanceId} not found (treated as gone)`));
+      } else {
         results.push(
-          checkLine(
-            name,
-            'primary',
-            false,
-            failureMessageOrThrow(error, () => false),
-          ),
+          checkLine(name, 'primary', true, `${t.primary.instanceId} status ${primary.instance.status}`),
         );
+        if (t.fence === 'security-groups' && t.fenceSecurityGroup !== undefined) {
+          try {
+            const group = await resolveFenceGroup(
+              rds,
+              t.primary.region,
+              primary.instance,
+              t.fenceSecurityGroup,
+            );
+            results.push(
+              checkLine(
+                name,
+                'fence security group',
+                true,
+                `${group} (${t.fenceSecurityGroup}) has no inbound rules`,
+              ),
+            );
+          } catch (error) {
+            results.push(
+              checkLine(
+                name,
+                'fence security group',
+                false,
+                failureMessageOrThrow(error, () => false),
+              ),
+            );
+          }
+        }
       }
-      results.push(
-        checkLine(
-          name,
-          'replication lag',
-          true,
-          `not measured: drctl reads no CloudWatch ReplicaLag yet (the local emulator has none); confirm it is ≤ ${t.maxLag} in CloudWatch before approving`,
-        ),
-      );
+      results.push(await lagCheck(lagMetrics, name, lagQuery(t), t));
       return results;
     },
 
     async planFence(name, t) {
-      const primary = await rds.describeInstance(t.primary.region, t.primary.instanceId);
-      const current = primary === null ? 'not found (treated as gone)' : `status ${primary.status}`;
+      const primary = await viewPrimary(t);
+      const current =
+        'regionDown' in primary
+          ? `region ${t.primary.region} unreachable`
+          : primary.instance === null
+            ? 'not found (treated as gone)'
+            : `status ${primary.instance.status}, security groups ${primary.instance.securityGroups.map((g) => g.id).join(', ') || 'none'}`;
       if (t.fence === 'none') {
         return [
           {
@@ -128,12 +169,16 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
           },
         ];
       }
+      const fenced =
+        !('regionDown' in primary) &&
+        primary.instance !== null &&
+        decodeFenceTag(primary.instance.tags[FENCE_TAG]) !== null;
       return [
         {
           target: label(name, t, 'primary'),
-          current,
-          desired: 'stopped (StopDBInstance)',
-          willChange: primary !== null && !STOPPED.has(primary.status),
+          current: fenced ? `${current} (fenced)` : current,
+          desired: `only security group ${t.fenceSecurityGroup ?? '?'} (no inbound rules), rebooted to end open sessions`,
+          willChange: !('regionDown' in primary) && primary.instance !== null && !fenced,
         },
       ];
     },
@@ -156,42 +201,62 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
       };
     },
 
-    async fence(name, t) {
+    async fence(name, t, context) {
       const facts = { primary: t.primary.instanceId, region: t.primary.region };
       if (t.fence === 'none') {
         return { changed: false, summary: `fence is 'none': ${t.primary.instanceId} left as is`, facts };
       }
-      const primary = await rds.describeInstance(t.primary.region, t.primary.instanceId);
-      if (primary === null) {
+      const primary = await viewPrimary(t);
+      if ('regionDown' in primary) {
+        if (context.mode === 'planned') {
+          throw permanentFailure(
+            PermanentFailure.PrimaryUnreachable,
+            `${primary.regionDown}; a planned failover fences a reachable primary — if this is an outage, use an unplanned runbook`,
+          );
+        }
         return {
           changed: false,
-          summary: `${label(name, t, 'primary')} not found: treated as gone, nothing to stop`,
-          facts,
+          summary: `could not fence ${t.primary.instanceId}: ${primary.regionDown}`,
+          facts: { ...facts, primaryReachable: false, unreachable: 'region' },
         };
       }
-      let changed = false;
-      if (!STOPPED.has(primary.status)) {
-        await rds.stopInstance(t.primary.region, t.primary.instanceId);
-        changed = true;
+      if (primary.instance === null) {
+        return {
+          changed: false,
+          summary: `${label(name, t, 'primary')} not found: treated as gone, nothing to fence`,
+          facts: { ...facts, primaryReachable: true, primaryExists: false },
+        };
       }
-      const final = await pollUntil(
-        () => rds.describeInstance(t.primary.region, t.primary.instanceId),
-        (i) => i === null || i.status === 'stopped',
-        {
-          ...poll,
-          describe: (i) => ({ waitingFor: `${t.primary.instanceId} to stop`, status: i?.status ?? 'gone' }),
-        },
+      const fenceGroup = await resolveFenceGroup(
+        rds,
+        t.primary.region,
+        primary.instance,
+        t.fenceSecurityGroup ?? '',
+      );
+      const fenceId = currentStepRef();
+      const outcome = await fenceWithSecurityGroup(
+        rds,
+        t.primary.region,
+        primary.instance,
+        fenceGroup,
+        fenceId,
+        poll,
       );
       return {
-        changed,
-        summary: changed
-          ? `stopped ${t.primary.instanceId}`
-          : `${t.primary.instanceId} was already ${primary.status}`,
-        facts: { ...facts, status: final?.status ?? 'gone' },
+        changed: outcome.changed,
+        summary: outcome.summary,
+        facts: {
+          ...facts,
+          primaryReachable: true,
+          fenceSecurityGroup: fenceGroup,
+          previousSecurityGroups: outcome.previousGroups.join(', '),
+          fencedBy: outcome.fencedBy,
+        },
+        ...(outcome.changed ? { undo: { fenceId } } : {}),
       };
     },
 
-    async unfence(name, t) {
+    async unfence(name, t, undo) {
       const { region, instanceId } = t.primary;
       const facts = { primary: instanceId, region };
       if (t.fence === 'none') {
@@ -205,49 +270,28 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
       if (primary === null) {
         throw permanentFailure(
           PermanentFailure.NotFound,
-          `${label(name, t, 'primary')} not found: it cannot be started again; check the id and region in the runbook, or restore it from a snapshot`,
+          `${label(name, t, 'primary')} not found: its security groups cannot be restored; check the id and region in the runbook`,
         );
       }
-      const describe = (waitingFor: string) => (i: RdsInstance | null) => ({
-        waitingFor,
-        status: i?.status ?? 'gone',
-      });
-      const read = () => rds.describeInstance(region, instanceId);
-      let changed = false;
-      if (STOPPED.has(primary.status)) {
-        // StartDBInstance is refused while the instance is still stopping.
-        if (primary.status === 'stopping') {
-          await pollUntil(read, (i) => i === null || i.status !== 'stopping', {
-            ...poll,
-            describe: describe(`${instanceId} to finish stopping before starting it`),
-          });
-        }
-        await rds.startInstance(region, instanceId);
-        changed = true;
-      }
-      const final = await pollUntil(read, (i) => i === null || i.status === 'available', {
-        ...poll,
-        describe: describe(`${instanceId} to be available`),
-      });
-      if (final === null) {
-        throw permanentFailure(
-          PermanentFailure.NotFound,
-          `${label(name, t, 'primary')} disappeared while starting; check it in the RDS console`,
-        );
-      }
+      const outcome = await unfenceSecurityGroup(
+        rds,
+        region,
+        primary,
+        typeof undo.fenceId === 'string' ? undo.fenceId : undefined,
+        poll,
+      );
       return {
-        changed,
-        summary: changed
-          ? `started ${instanceId}: available again`
-          : `${instanceId} was already ${primary.status === 'available' ? 'available' : `${primary.status}, now available`}`,
-        facts: { ...facts, status: final.status },
+        changed: outcome.changed,
+        summary: outcome.summary,
+        facts: { ...facts, restoredSecurityGroups: outcome.restored.join(', ') },
       };
     },
 
-    async promote(name, t) {
+    async promote(name, t, context) {
       const { region, instanceId } = t.replica;
       let replica = await requireReplica(name, t);
       let changed = false;
+      let gate: { summary: string; facts: Record<string, string | number | boolean | null> } | undefined;
       if (replica.replicaOf !== null) {
         // A replica busy with an earlier change (or a promotion an earlier attempt started) must settle first.
         replica = await pollUntil(
@@ -262,6 +306,7 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
           },
         );
         if (replica.replicaOf !== null) {
+          gate = await lagGate(lagMetrics, lagQuery(t), t, context, poll);
           await rds.promoteReadReplica(region, instanceId);
           changed = true;
         }
@@ -282,9 +327,9 @@ export function createStrategy({ rds }: DatabasePorts, poll: PollPacing = {}): D
       return {
         changed,
         summary: changed
-          ? `promoted ${instanceId}: standalone and available at ${endpoint}`
+          ? `promoted ${instanceId}: standalone and available at ${endpoint}${gate ? `; ${gate.summary}` : ''}`
           : `${instanceId} was already promoted (not a read replica); available at ${endpoint}`,
-        facts: { instanceId, region, status: final.status, endpoint },
+        facts: { instanceId, region, status: final.status, endpoint, ...(gate?.facts ?? {}) },
         writableEndpoint: endpoint,
       };
     },

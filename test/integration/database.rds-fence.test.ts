@@ -1,0 +1,64 @@
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
+import { resetStack } from '../../sandbox/stack';
+import { strictAwsControl } from '../../sandbox/strict-aws-client';
+import { realDatabaseFixture } from './database-fixture';
+import { getStack } from './stack';
+
+const stack = getStack();
+const { activities, portal, rdsClient, close } = realDatabaseFixture(stack);
+const aws = strictAwsControl(stack.moto.controlUrl);
+const { primary } = stack.aws.rds;
+/** The deny-all group as the reset reseeded it (moto gives it a new id each time). */
+let fenceSecurityGroup: { name: string; id: string };
+
+async function primaryGroups(): Promise<string[]> {
+  const out = await rdsClient(primary.region).send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+  );
+  return (out.DBInstances?.[0]?.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId ?? '');
+}
+
+beforeAll(async () => {
+  fenceSecurityGroup = (await resetStack({ only: ['aws'] })).aws.rds.fenceSecurityGroup;
+});
+
+afterAll(async () => {
+  close();
+  await resetStack({ only: ['aws'] });
+});
+
+describe('the RDS fence of a primary that has a read replica', () => {
+  it('GIVEN the strict layer refuses StopDBInstance with read replicas WHEN fencing THEN AWS accepts the fence: only the deny-all group, a reboot, no stop; a retry changes nothing; the undo puts the groups back', async () => {
+    expect((await aws.settings()).rules.rdsStopWithReadReplicas).toBe(true);
+    const before = await primaryGroups();
+    await aws.resetStats();
+
+    const fence = await activities.fenceDatabase(portal);
+    const again = await activities.fenceDatabase(portal);
+
+    expect(fence).toMatchObject({ changed: true, facts: { fenceSecurityGroup: fenceSecurityGroup.id } });
+    expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
+    const stats = (await aws.stats()).operations;
+    expect(stats.StopDBInstance?.calls ?? 0).toBe(0);
+    expect(stats.RebootDBInstance?.succeeded).toBe(1);
+    expect(again.changed).toBe(false);
+
+    const undo = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
+
+    expect(undo.changed).toBe(true);
+    expect(await primaryGroups()).toEqual(before);
+  });
+
+  it('GIVEN the fenced primary WHEN the replica is promoted THEN the promotion goes ahead and the old primary stays fenced', async () => {
+    await activities.fenceDatabase(portal);
+
+    const promote = await activities.promoteDatabase(portal);
+
+    expect(promote.changed).toBe(true);
+    expect(promote.facts).toMatchObject({
+      lagSource: expect.stringMatching(/^ReplicaLag of patient-portal-replica/),
+    });
+    expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
+  });
+});
