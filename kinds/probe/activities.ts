@@ -77,6 +77,14 @@ async function checkSqlProbe(probe: SqlProbe, deps: ProbeActivityDeps): Promise<
         ok: true,
         message: `${host ?? 'its host'} does not answer now (${(error as Error).message}); the probe runs after the switch`,
       });
+    } else if (/is not permitted to log in/.test((error as Error).message)) {
+      // A fenced old primary: drctl's PostgreSQL fence takes LOGIN from the application roles, so the role's
+      // refusal there is the fence holding, not wrong credentials. The probe runs after the switch.
+      results.push({
+        check,
+        ok: true,
+        message: `${host ?? 'its host'} refuses the role's login, as a fenced primary does (${(error as Error).message.split(';')[0]}); the probe runs after the switch`,
+      });
     } else {
       results.push({ check, ok: false, message: verdictOrThrow(error) });
     }
