@@ -8,6 +8,16 @@ import { ANY_RESOURCE, arn } from '../../../security/iam/iam-grant';
 export const rdsInstanceIam: DatabaseProviderIam<'rds-instance'> = {
   provider: 'rds-instance',
   check: (t, c) => [
+    ...(t.fence === 'none'
+      ? []
+      : [
+          {
+            label: 'security-groups',
+            actions: ['ec2:DescribeSecurityGroups'],
+            resources: [ANY_RESOURCE],
+            why: 'finds the fence group in the primary’s VPC, in pre-flight and the fence (EC2 describes take no resource)',
+          },
+        ]),
     {
       label: 'describe',
       actions: ['rds:DescribeDBInstances'],
@@ -35,12 +45,6 @@ export const rdsInstanceIam: DatabaseProviderIam<'rds-instance'> = {
             ],
             resources: [arn.rdsInstance(c, t.primary.region, t.primary.instanceId)],
             why: 'swaps the old primary’s security groups for the deny-all group, reboots it, marks it (undo: restores and unmarks)',
-          },
-          {
-            label: 'security-groups',
-            actions: ['ec2:DescribeSecurityGroups'],
-            resources: [ANY_RESOURCE],
-            why: 'finds the fence group in the primary’s VPC (EC2 describes take no resource)',
           },
         ],
   promote: (t, c) => [
