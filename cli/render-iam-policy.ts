@@ -6,9 +6,7 @@ export function renderIamPolicy(result: RunbookIamPolicy): string {
   const lines = [`IAM policy for the worker running ${terminalSafe(result.runbook)}`, ''];
   for (const group of result.groups) {
     lines.push(
-      group.step === null
-        ? 'worker (every run)'
-        : `step ${terminalSafe(group.step.id)} (${group.step.kind})`,
+      group.step === null ? 'worker (every run)' : `step ${terminalSafe(group.step.id)} (${group.step.kind})`,
     );
     for (const grant of group.grants) {
       lines.push(`  ${grant.sid}: ${grant.why}`);
@@ -22,7 +20,8 @@ export function renderIamPolicy(result: RunbookIamPolicy): string {
     }
     lines.push('');
   }
-  if (result.groups.length === 0) lines.push('This runbook makes no AWS call: the worker needs no IAM permission.', '');
+  if (result.groups.length === 0)
+    lines.push('This runbook makes no AWS call: the worker needs no IAM permission.', '');
   lines.push(`${result.policy.Statement.length} statements. The policy document: --output json.`);
   return `${lines.join('\n')}\n`;
 }

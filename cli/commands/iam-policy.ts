@@ -24,7 +24,10 @@ export function registerIamPolicy(program: Command): void {
     .option('--region <region>', 'the Region of the codec key and the secrets (default: *)')
     .option('--kms-key <key>', "the payload codec's KMS key id, alias or ARN (DRCTL_CODEC_KMS_KEY_ID)")
     .option('--secret <name>', 'a Secrets Manager secret the worker reads (repeat for each)', collect)
-    .option('--evidence-bucket <bucket>', 'the Object Lock bucket of evidence bundles (DRCTL_EVIDENCE_BUCKET)')
+    .option(
+      '--evidence-bucket <bucket>',
+      'the Object Lock bucket of evidence bundles (DRCTL_EVIDENCE_BUCKET)',
+    )
     .option('--evidence-prefix <prefix>', "the evidence chain's key prefix (default: drctl-evidence/)")
     .addHelpText(
       'after',
@@ -56,7 +59,8 @@ export function registerIamPolicy(program: Command): void {
             evidencePrefix?: string;
           },
         ) => {
-          const { parseIamPolicyOptions, IamPolicyOptionError } = await import('../../security/iam/policy-options');
+          const { parseIamPolicyOptions, IamPolicyOptionError } =
+            await import('../../security/iam/policy-options');
           const { composeIamPolicy } = await import('../../security/iam/compose-policy');
           const { findRunbook } = await import('../../runbooks/catalog');
           let options;

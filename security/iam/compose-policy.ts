@@ -50,7 +50,11 @@ function mergeGrants(grants: IamGrant[]): IamGrant[] {
     const key = JSON.stringify([grant.label, [...grant.resources].sort(), grant.condition ?? null]);
     const found = merged.get(key);
     if (found === undefined) {
-      merged.set(key, { ...grant, actions: [...grant.actions], resources: [...new Set(grant.resources)].sort() });
+      merged.set(key, {
+        ...grant,
+        actions: [...grant.actions],
+        resources: [...new Set(grant.resources)].sort(),
+      });
     } else {
       found.actions.push(...grant.actions);
     }
@@ -83,18 +87,19 @@ export function composeIamPolicy(runbook: Runbook, options: IamPolicyOptions = {
   }
   const worker = mergeGrants(workerGrants(options.worker ?? {}, arns));
   if (worker.length > 0) {
-    groups.push({ step: null, grants: worker.map((g) => ({ ...g, sid: uniqueSid(pascal('worker', g.label)) })) });
+    groups.push({
+      step: null,
+      grants: worker.map((g) => ({ ...g, sid: uniqueSid(pascal('worker', g.label)) })),
+    });
   }
   const Statement = groups.flatMap((group) =>
-    group.grants.map(
-      (g): IamStatement => ({
-        Sid: g.sid,
-        Effect: 'Allow',
-        Action: g.actions,
-        Resource: g.resources,
-        ...(g.condition === undefined ? {} : { Condition: g.condition }),
-      }),
-    ),
+    group.grants.map((g): IamStatement => ({
+      Sid: g.sid,
+      Effect: 'Allow',
+      Action: g.actions,
+      Resource: g.resources,
+      ...(g.condition === undefined ? {} : { Condition: g.condition }),
+    })),
   );
   return { runbook: runbook.id, policy: { Version: '2012-10-17', Statement }, groups };
 }

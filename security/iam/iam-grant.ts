@@ -33,7 +33,8 @@ export const arn = {
   route53Change: (c: ArnContext) => `arn:${c.partition}:route53:::change/*`,
   /** S3 bucket ARNs carry neither Region nor account. */
   s3Bucket: (c: ArnContext, bucket: string) => `arn:${c.partition}:s3:::${bucket}`,
-  s3Objects: (c: ArnContext, bucket: string, prefix: string) => `arn:${c.partition}:s3:::${bucket}/${prefix}*`,
+  s3Objects: (c: ArnContext, bucket: string, prefix: string) =>
+    `arn:${c.partition}:s3:::${bucket}/${prefix}*`,
   /** Secrets Manager appends six random characters to a secret's name in its ARN. */
   secret: (c: ArnContext, region: string, name: string) =>
     `arn:${c.partition}:secretsmanager:${region}:${c.account}:secret:${name}-??????`,

@@ -26,16 +26,23 @@ const PARTITIONS = ['aws', 'aws-us-gov', 'aws-cn'];
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 // S3 bucket naming rules (S3 User Guide, "Bucket naming rules"): 3–63 characters, lower case, digits, dots, hyphens.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const KMS_KEY = /^(arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
+const KMS_KEY =
+  /^(arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 /** Checks the options of `drctl iam-policy` and turns them into composer options; throws on the first bad one. */
 export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOptions {
   if (raw.account !== undefined && !/^\d{12}$/.test(raw.account)) {
-    throw new IamPolicyOptionError('--account', `"${raw.account}" is not an AWS account id: give its 12 digits`);
+    throw new IamPolicyOptionError(
+      '--account',
+      `"${raw.account}" is not an AWS account id: give its 12 digits`,
+    );
   }
   if (raw.partition !== undefined && !PARTITIONS.includes(raw.partition)) {
-    throw new IamPolicyOptionError('--partition', `"${raw.partition}" is not one of ${PARTITIONS.join(', ')}`);
+    throw new IamPolicyOptionError(
+      '--partition',
+      `"${raw.partition}" is not one of ${PARTITIONS.join(', ')}`,
+    );
   }
   const region = raw.region ?? '*';
   if (region !== '*' && !REGION.test(region)) {

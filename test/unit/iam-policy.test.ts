@@ -60,7 +60,17 @@ function productSources(dir: string): string[] {
 /** `new XxxCommand(` in every product module, as the IAM action it needs (`service:Xxx`), with where it is. */
 function commandsSentByProduct(): Map<string, string[]> {
   const sent = new Map<string, string[]>();
-  const dirs = ['activities', 'kinds', 'providers', 'security', 'worker', 'evidence', 'auth', 'common', 'cli'];
+  const dirs = [
+    'activities',
+    'kinds',
+    'providers',
+    'security',
+    'worker',
+    'evidence',
+    'auth',
+    'common',
+    'cli',
+  ];
   for (const file of dirs.flatMap((d) => productSources(join(ROOT, d)))) {
     const source = readFileSync(file, 'utf8');
     const clientOf = new Map<string, string>();
@@ -72,9 +82,11 @@ function commandsSentByProduct(): Map<string, string[]> {
     }
     for (const match of source.matchAll(/new\s+([A-Z][A-Za-z0-9]*)Command\(/g)) {
       const client = clientOf.get(`${match[1]!}Command`);
-      if (client === undefined) throw new Error(`${file}: ${match[1]}Command is not imported from an @aws-sdk client`);
+      if (client === undefined)
+        throw new Error(`${file}: ${match[1]}Command is not imported from an @aws-sdk client`);
       const service = SERVICE_OF_CLIENT[client];
-      if (service === undefined) throw new Error(`${file}: no IAM service prefix known for @aws-sdk/${client}`);
+      if (service === undefined)
+        throw new Error(`${file}: no IAM service prefix known for @aws-sdk/${client}`);
       const api = `${service}:${match[1]!}`;
       const action = ACTION_OF_API[api] ?? api;
       sent.set(action, [...(sent.get(action) ?? []), relative(ROOT, file)]);
@@ -83,7 +95,10 @@ function commandsSentByProduct(): Map<string, string[]> {
   return sent;
 }
 
-function runbookWith(databases: Record<string, Record<string, unknown>>, mode: 'planned' | 'unplanned'): Runbook {
+function runbookWith(
+  databases: Record<string, Record<string, unknown>>,
+  mode: 'planned' | 'unplanned',
+): Runbook {
   return defineRunbook({
     id: `iam-${mode}`,
     title: 'every provider and kind',
@@ -103,12 +118,7 @@ function runbooksCoveringEveryDeclaration(): Runbook[] {
   const databases = Object.fromEntries(
     DATABASE_PROVIDERS.map((p) => [p.provider.replace(/-/g, ''), p.examples.valid[0]!]),
   );
-  return [
-    patientPortal,
-    ehrDb,
-    runbookWith(databases, 'planned'),
-    runbookWith(databases, 'unplanned'),
-  ];
+  return [patientPortal, ehrDb, runbookWith(databases, 'planned'), runbookWith(databases, 'unplanned')];
 }
 
 const EVERY_WORKER_OPTION: IamPolicyOptions = {
@@ -164,7 +174,12 @@ describe('composeIamPolicy', () => {
     expect(statement('FencePrimaryFence')).toEqual({
       Sid: 'FencePrimaryFence',
       Effect: 'Allow',
-      Action: ['rds:AddTagsToResource', 'rds:ModifyDBInstance', 'rds:RebootDBInstance', 'rds:RemoveTagsFromResource'],
+      Action: [
+        'rds:AddTagsToResource',
+        'rds:ModifyDBInstance',
+        'rds:RebootDBInstance',
+        'rds:RemoveTagsFromResource',
+      ],
       Resource: ['arn:aws:rds:us-east-1:123456789012:db:patient-portal-primary'],
     });
     expect(statement('PromoteReplicaPromote')).toMatchObject({
@@ -198,9 +213,9 @@ describe('composeIamPolicy', () => {
   it('GIVEN an Aurora Global Database WHEN planned or unplanned THEN the promotion allows only the operation that mode calls', () => {
     const [, , planned, unplanned] = runbooksCoveringEveryDeclaration();
     const actions = (runbook: Runbook) =>
-      composeIamPolicy(runbook).policy.Statement.filter((s) => s.Sid.startsWith('PromoteAuroraglobal')).flatMap(
-        (s) => s.Action,
-      );
+      composeIamPolicy(runbook)
+        .policy.Statement.filter((s) => s.Sid.startsWith('PromoteAuroraglobal'))
+        .flatMap((s) => s.Action);
     expect(actions(planned!)).toContain('rds:SwitchoverGlobalCluster');
     expect(actions(planned!)).not.toContain('rds:FailoverGlobalCluster');
     expect(actions(unplanned!)).toContain('rds:FailoverGlobalCluster');
@@ -231,21 +246,34 @@ describe('drctl iam-policy options', () => {
     [{ evidenceBucket: 'Bad_Bucket' }, '--evidence-bucket', /bucket name/],
     [{ evidencePrefix: 'x/' }, '--evidence-prefix', /needs --evidence-bucket/],
   ])('GIVEN %j WHEN parsed THEN the error names %s', (raw, field, message) => {
-    expect(() => parseIamPolicyOptions(raw)).toThrow(expect.objectContaining({ field, message: expect.stringMatching(message) }));
+    expect(() => parseIamPolicyOptions(raw)).toThrow(
+      expect.objectContaining({ field, message: expect.stringMatching(message) }),
+    );
   });
 });
 
 function drctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [DRCTL, ...args], { env: { PATH: process.env.PATH } }, (error, stdout, stderr) =>
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [DRCTL, ...args],
+      { env: { PATH: process.env.PATH } },
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
 
 describe('drctl iam-policy (the real CLI)', () => {
   it('GIVEN patient-portal-rds WHEN printed as JSON THEN stdout is the policy document the composer builds', async () => {
-    const out = await drctl(['iam-policy', 'patient-portal-rds', '--account', '123456789012', '--output', 'json']);
+    const out = await drctl([
+      'iam-policy',
+      'patient-portal-rds',
+      '--account',
+      '123456789012',
+      '--output',
+      'json',
+    ]);
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual(portalPolicy());
   });
@@ -253,13 +281,17 @@ describe('drctl iam-policy (the real CLI)', () => {
   it('GIVEN patient-portal-rds WHEN printed as text THEN each step is named with its actions', async () => {
     const out = await drctl(['iam-policy', 'patient-portal-rds']);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/step promote-replica \(database\.promote\)[\s\S]*PromoteReplicaPromote[\s\S]*rds:PromoteReadReplica/);
+    expect(out.stdout).toMatch(
+      /step promote-replica \(database\.promote\)[\s\S]*PromoteReplicaPromote[\s\S]*rds:PromoteReadReplica/,
+    );
   });
 
   it('GIVEN a bad account id or an unknown runbook WHEN run THEN exit 2 naming the field, nothing on stdout', async () => {
     const bad = await drctl(['iam-policy', 'patient-portal-rds', '--account', '12', '--output', 'json']);
     expect(bad.code).toBe(2);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'BadOption', details: { field: '--account' } } });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      error: { code: 'BadOption', details: { field: '--account' } },
+    });
     const unknown = await drctl(['iam-policy', 'no-such-runbook']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no runbook "no-such-runbook"/);
