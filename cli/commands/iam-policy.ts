@@ -22,7 +22,11 @@ export function registerIamPolicy(program: Command): void {
       ]),
     )
     .option('--region <region>', 'the Region of the codec key and the secrets (default: *)')
-    .option('--kms-key <key>', "the payload codec's KMS key id, alias or ARN (DRCTL_CODEC_KMS_KEY_ID)")
+    .option(
+      '--kms-key <key>',
+      "the payload codec's KMS key id, alias or ARN (DRCTL_CODEC_KMS_KEY_ID); repeat with older keys that still decrypt history",
+      collect,
+    )
     .option('--secret <name>', 'a Secrets Manager secret the worker reads (repeat for each)', collect)
     .option(
       '--evidence-bucket <bucket>',
@@ -53,7 +57,7 @@ export function registerIamPolicy(program: Command): void {
             account?: string;
             partition?: string;
             region?: string;
-            kmsKey?: string;
+            kmsKey?: string[];
             secret?: string[];
             evidenceBucket?: string;
             evidencePrefix?: string;

@@ -16,7 +16,7 @@ export interface RawIamPolicyOptions {
   account?: string;
   partition?: string;
   region?: string;
-  kmsKey?: string;
+  kmsKey?: string[];
   secret?: string[];
   evidenceBucket?: string;
   evidencePrefix?: string;
@@ -48,8 +48,10 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
   if (region !== '*' && !REGION.test(region)) {
     throw new IamPolicyOptionError('--region', `"${region}" is not a Region name (e.g. us-east-1), nor *`);
   }
-  if (raw.kmsKey !== undefined && !KMS_KEY.test(raw.kmsKey)) {
-    throw new IamPolicyOptionError('--kms-key', `"${raw.kmsKey}" is not a KMS key id, alias or key ARN`);
+  for (const key of raw.kmsKey ?? []) {
+    if (!KMS_KEY.test(key)) {
+      throw new IamPolicyOptionError('--kms-key', `"${key}" is not a KMS key id, alias or key ARN`);
+    }
   }
   for (const name of raw.secret ?? []) {
     if (!SECRET_NAME.test(name)) {
@@ -72,7 +74,7 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
     ...(raw.account === undefined ? {} : { account: raw.account }),
     ...(raw.partition === undefined ? {} : { partition: raw.partition }),
     worker: {
-      ...(raw.kmsKey === undefined ? {} : { codecKey: { keyId: raw.kmsKey, region } }),
+      ...(raw.kmsKey === undefined ? {} : { codecKeys: raw.kmsKey.map((keyId) => ({ keyId, region })) }),
       ...(raw.secret === undefined ? {} : { secrets: raw.secret.map((name) => ({ name, region })) }),
       ...(raw.evidenceBucket === undefined
         ? {}

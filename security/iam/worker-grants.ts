@@ -2,8 +2,11 @@ import { arn, type ArnContext, type IamGrant } from './iam-grant';
 
 /** What the worker touches for every run, whatever the runbook: from its configuration, not from the runbook. */
 export interface WorkerResources {
-  /** The codec's KMS key (id or ARN) and its Region. */
-  codecKey?: { keyId: string; region: string };
+  /**
+   * The codec's KMS keys (id, alias or ARN) and their Region: the first encrypts new payloads; after a rotation,
+   * the older keys still decrypt history, so they stay listed.
+   */
+  codecKeys?: Array<{ keyId: string; region: string }>;
   /** Secrets Manager secrets the worker reads (connection URLs, Unleash tokens), by name. */
   secrets?: Array<{ name: string; region: string }>;
   /** The evidence bucket (Object Lock) and the prefix of the chain. */
@@ -13,13 +16,10 @@ export interface WorkerResources {
 /** The grants of the codec (KMS envelope encryption), of named secrets and of evidence bundles. */
 export function workerGrants(resources: WorkerResources, arns: ArnContext): IamGrant[] {
   const grants: IamGrant[] = [];
-  if (resources.codecKey !== undefined) {
-    grants.push({
-      label: 'codec-kms',
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [arn.kmsKey(arns, resources.codecKey.region, resources.codecKey.keyId)],
-      why: 'the payload codec wraps and unwraps its data keys with this KMS key',
-    });
+  const [current, ...older] = resources.codecKeys ?? [];
+  if (current !== undefined) {
+    grants.push(kmsGrant('codec-encrypt', ['kms:GenerateDataKey', 'kms:Decrypt'], current, arns));
+    for (const key of older) grants.push(kmsGrant('codec-decrypt', ['kms:Decrypt'], key, arns));
   }
   if (resources.secrets !== undefined && resources.secrets.length > 0) {
     grants.push({
@@ -48,4 +48,31 @@ export function workerGrants(resources: WorkerResources, arns: ArnContext): IamG
     );
   }
   return grants;
+}
+
+/**
+ * KMS authorises a call made with an alias against the key behind it, whose id the policy cannot know: an alias is
+ * granted as the Region's keys that carry that alias (condition key kms:ResourceAliases).
+ */
+function kmsGrant(
+  label: string,
+  actions: string[],
+  key: { keyId: string; region: string },
+  arns: ArnContext,
+): IamGrant {
+  const alias = /(^|:)(alias\/.+)$/.exec(key.keyId)?.[2];
+  return {
+    label,
+    actions,
+    resources: [
+      alias === undefined ? arn.kmsKey(arns, key.region, key.keyId) : arn.kmsKey(arns, key.region, '*'),
+    ],
+    ...(alias === undefined
+      ? {}
+      : { condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } }),
+    why:
+      label === 'codec-encrypt'
+        ? 'the payload codec wraps new data keys with this key and unwraps them'
+        : 'the payload codec unwraps data keys of history written before the key rotated',
+  };
 }

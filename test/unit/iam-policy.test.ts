@@ -124,7 +124,13 @@ function runbooksCoveringEveryDeclaration(): Runbook[] {
 const EVERY_WORKER_OPTION: IamPolicyOptions = {
   account: '123456789012',
   worker: {
-    codecKey: { keyId: 'alias/drctl-codec', region: 'us-east-1' },
+    codecKeys: [
+      { keyId: 'alias/drctl-codec', region: 'us-east-1' },
+      {
+        keyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        region: 'us-east-1',
+      },
+    ],
     secrets: [{ name: 'drctl/ehr-primary', region: 'us-east-1' }],
     evidence: { bucket: 'dr-evidence', prefix: 'drctl-evidence/' },
   },
@@ -236,12 +242,32 @@ describe('composeIamPolicy', () => {
   });
 });
 
+describe('the worker statements', () => {
+  it('GIVEN a codec alias and an older key WHEN composed THEN the alias is granted through kms:ResourceAliases, the older key may only decrypt', () => {
+    const { Statement } = composeIamPolicy(patientPortal, EVERY_WORKER_OPTION).policy;
+    expect(Statement.find((s) => s.Sid === 'WorkerCodecEncrypt')).toEqual({
+      Sid: 'WorkerCodecEncrypt',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: ['arn:aws:kms:us-east-1:123456789012:key/*'],
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/drctl-codec'] } },
+    });
+    expect(Statement.find((s) => s.Sid === 'WorkerCodecDecrypt')).toMatchObject({
+      Action: ['kms:Decrypt'],
+      Resource: ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+    });
+    expect(Statement.find((s) => s.Sid === 'WorkerSecrets')?.Resource).toEqual([
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:drctl/ehr-primary-??????',
+    ]);
+  });
+});
+
 describe('drctl iam-policy options', () => {
   it.each([
     [{ account: '12345' }, '--account', /12 digits/],
     [{ partition: 'azure' }, '--partition', /aws, aws-us-gov, aws-cn/],
     [{ region: 'east' }, '--region', /Region name/],
-    [{ kmsKey: 'not a key' }, '--kms-key', /KMS key/],
+    [{ kmsKey: ['alias/ok', 'not a key'] }, '--kms-key', /KMS key/],
     [{ secret: ['bad name!'] }, '--secret', /secret name/],
     [{ evidenceBucket: 'Bad_Bucket' }, '--evidence-bucket', /bucket name/],
     [{ evidencePrefix: 'x/' }, '--evidence-prefix', /needs --evidence-bucket/],
