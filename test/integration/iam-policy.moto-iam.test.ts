@@ -260,25 +260,42 @@ describe('drctl iam-policy patient-portal-rds under IAM enforcement (a moto of i
    * skips that confirmation), rds:RemoveTagsFromResource (undo of a fence only).
    */
   it.each([
-    ['rds:PromoteReadReplica', 'promote-replica', /rds:PromoteReadReplica/],
-    ['rds:ModifyDBInstance', 'fence-primary', /rds:ModifyDBInstance/],
-    ['rds:RebootDBInstance', 'fence-primary', /rds:RebootDBInstance/],
-    ['rds:AddTagsToResource', 'fence-primary', /rds:AddTagsToResource/],
-    ['ec2:DescribeSecurityGroups', 'preflight', /ec2:DescribeSecurityGroups/],
-    ['rds:DescribeDBInstances', 'preflight', /rds:DescribeDBInstances/],
-    ['cloudwatch:GetMetricData', 'preflight', /./],
-    ['route53:ListHostedZonesByName', 'preflight', /Route 53 ListHostedZonesByName .*refused/],
-    ['route53:ListResourceRecordSets', 'preflight', /Route 53 ListResourceRecordSets .*refused/],
-    ['route53:ChangeResourceRecordSets', 'switch-dns', /Route 53 ChangeResourceRecordSets .*refused/],
+    ['rds:PromoteReadReplica', 'promote-replica', /rds:PromoteReadReplica/, 'AccessDenied'],
+    ['rds:ModifyDBInstance', 'fence-primary', /rds:ModifyDBInstance/, 'AccessDenied'],
+    ['rds:RebootDBInstance', 'fence-primary', /rds:RebootDBInstance/, 'AccessDenied'],
+    ['rds:AddTagsToResource', 'fence-primary', /rds:AddTagsToResource/, 'AccessDenied'],
+    ['ec2:DescribeSecurityGroups', 'preflight', /ec2:DescribeSecurityGroups/, 'AccessDenied'],
+    ['rds:DescribeDBInstances', 'preflight', /rds:DescribeDBInstances/, 'AccessDenied'],
+    ['cloudwatch:GetMetricData', 'preflight', /./, undefined],
+    [
+      'route53:ListHostedZonesByName',
+      'preflight',
+      /Route 53 ListHostedZonesByName .*refused/,
+      'AccessDenied',
+    ],
+    [
+      'route53:ListResourceRecordSets',
+      'preflight',
+      /Route 53 ListResourceRecordSets .*refused/,
+      'AccessDenied',
+    ],
+    [
+      'route53:ChangeResourceRecordSets',
+      'switch-dns',
+      /Route 53 ChangeResourceRecordSets .*refused/,
+      'AccessDenied',
+    ],
   ])(
     'GIVEN the printed policy without %s WHEN the worker runs THEN %s fails, refused',
-    async (action, step, names) => {
+    async (action, step, names, type) => {
       const { keys, replicaEndpoint } = await freshEstateWithWorker(asMotoEvaluatesIt(printed, action));
 
       const result = await runPortalAsWorker(keys, replicaEndpoint);
 
       expect(result.failed?.step).toBe(step);
       expect(result.failed?.message).toMatch(names);
+      // Pre-flight reports refused reads as failed checks (their messages carry the refusal), not as a failure type.
+      if (type !== undefined && step !== 'preflight') expect(result.failed?.type).toBe(type);
       expect(result.completed).toEqual(
         ['preflight', 'fence-primary', 'promote-replica', 'switch-dns'].slice(
           0,
