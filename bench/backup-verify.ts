@@ -38,10 +38,15 @@ function* backupBytes(totalBytes: number): Generator<Buffer> {
   }
 }
 
-function sha256Of(totalBytes: number): string {
-  const hash = createHash('sha256');
-  for (const chunk of backupBytes(totalBytes)) hash.update(chunk);
-  return hash.digest('base64');
+/** The SHA-256 S3 stores, and the Content-MD5 S3 wants on a PUT with Object Lock, in one streaming pass. */
+function digestsOf(totalBytes: number): { sha256: string; md5: string } {
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  for (const chunk of backupBytes(totalBytes)) {
+    sha256.update(chunk);
+    md5.update(chunk);
+  }
+  return { sha256: sha256.digest('base64'), md5: md5.digest('base64') };
 }
 
 async function prepare(mib: number): Promise<void> {
@@ -51,7 +56,7 @@ async function prepare(mib: number): Promise<void> {
   const key = `${prefix}base.tar.gz`;
   const s3 = createSandboxAwsClients(stack.moto.endpoint).s3(BACKUP_REGION);
   let started = performance.now();
-  const sha256 = sha256Of(totalBytes);
+  const { sha256, md5 } = digestsOf(totalBytes);
   const hashSeconds = (performance.now() - started) / 1000;
   started = performance.now();
   await s3.send(
@@ -60,7 +65,9 @@ async function prepare(mib: number): Promise<void> {
       Key: key,
       Body: Readable.from(backupBytes(totalBytes)),
       ContentLength: totalBytes,
+      ChecksumAlgorithm: 'SHA256',
       ChecksumSHA256: sha256,
+      ContentMD5: md5,
       ObjectLockMode: 'COMPLIANCE',
       ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000),
     }),
