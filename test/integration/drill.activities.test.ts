@@ -66,12 +66,18 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
   }
 }
 
+/**
+ * Promotes the replica as drctl's promotion does: out of recovery, and the application roles get back the LOGIN
+ * that a fence of the old primary took away and replication carried over.
+ */
 async function promoteReplica(): Promise<void> {
   const [row] = await query<{ promoted: boolean }>(
     stack.postgres.replicaUrl,
     'select pg_promote(true, 60) as promoted',
   );
   expect(row?.promoted).toBe(true);
+  for (const role of target.applicationRoles)
+    await query(stack.postgres.replicaUrl, `alter role ${role} login`);
 }
 
 /** Stops WAL delivery to the standby (STACK-NOTES: the way to create real loss); returns when it stopped. */
