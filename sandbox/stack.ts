@@ -96,14 +96,14 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
     const certificates = await ensureSandboxCertificates(log);
-    let moto: 'running' | 'started' = 'running';
+    const motoState: { now: 'running' | 'started' } = { now: 'running' };
     const [, aws] = await Promise.all([
       timed(log, 'temporal', async () => {
         await ensureTemporalUp(settings, log);
         await ensureTemporalTlsProxyUp(settings, certificates, log);
       }),
       timed(log, 'moto', async () => {
-        moto = await ensureMotoUp(settings, log);
+        motoState.now = await ensureMotoUp(settings, log);
         await ensureStrictAwsUp(settings, log);
         return seedAwsBehindStrictLayer(settings);
       }),
@@ -115,7 +115,8 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
         await seedUnleash(unleashUrl(settings), unleashAdminToken(settings));
       }),
     ]);
-    if (moto === 'started') await timed(log, 'evidence ledger end', () => endEvidenceLedger(settings));
+    if (motoState.now === 'started')
+      await timed(log, 'evidence ledger end', () => endEvidenceLedger(settings));
     const stack = publish(await withSecurity(describeStack(settings, aws), settings), log);
     await timed(log, 'codec-server', () => ensureCodecServerUp(settings, log));
     return stack;

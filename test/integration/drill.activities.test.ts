@@ -48,11 +48,12 @@ function drillActivities(s: StackInfo): DrillActivities {
   });
 }
 
+const APPLICATION_ROLES = ['ehr_app'];
 const target: DatabaseTarget = {
   provider: 'postgres',
   primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
   replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
-  applicationRoles: ['ehr_app'],
+  applicationRoles: APPLICATION_ROLES,
   maxLag: '30s',
 };
 
