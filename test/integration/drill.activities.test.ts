@@ -77,8 +77,7 @@ async function promoteReplica(): Promise<void> {
     'select pg_promote(true, 60) as promoted',
   );
   expect(row?.promoted).toBe(true);
-  for (const role of target.applicationRoles)
-    await query(stack.postgres.replicaUrl, `alter role ${role} login`);
+  for (const role of APPLICATION_ROLES) await query(stack.postgres.replicaUrl, `alter role ${role} login`);
 }
 
 /** Stops WAL delivery to the standby (STACK-NOTES: the way to create real loss); returns when it stopped. */
