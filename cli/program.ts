@@ -7,6 +7,7 @@ import { registerEvacuate } from './commands/evacuate';
 import { registerEvidence } from './commands/evidence';
 import { registerFailback } from './commands/failback';
 import { registerFailover } from './commands/failover';
+import { registerIamPolicy } from './commands/iam-policy';
 import { registerPlan } from './commands/plan';
 import { registerReport } from './commands/report';
 import { registerRunbooks } from './commands/runbooks';
@@ -73,5 +74,6 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerVerifyRun(program);
   registerCodecServer(program);
+  registerIamPolicy(program);
   return program;
 }

@@ -43,6 +43,8 @@ export function findEvacuation(
       ? asPath
       : evacuationFiles(evacuationDirs).find((file) => basename(file, extname(file)) === reference);
   if (source === undefined) return undefined;
+  // A file named by path may be a runbook (`drctl plan ./ehr-db.json`): it is an evacuation only if it exports one.
+  if (source === asPath && !exportsEvacuation(source)) return undefined;
   const evacuation = loadEvacuationFile(source);
   const { entries } = loadCatalog(runbookDirs);
   const known = new Map(entries.map((entry) => [entry.runbook.id, entry.runbook]));
@@ -66,8 +68,38 @@ export function findEvacuation(
   return { evacuation, runbooks, source };
 }
 
+/**
+ * Whether a file is an evacuation: it exports something with waves, or its module refused itself as one (a
+ * `defineEvacuation` error). Anything else, a runbook or a file that does not load, is left to the runbook catalog.
+ */
+function exportsEvacuation(path: string): boolean {
+  try {
+    const exported = readExport(path);
+    return typeof exported === 'object' && exported !== null && 'waves' in exported;
+  } catch (error) {
+    return (error as EvacuationValidationError).issues?.some((issue) => issue.path !== '(file)') ?? false;
+  }
+}
+
 /** Loads one evacuation file: JSON, or a module whose default export is `defineEvacuation({...})`. */
 export function loadEvacuationFile(path: string): Evacuation {
+  const exported = readExport(path);
+  if (exported === undefined) {
+    throw new EvacuationValidationError(path, [
+      { path: '(module)', message: 'exports no evacuation: add `export default defineEvacuation({ ... })`' },
+    ]);
+  }
+  try {
+    return defineEvacuation(exported as Parameters<typeof defineEvacuation>[0]);
+  } catch (error) {
+    if (error instanceof EvacuationValidationError)
+      throw new EvacuationValidationError(`${error.evacuationLabel} (${path})`, error.issues);
+    throw error;
+  }
+}
+
+/** What an evacuation file exports (JSON, or a module's default / `evacuation` export); load errors name the file. */
+function readExport(path: string): unknown {
   let exported: unknown;
   if (extname(path) === '.json') {
     try {
@@ -92,16 +124,5 @@ export function loadEvacuationFile(path: string): Evacuation {
       ]);
     }
   }
-  if (exported === undefined) {
-    throw new EvacuationValidationError(path, [
-      { path: '(module)', message: 'exports no evacuation: add `export default defineEvacuation({ ... })`' },
-    ]);
-  }
-  try {
-    return defineEvacuation(exported as Parameters<typeof defineEvacuation>[0]);
-  } catch (error) {
-    if (error instanceof EvacuationValidationError)
-      throw new EvacuationValidationError(`${error.evacuationLabel} (${path})`, error.issues);
-    throw error;
-  }
+  return exported;
 }

@@ -28,7 +28,8 @@ export function objectiveRow(result: DrillResult, objective: ObjectiveName): Obj
       targetText,
       measuredMs: verdict.measuredMs,
       marginMs: verdict.marginMs,
-      passed: verdict.passed,
+      // An objective the drill could not measure (an RDS pair without connections) is neither met nor missed.
+      passed: verdict.notMeasured === undefined ? verdict.passed : null,
     };
   }
   // No verdict: the drill stopped before judging; show what was measured, if anything, against the target.

@@ -13,11 +13,12 @@ export function motoEndpoint(settings: SandboxSettings): string {
 }
 
 /** Starts moto_server (one port for every AWS service, state in memory) unless it already answers. */
+/** Starts moto unless it answers; says whether it started (empty: every AWS resource of a run before is gone). */
 export async function ensureMotoUp(
   settings: SandboxSettings,
   log: (line: string) => void = () => undefined,
-): Promise<void> {
-  if (runningPid(MOTO_PROCESS) !== undefined && (await motoAnswers(settings))) return;
+): Promise<'running' | 'started'> {
+  if (runningPid(MOTO_PROCESS) !== undefined && (await motoAnswers(settings))) return 'running';
   await stopDetached(MOTO_PROCESS);
   if (!existsSync(sandboxPaths.motoBinary)) {
     throw new SandboxError(
@@ -38,6 +39,7 @@ export async function ensureMotoUp(
     hint: `See ${sandboxPaths.logFile(MOTO_PROCESS)}.`,
     stillAlive: () => isAlive(pid),
   });
+  return 'started';
 }
 
 export async function stopMoto(): Promise<void> {

@@ -1,7 +1,13 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+
+/** The checkout's root, whether this module runs from the sources or from the prebuilt JavaScript in dist/. */
+function checkoutRoot(): string {
+  const parent = resolve(__dirname, '..');
+  return basename(parent) === 'dist' ? resolve(parent, '..') : parent;
+}
 
 /** Where the sandbox keeps everything: one git-ignored folder at the repository root. */
-export const REPO_ROOT = resolve(__dirname, '..');
+export const REPO_ROOT = checkoutRoot();
 export const SANDBOX_DIR = resolve(REPO_ROOT, '.sandbox');
 
 export const sandboxPaths = {

@@ -50,6 +50,7 @@ import {
   temporalTlsProxyAnswers,
 } from './tls/temporal-tls-proxy';
 import { describeTlsStack } from './tls/tls-stack-info';
+import { endEvidenceLedger } from './evidence-ledger-reset';
 import {
   ensureTemporalUp,
   stopTemporal,
@@ -95,13 +96,14 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
   return withStackLock(async () => {
     const settings = await loadOrCreateSettings();
     const certificates = await ensureSandboxCertificates(log);
+    const motoState: { now: 'running' | 'started' } = { now: 'running' };
     const [, aws] = await Promise.all([
       timed(log, 'temporal', async () => {
         await ensureTemporalUp(settings, log);
         await ensureTemporalTlsProxyUp(settings, certificates, log);
       }),
       timed(log, 'moto', async () => {
-        await ensureMotoUp(settings, log);
+        motoState.now = await ensureMotoUp(settings, log);
         await ensureStrictAwsUp(settings, log);
         return seedAwsBehindStrictLayer(settings);
       }),
@@ -113,6 +115,8 @@ export async function ensureStackUp(options: StackOptions = {}): Promise<StackIn
         await seedUnleash(unleashUrl(settings), unleashAdminToken(settings));
       }),
     ]);
+    if (motoState.now === 'started')
+      await timed(log, 'evidence ledger end', () => endEvidenceLedger(settings));
     const stack = publish(await withSecurity(describeStack(settings, aws), settings), log);
     await timed(log, 'codec-server', () => ensureCodecServerUp(settings, log));
     return stack;
@@ -138,6 +142,7 @@ export async function resetStack(
             await ensureMotoUp(settings);
             await ensureStrictAwsUp(settings, log);
             await resetMoto(settings);
+            await endEvidenceLedger(settings);
             await strictAwsControl(strictAwsControlUrl(settings)).reset({ estate: true });
             return seedAwsBehindStrictLayer(settings);
           })

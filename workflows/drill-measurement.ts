@@ -3,10 +3,15 @@ import type { Runbook } from '../runbooks/schema';
 import type { CriticalPathStep, ObjectiveVerdict } from './drill-types';
 import type { TimelineEntry } from './run-types';
 
-/** Pass/fail per objective with its margin; an objective that could not be measured fails. */
+/**
+ * Pass/fail per objective with its margin. An objective that should have been measured and was not fails; an RPO
+ * the drill had no way to measure (`rpoNotMeasurable`, the reason) is reported as not measured and judged neither
+ * way: `passed` is false, and `drillPassed` does not count it.
+ */
 export function judgeObjectives(
   runbook: Runbook,
   measured: { rtoMs: number | null; rpoMs: number | null },
+  rpoNotMeasurable?: string,
 ): ObjectiveVerdict[] {
   const verdict = (objective: 'RTO' | 'RPO', targetMs: number, value: number | null): ObjectiveVerdict => ({
     objective,
@@ -15,10 +20,49 @@ export function judgeObjectives(
     marginMs: value === null ? Number.NaN : targetMs - value,
     passed: value !== null && value <= targetMs,
   });
+  const rpo = verdict('RPO', durationToMs(runbook.objectives.rpo), measured.rpoMs);
   return [
     verdict('RTO', durationToMs(runbook.objectives.rto), measured.rtoMs),
-    verdict('RPO', durationToMs(runbook.objectives.rpo), measured.rpoMs),
+    rpoNotMeasurable === undefined || measured.rpoMs !== null
+      ? rpo
+      : { ...rpo, notMeasured: rpoNotMeasurable },
   ];
+}
+
+/** The drill passes with no error and every objective met, except one it had no way to measure. */
+export function drillPassed(error: string | undefined, verdicts: ObjectiveVerdict[]): boolean {
+  return (
+    error === undefined && verdicts.every((verdict) => verdict.passed || verdict.notMeasured !== undefined)
+  );
+}
+
+type Member = { connection?: string } & Record<string, unknown>;
+
+/** The members of a drilled database, as far as the drill needs them: a provider and optional connections. */
+export interface DrilledTarget {
+  provider: string;
+  primary?: Member;
+  replica?: Member;
+}
+
+/**
+ * Where the canary writes and where the data loss is read: the primary's and the replica's PostgreSQL
+ * connections. Self-managed PostgreSQL always has them; an RDS instance has them when the runbook names one on
+ * each member; otherwise the RPO cannot be measured, and the reason says what to configure.
+ */
+export function measurementConnections(
+  target: DrilledTarget,
+): { primary: string; replica: string } | { notMeasurable: string } {
+  const primary = target.primary?.connection;
+  const replica = target.replica?.connection;
+  if (primary !== undefined && replica !== undefined) return { primary, replica };
+  if (target.provider === 'rds-instance')
+    return {
+      notMeasurable: `not measured: the ${target.provider} target has no ${primary === undefined ? 'primary.connection' : 'replica.connection'}; name a PostgreSQL connection to each member's endpoint so the drill can write its canary and measure the RPO`,
+    };
+  return {
+    notMeasurable: `not measured: the drill has no PostgreSQL connection to a ${target.provider} target's members, so it cannot write a canary there`,
+  };
 }
 
 /**
@@ -43,4 +87,18 @@ export function criticalPath(
         shareOfRto: rtoMs && rtoMs > 0 ? durationMs / rtoMs : 0,
       };
     });
+}
+
+/**
+ * How much longer the drill waits for the restoration probe once the failover has ended: until the RTO has passed
+ * since the injection (an RTO of hours gets hours), never a fixed few minutes.
+ */
+export function restorationWaitMs(injectedAt: string, rtoMs: number, nowMs: number): number {
+  return Math.max(0, Date.parse(injectedAt) + rtoMs - nowMs);
+}
+
+/** Every reason the drill failed, in the order found; one does not hide another. Undefined when there is none. */
+export function drillError(reasons: Array<string | undefined>): string | undefined {
+  const found = reasons.filter((reason): reason is string => reason !== undefined);
+  return found.length === 0 ? undefined : found.join('; ');
 }

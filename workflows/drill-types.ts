@@ -36,6 +36,8 @@ export interface ObjectiveVerdict {
   /** targetMs − measuredMs: positive is headroom, negative is the miss. */
   marginMs: number;
   passed: boolean;
+  /** Why the drill could not measure this objective; set only when that does not fail the drill. */
+  notMeasured?: string;
 }
 
 export interface CriticalPathStep {

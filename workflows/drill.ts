@@ -31,7 +31,14 @@ import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook, SqlProbe } from '../runbooks/schema';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
-import { criticalPath, judgeObjectives } from './drill-measurement';
+import {
+  criticalPath,
+  drillError,
+  drillPassed,
+  judgeObjectives,
+  measurementConnections,
+  restorationWaitMs,
+} from './drill-measurement';
 import { drillDetail, type DrillInput, type DrillResult } from './drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
@@ -110,6 +117,11 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     options.database ?? leafStepsOf(runbook).find((step) => step.kind === 'database.promote')?.database;
   const target = databaseName === undefined ? undefined : runbook.targets.databases[databaseName];
   const base = baseResult(input, authorized, drillId, info.startTime.toISOString());
+  // The canary writes to the primary through a PostgreSQL connection: always for self-managed PostgreSQL, for RDS
+  // when the runbook names one on each member. Without one the RPO is reported as not measured.
+  const connections = target === undefined ? undefined : measurementConnections(target);
+  const rpoNotMeasurable =
+    connections !== undefined && 'notMeasurable' in connections ? connections.notMeasurable : undefined;
   if (databaseName === undefined || target === undefined) {
     return finish({
       ...base,
@@ -152,13 +164,12 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   }
 
   let canaryError: string | undefined;
-  // The canary writes to the self-managed primary; an RDS primary has no data plane drctl can reach here.
   const canaryPromise: Promise<CanaryStats | null> =
-    target.provider === 'postgres'
+    connections !== undefined && 'primary' in connections
       ? canaryActivity
           .runCanary({
             drillId,
-            connection: target.primary.connection,
+            connection: connections.primary,
             intervalMs: options.canaryIntervalMs,
             stopAfterFailingMs: 1000,
             maxDurationMs: CANARY_MAX_MS,
@@ -196,9 +207,18 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   };
 
   const probe = restorationProbe(runbook);
+  const rtoMs = durationToMs(runbook.objectives.rto);
+  // The probe may run as long as the RTO allows (objectives are often hours), not an activity's default bound.
+  const prober = proxyActivities<DrillActivities>({
+    startToCloseTimeout: rtoMs + 60_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { maximumAttempts: 1 },
+  });
   const probeScope = new CancellationScope();
   const restoration: Promise<RestorationOutcome | null> = probe
-    ? probeScope.run(() => once.probeUntilRestored({ probe, drillId, intervalMs: 100 })).catch(() => null)
+    ? probeScope
+        .run(() => prober.probeUntilRestored({ probe, drillId, intervalMs: 100, maxWaitMs: rtoMs }))
+        .catch(() => null)
     : Promise.resolve(null);
 
   let failover: FailoverResult;
@@ -217,21 +237,31 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     });
   }
 
-  const restored = await Promise.race([restoration, sleep(120_000).then(() => null)]);
+  const restored = await Promise.race([
+    restoration,
+    sleep(restorationWaitMs(injection.injectedAt, rtoMs, Date.now())).then(() => null),
+  ]);
   if (restored === null) probeScope.cancel();
   const restoredAt = restored?.restoredAt ?? (probe ? null : failover.endedAt);
   const canary = await canaryPromise;
   let dataLoss: DataLossMeasurement | null = null;
-  if (canary && target.provider === 'postgres') {
+  if (canary && connections !== undefined && 'replica' in connections) {
     dataLoss = await once.measureDataLoss({
       drillId,
-      connection: target.replica.connection,
+      connection: connections.replica,
       injectedAt: injection.injectedAt,
       canary,
     });
   }
-  const rtoMs = restoredAt === null ? null : Date.parse(restoredAt) - Date.parse(injection.injectedAt);
-  const measured = { rtoMs, rpoMs: dataLoss?.rpoMs ?? null };
+  const measuredRtoMs =
+    restoredAt === null ? null : Date.parse(restoredAt) - Date.parse(injection.injectedAt);
+  const measured = { rtoMs: measuredRtoMs, rpoMs: dataLoss?.rpoMs ?? null };
+  const error = drillError([
+    restoredAt === null
+      ? `no write through the switched DNS name succeeded within the RTO (${runbook.objectives.rto}) of the injection`
+      : undefined,
+    canaryError === undefined ? undefined : `the canary failed, so the RPO was not measured: ${canaryError}`,
+  ]);
   return finish({
     ...withInjection,
     restoredAt,
@@ -239,18 +269,13 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     dataLoss,
     canary,
     failover: summary(failover),
-    criticalPath: criticalPath(failover.timeline, injection.injectedAt, rtoMs),
-    ...(restoredAt === null
-      ? { error: 'no write through the switched DNS name succeeded within 2 minutes of the failover' }
-      : {}),
-    ...(canaryError === undefined
-      ? {}
-      : { error: `the canary failed, so the RPO was not measured: ${canaryError}` }),
+    criticalPath: criticalPath(failover.timeline, injection.injectedAt, measuredRtoMs),
+    ...(error === undefined ? {} : { error }),
   });
 
   function finish(result: DrillResult): DrillResult {
-    const verdicts = judgeObjectives(runbook, result.measured);
-    const passed = result.error === undefined && verdicts.every((verdict) => verdict.passed);
+    const verdicts = judgeObjectives(runbook, result.measured, rpoNotMeasurable);
+    const passed = drillPassed(result.error, verdicts);
     const searchAttributes: Parameters<typeof upsertSearchAttributes>[0] = [
       { key: OUTCOME_KEY, value: passed ? 'passed' : 'failed' },
     ];

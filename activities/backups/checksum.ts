@@ -39,12 +39,17 @@ export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
   }
 }
 
+/** Hashes a stream chunk by chunk (never holding it whole), calling `afterChunk` after each, e.g. to heartbeat. */
 export async function checksumOf(
   algorithm: ChecksumAlgorithm,
   chunks: AsyncIterable<Uint8Array>,
+  afterChunk: (chunk: Uint8Array) => void = () => {},
 ): Promise<string> {
   const checksum = createChecksum(algorithm);
-  for await (const chunk of chunks) checksum.update(chunk);
+  for await (const chunk of chunks) {
+    checksum.update(chunk);
+    afterChunk(chunk);
+  }
   return checksum.digestBase64();
 }
 

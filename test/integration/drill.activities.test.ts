@@ -48,11 +48,12 @@ function drillActivities(s: StackInfo): DrillActivities {
   });
 }
 
+const APPLICATION_ROLES = ['ehr_app'];
 const target: DatabaseTarget = {
   provider: 'postgres',
   primary: { connection: 'ehr-primary', endpoint: '127.0.0.2' },
   replica: { connection: 'ehr-replica', endpoint: '127.0.0.3' },
-  applicationRoles: ['ehr_app'],
+  applicationRoles: APPLICATION_ROLES,
   maxLag: '30s',
 };
 
@@ -66,12 +67,17 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
   }
 }
 
+/**
+ * Promotes the replica as drctl's promotion does: out of recovery, and the application roles get back the LOGIN
+ * that a fence of the old primary took away and replication carried over.
+ */
 async function promoteReplica(): Promise<void> {
   const [row] = await query<{ promoted: boolean }>(
     stack.postgres.replicaUrl,
     'select pg_promote(true, 60) as promoted',
   );
   expect(row?.promoted).toBe(true);
+  for (const role of APPLICATION_ROLES) await query(stack.postgres.replicaUrl, `alter role ${role} login`);
 }
 
 /** Stops WAL delivery to the standby (STACK-NOTES: the way to create real loss); returns when it stopped. */

@@ -227,7 +227,7 @@ test('2 of group dba, not the initiator: one approval leaves the run waiting; a 
     ['approve', workflowId, '--reason', 'DBA: replica healthy'],
     asOperator(env, 'carol'),
   );
-  expect(carolFirst.stdout).toMatch(/accepted from carol; 1 more approval\(s\) needed/);
+  expect(carolFirst.stdout).toMatch(/accepted from carol; 1 more different operator needed/);
   const one = await progress(workflowId);
   expect(one.awaiting[0]?.approvers).toEqual({
     rule: '2 approvers from dba, not the initiator',

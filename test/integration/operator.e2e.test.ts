@@ -136,12 +136,12 @@ test('drctl abort after the promotion keeps DNS on the new primary, the fence an
   expect(result.rollback?.find((r) => r.stepId === 'switch-dns')?.detail).toMatch(
     /kept A ehr-db\.sandbox\.drctl\.internal\. → 127\.0\.0\.3 \(was 127\.0\.0\.2\): a promotion completed in this run/,
   );
-  // The application stays on the writable new primary, in degraded mode; the old primary still refuses writes.
+  // The application stays on the writable new primary, in degraded mode; the fenced old primary refuses its role.
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
   await sql(stack.postgres.replicaUrl, "insert into drctl_probe(run_id) values ('after-abort')");
   await expect(
     sql(stack.postgres.appUrl, "insert into drctl_probe(run_id) values ('old-primary-after-abort')"),
-  ).rejects.toThrow(/read-only/);
+  ).rejects.toThrow(/role "ehr_app" is not permitted to log in/);
   const reader = createUnleashClientReader({
     url: stack.unleash.url,
     clientToken: stack.unleash.clientToken,
@@ -202,7 +202,7 @@ test('with the old primary down, two different operators approve going on unfenc
   expect(fenced.lastResult).toMatch(/fenced 127\.0\.0\.2/);
   await expect(
     sql(stack.postgres.appUrl, "insert into drctl_probe(run_id) values ('split-brain')"),
-  ).rejects.toThrow(/read-only/);
+  ).rejects.toThrow(/role "ehr_app" is not permitted to log in/);
   const after = await drctl(['status', workflowId], env);
   expect(after.stdout).toMatch(/the old primary of ehr is fenced/);
 });

@@ -3,6 +3,14 @@ import { computeDataLoss, measureDataLoss } from '../../activities/drill/measure
 import type { CanaryRow } from '../../activities/drill/canary-port';
 import { FakeCanaryPort, FakeClock } from '../fakes/fake-drill-canary';
 import { failureOf } from './failure-of';
+import {
+  drillError,
+  drillPassed,
+  judgeObjectives,
+  measurementConnections,
+  restorationWaitMs,
+} from '../../workflows/drill-measurement';
+import type { Runbook } from '../../runbooks/schema';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const rowsEvery100ms = (from: number, to: number): CanaryRow[] =>
@@ -136,5 +144,78 @@ describe('measureDataLoss', () => {
     );
     expect(failure.type).toBe('InvalidState');
     expect(failure.message).toMatch(/another canary used this drill id/);
+  });
+});
+
+describe('drill bounds and errors (issue 8.17)', () => {
+  it('GIVEN an RTO of 4 hours WHEN the failover ended 10 minutes after the injection THEN the probe is waited for 3 h 50 m more, not 2 minutes', () => {
+    const injectedAt = new Date(T0).toISOString();
+
+    expect(restorationWaitMs(injectedAt, 4 * 3_600_000, T0 + 10 * 60_000)).toBe(230 * 60_000);
+    expect(restorationWaitMs(injectedAt, 60_000, T0 + 5 * 60_000)).toBe(0);
+  });
+
+  it('GIVEN no restoration and a canary error THEN the drill error names both; with none THEN there is no error', () => {
+    const error = drillError([
+      'no write through the switched DNS name succeeded within the RTO (15m) of the injection',
+      'the canary failed, so the RPO was not measured: connection refused',
+    ]);
+
+    expect(error).toMatch(/^no write through the switched DNS name .*; the canary failed, so the RPO/);
+    expect(drillError([undefined, undefined])).toBeUndefined();
+  });
+});
+
+describe('RPO of RDS drills (issue 8.17)', () => {
+  const runbook = { objectives: { rto: '15m', rpo: '1m' } } as Runbook;
+  const rtoMet = { rtoMs: 5 * 60_000, rpoMs: null };
+
+  it('GIVEN an RDS instance with a connection on each member THEN the canary writes to the primary and the loss is read on the replica', () => {
+    expect(
+      measurementConnections({
+        provider: 'rds-instance',
+        primary: { connection: 'ehr-rds-primary' },
+        replica: { connection: 'ehr-rds-replica' },
+      }),
+    ).toEqual({ primary: 'ehr-rds-primary', replica: 'ehr-rds-replica' });
+  });
+
+  it('GIVEN an RDS instance without a primary connection WHEN the RTO is met THEN the RPO says not measured and the drill passes', () => {
+    const connections = measurementConnections({ provider: 'rds-instance', primary: {}, replica: {} });
+    expect(connections).toEqual({
+      notMeasurable: expect.stringMatching(/^not measured: .*primary\.connection/),
+    });
+    const reason = 'notMeasurable' in connections ? connections.notMeasurable : undefined;
+
+    const verdicts = judgeObjectives(runbook, rtoMet, reason);
+
+    expect(verdicts.find((v) => v.objective === 'RPO')).toMatchObject({ passed: false, notMeasured: reason });
+    expect(drillPassed(undefined, verdicts)).toBe(true);
+  });
+
+  it('GIVEN a measurable RPO that was not measured (the canary failed) THEN the drill fails', () => {
+    const verdicts = judgeObjectives(runbook, rtoMet);
+
+    expect(verdicts.find((v) => v.objective === 'RPO')).toMatchObject({ passed: false });
+    expect(verdicts.find((v) => v.objective === 'RPO')?.notMeasured).toBeUndefined();
+    expect(drillPassed(undefined, verdicts)).toBe(false);
+  });
+
+  it('GIVEN an unmeasurable RPO but a missed RTO or an error THEN the drill still fails', () => {
+    const reason = 'not measured: no connection';
+
+    expect(
+      drillPassed(undefined, judgeObjectives(runbook, { rtoMs: 20 * 60_000, rpoMs: null }, reason)),
+    ).toBe(false);
+    expect(drillPassed('the failover did not complete', judgeObjectives(runbook, rtoMet, reason))).toBe(
+      false,
+    );
+  });
+
+  it('GIVEN an RPO that was measured THEN it is judged even where it was marked unmeasurable', () => {
+    const verdicts = judgeObjectives(runbook, { rtoMs: 60_000, rpoMs: 120_000 }, 'not measured: x');
+
+    expect(verdicts.find((v) => v.objective === 'RPO')).toMatchObject({ passed: false, measuredMs: 120_000 });
+    expect(drillPassed(undefined, verdicts)).toBe(false);
   });
 });

@@ -123,6 +123,16 @@ test('loading an evacuation naming a runbook the catalog lacks refuses it at its
   ]);
 });
 
+test('a runbook file named by path is not taken for an evacuation: plan and failover of ./my-runbook.json still reach the runbook catalog', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  const runbookFile = join(dir, 'ehr-db.json');
+  writeFileSync(runbookFile, JSON.stringify({ id: 'ehr-db', title: 'a runbook', steps: [] }));
+  expect(findEvacuation(runbookFile, [])).toBeUndefined();
+  const evacuationFile = join(dir, 'east.json');
+  writeFileSync(evacuationFile, JSON.stringify(base([{ id: 'data', runbooks: ['ehr-db'] }])));
+  expect(findEvacuation(evacuationFile, [])?.evacuation.id).toBe('leave-east');
+});
+
 test("the bundled example loads with its runbooks, and its hash changes with any runbook's content", () => {
   const loaded = findEvacuation('us-east-1', []);
   expect(loaded?.evacuation.waves.map((wave) => wave.id)).toEqual(['databases', 'portal']);

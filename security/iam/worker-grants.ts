@@ -1,0 +1,78 @@
+import { arn, type ArnContext, type IamGrant } from './iam-grant';
+
+/** What the worker touches for every run, whatever the runbook: from its configuration, not from the runbook. */
+export interface WorkerResources {
+  /**
+   * The codec's KMS keys (id, alias or ARN) and their Region: the first encrypts new payloads; after a rotation,
+   * the older keys still decrypt history, so they stay listed.
+   */
+  codecKeys?: Array<{ keyId: string; region: string }>;
+  /** Secrets Manager secrets the worker reads (connection URLs, Unleash tokens), by name. */
+  secrets?: Array<{ name: string; region: string }>;
+  /** The evidence bucket (Object Lock) and the prefix of the chain. */
+  evidence?: { bucket: string; prefix: string };
+}
+
+/** The grants of the codec (KMS envelope encryption), of named secrets and of evidence bundles. */
+export function workerGrants(resources: WorkerResources, arns: ArnContext): IamGrant[] {
+  const grants: IamGrant[] = [];
+  const [current, ...older] = resources.codecKeys ?? [];
+  if (current !== undefined) {
+    grants.push(kmsGrant('codec-encrypt', ['kms:GenerateDataKey', 'kms:Decrypt'], current, arns));
+    for (const key of older) grants.push(kmsGrant('codec-decrypt', ['kms:Decrypt'], key, arns));
+  }
+  if (resources.secrets !== undefined && resources.secrets.length > 0) {
+    grants.push({
+      label: 'secrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: resources.secrets.map((s) => arn.secret(arns, s.region, s.name)),
+      why: 'reads the named connection and token secrets',
+    });
+  }
+  if (resources.evidence !== undefined) {
+    const { bucket, prefix } = resources.evidence;
+    grants.push(
+      {
+        label: 'evidence-write',
+        actions: ['s3:PutObject', 's3:PutObjectRetention', 's3:GetObject', 's3:GetObjectRetention'],
+        resources: [arn.s3Objects(arns, bucket, prefix)],
+        why: 'writes evidence bundles with a COMPLIANCE retain-until date, and reads the chain’s last manifest',
+      },
+      {
+        label: 'evidence-list',
+        actions: ['s3:ListBucketVersions'],
+        resources: [arn.s3Bucket(arns, bucket)],
+        condition: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+        why: 'lists the chain’s manifests',
+      },
+    );
+  }
+  return grants;
+}
+
+/**
+ * KMS authorises a call made with an alias against the key behind it, whose id the policy cannot know: an alias is
+ * granted as the Region's keys that carry that alias (condition key kms:ResourceAliases).
+ */
+function kmsGrant(
+  label: string,
+  actions: string[],
+  key: { keyId: string; region: string },
+  arns: ArnContext,
+): IamGrant {
+  const alias = /(^|:)(alias\/.+)$/.exec(key.keyId)?.[2];
+  return {
+    label,
+    actions,
+    resources: [
+      alias === undefined ? arn.kmsKey(arns, key.region, key.keyId) : arn.kmsKey(arns, key.region, '*'),
+    ],
+    ...(alias === undefined
+      ? {}
+      : { condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } }),
+    why:
+      label === 'codec-encrypt'
+        ? 'the payload codec wraps new data keys with this key and unwraps them'
+        : 'the payload codec unwraps data keys of history written before the key rotated',
+  };
+}
