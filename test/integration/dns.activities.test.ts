@@ -127,7 +127,7 @@ describe('dns activities against moto', () => {
     expect(second.facts).toMatchObject({
       [`A ${own}`]: '127.0.0.10 → 127.0.0.11',
       'A ehr-db.sandbox.drctl.internal.': `${ehrNow.value} (unchanged)`,
-      resolutionCheck: expect.stringMatching(/record set read back/),
+      resolutionCheck: expect.stringMatching(/zone read back/),
     });
     expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
 

@@ -113,7 +113,9 @@ test('with us-east-1 down, the unplanned patient-portal runbook promotes the us-
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
 
   const waiting = await waitForApproval(workflowId);
-  expect(JSON.stringify(waiting.awaiting)).toMatch(/unreachable and could not be fenced/);
+  expect(JSON.stringify(waiting.awaiting)).toMatch(
+    /unreachable \(its region does not answer\) and could not be fenced/,
+  );
   const approved = await drctl(
     ['approve', workflowId, '--reason', 'us-east-1 is down (AWS Health); primary cannot take writes'],
     asOperator(env, 'bob'),

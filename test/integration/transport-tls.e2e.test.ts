@@ -134,9 +134,7 @@ test('GIVEN a client that trusts the CA but has no client certificate THEN the p
   // A worker without the certificate stops at once with the environment's exit code and what to check.
   const worker = await drctl(['worker'], withoutCertificate);
   expect(worker.code).toBe(3);
-  expect(worker.stderr).toMatch(
-    /cannot reach Temporal at .*(CertificateRequired|broken pipe).*TEMPORAL_TLS_CLIENT_CERT_PATH/,
-  );
+  expect(worker.stderr).toMatch(/cannot reach Temporal at .*TEMPORAL_TLS_CLIENT_CERT_PATH/);
 
   // The same command with the client certificate gets through: the certificate is the only difference.
   const allowed = await drctl(['drill', 'schedules', '--output', 'json'], {
