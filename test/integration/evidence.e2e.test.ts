@@ -64,12 +64,21 @@ afterAll(async () => {
   await resetStack();
 });
 
-/** The run's bundle once the ledger has written it (moments after the run closed). */
-async function bundleOf(run: string, environment = env): Promise<Shown> {
+/**
+ * The run's bundle once the ledger has written it (moments after the run closed). Runs of one runbook share the
+ * lock's workflow id, so a `runId` picks the one execution among them.
+ */
+async function bundleOf(run: string, environment = env, runId?: string): Promise<Shown> {
   const deadline = Date.now() + BUNDLE_TIMEOUT_MS;
   for (;;) {
     const shown = await drctl(['evidence', 'show', run, '--output', 'json'], environment);
-    if (shown.code === 0) return (JSON.parse(shown.stdout) as Shown[])[0]!;
+    const bundle =
+      shown.code === 0
+        ? (JSON.parse(shown.stdout) as Shown[]).find(
+            (candidate) => runId === undefined || candidate.manifest.run.runId === runId,
+          )
+        : undefined;
+    if (bundle) return bundle;
     if (Date.now() > deadline)
       throw new Error(`no evidence bundle of ${run} after ${BUNDLE_TIMEOUT_MS} ms: ${shown.stdout}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -250,7 +259,7 @@ test('a failover ends: its bundle follows in the chain, with the timeline report
   failoverId = result.workflowId;
 
   const drill = await bundleOf(drillId);
-  const { manifest } = await bundleOf(failoverId);
+  const { manifest } = await bundleOf(failoverId, env, result.runId);
   expect(manifest.sequence).toBeGreaterThan(drill.sequence);
   expect(manifest.run).toMatchObject({ kind: 'failover', outcome: 'succeeded', runbookId: 'ehr-db' });
   expect(manifest.files.map((file) => file.path)).toEqual([
