@@ -17,6 +17,7 @@ import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './
 import { addToCatalog, signerOf } from './operators';
 import { recordValue, sql } from './estate-readers';
 import { startHoldingProxy, type HoldingProxy } from './holding-proxy';
+import { sandboxDataConverter } from './sandbox-data-converter';
 
 /**
  * The interpreter's safety rules on the real stack, through the real CLI and a real worker process: the state
@@ -41,7 +42,7 @@ beforeAll(async () => {
   env = drctlEnv(stack, `safety-${randomUUID()}`);
   worker = await startWorkerProcess(env);
   connection = await Connection.connect({ address: stack.temporal.address });
-  client = new Client({ connection, namespace: stack.temporal.namespace });
+  client = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 });
 
 afterAll(async () => {
