@@ -148,6 +148,7 @@ async function chainEntries(): Promise<Array<{ sequence: number; workflowId: str
 
 let drillId: string;
 let failoverId: string;
+let failoverRunId: string;
 
 test('a drill ends: its bundle (history, result, reports with the audit section, runbook, operator actions, its failover) is locked for 6 years', async () => {
   const run = await drctl(
@@ -257,9 +258,10 @@ test('a failover ends: its bundle follows in the chain, with the timeline report
   expect(run.code).toBe(0);
   const result = JSON.parse(run.stdout) as FailoverResult;
   failoverId = result.workflowId;
+  failoverRunId = result.runId;
 
   const drill = await bundleOf(drillId);
-  const { manifest } = await bundleOf(failoverId, env, result.runId);
+  const { manifest } = await bundleOf(failoverId, env, failoverRunId);
   expect(manifest.sequence).toBeGreaterThan(drill.sequence);
   expect(manifest.run).toMatchObject({ kind: 'failover', outcome: 'succeeded', runbookId: 'ehr-db' });
   expect(manifest.files.map((file) => file.path)).toEqual([
@@ -350,7 +352,7 @@ describe('drctl evidence verify', () => {
 
   test('an edited file: which file, expected and actual hash', async () => {
     const bucket = await cloneChain('edited');
-    const { manifest } = await bundleOf(failoverId);
+    const { manifest } = await bundleOf(failoverId, env, failoverRunId);
     const file = manifest.files.find((candidate) => candidate.path === 'result.json')!;
     const edited = Buffer.from((await objectBytes(file.key)).toString().replace('"succeeded"', '"failed"'));
     await putVersion(bucket, file.key, edited, addYears(new Date(), 7));
