@@ -212,7 +212,10 @@ test('a drill ends: its bundle (history, result, reports with the audit section,
     await objectBytes(manifest.files.find((file) => file.path === 'reports/report.md')!.key)
   ).toString();
   expect(report).toContain('## Contingency plan test (HIPAA 45 CFR 164.308(a)(7)(ii)(D))');
-  expect(report).toContain('| e2e-test | start | not verified |');
+  // The evidence worker reads the access policy: the participant's signature is verified in the bundle's report.
+  expect(report).toContain(
+    '| alice | start | **verified** | verified: 1 of 1 action(s) signed, signature verified |',
+  );
   const history = JSON.parse((await objectBytes(manifest.files[0]!.key)).toString()) as {
     events: Array<{ eventType: string }>;
   };
