@@ -16,4 +16,5 @@ npm run build --silent
 echo "== unit tests"
 npx jest --selectProjects unit
 echo "== integration tests (real local servers)"
-npx jest --selectProjects integration --runInBand
+# --forceExit: a handle a failed test leaves open (a worker, a socket) must not hold CI until its time limit.
+npx jest --selectProjects integration --runInBand --forceExit

@@ -131,6 +131,12 @@ export class LagMetrics {
     // A window that ends before the change (a read while `set` waits for its second) is left as asked.
     if (start === undefined || start >= since || (end !== undefined && end <= since)) return undefined;
     request.StartTime = typeof request.StartTime === 'number' ? since / 1000 : new Date(since).toISOString();
+    // moto (like CloudWatch) refuses StartTime equal to EndTime, and it compares whole seconds: a read within the
+    // change's first second would end where it now starts. Its window reaches the end of that second instead.
+    if (end !== undefined && end < since + 1000) {
+      request.EndTime =
+        typeof request.EndTime === 'number' ? since / 1000 + 1 : new Date(since + 1000).toISOString();
+    }
     return { kind: 'forward', body: Buffer.from(JSON.stringify(request)) };
   }
 

@@ -7,6 +7,7 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { createAuthActivities } from '../../activities/auth/auth-activities';
 import { createEvidenceActivities } from '../../activities/evidence/evidence-activities';
 import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
 import { listChain } from '../../evidence/chain-listing';
@@ -16,7 +17,9 @@ import { verifyChain } from '../../evidence/verify-chain';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
 import { EVIDENCE_BUCKET } from '../../sandbox/evidence-seed';
+import { operatorPaths } from '../../sandbox/operator-seed';
 import type { LedgerState } from '../../workflows/evidence-ledger';
+import { addToCatalog, newCatalogDir, signerOf } from './operators';
 import { installQuietRuntime } from './quiet-runtime';
 import { getStack } from './stack';
 
@@ -68,6 +71,7 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
   const taskQueue = `ledger-${randomUUID()}`;
   const layout = new ChainLayout(`ledger-test-${randomUUID()}/`, 'default');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const catalog = newCatalogDir();
   const evidence = createEvidenceActivities({
     temporal: client,
     namespace: 'default',
@@ -82,7 +86,11 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
     taskQueue,
     workflowBundle: bundle,
     // The runs' own requests go nowhere here: this test signals its own ledger.
-    activities: { ...evidence, requestEvidence: async () => ({ requested: false, includedIn: 'test' }) },
+    activities: {
+      ...evidence,
+      ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [catalog] }),
+      requestEvidence: async () => ({ requested: false, includedIn: 'test' }),
+    },
   });
 
   await worker.runUntil(async () => {
@@ -91,15 +99,23 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
         ['ledger-a', '4s'],
         ['ledger-b', '1s'],
         ['ledger-c', '1s'],
-      ].map(([id, duration]) =>
-        client.workflow.start('failoverWorkflow', {
+      ].map(([id, duration]) => {
+        // Each run is a reviewed runbook started signed by alice, as the worker's access policy requires.
+        const { reference } = addToCatalog(catalog, waitRunbook(`${id!}-${randomUUID().slice(0, 8)}`, duration!));
+        const workflowId = `${id}-${randomUUID()}`;
+        const start = signerOf('alice').sign({
+          action: 'failover',
+          runId: workflowId,
+          runbookId: reference.id,
+          runbookHash: reference.sha256,
+          reason: 'ledger test',
+        });
+        return client.workflow.start('failoverWorkflow', {
           taskQueue,
-          workflowId: `${id}-${randomUUID()}`,
-          args: [
-            { runbook: waitRunbook(id!, duration!), options: { reason: 'ledger test', initiator: 'jest' } },
-          ],
-        }),
-      ),
+          workflowId,
+          args: [{ runbook: reference, start }],
+        });
+      }),
     );
     const requests: EvidenceRequest[] = runs.map((run) => ({
       workflowId: run.workflowId,
