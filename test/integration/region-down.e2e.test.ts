@@ -116,18 +116,25 @@ test('with us-east-1 down, the unplanned patient-portal runbook promotes the us-
   expect(JSON.stringify(waiting.awaiting)).toMatch(
     /unreachable \(its region does not answer\) and could not be fenced/,
   );
-  const approved = await drctl(
-    ['approve', workflowId, '--reason', 'us-east-1 is down (AWS Health); primary cannot take writes'],
-    asOperator(env, 'bob'),
-  );
-  expect({ code: approved.code, stderr: approved.stderr }).toEqual({ code: 0, stderr: '' });
+  // Going on unfenced needs two different verified operators.
+  for (const operator of ['bob', 'carol'] as const) {
+    const approved = await drctl(
+      ['approve', workflowId, '--reason', 'us-east-1 is down (AWS Health); primary cannot take writes'],
+      asOperator(env, operator),
+    );
+    expect({ operator, code: approved.code, stderr: approved.stderr }).toEqual({
+      operator,
+      code: 0,
+      stderr: '',
+    });
+  }
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   const result = JSON.parse(followed.stdout) as FailoverResult;
 
   expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
   const fence = result.timeline.find((entry) => entry.stepId === 'fence-primary');
   expect(fence?.summary).toMatch(/could not fence patient-portal-primary: .*region us-east-1 unreachable/);
-  expect(fence?.summary).toMatch(/proceeding unfenced, approved by bob/);
+  expect(fence?.summary).toMatch(/proceeding unfenced, approved by bob and carol/);
   const preflight = result.timeline.find((entry) => entry.stepId === 'preflight');
   expect(JSON.stringify(preflight?.checks)).toMatch(/us-east-1/);
   const replicaAfter = (
