@@ -62,6 +62,8 @@ export class FakePostgres implements PostgresPort {
     fences: [] as string[],
     unfences: [] as string[],
     calls: [] as string[],
+    /** Connection name → the role it logs in as, where that is an application role (absent: an admin login). */
+    loginRoles: new Map<string, string>(),
   };
   private readonly promotionPollsLeft = new Map<FakePgMember, number>();
 
@@ -111,6 +113,7 @@ export class FakePostgres implements PostgresPort {
       ],
     });
     primary.roles.set('ehr_app', { canLogin: true, sessions: 0, marker: null });
+    pg.state.loginRoles.set('ehr-app', 'ehr_app');
     const replica = pg.addMember(['ehr-replica'], {
       host: '127.0.0.3',
       roles: primary.roles,
@@ -144,6 +147,14 @@ export class FakePostgres implements PostgresPort {
       throw permanentFailure(
         PermanentFailure.AccessDenied,
         `PostgreSQL at ${target.host}:${target.port} refused the password (connection ${connection})`,
+      );
+    }
+    // As the real server: a role without LOGIN (what drctl's fence leaves) cannot open a session (SQLSTATE 28000).
+    const loginRole = this.state.loginRoles.get(connection);
+    if (loginRole !== undefined && target.roles.get(loginRole)?.canLogin === false) {
+      throw permanentFailure(
+        PermanentFailure.AccessDenied,
+        `PostgreSQL at ${target.host}:${target.port} refused user ${loginRole} (connection ${connection}): role "${loginRole}" is not permitted to log in; fix the credentials in DRCTL_PG_${connection.toUpperCase().replace(/-/g, '_')}_URL or postgres.connections.${connection}`,
       );
     }
     return target;

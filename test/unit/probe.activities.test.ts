@@ -83,6 +83,35 @@ describe('runProbe (sql)', () => {
   });
 });
 
+describe('a SQL probe against a fenced primary', () => {
+  const fence = { applicationRoles: ['ehr_app'], fenceId: 'run-1' };
+
+  it('GIVEN the fence took LOGIN from the application role WHEN the probe connects THEN the server refuses the role', async () => {
+    const { pg, resolveHost } = setup('127.0.0.2');
+    await pg.fence('ehr-primary', fence);
+    const { runProbe } = createProbeActivities({ postgres: pg, resolveHost });
+
+    const failure = await failureOf(
+      runProbe({ probe: { type: 'sql', connection: 'ehr-app', via, write: false } }),
+    );
+
+    expect(failure.message).toMatch(/role "ehr_app" is not permitted to log in/);
+  });
+
+  it('GIVEN the record still names the fenced primary WHEN pre-flight checks the probe THEN the refusal is the fence holding, not bad credentials', async () => {
+    const { pg, resolveHost } = setup('127.0.0.2');
+    await pg.fence('ehr-primary', fence);
+    const { checkProbe } = createProbeActivities({ postgres: pg, resolveHost });
+
+    const checks = await checkProbe({ probe: { type: 'sql', connection: 'ehr-app', via, write: true } });
+
+    expect(checks.every((check) => check.ok)).toBe(true);
+    expect(checks.map((check) => check.message).join('\n')).toMatch(
+      /refuses the role's login, as a fenced primary does/,
+    );
+  });
+});
+
 describe('runProbe (http)', () => {
   const fakeFetch = (status: number | Error) =>
     (async () => {
