@@ -20,7 +20,10 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/integration/integration-timeout.ts'],
+      setupFilesAfterEnv: [
+        '<rootDir>/test/integration/integration-timeout.ts',
+        '<rootDir>/test/integration/end-open-runs.ts',
+      ],
     },
   ],
 };
