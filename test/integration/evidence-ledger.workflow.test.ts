@@ -101,7 +101,10 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
         ['ledger-c', '1s'],
       ].map(([id, duration]) => {
         // Each run is a reviewed runbook started signed by alice, as the worker's access policy requires.
-        const { reference } = addToCatalog(catalog, waitRunbook(`${id!}-${randomUUID().slice(0, 8)}`, duration!));
+        const { reference } = addToCatalog(
+          catalog,
+          waitRunbook(`${id!}-${randomUUID().slice(0, 8)}`, duration!),
+        );
         const workflowId = `${id}-${randomUUID()}`;
         const start = signerOf('alice').sign({
           action: 'failover',

@@ -6,7 +6,11 @@ import { LagMetrics } from '../../sandbox/strict-aws/lag-metrics';
  * refuses StartTime equal to EndTime ("The parameter StartTime must not equal parameter EndTime"), so a read made
  * within the change's first second must still leave EndTime after StartTime.
  */
-const series = { metricName: 'AuroraGlobalDBRPOLag', resourceId: 'ehr-global-west', region: 'us-west-2' } as const;
+const series = {
+  metricName: 'AuroraGlobalDBRPOLag',
+  resourceId: 'ehr-global-west',
+  region: 'us-west-2',
+} as const;
 
 function readCall(startMs: number, endMs: number, asNumbers: boolean): StrictCall {
   const time = (ms: number) => (asNumbers ? ms / 1000 : new Date(ms).toISOString());
@@ -39,7 +43,10 @@ function readCall(startMs: number, endMs: number, asNumbers: boolean): StrictCal
 function forwardedWindow(lag: LagMetrics, call: StrictCall): { start: number; end: number } {
   const outcome = lag.clampRead(call);
   if (outcome?.kind !== 'forward') throw new Error(`expected the read to be forwarded, got ${outcome?.kind}`);
-  const request = JSON.parse(outcome.body!.toString('utf8')) as { StartTime: number | string; EndTime: number | string };
+  const request = JSON.parse(outcome.body!.toString('utf8')) as {
+    StartTime: number | string;
+    EndTime: number | string;
+  };
   const ms = (value: number | string) => (typeof value === 'number' ? value * 1000 : Date.parse(value));
   return { start: ms(request.StartTime), end: ms(request.EndTime) };
 }
