@@ -86,7 +86,7 @@ async function failoverStatus(
     else process.stdout.write(`${renderSummary(result)}\n${await followUpLines(client, result)}`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   }
-  const state = await readRun(client, workflowId, runId);
+  const state = await readRun(client, workflowId, runId, run.status);
   const progress = state.closed ? state.result : state.progress;
   if (context.output === 'json') {
     printJson(
