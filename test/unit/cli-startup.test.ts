@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { timelineLine } from '../../cli/render';
@@ -80,6 +80,15 @@ test.each(['report', 'drill run', 'keys init', 'evidence verify', 'status'])(
     expect(HEAVY.filter((library) => loaded(modules, library))).toEqual([]);
   },
 );
+
+test('GIVEN XDG_CACHE_HOME WHEN drctl runs THEN V8 caches its compiled code there, in a directory of the user', async () => {
+  const cacheHome = join(dir, 'cache');
+  expect((await drctl(['--help'], { XDG_CACHE_HOME: cacheHome })).code).toBe(0);
+  const cache = join(cacheHome, 'drctl', 'node-compile-cache');
+  const [version] = readdirSync(cache);
+  expect(version).toContain(process.version);
+  expect(readdirSync(join(cache, version as string)).length).toBeGreaterThan(10);
+});
 
 test('GIVEN drctl report --help THEN the formats are the renderers\u2019 formats', async () => {
   const { REPORT_FORMATS } = await import('../../reports');
