@@ -1,95 +1,57 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { planFailover, readRun, referenceTo, startFailover } from '../cli/failover-runs';
+import { planFailover, referenceTo } from '../cli/failover-runs';
 import { loadSigner } from '../cli/operator-signer';
-import { loadRunbookFile } from '../runbooks/catalog';
-import { operatorPaths } from '../sandbox/operator-seed';
-import { writeFileSync } from 'node:fs';
 import { formatMs } from '../runbooks/duration';
 import ehrDb from '../runbooks/examples/ehr-db';
+import { operatorPaths } from '../sandbox/operator-seed';
 import { sandboxPaths } from '../sandbox/sandbox-paths';
 import { ensureStackUp, resetStack } from '../sandbox/stack';
+import type { StackInfo } from '../sandbox/stack-info';
 import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
 import type { FailoverResult } from '../workflows/run-types';
+import { runBashFailover } from './bash-failover';
+import { coldStarts } from './cold-start';
+import { criticalPathProviderMs } from './critical-path';
+import { median, medianMax } from './figures';
+import { lastToggleAt, watchFlagsServed, type UnleashEndpoints } from './flag-visibility';
+import { goalTable, type Goal } from './goals';
+import { historyFigures } from './history-figures';
 
 /**
- * Figures for the local stack: a full `ehr-db` failover (wall time from start request to recorded result,
- * the run's own duration, and each step's time and provider time), `drctl plan`, and how long the CLI takes
- * to say Temporal is unreachable. Usage: npm run bench [-- <runs>]
+ * Figures for the local stack, beside issue 10's goals and their anchors: `drctl failover ehr-db --follow`
+ * (CLI wall, the run's own duration, each step's time and provider time), interleaved with the same failover as a
+ * bash + aws CLI script (bench/ehr-db-failover.sh); the flags step minus Unleash's revision tick; `drctl plan`;
+ * how long the CLI takes to say Temporal is unreachable; and cold starts of `--help`, `status` and `plan` beside the
+ * Temporal CLI. Each section prints the load average it ran under. Usage: npm run bench [-- <failovers>]
  */
 const runs = Number(process.argv[2] ?? 3);
+const COLD_RUNS = 15;
+const DRCTL = resolve(__dirname, '../bin/drctl');
+const FLAGS_STEP = 'degraded-mode-on';
+/** A client-API query of the benchmark's own (drctl reads with the prefix `ehr-` and with none). */
+const WATCH_PREFIX = 'eh';
 
 async function main(): Promise<void> {
   const stack = await ensureStackUp();
   process.env.AWS_ACCESS_KEY_ID ??= 'testing';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
   const taskQueue = `bench-${randomUUID()}`;
-  // The bench's runbook variants join the worker's reviewed catalog, as a reviewer would merge them.
-  const catalog = mkdtempSync(join(tmpdir(), 'drctl-bench-catalog-'));
-  const config = loadConfig({
-    file: stack.configFile,
-    overrides: {
-      temporal: { taskQueue },
-      access: { catalogDirs: [resolve(__dirname, '../runbooks/examples'), catalog] },
-    },
-  });
+  const config = loadConfig({ file: stack.configFile, overrides: { temporal: { taskQueue } } });
   const signer = loadSigner(operatorPaths.keyFile('alice'));
-  const reviewed = (id: string) => {
-    const file = join(catalog, `${id}.json`);
-    writeFileSync(file, JSON.stringify({ ...ehrDb, id }));
-    const runbook = loadRunbookFile(file);
-    return { runbook, reference: referenceTo(runbook) };
-  };
   const stopWorker = new AbortController();
-  const ready = new Promise<void>(
-    (onReady) => void runWorker(config, { signal: stopWorker.signal, onReady }),
-  );
-  await ready;
+  await new Promise<void>((onReady) => void runWorker(config, { signal: stopWorker.signal, onReady }));
   const connection = await Connection.connect({ address: stack.temporal.address });
   const client = new Client({
     connection,
     namespace: stack.temporal.namespace,
     ...dataConverterOptions(config).options,
   });
-
-  const wall: number[] = [];
-  const inRun: number[] = [];
-  const steps = new Map<string, { ms: number[]; providerMs: number[] }>();
-  for (let i = 0; i < runs; i++) {
-    await resetStack();
-    const started = performance.now();
-    const { workflowId } = await startFailover(client, taskQueue, reviewed(`bench-ehr-db-${i}`), {
-      reason: 'benchmark',
-      signer,
-      now: new Date(),
-    });
-    const result = await waitForResult(client, workflowId);
-    wall.push(performance.now() - started);
-    if (result.status !== 'succeeded') throw new Error(`bench run ${workflowId} ${result.status}`);
-    inRun.push(Date.parse(result.endedAt) - Date.parse(result.startedAt));
-    for (const entry of result.timeline) {
-      const figures = steps.get(entry.stepId) ?? { ms: [], providerMs: [] };
-      figures.ms.push(entry.durationMs ?? 0);
-      figures.providerMs.push(entry.providerMs);
-      steps.set(entry.stepId, figures);
-    }
-  }
-
-  const planStarted = performance.now();
-  await planFailover(client, taskQueue, { runbook: ehrDb, reference: referenceTo(ehrDb) }, signer);
-  const planMs = performance.now() - planStarted;
-
-  const unreachableMs = await timeUnreachable();
-  // Plan reads a stack back in its first state (the last failover moved it).
-  await resetStack();
-  const lastRun = `bench-ehr-db-${runs - 1}`;
   const drctlEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -97,67 +59,213 @@ async function main(): Promise<void> {
     DRCTL_TASK_QUEUE: taskQueue,
     DRCTL_KEY_FILE: operatorPaths.keyFile('alice'),
   };
-  const statusId = (await latestRunId(client, lastRun)) ?? lastRun;
-  const cold = {
-    help: await coldStarts([DRCTL, '--help'], drctlEnv),
-    status: await coldStarts([DRCTL, 'status', statusId], drctlEnv),
-    plan: await coldStarts([DRCTL, 'plan', 'ehr-db'], drctlEnv),
-    temporal: await coldStarts(['--help'], drctlEnv, sandboxPaths.temporalBinary),
+
+  const failovers = {
+    wall: [] as number[],
+    total: [] as number[],
+    inRun: [] as number[],
+    overhead: [] as number[],
+    notInActivities: [] as number[],
   };
+  const bash: number[] = [];
+  const flagsMinusTick: number[] = [];
+  const ticks: number[] = [];
+  const steps = new Map<string, { ms: number[]; providerMs: number[] }>();
+  let lastWorkflowId = '';
+  const failoverLoad = loadLine();
+  for (let i = 0; i < runs; i++) {
+    const fresh = await resetStack();
+    const unleash = unleashOf(fresh);
+    const wanted = Object.fromEntries(flagNames().map((name) => [name, true]));
+    const watch = watchFlagsServed(unleash, wanted, WATCH_PREFIX);
+    const since = Date.now();
+    const { wallMs, result } = await cliFailover(drctlEnv);
+    const servedAt = await watch.stop();
+    const changedAt = await lastToggleAt(unleash, flagNames(), since);
+    const inRun = Date.parse(result.endedAt) - Date.parse(result.startedAt);
+    const recorded = await historyFigures(client, result.workflowId, result.runId);
+    failovers.wall.push(wallMs);
+    failovers.total.push(recorded.totalMs);
+    failovers.inRun.push(inRun);
+    failovers.overhead.push(recorded.totalMs - criticalPathProviderMs(result.timeline));
+    failovers.notInActivities.push(recorded.totalMs - recorded.activityMs);
+    lastWorkflowId = result.workflowId;
+    for (const entry of result.timeline) {
+      const figures = steps.get(entry.stepId) ?? { ms: [], providerMs: [] };
+      figures.ms.push(entry.durationMs ?? 0);
+      figures.providerMs.push(entry.providerMs);
+      steps.set(entry.stepId, figures);
+    }
+    const flagsStep = result.timeline.find((entry) => entry.stepId === FLAGS_STEP);
+    if (servedAt !== undefined && changedAt !== undefined && flagsStep?.durationMs !== undefined) {
+      ticks.push(servedAt - changedAt);
+      flagsMinusTick.push(flagsStep.durationMs - (servedAt - changedAt));
+    }
+    bash.push(await runBashFailover(await resetStack()));
+  }
+  const failoverLoadAfter = loadLine();
+
+  const planStarted = performance.now();
+  await planFailover(client, taskQueue, { runbook: ehrDb, reference: referenceTo(ehrDb) }, signer);
+  const planMs = performance.now() - planStarted;
+  const unreachableMs = await timeUnreachable();
+
+  // Plan reads a stack in its first state (the last failover moved it).
+  await resetStack();
+  const temporalArgs = ['--address', stack.temporal.address, '--namespace', stack.temporal.namespace];
+  const coldLoad = loadLine();
+  const cold = {
+    node: await coldStarts(process.execPath, ['-e', '0'], drctlEnv, COLD_RUNS),
+    help: await coldStarts(process.execPath, [DRCTL, '--help'], drctlEnv, COLD_RUNS),
+    temporalHelp: await coldStarts(sandboxPaths.temporalBinary, ['--help'], drctlEnv, COLD_RUNS),
+    status: await coldStarts(process.execPath, [DRCTL, 'status', lastWorkflowId], drctlEnv, COLD_RUNS),
+    temporalDescribe: await coldStarts(
+      sandboxPaths.temporalBinary,
+      ['workflow', 'describe', '--workflow-id', lastWorkflowId, ...temporalArgs],
+      drctlEnv,
+      COLD_RUNS,
+    ),
+    plan: await coldStarts(process.execPath, [DRCTL, 'plan', 'ehr-db'], drctlEnv, COLD_RUNS),
+  };
+  const coldLoadAfter = loadLine();
+  const planWorkflowMs = await recentPlanDurations(client, COLD_RUNS);
   await connection.close();
   stopWorker.abort();
 
-  console.log(`ehr-db failover on the local stack, ${runs} runs (median, max):`);
-  console.log(`  start request → recorded result   ${figures(wall)}`);
-  console.log(`  run duration (workflow clock)     ${figures(inRun)}`);
+  console.log(
+    `ehr-db failover on the local stack, ${runs} runs interleaved with bash + aws CLI (median, max)`,
+  );
+  console.log(`  load average before ${failoverLoad}, after ${failoverLoadAfter}`);
+  console.log(`  drctl failover --follow, CLI wall       ${medianMax(failovers.wall)}`);
+  console.log(`  workflow total (start → close event)    ${medianMax(failovers.total)}`);
+  console.log(`  steps (workflow start → last step end)  ${medianMax(failovers.inRun)}`);
+  console.log(`  workflow total − critical-path provider ${medianMax(failovers.overhead)}`);
+  console.log(`  workflow total − time in activities     ${medianMax(failovers.notInActivities)}`);
+  console.log(`  bench/ehr-db-failover.sh (bash + aws)   ${medianMax(bash)}`);
   for (const [stepId, { ms, providerMs }] of steps) {
-    console.log(`  ${stepId.padEnd(32)} ${figures(ms)}   provider ${figures(providerMs)}`);
+    console.log(`  ${stepId.padEnd(38)} ${medianMax(ms)}   provider ${medianMax(providerMs)}`);
   }
+  if (ticks.length > 0) {
+    console.log(`  Unleash revision tick (change → served) ${medianMax(ticks)}`);
+    console.log(`  ${`${FLAGS_STEP} − Unleash's tick`.padEnd(38)} ${medianMax(flagsMinusTick)}`);
+  } else console.log(`  Unleash revision tick: not seen (the watcher never saw the change served)`);
   console.log(`drctl plan ehr-db (workflow on the worker)  ${formatMs(planMs)}`);
   console.log(`drctl plan with Temporal unreachable → exit 3 after  ${formatMs(unreachableMs)}`);
-  console.log(`CLI cold start, ${COLD_RUNS} runs each (median, max; goal):`);
-  console.log(`  drctl --help                      ${figures(cold.help)}   (≤ 150 ms)`);
-  console.log(`  drctl status <failover>           ${figures(cold.status)}   (≤ 300 ms)`);
-  console.log(`  drctl plan ehr-db                 ${figures(cold.plan)}   (≤ 600 ms)`);
-  console.log(`  temporal --help (anchor)          ${figures(cold.temporal)}`);
+  console.log(`Cold starts, ${COLD_RUNS} runs each after one untimed (median, max)`);
+  console.log(`  load average before ${coldLoad}, after ${coldLoadAfter}`);
+  console.log(`  node -e 0 (anchor)                      ${medianMax(cold.node)}`);
+  console.log(`  drctl --help                            ${medianMax(cold.help)}`);
+  console.log(`  temporal --help (anchor)                ${medianMax(cold.temporalHelp)}`);
+  console.log(`  drctl status <failover>                 ${medianMax(cold.status)}`);
+  console.log(`  temporal workflow describe (anchor)     ${medianMax(cold.temporalDescribe)}`);
+  console.log(`  drctl plan ehr-db                       ${medianMax(cold.plan)}`);
+  console.log(`  its plan workflow on the worker (anchor) ${medianMax(planWorkflowMs)}`);
+
+  const goals: Goal[] = [
+    {
+      name: 'drctl --help cold start',
+      value: median(cold.help),
+      bound: 'at most',
+      limit: 150,
+      unit: 'ms',
+      anchor: `temporal --help ${ms(cold.temporalHelp)}, node -e 0 ${ms(cold.node)}`,
+    },
+    {
+      name: 'drctl status cold start',
+      value: median(cold.status),
+      bound: 'at most',
+      limit: 300,
+      unit: 'ms',
+      anchor: `temporal workflow describe ${ms(cold.temporalDescribe)}`,
+    },
+    {
+      name: 'drctl plan ehr-db cold start',
+      value: median(cold.plan),
+      bound: 'at most',
+      limit: 600,
+      unit: 'ms',
+      anchor: `its plan workflow on the worker ${ms(planWorkflowMs)}`,
+    },
+    {
+      name: 'failover: workflow total − critical-path provider time',
+      value: median(failovers.overhead),
+      bound: 'at most',
+      limit: 300,
+      unit: 'ms',
+      anchor: `workflow total ${ms(failovers.total)}; outside any activity ${ms(failovers.notInActivities)}`,
+    },
+    {
+      name: 'failover: CLI wall − workflow total',
+      value: median(failovers.wall.map((wall, i) => wall - (failovers.total[i] as number))),
+      bound: 'at most',
+      limit: 200,
+      unit: 'ms',
+      anchor: `drctl status cold start ${ms(cold.status)}`,
+    },
+    {
+      name: 'failover: bash + aws CLI ÷ drctl, end to end',
+      value: median(bash) / median(failovers.wall),
+      bound: 'at least',
+      limit: 4,
+      unit: '×',
+      anchor: `bash + aws ${ms(bash)}, drctl ${ms(failovers.wall)}`,
+    },
+  ];
+  console.log(`Goals (issue 10), on this machine (${availableParallelism()} cores):`);
+  for (const line of goalTable(goals)) console.log(`  ${line}`);
 }
 
-async function waitForResult(client: Client, workflowId: string): Promise<FailoverResult> {
-  for (;;) {
-    const state = await readRun(client, workflowId);
-    if (state.closed && state.result) return state.result;
-    if (state.closed) throw new Error(`${workflowId} ended without a result: ${state.message}`);
-    await new Promise((done) => setTimeout(done, 50));
+const ms = (values: number[]) => formatMs(Math.round(median(values)));
+
+/** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
+function loadLine(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
+function flagNames(): string[] {
+  const step = ehrDb.steps.flatMap((s) => ('steps' in s ? s.steps : [s])).find((s) => s.id === FLAGS_STEP);
+  if (step?.kind !== 'flags.set') throw new Error(`ehr-db has no flags.set step ${FLAGS_STEP}`);
+  return step.flags.map((flag) => flag.name);
+}
+
+function unleashOf(stack: StackInfo): UnleashEndpoints {
+  return {
+    url: stack.unleash.url,
+    adminToken: stack.unleash.adminToken,
+    clientToken: stack.unleash.clientToken,
+    environment: stack.unleash.environment,
+  };
+}
+
+/** `drctl failover ehr-db --yes --follow --output json` as a fresh process: its wall time and the result it printed. */
+function cliFailover(env: NodeJS.ProcessEnv): Promise<{ wallMs: number; result: FailoverResult }> {
+  const started = performance.now();
+  return new Promise((done, failed) =>
+    execFile(
+      process.execPath,
+      [DRCTL, 'failover', 'ehr-db', '--reason', 'benchmark', '--yes', '--follow', '--output', 'json'],
+      { env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const wallMs = performance.now() - started;
+        if (error) return failed(new Error(`drctl failover failed: ${stderr || error.message}`));
+        const result = JSON.parse(stdout) as FailoverResult;
+        if (result.status !== 'succeeded') return failed(new Error(`drctl failover ${result.status}`));
+        done({ wallMs, result });
+      },
+    ),
+  );
+}
+
+/** Durations of the newest `count` plan workflows (the cold-start runs of `drctl plan`). */
+async function recentPlanDurations(client: Client, count: number): Promise<number[]> {
+  const durations: number[] = [];
+  for await (const run of client.workflow.list({ query: `DrctlKind = 'plan'` })) {
+    if (run.closeTime) durations.push(run.closeTime.getTime() - run.startTime.getTime());
+    if (durations.length === count) break;
   }
-}
-
-const DRCTL = resolve(__dirname, '../bin/drctl');
-const COLD_RUNS = 7;
-
-/** Wall times of `COLD_RUNS` fresh processes (node bin/drctl …, or another binary), each run to its exit. */
-async function coldStarts(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  binary: string = process.execPath,
-): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    const started = performance.now();
-    await new Promise<void>((done, failed) =>
-      execFile(binary, args, { env }, (error, _stdout, stderr) =>
-        error ? failed(new Error(`${args.join(' ')} failed: ${stderr || error.message}`)) : done(),
-      ),
-    );
-    times.push(performance.now() - started);
-  }
-  return times;
-}
-
-/** The workflow id of the newest run of a runbook (what `drctl status` is timed on). */
-async function latestRunId(client: Client, runbookId: string): Promise<string | undefined> {
-  for await (const run of client.workflow.list({ query: `DrctlRunbook = '${runbookId}'` }))
-    return run.workflowId;
-  return undefined;
+  return durations;
 }
 
 function timeUnreachable(): Promise<number> {
@@ -165,7 +273,7 @@ function timeUnreachable(): Promise<number> {
   return new Promise((done, failed) =>
     execFile(
       process.execPath,
-      [resolve(__dirname, '../bin/drctl'), 'plan', 'ehr-db'],
+      [DRCTL, 'plan', 'ehr-db'],
       { env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: '127.0.0.1:9' } },
       (error) =>
         error?.code === 3
@@ -173,12 +281,6 @@ function timeUnreachable(): Promise<number> {
           : failed(new Error(`expected exit 3, got ${error?.code ?? 0}`)),
     ),
   );
-}
-
-function figures(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  return `${formatMs(median).padStart(7)} ${formatMs(sorted[sorted.length - 1] ?? 0).padStart(7)}`;
 }
 
 main().then(

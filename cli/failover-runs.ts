@@ -140,12 +140,18 @@ export type RunState =
 
 /**
  * Where a run stands: live progress while it runs, its recorded result once it has ended. Without `runId`, the
- * latest run with that workflow id (runs of one runbook share its lock id).
+ * latest run with that workflow id (runs of one runbook share its lock id). `status` is Temporal's status of the
+ * run when the caller has just described it (saves describing it again).
  */
-export async function readRun(client: Client, workflowId: string, runId?: string): Promise<RunState> {
+export async function readRun(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+  status?: string,
+): Promise<RunState> {
   const handle = client.workflow.getHandle(workflowId, runId);
-  const description = await handle.describe();
-  if (description.status.name === 'RUNNING') {
+  const statusName = status ?? (await handle.describe()).status.name;
+  if (statusName === 'RUNNING') {
     return { closed: false, progress: await handle.query<FailoverProgress>('progress') };
   }
   try {
@@ -156,7 +162,7 @@ export async function readRun(client: Client, workflowId: string, runId?: string
     return {
       closed: true,
       result: undefined,
-      status: description.status.name,
+      status: statusName,
       message: (error as Error).message,
     };
   }

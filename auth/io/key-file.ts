@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { generateKeyPair, isPrivateKey, publicKeyOf } from '../signature';
 import { AuthFileError } from './auth-file-error';
 import { OPERATOR_NAME } from '../operator-name';
@@ -20,12 +19,6 @@ interface KeyFileContent {
   publicKey: string;
   privateKey: string;
   createdAt: string;
-}
-
-/** The standard place of the operator's key: `$XDG_CONFIG_HOME/drctl/operator-key.json`, else `~/.config/…`. */
-export function defaultKeyFile(env: NodeJS.ProcessEnv): string {
-  const configHome = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(configHome, 'drctl', 'operator-key.json');
 }
 
 /** Creates a new key pair in `file` (0600, its folder 0700). Refuses to replace a key unless `force`. */

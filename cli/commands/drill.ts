@@ -2,9 +2,8 @@ import { Command, Option } from 'commander';
 import type { InjectionAction } from '../../activities/drill-contracts';
 import { findRunbook } from '../../runbooks/catalog';
 import { CliError, ExitCode } from '../cli-error';
-import { drillHistory, followDrill, scheduleDrill, startDrill, type DrillSettings } from '../drill-runs';
+import type { DrillSettings } from '../drill-runs';
 import { note, printJson } from '../output';
-import { renderDrillSummary } from '../render-drill';
 import { runCommand, type CommandContext } from '../run-command';
 import { runbookDirs } from '../runbook-dirs';
 import { connectClient } from '../temporal-connection';
@@ -60,6 +59,7 @@ export function registerDrill(program: Command): void {
       const { client, close } = await connectClient(config);
       try {
         await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+        const { followDrill, startDrill } = await import('../drill-runs');
         const drillId = await startDrill(client, config.temporal.taskQueue, runbook, settings);
         if (!flags.follow) {
           if (context.output === 'json') printJson({ drillId, status: 'started' });
@@ -77,7 +77,10 @@ export function registerDrill(program: Command): void {
           await resetStack();
         }
         if (context.output === 'json') printJson(result);
-        else process.stdout.write(`${renderDrillSummary(result)}\n`);
+        else {
+          const { renderDrillSummary } = await import('../render-drill');
+          process.stdout.write(`${renderDrillSummary(result)}\n`);
+        }
         return result.passed ? ExitCode.Ok : ExitCode.Failed;
       } finally {
         await close();
@@ -105,6 +108,7 @@ export function registerDrill(program: Command): void {
         const config = context.config();
         const { client, close } = await connectClient(config);
         try {
+          const { scheduleDrill } = await import('../drill-runs');
           const scheduleId = await scheduleDrill(client, config.temporal.taskQueue, runbook, settings, {
             timezone: flags.timezone,
             ...(flags.quarterly || flags.cron === undefined ? { quarterly: true } : { cron: flags.cron }),
@@ -209,6 +213,7 @@ export function registerDrill(program: Command): void {
       runCommand(async (context, runbookId: string) => {
         const { client, close } = await connectClient(context.config());
         try {
+          const { drillHistory } = await import('../drill-runs');
           const entries = await drillHistory(client, runbookId);
           if (context.output === 'json') return printJson(entries);
           if (entries.length === 0) process.stdout.write(`no drills of ${runbookId} yet\n`);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { bundlesOf, listChain, type ChainEntry } from '../../evidence/chain-listing';
-import { verifyChain, type Since, type VerifyReport } from '../../evidence/verify-chain';
+import type { ChainEntry } from '../../evidence/chain-listing';
+import type { Since, VerifyReport } from '../../evidence/verify-chain';
 import type { DrctlConfig } from '../../worker/config';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import { printJson } from '../output';
@@ -54,6 +54,7 @@ export function registerEvidence(program: Command): void {
     .action(
       runCommand(async (context, run: string) =>
         withChain(context, async (chain) => {
+          const { bundlesOf } = await import('../../evidence/chain-listing');
           const found = bundlesOf(await chain.list(), run);
           if (found.length === 0) {
             throw new CliError(
@@ -119,6 +120,8 @@ async function withChain(
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
     require('../../worker/evidence-ports');
   const { createEvidenceStore, evidenceLayout, loadTrustedKeys } = ports;
+  const { listChain } = await import('../../evidence/chain-listing');
+  const { verifyChain } = await import('../../evidence/verify-chain');
   const trustedKeys = loadTrustedKeys(config);
   const { store, close } = createEvidenceStore(config);
   const layout = evidenceLayout(config);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createKeyFile, readKeyFile } from '../../auth/io/key-file';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
@@ -42,6 +41,7 @@ export function registerKeys(program: Command): void {
             ExitCode.BadInput,
           );
         const file = flags.file ?? context.config().operator.keyFile;
+        const { createKeyFile } = await import('../../auth/io/key-file');
         const key = createKeyFile(file, name, { force: flags.force === true });
         print(context.output, key, 'created');
       }),
@@ -53,6 +53,7 @@ export function registerKeys(program: Command): void {
     .option('--file <path>', 'the key file (default: $DRCTL_KEY_FILE or the config directory)')
     .action(
       runCommand(async (context, flags: { file?: string }) => {
+        const { readKeyFile } = await import('../../auth/io/key-file');
         print(context.output, readKeyFile(flags.file ?? context.config().operator.keyFile), 'found');
       }),
     );

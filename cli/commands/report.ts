@@ -1,15 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports';
+import { REPORT_FORMATS, type ReportFormat } from '../../reports/report-formats';
+import type { Client } from '@temporalio/client';
 import type { AuditContext } from '../../reports/audit-mapping';
-import { failoverRunRecord } from '../../reports/failover-run-record';
 import type { DrillResult } from '../../workflows/drill-types';
 import { CliError, ExitCode } from '../cli-error';
-import { drillHistory, fetchDrillResult } from '../drill-runs';
-import { readRun } from '../failover-runs';
 import { note } from '../output';
 import { runCommand } from '../run-command';
-import { describeRun } from '../runs';
 import { connectClient } from '../temporal-connection';
 
 const TREND_DRILLS = 12;
@@ -47,6 +44,7 @@ export function registerReport(program: Command): void {
         async (context, drillId: string, flags: { format: ReportFormat; out?: string; policy?: string }) => {
           const { client, close } = await connectClient(context.config());
           try {
+            const { describeRun } = await import('../runs');
             const run = await describeRun(client, drillId);
             if (run.kind === 'evacuation') {
               await evacuationReport(client, drillId, run.status, flags);
@@ -69,6 +67,8 @@ export function registerReport(program: Command): void {
                 ExitCode.Refused,
               );
             }
+            const { fetchDrillResult } = await import('../drill-runs');
+            const { renderReport } = await import('../../reports');
             const result = await fetchDrillResult(client, drillId);
             const history = flags.format === 'html' ? await pastDrills(client, result) : [];
             const text = renderReport(
@@ -93,7 +93,7 @@ export function registerReport(program: Command): void {
 
 /** An evacuation's report from its recorded result: Markdown, JSON or JUnit (one testcase per service). */
 async function evacuationReport(
-  client: Parameters<typeof fetchDrillResult>[0],
+  client: Client,
   workflowId: string,
   status: string,
   flags: { format: ReportFormat; out?: string },
@@ -122,10 +122,8 @@ async function evacuationReport(
 }
 
 /** Earlier completed drills of the same runbook, oldest first, for the HTML trend chart. */
-async function pastDrills(
-  client: Parameters<typeof fetchDrillResult>[0],
-  current: DrillResult,
-): Promise<DrillResult[]> {
+async function pastDrills(client: Client, current: DrillResult): Promise<DrillResult[]> {
+  const { drillHistory, fetchDrillResult } = await import('../drill-runs');
   const entries = (await drillHistory(client, current.runbookId, TREND_DRILLS)).filter(
     (entry) => entry.status === 'COMPLETED' && entry.drillId !== current.drillId,
   );
@@ -145,12 +143,14 @@ async function pastDrills(
 
 /** The drill's failover's recorded operator actions, and (given the policy) a check of their signatures. */
 async function auditContext(
-  client: Parameters<typeof fetchDrillResult>[0],
+  client: Client,
   drill: DrillResult,
   policyFile: string | undefined,
 ): Promise<AuditContext> {
   const { loadPolicyFile } = await import('../../auth/io/policy-file');
   const { signatureCheckFor } = await import('../../auth/recorded-actions');
+  const { readRun } = await import('../failover-runs');
+  const { failoverRunRecord } = await import('../../reports/failover-run-record');
   const policy = policyFile === undefined ? undefined : loadPolicyFile(policyFile);
   const state = await readRun(client, drill.failover.workflowId).catch(() => undefined);
   const failover = state?.closed ? state.result : undefined;

@@ -5,12 +5,9 @@ import type { DrillResult } from '../../workflows/drill-types';
 import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
-import { fetchDrillResult } from '../drill-runs';
 import { readRun } from '../failover-runs';
-import { followRun } from '../follow-run';
 import { printJson } from '../output';
 import { renderPlan, renderSummary, renderTimeline } from '../render';
-import { renderDrillSummary } from '../render-drill';
 import { runCommand, type CommandContext } from '../run-command';
 import { describeRun, type RunSummary } from '../runs';
 import { connectClient } from '../temporal-connection';
@@ -83,12 +80,13 @@ async function failoverStatus(
 ): Promise<ExitCodeValue> {
   const { workflowId, runId } = run;
   if (follow) {
+    const { followRun } = await import('../follow-run');
     const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
     if (context.output === 'json') printJson(result);
     else process.stdout.write(`${renderSummary(result)}\n${await followUpLines(client, result)}`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   }
-  const state = await readRun(client, workflowId, runId);
+  const state = await readRun(client, workflowId, runId, run.status);
   const progress = state.closed ? state.result : state.progress;
   if (context.output === 'json') {
     printJson(
@@ -134,6 +132,8 @@ async function drillStatus(context: CommandContext, client: Client, run: RunSumm
     else process.stdout.write(`${line}\n`);
     return ExitCode.Ok;
   }
+  const { fetchDrillResult } = await import('../drill-runs');
+  const { renderDrillSummary } = await import('../render-drill');
   let result: DrillResult;
   try {
     result = await fetchDrillResult(client, run.workflowId);
