@@ -1,4 +1,3 @@
-import { MUTATING_KINDS } from '../kinds/mutating-kinds';
 import { formatMs } from '../runbooks/duration';
 import { terminalSafe as safe } from './terminal-safe';
 import type { FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
@@ -15,7 +14,10 @@ const STATUS_MARK: Record<TimelineEntry['status'], string> = {
 
 /** Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place. */
 function isMutating(kind: string): boolean {
-  return MUTATING_KINDS.includes(kind);
+  // Loaded on first use only: the registry pulls in every kind's schema, which `status` rarely needs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, for a synchronous renderer.
+  const { STEP_KINDS } = require('../kinds/registry') as typeof import('../kinds/registry');
+  return STEP_KINDS.some((known) => known.kind === kind && known.mutates);
 }
 
 /** One line per step: mark, id, duration, attempts, provider time, and what happened. */
