@@ -15,15 +15,15 @@ import { trendChart } from './svg/trend-chart';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditHtml } from './render-audit';
 
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-function badge(passed: boolean | null): string {
+export function badge(passed: boolean | null): string {
   const label = verdictLabel(passed);
   const tone = passed === null ? 'na' : passed ? 'pass' : 'fail';
   return `<span class="badge ${tone}" data-testid="badge">${label}</span>`;
 }
 
-function objectiveCard(row: ObjectiveRow): string {
+export function objectiveCard(row: ObjectiveRow): string {
   const id = row.objective.toLowerCase();
   const marginTone = row.marginMs === null ? '' : row.marginMs < 0 ? ' negative' : ' positive';
   return `<div class="objective${row.passed === false ? ' fail' : ''}" id="${id}" data-testid="${id}" data-passed="${String(
@@ -38,11 +38,11 @@ function objectiveCard(row: ObjectiveRow): string {
 </div>`;
 }
 
-function definitionList(entries: Array<[string, string]>): string {
+export function definitionList(entries: Array<[string, string]>): string {
   return `<dl>${entries.map(([term, value]) => `<dt>${esc(term)}</dt><dd>${value}</dd>`).join('')}</dl>`;
 }
 
-function dataLoss(result: DrillResult): string {
+export function dataLoss(result: DrillResult): string {
   const loss = result.dataLoss;
   if (!loss) return '<p class="muted">Data loss was not measured.</p>';
   const canary = result.canary;
@@ -69,7 +69,7 @@ function dataLoss(result: DrillResult): string {
   ]);
 }
 
-function stepTable(rows: StepRow[]): string {
+export function stepTable(rows: StepRow[]): string {
   const body = rows
     .map(
       (row) => `<tr data-step-id="${esc(row.stepId)}">

@@ -29,6 +29,20 @@ export function drillDetail(
   return { action: options.action, inject: options.inject ?? '', database: options.database ?? '' };
 }
 
+/**
+ * Which signed drill options a start changed after the operator signed them: a refusal message naming each
+ * (`action: signed "fence-primary", sent "stop-primary"`), or undefined when the options are as signed.
+ */
+export function optionsChangedSinceSigned(
+  options: Pick<DrillOptions, 'action' | 'inject' | 'database'>,
+  signedDetail: Record<string, string>,
+): string | undefined {
+  const asked = drillDetail(options);
+  const changed = Object.keys(asked).filter((key) => signedDetail[key] !== asked[key]);
+  if (changed.length === 0) return undefined;
+  return `run refused by the access policy, nothing was changed: the drill's ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from what was signed (${changed.map((key) => `${key}: signed "${signedDetail[key] ?? ''}", sent "${asked[key]}"`).join('; ')})`;
+}
+
 export interface ObjectiveVerdict {
   objective: 'RTO' | 'RPO';
   targetMs: number;

@@ -1,7 +1,6 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   ParentClosePolicy,
   proxyActivities,
   sleep,
@@ -29,22 +28,21 @@ import {
 } from '../common/search-attributes';
 import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
-import type { Runbook, SqlProbe } from '../runbooks/schema';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import {
   criticalPath,
   drillError,
-  drillPassed,
-  judgeObjectives,
-  measurementConnections,
+  drillTargetsOf,
+  failedFailoverResult,
+  failoverSummary,
+  judgedDrillResult,
   restorationWaitMs,
 } from './drill-measurement';
-import { drillDetail, type DrillInput, type DrillResult } from './drill-types';
+import { optionsChangedSinceSigned, type DrillInput, type DrillResult } from './drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { releaseSignal } from './operator-decision';
 import { innermostMessage } from './innermost-message';
-import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
 import { authorizeStart, idPrefixes, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
@@ -87,15 +85,8 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       'run refused, nothing was changed: the drill has no options ({ action, inject?, database?, canaryIntervalMs, warmupMs })',
       'NotAuthorized',
     );
-  const signedDetail = authorized.initiator.signed.statement.detail ?? {};
-  const asked = drillDetail(options);
-  const changed = Object.keys(asked).filter((key) => signedDetail[key] !== asked[key]);
-  if (changed.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `run refused by the access policy, nothing was changed: the drill's ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from what was signed (${changed.map((key) => `${key}: signed "${signedDetail[key] ?? ''}", sent "${asked[key]}"`).join('; ')})`,
-      'NotAuthorized',
-    );
-  }
+  const changed = optionsChangedSinceSigned(options, authorized.initiator.signed.statement.detail ?? {});
+  if (changed !== undefined) throw ApplicationFailure.nonRetryable(changed, 'NotAuthorized');
   const { runbook } = authorized;
   const checks = proxyActivities<KindActivities>({
     startToCloseTimeout: '2m',
@@ -113,15 +104,13 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     retry: { maximumAttempts: 1 },
   });
 
-  const databaseName =
-    options.database ?? leafStepsOf(runbook).find((step) => step.kind === 'database.promote')?.database;
-  const target = databaseName === undefined ? undefined : runbook.targets.databases[databaseName];
-  const base = baseResult(input, authorized, drillId, info.startTime.toISOString());
   // The canary writes to the primary through a PostgreSQL connection: always for self-managed PostgreSQL, for RDS
   // when the runbook names one on each member. Without one the RPO is reported as not measured.
-  const connections = target === undefined ? undefined : measurementConnections(target);
-  const rpoNotMeasurable =
-    connections !== undefined && 'notMeasurable' in connections ? connections.notMeasurable : undefined;
+  const { databaseName, target, connections, rpoNotMeasurable, probe } = drillTargetsOf(
+    runbook,
+    options.database,
+  );
+  const base = baseResult(input, authorized, drillId, info.startTime.toISOString());
   if (databaseName === undefined || target === undefined) {
     return finish({
       ...base,
@@ -165,7 +154,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
 
   let canaryError: string | undefined;
   const canaryPromise: Promise<CanaryStats | null> =
-    connections !== undefined && 'primary' in connections
+    connections !== undefined
       ? canaryActivity
           .runCanary({
             drillId,
@@ -206,7 +195,6 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     injection: { action: injection.action, injectedAt: injection.injectedAt, summary: injection.summary },
   };
 
-  const probe = restorationProbe(runbook);
   const rtoMs = durationToMs(runbook.objectives.rto);
   // The probe may run as long as the RTO allows (objectives are often hours), not an activity's default bound.
   const prober = proxyActivities<DrillActivities>({
@@ -226,12 +214,12 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     failover = await failoverHandle.result();
   } catch (error) {
     probeScope.cancel();
-    const recorded = failedFailover(error);
+    const recorded = failedFailoverResult(error);
     return finish({
       ...withInjection,
       canary: await canaryPromise,
       failover: recorded
-        ? summary(recorded)
+        ? failoverSummary(recorded)
         : { workflowId: runLockId(runbook.id), status: 'failed', timeline: [] },
       error: `the failover did not complete: ${innermostMessage(error)}`,
     });
@@ -245,7 +233,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   const restoredAt = restored?.restoredAt ?? (probe ? null : failover.endedAt);
   const canary = await canaryPromise;
   let dataLoss: DataLossMeasurement | null = null;
-  if (canary && connections !== undefined && 'replica' in connections) {
+  if (canary && connections !== undefined) {
     dataLoss = await once.measureDataLoss({
       drillId,
       connection: connections.replica,
@@ -268,23 +256,22 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     measured,
     dataLoss,
     canary,
-    failover: summary(failover),
+    failover: failoverSummary(failover),
     criticalPath: criticalPath(failover.timeline, injection.injectedAt, measuredRtoMs),
     ...(error === undefined ? {} : { error }),
   });
 
-  function finish(result: DrillResult): DrillResult {
-    const verdicts = judgeObjectives(runbook, result.measured, rpoNotMeasurable);
-    const passed = drillPassed(result.error, verdicts);
+  function finish(measured: DrillResult): DrillResult {
+    const result = judgedDrillResult(runbook, measured, rpoNotMeasurable, new Date().toISOString());
     const searchAttributes: Parameters<typeof upsertSearchAttributes>[0] = [
-      { key: OUTCOME_KEY, value: passed ? 'passed' : 'failed' },
+      { key: OUTCOME_KEY, value: result.passed ? 'passed' : 'failed' },
     ];
     if (result.measured.rtoMs !== null)
       searchAttributes.push({ key: RTO_MS_KEY, value: result.measured.rtoMs });
     if (result.measured.rpoMs !== null)
       searchAttributes.push({ key: RPO_MS_KEY, value: result.measured.rpoMs });
     upsertSearchAttributes(searchAttributes);
-    return { ...result, verdicts, passed, endedAt: new Date().toISOString() };
+    return result;
   }
 }
 
@@ -324,31 +311,4 @@ function baseResult(
     criticalPath: [],
     environment: { temporalNamespace: info.namespace, taskQueue: info.taskQueue },
   };
-}
-
-/** Service is back when a client following DNS can write: the runbook's SQL probe that goes through DNS. */
-function restorationProbe(runbook: Runbook): SqlProbe | undefined {
-  for (const step of leafStepsOf(runbook)) {
-    if (step.kind === 'probe' && step.probe.type === 'sql' && step.probe.via)
-      return { ...step.probe, write: true };
-  }
-  return undefined;
-}
-
-function summary(result: FailoverResult): DrillResult['failover'] {
-  return {
-    workflowId: result.workflowId,
-    ...(result.runId === undefined ? {} : { runId: result.runId }),
-    status: result.status,
-    timeline: result.timeline,
-    operatorActions: result.operatorActions,
-    ...(result.authorization === undefined ? {} : { authorization: result.authorization }),
-  };
-}
-
-function failedFailover(error: unknown): FailoverResult | undefined {
-  if (!(error instanceof ChildWorkflowFailure) || !(error.cause instanceof ApplicationFailure))
-    return undefined;
-  const detail = error.cause.details?.[0] as FailoverResult | undefined;
-  return detail?.timeline ? detail : undefined;
 }
