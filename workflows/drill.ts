@@ -1,8 +1,6 @@
 import {
   ApplicationFailure,
-  CancellationScope,
   ParentClosePolicy,
-  proxyActivities,
   sleep,
   startChild,
   upsertSearchAttributes,
@@ -10,13 +8,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { KindActivities } from '../kinds/registry';
-import type {
-  CanaryStats,
-  DataLossMeasurement,
-  DrillActivities,
-  RestorationOutcome,
-} from '../activities/drill-contracts';
+import type { CanaryStats, DataLossMeasurement, DrillActivities } from '../activities/drill-contracts';
 import { runLockId } from '../common/run-lock';
 import {
   INITIATOR_KEY,
@@ -26,9 +18,7 @@ import {
   RTO_MS_KEY,
   RUNBOOK_KEY,
 } from '../common/search-attributes';
-import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
-import { HEARTBEAT_TIMEOUT } from './activity-options';
 import {
   criticalPath,
   drillError,
@@ -44,10 +34,10 @@ import { failoverWorkflow } from './failover';
 import { releaseSignal } from './operator-decision';
 import { innermostMessage } from './innermost-message';
 import { runPreflightChecks } from './preflight-checks';
+import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import { authorizeStart, idPrefixes, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
 
-const CANARY_MAX_MS = 30 * 60_000;
 /** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
 const FAILOVER_HOLD_MS = 30 * 60_000;
 
@@ -88,22 +78,6 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   const changed = optionsChangedSinceSigned(options, authorized.initiator.signed.statement.detail ?? {});
   if (changed !== undefined) throw ApplicationFailure.nonRetryable(changed, 'NotAuthorized');
   const { runbook } = authorized;
-  const checks = proxyActivities<KindActivities>({
-    startToCloseTimeout: '2m',
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
-  });
-  const once = proxyActivities<DrillActivities>({
-    startToCloseTimeout: '5m',
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 1 },
-  });
-  const canaryActivity = proxyActivities<DrillActivities>({
-    startToCloseTimeout: CANARY_MAX_MS + 60_000,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 1 },
-  });
-
   // The canary writes to the primary through a PostgreSQL connection: always for self-managed PostgreSQL, for RDS
   // when the runbook names one on each member. Without one the RPO is reported as not measured.
   const { databaseName, target, connections, rpoNotMeasurable, probe } = drillTargetsOf(
@@ -118,7 +92,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     });
   }
 
-  const preflight = await runPreflightChecks(runbook, checks);
+  const preflight = await runPreflightChecks(runbook, drillChecks);
   const failedChecks = preflight.filter((check) => !check.ok);
   if (failedChecks.length > 0) {
     return finish({
@@ -155,24 +129,16 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   let canaryError: string | undefined;
   const canaryPromise: Promise<CanaryStats | null> =
     connections !== undefined
-      ? canaryActivity
-          .runCanary({
-            drillId,
-            connection: connections.primary,
-            intervalMs: options.canaryIntervalMs,
-            stopAfterFailingMs: 1000,
-            maxDurationMs: CANARY_MAX_MS,
-          })
-          .catch((error: unknown) => {
-            canaryError = innermostMessage(error);
-            return null;
-          })
+      ? startCanary(
+          { drillId, connection: connections.primary, intervalMs: options.canaryIntervalMs },
+          (message) => (canaryError = message),
+        )
       : Promise.resolve(null);
   await sleep(options.warmupMs);
 
   let injection: Awaited<ReturnType<DrillActivities['injectFailure']>>;
   try {
-    injection = await once.injectFailure({
+    injection = await drillOnce.injectFailure({
       database: { name: databaseName, target },
       action: options.action,
       ...(options.inject === undefined ? {} : { inject: options.inject }),
@@ -196,24 +162,15 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   };
 
   const rtoMs = durationToMs(runbook.objectives.rto);
-  // The probe may run as long as the RTO allows (objectives are often hours), not an activity's default bound.
-  const prober = proxyActivities<DrillActivities>({
-    startToCloseTimeout: rtoMs + 60_000,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 1 },
-  });
-  const probeScope = new CancellationScope();
-  const restoration: Promise<RestorationOutcome | null> = probe
-    ? probeScope
-        .run(() => prober.probeUntilRestored({ probe, drillId, intervalMs: 100, maxWaitMs: rtoMs }))
-        .catch(() => null)
-    : Promise.resolve(null);
+  const { restoration, scope: probeScope } = probe
+    ? startRestorationProbe(probe, drillId, rtoMs)
+    : { restoration: Promise.resolve(null), scope: undefined };
 
   let failover: FailoverResult;
   try {
     failover = await failoverHandle.result();
   } catch (error) {
-    probeScope.cancel();
+    probeScope?.cancel();
     const recorded = failedFailoverResult(error);
     return finish({
       ...withInjection,
@@ -229,12 +186,12 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     restoration,
     sleep(restorationWaitMs(injection.injectedAt, rtoMs, Date.now())).then(() => null),
   ]);
-  if (restored === null) probeScope.cancel();
+  if (restored === null) probeScope?.cancel();
   const restoredAt = restored?.restoredAt ?? (probe ? null : failover.endedAt);
   const canary = await canaryPromise;
   let dataLoss: DataLossMeasurement | null = null;
   if (canary && connections !== undefined) {
-    dataLoss = await once.measureDataLoss({
+    dataLoss = await drillOnce.measureDataLoss({
       drillId,
       connection: connections.replica,
       injectedAt: injection.injectedAt,

@@ -15,11 +15,9 @@ import {
 import type {
   CanaryStats,
   DataLossMeasurement,
-  DrillActivities,
   InjectFailureOutcome,
   RestorationOutcome,
 } from '../activities/drill-contracts';
-import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import {
   INITIATOR_KEY,
   KIND_KEY,
@@ -29,10 +27,8 @@ import {
   RUNBOOK_KEY,
 } from '../common/search-attributes';
 import type { EvacuationActivities, EvacuationResult } from '../evacuations/evacuation-types';
-import type { KindActivities } from '../kinds/registry';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook } from '../runbooks/schema';
-import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { drillTargetsOf, restorationWaitMs, type DrillTargets } from './drill-measurement';
 import { optionsChangedSinceSigned } from './drill-types';
 import { evacuationHeldSignal, evacuationWorkflow } from './evacuation';
@@ -58,30 +54,15 @@ import { requestEvidence } from './evidence-ledger';
 import { innermostMessage } from './innermost-message';
 import { releaseSignal } from './operator-decision';
 import { runPreflightChecks } from './preflight-checks';
+import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
 import { idPrefixes, recordedAction } from './run-authority';
 
-const CANARY_MAX_MS = 30 * 60_000;
 /** How long the evacuation waits, holding every lock and changing nothing, for the drill to inject its failure. */
 const EVACUATION_HOLD_MS = 30 * 60_000;
 /** How long a held failover waits for its wave (approvals may take a while); the drill is running all along. */
 const FAILOVER_HOLD_MS = 24 * 3_600_000;
 
-const checks = proxyActivities<KindActivities>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
-});
-const once = proxyActivities<DrillActivities>({
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { maximumAttempts: 1 },
-});
-const canaryActivity = proxyActivities<DrillActivities>({
-  startToCloseTimeout: CANARY_MAX_MS + 60_000,
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { maximumAttempts: 1 },
-});
 const records = proxyActivities<EvacuationActivities>({
   startToCloseTimeout: '1m',
   retry: { maximumAttempts: 5 },
@@ -145,7 +126,10 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       },
     },
     'a drill of an evacuation',
-  );
+  ).catch((error: unknown) => {
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    throw error;
+  });
   const { options } = input;
   if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
     throw ApplicationFailure.nonRetryable(
@@ -233,7 +217,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     );
   const preflight = await Promise.all(
     services.map(async ({ runbook }) =>
-      (await runPreflightChecks(runbook, checks))
+      (await runPreflightChecks(runbook, drillChecks))
         .filter((check) => !check.ok)
         .map((check) => `${runbook.id}: ${check.check}: ${check.message}`),
     ),
@@ -287,18 +271,14 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   for (const run of runs) {
     const connections = run.service.targets.connections;
     if (connections === undefined) continue;
-    run.canary = canaryActivity
-      .runCanary({
+    run.canary = startCanary(
+      {
         drillId: `${drillId}/${run.service.runbook.id}`,
         connection: connections.primary,
         intervalMs: options.canaryIntervalMs,
-        stopAfterFailingMs: 1000,
-        maxDurationMs: CANARY_MAX_MS,
-      })
-      .catch((error: unknown) => {
-        run.canaryError = innermostMessage(error);
-        return null;
-      });
+      },
+      (message) => (run.canaryError = message),
+    );
   }
   await sleep(options.warmupMs);
 
@@ -308,7 +288,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       const { databaseName, target } = run.service.targets;
       if (databaseName === undefined || target === undefined) return;
       try {
-        run.injection = await once.injectFailure({
+        run.injection = await drillOnce.injectFailure({
           database: { name: databaseName, target },
           action: options.action,
           ...(options.inject === undefined ? {} : { inject: options.inject }),
@@ -338,24 +318,13 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   for (const run of runs) {
     const probe = run.service.targets.probe;
     if (probe === undefined) continue;
-    const rtoMs = durationToMs(run.service.runbook.objectives.rto);
-    const prober = proxyActivities<DrillActivities>({
-      startToCloseTimeout: rtoMs + 60_000,
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-      retry: { maximumAttempts: 1 },
-    });
-    const scope = new CancellationScope();
-    run.probeScope = scope;
-    run.restoration = scope
-      .run(() =>
-        prober.probeUntilRestored({
-          probe,
-          drillId: `${drillId}/${run.service.runbook.id}`,
-          intervalMs: 100,
-          maxWaitMs: rtoMs,
-        }),
-      )
-      .catch(() => null);
+    const started = startRestorationProbe(
+      probe,
+      `${drillId}/${run.service.runbook.id}`,
+      durationToMs(run.service.runbook.objectives.rto),
+    );
+    run.restoration = started.restoration;
+    run.probeScope = started.scope;
   }
 
   await evacuationEnded;
@@ -393,7 +362,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       const { found } = run;
       if (canary === null || connections === undefined || found?.restoredAt === null) return;
       try {
-        run.dataLoss = await once.measureDataLoss({
+        run.dataLoss = await drillOnce.measureDataLoss({
           drillId: `${drillId}/${run.service.runbook.id}`,
           connection: connections.replica,
           injectedAt: found?.injectedAt ?? regionDownAt,

@@ -72,7 +72,11 @@ test('operators without the drill permission on the evacuation, or failover on o
   const runs = JSON.parse(
     (await drctl(['runs', '--since', since, '--output', 'json'], env)).stdout,
   ) as RunSummary[];
-  expect(runs).toEqual([]);
+  // The refused drills are recorded as such; no evacuation or failover started.
+  expect(runs.map((run) => `${run.kind}:${run.initiator}:${run.outcome}`).sort()).toEqual([
+    'drill:carol:refused',
+    'drill:dave:refused',
+  ]);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
 });
 
@@ -88,9 +92,7 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   const evacuationId = `${drillId}-evacuation`;
 
   // The second wave waits for its approval: by then the first wave's effects are real.
-  let progress = await waitForEvacuation(evacuationId, (p) =>
-    p.awaiting.some((gate) => gate.stepId === 'portal'),
-  );
+  let progress = await waitForEvacuation(drillId, (p) => p.awaiting.some((gate) => gate.stepId === 'portal'));
   expect(progress.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'ehr-db:succeeded',
     'patient-portal-rds:waiting',
@@ -111,7 +113,7 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   );
   expect(approved.stderr).toBe('');
   expect(approved.code).toBe(0);
-  progress = await waitForEvacuation(evacuationId, (p) => p.status !== 'running' && p.status !== 'paused');
+  progress = await waitForEvacuation(drillId, (p) => p.status !== 'running' && p.status !== 'paused');
   expect(progress.status).toBe('succeeded');
 
   const result = await drillResult(drillId);
@@ -215,10 +217,12 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   expect(evacuations.map((run) => run.workflowId)).toContain(evacuationId);
 }, 420_000);
 
+/** The drill's evacuation once `until` holds; fails at once if the drill ended without it. */
 async function waitForEvacuation(
-  workflowId: string,
+  drillId: string,
   until: (progress: EvacuationProgress) => boolean,
 ): Promise<EvacuationProgress> {
+  const workflowId = `${drillId}-evacuation`;
   for (;;) {
     const exists = await drctl(['status', workflowId, '--output', 'json'], env);
     // Until the drill has started it, its evacuation is not there to show.
@@ -226,6 +230,9 @@ async function waitForEvacuation(
       const progress = await evacuationOf(workflowId);
       if (until(progress)) return progress;
       expect(progress.status).toMatch(/running|paused/);
+    } else {
+      const drill = await drctl(['status', drillId, '--output', 'json'], env);
+      expect(JSON.parse(drill.stdout)).toMatchObject({ status: 'RUNNING' });
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
