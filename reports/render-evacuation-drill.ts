@@ -9,18 +9,10 @@ import type { EvacuationDrillResult, ServiceDrillResult } from '../workflows/eva
 import { buildAuditMapping } from './audit-mapping';
 import { markdownCode as code, escapeMarkdown as md, escapeMarkup as esc } from './escape';
 import { formatOffset } from './format';
-import { HTML_STYLE } from './html-style';
 import { objectiveRows, verdictLabel, type ObjectiveRow } from './objective-rows';
 import { auditHtml } from './render-audit';
-import {
-  badge,
-  CONTENT_SECURITY_POLICY,
-  dataLoss,
-  definitionList,
-  objectiveCard,
-  stepTable,
-} from './render-html';
-import { renderJson, sortedKeys } from './render-json';
+import { badge, documentHead, dataLoss, definitionList, objectiveCard, stepTable } from './render-html';
+import { inOrder, renderJson, sortedKeys } from './render-json';
 import { drillTestsuite, seconds } from './render-junit';
 import { renderMarkdown } from './render-markdown';
 import { stepRows } from './step-rows';
@@ -174,19 +166,15 @@ void everyKeyListed;
 
 /** The result in a stable key order; each service as its single-drill JSON report (with its contingency test). */
 export function renderEvacuationDrillJson(result: EvacuationDrillResult): string {
-  const source = result as unknown as Record<string, unknown>;
-  const ordered = Object.fromEntries(
-    TOP_LEVEL_ORDER.filter((key) => source[key] !== undefined).map((key) => [
-      key,
-      key === 'services'
-        ? result.services.map(
-            (service) =>
-              JSON.parse(
-                renderJson(service, { operatorActions: service.failover.operatorActions ?? [] }),
-              ) as unknown,
-          )
-        : sortedKeys(source[key]),
-    ]),
+  const ordered = inOrder(result, TOP_LEVEL_ORDER, (key, field) =>
+    key === 'services'
+      ? result.services.map(
+          (service) =>
+            JSON.parse(
+              renderJson(service, { operatorActions: service.failover.operatorActions ?? [] }),
+            ) as unknown,
+        )
+      : sortedKeys(field),
   );
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
@@ -243,16 +231,7 @@ export function renderEvacuationDrillHtml(result: EvacuationDrillResult): string
 <td class="num">${esc(offset(wave.startMs))}</td><td class="num">${esc(offset(wave.endMs))}</td><td class="num">${esc(duration(wave.durationMs))}</td><td>${esc(wave.approvedBy ?? '')}</td></tr>`,
     )
     .join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${HTML_STYLE}</style>
-</head>
-<body>
+  return `${documentHead(title)}
 <header id="headline" data-testid="headline" data-passed="${String(result.passed)}">
 <h1>${badge(result.passed)} ${esc(verdict)}: drill of evacuation <code>${esc(result.evacuationId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(result.startedAt)}</time></div>

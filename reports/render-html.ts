@@ -15,7 +15,7 @@ import { trendChart } from './svg/trend-chart';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditHtml } from './render-audit';
 
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 export function badge(passed: boolean | null): string {
   const label = verdictLabel(passed);
@@ -36,6 +36,20 @@ export function objectiveCard(row: ObjectiveRow): string {
     row.marginMs === null ? 'no margin: not measured' : `margin ${esc(formatSignedMs(row.marginMs))}`
   }</div>
 </div>`;
+}
+
+/** The start of a self-contained report page: no script, no request, inline style only. */
+export function documentHead(title: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${HTML_STYLE}</style>
+</head>
+<body>`;
 }
 
 export function definitionList(entries: Array<[string, string]>): string {
@@ -111,16 +125,7 @@ export function renderHtml(
     ['Failover workflow', `<code>${esc(result.failover.workflowId)}</code> (${esc(result.failover.status)})`],
   ];
   if (result.environment.workerBuild) environment.push(['Worker build', esc(result.environment.workerBuild)]);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${HTML_STYLE}</style>
-</head>
-<body>
+  return `${documentHead(title)}
 <header id="headline" data-testid="headline" data-passed="${String(result.passed)}">
 <h1>${badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   ParentClosePolicy,
   sleep,
   startChild,
@@ -28,14 +27,14 @@ import {
   judgedDrillResult,
   restorationWaitMs,
 } from './drill-measurement';
-import { optionsChangedSinceSigned, type DrillInput, type DrillResult } from './drill-types';
+import { refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { releaseSignal } from './operator-decision';
 import { innermostMessage } from './innermost-message';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
-import { authorizeStart, idPrefixes, recordedAction, type AuthorizedStart } from './run-authority';
+import { authorizeStart, drillStartRule, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
 
 /** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
@@ -61,22 +60,8 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
-  const authorized = await authorizeStart(input, {
-    actions: ['drill'],
-    standing: {
-      actions: ['schedule'],
-      runIds: idPrefixes(drillId),
-      stepId: 'create',
-      alsoRequires: ['drill'],
-    },
-  });
-  if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
-    throw ApplicationFailure.nonRetryable(
-      'run refused, nothing was changed: the drill has no options ({ action, inject?, database?, canaryIntervalMs, warmupMs })',
-      'NotAuthorized',
-    );
-  const changed = optionsChangedSinceSigned(options, authorized.initiator.signed.statement.detail ?? {});
-  if (changed !== undefined) throw ApplicationFailure.nonRetryable(changed, 'NotAuthorized');
+  const authorized = await authorizeStart(input, drillStartRule(drillId));
+  refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
   const { runbook } = authorized;
   // The canary writes to the primary through a PostgreSQL connection: always for self-managed PostgreSQL, for RDS
   // when the runbook names one on each member. Without one the RPO is reported as not measured.

@@ -1,12 +1,12 @@
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AuthActivities } from '../activities/auth/auth-contracts';
-import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import { OperatorAuthority, type VerifiedAction } from '../auth/operator-authority';
 import type { SignedStatement } from '../auth/signature';
 import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
 import type { EvacuationCover, EvacuationReference } from '../evacuations/evacuation-hash';
 import type { Runbook } from '../runbooks/schema';
 import { innermostMessage } from './innermost-message';
-import { recordBreakGlass, refused, type StartRule } from './run-authority';
+import { recordBreakGlass, refused, verifyStart, type StartRule } from './run-authority';
 import type { RunAuthorization } from './run-types';
 
 const auth = proxyActivities<AuthActivities>({
@@ -48,32 +48,11 @@ export async function authorizeEvacuation(
   const reference = request?.evacuation;
   if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
     throw refused('the start names no evacuation: send { evacuation: { id, sha256 }, start }');
-  const claimed = (request.start as Partial<SignedStatement> | undefined)?.statement;
-  const standing =
-    rule.standing !== undefined &&
-    claimed !== undefined &&
-    rule.standing.actions.includes(claimed.action as never) &&
-    rule.standing.runIds.includes(claimed.runId as string);
-  const expectation: Expectation = {
-    actions: standing ? (rule.standing?.actions ?? []) : rule.actions,
-    runId: standing ? (claimed?.runId as string) : workflowInfo().workflowId,
-    ...(standing && rule.standing?.stepId !== undefined ? { stepId: rule.standing.stepId } : {}),
-    runbookId: reference.id,
-    runbookHash: reference.sha256,
-    now: Date.now(),
-    checkFreshness: !standing,
-  };
-  let initiator: VerifiedAction;
-  try {
-    initiator = authority.verify(request.start, expectation);
-    for (const permission of standing ? (rule.standing?.alsoRequires ?? []) : [])
-      if (!authority.allows(initiator.owner, permission, reference.id))
-        throw new Error(
-          `not permitted: ${initiator.owner} may no longer ${permission} evacuation ${reference.id} under the access policy (sha256 ${policy.sha256.slice(0, 12)}…)`,
-        );
-  } catch (error) {
-    throw refused((error as Error).message);
-  }
+  const { initiator, standing } = verifyStart(authority, request.start, rule, {
+    runId: workflowInfo().workflowId,
+    subject: reference,
+    noun: 'evacuation',
+  });
   const reviewed = await auth
     .loadReviewedEvacuation({ evacuationId: reference.id, sha256: reference.sha256 })
     .catch((error: unknown) => {

@@ -30,7 +30,7 @@ import type { EvacuationActivities, EvacuationResult } from '../evacuations/evac
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook } from '../runbooks/schema';
 import { drillTargetsOf, restorationWaitMs, type DrillTargets } from './drill-measurement';
-import { optionsChangedSinceSigned } from './drill-types';
+import { refuseUnsignedOptions } from './drill-types';
 import { evacuationHeldSignal, evacuationWorkflow } from './evacuation';
 import { authorizeEvacuation } from './evacuation-authority';
 import {
@@ -56,7 +56,7 @@ import { releaseSignal } from './operator-decision';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
-import { idPrefixes, recordedAction } from './run-authority';
+import { drillStartRule, recordedAction } from './run-authority';
 
 /** How long the evacuation waits, holding every lock and changing nothing, for the drill to inject its failure. */
 const EVACUATION_HOLD_MS = 30 * 60_000;
@@ -116,28 +116,14 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   setHandler(evacuationHeldSignal, (signal) => void (held ??= signal));
   const authorized = await authorizeEvacuation(
     input,
-    {
-      actions: ['drill'],
-      standing: {
-        actions: ['schedule'],
-        runIds: idPrefixes(drillId),
-        stepId: 'create',
-        alsoRequires: ['drill'],
-      },
-    },
+    drillStartRule(drillId),
     'a drill of an evacuation',
   ).catch((error: unknown) => {
     upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
     throw error;
   });
   const { options } = input;
-  if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
-    throw ApplicationFailure.nonRetryable(
-      'run refused, nothing was changed: the drill has no options ({ action, inject?, canaryIntervalMs, warmupMs })',
-      'NotAuthorized',
-    );
-  const changed = optionsChangedSinceSigned(options, authorized.initiator.signed.statement.detail ?? {});
-  if (changed !== undefined) throw ApplicationFailure.nonRetryable(changed, 'NotAuthorized');
+  refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
 
   const startedAt = info.startTime.toISOString();
   const common: DrillCommon = {

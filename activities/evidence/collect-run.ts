@@ -135,17 +135,7 @@ export async function collectRun(
       );
     }
     outcome = drill?.drillId ? (drill.passed ? 'passed' : 'failed') : run.closeStatus.toLowerCase();
-    for (const child of children) {
-      const base = `children/${encodeURIComponent(child.workflowId)}`;
-      files.push(
-        {
-          path: `${base}/history.json`,
-          body: Buffer.from(child.historyJson, 'utf8'),
-          contentType: JSON_TYPE,
-        },
-        { path: `${base}/result.json`, body: json(child.result ?? null), contentType: JSON_TYPE },
-      );
-    }
+    files.push(...childFiles(children));
   } else {
     const result = run.result as FailoverResult | undefined;
     files.push({
@@ -177,12 +167,7 @@ export async function collectRun(
     runbookSha256: sha256Hex(runbookJson),
     startedAt: run.startedAt,
     closedAt: run.closedAt,
-    children: children.map((child) => ({
-      workflowId: child.workflowId,
-      runId: child.runId,
-      workflowType: child.workflowType,
-      closeStatus: child.closeStatus,
-    })),
+    children: childRuns(children),
   };
   return { run: evidenceRun, files };
 }
@@ -219,13 +204,7 @@ function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): Bundl
       },
     );
   }
-  for (const child of children) {
-    const base = `children/${encodeURIComponent(child.workflowId)}`;
-    files.push(
-      { path: `${base}/history.json`, body: Buffer.from(child.historyJson, 'utf8'), contentType: JSON_TYPE },
-      { path: `${base}/result.json`, body: json(child.result ?? null), contentType: JSON_TYPE },
-    );
-  }
+  files.push(...childFiles(children));
   return {
     run: {
       kind: 'drill',
@@ -238,12 +217,7 @@ function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): Bundl
       runbookSha256: sha256Hex(evacuationJson),
       startedAt: run.startedAt,
       closedAt: run.closedAt,
-      children: children.map((child) => ({
-        workflowId: child.workflowId,
-        runId: child.runId,
-        workflowType: child.workflowType,
-        closeStatus: child.closeStatus,
-      })),
+      children: childRuns(children),
     },
     files,
   };
@@ -329,6 +303,27 @@ async function recordedResult(
     }
     return { closeStatus: status, error: (error as Error).message };
   }
+}
+
+/** Each child run's history and result, under `children/<workflow id>/`. */
+function childFiles(children: readonly ExportedRun[]): BundleFile[] {
+  return children.flatMap((child) => {
+    const base = `children/${encodeURIComponent(child.workflowId)}`;
+    return [
+      { path: `${base}/history.json`, body: Buffer.from(child.historyJson, 'utf8'), contentType: JSON_TYPE },
+      { path: `${base}/result.json`, body: json(child.result ?? null), contentType: JSON_TYPE },
+    ];
+  });
+}
+
+/** The children as the manifest lists them. */
+function childRuns(children: readonly ExportedRun[]): EvidenceRun['children'] {
+  return children.map((child) => ({
+    workflowId: child.workflowId,
+    runId: child.runId,
+    workflowType: child.workflowType,
+    closeStatus: child.closeStatus,
+  }));
 }
 
 function json(value: unknown): Buffer {
