@@ -46,10 +46,22 @@ beforeAll(async () => {
   const policyFile = join(mkdtempSync(join(tmpdir(), 'drctl-policy-')), 'policy.json');
   writeFileSync(policyFile, JSON.stringify(policy));
   env.DRCTL_POLICY_FILE = policyFile;
+  // A reviewed evacuation of the test's own, for the worker and the CLI: ehr-db alone, no approval gate.
+  const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  writeFileSync(
+    join(evacuationsDir, 'ehr-only.json'),
+    JSON.stringify({
+      id: 'ehr-only',
+      title: 'EHR alone',
+      waves: [{ id: 'databases', runbooks: ['ehr-db'] }],
+    }),
+  );
+  env.DRCTL_EVACUATIONS_DIR = evacuationsDir;
   worker = await startWorkerProcess(env);
 });
 
 afterAll(async () => {
+  await drctl(['drill', 'delete', 'ehr-only'], env);
   await stopProcess(worker);
   await resetStack();
 });
@@ -210,12 +222,91 @@ test('a drill of the us-east-1 evacuation measures every service against its own
     workflowType: 'evacuationDrillWorkflow',
     outcome: 'passed',
   });
+  // Its evidence bundle: the reviewed evacuation as signed, every report, the evacuation's history.
+  const bundle = await evidenceOf(drillId);
+  expect(bundle.run).toMatchObject({
+    kind: 'drill',
+    workflowType: 'evacuationDrillWorkflow',
+    outcome: 'passed',
+    runbookId: 'us-east-1',
+    runbookSha256: result.evacuationHash,
+  });
+  expect(bundle.run.children.map((child) => child.workflowId)).toEqual([evacuationId]);
+  expect(bundle.files.map((file) => file.path)).toEqual(
+    expect.arrayContaining(['evacuation.json', 'reports/report.html', 'reports/report.junit.xml']),
+  );
   // A drill of an evacuation and its children, under their own lock ids, are listed as such.
   const evacuations = JSON.parse(
     (await drctl(['runs', '--kind', 'evacuation', '--runbook', 'us-east-1', '--output', 'json'], env)).stdout,
   ) as RunSummary[];
   expect(evacuations.map((run) => run.workflowId)).toContain(evacuationId);
 }, 420_000);
+
+test('a schedule drills an evacuation on its standing signed statement', async () => {
+  await resetStack();
+  const created = await drctl(
+    [
+      'drill',
+      'schedule',
+      'ehr-only',
+      '--cron',
+      '0 9 15 */3 *',
+      '--reason',
+      'quarterly region drill',
+      '--output',
+      'json',
+    ],
+    env,
+  );
+  expect(created.stderr).toBe('');
+  expect(JSON.parse(created.stdout)).toMatchObject({ scheduleId: 'drill-ehr-only' });
+  type Entry = { drillId: string; status: string; outcome?: string; rtoMs?: number; rpoMs?: number };
+  const drillsOf = async (): Promise<Entry[]> =>
+    JSON.parse((await drctl(['drill', 'history', 'ehr-only', '--output', 'json'], env)).stdout) as Entry[];
+  const before = new Set((await drillsOf()).map((drill) => drill.drillId));
+  expect((await drctl(['drill', 'trigger', 'ehr-only'], env)).code).toBe(0);
+  let entry: Entry | undefined;
+  while (entry?.status !== 'COMPLETED') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    entry = (await drillsOf()).find((drill) => !before.has(drill.drillId));
+    expect(entry?.status ?? 'RUNNING').toMatch(/RUNNING|COMPLETED/);
+  }
+  expect(entry).toMatchObject({ outcome: 'passed' });
+  const report = JSON.parse((await drctl(['report', entry.drillId, '--format', 'json'], env)).stdout) as {
+    authorization: { startedBy: string[] };
+    restoredAllMs: number;
+    services: Array<{ runbookId: string; measured: { rtoMs: number; rpoMs: number } }>;
+  };
+  // It started on the schedule's standing `schedule create` statement, checked by the worker at each level.
+  expect(report.authorization.startedBy).toEqual(['drill-ehr-only']);
+  expect(report.services.map((s) => s.runbookId)).toEqual(['ehr-db']);
+  expect(entry.rtoMs).toBe(report.restoredAllMs);
+  expect(entry.rpoMs).toBe(report.services[0]?.measured.rpoMs);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+}, 420_000);
+
+/** The run's evidence bundle once the ledger has written it (moments after the run closed). */
+async function evidenceOf(runId: string): Promise<{
+  run: {
+    kind: string;
+    workflowType: string;
+    outcome: string;
+    runbookId: string;
+    runbookSha256: string;
+    children: Array<{ workflowId: string }>;
+  };
+  files: Array<{ path: string }>;
+}> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const shown = await drctl(['evidence', 'show', runId, '--output', 'json'], env);
+    if (shown.code === 0)
+      return (JSON.parse(shown.stdout) as Array<{ manifest: Awaited<ReturnType<typeof evidenceOf>> }>)[0]!
+        .manifest;
+    expect(Date.now()).toBeLessThan(deadline);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 /** The drill's evacuation once `until` holds; fails at once if the drill ended without it. */
 async function waitForEvacuation(
