@@ -11,7 +11,12 @@ import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
-import { asOperator, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { Client, Connection } from '@temporalio/client';
+import { evacuationDrill, startDrill } from '../../cli/drill-runs';
+import { findEvacuation } from '../../evacuations/catalog';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { signerOf } from './operators';
+import { sandboxDataConverter } from './sandbox-data-converter';
 import { recordValue, sql } from './estate-readers';
 
 /**
@@ -25,6 +30,8 @@ import { recordValue, sql } from './estate-readers';
 let stack: StackInfo;
 let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
+let evacuationsDir: string;
+let connection: Connection | undefined;
 
 async function evacuationOf(workflowId: string): Promise<EvacuationProgress> {
   const status = await drctl(['status', workflowId, '--output', 'json'], env);
@@ -47,7 +54,7 @@ beforeAll(async () => {
   writeFileSync(policyFile, JSON.stringify(policy));
   env.DRCTL_POLICY_FILE = policyFile;
   // A reviewed evacuation of the test's own, for the worker and the CLI: ehr-db alone, no approval gate.
-  const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   writeFileSync(
     join(evacuationsDir, 'ehr-only.json'),
     JSON.stringify({
@@ -57,12 +64,15 @@ beforeAll(async () => {
     }),
   );
   env.DRCTL_EVACUATIONS_DIR = evacuationsDir;
+  // The operator's copies of the reviewed runbooks the test adds, where the CLI looks up an evacuation's runbooks.
+  env.DRCTL_RUNBOOKS_DIR = catalogDir(env);
   worker = await startWorkerProcess(env);
 });
 
 afterAll(async () => {
   await drctl(['drill', 'delete', 'ehr-only'], env);
   await stopProcess(worker);
+  await connection?.close();
   await resetStack();
 });
 
@@ -284,6 +294,95 @@ test('a schedule drills an evacuation on its standing signed statement', async (
   expect(entry.rpoMs).toBe(report.services[0]?.measured.rpoMs);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
 }, 420_000);
+
+test('a drill that cannot take every runbook lock injects nothing and lets go of the locks it took', async () => {
+  await resetStack();
+  // A reviewed runbook whose failover waits at an approval, holding its runbook's lock meanwhile.
+  const gated = {
+    id: 'drill-gated',
+    title: 'drill-gated: waits for an approval, then moves portal-db',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      { id: 'go-ahead', kind: 'approval' },
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: 'sandbox.drctl.internal.' },
+        records: [
+          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'gated.example.' },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), 'drill-gated.json'), JSON.stringify(gated));
+  writeFileSync(
+    join(evacuationsDir, 'gated-pair.json'),
+    JSON.stringify({
+      id: 'gated-pair',
+      title: 'EHR, then the gated service',
+      waves: [
+        { id: 'databases', runbooks: ['ehr-db'] },
+        { id: 'apps', runbooks: ['drill-gated'] },
+      ],
+    }),
+  );
+  const holder = await drctl(['failover', 'drill-gated', '--reason', 'holds the lock', '--yes'], env);
+  expect(holder.code).toBe(0);
+  // The CLI refuses to start a drill over a running failover (exit 4, nothing started) ...
+  const refused = await drctl(['drill', 'run', 'gated-pair', '--reason', 'overlap'], env);
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toContain('waves[1].runbooks[0]: a failover of drill-gated is running');
+
+  // ... and a drill that slips past that check (a race) is stopped by the locks themselves, before any injection.
+  connection = await Connection.connect({ address: stack.temporal.address });
+  const temporal = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...sandboxDataConverter(stack),
+  });
+  const loaded = findEvacuation('gated-pair', [catalogDir(env)], [evacuationsDir]);
+  const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, evacuationDrill(loaded!), {
+    reason: 'race past the CLI',
+    signer: signerOf('alice'),
+    action: 'fence-primary',
+    canaryIntervalMs: 100,
+    warmupMs: 0,
+  });
+  const result = (await temporal.workflow.getHandle(drillId).result()) as EvacuationDrillResult;
+  expect(result.passed).toBe(false);
+  expect(result.injectedAt).toBeNull();
+  expect(result.error).toMatch(
+    /^nothing was injected: the drill could not take every runbook's lock: another run of drill-gated holds its lock/,
+  );
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}:${s.injection.summary}`)).toEqual([
+    'ehr-db:skipped:not injected',
+    'drill-gated:refused:not injected',
+  ]);
+  // ehr-db's failover, started held, was let go having changed nothing; the estate is as seeded.
+  const ehr = JSON.parse((await drctl(['status', 'failover-ehr-db', '--output', 'json'], env)).stdout) as {
+    status: string;
+    timeline: Array<{ stepId: string; error?: { type: string } }>;
+  };
+  expect(ehr.status).toBe('failed');
+  expect(ehr.timeline.map((entry) => `${entry.stepId}:${entry.error?.type}`)).toEqual(['hold:NotReleased']);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  const [replica] = await sql<{ recovering: boolean }>(
+    stack.postgres.replicaUrl,
+    'select pg_is_in_recovery() as recovering',
+  );
+  expect(replica?.recovering).toBe(true);
+  // The failover that held its lock goes on as it was, waiting for its approval.
+  const waiting = JSON.parse(
+    (await drctl(['status', 'failover-drill-gated', '--output', 'json'], env)).stdout,
+  ) as {
+    status: string;
+    awaiting: Array<{ stepId: string }>;
+  };
+  expect(waiting.awaiting.map((gate) => gate.stepId)).toEqual(['go-ahead']);
+  expect((await drctl(['abort', 'failover-drill-gated', '--reason', 'test done'], env)).code).toBe(0);
+}, 300_000);
 
 /** The run's evidence bundle once the ledger has written it (moments after the run closed). */
 async function evidenceOf(runId: string): Promise<{
