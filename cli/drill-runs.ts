@@ -10,8 +10,12 @@ import {
 } from '../common/search-attributes';
 import { runLockId } from '../common/run-lock';
 import type { InjectionAction } from '../activities/drill-contracts';
+import type { SignedStatement } from '../auth/signature';
+import type { LoadedEvacuation } from '../evacuations/catalog';
 import type { Runbook } from '../runbooks/schema';
-import { drillDetail, type DrillInput, type DrillResult } from '../workflows/drill-types';
+import { drillDetail, type DrillInput, type DrillOptions, type DrillResult } from '../workflows/drill-types';
+import type { EvacuationDrillInput, EvacuationDrillResult } from '../workflows/evacuation-drill-types';
+import { evacuationReference, followEvacuation } from './evacuation-runs';
 import { awaitStartVerdict, referenceTo } from './failover-runs';
 import { followRun } from './follow-run';
 import type { OperatorSigner } from './operator-signer';
@@ -32,53 +36,83 @@ export function runbookHash(runbook: Runbook): string {
 }
 
 /**
- * A drill's arguments: the reviewed runbook's reference, the options, and the start signed for `runId` (a drill
+ * What a drill drills: a reviewed runbook, or a reviewed evacuation (every runbook of it, wave by wave). Its id and
+ * sha256 are what the operator signs; `input` builds the workflow's argument around the signed start.
+ */
+export interface DrillSubject {
+  kind: 'runbook' | 'evacuation';
+  id: string;
+  sha256: string;
+  workflowType: 'drillWorkflow' | 'evacuationDrillWorkflow';
+  input(start: SignedStatement, options: DrillOptions): DrillInput | EvacuationDrillInput;
+}
+
+export function runbookDrill(runbook: Runbook): DrillSubject {
+  const reference = referenceTo(runbook);
+  return {
+    kind: 'runbook',
+    id: reference.id,
+    sha256: reference.sha256,
+    workflowType: 'drillWorkflow',
+    input: (start, options) => ({ runbook: reference, start, options }),
+  };
+}
+
+export function evacuationDrill(loaded: LoadedEvacuation): DrillSubject {
+  const reference = evacuationReference(loaded);
+  return {
+    kind: 'evacuation',
+    id: reference.id,
+    sha256: reference.sha256,
+    workflowType: 'evacuationDrillWorkflow',
+    input: (start, options) => ({ evacuation: reference, start, options }),
+  };
+}
+
+/**
+ * A drill's arguments: the reviewed subject's reference, the options, and the start signed for `runId` (a drill
  * id; a schedule id with the standing `schedule create` statement). The injection is signed with it.
  */
 export function drillInput(
-  runbook: Runbook,
+  subject: DrillSubject,
   settings: DrillSettings,
   signed: { action: 'drill' | 'schedule'; runId: string; stepId?: string },
-): DrillInput {
-  const reference = referenceTo(runbook);
+): DrillInput | EvacuationDrillInput {
   const options = {
     action: settings.action,
     canaryIntervalMs: settings.canaryIntervalMs,
     warmupMs: settings.warmupMs,
     ...(settings.inject === undefined ? {} : { inject: settings.inject }),
   };
-  return {
-    runbook: reference,
-    start: settings.signer.sign({
-      action: signed.action,
-      runId: signed.runId,
-      ...(signed.stepId === undefined ? {} : { stepId: signed.stepId }),
-      runbookId: reference.id,
-      runbookHash: reference.sha256,
-      reason: settings.reason,
-      detail: drillDetail(options),
-    }),
-    options,
-  };
+  const start = settings.signer.sign({
+    action: signed.action,
+    runId: signed.runId,
+    ...(signed.stepId === undefined ? {} : { stepId: signed.stepId }),
+    runbookId: subject.id,
+    runbookHash: subject.sha256,
+    reason: settings.reason,
+    detail: drillDetail(options),
+  });
+  return subject.input(start, options);
 }
 
 export async function startDrill(
   client: Client,
   taskQueue: string,
-  runbook: Runbook,
+  subject: DrillSubject,
   settings: DrillSettings,
 ): Promise<string> {
   // Seconds, not minutes: drills may run back to back, and each id must name one drill for its report.
   const second = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  const workflowId = `drill-${runbook.id}-${second}`;
-  await client.workflow.start('drillWorkflow', {
+  const workflowId = `drill-${subject.id}-${second}`;
+  await client.workflow.start(subject.workflowType, {
     taskQueue,
     workflowId,
-    args: [drillInput(runbook, settings, { action: 'drill', runId: workflowId })],
+    args: [drillInput(subject, settings, { action: 'drill', runId: workflowId })],
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: [
-      { key: RUNBOOK_KEY, value: runbook.id },
+      { key: RUNBOOK_KEY, value: subject.id },
       { key: KIND_KEY, value: 'drill' },
       { key: INITIATOR_KEY, value: settings.signer.name },
     ],
@@ -114,7 +148,39 @@ export async function followDrill(client: Client, drillId: string, live: boolean
   return drill.result();
 }
 
+/**
+ * Shows the drill's evacuation live (its table, once it starts), then returns the drill's result. The evacuation
+ * runs as the drill's child under `<drill id>-evacuation`.
+ */
+export async function followEvacuationDrill(
+  client: Client,
+  drillId: string,
+  live: boolean,
+): Promise<EvacuationDrillResult> {
+  const drill = client.workflow.getHandle(drillId);
+  const evacuationId = `${drillId}-evacuation`;
+  for (;;) {
+    const started = await client.workflow
+      .getHandle(evacuationId)
+      .describe()
+      .then(() => true)
+      .catch(() => false);
+    if (started) break;
+    if ((await drill.describe()).status.name !== 'RUNNING') return drill.result();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await followEvacuation(client, evacuationId, { live }).catch(() => undefined);
+  return drill.result();
+}
+
 export async function fetchDrillResult(client: Client, drillId: string): Promise<DrillResult> {
+  return client.workflow.getHandle(drillId).result();
+}
+
+export async function fetchEvacuationDrillResult(
+  client: Client,
+  drillId: string,
+): Promise<EvacuationDrillResult> {
   return client.workflow.getHandle(drillId).result();
 }
 
@@ -163,11 +229,11 @@ export interface ScheduleSpecOptions {
 export async function scheduleDrill(
   client: Client,
   taskQueue: string,
-  runbook: Runbook,
+  subject: DrillSubject,
   settings: DrillSettings,
   spec: ScheduleSpecOptions,
 ): Promise<string> {
-  const scheduleId = `drill-${runbook.id}`;
+  const scheduleId = `drill-${subject.id}`;
   await client.schedule.create({
     scheduleId,
     spec: {
@@ -182,18 +248,18 @@ export async function scheduleDrill(
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'drillWorkflow',
+      workflowType: subject.workflowType,
       workflowId: scheduleId,
       taskQueue,
-      args: [drillInput(runbook, settings, { action: 'schedule', runId: scheduleId, stepId: 'create' })],
+      args: [drillInput(subject, settings, { action: 'schedule', runId: scheduleId, stepId: 'create' })],
       typedSearchAttributes: [
-        { key: RUNBOOK_KEY, value: runbook.id },
+        { key: RUNBOOK_KEY, value: subject.id },
         { key: KIND_KEY, value: 'drill' },
         { key: INITIATOR_KEY, value: settings.signer.name },
       ],
     },
     policies: { overlap: 'SKIP', catchupWindow: '1 day' },
-    memo: { runbookHash: runbookHash(runbook) },
+    memo: { runbookHash: subject.sha256, subject: subject.kind },
   });
   return scheduleId;
 }

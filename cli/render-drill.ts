@@ -1,5 +1,7 @@
 import { formatMs } from '../runbooks/duration';
+import { figure, objectiveLabel, serviceRows } from '../reports/render-evacuation-drill';
 import type { DrillResult } from '../workflows/drill-types';
+import type { EvacuationDrillResult } from '../workflows/evacuation-drill-types';
 import { terminalSafe } from './terminal-safe';
 
 /** The drill's verdict in a few lines for the terminal; `drctl report` gives the full views. */
@@ -19,6 +21,32 @@ export function renderDrillSummary(result: DrillResult): string {
   if (result.dataLoss) {
     lines.push(
       `  canary rows lost: ${result.dataLoss.lostRows} of ${result.canary?.acknowledged ?? '?'} acknowledged`,
+    );
+  }
+  if (result.error) lines.push(`  ${terminalSafe(result.error)}`);
+  lines.push(`  full report: drctl report ${result.drillId} --format html > report.html`);
+  return lines.join('\n');
+}
+
+/** A drill of an evacuation in a few lines: the verdict, each service against its own objectives, the waves. */
+export function renderEvacuationDrillSummary(result: EvacuationDrillResult): string {
+  const lines = [
+    `${result.drillId}: ${result.passed ? 'PASSED' : 'FAILED'} (evacuation ${result.evacuationId}, ${result.action}; ` +
+      `${result.restoredAllMs === null ? 'not every service restored' : `every service restored in ${formatMs(result.restoredAllMs)}`})`,
+  ];
+  for (const row of serviceRows(result)) {
+    lines.push(
+      `  ${row.passed ? '✔' : '✖'} ${row.runbookId.padEnd(24)} ${row.wave.padEnd(12)} RTO ${figure(row.rto)} ${objectiveLabel(row.rto)}  RPO ${figure(row.rpo)} ${objectiveLabel(row.rpo)}  ${row.state}`,
+    );
+    if (row.note) lines.push(`      ${terminalSafe(row.note)}`);
+  }
+  for (const wave of result.waves) {
+    const span =
+      wave.startMs === null
+        ? 'not started'
+        : `T+${formatMs(Math.max(0, wave.startMs))}…${wave.endMs === null ? '?' : `T+${formatMs(wave.endMs)}`}`;
+    lines.push(
+      `  wave ${wave.id}: ${span}${wave.durationMs === null ? '' : ` (${formatMs(wave.durationMs)})`}`,
     );
   }
   if (result.error) lines.push(`  ${terminalSafe(result.error)}`);

@@ -33,6 +33,7 @@ const KIND_OF_TYPE: Record<string, RunKind> = {
   drillWorkflow: 'drill',
   planWorkflow: 'plan',
   evacuationWorkflow: 'evacuation',
+  evacuationDrillWorkflow: 'drill',
   fenceFollowUpWorkflow: 'fence-follow-up',
 };
 
@@ -50,6 +51,9 @@ export interface RunSummary {
   workflowId: string;
   runId: string;
   kind: RunKind | 'unknown';
+  /** The workflow type: a drill of a runbook (`drillWorkflow`) or of an evacuation (`evacuationDrillWorkflow`). */
+  workflowType: string;
+  /** The runbook's id, or the evacuation's for an evacuation and a drill of one. */
   runbookId: string | null;
   /** Temporal's execution status, e.g. RUNNING, COMPLETED, FAILED. */
   status: string;
@@ -105,6 +109,7 @@ function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
     workflowId: execution.workflowId,
     runId: execution.runId,
     kind,
+    workflowType: execution.type,
     runbookId: attributes.get(RUNBOOK_KEY) ?? null,
     status: execution.status.name,
     outcome: attributes.get(OUTCOME_KEY) ?? null,

@@ -88,5 +88,16 @@ export function createEvacuationActivities(client: Client | undefined): Evacuati
         return `${workflowId}: abort not accepted (${(error as Error).message})`;
       }
     },
+
+    async readFailoverResult({ workflowId, runId }) {
+      const handle = requireClient().workflow.getHandle(workflowId, runId, { followRuns: false });
+      return handle.result().then(
+        (value: FailoverResult) => value,
+        (error: { cause?: { details?: unknown[] } }) => {
+          const detail = error.cause?.details?.[0] as FailoverResult | undefined;
+          return detail?.timeline ? detail : null;
+        },
+      );
+    },
   };
 }

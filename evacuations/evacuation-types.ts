@@ -1,7 +1,7 @@
 /** What an evacuation run takes, reports while running, and returns. Plain JSON throughout. */
 import type { SignedStatement } from '../auth/signature';
 import type { SignedOperatorUpdate } from '../workflows/operator-decision';
-import type { OperatorAction, RunAuthorization, RunStatus } from '../workflows/run-types';
+import type { FailoverResult, OperatorAction, RunAuthorization, RunStatus } from '../workflows/run-types';
 import type { EvacuationReference } from './evacuation-hash';
 
 /**
@@ -12,6 +12,11 @@ import type { EvacuationReference } from './evacuation-hash';
 export interface EvacuationRequest {
   evacuation: EvacuationReference;
   start: SignedStatement;
+  /**
+   * Only from a parent drill: take every runbook's lock first (each failover starts held), tell the drill, and
+   * start nothing until the drill has injected its failure and releases the evacuation.
+   */
+  drillHold?: { releaseWithinMs: number; failoverHoldMs: number };
 }
 
 /**
@@ -34,8 +39,9 @@ export interface ServiceProgress {
   wave: string;
   dependsOn: string[];
   state: ServiceState;
-  /** The child failover's workflow id (its runbook's lock), once started. */
+  /** The child failover's workflow id (its runbook's lock), once started, and its run among the runs under it. */
   workflowId?: string;
+  runId?: string;
   startedAt?: string;
   endedAt?: string;
   /** The steps its run is on now. */
@@ -93,4 +99,6 @@ export interface EvacuationActivities {
   /** Sends `abort` to a child run (rollback as asked); a run that already ended is left as it is. */
   /** Forwards the operator's signed abort of the evacuation; each child verifies it against the evacuation. */
   abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<string>;
+  /** What a closed child failover recorded (its result, or the result its failure carries); null if none. */
+  readFailoverResult(input: { workflowId: string; runId: string }): Promise<FailoverResult | null>;
 }

@@ -25,7 +25,10 @@ export interface EvidenceRun {
   /** The run's own verdict: succeeded / failed / aborted (failover), passed / failed (drill). */
   outcome: string;
   runbookId: string;
-  /** sha256 of `runbook.json` (the runbook as it ran, taken from the workflow's input in history). */
+  /**
+   * sha256 of `runbook.json` (the runbook as it ran, taken from the workflow's input in history); for a drill of an
+   * evacuation, `runbookId` is the evacuation's and this is the sha256 of `evacuation.json` (its signed hash).
+   */
   runbookSha256: string;
   startedAt: string;
   closedAt: string;

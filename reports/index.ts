@@ -1,5 +1,7 @@
 /** Drill reports: one drill result rendered for people (Markdown, HTML), for CI (JUnit) or as its JSON source. */
 import type { DrillResult } from '../workflows/drill-types';
+import { isEvacuationDrill, type EvacuationDrillResult } from '../workflows/evacuation-drill-types';
+import { renderEvacuationDrillReport } from './render-evacuation-drill';
 import { renderHtml } from './render-html';
 import { renderJson } from './render-json';
 import { renderJunit } from './render-junit';
@@ -11,14 +13,16 @@ export { REPORT_EXTENSIONS, REPORT_FORMATS, isReportFormat, type ReportFormat } 
 
 /**
  * `history`: earlier results of the same runbook; only the HTML report uses it (the trend chart). `audit`: the
- * failover's recorded operator actions and a signature check, for the contingency-test section.
+ * failover's recorded operator actions and a signature check, for the contingency-test section. A drill of an
+ * evacuation renders each service with its own failover's recorded actions.
  */
 export function renderReport(
-  result: DrillResult,
+  result: DrillResult | EvacuationDrillResult,
   format: ReportFormat,
   history: readonly DrillResult[] = [],
   audit: AuditContext = {},
 ): string {
+  if (isEvacuationDrill(result)) return renderEvacuationDrillReport(result, format);
   switch (format) {
     case 'md':
       return renderMarkdown(result, audit);

@@ -17,13 +17,13 @@ import { auditHtml } from './render-audit';
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-function badge(passed: boolean | null): string {
+export function badge(passed: boolean | null): string {
   const label = verdictLabel(passed);
   const tone = passed === null ? 'na' : passed ? 'pass' : 'fail';
   return `<span class="badge ${tone}" data-testid="badge">${label}</span>`;
 }
 
-function objectiveCard(row: ObjectiveRow): string {
+export function objectiveCard(row: ObjectiveRow): string {
   const id = row.objective.toLowerCase();
   const marginTone = row.marginMs === null ? '' : row.marginMs < 0 ? ' negative' : ' positive';
   return `<div class="objective${row.passed === false ? ' fail' : ''}" id="${id}" data-testid="${id}" data-passed="${String(
@@ -38,11 +38,25 @@ function objectiveCard(row: ObjectiveRow): string {
 </div>`;
 }
 
-function definitionList(entries: Array<[string, string]>): string {
+/** The start of a self-contained report page: no script, no request, inline style only. */
+export function documentHead(title: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${HTML_STYLE}</style>
+</head>
+<body>`;
+}
+
+export function definitionList(entries: Array<[string, string]>): string {
   return `<dl>${entries.map(([term, value]) => `<dt>${esc(term)}</dt><dd>${value}</dd>`).join('')}</dl>`;
 }
 
-function dataLoss(result: DrillResult): string {
+export function dataLoss(result: DrillResult): string {
   const loss = result.dataLoss;
   if (!loss) return '<p class="muted">Data loss was not measured.</p>';
   const canary = result.canary;
@@ -69,7 +83,7 @@ function dataLoss(result: DrillResult): string {
   ]);
 }
 
-function stepTable(rows: StepRow[]): string {
+export function stepTable(rows: StepRow[]): string {
   const body = rows
     .map(
       (row) => `<tr data-step-id="${esc(row.stepId)}">
@@ -111,16 +125,7 @@ export function renderHtml(
     ['Failover workflow', `<code>${esc(result.failover.workflowId)}</code> (${esc(result.failover.status)})`],
   ];
   if (result.environment.workerBuild) environment.push(['Worker build', esc(result.environment.workerBuild)]);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${HTML_STYLE}</style>
-</head>
-<body>
+  return `${documentHead(title)}
 <header id="headline" data-testid="headline" data-passed="${String(result.passed)}">
 <h1>${badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(

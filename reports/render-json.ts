@@ -50,18 +50,30 @@ export function sortedKeys(value: unknown): unknown {
   return value;
 }
 
-/** The result, then `contingencyTest`: the audit mapping (45 CFR 164.308(a)(7)(ii)(D)) derived from it. */
-export function renderJson(result: DrillResult, audit: AuditContext = {}): string {
-  const source = result as unknown as Record<string, unknown>;
-  const known = new Set<string>(TOP_LEVEL_ORDER);
+/**
+ * `source`'s fields in `order`, then any others sorted; absent ones left out. Each value goes through `value`
+ * (default: nested keys sorted).
+ */
+export function inOrder(
+  source: object,
+  order: readonly string[],
+  value: (key: string, field: unknown) => unknown = (_key, field) => sortedKeys(field),
+): Record<string, unknown> {
+  const fields = source as Record<string, unknown>;
+  const known = new Set<string>(order);
   const keys = [
-    ...TOP_LEVEL_ORDER,
-    ...Object.keys(source)
+    ...order,
+    ...Object.keys(fields)
       .filter((key) => !known.has(key))
       .sort(),
   ];
-  const ordered = Object.fromEntries(
-    keys.filter((key) => source[key] !== undefined).map((key) => [key, sortedKeys(source[key])]),
+  return Object.fromEntries(
+    keys.filter((key) => fields[key] !== undefined).map((key) => [key, value(key, fields[key])]),
   );
+}
+
+/** The result, then `contingencyTest`: the audit mapping (45 CFR 164.308(a)(7)(ii)(D)) derived from it. */
+export function renderJson(result: DrillResult, audit: AuditContext = {}): string {
+  const ordered = inOrder(result, TOP_LEVEL_ORDER);
   return `${JSON.stringify({ ...ordered, contingencyTest: buildAuditMapping(result, audit) }, null, 2)}\n`;
 }

@@ -9,7 +9,7 @@ import { escapeMarkup as esc } from './escape';
 import { formatSignedMs, msBetween } from './format';
 import { objectiveRows, type ObjectiveRow } from './objective-rows';
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
 }
 
@@ -43,7 +43,8 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
     </testcase>`;
 }
 
-export function renderJunit(result: DrillResult): string {
+/** The `<testsuite>` of one drill: one testcase per objective, its identity as properties. */
+export function drillTestsuite(result: DrillResult, name = `drill ${result.drillId}`): string {
   const rows = objectiveRows(result);
   const failures = rows.filter((row) => row.passed === false).length;
   const errors = rows.filter((row) => row.passed === null).length;
@@ -57,18 +58,26 @@ export function renderJunit(result: DrillResult): string {
     ['failoverWorkflowId', result.failover.workflowId],
   ];
   const duration = msBetween(result.startedAt, result.endedAt);
+  return `  <testsuite name="${esc(name)}" tests="${rows.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${esc(
+    result.startedAt,
+  )}" time="${seconds(duration)}">
+    <properties>
+${properties.map(([key, value]) => `      <property name="${esc(key)}" value="${esc(value)}"/>`).join('\n')}
+    </properties>
+${rows.map((row) => testcase(result, row)).join('\n')}
+  </testsuite>`;
+}
+
+export function renderJunit(result: DrillResult): string {
+  const rows = objectiveRows(result);
+  const failures = rows.filter((row) => row.passed === false).length;
+  const errors = rows.filter((row) => row.passed === null).length;
+  const duration = msBetween(result.startedAt, result.endedAt);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="drctl drills" tests="${rows.length}" failures="${failures}" errors="${errors}" time="${seconds(
     duration,
   )}">
-  <testsuite name="${esc(`drill ${result.drillId}`)}" tests="${rows.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${esc(
-    result.startedAt,
-  )}" time="${seconds(duration)}">
-    <properties>
-${properties.map(([name, value]) => `      <property name="${esc(name)}" value="${esc(value)}"/>`).join('\n')}
-    </properties>
-${rows.map((row) => testcase(result, row)).join('\n')}
-  </testsuite>
+${drillTestsuite(result)}
 </testsuites>
 `;
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyAsJson } from '../activities/evidence/history-json';
 import type { StatementAction } from '../auth/permissions';
-import { startDrill } from '../cli/drill-runs';
+import { runbookDrill, startDrill } from '../cli/drill-runs';
 import { referenceTo, startFailover, type StartedRun } from '../cli/failover-runs';
 import { loadSigner, type OperatorSigner } from '../cli/operator-signer';
 import { defineRunbook } from '../runbooks/define-runbook';
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     await save('fence-follow-up-closed', followUp);
 
     await resetStack();
-    const drillId = await startDrill(client, taskQueue, ehrDb, {
+    const drillId = await startDrill(client, taskQueue, runbookDrill(ehrDb), {
       reason: 'recorded for replay tests',
       signer: signer('alice'),
       action: 'fence-primary',

@@ -1,7 +1,9 @@
+import { ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
 import { durationToMs } from '../runbooks/duration';
-import type { Runbook } from '../runbooks/schema';
-import type { CriticalPathStep, ObjectiveVerdict } from './drill-types';
-import type { TimelineEntry } from './run-types';
+import type { DatabaseTarget, Runbook, SqlProbe } from '../runbooks/schema';
+import type { CriticalPathStep, DrillResult, ObjectiveVerdict } from './drill-types';
+import { leafStepsOf } from './leaf-steps';
+import type { FailoverResult, TimelineEntry } from './run-types';
 
 /**
  * Pass/fail per objective with its margin. An objective that should have been measured and was not fails; an RPO
@@ -101,4 +103,77 @@ export function restorationWaitMs(injectedAt: string, rtoMs: number, nowMs: numb
 export function drillError(reasons: Array<string | undefined>): string | undefined {
   const found = reasons.filter((reason): reason is string => reason !== undefined);
   return found.length === 0 ? undefined : found.join('; ');
+}
+
+/** Service is back when a client following DNS can write: the runbook's SQL probe that goes through DNS. */
+export function restorationProbe(runbook: Runbook): SqlProbe | undefined {
+  for (const step of leafStepsOf(runbook)) {
+    if (step.kind === 'probe' && step.probe.type === 'sql' && step.probe.via)
+      return { ...step.probe, write: true };
+  }
+  return undefined;
+}
+
+/** What a drill of one runbook injects into and measures: its promoted database, the canary's connections, the probe. */
+export interface DrillTargets {
+  databaseName?: string;
+  target?: DatabaseTarget;
+  connections?: { primary: string; replica: string };
+  /** Why the RPO cannot be measured (set when it cannot): reported as not measured, judged neither way. */
+  rpoNotMeasurable?: string;
+  probe?: SqlProbe;
+}
+
+/** The drilled database (`database`, or the first one the runbook promotes) and how the drill measures it. */
+export function drillTargetsOf(runbook: Runbook, database?: string): DrillTargets {
+  const databaseName =
+    database ?? leafStepsOf(runbook).find((step) => step.kind === 'database.promote')?.database;
+  const target = databaseName === undefined ? undefined : runbook.targets.databases[databaseName];
+  const probe = restorationProbe(runbook);
+  const connections = target === undefined ? undefined : measurementConnections(target);
+  return {
+    ...(databaseName === undefined || target === undefined ? {} : { databaseName, target }),
+    ...(connections !== undefined && 'primary' in connections ? { connections } : {}),
+    ...(connections !== undefined && 'notMeasurable' in connections
+      ? { rpoNotMeasurable: connections.notMeasurable }
+      : {}),
+    ...(target === undefined
+      ? {
+          rpoNotMeasurable:
+            'not measured: the runbook promotes no database, so there is no data to lose or measure',
+        }
+      : {}),
+    ...(probe === undefined ? {} : { probe }),
+  };
+}
+
+/** The drill's verdicts, pass/fail and end time, from what it measured against the runbook's objectives. */
+export function judgedDrillResult(
+  runbook: Runbook,
+  result: DrillResult,
+  rpoNotMeasurable: string | undefined,
+  endedAt: string,
+): DrillResult {
+  const verdicts = judgeObjectives(runbook, result.measured, rpoNotMeasurable);
+  return { ...result, verdicts, passed: drillPassed(result.error, verdicts), endedAt };
+}
+
+/** A failover's result as the drill report keeps it. */
+export function failoverSummary(result: FailoverResult): DrillResult['failover'] {
+  return {
+    workflowId: result.workflowId,
+    ...(result.runId === undefined ? {} : { runId: result.runId }),
+    status: result.status,
+    timeline: result.timeline,
+    operatorActions: result.operatorActions,
+    ...(result.authorization === undefined ? {} : { authorization: result.authorization }),
+  };
+}
+
+/** A failed or aborted failover carries its result as its failure's detail. */
+export function failedFailoverResult(error: unknown): FailoverResult | undefined {
+  if (!(error instanceof ChildWorkflowFailure) || !(error.cause instanceof ApplicationFailure))
+    return undefined;
+  const detail = error.cause.details?.[0] as FailoverResult | undefined;
+  return detail?.timeline ? detail : undefined;
 }

@@ -1,4 +1,5 @@
 /** A drill's input and its result: the result is the source of truth every report renders. Plain JSON. */
+import { ApplicationFailure } from '@temporalio/common';
 import type { CanaryStats, DataLossMeasurement, InjectionAction } from '../activities/drill-contracts';
 import type { OperatorAction, RunAuthorization, StartRequest, TimelineEntry } from './run-types';
 
@@ -27,6 +28,37 @@ export function drillDetail(
   options: Pick<DrillOptions, 'action' | 'inject' | 'database'>,
 ): Record<string, string> {
   return { action: options.action, inject: options.inject ?? '', database: options.database ?? '' };
+}
+
+/**
+ * Refuses (NotAuthorized, nothing changed) a drill whose options are missing or differ from what its start signed,
+ * naming each option changed (`action: signed "fence-primary", sent "stop-primary"`).
+ */
+export function refuseUnsignedOptions(
+  options: Pick<DrillOptions, 'action' | 'inject' | 'database'> | undefined,
+  signedDetail: Record<string, string>,
+): void {
+  if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
+    throw ApplicationFailure.nonRetryable(
+      'run refused, nothing was changed: the drill has no options ({ action, inject?, database?, canaryIntervalMs, warmupMs })',
+      'NotAuthorized',
+    );
+  const changed = optionsChangedSinceSigned(options, signedDetail);
+  if (changed !== undefined) throw ApplicationFailure.nonRetryable(changed, 'NotAuthorized');
+}
+
+/**
+ * Which signed drill options a start changed after the operator signed them: a refusal message naming each
+ * (`action: signed "fence-primary", sent "stop-primary"`), or undefined when the options are as signed.
+ */
+export function optionsChangedSinceSigned(
+  options: Pick<DrillOptions, 'action' | 'inject' | 'database'>,
+  signedDetail: Record<string, string>,
+): string | undefined {
+  const asked = drillDetail(options);
+  const changed = Object.keys(asked).filter((key) => signedDetail[key] !== asked[key]);
+  if (changed.length === 0) return undefined;
+  return `run refused by the access policy, nothing was changed: the drill's ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from what was signed (${changed.map((key) => `${key}: signed "${signedDetail[key] ?? ''}", sent "${asked[key]}"`).join('; ')})`;
 }
 
 export interface ObjectiveVerdict {

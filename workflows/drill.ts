@@ -1,9 +1,5 @@
 import {
-  ApplicationFailure,
-  CancellationScope,
-  ChildWorkflowFailure,
   ParentClosePolicy,
-  proxyActivities,
   sleep,
   startChild,
   upsertSearchAttributes,
@@ -11,13 +7,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { KindActivities } from '../kinds/registry';
-import type {
-  CanaryStats,
-  DataLossMeasurement,
-  DrillActivities,
-  RestorationOutcome,
-} from '../activities/drill-contracts';
+import type { CanaryStats, DataLossMeasurement, DrillActivities } from '../activities/drill-contracts';
 import { runLockId } from '../common/run-lock';
 import {
   INITIATOR_KEY,
@@ -27,29 +17,26 @@ import {
   RTO_MS_KEY,
   RUNBOOK_KEY,
 } from '../common/search-attributes';
-import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
-import type { Runbook, SqlProbe } from '../runbooks/schema';
-import { HEARTBEAT_TIMEOUT } from './activity-options';
 import {
   criticalPath,
   drillError,
-  drillPassed,
-  judgeObjectives,
-  measurementConnections,
+  drillTargetsOf,
+  failedFailoverResult,
+  failoverSummary,
+  judgedDrillResult,
   restorationWaitMs,
 } from './drill-measurement';
-import { drillDetail, type DrillInput, type DrillResult } from './drill-types';
+import { refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { releaseSignal } from './operator-decision';
 import { innermostMessage } from './innermost-message';
-import { leafStepsOf } from './leaf-steps';
 import { runPreflightChecks } from './preflight-checks';
-import { authorizeStart, idPrefixes, recordedAction, type AuthorizedStart } from './run-authority';
+import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
+import { authorizeStart, drillStartRule, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
 
-const CANARY_MAX_MS = 30 * 60_000;
 /** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
 const FAILOVER_HOLD_MS = 30 * 60_000;
 
@@ -73,55 +60,16 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
-  const authorized = await authorizeStart(input, {
-    actions: ['drill'],
-    standing: {
-      actions: ['schedule'],
-      runIds: idPrefixes(drillId),
-      stepId: 'create',
-      alsoRequires: ['drill'],
-    },
-  });
-  if (typeof options !== 'object' || options === null || typeof options.action !== 'string')
-    throw ApplicationFailure.nonRetryable(
-      'run refused, nothing was changed: the drill has no options ({ action, inject?, database?, canaryIntervalMs, warmupMs })',
-      'NotAuthorized',
-    );
-  const signedDetail = authorized.initiator.signed.statement.detail ?? {};
-  const asked = drillDetail(options);
-  const changed = Object.keys(asked).filter((key) => signedDetail[key] !== asked[key]);
-  if (changed.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `run refused by the access policy, nothing was changed: the drill's ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from what was signed (${changed.map((key) => `${key}: signed "${signedDetail[key] ?? ''}", sent "${asked[key]}"`).join('; ')})`,
-      'NotAuthorized',
-    );
-  }
+  const authorized = await authorizeStart(input, drillStartRule(drillId));
+  refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
   const { runbook } = authorized;
-  const checks = proxyActivities<KindActivities>({
-    startToCloseTimeout: '2m',
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
-  });
-  const once = proxyActivities<DrillActivities>({
-    startToCloseTimeout: '5m',
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 1 },
-  });
-  const canaryActivity = proxyActivities<DrillActivities>({
-    startToCloseTimeout: CANARY_MAX_MS + 60_000,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 1 },
-  });
-
-  const databaseName =
-    options.database ?? leafStepsOf(runbook).find((step) => step.kind === 'database.promote')?.database;
-  const target = databaseName === undefined ? undefined : runbook.targets.databases[databaseName];
-  const base = baseResult(input, authorized, drillId, info.startTime.toISOString());
   // The canary writes to the primary through a PostgreSQL connection: always for self-managed PostgreSQL, for RDS
   // when the runbook names one on each member. Without one the RPO is reported as not measured.
-  const connections = target === undefined ? undefined : measurementConnections(target);
-  const rpoNotMeasurable =
-    connections !== undefined && 'notMeasurable' in connections ? connections.notMeasurable : undefined;
+  const { databaseName, target, connections, rpoNotMeasurable, probe } = drillTargetsOf(
+    runbook,
+    options.database,
+  );
+  const base = baseResult(input, authorized, drillId, info.startTime.toISOString());
   if (databaseName === undefined || target === undefined) {
     return finish({
       ...base,
@@ -129,7 +77,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     });
   }
 
-  const preflight = await runPreflightChecks(runbook, checks);
+  const preflight = await runPreflightChecks(runbook, drillChecks);
   const failedChecks = preflight.filter((check) => !check.ok);
   if (failedChecks.length > 0) {
     return finish({
@@ -165,25 +113,17 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
 
   let canaryError: string | undefined;
   const canaryPromise: Promise<CanaryStats | null> =
-    connections !== undefined && 'primary' in connections
-      ? canaryActivity
-          .runCanary({
-            drillId,
-            connection: connections.primary,
-            intervalMs: options.canaryIntervalMs,
-            stopAfterFailingMs: 1000,
-            maxDurationMs: CANARY_MAX_MS,
-          })
-          .catch((error: unknown) => {
-            canaryError = innermostMessage(error);
-            return null;
-          })
+    connections !== undefined
+      ? startCanary(
+          { drillId, connection: connections.primary, intervalMs: options.canaryIntervalMs },
+          (message) => (canaryError = message),
+        )
       : Promise.resolve(null);
   await sleep(options.warmupMs);
 
   let injection: Awaited<ReturnType<DrillActivities['injectFailure']>>;
   try {
-    injection = await once.injectFailure({
+    injection = await drillOnce.injectFailure({
       database: { name: databaseName, target },
       action: options.action,
       ...(options.inject === undefined ? {} : { inject: options.inject }),
@@ -206,32 +146,22 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     injection: { action: injection.action, injectedAt: injection.injectedAt, summary: injection.summary },
   };
 
-  const probe = restorationProbe(runbook);
   const rtoMs = durationToMs(runbook.objectives.rto);
-  // The probe may run as long as the RTO allows (objectives are often hours), not an activity's default bound.
-  const prober = proxyActivities<DrillActivities>({
-    startToCloseTimeout: rtoMs + 60_000,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 1 },
-  });
-  const probeScope = new CancellationScope();
-  const restoration: Promise<RestorationOutcome | null> = probe
-    ? probeScope
-        .run(() => prober.probeUntilRestored({ probe, drillId, intervalMs: 100, maxWaitMs: rtoMs }))
-        .catch(() => null)
-    : Promise.resolve(null);
+  const { restoration, scope: probeScope } = probe
+    ? startRestorationProbe(probe, drillId, rtoMs)
+    : { restoration: Promise.resolve(null), scope: undefined };
 
   let failover: FailoverResult;
   try {
     failover = await failoverHandle.result();
   } catch (error) {
-    probeScope.cancel();
-    const recorded = failedFailover(error);
+    probeScope?.cancel();
+    const recorded = failedFailoverResult(error);
     return finish({
       ...withInjection,
       canary: await canaryPromise,
       failover: recorded
-        ? summary(recorded)
+        ? failoverSummary(recorded)
         : { workflowId: runLockId(runbook.id), status: 'failed', timeline: [] },
       error: `the failover did not complete: ${innermostMessage(error)}`,
     });
@@ -241,12 +171,12 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     restoration,
     sleep(restorationWaitMs(injection.injectedAt, rtoMs, Date.now())).then(() => null),
   ]);
-  if (restored === null) probeScope.cancel();
+  if (restored === null) probeScope?.cancel();
   const restoredAt = restored?.restoredAt ?? (probe ? null : failover.endedAt);
   const canary = await canaryPromise;
   let dataLoss: DataLossMeasurement | null = null;
-  if (canary && connections !== undefined && 'replica' in connections) {
-    dataLoss = await once.measureDataLoss({
+  if (canary && connections !== undefined) {
+    dataLoss = await drillOnce.measureDataLoss({
       drillId,
       connection: connections.replica,
       injectedAt: injection.injectedAt,
@@ -268,23 +198,22 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     measured,
     dataLoss,
     canary,
-    failover: summary(failover),
+    failover: failoverSummary(failover),
     criticalPath: criticalPath(failover.timeline, injection.injectedAt, measuredRtoMs),
     ...(error === undefined ? {} : { error }),
   });
 
-  function finish(result: DrillResult): DrillResult {
-    const verdicts = judgeObjectives(runbook, result.measured, rpoNotMeasurable);
-    const passed = drillPassed(result.error, verdicts);
+  function finish(measured: DrillResult): DrillResult {
+    const result = judgedDrillResult(runbook, measured, rpoNotMeasurable, new Date().toISOString());
     const searchAttributes: Parameters<typeof upsertSearchAttributes>[0] = [
-      { key: OUTCOME_KEY, value: passed ? 'passed' : 'failed' },
+      { key: OUTCOME_KEY, value: result.passed ? 'passed' : 'failed' },
     ];
     if (result.measured.rtoMs !== null)
       searchAttributes.push({ key: RTO_MS_KEY, value: result.measured.rtoMs });
     if (result.measured.rpoMs !== null)
       searchAttributes.push({ key: RPO_MS_KEY, value: result.measured.rpoMs });
     upsertSearchAttributes(searchAttributes);
-    return { ...result, verdicts, passed, endedAt: new Date().toISOString() };
+    return result;
   }
 }
 
@@ -324,31 +253,4 @@ function baseResult(
     criticalPath: [],
     environment: { temporalNamespace: info.namespace, taskQueue: info.taskQueue },
   };
-}
-
-/** Service is back when a client following DNS can write: the runbook's SQL probe that goes through DNS. */
-function restorationProbe(runbook: Runbook): SqlProbe | undefined {
-  for (const step of leafStepsOf(runbook)) {
-    if (step.kind === 'probe' && step.probe.type === 'sql' && step.probe.via)
-      return { ...step.probe, write: true };
-  }
-  return undefined;
-}
-
-function summary(result: FailoverResult): DrillResult['failover'] {
-  return {
-    workflowId: result.workflowId,
-    ...(result.runId === undefined ? {} : { runId: result.runId }),
-    status: result.status,
-    timeline: result.timeline,
-    operatorActions: result.operatorActions,
-    ...(result.authorization === undefined ? {} : { authorization: result.authorization }),
-  };
-}
-
-function failedFailover(error: unknown): FailoverResult | undefined {
-  if (!(error instanceof ChildWorkflowFailure) || !(error.cause instanceof ApplicationFailure))
-    return undefined;
-  const detail = error.cause.details?.[0] as FailoverResult | undefined;
-  return detail?.timeline ? detail : undefined;
 }

@@ -3,18 +3,19 @@ import {
   ChildWorkflowFailure,
   condition,
   defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { AuthActivities } from '../activities/auth/auth-contracts';
 import { approvalRuleOf } from '../auth/approval-rule';
-import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
+import type { Expectation, VerifiedAction } from '../auth/operator-authority';
 import type { StatementAction } from '../auth/permissions';
-import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
 import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { EvacuationCover } from '../evacuations/evacuation-hash';
 import {
@@ -28,43 +29,33 @@ import {
   type WaveProgress,
 } from '../evacuations/evacuation-types';
 import { runLockId } from '../common/run-lock';
-import type { Runbook } from '../runbooks/schema';
-import { innermostMessage } from './innermost-message';
+import { authorizeEvacuation, type AuthorizedEvacuation } from './evacuation-authority';
+import type { EvacuationHeld } from './evacuation-drill-types';
 import { leafStepsOf } from './leaf-steps';
 import {
   abortUpdate,
   approveUpdate,
+  releaseSignal,
   type AbortRequest,
   type OperatorAck,
+  type ReleaseRequest,
   type SignedOperatorUpdate,
 } from './operator-decision';
-import { recordBreakGlass, recordedAction, refused } from './run-authority';
+import { idPrefixes, recordBreakGlass, recordedAction, type StartRule } from './run-authority';
+import type { failoverWorkflow } from './failover';
 import type {
   FailoverProgress,
   FailoverRequest,
   FailoverResult,
   OperatorAction,
-  RunAuthorization,
   RunStatus,
 } from './run-types';
 
 export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
+/** Sent by an evacuation a drill started held, to the drill: it holds every runbook's lock, or could not. */
+export const evacuationHeldSignal = defineSignal<[EvacuationHeld]>('evacuationHeld');
 /** The same name as a failover's progress query: `drctl approve|abort` read what they sign for from it. */
 const operatorProgressQuery = defineQuery<FailoverProgress>('progress');
-
-const auth = proxyActivities<AuthActivities>({
-  startToCloseTimeout: '1m',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
-});
-
-/** A start that passed the access policy: the reviewed evacuation and its runbooks, and who started it. */
-interface AuthorizedEvacuation {
-  authority: OperatorAuthority;
-  initiator: VerifiedAction;
-  authorization: RunAuthorization;
-  cover: EvacuationCover;
-  runbooks: Record<string, Runbook>;
-}
 
 const { watchRun } = proxyActivities<EvacuationActivities>({
   startToCloseTimeout: '24h',
@@ -101,11 +92,19 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
   setHandler(abortUpdate, (update) => started().abort(update), {
     validator: (update) => started().validateAbort(update),
   });
-  const start = await authorizeEvacuation(request).catch((error: unknown) => {
+  const parentId = workflowInfo().parent?.workflowId;
+  // Only a parent drill holds its evacuation; its release may come while the start is still being verified.
+  let release: ReleaseRequest | undefined;
+  const hold =
+    parentId !== undefined && request?.drillHold !== undefined
+      ? { ...request.drillHold, parentId, release: () => release }
+      : undefined;
+  if (hold) setHandler(releaseSignal, (signal) => void (release ??= signal));
+  const start = await authorizeEvacuation(request, startRule(parentId)).catch((error: unknown) => {
     upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
     throw error;
   });
-  run = new EvacuationRun(start);
+  run = new EvacuationRun(start, hold);
   const result = await run.execute();
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
   if (result.status !== 'succeeded') {
@@ -120,53 +119,26 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
 }
 
 /**
- * Verifies the signed `evacuate` statement against the worker's access policy (for this run, this evacuation and
- * its hash; `evacuate` on the evacuation's id), loads the reviewed evacuation and its runbooks by that hash, and
- * checks that the signer may fail over every runbook of it. A refusal ends the run before any child starts.
+ * A client starts an evacuation with a fresh signed `evacuate` statement for this run. An evacuation a drill
+ * started runs on the drill's start: its `drill` statement, or the standing `schedule create` statement of the
+ * schedule that started the drill; the signer must still hold `drill` on the evacuation.
  */
-async function authorizeEvacuation(request: EvacuationRequest): Promise<AuthorizedEvacuation> {
-  const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
-    throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
-  });
-  const authority = new OperatorAuthority(policy);
-  const reference = request?.evacuation;
-  if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
-    throw refused('the start names no evacuation: send { evacuation: { id, sha256 }, start }');
-  let initiator: VerifiedAction;
-  try {
-    initiator = authority.verify(request.start, {
-      actions: ['evacuate'],
-      runId: workflowInfo().workflowId,
-      runbookId: reference.id,
-      runbookHash: reference.sha256,
-      now: Date.now(),
-    });
-  } catch (error) {
-    throw refused((error as Error).message);
-  }
-  const reviewed = await auth
-    .loadReviewedEvacuation({ evacuationId: reference.id, sha256: reference.sha256 })
-    .catch((error: unknown) => {
-      throw ApplicationFailure.nonRetryable(
-        `evacuation refused, nothing was started: ${innermostMessage(error)}`,
-        PermanentFailure.RunbookMismatch,
-      );
-    });
-  const forbidden = Object.keys(reviewed.runbooks).filter(
-    (runbookId) => !authority.allows(initiator.owner, 'failover', runbookId),
-  );
-  if (forbidden.length > 0)
-    throw refused(
-      `not permitted: ${initiator.owner} may not fail over ${forbidden.join(', ')} under the access policy (sha256 ${policy.sha256.slice(0, 12)}…); an evacuation needs failover on every runbook it runs`,
-    );
-  const authorization: RunAuthorization = {
-    policySha256: policy.sha256,
-    runbookId: reference.id,
-    runbookHash: reviewed.sha256,
-    breakGlassUses: [],
+function startRule(parentId: string | undefined): StartRule {
+  if (parentId === undefined) return { actions: ['evacuate'] };
+  return {
+    actions: [],
+    standing: { actions: ['drill', 'schedule'], runIds: idPrefixes(parentId), alsoRequires: ['drill'] },
   };
-  if (initiator.breakGlass) recordBreakGlass(authorization, initiator, 'evacuate');
-  return { authority, initiator, authorization, cover: reviewed.cover, runbooks: reviewed.runbooks };
+}
+
+/** How a drill holds the evacuation it started: every runbook's lock taken, nothing started until it injected. */
+interface DrillHold {
+  /** How long the evacuation waits, holding every lock and changing nothing, for the drill's release. */
+  releaseWithinMs: number;
+  /** How long each held failover waits for the evacuation to release it (its wave may wait for an approval). */
+  failoverHoldMs: number;
+  parentId: string;
+  release: () => ReleaseRequest | undefined;
 }
 
 /** What the progress query answers while the start is being verified. */
@@ -203,8 +175,14 @@ class EvacuationRun {
   private readonly evacuation: EvacuationCover['evacuation'];
   private readonly reason: string;
   private readonly initiator: string;
+  /** A drill's evacuation: failovers started held (each holds its runbook's lock), by runbook, until released. */
+  private readonly held = new Map<string, ChildWorkflowHandle<typeof failoverWorkflow>>();
+  private readonly drops: Array<Promise<void>> = [];
 
-  constructor(private readonly start: AuthorizedEvacuation) {
+  constructor(
+    private readonly start: AuthorizedEvacuation,
+    private readonly hold?: DrillHold,
+  ) {
     this.evacuation = start.cover.evacuation;
     this.reason = start.initiator.signed.statement.reason;
     this.initiator = start.initiator.owner;
@@ -235,6 +213,7 @@ class EvacuationRun {
   }
 
   async execute(): Promise<EvacuationResult> {
+    if (this.hold) await this.reserve(this.hold);
     for (;;) {
       if (this.abortRequest) {
         await this.abortChildren();
@@ -254,6 +233,7 @@ class EvacuationRun {
       await condition(() => this.changed);
       this.changed = false;
     }
+    await Promise.all(this.drops);
     const succeeded = this.services.every((service) => service.state === 'succeeded');
     this.status = this.abortRequest ? 'aborted' : succeeded ? 'succeeded' : 'failed';
     this.endedAt = new Date().toISOString();
@@ -473,23 +453,84 @@ class EvacuationRun {
     return starting;
   }
 
+  /**
+   * A drill's evacuation takes every runbook's lock before the drill injects anything: each failover starts held
+   * and the drill hears whether all locks are held. Once the drill releases the evacuation it runs as any other,
+   * releasing each held failover where it would have started it. If a lock is taken, or the drill never releases
+   * it, every held failover is let go, having changed nothing, and every service is skipped.
+   */
+  private async reserve(hold: DrillHold): Promise<void> {
+    let notStarted: string | undefined;
+    for (const service of this.services) {
+      const handle = await this.startFailover(service, hold.failoverHoldMs);
+      if (handle === undefined) {
+        notStarted = `the drill could not take every runbook's lock: ${service.detail ?? service.runbookId}`;
+        break;
+      }
+      this.held.set(service.runbookId, handle);
+    }
+    const parent = getExternalWorkflowHandle(hold.parentId);
+    if (notStarted === undefined) {
+      await parent.signal(evacuationHeldSignal, { held: true });
+      const answered = await condition(
+        () => hold.release() !== undefined || this.abortRequest !== undefined,
+        hold.releaseWithinMs,
+      );
+      if (hold.release()?.proceed === true && this.abortRequest === undefined) return;
+      notStarted = this.abortRequest
+        ? `the evacuation was aborted by ${this.abortRequest.operator} before the drill released it`
+        : answered
+          ? `the drill called it off (${hold.release()?.reason ?? ''})`
+          : `the drill did not release it within ${Math.round(hold.releaseWithinMs / 60_000)} min`;
+    } else {
+      await parent.signal(evacuationHeldSignal, { held: false, detail: notStarted });
+    }
+    for (const service of this.services)
+      if (!FINAL_SERVICE_STATES.has(service.state))
+        this.settle(service, 'skipped', `not started: ${notStarted}`);
+  }
+
   private async startService(service: ServiceProgress): Promise<void> {
+    const held = this.held.get(service.runbookId);
+    if (held === undefined) {
+      const handle = await this.startFailover(service);
+      if (handle !== undefined) this.follow(service, handle);
+      return;
+    }
+    this.held.delete(service.runbookId);
+    service.startedAt = new Date().toISOString();
+    // A failover whose hold ran out has already ended: following it reports how.
+    await held
+      .signal(releaseSignal, {
+        operator: `evacuation ${workflowInfo().workflowId}`,
+        reason: `wave ${service.wave} started ${service.runbookId}`,
+        proceed: true,
+      })
+      .catch(() => undefined);
+    this.follow(service, held);
+  }
+
+  /** Starts a service's failover under its runbook's lock (held for `holdMs` when given); undefined when refused. */
+  private async startFailover(
+    service: ServiceProgress,
+    holdMs?: number,
+  ): Promise<ChildWorkflowHandle<typeof failoverWorkflow> | undefined> {
     const runbook = this.start.runbooks[service.runbookId];
     const sha256 = this.start.cover.runbookHashes[service.runbookId];
     if (runbook === undefined || sha256 === undefined) {
       this.settle(service, 'failed', `runbook ${service.runbookId} is not in the reviewed evacuation`);
-      return;
+      return undefined;
     }
     const workflowId = runLockId(runbook.id);
-    service.startedAt = new Date().toISOString();
+    if (holdMs === undefined) service.startedAt = new Date().toISOString();
     const failover: FailoverRequest = {
       runbook: { id: runbook.id, sha256 },
       start: this.start.initiator.signed,
       evacuation: this.start.cover,
+      ...(holdMs === undefined ? {} : { holdUntilReleasedMs: holdMs }),
     };
-    let handle;
     try {
-      handle = await startChild('failoverWorkflow', {
+      return await startChild<typeof failoverWorkflow>('failoverWorkflow', {
         workflowId,
         args: [failover],
         parentClosePolicy: 'ABANDON',
@@ -507,11 +548,16 @@ class EvacuationRun {
           'refused',
           `another run of ${runbook.id} holds its lock (${workflowId} is running); it was not started twice`,
         );
-        return;
+        return undefined;
       }
       throw error;
     }
+  }
+
+  /** From its start (or release) on: the service's table row follows its failover, and settles with its result. */
+  private follow(service: ServiceProgress, handle: ChildWorkflowHandle<typeof failoverWorkflow>): void {
     service.workflowId = handle.workflowId;
+    service.runId = handle.firstExecutionRunId;
     this.changed = true;
     void this.watch(service);
     void handle.result().then(
@@ -600,6 +646,20 @@ class EvacuationRun {
   }
 
   private settle(service: ServiceProgress, state: ServiceProgress['state'], detail?: string): void {
+    const held = this.held.get(service.runbookId);
+    if (held !== undefined && FINAL_SERVICE_STATES.has(state)) {
+      // Its failover was held for a drill and never released: let it go, having changed nothing.
+      this.held.delete(service.runbookId);
+      this.drops.push(
+        held
+          .signal(releaseSignal, {
+            operator: `evacuation ${workflowInfo().workflowId}`,
+            reason: `${service.runbookId} ${state}: ${detail ?? ''}`,
+            proceed: false,
+          })
+          .catch(() => undefined),
+      );
+    }
     service.state = state;
     service.endedAt = new Date().toISOString();
     if (detail === undefined) delete service.detail;

@@ -133,7 +133,8 @@ function startRule(request: FailoverRequest): StartRule {
 }
 
 /**
- * A child of an evacuation runs on the evacuation's signed `evacuate` statement when the evacuation it carries
+ * A child of an evacuation runs on the evacuation's signed `evacuate` statement (or, for an evacuation a drill
+ * started, on the drill's `drill` or standing `schedule create` statement) when the evacuation it carries
  * hashes to what was signed and lists this runbook with this hash; its signer must hold `failover` on the
  * runbook too. Anything else is refused before any step.
  */
@@ -149,11 +150,13 @@ function evacuationChildRule(request: FailoverRequest, parentId: string): StartR
     throw refused(
       `runbook ${request.runbook?.id} sha256 ${String(request.runbook?.sha256).slice(0, 12)}… is not part of the signed evacuation ${cover.evacuation.id}`,
     );
+  // An evacuation a drill started runs on the drill's statement (or its schedule's), signed for an id its own extends.
+  const drilled = signed?.action === 'drill' || signed?.action === 'schedule';
   return {
     actions: [],
     standing: {
-      actions: ['evacuate'],
-      runIds: [parentId],
+      actions: drilled ? ['drill', 'schedule'] : ['evacuate'],
+      runIds: drilled ? idPrefixes(parentId) : [parentId],
       alsoRequires: ['failover'],
       covering: { runId: parentId, id: cover.evacuation.id, sha256 },
     },

@@ -7,3 +7,4 @@ export { closeFollowUpUpdate, fenceFollowUpWorkflow, followUpQuery } from './fen
 export { drillWorkflow } from './drill';
 export { evidenceLedgerWorkflow, evidenceLedgerQuery, evidenceRunEndedSignal } from './evidence-ledger';
 export { evacuationWorkflow, evacuationProgressQuery } from './evacuation';
+export { evacuationDrillWorkflow } from './evacuation-drill';

@@ -71,32 +71,11 @@ export async function authorizeStart(
   const reference = request?.runbook;
   if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
     throw refused('the start names no runbook: send { runbook: { id, sha256 }, start }');
-  const claimed = (request.start as Partial<SignedStatement> | undefined)?.statement;
-  const standing =
-    rule.standing !== undefined &&
-    claimed !== undefined &&
-    rule.standing.actions.includes(claimed.action as StatementAction) &&
-    rule.standing.runIds.includes(claimed.runId as string);
-  const expectation: Expectation = {
-    actions: standing ? (rule.standing?.actions ?? []) : rule.actions,
-    runId: standing ? (claimed?.runId as string) : runId,
-    ...(standing && rule.standing?.stepId !== undefined ? { stepId: rule.standing.stepId } : {}),
-    runbookId: standing && rule.standing?.covering ? rule.standing.covering.id : reference.id,
-    runbookHash: standing && rule.standing?.covering ? rule.standing.covering.sha256 : reference.sha256,
-    now: Date.now(),
-    checkFreshness: !standing,
-  };
-  let initiator: VerifiedAction;
-  try {
-    initiator = authority.verify(request.start, expectation);
-    for (const permission of standing ? (rule.standing?.alsoRequires ?? []) : [])
-      if (!authority.allows(initiator.owner, permission, reference.id))
-        throw new Error(
-          `not permitted: ${initiator.owner} may no longer ${permission} runbook ${reference.id} under the access policy (sha256 ${policy.sha256.slice(0, 12)}…)`,
-        );
-  } catch (error) {
-    throw refused((error as Error).message);
-  }
+  const { initiator, standing } = verifyStart(authority, request.start, rule, {
+    runId,
+    subject: reference,
+    noun: 'runbook',
+  });
   const statementRunId = initiator.signed.statement.runId;
   const extra = beforeLoad === undefined ? {} : await beforeLoad(initiator);
   const reviewed = await auth
@@ -131,6 +110,47 @@ export async function authorizeStart(
     authorization,
     ...(covering === undefined ? {} : { covering }),
   };
+}
+
+/**
+ * Verifies a run's signed start under `rule`: a fresh statement for `runId`, or a standing one (the drill, schedule
+ * or evacuation that started the run) with no age check, whose signer must still hold what the rule also requires.
+ * The statement names `subject` (the runbook or evacuation), or what the standing rule says covers it. A refusal
+ * is a NotAuthorized failure saying why.
+ */
+export function verifyStart(
+  authority: OperatorAuthority,
+  start: SignedStatement | undefined,
+  rule: StartRule,
+  target: { runId: string; subject: { id: string; sha256: string }; noun: 'runbook' | 'evacuation' },
+): { initiator: VerifiedAction; standing: boolean } {
+  const claimed = (start as Partial<SignedStatement> | undefined)?.statement;
+  const standing =
+    rule.standing !== undefined &&
+    claimed !== undefined &&
+    rule.standing.actions.includes(claimed.action as StatementAction) &&
+    rule.standing.runIds.includes(claimed.runId as string);
+  const signedFor = (standing && rule.standing?.covering) || target.subject;
+  const expectation: Expectation = {
+    actions: standing ? (rule.standing?.actions ?? []) : rule.actions,
+    runId: standing ? (claimed?.runId as string) : target.runId,
+    ...(standing && rule.standing?.stepId !== undefined ? { stepId: rule.standing.stepId } : {}),
+    runbookId: signedFor.id,
+    runbookHash: signedFor.sha256,
+    now: Date.now(),
+    checkFreshness: !standing,
+  };
+  try {
+    const initiator = authority.verify(start, expectation);
+    for (const permission of standing ? (rule.standing?.alsoRequires ?? []) : [])
+      if (!authority.allows(initiator.owner, permission, target.subject.id))
+        throw new Error(
+          `not permitted: ${initiator.owner} may no longer ${permission} ${target.noun} ${target.subject.id} under the access policy (sha256 ${authority.policySha256.slice(0, 12)}…)`,
+        );
+    return { initiator, standing };
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
 }
 
 /** The recorded form of a verified action: readable fields plus the signed statement, for offline re-checks. */
@@ -177,6 +197,22 @@ export function refused(message: string): ApplicationFailure {
     `run refused by the access policy, nothing was changed: ${message}`,
     PermanentFailure.NotAuthorized,
   );
+}
+
+/**
+ * How a drill (of a runbook or an evacuation) starts: an operator's fresh `drill` statement for this drill, or the
+ * standing `schedule create` statement of the schedule whose run it is (its signer must still hold `drill`).
+ */
+export function drillStartRule(drillId: string): StartRule {
+  return {
+    actions: ['drill'],
+    standing: {
+      actions: ['schedule'],
+      runIds: idPrefixes(drillId),
+      stepId: 'create',
+      alsoRequires: ['drill'],
+    },
+  };
 }
 
 /** `drill-ehr-db-2026…` → every id it starts with up to a dash, and itself: a schedule's runs extend its id. */

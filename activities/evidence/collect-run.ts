@@ -18,18 +18,21 @@ import { signatureCheckFor } from '../../auth/recorded-actions';
 import { failoverRunRecord } from '../../reports/failover-run-record';
 import type { AuditContext } from '../../reports/audit-mapping';
 import type { Runbook } from '../../runbooks/schema';
+import type { EvacuationCover } from '../../evacuations/evacuation-hash';
 import type { DrillResult } from '../../workflows/drill-types';
+import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { canonicalJson } from '../../auth/canonical-json';
 import { historyAsJson } from './history-json';
-import { reviewedRunbookIn } from './reviewed-runbook';
+import { reviewedEvacuationIn, reviewedRunbookIn } from './reviewed-runbook';
 
 const JSON_TYPE = 'application/json';
 
 export const EVIDENCE_WORKFLOW_TYPES: Record<string, 'failover' | 'drill'> = {
   failoverWorkflow: 'failover',
   drillWorkflow: 'drill',
+  evacuationDrillWorkflow: 'drill',
 };
 
 interface ExportedRun {
@@ -43,6 +46,8 @@ interface ExportedRun {
   input: unknown;
   /** The runbook the run loaded from the worker's reviewed catalog, if it got that far. */
   reviewed: { runbook: Runbook; sha256: string } | undefined;
+  /** The evacuation a drill of one loaded from the worker's reviewed evacuations. */
+  reviewedEvacuation: { cover: EvacuationCover; sha256: string } | undefined;
   result: unknown;
   children: Array<{ workflowId: string; runId: string; workflowType: string }>;
 }
@@ -68,6 +73,7 @@ export async function collectRun(
   const children = await Promise.all(
     run.children.map((child) => exportRun(client, child.workflowId, child.runId)),
   );
+  if (request.workflowType === 'evacuationDrillWorkflow') return evacuationDrillBundle(run, children);
   // The input names the runbook (id and sha256); the runbook itself is the reviewed catalog's, in history.
   const runbook = run.reviewed?.runbook ?? (run.input as { runbook?: Runbook } | undefined)?.runbook;
   if (!runbook) {
@@ -129,17 +135,7 @@ export async function collectRun(
       );
     }
     outcome = drill?.drillId ? (drill.passed ? 'passed' : 'failed') : run.closeStatus.toLowerCase();
-    for (const child of children) {
-      const base = `children/${encodeURIComponent(child.workflowId)}`;
-      files.push(
-        {
-          path: `${base}/history.json`,
-          body: Buffer.from(child.historyJson, 'utf8'),
-          contentType: JSON_TYPE,
-        },
-        { path: `${base}/result.json`, body: json(child.result ?? null), contentType: JSON_TYPE },
-      );
-    }
+    files.push(...childFiles(children));
   } else {
     const result = run.result as FailoverResult | undefined;
     files.push({
@@ -171,14 +167,60 @@ export async function collectRun(
     runbookSha256: sha256Hex(runbookJson),
     startedAt: run.startedAt,
     closedAt: run.closedAt,
-    children: children.map((child) => ({
-      workflowId: child.workflowId,
-      runId: child.runId,
-      workflowType: child.workflowType,
-      closeStatus: child.closeStatus,
-    })),
+    children: childRuns(children),
   };
   return { run: evidenceRun, files };
+}
+
+/**
+ * A drill of an evacuation: its history and result, the reviewed evacuation as signed (canonical JSON: its sha256
+ * is the evacuation hash the operator signed), its operator actions, every report format, and its evacuation's
+ * history and result. Each service's failover keeps a bundle of its own.
+ */
+function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): BundleContent {
+  const cover = run.reviewedEvacuation?.cover;
+  if (!cover)
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `run ${run.workflowId} never loaded a reviewed evacuation (refused before it): there is nothing to bundle but its refusal`,
+    );
+  const evacuationJson = Buffer.from(canonicalJson(cover), 'utf8');
+  const drill = run.result as EvacuationDrillResult | undefined;
+  const files: BundleFile[] = [
+    { path: 'history.json', body: Buffer.from(run.historyJson, 'utf8'), contentType: JSON_TYPE },
+    { path: 'result.json', body: json(run.result ?? null), contentType: JSON_TYPE },
+    { path: 'evacuation.json', body: evacuationJson, contentType: JSON_TYPE },
+    { path: 'operator-actions.json', body: json(drill?.operatorActions ?? []), contentType: JSON_TYPE },
+  ];
+  if (drill?.drillId) {
+    files.push(
+      { path: 'reports/report.md', body: utf8(renderReport(drill, 'md')), contentType: 'text/markdown' },
+      { path: 'reports/report.html', body: utf8(renderReport(drill, 'html')), contentType: 'text/html' },
+      { path: 'reports/report.json', body: utf8(renderReport(drill, 'json')), contentType: JSON_TYPE },
+      {
+        path: 'reports/report.junit.xml',
+        body: utf8(renderReport(drill, 'junit')),
+        contentType: 'application/xml',
+      },
+    );
+  }
+  files.push(...childFiles(children));
+  return {
+    run: {
+      kind: 'drill',
+      workflowId: run.workflowId,
+      runId: run.runId,
+      workflowType: run.workflowType,
+      closeStatus: run.closeStatus,
+      outcome: drill?.drillId ? (drill.passed ? 'passed' : 'failed') : run.closeStatus.toLowerCase(),
+      runbookId: cover.evacuation.id,
+      runbookSha256: sha256Hex(evacuationJson),
+      startedAt: run.startedAt,
+      closedAt: run.closedAt,
+      children: childRuns(children),
+    },
+    files,
+  };
 }
 
 /**
@@ -241,6 +283,7 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
     historyJson: historyAsJson(history),
     input,
     reviewed: await reviewedRunbookIn(events, converter),
+    reviewedEvacuation: await reviewedEvacuationIn(events, converter),
     result: await recordedResult(handle, description.status.name),
     children,
   };
@@ -260,6 +303,27 @@ async function recordedResult(
     }
     return { closeStatus: status, error: (error as Error).message };
   }
+}
+
+/** Each child run's history and result, under `children/<workflow id>/`. */
+function childFiles(children: readonly ExportedRun[]): BundleFile[] {
+  return children.flatMap((child) => {
+    const base = `children/${encodeURIComponent(child.workflowId)}`;
+    return [
+      { path: `${base}/history.json`, body: Buffer.from(child.historyJson, 'utf8'), contentType: JSON_TYPE },
+      { path: `${base}/result.json`, body: json(child.result ?? null), contentType: JSON_TYPE },
+    ];
+  });
+}
+
+/** The children as the manifest lists them. */
+function childRuns(children: readonly ExportedRun[]): EvidenceRun['children'] {
+  return children.map((child) => ({
+    workflowId: child.workflowId,
+    runId: child.runId,
+    workflowType: child.workflowType,
+    closeStatus: child.closeStatus,
+  }));
 }
 
 function json(value: unknown): Buffer {

@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
 import type { InjectionAction } from '../../activities/drill-contracts';
+import type { LoadedEvacuation } from '../../evacuations/catalog';
 import { findRunbook } from '../../runbooks/catalog';
 import { CliError, ExitCode } from '../cli-error';
-import type { DrillSettings } from '../drill-runs';
+import type { DrillSettings, DrillSubject } from '../drill-runs';
 import { note, printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
-import { runbookDirs } from '../runbook-dirs';
+import { evacuationDirs, runbookDirs } from '../runbook-dirs';
 import { connectClient } from '../temporal-connection';
 import { requireWorker } from '../worker-presence';
 import { durationToMs, formatMs } from '../../runbooks/duration';
@@ -33,6 +34,7 @@ export function registerDrill(program: Command): void {
         'Examples:',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
         '  drctl drill run ehr-db --reason "Q4 drill" --action stop-primary --inject stop-primary-vm --follow',
+        '  drctl drill run us-east-1 --reason "Q4 region drill" --follow   # an evacuation: every service, wave by wave',
         '  drctl drill schedule ehr-db --quarterly --timezone Europe/Amsterdam --reason "quarterly drill"',
         '  drctl drill schedules',
         '  drctl drill trigger ehr-db',
@@ -44,8 +46,10 @@ export function registerDrill(program: Command): void {
   withDrillSettings(
     drill
       .command('run')
-      .description('Run one drill now.')
-      .argument('<runbook>', 'runbook id or file')
+      .description(
+        'Run one drill now: of a runbook, or of an evacuation plan (the failure is injected into every database it moves, then the evacuation runs).',
+      )
+      .argument('<runbook|evacuation>', 'runbook or evacuation id, or file')
       .option('-f, --follow', 'show the failover live and the verdict')
       .option(
         '--restore-sandbox',
@@ -53,21 +57,29 @@ export function registerDrill(program: Command): void {
       ),
   ).action(
     runCommand(async (context, reference: string, flags: DrillFlags) => {
-      const { runbook } = findRunbook(reference, runbookDirs());
+      const { subject, evacuation } = await drillSubjectOf(reference);
       const settings = drillSettings(context, flags);
       const config = context.config();
       const { client, close } = await connectClient(config);
       try {
         await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
-        const { followDrill, startDrill } = await import('../drill-runs');
-        const drillId = await startDrill(client, config.temporal.taskQueue, runbook, settings);
+        if (evacuation !== undefined) {
+          const { refuseOverlaps } = await import('../evacuation-runs');
+          await refuseOverlaps(client, evacuation);
+        }
+        const { followDrill, followEvacuationDrill, startDrill } = await import('../drill-runs');
+        const drillId = await startDrill(client, config.temporal.taskQueue, subject, settings);
         if (!flags.follow) {
           if (context.output === 'json') printJson({ drillId, status: 'started' });
           else process.stdout.write(`started ${drillId}\n`);
           return ExitCode.Ok;
         }
         if (context.output === 'text') note(`started ${drillId}`);
-        const result = await followDrill(client, drillId, context.output === 'text');
+        const live = context.output === 'text';
+        const result =
+          subject.kind === 'evacuation'
+            ? await followEvacuationDrill(client, drillId, live)
+            : await followDrill(client, drillId, live);
         if (flags.restoreSandbox) {
           // Loaded on demand: only the local stack has a topology drctl can rebuild by itself.
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous require keeps this CommonJS under tsx.
@@ -78,8 +90,10 @@ export function registerDrill(program: Command): void {
         }
         if (context.output === 'json') printJson(result);
         else {
-          const { renderDrillSummary } = await import('../render-drill');
-          process.stdout.write(`${renderDrillSummary(result)}\n`);
+          const { renderDrillSummary, renderEvacuationDrillSummary } = await import('../render-drill');
+          process.stdout.write(
+            `${'evacuationId' in result ? renderEvacuationDrillSummary(result) : renderDrillSummary(result)}\n`,
+          );
         }
         return result.passed ? ExitCode.Ok : ExitCode.Failed;
       } finally {
@@ -91,8 +105,10 @@ export function registerDrill(program: Command): void {
   withDrillSettings(
     drill
       .command('schedule')
-      .description('Schedule a recurring drill as a Temporal Schedule (overlapping runs are skipped).')
-      .argument('<runbook>', 'runbook id or file')
+      .description(
+        'Schedule a recurring drill (of a runbook or an evacuation) as a Temporal Schedule (overlapping runs are skipped).',
+      )
+      .argument('<runbook|evacuation>', 'runbook or evacuation id, or file')
       .option('--quarterly', 'on the 15th of January, April, July and October at 09:00 (the default)')
       .option('--cron <expression>', 'a cron expression instead, e.g. "0 9 15 */3 *"')
       .option('--timezone <tz>', 'IANA time zone of the calendar', 'UTC'),
@@ -103,13 +119,13 @@ export function registerDrill(program: Command): void {
         reference: string,
         flags: DrillFlags & { quarterly?: boolean; cron?: string; timezone: string },
       ) => {
-        const { runbook } = findRunbook(reference, runbookDirs());
+        const { subject } = await drillSubjectOf(reference);
         const settings = drillSettings(context, flags);
         const config = context.config();
         const { client, close } = await connectClient(config);
         try {
           const { scheduleDrill } = await import('../drill-runs');
-          const scheduleId = await scheduleDrill(client, config.temporal.taskQueue, runbook, settings, {
+          const scheduleId = await scheduleDrill(client, config.temporal.taskQueue, subject, settings, {
             timezone: flags.timezone,
             ...(flags.quarterly || flags.cron === undefined ? { quarterly: true } : { cron: flags.cron }),
           });
@@ -169,7 +185,7 @@ export function registerDrill(program: Command): void {
       .description(
         `${description} Signed with your key; the signed statement is kept in the schedule's note.`,
       )
-      .argument('<runbook>', 'the runbook id the schedule drills')
+      .argument('<runbook|evacuation>', 'the runbook or evacuation id the schedule drills')
       .option('--reason <text>', 'why (recorded)')
       .action(
         runCommand(async (context, runbookId: string, flags: { reason?: string }) => {
@@ -229,6 +245,17 @@ export function registerDrill(program: Command): void {
         }
       }),
     );
+}
+
+/** What `reference` names: an evacuation plan (as `drctl plan` resolves it first), else a runbook. */
+async function drillSubjectOf(
+  reference: string,
+): Promise<{ subject: DrillSubject; evacuation?: LoadedEvacuation }> {
+  const { findEvacuation } = await import('../../evacuations/catalog');
+  const evacuation = findEvacuation(reference, runbookDirs(), evacuationDirs());
+  const { evacuationDrill, runbookDrill } = await import('../drill-runs');
+  if (evacuation !== undefined) return { subject: evacuationDrill(evacuation), evacuation };
+  return { subject: runbookDrill(findRunbook(reference, runbookDirs()).runbook) };
 }
 
 function withDrillSettings(command: Command): Command {

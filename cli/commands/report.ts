@@ -37,6 +37,7 @@ export function registerReport(program: Command): void {
         '  drctl report drill-ehr-db-20261127-090000 --format junit --out drill.xml   # CI gate: one test per objective',
         '  drctl report drill-ehr-db-20261127-090000 --policy access-policy.json      # participants verified by signature',
         '  drctl report evacuation-us-east-1-20261127-031500 --format junit          # one test per service',
+        '  drctl report drill-us-east-1-20261127-090000 --format html   # a drill of an evacuation: every service',
       ].join('\n'),
     )
     .action(
@@ -67,8 +68,12 @@ export function registerReport(program: Command): void {
                 ExitCode.Refused,
               );
             }
-            const { fetchDrillResult } = await import('../drill-runs');
+            const { fetchDrillResult, fetchEvacuationDrillResult } = await import('../drill-runs');
             const { renderReport } = await import('../../reports');
+            if (run.workflowType === 'evacuationDrillWorkflow') {
+              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId);
+              return emit(renderReport(evacuationDrill, flags.format), drillId, flags);
+            }
             const result = await fetchDrillResult(client, drillId);
             const history = flags.format === 'html' ? await pastDrills(client, result) : [];
             const text = renderReport(
@@ -77,18 +82,22 @@ export function registerReport(program: Command): void {
               history,
               await auditContext(client, result, flags.policy),
             );
-            if (flags.out) {
-              writeFileSync(flags.out, text);
-              note(`wrote ${flags.format} report of ${drillId} to ${flags.out}`);
-            } else {
-              process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-            }
+            emit(text, drillId, flags);
           } finally {
             await close();
           }
         },
       ),
     );
+}
+
+function emit(text: string, runId: string, flags: { format: ReportFormat; out?: string }): void {
+  if (flags.out) {
+    writeFileSync(flags.out, text);
+    note(`wrote ${flags.format} report of ${runId} to ${flags.out}`);
+  } else {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
 }
 
 /** An evacuation's report from its recorded result: Markdown, JSON or JUnit (one testcase per service). */

@@ -5,6 +5,7 @@ import type { DrillResult } from '../../workflows/drill-types';
 import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
+import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
 import { readRun } from '../failover-runs';
 import { printJson } from '../output';
 import { renderPlan, renderSummary, renderTimeline } from '../render';
@@ -37,6 +38,7 @@ export function registerStatus(program: Command): void {
         '  drctl status failover-ehr-db --follow',
         '  drctl status failover-ehr-db --run-id 0193c1d2-7c1e-7a3b-9f4e-2b8d6f0a1c55',
         '  drctl status drill-ehr-db-20261127-090000',
+        '  drctl status drill-us-east-1-20261127-090000             # a drill of an evacuation: each service',
         '  drctl status fence-follow-up-ehr-db-ehr',
         '  drctl status failover-ehr-db --output json',
       ].join('\n'),
@@ -125,6 +127,7 @@ async function evacuationStatus(
 }
 
 async function drillStatus(context: CommandContext, client: Client, run: RunSummary): Promise<ExitCodeValue> {
+  if (run.workflowType === 'evacuationDrillWorkflow') return evacuationDrillStatus(context, client, run);
   if (run.status === 'RUNNING') {
     const failoverId = runLockId(run.runbookId ?? '?');
     const line = `${run.workflowId}: drill of ${run.runbookId ?? '?'} running since ${run.startedAt}; its failover: drctl status ${failoverId}`;
@@ -146,6 +149,36 @@ async function drillStatus(context: CommandContext, client: Client, run: RunSumm
   }
   if (context.output === 'json') printJson(result);
   else process.stdout.write(`${renderDrillSummary(result)}\n`);
+  return result.passed ? ExitCode.Ok : ExitCode.Failed;
+}
+
+/** A drill of an evacuation: where its evacuation is while it runs, then each service's verdict. */
+async function evacuationDrillStatus(
+  context: CommandContext,
+  client: Client,
+  run: RunSummary,
+): Promise<ExitCodeValue> {
+  const evacuationId = `${run.workflowId}-evacuation`;
+  if (run.status === 'RUNNING') {
+    const line = `${run.workflowId}: drill of evacuation ${run.runbookId ?? '?'} running since ${run.startedAt}; its evacuation: drctl status ${evacuationId}`;
+    if (context.output === 'json') printJson({ ...run, evacuationId });
+    else process.stdout.write(`${line}\n`);
+    return ExitCode.Ok;
+  }
+  const { fetchEvacuationDrillResult } = await import('../drill-runs');
+  const { renderEvacuationDrillSummary } = await import('../render-drill');
+  let result: EvacuationDrillResult;
+  try {
+    result = await fetchEvacuationDrillResult(client, run.workflowId);
+  } catch (error) {
+    throw new CliError(
+      'DrillEndedWithoutResult',
+      `${run.workflowId} is a drill of an evacuation that ended ${run.status.toLowerCase()} without a result (${terminalSafe((error as Error).message.split('\n')[0] ?? '')})`,
+      ExitCode.Failed,
+    );
+  }
+  if (context.output === 'json') printJson(result);
+  else process.stdout.write(`${renderEvacuationDrillSummary(result)}\n`);
   return result.passed ? ExitCode.Ok : ExitCode.Failed;
 }
 

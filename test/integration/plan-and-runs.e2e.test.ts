@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
-import { startDrill } from '../../cli/drill-runs';
+import { runbookDrill, startDrill } from '../../cli/drill-runs';
 import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
@@ -181,7 +181,7 @@ test('GIVEN a drill id THEN status shows the drill verdict instead of failing', 
   // The reviewed copy: the worker runs only runbooks whose hash matches its catalog.
   const runbook = loadRunbookFile(join(dir, `${FLAG_ON_THEN_OFF}.json`));
   // A drill of a runbook that promotes nothing ends at once with its reason: a recorded drill result.
-  const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, runbook, {
+  const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, runbookDrill(runbook), {
     reason: 'e2e',
     signer: signerOf('alice'),
     action: 'fence-primary',

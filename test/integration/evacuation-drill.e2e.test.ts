@@ -1,0 +1,439 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { EvacuationProgress } from '../../evacuations/evacuation-types';
+import type { RunSummary } from '../../cli/runs';
+import { RDS_REPLICA } from '../../sandbox/rds-seed';
+import { operatorPaths } from '../../sandbox/operator-seed';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
+import { Client, Connection } from '@temporalio/client';
+import { evacuationDrill, startDrill } from '../../cli/drill-runs';
+import { findEvacuation } from '../../evacuations/catalog';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { signerOf } from './operators';
+import { sandboxDataConverter } from './sandbox-data-converter';
+import { recordValue, sql } from './estate-readers';
+
+/**
+ * `drctl drill run <evacuation>` on the real local stack, through the real CLI and worker: the us-east-1
+ * evacuation (ehr-db on PostgreSQL, then patient-portal-rds on RDS after an approval) is drilled as a whole. The
+ * failure is injected into both primaries, the evacuation runs its waves with real effects, and the report holds
+ * each service's measured RTO and RPO against its own objectives, the waves and the total time; an RPO the drill
+ * has no way to measure (the RDS pair names no PostgreSQL connection) is N/A. Operators without the drill
+ * permission on the evacuation, or without failover on one of its runbooks, are refused with nothing started.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+let evacuationsDir: string;
+let connection: Connection | undefined;
+
+async function evacuationOf(workflowId: string): Promise<EvacuationProgress> {
+  const status = await drctl(['status', workflowId, '--output', 'json'], env);
+  expect(status.stderr).toBe('');
+  return JSON.parse(status.stdout) as EvacuationProgress;
+}
+
+beforeAll(async () => {
+  stack = await resetStack();
+  env = drctlEnv(stack, `evacuation-drill-${randomUUID()}`);
+  // The demo policy, plus carol: she may drill the us-east-1 evacuation and fail over ehr-db, not the portal.
+  const policy = JSON.parse(readFileSync(operatorPaths.policyFile, 'utf8')) as {
+    permissions: Array<Record<string, unknown>>;
+  };
+  policy.permissions.push(
+    { runbooks: ['us-east-1'], operators: ['carol'], groups: [], allow: ['drill'] },
+    { runbooks: ['ehr-db'], operators: ['carol'], groups: [], allow: ['failover'] },
+  );
+  const policyFile = join(mkdtempSync(join(tmpdir(), 'drctl-policy-')), 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(policy));
+  env.DRCTL_POLICY_FILE = policyFile;
+  // A reviewed evacuation of the test's own, for the worker and the CLI: ehr-db alone, no approval gate.
+  evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  writeFileSync(
+    join(evacuationsDir, 'ehr-only.json'),
+    JSON.stringify({
+      id: 'ehr-only',
+      title: 'EHR alone',
+      waves: [{ id: 'databases', runbooks: ['ehr-db'] }],
+    }),
+  );
+  env.DRCTL_EVACUATIONS_DIR = evacuationsDir;
+  // The operator's copies of the reviewed runbooks the test adds, where the CLI looks up an evacuation's runbooks.
+  env.DRCTL_RUNBOOKS_DIR = catalogDir(env);
+  worker = await startWorkerProcess(env);
+});
+
+afterAll(async () => {
+  await drctl(['drill', 'delete', 'ehr-only'], env);
+  await stopProcess(worker);
+  await connection?.close();
+  await resetStack();
+});
+
+test('operators without the drill permission on the evacuation, or failover on one of its runbooks, are refused', async () => {
+  const since = new Date().toISOString();
+  const dave = await drctl(['drill', 'run', 'us-east-1', '--reason', 'not mine'], asOperator(env, 'dave'));
+  expect(dave.code).toBe(4);
+  expect(dave.stderr).toContain('not permitted');
+
+  const carol = await drctl(
+    ['drill', 'run', 'us-east-1', '--reason', 'half of it'],
+    asOperator(env, 'carol'),
+  );
+  expect(carol.code).toBe(4);
+  expect(carol.stderr).toContain('carol may not fail over waves[1].runbooks[0] (patient-portal-rds)');
+  expect(carol.stderr).toContain('a drill of an evacuation needs failover on every runbook it runs');
+
+  // Nothing started: no failover of either runbook, and the estate is as seeded.
+  const runs = JSON.parse(
+    (await drctl(['runs', '--since', since, '--output', 'json'], env)).stdout,
+  ) as RunSummary[];
+  // The refused drills are recorded as such; no evacuation or failover started.
+  expect(runs.map((run) => `${run.kind}:${run.initiator}:${run.outcome}`).sort()).toEqual([
+    'drill:carol:refused',
+    'drill:dave:refused',
+  ]);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+});
+
+test('a drill of the us-east-1 evacuation measures every service against its own objectives', async () => {
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  const started = await drctl(
+    ['drill', 'run', 'us-east-1', '--reason', 'Q4 region drill', '--warmup', '1s', '--output', 'json'],
+    env,
+  );
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  const { drillId } = JSON.parse(started.stdout) as { drillId: string };
+  const evacuationId = `${drillId}-evacuation`;
+
+  // The second wave waits for its approval: by then the first wave's effects are real.
+  let progress = await waitForEvacuation(drillId, (p) => p.awaiting.some((gate) => gate.stepId === 'portal'));
+  expect(progress.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'ehr-db:succeeded',
+    'patient-portal-rds:waiting',
+  ]);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  const [replica] = await sql<{ recovering: boolean }>(
+    stack.postgres.replicaUrl,
+    'select pg_is_in_recovery() as recovering',
+  );
+  expect(replica?.recovering).toBe(false);
+  // The portal's failover already holds its runbook's lock, held: a failover of it now is refused.
+  const busy = await drctl(['failover', 'patient-portal-rds', '--reason', 'meanwhile', '--yes'], env);
+  expect(busy.code).toBe(4);
+
+  const approved = await drctl(
+    ['approve', evacuationId, '--step', 'portal', '--reason', 'EHR serves from us-west-2'],
+    asOperator(env, 'bob'),
+  );
+  expect(approved.stderr).toBe('');
+  expect(approved.code).toBe(0);
+  progress = await waitForEvacuation(drillId, (p) => p.status !== 'running' && p.status !== 'paused');
+  expect(progress.status).toBe('succeeded');
+
+  const result = await drillResult(drillId);
+  expect(result.error).toBeUndefined();
+  expect(result.evacuationId).toBe('us-east-1');
+  expect(result.evacuation).toMatchObject({ workflowId: evacuationId, status: 'succeeded' });
+  expect(result.services.map((s) => `${s.runbookId}:${s.wave}:${s.state}`)).toEqual([
+    'ehr-db:databases:succeeded',
+    'patient-portal-rds:portal:succeeded',
+  ]);
+  const [ehr, portal] = result.services as [
+    EvacuationDrillResult['services'][number],
+    EvacuationDrillResult['services'][number],
+  ];
+  // ehr-db: a real canary on the PostgreSQL primary, a fence injected, a write through the switched name.
+  expect(ehr.injection.summary).toContain('fenced');
+  expect(ehr.canary?.acknowledged).toBeGreaterThan(3);
+  expect(ehr.dataLoss?.lostRows).toBe(0);
+  expect(ehr.measured.rtoMs).toBeGreaterThan(0);
+  expect(ehr.measured.rtoMs).toBeLessThan(ehr.objectives.rtoMs);
+  expect(ehr.measured.rpoMs).not.toBeNull();
+  expect(ehr.verdicts.map((v) => `${v.objective}:${v.passed}`)).toEqual(['RTO:true', 'RPO:true']);
+  expect(ehr.criticalPath.map((step) => step.stepId)).toContain('promote-replica');
+  // patient-portal-rds: the fence security group injected; restored when its failover ended (no probe), after
+  // the approval; its RPO cannot be measured (no PostgreSQL connection named), so it is N/A, not a pass.
+  expect(portal.injection.summary).toMatch(/drctl-fence-deny-all|fence/);
+  expect(portal.measured.rtoMs).toBeGreaterThan(ehr.measured.rtoMs as number);
+  expect(portal.measured.rpoMs).toBeNull();
+  const portalRpo = portal.verdicts.find((v) => v.objective === 'RPO');
+  expect(portalRpo?.passed).toBe(false);
+  expect(portalRpo?.notMeasured).toContain('primary.connection');
+  expect(portal.passed).toBe(true);
+  expect(result.passed).toBe(true);
+
+  // The replica is the portal's primary now and the portal's name points at it.
+  const rds = new RDSClient({
+    region: RDS_REPLICA.region,
+    endpoint: stack.moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  const described = await rds.send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: RDS_REPLICA.instanceId }),
+  );
+  expect(described.DBInstances?.[0]?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe(
+    described.DBInstances?.[0]?.Endpoint?.Address,
+  );
+
+  // Wave timings from the first injection; the evacuation's total time; every service restored.
+  const [databases, portalWave] = result.waves;
+  expect(databases).toMatchObject({ id: 'databases', services: ['ehr-db'] });
+  expect(portalWave).toMatchObject({ id: 'portal', services: ['patient-portal-rds'], approvedBy: 'bob' });
+  expect(databases?.startMs).toBeGreaterThanOrEqual(0);
+  expect(portalWave?.startMs).toBeGreaterThanOrEqual(databases?.endMs as number);
+  // Each service's RTO runs from its own injection; the whole evacuation's from the first one.
+  expect(result.restoredAllMs).toBe(
+    Date.parse(portal.restoredAt as string) - Date.parse(result.injectedAt as string),
+  );
+  expect(result.restoredAllMs).toBeGreaterThanOrEqual(portal.measured.rtoMs as number);
+  expect(result.evacuationMs).toBeGreaterThan(0);
+  expect(result.operatorActions.map((a) => `${a.action}:${a.operator}`)).toEqual([
+    'start:alice',
+    'approve:bob',
+  ]);
+
+  // Reports, status and runs work for it.
+  const markdown = await drctl(['report', drillId, '--format', 'md'], env);
+  expect(markdown.code).toBe(0);
+  expect(markdown.stdout).toMatch(/^# PASS: drill .* of evacuation us-east-1/);
+  expect(markdown.stdout).toMatch(
+    /\| patient-portal-rds \| portal \| succeeded \| .* \| \*\*PASS\*\* \| N\/A \/ 5m \| \*\*N\/A\*\* \| \*\*PASS\*\* \|/,
+  );
+  expect(markdown.stdout).toContain('## Service ehr-db (wave databases): PASS');
+  const junit = await drctl(['report', drillId, '--format', 'junit'], env);
+  expect(junit.stdout.match(/<testsuite /g)).toHaveLength(3);
+  expect(junit.stdout).not.toContain('<failure');
+  const json = JSON.parse((await drctl(['report', drillId, '--format', 'json'], env)).stdout) as {
+    services: Array<{ runbookId: string; contingencyTest: { results: Array<{ verdict: string }> } }>;
+  };
+  expect(json.services.map((s) => s.contingencyTest.results.map((r) => r.verdict).join(','))).toEqual([
+    'met,met',
+    'met,not measured',
+  ]);
+  const html = await drctl(['report', drillId, '--format', 'html'], env);
+  expect(html.stdout).toMatch(/^<!DOCTYPE html>/);
+  expect(html.stdout).toContain('data-service="patient-portal-rds" data-passed="true"');
+  const status = await drctl(['status', drillId], env);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toMatch(/PASSED \(evacuation us-east-1, fence-primary; every service restored in/);
+  const runs = JSON.parse(
+    (await drctl(['runs', '--kind', 'drill', '--runbook', 'us-east-1', '--output', 'json'], env)).stdout,
+  ) as RunSummary[];
+  expect(runs.find((run) => run.workflowId === drillId)).toMatchObject({
+    workflowType: 'evacuationDrillWorkflow',
+    outcome: 'passed',
+  });
+  // Its evidence bundle: the reviewed evacuation as signed, every report, the evacuation's history.
+  const bundle = await evidenceOf(drillId);
+  expect(bundle.run).toMatchObject({
+    kind: 'drill',
+    workflowType: 'evacuationDrillWorkflow',
+    outcome: 'passed',
+    runbookId: 'us-east-1',
+    runbookSha256: result.evacuationHash,
+  });
+  expect(bundle.run.children.map((child) => child.workflowId)).toEqual([evacuationId]);
+  expect(bundle.files.map((file) => file.path)).toEqual(
+    expect.arrayContaining(['evacuation.json', 'reports/report.html', 'reports/report.junit.xml']),
+  );
+  // A drill of an evacuation and its children, under their own lock ids, are listed as such.
+  const evacuations = JSON.parse(
+    (await drctl(['runs', '--kind', 'evacuation', '--runbook', 'us-east-1', '--output', 'json'], env)).stdout,
+  ) as RunSummary[];
+  expect(evacuations.map((run) => run.workflowId)).toContain(evacuationId);
+}, 420_000);
+
+test('a schedule drills an evacuation on its standing signed statement', async () => {
+  await resetStack();
+  const created = await drctl(
+    [
+      'drill',
+      'schedule',
+      'ehr-only',
+      '--cron',
+      '0 9 15 */3 *',
+      '--reason',
+      'quarterly region drill',
+      '--output',
+      'json',
+    ],
+    env,
+  );
+  expect(created.stderr).toBe('');
+  expect(JSON.parse(created.stdout)).toMatchObject({ scheduleId: 'drill-ehr-only' });
+  type Entry = { drillId: string; status: string; outcome?: string; rtoMs?: number; rpoMs?: number };
+  const drillsOf = async (): Promise<Entry[]> =>
+    JSON.parse((await drctl(['drill', 'history', 'ehr-only', '--output', 'json'], env)).stdout) as Entry[];
+  const before = new Set((await drillsOf()).map((drill) => drill.drillId));
+  expect((await drctl(['drill', 'trigger', 'ehr-only'], env)).code).toBe(0);
+  let entry: Entry | undefined;
+  while (entry?.status !== 'COMPLETED') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    entry = (await drillsOf()).find((drill) => !before.has(drill.drillId));
+    expect(entry?.status ?? 'RUNNING').toMatch(/RUNNING|COMPLETED/);
+  }
+  expect(entry).toMatchObject({ outcome: 'passed' });
+  const report = JSON.parse((await drctl(['report', entry.drillId, '--format', 'json'], env)).stdout) as {
+    authorization: { startedBy: string[] };
+    restoredAllMs: number;
+    services: Array<{ runbookId: string; measured: { rtoMs: number; rpoMs: number } }>;
+  };
+  // It started on the schedule's standing `schedule create` statement, checked by the worker at each level.
+  expect(report.authorization.startedBy).toEqual(['drill-ehr-only']);
+  expect(report.services.map((s) => s.runbookId)).toEqual(['ehr-db']);
+  expect(entry.rtoMs).toBe(report.restoredAllMs);
+  expect(entry.rpoMs).toBe(report.services[0]?.measured.rpoMs);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+}, 420_000);
+
+test('a drill that cannot take every runbook lock injects nothing and lets go of the locks it took', async () => {
+  await resetStack();
+  // A reviewed runbook whose failover waits at an approval, holding its runbook's lock meanwhile.
+  const gated = {
+    id: 'drill-gated',
+    title: 'drill-gated: waits for an approval, then moves portal-db',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      { id: 'go-ahead', kind: 'approval' },
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: 'sandbox.drctl.internal.' },
+        records: [
+          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'gated.example.' },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), 'drill-gated.json'), JSON.stringify(gated));
+  writeFileSync(
+    join(evacuationsDir, 'gated-pair.json'),
+    JSON.stringify({
+      id: 'gated-pair',
+      title: 'EHR, then the gated service',
+      waves: [
+        { id: 'databases', runbooks: ['ehr-db'] },
+        { id: 'apps', runbooks: ['drill-gated'] },
+      ],
+    }),
+  );
+  const holder = await drctl(['failover', 'drill-gated', '--reason', 'holds the lock', '--yes'], env);
+  expect(holder.code).toBe(0);
+  // The CLI refuses to start a drill over a running failover (exit 4, nothing started) ...
+  const refused = await drctl(['drill', 'run', 'gated-pair', '--reason', 'overlap'], env);
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toContain('waves[1].runbooks[0]: a failover of drill-gated is running');
+
+  // ... and a drill that slips past that check (a race) is stopped by the locks themselves, before any injection.
+  connection = await Connection.connect({ address: stack.temporal.address });
+  const temporal = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...sandboxDataConverter(stack),
+  });
+  const loaded = findEvacuation('gated-pair', [catalogDir(env)], [evacuationsDir]);
+  const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, evacuationDrill(loaded!), {
+    reason: 'race past the CLI',
+    signer: signerOf('alice'),
+    action: 'fence-primary',
+    canaryIntervalMs: 100,
+    warmupMs: 0,
+  });
+  const result = (await temporal.workflow.getHandle(drillId).result()) as EvacuationDrillResult;
+  expect(result.passed).toBe(false);
+  expect(result.injectedAt).toBeNull();
+  expect(result.error).toMatch(
+    /^nothing was injected: the drill could not take every runbook's lock: another run of drill-gated holds its lock/,
+  );
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}:${s.injection.summary}`)).toEqual([
+    'ehr-db:skipped:not injected',
+    'drill-gated:refused:not injected',
+  ]);
+  // ehr-db's failover, started held, was let go having changed nothing; the estate is as seeded.
+  const ehr = JSON.parse((await drctl(['status', 'failover-ehr-db', '--output', 'json'], env)).stdout) as {
+    status: string;
+    timeline: Array<{ stepId: string; error?: { type: string } }>;
+  };
+  expect(ehr.status).toBe('failed');
+  expect(ehr.timeline.map((entry) => `${entry.stepId}:${entry.error?.type}`)).toEqual(['hold:NotReleased']);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+  const [replica] = await sql<{ recovering: boolean }>(
+    stack.postgres.replicaUrl,
+    'select pg_is_in_recovery() as recovering',
+  );
+  expect(replica?.recovering).toBe(true);
+  // The failover that held its lock goes on as it was, waiting for its approval.
+  const waiting = JSON.parse(
+    (await drctl(['status', 'failover-drill-gated', '--output', 'json'], env)).stdout,
+  ) as {
+    status: string;
+    awaiting: Array<{ stepId: string }>;
+  };
+  expect(waiting.awaiting.map((gate) => gate.stepId)).toEqual(['go-ahead']);
+  expect((await drctl(['abort', 'failover-drill-gated', '--reason', 'test done'], env)).code).toBe(0);
+}, 300_000);
+
+/** The run's evidence bundle once the ledger has written it (moments after the run closed). */
+async function evidenceOf(runId: string): Promise<{
+  run: {
+    kind: string;
+    workflowType: string;
+    outcome: string;
+    runbookId: string;
+    runbookSha256: string;
+    children: Array<{ workflowId: string }>;
+  };
+  files: Array<{ path: string }>;
+}> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const shown = await drctl(['evidence', 'show', runId, '--output', 'json'], env);
+    if (shown.code === 0)
+      return (JSON.parse(shown.stdout) as Array<{ manifest: Awaited<ReturnType<typeof evidenceOf>> }>)[0]!
+        .manifest;
+    expect(Date.now()).toBeLessThan(deadline);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** The drill's evacuation once `until` holds; fails at once if the drill ended without it. */
+async function waitForEvacuation(
+  drillId: string,
+  until: (progress: EvacuationProgress) => boolean,
+): Promise<EvacuationProgress> {
+  const workflowId = `${drillId}-evacuation`;
+  for (;;) {
+    const exists = await drctl(['status', workflowId, '--output', 'json'], env);
+    // Until the drill has started it, its evacuation is not there to show.
+    if (exists.code === 0) {
+      const progress = await evacuationOf(workflowId);
+      if (until(progress)) return progress;
+      expect(progress.status).toMatch(/running|paused/);
+    } else {
+      const drill = await drctl(['status', drillId, '--output', 'json'], env);
+      expect(JSON.parse(drill.stdout)).toMatchObject({ status: 'RUNNING' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function drillResult(drillId: string): Promise<EvacuationDrillResult> {
+  for (;;) {
+    const status = await drctl(['status', drillId, '--output', 'json'], env);
+    const parsed = JSON.parse(status.stdout) as EvacuationDrillResult | { status: string };
+    if ('services' in parsed) return parsed;
+    expect(parsed.status).toBe('RUNNING');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
