@@ -5,7 +5,7 @@ import type {
   InitializeHandlerArguments,
   MiddlewareStack,
 } from '@smithy/types';
-import { keepAlive } from '../poll-until';
+import { KEEP_ALIVE_MS, keepAlive, keepingAlive } from '../poll-until';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
 
@@ -24,9 +24,6 @@ export function isThrottling(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   return THROTTLING.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429;
 }
-
-/** A wait for a token heartbeats this often, well inside the steps' 15 s heartbeat timeout. */
-const KEEP_ALIVE_MS = 3_000;
 
 /**
  * Puts an AWS SDK v3 client under the pacer:
@@ -63,12 +60,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      const alive = setInterval(keepAlive, KEEP_ALIVE_MS);
-      try {
-        await pacer.take(api, region);
-      } finally {
-        clearInterval(alive);
-      }
+      await keepingAlive(pacer.take(api, region), KEEP_ALIVE_MS);
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

@@ -17,10 +17,10 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { PermanentFailure, permanentFailure } from '../failures';
+import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import DataLoader from 'dataloader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
-  PROMOTED_FROM_TAG,
   type RdsCluster,
   type RdsGlobalCluster,
   type RdsInstance,
@@ -44,7 +44,9 @@ export const DESCRIBES_PER_CALL = 100;
 export function createRdsAdapter(
   clientForRegion: (region: string) => RDSClient,
   ec2ForRegion?: (region: string) => EC2Client,
+  options: { keepAliveMs?: number } = {},
 ): RdsPort {
+  const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   async function call<T>(what: string, region: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -60,7 +62,9 @@ export function createRdsAdapter(
       loader = describeLoader(clientForRegion, region);
       loaders.set(region, loader);
     }
-    return loader.load(instanceId);
+    // The batch goes out in the context of the activity that opened it; every other waiter heartbeats itself,
+    // or a describe queued behind the account's RDS bucket outlasts their heartbeat timeout and they are retried.
+    return keepingAlive(loader.load(instanceId), keepAliveMs);
   }
 
   return {
@@ -97,28 +101,9 @@ export function createRdsAdapter(
     },
 
     async promoteReadReplica(region, instanceId) {
-      const what = `PromoteReadReplica ${instanceId} in ${region}`;
-      const before = await describeRaw(region, instanceId);
-      if (before === null)
-        throw toRdsFailure(
-          { name: 'DBInstanceNotFound', message: `no instance ${instanceId}` },
-          what,
-          region,
-        );
-      await call(what, region, () =>
+      await call(`PromoteReadReplica ${instanceId} in ${region}`, region, () =>
         clientForRegion(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: instanceId })),
       );
-      const source = before.ReadReplicaSourceDBInstanceIdentifier;
-      if (source && before.DBInstanceArn) {
-        await call(`AddTagsToResource ${instanceId} in ${region}`, region, () =>
-          clientForRegion(region).send(
-            new AddTagsToResourceCommand({
-              ResourceName: before.DBInstanceArn,
-              Tags: [{ Key: PROMOTED_FROM_TAG, Value: source }],
-            }),
-          ),
-        );
-      }
     },
 
     async stopInstance(region, instanceId) {
@@ -336,13 +321,11 @@ async function describeMany(
 function toInstance(raw: DBInstance, instanceId: string): RdsInstance {
   const source = raw.ReadReplicaSourceDBInstanceIdentifier ?? null;
   const tags = Object.fromEntries((raw.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  const promotedFrom = tags[PROMOTED_FROM_TAG];
   return {
     instanceId: raw.DBInstanceIdentifier ?? instanceId,
     arn: raw.DBInstanceArn ?? null,
     status: raw.DBInstanceStatus ?? 'unknown',
-    readReplicaSource: source,
-    replicaOf: source !== null && promotedFrom !== source ? source : null,
+    replicaOf: source,
     readReplicas: raw.ReadReplicaDBInstanceIdentifiers ?? [],
     endpoint: raw.Endpoint?.Address ?? null,
     port: raw.Endpoint?.Port ?? null,
