@@ -5,7 +5,8 @@ import type {
   InitializeHandlerArguments,
   MiddlewareStack,
 } from '@smithy/types';
-import { KEEP_ALIVE_MS, keepAlive, keepingAlive } from '../poll-until';
+import { keepAlive } from '../poll-until';
+import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
 
@@ -33,6 +34,8 @@ export function isThrottling(error: unknown): boolean {
  *   refills, for as long as the activity lives: throttling slows a step, it never fails it. A throttled call was
  *   not executed, so sending it again is safe. Outside an activity the rounds are capped (`maxThrottleRounds`).
  *
+ * - the activity heartbeats throughout the call, its token wait included (`keepAliveDuringCalls`).
+ *
  * The client should also use the SDK's `retryMode: 'adaptive'`, whose client-side rate limiter learns from the
  * throttles this pacer did not prevent.
  */
@@ -44,6 +47,7 @@ export function paceClient<I extends object, O extends object>(
   options: { maxThrottleRounds?: number } = {},
 ): void {
   const maxRounds = options.maxThrottleRounds ?? Number.POSITIVE_INFINITY;
+  keepAliveDuringCalls(client);
   client.middlewareStack.add(
     (next: InitializeHandler<I, O>) => async (args: InitializeHandlerArguments<I>) => {
       for (let round = 1; ; round++) {
@@ -60,7 +64,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      await keepingAlive(pacer.take(api, region), KEEP_ALIVE_MS);
+      await pacer.take(api, region);
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

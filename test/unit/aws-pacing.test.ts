@@ -1,8 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ListHostedZonesByNameCommand,
+  Route53Client,
+  type ListHostedZonesByNameCommandOutput,
+} from '@aws-sdk/client-route-53';
 import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
+import { keepAliveDuringCalls } from '../../activities/aws-pacing/keep-alive-client';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { countActivityWorkers } from '../../worker/worker-share';
 import { Throttle } from '../../sandbox/strict-aws/throttling';
 import { defaultStrictSettings } from '../../sandbox/strict-aws/strict-settings';
@@ -127,6 +133,40 @@ describe('paceClient', () => {
     } finally {
       client.destroy();
       endpoint.server.close();
+    }
+  });
+
+  it('GIVEN an endpoint that answers a call only after the activity has heartbeated twice WHEN called from an activity THEN the call keeps it alive and succeeds', async () => {
+    let answer: (() => void) | undefined;
+    const server = createServer((req, res) => {
+      req.resume();
+      answer = () => {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(OK_BODY);
+      };
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Route53Client({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    keepAliveDuringCalls(client, 10);
+    const env = new MockActivityEnvironment();
+    let beats = 0;
+    env.on('heartbeat', () => {
+      if (++beats === 2) answer?.();
+    });
+    try {
+      const out: ListHostedZonesByNameCommandOutput = await env.run(() =>
+        client.send(new ListHostedZonesByNameCommand({ DNSName: 'x.' })),
+      );
+
+      expect(out.HostedZones).toEqual([]);
+      expect(beats).toBeGreaterThanOrEqual(2);
+    } finally {
+      client.destroy();
+      server.close();
     }
   });
 

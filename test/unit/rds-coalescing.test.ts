@@ -1,3 +1,4 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
@@ -110,5 +111,35 @@ describe('RDS adapter: describes are coalesced', () => {
     expect([one?.instanceId, two?.instanceId]).toEqual(['replica-1', 'replica-2']);
     expect(beats.opener).toBeGreaterThanOrEqual(2);
     expect(beats.joiner).toBeGreaterThanOrEqual(2);
+  });
+
+  it('GIVEN 50 fences asking for the same security group at once WHEN one EC2 call is in flight THEN they share it, and a read after it answered asks again', async () => {
+    const asked: unknown[] = [];
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ec2 = {
+      send: async (command: { constructor: { name: string }; input: unknown }) => {
+        if (command.constructor.name !== 'DescribeSecurityGroupsCommand') throw new Error('unexpected call');
+        asked.push(command.input);
+        await held;
+        return {
+          SecurityGroups: [{ GroupId: 'sg-1', GroupName: 'drctl-fence', VpcId: 'vpc-1', IpPermissions: [] }],
+        };
+      },
+    } as unknown as EC2Client;
+    const rds = createRdsAdapter(
+      () => fleetClient(0, 'us-east-1').client,
+      () => ec2,
+    );
+    const query = { name: 'drctl-fence', vpcId: 'vpc-1' };
+
+    const reads = Array.from({ length: 50 }, () => rds.findSecurityGroups('us-east-1', query));
+    release?.();
+    const groups = await Promise.all(reads);
+    const later = await rds.findSecurityGroups('us-east-1', query);
+
+    expect(asked).toHaveLength(2);
+    expect(groups.every((g) => g[0]?.id === 'sg-1' && g[0].inboundRules === 0)).toBe(true);
+    expect(later[0]?.id).toBe('sg-1');
   });
 });
