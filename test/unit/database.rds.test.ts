@@ -97,6 +97,17 @@ describe('rds-instance', () => {
     expect(rds.state.promotions).toEqual([]);
   });
 
+  it('GIVEN a planned run and a replica already caught up WHEN promoting THEN one lag read lets it through', async () => {
+    const { activities, rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 0);
+
+    const outcome = await activities.promoteDatabase({ ...portal, mode: 'planned' });
+
+    expect(outcome).toMatchObject({ changed: true, facts: { replicationLagMs: 0 } });
+    expect(lag.reads).toBe(1);
+    expect(rds.state.promotions).toEqual(['patient-portal-replica']);
+  });
+
   it('GIVEN a planned run and a lag that never reaches 0 WHEN promoting THEN it waits up to maxLag and fails as ReplicaNotCaughtUp', async () => {
     const { activities, rds, lag } = setup();
     lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 1000);
