@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { Client } from 'pg';
 import type { DatabaseInput } from '../../activities/contracts';
+import { PROMOTED_FROM_TAG } from '../../activities/database/rds-port';
 import { killPostgresPrimary, resetStack } from '../../sandbox/stack';
 import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
@@ -121,8 +122,13 @@ describe('database activities on moto RDS', () => {
       await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
     ).DBInstances?.[0];
     // As in AWS (the strict layer shows it so; moto alone keeps the link), a promoted instance reports no
-    // ReadReplicaSourceDBInstanceIdentifier; the step's facts record the former source.
+    // ReadReplicaSourceDBInstanceIdentifier; the tag drctl adds and the step's facts record the former source.
     expect(raw?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+    expect(raw?.TagList).toEqual(
+      expect.arrayContaining([
+        { Key: PROMOTED_FROM_TAG, Value: expect.stringMatching(`:db:${stack.aws.rds.primary.instanceId}$`) },
+      ]),
+    );
     expect(first.facts.promotedFrom).toMatch(new RegExp(`:db:${stack.aws.rds.primary.instanceId}$`));
   });
 

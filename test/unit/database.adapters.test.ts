@@ -32,26 +32,28 @@ describe('createRdsAdapter', () => {
     Endpoint: { Address: 'r.example', Port: 5432 },
   };
 
-  it('GIVEN a read replica WHEN promoting THEN PromoteReadReplica is the one call it costs, and once RDS drops the source it reads as no longer a replica', async () => {
-    let promoted = false;
+  it('GIVEN an emulator that leaves the source id after promotion WHEN drctl promoted it THEN the promoted-from tag makes it read as no longer a replica', async () => {
+    let tags: Array<{ Key?: string; Value?: string }> = [];
     const { client, sent } = stubRds({
-      DescribeDBInstancesCommand: () => ({
-        DBInstances: [promoted ? { ...replica, ReadReplicaSourceDBInstanceIdentifier: undefined } : replica],
-      }),
-      PromoteReadReplicaCommand: (input) => {
-        promoted = input.DBInstanceIdentifier === 'r';
+      DescribeDBInstancesCommand: () => ({ DBInstances: [{ ...replica, TagList: tags }] }),
+      PromoteReadReplicaCommand: () => ({}),
+      AddTagsToResourceCommand: (input) => {
+        tags = input.Tags as typeof tags;
         return {};
       },
     });
     const rds = createRdsAdapter(() => client);
 
     expect((await rds.describeInstance('us-west-2', 'r'))?.replicaOf).toBe('arn:aws:rds:us-east-1:1:db:p');
-    sent.length = 0;
     await rds.promoteReadReplica('us-west-2', 'r');
-    expect(sent).toEqual(['PromoteReadReplicaCommand']);
     const after = await rds.describeInstance('us-west-2', 'r');
 
-    expect(after).toMatchObject({ replicaOf: null, endpoint: 'r.example' });
+    expect(after).toMatchObject({
+      replicaOf: null,
+      readReplicaSource: 'arn:aws:rds:us-east-1:1:db:p',
+      endpoint: 'r.example',
+    });
+    expect(sent).toContain('AddTagsToResourceCommand');
   });
 
   it('GIVEN DBInstanceNotFound WHEN describing THEN null; WHEN stopping THEN NotFound permanent', async () => {
