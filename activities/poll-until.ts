@@ -41,6 +41,23 @@ export function keepAlive(): void {
   if (context) context.heartbeat(lastDetails.get(context));
 }
 
+/** A wait on shared work heartbeats this often, well inside the steps' 15 s heartbeat timeout. */
+export const KEEP_ALIVE_MS = 3_000;
+
+/**
+ * Awaits `work` while heartbeating (`keepAlive`) every `everyMs`, for waits that are not the activity's own
+ * calls: a read coalesced into another activity's batch, a token from the shared AWS pacer. The timer runs in the
+ * waiting activity's own context, so each waiter stays alive however long the shared call queues.
+ */
+export async function keepingAlive<T>(work: Promise<T>, everyMs: number): Promise<T> {
+  const alive = setInterval(keepAlive, everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(alive);
+  }
+}
+
 /** Cancellation-aware sleep inside an activity, a plain timer outside one. */
 export function sleep(ms: number): Promise<void> {
   const context = activityContext();

@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ActivityPorts } from '../activities';
 import { AwsPacer } from '../activities/aws-pacing/aws-pacer';
+import { keepAliveDuringCalls } from '../activities/aws-pacing/keep-alive-client';
 import { paceClient } from '../activities/aws-pacing/paced-client';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
@@ -31,7 +32,8 @@ import { createSecretsManagerAdapter } from '../security/secrets/secrets-manager
  * Builds the real provider adapters from the configuration, each wrapped so its calls count as provider time.
  * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator. Route 53
  * and RDS clients are paced by one `AwsPacer` (token buckets per account and API, shared by every run on this
- * worker) and use the SDK's adaptive retry mode.
+ * worker) and use the SDK's adaptive retry mode. Every AWS client keeps the calling activity heartbeating while
+ * a call is outstanding.
  */
 export function createProviderPorts(config: DrctlConfig): {
   ports: ActivityPorts;
@@ -79,20 +81,33 @@ export function createProviderPorts(config: DrctlConfig): {
           paceClient(client, pacer, 'rds', region);
           return client;
         }),
-        perRegion((region) => new EC2Client({ region, ...endpoint, ...regionalTimeouts })),
+        perRegion((region) => {
+          const client = new EC2Client({ region, ...endpoint, ...regionalTimeouts });
+          keepAliveDuringCalls(client);
+          return client;
+        }),
       ),
     ),
     lagMetrics: timed(
       createLagMetricsAdapter(
-        perRegion((region) => new CloudWatchClient({ region, ...endpoint, ...regionalTimeouts })),
+        perRegion((region) => {
+          const client = new CloudWatchClient({ region, ...endpoint, ...regionalTimeouts });
+          keepAliveDuringCalls(client);
+          return client;
+        }),
       ),
     ),
     s3: timed(
       createS3Adapter(
-        perRegion(
-          (region) =>
-            new S3Client({ region, ...endpoint, forcePathStyle: config.aws.endpoint !== undefined }),
-        ),
+        perRegion((region) => {
+          const client = new S3Client({
+            region,
+            ...endpoint,
+            forcePathStyle: config.aws.endpoint !== undefined,
+          });
+          keepAliveDuringCalls(client);
+          return client;
+        }),
       ),
     ),
     postgres: timed(

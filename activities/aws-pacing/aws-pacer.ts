@@ -12,16 +12,34 @@ export interface PacingStats {
 }
 
 /**
+ * How much later than its token a call may reach AWS without being throttled: network and event-loop delays.
+ * AWS's bucket sees a call when it arrives, not when the pacer let it go; a first call that arrives late starts
+ * AWS's view of the burst late, and calls behind it that arrive on time find AWS's bucket a token short.
+ */
+export const ARRIVAL_JITTER_MS = 500;
+
+/**
  * Token buckets per account and API, shared by every client and every activity of a worker, so concurrent runs
  * draw on one budget: a call waits for a token instead of being throttled. Buckets start full (a quiet account
- * has its whole burst). With several workers on one task queue each takes an equal share (`setShare`), so
- * together they stay within the account's limits. The buckets are `limiter`'s TokenBucket (FIFO waiters).
+ * has its whole burst) less the tokens AWS refills in `ARRIVAL_JITTER_MS`, held back so that calls reaching AWS
+ * later than paced are still within its bucket; the refill rate is AWS's. With several workers on one task
+ * queue each takes an equal share (`setShare`), so together they stay within the account's limits. The buckets
+ * are `limiter`'s TokenBucket (FIFO waiters).
  */
 export class AwsPacer {
   private readonly buckets = new Map<string, { bucket: TokenBucket; rate: ApiRate; stats: PacingStats }>();
   private share = 1;
 
-  constructor(private readonly limits: AwsPacingLimits = AWS_API_LIMITS) {}
+  constructor(
+    private readonly limits: AwsPacingLimits = AWS_API_LIMITS,
+    private readonly jitterMs: number = ARRIVAL_JITTER_MS,
+  ) {}
+
+  /** The bucket one worker keeps for `rate`: its share of the burst, less the jitter reserve, at least 1. */
+  private sizeOf(rate: ApiRate): number {
+    const reserve = Math.ceil(((rate.perSecond / this.share) * this.jitterMs) / 1000);
+    return Math.max(1, rate.burst / this.share - reserve);
+  }
 
   /** Waits for a token for one call of `api` (in `region` for regional APIs); resolves with the wait in ms. */
   async take(api: PacedApi, region: string): Promise<number> {
@@ -49,7 +67,7 @@ export class AwsPacer {
     if (share === this.share) return;
     this.share = share;
     for (const entry of this.buckets.values()) {
-      entry.bucket.bucketSize = Math.max(1, entry.rate.burst / share);
+      entry.bucket.bucketSize = this.sizeOf(entry.rate);
       entry.bucket.tokensPerInterval = entry.rate.perSecond / share;
       entry.bucket.content = Math.min(entry.bucket.content, entry.bucket.bucketSize);
     }
@@ -69,7 +87,7 @@ export class AwsPacer {
     if (entry === undefined) {
       const rate = this.limits[api];
       const bucket = new TokenBucket({
-        bucketSize: Math.max(1, rate.burst / this.share),
+        bucketSize: this.sizeOf(rate),
         tokensPerInterval: rate.perSecond / this.share,
         interval: 'second',
       });

@@ -6,6 +6,7 @@ import type {
   MiddlewareStack,
 } from '@smithy/types';
 import { keepAlive } from '../poll-until';
+import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
 
@@ -25,9 +26,6 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429;
 }
 
-/** A wait for a token heartbeats this often, well inside the steps' 15 s heartbeat timeout. */
-const KEEP_ALIVE_MS = 3_000;
-
 /**
  * Puts an AWS SDK v3 client under the pacer:
  *
@@ -35,6 +33,8 @@ const KEEP_ALIVE_MS = 3_000;
  * - a call AWS throttles anyway (another client of the account shares the budget) is sent again after the bucket
  *   refills, for as long as the activity lives: throttling slows a step, it never fails it. A throttled call was
  *   not executed, so sending it again is safe. Outside an activity the rounds are capped (`maxThrottleRounds`).
+ *
+ * - the activity heartbeats throughout the call, its token wait included (`keepAliveDuringCalls`).
  *
  * The client should also use the SDK's `retryMode: 'adaptive'`, whose client-side rate limiter learns from the
  * throttles this pacer did not prevent.
@@ -47,6 +47,7 @@ export function paceClient<I extends object, O extends object>(
   options: { maxThrottleRounds?: number } = {},
 ): void {
   const maxRounds = options.maxThrottleRounds ?? Number.POSITIVE_INFINITY;
+  keepAliveDuringCalls(client);
   client.middlewareStack.add(
     (next: InitializeHandler<I, O>) => async (args: InitializeHandlerArguments<I>) => {
       for (let round = 1; ; round++) {
@@ -63,12 +64,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      const alive = setInterval(keepAlive, KEEP_ALIVE_MS);
-      try {
-        await pacer.take(api, region);
-      } finally {
-        clearInterval(alive);
-      }
+      await pacer.take(api, region);
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

@@ -17,6 +17,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { PermanentFailure, permanentFailure } from '../failures';
+import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import DataLoader from 'dataloader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
@@ -26,6 +27,7 @@ import {
   type RdsInstance,
   type RdsPort,
   type SecurityGroup,
+  type SecurityGroupQuery,
 } from './rds-port';
 
 /** Instances one DescribeDBInstances call asks about: RDS's largest page (MaxRecords 100). */
@@ -44,7 +46,9 @@ export const DESCRIBES_PER_CALL = 100;
 export function createRdsAdapter(
   clientForRegion: (region: string) => RDSClient,
   ec2ForRegion?: (region: string) => EC2Client,
+  options: { keepAliveMs?: number } = {},
 ): RdsPort {
+  const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   async function call<T>(what: string, region: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -60,8 +64,42 @@ export function createRdsAdapter(
       loader = describeLoader(clientForRegion, region);
       loaders.set(region, loader);
     }
-    return loader.load(instanceId);
+    // The batch goes out in the context of the activity that opened it; every other waiter heartbeats itself,
+    // or a describe queued behind the account's RDS bucket outlasts their heartbeat timeout and they are retried.
+    return keepingAlive(loader.load(instanceId), keepAliveMs);
   }
+
+  async function describeSecurityGroups(region: string, query: SecurityGroupQuery): Promise<SecurityGroup[]> {
+    if (ec2ForRegion === undefined) {
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        'this worker has no EC2 client: build the RDS adapter with createRdsAdapter(rdsForRegion, ec2ForRegion)',
+      );
+    }
+    const filters: Filter[] = [];
+    if (query.name !== undefined) filters.push({ Name: 'group-name', Values: [query.name] });
+    if (query.vpcId !== undefined) filters.push({ Name: 'vpc-id', Values: [query.vpcId] });
+    const what = `DescribeSecurityGroups ${query.ids?.join(',') ?? query.name ?? ''} in ${region}`;
+    try {
+      const out = await ec2ForRegion(region).send(
+        new DescribeSecurityGroupsCommand({
+          ...(query.ids ? { GroupIds: query.ids } : {}),
+          ...(filters.length > 0 ? { Filters: filters } : {}),
+        }),
+      );
+      return (out.SecurityGroups ?? []).map((group) => ({
+        id: group.GroupId ?? '',
+        name: group.GroupName ?? '',
+        vpcId: group.VpcId ?? null,
+        inboundRules: (group.IpPermissions ?? []).length,
+      }));
+    } catch (error) {
+      if (awsErrorCode(error) === 'InvalidGroup.NotFound') return [];
+      throw toRdsFailure(error, what, region);
+    }
+  }
+
+  const groupReads = new Map<string, Promise<SecurityGroup[]>>();
 
   return {
     async describeInstance(region, instanceId) {
@@ -181,34 +219,16 @@ export function createRdsAdapter(
       );
     },
 
-    async findSecurityGroups(region, query): Promise<SecurityGroup[]> {
-      if (ec2ForRegion === undefined) {
-        throw permanentFailure(
-          PermanentFailure.ConfigurationMissing,
-          'this worker has no EC2 client: build the RDS adapter with createRdsAdapter(rdsForRegion, ec2ForRegion)',
-        );
+    findSecurityGroups(region, query) {
+      // Fences of one Region ask about the same groups at once (the deny-all group, the default group): they
+      // share the call in flight. Nothing is kept after it answers: each later read asks EC2 again.
+      const key = JSON.stringify([region, query.ids ?? null, query.name ?? null, query.vpcId ?? null]);
+      let read = groupReads.get(key);
+      if (read === undefined) {
+        read = describeSecurityGroups(region, query).finally(() => groupReads.delete(key));
+        groupReads.set(key, read);
       }
-      const filters: Filter[] = [];
-      if (query.name !== undefined) filters.push({ Name: 'group-name', Values: [query.name] });
-      if (query.vpcId !== undefined) filters.push({ Name: 'vpc-id', Values: [query.vpcId] });
-      const what = `DescribeSecurityGroups ${query.ids?.join(',') ?? query.name ?? ''} in ${region}`;
-      try {
-        const out = await ec2ForRegion(region).send(
-          new DescribeSecurityGroupsCommand({
-            ...(query.ids ? { GroupIds: query.ids } : {}),
-            ...(filters.length > 0 ? { Filters: filters } : {}),
-          }),
-        );
-        return (out.SecurityGroups ?? []).map((group) => ({
-          id: group.GroupId ?? '',
-          name: group.GroupName ?? '',
-          vpcId: group.VpcId ?? null,
-          inboundRules: (group.IpPermissions ?? []).length,
-        }));
-      } catch (error) {
-        if (awsErrorCode(error) === 'InvalidGroup.NotFound') return [];
-        throw toRdsFailure(error, what, region);
-      }
+      return keepingAlive(read, keepAliveMs);
     },
 
     async describeGlobalCluster(region, globalClusterId): Promise<RdsGlobalCluster | null> {

@@ -70,8 +70,8 @@ export async function lagGate(
   const maxLagMs = durationToMs(target.maxLag);
   const started = Date.now();
   let reading = await read(metrics, query);
-  if (context.mode === 'planned') {
-    const caughtUp = (r: LagReading | string) => typeof r !== 'string' && r.lagMs === 0;
+  const caughtUp = (r: LagReading | string) => typeof r !== 'string' && r.lagMs === 0;
+  if (context.mode === 'planned' && !caughtUp(reading)) {
     reading = await pollUntil(
       () => read(metrics, query),
       (r) => caughtUp(r) || Date.now() - started >= maxLagMs,

@@ -76,6 +76,8 @@ export class FakeRds implements RdsPort {
     stops: [] as string[],
     starts: [] as string[],
     reboots: [] as string[],
+    /** Every AddTagsToResource that changed a tag, as `instanceId key`. */
+    tagWrites: [] as string[],
     failovers: [] as string[],
     globalOperations: [] as string[],
     /** Regions whose every call fails as unreachable. */
@@ -359,6 +361,7 @@ export class FakeRds implements RdsPort {
       );
     }
     i.tags[key] = value;
+    this.state.tagWrites.push(`${i.instanceId} ${key}`);
   }
 
   async untagResource(region: string, arn: string, key: string): Promise<void> {

@@ -108,7 +108,7 @@ describe('database activities on moto RDS', () => {
     await resetStack({ only: ['aws'] });
   });
 
-  it('GIVEN the seeded read replica WHEN checking and promoting twice THEN it is promoted once and DescribeDBInstances shows drctl promoted it', async () => {
+  it('GIVEN the seeded read replica WHEN checking and promoting twice THEN it is promoted once, DescribeDBInstances shows it standalone and the step records its former source', async () => {
     const checks = await activities.checkDatabase(portal);
     const first = await activities.promoteDatabase(portal);
     const second = await activities.promoteDatabase(portal);
@@ -122,13 +122,14 @@ describe('database activities on moto RDS', () => {
       await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
     ).DBInstances?.[0];
     // As in AWS (the strict layer shows it so; moto alone keeps the link), a promoted instance reports no
-    // ReadReplicaSourceDBInstanceIdentifier; the tag drctl adds records the former source.
+    // ReadReplicaSourceDBInstanceIdentifier; the tag drctl adds and the step's facts record the former source.
     expect(raw?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
     expect(raw?.TagList).toEqual(
       expect.arrayContaining([
         { Key: PROMOTED_FROM_TAG, Value: expect.stringMatching(`:db:${stack.aws.rds.primary.instanceId}$`) },
       ]),
     );
+    expect(first.facts.promotedFrom).toMatch(new RegExp(`:db:${stack.aws.rds.primary.instanceId}$`));
   });
 
   it('GIVEN the primary instance WHEN fencing twice THEN the fence security group is swapped in once', async () => {

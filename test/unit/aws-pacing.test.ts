@@ -1,9 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ListHostedZonesByNameCommand,
+  Route53Client,
+  type ListHostedZonesByNameCommandOutput,
+} from '@aws-sdk/client-route-53';
 import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
+import { keepAliveDuringCalls } from '../../activities/aws-pacing/keep-alive-client';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { countActivityWorkers } from '../../worker/worker-share';
+import { Throttle } from '../../sandbox/strict-aws/throttling';
+import { defaultStrictSettings } from '../../sandbox/strict-aws/strict-settings';
+import type { StrictCall } from '../../sandbox/strict-aws/strict-call';
 
 const OK_BODY =
   '<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><HostedZones/><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesByNameResponse>';
@@ -32,7 +41,7 @@ async function throttlingEndpoint(
 
 describe('AwsPacer', () => {
   it('GIVEN burst 5 and 40/s WHEN 13 calls are made at once THEN 5 go at once and the rest wait about 200 ms in all', async () => {
-    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 40 }, rds: { burst: 1, perSecond: 1 } });
+    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 40 }, rds: { burst: 1, perSecond: 1 } }, 0);
     const started = performance.now();
 
     const waits = await Promise.all(Array.from({ length: 13 }, () => pacer.take('route53', 'global')));
@@ -43,7 +52,7 @@ describe('AwsPacer', () => {
   });
 
   it('GIVEN RDS WHEN two regions are used THEN each has its own bucket', async () => {
-    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 2, perSecond: 1 } });
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 2, perSecond: 1 } }, 0);
 
     await Promise.all([
       pacer.take('rds', 'us-east-1'),
@@ -57,7 +66,7 @@ describe('AwsPacer', () => {
 
   it('GIVEN two workers on the queue WHEN sharing THEN each bucket holds and refills half the budget', async () => {
     // A half-share refill every 100 ms: the ten takes are asked for well within one refill, even on a busy machine.
-    const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } });
+    const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } }, 0);
     pacer.setShare(2);
 
     const waits = await Promise.all(Array.from({ length: 10 }, () => pacer.take('route53', 'global')));
@@ -90,7 +99,7 @@ describe('paceClient', () => {
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
       maxAttempts: 2,
     });
-    const pacer = new AwsPacer({ route53: { burst: 2, perSecond: 50 }, rds: { burst: 1, perSecond: 1 } });
+    const pacer = new AwsPacer({ route53: { burst: 2, perSecond: 50 }, rds: { burst: 1, perSecond: 1 } }, 0);
     paceClient(client, pacer, 'route53', 'global');
     try {
       const out = await client.send(new ListHostedZonesByNameCommand({ DNSName: 'x.' }));
@@ -113,7 +122,7 @@ describe('paceClient', () => {
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
       maxAttempts: 1,
     });
-    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 100 }, rds: { burst: 1, perSecond: 1 } });
+    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 100 }, rds: { burst: 1, perSecond: 1 } }, 0);
     paceClient(client, pacer, 'route53', 'global', { maxThrottleRounds: 3 });
     try {
       const error = await client
@@ -125,5 +134,89 @@ describe('paceClient', () => {
       client.destroy();
       endpoint.server.close();
     }
+  });
+
+  it('GIVEN an endpoint that answers a call only after the activity has heartbeated twice WHEN called from an activity THEN the call keeps it alive and succeeds', async () => {
+    let answer: (() => void) | undefined;
+    const server = createServer((req, res) => {
+      req.resume();
+      answer = () => {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(OK_BODY);
+      };
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Route53Client({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    keepAliveDuringCalls(client, 10);
+    const env = new MockActivityEnvironment();
+    let beats = 0;
+    // The request may reach the endpoint after the first beats on a busy machine: answered at the first beat
+    // from the second on that finds it waiting.
+    env.on('heartbeat', () => {
+      if (++beats >= 2 && answer !== undefined) {
+        answer();
+        answer = undefined;
+      }
+    });
+    try {
+      const out: ListHostedZonesByNameCommandOutput = await env.run(() =>
+        client.send(new ListHostedZonesByNameCommand({ DNSName: 'x.' })),
+      );
+
+      expect(out.HostedZones).toEqual([]);
+      expect(beats).toBeGreaterThanOrEqual(2);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  describe('against the strict layer’s bucket, with calls arriving late', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    /**
+     * 30 RDS calls at once, paced, then handed to the sandbox's emulation of AWS's bucket (same burst and rate).
+     * The burst's calls reach it 100 ms after their tokens (a slow first round trip), later calls at once:
+     * AWS's bucket starts 100 ms later than the pacer's, so the first call paced after the burst finds it empty.
+     */
+    async function throttledAtTheLayer(pacer: AwsPacer): Promise<number> {
+      const limit = { burst: 10, perSecond: 10 };
+      const settings = defaultStrictSettings();
+      settings.throttling = { ...settings.throttling, enabled: true, rds: limit };
+      const layer = new Throttle(() => settings);
+      const call = {
+        info: { service: 'rds', operation: 'DescribeDBInstances' },
+        region: 'us-east-1',
+      } as unknown as StrictCall;
+      let throttled = 0;
+      const calls = Array.from({ length: 30 }, async (_, index) => {
+        await pacer.take('rds', 'us-east-1');
+        if (index < limit.burst) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (layer.take(call) !== undefined) throttled++;
+      });
+      await jest.advanceTimersByTimeAsync(5_000);
+      await Promise.all(calls);
+      return throttled;
+    }
+
+    it('GIVEN no allowance for late arrivals WHEN paced to the exact limit THEN AWS throttles calls', async () => {
+      const exact = new AwsPacer(
+        { route53: { burst: 1, perSecond: 1 }, rds: { burst: 10, perSecond: 10 } },
+        0,
+      );
+
+      expect(await throttledAtTheLayer(exact)).toBeGreaterThan(0);
+    });
+
+    it('GIVEN the default jitter reserve WHEN the same calls arrive as late THEN none is throttled', async () => {
+      const paced = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 10, perSecond: 10 } });
+
+      expect(await throttledAtTheLayer(paced)).toBe(0);
+    });
   });
 });

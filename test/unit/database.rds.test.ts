@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DatabaseInput } from '../../activities/contracts';
 import { createDatabaseActivities } from '../fakes/database-activities';
 import { permanentFailure } from '../../activities/failures';
@@ -96,6 +97,17 @@ describe('rds-instance', () => {
     expect(rds.state.promotions).toEqual([]);
   });
 
+  it('GIVEN a planned run and a replica already caught up WHEN promoting THEN one lag read lets it through', async () => {
+    const { activities, rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 0);
+
+    const outcome = await activities.promoteDatabase({ ...portal, mode: 'planned' });
+
+    expect(outcome).toMatchObject({ changed: true, facts: { replicationLagMs: 0 } });
+    expect(lag.reads).toBe(1);
+    expect(rds.state.promotions).toEqual(['patient-portal-replica']);
+  });
+
   it('GIVEN a planned run and a lag that never reaches 0 WHEN promoting THEN it waits up to maxLag and fails as ReplicaNotCaughtUp', async () => {
     const { activities, rds, lag } = setup();
     lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 1000);
@@ -156,15 +168,42 @@ describe('rds-instance', () => {
       },
     });
     expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
-    expect(primary.tags['drctl:fence']).toMatch(/rebooted=yes$/);
+    expect(primary.tags['drctl:fence']).toMatch(/^fence=\S+ sg=sg-default-us-east-1$/);
     expect(second.changed).toBe(false);
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(rds.state.tagWrites).toEqual(['patient-portal-primary drctl:fence']);
     expect(rds.state.stops).toEqual([]);
+  });
+
+  it('GIVEN a fence attempt that sent its reboot and died WHEN the retry resumes from its last heartbeat THEN it does not reboot again, and the marker was written once', async () => {
+    const { rds, primary } = setup();
+    const fence = async (env: MockActivityEnvironment) =>
+      env.run(async () =>
+        fenceWithSecurityGroup(
+          rds,
+          'us-east-1',
+          (await rds.describeInstance('us-east-1', 'patient-portal-primary'))!,
+          'sg-drctl-fence-deny-all-us-east-1',
+          'run/7',
+          fastPoll,
+        ),
+      );
+    const first = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    first.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
+    await fence(first);
+
+    const retry = await fence(new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) }));
+
+    expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(rds.state.tagWrites).toEqual(['patient-portal-primary drctl:fence']);
+    expect(primary.tags['drctl:fence']).toBe('fence=run/7 sg=sg-default-us-east-1');
   });
 
   it('GIVEN a fence that crashed after the swap, before the reboot WHEN the same fence runs again THEN it reboots and reports the swap it made', async () => {
     const { rds, primary } = setup();
-    primary.tags['drctl:fence'] = 'fence=run/7 sg=sg-default-us-east-1 rebooted=no';
+    primary.tags['drctl:fence'] = 'fence=run/7 sg=sg-default-us-east-1';
     primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
     const instance = (await rds.describeInstance('us-east-1', 'patient-portal-primary'))!;
 
@@ -179,7 +218,26 @@ describe('rds-instance', () => {
 
     expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
-    expect(primary.tags['drctl:fence']).toMatch(/rebooted=yes$/);
+    expect(primary.tags['drctl:fence']).toBe('fence=run/7 sg=sg-default-us-east-1');
+  });
+
+  it('GIVEN a marker written by an older drctl after its reboot (rebooted=yes) WHEN the same fence runs again THEN it does not reboot', async () => {
+    const { rds, primary } = setup();
+    primary.tags['drctl:fence'] = 'fence=run/7 sg=sg-default-us-east-1 rebooted=yes';
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const instance = (await rds.describeInstance('us-east-1', 'patient-portal-primary'))!;
+
+    const retry = await fenceWithSecurityGroup(
+      rds,
+      'us-east-1',
+      instance,
+      'sg-drctl-fence-deny-all-us-east-1',
+      'run/7',
+      fastPoll,
+    );
+
+    expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
+    expect(rds.state.reboots).toEqual([]);
   });
 
   it('GIVEN a fence group with inbound rules WHEN fencing THEN it is refused and nothing changes', async () => {

@@ -1,5 +1,8 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
+import type { RdsInstance } from '../../activities/database/rds-port';
 
 /** An RDS endpoint holding `count` instances per region; records every DescribeDBInstances it answers. */
 function fleetClient(count: number, region: string) {
@@ -83,5 +86,60 @@ describe('RDS adapter: describes are coalesced', () => {
     expect(present?.instanceId).toBe('replica-1');
     expect(missing).toBeNull();
     expect(endpoint.calls).toHaveLength(1);
+  });
+
+  it('GIVEN two activities whose reads share one describe held by the endpoint WHEN they wait THEN each heartbeats while waiting', async () => {
+    const endpoint = fleetClient(10, 'us-east-1');
+    const rds = createRdsAdapter(() => endpoint.client, undefined, { keepAliveMs: 10 });
+    endpoint.holdCalls();
+    const opener = new MockActivityEnvironment();
+    const joiner = new MockActivityEnvironment();
+    const beats = { opener: 0, joiner: 0 };
+    opener.on('heartbeat', () => beats.opener++);
+    joiner.on('heartbeat', () => beats.joiner++);
+
+    const read = (env: MockActivityEnvironment, id: string): Promise<RdsInstance | null> =>
+      env.run(() => rds.describeInstance('us-east-1', id));
+    const reads = [read(opener, 'replica-1'), read(joiner, 'replica-2')];
+    // Held until both have heartbeated twice (50 keep-alive intervals at most: a loaded machine is slow).
+    for (let waited = 0; waited < 500 && (beats.opener < 2 || beats.joiner < 2); waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    endpoint.releaseCalls();
+    const [one, two] = await Promise.all(reads);
+
+    expect(endpoint.calls.map((c) => c.ids)).toEqual([['replica-1', 'replica-2']]);
+    expect([one?.instanceId, two?.instanceId]).toEqual(['replica-1', 'replica-2']);
+    expect(beats.opener).toBeGreaterThanOrEqual(2);
+    expect(beats.joiner).toBeGreaterThanOrEqual(2);
+  });
+
+  it('GIVEN 50 fences asking for the same security group at once WHEN one EC2 call is in flight THEN they share it, and a read after it answered asks again', async () => {
+    const asked: unknown[] = [];
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ec2 = {
+      send: async (command: { constructor: { name: string }; input: unknown }) => {
+        if (command.constructor.name !== 'DescribeSecurityGroupsCommand') throw new Error('unexpected call');
+        asked.push(command.input);
+        await held;
+        return {
+          SecurityGroups: [{ GroupId: 'sg-1', GroupName: 'drctl-fence', VpcId: 'vpc-1', IpPermissions: [] }],
+        };
+      },
+    } as unknown as EC2Client;
+    const rds = createRdsAdapter(
+      () => fleetClient(0, 'us-east-1').client,
+      () => ec2,
+    );
+    const query = { name: 'drctl-fence', vpcId: 'vpc-1' };
+
+    const reads = Array.from({ length: 50 }, () => rds.findSecurityGroups('us-east-1', query));
+    release?.();
+    const groups = await Promise.all(reads);
+    const later = await rds.findSecurityGroups('us-east-1', query);
+
+    expect(asked).toHaveLength(2);
+    expect(groups.every((g) => g[0]?.id === 'sg-1' && g[0].inboundRules === 0)).toBe(true);
+    expect(later[0]?.id).toBe('sg-1');
   });
 });

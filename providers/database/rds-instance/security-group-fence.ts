@@ -1,5 +1,6 @@
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
-import { pollUntil } from '../../../activities/poll-until';
+import { resumeFrom } from '../../../activities/heartbeat-details';
+import { heartbeat, pollUntil } from '../../../activities/poll-until';
 import { FENCE_TAG, type RdsInstance, type RdsPort } from '../../../activities/database/rds-port';
 import type { PollPacing } from '../strategy';
 
@@ -25,12 +26,24 @@ import type { PollPacing } from '../strategy';
  *   after the fence.
  *
  * A tag (`drctl:fence`) written BEFORE the swap records the fence and the groups it replaces, so a retry after a
- * crash finishes the same fence (including the reboot) and the undo puts back exactly those groups.
+ * crash finishes the same fence and the undo puts back exactly those groups. That the reboot was sent is kept in
+ * the activity's heartbeat details, not in a second tag: a retry reboots unless the attempt before it said so
+ * (a second reboot of a fenced instance is harmless; a second tag would cost every fence one more call of the
+ * account's RDS budget).
  */
 
 export interface SecurityGroupFenceMarker {
   fenceId: string;
   previousGroups: string[];
+  /** Only in tags written before the reboot moved to the heartbeat details (`rebooted=yes`). */
+  rebooted: boolean;
+}
+
+/** Heartbeat details of a fence: a retry of the same step on the same instance skips a reboot already sent. */
+interface FenceProgress {
+  resume: 'rds.fence';
+  fenceId: string;
+  instanceId: string;
   rebooted: boolean;
 }
 
@@ -39,8 +52,8 @@ function tagSafe(text: string): string {
   return text.replace(/[^\p{L}\p{N}_.:/=+\-@]/gu, '_');
 }
 
-export function encodeFenceTag(marker: SecurityGroupFenceMarker): string {
-  return `fence=${tagSafe(marker.fenceId)} sg=${marker.previousGroups.join('+')} rebooted=${marker.rebooted ? 'yes' : 'no'}`;
+export function encodeFenceTag(marker: Omit<SecurityGroupFenceMarker, 'rebooted'>): string {
+  return `fence=${tagSafe(marker.fenceId)} sg=${marker.previousGroups.join('+')}`;
 }
 
 export function decodeFenceTag(value: string | undefined): SecurityGroupFenceMarker | null {
@@ -137,6 +150,15 @@ export async function fenceWithSecurityGroup(
     marker = { fenceId, previousGroups: current, rebooted: false };
     await rds.tagResource(region, arn, FENCE_TAG, encodeFenceTag(marker));
   }
+  const resumed = resumeFrom<FenceProgress>('rds.fence');
+  const progress: FenceProgress = {
+    resume: 'rds.fence',
+    fenceId,
+    instanceId,
+    rebooted:
+      marker.rebooted ||
+      (resumed?.fenceId === fenceId && resumed.instanceId === instanceId && resumed.rebooted),
+  };
   const read = () => rds.describeInstance(region, instanceId);
   if (!(current.length === 1 && current[0] === fenceGroup)) {
     await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
@@ -144,21 +166,23 @@ export async function fenceWithSecurityGroup(
   await pollUntil(read, (i) => i === null || (onlyGroup(i, fenceGroup) && i.status === 'available'), {
     ...poll,
     describe: (i) => ({
+      ...progress,
       waitingFor: `${instanceId} to carry only ${fenceGroup}`,
       status: i?.status ?? 'gone',
     }),
   });
-  if (!marker.rebooted) {
+  if (!progress.rebooted) {
     await rds.rebootInstance(region, instanceId);
+    progress.rebooted = true;
+    heartbeat(progress);
     await pollUntil(read, (i) => i === null || i.status === 'available', {
       ...poll,
       describe: (i) => ({
+        ...progress,
         waitingFor: `${instanceId} to come back from its reboot`,
         status: i?.status ?? 'gone',
       }),
     });
-    marker = { ...marker, rebooted: true };
-    await rds.tagResource(region, arn, FENCE_TAG, encodeFenceTag(marker));
   }
   return {
     changed: true,

@@ -291,6 +291,8 @@ export function createStrategy(
       const { region, instanceId } = t.replica;
       let replica = await requireReplica(name, t);
       let changed = false;
+      // RDS forgets the source once the promotion completes; the step's facts keep it for the record.
+      let promotedFrom: string | null = null;
       let gate: { summary: string; facts: Record<string, string | number | boolean | null> } | undefined;
       if (replica.replicaOf !== null) {
         // A replica busy with an earlier change (or a promotion an earlier attempt started) must settle first.
@@ -308,6 +310,7 @@ export function createStrategy(
         if (replica.replicaOf !== null) {
           gate = await lagGate(lagMetrics, lagQuery(t), t, context, poll);
           await rds.promoteReadReplica(region, instanceId);
+          promotedFrom = replica.replicaOf;
           changed = true;
         }
       }
@@ -329,7 +332,14 @@ export function createStrategy(
         summary: changed
           ? `promoted ${instanceId}: standalone and available at ${endpoint}${gate ? `; ${gate.summary}` : ''}`
           : `${instanceId} was already promoted (not a read replica); available at ${endpoint}`,
-        facts: { instanceId, region, status: final.status, endpoint, ...(gate?.facts ?? {}) },
+        facts: {
+          instanceId,
+          region,
+          status: final.status,
+          endpoint,
+          ...(promotedFrom === null ? {} : { promotedFrom }),
+          ...(gate?.facts ?? {}),
+        },
         writableEndpoint: endpoint,
       };
     },
