@@ -41,7 +41,12 @@ export interface AuditResult {
   objective: 'RTO' | 'RPO';
   objectiveMs: number;
   measuredMs: number | null;
-  verdict: 'met' | 'missed' | 'not measured';
+  /**
+   * `not measured`: the drill failed to measure it (judged failed). `not applicable`: the drill had no way to
+   * measure it and said so without failing (an RDS pair without connections); `notMeasuredBecause` says why.
+   */
+  verdict: 'met' | 'missed' | 'not measured' | 'not applicable';
+  notMeasuredBecause?: string;
 }
 
 export interface FollowUpAction {
@@ -76,6 +81,16 @@ export function buildAuditMapping(result: DrillResult, context: AuditContext = {
   const results = objectiveRows(result).map((row): AuditResult => {
     // An unmeasured objective is judged failed by the drill (NaN, stored as null): here it is "not measured".
     const measuredMs = row.measuredMs === null || Number.isNaN(row.measuredMs) ? null : row.measuredMs;
+    const because = result.verdicts.find((verdict) => verdict.objective === row.objective)?.notMeasured;
+    if (because !== undefined) {
+      return {
+        objective: row.objective,
+        objectiveMs: row.targetMs,
+        measuredMs: null,
+        verdict: 'not applicable',
+        notMeasuredBecause: because,
+      };
+    }
     return {
       objective: row.objective,
       objectiveMs: row.targetMs,
@@ -197,6 +212,11 @@ function followUpsOf(result: DrillResult, results: AuditResult[]): FollowUpActio
         action:
           `${row.objective} objective missed: measured ${formatMeasured(row.measuredMs)} against ${formatMs(row.objectiveMs)} ` +
           `(${formatMs(over)} over). ${row.objective === 'RTO' ? rtoAdvice(result) : rpoAdvice(result)} Then repeat the drill.`,
+      });
+    } else if (row.verdict === 'not applicable') {
+      actions.push({
+        source: `objective ${row.objective}`,
+        action: `${row.objective} could not be measured by this drill (${row.notMeasuredBecause}), so the objective is not shown to be met: make it measurable and repeat the drill.`,
       });
     } else if (row.verdict === 'not measured') {
       actions.push({

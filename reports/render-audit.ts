@@ -7,7 +7,9 @@ import type { AuditMapping } from './audit-mapping';
 const TITLE = 'Contingency plan test';
 
 function verdictText(verdict: AuditMapping['results'][number]['verdict']): string {
-  return verdict === 'met' ? 'PASS (met)' : verdict === 'missed' ? 'FAIL (missed)' : 'FAIL (not measured)';
+  if (verdict === 'met') return 'PASS (met)';
+  if (verdict === 'missed') return 'FAIL (missed)';
+  return verdict === 'not applicable' ? 'N/A (not measured)' : 'FAIL (not measured)';
 }
 
 export function auditMarkdown(audit: AuditMapping): string[] {
@@ -72,7 +74,7 @@ export function auditHtml(audit: AuditMapping): string {
       (row) => `<tr data-objective="${row.objective}" data-verdict="${row.verdict}">
 <td>${row.objective}</td><td class="num">${esc(formatMs(row.objectiveMs))}</td><td class="num">${esc(
         formatMeasured(row.measuredMs),
-      )}</td><td><span class="badge ${row.verdict === 'met' ? 'pass' : 'fail'}">${esc(verdictText(row.verdict))}</span></td></tr>`,
+      )}</td><td><span class="badge ${row.verdict === 'met' ? 'pass' : row.verdict === 'not applicable' ? 'na' : 'fail'}">${esc(verdictText(row.verdict))}</span></td></tr>`,
     )
     .join('\n');
   const followUps =

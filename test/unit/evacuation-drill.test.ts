@@ -348,7 +348,7 @@ describe('GIVEN the report formats of a passed drill of an evacuation', () => {
     ]);
     expect(
       json.services.map((s) => `${s.runbookId}:${s.contingencyTest.results.map((r) => r.verdict).join(',')}`),
-    ).toEqual(['ehr-db:met,met', 'portal:met,not measured']);
+    ).toEqual(['ehr-db:met,met', 'portal:met,not applicable']);
   });
 
   test('THEN the HTML is one self-contained document with every service and no script', () => {

@@ -144,6 +144,33 @@ describe('audit mapping (45 CFR 164.308(a)(7)(ii)(D))', () => {
   });
 });
 
+describe('an objective the drill said it could not measure (an RDS pair without connections)', () => {
+  const reason = 'no connection to the RDS primary (primary.connection)';
+  const rpoNotMeasured: DrillResult = {
+    ...pass,
+    measured: { ...pass.measured, rpoMs: null },
+    verdicts: pass.verdicts.map((verdict) =>
+      verdict.objective === 'RPO'
+        ? { ...verdict, measuredMs: null, marginMs: null, passed: false, notMeasured: reason }
+        : verdict,
+    ),
+  } as unknown as DrillResult;
+
+  test('GIVEN a passing drill with RPO not measured WHEN mapped THEN RPO is N/A, not FAIL, with a follow-up saying why', () => {
+    const audit = buildAuditMapping(rpoNotMeasured);
+    expect(audit.results.find((row) => row.objective === 'RPO')).toMatchObject({
+      verdict: 'not applicable',
+      notMeasuredBecause: reason,
+    });
+    expect(audit.followUps.map((followUp) => followUp.action).join('\n')).toContain(
+      `RPO could not be measured by this drill (${reason})`,
+    );
+    const markdown = renderMarkdown(rpoNotMeasured);
+    expect(markdown).toMatch(/\| RPO \| 1s \| not measured \| \*\*N\/A \(not measured\)\*\* \|/);
+    expect(markdown).not.toContain('FAIL (not measured)');
+  });
+});
+
 describe('the section in each report format', () => {
   test('Markdown: method, participants with verification, results and follow-ups as a checklist', () => {
     const markdown = renderMarkdown(failedStep, { operatorActions: actions, checkSignature });
