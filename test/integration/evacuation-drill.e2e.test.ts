@@ -217,7 +217,7 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   };
   expect(json.services.map((s) => s.contingencyTest.results.map((r) => r.verdict).join(','))).toEqual([
     'met,met',
-    'met,not measured',
+    'met,not applicable',
   ]);
   const html = await drctl(['report', drillId, '--format', 'html'], env);
   expect(html.stdout).toMatch(/^<!DOCTYPE html>/);
