@@ -1,30 +1,17 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AuthFileError } from '../../auth/io/auth-file-error';
 import { createKeyFile, readKeyFile } from '../../auth/io/key-file';
 import { loadPolicyFile } from '../../auth/io/policy-file';
 import { verifyRecordedActions, type RecordedAction } from '../../auth/recorded-actions';
 import { signStatement } from '../../auth/signature';
 import { NOW, operatorKeys, RUNBOOK_HASH, statement, testPolicy } from './auth-fixtures';
+import { runDrctl } from './run-drctl';
 
-const DRCTL = resolve(__dirname, '../../bin/drctl');
 const dir = mkdtempSync(join(tmpdir(), 'drctl-auth-'));
 
-function drctl(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [DRCTL, ...args],
-      { env: { PATH: process.env.PATH, ...env } },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const drctl = (args: string[], env: NodeJS.ProcessEnv) => runDrctl(args, env);
 
 function authError(run: () => unknown): AuthFileError {
   try {

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import { RunbookValidationError } from '../../runbooks/runbook-validation-error';
 import type { RunbookInput } from '../../runbooks/schema';
+import { runDrctl } from './run-drctl';
 
 /**
  * The catalogue of bad inputs: every one gets one clear message naming the field (its path) and what is
@@ -13,26 +13,12 @@ import type { RunbookInput } from '../../runbooks/schema';
  * through `defineRunbook` directly; option problems through the real CLI of each command.
  */
 
-const DRCTL = resolve(__dirname, '../../bin/drctl');
 const DEFINE_RUNBOOK = resolve(__dirname, '../../runbooks/define-runbook');
 const STACK_TRACE = /\n\s+at /;
 /** Where nothing listens: a command that reached Temporal would exit 3, not 2. */
 const NO_TEMPORAL = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
 
-function drctl(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [DRCTL, ...args],
-      { env: { PATH: process.env.PATH, ...NO_TEMPORAL, ...env } },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const drctl = (args: string[], env: NodeJS.ProcessEnv = {}) => runDrctl(args, { ...NO_TEMPORAL, ...env });
 
 const dir = mkdtempSync(join(tmpdir(), 'drctl-bad-inputs-'));
 

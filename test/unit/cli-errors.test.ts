@@ -1,23 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { runDrctl } from './run-drctl';
 
-const DRCTL = resolve(__dirname, '../../bin/drctl');
-
-function drctl(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [DRCTL, ...args],
-      { env: { PATH: process.env.PATH, ...env } },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const drctl = runDrctl;
 
 const dir = mkdtempSync(join(tmpdir(), 'drctl-cli-'));
 

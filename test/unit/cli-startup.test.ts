@@ -1,16 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { timelineLine } from '../../cli/render';
 import type { TimelineEntry } from '../../workflows/run-types';
+import { runDrctl } from './run-drctl';
 
 /**
  * The prebuilt CLI loads a library only in the commands that use it: `--help` and the help of every command
  * work without the Temporal client, the schemas or the signature library, and the commands that need them
  * still find them when they run (from dist/, as installed).
  */
-const DRCTL = resolve(__dirname, '../../bin/drctl');
 const dir = mkdtempSync(join(tmpdir(), 'drctl-startup-'));
 /** A preload that writes the modules a process loaded, one path a line, as it exits. */
 const RECORDER = join(dir, 'record-modules.js');
@@ -19,19 +18,7 @@ writeFileSync(
   `process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, Object.keys(require.cache).join('\\n')));`,
 );
 
-function drctl(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [DRCTL, ...args],
-      { env: { PATH: process.env.PATH, HOME: dir, ...env } },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const drctl = (args: string[], env: NodeJS.ProcessEnv = {}) => runDrctl(args, { HOME: dir, ...env });
 
 async function modulesLoadedBy(args: string[]): Promise<{ stdout: string; modules: string[] }> {
   const out = join(dir, `modules-${args.join('-').replace(/\W/g, '_')}.txt`);

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { EvacuationProgress, ServiceProgress } from '../../evacuations/evacuation-types';
 import { renderReport } from '../../reports';
 import { serviceRows } from '../../reports/render-evacuation-drill';
@@ -20,6 +19,7 @@ import {
 } from '../../workflows/evacuation-drill-measurement';
 import type { EvacuationDrillResult, ServiceDrillResult } from '../../workflows/evacuation-drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
+import { runDrctl } from './run-drctl';
 
 /**
  * A drill of an evacuation, composed from each service's measurement by the single-runbook drill's rules: each
@@ -378,18 +378,9 @@ test('GIVEN options changed after signing THEN the start is refused naming each'
 });
 
 describe('GIVEN a bad evacuation to drill THEN drctl refuses it naming the field, before signing or connecting', () => {
-  const DRCTL = resolve(__dirname, '../../bin/drctl');
   const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuation-drill-'));
-  const run = (args: string[]): Promise<{ code: number; stderr: string }> =>
-    new Promise((done) => {
-      execFile(
-        process.execPath,
-        [DRCTL, ...args],
-        { env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: '127.0.0.1:9', DRCTL_EVACUATIONS_DIR: dir } },
-        (error, _stdout, stderr) =>
-          done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr }),
-      );
-    });
+  const run = (args: string[]) =>
+    runDrctl(args, { TEMPORAL_ADDRESS: '127.0.0.1:9', DRCTL_EVACUATIONS_DIR: dir });
 
   test.each([
     [

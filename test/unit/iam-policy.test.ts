@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { STEP_KINDS } from '../../kinds/registry';
@@ -11,9 +10,9 @@ import { composeIamPolicy, type IamPolicyOptions } from '../../security/iam/comp
 import { KIND_IAM } from '../../security/iam/kind-declarations';
 import { parseIamPolicyOptions } from '../../security/iam/policy-options';
 import { PROVIDER_IAM } from '../../security/iam/provider-declarations';
+import { runDrctl } from './run-drctl';
 
 const ROOT = resolve(__dirname, '../..');
-const DRCTL = resolve(ROOT, 'bin/drctl');
 
 /** IAM's service prefix of each AWS SDK v3 client package the product imports. */
 const SERVICE_OF_CLIENT: Record<string, string> = {
@@ -278,17 +277,7 @@ describe('drctl iam-policy options', () => {
   });
 });
 
-function drctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [DRCTL, ...args],
-      { env: { PATH: process.env.PATH } },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const drctl = (args: string[]) => runDrctl(args);
 
 describe('drctl iam-policy (the real CLI)', () => {
   it('GIVEN patient-portal-rds WHEN printed as JSON THEN stdout is the policy document the composer builds', async () => {

@@ -1,29 +1,18 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findRunbook, loadCatalog } from '../../runbooks/catalog';
+import { runDrctl } from './run-drctl';
 
 /**
  * What a runbook author sees from the real `bin/drctl validate`: warnings for what validates but endangers the
  * objectives, and a syntax error with its line, column and what the parser expected.
  */
 
-const DRCTL = resolve(__dirname, '../../bin/drctl');
 /** Where nothing listens: validate must not need Temporal. */
 const NO_TEMPORAL = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
 
-function drctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [DRCTL, ...args],
-      { env: { PATH: process.env.PATH, ...NO_TEMPORAL } },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const drctl = (args: string[]) => runDrctl(args, NO_TEMPORAL);
 
 const dir = mkdtempSync(join(tmpdir(), 'drctl-authoring-'));
 
