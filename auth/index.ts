@@ -21,7 +21,7 @@ export {
   type StatementAction,
 } from './permissions';
 export { runbookSha256, sha256OfBytes } from './sha256';
-export { isPublicKey, signatureIsValid, signStatement, type SignedStatement } from './signature';
+export { isPublicKey, signatureIsValid, type SignedStatement } from './signature';
 export { canonicalStatement, type OperatorStatement } from './statement';
 export {
   verifyRecordedActions,

@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { PUBLIC_KEY_PREFIX } from './public-key-prefix';
 import { canonicalStatement, type OperatorStatement } from './statement';
 
 /** A statement with its Ed25519 signature and the public key that made it, as it travels and is recorded. */
@@ -11,10 +12,9 @@ export interface SignedStatement {
   signature: string;
 }
 
-export const PUBLIC_KEY_PREFIX = 'ed25519:';
+export { PUBLIC_KEY_PREFIX };
 const PUBLIC_KEY = /^ed25519:[0-9a-f]{64}$/;
 const SIGNATURE = /^[0-9a-f]{128}$/;
-const PRIVATE_KEY = /^[0-9a-f]{64}$/;
 
 export function isPublicKey(value: unknown): boolean {
   if (typeof value !== 'string' || !PUBLIC_KEY.test(value)) return false;
@@ -24,25 +24,6 @@ export function isPublicKey(value: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-export function isPrivateKey(value: unknown): value is string {
-  return typeof value === 'string' && PRIVATE_KEY.test(value);
-}
-
-/** A new key pair; the private key as 64 hex digits (it never leaves the operator's key file). */
-export function generateKeyPair(): { privateKey: string; publicKey: string } {
-  const privateKey = bytesToHex(ed25519.utils.randomPrivateKey());
-  return { privateKey, publicKey: publicKeyOf(privateKey) };
-}
-
-export function publicKeyOf(privateKey: string): string {
-  return `${PUBLIC_KEY_PREFIX}${bytesToHex(ed25519.getPublicKey(hexToBytes(privateKey)))}`;
-}
-
-export function signStatement(statement: OperatorStatement, privateKey: string): SignedStatement {
-  const signature = ed25519.sign(utf8ToBytes(canonicalStatement(statement)), hexToBytes(privateKey));
-  return { statement, publicKey: publicKeyOf(privateKey), signature: bytesToHex(signature) };
 }
 
 /** True only when `signature` is a valid Ed25519 signature by `publicKey` over the canonical statement. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readKeyFile } from '../auth/io/key-file';
-import { signStatement, type SignedStatement } from '../auth/signature';
+import { ed25519PrivateKey, signStatement } from '../auth/io/native-ed25519';
+import type { SignedStatement } from '../auth/signature';
 import type { OperatorStatement } from '../auth/statement';
 
 /** What a command says it does; the signer adds who (the key file's operator), when and a fresh nonce. */
@@ -24,6 +25,7 @@ export function loadSigner(
   options: { breakGlass?: boolean; now?: () => Date } = {},
 ): OperatorSigner {
   const key = readKeyFile(keyFile);
+  const privateKey = ed25519PrivateKey(key.privateKey);
   const breakGlass = options.breakGlass === true;
   const now = options.now ?? (() => new Date());
   return {
@@ -39,7 +41,7 @@ export function loadSigner(
           nonce: randomBytes(16).toString('hex'),
           ...(breakGlass ? { breakGlass: true } : {}),
         },
-        key.privateKey,
+        privateKey,
       ),
   };
 }

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { generateKeyPair, isPrivateKey, publicKeyOf } from '../signature';
+import { ed25519PrivateKey, generateKeyPair, isPrivateKey, nativePublicKeyOf } from './native-ed25519';
 import { AuthFileError } from './auth-file-error';
 import { OPERATOR_NAME } from '../operator-name';
 
@@ -90,7 +90,7 @@ export function readKeyFile(file: string): OperatorKey {
       'must be an operator name (lower case letters, digits and . _ @ -), as in the access policy',
     );
   if (!isPrivateKey(parsed.privateKey)) throw invalid('privateKey', 'must be 64 hex digits');
-  const publicKey = publicKeyOf(parsed.privateKey);
+  const publicKey = nativePublicKeyOf(ed25519PrivateKey(parsed.privateKey));
   if (parsed.publicKey !== publicKey) throw invalid('publicKey', 'does not belong to privateKey');
   return { name: parsed.name, publicKey, privateKey: parsed.privateKey, file };
 }

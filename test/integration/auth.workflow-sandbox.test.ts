@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { signStatement } from '../../auth/signature';
+import { signStatement } from '../../auth/io/native-ed25519';
 import { installQuietRuntime } from './quiet-runtime';
 import { getStack } from './stack';
 import { operatorKeys, RUNBOOK_HASH, statement, testPolicy } from '../unit/auth-fixtures';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { generateKeyPair, signStatement } from '../../auth/signature';
+import { generateKeyPair, signStatement } from '../../auth/io/native-ed25519';
 import type { OperatorStatement } from '../../auth/statement';
 import { referenceTo } from '../../cli/failover-runs';
 import ehrDb from '../../runbooks/examples/ehr-db';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AccessPolicy, LoadedPolicy } from '../../auth/access-policy';
 import { PERMISSIONS } from '../../auth/permissions';
-import { generateKeyPair, signStatement, type SignedStatement } from '../../auth/signature';
+import { generateKeyPair, signStatement } from '../../auth/io/native-ed25519';
+import type { SignedStatement } from '../../auth/signature';
 import type { OperatorStatement } from '../../auth/statement';
 
 /** Key pairs of test operators, made once per test file. */

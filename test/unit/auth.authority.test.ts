@@ -2,7 +2,8 @@ import { defineRunbook } from '../../runbooks/define-runbook';
 import { approvalRuleOf } from '../../auth/approval-rule';
 import { canonicalStatement } from '../../auth/statement';
 import { AuthorizationError, OperatorAuthority, type Expectation } from '../../auth/operator-authority';
-import { signatureIsValid, signStatement } from '../../auth/signature';
+import { signStatement } from '../../auth/io/native-ed25519';
+import { signatureIsValid } from '../../auth/signature';
 import { NOW, operatorKeys, RUNBOOK_HASH, signedBy, statement, testPolicy } from './auth-fixtures';
 
 const keys = operatorKeys('alice', 'bob', 'carol', 'dave', 'glass', 'mallory');

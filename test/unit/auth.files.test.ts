@@ -5,7 +5,7 @@ import { AuthFileError } from '../../auth/io/auth-file-error';
 import { createKeyFile, readKeyFile } from '../../auth/io/key-file';
 import { loadPolicyFile } from '../../auth/io/policy-file';
 import { verifyRecordedActions, type RecordedAction } from '../../auth/recorded-actions';
-import { signStatement } from '../../auth/signature';
+import { signStatement } from '../../auth/io/native-ed25519';
 import { NOW, operatorKeys, RUNBOOK_HASH, statement, testPolicy } from './auth-fixtures';
 import { runDrctl } from './run-drctl';
 

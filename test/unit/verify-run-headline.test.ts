@@ -1,4 +1,4 @@
-import { signStatement } from '../../auth/signature';
+import { signStatement } from '../../auth/io/native-ed25519';
 import { verifyRunResult } from '../../cli/run-verification';
 import { NOW, operatorKeys, RUNBOOK_HASH, statement, testPolicy } from './auth-fixtures';
 
