@@ -13,7 +13,10 @@ export interface StepOutcome<U = unknown> {
   summary: string;
   /** Facts worth recording in the timeline: endpoints, change ids, versions. */
   facts: Record<string, string | number | boolean | null>;
-  /** Milliseconds spent inside provider calls (AWS, PostgreSQL, Unleash) during this attempt. */
+  /**
+   * Milliseconds spent inside provider calls (AWS, PostgreSQL, Unleash) during this attempt, and waiting between
+   * polls while the provider still reported its operation in progress (see `countProviderWait`).
+   */
   providerMs: number;
   /** Temporal's attempt number of the activity (1 = first try). */
   attempt: number;
@@ -37,6 +40,8 @@ export interface CheckResult {
   ok: boolean;
   /** Why it passed (the value seen) or why it failed and what to do. */
   message: string;
+  /** Milliseconds inside provider calls of the read that produced this check (checks of one read share it). */
+  providerMs?: number;
 }
 
 /** One change a step would make, computed against current state without changing anything. */

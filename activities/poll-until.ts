@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import { countProviderWait } from './provider-timer';
 
 /**
  * Polls `read` until `done` holds, heartbeating each round with what was seen, sleeping a short interval that
- * grows (200 ms, ×1.5, at most `maxIntervalMs`). There is no deadline here on purpose: the activity's own
- * start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead worker.
+ * grows (200 ms, ×1.5, at most `maxIntervalMs`). A sleep after which the state is still not done was spent
+ * waiting on the provider and counts as the step's provider time (`countProviderWait`). There is no deadline here
+ * on purpose: the activity's own start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead
+ * worker.
  */
 export async function pollUntil<T>(
   read: () => Promise<T>,
@@ -13,11 +16,15 @@ export async function pollUntil<T>(
 ): Promise<T> {
   let interval = options.initialIntervalMs ?? 200;
   const maxInterval = options.maxIntervalMs ?? 5000;
+  let sleptMs = 0;
   for (;;) {
     const state = await read();
     if (done(state)) return state;
+    countProviderWait(sleptMs);
     heartbeat(options.describe ? options.describe(state) : state);
+    const sleepStarted = performance.now();
     await sleep(interval);
+    sleptMs = performance.now() - sleepStarted;
     interval = Math.min(Math.round(interval * 1.5), maxInterval);
   }
 }

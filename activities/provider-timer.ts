@@ -20,6 +20,17 @@ export async function measureProviderTime<T>(
   return { result, providerMs: Math.round(meter.providerMs) };
 }
 
+/**
+ * Counts `ms` of waiting on the provider into the current activity's meter: time between polls of an operation the
+ * provider still reported in progress (a Route 53 change PENDING, a promotion not finished). That wait is the
+ * provider's work, not drctl's; only the last interval, after which the operation was found done, is not counted
+ * (the provider may have finished at any moment of it).
+ */
+export function countProviderWait(ms: number): void {
+  const meter = currentMeter.getStore();
+  if (meter) meter.providerMs += ms;
+}
+
 /** Returns `port` with every method call timed into the current activity's meter. */
 export function timed<T extends object>(port: T): T {
   return new Proxy(port, {

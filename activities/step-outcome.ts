@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepOutcome } from './contracts';
+import type { CheckResult, StepOutcome } from './contracts';
 import { measureProviderTime } from './provider-timer';
 import { currentAttempt } from './poll-until';
 
@@ -44,4 +44,13 @@ export async function runStep<T extends OutcomeBody>(
       details: [meta],
     });
   }
+}
+
+/**
+ * Runs a pre-flight check activity's body, stamping its results with the provider time of its reads, so the
+ * pre-flight step's timeline entry shows how much of it was the providers answering.
+ */
+export async function measuredChecks(body: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  const { result, providerMs } = await measureProviderTime(body);
+  return result.map((check) => ({ ...check, providerMs }));
 }

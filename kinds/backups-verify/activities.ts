@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CheckResult } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
-import { runStep } from '../../activities/step-outcome';
+import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { heartbeat as activityHeartbeat } from '../../activities/poll-until';
 import { durationToMs, formatMs } from '../../runbooks/duration';
 import { CHECKSUM_PREFERENCE, canRecompute, checksumOf } from '../../activities/backups/checksum';
@@ -206,9 +206,10 @@ export function createBackupActivities({
   }
 
   return {
-    async checkBackups(input): Promise<CheckResult[]> {
-      return (await runChecks(input, { hash: false })).results;
-    },
+    checkBackups: (input) =>
+      measuredChecks(async () => {
+        return (await runChecks(input, { hash: false })).results;
+      }),
 
     verifyBackups(input) {
       return runStep(async () => {

@@ -1,6 +1,6 @@
 import type { DatabaseInput } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
-import { runStep } from '../../activities/step-outcome';
+import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { createStrategies } from '../../providers/database/strategies';
 import {
   stepContextOf,
@@ -27,7 +27,7 @@ export function createFenceActivities({
   const strategyFor = createStrategies(ports, poll);
   return {
     checkDatabase: (input: DatabaseInput) =>
-      strategyFor(input.target).check(input.name, input.target, stepContextOf(input)),
+      measuredChecks(() => strategyFor(input.target).check(input.name, input.target, stepContextOf(input))),
     planFence: (input: DatabaseInput) =>
       strategyFor(input.target).planFence(input.name, input.target, stepContextOf(input)),
     fenceDatabase: (input: DatabaseInput) =>

@@ -4,7 +4,7 @@ import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { resumeFrom } from '../../activities/heartbeat-details';
 import { heartbeat, pollUntil, sleep } from '../../activities/poll-until';
-import { runStep } from '../../activities/step-outcome';
+import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { changeBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
 import type { ChangeStatus, DnsRecordSet, DnsUpsert, Route53Port } from '../../activities/dns/route53-port';
@@ -197,58 +197,59 @@ export function createDnsActivities({
   }
 
   return {
-    async checkDnsRecords(input): Promise<CheckResult[]> {
-      const zoneCheck = `dns zone ${input.zone.name ?? input.zone.id}: exists`;
-      let zone;
-      try {
-        zone = await route53.findZone(input.zone);
-      } catch (error) {
-        return [{ check: zoneCheck, ok: false, message: permanentMessage(error) }];
-      }
-      const results: CheckResult[] = [
-        { check: zoneCheck, ok: true, message: `hosted zone ${zone.name} (${zone.id})` },
-      ];
-      const labels = input.records.map((r) => recordLabel(r.type, r.name));
-      let sets: Map<string, DnsRecordSet>;
-      try {
-        sets = await readWanted(zone.id, labels);
-      } catch (error) {
-        return [
-          ...results,
-          { check: `dns ${zone.name}: records readable`, ok: false, message: permanentMessage(error) },
+    checkDnsRecords: (input) =>
+      measuredChecks(async () => {
+        const zoneCheck = `dns zone ${input.zone.name ?? input.zone.id}: exists`;
+        let zone;
+        try {
+          zone = await route53.findZone(input.zone);
+        } catch (error) {
+          return [{ check: zoneCheck, ok: false, message: permanentMessage(error) }];
+        }
+        const results: CheckResult[] = [
+          { check: zoneCheck, ok: true, message: `hosted zone ${zone.name} (${zone.id})` },
         ];
-      }
-      const missing = (record: { name: string; type: string }) =>
-        `no ${record.type} record ${fqdn(record.name)} in zone ${zone.name}; create it or fix the record name in the runbook`;
-      if (input.records.length <= LISTED_RECORDS) {
-        input.records.forEach((record, index) => {
-          const found = sets.get(labels[index] as string);
-          results.push({
-            check: `dns ${labels[index]}: exists`,
-            ok: found !== undefined,
-            message: found ? describeSet(found) : missing(record),
+        const labels = input.records.map((r) => recordLabel(r.type, r.name));
+        let sets: Map<string, DnsRecordSet>;
+        try {
+          sets = await readWanted(zone.id, labels);
+        } catch (error) {
+          return [
+            ...results,
+            { check: `dns ${zone.name}: records readable`, ok: false, message: permanentMessage(error) },
+          ];
+        }
+        const missing = (record: { name: string; type: string }) =>
+          `no ${record.type} record ${fqdn(record.name)} in zone ${zone.name}; create it or fix the record name in the runbook`;
+        if (input.records.length <= LISTED_RECORDS) {
+          input.records.forEach((record, index) => {
+            const found = sets.get(labels[index] as string);
+            results.push({
+              check: `dns ${labels[index]}: exists`,
+              ok: found !== undefined,
+              message: found ? describeSet(found) : missing(record),
+            });
           });
-        });
-        return results;
-      }
-      const absent = input.records.filter((_, index) => !sets.has(labels[index] as string));
-      results.push({
-        check: `dns ${zone.name}: ${input.records.length} records exist`,
-        ok: absent.length === 0,
-        message:
-          absent.length === 0
-            ? `all ${input.records.length} records found`
-            : `${absent.length} of ${input.records.length} records missing (each listed below)`,
-      });
-      for (const record of absent) {
+          return results;
+        }
+        const absent = input.records.filter((_, index) => !sets.has(labels[index] as string));
         results.push({
-          check: `dns ${recordLabel(record.type, record.name)}: exists`,
-          ok: false,
-          message: missing(record),
+          check: `dns ${zone.name}: ${input.records.length} records exist`,
+          ok: absent.length === 0,
+          message:
+            absent.length === 0
+              ? `all ${input.records.length} records found`
+              : `${absent.length} of ${input.records.length} records missing (each listed below)`,
         });
-      }
-      return results;
-    },
+        for (const record of absent) {
+          results.push({
+            check: `dns ${recordLabel(record.type, record.name)}: exists`,
+            ok: false,
+            message: missing(record),
+          });
+        }
+        return results;
+      }),
 
     async planDnsSwitch(input): Promise<PlannedChange[]> {
       const zone = await route53.findZone(input.zone);

@@ -4,7 +4,7 @@ import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
 import { heartbeat } from '../../activities/poll-until';
 import { WATCH_INTERVAL_MS } from '../../activities/flags/unleash-client-reader';
-import { runStep } from '../../activities/step-outcome';
+import { measuredChecks, runStep } from '../../activities/step-outcome';
 import type { FlagState, UnleashAdminPort } from '../../activities/flags/unleash-admin-port';
 import type { UnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import type { FlagsInput, FlagsSetActivities, FlagValue } from './definition';
@@ -73,52 +73,53 @@ export function createFlagActivities({
   }
 
   return {
-    async checkFlags(input): Promise<CheckResult[]> {
-      const where = `${input.project}/${input.environment}`;
-      const results: CheckResult[] = [];
-      for (const name of input.names) {
-        heartbeat({ checking: name });
-        const check = `flags ${where}: ${name} exists`;
+    checkFlags: (input) =>
+      measuredChecks(async () => {
+        const where = `${input.project}/${input.environment}`;
+        const results: CheckResult[] = [];
+        for (const name of input.names) {
+          heartbeat({ checking: name });
+          const check = `flags ${where}: ${name} exists`;
+          try {
+            const state = await admin.getFlag(input.project, input.environment, name);
+            results.push({
+              check,
+              ok: true,
+              message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}`,
+            });
+          } catch (error) {
+            results.push({ check, ok: false, message: permanentMessage(error) });
+          }
+        }
+        const readCheck = `flags ${input.environment}: client token reads flags`;
         try {
-          const state = await admin.getFlag(input.project, input.environment, name);
-          results.push({
-            check,
-            ok: true,
-            message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}`,
-          });
+          // Read with a name-prefix query of its own: Unleash caches client reads per query until its revision
+          // ticks, so reading with the applications' query here would keep the old value served for up to a second
+          // after the flag step changes it.
+          const seen: Record<string, boolean | null> = {};
+          for (const [namePrefix, names] of prefixGroups(input.names)) {
+            Object.assign(seen, await reader.read(names, { namePrefix }));
+            heartbeat({ checked: Object.keys(seen).length });
+          }
+          const unknown = input.names.filter((n) => seen[n] === null);
+          results.push(
+            unknown.length === 0
+              ? {
+                  check: readCheck,
+                  ok: true,
+                  message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', '),
+                }
+              : {
+                  check: readCheck,
+                  ok: false,
+                  message: `the client does not see ${unknown.join(', ')}; check that the client token's environment is ${input.environment} and its projects include ${input.project}`,
+                },
+          );
         } catch (error) {
-          results.push({ check, ok: false, message: permanentMessage(error) });
+          results.push({ check: readCheck, ok: false, message: permanentMessage(error) });
         }
-      }
-      const readCheck = `flags ${input.environment}: client token reads flags`;
-      try {
-        // Read with a name-prefix query of its own: Unleash caches client reads per query until its revision
-        // ticks, so reading with the applications' query here would keep the old value served for up to a second
-        // after the flag step changes it.
-        const seen: Record<string, boolean | null> = {};
-        for (const [namePrefix, names] of prefixGroups(input.names)) {
-          Object.assign(seen, await reader.read(names, { namePrefix }));
-          heartbeat({ checked: Object.keys(seen).length });
-        }
-        const unknown = input.names.filter((n) => seen[n] === null);
-        results.push(
-          unknown.length === 0
-            ? {
-                check: readCheck,
-                ok: true,
-                message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', '),
-              }
-            : {
-                check: readCheck,
-                ok: false,
-                message: `the client does not see ${unknown.join(', ')}; check that the client token's environment is ${input.environment} and its projects include ${input.project}`,
-              },
-        );
-      } catch (error) {
-        results.push({ check: readCheck, ok: false, message: permanentMessage(error) });
-      }
-      return results;
-    },
+        return results;
+      }),
 
     async planFlags(input): Promise<PlannedChange[]> {
       const states = await readStates(input);

@@ -32,7 +32,9 @@ export const preflight: StepKind<typeof schema, NoActivities> = {
         PermanentFailure.PreflightFailed,
       );
     }
-    return { changed: false, summary: `${checks.length} pre-flight checks passed`, checks };
+    // The reads run in parallel: the slowest one's provider time is the step's.
+    const providerMs = Math.max(0, ...checks.map((check) => check.providerMs ?? 0));
+    return { changed: false, summary: `${checks.length} pre-flight checks passed`, checks, providerMs };
   },
   undo: nothingToUndo,
   failback: (step) => [step],

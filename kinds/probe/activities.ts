@@ -4,7 +4,7 @@ import { isPostgresUnreachable } from '../../activities/database/postgres-errors
 import type { PostgresPort } from '../../activities/database/postgres-port';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import type { ActivityPorts } from '../../activities/ports';
-import { runStep } from '../../activities/step-outcome';
+import { measuredChecks, runStep } from '../../activities/step-outcome';
 import type { ProbeActivities, ProbeInput, SqlProbe } from './definition';
 import { runHttpProbe } from './http-probe';
 import { currentRunId } from './run-id';
@@ -29,7 +29,7 @@ export function createProbeActivities(deps: ProbeActivityDeps): ProbeActivities 
   const fetchImpl = deps.fetch ?? fetch;
   return {
     checkProbe: ({ probe }: ProbeInput) =>
-      probe.type === 'sql' ? checkSqlProbe(probe, deps) : Promise.resolve([]),
+      measuredChecks(() => (probe.type === 'sql' ? checkSqlProbe(probe, deps) : Promise.resolve([]))),
     runProbe: ({ probe }: ProbeInput) =>
       runStep(() =>
         probe.type === 'sql'

@@ -51,6 +51,10 @@ test('drctl failover ehr-db fails over the real stack', async () => {
     'switch-dns:succeeded',
     'probe-writes:succeeded',
   ]);
+  // Pre-flight is reads of every target: its provider time is the slowest read's, and every check carries its own.
+  const preflight = result.timeline.find((entry) => entry.stepId === 'preflight');
+  expect(preflight?.providerMs).toBeGreaterThan(0);
+  expect(preflight?.checks?.every((check) => (check.providerMs ?? 0) > 0)).toBe(true);
 
   const [replica] = await sql<{ recovering: boolean }>(
     stack.postgres.replicaUrl,
