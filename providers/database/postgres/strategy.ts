@@ -146,14 +146,22 @@ export function createStrategy(
   return {
     async check(name, t) {
       const results: CheckResult[] = [];
-      let standby;
-      try {
-        standby = await postgres.standbyStatus(t.replica.connection);
-      } catch (error) {
+      // Both members are read at once (read-only sessions): pre-flight waits for the slower, not for the sum.
+      const [standbyRead, primaryRead] = await Promise.allSettled([
+        postgres.standbyStatus(t.replica.connection),
+        postgres.primaryReplication(t.primary.connection),
+      ]);
+      if (standbyRead.status === 'rejected') {
         return [
-          checkLine(name, 'replica reachable', false, failureMessageOrThrow(error, isPostgresUnreachable)),
+          checkLine(
+            name,
+            'replica reachable',
+            false,
+            failureMessageOrThrow(standbyRead.reason, isPostgresUnreachable),
+          ),
         ];
       }
+      const standby = standbyRead.value;
       results.push(checkLine(name, 'replica reachable', true, `${member(name, t, 'replica')} answers`));
       if (!standby.inRecovery) {
         results.push(
@@ -173,11 +181,12 @@ export function createStrategy(
       let primary: PrimaryReplication | null = null;
       let primaryDown = false;
       let primaryNote: string;
-      try {
-        primary = await postgres.primaryReplication(t.primary.connection);
+      if (primaryRead.status === 'fulfilled') {
+        primary = primaryRead.value;
         primaryNote = `primary ${t.primary.endpoint} answers, current WAL ${primary.currentLsn}`;
         results.push(checkLine(name, 'primary', true, primaryNote));
-      } catch (error) {
+      } else {
+        const error: unknown = primaryRead.reason;
         primaryNote = failureMessageOrThrow(error, isPostgresUnreachable);
         const down = isPostgresUnreachable(error);
         primaryDown = down;
