@@ -30,7 +30,13 @@ export async function reviewedEvacuationIn(
   return activityResultIn(events, converter, 'loadReviewedEvacuation');
 }
 
-/** The result of the first completed activity of this type in a history. */
+/** The marker Temporal records for a completed local activity: `data` names it, `result` holds what it returned. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/**
+ * The result of the first completed activity of this type in a history, run as a regular activity (its completed
+ * event) or as a local activity (its marker: runs since `patched('auth-reads-as-local-activities')`).
+ */
 async function activityResultIn<T>(
   events: readonly temporal.api.history.v1.IHistoryEvent[],
   converter: LoadedDataConverter,
@@ -41,11 +47,19 @@ async function activityResultIn<T>(
       .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
       .map((event) => String(event.eventId)),
   );
-  const completed = events.find((event) => {
-    const attributes = event.activityTaskCompletedEventAttributes;
-    return attributes != null && scheduled.has(String(attributes.scheduledEventId));
-  });
-  const payloads = completed?.activityTaskCompletedEventAttributes?.result?.payloads;
-  if (!payloads) return undefined;
-  return decodeFromPayloadsAtIndex<T>(converter, 0, payloads);
+  for (const event of events) {
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed != null && scheduled.has(String(completed.scheduledEventId))) {
+      const payloads = completed.result?.payloads;
+      return payloads ? decodeFromPayloadsAtIndex<T>(converter, 0, payloads) : undefined;
+    }
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) continue;
+    const data = marker.details?.data?.payloads;
+    const result = marker.details?.result?.payloads;
+    if (!data || !result) continue;
+    const about = await decodeFromPayloadsAtIndex<{ activity_type?: string }>(converter, 0, data);
+    if (about?.activity_type === activityType) return decodeFromPayloadsAtIndex<T>(converter, 0, result);
+  }
+  return undefined;
 }

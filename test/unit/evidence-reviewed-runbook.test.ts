@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { historyFromJson } from '../../activities/evidence/history-json';
 import { reviewedRunbookIn } from '../../activities/evidence/reviewed-runbook';
 import { runbookSha256 } from '../../auth/sha256';
 import { canonicalJson } from '../../auth/canonical-json';
@@ -61,5 +64,14 @@ describe('the runbook a run ran, from its history', () => {
 
   it('GIVEN a run refused before the catalog answered THEN there is none', async () => {
     expect(await reviewedRunbookIn(history.slice(0, 4), converter)).toBeUndefined();
+  });
+
+  it('GIVEN a recorded run that read its runbook as a local activity THEN the runbook comes from the marker', async () => {
+    const recorded = historyFromJson(
+      readFileSync(join(__dirname, '../fixtures/histories/failover-complete.json'), 'utf8'),
+    );
+    const reviewed = await reviewedRunbookIn(recorded.events ?? [], converter);
+    expect(reviewed?.runbook.id).toBe('replay-complete');
+    expect(reviewed?.sha256).toBe(runbookSha256(reviewed?.runbook));
   });
 });
