@@ -2,4 +2,4 @@ export { createPostgresAdapter, type PostgresAdapterOptions } from './postgres-a
 export { createRdsAdapter } from './rds-adapter';
 export { POSTGRES_UNREACHABLE, isPostgresUnreachable } from './postgres-errors';
 export type * from './postgres-port';
-export { PROMOTED_FROM_TAG, type RdsCluster, type RdsInstance, type RdsPort } from './rds-port';
+export type { RdsCluster, RdsInstance, RdsPort } from './rds-port';

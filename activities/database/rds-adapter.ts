@@ -21,7 +21,6 @@ import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import DataLoader from 'dataloader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
-  PROMOTED_FROM_TAG,
   type RdsCluster,
   type RdsGlobalCluster,
   type RdsInstance,
@@ -135,28 +134,9 @@ export function createRdsAdapter(
     },
 
     async promoteReadReplica(region, instanceId) {
-      const what = `PromoteReadReplica ${instanceId} in ${region}`;
-      const before = await describeRaw(region, instanceId);
-      if (before === null)
-        throw toRdsFailure(
-          { name: 'DBInstanceNotFound', message: `no instance ${instanceId}` },
-          what,
-          region,
-        );
-      await call(what, region, () =>
+      await call(`PromoteReadReplica ${instanceId} in ${region}`, region, () =>
         clientForRegion(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: instanceId })),
       );
-      const source = before.ReadReplicaSourceDBInstanceIdentifier;
-      if (source && before.DBInstanceArn) {
-        await call(`AddTagsToResource ${instanceId} in ${region}`, region, () =>
-          clientForRegion(region).send(
-            new AddTagsToResourceCommand({
-              ResourceName: before.DBInstanceArn,
-              Tags: [{ Key: PROMOTED_FROM_TAG, Value: source }],
-            }),
-          ),
-        );
-      }
     },
 
     async stopInstance(region, instanceId) {
@@ -354,15 +334,12 @@ async function describeMany(
 }
 
 function toInstance(raw: DBInstance, instanceId: string): RdsInstance {
-  const source = raw.ReadReplicaSourceDBInstanceIdentifier ?? null;
   const tags = Object.fromEntries((raw.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  const promotedFrom = tags[PROMOTED_FROM_TAG];
   return {
     instanceId: raw.DBInstanceIdentifier ?? instanceId,
     arn: raw.DBInstanceArn ?? null,
     status: raw.DBInstanceStatus ?? 'unknown',
-    readReplicaSource: source,
-    replicaOf: source !== null && promotedFrom !== source ? source : null,
+    replicaOf: raw.ReadReplicaSourceDBInstanceIdentifier ?? null,
     readReplicas: raw.ReadReplicaDBInstanceIdentifiers ?? [],
     endpoint: raw.Endpoint?.Address ?? null,
     port: raw.Endpoint?.Port ?? null,

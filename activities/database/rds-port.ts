@@ -4,7 +4,7 @@ export interface RdsPort {
   describeInstance(region: string, instanceId: string): Promise<RdsInstance | null>;
   /** The cluster, or null when it does not exist. */
   describeCluster(region: string, clusterId: string): Promise<RdsCluster | null>;
-  /** PromoteReadReplica, then marks the instance promoted (tag `drctl:promoted-from`). */
+  /** PromoteReadReplica (RDS refuses it for an instance that is not, or no longer, a read replica). */
   promoteReadReplica(region: string, instanceId: string): Promise<void>;
   stopInstance(region: string, instanceId: string): Promise<void>;
   startInstance(region: string, instanceId: string): Promise<void>;
@@ -32,12 +32,10 @@ export interface RdsInstance {
   arn: string | null;
   /** `DBInstanceStatus`: available, modifying, backing-up, stopping, stopped, rebooting, … */
   status: string;
-  /** `ReadReplicaSourceDBInstanceIdentifier` as RDS reports it (an id, or an ARN for cross-region). */
-  readReplicaSource: string | null;
   /**
-   * The source this instance still replicates from, or null when it is not (or no longer) a replica. RDS
-   * drops the source id once promotion completes; an emulator may leave it, so an instance drctl has promoted
-   * (tag `drctl:promoted-from` naming that same source) also counts as no longer a replica.
+   * `ReadReplicaSourceDBInstanceIdentifier` (an id, or an ARN for cross-region): the source this instance still
+   * replicates from, or null when it is not (or no longer) a replica. RDS drops it once a promotion completes
+   * (moto keeps it; the sandbox's strict AWS layer drops it as RDS does).
    */
   replicaOf: string | null;
   /** `ReadReplicaDBInstanceIdentifiers`: the replicas still attached to this instance. */
@@ -82,9 +80,6 @@ export interface SecurityGroup {
   /** Number of inbound rules: a group that fences must have none. */
   inboundRules: number;
 }
-
-/** Tag drctl puts on an instance it promoted; its value is the replica's former source. */
-export const PROMOTED_FROM_TAG = 'drctl:promoted-from';
 
 /** Tag drctl puts on an instance it fenced, before changing it: the fence and the security groups it replaced. */
 export const FENCE_TAG = 'drctl:fence';

@@ -207,7 +207,6 @@ export class FakeRds implements RdsPort {
       instanceId: i.instanceId,
       arn: arnOf(region, 'db', instanceId),
       status: i.status,
-      readReplicaSource: i.replicaOf,
       replicaOf: i.replicaOf,
       readReplicas: this.replicasOf(i),
       endpoint: i.endpoint,

@@ -14,6 +14,7 @@ import { createLagMetricsAdapter } from '../../activities/database/lag-metrics-a
 import type { LagMetricsPort } from '../../activities/database/lag-metrics-port';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
+import type { RdsInstance, RdsPort } from '../../activities/database/rds-port';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import { createFenceActivities } from '../../kinds/database-fence/activities';
 import { createPromoteActivities } from '../../kinds/database-promote/activities';
@@ -138,6 +139,27 @@ function answeringLag(real: LagMetricsPort): LagMetricsPort {
   };
 }
 
+/**
+ * RDS drops `ReadReplicaSourceDBInstanceIdentifier` once a promotion completes ("the read replica becomes a
+ * standalone DB instance": https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html);
+ * moto keeps it. The shared sandbox's strict layer shows promotions as RDS does, but it is not in front of this
+ * moto (its own reads would be refused under IAM enforcement), so the real adapter's reads are given the same
+ * view here. Every call still goes to moto with the worker's keys.
+ */
+function asRdsShowsPromotions(rds: RdsPort): RdsPort {
+  const promoted = new Set<string>();
+  const view = (instance: RdsInstance | null): RdsInstance | null =>
+    instance !== null && promoted.has(instance.instanceId) ? { ...instance, replicaOf: null } : instance;
+  return {
+    ...rds,
+    describeInstance: async (region, instanceId) => view(await rds.describeInstance(region, instanceId)),
+    promoteReadReplica: async (region, instanceId) => {
+      await rds.promoteReadReplica(region, instanceId);
+      promoted.add(instanceId);
+    },
+  };
+}
+
 interface RunResult {
   completed: string[];
   failed?: { step: string; type?: string; message: string };
@@ -146,9 +168,11 @@ interface RunResult {
 
 /** The AWS steps of patient-portal-rds, in its order, as the worker runs them, with the worker's keys. */
 async function runPortalAsWorker(keys: typeof ADMIN, replicaEndpoint: string): Promise<RunResult> {
-  const rdsAdapter = createRdsAdapter(
-    (region) => new RDSClient(clientOptions(region, keys)),
-    (region) => new EC2Client(clientOptions(region, keys)),
+  const rdsAdapter = asRdsShowsPromotions(
+    createRdsAdapter(
+      (region) => new RDSClient(clientOptions(region, keys)),
+      (region) => new EC2Client(clientOptions(region, keys)),
+    ),
   );
   const database = {
     postgres: createPostgresAdapter({ connections: {} }),

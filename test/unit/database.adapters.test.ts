@@ -24,38 +24,6 @@ function stubRds(handlers: Record<string, (input: Record<string, unknown>) => un
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 describe('createRdsAdapter', () => {
-  const replica = {
-    DBInstanceIdentifier: 'r',
-    DBInstanceArn: 'arn:aws:rds:us-west-2:1:db:r',
-    DBInstanceStatus: 'available',
-    ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:1:db:p',
-    Endpoint: { Address: 'r.example', Port: 5432 },
-  };
-
-  it('GIVEN an emulator that leaves the source id after promotion WHEN drctl promoted it THEN the promoted-from tag makes it read as no longer a replica', async () => {
-    let tags: Array<{ Key?: string; Value?: string }> = [];
-    const { client, sent } = stubRds({
-      DescribeDBInstancesCommand: () => ({ DBInstances: [{ ...replica, TagList: tags }] }),
-      PromoteReadReplicaCommand: () => ({}),
-      AddTagsToResourceCommand: (input) => {
-        tags = input.Tags as typeof tags;
-        return {};
-      },
-    });
-    const rds = createRdsAdapter(() => client);
-
-    expect((await rds.describeInstance('us-west-2', 'r'))?.replicaOf).toBe('arn:aws:rds:us-east-1:1:db:p');
-    await rds.promoteReadReplica('us-west-2', 'r');
-    const after = await rds.describeInstance('us-west-2', 'r');
-
-    expect(after).toMatchObject({
-      replicaOf: null,
-      readReplicaSource: 'arn:aws:rds:us-east-1:1:db:p',
-      endpoint: 'r.example',
-    });
-    expect(sent).toContain('AddTagsToResourceCommand');
-  });
-
   it('GIVEN DBInstanceNotFound WHEN describing THEN null; WHEN stopping THEN NotFound permanent', async () => {
     const { client } = stubRds({
       DescribeDBInstancesCommand: () => {

@@ -188,7 +188,7 @@ describe('composeIamPolicy', () => {
       Resource: ['arn:aws:rds:us-east-1:123456789012:db:patient-portal-primary'],
     });
     expect(statement('PromoteReplicaPromote')).toMatchObject({
-      Action: ['rds:AddTagsToResource', 'rds:PromoteReadReplica'],
+      Action: ['rds:PromoteReadReplica'],
       Resource: ['arn:aws:rds:us-west-2:123456789012:db:patient-portal-replica'],
     });
     expect(statement('SwitchDnsChange')?.Condition).toEqual({

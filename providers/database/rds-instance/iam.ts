@@ -50,9 +50,9 @@ export const rdsInstanceIam: DatabaseProviderIam<'rds-instance'> = {
   promote: (t, c) => [
     {
       label: 'promote',
-      actions: ['rds:PromoteReadReplica', 'rds:AddTagsToResource'],
+      actions: ['rds:PromoteReadReplica'],
       resources: [arn.rdsInstance(c, t.replica.region, t.replica.instanceId)],
-      why: 'promotes the read replica and tags it with the instance it was promoted from',
+      why: 'promotes the read replica',
     },
   ],
 };
