@@ -206,10 +206,7 @@ export function createBackupActivities({
   }
 
   return {
-    checkBackups: (input) =>
-      measuredChecks(async () => {
-        return (await runChecks(input, { hash: false })).results;
-      }),
+    checkBackups: (input) => measuredChecks(async () => (await runChecks(input, { hash: false })).results),
 
     verifyBackups(input) {
       return runStep(async () => {
