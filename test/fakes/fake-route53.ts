@@ -21,6 +21,8 @@ export interface FakeRoute53Options {
   >;
   /** GetChange answers PENDING this many times per change before INSYNC. Default 0. */
   pendingPolls?: number;
+  /** Instead of counting polls: a change is PENDING until this long after it was submitted (Date.now()), as in Route 53. */
+  insyncAfterMs?: number;
   /** TestDNSAnswer keeps answering the old values this many times after a change. Default 0. */
   staleAnswers?: number;
   /** Behave like moto: no TestDNSAnswer. Default false. */
@@ -43,6 +45,8 @@ export class FakeRoute53 implements Route53Port {
   /** Set to make every call fail with this error (e.g. a permanentFailure or an AWS-shaped error). */
   failWith: unknown;
   private readonly pendingLeft = new Map<string, number>();
+  /** Change id → when it turns INSYNC, with `insyncAfterMs`. */
+  private readonly insyncAt = new Map<string, number>();
   /** Hosted zone id → its newest change id. */
   private readonly lastChangeOfZone = new Map<string, string>();
   private staleLeft = 0;
@@ -125,7 +129,7 @@ export class FakeRoute53 implements Route53Port {
       );
     }
     const previous = this.lastChangeOfZone.get(zoneId);
-    if (previous !== undefined && (this.pendingLeft.get(previous) ?? 0) > 0) {
+    if (previous !== undefined && this.isPending(previous)) {
       this.refusedPriorRequest++;
       throw transientFailure(
         'PriorRequestNotComplete',
@@ -140,10 +144,14 @@ export class FakeRoute53 implements Route53Port {
       records.set(k, { name: fqdn(u.name), type: u.type, ttl: u.ttl, values: [u.value] });
     }
     this.submitted.push({ zoneId, changeId, upserts: upserts.map((u) => ({ ...u })), comment });
-    const pending = this.options.pendingPolls ?? 0;
-    this.pendingLeft.set(changeId, pending);
+    this.pendingLeft.set(changeId, this.options.pendingPolls ?? 0);
+    if (this.options.insyncAfterMs !== undefined) this.insyncAt.set(changeId, Date.now() + this.options.insyncAfterMs);
     this.staleLeft = this.options.staleAnswers ?? 0;
-    return { id: changeId, status: pending > 0 ? 'PENDING' : 'INSYNC' };
+    return { id: changeId, status: this.isPending(changeId) ? 'PENDING' : 'INSYNC' };
+  }
+
+  private isPending(changeId: string): boolean {
+    return (this.pendingLeft.get(changeId) ?? 0) > 0 || Date.now() < (this.insyncAt.get(changeId) ?? 0);
   }
 
   /** Changes refused because the zone's previous change was still PENDING. */
@@ -159,7 +167,7 @@ export class FakeRoute53 implements Route53Port {
       this.pendingLeft.set(changeId, left - 1);
       return { id: changeId, status: 'PENDING' };
     }
-    return { id: changeId, status: 'INSYNC' };
+    return { id: changeId, status: this.isPending(changeId) ? 'PENDING' : 'INSYNC' };
   }
 
   async testDnsAnswer(zoneId: string, name: string, type: DnsRecordType): Promise<DnsAnswer> {

@@ -1,0 +1,56 @@
+import { createDnsActivities } from '../../kinds/dns-switch/activities';
+import { FakeRoute53 } from '../fakes/fake-route53';
+
+const EHR = 'ehr-db.sandbox.drctl.internal.';
+
+function route53(insyncAfterMs: number): FakeRoute53 {
+  return new FakeRoute53({
+    insyncAfterMs,
+    zones: [
+      {
+        id: 'Z1',
+        name: 'sandbox.drctl.internal.',
+        records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' }],
+      },
+    ],
+  });
+}
+
+const switchToReplica = {
+  zone: { name: 'sandbox.drctl.internal' },
+  records: [{ name: EHR, type: 'A' as const, ttl: 30, value: '127.0.0.3' }],
+  checkResolution: true,
+};
+
+/** Runs the switch on fake timers with the activities' own poll pacing; returns the virtual time it took. */
+async function switchTook(fake: FakeRoute53): Promise<number> {
+  const activities = createDnsActivities({ route53: fake });
+  const started = Date.now();
+  let took: number | undefined;
+  const switched = activities.switchDns(switchToReplica).then((outcome) => {
+    took = Date.now() - started;
+    return outcome;
+  });
+  await jest.advanceTimersByTimeAsync(120_000);
+  expect((await switched).changed).toBe(true);
+  return took ?? Number.NaN;
+}
+
+describe('switchDns waits for INSYNC without overshooting it much, and without polling a long wait hard', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('GIVEN a change that is INSYNC 300 ms after it was sent THEN the switch ends within 50 ms of that', async () => {
+    // With polls 200 ms apart at first the switch saw INSYNC at 500 ms: 200 ms of the step spent on nobody's work.
+    const took = await switchTook(route53(300));
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThanOrEqual(350);
+  });
+
+  it('GIVEN a change that takes a minute THEN it is polled at most 25 times', async () => {
+    const fake = route53(60_000);
+    const took = await switchTook(fake);
+    expect(took).toBeGreaterThanOrEqual(60_000);
+    expect(fake.getChangeCalls.length).toBeLessThanOrEqual(25);
+  });
+});
