@@ -1,8 +1,8 @@
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import { LRUCache } from 'lru-cache';
 import { open, seal } from './aes-gcm';
 import { CodecError } from './codec-error';
+import { decodePayload, encodePayload } from './payload-message';
 import { keyKeeper, type DataKey, type KeySource } from './key-source';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -59,11 +59,7 @@ export class EncryptionCodec implements PayloadCodec {
     return Promise.all(
       payloads.map(async (payload) => {
         const key = await this.dataKey();
-        const data = seal(
-          key.plaintext,
-          temporal.api.common.v1.Payload.encode(payload).finish(),
-          aad(key.keyId, key.wrapped),
-        );
+        const data = seal(key.plaintext, encodePayload(payload), aad(key.keyId, key.wrapped));
         return {
           metadata: {
             [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING),
@@ -106,7 +102,7 @@ export class EncryptionCodec implements PayloadCodec {
             `a payload encrypted under ${keyId} fails its AES-GCM authentication: its data or metadata were altered`,
           );
         }
-        return temporal.api.common.v1.Payload.decode(inner);
+        return decodePayload(inner);
       }),
     );
   }
