@@ -12,9 +12,14 @@ const STATUS_MARK: Record<TimelineEntry['status'], string> = {
   interrupted: '⏹',
 };
 
-/** Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place. */
-function isMutating(kind: string): boolean {
-  // Loaded on first use only: the registry pulls in every kind's schema, which `status` rarely needs.
+/**
+ * Steps that change the estate; for them `changed: false` means a retry or re-run found the effect in place.
+ * Runs record it per step; for runs recorded before that, the registry says.
+ */
+function isMutating(entry: TimelineEntry): boolean {
+  if (entry.mutates !== undefined) return entry.mutates;
+  const { kind } = entry;
+  // Loaded on first use only: the registry pulls in every kind's schema (~70 ms), which `status` rarely needs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, for a synchronous renderer.
   const { STEP_KINDS } = require('../kinds/registry') as typeof import('../kinds/registry');
   return STEP_KINDS.some((known) => known.kind === kind && known.mutates);
@@ -27,7 +32,7 @@ export function timelineLine(entry: TimelineEntry): string {
   const provider = entry.providerMs > 0 ? ` (provider ${formatMs(entry.providerMs)})` : '';
   const what = safe(entry.error ? `${entry.error.type}: ${entry.error.message}` : (entry.summary ?? ''));
   const changed =
-    entry.changed === false && entry.status === 'succeeded' && isMutating(entry.kind)
+    entry.changed === false && entry.status === 'succeeded' && isMutating(entry)
       ? ' [already done, nothing changed]'
       : '';
   const group = entry.group ? `${entry.group}/` : '';

@@ -335,7 +335,7 @@ export class FailoverRun {
   private async runLeaf(step: LeafStep, group?: string): Promise<Verdict> {
     for (;;) {
       if (this.abortRequest) return 'stop';
-      const entry = this.timeline.start(step, group);
+      const entry = this.timeline.start(step, group, stepKind(step.kind).mutates);
       const scope = new CancellationScope();
       this.runningScopes.add(scope);
       const gates: OperatorGates = {

@@ -56,6 +56,8 @@ export type StepStatus =
 export interface TimelineEntry {
   stepId: string;
   kind: string;
+  /** Whether the step's kind changes the estate (its `mutates`); absent in runs recorded before it was kept. */
+  mutates?: boolean;
   title?: string;
   /** The parallel group the step ran in, if any. */
   group?: string;

@@ -8,10 +8,15 @@ import type { TimelineEntry } from './run-types';
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
 
-  start(step: { id: string; kind: string; title?: string | undefined }, group?: string): TimelineEntry {
+  start(
+    step: { id: string; kind: string; title?: string | undefined },
+    group?: string,
+    mutates?: boolean,
+  ): TimelineEntry {
     const entry: TimelineEntry = {
       stepId: step.id,
       kind: step.kind,
+      ...(mutates === undefined ? {} : { mutates }),
       status: 'running',
       startedAt: new Date().toISOString(),
       attempts: 0,
