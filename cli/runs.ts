@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import { durationToMs, isDuration } from '../runbooks/duration';
 import { CliError, ExitCode } from './cli-error';
@@ -100,8 +101,31 @@ export async function describeRun(client: Client, workflowId: string, runId?: st
 }
 
 function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
-  const attributes = execution.typedSearchAttributes;
-  const recorded = attributes.get(KIND_KEY);
+  return summariseRun({
+    workflowId: execution.workflowId,
+    runId: execution.runId,
+    type: execution.type,
+    status: execution.status.name,
+    startTime: execution.startTime,
+    closeTime: execution.closeTime,
+    keyword: (key) => execution.typedSearchAttributes.get(key),
+  });
+}
+
+/** What `summariseRun` needs of a described execution, however it was read (gRPC client or HTTP API). */
+export interface DescribedExecution {
+  workflowId: string;
+  runId: string;
+  type: string;
+  /** Temporal's status name: RUNNING, COMPLETED, FAILED… */
+  status: string;
+  startTime: Date;
+  closeTime?: Date;
+  keyword(key: SearchAttributeKey<'KEYWORD'>): string | undefined;
+}
+
+export function summariseRun(execution: DescribedExecution): RunSummary {
+  const recorded = execution.keyword(KIND_KEY);
   const kind = (RUN_KINDS as readonly string[]).includes(recorded ?? '')
     ? (recorded as RunKind)
     : (KIND_OF_TYPE[execution.type] ?? 'unknown');
@@ -110,10 +134,10 @@ function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
     runId: execution.runId,
     kind,
     workflowType: execution.type,
-    runbookId: attributes.get(RUNBOOK_KEY) ?? null,
-    status: execution.status.name,
-    outcome: attributes.get(OUTCOME_KEY) ?? null,
-    initiator: attributes.get(INITIATOR_KEY) ?? null,
+    runbookId: execution.keyword(RUNBOOK_KEY) ?? null,
+    status: execution.status,
+    outcome: execution.keyword(OUTCOME_KEY) ?? null,
+    initiator: execution.keyword(INITIATOR_KEY) ?? null,
     startedAt: execution.startTime.toISOString(),
     closedAt: execution.closeTime?.toISOString() ?? null,
   };

@@ -5,21 +5,25 @@ import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
 import { CliError, ExitCode } from './cli-error';
 
 /** Leaves room for process start-up inside the 10 s an operator waits at most to learn Temporal is down. */
-const CONNECT_TIMEOUT_MS = 8_000;
+export const CONNECT_TIMEOUT_MS = 8_000;
 
 /** A Temporal client, or within 8 s a clear error naming the address and how to change it. */
 export async function connectClient(
   config: DrctlConfig,
+  options: { connectTimeoutMs?: number } = {},
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const { address, namespace, tls } = config.temporal;
   // Loaded here, not at the top: commands that never talk to Temporal (help, validate, runbooks) start faster.
   const { Client, Connection } = await import('@temporalio/client');
   const { dataConverterOptions } = await import('../security/codec/data-converter');
-  const options = temporalConnectionOptions(config.temporal);
+  const connectionOptions = temporalConnectionOptions(config.temporal);
   const codec = dataConverterOptions(config);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...options, connectTimeout: CONNECT_TIMEOUT_MS });
+    connection = await Connection.connect({
+      ...connectionOptions,
+      connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    });
   } catch (error) {
     codec.close();
     throw new CliError(

@@ -22,6 +22,8 @@ export interface SandboxSettings {
     unleash: number;
     /** The mTLS proxy in front of the Temporal dev server. */
     temporalTls: number;
+    /** The mTLS proxy in front of the dev server's HTTP API. */
+    temporalHttpTls: number;
     /** The Temporal Web UI (the dev server's). */
     temporalUi: number;
     /** `drctl codec-server`, which the Web UI decodes payloads through. */
@@ -65,6 +67,7 @@ export async function loadOrCreateSettings(): Promise<SandboxSettings> {
       unleashPostgres: await next(),
       unleash: await next(),
       temporalTls: await next(),
+      temporalHttpTls: await next(),
       temporalUi: await next(),
       codecServer: await next(),
     },
@@ -86,7 +89,13 @@ function writeSettings(settings: SandboxSettings): void {
 }
 
 /** Ports added after the first release: a settings file from before gets a free one for each, stored once. */
-const PORTS_ADDED_SINCE = ['temporalTls', 'strictAws', 'temporalUi', 'codecServer'] as const;
+const PORTS_ADDED_SINCE = [
+  'temporalTls',
+  'strictAws',
+  'temporalUi',
+  'codecServer',
+  'temporalHttpTls',
+] as const;
 
 /**
  * Settings stored before a port (or the codec server's token) was added get it once, stored, so older `.sandbox`

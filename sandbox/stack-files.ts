@@ -16,6 +16,7 @@ export function drctlConfigFor(stack: StackInfo): ConfigOverrides {
   return {
     temporal: {
       address: stack.temporal.address,
+      httpAddress: stack.temporal.httpAddress,
       namespace: stack.temporal.namespace,
       taskQueue: TASK_QUEUE,
       tls: false,
@@ -61,6 +62,7 @@ export function drctlTlsConfigFor(stack: StackInfo): ConfigOverrides {
     temporal: {
       ...plain.temporal,
       address: stack.tls.temporal.address,
+      httpAddress: stack.tls.temporal.httpAddress,
       tls: true,
       tlsCaPath: stack.tls.caFile,
       tlsCertPath: stack.tls.clientCertFile,

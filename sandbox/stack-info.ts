@@ -11,7 +11,7 @@ export interface StackInfo {
   configFile: string;
   /** Absolute path of a shell env file (`export K=V` lines) with the same settings. */
   envFile: string;
-  temporal: { address: string; namespace: string; uiUrl?: string; binary: string };
+  temporal: { address: string; httpAddress: string; namespace: string; uiUrl?: string; binary: string };
   /**
    * AWS, as drctl and the tests reach it. `endpoint` is the strict AWS layer in front of moto: it refuses what
    * AWS refuses and emulates what moto lacks, so every test and the demo run against it. `rawEndpoint` is moto
@@ -49,7 +49,7 @@ export interface StackInfo {
     clientCertFile: string;
     clientKeyFile: string;
     /** The proxy's address, and the name its certificate holds (TEMPORAL_TLS_SERVER_NAME). */
-    temporal: { address: string; serverName: string };
+    temporal: { address: string; httpAddress: string; serverName: string };
     /** The `postgres` URLs with `sslmode=verify-full&sslrootcert=<caFile>`. */
     postgres: { primaryUrl: string; replicaUrl: string; appUrl: string };
     /** A drctl config file that uses all of it (`DRCTL_CONFIG=… drctl …`). */

@@ -46,6 +46,7 @@ import {
   ensureTemporalTlsProxyUp,
   TEMPORAL_TLS_PROXY_PROCESS,
   stopTemporalTlsProxy,
+  temporalHttpTlsAddress,
   temporalTlsAddress,
   temporalTlsProxyAnswers,
 } from './tls/temporal-tls-proxy';
@@ -55,6 +56,7 @@ import {
   ensureTemporalUp,
   stopTemporal,
   temporalAddress,
+  temporalHttpAddress,
   temporalAnswers,
   TEMPORAL_NAMESPACE,
 } from './temporal-server';
@@ -244,7 +246,7 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
     status(
       TEMPORAL_TLS_PROXY_PROCESS,
       temporalTlsProxyAnswers(settings, sandboxCertificatePaths()),
-      `${temporalTlsAddress(settings)} mTLS proxy, server name ${TEMPORAL_TLS_SERVER_NAME}`,
+      `${temporalTlsAddress(settings)} (gRPC) and ${temporalHttpTlsAddress(settings)} (HTTP API) mTLS proxies, server name ${TEMPORAL_TLS_SERVER_NAME}`,
     ),
     status('moto', motoAnswers(settings), motoEndpoint(settings)),
     status(
@@ -322,6 +324,7 @@ function describeStack(settings: SandboxSettings, aws: StackInfo['aws']): Omit<S
     envFile: sandboxPaths.envFile,
     temporal: {
       address: temporalAddress(settings),
+      httpAddress: temporalHttpAddress(settings),
       namespace: TEMPORAL_NAMESPACE,
       uiUrl: temporalUiUrl(settings),
       binary: sandboxPaths.temporalBinary,

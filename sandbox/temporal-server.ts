@@ -22,6 +22,11 @@ export function temporalAddress(settings: SandboxSettings): string {
   return `${LOOPBACK}:${settings.ports.temporal}`;
 }
 
+/** The dev server's HTTP API (`drctl status` reads runs there: temporal.httpAddress). */
+export function temporalHttpAddress(settings: SandboxSettings): string {
+  return `${LOOPBACK}:${settings.ports.temporalHttp}`;
+}
+
 /** Starts `temporal server start-dev` (SQLite file kept between runs) unless it already answers. */
 export async function ensureTemporalUp(
   settings: SandboxSettings,

@@ -20,6 +20,12 @@ export interface DrctlConfig {
   temporal: {
     /** host:port of the Temporal frontend. Env TEMPORAL_ADDRESS. Default 127.0.0.1:7233. */
     address: string;
+    /**
+     * host:port of the frontend's HTTP API (a server's `frontend.httpPort`, 7243 by default), with the same TLS as
+     * `address`. When set, `drctl status` of a failover or failback reads it there: plain HTTP, without loading
+     * the gRPC client. Env TEMPORAL_HTTP_ADDRESS. Default: unset (everything over gRPC).
+     */
+    httpAddress?: string;
     /** Env TEMPORAL_NAMESPACE. Default `default`. */
     namespace: string;
     /** Env DRCTL_TASK_QUEUE. Default `drctl`. */
@@ -241,6 +247,7 @@ export function loadConfig(
   mergeInto(config, {
     temporal: {
       address: env.TEMPORAL_ADDRESS,
+      httpAddress: env.TEMPORAL_HTTP_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.DRCTL_TASK_QUEUE,
       apiKey: env.TEMPORAL_API_KEY,
@@ -289,7 +296,15 @@ export function loadConfig(
   }
   checkPostgresTlsFiles(config.postgres.connections, cwd);
   checkEvidence(config.evidence);
+  checkHttpAddress(config.temporal.httpAddress);
   return config;
+}
+
+function checkHttpAddress(httpAddress: string | undefined): void {
+  if (httpAddress === undefined || /^(\[[0-9a-fA-F:]+\]|[^:\s/\[\]]+):\d{1,5}$/.test(httpAddress)) return;
+  throw new ConfigError(
+    `temporal.httpAddress (TEMPORAL_HTTP_ADDRESS) must be host:port of Temporal's HTTP API, such as temporal.internal:7243 (no scheme: TLS follows temporal.tls); got "${httpAddress}"`,
+  );
 }
 
 /**

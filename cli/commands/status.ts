@@ -6,13 +6,18 @@ import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
-import { readRun } from '../failover-runs';
+import { readRun, type RunState } from '../failover-runs';
 import { printJson } from '../output';
 import { renderPlan, renderSummary, renderTimeline } from '../render';
 import { runCommand, type CommandContext } from '../run-command';
 import { describeRun, type RunSummary } from '../runs';
-import { connectClient } from '../temporal-connection';
+import { CONNECT_TIMEOUT_MS, connectClient } from '../temporal-connection';
 import { terminalSafe } from '../terminal-safe';
+
+/** The HTTP read gives up after this; a server that answers at all answers a describe in milliseconds. */
+const HTTP_TIMEOUT_MS = 2_000;
+/** However long the HTTP read took, gRPC still gets this long to connect. */
+const MIN_CONNECT_MS = 2_000;
 
 export function registerStatus(program: Command): void {
   program
@@ -45,7 +50,18 @@ export function registerStatus(program: Command): void {
     )
     .action(
       runCommand(async (context, workflowId: string, flags: { follow?: boolean; runId?: string }) => {
-        const { client, close } = await connectClient(context.config());
+        const started = performance.now();
+        if (flags.follow !== true) {
+          const { readFailoverOverHttp } = await import('../http-run-reader');
+          const read = await readFailoverOverHttp(context.config(), workflowId, flags.runId, {
+            timeoutMs: HTTP_TIMEOUT_MS,
+          });
+          if (read !== undefined) return showFailover(context, read.run, read.state, async () => ({}));
+        }
+        // Whatever the HTTP read took comes off the gRPC connect's time, so Temporal being down is still said in time.
+        const { client, close } = await connectClient(context.config(), {
+          connectTimeoutMs: Math.max(MIN_CONNECT_MS, CONNECT_TIMEOUT_MS - (performance.now() - started)),
+        });
         try {
           const run = await describeRun(client, workflowId, flags.runId);
           switch (run.kind) {
@@ -85,20 +101,34 @@ async function failoverStatus(
     const { followRun } = await import('../follow-run');
     const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
     if (context.output === 'json') printJson(result);
-    else process.stdout.write(`${renderSummary(result)}\n${await followUpLines(client, result)}`);
+    else
+      process.stdout.write(
+        `${renderSummary(result)}\n${followUpLines(await followUpStates(client, result))}`,
+      );
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   }
   const state = await readRun(client, workflowId, runId, run.status);
+  return showFailover(context, run, state, (progress) => followUpStates(client, progress));
+}
+
+/** Prints a failover's or failback's state, with the state of each follow-up it started (`followUps`). */
+async function showFailover(
+  context: CommandContext,
+  run: RunSummary,
+  state: RunState,
+  followUps: (progress: Pick<FailoverProgress, 'followUps'>) => Promise<FollowUpStates>,
+): Promise<ExitCodeValue> {
+  const { workflowId, runId } = run;
   const progress = state.closed ? state.result : state.progress;
   if (context.output === 'json') {
     printJson(
       progress
-        ? { ...progress, ...(await followUpStates(client, progress)) }
+        ? { ...progress, ...(await followUps(progress)) }
         : { workflowId, runId, status: 'status' in state ? state.status : 'unknown' },
     );
   } else if (progress) {
     process.stdout.write(
-      `${renderSummary(progress)} run ${runId}\n${renderTimeline(progress)}\n${await followUpLines(client, progress)}`,
+      `${renderSummary(progress)} run ${runId}\n${renderTimeline(progress)}\n${followUpLines(await followUps(progress))}`,
     );
   } else if ('status' in state) {
     process.stdout.write(`${workflowId}: ${state.status}: ${terminalSafe(state.message)}\n`);
@@ -199,10 +229,12 @@ async function planStatus(context: CommandContext, client: Client, run: RunSumma
 }
 
 /** The state of each follow-up a failover started (fencing an old primary it went on without), by id. */
+type FollowUpStates = { followUpStates?: Record<string, FenceFollowUpState | { error: string }> };
+
 async function followUpStates(
   client: Client,
   progress: Pick<FailoverProgress, 'followUps'>,
-): Promise<{ followUpStates?: Record<string, FenceFollowUpState | { error: string }> }> {
+): Promise<FollowUpStates> {
   if (!progress.followUps?.length) return {};
   const states: Record<string, FenceFollowUpState | { error: string }> = {};
   for (const followUp of progress.followUps) {
@@ -213,8 +245,7 @@ async function followUpStates(
   return { followUpStates: states };
 }
 
-async function followUpLines(client: Client, progress: Pick<FailoverProgress, 'followUps'>): Promise<string> {
-  const { followUpStates: states } = await followUpStates(client, progress);
+function followUpLines({ followUpStates: states }: FollowUpStates): string {
   if (states === undefined) return '';
   return (
     Object.entries(states)

@@ -3,7 +3,7 @@ import { SANDBOX_DIR } from '../sandbox-paths';
 import type { SandboxSettings } from '../sandbox-settings';
 import type { StackInfo } from '../stack-info';
 import { TEMPORAL_TLS_SERVER_NAME, type SandboxCertificates } from './sandbox-certificates';
-import { temporalTlsAddress } from './temporal-tls-proxy';
+import { temporalHttpTlsAddress, temporalTlsAddress } from './temporal-tls-proxy';
 
 /** The drctl config for the TLS side of the stack (mTLS to Temporal, verify-full to PostgreSQL). */
 export const TLS_CONFIG_FILE = resolve(SANDBOX_DIR, 'drctl.tls.config.json');
@@ -25,7 +25,11 @@ export function describeTlsStack(
     caFile: certificates.caFile,
     clientCertFile: certificates.drctlClient.certFile,
     clientKeyFile: certificates.drctlClient.keyFile,
-    temporal: { address: temporalTlsAddress(settings), serverName: TEMPORAL_TLS_SERVER_NAME },
+    temporal: {
+      address: temporalTlsAddress(settings),
+      httpAddress: temporalHttpTlsAddress(settings),
+      serverName: TEMPORAL_TLS_SERVER_NAME,
+    },
     postgres: {
       primaryUrl: verifyFullUrl(postgres.primaryUrl, certificates.caFile),
       replicaUrl: verifyFullUrl(postgres.replicaUrl, certificates.caFile),

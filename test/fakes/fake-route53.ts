@@ -145,7 +145,8 @@ export class FakeRoute53 implements Route53Port {
     }
     this.submitted.push({ zoneId, changeId, upserts: upserts.map((u) => ({ ...u })), comment });
     this.pendingLeft.set(changeId, this.options.pendingPolls ?? 0);
-    if (this.options.insyncAfterMs !== undefined) this.insyncAt.set(changeId, Date.now() + this.options.insyncAfterMs);
+    if (this.options.insyncAfterMs !== undefined)
+      this.insyncAt.set(changeId, Date.now() + this.options.insyncAfterMs);
     this.staleLeft = this.options.staleAnswers ?? 0;
     return { id: changeId, status: this.isPending(changeId) ? 'PENDING' : 'INSYNC' };
   }

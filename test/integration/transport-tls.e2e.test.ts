@@ -7,7 +7,10 @@ import { createPostgresAdapter } from '../../activities/database/postgres-adapte
 import { sandboxPaths } from '../../sandbox/sandbox-paths';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
-import { TEMPORAL_TLS_PROXY_PROCESS } from '../../sandbox/tls/temporal-tls-proxy';
+import {
+  TEMPORAL_HTTP_TLS_PROXY_PROCESS,
+  TEMPORAL_TLS_PROXY_PROCESS,
+} from '../../sandbox/tls/temporal-tls-proxy';
 import type { FailoverResult } from '../../workflows/run-types';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
@@ -102,6 +105,30 @@ test('GIVEN mTLS to Temporal and verify-full to PostgreSQL WHEN the operator fai
   const status = await drctl(['status', result.workflowId, '--output', 'json'], cliEnv);
   expect(status.code).toBe(0);
   expect((JSON.parse(status.stdout) as FailoverResult).status).toBe('succeeded');
+
+  // With gRPC's address closed, status reads the run from the HTTP API through its own mTLS proxy, with the
+  // same client certificate, and prints what gRPC printed; without the certificate the HTTP proxy refuses it too.
+  const httpLog = sandboxPaths.logFile(TEMPORAL_HTTP_TLS_PROXY_PROCESS);
+  const httpBefore = statSync(httpLog).size;
+  const overHttp = await drctl(['status', result.workflowId, '--output', 'json'], {
+    ...cliEnv,
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  });
+  expect({ code: overHttp.code, stdout: overHttp.stdout }).toEqual({ code: 0, stdout: status.stdout });
+  expect(readFileSync(httpLog).subarray(httpBefore).toString()).toMatch(
+    /accepted 127\.0\.0\.1:\d+ as client "drctl-worker"/,
+  );
+  const noCertificate = await drctl(['status', result.workflowId], {
+    ...drctlEnv(stack, 'no-certificate-http'),
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    TEMPORAL_HTTP_ADDRESS: stack.tls.temporal.httpAddress,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: stack.tls.caFile,
+    TEMPORAL_TLS_SERVER_NAME: stack.tls.temporal.serverName,
+  });
+  expect(noCertificate.code).toBe(3);
+  expect(readFileSync(httpLog).subarray(httpBefore).toString()).toMatch(
+    /refused 127\.0\.0\.1:\d+: peer did not return a certificate/,
+  );
 });
 
 test('GIVEN a client that trusts the CA but has no client certificate THEN the proxy refuses it', async () => {

@@ -192,3 +192,25 @@ describe('PostgreSQL TLS settings', () => {
     );
   });
 });
+
+describe("Temporal's HTTP API address", () => {
+  test.each(['127.0.0.1:7243', 'temporal.internal:7243', '[::1]:7243'])(
+    'GIVEN %s THEN it is taken',
+    (address) => {
+      expect(loadConfig({ env: { TEMPORAL_HTTP_ADDRESS: address }, cwd: dir }).temporal.httpAddress).toBe(
+        address,
+      );
+    },
+  );
+
+  test.each(['https://temporal.internal:7243', 'temporal.internal', 'temporal internal:7243'])(
+    'GIVEN %s THEN a ConfigError names the setting and says the form',
+    (address) => {
+      expect(() => loadConfig({ env: { TEMPORAL_HTTP_ADDRESS: address }, cwd: dir })).toThrow(
+        new ConfigError(
+          `temporal.httpAddress (TEMPORAL_HTTP_ADDRESS) must be host:port of Temporal's HTTP API, such as temporal.internal:7243 (no scheme: TLS follows temporal.tls); got "${address}"`,
+        ),
+      );
+    },
+  );
+});

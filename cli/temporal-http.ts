@@ -1,0 +1,103 @@
+import type { IncomingMessage, RequestOptions } from 'node:http';
+import type { DrctlConfig } from '../worker/config';
+import { temporalConnectionOptions } from '../worker/temporal-connection-options';
+
+/**
+ * A read of Temporal's HTTP API (the frontend's JSON mapping of the same WorkflowService the gRPC client calls:
+ * `GET /api/v1/namespaces/{ns}/workflows/{id}` is DescribeWorkflowExecution). Used where a command only reads and
+ * loading the gRPC client would cost more than the answer: `drctl status`. Speaks over the same TLS as gRPC
+ * (`temporal.tls*`: the server's CA, the client certificate, the server name), so it needs no other trust.
+ */
+export interface TemporalHttp {
+  get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
+  post(path: string, body: unknown): Promise<unknown>;
+}
+
+/** The server answered, with an error (`code` is the gRPC status the HTTP API carries, 5 = NOT_FOUND). */
+export class TemporalHttpError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly grpcCode: number | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TemporalHttpError';
+  }
+}
+
+/**
+ * The HTTP API client the configuration allows, or undefined: no `temporal.httpAddress`, or an API key (the
+ * HTTP API's bearer auth is not wired up here; those setups read over gRPC).
+ */
+export function temporalHttpFromConfig(
+  temporal: DrctlConfig['temporal'],
+  options: { timeoutMs: number },
+): TemporalHttp | undefined {
+  if (temporal.httpAddress === undefined || temporal.apiKey !== undefined) return undefined;
+  const connection = temporalConnectionOptions({ ...temporal, address: temporal.httpAddress });
+  const tls = typeof connection.tls === 'object' ? connection.tls : undefined;
+  const secure = connection.tls !== undefined && connection.tls !== false;
+  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(temporal.httpAddress) ?? [];
+  const base: RequestOptions & { servername?: string } = {
+    host,
+    port: Number(port),
+    timeout: options.timeoutMs,
+    ...(tls?.serverRootCACertificate === undefined ? {} : { ca: tls.serverRootCACertificate }),
+    ...(tls?.clientCertPair === undefined
+      ? {}
+      : { cert: tls.clientCertPair.crt, key: tls.clientCertPair.key }),
+    ...(tls?.serverNameOverride === undefined ? {} : { servername: tls.serverNameOverride }),
+  };
+  const namespacePath = `/api/v1/namespaces/${encodeURIComponent(temporal.namespace)}`;
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+    const { request } = secure ? await import('node:https') : await import('node:http');
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          ...base,
+          method,
+          path: `${namespacePath}${path}`,
+          headers: {
+            accept: 'application/json',
+            ...(text === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }),
+          },
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(text);
+    });
+    const parsed = parseJson(response.body);
+    if (response.status >= 200 && response.status < 300) return parsed;
+    const error = (parsed ?? {}) as { code?: number; message?: string };
+    throw new TemporalHttpError(response.status, error.code, error.message ?? `HTTP ${response.status}`);
+  };
+  return {
+    get: (path, query = {}) => {
+      const search = new URLSearchParams(
+        Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      ).toString();
+      return call('GET', search === '' ? path : `${path}?${search}`);
+    },
+    post: (path, body) => call('POST', path, body),
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
