@@ -3,7 +3,8 @@ import { PermanentFailure } from '../common/failure-types';
 import type { CheckResult, DatabaseInput } from '../activities/contracts';
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
 import type { Runbook } from '../runbooks/schema';
-import type { PreflightRequest } from './step-kind';
+import { databaseProvider } from '../providers/database/registry';
+import type { PreflightRequest, RunContext } from './step-kind';
 
 /** Shared by the kinds that name a database of `targets.databases` (fence, promote, DNS `pointTo`). */
 
@@ -28,6 +29,14 @@ export function databaseInput(runbook: Runbook, name: string): DatabaseInput {
     );
   }
   return { name, target, mode: runbook.mode };
+}
+
+/** What a database step reads with before its effect: local activities where its provider's reads allow it. */
+export function databaseReads<A>(
+  context: Pick<RunContext<A>, 'activities' | 'reads'>,
+  input: DatabaseInput,
+): A {
+  return databaseProvider(input.target.provider).readsLocally ? context.reads : context.activities;
 }
 
 /** Pre-flight of a database is the same for every step that touches it: one request per database. */

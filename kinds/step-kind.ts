@@ -146,6 +146,14 @@ export interface RunContext<A> {
   runbook: Runbook;
   /** Activities with this step's timeout and retry policy. */
   activities: A;
+  /**
+   * The same activities run as local activities, for a read a step makes before its effect when that read is
+   * quick and shares no rate limit (Unleash, PostgreSQL; not AWS, whose calls wait for the shared pacer, nor a
+   * resumable page loop): its result is recorded in the workflow task that goes on to the effect, still in
+   * history before it, without a round trip through the task queue. Runs that began before this existed get
+   * `activities` here, so they replay what they recorded.
+   */
+  reads: A;
   state: RunState;
   controls: RunControls;
   /** Shows checks in the timeline while the step still runs (pre-flight). */

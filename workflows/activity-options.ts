@@ -1,4 +1,8 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import { PERMANENT_FAILURE_TYPES } from '../common/failure-types';
 import { durationToMs } from '../runbooks/duration';
 import type { LeafStep, RetryPolicy } from '../runbooks/schema';
@@ -21,6 +25,15 @@ export function activityOptionsFor(step: LeafStep): ActivityOptions {
   return {
     startToCloseTimeout: durationToMs(step.timeout ?? DEFAULT_STEP_TIMEOUT),
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: retryOptions(step.retry),
+  };
+}
+
+/** A step's reads before its effect as local activities: the step's timeout and retries, no heartbeats. */
+export function localReadOptionsFor(step: LeafStep): LocalActivityOptions {
+  return {
+    startToCloseTimeout: durationToMs(step.timeout ?? DEFAULT_STEP_TIMEOUT),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: retryOptions(step.retry),
   };

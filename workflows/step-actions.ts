@@ -1,9 +1,9 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { CheckResult } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { RunControls, RunState, StepResult } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
-import { activityOptionsFor } from './activity-options';
+import { activityOptionsFor, localReadOptionsFor } from './activity-options';
 import { runPreflightChecks } from './preflight-checks';
 
 export type { RunState, StepResult } from '../kinds/step-kind';
@@ -13,6 +13,9 @@ export type OperatorGates = Pick<RunControls, 'awaitApproval' | 'beforeEffect'> 
   /** Every check of a pre-flight passed: the run may change things. */
   preflightPassed(): void;
 };
+
+/** Runs that began after this make a step's quick reads before its effect as local activities (`RunContext.reads`). */
+export const LOCAL_STEP_READS_PATCH = 'step-reads-as-local-activities';
 
 /** Performs one leaf step through its kind, with the step's own timeout and retry policy. */
 export function performStep(
@@ -25,6 +28,9 @@ export function performStep(
   return stepKind(step.kind).run(step, {
     runbook: state.runbook,
     activities,
+    reads: patched(LOCAL_STEP_READS_PATCH)
+      ? proxyLocalActivities<KindActivities>(localReadOptionsFor(step))
+      : activities,
     state,
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),

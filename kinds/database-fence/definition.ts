@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
-import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import { databaseInput, databaseReads, databasePreflight, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
 import type { ApprovalRule } from '../../auth/approval-rule';
 import type { FenceUndoDetail } from '../../providers/database/strategy';
@@ -46,7 +46,7 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   },
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
-    const plan = await context.activities.planFence(input);
+    const plan = await databaseReads(context, input).planFence(input);
     const willChange = plan.some((change) => change.willChange);
     context.controls.beforeEffect({
       willChange,

@@ -4,7 +4,7 @@ import { PermanentFailure } from '../../common/failure-types';
 import type { DatabaseInput, DatabasePlan, Irreversible, PromoteOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import type { DatabaseFenceActivities } from '../database-fence/definition';
-import { databaseInput, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import { databaseInput, databaseReads, databasePreflight, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
 import type { StepKind } from '../step-kind';
 
@@ -62,7 +62,7 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
   },
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
-    const plan = await context.activities.planPromote(input);
+    const plan = await databaseReads(context, input).planPromote(input);
     const willChange = plan.changes.some((change) => change.willChange);
     context.controls.beforeEffect({
       willChange,

@@ -80,7 +80,7 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
     return { changes: await context.activities.planFlags(flagsInput(step)) };
   },
   async run(step, context) {
-    const before = await context.activities.readFlags({
+    const before = await context.reads.readFlags({
       project: step.project,
       environment: step.environment,
       names: step.flags.map((flag) => flag.name),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -213,6 +213,49 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(result.timeline.find((e) => e.stepId === 'flags-on')?.group).toBe('prepare');
   expect(result.timeline.find((e) => e.stepId === 'preflight')?.checks?.length).toBeGreaterThan(0);
   expect(result.totalSteps).toBe(7);
+});
+
+test("a step's quick read before its effect is a local activity, recorded in the workflow task that schedules the effect", async () => {
+  const estate = newEstate();
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) =>
+    (await start(taskQueue)).result(),
+  );
+  expect(result.status).toBe('succeeded');
+  const events = (await client.workflow.getHandle(result.workflowId).fetchHistory()).events ?? [];
+  const scheduledAt = (type: string) =>
+    events.findIndex((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === type);
+  const localReadAt = (type: string) =>
+    events.findIndex((event) => {
+      const marker = event.markerRecordedEventAttributes;
+      const data = marker?.details?.data?.payloads?.[0];
+      if (marker?.markerName !== 'core_local_activity' || !data) return false;
+      return (defaultPayloadConverter.fromPayload(data) as { activity_type?: string }).activity_type === type;
+    });
+  /** The workflow task whose completion recorded the event at `index`: the last one completed before it. */
+  const taskOf = (index: number) => {
+    let task = -1;
+    for (let i = 0; i < index; i++) if (events[i]?.workflowTaskCompletedEventAttributes) task = i;
+    return task;
+  };
+
+  // Unleash and PostgreSQL reads: in history before the effect, from the same workflow task, no task-queue round trip.
+  for (const [read, effect] of [
+    ['readFlags', 'setFlags'],
+    ['planFence', 'fenceDatabase'],
+    ['planPromote', 'promoteDatabase'],
+  ] as const) {
+    expect({ read, scheduled: scheduledAt(read) }).toEqual({ read, scheduled: -1 });
+    const marker = localReadAt(read);
+    expect(marker).toBeGreaterThan(-1);
+    expect(marker).toBeLessThan(scheduledAt(effect));
+    expect(taskOf(marker)).toBe(taskOf(scheduledAt(effect)));
+  }
+  // Route 53's read is paced and pages through the zone (heartbeats, resumes): it stays a regular activity.
+  expect(scheduledAt('readDnsRecords')).toBeGreaterThan(-1);
+  expect(localReadAt('readDnsRecords')).toBe(-1);
+  expect(result.timeline.find((entry) => entry.stepId === 'flags-on')?.before).toMatchObject({
+    flags: [{ name: 'degraded', enabled: false }],
+  });
 });
 
 test('a failed pre-flight check stops the run before any change and says which check', async () => {

@@ -19,6 +19,8 @@ const targetSchema = z
 export const auroraCluster: DatabaseProvider<typeof targetSchema> = {
   provider: 'aurora-cluster',
   description: 'an Amazon Aurora DB cluster (FailoverDBCluster to a chosen reader)',
+  // Paced DescribeDB* calls (the worker's shared AWS pacer).
+  readsLocally: false,
   targetSchema,
   failback(name) {
     throw new FailbackUnsupportedError(

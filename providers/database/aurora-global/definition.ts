@@ -26,6 +26,8 @@ export const auroraGlobal: DatabaseProvider<typeof targetSchema> = {
   provider: 'aurora-global',
   description:
     'an Amazon Aurora Global Database (SwitchoverGlobalCluster planned, FailoverGlobalCluster AllowDataLoss unplanned)',
+  // Paced DescribeDB* calls (the worker's shared AWS pacer).
+  readsLocally: false,
   targetSchema,
   failback(_name, target) {
     return { ...target, primary: target.secondary, secondary: target.primary };

@@ -44,6 +44,8 @@ const targetSchema = z
 export const postgres: DatabaseProvider<typeof targetSchema> = {
   provider: 'postgres',
   description: 'self-managed PostgreSQL with a streaming replica',
+  // A few SQL queries on the worker's own connections per read.
+  readsLocally: true,
   targetSchema,
   // The original primary, rebuilt as a replica of the current one, is promoted again.
   failback: (_name, target) => ({ ...target, primary: target.replica, replica: target.primary }),

@@ -56,6 +56,8 @@ const targetSchema = z
 export const rdsInstance: DatabaseProvider<typeof targetSchema> = {
   provider: 'rds-instance',
   description: 'an Amazon RDS DB instance with a read replica (PromoteReadReplica)',
+  // Paced DescribeDB* calls (the worker's shared AWS pacer).
+  readsLocally: false,
   targetSchema,
   failback(name) {
     throw new FailbackUnsupportedError(
