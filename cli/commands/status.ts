@@ -228,9 +228,9 @@ async function planStatus(context: CommandContext, client: Client, run: RunSumma
   return plan.ready ? ExitCode.Ok : ExitCode.Failed;
 }
 
-/** The state of each follow-up a failover started (fencing an old primary it went on without), by id. */
 type FollowUpStates = { followUpStates?: Record<string, FenceFollowUpState | { error: string }> };
 
+/** The state of each follow-up a failover started (fencing an old primary it went on without), by id. */
 async function followUpStates(
   client: Client,
   progress: Pick<FailoverProgress, 'followUps'>,
