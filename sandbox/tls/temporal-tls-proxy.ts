@@ -45,18 +45,20 @@ export async function ensureTemporalTlsProxyUp(
   const proxies = [
     {
       process: TEMPORAL_TLS_PROXY_PROCESS,
+      port: settings.ports.temporalTls,
       listen: temporalTlsAddress(settings),
       upstream: temporalAddress(settings),
     },
     {
       process: TEMPORAL_HTTP_TLS_PROXY_PROCESS,
+      port: settings.ports.temporalHttpTls,
       listen: temporalHttpTlsAddress(settings),
       upstream: temporalHttpAddress(settings),
     },
   ];
   const pids: number[] = [];
   for (const proxy of proxies) {
-    await requireFreePort(LOOPBACK, Number(proxy.listen.split(':')[1]), `the ${proxy.process}`);
+    await requireFreePort(LOOPBACK, proxy.port, `the ${proxy.process}`);
     log(
       `temporal-tls: starting the mTLS proxy on ${proxy.listen} (log ${sandboxPaths.logFile(proxy.process)})`,
     );
