@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { historyAsJson } from '../activities/evidence/history-json';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { StatementAction } from '../auth/permissions';
 import { runbookDrill, startDrill } from '../cli/drill-runs';
 import { referenceTo, startFailover, type StartedRun } from '../cli/failover-runs';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   };
   const save = async (name: string, handle: WorkflowHandle): Promise<void> => {
     await handle.result().catch(() => undefined);
-    writeFileSync(join(OUT, `${name}.json`), `${historyAsJson(await handle.fetchHistory())}\n`);
+    writeFileSync(join(OUT, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
     console.log(`recorded ${name}`);
   };
   const handleOf = (run: StartedRun) => client.workflow.getHandle(run.workflowId, run.runId);

@@ -24,7 +24,7 @@ import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-typ
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { canonicalJson } from '../../auth/canonical-json';
-import { historyAsJson } from './history-json';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { reviewedEvacuationIn, reviewedRunbookIn } from './reviewed-runbook';
 
 const JSON_TYPE = 'application/json';
@@ -280,7 +280,7 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
     closeStatus: description.status.name,
     startedAt: description.startTime.toISOString(),
     closedAt: (description.closeTime ?? new Date()).toISOString(),
-    historyJson: historyAsJson(history),
+    historyJson: `${historyToJSON(history)}\n`,
     input,
     reviewed: await reviewedRunbookIn(events, converter),
     reviewedEvacuation: await reviewedEvacuationIn(events, converter),

@@ -4,9 +4,9 @@ import type { Payload } from '@temporalio/common';
 /**
  * The Temporal API's `temporal.api.common.v1.Payload` (temporal/api/common/v1/message.proto: `map<string, bytes>
  * metadata = 1; bytes data = 2; repeated ExternalPayloadDetails external_payloads = 3;`), the one message the
- * codec seals. Declared here instead of taken from
- * `@temporalio/proto`, whose whole API takes ~100 ms to load: a CLI command that only decrypts payloads read over
- * Temporal's HTTP API never loads it. The bytes are the same (test/unit/codec.payload-message.test.ts).
+ * codec seals. Declared here instead of taken from `@temporalio/proto`, whose whole API takes ~100 ms to load: a
+ * CLI command that only decrypts payloads read over Temporal's HTTP API never loads it. It is built with the same
+ * protobufjs (one copy in the tree), so the bytes are the same (test/unit/codec.payload-message.test.ts).
  */
 const METADATA_FIELD: IMapField = { keyType: 'string', type: 'bytes', id: 1 };
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { historyFromJson } from '../../activities/evidence/history-json';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installQuietRuntime } from './quiet-runtime';
 
 /**
@@ -33,7 +33,7 @@ test('every recorded history replays with the current workflow code', async () =
   );
   // Replayed under the workflow id it ran with: signed statements name it, and the run checks that they do.
   const histories = files.map((name) => {
-    const history = historyFromJson(readFileSync(join(FIXTURES, name), 'utf8'));
+    const history = historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')));
     const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId;
     if (!workflowId) throw new Error(`${name}: its first event names no workflow id; re-record the fixtures`);
     return { workflowId, history };

@@ -4,25 +4,26 @@ import { decodePayload, encodePayload } from '../../security/codec/payload-messa
 const TemporalPayload = temporal.api.common.v1.Payload;
 const bytes = (text: string) => new Uint8Array(Buffer.from(text));
 
-/** Payloads as the SDK's converters make them: every field they set holds something. */
-const converted: Array<{ metadata: Record<string, Uint8Array>; data?: Uint8Array }> = [
+const payloads: Array<{
+  metadata: Record<string, Uint8Array>;
+  data?: Uint8Array;
+  externalPayloads?: object[];
+}> = [
   { metadata: { encoding: bytes('json/plain') }, data: bytes('{"runbook":"ehr-db","steps":[1,2,3]}') },
   { metadata: { encoding: bytes('binary/null') } },
   {
     metadata: { encoding: bytes('json/plain'), messageType: bytes('x') },
     data: new Uint8Array(70_000).fill(7),
   },
+  { metadata: {}, data: bytes(''), externalPayloads: [{ sizeBytes: 123_456_789 }] },
 ];
-/** protobufjs 7 writes an empty `data` that 8 (in @temporalio/proto) leaves out: other bytes, the same message. */
-const edges: Array<{ metadata: Record<string, Uint8Array>; data?: Uint8Array; externalPayloads?: object[] }> =
-  [{ metadata: {}, data: bytes(''), externalPayloads: [{ sizeBytes: 123_456_789 }] }];
 
 const asJson = (encoded: Uint8Array) =>
   TemporalPayload.toObject(TemporalPayload.decode(encoded), { bytes: String });
 
 describe("the codec's Payload message is the Temporal API's", () => {
-  it.each(converted.map((payload, index) => [index, payload]))(
-    'GIVEN converted payload %i THEN it encodes to the bytes @temporalio/proto writes',
+  it.each(payloads.map((payload, index) => [index, payload]))(
+    'GIVEN payload %i THEN it encodes to the bytes @temporalio/proto writes',
     (_index, payload) => {
       expect(
         Buffer.from(encodePayload(payload)).equals(Buffer.from(TemporalPayload.encode(payload).finish())),
@@ -30,12 +31,10 @@ describe("the codec's Payload message is the Temporal API's", () => {
     },
   );
 
-  it.each([...converted, ...edges].map((payload, index) => [index, payload]))(
-    'GIVEN payload %i THEN each side decodes what the other wrote to the same message',
+  it.each(payloads.map((payload, index) => [index, payload]))(
+    'GIVEN payload %i THEN it decodes what @temporalio/proto writes to the same message',
     (_index, payload) => {
       const theirs = TemporalPayload.encode(payload).finish();
-      const ours = encodePayload(payload);
-      expect(asJson(ours)).toEqual(asJson(theirs));
       expect(asJson(encodePayload(decodePayload(theirs)))).toEqual(asJson(theirs));
     },
   );

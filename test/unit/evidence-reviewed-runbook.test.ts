@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { historyFromJson } from '../../activities/evidence/history-json';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { reviewedRunbookIn } from '../../activities/evidence/reviewed-runbook';
 import { runbookSha256 } from '../../auth/sha256';
 import { canonicalJson } from '../../auth/canonical-json';
@@ -67,8 +67,8 @@ describe('the runbook a run ran, from its history', () => {
   });
 
   it('GIVEN a recorded run that read its runbook as a local activity THEN the runbook comes from the marker', async () => {
-    const recorded = historyFromJson(
-      readFileSync(join(__dirname, '../fixtures/histories/failover-complete.json'), 'utf8'),
+    const recorded = historyFromJSON(
+      JSON.parse(readFileSync(join(__dirname, '../fixtures/histories/failover-complete.json'), 'utf8')),
     );
     const reviewed = await reviewedRunbookIn(recorded.events ?? [], converter);
     expect(reviewed?.runbook.id).toBe('replay-complete');
