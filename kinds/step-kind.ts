@@ -31,8 +31,9 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
   plan(step: z.output<Schema>, context: PlanContext<A>): Promise<PlanPart>;
   /**
    * Performs the step through its activities. Throws to fail the step. A mutating kind reads the state it will
-   * change first (an activity, so the read is in history) and hands the undo to `controls.beforeEffect` before
-   * the activity that changes anything: a retry after a crash then still knows the undo.
+   * change first (an activity, or a local one through `reads` for a quick read, so the read is in history) and
+   * hands the undo to `controls.beforeEffect` before the activity that changes anything: a retry after a crash
+   * then still knows the undo.
    */
   run(step: z.output<Schema>, context: RunContext<A>): Promise<StepResult>;
   /**
