@@ -23,7 +23,7 @@ export interface DrctlConfig {
     /**
      * host:port of the frontend's HTTP API (a server's `frontend.httpPort`, 7243 by default), with the same TLS as
      * `address`. When set, `drctl status` of a failover or failback reads it there: plain HTTP, without loading
-     * the gRPC client. Env TEMPORAL_HTTP_ADDRESS. Default: unset (everything over gRPC).
+     * the gRPC client. Env TEMPORAL_HTTP_ADDRESS; an empty value turns it off. Default: unset (everything over gRPC).
      */
     httpAddress?: string;
     /** Env TEMPORAL_NAMESPACE. Default `default`. */
@@ -296,6 +296,7 @@ export function loadConfig(
   }
   checkPostgresTlsFiles(config.postgres.connections, cwd);
   checkEvidence(config.evidence);
+  if (config.temporal.httpAddress === '') delete config.temporal.httpAddress;
   checkHttpAddress(config.temporal.httpAddress);
   return config;
 }

@@ -203,6 +203,15 @@ describe("Temporal's HTTP API address", () => {
     },
   );
 
+  test('GIVEN an empty TEMPORAL_HTTP_ADDRESS over a config file that sets one THEN it is off', () => {
+    const file = join(dir, 'with-http.json');
+    writeFileSync(file, JSON.stringify({ temporal: { httpAddress: '127.0.0.1:7243' } }));
+    expect(loadConfig({ file, env: {}, cwd: dir }).temporal.httpAddress).toBe('127.0.0.1:7243');
+    expect(
+      loadConfig({ file, env: { TEMPORAL_HTTP_ADDRESS: '' }, cwd: dir }).temporal.httpAddress,
+    ).toBeUndefined();
+  });
+
   test.each(['https://temporal.internal:7243', 'temporal.internal', 'temporal internal:7243'])(
     'GIVEN %s THEN a ConfigError names the setting and says the form',
     (address) => {
