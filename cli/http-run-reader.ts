@@ -10,30 +10,30 @@ import { temporalHttpFromConfig, type TemporalHttp } from './temporal-http';
 /**
  * `drctl status` of a failover or failback through Temporal's HTTP API: describe the run, then its live progress
  * (the `progress` query) or its recorded result (the close event), decrypted with the same codec as over gRPC.
- * Answers undefined whenever the answer is not the plain case — no HTTP address configured, the server did not
- * answer or refused, another kind of run, a run that ended without a result, follow-ups to read, a payload in an
- * encoding it does not read — and the command then asks over gRPC as before, so every message and exit code stays
- * the gRPC path's.
+ * `state` is left out whenever the answer is not the plain case — another kind of run, a run that ended without a
+ * result, follow-ups to read, a payload in an encoding it does not read, the server not answering a read — and the
+ * command then asks over gRPC as before (reusing `run` when the describe answered), so every message and exit code
+ * stays the gRPC path's. Undefined when there is no HTTP address or the describe did not answer.
  */
 export async function readFailoverOverHttp(
   config: Pick<DrctlConfig, 'temporal' | 'codec' | 'aws'>,
   workflowId: string,
   runId: string | undefined,
   options: { timeoutMs: number },
-): Promise<{ run: RunSummary; state: RunState } | undefined> {
+): Promise<{ run: RunSummary; state?: RunState } | undefined> {
   const http = temporalHttpFromConfig(config.temporal, options);
   if (http === undefined) return undefined;
+  const run = await describe(http, workflowId, runId).catch(() => undefined);
+  if (run === undefined) return undefined;
+  if (run.kind !== 'failover' && run.kind !== 'failback') return { run };
   const codec = codecFromConfig(config);
   try {
-    const values = (payloads: unknown) => decodeValues(payloads, codec?.codec);
-    const run = await describe(http, workflowId, runId);
-    if (run.kind !== 'failover' && run.kind !== 'failback') return undefined;
-    const state = await readState(http, run, values);
+    const state = await readState(http, run, (payloads) => decodeValues(payloads, codec?.codec));
     const followUps = state?.closed === false ? state.progress.followUps : state?.result?.followUps;
-    if (state === undefined || (followUps?.length ?? 0) > 0) return undefined;
+    if (state === undefined || (followUps?.length ?? 0) > 0) return { run };
     return { run, state };
   } catch {
-    return undefined;
+    return { run };
   } finally {
     codec?.close();
   }

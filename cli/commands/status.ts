@@ -51,19 +51,21 @@ export function registerStatus(program: Command): void {
     .action(
       runCommand(async (context, workflowId: string, flags: { follow?: boolean; runId?: string }) => {
         const started = performance.now();
+        let described: RunSummary | undefined;
         if (flags.follow !== true) {
           const { readFailoverOverHttp } = await import('../http-run-reader');
           const read = await readFailoverOverHttp(context.config(), workflowId, flags.runId, {
             timeoutMs: HTTP_TIMEOUT_MS,
           });
-          if (read !== undefined) return showFailover(context, read.run, read.state, async () => ({}));
+          if (read?.state !== undefined) return showFailover(context, read.run, read.state, async () => ({}));
+          described = read?.run;
         }
         // Whatever the HTTP read took comes off the gRPC connect's time, so Temporal being down is still said in time.
         const { client, close } = await connectClient(context.config(), {
           connectTimeoutMs: Math.max(MIN_CONNECT_MS, CONNECT_TIMEOUT_MS - (performance.now() - started)),
         });
         try {
-          const run = await describeRun(client, workflowId, flags.runId);
+          const run = described ?? (await describeRun(client, workflowId, flags.runId));
           switch (run.kind) {
             case 'failover':
             case 'failback':
