@@ -9,6 +9,7 @@ import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverResult, PlanResult } from '../../workflows/run-types';
 import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { startGatedFailover } from './gated-failover';
 import { recordValue, sql, walTimeline } from './estate-readers';
 
 /**
@@ -169,22 +170,7 @@ test('bad credentials on the worker show up in the plan as failed checks that sa
 
 test('a second start while a failover of the same runbook runs is refused, not doubled', async () => {
   stack = await resetStack();
-  const steps = [...ehrDb.steps];
-  // Waits at a gate right after pre-flight (nothing changed yet), so the run is certainly running.
-  steps.splice(1, 0, { id: 'go-ahead', kind: 'approval' } as (typeof steps)[number]);
-  const file = join(catalogDir(env), 'ehr-db-gated.json');
-  writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-gated', steps }));
-
-  const first = await drctl(['failover', file, '--reason', 'e2e first', '--yes', '--output', 'json'], env);
-  expect(first.code).toBe(0);
-  const { workflowId } = JSON.parse(first.stdout) as { workflowId: string };
-  for (;;) {
-    const status = JSON.parse(
-      (await drctl(['status', workflowId, '--output', 'json'], env)).stdout,
-    ) as FailoverResult;
-    if (status.awaiting?.length) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  const { workflowId, file } = await startGatedFailover(env, 'e2e first');
 
   const again = await drctl(
     ['failover', file, '--reason', 'e2e duplicate', '--yes', '--output', 'json'],

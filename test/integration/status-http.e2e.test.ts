@@ -4,11 +4,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import ehrDb from '../../runbooks/examples/ehr-db';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverResult } from '../../workflows/run-types';
-import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { asOperator, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { startGatedFailover } from './gated-failover';
 import { recordValue } from './estate-readers';
 
 /**
@@ -74,23 +74,7 @@ async function expectSameBothWays(workflowId: string): Promise<FailoverResult> {
 }
 
 test('GIVEN an HTTP address WHEN a failover waits at a gate, succeeds, or fails THEN status reads it over HTTP and says what gRPC says', async () => {
-  const steps = [...ehrDb.steps];
-  steps.splice(1, 0, { id: 'go-ahead', kind: 'approval' } as (typeof steps)[number]);
-  const file = join(catalogDir(env), 'ehr-db-gated.json');
-  writeFileSync(file, JSON.stringify({ ...ehrDb, id: 'ehr-db-gated', steps }));
-  const started = await drctl(
-    ['failover', file, '--reason', 'status over HTTP', '--yes', '--output', 'json'],
-    env,
-  );
-  expect(started.code).toBe(0);
-  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
-  for (;;) {
-    const status = JSON.parse(
-      (await drctl(['status', workflowId, '--output', 'json'], grpcOnly)).stdout,
-    ) as FailoverResult;
-    if (status.awaiting?.length) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  const { workflowId, file } = await startGatedFailover(env, 'status over HTTP', grpcOnly);
 
   const waiting = await expectSameBothWays(workflowId);
   expect(waiting).toMatchObject({ status: 'paused', awaiting: [{ stepId: 'go-ahead' }] });
