@@ -6,6 +6,7 @@ import type { Runbook } from '../runbooks/schema';
 import type { ReviewedPlanResult } from '../workflows/reviewed-plan';
 import type { FailoverProgress, FailoverResult, RunbookReference } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
+import type { WorkflowStart } from './http-runs';
 import type { OperatorSigner } from './operator-signer';
 
 /** A failover or failback as the client asks for it: the runbook it runs (for ids), and its catalog reference. */
@@ -34,16 +35,15 @@ export interface StartedRun {
 }
 
 /**
- * Starts a failover (or failback) under the runbook's lock: the workflow id is the lock (`runLockId`), and
+ * The start of a failover (or failback) under the runbook's lock: the workflow id is the lock (`runLockId`), and
  * Temporal itself refuses a second start while a run with that id is open, whatever the clocks of the two
- * operators say. A finished run does not block the next one; they differ by run id.
+ * operators say. A finished run does not block the next one; they differ by run id. Both transports send it.
  */
-export async function startFailover(
-  client: Client,
+export function failoverStart(
   taskQueue: string,
   target: RunTarget,
-  options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
-): Promise<StartedRun> {
+  options: { reason: string; signer: OperatorSigner; forceReason?: string },
+): WorkflowStart {
   const { runbook, reference } = target;
   const kind = reference.variant === 'failback' ? 'failback' : 'failover';
   const workflowId = runLockId(lockedRunbookId(runbook.id, kind));
@@ -51,49 +51,75 @@ export async function startFailover(
     ...(options.forceReason === undefined ? {} : { force: options.forceReason }),
     ...(target.fromRun === undefined ? {} : { fromRun: target.fromRun }),
   };
+  return {
+    workflowType: 'failoverWorkflow',
+    workflowId,
+    taskQueue,
+    args: [
+      {
+        runbook: reference,
+        start: options.signer.sign({
+          action: kind,
+          runId: workflowId,
+          runbookId: reference.id,
+          runbookHash: reference.sha256,
+          reason: options.reason,
+          ...(Object.keys(detail).length === 0 ? {} : { detail }),
+        }),
+      },
+    ],
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: RUNBOOK_KEY, value: runbook.id },
+      { key: KIND_KEY, value: kind },
+      { key: INITIATOR_KEY, value: options.signer.name },
+    ],
+  };
+}
+
+/** The refusal of a second run under an open lock. */
+export function alreadyRunning(runbookId: string, workflowId: string): CliError {
+  return new CliError(
+    'AlreadyRunning',
+    `a run of ${runbookId} is already open under its lock ${workflowId} (a failover, failback or drill); ` +
+      `not starting another. Follow it with \`drctl status ${workflowId}\`.`,
+    ExitCode.Refused,
+  );
+}
+
+/** Starts a failover (or failback) over gRPC (see `failoverStart`) and waits for its start verdict. */
+export async function startFailover(
+  client: Client,
+  taskQueue: string,
+  target: RunTarget,
+  options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
+): Promise<StartedRun> {
+  const { workflowType, args, ...start } = failoverStart(taskQueue, target, options);
   let runId: string;
   try {
-    const handle = await client.workflow.start('failoverWorkflow', {
-      taskQueue,
-      workflowId,
-      args: [
-        {
-          runbook: reference,
-          start: options.signer.sign({
-            action: kind,
-            runId: workflowId,
-            runbookId: reference.id,
-            runbookHash: reference.sha256,
-            reason: options.reason,
-            ...(Object.keys(detail).length === 0 ? {} : { detail }),
-          }),
-        },
-      ],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: RUNBOOK_KEY, value: runbook.id },
-        { key: KIND_KEY, value: kind },
-        { key: INITIATOR_KEY, value: options.signer.name },
-      ],
-    });
+    const handle = await client.workflow.start(workflowType, { ...start, args });
     runId = handle.firstExecutionRunId;
   } catch (error) {
     if ((error as Error | undefined)?.name === 'WorkflowExecutionAlreadyStartedError') {
-      throw new CliError(
-        'AlreadyRunning',
-        `a run of ${reference.id} is already open under its lock ${workflowId} (a failover, failback or drill); ` +
-          `not starting another. Follow it with \`drctl status ${workflowId}\`.`,
-        ExitCode.Refused,
-      );
+      throw alreadyRunning(target.reference.id, start.workflowId);
     }
     throw error;
   }
-  await awaitStartVerdict(client, workflowId, runId);
-  return { workflowId, runId };
+  await awaitStartVerdict(client, start.workflowId, runId);
+  return { workflowId: start.workflowId, runId };
 }
 
 const START_VERDICT_TIMEOUT_MS = 60_000;
+
+/** What waiting for a start verdict reads of a run, over gRPC or Temporal's HTTP API. */
+export interface VerdictReads {
+  running(): Promise<boolean>;
+  /** Whether its progress shows the governing policy (it verified its signed start). */
+  authorized(): Promise<boolean>;
+  /** Once it has closed: the worker's reason when it refused the start. */
+  refusal(): Promise<string | undefined>;
+}
 
 /**
  * Waits until a run has verified its signed start (its progress shows the governing policy), or has ended
@@ -101,36 +127,47 @@ const START_VERDICT_TIMEOUT_MS = 60_000;
  */
 export async function awaitStartVerdict(client: Client, workflowId: string, runId?: string): Promise<void> {
   const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
-  const deadline = Date.now() + START_VERDICT_TIMEOUT_MS;
-  for (;;) {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') {
-      const refusal = await handle.result().then(
+  return awaitVerdict({
+    running: async () => (await handle.describe()).status.name === 'RUNNING',
+    authorized: async () =>
+      (await handle.query<{ authorization?: unknown }>('progress').catch(() => undefined))?.authorization !==
+      undefined,
+    refusal: () =>
+      handle.result().then(
         () => undefined,
         (error: unknown) => startRefusal(error),
-      );
+      ),
+  });
+}
+
+/** `awaitStartVerdict` over any reads. */
+export async function awaitVerdict(reads: VerdictReads): Promise<void> {
+  const deadline = Date.now() + START_VERDICT_TIMEOUT_MS;
+  for (;;) {
+    if (!(await reads.running())) {
+      const refusal = await reads.refusal();
       if (refusal) throw new CliError('StartRefused', refusal, ExitCode.Refused);
       return;
     }
-    const progress = await handle.query<{ authorization?: unknown }>('progress').catch(() => undefined);
-    if (progress?.authorization !== undefined || Date.now() > deadline) return;
+    if ((await reads.authorized()) || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The failure types a worker refuses a start with: the run changed nothing. */
+const REFUSALS = new Set(['NotAuthorized', 'RunbookMismatch', 'NoRecordedFailover']);
 
 /** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch, NoRecordedFailover). */
 export function startRefusal(error: unknown): string | undefined {
   // Read by shape, so the CLI need not load @temporalio/common to recognise an ApplicationFailure.
   const cause = (error as { cause?: { name?: unknown; type?: unknown; message?: unknown } })?.cause;
-  if (
-    cause?.name === 'ApplicationFailure' &&
-    (cause.type === 'NotAuthorized' ||
-      cause.type === 'RunbookMismatch' ||
-      cause.type === 'NoRecordedFailover') &&
-    typeof cause.message === 'string'
-  )
-    return cause.message;
-  return undefined;
+  if (cause?.name !== 'ApplicationFailure') return undefined;
+  return refusalOf(cause.type, cause.message);
+}
+
+/** The reason, when a failure of this type and message is a start refusal. */
+export function refusalOf(type: unknown, message: unknown): string | undefined {
+  return typeof type === 'string' && REFUSALS.has(type) && typeof message === 'string' ? message : undefined;
 }
 
 export type RunState =
@@ -178,13 +215,8 @@ async function recordedResult(error: unknown): Promise<FailoverResult | undefine
   return detail?.timeline ? detail : undefined;
 }
 
-/** Plans a reviewed runbook on the worker, on a signed `plan` statement; refusals are exit 4 with the reason. */
-export async function planFailover(
-  client: Client,
-  taskQueue: string,
-  target: RunTarget,
-  signer: OperatorSigner,
-): Promise<ReviewedPlanResult> {
+/** The start of a plan of a reviewed runbook, on a signed `plan` statement (both transports send it). */
+export function planStart(taskQueue: string, target: RunTarget, signer: OperatorSigner): WorkflowStart {
   const { runbook, reference } = target;
   const workflowId = `plan-${runbook.id}-${Date.now()}`;
   const start = signer.sign({
@@ -195,20 +227,41 @@ export async function planFailover(
     reason: `plan ${runbook.id}`,
     ...(target.fromRun === undefined ? {} : { detail: { fromRun: target.fromRun } }),
   });
+  return {
+    workflowType: 'planWorkflow',
+    workflowId,
+    taskQueue,
+    args: [{ runbook: reference, start }],
+    workflowExecutionTimeoutSeconds: PLAN_TIMEOUT_SECONDS,
+    typedSearchAttributes: [
+      { key: RUNBOOK_KEY, value: runbook.id },
+      { key: KIND_KEY, value: 'plan' },
+    ],
+  };
+}
+
+const PLAN_TIMEOUT_SECONDS = 300;
+
+/** Plans a reviewed runbook on the worker over gRPC; refusals are exit 4 with the reason. */
+export async function planFailover(
+  client: Client,
+  taskQueue: string,
+  target: RunTarget,
+  signer: OperatorSigner,
+): Promise<ReviewedPlanResult> {
+  const { workflowType, workflowExecutionTimeoutSeconds, ...start } = planStart(taskQueue, target, signer);
   return client.workflow
-    .execute<(request: unknown) => Promise<ReviewedPlanResult>>('planWorkflow', {
-      taskQueue,
-      workflowId,
-      args: [{ runbook: reference, start }],
-      workflowExecutionTimeout: '5m',
-      typedSearchAttributes: [
-        { key: RUNBOOK_KEY, value: runbook.id },
-        { key: KIND_KEY, value: 'plan' },
-      ],
+    .execute<(...args: unknown[]) => Promise<ReviewedPlanResult>>(workflowType, {
+      ...start,
+      workflowExecutionTimeout: `${workflowExecutionTimeoutSeconds ?? PLAN_TIMEOUT_SECONDS}s`,
     })
     .catch((error: unknown) => {
       const refusal = startRefusal(error);
-      if (refusal) throw new CliError('PlanRefused', refusal, ExitCode.Refused);
+      if (refusal) throw planRefused(refusal);
       throw error;
     });
+}
+
+export function planRefused(refusal: string): CliError {
+  return new CliError('PlanRefused', refusal, ExitCode.Refused);
 }

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { formatMs } from '../runbooks/duration';
 import type { FailoverProgress, FailoverResult, TimelineEntry } from '../workflows/run-types';
-import { readRun } from './failover-runs';
-import { watchHistory } from '../activities/runs/history-watch';
+import { readRun, type RunState } from './failover-runs';
+import { watchHistory, type HistoryNews } from '../activities/runs/history-watch';
 import { note } from './output';
 import { timelineLine } from './render';
 
@@ -14,6 +14,25 @@ const SETTLED = new Set<TimelineEntry['status']>(['succeeded', 'skipped', 'conti
 /** The `progressSince` query's answer: the run's progress with only the timeline entries from `from` on. */
 type ProgressSince = FailoverProgress & { timelineFrom: number };
 
+/** What following a run reads of it, over gRPC or Temporal's HTTP API. */
+export interface RunFeed {
+  /** One item per answer of the history long poll; ends at the close event. */
+  news(): AsyncIterable<HistoryNews>;
+  query<T>(queryType: string, ...args: unknown[]): Promise<T>;
+  /** The run's state once it has closed. */
+  finalState(): Promise<RunState>;
+}
+
+/** A run followed over gRPC: the client's history long poll, queries and recorded result. */
+export function grpcFeed(client: Client, workflowId: string, runId?: string): RunFeed {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  return {
+    news: () => watchHistory(client, workflowId, runId),
+    query: (queryType, ...args) => handle.query(queryType, ...args),
+    finalState: () => readRun(client, workflowId, runId),
+  };
+}
+
 /**
  * Shows a run live until it ends: each step's line once it finishes, and on a terminal a spinner with the
  * elapsed time of the steps still running. Changes are seen when they happen: the CLI waits on the run's history
@@ -24,6 +43,15 @@ export async function followRun(
   client: Client,
   workflowId: string,
   options: { live: boolean; runId?: string },
+): Promise<FailoverResult> {
+  return followFeed(grpcFeed(client, workflowId, options.runId), workflowId, options);
+}
+
+/** `followRun` over any feed (gRPC or the HTTP API). */
+export async function followFeed(
+  feed: RunFeed,
+  workflowId: string,
+  options: { live: boolean },
 ): Promise<FailoverResult> {
   const printed = new Set<string>();
   const interactive = options.live && process.stderr.isTTY === true;
@@ -57,15 +85,15 @@ export async function followRun(
   };
 
   try {
-    for await (const news of watchHistory(client, workflowId, options.runId)) {
+    for await (const news of feed.news()) {
       if (news.closed) break;
       if (!news.progressed) continue;
-      const delta = await progressSince(client, workflowId, settledCount(timeline), options.runId);
+      const delta = await progressSince(feed, settledCount(timeline));
       if (delta === undefined) continue;
       timeline.splice(delta.timelineFrom, timeline.length - delta.timelineFrom, ...delta.timeline);
       show({ ...delta, timeline });
     }
-    const state = await readRun(client, workflowId, options.runId);
+    const state = await feed.finalState();
     if (state.closed && state.result) {
       show(state.result);
       return state.result;
@@ -88,21 +116,26 @@ function settledCount(timeline: TimelineEntry[]): number {
 }
 
 /** The run's progress after its first `from` timeline entries; the whole progress from a run without that query. */
-async function progressSince(
-  client: Client,
-  workflowId: string,
-  from: number,
-  runId?: string,
-): Promise<ProgressSince | undefined> {
-  const handle = client.workflow.getHandle(workflowId, runId);
+export async function progressSince(feed: RunFeed, from: number): Promise<ProgressSince | undefined> {
   try {
-    return await handle.query<ProgressSince, [number]>('progressSince', from);
+    return await feed.query<ProgressSince>('progressSince', from);
   } catch (error) {
-    const message = (error as Error).message ?? '';
-    if (/not registered|unknown queryType|QueryNotRegistered/i.test(message)) {
-      return { ...(await handle.query<FailoverProgress>('progress')), timelineFrom: 0 };
+    if (isUnknownQuery(error)) {
+      return { ...(await feed.query<FailoverProgress>('progress')), timelineFrom: 0 };
     }
-    if (/workflow.*(completed|closed)|not found/i.test(message)) return undefined;
+    const message = (error as Error).message ?? '';
+    if (/workflow.*(completed|closed)|not found|was rejected/i.test(message)) return undefined;
     throw error;
   }
+}
+
+/**
+ * A run whose workflow code has no such query (a run of an older worker): the gRPC client throws
+ * QueryNotRegisteredError, the HTTP API carries the workflow's own words.
+ */
+function isUnknownQuery(error: unknown): boolean {
+  const { name = '', message = '' } = (error ?? {}) as { name?: string; message?: string };
+  return (
+    name === 'QueryNotRegisteredError' || /did not register a handler for|unknown queryType/i.test(message)
+  );
 }

@@ -1,12 +1,10 @@
 import { CliError, ExitCode, type ExitCodeValue } from './cli-error';
 import { confirmStart, requireTerminal } from './confirm';
-import { planFailover, startFailover, type RunTarget } from './failover-runs';
-import { followRun } from './follow-run';
+import type { RunTarget } from './failover-runs';
+import { openFailoverSession } from './failover-session';
 import { note, printJson } from './output';
 import { renderPlan, renderSummary } from './render';
 import type { CommandContext } from './run-command';
-import { connectClient } from './temporal-connection';
-import { requireWorker } from './worker-presence';
 
 export interface FailoverFlags {
   reason?: string;
@@ -37,13 +35,12 @@ export async function runFailover(
   }
   const config = context.config();
   const signer = context.signer();
-  const { client, close } = await connectClient(config);
+  const session = await openFailoverSession(config);
   try {
-    await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
     // Without --yes the operator must confirm: refuse before planning when there is no terminal to ask on.
     if (!flags.dryRun && !flags.yes) requireTerminal();
     if (flags.dryRun || !flags.yes) {
-      const plan = await planFailover(client, config.temporal.taskQueue, target, signer);
+      const plan = await session.plan(target, signer);
       if (flags.dryRun) {
         if (context.output === 'json') printJson(plan);
         else process.stdout.write(`${renderPlan(plan)}\n`);
@@ -63,7 +60,7 @@ export async function runFailover(
     if (signer.breakGlass)
       note('BREAK-GLASS: this start is signed with a break-glass key and will be reported');
     const force = flags.force?.trim();
-    const { workflowId, runId } = await startFailover(client, config.temporal.taskQueue, target, {
+    const { workflowId, runId } = await session.start(target, {
       reason,
       signer,
       now: new Date(),
@@ -78,12 +75,12 @@ export async function runFailover(
       return ExitCode.Ok;
     }
     if (context.output === 'text') note(`started ${workflowId} (run ${runId})`);
-    const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
+    const result = await session.follow(workflowId, runId, { live: context.output === 'text' });
     if (context.output === 'json') printJson(result);
     // The steps were shown live on stderr; stdout gets the outcome.
     else process.stdout.write(`${renderSummary(result)}\n`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   } finally {
-    await close();
+    await session.close();
   }
 }

@@ -3,14 +3,19 @@ import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
 
 /**
- * A read of Temporal's HTTP API (the frontend's JSON mapping of the same WorkflowService the gRPC client calls:
- * `GET /api/v1/namespaces/{ns}/workflows/{id}` is DescribeWorkflowExecution). Used where a command only reads and
- * loading the gRPC client would cost more than the answer: `drctl status`. Speaks over the same TLS as gRPC
+ * A call of Temporal's HTTP API (the frontend's JSON mapping of the same WorkflowService the gRPC client calls:
+ * `GET /api/v1/namespaces/{ns}/workflows/{id}` is DescribeWorkflowExecution). Used where loading the gRPC client
+ * would cost more than the calls: `drctl status`, `plan`, `failover`, `failback`. Speaks over the same TLS as gRPC
  * (`temporal.tls*`: the server's CA, the client certificate, the server name), so it needs no other trust.
  */
 export interface TemporalHttp {
-  get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
-  post(path: string, body: unknown): Promise<unknown>;
+  get(path: string, query?: Record<string, string | undefined>, options?: CallOptions): Promise<unknown>;
+  post(path: string, body: unknown, options?: CallOptions): Promise<unknown>;
+}
+
+/** A long poll (the server holds it until news, up to ~20 s) needs more than a read's timeout. */
+export interface CallOptions {
+  timeoutMs?: number;
 }
 
 /** The server answered, with an error (`code` is the gRPC status the HTTP API carries, 5 = NOT_FOUND). */
@@ -41,7 +46,6 @@ export function temporalHttpFromConfig(
   const base: RequestOptions & { servername?: string } = {
     host,
     port: Number(port),
-    timeout: options.timeoutMs,
     ...(tls?.serverRootCACertificate === undefined ? {} : { ca: tls.serverRootCACertificate }),
     ...(tls?.clientCertPair === undefined
       ? {}
@@ -49,13 +53,20 @@ export function temporalHttpFromConfig(
     ...(tls?.serverNameOverride === undefined ? {} : { servername: tls.serverNameOverride }),
   };
   const namespacePath = `/api/v1/namespaces/${encodeURIComponent(temporal.namespace)}`;
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    callOptions: CallOptions = {},
+  ): Promise<unknown> => {
     const { request } = secure ? await import('node:https') : await import('node:http');
     const text = body === undefined ? undefined : JSON.stringify(body);
+    const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs;
     const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
         {
           ...base,
+          timeout: timeoutMs,
           method,
           path: `${namespacePath}${path}`,
           headers: {
@@ -74,7 +85,7 @@ export function temporalHttpFromConfig(
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end(text);
     });
@@ -84,13 +95,13 @@ export function temporalHttpFromConfig(
     throw new TemporalHttpError(response.status, error.code, error.message ?? `HTTP ${response.status}`);
   };
   return {
-    get: (path, query = {}) => {
+    get: (path, query = {}, callOptions) => {
       const search = new URLSearchParams(
         Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined),
       ).toString();
-      return call('GET', search === '' ? path : `${path}?${search}`);
+      return call('GET', search === '' ? path : `${path}?${search}`, undefined, callOptions);
     },
-    post: (path, body) => call('POST', path, body),
+    post: (path, body, callOptions) => call('POST', path, body, callOptions),
   };
 }
 

@@ -12,12 +12,14 @@ export async function requireWorker(client: Client, namespace: string, taskQueue
     taskQueue: { name: taskQueue },
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
-  if ((response.pollers ?? []).length === 0) {
-    throw new CliError(
-      'NoWorker',
-      `no drctl worker is polling task queue "${taskQueue}" in namespace "${namespace}". ` +
-        'Start one with `drctl worker` (it needs the AWS, PostgreSQL and Unleash credentials), then retry.',
-      ExitCode.Environment,
-    );
-  }
+  if ((response.pollers ?? []).length === 0) throw noWorkerError(namespace, taskQueue);
+}
+
+export function noWorkerError(namespace: string, taskQueue: string): CliError {
+  return new CliError(
+    'NoWorker',
+    `no drctl worker is polling task queue "${taskQueue}" in namespace "${namespace}". ` +
+      'Start one with `drctl worker` (it needs the AWS, PostgreSQL and Unleash credentials), then retry.',
+    ExitCode.Environment,
+  );
 }

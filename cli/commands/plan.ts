@@ -23,29 +23,21 @@ export function registerPlan(program: Command): void {
     .action(
       runCommand(async (context, reference: string) => {
         const { findRunbook } = await import('../../runbooks/catalog');
-        const { connectClient } = await import('../temporal-connection');
-        const { requireWorker } = await import('../worker-presence');
-        const { planFailover, referenceTo } = await import('../failover-runs');
+        const { openFailoverSession } = await import('../failover-session');
+        const { referenceTo } = await import('../failover-runs');
         const { renderPlan } = await import('../render');
         const { findEvacuation } = await import('../../evacuations/catalog');
         const evacuation = findEvacuation(reference, runbookDirs(), evacuationDirs());
         if (evacuation !== undefined) return planEvacuation(context, evacuation);
         const { runbook } = findRunbook(reference, runbookDirs());
-        const config = context.config();
-        const { client, close } = await connectClient(config);
+        const session = await openFailoverSession(context.config());
         try {
-          await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
-          const plan = await planFailover(
-            client,
-            config.temporal.taskQueue,
-            { runbook, reference: referenceTo(runbook) },
-            context.signer(),
-          );
+          const plan = await session.plan({ runbook, reference: referenceTo(runbook) }, context.signer());
           if (context.output === 'json') printJson(plan);
           else process.stdout.write(`${renderPlan(plan)}\n`);
           return plan.ready ? ExitCode.Ok : ExitCode.Failed;
         } finally {
-          await close();
+          await session.close();
         }
       }),
     );

@@ -1,8 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
@@ -10,6 +6,7 @@ import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { startGatedFailover } from './gated-failover';
 import { recordValue } from './estate-readers';
+import { transportEnvs, withTemporalConfig } from './temporal-transports';
 
 /**
  * `drctl status` of a failover reads it over Temporal's HTTP API when `temporal.httpAddress` is set. Shown on the
@@ -23,32 +20,10 @@ let grpcOnly: NodeJS.ProcessEnv;
 let httpOnly: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
-
-function withConfig(
-  base: NodeJS.ProcessEnv,
-  change: (temporal: Record<string, unknown>) => void,
-): NodeJS.ProcessEnv {
-  const config = JSON.parse(readFileSync(stack.configFile, 'utf8')) as { temporal: Record<string, unknown> };
-  change(config.temporal);
-  const file = join(mkdtempSync(join(tmpdir(), 'drctl-status-http-')), 'drctl.config.json');
-  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  return { ...base, DRCTL_CONFIG: file };
-}
-
 beforeAll(async () => {
   stack = await resetStack();
   env = drctlEnv(stack, `status-http-${randomUUID()}`);
-  const deadGrpc = `127.0.0.1:${await closedPort()}`;
-  grpcOnly = withConfig(env, (temporal) => delete temporal.httpAddress);
-  httpOnly = withConfig(env, (temporal) => (temporal.address = deadGrpc));
+  ({ grpcOnly, httpOnly } = await transportEnvs(stack, env));
   worker = await startWorkerProcess(env);
 });
 
@@ -103,7 +78,7 @@ test('GIVEN an HTTP address WHEN a failover waits at a gate, succeeds, or fails 
 });
 
 test('GIVEN neither address answers WHEN status is asked THEN it says Temporal is unreachable (exit 3)', async () => {
-  const down = withConfig(env, (temporal) => {
+  const down = withTemporalConfig(stack, env, (temporal) => {
     temporal.address = '127.0.0.1:1';
     temporal.httpAddress = '127.0.0.1:1';
   });

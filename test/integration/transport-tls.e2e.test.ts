@@ -30,6 +30,7 @@ let worker: ChildProcess | undefined;
 const proxyLog = sandboxPaths.logFile(TEMPORAL_TLS_PROXY_PROCESS);
 const logSize = () => statSync(proxyLog).size;
 const logSince = (offset: number) => readFileSync(proxyLog).subarray(offset).toString();
+const httpLog = sandboxPaths.logFile(TEMPORAL_HTTP_TLS_PROXY_PROCESS);
 
 beforeAll(async () => {
   stack = await resetStack();
@@ -61,7 +62,7 @@ afterAll(async () => {
 test('GIVEN mTLS to Temporal and verify-full to PostgreSQL WHEN the operator fails ehr-db over THEN the whole failover runs and takes effect', async () => {
   for (const url of Object.values(stack.tls.postgres))
     expect(url).toMatch(/sslmode=verify-full&sslrootcert=/);
-  const before = logSize();
+  const httpBefore = statSync(httpLog).size;
 
   const run = await drctl(
     ['failover', 'ehr-db', '--reason', 'e2e over TLS', '--yes', '--follow', '--output', 'json'],
@@ -81,8 +82,10 @@ test('GIVEN mTLS to Temporal and verify-full to PostgreSQL WHEN the operator fai
     'probe-writes:succeeded',
   ]);
 
-  // The CLI went through the proxy with drctl's client certificate.
-  expect(logSince(before)).toMatch(/accepted 127\.0\.0\.1:\d+ as client "drctl-worker"/);
+  // The CLI started and followed the run over the HTTP API, through its mTLS proxy with drctl's client certificate.
+  expect(readFileSync(httpLog).subarray(httpBefore).toString()).toMatch(
+    /accepted 127\.0\.0\.1:\d+ as client "drctl-worker"/,
+  );
   // The effects, read from the servers, over verify-full sessions that really are TLS.
   const [session] = await sql<{ ssl: boolean; version: string }>(
     stack.tls.postgres.replicaUrl,
@@ -101,23 +104,24 @@ test('GIVEN mTLS to Temporal and verify-full to PostgreSQL WHEN the operator fai
   );
   expect(Number(probeRows[0]?.n)).toBe(1);
 
-  // The same CLI, from the same config file, reads the run back through the proxy.
-  const status = await drctl(['status', result.workflowId, '--output', 'json'], cliEnv);
+  // The same CLI, from the same config file with the HTTP API turned off, reads the run back over gRPC through the
+  // gRPC proxy with the same client certificate.
+  const grpcBefore = logSize();
+  const status = await drctl(['status', result.workflowId, '--output', 'json'], {
+    ...cliEnv,
+    TEMPORAL_HTTP_ADDRESS: '',
+  });
   expect(status.code).toBe(0);
   expect((JSON.parse(status.stdout) as FailoverResult).status).toBe('succeeded');
+  expect(logSince(grpcBefore)).toMatch(/accepted 127\.0\.0\.1:\d+ as client "drctl-worker"/);
 
   // With gRPC's address closed, status reads the run from the HTTP API through its own mTLS proxy, with the
   // same client certificate, and prints what gRPC printed; without the certificate the HTTP proxy refuses it too.
-  const httpLog = sandboxPaths.logFile(TEMPORAL_HTTP_TLS_PROXY_PROCESS);
-  const httpBefore = statSync(httpLog).size;
   const overHttp = await drctl(['status', result.workflowId, '--output', 'json'], {
     ...cliEnv,
     TEMPORAL_ADDRESS: '127.0.0.1:1',
   });
   expect({ code: overHttp.code, stdout: overHttp.stdout }).toEqual({ code: 0, stdout: status.stdout });
-  expect(readFileSync(httpLog).subarray(httpBefore).toString()).toMatch(
-    /accepted 127\.0\.0\.1:\d+ as client "drctl-worker"/,
-  );
   const noCertificate = await drctl(['status', result.workflowId], {
     ...drctlEnv(stack, 'no-certificate-http'),
     TEMPORAL_ADDRESS: '127.0.0.1:1',
