@@ -15,7 +15,7 @@ import { loadConfig } from '../../worker/config';
 import type { FailoverResult, PlanResult } from '../../workflows/run-types';
 import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
-import { startGatedFailover } from './gated-failover';
+import { expectSecondStartRefused, startGatedFailover } from './gated-failover';
 import { transportEnvs } from './temporal-transports';
 
 /**
@@ -127,21 +127,8 @@ test('GIVEN only the HTTP API answers WHEN an operator plans and fails ehr-db ov
 
 test('GIVEN only the HTTP API answers WHEN a second start comes while a run is open THEN it is refused (exit 4) and changes nothing', async () => {
   stack = await resetStack();
-  const { workflowId, file } = await startGatedFailover(envs.httpOnly, 'first over HTTP', envs.httpOnly);
-  const again = await drctl(
-    ['failover', file, '--reason', 'second over HTTP', '--yes', '--output', 'json'],
-    envs.httpOnly,
-  );
-  expect(again.code).toBe(4);
-  expect(JSON.parse(again.stdout).error).toMatchObject({
-    code: 'AlreadyRunning',
-    message: expect.stringContaining(workflowId),
-  });
-  expect((await drctl(['abort', workflowId, '--reason', 'done', '--no-rollback'], env)).code).toBe(0);
-  const ended = JSON.parse(
-    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
-  ) as FailoverResult;
-  expect(ended.status).toBe('aborted');
+  const gated = await startGatedFailover(envs.httpOnly, 'first over HTTP', envs.httpOnly);
+  await expectSecondStartRefused(env, gated, envs.httpOnly);
   expect(await recordValue(stack, RECORD)).toBe('127.0.0.2');
 });
 

@@ -31,3 +31,30 @@ export async function startGatedFailover(
   }
   return { workflowId, file };
 }
+
+/**
+ * While the gated run waits, a second start of the same runbook (sent with `startEnv`) is refused with exit 4
+ * (AlreadyRunning, naming the open run); then the run is aborted without rollback and ends aborted.
+ */
+export async function expectSecondStartRefused(
+  env: NodeJS.ProcessEnv,
+  gated: { workflowId: string; file: string },
+  startEnv: NodeJS.ProcessEnv = env,
+): Promise<void> {
+  const again = await drctl(
+    ['failover', gated.file, '--reason', 'a second start', '--yes', '--output', 'json'],
+    startEnv,
+  );
+  expect(again.code).toBe(4);
+  expect(JSON.parse(again.stdout).error).toMatchObject({
+    code: 'AlreadyRunning',
+    message: expect.stringContaining(gated.workflowId),
+  });
+  expect((await drctl(['abort', gated.workflowId, '--reason', 'test done', '--no-rollback'], env)).code).toBe(
+    0,
+  );
+  const ended = JSON.parse(
+    (await drctl(['status', gated.workflowId, '--follow', '--output', 'json'], env)).stdout,
+  ) as FailoverResult;
+  expect(ended.status).toBe('aborted');
+}
