@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { WORKFLOW_CODE } from './workflow-bundle';
 import { createActivities } from '../activities';
 import { checkWorkerAccess } from '../auth/io/worker-access';
 import { dataConverterOptions } from '../security/codec/data-converter';
@@ -59,7 +60,7 @@ export async function runWorker(
     // into encrypted payloads) from the bundle, not from the worker's dataConverter.
     const { failureConverterPath, payloadConverterPath } = codec.options.dataConverter ?? {};
     const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
+      ...WORKFLOW_CODE,
       ...(failureConverterPath === undefined ? {} : { failureConverterPath }),
       ...(payloadConverterPath === undefined ? {} : { payloadConverterPath }),
     });

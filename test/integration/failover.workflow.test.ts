@@ -20,6 +20,7 @@ import type { StatementAction } from '../../auth/permissions';
 import { runbookSha256 } from '../../auth/sha256';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { addToCatalog, EXAMPLES_DIR, newCatalogDir, signerOf } from './operators';
+import { WORKFLOW_CODE } from '../../worker/workflow-bundle';
 import { getStack } from './stack';
 
 /**
@@ -38,7 +39,7 @@ beforeAll(async () => {
   client = new Client({ connection });
   workerConnection = await NativeConnection.connect({ address });
   bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
+    ...WORKFLOW_CODE,
     logger: quietLogger(),
   });
 });

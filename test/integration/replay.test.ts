@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { WORKFLOW_CODE } from '../../worker/workflow-bundle';
 import { installQuietRuntime } from './quiet-runtime';
 
 /**
@@ -40,7 +41,11 @@ test('every recorded history replays with the current workflow code', async () =
   });
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../../workflows'), replayName: 'recorded-histories' },
+    {
+      workflowsPath: WORKFLOW_CODE.workflowsPath,
+      bundlerOptions: { preloadModules: WORKFLOW_CODE.preloadModules },
+      replayName: 'recorded-histories',
+    },
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message.split('\n')[0]}`);
