@@ -36,7 +36,7 @@ export interface WorkflowStart {
   typedSearchAttributes: SearchAttributePair[];
   workflowIdConflictPolicy?: 'FAIL';
   workflowIdReusePolicy?: 'ALLOW_DUPLICATE';
-  /** Seconds, e.g. '300s' over HTTP; the gRPC path passes '5m'. */
+  /** The run's execution timeout, in seconds. */
   workflowExecutionTimeoutSeconds?: number;
 }
 
