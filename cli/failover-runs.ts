@@ -95,10 +95,10 @@ export async function startFailover(
   target: RunTarget,
   options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
 ): Promise<StartedRun> {
-  const { workflowType, args, ...start } = failoverStart(taskQueue, target, options);
+  const start = failoverStart(taskQueue, target, options);
   let runId: string;
   try {
-    const handle = await client.workflow.start(workflowType, { ...start, args });
+    const handle = await client.workflow.start(start.workflowType, clientOptions(start));
     runId = handle.firstExecutionRunId;
   } catch (error) {
     if ((error as Error | undefined)?.name === 'WorkflowExecutionAlreadyStartedError') {
@@ -108,6 +108,16 @@ export async function startFailover(
   }
   await awaitStartVerdict(client, start.workflowId, runId);
   return { workflowId: start.workflowId, runId };
+}
+
+/** A WorkflowStart as the gRPC client's start options. */
+function clientOptions({ workflowType: _type, workflowExecutionTimeoutSeconds, ...start }: WorkflowStart) {
+  return {
+    ...start,
+    ...(workflowExecutionTimeoutSeconds === undefined
+      ? {}
+      : { workflowExecutionTimeout: `${workflowExecutionTimeoutSeconds}s` as const }),
+  };
 }
 
 const START_VERDICT_TIMEOUT_MS = 60_000;
@@ -249,12 +259,9 @@ export async function planFailover(
   target: RunTarget,
   signer: OperatorSigner,
 ): Promise<ReviewedPlanResult> {
-  const { workflowType, workflowExecutionTimeoutSeconds, ...start } = planStart(taskQueue, target, signer);
+  const start = planStart(taskQueue, target, signer);
   return client.workflow
-    .execute<(...args: unknown[]) => Promise<ReviewedPlanResult>>(workflowType, {
-      ...start,
-      workflowExecutionTimeout: `${workflowExecutionTimeoutSeconds ?? PLAN_TIMEOUT_SECONDS}s`,
-    })
+    .execute<(...args: unknown[]) => Promise<ReviewedPlanResult>>(start.workflowType, clientOptions(start))
     .catch((error: unknown) => {
       const refusal = startRefusal(error);
       if (refusal) throw planRefused(refusal);

@@ -88,15 +88,12 @@ function httpSession(runs: HttpRuns, taskQueue: string): FailoverSession {
     plan: async (target, signer) => {
       const start = planStart(taskQueue, target, signer);
       const runId = await startOverHttp(runs, start);
-      for (;;) {
-        const outcome = await closeOutcomeOverHttp(runs, start.workflowId, runId);
-        if (outcome === undefined) continue;
-        if (outcome.status === 'COMPLETED') return outcome.result as ReviewedPlanResult;
-        const refusal =
-          outcome.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
-        if (refusal) throw planRefused(refusal);
-        throw new Error(`the plan ${start.workflowId} did not complete: ${outcome.message}`);
-      }
+      const outcome = await closeOutcomeOverHttp(runs, start.workflowId, runId);
+      if (outcome.status === 'COMPLETED') return outcome.result as ReviewedPlanResult;
+      const refusal =
+        outcome.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
+      if (refusal) throw planRefused(refusal);
+      throw new Error(`the plan ${start.workflowId} did not complete: ${outcome.message}`);
     },
     start: async (target, options) => {
       const start = failoverStart(taskQueue, target, options);
@@ -116,7 +113,7 @@ function httpSession(runs: HttpRuns, taskQueue: string): FailoverSession {
           )?.authorization !== undefined,
         refusal: async () => {
           const outcome = await closeOutcomeOverHttp(runs, workflowId, runId);
-          return outcome?.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
+          return outcome.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
         },
       });
       return { workflowId, runId };
@@ -133,7 +130,6 @@ function httpFeed(runs: HttpRuns, workflowId: string, runId: string): RunFeed {
     query: (queryType, ...args) => queryOverHttp(runs, workflowId, runId, queryType, args),
     finalState: async (): Promise<RunState> => {
       const outcome = await closeOutcomeOverHttp(runs, workflowId, runId);
-      if (outcome === undefined) throw new Error(`run ${workflowId} (${runId}) has not closed`);
       const result = resultOf(outcome);
       if (result !== undefined) return { closed: true, result };
       const status = outcome.status === 'OTHER' ? outcome.closedAs : outcome.status;

@@ -212,26 +212,28 @@ export async function queryOverHttp<T>(
 }
 
 /**
- * How a closed run ended, from its close event; undefined while it runs (`wait`: once it has closed). Ask only
- * about a run known to have closed, or with `wait`: the server holds a close-event read of a running run. A failure's message is read from its
- * encoded attributes (drctl's failure converter moves failure text into an encrypted payload).
+ * How a run ended, from its close event: the server holds the read until the run closes (a long poll, asked again
+ * when it answers empty). A failure's message is read from its encoded attributes (drctl's failure converter moves
+ * failure text into an encrypted payload).
  */
 export async function closeOutcomeOverHttp(
   runs: HttpRuns,
   workflowId: string,
   runId: string,
-): Promise<CloseOutcome | undefined> {
-  const answer = (await runs.http.get(
-    `${workflowPath(workflowId)}/history`,
-    {
-      'execution.runId': runId,
-      historyEventFilterType: 'HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT',
-      waitNewEvent: 'true',
-    },
-    { timeoutMs: LONG_POLL_TIMEOUT_MS },
-  )) as { history?: { events?: CloseEvent[] } };
-  const close = answer.history?.events?.[0];
-  if (close === undefined) return undefined;
+): Promise<CloseOutcome> {
+  let close: CloseEvent | undefined;
+  while (close === undefined) {
+    const answer = (await runs.http.get(
+      `${workflowPath(workflowId)}/history`,
+      {
+        'execution.runId': runId,
+        historyEventFilterType: 'HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT',
+        waitNewEvent: 'true',
+      },
+      { timeoutMs: LONG_POLL_TIMEOUT_MS },
+    )) as { history?: { events?: CloseEvent[] } };
+    close = answer.history?.events?.[0];
+  }
   const status = (close.eventType ?? '').replace(/^EVENT_TYPE_WORKFLOW_EXECUTION_/, '');
   const completed = close.workflowExecutionCompletedEventAttributes;
   const failed = close.workflowExecutionFailedEventAttributes;
@@ -267,9 +269,9 @@ export async function closeOutcomeOverHttp(
 }
 
 /** A failover's recorded result: its return value, or a failed failover's first failure detail (its timeline). */
-export function resultOf(outcome: CloseOutcome | undefined): FailoverResult | undefined {
-  if (outcome?.status === 'COMPLETED' && isFailoverResult(outcome.result)) return outcome.result;
-  if (outcome?.status === 'FAILED' && isFailoverResult(outcome.details[0])) return outcome.details[0];
+export function resultOf(outcome: CloseOutcome): FailoverResult | undefined {
+  if (outcome.status === 'COMPLETED' && isFailoverResult(outcome.result)) return outcome.result;
+  if (outcome.status === 'FAILED' && isFailoverResult(outcome.details[0])) return outcome.details[0];
   return undefined;
 }
 
