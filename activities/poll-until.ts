@@ -82,6 +82,14 @@ export function currentStepRef(): string {
   return `${workflowId}/${info.activityId}`;
 }
 
+/**
+ * When the running step's activity was first scheduled (epoch ms; the same on every retry), undefined outside an
+ * activity: the AWS pacer serves the oldest step's calls first.
+ */
+export function currentStepScheduledAt(): number | undefined {
+  return activityContext()?.info.scheduledTimestampMs;
+}
+
 /** Temporal's attempt number, 1 outside an activity. */
 export function currentAttempt(): number {
   return activityContext()?.info.attempt ?? 1;

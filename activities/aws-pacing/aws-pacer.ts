@@ -1,3 +1,4 @@
+import { Heap } from 'heap-js';
 import { TokenBucket } from 'limiter';
 import { AWS_API_LIMITS, type ApiRate, type AwsPacingLimits, type PacedApi } from './api-limits';
 
@@ -18,17 +19,40 @@ export interface PacingStats {
  */
 export const ARRIVAL_JITTER_MS = 500;
 
+/** A call waiting for a token: served lowest `priority` first, then in arrival order. */
+interface Waiter {
+  priority: number;
+  arrival: number;
+  grant: () => void;
+}
+
+interface Entry {
+  bucket: TokenBucket;
+  rate: ApiRate;
+  stats: PacingStats;
+  waiters: Heap<Waiter>;
+  /** The timer that serves the waiters when the next token drips in; one per bucket however long the queue. */
+  wake?: NodeJS.Timeout;
+}
+
 /**
  * Token buckets per account and API, shared by every client and every activity of a worker, so concurrent runs
  * draw on one budget: a call waits for a token instead of being throttled. Buckets start full (a quiet account
  * has its whole burst) less the tokens AWS refills in `ARRIVAL_JITTER_MS`, held back so that calls reaching AWS
  * later than paced are still within its bucket; the refill rate is AWS's. With several workers on one task
  * queue each takes an equal share (`setShare`), so together they stay within the account's limits. The buckets
- * are `limiter`'s TokenBucket (FIFO waiters).
+ * are `limiter`'s TokenBucket.
+ *
+ * Waiting calls are served by priority, not in arrival order: callers pass when their step was scheduled, so the
+ * oldest step's next call goes first. In an evacuation every service's fence draws on one RDS bucket; served in
+ * arrival order each fence's second call queues behind every other fence's first, all of them finish together at
+ * the end, and every promotion and DNS switch then piles up behind them. Oldest step first, the services finish
+ * one after another and their later steps overlap the fences still waiting.
  */
 export class AwsPacer {
-  private readonly buckets = new Map<string, { bucket: TokenBucket; rate: ApiRate; stats: PacingStats }>();
+  private readonly buckets = new Map<string, Entry>();
   private share = 1;
+  private arrivals = 0;
 
   constructor(
     private readonly limits: AwsPacingLimits = AWS_API_LIMITS,
@@ -41,17 +65,37 @@ export class AwsPacer {
     return Math.max(1, rate.burst / this.share - reserve);
   }
 
-  /** Waits for a token for one call of `api` (in `region` for regional APIs); resolves with the wait in ms. */
-  async take(api: PacedApi, region: string): Promise<number> {
+  /**
+   * Waits for a token for one call of `api` (in `region` for regional APIs); resolves with the wait in ms. Among
+   * waiting calls the lowest `priority` goes first (callers pass their step's scheduled time); a call without
+   * one ranks as of now.
+   */
+  async take(api: PacedApi, region: string, priority: number = Date.now()): Promise<number> {
     const entry = this.entry(api, region);
     entry.stats.calls++;
-    if (entry.bucket.tryRemoveTokens(1)) return 0;
+    if (entry.waiters.isEmpty() && entry.bucket.tryRemoveTokens(1)) return 0;
     const started = performance.now();
-    await entry.bucket.removeTokens(1);
+    await new Promise<void>((grant) => {
+      entry.waiters.push({ priority, arrival: this.arrivals++, grant });
+      this.serve(entry);
+    });
     const waited = performance.now() - started;
     entry.stats.waited++;
     entry.stats.waitedMs += waited;
     return waited;
+  }
+
+  /** Grants the tokens the bucket holds to the first waiters, and sets the timer for the next drip. */
+  private serve(entry: Entry): void {
+    while (!entry.waiters.isEmpty() && entry.bucket.tryRemoveTokens(1)) entry.waiters.pop()?.grant();
+    if (entry.waiters.isEmpty() || entry.wake !== undefined) return;
+    entry.wake = setTimeout(
+      () => {
+        entry.wake = undefined;
+        this.serve(entry);
+      },
+      Math.max(1, entry.bucket.getWaitTime(1)),
+    );
   }
 
   /** AWS throttled a call anyway: empty the bucket, so every caller on this worker waits for the refill. */
@@ -81,7 +125,7 @@ export class AwsPacer {
     return Object.fromEntries([...this.buckets].map(([key, entry]) => [key, { ...entry.stats }]));
   }
 
-  private entry(api: PacedApi, region: string) {
+  private entry(api: PacedApi, region: string): Entry {
     const key = api === 'route53' ? 'route53' : `${api}:${region}`;
     let entry = this.buckets.get(key);
     if (entry === undefined) {
@@ -92,7 +136,12 @@ export class AwsPacer {
         interval: 'second',
       });
       bucket.content = bucket.bucketSize;
-      entry = { bucket, rate, stats: { calls: 0, waited: 0, waitedMs: 0, throttles: 0 } };
+      entry = {
+        bucket,
+        rate,
+        stats: { calls: 0, waited: 0, waitedMs: 0, throttles: 0 },
+        waiters: new Heap<Waiter>((a, b) => a.priority - b.priority || a.arrival - b.arrival),
+      };
       this.buckets.set(key, entry);
     }
     return entry;

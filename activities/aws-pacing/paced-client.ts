@@ -5,7 +5,7 @@ import type {
   InitializeHandlerArguments,
   MiddlewareStack,
 } from '@smithy/types';
-import { keepAlive } from '../poll-until';
+import { currentStepScheduledAt, keepAlive } from '../poll-until';
 import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
@@ -29,7 +29,8 @@ export function isThrottling(error: unknown): boolean {
 /**
  * Puts an AWS SDK v3 client under the pacer:
  *
- * - every attempt (the SDK's own retries included) first takes a token from the account's bucket for `api`;
+ * - every attempt (the SDK's own retries included) first takes a token from the account's bucket for `api`, the
+ *   oldest step's calls first (`AwsPacer.take`);
  * - a call AWS throttles anyway (another client of the account shares the budget) is sent again after the bucket
  *   refills, for as long as the activity lives: throttling slows a step, it never fails it. A throttled call was
  *   not executed, so sending it again is safe. Outside an activity the rounds are capped (`maxThrottleRounds`).
@@ -64,7 +65,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      await pacer.take(api, region);
+      await pacer.take(api, region, currentStepScheduledAt());
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

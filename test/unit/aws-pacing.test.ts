@@ -64,6 +64,40 @@ describe('AwsPacer', () => {
     expect(pacer.stats()['rds:us-east-1']?.waited).toBe(0);
   });
 
+  it('GIVEN calls waiting for tokens WHEN tokens drip in THEN the oldest step goes first, equal steps in arrival order', async () => {
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 20 } }, 0);
+    await pacer.take('rds', 'us-east-1', 0); // the burst is spent: every call below waits
+    const granted: string[] = [];
+    const call = (name: string, scheduledAt: number) =>
+      pacer.take('rds', 'us-east-1', scheduledAt).then(() => granted.push(name));
+
+    await Promise.all([
+      call('fence of a step scheduled at 3', 3),
+      call('fence of a step scheduled at 1', 1),
+      call('second call of the step scheduled at 3', 3),
+      call('step scheduled at 2', 2),
+    ]);
+
+    expect(granted).toEqual([
+      'fence of a step scheduled at 1',
+      'step scheduled at 2',
+      'fence of a step scheduled at 3',
+      'second call of the step scheduled at 3',
+    ]);
+  });
+
+  it('GIVEN calls already waiting WHEN a newer call arrives as a token drips in THEN it does not pass them', async () => {
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 20 } }, 0);
+    await pacer.take('rds', 'us-east-1', 0);
+    const granted: string[] = [];
+    const waiting = pacer.take('rds', 'us-east-1', 1).then(() => granted.push('waiting'));
+    await new Promise((resolve) => setTimeout(resolve, 80)); // a token has dripped in, not yet handed out
+
+    await Promise.all([waiting, pacer.take('rds', 'us-east-1', 2).then(() => granted.push('newer'))]);
+
+    expect(granted).toEqual(['waiting', 'newer']);
+  });
+
   it('GIVEN two workers on the queue WHEN sharing THEN each bucket holds and refills half the budget', async () => {
     // A half-share refill every 100 ms: the ten takes are asked for well within one refill, even on a busy machine.
     const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } }, 0);
@@ -169,6 +203,41 @@ describe('paceClient', () => {
 
       expect(out.HostedZones).toEqual([]);
       expect(beats).toBeGreaterThanOrEqual(2);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it('GIVEN two steps waiting for the same bucket WHEN their calls go out THEN the step scheduled earlier reaches AWS first', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      asked.push(new URL(req.url ?? '/', 'http://x').searchParams.get('dnsname') ?? '?');
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(OK_BODY);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Route53Client({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 10 }, rds: { burst: 1, perSecond: 1 } }, 0);
+    paceClient(client, pacer, 'route53', 'global');
+    const ask = (name: string, scheduledTimestampMs: number) =>
+      new MockActivityEnvironment({ scheduledTimestampMs }).run(() =>
+        client.send(new ListHostedZonesByNameCommand({ DNSName: name })),
+      );
+    try {
+      await client.send(new ListHostedZonesByNameCommand({ DNSName: 'burst.' }));
+
+      await Promise.all([
+        ask('scheduled-now.', Date.now()),
+        ask('scheduled-a-minute-ago.', Date.now() - 60_000),
+      ]);
+
+      expect(asked).toEqual(['burst.', 'scheduled-a-minute-ago.', 'scheduled-now.']);
     } finally {
       client.destroy();
       server.close();
