@@ -1,3 +1,5 @@
 import { buildProgram } from './program';
+import { enableRunbookMemo } from './runbook-memo';
 
+enableRunbookMemo();
 void buildProgram().parseAsync(process.argv);

@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { loadCatalog, registerTypeScriptLoader } from '../runbooks/catalog';
 import type { Runbook } from '../runbooks/schema';
-import { defineEvacuation } from './define-evacuation';
 import { EvacuationValidationError } from './evacuation-validation-error';
 import type { Evacuation } from './schema';
 
@@ -90,6 +89,9 @@ export function loadEvacuationFile(path: string): Evacuation {
     ]);
   }
   try {
+    // Loaded on first use: the schema loads zod, which a command naming a runbook does not need.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, like the rest of the catalog.
+    const { defineEvacuation } = require('./define-evacuation') as typeof import('./define-evacuation');
     return defineEvacuation(exported as Parameters<typeof defineEvacuation>[0]);
   } catch (error) {
     if (error instanceof EvacuationValidationError)

@@ -1,25 +1,23 @@
-import { crossCheck } from './cross-check';
-import { inlineSecrets } from './inline-secrets';
-import { RunbookValidationError } from './runbook-validation-error';
-import { runbookSchema, type Runbook, type RunbookInput } from './schema';
-import { toIssue } from './zod-issue-message';
-
-export { leafSteps } from './cross-check';
+import type { Runbook, RunbookInput } from './schema';
+import { runbookMemo } from './validation-memo';
 
 /**
  * Validates a runbook and returns it as plain data with every default filled in. Throws a
  * `RunbookValidationError` listing every problem with its path; nothing is started on an invalid runbook.
  * Inline secrets are problems too; see `runbookWarnings` for what validates but endangers the objectives.
+ *
+ * Validation is a pure function of the runbook's data and drctl's build; the CLI keeps its answers in a memo
+ * (`validation-memo.ts`) so that a command on an unchanged runbook does not load the schema and every step kind
+ * again. Without a memo (the worker, tests, drctl run from its sources) every call validates.
  */
 export function defineRunbook(input: RunbookInput): Runbook {
-  const label =
-    typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : '(no id)';
-  const secrets = inlineSecrets(input);
-  const parsed = runbookSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) {
-    throw new RunbookValidationError(label, [...parsed.error.issues.map(toIssue), ...secrets]);
-  }
-  const problems = [...crossCheck(parsed.data), ...secrets];
-  if (problems.length > 0) throw new RunbookValidationError(label, problems);
-  return parsed.data;
+  const memo = runbookMemo();
+  const remembered = memo?.recall(input);
+  if (remembered !== undefined) return remembered;
+  // Loaded on first use: the schema pulls in every step kind.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous: runbook modules call this at load.
+  const { validateRunbook } = require('./validate-runbook') as typeof import('./validate-runbook');
+  const runbook = validateRunbook(input);
+  memo?.remember(input, runbook);
+  return runbook;
 }

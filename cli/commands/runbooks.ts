@@ -18,7 +18,7 @@ export function registerRunbooks(program: Command): void {
     .action(
       runCommand(async (context) => {
         const { loadCatalog } = await import('../../runbooks/catalog');
-        const { leafSteps } = await import('../../runbooks/define-runbook');
+        const { leafSteps } = await import('../../runbooks/cross-check');
         const { entries, broken } = loadCatalog(runbookDirs());
         const runbooks = entries.map(({ runbook, source }) => ({
           id: runbook.id,

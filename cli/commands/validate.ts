@@ -17,7 +17,7 @@ export function registerValidate(program: Command): void {
     .action(
       runCommand(async (context, reference: string) => {
         const { findRunbook } = await import('../../runbooks/catalog');
-        const { leafSteps } = await import('../../runbooks/define-runbook');
+        const { leafSteps } = await import('../../runbooks/cross-check');
         const { runbookWarnings } = await import('../../runbooks/runbook-warnings');
         const { runbook, source } = findRunbook(reference, runbookDirs());
         const warnings = runbookWarnings(runbook);

@@ -125,6 +125,29 @@ test('GIVEN only the HTTP API answers WHEN an operator plans and fails ehr-db ov
   expect(await recordValue(stack, RECORD)).toBe('127.0.0.3');
 });
 
+test('GIVEN ehr-db planned once WHEN it is planned again THEN the CLI recalls its validation (no zod, no step kind loaded) and the worker accepts its sha256', async () => {
+  stack = await resetStack();
+  const cacheHome = mkdtempSync(join(tmpdir(), 'drctl-memo-'));
+  const plans: PlanResult[] = [];
+  const loadedLibraries: string[][] = [];
+  for (let i = 0; i < 2; i++) {
+    const recorded = recordingModules({ ...envs.httpOnly, XDG_CACHE_HOME: cacheHome });
+    const plan = await drctl(['plan', 'ehr-db', '--output', 'json'], recorded.env);
+    expect({ code: plan.code, stderr: plan.stderr }).toEqual({ code: 0, stderr: '' });
+    plans.push(JSON.parse(plan.stdout) as PlanResult);
+    loadedLibraries.push(
+      ['/node_modules/zod/', '/dist/kinds/'].filter((part) =>
+        recorded.modules().some((path) => path.includes(part)),
+      ),
+    );
+  }
+
+  expect(loadedLibraries).toEqual([['/node_modules/zod/', '/dist/kinds/'], []]);
+  // Ready means the worker found the sha256 the CLI sent equal to its own reviewed copy's.
+  expect(plans.map((plan) => plan.ready)).toEqual([true, true]);
+  expect(plans[1]?.steps.map((step) => step.stepId)).toEqual(plans[0]?.steps.map((step) => step.stepId));
+});
+
 test('GIVEN only the HTTP API answers WHEN a second start comes while a run is open THEN it is refused (exit 4) and changes nothing', async () => {
   stack = await resetStack();
   const gated = await startGatedFailover(envs.httpOnly, 'first over HTTP', envs.httpOnly);
