@@ -22,6 +22,7 @@ import type { EvacuationProgress } from '../evacuations/evacuation-types';
 import type { FailoverResult, TimelineEntry } from '../workflows/run-types';
 import { loadRunbookFile } from '../runbooks/catalog';
 import { formatMs } from '../runbooks/duration';
+import { median } from './figures';
 import { createSandboxAwsClients } from '../sandbox/aws-clients';
 import { operatorPaths } from '../sandbox/operator-seed';
 import { ensureStackUp } from '../sandbox/stack';
@@ -379,39 +380,49 @@ function writeEvacuation(catalog: string, evacuations: string, tag: string, esta
 
 interface Floor {
   route53: number;
+  /** The slower of the two regions' RDS buckets (the primaries' region: its bucket carries the fences). */
   rds: number;
-  /** RDS with drctl's fence tag per database counted too. */
+  /** The same with drctl's fence tag per database counted too. */
   rdsWithTags: number;
-  calls: { route53: number; rds: number; rdsWithTags: number };
+  calls: { route53: number; rdsPrimaryRegion: number; rdsReplicaRegion: number; rdsWithTags: number };
 }
 
 /**
- * The least time the account limits allow: for each API, the calls an evacuation cannot do without, less the
- * bucket's burst, at the refill rate. RDS: per database the fence's ModifyDBInstance (security groups) and
- * RebootDBInstance and one PromoteReadReplica, plus per region one DescribeDBInstances of up to 100 instances
- * before the change and one after (to confirm fenced / promoted). Route 53: per zone one ListHostedZonesByName
- * (the zone's id), one ListResourceRecordSets page of up to 300 records (the values to undo), one
- * ChangeResourceRecordSets batch of up to 500 UPSERTs and one GetChange.
+ * The least time the account limits allow: for each bucket, the calls an evacuation cannot do without, less the
+ * bucket's burst, at the refill rate; the floor is the slowest bucket. RDS has one bucket per region (as AWS and
+ * the layer keep them): in the primaries' region, per database the fence's ModifyDBInstance (security groups) and
+ * RebootDBInstance; in the replicas' region one PromoteReadReplica per database; in each region one
+ * DescribeDBInstances of up to 100 instances before the change and one after (to confirm fenced / promoted).
+ * Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up to 300
+ * records (the values to undo), one ChangeResourceRecordSets batch of up to 500 UPSERTs and one GetChange.
  *
- * drctl also writes one tag per database: the fence's marker (`drctl:fence`, the groups it replaces) before it
- * changes the instance, so a retry after a crash finishes the same fence and the undo restores those groups. The
- * second line (`rdsWithTags`) counts it; the issue's floor (`rds`) does not.
+ * drctl also writes one tag per database in the primaries' region: the fence's marker (`drctl:fence`, the groups
+ * it replaces) before it changes the instance, so a retry after a crash finishes the same fence and the undo
+ * restores those groups. The second line (`rdsWithTags`) counts it; the issue's floor (`rds`) does not.
  */
 function rateLimitFloor(estate: Estate): Floor {
   const databases = estate.size.databases;
-  const describes = 2 * 2 * Math.ceil(databases / 100);
-  const rdsCalls = 3 * databases + describes;
+  const describes = 2 * Math.ceil(databases / 100);
+  const rdsPrimaryRegion = 2 * databases + describes;
+  const rdsReplicaRegion = databases + describes;
   const route53Calls = estate.services.reduce(
     (n, s) => n + 1 + Math.ceil(s.records.length / 300) + 2 * Math.ceil(s.records.length / 500),
     0,
   );
   const floorOf = (calls: number, limit: { burst: number; perSecond: number }) =>
     (Math.max(0, calls - limit.burst) / limit.perSecond) * 1000;
+  const rdsFloor = (fenceCalls: number) =>
+    Math.max(floorOf(fenceCalls, LIMITS.rds), floorOf(rdsReplicaRegion, LIMITS.rds));
   return {
     route53: floorOf(route53Calls, LIMITS.route53),
-    rds: floorOf(rdsCalls, LIMITS.rds),
-    rdsWithTags: floorOf(rdsCalls + databases, LIMITS.rds),
-    calls: { route53: route53Calls, rds: rdsCalls, rdsWithTags: rdsCalls + databases },
+    rds: rdsFloor(rdsPrimaryRegion),
+    rdsWithTags: rdsFloor(rdsPrimaryRegion + databases),
+    calls: {
+      route53: route53Calls,
+      rdsPrimaryRegion,
+      rdsReplicaRegion,
+      rdsWithTags: rdsPrimaryRegion + databases,
+    },
   };
 }
 
@@ -524,14 +535,23 @@ function print(all: Figures[]): void {
   );
   const ratio = (floorMs: number) => (last.wallMs / Math.max(floorMs, 1)).toFixed(2);
   console.log(
-    `  achieved ${formatMs(last.wallMs)}, floor from rates ${formatMs(last.floorMs)} (Route 53 ${formatMs(last.floor.route53)}: ${last.floor.calls.route53} calls; RDS ${formatMs(last.floor.rds)}: ${last.floor.calls.rds} calls) → ${ratio(last.floorMs)}× the floor (goal ≤ 1.25×)`,
+    `  achieved ${formatMs(last.wallMs)}, floor from rates ${formatMs(last.floorMs)} (Route 53 ${formatMs(last.floor.route53)}: ${last.floor.calls.route53} calls; RDS ${formatMs(last.floor.rds)}: ${last.floor.calls.rdsPrimaryRegion} calls in ${PRIMARY_REGION}, ${last.floor.calls.rdsReplicaRegion} in ${REPLICA_REGION}, a bucket each) → ${ratio(last.floorMs)}× the floor (goal ≤ 1.25×)`,
   );
   console.log(
-    `  floor from rates counting drctl's fence tag per database (RDS ${last.floor.calls.rdsWithTags} calls): ${formatMs(last.taggedFloorMs)} → ${ratio(last.taggedFloorMs)}×`,
+    `  floor from rates counting drctl's fence tag per database (RDS ${last.floor.calls.rdsWithTags} calls in ${PRIMARY_REGION}): ${formatMs(last.taggedFloorMs)} → ${ratio(last.taggedFloorMs)}×`,
   );
   console.log(
     `  floor including emulated AWS durations (+ Route 53 PENDING→INSYNC ${formatMs(last.propagationMs)} after the last change batch; the layer emulates no RDS reboot or promotion time: moto finishes both at once): ${formatMs(last.taggedFloorMs + last.propagationMs)} → ${ratio(last.taggedFloorMs + last.propagationMs)}×`,
   );
+  const origin = Date.parse(last.result.startedAt);
+  const done = last.result.services
+    .filter((s) => s.endedAt !== undefined)
+    .map((s) => Date.parse(s.endedAt ?? '') - origin)
+    .sort((a, b) => a - b);
+  if (done.length > 0)
+    console.log(
+      `  services done (from the evacuation start): first ${formatMs(done[0] ?? 0)}, median ${formatMs(median(done))}, last ${formatMs(done[done.length - 1] ?? 0)}`,
+    );
   console.log('  timeline per step kind (from the evacuation start; all services):');
   for (const span of last.timeline)
     console.log(
