@@ -39,6 +39,16 @@ async function throttlingEndpoint(
   };
 }
 
+/** Starts `server` on a loopback port and gives a Route 53 client that talks to it. */
+async function route53ClientOf(server: Server): Promise<Route53Client> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return new Route53Client({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+}
+
 describe('AwsPacer', () => {
   it('GIVEN burst 5 and 40/s WHEN 13 calls are made at once THEN 5 go at once and the rest wait about 200 ms in all', async () => {
     const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 40 }, rds: { burst: 1, perSecond: 1 } }, 0);
@@ -179,12 +189,7 @@ describe('paceClient', () => {
         res.end(OK_BODY);
       };
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new Route53Client({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const client = await route53ClientOf(server);
     keepAliveDuringCalls(client, 10);
     const env = new MockActivityEnvironment();
     let beats = 0;
@@ -217,12 +222,7 @@ describe('paceClient', () => {
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.end(OK_BODY);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new Route53Client({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const client = await route53ClientOf(server);
     const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 10 }, rds: { burst: 1, perSecond: 1 } }, 0);
     paceClient(client, pacer, 'route53', 'global');
     const ask = (name: string, scheduledTimestampMs: number) =>
