@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   FinalizeHandler,
   FinalizeHandlerArguments,
@@ -26,11 +27,22 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429;
 }
 
+const callPriority = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` with its paced calls ranked as of `scheduledAt` rather than as the calling step: a call made on
+ * behalf of several steps (a coalesced read) goes at the rank of the oldest of them, not of the one that happened
+ * to send it. Undefined leaves the calls ranked as usual.
+ */
+export function rankedAs<T>(scheduledAt: number | undefined, work: () => Promise<T>): Promise<T> {
+  return scheduledAt === undefined ? work() : callPriority.run(scheduledAt, work);
+}
+
 /**
  * Puts an AWS SDK v3 client under the pacer:
  *
  * - every attempt (the SDK's own retries included) first takes a token from the account's bucket for `api`, the
- *   oldest step's calls first (`AwsPacer.take`);
+ *   oldest step's calls first (`AwsPacer.take`; the step's scheduled time, or the rank `rankedAs` gives);
  * - a call AWS throttles anyway (another client of the account shares the budget) is sent again after the bucket
  *   refills, for as long as the activity lives: throttling slows a step, it never fails it. A throttled call was
  *   not executed, so sending it again is safe. Outside an activity the rounds are capped (`maxThrottleRounds`).
@@ -65,7 +77,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      await pacer.take(api, region, currentStepScheduledAt());
+      await pacer.take(api, region, callPriority.getStore() ?? currentStepScheduledAt());
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

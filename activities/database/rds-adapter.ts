@@ -17,7 +17,8 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { PermanentFailure, permanentFailure } from '../failures';
-import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
+import { rankedAs } from '../aws-pacing/paced-client';
+import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import DataLoader from 'dataloader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
@@ -56,13 +57,14 @@ export function createRdsAdapter(
     }
   }
 
-  const loaders = new Map<string, DataLoader<string, DBInstance | null>>();
+  const loaders = new Map<string, ReturnType<typeof describeLoader>>();
   function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
     let loader = loaders.get(region);
     if (loader === undefined) {
       loader = describeLoader(clientForRegion, region);
       loaders.set(region, loader);
     }
+    loader.rankRead(instanceId, currentStepScheduledAt() ?? Date.now());
     // The batch goes out in the context of the activity that opened it; every other waiter heartbeats itself,
     // or a describe queued behind the account's RDS bucket outlasts their heartbeat timeout and they are retried.
     return keepingAlive(loader.load(instanceId), keepAliveMs);
@@ -277,14 +279,23 @@ export function createRdsAdapter(
  * One loader per region. A batch is dispatched only once the previous one has answered, so reads pile up while a
  * call is outstanding and leave together: the busier the region, the larger the batch.
  */
+/**
+ * The region's coalescing loader. A batch goes out ranked as its oldest read's step (`rankedAs`): with the pacer
+ * serving the oldest step first, a batch sent by a newer step must not hold back an older step's poll inside it.
+ */
 function describeLoader(
   clientForRegion: (region: string) => RDSClient,
   region: string,
-): DataLoader<string, DBInstance | null> {
+): DataLoader<string, DBInstance | null> & { rankRead(instanceId: string, scheduledAt: number): void } {
   let idle: Promise<unknown> = Promise.resolve();
-  return new DataLoader<string, DBInstance | null>(
+  const ranks = new Map<string, number>();
+  const loader = new DataLoader<string, DBInstance | null>(
     (ids) => {
-      const done = describeMany(clientForRegion(region), region, ids);
+      const rank = Math.min(...ids.map((id) => ranks.get(id) ?? Number.POSITIVE_INFINITY));
+      for (const id of ids) ranks.delete(id);
+      const done = rankedAs(Number.isFinite(rank) ? rank : undefined, () =>
+        describeMany(clientForRegion(region), region, ids),
+      );
       idle = done.catch(() => undefined);
       return done;
     },
@@ -294,6 +305,11 @@ function describeLoader(
       batchScheduleFn: (dispatch) => void idle.then(() => setImmediate(dispatch)),
     },
   );
+  return Object.assign(loader, {
+    rankRead(instanceId: string, scheduledAt: number) {
+      ranks.set(instanceId, Math.min(ranks.get(instanceId) ?? Number.POSITIVE_INFINITY, scheduledAt));
+    },
+  });
 }
 
 /** DescribeDBInstances of `ids` (≤ 100) in one call (following pages if any); null for an id that does not exist. */

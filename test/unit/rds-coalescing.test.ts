@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { RDSClient } from '@aws-sdk/client-rds';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
+import { paceClient } from '../../activities/aws-pacing/paced-client';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
 import type { RdsInstance } from '../../activities/database/rds-port';
 
@@ -141,5 +145,52 @@ describe('RDS adapter: describes are coalesced', () => {
     expect(asked).toHaveLength(2);
     expect(groups.every((g) => g[0]?.id === 'sg-1' && g[0].inboundRules === 0)).toBe(true);
     expect(later[0]?.id).toBe('sg-1');
+  });
+});
+
+describe('RDS adapter: a coalesced describe under the pacer', () => {
+  const EMPTY_DESCRIBE =
+    '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances/></DescribeDBInstancesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeDBInstancesResponse>';
+
+  it('GIVEN a batch sent by a new step that carries an old step’s read WHEN tokens are short THEN it goes before a middle-aged step’s call', async () => {
+    const happened: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const ids = [...new URLSearchParams(body)]
+          .filter(([key]) => key.includes('Values'))
+          .map(([, v]) => v);
+        happened.push(`describe ${ids.sort().join(',')}`);
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(EMPTY_DESCRIBE);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new RDSClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    // One token every 500 ms: the batch and the other call are both waiting when the next one drips in.
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 2 } }, 0);
+    paceClient(client, pacer, 'rds', 'us-east-1');
+    const rds = createRdsAdapter(() => client);
+    const now = Date.now();
+    const readAs = (scheduledTimestampMs: number, id: string) =>
+      new MockActivityEnvironment({ scheduledTimestampMs }).run(() => rds.describeInstance('us-east-1', id));
+    try {
+      await pacer.take('rds', 'us-east-1', 0); // the burst is spent
+      const middleAged = pacer
+        .take('rds', 'us-east-1', now - 30_000)
+        .then(() => happened.push('middle-aged call'));
+
+      await Promise.all([readAs(now, 'opened-by-new'), readAs(now - 60_000, 'old-step'), middleAged]);
+
+      expect(happened).toEqual(['describe old-step,opened-by-new', 'middle-aged call']);
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 });
