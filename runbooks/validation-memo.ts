@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Runbook } from './schema';
@@ -23,7 +32,7 @@ export function runbookMemo(): RunbookMemo | undefined {
 
 /**
  * A memo on disk: a folder per build (named by the SHA-256 of its key; a new build's first answer removes the
- * older builds' folders) holding a file per runbook data, named by the SHA-256 of the data's canonical form (keys
+ * folders of builds long unused, `forgetOldBuilds`) holding a file per runbook data, named by the SHA-256 of the data's canonical form (keys
  * sorted; `undefined` kept apart from a missing key). Only a successful validation is kept
  * (a broken runbook is validated, and its problems listed, every time), and only when its result is plain JSON
  * that reads back equal. Data that is not plain (a function, a Date, a class instance, a getter, a hidden
@@ -61,7 +70,7 @@ export function diskRunbookMemo(dir: string, buildKey: () => string | undefined)
       const place = placeOf(input);
       if (place === undefined || !isDeepStrictEqual(JSON.parse(JSON.stringify(runbook)), runbook)) return;
       try {
-        if (!existsSync(place.buildDir)) forgetOtherBuilds(dir);
+        if (!existsSync(place.buildDir)) forgetOldBuilds(dir);
         mkdirSync(place.buildDir, { recursive: true, mode: 0o700 });
         const partial = `${place.file}.${process.pid}.partial`;
         writeFileSync(partial, JSON.stringify({ runbook }), { mode: 0o600 });
@@ -73,11 +82,26 @@ export function diskRunbookMemo(dir: string, buildKey: () => string | undefined)
   };
 }
 
-/** A new build's first answer clears what older builds remembered: the memo holds one build's answers. */
-function forgetOtherBuilds(dir: string): void {
+/** How long a build's answers are kept after its folder last changed, and how many builds' folders at most. */
+const FORGET_BUILDS_AFTER_MS = 7 * 24 * 3600_000;
+const BUILDS_KEPT = 8;
+
+/**
+ * A new build's first answer clears the folders of builds not written for a week, and beyond the eight most
+ * recently written: two installs of drctl (or a checkout and its CI clone) share the folder without clearing each
+ * other's answers, and old builds do not pile up.
+ */
+function forgetOldBuilds(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir))
-    if (/^[0-9a-f]{64}$/.test(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  const builds = readdirSync(dir)
+    .filter((entry) => /^[0-9a-f]{64}$/.test(entry))
+    .map((entry) => ({ path: join(dir, entry), changed: statSync(join(dir, entry)).mtimeMs }))
+    .sort((a, b) => b.changed - a.changed);
+  const now = Date.now();
+  builds.forEach((build, index) => {
+    if (index >= BUILDS_KEPT - 1 || now - build.changed > FORGET_BUILDS_AFTER_MS)
+      rmSync(build.path, { recursive: true, force: true });
+  });
 }
 
 /** A string that differs for any two inputs validation could tell apart, or undefined for data that is not plain. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runbookSha256 } from '../../auth/sha256';
@@ -59,17 +59,35 @@ test('GIVEN a remembered runbook WHEN one field changes, or the build does THEN 
   expect(defineRunbook(input() as never).title).toBe(validated.title);
 });
 
-test('GIVEN answers of an older build WHEN the new build remembers its first THEN the older ones are gone', () => {
+test('GIVEN answers of other builds WHEN a new build remembers its first THEN a build written a week ago is gone, a recent one stays', () => {
   defineRunbook(input() as never);
-  defineRunbook({ ...input(), title: 'another' } as never);
-  const older = memoFiles();
+  const [weekOld] = readdirSync(dir);
+  const aWeekAgo = new Date(Date.now() - 8 * 24 * 3600_000);
+  utimesSync(join(dir, weekOld as string), aWeekAgo, aWeekAgo);
   build = 'build-2';
+  defineRunbook(input() as never);
+  const recent = readdirSync(dir).find((entry) => entry !== weekOld);
 
+  build = 'build-3';
   defineRunbook(input() as never);
 
-  expect(older).toHaveLength(2);
-  expect(memoFiles()).toHaveLength(1);
-  expect(older).not.toContain(memoFiles()[0]);
+  expect(readdirSync(dir)).not.toContain(weekOld);
+  expect(readdirSync(dir)).toContain(recent);
+  expect(memoFiles()).toHaveLength(2);
+});
+
+test('GIVEN eight builds WHEN a ninth remembers its first THEN the least recently written goes', () => {
+  const folders: string[] = [];
+  for (let i = 0; i < 9; i++) {
+    build = `build-${i}`;
+    defineRunbook(input() as never);
+    const added = readdirSync(dir).find((entry) => !folders.includes(entry)) as string;
+    const when = new Date(Date.now() - (9 - i) * 60_000);
+    utimesSync(join(dir, added), when, when);
+    folders.push(added);
+  }
+
+  expect(readdirSync(dir).sort()).toEqual(folders.slice(1).sort());
 });
 
 test('GIVEN a broken runbook WHEN defined twice THEN both calls list its problems and nothing is remembered', () => {
