@@ -16,6 +16,11 @@ const payloads: Array<{
     data: new Uint8Array(70_000).fill(7),
   },
   { metadata: {}, data: bytes(''), externalPayloads: [{ sizeBytes: 123_456_789 }] },
+  {
+    metadata: { empty: bytes(''), encoding: bytes('binary/plain') },
+    data: bytes('y'),
+    externalPayloads: [{ sizeBytes: 1 }, { sizeBytes: 0 }, {}, { sizeBytes: 2 ** 40 }],
+  },
 ];
 
 const asJson = (encoded: Uint8Array) =>
