@@ -1,4 +1,5 @@
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common/lib/converter/payload-converter';
 
 /** The payload codec as the CLI holds it (encryption with the configured keys), or none. */
 export interface PayloadCodecLike {

@@ -1,4 +1,4 @@
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common/lib/converter/payload-converter';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { codecFromConfig } from '../security/codec/data-converter';
 import type { DrctlConfig } from '../worker/config';

@@ -1,4 +1,5 @@
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { METADATA_ENCODING_KEY } from '@temporalio/common/lib/converter/types';
 import { LRUCache } from 'lru-cache';
 import { open, seal } from './aes-gcm';
 import { CodecError } from './codec-error';
