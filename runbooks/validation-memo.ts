@@ -32,14 +32,13 @@ export function runbookMemo(): RunbookMemo | undefined {
 
 /**
  * A memo on disk: a folder per build (named by the SHA-256 of its key; a new build's first answer removes the
- * folders of builds long unused, `forgetOldBuilds`) holding a file per runbook data, named by the SHA-256 of the data's canonical form (keys
- * sorted; `undefined` kept apart from a missing key). Only a successful validation is kept
- * (a broken runbook is validated, and its problems listed, every time), and only when its result is plain JSON
- * that reads back equal. Data that is not plain (a function, a Date, a class instance, a getter, a hidden
- * property) is validated every time.
- * `buildKey` names the validation code: a new build is a new key, so nothing an older build said is recalled;
- * undefined (no build to name) turns the memo off. Files are the user's own (0600 in a 0700 folder); a file that
- * cannot be read or written is a miss, never an error: the memo only saves time.
+ * folders of builds long unused, `forgetOldBuilds`) holding a file per runbook data, named by the SHA-256 of the
+ * data's canonical form (keys sorted; `undefined` kept apart from a missing key). Only a successful validation is
+ * kept (a broken runbook is validated, and its problems listed, every time), and only when its result is plain
+ * JSON that reads back equal. Data that is not plain (a function, a Date, a class instance, a getter, a hidden
+ * property) is validated every time. `buildKey` names the validation code: a new build is a new key, so nothing an
+ * older build said is recalled; undefined (no build to name) turns the memo off. Files are the user's own (0600 in
+ * a 0700 folder); a file that cannot be read or written is a miss, never an error: the memo only saves time.
  */
 export function diskRunbookMemo(dir: string, buildKey: () => string | undefined): RunbookMemo {
   const sha256 = (...parts: string[]): string => {
