@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sandboxInjections } from '../../sandbox/operator-seed';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListHostedZonesByNameCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { Client } from 'pg';
 import type { DrillActivities } from '../../activities/drill-contracts';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
@@ -15,6 +11,7 @@ import { createDrillActivities } from '../../activities/drill/drill-activities';
 import type { DatabaseTarget } from '../../runbooks/schema';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
+import { pointRecordAt } from './estate-writers';
 import { getStack } from './stack';
 
 /**
@@ -103,27 +100,6 @@ async function cutWalDelivery(): Promise<number> {
     await wait(10);
   }
   throw new Error('the walreceiver did not stop within 1 s of clearing primary_conninfo');
-}
-
-/** UPSERTs the record; the zone id is looked up by name (another test's AWS reset re-creates the zone). */
-async function pointRecordAt(value: string): Promise<void> {
-  const zones = await route53Client.send(
-    new ListHostedZonesByNameCommand({ DNSName: stack.aws.route53.zoneName }),
-  );
-  const zoneId = zones.HostedZones?.find((z) => z.Name === stack.aws.route53.zoneName)?.Id;
-  await route53Client.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId ?? stack.aws.route53.zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'UPSERT',
-            ResourceRecordSet: { Name: RECORD, Type: 'A', TTL: 30, ResourceRecords: [{ Value: value }] },
-          },
-        ],
-      },
-    }),
-  );
 }
 
 function startCanary(drill: DrillActivities, drillId: string) {
@@ -298,7 +274,7 @@ describe('drill activities on the sandbox pair', () => {
     const drillId = `it-probe-${randomUUID()}`;
     await drill.injectFailure({ database: { name: 'ehr', target }, action: 'fence-primary' });
     await promoteReplica();
-    await pointRecordAt(stack.postgres.primaryHost);
+    await pointRecordAt(stack, RECORD, stack.postgres.primaryHost);
     try {
       const probing = drill.probeUntilRestored({
         probe: {
@@ -313,7 +289,7 @@ describe('drill activities on the sandbox pair', () => {
       });
       await wait(1000);
       const switchedAt = Date.now();
-      await pointRecordAt(stack.postgres.replicaHost);
+      await pointRecordAt(stack, RECORD, stack.postgres.replicaHost);
       const restored = await probing;
 
       expect(restored.host).toBe(`${stack.postgres.replicaHost}:${stack.postgres.port}`);
@@ -327,7 +303,7 @@ describe('drill activities on the sandbox pair', () => {
       );
       expect(rows[0]?.n).toBe(1);
     } finally {
-      await pointRecordAt(stack.postgres.primaryHost);
+      await pointRecordAt(stack, RECORD, stack.postgres.primaryHost);
     }
   });
 });

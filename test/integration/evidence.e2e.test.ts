@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -23,6 +22,7 @@ import type { StackInfo } from '../../sandbox/stack-info';
 import type { DrillResult } from '../../workflows/drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
 import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { pointRecordAt } from './estate-writers';
 import { configuredSecretValues } from './configured-secrets';
 
 /**
@@ -229,30 +229,7 @@ test('a drill ends: its bundle (history, result, reports with the audit section,
 test('a failover ends: its bundle follows in the chain, with the timeline reports and the operator actions as recorded', async () => {
   // Back to the seeded topology without touching moto (a moto reset would wipe the evidence bucket too).
   await resetStack({ only: ['postgres', 'unleash'] });
-  const route53 = new Route53Client({
-    region: 'us-east-1',
-    endpoint: stack.moto.endpoint,
-    credentials: MOTO_CREDENTIALS,
-  });
-  await route53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: stack.aws.route53.zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'UPSERT',
-            ResourceRecordSet: {
-              Name: 'ehr-db.sandbox.drctl.internal.',
-              Type: 'A',
-              TTL: 5,
-              ResourceRecords: [{ Value: '127.0.0.2' }],
-            },
-          },
-        ],
-      },
-    }),
-  );
-  route53.destroy();
+  await pointRecordAt(stack, 'ehr-db.sandbox.drctl.internal.', '127.0.0.2', 5);
 
   const run = await drctl(
     ['failover', 'ehr-db', '--reason', 'evidence e2e failover', '--yes', '--follow', '--output', 'json'],

@@ -1,4 +1,4 @@
-import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { createPostgresAdapter } from '../../activities/database/postgres-adapter';
@@ -6,6 +6,7 @@ import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import { createProbeActivities } from '../../kinds/probe/activities';
 import { resetStack } from '../../sandbox/stack';
+import { pointRecordAt } from './estate-writers';
 import { getStack } from './stack';
 
 // Resets re-clone the replica; jest's project-level testTimeout does not reach hooks, so set it here.
@@ -44,22 +45,6 @@ async function rowOn(url: string, id: string): Promise<{ run_id: string } | unde
   }
 }
 
-async function pointRecordAt(value: string): Promise<void> {
-  await route53Client.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: stack.aws.route53.zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'UPSERT',
-            ResourceRecordSet: { Name: record, Type: 'A', TTL: 30, ResourceRecords: [{ Value: value }] },
-          },
-        ],
-      },
-    }),
-  );
-}
-
 afterAll(async () => {
   await resetStack({ only: ['postgres', 'aws'] });
   route53Client.destroy();
@@ -76,7 +61,7 @@ describe('runProbe on the sandbox', () => {
   });
 
   it('GIVEN the record names the standby WHEN the SQL probe writes THEN it fails as ProbeFailed with the read-only reason', async () => {
-    await pointRecordAt(stack.postgres.replicaHost);
+    await pointRecordAt(stack, record, stack.postgres.replicaHost);
 
     const error = await runProbe({ probe: sqlProbe }).then(
       () => undefined,
@@ -90,7 +75,7 @@ describe('runProbe on the sandbox', () => {
 
   it('GIVEN the standby is promoted and the record names it WHEN the SQL probe writes THEN the row is on the promoted member', async () => {
     await postgres.promote('ehr-replica', 60);
-    await pointRecordAt(stack.postgres.replicaHost);
+    await pointRecordAt(stack, record, stack.postgres.replicaHost);
 
     const outcome = await runProbe({ probe: sqlProbe });
 
