@@ -60,8 +60,19 @@ test.each([
     timelineFrom: 0,
     timeline,
   });
-  const result = await followFeed(olderRun(refuse, timeline), 'failover-x', { live: false });
+  const result = await followFeed(olderRun(refuse, timeline), 'failover-x', { live: true });
   expect(result.status).toBe('succeeded');
+});
+
+test('followed without live output (--output json), a run is never asked for its progress: a run that refuses queries is still followed to its recorded result', async () => {
+  const refusing: RunFeed = {
+    ...olderRun(overHttp, [entry('preflight', 'succeeded')]),
+    query: async () => {
+      throw new Error('permission denied');
+    },
+  };
+  const result = await followFeed(refusing, 'failover-x', { live: false });
+  expect(result).toMatchObject({ status: 'succeeded', timeline: [{ stepId: 'preflight' }] });
 });
 
 test('a query refused for another reason is not mistaken for an older run', async () => {
