@@ -7,13 +7,14 @@
  * run's first workflow task tens of milliseconds. The signature module brings noble's curve and hashes with it.
  * Only modules of ours are listed: the bundler resolves a bare package name from its own entry file, and drops a
  * `require` of a package without side effects whose value goes unused, so `zod` or `@noble/…` here would preload
- * nothing (`0;` in the bundle). zod cannot be preloaded anyway: the SDK deep-freezes what a preloaded module
- * exports, and zod sets its global config on the first schema built (`Cannot add property localeError, object is
- * not extensible`, seen when it was preloaded through a module of ours); for the same reason no module that
- * exports zod schemas may be preloaded (the kind registry: `Cannot define property parse`).
+ * nothing (`0;` in the bundle). zod comes through `workflows/zod-runtime`, which builds a first schema before the
+ * SDK deep-freezes what preloading left on `globalThis`: zod writes its global config on the first schema built,
+ * and preloaded without that it failed every run (`Cannot add property localeError, object is not extensible`).
+ * No module that exports zod schemas may be preloaded: zod defines properties on a schema lazily, and a frozen
+ * schema refuses them (the kind registry: `Cannot define property parse`).
  */
 export const WORKFLOW_CODE = {
   workflowsPath: require.resolve('../workflows'),
   /** `bundleWorkflowCode({ preloadModules })`; a Worker that bundles itself takes `bundlerOptions.preloadModules`. */
-  preloadModules: [require.resolve('../auth/signature')],
+  preloadModules: [require.resolve('../workflows/zod-runtime'), require.resolve('../auth/signature')],
 };
