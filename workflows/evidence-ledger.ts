@@ -16,7 +16,9 @@ import {
   defineQuery,
   defineSignal,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -161,10 +163,18 @@ function messageOf(error: unknown): string {
   return cause instanceof Error ? cause.message : String(error);
 }
 
-const requests = proxyActivities<EvidenceActivities>({
+const REQUEST_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 5 },
-});
+} as const;
+const requests = proxyActivities<EvidenceActivities>(REQUEST_OPTIONS);
+const localRequests = proxyLocalActivities<EvidenceActivities>(REQUEST_OPTIONS);
+
+/**
+ * Runs that began after this ask for their evidence as a local activity, in the workflow task that ends the run:
+ * one task-queue round trip less at the end of every failover and drill.
+ */
+export const LOCAL_EVIDENCE_REQUEST_PATCH = 'evidence-request-as-local-activity';
 
 /**
  * The one call a failover or drill makes at its very end, on every path: asks the ledger for this run's
@@ -173,7 +183,8 @@ const requests = proxyActivities<EvidenceActivities>({
  */
 export async function requestEvidence(): Promise<void> {
   try {
-    await CancellationScope.nonCancellable(() => requests.requestEvidence());
+    const via = patched(LOCAL_EVIDENCE_REQUEST_PATCH) ? localRequests : requests;
+    await CancellationScope.nonCancellable(() => via.requestEvidence());
   } catch (error) {
     log.error('evidence: could not ask the ledger for this run’s bundle', { error: messageOf(error) });
   }
