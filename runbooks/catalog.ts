@@ -203,7 +203,8 @@ function brokenEntry(source: string, error: unknown): BrokenEntry {
   return { source, message: firstLine(error), issues: [{ path: '(file)', message: firstLine(error) }] };
 }
 
-function runbookFiles(dirs: readonly string[]): string[] {
+/** The runbook files in `dirs`, each once, in name order per folder: what `loadCatalog` reads. */
+export function runbookFiles(dirs: readonly string[]): string[] {
   const files: string[] = [];
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;

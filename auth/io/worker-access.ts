@@ -38,5 +38,5 @@ export function checkWorkerAccess(settings: WorkerAccessSettings): {
         [{ path: `drill.injections.${name}`, message: 'a non-empty argv of strings' }],
       );
   }
-  return { policy, runbooks: [...catalog.runbooks.keys()], broken: catalog.broken };
+  return { policy, runbooks: [...catalog.runbooks.keys()], broken: [...catalog.broken] };
 }
