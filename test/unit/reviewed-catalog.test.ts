@@ -2,6 +2,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
+import { ehr } from './database-targets';
 
 /**
  * The worker reads its reviewed catalog at every run start, so an edit applies to the next run. It keeps what it
@@ -11,21 +12,12 @@ import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
 const runbook = (id: string, title: string) => ({
   id,
   title,
-  owner: 'billing-oncall',
+  owner: 'ehr-oncall',
   objectives: { rto: '5m', rpo: '1m' },
-  targets: {
-    databases: {
-      billing: {
-        provider: 'postgres',
-        primary: { connection: 'billing-primary', endpoint: '10.0.0.2' },
-        replica: { connection: 'billing-replica', endpoint: '10.0.0.3' },
-        applicationRoles: ['billing_app'],
-      },
-    },
-  },
+  targets: { databases: { ehr: ehr.target } },
   steps: [
     { id: 'preflight', kind: 'preflight' },
-    { id: 'promote', kind: 'database.promote', database: 'billing' },
+    { id: 'promote', kind: 'database.promote', database: 'ehr' },
   ],
 });
 
