@@ -11,7 +11,8 @@ export interface HistoryFigures {
 export async function historyFigures(
   client: Client,
   workflowId: string,
-  runId: string,
+  /** The run; its latest when left out. */
+  runId?: string,
 ): Promise<HistoryFigures> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];

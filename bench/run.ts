@@ -24,9 +24,10 @@ import { goalTable, type Goal } from './goals';
 import { historyFigures } from './history-figures';
 
 /**
- * Figures for the local stack, beside issue 10's goals and their anchors: `drctl failover ehr-db --follow`
- * (CLI wall, the run's own duration, each step's time and provider time), interleaved with the same failover as a
- * bash + aws CLI script (bench/ehr-db-failover.sh); the flags step minus Unleash's revision tick; `drctl plan`;
+ * Figures for the local stack, beside issue 10's goals and their anchors: `drctl failover ehr-db --follow
+ * --output json` (CLI wall, the run's own duration, each step's time and provider time), interleaved with the same
+ * failover as a bash + aws CLI script (bench/ehr-db-failover.sh) and followed live in text (the run's duration
+ * while the CLI queries it); the flags step minus Unleash's revision tick; `drctl plan`;
  * how long the CLI takes to say Temporal is unreachable; and cold starts of `--help`, `status` and `plan` beside the
  * Temporal CLI. Each section prints the load average it ran under. Usage: npm run bench [-- <failovers>]
  */
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
     notInActivities: [] as number[],
   };
   const bash: number[] = [];
+  /** The same failover followed live in text (what an operator at a terminal sees): the run is queried as it goes. */
+  const followedLive: number[] = [];
   const flagsMinusTick: number[] = [];
   const ticks: number[] = [];
   const steps = new Map<string, { ms: number[]; providerMs: number[] }>();
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
       flagsMinusTick.push(flagsStep.durationMs - (servedAt - changedAt));
     }
     bash.push(await runBashFailover(await resetStack()));
+    await resetStack();
+    await followedFailover(drctlEnv, 'text');
+    followedLive.push((await historyFigures(client, result.workflowId)).totalMs);
   }
   const failoverLoadAfter = loadLine();
 
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
   console.log(`  steps (workflow start → last step end)  ${medianMax(failovers.inRun)}`);
   console.log(`  workflow total − critical-path provider ${medianMax(failovers.overhead)}`);
   console.log(`  workflow total − time in activities     ${medianMax(failovers.notInActivities)}`);
+  console.log(`  workflow total, followed live in text   ${medianMax(followedLive)}`);
   console.log(`  bench/ehr-db-failover.sh (bash + aws)   ${medianMax(bash)}`);
   for (const [stepId, { ms, providerMs }] of steps) {
     console.log(`  ${stepId.padEnd(38)} ${medianMax(ms)}   provider ${medianMax(providerMs)}`);
@@ -240,19 +247,30 @@ function unleashOf(stack: StackInfo): UnleashEndpoints {
 }
 
 /** `drctl failover ehr-db --yes --follow --output json` as a fresh process: its wall time and the result it printed. */
-function cliFailover(env: NodeJS.ProcessEnv): Promise<{ wallMs: number; result: FailoverResult }> {
+async function cliFailover(env: NodeJS.ProcessEnv): Promise<{ wallMs: number; result: FailoverResult }> {
+  const { wallMs, stdout } = await followedFailover(env, 'json');
+  const result = JSON.parse(stdout) as FailoverResult;
+  if (result.status !== 'succeeded') throw new Error(`drctl failover ${result.status}`);
+  return { wallMs, result };
+}
+
+/**
+ * `drctl failover ehr-db --yes --follow --output <output>`: followed in text, the CLI asks the run for each step
+ * as it ends; with JSON it waits for the close.
+ */
+function followedFailover(
+  env: NodeJS.ProcessEnv,
+  output: 'json' | 'text',
+): Promise<{ wallMs: number; stdout: string }> {
   const started = performance.now();
   return new Promise((done, failed) =>
     execFile(
       process.execPath,
-      [DRCTL, 'failover', 'ehr-db', '--reason', 'benchmark', '--yes', '--follow', '--output', 'json'],
+      [DRCTL, 'failover', 'ehr-db', '--reason', 'benchmark', '--yes', '--follow', '--output', output],
       { env, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        const wallMs = performance.now() - started;
         if (error) return failed(new Error(`drctl failover failed: ${stderr || error.message}`));
-        const result = JSON.parse(stdout) as FailoverResult;
-        if (result.status !== 'succeeded') return failed(new Error(`drctl failover ${result.status}`));
-        done({ wallMs, result });
+        done({ wallMs: performance.now() - started, stdout });
       },
     ),
   );
