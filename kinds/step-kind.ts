@@ -19,6 +19,11 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
   readonly description: string;
   /** True when the kind changes the estate (pre-flight must have passed before it runs). */
   readonly mutates: boolean;
+  /**
+   * True when its plan tells later steps the endpoint it would make writable (`plannedWritable.set`); a plan
+   * waits only for such steps before it plans again a later step that asked for an endpoint.
+   */
+  readonly providesEndpoints?: true;
   /** The full step schema, common fields included (`leafStepSchema(kind, {...})`). */
   readonly schema: Schema;
   /** The activities `activities.ts` must provide; the registry test checks it does, and nothing else does. */

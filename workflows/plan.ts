@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { PlannedChange } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { LeafStep, Runbook } from '../runbooks/schema';
@@ -19,7 +19,8 @@ import type { PlannedStep, PlanResult } from './run-types';
 export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   const activities = proxyActivities<KindActivities>(PLAN_ACTIVITY_OPTIONS);
   const leaves = leafStepsOf(runbook);
-  const planOne = async (step: LeafStep, writable: RecordingMap): Promise<Planned> => {
+  const planOne = async (step: LeafStep, known: ReadonlyMap<string, string>): Promise<Planned> => {
+    const writable = new RecordingMap(known, stepKind(step.kind).providesEndpoints === true);
     const planned: PlannedStep = {
       stepId: step.id,
       kind: step.kind,
@@ -52,21 +53,39 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   // step's plan provides (DNS after a promotion) is planned again with it, once the earlier ones are known.
   // The run checks every target before its first change, preflight step or not: so does its plan.
   const automatic = runsAutomaticPreflight(runbook.steps) ? automaticPreflightStep() : undefined;
-  const [automaticChecks, first] = await Promise.all([
-    automatic === undefined ? Promise.resolve([]) : runPreflightChecks(runbook, activities),
-    Promise.all(leaves.map((step) => planOne(step, new RecordingMap()))),
-  ]);
-  const available = new Map<string, string>();
-  const results: Planned[] = [];
-  for (const [index, step] of leaves.entries()) {
-    let result = first[index] as Planned;
-    if ([...result.writable.reads].some((key) => available.has(key) && !result.writable.has(key))) {
-      result = await planOne(step, new RecordingMap(available));
-    }
-    for (const [key, value] of result.writable.written) available.set(key, value);
-    results.push(result);
-  }
+  const automaticChecks =
+    automatic === undefined ? Promise.resolve([]) : runPreflightChecks(runbook, activities);
+  const first = leaves.map((step) => planOne(step, new Map()));
+  const again = (step: LeafStep, result: Planned, before: readonly Planned[]): Promise<Planned> => {
+    const available = new Map<string, string>();
+    for (const earlier of before)
+      for (const [key, value] of earlier.writable.written) available.set(key, value);
+    return [...result.writable.reads].some((key) => available.has(key) && !result.writable.has(key))
+      ? planOne(step, available)
+      : Promise.resolve(result);
+  };
+  const results = patched(PROMPT_REPLAN_PATCH)
+    ? await Promise.all(
+        // A step is planned again as soon as the earlier steps that provide endpoints are planned, not after
+        // every other step's reads (a slow pre-flight check held DNS's second plan back).
+        leaves.reduce<Array<Promise<Planned>>>((finals, step, index) => {
+          const providers = finals.filter((_, earlier) => stepKind(leaves[earlier]!.kind).providesEndpoints);
+          const own = first[index]!;
+          return [
+            ...finals,
+            Promise.all([own, Promise.all(providers)]).then(([result, before]) =>
+              again(step, result, before),
+            ),
+          ];
+        }, []),
+      )
+    : await Promise.all([automaticChecks, Promise.all(first)]).then(async ([, firsts]) => {
+        const finals: Planned[] = [];
+        for (const [index, step] of leaves.entries()) finals.push(await again(step, firsts[index]!, finals));
+        return finals;
+      });
 
+  const checks = await automaticChecks;
   const simulated = new SimulatedState();
   const steps: PlannedStep[] = [
     ...(automatic === undefined
@@ -77,7 +96,7 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
             kind: automatic.kind,
             ...(automatic.title === undefined ? {} : { title: automatic.title }),
             changes: [],
-            checks: automaticChecks,
+            checks,
           },
         ]),
     ...results.map(({ planned, changes }) => ({
@@ -89,16 +108,32 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   return { runbookId: runbook.id, steps, ready: failed === 0, failedChecks: failed };
 }
 
+/**
+ * Plans that began after this plan a step again (DNS after a promotion) as soon as the steps before it are
+ * planned; before, only once every step's first reads had answered.
+ */
+export const PROMPT_REPLAN_PATCH = 'plan-again-as-soon-as-earlier-steps-are-planned';
+
 interface Planned {
   planned: PlannedStep;
   changes: PlannedChange[];
   writable: RecordingMap;
 }
 
-/** The endpoints map a step's plan sees, remembering which databases it asked for and which it provided. */
+/**
+ * The endpoints map a step's plan sees, remembering which databases it asked for and which it provided. Only a
+ * kind that says it provides endpoints may write to it: the plan waits for no other before planning again.
+ */
 class RecordingMap extends Map<string, string> {
   readonly reads = new Set<string>();
   readonly written = new Map<string, string>();
+
+  constructor(
+    known: ReadonlyMap<string, string>,
+    private readonly providesEndpoints: boolean = false,
+  ) {
+    super(known);
+  }
 
   override get(key: string): string | undefined {
     this.reads.add(key);
@@ -106,7 +141,13 @@ class RecordingMap extends Map<string, string> {
   }
 
   override set(key: string, value: string): this {
-    this.written?.set(key, value);
+    // The Map constructor fills the known endpoints through set(), before the fields below exist.
+    if (this.written === undefined) return super.set(key, value);
+    if (!this.providesEndpoints)
+      throw new Error(
+        `planned an endpoint for "${key}", but its step kind does not declare providesEndpoints`,
+      );
+    this.written.set(key, value);
     return super.set(key, value);
   }
 }

@@ -51,6 +51,7 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
   kind: 'database.promote',
   description: 'promotes the replica and proves it takes writes; DNS may then point at it',
   mutates: true,
+  providesEndpoints: true,
   schema,
   activityNames: ['planPromote', 'promoteDatabase'],
   crossCheck: (step, { runbook }) => unknownDatabaseIssue('.database', step.database, runbook),

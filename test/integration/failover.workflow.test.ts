@@ -104,7 +104,12 @@ function newEstate(): FakeEstate {
 /** Each worker has its own reviewed catalog folder (the sandbox's policy and demo operators sign). */
 let catalog = '';
 
-async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Promise<T>): Promise<T> {
+async function withWorker<T>(
+  estate: FakeEstate,
+  work: (taskQueue: string) => Promise<T>,
+  /** Activities that behave otherwise than the estate's in this test. */
+  instead: Partial<ReturnType<FakeEstate['activities']>> = {},
+): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   catalog = newCatalogDir();
   const worker = await Worker.create({
@@ -114,6 +119,7 @@ async function withWorker<T>(estate: FakeEstate, work: (taskQueue: string) => Pr
     maxHeartbeatThrottleInterval: '1s',
     activities: {
       ...estate.activities(),
+      ...instead,
       ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
     },
   });
@@ -437,6 +443,64 @@ test('the plan workflow reports what would change without changing anything', as
   ]);
   expect(estate.roles.get('replica')).toBe('replica');
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+});
+
+test('a step planned again with an earlier step’s endpoint (DNS after a promotion) does not wait for the slower reads of other steps', async () => {
+  const estate = newEstate();
+  let replanned = (): void => undefined;
+  const dnsPlannedAtReplica = new Promise<void>((resolve) => (replanned = resolve));
+  const plan: PlanResult = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const { reference } = addToCatalog(catalog, runbook());
+      const workflowId = `test-plan-${randomUUID()}`;
+      return client.workflow.execute('planWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            runbook: reference,
+            start: signerOf('dave').sign({
+              action: 'plan',
+              runId: workflowId,
+              runbookId: reference.id,
+              runbookHash: reference.sha256,
+              reason: 'a slow probe check',
+            }),
+          },
+        ],
+      });
+    },
+    {
+      planDnsSwitch: async ({ records }) => {
+        if (records.some((record) => record.value === '10.0.0.3')) replanned();
+        return records.map((record) => ({
+          target: record.name,
+          current: '10.0.0.2',
+          desired: record.value,
+          willChange: record.value !== '10.0.0.2',
+        }));
+      },
+      // The probe's read answers once DNS has been planned at the promoted replica, or fails after 10 s.
+      checkProbe: async () => {
+        const inTime = await Promise.race([
+          dnsPlannedAtReplica.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+        ]);
+        return [
+          {
+            check: 'probe connection',
+            ok: inTime,
+            message: inTime ? 'configured' : 'DNS was planned again only after this read answered',
+          },
+        ];
+      },
+    },
+  );
+  expect(plan.steps.flatMap((step) => step.checks).filter((check) => !check.ok)).toEqual([]);
+  expect(plan.steps.find((step) => step.stepId === 'dns')?.changes).toEqual([
+    expect.objectContaining({ target: 'db.z.test.', desired: '10.0.0.3', willChange: true }),
+  ]);
 });
 
 async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
