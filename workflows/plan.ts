@@ -109,8 +109,8 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
 }
 
 /**
- * Plans that began after this plan a step again (DNS after a promotion) as soon as the steps before it are
- * planned; before, only once every step's first reads had answered.
+ * Plans that began after this plan a step again (DNS after a promotion) as soon as the earlier steps that provide
+ * endpoints are planned; before, only once every step's first reads had answered.
  */
 export const PROMPT_REPLAN_PATCH = 'plan-again-as-soon-as-earlier-steps-are-planned';
 
