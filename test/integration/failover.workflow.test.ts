@@ -126,6 +126,28 @@ async function withWorker<T>(
   return worker.runUntil(work(taskQueue));
 }
 
+/** Puts the runbook into the worker's reviewed catalog, then plans it signed by dave; resolves with the plan. */
+function planSigned(taskQueue: string, rb: RunbookInput, reason: string): Promise<PlanResult> {
+  const { reference } = addToCatalog(catalog, rb);
+  const workflowId = `test-plan-${randomUUID()}`;
+  return client.workflow.execute('planWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [
+      {
+        runbook: reference,
+        start: signerOf('dave').sign({
+          action: 'plan',
+          runId: workflowId,
+          runbookId: reference.id,
+          runbookHash: reference.sha256,
+          reason,
+        }),
+      },
+    ],
+  });
+}
+
 /** Puts the runbook into the worker's reviewed catalog, then starts it signed by alice. */
 function start(taskQueue: string, rb = runbook()) {
   const { reference } = addToCatalog(catalog, rb);
@@ -411,26 +433,7 @@ test('a paused step can be skipped with a reason and the run goes on', async () 
 
 test('the plan workflow reports what would change without changing anything', async () => {
   const estate = newEstate();
-  const plan: PlanResult = await withWorker(estate, async (taskQueue) => {
-    const { reference } = addToCatalog(catalog, runbook());
-    const workflowId = `test-plan-${randomUUID()}`;
-    return client.workflow.execute('planWorkflow', {
-      taskQueue,
-      workflowId,
-      args: [
-        {
-          runbook: reference,
-          start: signerOf('dave').sign({
-            action: 'plan',
-            runId: workflowId,
-            runbookId: reference.id,
-            runbookHash: reference.sha256,
-            reason: 'what would change',
-          }),
-        },
-      ],
-    });
-  });
+  const plan = await withWorker(estate, (taskQueue) => planSigned(taskQueue, runbook(), 'what would change'));
   expect(plan.ready).toBe(true);
   expect(plan.steps.map((s) => s.stepId)).toEqual([
     'preflight',
@@ -449,28 +452,9 @@ test('a step planned again with an earlier step’s endpoint (DNS after a promot
   const estate = newEstate();
   let replanned = (): void => undefined;
   const dnsPlannedAtReplica = new Promise<void>((resolve) => (replanned = resolve));
-  const plan: PlanResult = await withWorker(
+  const plan = await withWorker(
     estate,
-    async (taskQueue) => {
-      const { reference } = addToCatalog(catalog, runbook());
-      const workflowId = `test-plan-${randomUUID()}`;
-      return client.workflow.execute('planWorkflow', {
-        taskQueue,
-        workflowId,
-        args: [
-          {
-            runbook: reference,
-            start: signerOf('dave').sign({
-              action: 'plan',
-              runId: workflowId,
-              runbookId: reference.id,
-              runbookHash: reference.sha256,
-              reason: 'a slow probe check',
-            }),
-          },
-        ],
-      });
-    },
+    (taskQueue) => planSigned(taskQueue, runbook(), 'a slow probe check'),
     {
       planDnsSwitch: async ({ records }) => {
         if (records.some((record) => record.value === '10.0.0.3')) replanned();
@@ -929,27 +913,10 @@ describe('safety rules the runbook cannot turn off', () => {
     expect(estate.roles.get('primary')).toBe('primary');
 
     // Its plan shows the same checks, so it is not ready either.
-    const plan: PlanResult = await withWorker(estate, async (taskQueue) => {
-      const withoutPreflight = { ...rb, steps: rb.steps.slice(1) };
-      const { reference } = addToCatalog(catalog, withoutPreflight);
-      const workflowId = `test-plan-${randomUUID()}`;
-      return client.workflow.execute('planWorkflow', {
-        taskQueue,
-        workflowId,
-        args: [
-          {
-            runbook: reference,
-            start: signerOf('dave').sign({
-              action: 'plan',
-              runId: workflowId,
-              runbookId: reference.id,
-              runbookHash: reference.sha256,
-              reason: 'what would change',
-            }),
-          },
-        ],
-      });
-    });
+    const withoutPreflight = { ...rb, steps: rb.steps.slice(1) };
+    const plan = await withWorker(estate, (taskQueue) =>
+      planSigned(taskQueue, withoutPreflight, 'what would change'),
+    );
     expect(plan.steps[0]?.stepId).toBe('automatic-preflight');
     expect(plan.ready).toBe(false);
   });
