@@ -60,7 +60,7 @@ export function decodePayload(bytes: Uint8Array): Payload {
           if (detailTag >>> 3 === 1) external.sizeBytes = reader.int64() as ExternalPayload['sizeBytes'];
           else reader.skipType(detailTag & 7);
         }
-        payload.externalPayloads = [...(payload.externalPayloads ?? []), external];
+        (payload.externalPayloads ??= []).push(external);
         break;
       }
       default:
