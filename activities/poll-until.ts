@@ -4,15 +4,21 @@ import { countProviderWait } from './provider-timer';
 
 /**
  * Polls `read` until `done` holds, heartbeating each round with what was seen, sleeping a short interval that
- * grows (200 ms, ×1.5, at most `maxIntervalMs`). A sleep after which the state is still not done was spent
- * waiting on the provider and counts as the step's provider time (`countProviderWait`). There is no deadline here
- * on purpose: the activity's own start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead
- * worker.
+ * grows (200 ms, ×1.5, at most `maxIntervalMs`). While `holdInterval` says so (the provider's API budget is
+ * spare) the interval stays at its start instead of growing: the wait ends at most one short interval after the
+ * operation did. A sleep after which the state is still not done was spent waiting on the provider and counts as
+ * the step's provider time (`countProviderWait`). There is no deadline here on purpose: the activity's own
+ * start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead worker.
  */
 export async function pollUntil<T>(
   read: () => Promise<T>,
   done: (state: T) => boolean,
-  options: { initialIntervalMs?: number; maxIntervalMs?: number; describe?: (state: T) => unknown } = {},
+  options: {
+    initialIntervalMs?: number;
+    maxIntervalMs?: number;
+    holdInterval?: () => boolean;
+    describe?: (state: T) => unknown;
+  } = {},
 ): Promise<T> {
   let interval = options.initialIntervalMs ?? 200;
   const maxInterval = options.maxIntervalMs ?? 5000;
@@ -25,7 +31,9 @@ export async function pollUntil<T>(
     const sleepStarted = performance.now();
     await sleep(interval);
     sleptMs = performance.now() - sleepStarted;
-    interval = Math.min(Math.round(interval * 1.5), maxInterval);
+    interval = options.holdInterval?.()
+      ? (options.initialIntervalMs ?? 200)
+      : Math.min(Math.round(interval * 1.5), maxInterval);
   }
 }
 

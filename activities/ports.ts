@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { AwsPacer } from './aws-pacing/aws-pacer';
 import type { AuthActivityDeps } from './auth/auth-activities';
 import type { RunRecordDeps } from './runs/recorded-failover';
 import type { EvidencePorts } from './evidence/evidence-activities';
@@ -24,6 +25,8 @@ export interface ActivityPorts {
   canary?: CanaryPort;
   /** The evidence ledger's client, bucket and key (worker/evidence-ports.ts); without it evidence activities fail, saying so. */
   evidence?: EvidencePorts;
+  /** The worker's AWS pacer, whose spare budget lets waits poll sooner; without it waits always grow. */
+  pacer?: Pick<AwsPacer, 'hasSpare'>;
   now?: () => Date;
   /** The worker's Temporal client, for evacuations watching and aborting their child runs. */
   temporal?: Client;

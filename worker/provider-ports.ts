@@ -73,6 +73,7 @@ export function createProviderPorts(config: DrctlConfig): {
   const connectionsFor = connectionResolver(config.postgres.connections, secrets);
   const { url, adminToken, clientToken } = config.unleash;
   const ports: ActivityPorts = {
+    pacer,
     route53: timed(createRoute53Adapter(route53Client)),
     rds: timed(
       createRdsAdapter(

@@ -98,6 +98,17 @@ export class AwsPacer {
     );
   }
 
+  /**
+   * Whether this worker's bucket for `api` holds at least `fraction` of its size, with no call waiting: budget no
+   * other call needs now, which a wait may spend on polling sooner (a quiet failover's last GetChange), and which
+   * is gone as soon as many runs share the bucket (an evacuation), so their waits poll sparingly again.
+   */
+  hasSpare(api: PacedApi, region: string, fraction = 0.5): boolean {
+    const entry = this.entry(api, region);
+    entry.bucket.drip();
+    return entry.waiters.isEmpty() && entry.bucket.content >= entry.bucket.bucketSize * fraction;
+  }
+
   /** AWS throttled a call anyway: empty the bucket, so every caller on this worker waits for the refill. */
   throttled(api: PacedApi, region: string): void {
     const entry = this.entry(api, region);

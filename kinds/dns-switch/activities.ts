@@ -23,13 +23,21 @@ export interface DnsActivityDeps {
   poll?: { initialIntervalMs?: number; maxIntervalMs?: number };
   /** How long the resolution check waits for every name to answer its new value after INSYNC. Default 30 s. */
   resolutionTimeoutMs?: number;
+  /**
+   * Whether the account's Route 53 budget is spare now (`AwsPacer.hasSpare`): then a wait polls at its first
+   * interval instead of growing it. Without it waits always grow.
+   */
+  spareBudget?: () => boolean;
 }
 
 /**
  * Waits for INSYNC and for the names to answer their new values start at 25 ms and grow ×1.5 to 5 s (pollUntil's
  * growth and cap). A wait ends at most one interval after the change settled: with pollUntil's 200 ms start a change
  * INSYNC after 300 ms was seen at 500 ms; from 25 ms it is seen at 329 ms. A minute's wait still costs ~24 GetChange
- * calls, paced like every Route 53 call. PriorRequestNotComplete keeps its 200 ms start: that retry resends a change.
+ * calls, paced like every Route 53 call. While the account's Route 53 budget is spare (`spareBudget`: a lone
+ * failover) the interval stays at 25 ms, so the change is seen within 25 ms of settling; when many runs share the
+ * budget (an evacuation) it drains, and their waits grow again. PriorRequestNotComplete keeps its 200 ms start:
+ * that retry resends a change.
  */
 export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
 
@@ -68,15 +76,20 @@ interface ReadProgress {
 }
 
 export function activitiesFromPorts(ports: ActivityPorts): DnsSwitchActivities {
-  return createDnsActivities({ route53: ports.route53 });
+  const pacer = ports.pacer;
+  return createDnsActivities({
+    route53: ports.route53,
+    ...(pacer === undefined ? {} : { spareBudget: () => pacer.hasSpare('route53', 'global') }),
+  });
 }
 
 export function createDnsActivities({
   route53,
   poll = {},
   resolutionTimeoutMs = 30_000,
+  spareBudget,
 }: DnsActivityDeps): DnsSwitchActivities {
-  const waitPoll = { ...DNS_WAIT_POLL, ...poll };
+  const waitPoll = { ...DNS_WAIT_POLL, ...poll, ...(spareBudget ? { holdInterval: spareBudget } : {}) };
   /** The zone's current sets of `records`, read page by page (heartbeating, resumable), not record by record. */
   async function readWanted(zoneId: string, labels: string[]): Promise<Map<string, DnsRecordSet>> {
     const previous = resumeFrom<ReadProgress>('dns.read');

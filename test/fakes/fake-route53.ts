@@ -40,6 +40,8 @@ export class FakeRoute53 implements Route53Port {
   /** Every ChangeBatch submitted, in order. */
   readonly submitted: Array<{ zoneId: string; changeId: string; upserts: DnsUpsert[]; comment: string }> = [];
   readonly getChangeCalls: string[] = [];
+  /** When each GetChange was asked (Date.now(), so fake timers give virtual times). */
+  readonly getChangeTimes: number[] = [];
   /** Calls per port method, to show that work scales with zones and pages, not records. */
   readonly calls: Record<string, number> = {};
   /** Set to make every call fail with this error (e.g. a permanentFailure or an AWS-shaped error). */
@@ -162,6 +164,7 @@ export class FakeRoute53 implements Route53Port {
     this.count('getChange');
     this.maybeFail();
     this.getChangeCalls.push(changeId);
+    this.getChangeTimes.push(Date.now());
     const left = this.pendingLeft.get(changeId);
     if (left === undefined) throw permanentFailure(PermanentFailure.NotFound, `No change ${changeId}`);
     if (left > 0) {

@@ -118,6 +118,27 @@ describe('AwsPacer', () => {
     expect(waits.filter((w) => w === 0)).toHaveLength(5);
   });
 
+  it('GIVEN a bucket WHEN half of it is spent or a call waits THEN its budget is no longer spare', async () => {
+    const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 1 }, rds: { burst: 1, perSecond: 1 } }, 0);
+    expect(pacer.hasSpare('route53', 'global')).toBe(true);
+
+    await Promise.all(Array.from({ length: 5 }, () => pacer.take('route53', 'global')));
+    expect(pacer.hasSpare('route53', 'global')).toBe(true);
+    await pacer.take('route53', 'global');
+    expect(pacer.hasSpare('route53', 'global')).toBe(false);
+
+    const drained = new AwsPacer(
+      { route53: { burst: 1, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } },
+      0,
+    );
+    await drained.take('route53', 'global');
+    const waiting = drained.take('route53', 'global');
+    expect(drained.hasSpare('route53', 'global', 0)).toBe(false);
+    await waiting;
+    await new Promise((resolve) => setTimeout(resolve, 60)); // a token drips in, nobody waits
+    expect(drained.hasSpare('route53', 'global')).toBe(true);
+  });
+
   it('counts distinct activity pollers of the task queue as workers', async () => {
     const service = {
       describeTaskQueue: async () => ({

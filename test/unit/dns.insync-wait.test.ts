@@ -23,8 +23,8 @@ const switchToReplica = {
 };
 
 /** Runs the switch on fake timers with the activities' own poll pacing; returns the virtual time it took. */
-async function switchTook(fake: FakeRoute53): Promise<number> {
-  const activities = createDnsActivities({ route53: fake });
+async function switchTook(fake: FakeRoute53, spareBudget?: () => boolean): Promise<number> {
+  const activities = createDnsActivities({ route53: fake, ...(spareBudget ? { spareBudget } : {}) });
   const started = Date.now();
   let took: number | undefined;
   const switched = activities.switchDns(switchToReplica).then((outcome) => {
@@ -52,5 +52,22 @@ describe('switchDns waits for INSYNC without overshooting it much, and without p
     const took = await switchTook(fake);
     expect(took).toBeGreaterThanOrEqual(60_000);
     expect(fake.getChangeCalls.length).toBeLessThanOrEqual(25);
+  });
+
+  it('GIVEN spare Route 53 budget and a change INSYNC after 300 ms THEN the switch sees it within 25 ms', async () => {
+    // Growing waits saw it at 329 ms: the last 127 ms poll interval, of which 98 ms came after the change settled.
+    const took = await switchTook(route53(300), () => true);
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThanOrEqual(325);
+  });
+
+  it('GIVEN budget spare only for the first second and a change that takes a minute THEN the waits grow again once it is gone', async () => {
+    const fake = route53(60_000);
+    const started = Date.now();
+    const took = await switchTook(fake, () => Date.now() - started < 1_000);
+    expect(took).toBeGreaterThanOrEqual(60_000);
+    const quick = fake.getChangeTimes.filter((at) => at - started <= 1_000).length;
+    expect(quick).toBeGreaterThanOrEqual(35);
+    expect(fake.getChangeCalls.length - quick).toBeLessThanOrEqual(25);
   });
 });
