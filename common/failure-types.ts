@@ -27,6 +27,11 @@ export const PermanentFailure = {
   NotAuthorized: 'NotAuthorized',
   /** A failback found no ended failover of its runbook whose record says what to restore. */
   NoRecordedFailover: 'NoRecordedFailover',
+  /**
+   * The state a step read ahead (while the step before it ran) moved before its effect: the effect refused and
+   * changed nothing; the step reads again and records the new state as its undo.
+   */
+  ChangedSinceRead: 'ChangedSinceRead',
   /** A TLS peer whose certificate does not verify (unknown CA, another host name, expired): a retry cannot fix it. */
   TlsVerificationFailed: 'TlsVerificationFailed',
 } as const;

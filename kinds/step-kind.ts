@@ -42,6 +42,14 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
    */
   run(step: z.output<Schema>, context: RunContext<A>): Promise<StepResult>;
   /**
+   * The read `run` makes before its effect, when no step of another kind changes what it reads (the records a DNS
+   * step switches): the run starts it as the step before this one starts, so it is not a round trip of its own
+   * between them. `run` gets it as `context.readAhead`, and its effect must refuse to act (`ChangedSinceRead`)
+   * when the state moved since, since that read is the undo; `run` then reads again. Not started when the step
+   * before is of the same kind (it may change what this one reads).
+   */
+  readAhead?(step: z.output<Schema>, activities: A): Promise<unknown>;
+  /**
    * Undoes what a step changed, after an operator's abort (or an approval timeout that says so); says what it
    * did, or what it kept and why. Called for completed steps and for steps whose effect may have happened
    * (interrupted, failed after acting); undo data is always the state read before acting, so undo is idempotent.
@@ -134,6 +142,12 @@ export interface EffectRecord {
   willChange: boolean;
   before?: unknown;
   promotion?: string;
+  /**
+   * Replaces this step's earlier record: the effect it announced refused before changing anything (the state
+   * read ahead had moved, `ChangedSinceRead`), so the state read again is what the step changes. Without it a
+   * second record keeps the first undo (a retried step may have acted on its first attempt).
+   */
+  supersedes?: true;
 }
 
 /** What a step may ask of the run it is part of. */
@@ -160,6 +174,11 @@ export interface RunContext<A> {
    * `activities` here, so they replay what they recorded.
    */
   reads: A;
+  /**
+   * What the kind's `readAhead` read while the step before ran (first attempt only); undefined when the run did
+   * not read ahead or that read failed (`run` then reads as usual).
+   */
+  readAhead?: Promise<unknown>;
   state: RunState;
   controls: RunControls;
   /** Shows checks in the timeline while the step still runs (pre-flight). */

@@ -8,7 +8,6 @@
  */
 import {
   ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -25,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { EvidenceActivities } from '../activities/evidence/evidence-contracts';
 import { PermanentFailure } from '../common/failure-types';
+import { failureTypeOf } from '../common/failure-type-of';
 import {
   LEDGER_QUERY,
   RUN_ENDED_SIGNAL,
@@ -117,7 +117,7 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
       writtenThisRun++;
       done(ledger, key);
     } catch (error) {
-      const type = failureType(error);
+      const type = failureTypeOf(error);
       if (type !== undefined && UNBUNDLEABLE.includes(type)) {
         log.error('evidence: run cannot be bundled, dropping its request', {
           run: key,
@@ -151,11 +151,6 @@ function done(ledger: LedgerState, key: string): void {
   delete ledger.blocked;
   ledger.recent.push(key);
   if (ledger.recent.length > RECENT_KEPT) ledger.recent.splice(0, ledger.recent.length - RECENT_KEPT);
-}
-
-function failureType(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 function messageOf(error: unknown): string {

@@ -43,7 +43,7 @@ import type {
   TimelineEntry,
 } from './run-types';
 import { describeStepFailure } from './step-failure';
-import { performStep, type OperatorGates, type RunState } from './step-actions';
+import { performStep, readAheadFor, type OperatorGates, type RunState } from './step-actions';
 import { Timeline } from './timeline';
 
 type Verdict = 'go' | 'stop';
@@ -98,6 +98,8 @@ export class FailoverRun {
   private dropped: string | undefined;
 
   private readonly usedNonces = new Set<string>();
+  /** Reads started ahead for steps not yet running (`readAheadFor`), by step id. */
+  private readonly readAheads = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly input: FailoverInput,
@@ -113,12 +115,16 @@ export class FailoverRun {
 
   async execute(): Promise<FailoverResult> {
     let verdict: Verdict = (await this.awaitRelease()) ? 'go' : 'stop';
-    for (const step of verdict === 'go' ? this.input.runbook.steps : []) {
+    const steps = verdict === 'go' ? this.input.runbook.steps : [];
+    for (const [index, step] of steps.entries()) {
       if (this.abortRequest) break;
       if (!this.preflightDone && changesEstate(step)) {
         verdict = await this.runLeaf(automaticPreflightStep());
         if (verdict === 'stop') break;
       }
+      const next = steps[index + 1];
+      const readAhead = readAheadFor(step, next);
+      if (next !== undefined && readAhead !== undefined) this.readAheads.set(next.id, readAhead);
       verdict =
         step.kind === 'parallel'
           ? (await Promise.all(step.steps.map((inner) => this.runLeaf(inner, step.id)))).includes('stop')
@@ -333,6 +339,9 @@ export class FailoverRun {
   }
 
   private async runLeaf(step: LeafStep, group?: string): Promise<Verdict> {
+    // A read ahead serves the first attempt only: a retry reads again.
+    let readAhead = this.readAheads.get(step.id);
+    this.readAheads.delete(step.id);
     for (;;) {
       if (this.abortRequest) return 'stop';
       const entry = this.timeline.start(step, group, stepKind(step.kind).mutates);
@@ -345,7 +354,7 @@ export class FailoverRun {
       };
       try {
         const outcome = await scope.run(() =>
-          performStep(step, this.state, gates, (checks) => (entry.checks = checks)),
+          performStep(step, this.state, gates, (checks) => (entry.checks = checks), readAhead),
         );
         this.settleEffect(step.id, 'done');
         if (outcome.abortedWhileWaiting !== undefined) {
@@ -391,6 +400,7 @@ export class FailoverRun {
         if (action === 'abort') return 'stop';
       } finally {
         this.runningScopes.delete(scope);
+        readAhead = undefined;
       }
     }
   }
@@ -514,9 +524,17 @@ export class FailoverRun {
    * activity, so it is in history) is now in the run's record, whatever happens to the activity.
    */
   private recordEffect(record: EffectRecord, step: LeafStep, entry: TimelineEntry): void {
+    const earlier = this.effects.find((effect) => effect.stepId === step.id);
+    if (record.supersedes && earlier !== undefined) {
+      // The effect the earlier record announced refused before acting: this record is what the step changes.
+      entry.before = record.before;
+      earlier.willChange = record.willChange;
+      if (record.undo === undefined) delete earlier.undo;
+      else earlier.undo = record.undo;
+      return;
+    }
     const first = this.timeline.entries.find((e) => e.stepId === step.id && e.before !== undefined);
     if (record.before !== undefined) entry.before = first?.before ?? record.before;
-    const earlier = this.effects.find((effect) => effect.stepId === step.id);
     if (earlier !== undefined) {
       // A retried step keeps the state read before its first attempt: that is what the run changed.
       earlier.state = 'started';

@@ -2,7 +2,7 @@ import { patched, proxyActivities, proxyLocalActivities, sleep } from '@temporal
 import type { CheckResult } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { RunControls, RunState, StepResult } from '../kinds/step-kind';
-import type { LeafStep } from '../runbooks/schema';
+import type { LeafStep, Step } from '../runbooks/schema';
 import { activityOptionsFor, localReadOptionsFor } from './activity-options';
 import { runPreflightChecks } from './preflight-checks';
 
@@ -17,12 +17,31 @@ export type OperatorGates = Pick<RunControls, 'awaitApproval' | 'beforeEffect'> 
 /** Runs that began after this make a step's quick reads before its effect as local activities (`RunContext.reads`). */
 export const LOCAL_STEP_READS_PATCH = 'step-reads-as-local-activities';
 
+/** Runs that began after this start a step's `readAhead` as the step before it starts (`readAheadFor`). */
+export const READ_AHEAD_PATCH = 'read-ahead-while-the-step-before-runs';
+
+/**
+ * Starts `next`'s read ahead (its kind's `readAhead`, with its timeout and retry policy) as `current` starts, when
+ * `current` has no step of `next`'s kind; undefined otherwise. A failed read ahead resolves to undefined: the step
+ * then reads as usual, and meets the failure there if it lasts.
+ */
+export function readAheadFor(current: Step, next: Step | undefined): Promise<unknown> | undefined {
+  if (next === undefined || next.kind === 'parallel') return undefined;
+  const kind = stepKind(next.kind);
+  const running = current.kind === 'parallel' ? current.steps : [current];
+  if (kind.readAhead === undefined || running.some((step) => step.kind === next.kind)) return undefined;
+  if (!patched(READ_AHEAD_PATCH)) return undefined;
+  const activities = proxyActivities<KindActivities>(activityOptionsFor(next));
+  return kind.readAhead(next, activities).catch(() => undefined);
+}
+
 /** Performs one leaf step through its kind, with the step's own timeout and retry policy. */
 export function performStep(
   step: LeafStep,
   state: RunState,
   gates: OperatorGates,
   onChecks: (checks: CheckResult[]) => void,
+  readAhead?: Promise<unknown>,
 ): Promise<StepResult> {
   const activities = proxyActivities<KindActivities>(activityOptionsFor(step));
   return stepKind(step.kind).run(step, {
@@ -31,6 +50,7 @@ export function performStep(
     reads: patched(LOCAL_STEP_READS_PATCH)
       ? proxyLocalActivities<KindActivities>(localReadOptionsFor(step))
       : activities,
+    ...(readAhead === undefined ? {} : { readAhead }),
     state,
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),

@@ -340,6 +340,9 @@ export function createDnsActivities({
         delete progress.read;
         const diffs = diff(input.records, sets);
         const differing = diffs.filter((d) => d.differs);
+        // Once an earlier attempt sent a change the step has acted: a refusal would let the run replace its undo.
+        if (input.expectedBefore !== undefined && progress.changes.length === 0)
+          refuseIfMoved(differing, input.expectedBefore);
         for (const d of differing) {
           if (!(d.label in progress.before))
             progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
@@ -425,6 +428,37 @@ function assertNoDuplicates(records: DnsRecordChange[]): void {
     }
     seen.add(label);
   }
+}
+
+/**
+ * A switch whose undo the run read ahead: a record still to change that no longer holds what was read moved since
+ * (another writer), and the recorded undo would put back a stale value. Refuses before anything is sent.
+ */
+function refuseIfMoved(differing: RecordDiff[], expected: DnsRecordState[]): void {
+  const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
+  const moved = differing.filter((d) => {
+    const was = read.get(d.label);
+    return was === undefined || !holds(d.current, was);
+  });
+  if (moved.length === 0) return;
+  const shown = moved.slice(0, 10).map((d) => {
+    const was = read.get(d.label);
+    return `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}, read as ${was && was.ttl !== null ? `${was.values.join(',') || '(empty)'} (TTL ${was.ttl})` : '(no record)'}`;
+  });
+  throw permanentFailure(
+    PermanentFailure.ChangedSinceRead,
+    `${shown.join('; ')}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer); nothing was sent, and the step reads the records again before switching`,
+  );
+}
+
+/** Whether Route 53's set (undefined: no record) is the state read earlier. */
+function holds(current: DnsRecordSet | undefined, was: DnsRecordState): boolean {
+  if (current === undefined) return was.ttl === null && was.values.length === 0;
+  return (
+    current.ttl === was.ttl &&
+    current.values.length === was.values.length &&
+    current.values.every((value, index) => sameRecordValue(value, was.values[index] ?? ''))
+  );
 }
 
 function describeSet(set: DnsRecordSet): string {

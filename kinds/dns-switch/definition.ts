@@ -2,12 +2,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { PermanentFailure } from '../../common/failure-types';
+import { failureTypeOf } from '../../common/failure-type-of';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-parts';
 import type { Runbook } from '../../runbooks/schema';
 import { databaseNamedBy, namesAddress, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
-import { preflightRequest, type StepKind } from '../step-kind';
+import { preflightRequest, type RunContext, type StepKind, type StepResult } from '../step-kind';
 
 const recordTarget = z
   .object({
@@ -41,6 +42,11 @@ export interface DnsSwitchInput {
   zone: ZoneRef;
   records: DnsRecordChange[];
   checkResolution: boolean;
+  /**
+   * The records as the run read them ahead (its undo): a record that is neither at its new value nor at this one
+   * moved since, and the switch refuses with ChangedSinceRead before sending anything.
+   */
+  expectedBefore?: DnsRecordState[];
 }
 
 export interface DnsCheckInput {
@@ -159,25 +165,20 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       }),
     };
   },
+  readAhead: (step, activities) => activities.readDnsRecords(namesOf(step)),
   async run(step, context) {
     const records = recordsToWrite(step, context.runbook, context.state.confirmedWritable);
-    const before = await context.activities.readDnsRecords({
-      zone: step.zone,
-      records: records.map(({ name, type }) => ({ name, type })),
-    });
-    const undo = undoOf(step.zone, records, before, context.runbook, context.state.confirmedWritable);
-    const willChange = undo.records.length + undo.created.length > 0;
-    context.controls.beforeEffect({
-      willChange,
-      ...(willChange ? { undo } : {}),
-      before: { zone: step.zone, records: before },
-    });
-    const outcome = await context.activities.switchDns({
-      zone: step.zone,
-      records,
-      checkResolution: step.checkResolution,
-    });
-    return withRunChange(outcome, willChange, 'the records');
+    // readAhead read `namesOf(step)`: the same records in the same order as `records`.
+    const readAhead = (await context.readAhead) as DnsRecordState[] | undefined;
+    if (readAhead !== undefined) {
+      try {
+        return await switchFrom(step, records, readAhead, context, 'guarded');
+      } catch (error) {
+        if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+      }
+    }
+    const before = await context.activities.readDnsRecords(namesOf(step));
+    return switchFrom(step, records, before, context, readAhead === undefined ? 'read' : 'read again');
   },
   async undo(undo, context) {
     const kept = context.promotion === 'none' ? [] : undo.records.filter((r) => r.database !== undefined);
@@ -318,6 +319,38 @@ export function recordsToWrite(
     }
     return { name: record.name, type: record.type, ttl: record.ttl, value: value as string };
   });
+}
+
+function namesOf(step: DnsSwitchStep): DnsCheckInput {
+  return { zone: step.zone, records: step.records.map(({ name, type }) => ({ name, type })) };
+}
+
+/**
+ * Records the undo from `before` and switches. `guarded`: `before` was read ahead, so the switch refuses if the
+ * records moved since; `read again`: after such a refusal, this record replaces the one that announced it.
+ */
+async function switchFrom(
+  step: DnsSwitchStep,
+  records: DnsRecordChange[],
+  before: DnsRecordState[],
+  context: RunContext<DnsSwitchActivities>,
+  how: 'guarded' | 'read' | 'read again',
+): Promise<StepResult> {
+  const undo = undoOf(step.zone, records, before, context.runbook, context.state.confirmedWritable);
+  const willChange = undo.records.length + undo.created.length > 0;
+  context.controls.beforeEffect({
+    willChange,
+    ...(willChange ? { undo } : {}),
+    before: { zone: step.zone, records: before },
+    ...(how === 'read again' ? { supersedes: true } : {}),
+  });
+  const outcome = await context.activities.switchDns({
+    zone: step.zone,
+    records,
+    checkResolution: step.checkResolution,
+    ...(how === 'guarded' ? { expectedBefore: before } : {}),
+  });
+  return withRunChange(outcome, willChange, 'the records');
 }
 
 /** The undo of a switch, from the records as they were read before it. */

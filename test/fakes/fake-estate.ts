@@ -157,9 +157,20 @@ export class FakeEstate {
           compensation: { kind: 'irreversible', reason: 'a promotion cannot be undone' },
         };
       },
-      switchDns: async ({ zone, records }) => {
+      switchDns: async ({ zone, records, expectedBefore }) => {
         const differing = records.filter((r) => this.dns.get(r.name) !== r.value);
         if (differing.length === 0) return outcome(false, 'already pointing');
+        // As the real switch: a record to change that no longer holds what the run read ahead is refused.
+        const moved = differing.filter((r) => {
+          const read = expectedBefore?.find((state) => state.name === r.name);
+          return expectedBefore !== undefined && read?.values[0] !== this.dns.get(r.name);
+        });
+        if (moved.length > 0) {
+          throw ApplicationFailure.nonRetryable(
+            `${moved.map((r) => r.name).join(', ')} changed since the run read it`,
+            'ChangedSinceRead',
+          );
+        }
         const previous = differing.map((r) => ({ ...r, value: this.dns.get(r.name) ?? '' }));
         for (const r of differing) this.dns.set(r.name, r.value);
         this.dnsChanges++;

@@ -141,6 +141,42 @@ describe('dns activities against moto', () => {
     expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
   });
 
+  it('GIVEN a record read ahead that another writer moved WHEN switching with that read THEN Route 53 is left as the writer set it; with a fresh read it switches', async () => {
+    await activities.switchDns({
+      zone,
+      records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.12' }],
+      checkResolution: false,
+    });
+    const readAhead = await activities.readDnsRecords({ zone, records: [{ name: own, type: 'A' }] });
+    expect(readAhead).toEqual([{ name: own, type: 'A', ttl: 30, values: ['127.0.0.12'] }]);
+    await activities.switchDns({
+      zone,
+      records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.14' }],
+      checkResolution: false,
+    });
+
+    const refused = await activities
+      .switchDns({
+        zone,
+        records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.13' }],
+        checkResolution: false,
+        expectedBefore: readAhead,
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+    expect(await readBack(own)).toEqual({ value: '127.0.0.14', ttl: 30 });
+
+    const fresh = await activities.readDnsRecords({ zone, records: [{ name: own, type: 'A' }] });
+    const switched = await activities.switchDns({
+      zone,
+      records: [{ name: own, type: 'A', ttl: 30, value: '127.0.0.13' }],
+      checkResolution: false,
+      expectedBefore: fresh,
+    });
+    expect(switched.changed).toBe(true);
+    expect(await readBack(own)).toEqual({ value: '127.0.0.13', ttl: 30 });
+  });
+
   it('GIVEN a zone that does not exist WHEN switching THEN it fails permanently naming the zone', async () => {
     const error = await activities
       .switchDns({

@@ -487,6 +487,94 @@ test('a step planned again with an earlier step’s endpoint (DNS after a promot
   ]);
 });
 
+test('the DNS step reads its records while the promotion runs, and its undo and timeline use that read', async () => {
+  const estate = newEstate();
+  const fake = estate.activities();
+  let readDns = (): void => undefined;
+  const dnsRead = new Promise<void>((resolve) => (readDns = resolve));
+  let readDuringPromotion: boolean | undefined;
+  const result: FailoverResult = await withWorker(
+    estate,
+    async (taskQueue) => (await start(taskQueue)).result(),
+    {
+      readDnsRecords: async (input) => {
+        readDns();
+        return fake.readDnsRecords(input);
+      },
+      // The promotion finishes once DNS was read, or after 10 s: then the read came only after it.
+      promoteDatabase: async (input) => {
+        readDuringPromotion = await Promise.race([
+          dnsRead.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+        ]);
+        return fake.promoteDatabase(input);
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(readDuringPromotion).toBe(true);
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+  expect(result.timeline.find((entry) => entry.stepId === 'dns')?.before).toEqual({
+    zone: { name: 'z.test.' },
+    records: [{ name: 'db.z.test.', type: 'A', ttl: 60, values: ['10.0.0.2'] }],
+  });
+});
+
+test('a record another writer moves after the DNS step read it ahead is read again: nothing was switched on the stale read, and rollback restores what the writer set', async () => {
+  const estate = new FakeEstate({
+    dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
+    flags: ['degraded'],
+  });
+  const fake = estate.activities();
+  const base = runbook();
+  const steps = base.steps.map((step) =>
+    step.kind === 'dns.switch'
+      ? {
+          ...step,
+          records: [
+            ...step.records,
+            { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
+          ],
+        }
+      : step,
+  );
+  const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+  let reads = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      expect(estate.dns.get('www.z.test.')).toBe('maintenance.z.test.');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    },
+    {
+      readDnsRecords: async (input) => {
+        const read = await fake.readDnsRecords(input);
+        if (++reads === 1) estate.dns.set('www.z.test.', 'other.z.test.'); // another writer, after the read ahead
+        return read;
+      },
+    },
+  );
+
+  expect(reads).toBe(2);
+  expect(estate.dnsChanges).toBe(2); // the switch, and the rollback's; none on the stale read
+  expect(estate.dns.get('www.z.test.')).toBe('other.z.test.');
+  const dns = result.timeline.find((entry) => entry.stepId === 'dns');
+  expect(dns).toMatchObject({ status: 'succeeded', attempts: 1 });
+  expect(dns?.before).toMatchObject({
+    records: [
+      { name: 'db.z.test.', values: ['10.0.0.2'] },
+      { name: 'www.z.test.', values: ['other.z.test.'] },
+    ],
+  });
+  expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
+});
+
 async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

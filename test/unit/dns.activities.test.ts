@@ -116,6 +116,89 @@ describe('switchDns', () => {
     });
   });
 
+  it('GIVEN a record that moved since the run read it ahead WHEN switching THEN it refuses with ChangedSinceRead and sends nothing', async () => {
+    const { route53, activities } = setup();
+    const readAhead = await activities.readDnsRecords({
+      zone: switchToReplica.zone,
+      records: switchToReplica.records.map(({ name, type }) => ({ name, type })),
+    });
+    await route53.upsertRecords(
+      'Z1',
+      [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.9' }],
+      'another writer',
+    );
+
+    const error = await activities
+      .switchDns({ ...switchToReplica, expectedBefore: readAhead })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+    expect((error as Error).message).toContain(
+      `A ${EHR} holds 127.0.0.9 (TTL 30), read as 127.0.0.2 (TTL 30)`,
+    );
+    expect(route53.submitted).toHaveLength(1); // the other writer's change only
+    expect(route53.valuesOf('Z1', EHR, 'A')).toEqual(['127.0.0.9']);
+  });
+
+  it('GIVEN records that hold what the run read ahead WHEN switching THEN it switches', async () => {
+    const { route53, activities } = setup();
+    const readAhead = await activities.readDnsRecords({
+      zone: switchToReplica.zone,
+      records: switchToReplica.records.map(({ name, type }) => ({ name, type })),
+    });
+
+    const outcome = await activities.switchDns({ ...switchToReplica, expectedBefore: readAhead });
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.valuesOf('Z1', EHR, 'A')).toEqual(['127.0.0.3']);
+  });
+
+  it('GIVEN an earlier attempt already sent part of a switch read ahead WHEN retried THEN it does not refuse (it acted), and finishes', async () => {
+    const { route53, activities } = setup();
+    const OTHER = 'other.sandbox.drctl.internal.';
+    await route53.upsertRecords('Z1', [{ name: OTHER, type: 'A', ttl: 30, value: '127.0.0.5' }], 'seed');
+    const readAhead = [
+      { name: EHR, type: 'A' as const, ttl: 30, values: ['127.0.0.2'] },
+      { name: OTHER, type: 'A' as const, ttl: 30, values: ['127.0.0.5'] },
+    ];
+    await route53.upsertRecords(
+      'Z1',
+      [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }],
+      'attempt 1, batch 1',
+    );
+    await route53.upsertRecords(
+      'Z1',
+      [{ name: OTHER, type: 'A', ttl: 30, value: '127.0.0.6' }],
+      'another writer',
+    );
+    const env = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: {
+        resume: 'dns.switch',
+        zoneId: 'Z1',
+        phase: 'insync',
+        before: { [`A ${EHR}`]: [30, ['127.0.0.2']] },
+        changes: [{ id: 'C2', status: 'INSYNC', records: 1 }],
+      },
+    });
+
+    const outcome: Awaited<ReturnType<typeof activities.switchDns>> = await env.run(() =>
+      activities.switchDns({
+        zone: switchToReplica.zone,
+        records: [
+          { name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' },
+          { name: OTHER, type: 'A', ttl: 30, value: '127.0.0.4' },
+        ],
+        checkResolution: false,
+        expectedBefore: readAhead,
+      }),
+    );
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.valuesOf('Z1', OTHER, 'A')).toEqual(['127.0.0.4']);
+  });
+
   it('GIVEN TestDNSAnswer lags 2 answers WHEN checking resolution THEN it polls until the new value answers', async () => {
     const { activities } = setup({ staleAnswers: 2 });
 
