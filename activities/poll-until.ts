@@ -22,15 +22,16 @@ export async function pollUntil<T>(
 ): Promise<T> {
   let interval = options.initialIntervalMs ?? 200;
   const maxInterval = options.maxIntervalMs ?? 5000;
-  let sleptMs = 0;
+  let slept: { ms: number; endedAt: number } | undefined;
   for (;;) {
     const state = await read();
     if (done(state)) return state;
-    countProviderWait(sleptMs);
+    if (slept) countProviderWait(slept.ms, slept.endedAt);
     heartbeat(options.describe ? options.describe(state) : state);
     const sleepStarted = performance.now();
     await sleep(interval);
-    sleptMs = performance.now() - sleepStarted;
+    const endedAt = performance.now();
+    slept = { ms: endedAt - sleepStarted, endedAt };
     interval = options.holdInterval?.()
       ? (options.initialIntervalMs ?? 200)
       : Math.min(Math.round(interval * 1.5), maxInterval);

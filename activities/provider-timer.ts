@@ -5,9 +5,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * show how much of a step was the provider and how much was waiting. Ports are wrapped once with `timed()` at
  * the composition root; each activity invocation runs inside `measureProviderTime()`, which owns its meter, so
  * concurrent activities in one worker never mix their figures.
+ *
+ * Provider time is the time during which the provider was busy for the activity: the union of its calls and
+ * waits, not their sum, so calls made in parallel (two flags set at once, two members read at once) count once.
  */
 interface Meter {
-  providerMs: number;
+  /** [start, end] of each call and counted wait, in `performance.now()` ms. */
+  busy: Array<[number, number]>;
 }
 
 const currentMeter = new AsyncLocalStorage<Meter>();
@@ -15,20 +19,36 @@ const currentMeter = new AsyncLocalStorage<Meter>();
 export async function measureProviderTime<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; providerMs: number }> {
-  const meter: Meter = { providerMs: 0 };
+  const meter: Meter = { busy: [] };
   const result = await currentMeter.run(meter, work);
-  return { result, providerMs: Math.round(meter.providerMs) };
+  return { result, providerMs: Math.round(coveredMs(meter.busy)) };
 }
 
 /**
- * Counts `ms` of waiting on the provider into the current activity's meter: time between polls of an operation the
- * provider still reported in progress (a Route 53 change PENDING, a promotion not finished). That wait is the
- * provider's work, not drctl's; only the last interval, after which the operation was found done, is not counted
- * (the provider may have finished at any moment of it).
+ * Counts a wait on the provider into the current activity's meter: the time between polls of an operation the
+ * provider still reported in progress (a Route 53 change PENDING, a promotion not finished), `ms` long and ended
+ * at `endedAt` (`performance.now()`). That wait is the provider's work, not drctl's; only the last interval, after
+ * which the operation was found done, is not counted (the provider may have finished at any moment of it).
  */
-export function countProviderWait(ms: number): void {
-  const meter = currentMeter.getStore();
-  if (meter) meter.providerMs += ms;
+export function countProviderWait(ms: number, endedAt: number): void {
+  if (ms > 0) currentMeter.getStore()?.busy.push([endedAt - ms, endedAt]);
+}
+
+/** The length of the union of `intervals`. */
+export function coveredMs(intervals: ReadonlyArray<readonly [number, number]>): number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let [start, end] = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  for (const [from, to] of sorted) {
+    if (from > end) {
+      if (end > start) total += end - start;
+      [start, end] = [from, to];
+    } else if (to > end) {
+      end = to;
+    }
+  }
+  if (end > start) total += end - start;
+  return total;
 }
 
 /** Returns `port` with every method call timed into the current activity's meter. */
@@ -42,8 +62,7 @@ export function timed<T extends object>(port: T): T {
         try {
           return await (value as (...a: unknown[]) => unknown).apply(target, args);
         } finally {
-          const meter = currentMeter.getStore();
-          if (meter) meter.providerMs += performance.now() - started;
+          currentMeter.getStore()?.busy.push([started, performance.now()]);
         }
       };
     },

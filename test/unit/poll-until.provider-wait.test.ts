@@ -1,5 +1,5 @@
 import { pollUntil } from '../../activities/poll-until';
-import { measureProviderTime } from '../../activities/provider-timer';
+import { coveredMs, measureProviderTime, timed } from '../../activities/provider-timer';
 
 /** A provider operation that reports "in progress" `busyReads` times, then done. */
 function operation(busyReads: number): () => Promise<string> {
@@ -31,5 +31,45 @@ describe('pollUntil counts waiting on the provider as provider time', () => {
 
   it('GIVEN three PENDING reads THEN the sleeps before the second and third count (100 + 150 ms)', async () => {
     expect(await providerMsOf(3)).toBe(250);
+  });
+});
+
+describe('provider time is the time the provider was busy, not the sum of its calls', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** A port whose one call takes `ms`. */
+  const port = timed({ call: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) });
+
+  async function providerMsOf(work: () => Promise<unknown>): Promise<number> {
+    const measured = measureProviderTime(work);
+    await jest.advanceTimersByTimeAsync(10_000);
+    return (await measured).providerMs;
+  }
+
+  it('GIVEN two 100 ms calls made at once (two flags set in parallel) THEN 100 ms, once', async () => {
+    expect(await providerMsOf(() => Promise.all([port.call(100), port.call(100)]))).toBe(100);
+  });
+
+  it('GIVEN a 100 ms call, then a 50 ms call alongside a 200 ms one THEN 300 ms', async () => {
+    expect(
+      await providerMsOf(async () => {
+        await port.call(100);
+        await Promise.all([port.call(50), port.call(200)]);
+      }),
+    ).toBe(300);
+  });
+
+  it('merges overlapping, nested and touching intervals', () => {
+    expect(coveredMs([])).toBe(0);
+    expect(
+      coveredMs([
+        [0, 10],
+        [5, 20],
+        [6, 7],
+        [20, 25],
+        [30, 31],
+      ]),
+    ).toBe(26);
   });
 });
