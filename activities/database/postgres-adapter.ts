@@ -59,19 +59,31 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
     return result.rows[0] as R;
   }
 
+  async function readMemberStatus(client: Client, label: ConnectionLabel): Promise<PostgresMemberStatus> {
+    const row = await one<{ in_recovery: boolean; read_only: string; version: string }>(
+      client,
+      `select pg_is_in_recovery() as in_recovery, current_setting('default_transaction_read_only') as read_only,
+              current_setting('server_version') as version`,
+    );
+    return {
+      address: `${label.host}:${label.port}`,
+      inRecovery: row.in_recovery,
+      defaultReadOnly: row.read_only === 'on',
+      serverVersion: row.version,
+    };
+  }
+
   return {
     memberStatus(connection): Promise<PostgresMemberStatus> {
+      return withSession(connection, readMemberStatus);
+    },
+
+    memberAndFenceStatus(connection, applicationRoles) {
       return withSession(connection, async (client, label) => {
-        const row = await one<{ in_recovery: boolean; read_only: string; version: string }>(
-          client,
-          `select pg_is_in_recovery() as in_recovery, current_setting('default_transaction_read_only') as read_only,
-                  current_setting('server_version') as version`,
-        );
+        const member = await readMemberStatus(client, label);
         return {
-          address: `${label.host}:${label.port}`,
-          inRecovery: row.in_recovery,
-          defaultReadOnly: row.read_only === 'on',
-          serverVersion: row.version,
+          member,
+          fence: member.inRecovery ? null : await readFenceStatus(client, applicationRoles),
         };
       });
     },

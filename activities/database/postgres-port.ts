@@ -40,6 +40,14 @@ export interface PostgresPort {
   liftFence(connection: string, applicationRoles: string[]): Promise<string[]>;
   /** What the fence would see: the application roles (login, open sessions, markers) and the read-only default. */
   fenceStatus(connection: string, applicationRoles: string[]): Promise<FenceStatus>;
+  /**
+   * `memberStatus`, and `fenceStatus` when the member is not in recovery (a primary), in one session: what a fence
+   * plans from, read with one connection's setup instead of two.
+   */
+  memberAndFenceStatus(
+    connection: string,
+    applicationRoles: string[],
+  ): Promise<{ member: PostgresMemberStatus; fence: FenceStatus | null }>;
   /** Tries a write in a new session (a table created inside a transaction that is rolled back). */
   writeTest(connection: string): Promise<WriteTestResult>;
   /**

@@ -313,6 +313,17 @@ export class FakePostgres implements PostgresPort {
     return restored;
   }
 
+  async memberAndFenceStatus(
+    connection: string,
+    applicationRoles: string[],
+  ): Promise<{ member: PostgresMemberStatus; fence: FenceStatus | null }> {
+    const member = await this.memberStatus(connection);
+    return {
+      member,
+      fence: member.inRecovery ? null : await this.fenceStatus(connection, applicationRoles),
+    };
+  }
+
   async fenceStatus(connection: string, applicationRoles: string[]): Promise<FenceStatus> {
     this.state.calls.push(`fenceStatus ${connection}`);
     const m = this.member(connection);

@@ -43,6 +43,27 @@ describe('unfenceDatabase on the sandbox', () => {
     expect(second).toMatchObject({ changed: false });
   });
 
+  it('GIVEN the PostgreSQL primary WHEN planning its fence before and after it THEN it reads the role of the member and of the application roles', async () => {
+    const before = await activities.planFence(ehr);
+    expect(before).toEqual([
+      expect.objectContaining({
+        current: expect.stringMatching(/primary.*application roles that can log in: ehr_app/),
+        willChange: true,
+      }),
+    ]);
+
+    const fence = await activities.fenceDatabase(ehr);
+    const after = await activities.planFence(ehr);
+    await activities.unfenceDatabase(ehr, (fence.compensation as FenceUndo).detail);
+
+    expect(after).toEqual([
+      expect.objectContaining({
+        current: expect.stringMatching(/application roles that can log in: none \(0 session\(s\)\)/),
+        willChange: false,
+      }),
+    ]);
+  });
+
   it('GIVEN an RDS primary fenced by its security groups WHEN unfencing twice THEN its groups are back once', async () => {
     const fence = await activities.fenceDatabase(portal);
     expect(fence.changed).toBe(true);

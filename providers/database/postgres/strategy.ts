@@ -265,11 +265,14 @@ export function createStrategy(
     },
 
     async planFence(name, t): Promise<PlannedChange[]> {
-      const status = await statusOrDown(t.primary.connection);
-      const roles =
-        status === null || status.inRecovery
-          ? null
-          : await postgres.fenceStatus(t.primary.connection, t.applicationRoles);
+      const read = await postgres
+        .memberAndFenceStatus(t.primary.connection, t.applicationRoles)
+        .catch((error: unknown) => {
+          if (isPostgresUnreachable(error)) return null;
+          throw error;
+        });
+      const status = read?.member ?? null;
+      const roles = read?.fence ?? null;
       const canLogin = roles?.roles.filter((r) => r.canLogin).map((r) => r.role) ?? [];
       const sessions = roles?.roles.reduce((sum, r) => sum + r.sessions, 0) ?? 0;
       return [
