@@ -1,4 +1,10 @@
-import { patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+} from '@temporalio/workflow';
 import type { CheckResult } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { RunControls, RunState, StepResult } from '../kinds/step-kind';
@@ -35,6 +41,16 @@ export function readAheadFor(current: Step, next: Step | undefined): Promise<unk
   return kind.readAhead(next, activities).catch(() => undefined);
 }
 
+/**
+ * `read`, or a rejection as soon as the step's scope is cancelled (an abort): the read ahead was started outside
+ * the step's scope, so awaiting it alone would hold the abort until the read answered (Route 53 slow, retrying).
+ */
+function untilCancelled(read: Promise<unknown>): Promise<unknown> {
+  const guarded = Promise.race([read, CancellationScope.current().cancelRequested]);
+  guarded.catch(() => undefined); // a step that never awaits it must not leave an unhandled rejection
+  return guarded;
+}
+
 /** Performs one leaf step through its kind, with the step's own timeout and retry policy. */
 export function performStep(
   step: LeafStep,
@@ -50,7 +66,7 @@ export function performStep(
     reads: patched(LOCAL_STEP_READS_PATCH)
       ? proxyLocalActivities<KindActivities>(localReadOptionsFor(step))
       : activities,
-    ...(readAhead === undefined ? {} : { readAhead }),
+    ...(readAhead === undefined ? {} : { readAhead: untilCancelled(readAhead) }),
     state,
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),

@@ -9,6 +9,7 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
 import { installQuietRuntime } from './quiet-runtime';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import type { RunbookInput } from '../../runbooks/schema';
@@ -909,6 +910,49 @@ describe('interrupting and timing out', () => {
     });
     expect(estate.flags.get('degraded')).toBe(false);
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+  });
+
+  test('abort while the DNS step waits for its read ahead (Route 53 slow to answer) interrupts it at once', async () => {
+    const estate = newEstate();
+    const fake = estate.activities();
+    let answer = (): void => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    let reads = 0;
+    let readAnsweredBeforeTheRunEnded = false;
+    const result = await withWorker(
+      estate,
+      async (taskQueue) => {
+        const handle = await start(taskQueue);
+        await waitFor(async () =>
+          (await handle.query<FailoverProgress>('progress')).currentSteps.includes('dns') ? true : undefined,
+        );
+        await handle.executeUpdate('abort', {
+          args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'stop' })],
+        });
+        const ended = await failedResult(handle.result(), 'FailoverAborted');
+        answer();
+        return ended;
+      },
+      {
+        // The read ahead (alive, heartbeating) answers when the test lets it, or after 40 s: the abort must not
+        // wait for it.
+        readDnsRecords: async (input) => {
+          if (++reads === 1) {
+            const alive = setInterval(() => Context.current().heartbeat(), 1_000);
+            readAnsweredBeforeTheRunEnded = await Promise.race([
+              answered.then(() => false),
+              new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 40_000)),
+            ]);
+            clearInterval(alive);
+          }
+          return fake.readDnsRecords(input);
+        },
+      },
+    );
+    expect(readAnsweredBeforeTheRunEnded).toBe(false);
+    expect(result.timeline.find((e) => e.stepId === 'dns')).toMatchObject({ status: 'interrupted' });
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+    expect(estate.dnsChanges).toBe(0);
   });
 
   test('abort during a long promotion wait stops it; the promotion may have happened, so the fence stays', async () => {
