@@ -1,6 +1,6 @@
 import { Client, type ClientConfig } from 'pg';
-import { PermanentFailure, permanentFailure } from '../failures';
-import { envName, toPostgresFailure, type ConnectionLabel } from './postgres-errors';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { envName, isPostgresUnreachable, toPostgresFailure, type ConnectionLabel } from './postgres-errors';
 import { fenceServer, liftReplicatedFence, readFenceStatus, unfenceServer } from './postgres-fence';
 import type {
   FenceResult,
@@ -81,10 +81,18 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
     memberAndFenceStatus(connection, applicationRoles) {
       return withSession(connection, async (client, label) => {
         const member = await readMemberStatus(client, label);
-        return {
-          member,
-          fence: member.inRecovery ? null : await readFenceStatus(client, applicationRoles),
-        };
+        if (member.inRecovery) return { member, fence: null };
+        try {
+          return { member, fence: await readFenceStatus(client, applicationRoles) };
+        } catch (error) {
+          // The member answered: a session lost now (or a query timeout) must not read as "the member is down".
+          const failure = toPostgresFailure(error, label);
+          if (!isPostgresUnreachable(failure)) throw failure;
+          throw transientFailure(
+            'PostgresReadFailed',
+            `${(failure as Error).message} (after ${label.host}:${label.port} had answered as a primary)`,
+          );
+        }
       });
     },
 

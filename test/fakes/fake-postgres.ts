@@ -1,5 +1,5 @@
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
-import { POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
+import { isPostgresUnreachable, POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
 import type {
   FenceMarker,
   FenceRequest,
@@ -318,10 +318,14 @@ export class FakePostgres implements PostgresPort {
     applicationRoles: string[],
   ): Promise<{ member: PostgresMemberStatus; fence: FenceStatus | null }> {
     const member = await this.memberStatus(connection);
-    return {
-      member,
-      fence: member.inRecovery ? null : await this.fenceStatus(connection, applicationRoles),
-    };
+    if (member.inRecovery) return { member, fence: null };
+    try {
+      return { member, fence: await this.fenceStatus(connection, applicationRoles) };
+    } catch (error) {
+      // As the adapter: once the member answered, a lost session is not "the member is down".
+      if (!isPostgresUnreachable(error)) throw error;
+      throw transientFailure('PostgresReadFailed', (error as Error).message);
+    }
   }
 
   async fenceStatus(connection: string, applicationRoles: string[]): Promise<FenceStatus> {

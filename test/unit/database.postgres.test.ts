@@ -1,4 +1,6 @@
 import type { DatabaseInput } from '../../activities/contracts';
+import { transientFailure } from '../../activities/failures';
+import { POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
 import { createDatabaseActivities } from '../fakes/database-activities';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
@@ -250,6 +252,18 @@ describe('plans (postgres)', () => {
     });
     expect(pg.state.promotions).toEqual([]);
     expect(pg.state.fences).toEqual([]);
+  });
+
+  it('GIVEN the primary answers, then its session is lost WHEN planning the fence THEN the plan fails to be retried, not "down, will not change"', async () => {
+    const { activities, pg } = setup();
+    pg.fenceStatus = async () => {
+      throw transientFailure(POSTGRES_UNREACHABLE, 'lost the session at 127.0.0.2:5432: 57P01');
+    };
+
+    await expect(activities.planFence(input)).rejects.toMatchObject({
+      type: 'PostgresReadFailed',
+      nonRetryable: false,
+    });
   });
 
   it('GIVEN the primary is down WHEN planning the fence THEN it will not change', async () => {
