@@ -175,8 +175,9 @@ export interface RunContext<A> {
    */
   reads: A;
   /**
-   * What the kind's `readAhead` read while the step before ran (first attempt only); undefined when the run did
-   * not read ahead or that read failed (`run` then reads as usual).
+   * What the kind's `readAhead` read while the step before ran (first attempt only), or undefined when the run
+   * did not read ahead; the promise resolves to undefined when that read failed (`run` then reads as usual), and
+   * rejects when the step is cancelled while waiting for it.
    */
   readAhead?: Promise<unknown>;
   state: RunState;

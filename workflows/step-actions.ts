@@ -45,7 +45,7 @@ export function readAheadFor(current: Step, next: Step | undefined): Promise<unk
  * `read`, or a rejection as soon as the step's scope is cancelled (an abort): the read ahead was started outside
  * the step's scope, so awaiting it alone would hold the abort until the read answered (Route 53 slow, retrying).
  */
-function untilCancelled(read: Promise<unknown>): Promise<unknown> {
+function unlessCancelled(read: Promise<unknown>): Promise<unknown> {
   const guarded = Promise.race([read, CancellationScope.current().cancelRequested]);
   guarded.catch(() => undefined); // a step that never awaits it must not leave an unhandled rejection
   return guarded;
@@ -66,7 +66,7 @@ export function performStep(
     reads: patched(LOCAL_STEP_READS_PATCH)
       ? proxyLocalActivities<KindActivities>(localReadOptionsFor(step))
       : activities,
-    ...(readAhead === undefined ? {} : { readAhead: untilCancelled(readAhead) }),
+    ...(readAhead === undefined ? {} : { readAhead: unlessCancelled(readAhead) }),
     state,
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),

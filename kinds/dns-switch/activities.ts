@@ -3,7 +3,7 @@ import type { CheckResult, Irreversible, PlannedChange } from '../../activities/
 import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { resumeFrom } from '../../activities/heartbeat-details';
-import { heartbeat, pollUntil, sleep } from '../../activities/poll-until';
+import { currentAttempt, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { changeBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
@@ -24,8 +24,8 @@ export interface DnsActivityDeps {
   /** How long the resolution check waits for every name to answer its new value after INSYNC. Default 30 s. */
   resolutionTimeoutMs?: number;
   /**
-   * Whether the account's Route 53 budget is spare now (`AwsPacer.hasSpare`): then a wait polls at its first
-   * interval instead of growing it. Without it waits always grow.
+   * Whether the account's Route 53 budget is spare now (`AwsPacer.hasSpare`): then the first `QUICK_POLLS` polls
+   * of a wait stay at its first interval instead of growing it. Without it waits always grow.
    */
   spareBudget?: () => boolean;
 }
@@ -34,12 +34,16 @@ export interface DnsActivityDeps {
  * Waits for INSYNC and for the names to answer their new values start at 25 ms and grow ×1.5 to 5 s (pollUntil's
  * growth and cap). A wait ends at most one interval after the change settled: with pollUntil's 200 ms start a change
  * INSYNC after 300 ms was seen at 500 ms; from 25 ms it is seen at 329 ms. A minute's wait still costs ~24 GetChange
- * calls, paced like every Route 53 call. While the account's Route 53 budget is spare (`spareBudget`: a lone
- * failover) the interval stays at 25 ms, so the change is seen within 25 ms of settling; when many runs share the
- * budget (an evacuation) it drains, and their waits grow again. PriorRequestNotComplete keeps its 200 ms start:
- * that retry resends a change.
+ * calls, paced like every Route 53 call. While this worker's Route 53 bucket is at least half full (`spareBudget`:
+ * a lone failover) the first `QUICK_POLLS` polls of a wait stay 25 ms apart, so a change that settles within
+ * about half a second is seen within 25 ms; then, or as soon as the bucket is half spent (many runs share it: an
+ * evacuation), the interval grows again, and a minute's wait costs at most ~45 GetChange calls.
+ * PriorRequestNotComplete keeps its 200 ms start: that retry resends a change.
  */
 export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
+
+/** How many polls of one wait may stay at the first interval while the budget is spare (~0.5 s at 25 ms). */
+export const QUICK_POLLS = 20;
 
 /** Up to this many records a step's checks, plan and facts name each record; beyond, they are summarised. */
 const LISTED_RECORDS = 20;
@@ -89,7 +93,13 @@ export function createDnsActivities({
   resolutionTimeoutMs = 30_000,
   spareBudget,
 }: DnsActivityDeps): DnsSwitchActivities {
-  const waitPoll = { ...DNS_WAIT_POLL, ...poll, ...(spareBudget ? { holdInterval: spareBudget } : {}) };
+  const basePoll = { ...DNS_WAIT_POLL, ...poll };
+  /** A wait's poll pacing: its own count of quick polls, spent only while the budget is spare. */
+  const waitPoll = () => {
+    if (spareBudget === undefined) return basePoll;
+    let quick = 0;
+    return { ...basePoll, holdInterval: () => quick < QUICK_POLLS && spareBudget() && ++quick > 0 };
+  };
   /** The zone's current sets of `records`, read page by page (heartbeating, resumable), not record by record. */
   async function readWanted(zoneId: string, labels: string[]): Promise<Map<string, DnsRecordSet>> {
     const previous = resumeFrom<ReadProgress>('dns.read');
@@ -125,7 +135,7 @@ export function createDnsActivities({
       () => route53.getChange(change.id),
       (state) => state.status === 'INSYNC',
       {
-        ...waitPoll,
+        ...waitPoll(),
         describe: (state) => {
           change.status = state.status;
           return progress;
@@ -203,7 +213,7 @@ export function createDnsActivities({
       return wrong;
     };
     const wrong = await pollUntil(check, (w) => w.length === 0 || Date.now() >= deadline, {
-      ...waitPoll,
+      ...waitPoll(),
       describe: () => progress,
     });
     if (wrong.length > 0) {
@@ -340,9 +350,10 @@ export function createDnsActivities({
         delete progress.read;
         const diffs = diff(input.records, sets);
         const differing = diffs.filter((d) => d.differs);
-        // Once an earlier attempt sent a change the step has acted: a refusal would let the run replace its undo.
-        if (input.expectedBefore !== undefined && progress.changes.length === 0)
-          refuseIfMoved(differing, input.expectedBefore);
+        // Only the first attempt has provably sent nothing yet (a later one may follow an attempt that sent a batch
+        // and died before its heartbeat said so): only it may refuse and let the run replace the undo.
+        if (input.expectedBefore !== undefined && currentAttempt() === 1)
+          refuseIfMoved(diffs, input.expectedBefore);
         for (const d of differing) {
           if (!(d.label in progress.before))
             progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
@@ -431,12 +442,13 @@ function assertNoDuplicates(records: DnsRecordChange[]): void {
 }
 
 /**
- * A switch whose undo the run read ahead: a record still to change that no longer holds what was read moved since
- * (another writer), and the recorded undo would put back a stale value. Refuses before anything is sent.
+ * A switch whose undo the run read ahead: a record that no longer holds what was read moved since (another
+ * writer; also one moved to its new value, which the undo would otherwise set back). The recorded undo would put
+ * back a stale value, so the switch refuses before anything is sent.
  */
-function refuseIfMoved(differing: RecordDiff[], expected: DnsRecordState[]): void {
+function refuseIfMoved(diffs: RecordDiff[], expected: DnsRecordState[]): void {
   const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
-  const moved = differing.filter((d) => {
+  const moved = diffs.filter((d) => {
     const was = read.get(d.label);
     return was === undefined || !holds(d.current, was);
   });

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { PermanentFailure } from '../../common/failure-types';
@@ -43,8 +44,8 @@ export interface DnsSwitchInput {
   records: DnsRecordChange[];
   checkResolution: boolean;
   /**
-   * The records as the run read them ahead (its undo): a record that is neither at its new value nor at this one
-   * moved since, and the switch refuses with ChangedSinceRead before sending anything.
+   * The records as the run read them ahead (its undo): on the switch's first attempt, which has sent nothing yet,
+   * a record that no longer holds this state moved since, and the switch refuses with ChangedSinceRead.
    */
   expectedBefore?: DnsRecordState[];
 }
@@ -168,13 +169,19 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
   readAhead: (step, activities) => activities.readDnsRecords(namesOf(step)),
   async run(step, context) {
     const records = recordsToWrite(step, context.runbook, context.state.confirmedWritable);
-    // readAhead read `namesOf(step)`: the same records in the same order as `records`.
-    const readAhead = (await context.readAhead) as DnsRecordState[] | undefined;
+    // readAhead read `namesOf(step)`: the same records in the same order as `records`. Not awaited when absent:
+    // runs recorded before it schedule their read at once, and must replay so.
+    const readAhead =
+      context.readAhead === undefined
+        ? undefined
+        : ((await context.readAhead) as DnsRecordState[] | undefined);
     if (readAhead !== undefined) {
       try {
         return await switchFrom(step, records, readAhead, context, 'guarded');
       } catch (error) {
         if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+        // Nothing was sent: withdraw the stale undo now, so an abort during the read below undoes nothing.
+        context.controls.beforeEffect({ willChange: false, supersedes: true });
       }
     }
     const before = await context.activities.readDnsRecords(namesOf(step));
@@ -182,8 +189,36 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
   },
   async undo(undo, context) {
     const kept = context.promotion === 'none' ? [] : undo.records.filter((r) => r.database !== undefined);
-    const restore = undo.records.filter((r) => !kept.includes(r));
     const parts: string[] = [];
+    let restore = undo.records.filter((r) => !kept.includes(r));
+    let alreadyBack = 0;
+    let left = 0;
+    // Only a record that holds what the step set goes back: one that holds something else was changed by another
+    // writer since (or the step never got to it), and setting it to the value read before would undo their change.
+    if (restore.length > 0 && patched(DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH)) {
+      const now = await context.activities.readDnsRecords({
+        zone: undo.zone,
+        records: restore.map(({ name, type }) => ({ name, type })),
+      });
+      const holding = restore.map((record, index) => {
+        const values = now[index]?.values ?? [];
+        const holds = (value: string) =>
+          values.length === 1 && namesAddress(values[0] ?? '', value, 'address');
+        return { record, values, switched: holds(record.switchedTo), back: holds(record.value) };
+      });
+      const movedOn = holding.filter((h) => !h.switched && !h.back);
+      alreadyBack = holding.filter((h) => !h.switched && h.back).length;
+      left = movedOn.length;
+      if (alreadyBack > 0)
+        parts.push(`${alreadyBack} record(s) already held their value from before the step`);
+      if (movedOn.length > 0) {
+        parts.push(
+          `left ${movedOn.map((h) => `${h.record.type} ${h.record.name} at ${h.values.join(',') || '(nothing)'}`).join(', ')}: ` +
+            'it holds neither the value the step set nor the one before, so another writer changed it; put it back by hand if needed',
+        );
+      }
+      restore = holding.filter((h) => h.switched).map((h) => h.record);
+    }
     if (restore.length > 0) {
       const outcome = await context.activities.switchDns({
         zone: undo.zone,
@@ -209,12 +244,13 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     }
     if (undo.created.length > 0)
       parts.push(`${undo.created.join(', ')} did not exist before the step; delete by hand if needed`);
+    const undone = restore.length + alreadyBack;
     const status =
-      restore.length === 0
+      undone === 0
         ? kept.length > 0
           ? 'kept'
           : 'not undone'
-        : kept.length + undo.created.length > 0
+        : kept.length + undo.created.length + left > 0
           ? 'partly undone'
           : 'undone';
     return { status, detail: parts.join('; ') };
@@ -320,6 +356,12 @@ export function recordsToWrite(
     return { name: record.name, type: record.type, ttl: record.ttl, value: value as string };
   });
 }
+
+/**
+ * Runs that began after this undo a switch only on the records that still hold what it set (one read first); runs
+ * recorded before it put every record back.
+ */
+export const DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH = 'dns-undo-only-what-it-switched';
 
 function namesOf(step: DnsSwitchStep): DnsCheckInput {
   return { zone: step.zone, records: step.records.map(({ name, type }) => ({ name, type })) };

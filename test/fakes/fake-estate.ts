@@ -158,19 +158,21 @@ export class FakeEstate {
         };
       },
       switchDns: async ({ zone, records, expectedBefore }) => {
+        // As the real switch: on its first attempt, a record that no longer holds what the run read ahead is refused.
+        if (expectedBefore !== undefined && currentAttempt() === 1) {
+          const moved = records.filter((r) => {
+            const read = expectedBefore.find((state) => state.name === r.name && state.type === r.type);
+            return read?.values[0] !== this.dns.get(r.name);
+          });
+          if (moved.length > 0) {
+            throw ApplicationFailure.nonRetryable(
+              `${moved.map((r) => r.name).join(', ')} changed since the run read it`,
+              'ChangedSinceRead',
+            );
+          }
+        }
         const differing = records.filter((r) => this.dns.get(r.name) !== r.value);
         if (differing.length === 0) return outcome(false, 'already pointing');
-        // As the real switch: a record to change that no longer holds what the run read ahead is refused.
-        const moved = differing.filter((r) => {
-          const read = expectedBefore?.find((state) => state.name === r.name);
-          return expectedBefore !== undefined && read?.values[0] !== this.dns.get(r.name);
-        });
-        if (moved.length > 0) {
-          throw ApplicationFailure.nonRetryable(
-            `${moved.map((r) => r.name).join(', ')} changed since the run read it`,
-            'ChangedSinceRead',
-          );
-        }
         const previous = differing.map((r) => ({ ...r, value: this.dns.get(r.name) ?? '' }));
         for (const r of differing) this.dns.set(r.name, r.value);
         this.dnsChanges++;

@@ -562,7 +562,7 @@ test('a record another writer moves after the DNS step read it ahead is read aga
     },
   );
 
-  expect(reads).toBe(2);
+  expect(reads).toBe(3); // the read ahead, the read again after the refusal, the rollback's
   expect(estate.dnsChanges).toBe(2); // the switch, and the rollback's; none on the stale read
   expect(estate.dns.get('www.z.test.')).toBe('other.z.test.');
   const dns = result.timeline.find((entry) => entry.stepId === 'dns');
@@ -743,6 +743,41 @@ describe('operator control', () => {
       'fence:kept',
       'flags-on:undone',
     ]);
+  });
+
+  test('rollback puts back only the records that still hold what the DNS step set: one another writer changed since is left, and said so', async () => {
+    const estate = new FakeEstate({
+      dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
+      flags: ['degraded'],
+    });
+    const base = runbook();
+    const steps = base.steps.map((step) =>
+      step.kind === 'dns.switch'
+        ? {
+            ...step,
+            records: [
+              ...step.records,
+              { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
+            ],
+          }
+        : step,
+    );
+    const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      estate.dns.set('www.z.test.', 'status.z.test.'); // another writer, after the switch
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+    expect(estate.dns.get('www.z.test.')).toBe('status.z.test.');
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
+    expect(result.rollback?.find((r) => r.stepId === 'dns')).toMatchObject({
+      status: 'kept',
+      detail: expect.stringContaining('left CNAME www.z.test. at status.z.test.'),
+    });
   });
 
   test('abort before the promotion lifts the fence; --no-rollback leaves everything as it is', async () => {

@@ -141,6 +141,24 @@ describe('switchDns', () => {
     expect(route53.valuesOf('Z1', EHR, 'A')).toEqual(['127.0.0.9']);
   });
 
+  it('GIVEN a record someone moved to its new value since the run read it ahead WHEN switching THEN it refuses too (the undo would set it back)', async () => {
+    const { route53, activities } = setup();
+    const readAhead = await activities.readDnsRecords({
+      zone: switchToReplica.zone,
+      records: switchToReplica.records.map(({ name, type }) => ({ name, type })),
+    });
+    await route53.upsertRecords('Z1', [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }], 'by hand');
+
+    const error = await activities
+      .switchDns({ ...switchToReplica, expectedBefore: readAhead })
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+    expect((error as Error).message).toContain(
+      `A ${EHR} holds 127.0.0.3 (TTL 30), read as 127.0.0.2 (TTL 30)`,
+    );
+  });
+
   it('GIVEN records that hold what the run read ahead WHEN switching THEN it switches', async () => {
     const { route53, activities } = setup();
     const readAhead = await activities.readDnsRecords({
