@@ -523,24 +523,8 @@ test('the DNS step reads its records while the promotion runs, and its undo and 
 });
 
 test('a record another writer moves after the DNS step read it ahead is read again: nothing was switched on the stale read, and rollback restores what the writer set', async () => {
-  const estate = new FakeEstate({
-    dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
-    flags: ['degraded'],
-  });
+  const { estate, rb } = withWwwHeldAfterDns();
   const fake = estate.activities();
-  const base = runbook();
-  const steps = base.steps.map((step) =>
-    step.kind === 'dns.switch'
-      ? {
-          ...step,
-          records: [
-            ...step.records,
-            { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
-          ],
-        }
-      : step,
-  );
-  const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
   let reads = 0;
   const result = await withWorker(
     estate,
@@ -575,6 +559,29 @@ test('a record another writer moves after the DNS step read it ahead is read aga
   });
   expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
 });
+
+/**
+ * The test runbook whose DNS step also moves www (a record of no database: rollback may put it back), with a gate
+ * after that step to abort at, and its estate.
+ */
+function withWwwHeldAfterDns(base = runbook()) {
+  const estate = new FakeEstate({
+    dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
+    flags: ['degraded'],
+  });
+  const steps = base.steps.map((step) =>
+    step.kind === 'dns.switch'
+      ? {
+          ...step,
+          records: [
+            ...step.records,
+            { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
+          ],
+        }
+      : step,
+  );
+  return { estate, rb: withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps }) };
+}
 
 async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -702,12 +709,8 @@ describe('operator control', () => {
   });
 
   test('after a promotion, flags the runbook marks restore go back; records that are not a database go back', async () => {
-    const estate = new FakeEstate({
-      dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
-      flags: ['degraded'],
-    });
     const base = runbook();
-    const steps = base.steps.map((step) =>
+    const restoreFlags = base.steps.map((step) =>
       step.kind === 'parallel'
         ? {
             ...step,
@@ -715,17 +718,9 @@ describe('operator control', () => {
               inner.kind === 'flags.set' ? { ...inner, rollbackAfterPromotion: 'restore' as const } : inner,
             ),
           }
-        : step.kind === 'dns.switch'
-          ? {
-              ...step,
-              records: [
-                ...step.records,
-                { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
-              ],
-            }
-          : step,
+        : step,
     );
-    const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+    const { estate, rb } = withWwwHeldAfterDns({ ...base, steps: restoreFlags });
     const result = await withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');
@@ -746,23 +741,7 @@ describe('operator control', () => {
   });
 
   test('rollback puts back only the records that still hold what the DNS step set: one another writer changed since is left, and said so', async () => {
-    const estate = new FakeEstate({
-      dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
-      flags: ['degraded'],
-    });
-    const base = runbook();
-    const steps = base.steps.map((step) =>
-      step.kind === 'dns.switch'
-        ? {
-            ...step,
-            records: [
-              ...step.records,
-              { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
-            ],
-          }
-        : step,
-    );
-    const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+    const { estate, rb } = withWwwHeldAfterDns();
     const result = await withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');

@@ -37,6 +37,20 @@ const switchToReplica = {
   checkResolution: true,
 };
 
+/** Attempt 2 of a switch whose first attempt recorded `change` (of ehr-db, read at 127.0.0.2) and died. */
+function secondAttemptAfter(change: { id: string; status: 'PENDING' | 'INSYNC'; records: number }) {
+  return new MockActivityEnvironment({
+    attempt: 2,
+    heartbeatDetails: {
+      resume: 'dns.switch',
+      zoneId: 'Z1',
+      phase: 'insync',
+      before: { [`A ${EHR}`]: [30, ['127.0.0.2']] },
+      changes: [change],
+    },
+  });
+}
+
 describe('switchDns', () => {
   it('GIVEN one record differs WHEN switching THEN only that record is UPSERTed in one batch and stored', async () => {
     const { route53, activities } = setup();
@@ -92,16 +106,7 @@ describe('switchDns', () => {
   it('GIVEN an earlier attempt submitted the change and died before INSYNC WHEN retried THEN it waits on that change, submits nothing, and still reports the undo', async () => {
     const { route53, activities } = setup({ pendingPolls: 2 });
     await route53.upsertRecords('Z1', [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }], 'attempt 1');
-    const env = new MockActivityEnvironment({
-      attempt: 2,
-      heartbeatDetails: {
-        resume: 'dns.switch',
-        zoneId: 'Z1',
-        phase: 'insync',
-        before: { [`A ${EHR}`]: [30, ['127.0.0.2']] },
-        changes: [{ id: 'C1', status: 'PENDING', records: 1 }],
-      },
-    });
+    const env = secondAttemptAfter({ id: 'C1', status: 'PENDING', records: 1 });
 
     const outcome: Awaited<ReturnType<typeof activities.switchDns>> = await env.run(() =>
       activities.switchDns({ ...switchToReplica, checkResolution: false }),
@@ -190,16 +195,7 @@ describe('switchDns', () => {
       [{ name: OTHER, type: 'A', ttl: 30, value: '127.0.0.6' }],
       'another writer',
     );
-    const env = new MockActivityEnvironment({
-      attempt: 2,
-      heartbeatDetails: {
-        resume: 'dns.switch',
-        zoneId: 'Z1',
-        phase: 'insync',
-        before: { [`A ${EHR}`]: [30, ['127.0.0.2']] },
-        changes: [{ id: 'C2', status: 'INSYNC', records: 1 }],
-      },
-    });
+    const env = secondAttemptAfter({ id: 'C2', status: 'INSYNC', records: 1 });
 
     const outcome: Awaited<ReturnType<typeof activities.switchDns>> = await env.run(() =>
       activities.switchDns({
