@@ -38,6 +38,11 @@ export function rankedAs<T>(scheduledAt: number | undefined, work: () => Promise
   return scheduledAt === undefined ? work() : callPriority.run(scheduledAt, work);
 }
 
+/** The rank a paced call made here goes at: `rankedAs`'s, else the calling step's scheduled time (undefined: now). */
+export function callRank(): number | undefined {
+  return callPriority.getStore() ?? currentStepScheduledAt();
+}
+
 /**
  * Puts an AWS SDK v3 client under the pacer:
  *
@@ -77,7 +82,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      await pacer.take(api, region, callPriority.getStore() ?? currentStepScheduledAt());
+      await pacer.take(api, region, callRank());
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

@@ -2,12 +2,18 @@ import type { RestorationOutcome, RestorationProbeInput } from '../drill-contrac
 import type { PostgresPort } from '../database/postgres-port';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { runSqlProbe, type ResolveHost } from '../../kinds/probe/sql-probe';
+import { rankedAs } from '../aws-pacing/paced-client';
 import type { DrillClock } from './drill-clock';
 
 /**
  * Runs the SQL write probe (through the DNS name, as a client would) every `intervalMs` until one write
  * succeeds. `restoredAt` is taken right after the probe returns: its INSERT committed (autocommit) just before,
  * followed only by a `select pg_is_in_recovery()` round trip, so it is the commit time to within that round trip.
+ *
+ * Its DNS lookups (Route 53 reads) are ranked in the AWS pacer as of each attempt, not as of the drill's start:
+ * the probe runs through the whole failover, and ranked as its old activity it went before every step's calls,
+ * so on a small Route 53 budget (5 calls a second, or a worker's share of 10) it took them all and the failover's
+ * DNS switch waited until its timeout.
  */
 export async function probeUntilRestored(
   input: RestorationProbeInput,
@@ -23,7 +29,11 @@ export async function probeUntilRestored(
     try {
       const outcome = await runSqlProbe(
         { ...input.probe, write: true },
-        { postgres: deps.postgres, resolveHost: deps.resolveHost, runId: input.drillId },
+        {
+          postgres: deps.postgres,
+          resolveHost: (zone, record) => rankedAs(Date.now(), () => deps.resolveHost(zone, record)),
+          runId: input.drillId,
+        },
       );
       const restoredAt = clock.now().toISOString();
       return { restoredAt, attempts, host: String(outcome.facts.host) };

@@ -1,4 +1,6 @@
 import type { DatabaseTarget } from '../../runbooks/schema';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { callRank } from '../../activities/aws-pacing/paced-client';
 import { createDrillActivities } from '../../activities/drill/drill-activities';
 import type { RunCommand } from '../../activities/drill/run-command';
 import { runCommand } from '../../activities/drill/run-command';
@@ -194,6 +196,31 @@ describe('probeUntilRestored', () => {
     });
     expect(replica!.rows).toEqual([{ id: 1, runId: 'drill-7' }]);
     expect(clock.heartbeats).toHaveLength(4);
+  });
+
+  it('GIVEN a probe activity scheduled long ago THEN its DNS lookups go to the AWS pacer ranked as of each attempt, behind the steps it measures', async () => {
+    const { pg } = FakePostgres.healthyPair();
+    pg.state.members.get('ehr-primary')!.readOnly = true;
+    pg.state.members.get('ehr-replica')!.inRecovery = false;
+    const ranks: Array<number | undefined> = [];
+    let lookups = 0;
+    const activities = createDrillActivities({
+      postgres: pg,
+      rds: new FakeRds(),
+      clock: new FakeClock(),
+      resolveHost: async () => {
+        ranks.push(callRank());
+        return ++lookups >= 2 ? '127.0.0.3' : '127.0.0.2';
+      },
+    });
+    const scheduledAt = Date.now() - 60_000;
+    const env = new MockActivityEnvironment({ scheduledTimestampMs: scheduledAt });
+    const before = Date.now();
+
+    await env.run(() => activities.probeUntilRestored({ probe, drillId: 'd', intervalMs: 100 }));
+
+    expect(ranks).toHaveLength(2);
+    for (const rank of ranks) expect(rank).toBeGreaterThanOrEqual(before);
   });
 
   it('GIVEN nothing becomes writable WHEN maxWaitMs passes THEN it fails with the last error', async () => {
