@@ -98,7 +98,12 @@ export function createDnsActivities({
   const waitPoll = () => {
     if (spareBudget === undefined) return basePoll;
     let quick = 0;
-    return { ...basePoll, holdInterval: () => quick < QUICK_POLLS && spareBudget() && ++quick > 0 };
+    const holdInterval = () => {
+      if (quick >= QUICK_POLLS || !spareBudget()) return false;
+      quick++;
+      return true;
+    };
+    return { ...basePoll, holdInterval };
   };
   /** The zone's current sets of `records`, read page by page (heartbeating, resumable), not record by record. */
   async function readWanted(zoneId: string, labels: string[]): Promise<Map<string, DnsRecordSet>> {
