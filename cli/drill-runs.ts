@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { runbookSha256 } from '../auth/sha256';
 import {
@@ -19,6 +18,7 @@ import type { EvacuationDrillInput, EvacuationDrillResult } from '../workflows/e
 import { evacuationReference, followEvacuation } from './evacuation-runs';
 import { awaitStartVerdict, referenceTo } from './failover-runs';
 import { followRun } from './follow-run';
+import { startedRunId } from './run-ids';
 import type { OperatorSigner } from './operator-signer';
 
 export interface DrillSettings {
@@ -97,23 +97,13 @@ export function drillInput(
   return subject.input(start, options);
 }
 
-/**
- * A drill's id: its subject, the UTC second it started (readable, sorts by time) and a random suffix. Each id
- * names one drill for its report, and a start refused for its signer still uses its id, so two starts within
- * one second (a refused operator, then a permitted one) must not share it.
- */
-export function drillWorkflowId(subjectId: string, startedAt: Date): string {
-  const second = startedAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  return `drill-${subjectId}-${second}-${randomBytes(3).toString('hex')}`;
-}
-
 export async function startDrill(
   client: Client,
   taskQueue: string,
   subject: DrillSubject,
   settings: DrillSettings,
 ): Promise<string> {
-  const workflowId = drillWorkflowId(subject.id, new Date());
+  const workflowId = startedRunId('drill', subject.id, new Date());
   await client.workflow.start(subject.workflowType, {
     taskQueue,
     workflowId,

@@ -13,13 +13,8 @@ import { CliError, ExitCode } from './cli-error';
 import { awaitStartVerdict } from './failover-runs';
 import { note } from './output';
 import type { OperatorSigner } from './operator-signer';
+import { startedRunId } from './run-ids';
 import { evacuationTable } from './render-evacuation';
-
-/** `evacuation-<id>-<UTC second>`. */
-export function evacuationWorkflowId(evacuationId: string, at: Date): string {
-  const second = at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  return `evacuation-${evacuationId}-${second}`;
-}
 
 /**
  * Refuses (exit 4, nothing started) when a runbook of this evacuation is already in a running evacuation or a
@@ -83,7 +78,7 @@ export async function startEvacuation(
   loaded: LoadedEvacuation,
   options: { reason: string; signer: OperatorSigner; now: Date },
 ): Promise<string> {
-  const workflowId = evacuationWorkflowId(loaded.evacuation.id, options.now);
+  const workflowId = startedRunId('evacuation', loaded.evacuation.id, options.now);
   const reference = evacuationReference(loaded);
   const request: EvacuationRequest = {
     evacuation: reference,
