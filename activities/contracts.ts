@@ -51,6 +51,12 @@ export interface PlannedChange {
   current: string;
   desired: string;
   willChange: boolean;
+  /**
+   * What the step's undo needs of the state read here (e.g. the security groups an RDS fence replaces): the
+   * step records it with its undo before the effect, so a retry after a crash and the undo know it from the
+   * run's history rather than from a marker written on the resource.
+   */
+  undoDetail?: Record<string, string | string[] | boolean | undefined>;
 }
 
 export interface DatabaseInput {

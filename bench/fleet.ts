@@ -58,8 +58,6 @@ interface Figures {
   wallMs: number;
   floorMs: number;
   floor: Floor;
-  /** The floor counting drctl's fence tag per database too (see `rateLimitFloor`). */
-  taggedFloorMs: number;
   /** The Route 53 PENDING the layer emulates after the last change batch (`route53PropagationMs`). */
   propagationMs: number;
   result: EvacuationProgress;
@@ -149,7 +147,6 @@ async function main(): Promise<void> {
         wallMs,
         floorMs: Math.max(floor.route53, floor.rds),
         floor,
-        taggedFloorMs: Math.max(floor.route53, floor.rdsWithTags),
         propagationMs: route53PropagationMs,
         result,
         stats,
@@ -157,8 +154,8 @@ async function main(): Promise<void> {
           ModifyDBInstance: size.databases,
           RebootDBInstance: size.databases,
           PromoteReadReplica: size.databases,
-          // The fence's marker, written before it changes the instance.
-          AddTagsToResource: size.databases,
+          // No fence marker on the instances: the run's history records the groups each fence replaces.
+          AddTagsToResource: 0,
           ChangeResourceRecordSets: estate.services.length,
         },
         timeline: await timelineOf(client, result),
@@ -382,9 +379,7 @@ interface Floor {
   route53: number;
   /** The slower of the two regions' RDS buckets (the primaries' region: its bucket carries the fences). */
   rds: number;
-  /** The same with drctl's fence tag per database counted too. */
-  rdsWithTags: number;
-  calls: { route53: number; rdsPrimaryRegion: number; rdsReplicaRegion: number; rdsWithTags: number };
+  calls: { route53: number; rdsPrimaryRegion: number; rdsReplicaRegion: number };
 }
 
 /**
@@ -395,10 +390,6 @@ interface Floor {
  * DescribeDBInstances of up to 100 instances before the change and one after (to confirm fenced / promoted).
  * Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up to 300
  * records (the values to undo), one ChangeResourceRecordSets batch of up to 500 UPSERTs and one GetChange.
- *
- * drctl also writes one tag per database in the primaries' region: the fence's marker (`drctl:fence`, the groups
- * it replaces) before it changes the instance, so a retry after a crash finishes the same fence and the undo
- * restores those groups. The second line (`rdsWithTags`) counts it; the issue's floor (`rds`) does not.
  */
 function rateLimitFloor(estate: Estate): Floor {
   const databases = estate.size.databases;
@@ -411,17 +402,13 @@ function rateLimitFloor(estate: Estate): Floor {
   );
   const floorOf = (calls: number, limit: { burst: number; perSecond: number }) =>
     (Math.max(0, calls - limit.burst) / limit.perSecond) * 1000;
-  const rdsFloor = (fenceCalls: number) =>
-    Math.max(floorOf(fenceCalls, LIMITS.rds), floorOf(rdsReplicaRegion, LIMITS.rds));
   return {
     route53: floorOf(route53Calls, LIMITS.route53),
-    rds: rdsFloor(rdsPrimaryRegion),
-    rdsWithTags: rdsFloor(rdsPrimaryRegion + databases),
+    rds: Math.max(floorOf(rdsPrimaryRegion, LIMITS.rds), floorOf(rdsReplicaRegion, LIMITS.rds)),
     calls: {
       route53: route53Calls,
       rdsPrimaryRegion,
       rdsReplicaRegion,
-      rdsWithTags: rdsPrimaryRegion + databases,
     },
   };
 }
@@ -538,10 +525,7 @@ function print(all: Figures[]): void {
     `  achieved ${formatMs(last.wallMs)}, floor from rates ${formatMs(last.floorMs)} (Route 53 ${formatMs(last.floor.route53)}: ${last.floor.calls.route53} calls; RDS ${formatMs(last.floor.rds)}: ${last.floor.calls.rdsPrimaryRegion} calls in ${PRIMARY_REGION}, ${last.floor.calls.rdsReplicaRegion} in ${REPLICA_REGION}, a bucket each) → ${ratio(last.floorMs)}× the floor (goal ≤ 1.25×)`,
   );
   console.log(
-    `  floor from rates counting drctl's fence tag per database (RDS ${last.floor.calls.rdsWithTags} calls in ${PRIMARY_REGION}): ${formatMs(last.taggedFloorMs)} → ${ratio(last.taggedFloorMs)}×`,
-  );
-  console.log(
-    `  floor including emulated AWS durations (+ Route 53 PENDING→INSYNC ${formatMs(last.propagationMs)} after the last change batch; the layer emulates no RDS reboot or promotion time: moto finishes both at once): ${formatMs(last.taggedFloorMs + last.propagationMs)} → ${ratio(last.taggedFloorMs + last.propagationMs)}×`,
+    `  floor including emulated AWS durations (+ Route 53 PENDING→INSYNC ${formatMs(last.propagationMs)} after the last change batch; the layer emulates no RDS reboot or promotion time: moto finishes both at once): ${formatMs(last.floorMs + last.propagationMs)} → ${ratio(last.floorMs + last.propagationMs)}×`,
   );
   const origin = Date.parse(last.result.startedAt);
   const done = last.result.services

@@ -144,8 +144,9 @@ export interface EffectRecord {
   promotion?: string;
   /**
    * Replaces this step's earlier record: the effect it announced refused before changing anything (the state
-   * read ahead had moved, `ChangedSinceRead`), so the state read again is what the step changes. Without it a
-   * second record keeps the first undo (a retried step may have acted on its first attempt).
+   * read ahead had moved, `ChangedSinceRead`, or a fence found someone else's fence in place), so the state read
+   * again is what the step changes. Without it a second record keeps the first undo (a retried step may have
+   * acted on its first attempt).
    */
   supersedes?: true;
 }

@@ -30,12 +30,13 @@ export function createFenceActivities({
       measuredChecks(() => strategyFor(input.target).check(input.name, input.target, stepContextOf(input))),
     planFence: (input: DatabaseInput) =>
       strategyFor(input.target).planFence(input.name, input.target, stepContextOf(input)),
-    fenceDatabase: (input: DatabaseInput) =>
+    fenceDatabase: (input: DatabaseInput, recorded?: FenceUndoDetail) =>
       runStep(async () => {
         const { undo, ...outcome } = await strategyFor(input.target).fence(
           input.name,
           input.target,
           stepContextOf(input),
+          recorded,
         );
         // Only a fence that changed something has an effect to undo.
         return outcome.changed

@@ -24,7 +24,8 @@ export interface DatabaseFenceActivities {
   /** Pre-flight of a database target (shared with database.promote). */
   checkDatabase(input: DatabaseInput): Promise<CheckResult[]>;
   planFence(input: DatabaseInput): Promise<PlannedChange[]>;
-  fenceDatabase(input: DatabaseInput): Promise<StepOutcome<FenceUndo>>;
+  /** `recorded`: the plan's `undoDetail`, already in the run's history with the step's undo. */
+  fenceDatabase(input: DatabaseInput, recorded?: FenceUndoDetail): Promise<StepOutcome<FenceUndo>>;
   /** Undoes a fence (abort before promotion): the old primary takes writes again. Idempotent. */
   unfenceDatabase(input: DatabaseInput, detail?: FenceUndoDetail): Promise<StepOutcome>;
 }
@@ -48,12 +49,23 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     const input = databaseInput(context.runbook, step.database);
     const plan = await databaseReads(context, input).planFence(input);
     const willChange = plan.some((change) => change.willChange);
+    // What the provider's undo needs of the state just read (an RDS fence: the groups it replaces) goes into the
+    // history with the undo, before the fence: the fence then need not mark the instance to survive a crash.
+    const detail = plan.find((change) => change.undoDetail !== undefined)?.undoDetail;
+    const before = Object.fromEntries(plan.map((change) => [change.target, change.current]));
     context.controls.beforeEffect({
       willChange,
-      ...(willChange ? { undo: { database: input } satisfies FenceUndo } : {}),
-      before: Object.fromEntries(plan.map((change) => [change.target, change.current])),
+      ...(willChange ? { undo: { database: input, ...(detail ? { detail } : {}) } satisfies FenceUndo } : {}),
+      before,
     });
-    const outcome = withRunChange(await context.activities.fenceDatabase(input), willChange, 'the fence');
+    const fenced = await (detail === undefined
+      ? context.activities.fenceDatabase(input)
+      : context.activities.fenceDatabase(input, detail));
+    // Fenced by someone else between the plan and the fence: not this run's to undo (a provider that can tell).
+    const foundFenced = fenced.facts.fencedByAnother === true;
+    if (willChange && foundFenced)
+      context.controls.beforeEffect({ willChange: false, supersedes: true, before });
+    const outcome = withRunChange(fenced, willChange && !foundFenced, 'the fence');
     if (outcome.facts.primaryReachable !== false) return outcome;
     // Unreachable is not down: it may be partitioned and still taking writes. Two people decide, on record,
     // and a follow-up keeps trying to fence it once a promotion happened.

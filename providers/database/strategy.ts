@@ -25,8 +25,15 @@ export interface DatabaseStrategy<T extends DatabaseTarget> {
    * The body of the fence step; `runStep` adds timing and the attempt. An old primary that cannot be reached is
    * reported, not thrown (`facts.primaryReachable: false`, `facts.unreachable: 'host' | 'region'`), except in a
    * planned run, which needs it (PrimaryUnreachable). `undo` is what the step's undo passes back to `unfence`.
+   * `recorded` is the plan's `undoDetail`, recorded in the run's history before this call (absent outside a
+   * failover's fence step: a drill's injected outage, the fence follow-up, runs recorded before it existed).
    */
-  fence(name: string, target: T, context: StepContext): Promise<OutcomeBody & { undo?: FenceUndoDetail }>;
+  fence(
+    name: string,
+    target: T,
+    context: StepContext,
+    recorded?: FenceUndoDetail,
+  ): Promise<OutcomeBody & { undo?: FenceUndoDetail }>;
   /** The body of the unfence step (undo of `fence`, idempotent); restores only what that fence changed. */
   unfence(name: string, target: T, undo: FenceUndoDetail): Promise<OutcomeBody>;
   promote(

@@ -19,6 +19,8 @@ export class FakeEstate {
   replicaLagSeconds = 0;
   /** False: the old primary cannot be reached (a real regional outage), so it cannot be fenced. */
   primaryReachable = true;
+  /** Someone else fences the primary between the fence step's plan and its fence (a provider that can tell). */
+  fencedByAnotherAfterPlan = false;
   /**
    * How long a promotion takes to show the replica writable once it is sent (a long promotion wait): the
    * activity heartbeats and sleeps meanwhile, so a cancellation reaches it.
@@ -133,6 +135,9 @@ export class FakeEstate {
             facts: { primaryReachable: false },
           };
         }
+        if (this.fencedByAnotherAfterPlan) this.roles.set('primary', 'fenced');
+        if (this.fencedByAnotherAfterPlan)
+          return { ...outcome(false, 'already fenced by another'), facts: { fencedByAnother: true } };
         if (this.roles.get('primary') === 'fenced') return outcome(false, 'already fenced');
         this.roles.set('primary', 'fenced');
         return { ...outcome(true, 'fenced'), compensation: { database } };

@@ -50,6 +50,28 @@ describe('the RDS fence of a primary that has a read replica', () => {
     expect(await primaryGroups()).toEqual(before);
   });
 
+  it('GIVEN the groups its plan read, recorded by the run WHEN fencing THEN the layer sees the swap and the reboot and no tag; the undo from the record puts the groups back', async () => {
+    const before = await primaryGroups();
+    await aws.resetStats();
+    const [planned] = await activities.planFence(portal);
+    expect(planned?.undoDetail).toEqual({ previousGroups: before });
+
+    const fence = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fence.changed).toBe(true);
+    expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
+    const stats = (await aws.stats()).operations;
+    expect(stats.ModifyDBInstance?.succeeded).toBe(1);
+    expect(stats.RebootDBInstance?.succeeded).toBe(1);
+    expect(stats.AddTagsToResource?.calls ?? 0).toBe(0);
+
+    const undo = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undo.changed).toBe(true);
+    expect(await primaryGroups()).toEqual(before);
+    expect((await aws.stats()).operations.RemoveTagsFromResource?.calls ?? 0).toBe(0);
+  });
+
   it('GIVEN the fenced primary WHEN the replica is promoted THEN the promotion goes ahead and the old primary stays fenced', async () => {
     await activities.fenceDatabase(portal);
 

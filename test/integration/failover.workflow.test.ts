@@ -798,6 +798,24 @@ describe('operator control', () => {
     expect(kept.flags.get('degraded')).toBe(true);
   });
 
+  test('a fence someone else put in place after the plan read the primary is not undone by this run’s rollback', async () => {
+    const estate = newEstate();
+    estate.fencedByAnotherAfterPlan = true;
+    const rb = withSteps([{ after: 'fence', step: gate('hold') }]);
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+    expect(estate.roles.get('primary')).toBe('fenced');
+    expect(result.timeline.find((e) => e.stepId === 'fence')?.changed).toBe(false);
+  });
+
   test('an unreachable primary needs two different operators to go on unfenced; a follow-up fences it when it is back', async () => {
     const estate = newEstate();
     estate.primaryReachable = false;

@@ -281,13 +281,13 @@ describe('drctl iam-policy patient-portal-rds under IAM enforcement (a moto of i
    * and CloudWatch (JSON) come in a body the SDK cannot parse, so there drctl names the Route 53 operation and
    * the CloudWatch case only shows the step fails (AWS answers both parseably, naming the action). Not listed:
    * route53:GetChange (moto answers INSYNC at once, so it is never polled), route53:TestDNSAnswer (a refusal only
-   * skips that confirmation), rds:RemoveTagsFromResource (undo of a fence only).
+   * skips that confirmation), rds:AddTagsToResource (a fence tags the primary only without a record of its
+   * groups in the run: the follow-up, or groups changed since the plan), rds:RemoveTagsFromResource (undo only).
    */
   it.each([
     ['rds:PromoteReadReplica', 'promote-replica', /rds:PromoteReadReplica/, 'AccessDenied'],
     ['rds:ModifyDBInstance', 'fence-primary', /rds:ModifyDBInstance/, 'AccessDenied'],
     ['rds:RebootDBInstance', 'fence-primary', /rds:RebootDBInstance/, 'AccessDenied'],
-    ['rds:AddTagsToResource', 'fence-primary', /rds:AddTagsToResource/, 'AccessDenied'],
     ['ec2:DescribeSecurityGroups', 'preflight', /ec2:DescribeSecurityGroups/, 'AccessDenied'],
     ['rds:DescribeDBInstances', 'preflight', /rds:DescribeDBInstances/, 'AccessDenied'],
     ['cloudwatch:GetMetricData', 'preflight', /./, undefined],

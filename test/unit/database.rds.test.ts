@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { DatabaseInput } from '../../activities/contracts';
+import type { DatabaseInput, StepOutcome } from '../../activities/contracts';
 import { createDatabaseActivities } from '../fakes/database-activities';
 import { permanentFailure } from '../../activities/failures';
 import { FakePostgres } from '../fakes/fake-postgres';
@@ -173,6 +173,81 @@ describe('rds-instance', () => {
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
     expect(rds.state.tagWrites).toEqual(['patient-portal-primary drctl:fence']);
     expect(rds.state.stops).toEqual([]);
+  });
+
+  it('GIVEN the groups the plan read, recorded by the run WHEN fencing THEN the groups are swapped and the primary rebooted with no tag written; the undo puts the recorded groups back', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    expect(planned?.undoDetail).toEqual({ previousGroups: ['sg-default-us-east-1'] });
+
+    const fenced = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fenced).toMatchObject({
+      changed: true,
+      facts: { previousSecurityGroups: 'sg-default-us-east-1' },
+    });
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(rds.state.tagWrites).toEqual([]);
+    expect(primary.tags['drctl:fence']).toBeUndefined();
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone).toMatchObject({ changed: true });
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
+  it('GIVEN a recorded fence that swapped the groups and died before its reboot WHEN the retry runs THEN it reboots and reports the groups the run recorded', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+
+    const retry: StepOutcome<unknown> = await new MockActivityEnvironment({ attempt: 2 }).run(() =>
+      activities.fenceDatabase(portal, planned?.undoDetail),
+    );
+
+    expect(retry).toMatchObject({ changed: true, facts: { previousSecurityGroups: 'sg-default-us-east-1' } });
+    expect(retry.facts.fencedByAnother).toBeUndefined();
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(rds.state.tagWrites).toEqual([]);
+  });
+
+  it('GIVEN someone fenced the primary after the plan read it WHEN the first attempt fences THEN it changes nothing and says the fence is not this run’s', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+
+    const fenced = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fenced).toMatchObject({ changed: false, facts: { fencedByAnother: true } });
+    expect(rds.state.reboots).toEqual([]);
+  });
+
+  it('GIVEN groups that changed between the plan and the fence WHEN fencing THEN a tag records the groups the swap replaced, and the undo restores those, not the stale record', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    const added = rds.addSecurityGroup('us-east-1', 'added-after-the-plan', 1).id;
+    primary.securityGroups = ['sg-default-us-east-1', added];
+
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    expect(rds.state.tagWrites).toEqual(['patient-portal-primary drctl:fence']);
+    await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1', added]);
+    expect(primary.tags['drctl:fence']).toBeUndefined();
+  });
+
+  it('GIVEN a recorded fence whose groups someone changed since WHEN undoing THEN the instance is left as they set it, and the outcome says so', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    primary.securityGroups = [rds.addSecurityGroup('us-east-1', 'set-by-hand', 1).id];
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone).toMatchObject({ changed: false });
+    expect(undone.summary).toMatch(/someone changed it since the fence, left as it is/);
+    expect(primary.securityGroups).toEqual(['sg-set-by-hand-us-east-1']);
   });
 
   it('GIVEN a fence attempt that sent its reboot and died WHEN the retry resumes from its last heartbeat THEN it does not reboot again, and the marker was written once', async () => {

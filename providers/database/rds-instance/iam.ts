@@ -44,7 +44,7 @@ export const rdsInstanceIam: DatabaseProviderIam<'rds-instance'> = {
               'rds:RemoveTagsFromResource',
             ],
             resources: [arn.rdsInstance(c, t.primary.region, t.primary.instanceId)],
-            why: 'swaps the old primary’s security groups for the deny-all group, reboots it, marks it (undo: restores and unmarks)',
+            why: 'swaps the old primary’s security groups for the deny-all group and reboots it (undo: restores them); tags it only when it has no record of the groups in the run (the fence follow-up, groups changed since the plan), and removes such a tag on undo',
           },
         ],
   promote: (t, c) => [

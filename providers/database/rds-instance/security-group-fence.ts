@@ -1,6 +1,6 @@
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
 import { resumeFrom } from '../../../activities/heartbeat-details';
-import { heartbeat, pollUntil } from '../../../activities/poll-until';
+import { currentAttempt, heartbeat, pollUntil } from '../../../activities/poll-until';
 import { FENCE_TAG, type RdsInstance, type RdsPort } from '../../../activities/database/rds-port';
 import type { PollPacing } from '../strategy';
 
@@ -25,11 +25,15 @@ import type { PollPacing } from '../strategy';
  *   last WAL (the promotion's lag gate waits for it). A drill in your account shows it: ReplicaLag goes to 0
  *   after the fence.
  *
- * A tag (`drctl:fence`) written BEFORE the swap records the fence and the groups it replaces, so a retry after a
- * crash finishes the same fence and the undo puts back exactly those groups. That the reboot was sent is kept in
- * the activity's heartbeat details, not in a second tag: a retry reboots unless the attempt before it said so
- * (a second reboot of a fenced instance is harmless; a second tag would cost every fence one more call of the
- * account's RDS budget).
+ * What the swap replaces must survive a crash, so that a retry finishes the same fence and the undo puts back
+ * exactly those groups. A failover's fence step has it in the run's history: its plan reads the groups and the
+ * step records them with its undo before the fence is called (`recordedGroups`), and nothing is written on the
+ * instance. That saves a call of the region's RDS budget per database (200 of the ~600 writes of a 200-database
+ * evacuation, in the region that is failing) and a write that a degraded control plane could refuse before the
+ * fence even starts. Callers without such a record (a drill's injected outage, the fence follow-up) write a tag
+ * (`drctl:fence`) BEFORE the swap instead; fences marked so by earlier versions are still recognised and undone
+ * from their tag. That the reboot was sent is kept in the activity's heartbeat details: a retry reboots unless
+ * the attempt before it said so (a second reboot of a fenced instance is harmless).
  */
 
 export interface SecurityGroupFenceMarker {
@@ -115,7 +119,10 @@ export interface FenceOutcome {
   fenceGroup: string;
 }
 
-/** Swaps the groups and reboots, resumable from the tag; see the module comment. */
+/**
+ * Swaps the groups and reboots, resumable after a crash; see the module comment. `recordedGroups`: the groups
+ * the run's history recorded before this call (then no tag is written).
+ */
 export async function fenceWithSecurityGroup(
   rds: RdsPort,
   region: string,
@@ -123,9 +130,9 @@ export async function fenceWithSecurityGroup(
   fenceGroup: string,
   fenceId: string,
   poll: PollPacing,
+  recordedGroups?: string[],
 ): Promise<FenceOutcome> {
   const { instanceId } = instance;
-  const arn = requireArn(instance);
   const current = instance.securityGroups.map((g) => g.id);
   let marker = decodeFenceTag(instance.tags[FENCE_TAG]);
   if (marker !== null && !sameFence(marker, fenceId)) {
@@ -137,18 +144,27 @@ export async function fenceWithSecurityGroup(
       fenceGroup,
     };
   }
-  if (marker === null && current.length === 1 && current[0] === fenceGroup) {
+  const fencedAlready = current.length === 1 && current[0] === fenceGroup;
+  if (marker === null && fencedAlready && !madeByEarlierAttempt(current, recordedGroups)) {
     return {
       changed: false,
       summary: `${instanceId} already has only the fence security group ${fenceGroup}`,
-      fencedBy: 'unknown (no drctl:fence tag)',
+      fencedBy: 'unknown (not fenced by this run)',
       previousGroups: [],
       fenceGroup,
     };
   }
-  if (marker === null) {
+  if (
+    marker === null &&
+    recordedGroups !== undefined &&
+    (fencedAlready || sameSet(current, recordedGroups))
+  ) {
+    marker = { fenceId, previousGroups: recordedGroups, rebooted: false };
+  } else if (marker === null) {
+    // No record, or the groups changed since the plan read them: the tag records what the swap replaces, and
+    // the undo prefers a tag to the run's record.
     marker = { fenceId, previousGroups: current, rebooted: false };
-    await rds.tagResource(region, arn, FENCE_TAG, encodeFenceTag(marker));
+    await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
   }
   const resumed = resumeFrom<FenceProgress>('rds.fence');
   const progress: FenceProgress = {
@@ -160,7 +176,7 @@ export async function fenceWithSecurityGroup(
       (resumed?.fenceId === fenceId && resumed.instanceId === instanceId && resumed.rebooted),
   };
   const read = () => rds.describeInstance(region, instanceId);
-  if (!(current.length === 1 && current[0] === fenceGroup)) {
+  if (!fencedAlready) {
     await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
   }
   await pollUntil(read, (i) => i === null || (onlyGroup(i, fenceGroup) && i.status === 'available'), {
@@ -193,6 +209,76 @@ export async function fenceWithSecurityGroup(
   };
 }
 
+/**
+ * Whether an instance found carrying only the fence group was fenced by an earlier attempt of this fence: the
+ * run recorded other groups before the fence, and this is not the first attempt (the first has provably sent
+ * nothing; finding the fence group then means someone else fenced it after the plan read it).
+ */
+function madeByEarlierAttempt(current: string[], recordedGroups: string[] | undefined): boolean {
+  return recordedGroups !== undefined && !sameSet(current, recordedGroups) && currentAttempt() > 1;
+}
+
+/**
+ * The undo of a fence whose replaced groups the run's history recorded: puts them back if the instance still
+ * carries only the fence group; leaves an instance whose groups someone changed since, and says so.
+ */
+export async function unfenceRecorded(
+  rds: RdsPort,
+  region: string,
+  instance: RdsInstance,
+  fenceGroup: string,
+  previousGroups: string[],
+  poll: PollPacing,
+): Promise<{ changed: boolean; summary: string; restored: string[] }> {
+  const { instanceId } = instance;
+  const current = instance.securityGroups.map((g) => g.id);
+  if (sameSet(current, previousGroups)) {
+    return {
+      changed: false,
+      summary: `${instanceId} carries its groups ${current.join(', ')}: nothing to undo`,
+      restored: [],
+    };
+  }
+  if (!(current.length === 1 && current[0] === fenceGroup)) {
+    return {
+      changed: false,
+      summary: `${instanceId} carries ${current.join(', ') || 'no security group'} now, not the fence group ${fenceGroup}: someone changed it since the fence, left as it is (the groups before the fence were ${previousGroups.join(', ') || 'none'})`,
+      restored: [],
+    };
+  }
+  await restoreGroups(rds, region, instanceId, previousGroups, poll);
+  return {
+    changed: true,
+    summary: `unfenced ${instanceId}: security groups ${previousGroups.join(', ')} back in place`,
+    restored: previousGroups,
+  };
+}
+
+/** Sets the instance's groups and waits until they are active and the instance available. */
+async function restoreGroups(
+  rds: RdsPort,
+  region: string,
+  instanceId: string,
+  groups: string[],
+  poll: PollPacing,
+): Promise<void> {
+  await rds.setInstanceSecurityGroups(region, instanceId, groups);
+  await pollUntil(
+    () => rds.describeInstance(region, instanceId),
+    (i) =>
+      i === null ||
+      (i.status === 'available' &&
+        sameSet(
+          i.securityGroups.filter((g) => g.status === 'active').map((g) => g.id),
+          groups,
+        )),
+    {
+      ...poll,
+      describe: (i) => ({ waitingFor: `${instanceId} to carry its groups again`, status: i?.status }),
+    },
+  );
+}
+
 /** Puts back the groups the fence replaced and removes its tag; only this fence's (or any, without an id). */
 export async function unfenceSecurityGroup(
   rds: RdsPort,
@@ -217,24 +303,7 @@ export async function unfenceSecurityGroup(
     };
   }
   const arn = requireArn(instance);
-  await rds.setInstanceSecurityGroups(region, instance.instanceId, marker.previousGroups);
-  await pollUntil(
-    () => rds.describeInstance(region, instance.instanceId),
-    (i) =>
-      i === null ||
-      (i.status === 'available' &&
-        sameSet(
-          i.securityGroups.filter((g) => g.status === 'active').map((g) => g.id),
-          marker.previousGroups,
-        )),
-    {
-      ...poll,
-      describe: (i) => ({
-        waitingFor: `${instance.instanceId} to carry its groups again`,
-        status: i?.status,
-      }),
-    },
-  );
+  await restoreGroups(rds, region, instance.instanceId, marker.previousGroups, poll);
   await rds.untagResource(region, arn, FENCE_TAG);
   return {
     changed: true,

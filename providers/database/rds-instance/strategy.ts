@@ -5,11 +5,12 @@ import { currentStepRef, pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import { FENCE_TAG, sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
 import { lagCheck, lagGate } from '../lag-gate';
-import type { DatabasePorts, DatabaseStrategy, PollPacing, TargetOf } from '../strategy';
+import type { DatabasePorts, DatabaseStrategy, FenceUndoDetail, PollPacing, TargetOf } from '../strategy';
 import {
   decodeFenceTag,
   fenceWithSecurityGroup,
   resolveFenceGroup,
+  unfenceRecorded,
   unfenceSecurityGroup,
 } from './security-group-fence';
 
@@ -169,16 +170,17 @@ export function createStrategy(
           },
         ];
       }
-      const fenced =
-        !('regionDown' in primary) &&
-        primary.instance !== null &&
-        decodeFenceTag(primary.instance.tags[FENCE_TAG]) !== null;
+      const instance = 'regionDown' in primary ? null : primary.instance;
+      const fenced = instance !== null && decodeFenceTag(instance.tags[FENCE_TAG]) !== null;
+      const willChange = instance !== null && !fenced;
       return [
         {
           target: label(name, t, 'primary'),
           current: fenced ? `${current} (fenced)` : current,
           desired: `only security group ${t.fenceSecurityGroup ?? '?'} (no inbound rules), rebooted to end open sessions`,
-          willChange: !('regionDown' in primary) && primary.instance !== null && !fenced,
+          willChange,
+          // The groups the fence replaces, recorded with the step's undo before the fence (no tag on the instance).
+          ...(willChange ? { undoDetail: { previousGroups: instance.securityGroups.map((g) => g.id) } } : {}),
         },
       ];
     },
@@ -201,7 +203,7 @@ export function createStrategy(
       };
     },
 
-    async fence(name, t, context) {
+    async fence(name, t, context, recorded) {
       const facts = { primary: t.primary.instanceId, region: t.primary.region };
       if (t.fence === 'none') {
         return { changed: false, summary: `fence is 'none': ${t.primary.instanceId} left as is`, facts };
@@ -241,6 +243,7 @@ export function createStrategy(
         fenceGroup,
         fenceId,
         poll,
+        recordedGroups(recorded),
       );
       return {
         changed: outcome.changed,
@@ -251,6 +254,7 @@ export function createStrategy(
           fenceSecurityGroup: fenceGroup,
           previousSecurityGroups: outcome.previousGroups.join(', '),
           fencedBy: outcome.fencedBy,
+          ...(outcome.fencedBy === fenceId ? {} : { fencedByAnother: true }),
         },
         ...(outcome.changed ? { undo: { fenceId } } : {}),
       };
@@ -273,13 +277,26 @@ export function createStrategy(
           `${label(name, t, 'primary')} not found: its security groups cannot be restored; check the id and region in the runbook`,
         );
       }
-      const outcome = await unfenceSecurityGroup(
-        rds,
-        region,
-        primary,
-        typeof undo.fenceId === 'string' ? undo.fenceId : undefined,
-        poll,
-      );
+      const recorded = recordedGroups(undo);
+      // A tag (an earlier version's fence, or groups that changed after the plan) says what to restore; else
+      // the groups the run recorded before its fence.
+      const outcome =
+        recorded !== undefined && decodeFenceTag(primary.tags[FENCE_TAG]) === null
+          ? await unfenceRecorded(
+              rds,
+              region,
+              primary,
+              await resolveFenceGroup(rds, region, primary, t.fenceSecurityGroup ?? ''),
+              recorded,
+              poll,
+            )
+          : await unfenceSecurityGroup(
+              rds,
+              region,
+              primary,
+              typeof undo.fenceId === 'string' ? undo.fenceId : undefined,
+              poll,
+            );
       return {
         changed: outcome.changed,
         summary: outcome.summary,
@@ -354,4 +371,10 @@ function requireEndpoint(endpoint: string | null, what: string): string {
     );
   }
   return endpoint;
+}
+
+/** The security groups a run recorded before its fence (`undoDetail.previousGroups` of the plan), if any. */
+function recordedGroups(detail: FenceUndoDetail | undefined): string[] | undefined {
+  const groups = detail?.previousGroups;
+  return Array.isArray(groups) ? groups : undefined;
 }
