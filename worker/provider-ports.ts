@@ -87,6 +87,7 @@ export function createProviderPorts(config: DrctlConfig): {
           keepAliveDuringCalls(client);
           return client;
         }),
+        { budgetShort: (region) => !pacer.hasSpare('rds', region) },
       ),
     ),
     lagMetrics: timed(

@@ -34,6 +34,13 @@ import {
 export const DESCRIBES_PER_CALL = 100;
 
 /**
+ * How long a describe waits for more reads to join it while its region's RDS budget is short (`budgetShort`):
+ * a call that reads one instance costs the same token as one that reads 100, and when the bucket is what limits
+ * an evacuation, each token spent on a small describe is one a fence or a promotion waits for.
+ */
+export const SHORT_BUDGET_GATHER_MS = 1_000;
+
+/**
  * The RDS port over the AWS SDK v3; the client factories come from the composition root (one client per region).
  * EC2 is only used to look up the security groups an RDS fence swaps in.
  *
@@ -46,7 +53,12 @@ export const DESCRIBES_PER_CALL = 100;
 export function createRdsAdapter(
   clientForRegion: (region: string) => RDSClient,
   ec2ForRegion?: (region: string) => EC2Client,
-  options: { keepAliveMs?: number } = {},
+  options: {
+    keepAliveMs?: number;
+    /** Whether the region's RDS budget is short now (the worker's pacer: its bucket below half, or calls waiting). */
+    budgetShort?: (region: string) => boolean;
+    gatherMs?: number;
+  } = {},
 ): RdsPort {
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   async function call<T>(what: string, region: string, work: () => Promise<T>): Promise<T> {
@@ -61,7 +73,11 @@ export function createRdsAdapter(
   function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
     let loader = loaders.get(region);
     if (loader === undefined) {
-      loader = describeLoader(clientForRegion, region);
+      const gatherMs = options.gatherMs ?? SHORT_BUDGET_GATHER_MS;
+      const budgetShort = options.budgetShort;
+      loader = describeLoader(clientForRegion, region, () =>
+        budgetShort !== undefined && budgetShort(region) ? gatherMs : 0,
+      );
       loaders.set(region, loader);
     }
     loader.rankRead(instanceId, currentStepScheduledAt() ?? Date.now());
@@ -276,16 +292,16 @@ export function createRdsAdapter(
 }
 
 /**
- * One loader per region. A batch is dispatched only once the previous one has answered, so reads pile up while a
- * call is outstanding and leave together: the busier the region, the larger the batch.
- */
-/**
- * The region's coalescing loader. A batch goes out ranked as its oldest read's step (`rankedAs`): with the pacer
- * serving the oldest step first, a batch sent by a newer step must not hold back an older step's poll inside it.
+ * The region's coalescing loader. A batch is dispatched only once the previous one has answered, so reads pile
+ * up while a call is outstanding and leave together: the busier the region, the larger the batch; while the
+ * region's budget is short, a batch also waits `gatherMs()` for more reads. A batch goes out ranked as its oldest
+ * read's step (`rankedAs`): with the pacer serving the oldest step first, a batch sent by a newer step must not
+ * hold back an older step's poll inside it.
  */
 function describeLoader(
   clientForRegion: (region: string) => RDSClient,
   region: string,
+  gatherMs: () => number,
 ): DataLoader<string, DBInstance | null> & { rankRead(instanceId: string, scheduledAt: number): void } {
   let idle: Promise<unknown> = Promise.resolve();
   const ranks = new Map<string, number>();
@@ -302,7 +318,12 @@ function describeLoader(
     {
       cache: false,
       maxBatchSize: DESCRIBES_PER_CALL,
-      batchScheduleFn: (dispatch) => void idle.then(() => setImmediate(dispatch)),
+      batchScheduleFn: (dispatch) =>
+        void idle.then(() => {
+          const wait = gatherMs();
+          if (wait > 0) setTimeout(dispatch, wait);
+          else setImmediate(dispatch);
+        }),
     },
   );
   return Object.assign(loader, {

@@ -78,6 +78,32 @@ describe('RDS adapter: describes are coalesced', () => {
     expect(answered.every((i) => i !== null)).toBe(true);
   });
 
+  it('GIVEN the region’s budget is short WHEN reads arrive within the gathering window THEN they leave as one describe; with budget to spare each goes at once', async () => {
+    const endpoint = fleetClient(10, 'us-east-1');
+    let short = true;
+    const rds = createRdsAdapter(() => endpoint.client, undefined, {
+      budgetShort: () => short,
+      gatherMs: 200,
+    });
+    const first = rds.describeInstance('us-east-1', 'replica-1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = rds.describeInstance('us-east-1', 'replica-2');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const third = rds.describeInstance('us-east-1', 'replica-3');
+    await Promise.all([first, second, third]);
+
+    short = false;
+    await rds.describeInstance('us-east-1', 'replica-4');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await rds.describeInstance('us-east-1', 'replica-5');
+
+    expect(endpoint.calls.map((c) => c.ids)).toEqual([
+      ['replica-1', 'replica-2', 'replica-3'],
+      ['replica-4'],
+      ['replica-5'],
+    ]);
+  });
+
   it('GIVEN an instance that does not exist in a batch WHEN describing THEN it alone reads as null', async () => {
     const endpoint = fleetClient(3, 'us-east-1');
     const rds = createRdsAdapter(() => endpoint.client);
