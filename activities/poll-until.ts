@@ -99,6 +99,11 @@ export function currentStepScheduledAt(): number | undefined {
   return activityContext()?.info.scheduledTimestampMs;
 }
 
+/** The workflow run the running activity belongs to, undefined outside an activity. */
+export function currentRunId(): string | undefined {
+  return activityContext()?.info.workflowExecution?.runId;
+}
+
 /** Temporal's attempt number, 1 outside an activity. */
 export function currentAttempt(): number {
   return activityContext()?.info.attempt ?? 1;

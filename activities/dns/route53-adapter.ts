@@ -7,7 +7,9 @@ import {
   TestDNSAnswerCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { LRUCache } from 'lru-cache';
 import { PermanentFailure, permanentFailure } from '../failures';
+import { currentRunId } from '../poll-until';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
 import { fqdn } from './record-name';
@@ -26,8 +28,19 @@ const MANAGED_TYPES = new Set<string>(['A', 'AAAA', 'CNAME']);
 
 const NOT_FOUND = new Set(['NoSuchHostedZone', 'NoSuchChange']);
 
-/** Route 53 through the AWS SDK v3 client handed in (pointed at AWS or at moto). */
+/** How long a run keeps the id of a zone it found by name (a failover's steps span minutes, not hours). */
+const RUN_ZONE_TTL_MS = 30 * 60_000;
+
+/**
+ * Route 53 through the AWS SDK v3 client handed in (pointed at AWS or at moto).
+ *
+ * A zone named in a runbook is looked up by name once per workflow run: its pre-flight, the DNS step's read and
+ * its switch each need the id, and each ListHostedZonesByName is a call of the account's Route 53 budget (5 or
+ * 10 a second), which an evacuation of many zones spends on its switches. Per run, not per worker: a zone
+ * deleted and created again between runs gets a new id, which the next run finds.
+ */
 export function createRoute53Adapter(client: Route53Client): Route53Port {
+  const zonesOfRuns = new LRUCache<string, HostedZone>({ max: 10_000, ttl: RUN_ZONE_TTL_MS });
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -46,6 +59,10 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
         return { id, name: fqdn(out.HostedZone?.Name ?? '') };
       }
       const name = fqdn(zone.name ?? '');
+      const runId = currentRunId();
+      const key = runId === undefined ? undefined : `${runId} ${name}`;
+      const known = key === undefined ? undefined : zonesOfRuns.get(key);
+      if (known !== undefined) return known;
       const out = await call(`ListHostedZonesByName ${name}`, () =>
         client.send(new ListHostedZonesByNameCommand({ DNSName: name, MaxItems: 10 })),
       );
@@ -62,7 +79,9 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
           `${matches.length} hosted zones are named ${name} (${matches.map((z) => bareId(z.Id ?? '')).join(', ')}); give zone.id in the runbook instead of zone.name`,
         );
       }
-      return { id: bareId(matches[0]?.Id ?? ''), name };
+      const found = { id: bareId(matches[0]?.Id ?? ''), name };
+      if (key !== undefined) zonesOfRuns.set(key, found);
+      return found;
     },
 
     async getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined> {

@@ -328,3 +328,46 @@ describe('createRoute53Adapter error mapping', () => {
     expect(error.message).toMatch(/check the worker's AWS credentials/);
   });
 });
+
+describe('createRoute53Adapter zone lookups', () => {
+  /** A Route 53 client that knows one zone by name and counts ListHostedZonesByName calls. */
+  function zoneClient(zoneId: () => string) {
+    let lookups = 0;
+    const client = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name !== 'ListHostedZonesByNameCommand') throw new Error('unexpected call');
+        lookups++;
+        return { HostedZones: [{ Id: `/hostedzone/${zoneId()}`, Name: ZONE.name }] };
+      },
+    } as unknown as Route53Client;
+    return { client, lookups: () => lookups };
+  }
+  const inRun = (runId: string) =>
+    new MockActivityEnvironment({ workflowExecution: { workflowId: 'failover-ehr-db', runId } });
+
+  it('GIVEN one run WHEN its steps look the zone up by name three times THEN Route 53 is asked once', async () => {
+    const route53 = zoneClient(() => 'Z1');
+    const adapter = createRoute53Adapter(route53.client);
+
+    const zones = [];
+    for (let step = 0; step < 3; step++)
+      zones.push(await inRun('run-1').run(() => adapter.findZone({ name: ZONE.name })));
+
+    expect(zones.map((z) => z.id)).toEqual(['Z1', 'Z1', 'Z1']);
+    expect(route53.lookups()).toBe(1);
+  });
+
+  it('GIVEN a zone created again between two runs WHEN the next run looks it up THEN it finds the new id', async () => {
+    let id = 'Z1';
+    const route53 = zoneClient(() => id);
+    const adapter = createRoute53Adapter(route53.client);
+
+    const first = await inRun('run-1').run(() => adapter.findZone({ name: ZONE.name }));
+    id = 'Z2';
+    const next = await inRun('run-2').run(() => adapter.findZone({ name: ZONE.name }));
+    const outside = await adapter.findZone({ name: ZONE.name });
+
+    expect([first.id, next.id, outside.id]).toEqual(['Z1', 'Z2', 'Z2']);
+    expect(route53.lookups()).toBe(3);
+  });
+});
