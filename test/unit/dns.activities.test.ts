@@ -3,6 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { createDnsActivities } from '../../kinds/dns-switch/activities';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
+import type { HostedZone, Route53Port } from '../../activities/dns/route53-port';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import { FakeRoute53, type FakeRoute53Options } from '../fakes/fake-route53';
 
@@ -342,16 +343,18 @@ describe('createRoute53Adapter zone lookups', () => {
     } as unknown as Route53Client;
     return { client, lookups: () => lookups };
   }
-  const inRun = (runId: string) =>
-    new MockActivityEnvironment({ workflowExecution: { workflowId: 'failover-ehr-db', runId } });
+  /** Looks the zone up from an activity of workflow run `runId`. */
+  const findInRun = (adapter: Route53Port, runId: string): Promise<HostedZone> =>
+    new MockActivityEnvironment({ workflowExecution: { workflowId: 'failover-ehr-db', runId } }).run(() =>
+      adapter.findZone({ name: ZONE.name }),
+    ) as Promise<HostedZone>;
 
   it('GIVEN one run WHEN its steps look the zone up by name three times THEN Route 53 is asked once', async () => {
     const route53 = zoneClient(() => 'Z1');
     const adapter = createRoute53Adapter(route53.client);
 
-    const zones = [];
-    for (let step = 0; step < 3; step++)
-      zones.push(await inRun('run-1').run(() => adapter.findZone({ name: ZONE.name })));
+    const zones: HostedZone[] = [];
+    for (let step = 0; step < 3; step++) zones.push(await findInRun(adapter, 'run-1'));
 
     expect(zones.map((z) => z.id)).toEqual(['Z1', 'Z1', 'Z1']);
     expect(route53.lookups()).toBe(1);
@@ -362,9 +365,9 @@ describe('createRoute53Adapter zone lookups', () => {
     const route53 = zoneClient(() => id);
     const adapter = createRoute53Adapter(route53.client);
 
-    const first = await inRun('run-1').run(() => adapter.findZone({ name: ZONE.name }));
+    const first = await findInRun(adapter, 'run-1');
     id = 'Z2';
-    const next = await inRun('run-2').run(() => adapter.findZone({ name: ZONE.name }));
+    const next = await findInRun(adapter, 'run-2');
     const outside = await adapter.findZone({ name: ZONE.name });
 
     expect([first.id, next.id, outside.id]).toEqual(['Z1', 'Z2', 'Z2']);
