@@ -159,8 +159,18 @@ export interface RunControls {
   runPreflight(): Promise<CheckResult[]>;
   /** A durable timer; an abort interrupts it. */
   sleep(ms: number): Promise<void>;
-  /** Records what the step is about to change, before the activity that changes it is called. */
-  beforeEffect(record: EffectRecord): void;
+  /**
+   * Records what the step is about to change, before the activity that changes it is called. Returns the undo
+   * the run now holds for the step: an earlier execution's (an operator's retry keeps it: that execution may have
+   * acted), else this record's.
+   */
+  beforeEffect(record: EffectRecord): RecordedEffect;
+}
+
+/** The undo a run holds for a step, and whether an earlier execution of the step recorded it. */
+export interface RecordedEffect {
+  undo?: unknown;
+  byEarlierExecution: boolean;
 }
 
 export interface RunContext<A> {

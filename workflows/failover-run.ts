@@ -15,7 +15,7 @@ import { fenceFollowUpId } from '../common/run-lock';
 import { KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import { databaseInput } from '../kinds/database-targets';
 import { stepKind } from '../kinds/registry';
-import type { ApprovalAnswer, ApprovalRequest, EffectRecord } from '../kinds/step-kind';
+import type { ApprovalAnswer, ApprovalRequest, EffectRecord, RecordedEffect } from '../kinds/step-kind';
 import type { LeafStep } from '../runbooks/schema';
 import { automaticPreflightStep, changesEstate, runsAutomaticPreflight } from './automatic-preflight';
 import { fenceFollowUpWorkflow } from './fence-follow-up';
@@ -87,6 +87,8 @@ export class FailoverRun {
   private endedAt: string | undefined;
   private readonly gates = new Map<string, Gate>();
   private readonly effects: EffectEntry[] = [];
+  /** The timeline entry (one execution of a step) that first recorded each step's effect, by step id. */
+  private readonly effectRecordedBy = new Map<string, TimelineEntry>();
   private readonly operatorActions: OperatorAction[] = [];
   private readonly runningScopes = new Set<CancellationScope>();
   private readonly followUps: FollowUpRef[] = [];
@@ -523,15 +525,17 @@ export class FailoverRun {
    * Called by a step just before the activity that changes the estate: the undo (read from the estate by an
    * activity, so it is in history) is now in the run's record, whatever happens to the activity.
    */
-  private recordEffect(record: EffectRecord, step: LeafStep, entry: TimelineEntry): void {
+  private recordEffect(record: EffectRecord, step: LeafStep, entry: TimelineEntry): RecordedEffect {
     const earlier = this.effects.find((effect) => effect.stepId === step.id);
-    if (record.supersedes && earlier !== undefined) {
+    // Only the execution that made the earlier record may replace it: after an operator's retry, the earlier
+    // execution may have acted, and its undo is what the run changed.
+    if (record.supersedes && earlier !== undefined && this.effectRecordedBy.get(step.id) === entry) {
       // The effect the earlier record announced refused before acting: this record is what the step changes.
       entry.before = record.before;
       earlier.willChange = record.willChange;
       if (record.undo === undefined) delete earlier.undo;
       else earlier.undo = record.undo;
-      return;
+      return { undo: earlier.undo, byEarlierExecution: false };
     }
     const first = this.timeline.entries.find((e) => e.stepId === step.id && e.before !== undefined);
     if (record.before !== undefined) entry.before = first?.before ?? record.before;
@@ -539,9 +543,11 @@ export class FailoverRun {
       // A retried step keeps the state read before its first attempt: that is what the run changed.
       earlier.state = 'started';
       earlier.willChange = earlier.willChange || record.willChange;
-      if (earlier.undo === undefined && record.undo !== undefined) earlier.undo = record.undo;
-      return;
+      const kept = earlier.undo !== undefined;
+      if (!kept && record.undo !== undefined) earlier.undo = record.undo;
+      return { undo: earlier.undo, byEarlierExecution: kept && this.effectRecordedBy.get(step.id) !== entry };
     }
+    this.effectRecordedBy.set(step.id, entry);
     this.effects.push({
       stepId: step.id,
       kind: step.kind,
@@ -550,6 +556,7 @@ export class FailoverRun {
       ...(record.undo === undefined ? {} : { undo: record.undo }),
       ...(record.promotion === undefined ? {} : { promotion: record.promotion }),
     });
+    return { undo: record.undo, byEarlierExecution: false };
   }
 
   private approvalGate(stepId: string | undefined): Gate {

@@ -39,7 +39,7 @@ export function registerDrill(program: Command): void {
         '  drctl drill schedules',
         '  drctl drill trigger ehr-db',
         '  drctl drill history ehr-db',
-        '  drctl report drill-ehr-db-20261127-090000 --format html > report.html',
+        '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format html > report.html',
       ].join('\n'),
     );
 

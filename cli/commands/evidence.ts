@@ -18,7 +18,7 @@ export function registerEvidence(program: Command): void {
         '',
         'Examples:',
         '  drctl evidence list',
-        '  drctl evidence show drill-ehr-db-20261127-090000',
+        '  drctl evidence show drill-ehr-db-20261127-090000-3fa2c1',
         '  drctl evidence verify',
         '  drctl evidence verify --since 2026-10-01',
         '  drctl evidence verify --since 120 --output json',
@@ -49,7 +49,7 @@ export function registerEvidence(program: Command): void {
     .argument('<run>', 'workflow id or run id of a failover, failback or drill')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl evidence show failover-ehr-db\n  drctl evidence show drill-ehr-db-20261127-090000 --output json',
+      '\nExamples:\n  drctl evidence show failover-ehr-db\n  drctl evidence show drill-ehr-db-20261127-090000-3fa2c1 --output json',
     )
     .action(
       runCommand(async (context, run: string) =>

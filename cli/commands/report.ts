@@ -19,7 +19,7 @@ export function registerReport(program: Command): void {
     )
     .argument(
       '<run-id>',
-      'the drill, e.g. drill-ehr-db-20261127-090000 (see `drctl runs --kind drill`), or an evacuation (md, json, junit)',
+      'the drill, e.g. drill-ehr-db-20261127-090000-3fa2c1 (see `drctl runs --kind drill`), or an evacuation (md, json, junit)',
     )
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
@@ -32,12 +32,12 @@ export function registerReport(program: Command): void {
       [
         '',
         'Examples:',
-        '  drctl report drill-ehr-db-20261127-090000                       # Markdown for a ticket',
-        '  drctl report drill-ehr-db-20261127-090000 --format html --out report.html',
-        '  drctl report drill-ehr-db-20261127-090000 --format junit --out drill.xml   # CI gate: one test per objective',
-        '  drctl report drill-ehr-db-20261127-090000 --policy access-policy.json      # participants verified by signature',
-        '  drctl report evacuation-us-east-1-20261127-031500 --format junit          # one test per service',
-        '  drctl report drill-us-east-1-20261127-090000 --format html   # a drill of an evacuation: every service',
+        '  drctl report drill-ehr-db-20261127-090000-3fa2c1                       # Markdown for a ticket',
+        '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format html --out report.html',
+        '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format junit --out drill.xml   # CI gate: one test per objective',
+        '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --policy access-policy.json      # participants verified by signature',
+        '  drctl report evacuation-us-east-1-20261127-031500-9b07e4 --format junit          # one test per service',
+        '  drctl report drill-us-east-1-20261127-090000-3fa2c1 --format html   # a drill of an evacuation: every service',
       ].join('\n'),
     )
     .action(

@@ -23,7 +23,7 @@ export function registerVerifyRun(program: Command): void {
         '',
         'Examples:',
         '  drctl verify-run failover-ehr-db --policy /etc/drctl/access-policy.json',
-        '  drctl verify-run --file evidence/drill-ehr-db-20261127-090000.json --policy access-policy-2026-11.json',
+        '  drctl verify-run --file evidence/drill-ehr-db-20261127-090000-3fa2c1.json --policy access-policy-2026-11.json',
         '',
         'Exit codes: 0 every action verified, 1 an action or the policy does not verify, 2 bad input, 3 environment.',
       ].join('\n'),

@@ -51,13 +51,19 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     const willChange = plan.some((change) => change.willChange);
     // What the provider's undo needs of the state just read (an RDS fence: the groups it replaces) goes into the
     // history with the undo, before the fence: the fence then need not mark the instance to survive a crash.
-    const detail = plan.find((change) => change.undoDetail !== undefined)?.undoDetail;
+    const planned = plan.find((change) => change.undoDetail !== undefined)?.undoDetail;
     const before = Object.fromEntries(plan.map((change) => [change.target, change.current]));
-    context.controls.beforeEffect({
+    const recorded = context.controls.beforeEffect({
       willChange,
-      ...(willChange ? { undo: { database: input, ...(detail ? { detail } : {}) } satisfies FenceUndo } : {}),
+      ...(willChange
+        ? { undo: { database: input, ...(planned ? { detail: planned } : {}) } satisfies FenceUndo }
+        : {}),
       before,
     });
+    // After an operator's retry the run holds the first execution's undo, whose fence may be the one in place:
+    // the fence works from that record (and finishes that fence) rather than from what it reads now.
+    const held = (recorded.undo as FenceUndo | undefined)?.detail;
+    const detail = recorded.byEarlierExecution ? held && { ...held, byEarlierExecution: true } : planned;
     const fenced = await (detail === undefined
       ? context.activities.fenceDatabase(input)
       : context.activities.fenceDatabase(input, detail));

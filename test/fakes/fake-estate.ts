@@ -100,7 +100,10 @@ export class FakeEstate {
           target: 'primary',
           current: this.primaryReachable ? (this.roles.get('primary') ?? 'unknown') : 'unreachable',
           desired: 'fenced',
-          willChange: this.primaryReachable && this.roles.get('primary') === 'primary',
+          // With `fencedByAnotherAfterPlan` the plan reads the primary before that fence: not fenced yet.
+          willChange:
+            this.primaryReachable &&
+            (this.roles.get('primary') === 'primary' || this.fencedByAnotherAfterPlan),
         },
       ],
       planPromote: async () => ({

@@ -18,6 +18,11 @@ export interface FakeRdsInstance {
   replicaOf: string | null;
   endpoint: string;
   securityGroups: string[];
+  /**
+   * Statuses of groups in transition, as AWS reports a ModifyDBInstance it is still applying (`adding`,
+   * `removing`); absent groups are `active`. A ModifyDBInstance of the groups settles them all.
+   */
+  groupStatuses?: Record<string, string>;
   tags: Record<string, string>;
   /** After PromoteReadReplica: reports `modifying` (still a replica) for this many describes. */
   promoteModifyingPolls: number;
@@ -211,7 +216,7 @@ export class FakeRds implements RdsPort {
       readReplicas: this.replicasOf(i),
       endpoint: i.endpoint,
       port: 5432,
-      securityGroups: i.securityGroups.map((id) => ({ id, status: 'active' })),
+      securityGroups: i.securityGroups.map((id) => ({ id, status: i.groupStatuses?.[id] ?? 'active' })),
       tags: { ...i.tags },
     };
   }
@@ -335,6 +340,7 @@ export class FakeRds implements RdsPort {
       throw permanentFailure(PermanentFailure.NotFound, `InvalidVPCSecurityGroupId: ${unknown.join(', ')}`);
     }
     i.securityGroups = [...groupIds];
+    delete i.groupStatuses;
   }
 
   async rebootInstance(region: string, instanceId: string): Promise<void> {

@@ -388,6 +388,43 @@ test('a paused step waits for an operator: retry after the fault is fixed comple
   expect(estate.roles.get('primary')).toBe('fenced');
 });
 
+test('an operator’s retry of a fence that acted keeps the first execution’s undo, even if the fence then finds itself in place', async () => {
+  const estate = newEstate();
+  // Every attempt fences, then dies before reporting it: the step fails and pauses with the primary fenced.
+  estate.failAfterEffect('fenceDatabase', 3);
+  const rb = runbook();
+  const pausing = {
+    ...rb,
+    steps: rb.steps.map((step) =>
+      step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step,
+    ),
+  };
+  const result = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, withSteps([{ after: 'fence', step: gate('hold') }], pausing));
+    await waitFor(async () => {
+      const progress = await handle.query<FailoverProgress>('progress');
+      return progress.status === 'paused' ? progress : undefined;
+    });
+    expect(estate.roles.get('primary')).toBe('fenced');
+    // The retry's fence reads the primary fenced with nothing of its own to show (as a fence without the run's
+    // record would): it must not withdraw the undo the first execution recorded.
+    estate.fencedByAnotherAfterPlan = true;
+    await handle.executeUpdate('decide', {
+      args: [
+        await signed(handle, signerOf('bob'), { stepId: 'fence', action: 'retry', reason: 'worker back' }),
+      ],
+    });
+    await waitForGate(handle, 'hold');
+    await handle.executeUpdate('abort', {
+      args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
+    });
+    return failedResult(handle.result(), 'FailoverAborted');
+  });
+
+  expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['fence:undone', 'flags-on:undone']);
+  expect(estate.roles.get('primary')).toBe('primary');
+});
+
 test('a paused step can be skipped with a reason and the run goes on', async () => {
   const estate = newEstate();
   estate.failNext('verifyBackups', 1, {

@@ -250,6 +250,60 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-set-by-hand-us-east-1']);
   });
 
+  it('GIVEN an abort right after the swap was sent, AWS still applying it WHEN the recorded undo runs THEN it sends the recorded groups again and waits for them', async () => {
+    const { activities, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1', 'sg-default-us-east-1'];
+    primary.groupStatuses = {
+      'sg-drctl-fence-deny-all-us-east-1': 'adding',
+      'sg-default-us-east-1': 'removing',
+    };
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone.changed).toBe(true);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(primary.groupStatuses).toBeUndefined();
+  });
+
+  it('GIVEN a retry while the swap it sent is still being applied WHEN the fence runs again THEN it finishes the fence from the record: no tag, the recorded groups reported', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1', 'sg-default-us-east-1'];
+    primary.groupStatuses = {
+      'sg-drctl-fence-deny-all-us-east-1': 'adding',
+      'sg-default-us-east-1': 'removing',
+    };
+
+    const retry: StepOutcome<unknown> = await new MockActivityEnvironment({ attempt: 2 }).run(() =>
+      activities.fenceDatabase(portal, planned?.undoDetail),
+    );
+
+    expect(retry).toMatchObject({ changed: true, facts: { previousSecurityGroups: 'sg-default-us-east-1' } });
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(rds.state.tagWrites).toEqual([]);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+  });
+
+  it('GIVEN an operator’s retry of the step (a new activity, attempt 1) after its first execution swapped the groups WHEN the fence runs with that execution’s record THEN it finishes that fence and reboots', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+
+    const retried = await activities.fenceDatabase(portal, {
+      ...planned?.undoDetail,
+      byEarlierExecution: true,
+    });
+
+    expect(retried).toMatchObject({
+      changed: true,
+      facts: { previousSecurityGroups: 'sg-default-us-east-1' },
+    });
+    expect(retried.facts.fencedByAnother).toBeUndefined();
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+  });
+
   it('GIVEN a fence attempt that sent its reboot and died WHEN the retry resumes from its last heartbeat THEN it does not reboot again, and the marker was written once', async () => {
     const { rds, primary } = setup();
     const fence = async (env: MockActivityEnvironment) =>

@@ -131,6 +131,7 @@ export async function fenceWithSecurityGroup(
   fenceId: string,
   poll: PollPacing,
   recordedGroups?: string[],
+  recordedByEarlierExecution = false,
 ): Promise<FenceOutcome> {
   const { instanceId } = instance;
   const current = instance.securityGroups.map((g) => g.id);
@@ -145,7 +146,18 @@ export async function fenceWithSecurityGroup(
     };
   }
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
-  if (marker === null && fencedAlready && !madeByEarlierAttempt(current, recordedGroups)) {
+  // Only the groups the run recorded and the fence group, some of them still being added or removed: the swap an
+  // earlier attempt of this fence sent, not applied yet.
+  const swapUnderWay =
+    recordedGroups !== undefined &&
+    !fencedAlready &&
+    current.includes(fenceGroup) &&
+    within(current, recordedGroups, fenceGroup);
+  if (
+    marker === null &&
+    fencedAlready &&
+    !madeByEarlierAttempt(current, recordedGroups, recordedByEarlierExecution)
+  ) {
     return {
       changed: false,
       summary: `${instanceId} already has only the fence security group ${fenceGroup}`,
@@ -157,7 +169,7 @@ export async function fenceWithSecurityGroup(
   if (
     marker === null &&
     recordedGroups !== undefined &&
-    (fencedAlready || sameSet(current, recordedGroups))
+    (fencedAlready || swapUnderWay || sameSet(current, recordedGroups))
   ) {
     marker = { fenceId, previousGroups: recordedGroups, rebooted: false };
   } else if (marker === null) {
@@ -211,11 +223,20 @@ export async function fenceWithSecurityGroup(
 
 /**
  * Whether an instance found carrying only the fence group was fenced by an earlier attempt of this fence: the
- * run recorded other groups before the fence, and this is not the first attempt (the first has provably sent
- * nothing; finding the fence group then means someone else fenced it after the plan read it).
+ * run recorded other groups before the fence, and this is not the first attempt of the first execution of the
+ * step (that one has provably sent nothing; finding the fence group then means someone else fenced it after the
+ * plan read it). An operator's retry of the step is a new activity, its attempt 1, so the run says so.
  */
-function madeByEarlierAttempt(current: string[], recordedGroups: string[] | undefined): boolean {
-  return recordedGroups !== undefined && !sameSet(current, recordedGroups) && currentAttempt() > 1;
+function madeByEarlierAttempt(
+  current: string[],
+  recordedGroups: string[] | undefined,
+  recordedByEarlierExecution: boolean,
+): boolean {
+  return (
+    recordedGroups !== undefined &&
+    !sameSet(current, recordedGroups) &&
+    (currentAttempt() > 1 || recordedByEarlierExecution)
+  );
 }
 
 /**
@@ -232,14 +253,17 @@ export async function unfenceRecorded(
 ): Promise<{ changed: boolean; summary: string; restored: string[] }> {
   const { instanceId } = instance;
   const current = instance.securityGroups.map((g) => g.id);
-  if (sameSet(current, previousGroups)) {
+  const settled = instance.securityGroups.every((g) => g.status === 'active');
+  if (sameSet(current, previousGroups) && settled && instance.status === 'available') {
     return {
       changed: false,
       summary: `${instanceId} carries its groups ${current.join(', ')}: nothing to undo`,
       restored: [],
     };
   }
-  if (!(current.length === 1 && current[0] === fenceGroup)) {
+  // Anything but the recorded groups and the fence group means someone changed the instance since. The fence may
+  // also still be on its way (an abort right after the swap was sent): the groups are sent again either way.
+  if (!within(current, previousGroups, fenceGroup)) {
     return {
       changed: false,
       summary: `${instanceId} carries ${current.join(', ') || 'no security group'} now, not the fence group ${fenceGroup}: someone changed it since the fence, left as it is (the groups before the fence were ${previousGroups.join(', ') || 'none'})`,
@@ -318,6 +342,11 @@ function onlyGroup(instance: RdsInstance, group: string): boolean {
     instance.securityGroups[0]?.id === group &&
     instance.securityGroups[0].status === 'active'
   );
+}
+
+/** Whether every group of `current` is one of `recorded` or the fence group. */
+function within(current: string[], recorded: string[], fenceGroup: string): boolean {
+  return current.every((group) => group === fenceGroup || recorded.includes(group));
 }
 
 function sameSet(a: string[], b: string[]): boolean {

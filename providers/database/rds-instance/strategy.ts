@@ -244,6 +244,7 @@ export function createStrategy(
         fenceId,
         poll,
         recordedGroups(recorded),
+        recorded?.byEarlierExecution === true,
       );
       return {
         changed: outcome.changed,
