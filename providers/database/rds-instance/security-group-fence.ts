@@ -146,13 +146,12 @@ export async function fenceWithSecurityGroup(
     };
   }
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
-  // Only the groups the run recorded and the fence group, some of them still being added or removed: the swap an
-  // earlier attempt of this fence sent, not applied yet.
-  const swapUnderWay =
+  // The groups the run recorded, or the fence group beside (some of) them: the swap not sent yet, sent but still
+  // being applied, or applied.
+  const matchesRecord =
     recordedGroups !== undefined &&
-    !fencedAlready &&
-    current.includes(fenceGroup) &&
-    within(current, recordedGroups, fenceGroup);
+    (sameSet(current, recordedGroups) ||
+      (current.includes(fenceGroup) && within(current, recordedGroups, fenceGroup)));
   if (
     marker === null &&
     fencedAlready &&
@@ -166,11 +165,7 @@ export async function fenceWithSecurityGroup(
       fenceGroup,
     };
   }
-  if (
-    marker === null &&
-    recordedGroups !== undefined &&
-    (fencedAlready || swapUnderWay || sameSet(current, recordedGroups))
-  ) {
+  if (marker === null && matchesRecord) {
     marker = { fenceId, previousGroups: recordedGroups, rebooted: false };
   } else if (marker === null) {
     // No record, or the groups changed since the plan read them: the tag records what the swap replaces, and
@@ -240,8 +235,9 @@ function madeByEarlierAttempt(
 }
 
 /**
- * The undo of a fence whose replaced groups the run's history recorded: puts them back if the instance still
- * carries only the fence group; leaves an instance whose groups someone changed since, and says so.
+ * The undo of a fence whose replaced groups the run's history recorded: puts them back while the instance carries
+ * only them and the fence group (fenced, or the swap still being applied); leaves an instance whose groups someone
+ * changed since, and says so.
  */
 export async function unfenceRecorded(
   rds: RdsPort,
@@ -266,7 +262,7 @@ export async function unfenceRecorded(
   if (!within(current, previousGroups, fenceGroup)) {
     return {
       changed: false,
-      summary: `${instanceId} carries ${current.join(', ') || 'no security group'} now, not the fence group ${fenceGroup}: someone changed it since the fence, left as it is (the groups before the fence were ${previousGroups.join(', ') || 'none'})`,
+      summary: `${instanceId} carries ${current.join(', ') || 'no security group'} now, not only the fence group ${fenceGroup} and the groups before the fence (${previousGroups.join(', ') || 'none'}): someone changed it since the fence, left as it is`,
       restored: [],
     };
   }
