@@ -15,6 +15,12 @@ import { TemporalUnreachableError } from './temporal-unreachable-error';
 export const ABORT_REACHES_ACTIVITY_WITHIN = '2s';
 
 /**
+ * How many activities a workflow task's reply may hand straight back to this worker (the SDK's default is 3): a
+ * run's parallel reads (a pre-flight has one per target) then all start at once rather than waiting for a poll.
+ */
+export const EAGER_ACTIVITIES_PER_WORKFLOW_TASK = 32;
+
+/**
  * The composition root: configuration → provider clients → activities → a worker on drctl's task queue.
  * Resolves when the worker has shut down (SIGINT/SIGTERM, or `signal`).
  */
@@ -73,6 +79,7 @@ export async function runWorker(
           workflowBundle,
           activities,
           maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
+          maxEagerActivityReservationsPerWorkflowTask: EAGER_ACTIVITIES_PER_WORKFLOW_TASK,
           // An abort reaches a running activity with the answer to its next heartbeat: send them often enough
           // that a long wait (a promotion, INSYNC) stops within seconds, not the default 80 % of the timeout.
           maxHeartbeatThrottleInterval: ABORT_REACHES_ACTIVITY_WITHIN,
