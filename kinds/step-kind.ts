@@ -46,9 +46,15 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
    * step switches): the run starts it as the step before this one starts, so it is not a round trip of its own
    * between them. `run` gets it as `context.readAhead`, and its effect must refuse to act (`ChangedSinceRead`)
    * when the state moved since, since that read is the undo; `run` then reads again. Not started when the step
-   * before is of the same kind (it may change what this one reads).
+   * before is of the same kind (it may change what this one reads). A fence's effect instead finds out what it
+   * really replaced and records that (see `database.fence`).
    */
-  readAhead?(step: z.output<Schema>, activities: A): Promise<unknown>;
+  readAhead?(step: z.output<Schema>, activities: A, runbook: Runbook): Promise<unknown>;
+  /**
+   * The patch id runs began with once this kind's `readAhead` was added (the DNS step's predates this field and is
+   * covered by the run's own `READ_AHEAD_PATCH`): a run recorded before it replays without the read.
+   */
+  readonly readAheadPatch?: string;
   /**
    * Undoes what a step changed, after an operator's abort (or an approval timeout that says so); says what it
    * did, or what it kept and why. Called for completed steps and for steps whose effect may have happened

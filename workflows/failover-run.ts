@@ -125,7 +125,7 @@ export class FailoverRun {
         if (verdict === 'stop') break;
       }
       const next = steps[index + 1];
-      const readAhead = readAheadFor(step, next);
+      const readAhead = readAheadFor(step, next, this.input.runbook);
       if (next !== undefined && readAhead !== undefined) this.readAheads.set(next.id, readAhead);
       verdict =
         step.kind === 'parallel'

@@ -8,7 +8,7 @@ import {
 import type { CheckResult } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { RunControls, RunState, StepResult } from '../kinds/step-kind';
-import type { LeafStep, Step } from '../runbooks/schema';
+import type { LeafStep, Runbook, Step } from '../runbooks/schema';
 import { activityOptionsFor, localReadOptionsFor } from './activity-options';
 import { runPreflightChecks } from './preflight-checks';
 
@@ -31,14 +31,18 @@ export const READ_AHEAD_PATCH = 'read-ahead-while-the-step-before-runs';
  * `current` has no step of `next`'s kind; undefined otherwise. A failed read ahead resolves to undefined: the step
  * then reads as usual, and meets the failure there if it lasts.
  */
-export function readAheadFor(current: Step, next: Step | undefined): Promise<unknown> | undefined {
+export function readAheadFor(
+  current: Step,
+  next: Step | undefined,
+  runbook: Runbook,
+): Promise<unknown> | undefined {
   if (next === undefined || next.kind === 'parallel') return undefined;
   const kind = stepKind(next.kind);
   const running = current.kind === 'parallel' ? current.steps : [current];
   if (kind.readAhead === undefined || running.some((step) => step.kind === next.kind)) return undefined;
-  if (!patched(READ_AHEAD_PATCH)) return undefined;
+  if (!patched(kind.readAheadPatch ?? READ_AHEAD_PATCH)) return undefined;
   const activities = proxyActivities<KindActivities>(activityOptionsFor(next));
-  return kind.readAhead(next, activities).catch(() => undefined);
+  return kind.readAhead(next, activities, runbook).catch(() => undefined);
 }
 
 /**

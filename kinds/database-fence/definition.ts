@@ -45,9 +45,16 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   async plan(step, context) {
     return { changes: await context.activities.planFence(databaseInput(context.runbook, step.database)) };
   },
+  // The fence's plan is read while the step before runs. What it recorded may be stale by then: the fence itself
+  // finds out, and records what it really replaced (RDS: groups changed since → tagged; someone else's fence →
+  // this run's undo withdrawn; PostgreSQL: its undo lifts only its own fence id).
+  readAhead: (step, activities, runbook) => activities.planFence(databaseInput(runbook, step.database)),
+  readAheadPatch: 'database-fence-plan-read-ahead',
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
-    const plan = await databaseReads(context, input).planFence(input);
+    const ahead =
+      context.readAhead === undefined ? undefined : ((await context.readAhead) as PlannedChange[] | undefined);
+    const plan = ahead ?? (await databaseReads(context, input).planFence(input));
     const willChange = plan.some((change) => change.willChange);
     // What the provider's undo needs of the state just read (an RDS fence: the groups it replaces) goes into the
     // history with the undo, before the fence: the fence then need not mark the instance to survive a crash.

@@ -268,10 +268,10 @@ test("a step's quick read before its effect is a local activity, recorded in the
     return task;
   };
 
-  // Unleash and PostgreSQL reads: in history before the effect, from the same workflow task, no task-queue round trip.
+  // Unleash's and PostgreSQL's reads made as the step starts: in history before the effect, from the same workflow
+  // task, no task-queue round trip.
   for (const [read, effect] of [
     ['readFlags', 'setFlags'],
-    ['planFence', 'fenceDatabase'],
     ['planPromote', 'promoteDatabase'],
   ] as const) {
     expect({ read, scheduled: scheduledAt(read) }).toEqual({ read, scheduled: -1 });
@@ -280,6 +280,11 @@ test("a step's quick read before its effect is a local activity, recorded in the
     expect(marker).toBeLessThan(scheduledAt(effect));
     expect(taskOf(marker)).toBe(taskOf(scheduledAt(effect)));
   }
+  // The fence's plan is read ahead: a regular activity scheduled with the step before it (the backups), so its
+  // answer is in when the fence starts; no local read of it.
+  expect(localReadAt('planFence')).toBe(-1);
+  expect(taskOf(scheduledAt('planFence'))).toBe(taskOf(scheduledAt('verifyBackups')));
+  expect(scheduledAt('planFence')).toBeLessThan(scheduledAt('fenceDatabase'));
   // Route 53's read is paced and pages through the zone (heartbeats, resumes): it stays a regular activity.
   expect(scheduledAt('readDnsRecords')).toBeGreaterThan(-1);
   expect(localReadAt('readDnsRecords')).toBe(-1);
@@ -556,6 +561,44 @@ test('the DNS step reads its records while the promotion runs, and its undo and 
   expect(result.timeline.find((entry) => entry.stepId === 'dns')?.before).toEqual({
     zone: { name: 'z.test.' },
     records: [{ name: 'db.z.test.', type: 'A', ttl: 60, values: ['10.0.0.2'] }],
+  });
+});
+
+test('the fence reads its plan while the step before it runs, once, and its undo and timeline use that read', async () => {
+  const estate = newEstate();
+  const fake = estate.activities();
+  let planned = (): void => undefined;
+  const fencePlanned = new Promise<void>((resolve) => (planned = resolve));
+  let plans = 0;
+  let readDuringBackups: boolean | undefined;
+  const result: FailoverResult = await withWorker(
+    estate,
+    async (taskQueue) => (await start(taskQueue)).result(),
+    {
+      planFence: async (input) => {
+        plans += 1;
+        planned();
+        return fake.planFence(input);
+      },
+      // The backups (the step before the fence) finish once the fence's plan was read, or after 10 s: then the
+      // read came only after them.
+      verifyBackups: async (input) => {
+        readDuringBackups = await Promise.race([
+          fencePlanned.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+        ]);
+        return fake.verifyBackups(input);
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(readDuringBackups).toBe(true);
+  expect(plans).toBe(1);
+  expect(estate.roles.get('primary')).toBe('fenced');
+  expect(result.timeline.find((entry) => entry.stepId === 'fence')).toMatchObject({
+    changed: true,
+    before: { primary: 'primary' },
   });
 });
 

@@ -127,6 +127,10 @@ describe('fenceDatabase (postgres)', () => {
     expect(second.changed).toBe(false);
     expect(second.summary).toMatch(/was already fenced/);
     expect(pg.state.fences).toEqual(['ehr-primary']);
+    // Each call outside an activity is a fence of its own: the second found the first's in place, which its
+    // step's recorded undo must not lift.
+    expect(first.facts.fencedByAnother).toBeUndefined();
+    expect(second.facts.fencedByAnother).toBe(true);
   });
 
   it('GIVEN an application role that does not exist WHEN fencing THEN nothing changes and ConfigurationMissing names it', async () => {

@@ -373,6 +373,8 @@ export function createStrategy(
           terminatedSessions: result.terminatedSessions,
           writeRefusal: confirm.refusal,
           fenceId: result.fencedBy,
+          // Another fence's markers were in place: the step's recorded undo (from its plan) is not this run's.
+          ...(own ? {} : { fencedByAnother: true }),
         },
         ...(own ? { undo: { fenceId } } : {}),
       };
