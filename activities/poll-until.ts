@@ -6,8 +6,8 @@ import { countProviderWait } from './provider-timer';
  * Polls `read` until `done` holds, heartbeating each round with what was seen, sleeping a short interval that
  * grows (200 ms, ×1.5, at most `maxIntervalMs`). While `holdInterval` says so (the provider's API budget is
  * spare) the interval stays at its start instead of growing: the wait ends at most one short interval after the
- * operation did. A sleep after which the state is still not done was spent waiting on the provider and counts as
- * the step's provider time (`countProviderWait`). There is no deadline here on purpose: the activity's own
+ * operation did. A sleep (`firstReadAfterMs` included) after which the state is still not done was spent waiting on
+ * the provider and counts as the step's provider time (`countProviderWait`). There is no deadline here on purpose: the activity's own
  * start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead worker.
  */
 export async function pollUntil<T>(
@@ -17,12 +17,20 @@ export async function pollUntil<T>(
     initialIntervalMs?: number;
     maxIntervalMs?: number;
     holdInterval?: () => boolean;
+    /** Sleeps this long before the first read too (it would find the operation just started, still pending). */
+    firstReadAfterMs?: number;
     describe?: (state: T) => unknown;
   } = {},
 ): Promise<T> {
   let interval = options.initialIntervalMs ?? 200;
   const maxInterval = options.maxIntervalMs ?? 5000;
   let slept: { ms: number; endedAt: number } | undefined;
+  if (options.firstReadAfterMs !== undefined) {
+    const sleepStarted = performance.now();
+    await sleep(options.firstReadAfterMs);
+    const endedAt = performance.now();
+    slept = { ms: endedAt - sleepStarted, endedAt };
+  }
   for (;;) {
     const state = await read();
     if (done(state)) return state;

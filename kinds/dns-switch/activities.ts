@@ -45,6 +45,13 @@ export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
 /** How many polls of one wait may stay at the first interval while the budget is spare (~0.5 s at 25 ms). */
 export const QUICK_POLLS = 20;
 
+/**
+ * While Route 53's budget is short (below half, or calls waiting: an evacuation's many switches), a wait for INSYNC
+ * first polls this long after the change was sent, and its polls grow from there: one GetChange per change where
+ * the change settles within it (the sandbox's 300 ms), ~10 a minute where it takes AWS's usual tens of seconds.
+ */
+export const SHORT_BUDGET_INSYNC_POLL_MS = 1_000;
+
 /** Up to this many records a step's checks, plan and facts name each record; beyond, they are summarised. */
 const LISTED_RECORDS = 20;
 
@@ -136,11 +143,17 @@ export function createDnsActivities({
     const change = progress.changes[index];
     if (change === undefined || change.status === 'INSYNC') return;
     progress.phase = 'insync';
+    // Many runs share a short budget: a GetChange sent at once finds the change PENDING and spends a token another
+    // zone's switch waits for. Then the first poll waits a second, and the polls grow from there.
+    const shortBudget = spareBudget !== undefined && !spareBudget();
     await pollUntil(
       () => route53.getChange(change.id),
       (state) => state.status === 'INSYNC',
       {
         ...waitPoll(),
+        ...(shortBudget
+          ? { firstReadAfterMs: SHORT_BUDGET_INSYNC_POLL_MS, initialIntervalMs: SHORT_BUDGET_INSYNC_POLL_MS }
+          : {}),
         describe: (state) => {
           change.status = state.status;
           return progress;

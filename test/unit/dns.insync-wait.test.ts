@@ -72,6 +72,22 @@ describe('switchDns waits for INSYNC without overshooting it much, and without p
     expect(fake.getChangeCalls.length).toBeLessThanOrEqual(45);
   });
 
+  it('GIVEN a short Route 53 budget (many switches share it) and a change INSYNC after 300 ms THEN one GetChange, a second after the change', async () => {
+    // Polled at once and then 25 ms apart, it took six GetChange calls: tokens the other zones' switches wait for.
+    const fake = route53(300);
+    const took = await switchTook(fake, () => false);
+    expect(fake.getChangeCalls).toHaveLength(1);
+    expect(took).toBeGreaterThanOrEqual(1_000);
+    expect(took).toBeLessThanOrEqual(1_050);
+  });
+
+  it('GIVEN a short Route 53 budget and a change that takes a minute THEN it is polled at most 16 times', async () => {
+    const fake = route53(60_000);
+    const took = await switchTook(fake, () => false);
+    expect(took).toBeGreaterThanOrEqual(60_000);
+    expect(fake.getChangeCalls.length).toBeLessThanOrEqual(16);
+  });
+
   it("GIVEN the worker's own pacer (burst 50, 10/s), which the polls spend, and a change that takes a minute THEN about 45 GetChange calls, not the bucket's whole refill", async () => {
     // The budget the waits ask about is the one they spend: without the bound on quick polls, a wait kept the
     // bucket just above half and polled at its refill rate (~600 calls a minute).
