@@ -179,7 +179,12 @@ export const LOCAL_EVIDENCE_REQUEST_PATCH = 'evidence-request-as-local-activity'
 export async function requestEvidence(): Promise<void> {
   try {
     const via = patched(LOCAL_EVIDENCE_REQUEST_PATCH) ? localRequests : requests;
-    await CancellationScope.nonCancellable(() => via.requestEvidence());
+    const parent = workflowInfo().parent;
+    await CancellationScope.nonCancellable(() =>
+      via.requestEvidence({
+        parent: parent === undefined ? null : { workflowId: parent.workflowId, runId: parent.runId },
+      }),
+    );
   } catch (error) {
     log.error('evidence: could not ask the ledger for this run’s bundle', { error: messageOf(error) });
   }

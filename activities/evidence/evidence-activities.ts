@@ -47,7 +47,7 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
   };
 
   return {
-    async requestEvidence() {
+    async requestEvidence(caller) {
       const { temporal, ledgerTaskQueue } = required();
       const info = Context.current().info;
       if (!info.workflowExecution || !info.workflowType) {
@@ -57,11 +57,13 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
         );
       }
       const { workflowId, runId } = info.workflowExecution;
-      const self = await temporal.workflow.getHandle(workflowId, runId).describe();
-      const parentId = self.parentExecution?.workflowId;
-      if (parentId) {
+      const parentExecution =
+        caller === undefined
+          ? (await temporal.workflow.getHandle(workflowId, runId).describe()).parentExecution
+          : caller.parent;
+      if (parentExecution?.workflowId) {
         const parent = await temporal.workflow
-          .getHandle(parentId, self.parentExecution?.runId ?? undefined)
+          .getHandle(parentExecution.workflowId, parentExecution.runId ?? undefined)
           .describe();
         if (parent.type === 'drillWorkflow') return { requested: false, includedIn: parent.workflowId };
       }
