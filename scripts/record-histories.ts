@@ -99,6 +99,13 @@ async function main(): Promise<void> {
     console.log(`recorded ${name}`);
   };
   const handleOf = (run: StartedRun) => client.workflow.getHandle(run.workflowId, run.runId);
+  const drillSettings = {
+    reason: 'recorded for replay tests',
+    signer: signer('alice'),
+    action: 'fence-primary' as const,
+    canaryIntervalMs: 100,
+    warmupMs: 1000,
+  };
   /** Once the evacuation waits at the wave's approval gate, `by` approves it (signed, as `drctl approve` does). */
   const approveWave = async (handle: WorkflowHandle, wave: string, by: DemoOperator): Promise<void> => {
     for (;;) {
@@ -193,13 +200,7 @@ async function main(): Promise<void> {
 
     if (wanted('drill')) {
       await resetStack();
-      const drillId = await startDrill(client, taskQueue, runbookDrill(ehrDb), {
-        reason: 'recorded for replay tests',
-        signer: signer('alice'),
-        action: 'fence-primary',
-        canaryIntervalMs: 100,
-        warmupMs: 1000,
-      });
+      const drillId = await startDrill(client, taskQueue, runbookDrill(ehrDb), drillSettings);
       const drill = client.workflow.getHandle(drillId);
       await save('drill', drill);
       // The drill's failover: held under the runbook's lock until the failure was injected, then released.
@@ -232,13 +233,7 @@ async function main(): Promise<void> {
 
     if (wanted('drill-evacuation')) {
       await resetStack();
-      const drillId = await startDrill(client, taskQueue, evacuationDrill(usEast1), {
-        reason: 'recorded for replay tests',
-        signer: signer('alice'),
-        action: 'fence-primary',
-        canaryIntervalMs: 100,
-        warmupMs: 1000,
-      });
+      const drillId = await startDrill(client, taskQueue, evacuationDrill(usEast1), drillSettings);
       const evacuation = client.workflow.getHandle(`${drillId}-evacuation`);
       await approveWave(evacuation, 'portal', 'bob');
       await client.workflow.getHandle(drillId).result();

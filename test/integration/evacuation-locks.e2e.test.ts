@@ -7,12 +7,13 @@ import { Client, Connection } from '@temporalio/client';
 import { startEvacuation } from '../../cli/evacuation-runs';
 import { OUTCOME_KEY } from '../../common/search-attributes';
 import { findEvacuation } from '../../evacuations/catalog';
-import type { EvacuationProgress, EvacuationResult } from '../../evacuations/evacuation-types';
+import type { EvacuationResult } from '../../evacuations/evacuation-types';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue } from './estate-readers';
+import { dnsRunbook as writeDnsRunbook, evacuationStatus } from './evacuation-fixtures';
 import { pointRecordAt } from './estate-writers';
 import { signerOf } from './operators';
 import { sandboxDataConverter } from './sandbox-data-converter';
@@ -41,32 +42,11 @@ const SEEDED = '127.0.9.9';
  */
 async function dnsRunbook(id: string, value: string): Promise<void> {
   await pointRecordAt(stack, `${id}.${ZONE}`, SEEDED);
-  const runbook = {
-    id,
-    title: `${id}: move its record`,
-    owner: 'tests',
-    objectives: { rto: '5m', rpo: '1m' },
-    targets: {},
-    steps: [
-      {
-        id: 'switch-dns',
-        kind: 'dns.switch',
-        zone: { name: ZONE },
-        records: [{ name: `${id}.${ZONE}`, type: 'A', ttl: 30, value }],
-      },
-    ],
-  };
-  writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
+  writeDnsRunbook(env, id, { name: `${id}.${ZONE}`, type: 'A', value });
 }
 
 function evacuationFile(id: string, waves: unknown[]): void {
   writeFileSync(join(evacuationsDir, `${id}.json`), JSON.stringify({ id, title: id, waves }));
-}
-
-async function evacuationStatus(workflowId: string): Promise<EvacuationProgress> {
-  const status = await drctl(['status', workflowId, '--output', 'json'], env);
-  expect(status.stderr).toBe('');
-  return JSON.parse(status.stdout) as EvacuationProgress;
 }
 
 /**
@@ -159,7 +139,7 @@ test('two evacuations of one plan started back to back: one runs every runbook o
     ]);
 
   // The refused evacuation started no child of its own; each service names the field and the lock's holder.
-  const loser = await evacuationStatus(loserId);
+  const loser = await evacuationStatus(env, loserId);
   expect(loser.status).toBe('failed');
   expect(loser.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'locks-b:skipped',
@@ -195,7 +175,7 @@ test('an evacuation aborted while its later waves hold their locks lets them go,
   expect(started.code).toBe(0);
   const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
   for (;;) {
-    const progress = await evacuationStatus(workflowId);
+    const progress = await evacuationStatus(env, workflowId);
     if (progress.awaiting.some((gate) => gate.stepId === 'later')) break;
     expect(progress.status).toMatch(/running|paused/);
     await new Promise((resolve) => setTimeout(resolve, 300));
