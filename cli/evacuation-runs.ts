@@ -18,7 +18,9 @@ import { evacuationTable } from './render-evacuation';
 
 /**
  * Refuses (exit 4, nothing started) when a runbook of this evacuation is already in a running evacuation or a
- * running failover, naming the field (`waves[0].runbooks[1]`) and the run that holds it.
+ * running failover, naming the field (`waves[0].runbooks[1]`) and the run that holds it. The fast path, read from
+ * Temporal's visibility, which lags: the guarantee is the evacuation's own, which takes every runbook's lock before
+ * its first effect and ends refused (`RunbookBusy`, reported by `startEvacuation` as exit 4) if one is held.
  */
 export async function refuseOverlaps(client: Client, loaded: LoadedEvacuation): Promise<void> {
   const paths = new Map<string, string>();

@@ -132,8 +132,9 @@ export interface VerdictReads {
 }
 
 /**
- * Waits until a run has verified its signed start (its progress shows the governing policy), or has ended
- * refused: then a CliError (exit 4) carries the worker's reason, and nothing was changed.
+ * Waits until a run has verified its signed start (its progress shows the governing policy; an evacuation shows
+ * it once it also holds every runbook's lock), or has ended refused: then a CliError (exit 4) carries the
+ * worker's reason, and nothing was changed.
  */
 export async function awaitStartVerdict(client: Client, workflowId: string, runId?: string): Promise<void> {
   const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
@@ -154,20 +155,26 @@ export async function awaitStartVerdict(client: Client, workflowId: string, runI
 export async function awaitVerdict(reads: VerdictReads): Promise<void> {
   const deadline = Date.now() + START_VERDICT_TIMEOUT_MS;
   for (;;) {
+    const authorized = (await reads.running()) && (await reads.authorized());
+    // Read again after: a run can end between the reads, and an ended run may show its policy though it was
+    // refused (an evacuation that verified its start, then found a runbook's lock taken).
     if (!(await reads.running())) {
       const refusal = await reads.refusal();
       if (refusal) throw new CliError('StartRefused', refusal, ExitCode.Refused);
       return;
     }
-    if ((await reads.authorized()) || Date.now() > deadline) return;
+    if (authorized || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** The failure types a worker refuses a start with: the run changed nothing. */
-const REFUSALS = new Set(['NotAuthorized', 'RunbookMismatch', 'NoRecordedFailover']);
+const REFUSALS = new Set(['NotAuthorized', 'RunbookMismatch', 'NoRecordedFailover', 'RunbookBusy']);
 
-/** The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch, NoRecordedFailover). */
+/**
+ * The worker's reason when a run was refused at its start (NotAuthorized, RunbookMismatch, NoRecordedFailover,
+ * or RunbookBusy: an evacuation that could not take every runbook's lock).
+ */
 export function startRefusal(error: unknown): string | undefined {
   // Read by shape, so the CLI need not load @temporalio/common to recognise an ApplicationFailure.
   const cause = (error as { cause?: { name?: unknown; type?: unknown; message?: unknown } })?.cause;

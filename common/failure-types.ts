@@ -25,6 +25,11 @@ export const PermanentFailure = {
   RunbookMismatch: 'RunbookMismatch',
   /** A signed operator action the access policy refuses (signature, key, permission, freshness). */
   NotAuthorized: 'NotAuthorized',
+  /**
+   * Another run holds the lock of a runbook this run needs (a failover, failback, drill or evacuation of it is
+   * open): refused before it changed anything; the message names the runbook and the run holding it.
+   */
+  RunbookBusy: 'RunbookBusy',
   /** A failback found no ended failover of its runbook whose record says what to restore. */
   NoRecordedFailover: 'NoRecordedFailover',
   /**

@@ -13,8 +13,8 @@ export interface EvacuationRequest {
   evacuation: EvacuationReference;
   start: SignedStatement;
   /**
-   * Only from a parent drill: take every runbook's lock first (each failover starts held), tell the drill, and
-   * start nothing until the drill has injected its failure and releases the evacuation.
+   * Only from a parent drill: once every runbook's lock is taken (as every evacuation takes them, each failover
+   * started held), tell the drill, and start nothing until the drill has injected its failure and releases it.
    */
   drillHold?: { releaseWithinMs: number; failoverHoldMs: number };
 }

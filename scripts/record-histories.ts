@@ -4,9 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { StatementAction } from '../auth/permissions';
-import { runbookDrill, startDrill } from '../cli/drill-runs';
+import { evacuationDrill, runbookDrill, startDrill } from '../cli/drill-runs';
+import { startEvacuation } from '../cli/evacuation-runs';
 import { referenceTo, startFailover, type StartedRun } from '../cli/failover-runs';
 import { loadSigner, type OperatorSigner } from '../cli/operator-signer';
+import { findEvacuation } from '../evacuations/catalog';
+import type { EvacuationProgress } from '../evacuations/evacuation-types';
 import { defineRunbook } from '../runbooks/define-runbook';
 import ehrDb from '../runbooks/examples/ehr-db';
 import { failbackRunbook } from '../runbooks/failback-runbook';
@@ -22,17 +25,22 @@ import type { FailoverProgress } from '../workflows/run-types';
 /**
  * Records the workflow histories the replay test (test/integration/replay.test.ts) replays against the current
  * workflow code: a complete failover, one paused on a failed step and retried, one aborted with rollback, a
- * drill and its failover, a failback, and one that went on unfenced with its fence follow-up. Runs them on the local stack with
- * a worker of this checkout and writes `test/fixtures/histories/<name>.json`.
+ * drill and its failover, a failback, and one that went on unfenced with its fence follow-up, an evacuation whose second
+ * wave waited for an approval, and the evacuation a drill of it started. Runs them on the local stack with a worker
+ * of this checkout and writes `test/fixtures/histories/<name>.json`.
  *
  * Operators sign as the sandbox's demo operators; the runbook variants are written to a reviewed catalog folder
  * of this worker. The payload codec is off for these runs, so the fixtures replay without keys.
  *
- * Usage: npm run record-histories   (the sandbox is started if it is not up; its state is reset)
+ * Usage: npm run record-histories [-- <name>...]   (only the named histories, e.g. `evacuation`; the sandbox is
+ * started if it is not up; its state is reset)
  */
 const OUT = resolve(__dirname, '../test/fixtures/histories');
 const CATALOG = resolve(__dirname, '../.sandbox/record-histories-catalog');
 const signer = (name: DemoOperator): OperatorSigner => loadSigner(operatorPaths.keyFile(name));
+const only = process.argv.slice(2);
+/** Whether this run records the history `name` (every one when none is named). */
+const wanted = (name: string): boolean => only.length === 0 || only.includes(name);
 
 async function main(): Promise<void> {
   const stack = await ensureStackUp();
@@ -91,97 +99,146 @@ async function main(): Promise<void> {
     console.log(`recorded ${name}`);
   };
   const handleOf = (run: StartedRun) => client.workflow.getHandle(run.workflowId, run.runId);
+  const drillSettings = {
+    reason: 'recorded for replay tests',
+    signer: signer('alice'),
+    action: 'fence-primary' as const,
+    canaryIntervalMs: 100,
+    warmupMs: 1000,
+  };
+  /** Once the evacuation waits at the wave's approval gate, `by` approves it (signed, as `drctl approve` does). */
+  const approveWave = async (handle: WorkflowHandle, wave: string, by: DemoOperator): Promise<void> => {
+    for (;;) {
+      const progress = await handle.query<EvacuationProgress>('evacuationProgress').catch(() => undefined);
+      if (progress?.awaiting.some((gate) => gate.stepId === wave)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await handle.executeUpdate('approve', {
+      args: [await signed(handle, by, { action: 'approve', stepId: wave, reason: 'recorded approval' })],
+    });
+  };
 
   try {
-    await resetStack();
-    await save('failover-complete', handleOf(await start(variant('replay-complete', []))));
+    if (wanted('failover-complete')) {
+      await resetStack();
+      await save('failover-complete', handleOf(await start(variant('replay-complete', []))));
+    }
 
-    await resetStack();
-    proxy.setPermanent({
-      match: (req) => req.operation === 'ChangeResourceRecordSets',
-      error: 'AccessDenied',
-    });
-    const paused = handleOf(
-      await start(
-        variant('replay-paused', [], (step) =>
-          step.id === 'switch-dns' ? { ...step, onFailure: 'pause' } : step,
+    if (wanted('failover-paused-then-retried')) {
+      await resetStack();
+      proxy.setPermanent({
+        match: (req) => req.operation === 'ChangeResourceRecordSets',
+        error: 'AccessDenied',
+      });
+      const paused = handleOf(
+        await start(
+          variant('replay-paused', [], (step) =>
+            step.id === 'switch-dns' ? { ...step, onFailure: 'pause' } : step,
+          ),
         ),
-      ),
-    );
-    await until(paused, (progress) => progress.status === 'paused');
-    proxy.setPermanent(undefined);
-    await paused.executeUpdate('decide', {
-      args: [
-        await signed(paused, 'bob', { action: 'retry', stepId: 'switch-dns', reason: 'permission fixed' }),
-      ],
-    });
-    await save('failover-paused-then-retried', paused);
-
-    await resetStack();
-    const aborted = handleOf(
-      await start(
-        variant('replay-aborted', [{ after: 'switch-dns', step: { id: 'hold', kind: 'approval' } }]),
-      ),
-    );
-    await until(aborted, (progress) => progress.awaiting.some((gate) => gate.stepId === 'hold'));
-    await aborted.executeUpdate('abort', {
-      args: [await signed(aborted, 'alice', { action: 'abort', reason: 'recorded abort' })],
-    });
-    await save('failover-aborted-with-rollback', aborted);
-
-    await resetStack();
-    await killPostgresPrimary();
-    const unfenced = handleOf(await start(variant('replay-unfenced', [])));
-    await until(unfenced, (progress) => progress.awaiting.some((gate) => gate.stepId === 'fence-primary'));
-    for (const operator of ['bob', 'carol'] as const) {
-      await unfenced.executeUpdate('approve', {
+      );
+      await until(paused, (progress) => progress.status === 'paused');
+      proxy.setPermanent(undefined);
+      await paused.executeUpdate('decide', {
         args: [
-          await signed(unfenced, operator, {
-            action: 'approve',
-            stepId: 'fence-primary',
-            reason: 'host down',
-          }),
+          await signed(paused, 'bob', { action: 'retry', stepId: 'switch-dns', reason: 'permission fixed' }),
         ],
       });
+      await save('failover-paused-then-retried', paused);
     }
-    await save('failover-unfenced', unfenced);
-    const followUp = client.workflow.getHandle('fence-follow-up-replay-unfenced-ehr');
-    const { authorization } = await followUp.query<{
-      authorization: { runbookId: string; runbookHash: string };
-    }>('followUp');
-    await followUp.executeUpdate('close', {
-      args: [
-        {
-          signed: signer('alice').sign({
-            action: 'abort',
-            stepId: 'close',
-            reason: 'recorded close',
-            runId: followUp.workflowId,
-            ...authorization,
-          }),
-        },
-      ],
-    });
-    await save('fence-follow-up-closed', followUp);
 
-    await resetStack();
-    const drillId = await startDrill(client, taskQueue, runbookDrill(ehrDb), {
-      reason: 'recorded for replay tests',
-      signer: signer('alice'),
-      action: 'fence-primary',
-      canaryIntervalMs: 100,
-      warmupMs: 1000,
-    });
-    const drill = client.workflow.getHandle(drillId);
-    await save('drill', drill);
-    // The drill's failover: held under the runbook's lock until the failure was injected, then released.
-    const { failover } = (await drill.result()) as DrillResult;
-    await save('drill-failover', client.workflow.getHandle(failover.workflowId, failover.runId));
+    if (wanted('failover-aborted-with-rollback')) {
+      await resetStack();
+      const aborted = handleOf(
+        await start(
+          variant('replay-aborted', [{ after: 'switch-dns', step: { id: 'hold', kind: 'approval' } }]),
+        ),
+      );
+      await until(aborted, (progress) => progress.awaiting.some((gate) => gate.stepId === 'hold'));
+      await aborted.executeUpdate('abort', {
+        args: [await signed(aborted, 'alice', { action: 'abort', reason: 'recorded abort' })],
+      });
+      await save('failover-aborted-with-rollback', aborted);
+    }
 
-    await resetStack();
-    await handleOf(await start(ehrDb)).result();
-    await rebuildPrimaryAsReplica();
-    await save('failback', handleOf(await start(ehrDb, 'failback')));
+    if (wanted('failover-unfenced')) {
+      await resetStack();
+      await killPostgresPrimary();
+      const unfenced = handleOf(await start(variant('replay-unfenced', [])));
+      await until(unfenced, (progress) => progress.awaiting.some((gate) => gate.stepId === 'fence-primary'));
+      for (const operator of ['bob', 'carol'] as const) {
+        await unfenced.executeUpdate('approve', {
+          args: [
+            await signed(unfenced, operator, {
+              action: 'approve',
+              stepId: 'fence-primary',
+              reason: 'host down',
+            }),
+          ],
+        });
+      }
+      await save('failover-unfenced', unfenced);
+      const followUp = client.workflow.getHandle('fence-follow-up-replay-unfenced-ehr');
+      const { authorization } = await followUp.query<{
+        authorization: { runbookId: string; runbookHash: string };
+      }>('followUp');
+      await followUp.executeUpdate('close', {
+        args: [
+          {
+            signed: signer('alice').sign({
+              action: 'abort',
+              stepId: 'close',
+              reason: 'recorded close',
+              runId: followUp.workflowId,
+              ...authorization,
+            }),
+          },
+        ],
+      });
+      await save('fence-follow-up-closed', followUp);
+    }
+
+    if (wanted('drill')) {
+      await resetStack();
+      const drillId = await startDrill(client, taskQueue, runbookDrill(ehrDb), drillSettings);
+      const drill = client.workflow.getHandle(drillId);
+      await save('drill', drill);
+      // The drill's failover: held under the runbook's lock until the failure was injected, then released.
+      const { failover } = (await drill.result()) as DrillResult;
+      await save('drill-failover', client.workflow.getHandle(failover.workflowId, failover.runId));
+    }
+
+    if (wanted('failback')) {
+      await resetStack();
+      await handleOf(await start(ehrDb)).result();
+      await rebuildPrimaryAsReplica();
+      await save('failback', handleOf(await start(ehrDb, 'failback')));
+    }
+
+    // The us-east-1 evacuation: ehr-db, then patient-portal-rds once bob approved the second wave.
+    const usEast1 = findEvacuation('us-east-1', [resolve(__dirname, '../runbooks/examples')]);
+    if (usEast1 === undefined) throw new Error('the bundled us-east-1 evacuation did not load');
+    if (wanted('evacuation')) {
+      await resetStack();
+      const evacuation = client.workflow.getHandle(
+        await startEvacuation(client, taskQueue, usEast1, {
+          reason: 'recorded for replay tests',
+          signer: signer('alice'),
+          now: new Date(),
+        }),
+      );
+      await approveWave(evacuation, 'portal', 'bob');
+      await save('evacuation', evacuation);
+    }
+
+    if (wanted('drill-evacuation')) {
+      await resetStack();
+      const drillId = await startDrill(client, taskQueue, evacuationDrill(usEast1), drillSettings);
+      const evacuation = client.workflow.getHandle(`${drillId}-evacuation`);
+      await approveWave(evacuation, 'portal', 'bob');
+      await client.workflow.getHandle(drillId).result();
+      await save('drill-evacuation', evacuation);
+    }
   } finally {
     await resetStack();
     await connection.close();

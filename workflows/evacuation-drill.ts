@@ -31,7 +31,7 @@ import { durationToMs } from '../runbooks/duration';
 import type { Runbook } from '../runbooks/schema';
 import { drillTargetsOf, restorationWaitMs, type DrillTargets } from './drill-measurement';
 import { refuseUnsignedOptions } from './drill-types';
-import { evacuationHeldSignal, evacuationWorkflow } from './evacuation';
+import { evacuationHeldSignal, evacuationWorkflow, HELD_FAILOVER_MS } from './evacuation';
 import { authorizeEvacuation } from './evacuation-authority';
 import {
   evacuationDrillPassed,
@@ -60,8 +60,6 @@ import { drillStartRule, recordedAction } from './run-authority';
 
 /** How long the evacuation waits, holding every lock and changing nothing, for the drill to inject its failure. */
 const EVACUATION_HOLD_MS = 30 * 60_000;
-/** How long a held failover waits for its wave (approvals may take a while); the drill is running all along. */
-const FAILOVER_HOLD_MS = 24 * 3_600_000;
 
 const records = proxyActivities<EvacuationActivities>({
   startToCloseTimeout: '1m',
@@ -227,7 +225,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
         {
           evacuation: input.evacuation,
           start: input.start,
-          drillHold: { releaseWithinMs: EVACUATION_HOLD_MS, failoverHoldMs: FAILOVER_HOLD_MS },
+          drillHold: { releaseWithinMs: EVACUATION_HOLD_MS, failoverHoldMs: HELD_FAILOVER_MS },
         },
       ],
     });

@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -28,6 +29,7 @@ import {
   type ServiceProgress,
   type WaveProgress,
 } from '../evacuations/evacuation-types';
+import { PermanentFailure } from '../common/failure-types';
 import { runLockId } from '../common/run-lock';
 import { authorizeEvacuation, type AuthorizedEvacuation } from './evacuation-authority';
 import type { EvacuationHeld } from './evacuation-drill-types';
@@ -68,13 +70,29 @@ const { abortRun } = proxyActivities<EvacuationActivities>({
 });
 
 /**
+ * Every evacuation takes all its runbooks' locks before its first effect (before, only a drill's did, one lock
+ * after another). Runs recorded before keep their path.
+ */
+export const LOCKS_FIRST_PATCH = 'evacuation-takes-every-lock-first';
+
+/**
+ * How long a failover an evacuation started held waits for its wave to release it. A wave opens once the waves
+ * before it have settled and its approval came, and neither has a deadline: a day, as a drill's evacuation has
+ * always held its failovers. A failover whose hold runs out ends having changed nothing, and frees its lock; its
+ * service says so at once (failed, "the hold ran out"), and its dependents are skipped when their wave opens.
+ */
+export const HELD_FAILOVER_MS = 24 * 3_600_000;
+
+/**
  * Evacuates a region: runs each runbook of an evacuation as a child failover, under its runbook's lock (one
- * workflow id per runbook), wave after wave. A wave opens once every service of the waves before it has
- * succeeded, failed, or paused for an operator; it waits for an approval first if it asks for one. Within a
- * wave at most `concurrency` services run at once, and a service starts only once those it depends on have
- * succeeded. A failed service pauses for an operator (its failover waits for retry|skip|abort) while the others
- * go on; with `onServiceFailure: stop` no new service starts after one fails. Succeeds when every service did;
- * otherwise fails (or ends aborted) with the same progress as the failure's detail.
+ * workflow id per runbook), wave after wave. Before its first effect it takes every runbook's lock (each failover
+ * starts held until its wave releases it); if another run holds one, it lets go of those it took and ends refused
+ * (`RunbookBusy`), nothing started, naming the field and the run that holds it. A wave opens once every service
+ * of the waves before it has succeeded, failed, or paused for an operator; it waits for an approval first if it
+ * asks for one. Within a wave at most `concurrency` services run at once, and a service starts only once those
+ * it depends on have succeeded. A failed service pauses for an operator (its failover waits for retry|skip|abort)
+ * while the others go on; with `onServiceFailure: stop` no new service starts after one fails. Succeeds when
+ * every service did; otherwise fails (or ends aborted) with the same progress as the failure's detail.
  */
 export async function evacuationWorkflow(request: EvacuationRequest): Promise<EvacuationResult> {
   let run: EvacuationRun | undefined = undefined;
@@ -106,7 +124,15 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
   });
   run = new EvacuationRun(start, hold);
   const result = await run.execute();
-  upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  const refusal = run.refusal();
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: refusal === undefined ? result.status : 'refused' }]);
+  if (refusal !== undefined) {
+    throw ApplicationFailure.nonRetryable(
+      `${result.workflowId} (evacuation ${result.evacuationId}) refused, nothing started: ${refusal}. One run per runbook at a time: wait for that run, or abort it (drctl abort <run>), then start the evacuation again.`,
+      PermanentFailure.RunbookBusy,
+      result,
+    );
+  }
   if (result.status !== 'succeeded') {
     const unsucceeded = result.services.filter((service) => service.state !== 'succeeded');
     throw ApplicationFailure.nonRetryable(
@@ -175,9 +201,13 @@ class EvacuationRun {
   private readonly evacuation: EvacuationCover['evacuation'];
   private readonly reason: string;
   private readonly initiator: string;
-  /** A drill's evacuation: failovers started held (each holds its runbook's lock), by runbook, until released. */
+  /** Failovers started held (each holds its runbook's lock), by runbook, until their wave releases them. */
   private readonly held = new Map<string, ChildWorkflowHandle<typeof failoverWorkflow>>();
   private readonly drops: Array<Promise<void>> = [];
+  /** The services whose lock another run holds, when the evacuation could not take every lock. */
+  private refused: ServiceProgress[] = [];
+  /** Its start is settled: every lock taken (or none to take, in a run recorded before they were). */
+  private locksTaken = false;
 
   constructor(
     private readonly start: AuthorizedEvacuation,
@@ -213,8 +243,17 @@ class EvacuationRun {
   }
 
   async execute(): Promise<EvacuationResult> {
-    if (this.hold) await this.reserve(this.hold);
-    for (;;) {
+    const locksFirst = patched(LOCKS_FIRST_PATCH);
+    if (locksFirst || this.hold) {
+      this.refused = await this.takeLocks(this.hold?.failoverHoldMs ?? HELD_FAILOVER_MS, !locksFirst);
+      this.locksTaken = this.refused.length === 0;
+      const missed = this.refusal();
+      if (this.hold) await this.awaitDrill(this.hold, missed && `the drill ${missed}`);
+      else if (missed !== undefined) this.skipRest(`the evacuation ${missed}`);
+    } else {
+      this.locksTaken = true;
+    }
+    while (!this.allFinal()) {
       if (this.abortRequest) {
         await this.abortChildren();
         for (const service of this.services)
@@ -229,7 +268,7 @@ class EvacuationRun {
         await Promise.all(this.eligible().map((service) => this.startService(service)));
       }
       this.updateWaves();
-      if (this.services.every((service) => FINAL_SERVICE_STATES.has(service.state))) break;
+      if (this.allFinal()) break;
       await condition(() => this.changed);
       this.changed = false;
     }
@@ -255,7 +294,7 @@ class EvacuationRun {
       waves: this.waves,
       services: this.services,
       operatorActions: this.operatorActions,
-      authorization: this.start.authorization,
+      ...this.settledAuthorization(),
       awaiting: gates.map((wave) => {
         const approval = this.waveDefinition(wave.id).approval;
         return {
@@ -266,6 +305,14 @@ class EvacuationRun {
         };
       }),
     };
+  }
+
+  /**
+   * The governing policy, shown once the start is settled: verified and every runbook's lock taken, or ended. A
+   * client waits for it (`awaitStartVerdict`), so a start refused for a lock reports the refusal, not a start.
+   */
+  private settledAuthorization(): Pick<EvacuationProgress, 'authorization'> {
+    return this.locksTaken || this.status !== 'running' ? { authorization: this.start.authorization } : {};
   }
 
   /** The evacuation in the shape of a failover's progress: what `drctl approve|abort` sign for. */
@@ -284,7 +331,7 @@ class EvacuationRun {
       timeline: [],
       totalSteps: this.services.length,
       operatorActions: progress.operatorActions,
-      authorization: this.start.authorization,
+      ...this.settledAuthorization(),
       awaiting: progress.awaiting,
     };
   }
@@ -454,21 +501,62 @@ class EvacuationRun {
   }
 
   /**
-   * A drill's evacuation takes every runbook's lock before the drill injects anything: each failover starts held
-   * and the drill hears whether all locks are held. Once the drill releases the evacuation it runs as any other,
-   * releasing each held failover where it would have started it. If a lock is taken, or the drill never releases
-   * it, every held failover is let go, having changed nothing, and every service is skipped.
+   * Takes every runbook's lock before anything changes: each failover starts held, changing nothing until its
+   * wave releases it. The runbook whose id sorts first goes alone, so two evacuations of one plan race on that
+   * one lock and only one goes on; then every other at once (one workflow task, however large the fleet). Runs
+   * recorded before `LOCKS_FIRST_PATCH` (`inOrder`) took a drill's locks one after another in wave order.
+   * Returns the services whose lock another run holds (none when every lock is taken).
    */
-  private async reserve(hold: DrillHold): Promise<void> {
-    let notStarted: string | undefined;
-    for (const service of this.services) {
-      const handle = await this.startFailover(service, hold.failoverHoldMs);
-      if (handle === undefined) {
-        notStarted = `the drill could not take every runbook's lock: ${service.detail ?? service.runbookId}`;
-        break;
-      }
-      this.held.set(service.runbookId, handle);
+  private async takeLocks(holdMs: number, inOrder: boolean): Promise<ServiceProgress[]> {
+    const take = async (service: ServiceProgress): Promise<boolean> => {
+      const handle = await this.startFailover(service, holdMs);
+      if (handle !== undefined) this.keepHeld(service, handle);
+      return handle !== undefined;
+    };
+    if (inOrder) {
+      for (const service of this.services) if (!(await take(service))) return [service];
+      return [];
     }
+    const [first, ...rest] = [...this.services].sort((a, b) =>
+      a.runbookId < b.runbookId ? -1 : a.runbookId > b.runbookId ? 1 : 0,
+    );
+    if (first === undefined || !(await take(first))) return first === undefined ? [] : [first];
+    const taken = await Promise.all(rest.map(take));
+    return rest.filter((_, index) => !taken[index]);
+  }
+
+  /** Why the evacuation could not take every lock (each refused service's field and holder); undefined if it did. */
+  refusal(): string | undefined {
+    if (this.refused.length === 0) return undefined;
+    return `could not take every runbook's lock: ${this.refused.map((s) => s.detail ?? s.runbookId).join('; ')}`;
+  }
+
+  /**
+   * A failover held for its wave: if it ends before the wave releases it (its hold ran out, or an operator
+   * aborted it), its service says so at once, with the failover's own account (nothing was changed).
+   */
+  private keepHeld(service: ServiceProgress, handle: ChildWorkflowHandle<typeof failoverWorkflow>): void {
+    this.held.set(service.runbookId, handle);
+    const ended = (result: FailoverResult | undefined, error?: unknown) => {
+      if (this.held.get(service.runbookId) !== handle) return;
+      this.held.delete(service.runbookId);
+      service.workflowId = handle.workflowId;
+      service.runId = handle.firstExecutionRunId;
+      this.finish(service, result?.status ?? 'failed', result, error);
+    };
+    void handle.result().then(
+      (result: FailoverResult) => ended(result),
+      (error: unknown) => ended(recordedResult(error), error),
+    );
+  }
+
+  /**
+   * A drill's evacuation tells the drill whether it holds every lock, then waits for the drill to inject its
+   * failure and release it; it runs as any other from there. If a lock was taken (`missed`), or the drill never
+   * releases it, every held failover is let go, having changed nothing, and every service is skipped.
+   */
+  private async awaitDrill(hold: DrillHold, missed: string | undefined): Promise<void> {
+    let notStarted = missed;
     const parent = getExternalWorkflowHandle(hold.parentId);
     if (notStarted === undefined) {
       await parent.signal(evacuationHeldSignal, { held: true });
@@ -485,9 +573,13 @@ class EvacuationRun {
     } else {
       await parent.signal(evacuationHeldSignal, { held: false, detail: notStarted });
     }
+    this.skipRest(notStarted);
+  }
+
+  /** Every service not yet settled is skipped (a held failover is let go, having changed nothing). */
+  private skipRest(why: string): void {
     for (const service of this.services)
-      if (!FINAL_SERVICE_STATES.has(service.state))
-        this.settle(service, 'skipped', `not started: ${notStarted}`);
+      if (!FINAL_SERVICE_STATES.has(service.state)) this.settle(service, 'skipped', `not started: ${why}`);
   }
 
   private async startService(service: ServiceProgress): Promise<void> {
@@ -546,7 +638,7 @@ class EvacuationRun {
         this.settle(
           service,
           'refused',
-          `another run of ${runbook.id} holds its lock (${workflowId} is running); it was not started twice`,
+          `${this.fieldOf(service)}: ${runbook.id} is held by ${workflowId} (another run of it is open: drctl status ${workflowId}); it was not started twice`,
         );
         return undefined;
       }
@@ -648,7 +740,7 @@ class EvacuationRun {
   private settle(service: ServiceProgress, state: ServiceProgress['state'], detail?: string): void {
     const held = this.held.get(service.runbookId);
     if (held !== undefined && FINAL_SERVICE_STATES.has(state)) {
-      // Its failover was held for a drill and never released: let it go, having changed nothing.
+      // Its failover was held for its wave and never released: let it go, having changed nothing.
       this.held.delete(service.runbookId);
       this.drops.push(
         held
@@ -665,6 +757,17 @@ class EvacuationRun {
     if (detail === undefined) delete service.detail;
     else service.detail = detail;
     this.changed = true;
+  }
+
+  private allFinal(): boolean {
+    return this.services.every((service) => FINAL_SERVICE_STATES.has(service.state));
+  }
+
+  /** Where the evacuation names the service: `waves[1].runbooks[0]`. */
+  private fieldOf(service: ServiceProgress): string {
+    const w = this.evacuation.waves.findIndex((wave) => wave.id === service.wave);
+    const s = this.evacuation.waves[w]?.runbooks.findIndex((entry) => entry.runbook === service.runbookId);
+    return `waves[${w}].runbooks[${s ?? -1}]`;
   }
 
   private service(runbookId: string): ServiceProgress {

@@ -439,7 +439,10 @@ export class FailoverRun {
     return { action: gate.decision ?? 'abort', skippedBy };
   }
 
-  /** Holds a run a drill started until the drill has injected its failure; false if it never came. */
+  /**
+   * Holds a run its parent started held (under the runbook's lock, changing nothing) until the parent releases it:
+   * a drill once it has injected its failure, an evacuation once the run's wave starts it. False if it never did.
+   */
   private async awaitRelease(): Promise<boolean> {
     const holdMs = this.input.options.holdUntilReleasedMs;
     if (holdMs === undefined) return true;
@@ -448,20 +451,21 @@ export class FailoverRun {
       holdMs,
     );
     if (this.released) return true;
+    const holder = workflowInfo().parent?.workflowId ?? 'the run that started it';
     const entry = this.timeline.start({
       id: 'hold',
       kind: 'hold',
-      title: 'Held until the drill released it',
+      title: `Held under its lock until ${holder} released it`,
     });
     this.timeline.fail(
       entry,
       {
         type: 'NotReleased',
         message: !answered
-          ? `the drill that started this run did not release it within ${Math.round(holdMs / 60_000)} min; nothing was changed`
+          ? `${holder} did not release this run within ${Math.round(holdMs / 60_000)} min (the hold ran out); nothing was changed`
           : this.dropped !== undefined
-            ? `the drill that started this run called it off (${this.dropped}); nothing was changed`
-            : 'aborted before the drill released the run; nothing was changed',
+            ? `${holder} called this run off (${this.dropped}); nothing was changed`
+            : `aborted before ${holder} released this run; nothing was changed`,
       },
       0,
       0,

@@ -59,7 +59,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
     validator: (update) => started().validateAbort(update),
   });
   const parent = workflowInfo().parent;
-  // A drill's release may come while the start is still being verified: it is kept until the run exists.
+  // A parent's release may come while the start is still being verified: it is kept until the run exists.
   let earlyRelease: ReleaseRequest | undefined;
   if (parent)
     setHandler(releaseSignal, (release) => {
@@ -80,7 +80,8 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
       options: {
         reason: parent ? `${parent.workflowId}: ${reason}` : reason,
         initiator: start.initiator.owner,
-        // Only a parent drill may hold its failover (it takes the lock before it injects the failure).
+        // Only a parent may hold its failover: a drill (the lock taken before it injects the failure), or an
+        // evacuation (every lock taken before its first wave starts).
         ...(parent && typeof request.holdUntilReleasedMs === 'number'
           ? { holdUntilReleasedMs: request.holdUntilReleasedMs }
           : {}),

@@ -21,8 +21,8 @@ export interface AbortRequest {
 }
 
 /**
- * Sent by a drill to the failover it started held: `proceed` once the failure is injected (the run begins), or
- * not (the injection failed: the run ends, having changed nothing, and frees the lock).
+ * Sent by a parent to the failover it started held: `proceed` once the drill injected its failure or the
+ * evacuation's wave starts it (the run begins), or not (the run ends, having changed nothing, and frees the lock).
  */
 export interface ReleaseRequest {
   operator: string;

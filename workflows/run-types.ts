@@ -10,8 +10,9 @@ export interface FailoverOptions {
   /** Who started it (the CLI's operator identity). */
   initiator: string;
   /**
-   * Set by a drill, which takes the runbook's lock (starts this run) before it injects the failure: the run
-   * waits, changing nothing, until the drill sends `release`, or ends after this many ms without one.
+   * Set by a parent that takes the runbook's lock (starts this run) ahead of its effect: a drill before it
+   * injects the failure, an evacuation before its first wave. The run waits, changing nothing, until the parent
+   * sends `release`, or ends after this many ms without one.
    */
   holdUntilReleasedMs?: number;
 }
@@ -43,8 +44,8 @@ export interface StartRequest {
   /** A child of an evacuation: the evacuation as signed, to show this runbook is part of it. */
   evacuation?: EvacuationCover;
   /**
-   * Only from a parent drill, which takes the runbook's lock (starts this run) before it injects the failure:
-   * the run waits, changing nothing, until the drill sends `release`, or ends after this many ms without one.
+   * Only from a parent (a drill, an evacuation), which takes the runbook's lock (starts this run) ahead of its
+   * effect: the run waits, changing nothing, until the parent sends `release`, or ends after this many ms without one.
    */
   holdUntilReleasedMs?: number;
 }

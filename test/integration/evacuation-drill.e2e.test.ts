@@ -297,10 +297,11 @@ test('a schedule drills an evacuation on its standing signed statement', async (
 
 test('a drill that cannot take every runbook lock injects nothing and lets go of the locks it took', async () => {
   await resetStack();
-  // A reviewed runbook whose failover waits at an approval, holding its runbook's lock meanwhile.
+  // A reviewed runbook whose failover waits at an approval, holding its runbook's lock meanwhile. Its id sorts
+  // after ehr-db's: the evacuation takes ehr-db's lock first, so the test sees a lock taken and then let go.
   const gated = {
-    id: 'drill-gated',
-    title: 'drill-gated: waits for an approval, then moves portal-db',
+    id: 'gated-drill',
+    title: 'gated-drill: waits for an approval, then moves portal-db',
     owner: 'tests',
     objectives: { rto: '5m', rpo: '1m' },
     targets: {},
@@ -316,7 +317,7 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
       },
     ],
   };
-  writeFileSync(join(catalogDir(env), 'drill-gated.json'), JSON.stringify(gated));
+  writeFileSync(join(catalogDir(env), 'gated-drill.json'), JSON.stringify(gated));
   writeFileSync(
     join(evacuationsDir, 'gated-pair.json'),
     JSON.stringify({
@@ -324,16 +325,16 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
       title: 'EHR, then the gated service',
       waves: [
         { id: 'databases', runbooks: ['ehr-db'] },
-        { id: 'apps', runbooks: ['drill-gated'] },
+        { id: 'apps', runbooks: ['gated-drill'] },
       ],
     }),
   );
-  const holder = await drctl(['failover', 'drill-gated', '--reason', 'holds the lock', '--yes'], env);
+  const holder = await drctl(['failover', 'gated-drill', '--reason', 'holds the lock', '--yes'], env);
   expect(holder.code).toBe(0);
   // The CLI refuses to start a drill over a running failover (exit 4, nothing started) ...
   const refused = await drctl(['drill', 'run', 'gated-pair', '--reason', 'overlap'], env);
   expect(refused.code).toBe(4);
-  expect(refused.stderr).toContain('waves[1].runbooks[0]: a failover of drill-gated is running');
+  expect(refused.stderr).toContain('waves[1].runbooks[0]: a failover of gated-drill is running');
 
   // ... and a drill that slips past that check (a race) is stopped by the locks themselves, before any injection.
   connection = await Connection.connect({ address: stack.temporal.address });
@@ -354,11 +355,11 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
   expect(result.passed).toBe(false);
   expect(result.injectedAt).toBeNull();
   expect(result.error).toMatch(
-    /^nothing was injected: the drill could not take every runbook's lock: another run of drill-gated holds its lock/,
+    /^nothing was injected: the drill could not take every runbook's lock: waves\[1\]\.runbooks\[0\]: gated-drill is held by failover-gated-drill/,
   );
   expect(result.services.map((s) => `${s.runbookId}:${s.state}:${s.injection.summary}`)).toEqual([
     'ehr-db:skipped:not injected',
-    'drill-gated:refused:not injected',
+    'gated-drill:refused:not injected',
   ]);
   // ehr-db's failover, started held, was let go having changed nothing; the estate is as seeded.
   const ehr = JSON.parse((await drctl(['status', 'failover-ehr-db', '--output', 'json'], env)).stdout) as {
@@ -375,13 +376,13 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
   expect(replica?.recovering).toBe(true);
   // The failover that held its lock goes on as it was, waiting for its approval.
   const waiting = JSON.parse(
-    (await drctl(['status', 'failover-drill-gated', '--output', 'json'], env)).stdout,
+    (await drctl(['status', 'failover-gated-drill', '--output', 'json'], env)).stdout,
   ) as {
     status: string;
     awaiting: Array<{ stepId: string }>;
   };
   expect(waiting.awaiting.map((gate) => gate.stepId)).toEqual(['go-ahead']);
-  expect((await drctl(['abort', 'failover-drill-gated', '--reason', 'test done'], env)).code).toBe(0);
+  expect((await drctl(['abort', 'failover-gated-drill', '--reason', 'test done'], env)).code).toBe(0);
 }, 300_000);
 
 /** The run's evidence bundle once the ledger has written it (moments after the run closed). */

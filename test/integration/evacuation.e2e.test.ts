@@ -10,6 +10,7 @@ import { RDS_REPLICA } from '../../sandbox/rds-seed';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
+import { dnsRunbook as writeDnsRunbook, evacuationStatus as evacuationStatusOf } from './evacuation-fixtures';
 
 /**
  * `drctl evacuate` on the real local stack, through the real CLI and worker: waves run in order, a wave waits
@@ -23,33 +24,16 @@ let worker: ChildProcess | undefined;
 let evacuationsDir: string;
 
 /** A one-step runbook switching one CNAME to a literal value, reviewed into the worker's catalog. */
-function dnsRunbook(id: string, name: string, value: string, zone = 'sandbox.drctl.internal.'): void {
-  const runbook = {
-    id,
-    title: `${id}: move ${name}`,
-    owner: 'tests',
-    objectives: { rto: '5m', rpo: '1m' },
-    targets: {},
-    steps: [
-      {
-        id: 'switch-dns',
-        kind: 'dns.switch',
-        zone: { name: zone },
-        records: [{ name, type: 'CNAME', ttl: 30, value }],
-      },
-    ],
-  };
-  writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
+function dnsRunbook(id: string, name: string, value: string, zone?: string): void {
+  writeDnsRunbook(env, id, { name, type: 'CNAME', value }, zone);
 }
 
 function evacuationFile(id: string, body: Record<string, unknown>): void {
   writeFileSync(join(evacuationsDir, `${id}.json`), JSON.stringify({ id, title: id, ...body }));
 }
 
-async function evacuationStatus(workflowId: string): Promise<EvacuationProgress> {
-  const status = await drctl(['status', workflowId, '--output', 'json'], env);
-  expect(status.stderr).toBe('');
-  return JSON.parse(status.stdout) as EvacuationProgress;
+function evacuationStatus(workflowId: string): Promise<EvacuationProgress> {
+  return evacuationStatusOf(env, workflowId);
 }
 
 async function waitFor(

@@ -1,0 +1,34 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EvacuationProgress } from '../../evacuations/evacuation-types';
+import { catalogDir, drctl } from './drctl-process';
+
+/** A one-step runbook pointing one record at `value`, reviewed into the env's catalog. */
+export function dnsRunbook(
+  env: NodeJS.ProcessEnv,
+  id: string,
+  record: { name: string; type: 'A' | 'CNAME'; value: string },
+  zone = 'sandbox.drctl.internal.',
+): void {
+  const runbook = {
+    id,
+    title: `${id}: move ${record.name}`,
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      { id: 'switch-dns', kind: 'dns.switch', zone: { name: zone }, records: [{ ttl: 30, ...record }] },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
+}
+
+/** An evacuation's progress (its result once ended), as `drctl status --output json` shows it. */
+export async function evacuationStatus(
+  env: NodeJS.ProcessEnv,
+  workflowId: string,
+): Promise<EvacuationProgress> {
+  const status = await drctl(['status', workflowId, '--output', 'json'], env);
+  expect(status.stderr).toBe('');
+  return JSON.parse(status.stdout) as EvacuationProgress;
+}

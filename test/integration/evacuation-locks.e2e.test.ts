@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
+import { startEvacuation } from '../../cli/evacuation-runs';
+import { OUTCOME_KEY } from '../../common/search-attributes';
+import { findEvacuation } from '../../evacuations/catalog';
+import type { EvacuationResult } from '../../evacuations/evacuation-types';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import type { FailoverResult } from '../../workflows/run-types';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { recordValue } from './estate-readers';
+import { dnsRunbook as writeDnsRunbook, evacuationStatus } from './evacuation-fixtures';
+import { pointRecordAt } from './estate-writers';
+import { signerOf } from './operators';
+import { sandboxDataConverter } from './sandbox-data-converter';
+
+/**
+ * An evacuation takes every runbook's lock before its first effect, in the workflow, whatever Temporal's
+ * visibility says: two evacuations of one plan started back to back (past the CLI's visibility check) are one
+ * run and one refusal that started nothing; an evacuation aborted while its later waves' failovers hold their
+ * locks lets them go, having changed nothing, and the locks are free again.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+let evacuationsDir: string;
+let connection: Connection;
+let temporal: Client;
+
+const ZONE = 'sandbox.drctl.internal.';
+
+/** The address every test record holds before a runbook moves it. */
+const SEEDED = '127.0.9.9';
+
+/**
+ * A one-step runbook pointing its own A record `<id>.<zone>` at `value`, reviewed into the worker's catalog; the
+ * record is created first, pointing at `SEEDED` (a runbook's pre-flight needs the records it moves).
+ */
+async function dnsRunbook(id: string, value: string): Promise<void> {
+  await pointRecordAt(stack, `${id}.${ZONE}`, SEEDED);
+  writeDnsRunbook(env, id, { name: `${id}.${ZONE}`, type: 'A', value });
+}
+
+function evacuationFile(id: string, waves: unknown[]): void {
+  writeFileSync(join(evacuationsDir, `${id}.json`), JSON.stringify({ id, title: id, waves }));
+}
+
+/**
+ * Every run Temporal recorded under a workflow id since `since` (earlier test runs used the same ids), once
+ * visibility lists the one `runId` (it lags).
+ */
+async function runsUnder(workflowId: string, since: string, runId: string): Promise<string[]> {
+  for (;;) {
+    const runs: string[] = [];
+    const query = `WorkflowId = '${workflowId}' AND StartTime >= '${since}'`;
+    for await (const execution of temporal.workflow.list({ query })) runs.push(execution.runId);
+    if (runs.includes(runId)) return runs;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+beforeAll(async () => {
+  stack = await resetStack();
+  env = drctlEnv(stack, `evacuation-locks-${randomUUID()}`);
+  evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  env.DRCTL_EVACUATIONS_DIR = evacuationsDir;
+  env.DRCTL_RUNBOOKS_DIR = catalogDir(env);
+  worker = await startWorkerProcess(env);
+  connection = await Connection.connect({ address: stack.temporal.address });
+  temporal = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
+});
+
+afterAll(async () => {
+  await stopProcess(worker);
+  await connection?.close();
+  await resetStack();
+});
+
+test('two evacuations of one plan started back to back: one runs every runbook once, the other is refused having started nothing', async () => {
+  await dnsRunbook('locks-b', '127.0.1.2');
+  await dnsRunbook('locks-a', '127.0.1.1');
+  await dnsRunbook('locks-c', '127.0.1.3');
+  // locks-a sorts first: both evacuations race for its lock (waves[0].runbooks[1]) before any other.
+  evacuationFile('locks-plan', [
+    { id: 'first', runbooks: ['locks-b', 'locks-a'] },
+    { id: 'second', runbooks: ['locks-c'] },
+  ]);
+  const loaded = findEvacuation('locks-plan', [catalogDir(env)], [evacuationsDir]);
+  const since = new Date().toISOString();
+  if (loaded === undefined) throw new Error('the test plan did not load');
+
+  // Straight through the client, as two operators' CLIs within Temporal's visibility lag would.
+  const starts = await Promise.allSettled(
+    ['INC-1 first', 'INC-1 second'].map((reason) =>
+      startEvacuation(temporal, env.DRCTL_TASK_QUEUE as string, loaded, {
+        reason,
+        signer: signerOf('alice'),
+        now: new Date(),
+      }),
+    ),
+  );
+  const started = starts.filter((start) => start.status === 'fulfilled');
+  const refused = starts.filter((start) => start.status === 'rejected');
+  expect(started).toHaveLength(1);
+  expect(refused).toHaveLength(1);
+  // The CLI reports the workflow's refusal as it reports the client-side check: exit 4, the field, the holder.
+  const refusal = (refused[0] as PromiseRejectedResult).reason as { exitCode: number; message: string };
+  expect(refusal.exitCode).toBe(4);
+  const refusedAs = refusal.message.match(
+    /^(evacuation-locks-plan-\S+) \(evacuation locks-plan\) refused, nothing started: .*waves\[0\]\.runbooks\[1\]: locks-a is held by failover-locks-a/,
+  );
+  expect(refusedAs).not.toBeNull();
+  const loserId = refusedAs?.[1] as string;
+  const winner = (started[0] as PromiseFulfilledResult<string>).value;
+
+  const result = JSON.parse(
+    (await drctl(['status', winner, '--follow', '--output', 'json'], env)).stdout,
+  ) as EvacuationResult;
+  expect(result.status).toBe('succeeded');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'locks-b:succeeded',
+    'locks-a:succeeded',
+    'locks-c:succeeded',
+  ]);
+  for (const [id, value] of [
+    ['locks-a', '127.0.1.1'],
+    ['locks-b', '127.0.1.2'],
+    ['locks-c', '127.0.1.3'],
+  ] as const)
+    expect(await recordValue(stack, `${id}.${ZONE}`)).toBe(value);
+  // Each runbook ran exactly once: one run under its lock, the winner's child.
+  for (const service of result.services)
+    expect(await runsUnder(`failover-${service.runbookId}`, since, service.runId as string)).toEqual([
+      service.runId,
+    ]);
+
+  // The refused evacuation started no child of its own; each service names the field and the lock's holder.
+  const loser = await evacuationStatus(env, loserId);
+  expect(loser.status).toBe('failed');
+  expect(loser.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'locks-b:skipped',
+    'locks-a:refused',
+    'locks-c:skipped',
+  ]);
+  expect(loser.services[1]?.detail).toMatch(
+    /^waves\[0\]\.runbooks\[1\]: locks-a is held by failover-locks-a/,
+  );
+  for (const service of [loser.services[0], loser.services[2]])
+    expect(service?.detail).toContain(
+      "not started: the evacuation could not take every runbook's lock: waves[0].runbooks[1]: locks-a is held by failover-locks-a",
+    );
+  expect(loser.services.every((s) => s.workflowId === undefined)).toBe(true);
+  const history = await temporal.workflow.getHandle(loserId).fetchHistory();
+  expect(history.events?.filter((event) => event.childWorkflowExecutionStartedEventAttributes)).toEqual([]);
+  const described = await temporal.workflow.getHandle(loserId).describe();
+  expect(described.typedSearchAttributes.get(OUTCOME_KEY)).toBe('refused');
+});
+
+test('an evacuation aborted while its later waves hold their locks lets them go, having changed nothing; the locks are free', async () => {
+  await dnsRunbook('held-first', '127.0.2.1');
+  await dnsRunbook('held-later', '127.0.2.2');
+  evacuationFile('held-plan', [
+    { id: 'first', runbooks: ['held-first'] },
+    { id: 'later', runbooks: ['held-later'], approval: { prompt: 'go on?' } },
+  ]);
+  const started = await drctl(
+    ['evacuate', 'held-plan', '--reason', 'INC-2 hold then abort', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  for (;;) {
+    const progress = await evacuationStatus(env, workflowId);
+    if (progress.awaiting.some((gate) => gate.stepId === 'later')) break;
+    expect(progress.status).toMatch(/running|paused/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  expect(await recordValue(stack, `held-first.${ZONE}`)).toBe('127.0.2.1');
+
+  // While the evacuation waits for the approval, held-later's lock is the evacuation's: a failover is refused.
+  const meanwhile = await drctl(
+    ['failover', 'held-later', '--reason', 'not while held', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(meanwhile.code).toBe(4);
+  expect(JSON.parse(meanwhile.stdout).error).toMatchObject({ code: 'AlreadyRunning' });
+
+  const aborted = await drctl(['abort', workflowId, '--reason', 'called off'], asOperator(env, 'bob'));
+  expect(aborted.stderr).toBe('');
+  expect(aborted.code).toBe(0);
+  const result = JSON.parse(
+    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
+  ) as EvacuationResult;
+  expect(result.status).toBe('aborted');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'held-first:succeeded',
+    'held-later:skipped',
+  ]);
+
+  // The held failover ended, having changed nothing, with its lock free again.
+  const held = JSON.parse(
+    (await drctl(['status', 'failover-held-later', '--output', 'json'], env)).stdout,
+  ) as FailoverResult;
+  expect(held.status).toBe('failed');
+  expect(held.timeline.map((entry) => `${entry.stepId}:${entry.error?.type}`)).toEqual(['hold:NotReleased']);
+  expect(held.timeline[0]?.error?.message).toContain(`${workflowId} called this run off`);
+  expect(held.reason).toContain(workflowId);
+  expect(await recordValue(stack, `held-later.${ZONE}`)).toBe(SEEDED);
+  const again = await drctl(
+    ['failover', 'held-later', '--reason', 'after the abort', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+  expect(again.code).toBe(0);
+  expect(await recordValue(stack, `held-later.${ZONE}`)).toBe('127.0.2.2');
+});
