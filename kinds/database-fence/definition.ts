@@ -53,7 +53,9 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
     const ahead =
-      context.readAhead === undefined ? undefined : ((await context.readAhead) as PlannedChange[] | undefined);
+      context.readAhead === undefined
+        ? undefined
+        : ((await context.readAhead) as PlannedChange[] | undefined);
     const plan = ahead ?? (await databaseReads(context, input).planFence(input));
     const willChange = plan.some((change) => change.willChange);
     // What the provider's undo needs of the state just read (an RDS fence: the groups it replaces) goes into the

@@ -491,6 +491,14 @@ test('the plan workflow reports what would change without changing anything', as
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
 });
 
+/** True once `event` happened, false if it has not after `ms` (the test then fails on it, not on a timeout). */
+function happensWithin(event: Promise<void>, ms: number): Promise<boolean> {
+  return Promise.race([
+    event.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+  ]);
+}
+
 test('a step planned again with an earlier step’s endpoint (DNS after a promotion) does not wait for the slower reads of other steps', async () => {
   const estate = newEstate();
   let replanned = (): void => undefined;
@@ -510,10 +518,7 @@ test('a step planned again with an earlier step’s endpoint (DNS after a promot
       },
       // The probe's read answers once DNS has been planned at the promoted replica, or fails after 10 s.
       checkProbe: async () => {
-        const inTime = await Promise.race([
-          dnsPlannedAtReplica.then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
-        ]);
+        const inTime = await happensWithin(dnsPlannedAtReplica, 10_000);
         return [
           {
             check: 'probe connection',
@@ -546,10 +551,7 @@ test('the DNS step reads its records while the promotion runs, and its undo and 
       },
       // The promotion finishes once DNS was read, or after 10 s: then the read came only after it.
       promoteDatabase: async (input) => {
-        readDuringPromotion = await Promise.race([
-          dnsRead.then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
-        ]);
+        readDuringPromotion = await happensWithin(dnsRead, 10_000);
         return fake.promoteDatabase(input);
       },
     },
@@ -583,10 +585,7 @@ test('the fence reads its plan while the step before it runs, once, and its undo
       // The backups (the step before the fence) finish once the fence's plan was read, or after 10 s: then the
       // read came only after them.
       verifyBackups: async (input) => {
-        readDuringBackups = await Promise.race([
-          fencePlanned.then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
-        ]);
+        readDuringBackups = await happensWithin(fencePlanned, 10_000);
         return fake.verifyBackups(input);
       },
     },
