@@ -71,6 +71,7 @@ export function realDatabaseFixture(stack: StackInfo) {
     ehr,
     portal,
     rdsClient,
+    ec2Client,
     cloudWatchClient,
     close: () => clients.forEach((client) => client.destroy()),
   };

@@ -1,3 +1,4 @@
+import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { resetStack } from '../../sandbox/stack';
@@ -6,7 +7,7 @@ import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
 
 const stack = getStack();
-const { activities, portal, rdsClient, close } = realDatabaseFixture(stack);
+const { activities, portal, rdsClient, ec2Client, close } = realDatabaseFixture(stack);
 const aws = strictAwsControl(stack.moto.controlUrl);
 const { primary } = stack.aws.rds;
 /** The deny-all group as the reset reseeded it (moto gives it a new id each time). */
@@ -70,6 +71,27 @@ describe('the RDS fence of a primary that has a read replica', () => {
     expect(undo.changed).toBe(true);
     expect(await primaryGroups()).toEqual(before);
     expect((await aws.stats()).operations.RemoveTagsFromResource?.calls ?? 0).toBe(0);
+  });
+
+  it('GIVEN a recorded fence whose deny-all group someone opened since (an inbound rule) WHEN undoing THEN the recorded groups go back all the same', async () => {
+    const before = await primaryGroups();
+    const [planned] = await activities.planFence(portal);
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    const rule = {
+      GroupId: fenceSecurityGroup.id,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+      ],
+    };
+    await ec2Client(primary.region).send(new AuthorizeSecurityGroupIngressCommand(rule));
+    try {
+      const undo = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+      expect(undo.changed).toBe(true);
+      expect(await primaryGroups()).toEqual(before);
+    } finally {
+      await ec2Client(primary.region).send(new RevokeSecurityGroupIngressCommand(rule));
+    }
   });
 
   it('GIVEN the fenced primary WHEN the replica is promoted THEN the promotion goes ahead and the old primary stays fenced', async () => {

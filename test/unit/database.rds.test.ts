@@ -250,6 +250,36 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-set-by-hand-us-east-1']);
   });
 
+  it('GIVEN a recorded fence whose fence group got an inbound rule since WHEN undoing THEN the recorded groups go back all the same (the undo takes that group off, it does not judge it)', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    const fenceGroup = rds.state.securityGroups.get('sg-drctl-fence-deny-all-us-east-1');
+    if (fenceGroup) fenceGroup.inboundRules = 1;
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone.changed).toBe(true);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
+  it('GIVEN a recorded fence whose groups someone changed and whose fence group they then deleted WHEN undoing THEN the instance is left as they set it, and the outcome says so', async () => {
+    const { activities, rds, primary } = setup();
+    const [planned] = await activities.planFence(portal);
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    primary.securityGroups = [rds.addSecurityGroup('us-east-1', 'set-by-hand', 1).id];
+    // AWS deletes a group only once no instance carries it.
+    rds.state.securityGroups.delete('sg-drctl-fence-deny-all-us-east-1');
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone).toMatchObject({ changed: false });
+    expect(undone.summary).toMatch(
+      /the fence group no longer exists\): someone changed it since the fence, left as it is/,
+    );
+    expect(primary.securityGroups).toEqual(['sg-set-by-hand-us-east-1']);
+  });
+
   it('GIVEN an abort right after the swap was sent, AWS still applying it WHEN the recorded undo runs THEN it sends the recorded groups again and waits for them', async () => {
     const { activities, primary } = setup();
     const [planned] = await activities.planFence(portal);

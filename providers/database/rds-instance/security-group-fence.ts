@@ -1,7 +1,12 @@
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
 import { resumeFrom } from '../../../activities/heartbeat-details';
 import { currentAttempt, heartbeat, pollUntil } from '../../../activities/poll-until';
-import { FENCE_TAG, type RdsInstance, type RdsPort } from '../../../activities/database/rds-port';
+import {
+  FENCE_TAG,
+  type RdsInstance,
+  type RdsPort,
+  type SecurityGroup,
+} from '../../../activities/database/rds-port';
 import type { PollPacing } from '../strategy';
 
 /**
@@ -87,15 +92,7 @@ export async function resolveFenceGroup(
   instance: RdsInstance,
   nameOrId: string,
 ): Promise<string> {
-  const current = instance.securityGroups.map((g) => g.id);
-  let vpcId: string | undefined;
-  if (current.length > 0) {
-    vpcId = (await rds.findSecurityGroups(region, { ids: current })).find((g) => g.vpcId)?.vpcId ?? undefined;
-  }
-  const found = nameOrId.startsWith('sg-')
-    ? await rds.findSecurityGroups(region, { ids: [nameOrId] })
-    : await rds.findSecurityGroups(region, { name: nameOrId, ...(vpcId ? { vpcId } : {}) });
-  const group = found[0];
+  const { group, vpcId } = await lookUpFenceGroup(rds, region, instance, nameOrId);
   if (group === undefined) {
     throw permanentFailure(
       PermanentFailure.ConfigurationMissing,
@@ -109,6 +106,38 @@ export async function resolveFenceGroup(
     );
   }
   return group.id;
+}
+
+/**
+ * The fence group's id for an undo, which only takes it off: no check of its rules (someone may have added one
+ * since; the undo removes the group all the same). Undefined when it no longer exists: AWS refuses to delete a
+ * group an instance still carries, so the instance does not carry it.
+ */
+export async function fenceGroupIdForUndo(
+  rds: RdsPort,
+  region: string,
+  instance: RdsInstance,
+  nameOrId: string,
+): Promise<string | undefined> {
+  return (await lookUpFenceGroup(rds, region, instance, nameOrId)).group?.id;
+}
+
+/** The group named in `fenceSecurityGroup` (an id, or a name in the primary's VPC), if it exists. */
+async function lookUpFenceGroup(
+  rds: RdsPort,
+  region: string,
+  instance: RdsInstance,
+  nameOrId: string,
+): Promise<{ group: SecurityGroup | undefined; vpcId: string | undefined }> {
+  const current = instance.securityGroups.map((g) => g.id);
+  let vpcId: string | undefined;
+  if (current.length > 0) {
+    vpcId = (await rds.findSecurityGroups(region, { ids: current })).find((g) => g.vpcId)?.vpcId ?? undefined;
+  }
+  const found = nameOrId.startsWith('sg-')
+    ? await rds.findSecurityGroups(region, { ids: [nameOrId] })
+    : await rds.findSecurityGroups(region, { name: nameOrId, ...(vpcId ? { vpcId } : {}) });
+  return { group: found[0], vpcId };
 }
 
 export interface FenceOutcome {
@@ -243,7 +272,8 @@ export async function unfenceRecorded(
   rds: RdsPort,
   region: string,
   instance: RdsInstance,
-  fenceGroup: string,
+  /** Undefined when the fence group no longer exists (then the instance does not carry it). */
+  fenceGroup: string | undefined,
   previousGroups: string[],
   poll: PollPacing,
 ): Promise<{ changed: boolean; summary: string; restored: string[] }> {
@@ -262,7 +292,7 @@ export async function unfenceRecorded(
   if (!within(current, previousGroups, fenceGroup)) {
     return {
       changed: false,
-      summary: `${instanceId} carries ${current.join(', ') || 'no security group'} now, not only the fence group ${fenceGroup} and the groups before the fence (${previousGroups.join(', ') || 'none'}): someone changed it since the fence, left as it is`,
+      summary: `${instanceId} carries ${current.join(', ') || 'no security group'} now, not only ${fenceGroup === undefined ? 'the groups before the fence' : `the fence group ${fenceGroup} and the groups before the fence`} (${previousGroups.join(', ') || 'none'}${fenceGroup === undefined ? '; the fence group no longer exists' : ''}): someone changed it since the fence, left as it is`,
       restored: [],
     };
   }
@@ -341,7 +371,7 @@ function onlyGroup(instance: RdsInstance, group: string): boolean {
 }
 
 /** Whether every group of `current` is one of `recorded` or the fence group. */
-function within(current: string[], recorded: string[], fenceGroup: string): boolean {
+function within(current: string[], recorded: string[], fenceGroup: string | undefined): boolean {
   return current.every((group) => group === fenceGroup || recorded.includes(group));
 }
 

@@ -9,6 +9,7 @@ import type { DatabasePorts, DatabaseStrategy, FenceUndoDetail, PollPacing, Targ
 import {
   decodeFenceTag,
   fenceWithSecurityGroup,
+  fenceGroupIdForUndo,
   resolveFenceGroup,
   unfenceRecorded,
   unfenceSecurityGroup,
@@ -287,7 +288,7 @@ export function createStrategy(
               rds,
               region,
               primary,
-              await resolveFenceGroup(rds, region, primary, t.fenceSecurityGroup ?? ''),
+              await fenceGroupIdForUndo(rds, region, primary, t.fenceSecurityGroup ?? ''),
               recorded,
               poll,
             )
