@@ -7,6 +7,13 @@ import { CliError, ExitCode } from './cli-error';
 /** Leaves room for process start-up inside the 10 s an operator waits at most to learn Temporal is down. */
 export const CONNECT_TIMEOUT_MS = 8_000;
 
+/**
+ * The largest answer the CLI takes from Temporal. gRPC's default is 4 MB, and the SDK's own default of 128 MB is
+ * set under a key grpc-js ignores (`max_receive_message_length`, without `grpc.`): a page of a large evacuation's
+ * history (200 services, each child's start carrying the signed plan) is over 5 MB, and following it failed.
+ */
+export const MAX_RECEIVE_BYTES = 128 * 1024 * 1024;
+
 /** A Temporal client, or within 8 s a clear error naming the address and how to change it. */
 export async function connectClient(
   config: DrctlConfig,
@@ -23,6 +30,7 @@ export async function connectClient(
     connection = await Connection.connect({
       ...connectionOptions,
       connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES },
     });
   } catch (error) {
     codec.close();

@@ -84,6 +84,13 @@ export const LOCKS_FIRST_PATCH = 'evacuation-takes-every-lock-first';
 export const HELD_FAILOVER_MS = 24 * 3_600_000;
 
 /**
+ * How many held failovers one workflow task starts. Each start carries the signed evacuation (its plan and every
+ * runbook's sha256, a few hundred bytes a service): 200 services at once would put megabytes in one task's
+ * reply, past Temporal's gRPC message limit. 25 a task keep it well under; 200 services take 8 tasks.
+ */
+export const LOCKS_PER_WORKFLOW_TASK = 25;
+
+/**
  * Evacuates a region: runs each runbook of an evacuation as a child failover, under its runbook's lock (one
  * workflow id per runbook), wave after wave. Before its first effect it takes every runbook's lock (each failover
  * starts held until its wave releases it); if another run holds one, it lets go of those it took and ends refused
@@ -503,8 +510,9 @@ class EvacuationRun {
   /**
    * Takes every runbook's lock before anything changes: each failover starts held, changing nothing until its
    * wave releases it. The runbook whose id sorts first goes alone, so two evacuations of one plan race on that
-   * one lock and only one goes on; then every other at once (one workflow task, however large the fleet). Runs
-   * recorded before `LOCKS_FIRST_PATCH` (`inOrder`) took a drill's locks one after another in wave order.
+   * one lock and only one goes on; then the others, `LOCKS_PER_WORKFLOW_TASK` at once, stopping at the first
+   * lock another run holds. Runs recorded before `LOCKS_FIRST_PATCH` (`inOrder`) took a drill's locks one after
+   * another in wave order.
    * Returns the services whose lock another run holds (none when every lock is taken).
    */
   private async takeLocks(holdMs: number, inOrder: boolean): Promise<ServiceProgress[]> {
@@ -521,8 +529,13 @@ class EvacuationRun {
       a.runbookId < b.runbookId ? -1 : a.runbookId > b.runbookId ? 1 : 0,
     );
     if (first === undefined || !(await take(first))) return first === undefined ? [] : [first];
-    const taken = await Promise.all(rest.map(take));
-    return rest.filter((_, index) => !taken[index]);
+    for (let at = 0; at < rest.length; at += LOCKS_PER_WORKFLOW_TASK) {
+      const chunk = rest.slice(at, at + LOCKS_PER_WORKFLOW_TASK);
+      const taken = await Promise.all(chunk.map(take));
+      const refused = chunk.filter((_, index) => !taken[index]);
+      if (refused.length > 0) return refused;
+    }
+    return [];
   }
 
   /** Why the evacuation could not take every lock (each refused service's field and holder); undefined if it did. */

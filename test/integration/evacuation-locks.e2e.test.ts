@@ -218,3 +218,94 @@ test('an evacuation aborted while its later waves hold their locks lets them go,
   expect(again.code).toBe(0);
   expect(await recordValue(stack, `held-later.${ZONE}`)).toBe('127.0.2.2');
 });
+
+/** A runbook of one durable wait (no targets): a failover of it holds its lock for `duration`, changing nothing. */
+function waitRunbook(id: string, duration: string): void {
+  const runbook = {
+    id,
+    title: `${id}: wait`,
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [{ id: 'settle', kind: 'wait', duration }],
+  };
+  writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
+}
+
+test('an evacuation of 200 services takes their locks 25 to a workflow task; one held in the second batch refuses it, and every lock it took is let go', async () => {
+  // 200 at once put every held failover's start (each carries the signed plan) in one workflow task's reply.
+  const ids = Array.from({ length: 200 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+  // many-000 (the first wave) runs a second's wait; the others never run here, or hold a lock by hand.
+  for (const id of ids) waitRunbook(id, id === 'many-000' ? '1s' : '10m');
+  evacuationFile('many-plan', [
+    { id: 'first', runbooks: [ids[0]] },
+    { id: 'later', runbooks: ids.slice(1, 101), approval: { prompt: 'go on?' } },
+    { id: 'last', runbooks: ids.slice(101) },
+  ]);
+  // many-028 is in the second batch (many-000 alone, many-001…many-025, then many-026…many-050).
+  const hand = await drctl(
+    ['failover', 'many-028', '--reason', 'holds its lock', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(hand.code).toBe(0);
+
+  // Straight through the client (the CLI's visibility check would refuse it first): the workflow refuses.
+  const loaded = findEvacuation('many-plan', [catalogDir(env)], [evacuationsDir]);
+  if (loaded === undefined) throw new Error('the test plan did not load');
+  const refused = (await startEvacuation(temporal, env.DRCTL_TASK_QUEUE as string, loaded, {
+    reason: 'INC-3 many',
+    signer: signerOf('alice'),
+    now: new Date(),
+  }).catch((error: unknown) => error)) as { exitCode?: number; message?: string };
+  expect(refused.exitCode).toBe(4);
+  expect(refused.message).toMatch(/waves\[1\]\.runbooks\[27\]: many-028 is held by failover-many-028/);
+  // Every failover it started held (first batch and second) ended having changed nothing: the locks are free.
+  for (const id of ['many-000', 'many-025', 'many-050']) {
+    const held = JSON.parse(
+      (await drctl(['status', `failover-${id}`, '--output', 'json'], env)).stdout,
+    ) as FailoverResult;
+    expect({
+      id,
+      status: held.status,
+      steps: held.timeline.map((e) => `${e.stepId}:${e.error?.type}`),
+    }).toEqual({
+      id,
+      status: 'failed',
+      steps: ['hold:NotReleased'],
+    });
+  }
+  const handId = (JSON.parse(hand.stdout) as { workflowId: string }).workflowId;
+  expect((await drctl(['abort', handId, '--reason', 'done holding'], asOperator(env, 'bob'))).code).toBe(0);
+  await drctl(['status', handId, '--follow', '--output', 'json'], env);
+
+  // With every lock free, it takes all 200 (the later waves' held until the approval) and holds them.
+  const started = await drctl(
+    ['evacuate', 'many-plan', '--reason', 'INC-3 many again', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  for (;;) {
+    const progress = await evacuationStatus(env, workflowId);
+    if (progress.awaiting.some((gate) => gate.stepId === 'later')) break;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  const described = await Promise.all(
+    ids.map(async (id) => [id, (await temporal.workflow.getHandle(`failover-${id}`).describe()).status.name]),
+  );
+  expect(described.filter(([, status]) => status === 'RUNNING').map(([id]) => id)).toEqual(ids.slice(1));
+
+  const abort = await drctl(['abort', workflowId, '--reason', 'called off'], asOperator(env, 'bob'));
+  expect(abort.stderr).toBe('');
+  // Followed with the CLI: a page of this history is over gRPC's default 4 MB (each start carries the plan).
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.stderr).toBe('');
+  const ending = JSON.parse(followed.stdout) as EvacuationResult;
+  expect(ending.status).toBe('aborted');
+  expect(ending.services.filter((s) => s.state === 'skipped')).toHaveLength(199);
+  // Every held failover ends, having changed nothing (its wave never started it): its lock is free.
+  const held = ids.slice(1).map((id) => temporal.workflow.getHandle(`failover-${id}`));
+  await Promise.all(held.map((handle) => handle.result().catch(() => undefined)));
+  const ended = await Promise.all(held.map(async (handle) => (await handle.describe()).status.name));
+  expect(new Set(ended)).toEqual(new Set(['FAILED']));
+});
