@@ -6,9 +6,10 @@ import { countProviderWait } from './provider-timer';
  * Polls `read` until `done` holds, heartbeating each round with what was seen, sleeping a short interval that
  * grows (200 ms, ×1.5, at most `maxIntervalMs`). While `holdInterval` says so (the provider's API budget is
  * spare) the interval stays at its start instead of growing: the wait ends at most one short interval after the
- * operation did. A sleep (`firstReadAfterMs` included) after which the state is still not done was spent waiting on
- * the provider and counts as the step's provider time (`countProviderWait`). There is no deadline here on purpose: the activity's own
- * start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead worker.
+ * operation did. A sleep (`firstReadAfterMs` included) after which the state is still not done was spent waiting
+ * on the provider and counts as the step's provider time (`countProviderWait`). There is no deadline here on
+ * purpose: the activity's own start-to-close timeout bounds the wait, and a heartbeat timeout catches a dead
+ * worker.
  */
 export async function pollUntil<T>(
   read: () => Promise<T>,

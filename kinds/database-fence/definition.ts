@@ -13,6 +13,17 @@ import type { StepKind } from '../step-kind';
  */
 export const UNFENCED_APPROVERS: ApprovalRule = { count: 2, forbidInitiator: false };
 
+/**
+ * How long after it answered a plan read ahead still stands for the fence's own read: the step before ran that
+ * long (the read overlapped its work). Older (a wait or an approval came between), the fence reads again.
+ */
+export const FENCE_PLAN_FRESH_MS = 2_000;
+
+interface PlanReadAhead {
+  plan: PlannedChange[];
+  answeredAt: number;
+}
+
 /** What undoes a fence: lifting it, on the same database (only while nothing was promoted). */
 export interface FenceUndo {
   database: DatabaseInput;
@@ -47,16 +58,21 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   },
   // The fence's plan is read while the step before runs. What it recorded may be stale by then: the fence itself
   // finds out, and records what it really replaced (RDS: groups changed since → tagged; someone else's fence →
-  // this run's undo withdrawn; PostgreSQL: its undo lifts only its own fence id).
-  readAhead: (step, activities, runbook) => activities.planFence(databaseInput(runbook, step.database)),
+  // this run's undo withdrawn; PostgreSQL: another fence's markers → withdrawn too). (Date.now() is the
+  // workflow's clock: the time of the task that saw the read answer.)
+  readAhead: (step, activities, runbook) =>
+    activities
+      .planFence(databaseInput(runbook, step.database))
+      .then((plan): PlanReadAhead => ({ plan, answeredAt: Date.now() })),
   readAheadPatch: 'database-fence-plan-read-ahead',
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
     const ahead =
-      context.readAhead === undefined
-        ? undefined
-        : ((await context.readAhead) as PlannedChange[] | undefined);
-    const plan = ahead ?? (await databaseReads(context, input).planFence(input));
+      context.readAhead === undefined ? undefined : ((await context.readAhead) as PlanReadAhead | undefined);
+    // A plan read ahead serves only while fresh: a wait or a gate before the fence may have held it for hours.
+    const fresh =
+      ahead !== undefined && Date.now() - ahead.answeredAt <= FENCE_PLAN_FRESH_MS ? ahead.plan : undefined;
+    const plan = fresh ?? (await databaseReads(context, input).planFence(input));
     const willChange = plan.some((change) => change.willChange);
     // What the provider's undo needs of the state just read (an RDS fence: the groups it replaces) goes into the
     // history with the undo, before the fence: the fence then need not mark the instance to survive a crash.

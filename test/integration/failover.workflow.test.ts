@@ -601,6 +601,43 @@ test('the fence reads its plan while the step before it runs, once, and its undo
   });
 });
 
+test('a fence whose plan was read ahead before a wait reads again: a fence put in place by hand meanwhile is recorded as found, and not undone by the rollback', async () => {
+  const estate = newEstate();
+  const fake = estate.activities();
+  let plans = 0;
+  const rb = withSteps([
+    { after: 'prepare', step: { id: 'settle', kind: 'wait', duration: '3s' } },
+    { after: 'fence', step: gate('hold') },
+  ]);
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    },
+    {
+      planFence: async (input) => {
+        const plan = await fake.planFence(input);
+        // Someone fences the old primary by hand while the run waits, after the read ahead saw it unfenced.
+        if (++plans === 1) estate.roles.set('primary', 'fenced');
+        return plan;
+      },
+    },
+  );
+
+  expect(plans).toBe(2); // the read ahead, then the fence's own read after the wait
+  expect(result.timeline.find((entry) => entry.stepId === 'fence')).toMatchObject({
+    changed: false,
+    before: { primary: 'fenced' },
+  });
+  expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
+  expect(estate.roles.get('primary')).toBe('fenced');
+});
+
 test('a record another writer moves after the DNS step read it ahead is read again: nothing was switched on the stale read, and rollback restores what the writer set', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
   const fake = estate.activities();
