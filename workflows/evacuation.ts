@@ -518,7 +518,12 @@ class EvacuationRun {
   private async takeLocks(holdMs: number, inOrder: boolean): Promise<ServiceProgress[]> {
     const take = async (service: ServiceProgress): Promise<boolean> => {
       const handle = await this.startFailover(service, holdMs);
-      if (handle !== undefined) this.keepHeld(service, handle);
+      // Runs recorded before LOCKS_FIRST_PATCH (a drill's, in order) learned of a held failover's end only when
+      // its wave released it: they must not settle the service earlier, or they replay other commands.
+      if (handle !== undefined) {
+        if (inOrder) this.held.set(service.runbookId, handle);
+        else this.keepHeld(service, handle);
+      }
       return handle !== undefined;
     };
     if (inOrder) {
