@@ -92,6 +92,7 @@ export async function fenceServer(
       `application role(s) ${missing.join(', ')} do not exist on ${where}; fix applicationRoles in the runbook (a misspelt role would leave the real one able to log in and write). Nothing was changed.`,
     );
   }
+  const changedNow = before.roles.some((r) => r.canLogin) || !before.defaultReadOnly;
   const marked = before.roles.filter((r) => r.marker !== null);
   const fencedBy = marked[0]?.marker?.fenceId ?? fenceId;
 
@@ -137,6 +138,7 @@ export async function fenceServer(
   const own = before.roles.filter((r) => r.marker?.fenceId === fenceId);
   return {
     ownFence: own.length > 0,
+    changedNow,
     fencedBy: own.length > 0 ? fenceId : fencedBy,
     loginRevoked: own.filter((r) => r.marker?.loginRevoked).map((r) => r.role),
     readOnlySet: own.some((r) => r.marker?.readOnlySet),

@@ -117,6 +117,11 @@ export interface FenceMarker {
 export interface FenceResult {
   /** True when the markers in place are this fence's (`fenceId`): the changes are this fence's to undo. */
   ownFence: boolean;
+  /**
+   * True when this call revoked a login or turned the read-only default on, whatever the markers say (a fence
+   * lifted by hand leaves its markers): false means it found the fence already whole.
+   */
+  changedNow: boolean;
   /** The fence the markers name (this one, or an earlier fence that is still in place). */
   fencedBy: string;
   /** Roles whose LOGIN this fence revoked (from the markers, so a retry reports the first attempt's changes). */

@@ -237,6 +237,7 @@ export class FakePostgres implements PostgresPort {
       );
     }
     const roles = request.applicationRoles.map((name) => [name, m.roles.get(name)!] as const);
+    const changedNow = roles.some(([, r]) => r.canLogin) || !m.readOnly;
     const fencedBy = roles.find(([, r]) => r.marker !== null)?.[1].marker?.fenceId ?? request.fenceId;
     for (const [, role] of roles) {
       const stale = role.marker !== null && !role.marker.loginRevoked && role.canLogin;
@@ -256,6 +257,7 @@ export class FakePostgres implements PostgresPort {
     if (own.length > 0) this.state.fences.push(connection);
     return {
       ownFence: own.length > 0,
+      changedNow,
       fencedBy: own.length > 0 ? request.fenceId : fencedBy,
       loginRevoked: own.filter(([, r]) => r.marker?.loginRevoked).map(([name]) => name),
       readOnlySet: own.some(([, r]) => r.marker?.readOnlySet),

@@ -43,6 +43,29 @@ describe('unfenceDatabase on the sandbox', () => {
     expect(second).toMatchObject({ changed: false });
   });
 
+  it("GIVEN a fence lifted by hand that left its markers WHEN fencing again THEN that fence is this call's own (its undo stands); a fence found whole is another's", async () => {
+    await activities.fenceDatabase(ehr);
+    const admin = new Client({ connectionString: stack.postgres.primaryUrl });
+    await admin.connect();
+    try {
+      // Lifted by hand: login back, read-only default off; drctl's markers stay on the role.
+      await admin.query('set default_transaction_read_only = off');
+      await admin.query('alter role ehr_app login');
+      await admin.query('alter system reset default_transaction_read_only');
+      await admin.query('select pg_reload_conf()');
+    } finally {
+      await admin.end();
+    }
+    expect(await tryWrite(stack.postgres.appUrl, 'lifted-by-hand')).toBeUndefined();
+
+    const again = await activities.fenceDatabase(ehr);
+    const whole = await activities.fenceDatabase(ehr).finally(() => activities.unfenceDatabase(ehr));
+
+    expect(again.facts.fencedByAnother).toBeUndefined();
+    expect(whole.facts.fencedByAnother).toBe(true);
+    expect(await tryWrite(stack.postgres.appUrl, 'after-unfence')).toBeUndefined();
+  });
+
   it('GIVEN the PostgreSQL primary WHEN planning its fence before and after it THEN it reads the role of the member and of the application roles', async () => {
     const before = await activities.planFence(ehr);
     expect(before).toEqual([

@@ -133,6 +133,20 @@ describe('fenceDatabase (postgres)', () => {
     expect(second.facts.fencedByAnother).toBe(true);
   });
 
+  it('GIVEN a fence lifted by hand that left its markers WHEN fencing again THEN what this call changed is not read as another fence (its undo stands)', async () => {
+    const { activities, primary } = setup();
+    await activities.fenceDatabase(input);
+    const role = primary.roles.get('ehr_app');
+    if (role) role.canLogin = true; // ALTER ROLE … LOGIN and the read-only default reset by hand; markers stay
+    primary.readOnly = false;
+
+    const again = await activities.fenceDatabase(input);
+
+    expect(again.facts.fencedByAnother).toBeUndefined();
+    expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: false });
+    expect(primary.readOnly).toBe(true);
+  });
+
   it('GIVEN an application role that does not exist WHEN fencing THEN nothing changes and ConfigurationMissing names it', async () => {
     const { activities, primary } = setup();
     const target = { ...input.target, applicationRoles: ['ehr_app', 'ehr_ap'] } as DatabaseInput['target'];

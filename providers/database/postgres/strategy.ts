@@ -373,8 +373,9 @@ export function createStrategy(
           terminatedSessions: result.terminatedSessions,
           writeRefusal: confirm.refusal,
           fenceId: result.fencedBy,
-          // Another fence's markers were in place: the step's recorded undo (from its plan) is not this run's.
-          ...(own ? {} : { fencedByAnother: true }),
+          // Another fence's markers on a fence already whole: the step's recorded undo (from its plan) is not
+          // this run's. Markers left by a fence lifted by hand do not count: then this call fenced.
+          ...(own || result.changedNow ? {} : { fencedByAnother: true }),
         },
         ...(own ? { undo: { fenceId } } : {}),
       };
