@@ -25,26 +25,25 @@ export async function pollUntil<T>(
 ): Promise<T> {
   let interval = options.initialIntervalMs ?? 200;
   const maxInterval = options.maxIntervalMs ?? 5000;
-  let slept: { ms: number; endedAt: number } | undefined;
-  if (options.firstReadAfterMs !== undefined) {
-    const sleepStarted = performance.now();
-    await sleep(options.firstReadAfterMs);
-    const endedAt = performance.now();
-    slept = { ms: endedAt - sleepStarted, endedAt };
-  }
+  let slept = options.firstReadAfterMs === undefined ? undefined : await timedSleep(options.firstReadAfterMs);
   for (;;) {
     const state = await read();
     if (done(state)) return state;
     if (slept) countProviderWait(slept.ms, slept.endedAt);
     heartbeat(options.describe ? options.describe(state) : state);
-    const sleepStarted = performance.now();
-    await sleep(interval);
-    const endedAt = performance.now();
-    slept = { ms: endedAt - sleepStarted, endedAt };
+    slept = await timedSleep(interval);
     interval = options.holdInterval?.()
       ? (options.initialIntervalMs ?? 200)
       : Math.min(Math.round(interval * 1.5), maxInterval);
   }
+}
+
+/** Sleeps `ms`; how long it really slept and when it woke (performance.now()), for `countProviderWait`. */
+async function timedSleep(ms: number): Promise<{ ms: number; endedAt: number }> {
+  const started = performance.now();
+  await sleep(ms);
+  const endedAt = performance.now();
+  return { ms: endedAt - started, endedAt };
 }
 
 const lastDetails = new WeakMap<Context, unknown>();
