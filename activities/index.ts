@@ -7,6 +7,8 @@ import { createDrillActivities } from './drill/drill-activities';
 import { resolveRecord } from './dns/resolve-record';
 import { createEvidenceActivities } from './evidence/evidence-activities';
 import { createRunRecordActivities } from './runs/recorded-failover';
+import { createHolderActivities } from './runs/run-holder';
+import type { HolderActivities } from './runs/holder-contracts';
 import type { RunRecordActivities } from './runs/run-record-contracts';
 import type { EvidenceActivities } from './evidence/evidence-contracts';
 import type { ActivityPorts } from './ports';
@@ -23,7 +25,8 @@ export function createActivities(
   AuthActivities &
   EvidenceActivities &
   EvacuationActivities &
-  RunRecordActivities {
+  RunRecordActivities &
+  HolderActivities {
   return {
     ...createKindActivities(ports),
     ...createEvacuationActivities(ports.temporal),
@@ -37,5 +40,6 @@ export function createActivities(
     ...createAuthActivities(ports.access),
     ...createEvidenceActivities(ports.evidence),
     ...createRunRecordActivities(ports.runs),
+    ...createHolderActivities(ports.runs),
   };
 }

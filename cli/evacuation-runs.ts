@@ -52,7 +52,7 @@ export async function refuseOverlaps(client: Client, loaded: LoadedEvacuation): 
   if (held.length > 0) {
     throw new CliError(
       'RunbookBusy',
-      `not starting evacuation ${loaded.evacuation.id}: ${held.join('; ')}. One run per runbook at a time: wait for it, or abort it (drctl abort <run>).`,
+      `not starting evacuation ${loaded.evacuation.id}: ${held.join('; ')}. An evacuation changes nothing until it holds every runbook's lock: let that run end (drctl status <run> --follow), then start the evacuation again. Abort that run only if it must not finish (an abort partway rolls it back).`,
       ExitCode.Refused,
       { held },
     );

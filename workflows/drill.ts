@@ -1,5 +1,6 @@
 import {
   ParentClosePolicy,
+  patched,
   sleep,
   startChild,
   upsertSearchAttributes,
@@ -30,7 +31,7 @@ import {
 import { refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
-import { releaseSignal } from './operator-decision';
+import { releaseHeld } from './parent-release';
 import { innermostMessage } from './innermost-message';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
@@ -39,6 +40,12 @@ import type { FailoverResult } from './run-types';
 
 /** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
 const FAILOVER_HOLD_MS = 30 * 60_000;
+
+/**
+ * The drill records its release of its held failover in its memo before the signal, and the failover acts only
+ * on that record (`workflows/parent-release.ts`). Drills recorded before send the signal alone.
+ */
+export const DRILL_RELEASES_RECORDED_PATCH = 'drill-records-its-release';
 
 /**
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
@@ -89,6 +96,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   // The failover takes the runbook's lock before anything is injected: if another failover, failback or drill
   // of this runbook is open, the drill stops here with nothing broken. The failover waits, held, until released.
   let failoverHandle: ChildWorkflowHandle<typeof failoverWorkflow>;
+  const recordsRelease = patched(DRILL_RELEASES_RECORDED_PATCH);
   try {
     failoverHandle = await startChild(failoverWorkflow, {
       workflowId: runLockId(runbook.id),
@@ -99,7 +107,15 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
         { key: KIND_KEY, value: 'failover' },
         { key: INITIATOR_KEY, value: authorized.initiator.owner },
       ],
-      args: [{ runbook: input.runbook, start: input.start, holdUntilReleasedMs: FAILOVER_HOLD_MS }],
+      args: [
+        {
+          runbook: input.runbook,
+          start: input.start,
+          ...(recordsRelease
+            ? { heldByParent: { withinMs: FAILOVER_HOLD_MS } }
+            : { holdUntilReleasedMs: FAILOVER_HOLD_MS }),
+        },
+      ],
     });
   } catch (error) {
     return finish({
@@ -129,18 +145,28 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       ...(options.inject === undefined ? {} : { inject: options.inject }),
     });
   } catch (error) {
-    await failoverHandle.signal(releaseSignal, {
-      operator: `drill ${drillId}`,
-      reason: `drill ${drillId}: the failure could not be injected`,
-      proceed: false,
-    });
+    await releaseHeld(
+      failoverHandle,
+      runbook.id,
+      {
+        operator: `drill ${drillId}`,
+        reason: `drill ${drillId}: the failure could not be injected`,
+        proceed: false,
+      },
+      recordsRelease,
+    );
     throw error;
   }
-  await failoverHandle.signal(releaseSignal, {
-    operator: `drill ${drillId}`,
-    reason: `drill ${drillId}: failure injected (${injection.action})`,
-    proceed: true,
-  });
+  await releaseHeld(
+    failoverHandle,
+    runbook.id,
+    {
+      operator: `drill ${drillId}`,
+      reason: `drill ${drillId}: failure injected (${injection.action})`,
+      proceed: true,
+    },
+    recordsRelease,
+  );
   const withInjection = {
     ...base,
     injection: { action: injection.action, injectedAt: injection.injectedAt, summary: injection.summary },

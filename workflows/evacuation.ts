@@ -34,6 +34,7 @@ import { runLockId } from '../common/run-lock';
 import { authorizeEvacuation, type AuthorizedEvacuation } from './evacuation-authority';
 import type { EvacuationHeld } from './evacuation-drill-types';
 import { leafStepsOf } from './leaf-steps';
+import { releaseHeld } from './parent-release';
 import {
   abortUpdate,
   approveUpdate,
@@ -76,10 +77,17 @@ const { abortRun } = proxyActivities<EvacuationActivities>({
 export const LOCKS_FIRST_PATCH = 'evacuation-takes-every-lock-first';
 
 /**
- * How long a failover an evacuation started held waits for its wave to release it. A wave opens once the waves
- * before it have settled and its approval came, and neither has a deadline: a day, as a drill's evacuation has
- * always held its failovers. A failover whose hold runs out ends having changed nothing, and frees its lock; its
- * service says so at once (failed, "the hold ran out"), and its dependents are skipped when their wave opens.
+ * Each release (or drop) of a held failover is recorded in the evacuation's memo before its signal, and the
+ * held failover acts only on that record (a `release` signal anyone can send); it waits with no deadline while
+ * the evacuation runs, and ends on its own once the evacuation ended without releasing it. Runs recorded before
+ * hold with `HELD_FAILOVER_MS` and act on the signal.
+ */
+export const RELEASES_RECORDED_PATCH = 'held-failover-releases-recorded';
+
+/**
+ * How long a failover an evacuation started held waited for its wave to release it, in runs recorded before
+ * `RELEASES_RECORDED_PATCH`: a day. A failover whose hold ran out ended having changed nothing, and freed its
+ * lock; its service said so at once (failed, "the hold ran out").
  */
 export const HELD_FAILOVER_MS = 24 * 3_600_000;
 
@@ -135,7 +143,7 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: refusal === undefined ? result.status : 'refused' }]);
   if (refusal !== undefined) {
     throw ApplicationFailure.nonRetryable(
-      `${result.workflowId} (evacuation ${result.evacuationId}) refused, nothing started: ${refusal}. One run per runbook at a time: wait for that run, or abort it (drctl abort <run>), then start the evacuation again.`,
+      `${result.workflowId} (evacuation ${result.evacuationId}) refused, nothing started: ${refusal}. An evacuation changes nothing until it holds every runbook's lock: let that run end (drctl status <run> --follow), then start the evacuation again. Abort that run only if it must not finish (an abort partway rolls it back).`,
       PermanentFailure.RunbookBusy,
       result,
     );
@@ -215,6 +223,11 @@ class EvacuationRun {
   private refused: ServiceProgress[] = [];
   /** Its start is settled: every lock taken (or none to take, in a run recorded before they were). */
   private locksTaken = false;
+  /**
+   * It records each release of a held failover in its memo, and its held failovers act only on what it recorded
+   * (`RELEASES_RECORDED_PATCH`); false in runs recorded before.
+   */
+  private recordsReleases = false;
 
   constructor(
     private readonly start: AuthorizedEvacuation,
@@ -251,6 +264,7 @@ class EvacuationRun {
 
   async execute(): Promise<EvacuationResult> {
     const locksFirst = patched(LOCKS_FIRST_PATCH);
+    this.recordsReleases = patched(RELEASES_RECORDED_PATCH);
     if (locksFirst || this.hold) {
       this.refused = await this.takeLocks(this.hold?.failoverHoldMs ?? HELD_FAILOVER_MS, !locksFirst);
       this.locksTaken = this.refused.length === 0;
@@ -610,13 +624,16 @@ class EvacuationRun {
     this.held.delete(service.runbookId);
     service.startedAt = new Date().toISOString();
     // A failover whose hold ran out has already ended: following it reports how.
-    await held
-      .signal(releaseSignal, {
+    await releaseHeld(
+      held,
+      service.runbookId,
+      {
         operator: `evacuation ${workflowInfo().workflowId}`,
         reason: `wave ${service.wave} started ${service.runbookId}`,
         proceed: true,
-      })
-      .catch(() => undefined);
+      },
+      this.recordsReleases,
+    ).catch(() => undefined);
     this.follow(service, held);
   }
 
@@ -637,7 +654,11 @@ class EvacuationRun {
       runbook: { id: runbook.id, sha256 },
       start: this.start.initiator.signed,
       evacuation: this.start.cover,
-      ...(holdMs === undefined ? {} : { holdUntilReleasedMs: holdMs }),
+      ...(holdMs === undefined
+        ? {}
+        : this.recordsReleases
+          ? { heldByParent: {} }
+          : { holdUntilReleasedMs: holdMs }),
     };
     try {
       return await startChild<typeof failoverWorkflow>('failoverWorkflow', {
@@ -758,16 +779,28 @@ class EvacuationRun {
   private settle(service: ServiceProgress, state: ServiceProgress['state'], detail?: string): void {
     const held = this.held.get(service.runbookId);
     if (held !== undefined && FINAL_SERVICE_STATES.has(state)) {
-      // Its failover was held for its wave and never released: let it go, having changed nothing.
+      // Its failover was held for its wave and never released: let it go, having changed nothing. The
+      // evacuation ends once it has closed, so its lock is free when the evacuation's end (a refusal) is seen.
       this.held.delete(service.runbookId);
+      const dropped = releaseHeld(
+        held,
+        service.runbookId,
+        {
+          operator: `evacuation ${workflowInfo().workflowId}`,
+          reason: `${service.runbookId} ${state}: ${detail ?? ''}`,
+          proceed: false,
+        },
+        this.recordsReleases,
+      ).catch(() => undefined);
       this.drops.push(
-        held
-          .signal(releaseSignal, {
-            operator: `evacuation ${workflowInfo().workflowId}`,
-            reason: `${service.runbookId} ${state}: ${detail ?? ''}`,
-            proceed: false,
-          })
-          .catch(() => undefined),
+        this.recordsReleases
+          ? dropped
+              .then(() => held.result())
+              .then(
+                () => undefined,
+                () => undefined,
+              )
+          : dropped,
       );
     }
     service.state = state;

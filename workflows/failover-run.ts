@@ -21,6 +21,7 @@ import { automaticPreflightStep, changesEstate, runsAutomaticPreflight } from '.
 import { fenceFollowUpWorkflow } from './fence-follow-up';
 import { innermostMessage } from './innermost-message';
 import { leafStepsOf } from './leaf-steps';
+import { awaitParentRelease } from './parent-release';
 import type {
   AbortRequest,
   DecisionAction,
@@ -98,6 +99,8 @@ export class FailoverRun {
   private preflightDone = false;
   private released: boolean;
   private dropped: string | undefined;
+  /** `release` signals to a run held by its parent (`heldByParent`): each only makes it look at its parent. */
+  private releaseNudges = 0;
 
   private readonly usedNonces = new Set<string>();
   /** Reads started ahead for steps not yet running (`readAheadFor`), by step id. */
@@ -108,7 +111,8 @@ export class FailoverRun {
     private readonly auth: RunAuth,
   ) {
     this.state = { runbook: input.runbook, confirmedWritable: new Map(), unfenced: new Map() };
-    this.released = input.options.holdUntilReleasedMs === undefined;
+    this.released =
+      input.options.holdUntilReleasedMs === undefined && input.options.heldByParent === undefined;
     this.usedNonces.add(auth.initiator.signed.statement.nonce);
     this.operatorActions.push(
       recordedAction(auth.initiator, 'start', workflowInfo().startTime.toISOString()),
@@ -293,6 +297,10 @@ export class FailoverRun {
    */
   release(request: ReleaseRequest): void {
     if (this.released || this.dropped !== undefined) return;
+    if (this.input.options.heldByParent !== undefined) {
+      this.releaseNudges += 1;
+      return;
+    }
     if (request.proceed) this.released = true;
     else this.dropped = request.reason;
   }
@@ -444,6 +452,20 @@ export class FailoverRun {
    * a drill once it has injected its failure, an evacuation once the run's wave starts it. False if it never did.
    */
   private async awaitRelease(): Promise<boolean> {
+    const { heldByParent } = this.input.options;
+    const parent = workflowInfo().parent;
+    if (heldByParent !== undefined && parent !== undefined) {
+      const outcome = await awaitParentRelease({
+        parent,
+        runbookId: this.input.runbook.id,
+        ...heldByParent,
+        nudges: () => this.releaseNudges,
+        aborted: () => this.abortRequest !== undefined,
+      });
+      if (outcome.released) return (this.released = true);
+      this.recordNotReleased(parent.workflowId, outcome.why);
+      return false;
+    }
     const holdMs = this.input.options.holdUntilReleasedMs;
     if (holdMs === undefined) return true;
     const answered = await condition(
@@ -452,25 +474,25 @@ export class FailoverRun {
     );
     if (this.released) return true;
     const holder = workflowInfo().parent?.workflowId ?? 'the run that started it';
+    this.recordNotReleased(
+      holder,
+      !answered
+        ? `${holder} did not release this run within ${Math.round(holdMs / 60_000)} min (the hold ran out)`
+        : this.dropped !== undefined
+          ? `${holder} called this run off (${this.dropped})`
+          : `aborted before ${holder} released this run`,
+    );
+    return false;
+  }
+
+  /** The run's one timeline entry when its parent never released it: why, and that nothing was changed. */
+  private recordNotReleased(holder: string, why: string): void {
     const entry = this.timeline.start({
       id: 'hold',
       kind: 'hold',
       title: `Held under its lock until ${holder} released it`,
     });
-    this.timeline.fail(
-      entry,
-      {
-        type: 'NotReleased',
-        message: !answered
-          ? `${holder} did not release this run within ${Math.round(holdMs / 60_000)} min (the hold ran out); nothing was changed`
-          : this.dropped !== undefined
-            ? `${holder} called this run off (${this.dropped}); nothing was changed`
-            : `aborted before ${holder} released this run; nothing was changed`,
-      },
-      0,
-      0,
-    );
-    return false;
+    this.timeline.fail(entry, { type: 'NotReleased', message: `${why}; nothing was changed` }, 0, 0);
   }
 
   /** Starts the follow-up fence of each old primary the run went on without, once a promotion of it started. */

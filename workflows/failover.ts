@@ -18,7 +18,7 @@ import {
   type ReleaseRequest,
 } from './operator-decision';
 import { authorizeStart, idPrefixes, refused, type StartRule } from './run-authority';
-import type { FailoverProgress, FailoverRequest, FailoverResult } from './run-types';
+import type { FailoverProgress, FailoverRequest, FailoverResult, ParentHoldRequest } from './run-types';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
 
@@ -84,6 +84,9 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
         // evacuation (every lock taken before its first wave starts).
         ...(parent && typeof request.holdUntilReleasedMs === 'number'
           ? { holdUntilReleasedMs: request.holdUntilReleasedMs }
+          : {}),
+        ...(parent && typeof request.heldByParent === 'object' && request.heldByParent !== null
+          ? { heldByParent: heldByParentOf(request.heldByParent) }
           : {}),
       },
     },
@@ -181,4 +184,9 @@ function startingProgress(request: FailoverRequest): FailoverProgress {
     operatorActions: [],
     awaiting: [],
   };
+}
+
+/** Only the hold's deadline is taken from the request, and only when it is a number. */
+function heldByParentOf(request: ParentHoldRequest): ParentHoldRequest {
+  return typeof request.withinMs === 'number' ? { withinMs: request.withinMs } : {};
 }

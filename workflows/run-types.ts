@@ -15,6 +15,17 @@ export interface FailoverOptions {
    * sends `release`, or ends after this many ms without one.
    */
   holdUntilReleasedMs?: number;
+  /** Set by a parent that records its releases (`common/held-release.ts`): see `StartRequest.heldByParent`. */
+  heldByParent?: ParentHoldRequest;
+}
+
+/**
+ * A run held by its parent until the parent records its release: a `release` signal only makes the run look
+ * (anyone may signal). It ends, having changed nothing, when the parent records a drop, ends without releasing
+ * it, or `withinMs` runs out (none: as long as the parent runs).
+ */
+export interface ParentHoldRequest {
+  withinMs?: number;
 }
 
 /** What the interpreter runs once the start is authorized: the reviewed runbook by value, and why/by whom. */
@@ -46,8 +57,11 @@ export interface StartRequest {
   /**
    * Only from a parent (a drill, an evacuation), which takes the runbook's lock (starts this run) ahead of its
    * effect: the run waits, changing nothing, until the parent sends `release`, or ends after this many ms without one.
+   * Runs started before parents recorded their releases; new ones use `heldByParent`.
    */
   holdUntilReleasedMs?: number;
+  /** Only from a parent that records its releases: the run waits, changing nothing, until it records one. */
+  heldByParent?: ParentHoldRequest;
 }
 
 /** `interrupted`: an operator's abort stopped the step while it ran (a wait, an activity, an approval). */

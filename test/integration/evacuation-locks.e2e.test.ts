@@ -10,6 +10,9 @@ import { findEvacuation } from '../../evacuations/catalog';
 import type { EvacuationResult } from '../../evacuations/evacuation-types';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
+import { progressQuery } from '../../workflows/failover';
+import { releaseSignal } from '../../workflows/operator-decision';
+import { FIRST_HOLDER_CHECK_MS } from '../../workflows/parent-release';
 import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue } from './estate-readers';
@@ -153,7 +156,6 @@ test('two evacuations of one plan started back to back: one runs every runbook o
     expect(service?.detail).toContain(
       "not started: the evacuation could not take every runbook's lock: waves[0].runbooks[1]: locks-a is held by failover-locks-a",
     );
-  expect(loser.services.every((s) => s.workflowId === undefined)).toBe(true);
   const history = await temporal.workflow.getHandle(loserId).fetchHistory();
   expect(history.events?.filter((event) => event.childWorkflowExecutionStartedEventAttributes)).toEqual([]);
   const described = await temporal.workflow.getHandle(loserId).describe();
@@ -219,6 +221,116 @@ test('an evacuation aborted while its later waves hold their locks lets them go,
   expect(await recordValue(stack, `held-later.${ZONE}`)).toBe('127.0.2.2');
 });
 
+/** Starts an evacuation of `plan` and waits until its wave `gate` waits for an approval; returns its id. */
+async function evacuateUntilGate(plan: string, reason: string, gate: string): Promise<string> {
+  const started = await drctl(['evacuate', plan, '--reason', reason, '--yes', '--output', 'json'], env);
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  for (;;) {
+    const progress = await evacuationStatus(env, workflowId);
+    if (progress.awaiting.some((awaiting) => awaiting.stepId === gate)) return workflowId;
+    expect(progress.status).toMatch(/running|paused/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** Once the run has finished a workflow task after its latest signal: whatever the signal did is done. */
+async function signalHandled(workflowId: string): Promise<void> {
+  for (;;) {
+    const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const signalled = events
+      .map((event) => Boolean(event.workflowExecutionSignaledEventAttributes))
+      .lastIndexOf(true);
+    if (signalled >= 0 && events.slice(signalled).some((event) => event.workflowTaskCompletedEventAttributes))
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('a release signal the evacuation did not send leaves its held failover held: only the wave approval starts it', async () => {
+  await dnsRunbook('forged-first', '127.0.3.1');
+  await dnsRunbook('forged-later', '127.0.3.2');
+  evacuationFile('forged-plan', [
+    { id: 'first', runbooks: ['forged-first'] },
+    { id: 'later', runbooks: ['forged-later'], approval: { prompt: 'go on?' } },
+  ]);
+  const workflowId = await evacuateUntilGate('forged-plan', 'INC-4 forged release', 'later');
+
+  // Anyone who may signal workflows in the namespace sends the release the evacuation sends when a wave opens.
+  await temporal.workflow.getHandle('failover-forged-later').signal(releaseSignal, {
+    operator: `evacuation ${workflowId}`,
+    reason: 'wave later started forged-later',
+    proceed: true,
+  });
+  await signalHandled('failover-forged-later');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const held = await temporal.workflow.getHandle('failover-forged-later').query(progressQuery);
+  expect({ status: held.status, steps: held.timeline.length }).toEqual({ status: 'running', steps: 0 });
+  expect(await recordValue(stack, `forged-later.${ZONE}`)).toBe(SEEDED);
+  expect((await evacuationStatus(env, workflowId)).awaiting.map((gate) => gate.stepId)).toEqual(['later']);
+
+  const approved = await drctl(
+    ['approve', workflowId, '--step', 'later', '--reason', 'first wave is done'],
+    asOperator(env, 'bob'),
+  );
+  expect(approved.stderr).toBe('');
+  expect(approved.code).toBe(0);
+  const result = JSON.parse(
+    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
+  ) as EvacuationResult;
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'forged-first:succeeded',
+    'forged-later:succeeded',
+  ]);
+  expect(await recordValue(stack, `forged-later.${ZONE}`)).toBe('127.0.3.2');
+});
+
+test('an evacuation terminated while its later waves hold their locks: each held failover sees it ended, ends having changed nothing, and frees its lock', async () => {
+  await dnsRunbook('orphan-first', '127.0.4.1');
+  await dnsRunbook('orphan-later', '127.0.4.2');
+  evacuationFile('orphan-plan', [
+    { id: 'first', runbooks: ['orphan-first'] },
+    { id: 'later', runbooks: ['orphan-later'], approval: { prompt: 'go on?' } },
+  ]);
+  const workflowId = await evacuateUntilGate('orphan-plan', 'INC-5 terminated', 'later');
+  await temporal.workflow.getHandle(workflowId).terminate('the evacuation is stuck');
+
+  // The held failover looks at its evacuation within FIRST_HOLDER_CHECK_MS of its hold (before: a day).
+  const orphan = temporal.workflow.getHandle('failover-orphan-later');
+  const ended = await Promise.race([
+    orphan.result().then(
+      () => 'succeeded',
+      () => 'failed',
+    ),
+    new Promise((resolve) => setTimeout(() => resolve('still held'), FIRST_HOLDER_CHECK_MS + 30_000)),
+  ]);
+  expect(ended).toBe('failed');
+  const held = JSON.parse(
+    (await drctl(['status', 'failover-orphan-later', '--output', 'json'], env)).stdout,
+  ) as FailoverResult;
+  expect(held.timeline.map((entry) => `${entry.stepId}:${entry.error?.type}`)).toEqual(['hold:NotReleased']);
+  expect(held.timeline[0]?.error?.message).toBe(
+    `${workflowId} ended (terminated) without releasing this run; nothing was changed`,
+  );
+  expect(await recordValue(stack, `orphan-later.${ZONE}`)).toBe(SEEDED);
+  const again = await drctl(
+    [
+      'failover',
+      'orphan-later',
+      '--reason',
+      'after the terminated evacuation',
+      '--yes',
+      '--follow',
+      '--output',
+      'json',
+    ],
+    env,
+  );
+  expect(again.code).toBe(0);
+  expect(await recordValue(stack, `orphan-later.${ZONE}`)).toBe('127.0.4.2');
+});
+
 /** A runbook of one durable wait (no targets): a failover of it holds its lock for `duration`, changing nothing. */
 function waitRunbook(id: string, duration: string): void {
   const runbook = {
@@ -259,6 +371,15 @@ test('an evacuation of 200 services takes their locks 25 to a workflow task; one
   }).catch((error: unknown) => error)) as { exitCode?: number; message?: string };
   expect(refused.exitCode).toBe(4);
   expect(refused.message).toMatch(/waves\[1\]\.runbooks\[27\]: many-028 is held by failover-many-028/);
+  // The refusal comes once every failover it started held has closed: their locks are free as it is seen.
+  const dropped = ids.slice(0, 51).filter((id) => id !== 'many-028');
+  const stillHeld = await Promise.all(
+    dropped.map(async (id) => [
+      id,
+      (await temporal.workflow.getHandle(`failover-${id}`).describe()).status.name,
+    ]),
+  );
+  expect(stillHeld.filter(([, status]) => status === 'RUNNING')).toEqual([]);
   // Every failover it started held (first batch and second) ended having changed nothing: the locks are free.
   for (const id of ['many-000', 'many-025', 'many-050']) {
     const held = JSON.parse(
