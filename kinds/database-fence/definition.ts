@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
@@ -18,6 +19,12 @@ export const UNFENCED_APPROVERS: ApprovalRule = { count: 2, forbidInitiator: fal
  * long (the read overlapped its work). Older (a wait or an approval came between), the fence reads again.
  */
 export const FENCE_PLAN_FRESH_MS = 2_000;
+
+/**
+ * A fence this run made although its plan found one in place (lifted between the plan and the fence) records
+ * the run's undo; runs recorded before did not, and their rollbacks left such a fence in place.
+ */
+export const UNPLANNED_FENCE_UNDO_PATCH = 'fence-records-an-unplanned-fence';
 
 interface PlanReadAhead {
   plan: PlannedChange[];
@@ -96,7 +103,18 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     const foundFenced = fenced.facts.fencedByAnother === true;
     if (willChange && foundFenced)
       context.controls.beforeEffect({ willChange: false, supersedes: true, before });
-    const outcome = withRunChange(fenced, willChange && !foundFenced, 'the fence');
+    // The plan found a fence in place, lifted since, so this call fenced: the fence is this run's to undo. The
+    // undo is recorded after the fence (a crash in between loses it, as it did before); the provider's own
+    // record (an RDS tag of the groups it replaced) is what the undo restores from.
+    const fencedUnplanned = !willChange && fenced.changed && !foundFenced;
+    if (fencedUnplanned && patched(UNPLANNED_FENCE_UNDO_PATCH))
+      context.controls.beforeEffect({
+        willChange: true,
+        supersedes: true,
+        undo: { database: input } satisfies FenceUndo,
+        before,
+      });
+    const outcome = withRunChange(fenced, (willChange || fencedUnplanned) && !foundFenced, 'the fence');
     if (outcome.facts.primaryReachable !== false) return outcome;
     // Unreachable is not down: it may be partitioned and still taking writes. Two people decide, on record,
     // and a follow-up keeps trying to fence it once a promotion happened.

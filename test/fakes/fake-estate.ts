@@ -21,6 +21,8 @@ export class FakeEstate {
   primaryReachable = true;
   /** Someone else fences the primary between the fence step's plan and its fence (a provider that can tell). */
   fencedByAnotherAfterPlan = false;
+  /** Someone lifts a fence the plan read in place before the fence step's fence: the fence changes it again. */
+  fenceLiftedAfterPlan = false;
   /**
    * How long a promotion takes to show the replica writable once it is sent (a long promotion wait): the
    * activity heartbeats and sleeps meanwhile, so a cancellation reaches it.
@@ -98,11 +100,17 @@ export class FakeEstate {
       planFence: async () => [
         {
           target: 'primary',
-          current: this.primaryReachable ? (this.roles.get('primary') ?? 'unknown') : 'unreachable',
+          current: this.fenceLiftedAfterPlan
+            ? 'fenced'
+            : this.primaryReachable
+              ? (this.roles.get('primary') ?? 'unknown')
+              : 'unreachable',
           desired: 'fenced',
-          // With `fencedByAnotherAfterPlan` the plan reads the primary before that fence: not fenced yet.
+          // With `fencedByAnotherAfterPlan` the plan reads the primary before that fence: not fenced yet; with
+          // `fenceLiftedAfterPlan`, before that lift: fenced already.
           willChange:
             this.primaryReachable &&
+            !this.fenceLiftedAfterPlan &&
             (this.roles.get('primary') === 'primary' || this.fencedByAnotherAfterPlan),
         },
       ],

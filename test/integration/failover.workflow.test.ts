@@ -932,6 +932,28 @@ describe('operator control', () => {
     expect(result.timeline.find((e) => e.stepId === 'fence')?.changed).toBe(false);
   });
 
+  test('a fence the plan read in place but lifted before the fence step fenced again is undone by this run’s rollback', async () => {
+    const estate = newEstate();
+    estate.fenceLiftedAfterPlan = true;
+    const rb = withSteps([{ after: 'fence', step: gate('hold') }]);
+    const result = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      expect(estate.roles.get('primary')).toBe('fenced');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    });
+
+    expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
+      'fence:undone',
+      'flags-on:undone',
+    ]);
+    expect(estate.roles.get('primary')).toBe('primary');
+    expect(result.timeline.find((e) => e.stepId === 'fence')?.changed).toBe(true);
+  });
+
   test('an unreachable primary needs two different operators to go on unfenced; a follow-up fences it when it is back', async () => {
     const estate = newEstate();
     estate.primaryReachable = false;
