@@ -7,13 +7,33 @@
  * share the key.
  */
 
-/** The parent's memo key recording its release of the held failover of `runbookId`. */
-export function releaseMemoKey(runbookId: string): string {
-  return `drctl.release.${runbookId}`;
+/**
+ * The parent's memo key recording its release of the run it holds: a failover, by its runbook's id; the
+ * evacuation a drill holds, by the evacuation's id.
+ */
+export function releaseMemoKey(heldId: string): string {
+  return `drctl.release.${heldId}`;
 }
 
-/** What the parent recorded: go on (`proceed`), or end having changed nothing, and why. */
+/**
+ * The other way: an evacuation a drill started records in its own memo whether it holds every lock before it
+ * tells the drill (`evacuationHeld`), and the drill injects its failure only on that record.
+ */
+export const HELD_REPORT_MEMO_KEY = 'drctl.held';
+
+/** What the held evacuation recorded for its drill: every lock held, or why not. */
+export interface RecordedHeldReport {
+  held: boolean;
+  detail?: string;
+}
+
+/**
+ * What the parent recorded: go on (`proceed`), or end having changed nothing, and why (its first characters).
+ * `runId`: the held run's own run id, which only the parent knows once it started the run, so a record written
+ * into the memo by whoever started the parent (a start may carry a memo) counts for nothing.
+ */
 export interface RecordedRelease {
   proceed: boolean;
+  runId: string;
   reason: string;
 }

@@ -16,7 +16,7 @@ export interface EvacuationRequest {
    * Only from a parent drill: once every runbook's lock is taken (as every evacuation takes them, each failover
    * started held), tell the drill, and start nothing until the drill has injected its failure and releases it.
    */
-  drillHold?: { releaseWithinMs: number; failoverHoldMs: number };
+  drillHold?: { releaseWithinMs: number; failoverHoldMs: number; recordsRelease?: boolean };
 }
 
 /**

@@ -111,9 +111,9 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
         {
           runbook: input.runbook,
           start: input.start,
-          ...(recordsRelease
-            ? { heldByParent: { withinMs: FAILOVER_HOLD_MS } }
-            : { holdUntilReleasedMs: FAILOVER_HOLD_MS }),
+          // Both: a worker still on code from before `heldByParent` holds on `holdUntilReleasedMs`.
+          ...(recordsRelease ? { heldByParent: { withinMs: FAILOVER_HOLD_MS } } : {}),
+          holdUntilReleasedMs: FAILOVER_HOLD_MS,
         },
       ],
     });

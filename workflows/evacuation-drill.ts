@@ -4,6 +4,7 @@ import {
   ChildWorkflowFailure,
   condition,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -52,7 +53,7 @@ import {
 } from './evacuation-drill-types';
 import { requestEvidence } from './evidence-ledger';
 import { innermostMessage } from './innermost-message';
-import { releaseSignal } from './operator-decision';
+import { awaitHeldReport, releaseHeld } from './parent-release';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
@@ -60,6 +61,13 @@ import { drillStartRule, recordedAction } from './run-authority';
 
 /** How long the evacuation waits, holding every lock and changing nothing, for the drill to inject its failure. */
 const EVACUATION_HOLD_MS = 30 * 60_000;
+
+/**
+ * The drill injects its failure only once the evacuation recorded holding every lock, and records its release
+ * before the signal; the evacuation acts only on that record (`workflows/parent-release.ts`). Drills recorded
+ * before acted on the signals.
+ */
+export const EVACUATION_DRILL_RELEASES_RECORDED_PATCH = 'evacuation-drill-records-its-release';
 
 const records = proxyActivities<EvacuationActivities>({
   startToCloseTimeout: '1m',
@@ -110,8 +118,14 @@ export async function evacuationDrillWorkflow(input: EvacuationDrillInput): Prom
 async function runEvacuationDrill(input: EvacuationDrillInput): Promise<EvacuationDrillResult> {
   const info = workflowInfo();
   const drillId = info.workflowId;
+  // Known before the handler below is set: a buffered signal reaches it at once.
+  const recordsRelease = patched(EVACUATION_DRILL_RELEASES_RECORDED_PATCH);
   let held: EvacuationHeld | undefined;
-  setHandler(evacuationHeldSignal, (signal) => void (held ??= signal));
+  let heldNudges = 0;
+  setHandler(evacuationHeldSignal, (signal) => {
+    heldNudges += 1;
+    if (!recordsRelease) held ??= signal;
+  });
   const authorized = await authorizeEvacuation(
     input,
     drillStartRule(drillId),
@@ -225,7 +239,11 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
         {
           evacuation: input.evacuation,
           start: input.start,
-          drillHold: { releaseWithinMs: EVACUATION_HOLD_MS, failoverHoldMs: HELD_FAILOVER_MS },
+          drillHold: {
+            releaseWithinMs: EVACUATION_HOLD_MS,
+            failoverHoldMs: HELD_FAILOVER_MS,
+            ...(recordsRelease ? { recordsRelease: true } : {}),
+          },
         },
       ],
     });
@@ -244,7 +262,13 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       ended = true;
     },
   );
-  await condition(() => held !== undefined || ended);
+  if (recordsRelease)
+    held = await awaitHeldReport({
+      run: { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
+      nudges: () => heldNudges,
+      ended: () => ended,
+    });
+  else await condition(() => held !== undefined || ended);
   if (held?.held !== true) {
     await evacuationEnded;
     return finish(
@@ -283,14 +307,19 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     }),
   );
   const injected = runs.filter((run) => run.injection !== undefined);
-  await handle.signal(releaseSignal, {
-    operator: `drill ${drillId}`,
-    reason:
-      injected.length === 0
-        ? `drill ${drillId}: the failure could not be injected`
-        : `drill ${drillId}: failure injected (${options.action}) into ${injected.map((run) => run.service.runbook.id).join(', ')}`,
-    proceed: injected.length > 0,
-  });
+  await releaseHeld(
+    handle,
+    authorized.cover.evacuation.id,
+    {
+      operator: `drill ${drillId}`,
+      reason:
+        injected.length === 0
+          ? `drill ${drillId}: the failure could not be injected`
+          : `drill ${drillId}: failure injected (${options.action}) into ${injected.map((run) => run.service.runbook.id).join(', ')}`,
+      proceed: injected.length > 0,
+    },
+    recordsRelease,
+  );
   if (injected.length === 0) {
     await evacuationEnded;
     return finish(

@@ -8,7 +8,9 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
@@ -30,11 +32,12 @@ import {
   type WaveProgress,
 } from '../evacuations/evacuation-types';
 import { PermanentFailure } from '../common/failure-types';
+import { HELD_REPORT_MEMO_KEY } from '../common/held-release';
 import { runLockId } from '../common/run-lock';
 import { authorizeEvacuation, type AuthorizedEvacuation } from './evacuation-authority';
 import type { EvacuationHeld } from './evacuation-drill-types';
 import { leafStepsOf } from './leaf-steps';
-import { releaseHeld } from './parent-release';
+import { awaitParentRelease, releaseHeld } from './parent-release';
 import {
   abortUpdate,
   approveUpdate,
@@ -91,6 +94,9 @@ export const RELEASES_RECORDED_PATCH = 'held-failover-releases-recorded';
  */
 export const HELD_FAILOVER_MS = 24 * 3_600_000;
 
+/** How long an ending evacuation waits for the failovers it let go to close (their locks free as it ends). */
+export const DROPPED_CLOSE_WAIT_MS = 60_000;
+
 /**
  * How many held failovers one workflow task starts. Each start carries the signed evacuation (its plan and every
  * runbook's sha256, a few hundred bytes a service): 200 services at once would put megabytes in one task's
@@ -128,11 +134,22 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
   const parentId = workflowInfo().parent?.workflowId;
   // Only a parent drill holds its evacuation; its release may come while the start is still being verified.
   let release: ReleaseRequest | undefined;
+  let releaseNudges = 0;
   const hold =
     parentId !== undefined && request?.drillHold !== undefined
-      ? { ...request.drillHold, parentId, release: () => release }
+      ? {
+          ...request.drillHold,
+          recordsRelease: request.drillHold.recordsRelease === true,
+          parentId,
+          release: () => release,
+          nudges: () => releaseNudges,
+        }
       : undefined;
-  if (hold) setHandler(releaseSignal, (signal) => void (release ??= signal));
+  if (hold)
+    setHandler(releaseSignal, (signal) => {
+      releaseNudges += 1;
+      release ??= signal;
+    });
   const start = await authorizeEvacuation(request, startRule(parentId)).catch((error: unknown) => {
     upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
     throw error;
@@ -178,8 +195,16 @@ interface DrillHold {
   releaseWithinMs: number;
   /** How long each held failover waits for the evacuation to release it (its wave may wait for an approval). */
   failoverHoldMs: number;
+  /**
+   * The drill records its release in its memo and reads this evacuation's report of its locks from this one's
+   * (`common/held-release.ts`): both act on records, not on signals anyone could send. False in drills
+   * recorded before.
+   */
+  recordsRelease: boolean;
   parentId: string;
   release: () => ReleaseRequest | undefined;
+  /** How many `release` signals came: with `recordsRelease` each only makes the evacuation read the drill. */
+  nudges: () => number;
 }
 
 /** What the progress query answers while the start is being verified. */
@@ -293,7 +318,11 @@ class EvacuationRun {
       await condition(() => this.changed);
       this.changed = false;
     }
-    await Promise.all(this.drops);
+    // A dropped failover closes within moments (it reads this run's record and ends); one that does not (its
+    // worker down) does not keep the evacuation open: it ends on its own once this run has ended.
+    if (this.recordsReleases && this.drops.length > 0)
+      await Promise.race([Promise.all(this.drops), sleep(DROPPED_CLOSE_WAIT_MS)]);
+    else await Promise.all(this.drops);
     const succeeded = this.services.every((service) => service.state === 'succeeded');
     this.status = this.abortRequest ? 'aborted' : succeeded ? 'succeeded' : 'failed';
     this.endedAt = new Date().toISOString();
@@ -590,7 +619,26 @@ class EvacuationRun {
   private async awaitDrill(hold: DrillHold, missed: string | undefined): Promise<void> {
     let notStarted = missed;
     const parent = getExternalWorkflowHandle(hold.parentId);
-    if (notStarted === undefined) {
+    const drill = workflowInfo().parent;
+    if (hold.recordsRelease && drill !== undefined) {
+      const report = notStarted === undefined ? { held: true } : { held: false, detail: notStarted };
+      upsertMemo({ [HELD_REPORT_MEMO_KEY]: report });
+      await parent.signal(evacuationHeldSignal, report);
+      if (notStarted === undefined) {
+        const outcome = await awaitParentRelease({
+          parent: drill,
+          runbookId: this.evacuation.id,
+          withinMs: hold.releaseWithinMs,
+          nudges: hold.nudges,
+          aborted: () => this.abortRequest !== undefined,
+          called: 'the evacuation',
+        });
+        if (outcome.released) return;
+        notStarted = this.abortRequest
+          ? `the evacuation was aborted by ${this.abortRequest.operator} before the drill released it`
+          : outcome.why;
+      }
+    } else if (notStarted === undefined) {
       await parent.signal(evacuationHeldSignal, { held: true });
       const answered = await condition(
         () => hold.release() !== undefined || this.abortRequest !== undefined,
@@ -654,10 +702,12 @@ class EvacuationRun {
       runbook: { id: runbook.id, sha256 },
       start: this.start.initiator.signed,
       evacuation: this.start.cover,
+      // A worker still on code from before `heldByParent` holds on `holdUntilReleasedMs` (a rolling deploy):
+      // both are sent, and a worker that knows `heldByParent` acts on it alone.
       ...(holdMs === undefined
         ? {}
         : this.recordsReleases
-          ? { heldByParent: {} }
+          ? { heldByParent: {}, holdUntilReleasedMs: holdMs }
           : { holdUntilReleasedMs: holdMs }),
     };
     try {

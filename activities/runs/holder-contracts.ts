@@ -1,11 +1,11 @@
 /** What a held failover asks the worker about the parent holding it. Types only: workflow code imports this file. */
-import type { RecordedRelease } from '../../common/held-release';
+import type { RecordedHeldReport, RecordedRelease } from '../../common/held-release';
 
 export interface HolderRequest {
   /** The parent's workflow id and run id (Temporal's `workflowInfo().parent`). */
   workflowId: string;
   runId: string;
-  /** The held failover's runbook: which release record to read. */
+  /** Which release record to read: the held failover's runbook id, or the held evacuation's id. */
   runbookId: string;
 }
 
@@ -16,7 +16,15 @@ export interface HolderState {
   release?: RecordedRelease;
 }
 
+/** A held evacuation's status and what it recorded for its drill (`HELD_REPORT_MEMO_KEY`). */
+export interface HeldRunState {
+  status: string;
+  report?: RecordedHeldReport;
+}
+
 export interface HolderActivities {
   /** Reads the parent's status and the release it recorded in its memo for the runbook. */
   readHolder(request: HolderRequest): Promise<HolderState>;
+  /** Reads a held evacuation's status and whether it recorded holding every lock (its drill asks). */
+  readHeldReport(request: { workflowId: string; runId: string }): Promise<HeldRunState>;
 }

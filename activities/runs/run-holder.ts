@@ -1,30 +1,48 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { releaseMemoKey, type RecordedRelease } from '../../common/held-release';
+import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import {
+  HELD_REPORT_MEMO_KEY,
+  releaseMemoKey,
+  type RecordedHeldReport,
+  type RecordedRelease,
+} from '../../common/held-release';
 import { PermanentFailure, permanentFailure } from '../failures';
 import type { HolderActivities } from './holder-contracts';
 import type { RunRecordDeps } from './recorded-failover';
 
 /**
- * A held failover reads its parent from Temporal itself (describe: the run's status and its memo), so a release
- * counts only when the parent recorded it, and a parent that ended without releasing is seen as ended.
+ * A held run and the run holding it read each other from Temporal itself (describe: the run's status and its
+ * memo), so a release or a report counts only when the run that sends it recorded it, and a run that ended is
+ * seen as ended.
  */
 export function createHolderActivities(deps: RunRecordDeps | undefined): HolderActivities {
+  const describe = async (
+    workflowId: string,
+    runId: string,
+  ): Promise<WorkflowExecutionDescription | undefined> => {
+    if (!deps)
+      throw permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        'this worker has no Temporal client for reading the run that holds (or is held by) this one; it is built by the worker (worker/run-worker.ts)',
+      );
+    try {
+      return await deps.temporal.workflow.getHandle(workflowId, runId, { followRuns: false }).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  };
   return {
     readHolder: async ({ workflowId, runId, runbookId }) => {
-      if (!deps)
-        throw permanentFailure(
-          PermanentFailure.ConfigurationMissing,
-          'this worker has no Temporal client for reading the parent of a held run; it is built by the worker (worker/run-worker.ts)',
-        );
-      const handle = deps.temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
-      try {
-        const described = await handle.describe();
-        const release = described.memo?.[releaseMemoKey(runbookId)] as RecordedRelease | undefined;
-        return { status: described.status.name, ...(release === undefined ? {} : { release }) };
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return { status: 'NOT_FOUND' };
-        throw error;
-      }
+      const described = await describe(workflowId, runId);
+      if (described === undefined) return { status: 'NOT_FOUND' };
+      const release = described.memo?.[releaseMemoKey(runbookId)] as RecordedRelease | undefined;
+      return { status: described.status.name, ...(release === undefined ? {} : { release }) };
+    },
+    readHeldReport: async ({ workflowId, runId }) => {
+      const described = await describe(workflowId, runId);
+      if (described === undefined) return { status: 'NOT_FOUND' };
+      const report = described.memo?.[HELD_REPORT_MEMO_KEY] as RecordedHeldReport | undefined;
+      return { status: described.status.name, ...(report === undefined ? {} : { report }) };
     },
   };
 }

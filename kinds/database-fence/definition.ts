@@ -104,14 +104,14 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     if (willChange && foundFenced)
       context.controls.beforeEffect({ willChange: false, supersedes: true, before });
     // The plan found a fence in place, lifted since, so this call fenced: the fence is this run's to undo. The
-    // undo is recorded after the fence (a crash in between loses it, as it did before); the provider's own
-    // record (an RDS tag of the groups it replaced) is what the undo restores from.
+    // undo is recorded after the fence (a crash in between loses it, as it did before): the fence's own
+    // compensation, which names this fence (its id), so the undo lifts this fence and no other.
     const fencedUnplanned = !willChange && fenced.changed && !foundFenced;
     if (fencedUnplanned && patched(UNPLANNED_FENCE_UNDO_PATCH))
       context.controls.beforeEffect({
         willChange: true,
         supersedes: true,
-        undo: { database: input } satisfies FenceUndo,
+        undo: (fenced.compensation as FenceUndo | undefined) ?? ({ database: input } satisfies FenceUndo),
         before,
       });
     const outcome = withRunChange(fenced, (willChange || fencedUnplanned) && !foundFenced, 'the fence');

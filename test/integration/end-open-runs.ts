@@ -1,4 +1,5 @@
 import { Connection, WorkflowClient } from '@temporalio/client';
+import { sandboxDataConverter } from './sandbox-data-converter';
 import { getStack } from './stack';
 
 /**
@@ -12,6 +13,7 @@ const RUN_TYPES = [
   'failoverWorkflow',
   'drillWorkflow',
   'evacuationWorkflow',
+  'evacuationDrillWorkflow',
   'fenceFollowUpWorkflow',
   'planWorkflow',
 ];
@@ -19,8 +21,14 @@ const RUN_TYPES = [
 beforeAll(async () => {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address: getStack().temporal.address });
-    const client = new WorkflowClient({ connection });
+    const stack = getStack();
+    connection = await Connection.connect({ address: stack.temporal.address });
+    // With the sandbox's codec: a listed run's memo (a parent's recorded releases) is encrypted like its payloads.
+    const client = new WorkflowClient({
+      connection,
+      namespace: stack.temporal.namespace,
+      ...sandboxDataConverter(stack),
+    });
     const types = RUN_TYPES.map((type) => `'${type}'`).join(', ');
     const ended: string[] = [];
     for await (const run of client.list({

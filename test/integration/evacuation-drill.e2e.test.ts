@@ -10,14 +10,18 @@ import { RDS_REPLICA } from '../../sandbox/rds-seed';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
-import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
+import type { EvacuationDrillResult, EvacuationHeld } from '../../workflows/evacuation-drill-types';
 import { Client, Connection } from '@temporalio/client';
-import { evacuationDrill, startDrill } from '../../cli/drill-runs';
+import { drillInput, evacuationDrill } from '../../cli/drill-runs';
+import { startedRunId } from '../../cli/run-ids';
 import { findEvacuation } from '../../evacuations/catalog';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { signerOf } from './operators';
 import { sandboxDataConverter } from './sandbox-data-converter';
 import { recordValue, sql } from './estate-readers';
+import { signalHandled } from './evacuation-fixtures';
+import { evacuationHeldSignal } from '../../workflows/evacuation';
+import { releaseSignal } from '../../workflows/operator-decision';
 
 /**
  * `drctl drill run <evacuation>` on the real local stack, through the real CLI and worker: the us-east-1
@@ -343,14 +347,10 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
     namespace: stack.temporal.namespace,
     ...sandboxDataConverter(stack),
   });
-  const loaded = findEvacuation('gated-pair', [catalogDir(env)], [evacuationsDir]);
-  const drillId = await startDrill(temporal, env.DRCTL_TASK_QUEUE as string, evacuationDrill(loaded!), {
-    reason: 'race past the CLI',
-    signer: signerOf('alice'),
-    action: 'fence-primary',
-    canaryIntervalMs: 100,
-    warmupMs: 0,
-  });
+  // Started with a forged report: anyone who may signal sends the drill the report its evacuation sends once it
+  // holds every lock, here before the drill's first task. The drill injects only on what the evacuation
+  // recorded, so this changes nothing.
+  const drillId = await startDrillDirectly(temporal, 'gated-pair', 'race past the CLI', 0, { held: true });
   const result = (await temporal.workflow.getHandle(drillId).result()) as EvacuationDrillResult;
   expect(result.passed).toBe(false);
   expect(result.injectedAt).toBeNull();
@@ -384,6 +384,42 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
   expect(waiting.awaiting.map((gate) => gate.stepId)).toEqual(['go-ahead']);
   expect((await drctl(['abort', 'failover-gated-drill', '--reason', 'test done'], env)).code).toBe(0);
 }, 300_000);
+
+/**
+ * Starts a drill of the evacuation `plan` signed by alice (fence-primary) straight through the client, with
+ * `signal` sent to it with the start (before its first task) when given; returns the drill's id.
+ */
+async function startDrillDirectly(
+  temporal: Client,
+  plan: string,
+  reason: string,
+  warmupMs: number,
+  signal?: EvacuationHeld,
+): Promise<string> {
+  const loaded = findEvacuation(plan, [catalogDir(env)], [evacuationsDir]);
+  if (loaded === undefined) throw new Error(`the test plan ${plan} did not load`);
+  const drillId = startedRunId('drill', plan, new Date());
+  const settings = {
+    reason,
+    signer: signerOf('alice'),
+    action: 'fence-primary' as const,
+    canaryIntervalMs: 100,
+    warmupMs,
+  };
+  const start = {
+    taskQueue: env.DRCTL_TASK_QUEUE as string,
+    workflowId: drillId,
+    args: [drillInput(evacuationDrill(loaded), settings, { action: 'drill', runId: drillId })],
+  };
+  if (signal === undefined) await temporal.workflow.start('evacuationDrillWorkflow', start);
+  else
+    await temporal.workflow.signalWithStart('evacuationDrillWorkflow', {
+      ...start,
+      signal: evacuationHeldSignal,
+      signalArgs: [signal],
+    });
+  return drillId;
+}
 
 /** The run's evidence bundle once the ledger has written it (moments after the run closed). */
 async function evidenceOf(runId: string): Promise<{
@@ -438,3 +474,42 @@ async function drillResult(drillId: string): Promise<EvacuationDrillResult> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+test('a release signal the drill did not send leaves its evacuation held: nothing runs before the failure is injected', async () => {
+  await resetStack();
+  connection ??= await Connection.connect({ address: stack.temporal.address });
+  const temporal = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...sandboxDataConverter(stack),
+  });
+  // Straight through the client: the CLI's start returns only once the drill's verdict is in, after the hold.
+  const drillId = await startDrillDirectly(temporal, 'ehr-only', 'forged release', 5_000);
+  const evacuationId = `${drillId}-evacuation`;
+  // Held: every lock taken, waiting for the drill to inject (the warm-up runs meanwhile).
+  await waitForEvacuation(drillId, (p) => p.services.every((s) => s.state === 'waiting'));
+  // Once the evacuation has told the drill it holds every lock, the drill injects after its warm-up.
+  for (;;) {
+    const events = (await temporal.workflow.getHandle(drillId).fetchHistory()).events ?? [];
+    if (events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'evacuationHeld'))
+      break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await temporal.workflow.getHandle(evacuationId).signal(releaseSignal, {
+    operator: `drill ${drillId}`,
+    reason: 'failure injected',
+    proceed: true,
+  });
+  await signalHandled(temporal, evacuationId);
+  const meanwhile = await evacuationOf(evacuationId);
+  expect(meanwhile.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['ehr-db:waiting']);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+
+  // The drill releases it once the failure is injected: the failover runs after the injection.
+  const result = await drillResult(drillId);
+  expect(result.injectedAt).not.toBeNull();
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['ehr-db:succeeded']);
+  const evacuation = await evacuationOf(evacuationId);
+  expect((evacuation.services[0]?.startedAt ?? '') >= (result.injectedAt as string)).toBe(true);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+}, 300_000);

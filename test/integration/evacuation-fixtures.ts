@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { EvacuationProgress } from '../../evacuations/evacuation-types';
 import { catalogDir, drctl } from './drctl-process';
 
@@ -31,4 +32,17 @@ export async function evacuationStatus(
   const status = await drctl(['status', workflowId, '--output', 'json'], env);
   expect(status.stderr).toBe('');
   return JSON.parse(status.stdout) as EvacuationProgress;
+}
+
+/** Once the run has finished a workflow task after its latest signal: whatever the signal did is done. */
+export async function signalHandled(temporal: Client, workflowId: string): Promise<void> {
+  for (;;) {
+    const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const signalled = events
+      .map((event) => Boolean(event.workflowExecutionSignaledEventAttributes))
+      .lastIndexOf(true);
+    if (signalled >= 0 && events.slice(signalled).some((event) => event.workflowTaskCompletedEventAttributes))
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -16,7 +16,7 @@ import { FIRST_HOLDER_CHECK_MS } from '../../workflows/parent-release';
 import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue } from './estate-readers';
-import { dnsRunbook as writeDnsRunbook, evacuationStatus } from './evacuation-fixtures';
+import { dnsRunbook as writeDnsRunbook, evacuationStatus, signalHandled } from './evacuation-fixtures';
 import { pointRecordAt } from './estate-writers';
 import { signerOf } from './operators';
 import { sandboxDataConverter } from './sandbox-data-converter';
@@ -235,19 +235,6 @@ async function evacuateUntilGate(plan: string, reason: string, gate: string): Pr
   }
 }
 
-/** Once the run has finished a workflow task after its latest signal: whatever the signal did is done. */
-async function signalHandled(workflowId: string): Promise<void> {
-  for (;;) {
-    const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-    const signalled = events
-      .map((event) => Boolean(event.workflowExecutionSignaledEventAttributes))
-      .lastIndexOf(true);
-    if (signalled >= 0 && events.slice(signalled).some((event) => event.workflowTaskCompletedEventAttributes))
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 test('a release signal the evacuation did not send leaves its held failover held: only the wave approval starts it', async () => {
   await dnsRunbook('forged-first', '127.0.3.1');
   await dnsRunbook('forged-later', '127.0.3.2');
@@ -263,7 +250,7 @@ test('a release signal the evacuation did not send leaves its held failover held
     reason: 'wave later started forged-later',
     proceed: true,
   });
-  await signalHandled('failover-forged-later');
+  await signalHandled(temporal, 'failover-forged-later');
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const held = await temporal.workflow.getHandle('failover-forged-later').query(progressQuery);
   expect({ status: held.status, steps: held.timeline.length }).toEqual({ status: 'running', steps: 0 });
