@@ -116,7 +116,7 @@ export async function startDrill(
       { key: INITIATOR_KEY, value: settings.signer.name },
     ],
   });
-  await awaitStartVerdict(client, workflowId);
+  await awaitStartVerdict(client, workflowId, undefined, 'startVerdict');
   return workflowId;
 }
 

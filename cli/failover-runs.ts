@@ -132,17 +132,31 @@ export interface VerdictReads {
 }
 
 /**
+ * Which query shows a verified start: a failover's or an evacuation's `progress` (its authorization), a drill's
+ * `startVerdict` (workflows/drill-start-verdict.ts).
+ */
+type StartVerdictQuery = 'progress' | 'startVerdict';
+
+/**
  * Waits until a run has verified its signed start (its progress shows the governing policy; an evacuation shows
  * it once it also holds every runbook's lock), or has ended refused: then a CliError (exit 4) carries the
  * worker's reason, and nothing was changed.
  */
-export async function awaitStartVerdict(client: Client, workflowId: string, runId?: string): Promise<void> {
+export async function awaitStartVerdict(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+  authorizedBy: StartVerdictQuery = 'progress',
+): Promise<void> {
   const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
   return awaitVerdict({
     running: async () => (await handle.describe()).status.name === 'RUNNING',
     authorized: async () =>
-      (await handle.query<{ authorization?: unknown }>('progress').catch(() => undefined))?.authorization !==
-      undefined,
+      authorizedBy === 'progress'
+        ? (await handle.query<{ authorization?: unknown }>('progress').catch(() => undefined))
+            ?.authorization !== undefined
+        : (await handle.query<{ authorized: boolean }>('startVerdict').catch(() => undefined))?.authorized ===
+          true,
     refusal: () =>
       handle.result().then(
         () => undefined,

@@ -29,6 +29,7 @@ import {
   restorationWaitMs,
 } from './drill-measurement';
 import { refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
+import { answerStartVerdict } from './drill-start-verdict';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
 import { releaseHeld } from './parent-release';
@@ -67,8 +68,10 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
+  const verified = answerStartVerdict();
   const authorized = await authorizeStart(input, drillStartRule(drillId));
   refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
+  verified();
   const { runbook } = authorized;
   // The canary writes to the primary through a PostgreSQL connection: always for self-managed PostgreSQL, for RDS
   // when the runbook names one on each member. Without one the RPO is reported as not measured.

@@ -51,6 +51,7 @@ import {
   type EvacuationDrillResult,
   type EvacuationHeld,
 } from './evacuation-drill-types';
+import { answerStartVerdict } from './drill-start-verdict';
 import { requestEvidence } from './evidence-ledger';
 import { innermostMessage } from './innermost-message';
 import { awaitHeldReport, releaseHeld } from './parent-release';
@@ -126,6 +127,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     heldNudges += 1;
     if (!recordsRelease) held ??= signal;
   });
+  const verified = answerStartVerdict();
   const authorized = await authorizeEvacuation(
     input,
     drillStartRule(drillId),
@@ -136,6 +138,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   });
   const { options } = input;
   refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
+  verified();
 
   const startedAt = info.startTime.toISOString();
   const common: DrillCommon = {

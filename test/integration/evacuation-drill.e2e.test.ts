@@ -109,12 +109,15 @@ test('operators without the drill permission on the evacuation, or failover on o
 test('a drill of the us-east-1 evacuation measures every service against its own objectives', async () => {
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
   const started = await drctl(
-    ['drill', 'run', 'us-east-1', '--reason', 'Q4 region drill', '--warmup', '1s', '--output', 'json'],
+    ['drill', 'run', 'us-east-1', '--reason', 'Q4 region drill', '--warmup', '5s', '--output', 'json'],
     env,
   );
   expect(started.stderr).toBe('');
   expect(started.code).toBe(0);
   const { drillId } = JSON.parse(started.stdout) as { drillId: string };
+  // `drill run` answers once the drill verified its start, during the warm-up (before: at the drill's end or a
+  // minute in, whichever came first): nothing has failed over yet.
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
   const evacuationId = `${drillId}-evacuation`;
 
   // The second wave waits for its approval: by then the first wave's effects are real.

@@ -53,6 +53,19 @@ function evacuationFile(id: string, waves: unknown[]): void {
 }
 
 /**
+ * Runbooks `<prefix>-first` and `<prefix>-later`, each moving its own record to `<subnet>.1` and `<subnet>.2`, and
+ * the plan `<prefix>-plan`: the first, then the later once a wave approval came.
+ */
+async function gatedPair(prefix: string, subnet: string): Promise<void> {
+  await dnsRunbook(`${prefix}-first`, `${subnet}.1`);
+  await dnsRunbook(`${prefix}-later`, `${subnet}.2`);
+  evacuationFile(`${prefix}-plan`, [
+    { id: 'first', runbooks: [`${prefix}-first`] },
+    { id: 'later', runbooks: [`${prefix}-later`], approval: { prompt: 'go on?' } },
+  ]);
+}
+
+/**
  * Every run Temporal recorded under a workflow id since `since` (earlier test runs used the same ids), once
  * visibility lists the one `runId` (it lags).
  */
@@ -163,12 +176,7 @@ test('two evacuations of one plan started back to back: one runs every runbook o
 });
 
 test('an evacuation aborted while its later waves hold their locks lets them go, having changed nothing; the locks are free', async () => {
-  await dnsRunbook('held-first', '127.0.2.1');
-  await dnsRunbook('held-later', '127.0.2.2');
-  evacuationFile('held-plan', [
-    { id: 'first', runbooks: ['held-first'] },
-    { id: 'later', runbooks: ['held-later'], approval: { prompt: 'go on?' } },
-  ]);
+  await gatedPair('held', '127.0.2');
   const started = await drctl(
     ['evacuate', 'held-plan', '--reason', 'INC-2 hold then abort', '--yes', '--output', 'json'],
     env,
@@ -236,12 +244,7 @@ async function evacuateUntilGate(plan: string, reason: string, gate: string): Pr
 }
 
 test('a release signal the evacuation did not send leaves its held failover held: only the wave approval starts it', async () => {
-  await dnsRunbook('forged-first', '127.0.3.1');
-  await dnsRunbook('forged-later', '127.0.3.2');
-  evacuationFile('forged-plan', [
-    { id: 'first', runbooks: ['forged-first'] },
-    { id: 'later', runbooks: ['forged-later'], approval: { prompt: 'go on?' } },
-  ]);
+  await gatedPair('forged', '127.0.3');
   const workflowId = await evacuateUntilGate('forged-plan', 'INC-4 forged release', 'later');
 
   // Anyone who may signal workflows in the namespace sends the release the evacuation sends when a wave opens.
@@ -274,12 +277,7 @@ test('a release signal the evacuation did not send leaves its held failover held
 });
 
 test('an evacuation terminated while its later waves hold their locks: each held failover sees it ended, ends having changed nothing, and frees its lock', async () => {
-  await dnsRunbook('orphan-first', '127.0.4.1');
-  await dnsRunbook('orphan-later', '127.0.4.2');
-  evacuationFile('orphan-plan', [
-    { id: 'first', runbooks: ['orphan-first'] },
-    { id: 'later', runbooks: ['orphan-later'], approval: { prompt: 'go on?' } },
-  ]);
+  await gatedPair('orphan', '127.0.4');
   const workflowId = await evacuateUntilGate('orphan-plan', 'INC-5 terminated', 'later');
   await temporal.workflow.getHandle(workflowId).terminate('the evacuation is stuck');
 

@@ -914,18 +914,24 @@ describe('operator control', () => {
     expect(kept.flags.get('degraded')).toBe(true);
   });
 
-  test('a fence someone else put in place after the plan read the primary is not undone by this run’s rollback', async () => {
-    const estate = newEstate();
-    estate.fencedByAnotherAfterPlan = true;
+  /** Runs the runbook with an approval gate after the fence and aborts it there, with rollback. */
+  async function abortedAfterFence(estate: FakeEstate): Promise<FailoverResult> {
     const rb = withSteps([{ after: 'fence', step: gate('hold') }]);
-    const result = await withWorker(estate, async (taskQueue) => {
+    return withWorker(estate, async (taskQueue) => {
       const handle = await start(taskQueue, rb);
       await waitForGate(handle, 'hold');
+      expect(estate.roles.get('primary')).toBe('fenced');
       await handle.executeUpdate('abort', {
         args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
       });
       return failedResult(handle.result(), 'FailoverAborted');
     });
+  }
+
+  test('a fence someone else put in place after the plan read the primary is not undone by this run’s rollback', async () => {
+    const estate = newEstate();
+    estate.fencedByAnotherAfterPlan = true;
+    const result = await abortedAfterFence(estate);
 
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
     expect(estate.roles.get('primary')).toBe('fenced');
@@ -935,16 +941,7 @@ describe('operator control', () => {
   test('a fence the plan read in place but lifted before the fence step fenced again is undone by this run’s rollback', async () => {
     const estate = newEstate();
     estate.fenceLiftedAfterPlan = true;
-    const rb = withSteps([{ after: 'fence', step: gate('hold') }]);
-    const result = await withWorker(estate, async (taskQueue) => {
-      const handle = await start(taskQueue, rb);
-      await waitForGate(handle, 'hold');
-      expect(estate.roles.get('primary')).toBe('fenced');
-      await handle.executeUpdate('abort', {
-        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
-      });
-      return failedResult(handle.result(), 'FailoverAborted');
-    });
+    const result = await abortedAfterFence(estate);
 
     expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual([
       'fence:undone',
