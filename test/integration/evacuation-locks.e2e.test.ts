@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import { startEvacuation } from '../../cli/evacuation-runs';
+import { evacuationReference, startEvacuation } from '../../cli/evacuation-runs';
+import { releaseMemoKey } from '../../common/held-release';
 import { OUTCOME_KEY } from '../../common/search-attributes';
 import { findEvacuation } from '../../evacuations/catalog';
 import type { EvacuationResult } from '../../evacuations/evacuation-types';
@@ -274,6 +275,48 @@ test('a release signal the evacuation did not send leaves its held failover held
     'forged-later:succeeded',
   ]);
   expect(await recordValue(stack, `forged-later.${ZONE}`)).toBe('127.0.3.2');
+});
+
+test('a release written into the memo of an evacuation’s start counts for nothing: it names no run the evacuation started', async () => {
+  await gatedPair('seeded', '127.0.5');
+  const loaded = findEvacuation('seeded-plan', [catalogDir(env)], [evacuationsDir]);
+  if (loaded === undefined) throw new Error('the test plan did not load');
+  // Whoever may start the evacuation (a signed evacuate statement) starts it with a memo holding the record a
+  // release leaves, for the second wave's failover, whose run id nobody knows before the evacuation starts it.
+  const workflowId = `evacuation-seeded-plan-${randomUUID()}`;
+  const reference = evacuationReference(loaded);
+  const start = signerOf('alice').sign({
+    action: 'evacuate',
+    runId: workflowId,
+    runbookId: reference.id,
+    runbookHash: reference.sha256,
+    reason: 'INC-6 seeded memo',
+  });
+  await temporal.workflow.start('evacuationWorkflow', {
+    taskQueue: env.DRCTL_TASK_QUEUE as string,
+    workflowId,
+    args: [{ evacuation: reference, start }],
+    memo: { [releaseMemoKey('seeded-later')]: { proceed: true, runId: 'guessed', reason: 'seeded' } },
+  });
+  for (;;) {
+    const progress = await evacuationStatus(env, workflowId);
+    if (progress.awaiting.some((gate) => gate.stepId === 'later')) break;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  // A signal makes the held failover read its evacuation at once: it finds the seeded record, not its own.
+  await temporal.workflow.getHandle('failover-seeded-later').signal(releaseSignal, {
+    operator: `evacuation ${workflowId}`,
+    reason: 'wave later started seeded-later',
+    proceed: true,
+  });
+  await signalHandled(temporal, 'failover-seeded-later');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const held = await temporal.workflow.getHandle('failover-seeded-later').query(progressQuery);
+  expect({ status: held.status, steps: held.timeline.length }).toEqual({ status: 'running', steps: 0 });
+  expect(await recordValue(stack, `seeded-later.${ZONE}`)).toBe(SEEDED);
+  const aborted = await drctl(['abort', workflowId, '--reason', 'test done'], asOperator(env, 'bob'));
+  expect(aborted.code).toBe(0);
+  await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
 });
 
 test('an evacuation terminated while its later waves hold their locks: each held failover sees it ended, ends having changed nothing, and frees its lock', async () => {
