@@ -178,19 +178,7 @@ test('two evacuations of one plan started back to back: one runs every runbook o
 
 test('an evacuation aborted while its later waves hold their locks lets them go, having changed nothing; the locks are free', async () => {
   await gatedPair('held', '127.0.2');
-  const started = await drctl(
-    ['evacuate', 'held-plan', '--reason', 'INC-2 hold then abort', '--yes', '--output', 'json'],
-    env,
-  );
-  expect(started.stderr).toBe('');
-  expect(started.code).toBe(0);
-  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
-  for (;;) {
-    const progress = await evacuationStatus(env, workflowId);
-    if (progress.awaiting.some((gate) => gate.stepId === 'later')) break;
-    expect(progress.status).toMatch(/running|paused/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
+  const workflowId = await evacuateUntilGate('held-plan', 'INC-2 hold then abort', 'later');
   expect(await recordValue(stack, `held-first.${ZONE}`)).toBe('127.0.2.1');
 
   // While the evacuation waits for the approval, held-later's lock is the evacuation's: a failover is refused.
@@ -230,6 +218,24 @@ test('an evacuation aborted while its later waves hold their locks lets them go,
   expect(await recordValue(stack, `held-later.${ZONE}`)).toBe('127.0.2.2');
 });
 
+/**
+ * Sends the held failover of `runbookId` the release its evacuation would send, as anyone who may signal could;
+ * once the signal is handled, the failover is still held (no step ran) and its record unchanged.
+ */
+async function expectForgedReleaseIgnored(runbookId: string, workflowId: string): Promise<void> {
+  const failover = temporal.workflow.getHandle(`failover-${runbookId}`);
+  await failover.signal(releaseSignal, {
+    operator: `evacuation ${workflowId}`,
+    reason: `wave later started ${runbookId}`,
+    proceed: true,
+  });
+  await signalHandled(temporal, `failover-${runbookId}`);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const held = await failover.query(progressQuery);
+  expect({ status: held.status, steps: held.timeline.length }).toEqual({ status: 'running', steps: 0 });
+  expect(await recordValue(stack, `${runbookId}.${ZONE}`)).toBe(SEEDED);
+}
+
 /** Starts an evacuation of `plan` and waits until its wave `gate` waits for an approval; returns its id. */
 async function evacuateUntilGate(plan: string, reason: string, gate: string): Promise<string> {
   const started = await drctl(['evacuate', plan, '--reason', reason, '--yes', '--output', 'json'], env);
@@ -249,16 +255,7 @@ test('a release signal the evacuation did not send leaves its held failover held
   const workflowId = await evacuateUntilGate('forged-plan', 'INC-4 forged release', 'later');
 
   // Anyone who may signal workflows in the namespace sends the release the evacuation sends when a wave opens.
-  await temporal.workflow.getHandle('failover-forged-later').signal(releaseSignal, {
-    operator: `evacuation ${workflowId}`,
-    reason: 'wave later started forged-later',
-    proceed: true,
-  });
-  await signalHandled(temporal, 'failover-forged-later');
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const held = await temporal.workflow.getHandle('failover-forged-later').query(progressQuery);
-  expect({ status: held.status, steps: held.timeline.length }).toEqual({ status: 'running', steps: 0 });
-  expect(await recordValue(stack, `forged-later.${ZONE}`)).toBe(SEEDED);
+  await expectForgedReleaseIgnored('forged-later', workflowId);
   expect((await evacuationStatus(env, workflowId)).awaiting.map((gate) => gate.stepId)).toEqual(['later']);
 
   const approved = await drctl(
@@ -304,16 +301,7 @@ test('a release written into the memo of an evacuation’s start counts for noth
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   // A signal makes the held failover read its evacuation at once: it finds the seeded record, not its own.
-  await temporal.workflow.getHandle('failover-seeded-later').signal(releaseSignal, {
-    operator: `evacuation ${workflowId}`,
-    reason: 'wave later started seeded-later',
-    proceed: true,
-  });
-  await signalHandled(temporal, 'failover-seeded-later');
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const held = await temporal.workflow.getHandle('failover-seeded-later').query(progressQuery);
-  expect({ status: held.status, steps: held.timeline.length }).toEqual({ status: 'running', steps: 0 });
-  expect(await recordValue(stack, `seeded-later.${ZONE}`)).toBe(SEEDED);
+  await expectForgedReleaseIgnored('seeded-later', workflowId);
   const aborted = await drctl(['abort', workflowId, '--reason', 'test done'], asOperator(env, 'bob'));
   expect(aborted.code).toBe(0);
   await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
