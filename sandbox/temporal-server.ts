@@ -18,6 +18,14 @@ const DYNAMIC_CONFIG = [
   'frontend.enableUpdateWorkflowExecution=true',
 ];
 
+/**
+ * The dev server's SQLite file in write-ahead-log mode, synced at checkpoints. With the default rollback journal
+ * every history write created, synced and deleted a journal file: the server's own `persistence_latency` for
+ * UpdateWorkflowExecution was 4.3 ms on this machine, 1.1 ms in WAL mode, and each step of a run pays several.
+ * A crash of the machine may lose the newest transactions; a crash of the server loses nothing (SQLite WAL docs).
+ */
+const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
 export function temporalAddress(settings: SandboxSettings): string {
   return `${LOOPBACK}:${settings.ports.temporal}`;
 }
@@ -56,6 +64,7 @@ export async function ensureTemporalUp(
     String(settings.ports.temporalMetrics),
     '--db-filename',
     sandboxPaths.temporalDb,
+    ...SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
     '--namespace',
     TEMPORAL_NAMESPACE,
     '--log-level',
