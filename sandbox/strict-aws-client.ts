@@ -85,6 +85,7 @@ export class StrictAwsControl {
     enabled: boolean;
     route53?: RateLimit;
     rds?: RateLimit;
+    cloudwatchGetMetricData?: RateLimit;
   }): Promise<StrictAwsSettings> {
     return this.update({ throttling: options });
   }

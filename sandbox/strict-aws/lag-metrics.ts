@@ -117,13 +117,20 @@ export class LagMetrics {
     for (const client of this.clients.values()) client.destroy();
   }
 
-  /** For GetMetricData / GetMetricStatistics (JSON protocol): move StartTime up to the series' last change. */
+  /**
+   * For GetMetricStatistics (JSON protocol, one series): move StartTime up to the series' last change. GetMetricData
+   * queries share one StartTime but may read series changed at different times (a coalesced read of many
+   * replicas): the request goes as asked, and each query of a series the layer controls is answered as that series
+   * would read had it held its value all along: its periods that end before the change are dropped, and the others
+   * carry the value set (moto's period may mix in datapoints from before the change).
+   */
   clampRead(call: StrictCall): StrictOutcome | undefined {
     if (call.body === undefined || call.protocol !== 'json' || this.series.size === 0) return undefined;
     const request = JSON.parse(call.body.toString('utf8')) as ReadRequest;
+    if (request.MetricDataQueries !== undefined) return this.clampPerQuery(call.region, request);
     const since = Math.max(
       0,
-      ...metricsRead(request).map((metric) => this.sinceOf(call.region, metric) ?? 0),
+      ...metricsRead(request).map((metric) => this.stateOf(call.region, metric)?.since ?? 0),
     );
     if (since === 0) return undefined;
     const start = toMillis(request.StartTime);
@@ -131,21 +138,50 @@ export class LagMetrics {
     // A window that ends before the change (a read while `set` waits for its second) is left as asked.
     if (start === undefined || start >= since || (end !== undefined && end <= since)) return undefined;
     request.StartTime = typeof request.StartTime === 'number' ? since / 1000 : new Date(since).toISOString();
-    // moto (like CloudWatch) refuses StartTime equal to EndTime, and it compares whole seconds: a read within the
-    // change's first second would end where it now starts. Its window reaches the end of that second instead.
-    if (end !== undefined && end < since + 1000) {
-      request.EndTime =
-        typeof request.EndTime === 'number' ? since / 1000 + 1 : new Date(since + 1000).toISOString();
-    }
+    reachEndOfSecond(request, since);
     return { kind: 'forward', body: Buffer.from(JSON.stringify(request)) };
   }
 
-  private sinceOf(region: string, metric: MetricRef): number | undefined {
+  private clampPerQuery(region: string, request: ReadRequest): StrictOutcome | undefined {
+    const end = toMillis(request.EndTime);
+    const controlled = new Map<string, { state: LagState; periodMs: number }>();
+    for (const query of request.MetricDataQueries ?? []) {
+      const state = query.MetricStat?.Metric ? this.stateOf(region, query.MetricStat.Metric) : undefined;
+      // A window that ends before the series' change (a read while `set` waits for its second) reads as asked.
+      if (query.Id !== undefined && state !== undefined && (end === undefined || end > state.since))
+        controlled.set(query.Id, { state, periodMs: (query.MetricStat?.Period ?? 60) * 1000 });
+    }
+    if (controlled.size === 0) return undefined;
+    reachEndOfSecond(request, Math.max(...[...controlled.values()].map(({ state }) => state.since)));
+    return {
+      kind: 'forward',
+      body: Buffer.from(JSON.stringify(request)),
+      rewrite: (body) => {
+        const answer = JSON.parse(body) as {
+          MetricDataResults?: Array<{ Id?: string; Timestamps?: Array<number | string>; Values?: number[] }>;
+        };
+        for (const result of answer.MetricDataResults ?? []) {
+          const read = result.Id === undefined ? undefined : controlled.get(result.Id);
+          if (read === undefined) continue;
+          const { state, periodMs } = read;
+          const kept =
+            state.value === null
+              ? []
+              : (result.Timestamps ?? []).filter((at) => (toMillis(at) ?? 0) + periodMs > state.since);
+          result.Timestamps = kept;
+          result.Values = kept.map(() => state.value as number);
+        }
+        return JSON.stringify(answer);
+      },
+    };
+  }
+
+  private stateOf(region: string, metric: MetricRef): LagState | undefined {
     if (metric.Namespace !== NAMESPACE || !(metric.MetricName in LAG_METRICS)) return undefined;
     const name = metric.MetricName as LagMetricName;
     const dimension = metric.Dimensions?.find((d) => d.Name === LAG_METRICS[name].dimension);
     if (dimension?.Value === undefined) return undefined;
-    return this.series.get(seriesKey({ region, metricName: name, resourceId: dimension.Value }))?.since;
+    return this.series.get(seriesKey({ region, metricName: name, resourceId: dimension.Value }));
   }
 
   private async publish(state: LagState): Promise<void> {
@@ -191,7 +227,19 @@ interface ReadRequest {
   Namespace?: string;
   MetricName?: string;
   Dimensions?: MetricRef['Dimensions'];
-  MetricDataQueries?: Array<{ MetricStat?: { Metric?: MetricRef } }>;
+  MetricDataQueries?: Array<{ Id?: string; MetricStat?: { Metric?: MetricRef; Period?: number } }>;
+}
+
+/**
+ * moto (like CloudWatch) refuses StartTime equal to EndTime, and it compares whole seconds: a read within a
+ * change's first second would miss the change's datapoint. Its window reaches the end of that second instead.
+ */
+function reachEndOfSecond(request: ReadRequest, since: number): void {
+  const end = toMillis(request.EndTime);
+  if (end !== undefined && end < since + 1000) {
+    request.EndTime =
+      typeof request.EndTime === 'number' ? since / 1000 + 1 : new Date(since + 1000).toISOString();
+  }
 }
 
 /** The metrics a GetMetricData (its queries) or GetMetricStatistics (top level) request reads. */

@@ -40,6 +40,8 @@ export interface StrictAwsSettings {
     route53Operations: Record<string, RateLimit>;
     /** RDS: one bucket per account and region. */
     rds: RateLimit;
+    /** CloudWatch GetMetricData: one bucket per account and region (its own quota; other CloudWatch APIs pass). */
+    cloudwatchGetMetricData: RateLimit;
   };
   outage: {
     /** Regions whose every call (by SigV4 credential scope) fails: RDS, S3, CloudWatch of that region. */
@@ -60,7 +62,10 @@ export interface StrictAwsSettings {
  * refill 10/s; per-operation buckets, default 50 / 10, CreateHostedZone 40 / 2, DeleteHostedZone 40 / 5,
  * CreateHealthCheck 50 / 0.5, DeleteHealthCheck 15 / 3, GetHealthCheckStatus 4 / 1); RDS "Request throttling for
  * the Amazon RDS API" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html: 300 in a
- * burst, 12 per second sustained, per account and Region). Throttling is off unless a test or benchmark turns it on.
+ * burst, 12 per second sustained, per account and Region); CloudWatch "service quotas"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html: GetMetricData 50
+ * transactions per second per Region; no burst is published, so one second's worth). Throttling is off unless a
+ * test or benchmark turns it on.
  */
 export function defaultStrictSettings(): StrictAwsSettings {
   return {
@@ -84,6 +89,7 @@ export function defaultStrictSettings(): StrictAwsSettings {
         GetHealthCheckStatus: { burst: 4, perSecond: 1 },
       },
       rds: { burst: 300, perSecond: 12 },
+      cloudwatchGetMetricData: { burst: 50, perSecond: 50 },
     },
     outage: { regionsDown: [], route53ControlPlaneDown: false, mode: 'reset', hangMs: 5_000 },
     lagPublishIntervalMs: 5_000,
@@ -117,6 +123,7 @@ export const settingsPatchSchema = z.strictObject({
       route53: rateLimit,
       route53Operations: z.record(z.string().regex(/^[A-Z][A-Za-z]+$/), rateLimit),
       rds: rateLimit,
+      cloudwatchGetMetricData: rateLimit,
     })
     .partial()
     .optional(),

@@ -14,6 +14,16 @@ function fullBucket(limit: RateLimit, parentBucket?: TokenBucket): TokenBucket {
   return bucket;
 }
 
+/** The bucket of `region` in `buckets`, made full at `limit` on first use. */
+function regionalBucket(buckets: Map<string, TokenBucket>, region: string, limit: RateLimit): TokenBucket {
+  let bucket = buckets.get(region);
+  if (bucket === undefined) {
+    bucket = fullBucket(limit);
+    buckets.set(region, bucket);
+  }
+  return bucket;
+}
+
 /**
  * Token buckets as AWS applies them, when throttling is on:
  *
@@ -23,14 +33,18 @@ function fullBucket(limit: RateLimit, parentBucket?: TokenBucket): TokenBucket {
  *   control plane is global, so the buckets are per account, not per region.
  * - RDS: one bucket "for each AWS account in each AWS Region", HTTP 400 `ThrottlingException`, "Rate exceeded"
  *   (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html).
+ * - CloudWatch GetMetricData: 50 transactions per second per account and Region, an API quota of its own
+ *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html); CloudWatch answers
+ *   HTTP 400 `Throttling`, "Rate exceeded". Other CloudWatch APIs have other quotas drctl never nears: they pass.
  *
- * The sandbox is one account. Buckets start full and are rebuilt when the settings change. Both codes are in the
+ * The sandbox is one account. Buckets start full and are rebuilt when the settings change. The codes are in the
  * SDK's list of throttling errors, so clients back off and retry them as throttling.
  */
 export class Throttle {
   private route53Account: TokenBucket | undefined;
   private readonly route53Operations = new Map<string, TokenBucket>();
   private readonly rdsRegions = new Map<string, TokenBucket>();
+  private readonly metricDataRegions = new Map<string, TokenBucket>();
 
   constructor(private readonly settings: () => StrictAwsSettings) {}
 
@@ -39,6 +53,7 @@ export class Throttle {
     this.route53Account = undefined;
     this.route53Operations.clear();
     this.rdsRegions.clear();
+    this.metricDataRegions.clear();
   }
 
   /** The throttling error for `call`, or undefined when it may pass (and has taken its tokens). */
@@ -59,13 +74,13 @@ export class Throttle {
       return { status: 400, code: 'Throttling', message: 'Rate exceeded', type: 'Sender' };
     }
     if (call.info.service === 'rds') {
-      let bucket = this.rdsRegions.get(call.region);
-      if (bucket === undefined) {
-        bucket = fullBucket(throttling.rds);
-        this.rdsRegions.set(call.region, bucket);
-      }
-      if (bucket.tryRemoveTokens(1)) return undefined;
+      if (regionalBucket(this.rdsRegions, call.region, throttling.rds).tryRemoveTokens(1)) return undefined;
       return { status: 400, code: 'ThrottlingException', message: 'Rate exceeded', type: 'Sender' };
+    }
+    if (call.info.service === 'cloudwatch' && call.info.operation === 'GetMetricData') {
+      const bucket = regionalBucket(this.metricDataRegions, call.region, throttling.cloudwatchGetMetricData);
+      if (bucket.tryRemoveTokens(1)) return undefined;
+      return { status: 400, code: 'Throttling', message: 'Rate exceeded', type: 'Sender' };
     }
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { GetHostedZoneCommand, ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -59,6 +59,45 @@ describe('strict AWS layer: token-bucket throttling', () => {
 
     expect(throttled).toMatchObject({ code: 'Throttling', status: 400, attempts: 3 });
     expect(listed.HostedZones?.some((z) => z.Name === stack.aws.route53.zoneName)).toBe(true);
+  });
+
+  it('GIVEN CloudWatch GetMetricData throttling at burst 2 WHEN a third read comes at once THEN Throttling (400); other CloudWatch APIs pass, and another region has its own bucket', async () => {
+    // GetMetricData: "50 transactions per second (TPS). The maximum number of operation requests you can make per
+    // second without being throttled", per Region
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html).
+    await aws.control.throttling({ enabled: true, cloudwatchGetMetricData: { burst: 2, perSecond: 0.001 } });
+    const east = aws.cloudwatch('us-east-1');
+    const read = (client = east) =>
+      client.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(Date.now() - 5 * 60_000),
+          EndTime: new Date(),
+          MetricDataQueries: [
+            {
+              Id: 'lag',
+              MetricStat: {
+                Metric: {
+                  Namespace: 'AWS/RDS',
+                  MetricName: 'ReplicaLag',
+                  Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'any-replica' }],
+                },
+                Period: 60,
+                Stat: 'Maximum',
+              },
+            },
+          ],
+        }),
+      );
+
+    await read();
+    await read();
+    const throttled = await awsError(read());
+    await east.send(new ListMetricsCommand({ Namespace: 'AWS/RDS' }));
+    await read(aws.cloudwatch('us-west-2'));
+
+    expect(throttled).toMatchObject({ code: 'Throttling', status: 400 });
+    expect(throttled.message).toBe('Rate exceeded');
+    expect((await aws.control.stats()).operations.GetMetricData?.throttled).toBeGreaterThanOrEqual(1);
   });
 
   it('GIVEN the Route 53 account bucket at the older 5 requests/s WHEN six calls of different operations come at once THEN the sixth is throttled', async () => {

@@ -34,6 +34,20 @@ const seeded = (metricName: LagSeries['metricName'], resourceId: string) => {
 const dimensionName = (series: LagSeries) =>
   series.metricName === 'ReplicaLag' ? 'DBInstanceIdentifier' : 'DBClusterIdentifier';
 
+/** A GetMetricData query of `series`: its Maximum per minute. */
+const lagQuery = (id: string, series: LagSeries) => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: 'AWS/RDS',
+      MetricName: series.metricName,
+      Dimensions: [{ Name: dimensionName(series), Value: series.resourceId }],
+    },
+    Period: 60,
+    Stat: 'Maximum' as const,
+  },
+});
+
 /** The newest value of the last 5 minutes at a 60 s period, Maximum; undefined when there is no datapoint. */
 async function readLag(cloudwatch: CloudWatchClient, series: LagSeries): Promise<number | undefined> {
   const now = Date.now();
@@ -42,20 +56,7 @@ async function readLag(cloudwatch: CloudWatchClient, series: LagSeries): Promise
       StartTime: new Date(now - 5 * 60_000),
       EndTime: new Date(now + 60_000),
       ScanBy: 'TimestampDescending',
-      MetricDataQueries: [
-        {
-          Id: 'lag',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/RDS',
-              MetricName: series.metricName,
-              Dimensions: [{ Name: dimensionName(series), Value: series.resourceId }],
-            },
-            Period: 60,
-            Stat: 'Maximum',
-          },
-        },
-      ],
+      MetricDataQueries: [lagQuery('lag', series)],
     }),
   );
   return out.MetricDataResults?.[0]?.Values?.[0];
@@ -101,6 +102,29 @@ describe('strict AWS layer: replication lag metrics', () => {
     expect(high).toBe(600);
     expect(low).toBe(3);
     expect(stats.map((d) => d.Maximum)).toEqual([3]);
+  });
+
+  it("GIVEN two series changed a few seconds apart WHEN one GetMetricData reads both THEN each reads its own value (the newer change hides only its own series' older datapoints)", async () => {
+    const region = 'eu-west-3';
+    const older = { metricName: 'ReplicaLag' as const, resourceId: `two-series-${process.pid}-a`, region };
+    const newer = { metricName: 'ReplicaLag' as const, resourceId: `two-series-${process.pid}-b`, region };
+    await aws.control.setLag(older, 4);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await aws.control.setLag(newer, 30);
+    const now = Date.now();
+
+    const out = await aws.cloudwatch(region).send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now - 5 * 60_000),
+        EndTime: new Date(now),
+        ScanBy: 'TimestampDescending',
+        MetricDataQueries: [lagQuery('q0', older), lagQuery('q1', newer)],
+      }),
+    );
+
+    const valueOf = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values?.[0];
+    expect(valueOf('q0')).toBe(4);
+    expect(valueOf('q1')).toBe(30);
   });
 
   it('GIVEN publishing stopped THEN GetMetricData and GetMetricStatistics find no datapoints; after reset the seeded value is back', async () => {
