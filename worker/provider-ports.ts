@@ -94,7 +94,7 @@ export function createProviderPorts(config: DrctlConfig): {
       createLagMetricsAdapter(
         perRegion((region) => {
           const client = new CloudWatchClient({ region, ...endpoint, ...regionalTimeouts });
-          keepAliveDuringCalls(client);
+          paceClient(client, pacer, 'cloudwatch', region);
           return client;
         }),
       ),

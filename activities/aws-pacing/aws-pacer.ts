@@ -54,10 +54,15 @@ export class AwsPacer {
   private share = 1;
   private arrivals = 0;
 
+  private readonly limits: AwsPacingLimits;
+
+  /** `limits` for the APIs it names; AWS's published limits (`AWS_API_LIMITS`) for the others. */
   constructor(
-    private readonly limits: AwsPacingLimits = AWS_API_LIMITS,
+    limits: Partial<AwsPacingLimits> = {},
     private readonly jitterMs: number = ARRIVAL_JITTER_MS,
-  ) {}
+  ) {
+    this.limits = { ...AWS_API_LIMITS, ...limits };
+  }
 
   /** The bucket one worker keeps for `rate`: its share of the burst, less the jitter reserve, at least 1. */
   private sizeOf(rate: ApiRate): number {

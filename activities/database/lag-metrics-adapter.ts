@@ -1,4 +1,7 @@
 import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type DataLoader from 'dataloader';
+import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
+import { serialBatchLoader } from '../serial-batch-loader';
 import { toRdsFailure } from './rds-errors';
 import {
   LAG_METRIC_DIMENSION,
@@ -10,48 +13,109 @@ import {
 
 const DEFAULT_WINDOW_MS = 5 * 60_000;
 
-/** Lag from CloudWatch GetMetricData (one client per region, from the composition root). */
+/** Series one GetMetricData call reads: "You can include as many as 500 MetricDataQuery structures" (API reference). */
+export const LAG_QUERIES_PER_CALL = 500;
+
+/**
+ * Lag from CloudWatch GetMetricData (one client per region, from the composition root).
+ *
+ * Reads are coalesced: every `latestLag` asked for in a region while that region's previous GetMetricData is in
+ * flight goes out with the others as one call of up to 500 queries. GetMetricData has a quota of its own (50 per
+ * second per region, CloudWatch service quotas): an evacuation's pre-flight checks 200 replicas' lag at once, one
+ * call each was 200 calls in a second; now it is one or two.
+ */
 export function createLagMetricsAdapter(
   clientForRegion: (region: string) => CloudWatchClient,
+  options: { keepAliveMs?: number } = {},
 ): LagMetricsPort {
+  const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
+  const loaders = new Map<string, DataLoader<LagQuery, LagReading | null, string>>();
   return {
-    async latestLag(query: LagQuery): Promise<LagReading | null> {
-      const end = new Date();
-      const start = new Date(end.getTime() - (query.windowMs ?? DEFAULT_WINDOW_MS));
-      const source = `${query.metricName} of ${query.resourceId} in ${query.region}`;
-      try {
-        const out = await clientForRegion(query.region).send(
-          new GetMetricDataCommand({
-            StartTime: start,
-            EndTime: end,
-            ScanBy: 'TimestampDescending',
-            MetricDataQueries: [
-              {
-                Id: 'lag',
-                MetricStat: {
-                  Metric: {
-                    Namespace: 'AWS/RDS',
-                    MetricName: query.metricName,
-                    Dimensions: [{ Name: LAG_METRIC_DIMENSION[query.metricName], Value: query.resourceId }],
-                  },
-                  Period: 60,
-                  Stat: 'Maximum',
-                },
-              },
-            ],
-          }),
+    latestLag(query: LagQuery): Promise<LagReading | null> {
+      let loader = loaders.get(query.region);
+      if (loader === undefined) {
+        const region = query.region;
+        loader = serialBatchLoader<LagQuery, LagReading | null, string>(
+          (queries) => readLags(clientForRegion(region), region, queries),
+          { maxBatchSize: LAG_QUERIES_PER_CALL, cacheKeyFn: seriesKey },
         );
-        const result = out.MetricDataResults?.[0];
-        const pairs = (result?.Timestamps ?? []).map((at, i) => ({ at, value: result?.Values?.[i] }));
-        const newest = pairs
-          .filter((p): p is { at: Date; value: number } => typeof p.value === 'number')
-          .sort((a, b) => b.at.getTime() - a.at.getTime())[0];
-        // No datapoint, or -1 (RDS: replication is not active): nothing measured.
-        if (newest === undefined || newest.value < 0) return null;
-        return { lagMs: newest.value * LAG_METRIC_TO_MS[query.metricName], at: newest.at, source };
-      } catch (error) {
-        throw toRdsFailure(error, `CloudWatch GetMetricData ${source}`, query.region);
+        loaders.set(region, loader);
       }
+      // The batch goes out in the context of the activity that opened it; every other reader heartbeats itself.
+      return keepingAlive(loader.load(query), keepAliveMs);
     },
   };
+}
+
+function seriesKey(query: LagQuery): string {
+  return `${query.metricName}\u0000${query.resourceId}\u0000${query.windowMs ?? DEFAULT_WINDOW_MS}`;
+}
+
+function sourceOf(query: LagQuery): string {
+  return `${query.metricName} of ${query.resourceId} in ${query.region}`;
+}
+
+/**
+ * One GetMetricData for `queries` (≤ 500, one region), over the longest window asked, following NextToken; for
+ * each query the newest datapoint within its own window, or null (none, or -1: RDS says replication is not active).
+ */
+async function readLags(
+  client: CloudWatchClient,
+  region: string,
+  queries: readonly LagQuery[],
+): Promise<Array<LagReading | null>> {
+  const end = new Date();
+  const windowOf = (query: LagQuery) => query.windowMs ?? DEFAULT_WINDOW_MS;
+  const start = new Date(end.getTime() - Math.max(...queries.map(windowOf)));
+  const points = new Map<string, Array<{ at: Date; value: number }>>();
+  const what = `CloudWatch GetMetricData ${sourceOf(queries[0] as LagQuery)}${queries.length > 1 ? ` and ${queries.length - 1} more series` : ''}`;
+  try {
+    let nextToken: string | undefined;
+    do {
+      const out = await client.send(
+        new GetMetricDataCommand({
+          StartTime: start,
+          EndTime: end,
+          ScanBy: 'TimestampDescending',
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+          MetricDataQueries: queries.map((query, i) => ({
+            Id: `q${i}`,
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/RDS',
+                MetricName: query.metricName,
+                Dimensions: [{ Name: LAG_METRIC_DIMENSION[query.metricName], Value: query.resourceId }],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          })),
+        }),
+      );
+      for (const result of out.MetricDataResults ?? []) {
+        if (result.Id === undefined) continue;
+        const series = points.get(result.Id) ?? [];
+        (result.Timestamps ?? []).forEach((at, k) => {
+          const value = result.Values?.[k];
+          if (typeof value === 'number') series.push({ at, value });
+        });
+        points.set(result.Id, series);
+      }
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+  } catch (error) {
+    throw toRdsFailure(error, what, region);
+  }
+  return queries.map((query, i) => {
+    const since = end.getTime() - windowOf(query);
+    const newest = (points.get(`q${i}`) ?? [])
+      .filter((point) => point.at.getTime() >= since)
+      .sort((a, b) => b.at.getTime() - a.at.getTime())[0];
+    if (newest === undefined || newest.value < 0) return null;
+    return {
+      lagMs: newest.value * LAG_METRIC_TO_MS[query.metricName],
+      at: newest.at,
+      source: sourceOf(query),
+    };
+  });
 }

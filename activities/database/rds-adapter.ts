@@ -19,7 +19,8 @@ import {
 import { PermanentFailure, permanentFailure } from '../failures';
 import { rankedAs } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { serialBatchLoader } from '../serial-batch-loader';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
   type RdsCluster,
@@ -292,39 +293,26 @@ export function createRdsAdapter(
 }
 
 /**
- * The region's coalescing loader. A batch is dispatched only once the previous one has answered, so reads pile
- * up while a call is outstanding and leave together: the busier the region, the larger the batch; while the
- * region's budget is short, a batch also waits `gatherMs()` for more reads. A batch goes out ranked as its oldest
- * read's step (`rankedAs`): with the pacer serving the oldest step first, a batch sent by a newer step must not
- * hold back an older step's poll inside it.
+ * The region's coalescing loader (`serialBatchLoader`): reads pile up while a describe is outstanding and leave
+ * together; while the region's budget is short, a batch also waits `gatherMs()` for more reads. A batch goes out
+ * ranked as its oldest read's step (`rankedAs`): with the pacer serving the oldest step first, a batch sent by a
+ * newer step must not hold back an older step's poll inside it.
  */
 function describeLoader(
   clientForRegion: (region: string) => RDSClient,
   region: string,
   gatherMs: () => number,
 ): DataLoader<string, DBInstance | null> & { rankRead(instanceId: string, scheduledAt: number): void } {
-  let idle: Promise<unknown> = Promise.resolve();
   const ranks = new Map<string, number>();
-  const loader = new DataLoader<string, DBInstance | null>(
+  const loader = serialBatchLoader<string, DBInstance | null>(
     (ids) => {
       const rank = Math.min(...ids.map((id) => ranks.get(id) ?? Number.POSITIVE_INFINITY));
       for (const id of ids) ranks.delete(id);
-      const done = rankedAs(Number.isFinite(rank) ? rank : undefined, () =>
+      return rankedAs(Number.isFinite(rank) ? rank : undefined, () =>
         describeMany(clientForRegion(region), region, ids),
       );
-      idle = done.catch(() => undefined);
-      return done;
     },
-    {
-      cache: false,
-      maxBatchSize: DESCRIBES_PER_CALL,
-      batchScheduleFn: (dispatch) =>
-        void idle.then(() => {
-          const wait = gatherMs();
-          if (wait > 0) setTimeout(dispatch, wait);
-          else setImmediate(dispatch);
-        }),
-    },
+    { maxBatchSize: DESCRIBES_PER_CALL, gatherMs },
   );
   return Object.assign(loader, {
     rankRead(instanceId: string, scheduledAt: number) {

@@ -15,8 +15,9 @@ import { getStack } from './stack';
 
 /**
  * The worker's real AWS ports (paced, adaptive retries) against the strict AWS layer with AWS's limits on:
- * Route 53 burst 50, 10/s with 300 ms PENDING propagation and batch limits; RDS burst 300, 12/s. Records and
- * instances are this test's own (seeded behind the layer, straight into moto).
+ * Route 53 burst 50, 10/s with 300 ms PENDING propagation and batch limits; RDS burst 300, 12/s; CloudWatch
+ * GetMetricData 50/s. Records, instances and lag series are this test's own (seeded behind the layer, straight
+ * into moto, or through the layer's control API).
  */
 describe('fleet scale: paced calls against the strict AWS layer', () => {
   const stack = getStack();
@@ -105,6 +106,24 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
     expect(stats.totals.throttled).toBeGreaterThan(0);
     expect(outcome.facts).toMatchObject({ recordsChanged: 100 });
     expect(stats.effects.ChangeResourceRecordSets).toBe(1);
+  });
+
+  it("GIVEN 200 replicas' lag read at once (an evacuation's pre-flight) WHEN through the worker's lag port THEN one GetMetricData answers each with its own value, nothing throttled", async () => {
+    const region = 'eu-west-3';
+    const series = Array.from({ length: 200 }, (_, i) => ({
+      metricName: 'ReplicaLag' as const,
+      resourceId: `lag-it-${process.pid}-${i}`,
+      region,
+    }));
+    await Promise.all(series.map((one, i) => aws.setLag(one, (i % 9) + 1)));
+    await aws.resetStats();
+
+    const readings = await Promise.all(series.map((one) => ports.ports.lagMetrics.latestLag(one)));
+
+    expect(readings.map((reading) => reading?.lagMs)).toEqual(series.map((_, i) => ((i % 9) + 1) * 1000));
+    expect(readings[17]?.source).toBe(`ReplicaLag of lag-it-${process.pid}-17 in ${region}`);
+    const stats = await aws.stats();
+    expect(stats.operations.GetMetricData).toMatchObject({ calls: 1, throttled: 0 });
   });
 
   it('GIVEN 30 instances read at once WHEN describing through the paced adapter THEN one DescribeDBInstances answers all', async () => {

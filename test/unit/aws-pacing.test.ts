@@ -74,6 +74,17 @@ describe('AwsPacer', () => {
     expect(pacer.stats()['rds:us-east-1']?.waited).toBe(0);
   });
 
+  it("GIVEN no CloudWatch limit configured WHEN 52 GetMetricData calls go at once in a region THEN AWS's 50 a second hold: 50 go at once, 2 wait; another region has its own bucket", async () => {
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 } }, 0);
+
+    const waits = await Promise.all(Array.from({ length: 52 }, () => pacer.take('cloudwatch', 'us-west-2')));
+    const otherRegion = await pacer.take('cloudwatch', 'us-east-1');
+
+    expect(waits.filter((w) => w === 0)).toHaveLength(50);
+    expect(otherRegion).toBe(0);
+    expect(pacer.stats()['cloudwatch:us-west-2']).toMatchObject({ calls: 52, waited: 2 });
+  });
+
   it('GIVEN calls waiting for tokens WHEN tokens drip in THEN the oldest step goes first, equal steps in arrival order', async () => {
     const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 20 } }, 0);
     await pacer.take('rds', 'us-east-1', 0); // the burst is spent: every call below waits

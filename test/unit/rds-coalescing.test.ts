@@ -7,12 +7,12 @@ import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
 import type { RdsInstance } from '../../activities/database/rds-port';
+import { heldCalls } from './held-calls';
 
 /** An RDS endpoint holding `count` instances per region; records every DescribeDBInstances it answers. */
 function fleetClient(count: number, region: string) {
   const calls: Array<{ ids: string[] }> = [];
-  let release: (() => void) | undefined;
-  let hold: Promise<void> | undefined;
+  const gate = heldCalls();
   const client = {
     send: async (command: {
       constructor: { name: string };
@@ -21,7 +21,7 @@ function fleetClient(count: number, region: string) {
       if (command.constructor.name !== 'DescribeDBInstancesCommand') throw new Error('unexpected call');
       const ids = command.input.Filters?.[0]?.Values ?? [];
       calls.push({ ids });
-      if (hold) await hold;
+      await gate.passed();
       return {
         DBInstances: ids
           .filter((id) => Number(id.split('-')[1]) < count)
@@ -37,13 +37,8 @@ function fleetClient(count: number, region: string) {
   return {
     client,
     calls,
-    holdCalls() {
-      hold = new Promise((resolve) => (release = resolve));
-    },
-    releaseCalls() {
-      hold = undefined;
-      release?.();
-    },
+    holdCalls: gate.hold,
+    releaseCalls: gate.release,
   };
 }
 
