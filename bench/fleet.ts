@@ -34,7 +34,7 @@ import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
 
 /**
  * One region evacuation at fleet scale on the local stack, under the strict AWS layer's emulated account limits
- * (Route 53: burst 50, 10/s; RDS: burst 300, 12/s per region). Seeds RDS primaries with cross-region read
+ * (Route 53: burst 50, 10/s; RDS: burst 300, 12/s per region; CloudWatch GetMetricData 50/s per region). Seeds RDS primaries with cross-region read
  * replicas and hosted zones of CNAME records behind the layer (straight into moto), writes one runbook per service
  * (fence its primaries, promote its replicas, point its zone's records at them) into a reviewed catalog of its
  * own, and runs them as one evacuation (one wave, 20 services at once, as AWS ARC Region switch runs 20 in
@@ -45,7 +45,11 @@ import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
  */
 const RECORDS_PER_SERVICE_ZONE_MAX = 100;
 const DATABASES_PER_SERVICE_MAX = 10;
-const LIMITS = { route53: { burst: 50, perSecond: 10 }, rds: { burst: 300, perSecond: 12 } };
+const LIMITS = {
+  route53: { burst: 50, perSecond: 10 },
+  rds: { burst: 300, perSecond: 12 },
+  cloudwatchGetMetricData: { burst: 50, perSecond: 50 },
+};
 
 interface Size {
   records: number;
@@ -497,7 +501,9 @@ async function cleanUp(raw: ReturnType<typeof createSandboxAwsClients>, estate: 
 function print(all: Figures[]): void {
   const apiOf = (stats: StrictStats, service: 'route53' | 'rds') =>
     Object.entries(stats.operations).filter(([, s]) => s.service === service);
-  console.log('\nRegion evacuation under emulated AWS limits (Route 53 burst 50, 10/s; RDS burst 300, 12/s)');
+  console.log(
+    '\nRegion evacuation under emulated AWS limits (Route 53 burst 50, 10/s; RDS burst 300, 12/s; GetMetricData 50/s)',
+  );
   console.log(
     `${'records'.padStart(7)} ${'dbs'.padStart(4)} ${'svcs'.padStart(4)} ${'time'.padStart(8)} ${'floor'.padStart(8)} ${'÷floor'.padStart(7)} ${'failed'.padStart(6)} ${'throttled'.padStart(9)} ${'R53 calls'.padStart(9)} ${'RDS calls'.padStart(9)}  effects (expected)`,
   );
