@@ -4,6 +4,7 @@ import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
 import { AuthFileError } from '../../auth/io/auth-file-error';
 import { evacuationFiles, loadEvacuationFile } from '../../evacuations/catalog';
 import { evacuationSha256 } from '../../evacuations/evacuation-hash';
+import { assertEvacuationFits } from '../../evacuations/evacuation-size';
 import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
 import type { Runbook } from '../../runbooks/schema';
 import { failbackRunbook, FailbackUnsupportedError } from '../../runbooks/failback-runbook';
@@ -98,6 +99,8 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
           PermanentFailure.RunbookMismatch,
           `evacuation ${evacuationId} or one of its runbooks differs from the worker's reviewed copies: you signed sha256 ${sha256}, the worker has ${reviewed} (${source}); update your copies to the reviewed ones and start again`,
         );
+      // Refused here, with what to do, rather than by Temporal as an oversized result the run cannot read.
+      asPermanent(() => assertEvacuationFits(`${evacuationId} (${source})`, evacuation, runbooks));
       return { cover, runbooks, sha256: reviewed, source };
     },
   };

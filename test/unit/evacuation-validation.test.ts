@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { findEvacuation } from '../../evacuations/catalog';
 import { defineEvacuation } from '../../evacuations/define-evacuation';
 import { evacuationSha256 } from '../../evacuations/evacuation-hash';
+import { MAX_EVACUATION_BYTES } from '../../evacuations/evacuation-size';
 import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 
@@ -145,4 +146,69 @@ test("the bundled example loads with its runbooks, and its hash changes with any
   expect(evacuationSha256({ ...cover, runbookHashes: { ...cover.runbookHashes, 'ehr-db': 'c' } })).not.toBe(
     evacuationSha256(cover),
   );
+});
+
+/** A runbook that switches `records` CNAMEs of its own zone to its promoted replica (~70 bytes a record). */
+function largeRunbook(id: string, records: number) {
+  return {
+    id,
+    title: `${id}: leave us-east-1`,
+    owner: 'evacuation-size-test',
+    objectives: { rto: '30m', rpo: '5m' },
+    targets: {
+      databases: {
+        main: {
+          provider: 'rds-instance',
+          primary: { instanceId: `${id}-primary`, region: 'us-east-1' },
+          replica: { instanceId: `${id}-replica`, region: 'us-west-2' },
+          fenceSecurityGroup: 'drctl-fence-deny-all',
+        },
+      },
+    },
+    steps: [
+      { id: 'promote', kind: 'database.promote', database: 'main' },
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: `${id}.example.internal.` },
+        records: Array.from({ length: records }, (_, r) => ({
+          name: `host-${r}.${id}.example.internal.`,
+          type: 'CNAME',
+          ttl: 60,
+          pointTo: { database: 'main', member: 'replica' },
+        })),
+      },
+    ],
+  };
+}
+
+test('an evacuation whose runbooks by value pass one Temporal payload is refused at waves, naming its size and what to do; a smaller one loads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  const ids = Array.from({ length: 12 }, (_, i) => `svc-${i}`);
+  for (const id of ids) writeFileSync(join(dir, `${id}.json`), JSON.stringify(largeRunbook(id, 2000)));
+  writeFileSync(join(dir, 'big.json'), JSON.stringify(base([{ id: 'all', runbooks: ids }], { id: 'big' })));
+  writeFileSync(
+    join(dir, 'small.json'),
+    JSON.stringify(base([{ id: 'some', runbooks: ids.slice(0, 4) }], { id: 'small' })),
+  );
+
+  let error: unknown;
+  try {
+    findEvacuation('big', [dir], [dir]);
+  } catch (caught) {
+    error = caught;
+  }
+  const small = findEvacuation('small', [dir], [dir]);
+
+  expect(error).toBeInstanceOf(EvacuationValidationError);
+  expect((error as EvacuationValidationError).issues).toEqual([
+    {
+      path: 'waves',
+      message: expect.stringMatching(
+        /^its 12 runbooks come to \d+ KiB by value \(largest: svc-\d+ \d+ KiB.*\); a run carries them in one Temporal payload, which must stay under 1536 KiB .*split it into smaller evacuations/,
+      ),
+    },
+  ]);
+  expect(Buffer.byteLength(JSON.stringify(small))).toBeLessThan(MAX_EVACUATION_BYTES);
+  expect(Object.keys(small?.runbooks ?? {})).toHaveLength(4);
 });
