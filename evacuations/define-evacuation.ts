@@ -6,7 +6,8 @@ import { evacuationSchema, type Evacuation, type EvacuationInput } from './schem
 /**
  * Validates an evacuation and returns it as plain data with every default filled in. Throws an
  * `EvacuationValidationError` listing every problem with its path (`waves[1].runbooks[0]`): a runbook in two
- * waves, a dependency on a runbook that is in no wave or in a later wave, a dependency cycle, a concurrency of 0.
+ * waves, a dependency on a runbook that is in no wave or in a later wave, a dependency cycle, a concurrency of 0,
+ * more than `MAX_EVACUATION_SERVICES` runbooks in all.
  * Whether each runbook exists is checked against the catalog when the evacuation is loaded.
  */
 export function defineEvacuation(input: EvacuationInput): Evacuation {
@@ -38,8 +39,22 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
   return evacuation;
 }
 
+/**
+ * The most services one evacuation runs. Each service's start, progress reads and result go into the
+ * evacuation's Temporal history, which the server ends past 50 MB: the fleet benchmark's services (10 databases
+ * and 100 records each) cost ~95 KB of it apiece at 20 services, and each start also carries the whole plan, so
+ * 200 come to ~19 MB and 400 would reach the limit mid-evacuation. AWS ARC Region switch allows 100 per plan.
+ */
+export const MAX_EVACUATION_SERVICES = 200;
+
 function crossCheck(evacuation: Evacuation): RunbookIssue[] {
   const issues: RunbookIssue[] = [];
+  const services = evacuation.waves.reduce((n, wave) => n + wave.runbooks.length, 0);
+  if (services > MAX_EVACUATION_SERVICES)
+    issues.push({
+      path: 'waves',
+      message: `${services} runbooks in all waves; an evacuation runs at most ${MAX_EVACUATION_SERVICES} (each one's start, progress and result go into the evacuation's Temporal history, which the server ends past 50 MB): split it into several evacuations`,
+    });
   const waveIds = new Map<string, number>();
   const placed = new Map<string, { wave: number; index: number }>();
   evacuation.waves.forEach((wave, w) => {

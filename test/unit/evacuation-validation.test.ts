@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findEvacuation } from '../../evacuations/catalog';
-import { defineEvacuation } from '../../evacuations/define-evacuation';
+import { defineEvacuation, MAX_EVACUATION_SERVICES } from '../../evacuations/define-evacuation';
 import { evacuationSha256 } from '../../evacuations/evacuation-hash';
 import { MAX_EVACUATION_BYTES } from '../../evacuations/evacuation-size';
 import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
@@ -45,6 +45,27 @@ test('a concurrency of 0 is refused at its path', () => {
   expect(issuesOf(base([{ id: 'data', runbooks: ['ehr-db'], concurrency: 0 }]))).toEqual([
     expect.objectContaining({ path: 'waves[0].concurrency' }),
   ]);
+});
+
+test('more than 200 runbooks in all waves are refused at waves; 200 pass', () => {
+  const wave = (w: number, count: number) => ({
+    id: `wave-${w}`,
+    runbooks: Array.from({ length: count }, (_, s) => `svc-${w}-${s}`),
+  });
+
+  const tooMany = issuesOf(base([wave(0, 100), wave(1, 100), wave(2, 1)]));
+  const enough = issuesOf(base([wave(0, 100), wave(1, 100)]));
+
+  expect(MAX_EVACUATION_SERVICES).toBe(200);
+  expect(tooMany).toEqual([
+    {
+      path: 'waves',
+      message: expect.stringMatching(
+        /^201 runbooks in all waves; an evacuation runs at most 200 .*50 MB.*split it into several evacuations$/,
+      ),
+    },
+  ]);
+  expect(enough).toEqual([]);
 });
 
 test('a runbook in two waves is refused at its second place, naming the first', () => {
