@@ -14,7 +14,8 @@ export function serialBatchLoader<K, V, C = K>(
   return new DataLoader<K, V, C>(
     (keys) => {
       const done = send(keys);
-      idle = done.catch(() => undefined);
+      // A round larger than maxBatchSize leaves as several calls: the next round waits for all of them.
+      idle = Promise.allSettled([idle, done]);
       return done;
     },
     {

@@ -34,11 +34,11 @@ import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
 
 /**
  * One region evacuation at fleet scale on the local stack, under the strict AWS layer's emulated account limits
- * (Route 53: burst 50, 10/s; RDS: burst 300, 12/s per region; CloudWatch GetMetricData 50/s per region). Seeds RDS primaries with cross-region read
- * replicas and hosted zones of CNAME records behind the layer (straight into moto), writes one runbook per service
- * (fence its primaries, promote its replicas, point its zone's records at them) into a reviewed catalog of its
- * own, and runs them as one evacuation (one wave, 20 services at once, as AWS ARC Region switch runs 20 in
- * parallel). Prints achieved time ÷ the rate-limit floor, failed services, throttling failures, effects counted
+ * (Route 53: burst 50, 10/s; RDS: burst 300, 12/s per region; CloudWatch GetMetricData 50/s per region). Seeds
+ * RDS primaries with cross-region read replicas and hosted zones of CNAME records behind the layer (straight into
+ * moto), writes one runbook per service (fence its primaries, promote its replicas, point its zone's records at
+ * them) into a reviewed catalog of its own, and runs them as one evacuation (one wave, 20 services at once, as
+ * AWS ARC Region switch runs 20 in parallel). Prints achieved time ÷ the rate-limit floor, failed services, throttling failures, effects counted
  * at the layer, and how the time grows with records and databases. Not a test: it prints figures.
  *
  * Usage: npx tsx bench/fleet.ts [--sizes 10:1,200:20,2000:200]   (records:databases; the last is the headline)

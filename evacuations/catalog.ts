@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { loadCatalog, registerTypeScriptLoader } from '../runbooks/catalog';
 import type { Runbook } from '../runbooks/schema';
-import { assertEvacuationFits } from './evacuation-size';
+import { assertEvacuationFits, loadResultShape } from './evacuation-size';
 import { EvacuationValidationError } from './evacuation-validation-error';
 import type { Evacuation } from './schema';
 
@@ -65,7 +65,7 @@ export function findEvacuation(
     }),
   );
   if (issues.length > 0) throw new EvacuationValidationError(`${evacuation.id} (${source})`, issues);
-  assertEvacuationFits(`${evacuation.id} (${source})`, evacuation, runbooks);
+  assertEvacuationFits(`${evacuation.id} (${source})`, loadResultShape(evacuation, runbooks, source));
   return { evacuation, runbooks, source };
 }
 

@@ -99,9 +99,10 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
           PermanentFailure.RunbookMismatch,
           `evacuation ${evacuationId} or one of its runbooks differs from the worker's reviewed copies: you signed sha256 ${sha256}, the worker has ${reviewed} (${source}); update your copies to the reviewed ones and start again`,
         );
+      const loaded = { cover, runbooks, sha256: reviewed, source };
       // Refused here, with what to do, rather than by Temporal as an oversized result the run cannot read.
-      asPermanent(() => assertEvacuationFits(`${evacuationId} (${source})`, evacuation, runbooks));
-      return { cover, runbooks, sha256: reviewed, source };
+      asPermanent(() => assertEvacuationFits(`${evacuationId} (${source})`, loaded));
+      return loaded;
     },
   };
 }

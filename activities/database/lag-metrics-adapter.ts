@@ -29,15 +29,15 @@ export function createLagMetricsAdapter(
   options: { keepAliveMs?: number } = {},
 ): LagMetricsPort {
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
-  const loaders = new Map<string, DataLoader<LagQuery, LagReading | null, string>>();
+  const loaders = new Map<string, DataLoader<LagQuery, LagReading | null>>();
   return {
     latestLag(query: LagQuery): Promise<LagReading | null> {
       let loader = loaders.get(query.region);
       if (loader === undefined) {
         const region = query.region;
-        loader = serialBatchLoader<LagQuery, LagReading | null, string>(
-          (queries) => readLags(clientForRegion(region), region, queries),
-          { maxBatchSize: LAG_QUERIES_PER_CALL, cacheKeyFn: seriesKey },
+        loader = serialBatchLoader<LagQuery, LagReading | null>(
+          (queries) => readLags(() => clientForRegion(region), region, queries),
+          { maxBatchSize: LAG_QUERIES_PER_CALL },
         );
         loaders.set(region, loader);
       }
@@ -47,9 +47,8 @@ export function createLagMetricsAdapter(
   };
 }
 
-function seriesKey(query: LagQuery): string {
-  return `${query.metricName}\u0000${query.resourceId}\u0000${query.windowMs ?? DEFAULT_WINDOW_MS}`;
-}
+/** The period each query asks for: a datapoint's timestamp is the start of its period. */
+const PERIOD_S = 60;
 
 function sourceOf(query: LagQuery): string {
   return `${query.metricName} of ${query.resourceId} in ${query.region}`;
@@ -57,22 +56,22 @@ function sourceOf(query: LagQuery): string {
 
 /**
  * One GetMetricData for `queries` (≤ 500, one region), over the longest window asked, following NextToken; for
- * each query the newest datapoint within its own window, or null (none, or -1: RDS says replication is not active).
+ * each query the newest datapoint whose period reaches into its own window, or null (none, or -1: RDS says
+ * replication is not active). When the call fails, each query fails with an error naming its own series.
  */
 async function readLags(
-  client: CloudWatchClient,
+  client: () => CloudWatchClient,
   region: string,
   queries: readonly LagQuery[],
-): Promise<Array<LagReading | null>> {
+): Promise<Array<LagReading | null | Error>> {
   const end = new Date();
   const windowOf = (query: LagQuery) => query.windowMs ?? DEFAULT_WINDOW_MS;
   const start = new Date(end.getTime() - Math.max(...queries.map(windowOf)));
   const points = new Map<string, Array<{ at: Date; value: number }>>();
-  const what = `CloudWatch GetMetricData ${sourceOf(queries[0] as LagQuery)}${queries.length > 1 ? ` and ${queries.length - 1} more series` : ''}`;
   try {
     let nextToken: string | undefined;
     do {
-      const out = await client.send(
+      const out = await client().send(
         new GetMetricDataCommand({
           StartTime: start,
           EndTime: end,
@@ -86,7 +85,7 @@ async function readLags(
                 MetricName: query.metricName,
                 Dimensions: [{ Name: LAG_METRIC_DIMENSION[query.metricName], Value: query.resourceId }],
               },
-              Period: 60,
+              Period: PERIOD_S,
               Stat: 'Maximum',
             },
           })),
@@ -104,12 +103,18 @@ async function readLags(
       nextToken = out.NextToken;
     } while (nextToken !== undefined);
   } catch (error) {
-    throw toRdsFailure(error, what, region);
+    const others = queries.length > 1 ? ` (read with ${queries.length - 1} other series)` : '';
+    return queries.map((query) => {
+      const failure = toRdsFailure(error, `CloudWatch GetMetricData ${sourceOf(query)}${others}`, region);
+      return failure instanceof Error ? failure : new Error(String(failure));
+    });
   }
   return queries.map((query, i) => {
-    const since = end.getTime() - windowOf(query);
+    // CloudWatch stamps a period with its start and may round StartTime down: a period counts if it reaches into
+    // the window, as a single read of this window would have returned it.
+    const since = end.getTime() - windowOf(query) - PERIOD_S * 1000;
     const newest = (points.get(`q${i}`) ?? [])
-      .filter((point) => point.at.getTime() >= since)
+      .filter((point) => point.at.getTime() > since)
       .sort((a, b) => b.at.getTime() - a.at.getTime())[0];
     if (newest === undefined || newest.value < 0) return null;
     return {

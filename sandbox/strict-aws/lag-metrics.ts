@@ -48,9 +48,9 @@ const seriesKey = (s: LagSeries): string => `${s.region}|${s.metricName}|${s.res
  * would, so a reader of the last minutes finds datapoints. Tests set a value (or null: no datapoints).
  *
  * CloudWatch keeps every datapoint and moto cannot delete one, so "the lag is now X" would still read the old
- * values of the same minute. Reads through the layer therefore start no earlier than the series' last change:
- * GetMetricData and GetMetricStatistics of a controlled series get their StartTime moved up to it. To a reader
- * the series looks as if it had held its current value (or been absent) all along, which is what a test means.
+ * values of the same minute. Reads through the layer therefore see nothing of a controlled series from before its
+ * last change (`clampRead`): to a reader the series looks as if it had held its current value (or been absent)
+ * all along, which is what a test means.
  * moto compares StartTime in whole seconds, so a change starts at the next whole second: `set` waits for it
  * (under a second) before it publishes, and no older datapoint falls at or after that second.
  */
@@ -144,12 +144,17 @@ export class LagMetrics {
 
   private clampPerQuery(region: string, request: ReadRequest): StrictOutcome | undefined {
     const end = toMillis(request.EndTime);
-    const controlled = new Map<string, { state: LagState; periodMs: number }>();
+    const controlled = new Map<string, { state: LagState; periodMs: number; valueIsStat: boolean }>();
     for (const query of request.MetricDataQueries ?? []) {
       const state = query.MetricStat?.Metric ? this.stateOf(region, query.MetricStat.Metric) : undefined;
       // A window that ends before the series' change (a read while `set` waits for its second) reads as asked.
       if (query.Id !== undefined && state !== undefined && (end === undefined || end > state.since))
-        controlled.set(query.Id, { state, periodMs: (query.MetricStat?.Period ?? 60) * 1000 });
+        controlled.set(query.Id, {
+          state,
+          periodMs: (query.MetricStat?.Period ?? 60) * 1000,
+          // A period of one value has that value as its Maximum, Minimum and Average; not as its Sum or count.
+          valueIsStat: ['Maximum', 'Minimum', 'Average'].includes(query.MetricStat?.Stat ?? ''),
+        });
     }
     if (controlled.size === 0) return undefined;
     reachEndOfSecond(request, Math.max(...[...controlled.values()].map(({ state }) => state.since)));
@@ -163,13 +168,17 @@ export class LagMetrics {
         for (const result of answer.MetricDataResults ?? []) {
           const read = result.Id === undefined ? undefined : controlled.get(result.Id);
           if (read === undefined) continue;
-          const { state, periodMs } = read;
+          const { state, periodMs, valueIsStat } = read;
           const kept =
             state.value === null
               ? []
-              : (result.Timestamps ?? []).filter((at) => (toMillis(at) ?? 0) + periodMs > state.since);
-          result.Timestamps = kept;
-          result.Values = kept.map(() => state.value as number);
+              : (result.Timestamps ?? []).flatMap((at, i) =>
+                  (toMillis(at) ?? 0) + periodMs > state.since
+                    ? [[at, result.Values?.[i] ?? 0] as const]
+                    : [],
+                );
+          result.Timestamps = kept.map(([at]) => at);
+          result.Values = kept.map(([, value]) => (valueIsStat ? (state.value as number) : value));
         }
         return JSON.stringify(answer);
       },
@@ -227,7 +236,10 @@ interface ReadRequest {
   Namespace?: string;
   MetricName?: string;
   Dimensions?: MetricRef['Dimensions'];
-  MetricDataQueries?: Array<{ Id?: string; MetricStat?: { Metric?: MetricRef; Period?: number } }>;
+  MetricDataQueries?: Array<{
+    Id?: string;
+    MetricStat?: { Metric?: MetricRef; Period?: number; Stat?: string };
+  }>;
 }
 
 /**
@@ -242,13 +254,8 @@ function reachEndOfSecond(request: ReadRequest, since: number): void {
   }
 }
 
-/** The metrics a GetMetricData (its queries) or GetMetricStatistics (top level) request reads. */
+/** The metric a GetMetricStatistics request reads (GetMetricData's queries are answered per query). */
 function metricsRead(request: ReadRequest): MetricRef[] {
-  if (request.MetricDataQueries !== undefined) {
-    return request.MetricDataQueries.flatMap((query) =>
-      query.MetricStat?.Metric ? [query.MetricStat.Metric] : [],
-    );
-  }
   if (request.MetricName === undefined) return [];
   return [{ Namespace: request.Namespace, MetricName: request.MetricName, Dimensions: request.Dimensions }];
 }

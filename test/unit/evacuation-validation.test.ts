@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAuthActivities } from '../../activities/auth/auth-activities';
+import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
 import { findEvacuation } from '../../evacuations/catalog';
-import { defineEvacuation, MAX_EVACUATION_SERVICES } from '../../evacuations/define-evacuation';
+import { defineEvacuation } from '../../evacuations/define-evacuation';
 import { evacuationSha256 } from '../../evacuations/evacuation-hash';
 import { MAX_EVACUATION_BYTES } from '../../evacuations/evacuation-size';
 import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
@@ -56,7 +58,6 @@ test('more than 200 runbooks in all waves are refused at waves; 200 pass', () =>
   const tooMany = issuesOf(base([wave(0, 100), wave(1, 100), wave(2, 1)]));
   const enough = issuesOf(base([wave(0, 100), wave(1, 100)]));
 
-  expect(MAX_EVACUATION_SERVICES).toBe(200);
   expect(tooMany).toEqual([
     {
       path: 'waves',
@@ -203,7 +204,8 @@ function largeRunbook(id: string, records: number) {
   };
 }
 
-test('an evacuation whose runbooks by value pass one Temporal payload is refused at waves, naming its size and what to do; a smaller one loads', () => {
+/** A catalog of 12 runbooks of 2,000 records each (~1.9 MiB by value), with evacuations of all and of 4. */
+function largeEstate(): { dir: string; ids: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   const ids = Array.from({ length: 12 }, (_, i) => `svc-${i}`);
   for (const id of ids) writeFileSync(join(dir, `${id}.json`), JSON.stringify(largeRunbook(id, 2000)));
@@ -212,6 +214,14 @@ test('an evacuation whose runbooks by value pass one Temporal payload is refused
     join(dir, 'small.json'),
     JSON.stringify(base([{ id: 'some', runbooks: ids.slice(0, 4) }], { id: 'small' })),
   );
+  return { dir, ids };
+}
+
+const TOO_LARGE =
+  /its 12 runbooks come to \d+ KiB by value \(largest: svc-\d+ \d+ KiB.*\); a run carries them in one Temporal payload, which must stay at most 1536 KiB .*split it into smaller evacuations/;
+
+test('an evacuation whose runbooks by value pass one Temporal payload is refused at waves, naming its size and what to do; a smaller one loads', () => {
+  const { dir } = largeEstate();
 
   let error: unknown;
   try {
@@ -223,13 +233,28 @@ test('an evacuation whose runbooks by value pass one Temporal payload is refused
 
   expect(error).toBeInstanceOf(EvacuationValidationError);
   expect((error as EvacuationValidationError).issues).toEqual([
-    {
-      path: 'waves',
-      message: expect.stringMatching(
-        /^its 12 runbooks come to \d+ KiB by value \(largest: svc-\d+ \d+ KiB.*\); a run carries them in one Temporal payload, which must stay under 1536 KiB .*split it into smaller evacuations/,
-      ),
-    },
+    { path: 'waves', message: expect.stringMatching(new RegExp(`^${TOO_LARGE.source}`)) },
   ]);
   expect(Buffer.byteLength(JSON.stringify(small))).toBeLessThan(MAX_EVACUATION_BYTES);
   expect(Object.keys(small?.runbooks ?? {})).toHaveLength(4);
+});
+
+test("the worker's load of a reviewed evacuation too large for one payload fails permanently with the same words, before Temporal would refuse its result", async () => {
+  const { dir, ids } = largeEstate();
+  const { runbooks } = loadReviewedCatalog([dir]);
+  const activities = createAuthActivities({ catalogDirs: [dir], evacuationDirs: [dir] });
+  const cover = {
+    evacuation: defineEvacuation(base([{ id: 'all', runbooks: ids }], { id: 'big' }) as never),
+    runbookHashes: Object.fromEntries(ids.map((id) => [id, runbooks.get(id)!.sha256])),
+  };
+
+  const refused = await activities
+    .loadReviewedEvacuation({ evacuationId: 'big', sha256: evacuationSha256(cover) })
+    .then(
+      () => undefined,
+      (failure: unknown) => failure as Error & { type?: string; nonRetryable?: boolean },
+    );
+
+  expect(refused?.message).toMatch(TOO_LARGE);
+  expect(refused?.nonRetryable).toBe(true);
 });

@@ -1,7 +1,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { createLagMetricsAdapter, LAG_QUERIES_PER_CALL } from '../../activities/database/lag-metrics-adapter';
+import { createLagMetricsAdapter } from '../../activities/database/lag-metrics-adapter';
 import type { LagQuery } from '../../activities/database/lag-metrics-port';
-import { heldCalls } from './held-calls';
+import { heldCalls, twoActivities } from './held-calls';
 
 interface MetricQuery {
   Id: string;
@@ -11,9 +11,15 @@ interface MetricQuery {
 /**
  * A CloudWatch endpoint holding one datapoint per series (`points`: resourceId → [seconds ago, value]). Like
  * CloudWatch it refuses more than 500 queries in a call, and Ids that repeat or do not start with a lowercase
- * letter (GetMetricData API reference); with `pageSize` it answers in pages (NextToken). Records every call.
+ * letter (GetMetricData API reference); with `pageSize` it answers in pages (NextToken). Like CloudWatch it may
+ * return a period that begins before StartTime (`startSlackMs`: it rounds StartTime down). With `olderPointPage`
+ * each series also has a datapoint a minute older, and the first page carries only those (NextToken), the second
+ * the newer ones. Records every call.
  */
-function cloudWatch(points: Map<string, [number, number]>, options: { pageSize?: number } = {}) {
+function cloudWatch(
+  points: Map<string, [number, number]>,
+  options: { pageSize?: number; startSlackMs?: number; olderPointPage?: boolean } = {},
+) {
   const calls: Array<{ ids: string[]; resources: string[] }> = [];
   const gate = heldCalls();
   let failWith: Error | undefined;
@@ -35,17 +41,20 @@ function cloudWatch(points: Map<string, [number, number]>, options: { pageSize?:
       await gate.passed();
       if (failWith) throw failWith;
       const page = Number(command.input.NextToken ?? 0);
-      const size = options.pageSize ?? queries.length;
-      const results = queries.slice(page * size, (page + 1) * size).map((q) => {
+      const from = command.input.StartTime.getTime() - (options.startSlackMs ?? 0);
+      const answer = (q: MetricQuery, agoExtraS: number, valueOf: (value: number) => number) => {
         const point = points.get(q.MetricStat.Metric.Dimensions[0]!.Value);
-        const at = point === undefined ? undefined : new Date(Date.now() - point[0] * 1000);
-        const inWindow = at !== undefined && at >= command.input.StartTime;
-        return {
-          Id: q.Id,
-          Timestamps: inWindow ? [at] : [],
-          Values: inWindow ? [point![1]] : [],
-        };
-      });
+        const at = point === undefined ? undefined : new Date(Date.now() - (point[0] + agoExtraS) * 1000);
+        const inWindow = at !== undefined && at.getTime() >= from;
+        return { Id: q.Id, Timestamps: inWindow ? [at] : [], Values: inWindow ? [valueOf(point![1])] : [] };
+      };
+      if (options.olderPointPage) {
+        return page === 0
+          ? { MetricDataResults: queries.map((q) => answer(q, 60, (v) => v + 100)), NextToken: '1' }
+          : { MetricDataResults: queries.map((q) => answer(q, 0, (v) => v)) };
+      }
+      const size = options.pageSize ?? queries.length;
+      const results = queries.slice(page * size, (page + 1) * size).map((q) => answer(q, 0, (v) => v));
       const more = (page + 1) * size < queries.length;
       return { MetricDataResults: results, ...(more ? { NextToken: String(page + 1) } : {}) };
     },
@@ -57,6 +66,9 @@ function cloudWatch(points: Map<string, [number, number]>, options: { pageSize?:
     releaseCalls: gate.release,
     fail(error: Error) {
       failWith = error;
+    },
+    recover() {
+      failWith = undefined;
     },
   };
 }
@@ -82,7 +94,6 @@ describe('lag metrics adapter: reads are coalesced', () => {
 
     const readings = await Promise.all(Array.from({ length: 600 }, (_, i) => lag.latestLag(replica(i))));
 
-    expect(LAG_QUERIES_PER_CALL).toBe(500);
     expect(endpoint.calls.map((call) => call.ids.length)).toEqual([500, 100]);
     expect(readings.map((reading) => reading?.lagMs)).toEqual(
       Array.from({ length: 600 }, (_, i) => (i % 7) * 1000),
@@ -141,7 +152,7 @@ describe('lag metrics adapter: reads are coalesced', () => {
     expect(readings.every((reading) => reading?.lagMs === 3000)).toBe(true);
   });
 
-  it('GIVEN the call fails WHEN 3 series were read together THEN each read fails naming what was read; the next read goes again', async () => {
+  it('GIVEN the call fails WHEN 3 series were read together THEN each read fails naming its own series; the next read goes again', async () => {
     const endpoint = cloudWatch(new Map([['replica-0', [30, 1] as [number, number]]]));
     const lag = createLagMetricsAdapter(() => endpoint.client);
     endpoint.fail(
@@ -154,13 +165,61 @@ describe('lag metrics adapter: reads are coalesced', () => {
     const failures = await Promise.all(
       [0, 1, 2].map((i) => lag.latestLag(replica(i)).catch((e: Error) => e)),
     );
-    endpoint.fail(undefined as unknown as Error);
+    endpoint.recover();
     const after = await lag.latestLag(replica(0));
 
-    for (const failure of failures)
-      expect((failure as Error).message).toContain(
-        'CloudWatch GetMetricData ReplicaLag of replica-0 in us-west-2 and 2 more series',
-      );
+    expect(failures.map((failure) => (failure as Error).message)).toEqual(
+      [0, 1, 2].map((i) =>
+        expect.stringContaining(
+          `CloudWatch GetMetricData ReplicaLag of replica-${i} in us-west-2 (read with 2 other series)`,
+        ),
+      ),
+    );
     expect(after?.lagMs).toBe(1000);
+  });
+
+  it('GIVEN a datapoint whose period began 5 min 30 s ago WHEN read over 5 minutes THEN it counts (its period reaches into the window); one 6 min 30 s old does not', async () => {
+    const endpoint = cloudWatch(
+      new Map([
+        ['replica-1', [330, 4] as [number, number]],
+        ['replica-2', [390, 4] as [number, number]],
+      ]),
+      { startSlackMs: 120_000 },
+    );
+    const lag = createLagMetricsAdapter(() => endpoint.client);
+
+    const [inWindow, tooOld] = await Promise.all([lag.latestLag(replica(1)), lag.latestLag(replica(2))]);
+
+    expect(inWindow?.lagMs).toBe(4000);
+    expect(tooOld).toBeNull();
+  });
+
+  it("GIVEN one series' datapoints split over two pages WHEN read THEN the newer one, on the second page, is the reading", async () => {
+    const endpoint = cloudWatch(new Map([['replica-1', [30, 7] as [number, number]]]), {
+      olderPointPage: true,
+    });
+    const lag = createLagMetricsAdapter(() => endpoint.client);
+
+    const reading = await lag.latestLag(replica(1));
+
+    expect(endpoint.calls).toHaveLength(2);
+    expect(reading?.lagMs).toBe(7000);
+  });
+
+  it('GIVEN two activities whose reads share one call held by CloudWatch WHEN they wait THEN each heartbeats while waiting', async () => {
+    const points = new Map([1, 2].map((i) => [`replica-${i}`, [30, 1] as [number, number]]));
+    const endpoint = cloudWatch(points);
+    const lag = createLagMetricsAdapter(() => endpoint.client, { keepAliveMs: 10 });
+    endpoint.holdCalls();
+    const { opener, joiner, beats, untilBothBeat } = twoActivities();
+
+    const reads = [opener.run(() => lag.latestLag(replica(1))), joiner.run(() => lag.latestLag(replica(2)))];
+    await untilBothBeat(2);
+    endpoint.releaseCalls();
+    await Promise.all(reads);
+
+    expect(endpoint.calls.map((call) => call.resources)).toEqual([['replica-1', 'replica-2']]);
+    expect(beats.opener).toBeGreaterThanOrEqual(2);
+    expect(beats.joiner).toBeGreaterThanOrEqual(2);
   });
 });

@@ -7,7 +7,7 @@ import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
 import { createRdsAdapter } from '../../activities/database/rds-adapter';
 import type { RdsInstance } from '../../activities/database/rds-port';
-import { heldCalls } from './held-calls';
+import { heldCalls, twoActivities } from './held-calls';
 
 /** An RDS endpoint holding `count` instances per region; records every DescribeDBInstances it answers. */
 function fleetClient(count: number, region: string) {
@@ -117,18 +117,12 @@ describe('RDS adapter: describes are coalesced', () => {
     const endpoint = fleetClient(10, 'us-east-1');
     const rds = createRdsAdapter(() => endpoint.client, undefined, { keepAliveMs: 10 });
     endpoint.holdCalls();
-    const opener = new MockActivityEnvironment();
-    const joiner = new MockActivityEnvironment();
-    const beats = { opener: 0, joiner: 0 };
-    opener.on('heartbeat', () => beats.opener++);
-    joiner.on('heartbeat', () => beats.joiner++);
+    const { opener, joiner, beats, untilBothBeat } = twoActivities();
 
     const read = (env: MockActivityEnvironment, id: string): Promise<RdsInstance | null> =>
       env.run(() => rds.describeInstance('us-east-1', id));
     const reads = [read(opener, 'replica-1'), read(joiner, 'replica-2')];
-    // Held until both have heartbeated twice (50 keep-alive intervals at most: a loaded machine is slow).
-    for (let waited = 0; waited < 500 && (beats.opener < 2 || beats.joiner < 2); waited += 10)
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    await untilBothBeat(2);
     endpoint.releaseCalls();
     const [one, two] = await Promise.all(reads);
 

@@ -108,7 +108,7 @@ describe('a GetMetricData answer for series the layer controls', () => {
       StartTime: Date.now() / 1000 - 600,
       EndTime: Date.now() / 1000 + 5,
       MetricDataQueries: [
-        { Id: 'q0', MetricStat: { Metric: metric, Period: 60 } },
+        { Id: 'q0', MetricStat: { Metric: metric, Period: 60, Stat: 'Maximum' } },
         {
           Id: 'q1',
           MetricStat: {
@@ -118,6 +118,7 @@ describe('a GetMetricData answer for series the layer controls', () => {
               Dimensions: [{ Name: 'DBInstanceIdentifier', Value: other.resourceId }],
             },
             Period: 60,
+            Stat: 'Maximum',
           },
         },
       ],
