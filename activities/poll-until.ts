@@ -117,6 +117,11 @@ export function currentAttempt(): number {
   return activityContext()?.info.attempt ?? 1;
 }
 
+/** Whether the activity running this code (if any) was cancelled: timed out, aborted or its worker shutting down. */
+export function activityCancelled(): boolean {
+  return activityContext()?.cancellationSignal.aborted ?? false;
+}
+
 function activityContext(): Context | undefined {
   try {
     return Context.current();

@@ -6,7 +6,7 @@ import type {
   InitializeHandlerArguments,
   MiddlewareStack,
 } from '@smithy/types';
-import { currentStepScheduledAt, keepAlive } from '../poll-until';
+import { activityCancelled, currentStepScheduledAt, keepAlive } from '../poll-until';
 import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
@@ -49,8 +49,9 @@ export function callRank(): number | undefined {
  * - every attempt (the SDK's own retries included) first takes a token from the account's bucket for `api`, the
  *   oldest step's calls first (`AwsPacer.take`; the step's scheduled time, or the rank `rankedAs` gives);
  * - a call AWS throttles anyway (another client of the account shares the budget) is sent again after the bucket
- *   refills, for as long as the activity lives: throttling slows a step, it never fails it. A throttled call was
- *   not executed, so sending it again is safe. Outside an activity the rounds are capped (`maxThrottleRounds`).
+ *   refills, for as long as the activity lives (until it is cancelled: timed out or aborted): throttling slows a
+ *   step, it never fails it. A throttled call was not executed, so sending it again is safe. Outside an activity
+ *   the rounds are capped (`maxThrottleRounds`).
  *
  * - the activity heartbeats throughout the call, its token wait included (`keepAliveDuringCalls`).
  *
@@ -72,7 +73,9 @@ export function paceClient<I extends object, O extends object>(
         try {
           return await next(args);
         } catch (error) {
-          if (!isThrottling(error) || round >= maxRounds) throw error;
+          // A cancelled activity (timed out, aborted) is gone: its call stops, or it would hold a coalesced read's
+          // waiters, and the token bucket, for as long as another client keeps the account throttled.
+          if (!isThrottling(error) || round >= maxRounds || activityCancelled()) throw error;
           pacer.throttled(api, region);
           keepAlive();
         }

@@ -212,6 +212,38 @@ describe('paceClient', () => {
     }
   });
 
+  it('GIVEN a call throttled without end in an activity WHEN the activity is cancelled (timed out, aborted) THEN the call stops sending and fails with the throttling error', async () => {
+    const endpoint = await throttlingEndpoint(Number.POSITIVE_INFINITY);
+    const client = new Route53Client({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 200 } }, 0);
+    paceClient(client, pacer, 'route53', 'global');
+    const env = new MockActivityEnvironment();
+    try {
+      const call = env
+        .run(() => client.send(new ListHostedZonesByNameCommand({ DNSName: 'x.' })))
+        .catch((e: Error) => e);
+      while (endpoint.requests() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      env.cancel();
+      const outcome = await Promise.race([
+        call,
+        new Promise((resolve) => setTimeout(() => resolve('still sending after 2 s'), 2_000)),
+      ]);
+      const sentByThen = endpoint.requests();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      expect((outcome as Error).name).toBe('Throttling');
+      expect(endpoint.requests()).toBe(sentByThen);
+    } finally {
+      client.destroy();
+      endpoint.server.close();
+    }
+  });
+
   it('GIVEN an endpoint that answers a call only after the activity has heartbeated twice WHEN called from an activity THEN the call keeps it alive and succeeds', async () => {
     let answer: (() => void) | undefined;
     const server = createServer((req, res) => {
