@@ -14,7 +14,7 @@ import {
 const DEFAULT_WINDOW_MS = 5 * 60_000;
 
 /** Series one GetMetricData call reads: "You can include as many as 500 MetricDataQuery structures" (API reference). */
-export const LAG_QUERIES_PER_CALL = 500;
+const LAG_QUERIES_PER_CALL = 500;
 
 /**
  * Lag from CloudWatch GetMetricData (one client per region, from the composition root).
@@ -36,7 +36,7 @@ export function createLagMetricsAdapter(
       if (loader === undefined) {
         const region = query.region;
         loader = serialBatchLoader<LagQuery, LagReading | null>(
-          (queries) => readLags(() => clientForRegion(region), region, queries),
+          (queries) => readLags(clientForRegion, region, queries),
           { maxBatchSize: LAG_QUERIES_PER_CALL },
         );
         loaders.set(region, loader);
@@ -60,7 +60,7 @@ function sourceOf(query: LagQuery): string {
  * replication is not active). When the call fails, each query fails with an error naming its own series.
  */
 async function readLags(
-  client: () => CloudWatchClient,
+  clientForRegion: (region: string) => CloudWatchClient,
   region: string,
   queries: readonly LagQuery[],
 ): Promise<Array<LagReading | null | Error>> {
@@ -69,9 +69,10 @@ async function readLags(
   const start = new Date(end.getTime() - Math.max(...queries.map(windowOf)));
   const points = new Map<string, Array<{ at: Date; value: number }>>();
   try {
+    const client = clientForRegion(region);
     let nextToken: string | undefined;
     do {
-      const out = await client().send(
+      const out = await client.send(
         new GetMetricDataCommand({
           StartTime: start,
           EndTime: end,

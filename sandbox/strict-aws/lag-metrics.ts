@@ -128,11 +128,15 @@ export class LagMetrics {
     if (call.body === undefined || call.protocol !== 'json' || this.series.size === 0) return undefined;
     const request = JSON.parse(call.body.toString('utf8')) as ReadRequest;
     if (request.MetricDataQueries !== undefined) return this.clampPerQuery(call.region, request);
-    const since = Math.max(
-      0,
-      ...metricsRead(request).map((metric) => this.stateOf(call.region, metric)?.since ?? 0),
-    );
-    if (since === 0) return undefined;
+    const since =
+      request.MetricName === undefined
+        ? undefined
+        : this.stateOf(call.region, {
+            Namespace: request.Namespace,
+            MetricName: request.MetricName,
+            Dimensions: request.Dimensions,
+          })?.since;
+    if (since === undefined) return undefined;
     const start = toMillis(request.StartTime);
     const end = toMillis(request.EndTime);
     // A window that ends before the change (a read while `set` waits for its second) is left as asked.
@@ -252,12 +256,6 @@ function reachEndOfSecond(request: ReadRequest, since: number): void {
     request.EndTime =
       typeof request.EndTime === 'number' ? since / 1000 + 1 : new Date(since + 1000).toISOString();
   }
-}
-
-/** The metric a GetMetricStatistics request reads (GetMetricData's queries are answered per query). */
-function metricsRead(request: ReadRequest): MetricRef[] {
-  if (request.MetricName === undefined) return [];
-  return [{ Namespace: request.Namespace, MetricName: request.MetricName, Dimensions: request.Dimensions }];
 }
 
 /** JSON-protocol timestamps are epoch seconds; accept ISO strings too. */
