@@ -72,6 +72,8 @@ export function strictAwsFixture(stack: StackInfo, options: { maxAttempts?: numb
     s3: (region: string) => keep(new S3Client({ ...common, region, forcePathStyle: true })),
     /** The same clients aimed at moto itself, behind the layer. */
     rawRds: (region: string) => keep(new RDSClient({ ...common, endpoint: stack.moto.rawEndpoint, region })),
+    rawCloudwatch: (region: string) =>
+      keep(new CloudWatchClient({ ...common, endpoint: stack.moto.rawEndpoint, region })),
     close: () => made.forEach((client) => client.destroy()),
   };
 }

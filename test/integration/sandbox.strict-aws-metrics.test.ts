@@ -144,4 +144,43 @@ describe('strict AWS layer: replication lag metrics', () => {
     expect(absentStats).toEqual([]);
     expect(restored).toBe(value);
   });
+
+  it('GIVEN 100 replicas whose lag the layer controls THEN its periodic republishing reaches moto with each value (one PutMetricData a region, larger than the SDK compresses)', async () => {
+    const tag = Date.now().toString(36);
+    const region = 'us-west-2';
+    const replicas = Array.from({ length: 100 }, (_, i) => ({
+      metricName: 'ReplicaLag' as const,
+      resourceId: `republish-${tag}-${i}`,
+      region,
+    }));
+    await Promise.all(replicas.map((series, i) => aws.control.setLag(series, i % 5)));
+    await aws.control.update({ lagPublishIntervalMs: 250 });
+    const setAt = Date.now();
+
+    // moto itself, not through the layer (which answers a controlled series from its own state): only datapoints a
+    // republish stamped after the sets can be in this window.
+    const moto = aws.rawCloudwatch(region);
+    const republished = async (series: LagSeries) => {
+      const out = await moto.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/RDS',
+          MetricName: series.metricName,
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: series.resourceId }],
+          StartTime: new Date(setAt + 1_000),
+          EndTime: new Date(Date.now() + 1_000),
+          Period: 1,
+          Statistics: ['Maximum'],
+        }),
+      );
+      return out.Datapoints ?? [];
+    };
+    await new Promise((elapsed) => setTimeout(elapsed, 2_500));
+    const first = await republished(replicas[0] as LagSeries);
+    const last = await republished(replicas[99] as LagSeries);
+
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((d) => d.Maximum === 0)).toBe(true);
+    expect(last.length).toBeGreaterThan(0);
+    expect(last.every((d) => d.Maximum === 4)).toBe(true);
+  });
 });
