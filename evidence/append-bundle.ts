@@ -6,7 +6,7 @@
  * same bytes are kept.
  */
 import type { KeyObject } from 'node:crypto';
-import { readChainHead } from './chain-head';
+import { readChainHead, type ChainHeadHint } from './chain-head';
 import { signEnvelope } from './envelope';
 import type { ChainLayout } from './layout';
 import {
@@ -38,6 +38,8 @@ export interface ChainWriter {
   signingKey: KeyObject;
   retentionYears: number;
   now: () => Date;
+  /** Where this writer last saw the head (kept across appends by the worker): the head is found in one request. */
+  headHint?: ChainHeadHint;
 }
 
 export interface AppendResult {
@@ -68,7 +70,7 @@ export class BundleFileConflictError extends Error {
 
 export async function appendBundle(writer: ChainWriter, content: BundleContent): Promise<AppendResult> {
   const { store, layout } = writer;
-  const head = await readChainHead(store, layout);
+  const head = await readChainHead(store, layout, writer.headHint);
   const { workflowId, runId } = content.run;
   if (head?.manifest?.run.workflowId === workflowId && head.manifest.run.runId === runId) {
     return {
@@ -135,5 +137,6 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
         'only the evidence ledger workflow may write to the chain; run `drctl evidence verify` to see what is there',
     );
   }
+  if (writer.headHint) writer.headHint.sequence = sequence;
   return { sequence, manifestKey, manifestSha256, alreadyWritten: false };
 }

@@ -17,6 +17,11 @@ export interface KeyVersions {
   deleted: boolean;
 }
 
+export interface KeyPage {
+  keys: KeyVersions[];
+  truncated: boolean;
+}
+
 export interface PutOptions {
   sha256Hex: string;
   contentType: string;
@@ -31,6 +36,12 @@ export interface EvidenceStore {
   readonly location: string;
   /** Every key under the prefix with its versions, in key order. */
   listKeys(prefix: string): Promise<KeyVersions[]>;
+  /**
+   * One listing request: the keys under the prefix after `afterKey` (from the first when undefined), in key order,
+   * with at most `maxEntries` versions and delete markers in all (S3's MaxKeys); `truncated` when more follow. A
+   * key's `deleted` is exact; its `versions` may be short on the last key of a truncated page.
+   */
+  listKeysPage(prefix: string, afterKey: string | undefined, maxEntries: number): Promise<KeyPage>;
   /** The current version of a key, with its lock; undefined when absent or hidden by a delete marker. */
   get(key: string): Promise<StoredObject | undefined>;
   put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'>;

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { appendBundle, BundleFileConflictError, ChainConflictError } from '../../evidence/append-bundle';
+import type { ChainHeadHint } from '../../evidence/chain-head';
 import { ChainLayout } from '../../evidence/layout';
 import {
   LEDGER_WORKFLOW_ID,
@@ -45,6 +46,8 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
     }
     return ports;
   };
+  // The ledger appends one bundle after another on this worker: where the last append left the head.
+  const headHint: ChainHeadHint = {};
 
   return {
     async requestEvidence(caller) {
@@ -119,6 +122,7 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
             signingKey,
             retentionYears: evidence.retentionYears,
             now: evidence.now ?? (() => new Date()),
+            headHint,
           },
           content,
         );

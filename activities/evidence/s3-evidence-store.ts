@@ -35,39 +35,66 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
     return toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND);
   }
 
+  /** One ListObjectVersions request: its keys in order with the versions and markers it listed, and where to go on. */
+  async function listPage(
+    prefix: string,
+    keyMarker: string | undefined,
+    maxKeys: number,
+    versionIdMarker?: string,
+  ): Promise<{ keys: KeyVersions[]; next?: { key: string; versionId?: string } }> {
+    const out = await call(`ListObjectVersions s3://${bucket}/${prefix}`, () =>
+      s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          MaxKeys: maxKeys,
+          ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+          ...(versionIdMarker === undefined ? {} : { VersionIdMarker: versionIdMarker }),
+        }),
+      ),
+    );
+    const byKey = new Map<string, KeyVersions>();
+    const entry = (key: string) => {
+      let found = byKey.get(key);
+      if (!found) byKey.set(key, (found = { key, versions: 0, deleted: false }));
+      return found;
+    };
+    for (const version of out.Versions ?? []) if (version.Key) entry(version.Key).versions++;
+    for (const marker of out.DeleteMarkers ?? []) {
+      if (marker.Key) entry(marker.Key).deleted ||= marker.IsLatest === true;
+    }
+    const keys = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const next =
+      out.IsTruncated && out.NextKeyMarker
+        ? {
+            key: out.NextKeyMarker,
+            ...(out.NextVersionIdMarker ? { versionId: out.NextVersionIdMarker } : {}),
+          }
+        : undefined;
+    return next === undefined ? { keys } : { keys, next };
+  }
+
   return {
     location: `s3://${bucket}`,
 
     async listKeys(prefix: string): Promise<KeyVersions[]> {
-      const byKey = new Map<string, { versions: number; latestIsMarker: boolean }>();
-      const entry = (key: string) => {
-        let found = byKey.get(key);
-        if (!found) byKey.set(key, (found = { versions: 0, latestIsMarker: false }));
-        return found;
-      };
-      let keyMarker: string | undefined;
-      let versionIdMarker: string | undefined;
+      const keys: KeyVersions[] = [];
+      let marker: { key: string; versionId?: string } | undefined;
       do {
-        const out = await call(`ListObjectVersions s3://${bucket}/${prefix}`, () =>
-          s3.send(
-            new ListObjectVersionsCommand({
-              Bucket: bucket,
-              Prefix: prefix,
-              KeyMarker: keyMarker,
-              VersionIdMarker: versionIdMarker,
-            }),
-          ),
-        );
-        for (const version of out.Versions ?? []) if (version.Key) entry(version.Key).versions++;
-        for (const marker of out.DeleteMarkers ?? []) {
-          if (marker.Key && marker.IsLatest) entry(marker.Key).latestIsMarker = true;
-        }
-        keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
-        versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
-      } while (keyMarker);
-      return [...byKey.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, found]) => ({ key, versions: found.versions, deleted: found.latestIsMarker }));
+        const page = await listPage(prefix, marker?.key, 1000, marker?.versionId);
+        // A key split across two pages: its versions continue on the next.
+        const continued = page.keys[0]?.key === keys.at(-1)?.key ? page.keys.shift() : undefined;
+        const last = keys.at(-1);
+        if (continued && last) last.versions += continued.versions;
+        keys.push(...page.keys);
+        marker = page.next;
+      } while (marker);
+      return keys;
+    },
+
+    async listKeysPage(prefix, afterKey, maxEntries) {
+      const page = await listPage(prefix, afterKey, maxEntries);
+      return { keys: page.keys, truncated: page.next !== undefined };
     },
 
     async get(key: string): Promise<StoredObject | undefined> {

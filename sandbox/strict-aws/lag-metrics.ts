@@ -239,7 +239,8 @@ export class LagMetrics {
         }),
       );
     } catch (error) {
-      const what = states.length === 1 && states[0] ? seriesKey(states[0]) : `${states.length} series in ${region}`;
+      const what =
+        states.length === 1 && states[0] ? seriesKey(states[0]) : `${states.length} series in ${region}`;
       this.log(`lag metrics: publishing ${what} to moto failed: ${(error as Error).message}`);
     }
   }

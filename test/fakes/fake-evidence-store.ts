@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { EvidenceStore, KeyVersions, PutOptions, StoredObject } from '../../evidence/store-port';
+import type {
+  EvidenceStore,
+  KeyPage,
+  KeyVersions,
+  PutOptions,
+  StoredObject,
+} from '../../evidence/store-port';
 
 interface Version {
   versionId: string;
@@ -23,14 +29,45 @@ export class FakeEvidenceStore implements EvidenceStore {
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   async listKeys(prefix: string): Promise<KeyVersions[]> {
+    const listed = this.sortedUnder(prefix);
+    this.listRequests += Math.max(
+      1,
+      Math.ceil(listed.reduce((n, [, versions]) => n + versions.length, 0) / 1000),
+    );
+    return listed.map(([key, versions]) => ({
+      key,
+      versions: versions.filter((version) => !version.deleteMarker).length,
+      deleted: versions[versions.length - 1]?.deleteMarker === true,
+    }));
+  }
+
+  /** Like S3's ListObjectVersions: `maxEntries` counts versions and delete markers, a key's newest entry first. */
+  async listKeysPage(prefix: string, afterKey: string | undefined, maxEntries: number): Promise<KeyPage> {
+    this.listRequests++;
+    const keys: KeyVersions[] = [];
+    let entries = 0;
+    for (const [key, versions] of this.sortedUnder(prefix)) {
+      if (afterKey !== undefined && key <= afterKey) continue;
+      if (entries >= maxEntries) return { keys, truncated: true };
+      const listed = versions.slice(-(maxEntries - entries)).reverse();
+      entries += listed.length;
+      keys.push({
+        key,
+        versions: listed.filter((version) => !version.deleteMarker).length,
+        deleted: versions.at(-1)?.deleteMarker === true,
+      });
+      if (listed.length < versions.length) return { keys, truncated: true };
+    }
+    return { keys, truncated: false };
+  }
+
+  /** Listing requests made (`listKeys` counts as one per 1,000 entries, as S3 pages it). */
+  listRequests = 0;
+
+  private sortedUnder(prefix: string): Array<[string, Version[]]> {
     return [...this.keys.entries()]
       .filter(([key]) => key.startsWith(prefix))
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, versions]) => ({
-        key,
-        versions: versions.filter((version) => !version.deleteMarker).length,
-        deleted: versions[versions.length - 1]?.deleteMarker === true,
-      }));
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   async get(key: string): Promise<StoredObject | undefined> {

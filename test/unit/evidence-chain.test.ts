@@ -152,11 +152,11 @@ describe('manifest and chain', () => {
   test('GIVEN another writer took the next sequence WHEN the ledger appends THEN it refuses rather than fork the chain', async () => {
     const chain = setUp(2);
     await chain.append(1, 1);
-    const realGet = chain.store.listKeys.bind(chain.store);
+    const realList = chain.store.listKeysPage.bind(chain.store);
     // The other writer lands between the ledger reading the head and writing its manifest.
     let raced = false;
-    chain.store.listKeys = async (prefix) => {
-      const listed = await realGet(prefix);
+    chain.store.listKeysPage = async (prefix, afterKey, maxEntries) => {
+      const listed = await realList(prefix, afterKey, maxEntries);
       if (!raced && prefix.endsWith('manifests/')) {
         raced = true;
         chain.store.putVersion(chain.layout.manifestKey(2), '{"forged":true}', {

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
+import { readChainHead, type ChainHeadHint } from '../../evidence/chain-head';
+import { ChainLayout } from '../../evidence/layout';
+import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
+import { EVIDENCE_BUCKET } from '../../sandbox/evidence-seed';
+import { strictAwsFixture } from './sandbox.strict-aws-clients';
+import { getStack } from './stack';
+
+/**
+ * The evidence chain's head read through the S3 adapter against the sandbox's Object Lock bucket (moto behind the
+ * strict layer, which counts the ListObjectVersions requests): pages of versions and delete markers from a key on
+ * (KeyMarker, MaxKeys), the head found past S3's 1,000-entry page, and one request from the last append's hint.
+ */
+const stack = getStack();
+const aws = strictAwsFixture(stack);
+const seeder = new S3Client({
+  region: 'us-east-1',
+  endpoint: stack.moto.rawEndpoint,
+  forcePathStyle: true,
+  credentials: MOTO_CREDENTIALS,
+});
+const MANIFESTS = 2_600;
+const layout = new ChainLayout('head-test/', `ns-${randomUUID()}`);
+
+async function putManifest(sequence: number): Promise<void> {
+  await seeder.send(
+    new PutObjectCommand({
+      Bucket: EVIDENCE_BUCKET,
+      Key: layout.manifestKey(sequence),
+      Body: `{"sequence":${sequence}}`,
+      ChecksumAlgorithm: 'SHA256',
+    }),
+  );
+}
+
+beforeAll(async () => {
+  for (let first = 1; first <= MANIFESTS; first += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, MANIFESTS - first + 1) }, (_, i) => putManifest(first + i)),
+    );
+  }
+});
+
+afterAll(() => {
+  seeder.destroy();
+  aws.close();
+});
+
+async function listRequests<T>(work: () => Promise<T>): Promise<{ result: T; requests: number }> {
+  await aws.control.resetStats();
+  const result = await work();
+  const stats = await aws.control.stats();
+  return { result, requests: stats.operations.ListObjectVersions?.calls ?? 0 };
+}
+
+test('GIVEN 2,600 manifests THEN the head is found past the first page, then in one request from the hint; a manifest hidden by a delete marker is not the head', async () => {
+  const store = createS3EvidenceStore(aws.s3('us-east-1'), EVIDENCE_BUCKET);
+  const hint: ChainHeadHint = {};
+
+  const cold = await listRequests(() => readChainHead(store, layout, hint));
+  await putManifest(MANIFESTS + 1);
+  const hinted = await listRequests(() => readChainHead(store, layout, hint));
+  await seeder.send(
+    new DeleteObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: layout.manifestKey(MANIFESTS + 1) }),
+  );
+  const afterDelete = await listRequests(() => readChainHead(store, layout, hint));
+  const all = await store.listKeys(layout.manifestsPrefix);
+
+  expect(cold.result?.sequence).toBe(MANIFESTS);
+  expect(cold.requests).toBeLessThanOrEqual(6);
+  expect(hinted.result?.sequence).toBe(MANIFESTS + 1);
+  expect(hinted.requests).toBe(1);
+  expect(afterDelete.result?.sequence).toBe(MANIFESTS);
+  // The whole listing still follows S3's pages: every key once, the hidden one marked.
+  expect(all).toHaveLength(MANIFESTS + 1);
+  expect(all.filter((entry) => entry.deleted).map((entry) => entry.key)).toEqual([
+    layout.manifestKey(MANIFESTS + 1),
+  ]);
+  expect(all.every((entry) => entry.versions === 1)).toBe(true);
+});

@@ -1,0 +1,82 @@
+import { readChainHead, type ChainHeadHint } from '../../evidence/chain-head';
+import { ChainLayout } from '../../evidence/layout';
+import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
+
+/**
+ * The chain's head is read before every append, and the chain only grows (six years of manifests under Object
+ * Lock). Listing every manifest costs a request per 1,000 (S3's page): 200 requests at 200,000 manifests, on
+ * every append. The head is found in one request from where the worker last saw it, and in about 2·log₂(n / 1,000)
+ * without a hint. `listRequests` counts the listing requests S3 would receive.
+ */
+const layout = new ChainLayout('evidence/', 'default');
+const lock = { lockMode: 'COMPLIANCE', retainUntil: new Date('2033-01-01T00:00:00Z') };
+
+function chainOf(count: number): FakeEvidenceStore {
+  const store = new FakeEvidenceStore();
+  for (let sequence = 1; sequence <= count; sequence++)
+    store.putVersion(layout.manifestKey(sequence), `{"sequence":${sequence}}`, lock);
+  return store;
+}
+
+async function headOf(store: FakeEvidenceStore, hint?: ChainHeadHint) {
+  store.listRequests = 0;
+  const head = await readChainHead(store, layout, hint);
+  return { sequence: head?.sequence, requests: store.listRequests };
+}
+
+describe('finding the evidence chain head', () => {
+  it('GIVEN 200,000 manifests and no hint THEN the head is found in under 20 listing requests (a full listing takes 200)', async () => {
+    const store = chainOf(200_000);
+
+    const found = await headOf(store);
+    store.listRequests = 0;
+    await store.listKeys(layout.manifestsPrefix);
+
+    expect(found.sequence).toBe(200_000);
+    expect(found.requests).toBeLessThan(20);
+    expect(store.listRequests).toBe(200);
+  });
+
+  it('GIVEN the hint of the last append THEN one request finds the head, and the hint follows it', async () => {
+    const store = chainOf(50_000);
+    const hint: ChainHeadHint = {};
+    await readChainHead(store, layout, hint);
+    store.putVersion(layout.manifestKey(50_001), '{"sequence":50001}', lock);
+
+    const found = await headOf(store, hint);
+
+    expect(found).toEqual({ sequence: 50_001, requests: 1 });
+    expect(hint.sequence).toBe(50_001);
+  });
+
+  it.each([
+    ['a stale hint (another writer appended 3,500 since)', 10_000, 13_500],
+    ['a hint past the head (another bucket)', 9_000_000, 4_321],
+    ['a hint on a manifest hidden since by a delete marker', 4_321, 4_321],
+  ])('GIVEN %s THEN the head is still the newest manifest not deleted', async (_, hinted, count) => {
+    const store = chainOf(count);
+    store.addDeleteMarker(layout.manifestKey(count));
+
+    expect((await headOf(store, { sequence: hinted })).sequence).toBe(count - 1);
+  });
+
+  it('GIVEN the newest manifests hidden by delete markers beyond a page THEN the head is the newest one not deleted', async () => {
+    const store = chainOf(3_000);
+    for (let sequence = 1_500; sequence <= 3_000; sequence++)
+      store.addDeleteMarker(layout.manifestKey(sequence));
+
+    expect((await headOf(store)).sequence).toBe(1_499);
+  });
+
+  it('GIVEN a key that is not a manifest among the manifests THEN the head is still found', async () => {
+    const store = chainOf(2_500);
+    store.putVersion(`${layout.manifestsPrefix}README.txt`, 'not a manifest', lock);
+
+    expect((await headOf(store)).sequence).toBe(2_500);
+  });
+
+  it('GIVEN an empty chain, or one manifest THEN null, or that manifest, in one request', async () => {
+    expect(await headOf(chainOf(0))).toEqual({ sequence: undefined, requests: 1 });
+    expect(await headOf(chainOf(1))).toEqual({ sequence: 1, requests: 1 });
+  });
+});
