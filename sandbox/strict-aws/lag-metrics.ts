@@ -41,7 +41,7 @@ export interface LagState extends LagSeries {
 }
 
 const NAMESPACE = 'AWS/RDS';
-/** PutMetricData's limit: "The MetricData parameter ... can contain up to 1,000 items" (PutMetricData API reference). */
+/** PutMetricData's limit: "The MetricData parameter ... can contain up to 1,000 items" (its API reference). */
 const DATUMS_PER_PUT = 1_000;
 const seriesKey = (s: LagSeries): string => `${s.region}|${s.metricName}|${s.resourceId}`;
 
@@ -61,6 +61,10 @@ export class LagMetrics {
   private readonly defaults = new Map<string, { series: LagSeries; value: number | null }>();
   private readonly clients = new Map<string, CloudWatchClient>();
   private timer: NodeJS.Timeout | undefined;
+  /** A republishing round still in flight: the next tick skips rather than pile rounds onto a busy moto. */
+  private round: Promise<void> | undefined;
+  /** Sets waiting for their second, by that second: they publish together, one request a region. */
+  private readonly dueAt = new Map<number, Promise<void>>();
 
   constructor(
     private readonly motoEndpoint: string,
@@ -75,16 +79,42 @@ export class LagMetrics {
   async registerDefaults(entries: Array<{ series: LagSeries; value: number | null }>): Promise<void> {
     for (const entry of entries) this.defaults.set(seriesKey(entry.series), entry);
     const unset = entries.filter((entry) => !this.series.has(seriesKey(entry.series)));
-    await Promise.all(unset.map((entry) => this.set(entry.series, entry.value)));
+    await this.setAll(unset);
   }
 
-  async set(series: LagSeries, value: number | null): Promise<void> {
+  set(series: LagSeries, value: number | null): Promise<void> {
+    return this.setAll([{ series, value }]);
+  }
+
+  /** Sets every entry as of the next whole second, and publishes them then. */
+  private async setAll(entries: Array<{ series: LagSeries; value: number | null }>): Promise<void> {
     const since = Math.floor(Date.now() / 1000) * 1000 + 1000;
-    const state: LagState = { ...series, value, unit: LAG_METRICS[series.metricName].unit, since };
-    this.series.set(seriesKey(series), state);
-    // Timers may fire a little before the wall clock reaches `since`; publish() stamps no earlier than it.
-    await new Promise((resolve) => setTimeout(resolve, since - Date.now() + 5));
-    if (value !== null && this.series.get(seriesKey(series)) === state) await this.publish([state]);
+    for (const { series, value } of entries)
+      this.series.set(seriesKey(series), {
+        ...series,
+        value,
+        unit: LAG_METRICS[series.metricName].unit,
+        since,
+      });
+    await this.publishAt(since);
+  }
+
+  /**
+   * Publishes, once the wall clock reaches `since`, every series set to start then and not set again since. Timers
+   * may fire a little before the wall clock reaches `since`; publish() stamps no earlier than it.
+   */
+  private publishAt(since: number): Promise<void> {
+    let due = this.dueAt.get(since);
+    if (due === undefined) {
+      due = new Promise((resolve) => setTimeout(resolve, since - Date.now() + 5)).then(() => {
+        this.dueAt.delete(since);
+        return this.publish(
+          [...this.series.values()].filter((state) => state.since === since && state.value !== null),
+        );
+      });
+      this.dueAt.set(since, due);
+    }
+    return due;
   }
 
   /**
@@ -96,14 +126,15 @@ export class LagMetrics {
     const changed = [...this.defaults.entries()].filter(
       ([key, entry]) => options.republish || this.series.get(key)?.value !== entry.value,
     );
-    await Promise.all(changed.map(([, entry]) => this.set(entry.series, entry.value)));
+    await this.setAll(changed.map(([, entry]) => entry));
   }
 
   start(intervalMs: number): void {
     this.stop();
     this.timer = setInterval(() => {
+      if (this.round !== undefined) return;
       const due = [...this.series.values()].filter((s) => s.value !== null && Date.now() >= s.since);
-      void this.publish(due);
+      this.round = this.publish(due).finally(() => (this.round = undefined));
     }, intervalMs);
     this.timer.unref();
   }
@@ -204,7 +235,11 @@ export class LagMetrics {
    */
   private async publish(states: LagState[]): Promise<void> {
     const byRegion = new Map<string, LagState[]>();
-    for (const state of states) byRegion.set(state.region, [...(byRegion.get(state.region) ?? []), state]);
+    for (const state of states) {
+      const regional = byRegion.get(state.region);
+      if (regional === undefined) byRegion.set(state.region, [state]);
+      else regional.push(state);
+    }
     const puts: Array<Promise<void>> = [];
     for (const [region, regional] of byRegion) {
       for (let i = 0; i < regional.length; i += DATUMS_PER_PUT)

@@ -145,7 +145,7 @@ describe('strict AWS layer: replication lag metrics', () => {
     expect(restored).toBe(value);
   });
 
-  it('GIVEN 100 replicas whose lag the layer controls THEN its periodic republishing reaches moto with each value (one PutMetricData a region, larger than the SDK compresses)', async () => {
+  it('GIVEN 100 replicas whose lag the layer controls THEN its periodic republishing reaches moto with each value (rounds larger than the SDK compresses)', async () => {
     const tag = Date.now().toString(36);
     const region = 'us-west-2';
     const replicas = Array.from({ length: 100 }, (_, i) => ({
