@@ -52,6 +52,18 @@ export async function readChainHead(
 
 type Located = { sequence: number; key: string };
 
+/**
+ * What a key under the manifests prefix is to the search: a manifest; a key that sorts before every manifest (the
+ * console's folder object `manifests/`) or after them (a `README.txt`), which the search steps over; or a key among
+ * them that is not a manifest (`0000000007.bak`), which it cannot reason about.
+ */
+function kindOf(key: string, layout: ChainLayout): 'manifest' | 'before' | 'after' | 'among' {
+  if (layout.sequenceOf(key) !== undefined) return 'manifest';
+  const rest = key.slice(layout.manifestsPrefix.length);
+  if (/^\d/.test(rest)) return 'among';
+  return rest < '0' ? 'before' : 'after';
+}
+
 async function newestManifest(
   store: EvidenceStore,
   layout: ChainLayout,
@@ -62,19 +74,19 @@ async function newestManifest(
   let reached = 0;
   for (;;) {
     const page = await store.listKeysPage(layout.manifestsPrefix, after, PAGE_ENTRIES);
-    // From the first key, an untruncated page is the whole chain; from further on, all of it may be deleted.
-    if (!page.truncated)
+    if (page.keys.some((entry) => kindOf(entry.key, layout) === 'among')) return newestOfAll(store, layout);
+    const last = page.keys.at(-1);
+    // The page holds every manifest from its start: it is not truncated, or it reached a key sorting after them.
+    if (!page.truncated || (last !== undefined && kindOf(last.key, layout) === 'after'))
+      // From the first key that is the whole chain; from further on, all of it may be deleted.
       return (
         newestNotDeleted(page.keys, layout) ?? (after === undefined ? undefined : newestOfAll(store, layout))
       );
-    const listed = page.keys.map((entry) => layout.sequenceOf(entry.key));
-    const last = listed.at(-1);
-    // A key that is not a manifest sorts among them (the search cannot step over it), or no progress (a key with
-    // a page of versions): list everything.
-    if (last === undefined || listed.includes(undefined) || last <= reached)
-      return newestOfAll(store, layout);
-    reached = last;
-    const start = await lastPageStart(store, layout, last);
+    const lastSequence = last === undefined ? undefined : layout.sequenceOf(last.key);
+    // No progress (a key with a page of versions), or nothing listed: list everything.
+    if (lastSequence === undefined || lastSequence <= reached) return newestOfAll(store, layout);
+    reached = lastSequence;
+    const start = await lastPageStart(store, layout, lastSequence);
     if (start === undefined) return newestOfAll(store, layout);
     after = keyBefore(start);
   }
@@ -82,20 +94,20 @@ async function newestManifest(
 
 /**
  * Where the last page of manifests starts, given that sequence `known` has a key: gallops up a page at a time,
- * doubling, until no key is at or after the step, then bisects until less than a page is left. Undefined when a key
- * that is not a manifest is in the way.
+ * doubling, until no manifest is at or after the step, then bisects until less than a page is left. Undefined
+ * when a key among the manifests that is not one is in the way.
  */
 async function lastPageStart(
   store: EvidenceStore,
   layout: ChainLayout,
   known: number,
 ): Promise<number | undefined> {
-  /** Whether a manifest key with sequence ≥ `sequence` exists; undefined if a non-manifest key comes first. */
+  /** Whether a manifest with sequence ≥ `sequence` exists; undefined when a non-manifest among them is first. */
   const anyFrom = async (sequence: number): Promise<boolean | undefined> => {
     const page = await store.listKeysPage(layout.manifestsPrefix, layout.manifestKey(sequence - 1), 1);
     const first = page.keys[0];
-    if (first === undefined) return false;
-    return layout.sequenceOf(first.key) === undefined ? undefined : true;
+    if (first === undefined) return page.truncated ? undefined : false;
+    return { manifest: true, after: false, before: undefined, among: undefined }[kindOf(first.key, layout)];
   };
   let low = known;
   let step = PAGE_ENTRIES;

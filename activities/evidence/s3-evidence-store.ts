@@ -41,7 +41,7 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
     keyMarker: string | undefined,
     maxKeys: number,
     versionIdMarker?: string,
-  ): Promise<{ keys: KeyVersions[]; next?: { key: string; versionId?: string } }> {
+  ): Promise<{ keys: KeyVersions[]; truncated: boolean; next?: { key: string; versionId?: string } }> {
     const out = await call(`ListObjectVersions s3://${bucket}/${prefix}`, () =>
       s3.send(
         new ListObjectVersionsCommand({
@@ -71,7 +71,8 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
             ...(out.NextVersionIdMarker ? { versionId: out.NextVersionIdMarker } : {}),
           }
         : undefined;
-    return next === undefined ? { keys } : { keys, next };
+    const truncated = out.IsTruncated === true;
+    return next === undefined ? { keys, truncated } : { keys, truncated, next };
   }
 
   return {
@@ -85,7 +86,10 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
         // A key split across two pages: its versions continue on the next.
         const continued = page.keys[0]?.key === keys.at(-1)?.key ? page.keys.shift() : undefined;
         const last = keys.at(-1);
-        if (continued && last) last.versions += continued.versions;
+        if (continued && last) {
+          last.versions += continued.versions;
+          last.deleted ||= continued.deleted;
+        }
         keys.push(...page.keys);
         marker = page.next;
       } while (marker);
@@ -94,7 +98,10 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
 
     async listKeysPage(prefix, afterKey, maxEntries) {
       const page = await listPage(prefix, afterKey, maxEntries);
-      return { keys: page.keys, truncated: page.next !== undefined };
+      // Only keys after the marker, as ListObjectVersions documents key-marker: an emulator (moto 5) that also
+      // answers older entries of the marker's own key must not make a hidden manifest look current.
+      const keys = afterKey === undefined ? page.keys : page.keys.filter((entry) => entry.key > afterKey);
+      return { keys, truncated: page.truncated };
     },
 
     async get(key: string): Promise<StoredObject | undefined> {

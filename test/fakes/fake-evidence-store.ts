@@ -42,8 +42,10 @@ export class FakeEvidenceStore implements EvidenceStore {
   }
 
   /** Like S3's ListObjectVersions: `maxEntries` counts versions and delete markers, a key's newest entry first. */
-  async listKeysPage(prefix: string, afterKey: string | undefined, maxEntries: number): Promise<KeyPage> {
+  async listKeysPage(prefix: string, afterKey: string | undefined, maxKeys: number): Promise<KeyPage> {
     this.listRequests++;
+    // S3 returns at most 1,000 entries whatever MaxKeys asks.
+    const maxEntries = Math.min(maxKeys, 1000);
     const keys: KeyVersions[] = [];
     let entries = 0;
     for (const [key, versions] of this.sortedUnder(prefix)) {

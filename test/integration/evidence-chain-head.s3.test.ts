@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
 import { readChainHead, type ChainHeadHint } from '../../evidence/chain-head';
 import { ChainLayout } from '../../evidence/layout';
 import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
-import { EVIDENCE_BUCKET } from '../../sandbox/evidence-seed';
 import { strictAwsFixture } from './sandbox.strict-aws-clients';
 import { getStack } from './stack';
 
 /**
- * The evidence chain's head read through the S3 adapter against the sandbox's Object Lock bucket (moto behind the
- * strict layer, which counts the ListObjectVersions requests): pages of versions and delete markers from a key on
- * (KeyMarker, MaxKeys), the head found past S3's 1,000-entry page, and one request from the last append's hint.
+ * The evidence chain's head read through the S3 adapter against moto behind the strict layer (which counts the
+ * ListObjectVersions requests): pages of versions and delete markers from a key on (KeyMarker, MaxKeys), the head
+ * found past S3's 1,000-entry page, and one request from the last append's hint. A versioned bucket of its own:
+ * moto copies every version of a bucket on each listing, and these 2,600 objects would slow every later evidence
+ * test's listings of the shared evidence bucket.
  */
 const stack = getStack();
 const aws = strictAwsFixture(stack);
@@ -22,20 +29,20 @@ const seeder = new S3Client({
   credentials: MOTO_CREDENTIALS,
 });
 const MANIFESTS = 2_600;
-const layout = new ChainLayout('head-test/', `ns-${randomUUID()}`);
+const BUCKET = `chain-head-${randomUUID()}`;
+const layout = new ChainLayout('head-test/', 'default');
 
-async function putManifest(sequence: number): Promise<void> {
-  await seeder.send(
-    new PutObjectCommand({
-      Bucket: EVIDENCE_BUCKET,
-      Key: layout.manifestKey(sequence),
-      Body: `{"sequence":${sequence}}`,
-      ChecksumAlgorithm: 'SHA256',
-    }),
-  );
+async function put(key: string, body: string): Promise<void> {
+  await seeder.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 }
 
+const putManifest = (sequence: number) => put(layout.manifestKey(sequence), `{"sequence":${sequence}}`);
+
 beforeAll(async () => {
+  await seeder.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await seeder.send(
+    new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
   for (let first = 1; first <= MANIFESTS; first += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, MANIFESTS - first + 1) }, (_, i) => putManifest(first + i)),
@@ -56,15 +63,13 @@ async function listRequests<T>(work: () => Promise<T>): Promise<{ result: T; req
 }
 
 test('GIVEN 2,600 manifests THEN the head is found past the first page, then in one request from the hint; a manifest hidden by a delete marker is not the head', async () => {
-  const store = createS3EvidenceStore(aws.s3('us-east-1'), EVIDENCE_BUCKET);
+  const store = createS3EvidenceStore(aws.s3('us-east-1'), BUCKET);
   const hint: ChainHeadHint = {};
 
   const cold = await listRequests(() => readChainHead(store, layout, hint));
   await putManifest(MANIFESTS + 1);
   const hinted = await listRequests(() => readChainHead(store, layout, hint));
-  await seeder.send(
-    new DeleteObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: layout.manifestKey(MANIFESTS + 1) }),
-  );
+  await seeder.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: layout.manifestKey(MANIFESTS + 1) }));
   const afterDelete = await listRequests(() => readChainHead(store, layout, hint));
   const all = await store.listKeys(layout.manifestsPrefix);
 
@@ -79,4 +84,25 @@ test('GIVEN 2,600 manifests THEN the head is found past the first page, then in 
     layout.manifestKey(MANIFESTS + 1),
   ]);
   expect(all.every((entry) => entry.versions === 1)).toBe(true);
+});
+
+test('GIVEN a key whose versions straddle two pages THEN the whole listing counts each of its versions once', async () => {
+  const prefix = 'straddle/';
+  for (let first = 0; first < 999; first += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, 999 - first) }, (_, i) =>
+        put(`${prefix}a${String(first + i).padStart(4, '0')}`, 'one'),
+      ),
+    );
+  }
+  for (const body of ['first', 'second', 'third']) await put(`${prefix}b`, body);
+  await seeder.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}b` }));
+  const store = createS3EvidenceStore(aws.s3('us-east-1'), BUCKET);
+
+  const { result: all, requests } = await listRequests(() => store.listKeys(prefix));
+
+  expect(requests).toBe(2);
+  expect(all).toHaveLength(1_000);
+  expect(all.at(-1)).toEqual({ key: `${prefix}b`, versions: 3, deleted: true });
+  expect(all.slice(0, -1).every((entry) => entry.versions === 1 && !entry.deleted)).toBe(true);
 });

@@ -68,9 +68,20 @@ describe('finding the evidence chain head', () => {
     expect((await headOf(store)).sequence).toBe(1_499);
   });
 
-  it('GIVEN a key that is not a manifest among the manifests THEN the head is still found', async () => {
-    const store = chainOf(2_500);
+  it('GIVEN keys that sort before and after the manifests (a folder object, a README) THEN the search steps over them', async () => {
+    const store = chainOf(200_000);
+    store.putVersion(layout.manifestsPrefix, '', lock);
     store.putVersion(`${layout.manifestsPrefix}README.txt`, 'not a manifest', lock);
+
+    const found = await headOf(store);
+
+    expect(found.sequence).toBe(200_000);
+    expect(found.requests).toBeLessThan(20);
+  });
+
+  it('GIVEN a key among the manifests that is not one THEN the whole chain is listed, and the head is right', async () => {
+    const store = chainOf(2_500);
+    store.putVersion(`${layout.manifestsPrefix}0000001800.bak`, 'not a manifest', lock);
 
     expect((await headOf(store)).sequence).toBe(2_500);
   });
