@@ -23,6 +23,7 @@ import type { FailoverResult, TimelineEntry } from '../workflows/run-types';
 import { loadRunbookFile } from '../runbooks/catalog';
 import { formatMs } from '../runbooks/duration';
 import { median } from './figures';
+import { cpuShareSince, describeCpuShare, sampleCpu, type CpuShare } from './process-cpu';
 import { createSandboxAwsClients } from '../sandbox/aws-clients';
 import { operatorPaths } from '../sandbox/operator-seed';
 import { ensureStackUp } from '../sandbox/stack';
@@ -68,6 +69,8 @@ interface Figures {
   stats: StrictStats;
   expectedEffects: Record<string, number>;
   timeline: KindSpan[];
+  /** Where the machine's CPU went while the evacuation ran. */
+  cpu: CpuShare;
 }
 
 /** When the steps of one kind ran, over every service, from the evacuation's start. */
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
       await control.throttling({ enabled: true, ...LIMITS });
       await control.resetStats();
       const started = performance.now();
+      const cpuBefore = sampleCpu();
       const workflowId = await startEvacuation(client, taskQueue, loaded, {
         reason: `fleet benchmark ${size.records} records, ${size.databases} databases`,
         signer,
@@ -142,6 +146,7 @@ async function main(): Promise<void> {
       });
       const result = await waitForEnd(client, workflowId);
       const wallMs = performance.now() - started;
+      const cpu = cpuShareSince(cpuBefore);
       const stats = await control.stats();
       const { route53PropagationMs } = await control.settings();
       const floor = rateLimitFloor(estate);
@@ -163,6 +168,7 @@ async function main(): Promise<void> {
           ChangeResourceRecordSets: estate.services.length,
         },
         timeline: await timelineOf(client, result),
+        cpu,
       });
       console.log(
         `size ${size.records} records / ${size.databases} databases: ${result.status} in ${formatMs(wallMs)}`,
@@ -542,6 +548,7 @@ function print(all: Figures[]): void {
     console.log(
       `  services done (from the evacuation start): first ${formatMs(done[0] ?? 0)}, median ${formatMs(median(done))}, last ${formatMs(done[done.length - 1] ?? 0)}`,
     );
+  console.log(`  CPU while it ran: ${describeCpuShare(last.cpu)}`);
   console.log('  timeline per step kind (from the evacuation start; all services):');
   for (const span of last.timeline)
     console.log(
