@@ -39,8 +39,9 @@ import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
  * RDS primaries with cross-region read replicas and hosted zones of CNAME records behind the layer (straight into
  * moto), writes one runbook per service (fence its primaries, promote its replicas, point its zone's records at
  * them) into a reviewed catalog of its own, and runs them as one evacuation (one wave, 20 services at once, as
- * AWS ARC Region switch runs 20 in parallel). Prints achieved time ÷ the rate-limit floor, failed services, throttling failures, effects counted
- * at the layer, and how the time grows with records and databases. Not a test: it prints figures.
+ * AWS ARC Region switch runs 20 in parallel). Prints achieved time ÷ the rate-limit floor, failed services,
+ * throttling failures, effects counted at the layer, how the time grows with records and databases, and where the
+ * machine's CPU went. Not a test: it prints figures.
  *
  * Usage: npx tsx bench/fleet.ts [--sizes 10:1,200:20,2000:200]   (records:databases; the last is the headline)
  */

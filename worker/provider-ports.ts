@@ -32,8 +32,8 @@ import { createSecretsManagerAdapter } from '../security/secrets/secrets-manager
  * Builds the real provider adapters from the configuration, each wrapped so its calls count as provider time.
  * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator. Route 53,
  * RDS and CloudWatch clients are paced by one `AwsPacer` (token buckets per account and API, shared by every run
- * on this worker); Route 53 and RDS also use the SDK's adaptive retry mode. Every AWS client keeps the calling activity heartbeating while
- * a call is outstanding.
+ * on this worker); Route 53 and RDS also use the SDK's adaptive retry mode. Every AWS client keeps the calling
+ * activity heartbeating while a call is outstanding.
  */
 export function createProviderPorts(config: DrctlConfig): {
   ports: ActivityPorts;
