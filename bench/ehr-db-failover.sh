@@ -82,7 +82,10 @@ target=$(psql_at "$PG_PRIMARY_URL" "select pg_current_wal_flush_lsn()")
 until [[ "$(psql_at "$PG_REPLICA_URL" "select pg_last_wal_replay_lsn() >= '$target'::pg_lsn")" == t ]]; do
   sleep 0.1
 done
-[[ "$(psql_at "$PG_REPLICA_URL" "select pg_promote(true, 60)")" == t ]] || fail "the replica did not leave recovery"
+[[ "$(psql_at "$PG_REPLICA_URL" "select pg_promote(false)")" == t ]] || fail "the promotion was not signalled"
+until [[ "$(psql_at "$PG_REPLICA_URL" "select pg_is_in_recovery()")" == f ]]; do
+  sleep 0.01
+done
 # The fence's NOLOGIN is a catalog write: it replicated, so the application must be let in on the new primary.
 psql_at "$PG_REPLICA_URL" "alter role $PG_APP_USER login" >/dev/null
 

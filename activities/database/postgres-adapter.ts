@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client, type ClientConfig } from 'pg';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { envName, isPostgresUnreachable, toPostgresFailure, type ConnectionLabel } from './postgres-errors';
@@ -25,6 +26,9 @@ export interface PostgresAdapterOptions {
 }
 
 const READ_ONLY_SQLSTATE = '25006';
+/** How soon after signalling a promotion its end is first looked for, doubling up to the maximum. */
+const PROMOTION_FIRST_LOOK_MS = 2;
+const PROMOTION_LOOK_MAX_MS = 100;
 
 /** The PostgreSQL port over `pg`: one short session per call, always closed. */
 export function createPostgresAdapter(options: PostgresAdapterOptions): PostgresPort {
@@ -168,10 +172,22 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
 
     promote(connection, waitSeconds): Promise<boolean> {
       return withSession(connection, async (client) => {
-        const row = await one<{ promoted: boolean }>(client, 'select pg_promote(true, $1) as promoted', [
-          waitSeconds,
-        ]);
-        return row.promoted;
+        // pg_promote(true) looks for the end of recovery only every 100 ms (WAITS_PER_SECOND in xlogfuncs.c), so
+        // a promotion that takes a few milliseconds is reported ~100 ms late on every failover. Signal it without
+        // waiting and watch the end of recovery from this session instead.
+        const signalled = await one<{ sent: boolean }>(client, 'select pg_promote(false) as sent');
+        if (!signalled.sent) return false;
+        const deadline = performance.now() + waitSeconds * 1000;
+        let intervalMs = PROMOTION_FIRST_LOOK_MS;
+        while (
+          (await one<{ in_recovery: boolean }>(client, 'select pg_is_in_recovery() as in_recovery'))
+            .in_recovery
+        ) {
+          if (performance.now() >= deadline) return false;
+          await delay(intervalMs);
+          intervalMs = Math.min(intervalMs * 2, PROMOTION_LOOK_MAX_MS);
+        }
+        return true;
       });
     },
 

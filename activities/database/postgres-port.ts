@@ -12,7 +12,10 @@ export interface PostgresPort {
   standbyStatus(connection: string): Promise<StandbyStatus>;
   /** The primary's current WAL position and its `pg_stat_replication` rows. */
   primaryReplication(connection: string): Promise<PrimaryReplication>;
-  /** `select pg_promote(true, waitSeconds)`; true when the server left recovery within the wait. */
+  /**
+   * Promotes the standby (`pg_promote`) and waits up to `waitSeconds` for it to leave recovery; true when it did.
+   * Errors with SQLSTATE 55000 on a server not in recovery.
+   */
   promote(connection: string, waitSeconds: number): Promise<boolean>;
   /**
    * Fences the server against its application: every role in `applicationRoles` loses LOGIN (`ALTER ROLE … NOLOGIN`)

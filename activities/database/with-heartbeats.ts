@@ -1,8 +1,8 @@
 import { heartbeat } from '../poll-until';
 
 /**
- * Heartbeats every `everyMs` while one long provider call is outstanding (e.g. `pg_promote(true, 60)`), so
- * a call that blocks longer than the activity's heartbeat timeout is not mistaken for a dead worker.
+ * Heartbeats every `everyMs` while one long provider call is outstanding (e.g. a promotion waiting for the end of
+ * recovery), so a call that blocks longer than the activity's heartbeat timeout is not mistaken for a dead worker.
  */
 export async function withHeartbeats<T>(
   work: () => Promise<T>,
