@@ -1,6 +1,6 @@
 /**
  * Appends one bundle to the chain: its files first, then the signed manifest that names them and the previous
- * manifest's hash. Meant to be called by one writer at a time (the ledger workflow); the manifest is still
+ * manifest's hash, then the manifest's run index entries (run-index.ts). Meant to be called by one writer at a time (the ledger workflow); the manifest is still
  * written conditionally (only if its key is free), so a second writer could never fork the chain silently.
  * Safe to repeat after a crash: a bundle already at the head is returned as is, files already stored with the
  * same bytes are kept.
@@ -18,6 +18,7 @@ import {
   type ManifestFile,
 } from './manifest';
 import { retainUntilFor } from './retention';
+import { indexManifest } from './run-index';
 import type { EvidenceStore } from './store-port';
 
 export interface BundleFile {
@@ -73,6 +74,16 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
   const head = await readChainHead(store, layout, writer.headHint);
   const { workflowId, runId } = content.run;
   if (head?.manifest?.run.workflowId === workflowId && head.manifest.run.runId === runId) {
+    // A retry after a crash between the manifest and its index entries: write what is missing.
+    const retainUntil = new Date(head.manifest.retention.retainUntil);
+    await indexManifest(
+      store,
+      layout,
+      head.sequence,
+      head.manifest.run,
+      { lockMode: 'COMPLIANCE', retainUntil },
+      writer.headHint,
+    );
     return {
       sequence: head.sequence,
       manifestKey: head.key,
@@ -138,5 +149,6 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
     );
   }
   if (writer.headHint) writer.headHint.sequence = sequence;
+  await indexManifest(store, layout, sequence, content.run, lock, writer.headHint);
   return { sequence, manifestKey, manifestSha256, alreadyWritten: false };
 }

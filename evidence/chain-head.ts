@@ -18,6 +18,8 @@ export interface ChainHead {
  */
 export interface ChainHeadHint {
   sequence?: number;
+  /** True once this worker saw that the chain's run index records where it starts (run-index.ts). */
+  indexFromKnown?: boolean;
 }
 
 /** Entries (versions and delete markers) one listing request asks for: S3's page size. */

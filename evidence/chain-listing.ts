@@ -2,7 +2,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ChainLayout } from './layout';
 import type { EvidenceManifest } from './manifest';
-import { readChain } from './read-chain';
+import { readChain, readManifestObject, type ChainSlot } from './read-chain';
+import { indexedFrom, indexedSequences } from './run-index';
 import type { EvidenceStore } from './store-port';
 
 export interface ChainEntry {
@@ -20,23 +21,55 @@ export async function listChain(
   layout: ChainLayout,
   trustedKeys: readonly KeyObject[],
 ): Promise<ChainEntry[]> {
-  return (await readChain(store, layout, trustedKeys)).map((slot): ChainEntry => {
-    const key = slot.state === 'missing' ? layout.manifestKey(slot.sequence) : slot.key;
-    if (slot.state !== 'present') return { sequence: slot.sequence, key, state: slot.state };
-    const signature = slot.signature.ok
-      ? `verified (key ${slot.signature.keyId.slice(0, 16)}…)`
-      : slot.signature.reason;
-    if ('error' in slot.manifest)
-      return { sequence: slot.sequence, key, sha256: slot.sha256, state: 'unreadable', signature };
-    return {
-      sequence: slot.sequence,
-      key,
-      sha256: slot.sha256,
-      state: 'present',
-      signature,
-      manifest: slot.manifest,
-    };
-  });
+  return (await readChain(store, layout, trustedKeys)).map((slot) => entryOf(slot, layout));
+}
+
+function entryOf(slot: ChainSlot, layout: ChainLayout): ChainEntry {
+  const key = slot.state === 'missing' ? layout.manifestKey(slot.sequence) : slot.key;
+  if (slot.state !== 'present') return { sequence: slot.sequence, key, state: slot.state };
+  const signature = slot.signature.ok
+    ? `verified (key ${slot.signature.keyId.slice(0, 16)}…)`
+    : slot.signature.reason;
+  if ('error' in slot.manifest)
+    return { sequence: slot.sequence, key, sha256: slot.sha256, state: 'unreadable', signature };
+  return {
+    sequence: slot.sequence,
+    key,
+    sha256: slot.sha256,
+    state: 'present',
+    signature,
+    manifest: slot.manifest,
+  };
+}
+
+/**
+ * The bundles of a run (`drctl evidence show`), read through the run index: the manifests its entries name, plus,
+ * on a chain older than its index, every manifest below the index's first sequence. A chain without an index is
+ * read whole, as before the index existed.
+ */
+export async function findBundles(
+  store: EvidenceStore,
+  layout: ChainLayout,
+  trustedKeys: readonly KeyObject[],
+  run: string,
+): Promise<ChainEntry[]> {
+  const from = await indexedFrom(store, layout);
+  if (from === undefined) return bundlesOf(await listChain(store, layout, trustedKeys), run);
+  const sequences = [
+    ...range(1, from),
+    ...(await indexedSequences(store, layout, run)).filter((s) => s >= from),
+  ];
+  const entries: ChainEntry[] = [];
+  for (const sequence of sequences) {
+    const key = layout.manifestKey(sequence);
+    const read = await readManifestObject(store, key, trustedKeys);
+    if (read) entries.push(entryOf({ sequence, state: 'present', key, versions: 1, ...read }, layout));
+  }
+  return bundlesOf(entries, run);
+}
+
+function* range(from: number, below: number): Generator<number> {
+  for (let n = from; n < below; n++) yield n;
 }
 
 /** The bundles of a run, by workflow id or run id (a drill's failover is found in its drill's bundle). */

@@ -26,11 +26,14 @@ export async function readChain(
   trustedKeys: readonly KeyObject[],
 ): Promise<ChainSlot[]> {
   const bySequence = new Map<number, KeyVersions>();
+  // Not Math.max(...keys): spreading a chain of 6 years (over ~120,000 manifests) overflows the call stack.
+  let highest = 0;
   for (const entry of await store.listKeys(layout.manifestsPrefix)) {
     const sequence = layout.sequenceOf(entry.key);
-    if (sequence !== undefined) bySequence.set(sequence, entry);
+    if (sequence === undefined) continue;
+    bySequence.set(sequence, entry);
+    highest = Math.max(highest, sequence);
   }
-  const highest = Math.max(0, ...bySequence.keys());
   const slots: ChainSlot[] = [];
   for (let sequence = 1; sequence <= highest; sequence++) {
     const entry = bySequence.get(sequence);
@@ -38,30 +41,32 @@ export async function readChain(
       slots.push({ sequence, state: 'missing' });
       continue;
     }
-    const object = entry.deleted ? undefined : await store.get(entry.key);
-    if (!object) {
+    const read = entry.deleted ? undefined : await readManifestObject(store, entry.key, trustedKeys);
+    if (!read) {
       slots.push({ sequence, state: 'deleted', key: entry.key, versions: entry.versions });
       continue;
     }
-    const envelope = parseEnvelope(object.body);
-    const signature: SignatureCheck =
-      'error' in envelope
-        ? { ok: false, reason: envelope.error }
-        : checkEnvelopeSignature(envelope, trustedKeys);
-    const manifest =
-      'error' in envelope
-        ? { error: envelope.error }
-        : parseManifest(Buffer.from(envelope.payload, 'base64'));
-    slots.push({
-      sequence,
-      state: 'present',
-      key: entry.key,
-      versions: entry.versions,
-      object,
-      sha256: sha256Hex(object.body),
-      signature,
-      manifest,
-    });
+    slots.push({ sequence, state: 'present', key: entry.key, versions: entry.versions, ...read });
   }
   return slots;
+}
+
+/** A manifest object as stored, its hash and signature check, and its manifest; undefined when absent or deleted. */
+export async function readManifestObject(
+  store: EvidenceStore,
+  key: string,
+  trustedKeys: readonly KeyObject[],
+): Promise<
+  Pick<Extract<ChainSlot, { state: 'present' }>, 'object' | 'sha256' | 'signature' | 'manifest'> | undefined
+> {
+  const object = await store.get(key);
+  if (!object) return undefined;
+  const envelope = parseEnvelope(object.body);
+  const signature: SignatureCheck =
+    'error' in envelope
+      ? { ok: false, reason: envelope.error }
+      : checkEnvelopeSignature(envelope, trustedKeys);
+  const manifest =
+    'error' in envelope ? { error: envelope.error } : parseManifest(Buffer.from(envelope.payload, 'base64'));
+  return { object, sha256: sha256Hex(object.body), signature, manifest };
 }

@@ -54,8 +54,7 @@ export function registerEvidence(program: Command): void {
     .action(
       runCommand(async (context, run: string) =>
         withChain(context, async (chain) => {
-          const { bundlesOf } = await import('../../evidence/chain-listing');
-          const found = bundlesOf(await chain.list(), run);
+          const found = await chain.find(run);
           if (found.length === 0) {
             throw new CliError(
               'NoEvidence',
@@ -100,6 +99,8 @@ export function registerEvidence(program: Command): void {
 interface Chain {
   where: string;
   list(): Promise<ChainEntry[]>;
+  /** The bundles naming a run, read through the chain's run index. */
+  find(run: string): Promise<ChainEntry[]>;
   verify(since?: Since): Promise<VerifyReport>;
 }
 
@@ -120,7 +121,7 @@ async function withChain(
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous require keeps this CommonJS under tsx.
     require('../../worker/evidence-ports');
   const { createEvidenceStore, evidenceLayout, loadTrustedKeys } = ports;
-  const { listChain } = await import('../../evidence/chain-listing');
+  const { findBundles, listChain } = await import('../../evidence/chain-listing');
   const { verifyChain } = await import('../../evidence/verify-chain');
   const trustedKeys = loadTrustedKeys(config);
   const { store, close } = createEvidenceStore(config);
@@ -129,6 +130,7 @@ async function withChain(
     return await work({
       where: `${store!.location}/${layout.root}`,
       list: () => listChain(store!, layout, trustedKeys),
+      find: (run) => findBundles(store!, layout, trustedKeys, run),
       verify: (since) =>
         verifyChain(store!, layout, {
           trustedKeys,

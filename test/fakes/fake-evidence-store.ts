@@ -72,7 +72,11 @@ export class FakeEvidenceStore implements EvidenceStore {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** GetObject requests made. */
+  getRequests = 0;
+
   async get(key: string): Promise<StoredObject | undefined> {
+    this.getRequests++;
     const latest = this.keys.get(key)?.at(-1);
     if (!latest || latest.deleteMarker || !latest.body) return undefined;
     return {

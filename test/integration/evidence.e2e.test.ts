@@ -254,6 +254,13 @@ test('a failover ends: its bundle follows in the chain, with the timeline report
   ]);
   const actions = JSON.parse((await objectBytes(manifest.files[3]!.key)).toString()) as unknown;
   expect(actions).toEqual(result.operatorActions);
+  // `show` found it through the run index: an empty object per id, locked as long as the manifest.
+  for (const id of [failoverId, failoverRunId]) {
+    const entry = layout.sequenceKey(layout.indexPrefix(id), manifest.sequence);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: entry }));
+    expect(head).toMatchObject({ ContentLength: 0, ObjectLockMode: 'COMPLIANCE' });
+    expect(head.ObjectLockRetainUntilDate?.toISOString()).toBe(manifest.retention.retainUntil);
+  }
 });
 
 test('runs ending at once are appended one after the other: one chain, no fork', async () => {

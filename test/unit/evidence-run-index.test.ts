@@ -1,0 +1,188 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { appendBundle, type BundleContent, type ChainWriter } from '../../evidence/append-bundle';
+import { findBundles, listChain } from '../../evidence/chain-listing';
+import { ChainLayout } from '../../evidence/layout';
+import { sha256Hex, type EvidenceRun } from '../../evidence/manifest';
+import { readChain } from '../../evidence/read-chain';
+import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
+
+/**
+ * `drctl evidence show <run>` found a run's bundles by reading every manifest of the chain: one GetObject per
+ * bundle ever written, on a chain that keeps six years of runs. The run index points at the manifests naming a
+ * workflow id or run id; `getRequests` counts the GetObject requests S3 would receive.
+ */
+const T0 = new Date('2026-11-27T09:00:00.000Z');
+const layout = new ChainLayout('evidence/', 'default');
+const keys = generateKeyPairSync('ed25519');
+
+function run(workflowId: string, runId: string, children: EvidenceRun['children'] = []): EvidenceRun {
+  return {
+    kind: children.length > 0 ? 'drill' : 'failover',
+    workflowId,
+    runId,
+    workflowType: children.length > 0 ? 'drillWorkflow' : 'failoverWorkflow',
+    closeStatus: 'COMPLETED',
+    outcome: 'succeeded',
+    runbookId: 'ehr-db',
+    runbookSha256: sha256Hex(runId),
+    startedAt: T0.toISOString(),
+    closedAt: T0.toISOString(),
+    children,
+  };
+}
+
+function bundle(content: EvidenceRun): BundleContent {
+  return {
+    run: content,
+    files: [
+      {
+        path: 'result.json',
+        body: Buffer.from(`{"run":"${content.runId}"}`),
+        contentType: 'application/json',
+      },
+    ],
+  };
+}
+
+function writerOn(store: FakeEvidenceStore): ChainWriter {
+  let clock = T0.getTime();
+  return {
+    store,
+    layout,
+    namespace: 'default',
+    signingKey: keys.privateKey,
+    retentionYears: 6,
+    now: () => new Date((clock += 1000)),
+    headHint: {},
+  };
+}
+
+/** `count` failovers of services `svc-1` … each with its own workflow id, appended by the ledger. */
+async function chainOf(count: number, store = new FakeEvidenceStore()): Promise<FakeEvidenceStore> {
+  const writer = writerOn(store);
+  for (let n = 1; n <= count; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
+  return store;
+}
+
+async function show(store: FakeEvidenceStore, id: string) {
+  store.getRequests = 0;
+  const found = await findBundles(store, layout, [keys.publicKey], id);
+  return {
+    sequences: found.map((entry) => entry.sequence),
+    signatures: found.map((entry) => entry.signature?.startsWith('verified')),
+    gets: store.getRequests,
+  };
+}
+
+/** A chain as drctl wrote it before the run index: the same manifests and files, no `index/` key. */
+function withoutIndex(store: FakeEvidenceStore): FakeEvidenceStore {
+  const legacy = new FakeEvidenceStore();
+  for (const key of store.allKeys())
+    if (!key.startsWith(`${layout.root}index/`)) legacy.putVersion(key, store.bytes(key));
+  return legacy;
+}
+
+describe('the evidence chain run index', () => {
+  it('GIVEN 2,000 bundles WHEN showing one run THEN only its manifest is read (the whole chain before)', async () => {
+    const store = await chainOf(2_000);
+
+    expect(await show(store, 'failover-svc-1234')).toEqual({
+      sequences: [1234],
+      signatures: [true],
+      gets: 1,
+    });
+    expect(await show(store, 'run-77')).toEqual({ sequences: [77], signatures: [true], gets: 1 });
+    expect(await show(store, 'failover-svc-9999')).toEqual({ sequences: [], signatures: [], gets: 0 });
+  });
+
+  it('GIVEN a workflow id that recurs across runs and a drill with a child failover THEN each id finds every bundle naming it', async () => {
+    const store = new FakeEvidenceStore();
+    const writer = writerOn(store);
+    await appendBundle(writer, bundle(run('failover-ehr-db', 'first')));
+    await appendBundle(
+      writer,
+      bundle(
+        run('drill-ehr-db-1', 'drill-run', [
+          {
+            workflowId: 'drill-ehr-db-1-failover',
+            runId: 'child-run',
+            workflowType: 'failoverWorkflow',
+            closeStatus: 'COMPLETED',
+          },
+        ]),
+      ),
+    );
+    await appendBundle(writer, bundle(run('failover-ehr-db', 'second')));
+
+    expect((await show(store, 'failover-ehr-db')).sequences).toEqual([1, 3]);
+    expect((await show(store, 'second')).sequences).toEqual([3]);
+    expect((await show(store, 'drill-ehr-db-1-failover')).sequences).toEqual([2]);
+    expect((await show(store, 'child-run')).sequences).toEqual([2]);
+  });
+
+  it('GIVEN a chain written before the index, then appended to by the ledger THEN old runs are found by reading only the manifests older than the index', async () => {
+    const store = withoutIndex(await chainOf(30));
+    const writer = writerOn(store);
+    for (let n = 31; n <= 35; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
+
+    expect(await show(store, 'failover-svc-7')).toEqual({ sequences: [7], signatures: [true], gets: 30 });
+    expect(await show(store, 'failover-svc-33')).toEqual({
+      sequences: [33],
+      signatures: [true],
+      gets: 30 + 1,
+    });
+    expect(store.allKeys().filter((key) => key.startsWith(layout.indexFromPrefix))).toEqual([
+      layout.sequenceKey(layout.indexFromPrefix, 31),
+    ]);
+  });
+
+  it('GIVEN a chain with no index at all THEN show reads it whole and still finds the run', async () => {
+    const store = withoutIndex(await chainOf(12));
+
+    expect(await show(store, 'run-5')).toEqual({ sequences: [5], signatures: [true], gets: 12 });
+  });
+
+  it('GIVEN an index entry written behind the ledger that points at another run THEN that manifest is not shown', async () => {
+    const store = await chainOf(5);
+    store.putVersion(layout.sequenceKey(layout.indexPrefix('failover-svc-2'), 4), '');
+
+    expect((await show(store, 'failover-svc-2')).sequences).toEqual([2]);
+  });
+
+  it('GIVEN the worker died after the manifest and before its index entries WHEN the append is retried THEN the entries are written and show finds the run', async () => {
+    const store = await chainOf(3);
+    const content = bundle(run('failover-svc-4', 'run-4'));
+    await appendBundle(writerOn(store), content);
+    for (const id of ['failover-svc-4', 'run-4'])
+      store.addDeleteMarker(layout.sequenceKey(layout.indexPrefix(id), 4));
+    expect((await show(store, 'failover-svc-4')).sequences).toEqual([]);
+
+    const retried = await appendBundle(writerOn(store), content);
+
+    expect(retried).toMatchObject({ sequence: 4, alreadyWritten: true });
+    expect((await show(store, 'failover-svc-4')).sequences).toEqual([4]);
+    expect((await show(store, 'run-4')).sequences).toEqual([4]);
+  });
+
+  it('GIVEN index entries WHEN stored THEN each is an empty object under the same COMPLIANCE lock as its manifest', async () => {
+    const store = await chainOf(1);
+
+    const entry = await store.get(layout.sequenceKey(layout.indexPrefix('failover-svc-1'), 1));
+    const manifest = await store.get(layout.manifestKey(1));
+
+    expect(entry?.body.length).toBe(0);
+    expect(entry?.lockMode).toBe('COMPLIANCE');
+    expect(entry?.retainUntil).toEqual(manifest?.retainUntil);
+  });
+
+  it('GIVEN 150,000 manifests WHEN the chain is read for list and verify THEN it is read (the highest sequence was a spread that overflowed the stack)', async () => {
+    const store = new FakeEvidenceStore();
+    for (let sequence = 1; sequence <= 150_000; sequence++)
+      store.putVersion(layout.manifestKey(sequence), '{}');
+
+    const slots = await readChain(store, layout, [keys.publicKey]);
+
+    expect(slots).toHaveLength(150_000);
+    expect((await listChain(store, layout, [keys.publicKey])).at(-1)?.sequence).toBe(150_000);
+  });
+});
