@@ -11,6 +11,7 @@ import { readChain, type ChainSlot } from './read-chain';
 import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
+import { indexedIdsOf } from './run-index';
 
 export type ProblemKind =
   | 'gap'
@@ -24,7 +25,8 @@ export type ProblemKind =
   | 'overwritten'
   | 'retention-mode'
   | 'retention-shortened'
-  | 'retention-policy';
+  | 'retention-policy'
+  | 'not-indexed';
 
 export interface ChainProblem {
   kind: ProblemKind;
@@ -75,6 +77,7 @@ export async function verifyChain(
   const slots = await readChain(store, layout, options.trustedKeys);
   // One listing of the whole chain gives every file's versions and delete markers.
   const versionsByKey = new Map((await store.listKeys(layout.root)).map((entry) => [entry.key, entry]));
+  const indexFrom = indexStart(layout, versionsByKey);
   const policyYears = Math.max(MINIMUM_RETENTION_YEARS, options.minimumYears ?? MINIMUM_RETENTION_YEARS);
   const start = firstSequence(slots, options.since);
   const inRange = slots.filter((slot) => slot.sequence >= start);
@@ -136,6 +139,8 @@ export async function verifyChain(
         policyYears,
       ),
     );
+    if (found.length === 0)
+      found.push(...indexChecks(layout, versionsByKey, indexFrom, slot.sequence, manifest));
     problems.push(...found);
     for (const file of manifest.files) {
       files++;
@@ -159,6 +164,43 @@ export async function verifyChain(
     entries,
     problems,
   };
+}
+
+/**
+ * From where the run index starts, each id the manifest names has its entry (`drctl evidence show` finds the run
+ * only through it). A manifest appended by a worker older than the index has none; so has one written behind the
+ * ledger.
+ */
+function indexChecks(
+  layout: ChainLayout,
+  versionsByKey: Map<string, KeyVersions>,
+  from: number | undefined,
+  sequence: number,
+  manifest: EvidenceManifest,
+): ChainProblem[] {
+  if (from === undefined || sequence < from) return [];
+  const missing = indexedIdsOf(manifest.run)
+    .map((id) => layout.sequenceKey(layout.indexPrefix(id), sequence))
+    .filter((key) => versionsByKey.get(key) === undefined || versionsByKey.get(key)!.deleted);
+  if (missing.length === 0) return [];
+  return [
+    {
+      kind: 'not-indexed',
+      sequence,
+      key: missing[0],
+      message: `manifest ${sequence} (run ${manifest.run.workflowId}) is not in the run index, so \`drctl evidence show\` does not find it: ${missing.join(', ')} missing. It was appended by a worker older than the index, or written behind the ledger; write each as an empty object locked COMPLIANCE until ${manifest.retention.retainUntil}`,
+    },
+  ];
+}
+
+/** The first sequence the run index covers (the lowest `index/from/` key), from the listing verify already has. */
+function indexStart(layout: ChainLayout, versionsByKey: Map<string, KeyVersions>): number | undefined {
+  let from: number | undefined;
+  for (const [key, entry] of versionsByKey) {
+    const sequence = entry.deleted ? undefined : layout.sequenceUnder(layout.indexFromPrefix, key);
+    if (sequence !== undefined && (from === undefined || sequence < from)) from = sequence;
+  }
+  return from;
 }
 
 function firstSequence(slots: ChainSlot[], since: Since | undefined): number {

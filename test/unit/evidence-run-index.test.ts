@@ -4,6 +4,7 @@ import { findBundles, listChain } from '../../evidence/chain-listing';
 import { ChainLayout } from '../../evidence/layout';
 import { sha256Hex, type EvidenceRun } from '../../evidence/manifest';
 import { readChain } from '../../evidence/read-chain';
+import { verifyChain } from '../../evidence/verify-chain';
 import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
 
 /**
@@ -74,11 +75,13 @@ async function show(store: FakeEvidenceStore, id: string) {
   };
 }
 
-/** A chain as drctl wrote it before the run index: the same manifests and files, no `index/` key. */
-function withoutIndex(store: FakeEvidenceStore): FakeEvidenceStore {
+/** A chain as drctl wrote it before the run index: the same manifests and files, locked alike, no `index/` key. */
+async function withoutIndex(store: FakeEvidenceStore): Promise<FakeEvidenceStore> {
   const legacy = new FakeEvidenceStore();
-  for (const key of store.allKeys())
-    if (!key.startsWith(`${layout.root}index/`)) legacy.putVersion(key, store.bytes(key));
+  for (const key of store.allKeys()) {
+    const object = await store.get(key);
+    if (object && !key.startsWith(`${layout.root}index/`)) legacy.putVersion(key, object.body, object);
+  }
   return legacy;
 }
 
@@ -121,7 +124,7 @@ describe('the evidence chain run index', () => {
   });
 
   it('GIVEN a chain written before the index, then appended to by the ledger THEN old runs are found by reading only the manifests older than the index', async () => {
-    const store = withoutIndex(await chainOf(30));
+    const store = await withoutIndex(await chainOf(30));
     const writer = writerOn(store);
     for (let n = 31; n <= 35; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
 
@@ -137,7 +140,7 @@ describe('the evidence chain run index', () => {
   });
 
   it('GIVEN a chain with no index at all THEN show reads it whole and still finds the run', async () => {
-    const store = withoutIndex(await chainOf(12));
+    const store = await withoutIndex(await chainOf(12));
 
     expect(await show(store, 'run-5')).toEqual({ sequences: [5], signatures: [true], gets: 12 });
   });
@@ -184,5 +187,34 @@ describe('the evidence chain run index', () => {
 
     expect(slots).toHaveLength(150_000);
     expect((await listChain(store, layout, [keys.publicKey])).at(-1)?.sequence).toBe(150_000);
+  });
+});
+
+describe('verify and the run index', () => {
+  const verify = (store: FakeEvidenceStore) => verifyChain(store, layout, { trustedKeys: [keys.publicKey] });
+
+  it('GIVEN a bundle appended without its index entries (an older worker) THEN verify names it and what to write', async () => {
+    const store = await chainOf(4);
+    for (const id of ['failover-svc-3', 'run-3'])
+      store.addDeleteMarker(layout.sequenceKey(layout.indexPrefix(id), 3));
+
+    const report = await verify(store);
+
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((problem) => `${problem.kind}@${problem.sequence}`)).toEqual([
+      'not-indexed@3',
+    ]);
+    expect(report.problems[0]!.message).toContain(
+      'manifest 3 (run failover-svc-3) is not in the run index, so `drctl evidence show` does not find it',
+    );
+    expect(report.problems[0]!.message).toContain(layout.sequenceKey(layout.indexPrefix('run-3'), 3));
+  });
+
+  it('GIVEN a chain written before the index, then appended to THEN verify passes: the older manifests are below the index', async () => {
+    const store = await withoutIndex(await chainOf(3));
+    await appendBundle(writerOn(store), bundle(run('failover-svc-4', 'run-4')));
+
+    expect((await verify(store)).problems).toEqual([]);
+    expect((await verify(await withoutIndex(store))).problems).toEqual([]);
   });
 });
