@@ -2,7 +2,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ChainLayout } from './layout';
 import type { EvidenceManifest } from './manifest';
-import { readChain, readManifestObject, type ChainSlot } from './read-chain';
+import { mapBounded } from '../common/map-bounded';
+import { CHAIN_READ_CONCURRENCY, readChain, readManifestObject, type ChainSlot } from './read-chain';
 import { indexedFrom, indexedSequences } from './run-index';
 import type { EvidenceStore } from './store-port';
 
@@ -59,13 +60,15 @@ export async function findBundles(
     ...range(1, from),
     ...(await indexedSequences(store, layout, run)).filter((s) => s >= from),
   ];
-  const entries: ChainEntry[] = [];
-  for (const sequence of sequences) {
+  const entries = await mapBounded(sequences, CHAIN_READ_CONCURRENCY, async (sequence) => {
     const key = layout.manifestKey(sequence);
     const read = await readManifestObject(store, key, trustedKeys);
-    if (read) entries.push(entryOf({ sequence, state: 'present', key, versions: 1, ...read }, layout));
-  }
-  return bundlesOf(entries, run);
+    return read && entryOf({ sequence, state: 'present', key, versions: 1, ...read }, layout);
+  });
+  return bundlesOf(
+    entries.filter((entry) => entry !== undefined),
+    run,
+  );
 }
 
 function* range(from: number, below: number): Generator<number> {

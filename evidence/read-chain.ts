@@ -1,4 +1,5 @@
 /** Reads every manifest of a chain in sequence order, keeping what each object holds and how it is stored. */
+import { mapBounded } from '../common/map-bounded';
 import { checkEnvelopeSignature, parseEnvelope, type SignatureCheck } from './envelope';
 import type { ChainLayout } from './layout';
 import { parseManifest, sha256Hex, type EvidenceManifest } from './manifest';
@@ -13,11 +14,18 @@ export type ChainSlot =
       state: 'present';
       key: string;
       versions: number;
-      object: StoredObject;
+      /** The object's version and lock; its bytes are not kept (a walk of six years of manifests would hold them all). */
+      object: Omit<StoredObject, 'body'>;
       sha256: string;
       signature: SignatureCheck;
       manifest: EvidenceManifest | { error: string };
     };
+
+/**
+ * GetObject requests a walk of the chain keeps in flight. One at a time, six years of manifests (and, for `verify`,
+ * their files) take hours at S3's per-request latency; the S3 client's connection pool (50 sockets) has room.
+ */
+export const CHAIN_READ_CONCURRENCY = 16;
 
 /** Slots 1..highest sequence seen (deleted keys included), so a missing sequence shows as a `missing` slot. */
 export async function readChain(
@@ -34,20 +42,14 @@ export async function readChain(
     bySequence.set(sequence, entry);
     highest = Math.max(highest, sequence);
   }
-  const slots: ChainSlot[] = [];
-  for (let sequence = 1; sequence <= highest; sequence++) {
+  const sequences = Array.from({ length: highest }, (_, index) => index + 1);
+  const slots = await mapBounded(sequences, CHAIN_READ_CONCURRENCY, async (sequence): Promise<ChainSlot> => {
     const entry = bySequence.get(sequence);
-    if (!entry) {
-      slots.push({ sequence, state: 'missing' });
-      continue;
-    }
+    if (!entry) return { sequence, state: 'missing' };
     const read = entry.deleted ? undefined : await readManifestObject(store, entry.key, trustedKeys);
-    if (!read) {
-      slots.push({ sequence, state: 'deleted', key: entry.key, versions: entry.versions });
-      continue;
-    }
-    slots.push({ sequence, state: 'present', key: entry.key, versions: entry.versions, ...read });
-  }
+    if (!read) return { sequence, state: 'deleted', key: entry.key, versions: entry.versions };
+    return { sequence, state: 'present', key: entry.key, versions: entry.versions, ...read };
+  });
   return slots;
 }
 
@@ -68,5 +70,6 @@ export async function readManifestObject(
       : checkEnvelopeSignature(envelope, trustedKeys);
   const manifest =
     'error' in envelope ? { error: envelope.error } : parseManifest(Buffer.from(envelope.payload, 'base64'));
-  return { object, sha256: sha256Hex(object.body), signature, manifest };
+  const { body, ...stored } = object;
+  return { object: stored, sha256: sha256Hex(body), signature, manifest };
 }

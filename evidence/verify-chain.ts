@@ -7,7 +7,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ChainLayout } from './layout';
 import type { EvidenceManifest } from './manifest';
-import { readChain, type ChainSlot } from './read-chain';
+import { mapBounded } from '../common/map-bounded';
+import { CHAIN_READ_CONCURRENCY, readChain, type ChainSlot } from './read-chain';
 import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
@@ -83,6 +84,8 @@ export async function verifyChain(
   const inRange = slots.filter((slot) => slot.sequence >= start);
   const problems: ChainProblem[] = [];
   const entries: VerifiedEntry[] = [];
+  /** Each file's checks, read after the walk CHAIN_READ_CONCURRENCY at a time, in order. */
+  const fileReads: Array<() => Promise<ChainProblem[]>> = [];
   let files = 0;
 
   problems.push(...gaps(inRange));
@@ -144,12 +147,15 @@ export async function verifyChain(
     problems.push(...found);
     for (const file of manifest.files) {
       files++;
-      problems.push(
-        ...(await fileChecks(store, versionsByKey, slot.sequence, manifest, file, required, policyYears)),
+      fileReads.push(() =>
+        fileChecks(store, versionsByKey, slot.sequence, manifest, file, required, policyYears),
       );
     }
   }
+  for (const found of await mapBounded(fileReads, CHAIN_READ_CONCURRENCY, (check) => check()))
+    problems.push(...found);
 
+  // Stable: within a sequence the manifest's problems stay before its files'.
   problems.sort((a, b) => a.sequence - b.sequence);
   const present = inRange.filter((slot) => slot.state === 'present');
   return {
@@ -335,7 +341,7 @@ function objectChecks(
   sequence: number,
   key: string,
   what: string,
-  object: StoredObject,
+  object: Omit<StoredObject, 'body'>,
   versions: number,
   required: Date,
   policyYears: number,

@@ -72,11 +72,19 @@ export class FakeEvidenceStore implements EvidenceStore {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  /** GetObject requests made. */
+  /** GetObject requests made, the most ever in flight at once, and how long each takes to answer (as S3's latency). */
   getRequests = 0;
+  maxGetsInFlight = 0;
+  getLatencyMs = 0;
+  private getsInFlight = 0;
 
   async get(key: string): Promise<StoredObject | undefined> {
     this.getRequests++;
+    if (this.getLatencyMs > 0) {
+      this.maxGetsInFlight = Math.max(this.maxGetsInFlight, ++this.getsInFlight);
+      await new Promise((resolve) => setTimeout(resolve, this.getLatencyMs));
+      this.getsInFlight--;
+    }
     const latest = this.keys.get(key)?.at(-1);
     if (!latest || latest.deleteMarker || !latest.body) return undefined;
     return {

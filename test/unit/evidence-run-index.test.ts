@@ -218,3 +218,22 @@ describe('verify and the run index', () => {
     expect((await verify(await withoutIndex(store))).problems).toEqual([]);
   });
 });
+
+describe('walking the chain', () => {
+  it('GIVEN a store answering each GetObject after 2 ms WHEN 300 bundles are verified and shown THEN up to 16 reads are in flight at once, and the report is the serial one', async () => {
+    const store = await chainOf(300);
+    store.getLatencyMs = 2;
+
+    const report = await verifyChain(store, layout, { trustedKeys: [keys.publicKey] });
+    const walked = store.maxGetsInFlight;
+    store.maxGetsInFlight = 0;
+    const shown = await findBundles(await withoutIndex(store), layout, [keys.publicKey], 'run-150');
+
+    expect(report).toMatchObject({ ok: true, manifests: 300, files: 300 });
+    expect(report.entries.map((entry) => entry.sequence)).toEqual(
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
+    expect(walked).toBe(16);
+    expect(shown.map((entry) => entry.sequence)).toEqual([150]);
+  });
+});
