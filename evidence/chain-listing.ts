@@ -13,6 +13,8 @@ export interface ChainEntry {
   /** sha256 of the manifest object. */
   sha256?: string;
   state: 'present' | 'missing' | 'deleted' | 'unreadable';
+  /** A missing entry stands for sequences `sequence`..`through` (a gap is one entry however long). */
+  through?: number;
   signature?: string;
   manifest?: EvidenceManifest;
 }
@@ -26,7 +28,12 @@ export async function listChain(
 }
 
 function entryOf(slot: ChainSlot, layout: ChainLayout): ChainEntry {
-  const key = slot.state === 'missing' ? layout.manifestKey(slot.sequence) : slot.key;
+  if (slot.state === 'missing') {
+    const key = layout.manifestKey(slot.sequence);
+    const through = slot.through === slot.sequence ? {} : { through: slot.through };
+    return { sequence: slot.sequence, key, state: 'missing', ...through };
+  }
+  const key = slot.key;
   if (slot.state !== 'present') return { sequence: slot.sequence, key, state: slot.state };
   const signature = slot.signature.ok
     ? `verified (key ${slot.signature.keyId.slice(0, 16)}…)`

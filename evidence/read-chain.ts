@@ -7,7 +7,8 @@ import type { KeyObject } from 'node:crypto';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 
 export type ChainSlot =
-  | { sequence: number; state: 'missing' }
+  /** Sequences `sequence`..`through` have no object at all: one slot per gap, however long. */
+  | { sequence: number; through: number; state: 'missing' }
   | { sequence: number; state: 'deleted'; key: string; versions: number }
   | {
       sequence: number;
@@ -27,30 +28,46 @@ export type ChainSlot =
  */
 export const CHAIN_READ_CONCURRENCY = 16;
 
-/** Slots 1..highest sequence seen (deleted keys included), so a missing sequence shows as a `missing` slot. */
+/**
+ * The chain in sequence order from 1: a slot per manifest key (deleted keys included) and one `missing` slot per
+ * gap between them. A gap is one slot however long: a key forged far ahead (`manifests/9999999999.dsse.json`)
+ * must make `verify` report a gap, not allocate a slot per missing sequence.
+ */
 export async function readChain(
   store: EvidenceStore,
   layout: ChainLayout,
   trustedKeys: readonly KeyObject[],
 ): Promise<ChainSlot[]> {
-  const bySequence = new Map<number, KeyVersions>();
-  // Not Math.max(...keys): spreading a chain of 6 years (over ~120,000 manifests) overflows the call stack.
-  let highest = 0;
+  const keyed: Array<{ sequence: number; entry: KeyVersions }> = [];
   for (const entry of await store.listKeys(layout.manifestsPrefix)) {
     const sequence = layout.sequenceOf(entry.key);
-    if (sequence === undefined) continue;
-    bySequence.set(sequence, entry);
-    highest = Math.max(highest, sequence);
+    if (sequence !== undefined && sequence >= 1) keyed.push({ sequence, entry });
   }
-  const sequences = Array.from({ length: highest }, (_, index) => index + 1);
-  const slots = await mapBounded(sequences, CHAIN_READ_CONCURRENCY, async (sequence): Promise<ChainSlot> => {
-    const entry = bySequence.get(sequence);
-    if (!entry) return { sequence, state: 'missing' };
-    const read = entry.deleted ? undefined : await readManifestObject(store, entry.key, trustedKeys);
-    if (!read) return { sequence, state: 'deleted', key: entry.key, versions: entry.versions };
-    return { sequence, state: 'present', key: entry.key, versions: entry.versions, ...read };
-  });
+  keyed.sort((a, b) => a.sequence - b.sequence);
+  const read = await mapBounded(
+    keyed,
+    CHAIN_READ_CONCURRENCY,
+    async ({ sequence, entry }): Promise<ChainSlot> => {
+      const found = entry.deleted ? undefined : await readManifestObject(store, entry.key, trustedKeys);
+      if (!found) return { sequence, state: 'deleted', key: entry.key, versions: entry.versions };
+      return { sequence, state: 'present', key: entry.key, versions: entry.versions, ...found };
+    },
+  );
+  const slots: ChainSlot[] = [];
+  let expected = 1;
+  for (const slot of read) {
+    if (slot.sequence < expected) continue; // two keys naming one sequence (`01.dsse.json`): the first is kept
+    if (slot.sequence > expected)
+      slots.push({ sequence: expected, through: slot.sequence - 1, state: 'missing' });
+    slots.push(slot);
+    expected = slot.sequence + 1;
+  }
   return slots;
+}
+
+/** The last sequence a slot covers. */
+export function lastSequenceOf(slot: ChainSlot): number {
+  return slot.state === 'missing' ? slot.through : slot.sequence;
 }
 
 /** A manifest object as stored, its hash and signature check, and its manifest; undefined when absent or deleted. */

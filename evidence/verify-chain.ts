@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ChainLayout } from './layout';
 import type { EvidenceManifest } from './manifest';
 import { mapBounded } from '../common/map-bounded';
-import { CHAIN_READ_CONCURRENCY, readChain, type ChainSlot } from './read-chain';
+import { CHAIN_READ_CONCURRENCY, lastSequenceOf, readChain, type ChainSlot } from './read-chain';
 import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
@@ -81,7 +81,12 @@ export async function verifyChain(
   const indexFrom = indexStart(layout, versionsByKey);
   const policyYears = Math.max(MINIMUM_RETENTION_YEARS, options.minimumYears ?? MINIMUM_RETENTION_YEARS);
   const start = firstSequence(slots, options.since);
-  const inRange = slots.filter((slot) => slot.sequence >= start);
+  const inRange = slots.flatMap((slot): ChainSlot[] => {
+    if (lastSequenceOf(slot) < start) return [];
+    // A gap that straddles the start is checked from the start on.
+    return slot.state === 'missing' && slot.sequence < start ? [{ ...slot, sequence: start }] : [slot];
+  });
+  const bySequence = new Map(slots.map((slot) => [slot.sequence, slot]));
   const problems: ChainProblem[] = [];
   const entries: VerifiedEntry[] = [];
   /** Each file's checks, read after the walk CHAIN_READ_CONCURRENCY at a time, in order. */
@@ -126,7 +131,7 @@ export async function verifyChain(
       kind: manifest.run.kind,
       files: manifest.files.length,
     });
-    found.push(...placement(slot, manifest, slots));
+    found.push(...placement(slot, manifest, slots, bySequence));
     const required = requiredRetention(manifest, policyYears);
     found.push(...retentionPolicy(slot.sequence, slot.key, manifest, required, policyYears));
     // A second version is worth its own report only when nothing above already explains it.
@@ -165,7 +170,7 @@ export async function verifyChain(
     manifests: present.length,
     files,
     ...(inRange.length > 0
-      ? { first: inRange[0]!.sequence, last: inRange[inRange.length - 1]!.sequence }
+      ? { first: inRange[0]!.sequence, last: lastSequenceOf(inRange[inRange.length - 1]!) }
       : {}),
     entries,
     problems,
@@ -220,29 +225,27 @@ function firstSequence(slots: ChainSlot[], since: Since | undefined): number {
     )
       return slot.sequence;
   }
-  return slots.length + 1;
+  const last = slots.at(-1);
+  return last === undefined ? 1 : lastSequenceOf(last) + 1;
 }
 
-/** Runs of missing sequences, each reported once: "sequences 4–6 are missing". */
+/** Each gap reported once: "sequences 4–6 are missing". */
 function gaps(slots: ChainSlot[]): ChainProblem[] {
-  const problems: ChainProblem[] = [];
-  let runStart: number | undefined;
-  const flush = (end: number) => {
-    if (runStart === undefined) return;
-    const which = runStart === end ? `sequence ${runStart} is` : `sequences ${runStart}–${end} are`;
-    problems.push({
-      kind: 'gap',
-      sequence: runStart,
-      expected: String(runStart),
-      message: `gap in the chain: manifest ${which} missing (no object at all); the chain jumps from ${runStart - 1} to ${end + 1}`,
-    });
-    runStart = undefined;
-  };
-  for (const slot of slots) {
-    if (slot.state === 'missing') runStart ??= slot.sequence;
-    else flush(slot.sequence - 1);
-  }
-  return problems;
+  return slots.flatMap((slot): ChainProblem[] => {
+    if (slot.state !== 'missing') return [];
+    const which =
+      slot.sequence === slot.through
+        ? `sequence ${slot.sequence} is`
+        : `sequences ${slot.sequence}–${slot.through} are`;
+    return [
+      {
+        kind: 'gap',
+        sequence: slot.sequence,
+        expected: String(slot.sequence),
+        message: `gap in the chain: manifest ${which} missing (no object at all); the chain jumps from ${slot.sequence - 1} to ${slot.through + 1}`,
+      },
+    ];
+  });
 }
 
 /** The manifest is where it claims to be, and links to the manifest before it. */
@@ -250,6 +253,7 @@ function placement(
   slot: Extract<ChainSlot, { state: 'present' }>,
   manifest: EvidenceManifest,
   all: ChainSlot[],
+  bySequence: ReadonlyMap<number, ChainSlot>,
 ): ChainProblem[] {
   const problems: ChainProblem[] = [];
   if (manifest.sequence !== slot.sequence) {
@@ -275,7 +279,7 @@ function placement(
     }
     return problems;
   }
-  const previous = all[slot.sequence - 2];
+  const previous = bySequence.get(slot.sequence - 1);
   if (previous?.state !== 'present') return problems;
   if (manifest.previousManifestSha256 === previous.sha256) return problems;
   const named = all.find(

@@ -167,6 +167,7 @@ function summaryOf(entry: ChainEntry) {
   const manifest = entry.manifest;
   return {
     sequence: entry.sequence,
+    ...(entry.through === undefined ? {} : { through: entry.through }),
     state: entry.state,
     key: entry.key,
     ...(entry.sha256 ? { sha256: entry.sha256 } : {}),
@@ -189,6 +190,8 @@ function summaryOf(entry: ChainEntry) {
 function listLine(entry: ChainEntry): string {
   const sequence = String(entry.sequence).padStart(6);
   const manifest = entry.manifest;
+  if (entry.through !== undefined)
+    return `${sequence}  MISSING  sequences ${entry.sequence}–${entry.through} (no object from ${entry.key} on)`;
   if (!manifest) return `${sequence}  ${entry.state.toUpperCase()}  ${entry.key}`;
   return `${sequence}  ${manifest.createdAt}  ${manifest.run.kind.padEnd(8)}  ${manifest.run.outcome.padEnd(9)}  ${manifest.run.workflowId}  (${manifest.files.length} files)`;
 }

@@ -237,3 +237,39 @@ describe('walking the chain', () => {
     expect(shown.map((entry) => entry.sequence)).toEqual([150]);
   });
 });
+
+describe('a manifest key forged far ahead of the chain', () => {
+  it('GIVEN manifests 1–3 and a key at sequence 4,000,000,000 THEN verify reports one gap and the forged object, and list shows the gap as one line', async () => {
+    const store = await chainOf(3);
+    store.putVersion(layout.manifestKey(4_000_000_000), 'not a manifest');
+
+    const report = await verifyChain(store, layout, { trustedKeys: [keys.publicKey] });
+    const listed = await listChain(store, layout, [keys.publicKey]);
+
+    expect(report.problems.map((problem) => `${problem.kind}@${problem.sequence}`)).toEqual([
+      'gap@4',
+      'bad-signature@4000000000',
+      'unreadable@4000000000',
+    ]);
+    expect(report.problems[0]!.message).toBe(
+      'gap in the chain: manifest sequences 4–3999999999 are missing (no object at all); the chain jumps from 3 to 4000000000',
+    );
+    expect(report).toMatchObject({ first: 1, last: 4_000_000_000, manifests: 4 });
+    expect(listed.map((entry) => [entry.sequence, entry.state, entry.through])).toEqual([
+      [1, 'present', undefined],
+      [2, 'present', undefined],
+      [3, 'present', undefined],
+      [4, 'missing', 3_999_999_999],
+      [4_000_000_000, 'unreadable', undefined],
+    ]);
+    const since = await verifyChain(store, layout, {
+      trustedKeys: [keys.publicKey],
+      since: { sequence: 10 },
+    });
+    expect(since.problems.map((problem) => `${problem.kind}@${problem.sequence}`)).toEqual([
+      'gap@10',
+      'bad-signature@4000000000',
+      'unreadable@4000000000',
+    ]);
+  });
+});
