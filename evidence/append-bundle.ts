@@ -1,7 +1,8 @@
 /**
  * Appends one bundle to the chain: its files first, then the signed manifest that names them and the previous
- * manifest's hash, then the manifest's run index entries (run-index.ts). Meant to be called by one writer at a time (the ledger workflow); the manifest is still
- * written conditionally (only if its key is free), so a second writer could never fork the chain silently.
+ * manifest's hash, then the manifest's run index entries (run-index.ts). Meant to be called by one writer at a
+ * time (the ledger workflow); the manifest is still written conditionally (only if its key is free), so a second
+ * writer could never fork the chain silently.
  * Safe to repeat after a crash: a bundle already at the head is returned as is, files already stored with the
  * same bytes are kept.
  */

@@ -63,10 +63,16 @@ export async function findBundles(
 ): Promise<ChainEntry[]> {
   const from = await indexedFrom(store, layout);
   if (from === undefined) return bundlesOf(await listChain(store, layout, trustedKeys), run);
-  const sequences = [
-    ...range(1, from),
-    ...(await indexedSequences(store, layout, run)).filter((s) => s >= from),
-  ];
+  // On a chain begun before the index, the manifests below its start, as listed: an `index/from/` key forged far
+  // ahead must not send show through billions of reads of keys that do not exist.
+  const older =
+    from > 1
+      ? (await store.listKeys(layout.manifestsPrefix)).flatMap((entry) => {
+          const sequence = entry.deleted ? undefined : layout.sequenceOf(entry.key);
+          return sequence !== undefined && sequence < from ? [sequence] : [];
+        })
+      : [];
+  const sequences = [...older, ...(await indexedSequences(store, layout, run)).filter((s) => s >= from)];
   const entries = await mapBounded(sequences, CHAIN_READ_CONCURRENCY, async (sequence) => {
     const key = layout.manifestKey(sequence);
     const read = await readManifestObject(store, key, trustedKeys);
@@ -76,10 +82,6 @@ export async function findBundles(
     entries.filter((entry) => entry !== undefined),
     run,
   );
-}
-
-function* range(from: number, below: number): Generator<number> {
-  for (let n = from; n < below; n++) yield n;
 }
 
 /** The bundles of a run, by workflow id or run id (a drill's failover is found in its drill's bundle). */

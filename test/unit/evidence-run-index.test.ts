@@ -273,3 +273,16 @@ describe('a manifest key forged far ahead of the chain', () => {
     ]);
   });
 });
+
+describe('an index start forged far ahead', () => {
+  it('GIVEN index/from/ written behind the ledger at sequence 9,000,000,000 on an indexed chain THEN show reads no further than the head', async () => {
+    const store = await chainOf(40);
+    store.putVersion(layout.sequenceKey(layout.indexFromPrefix, 9_000_000_000), '');
+    store.addDeleteMarker(layout.sequenceKey(layout.indexFromPrefix, 1));
+
+    const shown = await show(store, 'run-12');
+
+    expect(shown.sequences).toEqual([12]);
+    expect(shown.gets).toBeLessThanOrEqual(40 + 1);
+  });
+});
