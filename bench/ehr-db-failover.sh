@@ -83,7 +83,9 @@ until [[ "$(psql_at "$PG_REPLICA_URL" "select pg_last_wal_replay_lsn() >= '$targ
   sleep 0.1
 done
 [[ "$(psql_at "$PG_REPLICA_URL" "select pg_promote(false)")" == t ]] || fail "the promotion was not signalled"
+promote_deadline=$((SECONDS + 60))
 until [[ "$(psql_at "$PG_REPLICA_URL" "select pg_is_in_recovery()")" == f ]]; do
+  ((SECONDS < promote_deadline)) || fail "the replica did not leave recovery within 60 s"
   sleep 0.01
 done
 # The fence's NOLOGIN is a catalog write: it replicated, so the application must be let in on the new primary.

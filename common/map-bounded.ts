@@ -23,6 +23,7 @@ export async function mapBounded<T, R>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  const lanes = Math.min(Math.max(1, Math.floor(limit) || 1), Math.max(1, items.length));
+  await Promise.all(Array.from({ length: lanes }, lane));
   return results;
 }

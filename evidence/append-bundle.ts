@@ -75,8 +75,9 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
   const head = await readChainHead(store, layout, writer.headHint);
   const { workflowId, runId } = content.run;
   if (head?.manifest?.run.workflowId === workflowId && head.manifest.run.runId === runId) {
-    // A retry after a crash between the manifest and its index entries: write what is missing.
-    const retainUntil = new Date(head.manifest.retention.retainUntil);
+    // A retry after a crash between the manifest and its index entries: write what is missing, locked from now
+    // (at least as long as the manifest; the head's own date is not trusted, its signature is not checked here).
+    const retainUntil = retainUntilFor(writer.now(), writer.retentionYears);
     await indexManifest(
       store,
       layout,

@@ -52,8 +52,8 @@ function entryOf(slot: ChainSlot, layout: ChainLayout): ChainEntry {
 
 /**
  * The bundles of a run (`drctl evidence show`), read through the run index: the manifests its entries name, plus,
- * on a chain older than its index, every manifest below the index's first sequence. A chain without an index is
- * read whole, as before the index existed.
+ * on a chain older than its index, every manifest listed below the index's first sequence. A chain without an
+ * index is read whole, as before the index existed.
  */
 export async function findBundles(
   store: EvidenceStore,
@@ -63,16 +63,8 @@ export async function findBundles(
 ): Promise<ChainEntry[]> {
   const from = await indexedFrom(store, layout);
   if (from === undefined) return bundlesOf(await listChain(store, layout, trustedKeys), run);
-  // On a chain begun before the index, the manifests below its start, as listed: an `index/from/` key forged far
-  // ahead must not send show through billions of reads of keys that do not exist.
-  const older =
-    from > 1
-      ? (await store.listKeys(layout.manifestsPrefix)).flatMap((entry) => {
-          const sequence = entry.deleted ? undefined : layout.sequenceOf(entry.key);
-          return sequence !== undefined && sequence < from ? [sequence] : [];
-        })
-      : [];
-  const sequences = [...older, ...(await indexedSequences(store, layout, run)).filter((s) => s >= from)];
+  const indexed = (await indexedSequences(store, layout, run)).filter((sequence) => sequence >= from);
+  const sequences = [...new Set([...(await manifestsBelow(store, layout, from)), ...indexed])];
   const entries = await mapBounded(sequences, CHAIN_READ_CONCURRENCY, async (sequence) => {
     const key = layout.manifestKey(sequence);
     const read = await readManifestObject(store, key, trustedKeys);
@@ -82,6 +74,27 @@ export async function findBundles(
     entries.filter((entry) => entry !== undefined),
     run,
   );
+}
+
+/**
+ * On a chain begun before its index, the manifests listed below the index's start (a page of 1,000 a request,
+ * stopping there): an `index/from/` key forged far ahead costs a listing of the chain, not billions of reads.
+ */
+async function manifestsBelow(store: EvidenceStore, layout: ChainLayout, from: number): Promise<number[]> {
+  if (from <= 1) return [];
+  const below: number[] = [];
+  const stopAt = layout.manifestKey(from);
+  let after: string | undefined;
+  for (;;) {
+    const listed = await store.listKeysPage(layout.manifestsPrefix, after, 1000);
+    for (const entry of listed.keys) {
+      if (entry.key >= stopAt) return below;
+      const sequence = entry.deleted ? undefined : layout.sequenceOf(entry.key);
+      if (sequence !== undefined) below.push(sequence);
+    }
+    after = listed.keys.at(-1)?.key;
+    if (!listed.truncated || after === undefined) return below;
+  }
 }
 
 /** The bundles of a run, by workflow id or run id (a drill's failover is found in its drill's bundle). */

@@ -59,6 +59,10 @@ export class ChainLayout {
   }
 }
 
+/**
+ * Only the exact form the chain writes (10 digits): `00000000001.dsse.json` is not manifest 1, so a copy put
+ * beside a manifest hidden by a delete marker is never taken for it.
+ */
 function sequenceIn(digits: string): number | undefined {
-  return /^\d+$/.test(digits) ? Number(digits) : undefined;
+  return digits.length === SEQUENCE_DIGITS && /^\d+$/.test(digits) ? Number(digits) : undefined;
 }

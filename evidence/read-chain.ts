@@ -15,7 +15,7 @@ export type ChainSlot =
       state: 'present';
       key: string;
       versions: number;
-      /** The object's version and lock; its bytes are not kept (a walk of six years of manifests would hold them all). */
+      /** The object's version and lock; its bytes are hashed and parsed on reading, not kept. */
       object: Omit<StoredObject, 'body'>;
       sha256: string;
       signature: SignatureCheck;

@@ -6,20 +6,29 @@
  * really name the run.
  *
  * Chains written before the index have manifests no entry points to: `index/from/<sequence>` records the first
- * sequence indexed, and the reader reads the manifests below it one by one, as before.
+ * sequence indexed, and the reader also reads every manifest listed below it.
  */
 import type { ChainLayout } from './layout';
 import { sha256Hex, type EvidenceRun } from './manifest';
-import type { EvidenceStore, PutOptions } from './store-port';
+import type { EvidenceStore, KeyVersions, PutOptions } from './store-port';
 
 const EMPTY = Buffer.alloc(0);
 const EMPTY_SHA256 = sha256Hex(EMPTY);
 
-/** Every id `show` accepts for this run: its workflow id and run id, and those of its children. */
-export function indexedIdsOf(run: EvidenceRun): string[] {
+/** S3's longest object key, in bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * The index entries of the manifest at `sequence`: one per id `show` accepts for the run (its workflow id and run
+ * id, and those of its children). An id too long for an S3 key is not indexed (found by `list` only), rather than
+ * fail every retry of the append.
+ */
+export function indexEntryKeys(layout: ChainLayout, run: EvidenceRun, sequence: number): string[] {
   const ids = [run.workflowId, run.runId];
   for (const child of run.children) ids.push(child.workflowId, child.runId);
-  return [...new Set(ids)];
+  return [...new Set(ids)]
+    .map((id) => layout.sequenceKey(layout.indexPrefix(id), sequence))
+    .filter((key) => Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES);
 }
 
 /**
@@ -41,11 +50,7 @@ export async function indexManifest(
     contentType: 'application/octet-stream',
     onlyIfAbsent: true,
   };
-  await Promise.all(
-    indexedIdsOf(run).map((id) =>
-      store.put(layout.sequenceKey(layout.indexPrefix(id), sequence), EMPTY, entry),
-    ),
-  );
+  await Promise.all(indexEntryKeys(layout, run, sequence).map((key) => store.put(key, EMPTY, entry)));
   if (knownFrom.indexFromKnown) return;
   if ((await indexedFrom(store, layout)) === undefined)
     await store.put(layout.sequenceKey(layout.indexFromPrefix, sequence), EMPTY, entry);
@@ -66,7 +71,17 @@ export async function indexedSequences(
  * started indexing at once) the lower holds: both index everything they append.
  */
 export async function indexedFrom(store: EvidenceStore, layout: ChainLayout): Promise<number | undefined> {
-  return (await sequencesUnder(store, layout, layout.indexFromPrefix))[0];
+  return firstIndexed(layout, await store.listKeys(layout.indexFromPrefix));
+}
+
+/** The lowest `index/from/` sequence among listed keys (any others are ignored). */
+export function firstIndexed(layout: ChainLayout, listed: Iterable<KeyVersions>): number | undefined {
+  let from: number | undefined;
+  for (const entry of listed) {
+    const sequence = entry.deleted ? undefined : layout.sequenceUnder(layout.indexFromPrefix, entry.key);
+    if (sequence !== undefined && (from === undefined || sequence < from)) from = sequence;
+  }
+  return from;
 }
 
 async function sequencesUnder(store: EvidenceStore, layout: ChainLayout, prefix: string): Promise<number[]> {

@@ -12,7 +12,7 @@ import { CHAIN_READ_CONCURRENCY, lastSequenceOf, readChain, type ChainSlot } fro
 import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
-import { indexedIdsOf } from './run-index';
+import { firstIndexed, indexEntryKeys } from './run-index';
 
 export type ProblemKind =
   | 'gap'
@@ -78,7 +78,7 @@ export async function verifyChain(
   const slots = await readChain(store, layout, options.trustedKeys);
   // One listing of the whole chain gives every file's versions and delete markers.
   const versionsByKey = new Map((await store.listKeys(layout.root)).map((entry) => [entry.key, entry]));
-  const indexFrom = indexStart(layout, versionsByKey);
+  const indexFrom = firstIndexed(layout, versionsByKey.values());
   const policyYears = Math.max(MINIMUM_RETENTION_YEARS, options.minimumYears ?? MINIMUM_RETENTION_YEARS);
   const start = firstSequence(slots, options.since);
   const inRange = slots.flatMap((slot): ChainSlot[] => {
@@ -190,9 +190,9 @@ function indexChecks(
   manifest: EvidenceManifest,
 ): ChainProblem[] {
   if (from === undefined || sequence < from) return [];
-  const missing = indexedIdsOf(manifest.run)
-    .map((id) => layout.sequenceKey(layout.indexPrefix(id), sequence))
-    .filter((key) => versionsByKey.get(key) === undefined || versionsByKey.get(key)!.deleted);
+  const missing = indexEntryKeys(layout, manifest.run, sequence).filter(
+    (key) => versionsByKey.get(key) === undefined || versionsByKey.get(key)!.deleted,
+  );
   if (missing.length === 0) return [];
   return [
     {
@@ -202,16 +202,6 @@ function indexChecks(
       message: `manifest ${sequence} (run ${manifest.run.workflowId}) is not in the run index, so \`drctl evidence show\` does not find it: ${missing.join(', ')} missing. It was appended by a worker older than the index, or written behind the ledger; write each as an empty object locked COMPLIANCE until ${manifest.retention.retainUntil}`,
     },
   ];
-}
-
-/** The first sequence the run index covers (the lowest `index/from/` key), from the listing verify already has. */
-function indexStart(layout: ChainLayout, versionsByKey: Map<string, KeyVersions>): number | undefined {
-  let from: number | undefined;
-  for (const [key, entry] of versionsByKey) {
-    const sequence = entry.deleted ? undefined : layout.sequenceUnder(layout.indexFromPrefix, key);
-    if (sequence !== undefined && (from === undefined || sequence < from)) from = sequence;
-  }
-  return from;
 }
 
 function firstSequence(slots: ChainSlot[], since: Since | undefined): number {

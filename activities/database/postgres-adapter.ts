@@ -21,7 +21,7 @@ export interface PostgresAdapterOptions {
   connections: Record<string, string>;
   /** Connect timeout per session. Default 3000 ms: an unreachable member must fail fast and be retried. */
   connectTimeoutMs?: number;
-  /** Timeout of one statement. Default 90000 ms (pg_promote waits up to its own limit). */
+  /** Timeout of one statement. Default 90000 ms. */
   queryTimeoutMs?: number;
 }
 

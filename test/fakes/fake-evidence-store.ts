@@ -96,6 +96,9 @@ export class FakeEvidenceStore implements EvidenceStore {
   }
 
   async put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'> {
+    if (Buffer.byteLength(key, 'utf8') > 1024) {
+      throw new Error(`KeyTooLongError: Your key is too long (${key.slice(0, 40)}…)`);
+    }
     const actual = createHash('sha256').update(body).digest('hex');
     if (actual !== options.sha256Hex) {
       throw new Error(`BadDigest: the SHA256 you specified did not match the calculated checksum (${key})`);

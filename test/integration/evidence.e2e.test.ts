@@ -254,7 +254,17 @@ test('a failover ends: its bundle follows in the chain, with the timeline report
   ]);
   const actions = JSON.parse((await objectBytes(manifest.files[3]!.key)).toString()) as unknown;
   expect(actions).toEqual(result.operatorActions);
-  // `show` found it through the run index: an empty object per id, locked as long as the manifest.
+  // `show` found it through the run index (it starts at or before the drill's bundle): an empty object per id,
+  // locked as long as the manifest.
+  const from = await s3.send(
+    new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: layout.indexFromPrefix }),
+  );
+  expect(from.Contents?.map((object) => layout.sequenceUnder(layout.indexFromPrefix, object.Key!))).toEqual([
+    expect.any(Number),
+  ]);
+  expect(layout.sequenceUnder(layout.indexFromPrefix, from.Contents![0]!.Key!)).toBeLessThanOrEqual(
+    drill.sequence,
+  );
   for (const id of [failoverId, failoverRunId]) {
     const entry = layout.sequenceKey(layout.indexPrefix(id), manifest.sequence);
     const head = await s3.send(new HeadObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: entry }));

@@ -74,7 +74,9 @@ describe('runProbe on the sandbox', () => {
   });
 
   it('GIVEN the standby is promoted and the record names it WHEN the SQL probe writes THEN the row is on the promoted member', async () => {
-    await postgres.promote('ehr-replica', 60);
+    expect(await postgres.promote('ehr-replica', 60)).toBe(true);
+    // Promoted: a second promotion is refused as PostgreSQL refuses it (the strategy treats 55000 as done).
+    await expect(postgres.promote('ehr-replica', 60)).rejects.toMatchObject({ code: '55000' });
     await pointRecordAt(stack, record, stack.postgres.replicaHost);
 
     const outcome = await runProbe({ probe: sqlProbe });

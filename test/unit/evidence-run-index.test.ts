@@ -220,14 +220,15 @@ describe('verify and the run index', () => {
 });
 
 describe('walking the chain', () => {
-  it('GIVEN a store answering each GetObject after 2 ms WHEN 300 bundles are verified and shown THEN up to 16 reads are in flight at once, and the report is the serial one', async () => {
+  it('GIVEN a store answering each GetObject after 2 ms WHEN 300 bundles are verified, and shown from a chain without an index, THEN each walk keeps 16 reads in flight and the report lists every bundle in order', async () => {
     const store = await chainOf(300);
     store.getLatencyMs = 2;
 
     const report = await verifyChain(store, layout, { trustedKeys: [keys.publicKey] });
     const walked = store.maxGetsInFlight;
-    store.maxGetsInFlight = 0;
-    const shown = await findBundles(await withoutIndex(store), layout, [keys.publicKey], 'run-150');
+    const legacy = await withoutIndex(store);
+    legacy.getLatencyMs = 2;
+    const shown = await findBundles(legacy, layout, [keys.publicKey], 'run-150');
 
     expect(report).toMatchObject({ ok: true, manifests: 300, files: 300 });
     expect(report.entries.map((entry) => entry.sequence)).toEqual(
@@ -235,6 +236,7 @@ describe('walking the chain', () => {
     );
     expect(walked).toBe(16);
     expect(shown.map((entry) => entry.sequence)).toEqual([150]);
+    expect(legacy.maxGetsInFlight).toBe(16);
   });
 });
 
@@ -284,5 +286,32 @@ describe('an index start forged far ahead', () => {
 
     expect(shown.sequences).toEqual([12]);
     expect(shown.gets).toBeLessThanOrEqual(40 + 1);
+  });
+});
+
+describe('keys the chain did not write', () => {
+  it('GIVEN manifest 1 hidden by a delete marker and a copy of it under an 11-digit key THEN verify reports manifest 1 deleted (the copy is not taken for it)', async () => {
+    const store = await chainOf(3);
+    const original = store.bytes(layout.manifestKey(1));
+    store.addDeleteMarker(layout.manifestKey(1));
+    store.putVersion(`${layout.manifestsPrefix}00000000001.dsse.json`, original);
+
+    const report = await verifyChain(store, layout, { trustedKeys: [keys.publicKey] });
+
+    expect(report.problems.map((problem) => `${problem.kind}@${problem.sequence}`)).toEqual(['deleted@1']);
+  });
+
+  it('GIVEN a drill whose child has a workflow id too long for an S3 key THEN the append succeeds, the parent is indexed and verify passes', async () => {
+    const store = new FakeEvidenceStore();
+    const longId = `failover-${'x'.repeat(1100)}`;
+    const drill = run('drill-long', 'drill-long-run', [
+      { workflowId: longId, runId: 'child-long', workflowType: 'failoverWorkflow', closeStatus: 'COMPLETED' },
+    ]);
+
+    await appendBundle(writerOn(store), bundle(drill));
+
+    expect((await show(store, 'drill-long')).sequences).toEqual([1]);
+    expect((await show(store, 'child-long')).sequences).toEqual([1]);
+    expect((await verifyChain(store, layout, { trustedKeys: [keys.publicKey] })).problems).toEqual([]);
   });
 });

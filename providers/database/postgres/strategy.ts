@@ -19,7 +19,7 @@ import { withHeartbeats } from '../../../activities/database/with-heartbeats';
 
 type PostgresTarget = TargetOf<'postgres'>;
 
-/** Seconds `pg_promote` waits for the standby to leave recovery before we fall back to polling. */
+/** Seconds the promotion waits for the standby to leave recovery before we fall back to polling. */
 const PROMOTE_WAIT_SECONDS = 60;
 /** SQLSTATE of `pg_promote` on a server that is not in recovery (already promoted, e.g. by an earlier attempt). */
 const NOT_IN_RECOVERY = '55000';
