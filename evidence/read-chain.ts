@@ -28,24 +28,44 @@ export type ChainSlot =
  */
 export const CHAIN_READ_CONCURRENCY = 16;
 
-/**
- * The chain in sequence order from 1: a slot per manifest key (deleted keys included) and one `missing` slot per
- * gap between them. A gap is one slot however long: a key forged far ahead (`manifests/9999999999.dsse.json`)
- * must make `verify` report a gap, not allocate a slot per missing sequence.
- */
+/** A manifest key as listed, with the sequence it names. */
+export interface ListedManifest {
+  sequence: number;
+  entry: KeyVersions;
+}
+
+/** Every manifest key of the chain (the exact form it writes), in sequence order: one listing, no object read. */
+export async function listManifests(store: EvidenceStore, layout: ChainLayout): Promise<ListedManifest[]> {
+  const listed: ListedManifest[] = [];
+  for (const entry of await store.listKeys(layout.manifestsPrefix)) {
+    const sequence = layout.sequenceOf(entry.key);
+    if (sequence !== undefined && sequence >= 1) listed.push({ sequence, entry });
+  }
+  return listed.sort((a, b) => a.sequence - b.sequence);
+}
+
+/** The whole chain from sequence 1 (`readSlots` of every listed manifest). */
 export async function readChain(
   store: EvidenceStore,
   layout: ChainLayout,
   trustedKeys: readonly KeyObject[],
 ): Promise<ChainSlot[]> {
-  const keyed: Array<{ sequence: number; entry: KeyVersions }> = [];
-  for (const entry of await store.listKeys(layout.manifestsPrefix)) {
-    const sequence = layout.sequenceOf(entry.key);
-    if (sequence !== undefined && sequence >= 1) keyed.push({ sequence, entry });
-  }
-  keyed.sort((a, b) => a.sequence - b.sequence);
+  return readSlots(store, await listManifests(store, layout), trustedKeys);
+}
+
+/**
+ * The chain in sequence order from `from`: a slot per listed manifest key (deleted keys included), each read, and
+ * one `missing` slot per gap between them. A gap is one slot however long: a key forged far ahead
+ * (`manifests/9999999999.dsse.json`) must make `verify` report a gap, not allocate a slot per missing sequence.
+ */
+export async function readSlots(
+  store: EvidenceStore,
+  listed: readonly ListedManifest[],
+  trustedKeys: readonly KeyObject[],
+  from = 1,
+): Promise<ChainSlot[]> {
   const read = await mapBounded(
-    keyed,
+    listed.filter(({ sequence }) => sequence >= from),
     CHAIN_READ_CONCURRENCY,
     async ({ sequence, entry }): Promise<ChainSlot> => {
       const found = entry.deleted ? undefined : await readManifestObject(store, entry.key, trustedKeys);
@@ -54,9 +74,8 @@ export async function readChain(
     },
   );
   const slots: ChainSlot[] = [];
-  let expected = 1;
+  let expected = from;
   for (const slot of read) {
-    if (slot.sequence < expected) continue; // two keys naming one sequence (`01.dsse.json`): the first is kept
     if (slot.sequence > expected)
       slots.push({ sequence: expected, through: slot.sequence - 1, state: 'missing' });
     slots.push(slot);

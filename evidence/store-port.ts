@@ -15,6 +15,8 @@ export interface KeyVersions {
   versions: number;
   /** True when the newest entry is a delete marker: the key reads as absent though its versions remain. */
   deleted: boolean;
+  /** When S3 stored the key's newest entry (LastModified, set by S3, not by the writer). */
+  lastModified: Date;
 }
 
 export interface KeyPage {

@@ -8,7 +8,14 @@ import type { KeyObject } from 'node:crypto';
 import type { ChainLayout } from './layout';
 import type { EvidenceManifest } from './manifest';
 import { mapBounded } from '../common/map-bounded';
-import { CHAIN_READ_CONCURRENCY, lastSequenceOf, readChain, type ChainSlot } from './read-chain';
+import {
+  CHAIN_READ_CONCURRENCY,
+  lastSequenceOf,
+  listManifests,
+  readSlots,
+  type ChainSlot,
+  type ListedManifest,
+} from './read-chain';
 import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
@@ -75,12 +82,14 @@ export async function verifyChain(
   layout: ChainLayout,
   options: VerifyOptions,
 ): Promise<VerifyReport> {
-  const slots = await readChain(store, layout, options.trustedKeys);
+  const listed = await listManifests(store, layout);
+  const start = firstSequence(listed, options.since);
+  // From the manifest before the range: the range's first link is checked against it.
+  const slots = await readSlots(store, listed, options.trustedKeys, Math.max(1, start - 1));
   // One listing of the whole chain gives every file's versions and delete markers.
   const versionsByKey = new Map((await store.listKeys(layout.root)).map((entry) => [entry.key, entry]));
   const indexFrom = firstIndexed(layout, versionsByKey.values());
   const policyYears = Math.max(MINIMUM_RETENTION_YEARS, options.minimumYears ?? MINIMUM_RETENTION_YEARS);
-  const start = firstSequence(slots, options.since);
   const inRange = slots.flatMap((slot): ChainSlot[] => {
     if (lastSequenceOf(slot) < start) return [];
     // A gap that straddles the start is checked from the start on.
@@ -204,19 +213,16 @@ function indexChecks(
   ];
 }
 
-function firstSequence(slots: ChainSlot[], since: Since | undefined): number {
+/**
+ * Where the walk starts: `--since` a sequence, or the first manifest S3 stored on or after a date (LastModified,
+ * from the listing: no manifest is read before the range, and S3 sets the date, not the writer). Past the end
+ * when none is.
+ */
+function firstSequence(listed: readonly ListedManifest[], since: Since | undefined): number {
   if (!since) return 1;
   if ('sequence' in since) return since.sequence;
-  for (const slot of slots) {
-    if (
-      slot.state === 'present' &&
-      !('error' in slot.manifest) &&
-      Date.parse(slot.manifest.createdAt) >= since.date.getTime()
-    )
-      return slot.sequence;
-  }
-  const last = slots.at(-1);
-  return last === undefined ? 1 : lastSequenceOf(last) + 1;
+  const first = listed.find(({ entry }) => !entry.deleted && entry.lastModified >= since.date);
+  return first?.sequence ?? (listed.at(-1)?.sequence ?? 0) + 1;
 }
 
 /** Each gap reported once: "sequences 4–6 are missing". */

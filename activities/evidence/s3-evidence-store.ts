@@ -56,12 +56,23 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
     const byKey = new Map<string, KeyVersions>();
     const entry = (key: string) => {
       let found = byKey.get(key);
-      if (!found) byKey.set(key, (found = { key, versions: 0, deleted: false }));
+      if (!found) byKey.set(key, (found = { key, versions: 0, deleted: false, lastModified: new Date(0) }));
       return found;
     };
-    for (const version of out.Versions ?? []) if (version.Key) entry(version.Key).versions++;
+    const newest = (found: KeyVersions, at: Date | undefined) => {
+      if (at !== undefined && at > found.lastModified) found.lastModified = new Date(at);
+    };
+    for (const version of out.Versions ?? []) {
+      if (!version.Key) continue;
+      const found = entry(version.Key);
+      found.versions++;
+      newest(found, version.LastModified);
+    }
     for (const marker of out.DeleteMarkers ?? []) {
-      if (marker.Key) entry(marker.Key).deleted ||= marker.IsLatest === true;
+      if (!marker.Key) continue;
+      const found = entry(marker.Key);
+      found.deleted ||= marker.IsLatest === true;
+      newest(found, marker.LastModified);
     }
     const keys = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const next =
@@ -89,6 +100,7 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
         if (continued && last) {
           last.versions += continued.versions;
           last.deleted ||= continued.deleted;
+          if (continued.lastModified > last.lastModified) last.lastModified = continued.lastModified;
         }
         keys.push(...page.keys);
         marker = page.next;

@@ -13,6 +13,7 @@ interface Version {
   lockMode?: string;
   retainUntil?: Date;
   deleteMarker: boolean;
+  writtenAt: Date;
 }
 
 /**
@@ -38,6 +39,7 @@ export class FakeEvidenceStore implements EvidenceStore {
       key,
       versions: versions.filter((version) => !version.deleteMarker).length,
       deleted: versions[versions.length - 1]?.deleteMarker === true,
+      lastModified: versions.at(-1)!.writtenAt,
     }));
   }
 
@@ -57,6 +59,7 @@ export class FakeEvidenceStore implements EvidenceStore {
         key,
         versions: listed.filter((version) => !version.deleteMarker).length,
         deleted: versions.at(-1)?.deleteMarker === true,
+        lastModified: versions.at(-1)!.writtenAt,
       });
       if (listed.length < versions.length) return { keys, truncated: true };
     }
@@ -118,6 +121,7 @@ export class FakeEvidenceStore implements EvidenceStore {
       ...(lock.lockMode ? { lockMode: lock.lockMode } : {}),
       ...(lock.retainUntil ? { retainUntil: lock.retainUntil } : {}),
       deleteMarker: false,
+      writtenAt: this.now(),
     });
     this.keys.set(key, versions);
   }
@@ -125,7 +129,7 @@ export class FakeEvidenceStore implements EvidenceStore {
   /** DeleteObject without a version id: allowed under Object Lock, it only hides the key. */
   addDeleteMarker(key: string): void {
     const versions = this.keys.get(key) ?? [];
-    versions.push({ versionId: `v${this.nextVersion++}`, deleteMarker: true });
+    versions.push({ versionId: `v${this.nextVersion++}`, deleteMarker: true, writtenAt: this.now() });
     this.keys.set(key, versions);
   }
 

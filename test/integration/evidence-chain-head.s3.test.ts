@@ -86,7 +86,7 @@ test('GIVEN 2,600 manifests THEN the head is found past the first page, then in 
   expect(all.every((entry) => entry.versions === 1)).toBe(true);
 });
 
-test('GIVEN a key whose versions straddle two pages THEN the whole listing counts each of its versions once', async () => {
+test('GIVEN a key whose versions straddle two pages THEN the whole listing counts each of its versions once and dates it by its newest entry', async () => {
   const prefix = 'straddle/';
   for (let first = 0; first < 999; first += 50) {
     await Promise.all(
@@ -96,6 +96,8 @@ test('GIVEN a key whose versions straddle two pages THEN the whole listing count
     );
   }
   for (const body of ['first', 'second', 'third']) await put(`${prefix}b`, body);
+  // S3's LastModified is to the second.
+  const deletedFrom = Math.floor(Date.now() / 1000) * 1000;
   await seeder.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}b` }));
   const store = createS3EvidenceStore(aws.s3('us-east-1'), BUCKET);
 
@@ -103,6 +105,14 @@ test('GIVEN a key whose versions straddle two pages THEN the whole listing count
 
   expect(requests).toBe(2);
   expect(all).toHaveLength(1_000);
-  expect(all.at(-1)).toEqual({ key: `${prefix}b`, versions: 3, deleted: true });
+  // The delete marker (newest, on the first page) dates the key, not its versions on the second.
+  expect(all.at(-1)).toEqual({
+    key: `${prefix}b`,
+    versions: 3,
+    deleted: true,
+    lastModified: expect.any(Date),
+  });
+  expect(all.at(-1)!.lastModified.getTime()).toBeGreaterThanOrEqual(deletedFrom);
+  expect(all.at(-1)!.lastModified.getTime()).toBeLessThanOrEqual(Date.now());
   expect(all.slice(0, -1).every((entry) => entry.versions === 1 && !entry.deleted)).toBe(true);
 });

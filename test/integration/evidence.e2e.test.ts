@@ -345,6 +345,19 @@ describe('drctl evidence verify', () => {
     expect(copy.code).toBe(0);
     expect(copy.report.ok).toBe(true);
     expect(copy.report.manifests).toBeGreaterThanOrEqual(5);
+    // --since a date starts at the first manifest S3 stored then (its LastModified, to the second).
+    const last = copy.report.last!;
+    const stored = await s3.send(
+      new HeadObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: layout.manifestKey(last) }),
+    );
+    const since = await drctl(
+      ['evidence', 'verify', '--since', stored.LastModified!.toISOString(), '--output', 'json'],
+      env,
+    );
+    const recent = JSON.parse(since.stdout) as VerifyReport;
+    expect(since.code).toBe(0);
+    expect(recent).toMatchObject({ ok: true, last });
+    expect(recent.first).toBeGreaterThan(1);
   });
 
   test('an edited file: which file, expected and actual hash', async () => {

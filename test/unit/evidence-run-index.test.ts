@@ -315,3 +315,41 @@ describe('keys the chain did not write', () => {
     expect((await verifyChain(store, layout, { trustedKeys: [keys.publicKey] })).problems).toEqual([]);
   });
 });
+
+describe('verify --since', () => {
+  it('GIVEN 500 bundles WHEN verifying since sequence 451 or since the date manifest 451 was stored THEN only the manifests from 450 on and their files are read', async () => {
+    let clock = T0.getTime();
+    const store = new FakeEvidenceStore(() => new Date(clock));
+    const writer = { ...writerOn(store), now: () => new Date((clock += 1000)) };
+    for (let n = 1; n <= 500; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
+    const stored451 = (await store.listKeys(layout.manifestKey(451)))[0]!.lastModified;
+
+    for (const since of [{ sequence: 451 }, { date: stored451 }]) {
+      store.getRequests = 0;
+      const report = await verifyChain(store, layout, { trustedKeys: [keys.publicKey], since });
+
+      expect(report).toMatchObject({ ok: true, first: 451, last: 500, manifests: 50, files: 50 });
+      expect(store.getRequests).toBe(51 + 50);
+    }
+  });
+
+  it('GIVEN manifest 2 overwritten after the date asked WHEN verifying since that date THEN the walk starts at 2 and names the new version', async () => {
+    let clock = T0.getTime();
+    const store = new FakeEvidenceStore(() => new Date(clock));
+    const writer = { ...writerOn(store), now: () => new Date((clock += 1000)) };
+    for (let n = 1; n <= 5; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
+    const date = new Date((clock += 1000));
+    clock += 1000;
+    store.putVersion(layout.manifestKey(2), store.bytes(layout.manifestKey(2)), {
+      lockMode: 'COMPLIANCE',
+      retainUntil: new Date(T0.getTime() + 7 * 365 * 86_400_000),
+    });
+
+    const report = await verifyChain(store, layout, { trustedKeys: [keys.publicKey], since: { date } });
+
+    expect(report.first).toBe(2);
+    expect(report.problems.map((problem) => `${problem.kind}@${problem.sequence}`)).toEqual([
+      'overwritten@2',
+    ]);
+  });
+});
