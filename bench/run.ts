@@ -221,7 +221,8 @@ async function main(): Promise<void> {
       bound: 'at least',
       limit: 4,
       unit: '×',
-      anchor: `bash + aws ${ms(bash)}, drctl ${ms(failovers.wall)}`,
+      // How much room 4× leaves drctl beyond the provider calls on its own critical path.
+      anchor: `bash + aws ${ms(bash)}, drctl ${ms(failovers.wall)}; 4× needs drctl ≤ ${formatMs(Math.round(median(bash) / 4))}, its critical path's providers alone take ${ms(failovers.total.map((total, i) => total - (failovers.overhead[i] as number)))}`,
     },
   ];
   console.log(`Goals (issue 10), on this machine (${availableParallelism()} cores):`);
