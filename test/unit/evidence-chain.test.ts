@@ -1,10 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import {
-  appendBundle,
-  ChainConflictError,
-  type BundleContent,
-  type ChainWriter,
-} from '../../evidence/append-bundle';
+import { appendBundle, ChainConflictError, type BundleContent } from '../../evidence/append-bundle';
 import {
   checkEnvelopeSignature,
   parseEnvelope,
@@ -22,6 +17,7 @@ import {
 import { addYears } from '../../evidence/retention';
 import { verifyChain } from '../../evidence/verify-chain';
 import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
+import { ledgerWriter } from '../fakes/ledger-writer';
 
 const T0 = new Date('2026-11-27T09:00:00.000Z');
 
@@ -66,14 +62,7 @@ function setUp(count: number) {
   const store = new FakeEvidenceStore(() => new Date(clock));
   const layout = new ChainLayout('evidence/', 'default');
   const keys = keyPair();
-  const writer: ChainWriter = {
-    store,
-    layout,
-    namespace: 'default',
-    signingKey: keys.privateKey,
-    retentionYears: 6,
-    now: () => new Date((clock += 1000)),
-  };
+  const writer = ledgerWriter(store, layout, keys.privateKey, () => new Date((clock += 1000)));
   return {
     store,
     layout,

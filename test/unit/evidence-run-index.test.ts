@@ -6,6 +6,7 @@ import { sha256Hex, type EvidenceRun } from '../../evidence/manifest';
 import { readChain } from '../../evidence/read-chain';
 import { verifyChain } from '../../evidence/verify-chain';
 import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
+import { ledgerWriter } from '../fakes/ledger-writer';
 
 /**
  * `drctl evidence show <run>` found a run's bundles by reading every manifest of the chain: one GetObject per
@@ -45,17 +46,11 @@ function bundle(content: EvidenceRun): BundleContent {
   };
 }
 
-function writerOn(store: FakeEvidenceStore): ChainWriter {
+function writerOn(store: FakeEvidenceStore, now?: () => Date): ChainWriter {
   let clock = T0.getTime();
-  return {
-    store,
-    layout,
-    namespace: 'default',
-    signingKey: keys.privateKey,
-    retentionYears: 6,
-    now: () => new Date((clock += 1000)),
-    headHint: {},
-  };
+  const tick = now ?? (() => new Date((clock += 1000)));
+  // The worker keeps where its last append left the head (activities/evidence/evidence-activities.ts).
+  return { ...ledgerWriter(store, layout, keys.privateKey, tick), headHint: {} };
 }
 
 /** `count` failovers of services `svc-1` … each with its own workflow id, appended by the ledger. */
@@ -320,7 +315,7 @@ describe('verify --since', () => {
   it('GIVEN 500 bundles WHEN verifying since sequence 451 or since the date manifest 451 was stored THEN only the manifests from 450 on and their files are read', async () => {
     let clock = T0.getTime();
     const store = new FakeEvidenceStore(() => new Date(clock));
-    const writer = { ...writerOn(store), now: () => new Date((clock += 1000)) };
+    const writer = writerOn(store, () => new Date((clock += 1000)));
     for (let n = 1; n <= 500; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
     const stored451 = (await store.listKeys(layout.manifestKey(451)))[0]!.lastModified;
 
@@ -336,7 +331,7 @@ describe('verify --since', () => {
   it('GIVEN manifest 2 overwritten after the date asked WHEN verifying since that date THEN the walk starts at 2 and names the new version', async () => {
     let clock = T0.getTime();
     const store = new FakeEvidenceStore(() => new Date(clock));
-    const writer = { ...writerOn(store), now: () => new Date((clock += 1000)) };
+    const writer = writerOn(store, () => new Date((clock += 1000)));
     for (let n = 1; n <= 5; n++) await appendBundle(writer, bundle(run(`failover-svc-${n}`, `run-${n}`)));
     const date = new Date((clock += 1000));
     clock += 1000;
