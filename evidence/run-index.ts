@@ -76,17 +76,17 @@ export async function indexedFrom(store: EvidenceStore, layout: ChainLayout): Pr
 
 /** The lowest `index/from/` sequence among listed keys (any others are ignored). */
 export function firstIndexed(layout: ChainLayout, listed: Iterable<KeyVersions>): number | undefined {
-  let from: number | undefined;
-  for (const entry of listed) {
-    const sequence = entry.deleted ? undefined : layout.sequenceUnder(layout.indexFromPrefix, entry.key);
-    if (sequence !== undefined && (from === undefined || sequence < from)) from = sequence;
-  }
-  return from;
+  return sequencesIn(layout, layout.indexFromPrefix, listed)[0];
 }
 
 async function sequencesUnder(store: EvidenceStore, layout: ChainLayout, prefix: string): Promise<number[]> {
+  return sequencesIn(layout, prefix, await store.listKeys(prefix));
+}
+
+/** The sequences the keys under `prefix` name (delete markers and other keys skipped), in chain order. */
+function sequencesIn(layout: ChainLayout, prefix: string, listed: Iterable<KeyVersions>): number[] {
   const sequences: number[] = [];
-  for (const entry of await store.listKeys(prefix)) {
+  for (const entry of listed) {
     const sequence = entry.deleted ? undefined : layout.sequenceUnder(prefix, entry.key);
     if (sequence !== undefined) sequences.push(sequence);
   }
