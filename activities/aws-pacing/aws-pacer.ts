@@ -19,6 +19,13 @@ export interface PacingStats {
  */
 export const ARRIVAL_JITTER_MS = 500;
 
+/**
+ * How recently another run must have drawn on a bucket for its budget to count as shared (`hasSpare` with
+ * `forRun`). An evacuation's services draw on Route 53 in bursts seconds apart (pre-flight, read-ahead, switch):
+ * a bucket that is full between those bursts is still needed by the runs about to come back for it.
+ */
+export const SHARED_WINDOW_MS = 10_000;
+
 /** A call waiting for a token: served lowest `priority` first, then in arrival order. */
 interface Waiter {
   priority: number;
@@ -28,6 +35,8 @@ interface Waiter {
 
 interface Entry {
   bucket: TokenBucket;
+  /** When each run last drew on the bucket (runs that drew within `SHARED_WINDOW_MS`, and a few older ones). */
+  drawnBy: Map<string, number>;
   rate: ApiRate;
   stats: PacingStats;
   waiters: Heap<Waiter>;
@@ -75,9 +84,10 @@ export class AwsPacer {
    * waiting calls the lowest `priority` goes first (callers pass their step's scheduled time); a call without
    * one ranks as of now.
    */
-  async take(api: PacedApi, region: string, priority: number = Date.now()): Promise<number> {
+  async take(api: PacedApi, region: string, priority: number = Date.now(), run?: string): Promise<number> {
     const entry = this.entry(api, region);
     entry.stats.calls++;
+    if (run !== undefined) this.drawn(entry, run);
     if (entry.waiters.isEmpty() && entry.bucket.tryRemoveTokens(1)) return 0;
     const started = performance.now();
     await new Promise<void>((grant) => {
@@ -106,12 +116,31 @@ export class AwsPacer {
   /**
    * Whether this worker's bucket for `api` holds at least `fraction` of its size, with no call waiting: budget no
    * other call needs now, which a wait may spend on polling sooner (a quiet failover's last GetChange), and which
-   * is gone as soon as many runs share the bucket (an evacuation), so their waits poll sparingly again.
+   * is gone as soon as many runs share the bucket (an evacuation), so their waits poll sparingly again. With
+   * `forRun`, also only while no other run drew on the bucket in the last `SHARED_WINDOW_MS`: between an
+   * evacuation's bursts the bucket refills, but the tokens a wait would spend there are the ones its other
+   * services come back for.
    */
-  hasSpare(api: PacedApi, region: string, fraction = 0.5): boolean {
+  hasSpare(api: PacedApi, region: string, fraction = 0.5, forRun?: string): boolean {
     const entry = this.entry(api, region);
     entry.bucket.drip();
-    return entry.waiters.isEmpty() && entry.bucket.content >= entry.bucket.bucketSize * fraction;
+    if (!entry.waiters.isEmpty() || entry.bucket.content < entry.bucket.bucketSize * fraction) return false;
+    if (forRun === undefined) return true;
+    const since = Date.now() - SHARED_WINDOW_MS;
+    for (const [run, at] of entry.drawnBy) if (run !== forRun && at >= since) return false;
+    return true;
+  }
+
+  /** Notes that `run` drew on the bucket now, forgetting runs that have not drawn for a window once many have. */
+  private drawn(entry: Entry, run: string): void {
+    const now = Date.now();
+    entry.drawnBy.delete(run);
+    entry.drawnBy.set(run, now); // the map stays in order of last draw, oldest first
+    if (entry.drawnBy.size <= 64) return;
+    for (const [other, at] of entry.drawnBy) {
+      if (at >= now - SHARED_WINDOW_MS) break;
+      entry.drawnBy.delete(other);
+    }
   }
 
   /** AWS throttled a call anyway: empty the bucket, so every caller on this worker waits for the refill. */
@@ -131,6 +160,11 @@ export class AwsPacer {
       entry.bucket.tokensPerInterval = entry.rate.perSecond / share;
       entry.bucket.content = Math.min(entry.bucket.content, entry.bucket.bucketSize);
     }
+  }
+
+  /** How many runs the pacer remembers drawing on the bucket (bounded: see `drawn`). */
+  runsRemembered(api: PacedApi, region: string): number {
+    return this.entry(api, region).drawnBy.size;
   }
 
   workers(): number {
@@ -155,6 +189,7 @@ export class AwsPacer {
       entry = {
         bucket,
         rate,
+        drawnBy: new Map(),
         stats: { calls: 0, waited: 0, waitedMs: 0, throttles: 0 },
         waiters: new Heap<Waiter>((a, b) => a.priority - b.priority || a.arrival - b.arrival),
       };

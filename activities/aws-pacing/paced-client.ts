@@ -6,7 +6,7 @@ import type {
   InitializeHandlerArguments,
   MiddlewareStack,
 } from '@smithy/types';
-import { activityCancelled, currentStepScheduledAt, keepAlive } from '../poll-until';
+import { activityCancelled, currentRunId, currentStepScheduledAt, keepAlive } from '../poll-until';
 import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
@@ -47,7 +47,8 @@ export function callRank(): number | undefined {
  * Puts an AWS SDK v3 client under the pacer:
  *
  * - every attempt (the SDK's own retries included) first takes a token from the account's bucket for `api`, the
- *   oldest step's calls first (`AwsPacer.take`; the step's scheduled time, or the rank `rankedAs` gives);
+ *   oldest step's calls first (`AwsPacer.take`; the step's scheduled time, or the rank `rankedAs` gives), noting
+ *   the run that drew it (`AwsPacer.hasSpare` with `forRun`);
  * - a call AWS throttles anyway (another client of the account shares the budget) is sent again after the bucket
  *   refills, for as long as the activity lives (until it is cancelled: timed out or aborted): throttling slows a
  *   step, it never fails it. A throttled call was not executed, so sending it again is safe. Outside an activity
@@ -85,7 +86,7 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      await pacer.take(api, region, callRank());
+      await pacer.take(api, region, callRank(), currentRunId());
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

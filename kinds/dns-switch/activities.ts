@@ -3,7 +3,7 @@ import type { CheckResult, Irreversible, PlannedChange } from '../../activities/
 import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { resumeFrom } from '../../activities/heartbeat-details';
-import { currentAttempt, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
+import { currentAttempt, currentRunId, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { changeBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
@@ -24,8 +24,9 @@ export interface DnsActivityDeps {
   /** How long the resolution check waits for every name to answer its new value after INSYNC. Default 30 s. */
   resolutionTimeoutMs?: number;
   /**
-   * Whether the account's Route 53 budget is spare now (`AwsPacer.hasSpare`): then the first `QUICK_POLLS` polls
-   * of a wait stay at its first interval instead of growing it. Without it waits always grow.
+   * Whether the account's Route 53 budget is spare now for this run (`AwsPacer.hasSpare`: half full, nobody
+   * waiting, no other run drawing on it lately): then the first `QUICK_POLLS` polls of a wait stay at its first
+   * interval instead of growing it. Without it waits always grow.
    */
   spareBudget?: () => boolean;
 }
@@ -34,10 +35,11 @@ export interface DnsActivityDeps {
  * Waits for INSYNC and for the names to answer their new values start at 25 ms and grow ×1.5 to 5 s (pollUntil's
  * growth and cap). A wait ends at most one interval after the change settled: with pollUntil's 200 ms start a change
  * INSYNC after 300 ms was seen at 500 ms; from 25 ms it is seen at 329 ms. A minute's wait still costs ~24 GetChange
- * calls, paced like every Route 53 call. While this worker's Route 53 bucket is at least half full (`spareBudget`:
- * a lone failover) the first `QUICK_POLLS` polls of a wait stay 25 ms apart, so a change that settles within
- * about half a second is seen within 25 ms; then, or as soon as the bucket is half spent (many runs share it: an
- * evacuation), the interval grows again, and a minute's wait costs at most ~45 GetChange calls.
+ * calls, paced like every Route 53 call. While this worker's Route 53 bucket is at least half full and no other run
+ * drew on it lately (`spareBudget`: a lone failover) the first `QUICK_POLLS` polls of a wait stay 25 ms apart, so a
+ * change that settles within about half a second is seen within 25 ms; then, or as soon as the bucket is half spent
+ * or shared (an evacuation's services), the interval grows again, and a minute's wait costs at most ~45 GetChange
+ * calls.
  * PriorRequestNotComplete keeps its 200 ms start: that retry resends a change.
  */
 export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
@@ -46,7 +48,8 @@ export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
 export const QUICK_POLLS = 20;
 
 /**
- * While Route 53's budget is short (below half, or calls waiting: an evacuation's many switches), a wait for INSYNC
+ * While Route 53's budget is short (below half, calls waiting, or other runs drawing on it: an evacuation's many
+ * switches), a wait for INSYNC
  * first polls this long after the change was sent, and its polls grow from there: one GetChange per change where
  * the change settles within it (the sandbox's 300 ms), ~10 a minute where it takes AWS's usual tens of seconds.
  */
@@ -90,7 +93,9 @@ export function activitiesFromPorts(ports: ActivityPorts): DnsSwitchActivities {
   const pacer = ports.pacer;
   return createDnsActivities({
     route53: ports.route53,
-    ...(pacer === undefined ? {} : { spareBudget: () => pacer.hasSpare('route53', 'global') }),
+    ...(pacer === undefined
+      ? {}
+      : { spareBudget: () => pacer.hasSpare('route53', 'global', 0.5, currentRunId()) }),
   });
 }
 

@@ -5,7 +5,7 @@ import {
   Route53Client,
   type ListHostedZonesByNameCommandOutput,
 } from '@aws-sdk/client-route-53';
-import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
+import { AwsPacer, SHARED_WINDOW_MS } from '../../activities/aws-pacing/aws-pacer';
 import { keepAliveDuringCalls } from '../../activities/aws-pacing/keep-alive-client';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -148,6 +148,45 @@ describe('AwsPacer', () => {
     await waiting;
     await new Promise((resolve) => setTimeout(resolve, 60)); // a token drips in, nobody waits
     expect(drained.hasSpare('route53', 'global')).toBe(true);
+  });
+
+  it('GIVEN a full bucket WHEN another run drew on it lately THEN it is not spare for this run, and is again after the window', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-11-30T01:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const pacer = new AwsPacer(
+        { route53: { burst: 50, perSecond: 10 }, rds: { burst: 1, perSecond: 1 } },
+        0,
+      );
+      await pacer.take('route53', 'global', undefined, 'run-a');
+      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-a')).toBe(true);
+
+      await pacer.take('route53', 'global', undefined, 'run-b');
+      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-a')).toBe(false);
+      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-c')).toBe(false);
+      expect(pacer.hasSpare('route53', 'global')).toBe(true); // without a run: the bucket alone decides
+
+      jest.advanceTimersByTime(SHARED_WINDOW_MS + 1);
+      await pacer.take('route53', 'global', undefined, 'run-a');
+      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-a')).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('GIVEN many runs WHEN they stop drawing THEN the pacer forgets them', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-11-30T01:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const pacer = new AwsPacer(
+        { route53: { burst: 500, perSecond: 10 }, rds: { burst: 1, perSecond: 1 } },
+        0,
+      );
+      for (let i = 0; i < 100; i++) await pacer.take('route53', 'global', undefined, `old-${i}`);
+      jest.advanceTimersByTime(SHARED_WINDOW_MS + 1);
+      for (let i = 0; i < 65; i++) await pacer.take('route53', 'global', undefined, `new-${i}`);
+      expect(pacer.runsRemembered('route53', 'global')).toBe(65);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('counts distinct activity pollers of the task queue as workers', async () => {
