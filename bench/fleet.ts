@@ -72,6 +72,33 @@ interface Figures {
   timeline: KindSpan[];
   /** Where the machine's CPU went while the evacuation ran. */
   cpu: CpuShare;
+  edges: WallEdges;
+}
+
+/** The wall time outside the services' own runs. */
+interface WallEdges {
+  /** From the bench asking to start to the evacuation workflow's start (signing, authority, scheduling). */
+  startMs: number;
+  /** From the evacuation's start to its first service's start. */
+  firstServiceMs: number;
+  /** From the last service's end to the evacuation's end. */
+  closeMs: number;
+  /** From the evacuation's end to the bench seeing it. */
+  seenMs: number;
+}
+
+function edgesOf(result: EvacuationProgress, startedEpochMs: number, seenEpochMs: number): WallEdges {
+  const at = (iso: string | undefined) => (iso === undefined ? Number.NaN : Date.parse(iso));
+  const started = at(result.startedAt);
+  const ended = at(result.endedAt);
+  const serviceStarts = result.services.map((s) => at(s.startedAt)).filter((t) => !Number.isNaN(t));
+  const serviceEnds = result.services.map((s) => at(s.endedAt)).filter((t) => !Number.isNaN(t));
+  return {
+    startMs: started - startedEpochMs,
+    firstServiceMs: Math.min(...serviceStarts) - started,
+    closeMs: ended - Math.max(...serviceEnds),
+    seenMs: seenEpochMs - ended,
+  };
 }
 
 /** When the steps of one kind ran, over every service, from the evacuation's start. */
@@ -139,14 +166,16 @@ async function main(): Promise<void> {
       await control.throttling({ enabled: true, ...LIMITS });
       await control.resetStats();
       const started = performance.now();
+      const startedEpochMs = Date.now();
       const cpuBefore = sampleCpu();
       const workflowId = await startEvacuation(client, taskQueue, loaded, {
         reason: `fleet benchmark ${size.records} records, ${size.databases} databases`,
         signer,
         now: new Date(),
       });
-      const result = await waitForEnd(client, workflowId);
-      const wallMs = performance.now() - started;
+      const { progress: result, seenAt } = await waitForEnd(client, workflowId);
+      const wallMs = seenAt - started;
+      const seenEpochMs = startedEpochMs + wallMs;
       const cpu = cpuShareSince(cpuBefore);
       const stats = await control.stats();
       const { route53PropagationMs } = await control.settings();
@@ -170,6 +199,7 @@ async function main(): Promise<void> {
         },
         timeline: await timelineOf(client, result),
         cpu,
+        edges: edgesOf(result, startedEpochMs, seenEpochMs),
       });
       console.log(
         `size ${size.records} records / ${size.databases} databases: ${result.status} in ${formatMs(wallMs)}`,
@@ -459,20 +489,38 @@ async function timelineOf(client: Client, evacuation: EvacuationProgress): Promi
  * Reads the evacuation until it ends. A query can fail while the worker is starved of CPU (a workflow task that
  * timed out or failed and waits for its retry): that is read again, up to 30 times in a row.
  */
-async function waitForEnd(client: Client, workflowId: string): Promise<EvacuationProgress> {
+/**
+ * Waits for the evacuation to close, seen as `drctl evacuate --follow` sees it: the result's long poll answers as
+ * soon as it closes (polling a query every 250 ms saw it up to ~1.4 s late on the busy machine). Meanwhile its
+ * progress is read every second, to stop at once if a service pauses (the bench would wait for an operator).
+ * Returns its result and when the close was seen.
+ */
+async function waitForEnd(
+  client: Client,
+  workflowId: string,
+): Promise<{ progress: EvacuationProgress; seenAt: number }> {
+  let seenAt: number | undefined;
+  const closed = client.workflow
+    .getHandle(workflowId)
+    .result()
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => {
+      seenAt = performance.now();
+    });
   let unreadable = 0;
   for (;;) {
+    await Promise.race([closed, new Promise((tick) => setTimeout(tick, 1000))]);
     const read = await readEvacuation(client, workflowId).catch((error: unknown) => {
       if (++unreadable > 30) throw error;
       return undefined;
     });
-    if (read === undefined) {
-      await new Promise((done) => setTimeout(done, 1000));
-      continue;
-    }
+    if (read === undefined) continue;
     unreadable = 0;
-    const { closed, progress } = read;
-    if (closed) return progress;
+    const { closed: ended, progress } = read;
+    if (ended) return { progress, seenAt: seenAt ?? performance.now() };
     if (progress.status === 'paused')
       throw new Error(
         `${workflowId} paused: ${progress.services
@@ -480,7 +528,6 @@ async function waitForEnd(client: Client, workflowId: string): Promise<Evacuatio
           .map((s) => `${s.runbookId}: ${s.detail ?? ''}`)
           .join('; ')}`,
       );
-    await new Promise((done) => setTimeout(done, 250));
   }
 }
 
@@ -549,6 +596,10 @@ function print(all: Figures[]): void {
     console.log(
       `  services done (from the evacuation start): first ${formatMs(done[0] ?? 0)}, median ${formatMs(median(done))}, last ${formatMs(done[done.length - 1] ?? 0)}`,
     );
+  const { edges } = last;
+  console.log(
+    `  outside the services: to the evacuation's start ${formatMs(edges.startMs)}, to its first service ${formatMs(edges.firstServiceMs)}; from the last service to its end ${formatMs(edges.closeMs)}, to the bench seeing it ${formatMs(edges.seenMs)}`,
+  );
   console.log(`  CPU while it ran: ${describeCpuShare(last.cpu)}`);
   console.log('  timeline per step kind (from the evacuation start; all services):');
   for (const span of last.timeline)
