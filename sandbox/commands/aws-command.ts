@@ -149,6 +149,7 @@ Examples:
         'rdsPromoteNonReplica',
         'route53PriorRequestNotComplete',
         'route53BatchLimits',
+        'route53ChangePreconditions',
       ]),
     )
     .addArgument(new Argument('<state>').choices(['on', 'off']))

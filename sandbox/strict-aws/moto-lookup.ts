@@ -7,6 +7,11 @@ import {
   type DBInstance,
   type GlobalCluster,
 } from '@aws-sdk/client-rds';
+import {
+  ListResourceRecordSetsCommand,
+  Route53Client,
+  type ResourceRecordSet,
+} from '@aws-sdk/client-route-53';
 import { MOTO_CREDENTIALS } from '../aws-clients';
 
 /** `arn:aws:rds:us-west-2:123456789012:cluster:ehr-aurora-west` → region and id; undefined for a plain id. */
@@ -26,6 +31,7 @@ function isNotFound(error: unknown): boolean {
  */
 export class MotoLookup {
   private readonly clients = new Map<string, RDSClient>();
+  private route53Client: Route53Client | undefined;
 
   constructor(private readonly endpoint: string) {}
 
@@ -79,8 +85,29 @@ export class MotoLookup {
     return out.GlobalClusters ?? [];
   }
 
+  /** Every record set of a hosted zone, read page by page. */
+  async recordSets(zoneId: string): Promise<ResourceRecordSet[]> {
+    this.route53Client ??= new Route53Client({
+      region: 'us-east-1',
+      endpoint: this.endpoint,
+      credentials: MOTO_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const sets: ResourceRecordSet[] = [];
+    let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type'] } = {};
+    for (;;) {
+      const page = await this.route53Client.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...start }),
+      );
+      sets.push(...(page.ResourceRecordSets ?? []));
+      if (page.IsTruncated !== true || page.NextRecordName === undefined) return sets;
+      start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType };
+    }
+  }
+
   close(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
+    this.route53Client?.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { EstateModel } from './estate-model';
+import type { MotoLookup } from './moto-lookup';
 import { refuse, type StrictCall, type StrictOutcome, type StrictRule } from './strict-call';
 import type { StrictAwsSettings } from './strict-settings';
 import { escapeXml } from './xml-tree';
@@ -21,17 +22,91 @@ const batchParser = new XMLParser({
 
 interface ParsedChange {
   Action?: string;
-  ResourceRecordSet?: { ResourceRecords?: { ResourceRecord?: Array<{ Value?: unknown }> } };
+  ResourceRecordSet?: {
+    Name?: unknown;
+    Type?: unknown;
+    TTL?: unknown;
+    SetIdentifier?: unknown;
+    AliasTarget?: unknown;
+    ResourceRecords?: { ResourceRecord?: Array<{ Value?: unknown }> };
+  };
+}
+
+function parsedChanges(xml: string): ParsedChange[] {
+  const parsed = batchParser.parse(xml) as {
+    ChangeResourceRecordSetsRequest?: { ChangeBatch?: { Changes?: { Change?: ParsedChange[] } } };
+  };
+  return parsed.ChangeResourceRecordSetsRequest?.ChangeBatch?.Changes?.Change ?? [];
+}
+
+/** A record set's key as Route 53 compares names: case-insensitive, with the trailing dot. */
+function setKey(name: string, type: string): string {
+  const lower = name.toLowerCase();
+  return `${lower.endsWith('.') ? lower : `${lower}.`} ${type}`;
+}
+
+/** TTL and values in a comparable form (values as a sorted list: a set's values are unordered). */
+function setState(ttl: unknown, values: unknown[]): string {
+  return `${String(ttl)} ${JSON.stringify(values.map(String).sort())}`;
+}
+
+/**
+ * What Route 53 would refuse in a batch of plain record sets, given the zone's current sets: a DELETE must name a
+ * set that exists with exactly its TTL and values, a CREATE one that does not exist, each as the batch's earlier
+ * changes left the zone ("To delete a resource record set, you must specify all the same values that you
+ * specified when you created it"; change batches are transactional: "If validation for either the DELETE or the
+ * CREATE action fails, then the request is canceled", API reference, ChangeResourceRecordSets). The messages are
+ * Route 53's InvalidChangeBatch messages. Weighted, alias and other routed sets are not checked.
+ */
+export function changePreconditionFailures(
+  changes: ParsedChange[],
+  current: Array<{ Name?: string; Type?: string; TTL?: number; ResourceRecords?: Array<{ Value?: string }> }>,
+): string[] {
+  const zone = new Map<string, string>();
+  for (const set of current)
+    zone.set(
+      setKey(set.Name ?? '', set.Type ?? ''),
+      setState(
+        set.TTL,
+        (set.ResourceRecords ?? []).map((r) => r.Value),
+      ),
+    );
+  const failures: string[] = [];
+  for (const change of changes) {
+    const set = change.ResourceRecordSet;
+    if (set === undefined || set.SetIdentifier !== undefined || set.AliasTarget !== undefined) continue;
+    const name = String(set.Name ?? '');
+    const key = setKey(name, String(set.Type ?? ''));
+    const shown = `[name='${key.slice(0, key.lastIndexOf(' '))}', type='${String(set.Type ?? '')}']`;
+    const state = setState(
+      set.TTL,
+      (set.ResourceRecords?.ResourceRecord ?? []).map((r) => r.Value),
+    );
+    const existing = zone.get(key);
+    if (change.Action === 'DELETE') {
+      if (existing === undefined)
+        failures.push(`Tried to delete resource record set ${shown} but it was not found`);
+      else if (existing !== state)
+        failures.push(
+          `Tried to delete resource record set ${shown} but the values provided do not match the current values`,
+        );
+      else zone.delete(key);
+    } else if (change.Action === 'CREATE') {
+      if (existing !== undefined)
+        failures.push(`Tried to create resource record set ${shown} but it already exists`);
+      else zone.set(key, state);
+    } else if (change.Action === 'UPSERT') {
+      zone.set(key, state);
+    }
+  }
+  return failures;
 }
 
 /** How a change batch counts against the limits (UPSERTs twice). */
 export function countChangeBatch(xml: string): { records: number; valueCharacters: number } {
-  const parsed = batchParser.parse(xml) as {
-    ChangeResourceRecordSetsRequest?: { ChangeBatch?: { Changes?: { Change?: ParsedChange[] } } };
-  };
   let records = 0;
   let valueCharacters = 0;
-  for (const change of parsed.ChangeResourceRecordSetsRequest?.ChangeBatch?.Changes?.Change ?? []) {
+  for (const change of parsedChanges(xml)) {
     const weight = change.Action === 'UPSERT' ? 2 : 1;
     for (const record of change.ResourceRecordSet?.ResourceRecords?.ResourceRecord ?? []) {
       records += weight;
@@ -58,6 +133,8 @@ const PENDING = '<Status>PENDING</Status>';
 /**
  * Route 53's refusals and its propagation, which moto lacks (it answers INSYNC at once):
  * - a change batch over the limits → InvalidChangeBatch;
+ * - a DELETE of a record set that is not there or holds other values, or a CREATE of one that exists →
+ *   InvalidChangeBatch, the whole batch refused (`changePreconditionFailures`);
  * - a change while the zone's previous change is still PENDING → PriorRequestNotComplete, "The request was
  *   rejected because Route 53 was still processing a prior request." (same Developer Guide page; also
  *   https://repost.aws/knowledge-center/route-53-avoid-throttling-errors);
@@ -69,6 +146,7 @@ const PENDING = '<Status>PENDING</Status>';
 export function createRoute53Rules(
   settings: () => StrictAwsSettings,
   model: EstateModel,
+  lookup: MotoLookup,
 ): Record<string, StrictRule> {
   async function changeResourceRecordSets(call: StrictCall): Promise<StrictOutcome | undefined> {
     const { rules, route53PropagationMs } = settings();
@@ -102,6 +180,34 @@ export function createRoute53Rules(
     }
     // Two batches for one zone sent at once: the second is refused, as Route 53 processes one change at a time.
     model.zoneChanges.set(zoneId, { changeId: '', insyncAt: Number.POSITIVE_INFINITY });
+    const restorePending = () => {
+      if (pending === undefined) model.zoneChanges.delete(zoneId);
+      else model.zoneChanges.set(zoneId, pending);
+    };
+    if (rules.route53ChangePreconditions && call.body !== undefined) {
+      const changes = parsedChanges(call.body.toString('utf8'));
+      if (changes.some((change) => change.Action === 'DELETE' || change.Action === 'CREATE')) {
+        let failures: string[];
+        try {
+          failures = changePreconditionFailures(changes, await lookup.recordSets(zoneId));
+        } catch {
+          failures = []; // an unknown zone: moto answers NoSuchHostedZone itself
+        }
+        if (failures.length > 0) {
+          restorePending();
+          return {
+            kind: 'refuse',
+            error: {
+              status: 400,
+              code: 'InvalidChangeBatch',
+              message: `[${failures.join(', ')}]`,
+              type: 'Sender',
+            },
+            extraErrorXml: `<Messages>${failures.map((f) => `<Message>${escapeXml(f)}</Message>`).join('')}</Messages>`,
+          };
+        }
+      }
+    }
     return {
       kind: 'forward',
       rewrite: (body) => {
@@ -116,9 +222,7 @@ export function createRoute53Rules(
         return body.replace(INSYNC, PENDING);
       },
       after: (status) => {
-        if (status >= 200 && status < 300) return;
-        if (pending === undefined) model.zoneChanges.delete(zoneId);
-        else model.zoneChanges.set(zoneId, pending);
+        if (status < 200 || status >= 300) restorePending();
       },
     };
   }

@@ -84,7 +84,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
   const timers = new Set<NodeJS.Timeout>();
 
   const rules: Partial<Record<AwsService, Record<string, StrictRule>>> = {
-    route53: createRoute53Rules(current, model),
+    route53: createRoute53Rules(current, model, lookup),
     rds: {
       ...createRdsInstanceRules(current, model, lookup),
       ...createAuroraClusterRules(current, model, lookup),

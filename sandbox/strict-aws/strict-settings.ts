@@ -25,6 +25,12 @@ export interface StrictAwsSettings {
     route53PriorRequestNotComplete: boolean;
     /** More than 1,000 ResourceRecord elements or 32,000 value characters (UPSERT counts twice) → InvalidChangeBatch. */
     route53BatchLimits: boolean;
+    /**
+     * A DELETE of a record set that is not there or holds other values, or a CREATE of one that exists →
+     * InvalidChangeBatch, and nothing of the batch changes (moto checks DELETE against its change journal and
+     * accepts a CREATE over an existing record).
+     */
+    route53ChangePreconditions: boolean;
   };
   /** How long a Route 53 change stays PENDING before GetChange answers INSYNC; 0 answers INSYNC at once. */
   route53PropagationMs: number;
@@ -81,6 +87,7 @@ export function defaultStrictSettings(): StrictAwsSettings {
       rdsPromoteNonReplica: true,
       route53PriorRequestNotComplete: true,
       route53BatchLimits: true,
+      route53ChangePreconditions: true,
     },
     route53PropagationMs: 300,
     clusterFailoverMs: 300,
@@ -118,6 +125,7 @@ export const settingsPatchSchema = z.strictObject({
       rdsPromoteNonReplica: z.boolean(),
       route53PriorRequestNotComplete: z.boolean(),
       route53BatchLimits: z.boolean(),
+      route53ChangePreconditions: z.boolean(),
     })
     .partial()
     .optional(),

@@ -182,6 +182,7 @@ describe('strict AWS layer: control API', () => {
       rdsPromoteNonReplica: true,
       route53PriorRequestNotComplete: true,
       route53BatchLimits: true,
+      route53ChangePreconditions: true,
     });
   });
 });

@@ -101,6 +101,71 @@ describe('strict AWS layer: Route 53 propagation and PriorRequestNotComplete', (
   });
 });
 
+describe('strict AWS layer: Route 53 DELETE and CREATE preconditions, the batch refused whole', () => {
+  // "To delete a resource record set, you must specify all the same values that you specified when you created
+  // it"; change batches are transactional: "If validation for either the DELETE or the CREATE action fails, then
+  // the request is canceled" (API reference, ChangeResourceRecordSets). moto checks a DELETE against its change
+  // journal and accepts a CREATE over an existing record.
+  beforeEach(async () => {
+    await aws.control.propagation(0);
+  });
+
+  const a = (action: 'DELETE' | 'CREATE', label: string, value: string, ttl = 30): Change => ({
+    Action: action,
+    ResourceRecordSet: { Name: name(label), Type: 'A', TTL: ttl, ResourceRecords: [{ Value: value }] },
+  });
+
+  it('GIVEN a record WHEN a batch DELETEs exactly its values and CREATEs the new ones THEN it is swapped', async () => {
+    await change([upsertA('strict-it-swap', '10.0.1.1')]);
+
+    await change([a('DELETE', 'strict-it-swap', '10.0.1.1'), a('CREATE', 'strict-it-swap', '10.0.1.2')]);
+
+    expect(await values('strict-it-swap')).toEqual(['10.0.1.2']);
+  });
+
+  it('GIVEN a record that holds another value, or another TTL, WHEN a batch DELETEs the old one THEN InvalidChangeBatch (400) and no change of the batch is made', async () => {
+    await change([upsertA('strict-it-moved', '10.0.2.9'), upsertA('strict-it-bystander', '10.0.2.1')]);
+    // moto alone accepted this DELETE: 10.0.2.1 was once written under the name (its change journal).
+    await change([upsertA('strict-it-moved', '10.0.2.1')]);
+    await change([upsertA('strict-it-moved', '10.0.2.9')]);
+
+    const refused = await awsError(
+      change([
+        a('DELETE', 'strict-it-bystander', '10.0.2.1'),
+        a('CREATE', 'strict-it-bystander', '10.0.2.2'),
+        a('DELETE', 'strict-it-moved', '10.0.2.1'),
+        a('CREATE', 'strict-it-moved', '10.0.2.2'),
+      ]),
+    );
+    const ttlRefused = await awsError(
+      change([a('DELETE', 'strict-it-moved', '10.0.2.9', 60), a('CREATE', 'strict-it-moved', '10.0.2.2')]),
+    );
+
+    expect(refused).toMatchObject({ code: 'InvalidChangeBatch', status: 400 });
+    expect(refused.message).toContain(
+      `Tried to delete resource record set [name='${name('strict-it-moved')}', type='A'] but the values provided do not match the current values`,
+    );
+    expect(ttlRefused).toMatchObject({ code: 'InvalidChangeBatch', status: 400 });
+    expect(await values('strict-it-moved')).toEqual(['10.0.2.9']);
+    expect(await values('strict-it-bystander')).toEqual(['10.0.2.1']);
+  });
+
+  it('GIVEN a record WHEN a batch CREATEs it again THEN InvalidChangeBatch (400) "already exists"; a DELETE of a missing one "was not found"', async () => {
+    await change([upsertA('strict-it-exists', '10.0.3.1')]);
+
+    const exists = await awsError(change([a('CREATE', 'strict-it-exists', '10.0.3.2')]));
+    const missing = await awsError(change([a('DELETE', 'strict-it-never', '10.0.3.1')]));
+
+    expect(exists.message).toContain(
+      `Tried to create resource record set [name='${name('strict-it-exists')}', type='A'] but it already exists`,
+    );
+    expect(missing.message).toContain('but it was not found');
+    expect(await values('strict-it-exists')).toEqual(['10.0.3.1']);
+    const stats = (await aws.control.stats()).operations.ChangeResourceRecordSets;
+    expect(stats?.refused).toEqual({ InvalidChangeBatch: 2 });
+  });
+});
+
 describe('strict AWS layer: Route 53 change batch limits', () => {
   beforeEach(async () => {
     await aws.control.propagation(0);
