@@ -1,9 +1,10 @@
-import type { DnsUpsert } from './route53-port';
+import type { DnsSwap, DnsUpsert } from './route53-port';
 
 /**
  * Route 53's limits on one ChangeResourceRecordSets request ("Quotas on API requests", Route 53 Developer Guide):
  * at most 1,000 ResourceRecord elements and 32,000 characters in all Value elements, and for an UPSERT each
- * ResourceRecord and each Value character counts twice. So one batch holds at most 500 single-valued UPSERTs.
+ * ResourceRecord and each Value character counts twice. So one batch holds at most 500 single-valued UPSERTs, or
+ * 500 swaps of a single-valued record (a DELETE and a CREATE, each counted once).
  */
 export const MAX_BATCH_RECORDS = 1_000;
 export const MAX_BATCH_VALUE_CHARACTERS = 32_000;
@@ -11,30 +12,53 @@ const UPSERT_WEIGHT = 2;
 
 /** Splits UPSERTs into the fewest batches, in order, each within Route 53's limits. */
 export function changeBatches(upserts: DnsUpsert[]): DnsUpsert[][] {
-  const batches: DnsUpsert[][] = [];
-  let current: DnsUpsert[] = [];
+  return batchesWithin(upserts, (upsert) => ({
+    label: `an UPSERT of ${upsert.type} ${upsert.name}`,
+    records: UPSERT_WEIGHT,
+    characters: UPSERT_WEIGHT * upsert.value.length,
+  }));
+}
+
+/** Splits swaps (DELETE of the old set + CREATE of the new) into the fewest batches, in order, within the limits. */
+export function swapBatches(swaps: DnsSwap[]): DnsSwap[][] {
+  return batchesWithin(swaps, (swap) => {
+    const old = swap.from?.values ?? [];
+    return {
+      label: `a swap of ${swap.type} ${swap.name}`,
+      records: old.length + 1,
+      characters: old.reduce((sum, value) => sum + value.length, 0) + swap.to.value.length,
+    };
+  });
+}
+
+function batchesWithin<T>(
+  changes: T[],
+  weigh: (change: T) => { label: string; records: number; characters: number },
+): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   let records = 0;
   let characters = 0;
-  for (const upsert of upserts) {
-    const weight = UPSERT_WEIGHT;
-    const chars = UPSERT_WEIGHT * upsert.value.length;
-    if (chars > MAX_BATCH_VALUE_CHARACTERS) {
+  for (const change of changes) {
+    const weight = weigh(change);
+    if (weight.characters > MAX_BATCH_VALUE_CHARACTERS || weight.records > MAX_BATCH_RECORDS) {
       throw new RangeError(
-        `the value of ${upsert.type} ${upsert.name} is ${upsert.value.length} characters; an UPSERT of it exceeds Route 53's ${MAX_BATCH_VALUE_CHARACTERS} characters per change batch`,
+        `${weight.label} counts ${weight.records} ResourceRecord elements and ${weight.characters} value characters; Route 53 allows ${MAX_BATCH_RECORDS} and ${MAX_BATCH_VALUE_CHARACTERS} per change batch`,
       );
     }
     if (
       current.length > 0 &&
-      (records + weight > MAX_BATCH_RECORDS || characters + chars > MAX_BATCH_VALUE_CHARACTERS)
+      (records + weight.records > MAX_BATCH_RECORDS ||
+        characters + weight.characters > MAX_BATCH_VALUE_CHARACTERS)
     ) {
       batches.push(current);
       current = [];
       records = 0;
       characters = 0;
     }
-    current.push(upsert);
-    records += weight;
-    characters += chars;
+    current.push(change);
+    records += weight.records;
+    characters += weight.characters;
   }
   if (current.length > 0) batches.push(current);
   return batches;

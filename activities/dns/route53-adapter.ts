@@ -161,6 +161,54 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
       return toChange(out.ChangeInfo);
     },
 
+    async swapRecords(zoneId, swaps, comment): Promise<DnsChange> {
+      const operation = `ChangeResourceRecordSets in ${zoneId}`;
+      try {
+        const out = await client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            ChangeBatch: {
+              Comment: comment,
+              Changes: swaps.flatMap((swap) => [
+                ...(swap.from === null
+                  ? []
+                  : [
+                      {
+                        Action: 'DELETE' as const,
+                        ResourceRecordSet: {
+                          Name: fqdn(swap.name),
+                          Type: swap.type,
+                          TTL: swap.from.ttl,
+                          ResourceRecords: swap.from.values.map((value) => ({ Value: value })),
+                        },
+                      },
+                    ]),
+                {
+                  Action: 'CREATE' as const,
+                  ResourceRecordSet: {
+                    Name: fqdn(swap.name),
+                    Type: swap.type,
+                    TTL: swap.to.ttl,
+                    ResourceRecords: [{ Value: swap.to.value }],
+                  },
+                },
+              ]),
+            },
+          }),
+        );
+        return toChange(out.ChangeInfo);
+      } catch (error) {
+        const moved = movedRecords(error);
+        if (moved.length > 0) {
+          throw permanentFailure(
+            PermanentFailure.ChangedSinceRead,
+            `Route 53 refused ${operation} as a whole, nothing changed: ${moved.slice(0, 10).join('; ')}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}`,
+          );
+        }
+        throw toAwsFailure('Route 53', operation, error, NOT_FOUND);
+      }
+    },
+
     async getChange(changeId: string): Promise<DnsChange> {
       const id = bareId(changeId);
       const out = await call(`GetChange ${id}`, () => client.send(new GetChangeCommand({ Id: id })));
@@ -186,6 +234,19 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
       }
     },
   };
+}
+
+/**
+ * Route 53's InvalidChangeBatch messages that say a swap's precondition failed ("Tried to delete resource record
+ * set [name='…', type='…'] but the values provided do not match the current values", "… but it was not found",
+ * "Tried to create resource record set … but it already exists"); empty for any other error.
+ */
+function movedRecords(error: unknown): string[] {
+  const e = error as { name?: string; message?: string; messages?: string[] } | undefined;
+  if (e?.name !== 'InvalidChangeBatch') return [];
+  const messages = e.messages !== undefined && e.messages.length > 0 ? e.messages : [e.message ?? ''];
+  const moved = messages.filter((message) => /Tried to (delete|create) resource record set/.test(message));
+  return moved.length === messages.length ? moved : [];
 }
 
 /** `/hostedzone/Z123` → `Z123`, `/change/C1` → `C1`. */

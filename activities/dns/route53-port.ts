@@ -28,6 +28,19 @@ export interface DnsUpsert {
   value: string;
 }
 
+/**
+ * One record moved only if it still holds what the run read: a DELETE of exactly `from` (TTL and every value) and a
+ * CREATE of `to` in one change batch, or a lone CREATE when `from` is null (the record did not exist). Route 53
+ * validates a batch as a whole and makes all of its changes or none, so a record that moved since it was read
+ * fails the batch and nothing changes.
+ */
+export interface DnsSwap {
+  name: string;
+  type: DnsRecordType;
+  from: { ttl: number; values: string[] } | null;
+  to: { ttl: number; value: string };
+}
+
 export type ChangeStatus = 'PENDING' | 'INSYNC';
 
 export interface DnsChange {
@@ -67,6 +80,13 @@ export interface Route53Port {
    * retryable `PriorRequestNotComplete`.
    */
   upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange>;
+  /**
+   * Submits all swaps as ONE ChangeBatch of DELETE + CREATE pairs (within the limits: `swapBatches`). When any
+   * record no longer holds its `from` (or exists where `from` is null), Route 53 refuses the whole batch with
+   * InvalidChangeBatch: this throws a permanent `ChangedSinceRead` naming them, and nothing changed.
+   * PriorRequestNotComplete as for `upsertRecords`.
+   */
+  swapRecords(zoneId: string, swaps: DnsSwap[], comment: string): Promise<DnsChange>;
   getChange(changeId: string): Promise<DnsChange>;
   testDnsAnswer(zoneId: string, name: string, type: DnsRecordType): Promise<DnsAnswer>;
 }

@@ -2,12 +2,20 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CheckResult, Irreversible, PlannedChange } from '../../activities/contracts';
 import type { ActivityPorts } from '../../activities/ports';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
+import { failureTypeOf } from '../../common/failure-type-of';
 import { resumeFrom } from '../../activities/heartbeat-details';
 import { currentAttempt, currentRunId, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { measuredChecks, runStep } from '../../activities/step-outcome';
-import { changeBatches } from '../../activities/dns/change-batches';
+import { changeBatches, swapBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
-import type { ChangeStatus, DnsRecordSet, DnsUpsert, Route53Port } from '../../activities/dns/route53-port';
+import type {
+  ChangeStatus,
+  DnsChange,
+  DnsRecordSet,
+  DnsSwap,
+  DnsUpsert,
+  Route53Port,
+} from '../../activities/dns/route53-port';
 import { readZoneRecords, type ZoneReadProgress } from '../../activities/dns/zone-records';
 import type {
   DnsRecordChange,
@@ -170,16 +178,21 @@ export function createDnsActivities({
   }
 
   /**
-   * Submits one batch. While the zone's previous change (ours or another writer's) is still PENDING Route 53
-   * answers PriorRequestNotComplete: wait and send the same batch again (an UPSERT is idempotent).
+   * Submits one batch (`send`). While the zone's previous change (ours or another writer's) is still PENDING
+   * Route 53 answers PriorRequestNotComplete: wait and send the same batch again (an UPSERT is idempotent, and a
+   * refused batch changed nothing).
    */
-  async function submit(progress: SwitchProgress, batch: DnsUpsert[], comment: string): Promise<void> {
+  async function submit(
+    progress: SwitchProgress,
+    send: () => Promise<DnsChange>,
+    records: number,
+  ): Promise<void> {
     progress.phase = 'submit';
     let interval = poll.initialIntervalMs ?? 200;
     for (;;) {
       try {
-        const change = await route53.upsertRecords(progress.zoneId, batch, comment);
-        progress.changes.push({ id: change.id, status: change.status, records: batch.length });
+        const change = await send();
+        progress.changes.push({ id: change.id, status: change.status, records });
         heartbeat(progress);
         return;
       } catch (error) {
@@ -249,6 +262,128 @@ export function createDnsActivities({
     return testDnsAnswer && sampled > 0
       ? `${readBack} + TestDNSAnswer on ${sampled} name${sampled === 1 ? '' : 's'}`
       : `${readBack}; the endpoint has no TestDNSAnswer`;
+  }
+
+  /**
+   * Swaps every record from the state the run read ahead (`expected`) to its new value, batch by batch, without
+   * reading the zone: each batch DELETEs exactly the state read and CREATEs the new one, and Route 53 makes all
+   * of a batch's changes or none. The undo of a batch's records is recorded (heartbeated) before it is sent.
+   * Returns undefined, having sent nothing, when a record is already at its new value (the zone is read instead),
+   * or when a later batch found a record moved after earlier batches went through (the rest switch from a fresh
+   * read). A record moved before anything was sent fails the step with ChangedSinceRead, so the run reads the
+   * records again and replaces its undo.
+   */
+  async function swapAsRead(
+    progress: SwitchProgress,
+    records: DnsRecordChange[],
+    expected: DnsRecordState[],
+  ): Promise<RecordDiff[] | undefined> {
+    const read = new Map<string, DnsRecordSet>();
+    for (const state of expected) {
+      if (state.ttl === null) continue;
+      read.set(recordLabel(state.type, state.name), {
+        name: fqdn(state.name),
+        type: state.type,
+        ttl: state.ttl,
+        values: state.values,
+      });
+    }
+    const readLabels = new Set(expected.map((state) => recordLabel(state.type, state.name)));
+    const diffs = diff(records, read);
+    if (!diffs.every((d) => d.differs && readLabels.has(d.label))) return undefined;
+    const batches = swapBatches(
+      diffs.map((d) => ({
+        name: fqdn(d.record.name),
+        type: d.record.type,
+        from: d.current ? { ttl: d.current.ttl, values: d.current.values } : null,
+        to: { ttl: d.record.ttl, value: d.record.value },
+      })),
+    );
+    for (const [index, batch] of batches.entries()) {
+      const labels = batch.map((swap) => recordLabel(swap.type, swap.name));
+      for (const [i, swap] of batch.entries())
+        progress.before[labels[i] as string] = swap.from ? [swap.from.ttl, swap.from.values] : null;
+      heartbeat(progress);
+      try {
+        await submit(
+          progress,
+          () =>
+            route53.swapRecords(
+              progress.zoneId,
+              batch,
+              batchComment(batch.map(swapShown), index, batches.length),
+            ),
+          batch.length,
+        );
+      } catch (error) {
+        if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+        for (const label of labels) delete progress.before[label];
+        heartbeat(progress);
+        if (index > 0) return undefined;
+        throw permanentFailure(
+          PermanentFailure.ChangedSinceRead,
+          `${error instanceof Error ? error.message : String(error)}: changed since the run read them (another writer); nothing was sent, and the step reads the records again before switching`,
+        );
+      }
+      await waitInSync(progress, progress.changes.length - 1);
+    }
+    return diffs;
+  }
+
+  /**
+   * Reads the zone (page by page, resuming where an earlier attempt got) and UPSERTs every record not at its new
+   * value, recording the undo of each one not recorded yet. On the first attempt, with nothing sent, a record
+   * that no longer holds what the run read ahead (`expected`) fails the step with ChangedSinceRead.
+   */
+  async function readAndUpsert(
+    progress: SwitchProgress,
+    records: DnsRecordChange[],
+    expected: DnsRecordState[] | undefined,
+  ): Promise<RecordDiff[]> {
+    progress.phase = 'read';
+    const labels = records.map((r) => recordLabel(r.type, r.name));
+    const { sets } = await readZoneRecords(
+      route53,
+      progress.zoneId,
+      new Set(labels),
+      progress.read,
+      (read) => {
+        progress.read = read;
+        heartbeat(progress);
+      },
+    );
+    delete progress.read;
+    const diffs = diff(records, sets);
+    const differing = diffs.filter((d) => d.differs);
+    // Only the first attempt that has sent nothing has provably sent nothing (a later one may follow an attempt
+    // that sent a batch and died before its heartbeat said so): only it may refuse and let the run replace the undo.
+    if (expected !== undefined && currentAttempt() === 1 && progress.changes.length === 0)
+      refuseIfMoved(diffs, expected);
+    for (const d of differing) {
+      if (!(d.label in progress.before))
+        progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
+    }
+    heartbeat(progress);
+
+    const batches = changeBatches(differing.map((d) => upsertOf(d.record)));
+    for (const [index, batch] of batches.entries()) {
+      await submit(
+        progress,
+        () =>
+          route53.upsertRecords(
+            progress.zoneId,
+            batch,
+            batchComment(
+              batch.map((u) => `${u.name} -> ${u.value}`),
+              index,
+              batches.length,
+            ),
+          ),
+        batch.length,
+      );
+      await waitInSync(progress, progress.changes.length - 1);
+    }
+    return diffs;
   }
 
   return {
@@ -364,35 +499,16 @@ export function createDnsActivities({
         // An earlier attempt may have submitted changes and died before INSYNC: finish those waits first.
         for (let i = 0; i < progress.changes.length; i++) await waitInSync(progress, i);
 
-        progress.phase = 'read';
-        const labels = input.records.map((r) => recordLabel(r.type, r.name));
-        const { sets } = await readZoneRecords(route53, zone.id, new Set(labels), progress.read, (read) => {
-          progress.read = read;
-          heartbeat(progress);
-        });
-        delete progress.read;
-        const diffs = diff(input.records, sets);
-        const differing = diffs.filter((d) => d.differs);
-        // Only the first attempt has provably sent nothing yet (a later one may follow an attempt that sent a batch
-        // and died before its heartbeat said so): only it may refuse and let the run replace the undo.
-        if (input.expectedBefore !== undefined && currentAttempt() === 1)
-          refuseIfMoved(diffs, input.expectedBefore);
-        for (const d of differing) {
-          if (!(d.label in progress.before))
-            progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
-        }
-        heartbeat(progress);
-
-        const batches = changeBatches(differing.map((d) => upsertOf(d.record)));
         const firstNew = progress.changes.length;
-        for (const [index, batch] of batches.entries()) {
-          const comment =
-            `drctl switchDns: ${batch.length} record(s), batch ${index + 1} of ${batches.length}: ${batch
-              .map((u) => `${u.name} -> ${u.value}`)
-              .join(', ')}`.slice(0, 256);
-          await submit(progress, batch, comment);
-          await waitInSync(progress, progress.changes.length - 1);
-        }
+        // The first attempt, given the records as the run read them ahead, reads nothing more: it swaps each
+        // record from exactly that state, which Route 53 checks as it applies the batch (a record that moved
+        // since fails the whole batch). A later attempt may follow one that sent a batch and died before its
+        // heartbeat said so: it reads the zone first, as does a switch whose records are partly switched already.
+        const swapped =
+          input.expectedBefore !== undefined && currentAttempt() === 1 && firstNew === 0
+            ? await swapAsRead(progress, input.records, input.expectedBefore)
+            : undefined;
+        const diffs = swapped ?? (await readAndUpsert(progress, input.records, input.expectedBefore));
 
         const facts: Record<string, string | number | boolean | null> = {
           zoneId: zone.id,
@@ -431,7 +547,7 @@ export function createDnsActivities({
           facts.resolutionCheck = await confirmResolution(
             progress,
             input.records,
-            Math.max(1, batches.length),
+            Math.max(1, progress.changes.length),
           );
           summary += '; every name answers its new value';
         }
@@ -444,6 +560,18 @@ export function createDnsActivities({
       });
     },
   };
+}
+
+/** A change batch's comment, within Route 53's 256 characters. */
+function batchComment(shown: string[], index: number, batches: number): string {
+  return `drctl switchDns: ${shown.length} record(s), batch ${index + 1} of ${batches}: ${shown.join(', ')}`.slice(
+    0,
+    256,
+  );
+}
+
+function swapShown(swap: DnsSwap): string {
+  return `${swap.name} -> ${swap.to.value}`;
 }
 
 function upsertOf(record: DnsRecordChange): DnsUpsert {

@@ -7,9 +7,10 @@ function normalizedName(name: string): string {
 }
 
 /**
- * A DNS switch reads the zone and its records, UPSERTs the step's records (its undo UPSERTs them back), waits
- * for the change and asks Route 53 how it answers. The change is limited to the step's record names, types and
- * UPSERT by Route 53's ChangeResourceRecordSets condition keys. A zone given by name is looked up by name, so
+ * A DNS switch reads the zone and its records, swaps the step's records from the values the run read (a DELETE
+ * of exactly those and a CREATE of the new ones, in one batch) or UPSERTs them when it reads them again (its undo
+ * UPSERTs them back), waits for the change and asks Route 53 how it answers. The change is limited to the step's
+ * record names, types and those three actions by Route 53's ChangeResourceRecordSets condition keys. A zone given by name is looked up by name, so
  * its id (and ARN) is not known from the runbook: the zone statements then name every hosted zone.
  */
 export const dnsSwitchIam: StepKindIam<'dns.switch'> = {
@@ -43,10 +44,10 @@ export const dnsSwitchIam: StepKindIam<'dns.switch'> = {
               ...new Set(step.records.map((r) => normalizedName(r.name))),
             ],
             'route53:ChangeResourceRecordSetsRecordTypes': [...new Set(step.records.map((r) => r.type))],
-            'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+            'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE', 'UPSERT'],
           },
         },
-        why: 'UPSERTs only this step’s records (and UPSERTs them back on undo)',
+        why: 'swaps (DELETE + CREATE) or UPSERTs only this step’s records (and UPSERTs them back on undo)',
       },
       {
         label: 'wait',

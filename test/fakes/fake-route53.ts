@@ -6,6 +6,7 @@ import type {
   DnsChange,
   DnsRecordSet,
   DnsRecordType,
+  DnsSwap,
   DnsUpsert,
   HostedZone,
   RecordCursor,
@@ -33,12 +34,22 @@ export interface FakeRoute53Options {
  * In-memory Route 53 behind the real port; its state and call log are public so tests assert on them. It refuses
  * what Route 53 refuses, with the failures the real adapter makes of AWS's errors: a batch over 1,000 records or
  * 32,000 value characters (each UPSERT counted twice) is InvalidChangeBatch (permanent InvalidState); a change
- * while the zone's previous change is still PENDING is PriorRequestNotComplete (retryable).
+ * while the zone's previous change is still PENDING is PriorRequestNotComplete (retryable); a swap batch in which a
+ * record no longer holds what the swap deletes (or exists where it creates) is refused whole, as the adapter
+ * reports Route 53's InvalidChangeBatch (permanent ChangedSinceRead), and changes nothing.
  */
 export class FakeRoute53 implements Route53Port {
   readonly zones = new Map<string, { zone: HostedZone; records: Map<string, DnsRecordSet> }>();
-  /** Every ChangeBatch submitted, in order. */
-  readonly submitted: Array<{ zoneId: string; changeId: string; upserts: DnsUpsert[]; comment: string }> = [];
+  /** Every ChangeBatch accepted, in order (a swap batch lists its new values as `upserts`, and itself as `swaps`). */
+  readonly submitted: Array<{
+    zoneId: string;
+    changeId: string;
+    upserts: DnsUpsert[];
+    swaps?: DnsSwap[];
+    comment: string;
+  }> = [];
+  /** Swap batches refused because a record had moved, with Route 53's messages. */
+  readonly refusedSwaps: string[][] = [];
   readonly getChangeCalls: string[] = [];
   /** When each GetChange was asked (Date.now(), so fake timers give virtual times). */
   readonly getChangeTimes: number[] = [];
@@ -124,12 +135,63 @@ export class FakeRoute53 implements Route53Port {
     const records = this.zone(zoneId).records;
     const counted = upserts.length * 2;
     const characters = upserts.reduce((sum, u) => sum + u.value.length, 0) * 2;
+    this.refuseOverLimits(zoneId, counted, characters);
+    this.refuseWhilePending(zoneId);
+    for (const u of upserts) this.put(records, u);
+    return this.accept(zoneId, { upserts, comment });
+  }
+
+  async swapRecords(zoneId: string, swaps: DnsSwap[], comment: string): Promise<DnsChange> {
+    this.count('swapRecords');
+    this.maybeFail();
+    const records = this.zone(zoneId).records;
+    const counted = swaps.reduce((sum, w) => sum + (w.from?.values.length ?? 0) + 1, 0);
+    const characters = swaps.reduce(
+      (sum, w) => sum + (w.from?.values.join('').length ?? 0) + w.to.value.length,
+      0,
+    );
+    this.refuseOverLimits(zoneId, counted, characters);
+    this.refuseWhilePending(zoneId);
+    const moved: string[] = [];
+    for (const swap of swaps) {
+      const current = records.get(key(swap.name, swap.type));
+      const set = `[name='${fqdn(swap.name)}', type='${swap.type}']`;
+      if (swap.from === null) {
+        if (current !== undefined)
+          moved.push(`Tried to create resource record set ${set} but it already exists`);
+      } else if (current === undefined) {
+        moved.push(`Tried to delete resource record set ${set} but it was not found`);
+      } else if (
+        current.ttl !== swap.from.ttl ||
+        [...current.values].sort().join('\n') !== [...swap.from.values].sort().join('\n')
+      ) {
+        moved.push(
+          `Tried to delete resource record set ${set} but the values provided do not match the current values`,
+        );
+      }
+    }
+    if (moved.length > 0) {
+      this.refusedSwaps.push(moved);
+      throw permanentFailure(
+        PermanentFailure.ChangedSinceRead,
+        `Route 53 refused ChangeResourceRecordSets in ${zoneId} as a whole, nothing changed: ${moved.join('; ')}`,
+      );
+    }
+    const upserts = swaps.map((w) => ({ name: w.name, type: w.type, ttl: w.to.ttl, value: w.to.value }));
+    for (const u of upserts) this.put(records, u);
+    return this.accept(zoneId, { upserts, swaps, comment });
+  }
+
+  private refuseOverLimits(zoneId: string, counted: number, characters: number): void {
     if (counted > MAX_BATCH_RECORDS || characters > MAX_BATCH_VALUE_CHARACTERS) {
       throw permanentFailure(
         PermanentFailure.InvalidState,
         `Route 53 ChangeResourceRecordSets in ${zoneId} was rejected (HTTP 400 InvalidChangeBatch: ${counted} ResourceRecord elements and ${characters} value characters, an UPSERT counted twice; the limits are ${MAX_BATCH_RECORDS} and ${MAX_BATCH_VALUE_CHARACTERS}); check the values in the runbook`,
       );
     }
+  }
+
+  private refuseWhilePending(zoneId: string): void {
     const previous = this.lastChangeOfZone.get(zoneId);
     if (previous !== undefined && this.isPending(previous)) {
       this.refusedPriorRequest++;
@@ -138,14 +200,27 @@ export class FakeRoute53 implements Route53Port {
         `Route 53 ChangeResourceRecordSets in ${zoneId} was throttled (PriorRequestNotComplete); will retry with backoff`,
       );
     }
+  }
+
+  private put(records: Map<string, DnsRecordSet>, u: DnsUpsert): void {
+    const k = key(u.name, u.type);
+    this.previous.set(k, records.get(k)?.values ?? []);
+    records.set(k, { name: fqdn(u.name), type: u.type, ttl: u.ttl, values: [u.value] });
+  }
+
+  private accept(
+    zoneId: string,
+    batch: { upserts: DnsUpsert[]; swaps?: DnsSwap[]; comment: string },
+  ): DnsChange {
     const changeId = `C${this.nextChange++}`;
     this.lastChangeOfZone.set(zoneId, changeId);
-    for (const u of upserts) {
-      const k = key(u.name, u.type);
-      this.previous.set(k, records.get(k)?.values ?? []);
-      records.set(k, { name: fqdn(u.name), type: u.type, ttl: u.ttl, values: [u.value] });
-    }
-    this.submitted.push({ zoneId, changeId, upserts: upserts.map((u) => ({ ...u })), comment });
+    this.submitted.push({
+      zoneId,
+      changeId,
+      upserts: batch.upserts.map((u) => ({ ...u })),
+      ...(batch.swaps ? { swaps: batch.swaps.map((w) => ({ ...w })) } : {}),
+      comment: batch.comment,
+    });
     this.pendingLeft.set(changeId, this.options.pendingPolls ?? 0);
     if (this.options.insyncAfterMs !== undefined)
       this.insyncAt.set(changeId, Date.now() + this.options.insyncAfterMs);

@@ -164,6 +164,10 @@ describe('dns activities against moto', () => {
       })
       .catch((error: unknown) => error);
     expect(refused).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+    // Route 53 itself refused the swap (DELETE of the value read, CREATE of the new one): no read in between.
+    expect((refused as Error).message).toContain(
+      `Tried to delete resource record set [name='${own}', type='A'] but the values provided do not match the current values`,
+    );
     expect(await readBack(own)).toEqual({ value: '127.0.0.14', ttl: 30 });
 
     const fresh = await activities.readDnsRecords({ zone, records: [{ name: own, type: 'A' }] });
@@ -175,6 +179,52 @@ describe('dns activities against moto', () => {
     });
     expect(switched.changed).toBe(true);
     expect(await readBack(own)).toEqual({ value: '127.0.0.13', ttl: 30 });
+  });
+
+  it("GIVEN a record the run found absent that another writer created since WHEN switching with that read THEN Route 53 refuses the CREATE and the record keeps the writer's value", async () => {
+    const created = `drctl-it-dns-created-${process.pid}.${stack.aws.route53.zoneName}`;
+    const readAhead = await activities.readDnsRecords({ zone, records: [{ name: created, type: 'A' }] });
+    expect(readAhead).toEqual([{ name: created, type: 'A', ttl: null, values: [] }]);
+    await activities.switchDns({
+      zone,
+      records: [{ name: created, type: 'A', ttl: 30, value: '127.0.0.21' }],
+      checkResolution: false,
+    });
+    try {
+      const refused = await activities
+        .switchDns({
+          zone,
+          records: [{ name: created, type: 'A', ttl: 30, value: '127.0.0.22' }],
+          checkResolution: false,
+          expectedBefore: readAhead,
+        })
+        .catch((error: unknown) => error);
+
+      expect(refused).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+      expect((refused as Error).message).toContain('but it already exists');
+      expect(await readBack(created)).toEqual({ value: '127.0.0.21', ttl: 30 });
+    } finally {
+      await client
+        .send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: await zoneId(),
+            ChangeBatch: {
+              Changes: [
+                {
+                  Action: 'DELETE',
+                  ResourceRecordSet: {
+                    Name: created,
+                    Type: 'A',
+                    TTL: 30,
+                    ResourceRecords: [{ Value: '127.0.0.21' }],
+                  },
+                },
+              ],
+            },
+          }),
+        )
+        .catch(() => undefined);
+    }
   });
 
   it('GIVEN a zone that does not exist WHEN switching THEN it fails permanently naming the zone', async () => {

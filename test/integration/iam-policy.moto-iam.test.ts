@@ -207,11 +207,13 @@ async function runPortalAsWorker(keys: typeof ADMIN, replicaEndpoint: string): P
     [
       'switch-dns',
       async () => {
-        await dns.readDnsRecords({ zone, records: [record] });
+        // As the workflow does: the records read ahead, then swapped from exactly that state.
+        const readAhead = await dns.readDnsRecords({ zone, records: [record] });
         return dns.switchDns({
           zone,
           records: [{ ...record, ttl: 30, value: replicaEndpoint }],
           checkResolution: true,
+          expectedBefore: readAhead,
         });
       },
     ],

@@ -195,7 +195,7 @@ describe('composeIamPolicy', () => {
       'ForAllValues:StringEquals': {
         'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['portal-db.sandbox.drctl.internal'],
         'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
-        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE', 'UPSERT'],
       },
     });
     // Flags go to Unleash, not AWS: the flag steps get no statement.

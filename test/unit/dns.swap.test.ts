@@ -1,0 +1,210 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { DnsChange, DnsSwap, DnsUpsert } from '../../activities/dns/route53-port';
+import type { DnsRecordState } from '../../kinds/dns-switch/definition';
+import { createDnsActivities } from '../../kinds/dns-switch/activities';
+import { FakeRoute53 } from '../fakes/fake-route53';
+
+const ZONE = { id: 'Z1', name: 'sandbox.drctl.internal.' };
+const EHR = 'ehr-db.sandbox.drctl.internal.';
+const PORTAL = 'portal-db.sandbox.drctl.internal.';
+const fastPoll = { initialIntervalMs: 5, maxIntervalMs: 10 };
+
+/** A Route 53 where another writer moves `name` just before each of the switch's change batches reaches it. */
+class RacedRoute53 extends FakeRoute53 {
+  raced = 0;
+
+  constructor(
+    private readonly race: { name: string; value: string; times: number },
+    records: Array<{ name: string; value: string }>,
+  ) {
+    super({ zones: [{ ...ZONE, records: records.map((r) => ({ ...r, type: 'A' as const, ttl: 30 })) }] });
+  }
+
+  private anotherWriter(): void {
+    if (this.raced >= this.race.times) return;
+    this.raced++;
+    const records = this.zones.get(ZONE.id)?.records;
+    records?.set(`A ${this.race.name}`, {
+      name: this.race.name,
+      type: 'A',
+      ttl: 30,
+      values: [this.race.value],
+    });
+  }
+
+  override async upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange> {
+    this.anotherWriter();
+    return super.upsertRecords(zoneId, upserts, comment);
+  }
+
+  override async swapRecords(zoneId: string, swaps: DnsSwap[], comment: string): Promise<DnsChange> {
+    this.anotherWriter();
+    return super.swapRecords(zoneId, swaps, comment);
+  }
+}
+
+function activitiesOn(route53: FakeRoute53) {
+  return createDnsActivities({ route53, poll: fastPoll, resolutionTimeoutMs: 2000 });
+}
+
+const readAs = (records: Array<{ name: string; value: string | null }>): DnsRecordState[] =>
+  records.map(({ name, value }) => ({
+    name,
+    type: 'A',
+    ttl: value === null ? null : 30,
+    values: value === null ? [] : [value],
+  }));
+
+describe('switchDns swaps records from the state the run read ahead (Route 53 checks it as it applies the batch)', () => {
+  it('GIVEN another writer moves a record between the run reading it and the switch writing it THEN the switch refuses with ChangedSinceRead and the other writer keeps its value', async () => {
+    // Read, then UPSERT: the switch overwrote the other writer's value and recorded an undo that would put back
+    // the value from before it, erasing both changes.
+    const route53 = new RacedRoute53({ name: EHR, value: '127.0.0.9', times: 1 }, [
+      { name: EHR, value: '127.0.0.2' },
+    ]);
+
+    const error = await activitiesOn(route53)
+      .switchDns({
+        zone: { name: ZONE.name },
+        records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }],
+        checkResolution: false,
+        expectedBefore: readAs([{ name: EHR, value: '127.0.0.2' }]),
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+    expect((error as Error).message).toContain(
+      `Tried to delete resource record set [name='${EHR}', type='A'] but the values provided do not match the current values`,
+    );
+    expect(route53.valuesOf(ZONE.id, EHR, 'A')).toEqual(['127.0.0.9']);
+  });
+
+  it('GIVEN records that hold what the run read ahead THEN they are swapped in one batch without reading the zone first', async () => {
+    const route53 = new FakeRoute53({
+      zones: [
+        {
+          ...ZONE,
+          records: [
+            { name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' },
+            { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.2' },
+          ],
+        },
+      ],
+    });
+
+    const outcome = await activitiesOn(route53).switchDns({
+      zone: { name: ZONE.name },
+      records: [
+        { name: EHR, type: 'A', ttl: 60, value: '127.0.0.3' },
+        { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.3' },
+      ],
+      checkResolution: false,
+      expectedBefore: readAs([
+        { name: EHR, value: '127.0.0.2' },
+        { name: PORTAL, value: '127.0.0.2' },
+      ]),
+    });
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.zones.get(ZONE.id)?.records.get(`A ${EHR}`)).toMatchObject({
+      ttl: 60,
+      values: ['127.0.0.3'],
+    });
+    expect(route53.valuesOf(ZONE.id, PORTAL, 'A')).toEqual(['127.0.0.3']);
+    expect(route53.submitted.map((batch) => batch.swaps?.length)).toEqual([2]);
+    expect(route53.calls.listRecordSets).toBeUndefined();
+    expect(outcome.compensation).toEqual({
+      zone: { name: ZONE.name },
+      records: [
+        { name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' },
+        { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.2' },
+      ],
+    });
+  });
+
+  it('GIVEN one record of a batch moved since the read-ahead THEN no record of the batch changes', async () => {
+    const route53 = new FakeRoute53({
+      zones: [
+        {
+          ...ZONE,
+          records: [
+            { name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' },
+            { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.8' },
+          ],
+        },
+      ],
+    });
+
+    const error = await activitiesOn(route53)
+      .switchDns({
+        zone: { name: ZONE.name },
+        records: [
+          { name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' },
+          { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.3' },
+        ],
+        checkResolution: false,
+        expectedBefore: readAs([
+          { name: EHR, value: '127.0.0.2' },
+          { name: PORTAL, value: '127.0.0.2' },
+        ]),
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ type: 'ChangedSinceRead' });
+    expect(route53.valuesOf(ZONE.id, EHR, 'A')).toEqual(['127.0.0.2']);
+    expect(route53.valuesOf(ZONE.id, PORTAL, 'A')).toEqual(['127.0.0.8']);
+    expect(route53.submitted).toHaveLength(0);
+  });
+
+  it('GIVEN a record the run found absent that someone created since THEN the swap refuses instead of overwriting it', async () => {
+    const route53 = new FakeRoute53({
+      zones: [{ ...ZONE, records: [{ name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.7' }] }],
+    });
+
+    const error = await activitiesOn(route53)
+      .switchDns({
+        zone: { name: ZONE.name },
+        records: [{ name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.3' }],
+        checkResolution: false,
+        expectedBefore: readAs([{ name: PORTAL, value: null }]),
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ type: 'ChangedSinceRead' });
+    expect((error as Error).message).toContain('but it already exists');
+    expect(route53.valuesOf(ZONE.id, PORTAL, 'A')).toEqual(['127.0.0.7']);
+  });
+
+  it('GIVEN 600 records (two batches) and a record of the second moved after the first went through THEN the rest switch from a fresh read, and the undo holds what each record held before this run changed it', async () => {
+    const names = Array.from(
+      { length: 600 },
+      (_, i) => `r${String(i).padStart(3, '0')}.sandbox.drctl.internal.`,
+    );
+    const moved = names[550] as string;
+    const route53 = new RacedRoute53(
+      { name: moved, value: '127.0.0.9', times: 2 }, // before batch 1 (harmless: not in it), before batch 2
+      names.map((name) => ({ name, value: '127.0.0.2' })),
+    );
+    // Batch 1's race writes the same record, so only batch 2 finds it moved; the read path then UPSERTs it.
+    const beats: unknown[] = [];
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+
+    const outcome: Awaited<ReturnType<ReturnType<typeof activitiesOn>['switchDns']>> = await env.run(() =>
+      activitiesOn(route53).switchDns({
+        zone: { name: ZONE.name },
+        records: names.map((name) => ({ name, type: 'A' as const, ttl: 30, value: '127.0.0.3' })),
+        checkResolution: false,
+        expectedBefore: readAs(names.map((name) => ({ name, value: '127.0.0.2' }))),
+      }),
+    );
+
+    expect(outcome.changed).toBe(true);
+    expect(names.every((name) => route53.valuesOf(ZONE.id, name, 'A')?.[0] === '127.0.0.3')).toBe(true);
+    expect(route53.refusedSwaps).toHaveLength(1);
+    expect(route53.submitted.map((batch) => (batch.swaps ? 'swap' : 'upsert'))).toEqual(['swap', 'upsert']);
+    const undo = outcome.compensation as { records: Array<{ name: string; value: string }> };
+    expect(undo.records.find((r) => `${r.name}.` === moved || r.name === moved)?.value).toBe('127.0.0.9');
+    expect(undo.records.filter((r) => r.value === '127.0.0.2')).toHaveLength(599);
+  });
+});
