@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import type { EstateModel } from './estate-model';
 import type { MotoLookup } from './moto-lookup';
@@ -127,6 +128,12 @@ function changeIdOf(url: string): string {
 }
 
 const CHANGE_ID = /<Id>(?:\/change\/)?([^<]+)<\/Id>/;
+const CHANGE_ID_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** A change id shaped like Route 53's (`C` and 13 upper-case letters and digits). */
+function newChangeId(): string {
+  return `C${Array.from(randomBytes(13), (byte) => CHANGE_ID_LETTERS[byte % CHANGE_ID_LETTERS.length]).join('')}`;
+}
 const INSYNC = '<Status>INSYNC</Status>';
 const PENDING = '<Status>PENDING</Status>';
 
@@ -211,15 +218,22 @@ export function createRoute53Rules(
     return {
       kind: 'forward',
       rewrite: (body) => {
-        const changeId = CHANGE_ID.exec(body)?.[1];
-        const insyncAt = Date.now() + route53PropagationMs;
-        if (changeId === undefined || route53PropagationMs <= 0) {
+        if (CHANGE_ID.exec(body) === null) {
           model.zoneChanges.delete(zoneId);
           return body;
         }
+        // moto answers every change with the same id (and GetChange echoes any id), so one change's status would
+        // follow the newest change of any zone: each change gets an id of its own, as in Route 53.
+        const changeId = newChangeId();
+        const numbered = body.replace(CHANGE_ID, (whole, id: string) => whole.replace(id, changeId));
+        if (route53PropagationMs <= 0) {
+          model.zoneChanges.delete(zoneId);
+          return numbered;
+        }
+        const insyncAt = Date.now() + route53PropagationMs;
         model.zoneChanges.set(zoneId, { changeId, insyncAt });
         model.changeInsyncAt.set(changeId, insyncAt);
-        return body.replace(INSYNC, PENDING);
+        return numbered.replace(INSYNC, PENDING);
       },
       after: (status) => {
         if (status < 200 || status >= 300) restorePending();

@@ -1,10 +1,13 @@
 import {
   ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
   GetChangeCommand,
   ListResourceRecordSetsCommand,
   type Change,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { createSandboxAwsClients } from '../../sandbox/aws-clients';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { awsError, eventually, strictAwsFixture } from './sandbox.strict-aws-clients';
@@ -98,6 +101,54 @@ describe('strict AWS layer: Route 53 propagation and PriorRequestNotComplete', (
     expect(await values('strict-it-prior')).toEqual(['10.0.0.3']);
     const stats = (await aws.control.stats()).operations.ChangeResourceRecordSets;
     expect(stats).toMatchObject({ calls: 3, succeeded: 2, refused: { PriorRequestNotComplete: 1 } });
+  });
+});
+
+describe('strict AWS layer: each Route 53 change has its own id and status', () => {
+  it('GIVEN changes to two zones sent 1.5 s apart WHEN the first is INSYNC THEN the second, with another id, is still PENDING', async () => {
+    // moto answers every change with the id C2682N5HXP0BZ4: the first change's status followed the newest.
+    await aws.control.propagation(3_000);
+    const raw = createSandboxAwsClients(stack.moto.rawEndpoint).route53;
+    const other = await raw.send(
+      new CreateHostedZoneCommand({
+        Name: `strict-it-other-${process.pid}.internal.`,
+        CallerReference: `${Date.now()}`,
+      }),
+    );
+    const otherZone = other.HostedZone!.Id!.replace('/hostedzone/', '');
+    try {
+      const first = await change([upsertA('strict-it-own-id', '10.0.4.1')]);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const second = await route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: otherZone,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: `a.strict-it-other-${process.pid}.internal.`,
+                  Type: 'A',
+                  TTL: 30,
+                  ResourceRecords: [{ Value: '10.0.4.2' }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+
+      await waitInsync(first.ChangeInfo!.Id!);
+      const secondNow = await route53.send(new GetChangeCommand({ Id: second.ChangeInfo!.Id! }));
+
+      expect(second.ChangeInfo?.Id).not.toEqual(first.ChangeInfo?.Id);
+      expect(first.ChangeInfo?.Id).toMatch(/^\/change\/C[A-Z0-9]{13}$/);
+      expect(secondNow.ChangeInfo?.Status).toBe('PENDING');
+      await waitInsync(second.ChangeInfo!.Id!);
+    } finally {
+      await raw.send(new DeleteHostedZoneCommand({ Id: otherZone })).catch(() => undefined);
+      raw.destroy();
+    }
   });
 });
 
