@@ -21,10 +21,12 @@ export const ARRIVAL_JITTER_MS = 500;
 
 /**
  * How recently another run must have drawn on a bucket for its budget to count as shared (`hasSpare` with
- * `forRun`). An evacuation's services draw on Route 53 in bursts seconds apart (pre-flight, read-ahead, switch):
- * a bucket that is full between those bursts is still needed by the runs about to come back for it.
+ * `forRun`): while an evacuation's services switch, one or another of them draws on Route 53 several times a
+ * second (reads ahead, swaps, GetChange, read-backs), so the bucket may refill between bursts, but the runs come
+ * back for it. A run quiet for longer has most likely ended: a failover started right after another (its
+ * successor in a drill series, or the bench's next run) keeps its quick polls.
  */
-export const SHARED_WINDOW_MS = 10_000;
+export const SHARED_WINDOW_MS = 1_500;
 
 /** A call waiting for a token: served lowest `priority` first, then in arrival order. */
 interface Waiter {
