@@ -17,7 +17,11 @@ import { errorReply, type FaultErrorKind } from './fault-proxy/error-bodies';
 
 export type { FaultRequest, AwsService } from './fault-proxy/classify';
 
-export type FaultKind = 'throttle' | '5xx' | 'timeout';
+/**
+ * `timeout`: the request is held and its connection reset, never forwarded. `answer-lost`: the request is forwarded
+ * and takes effect, then its connection is reset instead of the answer (the client cannot tell the two apart).
+ */
+export type FaultKind = 'throttle' | '5xx' | 'timeout' | 'answer-lost';
 
 export interface FaultProxyOptions {
   /** The emulator to forward to, e.g. `http://127.0.0.1:45215` (moto). */
@@ -140,7 +144,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   }
 
   function answerFault(
-    kind: FaultKind | FaultErrorKind,
+    kind: Exclude<FaultKind, 'answer-lost'> | FaultErrorKind,
     info: FaultRequest,
     req: IncomingMessage,
     res: ServerResponse,
@@ -159,7 +163,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     res.end(reply.body);
   }
 
-  function forward(info: FaultRequest, req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
+  function forward(
+    info: FaultRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body?: Buffer,
+    loseAnswer = false,
+  ): void {
     const s = statsFor(info);
     s.forwarded++;
     const upstream = httpRequest(
@@ -175,6 +185,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       (answer) => {
         const status = answer.statusCode ?? 502;
         if (status >= 200 && status < 300) s.succeeded++;
+        if (loseAnswer) {
+          s.faulted++;
+          s.faultsByKind['answer-lost'] = (s.faultsByKind['answer-lost'] ?? 0) + 1;
+          answer.resume();
+          answer.on('end', () => req.socket.destroy());
+          return;
+        }
         res.writeHead(status, answer.statusMessage, answer.rawHeaders);
         answer.pipe(res);
       },
@@ -199,7 +216,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       const info = classify(method, url, req.headers, body?.toString('utf8'));
       const fault = pickFault(info);
-      if (fault) answerFault(fault, info, req, res);
+      if (fault === 'answer-lost') forward(info, req, res, body, true);
+      else if (fault) answerFault(fault, info, req, res);
       else forward(info, req, res, body);
     };
     if (isQueryProtocol(req.headers)) {

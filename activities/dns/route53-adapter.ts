@@ -8,7 +8,8 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { LRUCache } from 'lru-cache';
-import { PermanentFailure, permanentFailure } from '../failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { OUTCOME_UNKNOWN, sentMoreThanOnce } from '../aws-attempts';
 import { currentRunId } from '../poll-until';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
@@ -198,6 +199,17 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
         );
         return toChange(out.ChangeInfo);
       } catch (error) {
+        // A swap, unlike an UPSERT, cannot simply be sent again: once one attempt went through, every later one is
+        // refused (its DELETE no longer matches) or meets that change still PENDING (PriorRequestNotComplete). So
+        // when the SDK sent it more than once and it failed, whether anything changed is unknown, and only a read
+        // tells: a retryable failure, whose retry reads the zone before it writes.
+        if (sentMoreThanOnce(error)) {
+          const e = error as { name?: string; message?: string };
+          throw transientFailure(
+            OUTCOME_UNKNOWN,
+            `Route 53 ${operation} failed after the SDK had sent it more than once (${e.name ?? 'Error'}: ${e.message ?? ''}), so an earlier attempt may have made the change; the step's retry reads the zone before it writes`,
+          );
+        }
         const moved = movedRecords(error);
         if (moved.length > 0) {
           throw permanentFailure(

@@ -268,7 +268,8 @@ export function createDnsActivities({
    * Swaps every record from the state the run read ahead (`expected`) to its new value, batch by batch, without
    * reading the zone: each batch DELETEs exactly the state read and CREATEs the new one, and Route 53 makes all
    * of a batch's changes or none. The undo of a batch's records is recorded (heartbeated) before it is sent.
-   * Returns undefined, having sent nothing, when a record is already at its new value (the zone is read instead),
+   * Returns undefined, having sent nothing, when a record is already at its new value or was read without values
+   * (an alias record, which a DELETE could not name; the zone is read instead),
    * or when a later batch found a record moved after earlier batches went through (the rest switch from a fresh
    * read). A record moved before anything was sent fails the step with ChangedSinceRead, so the run reads the
    * records again and replaces its undo.
@@ -281,6 +282,8 @@ export function createDnsActivities({
     const read = new Map<string, DnsRecordSet>();
     for (const state of expected) {
       if (state.ttl === null) continue;
+      // No values: an alias record (or one the run cannot name exactly); a DELETE must name what it deletes.
+      if (state.values.length === 0) return undefined;
       read.set(recordLabel(state.type, state.name), {
         name: fqdn(state.name),
         type: state.type,

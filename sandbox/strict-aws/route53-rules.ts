@@ -59,7 +59,7 @@ function setState(ttl: unknown, values: unknown[]): string {
  * CREATE action fails, then the request is canceled", API reference, ChangeResourceRecordSets). The messages are
  * Route 53's InvalidChangeBatch messages. Weighted, alias and other routed sets are not checked.
  */
-export function changePreconditionFailures(
+function changePreconditionFailures(
   changes: ParsedChange[],
   current: Array<{ Name?: string; Type?: string; TTL?: number; ResourceRecords?: Array<{ Value?: string }> }>,
 ): string[] {

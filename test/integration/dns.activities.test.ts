@@ -1,4 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { startFaultProxy } from '../../sandbox/fault-proxy';
 import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
@@ -217,6 +219,76 @@ describe('dns activities against moto', () => {
                     Type: 'A',
                     TTL: 30,
                     ResourceRecords: [{ Value: '127.0.0.21' }],
+                  },
+                },
+              ],
+            },
+          }),
+        )
+        .catch(() => undefined);
+    }
+  });
+
+  it('GIVEN a swap whose answer is lost after Route 53 applied it WHEN the SDK sends it again THEN the step fails retryably, and its retry reads the zone, sends nothing more and keeps the undo', async () => {
+    // The SDK's second attempt is refused (its DELETE no longer matches: the first went through). Reported as
+    // ChangedSinceRead, the run would have withdrawn the undo and read the switched record as the state before.
+    const lost = `drctl-it-dns-lost-${process.pid}.${stack.aws.route53.zoneName}`;
+    await activities.switchDns({
+      zone,
+      records: [{ name: lost, type: 'A', ttl: 30, value: '127.0.0.31' }],
+      checkResolution: false,
+    });
+    const proxy = await startFaultProxy({
+      target: stack.moto.endpoint,
+      faultRate: 0,
+      faults: [],
+      forced: [
+        { match: (req) => req.operation === 'ChangeResourceRecordSets', kind: 'answer-lost', times: 1 },
+      ],
+    });
+    const proxied = createSandboxAwsClients(proxy.url).route53;
+    try {
+      const throughProxy = createDnsActivities({ route53: createRoute53Adapter(proxied) });
+      const input = {
+        zone,
+        records: [{ name: lost, type: 'A' as const, ttl: 30, value: '127.0.0.32' }],
+        checkResolution: false,
+        expectedBefore: await activities.readDnsRecords({ zone, records: [{ name: lost, type: 'A' }] }),
+      };
+      let details: unknown;
+      const first = new MockActivityEnvironment({ attempt: 1 });
+      first.on('heartbeat', (beat: unknown) => (details = beat));
+
+      const failed = await first.run(() => throughProxy.switchDns(input)).catch((e: unknown) => e);
+      const retried: Awaited<ReturnType<typeof throughProxy.switchDns>> = await new MockActivityEnvironment({
+        attempt: 2,
+        heartbeatDetails: details,
+      }).run(() => throughProxy.switchDns(input));
+
+      expect(failed).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+      // The SDK's later attempts met the change PENDING (PriorRequestNotComplete) or refused (its DELETE).
+      expect(proxy.stats().operations.ChangeResourceRecordSets?.forwarded).toBeGreaterThanOrEqual(2);
+      expect(await readBack(lost)).toEqual({ value: '127.0.0.32', ttl: 30 });
+      expect(retried.compensation).toEqual({
+        zone,
+        records: [{ name: lost, type: 'A', ttl: 30, value: '127.0.0.31' }],
+      });
+    } finally {
+      proxied.destroy();
+      await proxy.close();
+      await client
+        .send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: await zoneId(),
+            ChangeBatch: {
+              Changes: [
+                {
+                  Action: 'DELETE',
+                  ResourceRecordSet: {
+                    Name: lost,
+                    Type: 'A',
+                    TTL: 30,
+                    ResourceRecords: [{ Value: '127.0.0.32' }],
                   },
                 },
               ],

@@ -313,6 +313,58 @@ describe('createRoute53Adapter error mapping', () => {
     expect(error.message).toMatch(message);
   });
 
+  const swapRefusal = (attempts: number) =>
+    Object.assign(
+      new Error(
+        `[Tried to delete resource record set [name='${EHR}', type='A'] but the values provided do not match the current values]`,
+      ),
+      {
+        name: 'InvalidChangeBatch',
+        messages: [
+          `Tried to delete resource record set [name='${EHR}', type='A'] but the values provided do not match the current values`,
+        ],
+        $metadata: { httpStatusCode: 400, attempts },
+      },
+    );
+  const swap = {
+    name: EHR,
+    type: 'A' as const,
+    from: { ttl: 30, values: ['127.0.0.2'] },
+    to: { ttl: 30, value: '127.0.0.3' },
+  };
+
+  it('a swap Route 53 refused on its first attempt → ChangedSinceRead, nonRetryable (nothing changed)', async () => {
+    const adapter = createRoute53Adapter(failingClient(swapRefusal(1)));
+    const error = await adapter.swapRecords('Z1', [swap], 'c').catch((e) => e);
+    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+  });
+
+  it('a swap that met PriorRequestNotComplete after the SDK sent it again → OutcomeUnknown, retryable (the PENDING change may be its own)', async () => {
+    // Retried by the activity's own loop, the next send found its DELETE no longer matching and was reported as
+    // ChangedSinceRead (nothing sent) although the first attempt had made the change.
+    const adapter = createRoute53Adapter(
+      failingClient(
+        Object.assign(
+          new Error('The request was rejected because Route 53 was still processing a prior request.'),
+          {
+            name: 'PriorRequestNotComplete',
+            $metadata: { httpStatusCode: 400, attempts: 3 },
+          },
+        ),
+      ),
+    );
+    const error = await adapter.swapRecords('Z1', [swap], 'c').catch((e) => e);
+    expect(error).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+  });
+
+  it('a swap refused after the SDK sent it again → OutcomeUnknown, retryable (the first attempt may have made the change)', async () => {
+    // Refused as a DELETE that no longer matches: the first attempt's response was lost after Route 53 applied it.
+    const adapter = createRoute53Adapter(failingClient(swapRefusal(2)));
+    const error = await adapter.swapRecords('Z1', [swap], 'c').catch((e) => e);
+    expect(error).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+    expect(error.message).toMatch(/retry reads the zone before it writes/);
+  });
+
   it('a refused connection is retryable', async () => {
     const adapter = createRoute53Adapter(
       failingClient(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),

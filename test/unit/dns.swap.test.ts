@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DnsChange, DnsSwap, DnsUpsert } from '../../activities/dns/route53-port';
 import type { DnsRecordState } from '../../kinds/dns-switch/definition';
 import { createDnsActivities } from '../../kinds/dns-switch/activities';
+import { transientFailure } from '../../activities/failures';
 import { FakeRoute53 } from '../fakes/fake-route53';
 
 const ZONE = { id: 'Z1', name: 'sandbox.drctl.internal.' };
@@ -206,5 +207,65 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
     const undo = outcome.compensation as { records: Array<{ name: string; value: string }> };
     expect(undo.records.find((r) => `${r.name}.` === moved || r.name === moved)?.value).toBe('127.0.0.9');
     expect(undo.records.filter((r) => r.value === '127.0.0.2')).toHaveLength(599);
+  });
+});
+
+describe('switchDns when a swap went through but its answer was lost (the SDK sent it again and Route 53 refused)', () => {
+  /** Applies the swap, then fails as the adapter does when the SDK's second attempt was refused. */
+  class LostAnswerRoute53 extends FakeRoute53 {
+    override async swapRecords(zoneId: string, swaps: DnsSwap[], comment: string): Promise<DnsChange> {
+      await super.swapRecords(zoneId, swaps, comment);
+      throw transientFailure(
+        'OutcomeUnknown',
+        'Route 53 refused it after the SDK had sent it more than once',
+      );
+    }
+  }
+
+  it('GIVEN the first attempt failed so WHEN the step is retried THEN it reads the zone, sends nothing more, and the undo holds the values read ahead', async () => {
+    const route53 = new LostAnswerRoute53({
+      zones: [{ ...ZONE, records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' }] }],
+    });
+    const input = {
+      zone: { name: ZONE.name },
+      records: [{ name: EHR, type: 'A' as const, ttl: 30, value: '127.0.0.3' }],
+      checkResolution: false,
+      expectedBefore: readAs([{ name: EHR, value: '127.0.0.2' }]),
+    };
+    let details: unknown;
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    first.on('heartbeat', (beat: unknown) => (details = beat));
+
+    const failed = await first.run(() => activitiesOn(route53).switchDns(input)).catch((e: unknown) => e);
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: details });
+    const outcome: Awaited<ReturnType<ReturnType<typeof activitiesOn>['switchDns']>> = await retry.run(() =>
+      activitiesOn(route53).switchDns(input),
+    );
+
+    expect(failed).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+    expect(route53.valuesOf(ZONE.id, EHR, 'A')).toEqual(['127.0.0.3']);
+    expect(route53.submitted).toHaveLength(1);
+    expect(outcome.compensation).toEqual({
+      zone: { name: ZONE.name },
+      records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' }],
+    });
+  });
+});
+
+describe('switchDns falls back to reading the zone and UPSERTing where a swap cannot name the old state', () => {
+  it('GIVEN a record read ahead without values (an alias record) WHEN switching THEN it is UPSERTed after a read, not swapped', async () => {
+    const route53 = new FakeRoute53({ zones: [{ ...ZONE, records: [] }] });
+    route53.zones.get(ZONE.id)?.records.set(`A ${EHR}`, { name: EHR, type: 'A', ttl: 0, values: [] });
+
+    const outcome = await activitiesOn(route53).switchDns({
+      zone: { name: ZONE.name },
+      records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }],
+      checkResolution: false,
+      expectedBefore: [{ name: EHR, type: 'A', ttl: 0, values: [] }],
+    });
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.valuesOf(ZONE.id, EHR, 'A')).toEqual(['127.0.0.3']);
+    expect(route53.submitted.map((batch) => batch.swaps === undefined)).toEqual([true]);
   });
 });
