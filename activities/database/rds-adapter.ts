@@ -16,7 +16,9 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { PermanentFailure, permanentFailure } from '../failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { OUTCOME_UNKNOWN, sentMoreThanOnce } from '../aws-attempts';
+import { failureTypeOf } from '../../common/failure-type-of';
 import { rankedAs } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import type DataLoader from 'dataloader';
@@ -66,7 +68,16 @@ export function createRdsAdapter(
     try {
       return await work();
     } catch (error) {
-      throw toRdsFailure(error, what, region);
+      const failure = toRdsFailure(error, what, region);
+      // A change the SDK sent again after an attempt failed in transit is refused in its new state when the
+      // first attempt went through (PromoteReadReplica: no longer a replica; RebootDBInstance: rebooting).
+      if (failureTypeOf(failure) === PermanentFailure.InvalidState && sentMoreThanOnce(error)) {
+        throw transientFailure(
+          OUTCOME_UNKNOWN,
+          `${what}: refused after the SDK had sent it more than once, so an earlier attempt may have done it (${(error as Error).message}); the step's retry reads the state before it acts`,
+        );
+      }
+      throw failure;
     }
   }
 

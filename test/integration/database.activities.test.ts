@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { Client } from 'pg';
 import type { DatabaseInput } from '../../activities/contracts';
+import { startFaultProxy } from '../../sandbox/fault-proxy';
 import { killPostgresPrimary, resetStack } from '../../sandbox/stack';
 import { realDatabaseFixture } from './database-fixture';
 import { getStack } from './stack';
@@ -181,5 +182,42 @@ describe('database activities on moto RDS', () => {
     expect(first.changed).toBe(true);
     expect(first.writableEndpoint).toMatch(/^drctl-it-aurora\.cluster-/);
     expect(second.changed).toBe(false);
+  });
+});
+
+describe('a promotion whose answer is lost after RDS promoted the replica', () => {
+  beforeAll(async () => {
+    await resetStack({ only: ['aws'] });
+  });
+
+  afterAll(async () => {
+    await resetStack({ only: ['aws'] });
+  });
+
+  it('GIVEN the SDK sends PromoteReadReplica again (refused: no longer a replica) THEN the step fails retryably, and its retry finds the replica promoted', async () => {
+    // Mapped to a permanent InvalidState, the step failed although the promotion had happened.
+    const proxy = await startFaultProxy({
+      target: stack.moto.endpoint,
+      faultRate: 0,
+      faults: [],
+      forced: [{ match: (req) => req.operation === 'PromoteReadReplica', kind: 'answer-lost', times: 1 }],
+    });
+    const viaProxy = realDatabaseFixture({ ...stack, moto: { ...stack.moto, endpoint: proxy.url } });
+    try {
+      const failed = await viaProxy.activities.promoteDatabase(viaProxy.portal).catch((e: unknown) => e);
+      const retried = await viaProxy.activities.promoteDatabase(viaProxy.portal);
+
+      expect(failed).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+      expect(proxy.stats().operations.PromoteReadReplica).toMatchObject({ forwarded: 2 });
+      expect(retried.changed).toBe(false);
+      const { region, instanceId } = stack.aws.rds.replica;
+      const raw = (
+        await rdsClient(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))
+      ).DBInstances?.[0];
+      expect(raw?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+    } finally {
+      viaProxy.close();
+      await proxy.close();
+    }
   });
 });

@@ -63,6 +63,40 @@ describe('createRdsAdapter', () => {
   );
 });
 
+describe('createRdsAdapter when the SDK sent a change more than once', () => {
+  it('GIVEN PromoteReadReplica refused as no longer a replica after a second attempt THEN OutcomeUnknown, retryable (the first attempt may have promoted it)', async () => {
+    // Answered as permanent InvalidState, a promotion whose answer was lost failed the step although it had happened.
+    const { client } = stubRds({
+      PromoteReadReplicaCommand: () => {
+        throw Object.assign(awsError('InvalidDBInstanceState', 'r is not a read replica'), {
+          $metadata: { httpStatusCode: 400, attempts: 2 },
+        });
+      },
+    });
+
+    const failure = await failureOf(createRdsAdapter(() => client).promoteReadReplica('us-west-2', 'r'));
+
+    expect(failure).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+    expect(failure.message).toMatch(
+      /PromoteReadReplica r in us-west-2: refused after the SDK had sent it more than once/,
+    );
+  });
+
+  it('GIVEN the same refusal on the first attempt THEN InvalidState, permanent', async () => {
+    const { client } = stubRds({
+      PromoteReadReplicaCommand: () => {
+        throw Object.assign(awsError('InvalidDBInstanceState', 'r is not a read replica'), {
+          $metadata: { httpStatusCode: 400, attempts: 1 },
+        });
+      },
+    });
+
+    const failure = await failureOf(createRdsAdapter(() => client).promoteReadReplica('us-west-2', 'r'));
+
+    expect(failure).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+  });
+});
+
 describe('createPostgresAdapter', () => {
   it('GIVEN an unknown connection name THEN ConfigurationMissing says which setting to add', async () => {
     const pg = createPostgresAdapter({ connections: { 'ehr-primary': 'postgres://u:p@127.0.0.1:5432/ehr' } });
