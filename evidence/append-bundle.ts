@@ -144,7 +144,12 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
     contentType: 'application/json',
     onlyIfAbsent: true,
   });
-  if (written === 'exists') {
+  // 'exists' also when the SDK sent this very write again after the first went through and its answer was lost:
+  // the same bytes (a deterministic signature over the same manifest) are this append's own manifest.
+  if (
+    written === 'exists' &&
+    sha256Hex((await store.get(manifestKey))?.body ?? Buffer.alloc(0)) !== manifestSha256
+  ) {
     throw new ChainConflictError(
       `${store.location}/${manifestKey} was written by someone else while the ledger appended run ${workflowId}/${runId}: ` +
         'only the evidence ledger workflow may write to the chain; run `drctl evidence verify` to see what is there',

@@ -159,6 +159,23 @@ describe('manifest and chain', () => {
     await expect(appendBundle(chain.writer, bundle(2))).rejects.toBeInstanceOf(ChainConflictError);
   });
 
+  test('GIVEN the manifest write went through but its answer was lost (the SDK sent it again: 412) WHEN the ledger appends THEN it sees its own manifest and goes on', async () => {
+    // Reported as another writer's manifest, the append failed and its retry found the run already bundled: a
+    // false alarm in the ledger, and the index entries left to that retry.
+    const chain = setUp(2);
+    await chain.append(1, 1);
+    const realPut = chain.store.put.bind(chain.store);
+    chain.store.put = async (key, body, options) => {
+      const written = await realPut(key, body, options);
+      return key === chain.layout.manifestKey(2) ? 'exists' : written;
+    };
+
+    const appended = await appendBundle(chain.writer, bundle(2));
+
+    expect(appended).toMatchObject({ sequence: 2, alreadyWritten: false });
+    expect(kinds(await chain.verify())).toEqual([]);
+  });
+
   test('signature: a manifest verifies with the evidence public key, not with another key, and not once changed', () => {
     const { privateKey, publicKey } = keyPair();
     const other = keyPair();
