@@ -111,6 +111,37 @@ test('patient-portal-rds fails over with 20 % of AWS calls faulted: one promotio
   expect(stats.operations.ModifyDBInstance?.faulted).toBeGreaterThanOrEqual(1);
 });
 
+test('patient-portal-rds fails over when the answers to its promotion, reboot and DNS change are lost after AWS made them: each change once, and the DNS undo still holds the value from before', async () => {
+  // The SDK sends each again and AWS refuses it as done (no longer a replica; the swap's DELETE no longer
+  // matches): reported as a refusal, the promotion failed the run and the switch lost its undo.
+  proxy.setForced(
+    ['PromoteReadReplica', 'RebootDBInstance', 'ChangeResourceRecordSets'].map((operation) => ({
+      match: (req: { operation: string }) => req.operation === operation,
+      kind: 'answer-lost' as const,
+      times: 1,
+    })),
+  );
+
+  const run = await drctl(
+    ['failover', 'patient-portal-rds', '--reason', 'x', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+
+  const stats = proxy.stats();
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  const result = JSON.parse(run.stdout) as FailoverResult;
+  expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
+  expect(stats.operations.PromoteReadReplica?.faultsByKind['answer-lost']).toBe(1);
+  expect(stats.operations.ChangeResourceRecordSets?.faultsByKind['answer-lost']).toBe(1);
+  expect(stats.effects).toMatchObject({ PromoteReadReplica: 1, ChangeResourceRecordSets: 1 });
+  const switched = result.timeline.find(
+    (entry) => entry.stepId === 'switch-dns' && entry.status === 'succeeded',
+  );
+  // The value before is the one the run read ahead, kept through the retry: what an abort would put back.
+  expect(switched?.facts?.recordsChanged).toBe(1);
+  expect(Object.values(switched?.facts ?? {}).some((fact) => / → /.test(String(fact)))).toBe(true);
+});
+
 test('AccessDenied on ChangeResourceRecordSets fails fast, pauses the run with what to do, and abort ends it', async () => {
   proxy.setPermanent({
     match: (req) => req.operation === 'ChangeResourceRecordSets',
