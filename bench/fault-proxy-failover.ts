@@ -12,6 +12,7 @@ import type { FailoverResult } from '../workflows/run-types';
  * `aws.endpoint` is the proxy, runs `drctl failover <runbook> --follow`, prints outcome, duration, each step's
  * attempts and what the proxy counted. Usage:
  *   npx tsx bench/fault-proxy-failover.ts [runbook=ehr-db] [rate=0.2] [seed=1] [kinds=throttle,5xx,timeout]
+ * Kinds: throttle, 5xx, timeout (held, then reset: never forwarded), answer-lost (forwarded and done, then reset).
  */
 async function main(): Promise<void> {
   const [runbook = 'ehr-db', rate = '0.2', seed = '1', kinds = 'throttle,5xx,timeout'] =
