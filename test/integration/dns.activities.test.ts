@@ -36,29 +36,34 @@ describe('dns activities against moto', () => {
     // Tolerant: a concurrent `sandbox reset --only aws` may already have wiped the zone and this record.
     const current = await readBack(own).catch(() => undefined);
     if (current) {
-      await client
-        .send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: await zoneId(),
-            ChangeBatch: {
-              Changes: [
-                {
-                  Action: 'DELETE',
-                  ResourceRecordSet: {
-                    Name: own,
-                    Type: 'A',
-                    TTL: current.ttl,
-                    ResourceRecords: [{ Value: current.value }],
-                  },
-                },
-              ],
-            },
-          }),
-        )
-        .catch(() => undefined);
+      await deleteRecord(own, current);
     }
     client.destroy();
   });
+
+  /** Deletes a record this test made (tolerant: a concurrent `sandbox reset --only aws` may have wiped it). */
+  async function deleteRecord(name: string, held: { value: string; ttl: number }): Promise<void> {
+    await client
+      .send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: await zoneId(),
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'DELETE',
+                ResourceRecordSet: {
+                  Name: name,
+                  Type: 'A',
+                  TTL: held.ttl,
+                  ResourceRecords: [{ Value: held.value }],
+                },
+              },
+            ],
+          },
+        }),
+      )
+      .catch(() => undefined);
+  }
 
   async function zoneId(): Promise<string> {
     return (await route53.findZone(zone)).id;
@@ -206,26 +211,7 @@ describe('dns activities against moto', () => {
       expect((refused as Error).message).toContain('but it already exists');
       expect(await readBack(created)).toEqual({ value: '127.0.0.21', ttl: 30 });
     } finally {
-      await client
-        .send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: await zoneId(),
-            ChangeBatch: {
-              Changes: [
-                {
-                  Action: 'DELETE',
-                  ResourceRecordSet: {
-                    Name: created,
-                    Type: 'A',
-                    TTL: 30,
-                    ResourceRecords: [{ Value: '127.0.0.21' }],
-                  },
-                },
-              ],
-            },
-          }),
-        )
-        .catch(() => undefined);
+      await deleteRecord(created, { value: '127.0.0.21', ttl: 30 });
     }
   });
 
@@ -276,26 +262,7 @@ describe('dns activities against moto', () => {
     } finally {
       proxied.destroy();
       await proxy.close();
-      await client
-        .send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: await zoneId(),
-            ChangeBatch: {
-              Changes: [
-                {
-                  Action: 'DELETE',
-                  ResourceRecordSet: {
-                    Name: lost,
-                    Type: 'A',
-                    TTL: 30,
-                    ResourceRecords: [{ Value: '127.0.0.32' }],
-                  },
-                },
-              ],
-            },
-          }),
-        )
-        .catch(() => undefined);
+      await deleteRecord(lost, { value: '127.0.0.32', ttl: 30 });
     }
   });
 

@@ -64,17 +64,24 @@ describe('createRdsAdapter', () => {
 });
 
 describe('createRdsAdapter when the SDK sent a change more than once', () => {
+  /** PromoteReadReplica refused as no longer a replica, on the SDK's `attempts`-th attempt. */
+  const promoteRefusedOn = (attempts: number) =>
+    failureOf(
+      createRdsAdapter(
+        () =>
+          stubRds({
+            PromoteReadReplicaCommand: () => {
+              throw Object.assign(awsError('InvalidDBInstanceState', 'r is not a read replica'), {
+                $metadata: { httpStatusCode: 400, attempts },
+              });
+            },
+          }).client,
+      ).promoteReadReplica('us-west-2', 'r'),
+    );
+
   it('GIVEN PromoteReadReplica refused as no longer a replica after a second attempt THEN OutcomeUnknown, retryable (the first attempt may have promoted it)', async () => {
     // Answered as permanent InvalidState, a promotion whose answer was lost failed the step although it had happened.
-    const { client } = stubRds({
-      PromoteReadReplicaCommand: () => {
-        throw Object.assign(awsError('InvalidDBInstanceState', 'r is not a read replica'), {
-          $metadata: { httpStatusCode: 400, attempts: 2 },
-        });
-      },
-    });
-
-    const failure = await failureOf(createRdsAdapter(() => client).promoteReadReplica('us-west-2', 'r'));
+    const failure = await promoteRefusedOn(2);
 
     expect(failure).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
     expect(failure.message).toMatch(
@@ -83,17 +90,7 @@ describe('createRdsAdapter when the SDK sent a change more than once', () => {
   });
 
   it('GIVEN the same refusal on the first attempt THEN InvalidState, permanent', async () => {
-    const { client } = stubRds({
-      PromoteReadReplicaCommand: () => {
-        throw Object.assign(awsError('InvalidDBInstanceState', 'r is not a read replica'), {
-          $metadata: { httpStatusCode: 400, attempts: 1 },
-        });
-      },
-    });
-
-    const failure = await failureOf(createRdsAdapter(() => client).promoteReadReplica('us-west-2', 'r'));
-
-    expect(failure).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+    expect(await promoteRefusedOn(1)).toMatchObject({ type: 'InvalidState', nonRetryable: true });
   });
 });
 

@@ -44,6 +44,33 @@ class RacedRoute53 extends FakeRoute53 {
   }
 }
 
+/** A fake Route 53 whose one zone holds these A records (TTL 30). */
+function zoneWith(...records: Array<[name: string, value: string]>): FakeRoute53 {
+  return new FakeRoute53({
+    zones: [
+      { ...ZONE, records: records.map(([name, value]) => ({ name, type: 'A' as const, ttl: 30, value })) },
+    ],
+  });
+}
+
+/** Both records as the run read them ahead: at 127.0.0.2. */
+const bothReadAhead = () =>
+  readAs([
+    { name: EHR, value: '127.0.0.2' },
+    { name: PORTAL, value: '127.0.0.2' },
+  ]);
+
+/** Both records to 127.0.0.3 (EHR's TTL to `ehrTtl`), from the state read ahead. */
+const switchBoth = (ehrTtl = 30) => ({
+  zone: { name: ZONE.name },
+  records: [
+    { name: EHR, type: 'A' as const, ttl: ehrTtl, value: '127.0.0.3' },
+    { name: PORTAL, type: 'A' as const, ttl: 30, value: '127.0.0.3' },
+  ],
+  checkResolution: false,
+  expectedBefore: bothReadAhead(),
+});
+
 function activitiesOn(route53: FakeRoute53) {
   return createDnsActivities({ route53, poll: fastPoll, resolutionTimeoutMs: 2000 });
 }
@@ -81,30 +108,9 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
   });
 
   it('GIVEN records that hold what the run read ahead THEN they are swapped in one batch without reading the zone first', async () => {
-    const route53 = new FakeRoute53({
-      zones: [
-        {
-          ...ZONE,
-          records: [
-            { name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' },
-            { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.2' },
-          ],
-        },
-      ],
-    });
+    const route53 = zoneWith([EHR, '127.0.0.2'], [PORTAL, '127.0.0.2']);
 
-    const outcome = await activitiesOn(route53).switchDns({
-      zone: { name: ZONE.name },
-      records: [
-        { name: EHR, type: 'A', ttl: 60, value: '127.0.0.3' },
-        { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.3' },
-      ],
-      checkResolution: false,
-      expectedBefore: readAs([
-        { name: EHR, value: '127.0.0.2' },
-        { name: PORTAL, value: '127.0.0.2' },
-      ]),
-    });
+    const outcome = await activitiesOn(route53).switchDns(switchBoth(60));
 
     expect(outcome.changed).toBe(true);
     expect(route53.zones.get(ZONE.id)?.records.get(`A ${EHR}`)).toMatchObject({
@@ -124,31 +130,10 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
   });
 
   it('GIVEN one record of a batch moved since the read-ahead THEN no record of the batch changes', async () => {
-    const route53 = new FakeRoute53({
-      zones: [
-        {
-          ...ZONE,
-          records: [
-            { name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' },
-            { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.8' },
-          ],
-        },
-      ],
-    });
+    const route53 = zoneWith([EHR, '127.0.0.2'], [PORTAL, '127.0.0.8']);
 
     const error = await activitiesOn(route53)
-      .switchDns({
-        zone: { name: ZONE.name },
-        records: [
-          { name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' },
-          { name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.3' },
-        ],
-        checkResolution: false,
-        expectedBefore: readAs([
-          { name: EHR, value: '127.0.0.2' },
-          { name: PORTAL, value: '127.0.0.2' },
-        ]),
-      })
+      .switchDns(switchBoth())
       .catch((e: unknown) => e);
 
     expect(error).toMatchObject({ type: 'ChangedSinceRead' });
@@ -158,9 +143,7 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
   });
 
   it('GIVEN a record the run found absent that someone created since THEN the swap refuses instead of overwriting it', async () => {
-    const route53 = new FakeRoute53({
-      zones: [{ ...ZONE, records: [{ name: PORTAL, type: 'A', ttl: 30, value: '127.0.0.7' }] }],
-    });
+    const route53 = zoneWith([PORTAL, '127.0.0.7']);
 
     const error = await activitiesOn(route53)
       .switchDns({
