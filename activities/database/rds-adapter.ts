@@ -17,7 +17,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
-import { OUTCOME_UNKNOWN, sentMoreThanOnce } from '../aws-attempts';
+import { markUncertainAttempts, mayHaveTakenEffect, OUTCOME_UNKNOWN } from '../aws-attempts';
 import { failureTypeOf } from '../../common/failure-type-of';
 import { rankedAs } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
@@ -54,7 +54,7 @@ export const SHORT_BUDGET_GATHER_MS = 1_000;
  * batching; caching is off, every poll reads afresh.)
  */
 export function createRdsAdapter(
-  clientForRegion: (region: string) => RDSClient,
+  rdsForRegion: (region: string) => RDSClient,
   ec2ForRegion?: (region: string) => EC2Client,
   options: {
     keepAliveMs?: number;
@@ -64,17 +64,27 @@ export function createRdsAdapter(
   } = {},
 ): RdsPort {
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
+  const marked = new WeakSet<RDSClient>();
+  /** The region's client, its calls' errors marked when an attempt may have taken effect (`markUncertainAttempts`). */
+  function clientForRegion(region: string): RDSClient {
+    const client = rdsForRegion(region);
+    if (!marked.has(client)) {
+      markUncertainAttempts(client);
+      marked.add(client);
+    }
+    return client;
+  }
   async function call<T>(what: string, region: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
       const failure = toRdsFailure(error, what, region);
-      // A change the SDK sent again after an attempt failed in transit is refused in its new state when the
-      // first attempt went through (PromoteReadReplica: no longer a replica; RebootDBInstance: rebooting).
-      if (failureTypeOf(failure) === PermanentFailure.InvalidState && sentMoreThanOnce(error)) {
+      // A change the SDK sent again after an attempt that may have gone through (lost in transit, or a 5xx) is
+      // refused in its new state when it did (PromoteReadReplica: no longer a replica; RebootDBInstance: rebooting).
+      if (failureTypeOf(failure) === PermanentFailure.InvalidState && mayHaveTakenEffect(error)) {
         throw transientFailure(
           OUTCOME_UNKNOWN,
-          `${what}: refused after the SDK had sent it more than once, so an earlier attempt may have done it (${(error as Error).message}); the step's retry reads the state before it acts`,
+          `${what}: refused after an attempt that may have reached RDS, so it may have been done already (${(error as Error).message}); the step's retry reads the state before it acts`,
         );
       }
       throw failure;

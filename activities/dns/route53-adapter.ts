@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { LRUCache } from 'lru-cache';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
-import { OUTCOME_UNKNOWN, sentMoreThanOnce } from '../aws-attempts';
+import { markUncertainAttempts, mayHaveTakenEffect, OUTCOME_UNKNOWN } from '../aws-attempts';
 import { currentRunId } from '../poll-until';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
@@ -41,6 +41,7 @@ const RUN_ZONE_TTL_MS = 30 * 60_000;
  * deleted and created again between runs gets a new id, which the next run finds.
  */
 export function createRoute53Adapter(client: Route53Client): Route53Port {
+  markUncertainAttempts(client);
   const zonesOfRuns = new LRUCache<string, HostedZone>({ max: 10_000, ttl: RUN_ZONE_TTL_MS });
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -201,13 +202,13 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
       } catch (error) {
         // A swap, unlike an UPSERT, cannot simply be sent again: once one attempt went through, every later one is
         // refused (its DELETE no longer matches) or meets that change still PENDING (PriorRequestNotComplete). So
-        // when the SDK sent it more than once and it failed, whether anything changed is unknown, and only a read
-        // tells: a retryable failure, whose retry reads the zone before it writes.
-        if (sentMoreThanOnce(error)) {
+        // when an attempt may have gone through (lost in transit, or a 5xx) and the call failed, whether anything
+        // changed is unknown, and only a read tells: a retryable failure, whose retry reads the zone first.
+        if (mayHaveTakenEffect(error)) {
           const e = error as { name?: string; message?: string };
           throw transientFailure(
             OUTCOME_UNKNOWN,
-            `Route 53 ${operation} failed after the SDK had sent it more than once (${e.name ?? 'Error'}: ${e.message ?? ''}), so an earlier attempt may have made the change; the step's retry reads the zone before it writes`,
+            `Route 53 ${operation} failed after an attempt that may have reached Route 53 (${e.name ?? 'Error'}: ${e.message ?? ''}), so it may have made the change; the step's retry reads the zone before it writes`,
           );
         }
         const moved = movedRecords(error);

@@ -83,9 +83,9 @@ export interface Route53Port {
   /**
    * Submits all swaps as ONE ChangeBatch of DELETE + CREATE pairs (within the limits: `swapBatches`). When any
    * record no longer holds its `from` (or exists where `from` is null), Route 53 refuses the whole batch with
-   * InvalidChangeBatch: this throws a permanent `ChangedSinceRead` naming them, and nothing changed. A call the
-   * SDK sent more than once that failed (an earlier attempt may have made the change) throws a retryable
-   * `OutcomeUnknown` instead, whatever the last answer. PriorRequestNotComplete as for `upsertRecords`.
+   * InvalidChangeBatch: this throws a permanent `ChangedSinceRead` naming them, and nothing changed. A failed call
+   * one of whose attempts may have reached Route 53 (its answer lost in transit, or a 5xx) throws a retryable
+   * `OutcomeUnknown` instead, whatever the last answer. Otherwise PriorRequestNotComplete as for `upsertRecords`.
    */
   swapRecords(zoneId: string, swaps: DnsSwap[], comment: string): Promise<DnsChange>;
   getChange(changeId: string): Promise<DnsChange>;

@@ -63,34 +63,35 @@ describe('createRdsAdapter', () => {
   );
 });
 
-describe('createRdsAdapter when the SDK sent a change more than once', () => {
-  /** PromoteReadReplica refused as no longer a replica, on the SDK's `attempts`-th attempt. */
-  const promoteRefusedOn = (attempts: number) =>
+describe('createRdsAdapter when an attempt of a change may have taken effect', () => {
+  /** PromoteReadReplica refused as no longer a replica; `uncertain`: an earlier attempt was lost in transit. */
+  const promoteRefused = (uncertain: boolean) =>
     failureOf(
       createRdsAdapter(
         () =>
           stubRds({
             PromoteReadReplicaCommand: () => {
               throw Object.assign(awsError('InvalidDBInstanceState', 'r is not a read replica'), {
-                $metadata: { httpStatusCode: 400, attempts },
+                $metadata: { httpStatusCode: 400, attempts: 2 },
+                ...(uncertain ? { $mayHaveTakenEffect: true } : {}),
               });
             },
           }).client,
       ).promoteReadReplica('us-west-2', 'r'),
     );
 
-  it('GIVEN PromoteReadReplica refused as no longer a replica after a second attempt THEN OutcomeUnknown, retryable (the first attempt may have promoted it)', async () => {
+  it('GIVEN PromoteReadReplica refused as no longer a replica after an attempt lost in transit THEN OutcomeUnknown, retryable (that attempt may have promoted it)', async () => {
     // Answered as permanent InvalidState, a promotion whose answer was lost failed the step although it had happened.
-    const failure = await promoteRefusedOn(2);
+    const failure = await promoteRefused(true);
 
     expect(failure).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
     expect(failure.message).toMatch(
-      /PromoteReadReplica r in us-west-2: refused after the SDK had sent it more than once/,
+      /PromoteReadReplica r in us-west-2: refused after an attempt that may have reached RDS/,
     );
   });
 
-  it('GIVEN the same refusal on the first attempt THEN InvalidState, permanent', async () => {
-    expect(await promoteRefusedOn(1)).toMatchObject({ type: 'InvalidState', nonRetryable: true });
+  it('GIVEN the same refusal after attempts that were all answered (a throttle, then the refusal) THEN InvalidState, permanent', async () => {
+    expect(await promoteRefused(false)).toMatchObject({ type: 'InvalidState', nonRetryable: true });
   });
 });
 

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { Route53Client } from '@aws-sdk/client-route-53';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { createDnsActivities } from '../../kinds/dns-switch/activities';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import type { HostedZone, Route53Port } from '../../activities/dns/route53-port';
@@ -313,56 +315,91 @@ describe('createRoute53Adapter error mapping', () => {
     expect(error.message).toMatch(message);
   });
 
-  const swapRefusal = (attempts: number) =>
-    Object.assign(
-      new Error(
-        `[Tried to delete resource record set [name='${EHR}', type='A'] but the values provided do not match the current values]`,
-      ),
-      {
-        name: 'InvalidChangeBatch',
-        messages: [
-          `Tried to delete resource record set [name='${EHR}', type='A'] but the values provided do not match the current values`,
-        ],
-        $metadata: { httpStatusCode: 400, attempts },
-      },
-    );
   const swap = {
     name: EHR,
     type: 'A' as const,
     from: { ttl: 30, values: ['127.0.0.2'] },
     to: { ttl: 30, value: '127.0.0.3' },
   };
+  const errorXml = (code: string, message: string) =>
+    `<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
+  const moved = `[Tried to delete resource record set [name='${EHR}', type='A'] but the values provided do not match the current values]`;
 
-  it('a swap Route 53 refused on its first attempt → ChangedSinceRead, nonRetryable (nothing changed)', async () => {
-    const adapter = createRoute53Adapter(failingClient(swapRefusal(1)));
-    const error = await adapter.swapRecords('Z1', [swap], 'c').catch((e) => e);
-    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+  /**
+   * A loopback Route 53 that answers the requests in turn: `reset` closes the connection without an answer (as
+   * when an answer is lost after Route 53 made the change), a code answers that error with HTTP 400.
+   */
+  async function answering(...answers: Array<'reset' | 'PriorRequestNotComplete' | 'InvalidChangeBatch'>) {
+    let served = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      const answer = answers[Math.min(served++, answers.length - 1)];
+      if (answer === 'reset') {
+        req.on('end', () => req.socket.destroy());
+        return;
+      }
+      const body =
+        answer === 'InvalidChangeBatch'
+          ? errorXml('InvalidChangeBatch', moved)
+          : errorXml(
+              'PriorRequestNotComplete',
+              'The request was rejected because Route 53 was still processing a prior request.',
+            );
+      res.writeHead(400, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    const client = new Route53Client({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+      maxAttempts: 3,
+    });
+    return {
+      swapped: () =>
+        createRoute53Adapter(client)
+          .swapRecords('Z1', [swap], 'c')
+          .catch((e: unknown) => e),
+      requests: () => served,
+      close: () => {
+        client.destroy();
+        server.close();
+      },
+    };
+  }
+
+  it('a swap Route 53 refused, every attempt answered (a PriorRequestNotComplete, then the refusal) → ChangedSinceRead, nonRetryable (nothing changed)', async () => {
+    // Counted as "sent more than once", this refusal was taken for an unknown outcome: the retry UPSERTed over
+    // the other writer's record that the swap was there to protect.
+    const route53 = await answering('PriorRequestNotComplete', 'InvalidChangeBatch');
+    try {
+      expect(await route53.swapped()).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+      expect(route53.requests()).toBe(2);
+    } finally {
+      route53.close();
+    }
   });
 
-  it('a swap that met PriorRequestNotComplete after the SDK sent it again → OutcomeUnknown, retryable (the PENDING change may be its own)', async () => {
+  it('a swap whose first attempt got no answer, then refused → OutcomeUnknown, retryable (the first attempt may have made the change)', async () => {
+    const route53 = await answering('reset', 'InvalidChangeBatch');
+    try {
+      const error = await route53.swapped();
+      expect(error).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+      expect((error as Error).message).toMatch(/retry reads the zone before it writes/);
+    } finally {
+      route53.close();
+    }
+  });
+
+  it('a swap whose first attempt got no answer, then met PriorRequestNotComplete (its own change, PENDING) → OutcomeUnknown', async () => {
     // Retried by the activity's own loop, the next send found its DELETE no longer matching and was reported as
     // ChangedSinceRead (nothing sent) although the first attempt had made the change.
-    const adapter = createRoute53Adapter(
-      failingClient(
-        Object.assign(
-          new Error('The request was rejected because Route 53 was still processing a prior request.'),
-          {
-            name: 'PriorRequestNotComplete',
-            $metadata: { httpStatusCode: 400, attempts: 3 },
-          },
-        ),
-      ),
-    );
-    const error = await adapter.swapRecords('Z1', [swap], 'c').catch((e) => e);
-    expect(error).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
-  });
-
-  it('a swap refused after the SDK sent it again → OutcomeUnknown, retryable (the first attempt may have made the change)', async () => {
-    // Refused as a DELETE that no longer matches: the first attempt's response was lost after Route 53 applied it.
-    const adapter = createRoute53Adapter(failingClient(swapRefusal(2)));
-    const error = await adapter.swapRecords('Z1', [swap], 'c').catch((e) => e);
-    expect(error).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
-    expect(error.message).toMatch(/retry reads the zone before it writes/);
+    const route53 = await answering('reset', 'PriorRequestNotComplete');
+    try {
+      expect(await route53.swapped()).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
+    } finally {
+      route53.close();
+    }
   });
 
   it('a refused connection is retryable', async () => {
