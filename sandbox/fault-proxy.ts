@@ -185,6 +185,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       (answer) => {
         const status = answer.statusCode ?? 502;
         if (status >= 200 && status < 300) s.succeeded++;
+        // Counted as succeeded when the target took it (its effect happened); the client never hears so.
         if (loseAnswer) {
           s.faulted++;
           s.faultsByKind['answer-lost'] = (s.faultsByKind['answer-lost'] ?? 0) + 1;
@@ -197,6 +198,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       },
     );
     upstream.on('error', (error) => {
+      if (loseAnswer) {
+        req.socket.destroy();
+        return;
+      }
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`fault proxy: target ${options.target} unreachable: ${error.message}`);

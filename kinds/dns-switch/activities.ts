@@ -265,14 +265,14 @@ export function createDnsActivities({
   }
 
   /**
-   * Swaps every record from the state the run read ahead (`expected`) to its new value, batch by batch, without
-   * reading the zone: each batch DELETEs exactly the state read and CREATEs the new one, and Route 53 makes all
-   * of a batch's changes or none. The undo of a batch's records is recorded (heartbeated) before it is sent.
-   * Returns undefined, having sent nothing, when a record is already at its new value or was read without values
-   * (an alias record, which a DELETE could not name; the zone is read instead),
-   * or when a later batch found a record moved after earlier batches went through (the rest switch from a fresh
-   * read). A record moved before anything was sent fails the step with ChangedSinceRead, so the run reads the
-   * records again and replaces its undo.
+   * Swaps every record from the state the run read ahead (`expected`) to its new value in one change batch,
+   * without reading the zone: the batch DELETEs exactly the state read and CREATEs the new one, and Route 53 makes
+   * all of its changes or none, so a record that moved since fails it whole, nothing sent: the step fails with
+   * ChangedSinceRead, and the run reads the records again and replaces its undo. The undo is heartbeated before
+   * the batch is sent. Returns undefined, having sent nothing, where a swap cannot stand for the run's undo: a
+   * record already at its new value or read without values (an alias record, which a DELETE cannot name), or more
+   * records than one batch holds (a later batch refused after an earlier one went through would leave the run's
+   * undo stale for the records that moved); the zone is read and the records UPSERTed instead.
    */
   async function swapAsRead(
     progress: SwitchProgress,
@@ -282,7 +282,6 @@ export function createDnsActivities({
     const read = new Map<string, DnsRecordSet>();
     for (const state of expected) {
       if (state.ttl === null) continue;
-      // No values: an alias record (or one the run cannot name exactly); a DELETE must name what it deletes.
       if (state.values.length === 0) return undefined;
       read.set(recordLabel(state.type, state.name), {
         name: fqdn(state.name),
@@ -302,34 +301,26 @@ export function createDnsActivities({
         to: { ttl: d.record.ttl, value: d.record.value },
       })),
     );
-    for (const [index, batch] of batches.entries()) {
-      const labels = batch.map((swap) => recordLabel(swap.type, swap.name));
-      for (const [i, swap] of batch.entries())
-        progress.before[labels[i] as string] = swap.from ? [swap.from.ttl, swap.from.values] : null;
+    const [batch] = batches;
+    if (batch === undefined || batches.length > 1) return undefined;
+    for (const d of diffs) progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
+    heartbeat(progress);
+    try {
+      await submit(
+        progress,
+        () => route53.swapRecords(progress.zoneId, batch, batchComment(batch.map(swapShown), 0, 1)),
+        batch.length,
+      );
+    } catch (error) {
+      if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+      progress.before = {};
       heartbeat(progress);
-      try {
-        await submit(
-          progress,
-          () =>
-            route53.swapRecords(
-              progress.zoneId,
-              batch,
-              batchComment(batch.map(swapShown), index, batches.length),
-            ),
-          batch.length,
-        );
-      } catch (error) {
-        if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
-        for (const label of labels) delete progress.before[label];
-        heartbeat(progress);
-        if (index > 0) return undefined;
-        throw permanentFailure(
-          PermanentFailure.ChangedSinceRead,
-          `${error instanceof Error ? error.message : String(error)}: changed since the run read them (another writer); nothing was sent, and the step reads the records again before switching`,
-        );
-      }
-      await waitInSync(progress, progress.changes.length - 1);
+      throw permanentFailure(
+        PermanentFailure.ChangedSinceRead,
+        `${error instanceof Error ? error.message : String(error)}: changed since the run read them (another writer); nothing was sent, and the step reads the records again before switching`,
+      );
     }
+    await waitInSync(progress, 0);
     return diffs;
   }
 
@@ -368,7 +359,15 @@ export function createDnsActivities({
     }
     heartbeat(progress);
 
-    const batches = changeBatches(differing.map((d) => upsertOf(d.record)));
+    // An earlier attempt sent a change and did not learn its id (it died, or its answer was lost): the records
+    // hold their new values, but that change may still be PENDING. Sending them again at those values (an
+    // UPSERT changes nothing) gets a change Route 53 accepts only once the earlier one is done, and its INSYNC
+    // is waited for like any other.
+    const unconfirmed =
+      differing.length === 0 && progress.changes.length === 0
+        ? diffs.filter((d) => d.label in progress.before)
+        : [];
+    const batches = changeBatches([...differing, ...unconfirmed].map((d) => upsertOf(d.record)));
     for (const [index, batch] of batches.entries()) {
       await submit(
         progress,
@@ -466,7 +465,7 @@ export function createDnsActivities({
         {
           target: `${diffs.length} records in ${zone.name}`,
           current: `${diffs.length - differing} already at their desired values`,
-          desired: `${differing} UPSERTed in ${batches} change batch${batches === 1 ? '' : 'es'}`,
+          desired: `${differing} changed in ${batches} change batch${batches === 1 ? '' : 'es'}`,
           willChange: differing > 0,
         },
       ];

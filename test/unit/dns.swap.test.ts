@@ -159,37 +159,30 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
     expect(route53.valuesOf(ZONE.id, PORTAL, 'A')).toEqual(['127.0.0.7']);
   });
 
-  it('GIVEN 600 records (two batches) and a record of the second moved after the first went through THEN the rest switch from a fresh read, and the undo holds what each record held before this run changed it', async () => {
+  it('GIVEN 600 records (more than one batch) and one moved since the read-ahead THEN the switch reads the zone and refuses before sending anything, as the run holds one undo for them all', async () => {
+    // Swapped batch by batch, a second batch refused after the first went through left the run's recorded undo
+    // holding the value read ahead for the moved record: an abort would have erased the other writer's change.
     const names = Array.from(
       { length: 600 },
       (_, i) => `r${String(i).padStart(3, '0')}.sandbox.drctl.internal.`,
     );
     const moved = names[550] as string;
-    const route53 = new RacedRoute53(
-      { name: moved, value: '127.0.0.9', times: 2 }, // before batch 1 (harmless: not in it), before batch 2
-      names.map((name) => ({ name, value: '127.0.0.2' })),
+    const route53 = zoneWith(
+      ...names.map((name): [string, string] => [name, name === moved ? '127.0.0.9' : '127.0.0.2']),
     );
-    // Batch 1's race writes the same record, so only batch 2 finds it moved; the read path then UPSERTs it.
-    const beats: unknown[] = [];
-    const env = new MockActivityEnvironment({ attempt: 1 });
-    env.on('heartbeat', (details: unknown) => beats.push(details));
 
-    const outcome: Awaited<ReturnType<ReturnType<typeof activitiesOn>['switchDns']>> = await env.run(() =>
-      activitiesOn(route53).switchDns({
+    const error = await activitiesOn(route53)
+      .switchDns({
         zone: { name: ZONE.name },
         records: names.map((name) => ({ name, type: 'A' as const, ttl: 30, value: '127.0.0.3' })),
         checkResolution: false,
         expectedBefore: readAs(names.map((name) => ({ name, value: '127.0.0.2' }))),
-      }),
-    );
+      })
+      .catch((e: unknown) => e);
 
-    expect(outcome.changed).toBe(true);
-    expect(names.every((name) => route53.valuesOf(ZONE.id, name, 'A')?.[0] === '127.0.0.3')).toBe(true);
-    expect(route53.refusedSwaps).toHaveLength(1);
-    expect(route53.submitted.map((batch) => (batch.swaps ? 'swap' : 'upsert'))).toEqual(['swap', 'upsert']);
-    const undo = outcome.compensation as { records: Array<{ name: string; value: string }> };
-    expect(undo.records.find((r) => `${r.name}.` === moved || r.name === moved)?.value).toBe('127.0.0.9');
-    expect(undo.records.filter((r) => r.value === '127.0.0.2')).toHaveLength(599);
+    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+    expect(route53.submitted).toHaveLength(0);
+    expect(names.every((name) => route53.valuesOf(ZONE.id, name, 'A')?.[0] !== '127.0.0.3')).toBe(true);
   });
 });
 
@@ -205,8 +198,10 @@ describe('switchDns when a swap went through but its answer was lost (the SDK se
     }
   }
 
-  it('GIVEN the first attempt failed so WHEN the step is retried THEN it reads the zone, sends nothing more, and the undo holds the values read ahead', async () => {
+  it('GIVEN the first attempt failed so WHEN the step is retried THEN it reads the zone, sends the same values again to wait for the lost change, and the undo holds the values read ahead', async () => {
+    // Each change stays PENDING 50 ms: the retry's change is refused (PriorRequestNotComplete) until the lost one is done.
     const route53 = new LostAnswerRoute53({
+      insyncAfterMs: 50,
       zones: [{ ...ZONE, records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' }] }],
     });
     const input = {
@@ -221,14 +216,20 @@ describe('switchDns when a swap went through but its answer was lost (the SDK se
 
     const failed = await first.run(() => activitiesOn(route53).switchDns(input)).catch((e: unknown) => e);
     const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: details });
-    const outcome: Awaited<ReturnType<ReturnType<typeof activitiesOn>['switchDns']>> = await retry.run(() =>
+    const retried: Awaited<ReturnType<ReturnType<typeof activitiesOn>['switchDns']>> = await retry.run(() =>
       activitiesOn(route53).switchDns(input),
     );
 
     expect(failed).toMatchObject({ type: 'OutcomeUnknown', nonRetryable: false });
     expect(route53.valuesOf(ZONE.id, EHR, 'A')).toEqual(['127.0.0.3']);
-    expect(route53.submitted).toHaveLength(1);
-    expect(outcome.compensation).toEqual({
+    // The lost change may still be PENDING: the retry sends the same values again (changing nothing) and waits
+    // for that change's INSYNC, which Route 53 reaches only after the earlier one.
+    expect(route53.submitted.map((batch) => (batch.swaps ? 'swap' : 'upsert'))).toEqual(['swap', 'upsert']);
+    expect(route53.submitted[1]?.upserts).toEqual([{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.3' }]);
+    expect(route53.refusedPriorRequest).toBeGreaterThan(0);
+    expect(route53.getChangeCalls.at(-1)).toBe(route53.submitted[1]?.changeId);
+    expect(retried.summary).toMatch(/Switched 1 of 1 record\(s\) .* INSYNC/);
+    expect(retried.compensation).toEqual({
       zone: { name: ZONE.name },
       records: [{ name: EHR, type: 'A', ttl: 30, value: '127.0.0.2' }],
     });
