@@ -20,11 +20,10 @@ export interface PacingStats {
 export const ARRIVAL_JITTER_MS = 500;
 
 /**
- * How recently another run must have drawn on a bucket for its budget to count as shared (`hasSpare` with
- * `forRun`): while an evacuation's services switch, one or another of them draws on Route 53 several times a
- * second (reads ahead, swaps, GetChange, read-backs), so the bucket may refill between bursts, but the runs come
- * back for it. A run quiet for longer has most likely ended: a failover started right after another (its
- * successor in a drill series, or the bench's next run) keeps its quick polls.
+ * How recently another run must have drawn on a bucket to count as sharing it (`hasSpare` with `share`): while an
+ * evacuation's services switch, one or another of them draws on Route 53 several times a second (reads ahead,
+ * swaps, GetChange, read-backs), so the bucket may refill between bursts, but the runs come back for it. A run
+ * quiet for longer has most likely ended.
  */
 export const SHARED_WINDOW_MS = 1_500;
 
@@ -119,18 +118,24 @@ export class AwsPacer {
    * Whether this worker's bucket for `api` holds at least `fraction` of its size, with no call waiting: budget no
    * other call needs now, which a wait may spend on polling sooner (a quiet failover's last GetChange), and which
    * is gone as soon as many runs share the bucket (an evacuation), so their waits poll sparingly again. With
-   * `forRun`, also only while no other run drew on the bucket in the last `SHARED_WINDOW_MS`: between an
-   * evacuation's bursts the bucket refills, but the tokens a wait would spend there are the ones its other
-   * services come back for.
+   * `share.forRun`, also only while at most `share.others` other runs drew on the bucket in the last
+   * `SHARED_WINDOW_MS`: between an evacuation's bursts the bucket refills, but the tokens a wait would spend there
+   * are the ones its other services come back for.
    */
-  hasSpare(api: PacedApi, region: string, fraction = 0.5, forRun?: string): boolean {
+  hasSpare(
+    api: PacedApi,
+    region: string,
+    fraction = 0.5,
+    share?: { forRun: string | undefined; others: number },
+  ): boolean {
     const entry = this.entry(api, region);
     entry.bucket.drip();
     if (!entry.waiters.isEmpty() || entry.bucket.content < entry.bucket.bucketSize * fraction) return false;
-    if (forRun === undefined) return true;
+    if (share?.forRun === undefined) return true;
     const since = Date.now() - SHARED_WINDOW_MS;
-    for (const [run, at] of entry.drawnBy) if (run !== forRun && at >= since) return false;
-    return true;
+    let others = 0;
+    for (const [run, at] of entry.drawnBy) if (run !== share.forRun && at >= since) others++;
+    return others <= share.others;
   }
 
   /** Notes that `run` drew on the bucket now, forgetting runs that have not drawn for a window once many have. */

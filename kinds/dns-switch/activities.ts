@@ -33,8 +33,8 @@ export interface DnsActivityDeps {
   resolutionTimeoutMs?: number;
   /**
    * Whether the account's Route 53 budget is spare now for this run (`AwsPacer.hasSpare`: half full, nobody
-   * waiting, no other run drawing on it lately): then the first `QUICK_POLLS` polls of a wait stay at its first
-   * interval instead of growing it. Without it waits always grow.
+   * waiting, at most `QUICK_POLLING_OTHERS` other runs drawing on it lately): then the first `QUICK_POLLS` polls
+   * of a wait stay at its first interval instead of growing it. Without it waits always grow.
    */
   spareBudget?: () => boolean;
 }
@@ -43,11 +43,11 @@ export interface DnsActivityDeps {
  * Waits for INSYNC and for the names to answer their new values start at 25 ms and grow ×1.5 to 5 s (pollUntil's
  * growth and cap). A wait ends at most one interval after the change settled: with pollUntil's 200 ms start a change
  * INSYNC after 300 ms was seen at 500 ms; from 25 ms it is seen at 329 ms. A minute's wait still costs ~24 GetChange
- * calls, paced like every Route 53 call. While this worker's Route 53 bucket is at least half full and no other run
- * drew on it lately (`spareBudget`: a lone failover) the first `QUICK_POLLS` polls of a wait stay 25 ms apart, so a
- * change that settles within about half a second is seen within 25 ms; then, or as soon as the bucket is half spent
- * or shared (an evacuation's services), the interval grows again, and a minute's wait costs at most ~45 GetChange
- * calls.
+ * calls, paced like every Route 53 call. While this worker's Route 53 bucket is at least half full and at most one
+ * other run drew on it lately (`spareBudget`: a lone failover) the first `QUICK_POLLS` polls of a wait stay 25 ms
+ * apart, so a change that settles within about half a second is seen within 25 ms; then, or as soon as the bucket
+ * is half spent or shared by more runs (an evacuation's services), the interval grows again, and a minute's wait
+ * costs at most ~45 GetChange calls.
  * PriorRequestNotComplete keeps its 200 ms start: that retry resends a change.
  */
 export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
@@ -56,7 +56,14 @@ export const DNS_WAIT_POLL = { initialIntervalMs: 25, maxIntervalMs: 5_000 };
 export const QUICK_POLLS = 20;
 
 /**
- * While Route 53's budget is short (below half, calls waiting, or other runs drawing on it: an evacuation's many
+ * How many other runs may have drawn on Route 53 lately for a wait still to poll quickly: two runs' quick polls
+ * (2 × `QUICK_POLLS`) fit in the account's burst (50, less the pacer's reserve), so a failover started right after
+ * a plan or beside another failover keeps them, and an evacuation's services (many runs) do not.
+ */
+export const QUICK_POLLING_OTHERS = 1;
+
+/**
+ * While Route 53's budget is short (below half, calls waiting, or more runs drawing on it: an evacuation's many
  * switches), a wait for INSYNC
  * first polls this long after the change was sent, and its polls grow from there: one GetChange per change where
  * the change settles within it (the sandbox's 300 ms), ~10 a minute where it takes AWS's usual tens of seconds.
@@ -103,7 +110,13 @@ export function activitiesFromPorts(ports: ActivityPorts): DnsSwitchActivities {
     route53: ports.route53,
     ...(pacer === undefined
       ? {}
-      : { spareBudget: () => pacer.hasSpare('route53', 'global', 0.5, currentRunId()) }),
+      : {
+          spareBudget: () =>
+            pacer.hasSpare('route53', 'global', 0.5, {
+              forRun: currentRunId(),
+              others: QUICK_POLLING_OTHERS,
+            }),
+        }),
   });
 }
 

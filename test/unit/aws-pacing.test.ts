@@ -150,24 +150,29 @@ describe('AwsPacer', () => {
     expect(drained.hasSpare('route53', 'global')).toBe(true);
   });
 
-  it('GIVEN a full bucket WHEN another run drew on it lately THEN it is not spare for this run, and is again after the window', async () => {
+  it('GIVEN a full bucket WHEN more other runs than allowed drew on it lately THEN it is not spare for this run, and is again after the window', async () => {
     jest.useFakeTimers({ now: Date.parse('2026-11-30T01:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
     try {
       const pacer = new AwsPacer(
         { route53: { burst: 50, perSecond: 10 }, rds: { burst: 1, perSecond: 1 } },
         0,
       );
+      const shared = (forRun: string, others = 1) =>
+        pacer.hasSpare('route53', 'global', 0.5, { forRun, others });
       await pacer.take('route53', 'global', undefined, 'run-a');
-      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-a')).toBe(true);
+      expect(shared('run-a')).toBe(true);
 
       await pacer.take('route53', 'global', undefined, 'run-b');
-      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-a')).toBe(false);
-      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-c')).toBe(false);
+      expect(shared('run-a')).toBe(true); // one other run: allowed
+      expect(shared('run-a', 0)).toBe(false);
+      await pacer.take('route53', 'global', undefined, 'run-c');
+      expect(shared('run-a')).toBe(false); // two others
+      expect(shared('run-d')).toBe(false);
       expect(pacer.hasSpare('route53', 'global')).toBe(true); // without a run: the bucket alone decides
 
       jest.advanceTimersByTime(SHARED_WINDOW_MS + 1);
       await pacer.take('route53', 'global', undefined, 'run-a');
-      expect(pacer.hasSpare('route53', 'global', 0.5, 'run-a')).toBe(true);
+      expect(shared('run-a', 0)).toBe(true);
     } finally {
       jest.useRealTimers();
     }
