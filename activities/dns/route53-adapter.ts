@@ -149,12 +149,7 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
               Comment: comment,
               Changes: upserts.map((u) => ({
                 Action: 'UPSERT',
-                ResourceRecordSet: {
-                  Name: fqdn(u.name),
-                  Type: u.type,
-                  TTL: u.ttl,
-                  ResourceRecords: [{ Value: u.value }],
-                },
+                ResourceRecordSet: plainSet(u.name, u.type, u.ttl, [u.value]),
               })),
             },
           }),
@@ -171,29 +166,16 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
             HostedZoneId: zoneId,
             ChangeBatch: {
               Comment: comment,
-              Changes: swaps.flatMap((swap) => [
-                ...(swap.from === null
+              Changes: swaps.flatMap(({ name, type, from, to }) => [
+                ...(from === null
                   ? []
                   : [
                       {
                         Action: 'DELETE' as const,
-                        ResourceRecordSet: {
-                          Name: fqdn(swap.name),
-                          Type: swap.type,
-                          TTL: swap.from.ttl,
-                          ResourceRecords: swap.from.values.map((value) => ({ Value: value })),
-                        },
+                        ResourceRecordSet: plainSet(name, type, from.ttl, from.values),
                       },
                     ]),
-                {
-                  Action: 'CREATE' as const,
-                  ResourceRecordSet: {
-                    Name: fqdn(swap.name),
-                    Type: swap.type,
-                    TTL: swap.to.ttl,
-                    ResourceRecords: [{ Value: swap.to.value }],
-                  },
-                },
+                { Action: 'CREATE' as const, ResourceRecordSet: plainSet(name, type, to.ttl, [to.value]) },
               ]),
             },
           }),
@@ -260,6 +242,16 @@ function movedRecords(error: unknown): string[] {
   const messages = e.messages !== undefined && e.messages.length > 0 ? e.messages : [e.message ?? ''];
   const moved = messages.filter((message) => /Tried to (delete|create) resource record set/.test(message));
   return moved.length === messages.length ? moved : [];
+}
+
+/** A plain record set (no routing policy, no alias) as a change batch names it. */
+function plainSet(name: string, type: DnsRecordType, ttl: number, values: string[]) {
+  return {
+    Name: fqdn(name),
+    Type: type,
+    TTL: ttl,
+    ResourceRecords: values.map((value) => ({ Value: value })),
+  };
 }
 
 /** `/hostedzone/Z123` → `Z123`, `/change/C1` → `C1`. */

@@ -12,7 +12,6 @@ import type {
   ChangeStatus,
   DnsChange,
   DnsRecordSet,
-  DnsSwap,
   DnsUpsert,
   Route53Port,
 } from '../../activities/dns/route53-port';
@@ -321,7 +320,16 @@ export function createDnsActivities({
     try {
       await submit(
         progress,
-        () => route53.swapRecords(progress.zoneId, batch, batchComment(batch.map(swapShown), 0, 1)),
+        () =>
+          route53.swapRecords(
+            progress.zoneId,
+            batch,
+            batchComment(
+              batch.map((swap) => ({ name: swap.name, value: swap.to.value })),
+              0,
+              1,
+            ),
+          ),
         batch.length,
       );
     } catch (error) {
@@ -384,16 +392,7 @@ export function createDnsActivities({
     for (const [index, batch] of batches.entries()) {
       await submit(
         progress,
-        () =>
-          route53.upsertRecords(
-            progress.zoneId,
-            batch,
-            batchComment(
-              batch.map((u) => `${u.name} -> ${u.value}`),
-              index,
-              batches.length,
-            ),
-          ),
+        () => route53.upsertRecords(progress.zoneId, batch, batchComment(batch, index, batches.length)),
         batch.length,
       );
       await waitInSync(progress, progress.changes.length - 1);
@@ -577,16 +576,17 @@ export function createDnsActivities({
   };
 }
 
-/** A change batch's comment, within Route 53's 256 characters. */
-function batchComment(shown: string[], index: number, batches: number): string {
-  return `drctl switchDns: ${shown.length} record(s), batch ${index + 1} of ${batches}: ${shown.join(', ')}`.slice(
+/** A change batch's comment naming each record's new value, within Route 53's 256 characters. */
+function batchComment(
+  changes: Array<{ name: string; value: string }>,
+  index: number,
+  batches: number,
+): string {
+  const shown = changes.map((change) => `${change.name} -> ${change.value}`).join(', ');
+  return `drctl switchDns: ${changes.length} record(s), batch ${index + 1} of ${batches}: ${shown}`.slice(
     0,
     256,
   );
-}
-
-function swapShown(swap: DnsSwap): string {
-  return `${swap.name} -> ${swap.to.value}`;
 }
 
 function upsertOf(record: DnsRecordChange): DnsUpsert {
