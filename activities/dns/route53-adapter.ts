@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { markUncertainAttempts, mayHaveTakenEffect, OUTCOME_UNKNOWN } from '../aws-attempts';
 import { currentRunId } from '../poll-until';
+import { sharedWhileInFlight } from '../shared-reads';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
 import { fqdn } from './record-name';
@@ -38,11 +39,13 @@ const RUN_ZONE_TTL_MS = 30 * 60_000;
  * A zone named in a runbook is looked up by name once per workflow run: its pre-flight, the DNS step's read and
  * its switch each need the id, and each ListHostedZonesByName is a call of the account's Route 53 budget (5 or
  * 10 a second), which an evacuation of many zones spends on its switches. Per run, not per worker: a zone
- * deleted and created again between runs gets a new id, which the next run finds.
+ * deleted and created again between runs gets a new id, which the next run finds. A run's reads of one zone made
+ * at the same time (a plan's checks, a pre-flight) share one call while it is in flight (`sharedWhileInFlight`).
  */
 export function createRoute53Adapter(client: Route53Client): Route53Port {
   markUncertainAttempts(client);
   const zonesOfRuns = new LRUCache<string, HostedZone>({ max: 10_000, ttl: RUN_ZONE_TTL_MS });
+  const shared = sharedWhileInFlight();
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -65,8 +68,10 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
       const key = runId === undefined ? undefined : `${runId} ${name}`;
       const known = key === undefined ? undefined : zonesOfRuns.get(key);
       if (known !== undefined) return known;
-      const out = await call(`ListHostedZonesByName ${name}`, () =>
-        client.send(new ListHostedZonesByNameCommand({ DNSName: name, MaxItems: 10 })),
+      const out = await shared(`ListHostedZonesByName ${name}`, () =>
+        call(`ListHostedZonesByName ${name}`, () =>
+          client.send(new ListHostedZonesByNameCommand({ DNSName: name, MaxItems: 10 })),
+        ),
       );
       const matches = (out.HostedZones ?? []).filter((z) => fqdn(z.Name ?? '') === name);
       if (matches.length === 0) {
@@ -88,14 +93,17 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
 
     async getRecordSet(zoneId: string, name: string, type: DnsRecordType): Promise<DnsRecordSet | undefined> {
       const wanted = fqdn(name);
-      const out = await call(`ListResourceRecordSets ${wanted} ${type}`, () =>
-        client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: zoneId,
-            StartRecordName: wanted,
-            StartRecordType: type,
-            MaxItems: 1,
-          }),
+      const operation = `ListResourceRecordSets ${wanted} ${type}`;
+      const out = await shared(`${operation} in ${zoneId}`, () =>
+        call(operation, () =>
+          client.send(
+            new ListResourceRecordSetsCommand({
+              HostedZoneId: zoneId,
+              StartRecordName: wanted,
+              StartRecordType: type,
+              MaxItems: 1,
+            }),
+          ),
         ),
       );
       const found = (out.ResourceRecordSets ?? []).find(
@@ -111,9 +119,9 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
     },
 
     async listRecordSets(zoneId, start): Promise<RecordPage> {
-      const out = await call(
-        `ListResourceRecordSets ${zoneId}${start ? ` from ${start.name} ${start.type}` : ''}`,
-        () =>
+      const operation = `ListResourceRecordSets ${zoneId}${start ? ` from ${start.name} ${start.type}` : ''}`;
+      const out = await shared(operation, () =>
+        call(operation, () =>
           client.send(
             new ListResourceRecordSetsCommand({
               HostedZoneId: zoneId,
@@ -121,6 +129,7 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
               ...(start ? { StartRecordName: start.name, StartRecordType: start.type as DnsRecordType } : {}),
             }),
           ),
+        ),
       );
       const records: DnsRecordSet[] = [];
       for (const set of out.ResourceRecordSets ?? []) {
@@ -210,25 +219,29 @@ export function createRoute53Adapter(client: Route53Client): Route53Port {
       return toChange(out.ChangeInfo);
     },
 
-    async testDnsAnswer(zoneId, name, type): Promise<DnsAnswer> {
-      try {
-        const out = await client.send(
-          new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: fqdn(name), RecordType: type }),
-        );
-        return { supported: true, responseCode: out.ResponseCode ?? '', values: out.RecordData ?? [] };
-      } catch (error) {
-        // moto has no TestDNSAnswer: it answers 404 with an HTML page the SDK cannot parse.
-        const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (
-          e.$metadata?.httpStatusCode === 404 &&
-          (e.name === undefined || e.name === 'Error' || e.name === 'UnknownError')
-        ) {
-          return { supported: false, reason: 'the Route 53 endpoint does not implement TestDNSAnswer' };
-        }
-        throw toAwsFailure('Route 53', `TestDNSAnswer ${fqdn(name)} ${type}`, error, NOT_FOUND);
-      }
+    testDnsAnswer(zoneId, name, type): Promise<DnsAnswer> {
+      return shared(`TestDNSAnswer ${fqdn(name)} ${type} in ${zoneId}`, () => testAnswer(zoneId, name, type));
     },
   };
+
+  async function testAnswer(zoneId: string, name: string, type: DnsRecordType): Promise<DnsAnswer> {
+    try {
+      const out = await client.send(
+        new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: fqdn(name), RecordType: type }),
+      );
+      return { supported: true, responseCode: out.ResponseCode ?? '', values: out.RecordData ?? [] };
+    } catch (error) {
+      // moto has no TestDNSAnswer: it answers 404 with an HTML page the SDK cannot parse.
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (
+        e.$metadata?.httpStatusCode === 404 &&
+        (e.name === undefined || e.name === 'Error' || e.name === 'UnknownError')
+      ) {
+        return { supported: false, reason: 'the Route 53 endpoint does not implement TestDNSAnswer' };
+      }
+      throw toAwsFailure('Route 53', `TestDNSAnswer ${fqdn(name)} ${type}`, error, NOT_FOUND);
+    }
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { createUnleashClientReader } from '../../activities/flags/unleash-client
 import { runbookDrill, startDrill } from '../../cli/drill-runs';
 import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
+import { strictAwsControl } from '../../sandbox/strict-aws-client';
 import { drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
 import { EXAMPLES_DIR, signerOf } from './operators';
 import { getStack } from './stack';
@@ -109,6 +110,23 @@ test('GIVEN a broken runbook file THEN runbooks lists it as broken with its path
   const plan = await drctl(['plan', FLAG_ON_THEN_OFF], env);
   expect(plan.stderr).toBe('');
   expect(plan.code).toBe(0);
+});
+
+test("GIVEN ehr-db, whose pre-flight, probe check and DNS step read one zone and one record at once THEN its plan spends one zone lookup of the account's Route 53 budget, not one per reader", async () => {
+  const aws = strictAwsControl(stack.moto.controlUrl);
+  await aws.resetStats();
+
+  const plan = await drctl(['plan', 'ehr-db', '--output', 'json'], env);
+
+  expect(plan.code).toBe(0);
+  const route53 = Object.fromEntries(
+    Object.entries((await aws.stats()).operations)
+      .filter(([, op]) => op.service === 'route53')
+      .map(([name, op]) => [name, op.calls]),
+  );
+  // Before: 3 ListHostedZonesByName and 4 ListResourceRecordSets, one per reader. Now the readers running at once
+  // share a call; the DNS step's second plan (with the promoted replica's address) reads again, later.
+  expect(route53).toEqual({ ListHostedZonesByName: 1, ListResourceRecordSets: 3, TestDNSAnswer: 1 });
 });
 
 test('GIVEN a flag step 1 turns on and step 2 turns off THEN the plan compares step 2 with the state after step 1', async () => {

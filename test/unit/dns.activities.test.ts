@@ -463,3 +463,94 @@ describe('createRoute53Adapter zone lookups', () => {
     expect(route53.lookups()).toBe(3);
   });
 });
+
+describe('createRoute53Adapter reads shared while in flight', () => {
+  /** A Route 53 client that answers after 20 ms (so reads overlap), counting each operation's calls. */
+  function slowClient() {
+    const calls: Record<string, number> = {};
+    let value = '10.0.0.1';
+    const client = {
+      send: async (command: { constructor: { name: string } }) => {
+        const name = command.constructor.name.replace(/Command$/, '');
+        calls[name] = (calls[name] ?? 0) + 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (name === 'ListHostedZonesByName')
+          return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+        if (name === 'ListResourceRecordSets')
+          return {
+            ResourceRecordSets: [
+              { Name: 'ehr-db.example.internal.', Type: 'A', TTL: 30, ResourceRecords: [{ Value: value }] },
+            ],
+          };
+        throw new Error(`unexpected call ${name}`);
+      },
+    } as unknown as Route53Client;
+    return { client, calls, move: (to: string) => (value = to) };
+  }
+  const inRun = <T>(runId: string, work: () => Promise<T>): Promise<T> =>
+    new MockActivityEnvironment({ workflowExecution: { workflowId: 'plan-ehr-db', runId } }).run(
+      work,
+    ) as Promise<T>;
+  const readRecord = (adapter: Route53Port) =>
+    adapter
+      .findZone({ name: ZONE.name })
+      .then((zone) => adapter.getRecordSet(zone.id, 'ehr-db.example.internal.', 'A'));
+
+  it("GIVEN three of one run's checks reading the same zone and record at once WHEN they run THEN Route 53 is asked once for each, and each check gets the answer", async () => {
+    const route53 = slowClient();
+    const adapter = createRoute53Adapter(route53.client);
+
+    const answers = await Promise.all([1, 2, 3].map(() => inRun('run-1', () => readRecord(adapter))));
+
+    expect(answers.map((a) => a?.values)).toEqual([['10.0.0.1'], ['10.0.0.1'], ['10.0.0.1']]);
+    expect(route53.calls).toEqual({ ListHostedZonesByName: 1, ListResourceRecordSets: 1 });
+  });
+
+  it('GIVEN a read that has answered WHEN the same run reads again THEN it is sent again and sees the change since', async () => {
+    const route53 = slowClient();
+    const adapter = createRoute53Adapter(route53.client);
+
+    const before = await inRun('run-1', () => readRecord(adapter));
+    route53.move('10.0.0.2');
+    const after = await inRun('run-1', () => readRecord(adapter));
+
+    expect([before?.values, after?.values]).toEqual([['10.0.0.1'], ['10.0.0.2']]);
+    expect(route53.calls.ListResourceRecordSets).toBe(2);
+  });
+
+  it('GIVEN two runs reading the same record at once WHEN they run THEN each run gets a call of its own', async () => {
+    const route53 = slowClient();
+    const adapter = createRoute53Adapter(route53.client);
+
+    await Promise.all([inRun('run-1', () => readRecord(adapter)), inRun('run-2', () => readRecord(adapter))]);
+
+    expect(route53.calls).toEqual({ ListHostedZonesByName: 2, ListResourceRecordSets: 2 });
+  });
+
+  it('GIVEN a shared read that fails WHEN every check waits on it THEN each gets the failure, and the next read is sent again', async () => {
+    let fail = true;
+    let calls = 0;
+    const client = {
+      send: async () => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (fail)
+          throw Object.assign(new Error('zone gone'), {
+            name: 'NoSuchHostedZone',
+            $metadata: { httpStatusCode: 404 },
+          });
+        return { ResourceRecordSets: [] };
+      },
+    } as unknown as Route53Client;
+    const adapter = createRoute53Adapter(client);
+    const read = () => inRun('run-1', () => adapter.getRecordSet('Z1', 'ehr-db.example.internal.', 'A'));
+
+    const outcomes = await Promise.allSettled([read(), read()]);
+    fail = false;
+    const again = await read();
+
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(again).toBeUndefined();
+    expect(calls).toBe(2);
+  });
+});
