@@ -23,6 +23,7 @@ import { rankedAs } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import type DataLoader from 'dataloader';
 import { serialBatchLoader } from '../serial-batch-loader';
+import { sharedWhileInFlight } from '../shared-reads';
 import { awsErrorCode, toRdsFailure } from './rds-errors';
 import {
   type RdsCluster,
@@ -138,7 +139,7 @@ export function createRdsAdapter(
     }
   }
 
-  const groupReads = new Map<string, Promise<SecurityGroup[]>>();
+  const groupReads = sharedWhileInFlight('worker', keepAliveMs);
 
   return {
     async describeInstance(region, instanceId) {
@@ -243,12 +244,7 @@ export function createRdsAdapter(
       // Fences of one Region ask about the same groups at once (the deny-all group, the default group): they
       // share the call in flight. Nothing is kept after it answers: each later read asks EC2 again.
       const key = JSON.stringify([region, query.ids ?? null, query.name ?? null, query.vpcId ?? null]);
-      let read = groupReads.get(key);
-      if (read === undefined) {
-        read = describeSecurityGroups(region, query).finally(() => groupReads.delete(key));
-        groupReads.set(key, read);
-      }
-      return keepingAlive(read, keepAliveMs);
+      return groupReads(key, () => describeSecurityGroups(region, query));
     },
 
     async describeGlobalCluster(region, globalClusterId): Promise<RdsGlobalCluster | null> {

@@ -42,10 +42,13 @@ const RUN_ZONE_TTL_MS = 30 * 60_000;
  * deleted and created again between runs gets a new id, which the next run finds. A run's reads of one zone made
  * at the same time (a plan's checks, a pre-flight) share one call while it is in flight (`sharedWhileInFlight`).
  */
-export function createRoute53Adapter(client: Route53Client): Route53Port {
+export function createRoute53Adapter(
+  client: Route53Client,
+  options: { keepAliveMs?: number } = {},
+): Route53Port {
   markUncertainAttempts(client);
   const zonesOfRuns = new LRUCache<string, HostedZone>({ max: 10_000, ttl: RUN_ZONE_TTL_MS });
-  const shared = sharedWhileInFlight();
+  const shared = sharedWhileInFlight('run', options.keepAliveMs);
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();

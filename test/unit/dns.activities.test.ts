@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { heldCalls, twoActivities } from './held-calls';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -525,6 +526,30 @@ describe('createRoute53Adapter reads shared while in flight', () => {
     await Promise.all([inRun('run-1', () => readRecord(adapter)), inRun('run-2', () => readRecord(adapter))]);
 
     expect(route53.calls).toEqual({ ListHostedZonesByName: 2, ListResourceRecordSets: 2 });
+  });
+
+  it("GIVEN two of one run's activities waiting on one read that Route 53 holds WHEN they wait THEN each heartbeats while waiting", async () => {
+    const gate = heldCalls();
+    let calls = 0;
+    const client = {
+      send: async () => {
+        calls++;
+        await gate.passed();
+        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+      },
+    } as unknown as Route53Client;
+    const adapter = createRoute53Adapter(client, { keepAliveMs: 10 });
+    gate.hold();
+    const { opener, joiner, beats, untilBothBeat } = twoActivities();
+
+    const lookups = [opener, joiner].map((env) => env.run(() => adapter.findZone({ name: ZONE.name })));
+    await untilBothBeat(2);
+    gate.release();
+    const zones = (await Promise.all(lookups)) as HostedZone[];
+
+    expect(zones.map((z) => z.id)).toEqual(['Z1', 'Z1']);
+    expect(calls).toBe(1);
+    expect(beats.joiner).toBeGreaterThanOrEqual(2);
   });
 
   it('GIVEN a shared read that fails WHEN every check waits on it THEN each gets the failure, and the next read is sent again', async () => {
