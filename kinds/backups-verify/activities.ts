@@ -65,41 +65,43 @@ export function createBackupActivities({
     const maxAgeMs = parseDuration('maxAge', input.maxAge);
     const minRetentionMs = parseDuration('minRetention', input.minRetention);
 
-    await guarded(add, 'versioning enabled', async () => {
-      const status = await s3.getVersioningStatus(ref);
-      return status === 'Enabled'
-        ? [true, 'versioning is Enabled']
-        : [
-            false,
-            `versioning is ${status}; enable versioning on ${input.bucket} so a backup cannot be overwritten`,
-          ];
-    });
-
-    await guarded(add, 'object lock enabled', async () => {
-      const lock = await s3.getObjectLockConfig(ref);
-      if (!lock.enabled) {
-        return [
-          false,
-          `Object Lock is not enabled on ${input.bucket}; backups can be deleted — use a bucket created with Object Lock`,
-        ];
-      }
-      return [
-        true,
-        `Object Lock enabled, default mode ${lock.defaultMode ?? '(none: per-object retention only)'}`,
-      ];
-    });
-
+    // The bucket's settings and its newest backup are independent reads: asked at once, one round trip, not three.
     let newest: ObjectSummary | undefined;
-    await guarded(add, 'newest backup exists', async () => {
-      newest = await s3.newestObject(ref, input.prefix);
-      if (!newest)
+    const bucketChecks = await Promise.all([
+      outcomeOf('versioning enabled', async () => {
+        const status = await s3.getVersioningStatus(ref);
+        return status === 'Enabled'
+          ? [true, 'versioning is Enabled']
+          : [
+              false,
+              `versioning is ${status}; enable versioning on ${input.bucket} so a backup cannot be overwritten`,
+            ];
+      }),
+      outcomeOf('object lock enabled', async () => {
+        const lock = await s3.getObjectLockConfig(ref);
+        if (!lock.enabled) {
+          return [
+            false,
+            `Object Lock is not enabled on ${input.bucket}; backups can be deleted — use a bucket created with Object Lock`,
+          ];
+        }
         return [
-          false,
-          `no object under ${where}; check the prefix in the runbook and that backups are running`,
+          true,
+          `Object Lock enabled, default mode ${lock.defaultMode ?? '(none: per-object retention only)'}`,
         ];
-      findings.key = newest.key;
-      return [true, `${newest.key} (${newest.size} bytes, ${newest.lastModified.toISOString()})`];
-    });
+      }),
+      outcomeOf('newest backup exists', async () => {
+        newest = await s3.newestObject(ref, input.prefix);
+        if (!newest)
+          return [
+            false,
+            `no object under ${where}; check the prefix in the runbook and that backups are running`,
+          ];
+        findings.key = newest.key;
+        return [true, `${newest.key} (${newest.size} bytes, ${newest.lastModified.toISOString()})`];
+      }),
+    ]);
+    for (const { what, ok, message } of bucketChecks) add(what, ok, message);
 
     const object = newest;
     const notChecked = 'not checked: no backup found';
@@ -246,14 +248,21 @@ async function guarded(
   what: string,
   check: () => Promise<[boolean, string]>,
 ): Promise<void> {
+  const outcome = await outcomeOf(what, check);
+  add(outcome.what, outcome.ok, outcome.message);
+}
+
+/** One check's verdict; a permanent provider fault is a failed check with its message, a transient one throws. */
+async function outcomeOf(
+  what: string,
+  check: () => Promise<[boolean, string]>,
+): Promise<{ what: string; ok: boolean; message: string }> {
   try {
     const [ok, message] = await check();
-    add(what, ok, message);
+    return { what, ok, message };
   } catch (error) {
-    if (error instanceof ApplicationFailure && error.nonRetryable) {
-      add(what, false, error.message);
-      return;
-    }
+    if (error instanceof ApplicationFailure && error.nonRetryable)
+      return { what, ok: false, message: error.message };
     throw error;
   }
 }

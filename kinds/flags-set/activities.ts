@@ -76,49 +76,52 @@ export function createFlagActivities({
     checkFlags: (input) =>
       measuredChecks(async () => {
         const where = `${input.project}/${input.environment}`;
-        const results: CheckResult[] = [];
-        for (const name of input.names) {
-          heartbeat({ checking: name });
-          const check = `flags ${where}: ${name} exists`;
+        // Each flag's admin read and the client's read are independent: asked at once, one round trip.
+        const flagChecks = Promise.all(
+          input.names.map(async (name): Promise<CheckResult> => {
+            const check = `flags ${where}: ${name} exists`;
+            try {
+              const state = await admin.getFlag(input.project, input.environment, name);
+              heartbeat({ checked: name });
+              return {
+                check,
+                ok: true,
+                message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}`,
+              };
+            } catch (error) {
+              return { check, ok: false, message: permanentMessage(error) };
+            }
+          }),
+        );
+        const clientCheck = async (): Promise<CheckResult> => {
+          const check = `flags ${input.environment}: client token reads flags`;
           try {
-            const state = await admin.getFlag(input.project, input.environment, name);
-            results.push({
-              check,
-              ok: true,
-              message: `${name} is ${onOff(state.enabled)} with ${state.enabledStrategies} enabled strateg${state.enabledStrategies === 1 ? 'y' : 'ies'}`,
-            });
-          } catch (error) {
-            results.push({ check, ok: false, message: permanentMessage(error) });
-          }
-        }
-        const readCheck = `flags ${input.environment}: client token reads flags`;
-        try {
-          // Read with a name-prefix query of its own: Unleash caches client reads per query until its revision
-          // ticks, so reading with the applications' query here would keep the old value served for up to a second
-          // after the flag step changes it.
-          const seen: Record<string, boolean | null> = {};
-          for (const [namePrefix, names] of prefixGroups(input.names)) {
-            Object.assign(seen, await reader.read(names, { namePrefix }));
+            // Read with a name-prefix query of its own: Unleash caches client reads per query until its revision
+            // ticks, so reading with the applications' query here would keep the old value served for up to a
+            // second after the flag step changes it.
+            const seen: Record<string, boolean | null> = Object.assign(
+              {},
+              ...(await Promise.all(
+                [...prefixGroups(input.names)].map(([namePrefix, names]) =>
+                  reader.read(names, { namePrefix }),
+                ),
+              )),
+            );
             heartbeat({ checked: Object.keys(seen).length });
-          }
-          const unknown = input.names.filter((n) => seen[n] === null);
-          results.push(
-            unknown.length === 0
-              ? {
-                  check: readCheck,
-                  ok: true,
-                  message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', '),
-                }
+            const unknown = input.names.filter((n) => seen[n] === null);
+            return unknown.length === 0
+              ? { check, ok: true, message: input.names.map((n) => `${n}=${onOff(seen[n])}`).join(', ') }
               : {
-                  check: readCheck,
+                  check,
                   ok: false,
                   message: `the client does not see ${unknown.join(', ')}; check that the client token's environment is ${input.environment} and its projects include ${input.project}`,
-                },
-          );
-        } catch (error) {
-          results.push({ check: readCheck, ok: false, message: permanentMessage(error) });
-        }
-        return results;
+                };
+          } catch (error) {
+            return { check, ok: false, message: permanentMessage(error) };
+          }
+        };
+        const [flags, client] = await Promise.all([flagChecks, clientCheck()]);
+        return [...flags, client];
       }),
 
     async planFlags(input): Promise<PlannedChange[]> {

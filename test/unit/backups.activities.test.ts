@@ -6,6 +6,7 @@ import type { BackupsInput } from '../../kinds/backups-verify/definition';
 import { timed } from '../../activities/provider-timer';
 import { FakeS3 } from '../fakes/fake-s3';
 import { failureOf } from './failure-of';
+import { slowPort } from './slow-port';
 
 const NOW = new Date('2026-11-27T08:00:00Z');
 const HOUR = 3_600_000;
@@ -130,6 +131,28 @@ describe('verifyBackups', () => {
       /no object under s3:\/\/drctl-ehr-backups\/portal-db\//,
     );
     expect(missing[0]).toMatchObject({ ok: false, message: expect.stringMatching(/no-such-bucket/) });
+  });
+});
+
+describe('checkBackups reads the bucket once per round trip', () => {
+  it("GIVEN S3 answering each call after 20 ms WHEN checking THEN the bucket's versioning, its lock and its newest backup are asked at once, and the checks keep their order", async () => {
+    const { s3 } = setup();
+    const slow = slowPort(s3);
+    const activities = createBackupActivities({ s3: slow.port, now: () => NOW });
+
+    const checks = await activities.checkBackups(input);
+
+    expect(slow.inFlight.most).toBe(3);
+    expect(checks.map((c) => c.check.replace(/^backups \S+: /, ''))).toEqual([
+      'versioning enabled',
+      'object lock enabled',
+      'newest backup exists',
+      'newest backup fresh',
+      'lock mode',
+      'retention',
+      'checksum present',
+    ]);
+    expect(checks.every((c) => c.ok)).toBe(true);
   });
 });
 

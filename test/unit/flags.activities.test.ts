@@ -4,6 +4,7 @@ import type { FlagsInput } from '../../kinds/flags-set/definition';
 import { createServer } from 'node:net';
 import { FakeUnleash } from '../fakes/fake-unleash';
 import { failureOf } from './failure-of';
+import { slowPort } from './slow-port';
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -120,6 +121,30 @@ describe('setFlags', () => {
 });
 
 describe('planFlags and checkFlags', () => {
+  it("GIVEN Unleash answering each call after 20 ms WHEN checking three flags THEN each flag's admin read and the client's read go out at once, and the checks keep their order", async () => {
+    const unleash = new FakeUnleash();
+    for (const flag of degrade.flags) unleash.addFlag(flag.name);
+    const admin = slowPort(unleash);
+    const reader = slowPort(unleash.reader(), admin.inFlight);
+    const activities = createFlagActivities({ admin: admin.port, reader: reader.port });
+
+    const results = await activities.checkFlags({
+      project: 'default',
+      environment: 'development',
+      names: degrade.flags.map((f) => f.name),
+    });
+
+    // Three admin reads, and two client reads (one per name prefix: ehr-, portal-).
+    expect(admin.inFlight.most).toBe(5);
+    expect(results.map((r) => r.check)).toEqual([
+      'flags default/development: ehr-degraded-mode exists',
+      'flags default/development: ehr-read-only-banner exists',
+      'flags default/development: portal-maintenance-page exists',
+      'flags development: client token reads flags',
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+  });
+
   it('GIVEN current state WHEN planning THEN each flag says whether it will change, nothing toggles', async () => {
     const { unleash, activities } = setup();
 
