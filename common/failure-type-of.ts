@@ -5,3 +5,9 @@ export function failureTypeOf(error: unknown): string | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
+
+/** The first detail of the ApplicationFailure an activity threw (the activity failure's cause), if any. */
+export function failureDetailOf(error: unknown): unknown {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+}

@@ -37,6 +37,11 @@ export const PermanentFailure = {
    * changed nothing; the step reads again and records the new state as its undo.
    */
   ChangedSinceRead: 'ChangedSinceRead',
+  /**
+   * Like ChangedSinceRead, for an effect made in parts (a DNS switch of more records than one change batch holds):
+   * the parts before the refused one were made, the others not; the failure's details say which were made.
+   */
+  PartlySwitched: 'PartlySwitched',
   /** A TLS peer whose certificate does not verify (unknown CA, another host name, expired): a retry cannot fix it. */
   TlsVerificationFailed: 'TlsVerificationFailed',
 } as const;

@@ -22,6 +22,7 @@ import type {
   DnsSwitchActivities,
   DnsSwitchInput,
   DnsUndo,
+  PartlySwitchedDetails,
 } from './definition';
 
 export interface DnsActivityDeps {
@@ -277,14 +278,16 @@ export function createDnsActivities({
   }
 
   /**
-   * Swaps every record from the state the run read ahead (`expected`) to its new value in one change batch,
-   * without reading the zone: the batch DELETEs exactly the state read and CREATEs the new one, and Route 53 makes
-   * all of its changes or none, so a record that moved since fails it whole, nothing sent: the step fails with
-   * ChangedSinceRead, and the run reads the records again and replaces its undo. The undo is heartbeated before
-   * the batch is sent. Returns undefined, having sent nothing, where a swap cannot stand for the run's undo: a
-   * record already at its new value or read without values (an alias record, which a DELETE cannot name), or more
-   * records than one batch holds (a later batch refused after an earlier one went through would leave the run's
-   * undo stale for the records that moved); the zone is read and the records UPSERTed instead.
+   * Swaps every record from the state the run read ahead (`expected`) to its new value, without reading the zone:
+   * each change batch DELETEs exactly the state read and CREATEs the new one, and Route 53 makes all of a batch's
+   * changes or none, so a record that moved since fails its batch whole. The batches go one after another, each
+   * waited INSYNC (Route 53 takes a zone's next change only then), each record's undo heartbeated before its batch
+   * is sent. A refusal of the first batch means nothing was sent: the step fails with ChangedSinceRead, and the run
+   * reads the records again and replaces its undo. A refusal of a later batch (over 500 records) means the batches
+   * before it went through: the step fails with PartlySwitched, naming the records switched (their undo is the
+   * state read ahead), and the run reads the others again. Returns undefined, having sent nothing, where a swap
+   * cannot stand for the run's undo: a record already at its new value or read without values (an alias record,
+   * which a DELETE cannot name); the zone is read and the records UPSERTed instead.
    */
   async function swapAsRead(
     progress: SwitchProgress,
@@ -313,35 +316,47 @@ export function createDnsActivities({
         to: { ttl: d.record.ttl, value: d.record.value },
       })),
     );
-    const [batch] = batches;
-    if (batch === undefined || batches.length > 1) return undefined;
-    for (const d of diffs) progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
-    heartbeat(progress);
-    try {
-      await submit(
-        progress,
-        () =>
-          route53.swapRecords(
-            progress.zoneId,
-            batch,
-            batchComment(
-              batch.map((swap) => ({ name: swap.name, value: swap.to.value })),
-              0,
-              1,
-            ),
-          ),
-        batch.length,
-      );
-    } catch (error) {
-      if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
-      progress.before = {};
+    let sent = 0;
+    for (const [index, batch] of batches.entries()) {
+      const batchDiffs = diffs.slice(sent, sent + batch.length);
+      for (const d of batchDiffs)
+        progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
       heartbeat(progress);
-      throw permanentFailure(
-        PermanentFailure.ChangedSinceRead,
-        `${error instanceof Error ? error.message : String(error)}: changed since the run read them (another writer); nothing was sent, and the step reads the records again before switching`,
-      );
+      try {
+        await submit(
+          progress,
+          () =>
+            route53.swapRecords(
+              progress.zoneId,
+              batch,
+              batchComment(
+                batch.map((swap) => ({ name: swap.name, value: swap.to.value })),
+                index,
+                batches.length,
+              ),
+            ),
+          batch.length,
+        );
+      } catch (error) {
+        if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+        for (const d of batchDiffs) delete progress.before[d.label];
+        heartbeat(progress);
+        const refusal = error instanceof Error ? error.message : String(error);
+        if (index === 0) {
+          throw permanentFailure(
+            PermanentFailure.ChangedSinceRead,
+            `${refusal}: changed since the run read them (another writer); nothing was sent, and the step reads the records again before switching`,
+          );
+        }
+        throw permanentFailure(
+          PermanentFailure.PartlySwitched,
+          `${refusal}: changed since the run read them (another writer), in change batch ${index + 1} of ${batches.length}; the ${sent} record(s) of the batches before it were switched, the others not, and the step reads those again before switching them`,
+          { switched: Array.from({ length: sent }, (_, i) => i) } satisfies PartlySwitchedDetails,
+        );
+      }
+      await waitInSync(progress, progress.changes.length - 1);
+      sent += batch.length;
     }
-    await waitInSync(progress, 0);
     return diffs;
   }
 

@@ -3,7 +3,7 @@ import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { PermanentFailure } from '../../common/failure-types';
-import { failureTypeOf } from '../../common/failure-type-of';
+import { failureDetailOf, failureTypeOf } from '../../common/failure-type-of';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-parts';
 import type { Runbook } from '../../runbooks/schema';
@@ -45,7 +45,8 @@ export interface DnsSwitchInput {
   checkResolution: boolean;
   /**
    * The records as the run read them ahead (its undo): on the switch's first attempt, which has sent nothing yet,
-   * a record that no longer holds this state moved since, and the switch refuses with ChangedSinceRead.
+   * a record that no longer holds this state moved since, and the switch refuses with ChangedSinceRead (or, when
+   * the change batches before the one refused went through, PartlySwitched).
    */
   expectedBefore?: DnsRecordState[];
 }
@@ -53,6 +54,14 @@ export interface DnsSwitchInput {
 export interface DnsCheckInput {
   zone: ZoneRef;
   records: Array<{ name: string; type: RecordType }>;
+}
+
+/**
+ * The details of a PartlySwitched failure of `switchDns`: the positions in its input's `records` of the records
+ * it switched (from the state read ahead) before a later change batch was refused.
+ */
+export interface PartlySwitchedDetails {
+  switched: number[];
 }
 
 /** What undoes a switch: the records it changed, back to the values read before. */
@@ -179,6 +188,14 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       try {
         return await switchFrom(step, records, readAhead, context, 'guarded');
       } catch (error) {
+        if (failureTypeOf(error) === PermanentFailure.PartlySwitched) {
+          // The batches before the refused one went through: their records' undo stays the state read ahead (the
+          // undo recorded now still holds it, for an abort during the read below); the others are read again.
+          const switched = new Set((failureDetailOf(error) as PartlySwitchedDetails | undefined)?.switched);
+          const now = await context.activities.readDnsRecords(namesOf(step));
+          const before = now.map((state, index) => (switched.has(index) ? readAhead[index]! : state));
+          return switchFrom(step, records, before, context, 'read again');
+        }
         if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
         // Nothing was sent: withdraw the stale undo now, so an abort during the read below undoes nothing.
         context.controls.beforeEffect({ willChange: false, supersedes: true });

@@ -676,23 +676,63 @@ test('a record another writer moves after the DNS step read it ahead is read aga
   expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
 });
 
+test('a switch refused partway (a later change batch met a record another writer moved) keeps the undo read ahead for the records it switched, reads the others again, and rollback puts the switched ones back', async () => {
+  const { estate, rb } = withWwwHeldAfterDns(undefined, 'www first');
+  const fake = estate.activities();
+  let switches = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitForGate(handle, 'hold');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    },
+    {
+      switchDns: async (input) => {
+        if (++switches > 1) return fake.switchDns(input);
+        // The first batch (www) goes through; another writer moves db before the second batch, which is refused.
+        estate.dns.set('www.z.test.', 'maintenance.z.test.');
+        estate.dns.set('db.z.test.', '10.0.0.9');
+        throw ApplicationFailure.nonRetryable('change batch 2 of 2 refused', 'PartlySwitched', {
+          switched: [0],
+        });
+      },
+    },
+  );
+
+  expect(switches).toBe(3); // the refused one, the switch after the read again, the rollback's
+  const dns = result.timeline.find((entry) => entry.stepId === 'dns');
+  expect(dns).toMatchObject({ status: 'succeeded', attempts: 1 });
+  // www's undo is the state read ahead (before the run switched it), db's the writer's value read again.
+  expect(dns?.before).toMatchObject({
+    records: [
+      { name: 'www.z.test.', values: ['app.z.test.'] },
+      { name: 'db.z.test.', values: ['10.0.0.9'] },
+    ],
+  });
+  expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
+  expect(estate.dns.get('www.z.test.')).toBe('app.z.test.');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3'); // kept: the promotion completed
+});
+
 /**
  * The test runbook whose DNS step also moves www (a record of no database: rollback may put it back), with a gate
  * after that step to abort at, and its estate.
  */
-function withWwwHeldAfterDns(base = runbook()) {
+function withWwwHeldAfterDns(base = runbook(), order: 'www last' | 'www first' = 'www last') {
   const estate = new FakeEstate({
     dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
     flags: ['degraded'],
   });
+  const www = { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' };
   const steps = base.steps.map((step) =>
     step.kind === 'dns.switch'
       ? {
           ...step,
-          records: [
-            ...step.records,
-            { name: 'www.z.test.', type: 'CNAME' as const, ttl: 60, value: 'maintenance.z.test.' },
-          ],
+          records: order === 'www last' ? [...step.records, www] : [www, ...step.records],
         }
       : step,
   );

@@ -155,6 +155,49 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
       rds.destroy();
     }
   });
+
+  it('GIVEN 600 records read ahead and another writer moving one of the second change batch WHEN switching from that read THEN the first batch is switched, Route 53 refuses the second whole, and the step fails PartlySwitched naming the 500 it switched', async () => {
+    const partlyZone = `fleet-it-partly-${process.pid}.drctl.internal.`;
+    const created = await raw.route53.send(
+      new CreateHostedZoneCommand({ Name: partlyZone, CallerReference: `fleet-it-partly-${Date.now()}` }),
+    );
+    const partlyZoneId = (created.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+    const names = Array.from({ length: 600 }, (_, i) => `p-${String(i).padStart(3, '0')}.${partlyZone}`);
+    const moved = names[550] as string;
+    try {
+      await upsertRaw(raw.route53, partlyZoneId, names, '10.2.0.1');
+      const activities = createDnsActivities({ route53: ports.ports.route53 });
+      const wanted = {
+        zone: { name: partlyZone },
+        records: names.map((name) => ({ name, type: 'A' as const })),
+      };
+      const readAhead = await activities.readDnsRecords(wanted);
+      await upsertRaw(raw.route53, partlyZoneId, [moved], '10.2.0.9'); // another writer, after the read ahead
+
+      const error = await activities
+        .switchDns({
+          zone: { name: partlyZone },
+          records: names.map((name) => ({ name, type: 'A' as const, ttl: 60, value: '10.2.0.2' })),
+          checkResolution: false,
+          expectedBefore: readAhead,
+        })
+        .catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ type: 'PartlySwitched', nonRetryable: true });
+      expect((error as { details?: unknown[] }).details?.[0]).toEqual({
+        switched: Array.from({ length: 500 }, (_, i) => i),
+      });
+      const now = await activities.readDnsRecords(wanted);
+      expect(now.map((record) => record.values[0])).toEqual(
+        names.map((name, i) => (i < 500 ? '10.2.0.2' : name === moved ? '10.2.0.9' : '10.2.0.1')),
+      );
+      const stats = await aws.stats();
+      expect(stats.effects.ChangeResourceRecordSets).toBe(1);
+      expect(stats.operations.ChangeResourceRecordSets?.refused).toEqual({ InvalidChangeBatch: 1 });
+    } finally {
+      await raw.route53.send(new DeleteHostedZoneCommand({ Id: partlyZoneId })).catch(() => undefined);
+    }
+  });
 });
 
 async function upsertRaw(

@@ -159,30 +159,65 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
     expect(route53.valuesOf(ZONE.id, PORTAL, 'A')).toEqual(['127.0.0.7']);
   });
 
-  it('GIVEN 600 records (more than one batch) and one moved since the read-ahead THEN the switch reads the zone and refuses before sending anything, as the run holds one undo for them all', async () => {
-    // Swapped batch by batch, a second batch refused after the first went through left the run's recorded undo
-    // holding the value read ahead for the moved record: an abort would have erased the other writer's change.
+  describe('more records than one change batch holds (600: batches of 500)', () => {
     const names = Array.from(
       { length: 600 },
       (_, i) => `r${String(i).padStart(3, '0')}.sandbox.drctl.internal.`,
     );
-    const moved = names[550] as string;
-    const route53 = zoneWith(
-      ...names.map((name): [string, string] => [name, name === moved ? '127.0.0.9' : '127.0.0.2']),
-    );
+    const switchAll = () => ({
+      zone: { name: ZONE.name },
+      records: names.map((name) => ({ name, type: 'A' as const, ttl: 30, value: '127.0.0.3' })),
+      checkResolution: false,
+      expectedBefore: readAs(names.map((name) => ({ name, value: '127.0.0.2' }))),
+    });
+    /** The zone with every record at 127.0.0.2 but `moved`, which another writer set to 127.0.0.9. */
+    const zoneMoved = (moved?: string) =>
+      zoneWith(...names.map((name): [string, string] => [name, name === moved ? '127.0.0.9' : '127.0.0.2']));
+    const valueOf = (route53: FakeRoute53, name: string) => route53.valuesOf(ZONE.id, name, 'A')?.[0];
 
-    const error = await activitiesOn(route53)
-      .switchDns({
-        zone: { name: ZONE.name },
-        records: names.map((name) => ({ name, type: 'A' as const, ttl: 30, value: '127.0.0.3' })),
-        checkResolution: false,
-        expectedBefore: readAs(names.map((name) => ({ name, value: '127.0.0.2' }))),
-      })
-      .catch((e: unknown) => e);
+    it('GIVEN none moved since the read-ahead THEN they are swapped in two batches, one after the other, without reading the zone', async () => {
+      const route53 = zoneMoved();
 
-    expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
-    expect(route53.submitted).toHaveLength(0);
-    expect(names.every((name) => route53.valuesOf(ZONE.id, name, 'A')?.[0] !== '127.0.0.3')).toBe(true);
+      const outcome = await activitiesOn(route53).switchDns(switchAll());
+
+      expect(route53.submitted.map((batch) => batch.swaps?.length)).toEqual([500, 100]);
+      expect(route53.calls.listRecordSets).toBeUndefined();
+      expect(names.every((name) => valueOf(route53, name) === '127.0.0.3')).toBe(true);
+      expect(outcome.facts).toMatchObject({ recordsChanged: 600, changeBatches: 2 });
+    });
+
+    it('GIVEN one record of the first batch moved THEN the switch refuses with ChangedSinceRead and sends nothing', async () => {
+      const route53 = zoneMoved(names[10]);
+
+      const error = await activitiesOn(route53)
+        .switchDns(switchAll())
+        .catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ type: 'ChangedSinceRead', nonRetryable: true });
+      expect(route53.submitted).toHaveLength(0);
+      expect(names.every((name) => valueOf(route53, name) !== '127.0.0.3')).toBe(true);
+    });
+
+    it('GIVEN one record of the second batch moved THEN the first batch is switched, the second refused whole, and the step fails with PartlySwitched naming the 500 records it switched', async () => {
+      // Before, a switch over one batch read the zone and UPSERTed: another writer between that read and a later
+      // batch was overwritten, and the run's undo put back the value from before, erasing the writer's change.
+      const moved = names[550] as string;
+      const route53 = zoneMoved(moved);
+
+      const error = await activitiesOn(route53)
+        .switchDns(switchAll())
+        .catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ type: 'PartlySwitched', nonRetryable: true });
+      expect((error as { details?: unknown[] }).details?.[0]).toEqual({
+        switched: Array.from({ length: 500 }, (_, i) => i),
+      });
+      expect(route53.submitted.map((batch) => batch.swaps?.length)).toEqual([500]);
+      expect(names.slice(0, 500).every((name) => valueOf(route53, name) === '127.0.0.3')).toBe(true);
+      expect(names.slice(500).map((name) => valueOf(route53, name))).toEqual(
+        names.slice(500).map((name) => (name === moved ? '127.0.0.9' : '127.0.0.2')),
+      );
+    });
   });
 });
 
