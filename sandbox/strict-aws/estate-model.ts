@@ -43,6 +43,8 @@ export class EstateModel {
   readonly clusterFailovers = new Map<string, ClusterFailover>();
   /** Global cluster id → its switchover or failover in progress. */
   readonly globalOperations = new Map<string, GlobalOperation>();
+  /** `region/instanceId` → when the reboot in progress ends. */
+  private readonly reboots = new Map<string, number>();
 
   constructor(private readonly stateFile?: string) {
     if (stateFile === undefined || !existsSync(stateFile)) return;
@@ -58,7 +60,27 @@ export class EstateModel {
     this.changeInsyncAt.clear();
     this.clusterFailovers.clear();
     this.globalOperations.clear();
+    this.reboots.clear();
     this.save();
+  }
+
+  markRebooting(region: string, instanceId: string, until: number): void {
+    this.reboots.set(`${region}/${instanceId}`, until);
+  }
+
+  /** Whether `region/instanceId` is still rebooting at `now` (a reboot that has ended is forgotten). */
+  isRebooting(region: string, instanceId: string, now: number): boolean {
+    const key = `${region}/${instanceId}`;
+    const until = this.reboots.get(key);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.reboots.delete(key);
+    return false;
+  }
+
+  /** Whether any reboot may still be in progress (a cheap test before rewriting a describe). */
+  hasReboots(): boolean {
+    return this.reboots.size > 0;
   }
 
   markPromoted(region: string, instanceId: string): void {

@@ -3,7 +3,16 @@ import type { EstateModel } from './estate-model';
 import { parseRdsArn, type MotoLookup } from './moto-lookup';
 import { refuse, type StrictCall, type StrictOutcome, type StrictRule } from './strict-call';
 import type { StrictAwsSettings } from './strict-settings';
-import { buildXml, child, childText, findAll, parseXml, removeChildren, textOf } from './xml-tree';
+import {
+  buildXml,
+  child,
+  childText,
+  findAll,
+  parseXml,
+  removeChildren,
+  setChildText,
+  textOf,
+} from './xml-tree';
 
 /** `region/instanceId` of a replica named by id (same region as its source) or by ARN (cross-region). */
 function replicaKey(replica: string, sourceRegion: string): { region: string; id: string } {
@@ -27,6 +36,11 @@ function replicaKey(replica: string, sourceRegion: string): { region: string; id
  * - After a promotion AWS drops `ReadReplicaSourceDBInstanceIdentifier` from the promoted instance and the
  *   replica from its source's `ReadReplicaDBInstanceIdentifiers`; moto keeps both, so DescribeDBInstances is
  *   rewritten from what the layer saw promoted.
+ * - A reboot takes time: after RebootDBInstance the instance reports `rebooting` for `rdsRebootMs` ("The DB
+ *   instance status is set to rebooting", Rebooting a DB instance,
+ *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RebootInstance.html), and a RebootDBInstance or
+ *   ModifyDBInstance of it meanwhile gets HTTP 400 InvalidDBInstanceState ("The DB instance isn't in a valid
+ *   state", API_RebootDBInstance and API_ModifyDBInstance errors). moto reboots at once and accepts both.
  */
 export function createRdsInstanceRules(
   settings: () => StrictAwsSettings,
@@ -77,15 +91,55 @@ export function createRdsInstanceRules(
     };
   }
 
+  /** Refuses a call on an instance still rebooting, as RDS does; undefined when it may go ahead. */
+  function refusedWhileRebooting(call: StrictCall, what: string): StrictOutcome | undefined {
+    const instanceId = call.params.get('DBInstanceIdentifier') ?? '';
+    if (!model.isRebooting(call.region, instanceId, call.now)) return undefined;
+    return refuse(
+      400,
+      'InvalidDBInstanceState',
+      `Cannot ${what} DB instance ${instanceId}: the DB instance isn't in a valid state (it is rebooting); wait until its status is available.`,
+    );
+  }
+
+  async function rebootDbInstance(call: StrictCall): Promise<StrictOutcome | undefined> {
+    const refused = refusedWhileRebooting(call, 'reboot');
+    if (refused !== undefined) return refused;
+    const { rdsRebootMs } = settings();
+    if (rdsRebootMs <= 0) return undefined;
+    const instanceId = call.params.get('DBInstanceIdentifier') ?? '';
+    return {
+      kind: 'forward',
+      rewrite: (body) => {
+        const tree = parseXml(body);
+        for (const instance of findAll(tree, 'DBInstance'))
+          setChildText(instance, 'DBInstanceStatus', 'rebooting');
+        return buildXml(tree);
+      },
+      after: (status) => {
+        if (status >= 200 && status < 300)
+          model.markRebooting(call.region, instanceId, Date.now() + rdsRebootMs);
+      },
+    };
+  }
+
+  async function modifyDbInstance(call: StrictCall): Promise<StrictOutcome | undefined> {
+    return refusedWhileRebooting(call, 'modify');
+  }
+
   async function describeDbInstances(call: StrictCall): Promise<StrictOutcome | undefined> {
-    if (model.promoted.size === 0) return undefined;
+    if (model.promoted.size === 0 && !model.hasReboots()) return undefined;
     return {
       kind: 'forward',
       rewrite: (body) => {
         const tree = parseXml(body);
         for (const instance of findAll(tree, 'DBInstance')) {
-          if (model.isPromoted(call.region, childText(instance, 'DBInstanceIdentifier') ?? '')) {
+          const instanceId = childText(instance, 'DBInstanceIdentifier') ?? '';
+          if (model.isPromoted(call.region, instanceId)) {
             removeChildren(instance, 'ReadReplicaSourceDBInstanceIdentifier');
+          }
+          if (model.isRebooting(call.region, instanceId, Date.now())) {
+            setChildText(instance, 'DBInstanceStatus', 'rebooting');
           }
           const replicas = child(instance, 'ReadReplicaDBInstanceIdentifiers');
           if (replicas !== undefined) {
@@ -104,5 +158,7 @@ export function createRdsInstanceRules(
     StopDBInstance: stopDbInstance,
     PromoteReadReplica: promoteReadReplica,
     DescribeDBInstances: describeDbInstances,
+    RebootDBInstance: rebootDbInstance,
+    ModifyDBInstance: modifyDbInstance,
   };
 }

@@ -36,6 +36,11 @@ export interface StrictAwsSettings {
   route53PropagationMs: number;
   /** How long an Aurora cluster reports `failing-over` (old writer still the writer) after FailoverDBCluster. */
   clusterFailoverMs: number;
+  /**
+   * How long an RDS instance reports `rebooting` after RebootDBInstance, refusing another reboot or a modification
+   * meanwhile (moto reboots at once); 0 reboots at once.
+   */
+  rdsRebootMs: number;
   /** Each phase of a global switchover/failover (pending, then switching-over/failing-over) lasts this long. */
   globalClusterPhaseMs: number;
   throttling: {
@@ -91,6 +96,7 @@ export function defaultStrictSettings(): StrictAwsSettings {
     },
     route53PropagationMs: 300,
     clusterFailoverMs: 300,
+    rdsRebootMs: 300,
     globalClusterPhaseMs: 300,
     throttling: {
       enabled: false,
@@ -131,6 +137,7 @@ export const settingsPatchSchema = z.strictObject({
     .optional(),
   route53PropagationMs: milliseconds.optional(),
   clusterFailoverMs: milliseconds.optional(),
+  rdsRebootMs: milliseconds.optional(),
   globalClusterPhaseMs: milliseconds.optional(),
   throttling: z
     .strictObject({
@@ -165,6 +172,7 @@ export function applySettingsPatch(
   if (patch.rules) Object.assign(next.rules, patch.rules);
   if (patch.route53PropagationMs !== undefined) next.route53PropagationMs = patch.route53PropagationMs;
   if (patch.clusterFailoverMs !== undefined) next.clusterFailoverMs = patch.clusterFailoverMs;
+  if (patch.rdsRebootMs !== undefined) next.rdsRebootMs = patch.rdsRebootMs;
   if (patch.globalClusterPhaseMs !== undefined) next.globalClusterPhaseMs = patch.globalClusterPhaseMs;
   if (patch.throttling) Object.assign(next.throttling, structuredClone(patch.throttling));
   if (patch.outage) Object.assign(next.outage, structuredClone(patch.outage));

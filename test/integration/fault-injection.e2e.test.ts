@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import { startFaultProxy, type FaultProxy } from '../../sandbox/fault-proxy';
 import { resetStack } from '../../sandbox/stack';
+import { strictAwsControl } from '../../sandbox/strict-aws-client';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
@@ -116,6 +117,11 @@ test('patient-portal-rds fails over when the answers to its promotion, reboot an
   // matches): reported as a refusal, the promotion failed the run and the switch lost its undo.
   const portalRecord = 'portal-db.sandbox.drctl.internal.';
   const before = await recordValue(stack, portalRecord);
+  // The reboot lasts long enough that the SDK's second RebootDBInstance meets it: refused, as RDS refuses a reboot
+  // of an instance rebooting (InvalidDBInstanceState). The fence's retry waits for available and reboots again.
+  const layer = strictAwsControl(stack.moto.controlUrl);
+  await layer.update({ rdsRebootMs: 3_000 });
+  await layer.resetStats();
   proxy.setForced(
     ['PromoteReadReplica', 'RebootDBInstance', 'ChangeResourceRecordSets'].map((operation) => ({
       match: (req: { operation: string }) => req.operation === operation,
@@ -138,6 +144,7 @@ test('patient-portal-rds fails over when the answers to its promotion, reboot an
   // One promotion. Two changes: the swap whose answer was lost, and the retry's UPSERT of the same values, sent
   // to wait for the lost change's INSYNC (Route 53 takes it only once that one is done).
   expect(stats.effects).toMatchObject({ PromoteReadReplica: 1, ChangeResourceRecordSets: 2 });
+  expect((await layer.stats()).operations.RebootDBInstance?.refused).toEqual({ InvalidDBInstanceState: 1 });
   expect(await recordValue(stack, portalRecord)).not.toBe(before);
   // The undo the run recorded is the record as it was before the failover: what an abort would put back.
   const switched = result.timeline.find((entry) => entry.stepId === 'switch-dns');

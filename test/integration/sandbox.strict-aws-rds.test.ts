@@ -4,7 +4,9 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   FailoverDBClusterCommand,
+  ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
+  RebootDBInstanceCommand,
   StopDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { resetStack } from '../../sandbox/stack';
@@ -70,6 +72,42 @@ describe('strict AWS layer: RDS instances', () => {
 
     expect(error).toMatchObject({ code: 'InvalidDBInstanceState', status: 400 });
     expect((await instance(r.region, r.instanceId)).DBInstanceStatus).toBe('available');
+  });
+
+  it('GIVEN an instance rebooting WHEN rebooted or modified again THEN InvalidDBInstanceState (400) until its reboot ends, and it shows rebooting meanwhile', async () => {
+    // "The DB instance status is set to rebooting" (Rebooting a DB instance); RebootDBInstance and ModifyDBInstance
+    // answer InvalidDBInstanceState (400) to an instance not in a valid state (their API references). moto
+    // reboots at once and accepts both.
+    await aws.control.update({ rdsRebootMs: 1_000 });
+    const { primary: p } = stack.aws.rds;
+    const rds = aws.rds(p.region);
+
+    const rebooted = await rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: p.instanceId }));
+    const again = await awsError(
+      rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: p.instanceId })),
+    );
+    const modified = await awsError(
+      rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: p.instanceId,
+          BackupRetentionPeriod: 3,
+          ApplyImmediately: true,
+        }),
+      ),
+    );
+    const during = (await instance(p.region, p.instanceId)).DBInstanceStatus;
+
+    expect(rebooted.DBInstance?.DBInstanceStatus).toBe('rebooting');
+    expect(again).toMatchObject({ code: 'InvalidDBInstanceState', status: 400 });
+    expect(modified).toMatchObject({ code: 'InvalidDBInstanceState', status: 400 });
+    expect(during).toBe('rebooting');
+    expect((await instance(p.region, p.instanceId)).BackupRetentionPeriod).not.toBe(3);
+    await eventually(
+      async () => (await instance(p.region, p.instanceId)).DBInstanceStatus,
+      (status) => status === 'available',
+    );
+    await rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: p.instanceId }));
+    expect((await aws.control.stats()).effects.RebootDBInstance).toBe(2);
   });
 
   it('GIVEN an instance that is not a read replica WHEN PromoteReadReplica THEN InvalidDBInstanceState (400) and nothing changes', async () => {
