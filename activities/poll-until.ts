@@ -62,7 +62,15 @@ export function heartbeat(details?: unknown): void {
  */
 export function keepAlive(): void {
   const context = activityContext();
-  if (context) context.heartbeat(lastDetails.get(context));
+  // Before this attempt's first heartbeat, the previous attempt's details: heartbeating none would erase what a
+  // retry after this one resumes from.
+  if (context) context.heartbeat(lastDetails.get(context) ?? context.info.heartbeatDetails);
+}
+
+/** `work`, or the activity's cancellation (it rejects with it) if that comes first; `work` outside an activity. */
+export function untilCancelled<T>(work: Promise<T>): Promise<T> {
+  const context = activityContext();
+  return context === undefined ? work : Promise.race([work, context.cancelled]);
 }
 
 /** A wait on shared work heartbeats this often, well inside the steps' 15 s heartbeat timeout. */

@@ -56,13 +56,14 @@ export function createProviderPorts(config: DrctlConfig): {
       return client;
     };
   };
-  // A Region that is down may accept connections and never answer: bound each attempt, so a step reports
-  // RegionUnreachable after the SDK's retries instead of hanging until its own timeout.
+  // A Region that is down (or Route 53's control plane, in us-east-1) may accept connections and never answer:
+  // bound each attempt, so a step reports RegionUnreachable after the SDK's retries instead of hanging until its
+  // own timeout, and reads sharing a call in flight are not held by one that hangs.
   const regionalTimeouts = {
     ...retry,
     requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
   };
-  const route53Client = new Route53Client({ region: config.aws.region, ...endpoint, ...retry });
+  const route53Client = new Route53Client({ region: config.aws.region, ...endpoint, ...regionalTimeouts });
   paceClient(route53Client, pacer, 'route53', 'global');
   clients.push(route53Client);
   const secretsClient = new SecretsManagerClient({ region: config.aws.region, ...endpoint });

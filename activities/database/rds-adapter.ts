@@ -139,7 +139,7 @@ export function createRdsAdapter(
     }
   }
 
-  const groupReads = sharedWhileInFlight('worker', keepAliveMs);
+  const groupReads = sharedWhileInFlight('worker', { keepAliveMs });
 
   return {
     async describeInstance(region, instanceId) {

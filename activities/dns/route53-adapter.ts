@@ -44,11 +44,11 @@ const RUN_ZONE_TTL_MS = 30 * 60_000;
  */
 export function createRoute53Adapter(
   client: Route53Client,
-  options: { keepAliveMs?: number } = {},
+  options: { keepAliveMs?: number; joinWithinMs?: number } = {},
 ): Route53Port {
   markUncertainAttempts(client);
   const zonesOfRuns = new LRUCache<string, HostedZone>({ max: 10_000, ttl: RUN_ZONE_TTL_MS });
-  const shared = sharedWhileInFlight('run', options.keepAliveMs);
+  const shared = sharedWhileInFlight('run', options);
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();

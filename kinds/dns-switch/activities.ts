@@ -287,12 +287,14 @@ export function createDnsActivities({
    * before it went through: the step fails with PartlySwitched, naming the records switched (their undo is the
    * state read ahead), and the run reads the others again. Returns undefined, having sent nothing, where a swap
    * cannot stand for the run's undo: a record already at its new value or read without values (an alias record,
-   * which a DELETE cannot name); the zone is read and the records UPSERTed instead.
+   * which a DELETE cannot name), or more records than one batch holds in a run that cannot take PartlySwitched
+   * (`batched` false: recorded before it); the zone is read and the records UPSERTed instead.
    */
   async function swapAsRead(
     progress: SwitchProgress,
     records: DnsRecordChange[],
     expected: DnsRecordState[],
+    batched: boolean,
   ): Promise<RecordDiff[] | undefined> {
     const read = new Map<string, DnsRecordSet>();
     for (const state of expected) {
@@ -316,6 +318,8 @@ export function createDnsActivities({
         to: { ttl: d.record.ttl, value: d.record.value },
       })),
     );
+    // A run recorded before batched swaps cannot take PartlySwitched: over one batch, it reads and UPSERTs.
+    if (batches.length > 1 && !batched) return undefined;
     let sent = 0;
     for (const [index, batch] of batches.entries()) {
       const batchDiffs = diffs.slice(sent, sent + batch.length);
@@ -369,6 +373,7 @@ export function createDnsActivities({
     progress: SwitchProgress,
     records: DnsRecordChange[],
     expected: DnsRecordState[] | undefined,
+    batched: boolean,
   ): Promise<RecordDiff[]> {
     progress.phase = 'read';
     const labels = records.map((r) => recordLabel(r.type, r.name));
@@ -389,6 +394,11 @@ export function createDnsActivities({
     // that sent a batch and died before its heartbeat said so): only it may refuse and let the run replace the undo.
     if (expected !== undefined && currentAttempt() === 1 && progress.changes.length === 0)
       refuseIfMoved(diffs, expected);
+    // A later attempt may follow one that switched some records (a batch whose answer was lost, a worker that
+    // died between batches): a record that holds neither the state read ahead nor its new value was moved by
+    // another writer (a switch only ever writes new values), and UPSERTing over it would leave the run's undo
+    // putting back the state from before the writer. The run reads again instead (PartlySwitched).
+    else if (expected !== undefined && batched) refuseIfMovedByAnother(diffs, expected);
     for (const d of differing) {
       if (!(d.label in progress.before))
         progress.before[d.label] = d.current ? [d.current.ttl, d.current.values] : null;
@@ -535,9 +545,11 @@ export function createDnsActivities({
         // heartbeat said so: it reads the zone first, as does a switch whose records are partly switched already.
         const swapped =
           input.expectedBefore !== undefined && currentAttempt() === 1 && firstNew === 0
-            ? await swapAsRead(progress, input.records, input.expectedBefore)
+            ? await swapAsRead(progress, input.records, input.expectedBefore, input.batchedSwaps === true)
             : undefined;
-        const diffs = swapped ?? (await readAndUpsert(progress, input.records, input.expectedBefore));
+        const diffs =
+          swapped ??
+          (await readAndUpsert(progress, input.records, input.expectedBefore, input.batchedSwaps === true));
 
         const facts: Record<string, string | number | boolean | null> = {
           zoneId: zone.id,
@@ -641,6 +653,30 @@ function refuseIfMoved(diffs: RecordDiff[], expected: DnsRecordState[]): void {
   throw permanentFailure(
     PermanentFailure.ChangedSinceRead,
     `${shown.join('; ')}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer); nothing was sent, and the step reads the records again before switching`,
+  );
+}
+
+/**
+ * On a later attempt of a switch read ahead: fails PartlySwitched, naming the records at their new values (an
+ * earlier attempt may have switched them), when a record not at its new value no longer holds the state read.
+ */
+function refuseIfMovedByAnother(diffs: RecordDiff[], expected: DnsRecordState[]): void {
+  const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
+  const moved = diffs.filter((d) => {
+    const was = read.get(d.label);
+    return d.differs && (was === undefined || !holds(d.current, was));
+  });
+  if (moved.length === 0) return;
+  const switched = diffs.flatMap((d, index) => (d.differs ? [] : [index]));
+  throw permanentFailure(
+    PermanentFailure.PartlySwitched,
+    `${moved
+      .slice(0, 10)
+      .map((d) => `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}`)
+      .join(
+        '; ',
+      )}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer), found by a later attempt of the switch; ${switched.length} record(s) hold their new values, and the step reads the others again before switching them`,
+    { switched } satisfies PartlySwitchedDetails,
   );
 }
 

@@ -49,6 +49,13 @@ export interface DnsSwitchInput {
    * the change batches before the one refused went through, PartlySwitched).
    */
   expectedBefore?: DnsRecordState[];
+  /**
+   * Set by runs that handle PartlySwitched (`DNS_SWAPS_IN_BATCHES_PATCH`), with `expectedBefore`: a switch over one
+   * change batch swaps batch by batch, and a later attempt that finds a record another writer moved since the
+   * read-ahead fails PartlySwitched instead of UPSERTing over it. Without it, such a switch reads the zone and
+   * UPSERTs, as runs recorded before it did.
+   */
+  batchedSwaps?: boolean;
 }
 
 export interface DnsCheckInput {
@@ -185,13 +192,20 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
         ? undefined
         : ((await context.readAhead) as DnsRecordState[] | undefined);
     if (readAhead !== undefined) {
+      const batched = patched(DNS_SWAPS_IN_BATCHES_PATCH);
       try {
-        return await switchFrom(step, records, readAhead, context, 'guarded');
+        return await switchFrom(
+          step,
+          records,
+          readAhead,
+          context,
+          batched ? 'guarded in batches' : 'guarded',
+        );
       } catch (error) {
-        if (failureTypeOf(error) === PermanentFailure.PartlySwitched) {
-          // The batches before the refused one went through: their records' undo stays the state read ahead (the
-          // undo recorded now still holds it, for an abort during the read below); the others are read again.
-          const switched = new Set((failureDetailOf(error) as PartlySwitchedDetails | undefined)?.switched);
+        const switched = batched ? switchedRecords(error, records.length) : undefined;
+        if (switched !== undefined) {
+          // Some records were switched from the state read ahead, and their undo stays that state (the undo
+          // recorded now still holds it, for an abort during the read below); the others are read again.
           const now = await context.activities.readDnsRecords(namesOf(step));
           const before = now.map((state, index) => (switched.has(index) ? readAhead[index]! : state));
           return switchFrom(step, records, before, context, 'read again');
@@ -380,20 +394,40 @@ export function recordsToWrite(
  */
 export const DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH = 'dns-undo-only-what-it-switched';
 
+/**
+ * Runs that began after this ask a switch read ahead to swap batch by batch however many records it has
+ * (`batchedSwaps`), and handle its PartlySwitched: the records it switched keep the undo read ahead, the others
+ * are read again. Runs recorded before it never meet PartlySwitched (their switches read the zone and UPSERT).
+ */
+export const DNS_SWAPS_IN_BATCHES_PATCH = 'dns-swaps-in-batches';
+
+/**
+ * The positions of the records a switch refused partway had switched (PartlySwitched), or undefined for any other
+ * failure, or one whose details do not name them: that failure fails the step as it is.
+ */
+function switchedRecords(error: unknown, records: number): Set<number> | undefined {
+  if (failureTypeOf(error) !== PermanentFailure.PartlySwitched) return undefined;
+  const switched = (failureDetailOf(error) as Partial<PartlySwitchedDetails> | undefined)?.switched;
+  if (!Array.isArray(switched) || !switched.every((i) => Number.isInteger(i) && i >= 0 && i < records))
+    return undefined;
+  return new Set(switched);
+}
+
 function namesOf(step: DnsSwitchStep): DnsCheckInput {
   return { zone: step.zone, records: step.records.map(({ name, type }) => ({ name, type })) };
 }
 
 /**
  * Records the undo from `before` and switches. `guarded`: `before` was read ahead, so the switch refuses if the
- * records moved since; `read again`: after such a refusal, this record replaces the one that announced it.
+ * records moved since (`guarded in batches`: also batch by batch, PartlySwitched when a later batch is refused);
+ * `read again`: after such a refusal, this record replaces the one that announced it.
  */
 async function switchFrom(
   step: DnsSwitchStep,
   records: DnsRecordChange[],
   before: DnsRecordState[],
   context: RunContext<DnsSwitchActivities>,
-  how: 'guarded' | 'read' | 'read again',
+  how: 'guarded' | 'guarded in batches' | 'read' | 'read again',
 ): Promise<StepResult> {
   const undo = undoOf(step.zone, records, before, context.runbook, context.state.confirmedWritable);
   const willChange = undo.records.length + undo.created.length > 0;
@@ -408,6 +442,7 @@ async function switchFrom(
     records,
     checkResolution: step.checkResolution,
     ...(how === 'guarded' ? { expectedBefore: before } : {}),
+    ...(how === 'guarded in batches' ? { expectedBefore: before, batchedSwaps: true } : {}),
   });
   return withRunChange(outcome, willChange, 'the records');
 }

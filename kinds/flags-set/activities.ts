@@ -82,7 +82,6 @@ export function createFlagActivities({
             const check = `flags ${where}: ${name} exists`;
             try {
               const state = await admin.getFlag(input.project, input.environment, name);
-              heartbeat({ checked: name });
               return {
                 check,
                 ok: true,
@@ -90,6 +89,8 @@ export function createFlagActivities({
               };
             } catch (error) {
               return { check, ok: false, message: permanentMessage(error) };
+            } finally {
+              heartbeat({ checked: name });
             }
           }),
         );

@@ -180,6 +180,7 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
           records: names.map((name) => ({ name, type: 'A' as const, ttl: 60, value: '10.2.0.2' })),
           checkResolution: false,
           expectedBefore: readAhead,
+          batchedSwaps: true,
         })
         .catch((e: unknown) => e);
 

@@ -552,7 +552,7 @@ describe('createRoute53Adapter reads shared while in flight', () => {
     expect(beats.joiner).toBeGreaterThanOrEqual(2);
   });
 
-  it('GIVEN a shared read that fails WHEN every check waits on it THEN each gets the failure, and the next read is sent again', async () => {
+  it("GIVEN a shared read that fails WHEN a check waited on it THEN it asks on its own (the failure may be the sender's), each gets its own outcome, and a later read is sent again", async () => {
     let fail = true;
     let calls = 0;
     const client = {
@@ -576,6 +576,76 @@ describe('createRoute53Adapter reads shared while in flight', () => {
 
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     expect(again).toBeUndefined();
+    expect(calls).toBe(3); // the shared call, the waiting check's own, the later read
+  });
+
+  it('GIVEN a shared call that failed for its sender (its activity cancelled) WHEN another check waited on it THEN that check asks on its own and gets the answer', async () => {
+    let calls = 0;
+    const client = {
+      send: async () => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (calls === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+      },
+    } as unknown as Route53Client;
+    const adapter = createRoute53Adapter(client);
+
+    const [sender, waiter] = await Promise.allSettled(
+      ['run-1', 'run-1'].map((runId) => inRun(runId, () => adapter.findZone({ name: ZONE.name }))),
+    );
+
+    expect(sender?.status).toBe('rejected');
+    expect(waiter).toEqual({ status: 'fulfilled', value: { id: 'Z1', name: ZONE.name } });
     expect(calls).toBe(2);
+  });
+
+  it('GIVEN a call sent longer ago than a read may join (queued or hung) WHEN the same read is asked THEN it sends its own call and does not wait for the old one', async () => {
+    const gate = heldCalls();
+    let calls = 0;
+    const client = {
+      send: async () => {
+        const held = ++calls === 1;
+        if (held) await gate.passed();
+        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+      },
+    } as unknown as Route53Client;
+    const adapter = createRoute53Adapter(client, { joinWithinMs: 10 });
+    gate.hold();
+
+    const first = inRun('run-1', () => adapter.findZone({ name: ZONE.name }));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const later = await inRun('run-1', () => adapter.findZone({ name: ZONE.name }));
+    gate.release();
+
+    expect(later.id).toBe('Z1');
+    expect(calls).toBe(2);
+    await first;
+  });
+
+  it("GIVEN a check waiting on another activity's call WHEN the check's activity is cancelled THEN it stops waiting, and the call goes on for its sender", async () => {
+    const gate = heldCalls();
+    let calls = 0;
+    const client = {
+      send: async () => {
+        calls++;
+        await gate.passed();
+        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+      },
+    } as unknown as Route53Client;
+    const adapter = createRoute53Adapter(client);
+    gate.hold();
+    const senderEnv = new MockActivityEnvironment({ workflowExecution: { workflowId: 'w', runId: 'run-1' } });
+    const waiterEnv = new MockActivityEnvironment({ workflowExecution: { workflowId: 'w', runId: 'run-1' } });
+
+    const sender = senderEnv.run(() => adapter.findZone({ name: ZONE.name })) as Promise<HostedZone>;
+    const waiter = waiterEnv.run(() => adapter.findZone({ name: ZONE.name })).catch((e: unknown) => e);
+    waiterEnv.cancel();
+    const stopped = await waiter;
+    gate.release();
+
+    expect(stopped).toMatchObject({ name: 'CancelledFailure' });
+    expect((await sender).id).toBe('Z1');
+    expect(calls).toBe(1);
   });
 });

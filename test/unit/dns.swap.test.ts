@@ -164,11 +164,13 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
       { length: 600 },
       (_, i) => `r${String(i).padStart(3, '0')}.sandbox.drctl.internal.`,
     );
-    const switchAll = () => ({
+    /** The switch of all 600 from the state read ahead, as a run that handles PartlySwitched asks for it. */
+    const switchAll = (batchedSwaps = true) => ({
       zone: { name: ZONE.name },
       records: names.map((name) => ({ name, type: 'A' as const, ttl: 30, value: '127.0.0.3' })),
       checkResolution: false,
       expectedBefore: readAs(names.map((name) => ({ name, value: '127.0.0.2' }))),
+      batchedSwaps,
     });
     /** The zone with every record at 127.0.0.2 but `moved`, which another writer set to 127.0.0.9. */
     const zoneMoved = (moved?: string) =>
@@ -217,6 +219,41 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
       expect(names.slice(500).map((name) => valueOf(route53, name))).toEqual(
         names.slice(500).map((name) => (name === moved ? '127.0.0.9' : '127.0.0.2')),
       );
+    });
+
+    it('GIVEN a later attempt (the answer to batch 2 was lost, or the worker died after batch 1) and a record of batch 2 moved by another writer THEN it fails PartlySwitched naming the records at their new values, and sends nothing', async () => {
+      // Before, a later attempt read the zone and UPSERTed over the moved record, and the run's undo (the state
+      // read ahead) would have put back the value from before the writer.
+      const moved = names[550] as string;
+      const route53 = zoneWith(
+        ...names.map((name, i): [string, string] => [
+          name,
+          i < 500 ? '127.0.0.3' : name === moved ? '127.0.0.9' : '127.0.0.2',
+        ]),
+      );
+
+      const error = await new MockActivityEnvironment({ attempt: 2 })
+        .run(() => activitiesOn(route53).switchDns(switchAll()))
+        .catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ type: 'PartlySwitched', nonRetryable: true });
+      expect((error as { details?: unknown[] }).details?.[0]).toEqual({
+        switched: Array.from({ length: 500 }, (_, i) => i),
+      });
+      expect(route53.submitted).toHaveLength(0);
+      expect(valueOf(route53, moved)).toBe('127.0.0.9');
+    });
+
+    it('GIVEN a run recorded before batched swaps (it cannot take PartlySwitched) THEN its switch of 600 reads the zone and UPSERTs, as it did', async () => {
+      const route53 = zoneMoved();
+
+      await activitiesOn(route53).switchDns(switchAll(false));
+
+      expect(route53.calls.listRecordSets).toBeGreaterThan(0);
+      expect(route53.submitted.map((batch) => (batch.swaps ? 'swap' : batch.upserts.length))).toEqual([
+        500, 100,
+      ]);
+      expect(names.every((name) => valueOf(route53, name) === '127.0.0.3')).toBe(true);
     });
   });
 });

@@ -1,4 +1,5 @@
-import { pollUntil } from '../../activities/poll-until';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { heartbeat, keepAlive, pollUntil } from '../../activities/poll-until';
 import { coveredMs, measureProviderTime, timed } from '../../activities/provider-timer';
 
 /** A provider operation that reports "in progress" `busyReads` times, then done. */
@@ -71,5 +72,26 @@ describe('provider time is the time the provider was busy, not the sum of its ca
         [30, 31],
       ]),
     ).toBe(26);
+  });
+});
+
+describe('keepAlive keeps what a retry resumes from', () => {
+  it("GIVEN a retried attempt that has not heartbeated yet WHEN a shared wait keeps it alive THEN the heartbeat carries the previous attempt's details, not none", async () => {
+    const resume = { resume: 'dns.switch', zoneId: 'Z1', before: { 'A x.': [30, ['10.0.0.1']] } };
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: resume });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+
+    await env.run(async () => {
+      keepAlive();
+      heartbeat({ resume: 'dns.switch', zoneId: 'Z1', before: {} });
+      keepAlive();
+    });
+
+    expect(beats).toEqual([
+      resume,
+      { resume: 'dns.switch', zoneId: 'Z1', before: {} },
+      { resume: 'dns.switch', zoneId: 'Z1', before: {} },
+    ]);
   });
 });
