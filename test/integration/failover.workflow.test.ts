@@ -611,14 +611,7 @@ test('a fence whose plan was read ahead before a wait reads again: a fence put i
   ]);
   const result = await withWorker(
     estate,
-    async (taskQueue) => {
-      const handle = await start(taskQueue, rb);
-      await waitForGate(handle, 'hold');
-      await handle.executeUpdate('abort', {
-        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'false alarm' })],
-      });
-      return failedResult(handle.result(), 'FailoverAborted');
-    },
+    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'false alarm'),
     {
       planFence: async (input) => {
         const plan = await fake.planFence(input);
@@ -682,14 +675,7 @@ test('a switch refused partway (a later change batch met a record another writer
   let switches = 0;
   const result = await withWorker(
     estate,
-    async (taskQueue) => {
-      const handle = await start(taskQueue, rb);
-      await waitForGate(handle, 'hold');
-      await handle.executeUpdate('abort', {
-        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
-      });
-      return failedResult(handle.result(), 'FailoverAborted');
-    },
+    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'test'),
     {
       switchDns: async (input) => {
         if (++switches > 1) return fake.switchDns(input);
@@ -769,6 +755,18 @@ function withSteps(
     );
   }
   return { ...rb, steps };
+}
+
+/** Waits for the run to reach the gate `hold`, aborts it there as alice, and returns its aborted result. */
+async function abortedAtGate(
+  handle: Awaited<ReturnType<typeof start>>,
+  reason: string,
+): Promise<FailoverResult> {
+  await waitForGate(handle, 'hold');
+  await handle.executeUpdate('abort', {
+    args: [await signed(handle, signerOf('alice'), { action: 'abort', reason })],
+  });
+  return failedResult(handle.result(), 'FailoverAborted');
 }
 
 async function waitForGate(
@@ -877,14 +875,9 @@ describe('operator control', () => {
         : step,
     );
     const { estate, rb } = withWwwHeldAfterDns({ ...base, steps: restoreFlags });
-    const result = await withWorker(estate, async (taskQueue) => {
-      const handle = await start(taskQueue, rb);
-      await waitForGate(handle, 'hold');
-      await handle.executeUpdate('abort', {
-        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
-      });
-      return failedResult(handle.result(), 'FailoverAborted');
-    });
+    const result = await withWorker(estate, async (taskQueue) =>
+      abortedAtGate(await start(taskQueue, rb), 'test'),
+    );
     expect(estate.flags.get('degraded')).toBe(false);
     expect(estate.dns.get('www.z.test.')).toBe('app.z.test.');
     expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');

@@ -466,6 +466,18 @@ describe('createRoute53Adapter zone lookups', () => {
 });
 
 describe('createRoute53Adapter reads shared while in flight', () => {
+  /** A Route 53 client that knows one zone and counts its calls; the calls `holds` picks wait at `gate` while held. */
+  function heldZoneClient(holds: (call: number) => boolean = () => true) {
+    const gate = heldCalls();
+    let calls = 0;
+    const client = {
+      send: async () => {
+        if (holds(++calls)) await gate.passed();
+        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+      },
+    } as unknown as Route53Client;
+    return { client, gate, calls: () => calls };
+  }
   /** A Route 53 client that answers after 20 ms (so reads overlap), counting each operation's calls. */
   function slowClient() {
     const calls: Record<string, number> = {};
@@ -529,15 +541,7 @@ describe('createRoute53Adapter reads shared while in flight', () => {
   });
 
   it("GIVEN two of one run's activities waiting on one read that Route 53 holds WHEN they wait THEN each heartbeats while waiting", async () => {
-    const gate = heldCalls();
-    let calls = 0;
-    const client = {
-      send: async () => {
-        calls++;
-        await gate.passed();
-        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
-      },
-    } as unknown as Route53Client;
+    const { client, gate, calls } = heldZoneClient();
     const adapter = createRoute53Adapter(client, { keepAliveMs: 10 });
     gate.hold();
     const { opener, joiner, beats, untilBothBeat } = twoActivities();
@@ -548,7 +552,7 @@ describe('createRoute53Adapter reads shared while in flight', () => {
     const zones = (await Promise.all(lookups)) as HostedZone[];
 
     expect(zones.map((z) => z.id)).toEqual(['Z1', 'Z1']);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(beats.joiner).toBeGreaterThanOrEqual(2);
   });
 
@@ -601,15 +605,7 @@ describe('createRoute53Adapter reads shared while in flight', () => {
   });
 
   it('GIVEN a call sent longer ago than a read may join (queued or hung) WHEN the same read is asked THEN it sends its own call and does not wait for the old one', async () => {
-    const gate = heldCalls();
-    let calls = 0;
-    const client = {
-      send: async () => {
-        const held = ++calls === 1;
-        if (held) await gate.passed();
-        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
-      },
-    } as unknown as Route53Client;
+    const { client, gate, calls } = heldZoneClient((call) => call === 1);
     const adapter = createRoute53Adapter(client, { joinWithinMs: 10 });
     gate.hold();
 
@@ -619,20 +615,12 @@ describe('createRoute53Adapter reads shared while in flight', () => {
     gate.release();
 
     expect(later.id).toBe('Z1');
-    expect(calls).toBe(2);
+    expect(calls()).toBe(2);
     await first;
   });
 
   it("GIVEN a check waiting on another activity's call WHEN the check's activity is cancelled THEN it stops waiting, and the call goes on for its sender", async () => {
-    const gate = heldCalls();
-    let calls = 0;
-    const client = {
-      send: async () => {
-        calls++;
-        await gate.passed();
-        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
-      },
-    } as unknown as Route53Client;
+    const { client, gate, calls } = heldZoneClient();
     const adapter = createRoute53Adapter(client);
     gate.hold();
     const senderEnv = new MockActivityEnvironment({ workflowExecution: { workflowId: 'w', runId: 'run-1' } });
@@ -646,6 +634,6 @@ describe('createRoute53Adapter reads shared while in flight', () => {
 
     expect(stopped).toMatchObject({ name: 'CancelledFailure' });
     expect((await sender).id).toBe('Z1');
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
   });
 });
