@@ -64,7 +64,8 @@ export function keepAlive(): void {
   const context = activityContext();
   // Before this attempt's first heartbeat, the previous attempt's details: heartbeating none would erase what a
   // retry after this one resumes from.
-  if (context) context.heartbeat(lastDetails.get(context) ?? context.info.heartbeatDetails);
+  if (context)
+    context.heartbeat(lastDetails.has(context) ? lastDetails.get(context) : context.info.heartbeatDetails);
 }
 
 /** `work`, or the activity's cancellation (it rejects with it) if that comes first; `work` outside an activity. */

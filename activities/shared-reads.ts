@@ -1,4 +1,4 @@
-import { untilCancelled, currentRunId, KEEP_ALIVE_MS, keepingAlive } from './poll-until';
+import { activityCancelled, currentRunId, KEEP_ALIVE_MS, keepingAlive, untilCancelled } from './poll-until';
 
 /** Who may share a read in flight: one workflow run's activities, or every activity of the worker. */
 export type SharedReadScope = 'run' | 'worker';
@@ -16,9 +16,10 @@ export const JOIN_WITHIN_MS = 2_000;
  * one answer. With scope `run` only one workflow run's activities share (outside an activity nothing is shared);
  * with `worker` every activity does (the fences of an evacuation asking EC2 for the same deny-all group).
  *
- * A reader joins only a call sent within `joinWithinMs` (`JOIN_WITHIN_MS`); while it waits it heartbeats (`keepingAlive`: the
- * call may queue for a token behind the account's budget) and ends if its own activity is cancelled; and if the
- * shared call fails, it sends its own (the failure may be the sender's: its activity cancelled or timed out).
+ * A reader joins only a call sent within `joinWithinMs` (`JOIN_WITHIN_MS`); while it waits it heartbeats
+ * (`keepingAlive`: the call may queue for a token behind the account's budget) and ends if its own activity is
+ * cancelled. A call that failed because its sender's activity was cancelled (or timed out) is asked again, once
+ * for all the readers still waiting; any other failure is theirs too.
  */
 export function sharedWhileInFlight(
   scope: SharedReadScope,
@@ -27,20 +28,31 @@ export function sharedWhileInFlight(
     joinWithinMs = JOIN_WITHIN_MS,
   }: { keepAliveMs?: number; joinWithinMs?: number } = {},
 ): <T>(key: string, read: () => Promise<T>) => Promise<T> {
-  const pending = new Map<string, { call: Promise<unknown>; sentAt: number }>();
-  return <T>(key: string, read: () => Promise<T>): Promise<T> => {
+  const pending = new Map<string, { call: Promise<unknown>; sentAt: number; senderCancelled: boolean }>();
+  const shared = <T>(key: string, read: () => Promise<T>): Promise<T> => {
     const runId = scope === 'run' ? currentRunId() : '';
     if (runId === undefined) return read();
     const scopedKey = `${runId} ${key}`;
     const known = pending.get(scopedKey);
     if (known !== undefined && Date.now() - known.sentAt <= joinWithinMs) {
-      const joined = (known.call as Promise<T>).catch(() => read());
+      // The reaction runs in this reader's activity context: `activityCancelled()` is this reader's.
+      const joined = (known.call as Promise<T>).catch((error: unknown) =>
+        known.senderCancelled && !activityCancelled() ? shared(key, read) : Promise.reject(error),
+      );
       return keepingAlive(untilCancelled(joined), keepAliveMs);
     }
-    const call: Promise<T> = read().finally(() => {
-      if (pending.get(scopedKey)?.call === call) pending.delete(scopedKey);
-    });
-    pending.set(scopedKey, { call, sentAt: Date.now() });
+    const entry = { call: Promise.resolve() as Promise<unknown>, sentAt: Date.now(), senderCancelled: false };
+    const call: Promise<T> = read()
+      .catch((error: unknown) => {
+        entry.senderCancelled = activityCancelled();
+        throw error;
+      })
+      .finally(() => {
+        if (pending.get(scopedKey) === entry) pending.delete(scopedKey);
+      });
+    entry.call = call;
+    pending.set(scopedKey, entry);
     return keepingAlive(call, keepAliveMs);
   };
+  return shared;
 }

@@ -658,7 +658,9 @@ function refuseIfMoved(diffs: RecordDiff[], expected: DnsRecordState[]): void {
 
 /**
  * On a later attempt of a switch read ahead: fails PartlySwitched, naming the records at their new values (an
- * earlier attempt may have switched them), when a record not at its new value no longer holds the state read.
+ * earlier attempt may have switched them), when a record not at its new value no longer holds the state read. A
+ * record another writer set to exactly its new value counts as switched (the attempt cannot tell, its earlier
+ * attempt's last heartbeat may be lost): its undo stays the state read ahead.
  */
 function refuseIfMovedByAnother(diffs: RecordDiff[], expected: DnsRecordState[]): void {
   const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
@@ -675,7 +677,7 @@ function refuseIfMovedByAnother(diffs: RecordDiff[], expected: DnsRecordState[])
       .map((d) => `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}`)
       .join(
         '; ',
-      )}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer), found by a later attempt of the switch; ${switched.length} record(s) hold their new values, and the step reads the others again before switching them`,
+      )}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer), found by a later attempt of the switch; ${switched.length === 0 ? 'none holds its new value' : `${switched.length} record(s) hold their new values`}, and the step reads the others again before switching them`,
     { switched } satisfies PartlySwitchedDetails,
   );
 }

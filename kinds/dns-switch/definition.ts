@@ -202,7 +202,8 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
           batched ? 'guarded in batches' : 'guarded',
         );
       } catch (error) {
-        const switched = batched ? switchedRecords(error, records.length) : undefined;
+        // Only a switch asked for batched swaps fails PartlySwitched; handled whenever it comes, well formed.
+        const switched = switchedRecords(error, records.length);
         if (switched !== undefined) {
           // Some records were switched from the state read ahead, and their undo stays that state (the undo
           // recorded now still holds it, for an abort during the read below); the others are read again.
@@ -396,8 +397,9 @@ export const DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH = 'dns-undo-only-what-it-switc
 
 /**
  * Runs that began after this ask a switch read ahead to swap batch by batch however many records it has
- * (`batchedSwaps`), and handle its PartlySwitched: the records it switched keep the undo read ahead, the others
- * are read again. Runs recorded before it never meet PartlySwitched (their switches read the zone and UPSERT).
+ * (`batchedSwaps`), which may fail PartlySwitched: the records it switched keep the undo read ahead, the others
+ * are read again. Runs recorded before it never meet PartlySwitched (their switches read the zone and UPSERT),
+ * nor does an old worker's workflow during a rolling upgrade.
  */
 export const DNS_SWAPS_IN_BATCHES_PATCH = 'dns-swaps-in-batches';
 

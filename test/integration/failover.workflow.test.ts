@@ -679,6 +679,8 @@ test('a switch refused partway (a later change batch met a record another writer
     {
       switchDns: async (input) => {
         if (++switches > 1) return fake.switchDns(input);
+        // Only a switch the run asked for batched swaps may answer PartlySwitched.
+        if (input.batchedSwaps !== true) throw new Error('the guarded switch did not ask for batched swaps');
         // The first batch (www) goes through; another writer moves db before the second batch, which is refused.
         estate.dns.set('www.z.test.', 'maintenance.z.test.');
         estate.dns.set('db.z.test.', '10.0.0.9');

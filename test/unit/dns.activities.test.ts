@@ -556,7 +556,7 @@ describe('createRoute53Adapter reads shared while in flight', () => {
     expect(beats.joiner).toBeGreaterThanOrEqual(2);
   });
 
-  it("GIVEN a shared read that fails WHEN a check waited on it THEN it asks on its own (the failure may be the sender's), each gets its own outcome, and a later read is sent again", async () => {
+  it('GIVEN a shared read that Route 53 refuses WHEN a check waited on it THEN the check gets that refusal too (not a call of its own), and a later read is sent again', async () => {
     let fail = true;
     let calls = 0;
     const client = {
@@ -580,28 +580,35 @@ describe('createRoute53Adapter reads shared while in flight', () => {
 
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     expect(again).toBeUndefined();
-    expect(calls).toBe(3); // the shared call, the waiting check's own, the later read
+    expect(calls).toBe(2); // the shared call, and the later read
   });
 
-  it('GIVEN a shared call that failed for its sender (its activity cancelled) WHEN another check waited on it THEN that check asks on its own and gets the answer', async () => {
-    let calls = 0;
-    const client = {
-      send: async () => {
-        calls++;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        if (calls === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
-        return { HostedZones: [{ Id: '/hostedzone/Z1', Name: ZONE.name }] };
+  it("GIVEN a shared call that failed because its sender's activity was cancelled WHEN two checks waited on it THEN they ask again, sharing one call, and get the answer", async () => {
+    const { client, gate, calls } = heldZoneClient((call) => call === 1);
+    const failing = {
+      send: async (command: unknown) => {
+        const answer = await client.send(command as never);
+        if (calls() === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        return answer;
       },
     } as unknown as Route53Client;
-    const adapter = createRoute53Adapter(client);
+    const adapter = createRoute53Adapter(failing);
+    gate.hold();
+    const inRun1 = () =>
+      new MockActivityEnvironment({ workflowExecution: { workflowId: 'w', runId: 'run-1' } });
+    const senderEnv = inRun1();
 
-    const [sender, waiter] = await Promise.allSettled(
-      ['run-1', 'run-1'].map((runId) => inRun(runId, () => adapter.findZone({ name: ZONE.name }))),
-    );
+    const sender = senderEnv.run(() => adapter.findZone({ name: ZONE.name })).catch((e: unknown) => e);
+    const waiters = [inRun1(), inRun1()].map((env) => env.run(() => adapter.findZone({ name: ZONE.name })));
+    senderEnv.cancel();
+    gate.release();
 
-    expect(sender?.status).toBe('rejected');
-    expect(waiter).toEqual({ status: 'fulfilled', value: { id: 'Z1', name: ZONE.name } });
-    expect(calls).toBe(2);
+    await sender;
+    expect(await Promise.all(waiters)).toEqual([
+      { id: 'Z1', name: ZONE.name },
+      { id: 'Z1', name: ZONE.name },
+    ]);
+    expect(calls()).toBe(2);
   });
 
   it('GIVEN a call sent longer ago than a read may join (queued or hung) WHEN the same read is asked THEN it sends its own call and does not wait for the old one', async () => {

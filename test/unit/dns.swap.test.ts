@@ -244,6 +244,20 @@ describe('switchDns swaps records from the state the run read ahead (Route 53 ch
       expect(valueOf(route53, moved)).toBe('127.0.0.9');
     });
 
+    it('GIVEN a later attempt after batch 1 went through and nothing moved THEN it goes on: reads the zone and switches the rest', async () => {
+      const route53 = zoneWith(
+        ...names.map((name, i): [string, string] => [name, i < 500 ? '127.0.0.3' : '127.0.0.2']),
+      );
+
+      const outcome = await new MockActivityEnvironment({ attempt: 2 }).run(() =>
+        activitiesOn(route53).switchDns(switchAll()),
+      );
+
+      expect(outcome).toMatchObject({ changed: true });
+      expect(route53.submitted.map((batch) => batch.upserts.length)).toEqual([100]);
+      expect(names.every((name) => valueOf(route53, name) === '127.0.0.3')).toBe(true);
+    });
+
     it('GIVEN a run recorded before batched swaps (it cannot take PartlySwitched) THEN its switch of 600 reads the zone and UPSERTs, as it did', async () => {
       const route53 = zoneMoved();
 
