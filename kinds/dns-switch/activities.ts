@@ -539,17 +539,17 @@ export function createDnsActivities({
         for (let i = 0; i < progress.changes.length; i++) await waitInSync(progress, i);
 
         const firstNew = progress.changes.length;
+        const batched = input.batchedSwaps === true;
         // The first attempt, given the records as the run read them ahead, reads nothing more: it swaps each
         // record from exactly that state, which Route 53 checks as it applies the batch (a record that moved
         // since fails the whole batch). A later attempt may follow one that sent a batch and died before its
         // heartbeat said so: it reads the zone first, as does a switch whose records are partly switched already.
         const swapped =
           input.expectedBefore !== undefined && currentAttempt() === 1 && firstNew === 0
-            ? await swapAsRead(progress, input.records, input.expectedBefore, input.batchedSwaps === true)
+            ? await swapAsRead(progress, input.records, input.expectedBefore, batched)
             : undefined;
         const diffs =
-          swapped ??
-          (await readAndUpsert(progress, input.records, input.expectedBefore, input.batchedSwaps === true));
+          swapped ?? (await readAndUpsert(progress, input.records, input.expectedBefore, batched));
 
         const facts: Record<string, string | number | boolean | null> = {
           zoneId: zone.id,
@@ -640,19 +640,16 @@ function assertNoDuplicates(records: DnsRecordChange[]): void {
  * back a stale value, so the switch refuses before anything is sent.
  */
 function refuseIfMoved(diffs: RecordDiff[], expected: DnsRecordState[]): void {
-  const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
-  const moved = diffs.filter((d) => {
-    const was = read.get(d.label);
-    return was === undefined || !holds(d.current, was);
-  });
+  const moved = movedSinceRead(diffs, expected);
   if (moved.length === 0) return;
-  const shown = moved.slice(0, 10).map((d) => {
-    const was = read.get(d.label);
-    return `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}, read as ${was && was.ttl !== null ? `${was.values.join(',') || '(empty)'} (TTL ${was.ttl})` : '(no record)'}`;
-  });
   throw permanentFailure(
     PermanentFailure.ChangedSinceRead,
-    `${shown.join('; ')}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer); nothing was sent, and the step reads the records again before switching`,
+    `${listed(
+      moved.map(
+        ({ diff: d, was }) =>
+          `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}, read as ${was && was.ttl !== null ? `${was.values.join(',') || '(empty)'} (TTL ${was.ttl})` : '(no record)'}`,
+      ),
+    )}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer); nothing was sent, and the step reads the records again before switching`,
   );
 }
 
@@ -663,23 +660,35 @@ function refuseIfMoved(diffs: RecordDiff[], expected: DnsRecordState[]): void {
  * attempt's last heartbeat may be lost): its undo stays the state read ahead.
  */
 function refuseIfMovedByAnother(diffs: RecordDiff[], expected: DnsRecordState[]): void {
-  const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
-  const moved = diffs.filter((d) => {
-    const was = read.get(d.label);
-    return d.differs && (was === undefined || !holds(d.current, was));
-  });
+  const moved = movedSinceRead(
+    diffs.filter((d) => d.differs),
+    expected,
+  );
   if (moved.length === 0) return;
   const switched = diffs.flatMap((d, index) => (d.differs ? [] : [index]));
   throw permanentFailure(
     PermanentFailure.PartlySwitched,
-    `${moved
-      .slice(0, 10)
-      .map((d) => `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}`)
-      .join(
-        '; ',
-      )}${moved.length > 10 ? ` (and ${moved.length - 10} more)` : ''}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer), found by a later attempt of the switch; ${switched.length === 0 ? 'none holds its new value' : `${switched.length} record(s) hold their new values`}, and the step reads the others again before switching them`,
+    `${listed(
+      moved.map(({ diff: d }) => `${d.label} holds ${d.current ? describeSet(d.current) : '(no record)'}`),
+    )}: changed since the run read ${moved.length === 1 ? 'it' : 'them'} (another writer), found by a later attempt of the switch; ${switched.length === 0 ? 'none holds its new value' : `${switched.length} record(s) hold their new values`}, and the step reads the others again before switching them`,
     { switched } satisfies PartlySwitchedDetails,
   );
+}
+
+/** The records of `diffs` that no longer hold the state the run read (`expected`), each with that state. */
+function movedSinceRead(
+  diffs: RecordDiff[],
+  expected: DnsRecordState[],
+): Array<{ diff: RecordDiff; was: DnsRecordState | undefined }> {
+  const read = new Map(expected.map((state) => [recordLabel(state.type, state.name), state]));
+  return diffs
+    .map((diff) => ({ diff, was: read.get(diff.label) }))
+    .filter(({ diff, was }) => was === undefined || !holds(diff.current, was));
+}
+
+/** The first ten of `items`, and how many more. */
+function listed(items: string[]): string {
+  return `${items.slice(0, 10).join('; ')}${items.length > 10 ? ` (and ${items.length - 10} more)` : ''}`;
 }
 
 /** Whether Route 53's set (undefined: no record) is the state read earlier. */
