@@ -12,7 +12,7 @@ import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
 import { createLagMetricsAdapter } from '../activities/database/lag-metrics-adapter';
-import { createRdsAdapter } from '../activities/database/rds-adapter';
+import { createRdsAdapter, rdsBudgetShort } from '../activities/database/rds-adapter';
 import { createRoute53Adapter } from '../activities/dns/route53-adapter';
 import { createUnleashAdminAdapter } from '../activities/flags/unleash-admin-adapter';
 import { createUnleashClientReader } from '../activities/flags/unleash-client-reader';
@@ -88,7 +88,7 @@ export function createProviderPorts(config: DrctlConfig): {
           keepAliveDuringCalls(client);
           return client;
         }),
-        { budgetShort: (region) => !pacer.hasSpare('rds', region) },
+        { budgetShort: rdsBudgetShort(pacer) },
       ),
     ),
     lagMetrics: timed(

@@ -138,6 +138,11 @@ export class AwsPacer {
     return others <= share.others;
   }
 
+  /** How many calls of `api` (in `region` for regional APIs) wait for a token on this worker now. */
+  callsWaiting(api: PacedApi, region: string): number {
+    return this.entry(api, region).waiters.length;
+  }
+
   /** Notes that `run` drew on the bucket now, forgetting runs that have not drawn for a window once many have. */
   private drawn(entry: Entry, run: string): void {
     const now = Date.now();

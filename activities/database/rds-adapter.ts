@@ -19,6 +19,7 @@ import {
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { markUncertainAttempts, mayHaveTakenEffect, OUTCOME_UNKNOWN } from '../aws-attempts';
 import { failureTypeOf } from '../../common/failure-type-of';
+import type { AwsPacer } from '../aws-pacing/aws-pacer';
 import { rankedAs } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import type DataLoader from 'dataloader';
@@ -45,6 +46,15 @@ export const DESCRIBES_PER_CALL = 100;
 export const SHORT_BUDGET_GATHER_MS = 1_000;
 
 /**
+ * The worker's rule for `budgetShort`: a region's RDS budget is short while calls wait for its tokens. Not while
+ * its bucket is merely low: at the end of an evacuation the last fences and promotions poll an emptied bucket
+ * that nothing else asks for, and a second's gathering on each of their reads was the evacuation's tail.
+ */
+export function rdsBudgetShort(pacer: Pick<AwsPacer, 'callsWaiting'>): (region: string) => boolean {
+  return (region) => pacer.callsWaiting('rds', region) > 0;
+}
+
+/**
  * The RDS port over the AWS SDK v3; the client factories come from the composition root (one client per region).
  * EC2 is only used to look up the security groups an RDS fence swaps in.
  *
@@ -59,7 +69,7 @@ export function createRdsAdapter(
   ec2ForRegion?: (region: string) => EC2Client,
   options: {
     keepAliveMs?: number;
-    /** Whether the region's RDS budget is short now (the worker's pacer: its bucket below half, or calls waiting). */
+    /** Whether the region's RDS budget is short now (the worker's pacer: `rdsBudgetShort`). */
     budgetShort?: (region: string) => boolean;
     gatherMs?: number;
   } = {},

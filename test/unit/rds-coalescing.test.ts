@@ -5,7 +5,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
-import { createRdsAdapter } from '../../activities/database/rds-adapter';
+import { createRdsAdapter, rdsBudgetShort } from '../../activities/database/rds-adapter';
 import type { RdsInstance } from '../../activities/database/rds-port';
 import { heldCalls, twoActivities } from './held-calls';
 
@@ -96,6 +96,35 @@ describe('RDS adapter: describes are coalesced', () => {
       ['replica-1', 'replica-2', 'replica-3'],
       ['replica-4'],
       ['replica-5'],
+    ]);
+  });
+
+  it('GIVEN the worker’s RDS bucket mostly spent WHEN no call waits for a token THEN reads go at once; once a call waits THEN they gather', async () => {
+    const endpoint = fleetClient(10, 'us-east-1');
+    const pacer = new AwsPacer({ rds: { burst: 10, perSecond: 1 } }, 0);
+    for (let i = 0; i < 9; i++) await pacer.take('rds', 'us-east-1');
+    const rds = createRdsAdapter(() => endpoint.client, undefined, {
+      budgetShort: rdsBudgetShort(pacer),
+      gatherMs: 200,
+    });
+
+    // The tail of an evacuation: the last fences poll, nothing else asks for the bucket's few tokens.
+    const first = rds.describeInstance('us-east-1', 'replica-1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all([first, rds.describeInstance('us-east-1', 'replica-2')]);
+    expect(endpoint.calls.map((c) => c.ids)).toEqual([['replica-1'], ['replica-2']]);
+
+    await pacer.take('rds', 'us-east-1');
+    const waiting = pacer.take('rds', 'us-east-1'); // the bucket is empty: this call waits for the next token
+    const third = rds.describeInstance('us-east-1', 'replica-3');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all([third, rds.describeInstance('us-east-1', 'replica-4')]);
+    await waiting;
+
+    expect(endpoint.calls.map((c) => c.ids)).toEqual([
+      ['replica-1'],
+      ['replica-2'],
+      ['replica-3', 'replica-4'],
     ]);
   });
 
