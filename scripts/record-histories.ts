@@ -24,7 +24,7 @@ import type { FailoverProgress } from '../workflows/run-types';
 
 /**
  * Records the workflow histories the replay test (test/integration/replay.test.ts) replays against the current
- * workflow code: a complete failover, one paused on a failed step and retried, one aborted with rollback, a
+ * workflow code: a complete failover, one whose fence is in a parallel group, one paused on a failed step and retried, one aborted with rollback, a
  * drill and its failover, a failback, and one that went on unfenced with its fence follow-up, an evacuation whose second
  * wave waited for an approval, and the evacuation a drill of it started. Runs them on the local stack with a worker
  * of this checkout and writes `test/fixtures/histories/<name>.json`.
@@ -122,6 +122,11 @@ async function main(): Promise<void> {
     if (wanted('failover-complete')) {
       await resetStack();
       await save('failover-complete', handleOf(await start(variant('replay-complete', []))));
+    }
+
+    if (wanted('failover-grouped-fence')) {
+      await resetStack();
+      await save('failover-grouped-fence', handleOf(await start(groupedFence('replay-grouped'))));
     }
 
     if (wanted('failover-paused-then-retried')) {
@@ -255,6 +260,32 @@ function variant(
 ): Runbook {
   const steps: Array<Record<string, unknown>> = ehrDb.steps.map((step) => map({ ...step }));
   for (const { after, step } of inserts) steps.splice(steps.findIndex((s) => s.id === after) + 1, 0, step);
+  return defineRunbook({ ...ehrDb, id, steps } as RunbookInput);
+}
+
+/**
+ * ehr-db with its fence in a parallel group, as an evacuation's services fence their databases: the backups, then
+ * the fence beside the flags (the fence's plan is read ahead while the backups run).
+ */
+function groupedFence(id: string): Runbook {
+  const leaves = new Map(
+    ehrDb.steps
+      .flatMap((step) => (step.kind === 'parallel' ? step.steps : [step]))
+      .map((step) => [step.id, step]),
+  );
+  const leaf = (stepId: string) => {
+    const step = leaves.get(stepId);
+    if (step === undefined) throw new Error(`ehr-db has no step ${stepId}`);
+    return step;
+  };
+  const steps = [
+    leaf('preflight'),
+    leaf('verify-backups'),
+    { id: 'isolate', kind: 'parallel', steps: [leaf('degraded-mode-on'), leaf('fence-primary')] },
+    leaf('promote-replica'),
+    leaf('switch-dns'),
+    leaf('probe-writes'),
+  ];
   return defineRunbook({ ...ehrDb, id, steps } as RunbookInput);
 }
 

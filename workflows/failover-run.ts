@@ -44,7 +44,7 @@ import type {
   TimelineEntry,
 } from './run-types';
 import { describeStepFailure } from './step-failure';
-import { performStep, readAheadFor, type OperatorGates, type RunState } from './step-actions';
+import { performStep, readAheadsFor, type OperatorGates, type RunState } from './step-actions';
 import { Timeline } from './timeline';
 
 type Verdict = 'go' | 'stop';
@@ -103,7 +103,7 @@ export class FailoverRun {
   private releaseNudges = 0;
 
   private readonly usedNonces = new Set<string>();
-  /** Reads started ahead for steps not yet running (`readAheadFor`), by step id. */
+  /** Reads started ahead for steps not yet running (`readAheadsFor`), by step id. */
   private readonly readAheads = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -129,8 +129,7 @@ export class FailoverRun {
         if (verdict === 'stop') break;
       }
       const next = steps[index + 1];
-      const readAhead = readAheadFor(step, next, this.input.runbook);
-      if (next !== undefined && readAhead !== undefined) this.readAheads.set(next.id, readAhead);
+      for (const [id, read] of readAheadsFor(step, next, this.input.runbook)) this.readAheads.set(id, read);
       verdict =
         step.kind === 'parallel'
           ? (await Promise.all(step.steps.map((inner) => this.runLeaf(inner, step.id)))).includes('stop')

@@ -26,21 +26,46 @@ export const LOCAL_STEP_READS_PATCH = 'step-reads-as-local-activities';
 /** Runs that began after this start a step's `readAhead` as the step before it starts (`readAheadFor`). */
 export const READ_AHEAD_PATCH = 'read-ahead-while-the-step-before-runs';
 
+/** Runs that began after this also read ahead for the steps of a parallel group that comes next (`readAheadsFor`). */
+export const GROUP_READ_AHEAD_PATCH = 'read-ahead-into-parallel-groups';
+
 /**
- * Starts `next`'s read ahead (its kind's `readAhead`, with its timeout and retry policy) as `current` starts, when
- * `current` has no step of `next`'s kind; undefined otherwise. A failed read ahead resolves to undefined: the step
- * then reads as usual, and meets the failure there if it lasts.
+ * Starts the reads ahead of `next` as `current` starts, by step id: `next`'s own, or, when `next` is a parallel
+ * group, each of its steps' (runs that began after `GROUP_READ_AHEAD_PATCH`). An evacuation's services fence
+ * their databases as one group: each fence's plan is then read during the pre-flight instead of after it.
  */
-export function readAheadFor(
+export function readAheadsFor(
   current: Step,
   next: Step | undefined,
   runbook: Runbook,
-): Promise<unknown> | undefined {
-  if (next === undefined || next.kind === 'parallel') return undefined;
-  const kind = stepKind(next.kind);
+): Map<string, Promise<unknown>> {
+  const reads = new Map<string, Promise<unknown>>();
+  if (next === undefined) return reads;
+  const leaves = next.kind === 'parallel' ? next.steps : [next];
+  const ahead = leaves.filter((leaf) => readsAhead(current, leaf));
+  if (ahead.length === 0) return reads;
+  if (next.kind === 'parallel' && !patched(GROUP_READ_AHEAD_PATCH)) return reads;
+  for (const leaf of ahead) {
+    const read = readAheadFor(leaf, runbook);
+    if (read !== undefined) reads.set(leaf.id, read);
+  }
+  return reads;
+}
+
+/** Whether `next`'s kind reads ahead, and `current` has no step of that kind (whose effect the read could miss). */
+function readsAhead(current: Step, next: LeafStep): boolean {
   const running = current.kind === 'parallel' ? current.steps : [current];
-  if (kind.readAhead === undefined || running.some((step) => step.kind === next.kind)) return undefined;
-  if (!patched(kind.readAheadPatch ?? READ_AHEAD_PATCH)) return undefined;
+  return stepKind(next.kind).readAhead !== undefined && !running.some((step) => step.kind === next.kind);
+}
+
+/**
+ * Starts `next`'s read ahead (its kind's `readAhead`, with its timeout and retry policy), or undefined for a run
+ * that began before the kind's read ahead. A failed read ahead resolves to undefined: the step then reads as
+ * usual, and meets the failure there if it lasts.
+ */
+function readAheadFor(next: LeafStep, runbook: Runbook): Promise<unknown> | undefined {
+  const kind = stepKind(next.kind);
+  if (kind.readAhead === undefined || !patched(kind.readAheadPatch ?? READ_AHEAD_PATCH)) return undefined;
   const activities = proxyActivities<KindActivities>(activityOptionsFor(next));
   return kind.readAhead(next, activities, runbook).catch(() => undefined);
 }

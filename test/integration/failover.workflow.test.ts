@@ -601,6 +601,49 @@ test('the fence reads its plan while the step before it runs, once, and its undo
   });
 });
 
+test('a fence in a parallel group reads its plan while the step before the group runs, once', async () => {
+  const estate = newEstate();
+  const fake = estate.activities();
+  let planned = (): void => undefined;
+  const fencePlanned = new Promise<void>((resolve) => (planned = resolve));
+  let plans = 0;
+  let readDuringBackups: boolean | undefined;
+  const { steps } = runbook();
+  const [preflight, prepare, fence, ...rest] = steps;
+  if (preflight === undefined || prepare?.kind !== 'parallel' || fence === undefined)
+    throw new Error('runbook changed');
+  const [flagsOn, backups] = prepare.steps;
+  // An evacuation's service fences its databases as one group: here the fence beside the flags, after the backups.
+  const grouped = runbook({
+    steps: [preflight, backups!, { id: 'isolate', kind: 'parallel', steps: [fence, flagsOn!] }, ...rest],
+  } as Partial<RunbookInput>);
+  const result: FailoverResult = await withWorker(
+    estate,
+    async (taskQueue) => (await start(taskQueue, grouped)).result(),
+    {
+      planFence: async (input) => {
+        plans += 1;
+        planned();
+        return fake.planFence(input);
+      },
+      verifyBackups: async (input) => {
+        readDuringBackups = await happensWithin(fencePlanned, 10_000);
+        return fake.verifyBackups(input);
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(readDuringBackups).toBe(true);
+  expect(plans).toBe(1);
+  expect(estate.roles.get('primary')).toBe('fenced');
+  expect(result.timeline.find((entry) => entry.stepId === 'fence')).toMatchObject({
+    group: 'isolate',
+    changed: true,
+    before: { primary: 'primary' },
+  });
+});
+
 test('a fence whose plan was read ahead before a wait reads again: a fence put in place by hand meanwhile is recorded as found, and not undone by the rollback', async () => {
   const estate = newEstate();
   const fake = estate.activities();
