@@ -3,7 +3,7 @@ import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { PermanentFailure } from '../../common/failure-types';
-import { failureDetailOf, failureTypeOf } from '../../common/failure-type-of';
+import { failureDetailOf, failureMessageOf, failureTypeOf } from '../../common/failure-type-of';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-parts';
 import type { Runbook } from '../../runbooks/schema';
@@ -204,20 +204,16 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       } catch (error) {
         // Only a switch asked for batched swaps fails PartlySwitched; handled whenever it comes, well formed.
         const switched = switchedRecords(error, records.length);
-        if (switched !== undefined) {
-          // Some records were switched from the state read ahead, and their undo stays that state (the undo
-          // recorded now still holds it, for an abort during the read below); the others are read again.
-          const now = await context.activities.readDnsRecords(namesOf(step));
-          const before = now.map((state, index) => (switched.has(index) ? readAhead[index]! : state));
-          return switchFrom(step, records, before, context, 'read again');
-        }
+        // Some records were switched from the state read ahead, and their undo stays that state (the undo
+        // recorded now still holds it, for an abort during the read below); the others are read again.
+        if (switched !== undefined)
+          return switchFromRead(step, records, context, 'read again', { switched, readAhead });
         if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
         // Nothing was sent: withdraw the stale undo now, so an abort during the read below undoes nothing.
         context.controls.beforeEffect({ willChange: false, supersedes: true });
       }
     }
-    const before = await context.activities.readDnsRecords(namesOf(step));
-    return switchFrom(step, records, before, context, readAhead === undefined ? 'read' : 'read again');
+    return switchFromRead(step, records, context, readAhead === undefined ? 'read' : 'read again');
   },
   async undo(undo, context) {
     const kept = context.promotion === 'none' ? [] : undo.records.filter((r) => r.database !== undefined);
@@ -420,9 +416,54 @@ function namesOf(step: DnsSwitchStep): DnsCheckInput {
 }
 
 /**
+ * How many times a switch reads its records and finds one moved by the time it switches (another writer each time)
+ * before the step fails: a writer that keeps changing them is for an operator to find, not to race.
+ */
+export const READS_BEFORE_GIVING_UP = 3;
+
+/**
+ * Reads the records and switches them from that read, guarded as a switch read ahead is: a record another writer
+ * moves between the read and the switch fails the switch with nothing sent (ChangedSinceRead), and the records are
+ * read again, up to `READS_BEFORE_GIVING_UP` times. Unguarded, the switch would set the record over the writer,
+ * and the undo would put back the value from before the writer. `partly`: the records a refused switch already
+ * switched (PartlySwitched), whose undo stays the state read ahead.
+ */
+async function switchFromRead(
+  step: DnsSwitchStep,
+  records: DnsRecordChange[],
+  context: RunContext<DnsSwitchActivities>,
+  how: 'read' | 'read again',
+  partly?: { switched: Set<number>; readAhead: DnsRecordState[] },
+): Promise<StepResult> {
+  for (let reads = 1; ; reads++) {
+    const now = await context.activities.readDnsRecords(namesOf(step));
+    const before =
+      partly === undefined
+        ? now
+        : now.map((state, index) => (partly.switched.has(index) ? partly.readAhead[index]! : state));
+    try {
+      return await switchFrom(step, records, before, context, how, now);
+    } catch (error) {
+      if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+      if (reads >= READS_BEFORE_GIVING_UP) {
+        throw ApplicationFailure.nonRetryable(
+          `${failureMessageOf(error)} (read ${reads} times, and each time a record moved before the switch: another writer keeps changing these records; find it before retrying the step)`,
+          PermanentFailure.ChangedSinceRead,
+        );
+      }
+      // Nothing was sent. Unless records switched before keep their undo, the undo just recorded is withdrawn.
+      if (partly === undefined) context.controls.beforeEffect({ willChange: false, supersedes: true });
+      how = 'read again';
+    }
+  }
+}
+
+/**
  * Records the undo from `before` and switches. `guarded`: `before` was read ahead, so the switch refuses if the
  * records moved since (`guarded in batches`: also batch by batch, PartlySwitched when a later batch is refused);
- * `read again`: after such a refusal, this record replaces the one that announced it.
+ * `read`/`read again` (after such a refusal: this record replaces the one that announced it): the switch refuses
+ * if the records no longer hold `expected`, the state just read (it differs from `before` for records a refused
+ * switch already switched, whose undo is the state read ahead).
  */
 async function switchFrom(
   step: DnsSwitchStep,
@@ -430,6 +471,7 @@ async function switchFrom(
   before: DnsRecordState[],
   context: RunContext<DnsSwitchActivities>,
   how: 'guarded' | 'guarded in batches' | 'read' | 'read again',
+  expected?: DnsRecordState[],
 ): Promise<StepResult> {
   const undo = undoOf(step.zone, records, before, context.runbook, context.state.confirmedWritable);
   const willChange = undo.records.length + undo.created.length > 0;
@@ -439,12 +481,13 @@ async function switchFrom(
     before: { zone: step.zone, records: before },
     ...(how === 'read again' ? { supersedes: true } : {}),
   });
+  const guard = how === 'guarded' || how === 'guarded in batches' ? before : expected;
   const outcome = await context.activities.switchDns({
     zone: step.zone,
     records,
     checkResolution: step.checkResolution,
-    ...(how === 'guarded' ? { expectedBefore: before } : {}),
-    ...(how === 'guarded in batches' ? { expectedBefore: before, batchedSwaps: true } : {}),
+    ...(guard === undefined ? {} : { expectedBefore: guard }),
+    ...(how === 'guarded in batches' ? { batchedSwaps: true } : {}),
   });
   return withRunChange(outcome, willChange, 'the records');
 }

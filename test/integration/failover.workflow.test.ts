@@ -712,6 +712,64 @@ test('a record another writer moves after the DNS step read it ahead is read aga
   expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
 });
 
+test('a record another writer moves again between the read again and its switch is not overwritten: the switch refuses with nothing sent, the step reads once more, and rollback restores what the last writer set', async () => {
+  const { estate, rb } = withWwwHeldAfterDns();
+  const fake = estate.activities();
+  let reads = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'test'),
+    {
+      readDnsRecords: async (input) => {
+        const read = await fake.readDnsRecords(input);
+        // Another writer moves www after the read ahead, and again after the read again.
+        if (++reads <= 2) estate.dns.set('www.z.test.', `other-${reads}.z.test.`);
+        return read;
+      },
+    },
+  );
+
+  expect(reads).toBe(4); // the read ahead, the read again, once more, the rollback's
+  expect(estate.dnsChanges).toBe(2); // the switch on the last read, and the rollback's
+  const dns = result.timeline.find((entry) => entry.stepId === 'dns');
+  expect(dns).toMatchObject({ status: 'succeeded', attempts: 1 });
+  expect(dns?.before).toMatchObject({
+    records: [
+      { name: 'db.z.test.', values: ['10.0.0.2'] },
+      { name: 'www.z.test.', values: ['other-2.z.test.'] },
+    ],
+  });
+  expect(estate.dns.get('www.z.test.')).toBe('other-2.z.test.');
+});
+
+test('a writer that keeps moving a record between each read and the switch fails the step ChangedSinceRead after three reads, with nothing switched', async () => {
+  const { estate, rb } = withWwwHeldAfterDns(
+    runbook({
+      steps: runbook().steps.map((step) => (step.id === 'dns' ? { ...step, onFailure: 'abort' } : step)),
+    } as Partial<RunbookInput>),
+  );
+  const fake = estate.activities();
+  let reads = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => failedResult((await start(taskQueue, rb)).result()),
+    {
+      readDnsRecords: async (input) => {
+        const read = await fake.readDnsRecords(input);
+        if (++reads <= 4) estate.dns.set('www.z.test.', `other-${reads}.z.test.`);
+        return read;
+      },
+    },
+  );
+
+  const dns = result.timeline.find((entry) => entry.stepId === 'dns');
+  expect(dns).toMatchObject({ status: 'failed', error: { type: 'ChangedSinceRead' } });
+  expect(dns?.error?.message).toMatch(/read 3 times/);
+  expect(estate.dnsChanges).toBe(0);
+  expect(estate.dns.get('www.z.test.')).toBe('other-4.z.test.');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
+});
+
 test('a switch refused partway (a later change batch met a record another writer moved) keeps the undo read ahead for the records it switched, reads the others again, and rollback puts the switched ones back', async () => {
   const { estate, rb } = withWwwHeldAfterDns(undefined, 'www first');
   const fake = estate.activities();
