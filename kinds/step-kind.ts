@@ -155,6 +155,12 @@ export interface EffectRecord {
    * acted on its first attempt).
    */
   supersedes?: true;
+  /**
+   * Replaces the undo an earlier execution of this step recorded (an operator's retry, which otherwise keeps it):
+   * the kind merged the two, keeping the earlier undo for what that execution changed and the state read now for
+   * the rest (a writer may have changed those since).
+   */
+  mergedWithEarlier?: true;
 }
 
 /** What a step may ask of the run it is part of. */

@@ -562,6 +562,13 @@ export class FailoverRun {
       else earlier.undo = record.undo;
       return { undo: earlier.undo, byEarlierExecution: false };
     }
+    if (record.mergedWithEarlier && earlier !== undefined) {
+      // A later execution's kind merged the earlier undo with what it read now: the merge is what the run changed.
+      entry.before = record.before;
+      earlier.willChange = earlier.willChange || record.willChange;
+      if (record.undo !== undefined) earlier.undo = record.undo;
+      return { undo: earlier.undo, byEarlierExecution: false };
+    }
     const first = this.timeline.entries.find((e) => e.stepId === step.id && e.before !== undefined);
     if (record.before !== undefined) entry.before = first?.before ?? record.before;
     if (earlier !== undefined) {

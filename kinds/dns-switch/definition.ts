@@ -392,6 +392,12 @@ export function recordsToWrite(
 export const DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH = 'dns-undo-only-what-it-switched';
 
 /**
+ * Runs that began after this merge the undo of a switch retried by an operator (`mergedUndo`); runs recorded
+ * before it keep the first execution's undo for every record.
+ */
+export const DNS_RETRY_MERGES_UNDO_PATCH = 'dns-retry-merges-undo';
+
+/**
  * Runs that began after this ask a switch read ahead to swap batch by batch however many records it has
  * (`batchedSwaps`), which may fail PartlySwitched: the records it switched keep the undo read ahead, the others
  * are read again. Runs recorded before it never meet PartlySwitched (their switches read the zone and UPSERT),
@@ -475,12 +481,24 @@ async function switchFrom(
 ): Promise<StepResult> {
   const undo = undoOf(step.zone, records, before, context.runbook, context.state.confirmedWritable);
   const willChange = undo.records.length + undo.created.length > 0;
-  context.controls.beforeEffect({
+  const recorded = context.controls.beforeEffect({
     willChange,
     ...(willChange ? { undo } : {}),
     before: { zone: step.zone, records: before },
     ...(how === 'read again' ? { supersedes: true } : {}),
   });
+  // An operator's retry: the run holds the first execution's undo, which may have switched some records and
+  // failed before the others. Kept whole, its rollback would put a record the first execution never switched
+  // back to its value from before a writer who moved it since; merged, that record's undo is what was read now.
+  if (recorded.byEarlierExecution && isSwitchUndo(recorded.undo) && patched(DNS_RETRY_MERGES_UNDO_PATCH)) {
+    const merged = mergedUndo(recorded.undo, undo, records);
+    context.controls.beforeEffect({
+      willChange: true,
+      undo: merged,
+      before: { zone: step.zone, records: stateBefore(merged, records, before) },
+      mergedWithEarlier: true,
+    });
+  }
   const guard = how === 'guarded' || how === 'guarded in batches' ? before : expected;
   const outcome = await context.activities.switchDns({
     zone: step.zone,
@@ -490,6 +508,45 @@ async function switchFrom(
     ...(how === 'guarded in batches' ? { batchedSwaps: true } : {}),
   });
   return withRunChange(outcome, willChange, 'the records');
+}
+
+/**
+ * The undo of a retried switch: for each record, the one read now (`fresh`) where it has one (the record does not
+ * hold its new value: the earlier execution did not switch it, or a writer moved it since), else the earlier
+ * execution's (the record holds its new value: that execution switched it; one a writer set to exactly that value
+ * counts as switched, as a later attempt of the switch counts it).
+ */
+function mergedUndo(earlier: DnsSwitchUndo, fresh: DnsSwitchUndo, records: DnsRecordChange[]): DnsSwitchUndo {
+  const merged: DnsSwitchUndo = { zone: fresh.zone, records: [], created: [] };
+  for (const record of records) {
+    const label = `${record.type} ${record.name}`;
+    const same = (r: DnsRecordChange) => r.name === record.name && r.type === record.type;
+    const source = fresh.records.some(same) || fresh.created.includes(label) ? fresh : earlier;
+    merged.records.push(...source.records.filter(same));
+    if (source.created.includes(label)) merged.created.push(label);
+  }
+  return merged;
+}
+
+/** The state before the step that an undo stands for, record by record (`read` where the undo has no entry). */
+function stateBefore(
+  undo: DnsSwitchUndo,
+  records: DnsRecordChange[],
+  read: DnsRecordState[],
+): DnsRecordState[] {
+  return records.map((record, index) => {
+    const entry = undo.records.find((r) => r.name === record.name && r.type === record.type);
+    if (entry !== undefined)
+      return { name: record.name, type: record.type, ttl: entry.ttl, values: [entry.value] };
+    if (undo.created.includes(`${record.type} ${record.name}`))
+      return { name: record.name, type: record.type, ttl: null, values: [] };
+    return read[index]!;
+  });
+}
+
+function isSwitchUndo(undo: unknown): undo is DnsSwitchUndo {
+  const u = undo as Partial<DnsSwitchUndo> | undefined;
+  return Array.isArray(u?.records) && Array.isArray(u?.created) && u?.zone !== undefined;
 }
 
 /** The undo of a switch, from the records as they were read before it. */

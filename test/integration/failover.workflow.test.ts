@@ -770,6 +770,54 @@ test('a writer that keeps moving a record between each read and the switch fails
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
 });
 
+test('an operator’s retry of a switch that acted partly keeps the first execution’s undo for what it switched, and the state read now for the rest: rollback leaves a writer’s value in between', async () => {
+  const { estate, rb } = withWwwHeldAfterDns();
+  estate.dns.set('api.z.test.', 'api-old.z.test.');
+  const api = { name: 'api.z.test.', type: 'CNAME' as const, ttl: 60, value: 'api-standby.z.test.' };
+  const steps = rb.steps.map((step) =>
+    step.kind === 'dns.switch'
+      ? { ...step, records: [...step.records, api], onFailure: 'pause' as const }
+      : step,
+  );
+  const fake = estate.activities();
+  let switches = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, steps });
+      await waitFor(async () => {
+        const progress = await handle.query<FailoverProgress>('progress');
+        return progress.status === 'paused' ? progress : undefined;
+      });
+      // The first execution switched db and www before it failed; another writer moves api meanwhile.
+      expect(estate.dns.get('www.z.test.')).toBe('maintenance.z.test.');
+      estate.dns.set('api.z.test.', 'api-writer.z.test.');
+      await handle.executeUpdate('decide', {
+        args: [
+          await signed(handle, signerOf('bob'), { stepId: 'dns', action: 'retry', reason: 'IAM fixed' }),
+        ],
+      });
+      return abortedAtGate(handle, 'test');
+    },
+    {
+      switchDns: async (input) => {
+        if (++switches > 1) return fake.switchDns(input);
+        estate.dns.set('db.z.test.', '10.0.0.3');
+        estate.dns.set('www.z.test.', 'maintenance.z.test.');
+        throw ApplicationFailure.nonRetryable('change batch 2 of 2: AccessDenied', 'AccessDenied');
+      },
+    },
+  );
+
+  expect(result.timeline.filter((e) => e.stepId === 'dns').map((e) => e.status)).toEqual([
+    'failed',
+    'succeeded',
+  ]);
+  expect(estate.dns.get('www.z.test.')).toBe('app.z.test.'); // the first execution's undo
+  expect(estate.dns.get('api.z.test.')).toBe('api-writer.z.test.'); // the state the retry read, not api-old
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3'); // kept: the promotion completed
+});
+
 test('a switch refused partway (a later change batch met a record another writer moved) keeps the undo read ahead for the records it switched, reads the others again, and rollback puts the switched ones back', async () => {
   const { estate, rb } = withWwwHeldAfterDns(undefined, 'www first');
   const fake = estate.activities();
