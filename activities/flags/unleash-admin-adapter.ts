@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import type { FlagState, UnleashAdminPort } from './unleash-admin-port';
 
@@ -14,15 +15,27 @@ interface AdminFeature {
   environments?: Array<{ name: string; enabled: boolean; strategies?: Array<{ disabled?: boolean | null }> }>;
 }
 
-/** The Unleash Admin API over fetch. */
+/**
+ * Admin API requests one adapter (one worker) has open at a time. A flags step reads, sets and reads back each of
+ * its flags at once, and several runs may do so together: a runbook with a hundred flags would otherwise open a
+ * hundred connections to Unleash at once. The others wait their turn (their timeout starts when they are sent).
+ */
+export const UNLEASH_ADMIN_IN_FLIGHT = 8;
+
+/** The Unleash Admin API over fetch, at most `UNLEASH_ADMIN_IN_FLIGHT` requests in flight (p-limit). */
 export function createUnleashAdminAdapter({
   url,
   token,
   timeoutMs = 10_000,
 }: UnleashAdminOptions): UnleashAdminPort {
   const base = url.replace(/\/+$/, '');
+  const inFlight = pLimit(UNLEASH_ADMIN_IN_FLIGHT);
 
-  async function request(method: string, path: string, what: string): Promise<Response> {
+  function request(method: string, path: string, what: string): Promise<Response> {
+    return inFlight(() => send(method, path, what));
+  }
+
+  async function send(method: string, path: string, what: string): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {

@@ -1,7 +1,11 @@
 import { createFlagActivities, prefixGroups } from '../../kinds/flags-set/activities';
-import { createUnleashAdminAdapter } from '../../activities/flags/unleash-admin-adapter';
+import {
+  createUnleashAdminAdapter,
+  UNLEASH_ADMIN_IN_FLIGHT,
+} from '../../activities/flags/unleash-admin-adapter';
 import type { FlagsInput } from '../../kinds/flags-set/definition';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { FakeUnleash } from '../fakes/fake-unleash';
 import { failureOf } from './failure-of';
 import { slowPort } from './slow-port';
@@ -226,5 +230,38 @@ describe('createUnleashAdminAdapter errors', () => {
     expect(error).toMatchObject({ type: 'ConnectionFailed', nonRetryable: false });
     expect(error.message).toContain(url);
     expect(error.message).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('createUnleashAdminAdapter in flight', () => {
+  it('GIVEN 30 flags read at once WHEN Unleash answers slowly THEN at most UNLEASH_ADMIN_IN_FLIGHT requests are open at a time, and every read answers', async () => {
+    let open = 0;
+    let most = 0;
+    const server = createHttpServer((request, response) => {
+      open++;
+      most = Math.max(most, open);
+      const name = decodeURIComponent(request.url?.split('/').pop() ?? '');
+      setTimeout(() => {
+        open--;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({ name, environments: [{ name: 'development', enabled: true, strategies: [{}] }] }),
+        );
+      }, 20);
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const admin = createUnleashAdminAdapter({ url: `http://127.0.0.1:${port}`, token: 'x' });
+      const names = Array.from({ length: 30 }, (_, i) => `flag-${i}`);
+
+      const states = await Promise.all(names.map((name) => admin.getFlag('default', 'development', name)));
+
+      expect(states.map((state) => state.name)).toEqual(names);
+      expect(most).toBe(UNLEASH_ADMIN_IN_FLIGHT);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((closed) => server.close(closed));
+    }
   });
 });
