@@ -6,6 +6,7 @@ import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeLagMetrics } from '../fakes/fake-lag-metrics';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
+import { slowPort } from './slow-port';
 import { fenceWithSecurityGroup } from '../../providers/database/rds-instance/security-group-fence';
 import { aurora, fastPoll, portal } from './database-targets';
 
@@ -45,6 +46,31 @@ describe('rds-instance', () => {
       /^2s ≤ maxLag 30s \(ReplicaLag of patient-portal-replica in us-west-2/,
     );
     expect(results.find((r) => r.check === 'database portal: fence security group')?.ok).toBe(true);
+  });
+
+  it('GIVEN slow reads WHEN checking THEN the replica, the primary and the lag are read at once, and the checks keep their order', async () => {
+    const { rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 2000);
+    const inFlight = { now: 0, most: 0 };
+    const activities = createDatabaseActivities({
+      postgres: new FakePostgres(),
+      rds: slowPort(rds, inFlight).port,
+      lagMetrics: slowPort(lag, inFlight).port,
+      poll: fastPoll,
+    });
+
+    const results = await activities.checkDatabase(portal);
+
+    expect(inFlight.most).toBe(3);
+    expect(results.map((r) => r.check.replace('database portal: ', ''))).toEqual([
+      'replica exists',
+      'replica of the primary',
+      'replica available',
+      'primary',
+      'fence security group',
+      'replication lag',
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
   });
 
   it('GIVEN no ReplicaLag datapoint WHEN checking THEN the lag check fails, unless the runbook accepts unknown lag', async () => {

@@ -56,10 +56,17 @@ export function createStrategy(
 
   return {
     async check(name, t, context) {
+      // The replica, the primary and the replica's lag are independent reads: asked at once (each joins its
+      // region's describe round, or the lag reads'), then the fence group, which needs the primary's VPC. The
+      // checks keep their order. A read whose check is not reached (no replica) is left unanswered.
+      const replicaRead = rds.describeInstance(t.replica.region, t.replica.instanceId);
+      const primaryRead = viewPrimary(t);
+      const lagRead = lagCheck(lagMetrics, name, lagQuery(t), t);
+      for (const read of [replicaRead, primaryRead, lagRead]) read.catch(() => undefined);
       const results: CheckResult[] = [];
       let replica: RdsInstance | null;
       try {
-        replica = await rds.describeInstance(t.replica.region, t.replica.instanceId);
+        replica = await replicaRead;
       } catch (error) {
         return [checkLine(name, 'replica exists', false, failureMessageOrThrow(error, isRegionUnreachable))];
       }
@@ -103,7 +110,7 @@ export function createStrategy(
           `status ${replica.status}${replica.status === 'available' ? '' : '; wait until it is available'}`,
         ),
       );
-      const primary = await viewPrimary(t);
+      const primary = await primaryRead;
       if ('regionDown' in primary) {
         results.push(
           checkLine(
@@ -149,7 +156,7 @@ export function createStrategy(
           }
         }
       }
-      results.push(await lagCheck(lagMetrics, name, lagQuery(t), t));
+      results.push(await lagRead);
       return results;
     },
 
