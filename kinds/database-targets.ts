@@ -39,32 +39,6 @@ export function databaseReads<A>(
   return databaseProvider(input.target.provider).readsLocally ? context.reads : context.activities;
 }
 
-/**
- * How long after it answered a plan read ahead still stands for the step's own read: the step before ran that
- * long (the read overlapped its work). Older (a wait or an approval came between), the step reads again.
- */
-export const PLAN_READ_AHEAD_FRESH_MS = 2_000;
-
-/** A database step's plan read while the step before it ran, and when it answered (the workflow's clock). */
-interface PlanReadAhead<P> {
-  plan: P;
-  answeredAt: number;
-}
-
-/** A database step's `readAhead`: its plan, stamped with when it answered. */
-export function planReadAhead<P>(read: Promise<P>): Promise<PlanReadAhead<P>> {
-  return read.then((plan) => ({ plan, answeredAt: Date.now() }));
-}
-
-/** The plan read ahead (`planReadAhead`) while fresh (`PLAN_READ_AHEAD_FRESH_MS`); undefined otherwise or if none. */
-export async function freshPlanReadAhead<P>(readAhead: Promise<unknown> | undefined): Promise<P | undefined> {
-  if (readAhead === undefined) return undefined;
-  const ahead = (await readAhead) as PlanReadAhead<P> | undefined;
-  return ahead !== undefined && Date.now() - ahead.answeredAt <= PLAN_READ_AHEAD_FRESH_MS
-    ? ahead.plan
-    : undefined;
-}
-
 /** Pre-flight of a database is the same for every step that touches it: one request per database. */
 export function databasePreflight<A extends { checkDatabase(input: DatabaseInput): Promise<CheckResult[]> }>(
   runbook: Runbook,

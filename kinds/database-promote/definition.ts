@@ -4,14 +4,7 @@ import { PermanentFailure } from '../../common/failure-types';
 import type { DatabaseInput, DatabasePlan, Irreversible, PromoteOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import type { DatabaseFenceActivities } from '../database-fence/definition';
-import {
-  databaseInput,
-  databaseReads,
-  databasePreflight,
-  freshPlanReadAhead,
-  planReadAhead,
-  unknownDatabaseIssue,
-} from '../database-targets';
+import { databaseInput, databaseReads, databasePreflight, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
 import type { StepKind } from '../step-kind';
 
@@ -68,16 +61,9 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
     context.plannedWritable.set(step.database, plan.writableEndpoint);
     return { changes: plan.changes };
   },
-  // The promotion's plan (the replica's state, before it) is read while the step before runs, usually the fence,
-  // which leaves the replica as it is. The promotion itself reads the replica again before it acts.
-  readAhead: (step, activities, runbook) =>
-    planReadAhead(activities.planPromote(databaseInput(runbook, step.database))),
-  readAheadPatch: 'database-promote-plan-read-ahead',
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
-    const plan =
-      (await freshPlanReadAhead<DatabasePlan>(context.readAhead)) ??
-      (await databaseReads(context, input).planPromote(input));
+    const plan = await databaseReads(context, input).planPromote(input);
     const willChange = plan.changes.some((change) => change.willChange);
     context.controls.beforeEffect({
       willChange,

@@ -268,9 +268,12 @@ test("a step's quick read before its effect is a local activity, recorded in the
     return task;
   };
 
-  // Unleash's reads made as the step starts: in history before the effect, from the same workflow task, no
-  // task-queue round trip.
-  for (const [read, effect] of [['readFlags', 'setFlags']] as const) {
+  // Unleash's and PostgreSQL's reads made as the step starts: in history before the effect, from the same workflow
+  // task, no task-queue round trip.
+  for (const [read, effect] of [
+    ['readFlags', 'setFlags'],
+    ['planPromote', 'promoteDatabase'],
+  ] as const) {
     expect({ read, scheduled: scheduledAt(read) }).toEqual({ read, scheduled: -1 });
     const marker = localReadAt(read);
     expect(marker).toBeGreaterThan(-1);
@@ -282,10 +285,6 @@ test("a step's quick read before its effect is a local activity, recorded in the
   expect(localReadAt('planFence')).toBe(-1);
   expect(taskOf(scheduledAt('planFence'))).toBe(taskOf(scheduledAt('verifyBackups')));
   expect(scheduledAt('planFence')).toBeLessThan(scheduledAt('fenceDatabase'));
-  // So is the promotion's (PostgreSQL's, local when the step reads it itself), with the fence.
-  expect(localReadAt('planPromote')).toBe(-1);
-  expect(taskOf(scheduledAt('planPromote'))).toBe(taskOf(scheduledAt('fenceDatabase')));
-  expect(scheduledAt('planPromote')).toBeLessThan(scheduledAt('promoteDatabase'));
   // Route 53's read is paced and pages through the zone (heartbeats, resumes): it stays a regular activity.
   expect(scheduledAt('readDnsRecords')).toBeGreaterThan(-1);
   expect(localReadAt('readDnsRecords')).toBe(-1);
@@ -600,64 +599,6 @@ test('the fence reads its plan while the step before it runs, once, and its undo
     changed: true,
     before: { primary: 'primary' },
   });
-});
-
-test('the promotion reads its plan while the fence runs, once, and its timeline uses that read', async () => {
-  const estate = newEstate();
-  const fake = estate.activities();
-  let planned = (): void => undefined;
-  const promotionPlanned = new Promise<void>((resolve) => (planned = resolve));
-  let plans = 0;
-  let readDuringFence: boolean | undefined;
-  const result: FailoverResult = await withWorker(
-    estate,
-    async (taskQueue) => (await start(taskQueue)).result(),
-    {
-      planPromote: async (input) => {
-        plans += 1;
-        planned();
-        return fake.planPromote(input);
-      },
-      // The fence (the step before the promotion) finishes once the promotion's plan was read, or after 10 s.
-      fenceDatabase: async (...args: Parameters<typeof fake.fenceDatabase>) => {
-        readDuringFence = await happensWithin(promotionPlanned, 10_000);
-        return fake.fenceDatabase(...args);
-      },
-    },
-  );
-
-  expect(result.status).toBe('succeeded');
-  expect(readDuringFence).toBe(true);
-  expect(plans).toBe(1);
-  expect(estate.roles.get('replica')).toBe('primary');
-  expect(result.timeline.find((entry) => entry.stepId === 'promote')).toMatchObject({ changed: true });
-});
-
-test('a promotion whose plan was read ahead before a wait reads it again, as a local activity', async () => {
-  const estate = newEstate();
-  const fake = estate.activities();
-  let plans = 0;
-  const rb = withSteps([{ after: 'fence', step: { id: 'settle', kind: 'wait', duration: '3s' } }]);
-  const result = await withWorker(estate, async (taskQueue) => (await start(taskQueue, rb)).result(), {
-    planPromote: async (input) => {
-      plans += 1;
-      return fake.planPromote(input);
-    },
-  });
-
-  expect(result.status).toBe('succeeded');
-  expect(plans).toBe(2); // the read ahead (during the wait), then the promotion's own read: over 2 s old
-  const events = (await client.workflow.getHandle(result.workflowId).fetchHistory()).events ?? [];
-  const localPlans = events.filter((event) => {
-    const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
-    return (
-      event.markerRecordedEventAttributes?.markerName === 'core_local_activity' &&
-      data !== undefined &&
-      (defaultPayloadConverter.fromPayload(data) as { activity_type?: string }).activity_type ===
-        'planPromote'
-    );
-  });
-  expect(localPlans).toHaveLength(1);
 });
 
 test('a fence in a parallel group reads its plan while the step before the group runs, once', async () => {
