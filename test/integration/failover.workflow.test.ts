@@ -499,6 +499,36 @@ function happensWithin(event: Promise<void>, ms: number): Promise<boolean> {
   ]);
 }
 
+type EstateActivities = ReturnType<FakeEstate['activities']>;
+
+/**
+ * Activities that tell whether the run asked for `read` while `during` (the step before) ran: `during` answers
+ * once `read` was asked, or after 10 s (then the read came only after it). Counts the reads.
+ */
+function readWhile(
+  fake: EstateActivities,
+  read: keyof EstateActivities,
+  during: keyof EstateActivities,
+): { instead: Partial<EstateActivities>; seen: { reads: number; during?: boolean } } {
+  const seen: { reads: number; during?: boolean } = { reads: 0 };
+  let asked = (): void => undefined;
+  const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+  const reading = fake[read] as (...args: unknown[]) => Promise<unknown>;
+  const before = fake[during] as (...args: unknown[]) => Promise<unknown>;
+  const instead = {
+    [read]: (...args: unknown[]) => {
+      seen.reads += 1;
+      asked();
+      return reading(...args);
+    },
+    [during]: async (...args: unknown[]) => {
+      seen.during = await happensWithin(wasAsked, 10_000);
+      return before(...args);
+    },
+  } as Partial<EstateActivities>;
+  return { instead, seen };
+}
+
 test('a step planned again with an earlier step’s endpoint (DNS after a promotion) does not wait for the slower reads of other steps', async () => {
   const estate = newEstate();
   let replanned = (): void => undefined;
@@ -568,32 +598,15 @@ test('the DNS step reads its records while the promotion runs, and its undo and 
 
 test('the fence reads its plan while the step before it runs, once, and its undo and timeline use that read', async () => {
   const estate = newEstate();
-  const fake = estate.activities();
-  let planned = (): void => undefined;
-  const fencePlanned = new Promise<void>((resolve) => (planned = resolve));
-  let plans = 0;
-  let readDuringBackups: boolean | undefined;
+  const { instead, seen } = readWhile(estate.activities(), 'planFence', 'verifyBackups');
   const result: FailoverResult = await withWorker(
     estate,
     async (taskQueue) => (await start(taskQueue)).result(),
-    {
-      planFence: async (input) => {
-        plans += 1;
-        planned();
-        return fake.planFence(input);
-      },
-      // The backups (the step before the fence) finish once the fence's plan was read, or after 10 s: then the
-      // read came only after them.
-      verifyBackups: async (input) => {
-        readDuringBackups = await happensWithin(fencePlanned, 10_000);
-        return fake.verifyBackups(input);
-      },
-    },
+    instead,
   );
 
   expect(result.status).toBe('succeeded');
-  expect(readDuringBackups).toBe(true);
-  expect(plans).toBe(1);
+  expect(seen).toEqual({ reads: 1, during: true });
   expect(estate.roles.get('primary')).toBe('fenced');
   expect(result.timeline.find((entry) => entry.stepId === 'fence')).toMatchObject({
     changed: true,
@@ -603,11 +616,7 @@ test('the fence reads its plan while the step before it runs, once, and its undo
 
 test('a fence in a parallel group reads its plan while the step before the group runs, once', async () => {
   const estate = newEstate();
-  const fake = estate.activities();
-  let planned = (): void => undefined;
-  const fencePlanned = new Promise<void>((resolve) => (planned = resolve));
-  let plans = 0;
-  let readDuringBackups: boolean | undefined;
+  const { instead, seen } = readWhile(estate.activities(), 'planFence', 'verifyBackups');
   const { steps } = runbook();
   const [preflight, prepare, fence, ...rest] = steps;
   if (preflight === undefined || prepare?.kind !== 'parallel' || fence === undefined)
@@ -620,22 +629,11 @@ test('a fence in a parallel group reads its plan while the step before the group
   const result: FailoverResult = await withWorker(
     estate,
     async (taskQueue) => (await start(taskQueue, grouped)).result(),
-    {
-      planFence: async (input) => {
-        plans += 1;
-        planned();
-        return fake.planFence(input);
-      },
-      verifyBackups: async (input) => {
-        readDuringBackups = await happensWithin(fencePlanned, 10_000);
-        return fake.verifyBackups(input);
-      },
-    },
+    instead,
   );
 
   expect(result.status).toBe('succeeded');
-  expect(readDuringBackups).toBe(true);
-  expect(plans).toBe(1);
+  expect(seen).toEqual({ reads: 1, during: true });
   expect(estate.roles.get('primary')).toBe('fenced');
   expect(result.timeline.find((entry) => entry.stepId === 'fence')).toMatchObject({
     group: 'isolate',
