@@ -103,6 +103,30 @@ function changePreconditionFailures(
   return failures;
 }
 
+/**
+ * The batch moto is sent once this layer found its DELETEs and CREATEs valid: each CREATE as an UPSERT, which
+ * has the same effect on a record set the layer saw absent (or DELETEd earlier in the batch). moto refuses a
+ * CREATE identical to one in its change journal whenever any record sorts at or after its name
+ * (ResourceRecordAlreadyExists, checked before the batch's DELETEs apply), so a swap back to a value a record held
+ * before was refused there; Route 53 accepts it: the batch's DELETE removes the set, its CREATE adds it again
+ * ("If validation for either the DELETE or the CREATE action fails, then the request is canceled", API reference,
+ * ChangeResourceRecordSets). Undefined (sent as it is) when a CREATE names a routing policy or an alias, which
+ * the layer does not check.
+ */
+function motoSafeBatch(body: Buffer, changes: ParsedChange[]): Buffer | undefined {
+  const creates = changes.filter((change) => change.Action === 'CREATE');
+  if (creates.length === 0) return undefined;
+  const unchecked = creates.some(
+    (change) =>
+      change.ResourceRecordSet?.SetIdentifier !== undefined ||
+      change.ResourceRecordSet?.AliasTarget !== undefined,
+  );
+  if (unchecked) return undefined;
+  return Buffer.from(
+    body.toString('utf8').replace(/<Action>\s*CREATE\s*<\/Action>/g, '<Action>UPSERT</Action>'),
+  );
+}
+
 /** How a change batch counts against the limits (UPSERTs twice). */
 export function countChangeBatch(xml: string): { records: number; valueCharacters: number } {
   let records = 0;
@@ -191,6 +215,8 @@ export function createRoute53Rules(
       if (pending === undefined) model.zoneChanges.delete(zoneId);
       else model.zoneChanges.set(zoneId, pending);
     };
+    // moto's answer to a batch this layer has checked: its CREATEs sent as UPSERTs (see `motoSafeBatch`).
+    let forwardBody: Buffer | undefined;
     if (rules.route53ChangePreconditions && call.body !== undefined) {
       const changes = parsedChanges(call.body.toString('utf8'));
       if (changes.some((change) => change.Action === 'DELETE' || change.Action === 'CREATE')) {
@@ -213,10 +239,12 @@ export function createRoute53Rules(
             extraErrorXml: `<Messages>${failures.map((f) => `<Message>${escapeXml(f)}</Message>`).join('')}</Messages>`,
           };
         }
+        forwardBody = motoSafeBatch(call.body, changes);
       }
     }
     return {
       kind: 'forward',
+      ...(forwardBody === undefined ? {} : { body: forwardBody }),
       rewrite: (body) => {
         if (CHANGE_ID.exec(body) === null) {
           model.zoneChanges.delete(zoneId);

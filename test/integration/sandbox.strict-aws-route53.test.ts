@@ -174,6 +174,16 @@ describe('strict AWS layer: Route 53 DELETE and CREATE preconditions, the batch 
     expect(await values('strict-it-swap')).toEqual(['10.0.1.2']);
   });
 
+  it('GIVEN a record swapped away from a value and back WHEN a batch swaps it to that value again THEN it is swapped, as Route 53 does (moto alone refused it "already exists": the CREATE was in its journal)', async () => {
+    await change([upsertA('strict-it-back', '10.0.5.1'), upsertA('strict-it-back-z', '10.0.5.9')]);
+    await change([a('DELETE', 'strict-it-back', '10.0.5.1'), a('CREATE', 'strict-it-back', '10.0.5.2')]);
+    await change([a('DELETE', 'strict-it-back', '10.0.5.2'), a('CREATE', 'strict-it-back', '10.0.5.1', 5)]);
+
+    await change([a('DELETE', 'strict-it-back', '10.0.5.1', 5), a('CREATE', 'strict-it-back', '10.0.5.2')]);
+
+    expect(await values('strict-it-back')).toEqual(['10.0.5.2']);
+  });
+
   it('GIVEN a record that holds another value, or another TTL, WHEN a batch DELETEs the old one THEN InvalidChangeBatch (400) and no change of the batch is made', async () => {
     await change([upsertA('strict-it-moved', '10.0.2.9'), upsertA('strict-it-bystander', '10.0.2.1')]);
     // moto alone accepted this DELETE: 10.0.2.1 was once written under the name (its change journal).
