@@ -9,7 +9,13 @@ import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-par
 import type { Runbook } from '../../runbooks/schema';
 import { databaseNamedBy, namesAddress, unknownDatabaseIssue } from '../database-targets';
 import { withRunChange } from '../run-change';
-import { preflightRequest, type RunContext, type StepKind, type StepResult } from '../step-kind';
+import {
+  preflightRequest,
+  type EffectRecord,
+  type RunContext,
+  type StepKind,
+  type StepResult,
+} from '../step-kind';
 
 const recordTarget = z
   .object({
@@ -451,17 +457,40 @@ async function switchFromRead(
       return await switchFrom(step, records, before, context, how, now);
     } catch (error) {
       if (failureTypeOf(error) !== PermanentFailure.ChangedSinceRead) throw error;
+      // Nothing was sent: the undo just recorded stands only for what a refused switch already switched, if any
+      // (an abort, or the operator after the step gave up, must not be told to put back what was never moved).
+      context.controls.beforeEffect(
+        partly === undefined
+          ? { willChange: false, supersedes: true }
+          : switchedOnly(step, records, before, partly.switched, context),
+      );
       if (reads >= READS_BEFORE_GIVING_UP) {
         throw ApplicationFailure.nonRetryable(
           `${failureMessageOf(error)} (read ${reads} times, and each time a record moved before the switch: another writer keeps changing these records; find it before retrying the step)`,
           PermanentFailure.ChangedSinceRead,
         );
       }
-      // Nothing was sent. Unless records switched before keep their undo, the undo just recorded is withdrawn.
-      if (partly === undefined) context.controls.beforeEffect({ willChange: false, supersedes: true });
       how = 'read again';
     }
   }
+}
+
+/** The record of a switch refused after earlier batches went through: the undo of the `switched` records only. */
+function switchedOnly(
+  step: DnsSwitchStep,
+  records: DnsRecordChange[],
+  before: DnsRecordState[],
+  switched: Set<number>,
+  context: RunContext<DnsSwitchActivities>,
+): EffectRecord {
+  const undo = undoOf(
+    step.zone,
+    records.filter((_, index) => switched.has(index)),
+    before.filter((_, index) => switched.has(index)),
+    context.runbook,
+    context.state.confirmedWritable,
+  );
+  return { willChange: true, undo, before: { zone: step.zone, records: before }, supersedes: true };
 }
 
 /**
@@ -491,7 +520,7 @@ async function switchFrom(
   // failed before the others. Kept whole, its rollback would put a record the first execution never switched
   // back to its value from before a writer who moved it since; merged, that record's undo is what was read now.
   if (recorded.byEarlierExecution && isSwitchUndo(recorded.undo) && patched(DNS_RETRY_MERGES_UNDO_PATCH)) {
-    const merged = mergedUndo(recorded.undo, undo, records);
+    const merged = mergedUndo(recorded.undo, undo, records, expected ?? before);
     context.controls.beforeEffect({
       willChange: true,
       undo: merged,
@@ -511,20 +540,28 @@ async function switchFrom(
 }
 
 /**
- * The undo of a retried switch: for each record, the one read now (`fresh`) where it has one (the record does not
- * hold its new value: the earlier execution did not switch it, or a writer moved it since), else the earlier
- * execution's (the record holds its new value: that execution switched it; one a writer set to exactly that value
- * counts as switched, as a later attempt of the switch counts it).
+ * The undo of a retried switch, record by record: the earlier execution's where the record holds its new value
+ * now (`now`, whatever its TTL: that execution switched it; one a writer set to exactly that value counts as
+ * switched, as a later attempt of the switch counts it) and that execution recorded one, else the one from what
+ * was read now (`fresh`: the earlier execution did not switch it, or a writer moved it since).
  */
-function mergedUndo(earlier: DnsSwitchUndo, fresh: DnsSwitchUndo, records: DnsRecordChange[]): DnsSwitchUndo {
+function mergedUndo(
+  earlier: DnsSwitchUndo,
+  fresh: DnsSwitchUndo,
+  records: DnsRecordChange[],
+  now: DnsRecordState[],
+): DnsSwitchUndo {
   const merged: DnsSwitchUndo = { zone: fresh.zone, records: [], created: [] };
-  for (const record of records) {
+  records.forEach((record, index) => {
     const label = `${record.type} ${record.name}`;
     const same = (r: DnsRecordChange) => r.name === record.name && r.type === record.type;
-    const source = fresh.records.some(same) || fresh.created.includes(label) ? fresh : earlier;
+    const values = now[index]?.values ?? [];
+    const holdsNew = values.length === 1 && namesAddress(values[0] ?? '', record.value, 'address');
+    const recordedEarlier = earlier.records.some(same) || earlier.created.includes(label);
+    const source = holdsNew && recordedEarlier ? earlier : fresh;
     merged.records.push(...source.records.filter(same));
     if (source.created.includes(label)) merged.created.push(label);
-  }
+  });
   return merged;
 }
 

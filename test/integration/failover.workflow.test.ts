@@ -740,17 +740,27 @@ test('a record another writer moves again between the read again and its switch 
   expect(estate.dns.get('www.z.test.')).toBe('other-2.z.test.');
 });
 
-test('a writer that keeps moving a record between each read and the switch fails the step ChangedSinceRead after three reads, with nothing switched', async () => {
+test('a writer that keeps moving a record between each read and the switch fails the step ChangedSinceRead after three reads, with nothing switched and no undo left to roll back', async () => {
   const { estate, rb } = withWwwHeldAfterDns(
     runbook({
-      steps: runbook().steps.map((step) => (step.id === 'dns' ? { ...step, onFailure: 'abort' } : step)),
+      steps: runbook().steps.map((step) => (step.id === 'dns' ? { ...step, onFailure: 'pause' } : step)),
     } as Partial<RunbookInput>),
   );
   const fake = estate.activities();
   let reads = 0;
   const result = await withWorker(
     estate,
-    async (taskQueue) => failedResult((await start(taskQueue, rb)).result()),
+    async (taskQueue) => {
+      const handle = await start(taskQueue, rb);
+      await waitFor(async () => {
+        const progress = await handle.query<FailoverProgress>('progress');
+        return progress.status === 'paused' ? progress : undefined;
+      });
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'test' })],
+      });
+      return failedResult(handle.result(), 'FailoverAborted');
+    },
     {
       readDnsRecords: async (input) => {
         const read = await fake.readDnsRecords(input);
@@ -764,6 +774,8 @@ test('a writer that keeps moving a record between each read and the switch fails
   expect(dns).toMatchObject({ status: 'failed', error: { type: 'ChangedSinceRead' } });
   expect(dns?.error?.message).toMatch(/read 3 times/);
   expect(estate.dnsChanges).toBe(0);
+  // Nothing was switched: the rollback has no DNS undo to report (it would name www as moved by "another writer").
+  expect(result.rollback?.find((entry) => entry.stepId === 'dns')).toBeUndefined();
   expect(estate.dns.get('www.z.test.')).toBe('other-4.z.test.');
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
 });
