@@ -14,7 +14,7 @@ import { createCanaryAdapter } from '../activities/drill/canary-adapter';
 import { createLagMetricsAdapter } from '../activities/database/lag-metrics-adapter';
 import { createRdsAdapter, rdsBudgetShort } from '../activities/database/rds-adapter';
 import { createRoute53Adapter } from '../activities/dns/route53-adapter';
-import { createUnleashAdminAdapter } from '../activities/flags/unleash-admin-adapter';
+import { createUnleashAdminAdapter, unleashAdminInFlight } from '../activities/flags/unleash-admin-adapter';
 import { createUnleashClientReader } from '../activities/flags/unleash-client-reader';
 import { timed } from '../activities/provider-timer';
 import type { DrctlConfig } from './config';
@@ -73,6 +73,8 @@ export function createProviderPorts(config: DrctlConfig): {
   });
   const connectionsFor = connectionResolver(config.postgres.connections, secrets);
   const { url, adminToken, clientToken } = config.unleash;
+  // One limit for every Admin API adapter: withSecret builds one per call, with the token it resolves then.
+  const unleashAdminInFlightLimit = unleashAdminInFlight();
   const ports: ActivityPorts = {
     pacer,
     route53: timed(createRoute53Adapter(route53Client)),
@@ -123,7 +125,7 @@ export function createProviderPorts(config: DrctlConfig): {
         ? withSecret<UnleashAdminPort>(
             () => secrets.resolve(adminToken, 'unleash.adminToken'),
             'Unleash admin token',
-            (token) => createUnleashAdminAdapter({ url, token }),
+            (token) => createUnleashAdminAdapter({ url, token, inFlight: unleashAdminInFlightLimit }),
           )
         : unconfigured<UnleashAdminPort>('Unleash admin', 'UNLEASH_URL and UNLEASH_ADMIN_TOKEN'),
     ),

@@ -9,6 +9,11 @@ export interface UnleashAdminOptions {
   token: string;
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * The limit the requests queue on (`unleashAdminInFlight()`): the worker passes one for all its adapters (it
+   * builds one per call, with the token it resolves then). Default: a limit of this adapter's own.
+   */
+  inFlight?: pLimit.Limit;
 }
 
 interface AdminFeature {
@@ -16,23 +21,35 @@ interface AdminFeature {
 }
 
 /**
- * Admin API requests one adapter (one worker) has open at a time. A flags step reads, sets and reads back each of
- * its flags at once, and several runs may do so together: a runbook with a hundred flags would otherwise open a
- * hundred connections to Unleash at once. The others wait their turn (their timeout starts when they are sent).
+ * Admin API requests a worker has open at a time. A flags step reads, sets and reads back each of its flags at
+ * once, and several runs may do so together: a runbook with a hundred flags would otherwise open a hundred
+ * connections to Unleash at once. The others wait their turn (their timeout starts when they are sent); a slot is
+ * held until the answer's body is read.
  */
 export const UNLEASH_ADMIN_IN_FLIGHT = 8;
 
-/** The Unleash Admin API over fetch, at most `UNLEASH_ADMIN_IN_FLIGHT` requests in flight (p-limit). */
+/** A limit of `UNLEASH_ADMIN_IN_FLIGHT` requests at a time, for every adapter a worker builds (p-limit). */
+export function unleashAdminInFlight(): pLimit.Limit {
+  return pLimit(UNLEASH_ADMIN_IN_FLIGHT);
+}
+
+/** The Unleash Admin API over fetch, at most `UNLEASH_ADMIN_IN_FLIGHT` requests in flight (`inFlight`). */
 export function createUnleashAdminAdapter({
   url,
   token,
   timeoutMs = 10_000,
+  inFlight = unleashAdminInFlight(),
 }: UnleashAdminOptions): UnleashAdminPort {
   const base = url.replace(/\/+$/, '');
-  const inFlight = pLimit(UNLEASH_ADMIN_IN_FLIGHT);
 
-  function request(method: string, path: string, what: string): Promise<Response> {
-    return inFlight(() => send(method, path, what));
+  /** Sends a request and reads its answer (`read`) in one of the worker's slots. */
+  function request<T>(
+    method: string,
+    path: string,
+    what: string,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    return inFlight(async () => read(await send(method, path, what)));
   }
 
   async function send(method: string, path: string, what: string): Promise<Response> {
@@ -67,19 +84,21 @@ export function createUnleashAdminAdapter({
   return {
     async getFlag(project, environment, name): Promise<FlagState> {
       const what = `read flag ${name} in project ${project}`;
-      const response = await request(
+      const feature = await request(
         'GET',
         `/api/admin/projects/${enc(project)}/features/${enc(name)}`,
         what,
+        async (response) => {
+          if (response.status === 404) {
+            throw permanentFailure(
+              PermanentFailure.NotFound,
+              `Unleash has no flag ${name} in project ${project}; create it in Unleash or fix the flag name in the runbook`,
+            );
+          }
+          if (!response.ok) throw await unexpected(response, what);
+          return (await response.json()) as AdminFeature;
+        },
       );
-      if (response.status === 404) {
-        throw permanentFailure(
-          PermanentFailure.NotFound,
-          `Unleash has no flag ${name} in project ${project}; create it in Unleash or fix the flag name in the runbook`,
-        );
-      }
-      if (!response.ok) throw await unexpected(response, what);
-      const feature = (await response.json()) as AdminFeature;
       const env = feature.environments?.find((e) => e.name === environment);
       if (!env) {
         throw permanentFailure(
@@ -97,18 +116,21 @@ export function createUnleashAdminAdapter({
 
     async setEnabled(project, environment, name, enabled): Promise<void> {
       const what = `turn flag ${name} ${enabled ? 'on' : 'off'} in ${project}/${environment}`;
-      const response = await request(
+      await request(
         'POST',
         `/api/admin/projects/${enc(project)}/features/${enc(name)}/environments/${enc(environment)}/${enabled ? 'on' : 'off'}`,
         what,
+        async (response) => {
+          if (response.status === 404) {
+            throw permanentFailure(
+              PermanentFailure.NotFound,
+              `Unleash has no flag ${name} in ${project}/${environment}; create it or fix the runbook`,
+            );
+          }
+          if (!response.ok) throw await unexpected(response, what);
+          await response.arrayBuffer(); // read to the end, so the connection is free for the next request
+        },
       );
-      if (response.status === 404) {
-        throw permanentFailure(
-          PermanentFailure.NotFound,
-          `Unleash has no flag ${name} in ${project}/${environment}; create it or fix the runbook`,
-        );
-      }
-      if (!response.ok) throw await unexpected(response, what);
     },
   };
 }

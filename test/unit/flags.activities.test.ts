@@ -3,6 +3,8 @@ import {
   createUnleashAdminAdapter,
   UNLEASH_ADMIN_IN_FLIGHT,
 } from '../../activities/flags/unleash-admin-adapter';
+import { loadConfig } from '../../worker/config';
+import { createProviderPorts } from '../../worker/provider-ports';
 import type { FlagsInput } from '../../kinds/flags-set/definition';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -233,8 +235,8 @@ describe('createUnleashAdminAdapter errors', () => {
   });
 });
 
-describe('createUnleashAdminAdapter in flight', () => {
-  it('GIVEN 30 flags read at once WHEN Unleash answers slowly THEN at most UNLEASH_ADMIN_IN_FLIGHT requests are open at a time, and every read answers', async () => {
+describe('the worker’s Unleash Admin API in flight', () => {
+  it('GIVEN 30 flags read at once through the worker’s ports WHEN Unleash answers slowly THEN at most UNLEASH_ADMIN_IN_FLIGHT requests are open at a time, and every read answers', async () => {
     let open = 0;
     let most = 0;
     const server = createHttpServer((request, response) => {
@@ -250,16 +252,22 @@ describe('createUnleashAdminAdapter in flight', () => {
       }, 20);
     });
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const { port } = server.address() as AddressInfo;
+    // The worker builds an adapter per call (with the token it resolves then): the limit must be the worker's.
+    const worker = createProviderPorts(
+      loadConfig({ env: {}, overrides: { unleash: { url: `http://127.0.0.1:${port}`, adminToken: 'x' } } }),
+    );
     try {
-      const { port } = server.address() as AddressInfo;
-      const admin = createUnleashAdminAdapter({ url: `http://127.0.0.1:${port}`, token: 'x' });
       const names = Array.from({ length: 30 }, (_, i) => `flag-${i}`);
 
-      const states = await Promise.all(names.map((name) => admin.getFlag('default', 'development', name)));
+      const states = await Promise.all(
+        names.map((name) => worker.ports.unleashAdmin.getFlag('default', 'development', name)),
+      );
 
       expect(states.map((state) => state.name)).toEqual(names);
       expect(most).toBe(UNLEASH_ADMIN_IN_FLIGHT);
     } finally {
+      worker.close();
       server.closeAllConnections();
       await new Promise((closed) => server.close(closed));
     }
