@@ -58,19 +58,23 @@ export function createStrategy(
     async check(name, t, context) {
       // The replica, the primary and the replica's lag are independent reads: asked at once (each joins its
       // region's describe round, or the lag reads'), then the fence group, which needs the primary's VPC. The
-      // checks keep their order. A read whose check is not reached (no replica) is left unanswered.
+      // checks keep their order. Without a replica the other two answer unused, but before the check returns: a
+      // read must not outlive (and heartbeat after) its activity.
       const replicaRead = rds.describeInstance(t.replica.region, t.replica.instanceId);
       const primaryRead = viewPrimary(t);
       const lagRead = lagCheck(lagMetrics, name, lagQuery(t), t);
       for (const read of [replicaRead, primaryRead, lagRead]) read.catch(() => undefined);
+      const settled = () => Promise.allSettled([primaryRead, lagRead]);
       const results: CheckResult[] = [];
       let replica: RdsInstance | null;
       try {
         replica = await replicaRead;
       } catch (error) {
+        await settled();
         return [checkLine(name, 'replica exists', false, failureMessageOrThrow(error, isRegionUnreachable))];
       }
       if (replica === null) {
+        await settled();
         return [
           checkLine(
             name,
