@@ -265,7 +265,8 @@ function variant(
 
 /**
  * ehr-db with its fence in a parallel group, as an evacuation's services fence their databases: the backups, then
- * the fence beside the flags (the fence's plan is read ahead while the backups run).
+ * the fence beside the flags (the fence's plan is read ahead while the backups run). The fence comes first: a run
+ * that read nothing ahead schedules the fence's own read before the flags' read, and must replay in that order.
  */
 function groupedFence(id: string): Runbook {
   const leaves = new Map(
@@ -281,7 +282,7 @@ function groupedFence(id: string): Runbook {
   const steps = [
     leaf('preflight'),
     leaf('verify-backups'),
-    { id: 'isolate', kind: 'parallel', steps: [leaf('degraded-mode-on'), leaf('fence-primary')] },
+    { id: 'isolate', kind: 'parallel', steps: [leaf('fence-primary'), leaf('degraded-mode-on')] },
     leaf('promote-replica'),
     leaf('switch-dns'),
     leaf('probe-writes'),
