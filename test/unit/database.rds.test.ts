@@ -73,6 +73,45 @@ describe('rds-instance', () => {
     expect(results.every((r) => r.ok)).toBe(true);
   });
 
+  it('GIVEN the primary’s read fails WHEN checking THEN the check fails only once the lag read it started has answered (no read outlives its activity)', async () => {
+    const { rds, lag } = setup();
+    lag.set('ReplicaLag', 'patient-portal-replica', 'us-west-2', 2000);
+    let lagAnswered = false;
+    const slowLag = new Proxy(lag, {
+      get: (target, property, receiver) =>
+        property === 'latestLag'
+          ? async (...args: unknown[]) => {
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              lagAnswered = true;
+              return (Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown).apply(
+                target,
+                args,
+              );
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const deniedPrimary = new Proxy(rds, {
+      get: (target, property, receiver) =>
+        property === 'describeInstance'
+          ? async (region: string, id: string) => {
+              if (id === 'patient-portal-primary') throw permanentFailure('AccessDenied', 'not allowed');
+              return target.describeInstance(region, id);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const activities = createDatabaseActivities({
+      postgres: new FakePostgres(),
+      rds: deniedPrimary,
+      lagMetrics: slowLag,
+      poll: fastPoll,
+    });
+
+    const error = await failureOf(activities.checkDatabase(portal));
+
+    expect(error.message).toMatch(/not allowed/);
+    expect(lagAnswered).toBe(true);
+  });
+
   it('GIVEN no ReplicaLag datapoint WHEN checking THEN the lag check fails, unless the runbook accepts unknown lag', async () => {
     const { activities } = setup();
 
