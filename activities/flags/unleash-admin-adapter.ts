@@ -49,7 +49,15 @@ export function createUnleashAdminAdapter({
     what: string,
     read: (response: Response) => Promise<T>,
   ): Promise<T> {
-    return inFlight(async () => read(await send(method, path, what)));
+    return inFlight(async () => {
+      const response = await send(method, path, what);
+      try {
+        return await read(response);
+      } finally {
+        // An answer `read` threw on (a 404, an unexpected status) is read to the end too, within the slot.
+        if (!response.bodyUsed) await response.body?.cancel().catch(() => undefined);
+      }
+    });
   }
 
   async function send(method: string, path: string, what: string): Promise<Response> {
@@ -66,13 +74,17 @@ export function createUnleashAdminAdapter({
         `Cannot reach Unleash at ${base} to ${what} (${networkCode(error)}); check the Unleash URL in the worker config and that the server is up`,
       );
     }
-    if (response.status === 401 || response.status === 403) {
+    const refused = response.status === 401 || response.status === 403;
+    const unavailable = response.status >= 500 || response.status === 429;
+    // A refusal's body is not read: dropped here, so its connection is free when the slot is.
+    if (refused || unavailable) await response.body?.cancel().catch(() => undefined);
+    if (refused) {
       throw permanentFailure(
         PermanentFailure.AccessDenied,
         `Unleash at ${base} refused to ${what} (HTTP ${response.status}); check UNLEASH_ADMIN_TOKEN is an admin token with access to this project`,
       );
     }
-    if (response.status >= 500 || response.status === 429) {
+    if (unavailable) {
       throw transientFailure(
         'UnleashUnavailable',
         `Unleash at ${base} answered HTTP ${response.status} to ${what}; will retry`,

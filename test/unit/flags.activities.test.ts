@@ -272,4 +272,33 @@ describe('the worker’s Unleash Admin API in flight', () => {
       await new Promise((closed) => server.close(closed));
     }
   });
+
+  it('GIVEN Unleash answers 503 with a large body WHEN 40 flags are read at once THEN each fails UnleashUnavailable, and connections stay about the limit (unread bodies would hold one each)', async () => {
+    let open = 0;
+    let most = 0;
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(503, { 'content-type': 'text/plain' });
+      response.end('x'.repeat(1024 * 1024));
+    });
+    server.on('connection', (socket) => {
+      most = Math.max(most, ++open);
+      socket.on('close', () => open--);
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const { port } = server.address() as AddressInfo;
+    const admin = createUnleashAdminAdapter({ url: `http://127.0.0.1:${port}`, token: 'x' });
+    try {
+      const names = Array.from({ length: 40 }, (_, i) => `flag-${i}`);
+
+      const errors = await Promise.all(
+        names.map((name) => failureOf(admin.getFlag('default', 'development', name))),
+      );
+
+      expect(errors.every((error) => error.type === 'UnleashUnavailable')).toBe(true);
+      expect(most).toBeLessThanOrEqual(2 * UNLEASH_ADMIN_IN_FLIGHT);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((closed) => server.close(closed));
+    }
+  });
 });
