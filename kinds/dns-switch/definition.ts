@@ -490,7 +490,13 @@ function switchedOnly(
     context.runbook,
     context.state.confirmedWritable,
   );
-  return { willChange: true, undo, before: { zone: step.zone, records: before }, supersedes: true };
+  const willChange = undo.records.length + undo.created.length > 0;
+  return {
+    willChange,
+    ...(willChange ? { undo } : {}),
+    before: { zone: step.zone, records: before },
+    supersedes: true,
+  };
 }
 
 /**
