@@ -184,6 +184,16 @@ describe('strict AWS layer: Route 53 DELETE and CREATE preconditions, the batch 
     expect(await values('strict-it-back')).toEqual(['10.0.5.2']);
   });
 
+  it('GIVEN 400 records WHEN one batch swaps them all (800 records, within the 1,000) THEN every one is swapped (moto counts UPSERTs twice: the layer sends its CREATEs as they are)', async () => {
+    const labels = Array.from({ length: 400 }, (_, i) => `strict-it-many-${i}`);
+    await change(labels.map((label) => upsertA(label, '10.0.6.1')));
+
+    await change(labels.flatMap((label) => [a('DELETE', label, '10.0.6.1'), a('CREATE', label, '10.0.6.2')]));
+
+    expect(await values(labels[0]!)).toEqual(['10.0.6.2']);
+    expect(await values(labels[399]!)).toEqual(['10.0.6.2']);
+  });
+
   it('GIVEN a record that holds another value, or another TTL, WHEN a batch DELETEs the old one THEN InvalidChangeBatch (400) and no change of the batch is made', async () => {
     await change([upsertA('strict-it-moved', '10.0.2.9'), upsertA('strict-it-bystander', '10.0.2.1')]);
     // moto alone accepted this DELETE: 10.0.2.1 was once written under the name (its change journal).
