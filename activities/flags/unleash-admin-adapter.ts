@@ -54,7 +54,7 @@ export function createUnleashAdminAdapter({
       try {
         return await read(response);
       } finally {
-        // An answer `read` threw on (a 404, an unexpected status) is read to the end too, within the slot.
+        // An answer `read` threw on before reading it (a 404) is dropped, within the slot, as `send` drops its own.
         if (!response.bodyUsed) await response.body?.cancel().catch(() => undefined);
       }
     });
