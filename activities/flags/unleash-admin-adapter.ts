@@ -52,9 +52,11 @@ export function createUnleashAdminAdapter({
     return inFlight(async () => {
       const response = await send(method, path, what);
       try {
+        refuseUnusable(response, what);
         return await read(response);
       } finally {
-        // An answer `read` threw on before reading it (a 404) is dropped, within the slot, as `send` drops its own.
+        // An answer thrown on before its body was read (a refusal, a 404) is dropped within the slot, so its
+        // connection is free when the slot is.
         if (!response.bodyUsed) await response.body?.cancel().catch(() => undefined);
       }
     });
@@ -74,23 +76,23 @@ export function createUnleashAdminAdapter({
         `Cannot reach Unleash at ${base} to ${what} (${networkCode(error)}); check the Unleash URL in the worker config and that the server is up`,
       );
     }
-    const refused = response.status === 401 || response.status === 403;
-    const unavailable = response.status >= 500 || response.status === 429;
-    // A refusal's body is not read: dropped here, so its connection is free when the slot is.
-    if (refused || unavailable) await response.body?.cancel().catch(() => undefined);
-    if (refused) {
+    return response;
+  }
+
+  /** Throws for an answer that carries no result: a refused token, or Unleash unavailable (retryable). */
+  function refuseUnusable(response: Response, what: string): void {
+    if (response.status === 401 || response.status === 403) {
       throw permanentFailure(
         PermanentFailure.AccessDenied,
         `Unleash at ${base} refused to ${what} (HTTP ${response.status}); check UNLEASH_ADMIN_TOKEN is an admin token with access to this project`,
       );
     }
-    if (unavailable) {
+    if (response.status >= 500 || response.status === 429) {
       throw transientFailure(
         'UnleashUnavailable',
         `Unleash at ${base} answered HTTP ${response.status} to ${what}; will retry`,
       );
     }
-    return response;
   }
 
   return {
