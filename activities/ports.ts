@@ -25,8 +25,8 @@ export interface ActivityPorts {
   canary?: CanaryPort;
   /** The evidence ledger's client, bucket and key (worker/evidence-ports.ts); without it evidence activities fail, saying so. */
   evidence?: EvidencePorts;
-  /** The worker's AWS pacer, whose spare budget lets waits poll sooner; without it waits always grow. */
-  pacer?: Pick<AwsPacer, 'hasSpare'>;
+  /** The worker's AWS pacer, whose spare budget (or fair share of it) lets waits poll sooner; without it waits always grow. */
+  pacer?: Pick<AwsPacer, 'hasSpare' | 'fairShareIntervalMs'>;
   now?: () => Date;
   /** The worker's Temporal client, for evacuations watching and aborting their child runs. */
   temporal?: Client;

@@ -587,6 +587,11 @@ function print(all: Figures[]): void {
   console.log(
     `  achieved ${formatMs(last.wallMs)}, floor from rates ${formatMs(last.floorMs)} (Route 53 ${formatMs(last.floor.route53)}: ${last.floor.calls.route53} calls; RDS ${formatMs(last.floor.rds)}: ${last.floor.calls.rdsPrimaryRegion} calls in ${PRIMARY_REGION}, ${last.floor.calls.rdsReplicaRegion} in ${REPLICA_REGION}, a bucket each) → ${ratio(last.floorMs)}× the floor (goal ≤ 1.25×)`,
   );
+  const rdsCallsIn = (region: string) =>
+    apiOf(last.stats, 'rds').reduce((n, [, s]) => n + (s.callsByRegion[region] ?? 0), 0);
+  console.log(
+    `  RDS calls made: ${rdsCallsIn(PRIMARY_REGION)} in ${PRIMARY_REGION} (the floor's ${last.floor.calls.rdsPrimaryRegion}), ${rdsCallsIn(REPLICA_REGION)} in ${REPLICA_REGION} (the floor's ${last.floor.calls.rdsReplicaRegion})`,
+  );
   console.log(
     `  floor including emulated AWS durations (+ the last fence's reboot ${formatMs(last.rebootMs)} and Route 53 PENDING→INSYNC ${formatMs(last.propagationMs)} after the last change batch; the layer emulates no promotion time: moto promotes at once): ${formatMs(last.floorMs + last.rebootMs + last.propagationMs)} → ${ratio(last.floorMs + last.rebootMs + last.propagationMs)}×`,
   );
@@ -626,7 +631,7 @@ function print(all: Figures[]): void {
   console.log('  calls per operation:');
   for (const [op, s] of Object.entries(last.stats.operations).sort())
     console.log(
-      `    ${op.padEnd(28)} calls ${String(s.calls).padStart(5)}  throttled ${String(s.throttled).padStart(4)}  refused ${JSON.stringify(s.refused)}`,
+      `    ${op.padEnd(28)} calls ${String(s.calls).padStart(5)} ${JSON.stringify(s.callsByRegion)}  throttled ${String(s.throttled).padStart(4)}  refused ${JSON.stringify(s.refused)}`,
     );
 }
 

@@ -12,7 +12,7 @@ import { createS3Adapter } from '../activities/backups/s3-adapter';
 import { createPostgresAdapter } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
 import { createLagMetricsAdapter } from '../activities/database/lag-metrics-adapter';
-import { createRdsAdapter, rdsBudgetShort } from '../activities/database/rds-adapter';
+import { createRdsAdapter, rdsGatherMs } from '../activities/database/rds-adapter';
 import { createRoute53Adapter } from '../activities/dns/route53-adapter';
 import { createUnleashAdminAdapter, unleashAdminInFlight } from '../activities/flags/unleash-admin-adapter';
 import { createUnleashClientReader } from '../activities/flags/unleash-client-reader';
@@ -90,7 +90,7 @@ export function createProviderPorts(config: DrctlConfig): {
           keepAliveDuringCalls(client);
           return client;
         }),
-        { budgetShort: rdsBudgetShort(pacer) },
+        { gatherMs: rdsGatherMs(pacer) },
       ),
     ),
     lagMetrics: timed(

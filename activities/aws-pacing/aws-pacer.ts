@@ -129,18 +129,47 @@ export class AwsPacer {
     share?: { forRun: string | undefined; others: number },
   ): boolean {
     const entry = this.entry(api, region);
-    entry.bucket.drip();
-    if (!entry.waiters.isEmpty() || entry.bucket.content < entry.bucket.bucketSize * fraction) return false;
+    if (this.short(entry, fraction)) return false;
     if (share?.forRun === undefined) return true;
-    const since = Date.now() - SHARED_WINDOW_MS;
-    let others = 0;
-    for (const [run, at] of entry.drawnBy) if (run !== share.forRun && at >= since) others++;
-    return others <= share.others;
+    return this.othersDrawing(entry, share.forRun) <= share.others;
   }
 
-  /** How many calls of `api` (in `region` for regional APIs) wait for a token on this worker now. */
-  callsWaiting(api: PacedApi, region: string): number {
-    return this.entry(api, region).waiters.length;
+  /**
+   * How often `forRun` may call `api` while the bucket is not short (at least `fraction` full, nobody waiting) if
+   * it and every other run that drew on it lately (`SHARED_WINDOW_MS`) share the refill evenly: (runs ÷ refill
+   * rate), in ms. Infinity while the bucket is short. Three runs on Route 53's 10/s may each poll every 300 ms;
+   * twenty, every two seconds.
+   */
+  fairShareIntervalMs(api: PacedApi, region: string, forRun: string | undefined, fraction = 0.5): number {
+    const entry = this.entry(api, region);
+    if (this.short(entry, fraction)) return Number.POSITIVE_INFINITY;
+    const runs = 1 + this.othersDrawing(entry, forRun);
+    return (runs / entry.bucket.tokensPerInterval) * 1000;
+  }
+
+  /** Whether calls wait for the bucket's tokens, or it holds less than `fraction` of its size. */
+  private short(entry: Entry, fraction: number): boolean {
+    entry.bucket.drip();
+    return !entry.waiters.isEmpty() || entry.bucket.content < entry.bucket.bucketSize * fraction;
+  }
+
+  /** How many runs other than `run` drew on the bucket within `SHARED_WINDOW_MS`. */
+  private othersDrawing(entry: Entry, run: string | undefined): number {
+    const since = Date.now() - SHARED_WINDOW_MS;
+    let others = 0;
+    for (const [other, at] of entry.drawnBy) if (other !== run && at >= since) others++;
+    return others;
+  }
+
+  /**
+   * How long this worker's bucket for `api` takes to grant a token to every call waiting for one now, at its refill
+   * rate: 0 with nobody waiting.
+   */
+  queueDrainMs(api: PacedApi, region: string): number {
+    const { waiters, bucket } = this.entry(api, region);
+    if (waiters.isEmpty()) return 0;
+    bucket.drip();
+    return (Math.max(0, waiters.length - bucket.content) / bucket.tokensPerInterval) * 1000;
   }
 
   /** Notes that `run` drew on the bucket now, forgetting runs that have not drawn for a window once many have. */

@@ -39,19 +39,22 @@ import {
 export const DESCRIBES_PER_CALL = 100;
 
 /**
- * How long a describe waits for more reads to join it while its region's RDS budget is short (`budgetShort`):
- * a call that reads one instance costs the same token as one that reads 100, and when the bucket is what limits
- * an evacuation, each token spent on a small describe is one a fence or a promotion waits for.
+ * The longest a describe waits for more reads to join it while its region's RDS budget is short: a call that reads
+ * one instance costs the same token as one that reads 100, and when the bucket is what limits an evacuation, each
+ * token spent on a small describe is one a fence or a promotion waits for.
  */
 export const SHORT_BUDGET_GATHER_MS = 1_000;
 
 /**
- * The worker's rule for `budgetShort`: a region's RDS budget is short while calls wait for its tokens. Not while
- * its bucket is merely low: at the end of an evacuation the last fences and promotions poll an emptied bucket
- * that nothing else asks for, and a second's gathering on each of their reads was the evacuation's tail.
+ * The worker's rule for how long a describe in a region gathers: while calls wait for the region's RDS tokens, as
+ * long as the bucket takes to serve them all, at most `SHORT_BUDGET_GATHER_MS`; with nobody waiting, not at all.
+ * Not while its bucket is merely low: at the end of an evacuation the last fences and promotions poll an emptied
+ * bucket that nothing else asks for. Nor longer than the queue lasts: once the last waiting call has its token the
+ * tokens a gather saves are ones nobody waits for, and a second's gathering on the last fences' reads was the
+ * evacuation's tail.
  */
-export function rdsBudgetShort(pacer: Pick<AwsPacer, 'callsWaiting'>): (region: string) => boolean {
-  return (region) => pacer.callsWaiting('rds', region) > 0;
+export function rdsGatherMs(pacer: Pick<AwsPacer, 'queueDrainMs'>): (region: string) => number {
+  return (region) => Math.min(SHORT_BUDGET_GATHER_MS, pacer.queueDrainMs('rds', region));
 }
 
 /**
@@ -69,9 +72,8 @@ export function createRdsAdapter(
   ec2ForRegion?: (region: string) => EC2Client,
   options: {
     keepAliveMs?: number;
-    /** Whether the region's RDS budget is short now (the worker's pacer: `rdsBudgetShort`). */
-    budgetShort?: (region: string) => boolean;
-    gatherMs?: number;
+    /** How long a describe in the region waits now for more reads to join it (the worker's pacer: `rdsGatherMs`). */
+    gatherMs?: (region: string) => number;
   } = {},
 ): RdsPort {
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
@@ -106,11 +108,8 @@ export function createRdsAdapter(
   function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
     let loader = loaders.get(region);
     if (loader === undefined) {
-      const gatherMs = options.gatherMs ?? SHORT_BUDGET_GATHER_MS;
-      const budgetShort = options.budgetShort;
-      loader = describeLoader(clientForRegion, region, () =>
-        budgetShort !== undefined && budgetShort(region) ? gatherMs : 0,
-      );
+      const gatherMs = options.gatherMs;
+      loader = describeLoader(clientForRegion, region, () => gatherMs?.(region) ?? 0);
       loaders.set(region, loader);
     }
     loader.rankRead(instanceId, currentStepScheduledAt() ?? Date.now());

@@ -37,6 +37,12 @@ export interface DnsActivityDeps {
    * of a wait stay at its first interval instead of growing it. Without it waits always grow.
    */
   spareBudget?: () => boolean;
+  /**
+   * How often this run may poll while the budget is not short but shared (`AwsPacer.fairShareIntervalMs`: its even
+   * share of the refill with the other runs drawing on it lately; Infinity while short). Without it a shared
+   * budget is treated as short.
+   */
+  fairPollMs?: () => number;
 }
 
 /**
@@ -64,9 +70,10 @@ export const QUICK_POLLING_OTHERS = 1;
 
 /**
  * While Route 53's budget is short (below half, calls waiting, or more runs drawing on it: an evacuation's many
- * switches), a wait for INSYNC
- * first polls this long after the change was sent, and its polls grow from there: one GetChange per change where
- * the change settles within it (the sandbox's 300 ms), ~10 a minute where it takes AWS's usual tens of seconds.
+ * switches), a wait for INSYNC first polls this long after the change was sent, and its polls grow from there: one
+ * GetChange per change where the change settles within it (the sandbox's 300 ms), ~10 a minute where it takes AWS's
+ * usual tens of seconds. Sooner where the budget is only shared, not short, and the run's fair share of the refill
+ * (`fairPollMs`) allows it: an evacuation's last few switches.
  */
 export const SHORT_BUDGET_INSYNC_POLL_MS = 1_000;
 
@@ -116,6 +123,7 @@ export function activitiesFromPorts(ports: ActivityPorts): DnsSwitchActivities {
               forRun: currentRunId(),
               others: QUICK_POLLING_OTHERS,
             }),
+          fairPollMs: () => pacer.fairShareIntervalMs('route53', 'global', currentRunId()),
         }),
   });
 }
@@ -125,6 +133,7 @@ export function createDnsActivities({
   poll = {},
   resolutionTimeoutMs = 30_000,
   spareBudget,
+  fairPollMs,
 }: DnsActivityDeps): DnsSwitchActivities {
   const basePoll = { ...DNS_WAIT_POLL, ...poll };
   /** A wait's poll pacing: its own count of quick polls, spent only while the budget is spare. */
@@ -170,16 +179,19 @@ export function createDnsActivities({
     if (change === undefined || change.status === 'INSYNC') return;
     progress.phase = 'insync';
     // Many runs share a short budget: a GetChange sent at once finds the change PENDING and spends a token another
-    // zone's switch waits for. Then the first poll waits a second, and the polls grow from there.
+    // zone's switch waits for. Then the first poll waits the run's fair share of the refill, at most a second, and
+    // the polls grow from there.
     const shortBudget = spareBudget !== undefined && !spareBudget();
+    const firstPollMs = Math.min(
+      SHORT_BUDGET_INSYNC_POLL_MS,
+      Math.max(basePoll.initialIntervalMs, fairPollMs?.() ?? Number.POSITIVE_INFINITY),
+    );
     await pollUntil(
       () => route53.getChange(change.id),
       (state) => state.status === 'INSYNC',
       {
         ...waitPoll(),
-        ...(shortBudget
-          ? { firstReadAfterMs: SHORT_BUDGET_INSYNC_POLL_MS, initialIntervalMs: SHORT_BUDGET_INSYNC_POLL_MS }
-          : {}),
+        ...(shortBudget ? { firstReadAfterMs: firstPollMs, initialIntervalMs: firstPollMs } : {}),
         describe: (state) => {
           change.status = state.status;
           return progress;

@@ -5,6 +5,8 @@ export interface StrictOperationStats {
   service: AwsService;
   /** Every call that reached the layer. */
   calls: number;
+  /** The same calls by the region they were signed for (RDS and CloudWatch buckets are per region). */
+  callsByRegion: Record<string, number>;
   /** Calls passed on to moto. */
   forwarded: number;
   /** Forwarded calls moto answered with 2xx, plus calls the layer answered itself with 2xx. */
@@ -35,6 +37,7 @@ export class CallStats {
       stats = {
         service,
         calls: 0,
+        callsByRegion: {},
         forwarded: 0,
         succeeded: 0,
         refused: {},

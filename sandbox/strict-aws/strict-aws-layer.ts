@@ -252,6 +252,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
     };
     const opStats = stats.of(info.service, info.operation);
     opStats.calls++;
+    opStats.callsByRegion[call.region] = (opStats.callsByRegion[call.region] ?? 0) + 1;
     const down = outageFor(call, settings);
     if (down !== undefined) {
       opStats.unavailable++;

@@ -24,8 +24,16 @@ const switchToReplica = {
 };
 
 /** Runs the switch on fake timers with the activities' own poll pacing; returns the virtual time it took. */
-async function switchTook(fake: FakeRoute53, spareBudget?: () => boolean): Promise<number> {
-  const activities = createDnsActivities({ route53: fake, ...(spareBudget ? { spareBudget } : {}) });
+async function switchTook(
+  fake: FakeRoute53,
+  spareBudget?: () => boolean,
+  fairPollMs?: () => number,
+): Promise<number> {
+  const activities = createDnsActivities({
+    route53: fake,
+    ...(spareBudget ? { spareBudget } : {}),
+    ...(fairPollMs ? { fairPollMs } : {}),
+  });
   const started = Date.now();
   let took: number | undefined;
   const switched = activities.switchDns(switchToReplica).then((outcome) => {
@@ -112,15 +120,44 @@ describe('switchDns waits for INSYNC without overshooting it much, and without p
   const spareFor = (pacer: AwsPacer) => () =>
     pacer.hasSpare('route53', 'global', 0.5, { forRun: 'ehr-run', others: QUICK_POLLING_OTHERS });
 
-  it("GIVEN a full Route 53 bucket that two other runs drew on half a second ago (an evacuation's services) THEN the switch polls as on a short budget: one GetChange", async () => {
+  /** The DNS activity's fair share of the pacer's Route 53 refill, for the run `ehr-run`. */
+  const fairFor = (pacer: AwsPacer) => () => pacer.fairShareIntervalMs('route53', 'global', 'ehr-run');
+
+  /** A pacer whose Route 53 bucket `others` other runs drew on half a second ago, `spent` tokens in all. */
+  async function sharedPacer(others: number, spent = others): Promise<AwsPacer> {
+    const pacer = new AwsPacer();
+    for (let i = 0; i < spent; i++)
+      await pacer.take('route53', 'global', undefined, `service-${i % others}-run`);
+    await jest.advanceTimersByTimeAsync(500);
+    return pacer;
+  }
+
+  it("GIVEN a full Route 53 bucket that two other runs drew on half a second ago (an evacuation's last services) THEN one GetChange, at the run's third of the refill (300 ms), not a second", async () => {
     // The bucket refills between an evacuation's bursts; judged by its content alone the first switch of the
     // burst polled 25 ms apart (13 GetChange calls), spending the tokens the other services' switches came for.
-    const pacer = new AwsPacer();
-    await pacer.take('route53', 'global', undefined, 'payments-run');
-    await pacer.take('route53', 'global', undefined, 'portal-run');
-    await jest.advanceTimersByTimeAsync(500);
+    // Waiting a second instead was the evacuation's tail: its last switch, with two others, waited 1.04 s for a
+    // change INSYNC after 300 ms, while three runs polling a third of the 10/s refill each spend it evenly.
+    const pacer = await sharedPacer(2);
     const fake = route53(300);
-    const took = await switchTook(fake, spareFor(pacer));
+    const took = await switchTook(fake, spareFor(pacer), fairFor(pacer));
+    expect(fake.getChangeCalls).toHaveLength(1);
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThanOrEqual(350);
+  });
+
+  it('GIVEN a full Route 53 bucket shared by 19 other runs (an evacuation in full swing) THEN one GetChange, a second after the change', async () => {
+    const pacer = await sharedPacer(19);
+    const fake = route53(300);
+    const took = await switchTook(fake, spareFor(pacer), fairFor(pacer));
+    expect(fake.getChangeCalls).toHaveLength(1);
+    expect(took).toBeGreaterThanOrEqual(1_000);
+    expect(took).toBeLessThanOrEqual(1_050);
+  });
+
+  it('GIVEN a Route 53 bucket below half, shared by two other runs THEN the wait keeps its short-budget second', async () => {
+    const pacer = await sharedPacer(2, 40);
+    const fake = route53(300);
+    const took = await switchTook(fake, spareFor(pacer), fairFor(pacer));
     expect(fake.getChangeCalls).toHaveLength(1);
     expect(took).toBeGreaterThanOrEqual(1_000);
   });

@@ -5,7 +5,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { AwsPacer } from '../../activities/aws-pacing/aws-pacer';
 import { paceClient } from '../../activities/aws-pacing/paced-client';
-import { createRdsAdapter, rdsBudgetShort } from '../../activities/database/rds-adapter';
+import { createRdsAdapter, rdsGatherMs, SHORT_BUDGET_GATHER_MS } from '../../activities/database/rds-adapter';
 import type { RdsInstance } from '../../activities/database/rds-port';
 import { heldCalls, twoActivities } from './held-calls';
 
@@ -76,10 +76,7 @@ describe('RDS adapter: describes are coalesced', () => {
   it('GIVEN the region’s budget is short WHEN reads arrive within the gathering window THEN they leave as one describe; with budget to spare each goes at once', async () => {
     const endpoint = fleetClient(10, 'us-east-1');
     let short = true;
-    const rds = createRdsAdapter(() => endpoint.client, undefined, {
-      budgetShort: () => short,
-      gatherMs: 200,
-    });
+    const rds = createRdsAdapter(() => endpoint.client, undefined, { gatherMs: () => (short ? 200 : 0) });
     const first = rds.describeInstance('us-east-1', 'replica-1');
     await new Promise((resolve) => setTimeout(resolve, 50));
     const second = rds.describeInstance('us-east-1', 'replica-2');
@@ -103,10 +100,7 @@ describe('RDS adapter: describes are coalesced', () => {
     const endpoint = fleetClient(10, 'us-east-1');
     const pacer = new AwsPacer({ rds: { burst: 10, perSecond: 1 } }, 0);
     for (let i = 0; i < 9; i++) await pacer.take('rds', 'us-east-1');
-    const rds = createRdsAdapter(() => endpoint.client, undefined, {
-      budgetShort: rdsBudgetShort(pacer),
-      gatherMs: 200,
-    });
+    const rds = createRdsAdapter(() => endpoint.client, undefined, { gatherMs: rdsGatherMs(pacer) });
 
     // The tail of an evacuation: the last fences poll, nothing else asks for the bucket's few tokens.
     const first = rds.describeInstance('us-east-1', 'replica-1');
@@ -126,6 +120,34 @@ describe('RDS adapter: describes are coalesced', () => {
       ['replica-2'],
       ['replica-3', 'replica-4'],
     ]);
+  });
+
+  it('GIVEN the last few calls waiting for tokens WHEN a read comes THEN it gathers only while they wait, not the whole window; behind a long queue it gathers the whole window', async () => {
+    const endpoint = fleetClient(10, 'us-east-1');
+    // 20 tokens a second: one waiting call is served within 50 ms; 40 waiting calls take two seconds.
+    const pacer = new AwsPacer({ rds: { burst: 1, perSecond: 20 } }, 0);
+    const rds = createRdsAdapter(() => endpoint.client, undefined, { gatherMs: rdsGatherMs(pacer) });
+    const queue = async (calls: number) => {
+      await pacer.take('rds', 'us-east-1'); // the bucket's only token
+      return Promise.all(Array.from({ length: calls }, () => pacer.take('rds', 'us-east-1')));
+    };
+
+    // The tail of an evacuation: one last reboot waits; a fence's read must not wait a second for company.
+    const lastReboot = queue(1);
+    const tailRead = rds.describeInstance('us-east-1', 'replica-1');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(endpoint.calls.map((c) => c.ids)).toEqual([['replica-1']]);
+    await Promise.all([tailRead, lastReboot]);
+
+    // Mid-evacuation: 40 fence calls wait, so reads arriving within the window leave as one describe.
+    const fences = queue(40);
+    const first = rds.describeInstance('us-east-1', 'replica-2');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = rds.describeInstance('us-east-1', 'replica-3');
+    await Promise.all([first, second]);
+    expect(endpoint.calls.map((c) => c.ids)).toEqual([['replica-1'], ['replica-2', 'replica-3']]);
+    expect(rdsGatherMs(pacer)('us-east-1')).toBeLessThanOrEqual(SHORT_BUDGET_GATHER_MS);
+    await fences;
   });
 
   it('GIVEN an instance that does not exist in a batch WHEN describing THEN it alone reads as null', async () => {
