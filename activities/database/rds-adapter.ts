@@ -213,7 +213,7 @@ export function createRdsAdapter(
     },
 
     async setInstanceSecurityGroups(region, instanceId, groupIds) {
-      await call(
+      const answer = await call(
         `ModifyDBInstance ${instanceId} VpcSecurityGroupIds=${groupIds.join(',')} in ${region}`,
         region,
         () =>
@@ -225,6 +225,7 @@ export function createRdsAdapter(
             }),
           ),
       );
+      return answer.DBInstance === undefined ? null : toInstance(answer.DBInstance, instanceId);
     },
 
     async rebootInstance(region, instanceId) {

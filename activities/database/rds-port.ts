@@ -9,8 +9,16 @@ export interface RdsPort {
   stopInstance(region: string, instanceId: string): Promise<void>;
   startInstance(region: string, instanceId: string): Promise<void>;
   failoverCluster(region: string, clusterId: string, targetInstanceId: string): Promise<void>;
-  /** ModifyDBInstance with VpcSecurityGroupIds and ApplyImmediately: the instance's security groups become `groupIds`. */
-  setInstanceSecurityGroups(region: string, instanceId: string, groupIds: string[]): Promise<void>;
+  /**
+   * ModifyDBInstance with VpcSecurityGroupIds and ApplyImmediately: the instance's security groups become
+   * `groupIds`. Resolves with the instance as RDS's answer shows it once it accepted the change (the groups may
+   * still be on their way), or null when the answer carries none.
+   */
+  setInstanceSecurityGroups(
+    region: string,
+    instanceId: string,
+    groupIds: string[],
+  ): Promise<RdsInstance | null>;
   /** RebootDBInstance: ends every established session. */
   rebootInstance(region: string, instanceId: string): Promise<void>;
   /** AddTagsToResource (one tag) on an RDS resource ARN. */

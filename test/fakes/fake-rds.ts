@@ -24,6 +24,12 @@ export interface FakeRdsInstance {
    */
   groupStatuses?: Record<string, string>;
   tags: Record<string, string>;
+  /**
+   * After a ModifyDBInstance of its groups: the new groups `adding` beside the old ones `removing` for this many
+   * describes (AWS applies the change "asynchronously ... as soon as possible"), the answer to the call included.
+   * 0: applied at once, as moto does.
+   */
+  groupChangePolls: number;
   /** After PromoteReadReplica: reports `modifying` (still a replica) for this many describes. */
   promoteModifyingPolls: number;
   /** After StopDBInstance: reports `stopping` for this many describes. */
@@ -103,6 +109,7 @@ export class FakeRds implements RdsPort {
       endpoint: `${instance.instanceId}.abc.${instance.region}.rds.amazonaws.com`,
       securityGroups: [this.addSecurityGroup(instance.region, 'default', 1).id],
       tags: {},
+      groupChangePolls: 0,
       promoteModifyingPolls: 0,
       stoppingPolls: 0,
       startingPolls: 0,
@@ -207,10 +214,14 @@ export class FakeRds implements RdsPort {
     const key = `${region}/${instanceId}`;
     this.tick(key);
     const i = this.state.instances.get(key);
-    if (i === undefined) return null;
+    return i === undefined ? null : this.view(region, i);
+  }
+
+  /** The instance as RDS shows it (a describe, or the answer to a change). */
+  private view(region: string, i: FakeRdsInstance): RdsInstance {
     return {
       instanceId: i.instanceId,
-      arn: arnOf(region, 'db', instanceId),
+      arn: arnOf(region, 'db', i.instanceId),
       status: i.status,
       replicaOf: i.replicaOf,
       readReplicas: this.replicasOf(i),
@@ -332,15 +343,32 @@ export class FakeRds implements RdsPort {
     this.pending.set(`cluster:${region}/${clusterId}`, { polls: c.failoverPolls, settle });
   }
 
-  async setInstanceSecurityGroups(region: string, instanceId: string, groupIds: string[]): Promise<void> {
+  async setInstanceSecurityGroups(
+    region: string,
+    instanceId: string,
+    groupIds: string[],
+  ): Promise<RdsInstance> {
     this.guard(region, `ModifyDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
     const unknown = groupIds.filter((id) => !this.state.securityGroups.has(id));
     if (unknown.length > 0) {
       throw permanentFailure(PermanentFailure.NotFound, `InvalidVPCSecurityGroupId: ${unknown.join(', ')}`);
     }
-    i.securityGroups = [...groupIds];
-    delete i.groupStatuses;
+    const settle = () => {
+      i.securityGroups = [...groupIds];
+      delete i.groupStatuses;
+    };
+    const leaving = i.securityGroups.filter((id) => !groupIds.includes(id));
+    if (i.groupChangePolls <= 0) settle();
+    else {
+      i.groupStatuses = Object.fromEntries([
+        ...groupIds.map((id) => [id, 'adding']),
+        ...leaving.map((id) => [id, 'removing']),
+      ]);
+      i.securityGroups = [...groupIds, ...leaving];
+      this.pending.set(`${region}/${instanceId}`, { polls: i.groupChangePolls - 1, settle });
+    }
+    return this.view(region, i);
   }
 
   async rebootInstance(region: string, instanceId: string): Promise<void> {

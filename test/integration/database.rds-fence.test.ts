@@ -73,6 +73,27 @@ describe('the RDS fence of a primary that has a read replica', () => {
     expect((await aws.stats()).operations.RemoveTagsFromResource?.calls ?? 0).toBe(0);
   });
 
+  it("GIVEN RDS's answer to the swap shows the deny-all group in place WHEN fencing THEN the fence reads the primary before the swap and after its reboot, not between", async () => {
+    // Reboots instant here, so the one read after the reboot finds it done; the rest of the test is moto's answer.
+    const { rdsRebootMs } = await aws.settings();
+    await aws.update({ rdsRebootMs: 0 });
+    try {
+      const [planned] = await activities.planFence(portal);
+      await aws.resetStats();
+
+      const fence = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+      expect(fence.changed).toBe(true);
+      const stats = (await aws.stats()).operations;
+      expect(stats.ModifyDBInstance?.succeeded).toBe(1);
+      expect(stats.RebootDBInstance?.succeeded).toBe(1);
+      expect(stats.DescribeDBInstances?.callsByRegion[primary.region]).toBe(2);
+      await activities.unfenceDatabase(portal, planned?.undoDetail);
+    } finally {
+      await aws.update({ rdsRebootMs });
+    }
+  });
+
   it('GIVEN a recorded fence whose deny-all group someone opened since (an inbound rule) WHEN undoing THEN the recorded groups go back all the same', async () => {
     const before = await primaryGroups();
     const [planned] = await activities.planFence(portal);

@@ -262,6 +262,59 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
   });
 
+  /** The fence's RDS calls in order, and the primary's groups as each reboot found them. */
+  function recordingFence(primaryGroupChangePolls: number) {
+    const { rds, primary } = FakeRds.portalPair();
+    primary.groupChangePolls = primaryGroupChangePolls;
+    const calls: string[] = [];
+    const groupsAtReboot: string[][] = [];
+    const recorded = new Proxy(rds, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          if (property === 'rebootInstance')
+            groupsAtReboot.push(
+              primary.securityGroups.map((id) => `${id} ${primary.groupStatuses?.[id] ?? 'active'}`),
+            );
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const activities = createDatabaseActivities({
+      postgres: new FakePostgres(),
+      rds: recorded,
+      lagMetrics: new FakeLagMetrics(),
+      poll: fastPoll,
+    });
+    const betweenSwapAndReboot = () =>
+      calls.slice(calls.indexOf('setInstanceSecurityGroups') + 1, calls.indexOf('rebootInstance'));
+    return { activities, calls, groupsAtReboot, betweenSwapAndReboot };
+  }
+
+  it('GIVEN RDS answers the swap with the fence group in place WHEN fencing THEN it reboots without reading the instance again', async () => {
+    // A describe after the swap showed what the answer showed: in an evacuation it was one more call of the
+    // failing region's RDS budget per round of fences.
+    const { activities, groupsAtReboot, betweenSwapAndReboot } = recordingFence(0);
+    const [planned] = await activities.planFence(portal);
+
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(betweenSwapAndReboot()).toEqual([]);
+    expect(groupsAtReboot).toEqual([['sg-drctl-fence-deny-all-us-east-1 active']]);
+  });
+
+  it('GIVEN RDS still applying the swap when it answers WHEN fencing THEN it reads the instance until the fence group alone is active, and only then reboots', async () => {
+    const { activities, groupsAtReboot, betweenSwapAndReboot } = recordingFence(3);
+    const [planned] = await activities.planFence(portal);
+
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(betweenSwapAndReboot()).toEqual(['describeInstance', 'describeInstance', 'describeInstance']);
+    expect(groupsAtReboot).toEqual([['sg-drctl-fence-deny-all-us-east-1 active']]);
+  });
+
   it('GIVEN a recorded fence that swapped the groups and died before its reboot WHEN the retry runs THEN it reboots and reports the groups the run recorded', async () => {
     const { activities, rds, primary } = setup();
     const [planned] = await activities.planFence(portal);

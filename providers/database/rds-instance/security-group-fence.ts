@@ -212,17 +212,21 @@ export async function fenceWithSecurityGroup(
       (resumed?.fenceId === fenceId && resumed.instanceId === instanceId && resumed.rebooted),
   };
   const read = () => rds.describeInstance(region, instanceId);
-  if (!fencedAlready) {
-    await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
+  const swapped = (i: RdsInstance | null) =>
+    i === null || (onlyGroup(i, fenceGroup) && i.status === 'available');
+  // RDS's answer to the swap is a read of the instance as of then: where it shows the fence in place, a describe
+  // would show no more (and would spend one of the region's RDS calls).
+  const answer = fencedAlready ? null : await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
+  if (answer === null || !swapped(answer)) {
+    await pollUntil(read, swapped, {
+      ...poll,
+      describe: (i) => ({
+        ...progress,
+        waitingFor: `${instanceId} to carry only ${fenceGroup}`,
+        status: i?.status ?? 'gone',
+      }),
+    });
   }
-  await pollUntil(read, (i) => i === null || (onlyGroup(i, fenceGroup) && i.status === 'available'), {
-    ...poll,
-    describe: (i) => ({
-      ...progress,
-      waitingFor: `${instanceId} to carry only ${fenceGroup}`,
-      status: i?.status ?? 'gone',
-    }),
-  });
   if (!progress.rebooted) {
     await rds.rebootInstance(region, instanceId);
     progress.rebooted = true;
@@ -312,21 +316,19 @@ async function restoreGroups(
   groups: string[],
   poll: PollPacing,
 ): Promise<void> {
-  await rds.setInstanceSecurityGroups(region, instanceId, groups);
-  await pollUntil(
-    () => rds.describeInstance(region, instanceId),
-    (i) =>
-      i === null ||
-      (i.status === 'available' &&
-        sameSet(
-          i.securityGroups.filter((g) => g.status === 'active').map((g) => g.id),
-          groups,
-        )),
-    {
-      ...poll,
-      describe: (i) => ({ waitingFor: `${instanceId} to carry its groups again`, status: i?.status }),
-    },
-  );
+  const restored = (i: RdsInstance | null) =>
+    i === null ||
+    (i.status === 'available' &&
+      sameSet(
+        i.securityGroups.filter((g) => g.status === 'active').map((g) => g.id),
+        groups,
+      ));
+  const answer = await rds.setInstanceSecurityGroups(region, instanceId, groups);
+  if (answer !== null && restored(answer)) return;
+  await pollUntil(() => rds.describeInstance(region, instanceId), restored, {
+    ...poll,
+    describe: (i) => ({ waitingFor: `${instanceId} to carry its groups again`, status: i?.status }),
+  });
 }
 
 /** Puts back the groups the fence replaced and removes its tag; only this fence's (or any, without an id). */
