@@ -15,6 +15,8 @@ type Method = keyof KindActivities;
 export class FakeEstate {
   readonly roles = new Map<string, 'primary' | 'replica' | 'fenced'>();
   readonly dns = new Map<string, string>();
+  /** Each record's TTL where it is not the seed's 60 s (another writer's, or a switch's). */
+  readonly dnsTtl = new Map<string, number>();
   readonly flags = new Map<string, boolean>();
   replicaLagSeconds = 0;
   /** False: the old primary cannot be reached (a real regional outage), so it cannot be fenced. */
@@ -44,6 +46,11 @@ export class FakeEstate {
     this.roles.set('replica', 'replica');
     for (const [name, value] of Object.entries(seed.dns)) this.dns.set(name, value);
     for (const flag of seed.flags) this.flags.set(flag, false);
+  }
+
+  /** The record's TTL, null when it does not exist. */
+  private ttlOf(name: string): number | null {
+    return this.dns.has(name) ? (this.dnsTtl.get(name) ?? 60) : null;
   }
 
   /** The next `times` calls of `method` fail with this error before it behaves again. */
@@ -136,7 +143,7 @@ export class FakeEstate {
         records.map(({ name, type }) => ({
           name,
           type,
-          ttl: this.dns.has(name) ? 60 : null,
+          ttl: this.dns.has(name) ? this.ttlOf(name) : null,
           values: this.dns.has(name) ? [this.dns.get(name) as string] : [],
         })),
       fenceDatabase: async (database) => {
@@ -174,11 +181,12 @@ export class FakeEstate {
         };
       },
       switchDns: async ({ zone, records, expectedBefore }) => {
-        // As the real switch: on its first attempt, a record that no longer holds what the run read ahead is refused.
+        // As the real switch: on its first attempt, a record that no longer holds what the run read ahead is refused
+        // (Route 53 refuses the swap's DELETE unless the set matches exactly: its TTL as well as its value).
         if (expectedBefore !== undefined && currentAttempt() === 1) {
           const moved = records.filter((r) => {
             const read = expectedBefore.find((state) => state.name === r.name && state.type === r.type);
-            return read?.values[0] !== this.dns.get(r.name);
+            return read?.values[0] !== this.dns.get(r.name) || (read?.ttl ?? null) !== this.ttlOf(r.name);
           });
           if (moved.length > 0) {
             throw ApplicationFailure.nonRetryable(
@@ -187,10 +195,19 @@ export class FakeEstate {
             );
           }
         }
-        const differing = records.filter((r) => this.dns.get(r.name) !== r.value);
+        const differing = records.filter(
+          (r) => this.dns.get(r.name) !== r.value || this.ttlOf(r.name) !== r.ttl,
+        );
         if (differing.length === 0) return outcome(false, 'already pointing');
-        const previous = differing.map((r) => ({ ...r, value: this.dns.get(r.name) ?? '' }));
-        for (const r of differing) this.dns.set(r.name, r.value);
+        const previous = differing.map((r) => ({
+          ...r,
+          ttl: this.ttlOf(r.name) ?? r.ttl,
+          value: this.dns.get(r.name) ?? '',
+        }));
+        for (const r of differing) {
+          this.dns.set(r.name, r.value);
+          this.dnsTtl.set(r.name, r.ttl);
+        }
         this.dnsChanges++;
         return {
           ...outcome(true, `switched ${differing.length}`),

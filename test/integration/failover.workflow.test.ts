@@ -710,6 +710,35 @@ test('a record another writer moves after the DNS step read it ahead is read aga
   expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
 });
 
+test('a record whose TTL another writer changes after the DNS step read it ahead is read again, as Route 53 refuses a swap whose DELETE names the old TTL: nothing was switched on the stale read, and rollback restores the TTL the writer set', async () => {
+  const { estate, rb } = withWwwHeldAfterDns();
+  const fake = estate.activities();
+  let reads = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'test'),
+    {
+      readDnsRecords: async (input) => {
+        const read = await fake.readDnsRecords(input);
+        if (++reads === 1) estate.dnsTtl.set('www.z.test.', 300); // another writer, after the read ahead
+        return read;
+      },
+    },
+  );
+
+  expect(reads).toBe(3); // the read ahead, the read again after the refusal, the rollback's
+  expect(estate.dnsChanges).toBe(2); // the switch, and the rollback's; none on the stale read
+  const dns = result.timeline.find((entry) => entry.stepId === 'dns');
+  expect(dns).toMatchObject({ status: 'succeeded', attempts: 1 });
+  expect(dns?.before).toMatchObject({
+    records: [
+      { name: 'db.z.test.', ttl: 60, values: ['10.0.0.2'] },
+      { name: 'www.z.test.', ttl: 300, values: ['app.z.test.'] },
+    ],
+  });
+  expect([estate.dns.get('www.z.test.'), estate.dnsTtl.get('www.z.test.')]).toEqual(['app.z.test.', 300]);
+});
+
 test('a record another writer moves again between the read again and its switch is not overwritten: the switch refuses with nothing sent, the step reads once more, and rollback restores what the last writer set', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
   const fake = estate.activities();
