@@ -297,9 +297,28 @@ export function loadConfig(
   }
   checkPostgresTlsFiles(config.postgres.connections, cwd);
   checkEvidence(config.evidence);
+  checkPacing(config.aws.pacing);
   if (config.temporal.httpAddress === '') delete config.temporal.httpAddress;
   checkHttpAddress(config.temporal.httpAddress);
   return config;
+}
+
+/** Every paced API is one the pacer knows, and its bucket has a positive burst and refill (a bucket without them never lets a call go). */
+function checkPacing(pacing: AwsPacingLimits): void {
+  const known = Object.keys(AWS_API_LIMITS);
+  for (const [api, rate] of Object.entries(pacing)) {
+    if (!known.includes(api)) {
+      throw new ConfigError(`aws.pacing.${api} is not a paced API: use ${known.join(', ')}`);
+    }
+    for (const field of ['burst', 'perSecond'] as const) {
+      const value: unknown = (rate as unknown as Record<string, unknown> | undefined)?.[field];
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+        throw new ConfigError(
+          `aws.pacing.${api}.${field} must be a positive number, not ${JSON.stringify(value) ?? 'missing'}: give both burst and perSecond (AWS's: ${JSON.stringify(AWS_API_LIMITS[api as keyof AwsPacingLimits])})`,
+        );
+      }
+    }
+  }
 }
 
 function checkHttpAddress(httpAddress: string | undefined): void {

@@ -136,9 +136,10 @@ export class AwsPacer {
 
   /**
    * How often `forRun` may call `api` while the bucket is not short (at least `fraction` full, nobody waiting) if
-   * it and every other run that drew on it lately (`SHARED_WINDOW_MS`) share the refill evenly: (runs ÷ refill
-   * rate), in ms. Infinity while the bucket is short. Three runs on Route 53's 10/s may each poll every 300 ms;
-   * twenty, every two seconds.
+   * it and every other run that drew on it lately (`SHARED_WINDOW_MS`) share this worker's refill evenly: (runs ÷
+   * refill rate), in ms. Infinity while the bucket is short. Three runs on Route 53's 10/s may each poll every
+   * 300 ms; twenty, every two seconds. Runs whose polls have grown further apart than the window are not counted:
+   * a new wait's share is then larger than strictly fair, which the half-full bound keeps affordable.
    */
   fairShareIntervalMs(api: PacedApi, region: string, forRun: string | undefined, fraction = 0.5): number {
     const entry = this.entry(api, region);

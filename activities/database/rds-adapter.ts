@@ -108,8 +108,7 @@ export function createRdsAdapter(
   function describeRaw(region: string, instanceId: string): Promise<DBInstance | null> {
     let loader = loaders.get(region);
     if (loader === undefined) {
-      const gatherMs = options.gatherMs;
-      loader = describeLoader(clientForRegion, region, () => gatherMs?.(region) ?? 0);
+      loader = describeLoader(clientForRegion, region, () => options.gatherMs?.(region) ?? 0);
       loaders.set(region, loader);
     }
     loader.rankRead(instanceId, currentStepScheduledAt() ?? Date.now());

@@ -173,25 +173,32 @@ export function createDnsActivities({
     });
   }
 
+  /** A short or shared budget's first INSYNC poll: the run's fair share of the refill, 25 ms to a second. */
+  function sharedBudgetFirstPollMs(): number {
+    const fair = fairPollMs?.() ?? Number.POSITIVE_INFINITY;
+    if (Number.isNaN(fair)) return SHORT_BUDGET_INSYNC_POLL_MS;
+    return Math.min(SHORT_BUDGET_INSYNC_POLL_MS, Math.max(basePoll.initialIntervalMs, fair));
+  }
+
   /** Polls GetChange until INSYNC, heartbeating the switch's progress with the change's status. */
   async function waitInSync(progress: SwitchProgress, index: number): Promise<void> {
     const change = progress.changes[index];
     if (change === undefined || change.status === 'INSYNC') return;
     progress.phase = 'insync';
     // Many runs share a short budget: a GetChange sent at once finds the change PENDING and spends a token another
-    // zone's switch waits for. Then the first poll waits the run's fair share of the refill, at most a second, and
-    // the polls grow from there.
+    // zone's switch waits for. Then the first poll waits a second (the bucket short: below half, calls waiting),
+    // or the run's fair share of the refill where the bucket is only shared, at most a second; the polls grow from
+    // there.
     const shortBudget = spareBudget !== undefined && !spareBudget();
-    const firstPollMs = Math.min(
-      SHORT_BUDGET_INSYNC_POLL_MS,
-      Math.max(basePoll.initialIntervalMs, fairPollMs?.() ?? Number.POSITIVE_INFINITY),
-    );
+    const firstPollMs = shortBudget ? sharedBudgetFirstPollMs() : undefined;
     await pollUntil(
       () => route53.getChange(change.id),
       (state) => state.status === 'INSYNC',
       {
         ...waitPoll(),
-        ...(shortBudget ? { firstReadAfterMs: firstPollMs, initialIntervalMs: firstPollMs } : {}),
+        ...(firstPollMs === undefined
+          ? {}
+          : { firstReadAfterMs: firstPollMs, initialIntervalMs: firstPollMs }),
         describe: (state) => {
           change.status = state.status;
           return progress;

@@ -20,7 +20,8 @@ export interface FakeRdsInstance {
   securityGroups: string[];
   /**
    * Statuses of groups in transition, as AWS reports a ModifyDBInstance it is still applying (`adding`,
-   * `removing`); absent groups are `active`. A ModifyDBInstance of the groups settles them all.
+   * `removing`); absent groups are `active`. A ModifyDBInstance of the groups settles them all, at once or after
+   * `groupChangePolls` reads.
    */
   groupStatuses?: Record<string, string>;
   tags: Record<string, string>;
@@ -30,6 +31,11 @@ export interface FakeRdsInstance {
    * 0: applied at once, as moto does.
    */
   groupChangePolls: number;
+  /**
+   * After a ModifyDBInstance of its groups answered as applied: reports `modifying` for this many describes, and
+   * refuses a reboot meanwhile (RDS still busy with the change after its answer). 0: available at once.
+   */
+  busyAfterGroupChangePolls: number;
   /** After PromoteReadReplica: reports `modifying` (still a replica) for this many describes. */
   promoteModifyingPolls: number;
   /** After StopDBInstance: reports `stopping` for this many describes. */
@@ -110,6 +116,7 @@ export class FakeRds implements RdsPort {
       securityGroups: [this.addSecurityGroup(instance.region, 'default', 1).id],
       tags: {},
       groupChangePolls: 0,
+      busyAfterGroupChangePolls: 0,
       promoteModifyingPolls: 0,
       stoppingPolls: 0,
       startingPolls: 0,
@@ -213,6 +220,7 @@ export class FakeRds implements RdsPort {
     this.guard(region, `DescribeDBInstances ${instanceId}`);
     const key = `${region}/${instanceId}`;
     this.tick(key);
+    this.tick(`groups:${key}`);
     const i = this.state.instances.get(key);
     return i === undefined ? null : this.view(region, i);
   }
@@ -354,20 +362,36 @@ export class FakeRds implements RdsPort {
     if (unknown.length > 0) {
       throw permanentFailure(PermanentFailure.NotFound, `InvalidVPCSecurityGroupId: ${unknown.join(', ')}`);
     }
+    // Its own key: a group change in flight must not stand in for a promotion's or a stop's (nor they for it).
+    const key = `groups:${region}/${instanceId}`;
     const settle = () => {
       i.securityGroups = [...groupIds];
       delete i.groupStatuses;
     };
     const leaving = i.securityGroups.filter((id) => !groupIds.includes(id));
-    if (i.groupChangePolls <= 0) settle();
-    else {
-      i.groupStatuses = Object.fromEntries([
-        ...groupIds.map((id) => [id, 'adding']),
-        ...leaving.map((id) => [id, 'removing']),
-      ]);
-      i.securityGroups = [...groupIds, ...leaving];
-      this.pending.set(`${region}/${instanceId}`, { polls: i.groupChangePolls - 1, settle });
+    const joining = groupIds.filter((id) => !i.securityGroups.includes(id));
+    if (i.groupChangePolls <= 0) {
+      this.pending.delete(key);
+      settle();
+      const answer = this.view(region, i);
+      if (i.busyAfterGroupChangePolls > 0) {
+        const status = i.status;
+        i.status = 'modifying';
+        this.pending.set(key, {
+          polls: i.busyAfterGroupChangePolls,
+          settle: () => {
+            i.status = status;
+          },
+        });
+      }
+      return answer;
     }
+    i.groupStatuses = Object.fromEntries([
+      ...joining.map((id) => [id, 'adding']),
+      ...leaving.map((id) => [id, 'removing']),
+    ]);
+    i.securityGroups = [...groupIds, ...leaving];
+    this.pending.set(key, { polls: i.groupChangePolls - 1, settle });
     return this.view(region, i);
   }
 

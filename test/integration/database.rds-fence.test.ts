@@ -77,8 +77,9 @@ describe('the RDS fence of a primary that has a read replica', () => {
     // Reboots instant here, so the one read after the reboot finds it done; the rest of the test is moto's answer.
     const { rdsRebootMs } = await aws.settings();
     await aws.update({ rdsRebootMs: 0 });
+    const before = await primaryGroups();
+    const [planned] = await activities.planFence(portal);
     try {
-      const [planned] = await activities.planFence(portal);
       await aws.resetStats();
 
       const fence = await activities.fenceDatabase(portal, planned?.undoDetail);
@@ -88,9 +89,11 @@ describe('the RDS fence of a primary that has a read replica', () => {
       expect(stats.ModifyDBInstance?.succeeded).toBe(1);
       expect(stats.RebootDBInstance?.succeeded).toBe(1);
       expect(stats.DescribeDBInstances?.callsByRegion[primary.region]).toBe(2);
-      await activities.unfenceDatabase(portal, planned?.undoDetail);
     } finally {
+      const undo = await activities.unfenceDatabase(portal, planned?.undoDetail);
       await aws.update({ rdsRebootMs });
+      expect(undo.changed).toBe(true);
+      expect(await primaryGroups()).toEqual(before);
     }
   });
 

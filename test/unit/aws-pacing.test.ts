@@ -178,6 +178,52 @@ describe('AwsPacer', () => {
     }
   });
 
+  it('GIVEN runs drawing on a bucket that is not short THEN each may call at its even share of the refill; short THEN never', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-11-30T01:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const pacer = new AwsPacer({ route53: { burst: 50, perSecond: 10 } }, 0);
+      const fair = (forRun: string | undefined) => pacer.fairShareIntervalMs('route53', 'global', forRun);
+      expect(fair('run-a')).toBe(100); // alone: the whole refill
+
+      await pacer.take('route53', 'global', undefined, 'run-b');
+      await pacer.take('route53', 'global', undefined, 'run-c');
+      expect(fair('run-a')).toBe(300); // three runs share 10 a second
+      expect(fair(undefined)).toBe(300); // a call outside any run counts every run that drew, and itself
+      expect(fair('run-b')).toBe(200);
+
+      pacer.setShare(2); // two workers on the queue: this one refills at 5 a second
+      expect(fair('run-a')).toBe(600);
+      pacer.setShare(1);
+
+      for (let i = 0; i < 25; i++) await pacer.take('route53', 'global');
+      expect(fair('run-a')).toBe(Number.POSITIVE_INFINITY); // below half: short
+
+      jest.advanceTimersByTime(SHARED_WINDOW_MS + 3_000); // refilled, nobody drew lately
+      expect(fair('run-a')).toBe(100);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('GIVEN calls waiting for tokens THEN the queue drains in their number over the refill rate; nobody waiting THEN 0', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-11-30T01:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const pacer = new AwsPacer({ rds: { burst: 2, perSecond: 10 } }, 0);
+      expect(pacer.queueDrainMs('rds', 'us-east-1')).toBe(0);
+      await pacer.take('rds', 'us-east-1');
+      expect(pacer.queueDrainMs('rds', 'us-east-1')).toBe(0); // a token left, nobody waiting
+
+      await pacer.take('rds', 'us-east-1');
+      const waiting = Array.from({ length: 5 }, () => pacer.take('rds', 'us-east-1'));
+      expect(pacer.queueDrainMs('rds', 'us-east-1')).toBeCloseTo(500, -1);
+      await jest.advanceTimersByTimeAsync(600);
+      await Promise.all(waiting);
+      expect(pacer.queueDrainMs('rds', 'us-east-1')).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('GIVEN many runs WHEN they stop drawing THEN the pacer forgets them', async () => {
     jest.useFakeTimers({ now: Date.parse('2026-11-30T01:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
     try {

@@ -263,9 +263,10 @@ describe('rds-instance', () => {
   });
 
   /** The fence's RDS calls in order, and the primary's groups as each reboot found them. */
-  function recordingFence(primaryGroupChangePolls: number) {
+  function recordingFence(primaryGroupChangePolls: number, primaryBusyAfterGroupChangePolls = 0) {
     const { rds, primary } = FakeRds.portalPair();
     primary.groupChangePolls = primaryGroupChangePolls;
+    primary.busyAfterGroupChangePolls = primaryBusyAfterGroupChangePolls;
     const calls: string[] = [];
     const groupsAtReboot: string[][] = [];
     const recorded = new Proxy(rds, {
@@ -290,7 +291,7 @@ describe('rds-instance', () => {
     });
     const betweenSwapAndReboot = () =>
       calls.slice(calls.indexOf('setInstanceSecurityGroups') + 1, calls.indexOf('rebootInstance'));
-    return { activities, calls, groupsAtReboot, betweenSwapAndReboot };
+    return { activities, rds, primary, calls, groupsAtReboot, betweenSwapAndReboot };
   }
 
   it('GIVEN RDS answers the swap with the fence group in place WHEN fencing THEN it reboots without reading the instance again', async () => {
@@ -313,6 +314,34 @@ describe('rds-instance', () => {
 
     expect(betweenSwapAndReboot()).toEqual(['describeInstance', 'describeInstance', 'describeInstance']);
     expect(groupsAtReboot).toEqual([['sg-drctl-fence-deny-all-us-east-1 active']]);
+  });
+
+  it('GIVEN RDS answers the swap as applied but is still busy with it WHEN the fence reboots THEN the refused reboot waits for the instance to be available and reboots once', async () => {
+    // Rebooting straight after the answer, a reboot RDS refused (the instance `modifying`) failed the fence.
+    const { activities, rds, primary, calls } = recordingFence(0, 2);
+    const [planned] = await activities.planFence(portal);
+
+    const fenced = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fenced.changed).toBe(true);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(calls.filter((c) => c === 'rebootInstance')).toHaveLength(2); // the refused one, then the one that went
+    expect([primary.status, primary.securityGroups]).toEqual([
+      'available',
+      ['sg-drctl-fence-deny-all-us-east-1'],
+    ]);
+  });
+
+  it('GIVEN RDS still applying the restored groups when it answers WHEN undoing a fence THEN the undo reads the instance until they are active', async () => {
+    const { activities, primary } = recordingFence(0);
+    const [planned] = await activities.planFence(portal);
+    await activities.fenceDatabase(portal, planned?.undoDetail);
+    primary.groupChangePolls = 3;
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone.changed).toBe(true);
+    expect([primary.securityGroups, primary.groupStatuses]).toEqual([['sg-default-us-east-1'], undefined]);
   });
 
   it('GIVEN a recorded fence that swapped the groups and died before its reboot WHEN the retry runs THEN it reboots and reports the groups the run recorded', async () => {

@@ -1,4 +1,5 @@
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
+import { failureTypeOf } from '../../../common/failure-type-of';
 import { resumeFrom } from '../../../activities/heartbeat-details';
 import { currentAttempt, heartbeat, pollUntil } from '../../../activities/poll-until';
 import {
@@ -214,11 +215,8 @@ export async function fenceWithSecurityGroup(
   const read = () => rds.describeInstance(region, instanceId);
   const swapped = (i: RdsInstance | null) =>
     i === null || (onlyGroup(i, fenceGroup) && i.status === 'available');
-  // RDS's answer to the swap is a read of the instance as of then: where it shows the fence in place, a describe
-  // would show no more (and would spend one of the region's RDS calls).
-  const answer = fencedAlready ? null : await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
-  if (answer === null || !swapped(answer)) {
-    await pollUntil(read, swapped, {
+  const untilSwapped = () =>
+    pollUntil(read, swapped, {
       ...poll,
       describe: (i) => ({
         ...progress,
@@ -226,9 +224,22 @@ export async function fenceWithSecurityGroup(
         status: i?.status ?? 'gone',
       }),
     });
+  if (fencedAlready) await untilSwapped();
+  else {
+    // RDS's answer to the swap is a read of the instance as of then: where it shows the fence in place, a describe
+    // would show no more (and would spend one of the region's RDS calls).
+    const answer = await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
+    if (!answerShows(answer, swapped)) await untilSwapped();
   }
   if (!progress.rebooted) {
-    await rds.rebootInstance(region, instanceId);
+    try {
+      await rds.rebootInstance(region, instanceId);
+    } catch (error) {
+      // Still busy with the swap (RDS refuses a reboot of an instance that is not available): wait it out once.
+      if (failureTypeOf(error) !== PermanentFailure.InvalidState) throw error;
+      await untilSwapped();
+      await rds.rebootInstance(region, instanceId);
+    }
     progress.rebooted = true;
     heartbeat(progress);
     await pollUntil(read, (i) => i === null || i.status === 'available', {
@@ -324,7 +335,7 @@ async function restoreGroups(
         groups,
       ));
   const answer = await rds.setInstanceSecurityGroups(region, instanceId, groups);
-  if (answer !== null && restored(answer)) return;
+  if (answerShows(answer, restored)) return;
   await pollUntil(() => rds.describeInstance(region, instanceId), restored, {
     ...poll,
     describe: (i) => ({ waitingFor: `${instanceId} to carry its groups again`, status: i?.status }),
@@ -362,6 +373,11 @@ export async function unfenceSecurityGroup(
     summary: `unfenced ${instance.instanceId}: security groups ${marker.previousGroups.join(', ')} back in place`,
     restored: marker.previousGroups,
   };
+}
+
+/** Whether RDS's answer to a change carries the instance, already as `done` wants it. */
+function answerShows(answer: RdsInstance | null, done: (instance: RdsInstance) => boolean): boolean {
+  return answer !== null && done(answer);
 }
 
 function onlyGroup(instance: RdsInstance, group: string): boolean {
