@@ -712,19 +712,9 @@ test('a record another writer moves after the DNS step read it ahead is read aga
 
 test('a record whose TTL another writer changes after the DNS step read it ahead is read again, as Route 53 refuses a swap whose DELETE names the old TTL: nothing was switched on the stale read, and rollback restores the TTL the writer set', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
-  const fake = estate.activities();
-  let reads = 0;
-  const result = await withWorker(
-    estate,
-    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'test'),
-    {
-      readDnsRecords: async (input) => {
-        const read = await fake.readDnsRecords(input);
-        if (++reads === 1) estate.dnsTtl.set('www.z.test.', 300); // another writer, after the read ahead
-        return read;
-      },
-    },
-  );
+  const { result, reads } = await abortedAtGateAfterDnsReads(estate, rb, (read) => {
+    if (read === 1) estate.dnsTtl.set('www.z.test.', 300); // another writer, after the read ahead
+  });
 
   expect(reads).toBe(3); // the read ahead, the read again after the refusal, the rollback's
   expect(estate.dnsChanges).toBe(2); // the switch, and the rollback's; none on the stale read
@@ -741,20 +731,10 @@ test('a record whose TTL another writer changes after the DNS step read it ahead
 
 test('a record another writer moves again between the read again and its switch is not overwritten: the switch refuses with nothing sent, the step reads once more, and rollback restores what the last writer set', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
-  const fake = estate.activities();
-  let reads = 0;
-  const result = await withWorker(
-    estate,
-    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'test'),
-    {
-      readDnsRecords: async (input) => {
-        const read = await fake.readDnsRecords(input);
-        // Another writer moves www after the read ahead, and again after the read again.
-        if (++reads <= 2) estate.dns.set('www.z.test.', `other-${reads}.z.test.`);
-        return read;
-      },
-    },
-  );
+  const { result, reads } = await abortedAtGateAfterDnsReads(estate, rb, (read) => {
+    // Another writer moves www after the read ahead, and again after the read again.
+    if (read <= 2) estate.dns.set('www.z.test.', `other-${read}.z.test.`);
+  });
 
   expect(reads).toBe(4); // the read ahead, the read again, once more, the rollback's
   expect(estate.dnsChanges).toBe(2); // the switch on the last read, and the rollback's
@@ -898,6 +878,32 @@ test('a switch refused partway (a later change batch met a record another writer
  * The test runbook whose DNS step also moves www (a record of no database: rollback may put it back), with a gate
  * after that step to abort at, and its estate.
  */
+/**
+ * Runs `rb` to its gate and aborts it there (rolling back), with `afterRead` acting as another writer right after
+ * each read of the DNS records (numbered from 1: the read ahead, reads again, the rollback's). Returns the run's
+ * result and how many reads there were.
+ */
+async function abortedAtGateAfterDnsReads(
+  estate: FakeEstate,
+  rb: ReturnType<typeof runbook>,
+  afterRead: (read: number) => void,
+) {
+  const fake = estate.activities();
+  let reads = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => abortedAtGate(await start(taskQueue, rb), 'test'),
+    {
+      readDnsRecords: async (input) => {
+        const read = await fake.readDnsRecords(input);
+        afterRead(++reads);
+        return read;
+      },
+    },
+  );
+  return { result, reads };
+}
+
 function withWwwHeldAfterDns(base = runbook(), order: 'www last' | 'www first' = 'www last') {
   const estate = new FakeEstate({
     dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
