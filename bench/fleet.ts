@@ -31,6 +31,7 @@ import { strictAwsControl, type StrictStats } from '../sandbox/strict-aws-client
 import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
+import { ARRIVAL_JITTER_MS } from '../activities/aws-pacing/aws-pacer';
 import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
 
 /**
@@ -592,6 +593,7 @@ function print(all: Figures[]): void {
   console.log(
     `  RDS calls made: ${rdsCallsIn(PRIMARY_REGION)} in ${PRIMARY_REGION} (the floor's ${last.floor.calls.rdsPrimaryRegion}), ${rdsCallsIn(REPLICA_REGION)} in ${REPLICA_REGION} (the floor's ${last.floor.calls.rdsReplicaRegion})`,
   );
+  console.log(`  where the time went: ${timeModel(last, rdsCallsIn(PRIMARY_REGION))}`);
   console.log(
     `  floor including emulated AWS durations (+ the last fence's reboot ${formatMs(last.rebootMs)} and Route 53 PENDING→INSYNC ${formatMs(last.propagationMs)} after the last change batch; the layer emulates no promotion time: moto promotes at once): ${formatMs(last.floorMs + last.rebootMs + last.propagationMs)} → ${ratio(last.floorMs + last.rebootMs + last.propagationMs)}×`,
   );
@@ -633,6 +635,21 @@ function print(all: Figures[]): void {
     console.log(
       `    ${op.padEnd(28)} calls ${String(s.calls).padStart(5)} ${JSON.stringify(s.callsByRegion)}  throttled ${String(s.throttled).padStart(4)}  refused ${JSON.stringify(s.refused)}`,
     );
+}
+
+/**
+ * The evacuation's time as the primaries' RDS bucket sets it: once the first fence starts, the bucket the pacer
+ * keeps (AWS's burst less the arrival-jitter reserve) is spent at once and every further call of the region waits
+ * for the refill, so the last fence ends about (first fence) + (calls − bucket) ÷ rate after the start; what comes
+ * after it (the last promotions and switches) is the tail.
+ */
+function timeModel(figures: Figures, primaryRegionCalls: number): string {
+  const fences = figures.timeline.find((span) => span.kind === 'database.fence');
+  if (fences === undefined) return 'no fence ran';
+  const kept = LIMITS.rds.burst - Math.ceil((LIMITS.rds.perSecond * ARRIVAL_JITTER_MS) / 1000);
+  const drainMs = (Math.max(0, primaryRegionCalls - kept) / LIMITS.rds.perSecond) * 1000;
+  const endMs = figures.wallMs - figures.edges.startMs;
+  return `first fence at ${formatMs(fences.firstStartMs)}, then ${primaryRegionCalls} calls in ${PRIMARY_REGION} less the ${kept} the pacer's bucket holds at ${LIMITS.rds.perSecond}/s: ${formatMs(drainMs)} → ${formatMs(fences.firstStartMs + drainMs)} (the last fence ended at ${formatMs(fences.lastEndMs)}); the tail after it, ${formatMs(endMs - fences.lastEndMs)}`;
 }
 
 main().then(
