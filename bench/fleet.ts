@@ -31,7 +31,7 @@ import { strictAwsControl, type StrictStats } from '../sandbox/strict-aws-client
 import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
-import { ARRIVAL_JITTER_MS } from '../activities/aws-pacing/aws-pacer';
+import { keptBurst } from '../activities/aws-pacing/aws-pacer';
 import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
 
 /**
@@ -646,7 +646,7 @@ function print(all: Figures[]): void {
 function timeModel(figures: Figures, primaryRegionCalls: number): string {
   const fences = figures.timeline.find((span) => span.kind === 'database.fence');
   if (fences === undefined) return 'no fence ran';
-  const kept = LIMITS.rds.burst - Math.ceil((LIMITS.rds.perSecond * ARRIVAL_JITTER_MS) / 1000);
+  const kept = keptBurst(LIMITS.rds);
   const drainMs = (Math.max(0, primaryRegionCalls - kept) / LIMITS.rds.perSecond) * 1000;
   const endMs = figures.wallMs - figures.edges.startMs;
   return `first fence at ${formatMs(fences.firstStartMs)}, then ${primaryRegionCalls} calls in ${PRIMARY_REGION} less the ${kept} the pacer's bucket holds at ${LIMITS.rds.perSecond}/s: ${formatMs(drainMs)} → ${formatMs(fences.firstStartMs + drainMs)} (the last fence ended at ${formatMs(fences.lastEndMs)}); the tail after it, ${formatMs(endMs - fences.lastEndMs)}`;

@@ -27,6 +27,15 @@ export const ARRIVAL_JITTER_MS = 500;
  */
 export const SHARED_WINDOW_MS = 1_500;
 
+/**
+ * The bucket one of `workers` workers keeps for `rate`: its share of the burst, less the tokens its share refills
+ * in `jitterMs` (held back for calls reaching AWS later than paced), at least 1.
+ */
+export function keptBurst(rate: ApiRate, workers = 1, jitterMs = ARRIVAL_JITTER_MS): number {
+  const reserve = Math.ceil(((rate.perSecond / workers) * jitterMs) / 1000);
+  return Math.max(1, rate.burst / workers - reserve);
+}
+
 /** A call waiting for a token: served lowest `priority` first, then in arrival order. */
 interface Waiter {
   priority: number;
@@ -74,10 +83,8 @@ export class AwsPacer {
     this.limits = { ...AWS_API_LIMITS, ...limits };
   }
 
-  /** The bucket one worker keeps for `rate`: its share of the burst, less the jitter reserve, at least 1. */
   private sizeOf(rate: ApiRate): number {
-    const reserve = Math.ceil(((rate.perSecond / this.share) * this.jitterMs) / 1000);
-    return Math.max(1, rate.burst / this.share - reserve);
+    return keptBurst(rate, this.share, this.jitterMs);
   }
 
   /**

@@ -176,7 +176,6 @@ export function createDnsActivities({
   /** A short or shared budget's first INSYNC poll: the run's fair share of the refill, 25 ms to a second. */
   function sharedBudgetFirstPollMs(): number {
     const fair = fairPollMs?.() ?? Number.POSITIVE_INFINITY;
-    if (Number.isNaN(fair)) return SHORT_BUDGET_INSYNC_POLL_MS;
     return Math.min(SHORT_BUDGET_INSYNC_POLL_MS, Math.max(basePoll.initialIntervalMs, fair));
   }
 

@@ -5,7 +5,14 @@ import { currentStepRef, pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import { FENCE_TAG, sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
 import { lagCheck, lagGate } from '../lag-gate';
-import type { DatabasePorts, DatabaseStrategy, FenceUndoDetail, PollPacing, TargetOf } from '../strategy';
+import type {
+  DatabasePorts,
+  DatabaseStrategy,
+  FenceUndoDetail,
+  PollPacing,
+  StepContext,
+  TargetOf,
+} from '../strategy';
 import {
   decodeFenceTag,
   fenceWithSecurityGroup,
@@ -19,6 +26,13 @@ type RdsTarget = TargetOf<'rds-instance'>;
 
 /** The primary as seen from its Region: the instance, gone (null), or its Region not answering. */
 type PrimaryView = { instance: RdsInstance | null } | { regionDown: string };
+
+/** The reads a check asks for at once. */
+interface CheckReads {
+  replica: Promise<RdsInstance | null>;
+  primary: Promise<PrimaryView>;
+  lag: Promise<CheckResult>;
+}
 
 /** An RDS instance with a read replica: check, fence the old primary (security groups), promote the replica. */
 export function createStrategy(
@@ -54,118 +68,126 @@ export function createStrategy(
     resourceId: t.replica.instanceId,
   });
 
+  /** The checks of `check`, in order, from its reads (asked at once). */
+  async function checkFrom(
+    name: string,
+    t: RdsTarget,
+    context: StepContext,
+    { replica: replicaRead, primary: primaryRead, lag: lagRead }: CheckReads,
+  ): Promise<CheckResult[]> {
+    const results: CheckResult[] = [];
+    let replica: RdsInstance | null;
+    try {
+      replica = await replicaRead;
+    } catch (error) {
+      return [checkLine(name, 'replica exists', false, failureMessageOrThrow(error, isRegionUnreachable))];
+    }
+    if (replica === null) {
+      return [
+        checkLine(
+          name,
+          'replica exists',
+          false,
+          `${label(name, t, 'replica')} not found; check the id and region in the runbook`,
+        ),
+      ];
+    }
+    results.push(
+      checkLine(
+        name,
+        'replica exists',
+        true,
+        `${replica.instanceId} found, endpoint ${replica.endpoint ?? '?'}`,
+      ),
+    );
+    const source = replica.replicaOf;
+    const ofPrimary = source !== null && sourceNames(source, t.primary.instanceId);
+    results.push(
+      checkLine(
+        name,
+        'replica of the primary',
+        ofPrimary,
+        ofPrimary
+          ? `ReadReplicaSourceDBInstanceIdentifier is ${source}`
+          : source === null
+            ? `${replica.instanceId} is not a read replica (promoted already?); check which instance is the primary`
+            : `${replica.instanceId} replicates from ${source}, not ${t.primary.instanceId}; fix primary.instanceId in the runbook`,
+      ),
+    );
+    results.push(
+      checkLine(
+        name,
+        'replica available',
+        replica.status === 'available',
+        `status ${replica.status}${replica.status === 'available' ? '' : '; wait until it is available'}`,
+      ),
+    );
+    const primary = await primaryRead;
+    if ('regionDown' in primary) {
+      results.push(
+        checkLine(
+          name,
+          'primary',
+          context.mode === 'unplanned',
+          context.mode === 'unplanned'
+            ? `${primary.regionDown}; treated as down: the fence will ask to go on unfenced`
+            : `${primary.regionDown}; a planned failover needs the primary's Region — if this is an outage, use an unplanned runbook`,
+        ),
+      );
+    } else if (primary.instance === null) {
+      results.push(checkLine(name, 'primary', true, `${t.primary.instanceId} not found (treated as gone)`));
+    } else {
+      results.push(
+        checkLine(name, 'primary', true, `${t.primary.instanceId} status ${primary.instance.status}`),
+      );
+      if (t.fence === 'security-groups' && t.fenceSecurityGroup !== undefined) {
+        try {
+          const group = await resolveFenceGroup(
+            rds,
+            t.primary.region,
+            primary.instance,
+            t.fenceSecurityGroup,
+          );
+          results.push(
+            checkLine(
+              name,
+              'fence security group',
+              true,
+              `${group} (${t.fenceSecurityGroup}) has no inbound rules`,
+            ),
+          );
+        } catch (error) {
+          results.push(
+            checkLine(
+              name,
+              'fence security group',
+              false,
+              failureMessageOrThrow(error, () => false),
+            ),
+          );
+        }
+      }
+    }
+    results.push(await lagRead);
+    return results;
+  }
+
   return {
     async check(name, t, context) {
       // The replica, the primary and the replica's lag are independent reads: asked at once (each joins its
       // region's describe round, or the lag reads'), then the fence group, which needs the primary's VPC. The
       // checks keep their order. However the check ends (no replica, a read that failed), it waits for every read:
       // a read must not outlive (and heartbeat after) its activity.
-      const replicaRead = rds.describeInstance(t.replica.region, t.replica.instanceId);
-      const primaryRead = viewPrimary(t);
-      const lagRead = lagCheck(lagMetrics, name, lagQuery(t), t);
-      for (const read of [replicaRead, primaryRead, lagRead]) read.catch(() => undefined);
+      const reads: CheckReads = {
+        replica: rds.describeInstance(t.replica.region, t.replica.instanceId),
+        primary: viewPrimary(t),
+        lag: lagCheck(lagMetrics, name, lagQuery(t), t),
+      };
+      for (const read of Object.values(reads)) read.catch(() => undefined);
       try {
-        const results: CheckResult[] = [];
-        let replica: RdsInstance | null;
-        try {
-          replica = await replicaRead;
-        } catch (error) {
-          return [
-            checkLine(name, 'replica exists', false, failureMessageOrThrow(error, isRegionUnreachable)),
-          ];
-        }
-        if (replica === null) {
-          return [
-            checkLine(
-              name,
-              'replica exists',
-              false,
-              `${label(name, t, 'replica')} not found; check the id and region in the runbook`,
-            ),
-          ];
-        }
-        results.push(
-          checkLine(
-            name,
-            'replica exists',
-            true,
-            `${replica.instanceId} found, endpoint ${replica.endpoint ?? '?'}`,
-          ),
-        );
-        const source = replica.replicaOf;
-        const ofPrimary = source !== null && sourceNames(source, t.primary.instanceId);
-        results.push(
-          checkLine(
-            name,
-            'replica of the primary',
-            ofPrimary,
-            ofPrimary
-              ? `ReadReplicaSourceDBInstanceIdentifier is ${source}`
-              : source === null
-                ? `${replica.instanceId} is not a read replica (promoted already?); check which instance is the primary`
-                : `${replica.instanceId} replicates from ${source}, not ${t.primary.instanceId}; fix primary.instanceId in the runbook`,
-          ),
-        );
-        results.push(
-          checkLine(
-            name,
-            'replica available',
-            replica.status === 'available',
-            `status ${replica.status}${replica.status === 'available' ? '' : '; wait until it is available'}`,
-          ),
-        );
-        const primary = await primaryRead;
-        if ('regionDown' in primary) {
-          results.push(
-            checkLine(
-              name,
-              'primary',
-              context.mode === 'unplanned',
-              context.mode === 'unplanned'
-                ? `${primary.regionDown}; treated as down: the fence will ask to go on unfenced`
-                : `${primary.regionDown}; a planned failover needs the primary's Region — if this is an outage, use an unplanned runbook`,
-            ),
-          );
-        } else if (primary.instance === null) {
-          results.push(
-            checkLine(name, 'primary', true, `${t.primary.instanceId} not found (treated as gone)`),
-          );
-        } else {
-          results.push(
-            checkLine(name, 'primary', true, `${t.primary.instanceId} status ${primary.instance.status}`),
-          );
-          if (t.fence === 'security-groups' && t.fenceSecurityGroup !== undefined) {
-            try {
-              const group = await resolveFenceGroup(
-                rds,
-                t.primary.region,
-                primary.instance,
-                t.fenceSecurityGroup,
-              );
-              results.push(
-                checkLine(
-                  name,
-                  'fence security group',
-                  true,
-                  `${group} (${t.fenceSecurityGroup}) has no inbound rules`,
-                ),
-              );
-            } catch (error) {
-              results.push(
-                checkLine(
-                  name,
-                  'fence security group',
-                  false,
-                  failureMessageOrThrow(error, () => false),
-                ),
-              );
-            }
-          }
-        }
-        results.push(await lagRead);
-        return results;
+        return await checkFrom(name, t, context, reads);
       } finally {
-        await Promise.allSettled([replicaRead, primaryRead, lagRead]);
+        await Promise.allSettled(Object.values(reads));
       }
     },
 
