@@ -8,6 +8,7 @@ import { evacuationDrill, runbookDrill, startDrill } from '../cli/drill-runs';
 import { startEvacuation } from '../cli/evacuation-runs';
 import { referenceTo, startFailover, type StartedRun } from '../cli/failover-runs';
 import { loadSigner, type OperatorSigner } from '../cli/operator-signer';
+import { runLockId } from '../common/run-lock';
 import { findEvacuation } from '../evacuations/catalog';
 import type { EvacuationProgress } from '../evacuations/evacuation-types';
 import { defineRunbook } from '../runbooks/define-runbook';
@@ -26,7 +27,8 @@ import type { FailoverProgress } from '../workflows/run-types';
  * Records the workflow histories the replay test (test/integration/replay.test.ts) replays against the current
  * workflow code: a complete failover, one whose fence is in a parallel group, one paused on a failed step and retried, one aborted with rollback, a
  * drill and its failover, a failback, and one that went on unfenced with its fence follow-up, an evacuation whose second
- * wave waited for an approval, and the evacuation a drill of it started. Runs them on the local stack with a worker
+ * wave waited for an approval with its first wave's failover (its pre-flight made while held), and the evacuation a
+ * drill of it started. Runs them on the local stack with a worker
  * of this checkout and writes `test/fixtures/histories/<name>.json`.
  *
  * Operators sign as the sandbox's demo operators; the runbook variants are written to a reviewed catalog folder
@@ -234,6 +236,8 @@ async function main(): Promise<void> {
       );
       await approveWave(evacuation, 'portal', 'bob');
       await save('evacuation', evacuation);
+      // Its first wave's failover: held under its lock, its pre-flight made while held, then released.
+      await save('evacuation-first-wave-failover', client.workflow.getHandle(runLockId('ehr-db')));
     }
 
     if (wanted('drill-evacuation')) {

@@ -36,6 +36,7 @@ import { HELD_REPORT_MEMO_KEY } from '../common/held-release';
 import { runLockId } from '../common/run-lock';
 import { authorizeEvacuation, type AuthorizedEvacuation } from './evacuation-authority';
 import type { EvacuationHeld } from './evacuation-drill-types';
+import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { leafStepsOf } from './leaf-steps';
 import { awaitParentRelease, releaseHeld } from './parent-release';
 import {
@@ -253,6 +254,8 @@ class EvacuationRun {
    * (`RELEASES_RECORDED_PATCH`); false in runs recorded before.
    */
   private recordsReleases = false;
+  /** The runbooks whose held failovers make their pre-flight while held: those its first wave starts at once. */
+  private readsWhileHeld: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly start: AuthorizedEvacuation,
@@ -291,6 +294,9 @@ class EvacuationRun {
     const locksFirst = patched(LOCKS_FIRST_PATCH);
     this.recordsReleases = patched(RELEASES_RECORDED_PATCH);
     if (locksFirst || this.hold) {
+      // Not a drill's: its failovers' pre-flight must see the failure the drill injects once it holds the locks.
+      if (this.recordsReleases && !this.hold && patched(READS_WHILE_HELD_PATCH))
+        this.readsWhileHeld = this.startedAtOnce();
       this.refused = await this.takeLocks(this.hold?.failoverHoldMs ?? HELD_FAILOVER_MS, !locksFirst);
       this.locksTaken = this.refused.length === 0;
       const missed = this.refusal();
@@ -586,6 +592,17 @@ class EvacuationRun {
     return [];
   }
 
+  /**
+   * The services the first wave starts as soon as every lock is taken: none when it awaits an approval; else those
+   * with no dependency, in order, up to the wave's concurrency (as `eligible` starts them).
+   */
+  private startedAtOnce(): Set<string> {
+    const first = this.waves[0];
+    if (first === undefined || this.waveDefinition(first.id).approval) return new Set();
+    const independent = this.services.filter((s) => s.wave === first.id && s.dependsOn.length === 0);
+    return new Set(independent.slice(0, this.waveDefinition(first.id).concurrency).map((s) => s.runbookId));
+  }
+
   /** Why the evacuation could not take every lock (each refused service's field and holder); undefined if it did. */
   refusal(): string | undefined {
     if (this.refused.length === 0) return undefined;
@@ -707,7 +724,10 @@ class EvacuationRun {
       ...(holdMs === undefined
         ? {}
         : this.recordsReleases
-          ? { heldByParent: {}, holdUntilReleasedMs: holdMs }
+          ? {
+              heldByParent: this.readsWhileHeld.has(runbook.id) ? { readsWhileHeld: true } : {},
+              holdUntilReleasedMs: holdMs,
+            }
           : { holdUntilReleasedMs: holdMs }),
     };
     try {

@@ -4,10 +4,12 @@ import {
   condition,
   isCancellation,
   ParentClosePolicy,
+  patched,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { CheckResult } from '../activities/contracts';
 import { describeRule, type ApprovalRule } from '../auth/approval-rule';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import type { StatementAction } from '../auth/permissions';
@@ -20,6 +22,7 @@ import type { LeafStep } from '../runbooks/schema';
 import { automaticPreflightStep, changesEstate, runsAutomaticPreflight } from './automatic-preflight';
 import { fenceFollowUpWorkflow } from './fence-follow-up';
 import { innermostMessage } from './innermost-message';
+import { HeldReads, READS_WHILE_HELD_PATCH } from './held-reads';
 import { leafStepsOf } from './leaf-steps';
 import { awaitParentRelease } from './parent-release';
 import type {
@@ -105,6 +108,8 @@ export class FailoverRun {
   private readonly usedNonces = new Set<string>();
   /** Reads started ahead for steps not yet running (`readAheadsFor`), by step id. */
   private readonly readAheads = new Map<string, Promise<unknown>>();
+  /** The pre-flight made while the run was held, when its parent asked for it (`readsWhileHeld`). */
+  private heldReads: HeldReads | undefined;
 
   constructor(
     private readonly input: FailoverInput,
@@ -120,7 +125,10 @@ export class FailoverRun {
   }
 
   async execute(): Promise<FailoverResult> {
-    let verdict: Verdict = (await this.awaitRelease()) ? 'go' : 'stop';
+    this.heldReads = this.readWhileHeld();
+    const released = await this.awaitRelease();
+    for (const [id, read] of this.heldReads?.settle(released) ?? []) this.readAheads.set(id, read);
+    let verdict: Verdict = released ? 'go' : 'stop';
     const steps = verdict === 'go' ? this.input.runbook.steps : [];
     for (const [index, step] of steps.entries()) {
       if (this.abortRequest) break;
@@ -129,7 +137,8 @@ export class FailoverRun {
         if (verdict === 'stop') break;
       }
       const next = steps[index + 1];
-      for (const [id, read] of readAheadsFor(step, next, this.input.runbook)) this.readAheads.set(id, read);
+      for (const [id, read] of readAheadsFor(step, next, this.input.runbook, this.readAheads))
+        this.readAheads.set(id, read);
       verdict =
         step.kind === 'parallel'
           ? (await Promise.all(step.steps.map((inner) => this.runLeaf(inner, step.id)))).includes('stop')
@@ -360,6 +369,7 @@ export class FailoverRun {
         awaitApproval: (stepId, request) => this.awaitApproval(stepId, request),
         beforeEffect: (record) => this.recordEffect(record, step, entry),
         preflightPassed: () => this.preflightPassed(),
+        heldChecks: () => this.takeHeldChecks(step, entry),
       };
       try {
         const outcome = await scope.run(() =>
@@ -457,7 +467,7 @@ export class FailoverRun {
       const outcome = await awaitParentRelease({
         parent,
         runbookId: this.input.runbook.id,
-        ...heldByParent,
+        ...(heldByParent.withinMs === undefined ? {} : { withinMs: heldByParent.withinMs }),
         nudges: () => this.releaseNudges,
         aborted: () => this.abortRequest !== undefined,
       });
@@ -482,6 +492,21 @@ export class FailoverRun {
           : `aborted before ${holder} released this run`,
     );
     return false;
+  }
+
+  /** Starts the reads a held run makes before its release, when its parent asked for them. */
+  private readWhileHeld(): HeldReads | undefined {
+    if (this.input.options.heldByParent?.readsWhileHeld !== true || workflowInfo().parent === undefined)
+      return undefined;
+    return patched(READS_WHILE_HELD_PATCH) ? HeldReads.start(this.input.runbook) : undefined;
+  }
+
+  /** The checks `step` (a pre-flight) made while the run was held, once; its timeline entry says they were. */
+  private takeHeldChecks(step: LeafStep, entry: TimelineEntry): Promise<CheckResult[]> | undefined {
+    const held = this.heldReads?.takeChecks(step.id);
+    if (held === undefined) return undefined;
+    entry.facts = { ...entry.facts, readWhileHeld: true, endedBeforeReleaseMs: held.endedBeforeReleaseMs };
+    return held.checks;
   }
 
   /** The run's one timeline entry when its parent never released it: why, and that nothing was changed. */

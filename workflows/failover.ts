@@ -186,7 +186,10 @@ function startingProgress(request: FailoverRequest): FailoverProgress {
   };
 }
 
-/** Only the hold's deadline is taken from the request, and only when it is a number. */
+/** Only the hold's deadline (a number) and whether to read while held (true) are taken from the request. */
 function heldByParentOf(request: ParentHoldRequest): ParentHoldRequest {
-  return typeof request.withinMs === 'number' ? { withinMs: request.withinMs } : {};
+  return {
+    ...(typeof request.withinMs === 'number' ? { withinMs: request.withinMs } : {}),
+    ...(request.readsWhileHeld === true ? { readsWhileHeld: true } : {}),
+  };
 }

@@ -26,6 +26,11 @@ export interface FailoverOptions {
  */
 export interface ParentHoldRequest {
   withinMs?: number;
+  /**
+   * The parent releases the run as soon as it holds every lock (an evacuation's first wave): the run makes its
+   * pre-flight while it waits (`workflows/held-reads.ts`).
+   */
+  readsWhileHeld?: boolean;
 }
 
 /** What the interpreter runs once the start is authorized: the reviewed runbook by value, and why/by whom. */

@@ -18,6 +18,8 @@ export type { RunState, StepResult } from '../kinds/step-kind';
 export type OperatorGates = Pick<RunControls, 'awaitApproval' | 'beforeEffect'> & {
   /** Every check of a pre-flight passed: the run may change things. */
   preflightPassed(): void;
+  /** The checks this pre-flight step made while the run was held (`HeldReads`), once; undefined: read now. */
+  heldChecks?(): Promise<CheckResult[]> | undefined;
 };
 
 /** Runs that began after this make a step's quick reads before its effect as local activities (`RunContext.reads`). */
@@ -32,17 +34,19 @@ export const GROUP_READ_AHEAD_PATCH = 'read-ahead-into-parallel-groups';
 /**
  * Starts the reads ahead of `next` as `current` starts, by step id: `next`'s own, or, when `next` is a parallel
  * group, each of its steps' (runs that began after `GROUP_READ_AHEAD_PATCH`). An evacuation's services fence
- * their databases as one group: each fence's plan is then read during the pre-flight instead of after it.
+ * their databases as one group: each fence's plan is then read during the pre-flight instead of after it. Steps
+ * in `started` already have their read ahead (made while the run was held): none is started for them.
  */
 export function readAheadsFor(
   current: Step,
   next: Step | undefined,
   runbook: Runbook,
+  started: ReadonlyMap<string, unknown> = new Map(),
 ): Map<string, Promise<unknown>> {
   const reads = new Map<string, Promise<unknown>>();
   if (next === undefined) return reads;
   const leaves = next.kind === 'parallel' ? next.steps : [next];
-  const ahead = leaves.filter((leaf) => readsAhead(current, leaf));
+  const ahead = leaves.filter((leaf) => !started.has(leaf.id) && readsAhead(current, leaf));
   if (ahead.length === 0) return reads;
   if (next.kind === 'parallel' && !patched(GROUP_READ_AHEAD_PATCH)) return reads;
   for (const leaf of ahead) {
@@ -100,7 +104,7 @@ export function performStep(
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),
       runPreflight: async () => {
-        const checks = await runPreflightChecks(state.runbook, activities);
+        const checks = await (gates.heldChecks?.() ?? runPreflightChecks(state.runbook, activities));
         if (checks.every((check) => check.ok)) gates.preflightPassed();
         return checks;
       },

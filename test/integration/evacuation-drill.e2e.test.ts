@@ -11,6 +11,7 @@ import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { EvacuationDrillResult, EvacuationHeld } from '../../workflows/evacuation-drill-types';
+import type { FailoverResult } from '../../workflows/run-types';
 import { Client, Connection } from '@temporalio/client';
 import { drillInput, evacuationDrill } from '../../cli/drill-runs';
 import { startedRunId } from '../../cli/run-ids';
@@ -166,6 +167,12 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   expect(ehr.measured.rpoMs).not.toBeNull();
   expect(ehr.verdicts.map((v) => `${v.objective}:${v.passed}`)).toEqual(['RTO:true', 'RPO:true']);
   expect(ehr.criticalPath.map((step) => step.stepId)).toContain('promote-replica');
+  // A drill's first wave reads once released, after the injection: a pre-flight made while held would not see it.
+  const ehrRun = JSON.parse(
+    (await drctl(['status', 'failover-ehr-db', '--output', 'json'], env)).stdout,
+  ) as FailoverResult;
+  expect(ehrRun.timeline[0]).toMatchObject({ stepId: 'preflight', status: 'succeeded' });
+  expect(ehrRun.timeline[0]?.facts?.readWhileHeld).toBeUndefined();
   // patient-portal-rds: the fence security group injected; restored when its failover ended (no probe), after
   // the approval; its RPO cannot be measured (no PostgreSQL connection named), so it is N/A, not a pass.
   expect(portal.injection.summary).toMatch(/drctl-fence-deny-all|fence/);

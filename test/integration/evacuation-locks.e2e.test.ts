@@ -360,6 +360,100 @@ function waitRunbook(id: string, duration: string): void {
   writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
 }
 
+/** Where a failover's history shows its first activity scheduled and the evacuation's release signal come. */
+async function readsAndRelease(workflowId: string): Promise<{ firstRead: number; release: number }> {
+  const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const at = (found: (event: (typeof events)[number]) => boolean) => events.findIndex(found);
+  return {
+    firstRead: at((event) => event.activityTaskScheduledEventAttributes != null),
+    release: at((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'release'),
+  };
+}
+
+test('a first-wave failover makes its pre-flight while the evacuation takes the other locks, and its pre-flight step uses it; a wave released later reads once released', async () => {
+  await gatedPair('early', '127.0.5');
+  const workflowId = await evacuateUntilGate('early-plan', 'INC-5 reads while held', 'later');
+  const approved = await drctl(
+    ['approve', workflowId, '--step', 'later', '--reason', 'first wave is done'],
+    asOperator(env, 'bob'),
+  );
+  expect(approved.code).toBe(0);
+  const result = JSON.parse(
+    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
+  ) as EvacuationResult;
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'early-first:succeeded',
+    'early-later:succeeded',
+  ]);
+  expect(await recordValue(stack, `early-first.${ZONE}`)).toBe('127.0.5.1');
+  expect(await recordValue(stack, `early-later.${ZONE}`)).toBe('127.0.5.2');
+
+  const preflightOf = async (id: string) => {
+    const run = JSON.parse(
+      (await drctl(['status', `failover-${id}`, '--output', 'json'], env)).stdout,
+    ) as FailoverResult;
+    expect(run.timeline.map((e) => `${e.stepId}:${e.status}`)).toEqual([
+      'automatic-preflight:succeeded',
+      'switch-dns:succeeded',
+    ]);
+    return run.timeline[0];
+  };
+  // The first wave's failover read while held (its pre-flight's reads and the DNS step's read ahead come before
+  // the release in its history), and its pre-flight step passed on those checks.
+  const first = await preflightOf('early-first');
+  expect(first?.facts?.readWhileHeld).toBe(true);
+  expect(first?.checks?.every((check) => check.ok)).toBe(true);
+  const firstOrder = await readsAndRelease('failover-early-first');
+  expect(firstOrder.release).toBeGreaterThan(0);
+  expect(firstOrder.firstRead).toBeLessThan(firstOrder.release);
+  // The later wave waited for an approval: it read nothing while held, and its pre-flight read once released.
+  const later = await preflightOf('early-later');
+  expect(later?.facts?.readWhileHeld).toBeUndefined();
+  const laterOrder = await readsAndRelease('failover-early-later');
+  expect(laterOrder.firstRead).toBeGreaterThan(laterOrder.release);
+});
+
+test('a first-wave failover that read while held, let go because another lock was refused, ends having changed nothing', async () => {
+  await dnsRunbook('dropped-a', '127.0.6.1');
+  waitRunbook('dropped-b', '10m');
+  evacuationFile('dropped-plan', [{ id: 'first', runbooks: ['dropped-a', 'dropped-b'] }]);
+  const hand = await drctl(
+    ['failover', 'dropped-b', '--reason', 'holds its lock', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(hand.code).toBe(0);
+
+  // dropped-a sorts first: its lock is taken alone, then dropped-b's is refused.
+  const loaded = findEvacuation('dropped-plan', [catalogDir(env)], [evacuationsDir]);
+  if (loaded === undefined) throw new Error('the test plan did not load');
+  const refused = (await startEvacuation(temporal, env.DRCTL_TASK_QUEUE as string, loaded, {
+    reason: 'INC-6 dropped',
+    signer: signerOf('alice'),
+    now: new Date(),
+  }).catch((error: unknown) => error)) as { exitCode?: number; message?: string };
+  expect(refused.exitCode).toBe(4);
+  expect(refused.message).toMatch(/dropped-b is held by failover-dropped-b/);
+
+  const held = temporal.workflow.getHandle('failover-dropped-a');
+  await held.result().catch(() => undefined);
+  const run = JSON.parse(
+    (await drctl(['status', 'failover-dropped-a', '--output', 'json'], env)).stdout,
+  ) as FailoverResult;
+  expect({ status: run.status, steps: run.timeline.map((e) => `${e.stepId}:${e.error?.type}`) }).toEqual({
+    status: 'failed',
+    steps: ['hold:NotReleased'],
+  });
+  // It did read while held, before the evacuation's signal that it recorded the drop, and changed nothing.
+  const order = await readsAndRelease('failover-dropped-a');
+  expect(order.firstRead).toBeGreaterThan(0);
+  expect(order.firstRead).toBeLessThan(order.release);
+  expect(await recordValue(stack, `dropped-a.${ZONE}`)).toBe(SEEDED);
+
+  const handId = (JSON.parse(hand.stdout) as { workflowId: string }).workflowId;
+  expect((await drctl(['abort', handId, '--reason', 'done holding'], asOperator(env, 'bob'))).code).toBe(0);
+  await drctl(['status', handId, '--follow', '--output', 'json'], env);
+});
+
 test('an evacuation of 200 services takes their locks 25 to a workflow task; one held in the second batch refuses it, and every lock it took is let go', async () => {
   // 200 at once put every held failover's start (each carries the signed plan) in one workflow task's reply.
   const ids = Array.from({ length: 200 }, (_, i) => `many-${String(i).padStart(3, '0')}`);

@@ -26,6 +26,7 @@ test('every recorded history replays with the current workflow code', async () =
   expect(files.sort()).toEqual(
     expect.arrayContaining([
       'drill.json',
+      'evacuation-first-wave-failover.json',
       'failback.json',
       'failover-aborted-with-rollback.json',
       'failover-complete.json',
