@@ -126,12 +126,19 @@ export class FakeRds implements RdsPort {
     return full;
   }
 
-  addSecurityGroup(region: string, name: string, inboundRules: number): SecurityGroup {
+  /** A security group; EC2 keeps a group's name unique within its VPC (each region's instances: `vpc-<region>`). */
+  addSecurityGroup(
+    region: string,
+    name: string,
+    inboundRules: number,
+    vpcId = `vpc-${region}`,
+  ): SecurityGroup {
     const existing = [...this.state.securityGroups.values()].find(
-      (g) => g.region === region && g.name === name,
+      (g) => g.region === region && g.name === name && g.vpcId === vpcId,
     );
     if (existing) return existing;
-    const group = { id: `sg-${name}-${region}`, name, vpcId: `vpc-${region}`, inboundRules, region };
+    const id = vpcId === `vpc-${region}` ? `sg-${name}-${region}` : `sg-${name}-${vpcId}`;
+    const group = { id, name, vpcId, inboundRules, region };
     this.state.securityGroups.set(group.id, group);
     return group;
   }

@@ -397,6 +397,43 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-set-by-hand-us-east-1']);
   });
 
+  it('GIVEN slow EC2 reads WHEN fencing THEN the primary’s groups and the fence group are read at once, and the fence is in place', async () => {
+    const { rds, primary } = FakeRds.portalPair();
+    const inFlight = { now: 0, most: 0 };
+    const activities = createDatabaseActivities({
+      postgres: new FakePostgres(),
+      rds: slowPort(rds, inFlight).port,
+      lagMetrics: new FakeLagMetrics(),
+      poll: fastPoll,
+    });
+
+    await activities.fenceDatabase(portal);
+
+    // The describe, then the two group reads together, then the swap and the reboot, each alone.
+    expect(inFlight.most).toBe(2);
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+  });
+
+  it('GIVEN a group of the fence group’s name in another VPC WHEN fencing THEN the one in the primary’s VPC is used', async () => {
+    const { rds, primary } = FakeRds.portalPair();
+    // Listed first, with a rule: taking the first group of that name would refuse the fence.
+    const own = rds.state.securityGroups.get('sg-drctl-fence-deny-all-us-east-1');
+    if (own === undefined) throw new Error('the portal pair has no fence group');
+    rds.state.securityGroups.delete(own.id);
+    rds.addSecurityGroup('us-east-1', 'drctl-fence-deny-all', 2, 'vpc-elsewhere');
+    rds.state.securityGroups.set(own.id, own);
+    const activities = createDatabaseActivities({
+      postgres: new FakePostgres(),
+      rds,
+      lagMetrics: new FakeLagMetrics(),
+      poll: fastPoll,
+    });
+
+    await activities.fenceDatabase(portal);
+
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+  });
+
   it('GIVEN a recorded fence whose fence group got an inbound rule since WHEN undoing THEN the recorded groups go back all the same (the undo takes that group off, it does not judge it)', async () => {
     const { activities, rds, primary } = setup();
     const [planned] = await activities.planFence(portal);

@@ -123,7 +123,11 @@ export async function fenceGroupIdForUndo(
   return (await lookUpFenceGroup(rds, region, instance, nameOrId)).group?.id;
 }
 
-/** The group named in `fenceSecurityGroup` (an id, or a name in the primary's VPC), if it exists. */
+/**
+ * The group named in `fenceSecurityGroup` (an id, or a name in the primary's VPC), if it exists. The primary's
+ * groups (for its VPC) and the named group are read at once: a group's name is unique within its VPC, so the
+ * groups of that name in every VPC, narrowed to the primary's, are the group a read filtered by VPC would find.
+ */
 async function lookUpFenceGroup(
   rds: RdsPort,
   region: string,
@@ -131,14 +135,14 @@ async function lookUpFenceGroup(
   nameOrId: string,
 ): Promise<{ group: SecurityGroup | undefined; vpcId: string | undefined }> {
   const current = instance.securityGroups.map((g) => g.id);
-  let vpcId: string | undefined;
-  if (current.length > 0) {
-    vpcId = (await rds.findSecurityGroups(region, { ids: current })).find((g) => g.vpcId)?.vpcId ?? undefined;
-  }
-  const found = nameOrId.startsWith('sg-')
-    ? await rds.findSecurityGroups(region, { ids: [nameOrId] })
-    : await rds.findSecurityGroups(region, { name: nameOrId, ...(vpcId ? { vpcId } : {}) });
-  return { group: found[0], vpcId };
+  const byId = nameOrId.startsWith('sg-');
+  const [own, named] = await Promise.all([
+    current.length > 0 ? rds.findSecurityGroups(region, { ids: current }) : Promise.resolve([]),
+    rds.findSecurityGroups(region, byId ? { ids: [nameOrId] } : { name: nameOrId }),
+  ]);
+  const vpcId = own.find((g) => g.vpcId)?.vpcId ?? undefined;
+  const group = byId ? named[0] : named.find((g) => vpcId === undefined || g.vpcId === vpcId);
+  return { group, vpcId };
 }
 
 export interface FenceOutcome {
