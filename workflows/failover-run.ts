@@ -501,12 +501,18 @@ export class FailoverRun {
     return patched(READS_WHILE_HELD_PATCH) ? HeldReads.start(this.input.runbook) : undefined;
   }
 
-  /** The checks `step` (a pre-flight) made while the run was held, once; its timeline entry says they were. */
+  /**
+   * The checks `step` (a pre-flight) made while the run was held, once. Its timeline entry says they were, and
+   * counts their provider time apart (`heldProviderMs`): it was spent before the step began.
+   */
   private takeHeldChecks(step: LeafStep, entry: TimelineEntry): Promise<CheckResult[]> | undefined {
     const held = this.heldReads?.takeChecks(step.id);
     if (held === undefined) return undefined;
     entry.facts = { ...entry.facts, readWhileHeld: true, endedBeforeReleaseMs: held.endedBeforeReleaseMs };
-    return held.checks;
+    return held.checks.then((checks) => {
+      entry.facts = { ...entry.facts, heldProviderMs: Math.max(0, ...checks.map((c) => c.providerMs ?? 0)) };
+      return checks.map(({ providerMs: _spentWhileHeld, ...check }) => check);
+    });
   }
 
   /** The run's one timeline entry when its parent never released it: why, and that nothing was changed. */
@@ -561,6 +567,7 @@ export class FailoverRun {
   private requestAbort(request: AbortRequest): void {
     this.abortRequest = request;
     for (const scope of this.runningScopes) scope.cancel();
+    this.heldReads?.cancel();
   }
 
   /** Marks how the step's recorded effect ended; true when the step had recorded one. */

@@ -11,9 +11,10 @@ import { readAheadsFor } from './step-actions';
 export const READS_WHILE_HELD_PATCH = 'reads-while-held';
 
 /**
- * Reads made while held serve the run only if its release comes within this long of their end: an evacuation
- * releases the failovers it asked to read within seconds; a later release (a lock refused elsewhere, a slow
- * server) makes the run read again, so no change is ever planned on a state older than this.
+ * Reads made while held serve the run only if its release comes within this long of their end (the slowest
+ * check's): an evacuation releases the failovers it asked to read within seconds; a later release (a slow server)
+ * makes the run read again. A quick check of the set may be older by the time the slowest one took, as in a
+ * pre-flight made after the release.
  */
 export const HELD_READS_FRESH_MS = 10_000;
 
@@ -73,7 +74,8 @@ export class HeldReads {
 
   /**
    * The hold ended. Released with the reads fresh: returns the reads ahead, by step id, for the run to use.
-   * Otherwise the reads are stopped and dropped (the run reads as if it had not been held).
+   * Otherwise the reads are cancelled and dropped: a released run reads as if it had not been held, one never
+   * released reads nothing more. Nothing waits for the cancelled activities to stop.
    */
   settle(released: boolean): Map<string, Promise<unknown>> {
     const now = Date.now();
@@ -81,9 +83,14 @@ export class HeldReads {
       this.releasedAt = now;
       return this.ahead;
     }
+    this.cancel();
+    return new Map();
+  }
+
+  /** Cancels every held read still running (an abort), and drops the checks. */
+  cancel(): void {
     this.scope.cancel();
     this.checks = undefined;
-    return new Map();
   }
 
   /** The pre-flight's checks, once, for the pre-flight step `stepId`; undefined when dropped or not that step. */

@@ -104,7 +104,11 @@ export function performStep(
     controls: {
       awaitApproval: (stepId, request) => gates.awaitApproval(stepId, request),
       runPreflight: async () => {
-        const checks = await (gates.heldChecks?.() ?? runPreflightChecks(state.runbook, activities));
+        // Checks made while held ran outside this step's scope: an abort must not wait for them to answer.
+        const held = gates.heldChecks?.();
+        const checks = await (held === undefined
+          ? runPreflightChecks(state.runbook, activities)
+          : (unlessCancelled(held) as Promise<CheckResult[]>));
         if (checks.every((check) => check.ok)) gates.preflightPassed();
         return checks;
       },

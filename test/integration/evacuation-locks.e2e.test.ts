@@ -20,6 +20,7 @@ import { recordValue } from './estate-readers';
 import { dnsRunbook as writeDnsRunbook, evacuationStatus, signalHandled } from './evacuation-fixtures';
 import { pointRecordAt } from './estate-writers';
 import { signerOf } from './operators';
+import { strictAwsControl } from '../../sandbox/strict-aws-client';
 import { sandboxDataConverter } from './sandbox-data-converter';
 
 /**
@@ -360,11 +361,19 @@ function waitRunbook(id: string, duration: string): void {
   writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
 }
 
-/** Where a failover's history shows its first activity scheduled and the evacuation's release signal come. */
-async function readsAndRelease(workflowId: string): Promise<{ firstRead: number; release: number }> {
+/**
+ * From a failover's history: how many times it scheduled its DNS pre-flight check, and where its first activity
+ * and the evacuation's first `release` signal come (-1: none).
+ */
+async function readsAndRelease(
+  workflowId: string,
+): Promise<{ dnsChecks: number; firstRead: number; release: number }> {
   const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const at = (found: (event: (typeof events)[number]) => boolean) => events.findIndex(found);
   return {
+    dnsChecks: events.filter(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'checkDnsRecords',
+    ).length,
     firstRead: at((event) => event.activityTaskScheduledEventAttributes != null),
     release: at((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'release'),
   };
@@ -398,19 +407,58 @@ test('a first-wave failover makes its pre-flight while the evacuation takes the 
     ]);
     return run.timeline[0];
   };
-  // The first wave's failover read while held (its pre-flight's reads and the DNS step's read ahead come before
-  // the release in its history), and its pre-flight step passed on those checks.
+  // The first wave's failover read while held, and its pre-flight step passed on those checks: it did not read
+  // again once released (one DNS check in its history).
   const first = await preflightOf('early-first');
   expect(first?.facts?.readWhileHeld).toBe(true);
   expect(first?.checks?.every((check) => check.ok)).toBe(true);
-  const firstOrder = await readsAndRelease('failover-early-first');
-  expect(firstOrder.release).toBeGreaterThan(0);
-  expect(firstOrder.firstRead).toBeLessThan(firstOrder.release);
+  // Their provider time was spent before the step began: counted apart, not as the step's.
+  expect(first?.providerMs).toBe(0);
+  expect(first?.facts?.heldProviderMs).toBeGreaterThan(0);
+  expect((await readsAndRelease('failover-early-first')).dnsChecks).toBe(1);
   // The later wave waited for an approval: it read nothing while held, and its pre-flight read once released.
   const later = await preflightOf('early-later');
   expect(later?.facts?.readWhileHeld).toBeUndefined();
   const laterOrder = await readsAndRelease('failover-early-later');
+  expect(laterOrder).toMatchObject({ dnsChecks: 1 });
   expect(laterOrder.firstRead).toBeGreaterThan(laterOrder.release);
+});
+
+test('an abort interrupts at once a first-wave pre-flight still waiting for the checks it started while held (Route 53 hanging), having changed nothing', async () => {
+  await dnsRunbook('stalled', '127.0.7.1');
+  evacuationFile('stalled-plan', [{ id: 'first', runbooks: ['stalled'] }]);
+  const control = strictAwsControl(stack.moto.controlUrl);
+  // Every Route 53 call hangs for two minutes: the pre-flight's DNS check cannot answer before the abort.
+  await control.update({ outage: { route53ControlPlaneDown: true, mode: 'hang', hangMs: 120_000 } });
+  try {
+    const started = await drctl(
+      ['evacuate', 'stalled-plan', '--reason', 'INC-7 stalled pre-flight', '--yes', '--output', 'json'],
+      env,
+    );
+    expect(started.code).toBe(0);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    // Released, its pre-flight step runs on the checks it started while held.
+    for (;;) {
+      const status = await drctl(['status', 'failover-stalled', '--output', 'json'], env);
+      const progress = JSON.parse(status.stdout) as FailoverResult;
+      if (progress.currentSteps?.includes('automatic-preflight')) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const aborted = await drctl(['abort', workflowId, '--reason', 'called off'], asOperator(env, 'bob'));
+    expect(aborted.code).toBe(0);
+    const result = JSON.parse(
+      (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
+    ) as EvacuationResult;
+    expect(result.status).toBe('aborted');
+    const run = JSON.parse(
+      (await drctl(['status', 'failover-stalled', '--output', 'json'], env)).stdout,
+    ) as FailoverResult;
+    expect(run.timeline.map((e) => `${e.stepId}:${e.status}`)).toEqual(['automatic-preflight:interrupted']);
+    expect(run.timeline[0]?.facts?.readWhileHeld).toBe(true);
+  } finally {
+    await control.update({ outage: { route53ControlPlaneDown: false, mode: 'reset', hangMs: 5_000 } });
+  }
+  expect(await recordValue(stack, `stalled.${ZONE}`)).toBe(SEEDED);
 });
 
 test('a first-wave failover that read while held, let go because another lock was refused, ends having changed nothing', async () => {
@@ -443,10 +491,8 @@ test('a first-wave failover that read while held, let go because another lock wa
     status: 'failed',
     steps: ['hold:NotReleased'],
   });
-  // It did read while held, before the evacuation's signal that it recorded the drop, and changed nothing.
-  const order = await readsAndRelease('failover-dropped-a');
-  expect(order.firstRead).toBeGreaterThan(0);
-  expect(order.firstRead).toBeLessThan(order.release);
+  // It did read while held (never released, it read only then), and changed nothing.
+  expect((await readsAndRelease('failover-dropped-a')).dnsChecks).toBe(1);
   expect(await recordValue(stack, `dropped-a.${ZONE}`)).toBe(SEEDED);
 
   const handId = (JSON.parse(hand.stdout) as { workflowId: string }).workflowId;
