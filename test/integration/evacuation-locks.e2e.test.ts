@@ -238,17 +238,35 @@ async function expectForgedReleaseIgnored(runbookId: string, workflowId: string)
 }
 
 /** Starts an evacuation of `plan` and waits until its wave `gate` waits for an approval; returns its id. */
-async function evacuateUntilGate(plan: string, reason: string, gate: string): Promise<string> {
+/** `drctl evacuate <plan>`; resolves with the evacuation's workflow id. */
+async function evacuate(plan: string, reason: string): Promise<string> {
   const started = await drctl(['evacuate', plan, '--reason', reason, '--yes', '--output', 'json'], env);
   expect(started.stderr).toBe('');
   expect(started.code).toBe(0);
-  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  return (JSON.parse(started.stdout) as { workflowId: string }).workflowId;
+}
+
+async function evacuateUntilGate(plan: string, reason: string, gate: string): Promise<string> {
+  const workflowId = await evacuate(plan, reason);
   for (;;) {
     const progress = await evacuationStatus(env, workflowId);
     if (progress.awaiting.some((awaiting) => awaiting.stepId === gate)) return workflowId;
     expect(progress.status).toMatch(/running|paused/);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
+}
+
+/** bob approves the plan's wave `later`; resolves with the evacuation's result once it has ended. */
+async function approveLaterAndFollow(workflowId: string): Promise<EvacuationResult> {
+  const approved = await drctl(
+    ['approve', workflowId, '--step', 'later', '--reason', 'first wave is done'],
+    asOperator(env, 'bob'),
+  );
+  expect(approved.stderr).toBe('');
+  expect(approved.code).toBe(0);
+  return JSON.parse(
+    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
+  ) as EvacuationResult;
 }
 
 test('a release signal the evacuation did not send leaves its held failover held: only the wave approval starts it', async () => {
@@ -259,15 +277,7 @@ test('a release signal the evacuation did not send leaves its held failover held
   await expectForgedReleaseIgnored('forged-later', workflowId);
   expect((await evacuationStatus(env, workflowId)).awaiting.map((gate) => gate.stepId)).toEqual(['later']);
 
-  const approved = await drctl(
-    ['approve', workflowId, '--step', 'later', '--reason', 'first wave is done'],
-    asOperator(env, 'bob'),
-  );
-  expect(approved.stderr).toBe('');
-  expect(approved.code).toBe(0);
-  const result = JSON.parse(
-    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
-  ) as EvacuationResult;
+  const result = await approveLaterAndFollow(workflowId);
   expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'forged-first:succeeded',
     'forged-later:succeeded',
@@ -361,6 +371,35 @@ function waitRunbook(id: string, duration: string): void {
   writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
 }
 
+/** A failover of `id` started by hand (a long wait runbook), holding the runbook's lock; its workflow id. */
+async function holdByHand(id: string): Promise<string> {
+  const hand = await drctl(['failover', id, '--reason', 'holds its lock', '--yes', '--output', 'json'], env);
+  expect(hand.code).toBe(0);
+  return (JSON.parse(hand.stdout) as { workflowId: string }).workflowId;
+}
+
+/** Aborts the failover `holdByHand` started, once it has ended: its lock is free. */
+async function letGoByHand(workflowId: string): Promise<void> {
+  expect((await drctl(['abort', workflowId, '--reason', 'done holding'], asOperator(env, 'bob'))).code).toBe(
+    0,
+  );
+  await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+}
+
+/** Starts `plan` straight through the client (the CLI's visibility check would refuse it first): its refusal. */
+async function evacuateRefused(
+  plan: string,
+  reason: string,
+): Promise<{ exitCode?: number; message?: string }> {
+  const loaded = findEvacuation(plan, [catalogDir(env)], [evacuationsDir]);
+  if (loaded === undefined) throw new Error(`the test plan ${plan} did not load`);
+  return (await startEvacuation(temporal, env.DRCTL_TASK_QUEUE as string, loaded, {
+    reason,
+    signer: signerOf('alice'),
+    now: new Date(),
+  }).catch((error: unknown) => error)) as { exitCode?: number; message?: string };
+}
+
 /**
  * From a failover's history: how many times it scheduled its DNS pre-flight check, and where its first activity
  * and the evacuation's first `release` signal come (-1: none).
@@ -380,22 +419,15 @@ async function readsAndRelease(
 }
 
 test('a first-wave failover makes its pre-flight while the evacuation takes the other locks, and its pre-flight step uses it; a wave released later reads once released', async () => {
-  await gatedPair('early', '127.0.5');
+  await gatedPair('early', '127.0.8');
   const workflowId = await evacuateUntilGate('early-plan', 'INC-5 reads while held', 'later');
-  const approved = await drctl(
-    ['approve', workflowId, '--step', 'later', '--reason', 'first wave is done'],
-    asOperator(env, 'bob'),
-  );
-  expect(approved.code).toBe(0);
-  const result = JSON.parse(
-    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
-  ) as EvacuationResult;
+  const result = await approveLaterAndFollow(workflowId);
   expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'early-first:succeeded',
     'early-later:succeeded',
   ]);
-  expect(await recordValue(stack, `early-first.${ZONE}`)).toBe('127.0.5.1');
-  expect(await recordValue(stack, `early-later.${ZONE}`)).toBe('127.0.5.2');
+  expect(await recordValue(stack, `early-first.${ZONE}`)).toBe('127.0.8.1');
+  expect(await recordValue(stack, `early-later.${ZONE}`)).toBe('127.0.8.2');
 
   const preflightOf = async (id: string) => {
     const run = JSON.parse(
@@ -431,12 +463,7 @@ test('an abort interrupts at once a first-wave pre-flight still waiting for the 
   // Every Route 53 call hangs for two minutes: the pre-flight's DNS check cannot answer before the abort.
   await control.update({ outage: { route53ControlPlaneDown: true, mode: 'hang', hangMs: 120_000 } });
   try {
-    const started = await drctl(
-      ['evacuate', 'stalled-plan', '--reason', 'INC-7 stalled pre-flight', '--yes', '--output', 'json'],
-      env,
-    );
-    expect(started.code).toBe(0);
-    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    const workflowId = await evacuate('stalled-plan', 'INC-7 stalled pre-flight');
     // Released, its pre-flight step runs on the checks it started while held.
     for (;;) {
       const status = await drctl(['status', 'failover-stalled', '--output', 'json'], env);
@@ -465,20 +492,10 @@ test('a first-wave failover that read while held, let go because another lock wa
   await dnsRunbook('dropped-a', '127.0.6.1');
   waitRunbook('dropped-b', '10m');
   evacuationFile('dropped-plan', [{ id: 'first', runbooks: ['dropped-a', 'dropped-b'] }]);
-  const hand = await drctl(
-    ['failover', 'dropped-b', '--reason', 'holds its lock', '--yes', '--output', 'json'],
-    env,
-  );
-  expect(hand.code).toBe(0);
+  const hand = await holdByHand('dropped-b');
 
   // dropped-a sorts first: its lock is taken alone, then dropped-b's is refused.
-  const loaded = findEvacuation('dropped-plan', [catalogDir(env)], [evacuationsDir]);
-  if (loaded === undefined) throw new Error('the test plan did not load');
-  const refused = (await startEvacuation(temporal, env.DRCTL_TASK_QUEUE as string, loaded, {
-    reason: 'INC-6 dropped',
-    signer: signerOf('alice'),
-    now: new Date(),
-  }).catch((error: unknown) => error)) as { exitCode?: number; message?: string };
+  const refused = await evacuateRefused('dropped-plan', 'INC-6 dropped');
   expect(refused.exitCode).toBe(4);
   expect(refused.message).toMatch(/dropped-b is held by failover-dropped-b/);
 
@@ -495,9 +512,7 @@ test('a first-wave failover that read while held, let go because another lock wa
   expect((await readsAndRelease('failover-dropped-a')).dnsChecks).toBe(1);
   expect(await recordValue(stack, `dropped-a.${ZONE}`)).toBe(SEEDED);
 
-  const handId = (JSON.parse(hand.stdout) as { workflowId: string }).workflowId;
-  expect((await drctl(['abort', handId, '--reason', 'done holding'], asOperator(env, 'bob'))).code).toBe(0);
-  await drctl(['status', handId, '--follow', '--output', 'json'], env);
+  await letGoByHand(hand);
 });
 
 test('an evacuation of 200 services takes their locks 25 to a workflow task; one held in the second batch refuses it, and every lock it took is let go', async () => {
@@ -511,20 +526,10 @@ test('an evacuation of 200 services takes their locks 25 to a workflow task; one
     { id: 'last', runbooks: ids.slice(101) },
   ]);
   // many-028 is in the second batch (many-000 alone, many-001…many-025, then many-026…many-050).
-  const hand = await drctl(
-    ['failover', 'many-028', '--reason', 'holds its lock', '--yes', '--output', 'json'],
-    env,
-  );
-  expect(hand.code).toBe(0);
+  const hand = await holdByHand('many-028');
 
-  // Straight through the client (the CLI's visibility check would refuse it first): the workflow refuses.
-  const loaded = findEvacuation('many-plan', [catalogDir(env)], [evacuationsDir]);
-  if (loaded === undefined) throw new Error('the test plan did not load');
-  const refused = (await startEvacuation(temporal, env.DRCTL_TASK_QUEUE as string, loaded, {
-    reason: 'INC-3 many',
-    signer: signerOf('alice'),
-    now: new Date(),
-  }).catch((error: unknown) => error)) as { exitCode?: number; message?: string };
+  // Past the CLI's visibility check: the workflow refuses.
+  const refused = await evacuateRefused('many-plan', 'INC-3 many');
   expect(refused.exitCode).toBe(4);
   expect(refused.message).toMatch(/waves\[1\]\.runbooks\[27\]: many-028 is held by failover-many-028/);
   // The refusal comes once every failover it started held has closed: their locks are free as it is seen.
@@ -551,17 +556,10 @@ test('an evacuation of 200 services takes their locks 25 to a workflow task; one
       steps: ['hold:NotReleased'],
     });
   }
-  const handId = (JSON.parse(hand.stdout) as { workflowId: string }).workflowId;
-  expect((await drctl(['abort', handId, '--reason', 'done holding'], asOperator(env, 'bob'))).code).toBe(0);
-  await drctl(['status', handId, '--follow', '--output', 'json'], env);
+  await letGoByHand(hand);
 
   // With every lock free, it takes all 200 (the later waves' held until the approval) and holds them.
-  const started = await drctl(
-    ['evacuate', 'many-plan', '--reason', 'INC-3 many again', '--yes', '--output', 'json'],
-    env,
-  );
-  expect(started.code).toBe(0);
-  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  const workflowId = await evacuate('many-plan', 'INC-3 many again');
   for (;;) {
     const progress = await evacuationStatus(env, workflowId);
     if (progress.awaiting.some((gate) => gate.stepId === 'later')) break;
