@@ -114,6 +114,8 @@ interface KindSpan {
   medianMs: number;
   /** Attempts beyond the first, over all steps of the kind (each a retry after a failure or a timeout). */
   retries: number;
+  /** Pre-flights that used the checks their failover made while held (`workflows/held-reads.ts`). */
+  readWhileHeld: number;
 }
 
 function sizesFromArgs(): Size[] {
@@ -485,6 +487,7 @@ async function timelineOf(client: Client, evacuation: EvacuationProgress): Promi
       lastEndMs: Math.max(...steps.map((s) => Date.parse(s.endedAt ?? s.startedAt) - origin)),
       medianMs: durations[Math.floor(durations.length / 2)] ?? 0,
       retries: steps.reduce((n, s) => n + Math.max(0, s.attempts - 1), 0),
+      readWhileHeld: steps.filter((s) => s.facts?.readWhileHeld === true).length,
     };
   });
 }
@@ -614,7 +617,7 @@ function print(all: Figures[]): void {
   console.log('  timeline per step kind (from the evacuation start; all services):');
   for (const span of last.timeline)
     console.log(
-      `    ${span.kind.padEnd(18)} ${String(span.steps).padStart(4)} steps  first start ${formatMs(span.firstStartMs).padStart(7)}  last end ${formatMs(span.lastEndMs).padStart(7)}  median ${formatMs(span.medianMs).padStart(7)}  retries ${span.retries}`,
+      `    ${span.kind.padEnd(18)} ${String(span.steps).padStart(4)} steps  first start ${formatMs(span.firstStartMs).padStart(7)}  last end ${formatMs(span.lastEndMs).padStart(7)}  median ${formatMs(span.medianMs).padStart(7)}  retries ${span.retries}${span.readWhileHeld > 0 ? `  read while held ${span.readWhileHeld}` : ''}`,
     );
   const failed = last.result.services.filter((s) => s.state !== 'succeeded');
   console.log(
