@@ -237,7 +237,6 @@ async function expectForgedReleaseIgnored(runbookId: string, workflowId: string)
   expect(await recordValue(stack, `${runbookId}.${ZONE}`)).toBe(SEEDED);
 }
 
-/** Starts an evacuation of `plan` and waits until its wave `gate` waits for an approval; returns its id. */
 /** `drctl evacuate <plan>`; resolves with the evacuation's workflow id. */
 async function evacuate(plan: string, reason: string): Promise<string> {
   const started = await drctl(['evacuate', plan, '--reason', reason, '--yes', '--output', 'json'], env);
@@ -246,6 +245,7 @@ async function evacuate(plan: string, reason: string): Promise<string> {
   return (JSON.parse(started.stdout) as { workflowId: string }).workflowId;
 }
 
+/** Starts an evacuation of `plan` and waits until its wave `gate` waits for an approval; returns its id. */
 async function evacuateUntilGate(plan: string, reason: string, gate: string): Promise<string> {
   const workflowId = await evacuate(plan, reason);
   for (;;) {
@@ -488,7 +488,7 @@ test('an abort interrupts at once a first-wave pre-flight still waiting for the 
   expect(await recordValue(stack, `stalled.${ZONE}`)).toBe(SEEDED);
 });
 
-test('a first-wave failover that read while held, let go because another lock was refused, ends having changed nothing', async () => {
+test('a first-wave failover asked to read while held, let go because another lock was refused, ends having changed nothing', async () => {
   await dnsRunbook('dropped-a', '127.0.6.1');
   waitRunbook('dropped-b', '10m');
   evacuationFile('dropped-plan', [{ id: 'first', runbooks: ['dropped-a', 'dropped-b'] }]);
@@ -508,8 +508,9 @@ test('a first-wave failover that read while held, let go because another lock wa
     status: 'failed',
     steps: ['hold:NotReleased'],
   });
-  // It did read while held (never released, it read only then), and changed nothing.
-  expect((await readsAndRelease('failover-dropped-a')).dnsChecks).toBe(1);
+  // Never released, it read at most once, while held (none if the drop came before its first workflow task
+  // sent the reads: they are cancelled unsent), and changed nothing.
+  expect((await readsAndRelease('failover-dropped-a')).dnsChecks).toBeLessThanOrEqual(1);
   expect(await recordValue(stack, `dropped-a.${ZONE}`)).toBe(SEEDED);
 
   await letGoByHand(hand);

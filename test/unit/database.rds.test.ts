@@ -414,6 +414,34 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
+  it('GIVEN the fence group’s read failing at once WHEN fencing THEN the fence fails only once the primary’s slower group read has answered, changing nothing', async () => {
+    const { rds, primary } = FakeRds.portalPair();
+    let ownGroupsAnswered = false;
+    const ec2Fails = new Proxy(rds, {
+      get: (target, property, receiver) =>
+        property === 'findSecurityGroups'
+          ? async (region: string, query: { ids?: string[]; name?: string }) => {
+              if (query.name !== undefined) throw new Error('RequestLimitExceeded: slow down');
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              ownGroupsAnswered = true;
+              return target.findSecurityGroups(region, query);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const activities = createDatabaseActivities({
+      postgres: new FakePostgres(),
+      rds: ec2Fails,
+      lagMetrics: new FakeLagMetrics(),
+      poll: fastPoll,
+    });
+
+    const failed = await activities.fenceDatabase(portal).catch((error: unknown) => error);
+
+    expect(String(failed)).toContain('RequestLimitExceeded');
+    expect(ownGroupsAnswered).toBe(true);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
   it('GIVEN a group of the fence group’s name in another VPC WHEN fencing THEN the one in the primary’s VPC is used', async () => {
     const { rds, primary } = FakeRds.portalPair();
     // Listed first, with a rule: taking the first group of that name would refuse the fence.

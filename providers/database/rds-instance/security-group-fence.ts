@@ -127,6 +127,7 @@ export async function fenceGroupIdForUndo(
  * The group named in `fenceSecurityGroup` (an id, or a name in the primary's VPC), if it exists. The primary's
  * groups (for its VPC) and the named group are read at once: a group's name is unique within its VPC, so the
  * groups of that name in every VPC, narrowed to the primary's, are the group a read filtered by VPC would find.
+ * Both reads answer before it does, failed or not (no read outlives its activity); the primary's failure first.
  */
 async function lookUpFenceGroup(
   rds: RdsPort,
@@ -136,10 +137,13 @@ async function lookUpFenceGroup(
 ): Promise<{ group: SecurityGroup | undefined; vpcId: string | undefined }> {
   const current = instance.securityGroups.map((g) => g.id);
   const byId = nameOrId.startsWith('sg-');
-  const [own, named] = await Promise.all([
+  const [ownRead, namedRead] = await Promise.allSettled([
     current.length > 0 ? rds.findSecurityGroups(region, { ids: current }) : Promise.resolve([]),
     rds.findSecurityGroups(region, byId ? { ids: [nameOrId] } : { name: nameOrId }),
   ]);
+  if (ownRead.status === 'rejected') throw ownRead.reason;
+  if (namedRead.status === 'rejected') throw namedRead.reason;
+  const [own, named] = [ownRead.value, namedRead.value];
   const vpcId = own.find((g) => g.vpcId)?.vpcId ?? undefined;
   const group = byId ? named[0] : named.find((g) => vpcId === undefined || g.vpcId === vpcId);
   return { group, vpcId };
