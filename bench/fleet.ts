@@ -493,14 +493,11 @@ async function timelineOf(client: Client, evacuation: EvacuationProgress): Promi
 }
 
 /**
- * Reads the evacuation until it ends. A query can fail while the worker is starved of CPU (a workflow task that
- * timed out or failed and waits for its retry): that is read again, up to 30 times in a row.
- */
-/**
  * Waits for the evacuation to close, seen as `drctl evacuate --follow` sees it: the result's long poll answers as
  * soon as it closes (polling a query every 250 ms saw it up to ~1.4 s late on the busy machine). Meanwhile its
- * progress is read every second, to stop at once if a service pauses (the bench would wait for an operator).
- * Returns its result and when the close was seen.
+ * progress is read every second, to stop at once if a service pauses (the bench would wait for an operator). A read
+ * can fail while the worker is starved of CPU (a workflow task that timed out and waits for its retry): it is read
+ * again, up to 30 times in a row. Returns its result and when the close was seen.
  */
 async function waitForEnd(
   client: Client,

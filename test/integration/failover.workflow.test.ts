@@ -875,10 +875,6 @@ test('a switch refused partway (a later change batch met a record another writer
 });
 
 /**
- * The test runbook whose DNS step also moves www (a record of no database: rollback may put it back), with a gate
- * after that step to abort at, and its estate.
- */
-/**
  * Runs `rb` to its gate and aborts it there (rolling back), with `afterRead` acting as another writer right after
  * each read of the DNS records (numbered from 1: the read ahead, reads again, the rollback's). Returns the run's
  * result and how many reads there were.
@@ -904,6 +900,10 @@ async function abortedAtGateAfterDnsReads(
   return { result, reads };
 }
 
+/**
+ * The test runbook whose DNS step also moves www (a record of no database: rollback may put it back), with a gate
+ * after that step to abort at, and its estate.
+ */
 function withWwwHeldAfterDns(base = runbook(), order: 'www last' | 'www first' = 'www last') {
   const estate = new FakeEstate({
     dns: { 'db.z.test.': '10.0.0.2', 'www.z.test.': 'app.z.test.' },
