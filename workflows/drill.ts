@@ -38,6 +38,7 @@ import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import { authorizeStart, drillStartRule, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
+import { decidePatchesAtStart } from './patches-at-start';
 
 /** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
 const FAILOVER_HOLD_MS = 30 * 60_000;
@@ -57,6 +58,7 @@ export const DRILL_RELEASES_RECORDED_PATCH = 'drill-records-its-release';
  * comes from the worker's reviewed catalog; the injection is a name the worker resolves, signed with the start.
  */
 export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
+  decidePatchesAtStart();
   try {
     return await runDrill(input);
   } finally {

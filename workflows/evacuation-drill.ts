@@ -59,6 +59,7 @@ import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
 import { drillStartRule, recordedAction } from './run-authority';
+import { decidePatchesAtStart } from './patches-at-start';
 
 /** How long the evacuation waits, holding every lock and changing nothing, for the drill to inject its failure. */
 const EVACUATION_HOLD_MS = 30 * 60_000;
@@ -109,6 +110,7 @@ interface ServiceRun {
  * RPO from its canary. The result adds the wave timings and the evacuation's total time.
  */
 export async function evacuationDrillWorkflow(input: EvacuationDrillInput): Promise<EvacuationDrillResult> {
+  decidePatchesAtStart();
   try {
     return await runEvacuationDrill(input);
   } finally {

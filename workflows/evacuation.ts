@@ -57,6 +57,7 @@ import type {
   OperatorAction,
   RunStatus,
 } from './run-types';
+import { decidePatchesAtStart } from './patches-at-start';
 
 export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
 /** Sent by an evacuation a drill started held, to the drill: it holds every runbook's lock, or could not. */
@@ -117,6 +118,7 @@ export const LOCKS_PER_WORKFLOW_TASK = 25;
  * every service did; otherwise fails (or ends aborted) with the same progress as the failure's detail.
  */
 export async function evacuationWorkflow(request: EvacuationRequest): Promise<EvacuationResult> {
+  decidePatchesAtStart();
   let run: EvacuationRun | undefined = undefined;
   const started = (): EvacuationRun => {
     if (run) return run;

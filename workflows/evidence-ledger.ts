@@ -31,6 +31,7 @@ import {
   requestKey,
   type EvidenceRequest,
 } from '../evidence/ledger-protocol';
+import { decidePatchesAtStart } from './patches-at-start';
 
 export const evidenceRunEndedSignal = defineSignal<[EvidenceRequest]>(RUN_ENDED_SIGNAL);
 
@@ -78,6 +79,7 @@ const writes = proxyActivities<EvidenceActivities>({
 });
 
 export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Promise<void> {
+  decidePatchesAtStart();
   const ledger: LedgerState = {
     pending: [...(state?.pending ?? [])],
     recent: [...(state?.recent ?? [])],

@@ -19,6 +19,7 @@ import {
 } from './operator-decision';
 import { authorizeStart, idPrefixes, refused, type StartRule } from './run-authority';
 import type { FailoverProgress, FailoverRequest, FailoverResult, ParentHoldRequest } from './run-types';
+import { decidePatchesAtStart } from './patches-at-start';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
 
@@ -37,6 +38,7 @@ export const progressSinceQuery = defineQuery<FailoverProgress & { timelineFrom:
  * Temporal's own status says so) with the same result as the failure's detail.
  */
 export async function failoverWorkflow(request: FailoverRequest): Promise<FailoverResult> {
+  decidePatchesAtStart();
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;

@@ -24,6 +24,7 @@ import {
 import { innermostMessage } from './innermost-message';
 import type { SignedOperatorUpdate } from './operator-decision';
 import { recordedAction } from './run-authority';
+import { decidePatchesAtStart } from './patches-at-start';
 
 export type { FenceFollowUpInput, FenceFollowUpState } from './fence-follow-up-types';
 
@@ -49,6 +50,7 @@ const ATTEMPTS_PER_RUN = 200;
  * when the fence holds (the member refuses writes) or an operator closes it with a reason.
  */
 export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<FenceFollowUpState> {
+  decidePatchesAtStart();
   const state: FenceFollowUpState = input.state ?? {
     runbookId: input.runbookId,
     database: input.database.name,

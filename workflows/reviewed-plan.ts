@@ -2,6 +2,7 @@ import { failbackRecord } from './failback-record';
 import { planWorkflow } from './plan';
 import { authorizeStart } from './run-authority';
 import type { PlanResult, StartRequest } from './run-types';
+import { decidePatchesAtStart } from './patches-at-start';
 
 /** A plan, with the reviewed runbook's hash it was made against and who asked for it. */
 export type ReviewedPlanResult = PlanResult & {
@@ -15,6 +16,7 @@ export type ReviewedPlanResult = PlanResult & {
  * the worker's reviewed catalog by id and hash, then the plan (which changes nothing).
  */
 export async function reviewedPlanWorkflow(request: StartRequest): Promise<ReviewedPlanResult> {
+  decidePatchesAtStart();
   const { runbook, initiator, authorization } = await authorizeStart(
     request,
     { actions: ['plan'] },

@@ -26,6 +26,7 @@ test('every recorded history replays with the current workflow code', async () =
   expect(files.sort()).toEqual(
     expect.arrayContaining([
       'drill.json',
+      'evacuation-failover-answer-in-its-own-task.json',
       'evacuation-first-wave-failover.json',
       'failback.json',
       'failover-aborted-with-rollback.json',
@@ -52,4 +53,46 @@ test('every recorded history replays with the current workflow code', async () =
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message.split('\n')[0]}`);
   }
   if (failures.length > 0) throw new Error(`${failures.join('\n')}\n\n${HOW_TO_FIX}`);
+});
+
+/** The events of a recorded history, as the JSON file has them. */
+function eventsOf(name: string): Array<Record<string, unknown> & { eventType: string; eventId: string }> {
+  return (JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as { events: never[] }).events;
+}
+
+const isMarker = (event: Record<string, unknown>, name: string): boolean =>
+  (event.markerRecordedEventAttributes as { markerName?: string } | undefined)?.markerName === name;
+
+test('every history recorded since patches are decided at the start has each patch marker in its first workflow task', () => {
+  const recent = readdirSync(FIXTURES).filter(
+    (name) => name.endsWith('.json') && !name.startsWith('before-'),
+  );
+  expect(recent.length).toBeGreaterThan(10);
+  for (const name of recent) {
+    const events = eventsOf(name);
+    const firstTask = events.find(
+      (event) => event.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+    )?.eventId;
+    const late = events
+      .filter((event) => isMarker(event, 'core_patch'))
+      .filter(
+        (event) =>
+          (event.markerRecordedEventAttributes as { workflowTaskCompletedEventId: string })
+            .workflowTaskCompletedEventId !== firstTask,
+      );
+    expect(`${name}: ${late.length} patch marker(s) after the first workflow task`).toBe(
+      `${name}: 0 patch marker(s) after the first workflow task`,
+    );
+  }
+});
+
+test("the recorded failover whose memo read's answer came in a workflow task of its own is such a history", () => {
+  // Live, the task that recorded the answer completed and a new one was forced at once: nothing came between.
+  const events = eventsOf('evacuation-failover-answer-in-its-own-task.json');
+  const ownTask = events.some(
+    (event, i) =>
+      isMarker(event, 'core_local_activity') &&
+      events[i + 1]?.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+  );
+  expect(ownTask).toBe(true);
 });

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import type { EvacuationProgress } from '../../evacuations/evacuation-types';
+import { createSandboxAwsClients } from '../../sandbox/aws-clients';
+import { FENCE_SECURITY_GROUP } from '../../sandbox/rds-seed';
+import { resetStack } from '../../sandbox/stack';
+import type { StackInfo } from '../../sandbox/stack-info';
+import { strictAwsControl } from '../../sandbox/strict-aws-client';
+import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { evacuationStatus } from './evacuation-fixtures';
+
+/**
+ * An evacuation whose worker dies in the middle of its fences, under the account's RDS limit: the worker is
+ * SIGKILLed while some primaries are fenced and others wait for RDS tokens, the account's bucket is left empty, and
+ * a new worker (whose pacer starts with a full bucket of its own, so AWS throttles it) finishes the evacuation.
+ * Every service succeeds and each effect happens once, counted at the strict AWS layer: one security-group swap,
+ * one reboot and one promotion per database, one DNS change per service.
+ */
+let stack: StackInfo;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+let evacuationsDir: string;
+
+const PRIMARY_REGION = 'us-east-1';
+const REPLICA_REGION = 'us-west-2';
+const SERVICES = 4;
+const DATABASES_PER_SERVICE = 3;
+const DATABASES = SERVICES * DATABASES_PER_SERVICE;
+/** The account's RDS limit at the layer and in the worker's pacer: the fences queue for tokens for seconds. */
+const RDS_LIMIT = { burst: 10, perSecond: 4 };
+const LAYER_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+beforeAll(async () => {
+  stack = await resetStack();
+  env = drctlEnv(stack, `evacuation-crash-${randomUUID()}`);
+  evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  env.DRCTL_EVACUATIONS_DIR = evacuationsDir;
+  env.DRCTL_RUNBOOKS_DIR = catalogDir(env);
+  const config = JSON.parse(readFileSync(stack.configFile, 'utf8')) as { aws: Record<string, unknown> };
+  config.aws.pacing = { rds: RDS_LIMIT };
+  env.DRCTL_CONFIG = join(mkdtempSync(join(tmpdir(), 'drctl-crash-config-')), 'drctl.config.json');
+  writeFileSync(env.DRCTL_CONFIG, JSON.stringify(config));
+});
+
+afterAll(async () => {
+  await stopProcess(worker);
+  await strictAwsControl(stack.moto.controlUrl).reset();
+  await resetStack();
+});
+
+interface Service {
+  id: string;
+  zoneName: string;
+  record: string;
+  databases: Array<{ name: string; primary: string; replica: string }>;
+}
+
+/** Primaries in us-east-1 with read replicas in us-west-2, and a zone per service, made behind the layer. */
+async function seedServices(tag: string): Promise<Service[]> {
+  const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
+  const services: Service[] = [];
+  for (let s = 0; s < SERVICES; s++) {
+    const id = `${tag}-svc${s}`;
+    const zoneName = `${id}.crash.drctl.internal.`;
+    const zone = await raw.route53.send(
+      new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `${id}-${Date.now()}` }),
+    );
+    const record = `db.${zoneName}`;
+    await raw.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone.HostedZone?.Id,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'UPSERT',
+              ResourceRecordSet: {
+                Name: record,
+                Type: 'CNAME',
+                TTL: 30,
+                ResourceRecords: [{ Value: `${id}-d0-primary.${PRIMARY_REGION}.example.` }],
+              },
+            },
+          ],
+        },
+      }),
+    );
+    const databases = Array.from({ length: DATABASES_PER_SERVICE }, (_, d) => ({
+      name: `d${d}`,
+      primary: `${id}-d${d}-primary`,
+      replica: `${id}-d${d}-replica`,
+    }));
+    for (const db of databases) {
+      const created = await raw.rds(PRIMARY_REGION).send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: db.primary,
+          Engine: 'postgres',
+          EngineVersion: '15.4',
+          DBInstanceClass: 'db.t3.micro',
+          AllocatedStorage: 20,
+          MasterUsername: 'crash',
+          MasterUserPassword: 'sandbox-not-a-secret',
+          BackupRetentionPeriod: 7,
+        }),
+      );
+      await raw.rds(REPLICA_REGION).send(
+        new CreateDBInstanceReadReplicaCommand({
+          DBInstanceIdentifier: db.replica,
+          SourceDBInstanceIdentifier: created.DBInstance?.DBInstanceArn,
+          DBInstanceClass: 'db.t3.micro',
+        }),
+      );
+    }
+    services.push({ id, zoneName, record, databases });
+  }
+  return services;
+}
+
+/** A runbook per service (fence every primary, promote every replica, move its record), and one evacuation. */
+function writeEvacuation(tag: string, services: Service[]): string {
+  for (const service of services) {
+    const parallel = (id: string, kind: string) => ({
+      id,
+      kind: 'parallel',
+      steps: service.databases.map((db) => ({ id: `${id}-${db.name}`, kind, database: db.name })),
+    });
+    const runbook = {
+      id: service.id,
+      title: `${service.id}: leave ${PRIMARY_REGION}`,
+      owner: 'tests',
+      objectives: { rto: '30m', rpo: '5m' },
+      targets: {
+        databases: Object.fromEntries(
+          service.databases.map((db) => [
+            db.name,
+            {
+              provider: 'rds-instance',
+              primary: { instanceId: db.primary, region: PRIMARY_REGION },
+              replica: { instanceId: db.replica, region: REPLICA_REGION },
+              fence: 'security-groups',
+              fenceSecurityGroup: FENCE_SECURITY_GROUP,
+            },
+          ]),
+        ),
+      },
+      steps: [
+        { id: 'preflight', kind: 'preflight' },
+        parallel('fence', 'database.fence'),
+        parallel('promote', 'database.promote'),
+        {
+          id: 'switch-dns',
+          kind: 'dns.switch',
+          zone: { name: service.zoneName },
+          records: [
+            { name: service.record, type: 'CNAME', ttl: 30, pointTo: { database: 'd0', member: 'replica' } },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(catalogDir(env), `${service.id}.json`), JSON.stringify(runbook));
+  }
+  const id = `${tag}-evacuation`;
+  writeFileSync(
+    join(evacuationsDir, `${id}.json`),
+    JSON.stringify({
+      id,
+      title: id,
+      waves: [{ id: 'everything', runbooks: services.map((s) => s.id), concurrency: SERVICES }],
+    }),
+  );
+  return id;
+}
+
+/** Calls DescribeDBInstances through the layer until the account's RDS bucket answers Throttling. */
+async function drainRdsBucket(): Promise<void> {
+  const rds = new RDSClient({
+    endpoint: stack.moto.endpoint,
+    region: PRIMARY_REGION,
+    credentials: LAYER_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  try {
+    for (let calls = 0; calls <= RDS_LIMIT.burst * 2; calls++) {
+      const refused = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 20 })).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      if (refused?.name === 'ThrottlingException') return;
+      if (refused !== undefined) throw refused;
+    }
+    throw new Error(`the layer's RDS bucket still answered after ${RDS_LIMIT.burst * 2} calls`);
+  } finally {
+    rds.destroy();
+  }
+}
+
+/**
+ * The evacuation's end. A service whose workflow task failed (a new worker that cannot replay its history) would
+ * never end: that fails the test at once, with the task's failure.
+ */
+async function waitForEnd(workflowId: string): Promise<EvacuationProgress> {
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const temporal = new Client({ connection, namespace: stack.temporal.namespace });
+  try {
+    for (;;) {
+      const progress = await evacuationStatus(env, workflowId);
+      if (progress.status !== 'running') return progress;
+      for (const service of progress.services) {
+        if (service.workflowId === undefined) continue;
+        const history = await temporal.workflow.getHandle(service.workflowId).fetchHistory();
+        const failed = history.events?.find((event) => event.workflowTaskFailedEventAttributes);
+        if (failed !== undefined) {
+          throw new Error(
+            `${service.workflowId}: workflow task failed: ${failed.workflowTaskFailedEventAttributes?.failure?.message}`,
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+test('a worker SIGKILLed mid-fence under the RDS limit: a new worker, throttled at first, finishes every service, each effect once', async () => {
+  const control = strictAwsControl(stack.moto.controlUrl);
+  const tag = `crash${Date.now().toString(36)}`;
+  const services = await seedServices(tag);
+  const evacuationId = writeEvacuation(tag, services);
+  await control.reset();
+  for (const db of services.flatMap((s) => s.databases)) {
+    await control.setLag({ metricName: 'ReplicaLag', resourceId: db.replica, region: REPLICA_REGION }, 0);
+  }
+  await control.throttling({ enabled: true, rds: RDS_LIMIT });
+  await control.resetStats();
+  worker = await startWorkerProcess(env);
+
+  const started = await drctl(
+    ['evacuate', evacuationId, '--reason', 'INC-9100 crash test', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+
+  // Killed once a few primaries are rebooted and most still wait for the account's tokens.
+  let rebooted = 0;
+  while (rebooted < 3) {
+    rebooted = (await control.stats()).effects.RebootDBInstance ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await stopProcess(worker, 'SIGKILL');
+  const atKill = (await control.stats()).effects;
+  expect(atKill.RebootDBInstance ?? 0).toBeLessThan(DATABASES);
+  await drainRdsBucket();
+  worker = await startWorkerProcess(env);
+
+  const ended = await waitForEnd(workflowId);
+  expect(ended.services.map((s) => `${s.runbookId}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`)).toEqual(
+    services.map((s) => `${s.id}: succeeded`),
+  );
+  expect(ended.status).toBe('succeeded');
+
+  const stats = await control.stats();
+  expect(stats.totals.throttled).toBeGreaterThan(0);
+  expect(stats.effects).toMatchObject({
+    ModifyDBInstance: DATABASES,
+    RebootDBInstance: DATABASES,
+    PromoteReadReplica: DATABASES,
+    ChangeResourceRecordSets: SERVICES,
+  });
+  // Real state, as AWS shows it (through the layer, unthrottled): every primary carries only the deny-all group,
+  // every replica is a standalone primary.
+  await control.throttling({ enabled: false });
+  const described = (region: string) =>
+    new RDSClient({ endpoint: stack.moto.endpoint, region, credentials: LAYER_CREDENTIALS })
+      .send(new DescribeDBInstancesCommand({}))
+      .then((out) => out.DBInstances ?? []);
+  const [primaries, replicas] = await Promise.all([described(PRIMARY_REGION), described(REPLICA_REGION)]);
+  for (const db of services.flatMap((s) => s.databases)) {
+    const primary = primaries.find((i) => i.DBInstanceIdentifier === db.primary);
+    const replica = replicas.find((i) => i.DBInstanceIdentifier === db.replica);
+    expect(primary?.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId)).toHaveLength(1);
+    expect(primary?.DBInstanceStatus).toBe('available');
+    expect(replica?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+  }
+  process.stdout.write(
+    `killed at ${JSON.stringify(atKill)}; throttled after the restart ${stats.totals.throttled}\n`,
+  );
+});

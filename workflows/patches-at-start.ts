@@ -1,0 +1,61 @@
+import { patched } from '@temporalio/workflow';
+import {
+  DNS_RETRY_MERGES_UNDO_PATCH,
+  DNS_SWAPS_IN_BATCHES_PATCH,
+  DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH,
+} from '../kinds/dns-switch/definition';
+import { UNPLANNED_FENCE_UNDO_PATCH } from '../kinds/database-fence/definition';
+import { STEP_KIND_NAMES, stepKind } from '../kinds/registry';
+import { DRILL_RELEASES_RECORDED_PATCH } from './drill';
+import { EVACUATION_DRILL_RELEASES_RECORDED_PATCH } from './evacuation-drill';
+import { LOCKS_FIRST_PATCH, RELEASES_RECORDED_PATCH } from './evacuation';
+import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
+import { READS_WHILE_HELD_PATCH } from './held-reads';
+import { PROMPT_REPLAN_PATCH } from './plan';
+import { LOCAL_AUTH_READS_PATCH } from './run-authority';
+import { GROUP_READ_AHEAD_PATCH, LOCAL_STEP_READS_PATCH, READ_AHEAD_PATCH } from './step-actions';
+
+/** Runs that began after this decide every patch in their first workflow task (`decidePatchesAtStart`). */
+export const PATCHES_AT_START_PATCH = 'patches-decided-at-start';
+
+/**
+ * Every change id the workflow code asks `patched()` about, the step kinds' read-ahead patches included. A
+ * function, not a constant: the workflows import this module and it imports theirs, so their ids are read when a
+ * run starts, once every module is loaded.
+ */
+export function everyPatch(): string[] {
+  return [
+    LOCAL_AUTH_READS_PATCH,
+    LOCAL_STEP_READS_PATCH,
+    READ_AHEAD_PATCH,
+    GROUP_READ_AHEAD_PATCH,
+    LOCAL_EVIDENCE_REQUEST_PATCH,
+    READS_WHILE_HELD_PATCH,
+    LOCKS_FIRST_PATCH,
+    RELEASES_RECORDED_PATCH,
+    DRILL_RELEASES_RECORDED_PATCH,
+    EVACUATION_DRILL_RELEASES_RECORDED_PATCH,
+    PROMPT_REPLAN_PATCH,
+    UNPLANNED_FENCE_UNDO_PATCH,
+    DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH,
+    DNS_RETRY_MERGES_UNDO_PATCH,
+    DNS_SWAPS_IN_BATCHES_PATCH,
+    ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
+  ];
+}
+
+/**
+ * The first thing every workflow does: decides every patch at once, so that each patch's marker is in the run's
+ * first workflow task. A patch asked about later, after a local activity, is where replay could not follow: live,
+ * Temporal's core may hand the workflow a local activity's answer in a workflow task of its own (the task that
+ * recorded the answer completes and a new one is forced), while replay hands it over in the task that recorded
+ * it. The code after the answer then runs one task earlier on replay, asks `patched()` before that task's marker
+ * is in view, is told no, and meets the marker later: a nondeterminism error, and the run stuck for every new
+ * worker (an evacuation's failover, released by its parent's memo read, after its worker was killed). The first
+ * task has no answer before it. Runs that began before this keep asking as they go (`patched()` is false here
+ * for them).
+ */
+export function decidePatchesAtStart(): void {
+  if (!patched(PATCHES_AT_START_PATCH)) return;
+  for (const id of everyPatch()) patched(id);
+}
