@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+} from '@aws-sdk/client-route-53';
 import {
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
@@ -16,16 +20,17 @@ import { createSandboxAwsClients } from '../../sandbox/aws-clients';
 import { FENCE_SECURITY_GROUP } from '../../sandbox/rds-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
-import { strictAwsControl } from '../../sandbox/strict-aws-client';
+import { strictAwsControl, type StrictStats } from '../../sandbox/strict-aws-client';
 import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { evacuationStatus } from './evacuation-fixtures';
 
 /**
- * An evacuation whose worker dies in the middle of its fences, under the account's RDS limit: the worker is
- * SIGKILLed while some primaries are fenced and others wait for RDS tokens, the account's bucket is left empty, and
- * a new worker (whose pacer starts with a full bucket of its own, so AWS throttles it) finishes the evacuation.
- * Every service succeeds and each effect happens once, counted at the strict AWS layer: one security-group swap,
- * one reboot and one promotion per database, one DNS change per service.
+ * An evacuation whose worker dies at the worst moments, under the account's RDS limit: SIGKILLed before its first
+ * fence, in the middle of its fences (some primaries rebooted, the others waiting for RDS tokens) and in the middle
+ * of its DNS switches. A new worker replays every run (none of its workflow tasks may fail) and finishes the
+ * evacuation. Every service succeeds and each effect happens once, counted at the strict AWS layer: one
+ * security-group swap, one reboot and one promotion per database, one DNS change per service; the estate ends as
+ * the runbooks say.
  */
 let stack: StackInfo;
 let env: NodeJS.ProcessEnv;
@@ -61,6 +66,7 @@ afterAll(async () => {
 
 interface Service {
   id: string;
+  zoneId: string;
   zoneName: string;
   record: string;
   databases: Array<{ name: string; primary: string; replica: string }>;
@@ -121,7 +127,7 @@ async function seedServices(tag: string): Promise<Service[]> {
         }),
       );
     }
-    services.push({ id, zoneName, record, databases });
+    services.push({ id, zoneId: zone.HostedZone?.Id ?? '', zoneName, record, databases });
   }
   return services;
 }
@@ -181,29 +187,6 @@ function writeEvacuation(tag: string, services: Service[]): string {
   return id;
 }
 
-/** Calls DescribeDBInstances through the layer until the account's RDS bucket answers Throttling. */
-async function drainRdsBucket(): Promise<void> {
-  const rds = new RDSClient({
-    endpoint: stack.moto.endpoint,
-    region: PRIMARY_REGION,
-    credentials: LAYER_CREDENTIALS,
-    maxAttempts: 1,
-  });
-  try {
-    for (let calls = 0; calls <= RDS_LIMIT.burst * 2; calls++) {
-      const refused = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 20 })).then(
-        () => undefined,
-        (error: Error) => error,
-      );
-      if (refused?.name === 'ThrottlingException') return;
-      if (refused !== undefined) throw refused;
-    }
-    throw new Error(`the layer's RDS bucket still answered after ${RDS_LIMIT.burst * 2} calls`);
-  } finally {
-    rds.destroy();
-  }
-}
-
 /**
  * The evacuation's end. A service whose workflow task failed (a new worker that cannot replay its history) would
  * never end: that fails the test at once, with the task's failure.
@@ -232,69 +215,102 @@ async function waitForEnd(workflowId: string): Promise<EvacuationProgress> {
   }
 }
 
-test('a worker SIGKILLed mid-fence under the RDS limit: a new worker, throttled at first, finishes every service, each effect once', async () => {
-  const control = strictAwsControl(stack.moto.controlUrl);
-  const tag = `crash${Date.now().toString(36)}`;
-  const services = await seedServices(tag);
-  const evacuationId = writeEvacuation(tag, services);
-  await control.reset();
-  for (const db of services.flatMap((s) => s.databases)) {
-    await control.setLag({ metricName: 'ReplicaLag', resourceId: db.replica, region: REPLICA_REGION }, 0);
-  }
-  await control.throttling({ enabled: true, rds: RDS_LIMIT });
-  await control.resetStats();
-  worker = await startWorkerProcess(env);
+type Effects = Record<string, number>;
 
-  const started = await drctl(
-    ['evacuate', evacuationId, '--reason', 'INC-9100 crash test', '--yes', '--output', 'json'],
-    env,
-  );
-  expect(started.stderr).toBe('');
-  expect(started.code).toBe(0);
-  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+/** Where the worker dies: the first moment `reached` sees in the layer's counts of effects and calls. */
+const KILL_POINTS: Array<{
+  moment: string;
+  reached: (stats: StrictStats) => boolean;
+  notDone: keyof Effects;
+}> = [
+  {
+    // Released (or about to be) with its pre-flight read while held; nothing changed yet.
+    moment: 'before the first fence',
+    reached: (stats) => (stats.operations.DescribeDBInstances?.calls ?? 0) > 0,
+    notDone: 'RebootDBInstance',
+  },
+  {
+    // A few primaries rebooted, most still waiting for the account's tokens.
+    moment: 'mid-fence',
+    reached: (stats) => (stats.effects.RebootDBInstance ?? 0) >= 3,
+    notDone: 'RebootDBInstance',
+  },
+  {
+    // One service's records moved, the others' not yet.
+    moment: 'mid-switch',
+    reached: (stats) => (stats.effects.ChangeResourceRecordSets ?? 0) >= 1,
+    notDone: 'ChangeResourceRecordSets',
+  },
+];
 
-  // Killed once a few primaries are rebooted and most still wait for the account's tokens.
-  let rebooted = 0;
-  while (rebooted < 3) {
-    rebooted = (await control.stats()).effects.RebootDBInstance ?? 0;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await stopProcess(worker, 'SIGKILL');
-  const atKill = (await control.stats()).effects;
-  expect(atKill.RebootDBInstance ?? 0).toBeLessThan(DATABASES);
-  await drainRdsBucket();
-  worker = await startWorkerProcess(env);
+test.each(KILL_POINTS)(
+  'a worker SIGKILLed $moment under the RDS limit: a new worker finishes every service, each effect once',
+  async ({ reached, notDone }) => {
+    const control = strictAwsControl(stack.moto.controlUrl);
+    const tag = `crash${Date.now().toString(36)}`;
+    const services = await seedServices(tag);
+    const evacuationId = writeEvacuation(tag, services);
+    await control.reset();
+    for (const db of services.flatMap((s) => s.databases)) {
+      await control.setLag({ metricName: 'ReplicaLag', resourceId: db.replica, region: REPLICA_REGION }, 0);
+    }
+    await control.throttling({ enabled: true, rds: RDS_LIMIT });
+    await control.resetStats();
+    worker = await startWorkerProcess(env);
 
-  const ended = await waitForEnd(workflowId);
-  expect(ended.services.map((s) => `${s.runbookId}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`)).toEqual(
-    services.map((s) => `${s.id}: succeeded`),
-  );
-  expect(ended.status).toBe('succeeded');
+    const started = await drctl(
+      ['evacuate', evacuationId, '--reason', 'INC-9100 crash test', '--yes', '--output', 'json'],
+      env,
+    );
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
 
-  const stats = await control.stats();
-  expect(stats.totals.throttled).toBeGreaterThan(0);
-  expect(stats.effects).toMatchObject({
-    ModifyDBInstance: DATABASES,
-    RebootDBInstance: DATABASES,
-    PromoteReadReplica: DATABASES,
-    ChangeResourceRecordSets: SERVICES,
-  });
-  // Real state, as AWS shows it (through the layer, unthrottled): every primary carries only the deny-all group,
-  // every replica is a standalone primary.
-  await control.throttling({ enabled: false });
-  const described = (region: string) =>
-    new RDSClient({ endpoint: stack.moto.endpoint, region, credentials: LAYER_CREDENTIALS })
-      .send(new DescribeDBInstancesCommand({}))
-      .then((out) => out.DBInstances ?? []);
-  const [primaries, replicas] = await Promise.all([described(PRIMARY_REGION), described(REPLICA_REGION)]);
-  for (const db of services.flatMap((s) => s.databases)) {
-    const primary = primaries.find((i) => i.DBInstanceIdentifier === db.primary);
-    const replica = replicas.find((i) => i.DBInstanceIdentifier === db.replica);
-    expect(primary?.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId)).toHaveLength(1);
-    expect(primary?.DBInstanceStatus).toBe('available');
-    expect(replica?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
-  }
-  process.stdout.write(
-    `killed at ${JSON.stringify(atKill)}; throttled after the restart ${stats.totals.throttled}\n`,
-  );
-});
+    while (!reached(await control.stats())) await new Promise((resolve) => setTimeout(resolve, 20));
+    await stopProcess(worker, 'SIGKILL');
+    const atKill = (await control.stats()).effects;
+    const expected: Effects = {
+      ModifyDBInstance: DATABASES,
+      RebootDBInstance: DATABASES,
+      PromoteReadReplica: DATABASES,
+      ChangeResourceRecordSets: SERVICES,
+    };
+    expect(atKill[notDone] ?? 0).toBeLessThan(expected[notDone] ?? 0);
+    worker = await startWorkerProcess(env);
+    const ended = await waitForEnd(workflowId);
+    expect(
+      ended.services.map((s) => `${s.runbookId}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`),
+    ).toEqual(services.map((s) => `${s.id}: succeeded`));
+    expect(ended.status).toBe('succeeded');
+
+    const stats = await control.stats();
+    expect(stats.effects).toMatchObject(expected);
+    // Real state, as AWS shows it (through the layer, unthrottled): every primary carries only the deny-all
+    // group, every replica is a standalone primary, every service's record names its promoted replica.
+    await control.throttling({ enabled: false });
+    const described = (region: string) =>
+      new RDSClient({ endpoint: stack.moto.endpoint, region, credentials: LAYER_CREDENTIALS })
+        .send(new DescribeDBInstancesCommand({}))
+        .then((out) => out.DBInstances ?? []);
+    const [primaries, replicas] = await Promise.all([described(PRIMARY_REGION), described(REPLICA_REGION)]);
+    const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
+    for (const service of services) {
+      for (const db of service.databases) {
+        const primary = primaries.find((i) => i.DBInstanceIdentifier === db.primary);
+        const replica = replicas.find((i) => i.DBInstanceIdentifier === db.replica);
+        expect(primary?.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId)).toHaveLength(1);
+        expect(primary?.DBInstanceStatus).toBe('available');
+        expect(replica?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+      }
+      const promoted = replicas.find((i) => i.DBInstanceIdentifier === service.databases[0]?.replica);
+      const sets = await raw.route53.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: service.zoneId, StartRecordName: service.record }),
+      );
+      const record = sets.ResourceRecordSets?.find((set) => set.Name === service.record);
+      expect(record?.ResourceRecords?.map((r) => r.Value)).toEqual([promoted?.Endpoint?.Address]);
+    }
+    process.stdout.write(
+      `killed at ${JSON.stringify(atKill)}; ${stats.totals.throttled} call(s) throttled in all\n`,
+    );
+  },
+);
