@@ -38,6 +38,11 @@ export interface FakeRdsInstance {
   busyAfterGroupChangePolls: number;
   /** After PromoteReadReplica: reports `modifying` (still a replica) for this many describes. */
   promoteModifyingPolls: number;
+  /**
+   * After RebootDBInstance: reports `rebooting` for this many describes, refusing a reboot or a group change
+   * meanwhile (RDS: "You can't reboot your DB instance if it is not in the available state"). 0: back at once.
+   */
+  rebootingPolls: number;
   /** After StopDBInstance: reports `stopping` for this many describes. */
   stoppingPolls: number;
   /** After StartDBInstance: reports `starting` for this many describes. */
@@ -118,6 +123,7 @@ export class FakeRds implements RdsPort {
       groupChangePolls: 0,
       busyAfterGroupChangePolls: 0,
       promoteModifyingPolls: 0,
+      rebootingPolls: 0,
       stoppingPolls: 0,
       startingPolls: 0,
       ...instance,
@@ -365,6 +371,12 @@ export class FakeRds implements RdsPort {
   ): Promise<RdsInstance> {
     this.guard(region, `ModifyDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
+    if (i.status === 'rebooting') {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidDBInstanceState: ${instanceId} is rebooting`,
+      );
+    }
     const unknown = groupIds.filter((id) => !this.state.securityGroups.has(id));
     if (unknown.length > 0) {
       throw permanentFailure(PermanentFailure.NotFound, `InvalidVPCSecurityGroupId: ${unknown.join(', ')}`);
@@ -412,6 +424,14 @@ export class FakeRds implements RdsPort {
       );
     }
     this.state.reboots.push(instanceId);
+    if (i.rebootingPolls <= 0) return;
+    i.status = 'rebooting';
+    this.pending.set(`${region}/${instanceId}`, {
+      polls: i.rebootingPolls,
+      settle: () => {
+        i.status = 'available';
+      },
+    });
   }
 
   async tagResource(region: string, arn: string, key: string, value: string): Promise<void> {

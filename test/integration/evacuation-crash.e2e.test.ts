@@ -32,7 +32,13 @@ import { evacuationStatus } from './evacuation-fixtures';
  * security-group swap, one reboot and one promotion per database, one DNS change per service (a switch killed
  * between its change and the heartbeat that kept the change's id sends it again, to learn when it is INSYNC); the
  * estate ends as the runbooks say.
+ *
+ * A reboot lasts REBOOT_MS here, longer than the heartbeat timeout after which a dead worker's fence is retried,
+ * as an RDS reboot (the engine's crash recovery) does: a fence killed after its reboot, before a heartbeat said
+ * so, finds the instance still rebooting and sends no other.
  */
+jest.setTimeout(300_000);
+
 let stack: StackInfo;
 let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
@@ -46,6 +52,8 @@ const DATABASES = SERVICES * DATABASES_PER_SERVICE;
 /** The account's RDS limit at the layer and in the worker's pacer: the fences queue for tokens for seconds. */
 const RDS_LIMIT = { burst: 10, perSecond: 4 };
 const LAYER_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+/** Longer than HEARTBEAT_TIMEOUT (15 s) and the SDK's heartbeat throttle (2 s), with room for the retry's start. */
+const REBOOT_MS = 25_000;
 
 beforeAll(async () => {
   stack = await resetStack();
@@ -256,6 +264,7 @@ test.each(KILL_POINTS)(
       await control.setLag({ metricName: 'ReplicaLag', resourceId: db.replica, region: REPLICA_REGION }, 0);
     }
     await control.throttling({ enabled: true, rds: RDS_LIMIT });
+    await control.update({ rdsRebootMs: REBOOT_MS });
     await control.resetStats();
     // The one worker on the queue: the previous case's would otherwise go on serving after this one's is killed.
     await stopProcess(worker);

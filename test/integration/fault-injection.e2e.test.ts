@@ -112,15 +112,16 @@ test('patient-portal-rds fails over with 20 % of AWS calls faulted: one promotio
   expect(stats.operations.ModifyDBInstance?.faulted).toBeGreaterThanOrEqual(1);
 });
 
-test('patient-portal-rds fails over when the answers to its promotion, reboot and DNS change are lost after AWS made them: one promotion, the DNS change waited for, and the DNS undo the run recorded still the value from before', async () => {
+test('patient-portal-rds fails over when the answers to its promotion, reboot and DNS change are lost after AWS made them: one promotion, one reboot, the DNS change waited for, and the DNS undo the run recorded still the value from before', async () => {
   // The SDK sends each again and AWS refuses it as done (no longer a replica; the swap's DELETE no longer
   // matches): reported as a refusal, the promotion failed the run and the switch lost its undo.
   const portalRecord = 'portal-db.sandbox.drctl.internal.';
   const before = await recordValue(stack, portalRecord);
   // The reboot lasts long enough that the SDK's second RebootDBInstance meets it: refused, as RDS refuses a reboot
-  // of an instance rebooting (InvalidDBInstanceState). The fence's retry waits for available and reboots again.
+  // of an instance rebooting (InvalidDBInstanceState). The fence's retry (1 s later) finds the instance rebooting
+  // with only the fence group: that reboot ends the sessions, it sends none.
   const layer = strictAwsControl(stack.moto.controlUrl);
-  await layer.update({ rdsRebootMs: 3_000 });
+  await layer.update({ rdsRebootMs: 6_000 });
   await layer.resetStats();
   proxy.setForced(
     ['PromoteReadReplica', 'RebootDBInstance', 'ChangeResourceRecordSets'].map((operation) => ({
@@ -141,9 +142,13 @@ test('patient-portal-rds fails over when the answers to its promotion, reboot an
   expect(`${result.status} (${describeRun(result)})`).toMatch(/^succeeded /);
   for (const operation of ['PromoteReadReplica', 'RebootDBInstance', 'ChangeResourceRecordSets'])
     expect(stats.operations[operation]?.faultsByKind['answer-lost']).toBe(1);
-  // One promotion. Two changes: the swap whose answer was lost, and the retry's UPSERT of the same values, sent
-  // to wait for the lost change's INSYNC (Route 53 takes it only once that one is done).
-  expect(stats.effects).toMatchObject({ PromoteReadReplica: 1, ChangeResourceRecordSets: 2 });
+  // One promotion, one reboot. Two changes: the swap whose answer was lost, and the retry's UPSERT of the same
+  // values, sent to wait for the lost change's INSYNC (Route 53 takes it only once that one is done).
+  expect(stats.effects).toMatchObject({
+    PromoteReadReplica: 1,
+    RebootDBInstance: 1,
+    ChangeResourceRecordSets: 2,
+  });
   expect((await layer.stats()).operations.RebootDBInstance?.refused).toEqual({ InvalidDBInstanceState: 1 });
   expect(await recordValue(stack, portalRecord)).not.toBe(before);
   // The undo the run recorded is the record as it was before the failover: what an abort would put back.

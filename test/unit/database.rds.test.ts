@@ -9,6 +9,7 @@ import { failureOf } from './failure-of';
 import { slowPort } from './slow-port';
 import { fenceWithSecurityGroup } from '../../providers/database/rds-instance/security-group-fence';
 import { aurora, fastPoll, portal } from './database-targets';
+import type { RdsPort } from '../../activities/database/rds-port';
 
 function setup() {
   const { rds, primary, replica } = FakeRds.portalPair();
@@ -29,6 +30,28 @@ function setup() {
     poll: fastPoll,
   });
   return { rds, primary, replica, cluster, lag, activities };
+}
+
+/** The fence `run/7` of the portal's primary as RDS shows it now, sent through `port` (the fake, or a wrapper). */
+async function fencePortalPrimary(rds: FakeRds, env: MockActivityEnvironment, port: RdsPort = rds) {
+  return env.run(async () =>
+    fenceWithSecurityGroup(
+      port,
+      'us-east-1',
+      (await rds.describeInstance('us-east-1', 'patient-portal-primary'))!,
+      'sg-drctl-fence-deny-all-us-east-1',
+      'run/7',
+      fastPoll,
+    ),
+  );
+}
+
+/** An activity attempt that keeps every heartbeat it sends. */
+function recordingAttempt(): { env: MockActivityEnvironment; beats: unknown[] } {
+  const env = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  env.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
+  return { env, beats };
 }
 
 describe('rds-instance', () => {
@@ -548,28 +571,45 @@ describe('rds-instance', () => {
 
   it('GIVEN a fence attempt that sent its reboot and died WHEN the retry resumes from its last heartbeat THEN it does not reboot again, and the marker was written once', async () => {
     const { rds, primary } = setup();
-    const fence = async (env: MockActivityEnvironment) =>
-      env.run(async () =>
-        fenceWithSecurityGroup(
-          rds,
-          'us-east-1',
-          (await rds.describeInstance('us-east-1', 'patient-portal-primary'))!,
-          'sg-drctl-fence-deny-all-us-east-1',
-          'run/7',
-          fastPoll,
-        ),
-      );
-    const first = new MockActivityEnvironment();
-    const beats: unknown[] = [];
-    first.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
-    await fence(first);
+    const first = recordingAttempt();
+    await fencePortalPrimary(rds, first.env);
 
-    const retry = await fence(new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) }));
+    const retry = await fencePortalPrimary(
+      rds,
+      new MockActivityEnvironment({ attempt: 2, heartbeatDetails: first.beats.at(-1) }),
+    );
 
     expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
     expect(rds.state.tagWrites).toEqual(['patient-portal-primary drctl:fence']);
     expect(primary.tags['drctl:fence']).toBe('fence=run/7 sg=sg-default-us-east-1');
+  });
+
+  it('GIVEN a fence attempt whose worker died after it sent the reboot, before a heartbeat said so WHEN the retry finds the instance still rebooting with only the fence group THEN it waits for that reboot and sends none', async () => {
+    const { rds, primary } = setup();
+    primary.rebootingPolls = 3;
+    const dyingAfterReboot = new Proxy(rds, {
+      get(target, property, receiver) {
+        if (property !== 'rebootInstance') return Reflect.get(target, property, receiver);
+        return async (region: string, instanceId: string) => {
+          await target.rebootInstance(region, instanceId);
+          throw new Error('worker SIGKILLed');
+        };
+      },
+    });
+    const first = recordingAttempt();
+    await expect(fencePortalPrimary(rds, first.env, dyingAfterReboot)).rejects.toThrow('worker SIGKILLed');
+    expect(primary.status).toBe('rebooting');
+
+    const retry = await fencePortalPrimary(
+      rds,
+      new MockActivityEnvironment({ attempt: 2, heartbeatDetails: first.beats.at(-1) }),
+    );
+
+    expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    expect(primary.status).toBe('available');
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
   it('GIVEN a fence that crashed after the swap, before the reboot WHEN the same fence runs again THEN it reboots and reports the swap it made', async () => {

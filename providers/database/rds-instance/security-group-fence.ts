@@ -38,8 +38,14 @@ import type { PollPacing } from '../strategy';
  * evacuation, in the region that is failing) and a write that a degraded control plane could refuse before the
  * fence even starts. Callers without such a record (a drill's injected outage, the fence follow-up) write a tag
  * (`drctl:fence`) BEFORE the swap instead; fences marked so by earlier versions are still recognised and undone
- * from their tag. That the reboot was sent is kept in the activity's heartbeat details: a retry reboots unless
- * the attempt before it said so (a second reboot of a fenced instance is harmless).
+ * from their tag. That the reboot was sent is kept in the activity's heartbeat details. A worker that dies after
+ * sending it may not have sent that heartbeat yet (the SDK throttles them, up to `maxHeartbeatThrottleInterval`):
+ * a retry that finds the instance rebooting with only the fence group sends no other: that reboot ends every
+ * session open now, and what connects after it comes through the fence group alone ("Rebooting a DB instance
+ * results in a momentary outage, during which the DB instance status is set to rebooting", Rebooting a DB
+ * instance, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RebootInstance.html). A retry that finds
+ * it back from that reboot reboots again: RDS shows no trace of a reboot that has ended on the instance, and a
+ * second reboot of a fenced instance is harmless, where a missing one would leave sessions open.
  */
 
 export interface SecurityGroupFenceMarker {
@@ -218,7 +224,8 @@ export async function fenceWithSecurityGroup(
     instanceId,
     rebooted:
       marker.rebooted ||
-      (resumed?.fenceId === fenceId && resumed.instanceId === instanceId && resumed.rebooted),
+      (resumed?.fenceId === fenceId && resumed.instanceId === instanceId && resumed.rebooted) ||
+      (fencedAlready && instance.status === 'rebooting'),
   };
   const read = () => rds.describeInstance(region, instanceId);
   const swapped = (i: RdsInstance | null) =>
