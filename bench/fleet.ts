@@ -1,26 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  ChangeResourceRecordSetsCommand,
-  CreateHostedZoneCommand,
-  DeleteHostedZoneCommand,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
-import {
-  CreateDBInstanceCommand,
-  CreateDBInstanceReadReplicaCommand,
-  DeleteDBInstanceCommand,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
 import { Client, Connection } from '@temporalio/client';
 import { readEvacuation, startEvacuation } from '../cli/evacuation-runs';
 import { loadSigner } from '../cli/operator-signer';
 import { findEvacuation } from '../evacuations/catalog';
 import type { EvacuationProgress } from '../evacuations/evacuation-types';
 import type { FailoverResult, TimelineEntry } from '../workflows/run-types';
-import { loadRunbookFile } from '../runbooks/catalog';
 import { formatMs } from '../runbooks/duration';
 import { median } from './figures';
 import { cpuShareSince, describeCpuShare, sampleCpu, type CpuShare } from './process-cpu';
@@ -32,7 +19,15 @@ import { dataConverterOptions } from '../security/codec/data-converter';
 import { loadConfig } from '../worker/config';
 import { runWorker } from '../worker/run-worker';
 import { keptBurst } from '../activities/aws-pacing/aws-pacer';
-import { FENCE_SECURITY_GROUP } from '../sandbox/rds-seed';
+import {
+  ESTATE_PRIMARY_REGION as PRIMARY_REGION,
+  ESTATE_REPLICA_REGION as REPLICA_REGION,
+  publishReplicaLag,
+  removeEstate,
+  seedEstate,
+  writeEstateEvacuation,
+  type EstateService,
+} from '../sandbox/rds-estate';
 
 /**
  * One region evacuation at fleet scale on the local stack, under the strict AWS layer's emulated account limits
@@ -163,11 +158,16 @@ async function main(): Promise<void> {
     for (const [index, size] of sizes.entries()) {
       const tag = `f${index}${Date.now().toString(36)}`;
       const estate = await seed(raw, tag, size);
-      const evacuationId = writeEvacuation(catalog, evacuations, tag, estate);
+      const evacuationId = writeEstateEvacuation({ catalog, evacuations }, tag, estate.services, {
+        owner: 'fleet-bench',
+        title: `Fleet benchmark: ${size.records} records, ${size.databases} databases`,
+        // As AWS ARC Region switch runs 20 blocks in parallel.
+        concurrency: 20,
+      });
       const loaded = findEvacuation(evacuationId, [catalog], [evacuations]);
       if (loaded === undefined) throw new Error(`the bench's evacuation ${evacuationId} did not load`);
       await control.reset();
-      await publishReplicaLag(control, estate);
+      await publishReplicaLag(control, estate.services);
       await control.throttling({ enabled: true, ...LIMITS });
       await control.resetStats();
       const started = performance.now();
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
         `size ${size.records} records / ${size.databases} databases: ${result.status} in ${formatMs(wallMs)}`,
       );
       await control.reset();
-      await cleanUp(raw, estate);
+      await removeEstate(raw, estate.services);
     }
   } finally {
     await control.reset().catch(() => undefined);
@@ -222,24 +222,13 @@ async function main(): Promise<void> {
   print(all);
 }
 
-interface Service {
-  id: string;
-  zoneId: string;
-  zoneName: string;
-  records: string[];
-  databases: Array<{ name: string; primary: string; replica: string }>;
-}
-
 interface Estate {
   tag: string;
-  services: Service[];
+  services: EstateService[];
   size: Size;
 }
 
-const PRIMARY_REGION = 'us-east-1';
-const REPLICA_REGION = 'us-west-2';
-
-/** Zones, records, primaries and read replicas behind the layer (raw moto): seeding is not what is measured. */
+/** The estate of a size: as few services as the per-service maxima allow, records and databases spread evenly. */
 async function seed(
   raw: ReturnType<typeof createSandboxAwsClients>,
   tag: string,
@@ -249,177 +238,23 @@ async function seed(
     Math.ceil(size.records / RECORDS_PER_SERVICE_ZONE_MAX),
     Math.ceil(size.databases / DATABASES_PER_SERVICE_MAX),
   );
-  const primaries = raw.rds(PRIMARY_REGION);
-  const replicas = raw.rds(REPLICA_REGION);
-  const services: Service[] = [];
-  try {
-    for (let s = 0; s < count; s++) {
-      const id = `${tag}-svc${String(s).padStart(2, '0')}`;
-      const zoneName = `${id}.fleet.drctl.internal.`;
-      const zone = await raw.route53.send(
-        new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `${id}-${Date.now()}` }),
-      );
-      const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
-      const recordCount = share(size.records, count, s);
-      const records = Array.from(
-        { length: recordCount },
+  const services = await seedEstate(raw, {
+    tag,
+    domain: 'fleet.drctl.internal.',
+    services: count,
+    databases: (s) => share(size.databases, count, s),
+    records: (s, zoneName) =>
+      Array.from(
+        { length: share(size.records, count, s) },
         (_, r) => `r${String(r).padStart(4, '0')}.${zoneName}`,
-      );
-      const databases = Array.from({ length: share(size.databases, count, s) }, (_, d) => ({
-        name: `d${d}`,
-        primary: `${id}-d${d}-primary`,
-        replica: `${id}-d${d}-replica`,
-      }));
-      await Promise.all(
-        databases.map(async (db) => {
-          const created = await primaries.send(
-            new CreateDBInstanceCommand({
-              DBInstanceIdentifier: db.primary,
-              Engine: 'postgres',
-              EngineVersion: '15.4',
-              DBInstanceClass: 'db.t3.micro',
-              AllocatedStorage: 20,
-              MasterUsername: 'fleet',
-              MasterUserPassword: 'sandbox-not-a-secret',
-              BackupRetentionPeriod: 7,
-            }),
-          );
-          await replicas.send(
-            new CreateDBInstanceReadReplicaCommand({
-              DBInstanceIdentifier: db.replica,
-              SourceDBInstanceIdentifier: created.DBInstance?.DBInstanceArn,
-              DBInstanceClass: 'db.t3.micro',
-            }),
-          );
-        }),
-      );
-      await upsert(
-        raw.route53,
-        zoneId,
-        records,
-        `${databases[0]?.primary ?? 'old'}.${PRIMARY_REGION}.example.`,
-      );
-      services.push({ id, zoneId, zoneName, records, databases });
-    }
-  } finally {
-    primaries.destroy();
-    replicas.destroy();
-  }
+      ),
+  });
   return { tag, services, size };
-}
-
-/**
- * RDS publishes ReplicaLag for every read replica; moto does not, so the layer publishes it for the bench's
- * replicas (the pre-flight refuses a lag it cannot measure). Set after the layer's reset, which drops them again.
- */
-async function publishReplicaLag(
-  control: ReturnType<typeof strictAwsControl>,
-  estate: Estate,
-): Promise<void> {
-  const replicas = estate.services.flatMap((s) => s.databases.map((db) => db.replica));
-  for (let i = 0; i < replicas.length; i += 50) {
-    await Promise.all(
-      replicas
-        .slice(i, i + 50)
-        .map((resourceId) =>
-          control.setLag({ metricName: 'ReplicaLag', resourceId, region: REPLICA_REGION }, 0),
-        ),
-    );
-  }
 }
 
 /** `total` spread over `parts` as evenly as whole numbers allow. */
 function share(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
-}
-
-async function upsert(route53: Route53Client, zoneId: string, names: string[], value: string): Promise<void> {
-  for (let i = 0; i < names.length; i += 400) {
-    await route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ChangeBatch: {
-          Changes: names.slice(i, i + 400).map((name) => ({
-            Action: 'UPSERT',
-            ResourceRecordSet: { Name: name, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: value }] },
-          })),
-        },
-      }),
-    );
-  }
-}
-
-/**
- * One runbook per service, reviewed into the bench's catalog: fence every primary and promote every replica
- * (each a parallel group), then point every record of its zone at one of its promoted replicas; and one
- * evacuation running them all in one wave, 20 at a time.
- */
-function writeEvacuation(catalog: string, evacuations: string, tag: string, estate: Estate): string {
-  for (const service of estate.services) {
-    const databases = Object.fromEntries(
-      service.databases.map((db) => [
-        db.name,
-        {
-          provider: 'rds-instance',
-          primary: { instanceId: db.primary, region: PRIMARY_REGION },
-          replica: { instanceId: db.replica, region: REPLICA_REGION },
-          // The sandbox seeds this group (no inbound rules) in us-east-1's default VPC, where moto puts instances.
-          fence: 'security-groups',
-          fenceSecurityGroup: FENCE_SECURITY_GROUP,
-        },
-      ]),
-    );
-    const group = (id: string, kind: string) => {
-      const steps = service.databases.map((db) => ({ id: `${id}-${db.name}`, kind, database: db.name }));
-      return steps.length === 1 ? steps[0] : { id, kind: 'parallel', steps };
-    };
-    const runbook = {
-      id: service.id,
-      title: `${service.id}: leave ${PRIMARY_REGION}`,
-      owner: 'fleet-bench',
-      objectives: { rto: '30m', rpo: '5m' },
-      targets: { databases },
-      steps: [
-        { id: 'preflight', kind: 'preflight', timeout: '10m' },
-        group('fence', 'database.fence'),
-        group('promote', 'database.promote'),
-        {
-          id: 'switch-dns',
-          kind: 'dns.switch',
-          timeout: '10m',
-          zone: { name: service.zoneName },
-          records: service.records.map((name, r) => ({
-            name,
-            type: 'CNAME',
-            ttl: 60,
-            pointTo: {
-              database: service.databases[r % service.databases.length]?.name,
-              member: 'replica',
-            },
-          })),
-        },
-      ],
-    };
-    const file = join(catalog, `${service.id}.json`);
-    writeFileSync(file, JSON.stringify(runbook));
-    loadRunbookFile(file);
-  }
-  const id = `${tag}-evacuation`;
-  writeFileSync(
-    join(evacuations, `${id}.json`),
-    JSON.stringify({
-      id,
-      title: `Fleet benchmark: ${estate.size.records} records, ${estate.size.databases} databases`,
-      waves: [
-        {
-          id: 'everything',
-          runbooks: estate.services.map((s) => s.id),
-          concurrency: Math.min(20, estate.services.length),
-        },
-      ],
-    }),
-  );
-  return id;
 }
 
 interface Floor {
@@ -533,27 +368,6 @@ async function waitForEnd(
           .join('; ')}`,
       );
   }
-}
-
-async function cleanUp(raw: ReturnType<typeof createSandboxAwsClients>, estate: Estate): Promise<void> {
-  const rdsIn = (region: string): RDSClient => raw.rds(region);
-  const primaries = rdsIn(PRIMARY_REGION);
-  const replicas = rdsIn(REPLICA_REGION);
-  for (const service of estate.services) {
-    await Promise.all(
-      service.databases.flatMap((db) => [
-        primaries
-          .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: db.primary, SkipFinalSnapshot: true }))
-          .catch(() => undefined),
-        replicas
-          .send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: db.replica, SkipFinalSnapshot: true }))
-          .catch(() => undefined),
-      ]),
-    );
-    await raw.route53.send(new DeleteHostedZoneCommand({ Id: service.zoneId })).catch(() => undefined);
-  }
-  primaries.destroy();
-  replicas.destroy();
 }
 
 function print(all: Figures[]): void {

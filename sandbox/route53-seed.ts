@@ -85,3 +85,30 @@ async function createZone(route53: Route53Client): Promise<string> {
     );
   return id;
 }
+
+/** UPSERTs every name with one value, in batches of 400 (an UPSERT counts twice against Route 53's 1,000). */
+export async function upsertRecords(
+  route53: Route53Client,
+  zoneId: string,
+  names: string[],
+  record: { type: 'A' | 'CNAME'; value: string },
+): Promise<void> {
+  for (let i = 0; i < names.length; i += 400) {
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: names.slice(i, i + 400).map((name) => ({
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: name,
+              Type: record.type,
+              TTL: 60,
+              ResourceRecords: [{ Value: record.value }],
+            },
+          })),
+        },
+      }),
+    );
+  }
+}

@@ -219,11 +219,16 @@ export async function rebuildPrimaryAsReplica(options: StackOptions = {}): Promi
  * answers: a test can restart the server mid-run. History lives in the SQLite file, so workflows survive;
  * clients and workers reconnect on their own.
  */
-export async function restartTemporal(options: StackOptions = {}): Promise<void> {
+export async function restartTemporal(
+  options: StackOptions & {
+    /** SIGKILL, as a crash: no graceful shutdown (its SQLite history survives: WAL mode). */
+    kill?: boolean;
+  } = {},
+): Promise<void> {
   const log = options.log ?? (() => undefined);
   await withStackLock(async () => {
     const settings = await loadOrCreateSettings();
-    await timed(log, 'temporal stop', () => stopTemporal());
+    await timed(log, 'temporal stop', () => stopTemporal(options.kill ? 0 : undefined));
     await timed(log, 'temporal start', () => ensureTemporalUp(settings, log));
   });
 }

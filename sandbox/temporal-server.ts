@@ -82,8 +82,9 @@ export async function ensureTemporalUp(
   });
 }
 
-export async function stopTemporal(): Promise<void> {
-  await stopDetached(TEMPORAL_PROCESS);
+/** Stops the server: SIGTERM, then SIGKILL after `graceMs` (0: a kill). */
+export async function stopTemporal(graceMs?: number): Promise<void> {
+  await stopDetached(TEMPORAL_PROCESS, graceMs);
 }
 
 /** A real gRPC round trip: the frontend describes the `default` namespace. */

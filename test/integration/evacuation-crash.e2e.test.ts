@@ -4,21 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import {
-  ChangeResourceRecordSetsCommand,
-  CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-} from '@aws-sdk/client-route-53';
-import {
-  CreateDBInstanceCommand,
-  CreateDBInstanceReadReplicaCommand,
-  DescribeDBInstancesCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { EvacuationProgress } from '../../evacuations/evacuation-types';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';
-import { FENCE_SECURITY_GROUP } from '../../sandbox/rds-seed';
-import { resetStack } from '../../sandbox/stack';
+import {
+  ESTATE_PRIMARY_REGION as PRIMARY_REGION,
+  ESTATE_REPLICA_REGION as REPLICA_REGION,
+  publishReplicaLag,
+  seedEstate,
+  writeEstateEvacuation,
+} from '../../sandbox/rds-estate';
+import { resetStack, restartTemporal } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { strictAwsControl, type StrictStats } from '../../sandbox/strict-aws-client';
 import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
@@ -28,7 +25,7 @@ import { evacuationStatus } from './evacuation-fixtures';
  * An evacuation whose worker dies at the worst moments, under the account's RDS limit: SIGKILLed before its first
  * fence, in the middle of its fences (some primaries rebooted, the others waiting for RDS tokens) and in the middle
  * of its DNS switches. A new worker replays every run (none of its workflow tasks may fail) and finishes the
- * evacuation. Every service succeeds and each effect happens once, counted at the strict AWS layer: one
+ * evacuation. And one whose Temporal server is SIGKILLed in the middle of its fences and started again. Every service succeeds and each effect happens once, counted at the strict AWS layer: one
  * security-group swap, one reboot and one promotion per database, one DNS change per service (a switch killed
  * between its change and the heartbeat that kept the change's id sends it again, to learn when it is INSYNC); the
  * estate ends as the runbooks say.
@@ -44,8 +41,6 @@ let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 let evacuationsDir: string;
 
-const PRIMARY_REGION = 'us-east-1';
-const REPLICA_REGION = 'us-west-2';
 const SERVICES = 4;
 const DATABASES_PER_SERVICE = 3;
 const DATABASES = SERVICES * DATABASES_PER_SERVICE;
@@ -72,129 +67,6 @@ afterAll(async () => {
   await strictAwsControl(stack.moto.controlUrl).reset();
   await resetStack();
 });
-
-interface Service {
-  id: string;
-  zoneId: string;
-  zoneName: string;
-  record: string;
-  databases: Array<{ name: string; primary: string; replica: string }>;
-}
-
-/** Primaries in us-east-1 with read replicas in us-west-2, and a zone per service, made behind the layer. */
-async function seedServices(tag: string): Promise<Service[]> {
-  const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
-  const services: Service[] = [];
-  for (let s = 0; s < SERVICES; s++) {
-    const id = `${tag}-svc${s}`;
-    const zoneName = `${id}.crash.drctl.internal.`;
-    const zone = await raw.route53.send(
-      new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `${id}-${Date.now()}` }),
-    );
-    const record = `db.${zoneName}`;
-    await raw.route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zone.HostedZone?.Id,
-        ChangeBatch: {
-          Changes: [
-            {
-              Action: 'UPSERT',
-              ResourceRecordSet: {
-                Name: record,
-                Type: 'CNAME',
-                TTL: 30,
-                ResourceRecords: [{ Value: `${id}-d0-primary.${PRIMARY_REGION}.example.` }],
-              },
-            },
-          ],
-        },
-      }),
-    );
-    const databases = Array.from({ length: DATABASES_PER_SERVICE }, (_, d) => ({
-      name: `d${d}`,
-      primary: `${id}-d${d}-primary`,
-      replica: `${id}-d${d}-replica`,
-    }));
-    for (const db of databases) {
-      const created = await raw.rds(PRIMARY_REGION).send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: db.primary,
-          Engine: 'postgres',
-          EngineVersion: '15.4',
-          DBInstanceClass: 'db.t3.micro',
-          AllocatedStorage: 20,
-          MasterUsername: 'crash',
-          MasterUserPassword: 'sandbox-not-a-secret',
-          BackupRetentionPeriod: 7,
-        }),
-      );
-      await raw.rds(REPLICA_REGION).send(
-        new CreateDBInstanceReadReplicaCommand({
-          DBInstanceIdentifier: db.replica,
-          SourceDBInstanceIdentifier: created.DBInstance?.DBInstanceArn,
-          DBInstanceClass: 'db.t3.micro',
-        }),
-      );
-    }
-    services.push({ id, zoneId: zone.HostedZone?.Id ?? '', zoneName, record, databases });
-  }
-  return services;
-}
-
-/** A runbook per service (fence every primary, promote every replica, move its record), and one evacuation. */
-function writeEvacuation(tag: string, services: Service[]): string {
-  for (const service of services) {
-    const parallel = (id: string, kind: string) => ({
-      id,
-      kind: 'parallel',
-      steps: service.databases.map((db) => ({ id: `${id}-${db.name}`, kind, database: db.name })),
-    });
-    const runbook = {
-      id: service.id,
-      title: `${service.id}: leave ${PRIMARY_REGION}`,
-      owner: 'tests',
-      objectives: { rto: '30m', rpo: '5m' },
-      targets: {
-        databases: Object.fromEntries(
-          service.databases.map((db) => [
-            db.name,
-            {
-              provider: 'rds-instance',
-              primary: { instanceId: db.primary, region: PRIMARY_REGION },
-              replica: { instanceId: db.replica, region: REPLICA_REGION },
-              fence: 'security-groups',
-              fenceSecurityGroup: FENCE_SECURITY_GROUP,
-            },
-          ]),
-        ),
-      },
-      steps: [
-        { id: 'preflight', kind: 'preflight' },
-        parallel('fence', 'database.fence'),
-        parallel('promote', 'database.promote'),
-        {
-          id: 'switch-dns',
-          kind: 'dns.switch',
-          zone: { name: service.zoneName },
-          records: [
-            { name: service.record, type: 'CNAME', ttl: 30, pointTo: { database: 'd0', member: 'replica' } },
-          ],
-        },
-      ],
-    };
-    writeFileSync(join(catalogDir(env), `${service.id}.json`), JSON.stringify(runbook));
-  }
-  const id = `${tag}-evacuation`;
-  writeFileSync(
-    join(evacuationsDir, `${id}.json`),
-    JSON.stringify({
-      id,
-      title: id,
-      waves: [{ id: 'everything', runbooks: services.map((s) => s.id), concurrency: SERVICES }],
-    }),
-  );
-  return id;
-}
 
 /**
  * The evacuation's end. A service whose workflow task failed (a new worker that cannot replay its history) would
@@ -226,43 +98,64 @@ async function waitForEnd(workflowId: string): Promise<EvacuationProgress> {
 
 type Effects = Record<string, number>;
 
-/** Where the worker dies: the first moment `reached` sees in the layer's counts of effects and calls. */
+/** What dies, and when: the first moment `reached` sees in the layer's counts of effects and calls. */
 const KILL_POINTS: Array<{
+  killed: 'the worker' | 'the Temporal server';
   moment: string;
   reached: (stats: StrictStats) => boolean;
   notDone: string;
 }> = [
   {
     // Released (or about to be) with its pre-flight read while held; nothing changed yet.
+    killed: 'the worker',
     moment: 'before the first fence',
     reached: (stats) => (stats.operations.DescribeDBInstances?.calls ?? 0) > 0,
     notDone: 'RebootDBInstance',
   },
   {
     // A few primaries rebooted, most still waiting for the account's tokens.
+    killed: 'the worker',
     moment: 'mid-fence',
     reached: (stats) => (stats.effects.RebootDBInstance ?? 0) >= 3,
     notDone: 'RebootDBInstance',
   },
   {
     // One service's records moved, the others' not yet.
+    killed: 'the worker',
     moment: 'mid-switch',
     reached: (stats) => (stats.effects.ChangeResourceRecordSets ?? 0) >= 1,
     notDone: 'ChangeResourceRecordSets',
   },
+  {
+    // The server, not the worker: the worker goes on with its activities and reports them once the server (its
+    // history in its SQLite file) is back.
+    killed: 'the Temporal server',
+    moment: 'mid-fence',
+    reached: (stats) => (stats.effects.RebootDBInstance ?? 0) >= 3,
+    notDone: 'RebootDBInstance',
+  },
 ];
 
 test.each(KILL_POINTS)(
-  'a worker SIGKILLed $moment under the RDS limit: a new worker finishes every service, each effect once',
-  async ({ reached, notDone }) => {
+  '$killed SIGKILLed $moment under the RDS limit: the evacuation finishes every service, each effect once',
+  async ({ killed, reached, notDone }) => {
     const control = strictAwsControl(stack.moto.controlUrl);
     const tag = `crash${Date.now().toString(36)}`;
-    const services = await seedServices(tag);
-    const evacuationId = writeEvacuation(tag, services);
+    const services = await seedEstate(createSandboxAwsClients(stack.moto.rawEndpoint), {
+      tag,
+      domain: 'crash.drctl.internal.',
+      services: SERVICES,
+      databases: () => DATABASES_PER_SERVICE,
+      records: (_, zoneName) => [`db.${zoneName}`],
+    });
+    const evacuationId = writeEstateEvacuation(
+      { catalog: catalogDir(env), evacuations: evacuationsDir },
+      tag,
+      services,
+      { owner: 'tests', title: `${tag}: crash test`, concurrency: SERVICES },
+    );
     await control.reset();
-    for (const db of services.flatMap((s) => s.databases)) {
-      await control.setLag({ metricName: 'ReplicaLag', resourceId: db.replica, region: REPLICA_REGION }, 0);
-    }
+    await publishReplicaLag(control, services);
     await control.throttling({ enabled: true, rds: RDS_LIMIT });
     await control.update({ rdsRebootMs: REBOOT_MS });
     await control.resetStats();
@@ -279,8 +172,14 @@ test.each(KILL_POINTS)(
     const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
 
     while (!reached(await control.stats())) await new Promise((resolve) => setTimeout(resolve, 20));
-    await stopProcess(worker, 'SIGKILL');
-    const atKill = (await control.stats()).effects;
+    let atKill: Effects;
+    if (killed === 'the worker') {
+      await stopProcess(worker, 'SIGKILL');
+      atKill = (await control.stats()).effects;
+    } else {
+      atKill = (await control.stats()).effects;
+      await restartTemporal({ kill: true });
+    }
     const expected: Effects = {
       ModifyDBInstance: DATABASES,
       RebootDBInstance: DATABASES,
@@ -288,7 +187,7 @@ test.each(KILL_POINTS)(
       ChangeResourceRecordSets: SERVICES,
     };
     expect(atKill[notDone] ?? 0).toBeLessThan(expected[notDone] ?? 0);
-    worker = await startWorkerProcess(env);
+    if (killed === 'the worker') worker = await startWorkerProcess(env);
     const ended = await waitForEnd(workflowId);
     expect(
       ended.services.map((s) => `${s.runbookId}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`),
@@ -325,9 +224,12 @@ test.each(KILL_POINTS)(
       }
       const promoted = replicas.find((i) => i.DBInstanceIdentifier === service.databases[0]?.replica);
       const sets = await raw.route53.send(
-        new ListResourceRecordSetsCommand({ HostedZoneId: service.zoneId, StartRecordName: service.record }),
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: service.zoneId,
+          StartRecordName: service.records[0],
+        }),
       );
-      const record = sets.ResourceRecordSets?.find((set) => set.Name === service.record);
+      const record = sets.ResourceRecordSets?.find((set) => set.Name === service.records[0]);
       expect(record?.ResourceRecords?.map((r) => r.Value)).toEqual([promoted?.Endpoint?.Address]);
     }
     process.stdout.write(`killed at ${JSON.stringify(atKill)}; effects ${JSON.stringify(stats.effects)}\n`);

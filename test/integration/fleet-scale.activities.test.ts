@@ -1,13 +1,12 @@
 import {
-  ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
   DeleteHostedZoneCommand,
   ListHostedZonesByNameCommand,
-  type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { CreateDBInstanceCommand, DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
 import { createDnsActivities } from '../../kinds/dns-switch/activities';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';
+import { upsertRecords } from '../../sandbox/route53-seed';
 import { strictAwsControl } from '../../sandbox/strict-aws-client';
 import { loadConfig } from '../../worker/config';
 import { createProviderPorts } from '../../worker/provider-ports';
@@ -36,7 +35,7 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
       new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `fleet-it-${Date.now()}` }),
     );
     zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
-    await upsertRaw(raw.route53, zoneId, records, '10.1.0.1');
+    await upsertRecords(raw.route53, zoneId, records, { type: 'A', value: '10.1.0.1' });
   });
 
   beforeEach(async () => {
@@ -84,7 +83,7 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
   });
 
   it('GIVEN another client drains the account bucket WHEN the paced worker switches THEN it is throttled and still succeeds', async () => {
-    await upsertRaw(raw.route53, zoneId, records.slice(0, 100), '10.1.0.3');
+    await upsertRecords(raw.route53, zoneId, records.slice(0, 100), { type: 'A', value: '10.1.0.3' });
     const hog = createSandboxAwsClients(stack.moto.endpoint).route53;
     await Promise.all(
       Array.from({ length: 60 }, () =>
@@ -165,14 +164,14 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
     const names = Array.from({ length: 600 }, (_, i) => `p-${String(i).padStart(3, '0')}.${partlyZone}`);
     const moved = names[550] as string;
     try {
-      await upsertRaw(raw.route53, partlyZoneId, names, '10.2.0.1');
+      await upsertRecords(raw.route53, partlyZoneId, names, { type: 'A', value: '10.2.0.1' });
       const activities = createDnsActivities({ route53: ports.ports.route53 });
       const wanted = {
         zone: { name: partlyZone },
         records: names.map((name) => ({ name, type: 'A' as const })),
       };
       const readAhead = await activities.readDnsRecords(wanted);
-      await upsertRaw(raw.route53, partlyZoneId, [moved], '10.2.0.9'); // another writer, after the read ahead
+      await upsertRecords(raw.route53, partlyZoneId, [moved], { type: 'A', value: '10.2.0.9' }); // another writer, after the read ahead
 
       const error = await activities
         .switchDns({
@@ -200,24 +199,3 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
     }
   });
 });
-
-async function upsertRaw(
-  route53: Route53Client,
-  zoneId: string,
-  names: string[],
-  value: string,
-): Promise<void> {
-  for (let i = 0; i < names.length; i += 400) {
-    await route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ChangeBatch: {
-          Changes: names.slice(i, i + 400).map((name) => ({
-            Action: 'UPSERT',
-            ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: value }] },
-          })),
-        },
-      }),
-    );
-  }
-}
