@@ -101,6 +101,8 @@ export class FailoverRun {
   private rollback: RollbackEntry[] | undefined;
   private preflightDone = false;
   private released: boolean;
+  /** When the read that saw its parent's release was made (`HoldOutcome`). */
+  private releasedAtMs: number | undefined;
   private dropped: string | undefined;
   /** `release` signals to a run held by its parent (`heldByParent`): each only makes it look at its parent. */
   private releaseNudges = 0;
@@ -127,7 +129,8 @@ export class FailoverRun {
   async execute(): Promise<FailoverResult> {
     this.heldReads = this.readWhileHeld();
     const released = await this.awaitRelease();
-    for (const [id, read] of this.heldReads?.settle(released) ?? []) this.readAheads.set(id, read);
+    const settled = this.heldReads?.settle(released, this.releasedAtMs ?? Date.now()) ?? [];
+    for (const [id, read] of settled) this.readAheads.set(id, read);
     let verdict: Verdict = released ? 'go' : 'stop';
     const steps = verdict === 'go' ? this.input.runbook.steps : [];
     for (const [index, step] of steps.entries()) {
@@ -471,7 +474,10 @@ export class FailoverRun {
         nudges: () => this.releaseNudges,
         aborted: () => this.abortRequest !== undefined,
       });
-      if (outcome.released) return (this.released = true);
+      if (outcome.released) {
+        this.releasedAtMs = outcome.atMs;
+        return (this.released = true);
+      }
       this.recordNotReleased(parent.workflowId, outcome.why);
       return false;
     }

@@ -75,10 +75,10 @@ export class HeldReads {
   /**
    * The hold ended. Released with the reads fresh: returns the reads ahead, by step id, for the run to use.
    * Otherwise the reads are cancelled and dropped: a released run reads as if it had not been held, one never
-   * released reads nothing more. Nothing waits for the cancelled activities to stop.
+   * released reads nothing more. Nothing waits for the cancelled activities to stop. `now`: when the release was
+   * seen, as recorded in the history (the parent read's time, `HoldOutcome`), so that a replay decides alike.
    */
-  settle(released: boolean): Map<string, Promise<unknown>> {
-    const now = Date.now();
+  settle(released: boolean, now: number): Map<string, Promise<unknown>> {
     if (released && heldReadsServe(now, this.checksEndedAt)) {
       this.releasedAt = now;
       return this.ahead;

@@ -40,8 +40,13 @@ export interface ParentHold {
   called?: string;
 }
 
-/** Released, or why not (the run ends having changed nothing). */
-export type HoldOutcome = { released: true } | { released: false; why: string };
+/**
+ * Released, or why not (the run ends having changed nothing). `atMs`: when the read that saw the release was made,
+ * for what the run decides next on time: its own clock there is the workflow task's, which a replay may see
+ * earlier than the live run did (Temporal's core can deliver a local activity's answer in a task of its own live,
+ * and in the task that recorded it on replay), so a decision near a threshold could go the other way.
+ */
+export type HoldOutcome = { released: true; atMs: number } | { released: false; why: string };
 
 /** A parent in one of these is gone for good: it will never release the run it holds. */
 const ENDED_STATUSES: ReadonlySet<string> = new Set([
@@ -99,8 +104,9 @@ export async function awaitParentRelease(hold: ParentHold): Promise<HoldOutcome>
       });
     }
     readFailed = state === undefined;
+    const readAtMs = state?.readAtMs ?? Date.now();
     const release = ownRecord(state?.release);
-    if (release?.proceed === true) return { released: true };
+    if (release?.proceed === true) return { released: true, atMs: readAtMs };
     if (release !== undefined)
       return { released: false, why: `${holderId} called ${held} off (${release.reason})` };
     if (state !== undefined && ENDED_STATUSES.has(state.status))
@@ -108,7 +114,7 @@ export async function awaitParentRelease(hold: ParentHold): Promise<HoldOutcome>
         released: false,
         why: `${holderId} ended (${state.status.toLowerCase()}) without releasing ${held}`,
       };
-    if (deadline !== undefined && Date.now() >= deadline)
+    if (deadline !== undefined && readAtMs >= deadline)
       return {
         released: false,
         why: `${holderId} did not release ${held} within ${Math.round((hold.withinMs ?? 0) / 60_000)} min (the hold ran out)`,

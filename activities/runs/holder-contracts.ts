@@ -14,6 +14,14 @@ export interface HolderState {
   status: string;
   /** The release the parent recorded for this runbook, if it recorded one. */
   release?: RecordedRelease;
+  /**
+   * When the worker read it (epoch ms, the worker's clock). The held run decides on this time, not on its own
+   * clock: the answer is recorded with it, so a replay decides as the live run did (`awaitParentRelease`). The
+   * times it is set against are the server's (workflow tasks'): a skew between the two clocks shifts those
+   * decisions by as much (seconds, against a hold's minutes and the held reads' 10 s). Absent in answers
+   * recorded before it was kept.
+   */
+  readAtMs?: number;
 }
 
 /** A held evacuation's status and what it recorded for its drill (`HELD_REPORT_MEMO_KEY`). */

@@ -34,9 +34,10 @@ export function createHolderActivities(deps: RunRecordDeps | undefined): HolderA
   return {
     readHolder: async ({ workflowId, runId, runbookId }) => {
       const described = await describe(workflowId, runId);
-      if (described === undefined) return { status: 'NOT_FOUND' };
+      const readAtMs = Date.now();
+      if (described === undefined) return { status: 'NOT_FOUND', readAtMs };
       const release = described.memo?.[releaseMemoKey(runbookId)] as RecordedRelease | undefined;
-      return { status: described.status.name, ...(release === undefined ? {} : { release }) };
+      return { status: described.status.name, ...(release === undefined ? {} : { release }), readAtMs };
     },
     readHeldReport: async ({ workflowId, runId }) => {
       const described = await describe(workflowId, runId);

@@ -4,6 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOW_CODE } from '../../worker/workflow-bundle';
 import { installQuietRuntime } from './quiet-runtime';
+import { HELD_READS_FRESH_MS } from '../../workflows/held-reads';
 
 /**
  * Runs can wait for days at a gate or a paused step, and a new worker replays their history with the workflow
@@ -34,9 +35,17 @@ test('every recorded history replays with the current workflow code', async () =
       'failover-paused-then-retried.json',
     ]),
   );
+  const failures = await replayFailures(
+    files.map((name) => ({ name, json: JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as unknown })),
+  );
+  if (failures.length > 0) throw new Error(`${failures.join('\n')}\n\n${HOW_TO_FIX}`);
+});
+
+/** Replays histories (as their JSON files have them) with today's workflow code; one line per failure. */
+async function replayFailures(recorded: Array<{ name: string; json: unknown }>): Promise<string[]> {
   // Replayed under the workflow id it ran with: signed statements name it, and the run checks that they do.
-  const histories = files.map((name) => {
-    const history = historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')));
+  const histories = recorded.map(({ name, json }) => {
+    const history = historyFromJSON(json);
     const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId;
     if (!workflowId) throw new Error(`${name}: its first event names no workflow id; re-record the fixtures`);
     return { workflowId, history };
@@ -52,8 +61,8 @@ test('every recorded history replays with the current workflow code', async () =
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message.split('\n')[0]}`);
   }
-  if (failures.length > 0) throw new Error(`${failures.join('\n')}\n\n${HOW_TO_FIX}`);
-});
+  return failures;
+}
 
 /** The events of a recorded history, as the JSON file has them. */
 function eventsOf(name: string): Array<Record<string, unknown> & { eventType: string; eventId: string }> {
@@ -96,3 +105,40 @@ test("the recorded failover whose memo read's answer came in a workflow task of 
   );
   expect(ownTask).toBe(true);
 });
+
+test('a failover released after its held reads ended judges them fresh by the recorded time of the read that saw its release, not by the clock of the task that replays it', async () => {
+  // Live, Temporal's core may hand a local activity's answer to the run in a workflow task of its own; a replay
+  // hands it over in the task that recorded it, whose clock is earlier. Judged by the task's clock, reads near
+  // the freshness limit could be kept live and dropped on replay (or the other way), and the run would no longer
+  // replay. The read's own time is in its recorded answer: both judge alike.
+  const name = 'evacuation-failover-released-after-its-reads.json';
+  const json = JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as {
+    events: Array<Record<string, unknown>>;
+  };
+  const releaseRead = json.events.find((event) => {
+    const marker = event.markerRecordedEventAttributes as MarkerAttributes | undefined;
+    return marker?.markerName === 'core_local_activity' && decoded(marker).includes('"release"');
+  })?.markerRecordedEventAttributes as MarkerAttributes | undefined;
+  if (releaseRead === undefined) throw new Error(`${name}: no recorded read of a release; re-record it`);
+  const answer = JSON.parse(decoded(releaseRead)) as { readAtMs: number };
+  expect(answer.readAtMs).toEqual(expect.any(Number));
+  expect(await replayFailures([{ name, json }])).toEqual([]);
+
+  // The same history, had that read been made a minute later: the held reads were too old, and the run reads
+  // again instead of fencing at once. A replay of it must not take the path the recorded run took.
+  const payload = releaseRead.details.result.payloads[0]!;
+  payload.data = Buffer.from(
+    JSON.stringify({ ...answer, readAtMs: answer.readAtMs + HELD_READS_FRESH_MS + 60_000 }),
+  ).toString('base64');
+  expect(await replayFailures([{ name, json }])).toEqual([expect.stringMatching(/[Nn]ondeterminism/)]);
+});
+
+interface MarkerAttributes {
+  markerName: string;
+  details: { result: { payloads: Array<{ data: string }> } };
+}
+
+function decoded(marker: MarkerAttributes): string {
+  const data = marker.details?.result?.payloads?.[0]?.data;
+  return data === undefined ? '' : Buffer.from(data, 'base64').toString('utf8');
+}
