@@ -141,7 +141,8 @@ test.each(KILL_POINTS)(
   async ({ killed, reached, notDone }) => {
     const control = strictAwsControl(stack.moto.controlUrl);
     const tag = `crash${Date.now().toString(36)}`;
-    const services = await seedEstate(createSandboxAwsClients(stack.moto.rawEndpoint), {
+    const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
+    const services = await seedEstate(raw, {
       tag,
       domain: 'crash.drctl.internal.',
       services: SERVICES,
@@ -213,7 +214,6 @@ test.each(KILL_POINTS)(
         .send(new DescribeDBInstancesCommand({}))
         .then((out) => out.DBInstances ?? []);
     const [primaries, replicas] = await Promise.all([described(PRIMARY_REGION), described(REPLICA_REGION)]);
-    const raw = createSandboxAwsClients(stack.moto.rawEndpoint);
     for (const service of services) {
       for (const db of service.databases) {
         const primary = primaries.find((i) => i.DBInstanceIdentifier === db.primary);

@@ -115,10 +115,11 @@ test('a failover released after its held reads ended judges them fresh by the re
   const json = JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as {
     events: Array<Record<string, unknown>>;
   };
-  const releaseRead = json.events.find((event) => {
-    const marker = event.markerRecordedEventAttributes as MarkerAttributes | undefined;
-    return marker?.markerName === 'core_local_activity' && decoded(marker).includes('"release"');
-  })?.markerRecordedEventAttributes as MarkerAttributes | undefined;
+  const releaseRead = json.events.find(
+    (event) =>
+      isMarker(event, 'core_local_activity') &&
+      decoded(event.markerRecordedEventAttributes as MarkerAttributes).includes('"release"'),
+  )?.markerRecordedEventAttributes as MarkerAttributes | undefined;
   if (releaseRead === undefined) throw new Error(`${name}: no recorded read of a release; re-record it`);
   const answer = JSON.parse(decoded(releaseRead)) as { readAtMs: number };
   expect(answer.readAtMs).toEqual(expect.any(Number));
