@@ -51,7 +51,7 @@ import {
   temporalTlsProxyAnswers,
 } from './tls/temporal-tls-proxy';
 import { describeTlsStack } from './tls/tls-stack-info';
-import { endEvidenceLedger } from './evidence-ledger-reset';
+import { endEvidenceLedger, LEDGER_SETTLE_WITHIN_MS } from './evidence-ledger-reset';
 import {
   ensureTemporalUp,
   stopTemporal,
@@ -143,8 +143,9 @@ export async function resetStack(
         ? timed(log, 'aws reset', async () => {
             await ensureMotoUp(settings);
             await ensureStrictAwsUp(settings, log);
+            // The ledger ends first: a bundle write in flight finishes on the moto it began on.
+            await endEvidenceLedger(settings, { settleWithinMs: LEDGER_SETTLE_WITHIN_MS });
             await resetMoto(settings);
-            await endEvidenceLedger(settings);
             await strictAwsControl(strictAwsControlUrl(settings)).reset({ estate: true });
             return seedAwsBehindStrictLayer(settings);
           })

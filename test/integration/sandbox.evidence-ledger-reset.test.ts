@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { LEDGER_WORKFLOW_ID } from '../../evidence/ledger-protocol';
 import { resetStack } from '../../sandbox/stack';
+import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { getStack } from './stack';
+
+// A real failover through a worker process, on a busy 2-core machine.
+jest.setTimeout(180_000);
 
 /**
  * A sandbox reset empties moto: the KMS keys that encrypted the evidence ledger's history and the bucket holding
@@ -34,5 +38,54 @@ test('GIVEN an evidence ledger running WHEN the sandbox resets moto THEN that le
     );
   } finally {
     await connection.close();
+  }
+});
+
+/**
+ * A run asks for its bundle as its last act, so right after a failover ends the ledger is still writing it. A reset
+ * that emptied moto under that write failed it ("evidence bucket drctl-evidence does not exist", in every bench log
+ * that resets between runs); the reset now lets the ledger finish its work in flight before it ends the ledger and
+ * empties moto.
+ */
+test('GIVEN a failover that just ended, its bundle being written WHEN the sandbox resets THEN the write completes before moto is emptied', async () => {
+  const stack = await resetStack();
+  const env = drctlEnv(stack, `reset-ledger-${randomUUID()}`);
+  const worker = await startWorkerProcess(env);
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  try {
+    const client = new Client({ connection, namespace: stack.temporal.namespace });
+    const failover = await drctl(
+      ['failover', 'ehr-db', '--reason', 'reset right after a run', '--yes', '--follow', '--output', 'json'],
+      env,
+    );
+    expect(failover.code).toBe(0);
+    const { runId } = await client.workflow.getHandle(LEDGER_WORKFLOW_ID).describe();
+
+    await resetStack();
+
+    const history = await client.workflow.getHandle(LEDGER_WORKFLOW_ID, runId).fetchHistory();
+    const writes = new Set(
+      (history.events ?? [])
+        .filter(
+          (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'writeEvidenceBundle',
+        )
+        .map((event) => String(event.eventId)),
+    );
+    const outcomeOf = (scheduled: unknown) => writes.has(String(scheduled));
+    const completed = (history.events ?? []).filter((event) =>
+      outcomeOf(event.activityTaskCompletedEventAttributes?.scheduledEventId),
+    );
+    const failed = (history.events ?? []).flatMap((event) =>
+      outcomeOf(event.activityTaskFailedEventAttributes?.scheduledEventId)
+        ? [event.activityTaskFailedEventAttributes?.failure?.message]
+        : [],
+    );
+    expect(failed).toEqual([]);
+    expect(completed).toHaveLength(writes.size);
+    expect(writes.size).toBeGreaterThanOrEqual(1);
+  } finally {
+    await connection.close();
+    await stopProcess(worker);
+    await resetStack();
   }
 });
