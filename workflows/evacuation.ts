@@ -326,6 +326,9 @@ class EvacuationRun {
       await condition(() => this.changed);
       this.changed = false;
     }
+    // Every service is final: each wave is settled, a gated one whose services were skipped (an abort) included,
+    // so a closed evacuation shows no wave running and no approval to give.
+    for (const wave of this.waves) wave.state = 'settled';
     // A dropped failover closes within moments (it reads this run's record and ends); one that does not (its
     // worker down) does not keep the evacuation open: it ends on its own once this run has ended.
     if (this.recordsReleases && this.drops.length > 0)

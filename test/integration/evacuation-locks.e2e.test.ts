@@ -315,7 +315,14 @@ test('a release written into the memo of an evacuation’s start counts for noth
   await expectForgedReleaseIgnored('seeded-later', workflowId);
   const aborted = await drctl(['abort', workflowId, '--reason', 'test done'], asOperator(env, 'bob'));
   expect(aborted.code).toBe(0);
-  await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  const ended = JSON.parse(
+    (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
+  ) as EvacuationResult;
+  // Aborted at the gate: the gated wave's service was skipped, and the closed run offers no approval any more.
+  expect(ended.status).toBe('aborted');
+  expect(ended.waves.map((wave) => `${wave.id}:${wave.state}`)).toEqual(['first:settled', 'later:settled']);
+  expect(ended.awaiting).toEqual([]);
+  expect((await drctl(['status', workflowId], env)).stdout).not.toContain('waits for an approval');
 });
 
 test('an evacuation terminated while its later waves hold their locks: each held failover sees it ended, ends having changed nothing, and frees its lock', async () => {

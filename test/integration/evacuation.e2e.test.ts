@@ -116,6 +116,12 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
   expect(result.operatorActions.map((a) => `${a.action}:${a.operator}:${a.signed ? 'signed' : '-'}`)).toEqual(
     ['start:alice:signed', 'approve:bob:signed'],
   );
+  // Closed: every wave settled, the last one included (it showed "running" after the end), nothing to approve.
+  expect(result.waves.map((wave) => `${wave.id}:${wave.state}`)).toEqual([
+    'databases:settled',
+    'portal:settled',
+  ]);
+  expect(result.awaiting).toEqual([]);
   const rds = new RDSClient({
     region: RDS_REPLICA.region,
     endpoint: stack.moto.endpoint,
