@@ -12,18 +12,19 @@ export function requireTerminal(): void {
   }
 }
 
-/** Asks the operator to type the runbook id; anything else means no. Refuses outright without a terminal. */
-export async function confirmStart(runbookId: string): Promise<void> {
+/**
+ * Asks the operator to type the runbook's (or evacuation's) id; anything else means no. Refuses outright without
+ * a terminal.
+ */
+export async function confirmStart(id: string, what: 'failover' | 'evacuation' = 'failover'): Promise<void> {
   requireTerminal();
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await prompt.question(
-    `Type "${runbookId}" to start the failover, anything else to cancel: `,
-  );
+  const answer = await prompt.question(`Type "${id}" to start the ${what}, anything else to cancel: `);
   prompt.close();
-  if (answer.trim() !== runbookId) {
+  if (answer.trim() !== id) {
     throw new CliError(
       'NotConfirmed',
-      'failover not started: the confirmation did not match',
+      `${what} not started: the confirmation did not match`,
       ExitCode.Refused,
     );
   }

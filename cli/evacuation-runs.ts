@@ -78,7 +78,7 @@ export async function startEvacuation(
   client: Client,
   taskQueue: string,
   loaded: LoadedEvacuation,
-  options: { reason: string; signer: OperatorSigner; now: Date },
+  options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
 ): Promise<string> {
   const workflowId = startedRunId('evacuation', loaded.evacuation.id, options.now);
   const reference = evacuationReference(loaded);
@@ -90,6 +90,7 @@ export async function startEvacuation(
       runbookId: reference.id,
       runbookHash: reference.sha256,
       reason: options.reason,
+      ...(options.forceReason === undefined ? {} : { detail: { force: options.forceReason } }),
     }),
   };
   await client.workflow.start('evacuationWorkflow', {

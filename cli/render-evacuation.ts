@@ -55,6 +55,8 @@ export function evacuationSummary(progress: EvacuationProgress): string {
       .map(([state, count]) => `${count} ${state}`)
       .join(', ')} (by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})`,
   ];
+  if (progress.authorization?.forcedPastPlan !== undefined)
+    lines.push(`‼ started although its plan was NOT ready: ${safe(progress.authorization.forcedPastPlan)}`);
   for (const service of progress.services.filter((s) => s.state !== 'succeeded')) {
     lines.push(
       `  ${STATE_MARK[service.state]} ${service.runbookId}: ${service.state}${service.detail ? ` — ${safe(service.detail)}` : ''}${service.workflowId ? ` (drctl status ${service.workflowId})` : ''}`,

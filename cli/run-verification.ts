@@ -5,6 +5,7 @@ import type { DrillResult } from '../workflows/drill-types';
 import type { FailoverProgress } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
 import { fetchDrillResult } from './drill-runs';
+import { readEvacuation } from './evacuation-runs';
 import { readRun } from './failover-runs';
 
 /** The outcome of re-verifying one run's recorded operator actions against a policy file. */
@@ -92,10 +93,15 @@ export function verifyRunResult(result: unknown, policy: LoadedPolicy): RunVerif
   };
 }
 
-/** A run's result as recorded by Temporal: a drill's result, a failover's result, or a live failover's progress. */
+/**
+ * A run's result as recorded by Temporal: a drill's result, a failover's or an evacuation's result, or a live run's
+ * progress.
+ */
 export async function fetchRunResult(client: Client, runId: string): Promise<unknown> {
   const description = await client.workflow.getHandle(runId).describe();
   if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId);
+  // An evacuation that failed or was aborted records its result in its failure, in its own shape.
+  if (description.type === 'evacuationWorkflow') return (await readEvacuation(client, runId)).progress;
   const state = await readRun(client, runId);
   if (!state.closed) return state.progress;
   if (state.result) return state.result;

@@ -77,6 +77,9 @@ export async function authorizeEvacuation(
     runbookId: reference.id,
     runbookHash: reviewed.sha256,
     ...(standing ? { startedBy: [initiator.signed.statement.runId] } : {}),
+    ...(initiator.signed.statement.detail?.force === undefined
+      ? {}
+      : { forcedPastPlan: initiator.signed.statement.detail.force }),
     breakGlassUses: [],
   };
   if (initiator.breakGlass) recordBreakGlass(authorization, initiator, initiator.signed.statement.action);

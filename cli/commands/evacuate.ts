@@ -9,6 +9,7 @@ interface EvacuateFlags {
   yes?: boolean;
   follow?: boolean;
   dryRun?: boolean;
+  force?: string;
 }
 
 export function registerEvacuate(program: Command): void {
@@ -25,7 +26,14 @@ export function registerEvacuate(program: Command): void {
       '--reason <text>',
       'why: an incident id (required, recorded with the evacuation and every failover)',
     )
-    .option('-y, --yes', 'start without asking')
+    .option(
+      '-y, --yes',
+      'start without the plan and the prompt (each failover still checks every target before its first change)',
+    )
+    .option(
+      '--force <reason>',
+      'start although the plan is NOT ready (each failover still runs its pre-flight); the reason is recorded',
+    )
     .option('-f, --follow', 'show the live table (service, wave, step, elapsed, state) until it ends')
     .option(
       '--dry-run',
@@ -36,14 +44,15 @@ export function registerEvacuate(program: Command): void {
       [
         '',
         'Examples:',
-        '  drctl evacuate us-east-1 --reason "INC-4411 us-east-1 outage" --follow',
+        '  drctl evacuate us-east-1 --reason "INC-4411 us-east-1 outage" --follow   # plans, asks, then starts',
         '  drctl evacuate ./ops/evacuate-us-east-1.ts --reason "INC-4411" --yes --output json',
         '  drctl plan us-east-1                         # every runbook planned against current state',
         '  drctl approve <evacuation-id> --step <wave> --reason "…"   # a wave that waits for an approval',
         '  drctl abort <evacuation-id> --reason "…"     # stop starting services; abort the running failovers',
         '',
         'Exit codes: 0 succeeded (or started), 1 a service failed, 2 bad input (an unknown runbook, a cycle, a',
-        'runbook in two waves, concurrency 0), 3 environment, 4 refused (a runbook is already running elsewhere).',
+        'runbook in two waves, concurrency 0), 3 environment, 4 refused (a runbook is already running elsewhere,',
+        'the plan is NOT ready without --force, no terminal to confirm on without --yes, or not confirmed).',
       ].join('\n'),
     )
     .action(
@@ -82,15 +91,34 @@ export function registerEvacuate(program: Command): void {
         try {
           await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
           await refuseOverlaps(client, loaded);
+          const force = flags.force?.trim();
           if (!flags.yes) {
-            note(renderEvacuationPlan(loaded.evacuation));
-            const { confirmStart } = await import('../confirm');
-            await confirmStart(loaded.evacuation.id);
+            const { confirmStart, requireTerminal } = await import('../confirm');
+            requireTerminal();
+            const { planEvacuationRunbooks, renderEvacuationPlans } = await import('../evacuation-plan');
+            const planned = await planEvacuationRunbooks(
+              client,
+              config.temporal.taskQueue,
+              loaded,
+              context.signer(),
+            );
+            note(renderEvacuationPlans(loaded, planned));
+            if (!planned.ready && !force) {
+              throw new CliError(
+                'PlanNotReady',
+                `not starting: the plan of evacuation ${loaded.evacuation.id} is NOT ready (${planned.notReady.join(', ')}: shown above). ` +
+                  'Fix what failed and run `drctl plan` again, or, if you know why it fails and must go on, pass --force "<why>" (recorded with the evacuation).',
+                ExitCode.Refused,
+                { notReady: planned.notReady },
+              );
+            }
+            await confirmStart(loaded.evacuation.id, 'evacuation');
           }
           const workflowId = await startEvacuation(client, config.temporal.taskQueue, loaded, {
             reason,
             signer: context.signer(),
             now: new Date(),
+            ...(force ? { forceReason: force } : {}),
           });
           if (!flags.follow) {
             if (context.output === 'json') printJson({ workflowId, status: 'started' });

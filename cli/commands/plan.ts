@@ -47,36 +47,16 @@ export function registerPlan(program: Command): void {
 async function planEvacuation(context: CommandContext, loaded: LoadedEvacuation): Promise<ExitCodeValue> {
   const { connectClient } = await import('../temporal-connection');
   const { requireWorker } = await import('../worker-presence');
-  const { planFailover, referenceTo } = await import('../failover-runs');
-  const { renderPlan } = await import('../render');
-  const { renderEvacuationPlan } = await import('../render-evacuation');
+  const { planEvacuationRunbooks, renderEvacuationPlans } = await import('../evacuation-plan');
   const config = context.config();
   const { client, close } = await connectClient(config);
   try {
     await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
-    const plans = await Promise.all(
-      Object.values(loaded.runbooks).map((runbook) =>
-        planFailover(
-          client,
-          config.temporal.taskQueue,
-          { runbook, reference: referenceTo(runbook) },
-          context.signer(),
-        ),
-      ),
-    );
-    const ready = plans.every((plan) => plan.ready);
-    if (context.output === 'json') printJson({ evacuation: loaded.evacuation, plans, ready });
-    else {
-      process.stdout.write(`${renderEvacuationPlan(loaded.evacuation)}\n\n`);
-      for (const plan of plans) process.stdout.write(`${renderPlan(plan)}\n\n`);
-      const notReady = plans.filter((plan) => !plan.ready).map((plan) => plan.runbookId);
-      process.stdout.write(
-        ready
-          ? `Evacuation verdict: ready (all ${plans.length} runbooks).\n`
-          : `Evacuation verdict: NOT ready: ${notReady.join(', ')}.\n`,
-      );
-    }
-    return ready ? ExitCode.Ok : ExitCode.Failed;
+    const planned = await planEvacuationRunbooks(client, config.temporal.taskQueue, loaded, context.signer());
+    if (context.output === 'json')
+      printJson({ evacuation: loaded.evacuation, plans: planned.plans, ready: planned.ready });
+    else process.stdout.write(`${renderEvacuationPlans(loaded, planned)}\n`);
+    return planned.ready ? ExitCode.Ok : ExitCode.Failed;
   } finally {
     await close();
   }

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import { runbookDrill, startDrill } from '../../cli/drill-runs';
+import type { EvacuationResult } from '../../evacuations/evacuation-types';
 import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
+import { operatorPaths } from '../../sandbox/operator-seed';
 import { strictAwsControl } from '../../sandbox/strict-aws-client';
 import { drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
 import { EXAMPLES_DIR, signerOf } from './operators';
@@ -29,6 +31,8 @@ const id = (base: string) => `${base}-${randomUUID().slice(0, 6)}`;
 
 const FLAG_ON_THEN_OFF = id('flag-on-then-off');
 const BAD_PROBE = id('bad-probe');
+const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-plan-e2e-evacuations-'));
+const BAD_PROBE_EVACUATION = id('bad-probe-region');
 
 function flagStep(stepId: string, enabled: boolean) {
   return {
@@ -83,12 +87,22 @@ beforeAll(async () => {
       },
     },
   ]);
+  writeFileSync(
+    join(evacuationsDir, `${BAD_PROBE_EVACUATION}.json`),
+    JSON.stringify({
+      id: BAD_PROBE_EVACUATION,
+      title: 'an evacuation whose one runbook is not ready',
+      onServiceFailure: 'stop',
+      waves: [{ id: 'only', runbooks: [BAD_PROBE] }],
+    }),
+  );
   writeFileSync(join(dir, 'broken.ts'), "throw new Error('this runbook file is broken on purpose');\n");
   // The CLI finds the runbooks in `dir`; the worker runs them from its reviewed catalog, which includes `dir`.
   env = {
     ...drctlEnv(stack, `plan-e2e-${randomUUID()}`),
     DRCTL_RUNBOOKS_DIR: dir,
     DRCTL_CATALOG_DIRS: `${EXAMPLES_DIR}:${dir}`,
+    DRCTL_EVACUATIONS_DIR: evacuationsDir,
   };
   worker = await startWorkerProcess(env);
   connection = await Connection.connect({ address: stack.temporal.address });
@@ -159,6 +173,50 @@ test('GIVEN a probe whose connection is not configured THEN plan says NOT ready 
   expect(failover.output).not.toMatch(/Type ".*" to start/);
   const started = await temporal.workflow.count(`DrctlRunbook = '${BAD_PROBE}' AND DrctlKind = 'failover'`);
   expect(started.count).toBe(0);
+});
+
+test('GIVEN an evacuation whose runbook plan is NOT ready THEN evacuate refuses to start it at the prompt; --force starts it and records why', async () => {
+  // Before: the prompt showed only the waves and started the evacuation, whose service then failed at pre-flight.
+  const refused = await drctlOnTerminal(['evacuate', BAD_PROBE_EVACUATION, '--reason', 'e2e'], env);
+  expect(refused.code).toBe(4);
+  expect(refused.output).toMatch(/no PostgreSQL connection named "no-such-connection"/);
+  expect(refused.output).toContain(`Evacuation verdict: NOT ready: ${BAD_PROBE}.`);
+  expect(refused.output).toMatch(/not starting: the plan of evacuation .* is NOT ready .*--force/);
+  expect(refused.output).not.toMatch(/Type ".*" to start/);
+  const started = await temporal.workflow.count(
+    `DrctlRunbook = '${BAD_PROBE_EVACUATION}' AND DrctlKind = 'evacuation'`,
+  );
+  expect(started.count).toBe(0);
+
+  const forced = await drctl(
+    [
+      'evacuate',
+      BAD_PROBE_EVACUATION,
+      '--reason',
+      'e2e forced',
+      '--yes',
+      '--force',
+      'the probe secret is rotated tonight',
+    ],
+    env,
+  );
+  expect(forced.code).toBe(0);
+  const workflowId = /(evacuation-\S+)/.exec(forced.stdout)?.[1] as string;
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  const result = JSON.parse(followed.stdout) as EvacuationResult;
+  expect(result.authorization?.forcedPastPlan).toBe('the probe secret is rotated tonight');
+  // Forced past the plan, not past the checks: the failover's pre-flight still stopped it before any change.
+  expect(result.services.map((service) => `${service.runbookId}:${service.state}`)).toEqual([
+    `${BAD_PROBE}:failed`,
+  ]);
+  const status = await drctl(['status', workflowId], env);
+  expect(status.stdout).toContain(
+    '‼ started although its plan was NOT ready: the probe secret is rotated tonight',
+  );
+  // The reason is part of the signed start: the offline check of the run's signed actions passes on it.
+  const verified = await drctl(['verify-run', workflowId, '--policy', operatorPaths.policyFile], env);
+  expect(verified.stderr).toBe('');
+  expect(verified.code).toBe(0);
 });
 
 test('GIVEN a run whose reason holds terminal escapes THEN status shows them escaped, runs lists it, and report says it is not a drill', async () => {
