@@ -102,6 +102,16 @@ export function loadEvacuationFile(path: string): Evacuation {
   }
 }
 
+/**
+ * An example copied out of `evacuations/examples` keeps its relative import of `defineEvacuation`, which resolves
+ * only inside drctl's folder: say how to write it elsewhere.
+ */
+function copiedImportHint(error: unknown): string {
+  const e = error as { code?: string; message?: string } | undefined;
+  if (e?.code !== 'MODULE_NOT_FOUND' || !/define-evacuation/.test(e.message ?? '')) return '';
+  return ". Outside drctl's folder, export the plain object (`export default { id, title, waves: [...] }`, validated the same way) or import defineEvacuation from drctl's evacuations/define-evacuation by its full path";
+}
+
 /** What an evacuation file exports (JSON, or a module's default / `evacuation` export); load errors name the file. */
 function readExport(path: string): unknown {
   let exported: unknown;
@@ -124,7 +134,10 @@ function readExport(path: string): unknown {
       if (e?.name === 'EvacuationValidationError' && Array.isArray(e.issues))
         throw new EvacuationValidationError(`${e.evacuationLabel} (${path})`, e.issues);
       throw new EvacuationValidationError(path, [
-        { path: '(file)', message: `could not be loaded: ${(error as Error)?.message?.split('\n')[0]}` },
+        {
+          path: '(file)',
+          message: `could not be loaded: ${(error as Error)?.message?.split('\n')[0]}${copiedImportHint(error)}`,
+        },
       ]);
     }
   }

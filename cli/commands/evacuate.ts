@@ -68,7 +68,13 @@ export function registerEvacuate(program: Command): void {
         const { findEvacuation, evacuationFiles } = await import('../../evacuations/catalog');
         const loaded = findEvacuation(reference, runbookDirs(), evacuationDirs());
         if (loaded === undefined) {
-          const { basename, extname } = await import('node:path');
+          const { basename, extname, resolve } = await import('node:path');
+          const { existsSync } = await import('node:fs');
+          // A file named by path that is no evacuation: its own error (it does not load, or it has no waves).
+          if (existsSync(resolve(reference))) {
+            const { loadEvacuationFile } = await import('../../evacuations/catalog');
+            loadEvacuationFile(resolve(reference));
+          }
           const known = evacuationFiles(evacuationDirs()).map((file) => basename(file, extname(file)));
           throw new CliError(
             'UnknownEvacuation',

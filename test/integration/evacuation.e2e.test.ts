@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { EvacuationProgress, EvacuationResult } from '../../evacuations/evacuation-types';
@@ -186,6 +186,16 @@ test('bad evacuations and operators without the permissions are refused, with no
   const zero = await drctl(['evacuate', 'zero', '--reason', 'x', '--yes'], env);
   expect(zero.code).toBe(2);
   expect(zero.stderr).toContain('waves[0].concurrency');
+
+  // The shipped example copied elsewhere keeps its relative import: its own load error, and how to write it, not
+  // "no evacuation" next to a list that names the file (before).
+  const copied = join(mkdtempSync(join(tmpdir(), 'drctl-copied-')), 'copied.ts');
+  copyFileSync(resolve(__dirname, '../../evacuations/examples/us-east-1.ts'), copied);
+  const fromCopy = await drctl(['evacuate', copied, '--reason', 'x', '--dry-run'], env);
+  expect(fromCopy.code).toBe(2);
+  expect(fromCopy.stderr).toContain("Cannot find module '../define-evacuation'");
+  expect(fromCopy.stderr).toContain("Outside drctl's folder, export the plain object");
+  expect(fromCopy.stderr).not.toContain('no evacuation');
 
   // dave holds only `plan`: the worker refuses his signed evacuate before any child starts.
   dnsRunbook('evac-dave', 'portal-db.sandbox.drctl.internal.', 'dave.example.');
