@@ -1,4 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { EvacuationValidationError } from '../evacuations/evacuation-validation-error';
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
@@ -53,6 +57,14 @@ export function toCliError(error: unknown): CliError {
       ExitCode.BadInput,
     );
   }
+  const refusedArgument = invalidArgument(error);
+  if (refusedArgument !== undefined) {
+    return new CliError(
+      'InvalidArgument',
+      `${(error as Error).message}: Temporal refused an argument (${refusedArgument}); check the ids with \`drctl runs\``,
+      ExitCode.BadInput,
+    );
+  }
   const message = (error as Error)?.message ?? String(error);
   if (/PERMISSION_DENIED|UNAUTHENTICATED|Request unauthorized/i.test(message)) {
     return new CliError(
@@ -69,4 +81,14 @@ export function toCliError(error: unknown): CliError {
     );
   }
   return new CliError('Unexpected', message.split('\n')[0] ?? 'unexpected error', ExitCode.Failed);
+}
+
+/** gRPC's INVALID_ARGUMENT status code. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** What Temporal said of a malformed argument (a run id that is no UUID), if it refused one. */
+function invalidArgument(error: unknown): string | undefined {
+  if (!(error instanceof ServiceError)) return undefined;
+  const cause = error.cause as { code?: number; details?: string } | undefined;
+  return cause?.code === GRPC_INVALID_ARGUMENT ? (cause.details ?? 'no detail') : undefined;
 }

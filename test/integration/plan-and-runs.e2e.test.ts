@@ -231,6 +231,10 @@ test('GIVEN a run whose reason holds terminal escapes THEN status shows them esc
   expect(status.code).toBe(0);
   expect(status.stdout).not.toContain(ESC);
   expect(status.stdout).toContain('\\x1b[2J\\x1b[31mred\\nfake: succeeded');
+  // A run id Temporal cannot parse is bad input (exit 2) with Temporal's reason, not "Failed to describe workflow".
+  const malformed = await drctl(['status', runId, '--run-id', 'not-a-uuid'], env);
+  expect(malformed.code).toBe(2);
+  expect(malformed.stderr).toMatch(/Invalid RunId.*drctl runs/);
 
   const runs = await drctl(
     ['runs', '--runbook', FLAG_ON_THEN_OFF, '--kind', 'failover', '--output', 'json'],
