@@ -9,7 +9,7 @@ import { AwsPacer } from '../activities/aws-pacing/aws-pacer';
 import { keepAliveDuringCalls } from '../activities/aws-pacing/keep-alive-client';
 import { paceClient } from '../activities/aws-pacing/paced-client';
 import { createS3Adapter } from '../activities/backups/s3-adapter';
-import { createPostgresAdapter } from '../activities/database/postgres-adapter';
+import { createPostgresAdapter, unknownConnection } from '../activities/database/postgres-adapter';
 import { createCanaryAdapter } from '../activities/drill/canary-adapter';
 import { createLagMetricsAdapter } from '../activities/database/lag-metrics-adapter';
 import { createRdsAdapter, rdsGatherMs } from '../activities/database/rds-adapter';
@@ -172,7 +172,9 @@ function connectionResolver(
     if (typeof source === 'string') plain[name] = source;
   return async (name) => {
     const source = configured[name];
-    if (source === undefined || typeof source === 'string') return plain;
+    // Named here, where every configured name is known: the adapters see only the plain URLs and this one.
+    if (source === undefined) throw unknownConnection(name, Object.keys(configured));
+    if (typeof source === 'string') return plain;
     const what = `PostgreSQL connection "${name}"`;
     const url = await withSecretFailures(what, async () => {
       const value = await secrets.resolve(source, `postgres.connections.${name}`);

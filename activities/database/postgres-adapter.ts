@@ -260,6 +260,14 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
   };
 }
 
+/** A connection name the worker configuration lacks: ConfigurationMissing, naming the setting to add. */
+export function unknownConnection(connection: string, known: readonly string[]): Error {
+  return permanentFailure(
+    PermanentFailure.ConfigurationMissing,
+    `no PostgreSQL connection named "${connection}" in the worker configuration; add DRCTL_PG_${envName(connection)}_URL or postgres.connections.${connection} (known: ${known.join(', ') || 'none'})`,
+  );
+}
+
 /**
  * The `pg` client configuration and the message label for a named connection, optionally pointed at another
  * host. Shared by this adapter and the drill's long-lived canary session. Throws ConfigurationMissing (naming
@@ -271,12 +279,7 @@ export function postgresClientConfig(
   options: { host?: string; connectTimeoutMs: number; queryTimeoutMs: number },
 ): { config: ClientConfig; label: ConnectionLabel } {
   const url = connections[connection];
-  if (url === undefined) {
-    throw permanentFailure(
-      PermanentFailure.ConfigurationMissing,
-      `no PostgreSQL connection named "${connection}" in the worker configuration; add DRCTL_PG_${envName(connection)}_URL or postgres.connections.${connection} (known: ${Object.keys(connections).join(', ') || 'none'})`,
-    );
-  }
+  if (url === undefined) throw unknownConnection(connection, Object.keys(connections));
   const parsed = new URL(url);
   if (options.host !== undefined) parsed.hostname = options.host;
   const label: ConnectionLabel = {

@@ -3,6 +3,7 @@ import type { SqlProbe } from '../../runbooks/schema';
 import type { StepOutcome } from '../../activities/contracts';
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
 import type { PostgresPort } from '../../activities/database/postgres-port';
+import { failureTypeOf } from '../../common/failure-type-of';
 
 type OutcomeBody = Omit<StepOutcome, 'providerMs' | 'attempt'>;
 
@@ -41,11 +42,13 @@ export async function runSqlProbe(
       },
     };
   } catch (error) {
+    // The worker lacks the connection: a configuration fix, not a database that answers wrong.
+    if (failureTypeOf(error) === PermanentFailure.ConfigurationMissing) throw error;
     const reason = (error as Error)?.message ?? String(error);
-    const target = `${where}${host ?? '(connection host)'}`;
+    const target = `${where}${host ?? "the connection's own host"}`;
     throw permanentFailure(
       PermanentFailure.ProbeFailed,
-      `SQL probe (connection ${probe.connection}, ${probe.write ? 'write' : 'read'}) through ${target} failed: ${reason}; check that DNS names the promoted member and that it takes writes`,
+      `SQL probe (connection ${probe.connection}, ${probe.write ? 'write' : 'read'}) through ${target} failed: ${reason}; ${probe.write ? 'check that DNS names the promoted member and that it takes writes' : 'check that DNS names a member that answers'}`,
     );
   }
 }

@@ -160,6 +160,8 @@ test('GIVEN a probe whose connection is not configured THEN plan says NOT ready 
   );
   expect(plan.stdout).toMatch(/Verdict: NOT ready: 1 check failed/);
   expect(plan.stdout).not.toMatch(/Verdict: ready/);
+  // The connections the worker has are named, those read from Secrets Manager included (before: "known: none").
+  expect(plan.stdout).toMatch(/no PostgreSQL connection named "no-such-connection".*known: [^)]*ehr-app/);
 
   const json = JSON.parse((await drctl(['plan', BAD_PROBE, '--output', 'json'], env)).stdout) as {
     ready: boolean;

@@ -58,6 +58,19 @@ describe('runProbe (sql)', () => {
     );
   });
 
+  it('GIVEN a connection the worker lacks WHEN probing read-only THEN the configuration error comes as it is, without advice about DNS and writes', async () => {
+    const { pg, resolveHost } = setup('127.0.0.2');
+    const { runProbe } = createProbeActivities({ postgres: pg, resolveHost });
+
+    const failure = await failureOf(
+      runProbe({ probe: { type: 'sql', connection: 'no-such-connection', write: false } }),
+    );
+
+    expect(failure).toMatchObject({ type: 'ConfigurationMissing', nonRetryable: true });
+    expect(failure.message).toMatch(/^no PostgreSQL connection named "no-such-connection"/);
+    expect(failure.message).not.toMatch(/takes writes|connection host/);
+  });
+
   it('GIVEN the host DNS names is down WHEN probing THEN ProbeFailed carries the unreachable reason', async () => {
     const { pg, primary, resolveHost } = setup('127.0.0.2');
     primary.reachable = false;
