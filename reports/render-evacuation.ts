@@ -15,6 +15,13 @@ function took(service: ServiceProgress): number | undefined {
   return service.startedAt && service.endedAt ? msBetween(service.startedAt, service.endedAt) : undefined;
 }
 
+/** The service's failover: its workflow id (its runbook's lock, shared by every run of it) and this run's id. */
+function failoverRun(service: ServiceProgress): string {
+  if (service.workflowId === undefined) return '';
+  const run = markdownCode(service.workflowId);
+  return service.runId === undefined ? run : `${run} run ${markdownCode(service.runId)}`;
+}
+
 export function renderEvacuationMarkdown(result: EvacuationProgress): string {
   const total = result.endedAt ? formatMs(msBetween(result.startedAt, result.endedAt)) : 'still running';
   const lines = [
@@ -23,6 +30,9 @@ export function renderEvacuationMarkdown(result: EvacuationProgress): string {
     `- Run: ${markdownCode(result.workflowId)}`,
     `- Outcome: **${result.status}** in ${total} (started ${result.startedAt}${result.endedAt ? `, ended ${result.endedAt}` : ''})`,
     `- Started by ${md(result.initiator)}: ${md(result.reason)}`,
+    ...(result.authorization?.forcedPastPlan === undefined
+      ? []
+      : [`- Started although its plan was NOT ready: ${md(result.authorization.forcedPastPlan)}`]),
     '',
     '## Services',
     '',
@@ -30,7 +40,7 @@ export function renderEvacuationMarkdown(result: EvacuationProgress): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...result.services.map((s) => {
       const ms = took(s);
-      return `| ${md(s.runbookId)} | ${md(s.wave)} | ${s.state} | ${s.stepsDone}/${s.totalSteps} | ${ms === undefined ? '' : formatMs(ms)} | ${s.workflowId ? markdownCode(s.workflowId) : ''} | ${md(s.detail ?? '')} |`;
+      return `| ${md(s.runbookId)} | ${md(s.wave)} | ${s.state} | ${s.stepsDone}/${s.totalSteps} | ${ms === undefined ? '' : formatMs(ms)} | ${failoverRun(s)} | ${md(s.detail ?? '')} |`;
     }),
     '',
     '## Waves',
@@ -48,7 +58,7 @@ export function renderEvacuationMarkdown(result: EvacuationProgress): string {
         `| ${a.at} | ${a.action}${a.breakGlass ? ' (BREAK-GLASS)' : ''} | ${md(a.operator)} | ${md(a.stepId ?? '')} | ${md(a.reason)} | ${a.signed ? 'yes' : 'no'} |`,
     ),
     '',
-    'Each service is a failover run of its own with its full timeline: `drctl status <failover run>`.',
+    'Each service is a failover run of its own with its full timeline: `drctl status <failover run> --run-id <run id>`.',
   ];
   return `${lines.join('\n')}\n`;
 }

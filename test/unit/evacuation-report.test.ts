@@ -19,6 +19,7 @@ const result: EvacuationProgress = {
       dependsOn: [],
       state: 'succeeded',
       workflowId: 'failover-ehr-db',
+      runId: '0193c1d2-7c1e-7a3b-9f4e-2b8d6f0a1c55',
       startedAt: '2026-11-28T05:00:01.000Z',
       endedAt: '2026-11-28T05:00:31.000Z',
       currentSteps: [],
@@ -49,7 +50,11 @@ const result: EvacuationProgress = {
 test('GIVEN a failed evacuation WHEN rendered as Markdown THEN each service has its outcome, steps, time and run, with text escaped', () => {
   const text = renderEvacuationMarkdown(result);
   expect(text).toContain('Outcome: **failed** in 1m30s');
-  expect(text).toMatch(/\| ehr-db \| databases \| succeeded \| 7\/7 \| 30(\.0)?s \| `failover-ehr-db` \|/);
+  // One workflow id per runbook (its lock), so the run id tells which of its runs this evacuation's was.
+  expect(text).toMatch(
+    /\| ehr-db \| databases \| succeeded \| 7\/7 \| 30(\.0)?s \| `failover-ehr-db` run `0193c1d2-7c1e-7a3b-9f4e-2b8d6f0a1c55` \|/,
+  );
+  expect(text).toContain('`drctl status <failover run> --run-id <run id>`');
   expect(text).toMatch(/\| lab-db \| databases \| failed \| 2\/5 \| 10(\.0)?s \|/);
   expect(text).toContain('| databases | 2 | bob |');
   expect(text).not.toContain('<script>');
@@ -63,4 +68,21 @@ test('GIVEN a failed evacuation WHEN rendered as JUnit THEN each service is a te
   expect(xml).toContain(
     '<failure message="failed: stopped at promote: &quot;ReplicaNotFound&quot; &amp; gone" type="failed"/>',
   );
+});
+
+test('GIVEN an evacuation started past a NOT ready plan WHEN rendered as Markdown THEN the report says so, with the reason', () => {
+  const forced: EvacuationProgress = {
+    ...result,
+    authorization: {
+      policySha256: 'a'.repeat(64),
+      runbookId: 'us-east-1',
+      runbookHash: 'b'.repeat(64),
+      forcedPastPlan: 'lab-db backup check is known stale',
+      breakGlassUses: [],
+    },
+  };
+  expect(renderEvacuationMarkdown(forced)).toContain(
+    '- Started although its plan was NOT ready: lab-db backup check is known stale',
+  );
+  expect(renderEvacuationMarkdown(result)).not.toContain('NOT ready');
 });
