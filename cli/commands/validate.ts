@@ -1,21 +1,41 @@
 import type { Command } from 'commander';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
-import { runbookDirs } from '../runbook-dirs';
+import { evacuationDirs, runbookDirs } from '../runbook-dirs';
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description(
-      'Check a runbook file (or a known runbook id) against the schema; lists every problem with its path.',
+      'Check a runbook or evacuation file (or a known id) against the schema; lists every problem with its path.',
     )
-    .argument('<runbook>', 'path to a .ts, .js or .json runbook, or a runbook id')
+    .argument('<runbook>', 'path to a .ts, .js or .json runbook or evacuation, or its id')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl validate runbooks/examples/ehr-db.ts\n  drctl validate my-runbook.json --output json\n\nWarnings (valid, but endangers the RTO or RPO) do not change the exit code. Exit code 2 when the runbook is invalid.',
+      '\nExamples:\n  drctl validate runbooks/examples/ehr-db.ts\n  drctl validate my-runbook.json --output json\n  drctl validate ./evacuate-us-east-1.ts          # an evacuation: its waves, and that each runbook exists\n\nWarnings (valid, but endangers the RTO or RPO) do not change the exit code. Exit code 2 when the file is invalid.',
     )
     .action(
       runCommand(async (context, reference: string) => {
+        const { findEvacuation } = await import('../../evacuations/catalog');
+        const evacuation = findEvacuation(reference, runbookDirs(), evacuationDirs());
+        if (evacuation !== undefined) {
+          const { waves, id } = evacuation.evacuation;
+          const runbooks = Object.keys(evacuation.runbooks).length;
+          if (context.output === 'json')
+            printJson({
+              valid: true,
+              kind: 'evacuation',
+              id,
+              source: evacuation.source,
+              runbooks: Object.keys(evacuation.runbooks),
+              evacuation: evacuation.evacuation,
+            });
+          else
+            process.stdout.write(
+              `${id} is a valid evacuation (${waves.length} wave${waves.length === 1 ? '' : 's'}, ${runbooks} runbook${runbooks === 1 ? '' : 's'}, every one in the catalog; from ${evacuation.source})\n`,
+            );
+          return;
+        }
         const { findRunbook } = await import('../../runbooks/catalog');
         const { leafSteps } = await import('../../runbooks/cross-check');
         const { runbookWarnings } = await import('../../runbooks/runbook-warnings');

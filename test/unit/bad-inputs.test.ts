@@ -522,6 +522,38 @@ describe('malformed JSON', () => {
   });
 });
 
+describe('an evacuation file given to validate', () => {
+  const evacuation = (name: string, waves: unknown[]) => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify({ id: name, title: name, waves }));
+    return file;
+  };
+
+  test('is validated as an evacuation (before: as a runbook, "unknown field waves"), its runbooks looked up', async () => {
+    const good = await drctl(['validate', evacuation('leave-east', [{ id: 'data', runbooks: ['ehr-db'] }])]);
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^leave-east is a valid evacuation \(1 wave, 1 runbook/);
+
+    const zero = await drctl([
+      'validate',
+      evacuation('zero-east', [{ id: 'data', runbooks: ['ehr-db'], concurrency: 0 }]),
+      '--output',
+      'json',
+    ]);
+    expect(zero.code).toBe(2);
+    const { error } = JSON.parse(zero.stdout) as { error: { details: { issues: Array<{ path: string }> } } };
+    expect(error.details.issues.map((issue) => issue.path)).toEqual(['waves[0].concurrency']);
+
+    const ghost = await drctl([
+      'validate',
+      evacuation('ghost-east', [{ id: 'data', runbooks: ['ghost-db'] }]),
+    ]);
+    expect(ghost.code).toBe(2);
+    expect(ghost.stderr).toContain('waves[0].runbooks[0]: no runbook "ghost-db"');
+  });
+});
+
 interface CommandCase {
   name: string;
   args: string[];
