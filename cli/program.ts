@@ -47,10 +47,15 @@ export function buildProgram(): Command {
         '  drctl runs --runbook ehr-db',
         '  drctl status failover-ehr-db',
         '  drctl drill run ehr-db --reason "Q4 drill" --follow',
+        '  drctl evacuate us-east-1 --reason "INC-4411 us-east-1 outage" --follow',
+        '',
+        'Exit codes: 0 ok, 1 the run (or check) failed, 2 bad input, 3 environment (Temporal, AWS, config),',
+        "4 refused (busy, not permitted, not ready, not confirmed). Each command's --help says which apply.",
         '',
         "Every operator action is signed with your key (drctl keys init); the worker's access policy says who may do what.",
-        'Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, AWS_REGION, AWS_ENDPOINT_URL,',
-        'UNLEASH_URL, UNLEASH_ADMIN_TOKEN, UNLEASH_CLIENT_TOKEN, DRCTL_PG_<NAME>_URL, or a JSON config file.',
+        'Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, DRCTL_TASK_QUEUE, AWS_REGION,',
+        'AWS_ENDPOINT_URL, UNLEASH_URL, UNLEASH_ADMIN_TOKEN, UNLEASH_CLIENT_TOKEN, DRCTL_PG_<NAME>_URL,',
+        "DRCTL_RUNBOOKS_DIR, DRCTL_EVACUATIONS_DIR (and the worker's DRCTL_CATALOG_DIRS), or a JSON config file.",
       ].join('\n'),
     );
   program.exitOverride((error) => {

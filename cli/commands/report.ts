@@ -37,12 +37,23 @@ export function registerReport(program: Command): void {
         '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format junit --out drill.xml   # CI gate: one test per objective',
         '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --policy access-policy.json      # participants verified by signature',
         '  drctl report evacuation-us-east-1-20261127-031500-9b07e4 --format junit          # one test per service',
+        '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --output json                  # json, as --format json',
         '  drctl report drill-us-east-1-20261127-090000-3fa2c1 --format html   # a drill of an evacuation: every service',
       ].join('\n'),
     )
     .action(
       runCommand(
-        async (context, drillId: string, flags: { format: ReportFormat; out?: string; policy?: string }) => {
+        async (
+          context,
+          drillId: string,
+          given: { format: ReportFormat; out?: string; policy?: string },
+          command: Command,
+        ) => {
+          // --output json without --format: the JSON report, as every other command's --output json gives JSON.
+          const flags =
+            context.output === 'json' && command.getOptionValueSource('format') === 'default'
+              ? { ...given, format: 'json' as const }
+              : given;
           const { client, close } = await connectClient(context.config());
           try {
             const { describeRun } = await import('../runs');

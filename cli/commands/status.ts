@@ -30,7 +30,10 @@ export function registerStatus(program: Command): void {
       '--run-id <temporal-run-id>',
       'which run of that id: runs of one runbook share its lock id (default: the latest)',
     )
-    .option('-f, --follow', 'keep showing steps until the run ends (failovers and failbacks)')
+    .option(
+      '-f, --follow',
+      'keep showing it until the run ends (failovers, failbacks and evacuations: the live table)',
+    )
     .addHelpText(
       'after',
       [

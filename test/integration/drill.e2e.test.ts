@@ -72,6 +72,9 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   expect(markdown.stdout).toMatch(/RTO/);
   const json = await drctl(['report', result.drillId, '--format', 'json'], env);
   expect(JSON.parse(json.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
+  // --output json, as every command takes it, gives the JSON report too (before: Markdown, silently).
+  const asOutput = await drctl(['report', result.drillId, '--output', 'json'], env);
+  expect(JSON.parse(asOutput.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
   const html = await drctl(['report', result.drillId, '--format', 'html'], env);
   expect(html.stdout).toMatch(/^<!doctype html>/i);
 });
