@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { EXAMPLES_DIR, keyFileOf, newCatalogDir } from './operators';
 
-const DRCTL = resolve(__dirname, '../../bin/drctl');
+export const DRCTL = resolve(__dirname, '../../bin/drctl');
 
 /**
  * The environment an operator gets from `source .sandbox/env` (signing as alice), plus a task queue of the

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { strictAwsControl } from '../../sandbox/strict-aws-client';
-import { drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
+import { DRCTL, drctl, drctlEnv, drctlOnTerminal, startWorkerProcess, stopProcess } from './drctl-process';
 import { EXAMPLES_DIR, signerOf } from './operators';
 import { getStack } from './stack';
 import { sandboxDataConverter } from './sandbox-data-converter';
@@ -287,6 +287,25 @@ test('GIVEN a drill id THEN status shows the drill verdict instead of failing', 
     env,
   );
   expect(listed.stdout).toContain(drillId);
+  // A header, and columns sized to their cells: every run id starts under RUN ID (before: no header, and a long
+  // workflow id pushed its row's columns to the right).
+  const lines = listed.stdout.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^WORKFLOW ID +RUN ID +KIND +RUNBOOK +STATUS +OUTCOME +STARTED +TOOK +BY$/);
+  const runIdAt = lines[0]!.indexOf('RUN ID');
+  for (const line of lines.slice(1)) expect(line.slice(runIdAt)).toMatch(/^[0-9a-f-]{36} /);
+
+  // Piped into a reader that is gone before drctl writes (`| head` after its lines, here `| true`): drctl stops
+  // quietly (before: an EPIPE stack trace).
+  const piped = await new Promise<{ stderr: string; code: number }>((done) => {
+    execFile(
+      'sh',
+      ['-c', `'${process.execPath}' '${DRCTL}' runs --since 1h | true`],
+      { env },
+      (error, _stdout, stderr) => done({ stderr, code: error ? Number(error.code ?? 1) : 0 }),
+    );
+  });
+  expect(piped.stderr).toBe('');
+  expect(piped.code).toBe(0);
 });
 
 test('GIVEN bad filters THEN runs names the option and what is allowed', async () => {
