@@ -156,7 +156,8 @@ export async function followEvacuation(
       drawn = lines.length;
       return;
     }
-    const [, ...rows] = evacuationTable(latest);
+    const [header, ...rows] = evacuationTable(latest);
+    if (seen.size === 0) note(header ?? '');
     latest.services.forEach((service, index) => {
       const key = `${service.state}|${service.currentSteps.join(',')}|${service.detail ?? ''}`;
       if (seen.get(service.runbookId) === key) return;

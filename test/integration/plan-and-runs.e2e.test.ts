@@ -199,11 +199,15 @@ test('GIVEN an evacuation whose runbook plan is NOT ready THEN evacuate refuses 
       '--yes',
       '--force',
       'the probe secret is rotated tonight',
+      '--follow',
     ],
     env,
   );
-  expect(forced.code).toBe(0);
-  const workflowId = /(evacuation-\S+)/.exec(forced.stdout)?.[1] as string;
+  expect(forced.code).toBe(1);
+  // Followed without a terminal: one line per change, under the table's header (before: rows only).
+  expect(forced.stderr).toMatch(/^SERVICE +WAVE +STEP +ELAPSED +STATE$/m);
+  expect(forced.stderr).toMatch(new RegExp(`^${BAD_PROBE} +only .*failed`, 'm'));
+  const workflowId = /started (evacuation-\S+)/.exec(forced.stderr)?.[1] as string;
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   const result = JSON.parse(followed.stdout) as EvacuationResult;
   expect(result.authorization?.forcedPastPlan).toBe('the probe secret is rotated tonight');
