@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { loadCatalog, registerTypeScriptLoader } from '../runbooks/catalog';
+import type { RunbookIssue } from '../runbooks/runbook-validation-error';
 import type { Runbook } from '../runbooks/schema';
 import { assertEvacuationFits, loadResultShape } from './evacuation-size';
 import { EvacuationValidationError } from './evacuation-validation-error';
@@ -45,11 +46,33 @@ export function findEvacuation(
   if (source === undefined) return undefined;
   // A file named by path may be a runbook (`drctl plan ./ehr-db.json`): it is an evacuation only if it exports one.
   if (source === asPath && !exportsEvacuation(source)) return undefined;
-  const evacuation = loadEvacuationFile(source);
-  const { entries } = loadCatalog(runbookDirs);
-  const known = new Map(entries.map((entry) => [entry.runbook.id, entry.runbook]));
+  const knownRunbooks = () =>
+    new Map(loadCatalog(runbookDirs).entries.map((entry) => [entry.runbook.id, entry.runbook]));
+  let evacuation: Evacuation;
+  try {
+    evacuation = loadEvacuationFile(source);
+  } catch (error) {
+    // Refused for other fields: the runbooks it names are looked up too, so every problem shows at once.
+    if (!(error instanceof EvacuationValidationError)) throw error;
+    const written = wavesOf(source);
+    const missing = written === undefined ? [] : placeRunbooks(written, knownRunbooks(), {});
+    if (missing.length === 0) throw error;
+    throw new EvacuationValidationError(error.evacuationLabel, [...error.issues, ...missing]);
+  }
   const runbooks: Record<string, Runbook> = {};
-  const issues = evacuation.waves.flatMap((wave, w) =>
+  const issues = placeRunbooks(evacuation, knownRunbooks(), runbooks);
+  if (issues.length > 0) throw new EvacuationValidationError(`${evacuation.id} (${source})`, issues);
+  assertEvacuationFits(`${evacuation.id} (${source})`, loadResultShape(evacuation, runbooks, source));
+  return { evacuation, runbooks, source };
+}
+
+/** Puts each runbook the evacuation names into `runbooks`; an issue at its path for each the catalog lacks. */
+function placeRunbooks(
+  evacuation: Evacuation,
+  known: ReadonlyMap<string, Runbook>,
+  runbooks: Record<string, Runbook>,
+): RunbookIssue[] {
+  return evacuation.waves.flatMap((wave, w) =>
     wave.runbooks.flatMap((service, s) => {
       const runbook = known.get(service.runbook);
       if (runbook) {
@@ -64,9 +87,17 @@ export function findEvacuation(
       ];
     }),
   );
-  if (issues.length > 0) throw new EvacuationValidationError(`${evacuation.id} (${source})`, issues);
-  assertEvacuationFits(`${evacuation.id} (${source})`, loadResultShape(evacuation, runbooks, source));
-  return { evacuation, runbooks, source };
+}
+
+/** The waves of a file the schema refused, as far as they can be read (`wavesAsWritten`). */
+function wavesOf(path: string): Evacuation | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, as in loadEvacuationFile.
+    const { wavesAsWritten } = require('./define-evacuation') as typeof import('./define-evacuation');
+    return wavesAsWritten(readExport(path));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -14,7 +14,14 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
   const label =
     typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : '(no id)';
   const parsed = evacuationSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) throw new EvacuationValidationError(label, parsed.error.issues.map(toIssue));
+  if (!parsed.success) {
+    // The waves' structure is checked too where it can be read: every problem in one pass, not one class a run.
+    const shaped = wavesAsWritten(input);
+    throw new EvacuationValidationError(
+      label,
+      distinct([...parsed.error.issues.map(toIssue), ...(shaped ? crossCheck(shaped) : [])]),
+    );
+  }
   const evacuation: Evacuation = {
     id: parsed.data.id,
     title: parsed.data.title,
@@ -37,6 +44,44 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
   const problems = crossCheck(evacuation);
   if (problems.length > 0) throw new EvacuationValidationError(label, problems);
   return evacuation;
+}
+
+/**
+ * The waves of an input the schema refused, read as far as their ids, runbooks and dependencies go (other fields
+ * may be wrong), so the structural checks still run; undefined when even those are not there to read.
+ */
+export function wavesAsWritten(input: unknown): Evacuation | undefined {
+  const waves = (input as { waves?: unknown } | undefined)?.waves;
+  if (!Array.isArray(waves)) return undefined;
+  const read: Evacuation['waves'] = [];
+  for (const wave of waves) {
+    const { id, runbooks } = (wave ?? {}) as { id?: unknown; runbooks?: unknown };
+    if (typeof id !== 'string' || !Array.isArray(runbooks)) return undefined;
+    const services: Evacuation['waves'][number]['runbooks'] = [];
+    for (const service of runbooks) {
+      if (typeof service === 'string') services.push({ runbook: service, dependsOn: [] });
+      else {
+        const { runbook, dependsOn } = (service ?? {}) as { runbook?: unknown; dependsOn?: unknown };
+        if (typeof runbook !== 'string') return undefined;
+        const named = Array.isArray(dependsOn)
+          ? dependsOn.filter((d): d is string => typeof d === 'string')
+          : [];
+        services.push({ runbook, dependsOn: named });
+      }
+    }
+    read.push({ id, concurrency: services.length, runbooks: services });
+  }
+  return { id: '', title: '', onServiceFailure: 'pause-service', waves: read };
+}
+
+function distinct(issues: RunbookIssue[]): RunbookIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**

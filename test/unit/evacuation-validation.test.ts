@@ -146,6 +146,51 @@ test('loading an evacuation naming a runbook the catalog lacks refuses it at its
   ]);
 });
 
+test('every problem shows at once: a field the schema refuses does not hide a runbook in two waves, a cycle or an unknown runbook', () => {
+  // Before: only waves[0].concurrency; fixing it revealed the next class of problem, then the next.
+  const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  writeFileSync(
+    join(dir, 'many.json'),
+    JSON.stringify(
+      base([
+        {
+          id: 'data',
+          concurrency: 0,
+          runbooks: [
+            { runbook: 'ehr-db', dependsOn: ['patient-portal-rds'] },
+            { runbook: 'patient-portal-rds', dependsOn: ['ehr-db'] },
+            'no-such-runbook',
+          ],
+        },
+        { id: 'apps', runbooks: ['no-such-runbook'] },
+      ]),
+    ),
+  );
+  let error: unknown;
+  try {
+    findEvacuation('many', [], [dir]);
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(EvacuationValidationError);
+  const issues = (error as EvacuationValidationError).issues;
+  expect(issues.map((issue) => issue.path)).toEqual(
+    expect.arrayContaining([
+      'waves[0].concurrency',
+      'waves[1].runbooks[0]',
+      'waves[0].runbooks[0].dependsOn',
+      'waves[0].runbooks[2]',
+    ]),
+  );
+  expect(issues.find((issue) => issue.path === 'waves[1].runbooks[0]')?.message).toMatch(
+    /already in waves\[0\]/,
+  );
+  expect(issues.find((issue) => issue.message.startsWith('dependency cycle'))).toBeDefined();
+  expect(issues.find((issue) => issue.path === 'waves[0].runbooks[2]')?.message).toMatch(
+    /no runbook "no-such-runbook"/,
+  );
+});
+
 test('a runbook file named by path is not taken for an evacuation: plan and failover of ./my-runbook.json still reach the runbook catalog', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   const runbookFile = join(dir, 'ehr-db.json');
