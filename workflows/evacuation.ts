@@ -326,14 +326,15 @@ class EvacuationRun {
       await condition(() => this.changed);
       this.changed = false;
     }
-    // Every service is final: each wave is settled, a gated one whose services were skipped (an abort) included,
-    // so a closed evacuation shows no wave running and no approval to give.
-    for (const wave of this.waves) wave.state = 'settled';
     // A dropped failover closes within moments (it reads this run's record and ends); one that does not (its
     // worker down) does not keep the evacuation open: it ends on its own once this run has ended.
     if (this.recordsReleases && this.drops.length > 0)
       await Promise.race([Promise.all(this.drops), sleep(DROPPED_CLOSE_WAIT_MS)]);
     else await Promise.all(this.drops);
+    // Every service is final: each wave is settled, a gated one whose services were skipped (an abort) included,
+    // so the closed evacuation shows no wave running and no approval to give. Not before the wait for dropped
+    // failovers above: runs recorded before this took an approval of a gate in that wait, and must replay it.
+    for (const wave of this.waves) wave.state = 'settled';
     const succeeded = this.services.every((service) => service.state === 'succeeded');
     this.status = this.abortRequest ? 'aborted' : succeeded ? 'succeeded' : 'failed';
     this.endedAt = new Date().toISOString();
