@@ -1,6 +1,7 @@
 import type { EvacuationProgress, ServiceProgress } from '../evacuations/evacuation-types';
 import type { Evacuation } from '../evacuations/schema';
 import { formatMs } from '../runbooks/duration';
+import { authorizationLines } from './render';
 import { terminalSafe as safe } from './terminal-safe';
 
 const STATE_MARK: Record<ServiceProgress['state'], string> = {
@@ -55,8 +56,7 @@ export function evacuationSummary(progress: EvacuationProgress): string {
       .map(([state, count]) => `${count} ${state}`)
       .join(', ')} (by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})`,
   ];
-  if (progress.authorization?.forcedPastPlan !== undefined)
-    lines.push(`‼ started although its plan was NOT ready: ${safe(progress.authorization.forcedPastPlan)}`);
+  lines.push(...authorizationLines(progress.authorization));
   for (const service of progress.services.filter((s) => s.state !== 'succeeded')) {
     lines.push(
       `  ${STATE_MARK[service.state]} ${service.runbookId}: ${service.state}${service.detail ? ` — ${safe(service.detail)}` : ''}${service.workflowId ? ` (drctl status ${service.workflowId})` : ''}`,

@@ -58,12 +58,7 @@ export function renderTimeline(progress: FailoverProgress): string {
         : `    choices: drctl retry ${progress.workflowId} | drctl skip ${progress.workflowId} --reason "…" | drctl abort ${progress.workflowId} --reason "…" [--no-rollback]`,
     );
   }
-  if (progress.authorization?.forcedPastPlan !== undefined)
-    lines.push(`‼ started although its plan was NOT ready: ${safe(progress.authorization.forcedPastPlan)}`);
-  for (const use of progress.authorization?.breakGlassUses ?? [])
-    lines.push(
-      `‼ BREAK-GLASS ${use.action}${use.stepId ? ` ${use.stepId}` : ''} by ${safe(use.keyId)} (held by ${safe(use.holder)}) at ${use.at}: ${safe(use.reason)}`,
-    );
+  lines.push(...authorizationLines(progress.authorization));
   for (const entry of progress.rollback ?? [])
     lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${safe(entry.detail)}`);
   const actions = (progress.operatorActions ?? []).filter((action) => action.action !== 'start');
@@ -112,4 +107,16 @@ export function renderPlan(plan: PlanResult): string {
       : `Verdict: NOT ready: ${plan.failedChecks} check${plan.failedChecks === 1 ? '' : 's'} failed (✖ above); a failover would stop at pre-flight.`,
   );
   return lines.join('\n');
+}
+
+/** What a run's record says loudly, failover or evacuation: a start forced past its plan, each break-glass use. */
+export function authorizationLines(authorization: FailoverProgress['authorization']): string[] {
+  const lines: string[] = [];
+  if (authorization?.forcedPastPlan !== undefined)
+    lines.push(`‼ started although its plan was NOT ready: ${safe(authorization.forcedPastPlan)}`);
+  for (const use of authorization?.breakGlassUses ?? [])
+    lines.push(
+      `‼ BREAK-GLASS ${use.action}${use.stepId ? ` ${use.stepId}` : ''} by ${safe(use.keyId)} (held by ${safe(use.holder)}) at ${use.at}: ${safe(use.reason)}`,
+    );
+  return lines;
 }

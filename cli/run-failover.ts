@@ -39,7 +39,10 @@ export async function runFailover(
   try {
     // Without --yes the operator must confirm: refuse before planning when there is no terminal to ask on.
     if (!flags.dryRun && !flags.yes) requireTerminal();
-    if (flags.dryRun || !flags.yes) {
+    const force = flags.force?.trim();
+    let forcedPastPlan: string | undefined;
+    // --force plans even with --yes: the run records it only past a plan that is NOT ready.
+    if (flags.dryRun || !flags.yes || force) {
       const plan = await session.plan(target, signer);
       if (flags.dryRun) {
         if (context.output === 'json') printJson(plan);
@@ -47,7 +50,7 @@ export async function runFailover(
         return plan.ready ? ExitCode.Ok : ExitCode.Failed;
       }
       note(renderPlan(plan));
-      if (!plan.ready && !flags.force?.trim()) {
+      if (!plan.ready && !force) {
         throw new CliError(
           'PlanNotReady',
           `not starting: the plan for ${runbook.id} is NOT ready (${plan.failedChecks} check${plan.failedChecks === 1 ? '' : 's'} failed, shown above). ` +
@@ -55,16 +58,16 @@ export async function runFailover(
           ExitCode.Refused,
         );
       }
-      await confirmStart(runbook.id);
+      forcedPastPlan = forcedReason(plan.ready, force);
+      if (!flags.yes) await confirmStart(runbook.id);
     }
     if (signer.breakGlass)
       note('BREAK-GLASS: this start is signed with a break-glass key and will be reported');
-    const force = flags.force?.trim();
     const { workflowId, runId } = await session.start(target, {
       reason,
       signer,
       now: new Date(),
-      ...(force ? { forceReason: force } : {}),
+      ...(forcedPastPlan ? { forceReason: forcedPastPlan } : {}),
     });
     if (!flags.follow) {
       if (context.output === 'json') printJson({ workflowId, runId, status: 'started' });
@@ -83,4 +86,15 @@ export async function runFailover(
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The --force reason a start records: only past a plan that is NOT ready, so a run never claims it was forced
+ * past a plan that was ready (a ready plan's --force is said and dropped).
+ */
+export function forcedReason(ready: boolean, force: string | undefined): string | undefined {
+  if (!force) return undefined;
+  if (!ready) return force;
+  note('the plan is ready: --force is not needed, and is not recorded with the run');
+  return undefined;
 }

@@ -55,7 +55,7 @@ export function runRecordsOf(result: unknown): RunRecord[] {
   }
   throw new CliError(
     'NotARunResult',
-    'this is neither a failover nor a drill result (drctl status --output json, or drctl report --format json)',
+    'this is not the result of a failover, an evacuation or a drill (drctl status --output json, or drctl report --format json)',
     ExitCode.BadInput,
   );
 }

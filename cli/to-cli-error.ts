@@ -61,7 +61,7 @@ export function toCliError(error: unknown): CliError {
   if (refusedArgument !== undefined) {
     return new CliError(
       'InvalidArgument',
-      `${(error as Error).message}: Temporal refused an argument (${refusedArgument}); check the ids with \`drctl runs\``,
+      `${(error as Error).message}: Temporal refused the id (${refusedArgument}); check it with \`drctl runs\``,
       ExitCode.BadInput,
     );
   }
@@ -86,9 +86,14 @@ export function toCliError(error: unknown): CliError {
 /** gRPC's INVALID_ARGUMENT status code. */
 const GRPC_INVALID_ARGUMENT = 3;
 
-/** What Temporal said of a malformed argument (a run id that is no UUID), if it refused one. */
+/**
+ * What Temporal said of a malformed run or workflow id (a run id that is no UUID), if it refused one. Only ids:
+ * Temporal answers INVALID_ARGUMENT to other things too (a search attribute the namespace lacks, a payload over
+ * its limit), which are no typo of the operator's.
+ */
 function invalidArgument(error: unknown): string | undefined {
   if (!(error instanceof ServiceError)) return undefined;
   const cause = error.cause as { code?: number; details?: string } | undefined;
-  return cause?.code === GRPC_INVALID_ARGUMENT ? (cause.details ?? 'no detail') : undefined;
+  if (cause?.code !== GRPC_INVALID_ARGUMENT) return undefined;
+  return /\b(run ?id|workflow ?id)\b/i.test(cause.details ?? '') ? cause.details : undefined;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { loadCatalog, registerTypeScriptLoader } from '../runbooks/catalog';
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
@@ -54,7 +54,7 @@ export function findEvacuation(
   } catch (error) {
     // Refused for other fields: the runbooks it names are looked up too, so every problem shows at once.
     if (!(error instanceof EvacuationValidationError)) throw error;
-    const written = wavesOf(source);
+    const written = error.written ?? wavesOf(source);
     const missing = written === undefined ? [] : placeRunbooks(written, knownRunbooks(), {});
     if (missing.length === 0) throw error;
     throw new EvacuationValidationError(error.evacuationLabel, [...error.issues, ...missing]);
@@ -64,6 +64,22 @@ export function findEvacuation(
   if (issues.length > 0) throw new EvacuationValidationError(`${evacuation.id} (${source})`, issues);
   assertEvacuationFits(`${evacuation.id} (${source})`, loadResultShape(evacuation, runbooks, source));
   return { evacuation, runbooks, source };
+}
+
+/**
+ * For a reference `findEvacuation` did not find: when it names an evacuation-like file (.ts, .js, .json) that
+ * does not load, throws that load error (with how to write the file elsewhere); otherwise returns, and the
+ * caller says no such evacuation. A runbook file or a folder is left alone.
+ */
+export function explainNotAnEvacuation(reference: string): void {
+  const path = resolve(reference);
+  if (!EXTENSIONS.has(extname(path)) || !existsSync(path) || !statSync(path).isFile()) return;
+  try {
+    readExport(path);
+  } catch (error) {
+    const issues = (error as EvacuationValidationError).issues;
+    if (issues?.some((issue) => issue.path === '(file)')) throw error;
+  }
 }
 
 /** Puts each runbook the evacuation names into `runbooks`; an issue at its path for each the catalog lacks. */
@@ -128,7 +144,7 @@ export function loadEvacuationFile(path: string): Evacuation {
     return defineEvacuation(exported as Parameters<typeof defineEvacuation>[0]);
   } catch (error) {
     if (error instanceof EvacuationValidationError)
-      throw new EvacuationValidationError(`${error.evacuationLabel} (${path})`, error.issues);
+      throw new EvacuationValidationError(`${error.evacuationLabel} (${path})`, error.issues, error.written);
     throw error;
   }
 }
@@ -163,7 +179,7 @@ function readExport(path: string): unknown {
     } catch (error) {
       const e = error as Partial<EvacuationValidationError>;
       if (e?.name === 'EvacuationValidationError' && Array.isArray(e.issues))
-        throw new EvacuationValidationError(`${e.evacuationLabel} (${path})`, e.issues);
+        throw new EvacuationValidationError(`${e.evacuationLabel} (${path})`, e.issues, e.written);
       throw new EvacuationValidationError(path, [
         {
           path: '(file)',

@@ -20,6 +20,7 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
     throw new EvacuationValidationError(
       label,
       distinct([...parsed.error.issues.map(toIssue), ...(shaped ? crossCheck(shaped) : [])]),
+      shaped,
     );
   }
   const evacuation: Evacuation = {
@@ -47,8 +48,8 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
 }
 
 /**
- * The waves of an input the schema refused, read as far as their ids, runbooks and dependencies go (other fields
- * may be wrong), so the structural checks still run; undefined when even those are not there to read.
+ * The waves of an input the schema refused, by their ids, runbooks and dependencies (other fields may be wrong),
+ * so the structural checks still run; undefined when any wave's ids, runbooks or dependencies cannot be read.
  */
 export function wavesAsWritten(input: unknown): Evacuation | undefined {
   const waves = (input as { waves?: unknown } | undefined)?.waves;
@@ -63,9 +64,10 @@ export function wavesAsWritten(input: unknown): Evacuation | undefined {
       else {
         const { runbook, dependsOn } = (service ?? {}) as { runbook?: unknown; dependsOn?: unknown };
         if (typeof runbook !== 'string') return undefined;
-        const named = Array.isArray(dependsOn)
-          ? dependsOn.filter((d): d is string => typeof d === 'string')
-          : [];
+        const named: unknown = dependsOn ?? [];
+        // An entry that is no string would shift the others' paths (dependsOn[d]): not read at all then.
+        if (!Array.isArray(named) || !named.every((d): d is string => typeof d === 'string'))
+          return undefined;
         services.push({ runbook, dependsOn: named });
       }
     }

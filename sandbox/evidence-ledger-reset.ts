@@ -1,5 +1,4 @@
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { LEDGER_WORKFLOW_ID } from '../evidence/ledger-protocol';
 import type { SandboxSettings } from './sandbox-settings';
@@ -47,10 +46,11 @@ export async function endEvidenceLedger(
 }
 
 /**
- * A live worker claims a task within moments; one scheduled longer ago than this and still unclaimed has no
- * worker to run it, and nothing will touch moto for it.
+ * A live worker claims a task within moments (well under a second, on a loaded 2-core machine too); one
+ * scheduled longer ago than this and still unclaimed has no worker to run it, and nothing will touch moto for it.
+ * The sandbox's Temporal server runs on this machine, so its clock is this one.
  */
-const UNCLAIMED_AFTER_MS = 1_000;
+const UNCLAIMED_AFTER_MS = 3_000;
 
 /** Resolves once the ledger has no work a worker runs or is about to claim (or is closed), or after `withinMs`. */
 async function settled(ledger: WorkflowHandle, withinMs: number): Promise<void> {
@@ -58,8 +58,7 @@ async function settled(ledger: WorkflowHandle, withinMs: number): Promise<void> 
   for (;;) {
     const { status, raw } = await ledger.describe();
     const now = Date.now();
-    const justScheduled = (at: Parameters<typeof optionalTsToMs>[0]) =>
-      now - (optionalTsToMs(at) ?? 0) < UNCLAIMED_AFTER_MS;
+    const justScheduled = (at: Timestamp | null | undefined) => now - epochMs(at) < UNCLAIMED_AFTER_MS;
     const task = raw.pendingWorkflowTask;
     const busy =
       (raw.pendingActivities ?? []).some(
@@ -69,4 +68,13 @@ async function settled(ledger: WorkflowHandle, withinMs: number): Promise<void> 
     if (status.name !== 'RUNNING' || !busy || now >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
+}
+
+type Timestamp = { seconds?: number | { toNumber(): number } | null; nanos?: number | null };
+
+/** A protobuf Timestamp (its seconds a Long from the gRPC client) in epoch ms; 0 when absent. */
+function epochMs(at: Timestamp | null | undefined): number {
+  const seconds = at?.seconds;
+  const whole = typeof seconds === 'object' && seconds !== null ? seconds.toNumber() : (seconds ?? 0);
+  return whole * 1000 + Math.floor((at?.nanos ?? 0) / 1e6);
 }

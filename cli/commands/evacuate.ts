@@ -32,7 +32,7 @@ export function registerEvacuate(program: Command): void {
     )
     .option(
       '--force <reason>',
-      'start although the plan is NOT ready (each failover still runs its pre-flight); the reason is recorded',
+      'start although the plan is NOT ready (planned even with --yes; each failover still runs its pre-flight); the reason is recorded',
     )
     .option('-f, --follow', 'show the live table (service, wave, step, elapsed, state) until it ends')
     .option(
@@ -65,16 +65,13 @@ export function registerEvacuate(program: Command): void {
             ExitCode.BadInput,
           );
         }
-        const { findEvacuation, evacuationFiles } = await import('../../evacuations/catalog');
+        const { findEvacuation, evacuationFiles, explainNotAnEvacuation } =
+          await import('../../evacuations/catalog');
         const loaded = findEvacuation(reference, runbookDirs(), evacuationDirs());
         if (loaded === undefined) {
-          const { basename, extname, resolve } = await import('node:path');
-          const { existsSync } = await import('node:fs');
-          // A file named by path that is no evacuation: its own error (it does not load, or it has no waves).
-          if (existsSync(resolve(reference))) {
-            const { loadEvacuationFile } = await import('../../evacuations/catalog');
-            loadEvacuationFile(resolve(reference));
-          }
+          const { basename, extname } = await import('node:path');
+          // A file named by path that does not load (a copied example's import): its own error, not "no evacuation".
+          explainNotAnEvacuation(reference);
           const known = evacuationFiles(evacuationDirs()).map((file) => basename(file, extname(file)));
           throw new CliError(
             'UnknownEvacuation',
@@ -98,9 +95,11 @@ export function registerEvacuate(program: Command): void {
           await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
           await refuseOverlaps(client, loaded);
           const force = flags.force?.trim();
-          if (!flags.yes) {
+          let forcedPastPlan: string | undefined;
+          // --force plans even with --yes: the evacuation records it only past a plan that is NOT ready.
+          if (!flags.yes || force) {
             const { confirmStart, requireTerminal } = await import('../confirm');
-            requireTerminal();
+            if (!flags.yes) requireTerminal();
             const { planEvacuationRunbooks, renderEvacuationPlans } = await import('../evacuation-plan');
             const planned = await planEvacuationRunbooks(
               client,
@@ -118,13 +117,15 @@ export function registerEvacuate(program: Command): void {
                 { notReady: planned.notReady },
               );
             }
-            await confirmStart(loaded.evacuation.id, 'evacuation');
+            const { forcedReason } = await import('../run-failover');
+            forcedPastPlan = forcedReason(planned.ready, force);
+            if (!flags.yes) await confirmStart(loaded.evacuation.id, 'evacuation');
           }
           const workflowId = await startEvacuation(client, config.temporal.taskQueue, loaded, {
             reason,
             signer: context.signer(),
             now: new Date(),
-            ...(force ? { forceReason: force } : {}),
+            ...(forcedPastPlan ? { forceReason: forcedPastPlan } : {}),
           });
           if (!flags.follow) {
             if (context.output === 'json') printJson({ workflowId, status: 'started' });

@@ -18,7 +18,7 @@ export function registerFailover(program: Command): void {
     )
     .option(
       '--force <reason>',
-      'start although the plan is NOT ready (pre-flight still runs first); the reason is recorded with the run',
+      'start although the plan is NOT ready (planned even with --yes; pre-flight still runs first); the reason is recorded with the run',
     )
     .option('-f, --follow', 'show each step live until the run ends; exit code says how it ended')
     .addHelpText(

@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import { runbookDrill, startDrill } from '../../cli/drill-runs';
 import type { EvacuationResult } from '../../evacuations/evacuation-types';
+import type { FailoverResult } from '../../workflows/run-types';
 import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { operatorPaths } from '../../sandbox/operator-seed';
@@ -31,6 +32,7 @@ const id = (base: string) => `${base}-${randomUUID().slice(0, 6)}`;
 
 const FLAG_ON_THEN_OFF = id('flag-on-then-off');
 const BAD_PROBE = id('bad-probe');
+const READY_WAIT = id('ready-wait');
 const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-plan-e2e-evacuations-'));
 const BAD_PROBE_EVACUATION = id('bad-probe-region');
 
@@ -75,6 +77,7 @@ beforeAll(async () => {
     flagStep('banner-on', true),
     flagStep('banner-off', false),
   ]);
+  writeRunbook(READY_WAIT, [{ id: 'settle', kind: 'wait', duration: '100ms' }]);
   writeRunbook(BAD_PROBE, [
     { id: 'checks', kind: 'preflight' },
     {
@@ -223,6 +226,28 @@ test('GIVEN an evacuation whose runbook plan is NOT ready THEN evacuate refuses 
   const verified = await drctl(['verify-run', workflowId, '--policy', operatorPaths.policyFile], env);
   expect(verified.stderr).toBe('');
   expect(verified.code).toBe(0);
+
+  // --force past a plan that is ready is said and not recorded: the run must not claim a NOT ready plan.
+  const needless = await drctl(
+    [
+      'failover',
+      READY_WAIT,
+      '--reason',
+      'e2e',
+      '--yes',
+      '--force',
+      'just in case',
+      '--follow',
+      '--output',
+      'json',
+    ],
+    env,
+  );
+  expect(needless.code).toBe(0);
+  expect(needless.stderr).toContain(
+    'the plan is ready: --force is not needed, and is not recorded with the run',
+  );
+  expect((JSON.parse(needless.stdout) as FailoverResult).authorization?.forcedPastPlan).toBeUndefined();
 });
 
 test('GIVEN a run whose reason holds terminal escapes THEN status shows them escaped, runs lists it, and report says it is not a drill', async () => {
@@ -302,13 +327,14 @@ test('GIVEN a drill id THEN status shows the drill verdict instead of failing', 
   // quietly (before: an EPIPE stack trace).
   const piped = await new Promise<{ stderr: string; code: number }>((done) => {
     execFile(
-      'sh',
-      ['-c', `'${process.execPath}' '${DRCTL}' runs --since 1h | true`],
+      'bash',
+      ['-o', 'pipefail', '-c', `'${process.execPath}' '${DRCTL}' runs --since 1h | true`],
       { env },
       (error, _stdout, stderr) => done({ stderr, code: error ? Number(error.code ?? 1) : 0 }),
     );
   });
   expect(piped.stderr).toBe('');
+  // Under pipefail the pipeline reports drctl's own status: runs had done its work, 0 (before: 1, the crash).
   expect(piped.code).toBe(0);
 });
 

@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
 import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
 import { findEvacuation } from '../../evacuations/catalog';
@@ -189,6 +189,30 @@ test('every problem shows at once: a field the schema refuses does not hide a ru
   expect(issues.find((issue) => issue.path === 'waves[0].runbooks[2]')?.message).toMatch(
     /no runbook "no-such-runbook"/,
   );
+});
+
+test('every problem shows at once in a TypeScript evacuation written with defineEvacuation too', () => {
+  // defineEvacuation throws while the module loads: the waves it read travel with its error to the catalog check.
+  const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  const define = resolve(__dirname, '../../evacuations/define-evacuation');
+  writeFileSync(
+    join(dir, 'typed.ts'),
+    `import { defineEvacuation } from ${JSON.stringify(define)};\n` +
+      `export default defineEvacuation(${JSON.stringify(
+        base([{ id: 'data', concurrency: 0, runbooks: ['ehr-db', 'no-such-runbook'] }], { id: 'typed' }),
+      )});\n`,
+  );
+  let error: unknown;
+  try {
+    findEvacuation('typed', [], [dir]);
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(EvacuationValidationError);
+  expect((error as EvacuationValidationError).issues.map((issue) => issue.path)).toEqual([
+    'waves[0].concurrency',
+    'waves[0].runbooks[1]',
+  ]);
 });
 
 test('a runbook file named by path is not taken for an evacuation: plan and failover of ./my-runbook.json still reach the runbook catalog', () => {
