@@ -38,7 +38,7 @@ export function registerOperatorActions(program: Command): void {
       runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
         const reason = requiredReason(flags.reason);
         await withRun(context, workflowId, async (client, progress) => {
-          const stepId = flags.step ?? onlyWaiting(progress, 'approval');
+          const stepId = chosenStep(progress, 'approval', flags.step);
           await sendSigned(context, client, progress, 'approve', { action: 'approve', stepId, reason });
         });
       }),
@@ -64,7 +64,7 @@ export function registerOperatorActions(program: Command): void {
           const reason =
             action === 'skip' ? requiredReason(flags.reason) : flags.reason?.trim() || 'retry requested';
           await withRun(context, workflowId, async (client, progress) => {
-            const stepId = flags.step ?? onlyWaiting(progress, 'decision');
+            const stepId = chosenStep(progress, 'decision', flags.step);
             await sendSigned(context, client, progress, 'decide', { action, stepId, reason });
           });
         }),
@@ -150,6 +150,27 @@ export async function withRun(
   } finally {
     await close();
   }
+}
+
+/**
+ * The step an approval or decision is for: `--step` when given, else the only one waiting. A `--step` naming none
+ * of the steps that wait while others do is bad input (exit 2), naming those that do; with none waiting at all the
+ * run refuses it (exit 4), as it would.
+ */
+function chosenStep(
+  progress: FailoverProgress,
+  kind: 'approval' | 'decision',
+  given: string | undefined,
+): string {
+  if (given === undefined) return onlyWaiting(progress, kind);
+  const waiting = progress.awaiting.filter((a) => a.kind === kind).map((a) => a.stepId);
+  if (waiting.length === 0 || waiting.includes(given)) return given;
+  throw new CliError(
+    'NoSuchWaitingStep',
+    `--step ${given}: no such step of ${progress.workflowId} is ${kind === 'approval' ? 'waiting for an approval' : 'paused'}; ${waiting.length === 1 ? 'it is' : 'they are'}: ${waiting.join(', ')}`,
+    ExitCode.BadInput,
+    { waiting },
+  );
 }
 
 function onlyWaiting(progress: FailoverProgress, kind: 'approval' | 'decision'): string {

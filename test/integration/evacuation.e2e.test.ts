@@ -91,6 +91,17 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
   );
   expect(replica?.recovering).toBe(false);
 
+  // A gate that is not the one waiting is bad input naming --step and the gate that waits (before: exit 4, the
+  // run's rejection).
+  const misnamed = await drctl(
+    ['approve', workflowId, '--step', 'portl', '--reason', 'typo'],
+    asOperator(env, 'bob'),
+  );
+  expect(misnamed.code).toBe(2);
+  expect(misnamed.stderr).toContain(
+    `--step portl: no such step of ${workflowId} is waiting for an approval; it is: portal`,
+  );
+
   // dave may only plan: his approval is refused by the access policy; bob's is accepted.
   const refused = await drctl(
     ['approve', workflowId, '--step', 'portal', '--reason', 'looks fine'],
