@@ -21,6 +21,17 @@ function issuesOf(input: unknown): RunbookIssue[] {
   }
 }
 
+/** The refusal `findEvacuation` throws for `id` in `dir` (the catalog's runbooks from `runbookDirs`). */
+function loadRefusal(id: string, dir: string, runbookDirs: string[] = []): EvacuationValidationError {
+  try {
+    findEvacuation(id, runbookDirs, [dir]);
+  } catch (caught) {
+    expect(caught).toBeInstanceOf(EvacuationValidationError);
+    return caught as EvacuationValidationError;
+  }
+  throw new Error(`${id} loaded: it was expected to be refused`);
+}
+
 const base = (waves: unknown[], extra: Record<string, unknown> = {}) => ({
   id: 'leave-east',
   title: 'Leave the east region',
@@ -131,14 +142,8 @@ test('loading an evacuation naming a runbook the catalog lacks refuses it at its
     join(dir, 'east.json'),
     JSON.stringify(base([{ id: 'data', runbooks: ['ehr-db', 'no-such-runbook'] }])),
   );
-  let error: unknown;
-  try {
-    findEvacuation('east', [], [dir]);
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error).toBeInstanceOf(EvacuationValidationError);
-  expect((error as EvacuationValidationError).issues).toEqual([
+  const error = loadRefusal('east', dir);
+  expect(error.issues).toEqual([
     {
       path: 'waves[0].runbooks[1]',
       message: expect.stringMatching(/no runbook "no-such-runbook"; known runbooks: .*ehr-db/),
@@ -166,14 +171,8 @@ test('every problem shows at once: a field the schema refuses does not hide a ru
       ]),
     ),
   );
-  let error: unknown;
-  try {
-    findEvacuation('many', [], [dir]);
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error).toBeInstanceOf(EvacuationValidationError);
-  const issues = (error as EvacuationValidationError).issues;
+  const error = loadRefusal('many', dir);
+  const issues = error.issues;
   expect(issues.map((issue) => issue.path)).toEqual(
     expect.arrayContaining([
       'waves[0].concurrency',
@@ -202,17 +201,8 @@ test('every problem shows at once in a TypeScript evacuation written with define
         base([{ id: 'data', concurrency: 0, runbooks: ['ehr-db', 'no-such-runbook'] }], { id: 'typed' }),
       )});\n`,
   );
-  let error: unknown;
-  try {
-    findEvacuation('typed', [], [dir]);
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error).toBeInstanceOf(EvacuationValidationError);
-  expect((error as EvacuationValidationError).issues.map((issue) => issue.path)).toEqual([
-    'waves[0].concurrency',
-    'waves[0].runbooks[1]',
-  ]);
+  const error = loadRefusal('typed', dir);
+  expect(error.issues.map((issue) => issue.path)).toEqual(['waves[0].concurrency', 'waves[0].runbooks[1]']);
 });
 
 test('a runbook file named by path is not taken for an evacuation: plan and failover of ./my-runbook.json still reach the runbook catalog', () => {
@@ -292,16 +282,10 @@ const TOO_LARGE =
 test('an evacuation whose runbooks by value pass one Temporal payload is refused at waves, naming its size and what to do; a smaller one loads', () => {
   const { dir } = largeEstate();
 
-  let error: unknown;
-  try {
-    findEvacuation('big', [dir], [dir]);
-  } catch (caught) {
-    error = caught;
-  }
+  const error = loadRefusal('big', dir, [dir]);
   const small = findEvacuation('small', [dir], [dir]);
 
-  expect(error).toBeInstanceOf(EvacuationValidationError);
-  expect((error as EvacuationValidationError).issues).toEqual([
+  expect(error.issues).toEqual([
     { path: 'waves', message: expect.stringMatching(new RegExp(`^${TOO_LARGE.source}`)) },
   ]);
   expect(Buffer.byteLength(JSON.stringify(small))).toBeLessThan(MAX_EVACUATION_BYTES);
