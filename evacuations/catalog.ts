@@ -54,8 +54,7 @@ export function findEvacuation(
   } catch (error) {
     // Refused for other fields: the runbooks it names are looked up too, so every problem shows at once.
     if (!(error instanceof EvacuationValidationError)) throw error;
-    const written = error.written ?? wavesOf(source);
-    const missing = written === undefined ? [] : placeRunbooks(written, knownRunbooks(), {});
+    const missing = error.written === undefined ? [] : placeRunbooks(error.written, knownRunbooks(), {});
     if (missing.length === 0) throw error;
     throw new EvacuationValidationError(error.evacuationLabel, [...error.issues, ...missing]);
   }
@@ -103,17 +102,6 @@ function placeRunbooks(
       ];
     }),
   );
-}
-
-/** The waves of a file the schema refused, as far as they can be read (`wavesAsWritten`). */
-function wavesOf(path: string): Evacuation | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, as in loadEvacuationFile.
-    const { wavesAsWritten } = require('./define-evacuation') as typeof import('./define-evacuation');
-    return wavesAsWritten(readExport(path));
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -51,7 +51,7 @@ export function defineEvacuation(input: EvacuationInput): Evacuation {
  * The waves of an input the schema refused, by their ids, runbooks and dependencies (other fields may be wrong),
  * so the structural checks still run; undefined when any wave's ids, runbooks or dependencies cannot be read.
  */
-export function wavesAsWritten(input: unknown): Evacuation | undefined {
+function wavesAsWritten(input: unknown): Evacuation | undefined {
   const waves = (input as { waves?: unknown } | undefined)?.waves;
   if (!Array.isArray(waves)) return undefined;
   const read: Evacuation['waves'] = [];

@@ -162,21 +162,18 @@ function chosenStep(
   kind: 'approval' | 'decision',
   given: string | undefined,
 ): string {
-  if (given === undefined) return onlyWaiting(progress, kind);
   const waiting = progress.awaiting.filter((a) => a.kind === kind).map((a) => a.stepId);
-  if (waiting.length === 0 || waiting.includes(given)) return given;
-  throw new CliError(
-    'NoSuchWaitingStep',
-    `--step ${given}: no such step of ${progress.workflowId} is ${kind === 'approval' ? 'waiting for an approval' : 'paused'}; ${waiting.length === 1 ? 'it is' : 'they are'}: ${waiting.join(', ')}`,
-    ExitCode.BadInput,
-    { waiting },
-  );
-}
-
-function onlyWaiting(progress: FailoverProgress, kind: 'approval' | 'decision'): string {
-  const waiting = progress.awaiting.filter((a) => a.kind === kind).map((a) => a.stepId);
-  if (waiting.length === 1) return waiting[0] as string;
   const what = kind === 'approval' ? 'waiting for an approval' : 'paused';
+  if (given !== undefined) {
+    if (waiting.length === 0 || waiting.includes(given)) return given;
+    throw new CliError(
+      'NoSuchWaitingStep',
+      `--step ${given}: no such step of ${progress.workflowId} is ${what}; ${waiting.length === 1 ? 'it is' : 'they are'}: ${waiting.join(', ')}`,
+      ExitCode.BadInput,
+      { waiting },
+    );
+  }
+  if (waiting.length === 1) return waiting[0] as string;
   throw new CliError(
     kind === 'approval' ? 'NoApprovalWaiting' : 'NoPausedStep',
     waiting.length === 0

@@ -20,19 +20,19 @@ export function registerValidate(program: Command): void {
         const evacuation = findEvacuation(reference, runbookDirs(), evacuationDirs());
         if (evacuation !== undefined) {
           const { waves, id } = evacuation.evacuation;
-          const runbooks = Object.keys(evacuation.runbooks).length;
+          const runbooks = Object.keys(evacuation.runbooks);
           if (context.output === 'json')
             printJson({
               valid: true,
               kind: 'evacuation',
               id,
               source: evacuation.source,
-              runbooks: Object.keys(evacuation.runbooks),
+              runbooks,
               evacuation: evacuation.evacuation,
             });
           else
             process.stdout.write(
-              `${id} is a valid evacuation (${waves.length} wave${waves.length === 1 ? '' : 's'}, ${runbooks} runbook${runbooks === 1 ? '' : 's'}, every one in the catalog; from ${evacuation.source})\n`,
+              `${id} is a valid evacuation (${waves.length} wave${waves.length === 1 ? '' : 's'}, ${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'}, every one in the catalog; from ${evacuation.source})\n`,
             );
           return;
         }
