@@ -5,6 +5,7 @@ import { isPublicKey } from './signature';
 
 /** Operator, group and key names: plain enough to sit in a search attribute (the initiator) unencrypted. */
 import { OPERATOR_NAME } from './operator-name';
+import { unknownFieldMessage } from '../runbooks/zod-issue-message';
 
 export { OPERATOR_NAME };
 const name = (what: string) =>
@@ -125,7 +126,7 @@ export const accessPolicySchema = z
 export function parseAccessPolicy(
   value: unknown,
 ): { ok: true; policy: AccessPolicy } | { ok: false; issues: Array<{ path: string; message: string }> } {
-  const parsed = accessPolicySchema.safeParse(value);
+  const parsed = accessPolicySchema.safeParse(value, { error: unknownFieldMessage });
   if (parsed.success) return { ok: true, policy: parsed.data as AccessPolicy };
   return {
     ok: false,

@@ -1,5 +1,5 @@
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
-import { toIssue } from '../runbooks/zod-issue-message';
+import { toIssue, unknownFieldMessage } from '../runbooks/zod-issue-message';
 import { EvacuationValidationError } from './evacuation-validation-error';
 import { evacuationSchema, type Evacuation, type EvacuationInput } from './schema';
 
@@ -13,7 +13,7 @@ import { evacuationSchema, type Evacuation, type EvacuationInput } from './schem
 export function defineEvacuation(input: EvacuationInput): Evacuation {
   const label =
     typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : '(no id)';
-  const parsed = evacuationSchema.safeParse(input, { reportInput: true });
+  const parsed = evacuationSchema.safeParse(input, { reportInput: true, error: unknownFieldMessage });
   if (!parsed.success) {
     // The waves' structure is checked too where it can be read: every problem in one pass, not one class a run.
     const shaped = wavesAsWritten(input);

@@ -2,7 +2,7 @@ import { crossCheck } from './cross-check';
 import { inlineSecrets } from './inline-secrets';
 import { RunbookValidationError } from './runbook-validation-error';
 import { runbookSchema, type Runbook, type RunbookInput } from './schema';
-import { toIssue } from './zod-issue-message';
+import { toIssue, unknownFieldMessage } from './zod-issue-message';
 
 /**
  * Validates a runbook and returns it as plain data with every default filled in. Throws a
@@ -15,7 +15,7 @@ export function validateRunbook(input: RunbookInput): Runbook {
   const label =
     typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : '(no id)';
   const secrets = inlineSecrets(input);
-  const parsed = runbookSchema.safeParse(input, { reportInput: true });
+  const parsed = runbookSchema.safeParse(input, { reportInput: true, error: unknownFieldMessage });
   if (!parsed.success) {
     throw new RunbookValidationError(label, [...parsed.error.issues.map(toIssue), ...secrets]);
   }

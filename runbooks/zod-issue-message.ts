@@ -27,12 +27,34 @@ const DURATION_FIELDS = new Set([
   'maximumInterval',
 ]);
 
+/**
+ * zod's parse-time message hook (`safeParse(input, { error: unknownFieldMessage })`): an unknown field is answered
+ * with the fields allowed where it stands, and the one meant when it is a near miss (`databse`: did you mean
+ * "database"?). Only the parse knows the object schema that refused it; the finished issue keeps just the keys.
+ */
+export function unknownFieldMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'unrecognized_keys') return undefined;
+  const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
+  return unknownFields(issue.keys, shape === undefined ? undefined : Object.keys(shape));
+}
+
+function unknownFields(keys: readonly string[], allowed: readonly string[] | undefined): string {
+  const named = `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
+  if (allowed === undefined) return named;
+  const meant = keys.flatMap((key) => {
+    const near = nearMiss(key, allowed);
+    return near === undefined ? [] : [keys.length > 1 ? `"${near}" (for ${key})` : `"${near}"`];
+  });
+  const hint = meant.length === 0 ? '' : `; did you mean ${meant.join(', ')}?`;
+  return `${named}${hint}; allowed here: ${allowed.join(', ')}`;
+}
+
 function issueMessage(issue: z.core.$ZodIssue, path: string): string {
-  if (issue.code !== 'unrecognized_keys' && !ZOD_DEFAULT.test(issue.message)) return issue.message;
+  if (issue.code === 'unrecognized_keys')
+    return issue.message.startsWith('unknown field') ? issue.message : unknownFields(issue.keys, undefined);
+  if (!ZOD_DEFAULT.test(issue.message)) return issue.message;
   const got = 'input' in issue && issue.input !== undefined ? ` (got ${describe(issue.input)})` : '';
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
     case 'invalid_union': {
       const options = 'options' in issue && Array.isArray(issue.options) ? issue.options : undefined;
       if (options === undefined) return issue.message;
@@ -122,10 +144,16 @@ function describe(value: unknown): string {
 /** `; did you mean "dns.switch"?` for a near miss (a typo, a swapped letter), else nothing. */
 function suggestion(value: unknown, options: unknown[]): string {
   if (typeof value !== 'string') return '';
-  const candidates = options.filter((option): option is string => typeof option === 'string');
-  if (candidates.length === 0) return '';
-  const nearest = closest(value, candidates);
-  return distance(value, nearest) <= Math.max(1, Math.floor(nearest.length / 4))
-    ? `; did you mean "${nearest}"?`
-    : '';
+  const near = nearMiss(
+    value,
+    options.filter((option): option is string => typeof option === 'string'),
+  );
+  return near === undefined ? '' : `; did you mean "${near}"?`;
+}
+
+/** The candidate `value` is a near miss of (a typo, a swapped letter), if any. */
+function nearMiss(value: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const nearest = closest(value, [...candidates]);
+  return distance(value, nearest) <= Math.max(1, Math.floor(nearest.length / 4)) ? nearest : undefined;
 }

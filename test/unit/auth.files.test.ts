@@ -56,6 +56,16 @@ describe('access policy file', () => {
     );
   });
 
+  it('GIVEN a misspelt field WHEN loaded THEN the error names the field meant and the fields allowed', () => {
+    const { permissions, ...policy } = testPolicy(keys).policy;
+    const file = policyFile('misspelt.json', { ...policy, permisions: permissions });
+    const error = authError(() => loadPolicyFile(file));
+    expect(error.code).toBe('PolicyInvalid');
+    expect(error.message).toMatch(
+      /\(file\): unknown field permisions; did you mean "permissions"\?; allowed here: version, operators, groups, permissions, breakGlass/,
+    );
+  });
+
   it('GIVEN a malformed public key WHEN loaded THEN the error names the operator and the key index', () => {
     const policy = testPolicy(keys).policy;
     const file = policyFile('bad-key.json', {

@@ -136,6 +136,16 @@ test('unknown fields and empty waves are refused at their paths', () => {
   );
 });
 
+test('an unknown field in a wave names the one meant and the fields allowed there', () => {
+  const issues = issuesOf(base([{ id: 'data', runbooks: ['ehr-db'], concurency: 3 }]));
+  expect(issues).toContainEqual({
+    path: 'waves[0]',
+    message: expect.stringMatching(
+      /^unknown field concurency; did you mean "concurrency"\?; allowed here: .*\brunbooks\b/,
+    ),
+  });
+});
+
 test('loading an evacuation naming a runbook the catalog lacks refuses it at its path, listing the known ones', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   writeFileSync(

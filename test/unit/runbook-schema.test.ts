@@ -80,7 +80,37 @@ test('missing and unknown fields are named', () => {
   expect(issues).toEqual(
     expect.arrayContaining([
       { path: 'owner', message: 'required' },
-      { path: '', message: 'unknown field colour' },
+      {
+        path: '',
+        message:
+          'unknown field colour; allowed here: id, title, owner, description, objectives, mode, targets, steps',
+      },
+    ]),
+  );
+});
+
+test('an unknown field is answered with the fields allowed where it stands, and the one meant when near', () => {
+  const issues = issuesOf({
+    ...valid,
+    steps: [
+      { id: 'fence', kind: 'database.fence', databse: 'main' },
+      { id: 'pause', kind: 'wait', duration: '1s', tmeout: '5s', colour: 'blue' },
+    ],
+  });
+  expect(issues).toEqual(
+    expect.arrayContaining([
+      {
+        path: 'steps[0]',
+        message: expect.stringMatching(
+          /^unknown field databse; did you mean "database"\?; allowed here: .*\bdatabase\b/,
+        ),
+      },
+      {
+        path: 'steps[1]',
+        message: expect.stringMatching(
+          /^unknown fields tmeout, colour; did you mean "timeout" \(for tmeout\)\?; allowed here: .*\bduration\b/,
+        ),
+      },
     ]),
   );
 });
