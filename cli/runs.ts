@@ -58,7 +58,10 @@ export interface RunSummary {
   runbookId: string | null;
   /** Temporal's execution status, e.g. RUNNING, COMPLETED, FAILED. */
   status: string;
-  /** drctl's verdict where it recorded one (succeeded, failed, aborted, passed). */
+  /**
+   * drctl's verdict where it recorded one: succeeded, failed, aborted; passed for a drill; refused for a start the
+   * access policy or a lock refused; not-released for a failover its parent held and never released (no change).
+   */
   outcome: string | null;
   initiator: string | null;
   startedAt: string;

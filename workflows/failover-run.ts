@@ -64,6 +64,9 @@ interface Gate {
   skips: VerifiedAction[];
 }
 
+/** The error of the one timeline entry of a run its parent held and never released. */
+export const NOT_RELEASED_ERROR = 'NotReleased';
+
 /** The access policy and verified start that govern a run (see run-authority.ts). */
 export interface RunAuth {
   authority: OperatorAuthority;
@@ -528,7 +531,7 @@ export class FailoverRun {
       kind: 'hold',
       title: `Held under its lock until ${holder} released it`,
     });
-    this.timeline.fail(entry, { type: 'NotReleased', message: `${why}; nothing was changed` }, 0, 0);
+    this.timeline.fail(entry, { type: NOT_RELEASED_ERROR, message: `${why}; nothing was changed` }, 0, 0);
   }
 
   /** Starts the follow-up fence of each old primary the run went on without, once a promotion of it started. */

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   defineQuery,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -9,7 +10,7 @@ import { OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
 import { failbackRecord } from './failback-record';
-import { FailoverRun } from './failover-run';
+import { FailoverRun, NOT_RELEASED_ERROR } from './failover-run';
 import {
   abortUpdate,
   approveUpdate,
@@ -22,6 +23,21 @@ import type { FailoverProgress, FailoverRequest, FailoverResult, ParentHoldReque
 import { decidePatchesAtStart } from './patches-at-start';
 
 export const progressQuery = defineQuery<FailoverProgress>('progress');
+
+/**
+ * Runs that began after this record `not-released` as the outcome of a failover its parent held and never
+ * released (it changed nothing); earlier ones recorded `failed`, which `drctl runs` showed for a run that never
+ * began.
+ */
+export const NOT_RELEASED_OUTCOME_PATCH = 'not-released-outcome';
+
+/** The outcome `drctl runs` shows: a failover held under its lock and never released is not a failed one. */
+function outcomeOf(result: FailoverResult): string {
+  const [only, ...more] = result.timeline;
+  const neverReleased =
+    result.status === 'failed' && more.length === 0 && only?.error?.type === NOT_RELEASED_ERROR;
+  return neverReleased && patched(NOT_RELEASED_OUTCOME_PATCH) ? 'not-released' : result.status;
+}
 
 /**
  * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
@@ -98,7 +114,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
 
   const result = await run.execute();
   const { runbook } = start;
-  upsertSearchAttributes([{ key: OUTCOME_KEY, value: result.status }]);
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: outcomeOf(result) }]);
   await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;

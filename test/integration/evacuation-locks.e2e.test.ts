@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { evacuationReference, startEvacuation } from '../../cli/evacuation-runs';
+import type { RunSummary } from '../../cli/runs';
 import { releaseMemoKey } from '../../common/held-release';
 import { OUTCOME_KEY } from '../../common/search-attributes';
 import { findEvacuation } from '../../evacuations/catalog';
@@ -211,6 +212,14 @@ test('an evacuation aborted while its later waves hold their locks lets them go,
   expect(held.timeline[0]?.error?.message).toContain(`${workflowId} called this run off`);
   expect(held.reason).toContain(workflowId);
   expect(await recordValue(stack, `held-later.${ZONE}`)).toBe(SEEDED);
+  // `drctl runs` says it never began, not that it failed (Temporal's status stays FAILED: it did not succeed).
+  const listed = JSON.parse(
+    (await drctl(['runs', '--runbook', 'held-later', '--output', 'json'], env)).stdout,
+  ) as RunSummary[];
+  expect({ status: listed[0]?.status, outcome: listed[0]?.outcome }).toEqual({
+    status: 'FAILED',
+    outcome: 'not-released',
+  });
   const again = await drctl(
     ['failover', 'held-later', '--reason', 'after the abort', '--yes', '--follow', '--output', 'json'],
     env,
