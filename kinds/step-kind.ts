@@ -107,6 +107,12 @@ export interface PlanContext<A> {
   /** Database name → endpoint a promotion planned earlier would make writable. */
   plannedWritable: Map<string, string>;
   runPreflight(): Promise<CheckResult[]>;
+  /**
+   * The id of the pre-flight the plan also makes (the runbook's, or the one added before the first change), which
+   * makes every step's read-only checks: a step whose plan is only those checks points at it instead of making them
+   * again. Undefined when the plan makes no pre-flight.
+   */
+  checkedByPreflight?: string;
 }
 
 export interface PlanPart {

@@ -12,7 +12,7 @@ import { LOCKS_FIRST_PATCH, RELEASES_RECORDED_PATCH } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { NOT_RELEASED_OUTCOME_PATCH } from './failover';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
-import { PROMPT_REPLAN_PATCH } from './plan';
+import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
 import { LOCAL_AUTH_READS_PATCH } from './run-authority';
 import { GROUP_READ_AHEAD_PATCH, LOCAL_STEP_READS_PATCH, READ_AHEAD_PATCH } from './step-actions';
 
@@ -37,6 +37,7 @@ export function everyPatch(): string[] {
     DRILL_RELEASES_RECORDED_PATCH,
     EVACUATION_DRILL_RELEASES_RECORDED_PATCH,
     PROMPT_REPLAN_PATCH,
+    CHECKS_ONCE_PATCH,
     UNPLANNED_FENCE_UNDO_PATCH,
     DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH,
     DNS_RETRY_MERGES_UNDO_PATCH,

@@ -19,6 +19,10 @@ import type { PlannedStep, PlanResult } from './run-types';
 export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   const activities = proxyActivities<KindActivities>(PLAN_ACTIVITY_OPTIONS);
   const leaves = leafStepsOf(runbook);
+  const automatic = runsAutomaticPreflight(runbook.steps) ? automaticPreflightStep() : undefined;
+  const preflightId = automatic?.id ?? leaves.find((step) => step.kind === 'preflight')?.id;
+  const checkedByPreflight =
+    preflightId !== undefined && patched(CHECKS_ONCE_PATCH) ? { checkedByPreflight: preflightId } : {};
   const planOne = async (step: LeafStep, known: ReadonlyMap<string, string>): Promise<Planned> => {
     const writable = new RecordingMap(known, stepKind(step.kind).providesEndpoints === true);
     const planned: PlannedStep = {
@@ -35,6 +39,7 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
         activities,
         plannedWritable: writable,
         runPreflight: () => runPreflightChecks(runbook, activities),
+        ...checkedByPreflight,
       });
       changes = part.changes ?? [];
       planned.checks = part.checks ?? [];
@@ -52,7 +57,6 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   // Every step's reads are independent: plan them all at once. A step that asked for an endpoint an earlier
   // step's plan provides (DNS after a promotion) is planned again with it, once the earlier ones are known.
   // The run checks every target before its first change, preflight step or not: so does its plan.
-  const automatic = runsAutomaticPreflight(runbook.steps) ? automaticPreflightStep() : undefined;
   const automaticChecks =
     automatic === undefined ? Promise.resolve([]) : runPreflightChecks(runbook, activities);
   const first = leaves.map((step) => planOne(step, new Map()));
@@ -107,6 +111,13 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   const failed = steps.flatMap((step) => step.checks).filter((check) => !check.ok).length;
   return { runbookId: runbook.id, steps, ready: failed === 0, failedChecks: failed };
 }
+
+/**
+ * Plans that began after this make each read-only check once: a step whose plan is only the checks its pre-flight
+ * entry makes (backups.verify) points at the pre-flight, which earlier plans made them for twice (and counted a
+ * failed one twice).
+ */
+export const CHECKS_ONCE_PATCH = 'plan-makes-each-check-once';
 
 /**
  * Plans that began after this plan a step again (DNS after a promotion) as soon as the earlier steps that provide

@@ -49,6 +49,10 @@ export const backupsVerify: StepKind<typeof schema, BackupsVerifyActivities> = {
     },
   ],
   async plan(step, context) {
+    if (context.checkedByPreflight !== undefined)
+      return {
+        note: `the checks the pre-flight (${context.checkedByPreflight}) lists above; the run also recomputes the newest backup's checksum`,
+      };
     return { checks: await context.activities.checkBackups(backupsInput(context.runbook, step)) };
   },
   run: (step, context) => context.activities.verifyBackups(backupsInput(context.runbook, step)),

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import { runbookDrill, startDrill } from '../../cli/drill-runs';
 import type { EvacuationResult } from '../../evacuations/evacuation-types';
-import type { FailoverResult } from '../../workflows/run-types';
+import type { FailoverResult, PlanResult } from '../../workflows/run-types';
 import { loadRunbookFile } from '../../runbooks/catalog';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { operatorPaths } from '../../sandbox/operator-seed';
@@ -33,6 +33,7 @@ const id = (base: string) => `${base}-${randomUUID().slice(0, 6)}`;
 const FLAG_ON_THEN_OFF = id('flag-on-then-off');
 const BAD_PROBE = id('bad-probe');
 const READY_WAIT = id('ready-wait');
+const MISSING_BACKUPS = id('missing-backups');
 const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-plan-e2e-evacuations-'));
 const BAD_PROBE_EVACUATION = id('bad-probe-region');
 
@@ -78,6 +79,10 @@ beforeAll(async () => {
     flagStep('banner-off', false),
   ]);
   writeRunbook(READY_WAIT, [{ id: 'settle', kind: 'wait', duration: '100ms' }]);
+  writeRunbook(MISSING_BACKUPS, [
+    { id: 'checks', kind: 'preflight' },
+    { id: 'backups', kind: 'backups.verify', bucket: 'drctl-no-such-backups', maxAge: '1d' },
+  ]);
   writeRunbook(BAD_PROBE, [
     { id: 'checks', kind: 'preflight' },
     {
@@ -144,6 +149,29 @@ test("GIVEN ehr-db, whose pre-flight, probe check and DNS step read one zone and
   // Before: 3 ListHostedZonesByName and 4 ListResourceRecordSets, one per reader. Now the readers running at once
   // share a call; the DNS step's second plan (with the promoted replica's address) reads again, later.
   expect(route53).toEqual({ ListHostedZonesByName: 1, ListResourceRecordSets: 3, TestDNSAnswer: 1 });
+});
+
+test('GIVEN a backups step and a pre-flight THEN the plan makes the backups checks once, listed and counted under the pre-flight', async () => {
+  const aws = strictAwsControl(stack.moto.controlUrl);
+  await aws.resetStats();
+
+  const plan = await drctl(['plan', MISSING_BACKUPS, '--output', 'json'], env);
+
+  expect(plan.code).toBe(1);
+  const result = JSON.parse(plan.stdout) as PlanResult;
+  const [checks, backups] = result.steps;
+  const failed = (checks?.checks ?? []).filter((check) => !check.ok);
+  expect(failed.length).toBeGreaterThan(0);
+  for (const check of failed) expect(check.check).toContain('s3://drctl-no-such-backups/');
+  // Before: the backups step made the same checks again, and the verdict counted the failed one twice.
+  expect(backups).toMatchObject({ stepId: 'backups', checks: [], note: expect.stringContaining('checks') });
+  expect(result.failedChecks).toBe(failed.length);
+  const bucketReads = Object.fromEntries(
+    Object.entries((await aws.stats()).operations)
+      .filter(([, op]) => op.service === 's3')
+      .map(([name, op]) => [name, op.calls]),
+  );
+  expect(bucketReads).toEqual({ GetBucketVersioning: 1, GetObjectLockConfiguration: 1, ListObjectsV2: 1 });
 });
 
 test('GIVEN a flag step 1 turns on and step 2 turns off THEN the plan compares step 2 with the state after step 1', async () => {
