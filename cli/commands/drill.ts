@@ -3,6 +3,7 @@ import type { InjectionAction } from '../../activities/drill-contracts';
 import type { LoadedEvacuation } from '../../evacuations/catalog';
 import { findRunbook } from '../../runbooks/catalog';
 import { CliError, ExitCode } from '../cli-error';
+import { addGroupExamples } from '../group-examples';
 import type { DrillSettings, DrillSubject } from '../drill-runs';
 import { note, printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
@@ -26,21 +27,6 @@ export function registerDrill(program: Command): void {
     .command('drill')
     .description(
       'DR drills: run the failover against an injected failure and measure the achieved RTO and RPO.',
-    )
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  drctl drill run ehr-db --reason "Q4 drill" --follow',
-        '  drctl drill run ehr-db --reason "Q4 drill" --action stop-primary --inject stop-primary-vm --follow',
-        '  drctl drill run us-east-1 --reason "Q4 region drill" --follow   # an evacuation: every service, wave by wave',
-        '  drctl drill schedule ehr-db --quarterly --timezone Europe/Amsterdam --reason "quarterly drill"',
-        '  drctl drill schedules',
-        '  drctl drill trigger ehr-db',
-        '  drctl drill history ehr-db',
-        '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format html > report.html',
-      ].join('\n'),
     );
 
   withDrillSettings(
@@ -245,6 +231,20 @@ export function registerDrill(program: Command): void {
         }
       }),
     );
+
+  addGroupExamples(drill, [
+    'drctl drill run ehr-db --reason "Q4 drill" --follow',
+    'drctl drill run ehr-db --reason "Q4 drill" --action stop-primary --inject stop-primary-vm --follow',
+    'drctl drill run us-east-1 --reason "Q4 region drill" --follow   # an evacuation: every service, wave by wave',
+    'drctl drill schedule ehr-db --quarterly --timezone Europe/Amsterdam --reason "quarterly drill"',
+    'drctl drill schedules',
+    'drctl drill pause ehr-db --reason "change freeze until 2027-01-04"',
+    'drctl drill resume ehr-db --reason "change freeze over"',
+    'drctl drill trigger ehr-db --reason "drill before the audit"',
+    'drctl drill delete ehr-db --reason "service retired"',
+    'drctl drill history ehr-db',
+    'drctl report drill-ehr-db-20261127-090000-3fa2c1 --format html > report.html',
+  ]);
 }
 
 /** What `reference` names: an evacuation plan (as `drctl plan` resolves it first), else a runbook. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../cli-error';
+import { addGroupExamples } from '../group-examples';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
 
@@ -7,19 +8,7 @@ import { runCommand } from '../run-command';
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description("The operator's signing key: every operator action is signed with it.")
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  drctl keys init --name alice       # new key in ~/.config/drctl/operator-key.json (0600)',
-        '  drctl keys show                    # the public key and the policy snippet again',
-        '',
-        "Who you are is the key's owner in the worker's access policy: send the printed snippet to whoever",
-        'keeps the policy. DRCTL_KEY_FILE (or operator.keyFile in the config) selects another key file.',
-      ].join('\n'),
-    );
+    .description("The operator's signing key: every operator action is signed with it.");
 
   keys
     .command('init')
@@ -57,6 +46,18 @@ export function registerKeys(program: Command): void {
         print(context.output, readKeyFile(flags.file ?? context.config().operator.keyFile), 'found');
       }),
     );
+
+  addGroupExamples(
+    keys,
+    [
+      'drctl keys init --name alice       # new key in ~/.config/drctl/operator-key.json (0600)',
+      'drctl keys show                    # the public key and the policy snippet again',
+    ],
+    [
+      "Who you are is the key's owner in the worker's access policy: send the printed snippet to whoever",
+      'keeps the policy. DRCTL_KEY_FILE (or operator.keyFile in the config) selects another key file.',
+    ],
+  );
 }
 
 function print(

@@ -19,9 +19,9 @@ export function registerRuns(program: Command): void {
   program
     .command('runs')
     .description(
-      'List failovers, failbacks, drills, plans and fence follow-ups drctl started, newest first, from Temporal. Runs of one runbook share its lock id (failover-<runbook>) and differ by run id.',
+      'List the failovers, failbacks, evacuations, drills, plans and fence follow-ups drctl started, newest first, from Temporal. Runs of one runbook share its lock id (failover-<runbook>) and differ by run id.',
     )
-    .option('--runbook <id>', 'only runs of this runbook')
+    .option('--runbook <id>', 'only runs of this runbook (or evacuation)')
     .addOption(new Option('--kind <kind>', 'only this kind of run').choices([...RUN_KINDS]))
     .addOption(new Option('--status <status>', 'only runs in this state').choices([...RUN_STATUSES]))
     .option('--since <when>', 'only runs started since a duration ago (24h, 7d) or a date (2026-11-01)')
