@@ -1,0 +1,48 @@
+import { evacuationSummary } from '../../cli/render-evacuation';
+import type { EvacuationProgress } from '../../evacuations/evacuation-types';
+
+const ended: EvacuationProgress = {
+  workflowId: 'evacuation-us-east-1-20261201-030000',
+  evacuationId: 'us-east-1',
+  title: 'Evacuate us-east-1',
+  status: 'succeeded',
+  reason: 'INC-4411',
+  initiator: 'alice',
+  startedAt: '2026-12-01T03:00:00.000Z',
+  endedAt: '2026-12-01T03:02:00.000Z',
+  waves: [{ id: 'databases', state: 'settled', concurrency: 2, approvedBy: 'breakglass-1' }],
+  services: [],
+  operatorActions: [],
+  awaiting: [],
+};
+
+test('GIVEN an evacuation whose wave was approved with the break-glass key past a NOT ready plan WHEN it ends THEN its summary says both, with their reasons made terminal-safe', () => {
+  const summary = evacuationSummary({
+    ...ended,
+    authorization: {
+      policySha256: 'a'.repeat(64),
+      runbookId: 'us-east-1',
+      runbookHash: 'b'.repeat(64),
+      forcedPastPlan: 'lab-db backups known stale',
+      breakGlassUses: [
+        {
+          action: 'approve',
+          stepId: 'databases',
+          keyId: 'breakglass-1',
+          holder: 'security-office',
+          at: '2026-12-01T03:00:30.000Z',
+          reason: 'approvers unreachable \u001b[2J',
+        },
+      ],
+    },
+  }).split('\n');
+  expect(summary).toEqual([
+    expect.stringContaining('evacuation us-east-1 succeeded in 2m'),
+    '‼ started although its plan was NOT ready: lab-db backups known stale',
+    '‼ BREAK-GLASS approve databases by breakglass-1 (held by security-office) at 2026-12-01T03:00:30.000Z: approvers unreachable \\x1b[2J',
+  ]);
+});
+
+test('GIVEN an evacuation started and approved as usual WHEN it ends THEN its summary has no authorization line', () => {
+  expect(evacuationSummary(ended).split('\n')).toHaveLength(1);
+});
