@@ -5,7 +5,7 @@ import { isPublicKey } from './signature';
 
 /** Operator, group and key names: plain enough to sit in a search attribute (the initiator) unencrypted. */
 import { OPERATOR_NAME } from './operator-name';
-import { unknownFieldMessage } from '../runbooks/zod-issue-message';
+import { unknownFieldMessage } from '../common/unknown-fields';
 
 export { OPERATOR_NAME };
 const name = (what: string) =>

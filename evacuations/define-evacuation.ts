@@ -1,5 +1,6 @@
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
-import { toIssue, unknownFieldMessage } from '../runbooks/zod-issue-message';
+import { unknownFieldMessage } from '../common/unknown-fields';
+import { toIssue } from '../runbooks/zod-issue-message';
 import { EvacuationValidationError } from './evacuation-validation-error';
 import { evacuationSchema, type Evacuation, type EvacuationInput } from './schema';
 

@@ -2,7 +2,8 @@ import { crossCheck } from './cross-check';
 import { inlineSecrets } from './inline-secrets';
 import { RunbookValidationError } from './runbook-validation-error';
 import { runbookSchema, type Runbook, type RunbookInput } from './schema';
-import { toIssue, unknownFieldMessage } from './zod-issue-message';
+import { unknownFieldMessage } from '../common/unknown-fields';
+import { toIssue } from './zod-issue-message';
 
 /**
  * Validates a runbook and returns it as plain data with every default filled in. Throws a

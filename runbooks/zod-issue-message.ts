@@ -1,5 +1,5 @@
-import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
+import { nearMiss, unknownFields } from '../common/unknown-fields';
 import { formatPath, type RunbookIssue } from './runbook-validation-error';
 
 /**
@@ -27,28 +27,6 @@ const DURATION_FIELDS = new Set([
   'maximumInterval',
 ]);
 
-/**
- * zod's parse-time message hook (`safeParse(input, { error: unknownFieldMessage })`): an unknown field is answered
- * with the fields allowed where it stands, and the one meant when it is a near miss (`databse`: did you mean
- * "database"?). Only the parse knows the object schema that refused it; the finished issue keeps just the keys.
- */
-export function unknownFieldMessage(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code !== 'unrecognized_keys') return undefined;
-  const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
-  return unknownFields(issue.keys, shape === undefined ? undefined : Object.keys(shape));
-}
-
-function unknownFields(keys: readonly string[], allowed: readonly string[] | undefined): string {
-  const named = `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
-  if (allowed === undefined) return named;
-  const meant = keys.flatMap((key) => {
-    const near = nearMiss(key, allowed);
-    return near === undefined ? [] : [keys.length > 1 ? `"${near}" (for ${key})` : `"${near}"`];
-  });
-  const hint = meant.length === 0 ? '' : `; did you mean ${meant.join(', ')}?`;
-  return `${named}${hint}; allowed here: ${allowed.join(', ')}`;
-}
-
 function issueMessage(issue: z.core.$ZodIssue, path: string): string {
   if (issue.code === 'unrecognized_keys')
     return issue.message.startsWith('unknown field') ? issue.message : unknownFields(issue.keys, undefined);
@@ -57,7 +35,7 @@ function issueMessage(issue: z.core.$ZodIssue, path: string): string {
   switch (issue.code) {
     case 'invalid_union': {
       const options = 'options' in issue && Array.isArray(issue.options) ? issue.options : undefined;
-      if (options === undefined) return issue.message;
+      if (options === undefined) return unknownFieldOfBranch(issue) ?? issue.message;
       // The issue's input is the object holding the discriminator; name the value that did not match.
       const field = issue.path[issue.path.length - 1];
       const value =
@@ -105,6 +83,17 @@ function issueMessage(issue: z.core.$ZodIssue, path: string): string {
   }
 }
 
+/**
+ * A union of a short form and an object (`"ehr-db"` or `{ runbook, dependsOn }`) refused an object with a
+ * misspelt field: the object form's unknown-field message, which names the field meant.
+ */
+function unknownFieldOfBranch(issue: z.core.$ZodIssueInvalidUnion): string | undefined {
+  for (const branch of issue.errors)
+    for (const inner of branch)
+      if (inner.code === 'unrecognized_keys' && inner.path.length === 0) return inner.message;
+  return undefined;
+}
+
 function tooSmall(issue: z.core.$ZodIssueTooSmall, path: string, got: string): string {
   const minimum = Number(issue.minimum);
   if (issue.origin === 'array') {
@@ -149,11 +138,4 @@ function suggestion(value: unknown, options: unknown[]): string {
     options.filter((option): option is string => typeof option === 'string'),
   );
   return near === undefined ? '' : `; did you mean "${near}"?`;
-}
-
-/** The candidate `value` is a near miss of (a typo, a swapped letter), if any. */
-function nearMiss(value: string, candidates: readonly string[]): string | undefined {
-  if (candidates.length === 0) return undefined;
-  const nearest = closest(value, [...candidates]);
-  return distance(value, nearest) <= Math.max(1, Math.floor(nearest.length / 4)) ? nearest : undefined;
 }

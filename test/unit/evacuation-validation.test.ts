@@ -146,6 +146,14 @@ test('an unknown field in a wave names the one meant and the fields allowed ther
   });
 });
 
+test('a misspelt field in a service written as an object names the one meant, not "Invalid input"', () => {
+  const issues = issuesOf(base([{ id: 'data', runbooks: [{ runbok: 'ehr-db' }] }]));
+  expect(issues).toContainEqual({
+    path: 'waves[0].runbooks[0]',
+    message: 'unknown field runbok; did you mean "runbook"?; allowed here: runbook, dependsOn',
+  });
+});
+
 test('loading an evacuation naming a runbook the catalog lacks refuses it at its path, listing the known ones', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   writeFileSync(
