@@ -1,5 +1,6 @@
 import { formatMs } from '../runbooks/duration';
 import { terminalSafe as safe } from './terminal-safe';
+import { runOutcome } from '../workflows/run-outcome';
 import type { FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
 
 const STATUS_MARK: Record<TimelineEntry['status'], string> = {
@@ -77,7 +78,7 @@ export function renderSummary(progress: FailoverProgress): string {
       : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
   const glass = progress.authorization?.breakGlassUses.length ?? 0;
   return (
-    `${progress.workflowId}: ${progress.status}${elapsed} (runbook ${progress.runbookId}, by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})` +
+    `${progress.workflowId}: ${runOutcome(progress)}${elapsed} (runbook ${progress.runbookId}, by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})` +
     (glass > 0 ? `\n‼ BREAK-GLASS used ${glass} time(s) in this run: see the timeline, and report it` : '')
   );
 }

@@ -46,6 +46,7 @@ import type {
   RunStatus,
   TimelineEntry,
 } from './run-types';
+import { NOT_RELEASED_ERROR } from './run-outcome';
 import { describeStepFailure } from './step-failure';
 import { performStep, readAheadsFor, type OperatorGates, type RunState } from './step-actions';
 import { Timeline } from './timeline';
@@ -63,9 +64,6 @@ interface Gate {
   skipApprovers: number;
   skips: VerifiedAction[];
 }
-
-/** The error of the one timeline entry of a run its parent held and never released. */
-export const NOT_RELEASED_ERROR = 'NotReleased';
 
 /** The access policy and verified start that govern a run (see run-authority.ts). */
 export interface RunAuth {

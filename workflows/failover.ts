@@ -10,7 +10,8 @@ import { OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
 import { failbackRecord } from './failback-record';
-import { FailoverRun, NOT_RELEASED_ERROR } from './failover-run';
+import { FailoverRun } from './failover-run';
+import { runOutcome } from './run-outcome';
 import {
   abortUpdate,
   approveUpdate,
@@ -31,14 +32,6 @@ export const progressQuery = defineQuery<FailoverProgress>('progress');
  */
 export const NOT_RELEASED_OUTCOME_PATCH = 'not-released-outcome';
 
-/** The outcome `drctl runs` shows: a failover held under its lock and never released is not a failed one. */
-function outcomeOf(result: FailoverResult): string {
-  const [only, ...more] = result.timeline;
-  const neverReleased =
-    result.status === 'failed' && more.length === 0 && only?.error?.type === NOT_RELEASED_ERROR;
-  return neverReleased && patched(NOT_RELEASED_OUTCOME_PATCH) ? 'not-released' : result.status;
-}
-
 /**
  * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
  * a follower of a long run does not fetch the whole timeline on every change.
@@ -55,6 +48,9 @@ export const progressSinceQuery = defineQuery<FailoverProgress & { timelineFrom:
  */
 export async function failoverWorkflow(request: FailoverRequest): Promise<FailoverResult> {
   decidePatchesAtStart();
+  // Asked here, in the first task, and kept: a run begun before the patch says no here on replay, and must not be
+  // told yes when it reaches the end live (a marker recorded after a local activity's answer does not replay).
+  const recordsNotReleased = patched(NOT_RELEASED_OUTCOME_PATCH);
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;
@@ -114,7 +110,9 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
 
   const result = await run.execute();
   const { runbook } = start;
-  upsertSearchAttributes([{ key: OUTCOME_KEY, value: outcomeOf(result) }]);
+  upsertSearchAttributes([
+    { key: OUTCOME_KEY, value: recordsNotReleased ? runOutcome(result) : result.status },
+  ]);
   await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;

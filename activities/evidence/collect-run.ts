@@ -26,6 +26,7 @@ import { PermanentFailure, permanentFailure, transientFailure } from '../failure
 import { canonicalJson } from '../../auth/canonical-json';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { reviewedEvacuationIn, reviewedRunbookIn } from './reviewed-runbook';
+import { runOutcome } from '../../workflows/run-outcome';
 
 const JSON_TYPE = 'application/json';
 
@@ -153,7 +154,7 @@ export async function collectRun(
         { path: 'reports/timeline.json', body: utf8(renderFailoverJson(result)), contentType: JSON_TYPE },
       );
     }
-    outcome = result?.status ?? run.closeStatus.toLowerCase();
+    outcome = result?.status === undefined ? run.closeStatus.toLowerCase() : runOutcome(result);
   }
 
   const evidenceRun: EvidenceRun = {
