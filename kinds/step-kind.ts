@@ -120,6 +120,8 @@ export interface PlanPart {
   checks?: CheckResult[];
   /** For steps that change nothing by nature (wait, probe, approval): what they would do. */
   note?: string;
+  /** The pre-flight whose checks include this step's (`PlanContext.checkedByPreflight`): listed there. */
+  checkedBy?: string;
 }
 
 /** What steps share during one run. */

@@ -1,5 +1,5 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
-import type { PlannedChange } from '../activities/contracts';
+import type { CheckResult, PlannedChange } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { LeafStep, Runbook } from '../runbooks/schema';
 import { PLAN_ACTIVITY_OPTIONS } from './activity-options';
@@ -16,13 +16,18 @@ import type { PlannedStep, PlanResult } from './run-types';
  * verdict is ready only when every check of every step passed and every step could be planned. It runs on the
  * worker (which holds the credentials), so `drctl plan` needs no cloud access of its own.
  */
-export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
+export async function planWorkflow(runbook: Runbook, decided: { checksOnce: boolean }): Promise<PlanResult> {
   const activities = proxyActivities<KindActivities>(PLAN_ACTIVITY_OPTIONS);
   const leaves = leafStepsOf(runbook);
   const automatic = runsAutomaticPreflight(runbook.steps) ? automaticPreflightStep() : undefined;
   const preflightId = automatic?.id ?? leaves.find((step) => step.kind === 'preflight')?.id;
   const checkedByPreflight =
-    preflightId !== undefined && patched(CHECKS_ONCE_PATCH) ? { checkedByPreflight: preflightId } : {};
+    preflightId !== undefined && decided.checksOnce ? { checkedByPreflight: preflightId } : {};
+  // Every pre-flight of the runbook makes the same checks: made once, however many steps show them.
+  let preflight: Promise<CheckResult[]> | undefined;
+  const runPreflight = decided.checksOnce
+    ? () => (preflight ??= runPreflightChecks(runbook, activities))
+    : () => runPreflightChecks(runbook, activities);
   const planOne = async (step: LeafStep, known: ReadonlyMap<string, string>): Promise<Planned> => {
     const writable = new RecordingMap(known, stepKind(step.kind).providesEndpoints === true);
     const planned: PlannedStep = {
@@ -38,12 +43,13 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
         runbook,
         activities,
         plannedWritable: writable,
-        runPreflight: () => runPreflightChecks(runbook, activities),
+        runPreflight,
         ...checkedByPreflight,
       });
       changes = part.changes ?? [];
       planned.checks = part.checks ?? [];
       if (part.note !== undefined) planned.note = part.note;
+      if (part.checkedBy !== undefined) planned.checkedBy = part.checkedBy;
     } catch (error) {
       planned.checks.push({
         check: `${step.id}: could not plan`,
@@ -57,8 +63,7 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
   // Every step's reads are independent: plan them all at once. A step that asked for an endpoint an earlier
   // step's plan provides (DNS after a promotion) is planned again with it, once the earlier ones are known.
   // The run checks every target before its first change, preflight step or not: so does its plan.
-  const automaticChecks =
-    automatic === undefined ? Promise.resolve([]) : runPreflightChecks(runbook, activities);
+  const automaticChecks = automatic === undefined ? Promise.resolve([]) : runPreflight();
   const first = leaves.map((step) => planOne(step, new Map()));
   const again = (step: LeafStep, result: Planned, before: readonly Planned[]): Promise<Planned> => {
     const available = new Map<string, string>();
@@ -108,14 +113,18 @@ export async function planWorkflow(runbook: Runbook): Promise<PlanResult> {
       changes: simulated.apply(planned.stepId, changes),
     })),
   ];
-  const failed = steps.flatMap((step) => step.checks).filter((check) => !check.ok).length;
+  const failedChecks = steps.flatMap((step) => step.checks).filter((check) => !check.ok);
+  // A check two pre-flight steps both show failed once.
+  const failed = decided.checksOnce
+    ? new Set(failedChecks.map((check) => check.check)).size
+    : failedChecks.length;
   return { runbookId: runbook.id, steps, ready: failed === 0, failedChecks: failed };
 }
 
 /**
  * Plans that began after this make each read-only check once: a step whose plan is only the checks its pre-flight
- * entry makes (backups.verify) points at the pre-flight, which earlier plans made them for twice (and counted a
- * failed one twice).
+ * entry makes (backups.verify) points at the pre-flight, and every pre-flight step shows the same checks, made
+ * once. Earlier plans made them again for each (and counted a failed one as often).
  */
 export const CHECKS_ONCE_PATCH = 'plan-makes-each-check-once';
 

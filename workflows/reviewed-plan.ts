@@ -1,5 +1,6 @@
+import { patched } from '@temporalio/workflow';
 import { failbackRecord } from './failback-record';
-import { planWorkflow } from './plan';
+import { CHECKS_ONCE_PATCH, planWorkflow } from './plan';
 import { authorizeStart } from './run-authority';
 import type { PlanResult, StartRequest } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
@@ -17,12 +18,14 @@ export type ReviewedPlanResult = PlanResult & {
  */
 export async function reviewedPlanWorkflow(request: StartRequest): Promise<ReviewedPlanResult> {
   decidePatchesAtStart();
+  // Asked in the first task, before the start's local activities, and kept (as the failover's patches are).
+  const checksOnce = patched(CHECKS_ONCE_PATCH);
   const { runbook, initiator, authorization } = await authorizeStart(
     request,
     { actions: ['plan'] },
     failbackRecord(request),
   );
-  const plan = await planWorkflow(runbook);
+  const plan = await planWorkflow(runbook, { checksOnce });
   return {
     ...plan,
     runbookHash: authorization.runbookHash,

@@ -214,6 +214,8 @@ export interface PlannedStep {
   checks: CheckResult[];
   /** For steps that change nothing by nature (wait, probe): what they would do. */
   note?: string;
+  /** The pre-flight step whose checks include this step's (listed there, not again here). */
+  checkedBy?: string;
 }
 
 export interface PlanResult {

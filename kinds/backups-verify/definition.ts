@@ -51,7 +51,8 @@ export const backupsVerify: StepKind<typeof schema, BackupsVerifyActivities> = {
   async plan(step, context) {
     if (context.checkedByPreflight !== undefined)
       return {
-        note: `the checks the pre-flight (${context.checkedByPreflight}) lists above; the run also recomputes the newest backup's checksum`,
+        checkedBy: context.checkedByPreflight,
+        note: `its checks are listed under the pre-flight ${context.checkedByPreflight}; the run also recomputes the newest backup's checksum`,
       };
     return { checks: await context.activities.checkBackups(backupsInput(context.runbook, step)) };
   },

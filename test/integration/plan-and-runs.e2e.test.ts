@@ -34,6 +34,7 @@ const FLAG_ON_THEN_OFF = id('flag-on-then-off');
 const BAD_PROBE = id('bad-probe');
 const READY_WAIT = id('ready-wait');
 const MISSING_BACKUPS = id('missing-backups');
+const BACKUPS_FIRST = id('backups-first');
 const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-plan-e2e-evacuations-'));
 const BAD_PROBE_EVACUATION = id('bad-probe-region');
 
@@ -82,6 +83,11 @@ beforeAll(async () => {
   writeRunbook(MISSING_BACKUPS, [
     { id: 'checks', kind: 'preflight' },
     { id: 'backups', kind: 'backups.verify', bucket: 'drctl-no-such-backups', maxAge: '1d' },
+  ]);
+  writeRunbook(BACKUPS_FIRST, [
+    { id: 'backups', kind: 'backups.verify', bucket: 'drctl-no-such-backups', maxAge: '1d' },
+    { id: 'checks-after', kind: 'preflight' },
+    { id: 'checks-again', kind: 'preflight' },
   ]);
   writeRunbook(BAD_PROBE, [
     { id: 'checks', kind: 'preflight' },
@@ -164,7 +170,12 @@ test('GIVEN a backups step and a pre-flight THEN the plan makes the backups chec
   expect(failed.length).toBeGreaterThan(0);
   for (const check of failed) expect(check.check).toContain('s3://drctl-no-such-backups/');
   // Before: the backups step made the same checks again, and the verdict counted the failed one twice.
-  expect(backups).toMatchObject({ stepId: 'backups', checks: [], note: expect.stringContaining('checks') });
+  expect(backups).toMatchObject({
+    stepId: 'backups',
+    checks: [],
+    checkedBy: 'checks',
+    note: expect.stringContaining('listed under the pre-flight checks;'),
+  });
   expect(result.failedChecks).toBe(failed.length);
   const bucketReads = Object.fromEntries(
     Object.entries((await aws.stats()).operations)
@@ -172,6 +183,24 @@ test('GIVEN a backups step and a pre-flight THEN the plan makes the backups chec
       .map(([name, op]) => [name, op.calls]),
   );
   expect(bucketReads).toEqual({ GetBucketVersioning: 1, GetObjectLockConfiguration: 1, ListObjectsV2: 1 });
+});
+
+test('GIVEN a backups step before two pre-flight steps THEN it points at the first of them, and both show the checks made once, counted once', async () => {
+  const aws = strictAwsControl(stack.moto.controlUrl);
+  await aws.resetStats();
+
+  const plan = await drctl(['plan', BACKUPS_FIRST, '--output', 'json'], env);
+
+  expect(plan.code).toBe(1);
+  const result = JSON.parse(plan.stdout) as PlanResult;
+  const [backups, after, again] = result.steps;
+  expect(backups).toMatchObject({ stepId: 'backups', checks: [], checkedBy: 'checks-after' });
+  const failed = (after?.checks ?? []).filter((check) => !check.ok);
+  expect(failed.length).toBeGreaterThan(0);
+  expect(again?.checks).toEqual(after?.checks);
+  expect(result.failedChecks).toBe(failed.length);
+  const versioningReads = (await aws.stats()).operations.GetBucketVersioning?.calls;
+  expect(versioningReads).toBe(1);
 });
 
 test('GIVEN a flag step 1 turns on and step 2 turns off THEN the plan compares step 2 with the state after step 1', async () => {
