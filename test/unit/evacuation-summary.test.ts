@@ -11,7 +11,30 @@ const ended: EvacuationProgress = {
   startedAt: '2026-12-01T03:00:00.000Z',
   endedAt: '2026-12-01T03:02:00.000Z',
   waves: [{ id: 'databases', state: 'settled', concurrency: 2, approvedBy: 'breakglass-1' }],
-  services: [],
+  services: [
+    {
+      runbookId: 'ehr-db',
+      wave: 'databases',
+      dependsOn: [],
+      state: 'succeeded',
+      workflowId: 'failover-ehr-db',
+      startedAt: '2026-12-01T03:00:31.000Z',
+      endedAt: '2026-12-01T03:01:31.000Z',
+      currentSteps: [],
+      stepsDone: 7,
+      totalSteps: 7,
+    },
+    {
+      runbookId: 'lab-db',
+      wave: 'databases',
+      dependsOn: [],
+      state: 'skipped',
+      currentSteps: [],
+      stepsDone: 0,
+      totalSteps: 5,
+      detail: 'not started: the evacuation was aborted by bob',
+    },
+  ],
   operatorActions: [],
   awaiting: [],
 };
@@ -37,12 +60,17 @@ test('GIVEN an evacuation whose wave was approved with the break-glass key past 
     },
   }).split('\n');
   expect(summary).toEqual([
-    expect.stringContaining('evacuation us-east-1 succeeded in 2m'),
+    'evacuation-us-east-1-20261201-030000: evacuation us-east-1 succeeded in 2m: 1 succeeded, 1 skipped (by alice, reason: INC-4411)',
     '‼ started although its plan was NOT ready: lab-db backups known stale',
     '‼ BREAK-GLASS approve databases by breakglass-1 (held by security-office) at 2026-12-01T03:00:30.000Z: approvers unreachable \\x1b[2J',
+    '  ⤼ lab-db: skipped — not started: the evacuation was aborted by bob',
   ]);
 });
 
 test('GIVEN an evacuation started and approved as usual WHEN it ends THEN its summary has no authorization line', () => {
-  expect(evacuationSummary(ended).split('\n')).toHaveLength(1);
+  expect(
+    evacuationSummary(ended)
+      .split('\n')
+      .filter((line) => line.startsWith('‼')),
+  ).toEqual([]);
 });
