@@ -1,4 +1,5 @@
 import {
+  CancellationScope,
   ParentClosePolicy,
   patched,
   sleep,
@@ -50,6 +51,14 @@ const FAILOVER_HOLD_MS = 30 * 60_000;
 export const DRILL_RELEASES_RECORDED_PATCH = 'drill-records-its-release';
 
 /**
+ * Drills that began after this stop, injecting nothing, when the run they hold ends before the injection (an
+ * operator aborted the drill's failover, `drctl abort failover-<runbook>`, or an evacuation drill's evacuation).
+ * Earlier drills went on and injected the failure at the end of their warm-up, with nothing left to recover from
+ * it.
+ */
+export const DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH = 'drill-stops-when-its-held-failover-ends';
+
+/**
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
  * injected, the failover runs as a child workflow, and a probe through the switched DNS name marks the moment
  * service is back. RTO = restored − injected; RPO = injected − newest canary row the promoted database has.
@@ -67,6 +76,8 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 }
 
 async function runDrill(input: DrillInput): Promise<DrillResult> {
+  // Asked in the first task and kept (a drill begun before the patch must not be told yes later, live).
+  const stopsWithItsFailover = patched(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
@@ -133,14 +144,40 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   }
 
   let canaryError: string | undefined;
+  const canaryScope = new CancellationScope();
   const canaryPromise: Promise<CanaryStats | null> =
     connections !== undefined
-      ? startCanary(
-          { drillId, connection: connections.primary, intervalMs: options.canaryIntervalMs },
-          (message) => (canaryError = message),
+      ? canaryScope.run(() =>
+          startCanary(
+            { drillId, connection: connections.primary, intervalMs: options.canaryIntervalMs },
+            (message) => (canaryError = message),
+          ),
         )
       : Promise.resolve(null);
-  await sleep(options.warmupMs);
+  if (stopsWithItsFailover) {
+    // Its failover may end while held (an operator aborted it, its hold ran out): then there is nothing to
+    // recover from an injected failure, and the drill stops without injecting one.
+    const ended = await Promise.race([
+      sleep(options.warmupMs).then(() => undefined),
+      failoverHandle.result().then(
+        (result): { result?: FailoverResult; error?: unknown } => ({ result }),
+        (error: unknown): { result?: FailoverResult; error?: unknown } => ({ error }),
+      ),
+    ]);
+    if (ended !== undefined) {
+      canaryScope.cancel();
+      const recorded = ended.result ?? failedFailoverResult(ended.error);
+      const why = recorded?.timeline[0]?.error?.message ?? innermostMessage(ended.error);
+      return finish({
+        ...base,
+        canary: await canaryPromise,
+        failover: recorded
+          ? failoverSummary(recorded)
+          : { workflowId: runLockId(runbook.id), status: 'failed', timeline: [] },
+        error: `the drill's failover ended before the failure was injected (${why}): the drill stopped, nothing was injected`,
+      });
+    }
+  } else await sleep(options.warmupMs);
 
   let injection: Awaited<ReturnType<DrillActivities['injectFailure']>>;
   try {

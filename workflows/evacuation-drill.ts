@@ -55,6 +55,7 @@ import { answerStartVerdict } from './drill-start-verdict';
 import { requestEvidence } from './evidence-ledger';
 import { innermostMessage } from './innermost-message';
 import { awaitHeldReport, releaseHeld } from './parent-release';
+import { DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } from './drill';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
@@ -123,6 +124,8 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   const drillId = info.workflowId;
   // Known before the handler below is set: a buffered signal reaches it at once.
   const recordsRelease = patched(EVACUATION_DRILL_RELEASES_RECORDED_PATCH);
+  // Asked in the first task and kept, as every patch acted on after a local activity.
+  const stopsWithItsEvacuation = patched(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
   let held: EvacuationHeld | undefined;
   let heldNudges = 0;
   setHandler(evacuationHeldSignal, (signal) => {
@@ -281,19 +284,37 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     );
   }
 
+  const canaries = new CancellationScope();
   for (const run of runs) {
     const connections = run.service.targets.connections;
     if (connections === undefined) continue;
-    run.canary = startCanary(
-      {
-        drillId: `${drillId}/${run.service.runbook.id}`,
-        connection: connections.primary,
-        intervalMs: options.canaryIntervalMs,
-      },
-      (message) => (run.canaryError = message),
+    run.canary = canaries.run(() =>
+      startCanary(
+        {
+          drillId: `${drillId}/${run.service.runbook.id}`,
+          connection: connections.primary,
+          intervalMs: options.canaryIntervalMs,
+        },
+        (message) => (run.canaryError = message),
+      ),
     );
   }
-  await sleep(options.warmupMs);
+  if (stopsWithItsEvacuation) {
+    // The evacuation may end while it holds the locks (an operator aborted it): then nothing would recover from an
+    // injected failure, and the drill stops without injecting one.
+    const endedFirst = await Promise.race([
+      sleep(options.warmupMs).then(() => false),
+      evacuationEnded.then(() => true),
+    ]);
+    if (endedFirst) {
+      canaries.cancel();
+      for (const run of runs) run.canaryStats = await run.canary;
+      const why = evacuationError === undefined ? evacuation?.status : innermostMessage(evacuationError);
+      return finish(
+        `the drill's evacuation ended before the failure was injected (${why ?? 'ended'}): the drill stopped, nothing was injected`,
+      );
+    }
+  } else await sleep(options.warmupMs);
 
   // The region goes down: every drilled database at once.
   await Promise.all(

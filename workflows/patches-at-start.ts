@@ -6,7 +6,7 @@ import {
 } from '../kinds/dns-switch/definition';
 import { UNPLANNED_FENCE_UNDO_PATCH } from '../kinds/database-fence/definition';
 import { STEP_KIND_NAMES, stepKind } from '../kinds/registry';
-import { DRILL_RELEASES_RECORDED_PATCH } from './drill';
+import { DRILL_RELEASES_RECORDED_PATCH, DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } from './drill';
 import { EVACUATION_DRILL_RELEASES_RECORDED_PATCH } from './evacuation-drill';
 import { LOCKS_FIRST_PATCH, RELEASES_RECORDED_PATCH } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
@@ -35,6 +35,7 @@ export function everyPatch(): string[] {
     LOCKS_FIRST_PATCH,
     RELEASES_RECORDED_PATCH,
     DRILL_RELEASES_RECORDED_PATCH,
+    DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH,
     EVACUATION_DRILL_RELEASES_RECORDED_PATCH,
     PROMPT_REPLAN_PATCH,
     CHECKS_ONCE_PATCH,

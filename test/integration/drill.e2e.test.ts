@@ -79,6 +79,37 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   expect(html.stdout).toMatch(/^<!doctype html>/i);
 });
 
+test('a drill whose held failover an operator aborts during the warm-up stops, injecting nothing: the primary is not fenced', async () => {
+  const started = await drctl(
+    ['drill', 'run', 'ehr-db', '--reason', 'e2e drill called off', '--warmup', '60s', '--output', 'json'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { drillId } = JSON.parse(started.stdout) as { drillId: string };
+  // An operator aborts the drill: the abort goes to the failover it holds (before: "Encoded failure", exit 1),
+  // once the drill has started it.
+  let aborted = await drctl(['abort', drillId, '--reason', 'drill called off'], env);
+  for (let tries = 0; aborted.code !== 0 && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    aborted = await drctl(['abort', drillId, '--reason', 'drill called off'], env);
+  }
+  expect(aborted.code).toBe(0);
+  expect(aborted.stderr).toContain(`acting on the run it holds, failover-ehr-db`);
+
+  const ended = await drctl(['status', drillId, '--follow', '--output', 'json'], env);
+  const result = JSON.parse(ended.stdout) as DrillResult;
+  // Before: the drill went on and, at the end of its warm-up, fenced the primary with no failover left.
+  expect(result.error).toMatch(/failover ended before the failure was injected.*nothing was injected/);
+  expect(result.injection.summary).toBe('not injected');
+  expect(result.passed).toBe(false);
+  const [role] = await sql<{ canLogin: boolean }>(
+    stack.postgres.primaryUrl,
+    'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',
+  );
+  expect(role?.canLogin).toBe(true);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+});
+
 test('a drill schedule is created with a next run, triggered, and its run appears in history', async () => {
   await resetStack();
   const created = await drctl(

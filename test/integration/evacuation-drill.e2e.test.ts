@@ -266,6 +266,45 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   expect(evacuations.map((run) => run.workflowId)).toContain(evacuationId);
 }, 420_000);
 
+test('a drill whose evacuation an operator aborts during the warm-up stops, injecting nothing into any database', async () => {
+  const started = await drctl(
+    [
+      'drill',
+      'run',
+      'us-east-1',
+      '--reason',
+      'region drill called off',
+      '--warmup',
+      '60s',
+      '--output',
+      'json',
+    ],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { drillId } = JSON.parse(started.stdout) as { drillId: string };
+  // The abort of the drill goes to the evacuation it holds.
+  let aborted = await drctl(['abort', drillId, '--reason', 'region drill called off'], env);
+  for (let tries = 0; aborted.code !== 0 && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    aborted = await drctl(['abort', drillId, '--reason', 'region drill called off'], env);
+  }
+  expect(aborted.code).toBe(0);
+  expect(aborted.stderr).toContain(`acting on the run it holds, ${drillId}-evacuation`);
+
+  const ended = await drctl(['status', drillId, '--follow', '--output', 'json'], env);
+  const result = JSON.parse(ended.stdout) as EvacuationDrillResult;
+  // Before: the drill went on and, at the end of its warm-up, fenced every primary with no evacuation left.
+  expect(result.error).toMatch(/evacuation ended before the failure was injected.*nothing was injected/);
+  expect(result.passed).toBe(false);
+  const [role] = await sql<{ canLogin: boolean }>(
+    stack.postgres.primaryUrl,
+    'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',
+  );
+  expect(role?.canLogin).toBe(true);
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+});
+
 test('a schedule drills an evacuation on its standing signed statement', async () => {
   await resetStack();
   const created = await drctl(
