@@ -1,11 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { runLockId } from '../../common/run-lock';
-import type { DrillResult } from '../../workflows/drill-types';
 import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
-import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
 import { readRun, type RunState } from '../failover-runs';
 import { printJson } from '../output';
 import { renderPlan, renderSummary, renderTimeline } from '../render';
@@ -32,7 +30,7 @@ export function registerStatus(program: Command): void {
     )
     .option(
       '-f, --follow',
-      'keep showing it until the run ends (failovers, failbacks and evacuations: the live table)',
+      'keep showing it until the run ends (failovers, failbacks and evacuations: the live table; a drill: its failover, then the verdict)',
     )
     .addHelpText(
       'after',
@@ -74,7 +72,7 @@ export function registerStatus(program: Command): void {
             case 'failback':
               return await failoverStatus(context, client, run, flags.follow === true);
             case 'drill':
-              return await drillStatus(context, client, run);
+              return await drillStatus(context, client, run, flags.follow === true);
             case 'plan':
               return await planStatus(context, client, run);
             case 'evacuation':
@@ -161,57 +159,73 @@ async function evacuationStatus(
   return progress.status === 'failed' || progress.status === 'aborted' ? ExitCode.Failed : ExitCode.Ok;
 }
 
-async function drillStatus(context: CommandContext, client: Client, run: RunSummary): Promise<ExitCodeValue> {
-  if (run.workflowType === 'evacuationDrillWorkflow') return evacuationDrillStatus(context, client, run);
-  if (run.status === 'RUNNING') {
+async function drillStatus(
+  context: CommandContext,
+  client: Client,
+  run: RunSummary,
+  follow: boolean,
+): Promise<ExitCodeValue> {
+  if (run.workflowType === 'evacuationDrillWorkflow')
+    return evacuationDrillStatus(context, client, run, follow);
+  const { fetchDrillResult, followDrill } = await import('../drill-runs');
+  if (run.status === 'RUNNING' && !follow) {
     const failoverId = runLockId(run.runbookId ?? '?');
-    const line = `${run.workflowId}: drill of ${run.runbookId ?? '?'} running since ${run.startedAt}; its failover: drctl status ${failoverId}`;
+    const line = `${run.workflowId}: drill of ${run.runbookId ?? '?'} running since ${run.startedAt}; its failover: drctl status ${failoverId} (or follow the drill: drctl status ${run.workflowId} --follow)`;
     if (context.output === 'json') printJson({ ...run, failoverId });
-    else process.stdout.write(`${line}\n`);
+    else
+      process.stdout.write(`${line}
+`);
     return ExitCode.Ok;
   }
-  const { fetchDrillResult } = await import('../drill-runs');
   const { renderDrillSummary } = await import('../render-drill');
-  let result: DrillResult;
-  try {
-    result = await fetchDrillResult(client, run.workflowId);
-  } catch (error) {
-    throw new CliError(
-      'DrillEndedWithoutResult',
-      `${run.workflowId} is a drill that ended ${run.status.toLowerCase()} without a result (${terminalSafe((error as Error).message.split('\n')[0] ?? '')})`,
-      ExitCode.Failed,
-    );
-  }
+  const result = await drillResultOf(
+    run,
+    'a drill',
+    run.status === 'RUNNING'
+      ? followDrill(client, run.workflowId, context.output === 'text')
+      : fetchDrillResult(client, run.workflowId),
+  );
   if (context.output === 'json') printJson(result);
   else process.stdout.write(`${renderDrillSummary(result)}\n`);
   return result.passed ? ExitCode.Ok : ExitCode.Failed;
 }
 
-/** A drill of an evacuation: where its evacuation is while it runs, then each service's verdict. */
+/** A drill's result, or the error saying it ended without one. */
+async function drillResultOf<R>(run: RunSummary, what: string, result: Promise<R>): Promise<R> {
+  try {
+    return await result;
+  } catch (error) {
+    throw new CliError(
+      'DrillEndedWithoutResult',
+      `${run.workflowId} is ${what} that ended without a result (${terminalSafe((error as Error).message.split('\n')[0] ?? '')})`,
+      ExitCode.Failed,
+    );
+  }
+}
+
+/** A drill of an evacuation: where its evacuation is while it runs (or, followed, live), then each service's verdict. */
 async function evacuationDrillStatus(
   context: CommandContext,
   client: Client,
   run: RunSummary,
+  follow: boolean,
 ): Promise<ExitCodeValue> {
   const evacuationId = `${run.workflowId}-evacuation`;
-  if (run.status === 'RUNNING') {
-    const line = `${run.workflowId}: drill of evacuation ${run.runbookId ?? '?'} running since ${run.startedAt}; its evacuation: drctl status ${evacuationId}`;
+  const { fetchEvacuationDrillResult, followEvacuationDrill } = await import('../drill-runs');
+  if (run.status === 'RUNNING' && !follow) {
+    const line = `${run.workflowId}: drill of evacuation ${run.runbookId ?? '?'} running since ${run.startedAt}; its evacuation: drctl status ${evacuationId} (or follow the drill: drctl status ${run.workflowId} --follow)`;
     if (context.output === 'json') printJson({ ...run, evacuationId });
     else process.stdout.write(`${line}\n`);
     return ExitCode.Ok;
   }
-  const { fetchEvacuationDrillResult } = await import('../drill-runs');
   const { renderEvacuationDrillSummary } = await import('../render-drill');
-  let result: EvacuationDrillResult;
-  try {
-    result = await fetchEvacuationDrillResult(client, run.workflowId);
-  } catch (error) {
-    throw new CliError(
-      'DrillEndedWithoutResult',
-      `${run.workflowId} is a drill of an evacuation that ended ${run.status.toLowerCase()} without a result (${terminalSafe((error as Error).message.split('\n')[0] ?? '')})`,
-      ExitCode.Failed,
-    );
-  }
+  const result = await drillResultOf(
+    run,
+    'a drill of an evacuation',
+    run.status === 'RUNNING'
+      ? followEvacuationDrill(client, run.workflowId, context.output === 'text')
+      : fetchEvacuationDrillResult(client, run.workflowId),
+  );
   if (context.output === 'json') printJson(result);
   else process.stdout.write(`${renderEvacuationDrillSummary(result)}\n`);
   return result.passed ? ExitCode.Ok : ExitCode.Failed;
