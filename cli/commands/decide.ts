@@ -37,13 +37,17 @@ export function registerDecide(program: Command): void {
             );
           }
           const reason = requiredReason(flags.reason);
-          await withRun(context, workflowId, (client, progress) =>
-            sendSigned(context, client, progress, 'decide', {
-              action: action as (typeof ACTIONS)[number],
-              stepId,
-              reason,
-              ...(action === 'abort' ? { detail: { rollback: String(flags.rollback) } } : {}),
-            }),
+          await withRun(
+            context,
+            workflowId,
+            (client, progress) =>
+              sendSigned(context, client, progress, 'decide', {
+                action: action as (typeof ACTIONS)[number],
+                stepId,
+                reason,
+                ...(action === 'abort' ? { detail: { rollback: String(flags.rollback) } } : {}),
+              }),
+            'decide',
           );
         },
       ),

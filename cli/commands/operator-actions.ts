@@ -37,10 +37,15 @@ export function registerOperatorActions(program: Command): void {
     .action(
       runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
         const reason = requiredReason(flags.reason);
-        await withRun(context, workflowId, async (client, progress) => {
-          const stepId = chosenStep(progress, 'approval', flags.step);
-          await sendSigned(context, client, progress, 'approve', { action: 'approve', stepId, reason });
-        });
+        await withRun(
+          context,
+          workflowId,
+          async (client, progress) => {
+            const stepId = chosenStep(progress, 'approval', flags.step);
+            await sendSigned(context, client, progress, 'approve', { action: 'approve', stepId, reason });
+          },
+          'approve',
+        );
       }),
     );
 
@@ -63,10 +68,15 @@ export function registerOperatorActions(program: Command): void {
         runCommand(async (context, workflowId: string, flags: { step?: string; reason?: string }) => {
           const reason =
             action === 'skip' ? requiredReason(flags.reason) : flags.reason?.trim() || 'retry requested';
-          await withRun(context, workflowId, async (client, progress) => {
-            const stepId = chosenStep(progress, 'decision', flags.step);
-            await sendSigned(context, client, progress, 'decide', { action, stepId, reason });
-          });
+          await withRun(
+            context,
+            workflowId,
+            async (client, progress) => {
+              const stepId = chosenStep(progress, 'decision', flags.step);
+              await sendSigned(context, client, progress, 'decide', { action, stepId, reason });
+            },
+            'decide',
+          );
         }),
       );
   }
@@ -96,13 +106,18 @@ export function registerOperatorActions(program: Command): void {
     .action(
       runCommand(async (context, workflowId: string, flags: { reason?: string; rollback: boolean }) => {
         const reason = requiredReason(flags.reason);
-        await withRun(context, workflowId, async (client, progress) => {
-          await sendSigned(context, client, progress, 'abort', {
-            action: 'abort',
-            reason,
-            detail: { rollback: String(flags.rollback) },
-          });
-        });
+        await withRun(
+          context,
+          workflowId,
+          async (client, progress) => {
+            await sendSigned(context, client, progress, 'abort', {
+              action: 'abort',
+              reason,
+              detail: { rollback: String(flags.rollback) },
+            });
+          },
+          'abort',
+        );
       }),
     );
 
@@ -135,21 +150,74 @@ export function requiredReason(reason: string | undefined): string {
   return reason.trim();
 }
 
-/** Connects, reads the run's progress (for its runbook id and hash, and what it waits for), then acts. */
+/**
+ * Connects, finds the run the action is for, reads its progress (for its runbook id and hash, and what it waits
+ * for), then acts. A drill's gates, pauses and abort are its failover's (or, of an evacuation, its evacuation's):
+ * the action goes there, and says so. A run that has ended is refused as such (exit 4).
+ */
 export async function withRun(
   context: CommandContext,
   workflowId: string,
   act: (client: Client, progress: FailoverProgress) => Promise<void>,
+  update: 'approve' | 'decide' | 'abort',
 ): Promise<void> {
   context.signer();
   const { connectClient } = await import('../temporal-connection');
   const { client, close } = await connectClient(context.config());
   try {
-    const progress = await client.workflow.getHandle(workflowId).query<FailoverProgress>('progress');
+    const target = await actedOn(client, workflowId, update);
+    if (target !== workflowId) note(`${workflowId} is a drill: acting on the run it holds, ${target}`);
+    const progress = await client.workflow.getHandle(target).query<FailoverProgress>('progress');
     await act(client, progress);
   } finally {
     await close();
   }
+}
+
+/** The workflow an operator's action on `workflowId` goes to: the run itself, or the one a drill holds. */
+async function actedOn(
+  client: Client,
+  workflowId: string,
+  update: 'approve' | 'decide' | 'abort',
+): Promise<string> {
+  const { describeRun } = await import('../runs');
+  const run = await describeRun(client, workflowId);
+  if (run.status !== 'RUNNING') throw runEnded(workflowId, run.status, update);
+  if (run.kind === 'evacuation' && update === 'decide')
+    throw new CliError(
+      'NotAFailover',
+      `${workflowId} is an evacuation: its services' failovers pause, not the evacuation; retry, skip or decide the paused failover (drctl status ${workflowId} names each service's run)`,
+      ExitCode.BadInput,
+    );
+  if (run.kind !== 'drill') return workflowId;
+  const held =
+    run.workflowType === 'evacuationDrillWorkflow'
+      ? `${workflowId}-evacuation`
+      : (await import('../../common/run-lock')).runLockId(run.runbookId ?? '');
+  const child = await client.workflow
+    .getHandle(held)
+    .describe()
+    .catch(() => undefined);
+  if (child?.parentExecution?.workflowId !== workflowId || child.status.name !== 'RUNNING')
+    throw new CliError(
+      'DrillHoldsNoRun',
+      `${workflowId} is a drill with no run of its own open now (it is still checking, or its run has ended); see drctl status ${workflowId}`,
+      ExitCode.Refused,
+    );
+  return held;
+}
+
+function runEnded(
+  workflowId: string,
+  status: string | undefined,
+  update: 'approve' | 'decide' | 'abort',
+): CliError {
+  const what = update === 'abort' ? 'abort' : update === 'approve' ? 'approve' : 'retry, skip or decide';
+  return new CliError(
+    'RunEnded',
+    `${workflowId} has already ended${status === undefined ? '' : ` (${status.toLowerCase()})`}: there is nothing to ${what}; see drctl status ${workflowId}`,
+    ExitCode.Refused,
+  );
 }
 
 /**
@@ -207,11 +275,14 @@ export async function sendSigned(
     runbookId: authorization.runbookId,
     runbookHash: authorization.runbookHash,
   });
-  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
+  const { WorkflowNotFoundError, WorkflowUpdateFailedError } = await import('@temporalio/client');
   const accepted = await client.workflow
     .getHandle(progress.workflowId)
     .executeUpdate<OperatorAck, [unknown]>(update, { args: [{ signed }] })
     .catch((error: unknown) => {
+      // It ended between the read of its progress and the update.
+      if (error instanceof WorkflowNotFoundError && /already completed/.test(error.message))
+        throw runEnded(progress.workflowId, undefined, update);
       if (error instanceof WorkflowUpdateFailedError) {
         throw new CliError(
           'Rejected',

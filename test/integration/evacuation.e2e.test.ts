@@ -102,6 +102,15 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
     `--step portl: no such step of ${workflowId} is waiting for an approval; it is: portal`,
   );
 
+  // An evacuation has no paused step of its own: a decision on it is bad input naming where decisions go
+  // (before: "No registered handler for update: decide").
+  const decided = await drctl(
+    ['decide', workflowId, 'portal', 'skip', '--reason', 'wrong place'],
+    asOperator(env, 'bob'),
+  );
+  expect(decided.code).toBe(2);
+  expect(decided.stderr).toContain(`${workflowId} is an evacuation: its services' failovers pause`);
+
   // dave may only plan: his approval is refused by the access policy; bob's is accepted.
   const refused = await drctl(
     ['approve', workflowId, '--step', 'portal', '--reason', 'looks fine'],

@@ -152,6 +152,21 @@ test('drctl abort after the promotion keeps DNS on the new primary, the fence an
   });
   const text = await drctl(['status', workflowId], env);
   expect(text.stdout).toMatch(/kept/);
+  // Once it has ended, a second abort (or a decision) is refused as such, not as an unknown id (before: exit 2,
+  // "check the id").
+  for (const again of [
+    ['abort', workflowId, '--reason', 'again'],
+    ['decide', workflowId, 'hold', 'skip', '--reason', 'again'],
+  ]) {
+    const refused = await drctl([...again, '--output', 'json'], as('alice'));
+    expect({ code: refused.code, error: JSON.parse(refused.stdout).error }).toEqual({
+      code: 4,
+      error: expect.objectContaining({
+        code: 'RunEnded',
+        message: expect.stringContaining(`${workflowId} has already ended (failed)`),
+      }),
+    });
+  }
 });
 
 test('with the old primary down, two different operators approve going on unfenced; it is fenced when it comes back', async () => {
