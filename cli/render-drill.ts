@@ -1,4 +1,5 @@
 import { formatMs } from '../runbooks/duration';
+import { objectiveRows } from '../reports/objective-rows';
 import { figure, objectiveLabel, serviceRows } from '../reports/render-evacuation-drill';
 import type { DrillResult } from '../workflows/drill-types';
 import type { EvacuationDrillResult } from '../workflows/evacuation-drill-types';
@@ -9,14 +10,14 @@ export function renderDrillSummary(result: DrillResult): string {
   const lines = [
     `${result.drillId}: ${result.passed ? 'PASSED' : 'FAILED'} (runbook ${result.runbookId}, ${result.injection.action})`,
   ];
-  for (const verdict of result.verdicts) {
-    const measured = Number.isNaN(verdict.measuredMs) ? 'not measured' : formatMs(verdict.measuredMs);
-    const margin = Number.isNaN(verdict.marginMs)
-      ? ''
-      : ` (margin ${verdict.marginMs < 0 ? '-' : ''}${formatMs(Math.abs(verdict.marginMs))})`;
-    lines.push(
-      `  ${verdict.passed ? '✔' : '✖'} ${verdict.objective} ${measured} against ${formatMs(verdict.targetMs)}${margin}`,
-    );
+  for (const row of objectiveRows(result)) {
+    const measured = row.measuredMs === null ? 'not measured' : formatMs(row.measuredMs);
+    const margin =
+      row.marginMs === null
+        ? ''
+        : ` (margin ${row.marginMs < 0 ? '-' : ''}${formatMs(Math.abs(row.marginMs))})`;
+    const mark = row.passed === null ? '–' : row.passed ? '✔' : '✖';
+    lines.push(`  ${mark} ${row.objective} ${measured} against ${formatMs(row.targetMs)}${margin}`);
   }
   if (result.dataLoss) {
     lines.push(

@@ -6,7 +6,7 @@
  * objective and every failed step becomes one corrective action).
  */
 import { formatMs } from '../runbooks/duration';
-import type { DrillResult } from '../workflows/drill-types';
+import { NOT_INJECTED, type DrillResult } from '../workflows/drill-types';
 import type { OperatorAction } from '../workflows/run-types';
 import { formatMeasured } from './format';
 import { objectiveRows } from './objective-rows';
@@ -62,7 +62,8 @@ export interface AuditMapping {
     type: 'drill';
     injectedFailure: string;
     how: string;
-    injectedAt: string;
+    /** When the failure was injected; null when the drill stopped before injecting it. */
+    injectedAt: string | null;
     measurement: string;
     runbookId: string;
     runbookSha256: string;
@@ -105,7 +106,7 @@ export function buildAuditMapping(result: DrillResult, context: AuditContext = {
       type: 'drill',
       injectedFailure: result.injection.action,
       how: result.injection.summary,
-      injectedAt: result.injection.injectedAt,
+      injectedAt: result.injection.summary === NOT_INJECTED ? null : result.injection.injectedAt,
       measurement: measurementOf(result),
       runbookId: result.runbookId,
       runbookSha256: result.runbookHash,

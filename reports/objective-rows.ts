@@ -22,14 +22,16 @@ export function objectiveRow(result: DrillResult, objective: ObjectiveName): Obj
   const targetText = objective === 'RTO' ? result.objectives.rto : result.objectives.rpo;
   const verdict = result.verdicts.find((candidate) => candidate.objective === objective);
   if (verdict) {
+    // Not measured (the drill stopped before it could: its NaN is null once the result was JSON), or one the drill
+    // has no way to measure (an RDS pair without connections): neither met nor missed.
+    const measured = knownMs(verdict.measuredMs);
     return {
       objective,
       targetMs: verdict.targetMs,
       targetText,
-      measuredMs: verdict.measuredMs,
-      marginMs: verdict.marginMs,
-      // An objective the drill could not measure (an RDS pair without connections) is neither met nor missed.
-      passed: verdict.notMeasured === undefined ? verdict.passed : null,
+      measuredMs: measured,
+      marginMs: measured === null ? null : knownMs(verdict.marginMs),
+      passed: verdict.notMeasured === undefined && measured !== null ? verdict.passed : null,
     };
   }
   // No verdict: the drill stopped before judging; show what was measured, if anything, against the target.
@@ -46,6 +48,11 @@ export function objectiveRow(result: DrillResult, objective: ObjectiveName): Obj
 
 export function objectiveRows(result: DrillResult): ObjectiveRow[] {
   return OBJECTIVES.map((objective) => objectiveRow(result, objective));
+}
+
+/** A figure in ms, or null when there is none (NaN in the workflow, null once its result was JSON). */
+export function knownMs(ms: number | null | undefined): number | null {
+  return ms === null || ms === undefined || Number.isNaN(ms) ? null : ms;
 }
 
 /** "PASS", "FAIL", or "N/A" when not measured. */

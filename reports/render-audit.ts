@@ -19,7 +19,9 @@ export function auditMarkdown(audit: AuditMapping): string[] {
     '### Method',
     '',
     `- Type: disaster-recovery drill of runbook ${code(audit.method.runbookId)} (sha256 ${code(audit.method.runbookSha256)})`,
-    `- Failure injected: ${code(audit.method.injectedFailure)} at ${md(audit.method.injectedAt)}`,
+    audit.method.injectedAt === null
+      ? `- Failure injected: none (the drill stopped before injecting ${code(audit.method.injectedFailure)})`
+      : `- Failure injected: ${code(audit.method.injectedFailure)} at ${md(audit.method.injectedAt)}`,
     `- How: ${md(audit.method.how)}`,
     `- Measurement: ${md(audit.method.measurement)}`,
     '',
@@ -92,7 +94,11 @@ export function auditHtml(audit: AuditMapping): string {
 <dl><dt>Type</dt><dd>disaster-recovery drill of runbook <code>${esc(audit.method.runbookId)}</code> (sha256 <code>${esc(
     audit.method.runbookSha256,
   )}</code>)</dd>
-<dt>Failure injected</dt><dd><code>${esc(audit.method.injectedFailure)}</code> at <time>${esc(audit.method.injectedAt)}</time></dd>
+<dt>Failure injected</dt><dd>${
+    audit.method.injectedAt === null
+      ? `none (the drill stopped before injecting <code>${esc(audit.method.injectedFailure)}</code>)`
+      : `<code>${esc(audit.method.injectedFailure)}</code> at <time>${esc(audit.method.injectedAt)}</time>`
+  }</dd>
 <dt>How</dt><dd>${esc(audit.method.how)}</dd>
 <dt>Measurement</dt><dd>${esc(audit.method.measurement)}</dd></dl>
 <h3>Participants</h3>

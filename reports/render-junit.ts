@@ -29,7 +29,7 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
       <system-out>${esc(numbers(row))}</system-out>
     </testcase>`;
   }
-  if (row.passed === null || row.measuredMs === null || row.marginMs === null) {
+  if (!wasMeasured(row)) {
     const why = result.error ?? 'the drill ended before this objective was measured';
     return `    ${open}
       <error type="NotMeasured" message="${esc(`${row.objective} not measured: ${why}`)}">${esc(why)}</error>
@@ -43,11 +43,26 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
     </testcase>`;
 }
 
+/** Met or missed, with its figures; otherwise not measured (an <error>). */
+function wasMeasured(
+  row: ObjectiveRow,
+): row is ObjectiveRow & { measuredMs: number; marginMs: number; passed: boolean } {
+  return row.passed !== null && row.measuredMs !== null && row.marginMs !== null;
+}
+
+/** How many objectives missed (<failure>) and how many were not measured (<error>). */
+function counts(rows: readonly ObjectiveRow[]): { failures: number; errors: number } {
+  const measured = rows.filter(wasMeasured);
+  return {
+    failures: measured.filter((row) => !row.passed).length,
+    errors: rows.length - measured.length,
+  };
+}
+
 /** The `<testsuite>` of one drill: one testcase per objective, its identity as properties. */
 export function drillTestsuite(result: DrillResult, name = `drill ${result.drillId}`): string {
   const rows = objectiveRows(result);
-  const failures = rows.filter((row) => row.passed === false).length;
-  const errors = rows.filter((row) => row.passed === null).length;
+  const { failures, errors } = counts(rows);
   const properties: Array<[string, string]> = [
     ['drillId', result.drillId],
     ['runbookId', result.runbookId],
@@ -70,8 +85,7 @@ ${rows.map((row) => testcase(result, row)).join('\n')}
 
 export function renderJunit(result: DrillResult): string {
   const rows = objectiveRows(result);
-  const failures = rows.filter((row) => row.passed === false).length;
-  const errors = rows.filter((row) => row.passed === null).length;
+  const { failures, errors } = counts(rows);
   const duration = msBetween(result.startedAt, result.endedAt);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="drctl drills" tests="${rows.length}" failures="${failures}" errors="${errors}" time="${seconds(

@@ -61,6 +61,9 @@ export function optionsChangedSinceSigned(
   return `run refused by the access policy, nothing was changed: the drill's ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from what was signed (${changed.map((key) => `${key}: signed "${signedDetail[key] ?? ''}", sent "${asked[key]}"`).join('; ')})`;
 }
 
+/** The injection summary of a drill (or a service of one) nothing was injected into. */
+export const NOT_INJECTED = 'not injected';
+
 export interface ObjectiveVerdict {
   objective: 'RTO' | 'RPO';
   targetMs: number;

@@ -29,7 +29,7 @@ import {
   judgedDrillResult,
   restorationWaitMs,
 } from './drill-measurement';
-import { refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
+import { NOT_INJECTED, refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
 import { answerStartVerdict } from './drill-start-verdict';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
@@ -310,7 +310,7 @@ function baseResult(
       rto: runbook.objectives.rto,
       rpo: runbook.objectives.rpo,
     },
-    injection: { action: options.action, injectedAt: startedAt, summary: 'not injected' },
+    injection: { action: options.action, injectedAt: startedAt, summary: NOT_INJECTED },
     restoredAt: null,
     measured: { rtoMs: null, rpoMs: null },
     dataLoss: null,

@@ -9,7 +9,7 @@ import { runLockId } from '../common/run-lock';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook } from '../runbooks/schema';
 import { criticalPath, drillError, failoverSummary, judgedDrillResult } from './drill-measurement';
-import type { DrillResult } from './drill-types';
+import { NOT_INJECTED, type DrillResult } from './drill-types';
 import type { ServiceDrillResult, WaveTiming } from './evacuation-drill-types';
 import type { FailoverResult } from './run-types';
 
@@ -118,8 +118,7 @@ export function firstInjection(services: readonly ServiceDrillResult[]): string 
   return times[0] ?? null;
 }
 
-/** The injection summary of a service nothing was injected into. */
-export const NOT_INJECTED = 'not injected';
+export { NOT_INJECTED } from './drill-types';
 
 /** First injection → the last service restored; null when any service was not restored (or nothing injected). */
 export function restoredAllMs(

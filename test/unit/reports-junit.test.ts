@@ -1,7 +1,9 @@
 import passing from '../fixtures/drill-result-pass.json';
 import rpoMissed from '../fixtures/drill-result-rpo-fail.json';
+import { renderDrillSummary } from '../../cli/render-drill';
 import { renderJunit } from '../../reports/render-junit';
-import type { DrillResult } from '../../workflows/drill-types';
+import { renderReport } from '../../reports';
+import { NOT_INJECTED, type DrillResult } from '../../workflows/drill-types';
 
 interface XmlElement {
   name: string;
@@ -156,6 +158,36 @@ describe('renderJunit', () => {
     const root = parseXml(renderJunit({ ...pass, reason }));
     const property = all(root, 'property').find((candidate) => candidate.attributes.name === 'reason');
     expect(property?.attributes.value).toBe(`<script>alert("x")</script> & 'drill' `);
+  });
+
+  test('GIVEN a drill refused at pre-flight (its verdicts read back from JSON) WHEN rendered THEN both cases are errors, counted as errors, and the summary says not measured', () => {
+    const refused = JSON.parse(
+      JSON.stringify({
+        ...pass,
+        verdicts: pass.verdicts.map((verdict) => ({
+          ...verdict,
+          measuredMs: NaN,
+          marginMs: NaN,
+          passed: false,
+        })),
+        measured: { rtoMs: null, rpoMs: null },
+        injection: { ...pass.injection, summary: NOT_INJECTED },
+        passed: false,
+        error: 'pre-flight refused the drill, nothing was injected: replica lag 40s > 30s',
+      }),
+    ) as DrillResult;
+    const root = parseXml(renderJunit(refused));
+    // Before: failures="2" errors="0" around two <error> elements.
+    expect(all(root, 'testsuite')[0]?.attributes).toMatchObject({ failures: '0', errors: '2' });
+    expect(all(root, 'error')).toHaveLength(2);
+    expect(all(root, 'failure')).toHaveLength(0);
+    // Before: "✖ RTO 0ms against 30s (margin 0ms)".
+    const summary = renderDrillSummary(refused);
+    expect(summary).toContain('– RTO not measured against 30s\n');
+    expect(summary).not.toMatch(/margin/);
+    const markdown = renderReport(refused, 'md');
+    expect(markdown).toContain('- Failure injected: none (the drill stopped before injecting');
+    expect(markdown).not.toMatch(/RTO FAIL/);
   });
 
   test('GIVEN a drill that could not measure its RPO WHEN rendered THEN the RPO case is an error naming why', () => {
