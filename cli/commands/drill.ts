@@ -105,6 +105,7 @@ export function registerDrill(program: Command): void {
         reference: string,
         flags: DrillFlags & { quarterly?: boolean; cron?: string; timezone: string },
       ) => {
+        knownTimeZone(flags.timezone);
         const { subject } = await drillSubjectOf(reference);
         const settings = drillSettings(context, flags);
         const config = context.config();
@@ -179,7 +180,15 @@ export function registerDrill(program: Command): void {
           const { client, close } = await connectClient(context.config());
           try {
             const handle = client.schedule.getHandle(`drill-${runbookId}`);
-            const description = await handle.describe();
+            const { ScheduleNotFoundError } = await import('@temporalio/client');
+            const description = await handle.describe().catch((error: unknown) => {
+              if (!(error instanceof ScheduleNotFoundError)) throw error;
+              throw new CliError(
+                'ScheduleNotFound',
+                `no drill schedule ${handle.scheduleId}: drctl drill schedules lists them`,
+                ExitCode.BadInput,
+              );
+            });
             const signed = signer.sign({
               action: 'schedule',
               runId: handle.scheduleId,
@@ -315,6 +324,19 @@ function durationFlag(flag: string, value: string): number {
     throw new CliError(
       'BadDuration',
       `${flag} must be a duration such as 100ms, 2s or 1m, not "${value}"`,
+      ExitCode.BadInput,
+    );
+  }
+}
+
+/** A time zone the calendar knows (IANA, e.g. Europe/Amsterdam), or bad input naming the option. */
+function knownTimeZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new CliError(
+      'BadTimeZone',
+      `--timezone must be an IANA time zone such as UTC or Europe/Amsterdam (got "${timeZone}")`,
       ExitCode.BadInput,
     );
   }

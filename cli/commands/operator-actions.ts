@@ -84,7 +84,7 @@ export function registerOperatorActions(program: Command): void {
   program
     .command('abort')
     .description(
-      'Abort a run at the next safe boundary, then undo the completed steps in reverse order (flags back, DNS back). Signed with your key.',
+      'Abort a run: a running step is interrupted at once, then the completed steps are undone in reverse order (flags back, DNS back). Signed with your key.',
     )
     .argument('<workflow-id>', 'the run')
     .option('--reason <text>', 'why (required, recorded)')

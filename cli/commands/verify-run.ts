@@ -16,7 +16,10 @@ export function registerVerifyRun(program: Command): void {
       '--file <result.json>',
       'verify a saved result offline instead (drctl status/report --output json)',
     )
-    .requiredOption('--policy <file>', 'the access policy file the run recorded (its sha256 must match)')
+    .requiredOption(
+      '--policy <file>',
+      'required: the access policy file the run recorded (its sha256 must match)',
+    )
     .addHelpText(
       'after',
       [

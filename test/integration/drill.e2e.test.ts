@@ -179,5 +179,11 @@ test('a drill schedule is created with a next run, triggered, and its run appear
     (await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout,
   ) as Array<{ scheduleId: string }>;
   expect(afterDelete.map((s) => s.scheduleId)).not.toContain('drill-ehr-db');
+  // Deleted twice: bad input naming the schedule (before: "schedule not found", exit 1).
+  const again = await drctl(['drill', 'delete', 'ehr-db'], env);
+  expect({ code: again.code, stderr: again.stderr }).toEqual({
+    code: 2,
+    stderr: 'drctl: no drill schedule drill-ehr-db: drctl drill schedules lists them\n',
+  });
   // A whole drill plus a dozen CLI calls: minutes on a shared two-core machine.
 }, 420_000);

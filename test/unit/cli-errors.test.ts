@@ -70,6 +70,18 @@ test('Temporal unreachable is one clear message and exit 3', async () => {
   });
 }, 30_000);
 
+test('a drill schedule in an unknown time zone is bad input, refused before anything is contacted', async () => {
+  // Temporal is unreachable here: the refusal comes first (before: "unknown time zone" from the server, exit 1).
+  const result = await drctl(['drill', 'schedule', 'ehr-db', '--timezone', 'Mars/Olympus', '--reason', 'x'], {
+    TEMPORAL_ADDRESS: '127.0.0.1:9',
+  });
+  expect({ code: result.code, stderr: result.stderr }).toEqual({
+    code: 2,
+    stderr:
+      'drctl: --timezone must be an IANA time zone such as UTC or Europe/Amsterdam (got "Mars/Olympus")\n',
+  });
+});
+
 test('a usage error (unknown option) exits 2 with help', async () => {
   const result = await drctl(['failover', 'ehr-db', '--reasn', 'x']);
   expect(result.code).toBe(2);
