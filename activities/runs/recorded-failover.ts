@@ -1,6 +1,6 @@
 import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import { runLockId } from '../../common/run-lock';
-import { KIND_KEY } from '../../common/search-attributes';
+import { KIND_KEY, OUTCOME_KEY } from '../../common/search-attributes';
 import { flagsBeforeOf } from '../../kinds/flags-set/definition';
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure } from '../failures';
@@ -38,14 +38,39 @@ export function createRunRecordActivities(deps: RunRecordDeps | undefined): RunR
   };
 }
 
+/** Outcomes of a failover that began nothing: a refused start, a run its parent never released. */
+const NOTHING_BEGAN = new Set(['refused', 'not-released']);
+
+/**
+ * The failover a failback reverses by default: the newest run of the runbook that changed something (or is still
+ * running, which the failback then refuses). Runs that changed nothing (refused, failed at pre-flight, never
+ * released, aborted before any change) are passed over: reversing one would leave the flags an earlier failover
+ * turned on as they are. Without such a run, the newest failover.
+ */
 async function latestFailover(temporal: Client, workflowId: string): Promise<string | undefined> {
-  let newest: { runId: string; startTime: Date } | undefined;
+  const runs: Array<{ runId: string; startTime: Date; running: boolean; outcome?: string }> = [];
   const query = `WorkflowId = '${workflowId}' AND ${KIND_KEY.name} = 'failover'`;
   for await (const execution of temporal.workflow.list({ query })) {
-    if (newest === undefined || execution.startTime > newest.startTime) newest = execution;
+    const outcome = execution.typedSearchAttributes.get(OUTCOME_KEY);
+    runs.push({
+      runId: execution.runId,
+      startTime: execution.startTime,
+      running: execution.status.name === 'RUNNING',
+      ...(outcome === undefined ? {} : { outcome }),
+    });
   }
-  return newest?.runId;
+  runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  for (const run of runs.slice(0, CHANGED_RUN_LOOKBACK)) {
+    if (run.running) return run.runId;
+    if (run.outcome !== undefined && NOTHING_BEGAN.has(run.outcome)) continue;
+    const result = await closedResult(temporal, workflowId, run.runId).catch(() => undefined);
+    if (result?.timeline.some((entry) => entry.changed === true)) return run.runId;
+  }
+  return runs[0]?.runId;
 }
+
+/** How many of the newest failovers a failback looks through for one that changed something. */
+const CHANGED_RUN_LOOKBACK = 20;
 
 async function closedResult(temporal: Client, workflowId: string, runId: string): Promise<FailoverResult> {
   const handle = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });

@@ -20,7 +20,7 @@ export function registerFailback(program: Command): void {
     .option('-f, --follow', 'show each step live until the run ends')
     .option(
       '--from-run <run-id>',
-      'the failover run to reverse (its recorded flag values are restored); default: the latest failover of the runbook',
+      'the failover run to reverse (its recorded flag values are restored); default: the latest failover of the runbook that changed something',
     )
     .addHelpText(
       'after',

@@ -265,6 +265,10 @@ test('drctl failback returns DNS, the primary role and the flags to the original
     env,
   );
   expect(failover.code).toBe(0);
+  // A second failover, made by mistake, stops at pre-flight (the replica is the primary now): it changed nothing,
+  // so the failback reverses the first (before: it reversed this one, restored no flag, and left degraded mode on).
+  const mistaken = await drctl(['failover', 'ehr-db', '--reason', 'by mistake', '--yes', '--follow'], env);
+  expect(mistaken.code).toBe(1);
   await rebuildPrimaryAsReplica();
 
   const back = await drctl(
