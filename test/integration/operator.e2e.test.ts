@@ -269,6 +269,8 @@ test('drctl failback returns DNS, the primary role and the flags to the original
   // so the failback reverses the first (before: it reversed this one, restored no flag, and left degraded mode on).
   const mistaken = await drctl(['failover', 'ehr-db', '--reason', 'by mistake', '--yes', '--follow'], env);
   expect(mistaken.code).toBe(1);
+  // Its pre-flight says what the replica is now (before: "it already takes writes", of a fenced read-only one).
+  expect(mistaken.stderr).toContain('it is not a standby (promoted earlier');
   await rebuildPrimaryAsReplica();
 
   const back = await drctl(

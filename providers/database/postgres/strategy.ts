@@ -169,7 +169,7 @@ export function createStrategy(
             name,
             'replica is a standby',
             false,
-            `pg_is_in_recovery() is false on ${t.replica.endpoint}: it already takes writes (promoted earlier?); check which member is the primary before failing over`,
+            `pg_is_in_recovery() is false on ${t.replica.endpoint}: it is not a standby (promoted earlier, or a former primary, fenced or not, never rebuilt as a replica of the current one: a failback needs that first); check which member is the primary`,
           ),
         );
         return results;
