@@ -227,11 +227,13 @@ export async function readRun(
   } catch (error) {
     const recorded = await recordedResult(error);
     if (recorded) return { closed: true, result: recorded };
+    // "Workflow execution failed" says nothing: the cause is what refused or stopped it.
+    const cause = (error as Error & { cause?: Error }).cause;
     return {
       closed: true,
       result: undefined,
       status: statusName,
-      message: (error as Error).message,
+      message: cause?.message ?? (error as Error).message,
     };
   }
 }

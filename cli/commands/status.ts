@@ -127,14 +127,28 @@ async function showFailover(
     printJson(
       progress
         ? { ...progress, ...(await followUps(progress)) }
-        : { workflowId, runId, status: 'status' in state ? state.status : 'unknown' },
+        : {
+            workflowId,
+            runId,
+            status: 'status' in state ? state.status : 'unknown',
+            outcome: run.outcome,
+            initiator: run.initiator,
+            startedAt: run.startedAt,
+            ...('message' in state ? { message: state.message } : {}),
+          },
     );
   } else if (progress) {
     process.stdout.write(
       `${renderSummary(progress)} run ${runId}\n${renderTimeline(progress)}\n${followUpLines(await followUps(progress))}`,
     );
   } else if ('status' in state) {
-    process.stdout.write(`${workflowId}: ${state.status}: ${terminalSafe(state.message)}\n`);
+    // A start refused before it ran (the policy, a lock) is a run of the lock too: say whose and why, and where
+    // the runs before it are, so it does not hide the one that did run.
+    const who = `run ${runId}, started ${run.startedAt}${run.initiator ? ` by ${terminalSafe(run.initiator)}` : ''}`;
+    process.stdout.write(
+      `${workflowId}: ${run.outcome ?? state.status.toLowerCase()} (${who}): ${terminalSafe(state.message)}\n` +
+        `  ${run.outcome === 'refused' ? 'refused before it began, it changed nothing; ' : ''}earlier runs: drctl runs --runbook ${run.runbookId ?? '<runbook>'}, then drctl status ${workflowId} --run-id <run id>\n`,
+    );
   }
   if (progress?.status === 'failed' || (state.closed && !state.result)) return ExitCode.Failed;
   return ExitCode.Ok;

@@ -315,6 +315,13 @@ test('a client copy of a runbook that differs from the reviewed catalog is refus
       `runbook ehr-db differs from the worker's reviewed catalog: you planned against sha256 [0-9a-f]{64}, the catalog has ${referenceTo(ehrDb).sha256}`,
     ),
   );
+  // The refused start is the lock's latest run: status says whose and why, not "Workflow execution failed".
+  const shown = await drctl(['status', 'failover-ehr-db'], env);
+  expect(shown.code).toBe(1);
+  expect(shown.stdout).toMatch(
+    /^failover-ehr-db: refused \(run \S+, started \S+ by alice\): .*differs from the worker's reviewed catalog/,
+  );
+  expect(shown.stdout).toContain('refused before it began, it changed nothing; earlier runs: drctl runs');
   const planned = await drctl(['plan', mine], env);
   expect(planned.code).toBe(4);
   expect(await recordValue(stack, RECORD)).toBe('127.0.0.2');
