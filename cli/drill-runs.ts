@@ -172,8 +172,12 @@ export async function followEvacuationDrill(
   return drill.result();
 }
 
-export async function fetchDrillResult(client: Client, drillId: string): Promise<DrillResult> {
-  return client.workflow.getHandle(drillId).result();
+export async function fetchDrillResult(
+  client: Client,
+  drillId: string,
+  runId?: string,
+): Promise<DrillResult> {
+  return client.workflow.getHandle(drillId, runId).result();
 }
 
 export async function fetchEvacuationDrillResult(

@@ -113,8 +113,9 @@ export async function startEvacuation(
 export async function readEvacuation(
   client: Client,
   workflowId: string,
+  runId?: string,
 ): Promise<{ closed: boolean; progress: EvacuationProgress }> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING')
     return { closed: false, progress: await handle.query<EvacuationProgress>('evacuationProgress') };

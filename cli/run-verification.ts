@@ -97,17 +97,25 @@ export function verifyRunResult(result: unknown, policy: LoadedPolicy): RunVerif
  * A run's result as recorded by Temporal: a drill's result, a failover's or an evacuation's result, or a live run's
  * progress.
  */
-export async function fetchRunResult(client: Client, runId: string): Promise<unknown> {
-  const description = await client.workflow.getHandle(runId).describe();
-  if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId);
-  // An evacuation that failed or was aborted records its result in its failure, in its own shape.
-  if (description.type === 'evacuationWorkflow') return (await readEvacuation(client, runId)).progress;
-  const state = await readRun(client, runId);
-  if (!state.closed) return state.progress;
-  if (state.result) return state.result;
-  throw new CliError(
-    'NoResult',
-    `${runId} ended ${state.status} without a recorded result (${state.message})`,
-    ExitCode.Failed,
-  );
+export async function fetchRunResult(
+  client: Client,
+  runId: string,
+  temporalRunId?: string,
+): Promise<{ result: unknown; temporalRunId: string }> {
+  const description = await client.workflow.getHandle(runId, temporalRunId).describe();
+  const read = async (): Promise<unknown> => {
+    if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId, description.runId);
+    // An evacuation that failed or was aborted records its result in its failure, in its own shape.
+    if (description.type === 'evacuationWorkflow')
+      return (await readEvacuation(client, runId, description.runId)).progress;
+    const state = await readRun(client, runId, description.runId);
+    if (!state.closed) return state.progress;
+    if (state.result) return state.result;
+    throw new CliError(
+      'NoResult',
+      `${runId} ended ${state.status} without a recorded result (${state.message})`,
+      ExitCode.Failed,
+    );
+  };
+  return { result: await read(), temporalRunId: description.runId };
 }

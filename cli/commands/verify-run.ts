@@ -13,6 +13,10 @@ export function registerVerifyRun(program: Command): void {
     )
     .argument('[run-id]', 'a failover or drill run id (read from Temporal)')
     .option(
+      '--run-id <temporal-run-id>',
+      'which run of that id: runs of one runbook share its lock id (default: the latest; drctl runs lists them)',
+    )
+    .option(
       '--file <result.json>',
       'verify a saved result offline instead (drctl status/report --output json)',
     )
@@ -26,63 +30,75 @@ export function registerVerifyRun(program: Command): void {
         '',
         'Examples:',
         '  drctl verify-run failover-ehr-db --policy /etc/drctl/access-policy.json',
+        '  drctl verify-run failover-ehr-db --run-id 01a22f3a-a251-7967-bda9-58db79a8dc27 --policy /etc/drctl/access-policy.json',
         '  drctl verify-run --file evidence/drill-ehr-db-20261127-090000-3fa2c1.json --policy access-policy-2026-11.json',
         '',
         'Exit codes: 0 every action verified, 1 an action or the policy does not verify, 2 bad input, 3 environment.',
       ].join('\n'),
     )
     .action(
-      runCommand(async (context, runId: string | undefined, flags: { file?: string; policy: string }) => {
-        if ((runId === undefined) === (flags.file === undefined))
-          throw new CliError(
-            'BadInput',
-            'give a run id or --file <result.json>, not both',
-            ExitCode.BadInput,
-          );
-        const { loadPolicyFile } = await import('../../auth/io/policy-file');
-        const { fetchRunResult, verifyRunResult } = await import('../run-verification');
-        const { connectClient } = await import('../temporal-connection');
-        const policy = loadPolicyFile(flags.policy);
-        let result: unknown;
-        if (flags.file !== undefined) {
-          try {
-            result = JSON.parse(readFileSync(flags.file, 'utf8'));
-          } catch (error) {
+      runCommand(
+        async (
+          context,
+          runId: string | undefined,
+          flags: { file?: string; policy: string; runId?: string },
+        ) => {
+          if ((runId === undefined) === (flags.file === undefined))
             throw new CliError(
-              'BadResultFile',
-              `--file ${flags.file} is not a readable JSON result (${(error as Error).message})`,
+              'BadInput',
+              'give a run id or --file <result.json>, not both',
               ExitCode.BadInput,
             );
-          }
-        } else {
-          const { client, close } = await connectClient(context.config());
-          try {
-            result = await fetchRunResult(client, runId as string);
-          } finally {
-            await close();
-          }
-        }
-        const verification = verifyRunResult(result, policy);
-        if (context.output === 'json') printJson(verification);
-        else {
-          const lines = [
-            verification.policy.matchesRecorded
-              ? `policy ${policy.source}: sha256 ${policy.sha256} is the one the run recorded`
-              : `policy ${policy.source}: sha256 ${policy.sha256} is NOT the one the run recorded (${verification.policy.recorded.join(', ')})`,
-          ];
-          for (const run of verification.runs) {
-            lines.push(`${run.runId}:`);
-            for (const verdict of run.verdicts)
-              lines.push(
-                `  ${verdict.ok ? 'ok  ' : 'FAIL'} #${verdict.index} ${verdict.action}${verdict.stepId ? ` ${verdict.stepId}` : ''} by ${verdict.operator}: ${verdict.detail}`,
+          const { loadPolicyFile } = await import('../../auth/io/policy-file');
+          const { fetchRunResult, verifyRunResult } = await import('../run-verification');
+          const { connectClient } = await import('../temporal-connection');
+          const policy = loadPolicyFile(flags.policy);
+          let result: unknown;
+          let verified: string;
+          if (flags.file !== undefined) {
+            verified = `the result in ${flags.file}`;
+            try {
+              result = JSON.parse(readFileSync(flags.file, 'utf8'));
+            } catch (error) {
+              throw new CliError(
+                'BadResultFile',
+                `--file ${flags.file} is not a readable JSON result (${(error as Error).message})`,
+                ExitCode.BadInput,
               );
+            }
+          } else {
+            const { client, close } = await connectClient(context.config());
+            try {
+              const fetched = await fetchRunResult(client, runId as string, flags.runId);
+              result = fetched.result;
+              verified = `${runId as string} run ${fetched.temporalRunId}`;
+            } finally {
+              await close();
+            }
           }
-          lines.push(
-            verification.ok ? 'verified: every operator action is signed as recorded' : 'NOT verified',
-          );
-          process.stdout.write(`${lines.join('\n')}\n`);
-        }
-        return verification.ok ? ExitCode.Ok : ExitCode.Failed;
-      }),
+          const verification = verifyRunResult(result, policy);
+          if (context.output === 'json') printJson({ verified, ...verification });
+          else {
+            const lines = [
+              `verifying ${verified}`,
+              verification.policy.matchesRecorded
+                ? `policy ${policy.source}: sha256 ${policy.sha256} is the one the run recorded`
+                : `policy ${policy.source}: sha256 ${policy.sha256} is NOT the one the run recorded (${verification.policy.recorded.join(', ')})`,
+            ];
+            for (const run of verification.runs) {
+              lines.push(`${run.runId}:`);
+              for (const verdict of run.verdicts)
+                lines.push(
+                  `  ${verdict.ok ? 'ok  ' : 'FAIL'} #${verdict.index} ${verdict.action}${verdict.stepId ? ` ${verdict.stepId}` : ''} by ${verdict.operator}: ${verdict.detail}`,
+                );
+            }
+            lines.push(
+              verification.ok ? 'verified: every operator action is signed as recorded' : 'NOT verified',
+            );
+            process.stdout.write(`${lines.join('\n')}\n`);
+          }
+          return verification.ok ? ExitCode.Ok : ExitCode.Failed;
+        },
+      ),
     );
 }

@@ -197,10 +197,17 @@ test('drctl verify-run passes on the finished run and fails on a timeline where 
   expect(live.code).toBe(0);
   expect(live.stdout).toMatch(/ok {3}#1 approve production-approval by bob: signed by bob/);
   expect(live.stdout).toMatch(/verified: every operator action is signed as recorded/);
-
+  // It names the run it verified, and verifies the one --run-id names (runs of a runbook share its lock id).
   const saved = JSON.parse(
     (await drctl(['status', finishedRun, '--output', 'json'], env)).stdout,
   ) as FailoverResult;
+  expect(live.stdout.split('\n')[0]).toBe(`verifying ${finishedRun} run ${saved.runId}`);
+  const named = await drctl(
+    ['verify-run', finishedRun, '--run-id', saved.runId, '--policy', policy, '--output', 'json'],
+    env,
+  );
+  expect(named.code).toBe(0);
+  expect(JSON.parse(named.stdout)).toMatchObject({ verified: `${finishedRun} run ${saved.runId}`, ok: true });
   const file = join(scratch, 'result.json');
   writeFileSync(file, JSON.stringify(saved));
   expect((await drctl(['verify-run', '--file', file, '--policy', policy], env)).code).toBe(0);
