@@ -7,6 +7,7 @@ import type { DrillResult } from '../../workflows/drill-types';
 import { CliError, ExitCode } from '../cli-error';
 import { note } from '../output';
 import { runCommand } from '../run-command';
+import type { RunSummary } from '../runs';
 import { connectClient } from '../temporal-connection';
 
 const TREND_DRILLS = 12;
@@ -15,11 +16,15 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description(
-      "Render a drill's report from its recorded result: Markdown, self-contained HTML, JSON, or JUnit XML.",
+      "Render a run's report from its recorded result: a drill's (Markdown, self-contained HTML, JSON, JUnit XML), an evacuation's (md, json, junit), or a failover's or failback's post-incident timeline (md, json).",
     )
     .argument(
       '<run-id>',
-      'the drill, e.g. drill-ehr-db-20261127-090000-3fa2c1 (see `drctl runs --kind drill`), or an evacuation (md, json, junit)',
+      'the drill, e.g. drill-ehr-db-20261127-090000-3fa2c1 (see `drctl runs --kind drill`), an evacuation, or a failover (failover-ehr-db)',
+    )
+    .option(
+      '--run-id <temporal-run-id>',
+      "which run of that id: a runbook's failovers share its lock id (default: the latest; drctl runs lists them)",
     )
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
@@ -36,6 +41,7 @@ export function registerReport(program: Command): void {
         '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format html --out report.html',
         '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --format junit --out drill.xml   # CI gate: one test per objective',
         '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --policy access-policy.json      # participants verified by signature',
+        '  drctl report failover-ehr-db --out INC-4411-timeline.md                    # the latest failover: post-incident timeline',
         '  drctl report evacuation-us-east-1-20261127-031500-9b07e4 --format junit          # one test per service',
         '  drctl report drill-ehr-db-20261127-090000-3fa2c1 --output json                  # json, as --format json',
         '  drctl report drill-us-east-1-20261127-090000-3fa2c1 --format html   # a drill of an evacuation: every service',
@@ -46,7 +52,7 @@ export function registerReport(program: Command): void {
         async (
           context,
           drillId: string,
-          given: { format: ReportFormat; out?: string; policy?: string },
+          given: { format: ReportFormat; out?: string; policy?: string; runId?: string },
           command: Command,
         ) => {
           // --output json without --format: the JSON report, as every other command's --output json gives JSON.
@@ -57,7 +63,11 @@ export function registerReport(program: Command): void {
           const { client, close } = await connectClient(context.config());
           try {
             const { describeRun } = await import('../runs');
-            const run = await describeRun(client, drillId);
+            const run = await describeRun(client, drillId, flags.runId);
+            if (run.kind === 'failover' || run.kind === 'failback') {
+              await failoverReport(client, run, flags);
+              return;
+            }
             if (run.kind === 'evacuation') {
               await evacuationReport(client, drillId, run.status, flags);
               return;
@@ -65,7 +75,7 @@ export function registerReport(program: Command): void {
             if (run.kind !== 'drill') {
               throw new CliError(
                 'NotADrill',
-                `${drillId} is ${run.kind === 'unknown' ? 'not a drctl run' : `a ${run.kind}`}: drctl report renders drill reports. ` +
+                `${drillId} is ${run.kind === 'unknown' ? 'not a drctl run' : `a ${run.kind}`}: drctl report renders the reports of drills, evacuations, failovers and failbacks. ` +
                   (run.kind === 'unknown'
                     ? 'List drills with `drctl runs --kind drill`.'
                     : `Its record: drctl status ${drillId} (add --output json for all of it).`),
@@ -109,6 +119,37 @@ function emit(text: string, runId: string, flags: { format: ReportFormat; out?: 
   } else {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
+}
+
+/** A failover's or failback's post-incident report from its recorded result: Markdown or JSON. */
+async function failoverReport(
+  client: Client,
+  run: RunSummary,
+  flags: { format: ReportFormat; out?: string },
+): Promise<void> {
+  const { FAILOVER_REPORT_FORMATS, renderFailoverReport } = await import('../../reports/render-failover');
+  const format = flags.format as (typeof FAILOVER_REPORT_FORMATS)[number];
+  if (!FAILOVER_REPORT_FORMATS.includes(format))
+    throw new CliError(
+      'FormatUnsupported',
+      `--format ${flags.format}: a ${run.kind}'s report is ${FAILOVER_REPORT_FORMATS.join(' or ')}`,
+      ExitCode.BadInput,
+    );
+  if (run.status === 'RUNNING')
+    throw new CliError(
+      'RunStillRunning',
+      `${run.workflowId} is still running; its report exists once it ends (drctl status ${run.workflowId} --follow)`,
+      ExitCode.Refused,
+    );
+  const { readRun } = await import('../failover-runs');
+  const state = await readRun(client, run.workflowId, run.runId, run.status);
+  if (!state.closed || state.result === undefined)
+    throw new CliError(
+      'NoResult',
+      `${run.workflowId} (run ${run.runId}) ended ${run.status.toLowerCase()} without a recorded result${'message' in state ? `: ${state.message}` : ''}; drctl status ${run.workflowId} --run-id ${run.runId} says why`,
+      ExitCode.Failed,
+    );
+  emit(renderFailoverReport(state.result, format), run.workflowId, { ...flags, format });
 }
 
 /** An evacuation's report from its recorded result: Markdown, JSON or JUnit (one testcase per service). */

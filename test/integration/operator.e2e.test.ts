@@ -291,4 +291,22 @@ test('drctl failback returns DNS, the primary role and the flags to the original
     clientToken: stack.unleash.clientToken,
   });
   expect(await reader.read(['ehr-degraded-mode'])).toEqual({ 'ehr-degraded-mode': false });
+
+  // The post-incident record of the failback: each step with its wall-clock times, who acted, in Markdown or JSON
+  // (before: "drctl report renders drill reports", exit 2).
+  const { runId } = JSON.parse(back.stdout) as FailoverResult;
+  const report = await drctl(['report', 'failover-ehr-db', '--run-id', runId], env);
+  expect(report.code).toBe(0);
+  expect(report.stdout).toMatch(/^# SUCCEEDED: failover failover-ehr-db of runbook ehr-db-failback\n/);
+  expect(report.stdout).toMatch(
+    /\n\| switch-dns \| dns\.switch \| succeeded \| \d{4}-\d\d-\d\dT[\d:.]+Z \(T\+/,
+  );
+  expect(report.stdout).toMatch(/\n\| [^|]+ \| alice \| start \|  \| region healthy again \|/);
+  const json = await drctl(['report', 'failover-ehr-db', '--run-id', runId, '--format', 'json'], env);
+  expect(JSON.parse(json.stdout)).toMatchObject({ runId, status: 'succeeded' });
+  const html = await drctl(['report', 'failover-ehr-db', '--format', 'html'], env);
+  expect({ code: html.code, stderr: html.stderr }).toEqual({
+    code: 2,
+    stderr: "drctl: --format html: a failback's report is md or json\n",
+  });
 });
