@@ -23,8 +23,8 @@ export function registerReport(program: Command): void {
       'the drill, e.g. drill-ehr-db-20261127-090000-3fa2c1 (see `drctl runs --kind drill`), an evacuation, or a failover (failover-ehr-db)',
     )
     .option(
-      '--run-id <temporal-run-id>',
-      "which run of that id: a runbook's failovers share its lock id (default: the latest; drctl runs lists them)",
+      '--run-id <run-id>',
+      "which run of that id (Temporal's run id): a runbook's failovers share its lock id (default: the latest; drctl runs lists them)",
     )
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
