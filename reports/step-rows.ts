@@ -1,6 +1,7 @@
 /** The failover steps as rows relative to the injected failure: what the step table and the Gantt chart show. */
 import type { StepStatus, TimelineEntry } from '../workflows/run-types';
 import type { DrillResult } from '../workflows/drill-types';
+import { lastOfItsGroup, shareOfRecovery } from '../workflows/drill-measurement';
 import { msBetween } from './format';
 
 export interface StepRow {
@@ -12,13 +13,13 @@ export interface StepRow {
   startOffsetMs: number;
   /** null while the step was still running when the result was taken. */
   durationMs: number | null;
-  /** durationMs / measured RTO; null when either is unknown. */
+  /** The part of the step between injection and restoration, over the measured RTO; null when unknown. */
   shareOfRto: number | null;
   attempts: number;
   status: StepStatus;
   /** One line: the summary, or the error, plus any operator decisions. */
   outcome: string;
-  /** On the critical path from injection to restoration. */
+  /** On the critical path: ran between the injection and the restoration, and its group (if any) waited for it. */
   critical: boolean;
 }
 
@@ -40,24 +41,27 @@ function outcomeOf(entry: TimelineEntry): string {
 export function stepRows(result: DrillResult): StepRow[] {
   const injectedAt = result.injection.injectedAt;
   const rtoMs = result.measured.rtoMs;
-  const critical = new Map(result.criticalPath.map((step) => [step.stepId, step]));
   return result.failover.timeline.map((entry) => {
     const durationMs = durationOf(entry);
-    const onPath = critical.get(entry.stepId);
+    const startOffsetMs = msBetween(injectedAt, entry.startedAt);
+    // Computed from the timeline, not the recorded criticalPath: drills recorded before counted a step's whole
+    // duration (a share of the RTO past 100%) and marked every step critical.
     const shareOfRto =
-      onPath?.shareOfRto ?? (durationMs === null || rtoMs === null || rtoMs <= 0 ? null : durationMs / rtoMs);
+      durationMs === null || rtoMs === null || rtoMs <= 0
+        ? null
+        : shareOfRecovery(startOffsetMs, durationMs, rtoMs);
     return {
       stepId: entry.stepId,
       kind: entry.kind,
       ...(entry.title === undefined ? {} : { title: entry.title }),
       ...(entry.group === undefined ? {} : { group: entry.group }),
-      startOffsetMs: msBetween(injectedAt, entry.startedAt),
+      startOffsetMs,
       durationMs,
       shareOfRto,
       attempts: entry.attempts,
       status: entry.status,
       outcome: outcomeOf(entry),
-      critical: onPath !== undefined,
+      critical: shareOfRto !== null && shareOfRto > 0 && lastOfItsGroup(result.failover.timeline, entry),
     };
   });
 }

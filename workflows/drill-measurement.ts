@@ -68,8 +68,20 @@ export function measurementConnections(
 }
 
 /**
+ * The share of a measured RTO a step took: the part of it between the injection and the restoration (offsets from
+ * the injection), over the RTO. A step after service was back (the rest of DNS's INSYNC wait, the probe) took
+ * none of it; sequential steps' shares sum to at most 1.
+ */
+export function shareOfRecovery(startMs: number, durationMs: number, rtoMs: number): number {
+  if (rtoMs <= 0) return 0;
+  const within = Math.min(startMs + durationMs, rtoMs) - Math.max(startMs, 0);
+  return Math.max(0, within) / rtoMs;
+}
+
+/**
  * Where the recovery time went: each failover step's offset from the injection, its duration, and its share
- * of the RTO. Steps of a parallel group overlap; their shares may sum to more than the group's wall time.
+ * of the RTO (`shareOfRecovery`). Steps of a parallel group overlap; their shares may sum to more than the group's
+ * wall time.
  */
 export function criticalPath(
   timeline: TimelineEntry[],
@@ -77,18 +89,32 @@ export function criticalPath(
   rtoMs: number | null,
 ): CriticalPathStep[] {
   const injected = Date.parse(injectedAt);
-  return timeline
-    .filter((entry) => entry.endedAt !== undefined)
+  const ended = timeline.filter((entry) => entry.endedAt !== undefined);
+  return ended
     .map((entry) => {
       const durationMs = entry.durationMs ?? 0;
+      const startMs = Date.parse(entry.startedAt) - injected;
       return {
         stepId: entry.stepId,
         kind: entry.kind,
-        startMs: Date.parse(entry.startedAt) - injected,
+        startMs,
         durationMs,
-        shareOfRto: rtoMs && rtoMs > 0 ? durationMs / rtoMs : 0,
+        shareOfRto: rtoMs ? shareOfRecovery(startMs, durationMs, rtoMs) : 0,
       };
-    });
+    })
+    .filter((step, index) => rtoMs === null || (step.shareOfRto > 0 && lastOfItsGroup(ended, ended[index]!)));
+}
+
+/**
+ * Whether a step is the one its parallel group waited for (it ended last), or in no group: of a group, only that
+ * one is on the critical path.
+ */
+export function lastOfItsGroup(timeline: readonly TimelineEntry[], entry: TimelineEntry): boolean {
+  if (entry.group === undefined) return true;
+  const ends = timeline
+    .filter((other) => other.group === entry.group && other.endedAt !== undefined)
+    .map((other) => Date.parse(other.endedAt as string));
+  return entry.endedAt !== undefined && Date.parse(entry.endedAt) >= Math.max(...ends);
 }
 
 /**

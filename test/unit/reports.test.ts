@@ -151,6 +151,29 @@ describe('stepRows', () => {
   });
 });
 
+describe('share of the RTO', () => {
+  test('GIVEN a DNS step that ends after service was restored and a probe after it WHEN rows are made THEN each counts only its part before the restoration, and shares stay within 100%', () => {
+    // rpoFail: injected T+0, restored T+14.4s (its measured RTO); switch-dns starts at T+11.19s.
+    const timeline = rpoFail.failover.timeline.map((entry) =>
+      entry.stepId === 'switch-dns'
+        ? { ...entry, durationMs: 5_000, endedAt: '2026-11-27T14:02:57.720Z' }
+        : entry.stepId === 'probe-writes'
+          ? { ...entry, startedAt: '2026-11-27T14:02:57.720Z', endedAt: '2026-11-27T14:02:58.510Z' }
+          : entry,
+    );
+    const rows = stepRows({ ...rpoFail, failover: { ...rpoFail.failover, timeline } });
+    const byId = Object.fromEntries(rows.map((row) => [row.stepId, row]));
+    // Before: 5s / 14.4s = 34.7%, and the probe (after the restoration) 5.5%, both "critical".
+    expect(byId['switch-dns']?.shareOfRto).toBeCloseTo((14_400 - 11_190) / 14_400, 5);
+    expect(byId['probe-writes']).toMatchObject({ shareOfRto: 0, critical: false });
+    const onPath = rows.filter((row) => row.critical);
+    expect(onPath.reduce((sum, row) => sum + (row.shareOfRto ?? 0), 0)).toBeLessThanOrEqual(1);
+    // Of the parallel group, only the step it waited for is on the critical path.
+    expect(byId['degraded-mode-on']?.critical).toBe(false);
+    expect(byId['verify-backups']?.critical).toBe(true);
+  });
+});
+
 describe('renderJson', () => {
   test('GIVEN the same result built in another key order WHEN rendered THEN the output is identical and parses back', () => {
     const shuffled = Object.fromEntries(Object.entries(pass).reverse()) as unknown as DrillResult;
