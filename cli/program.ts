@@ -17,6 +17,7 @@ import { registerValidate } from './commands/validate';
 import { registerWorker } from './commands/worker';
 import { registerKeys } from './commands/keys';
 import { registerVerifyRun } from './commands/verify-run';
+import { addExitCodes } from './exit-codes-help';
 
 export function buildProgram(): Command {
   const program = new Command('drctl')
@@ -80,5 +81,6 @@ export function buildProgram(): Command {
   registerVerifyRun(program);
   registerCodecServer(program);
   registerIamPolicy(program);
+  addExitCodes(program);
   return program;
 }

@@ -30,3 +30,10 @@ test('GIVEN any drctl command WHEN --help THEN it shows an example of that comma
     .map(({ name }) => name);
   expect(withoutExample).toEqual([]);
 });
+
+test('GIVEN any drctl command WHEN --help THEN it states its exit codes, as the top-level help promises', () => {
+  const silent = leafCommands(buildProgram())
+    .filter(({ command }) => !/Exit codes?[: ]/.test(helpOf(command)))
+    .map(({ name }) => name);
+  expect(silent).toEqual([]);
+});
