@@ -105,7 +105,7 @@ export function renderPlan(plan: PlanResult): string {
       ? plan.steps.some((step) => step.checks.length > 0)
         ? 'Verdict: ready (every check passed).'
         : `Verdict: ready (no check to run${plan.steps.some((step) => step.changes.length > 0) ? '' : ': this runbook changes nothing, so its run has no pre-flight'}).`
-      : `Verdict: NOT ready: ${plan.failedChecks} check${plan.failedChecks === 1 ? '' : 's'} failed (✖ above); a failover would stop at pre-flight.`,
+      : `Verdict: NOT ready: ${plan.failedChecks} check${plan.failedChecks === 1 ? '' : 's'} failed (✖ above); a run would stop at pre-flight.`,
   );
   return lines.join('\n');
 }

@@ -129,7 +129,10 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
       const was = recorded.flagsBefore.get(flagKey(step.project, step.environment, flag.name));
       return was === undefined ? [] : [{ name: flag.name, enabled: was }];
     });
-    return flags.length === 0 ? [] : [{ ...step, flags }];
+    // The failover's title says what it turned on; going back sets them to what they were.
+    return flags.length === 0
+      ? []
+      : [{ ...step, flags, title: `Flags back to their values before ${recorded.run ?? 'the failover'}` }];
   },
   examples: {
     valid: [

@@ -26,6 +26,8 @@ test('the failback of ehr-db promotes the original primary, points DNS back and 
   ]);
   const flags = leaves.find((step) => step.kind === 'flags.set');
   expect(flags?.kind === 'flags.set' && flags.flags.every((flag) => !flag.enabled)).toBe(true);
+  // Before: the failover's title, "Turn on degraded mode and the read-only banner", over an on → off change.
+  expect(flags?.title).toBe('Flags back to their values before failover-ehr-db/run-1');
   expect(back.description).toContain('failover-ehr-db/run-1');
 });
 
