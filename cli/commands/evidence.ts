@@ -215,9 +215,13 @@ function showText(entry: ChainEntry): string {
   return lines.join('\n');
 }
 
-function verifyText(report: VerifyReport): string {
+/** `evidence verify`'s answer for people. */
+export function verifyText(report: VerifyReport): string {
   const range = report.first === undefined ? 'empty chain' : `sequences ${report.first}–${report.last}`;
   const head = `evidence chain ${report.location}/${report.root}: ${range}, ${report.manifests} manifest(s) and ${report.files} file(s) checked`;
+  // An empty chain breaks no rule, but it proves nothing either: say so, not "verified".
+  if (report.ok && report.manifests === 0)
+    return `${head}\n– nothing to verify: the chain holds no bundle there (a worker writes one for each failover, failback and drill when it ends; if runs have ended, check the worker's evidence bucket and prefix)`;
   if (report.ok)
     return `${head}\n✔ verified: every file hash, manifest link, signature, sequence and retention holds`;
   return [
