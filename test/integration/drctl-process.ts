@@ -41,6 +41,22 @@ export function drctl(
 }
 
 /**
+ * Runs `drctl args` until it exits 0, a few times a second for at most 10 s: an action a run accepts only once it
+ * reaches a state (a drill aborted once it holds its failover). The last answer either way.
+ */
+export async function drctlUntilAccepted(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let answer = await drctl(args, env);
+  for (let tries = 0; answer.code !== 0 && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answer = await drctl(args, env);
+  }
+  return answer;
+}
+
+/**
  * Runs `drctl <args>` on a pseudo-terminal (util-linux `script`), as an operator at a prompt would, with stdin
  * closed so a prompt reads end-of-input. Returns the exit code and what the terminal showed.
  */

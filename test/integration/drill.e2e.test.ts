@@ -4,7 +4,7 @@ import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { DrillResult } from '../../workflows/drill-types';
 import type { DrillHistoryEntry } from '../../cli/drill-runs';
-import { drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { drctl, drctlEnv, drctlUntilAccepted, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
 
 /**
@@ -88,11 +88,7 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
   const { drillId } = JSON.parse(started.stdout) as { drillId: string };
   // An operator aborts the drill: the abort goes to the failover it holds (before: "Encoded failure", exit 1),
   // once the drill has started it.
-  let aborted = await drctl(['abort', drillId, '--reason', 'drill called off'], env);
-  for (let tries = 0; aborted.code !== 0 && tries < 50; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    aborted = await drctl(['abort', drillId, '--reason', 'drill called off'], env);
-  }
+  const aborted = await drctlUntilAccepted(['abort', drillId, '--reason', 'drill called off'], env);
   expect(aborted.code).toBe(0);
   expect(aborted.stderr).toContain(`acting on the run it holds, failover-ehr-db`);
 

@@ -16,7 +16,15 @@ import { Client, Connection } from '@temporalio/client';
 import { drillInput, evacuationDrill } from '../../cli/drill-runs';
 import { startedRunId } from '../../cli/run-ids';
 import { findEvacuation } from '../../evacuations/catalog';
-import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import {
+  asOperator,
+  catalogDir,
+  drctl,
+  drctlEnv,
+  drctlUntilAccepted,
+  startWorkerProcess,
+  stopProcess,
+} from './drctl-process';
 import { signerOf } from './operators';
 import { sandboxDataConverter } from './sandbox-data-converter';
 import { recordValue, sql } from './estate-readers';
@@ -284,11 +292,7 @@ test('a drill whose evacuation an operator aborts during the warm-up stops, inje
   expect(started.code).toBe(0);
   const { drillId } = JSON.parse(started.stdout) as { drillId: string };
   // The abort of the drill goes to the evacuation it holds.
-  let aborted = await drctl(['abort', drillId, '--reason', 'region drill called off'], env);
-  for (let tries = 0; aborted.code !== 0 && tries < 50; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    aborted = await drctl(['abort', drillId, '--reason', 'region drill called off'], env);
-  }
+  const aborted = await drctlUntilAccepted(['abort', drillId, '--reason', 'region drill called off'], env);
   expect(aborted.code).toBe(0);
   expect(aborted.stderr).toContain(`acting on the run it holds, ${drillId}-evacuation`);
 
