@@ -40,13 +40,20 @@ export function registerDecide(program: Command): void {
           await withRun(
             context,
             workflowId,
-            (client, progress) =>
-              sendSigned(context, client, progress, 'decide', {
-                action: action as (typeof ACTIONS)[number],
-                stepId,
-                reason,
-                ...(action === 'abort' ? { detail: { rollback: String(flags.rollback) } } : {}),
-              }),
+            (client, progress, runId) =>
+              sendSigned(
+                context,
+                client,
+                progress,
+                'decide',
+                {
+                  action: action as (typeof ACTIONS)[number],
+                  stepId,
+                  reason,
+                  ...(action === 'abort' ? { detail: { rollback: String(flags.rollback) } } : {}),
+                },
+                runId,
+              ),
             'decide',
           );
         },

@@ -40,9 +40,16 @@ export function registerOperatorActions(program: Command): void {
         await withRun(
           context,
           workflowId,
-          async (client, progress) => {
+          async (client, progress, runId) => {
             const stepId = chosenStep(progress, 'approval', flags.step);
-            await sendSigned(context, client, progress, 'approve', { action: 'approve', stepId, reason });
+            await sendSigned(
+              context,
+              client,
+              progress,
+              'approve',
+              { action: 'approve', stepId, reason },
+              runId,
+            );
           },
           'approve',
         );
@@ -71,9 +78,9 @@ export function registerOperatorActions(program: Command): void {
           await withRun(
             context,
             workflowId,
-            async (client, progress) => {
+            async (client, progress, runId) => {
               const stepId = chosenStep(progress, 'decision', flags.step);
-              await sendSigned(context, client, progress, 'decide', { action, stepId, reason });
+              await sendSigned(context, client, progress, 'decide', { action, stepId, reason }, runId);
             },
             'decide',
           );
@@ -109,12 +116,15 @@ export function registerOperatorActions(program: Command): void {
         await withRun(
           context,
           workflowId,
-          async (client, progress) => {
-            await sendSigned(context, client, progress, 'abort', {
-              action: 'abort',
-              reason,
-              detail: { rollback: String(flags.rollback) },
-            });
+          async (client, progress, runId) => {
+            await sendSigned(
+              context,
+              client,
+              progress,
+              'abort',
+              { action: 'abort', reason, detail: { rollback: String(flags.rollback) } },
+              runId,
+            );
           },
           'abort',
         );
@@ -158,7 +168,7 @@ export function requiredReason(reason: string | undefined): string {
 export async function withRun(
   context: CommandContext,
   workflowId: string,
-  act: (client: Client, progress: FailoverProgress) => Promise<void>,
+  act: (client: Client, progress: FailoverProgress, runId: string | undefined) => Promise<void>,
   update: 'approve' | 'decide' | 'abort',
 ): Promise<void> {
   context.signer();
@@ -166,45 +176,68 @@ export async function withRun(
   const { client, close } = await connectClient(context.config());
   try {
     const target = await actedOn(client, workflowId, update);
-    if (target !== workflowId) note(`${workflowId} is a drill: acting on the run it holds, ${target}`);
-    const progress = await client.workflow.getHandle(target).query<FailoverProgress>('progress');
-    await act(client, progress);
+    if (target.workflowId !== workflowId)
+      note(`${workflowId} is a drill: acting on the run it holds, ${target.workflowId}`);
+    const progress = await client.workflow
+      .getHandle(target.workflowId, target.runId)
+      .query<FailoverProgress>('progress');
+    await act(client, progress, target.runId);
   } finally {
     await close();
   }
 }
 
-/** The workflow an operator's action on `workflowId` goes to: the run itself, or the one a drill holds. */
+/**
+ * The run an operator's action on `workflowId` goes to: the run itself, or the one a drill holds (pinned to its
+ * run id: another run of that runbook may take the lock once it ends). A drill that has injected its failure is
+ * not aborted through its failover: that would undo the failover's steps and leave the injected failure.
+ */
 async function actedOn(
   client: Client,
   workflowId: string,
   update: 'approve' | 'decide' | 'abort',
-): Promise<string> {
+): Promise<{ workflowId: string; runId?: string }> {
   const { describeRun } = await import('../runs');
   const run = await describeRun(client, workflowId);
   if (run.status !== 'RUNNING') throw runEnded(workflowId, run.status, update);
-  if (run.kind === 'evacuation' && update === 'decide')
+  const evacuationDrill = run.workflowType === 'evacuationDrillWorkflow';
+  if ((run.kind === 'evacuation' || evacuationDrill) && update === 'decide')
     throw new CliError(
       'NotAFailover',
-      `${workflowId} is an evacuation: its services' failovers pause, not the evacuation; retry, skip or decide the paused failover (drctl status ${workflowId} names each service's run)`,
+      `${workflowId} is ${evacuationDrill ? 'a drill of an evacuation' : 'an evacuation'}: its services' failovers pause, not the evacuation; retry, skip or decide the paused failover (drctl status ${workflowId} names each service's run)`,
       ExitCode.BadInput,
     );
-  if (run.kind !== 'drill') return workflowId;
-  const held =
-    run.workflowType === 'evacuationDrillWorkflow'
-      ? `${workflowId}-evacuation`
-      : (await import('../../common/run-lock')).runLockId(run.runbookId ?? '');
+  if (run.kind !== 'drill') return { workflowId };
+  const held = evacuationDrill
+    ? `${workflowId}-evacuation`
+    : (await import('../../common/run-lock')).runLockId(run.runbookId ?? '');
   const child = await client.workflow
     .getHandle(held)
     .describe()
     .catch(() => undefined);
-  if (child?.parentExecution?.workflowId !== workflowId || child.status.name !== 'RUNNING')
+  if (child?.parentExecution?.workflowId !== workflowId)
     throw new CliError(
       'DrillHoldsNoRun',
-      `${workflowId} is a drill with no run of its own open now (it is still checking, or its run has ended); see drctl status ${workflowId}`,
+      `${workflowId} has not started its ${evacuationDrill ? 'evacuation' : 'failover'} yet (its pre-flight is running; nothing is injected): try again in a few seconds, or see drctl status ${workflowId}`,
       ExitCode.Refused,
     );
-  return held;
+  if (child.status.name !== 'RUNNING')
+    throw new CliError(
+      'DrillHoldsNoRun',
+      `${workflowId}'s ${held} has ended (${child.status.name.toLowerCase()}); the drill is finishing: drctl status ${workflowId} --follow`,
+      ExitCode.Refused,
+    );
+  if (update === 'abort') {
+    const { releaseMemoKey } = await import('../../common/held-release');
+    const drill = await client.workflow.getHandle(workflowId).describe();
+    if (drill.memo?.[releaseMemoKey(run.runbookId ?? '')] !== undefined)
+      throw new CliError(
+        'DrillInjected',
+        `${workflowId} has injected its failure: ${held} is recovering from it. Aborting it now would undo its steps and leave the failure in place (the primary fenced or stopped, nothing promoted). Let it finish (drctl status ${workflowId} --follow); to abort it anyway, name it: drctl abort ${held} --reason …, then recover the primary yourself`,
+        ExitCode.Refused,
+      );
+  }
+  return { workflowId: held, runId: child.runId };
 }
 
 function runEnded(
@@ -258,6 +291,7 @@ export async function sendSigned(
   progress: FailoverProgress,
   update: 'approve' | 'decide' | 'abort',
   fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
+  runId?: string,
 ): Promise<void> {
   const authorization = progress.authorization;
   if (!authorization)
@@ -277,7 +311,7 @@ export async function sendSigned(
   });
   const { WorkflowNotFoundError, WorkflowUpdateFailedError } = await import('@temporalio/client');
   const accepted = await client.workflow
-    .getHandle(progress.workflowId)
+    .getHandle(progress.workflowId, runId)
     .executeUpdate<OperatorAck, [unknown]>(update, { args: [{ signed }] })
     .catch((error: unknown) => {
       // It ended between the read of its progress and the update.
