@@ -199,7 +199,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     );
     throw error;
   }
-  await releaseHeld(
+  const released = releaseHeld(
     failoverHandle,
     runbook.id,
     {
@@ -213,6 +213,23 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     ...base,
     injection: { action: injection.action, injectedAt: injection.injectedAt, summary: injection.summary },
   };
+  if (!stopsWithItsFailover) await released;
+  else {
+    // The failover may have ended (aborted) while the failure was being injected: then nothing recovers from it,
+    // and the drill says so loudly rather than failing without a result.
+    const lost = await released.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (lost !== undefined) {
+      canaryScope.cancel();
+      return finish({
+        ...withInjection,
+        canary: await canaryPromise,
+        error: `the failure was INJECTED (${injection.summary}) but the drill's failover had ended before it was released (${innermostMessage(lost)}): nothing recovers from it; recover the service: drctl failover ${runbook.id} --reason …`,
+      });
+    }
+  }
 
   const rtoMs = durationToMs(runbook.objectives.rto);
   const { restoration, scope: probeScope } = probe

@@ -308,7 +308,11 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     ]);
     if (endedFirst) {
       canaries.cancel();
-      for (const run of runs) run.canaryStats = await run.canary;
+      for (const run of runs) {
+        run.canaryStats = await run.canary;
+        // Cancelled by the drill, not failed: no RPO to blame on the canary.
+        delete run.canaryError;
+      }
       const why = evacuationError === undefined ? evacuation?.status : innermostMessage(evacuationError);
       return finish(
         `the drill's evacuation ended before the failure was injected (${why ?? 'ended'}): the drill stopped, nothing was injected`,
@@ -333,7 +337,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     }),
   );
   const injected = runs.filter((run) => run.injection !== undefined);
-  await releaseHeld(
+  const released = releaseHeld(
     handle,
     authorized.cover.evacuation.id,
     {
@@ -346,6 +350,26 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     },
     recordsRelease,
   );
+  if (!stopsWithItsEvacuation) await released;
+  else {
+    // The evacuation may have ended (aborted) while the failure was being injected: nothing recovers from it.
+    const lost = await released.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (lost !== undefined) {
+      canaries.cancel();
+      for (const run of runs) {
+        run.canaryStats = await run.canary;
+        delete run.canaryError;
+      }
+      return finish(
+        injected.length === 0
+          ? `the failure could not be injected, and the drill's evacuation had ended (${innermostMessage(lost)})`
+          : `the failure was INJECTED into ${injected.map((run) => run.service.runbook.id).join(', ')} but the drill's evacuation had ended before it was released (${innermostMessage(lost)}): nothing recovers from it; recover each service: drctl failover <runbook> --reason …`,
+      );
+    }
+  }
   if (injected.length === 0) {
     await evacuationEnded;
     return finish(
