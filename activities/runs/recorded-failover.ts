@@ -29,7 +29,7 @@ export function createRunRecordActivities(deps: RunRecordDeps | undefined): RunR
       if (chosen === undefined)
         throw permanentFailure(
           PermanentFailure.NotFound,
-          `no failover of ${runbookId} is recorded under ${workflowId}: a failback sets each flag back to its value before ` +
+          `no failover of ${runbookId} that changed something is recorded under ${workflowId} (among its newest ${CHANGED_RUN_LOOKBACK}): a failback sets each flag back to its value before ` +
             `the failover and will not guess it. Name the failover's run with --from-run <run id> (drctl runs --runbook ${runbookId}).`,
         );
       const result = await closedResult(temporal, workflowId, chosen);
@@ -42,31 +42,30 @@ export function createRunRecordActivities(deps: RunRecordDeps | undefined): RunR
 const NOTHING_BEGAN = new Set(['refused', 'not-released']);
 
 /**
- * The failover a failback reverses by default: the newest run of the runbook that changed something (or is still
- * running, which the failback then refuses). Runs that changed nothing (refused, failed at pre-flight, never
- * released, aborted before any change) are passed over: reversing one would leave the flags an earlier failover
- * turned on as they are. Without such a run, the newest failover.
+ * The failover a failback reverses by default: the newest run of the runbook that changed something. Runs that
+ * changed nothing (refused, failed at pre-flight, never released) are passed over: reversing one would leave the
+ * flags an earlier failover turned on as they are. A run whose record cannot be read (terminated, still running
+ * as far as visibility knows) stops the search: what it changed is unknown, and `closedResult` refuses it, naming
+ * `--from-run`. Undefined when none of the newest changed anything.
  */
 async function latestFailover(temporal: Client, workflowId: string): Promise<string | undefined> {
-  const runs: Array<{ runId: string; startTime: Date; running: boolean; outcome?: string }> = [];
+  const runs: Array<{ runId: string; startTime: Date; outcome?: string }> = [];
   const query = `WorkflowId = '${workflowId}' AND ${KIND_KEY.name} = 'failover'`;
   for await (const execution of temporal.workflow.list({ query })) {
     const outcome = execution.typedSearchAttributes.get(OUTCOME_KEY);
     runs.push({
       runId: execution.runId,
       startTime: execution.startTime,
-      running: execution.status.name === 'RUNNING',
       ...(outcome === undefined ? {} : { outcome }),
     });
   }
   runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
   for (const run of runs.slice(0, CHANGED_RUN_LOOKBACK)) {
-    if (run.running) return run.runId;
     if (run.outcome !== undefined && NOTHING_BEGAN.has(run.outcome)) continue;
-    const result = await closedResult(temporal, workflowId, run.runId).catch(() => undefined);
-    if (result?.timeline.some((entry) => entry.changed === true)) return run.runId;
+    const result = await closedResult(temporal, workflowId, run.runId);
+    if (result.timeline.some((entry) => entry.changed === true)) return run.runId;
   }
-  return runs[0]?.runId;
+  return undefined;
 }
 
 /** How many of the newest failovers a failback looks through for one that changed something. */
