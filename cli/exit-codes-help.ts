@@ -23,7 +23,7 @@ const EXIT_CODES: Record<string, string> = {
     '0 accepted, 2 bad input (an unknown action, an evacuation), 3 environment, 4 refused (not permitted, nothing paused, the run has ended).',
   'drill run':
     '0 the drill passed (or started, without --follow), 1 it failed or measured nothing, 2 bad input, 3 environment, 4 refused (busy, not permitted).',
-  'drill schedule': '0 scheduled, 2 bad input (an unknown time zone, a bad cron), 3 environment, 4 refused.',
+  'drill schedule': '0 scheduled, 2 bad input (an unknown time zone), 3 environment.',
   'drill schedules': '0 listed, 3 environment.',
   'drill pause': '0 done, 2 no such schedule, 3 environment, 4 refused.',
   'drill resume': '0 done, 2 no such schedule, 3 environment, 4 refused.',

@@ -105,7 +105,7 @@ export function registerDrill(program: Command): void {
         reference: string,
         flags: DrillFlags & { quarterly?: boolean; cron?: string; timezone: string },
       ) => {
-        knownTimeZone(flags.timezone);
+        const timezone = knownTimeZone(flags.timezone);
         const { subject } = await drillSubjectOf(reference);
         const settings = drillSettings(context, flags);
         const config = context.config();
@@ -113,7 +113,7 @@ export function registerDrill(program: Command): void {
         try {
           const { scheduleDrill } = await import('../drill-runs');
           const scheduleId = await scheduleDrill(client, config.temporal.taskQueue, subject, settings, {
-            timezone: flags.timezone,
+            timezone,
             ...(flags.quarterly || flags.cron === undefined ? { quarterly: true } : { cron: flags.cron }),
           });
           const next = (await client.schedule.getHandle(scheduleId).describe()).info.nextActionTimes[0];
@@ -329,15 +329,21 @@ function durationFlag(flag: string, value: string): number {
   }
 }
 
-/** A time zone the calendar knows (IANA, e.g. Europe/Amsterdam), or bad input naming the option. */
-function knownTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-  } catch {
-    throw new CliError(
+/**
+ * The IANA name of a time zone the calendar knows (Europe/Amsterdam, as written or in any case), or bad input
+ * naming the option. An offset (+01:00) is not a zone: a schedule needs its daylight-saving rules.
+ */
+function knownTimeZone(timeZone: string): string {
+  const refused = () =>
+    new CliError(
       'BadTimeZone',
       `--timezone must be an IANA time zone such as UTC or Europe/Amsterdam (got "${timeZone}")`,
       ExitCode.BadInput,
     );
+  if (/^[+-]/.test(timeZone)) throw refused();
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    throw refused();
   }
 }

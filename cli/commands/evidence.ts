@@ -89,7 +89,7 @@ export function registerEvidence(program: Command): void {
         return withChain(context, async (chain) => {
           const report = await chain.verify(since);
           if (context.output === 'json') printJson(report);
-          else process.stdout.write(`${verifyText(report)}\n`);
+          else process.stdout.write(`${verifyText(report, since)}\n`);
           return report.ok ? ExitCode.Ok : ExitCode.Failed;
         });
       }),
@@ -216,12 +216,12 @@ function showText(entry: ChainEntry): string {
 }
 
 /** `evidence verify`'s answer for people. */
-export function verifyText(report: VerifyReport): string {
+export function verifyText(report: VerifyReport, since?: Since): string {
   const range = report.first === undefined ? 'empty chain' : `sequences ${report.first}–${report.last}`;
   const head = `evidence chain ${report.location}/${report.root}: ${range}, ${report.manifests} manifest(s) and ${report.files} file(s) checked`;
   // An empty chain breaks no rule, but it proves nothing either: say so, not "verified".
   if (report.ok && report.manifests === 0)
-    return `${head}\n– nothing to verify: the chain holds no bundle there (a worker writes one for each failover, failback and drill when it ends; if runs have ended, check the worker's evidence bucket and prefix)`;
+    return `${head}\n– nothing to verify: ${since === undefined ? "the chain holds no bundle there (a worker writes one for each failover, failback and drill when it ends; if runs have ended, check the worker's evidence bucket and prefix)" : 'no bundle since then'}`;
   if (report.ok)
     return `${head}\n✔ verified: every file hash, manifest link, signature, sequence and retention holds`;
   return [

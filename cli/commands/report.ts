@@ -213,7 +213,8 @@ async function auditContext(
   const { readRun } = await import('../failover-runs');
   const { failoverRunRecord } = await import('../../reports/failover-run-record');
   const policy = policyFile === undefined ? undefined : loadPolicyFile(policyFile);
-  const state = await readRun(client, drill.failover.workflowId).catch(() => undefined);
+  // Its own run: later failovers of the runbook share its workflow id (the lock).
+  const state = await readRun(client, drill.failover.workflowId, drill.failover.runId).catch(() => undefined);
   const failover = state?.closed ? state.result : undefined;
   if (!failover) return {};
   return {
