@@ -275,6 +275,8 @@ test('a drill of the us-east-1 evacuation measures every service against its own
 }, 420_000);
 
 test('a drill whose evacuation an operator aborts during the warm-up stops, injecting nothing into any database', async () => {
+  // The drill before this one left the estate failed over: a drill of it would stop at its pre-flight.
+  stack = await resetStack();
   const started = await drctl(
     [
       'drill',
@@ -293,8 +295,10 @@ test('a drill whose evacuation an operator aborts during the warm-up stops, inje
   const { drillId } = JSON.parse(started.stdout) as { drillId: string };
   // The abort of the drill goes to the evacuation it holds.
   const aborted = await drctlUntilAccepted(['abort', drillId, '--reason', 'region drill called off'], env);
-  expect(aborted.code).toBe(0);
-  expect(aborted.stderr).toContain(`acting on the run it holds, ${drillId}-evacuation`);
+  expect({ code: aborted.code, stderr: aborted.stderr }).toEqual({
+    code: 0,
+    stderr: expect.stringContaining(`acting on the run it holds, ${drillId}-evacuation`),
+  });
 
   const ended = await drctl(['status', drillId, '--follow', '--output', 'json'], env);
   const result = JSON.parse(ended.stdout) as EvacuationDrillResult;
