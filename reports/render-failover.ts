@@ -6,7 +6,8 @@
 import { authorizationLines, renderSummary } from '../cli/render';
 import { formatMs } from '../runbooks/duration';
 import type { FailoverResult } from '../workflows/run-types';
-import { escapeMarkdown as md, markdownCode as code } from './escape';
+import { terminalSafe } from '../cli/terminal-safe';
+import { escapeMarkdown, markdownCode as code } from './escape';
 import { formatOffset, msBetween } from './format';
 import { sortedKeys } from './render-json';
 
@@ -16,6 +17,12 @@ export type FailoverReportFormat = (typeof FAILOVER_REPORT_FORMATS)[number];
 export function renderFailoverReport(result: FailoverResult, format: FailoverReportFormat): string {
   return format === 'json' ? renderFailoverJson(result) : renderFailoverMarkdown(result);
 }
+
+/**
+ * Free text (reasons, summaries, provider errors) as Markdown that is also safe on a terminal: the report is often
+ * printed there, and a reason may hold terminal escapes.
+ */
+const md = (text: string): string => escapeMarkdown(terminalSafe(text));
 
 export function renderFailoverMarkdown(result: FailoverResult): string {
   const at = (iso: string | undefined) =>
