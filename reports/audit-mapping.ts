@@ -10,6 +10,7 @@ import { NOT_INJECTED, type DrillResult } from '../workflows/drill-types';
 import type { OperatorAction } from '../workflows/run-types';
 import { formatMeasured } from './format';
 import { objectiveRows } from './objective-rows';
+import { stepRows } from './step-rows';
 
 export const CONTINGENCY_TEST_REGULATION = '45 CFR 164.308(a)(7)(ii)(D)';
 
@@ -246,11 +247,18 @@ function followUpsOf(result: DrillResult, results: AuditResult[]): FollowUpActio
   return actions.map((action, index) => ({ id: `FU-${index + 1}`, ...action }));
 }
 
+/**
+ * Where to shorten the recovery: the critical step that took the largest part of it, computed from the timeline
+ * as the report's step table is (drills recorded before kept a step's whole duration as its share).
+ */
 function rtoAdvice(result: DrillResult): string {
-  const slowest = [...result.criticalPath].sort((a, b) => b.durationMs - a.durationMs)[0];
-  return slowest
-    ? `Shorten the critical path: step ${slowest.stepId} took ${formatMs(slowest.durationMs)} (${(slowest.shareOfRto * 100).toFixed(0)}% of the RTO).`
-    : 'Find where the recovery time went (the failover steps) and shorten it.';
+  const rtoMs = result.measured.rtoMs;
+  const [largest] = stepRows(result)
+    .filter((row) => row.critical && row.shareOfRto !== null)
+    .sort((a, b) => (b.shareOfRto ?? 0) - (a.shareOfRto ?? 0));
+  if (largest?.shareOfRto == null || rtoMs === null)
+    return 'Find where the recovery time went (the failover steps) and shorten it.';
+  return `Shorten the critical path: step ${largest.stepId} took ${formatMs(Math.round(largest.shareOfRto * rtoMs))} of the ${formatMs(rtoMs)} recovery (${(largest.shareOfRto * 100).toFixed(0)}%).`;
 }
 
 function rpoAdvice(result: DrillResult): string {

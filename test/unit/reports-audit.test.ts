@@ -133,6 +133,29 @@ describe('audit mapping (45 CFR 164.308(a)(7)(ii)(D))', () => {
     );
   });
 
+  test('GIVEN a missed RTO WHEN mapped THEN the advice names the critical step that took the largest part of the recovery', () => {
+    // rpoFail's steps, its RTO missed (a 10s objective against 14.4s): promote-replica took 5.51s of it, the
+    // largest part; the recorded criticalPath is ignored (drills recorded before kept whole durations there).
+    const missed: DrillResult = {
+      ...rpoFail,
+      objectives: { ...rpoFail.objectives, rtoMs: 10_000, rto: '10s' },
+      verdicts: rpoFail.verdicts.map((verdict) =>
+        verdict.objective === 'RTO'
+          ? { ...verdict, targetMs: 10_000, marginMs: -4_400, passed: false }
+          : verdict,
+      ),
+      criticalPath: [
+        { stepId: 'switch-dns', kind: 'dns.switch', startMs: 0, durationMs: 60_000, shareOfRto: 1.9 },
+      ],
+    };
+    const advice = buildAuditMapping(missed).followUps.find(
+      (followUp) => followUp.source === 'objective RTO',
+    );
+    expect(advice?.action).toContain(
+      'Shorten the critical path: step promote-replica took 5.51s of the 14.4s recovery (38%).',
+    );
+  });
+
   test('GIVEN a failed step and an unmeasured RTO WHEN mapped THEN each becomes its own corrective action', () => {
     const audit = buildAuditMapping(failedStep);
     expect(audit.followUps.map((followUp) => followUp.source)).toEqual(['objective RTO', 'step switch-dns']);
