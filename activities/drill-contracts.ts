@@ -37,6 +37,11 @@ export interface CanaryStats {
   stoppedBecause?: 'writes-failing' | 'max-duration';
   /** The last write error, verbatim. */
   lastError?: string | null;
+  /**
+   * When the run of failed writes the canary stopped on began (worker clock, ISO): the first write after the last
+   * acknowledged one that failed, so the outage was visible to a client by then. Null when it did not stop that way.
+   */
+  writesFailingSince?: string | null;
 }
 
 export type InjectionAction = 'fence-primary' | 'stop-primary';
@@ -52,8 +57,18 @@ export interface InjectFailureInput {
 }
 
 export interface InjectFailureOutcome {
-  /** When the failure took effect (worker clock, ISO). RTO and RPO are measured from here. */
+  /**
+   * When the injection began (worker clock, ISO): just before its first change to the primary, the earliest moment
+   * the failure could bite. The RTO and every offset in a drill report are measured from here, so the injection's
+   * own time (a fence takes ~150 ms; an RDS fence a reboot) counts as outage, not as nothing.
+   */
   injectedAt: string;
+  /**
+   * When the injection returned and the failure was certainly in effect (worker clock, ISO). The RPO is measured
+   * up to here: a conservative bound, since the old primary may have taken writes until then. Absent from results
+   * recorded before drctl kept it (there `injectedAt` was this moment).
+   */
+  inEffectAt?: string;
   action: InjectionAction;
   summary: string;
   /** True when the failure was already in place (e.g. the primary was already fenced or stopped). */
@@ -79,6 +94,7 @@ export interface MeasureDataLossInput {
   drillId: string;
   /** Connection to the promoted database (the former replica). */
   connection: string;
+  /** When the failure was in effect (`InjectFailureOutcome.inEffectAt`): the RPO is measured up to here. */
   injectedAt: string;
   canary: CanaryStats;
 }

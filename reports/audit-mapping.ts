@@ -124,9 +124,11 @@ function measurementOf(result: DrillResult): string {
   const canary = result.canary
     ? `a canary wrote timestamped rows to the primary (${result.canary.acknowledged} acknowledged)`
     : 'no canary ran';
+  // Drills recorded before the injection's start was timed measured both from when it returned.
+  const timed = result.injection.inEffectAt !== undefined;
   return (
-    `${canary}; RTO = first write through the switched DNS name − failure injected; ` +
-    `RPO = failure injected − newest canary row present on the promoted database; ` +
+    `${canary}; RTO = first write through the switched DNS name − ${timed ? 'injection began' : 'failure injected'}; ` +
+    `RPO = ${timed ? 'injection in effect' : 'failure injected'} − newest canary row present on the promoted database; ` +
     `the failover ran as workflow ${result.failover.workflowId}`
   );
 }

@@ -13,6 +13,7 @@ import { objectiveRows, verdictLabel, type ObjectiveRow } from './objective-rows
 import { auditHtml } from './render-audit';
 import { badge, documentHead, dataLoss, definitionList, objectiveCard, stepTable } from './render-html';
 import { inOrder, renderJson, sortedKeys } from './render-json';
+import { injectionTiming } from './injection-timing';
 import { drillTestsuite, seconds } from './render-junit';
 import { renderMarkdown } from './render-markdown';
 import { stepRows } from './step-rows';
@@ -82,6 +83,14 @@ function headline(result: EvacuationDrillResult): string[] {
   ];
 }
 
+/** How each service's RTO and RPO were measured, from the first service the failure was injected into. */
+function measuredLine(result: EvacuationDrillResult): string[] {
+  const timings = result.services.map(injectionTiming);
+  const timing =
+    timings.find((found) => found?.inEffect !== undefined) ?? timings.find((found) => found !== null);
+  return timing ? [`- Measured, for each service: ${md(timing.method)}`] : [];
+}
+
 export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): string {
   const lines = [
     `# ${result.passed ? 'PASS' : 'FAIL'}: drill ${md(result.drillId)} of evacuation ${md(result.evacuationId)}`,
@@ -93,6 +102,7 @@ export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): st
     '',
     `- Evacuation: ${md(result.title)} (sha256 ${code(result.evacuationHash)})`,
     `- Failure injected: ${code(result.action)} into every drilled database, first at ${md(result.injectedAt ?? 'never')}`,
+    ...measuredLine(result),
     `- Evacuation run ${code(result.evacuation.workflowId)}: ${md(result.evacuation.status)}${result.evacuationMs === null ? '' : ` in ${formatMs(result.evacuationMs)}`}`,
     `- Started by ${md(result.initiator)}: ${md(result.reason)} (${md(result.startedAt)} – ${md(result.endedAt)})`,
     '',

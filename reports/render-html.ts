@@ -14,6 +14,7 @@ import { ganttChart } from './svg/gantt-chart';
 import { trendChart } from './svg/trend-chart';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditHtml } from './render-audit';
+import { injectionTiming } from './injection-timing';
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -54,6 +55,35 @@ export function documentHead(title: string): string {
 
 export function definitionList(entries: Array<[string, string]>): string {
   return `<dl>${entries.map(([term, value]) => `<dt>${esc(term)}</dt><dd>${value}</dd>`).join('')}</dl>`;
+}
+
+function injectionRows(result: DrillResult): Array<[string, string]> {
+  const time = (iso: string): string => `<time>${esc(iso)}</time>`;
+  const restored: [string, string] = [
+    'Restored at',
+    result.restoredAt === null ? 'not restored' : time(result.restoredAt),
+  ];
+  const timing = injectionTiming(result);
+  if (timing === null)
+    return [['Action', `<code>${esc(result.injection.action)}</code>: nothing was injected`], restored];
+  return [
+    ['Action', `<code>${esc(result.injection.action)}</code>`],
+    ['Began at', time(timing.began)],
+    ...(timing.inEffect
+      ? [
+          ['In effect at', `${time(timing.inEffect.at)} (took ${esc(formatMs(timing.inEffect.tookMs))})`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
+    ['What happened', esc(result.injection.summary)],
+    ...(timing.writesFailingSince
+      ? [["Canary's writes failed from", time(timing.writesFailingSince)] as [string, string]]
+      : []),
+    restored,
+    ['Measured', esc(timing.method)],
+  ];
 }
 
 export function dataLoss(result: DrillResult): string {
@@ -155,12 +185,7 @@ ${dataLoss(result)}
 </section>
 <section id="injection" data-testid="injection">
 <h2>Injected failure</h2>
-${definitionList([
-  ['Action', `<code>${esc(result.injection.action)}</code>`],
-  ['Injected at', `<time>${esc(result.injection.injectedAt)}</time>`],
-  ['What happened', esc(result.injection.summary)],
-  ['Restored at', result.restoredAt === null ? 'not restored' : `<time>${esc(result.restoredAt)}</time>`],
-])}
+${definitionList(injectionRows(result))}
 </section>
 <section>
 <h2>Steps</h2>

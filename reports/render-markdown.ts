@@ -7,6 +7,7 @@ import { objectiveRows, verdictLabel } from './objective-rows';
 import { stepRows } from './step-rows';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditMarkdown } from './render-audit';
+import { injectionTiming } from './injection-timing';
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -50,6 +51,28 @@ function dataLossSection(result: DrillResult): string[] {
   return lines;
 }
 
+function injectionSection(result: DrillResult): string[] {
+  const restored = `- Service restored: ${result.restoredAt === null ? 'not restored' : md(result.restoredAt)}`;
+  const timing = injectionTiming(result);
+  if (timing === null) {
+    return ['## Injected failure', '', `- Nothing was injected (${code(result.injection.action)})`, restored];
+  }
+  const inEffect = timing.inEffect
+    ? `, in effect at ${md(timing.inEffect.at)} (took ${formatMs(timing.inEffect.tookMs)})`
+    : '';
+  return [
+    '## Injected failure',
+    '',
+    `- Action: ${code(result.injection.action)}, began at ${md(timing.began)}${inEffect}`,
+    `- ${md(result.injection.summary)}`,
+    ...(timing.writesFailingSince
+      ? [`- The canary's writes failed from ${md(timing.writesFailingSince)}`]
+      : []),
+    restored,
+    `- Measured: ${md(timing.method)}`,
+  ];
+}
+
 function stepsSection(result: DrillResult): string[] {
   const rows = stepRows(result).map((row) => [
     `${code(row.stepId)}${row.critical ? ' ●' : ''}`,
@@ -89,11 +112,7 @@ export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): s
     '',
     ...dataLossSection(result),
     '',
-    '## Injected failure',
-    '',
-    `- Action: ${code(result.injection.action)} at ${md(result.injection.injectedAt)}`,
-    `- ${md(result.injection.summary)}`,
-    `- Service restored: ${result.restoredAt === null ? 'not restored' : md(result.restoredAt)}`,
+    ...injectionSection(result),
     '',
     ...stepsSection(result),
     '',

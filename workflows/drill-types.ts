@@ -95,7 +95,12 @@ export interface DrillResult {
   startedAt: string;
   endedAt: string;
   objectives: { rtoMs: number; rpoMs: number; rto: string; rpo: string };
-  injection: { action: InjectionAction; injectedAt: string; summary: string };
+  /**
+   * `injectedAt`: when the injection began, the origin of the RTO and of every offset; `inEffectAt`: when it was
+   * certainly in effect, the end of the RPO's window (absent from drills recorded before drctl kept it, where
+   * `injectedAt` was that moment). See InjectFailureOutcome.
+   */
+  injection: { action: InjectionAction; injectedAt: string; inEffectAt?: string; summary: string };
   restoredAt: string | null;
   measured: { rtoMs: number | null; rpoMs: number | null };
   dataLoss: DataLossMeasurement | null;

@@ -211,7 +211,12 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   );
   const withInjection = {
     ...base,
-    injection: { action: injection.action, injectedAt: injection.injectedAt, summary: injection.summary },
+    injection: {
+      action: injection.action,
+      injectedAt: injection.injectedAt,
+      ...(injection.inEffectAt === undefined ? {} : { inEffectAt: injection.inEffectAt }),
+      summary: injection.summary,
+    },
   };
   if (!stopsWithItsFailover) await released;
   else {
@@ -264,7 +269,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
     dataLoss = await drillOnce.measureDataLoss({
       drillId,
       connection: connections.replica,
-      injectedAt: injection.injectedAt,
+      injectedAt: injection.inEffectAt ?? injection.injectedAt,
       canary,
     });
   }

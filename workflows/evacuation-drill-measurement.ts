@@ -3,7 +3,7 @@
  * workflow and the unit tests compose results the same way. Each service is judged by the single-runbook drill's
  * rules against its own runbook's objectives (see drill-measurement.ts).
  */
-import type { CanaryStats, DataLossMeasurement, InjectionAction } from '../activities/drill-contracts';
+import type { CanaryStats, DataLossMeasurement } from '../activities/drill-contracts';
 import type { EvacuationProgress, ServiceProgress } from '../evacuations/evacuation-types';
 import { runLockId } from '../common/run-lock';
 import { durationToMs } from '../runbooks/duration';
@@ -23,7 +23,7 @@ export interface ServiceMeasurement {
   wave: string;
   /** The service as the evacuation ended it (undefined when the evacuation never got to it). */
   progress: ServiceProgress | undefined;
-  injection: { action: InjectionAction; injectedAt: string; summary: string };
+  injection: DrillResult['injection'];
   /** Why the failure could not be injected into its database. */
   injectionError?: string;
   restoredAt: string | null;

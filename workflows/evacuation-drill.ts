@@ -428,7 +428,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
         run.dataLoss = await drillOnce.measureDataLoss({
           drillId: `${drillId}/${run.service.runbook.id}`,
           connection: connections.replica,
-          injectedAt: found?.injectedAt ?? regionDownAt,
+          injectedAt: run.injection?.inEffectAt ?? found?.injectedAt ?? regionDownAt,
           canary,
         });
       } catch (error) {
@@ -452,6 +452,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       injection: {
         action: options.action,
         injectedAt,
+        ...(run.injection?.inEffectAt === undefined ? {} : { inEffectAt: run.injection.inEffectAt }),
         summary:
           run.injection?.summary ??
           (service.targets.target === undefined && found !== undefined

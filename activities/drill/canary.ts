@@ -39,6 +39,8 @@ export async function runCanary(
   let lastError: string | null = null;
   let seq = 0;
   let failingSinceMs: number | null = null;
+  // When the first write of the current run of failures came back failed: the outage was visible to a client then.
+  let failureSeenMs: number | null = null;
   let lastHeartbeatMs = -Infinity;
   let stoppedBecause: CanaryStats['stoppedBecause'] = 'max-duration';
   let writer: CanaryWriter | null = null;
@@ -54,6 +56,7 @@ export async function runCanary(
     unconfirmedSeqs: [...unconfirmedSeqs],
     stoppedBecause,
     lastError,
+    writesFailingSince: stoppedBecause === 'writes-failing' ? iso(failureSeenMs) : null,
   });
 
   try {
@@ -75,7 +78,9 @@ export async function runCanary(
         const second = Math.floor(ms / 1000) * 1000;
         perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
         failingSinceMs = null;
+        failureSeenMs = null;
       } catch (error) {
+        failureSeenMs ??= clock.now().getTime();
         failedWrites += 1;
         lastError = (error as Error)?.message ?? String(error);
         if (sent && isPostgresUnreachable(error)) unconfirmedSeqs.push(seq);

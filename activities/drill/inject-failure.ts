@@ -27,32 +27,40 @@ export interface InjectFailureDeps {
 const STOPPED_OR_STOPPING = new Set(['stopped', 'stopping']);
 
 /**
- * Injects the drill's failure into the primary and says when it took effect (worker clock):
+ * Injects the drill's failure into the primary and says when it began (`injectedAt`, just before the first change:
+ * reads and refusals before it do not count) and when it was certainly in effect (`inEffectAt`, when it returned),
+ * both on the worker clock:
  * - `fence-primary` (PostgreSQL): the PostgresPort's fence (application roles lose their login, read-only,
- *   sessions terminated); effective when it returns. Already fenced → still timed now, `alreadyInEffect`.
- * - `stop-primary` (PostgreSQL): runs the worker's injection command named `inject` (argv, no shell); effective
- *   when it returns. The name is looked up in the worker's own configuration; an unknown name is refused.
- * - `fence-primary` (RDS instance): the RDS fence (the fence security group swapped in, then a reboot); effective
- *   when it returns.
+ *   sessions terminated). Already fenced → `alreadyInEffect`.
+ * - `stop-primary` (PostgreSQL): runs the worker's injection command named `inject` (argv, no shell). The name is
+ *   looked up in the worker's own configuration; an unknown name is refused.
+ * - `fence-primary` (RDS instance): the RDS fence (the fence security group swapped in, then a reboot).
  * - `stop-primary` (RDS instance): StopDBInstance, which AWS refuses while the instance has read replicas (so it is
- *   refused here first, naming fence-primary); timed when RDS accepted the request. Already stopped or stopping →
- *   `alreadyInEffect`.
+ *   refused here first, naming fence-primary); in effect when RDS accepted the request. Already stopped or
+ *   stopping → `alreadyInEffect`.
  */
 export async function injectFailure(
   input: InjectFailureInput,
   deps: InjectFailureDeps,
 ): Promise<InjectFailureOutcome> {
   const { name, target } = input.database;
-  const done = (summary: string, alreadyInEffect = false): InjectFailureOutcome => ({
-    injectedAt: deps.clock.now().toISOString(),
-    action: input.action,
-    summary,
-    alreadyInEffect,
-  });
+  // Set just before the injection's first change.
+  let began: Date | undefined;
+  const done = (summary: string, alreadyInEffect = false): InjectFailureOutcome => {
+    const inEffectAt = deps.clock.now().toISOString();
+    return {
+      injectedAt: began?.toISOString() ?? inEffectAt,
+      inEffectAt,
+      action: input.action,
+      summary,
+      alreadyInEffect,
+    };
+  };
 
   if (target.provider === 'postgres') {
     const primary = `${target.primary.endpoint} (${name} primary, connection ${target.primary.connection})`;
     if (input.action === 'fence-primary') {
+      began = deps.clock.now();
       const fence = await deps.postgres.fence(target.primary.connection, {
         applicationRoles: target.applicationRoles,
         fenceId: currentStepRef(),
@@ -80,6 +88,7 @@ export async function injectFailure(
         `no failure injection named "${input.inject}" in this worker's configuration (drill.injections): known ${known.join(', ') || 'none'}; drills run only commands the worker is configured with`,
       );
     }
+    began = deps.clock.now();
     const output = await deps.runCommand([...command], { timeoutMs: deps.commandTimeoutMs ?? 120_000 });
     const said = output.stdout.trim().split('\n').pop();
     return done(
@@ -104,6 +113,7 @@ export async function injectFailure(
         );
       }
       const group = await resolveFenceGroup(deps.rds, region, instance, target.fenceSecurityGroup);
+      began = deps.clock.now();
       const fence = await fenceWithSecurityGroup(
         deps.rds,
         region,
@@ -123,6 +133,7 @@ export async function injectFailure(
         `stop-primary: AWS refuses StopDBInstance on ${instanceId}, which has read replicas (${instance.readReplicas.join(', ')}); use the fence-primary action, which cuts its clients off with the fence security group`,
       );
     }
+    began = deps.clock.now();
     await deps.rds.stopInstance(region, instanceId);
     return done(`StopDBInstance accepted for ${instanceId} in ${region} (was ${instance.status})`);
   }

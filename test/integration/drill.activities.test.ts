@@ -137,12 +137,19 @@ describe('drill activities on the sandbox pair', () => {
     const measured = await drill.measureDataLoss({
       drillId,
       connection: 'ehr-replica',
-      injectedAt: injection.injectedAt,
+      injectedAt: injection.inEffectAt as string,
       canary,
     });
 
     expect(injection.alreadyInEffect).toBe(false);
     expect(canary.stoppedBecause).toBe('writes-failing');
+    // The RTO's origin is the start of the fence, no later than the first write a client saw fail; the RPO's end is
+    // when the fence had returned, no earlier than the last write the old primary acknowledged.
+    expect(Date.parse(injection.injectedAt)).toBeLessThanOrEqual(Date.parse(canary.writesFailingSince ?? ''));
+    expect(Date.parse(canary.lastAcknowledgedAt ?? '')).toBeLessThanOrEqual(
+      Date.parse(injection.inEffectAt as string),
+    );
+    expect(Date.parse(injection.injectedAt)).toBeLessThan(Date.parse(injection.inEffectAt as string));
     expect(canary.acknowledged).toBeGreaterThanOrEqual(15);
     // The fenced old primary stays readable: it holds exactly what the canary says was acknowledged.
     const [old] = await query<{ n: number }>(
@@ -157,7 +164,7 @@ describe('drill activities on the sandbox pair', () => {
     // The promoted copy ends at the last acknowledged write (client timestamps, the clock that timed the
     // injection). Not bounded by the canary's interval: the fence's own time on a loaded machine comes on top.
     expect(measured.rpoMs).toBe(
-      Date.parse(injection.injectedAt) - Date.parse(canary.lastAcknowledgedAt ?? ''),
+      Date.parse(injection.inEffectAt as string) - Date.parse(canary.lastAcknowledgedAt ?? ''),
     );
   });
 
@@ -178,11 +185,11 @@ describe('drill activities on the sandbox pair', () => {
     const measured = await drill.measureDataLoss({
       drillId,
       connection: 'ehr-replica',
-      injectedAt: injection.injectedAt,
+      injectedAt: injection.inEffectAt as string,
       canary,
     });
 
-    const injectedAfterCutMs = Date.parse(injection.injectedAt) - cutAt;
+    const injectedAfterCutMs = Date.parse(injection.inEffectAt as string) - cutAt;
     // Ground truth from the servers: acknowledged rows the (readable, fenced) old primary has and the promoted one lacks.
     const onOld = await query<{ seq: string; written_at: Date }>(
       stack.postgres.primaryUrl,
@@ -207,9 +214,13 @@ describe('drill activities on the sandbox pair', () => {
     expect(onOld).toHaveLength(canary.acknowledged);
     // RPO against the servers, not the test's sleep (a loaded machine fences later than 2 s after the cut): the
     // promoted copy ends at its newest row; the first row it lacks was written at the cut, not before it.
-    const newestOnPromoted = await newestWrittenAt(stack.postgres.replicaUrl, drillId, injection.injectedAt);
+    const newestOnPromoted = await newestWrittenAt(
+      stack.postgres.replicaUrl,
+      drillId,
+      injection.inEffectAt as string,
+    );
     expect(
-      Math.abs(measured.rpoMs - (Date.parse(injection.injectedAt) - newestOnPromoted)),
+      Math.abs(measured.rpoMs - (Date.parse(injection.inEffectAt as string) - newestOnPromoted)),
     ).toBeLessThanOrEqual(1);
     expect(newestOnPromoted).toBeLessThanOrEqual(cutAt + CUT_SETTLE_MS);
     expect(missing[0]!.written_at.getTime()).toBeGreaterThanOrEqual(cutAt - CUT_SETTLE_MS);
@@ -241,20 +252,24 @@ describe('drill activities on the sandbox pair', () => {
     const measured = await drill.measureDataLoss({
       drillId,
       connection: 'ehr-replica',
-      injectedAt: injection.injectedAt,
+      injectedAt: injection.inEffectAt as string,
       canary,
     });
 
-    const injectedAfterCutMs = Date.parse(injection.injectedAt) - cutAt;
+    const injectedAfterCutMs = Date.parse(injection.inEffectAt as string) - cutAt;
     process.stderr.write(
-      `kill-primary: command took ${Date.parse(injection.injectedAt) - commandStarted} ms; rpoMs=${measured.rpoMs} (injected ${injectedAfterCutMs} ms after the cut), lostRows=${measured.lostRows}, acknowledged=${canary.acknowledged}, lastSeq=${canary.lastAcknowledgedSeq}, newestPresentSeq=${measured.newestPresentSeq}\n`,
+      `kill-primary: command took ${Date.parse(injection.inEffectAt as string) - commandStarted} ms; rpoMs=${measured.rpoMs} (injected ${injectedAfterCutMs} ms after the cut), lostRows=${measured.lostRows}, acknowledged=${canary.acknowledged}, lastSeq=${canary.lastAcknowledgedSeq}, newestPresentSeq=${measured.newestPresentSeq}\n`,
     );
     expect(injection.summary).toMatch(/postgres primary stopped/);
     expect(canary.stoppedBecause).toBe('writes-failing');
     // RPO runs from the promoted copy's newest row (the last written before the cut) to the injection.
-    const newestOnPromoted = await newestWrittenAt(stack.postgres.replicaUrl, drillId, injection.injectedAt);
+    const newestOnPromoted = await newestWrittenAt(
+      stack.postgres.replicaUrl,
+      drillId,
+      injection.inEffectAt as string,
+    );
     expect(
-      Math.abs(measured.rpoMs - (Date.parse(injection.injectedAt) - newestOnPromoted)),
+      Math.abs(measured.rpoMs - (Date.parse(injection.inEffectAt as string) - newestOnPromoted)),
     ).toBeLessThanOrEqual(1);
     expect(newestOnPromoted).toBeLessThanOrEqual(cutAt + CUT_SETTLE_MS);
     expect(measured.rpoMs).toBeGreaterThanOrEqual(injectedAfterCutMs - CUT_SETTLE_MS);

@@ -42,6 +42,16 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   expect(result.measured.rtoMs).toBeLessThan(result.objectives.rtoMs);
   expect(result.dataLoss?.lostRows).toBe(0);
   expect(result.canary?.acknowledged).toBeGreaterThan(5);
+  // The RTO runs from the start of the injection, no later than the first write a client saw fail (before: from
+  // when the fence returned, after the canary's writes had been failing for a while); the RPO up to that return.
+  const { injection, dataLoss } = result;
+  expect(Date.parse(injection.injectedAt)).toBeLessThanOrEqual(
+    Date.parse(result.canary?.writesFailingSince ?? ''),
+  );
+  expect(result.measured.rtoMs).toBe(Date.parse(result.restoredAt ?? '') - Date.parse(injection.injectedAt));
+  expect(dataLoss?.rpoMs).toBe(
+    Date.parse(injection.inEffectAt ?? '') - Date.parse(dataLoss?.newestPresentAt ?? ''),
+  );
   // --restore-sandbox put the seeded topology back: the replica streams again, DNS names the primary.
   const [replica] = await sql<{ recovering: boolean }>(
     stack.postgres.replicaUrl,
@@ -70,6 +80,7 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   const markdown = await drctl(['report', result.drillId, '--format', 'md'], env);
   expect(markdown.stdout).toContain(result.drillId);
   expect(markdown.stdout).toMatch(/RTO/);
+  expect(markdown.stdout).toContain(`began at ${injection.injectedAt}, in effect at ${injection.inEffectAt}`);
   const json = await drctl(['report', result.drillId, '--format', 'json'], env);
   expect(JSON.parse(json.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
   // --output json, as every command takes it, gives the JSON report too (before: Markdown, silently).

@@ -31,6 +31,8 @@ describe('runCanary', () => {
     expect(stats.lastAcknowledgedAt).toBe(canary.rows[19]!.writtenAt.toISOString());
     expect(stats.stoppedBecause).toBe('writes-failing');
     expect(stats.lastError).toMatch(/read-only/);
+    // When the first failed write came back, the fake write's own time after it was sent.
+    expect(stats.writesFailingSince).toBe(new Date(START + 2000 + canary.writeMs).toISOString());
     // Failing since 2000 ms; it stops on the first failed attempt at least 1000 ms later.
     expect(clock.ms - START).toBeGreaterThanOrEqual(3000);
     expect(clock.ms - START).toBeLessThan(3200);
@@ -83,6 +85,8 @@ describe('runCanary', () => {
     const stats = await runCanary(input, { canary, clock });
 
     expect(stats.acknowledged).toBe(13);
+    // When the first failed write came back, the fake write's own time after it was sent.
+    expect(stats.writesFailingSince).toBe(new Date(START + 2000 + canary.writeMs).toISOString());
     expect(clock.ms - START).toBeGreaterThanOrEqual(3000);
   });
 

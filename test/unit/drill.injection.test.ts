@@ -50,8 +50,14 @@ function setup(commandImpl?: RunCommand) {
 }
 
 describe('injectFailure', () => {
-  it('GIVEN a writable primary WHEN fence-primary THEN it is fenced and injectedAt is when the fence returned', async () => {
+  it('GIVEN a writable primary WHEN fence-primary THEN it is fenced, injectedAt is when the fence began and inEffectAt when it returned', async () => {
     const { pg, primary, clock, activities } = setup();
+    const fence = pg.fence.bind(pg);
+    pg.fence = async (...args) => {
+      clock.ms += 150;
+      return fence(...args);
+    };
+    const began = clock.now().toISOString();
     const outcome = await activities.injectFailure({
       database: { name: 'ehr', target: pgTarget },
       action: 'fence-primary',
@@ -60,7 +66,8 @@ describe('injectFailure', () => {
     expect(pg.state.fences).toEqual(['ehr-primary']);
     expect(outcome).toMatchObject({
       action: 'fence-primary',
-      injectedAt: clock.now().toISOString(),
+      injectedAt: began,
+      inEffectAt: clock.now().toISOString(),
       alreadyInEffect: false,
     });
     expect(outcome.summary).toMatch(/^fenced 127\.0\.0\.2/);
@@ -77,7 +84,7 @@ describe('injectFailure', () => {
     expect(outcome.summary).toMatch(/already fenced \(by earlier-fence\)/);
   });
 
-  it("GIVEN a named injection of the worker's config WHEN stop-primary THEN it runs that argv and times the injection after it returned", async () => {
+  it("GIVEN a named injection of the worker's config WHEN stop-primary THEN it runs that argv; the injection began before it and was in effect when it returned", async () => {
     const { clock, commands, activities } = setup();
     const before = clock.ms;
     const outcome = await activities.injectFailure({
@@ -86,7 +93,8 @@ describe('injectFailure', () => {
       inject: 'stop-primary-vm',
     });
     expect(commands).toEqual([['npx', 'tsx', 'sandbox/cli.ts', 'kill-primary']]);
-    expect(Date.parse(outcome.injectedAt)).toBe(before + 250);
+    expect(Date.parse(outcome.injectedAt)).toBe(before);
+    expect(Date.parse(outcome.inEffectAt ?? '')).toBe(before + 250);
     expect(outcome.summary).toMatch(
       /with injection stop-primary-vm \(`npx tsx sandbox\/cli.ts kill-primary`\): postgres primary stopped$/,
     );

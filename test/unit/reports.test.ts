@@ -8,7 +8,7 @@ import { renderMarkdown } from '../../reports/render-markdown';
 import { stepRows } from '../../reports/step-rows';
 import { ganttChart } from '../../reports/svg/gantt-chart';
 import { trendDrills } from '../../reports/svg/trend-chart';
-import type { DrillResult } from '../../workflows/drill-types';
+import { NOT_INJECTED, type DrillResult } from '../../workflows/drill-types';
 
 const pass = passing as DrillResult;
 const rpoFail = rpoMissed as DrillResult;
@@ -52,7 +52,42 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('- Reason: Quarterly DR drill (CHG-2291)');
     expect(markdown).toContain(`sha256 \`${pass.runbookHash}\``);
     expect(markdown).toContain('task queue: drctl-failover');
-    expect(markdown).toContain('Action: `fence-primary` at 2026-11-27T08:15:10.430Z');
+    expect(markdown).toContain('Action: `fence-primary`, began at 2026-11-27T08:15:10.430Z');
+  });
+
+  test('GIVEN a drill recorded before the injection start was timed WHEN rendered THEN it says both were measured from when the injection returned', () => {
+    const markdown = renderMarkdown(pass);
+    expect(markdown).toContain('- Measured: RTO from when the injection returned');
+    expect(markdown).not.toContain('in effect at');
+  });
+
+  test("GIVEN an injection that took 150 ms and a canary whose writes failed during it WHEN rendered THEN both moments and the method are shown, in Markdown, HTML and the audit's measurement", () => {
+    const timed: DrillResult = {
+      ...pass,
+      injection: { ...pass.injection, inEffectAt: '2026-11-27T08:15:10.580Z' },
+      canary: pass.canary && { ...pass.canary, writesFailingSince: '2026-11-27T08:15:10.531Z' },
+    };
+    const markdown = renderMarkdown(timed);
+    expect(markdown).toContain(
+      'Action: `fence-primary`, began at 2026-11-27T08:15:10.430Z, in effect at 2026-11-27T08:15:10.580Z (took 150ms)',
+    );
+    expect(markdown).toContain("- The canary's writes failed from 2026-11-27T08:15:10.531Z");
+    expect(markdown).toContain(
+      "- Measured: RTO from when the injection began to the first write through the switched name, so the injection's own 150ms counts as outage; RPO from the newest canary row on the promoted database to when the injection was in effect",
+    );
+    expect(markdown).toContain('RTO = first write through the switched DNS name − injection began');
+    expect(markdown).toContain('RPO = injection in effect − newest canary row');
+    const html = renderHtml(timed);
+    expect(html).toContain(
+      '<dt>In effect at</dt><dd><time>2026-11-27T08:15:10.580Z</time> (took 150ms)</dd>',
+    );
+    expect(html).toContain('<dt>Began at</dt><dd><time>2026-11-27T08:15:10.430Z</time></dd>');
+  });
+
+  test('GIVEN a drill that injected nothing WHEN rendered THEN its injection section says so and gives no time', () => {
+    const markdown = renderMarkdown({ ...pass, injection: { ...pass.injection, summary: NOT_INJECTED } });
+    expect(markdown).toContain('- Nothing was injected (`fence-primary`)');
+    expect(markdown).not.toContain('began at');
   });
 
   test('GIVEN a reason with HTML and a pipe WHEN rendered THEN no raw markup and no broken table cell', () => {

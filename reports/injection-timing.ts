@@ -1,0 +1,36 @@
+import { NOT_INJECTED, type DrillResult } from '../workflows/drill-types';
+import { formatMs } from '../runbooks/duration';
+import { msBetween } from './format';
+
+/** How a drill's injection was timed, and from which moments its RTO and RPO were measured, for every report. */
+export interface InjectionTiming {
+  /** When the injection began: the RTO's origin. */
+  began: string;
+  /** When it was certainly in effect, and how long it took to get there; absent for drills recorded before. */
+  inEffect?: { at: string; tookMs: number };
+  /** The canary's first failed write of the run it stopped on: the outage was visible to a client then. */
+  writesFailingSince?: string;
+  /** One sentence: what the RTO and RPO were measured between. */
+  method: string;
+}
+
+/** Null when nothing was injected. */
+export function injectionTiming(result: Pick<DrillResult, 'injection' | 'canary'>): InjectionTiming | null {
+  if (result.injection.summary === NOT_INJECTED) return null;
+  const { injectedAt, inEffectAt } = result.injection;
+  const failing = result.canary?.writesFailingSince ?? undefined;
+  const base = { began: injectedAt, ...(failing === undefined ? {} : { writesFailingSince: failing }) };
+  if (inEffectAt === undefined) {
+    return {
+      ...base,
+      method:
+        'RTO from when the injection returned to the first write through the switched name; RPO from the newest canary row on the promoted database to that same moment (the drill was recorded before the start of an injection was timed).',
+    };
+  }
+  const tookMs = msBetween(injectedAt, inEffectAt);
+  return {
+    ...base,
+    inEffect: { at: inEffectAt, tookMs },
+    method: `RTO from when the injection began to the first write through the switched name, so the injection's own ${formatMs(tookMs)} counts as outage; RPO from the newest canary row on the promoted database to when the injection was in effect, a conservative bound that includes those ${formatMs(tookMs)}.`,
+  };
+}
