@@ -26,6 +26,10 @@ export interface RunRecord {
   policySha256?: string;
   /** Run ids a start statement may name besides runId: a drill's id for its child failover, a schedule id. */
   startedBy?: string[];
+  /** The parent workflow that started the run (a drill, an evacuation): the run's reason is `<parent>: <signed reason>`. */
+  parent?: string;
+  /** What the start was signed for when not this runbook: the evacuation whose signed start covers the run. */
+  signedFor?: { id: string; sha256: string };
   /** What the run shows as who started it and why (status, reports): it must be what the start signed. */
   headline?: { initiator: string; reason: string; forcedPastPlan?: string };
   operatorActions: RecordedAction[];
@@ -93,26 +97,38 @@ export function verifyRecordedActions(
       return fail(
         `recorded step ${recorded.stepId ?? '(none)'} but the signed step is ${statement.stepId ?? '(none)'}`,
       );
-    const runIds = recorded.action === 'start' ? [record.runId, ...(record.startedBy ?? [])] : [record.runId];
+    const isStart = recorded.action === 'start';
+    const runIds = isStart ? [record.runId, ...(record.startedBy ?? [])] : [record.runId];
     if (!runIds.includes(statement.runId))
       return fail(`signed for run ${statement.runId}, not ${runIds.join(' or ')}`);
-    if (statement.runbookId !== record.runbookId)
-      return fail(`signed for runbook ${statement.runbookId}, the run is ${record.runbookId}`);
-    if (record.runbookHash !== undefined && statement.runbookHash !== record.runbookHash)
+    // A parent's start that this record keeps too little of to re-check (runs recorded before it kept more).
+    const byParent = isStart && statement.runId !== record.runId;
+    const verifyTheParent =
+      byParent && record.signedFor === undefined && record.parent === undefined
+        ? `; this run was started by ${statement.runId}, whose start this record keeps too little of to re-check offline: verify that run (drctl verify-run ${statement.runId})`
+        : '';
+    const signedFor = isStart && record.signedFor !== undefined ? record.signedFor : undefined;
+    const subject = signedFor ?? { id: record.runbookId, sha256: record.runbookHash };
+    const theRun = signedFor ? `the run was started under evacuation` : 'the run is runbook';
+    if (statement.runbookId !== subject.id)
+      return fail(`signed for ${statement.runbookId}, ${theRun} ${subject.id}${verifyTheParent}`);
+    if (subject.sha256 !== undefined && statement.runbookHash !== subject.sha256)
       return fail(
-        `signed for runbook sha256 ${statement.runbookHash}, the run recorded ${record.runbookHash}`,
+        `signed for sha256 ${statement.runbookHash}, ${theRun} ${subject.id} sha256 ${subject.sha256}${verifyTheParent}`,
       );
     if ((statement.breakGlass === true) !== (recorded.breakGlass === true))
       return fail('the break-glass mark differs from the signed statement');
-    if (recorded.action === 'start' && record.headline !== undefined) {
+    if (isStart && record.headline !== undefined) {
       const { initiator, reason, forcedPastPlan } = record.headline;
+      const signedReason =
+        record.parent === undefined ? statement.reason : `${record.parent}: ${statement.reason}`;
       if (initiator !== owner)
         return fail(
           `the run names ${JSON.stringify(initiator)} as its initiator, but the signed start is by ${owner}`,
         );
-      if (reason !== statement.reason)
+      if (reason !== signedReason)
         return fail(
-          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(statement.reason)}`,
+          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(signedReason)}${verifyTheParent}`,
         );
       if (forcedPastPlan !== statement.detail?.force)
         return fail(
@@ -122,10 +138,16 @@ export function verifyRecordedActions(
     const permission = permissionFor(statement.action);
     if (!authority.allows(owner, permission, statement.runbookId))
       return fail(`${owner} does not hold ${permission} on ${statement.runbookId} in this policy`);
+    // The worker let an evacuation's start run this failover only if its signer also held failover on the runbook.
+    if (signedFor && !authority.allows(owner, 'failover', record.runbookId))
+      return fail(`${owner} does not hold failover on ${record.runbookId} in this policy`);
+    const under = byParent
+      ? `, in the start of ${statement.runId}${signedFor ? ` (evacuation ${signedFor.id})` : ''}`
+      : '';
     return {
       ...base,
       ok: true,
-      detail: `signed by ${owner} (${shortKey(signed.publicKey)}) at ${statement.at}${base.breakGlass ? ', BREAK-GLASS' : ''}`,
+      detail: `signed by ${owner} (${shortKey(signed.publicKey)}) at ${statement.at}${under}${base.breakGlass ? ', BREAK-GLASS' : ''}`,
     };
   });
   return { ok: policyMatches && verdicts.every((verdict) => verdict.ok), policyMatches, verdicts };

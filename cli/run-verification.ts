@@ -71,6 +71,8 @@ function recordOf(
     runbookHash: authorization.runbookHash,
     policySha256: authorization.policySha256,
     ...(authorization.startedBy ? { startedBy: authorization.startedBy } : {}),
+    ...(authorization.parent === undefined ? {} : { parent: authorization.parent }),
+    ...(authorization.signedFor === undefined ? {} : { signedFor: authorization.signedFor }),
     operatorActions,
   };
 }

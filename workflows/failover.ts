@@ -88,6 +88,8 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
     throw error;
   });
   const { reason } = start.initiator.signed.statement;
+  // The recorded reason names the parent that started the run; so does the record, for verify-run to re-check it.
+  if (parent) start.authorization.parent = parent.workflowId;
   run = new FailoverRun(
     {
       runbook: start.runbook,

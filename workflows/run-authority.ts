@@ -108,18 +108,19 @@ export async function authorizeStart(
         PermanentFailure.RunbookMismatch,
       );
     });
+  const covering = standing ? rule.standing?.covering : undefined;
   const authorization: RunAuthorization = {
     policySha256: policy.sha256,
     runbookId: reference.id,
     runbookHash: reviewed.sha256,
     ...(standing ? { startedBy: [statementRunId] } : {}),
+    ...(covering === undefined ? {} : { signedFor: { id: covering.id, sha256: covering.sha256 } }),
     ...(initiator.signed.statement.detail?.force === undefined
       ? {}
       : { forcedPastPlan: initiator.signed.statement.detail.force }),
     breakGlassUses: [],
   };
   if (initiator.breakGlass) recordBreakGlass(authorization, initiator, 'start');
-  const covering = standing ? rule.standing?.covering : undefined;
   return {
     authority,
     runbook: reviewed.runbook,

@@ -126,6 +126,13 @@ export interface RunAuthorization {
   runbookHash: string;
   /** Run ids the start statement may name besides this run's: the drill or schedule that started it. */
   startedBy?: string[];
+  /** The workflow id of the parent (a drill, an evacuation) that started this run: its recorded reason is prefixed by it. */
+  parent?: string;
+  /**
+   * What the start statement was signed for when that is not this runbook: the evacuation (id, sha256) whose signed
+   * start covers this failover, as the worker verified it (the evacuation lists this runbook with this hash).
+   */
+  signedFor?: { id: string; sha256: string };
   /** Why the initiator started it although its plan was not ready (`--force`, signed in the start). */
   forcedPastPlan?: string;
   /** Every break-glass use in the run, in order. Empty in a normal run. */

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { DrillResult } from '../../workflows/drill-types';
@@ -88,6 +92,18 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   expect(JSON.parse(asOutput.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
   const html = await drctl(['report', result.drillId, '--format', 'html'], env);
   expect(html.stdout).toMatch(/^<!doctype html>/i);
+
+  // The drill's failover verifies offline from its own saved status: its start is the drill's (before: NOT
+  // verified, its recorded reason "<drill>: e2e drill" differed from the signed "e2e drill").
+  const child = await drctl(
+    ['status', result.failover.workflowId, '--run-id', result.failover.runId ?? '', '--output', 'json'],
+    env,
+  );
+  const saved = join(mkdtempSync(join(tmpdir(), 'drctl-drill-child-')), 'child.json');
+  writeFileSync(saved, child.stdout);
+  const verified = await drctl(['verify-run', '--file', saved, '--policy', operatorPaths.policyFile], env);
+  expect(verified.stdout).toContain(`in the start of ${result.drillId}`);
+  expect(verified.code).toBe(0);
 });
 
 test('a drill whose held failover an operator aborts during the warm-up stops, injecting nothing: the primary is not fenced', async () => {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { EvacuationProgress, EvacuationResult } from '../../evacuations/evacuation-types';
+import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import { RDS_REPLICA } from '../../sandbox/rds-seed';
 import type { StackInfo } from '../../sandbox/stack-info';
@@ -159,6 +160,15 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
   const childResult = JSON.parse(child.stdout) as { status: string; reason: string; initiator: string };
   expect(childResult).toMatchObject({ status: 'succeeded', initiator: 'alice' });
   expect(childResult.reason).toContain(workflowId);
+  // Its saved status verifies offline: its start is the evacuation's (before: NOT verified, "signed for runbook
+  // us-east-1, the run is ehr-db").
+  const saved = join(mkdtempSync(join(tmpdir(), 'drctl-child-')), 'child.json');
+  writeFileSync(saved, child.stdout);
+  const verified = await drctl(['verify-run', '--file', saved, '--policy', operatorPaths.policyFile], env);
+  expect(verified.stdout).toMatch(
+    new RegExp(`ok +#0 start by alice: .* in the start of ${workflowId} \\(evacuation us-east-1\\)`),
+  );
+  expect(verified.code).toBe(0);
 
   const table = await drctl(['status', workflowId], env);
   expect(table.stdout).toMatch(/SERVICE\s+WAVE\s+STEP\s+ELAPSED\s+STATE/);
