@@ -33,6 +33,12 @@ export const progressQuery = defineQuery<FailoverProgress>('progress');
 export const NOT_RELEASED_OUTCOME_PATCH = 'not-released-outcome';
 
 /**
+ * Runs that began after this ask for their evidence bundle when their start is refused, too: an attempt the access
+ * policy refused is an auditable event, and Temporal keeps its history only for the namespace's retention.
+ */
+export const REFUSED_START_BUNDLED_PATCH = 'refused-start-requests-evidence';
+
+/**
  * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
  * a follower of a long run does not fetch the whole timeline on every change.
  */
@@ -51,6 +57,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   // Asked here, in the first task, and kept: a run begun before the patch says no here on replay, and must not be
   // told yes when it reaches the end live (a marker recorded after a local activity's answer does not replay).
   const recordsNotReleased = patched(NOT_RELEASED_OUTCOME_PATCH);
+  const bundlesRefusal = patched(REFUSED_START_BUNDLED_PATCH);
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;
@@ -83,8 +90,9 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
 
   // Async so that a start rule refusing synchronously (an evacuation child) is caught like any other refusal.
   const start = await (async () =>
-    authorizeStart(request, startRule(request), failbackRecord(request)))().catch((error: unknown) => {
+    authorizeStart(request, startRule(request), failbackRecord(request)))().catch(async (error: unknown) => {
     upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    if (bundlesRefusal) await requestEvidence();
     throw error;
   });
   const { reason } = start.initiator.signed.statement;

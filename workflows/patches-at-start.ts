@@ -10,7 +10,7 @@ import { DRILL_RELEASES_RECORDED_PATCH, DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } fr
 import { EVACUATION_DRILL_RELEASES_RECORDED_PATCH } from './evacuation-drill';
 import { LOCKS_FIRST_PATCH, RELEASES_RECORDED_PATCH } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
-import { NOT_RELEASED_OUTCOME_PATCH } from './failover';
+import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
 import { LOCAL_AUTH_READS_PATCH } from './run-authority';
@@ -44,6 +44,7 @@ export function everyPatch(): string[] {
     DNS_RETRY_MERGES_UNDO_PATCH,
     DNS_SWAPS_IN_BATCHES_PATCH,
     NOT_RELEASED_OUTCOME_PATCH,
+    REFUSED_START_BUNDLED_PATCH,
     ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
   ];
 }

@@ -154,7 +154,12 @@ export async function collectRun(
         { path: 'reports/timeline.json', body: utf8(renderFailoverJson(result)), contentType: JSON_TYPE },
       );
     }
-    outcome = result?.status === undefined ? run.closeStatus.toLowerCase() : runOutcome(result);
+    outcome =
+      result?.status !== undefined
+        ? runOutcome(result)
+        : refusedAtStart(run.result)
+          ? 'refused'
+          : run.closeStatus.toLowerCase();
   }
 
   const evidenceRun: EvidenceRun = {
@@ -290,7 +295,16 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
   };
 }
 
-/** The run's result; for a failed failover, the result it carried as its failure's detail. */
+/** The start was refused (the access policy, or a runbook that is not the reviewed one): nothing was changed. */
+function refusedAtStart(result: unknown): boolean {
+  const type = (result as { failureType?: unknown } | undefined)?.failureType;
+  return type === PermanentFailure.NotAuthorized || type === PermanentFailure.RunbookMismatch;
+}
+
+/**
+ * The run's result; for a failed failover, the result it carried as its failure's detail; for one that failed
+ * without (a refused start), its close status, error and the failure's type.
+ */
 async function recordedResult(
   handle: ReturnType<Client['workflow']['getHandle']>,
   status: string,
@@ -301,6 +315,7 @@ async function recordedResult(
     if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
       const detail = error.cause.details?.[0];
       if (detail !== undefined) return detail;
+      return { closeStatus: status, error: error.cause.message, failureType: error.cause.type ?? null };
     }
     return { closeStatus: status, error: (error as Error).message };
   }

@@ -21,7 +21,7 @@ import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { DrillResult } from '../../workflows/drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
-import { catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
+import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { pointRecordAt } from './estate-writers';
 import { configuredSecretValues } from './configured-secrets';
 
@@ -271,6 +271,29 @@ test('a failover ends: its bundle follows in the chain, with the timeline report
     expect(head).toMatchObject({ ContentLength: 0, ObjectLockMode: 'COMPLIANCE' });
     expect(head.ObjectLockRetainUntilDate?.toISOString()).toBe(manifest.retention.retainUntil);
   }
+});
+
+test('a start the access policy refuses leaves a bundle too: an unauthorized attempt is auditable after Temporal forgets it', async () => {
+  const refused = await drctl(
+    ['failover', 'ehr-db', '--reason', 'evidence e2e: not mine to start', '--yes', '--output', 'json'],
+    asOperator(env, 'dave'),
+  );
+  expect(refused.code).toBe(4);
+  const runs = JSON.parse((await drctl(['runs', '--limit', '5', '--output', 'json'], env)).stdout) as Array<{
+    runId: string;
+    outcome: string;
+    initiator: string;
+  }>;
+  const run = runs.find((candidate) => candidate.outcome === 'refused' && candidate.initiator === 'dave');
+  expect(run).toBeDefined();
+  // Before: a refused run asked for no bundle; only Temporal's history, for the namespace's retention, had it.
+  const { manifest } = await bundleOf('failover-ehr-db', env, run!.runId);
+  expect(manifest.run).toMatchObject({ kind: 'failover', outcome: 'refused', closeStatus: 'FAILED' });
+  const result = JSON.parse(
+    (await objectBytes(manifest.files.find((file) => file.path === 'result.json')!.key)).toString(),
+  ) as { error: string; failureType: string };
+  expect(result).toMatchObject({ failureType: 'NotAuthorized' });
+  expect(result.error).toContain('not permitted: dave may not failover runbook ehr-db');
 });
 
 test('runs ending at once are appended one after the other: one chain, no fork', async () => {
