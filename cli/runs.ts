@@ -103,7 +103,7 @@ export async function describeRun(client: Client, workflowId: string, runId?: st
   return summarise(await client.workflow.getHandle(workflowId, runId).describe());
 }
 
-function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
+export function summarise(execution: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
   return summariseRun({
     workflowId: execution.workflowId,
     runId: execution.runId,

@@ -20,6 +20,7 @@ import { addYears, MINIMUM_RETENTION_YEARS } from './retention';
 import type { EvidenceStore, KeyVersions, StoredObject } from './store-port';
 import { sha256Hex } from './manifest';
 import { firstIndexed, indexEntryKeys } from './run-index';
+import type { RunCoverage } from './run-coverage';
 
 export type ProblemKind =
   | 'gap'
@@ -52,6 +53,9 @@ export interface VerifiedEntry {
   workflowId?: string;
   kind?: string;
   files: number;
+  /** When its run closed, and the run ids it names (the run's and its children's). */
+  closedAt?: string;
+  runIds?: string[];
 }
 
 export interface VerifyReport {
@@ -65,6 +69,8 @@ export interface VerifyReport {
   last?: number;
   entries: VerifiedEntry[];
   problems: ChainProblem[];
+  /** The chain compared with the runs Temporal shows closed (`drctl evidence verify`), or why it was not. */
+  runs?: RunCoverage | { notCompared: string };
 }
 
 export type Since = { sequence: number } | { date: Date };
@@ -139,6 +145,8 @@ export async function verifyChain(
       workflowId: manifest.run.workflowId,
       kind: manifest.run.kind,
       files: manifest.files.length,
+      closedAt: manifest.run.closedAt,
+      runIds: [manifest.run.runId, ...manifest.run.children.map((child) => child.runId)],
     });
     found.push(...placement(slot, manifest, slots, bySequence));
     const required = requiredRetention(manifest, policyYears);

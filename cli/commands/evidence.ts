@@ -73,27 +73,50 @@ export function registerEvidence(program: Command): void {
   evidence
     .command('verify')
     .description(
-      'Walk the chain and re-check every file hash, manifest link, signature, sequence and retention; exit 1 on any problem.',
+      'Walk the chain and re-check every file hash, manifest link, signature, sequence and retention, then check that every failover, failback and drill Temporal shows closed since the chain began has its bundle; exit 1 on any problem.',
     )
     .option(
       '--since <date|sequence>',
       'start at this sequence number, or at the first bundle written on or after this date',
     )
+    .option(
+      '--chain-only',
+      "check the chain only, not Temporal's closed runs against it (with S3 access alone)",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl evidence verify\n  drctl evidence verify --since 2026-10-01\n  drctl evidence verify --since 42 --output json',
+      '\nExamples:\n  drctl evidence verify\n  drctl evidence verify --since 2026-10-01\n  drctl evidence verify --since 42 --output json\n  drctl evidence verify --chain-only',
     )
     .action(
-      runCommand(async (context, flags: { since?: string }) => {
+      runCommand(async (context, flags: { since?: string; chainOnly?: boolean }) => {
         const since = flags.since === undefined ? undefined : parseSince(flags.since);
         return withChain(context, async (chain) => {
-          const report = await chain.verify(since);
+          const verified = await chain.verify(since);
+          const report = flags.chainOnly
+            ? verified
+            : await withClosedRuns(context.config(), verified, since, chain);
           if (context.output === 'json') printJson(report);
           else process.stdout.write(`${verifyText(report, since)}\n`);
           return report.ok ? ExitCode.Ok : ExitCode.Failed;
         });
       }),
     );
+}
+
+/** The chain's report with Temporal's closed runs compared against it; a run without its bundle fails it. */
+async function withClosedRuns(
+  config: DrctlConfig,
+  report: VerifyReport,
+  since: Since | undefined,
+  chain: Chain,
+): Promise<VerifyReport> {
+  const { compareWithClosedRuns } = await import('../evidence-coverage');
+  const runs = await compareWithClosedRuns(config, report, since, async (runId) => {
+    const found = await chain.find(runId);
+    return found.length > 0;
+  });
+  const unbundled = 'unbundled' in runs ? runs.unbundled.length : 0;
+  return { ...report, runs, ok: report.ok && unbundled === 0 };
 }
 
 interface Chain {
@@ -215,18 +238,59 @@ function showText(entry: ChainEntry): string {
   return lines.join('\n');
 }
 
+/** Runs without a bundle listed one per line; the rest are counted (JSON lists every one). */
+const UNBUNDLED_SHOWN = 20;
+
 /** `evidence verify`'s answer for people. */
 export function verifyText(report: VerifyReport, since?: Since): string {
   const range = report.first === undefined ? 'empty chain' : `sequences ${report.first}–${report.last}`;
-  const head = `evidence chain ${report.location}/${report.root}: ${range}, ${report.manifests} manifest(s) and ${report.files} file(s) checked`;
-  // An empty chain breaks no rule, but it proves nothing either: say so, not "verified".
-  if (report.ok && report.manifests === 0)
-    return `${head}\n– nothing to verify: ${since === undefined ? "the chain holds no bundle there (a worker writes one for each failover, failback and drill when it ends; if runs have ended, check the worker's evidence bucket and prefix)" : 'no bundle since then'}`;
-  if (report.ok)
-    return `${head}\n✔ verified: every file hash, manifest link, signature, sequence and retention holds`;
-  return [
-    head,
-    `✖ ${report.problems.length} problem(s):`,
+  const lines = [
+    `evidence chain ${report.location}/${report.root}: ${range}, ${report.manifests} manifest(s) and ${report.files} file(s) checked`,
+    ...closedRunsLines(report.runs),
+  ];
+  const unbundled = report.runs !== undefined && 'unbundled' in report.runs ? report.runs.unbundled : [];
+  const compared = report.runs !== undefined && 'unbundled' in report.runs;
+  if (report.problems.length === 0 && unbundled.length === 0) {
+    // An empty chain breaks no rule, but it proves nothing either: say so, not "verified".
+    lines.push(
+      report.manifests === 0
+        ? `– nothing to verify: ${since === undefined ? "the chain holds no bundle there (a worker writes one for each failover, failback and drill when it ends; if runs have ended, check the worker's evidence bucket and prefix)" : 'no bundle since then'}`
+        : `✔ verified: every file hash, manifest link, signature, sequence and retention holds${compared ? ', and every run closed since the chain began has its bundle' : ''}`,
+    );
+    return lines.join('\n');
+  }
+  lines.push(
+    `✖ ${report.problems.length + unbundled.length} problem(s):`,
     ...report.problems.map((problem) => `  ✖ [${problem.kind}] ${problem.message}`),
-  ].join('\n');
+    ...unbundled
+      .slice(0, UNBUNDLED_SHOWN)
+      .map(
+        (run) =>
+          `  ✖ [unbundled-run] ${run.workflowType} ${run.workflowId} run ${run.runId}, closed ${run.status}${run.outcome ? ` (${run.outcome})` : ''} at ${run.closedAt}, has no bundle: ${run.hint}`,
+      ),
+  );
+  if (unbundled.length > UNBUNDLED_SHOWN)
+    lines.push(
+      `  … and ${unbundled.length - UNBUNDLED_SHOWN} more run(s) without a bundle, the newest closed at ${unbundled[unbundled.length - 1]!.closedAt} (--output json lists every one)`,
+    );
+  if (report.manifests === 0 && unbundled.length > 0)
+    lines.push(
+      '  the chain holds no bundle at all: the worker writes to another bucket or prefix than this command reads, or its ledger does not run',
+    );
+  return lines.join('\n');
+}
+
+function closedRunsLines(runs: VerifyReport['runs']): string[] {
+  if (runs === undefined) return [];
+  if ('notCompared' in runs)
+    return [
+      `⚠ Temporal's closed runs were not compared with the chain: ${runs.notCompared} (--chain-only skips this)`,
+    ];
+  const pending =
+    runs.pending.length === 0
+      ? ''
+      : `; ${runs.pending.length} still being written (closed moments ago, or queued at the ledger)`;
+  return [
+    `${runs.checked} closed failover(s) and drill(s) in Temporal ${runs.from === null ? '' : `since ${runs.from} `}compared with the chain${pending}`,
+  ];
 }

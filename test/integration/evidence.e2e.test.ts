@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -14,6 +15,7 @@ import type { DsseEnvelope } from '../../evidence/envelope';
 import { ChainLayout } from '../../evidence/layout';
 import { manifestPayload, sha256Hex, type EvidenceManifest } from '../../evidence/manifest';
 import { addYears } from '../../evidence/retention';
+import type { RunCoverage } from '../../evidence/run-coverage';
 import type { VerifyReport } from '../../evidence/verify-chain';
 import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
 import { createEvidenceBucket, EVIDENCE_BUCKET } from '../../sandbox/evidence-seed';
@@ -24,6 +26,7 @@ import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { pointRecordAt } from './estate-writers';
 import { configuredSecretValues } from './configured-secrets';
+import { sandboxDataConverter } from './sandbox-data-converter';
 
 /**
  * Evidence on the real stack: runs end, the ledger writes their bundles to the sandbox's Object Lock bucket in
@@ -490,6 +493,58 @@ describe('drctl evidence verify', () => {
     expect(code).toBe(1);
     expect(report.problems.map((problem) => problem.kind)).toEqual(['deleted']);
     expect(report.problems[0]!.message).toContain('manifest 2 is deleted');
+  });
+
+  // Last: from here on the namespace holds a closed run the chain lacks.
+  test('a run terminated before it asked for its bundle: the chain still holds, but verify fails naming the run and what to keep', async () => {
+    const file = join(catalogDir(env), 'evidence-terminated.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'evidence-terminated',
+        title: 'evidence: a run an operator terminates',
+        owner: 'tests',
+        objectives: { rto: '5m', rpo: '1m' },
+        steps: [{ id: 'hold', kind: 'wait', duration: '5m' }],
+      }),
+    );
+    const started = await drctl(
+      ['failover', file, '--reason', 'to be terminated', '--yes', '--output', 'json'],
+      env,
+    );
+    expect(started.code).toBe(0);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    const connection = await Connection.connect({ address: stack.temporal.address });
+    try {
+      const client = new Client({
+        connection,
+        namespace: stack.temporal.namespace,
+        ...sandboxDataConverter(stack),
+      });
+      await client.workflow.getHandle(workflowId).terminate('an operator ended it with the temporal CLI');
+    } finally {
+      await connection.close();
+    }
+
+    expect((await drctl(['evidence', 'verify', '--chain-only'], env)).code).toBe(0);
+    // Before: the chain verified, and nothing said this run has no evidence.
+    const verify = await drctl(['evidence', 'verify', '--output', 'json'], env);
+    expect(verify.code).toBe(1);
+    const report = JSON.parse(verify.stdout) as VerifyReport;
+    expect(report.problems).toEqual([]);
+    const runs = report.runs as RunCoverage;
+    expect(runs.checked).toBeGreaterThanOrEqual(6);
+    expect(runs.unbundled).toEqual([
+      expect.objectContaining({
+        workflowId,
+        status: 'TERMINATED',
+        hint: expect.stringMatching(
+          /^it was terminated, and a terminated run never asks for its bundle: keep its history/,
+        ),
+      }),
+    ]);
+    const text = await drctl(['evidence', 'verify'], env);
+    expect(text.stdout).toContain(`✖ [unbundled-run] failoverWorkflow ${workflowId} run `);
   });
 });
 

@@ -1,0 +1,90 @@
+import { runCoverage, type ClosedRun } from '../../evidence/run-coverage';
+
+/**
+ * `drctl evidence verify` compares the chain with the runs Temporal shows closed: the chain alone proves what it
+ * holds, not that it holds every run (before: a ledger that wrote nothing, or a run terminated before it asked
+ * for its bundle, still left the chain "verified").
+ */
+const NOW = new Date('2026-12-01T05:00:00Z');
+
+function closed(runId: string, overrides: Partial<ClosedRun> = {}): ClosedRun {
+  return {
+    workflowId: 'failover-ehr-db',
+    runId,
+    workflowType: 'failoverWorkflow',
+    status: 'COMPLETED',
+    outcome: 'succeeded',
+    closedAt: '2026-12-01T04:00:00.000Z',
+    ...overrides,
+  };
+}
+
+const base = { from: '2026-12-01T03:00:00.000Z', queued: new Set<string>(), now: NOW };
+
+test('GIVEN every closed run named by a verified manifest WHEN compared THEN none is missing', async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('a'), closed('b')],
+    named: new Set(['a', 'b']),
+  });
+  expect(coverage).toEqual({ from: base.from, checked: 2, unbundled: [], pending: [] });
+});
+
+test('GIVEN a run no manifest names WHEN compared THEN it is missing, with what to check', async () => {
+  const coverage = await runCoverage({ ...base, closed: [closed('a'), closed('b')], named: new Set(['a']) });
+  expect(coverage.unbundled.map((run) => run.runId)).toEqual(['b']);
+  expect(coverage.unbundled[0]?.hint).toMatch(
+    /the ledger did not write it: check `drctl status drctl-evidence-ledger`/,
+  );
+});
+
+test('GIVEN a terminated run, a timed-out one and a refused one WHEN compared THEN each says why and what to keep', async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [
+      closed('t', { status: 'TERMINATED', outcome: null }),
+      closed('o', { status: 'TIMED_OUT', outcome: null }),
+      closed('r', { status: 'FAILED', outcome: 'refused' }),
+    ],
+    named: new Set(),
+  });
+  expect(coverage.unbundled.map((run) => run.hint)).toEqual([
+    expect.stringMatching(
+      /^it was terminated, and a terminated run never asks for its bundle: keep its history .*--run-id t --output json\)$/,
+    ),
+    expect.stringMatching(/^it timed out/),
+    expect.stringMatching(
+      /^its start was refused; runs refused before drctl bundled refusals asked for none/,
+    ),
+  ]);
+});
+
+test('GIVEN a run queued at the ledger and one closed a minute ago WHEN compared THEN both are pending, not missing', async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('queued'), closed('recent', { closedAt: '2026-12-01T04:59:00.000Z' })],
+    named: new Set(),
+    queued: new Set(['queued']),
+  });
+  expect(coverage.unbundled).toEqual([]);
+  expect(coverage.pending.map((run) => run.runId)).toEqual(['queued', 'recent']);
+});
+
+test('GIVEN a run terminated a minute ago WHEN compared THEN it is missing at once: it will never ask for its bundle', async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('t', { status: 'TERMINATED', outcome: null, closedAt: '2026-12-01T04:59:00.000Z' })],
+    named: new Set(),
+  });
+  expect(coverage.unbundled.map((run) => run.runId)).toEqual(['t']);
+});
+
+test('GIVEN part of the chain verified WHEN a run is bundled before that part THEN it is not missing', async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('earlier'), closed('nowhere')],
+    named: new Set(),
+    bundledOutsideRange: async (runId) => runId === 'earlier',
+  });
+  expect(coverage.unbundled.map((run) => run.runId)).toEqual(['nowhere']);
+});
