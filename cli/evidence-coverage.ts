@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { LEDGER_QUERY, LEDGER_WORKFLOW_ID, type EvidenceRequest } from '../evidence/ledger-protocol';
 import {
   BUNDLED_WORKFLOW_TYPES,
   runCoverage,
@@ -8,6 +7,7 @@ import {
 } from '../evidence/run-coverage';
 import type { Since, VerifyReport } from '../evidence/verify-chain';
 import type { DrctlConfig } from '../worker/config';
+import { readLedger } from './ledger-reader';
 import { summarise } from './runs';
 import { connectClient } from './temporal-connection';
 
@@ -75,28 +75,11 @@ async function closedRuns(client: Client, from: string | null): Promise<ClosedRu
   return runs.sort((a, b) => a.closedAt.localeCompare(b.closedAt));
 }
 
-/** A query needs a worker to answer: with none polling, the ledger's queue is not waited for. */
-const LEDGER_QUERY_TIMEOUT_MS = 5000;
-
 /**
  * The run ids waiting at the ledger; none when it does not run or no worker answers (its runs are then reported
  * without a bundle, with the hint to check the ledger).
  */
 async function queuedAtLedger(client: Client): Promise<Set<string>> {
-  const handle = client.workflow.getHandle(LEDGER_WORKFLOW_ID);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    if ((await handle.describe()).status.name !== 'RUNNING') return new Set();
-    const state = await Promise.race([
-      handle.query<{ pending: EvidenceRequest[] }>(LEDGER_QUERY),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no answer')), LEDGER_QUERY_TIMEOUT_MS);
-      }),
-    ]);
-    return new Set(state.pending.map((request) => request.runId));
-  } catch {
-    return new Set();
-  } finally {
-    clearTimeout(timer);
-  }
+  const ledger = await readLedger(client).catch(() => null);
+  return new Set((ledger?.state?.pending ?? []).map((request) => request.runId));
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { runLockId } from '../../common/run-lock';
+import { LEDGER_WORKFLOW_ID, LEDGER_WORKFLOW_TYPE } from '../../evidence/ledger-protocol';
 import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
@@ -8,6 +9,7 @@ import { readRun, type RunState } from '../failover-runs';
 import { printJson } from '../output';
 import { renderPlan, renderSummary, renderTimeline } from '../render';
 import { runCommand, type CommandContext } from '../run-command';
+import { readLedger } from '../ledger-reader';
 import { describeRun, type RunSummary } from '../runs';
 import { CONNECT_TIMEOUT_MS, connectClient } from '../temporal-connection';
 import { terminalSafe } from '../terminal-safe';
@@ -80,6 +82,7 @@ export function registerStatus(program: Command): void {
             case 'fence-follow-up':
               return await followUpStatus(context, client, run);
             case 'unknown':
+              if (run.workflowType === LEDGER_WORKFLOW_TYPE) return await ledgerStatus(context, client);
               throw new CliError(
                 'NotADrctlRun',
                 `${workflowId} is a ${run.status.toLowerCase()} workflow that drctl did not start; list drctl's runs with \`drctl runs\``,
@@ -312,6 +315,36 @@ function followUpLine(workflowId: string, state: FenceFollowUpState): string {
     case 'closed':
       return `${head} was never fenced: follow-up closed by ${terminalSafe(state.closedBy?.operator ?? '?')} (${terminalSafe(state.closedBy?.reason ?? '')})`;
   }
+}
+
+/** The evidence ledger: drctl's own workflow, which writes every run's bundle. */
+async function ledgerStatus(context: CommandContext, client: Client): Promise<ExitCodeValue> {
+  const ledger = await readLedger(client);
+  if (context.output === 'json') {
+    printJson({ workflowId: LEDGER_WORKFLOW_ID, ...ledger });
+    return ExitCode.Ok;
+  }
+  const lines = [
+    `${LEDGER_WORKFLOW_ID} (the evidence ledger, which writes every run's bundle): ${ledger?.status ?? 'never started'}`,
+  ];
+  if (ledger?.status !== 'RUNNING')
+    lines.push(
+      '  the next run that ends starts it again; requests it held when it stopped are lost: `drctl evidence verify` names the runs left without a bundle',
+    );
+  else if (ledger.state === undefined)
+    lines.push(`  its queue could not be read: ${ledger.unanswered ?? 'no answer'}`);
+  else {
+    const { written, lastWritten, pending, blocked } = ledger.state;
+    lines.push(
+      `  bundles written by this ledger: ${written}${lastWritten ? `; the last, #${lastWritten.sequence}, of ${lastWritten.workflowId}` : ''}`,
+      pending.length === 0
+        ? '  queue: empty'
+        : `  queue: ${pending.length} run(s) waiting; next ${pending[0]!.workflowId} run ${pending[0]!.runId} (asked ${pending[0]!.requestedAt})`,
+      ...(blocked ? [`  ⚠ blocked: ${terminalSafe(blocked)}`] : []),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return ExitCode.Ok;
 }
 
 async function followUpStatus(

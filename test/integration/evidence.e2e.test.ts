@@ -297,6 +297,13 @@ test('a start the access policy refuses leaves a bundle too: an unauthorized att
   ) as { error: string; failureType: string };
   expect(result).toMatchObject({ failureType: 'NotAuthorized' });
   expect(result.error).toContain('not permitted: dave may not failover runbook ehr-db');
+
+  // drctl's own ledger, which evidence verify's hints point to (before: "a workflow that drctl did not start", exit 2).
+  const ledger = await drctl(['status', 'drctl-evidence-ledger'], env);
+  expect(ledger.code).toBe(0);
+  expect(ledger.stdout).toMatch(
+    /^drctl-evidence-ledger \(the evidence ledger, which writes every run's bundle\): RUNNING\n {2}bundles written by this ledger: \d+; the last, #\d+, of failover-ehr-db\n {2}queue: /,
+  );
 });
 
 test('runs ending at once are appended one after the other: one chain, no fork', async () => {
