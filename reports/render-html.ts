@@ -8,7 +8,7 @@ import { escapeMarkup as esc } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { HTML_STYLE } from './html-style';
 import { objectiveRows, verdictLabel, type ObjectiveRow } from './objective-rows';
-import { stepRows, type StepRow } from './step-rows';
+import { restoredDuringSteps, stepRows, type StepRow } from './step-rows';
 import { canaryChart } from './svg/canary-chart';
 import { ganttChart } from './svg/gantt-chart';
 import { trendChart } from './svg/trend-chart';
@@ -55,6 +55,11 @@ export function documentHead(title: string): string {
 
 export function definitionList(entries: Array<[string, string]>): string {
   return `<dl>${entries.map(([term, value]) => `<dt>${esc(term)}</dt><dd>${value}</dd>`).join('')}</dl>`;
+}
+
+function restoredNoteHtml(result: DrillResult): string {
+  const note = restoredDuringSteps(result);
+  return note === null ? '' : `<p class="muted" data-testid="restored-note">${esc(note)}</p>`;
 }
 
 function injectionRows(result: DrillResult): Array<[string, string]> {
@@ -173,6 +178,7 @@ ${objectiveRows(result).map(objectiveCard).join('\n')}
     result.injection.injectedAt,
   )}</time>); the shaded window is the RTO objective, blue bars the critical path.</p>
 ${ganttChart(result, rows)}
+${restoredNoteHtml(result)}
 </section>
 <section>
 <h2>Canary writes around the failure</h2>

@@ -4,7 +4,7 @@ import type { DrillResult } from '../workflows/drill-types';
 import { markdownCode as code, escapeMarkdown as md } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { objectiveRows, verdictLabel } from './objective-rows';
-import { stepRows } from './step-rows';
+import { restoredDuringSteps, stepRows } from './step-rows';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditMarkdown } from './render-audit';
 import { injectionTiming } from './injection-timing';
@@ -51,6 +51,11 @@ function dataLossSection(result: DrillResult): string[] {
   return lines;
 }
 
+function restoredNote(result: DrillResult): string[] {
+  const note = restoredDuringSteps(result);
+  return note === null ? [] : ['', md(note)];
+}
+
 function injectionSection(result: DrillResult): string[] {
   const restored = `- Service restored: ${result.restoredAt === null ? 'not restored' : md(result.restoredAt)}`;
   const timing = injectionTiming(result);
@@ -89,6 +94,7 @@ function stepsSection(result: DrillResult): string[] {
     `Workflow ${code(result.failover.workflowId)} — ${md(result.failover.status)}. ● on the critical path.`,
     '',
     ...table(['step', 'kind', 'start', 'duration', 'share of RTO', 'attempts', 'outcome'], rows),
+    ...restoredNote(result),
   ];
 }
 

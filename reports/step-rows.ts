@@ -2,7 +2,7 @@
 import type { StepStatus, TimelineEntry } from '../workflows/run-types';
 import type { DrillResult } from '../workflows/drill-types';
 import { lastOfItsGroup, shareOfRecovery } from '../workflows/drill-measurement';
-import { msBetween } from './format';
+import { formatOffset, msBetween } from './format';
 
 export interface StepRow {
   stepId: string;
@@ -64,4 +64,35 @@ export function stepRows(result: DrillResult): StepRow[] {
       critical: shareOfRto !== null && shareOfRto > 0 && lastOfItsGroup(result.failover.timeline, entry),
     };
   });
+}
+
+/**
+ * Why "service restored" can fall inside a step, for the reports to say: the probe's write through the switched
+ * name succeeded while that step was still running (a DNS change answers before Route 53 reports it INSYNC), so
+ * the rest of it, and every step after, took none of the RTO. Null when service came back after the last step.
+ */
+export function restoredDuringSteps(result: DrillResult): string | null {
+  if (result.restoredAt === null) return null;
+  const restored = Date.parse(result.restoredAt);
+  const running = result.failover.timeline.filter(
+    (entry) =>
+      Date.parse(entry.startedAt) <= restored &&
+      entry.endedAt !== undefined &&
+      Date.parse(entry.endedAt) > restored,
+  );
+  const after = result.failover.timeline.filter((entry) => Date.parse(entry.startedAt) > restored);
+  if (running.length === 0 && after.length === 0) return null;
+  const injectedAt = result.injection.injectedAt;
+  const at = (iso: string): string => formatOffset(msBetween(injectedAt, iso));
+  const during = running.map((entry) => `${entry.stepId} (ended ${at(entry.endedAt as string)})`);
+  const sentences = [
+    during.length > 0
+      ? `Service was restored at ${at(result.restoredAt)}, while ${during.join(' and ')} was still running: a write through the switched name succeeded before the step confirmed its change (a DNS change is answered before Route 53 reports it INSYNC).`
+      : `Service was restored at ${at(result.restoredAt)}.`,
+    ...(after.length > 0
+      ? [`${after.map((entry) => entry.stepId).join(', ')} ran after service was back.`]
+      : []),
+    'What a step took after the restoration is no part of the RTO.',
+  ];
+  return sentences.join(' ');
 }

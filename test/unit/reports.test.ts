@@ -84,6 +84,18 @@ describe('renderMarkdown', () => {
     expect(html).toContain('<dt>Began at</dt><dd><time>2026-11-27T08:15:10.430Z</time></dd>');
   });
 
+  test('GIVEN service restored while the DNS step was still confirming WHEN rendered THEN the reports say why "restored" falls inside that step', () => {
+    // Before: "Service restored T+9.57s" beside a switch-dns row running to T+10.9s, unexplained.
+    const early: DrillResult = { ...pass, restoredAt: '2026-11-27T08:15:20.000Z' };
+    const note =
+      'Service was restored at T+9.57s, while switch-dns (ended T+10.9s) was still running: a write through the switched name succeeded before the step confirmed its change (a DNS change is answered before Route 53 reports it INSYNC). probe-writes ran after service was back. What a step took after the restoration is no part of the RTO.';
+    expect(renderMarkdown(early)).toContain(escapeMarkdown(note));
+    expect(renderHtml(early)).toContain(
+      `<p class="muted" data-testid="restored-note">${escapeMarkup(note)}</p>`,
+    );
+    expect(renderMarkdown(pass)).not.toContain('Service was restored at');
+  });
+
   test('GIVEN a drill that injected nothing WHEN rendered THEN its injection section says so and gives no time', () => {
     const markdown = renderMarkdown({ ...pass, injection: { ...pass.injection, summary: NOT_INJECTED } });
     expect(markdown).toContain('- Nothing was injected (`fence-primary`)');
