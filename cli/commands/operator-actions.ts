@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { FOLLOW_UP_CLOSE_STEP, type FenceFollowUpState } from '../../workflows/fence-follow-up-types';
 import type { OperatorAck } from '../../workflows/operator-decision';
+import type { AbortEffect } from '../evacuation-abort-effects';
 import type { FailoverProgress } from '../../workflows/run-types';
 import type { StatementAction } from '../../auth/permissions';
 import { CliError, ExitCode } from '../cli-error';
@@ -117,6 +118,8 @@ export function registerOperatorActions(program: Command): void {
           context,
           workflowId,
           async (client, progress, runId) => {
+            const { evacuationAbortEffects } = await import('../evacuation-abort-effects');
+            const services = await evacuationAbortEffects(client, progress.workflowId, runId, flags.rollback);
             await sendSigned(
               context,
               client,
@@ -124,6 +127,7 @@ export function registerOperatorActions(program: Command): void {
               'abort',
               { action: 'abort', reason, detail: { rollback: String(flags.rollback) } },
               runId,
+              services,
             );
           },
           'abort',
@@ -292,6 +296,8 @@ export async function sendSigned(
   update: 'approve' | 'decide' | 'abort',
   fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
   runId?: string,
+  /** An evacuation's abort: what it does to each service, said with the acknowledgement. */
+  services?: AbortEffect[],
 ): Promise<void> {
   const authorization = progress.authorization;
   if (!authorization)
@@ -326,14 +332,17 @@ export async function sendSigned(
       }
       throw error;
     });
-  if (context.output === 'json') printJson(accepted);
+  if (context.output === 'json') printJson(services === undefined ? accepted : { ...accepted, services });
   else
     process.stdout.write(
       `${progress.workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted from ${accepted.operator}` +
         (accepted.approvalsNeeded
           ? `; ${accepted.approvalsNeeded} more different operator${accepted.approvalsNeeded === 1 ? '' : 's'} needed`
           : '') +
-        '\n',
+        '\n' +
+        (services ?? [])
+          .map((service) => `  ${service.runbookId} (${service.state}): ${service.effect}\n`)
+          .join(''),
     );
 }
 

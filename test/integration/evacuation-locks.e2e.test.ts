@@ -206,6 +206,14 @@ test('an evacuation aborted while its later waves hold their locks lets them go,
   const aborted = await drctl(['abort', workflowId, '--reason', 'called off'], asOperator(env, 'bob'));
   expect(aborted.stderr).toBe('');
   expect(aborted.code).toBe(0);
+  // What the abort does to each service, said at once (before: only "abort with rollback accepted", although the
+  // first wave's failover is not rolled back).
+  expect(aborted.stdout).toContain(
+    '  held-first (succeeded): stays failed over: an abort does not undo a completed failover; fail it back when ready (drctl failback held-first --help)\n',
+  );
+  expect(aborted.stdout).toMatch(
+    / {2}held-later \((waiting|blocked)\): not started, and now it will not be\n/,
+  );
   const result = JSON.parse(
     (await drctl(['status', workflowId, '--follow', '--output', 'json'], env)).stdout,
   ) as EvacuationResult;

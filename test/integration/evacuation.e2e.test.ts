@@ -280,6 +280,9 @@ test('an abort signed for the evacuation is forwarded to its paused failover, wh
   const aborted = await drctl(['abort', workflowId, '--reason', 'wrong region'], asOperator(env, 'bob'));
   expect(aborted.stderr).toBe('');
   expect(aborted.code).toBe(0);
+  expect(aborted.stdout).toContain(
+    '  evac-gated (paused): its failover is aborted, its completed steps undone as its runbook allows\n',
+  );
 
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   expect(followed.code).toBe(1);
