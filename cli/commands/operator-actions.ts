@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { FOLLOW_UP_CLOSE_STEP, type FenceFollowUpState } from '../../workflows/fence-follow-up-types';
 import type { OperatorAck } from '../../workflows/operator-decision';
 import type { AbortEffect } from '../evacuation-abort-effects';
@@ -203,8 +203,18 @@ async function actedOn(
 ): Promise<{ workflowId: string; runId?: string }> {
   const { describeRun } = await import('../runs');
   const run = await describeRun(client, workflowId);
-  if (run.status !== 'RUNNING') throw runEnded(workflowId, run.status, update);
   const evacuationDrill = run.workflowType === 'evacuationDrillWorkflow';
+  if (run.status !== 'RUNNING') {
+    // A drill terminated mid-way leaves the run it started running: name it rather than "nothing to abort".
+    const { held, child } = run.kind === 'drill' ? await heldBy(client, run, evacuationDrill) : {};
+    if (child?.parentExecution?.workflowId !== workflowId || child.status.name !== 'RUNNING')
+      throw runEnded(workflowId, run.status, update);
+    throw new CliError(
+      'RunEnded',
+      `${workflowId} has already ended (${run.status.toLowerCase()}), but the run it started, ${held}, is still running: act on it by name (drctl status ${held}; drctl ${update} ${held} …)`,
+      ExitCode.Refused,
+    );
+  }
   if ((run.kind === 'evacuation' || evacuationDrill) && update === 'decide')
     throw new CliError(
       'NotAFailover',
@@ -212,13 +222,7 @@ async function actedOn(
       ExitCode.BadInput,
     );
   if (run.kind !== 'drill') return { workflowId };
-  const held = evacuationDrill
-    ? `${workflowId}-evacuation`
-    : (await import('../../common/run-lock')).runLockId(run.runbookId ?? '');
-  const child = await client.workflow
-    .getHandle(held)
-    .describe()
-    .catch(() => undefined);
+  const { held, child } = await heldBy(client, run, evacuationDrill);
   if (child?.parentExecution?.workflowId !== workflowId)
     throw new CliError(
       'DrillHoldsNoRun',
@@ -242,6 +246,25 @@ async function actedOn(
       );
   }
   return { workflowId: held, runId: child.runId };
+}
+
+/**
+ * The run a drill holds, by id (its runbook's failover lock, or its evacuation), and that id's latest run as
+ * Temporal describes it (not the drill's child when its parent is another run; undefined when there is none).
+ */
+async function heldBy(
+  client: Client,
+  drill: { workflowId: string; runbookId: string | null },
+  evacuationDrill: boolean,
+): Promise<{ held: string; child?: WorkflowExecutionDescription }> {
+  const held = evacuationDrill
+    ? `${drill.workflowId}-evacuation`
+    : (await import('../../common/run-lock')).runLockId(drill.runbookId ?? '');
+  const child = await client.workflow
+    .getHandle(held)
+    .describe()
+    .catch(() => undefined);
+  return child === undefined ? { held } : { held, child };
 }
 
 function runEnded(
