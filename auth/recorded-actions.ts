@@ -2,6 +2,8 @@ import type { LoadedPolicy } from './access-policy';
 import { OperatorAuthority } from './operator-authority';
 import { permissionFor } from './permissions';
 import { shortKey, signatureIsValid, type SignedStatement } from './signature';
+import { signedScope } from './signed-scope';
+import type { StartCover } from '../workflows/run-types';
 
 /** An operator action as a run records it: the readable fields, and the signed statement they came from. */
 export interface RecordedAction {
@@ -28,8 +30,8 @@ export interface RunRecord {
   startedBy?: string[];
   /** The parent workflow that started the run (a drill, an evacuation): the run's reason is `<parent>: <signed reason>`. */
   parent?: string;
-  /** What the start was signed for when not this runbook: the evacuation whose signed start covers the run. */
-  signedFor?: { id: string; sha256: string };
+  /** The evacuation whose signed start covers the run's (and an abort it forwards), as the run recorded it. */
+  signedFor?: StartCover;
   /** What the run shows as who started it and why (status, reports): it must be what the start signed. */
   headline?: { initiator: string; reason: string; forcedPastPlan?: string };
   operatorActions: RecordedAction[];
@@ -97,38 +99,30 @@ export function verifyRecordedActions(
       return fail(
         `recorded step ${recorded.stepId ?? '(none)'} but the signed step is ${statement.stepId ?? '(none)'}`,
       );
-    const isStart = recorded.action === 'start';
-    const runIds = isStart ? [record.runId, ...(record.startedBy ?? [])] : [record.runId];
-    if (!runIds.includes(statement.runId))
-      return fail(`signed for run ${statement.runId}, not ${runIds.join(' or ')}`);
-    // A parent's start that this record keeps too little of to re-check (runs recorded before it kept more).
-    const byParent = isStart && statement.runId !== record.runId;
-    const verifyTheParent =
-      byParent && record.signedFor === undefined && record.parent === undefined
-        ? `; this run was started by ${statement.runId}, whose start this record keeps too little of to re-check offline: verify that run (drctl verify-run ${statement.runId})`
-        : '';
-    const signedFor = isStart && record.signedFor !== undefined ? record.signedFor : undefined;
-    const subject = signedFor ?? { id: record.runbookId, sha256: record.runbookHash };
-    const theRun = signedFor ? `the run was started under evacuation` : 'the run is runbook';
+    const scope = signedScope(record, recorded.action, statement);
+    if ('problem' in scope) return fail(scope.problem);
+    const { subject, hint } = scope;
+    const theRun =
+      subject.noun === 'evacuation' ? 'the run was started under evacuation' : 'the run is runbook';
     if (statement.runbookId !== subject.id)
-      return fail(`signed for ${statement.runbookId}, ${theRun} ${subject.id}${verifyTheParent}`);
+      return fail(`signed for ${statement.runbookId}, ${theRun} ${subject.id}${hint}`);
     if (subject.sha256 !== undefined && statement.runbookHash !== subject.sha256)
       return fail(
-        `signed for sha256 ${statement.runbookHash}, ${theRun} ${subject.id} sha256 ${subject.sha256}${verifyTheParent}`,
+        `signed for sha256 ${statement.runbookHash}, ${theRun} ${subject.id} sha256 ${subject.sha256}${hint}`,
       );
     if ((statement.breakGlass === true) !== (recorded.breakGlass === true))
       return fail('the break-glass mark differs from the signed statement');
-    if (isStart && record.headline !== undefined) {
+    if (recorded.action === 'start' && record.headline !== undefined) {
       const { initiator, reason, forcedPastPlan } = record.headline;
       const signedReason =
-        record.parent === undefined ? statement.reason : `${record.parent}: ${statement.reason}`;
+        scope.reasonPrefix === undefined ? statement.reason : `${scope.reasonPrefix}: ${statement.reason}`;
       if (initiator !== owner)
         return fail(
           `the run names ${JSON.stringify(initiator)} as its initiator, but the signed start is by ${owner}`,
         );
       if (reason !== signedReason)
         return fail(
-          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(signedReason)}${verifyTheParent}`,
+          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(signedReason)}${hint}`,
         );
       if (forcedPastPlan !== statement.detail?.force)
         return fail(
@@ -138,12 +132,9 @@ export function verifyRecordedActions(
     const permission = permissionFor(statement.action);
     if (!authority.allows(owner, permission, statement.runbookId))
       return fail(`${owner} does not hold ${permission} on ${statement.runbookId} in this policy`);
-    // The worker let an evacuation's start run this failover only if its signer also held failover on the runbook.
-    if (signedFor && !authority.allows(owner, 'failover', record.runbookId))
-      return fail(`${owner} does not hold failover on ${record.runbookId} in this policy`);
-    const under = byParent
-      ? `, in the start of ${statement.runId}${signedFor ? ` (evacuation ${signedFor.id})` : ''}`
-      : '';
+    if (scope.alsoRequires && !authority.allows(owner, scope.alsoRequires, record.runbookId))
+      return fail(`${owner} does not hold ${scope.alsoRequires} on ${record.runbookId} in this policy`);
+    const under = scope.under;
     return {
       ...base,
       ok: true,

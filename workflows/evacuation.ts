@@ -48,7 +48,8 @@ import {
   type ReleaseRequest,
   type SignedOperatorUpdate,
 } from './operator-decision';
-import { idPrefixes, recordBreakGlass, recordedAction, type StartRule } from './run-authority';
+import { idPrefixes } from '../common/id-prefixes';
+import { recordBreakGlass, recordedAction, type StartRule } from './run-authority';
 import type { failoverWorkflow } from './failover';
 import type {
   FailoverProgress,

@@ -32,7 +32,7 @@ import type {
   ReleaseRequest,
   SignedOperatorUpdate,
 } from './operator-decision';
-import { recordBreakGlass, recordedAction, type StartCover } from './run-authority';
+import { recordBreakGlass, recordedAction } from './run-authority';
 import { rollBack, type EffectEntry } from './rollback';
 import type {
   AwaitingOperator,
@@ -44,6 +44,7 @@ import type {
   RollbackEntry,
   RunAuthorization,
   RunStatus,
+  StartCover,
   TimelineEntry,
 } from './run-types';
 import { NOT_RELEASED_ERROR } from './run-outcome';

@@ -19,7 +19,8 @@ import {
   releaseSignal,
   type ReleaseRequest,
 } from './operator-decision';
-import { authorizeStart, idPrefixes, refused, type StartRule } from './run-authority';
+import { idPrefixes } from '../common/id-prefixes';
+import { authorizeStart, refused, type StartRule } from './run-authority';
 import type { FailoverProgress, FailoverRequest, FailoverResult, ParentHoldRequest } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
 
@@ -188,7 +189,7 @@ function evacuationChildRule(request: FailoverRequest, parentId: string): StartR
       actions: drilled ? ['drill', 'schedule'] : ['evacuate'],
       runIds: drilled ? idPrefixes(parentId) : [parentId],
       alsoRequires: ['failover'],
-      covering: { runId: parentId, id: cover.evacuation.id, sha256 },
+      covering: { runId: parentId, id: cover.evacuation.id, sha256, cover },
     },
   };
 }

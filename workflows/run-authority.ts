@@ -11,9 +11,10 @@ import { OperatorAuthority, type Expectation, type VerifiedAction } from '../aut
 import type { Permission, StatementAction } from '../auth/permissions';
 import type { SignedStatement } from '../auth/signature';
 import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
+import { idPrefixes } from '../common/id-prefixes';
 import type { Runbook } from '../runbooks/schema';
 import { innermostMessage } from './innermost-message';
-import type { OperatorAction, RunAuthorization, StartRequest } from './run-types';
+import type { OperatorAction, RunAuthorization, StartCover, StartRequest } from './run-types';
 
 /** A start that passed the access policy: the policy, the reviewed runbook by value, and who started it. */
 export interface AuthorizedStart {
@@ -29,11 +30,7 @@ export interface AuthorizedStart {
 }
 
 /** A signed statement for something that covers this runbook (an evacuation) rather than the runbook itself. */
-export interface StartCover {
-  runId: string;
-  id: string;
-  sha256: string;
-}
+
 
 /** How a start statement must read for this workflow. */
 export interface StartRule {
@@ -114,7 +111,7 @@ export async function authorizeStart(
     runbookId: reference.id,
     runbookHash: reviewed.sha256,
     ...(standing ? { startedBy: [statementRunId] } : {}),
-    ...(covering === undefined ? {} : { signedFor: { id: covering.id, sha256: covering.sha256 } }),
+    ...(covering === undefined ? {} : { signedFor: covering }),
     ...(initiator.signed.statement.detail?.force === undefined
       ? {}
       : { forcedPastPlan: initiator.signed.statement.detail.force }),
@@ -233,8 +230,3 @@ export function drillStartRule(drillId: string): StartRule {
   };
 }
 
-/** `drill-ehr-db-2026…` → every id it starts with up to a dash, and itself: a schedule's runs extend its id. */
-export function idPrefixes(workflowId: string): string[] {
-  const parts = workflowId.split('-');
-  return parts.map((_, index) => parts.slice(0, index + 1).join('-'));
-}

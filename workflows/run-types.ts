@@ -117,6 +117,17 @@ export interface OperatorAction {
 }
 
 /** Which access policy and which reviewed runbook governed a run: recorded at its start, in history. */
+/**
+ * The evacuation run whose signed start covers a child failover's (and an abort it forwards): the run, the
+ * evacuation's id and sha256, and the evacuation as signed (its plan and runbooks' hashes: re-hashed offline).
+ */
+export interface StartCover {
+  runId: string;
+  id: string;
+  sha256: string;
+  cover?: EvacuationCover;
+}
+
 export interface RunAuthorization {
   /** sha256 of the worker's access policy file. */
   policySha256: string;
@@ -129,10 +140,11 @@ export interface RunAuthorization {
   /** The workflow id of the parent (a drill, an evacuation) that started this run: its recorded reason is prefixed by it. */
   parent?: string;
   /**
-   * What the start statement was signed for when that is not this runbook: the evacuation (id, sha256) whose signed
-   * start covers this failover, as the worker verified it (the evacuation lists this runbook with this hash).
+   * What the start statement was signed for when that is not this runbook: the evacuation run (`runId`), the
+   * evacuation's id and sha256, and the evacuation as signed (`cover`: its hash recomputes to `sha256` and it lists
+   * this runbook with this hash), as the worker verified it. An abort the evacuation forwards is signed for it too.
    */
-  signedFor?: { id: string; sha256: string };
+  signedFor?: StartCover;
   /** Why the initiator started it although its plan was not ready (`--force`, signed in the start). */
   forcedPastPlan?: string;
   /** Every break-glass use in the run, in order. Empty in a normal run. */

@@ -1,5 +1,8 @@
 import { signStatement } from '../../auth/io/native-ed25519';
 import { verifyRunResult } from '../../cli/run-verification';
+import type { OperatorStatement } from '../../auth/statement';
+import { evacuationSha256, type EvacuationCover } from '../../evacuations/evacuation-hash';
+import type { Evacuation } from '../../evacuations/schema';
 import { NOW, operatorKeys, RUNBOOK_HASH, statement, testPolicy } from './auth-fixtures';
 
 /**
@@ -84,35 +87,45 @@ describe('verify-run binds the run headline to the signed start', () => {
 /**
  * A failover a drill or an evacuation started runs on its parent's signed start, and records its reason as
  * `<parent>: <signed reason>`. Its saved status used to say NOT verified offline: "signed for runbook us-east-1,
- * the run is ehr-db" (an evacuation's child), or the reasons differ (a drill's child).
+ * the run is ehr-db" (an evacuation's child), or the reasons differ (a drill's child). What the record says of its
+ * parent is checked against the signed statement, never taken on trust.
  */
 describe('verify-run on a failover a parent started', () => {
-  const EVACUATION_HASH = 'e'.repeat(64);
+  const DRILL = 'drill-ehr-db-20261201-012744-293101';
+  const EVACUATION_RUN = 'evacuation-us-east-1-20261201-012744-293101';
+  const evacuationCover: EvacuationCover = {
+    evacuation: {
+      id: 'us-east-1',
+      title: 'us-east-1 region evacuation',
+      waves: [{ id: 'databases', runbooks: ['ehr-db'] }],
+    } as unknown as Evacuation,
+    runbookHashes: { 'ehr-db': RUNBOOK_HASH },
+  };
+  const cover = {
+    runId: EVACUATION_RUN,
+    id: 'us-east-1',
+    sha256: evacuationSha256(evacuationCover),
+    cover: evacuationCover,
+  };
 
-  function childResult(parent: {
-    action: 'drill' | 'evacuate';
-    runId: string;
-    signedFor?: { id: string; sha256: string };
-    recordsParent?: boolean;
-  }): Record<string, unknown> {
-    const start = signStatement(
-      statement({
-        action: parent.action,
-        operator: 'alice',
-        runId: parent.runId,
-        stepId: undefined,
-        reason: 'Q4 drill',
-        runbookId: parent.signedFor?.id ?? 'ehr-db',
-        runbookHash: parent.signedFor?.sha256 ?? RUNBOOK_HASH,
-      }),
-      keys.alice.privateKey,
+  function signed(fields: Partial<OperatorStatement>, key = keys.alice.privateKey) {
+    return signStatement(
+      statement({ operator: 'alice', stepId: undefined, reason: 'Q4 drill', ...fields }),
+      key,
     );
-    const recordsParent = parent.recordsParent ?? true;
+  }
+
+  function childResult(options: {
+    start: ReturnType<typeof signed>;
+    reason: string;
+    authorization: Record<string, unknown>;
+    operatorActions?: unknown[];
+  }): Record<string, unknown> {
     return {
       workflowId: 'failover-ehr-db',
       runbookId: 'ehr-db',
       status: 'succeeded',
-      reason: `${parent.runId}: Q4 drill`,
+      reason: options.reason,
       initiator: 'alice',
       operatorActions: [
         {
@@ -120,52 +133,92 @@ describe('verify-run on a failover a parent started', () => {
           operator: 'alice',
           reason: 'Q4 drill',
           at: new Date(NOW).toISOString(),
-          signed: start,
+          signed: options.start,
         },
+        ...(options.operatorActions ?? []),
       ],
       authorization: {
         policySha256: policy.sha256,
         runbookId: 'ehr-db',
         runbookHash: RUNBOOK_HASH,
-        startedBy: [parent.runId],
-        ...(recordsParent ? { parent: parent.runId } : {}),
-        ...(recordsParent && parent.signedFor ? { signedFor: parent.signedFor } : {}),
         breakGlassUses: [],
+        ...options.authorization,
       },
     };
   }
 
+  const drillChild = (overrides: { reason?: string; parent?: string } = {}) =>
+    childResult({
+      start: signed({ action: 'drill', runId: DRILL }),
+      reason: overrides.reason ?? `${DRILL}: Q4 drill`,
+      authorization: { startedBy: [DRILL], parent: overrides.parent ?? DRILL },
+    });
+
+  const evacuationChild = (authorization: Record<string, unknown> = {}, operatorActions: unknown[] = []) =>
+    childResult({
+      start: signed({
+        action: 'evacuate',
+        runId: EVACUATION_RUN,
+        runbookId: 'us-east-1',
+        runbookHash: cover.sha256,
+      }),
+      reason: `${EVACUATION_RUN}: Q4 drill`,
+      authorization: {
+        startedBy: [EVACUATION_RUN],
+        parent: EVACUATION_RUN,
+        signedFor: cover,
+        ...authorization,
+      },
+      operatorActions,
+    });
+
   it("GIVEN a drill's failover WHEN its saved status is verified THEN the start verifies as the drill's", () => {
-    const verification = verifyRunResult(
-      childResult({ action: 'drill', runId: 'drill-ehr-db-20261201-012744-293101' }),
-      policy,
-    );
+    const verification = verifyRunResult(drillChild(), policy);
     expect(verification.runs[0]?.verdicts[0]).toMatchObject({ ok: true });
-    expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
-      /in the start of drill-ehr-db-20261201-012744-293101$/,
-    );
+    expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(new RegExp(`in the start of ${DRILL}$`));
     expect(verification.ok).toBe(true);
   });
 
   it("GIVEN an evacuation's failover WHEN its saved status is verified THEN the start verifies as the evacuation's", () => {
+    const verification = verifyRunResult(evacuationChild(), policy);
+    expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
+      new RegExp(`in the start of ${EVACUATION_RUN} \\(evacuation us-east-1\\)$`),
+    );
+    expect(verification.ok).toBe(true);
+  });
+
+  it('GIVEN an abort the evacuation forwarded WHEN verified THEN it verifies as signed for the evacuation run', () => {
+    const abort = signed(
+      {
+        action: 'abort',
+        runId: EVACUATION_RUN,
+        runbookId: 'us-east-1',
+        runbookHash: cover.sha256,
+        reason: 'wrong region',
+      },
+      keys.bob.privateKey,
+    );
     const verification = verifyRunResult(
-      childResult({
-        action: 'evacuate',
-        runId: 'evacuation-us-east-1',
-        signedFor: { id: 'us-east-1', sha256: EVACUATION_HASH },
-      }),
+      evacuationChild({}, [
+        {
+          action: 'abort',
+          operator: 'bob',
+          reason: 'wrong region',
+          at: new Date(NOW).toISOString(),
+          signed: abort,
+        },
+      ]),
       policy,
     );
-    expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
-      /in the start of evacuation-us-east-1 \(evacuation us-east-1\)$/,
+    expect(verification.runs[0]?.verdicts[1]?.detail).toMatch(
+      new RegExp(`forwarded by evacuation run ${EVACUATION_RUN}$`),
     );
     expect(verification.ok).toBe(true);
   });
 
   it('GIVEN the parent in its reason changed WHEN verified THEN it fails', () => {
-    const saved = childResult({ action: 'drill', runId: 'drill-ehr-db-20261201-012744-293101' });
     const verification = verifyRunResult(
-      { ...saved, reason: 'drill-ehr-db-20261130-000000-000000: Q4 drill' },
+      drillChild({ reason: 'drill-ehr-db-20261130-000000-000000: Q4 drill' }),
       policy,
     );
     expect(verification.ok).toBe(false);
@@ -174,36 +227,89 @@ describe('verify-run on a failover a parent started', () => {
     );
   });
 
-  it('GIVEN the evacuation it was started under changed WHEN verified THEN it fails', () => {
-    const saved = childResult({
-      action: 'evacuate',
-      runId: 'evacuation-us-east-1',
-      signedFor: { id: 'us-east-1', sha256: EVACUATION_HASH },
+  it("GIVEN a run's own start WHEN the record claims a parent to put words before its reason THEN it fails", () => {
+    const own = childResult({
+      start: signed({ action: 'failover', runId: 'failover-ehr-db' }),
+      reason: 'Approved by CAB-77: Q4 drill',
+      authorization: { parent: 'Approved by CAB-77' },
     });
-    const authorization = {
-      ...(saved.authorization as object),
-      signedFor: { id: 'us-east-1', sha256: 'd'.repeat(64) },
-    };
-    const verification = verifyRunResult({ ...saved, authorization }, policy);
+    const verification = verifyRunResult(own, policy);
     expect(verification.ok).toBe(false);
     expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
-      /signed for sha256 e{64}, the run was started under evacuation us-east-1 sha256 d{64}/,
+      /recorded reason "Approved by CAB-77: Q4 drill" differs/,
+    );
+  });
+
+  it('GIVEN a genuine failover start of another runbook WHEN a record claims it under a made-up evacuation THEN it fails', () => {
+    // A real start of patient-portal-rds, lifted into a record of ehr-db that names it as its parent's.
+    const lifted = childResult({
+      start: signed({
+        action: 'failover',
+        runId: 'failover-patient-portal-rds',
+        runbookId: 'patient-portal-rds',
+      }),
+      reason: 'failover-patient-portal-rds: Q4 drill',
+      authorization: {
+        startedBy: ['failover-patient-portal-rds'],
+        parent: 'failover-patient-portal-rds',
+        signedFor: { runId: 'failover-patient-portal-rds', id: 'patient-portal-rds', sha256: RUNBOOK_HASH },
+      },
+    });
+    const verification = verifyRunResult(lifted, policy);
+    expect(verification.ok).toBe(false);
+    expect(verification.runs[0]?.verdicts[0]?.detail).toBe(
+      'a failover statement does not start a failover under evacuation patient-portal-rds',
+    );
+  });
+
+  it('GIVEN an evacuation that does not list the runbook WHEN a record claims to run under it THEN it fails', () => {
+    const other: EvacuationCover = {
+      ...evacuationCover,
+      runbookHashes: { 'patient-portal-rds': RUNBOOK_HASH },
+    };
+    const otherCover = { ...cover, sha256: evacuationSha256(other), cover: other };
+    const verification = verifyRunResult(
+      childResult({
+        start: signed({
+          action: 'evacuate',
+          runId: EVACUATION_RUN,
+          runbookId: 'us-east-1',
+          runbookHash: otherCover.sha256,
+        }),
+        reason: `${EVACUATION_RUN}: Q4 drill`,
+        authorization: { startedBy: [EVACUATION_RUN], parent: EVACUATION_RUN, signedFor: otherCover },
+      }),
+      policy,
+    );
+    expect(verification.ok).toBe(false);
+    expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
+      /evacuation us-east-1 as signed does not list runbook ehr-db/,
+    );
+  });
+
+  it('GIVEN the evacuation it was started under changed WHEN verified THEN it fails', () => {
+    const verification = verifyRunResult(
+      evacuationChild({ signedFor: { ...cover, sha256: 'd'.repeat(64) } }),
+      policy,
+    );
+    expect(verification.ok).toBe(false);
+    expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
+      /does not hash to the one it was started under/,
     );
   });
 
   it('GIVEN a child recorded before it kept its parent WHEN verified THEN it fails saying which run to verify instead', () => {
     const verification = verifyRunResult(
       childResult({
-        action: 'evacuate',
-        runId: 'evacuation-us-east-1',
-        signedFor: { id: 'us-east-1', sha256: EVACUATION_HASH },
-        recordsParent: false,
+        start: signed({ action: 'drill', runId: DRILL }),
+        reason: `${DRILL}: Q4 drill`,
+        authorization: { startedBy: [DRILL] },
       }),
       policy,
     );
     expect(verification.ok).toBe(false);
     expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
-      /verify that run \(drctl verify-run evacuation-us-east-1\)$/,
+      new RegExp(`verify that run \\(drctl verify-run ${DRILL}\\)$`),
     );
   });
 });
