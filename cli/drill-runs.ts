@@ -262,7 +262,12 @@ export async function scheduleDrill(
       ],
     },
     policies: { overlap: 'SKIP', catchupWindow: '1 day' },
-    memo: { runbookHash: subject.sha256, subject: subject.kind },
+    // Temporal describes a cron expression back as calendars: the cadence as given is kept for `drill schedules`.
+    memo: {
+      runbookHash: subject.sha256,
+      subject: subject.kind,
+      cadence: spec.cron ?? 'quarterly (15 Jan, Apr, Jul, Oct 09:00)',
+    },
   });
   return scheduleId;
 }

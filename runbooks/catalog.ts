@@ -32,8 +32,13 @@ export class UnknownRunbookError extends Error {
     readonly broken: string[] = [],
     readonly missingDirs: string[] = [],
   ) {
+    // A mistyped path is told as a missing file, not as an unknown id.
+    const path = /[\\/]/.test(reference) || RUNBOOK_EXTENSIONS.has(extname(reference));
     super(
-      `no runbook "${reference}". Known runbooks: ${known.join(', ') || 'none'}. ` +
+      (path
+        ? `no runbook file "${reference}": there is no such file (${resolve(reference)}). `
+        : `no runbook "${reference}". `) +
+        `Known runbooks: ${known.join(', ') || 'none'}. ` +
         (broken.length > 0 ? `Broken runbook files (see drctl runbooks): ${broken.join(', ')}. ` : '') +
         (missingDirs.length > 0
           ? `These runbook folders do not exist (check DRCTL_RUNBOOKS_DIR): ${missingDirs.join(', ')}. `

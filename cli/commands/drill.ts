@@ -6,6 +6,7 @@ import { CliError, ExitCode } from '../cli-error';
 import { addGroupExamples } from '../group-examples';
 import type { DrillSettings, DrillSubject } from '../drill-runs';
 import { note, printJson } from '../output';
+import { terminalSafe } from '../terminal-safe';
 import { runCommand, type CommandContext } from '../run-command';
 import { evacuationDirs, runbookDirs } from '../runbook-dirs';
 import { connectClient } from '../temporal-connection';
@@ -136,25 +137,43 @@ export function registerDrill(program: Command): void {
           const rows: Array<{
             scheduleId: string;
             paused: boolean;
+            /** As given when created (`--cron`, or quarterly); null for schedules created before it was kept. */
+            cadence: string | null;
+            timezone: string;
             nextRun: string | null;
             recentRuns: number;
           }> = [];
           for await (const schedule of client.schedule.list()) {
             if (!schedule.scheduleId.startsWith('drill-')) continue;
+            const cadence = schedule.memo?.cadence;
             rows.push({
               scheduleId: schedule.scheduleId,
               paused: schedule.state.paused,
+              cadence: typeof cadence === 'string' ? cadence : null,
+              timezone: schedule.spec?.timezone ?? 'UTC',
               nextRun: schedule.info?.nextActionTimes[0]?.toISOString() ?? null,
               recentRuns: schedule.info?.recentActions.length ?? 0,
             });
           }
           if (context.output === 'json') return printJson(rows);
-          if (rows.length === 0) process.stdout.write('no drill schedules\n');
-          for (const row of rows) {
-            process.stdout.write(
-              `${row.scheduleId.padEnd(32)} ${row.paused ? 'paused ' : 'active '} next ${row.nextRun ?? '-'}\n`,
-            );
+          if (rows.length === 0) {
+            process.stdout.write('no drill schedules\n');
+            return;
           }
+          const { plainTable } = await import('../plain-table');
+          const table = await plainTable(
+            ['SCHEDULE', 'STATE', 'CADENCE', 'TIME ZONE', 'NEXT RUN', 'RECENT RUNS'],
+            rows.map((row) => [
+              row.scheduleId,
+              row.paused ? 'paused' : 'active',
+              terminalSafe(row.cadence ?? '-'),
+              row.timezone,
+              row.nextRun ?? '-',
+              String(row.recentRuns),
+            ]),
+            ['left', 'left', 'left', 'left', 'left', 'right'],
+          );
+          process.stdout.write(`${table}\n`);
         } finally {
           await close();
         }
@@ -227,14 +246,23 @@ export function registerDrill(program: Command): void {
           const { drillHistory } = await import('../drill-runs');
           const entries = await drillHistory(client, runbookId);
           if (context.output === 'json') return printJson(entries);
-          if (entries.length === 0) process.stdout.write(`no drills of ${runbookId} yet\n`);
-          for (const entry of entries) {
-            const rto = entry.rtoMs === undefined ? '-' : formatMs(entry.rtoMs);
-            const rpo = entry.rpoMs === undefined ? '-' : formatMs(entry.rpoMs);
-            process.stdout.write(
-              `${entry.startedAt}  ${entry.drillId.padEnd(40)} ${(entry.outcome ?? entry.status.toLowerCase()).padEnd(8)} RTO ${rto.padStart(7)}  RPO ${rpo.padStart(7)}\n`,
-            );
+          if (entries.length === 0) {
+            process.stdout.write(`no drills of ${runbookId} yet\n`);
+            return;
           }
+          const { plainTable } = await import('../plain-table');
+          const table = await plainTable(
+            ['STARTED', 'DRILL', 'OUTCOME', 'RTO', 'RPO'],
+            entries.map((entry) => [
+              entry.startedAt,
+              entry.drillId,
+              entry.outcome ?? entry.status.toLowerCase(),
+              entry.rtoMs === undefined ? '-' : formatMs(entry.rtoMs),
+              entry.rpoMs === undefined ? '-' : formatMs(entry.rpoMs),
+            ]),
+            ['left', 'left', 'left', 'right', 'right'],
+          );
+          process.stdout.write(`${table}\n`);
         } finally {
           await close();
         }

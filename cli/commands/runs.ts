@@ -62,51 +62,34 @@ export function registerRuns(program: Command): void {
             process.stdout.write('no runs match\n');
             return;
           }
-          const { default: Table } = await import('cli-table3');
-          // Columns sized to their widest cell (ids differ in length), no borders: a table a terminal and grep read.
-          const table = new Table({
-            head: ['WORKFLOW ID', 'RUN ID', 'KIND', 'RUNBOOK', 'STATUS', 'OUTCOME', 'STARTED', 'TOOK', 'BY'],
-            chars: BORDERLESS,
-            style: { head: [], border: [], 'padding-left': 0, 'padding-right': 2 },
-            colAligns: ['left', 'left', 'left', 'left', 'left', 'left', 'left', 'right', 'left'],
-          });
-          for (const run of runs) {
-            const took = run.closedAt ? formatMs(Date.parse(run.closedAt) - Date.parse(run.startedAt)) : '';
-            table.push([
-              run.workflowId,
-              run.runId,
-              run.kind,
-              terminalSafe(run.runbookId ?? '-'),
-              run.status,
-              run.outcome ?? '',
-              run.startedAt,
-              took,
-              terminalSafe(run.initiator ?? ''),
-            ]);
-          }
-          process.stdout.write(`${table.toString().replace(/ +$/gm, '')}\n`);
+          const { plainTable } = await import('../plain-table');
+          const rows = runs.map((run) => [
+            run.workflowId,
+            run.runId,
+            run.kind,
+            terminalSafe(run.runbookId ?? '-'),
+            run.status,
+            run.outcome ?? '',
+            run.startedAt,
+            run.closedAt ? formatMs(Date.parse(run.closedAt) - Date.parse(run.startedAt)) : '',
+            terminalSafe(run.initiator ?? ''),
+          ]);
+          const head = [
+            'WORKFLOW ID',
+            'RUN ID',
+            'KIND',
+            'RUNBOOK',
+            'STATUS',
+            'OUTCOME',
+            'STARTED',
+            'TOOK',
+            'BY',
+          ];
+          const aligns = ['left', 'left', 'left', 'left', 'left', 'left', 'left', 'right', 'left'] as const;
+          process.stdout.write(`${await plainTable(head, rows, [...aligns])}\n`);
         } finally {
           await close();
         }
       }),
     );
 }
-
-/** cli-table3 without any border or separator character. */
-const BORDERLESS = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '',
-};

@@ -78,6 +78,9 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
     rtoMs: result.measured.rtoMs,
     rpoMs: result.measured.rpoMs,
   });
+  const historyTable = (await drctl(['drill', 'history', 'ehr-db'], env)).stdout;
+  expect(historyTable).toMatch(/^STARTED +DRILL +OUTCOME +RTO +RPO\n/);
+  expect(historyTable).toContain(result.drillId);
 
   const junit = await drctl(['report', result.drillId, '--format', 'junit'], env);
   expect(junit.code).toBe(0);
@@ -208,6 +211,12 @@ test('a drill schedule is created with a next run, triggered, and its run appear
     nextRun: string;
   }>;
   expect(listed.find((s) => s.scheduleId === 'drill-ehr-db')?.nextRun).toBe(nextRun);
+  // Its cadence as given and its time zone, under a header (before: only the id, the state and the next run).
+  const table = (await drctl(['drill', 'schedules'], env)).stdout;
+  expect(table).toMatch(/^SCHEDULE +STATE +CADENCE +TIME ZONE +NEXT RUN +RECENT RUNS\n/);
+  expect(table).toMatch(
+    new RegExp(`drill-ehr-db +active +0 9 15 \\*/3 \\* +Europe/Amsterdam +${nextRun.replace(/\./g, '\\.')}`),
+  );
   expect((await drctl(['drill', 'pause', 'ehr-db'], env)).code).toBe(0);
   const paused = JSON.parse((await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout) as Array<{
     scheduleId: string;

@@ -579,6 +579,12 @@ const commandCases: CommandCase[] = [
     says: [/no runbook "nope"/, /Known runbooks: .*ehr-db/],
   },
   {
+    // Before: 'no runbook "/tmp/…/nonexist.json"', as if it were a mistyped id.
+    name: 'validate of a runbook file that does not exist says there is no such file',
+    args: ['validate', '/tmp/drctl-no-such-dir/nonexist.json'],
+    says: [/no runbook file "\/tmp\/drctl-no-such-dir\/nonexist\.json": there is no such file/],
+  },
+  {
     name: 'failover without --reason',
     args: ['failover', 'ehr-db'],
     says: [/--reason is required/, /an incident id, a drill name/],
