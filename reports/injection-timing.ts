@@ -8,8 +8,13 @@ export interface InjectionTiming {
   began: string;
   /** When it was certainly in effect, and how long it took to get there; absent for drills recorded before. */
   inEffect?: { at: string; tookMs: number };
-  /** The canary's first failed write of the run it stopped on: the outage was visible to a client then. */
+  /**
+   * The canary's first failed write of the run it stopped on: the outage was visible to a client then. With a
+   * note when it came before the injection began (another cause, or the canary's and injection's workers' clocks
+   * apart): the RTO's origin is then in question.
+   */
   writesFailingSince?: string;
+  writesFailedFirst?: string;
   /** One sentence: what the RTO and RPO were measured between. */
   method: string;
 }
@@ -19,7 +24,15 @@ export function injectionTiming(result: Pick<DrillResult, 'injection' | 'canary'
   if (result.injection.summary === NOT_INJECTED) return null;
   const { injectedAt, inEffectAt } = result.injection;
   const failing = result.canary?.writesFailingSince ?? undefined;
-  const base = { began: injectedAt, ...(failing === undefined ? {} : { writesFailingSince: failing }) };
+  const failedFirst =
+    failing !== undefined && Date.parse(failing) < Date.parse(injectedAt)
+      ? "before the injection began: another cause, or the canary's and the injection's worker clocks apart"
+      : undefined;
+  const base = {
+    began: injectedAt,
+    ...(failing === undefined ? {} : { writesFailingSince: failing }),
+    ...(failedFirst === undefined ? {} : { writesFailedFirst: failedFirst }),
+  };
   if (inEffectAt === undefined) {
     return {
       ...base,

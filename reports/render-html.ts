@@ -84,7 +84,12 @@ function injectionRows(result: DrillResult): Array<[string, string]> {
       : []),
     ['What happened', esc(result.injection.summary)],
     ...(timing.writesFailingSince
-      ? [["Canary's writes failed from", time(timing.writesFailingSince)] as [string, string]]
+      ? [
+          [
+            "Canary's writes failed from",
+            `${time(timing.writesFailingSince)}${timing.writesFailedFirst ? ` <strong>${esc(timing.writesFailedFirst)}</strong>` : ''}`,
+          ] as [string, string],
+        ]
       : []),
     restored,
     ['Measured', esc(timing.method)],

@@ -71,7 +71,9 @@ function injectionSection(result: DrillResult): string[] {
     `- Action: ${code(result.injection.action)}, began at ${md(timing.began)}${inEffect}`,
     `- ${md(result.injection.summary)}`,
     ...(timing.writesFailingSince
-      ? [`- The canary's writes failed from ${md(timing.writesFailingSince)}`]
+      ? [
+          `- The canary's writes failed from ${md(timing.writesFailingSince)}${timing.writesFailedFirst ? `, **${md(timing.writesFailedFirst)}**` : ''}`,
+        ]
       : []),
     restored,
     `- Measured: ${md(timing.method)}`,

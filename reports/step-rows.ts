@@ -85,9 +85,12 @@ export function restoredDuringSteps(result: DrillResult): string | null {
   const injectedAt = result.injection.injectedAt;
   const at = (iso: string): string => formatOffset(msBetween(injectedAt, iso));
   const during = running.map((entry) => `${entry.stepId} (ended ${at(entry.endedAt as string)})`);
+  const dns = running.some((entry) => entry.kind === 'dns.switch')
+    ? ' (a DNS change is answered before Route 53 reports it INSYNC)'
+    : '';
   const sentences = [
     during.length > 0
-      ? `Service was restored at ${at(result.restoredAt)}, while ${during.join(' and ')} was still running: a write through the switched name succeeded before the step confirmed its change (a DNS change is answered before Route 53 reports it INSYNC).`
+      ? `Service was restored at ${at(result.restoredAt)}, while ${during.join(' and ')} ${during.length === 1 ? 'was' : 'were'} still running: a write through the switched name succeeded before ${during.length === 1 ? 'the step' : 'they'} confirmed ${during.length === 1 ? 'its' : 'their'} change${dns}.`
       : `Service was restored at ${at(result.restoredAt)}.`,
     ...(after.length > 0
       ? [`${after.map((entry) => entry.stepId).join(', ')} ran after service was back.`]

@@ -61,7 +61,8 @@ export const DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH = 'drill-stops-when-its-held-fa
 /**
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
  * injected, the failover runs as a child workflow, and a probe through the switched DNS name marks the moment
- * service is back. RTO = restored − injected; RPO = injected − newest canary row the promoted database has.
+ * service is back. RTO = restored − injection began; RPO = injection in effect − newest canary row the promoted
+ * database has (see InjectFailureOutcome).
  * It starts like a failover: the signed start (an operator's `drill`, or the standing `schedule create`
  * statement of the schedule that started it) is verified against the worker's access policy, and the runbook
  * comes from the worker's reviewed catalog; the injection is a name the worker resolves, signed with the start.

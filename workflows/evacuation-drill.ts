@@ -95,7 +95,12 @@ interface ServiceRun {
   restoration?: Promise<RestorationOutcome | null>;
   probeScope?: CancellationScope;
   /** Once the evacuation ended: what its failover recorded, when service was restored, from which injection. */
-  found?: { failover: FailoverResult | null; restoredAt: string | null; injectedAt: string };
+  found?: {
+    failover: FailoverResult | null;
+    restoredAt: string | null;
+    injectedAt: string;
+    inEffectAt?: string;
+  };
   canaryStats?: CanaryStats | null;
   dataLoss?: DataLossMeasurement;
 }
@@ -377,6 +382,9 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     );
   }
   const regionDownAt = injected.map((run) => run.injection?.injectedAt as string).sort()[0] as string;
+  // A service with no database of its own is measured from the first injection, both its moments.
+  const regionDownInEffectAt = injected.find((run) => run.injection?.injectedAt === regionDownAt)?.injection
+    ?.inEffectAt;
 
   for (const run of runs) {
     const probe = run.service.targets.probe;
@@ -415,7 +423,8 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
         }
       }
       if (restoredAt === null) run.probeScope?.cancel();
-      run.found = { failover, restoredAt, injectedAt };
+      const inEffectAt = run.injection ? run.injection.inEffectAt : regionDownInEffectAt;
+      run.found = { failover, restoredAt, injectedAt, ...(inEffectAt === undefined ? {} : { inEffectAt }) };
     }),
   );
   await Promise.all(
@@ -443,6 +452,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     const { service } = run;
     const { found } = run;
     const injectedAt = run.injection?.injectedAt ?? found?.injectedAt ?? startedAt;
+    const inEffectAt = run.injection?.inEffectAt ?? found?.inEffectAt;
     const progress = result?.services.find((entry) => entry.runbookId === service.runbook.id);
     return {
       runbook: service.runbook,
@@ -452,7 +462,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       injection: {
         action: options.action,
         injectedAt,
-        ...(run.injection?.inEffectAt === undefined ? {} : { inEffectAt: run.injection.inEffectAt }),
+        ...(inEffectAt === undefined ? {} : { inEffectAt }),
         summary:
           run.injection?.summary ??
           (service.targets.target === undefined && found !== undefined

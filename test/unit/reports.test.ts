@@ -96,6 +96,17 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown(pass)).not.toContain('Service was restored at');
   });
 
+  test("GIVEN the canary's writes failed before the injection began WHEN rendered THEN the report says the RTO's origin is in question", () => {
+    const early: DrillResult = {
+      ...pass,
+      injection: { ...pass.injection, inEffectAt: '2026-11-27T08:15:10.580Z' },
+      canary: pass.canary && { ...pass.canary, writesFailingSince: '2026-11-27T08:15:10.100Z' },
+    };
+    expect(renderMarkdown(early)).toContain(
+      "- The canary's writes failed from 2026-11-27T08:15:10.100Z, **before the injection began: another cause, or the canary's and the injection's worker clocks apart**",
+    );
+  });
+
   test('GIVEN a drill that injected nothing WHEN rendered THEN its injection section says so and gives no time', () => {
     const markdown = renderMarkdown({ ...pass, injection: { ...pass.injection, summary: NOT_INJECTED } });
     expect(markdown).toContain('- Nothing was injected (`fence-primary`)');
