@@ -35,7 +35,9 @@ const EXIT_CODES: Record<string, string> = {
   'evidence list': '0 listed, 3 environment (the evidence store).',
   'evidence show': '0 shown, 2 no bundle for that run, 3 environment.',
   'evidence verify':
-    '0 the chain verifies, 1 it does not (a hash, link, signature, sequence or retention), 2 bad input, 3 environment.',
+    '0 the chain verifies and every closed run compared has its bundle, 1 it does not (a hash, link, signature, sequence or retention; a run without a bundle), 2 bad input, 3 environment.',
+  'evidence collect':
+    "0 bundled (or already in the chain, or queued), 2 bad input (no such run, still running, a drill's failover: collect the drill), 3 environment.",
   worker: '0 stopped cleanly (SIGINT/SIGTERM), 3 environment (Temporal, AWS, PostgreSQL, Unleash, config).',
   'keys init':
     '0 created, 2 bad input (a bad name), 3 environment, 4 refused (a key file already there, without --force).',

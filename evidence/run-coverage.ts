@@ -24,9 +24,20 @@ export interface ClosedRun {
   /** drctl's recorded outcome (refused, succeeded…), when it recorded one. */
   outcome: string | null;
   closedAt: string;
+  /** The run that started it, if any: a drill's failover is recorded in the drill's bundle. */
+  parent?: { workflowId: string; runId: string };
+}
+
+/** A drill whose failover a run is, and how it stands. */
+export interface ParentDrill {
+  workflowId: string;
+  runId: string;
+  status: string;
 }
 
 export interface UnbundledRun extends ClosedRun {
+  /** The drill whose bundle should have named it. */
+  drill?: ParentDrill;
   /** What most likely happened, and what to keep instead of the missing bundle. */
   hint: string;
 }
@@ -36,8 +47,10 @@ export interface RunCoverage {
   from: string | null;
   checked: number;
   unbundled: UnbundledRun[];
-  /** Closed moments ago, or queued at the ledger: their bundles are still being written. */
+  /** Closed moments ago, queued at the ledger, or in a drill still running: their bundles are still to come. */
   pending: ClosedRun[];
+  /** Why the ledger's queue could not be read (its runs then count as missing once past the grace). */
+  ledgerUnread?: string;
 }
 
 export interface CoverageInput {
@@ -46,11 +59,14 @@ export interface CoverageInput {
   from: string | null;
   /** Run ids the verified manifests name (their runs' and their children's). */
   named: ReadonlySet<string>;
-  /** Run ids queued at the ledger. */
-  queued: ReadonlySet<string>;
+  /** Run ids queued at the ledger, or why its queue could not be read. */
+  queued: ReadonlySet<string> | { unread: string };
   /** Whether a bundle outside the verified range names the run (`--since` verifies part of the chain). */
   bundledOutsideRange?: (runId: string) => Promise<boolean>;
+  /** When the chain was read: a run closed after it may be bundled after it too. */
   now: Date;
+  /** The parent when it is a drill of a runbook (read only for runs no manifest names). */
+  drillOf: (parent: { workflowId: string; runId: string }) => Promise<ParentDrill | undefined>;
 }
 
 export async function runCoverage(input: CoverageInput): Promise<RunCoverage> {
@@ -58,17 +74,24 @@ export async function runCoverage(input: CoverageInput): Promise<RunCoverage> {
   const pending: ClosedRun[] = [];
   for (const run of input.closed) {
     if (input.named.has(run.runId)) continue;
-    if (
-      input.queued.has(run.runId) ||
-      (mayStillAsk(run) && input.now.getTime() - Date.parse(run.closedAt) < BUNDLE_GRACE_MS)
-    ) {
+    const queued = 'unread' in input.queued ? false : input.queued.has(run.runId);
+    const recent = mayStillAsk(run) && input.now.getTime() - Date.parse(run.closedAt) < BUNDLE_GRACE_MS;
+    const drill = run.parent === undefined ? undefined : await input.drillOf(run.parent);
+    // A drill's failover closes long before the drill ends (it waits for the service, then measures).
+    if (queued || recent || drill?.status === 'RUNNING') {
       pending.push(run);
       continue;
     }
     if (input.bundledOutsideRange !== undefined && (await input.bundledOutsideRange(run.runId))) continue;
-    unbundled.push({ ...run, hint: hintFor(run) });
+    unbundled.push({ ...run, ...(drill === undefined ? {} : { drill }), hint: hintFor(run, drill) });
   }
-  return { from: input.from, checked: input.closed.length, unbundled, pending };
+  return {
+    from: input.from,
+    checked: input.closed.length,
+    unbundled,
+    pending,
+    ...('unread' in input.queued ? { ledgerUnread: input.queued.unread } : {}),
+  };
 }
 
 /** A terminated or timed-out run never asks for its bundle, however recently it closed. */
@@ -76,8 +99,15 @@ function mayStillAsk(run: ClosedRun): boolean {
   return run.status !== 'TERMINATED' && run.status !== 'TIMED_OUT';
 }
 
-function hintFor(run: ClosedRun): string {
-  const keep = `keep its history with the evidence before the namespace's retention ends it (temporal workflow show --workflow-id ${run.workflowId} --run-id ${run.runId} --output json)`;
+/** Temporal keeps a closed run for the namespace's retention: until then the ledger can still bundle it. */
+function collect(workflowId: string, runId: string): string {
+  return `bundle it from what Temporal still holds, before the namespace's retention ends it: drctl evidence collect ${workflowId} --run-id ${runId}`;
+}
+
+function hintFor(run: ClosedRun, drill: ParentDrill | undefined): string {
+  const keep = collect(run.workflowId, run.runId);
+  if (drill !== undefined)
+    return `its record belongs in the bundle of its drill ${drill.workflowId}, which ended ${drill.status.toLowerCase()} without one: ${collect(drill.workflowId, drill.runId)}`;
   if (run.status === 'TERMINATED')
     return `it was terminated, and a terminated run never asks for its bundle: ${keep}`;
   if (run.status === 'TIMED_OUT') return `it timed out, and such a run never asks for its bundle: ${keep}`;

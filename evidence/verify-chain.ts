@@ -146,7 +146,11 @@ export async function verifyChain(
       kind: manifest.run.kind,
       files: manifest.files.length,
       closedAt: manifest.run.closedAt,
-      runIds: [manifest.run.runId, ...manifest.run.children.map((child) => child.runId)],
+      // A manifest is read before its signature is judged: its fields may be anything.
+      runIds: [
+        manifest.run.runId,
+        ...(Array.isArray(manifest.run.children) ? manifest.run.children.map((child) => child.runId) : []),
+      ],
     });
     found.push(...placement(slot, manifest, slots, bySequence));
     const required = requiredRetention(manifest, policyYears);

@@ -135,7 +135,13 @@ export async function collectRun(
         },
       );
     }
-    outcome = drill?.drillId ? (drill.passed ? 'passed' : 'failed') : run.closeStatus.toLowerCase();
+    outcome = drill?.drillId
+      ? drill.passed
+        ? 'passed'
+        : 'failed'
+      : refusedAtStart(run.result)
+        ? 'refused'
+        : run.closeStatus.toLowerCase();
     files.push(...childFiles(children));
   } else {
     const result = run.result as FailoverResult | undefined;
@@ -184,13 +190,16 @@ export async function collectRun(
  * history and result. Each service's failover keeps a bundle of its own.
  */
 function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): BundleContent {
+  // A drill refused before it loaded the reviewed evacuation keeps the reference it was started with.
   const cover = run.reviewedEvacuation?.cover;
-  if (!cover)
+  const reference = (run.input as { evacuation?: { id?: unknown } } | undefined)?.evacuation;
+  const evacuationId = cover?.evacuation.id ?? (typeof reference?.id === 'string' ? reference.id : undefined);
+  if (evacuationId === undefined)
     throw permanentFailure(
       PermanentFailure.InvalidState,
-      `run ${run.workflowId} never loaded a reviewed evacuation (refused before it): there is nothing to bundle but its refusal`,
+      `run ${run.workflowId} names no evacuation in its input: it was not started by drctl`,
     );
-  const evacuationJson = Buffer.from(canonicalJson(cover), 'utf8');
+  const evacuationJson = Buffer.from(canonicalJson(cover ?? reference), 'utf8');
   const drill = run.result as EvacuationDrillResult | undefined;
   const files: BundleFile[] = [
     { path: 'history.json', body: Buffer.from(run.historyJson, 'utf8'), contentType: JSON_TYPE },
@@ -218,8 +227,14 @@ function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): Bundl
       runId: run.runId,
       workflowType: run.workflowType,
       closeStatus: run.closeStatus,
-      outcome: drill?.drillId ? (drill.passed ? 'passed' : 'failed') : run.closeStatus.toLowerCase(),
-      runbookId: cover.evacuation.id,
+      outcome: drill?.drillId
+        ? drill.passed
+          ? 'passed'
+          : 'failed'
+        : refusedAtStart(run.result)
+          ? 'refused'
+          : run.closeStatus.toLowerCase(),
+      runbookId: evacuationId,
       runbookSha256: sha256Hex(evacuationJson),
       startedAt: run.startedAt,
       closedAt: run.closedAt,

@@ -5,6 +5,7 @@ import type { DrctlConfig } from '../../worker/config';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
+import { terminalSafe } from '../terminal-safe';
 
 export function registerEvidence(program: Command): void {
   const evidence = program
@@ -37,7 +38,15 @@ export function registerEvidence(program: Command): void {
           const entries = await chain.list();
           if (context.output === 'json') printJson(entries.map(summaryOf));
           else if (entries.length === 0) process.stdout.write(`no evidence yet in ${chain.where}\n`);
-          else process.stdout.write(`${entries.map(listLine).join('\n')}\n`);
+          else {
+            const { plainTable } = await import('../plain-table');
+            const table = await plainTable(
+              ['SEQUENCE', 'WRITTEN', 'KIND', 'OUTCOME', 'RUN', 'FILES'],
+              entries.map(listRow),
+              ['right', 'left', 'left', 'left', 'left', 'right'],
+            );
+            process.stdout.write(`${table}\n`);
+          }
           return ExitCode.Ok;
         }),
       ),
@@ -71,6 +80,68 @@ export function registerEvidence(program: Command): void {
     );
 
   evidence
+    .command('collect')
+    .description(
+      'Bundle a closed run that never asked for its bundle (terminated, timed out, or refused before refusals were bundled): the ledger collects its history and result from Temporal, as it does when a run ends.',
+    )
+    .argument(
+      '<workflow-id>',
+      'the run, e.g. failover-ehr-db (evidence verify names each run without a bundle)',
+    )
+    .option('--run-id <temporal-run-id>', 'which run of that id (default: the latest)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  drctl evidence collect failover-ehr-db --run-id 01a22fea-cd60-7958-aea2-f89776fe0705',
+        '  drctl evidence collect drill-ehr-db-20261201-050117-888d97',
+        '',
+        'Waits up to 60 s for the bundle and prints its sequence; a run already in the chain is not bundled twice.',
+      ].join('\n'),
+    )
+    .action(
+      runCommand(async (context, workflowId: string, flags: { runId?: string }) =>
+        withChain(context, async (chain) => {
+          const { connectClient } = await import('../temporal-connection');
+          const { requestBundle } = await import('../evidence-collect');
+          const { client, close } = await connectClient(context.config());
+          let asked: Awaited<ReturnType<typeof requestBundle>>;
+          try {
+            asked = await requestBundle(
+              client,
+              context.config().evidence.taskQueue,
+              workflowId,
+              flags.runId,
+              async (runId) => (await chain.find(runId))[0]?.sequence,
+            );
+          } finally {
+            await close();
+          }
+          if (!('request' in asked)) {
+            report(context, { workflowId, ...asked, already: true });
+            return ExitCode.Ok;
+          }
+          const { request } = asked;
+          const deadline = Date.now() + COLLECT_WAIT_MS;
+          for (;;) {
+            const written = (await chain.find(request.runId))[0];
+            if (written !== undefined || Date.now() > deadline) {
+              report(context, {
+                workflowId,
+                runId: request.runId,
+                sequence: written?.sequence ?? null,
+                already: false,
+              });
+              return ExitCode.Ok;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }),
+      ),
+    );
+
+  evidence
     .command('verify')
     .description(
       'Walk the chain and re-check every file hash, manifest link, signature, sequence and retention, then check that every failover, failback and drill Temporal shows closed since the chain began has its bundle; exit 1 on any problem.',
@@ -91,10 +162,11 @@ export function registerEvidence(program: Command): void {
       runCommand(async (context, flags: { since?: string; chainOnly?: boolean }) => {
         const since = flags.since === undefined ? undefined : parseSince(flags.since);
         return withChain(context, async (chain) => {
+          const chainReadAt = new Date();
           const verified = await chain.verify(since);
           const report = flags.chainOnly
             ? verified
-            : await withClosedRuns(context.config(), verified, since, chain);
+            : await withClosedRuns(context.config(), verified, since, chain, chainReadAt);
           if (context.output === 'json') printJson(report);
           else process.stdout.write(`${verifyText(report, since)}\n`);
           return report.ok ? ExitCode.Ok : ExitCode.Failed;
@@ -103,18 +175,37 @@ export function registerEvidence(program: Command): void {
     );
 }
 
+/** How long `evidence collect` waits for the ledger to write the bundle before it says it is queued. */
+const COLLECT_WAIT_MS = 60_000;
+
+function report(
+  context: CommandContext,
+  outcome: { workflowId: string; runId: string; sequence: number | null; already: boolean },
+): void {
+  if (context.output === 'json') return printJson(outcome);
+  const run = `${outcome.workflowId} run ${outcome.runId}`;
+  process.stdout.write(
+    `${
+      outcome.already
+        ? `${run} is already in the chain: bundle ${outcome.sequence}`
+        : outcome.sequence === null
+          ? `${run} is queued at the ledger; drctl evidence show ${outcome.workflowId} shows its bundle once written`
+          : `${run} bundled: bundle ${outcome.sequence} (drctl evidence show ${outcome.workflowId})`
+    }\n`,
+  );
+}
+
 /** The chain's report with Temporal's closed runs compared against it; a run without its bundle fails it. */
 async function withClosedRuns(
   config: DrctlConfig,
   report: VerifyReport,
   since: Since | undefined,
   chain: Chain,
+  chainReadAt: Date,
 ): Promise<VerifyReport> {
   const { compareWithClosedRuns } = await import('../evidence-coverage');
-  const runs = await compareWithClosedRuns(config, report, since, async (runId) => {
-    const found = await chain.find(runId);
-    return found.length > 0;
-  });
+  const bundledOutsideRange = async (runId: string): Promise<boolean> => (await chain.find(runId)).length > 0;
+  const runs = await compareWithClosedRuns(config, report, since, bundledOutsideRange, chainReadAt);
   const unbundled = 'unbundled' in runs ? runs.unbundled.length : 0;
   return { ...report, runs, ok: report.ok && unbundled === 0 };
 }
@@ -210,13 +301,28 @@ function summaryOf(entry: ChainEntry) {
   };
 }
 
-function listLine(entry: ChainEntry): string {
-  const sequence = String(entry.sequence).padStart(6);
+/** One bundle as `evidence list` shows it; a missing range or an unreadable manifest says so in place of a run. */
+function listRow(entry: ChainEntry): string[] {
+  const sequence = String(entry.sequence);
   const manifest = entry.manifest;
   if (entry.through !== undefined)
-    return `${sequence}  MISSING  sequences ${entry.sequence}–${entry.through} (no object from ${entry.key} on)`;
-  if (!manifest) return `${sequence}  ${entry.state.toUpperCase()}  ${entry.key}`;
-  return `${sequence}  ${manifest.createdAt}  ${manifest.run.kind.padEnd(8)}  ${manifest.run.outcome.padEnd(9)}  ${manifest.run.workflowId}  (${manifest.files.length} files)`;
+    return [
+      sequence,
+      'MISSING',
+      '',
+      '',
+      `sequences ${entry.sequence}–${entry.through} (no object from ${entry.key} on)`,
+      '',
+    ];
+  if (!manifest) return [sequence, entry.state.toUpperCase(), '', '', entry.key, ''];
+  return [
+    sequence,
+    manifest.createdAt,
+    manifest.run.kind,
+    manifest.run.outcome,
+    terminalSafe(manifest.run.workflowId),
+    String(manifest.files.length),
+  ];
 }
 
 function showText(entry: ChainEntry): string {
@@ -255,7 +361,7 @@ export function verifyText(report: VerifyReport, since?: Since): string {
     lines.push(
       report.manifests === 0
         ? `– nothing to verify: ${since === undefined ? "the chain holds no bundle there (a worker writes one for each failover, failback and drill when it ends; if runs have ended, check the worker's evidence bucket and prefix)" : 'no bundle since then'}`
-        : `✔ verified: every file hash, manifest link, signature, sequence and retention holds${compared ? ', and every run closed since the chain began has its bundle' : ''}`,
+        : `✔ verified: every file hash, manifest link, signature, sequence and retention holds${compared ? `, and every run compared has its bundle${report.runs !== undefined && 'pending' in report.runs && report.runs.pending.length > 0 ? ' or is still to get it' : ''}` : ''}`,
     );
     return lines.join('\n');
   }
@@ -289,8 +395,13 @@ function closedRunsLines(runs: VerifyReport['runs']): string[] {
   const pending =
     runs.pending.length === 0
       ? ''
-      : `; ${runs.pending.length} still being written (closed moments ago, or queued at the ledger)`;
+      : `; ${runs.pending.length} still to get theirs (closed moments ago, queued at the ledger, or in a drill still running)`;
   return [
     `${runs.checked} closed failover(s) and drill(s) in Temporal ${runs.from === null ? '' : `since ${runs.from} `}compared with the chain${pending}`,
+    ...(runs.ledgerUnread === undefined
+      ? []
+      : [
+          `⚠ the ledger's queue could not be read (${runs.ledgerUnread}): a run it holds counts as missing two minutes after it closed (drctl status drctl-evidence-ledger)`,
+        ]),
   ];
 }

@@ -322,7 +322,7 @@ async function ledgerStatus(context: CommandContext, client: Client): Promise<Ex
   const ledger = await readLedger(client);
   if (context.output === 'json') {
     printJson({ workflowId: LEDGER_WORKFLOW_ID, ...ledger });
-    return ExitCode.Ok;
+    return ledgerHealthy(ledger) ? ExitCode.Ok : ExitCode.Failed;
   }
   const lines = [
     `${LEDGER_WORKFLOW_ID} (the evidence ledger, which writes every run's bundle): ${ledger?.status ?? 'never started'}`,
@@ -344,7 +344,12 @@ async function ledgerStatus(context: CommandContext, client: Client): Promise<Ex
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  return ExitCode.Ok;
+  return ledgerHealthy(ledger) ? ExitCode.Ok : ExitCode.Failed;
+}
+
+/** Running, answering, and not stuck on a run: anything else fails the status (exit 1) for a script to notice. */
+function ledgerHealthy(ledger: Awaited<ReturnType<typeof readLedger>>): boolean {
+  return ledger?.status === 'RUNNING' && ledger.state !== undefined && ledger.state.blocked === undefined;
 }
 
 async function followUpStatus(

@@ -113,6 +113,18 @@ test('operators without the drill permission on the evacuation, or failover on o
     'drill:dave:refused',
   ]);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+
+  // Each refusal has its evidence bundle, as a refused failover does (before: the ledger dropped the request:
+  // "never loaded a reviewed evacuation … nothing to bundle but its refusal").
+  for (const run of runs) {
+    let shown = await drctl(['evidence', 'show', run.workflowId, '--output', 'json'], env);
+    for (let tries = 0; shown.code !== 0 && tries < 120; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      shown = await drctl(['evidence', 'show', run.workflowId, '--output', 'json'], env);
+    }
+    const [bundle] = JSON.parse(shown.stdout) as Array<{ manifest: { run: Record<string, unknown> } }>;
+    expect(bundle?.manifest.run).toMatchObject({ kind: 'drill', outcome: 'refused', runbookId: 'us-east-1' });
+  }
 });
 
 test('a drill of the us-east-1 evacuation measures every service against its own objectives', async () => {

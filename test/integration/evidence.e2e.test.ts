@@ -336,6 +336,9 @@ test('runs ending at once are appended one after the other: one chain, no fork',
 
   const entries = await chainEntries();
   expect(entries.map((entry) => entry.sequence)).toEqual(entries.map((_, index) => index + 1));
+  const listed = (await drctl(['evidence', 'list'], env)).stdout;
+  expect(listed).toMatch(/^SEQUENCE +WRITTEN +KIND +OUTCOME +RUN +FILES\n/);
+  for (const id of runIds) expect(listed).toMatch(new RegExp(`failover +succeeded +${id} +\\d+\\n`));
   expect(entries.every((entry) => entry.state === 'present')).toBe(true);
   for (const id of runIds) expect(entries.filter((entry) => entry.workflowId === id)).toHaveLength(1);
   // Each names the manifest before it: a single line, whatever order they closed in.
@@ -546,12 +549,24 @@ describe('drctl evidence verify', () => {
         workflowId,
         status: 'TERMINATED',
         hint: expect.stringMatching(
-          /^it was terminated, and a terminated run never asks for its bundle: keep its history/,
+          /^it was terminated, and a terminated run never asks for its bundle: bundle it from what Temporal still holds, .*: drctl evidence collect failover-evidence-terminated --run-id /,
         ),
       }),
     ]);
     const text = await drctl(['evidence', 'verify'], env);
     expect(text.stdout).toContain(`✖ [unbundled-run] failoverWorkflow ${workflowId} run `);
+
+    // As the hint says: the ledger bundles it from Temporal, and the chain is whole again.
+    const { runId } = runs.unbundled[0]!;
+    const collected = await drctl(['evidence', 'collect', workflowId, '--run-id', runId], env);
+    expect(collected.stderr).toBe('');
+    expect(collected.stdout).toMatch(new RegExp(`^${workflowId} run ${runId} bundled: bundle \\d+`));
+    const { manifest } = await bundleOf(workflowId, env, runId);
+    expect(manifest.run).toMatchObject({ outcome: 'terminated', closeStatus: 'TERMINATED' });
+    expect((await drctl(['evidence', 'collect', workflowId, '--run-id', runId], env)).stdout).toContain(
+      'is already in the chain',
+    );
+    expect((await drctl(['evidence', 'verify'], env)).code).toBe(0);
   });
 });
 

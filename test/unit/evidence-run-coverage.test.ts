@@ -19,7 +19,13 @@ function closed(runId: string, overrides: Partial<ClosedRun> = {}): ClosedRun {
   };
 }
 
-const base = { from: '2026-12-01T03:00:00.000Z', queued: new Set<string>(), now: NOW };
+const DRILL = { workflowId: 'drill-ehr-db-20261201-040000-abc123', runId: 'drill-run' };
+const base = {
+  from: '2026-12-01T03:00:00.000Z',
+  queued: new Set<string>() as ReadonlySet<string> | { unread: string },
+  now: NOW,
+  drillOf: async () => undefined,
+};
 
 test('GIVEN every closed run named by a verified manifest WHEN compared THEN none is missing', async () => {
   const coverage = await runCoverage({
@@ -50,7 +56,7 @@ test('GIVEN a terminated run, a timed-out one and a refused one WHEN compared TH
   });
   expect(coverage.unbundled.map((run) => run.hint)).toEqual([
     expect.stringMatching(
-      /^it was terminated, and a terminated run never asks for its bundle: keep its history .*--run-id t --output json\)$/,
+      /^it was terminated, and a terminated run never asks for its bundle: bundle it from what Temporal still holds, .*: drctl evidence collect failover-ehr-db --run-id t$/,
     ),
     expect.stringMatching(/^it timed out/),
     expect.stringMatching(
@@ -87,4 +93,40 @@ test('GIVEN part of the chain verified WHEN a run is bundled before that part TH
     bundledOutsideRange: async (runId) => runId === 'earlier',
   });
   expect(coverage.unbundled.map((run) => run.runId)).toEqual(['nowhere']);
+});
+
+test("GIVEN a drill's failover closed long ago WHEN its drill still runs THEN it is pending: the drill's bundle will name it", async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('child', { parent: DRILL })],
+    named: new Set(),
+    drillOf: async () => ({ ...DRILL, status: 'RUNNING' }),
+  });
+  expect(coverage.pending.map((run) => run.runId)).toEqual(['child']);
+  expect(coverage.unbundled).toEqual([]);
+});
+
+test("GIVEN a drill's failover WHEN its drill was terminated THEN it is missing, naming the drill whose bundle should hold it", async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('child', { parent: DRILL })],
+    named: new Set(),
+    drillOf: async () => ({ ...DRILL, status: 'TERMINATED' }),
+  });
+  expect(coverage.unbundled[0]?.hint).toMatch(
+    new RegExp(
+      `^its record belongs in the bundle of its drill ${DRILL.workflowId}, which ended terminated without one`,
+    ),
+  );
+});
+
+test("GIVEN the ledger's queue cannot be read WHEN compared THEN the coverage says so, and a queued run past the grace counts as missing", async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [closed('a')],
+    named: new Set(),
+    queued: { unread: 'no worker answered within 5 s' },
+  });
+  expect(coverage.ledgerUnread).toBe('no worker answered within 5 s');
+  expect(coverage.unbundled.map((run) => run.runId)).toEqual(['a']);
 });
