@@ -1,10 +1,6 @@
 import type { Client } from '@temporalio/client';
-import {
-  LEDGER_WORKFLOW_ID,
-  LEDGER_WORKFLOW_TYPE,
-  RUN_ENDED_SIGNAL,
-  type EvidenceRequest,
-} from '../evidence/ledger-protocol';
+import { askLedger } from '../evidence/ask-ledger';
+import type { EvidenceRequest } from '../evidence/ledger-protocol';
 import { BUNDLED_WORKFLOW_TYPES } from '../evidence/run-coverage';
 import { CliError, ExitCode } from './cli-error';
 
@@ -67,12 +63,6 @@ export async function requestBundle(
     workflowType: run.type,
     requestedAt: new Date().toISOString(),
   };
-  await client.workflow.signalWithStart(LEDGER_WORKFLOW_TYPE, {
-    workflowId: LEDGER_WORKFLOW_ID,
-    taskQueue: ledgerTaskQueue,
-    args: [],
-    signal: RUN_ENDED_SIGNAL,
-    signalArgs: [request],
-  });
+  await askLedger(client, ledgerTaskQueue, request);
   return { request };
 }

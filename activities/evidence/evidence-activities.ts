@@ -2,14 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { appendBundle, BundleFileConflictError, ChainConflictError } from '../../evidence/append-bundle';
+import { askLedger } from '../../evidence/ask-ledger';
 import type { ChainHeadHint } from '../../evidence/chain-head';
 import { ChainLayout } from '../../evidence/layout';
-import {
-  LEDGER_WORKFLOW_ID,
-  LEDGER_WORKFLOW_TYPE,
-  RUN_ENDED_SIGNAL,
-  type EvidenceRequest,
-} from '../../evidence/ledger-protocol';
+import { LEDGER_WORKFLOW_ID, type EvidenceRequest } from '../../evidence/ledger-protocol';
 import type { EvidenceStore } from '../../evidence/store-port';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { pollUntil } from '../poll-until';
@@ -76,13 +72,7 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
         workflowType: info.workflowType,
         requestedAt: new Date().toISOString(),
       };
-      await temporal.workflow.signalWithStart(LEDGER_WORKFLOW_TYPE, {
-        workflowId: LEDGER_WORKFLOW_ID,
-        taskQueue: ledgerTaskQueue,
-        args: [],
-        signal: RUN_ENDED_SIGNAL,
-        signalArgs: [request],
-      });
+      await askLedger(temporal, ledgerTaskQueue, request);
       return { requested: true, ledgerWorkflowId: LEDGER_WORKFLOW_ID, workflowId, runId };
     },
 

@@ -3,7 +3,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
@@ -11,7 +10,7 @@ import type { DrillResult } from '../../workflows/drill-types';
 import type { DrillHistoryEntry } from '../../cli/drill-runs';
 import { drctl, drctlEnv, drctlUntilAccepted, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
-import { sandboxDataConverter } from './sandbox-data-converter';
+import { withSandboxClient } from './sandbox-data-converter';
 
 /**
  * `drctl drill` on the real local stack: a drill measures RTO and RPO from a real canary and a real
@@ -146,13 +145,7 @@ test('an abort of a drill that was terminated while its failover runs names that
   );
   expect(started.code).toBe(0);
   const { drillId } = JSON.parse(started.stdout) as { drillId: string };
-  const connection = await Connection.connect({ address: stack.temporal.address });
-  try {
-    const client = new Client({
-      connection,
-      namespace: stack.temporal.namespace,
-      ...sandboxDataConverter(stack),
-    });
+  await withSandboxClient(stack, async (client) => {
     // Once the drill holds its failover (a child it abandons when it closes), an operator terminates the drill.
     for (let tries = 0; tries < 100; tries++) {
       const held = await client.workflow
@@ -163,24 +156,22 @@ test('an abort of a drill that was terminated while its failover runs names that
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await client.workflow.getHandle(drillId).terminate('an operator ended the drill with the temporal CLI');
+  });
 
-    const aborted = await drctl(['abort', drillId, '--reason', 'stop what it left'], env);
-    // Before: "has already ended (terminated): there is nothing to abort", with its failover still running.
-    expect(aborted.code).toBe(4);
-    expect(aborted.stderr).toContain(
-      `${drillId} has already ended (terminated), but the run it started, failover-ehr-db, is still running: act on it by name`,
-    );
-    const byName = await drctl(['abort', 'failover-ehr-db', '--reason', 'stop what the drill left'], env);
-    expect(byName.code).toBe(0);
-    await drctl(['status', 'failover-ehr-db', '--follow'], env);
-    const [role] = await sql<{ canLogin: boolean }>(
-      stack.postgres.primaryUrl,
-      'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',
-    );
-    expect(role?.canLogin).toBe(true);
-  } finally {
-    await connection.close();
-  }
+  const aborted = await drctl(['abort', drillId, '--reason', 'stop what it left'], env);
+  // Before: "has already ended (terminated): there is nothing to abort", with its failover still running.
+  expect(aborted.code).toBe(4);
+  expect(aborted.stderr).toContain(
+    `${drillId} has already ended (terminated), but the run it started, failover-ehr-db, is still running: act on it by name`,
+  );
+  const byName = await drctl(['abort', 'failover-ehr-db', '--reason', 'stop what the drill left'], env);
+  expect(byName.code).toBe(0);
+  await drctl(['status', 'failover-ehr-db', '--follow'], env);
+  const [role] = await sql<{ canLogin: boolean }>(
+    stack.postgres.primaryUrl,
+    'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',
+  );
+  expect(role?.canLogin).toBe(true);
 });
 
 test('a drill schedule is created with a next run, triggered, and its run appears in history', async () => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -26,7 +25,7 @@ import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { pointRecordAt } from './estate-writers';
 import { configuredSecretValues } from './configured-secrets';
-import { sandboxDataConverter } from './sandbox-data-converter';
+import { withSandboxClient } from './sandbox-data-converter';
 
 /**
  * Evidence on the real stack: runs end, the ledger writes their bundles to the sandbox's Object Lock bucket in
@@ -524,17 +523,9 @@ describe('drctl evidence verify', () => {
     );
     expect(started.code).toBe(0);
     const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
-    const connection = await Connection.connect({ address: stack.temporal.address });
-    try {
-      const client = new Client({
-        connection,
-        namespace: stack.temporal.namespace,
-        ...sandboxDataConverter(stack),
-      });
-      await client.workflow.getHandle(workflowId).terminate('an operator ended it with the temporal CLI');
-    } finally {
-      await connection.close();
-    }
+    await withSandboxClient(stack, (client) =>
+      client.workflow.getHandle(workflowId).terminate('an operator ended it with the temporal CLI'),
+    );
 
     expect((await drctl(['evidence', 'verify', '--chain-only'], env)).code).toBe(0);
     // Before: the chain verified, and nothing said this run has no evidence.
