@@ -42,6 +42,11 @@ export function timelineLine(entry: TimelineEntry): string {
 
 export function renderTimeline(progress: FailoverProgress): string {
   const lines = progress.timeline.map(timelineLine);
+  // Before: "running" with no step, as if stuck.
+  if (progress.heldBy !== undefined)
+    lines.push(
+      `⏸ held by ${safe(progress.heldBy)} under its lock, changing nothing until it releases this run (a drill when it injects its failure, an evacuation when this service's wave starts); see drctl status ${safe(progress.heldBy)}`,
+    );
   const failedChecks = progress.timeline.flatMap((entry) =>
     (entry.checks ?? []).filter((check) => !check.ok),
   );

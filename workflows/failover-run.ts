@@ -181,6 +181,9 @@ export class FailoverRun {
       operatorActions: this.operatorActions,
       authorization: this.auth.authorization,
       awaiting,
+      ...(this.released || this.status !== 'running'
+        ? {}
+        : { heldBy: workflowInfo().parent?.workflowId ?? 'the run that started it' }),
       ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
       ...(this.followUps.length === 0 ? {} : { followUps: this.followUps }),
     };

@@ -212,6 +212,11 @@ export interface FailoverProgress {
   /** The policy and reviewed runbook that governed the run. */
   authorization?: RunAuthorization;
   awaiting: AwaitingOperator[];
+  /**
+   * While the parent that started it holds it under its lock, changing nothing (a drill until it injects its
+   * failure, an evacuation until the service's wave starts): the parent's workflow id.
+   */
+  heldBy?: string;
   /** Present after an abort with rollback: what was undone and what was not. */
   rollback?: RollbackEntry[];
   /** Follow-ups that outlive the run (fencing an old primary the run went on without fencing). */

@@ -117,6 +117,15 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
   );
   expect(started.code).toBe(0);
   const { drillId } = JSON.parse(started.stdout) as { drillId: string };
+  // While the drill warms up, its failover says who holds it (before: "running" with no step, as if stuck).
+  let held = await drctl(['status', 'failover-ehr-db'], env);
+  for (let tries = 0; !held.stdout.includes('⏸ held by') && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    held = await drctl(['status', 'failover-ehr-db'], env);
+  }
+  expect(held.stdout).toContain(
+    `⏸ held by ${drillId} under its lock, changing nothing until it releases this run`,
+  );
   // An operator aborts the drill: the abort goes to the failover it holds (before: "Encoded failure", exit 1),
   // once the drill has started it.
   const aborted = await drctlUntilAccepted(['abort', drillId, '--reason', 'drill called off'], env);
