@@ -101,14 +101,14 @@ export function verifyRecordedActions(
       );
     const scope = signedScope(record, recorded.action, statement);
     if ('problem' in scope) return fail(scope.problem);
-    const { subject, hint } = scope;
+    const { subject } = scope;
     const theRun =
       subject.noun === 'evacuation' ? 'the run was started under evacuation' : 'the run is runbook';
     if (statement.runbookId !== subject.id)
-      return fail(`signed for ${statement.runbookId}, ${theRun} ${subject.id}${hint}`);
+      return fail(`signed for ${statement.runbookId}, ${theRun} ${subject.id}`);
     if (subject.sha256 !== undefined && statement.runbookHash !== subject.sha256)
       return fail(
-        `signed for sha256 ${statement.runbookHash}, ${theRun} ${subject.id} sha256 ${subject.sha256}${hint}`,
+        `signed for sha256 ${statement.runbookHash}, ${theRun} ${subject.id} sha256 ${subject.sha256}`,
       );
     if ((statement.breakGlass === true) !== (recorded.breakGlass === true))
       return fail('the break-glass mark differs from the signed statement');
@@ -122,7 +122,7 @@ export function verifyRecordedActions(
         );
       if (reason !== signedReason)
         return fail(
-          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(signedReason)}${hint}`,
+          `the run's recorded reason ${JSON.stringify(reason)} differs from the signed start's reason ${JSON.stringify(signedReason)}`,
         );
       if (forcedPastPlan !== statement.detail?.force)
         return fail(

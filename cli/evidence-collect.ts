@@ -3,6 +3,7 @@ import { askLedger } from '../evidence/ask-ledger';
 import type { EvidenceRequest } from '../evidence/ledger-protocol';
 import { BUNDLED_WORKFLOW_TYPES } from '../evidence/run-coverage';
 import { CliError, ExitCode } from './cli-error';
+import { readLedger } from './ledger-reader';
 
 /**
  * Asks the ledger to bundle a closed run that never asked for its bundle (terminated, timed out, refused before
@@ -64,5 +65,14 @@ export async function requestBundle(
     requestedAt: new Date().toISOString(),
   };
   await askLedger(client, ledgerTaskQueue, request);
+  // The ledger ignores a run it handled among its last 1,000 (a request sent twice), bundled or dropped.
+  const ledger = await readLedger(client).catch(() => null);
+  const queued = ledger?.state?.pending.some((pending) => pending.runId === run.runId);
+  if (queued === false && (await bundledAt(run.runId)) === undefined)
+    throw new CliError(
+      'LedgerIgnored',
+      `the ledger did not queue ${workflowId} run ${run.runId}: it handled this run before and did not bundle it then (it was dropped as not bundleable); see the worker's log lines starting 'evidence:'`,
+      ExitCode.Failed,
+    );
   return { request };
 }

@@ -13,41 +13,56 @@ import { summarise } from './runs';
 import { connectClient } from './temporal-connection';
 
 /**
- * `drctl evidence verify`'s second half: the runs Temporal shows closed, from the chain's first bundle on (or
- * `--since`), each named by a verified manifest, queued at the ledger, or reported missing. Temporal out of reach
- * leaves the chain's own verdict standing, and says the comparison was not made.
+ * `drctl evidence verify` with the runs Temporal shows closed: from the chain's first bundle on (or `--since`), each
+ * must be named by a verified manifest, be queued at the ledger, or be reported missing (which fails the report).
+ * Temporal out of reach leaves the chain's own verdict standing, and says the comparison was not made.
  */
-export async function compareWithClosedRuns(
+export async function verifyWithClosedRuns(
   config: DrctlConfig,
-  report: VerifyReport,
+  readChain: () => Promise<VerifyReport>,
   since: Since | undefined,
   bundledOutsideRange: (runId: string) => Promise<boolean>,
-  /** When the chain's reading began: a run bundled while it was read is judged as of then. */
-  chainReadAt: Date,
-): Promise<RunCoverage | { notCompared: string }> {
+): Promise<VerifyReport> {
   let connected: Awaited<ReturnType<typeof connectClient>>;
   try {
     connected = await connectClient(config);
   } catch (error) {
-    return { notCompared: (error as Error).message };
+    return { ...(await readChain()), runs: { notCompared: (error as Error).message } };
   }
   try {
-    const inError = new Set(report.problems.map((problem) => problem.sequence));
-    const verified = report.entries.filter((entry) => !inError.has(entry.sequence));
-    const from = windowStart(verified, since);
-    const named = new Set(verified.flatMap((entry) => entry.runIds ?? []));
-    return await runCoverage({
-      closed: await closedRuns(connected.client, from),
-      from,
-      named,
-      queued: await queuedAtLedger(connected.client),
-      ...(since === undefined ? {} : { bundledOutsideRange }),
-      now: chainReadAt,
-      drillOf: (parent) => drillOf(connected.client, parent),
-    });
+    // The ledger's queue before the chain: a run it writes in between is then in one or the other.
+    const queued = await queuedAtLedger(connected.client);
+    const chainReadAt = new Date();
+    const report = await readChain();
+    const runs = await coverageOf(connected.client, report, since, queued, bundledOutsideRange, chainReadAt);
+    return { ...report, runs, ok: report.ok && runs.unbundled.length === 0 };
   } finally {
     await connected.close();
   }
+}
+
+async function coverageOf(
+  client: Client,
+  report: VerifyReport,
+  since: Since | undefined,
+  queued: Awaited<ReturnType<typeof queuedAtLedger>>,
+  bundledOutsideRange: (runId: string) => Promise<boolean>,
+  /** When the chain's reading began: a run closed after it may be bundled after it too. */
+  chainReadAt: Date,
+): Promise<RunCoverage> {
+  const inError = new Set(report.problems.map((problem) => problem.sequence));
+  const verified = report.entries.filter((entry) => !inError.has(entry.sequence));
+  const from = windowStart(verified, since);
+  const named = new Set(verified.flatMap((entry) => entry.runIds ?? []));
+  return await runCoverage({
+    closed: await closedRuns(client, from),
+    from,
+    named,
+    queued,
+    ...(since === undefined ? {} : { bundledOutsideRange }),
+    now: chainReadAt,
+    drillOf: (parent) => drillOf(client, parent),
+  });
 }
 
 /** From `--since`'s date, or the first verified bundle's run: runs before a chain began are not in it. */

@@ -9,7 +9,7 @@ const EXIT_CODES: Record<string, string> = {
   failback:
     '0 succeeded (or started, without --follow), 1 failed, 2 bad input, 3 environment, 4 refused (busy, not permitted, no failover to reverse, not confirmed).',
   status:
-    '0 the run succeeded or is running, 1 it failed, was aborted or refused, 2 bad input (not a drctl run), 3 environment.',
+    '0 the run succeeded or is running, 1 it failed, was aborted or refused (the evidence ledger: stopped, blocked or not answering), 2 bad input (not a drctl run), 3 environment.',
   runs: '0 listed (also when none match), 2 a bad filter, 3 environment.',
   approve:
     '0 accepted, 2 bad input (no reason, a --step that does not wait), 3 environment, 4 refused (not permitted, not waiting, the run has ended).',
@@ -37,7 +37,7 @@ const EXIT_CODES: Record<string, string> = {
   'evidence verify':
     '0 the chain verifies and every closed run compared has its bundle, 1 it does not (a hash, link, signature, sequence or retention; a run without a bundle), 2 bad input, 3 environment.',
   'evidence collect':
-    "0 bundled (or already in the chain, or queued), 2 bad input (no such run, still running, a drill's failover: collect the drill), 3 environment.",
+    "0 bundled (or already in the chain, or queued), 1 the ledger would not queue it (it dropped the run before), 2 bad input (no such run, still running, a drill's failover: collect the drill), 3 environment.",
   worker: '0 stopped cleanly (SIGINT/SIGTERM), 3 environment (Temporal, AWS, PostgreSQL, Unleash, config).',
   'keys init':
     '0 created, 2 bad input (a bad name), 3 environment, 4 refused (a key file already there, without --force).',

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { LoadedPolicy } from '../auth/access-policy';
 import { verifyRecordedActions, type ActionVerdict, type RunRecord } from '../auth/recorded-actions';
+import { authorizationFields } from '../reports/failover-run-record';
 import type { DrillResult } from '../workflows/drill-types';
 import type { FailoverProgress } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
@@ -26,14 +27,16 @@ export function runRecordsOf(result: unknown): RunRecord[] {
         ...recordOf(drill.drillId, drill.authorization, drill.operatorActions ?? []),
         headline: { initiator: drill.initiator, reason: drill.reason },
       });
+    // Its failover's parent is the drill (failovers recorded before they kept it are checked as the drill's).
     if (drill.failover.authorization)
-      records.push(
-        recordOf(
+      records.push({
+        ...recordOf(
           drill.failover.workflowId,
           drill.failover.authorization,
           drill.failover.operatorActions ?? [],
         ),
-      );
+        parent: drill.failover.authorization.parent ?? drill.drillId,
+      });
     return records;
   }
   if (typeof value.workflowId === 'string' && Array.isArray(value.operatorActions)) {
@@ -68,11 +71,7 @@ function recordOf(
   return {
     runId,
     runbookId: authorization.runbookId,
-    runbookHash: authorization.runbookHash,
-    policySha256: authorization.policySha256,
-    ...(authorization.startedBy ? { startedBy: authorization.startedBy } : {}),
-    ...(authorization.parent === undefined ? {} : { parent: authorization.parent }),
-    ...(authorization.signedFor === undefined ? {} : { signedFor: authorization.signedFor }),
+    ...authorizationFields(authorization),
     operatorActions,
   };
 }

@@ -181,12 +181,18 @@ export class FailoverRun {
       operatorActions: this.operatorActions,
       authorization: this.auth.authorization,
       awaiting,
-      ...(this.released || this.status !== 'running'
-        ? {}
-        : { heldBy: workflowInfo().parent?.workflowId ?? 'the run that started it' }),
+      ...(this.heldBy() === undefined ? {} : { heldBy: this.heldBy() }),
       ...(this.rollback === undefined ? {} : { rollback: this.rollback }),
       ...(this.followUps.length === 0 ? {} : { followUps: this.followUps }),
     };
+  }
+
+  /** The parent holding this run under its lock, while it does (nothing in the timeline yet). */
+  private heldBy(): string | undefined {
+    const parent = workflowInfo().parent?.workflowId;
+    return this.released || this.status !== 'running' || this.timeline.entries.length > 0
+      ? undefined
+      : parent;
   }
 
   /**

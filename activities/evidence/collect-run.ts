@@ -106,7 +106,7 @@ export async function collectRun(
         ...(options.loadPolicy && failover && failoverResult
           ? {
               checkSignature: signatureCheckFor(
-                failoverRunRecord(failover.workflowId, failoverResult),
+                failoverRunRecord(failover.workflowId, failoverResult, drill.drillId),
                 options.loadPolicy(),
               ),
             }

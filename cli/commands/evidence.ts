@@ -162,11 +162,9 @@ export function registerEvidence(program: Command): void {
       runCommand(async (context, flags: { since?: string; chainOnly?: boolean }) => {
         const since = flags.since === undefined ? undefined : parseSince(flags.since);
         return withChain(context, async (chain) => {
-          const chainReadAt = new Date();
-          const verified = await chain.verify(since);
           const report = flags.chainOnly
-            ? verified
-            : await withClosedRuns(context.config(), verified, since, chain, chainReadAt);
+            ? await chain.verify(since)
+            : await withClosedRuns(context.config(), since, chain);
           if (context.output === 'json') printJson(report);
           else process.stdout.write(`${verifyText(report, since)}\n`);
           return report.ok ? ExitCode.Ok : ExitCode.Failed;
@@ -198,16 +196,12 @@ function report(
 /** The chain's report with Temporal's closed runs compared against it; a run without its bundle fails it. */
 async function withClosedRuns(
   config: DrctlConfig,
-  report: VerifyReport,
   since: Since | undefined,
   chain: Chain,
-  chainReadAt: Date,
 ): Promise<VerifyReport> {
-  const { compareWithClosedRuns } = await import('../evidence-coverage');
+  const { verifyWithClosedRuns } = await import('../evidence-coverage');
   const bundledOutsideRange = async (runId: string): Promise<boolean> => (await chain.find(runId)).length > 0;
-  const runs = await compareWithClosedRuns(config, report, since, bundledOutsideRange, chainReadAt);
-  const unbundled = 'unbundled' in runs ? runs.unbundled.length : 0;
-  return { ...report, runs, ok: report.ok && unbundled === 0 };
+  return verifyWithClosedRuns(config, () => chain.verify(since), since, bundledOutsideRange);
 }
 
 interface Chain {
@@ -314,13 +308,14 @@ function listRow(entry: ChainEntry): string[] {
       `sequences ${entry.sequence}–${entry.through} (no object from ${entry.key} on)`,
       '',
     ];
-  if (!manifest) return [sequence, entry.state.toUpperCase(), '', '', entry.key, ''];
+  if (!manifest) return [sequence, entry.state.toUpperCase(), '', '', terminalSafe(entry.key), ''];
+  // A manifest's fields are printed as they are stored: its signature is judged by `verify`, not here.
   return [
     sequence,
-    manifest.createdAt,
-    manifest.run.kind,
-    manifest.run.outcome,
-    terminalSafe(manifest.run.workflowId),
+    terminalSafe(String(manifest.createdAt)),
+    terminalSafe(String(manifest.run.kind)),
+    terminalSafe(String(manifest.run.outcome)),
+    terminalSafe(String(manifest.run.workflowId)),
     String(manifest.files.length),
   ];
 }

@@ -222,7 +222,10 @@ async function auditContext(
     ...(policy === undefined
       ? {}
       : {
-          checkSignature: signatureCheckFor(failoverRunRecord(drill.failover.workflowId, failover), policy),
+          checkSignature: signatureCheckFor(
+            failoverRunRecord(drill.failover.workflowId, failover, drill.drillId),
+            policy,
+          ),
         }),
   };
 }

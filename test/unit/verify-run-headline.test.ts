@@ -258,7 +258,7 @@ describe('verify-run on a failover a parent started', () => {
     const verification = verifyRunResult(lifted, policy);
     expect(verification.ok).toBe(false);
     expect(verification.runs[0]?.verdicts[0]?.detail).toBe(
-      'a failover statement does not start a failover under evacuation patient-portal-rds',
+      'a "failover" statement does not start a failover under evacuation patient-portal-rds',
     );
   });
 
@@ -296,6 +296,106 @@ describe('verify-run on a failover a parent started', () => {
     expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(
       /does not hash to the one it was started under/,
     );
+  });
+
+  it("GIVEN a scheduled drill's failover and a drill's evacuation's failover WHEN verified THEN both verify", () => {
+    const scheduleRun = 'drill-ehr-db-2026-12-01T09:00:00Z';
+    const scheduled = childResult({
+      start: signed({ action: 'schedule', stepId: 'create', runId: 'drill-ehr-db' }),
+      reason: `${scheduleRun}: Q4 drill`,
+      authorization: { startedBy: ['drill-ehr-db'], parent: scheduleRun },
+    });
+    expect(verifyRunResult(scheduled, policy).ok).toBe(true);
+    const drilledEvacuation = `${DRILL}-evacuation`;
+    const drilled = childResult({
+      start: signed({ action: 'drill', runId: DRILL, runbookId: 'us-east-1', runbookHash: cover.sha256 }),
+      reason: `${drilledEvacuation}: Q4 drill`,
+      authorization: {
+        startedBy: [DRILL],
+        parent: drilledEvacuation,
+        signedFor: { ...cover, runId: drilledEvacuation },
+      },
+    });
+    expect(verifyRunResult(drilled, policy).ok).toBe(true);
+  });
+
+  it("GIVEN another operator's approval WHEN a record passes it off as a start THEN it fails", () => {
+    // carol may approve, never start: her approval of the drill, recorded as the child's start or a run's own.
+    const approval = signed({ action: 'approve', runId: DRILL, stepId: 'go' }, keys.carol.privateKey);
+    const asChild = childResult({
+      start: approval,
+      reason: `${DRILL}: Q4 drill`,
+      authorization: { startedBy: [DRILL], parent: DRILL },
+    });
+    const own = childResult({
+      start: signed({ action: 'approve', runId: 'failover-ehr-db', stepId: 'go' }, keys.carol.privateKey),
+      reason: 'Q4 drill',
+      authorization: {},
+    });
+    for (const forged of [asChild, own]) {
+      const verdict = verifyRunResult(
+        {
+          ...forged,
+          initiator: 'carol',
+          operatorActions: [{ ...(forged.operatorActions as object[])[0], operator: 'carol' }],
+        },
+        policy,
+      ).runs[0]?.verdicts[0];
+      expect(verdict?.ok).toBe(false);
+      expect(verdict?.detail).toMatch(/a "approve" statement does not start/);
+    }
+  });
+
+  it("GIVEN a schedule's pause WHEN a record passes it off as a scheduled drill's start THEN it fails", () => {
+    const pause = childResult({
+      start: signed({ action: 'schedule', stepId: 'pause', runId: 'drill-ehr-db' }),
+      reason: 'drill-ehr-db-2026-12-01T09:00:00Z: Q4 drill',
+      authorization: { startedBy: ['drill-ehr-db'], parent: 'drill-ehr-db-2026-12-01T09:00:00Z' },
+    });
+    expect(verifyRunResult(pause, policy).runs[0]?.verdicts[0]?.detail).toBe(
+      'a "schedule" statement does not start a drill\'s failover',
+    );
+  });
+
+  it('GIVEN a run that is not in the evacuation WHEN its record claims an abort the evacuation forwarded THEN it fails', () => {
+    const abort = signed(
+      {
+        action: 'abort',
+        runId: EVACUATION_RUN,
+        runbookId: 'us-east-1',
+        runbookHash: cover.sha256,
+        reason: 'stop',
+      },
+      keys.bob.privateKey,
+    );
+    const { cover: _kept, ...withoutCover } = cover;
+    const forged = childResult({
+      start: signed({ action: 'failover', runId: 'failover-ehr-db' }),
+      reason: 'Q4 drill',
+      authorization: { signedFor: withoutCover },
+      operatorActions: [
+        { action: 'abort', operator: 'bob', reason: 'stop', at: new Date(NOW).toISOString(), signed: abort },
+      ],
+    });
+    const verdict = verifyRunResult(forged, policy).runs[0]?.verdicts[1];
+    expect(verdict?.ok).toBe(false);
+    expect(verdict?.detail).toMatch(/does not keep evacuation us-east-1 as signed/);
+  });
+
+  it("GIVEN a parent's start WHEN the record names no parent THEN it is not verified (before: it passed, reason unchecked)", () => {
+    for (const authorization of [{ startedBy: [DRILL] }, { startedBy: [EVACUATION_RUN], signedFor: cover }]) {
+      const start = authorization.signedFor
+        ? signed({
+            action: 'evacuate',
+            runId: EVACUATION_RUN,
+            runbookId: 'us-east-1',
+            runbookHash: cover.sha256,
+          })
+        : signed({ action: 'drill', runId: DRILL });
+      const verification = verifyRunResult(childResult({ start, reason: 'Q4 drill', authorization }), policy);
+      expect(verification.ok).toBe(false);
+      expect(verification.runs[0]?.verdicts[0]?.detail).toMatch(/keeps too little of to re-check offline/);
+    }
   });
 
   it('GIVEN a child recorded before it kept its parent WHEN verified THEN it fails saying which run to verify instead', () => {
