@@ -12,7 +12,7 @@ export interface AbortEffect {
  * An evacuation's abort stops its running and paused failovers (each rolls back as its runbook allows, unless
  * `--no-rollback`) and starts nothing more; a service whose failover already succeeded stays failed over.
  */
-export function abortEffects(progress: EvacuationProgress, rollback: boolean): AbortEffect[] {
+function abortEffects(progress: EvacuationProgress, rollback: boolean): AbortEffect[] {
   return progress.services.map((service) => ({
     runbookId: service.runbookId,
     state: service.state,

@@ -54,6 +54,8 @@ async function coverageOf(
   const verified = report.entries.filter((entry) => !inError.has(entry.sequence));
   const from = windowStart(verified, since);
   const named = new Set(verified.flatMap((entry) => entry.runIds ?? []));
+  // Many failovers share a parent (an evacuation's): each parent is read once.
+  const parentDrills = new Map<string, Promise<ParentDrill | undefined>>();
   return await runCoverage({
     closed: await closedRuns(client, from),
     from,
@@ -61,7 +63,7 @@ async function coverageOf(
     queued,
     ...(since === undefined ? {} : { bundledOutsideRange }),
     now: chainReadAt,
-    drillOf: (parent) => drillOf(client, parent),
+    drillOf: (parent) => onceEach(parentDrills, parent.runId, () => drillOf(client, parent)),
   });
 }
 
@@ -96,6 +98,12 @@ async function closedRuns(client: Client, from: string | null): Promise<ClosedRu
     });
   }
   return runs.sort((a, b) => a.closedAt.localeCompare(b.closedAt));
+}
+
+function onceEach<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  const found = cache.get(key) ?? read();
+  cache.set(key, found);
+  return found;
 }
 
 /** The parent, when it is a drill of a runbook, with its status; undefined for any other parent. */

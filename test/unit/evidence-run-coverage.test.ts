@@ -95,24 +95,24 @@ test('GIVEN part of the chain verified WHEN a run is bundled before that part TH
   expect(coverage.unbundled.map((run) => run.runId)).toEqual(['nowhere']);
 });
 
-test("GIVEN a drill's failover closed long ago WHEN its drill still runs THEN it is pending: the drill's bundle will name it", async () => {
-  const coverage = await runCoverage({
+/** A drill's failover no manifest names, its drill in `status`. */
+function drillChildCoverage(status: string) {
+  return runCoverage({
     ...base,
     closed: [closed('child', { parent: DRILL })],
     named: new Set(),
-    drillOf: async () => ({ ...DRILL, status: 'RUNNING' }),
+    drillOf: async () => ({ ...DRILL, status }),
   });
+}
+
+test("GIVEN a drill's failover closed long ago WHEN its drill still runs THEN it is pending: the drill's bundle will name it", async () => {
+  const coverage = await drillChildCoverage('RUNNING');
   expect(coverage.pending.map((run) => run.runId)).toEqual(['child']);
   expect(coverage.unbundled).toEqual([]);
 });
 
 test("GIVEN a drill's failover WHEN its drill was terminated THEN it is missing, naming the drill whose bundle should hold it", async () => {
-  const coverage = await runCoverage({
-    ...base,
-    closed: [closed('child', { parent: DRILL })],
-    named: new Set(),
-    drillOf: async () => ({ ...DRILL, status: 'TERMINATED' }),
-  });
+  const coverage = await drillChildCoverage('TERMINATED');
   expect(coverage.unbundled[0]?.hint).toMatch(
     new RegExp(
       `^its record belongs in the bundle of its drill ${DRILL.workflowId}, which ended terminated without one`,

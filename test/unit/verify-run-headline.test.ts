@@ -147,6 +147,18 @@ describe('verify-run on a failover a parent started', () => {
     };
   }
 
+  /** bob's abort of the evacuation run, as the evacuation forwarded it to its failover. */
+  const forwardedAbort = (reason: string) => ({
+    action: 'abort',
+    operator: 'bob',
+    reason,
+    at: new Date(NOW).toISOString(),
+    signed: signed(
+      { action: 'abort', runId: EVACUATION_RUN, runbookId: 'us-east-1', runbookHash: cover.sha256, reason },
+      keys.bob.privateKey,
+    ),
+  });
+
   const drillChild = (overrides: { reason?: string; parent?: string } = {}) =>
     childResult({
       start: signed({ action: 'drill', runId: DRILL }),
@@ -188,28 +200,7 @@ describe('verify-run on a failover a parent started', () => {
   });
 
   it('GIVEN an abort the evacuation forwarded WHEN verified THEN it verifies as signed for the evacuation run', () => {
-    const abort = signed(
-      {
-        action: 'abort',
-        runId: EVACUATION_RUN,
-        runbookId: 'us-east-1',
-        runbookHash: cover.sha256,
-        reason: 'wrong region',
-      },
-      keys.bob.privateKey,
-    );
-    const verification = verifyRunResult(
-      evacuationChild({}, [
-        {
-          action: 'abort',
-          operator: 'bob',
-          reason: 'wrong region',
-          at: new Date(NOW).toISOString(),
-          signed: abort,
-        },
-      ]),
-      policy,
-    );
+    const verification = verifyRunResult(evacuationChild({}, [forwardedAbort('wrong region')]), policy);
     expect(verification.runs[0]?.verdicts[1]?.detail).toMatch(
       new RegExp(`forwarded by evacuation run ${EVACUATION_RUN}$`),
     );
@@ -358,24 +349,12 @@ describe('verify-run on a failover a parent started', () => {
   });
 
   it('GIVEN a run that is not in the evacuation WHEN its record claims an abort the evacuation forwarded THEN it fails', () => {
-    const abort = signed(
-      {
-        action: 'abort',
-        runId: EVACUATION_RUN,
-        runbookId: 'us-east-1',
-        runbookHash: cover.sha256,
-        reason: 'stop',
-      },
-      keys.bob.privateKey,
-    );
-    const { cover: _kept, ...withoutCover } = cover;
+    const withoutCover = { runId: cover.runId, id: cover.id, sha256: cover.sha256 };
     const forged = childResult({
       start: signed({ action: 'failover', runId: 'failover-ehr-db' }),
       reason: 'Q4 drill',
       authorization: { signedFor: withoutCover },
-      operatorActions: [
-        { action: 'abort', operator: 'bob', reason: 'stop', at: new Date(NOW).toISOString(), signed: abort },
-      ],
+      operatorActions: [forwardedAbort('stop')],
     });
     const verdict = verifyRunResult(forged, policy).runs[0]?.verdicts[1];
     expect(verdict?.ok).toBe(false);
