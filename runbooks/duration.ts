@@ -2,7 +2,10 @@
  * Durations in runbooks are strings such as `250ms`, `30s`, `5m`, `1h` or `1m30s`, so a runbook reads the way
  * an operator speaks and stays plain JSON. Temporal accepts the same format for timeouts.
  */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: MINUTE_MS, h: HOUR_MS, d: DAY_MS };
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const PART_PATTERN = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
@@ -26,11 +29,22 @@ export function durationToMs(text: Duration): number {
   return Math.round(total);
 }
 
-/** The shortest readable form of a millisecond count: 1500 → "1.5s", 90000 → "1m30s". */
+/**
+ * The shortest readable form of a millisecond count: 1500 → "1.5s", 90000 → "1m30s", 3 h 1 min → "3h1m",
+ * 50 h → "2d2h" (an hour or more to the minute, a day or more to the hour: a backup's age, not a step's).
+ */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}s`;
+  if (ms >= DAY_MS) return largeAndSmall(Math.round(ms / HOUR_MS), 24, 'd', 'h');
+  if (ms >= HOUR_MS) return largeAndSmall(Math.round(ms / MINUTE_MS), 60, 'h', 'm');
   const minutes = Math.floor(ms / 60_000);
   const seconds = Math.round((ms % 60_000) / 1000);
   return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
+}
+
+/** `count` small units as whole large units and the rest: (181, 60, 'h', 'm') → "3h1m", (120, …) → "2h". */
+function largeAndSmall(count: number, perLarge: number, large: string, small: string): string {
+  const rest = count % perLarge;
+  return `${Math.floor(count / perLarge)}${large}${rest === 0 ? '' : `${rest}${small}`}`;
 }

@@ -7,13 +7,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { toAwsFailure } from '../dns/aws-failure';
-import type {
-  BucketRef,
-  ChecksumAlgorithm,
-  ObjectHead,
-  ObjectLockConfig,
-  ObjectSummary,
-  S3Port,
+import {
+  newerFirst,
+  type BucketRef,
+  type ChecksumAlgorithm,
+  type ObjectHead,
+  type ObjectLockConfig,
+  type ObjectSummary,
+  type S3Port,
 } from './s3-port';
 
 const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
@@ -27,6 +28,23 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
     } catch (error) {
       throw toAwsFailure('S3', operation, error, NOT_FOUND);
     }
+  }
+
+  /** Every current object under `prefix` (folder markers left out), page by page. */
+  async function* listed(ref: BucketRef, prefix: string): AsyncIterable<ObjectSummary> {
+    let token: string | undefined;
+    do {
+      const out = await call(`ListObjectsV2 s3://${ref.bucket}/${prefix}`, () =>
+        clientForRegion(ref.region).send(
+          new ListObjectsV2Command({ Bucket: ref.bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
+      );
+      for (const object of out.Contents ?? []) {
+        if (!object.Key || !object.LastModified || object.Key.endsWith('/')) continue;
+        yield { key: object.Key, lastModified: object.LastModified, size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
   }
 
   return {
@@ -53,22 +71,16 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
 
     async newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined> {
       let newest: ObjectSummary | undefined;
-      let token: string | undefined;
-      do {
-        const out = await call(`ListObjectsV2 s3://${ref.bucket}/${prefix}`, () =>
-          clientForRegion(ref.region).send(
-            new ListObjectsV2Command({ Bucket: ref.bucket, Prefix: prefix, ContinuationToken: token }),
-          ),
-        );
-        for (const object of out.Contents ?? []) {
-          if (!object.Key || !object.LastModified || object.Key.endsWith('/')) continue;
-          if (!newest || object.LastModified > newest.lastModified) {
-            newest = { key: object.Key, lastModified: object.LastModified, size: object.Size ?? 0 };
-          }
-        }
-        token = out.IsTruncated ? out.NextContinuationToken : undefined;
-      } while (token);
+      for await (const object of listed(ref, prefix)) {
+        if (!newest || newerFirst(object, newest) < 0) newest = object;
+      }
       return newest;
+    },
+
+    async objectsModifiedSince(ref: BucketRef, prefix: string, since: Date): Promise<ObjectSummary[]> {
+      const found: ObjectSummary[] = [];
+      for await (const object of listed(ref, prefix)) if (object.lastModified >= since) found.push(object);
+      return found.sort(newerFirst);
     },
 
     async headObject(ref: BucketRef, key: string): Promise<ObjectHead> {
@@ -88,6 +100,7 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
         ...(out.ObjectLockMode ? { lockMode: out.ObjectLockMode } : {}),
         ...(out.ObjectLockRetainUntilDate ? { retainUntil: new Date(out.ObjectLockRetainUntilDate) } : {}),
         ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
+        metadata: { ...out.Metadata },
       };
     },
 

@@ -27,14 +27,21 @@ export interface ObjectHead {
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
   /** `COMPOSITE` for multipart uploads (the checksum is of the parts' checksums, with a `-N` suffix). */
   checksumType?: string;
+  /** The object's user metadata (`x-amz-meta-*`), keys in lower case without the prefix, as S3 returns them. */
+  metadata: Record<string, string>;
 }
 
 export interface S3Port {
   /** `Enabled`, `Suspended`, or `Off` for a bucket that never had versioning. */
   getVersioningStatus(ref: BucketRef): Promise<string>;
   getObjectLockConfig(ref: BucketRef): Promise<ObjectLockConfig>;
-  /** The most recently modified current object under `prefix`, or undefined when there is none. */
+  /**
+   * The most recently modified current object under `prefix`, or undefined when there is none. S3 lists
+   * LastModified to the second: of objects written in the same second, the one with the greatest key.
+   */
   newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined>;
+  /** The current objects under `prefix` modified at or after `since`, newest first (`newestObject`'s order). */
+  objectsModifiedSince(ref: BucketRef, prefix: string, since: Date): Promise<ObjectSummary[]>;
   /** HeadObject with checksum mode enabled. */
   headObject(ref: BucketRef, key: string): Promise<ObjectHead>;
   /**
@@ -42,4 +49,14 @@ export interface S3Port {
    * holding them in memory. A Promise (not an async generator) so `timed()` can wrap the port.
    */
   readObject(ref: BucketRef, key: string): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/**
+ * The order `newestObject` and `objectsModifiedSince` use: later LastModified first, then the greater key (backup
+ * jobs name their objects after the time they stand for, and S3 lists LastModified only to the second).
+ */
+export function newerFirst(a: ObjectSummary, b: ObjectSummary): number {
+  const byTime = b.lastModified.getTime() - a.lastModified.getTime();
+  if (byTime !== 0) return byTime;
+  return a.key < b.key ? 1 : a.key > b.key ? -1 : 0;
 }

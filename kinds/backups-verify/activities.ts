@@ -27,6 +27,8 @@ export interface HashProgress {
 /** Everything the checks found, for the step's facts. */
 interface Findings {
   key?: string;
+  /** The time the newest backup stands for: its takenAt metadata, else its upload. */
+  takenAt?: Date;
   ageMs?: number;
   retainUntil?: Date;
   checksum?: string;
@@ -66,7 +68,7 @@ export function createBackupActivities({
     const minRetentionMs = parseDuration('minRetention', input.minRetention);
 
     // The bucket's settings and its newest backup are independent reads: asked at once, one round trip, not three.
-    let newest: ObjectSummary | undefined;
+    let newest: Backup | undefined;
     const bucketChecks = await Promise.all([
       outcomeOf('versioning enabled', async () => {
         const status = await s3.getVersioningStatus(ref);
@@ -91,19 +93,37 @@ export function createBackupActivities({
         ];
       }),
       outcomeOf('newest backup exists', async () => {
-        newest = await s3.newestObject(ref, input.prefix);
-        if (!newest)
+        const found = await newestBackup(s3, ref, input, now().getTime() - maxAgeMs);
+        if (found.backup === undefined)
           return [
             false,
-            `no object under ${where}; check the prefix in the runbook and that backups are running`,
+            found.untimed.length === 0
+              ? `no object under ${where}; check the prefix in the runbook and that backups are running`
+              : `none of the ${found.untimed.length} newest object(s) under ${where} carries ${metadataHeader(input)} (an ISO 8601 time): ${listed(found.untimed)}; the backup job must write it, or remove takenAt from the step to age backups from their upload`,
           ];
-        findings.key = newest.key;
-        return [true, `${newest.key} (${newest.size} bytes, ${newest.lastModified.toISOString()})`];
+        newest = found.backup;
+        findings.key = newest.object.key;
+        findings.takenAt = newest.takenAt;
+        const { object } = newest;
+        const notCounted =
+          found.untimed.length === 0
+            ? ''
+            : `; ${found.untimed.length} object(s) uploaded since without a valid ${metadataHeader(input)} not counted as backups: ${listed(found.untimed)}`;
+        const unread =
+          found.unread === 0
+            ? ''
+            : `; ${found.unread} older upload(s) within maxAge not read (the ${MAX_TIMED_CANDIDATES} newest are)`;
+        return [
+          true,
+          input.takenAtMetadata === undefined
+            ? `${object.key} (${object.size} bytes, uploaded ${object.lastModified.toISOString()})`
+            : `${object.key} (${object.size} bytes, taken ${newest.takenAt.toISOString()} by its ${metadataHeader(input)}, uploaded ${object.lastModified.toISOString()})${notCounted}${unread}`,
+        ];
       }),
     ]);
     for (const { what, ok, message } of bucketChecks) add(what, ok, message);
 
-    const object = newest;
+    const object = newest?.object;
     const notChecked = 'not checked: no backup found';
     if (!object) {
       for (const what of [
@@ -118,19 +138,21 @@ export function createBackupActivities({
       return { results, findings };
     }
 
-    const ageMs = now().getTime() - object.lastModified.getTime();
+    const ageMs = now().getTime() - (newest?.takenAt ?? object.lastModified).getTime();
     findings.ageMs = ageMs;
+    const agedBy =
+      input.takenAtMetadata === undefined ? 'by its upload time' : `by its ${metadataHeader(input)}`;
     add(
       'newest backup fresh',
       ageMs <= maxAgeMs,
       ageMs <= maxAgeMs
-        ? `${object.key} is ${formatMs(Math.max(0, ageMs))} old (limit ${input.maxAge})`
-        : `${object.key} is ${formatMs(ageMs)} old, older than maxAge ${input.maxAge}; check the backup job, or raise maxAge only if the RPO allows`,
+        ? `${object.key} is ${formatMs(Math.max(0, ageMs))} old ${agedBy} (limit ${input.maxAge})`
+        : `${object.key} is ${formatMs(ageMs)} old ${agedBy}, older than maxAge ${input.maxAge}; check the backup job, or raise maxAge only if the RPO allows`,
     );
 
-    let head: ObjectHead | undefined;
+    let head: ObjectHead | undefined = newest?.head;
     await guarded(add, 'lock mode', async () => {
-      head = await s3.headObject(ref, object.key);
+      head ??= await s3.headObject(ref, object.key);
       if (head.lockMode !== input.lockMode) {
         return [
           false,
@@ -228,6 +250,8 @@ export function createBackupActivities({
           summary: `Newest backup ${findings.key} is ${formatMs(Math.max(0, findings.ageMs ?? 0))} old, ${input.lockMode}-locked until ${findings.retainUntil?.toISOString()}, ${findings.checksum?.split(':')[0]} verified`,
           facts: {
             key: findings.key ?? null,
+            takenAt: findings.takenAt?.toISOString() ?? null,
+            ageFrom: input.takenAtMetadata === undefined ? 'upload' : metadataHeader(input),
             age: formatMs(Math.max(0, findings.ageMs ?? 0)),
             retainUntil: findings.retainUntil?.toISOString() ?? null,
             checksum: findings.checksum ?? null,
@@ -236,6 +260,81 @@ export function createBackupActivities({
       });
     },
   };
+}
+
+/** The newest backup, the time it stands for, and its head when reading that time needed it. */
+interface Backup {
+  object: ObjectSummary;
+  takenAt: Date;
+  head?: ObjectHead;
+}
+
+/**
+ * How many uploads' heads are read for their takenAt metadata at most: a prefix of nightly or hourly base backups
+ * holds a few dozen within any maxAge.
+ */
+export const MAX_TIMED_CANDIDATES = 100;
+/** AWS refuses a request signed more than 15 minutes off its clock, so the worker's clock is at most that far off S3's. */
+const CLOCK_SKEW_MS = 15 * 60_000;
+const HEADS_AT_ONCE = 10;
+
+/**
+ * The newest backup under the step's prefix. By upload time: the newest object. By takenAt metadata: a backup is
+ * uploaded after it is taken, so one taken since `freshSince` was uploaded since too; the heads of those uploads
+ * (or of the newest upload, when there is none) say when each was taken, and the latest wins. Objects without a
+ * valid time are `untimed`, not counted as backups.
+ */
+async function newestBackup(
+  s3: S3Port,
+  ref: BucketRef,
+  input: BackupsInput,
+  freshSince: number,
+): Promise<{ backup?: Backup; untimed: string[]; unread: number }> {
+  const metadataKey = input.takenAtMetadata;
+  if (metadataKey === undefined) {
+    const object = await s3.newestObject(ref, input.prefix);
+    return {
+      ...(object ? { backup: { object, takenAt: object.lastModified } } : {}),
+      untimed: [],
+      unread: 0,
+    };
+  }
+  let candidates = await s3.objectsModifiedSince(ref, input.prefix, new Date(freshSince - CLOCK_SKEW_MS));
+  if (candidates.length === 0) {
+    const newestUpload = await s3.newestObject(ref, input.prefix);
+    candidates = newestUpload ? [newestUpload] : [];
+  }
+  const untimed: string[] = [];
+  let backup: Backup | undefined;
+  const read = candidates.slice(0, MAX_TIMED_CANDIDATES);
+  for (let i = 0; i < read.length; i += HEADS_AT_ONCE) {
+    const batch = read.slice(i, i + HEADS_AT_ONCE);
+    const heads = await Promise.all(batch.map((object) => s3.headObject(ref, object.key)));
+    batch.forEach((object, j) => {
+      const head = heads[j] as ObjectHead;
+      const takenAt = isoTime(head.metadata[metadataKey]);
+      if (takenAt === undefined) untimed.push(object.key);
+      else if (backup === undefined || takenAt > backup.takenAt) backup = { object, takenAt, head };
+    });
+  }
+  return { ...(backup ? { backup } : {}), untimed, unread: candidates.length - read.length };
+}
+
+/** An ISO 8601 date-time, or undefined for anything else. */
+function isoTime(value: string | undefined): Date | undefined {
+  if (value === undefined || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+function metadataHeader(input: BackupsInput): string {
+  return `x-amz-meta-${input.takenAtMetadata ?? ''}`;
+}
+
+/** The first few keys, and how many more. */
+function listed(keys: string[]): string {
+  const shown = keys.slice(0, 3).join(', ');
+  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 
 function hashCheck(scope: CheckScope): string[] {

@@ -12,6 +12,8 @@ export interface BackupsInput {
   maxAge: string;
   lockMode: 'COMPLIANCE' | 'GOVERNANCE';
   minRetention: string;
+  /** The user-metadata key holding each backup's point in time; its upload time (LastModified) when absent. */
+  takenAtMetadata?: string;
 }
 
 export interface BackupsVerifyActivities {
@@ -28,6 +30,21 @@ const schema = leafStepSchema('backups.verify', {
   lockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
   /** The newest backup must stay locked at least this long from now. */
   minRetention: duration().default('1d'),
+  /**
+   * Where each backup's point in time is kept: the user-metadata key its backup job writes (ISO 8601). Without
+   * it a backup's age is from its upload (LastModified), which a copy or a re-upload of an old backup renews.
+   */
+  takenAt: z
+    .object({
+      metadata: z
+        .string()
+        .regex(
+          /^(?!x-amz-meta-)[a-z0-9][a-z0-9._-]*$/,
+          'a user-metadata key as S3 returns it: lower case, without the x-amz-meta- prefix (e.g. taken-at)',
+        ),
+    })
+    .strict()
+    .optional(),
 });
 
 type BackupsStep = z.output<typeof schema>;
@@ -61,7 +78,18 @@ export const backupsVerify: StepKind<typeof schema, BackupsVerifyActivities> = {
   // Going back does not need the backups checked again: the failback is the way out of the incident.
   failback: () => [],
   examples: {
-    valid: [{ step: { id: 'backups', kind: 'backups.verify', bucket: 'ehr-backups', maxAge: '26h' } }],
+    valid: [
+      { step: { id: 'backups', kind: 'backups.verify', bucket: 'ehr-backups', maxAge: '26h' } },
+      {
+        step: {
+          id: 'backups',
+          kind: 'backups.verify',
+          bucket: 'ehr-backups',
+          maxAge: '26h',
+          takenAt: { metadata: 'taken-at' },
+        },
+      },
+    ],
     invalid: [
       {
         step: { id: 'backups', kind: 'backups.verify', bucket: 'b' },
@@ -72,6 +100,16 @@ export const backupsVerify: StepKind<typeof schema, BackupsVerifyActivities> = {
         step: { id: 'backups', kind: 'backups.verify', bucket: 'ehr-backups', lockMode: 'STRICT' },
         path: '.lockMode',
         message: /"COMPLIANCE", "GOVERNANCE"/,
+      },
+      {
+        step: {
+          id: 'backups',
+          kind: 'backups.verify',
+          bucket: 'ehr-backups',
+          takenAt: { metadata: 'x-amz-meta-taken-at' },
+        },
+        path: '.takenAt.metadata',
+        message: /without the x-amz-meta- prefix/,
       },
     ],
   },
@@ -86,5 +124,6 @@ export function backupsInput(runbook: Runbook, step: BackupsStep): BackupsInput 
     lockMode: step.lockMode,
     minRetention: step.minRetention,
     ...(step.region === undefined ? {} : { region: step.region }),
+    ...(step.takenAt === undefined ? {} : { takenAtMetadata: step.takenAt.metadata }),
   };
 }

@@ -46,6 +46,8 @@ export default defineRunbook({
           bucket: 'drctl-ehr-backups',
           prefix: 'ehr-db/',
           maxAge: '26h',
+          // The backup job writes each backup's time; a copy or a re-upload of an old one stays old.
+          takenAt: { metadata: 'taken-at' },
           lockMode: 'COMPLIANCE',
           minRetention: '7d',
         },

@@ -1,11 +1,12 @@
 import { PermanentFailure, permanentFailure } from '../../activities/failures';
 import { createChecksum } from '../../activities/backups/checksum';
-import type {
-  BucketRef,
-  ObjectHead,
-  ObjectLockConfig,
-  ObjectSummary,
-  S3Port,
+import {
+  newerFirst,
+  type BucketRef,
+  type ObjectHead,
+  type ObjectLockConfig,
+  type ObjectSummary,
+  type S3Port,
 } from '../../activities/backups/s3-port';
 
 export interface FakeObject {
@@ -39,7 +40,13 @@ export class FakeS3 implements S3Port {
   putBackup(
     bucket: string,
     key: string,
-    options: { body?: string; lastModified: Date; lockMode?: string; retainUntil?: Date },
+    options: {
+      body?: string;
+      lastModified: Date;
+      lockMode?: string;
+      retainUntil?: Date;
+      metadata?: Record<string, string>;
+    },
   ): FakeObject {
     const body = new TextEncoder().encode(options.body ?? `backup ${key}`);
     const sha = createChecksum('SHA256');
@@ -49,6 +56,7 @@ export class FakeS3 implements S3Port {
       lastModified: options.lastModified,
       head: {
         checksums: { SHA256: sha.digestBase64() },
+        metadata: { ...options.metadata },
         ...(options.lockMode ? { lockMode: options.lockMode } : {}),
         ...(options.retainUntil ? { retainUntil: options.retainUntil } : {}),
       },
@@ -66,19 +74,18 @@ export class FakeS3 implements S3Port {
   }
 
   async newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined> {
-    let newest: ObjectSummary | undefined;
-    for (const [key, object] of this.bucket(ref.bucket).objects) {
-      if (!key.startsWith(prefix)) continue;
-      if (!newest || object.lastModified > newest.lastModified) {
-        newest = { key, lastModified: object.lastModified, size: object.body.length };
-      }
-    }
-    return newest;
+    return this.listed(ref, prefix).sort(newerFirst)[0];
+  }
+
+  async objectsModifiedSince(ref: BucketRef, prefix: string, since: Date): Promise<ObjectSummary[]> {
+    return this.listed(ref, prefix)
+      .filter((object) => object.lastModified >= since)
+      .sort(newerFirst);
   }
 
   async headObject(ref: BucketRef, key: string): Promise<ObjectHead> {
     const object = this.object(ref.bucket, key);
-    return { ...object.head, checksums: { ...object.head.checksums } };
+    return { ...object.head, checksums: { ...object.head.checksums }, metadata: { ...object.head.metadata } };
   }
 
   async readObject(ref: BucketRef, key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -90,6 +97,17 @@ export class FakeS3 implements S3Port {
       yield body.slice(0, middle);
       yield body.slice(middle);
     })();
+  }
+
+  /** Objects under `prefix`, with LastModified to the second as S3 lists it. */
+  private listed(ref: BucketRef, prefix: string): ObjectSummary[] {
+    return [...this.bucket(ref.bucket).objects]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, object]) => ({
+        key,
+        lastModified: new Date(Math.floor(object.lastModified.getTime() / 1000) * 1000),
+        size: object.body.length,
+      }));
   }
 
   private bucket(name: string): FakeBucket {

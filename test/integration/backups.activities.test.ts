@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createBackupActivities } from '../../kinds/backups-verify/activities';
 import { createS3Adapter } from '../../activities/backups/s3-adapter';
 import type { BackupsInput } from '../../kinds/backups-verify/definition';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';
+import { backupKey } from '../../sandbox/s3-backup-seed';
 import { getStack } from './stack';
 
 /** Backup verification against the sandbox's moto bucket (seeded: versioned, Object Lock COMPLIANCE, SHA256). */
@@ -56,7 +58,9 @@ describe('backup activities against moto', () => {
 
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'BackupCheckFailed', nonRetryable: true });
-    expect((error as Error).message).toMatch(/newest backup fresh — .* old, older than maxAge 1ms/);
+    expect((error as Error).message).toMatch(
+      /newest backup fresh — .* old by its upload time, older than maxAge 1ms/,
+    );
   });
 
   it('GIVEN stricter lock demands than the bucket gives WHEN checking THEN lock mode and retention fail', async () => {
@@ -71,5 +75,43 @@ describe('backup activities against moto', () => {
 
     expect(results[0]).toMatchObject({ ok: false, message: expect.stringMatching(/drctl-no-such-bucket/) });
     expect(results.every((r) => !r.ok)).toBe(true);
+  });
+
+  describe("a backup's age by its takenAt metadata (moto's HeadObject returns the x-amz-meta- headers)", () => {
+    const byTakenAt: BackupsInput = { ...input, maxAge: '26h', takenAtMetadata: 'taken-at' };
+
+    it('GIVEN the seeded bucket (two older backups and a fresh one, uploaded together) WHEN verifying THEN the fresh one, named after its time, is the newest', async () => {
+      const outcome = await activities.verifyBackups(byTakenAt);
+
+      const takenAt = new Date(String(outcome.facts.takenAt));
+      expect(outcome.facts.ageFrom).toBe('x-amz-meta-taken-at');
+      expect(outcome.facts.key).toBe(backupKey(takenAt));
+      expect(Date.now() - takenAt.getTime()).toBeLessThan(2 * 3_600_000);
+    });
+
+    it('GIVEN a two-day-old backup copied in a minute ago WHEN verifying THEN by takenAt it is stale; by upload time it passed', async () => {
+      const prefix = `${stack.aws.s3.prefix}copied-${randomUUID()}/`;
+      await clientFor().send(
+        new PutObjectCommand({
+          Bucket: stack.aws.s3.bucket,
+          Key: `${prefix}base.tar.gz`,
+          Body: 'a base backup taken two days ago',
+          ChecksumAlgorithm: 'SHA256',
+          ObjectLockMode: 'COMPLIANCE',
+          ObjectLockRetainUntilDate: new Date(Date.now() + 30 * 86_400_000),
+          Metadata: { 'taken-at': new Date(Date.now() - 2 * 86_400_000).toISOString() },
+        }),
+      );
+
+      const error = await activities.verifyBackups({ ...byTakenAt, prefix }).catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ type: 'BackupCheckFailed', nonRetryable: true });
+      expect((error as Error).message).toMatch(
+        /newest backup fresh — .*copied-.*base\.tar\.gz is 2d old by its x-amz-meta-taken-at, older than maxAge 26h/,
+      );
+      await expect(activities.verifyBackups({ ...input, maxAge: '26h', prefix })).resolves.toMatchObject({
+        facts: { ageFrom: 'upload' },
+      });
+    });
   });
 });

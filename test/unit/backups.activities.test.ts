@@ -44,6 +44,8 @@ describe('verifyBackups', () => {
     expect(outcome.changed).toBe(false);
     expect(outcome.facts).toEqual({
       key: 'ehr-db/new.dump',
+      takenAt: new Date(NOW.getTime() - 10 * 60_000).toISOString(),
+      ageFrom: 'upload',
       age: '10m',
       retainUntil: new Date(NOW.getTime() + 30 * DAY).toISOString(),
       checksum: `SHA256:${newest.head.checksums.SHA256}`,
@@ -66,7 +68,9 @@ describe('verifyBackups', () => {
     const error = await failureOf(activities.verifyBackups({ ...input, maxAge: '5m' }));
 
     expect(error).toMatchObject({ type: 'BackupCheckFailed', nonRetryable: true });
-    expect(error.message).toMatch(/newest backup fresh — ehr-db\/new\.dump is 10m old, older than maxAge 5m/);
+    expect(error.message).toMatch(
+      /newest backup fresh — ehr-db\/new\.dump is 10m old by its upload time, older than maxAge 5m/,
+    );
   });
 
   it('GIVEN the newest backup is not locked WHEN verifying THEN the lock mode and retention checks fail', async () => {
@@ -131,6 +135,122 @@ describe('verifyBackups', () => {
       /no object under s3:\/\/drctl-ehr-backups\/portal-db\//,
     );
     expect(missing[0]).toMatchObject({ ok: false, message: expect.stringMatching(/no-such-bucket/) });
+  });
+});
+
+describe("a backup's age: from the time it stands for, not a later upload", () => {
+  const timedInput: BackupsInput = { ...input, maxAge: '26h', takenAtMetadata: 'taken-at' };
+  const locked = { lockMode: 'COMPLIANCE', retainUntil: new Date(NOW.getTime() + 30 * DAY) };
+  const takenAt = (ms: number) => ({ 'taken-at': new Date(NOW.getTime() - ms).toISOString() });
+
+  it('GIVEN backups uploaded in the same second WHEN checking by upload time THEN the newest is the greatest key, as S3 lists to the second', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    // The sandbox seeds these three at once: the listing cannot tell them apart by LastModified.
+    for (const key of [
+      'ehr-db/2026-11-25T08-00-00Z.tar',
+      'ehr-db/2026-11-27T07-59-00Z.tar',
+      'ehr-db/2026-11-26T08-00-00Z.tar',
+    ])
+      s3.putBackup('drctl-ehr-backups', key, { lastModified: new Date(NOW.getTime() - 60_000), ...locked });
+
+    const checks = await createBackupActivities({ s3, now: () => NOW }).checkBackups(input);
+
+    expect(checks.find((c) => c.check.endsWith('newest backup exists'))?.message).toMatch(
+      /^ehr-db\/2026-11-27T07-59-00Z\.tar /,
+    );
+  });
+
+  it('GIVEN a two-day-old backup uploaded again a minute ago WHEN verifying by its takenAt metadata THEN it is stale, by its time', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/copied.tar', {
+      lastModified: new Date(NOW.getTime() - 60_000),
+      metadata: takenAt(2 * DAY),
+      ...locked,
+    });
+    const activities = createBackupActivities({ s3, now: () => NOW });
+
+    const error = await failureOf(activities.verifyBackups(timedInput));
+
+    expect(error.message).toMatch(
+      /newest backup fresh — ehr-db\/copied\.tar is 2d old by its x-amz-meta-taken-at, older than maxAge 26h/,
+    );
+    // By upload time, as before this option, it passed as a minute old.
+    await expect(
+      activities.verifyBackups({ ...timedInput, takenAtMetadata: undefined }),
+    ).resolves.toMatchObject({
+      facts: { age: '1m', ageFrom: 'upload' },
+    });
+  });
+
+  it('GIVEN an old backup re-uploaded after a newer one WHEN verifying by takenAt THEN the newer one by its time is verified', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/nightly.tar', {
+      lastModified: new Date(NOW.getTime() - 3 * HOUR),
+      metadata: takenAt(3 * HOUR + 60_000),
+      ...locked,
+    });
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/restored-copy.tar', {
+      lastModified: new Date(NOW.getTime() - HOUR),
+      metadata: takenAt(5 * DAY),
+      ...locked,
+    });
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/manifest.json', {
+      lastModified: new Date(NOW.getTime() - 60_000),
+      ...locked,
+    });
+
+    const outcome = await createBackupActivities({ s3, now: () => NOW }).verifyBackups(timedInput);
+
+    expect(outcome.facts).toMatchObject({
+      key: 'ehr-db/nightly.tar',
+      takenAt: new Date(NOW.getTime() - 3 * HOUR - 60_000).toISOString(),
+      ageFrom: 'x-amz-meta-taken-at',
+      age: '3h1m',
+    });
+    expect(s3.reads).toEqual(['ehr-db/nightly.tar']);
+  });
+
+  it('GIVEN uploads without the metadata WHEN checking by takenAt THEN the check fails naming them and what to do', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/a.tar', {
+      lastModified: new Date(NOW.getTime() - HOUR),
+      ...locked,
+    });
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/b.tar', {
+      lastModified: new Date(NOW.getTime() - 2 * HOUR),
+      metadata: { 'taken-at': 'last night' },
+      ...locked,
+    });
+
+    const checks = await createBackupActivities({ s3, now: () => NOW }).checkBackups(timedInput);
+
+    expect(checks.find((c) => c.check.endsWith('newest backup exists'))).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(
+        /none of the 2 newest object\(s\) under s3:\/\/drctl-ehr-backups\/ehr-db\/ carries x-amz-meta-taken-at \(an ISO 8601 time\): ehr-db\/a\.tar, ehr-db\/b\.tar; the backup job must write it/,
+      ),
+    });
+    expect(checks.find((c) => c.check.endsWith('newest backup fresh'))).toMatchObject({ ok: false });
+  });
+
+  it('GIVEN no upload within maxAge WHEN checking by takenAt THEN the newest upload is read and found stale by its time', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/last.tar', {
+      lastModified: new Date(NOW.getTime() - 3 * DAY),
+      metadata: takenAt(4 * DAY),
+      ...locked,
+    });
+
+    const checks = await createBackupActivities({ s3, now: () => NOW }).checkBackups(timedInput);
+
+    expect(checks.find((c) => c.check.endsWith('newest backup fresh'))?.message).toMatch(
+      /ehr-db\/last\.tar is 4d old by its x-amz-meta-taken-at, older than maxAge 26h/,
+    );
   });
 });
 
