@@ -64,6 +64,11 @@ export function runCommand<A extends unknown[]>(
         note(`drctl: ${failure.message}`);
       }
       process.exitCode = failure.exitCode;
+      // A gRPC connect given up on a refused port keeps its deadline timer after its channel is closed: end once
+      // the message is written, not when that timer runs out seconds later.
+      if (failure.code === 'TemporalUnreachable') {
+        process.stdout.write('', () => process.stderr.write('', () => process.exit(failure.exitCode)));
+      }
     }
   };
 }

@@ -1,8 +1,9 @@
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
 import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
 import { CliError, ExitCode } from './cli-error';
+import { refusedConnection } from './refused-connection';
 
 /** Leaves room for process start-up inside the 10 s an operator waits at most to learn Temporal is down. */
 export const CONNECT_TIMEOUT_MS = 8_000;
@@ -14,7 +15,10 @@ export const CONNECT_TIMEOUT_MS = 8_000;
  */
 export const MAX_RECEIVE_BYTES = 128 * 1024 * 1024;
 
-/** A Temporal client, or within 8 s a clear error naming the address and how to change it. */
+/**
+ * A Temporal client, or a clear error naming the address and how to change it: within 8 s, or within half a second
+ * when nothing listens there.
+ */
 export async function connectClient(
   config: DrctlConfig,
   options: { connectTimeoutMs?: number } = {},
@@ -25,20 +29,31 @@ export async function connectClient(
   const { dataConverterOptions } = await import('../security/codec/data-converter');
   const connectionOptions = temporalConnectionOptions(config.temporal);
   const codec = dataConverterOptions(config);
-  let connection: Connection;
+  const connection = Connection.lazy({
+    ...connectionOptions,
+    connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES },
+  });
+  const probe = new AbortController();
   try {
-    connection = await Connection.connect({
-      ...connectionOptions,
-      connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-      channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES },
-    });
+    const connected = connection.ensureConnected();
+    connected.catch(() => undefined); // a refusal may win the race: the connect then fails when closed
+    await Promise.race([
+      connected,
+      refusedConnection(address, probe.signal).then((refusal) => {
+        throw new Error(refusal);
+      }),
+    ]);
   } catch (error) {
     codec.close();
+    await connection.close().catch(() => undefined);
     throw new CliError(
       'TemporalUnreachable',
       new TemporalUnreachableError(address, Boolean(tls), error).message,
       ExitCode.Environment,
     );
+  } finally {
+    probe.abort();
   }
   return {
     client: new Client({ connection, namespace, ...codec.options }),
