@@ -30,21 +30,28 @@ export function durationToMs(text: Duration): number {
 }
 
 /**
- * The shortest readable form of a millisecond count: 1500 → "1.5s", 90000 → "1m30s", 3 h 1 min → "3h1m",
- * 50 h → "2d2h" (an hour or more to the minute, a day or more to the hour: a backup's age, not a step's).
+ * The shortest readable form of a millisecond count: 1500 → "1.5s", 90000 → "1m30s", 1 h 0 min 20 s → "1h20s";
+ * a day or more to the minute, "1d2h20m" (a backup's age, not a step's). Never rounds up: an age printed beside a
+ * limit it exceeds does not read as the limit.
  */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}s`;
-  if (ms >= DAY_MS) return largeAndSmall(Math.round(ms / HOUR_MS), 24, 'd', 'h');
-  if (ms >= HOUR_MS) return largeAndSmall(Math.round(ms / MINUTE_MS), 60, 'h', 'm');
+  if (ms >= DAY_MS) return parts(ms, [DAY_MS, 'd'], [HOUR_MS, 'h'], [MINUTE_MS, 'm']);
+  if (ms >= HOUR_MS) return parts(ms, [HOUR_MS, 'h'], [MINUTE_MS, 'm'], [1000, 's']);
   const minutes = Math.floor(ms / 60_000);
   const seconds = Math.round((ms % 60_000) / 1000);
   return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
 }
 
-/** `count` small units as whole large units and the rest: (181, 60, 'h', 'm') → "3h1m", (120, …) → "2h". */
-function largeAndSmall(count: number, perLarge: number, large: string, small: string): string {
-  const rest = count % perLarge;
-  return `${Math.floor(count / perLarge)}${large}${rest === 0 ? '' : `${rest}${small}`}`;
+/** `ms` in the given units, largest first, each whole (rounded down), units at zero left out. */
+function parts(ms: number, ...units: Array<[number, string]>): string {
+  let rest = ms;
+  let text = '';
+  for (const [unitMs, unit] of units) {
+    const count = Math.floor(rest / unitMs);
+    rest -= count * unitMs;
+    if (count > 0) text += `${count}${unit}`;
+  }
+  return text;
 }

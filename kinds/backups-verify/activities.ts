@@ -99,7 +99,7 @@ export function createBackupActivities({
             false,
             found.untimed.length === 0
               ? `no object under ${where}; check the prefix in the runbook and that backups are running`
-              : `none of the ${found.untimed.length} newest object(s) under ${where} carries ${metadataHeader(input)} (an ISO 8601 time): ${listed(found.untimed)}; the backup job must write it, or remove takenAt from the step to age backups from their upload`,
+              : `none of the ${found.untimed.length} newest object(s) under ${where}${found.unread === 0 ? '' : ` (of ${found.untimed.length + found.unread} uploaded within maxAge)`} carries a valid ${metadataHeader(input)} (an ISO 8601 time with its offset, not after the upload): ${listed(found.untimed)}; the backup job must write it, or remove takenAt from the step to age backups from their upload`,
           ];
         newest = found.backup;
         findings.key = newest.object.key;
@@ -108,7 +108,7 @@ export function createBackupActivities({
         const notCounted =
           found.untimed.length === 0
             ? ''
-            : `; ${found.untimed.length} object(s) uploaded since without a valid ${metadataHeader(input)} not counted as backups: ${listed(found.untimed)}`;
+            : `; ${found.untimed.length} object(s) uploaded within maxAge without a valid ${metadataHeader(input)} not counted as backups: ${listed(found.untimed)}`;
         const unread =
           found.unread === 0
             ? ''
@@ -274,7 +274,10 @@ interface Backup {
  * holds a few dozen within any maxAge.
  */
 export const MAX_TIMED_CANDIDATES = 100;
-/** AWS refuses a request signed more than 15 minutes off its clock, so the worker's clock is at most that far off S3's. */
+/**
+ * How far a clock may be off S3's: AWS refuses a request signed more than 15 minutes off its own clock, so the
+ * worker's and the backup job's clocks are within that of it.
+ */
 const CLOCK_SKEW_MS = 15 * 60_000;
 const HEADS_AT_ONCE = 10;
 
@@ -309,26 +312,43 @@ async function newestBackup(
   const read = candidates.slice(0, MAX_TIMED_CANDIDATES);
   for (let i = 0; i < read.length; i += HEADS_AT_ONCE) {
     const batch = read.slice(i, i + HEADS_AT_ONCE);
-    const heads = await Promise.all(batch.map((object) => s3.headObject(ref, object.key)));
+    const heads = await Promise.all(batch.map((object) => headUnlessGone(s3, ref, object.key)));
     batch.forEach((object, j) => {
-      const head = heads[j] as ObjectHead;
+      const head = heads[j];
+      if (head === undefined) return; // deleted since the listing: not a backup any more
       const takenAt = isoTime(head.metadata[metadataKey]);
-      if (takenAt === undefined) untimed.push(object.key);
+      // A backup is uploaded after it is taken: a time after its upload is a wrong clock or a wrong value.
+      if (takenAt === undefined || takenAt.getTime() > object.lastModified.getTime() + CLOCK_SKEW_MS)
+        untimed.push(object.key);
       else if (backup === undefined || takenAt > backup.takenAt) backup = { object, takenAt, head };
     });
   }
   return { ...(backup ? { backup } : {}), untimed, unread: candidates.length - read.length };
 }
 
-/** An ISO 8601 date-time, or undefined for anything else. */
+/** An ISO 8601 date-time with its offset (`Z` or `±hh:mm`; without one it would read in the worker's zone). */
 function isoTime(value: string | undefined): Date | undefined {
-  if (value === undefined || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
+  if (
+    value === undefined ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+  )
+    return undefined;
   const time = new Date(value);
   return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
 function metadataHeader(input: BackupsInput): string {
   return `x-amz-meta-${input.takenAtMetadata ?? ''}`;
+}
+
+/** The object's head, or undefined when it is gone (deleted or overwritten since it was listed). */
+async function headUnlessGone(s3: S3Port, ref: BucketRef, key: string): Promise<ObjectHead | undefined> {
+  try {
+    return await s3.headObject(ref, key);
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === PermanentFailure.NotFound) return undefined;
+    throw error;
+  }
 }
 
 /** The first few keys, and how many more. */

@@ -56,7 +56,10 @@ export class FakeS3 implements S3Port {
       lastModified: options.lastModified,
       head: {
         checksums: { SHA256: sha.digestBase64() },
-        metadata: { ...options.metadata },
+        // S3 keeps user metadata under lower-cased names (HTTP headers), as HeadObject returns them.
+        metadata: Object.fromEntries(
+          Object.entries(options.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+        ),
         ...(options.lockMode ? { lockMode: options.lockMode } : {}),
         ...(options.retainUntil ? { retainUntil: options.retainUntil } : {}),
       },
@@ -102,7 +105,7 @@ export class FakeS3 implements S3Port {
   /** Objects under `prefix`, with LastModified to the second as S3 lists it. */
   private listed(ref: BucketRef, prefix: string): ObjectSummary[] {
     return [...this.bucket(ref.bucket).objects]
-      .filter(([key]) => key.startsWith(prefix))
+      .filter(([key]) => key.startsWith(prefix) && !key.endsWith('/'))
       .map(([key, object]) => ({
         key,
         lastModified: new Date(Math.floor(object.lastModified.getTime() / 1000) * 1000),

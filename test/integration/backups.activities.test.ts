@@ -87,10 +87,16 @@ describe('backup activities against moto', () => {
       expect(outcome.facts.ageFrom).toBe('x-amz-meta-taken-at');
       expect(outcome.facts.key).toBe(backupKey(takenAt));
       expect(Date.now() - takenAt.getTime()).toBeLessThan(2 * 3_600_000);
+      // By upload time the seeded three tie (uploaded in one second, listed to the second): the greatest key wins,
+      // the fresh one too. Before, the first listed won: the backup taken two days earlier, "a minute old".
+      await expect(activities.verifyBackups({ ...input, maxAge: '26h' })).resolves.toMatchObject({
+        facts: { key: outcome.facts.key, ageFrom: 'upload' },
+      });
     });
 
     it('GIVEN a two-day-old backup copied in a minute ago WHEN verifying THEN by takenAt it is stale; by upload time it passed', async () => {
-      const prefix = `${stack.aws.s3.prefix}copied-${randomUUID()}/`;
+      // Its own prefix, outside ehr-db/: the object stays locked for 30 days and must not become ehr-db's newest.
+      const prefix = `copied-backups-${randomUUID()}/`;
       await clientFor().send(
         new PutObjectCommand({
           Bucket: stack.aws.s3.bucket,
@@ -107,7 +113,7 @@ describe('backup activities against moto', () => {
 
       expect(error).toMatchObject({ type: 'BackupCheckFailed', nonRetryable: true });
       expect((error as Error).message).toMatch(
-        /newest backup fresh — .*copied-.*base\.tar\.gz is 2d old by its x-amz-meta-taken-at, older than maxAge 26h/,
+        /newest backup fresh — copied-backups-.*base\.tar\.gz is 2d old by its x-amz-meta-taken-at, older than maxAge 26h/,
       );
       await expect(activities.verifyBackups({ ...input, maxAge: '26h', prefix })).resolves.toMatchObject({
         facts: { ageFrom: 'upload' },

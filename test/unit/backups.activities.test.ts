@@ -231,10 +231,64 @@ describe("a backup's age: from the time it stands for, not a later upload", () =
     expect(checks.find((c) => c.check.endsWith('newest backup exists'))).toMatchObject({
       ok: false,
       message: expect.stringMatching(
-        /none of the 2 newest object\(s\) under s3:\/\/drctl-ehr-backups\/ehr-db\/ carries x-amz-meta-taken-at \(an ISO 8601 time\): ehr-db\/a\.tar, ehr-db\/b\.tar; the backup job must write it/,
+        /none of the 2 newest object\(s\) under s3:\/\/drctl-ehr-backups\/ehr-db\/ carries a valid x-amz-meta-taken-at \(an ISO 8601 time with its offset, not after the upload\): ehr-db\/a\.tar, ehr-db\/b\.tar; the backup job must write it/,
       ),
     });
     expect(checks.find((c) => c.check.endsWith('newest backup fresh'))).toMatchObject({ ok: false });
+  });
+
+  it('GIVEN a newer upload whose time is after its upload, or has no offset, WHEN verifying by takenAt THEN neither counts: the older backup is verified', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/nightly.tar', {
+      lastModified: new Date(NOW.getTime() - 20 * HOUR),
+      metadata: takenAt(20 * HOUR + 60_000),
+      ...locked,
+    });
+    // A clock a day ahead, or a typo: before, this passed as the newest backup, "0ms old", for as long as it stood.
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/future.tar', {
+      lastModified: new Date(NOW.getTime() - 2 * HOUR),
+      metadata: takenAt(-DAY),
+      ...locked,
+    });
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/zoneless.tar', {
+      lastModified: new Date(NOW.getTime() - HOUR),
+      metadata: { 'taken-at': '2026-11-27T06:30:00' },
+      ...locked,
+    });
+
+    const checks = await createBackupActivities({ s3, now: () => NOW }).checkBackups(timedInput);
+
+    expect(checks.find((c) => c.check.endsWith('newest backup exists'))?.message).toMatch(
+      /^ehr-db\/nightly\.tar .*; 2 object\(s\) uploaded within maxAge without a valid x-amz-meta-taken-at not counted as backups: ehr-db\/zoneless\.tar, ehr-db\/future\.tar$/,
+    );
+    expect(checks.find((c) => c.check.endsWith('newest backup fresh'))?.message).toMatch(/is 20h1m old/);
+  });
+
+  it('GIVEN an upload deleted between the listing and its head WHEN checking by takenAt THEN it is skipped, not a failed check', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('drctl-ehr-backups');
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/nightly.tar', {
+      lastModified: new Date(NOW.getTime() - 2 * HOUR),
+      metadata: { 'Taken-At': new Date(NOW.getTime() - 2 * HOUR - 60_000).toISOString() },
+      ...locked,
+    });
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/pruned.tar', {
+      lastModified: new Date(NOW.getTime() - HOUR),
+      ...locked,
+    });
+    const headObject = s3.headObject.bind(s3);
+    s3.headObject = async (ref, key) => {
+      if (key === 'ehr-db/pruned.tar') s3.buckets.get('drctl-ehr-backups')?.objects.delete(key);
+      return headObject(ref, key);
+    };
+
+    const checks = await createBackupActivities({ s3, now: () => NOW }).checkBackups(timedInput);
+
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.find((c) => c.check.endsWith('newest backup exists'))?.message).toMatch(
+      /^ehr-db\/nightly\.tar /,
+    );
   });
 
   it('GIVEN no upload within maxAge WHEN checking by takenAt THEN the newest upload is read and found stale by its time', async () => {
