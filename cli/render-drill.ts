@@ -1,15 +1,18 @@
 import { formatMs } from '../runbooks/duration';
 import { objectiveRows } from '../reports/objective-rows';
 import { figure, objectiveLabel, serviceRows } from '../reports/render-evacuation-drill';
-import type { DrillResult } from '../workflows/drill-types';
+import { calledOffSentence, drillOutcome, type DrillResult } from '../workflows/drill-types';
 import type { EvacuationDrillResult } from '../workflows/evacuation-drill-types';
 import { terminalSafe } from './terminal-safe';
+
+const DRILL_SUMMARY_WORD = { passed: 'PASSED', failed: 'FAILED', 'called-off': 'CALLED OFF' } as const;
 
 /** The drill's verdict in a few lines for the terminal; `drctl report` gives the full views. */
 export function renderDrillSummary(result: DrillResult): string {
   const lines = [
-    `${result.drillId}: ${result.passed ? 'PASSED' : 'FAILED'} (runbook ${result.runbookId}, ${result.injection.action})`,
+    `${result.drillId}: ${DRILL_SUMMARY_WORD[drillOutcome(result)]} (runbook ${result.runbookId}, ${result.injection.action})`,
   ];
+  if (result.calledOff) lines.push(`  ${terminalSafe(calledOffSentence(result.calledOff))}`);
   for (const row of objectiveRows(result)) {
     const measured = row.measuredMs === null ? 'not measured' : formatMs(row.measuredMs);
     const margin =

@@ -20,7 +20,7 @@ function defineSearchAttributeKey<T extends SearchAttributeType>(
  * | ---------------- | --------------------------------------- | ------------------------------------------------------- |
  * | `DrctlRunbook`   | runbook id                              | schema: `[a-z0-9][a-z0-9-]*`; also part of the workflow id |
  * | `DrctlKind`      | `failover`, `failback`, `drill`, `plan` | fixed by drctl                                          |
- * | `DrctlOutcome`   | run status / `passed` / `refused` / `not-released` | closed lists in the workflows                |
+ * | `DrctlOutcome`   | run status / `passed` / `called-off` / `refused` / `not-released` | closed lists in the workflows |
  * | `DrctlInitiator` | operator identity                       | config checks it is a user name or e-mail (no spaces); it is who acted, which an audit must show |
  * | `DrctlRtoMs`     | measured RTO in ms                      | a number                                                |
  * | `DrctlRpoMs`     | measured RPO in ms                      | a number                                                |

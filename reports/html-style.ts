@@ -14,6 +14,7 @@ h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); 
 .objective .value { font-size: 28px; font-weight: 700; }
 .objective .margin.negative { color: var(--fail); font-weight: 700; } .objective .margin.positive { color: var(--pass); }
 .error { border-left: 4px solid var(--fail); background: var(--lost); padding: 8px 12px; }
+.called-off { border-left: 4px solid var(--muted); padding: 8px 12px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; }

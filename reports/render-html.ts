@@ -3,7 +3,12 @@
  * Content-Security-Policy forbids them), every string from the result escaped.
  */
 import { formatMs } from '../runbooks/duration';
-import type { DrillResult } from '../workflows/drill-types';
+import {
+  OUTCOME_HEADLINE,
+  calledOffSentence,
+  drillOutcome,
+  type DrillResult,
+} from '../workflows/drill-types';
 import { escapeMarkup as esc } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { HTML_STYLE } from './html-style';
@@ -154,7 +159,8 @@ export function renderHtml(
   history: readonly DrillResult[] = [],
   audit: AuditContext = {},
 ): string {
-  const verdict = result.passed ? 'PASS' : 'FAIL';
+  const outcome = drillOutcome(result);
+  const verdict = OUTCOME_HEADLINE[outcome];
   const rows = stepRows(result);
   const title = `${verdict}: drill ${result.drillId} of ${result.runbookId}`;
   const environment: Array<[string, string]> = [
@@ -166,11 +172,12 @@ export function renderHtml(
   ];
   if (result.environment.workerBuild) environment.push(['Worker build', esc(result.environment.workerBuild)]);
   return `${documentHead(title)}
-<header id="headline" data-testid="headline" data-passed="${String(result.passed)}">
+<header id="headline" data-testid="headline" data-passed="${String(result.passed)}" data-outcome="${outcome}">
 <h1>${badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(
     result.startedAt,
   )}</time></div>
+${result.calledOff ? `<p class="called-off" data-testid="called-off">${esc(calledOffSentence(result.calledOff))}</p>` : ''}
 ${result.error ? `<p class="error" data-testid="drill-error">Drill error: ${esc(result.error)}</p>` : ''}
 <div class="objectives">
 ${objectiveRows(result).map(objectiveCard).join('\n')}

@@ -12,6 +12,7 @@ const TOP_LEVEL_ORDER = [
   'runbookId',
   'runbookHash',
   'passed',
+  'calledOff',
   'verdicts',
   'objectives',
   'measured',

@@ -1,6 +1,11 @@
 /** The drill report as GitHub-flavoured Markdown, for a change ticket or a pull request. */
 import { formatMs } from '../runbooks/duration';
-import type { DrillResult } from '../workflows/drill-types';
+import {
+  OUTCOME_HEADLINE,
+  calledOffSentence,
+  drillOutcome,
+  type DrillResult,
+} from '../workflows/drill-types';
 import { markdownCode as code, escapeMarkdown as md } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { objectiveRows, verdictLabel } from './objective-rows';
@@ -102,10 +107,11 @@ function stepsSection(result: DrillResult): string[] {
 
 /** `audit`: the failover's recorded operator actions and a signature check, for the contingency-test section. */
 export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): string {
-  const verdict = result.passed ? 'PASS' : 'FAIL';
+  const verdict = OUTCOME_HEADLINE[drillOutcome(result)];
   const lines = [
     `# ${verdict}: drill ${md(result.drillId)} of runbook ${md(result.runbookId)}`,
     '',
+    ...(result.calledOff ? [`> ${md(calledOffSentence(result.calledOff))}`, ''] : []),
     ...objectiveRows(result).map(
       (row) =>
         `**${row.objective} ${verdictLabel(row.passed)}** — measured ${formatMeasured(row.measuredMs)} against ${formatMs(

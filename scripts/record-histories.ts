@@ -26,7 +26,7 @@ import type { FailoverProgress } from '../workflows/run-types';
 /**
  * Records the workflow histories the replay test (test/integration/replay.test.ts) replays against the current
  * workflow code: a complete failover, one whose fence is in a parallel group, one paused on a failed step and retried, one aborted with rollback, a
- * drill and its failover, a failback, and one that went on unfenced with its fence follow-up, an evacuation whose second
+ * drill and its failover, a drill an operator called off during its warm-up, a failback, and one that went on unfenced with its fence follow-up, an evacuation whose second
  * wave waited for an approval with its first wave's failover (its pre-flight made while held), and the evacuation a
  * drill of it started. Runs them on the local stack with a worker
  * of this checkout and writes `test/fixtures/histories/<name>.json`.
@@ -215,6 +215,21 @@ async function main(): Promise<void> {
       await save('drill-failover', client.workflow.getHandle(failover.workflowId, failover.runId));
     }
 
+    if (wanted('drill-called-off')) {
+      await resetStack();
+      const drillId = await startDrill(client, taskQueue, runbookDrill(ehrDb), {
+        ...drillSettings,
+        warmupMs: 60_000,
+      });
+      // alice calls the drill off during its warm-up: the abort goes to the failover it holds, as the CLI sends it.
+      const held = client.workflow.getHandle(runLockId(ehrDb.id));
+      await until(held, (progress) => progress.heldBy === drillId);
+      await held.executeUpdate('abort', {
+        args: [await signed(held, 'alice', { action: 'abort', reason: 'recorded: drill called off' })],
+      });
+      await save('drill-called-off', client.workflow.getHandle(drillId));
+    }
+
     if (wanted('failback')) {
       await resetStack();
       await handleOf(await start(ehrDb)).result();
@@ -299,7 +314,9 @@ async function until(
   reached: (progress: FailoverProgress) => boolean,
 ): Promise<void> {
   for (;;) {
-    if (reached(await handle.query<FailoverProgress>('progress'))) return;
+    // A run another starts (a drill's failover) may not be there yet.
+    const progress = await handle.query<FailoverProgress>('progress').catch(() => undefined);
+    if (progress !== undefined && reached(progress)) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -196,6 +196,12 @@ export function failoverSummary(result: FailoverResult): DrillResult['failover']
   };
 }
 
+/** The operator's abort that ended a drill's failover before the injection: the drill was called off. */
+export function calledOffBy(recorded: FailoverResult | undefined): DrillResult['calledOff'] {
+  const abort = recorded?.operatorActions.find((action) => action.action === 'abort');
+  return abort === undefined ? undefined : { by: abort.operator, at: abort.at, reason: abort.reason };
+}
+
 /** A failed or aborted failover carries its result as its failure's detail. */
 export function failedFailoverResult(error: unknown): FailoverResult | undefined {
   if (!(error instanceof ChildWorkflowFailure) || !(error.cause instanceof ApplicationFailure))

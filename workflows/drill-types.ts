@@ -123,4 +123,26 @@ export interface DrillResult {
   environment: { temporalNamespace: string; taskQueue: string; workerBuild?: string };
   /** Set when the drill could not complete its measurement. */
   error?: string;
+  /** An operator aborted the drill before the failure was injected: it measured nothing (outcome `called-off`). */
+  calledOff?: { by: string; at: string; reason: string };
+}
+
+/** A drill's outcome as history and reports name it: `called-off` is neither a pass nor a failed measurement. */
+export type DrillOutcome = 'passed' | 'failed' | 'called-off';
+
+export function drillOutcome(result: Pick<DrillResult, 'passed' | 'calledOff'>): DrillOutcome {
+  if (result.passed) return 'passed';
+  return result.calledOff === undefined ? 'failed' : 'called-off';
+}
+
+/** The headline word of a report (`PASS`, `FAIL`, `CALLED OFF`). */
+export const OUTCOME_HEADLINE: Record<DrillOutcome, string> = {
+  passed: 'PASS',
+  failed: 'FAIL',
+  'called-off': 'CALLED OFF',
+};
+
+/** Who called the drill off, when and why, as one sentence for every view. */
+export function calledOffSentence(calledOff: NonNullable<DrillResult['calledOff']>): string {
+  return `Called off by ${calledOff.by} at ${calledOff.at}: ${calledOff.reason}. Nothing was injected and nothing was measured.`;
 }

@@ -24,12 +24,19 @@ import {
   criticalPath,
   drillError,
   drillTargetsOf,
+  calledOffBy,
   failedFailoverResult,
   failoverSummary,
   judgedDrillResult,
   restorationWaitMs,
 } from './drill-measurement';
-import { NOT_INJECTED, refuseUnsignedOptions, type DrillInput, type DrillResult } from './drill-types';
+import {
+  NOT_INJECTED,
+  drillOutcome,
+  refuseUnsignedOptions,
+  type DrillInput,
+  type DrillResult,
+} from './drill-types';
 import { answerStartVerdict } from './drill-start-verdict';
 import { requestEvidence } from './evidence-ledger';
 import { failoverWorkflow } from './failover';
@@ -59,6 +66,13 @@ export const DRILL_RELEASES_RECORDED_PATCH = 'drill-records-its-release';
 export const DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH = 'drill-stops-when-its-held-failover-ends';
 
 /**
+ * Drills that began after this, called off by an operator's abort before the injection, close with the outcome
+ * `called-off` (who, when, why in the result's `calledOff`), not `failed`: they measured nothing. Earlier drills
+ * keep `failed` (the outcome is a search attribute their histories upserted).
+ */
+export const DRILL_CALLED_OFF_OUTCOME_PATCH = 'drill-called-off-outcome';
+
+/**
  * A drill: the same failover, with a measurement around it. A canary writes to the primary, the failure is
  * injected, the failover runs as a child workflow, and a probe through the switched DNS name marks the moment
  * service is back. RTO = restored − injection began; RPO = injection in effect − newest canary row the promoted
@@ -79,6 +93,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 async function runDrill(input: DrillInput): Promise<DrillResult> {
   // Asked in the first task and kept (a drill begun before the patch must not be told yes later, live).
   const stopsWithItsFailover = patched(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
+  const recordsCalledOff = patched(DRILL_CALLED_OFF_OUTCOME_PATCH);
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
@@ -169,8 +184,10 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       canaryScope.cancel();
       const recorded = ended.result ?? failedFailoverResult(ended.error);
       const why = recorded?.timeline[0]?.error?.message ?? innermostMessage(ended.error);
+      const calledOff = recordsCalledOff ? calledOffBy(recorded) : undefined;
       return finish({
         ...base,
+        ...(calledOff === undefined ? {} : { calledOff }),
         canary: await canaryPromise,
         failover: recorded
           ? failoverSummary(recorded)
@@ -297,7 +314,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   function finish(measured: DrillResult): DrillResult {
     const result = judgedDrillResult(runbook, measured, rpoNotMeasurable, new Date().toISOString());
     const searchAttributes: Parameters<typeof upsertSearchAttributes>[0] = [
-      { key: OUTCOME_KEY, value: result.passed ? 'passed' : 'failed' },
+      { key: OUTCOME_KEY, value: drillOutcome(result) },
     ];
     if (result.measured.rtoMs !== null)
       searchAttributes.push({ key: RTO_MS_KEY, value: result.measured.rtoMs });

@@ -6,7 +6,11 @@ import {
 } from '../kinds/dns-switch/definition';
 import { UNPLANNED_FENCE_UNDO_PATCH } from '../kinds/database-fence/definition';
 import { STEP_KIND_NAMES, stepKind } from '../kinds/registry';
-import { DRILL_RELEASES_RECORDED_PATCH, DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } from './drill';
+import {
+  DRILL_CALLED_OFF_OUTCOME_PATCH,
+  DRILL_RELEASES_RECORDED_PATCH,
+  DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH,
+} from './drill';
 import { EVACUATION_DRILL_RELEASES_RECORDED_PATCH } from './evacuation-drill';
 import { LOCKS_FIRST_PATCH, RELEASES_RECORDED_PATCH } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
@@ -36,6 +40,7 @@ export function everyPatch(): string[] {
     RELEASES_RECORDED_PATCH,
     DRILL_RELEASES_RECORDED_PATCH,
     DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH,
+    DRILL_CALLED_OFF_OUTCOME_PATCH,
     EVACUATION_DRILL_RELEASES_RECORDED_PATCH,
     PROMPT_REPLAN_PATCH,
     CHECKS_ONCE_PATCH,

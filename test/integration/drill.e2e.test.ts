@@ -138,6 +138,15 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
   expect(result.error).toMatch(/failover ended before the failure was injected.*nothing was injected/);
   expect(result.injection.summary).toBe('not injected');
   expect(result.passed).toBe(false);
+  // Called off, not failed: history and every report say who called it off (before: outcome "failed").
+  expect(result.calledOff).toMatchObject({ by: 'alice', reason: 'drill called off' });
+  const history = JSON.parse(
+    (await drctl(['drill', 'history', 'ehr-db', '--output', 'json'], env)).stdout,
+  ) as DrillHistoryEntry[];
+  expect(history.find((h) => h.drillId === drillId)).toMatchObject({ outcome: 'called-off' });
+  const summary = await drctl(['status', drillId], env);
+  expect(summary.stdout).toContain(`${drillId}: CALLED OFF (runbook ehr-db`);
+  expect(summary.stdout).toContain('Called off by alice at ');
   const [role] = await sql<{ canLogin: boolean }>(
     stack.postgres.primaryUrl,
     'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',

@@ -8,7 +8,8 @@ import { renderMarkdown } from '../../reports/render-markdown';
 import { stepRows } from '../../reports/step-rows';
 import { ganttChart } from '../../reports/svg/gantt-chart';
 import { trendDrills } from '../../reports/svg/trend-chart';
-import { NOT_INJECTED, type DrillResult } from '../../workflows/drill-types';
+import { renderDrillSummary } from '../../cli/render-drill';
+import { NOT_INJECTED, drillOutcome, type DrillResult } from '../../workflows/drill-types';
 
 const pass = passing as DrillResult;
 const rpoFail = rpoMissed as DrillResult;
@@ -153,7 +154,7 @@ describe('renderHtml', () => {
 
   test('GIVEN the failing drill WHEN rendered THEN the RPO card reads FAIL with a negative margin and the headline FAIL', () => {
     const html = renderHtml(rpoFail);
-    expect(html).toContain('<header id="headline" data-testid="headline" data-passed="false">');
+    expect(html).toContain('<header id="headline" data-testid="headline" data-passed="false" data-outcome="failed">');
     expect(html).toContain('<div class="value" data-testid="rpo-measured">3.4s</div>');
     expect(html).toContain('<div class="margin negative" data-testid="rpo-margin">margin -2.4s</div>');
     expect(count(html, 'data-testid="gantt-bar"')).toBe(rpoFail.failover.timeline.length);
@@ -257,5 +258,47 @@ describe('escaping', () => {
   });
   test('markdown: emphasis, links and cells stay text', () => {
     expect(escapeMarkdown('*a* _b_ [c](d) |')).toBe('\\*a\\* \\_b\\_ \\[c\\](d) \\|');
+  });
+});
+
+describe('a drill called off by an operator before the injection', () => {
+  // As the drill records it (see test/fixtures/histories/drill-called-off.json): nothing injected or measured.
+  const calledOff: DrillResult = {
+    ...rpoFail,
+    passed: false,
+    measured: { rtoMs: null, rpoMs: null },
+    restoredAt: null,
+    dataLoss: null,
+    injection: { action: 'fence-primary', injectedAt: rpoFail.startedAt, summary: NOT_INJECTED },
+    error: `the drill's failover ended before the failure was injected (aborted): the drill stopped, nothing was injected`,
+    calledOff: {
+      by: 'alice',
+      at: '2026-11-27T08:15:30.000Z',
+      reason: 'INC-4411: the real outage comes first',
+    },
+  };
+  const sentence =
+    'Called off by alice at 2026-11-27T08:15:30.000Z: INC-4411: the real outage comes first. Nothing was injected and nothing was measured.';
+
+  test('GIVEN its result WHEN its outcome is named THEN it is called-off, not failed (as history and the search attribute name it)', () => {
+    expect(drillOutcome(calledOff)).toBe('called-off');
+    expect(drillOutcome({ ...calledOff, calledOff: undefined })).toBe('failed');
+    expect(drillOutcome(pass)).toBe('passed');
+  });
+
+  test('GIVEN its result WHEN rendered THEN every view heads it CALLED OFF with who, when and why (before: FAIL)', () => {
+    const markdown = renderMarkdown(calledOff);
+    expect(
+      markdown.startsWith(`# CALLED OFF: drill ${rpoFail.drillId} of runbook ehr-db\n\n> ${sentence}`),
+    ).toBe(true);
+    const html = renderHtml(calledOff);
+    expect(html).toContain('data-passed="false" data-outcome="called-off"');
+    expect(html).toContain(`CALLED OFF: drill of runbook`);
+    expect(html).toContain(`<p class="called-off" data-testid="called-off">${sentence}</p>`);
+    expect(renderDrillSummary(calledOff).split('\n').slice(0, 2)).toEqual([
+      `${rpoFail.drillId}: CALLED OFF (runbook ehr-db, fence-primary)`,
+      `  ${sentence}`,
+    ]);
+    expect(JSON.parse(renderJson(calledOff))).toMatchObject({ calledOff: calledOff.calledOff });
   });
 });
