@@ -22,7 +22,7 @@ export interface EvidenceRun {
   workflowType: string;
   /** Temporal's close status: COMPLETED, FAILED, TERMINATED, … */
   closeStatus: string;
-  /** The run's own verdict: succeeded / failed / aborted (failover), passed / failed (drill). */
+  /** The run's own verdict: succeeded / failed / aborted (failover), passed / failed / called-off (drill). */
   outcome: string;
   runbookId: string;
   /**

@@ -19,7 +19,7 @@ import { failoverRunRecord } from '../../reports/failover-run-record';
 import type { AuditContext } from '../../reports/audit-mapping';
 import type { Runbook } from '../../runbooks/schema';
 import type { EvacuationCover } from '../../evacuations/evacuation-hash';
-import type { DrillResult } from '../../workflows/drill-types';
+import { drillOutcome, type DrillResult } from '../../workflows/drill-types';
 import type { EvacuationDrillResult } from '../../workflows/evacuation-drill-types';
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
@@ -136,9 +136,7 @@ export async function collectRun(
       );
     }
     outcome = drill?.drillId
-      ? drill.passed
-        ? 'passed'
-        : 'failed'
+      ? drillOutcome(drill)
       : refusedAtStart(run.result)
         ? 'refused'
         : run.closeStatus.toLowerCase();

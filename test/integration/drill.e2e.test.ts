@@ -147,6 +147,14 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
   const summary = await drctl(['status', drillId], env);
   expect(summary.stdout).toContain(`${drillId}: CALLED OFF (runbook ehr-db`);
   expect(summary.stdout).toContain('Called off by alice at ');
+  // Its evidence bundle says so too: the auditor's copy outlives Temporal's retention.
+  let bundled: Array<{ manifest: { run: { outcome: string } } }> = [];
+  for (let tries = 0; bundled.length === 0 && tries < 60; tries++) {
+    const shown = await drctl(['evidence', 'show', drillId, '--output', 'json'], env);
+    if (shown.code === 0) bundled = JSON.parse(shown.stdout) as typeof bundled;
+    else await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  expect(bundled.map((bundle) => bundle.manifest.run.outcome)).toEqual(['called-off']);
   const [role] = await sql<{ canLogin: boolean }>(
     stack.postgres.primaryUrl,
     'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',
