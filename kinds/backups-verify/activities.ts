@@ -69,6 +69,7 @@ export function createBackupActivities({
 
     // The bucket's settings and its newest backup are independent reads: asked at once, one round trip, not three.
     let newest: Backup | undefined;
+    let uploadedRecently = true;
     const bucketChecks = await Promise.all([
       outcomeOf('versioning enabled', async () => {
         const status = await s3.getVersioningStatus(ref);
@@ -99,9 +100,12 @@ export function createBackupActivities({
             false,
             found.untimed.length === 0
               ? `no object under ${where}; check the prefix in the runbook and that backups are running`
-              : `none of the ${found.untimed.length} newest object(s) under ${where}${found.unread === 0 ? '' : ` (of ${found.untimed.length + found.unread} uploaded within maxAge)`} carries a valid ${metadataHeader(input)} (an ISO 8601 time with its offset, not after the upload): ${listed(found.untimed)}; the backup job must write it, or remove takenAt from the step to age backups from their upload`,
+              : !found.uploadedRecently
+                ? `nothing was uploaded under ${where} within maxAge ${input.maxAge}, and the newest upload, ${listed(found.untimed)}, carries no valid ${metadataHeader(input)}; check the backup job`
+                : `none of the ${found.untimed.length} newest object(s) under ${where}${found.unread === 0 ? '' : ` (of ${found.untimed.length + found.unread} uploaded within maxAge)`} carries a valid ${metadataHeader(input)} (an ISO 8601 time with its offset, not after the upload): ${listed(found.untimed)}; the backup job must write it, or remove takenAt from the step to age backups from their upload`,
           ];
         newest = found.backup;
+        uploadedRecently = found.uploadedRecently;
         findings.key = newest.object.key;
         findings.takenAt = newest.takenAt;
         const { object } = newest;
@@ -142,12 +146,20 @@ export function createBackupActivities({
     findings.ageMs = ageMs;
     const agedBy =
       input.takenAtMetadata === undefined ? 'by its upload time' : `by its ${metadataHeader(input)}`;
+    // By takenAt only the uploads within maxAge are read: a backup uploaded before them was taken before too,
+    // and is stale as well, but may be less so than a copy of an old one uploaded since.
+    const newestOfWhich =
+      input.takenAtMetadata === undefined
+        ? ''
+        : !uploadedRecently
+          ? ' (nothing was uploaded within maxAge: this is the newest upload)'
+          : ' (the latest time among the uploads within maxAge; none was taken within it)';
     add(
       'newest backup fresh',
       ageMs <= maxAgeMs,
       ageMs <= maxAgeMs
         ? `${object.key} is ${formatMs(Math.max(0, ageMs))} old ${agedBy} (limit ${input.maxAge})`
-        : `${object.key} is ${formatMs(ageMs)} old ${agedBy}, older than maxAge ${input.maxAge}; check the backup job, or raise maxAge only if the RPO allows`,
+        : `${object.key} is ${formatMs(ageMs)} old ${agedBy}, older than maxAge ${input.maxAge}${newestOfWhich}; check the backup job, or raise maxAge only if the RPO allows`,
     );
 
     let head: ObjectHead | undefined = newest?.head;
@@ -269,6 +281,16 @@ interface Backup {
   head?: ObjectHead;
 }
 
+interface NewestBackup {
+  backup?: Backup;
+  /** Objects read whose time was missing or not valid: not counted as backups. */
+  untimed: string[];
+  /** Uploads within maxAge past the cap, not read. */
+  unread: number;
+  /** Whether anything was uploaded within maxAge; when not, only the newest upload was read. */
+  uploadedRecently: boolean;
+}
+
 /**
  * How many uploads' heads are read for their takenAt metadata at most: a prefix of nightly or hourly base backups
  * holds a few dozen within any maxAge.
@@ -292,7 +314,7 @@ async function newestBackup(
   ref: BucketRef,
   input: BackupsInput,
   freshSince: number,
-): Promise<{ backup?: Backup; untimed: string[]; unread: number }> {
+): Promise<NewestBackup> {
   const metadataKey = input.takenAtMetadata;
   if (metadataKey === undefined) {
     const object = await s3.newestObject(ref, input.prefix);
@@ -300,10 +322,12 @@ async function newestBackup(
       ...(object ? { backup: { object, takenAt: object.lastModified } } : {}),
       untimed: [],
       unread: 0,
+      uploadedRecently: true,
     };
   }
   let candidates = await s3.objectsModifiedSince(ref, input.prefix, new Date(freshSince - CLOCK_SKEW_MS));
-  if (candidates.length === 0) {
+  const uploadedRecently = candidates.length > 0;
+  if (!uploadedRecently) {
     const newestUpload = await s3.newestObject(ref, input.prefix);
     candidates = newestUpload ? [newestUpload] : [];
   }
@@ -323,7 +347,12 @@ async function newestBackup(
       else if (backup === undefined || takenAt > backup.takenAt) backup = { object, takenAt, head };
     });
   }
-  return { ...(backup ? { backup } : {}), untimed, unread: candidates.length - read.length };
+  return {
+    ...(backup ? { backup } : {}),
+    untimed,
+    unread: candidates.length - read.length,
+    uploadedRecently,
+  };
 }
 
 /** An ISO 8601 date-time with its offset (`Z` or `±hh:mm`; without one it would read in the worker's zone). */

@@ -174,7 +174,7 @@ describe("a backup's age: from the time it stands for, not a later upload", () =
     const error = await failureOf(activities.verifyBackups(timedInput));
 
     expect(error.message).toMatch(
-      /newest backup fresh — ehr-db\/copied\.tar is 2d old by its x-amz-meta-taken-at, older than maxAge 26h/,
+      /newest backup fresh — ehr-db\/copied\.tar is 2d old by its x-amz-meta-taken-at, older than maxAge 26h \(the latest time among the uploads within maxAge; none was taken within it\)/,
     );
     // By upload time, as before this option, it passed as a minute old.
     await expect(
@@ -303,7 +303,16 @@ describe("a backup's age: from the time it stands for, not a later upload", () =
     const checks = await createBackupActivities({ s3, now: () => NOW }).checkBackups(timedInput);
 
     expect(checks.find((c) => c.check.endsWith('newest backup fresh'))?.message).toMatch(
-      /ehr-db\/last\.tar is 4d old by its x-amz-meta-taken-at, older than maxAge 26h/,
+      /ehr-db\/last\.tar is 4d old by its x-amz-meta-taken-at, older than maxAge 26h \(nothing was uploaded within maxAge: this is the newest upload\)/,
+    );
+    // The newest upload without a time: what is wrong is that nothing was uploaded since.
+    s3.putBackup('drctl-ehr-backups', 'ehr-db/untimed.tar', {
+      lastModified: new Date(NOW.getTime() - 2 * DAY),
+      ...locked,
+    });
+    const again = await createBackupActivities({ s3, now: () => NOW }).checkBackups(timedInput);
+    expect(again.find((c) => c.check.endsWith('newest backup exists'))?.message).toBe(
+      'nothing was uploaded under s3://drctl-ehr-backups/ehr-db/ within maxAge 26h, and the newest upload, ehr-db/untimed.tar, carries no valid x-amz-meta-taken-at; check the backup job',
     );
   });
 });
