@@ -1,8 +1,11 @@
 import { connect } from 'node:net';
 
-/** A refusal is taken as final after this many tries, this far apart: a server restarting is back within them. */
-export const REFUSED_TRIES = 3;
-export const REFUSED_SPACING_MS = 250;
+/**
+ * A refusal is taken as final after this many tries, this far apart (2 s): a frontend that is starting gets that
+ * long to listen; one that takes longer the operator retries, told why, rather than waiting out gRPC's 8 s.
+ */
+export const REFUSED_TRIES = 5;
+export const REFUSED_SPACING_MS = 500;
 /** Answers that say, at once, that nothing listens there (a timeout says nothing: gRPC's deadline decides it). */
 const REFUSALS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** grpc-js connects through these proxies when set; a direct connection then says nothing about the server. */

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import type { DrctlConfig } from '../worker/config';
 import { temporalConnectionOptions } from '../worker/temporal-connection-options';
 import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
@@ -16,7 +16,7 @@ export const CONNECT_TIMEOUT_MS = 8_000;
 export const MAX_RECEIVE_BYTES = 128 * 1024 * 1024;
 
 /**
- * A Temporal client, or a clear error naming the address and how to change it: within 8 s, or within half a second
+ * A Temporal client, or a clear error naming the address and how to change it: within 8 s, or within two seconds
  * when nothing listens there.
  */
 export async function connectClient(
@@ -29,13 +29,15 @@ export async function connectClient(
   const { dataConverterOptions } = await import('../security/codec/data-converter');
   const connectionOptions = temporalConnectionOptions(config.temporal);
   const codec = dataConverterOptions(config);
-  const connection = Connection.lazy({
-    ...connectionOptions,
-    connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-    channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES },
-  });
+  let connection: Connection | undefined;
   const probe = new AbortController();
   try {
+    // Inside the try: lazy() already refuses an address it cannot parse (a scheme, an unbracketed IPv6).
+    connection = Connection.lazy({
+      ...connectionOptions,
+      connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES },
+    });
     const connected = connection.ensureConnected();
     connected.catch(() => undefined); // a refusal may win the race: the connect then fails when closed
     await Promise.race([
@@ -46,7 +48,7 @@ export async function connectClient(
     ]);
   } catch (error) {
     codec.close();
-    await connection.close().catch(() => undefined);
+    await connection?.close().catch(() => undefined);
     throw new CliError(
       'TemporalUnreachable',
       new TemporalUnreachableError(address, Boolean(tls), error).message,

@@ -73,6 +73,15 @@ test('Temporal unreachable is one clear message and exit 3, saying that nothing 
   });
 }, 30_000);
 
+test('a Temporal address gRPC cannot parse is Temporal unreachable (exit 3) naming the address, not an unexpected error', async () => {
+  const result = await drctl(['runs', '--output', 'json'], { TEMPORAL_ADDRESS: 'http://127.0.0.1:7233' });
+  expect(result.code).toBe(3);
+  expect(JSON.parse(result.stdout).error).toMatchObject({
+    code: 'TemporalUnreachable',
+    message: expect.stringContaining('cannot reach Temporal at http://127.0.0.1:7233 (Invalid address'),
+  });
+}, 30_000);
+
 test('a drill schedule in an unknown time zone is bad input, refused before anything is contacted', async () => {
   // Temporal is unreachable here: the refusal comes first (before: "unknown time zone" from the server, exit 1).
   const result = await drctl(['drill', 'schedule', 'ehr-db', '--timezone', 'Mars/Olympus', '--reason', 'x'], {
