@@ -6,7 +6,13 @@
  * objective and every failed step becomes one corrective action).
  */
 import { formatMs } from '../runbooks/duration';
-import { NOT_INJECTED, type DrillResult } from '../workflows/drill-types';
+import {
+  NOT_INJECTED,
+  calledOffSentence,
+  drillOutcome,
+  type DrillOutcome,
+  type DrillResult,
+} from '../workflows/drill-types';
 import type { OperatorAction } from '../workflows/run-types';
 import { formatMeasured } from './format';
 import { objectiveRows } from './objective-rows';
@@ -74,6 +80,8 @@ export interface AuditMapping {
   participantsSource: 'signed operator actions' | 'operator actions' | 'drill result only';
   results: AuditResult[];
   passed: boolean;
+  /** `called-off`: an operator stopped the drill before its injection; nothing was tested. */
+  outcome: DrillOutcome;
   followUps: FollowUpAction[];
 }
 
@@ -116,6 +124,7 @@ export function buildAuditMapping(result: DrillResult, context: AuditContext = {
     participantsSource: source,
     results,
     passed: result.passed,
+    outcome: drillOutcome(result),
     followUps: followUpsOf(result, results),
   };
 }
@@ -207,6 +216,16 @@ const LABELS: Record<SignatureVerdict['status'], string> = {
 };
 
 function followUpsOf(result: DrillResult, results: AuditResult[]): FollowUpAction[] {
+  if (result.calledOff !== undefined) {
+    // Nothing was tested: the one thing to do is to run the drill.
+    return [
+      {
+        id: 'FU-1',
+        source: 'drill called off',
+        action: `${calledOffSentence(result.calledOff)} Run the drill again to test the objectives.`,
+      },
+    ];
+  }
   const actions: Array<Omit<FollowUpAction, 'id'>> = [];
   for (const row of results) {
     if (row.verdict === 'missed') {

@@ -2,6 +2,7 @@
 import { formatMs } from '../runbooks/duration';
 import { markdownCode as code, escapeMarkdown as md, escapeMarkup as esc } from './escape';
 import { formatMeasured } from './format';
+import { OUTCOME_HEADLINE } from '../workflows/drill-types';
 import type { AuditMapping } from './audit-mapping';
 
 const TITLE = 'Contingency plan test';
@@ -45,7 +46,7 @@ export function auditMarkdown(audit: AuditMapping): string[] {
         `| ${row.objective} | ${formatMs(row.objectiveMs)} | ${formatMeasured(row.measuredMs)} | **${verdictText(row.verdict)}** |`,
     ),
     '',
-    `Overall: **${audit.passed ? 'PASS' : 'FAIL'}**`,
+    `Overall: **${OUTCOME_HEADLINE[audit.outcome]}**`,
     '',
     '### Follow-up actions',
     '',
@@ -112,7 +113,7 @@ ${participants}
 <tbody>
 ${results}
 </tbody></table>
-<p>Overall: <strong>${audit.passed ? 'PASS' : 'FAIL'}</strong></p>
+<p>Overall: <strong>${OUTCOME_HEADLINE[audit.outcome]}</strong></p>
 <h3>Follow-up actions</h3>
 ${followUps}
 </section>`;

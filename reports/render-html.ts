@@ -23,8 +23,7 @@ import { injectionTiming } from './injection-timing';
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-export function badge(passed: boolean | null): string {
-  const label = verdictLabel(passed);
+export function badge(passed: boolean | null, label: string = verdictLabel(passed)): string {
   const tone = passed === null ? 'na' : passed ? 'pass' : 'fail';
   return `<span class="badge ${tone}" data-testid="badge">${label}</span>`;
 }
@@ -173,7 +172,7 @@ export function renderHtml(
   if (result.environment.workerBuild) environment.push(['Worker build', esc(result.environment.workerBuild)]);
   return `${documentHead(title)}
 <header id="headline" data-testid="headline" data-passed="${String(result.passed)}" data-outcome="${outcome}">
-<h1>${badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
+<h1>${outcome === 'called-off' ? badge(null, verdict) : badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(
     result.startedAt,
   )}</time></div>

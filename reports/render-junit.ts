@@ -1,10 +1,11 @@
 /**
  * The drill as JUnit XML, so CI shows a missed objective as a failed test: one testsuite per drill, one testcase
  * per objective. A missed objective is a <failure> carrying measured, target and margin; one the drill could not
- * measure is an <error>.
+ * measure is an <error>; every objective of a drill called off before its injection is <skipped> (nothing was
+ * tested, nothing failed).
  */
 import { formatMs } from '../runbooks/duration';
-import type { DrillResult } from '../workflows/drill-types';
+import { calledOffSentence, type DrillResult } from '../workflows/drill-types';
 import { escapeMarkup as esc } from './escape';
 import { formatSignedMs, msBetween } from './format';
 import { objectiveRows, type ObjectiveRow } from './objective-rows';
@@ -24,6 +25,11 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
   // A testcase's time is a duration CI sums: the RTO is one (time to restore), the RPO is not.
   const time = row.objective === 'RTO' ? (row.measuredMs ?? 0) : 0;
   const open = `<testcase classname="drill.${esc(result.runbookId)}" name="${esc(name)}" time="${seconds(time)}">`;
+  if (result.calledOff !== undefined) {
+    return `    ${open}
+      <skipped message="${esc(calledOffSentence(result.calledOff))}"/>
+    </testcase>`;
+  }
   if (row.passed === true) {
     return `    ${open}
       <system-out>${esc(numbers(row))}</system-out>
@@ -50,19 +56,24 @@ function wasMeasured(
   return row.passed !== null && row.measuredMs !== null && row.marginMs !== null;
 }
 
-/** How many objectives missed (<failure>) and how many were not measured (<error>). */
-function counts(rows: readonly ObjectiveRow[]): { failures: number; errors: number } {
+/** How many objectives missed (<failure>), were not measured (<error>), or were not tested at all (<skipped>). */
+function counts(
+  result: DrillResult,
+  rows: readonly ObjectiveRow[],
+): { failures: number; errors: number; skipped: number } {
+  if (result.calledOff !== undefined) return { failures: 0, errors: 0, skipped: rows.length };
   const measured = rows.filter(wasMeasured);
   return {
     failures: measured.filter((row) => !row.passed).length,
     errors: rows.length - measured.length,
+    skipped: 0,
   };
 }
 
 /** The `<testsuite>` of one drill: one testcase per objective, its identity as properties. */
 export function drillTestsuite(result: DrillResult, name = `drill ${result.drillId}`): string {
   const rows = objectiveRows(result);
-  const { failures, errors } = counts(rows);
+  const { failures, errors, skipped } = counts(result, rows);
   const properties: Array<[string, string]> = [
     ['drillId', result.drillId],
     ['runbookId', result.runbookId],
@@ -73,7 +84,7 @@ export function drillTestsuite(result: DrillResult, name = `drill ${result.drill
     ['failoverWorkflowId', result.failover.workflowId],
   ];
   const duration = msBetween(result.startedAt, result.endedAt);
-  return `  <testsuite name="${esc(name)}" tests="${rows.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${esc(
+  return `  <testsuite name="${esc(name)}" tests="${rows.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" timestamp="${esc(
     result.startedAt,
   )}" time="${seconds(duration)}">
     <properties>
@@ -85,7 +96,7 @@ ${rows.map((row) => testcase(result, row)).join('\n')}
 
 export function renderJunit(result: DrillResult): string {
   const rows = objectiveRows(result);
-  const { failures, errors } = counts(rows);
+  const { failures, errors } = counts(result, rows);
   const duration = msBetween(result.startedAt, result.endedAt);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="drctl drills" tests="${rows.length}" failures="${failures}" errors="${errors}" time="${seconds(

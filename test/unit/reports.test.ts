@@ -4,6 +4,7 @@ import { REPORT_FORMATS, renderReport } from '../../reports';
 import { escapeMarkdown, escapeMarkup } from '../../reports/escape';
 import { renderHtml } from '../../reports/render-html';
 import { renderJson } from '../../reports/render-json';
+import { renderJunit } from '../../reports/render-junit';
 import { renderMarkdown } from '../../reports/render-markdown';
 import { stepRows } from '../../reports/step-rows';
 import { ganttChart } from '../../reports/svg/gantt-chart';
@@ -154,7 +155,9 @@ describe('renderHtml', () => {
 
   test('GIVEN the failing drill WHEN rendered THEN the RPO card reads FAIL with a negative margin and the headline FAIL', () => {
     const html = renderHtml(rpoFail);
-    expect(html).toContain('<header id="headline" data-testid="headline" data-passed="false" data-outcome="failed">');
+    expect(html).toContain(
+      '<header id="headline" data-testid="headline" data-passed="false" data-outcome="failed">',
+    );
     expect(html).toContain('<div class="value" data-testid="rpo-measured">3.4s</div>');
     expect(html).toContain('<div class="margin negative" data-testid="rpo-margin">margin -2.4s</div>');
     expect(count(html, 'data-testid="gantt-bar"')).toBe(rpoFail.failover.timeline.length);
@@ -300,5 +303,21 @@ describe('a drill called off by an operator before the injection', () => {
       `  ${sentence}`,
     ]);
     expect(JSON.parse(renderJson(calledOff))).toMatchObject({ calledOff: calledOff.calledOff });
+  });
+
+  test('GIVEN its result WHEN the audit section, the HTML badge and JUnit render THEN none reads it as a failure (before: Overall FAIL, a red badge, two errors)', () => {
+    const markdown = renderMarkdown(calledOff);
+    expect(markdown).toContain('Overall: **CALLED OFF**');
+    expect(markdown).toContain(`${sentence} Run the drill again to test the objectives.`);
+    expect(markdown).not.toContain('repeat the drill');
+    const html = renderHtml(calledOff);
+    expect(html).toContain(
+      '<h1><span class="badge na" data-testid="badge">CALLED OFF</span> CALLED OFF: drill of runbook',
+    );
+    expect(html).toContain('<p>Overall: <strong>CALLED OFF</strong></p>');
+    const junit = renderJunit(calledOff);
+    expect(junit).toContain('failures="0" errors="0" skipped="2"');
+    expect(count(junit, `<skipped message="${sentence}"/>`)).toBe(2);
+    expect(junit).not.toContain('<error');
   });
 });
