@@ -5,6 +5,7 @@
  * by the same modules.
  */
 import { formatMs } from '../runbooks/duration';
+import { OUTCOME_HEADLINE, calledOffSentence, drillOutcome } from '../workflows/drill-types';
 import type { EvacuationDrillResult, ServiceDrillResult } from '../workflows/evacuation-drill-types';
 import { buildAuditMapping } from './audit-mapping';
 import { markdownCode as code, escapeMarkdown as md, escapeMarkup as esc } from './escape';
@@ -74,6 +75,7 @@ function headline(result: EvacuationDrillResult): string[] {
       .filter((objective) => objectiveLabel(objective) === 'N/A')
       .map((objective) => `${row.runbookId} ${objective.objective}`),
   );
+  if (result.calledOff !== undefined) return [`CALLED OFF: ${calledOffSentence(result.calledOff)}`];
   return [
     `${result.passed ? 'PASS' : 'FAIL'}: ${passed} of ${rows.length} services passed` +
       (na.length > 0 ? `; not measured (N/A), so not shown to be met: ${na.join(', ')}` : ''),
@@ -93,7 +95,7 @@ function measuredLine(result: EvacuationDrillResult): string[] {
 
 export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): string {
   const lines = [
-    `# ${result.passed ? 'PASS' : 'FAIL'}: drill ${md(result.drillId)} of evacuation ${md(result.evacuationId)}`,
+    `# ${OUTCOME_HEADLINE[drillOutcome(result)]}: drill ${md(result.drillId)} of evacuation ${md(result.evacuationId)}`,
     '',
     ...headline(result).map((line) => `${md(line)}  `),
   ];
@@ -145,7 +147,7 @@ function serviceMarkdown(service: ServiceDrillResult): string[] {
     .trimEnd()
     .split('\n')
     .map((line) => (line.startsWith('#') ? `#${line}` : line));
-  own[0] = `## Service ${md(service.runbookId)} (wave ${md(service.wave)}): ${service.passed ? 'PASS' : 'FAIL'}`;
+  own[0] = `## Service ${md(service.runbookId)} (wave ${md(service.wave)}): ${OUTCOME_HEADLINE[drillOutcome(service)]}`;
   return own;
 }
 
@@ -156,6 +158,7 @@ const TOP_LEVEL_ORDER = [
   'evacuationHash',
   'title',
   'passed',
+  'calledOff',
   'restoredAllMs',
   'evacuationMs',
   'reason',
@@ -202,17 +205,24 @@ export function renderEvacuationDrillJunit(result: EvacuationDrillResult): strin
   );
   const rows = result.services.flatMap((service) => objectiveRows(service));
   const restored = result.restoredAllMs !== null && result.error === undefined;
-  const whole = `  <testsuite name="${esc(`drill ${result.drillId}: evacuation ${result.evacuationId}`)}" tests="1" failures="${restored ? 0 : 1}" errors="0" skipped="0" timestamp="${esc(result.startedAt)}" time="${seconds(result.evacuationMs ?? 0)}">
+  const calledOff = result.calledOff === undefined ? undefined : calledOffSentence(result.calledOff);
+  const whole = `  <testsuite name="${esc(`drill ${result.drillId}: evacuation ${result.evacuationId}`)}" tests="1" failures="${restored || calledOff !== undefined ? 0 : 1}" errors="0" skipped="${calledOff === undefined ? 0 : 1}" timestamp="${esc(result.startedAt)}" time="${seconds(result.evacuationMs ?? 0)}">
     <testcase classname="drill.evacuation.${esc(result.evacuationId)}" name="every service restored" time="${seconds(result.restoredAllMs ?? 0)}">${
       restored
         ? ''
-        : `
+        : calledOff !== undefined
+          ? `
+      <skipped message="${esc(calledOff)}"/>
+    `
+          : `
       <failure type="NotRestored" message="${esc(result.error ?? 'not every service was restored')}"/>
     `
     }</testcase>
   </testsuite>`;
-  const failures = rows.filter((row) => row.passed === false).length + (restored ? 0 : 1);
-  const errors = rows.filter((row) => row.passed === null).length;
+  // Called off, nothing was tested: every objective and the whole are skipped, none failed.
+  const failures =
+    calledOff !== undefined ? 0 : rows.filter((row) => row.passed === false).length + (restored ? 0 : 1);
+  const errors = calledOff !== undefined ? 0 : rows.filter((row) => row.passed === null).length;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="drill of evacuation ${esc(result.evacuationId)}" tests="${rows.length + 1}" failures="${failures}" errors="${errors}" time="${seconds(
     Date.parse(result.endedAt) - Date.parse(result.startedAt),
@@ -225,7 +235,8 @@ ${suites.join('\n')}
 
 /** One self-contained HTML document: the whole evacuation, then each service as its single drill shows it. */
 export function renderEvacuationDrillHtml(result: EvacuationDrillResult): string {
-  const verdict = result.passed ? 'PASS' : 'FAIL';
+  const outcome = drillOutcome(result);
+  const verdict = OUTCOME_HEADLINE[outcome];
   const title = `${verdict}: drill ${result.drillId} of evacuation ${result.evacuationId}`;
   const services = serviceRows(result)
     .map(
@@ -245,8 +256,8 @@ export function renderEvacuationDrillHtml(result: EvacuationDrillResult): string
     )
     .join('\n');
   return `${documentHead(title)}
-<header id="headline" data-testid="headline" data-passed="${String(result.passed)}">
-<h1>${badge(result.passed)} ${esc(verdict)}: drill of evacuation <code>${esc(result.evacuationId)}</code></h1>
+<header id="headline" data-testid="headline" data-passed="${String(result.passed)}" data-outcome="${outcome}">
+<h1>${outcome === 'called-off' ? badge(null, verdict) : badge(result.passed)} ${esc(verdict)}: drill of evacuation <code>${esc(result.evacuationId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(result.startedAt)}</time></div>
 ${headline(result)
   .map((line) => `<p>${esc(line)}</p>`)

@@ -263,6 +263,38 @@ async function main(): Promise<void> {
       await client.workflow.getHandle(drillId).result();
       await save('drill-evacuation', evacuation);
     }
+
+    if (wanted('drill-evacuation-called-off')) {
+      await resetStack();
+      const drillId = await startDrill(client, taskQueue, evacuationDrill(usEast1), {
+        ...drillSettings,
+        warmupMs: 60_000,
+      });
+      // alice calls the drill off during its warm-up: the abort goes to the evacuation it holds.
+      const evacuation = client.workflow.getHandle(`${drillId}-evacuation`);
+      let authorization: EvacuationProgress['authorization'];
+      while (authorization === undefined) {
+        const progress = await evacuation
+          .query<EvacuationProgress>('evacuationProgress')
+          .catch(() => undefined);
+        authorization = progress?.authorization;
+        if (authorization === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await evacuation.executeUpdate('abort', {
+        args: [
+          {
+            signed: signer('alice').sign({
+              action: 'abort',
+              reason: 'recorded: region drill called off',
+              runId: evacuation.workflowId,
+              runbookId: authorization.runbookId,
+              runbookHash: authorization.runbookHash,
+            }),
+          },
+        ],
+      });
+      await save('drill-evacuation-called-off', client.workflow.getHandle(drillId));
+    }
   } finally {
     await resetStack();
     await connection.close();

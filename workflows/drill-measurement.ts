@@ -3,7 +3,7 @@ import { durationToMs } from '../runbooks/duration';
 import type { DatabaseTarget, Runbook, SqlProbe } from '../runbooks/schema';
 import type { CriticalPathStep, DrillResult, ObjectiveVerdict } from './drill-types';
 import { leafStepsOf } from './leaf-steps';
-import type { FailoverResult, TimelineEntry } from './run-types';
+import type { FailoverResult, OperatorAction, TimelineEntry } from './run-types';
 
 /**
  * Pass/fail per objective with its margin. An objective that should have been measured and was not fails; an RPO
@@ -196,8 +196,10 @@ export function failoverSummary(result: FailoverResult): DrillResult['failover']
   };
 }
 
-/** The operator's abort that ended a drill's failover before the injection: the drill was called off. */
-export function calledOffBy(recorded: FailoverResult | undefined): DrillResult['calledOff'] {
+/** The operator's abort that ended a drill's failover (or evacuation) before the injection: it was called off. */
+export function calledOffBy(
+  recorded: { operatorActions: readonly OperatorAction[] } | undefined,
+): DrillResult['calledOff'] {
   const abort = recorded?.operatorActions.find((action) => action.action === 'abort');
   return abort === undefined ? undefined : { by: abort.operator, at: abort.at, reason: abort.reason };
 }

@@ -66,6 +66,8 @@ export interface EvacuationDrillResult {
   authorization?: RunAuthorization;
   environment: { temporalNamespace: string; taskQueue: string };
   error?: string;
+  /** An operator aborted the drill's evacuation before the injection: nothing was measured (outcome `called-off`). */
+  calledOff?: { by: string; at: string; reason: string };
 }
 
 /** Sent by the evacuation a drill started held: it holds every runbook's lock (or could not take one). */

@@ -30,8 +30,8 @@ import {
 import type { EvacuationActivities, EvacuationResult } from '../evacuations/evacuation-types';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook } from '../runbooks/schema';
-import { drillTargetsOf, restorationWaitMs, type DrillTargets } from './drill-measurement';
-import { refuseUnsignedOptions } from './drill-types';
+import { calledOffBy, drillTargetsOf, restorationWaitMs, type DrillTargets } from './drill-measurement';
+import { drillOutcome, refuseUnsignedOptions } from './drill-types';
 import { evacuationHeldSignal, evacuationWorkflow, HELD_FAILOVER_MS } from './evacuation';
 import { authorizeEvacuation } from './evacuation-authority';
 import {
@@ -55,7 +55,7 @@ import { answerStartVerdict } from './drill-start-verdict';
 import { requestEvidence } from './evidence-ledger';
 import { innermostMessage } from './innermost-message';
 import { awaitHeldReport, releaseHeld } from './parent-release';
-import { DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } from './drill';
+import { DRILL_CALLED_OFF_OUTCOME_PATCH, DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } from './drill';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
@@ -131,6 +131,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   const recordsRelease = patched(EVACUATION_DRILL_RELEASES_RECORDED_PATCH);
   // Asked in the first task and kept, as every patch acted on after a local activity.
   const stopsWithItsEvacuation = patched(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
+  const recordsCalledOff = patched(DRILL_CALLED_OFF_OUTCOME_PATCH);
   let held: EvacuationHeld | undefined;
   let heldNudges = 0;
   setHandler(evacuationHeldSignal, (signal) => {
@@ -174,9 +175,13 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   let evacuationError: unknown;
   const evacuationId = `${drillId}-evacuation`;
 
-  const finish = (error?: string): EvacuationDrillResult => {
+  const finish = (error?: string, calledOff?: EvacuationDrillResult['calledOff']): EvacuationDrillResult => {
     const endedAt = new Date().toISOString();
-    const results = runs.map((run) => serviceDrillResult(common, measurementOf(run, evacuation), endedAt));
+    // Called off, every service was: each one's own report says so too.
+    const results = runs.map((run) => ({
+      ...serviceDrillResult(common, measurementOf(run, evacuation), endedAt),
+      ...(calledOff === undefined ? {} : { calledOff }),
+    }));
     const injectedAt = firstInjection(results);
     const restoredAll = restoredAllMs(injectedAt, results);
     const topError =
@@ -187,7 +192,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     const passed = evacuationDrillPassed(topError, results);
     const figures = historyFigures(restoredAll, results);
     const attributes: Parameters<typeof upsertSearchAttributes>[0] = [
-      { key: OUTCOME_KEY, value: passed ? 'passed' : 'failed' },
+      { key: OUTCOME_KEY, value: drillOutcome({ passed, calledOff }) },
     ];
     if (figures.rtoMs !== undefined) attributes.push({ key: RTO_MS_KEY, value: figures.rtoMs });
     if (figures.rpoMs !== undefined) attributes.push({ key: RPO_MS_KEY, value: figures.rpoMs });
@@ -213,6 +218,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       waves: evacuation ? waveTimings(evacuation, injectedAt) : [],
       services: results,
       passed,
+      ...(calledOff === undefined ? {} : { calledOff }),
       operatorActions: evacuation?.operatorActions ?? [
         recordedAction(authorized.initiator, 'start', startedAt),
       ],
@@ -321,6 +327,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       const why = evacuationError === undefined ? evacuation?.status : innermostMessage(evacuationError);
       return finish(
         `the drill's evacuation ended before the failure was injected (${why ?? 'ended'}): the drill stopped, nothing was injected`,
+        recordsCalledOff ? calledOffBy(evacuation) : undefined,
       );
     }
   } else await sleep(options.warmupMs);

@@ -226,9 +226,7 @@ function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): Bundl
       workflowType: run.workflowType,
       closeStatus: run.closeStatus,
       outcome: drill?.drillId
-        ? drill.passed
-          ? 'passed'
-          : 'failed'
+        ? drillOutcome(drill)
         : refusedAtStart(run.result)
           ? 'refused'
           : run.closeStatus.toLowerCase(),

@@ -317,6 +317,12 @@ test('a drill whose evacuation an operator aborts during the warm-up stops, inje
   // Before: the drill went on and, at the end of its warm-up, fenced every primary with no evacuation left.
   expect(result.error).toMatch(/evacuation ended before the failure was injected.*nothing was injected/);
   expect(result.passed).toBe(false);
+  // Called off, not failed (before: outcome "failed"): who, when and why, in history too.
+  expect(result.calledOff).toMatchObject({ by: 'alice', reason: 'region drill called off' });
+  const history = JSON.parse(
+    (await drctl(['drill', 'history', 'us-east-1', '--output', 'json'], env)).stdout,
+  ) as Array<{ drillId: string; outcome?: string }>;
+  expect(history.find((entry) => entry.drillId === drillId)).toMatchObject({ outcome: 'called-off' });
   const [role] = await sql<{ canLogin: boolean }>(
     stack.postgres.primaryUrl,
     'select rolcanlogin as "canLogin" from pg_roles where rolname = \'ehr_app\'',

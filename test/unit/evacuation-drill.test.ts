@@ -6,7 +6,8 @@ import { renderReport } from '../../reports';
 import { serviceRows } from '../../reports/render-evacuation-drill';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import type { Runbook } from '../../runbooks/schema';
-import { optionsChangedSinceSigned } from '../../workflows/drill-types';
+import { renderEvacuationDrillSummary } from '../../cli/render-drill';
+import { NOT_INJECTED, drillOutcome, optionsChangedSinceSigned } from '../../workflows/drill-types';
 import {
   evacuationDrillPassed,
   firstInjection,
@@ -324,6 +325,52 @@ describe('GIVEN a service whose failover failed, and one skipped after it', () =
     expect(junit).toContain('<failure type="NotRestored"');
     // Both of ehr-db's objectives and the portal's RTO went unmeasured; its RPO cannot be measured at all.
     expect(junit.match(/<error type="NotMeasured"/g)).toHaveLength(4);
+  });
+});
+
+describe('GIVEN a drill of an evacuation an operator called off during its warm-up', () => {
+  const calledOff = { by: 'alice', at: at(5000), reason: 'the real outage comes first' };
+  const sentence = `Called off by alice at ${at(5000)}: the real outage comes first. Nothing was injected and nothing was measured.`;
+  const unmeasured = (runbookId: string, wave: string) => ({
+    ...serviceDrillResult(
+      common,
+      {
+        ...(runbookId === 'ehr-db' ? ehrMeasurement : portalMeasurement),
+        progress: progress(runbookId, wave, { state: 'aborted' }),
+        injection: { action: 'fence-primary', injectedAt: at(0), summary: NOT_INJECTED },
+        restoredAt: null,
+        dataLoss: null,
+        failover: null,
+      },
+      at(20_000),
+    ),
+    calledOff,
+  });
+  const error = `the drill's evacuation ended before the failure was injected (aborted): the drill stopped, nothing was injected`;
+  const drill = {
+    ...drillOf([unmeasured('ehr-db', 'databases'), unmeasured('portal', 'portal')], error),
+    calledOff,
+  };
+
+  test('THEN every view heads it CALLED OFF with who, when and why, each service too, and none reads it as failed (before: FAIL, NotRestored, four errors)', () => {
+    expect(drillOutcome(drill)).toBe('called-off');
+    const markdown = renderReport(drill, 'md');
+    expect(markdown).toMatch(
+      /^# CALLED OFF: drill .* of evacuation us-east-1\n\nCALLED OFF: Called off by alice/,
+    );
+    expect(markdown).toContain('## Service ehr-db (wave databases): CALLED OFF');
+    const junit = renderReport(drill, 'junit');
+    expect(junit).not.toMatch(/<failure|<error/);
+    expect(
+      junit.match(new RegExp(`<skipped message="${sentence.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"/>`, 'g')),
+    ).toHaveLength(5);
+    expect(junit).toMatch(/<testsuites [^>]* failures="0" errors="0"/);
+    const html = renderReport(drill, 'html');
+    expect(html).toContain('data-outcome="called-off"');
+    expect(html).toContain(
+      '<span class="badge na" data-testid="badge">CALLED OFF</span> CALLED OFF: drill of evacuation',
+    );
+    expect(renderEvacuationDrillSummary(drill).split('\n')[1]).toBe(`  ${sentence}`);
   });
 });
 
