@@ -44,9 +44,11 @@ export function refusedConnection(
           setTimeout(() => tryOnce(tried + 1), REFUSED_SPACING_MS).unref();
           return;
         }
-        refused(
-          `${error.code}: nothing accepts connections at ${address}, tried ${REFUSED_TRIES} times ${REFUSED_SPACING_MS} ms apart`,
-        );
+        const what =
+          error.code === 'ECONNREFUSED'
+            ? `nothing accepts connections at ${address}`
+            : `no network route to ${address} (check the network, VPN or address)`;
+        refused(`${error.code}: ${what}, tried ${REFUSED_TRIES} times ${REFUSED_SPACING_MS} ms apart`);
       });
     };
     tryOnce(0);

@@ -36,12 +36,12 @@ export function renderDrillSummary(result: DrillResult): string {
 export function renderEvacuationDrillSummary(result: EvacuationDrillResult): string {
   const lines = [
     `${result.drillId}: ${DRILL_SUMMARY_WORD[drillOutcome(result)]} (evacuation ${result.evacuationId}, ${result.action}; ` +
-      `${result.restoredAllMs === null ? 'not every service restored' : `every service restored in ${formatMs(result.restoredAllMs)}`})`,
+      `${result.calledOff ? 'nothing injected' : result.restoredAllMs === null ? 'not every service restored' : `every service restored in ${formatMs(result.restoredAllMs)}`})`,
   ];
   if (result.calledOff) lines.push(`  ${terminalSafe(calledOffSentence(result.calledOff))}`);
   for (const row of serviceRows(result)) {
     lines.push(
-      `  ${row.passed ? '✔' : '✖'} ${row.runbookId.padEnd(24)} ${row.wave.padEnd(12)} RTO ${figure(row.rto)} ${objectiveLabel(row.rto)}  RPO ${figure(row.rpo)} ${objectiveLabel(row.rpo)}  ${row.state}`,
+      `  ${result.calledOff ? '–' : row.passed ? '✔' : '✖'} ${row.runbookId.padEnd(24)} ${row.wave.padEnd(12)} RTO ${figure(row.rto)} ${objectiveLabel(row.rto)}  RPO ${figure(row.rpo)} ${objectiveLabel(row.rpo)}  ${row.state}`,
     );
     if (row.note) lines.push(`      ${terminalSafe(row.note)}`);
   }

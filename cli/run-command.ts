@@ -64,8 +64,9 @@ export function runCommand<A extends unknown[]>(
         note(`drctl: ${failure.message}`);
       }
       process.exitCode = failure.exitCode;
-      // A gRPC connect given up on a refused port keeps its deadline timer after its channel is closed: end once
-      // the message is written, not when that timer runs out seconds later.
+      // Temporal out of reach ends the command: nothing is left to do, and a gRPC connect given up (a refused
+      // port) keeps its deadline timer after its channel is closed. End once the message is written, not when that
+      // timer runs out seconds later.
       if (failure.code === 'TemporalUnreachable') {
         process.stdout.write('', () => process.stderr.write('', () => process.exit(failure.exitCode)));
       }

@@ -52,7 +52,8 @@ export interface AuditResult {
    * `not measured`: the drill failed to measure it (judged failed). `not applicable`: the drill had no way to
    * measure it and said so without failing (an RDS pair without connections); `notMeasuredBecause` says why.
    */
-  verdict: 'met' | 'missed' | 'not measured' | 'not applicable';
+  /** `not tested`: the drill was called off before its injection. */
+  verdict: 'met' | 'missed' | 'not measured' | 'not applicable' | 'not tested';
   notMeasuredBecause?: string;
 }
 
@@ -105,7 +106,14 @@ export function buildAuditMapping(result: DrillResult, context: AuditContext = {
       objective: row.objective,
       objectiveMs: row.targetMs,
       measuredMs,
-      verdict: measuredMs === null ? 'not measured' : row.passed ? 'met' : 'missed',
+      verdict:
+        result.calledOff !== undefined
+          ? 'not tested'
+          : measuredMs === null
+            ? 'not measured'
+            : row.passed
+              ? 'met'
+              : 'missed',
     };
   });
   const { participants, source } = participantsOf(result, context);

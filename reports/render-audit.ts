@@ -10,6 +10,7 @@ const TITLE = 'Contingency plan test';
 function verdictText(verdict: AuditMapping['results'][number]['verdict']): string {
   if (verdict === 'met') return 'PASS (met)';
   if (verdict === 'missed') return 'FAIL (missed)';
+  if (verdict === 'not tested') return 'NOT TESTED (called off)';
   return verdict === 'not applicable' ? 'N/A (not measured)' : 'FAIL (not measured)';
 }
 
@@ -77,7 +78,7 @@ export function auditHtml(audit: AuditMapping): string {
       (row) => `<tr data-objective="${row.objective}" data-verdict="${row.verdict}">
 <td>${row.objective}</td><td class="num">${esc(formatMs(row.objectiveMs))}</td><td class="num">${esc(
         formatMeasured(row.measuredMs),
-      )}</td><td><span class="badge ${row.verdict === 'met' ? 'pass' : row.verdict === 'not applicable' ? 'na' : 'fail'}">${esc(verdictText(row.verdict))}</span></td></tr>`,
+      )}</td><td><span class="badge ${row.verdict === 'met' ? 'pass' : row.verdict === 'not applicable' || row.verdict === 'not tested' ? 'na' : 'fail'}">${esc(verdictText(row.verdict))}</span></td></tr>`,
     )
     .join('\n');
   const followUps =

@@ -12,7 +12,16 @@ import { markdownCode as code, escapeMarkdown as md, escapeMarkup as esc } from 
 import { formatOffset } from './format';
 import { objectiveRows, verdictLabel, type ObjectiveRow } from './objective-rows';
 import { auditHtml } from './render-audit';
-import { badge, documentHead, dataLoss, definitionList, objectiveCard, stepTable } from './render-html';
+import {
+  badge,
+  drillErrorHtml,
+  outcomeBadge,
+  documentHead,
+  dataLoss,
+  definitionList,
+  objectiveCard,
+  stepTable,
+} from './render-html';
 import { inOrder, renderJson, sortedKeys } from './render-json';
 import { injectionTiming } from './injection-timing';
 import { drillTestsuite, seconds } from './render-junit';
@@ -75,7 +84,7 @@ function headline(result: EvacuationDrillResult): string[] {
       .filter((objective) => objectiveLabel(objective) === 'N/A')
       .map((objective) => `${row.runbookId} ${objective.objective}`),
   );
-  if (result.calledOff !== undefined) return [`CALLED OFF: ${calledOffSentence(result.calledOff)}`];
+  if (result.calledOff !== undefined) return [calledOffSentence(result.calledOff)];
   return [
     `${result.passed ? 'PASS' : 'FAIL'}: ${passed} of ${rows.length} services passed` +
       (na.length > 0 ? `; not measured (N/A), so not shown to be met: ${na.join(', ')}` : ''),
@@ -99,7 +108,7 @@ export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): st
     '',
     ...headline(result).map((line) => `${md(line)}  `),
   ];
-  if (result.error) lines.push('', `> Drill error: ${md(result.error)}`);
+  if (result.error) lines.push('', `> Drill ${result.calledOff ? 'stopped' : 'error'}: ${md(result.error)}`);
   lines.push(
     '',
     `- Evacuation: ${md(result.title)} (sha256 ${code(result.evacuationHash)})`,
@@ -114,7 +123,7 @@ export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): st
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...serviceRows(result).map(
       (row) =>
-        `| ${md(row.runbookId)} | ${md(row.wave)} | ${md(row.state)} | ${figure(row.rto)} | **${objectiveLabel(row.rto)}** | ${figure(row.rpo)} | **${objectiveLabel(row.rpo)}** | **${row.passed ? 'PASS' : 'FAIL'}** | ${md(row.note)} |`,
+        `| ${md(row.runbookId)} | ${md(row.wave)} | ${md(row.state)} | ${figure(row.rto)} | **${objectiveLabel(row.rto)}** | ${figure(row.rpo)} | **${objectiveLabel(row.rpo)}** | **${result.calledOff ? 'CALLED OFF' : row.passed ? 'PASS' : 'FAIL'}** | ${md(row.note)} |`,
     ),
     '',
     '## Waves',
@@ -244,7 +253,7 @@ export function renderEvacuationDrillHtml(result: EvacuationDrillResult): string
 <td><code>${esc(row.runbookId)}</code></td><td>${esc(row.wave)}</td><td>${esc(row.state)}</td>
 <td class="num" data-testid="rto">${esc(figure(row.rto))}</td><td>${badge(objectiveLabel(row.rto) === 'N/A' ? null : row.rto.passed)}</td>
 <td class="num" data-testid="rpo">${esc(figure(row.rpo))}</td><td>${badge(objectiveLabel(row.rpo) === 'N/A' ? null : row.rpo.passed)}</td>
-<td>${badge(row.passed)}</td><td>${esc(row.note)}</td></tr>`,
+<td>${result.calledOff ? outcomeBadge(result) : badge(row.passed)}</td><td>${esc(row.note)}</td></tr>`,
     )
     .join('\n');
   const waves = result.waves
@@ -257,12 +266,12 @@ export function renderEvacuationDrillHtml(result: EvacuationDrillResult): string
     .join('\n');
   return `${documentHead(title)}
 <header id="headline" data-testid="headline" data-passed="${String(result.passed)}" data-outcome="${outcome}">
-<h1>${outcome === 'called-off' ? badge(null, verdict) : badge(result.passed)} ${esc(verdict)}: drill of evacuation <code>${esc(result.evacuationId)}</code></h1>
+<h1>${outcomeBadge(result)} ${esc(verdict)}: drill of evacuation <code>${esc(result.evacuationId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(result.startedAt)}</time></div>
 ${headline(result)
   .map((line) => `<p>${esc(line)}</p>`)
   .join('\n')}
-${result.error ? `<p class="error" data-testid="drill-error">Drill error: ${esc(result.error)}</p>` : ''}
+${drillErrorHtml(result)}
 </header>
 <main>
 <section id="services" data-testid="services">
@@ -296,8 +305,8 @@ ${result.services.map(serviceHtml).join('\n')}
 function serviceHtml(service: ServiceDrillResult): string {
   const rows = stepRows(service);
   return `<section class="service" data-testid="service-${esc(service.runbookId)}">
-<h2>${badge(service.passed)} Service <code>${esc(service.runbookId)}</code> (wave ${esc(service.wave)})</h2>
-${service.error ? `<p class="error">${esc(service.error)}</p>` : ''}
+<h2>${outcomeBadge(service)} Service <code>${esc(service.runbookId)}</code> (wave ${esc(service.wave)})</h2>
+${service.error ? `<p class="${service.calledOff ? 'called-off' : 'error'}">${esc(service.error)}</p>` : ''}
 <div class="objectives">
 ${objectiveRows(service).map(objectiveCard).join('\n')}
 </div>

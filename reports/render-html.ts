@@ -28,6 +28,12 @@ export function badge(passed: boolean | null, label: string = verdictLabel(passe
   return `<span class="badge ${tone}" data-testid="badge">${label}</span>`;
 }
 
+/** A drill's (or a service's) verdict badge: neutral `CALLED OFF` when an operator stopped it before its injection. */
+export function outcomeBadge(result: Pick<DrillResult, 'passed' | 'calledOff'>): string {
+  const outcome = drillOutcome(result);
+  return outcome === 'called-off' ? badge(null, OUTCOME_HEADLINE[outcome]) : badge(result.passed);
+}
+
 export function objectiveCard(row: ObjectiveRow): string {
   const id = row.objective.toLowerCase();
   const marginTone = row.marginMs === null ? '' : row.marginMs < 0 ? ' negative' : ' positive';
@@ -172,12 +178,12 @@ export function renderHtml(
   if (result.environment.workerBuild) environment.push(['Worker build', esc(result.environment.workerBuild)]);
   return `${documentHead(title)}
 <header id="headline" data-testid="headline" data-passed="${String(result.passed)}" data-outcome="${outcome}">
-<h1>${outcome === 'called-off' ? badge(null, verdict) : badge(result.passed)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
+<h1>${outcomeBadge(result)} ${esc(verdict)}: drill of runbook <code>${esc(result.runbookId)}</code></h1>
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(
     result.startedAt,
   )}</time></div>
 ${result.calledOff ? `<p class="called-off" data-testid="called-off">${esc(calledOffSentence(result.calledOff))}</p>` : ''}
-${result.error ? `<p class="error" data-testid="drill-error">Drill error: ${esc(result.error)}</p>` : ''}
+${drillErrorHtml(result)}
 <div class="objectives">
 ${objectiveRows(result).map(objectiveCard).join('\n')}
 </div>
@@ -230,4 +236,12 @@ ${definitionList(environment)}
 </body>
 </html>
 `;
+}
+
+/** The drill's error: red, unless an operator called the drill off (then it only says how it stopped). */
+export function drillErrorHtml(result: Pick<DrillResult, 'error' | 'calledOff'>): string {
+  if (result.error === undefined) return '';
+  return result.calledOff === undefined
+    ? `<p class="error" data-testid="drill-error">Drill error: ${esc(result.error)}</p>`
+    : `<p class="called-off" data-testid="drill-error">Drill stopped: ${esc(result.error)}</p>`;
 }

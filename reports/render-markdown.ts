@@ -119,7 +119,7 @@ export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): s
         )}${row.marginMs === null ? '' : `, margin ${formatSignedMs(row.marginMs)}`}  `,
     ),
   ];
-  if (result.error) lines.push('', `> Drill error: ${md(result.error)}`);
+  if (result.error) lines.push('', `> Drill ${result.calledOff ? 'stopped' : 'error'}: ${md(result.error)}`);
   lines.push(
     '',
     ...objectivesSection(result),

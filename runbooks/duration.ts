@@ -31,8 +31,8 @@ export function durationToMs(text: Duration): number {
 
 /**
  * The shortest readable form of a millisecond count: 1500 → "1.5s", 90000 → "1m30s", 1 h 0 min 20 s → "1h20s";
- * a day or more to the minute, "1d2h20m" (a backup's age, not a step's). Never rounds up: an age printed beside a
- * limit it exceeds does not read as the limit.
+ * a day or more to the minute, "1d2h20m" (a backup's age, not a step's). From a minute on it rounds down (never
+ * "29m60s", and an age beside a limit it exceeds reads at most as the limit); below, to the shown decimal.
  */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
@@ -40,7 +40,7 @@ export function formatMs(ms: number): string {
   if (ms >= DAY_MS) return parts(ms, [DAY_MS, 'd'], [HOUR_MS, 'h'], [MINUTE_MS, 'm']);
   if (ms >= HOUR_MS) return parts(ms, [HOUR_MS, 'h'], [MINUTE_MS, 'm'], [1000, 's']);
   const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
+  const seconds = Math.floor((ms % 60_000) / 1000);
   return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
 }
 

@@ -28,7 +28,7 @@ import type { FailoverProgress } from '../workflows/run-types';
  * workflow code: a complete failover, one whose fence is in a parallel group, one paused on a failed step and retried, one aborted with rollback, a
  * drill and its failover, a drill an operator called off during its warm-up, a failback, and one that went on unfenced with its fence follow-up, an evacuation whose second
  * wave waited for an approval with its first wave's failover (its pre-flight made while held), and the evacuation a
- * drill of it started. Runs them on the local stack with a worker
+ * drill of it started, and a drill of it called off during its warm-up. Runs them on the local stack with a worker
  * of this checkout and writes `test/fixtures/histories/<name>.json`.
  *
  * Operators sign as the sandbox's demo operators; the runbook variants are written to a reviewed catalog folder

@@ -144,5 +144,6 @@ export const OUTCOME_HEADLINE: Record<DrillOutcome, string> = {
 
 /** Who called the drill off, when and why, as one sentence for every view. */
 export function calledOffSentence(calledOff: NonNullable<DrillResult['calledOff']>): string {
-  return `Called off by ${calledOff.by} at ${calledOff.at}: ${calledOff.reason}. Nothing was injected and nothing was measured.`;
+  const reason = calledOff.reason.replace(/[.\s]+$/, '');
+  return `Called off by ${calledOff.by} at ${calledOff.at}: ${reason}. Nothing was injected and nothing was measured.`;
 }

@@ -67,7 +67,7 @@ export interface EvacuationDrillResult {
   environment: { temporalNamespace: string; taskQueue: string };
   error?: string;
   /** An operator aborted the drill's evacuation before the injection: nothing was measured (outcome `called-off`). */
-  calledOff?: { by: string; at: string; reason: string };
+  calledOff?: DrillResult['calledOff'];
 }
 
 /** Sent by the evacuation a drill started held: it holds every runbook's lock (or could not take one). */

@@ -29,9 +29,6 @@ export interface AuthorizedStart {
   covering?: StartCover;
 }
 
-/** A signed statement for something that covers this runbook (an evacuation) rather than the runbook itself. */
-
-
 /** How a start statement must read for this workflow. */
 export interface StartRule {
   /** Start actions accepted fresh (signed minutes ago, for this very workflow id), e.g. `['failover']`. */
@@ -229,4 +226,3 @@ export function drillStartRule(drillId: string): StartRule {
     },
   };
 }
-

@@ -135,11 +135,7 @@ export async function collectRun(
         },
       );
     }
-    outcome = drill?.drillId
-      ? drillOutcome(drill)
-      : refusedAtStart(run.result)
-        ? 'refused'
-        : run.closeStatus.toLowerCase();
+    outcome = drillRunOutcome(run, drill);
     files.push(...childFiles(children));
   } else {
     const result = run.result as FailoverResult | undefined;
@@ -225,11 +221,7 @@ function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): Bundl
       runId: run.runId,
       workflowType: run.workflowType,
       closeStatus: run.closeStatus,
-      outcome: drill?.drillId
-        ? drillOutcome(drill)
-        : refusedAtStart(run.result)
-          ? 'refused'
-          : run.closeStatus.toLowerCase(),
+      outcome: drillRunOutcome(run, drill),
       runbookId: evacuationId,
       runbookSha256: sha256Hex(evacuationJson),
       startedAt: run.startedAt,
@@ -307,6 +299,15 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
 }
 
 /** The start was refused (the access policy, or a runbook that is not the reviewed one): nothing was changed. */
+/** A drill's outcome (passed, failed, called-off); else refused at its start, or how Temporal closed it. */
+function drillRunOutcome(
+  run: ExportedRun,
+  drill: Pick<DrillResult, 'drillId' | 'passed' | 'calledOff'> | undefined,
+): string {
+  if (drill?.drillId) return drillOutcome(drill);
+  return refusedAtStart(run.result) ? 'refused' : run.closeStatus.toLowerCase();
+}
+
 function refusedAtStart(result: unknown): boolean {
   const type = (result as { failureType?: unknown } | undefined)?.failureType;
   return type === PermanentFailure.NotAuthorized || type === PermanentFailure.RunbookMismatch;

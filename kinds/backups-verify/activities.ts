@@ -29,6 +29,7 @@ interface Findings {
   key?: string;
   /** The time the newest backup stands for: its takenAt metadata, else its upload. */
   takenAt?: Date;
+  uploadedAt?: Date;
   ageMs?: number;
   retainUntil?: Date;
   checksum?: string;
@@ -108,6 +109,7 @@ export function createBackupActivities({
         uploadedRecently = found.uploadedRecently;
         findings.key = newest.object.key;
         findings.takenAt = newest.takenAt;
+        findings.uploadedAt = newest.object.lastModified;
         const { object } = newest;
         const notCounted =
           found.untimed.length === 0
@@ -262,7 +264,9 @@ export function createBackupActivities({
           summary: `Newest backup ${findings.key} is ${formatMs(Math.max(0, findings.ageMs ?? 0))} old, ${input.lockMode}-locked until ${findings.retainUntil?.toISOString()}, ${findings.checksum?.split(':')[0]} verified`,
           facts: {
             key: findings.key ?? null,
-            takenAt: findings.takenAt?.toISOString() ?? null,
+            // By upload time the backup's own time is not known: its upload is all there is.
+            takenAt: input.takenAtMetadata === undefined ? null : (findings.takenAt?.toISOString() ?? null),
+            uploadedAt: findings.uploadedAt?.toISOString() ?? null,
             ageFrom: input.takenAtMetadata === undefined ? 'upload' : metadataHeader(input),
             age: formatMs(Math.max(0, findings.ageMs ?? 0)),
             retainUntil: findings.retainUntil?.toISOString() ?? null,

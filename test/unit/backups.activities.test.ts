@@ -44,7 +44,8 @@ describe('verifyBackups', () => {
     expect(outcome.changed).toBe(false);
     expect(outcome.facts).toEqual({
       key: 'ehr-db/new.dump',
-      takenAt: new Date(NOW.getTime() - 10 * 60_000).toISOString(),
+      takenAt: null,
+      uploadedAt: new Date(NOW.getTime() - 10 * 60_000).toISOString(),
       ageFrom: 'upload',
       age: '10m',
       retainUntil: new Date(NOW.getTime() + 30 * DAY).toISOString(),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvacuationProgress, ServiceProgress } from '../../evacuations/evacuation-types';
 import { renderReport } from '../../reports';
+import { escapeMarkup } from '../../reports/escape';
 import { serviceRows } from '../../reports/render-evacuation-drill';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import type { Runbook } from '../../runbooks/schema';
@@ -355,9 +356,7 @@ describe('GIVEN a drill of an evacuation an operator called off during its warm-
   test('THEN every view heads it CALLED OFF with who, when and why, each service too, and none reads it as failed (before: FAIL, NotRestored, four errors)', () => {
     expect(drillOutcome(drill)).toBe('called-off');
     const markdown = renderReport(drill, 'md');
-    expect(markdown).toMatch(
-      /^# CALLED OFF: drill .* of evacuation us-east-1\n\nCALLED OFF: Called off by alice/,
-    );
+    expect(markdown).toMatch(/^# CALLED OFF: drill .* of evacuation us-east-1\n\nCalled off by alice/);
     expect(markdown).toContain('## Service ehr-db (wave databases): CALLED OFF');
     const junit = renderReport(drill, 'junit');
     expect(junit).not.toMatch(/<failure|<error/);
@@ -370,7 +369,17 @@ describe('GIVEN a drill of an evacuation an operator called off during its warm-
     expect(html).toContain(
       '<span class="badge na" data-testid="badge">CALLED OFF</span> CALLED OFF: drill of evacuation',
     );
-    expect(renderEvacuationDrillSummary(drill).split('\n')[1]).toBe(`  ${sentence}`);
+    const summary = renderEvacuationDrillSummary(drill).split('\n');
+    expect(summary[0]).toContain('(evacuation us-east-1, fence-primary; nothing injected)');
+    expect(summary[1]).toBe(`  ${sentence}`);
+    // Each service too (before: FAIL in its row, a red badge, ✖ in the terminal).
+    expect(markdown).toMatch(/\| ehr-db \| databases \| aborted \|.*\| \*\*CALLED OFF\*\* \|/);
+    expect(markdown).not.toMatch(/\*\*FAIL\*\*|Drill error/);
+    expect(html).not.toContain('badge fail');
+    expect(html).toContain(
+      `<p class="called-off" data-testid="drill-error">Drill stopped: ${escapeMarkup(error)}</p>`,
+    );
+    expect(summary.filter((line) => line.startsWith('  – '))).toHaveLength(2);
   });
 });
 

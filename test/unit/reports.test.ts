@@ -310,6 +310,7 @@ describe('a drill called off by an operator before the injection', () => {
     expect(markdown).toContain('Overall: **CALLED OFF**');
     expect(markdown).toContain(`${sentence} Run the drill again to test the objectives.`);
     expect(markdown).not.toContain('repeat the drill');
+    expect(markdown).toMatch(/\| RTO \| 30s \| [^|]+ \| \*\*NOT TESTED \(called off\)\*\* \|/);
     const html = renderHtml(calledOff);
     expect(html).toContain(
       '<h1><span class="badge na" data-testid="badge">CALLED OFF</span> CALLED OFF: drill of runbook',
