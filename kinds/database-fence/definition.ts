@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import { databaseInput, databaseReads, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import { freshPlan, readPlanAhead, type PlanReadAhead } from '../plan-read-ahead';
 import { withRunChange } from '../run-change';
 import type { ApprovalRule } from '../../auth/approval-rule';
 import type { FenceUndoDetail } from '../../providers/database/strategy';
@@ -15,21 +16,10 @@ import type { StepKind } from '../step-kind';
 export const UNFENCED_APPROVERS: ApprovalRule = { count: 2, forbidInitiator: false };
 
 /**
- * How long after it answered a plan read ahead still stands for the fence's own read: the step before ran that
- * long (the read overlapped its work). Older (a wait or an approval came between), the fence reads again.
- */
-export const FENCE_PLAN_FRESH_MS = 2_000;
-
-/**
  * A fence this run made although its plan found one in place (lifted between the plan and the fence) records
  * the run's undo; runs recorded before did not, and their rollbacks left such a fence in place.
  */
 export const UNPLANNED_FENCE_UNDO_PATCH = 'fence-records-an-unplanned-fence';
-
-interface PlanReadAhead {
-  plan: PlannedChange[];
-  answeredAt: number;
-}
 
 /** What undoes a fence: lifting it, on the same database (only while nothing was promoted). */
 export interface FenceUndo {
@@ -68,18 +58,16 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   // this run's undo withdrawn; PostgreSQL: another fence's markers → withdrawn too). (Date.now() is the
   // workflow's clock: the time of the task that saw the read answer.)
   readAhead: (step, activities, runbook) =>
-    activities
-      .planFence(databaseInput(runbook, step.database))
-      .then((plan): PlanReadAhead => ({ plan, answeredAt: Date.now() })),
+    readPlanAhead(activities.planFence(databaseInput(runbook, step.database))),
   readAheadPatch: 'database-fence-plan-read-ahead',
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
     const ahead =
-      context.readAhead === undefined ? undefined : ((await context.readAhead) as PlanReadAhead | undefined);
+      context.readAhead === undefined
+        ? undefined
+        : ((await context.readAhead) as PlanReadAhead<PlannedChange[]> | undefined);
     // A plan read ahead serves only while fresh: a wait or a gate before the fence may have held it for hours.
-    const fresh =
-      ahead !== undefined && Date.now() - ahead.answeredAt <= FENCE_PLAN_FRESH_MS ? ahead.plan : undefined;
-    const plan = fresh ?? (await databaseReads(context, input).planFence(input));
+    const plan = freshPlan(ahead) ?? (await databaseReads(context, input).planFence(input));
     const willChange = plan.some((change) => change.willChange);
     // What the provider's undo needs of the state just read (an RDS fence: the groups it replaces) goes into the
     // history with the undo, before the fence: the fence then need not mark the instance to survive a crash.

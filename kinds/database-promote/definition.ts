@@ -5,6 +5,7 @@ import type { DatabaseInput, DatabasePlan, Irreversible, PromoteOutcome } from '
 import { leafStepSchema } from '../../runbooks/schema-parts';
 import type { DatabaseFenceActivities } from '../database-fence/definition';
 import { databaseInput, databaseReads, databasePreflight, unknownDatabaseIssue } from '../database-targets';
+import { freshPlan, readPlanAhead, type PlanReadAhead } from '../plan-read-ahead';
 import { withRunChange } from '../run-change';
 import type { StepKind } from '../step-kind';
 
@@ -61,9 +62,19 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
     context.plannedWritable.set(step.database, plan.writableEndpoint);
     return { changes: plan.changes };
   },
+  // The replica's state is read while the fence runs: the fence changes the old primary, never the replica. A
+  // read that went stale meanwhile can only have missed a promotion made by someone else, which the promotion
+  // then finds done and does not repeat.
+  readAhead: (step, activities, runbook) =>
+    readPlanAhead(activities.planPromote(databaseInput(runbook, step.database))),
+  readAheadPatch: 'database-promote-plan-read-ahead',
   async run(step, context) {
     const input = databaseInput(context.runbook, step.database);
-    const plan = await databaseReads(context, input).planPromote(input);
+    const ahead =
+      context.readAhead === undefined
+        ? undefined
+        : ((await context.readAhead) as PlanReadAhead<DatabasePlan> | undefined);
+    const plan = freshPlan(ahead) ?? (await databaseReads(context, input).planPromote(input));
     const willChange = plan.changes.some((change) => change.willChange);
     context.controls.beforeEffect({
       willChange,

@@ -245,7 +245,7 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(result.totalSteps).toBe(7);
 });
 
-test("a step's quick read before its effect is a local activity, recorded in the workflow task that schedules the effect", async () => {
+test("a step's quick read before its effect is a local activity in the workflow task that schedules the effect, or read ahead while the step before runs", async () => {
   const estate = newEstate();
   const result: FailoverResult = await withWorker(estate, async (taskQueue) =>
     (await start(taskQueue)).result(),
@@ -268,23 +268,23 @@ test("a step's quick read before its effect is a local activity, recorded in the
     return task;
   };
 
-  // Unleash's and PostgreSQL's reads made as the step starts: in history before the effect, from the same workflow
-  // task, no task-queue round trip.
-  for (const [read, effect] of [
-    ['readFlags', 'setFlags'],
-    ['planPromote', 'promoteDatabase'],
-  ] as const) {
-    expect({ read, scheduled: scheduledAt(read) }).toEqual({ read, scheduled: -1 });
-    const marker = localReadAt(read);
-    expect(marker).toBeGreaterThan(-1);
-    expect(marker).toBeLessThan(scheduledAt(effect));
-    expect(taskOf(marker)).toBe(taskOf(scheduledAt(effect)));
-  }
+  // Unleash's read made as the step starts: in history before the effect, from the same workflow task, no
+  // task-queue round trip.
+  expect(scheduledAt('readFlags')).toBe(-1);
+  const flagsRead = localReadAt('readFlags');
+  expect(flagsRead).toBeGreaterThan(-1);
+  expect(flagsRead).toBeLessThan(scheduledAt('setFlags'));
+  expect(taskOf(flagsRead)).toBe(taskOf(scheduledAt('setFlags')));
   // The fence's plan is read ahead: a regular activity scheduled with the step before it (the backups), so its
-  // answer is in when the fence starts; no local read of it.
-  expect(localReadAt('planFence')).toBe(-1);
-  expect(taskOf(scheduledAt('planFence'))).toBe(taskOf(scheduledAt('verifyBackups')));
-  expect(scheduledAt('planFence')).toBeLessThan(scheduledAt('fenceDatabase'));
+  // answer is in when the fence starts; no local read of it. The promotion's plan likewise, with the fence.
+  for (const [read, before, effect] of [
+    ['planFence', 'verifyBackups', 'fenceDatabase'],
+    ['planPromote', 'fenceDatabase', 'promoteDatabase'],
+  ] as const) {
+    expect({ read, local: localReadAt(read) }).toEqual({ read, local: -1 });
+    expect(taskOf(scheduledAt(read))).toBe(taskOf(scheduledAt(before)));
+    expect(scheduledAt(read)).toBeLessThan(scheduledAt(effect));
+  }
   // Route 53's read is paced and pages through the zone (heartbeats, resumes): it stays a regular activity.
   expect(scheduledAt('readDnsRecords')).toBeGreaterThan(-1);
   expect(localReadAt('readDnsRecords')).toBe(-1);
@@ -670,6 +670,34 @@ test('a fence whose plan was read ahead before a wait reads again: a fence put i
   });
   expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['flags-on:undone']);
   expect(estate.roles.get('primary')).toBe('fenced');
+});
+
+test("a promotion whose plan was read ahead before a wait reads again: a replica promoted by hand meanwhile is recorded as found, not as this run's change", async () => {
+  const estate = newEstate();
+  const fake = estate.activities();
+  let plans = 0;
+  const rb = withSteps([{ after: 'fence', step: { id: 'settle', kind: 'wait', duration: '3s' } }]);
+  const result: FailoverResult = await withWorker(
+    estate,
+    async (taskQueue) => (await start(taskQueue, rb)).result(),
+    {
+      planPromote: async (input) => {
+        const plan = await fake.planPromote(input);
+        // Someone promotes the replica by hand while the run waits, after the read ahead saw it a replica.
+        if (++plans === 1) estate.roles.set('replica', 'primary');
+        return plan;
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(plans).toBe(2); // the read ahead, then the promotion's own read after the wait
+  expect(result.timeline.find((entry) => entry.stepId === 'promote')).toMatchObject({
+    changed: false,
+    before: { replica: 'primary' },
+  });
+  expect(estate.promotions).toBe(0);
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3');
 });
 
 test('a record another writer moves after the DNS step read it ahead is read again: nothing was switched on the stale read, and rollback restores what the writer set', async () => {
