@@ -88,22 +88,40 @@ export function renderSummary(progress: FailoverProgress): string {
   );
 }
 
+/**
+ * A plan as the run would go: numbered in order, the steps of a parallel group under one number with its group
+ * (`2. prepare [parallel] …: 2 steps at once`, then `2.1`, `2.2`).
+ */
 export function renderPlan(plan: PlanResult): string {
   const lines = [`Plan for ${plan.runbookId} (nothing has been changed):`];
+  let number = 0;
+  let member = 0;
   plan.steps.forEach((step, index) => {
-    lines.push(
-      `${String(index + 1).padStart(2)}. ${step.stepId} [${step.kind}]${step.title ? ` ${safe(step.title)}` : ''}`,
-    );
+    const group = step.group;
+    const sameGroupAsBefore = group !== undefined && plan.steps[index - 1]?.group?.id === group.id;
+    if (!sameGroupAsBefore) {
+      number++;
+      member = 0;
+    }
+    if (group !== undefined && !sameGroupAsBefore) {
+      const size = countWhile(plan.steps.slice(index), (next) => next.group?.id === group.id);
+      lines.push(
+        `${String(number).padStart(2)}. ${group.id} [parallel]${group.title ? ` ${safe(group.title)}` : ''}: ${size} steps at once`,
+      );
+    }
+    const label = group === undefined ? `${String(number).padStart(2)}.` : `    ${number}.${++member}`;
+    const indent = ' '.repeat(group === undefined ? 6 : 8);
+    lines.push(`${label} ${step.stepId} [${step.kind}]${step.title ? ` ${safe(step.title)}` : ''}`);
     for (const change of step.changes) {
       lines.push(
         change.willChange
-          ? `      change ${safe(change.target)}: ${safe(change.current)} → ${safe(change.desired)}`
-          : `      keep   ${safe(change.target)}: already ${safe(change.current)}`,
+          ? `${indent}change ${safe(change.target)}: ${safe(change.current)} → ${safe(change.desired)}`
+          : `${indent}keep   ${safe(change.target)}: already ${safe(change.current)}`,
       );
     }
     for (const check of step.checks)
-      lines.push(`      ${check.ok ? '✔' : '✖'} ${safe(check.check)}: ${safe(check.message)}`);
-    if (step.note) lines.push(`      ${safe(step.note)}`);
+      lines.push(`${indent}${check.ok ? '✔' : '✖'} ${safe(check.check)}: ${safe(check.message)}`);
+    if (step.note) lines.push(`${indent}${safe(step.note)}`);
   });
   lines.push(
     plan.ready
@@ -125,4 +143,9 @@ export function authorizationLines(authorization: FailoverProgress['authorizatio
       `‼ BREAK-GLASS ${use.action}${use.stepId ? ` ${use.stepId}` : ''} by ${safe(use.keyId)} (held by ${safe(use.holder)}) at ${use.at}: ${safe(use.reason)}`,
     );
   return lines;
+}
+
+function countWhile<T>(items: readonly T[], holds: (item: T) => boolean): number {
+  const end = items.findIndex((item) => !holds(item));
+  return end === -1 ? items.length : end;
 }

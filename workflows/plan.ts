@@ -19,6 +19,7 @@ import type { PlannedStep, PlanResult } from './run-types';
 export async function planWorkflow(runbook: Runbook, decided: { checksOnce: boolean }): Promise<PlanResult> {
   const activities = proxyActivities<KindActivities>(PLAN_ACTIVITY_OPTIONS);
   const leaves = leafStepsOf(runbook);
+  const groups = groupsOf(runbook);
   const automatic = runsAutomaticPreflight(runbook.steps) ? automaticPreflightStep() : undefined;
   const preflightId = automatic?.id ?? leaves.find((step) => step.kind === 'preflight')?.id;
   const checkedByPreflight =
@@ -36,6 +37,7 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
       changes: [],
       checks: [],
       ...(step.title === undefined ? {} : { title: step.title }),
+      ...(groups.has(step.id) ? { group: groups.get(step.id) } : {}),
     };
     let changes: PlannedChange[] = [];
     try {
@@ -119,6 +121,17 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
     ? new Set(failedChecks.map((check) => check.check)).size
     : failedChecks.length;
   return { runbookId: runbook.id, steps, ready: failed === 0, failedChecks: failed };
+}
+
+/** The parallel group of each step that runs in one, by step id. */
+function groupsOf(runbook: Runbook): Map<string, NonNullable<PlannedStep['group']>> {
+  const groups = new Map<string, NonNullable<PlannedStep['group']>>();
+  for (const step of runbook.steps) {
+    if (step.kind !== 'parallel') continue;
+    const group = { id: step.id, ...(step.title === undefined ? {} : { title: step.title }) };
+    for (const member of step.steps) groups.set(member.id, group);
+  }
+  return groups;
 }
 
 /**

@@ -240,6 +240,8 @@ export interface PlannedStep {
   note?: string;
   /** The pre-flight step whose checks include this step's (listed there, not again here). */
   checkedBy?: string;
+  /** The parallel group the step runs in, beside the other steps of the group (adjacent in `steps`). */
+  group?: { id: string; title?: string };
 }
 
 export interface PlanResult {

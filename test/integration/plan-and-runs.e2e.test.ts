@@ -157,6 +157,37 @@ test("GIVEN ehr-db, whose pre-flight, probe check and DNS step read one zone and
   expect(route53).toEqual({ ListHostedZonesByName: 1, ListResourceRecordSets: 3, TestDNSAnswer: 1 });
 });
 
+test('GIVEN ehr-db, whose flags and backups steps run at once THEN plan shows them under their parallel group, in text and JSON', async () => {
+  const text = await drctl(['plan', 'ehr-db'], env);
+  const json = await drctl(['plan', 'ehr-db', '--output', 'json'], env);
+
+  expect(text.code).toBe(0);
+  const stepLines = text.stdout.split('\n').filter((line) => /^ *\d+\.(\d+)? /.test(line));
+  expect(stepLines.map((line) => line.split(' [')[0]?.trim())).toEqual([
+    '1. preflight',
+    '2. prepare',
+    '2.1 degraded-mode-on',
+    '2.2 verify-backups',
+    '3. fence-primary',
+    '4. promote-replica',
+    '5. switch-dns',
+    '6. probe-writes',
+  ]);
+  expect(text.stdout).toContain(
+    ' 2. prepare [parallel] Degrade the application and check the backups: 2 steps at once',
+  );
+  const steps = (JSON.parse(json.stdout) as PlanResult).steps;
+  expect(steps.map((step) => step.group?.id ?? null)).toEqual([
+    null,
+    'prepare',
+    'prepare',
+    null,
+    null,
+    null,
+    null,
+  ]);
+});
+
 test('GIVEN a backups step and a pre-flight THEN the plan makes the backups checks once, listed and counted under the pre-flight', async () => {
   const aws = strictAwsControl(stack.moto.controlUrl);
   await aws.resetStats();

@@ -38,3 +38,31 @@ test('a ready plan that ran no check says so, not that every check passed', () =
   );
   expect(checked).toContain('Verdict: ready (every check passed).');
 });
+
+test('the steps of a parallel group are numbered under their group, which says how many run at once', () => {
+  const group = { id: 'prepare', title: 'Degrade and check' };
+  const rendered = renderPlan(
+    plan([
+      { stepId: 'checks', kind: 'preflight', changes: [], checks: [] },
+      {
+        stepId: 'flags-on',
+        kind: 'flags.set',
+        group,
+        changes: [{ target: 'flag degraded', current: 'off', desired: 'on', willChange: true }],
+        checks: [],
+      },
+      { stepId: 'backups', kind: 'backups.verify', group, changes: [], checks: [], note: 'checked' },
+      { stepId: 'fence', kind: 'database.fence', changes: [], checks: [] },
+    ]),
+  );
+
+  expect(rendered.split('\n').slice(1, 7)).toEqual([
+    ' 1. checks [preflight]',
+    ' 2. prepare [parallel] Degrade and check: 2 steps at once',
+    '    2.1 flags-on [flags.set]',
+    '        change flag degraded: off → on',
+    '    2.2 backups [backups.verify]',
+    '        checked',
+  ]);
+  expect(rendered.split('\n')[7]).toBe(' 3. fence [database.fence]');
+});
