@@ -14,6 +14,7 @@ import {
   type ObjectHead,
   type ObjectLockConfig,
   type ObjectSummary,
+  type UploadsSince,
   type S3Port,
 } from './s3-port';
 
@@ -77,10 +78,14 @@ export function createS3Adapter(clientForRegion: (region?: string) => S3Client):
       return newest;
     },
 
-    async objectsModifiedSince(ref: BucketRef, prefix: string, since: Date): Promise<ObjectSummary[]> {
-      const found: ObjectSummary[] = [];
-      for await (const object of listed(ref, prefix)) if (object.lastModified >= since) found.push(object);
-      return found.sort(newerFirst);
+    async uploadsSince(ref: BucketRef, prefix: string, since: Date): Promise<UploadsSince> {
+      const recent: ObjectSummary[] = [];
+      let newest: ObjectSummary | undefined;
+      for await (const object of listed(ref, prefix)) {
+        if (object.lastModified >= since) recent.push(object);
+        if (!newest || newerFirst(object, newest) < 0) newest = object;
+      }
+      return { recent: recent.sort(newerFirst), newest };
     },
 
     async headObject(ref: BucketRef, key: string): Promise<ObjectHead> {

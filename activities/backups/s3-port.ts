@@ -31,6 +31,11 @@ export interface ObjectHead {
   metadata: Record<string, string>;
 }
 
+export interface UploadsSince {
+  recent: ObjectSummary[];
+  newest: ObjectSummary | undefined;
+}
+
 export interface S3Port {
   /** `Enabled`, `Suspended`, or `Off` for a bucket that never had versioning. */
   getVersioningStatus(ref: BucketRef): Promise<string>;
@@ -40,8 +45,11 @@ export interface S3Port {
    * LastModified to the second: of objects written in the same second, the one with the greatest key.
    */
   newestObject(ref: BucketRef, prefix: string): Promise<ObjectSummary | undefined>;
-  /** The current objects under `prefix` modified at or after `since`, newest first (`newestObject`'s order). */
-  objectsModifiedSince(ref: BucketRef, prefix: string, since: Date): Promise<ObjectSummary[]>;
+  /**
+   * From one listing of `prefix`: its current objects modified at or after `since`, newest first (`newestObject`'s
+   * order), and its newest object whenever it was modified (undefined for an empty prefix).
+   */
+  uploadsSince(ref: BucketRef, prefix: string, since: Date): Promise<UploadsSince>;
   /** HeadObject with checksum mode enabled. */
   headObject(ref: BucketRef, key: string): Promise<ObjectHead>;
   /**
@@ -52,7 +60,7 @@ export interface S3Port {
 }
 
 /**
- * The order `newestObject` and `objectsModifiedSince` use: later LastModified first, then the greater key (backup
+ * The order `newestObject` and `uploadsSince` use: later LastModified first, then the greater key (backup
  * jobs name their objects after the time they stand for, and S3 lists LastModified only to the second).
  */
 export function newerFirst(a: ObjectSummary, b: ObjectSummary): number {

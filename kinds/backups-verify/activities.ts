@@ -329,12 +329,9 @@ async function newestBackup(
       uploadedRecently: true,
     };
   }
-  let candidates = await s3.objectsModifiedSince(ref, input.prefix, new Date(freshSince - CLOCK_SKEW_MS));
-  const uploadedRecently = candidates.length > 0;
-  if (!uploadedRecently) {
-    const newestUpload = await s3.newestObject(ref, input.prefix);
-    candidates = newestUpload ? [newestUpload] : [];
-  }
+  const uploads = await s3.uploadsSince(ref, input.prefix, new Date(freshSince - CLOCK_SKEW_MS));
+  const uploadedRecently = uploads.recent.length > 0;
+  const candidates = uploadedRecently ? uploads.recent : uploads.newest ? [uploads.newest] : [];
   const untimed: string[] = [];
   let backup: Backup | undefined;
   const read = candidates.slice(0, MAX_TIMED_CANDIDATES);

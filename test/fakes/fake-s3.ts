@@ -7,6 +7,7 @@ import {
   type ObjectLockConfig,
   type ObjectSummary,
   type S3Port,
+  type UploadsSince,
 } from '../../activities/backups/s3-port';
 
 export interface FakeObject {
@@ -25,6 +26,8 @@ export interface FakeBucket {
 export class FakeS3 implements S3Port {
   readonly buckets = new Map<string, FakeBucket>();
   readonly reads: string[] = [];
+  /** The prefixes listed, one entry per walk through a listing (ListObjectsV2 and its pages). */
+  readonly listings: string[] = [];
 
   addBucket(name: string, bucket: Partial<Omit<FakeBucket, 'objects'>> = {}): FakeBucket {
     const created: FakeBucket = {
@@ -80,10 +83,9 @@ export class FakeS3 implements S3Port {
     return this.listed(ref, prefix).sort(newerFirst)[0];
   }
 
-  async objectsModifiedSince(ref: BucketRef, prefix: string, since: Date): Promise<ObjectSummary[]> {
-    return this.listed(ref, prefix)
-      .filter((object) => object.lastModified >= since)
-      .sort(newerFirst);
+  async uploadsSince(ref: BucketRef, prefix: string, since: Date): Promise<UploadsSince> {
+    const listed = this.listed(ref, prefix).sort(newerFirst);
+    return { recent: listed.filter((object) => object.lastModified >= since), newest: listed[0] };
   }
 
   async headObject(ref: BucketRef, key: string): Promise<ObjectHead> {
@@ -104,6 +106,7 @@ export class FakeS3 implements S3Port {
 
   /** Objects under `prefix`, with LastModified to the second as S3 lists it. */
   private listed(ref: BucketRef, prefix: string): ObjectSummary[] {
+    this.listings.push(prefix);
     return [...this.bucket(ref.bucket).objects]
       .filter(([key]) => key.startsWith(prefix) && !key.endsWith('/'))
       .map(([key, object]) => ({

@@ -292,7 +292,7 @@ describe("a backup's age: from the time it stands for, not a later upload", () =
     );
   });
 
-  it('GIVEN no upload within maxAge WHEN checking by takenAt THEN the newest upload is read and found stale by its time', async () => {
+  it('GIVEN no upload within maxAge WHEN checking by takenAt THEN the newest upload, from the same listing, is read and found stale by its time', async () => {
     const s3 = new FakeS3();
     s3.addBucket('drctl-ehr-backups');
     s3.putBackup('drctl-ehr-backups', 'ehr-db/last.tar', {
@@ -306,6 +306,7 @@ describe("a backup's age: from the time it stands for, not a later upload", () =
     expect(checks.find((c) => c.check.endsWith('newest backup fresh'))?.message).toMatch(
       /ehr-db\/last\.tar is 4d old by its x-amz-meta-taken-at, older than maxAge 26h \(nothing was uploaded within maxAge: this is the newest upload\)/,
     );
+    expect(s3.listings).toEqual(['ehr-db/']); // one ListObjectsV2 walk gives the recent uploads and the newest
     // The newest upload without a time: what is wrong is that nothing was uploaded since.
     s3.putBackup('drctl-ehr-backups', 'ehr-db/untimed.tar', {
       lastModified: new Date(NOW.getTime() - 2 * DAY),
