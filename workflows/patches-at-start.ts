@@ -17,7 +17,7 @@ import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
-import { LOCAL_AUTH_READS_PATCH } from './run-authority';
+import { AUTH_READS_AT_ONCE_PATCH, LOCAL_AUTH_READS_PATCH } from './run-authority';
 import { GROUP_READ_AHEAD_PATCH, LOCAL_STEP_READS_PATCH, READ_AHEAD_PATCH } from './step-actions';
 
 /** Runs that began after this decide every patch in their first workflow task (`decidePatchesAtStart`). */
@@ -50,6 +50,7 @@ export function everyPatch(): string[] {
     DNS_SWAPS_IN_BATCHES_PATCH,
     NOT_RELEASED_OUTCOME_PATCH,
     REFUSED_START_BUNDLED_PATCH,
+    AUTH_READS_AT_ONCE_PATCH,
     ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
   ];
 }

@@ -63,6 +63,13 @@ const localAuth = proxyLocalActivities<AuthActivities>(AUTH_READ_OPTIONS);
 export const LOCAL_AUTH_READS_PATCH = 'auth-reads-as-local-activities';
 
 /**
+ * Runs that began after this read the reviewed runbook beside the policy, not after it: two local reads at once in
+ * the first workflow task instead of one after the other. The runbook is still used only once the start verified;
+ * a failback, whose catalog request needs the verified start (its failover's record), still reads after it.
+ */
+export const AUTH_READS_AT_ONCE_PATCH = 'auth-reads-at-once';
+
+/**
  * The first thing a run does: reads the worker's access policy (its sha256 enters history), verifies the signed
  * start against it, then loads the reviewed runbook by id and hash. A refusal ends the run before any step,
  * with a NotAuthorized or RunbookMismatch failure saying why.
@@ -75,33 +82,38 @@ export async function authorizeStart(
 ): Promise<AuthorizedStart> {
   const runId = workflowInfo().workflowId;
   const reads = patched(LOCAL_AUTH_READS_PATCH) ? localAuth : auth;
-  const policy = await reads.loadAccessPolicy().catch((error: unknown) => {
+  const reference = request?.runbook;
+  const named = typeof reference?.id === 'string' && typeof reference.sha256 === 'string';
+  const loadRunbook = (extra: Pick<ReviewedRunbookRequest, 'recorded'>) =>
+    reads.loadReviewedRunbook({
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      ...(reference.variant === undefined ? {} : { variant: reference.variant }),
+      ...extra,
+    });
+  const policyRead = reads.loadAccessPolicy();
+  const early =
+    named && beforeLoad === undefined && patched(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
+  early?.catch(() => undefined); // a start refused before its runbook is used must not leave a rejection unhandled
+  const policy = await policyRead.catch((error: unknown) => {
     throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
   });
   const authority = new OperatorAuthority(policy);
-  const reference = request?.runbook;
-  if (typeof reference?.id !== 'string' || typeof reference.sha256 !== 'string')
-    throw refused('the start names no runbook: send { runbook: { id, sha256 }, start }');
+  if (!named) throw refused('the start names no runbook: send { runbook: { id, sha256 }, start }');
   const { initiator, standing } = verifyStart(authority, request.start, rule, {
     runId,
     subject: reference,
     noun: 'runbook',
   });
   const statementRunId = initiator.signed.statement.runId;
-  const extra = beforeLoad === undefined ? {} : await beforeLoad(initiator);
-  const reviewed = await reads
-    .loadReviewedRunbook({
-      runbookId: reference.id,
-      runbookHash: reference.sha256,
-      ...(reference.variant === undefined ? {} : { variant: reference.variant }),
-      ...extra,
-    })
-    .catch((error: unknown) => {
-      throw ApplicationFailure.nonRetryable(
-        `run refused, nothing was changed: ${innermostMessage(error)}`,
-        PermanentFailure.RunbookMismatch,
-      );
-    });
+  const reviewed = await (
+    early ?? loadRunbook(beforeLoad === undefined ? {} : await beforeLoad(initiator))
+  ).catch((error: unknown) => {
+    throw ApplicationFailure.nonRetryable(
+      `run refused, nothing was changed: ${innermostMessage(error)}`,
+      PermanentFailure.RunbookMismatch,
+    );
+  });
   const covering = standing ? rule.standing?.covering : undefined;
   const authorization: RunAuthorization = {
     policySha256: policy.sha256,

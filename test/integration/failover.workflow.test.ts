@@ -16,6 +16,7 @@ import type { RunbookInput } from '../../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
 import { FakeEstate } from '../fakes/fake-estate';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
+import type { AuthActivities } from '../../activities/auth/auth-contracts';
 import type { OperatorSigner } from '../../cli/operator-signer';
 import type { StatementAction } from '../../auth/permissions';
 import { runbookSha256 } from '../../auth/sha256';
@@ -108,8 +109,8 @@ let catalog = '';
 async function withWorker<T>(
   estate: FakeEstate,
   work: (taskQueue: string) => Promise<T>,
-  /** Activities that behave otherwise than the estate's in this test. */
-  instead: Partial<ReturnType<FakeEstate['activities']>> = {},
+  /** Activities that behave otherwise than the estate's (or the worker's access policy and catalog) in this test. */
+  instead: Partial<ReturnType<FakeEstate['activities']> & AuthActivities> = {},
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   catalog = newCatalogDir();
@@ -120,11 +121,16 @@ async function withWorker<T>(
     maxHeartbeatThrottleInterval: '1s',
     activities: {
       ...estate.activities(),
+      ...workerAuth(),
       ...instead,
-      ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
     },
   });
   return worker.runUntil(work(taskQueue));
+}
+
+/** The worker's reads of its access policy and of its reviewed catalog (the test's catalog folder). */
+function workerAuth(): AuthActivities {
+  return createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] });
 }
 
 /** Puts the runbook into the worker's reviewed catalog, then plans it signed by dave; resolves with the plan. */
@@ -291,6 +297,30 @@ test("a step's quick read before its effect is a local activity in the workflow 
   expect(result.timeline.find((entry) => entry.stepId === 'flags-on')?.before).toMatchObject({
     flags: [{ name: 'degraded', enabled: false }],
   });
+});
+
+test('a run reads its reviewed runbook beside the access policy, not after it: the start waits for one read, not two in a row', async () => {
+  const estate = newEstate();
+  const seen: string[] = [];
+  const result: FailoverResult = await withWorker(
+    estate,
+    async (taskQueue) => (await start(taskQueue)).result(),
+    {
+      loadAccessPolicy: async () => {
+        seen.push('policy read begins');
+        await new Promise((resolve) => setTimeout(resolve, 300)); // a slow disk: the runbook read goes on meanwhile
+        seen.push('policy read ends');
+        return workerAuth().loadAccessPolicy();
+      },
+      loadReviewedRunbook: async (request) => {
+        seen.push('runbook read begins');
+        return workerAuth().loadReviewedRunbook(request);
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(seen).toEqual(['policy read begins', 'runbook read begins', 'policy read ends']); // both local, at once
 });
 
 test('a failed pre-flight check stops the run before any change and says which check', async () => {
