@@ -45,6 +45,12 @@ function lagGateOf(
   return undefined;
 }
 
+/**
+ * How long a promotion's plan read ahead stands: an RDS fence (security groups, a reboot, its wait) may take
+ * minutes, and the read is only the record's (see `readAhead`).
+ */
+export const PROMOTE_PLAN_FRESH_MS = 10 * 60_000;
+
 /** Makes the replica the writable primary; only a member confirmed writable here may receive DNS. */
 const schema = leafStepSchema('database.promote', { database: z.string().min(1) });
 
@@ -62,9 +68,10 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
     context.plannedWritable.set(step.database, plan.writableEndpoint);
     return { changes: plan.changes };
   },
-  // The replica's state is read while the fence runs: the fence changes the old primary, never the replica. A
-  // read that went stale meanwhile can only have missed a promotion made by someone else, which the promotion
-  // then finds done and does not repeat.
+  // The promotion target's state is read while the step before runs (the fence, which changes the old primary,
+  // never the target). The read only informs the record (`before`, `willChange`): the promotion reads the target
+  // again itself. So it stands for as long as an RDS fence's reboot may take (`PROMOTE_PLAN_FRESH_MS`), and a
+  // promotion made meanwhile by someone else is found by the promotion and not claimed as this run's (below).
   readAhead: (step, activities, runbook) =>
     readPlanAhead(activities.planPromote(databaseInput(runbook, step.database))),
   readAheadPatch: 'database-promote-plan-read-ahead',
@@ -74,7 +81,8 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
       context.readAhead === undefined
         ? undefined
         : ((await context.readAhead) as PlanReadAhead<DatabasePlan> | undefined);
-    const plan = freshPlan(ahead) ?? (await databaseReads(context, input).planPromote(input));
+    const plan =
+      freshPlan(ahead, PROMOTE_PLAN_FRESH_MS) ?? (await databaseReads(context, input).planPromote(input));
     const willChange = plan.changes.some((change) => change.willChange);
     context.controls.beforeEffect({
       willChange,
@@ -88,7 +96,10 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
         const outcome = await context.activities.promoteDatabase({ ...input, approvals: { ...approvals } });
         // DNS may point here: the endpoint where the promotion's write test landed, as the provider reports it.
         context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
-        return withRunChange(outcome, willChange, 'the replica');
+        // A first attempt that found the target promoted did not promote it: someone else did, after the read. A
+        // later attempt may have found the promotion of an earlier attempt of this step, which died unrecorded.
+        const promotedByThisRun = willChange && (outcome.changed || outcome.attempt > 1);
+        return withRunChange(outcome, promotedByThisRun, 'the replica');
       } catch (error) {
         const gate = lagGateOf(error, input, approvals);
         if (gate === undefined) throw error;
