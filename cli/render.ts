@@ -98,19 +98,20 @@ export function renderPlan(plan: PlanResult): string {
   let member = 0;
   plan.steps.forEach((step, index) => {
     const group = step.group;
-    const sameGroupAsBefore = group !== undefined && plan.steps[index - 1]?.group?.id === group.id;
+    const sameGroupAsBefore = group !== undefined && plan.steps[index - 1]?.group === group;
     if (!sameGroupAsBefore) {
       number++;
       member = 0;
     }
     if (group !== undefined && !sameGroupAsBefore) {
-      const size = countWhile(plan.steps.slice(index), (next) => next.group?.id === group.id);
+      const size = countWhile(plan.steps.slice(index), (next) => next.group === group);
       lines.push(
-        `${String(number).padStart(2)}. ${group.id} [parallel]${group.title ? ` ${safe(group.title)}` : ''}: ${size} steps at once`,
+        `${String(number).padStart(2)}. ${group} [parallel]${step.groupTitle ? ` ${safe(step.groupTitle)}` : ''}: ${size} steps at once`,
       );
     }
     const label = group === undefined ? `${String(number).padStart(2)}.` : `    ${number}.${++member}`;
-    const indent = ' '.repeat(group === undefined ? 6 : 8);
+    // Details under the step's id: 6 columns under " 2.", 8 under "    2.1" (more from group 10 on).
+    const indent = ' '.repeat(group === undefined ? 6 : `    ${number}.`.length + 2);
     lines.push(`${label} ${step.stepId} [${step.kind}]${step.title ? ` ${safe(step.title)}` : ''}`);
     for (const change of step.changes) {
       lines.push(

@@ -37,7 +37,7 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
       changes: [],
       checks: [],
       ...(step.title === undefined ? {} : { title: step.title }),
-      ...(groups.has(step.id) ? { group: groups.get(step.id) } : {}),
+      ...groups.get(step.id),
     };
     let changes: PlannedChange[] = [];
     try {
@@ -124,11 +124,11 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
 }
 
 /** The parallel group of each step that runs in one, by step id. */
-function groupsOf(runbook: Runbook): Map<string, NonNullable<PlannedStep['group']>> {
-  const groups = new Map<string, NonNullable<PlannedStep['group']>>();
+function groupsOf(runbook: Runbook): Map<string, Pick<PlannedStep, 'group' | 'groupTitle'>> {
+  const groups = new Map<string, Pick<PlannedStep, 'group' | 'groupTitle'>>();
   for (const step of runbook.steps) {
     if (step.kind !== 'parallel') continue;
-    const group = { id: step.id, ...(step.title === undefined ? {} : { title: step.title }) };
+    const group = { group: step.id, ...(step.title === undefined ? {} : { groupTitle: step.title }) };
     for (const member of step.steps) groups.set(member.id, group);
   }
   return groups;

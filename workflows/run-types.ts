@@ -240,8 +240,10 @@ export interface PlannedStep {
   note?: string;
   /** The pre-flight step whose checks include this step's (listed there, not again here). */
   checkedBy?: string;
-  /** The parallel group the step runs in, beside the other steps of the group (adjacent in `steps`). */
-  group?: { id: string; title?: string };
+  /** The parallel group the step runs in (its id, as in a timeline entry), beside the group's other steps. */
+  group?: string;
+  /** That group's title, when it has one. */
+  groupTitle?: string;
 }
 
 export interface PlanResult {

@@ -177,7 +177,7 @@ test('GIVEN ehr-db, whose flags and backups steps run at once THEN plan shows th
     ' 2. prepare [parallel] Degrade the application and check the backups: 2 steps at once',
   );
   const steps = (JSON.parse(json.stdout) as PlanResult).steps;
-  expect(steps.map((step) => step.group?.id ?? null)).toEqual([
+  expect(steps.map((step) => step.group ?? null)).toEqual([
     null,
     'prepare',
     'prepare',

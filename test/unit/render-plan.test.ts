@@ -40,18 +40,18 @@ test('a ready plan that ran no check says so, not that every check passed', () =
 });
 
 test('the steps of a parallel group are numbered under their group, which says how many run at once', () => {
-  const group = { id: 'prepare', title: 'Degrade and check' };
+  const group = { group: 'prepare', groupTitle: 'Degrade and check' };
   const rendered = renderPlan(
     plan([
       { stepId: 'checks', kind: 'preflight', changes: [], checks: [] },
       {
         stepId: 'flags-on',
         kind: 'flags.set',
-        group,
+        ...group,
         changes: [{ target: 'flag degraded', current: 'off', desired: 'on', willChange: true }],
         checks: [],
       },
-      { stepId: 'backups', kind: 'backups.verify', group, changes: [], checks: [], note: 'checked' },
+      { stepId: 'backups', kind: 'backups.verify', ...group, changes: [], checks: [], note: 'checked' },
       { stepId: 'fence', kind: 'database.fence', changes: [], checks: [] },
     ]),
   );
@@ -65,4 +65,29 @@ test('the steps of a parallel group are numbered under their group, which says h
     '        checked',
   ]);
   expect(rendered.split('\n')[7]).toBe(' 3. fence [database.fence]');
+});
+
+test("from group 10 on, a member's details still start under its id", () => {
+  const singles = Array.from({ length: 9 }, (_, i) => ({
+    stepId: `wait-${i}`,
+    kind: 'wait',
+    changes: [],
+    checks: [],
+  }));
+  const member = (stepId: string) => ({
+    stepId,
+    kind: 'wait',
+    group: 'settle',
+    changes: [],
+    checks: [],
+    note: `${stepId} waits`,
+  });
+  const lines = renderPlan(plan([...singles, member('a'), member('b')])).split('\n');
+
+  expect(lines.slice(10, 14)).toEqual([
+    '10. settle [parallel]: 2 steps at once',
+    '    10.1 a [wait]',
+    '         a waits',
+    '    10.2 b [wait]',
+  ]);
 });
