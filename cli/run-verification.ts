@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { LoadedPolicy } from '../auth/access-policy';
 import { verifyRecordedActions, type ActionVerdict, type RunRecord } from '../auth/recorded-actions';
 import { authorizationFields } from '../reports/failover-run-record';
+import type { EvacuationProgress } from '../evacuations/evacuation-types';
 import type { DrillResult } from '../workflows/drill-types';
 import type { FailoverProgress } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
@@ -16,8 +17,19 @@ export interface RunVerification {
   runs: Array<{ runId: string; verdicts: ActionVerdict[] }>;
 }
 
-/** The runs a result holds: a failover's own record; a drill's start and its child failover's. */
+/** An evacuation's result with its services' own runs, as `fetchRunResult` reads them from Temporal. */
+export type EvacuationWithServiceRuns = EvacuationProgress & { serviceRuns?: unknown[] };
+
+/**
+ * The runs a result holds: a failover's own record; a drill's start and its child failover's; an evacuation's and,
+ * when the result carries them (`serviceRuns`), each of its services' failovers.
+ */
 export function runRecordsOf(result: unknown): RunRecord[] {
+  const evacuation = result as Partial<EvacuationWithServiceRuns>;
+  if (typeof evacuation.evacuationId === 'string' && Array.isArray(evacuation.serviceRuns)) {
+    const { serviceRuns, ...own } = evacuation;
+    return [...runRecordsOf(own), ...serviceRuns.flatMap((run) => runRecordsOf(run))];
+  }
   const value = result as Partial<DrillResult & FailoverProgress>;
   if (typeof value.drillId === 'string') {
     const drill = value as DrillResult;
@@ -106,9 +118,23 @@ export async function fetchRunResult(
   const description = await client.workflow.getHandle(runId, temporalRunId).describe();
   const read = async (): Promise<unknown> => {
     if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId, description.runId);
-    // An evacuation that failed or was aborted records its result in its failure, in its own shape.
-    if (description.type === 'evacuationWorkflow')
-      return (await readEvacuation(client, runId, description.runId)).progress;
+    // An evacuation that failed or was aborted records its result in its failure, in its own shape. Each of its
+    // services ran as a failover of its own, with its own signed actions (approvals, decisions): read them too.
+    if (description.type === 'evacuationWorkflow') {
+      const { progress } = await readEvacuation(client, runId, description.runId);
+      const serviceRuns = await Promise.all(
+        progress.services.flatMap((service) =>
+          service.workflowId === undefined || service.runId === undefined
+            ? []
+            : [
+                readRun(client, service.workflowId, service.runId).then((run) =>
+                  run.closed ? run.result : run.progress,
+                ),
+              ],
+        ),
+      );
+      return { ...progress, serviceRuns: serviceRuns.filter((run) => run !== undefined) };
+    }
     const state = await readRun(client, runId, description.runId);
     if (!state.closed) return state.progress;
     if (state.result) return state.result;

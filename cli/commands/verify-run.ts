@@ -11,7 +11,10 @@ export function registerVerifyRun(program: Command): void {
     .description(
       'Re-verify every signed operator action of a run (start, approvals, decisions, abort) against the access policy file that governed it (matched by sha256).',
     )
-    .argument('[run-id]', 'a failover or drill run id (read from Temporal)')
+    .argument(
+      '[run-id]',
+      "a failover, drill or evacuation run id (read from Temporal; an evacuation's services' runs too)",
+    )
     .option(
       '--run-id <temporal-run-id>',
       'which run of that id: runs of one runbook share its lock id (default: the latest; drctl runs lists them)',
@@ -32,6 +35,7 @@ export function registerVerifyRun(program: Command): void {
         '  drctl verify-run failover-ehr-db --policy /etc/drctl/access-policy.json',
         '  drctl verify-run failover-ehr-db --run-id 01a22f3a-a251-7967-bda9-58db79a8dc27 --policy /etc/drctl/access-policy.json',
         '  drctl verify-run --file evidence/drill-ehr-db-20261127-090000-3fa2c1.json --policy access-policy-2026-11.json',
+        '  drctl verify-run evacuation-us-east-1-20261201-104802-6b99ef --policy /etc/drctl/access-policy.json',
         '',
         'Exit codes: 0 every action verified, 1 an action or the policy does not verify, 2 bad input, 3 environment.',
       ].join('\n'),

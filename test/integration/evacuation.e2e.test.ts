@@ -170,6 +170,16 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
   );
   expect(verified.code).toBe(0);
 
+  // By id, the evacuation's own actions and each of its services' runs are verified (before: only its own).
+  const whole = await drctl(['verify-run', workflowId, '--policy', operatorPaths.policyFile], env);
+  expect(whole.code).toBe(0);
+  const verifiedRuns = whole.stdout.split('\n').filter((line) => /^\S+:$/.test(line));
+  expect(verifiedRuns).toEqual([
+    `${workflowId}:`,
+    ...result.services.map((service) => `${service.workflowId}:`),
+  ]);
+  expect(whole.stdout).toMatch(/ok +#1 approve portal by bob/);
+
   const table = await drctl(['status', workflowId], env);
   expect(table.stdout).toMatch(/SERVICE\s+WAVE\s+STEP\s+ELAPSED\s+STATE/);
   expect(table.stdout).toMatch(/patient-portal-rds\s+portal\s+6\/6 steps/);
