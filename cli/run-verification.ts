@@ -4,9 +4,10 @@ import { verifyRecordedActions, type ActionVerdict, type RunRecord } from '../au
 import { authorizationFields } from '../reports/failover-run-record';
 import type { EvacuationProgress } from '../evacuations/evacuation-types';
 import type { DrillResult } from '../workflows/drill-types';
+import type { EvacuationDrillResult } from '../workflows/evacuation-drill-types';
 import type { FailoverProgress } from '../workflows/run-types';
 import { CliError, ExitCode } from './cli-error';
-import { fetchDrillResult } from './drill-runs';
+import { fetchDrillResult, fetchEvacuationDrillResult } from './drill-runs';
 import { readEvacuation } from './evacuation-runs';
 import { readRun } from './failover-runs';
 
@@ -17,18 +18,51 @@ export interface RunVerification {
   runs: Array<{ runId: string; verdicts: ActionVerdict[] }>;
 }
 
+/** A service's run that cannot be verified: it recorded no result (terminated), or its history is gone. */
+export interface UnreadableRun {
+  workflowId: string;
+  unreadable: string;
+}
+
 /** An evacuation's result with its services' own runs, as `fetchRunResult` reads them from Temporal. */
-export type EvacuationWithServiceRuns = EvacuationProgress & { serviceRuns?: unknown[] };
+export type EvacuationWithServiceRuns = EvacuationProgress & { serviceRuns?: Array<unknown> };
+
+/** An evacuation drill's result with the evacuation it started (and that one's service runs), as read by id. */
+export type EvacuationDrillWithRun = EvacuationDrillResult & { evacuationRun?: EvacuationWithServiceRuns };
+
+function isUnreadable(run: unknown): run is UnreadableRun {
+  return typeof (run as Partial<UnreadableRun>).unreadable === 'string';
+}
 
 /**
  * The runs a result holds: a failover's own record; a drill's start and its child failover's; an evacuation's and,
- * when the result carries them (`serviceRuns`), each of its services' failovers.
+ * when the result carries them (`serviceRuns`), each of its services' failovers; an evacuation drill's start and,
+ * read by id, its evacuation's.
  */
 export function runRecordsOf(result: unknown): RunRecord[] {
+  const evacuationDrill = result as Partial<EvacuationDrillWithRun>;
+  if (typeof evacuationDrill.drillId === 'string' && typeof evacuationDrill.evacuationHash === 'string') {
+    const drill = evacuationDrill as EvacuationDrillWithRun;
+    // Its record lists its evacuation's actions: its own start, then the approvals signed for the evacuation run,
+    // which are verified as that run's (read by id; a saved result does not carry that run, and says so).
+    const ownActions = drill.operatorActions.filter((action) => action.action === 'start');
+    const own: RunRecord[] = drill.authorization
+      ? [
+          {
+            ...recordOf(drill.drillId, drill.authorization, ownActions),
+            headline: { initiator: drill.initiator, reason: drill.reason },
+          },
+        ]
+      : [];
+    return drill.evacuationRun === undefined ? own : [...own, ...runRecordsOf(drill.evacuationRun)];
+  }
   const evacuation = result as Partial<EvacuationWithServiceRuns>;
   if (typeof evacuation.evacuationId === 'string' && Array.isArray(evacuation.serviceRuns)) {
     const { serviceRuns, ...own } = evacuation;
-    return [...runRecordsOf(own), ...serviceRuns.flatMap((run) => runRecordsOf(run))];
+    return [
+      ...runRecordsOf(own),
+      ...serviceRuns.flatMap((run) => (isUnreadable(run) ? [] : runRecordsOf(run))),
+    ];
   }
   const value = result as Partial<DrillResult & FailoverProgress>;
   if (typeof value.drillId === 'string') {
@@ -88,22 +122,63 @@ function recordOf(
   };
 }
 
-/** Re-verifies every signed operator action in `result` against `policy` (which must be the recorded one). */
+/**
+ * Re-verifies every signed operator action in `result` against `policy` (which must be the recorded one). A
+ * service run of an evacuation that could not be read is not verified (a failed verdict saying why).
+ */
 export function verifyRunResult(result: unknown, policy: LoadedPolicy): RunVerification {
   const records = runRecordsOf(result);
   if (records.length === 0)
     throw new CliError('NothingSigned', 'the result records no signed operator actions', ExitCode.Failed);
   const recorded = [...new Set(records.map((record) => record.policySha256).filter((h): h is string => !!h))];
-  const runs = records.map((record) => ({
-    runId: record.runId,
-    verdicts: verifyRecordedActions(record, policy).verdicts,
-  }));
+  const runs = [
+    ...records.map((record) => ({
+      runId: record.runId,
+      verdicts: verifyRecordedActions(record, policy).verdicts,
+    })),
+    ...unreadableRunsOf(result).map((run) => ({
+      runId: run.workflowId,
+      verdicts: [
+        {
+          index: 0,
+          action: 'record',
+          operator: '-',
+          ok: false,
+          breakGlass: false,
+          detail: `not verified: ${run.unreadable}`,
+        },
+      ],
+    })),
+  ];
   const matchesRecorded = recorded.every((hash) => hash === policy.sha256);
   return {
     ok: matchesRecorded && runs.every((run) => run.verdicts.length > 0 && run.verdicts.every((v) => v.ok)),
     policy: { file: policy.source, sha256: policy.sha256, matchesRecorded, recorded },
     runs,
   };
+}
+
+/** The service runs of an evacuation (or of an evacuation drill's) that could not be read. */
+function unreadableRunsOf(result: unknown): UnreadableRun[] {
+  const evacuation =
+    (result as Partial<EvacuationDrillWithRun>).evacuationRun ??
+    (result as Partial<EvacuationWithServiceRuns>);
+  return (evacuation.serviceRuns ?? []).filter(isUnreadable);
+}
+
+/**
+ * What an evacuation's (or an evacuation drill's) saved result does not carry, so is not verified from it: the
+ * services' own runs (and a drill's evacuation run, with its approvals). Undefined when nothing is left out.
+ */
+export function runsNotCarried(result: unknown): string | undefined {
+  const evacuation = result as Partial<EvacuationWithServiceRuns & EvacuationDrillWithRun>;
+  if (typeof evacuation.evacuationHash === 'string')
+    return evacuation.evacuationRun === undefined
+      ? "its evacuation's run (its approvals) and its services' runs are not in this result: verify them by the drill's id"
+      : undefined;
+  return typeof evacuation.evacuationId === 'string' && evacuation.serviceRuns === undefined
+    ? "its services' own runs are not in this result: verify them by the evacuation's id, or each from its saved status"
+    : undefined;
 }
 
 /**
@@ -118,23 +193,15 @@ export async function fetchRunResult(
   const description = await client.workflow.getHandle(runId, temporalRunId).describe();
   const read = async (): Promise<unknown> => {
     if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId, description.runId);
-    // An evacuation that failed or was aborted records its result in its failure, in its own shape. Each of its
-    // services ran as a failover of its own, with its own signed actions (approvals, decisions): read them too.
-    if (description.type === 'evacuationWorkflow') {
-      const { progress } = await readEvacuation(client, runId, description.runId);
-      const serviceRuns = await Promise.all(
-        progress.services.flatMap((service) =>
-          service.workflowId === undefined || service.runId === undefined
-            ? []
-            : [
-                readRun(client, service.workflowId, service.runId).then((run) =>
-                  run.closed ? run.result : run.progress,
-                ),
-              ],
-        ),
+    if (description.type === 'evacuationDrillWorkflow') {
+      const drill = await fetchEvacuationDrillResult(client, runId);
+      const evacuationRun = await readEvacuationWithServices(client, drill.evacuation.workflowId).catch(
+        () => undefined, // nothing started (refused before its evacuation): the drill's own start is verified
       );
-      return { ...progress, serviceRuns: serviceRuns.filter((run) => run !== undefined) };
+      return { ...drill, ...(evacuationRun === undefined ? {} : { evacuationRun }) };
     }
+    if (description.type === 'evacuationWorkflow')
+      return readEvacuationWithServices(client, runId, description.runId);
     const state = await readRun(client, runId, description.runId);
     if (!state.closed) return state.progress;
     if (state.result) return state.result;
@@ -145,4 +212,39 @@ export async function fetchRunResult(
     );
   };
   return { result: await read(), temporalRunId: description.runId };
+}
+
+/**
+ * An evacuation's record (one that failed or was aborted records it in its failure) and each of its services' runs:
+ * each ran as a failover of its own, with its own signed actions (approvals, decisions). A service run that cannot
+ * be read (its history is gone, or it ended without a record) is named, not skipped.
+ */
+async function readEvacuationWithServices(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<EvacuationWithServiceRuns> {
+  const { progress } = await readEvacuation(client, workflowId, runId);
+  const serviceRuns = await Promise.all(
+    progress.services.flatMap((service) => {
+      if (service.workflowId === undefined || service.runId === undefined) return [];
+      const serviceWorkflowId = service.workflowId;
+      return [
+        readRun(client, serviceWorkflowId, service.runId).then(
+          (run): unknown =>
+            run.closed
+              ? (run.result ?? {
+                  workflowId: serviceWorkflowId,
+                  unreadable: `its run ended ${run.status} without a recorded result (${run.message})`,
+                })
+              : run.progress,
+          (error: unknown): UnreadableRun => ({
+            workflowId: serviceWorkflowId,
+            unreadable: `its run ${service.runId} cannot be read (${(error as Error).message})`,
+          }),
+        ),
+      ];
+    }),
+  );
+  return { ...progress, serviceRuns };
 }

@@ -54,7 +54,7 @@ export function registerVerifyRun(program: Command): void {
               ExitCode.BadInput,
             );
           const { loadPolicyFile } = await import('../../auth/io/policy-file');
-          const { fetchRunResult, verifyRunResult } = await import('../run-verification');
+          const { fetchRunResult, runsNotCarried, verifyRunResult } = await import('../run-verification');
           const { connectClient } = await import('../temporal-connection');
           const policy = loadPolicyFile(flags.policy);
           let result: unknown;
@@ -81,7 +81,9 @@ export function registerVerifyRun(program: Command): void {
             }
           }
           const verification = verifyRunResult(result, policy);
-          if (context.output === 'json') printJson({ verified, ...verification });
+          const partly = runsNotCarried(result);
+          if (context.output === 'json')
+            printJson({ verified, ...verification, ...(partly === undefined ? {} : { note: partly }) });
           else {
             const lines = [
               `verifying ${verified}`,
@@ -96,6 +98,7 @@ export function registerVerifyRun(program: Command): void {
                   `  ${verdict.ok ? 'ok  ' : 'FAIL'} #${verdict.index} ${verdict.action}${verdict.stepId ? ` ${verdict.stepId}` : ''} by ${verdict.operator}: ${verdict.detail}`,
                 );
             }
+            if (partly !== undefined) lines.push(`note: ${partly}`);
             lines.push(
               verification.ok ? 'verified: every operator action is signed as recorded' : 'NOT verified',
             );

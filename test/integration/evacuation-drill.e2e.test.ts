@@ -259,6 +259,15 @@ test('a drill of the us-east-1 evacuation measures every service against its own
   const status = await drctl(['status', drillId], env);
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/PASSED \(evacuation us-east-1, fence-primary; every service restored in/);
+  // Every signed action of the drill, its evacuation and the services' runs re-verifies (before: a TypeError).
+  const verified = await drctl(['verify-run', drillId, '--policy', env.DRCTL_POLICY_FILE as string], env);
+  expect(verified.stderr).toBe('');
+  expect(verified.code).toBe(0);
+  expect(verified.stdout.split('\n').filter((line) => /^\S+:$/.test(line))).toEqual([
+    `${drillId}:`,
+    `${evacuationId}:`,
+    ...result.services.map((service) => `${service.failover.workflowId}:`),
+  ]);
   const runs = JSON.parse(
     (await drctl(['runs', '--kind', 'drill', '--runbook', 'us-east-1', '--output', 'json'], env)).stdout,
   ) as RunSummary[];

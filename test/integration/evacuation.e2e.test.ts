@@ -179,6 +179,13 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
     ...result.services.map((service) => `${service.workflowId}:`),
   ]);
   expect(whole.stdout).toMatch(/ok +#1 approve portal by bob/);
+  const lines = whole.stdout.split('\n');
+  for (const service of result.services) {
+    const under = lines[lines.indexOf(`${service.workflowId}:`) + 1];
+    expect(under).toMatch(
+      new RegExp(`^  ok +#0 start by alice: .* in the start of ${workflowId} \\(evacuation us-east-1\\)$`),
+    );
+  }
 
   const table = await drctl(['status', workflowId], env);
   expect(table.stdout).toMatch(/SERVICE\s+WAVE\s+STEP\s+ELAPSED\s+STATE/);

@@ -1,5 +1,5 @@
 import { signStatement } from '../../auth/io/native-ed25519';
-import { verifyRunResult } from '../../cli/run-verification';
+import { runsNotCarried, verifyRunResult } from '../../cli/run-verification';
 import type { OperatorStatement } from '../../auth/statement';
 import { evacuationSha256, type EvacuationCover } from '../../evacuations/evacuation-hash';
 import type { Evacuation } from '../../evacuations/schema';
@@ -197,6 +197,64 @@ describe('verify-run on a failover a parent started', () => {
       new RegExp(`in the start of ${EVACUATION_RUN} \\(evacuation us-east-1\\)$`),
     );
     expect(verification.ok).toBe(true);
+  });
+
+  /** An evacuation's record as `drctl verify-run <evacuation-id>` reads it: its services' runs with it. */
+  const evacuationRead = (serviceRuns: unknown[]) => ({
+    workflowId: EVACUATION_RUN,
+    evacuationId: 'us-east-1',
+    operatorActions: [],
+    serviceRuns,
+  });
+
+  it("GIVEN an evacuation read by id WHEN one service's run could not be read THEN that run is named and NOT verified, the others are", () => {
+    const verification = verifyRunResult(
+      evacuationRead([
+        evacuationChild(),
+        {
+          workflowId: 'failover-patient-portal-rds',
+          unreadable: 'its run ended TERMINATED without a recorded result',
+        },
+      ]),
+      policy,
+    );
+
+    expect(verification.runs.map((run) => run.runId)).toEqual([
+      EVACUATION_RUN,
+      'failover-ehr-db',
+      'failover-patient-portal-rds',
+    ]);
+    expect(verification.runs[1]?.verdicts.every((verdict) => verdict.ok)).toBe(true);
+    expect(verification.runs[2]?.verdicts).toEqual([
+      expect.objectContaining({
+        ok: false,
+        detail: 'not verified: its run ended TERMINATED without a recorded result',
+      }),
+    ]);
+    expect(verification.ok).toBe(false);
+  });
+
+  it("GIVEN an evacuation drill WHEN verified THEN its evacuation's service runs are verified too, and a saved one without them says so", () => {
+    const drill = {
+      drillId: 'drill-us-east-1-20261201-012744-293101',
+      evacuationHash: cover.sha256,
+      initiator: 'alice',
+      reason: 'Q4 drill',
+      operatorActions: [],
+    };
+    const verification = verifyRunResult(
+      { ...drill, evacuationRun: evacuationRead([evacuationChild()]) },
+      policy,
+    );
+
+    expect(verification.runs.map((run) => run.runId)).toEqual([EVACUATION_RUN, 'failover-ehr-db']);
+    expect(verification.runs[1]?.verdicts[0]).toMatchObject({ ok: true });
+    expect(runsNotCarried({ ...drill, evacuationRun: evacuationRead([]) })).toBeUndefined();
+    expect(runsNotCarried(drill)).toMatch(/^its evacuation's run \(its approvals\) and its services' runs/);
+    expect(
+      runsNotCarried({ workflowId: EVACUATION_RUN, evacuationId: 'us-east-1', operatorActions: [] }),
+    ).toMatch(/^its services' own runs are not in this result/);
+    expect(runsNotCarried(evacuationChild())).toBeUndefined();
   });
 
   it('GIVEN an abort the evacuation forwarded WHEN verified THEN it verifies as signed for the evacuation run', () => {
