@@ -110,8 +110,8 @@ export function renderPlan(plan: PlanResult): string {
       );
     }
     const label = group === undefined ? `${String(number).padStart(2)}.` : `    ${number}.${++member}`;
-    // Details under the step's id: 6 columns under " 2.", 8 under "    2.1" (more from group 10 on).
-    const indent = ' '.repeat(group === undefined ? 6 : `    ${number}.`.length + 2);
+    // Details under the step's id: 6 columns under " 2.", one past the label of a member ("    2.1", "    10.12").
+    const indent = ' '.repeat(group === undefined ? 6 : label.length + 1);
     lines.push(`${label} ${step.stepId} [${step.kind}]${step.title ? ` ${safe(step.title)}` : ''}`);
     for (const change of step.changes) {
       lines.push(

@@ -70,8 +70,9 @@ export const LOCAL_AUTH_READS_PATCH = 'auth-reads-as-local-activities';
 export const AUTH_READS_AT_ONCE_PATCH = 'auth-reads-at-once';
 
 /**
- * The first thing a run does: reads the worker's access policy (its sha256 enters history), verifies the signed
- * start against it, then loads the reviewed runbook by id and hash. A refusal ends the run before any step,
+ * The first thing a run does: reads the worker's access policy (its sha256 enters history) and the reviewed
+ * runbook by id and hash (at once; a failback's after the verification), and verifies the signed start against
+ * the policy before it uses the runbook. A refusal ends the run before any step,
  * with a NotAuthorized or RunbookMismatch failure saying why.
  */
 export async function authorizeStart(

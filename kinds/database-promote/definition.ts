@@ -97,7 +97,8 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
         // DNS may point here: the endpoint where the promotion's write test landed, as the provider reports it.
         context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
         // A first attempt that found the target promoted did not promote it: someone else did, after the read. A
-        // later attempt may have found the promotion of an earlier attempt of this step, which died unrecorded.
+        // later attempt may have found the promotion of an earlier attempt of this activity, which died unrecorded.
+        // (An operator's retry of the step reads the target again: found promoted, it records no change.)
         const promotedByThisRun = willChange && (outcome.changed || outcome.attempt > 1);
         return withRunChange(outcome, promotedByThisRun, 'the replica');
       } catch (error) {
