@@ -28,7 +28,9 @@ export interface UnreadableRun {
 export type EvacuationWithServiceRuns = EvacuationProgress & { serviceRuns?: Array<unknown> };
 
 /** An evacuation drill's result with the evacuation it started (and that one's service runs), as read by id. */
-export type EvacuationDrillWithRun = EvacuationDrillResult & { evacuationRun?: EvacuationWithServiceRuns };
+export type EvacuationDrillWithRun = EvacuationDrillResult & {
+  evacuationRun?: EvacuationWithServiceRuns | UnreadableRun;
+};
 
 function isUnreadable(run: unknown): run is UnreadableRun {
   return typeof (run as Partial<UnreadableRun>).unreadable === 'string';
@@ -54,7 +56,9 @@ export function runRecordsOf(result: unknown): RunRecord[] {
           },
         ]
       : [];
-    return drill.evacuationRun === undefined ? own : [...own, ...runRecordsOf(drill.evacuationRun)];
+    return drill.evacuationRun === undefined || isUnreadable(drill.evacuationRun)
+      ? own
+      : [...own, ...runRecordsOf(drill.evacuationRun)];
   }
   const evacuation = result as Partial<EvacuationWithServiceRuns>;
   if (typeof evacuation.evacuationId === 'string' && Array.isArray(evacuation.serviceRuns)) {
@@ -163,6 +167,7 @@ function unreadableRunsOf(result: unknown): UnreadableRun[] {
   const evacuation =
     (result as Partial<EvacuationDrillWithRun>).evacuationRun ??
     (result as Partial<EvacuationWithServiceRuns>);
+  if (isUnreadable(evacuation)) return [evacuation];
   return (evacuation.serviceRuns ?? []).filter(isUnreadable);
 }
 
@@ -173,7 +178,7 @@ function unreadableRunsOf(result: unknown): UnreadableRun[] {
 export function runsNotCarried(result: unknown): string | undefined {
   const evacuation = result as Partial<EvacuationWithServiceRuns & EvacuationDrillWithRun>;
   if (typeof evacuation.evacuationHash === 'string')
-    return evacuation.evacuationRun === undefined
+    return evacuation.evacuationRun === undefined && evacuation.evacuation?.status !== 'not started'
       ? "its evacuation's run (its approvals) and its services' runs are not in this result: verify them by the drill's id"
       : undefined;
   return typeof evacuation.evacuationId === 'string' && evacuation.serviceRuns === undefined
@@ -195,10 +200,15 @@ export async function fetchRunResult(
     if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId, description.runId);
     if (description.type === 'evacuationDrillWorkflow') {
       const drill = await fetchEvacuationDrillResult(client, runId);
+      // Refused before its evacuation started: its own start is all there is to verify.
+      if (drill.evacuation.status === 'not started') return drill;
       const evacuationRun = await readEvacuationWithServices(client, drill.evacuation.workflowId).catch(
-        () => undefined, // nothing started (refused before its evacuation): the drill's own start is verified
+        (error: unknown): UnreadableRun => ({
+          workflowId: drill.evacuation.workflowId,
+          unreadable: `its run cannot be read (${(error as Error).message})`,
+        }),
       );
-      return { ...drill, ...(evacuationRun === undefined ? {} : { evacuationRun }) };
+      return { ...drill, evacuationRun };
     }
     if (description.type === 'evacuationWorkflow')
       return readEvacuationWithServices(client, runId, description.runId);

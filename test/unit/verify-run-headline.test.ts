@@ -257,6 +257,40 @@ describe('verify-run on a failover a parent started', () => {
     expect(runsNotCarried(evacuationChild())).toBeUndefined();
   });
 
+  it("GIVEN an evacuation drill whose evacuation's run cannot be read THEN that run is named and NOT verified; one refused before its evacuation has nothing more to verify", () => {
+    const drill = {
+      drillId: 'drill-us-east-1-20261201-012744-293101',
+      evacuationHash: cover.sha256,
+      initiator: 'alice',
+      reason: 'Q4 drill',
+      operatorActions: [],
+      authorization: {
+        policySha256: policy.sha256,
+        runbookId: 'us-east-1',
+        runbookHash: cover.sha256,
+        breakGlassUses: [],
+      },
+    };
+    const unreadable = {
+      workflowId: `${drill.drillId}-evacuation`,
+      unreadable: 'its run cannot be read (not found)',
+    };
+
+    const verification = verifyRunResult({ ...drill, evacuationRun: unreadable }, policy);
+
+    expect(verification.runs.at(-1)).toEqual({
+      runId: unreadable.workflowId,
+      verdicts: [
+        expect.objectContaining({ ok: false, detail: 'not verified: its run cannot be read (not found)' }),
+      ],
+    });
+    expect(verification.ok).toBe(false);
+    expect(runsNotCarried({ ...drill, evacuationRun: unreadable })).toBeUndefined();
+    expect(
+      runsNotCarried({ ...drill, evacuation: { workflowId: 'x', status: 'not started' } }),
+    ).toBeUndefined();
+  });
+
   it('GIVEN an abort the evacuation forwarded WHEN verified THEN it verifies as signed for the evacuation run', () => {
     const verification = verifyRunResult(evacuationChild({}, [forwardedAbort('wrong region')]), policy);
     expect(verification.runs[0]?.verdicts[1]?.detail).toMatch(
