@@ -125,7 +125,9 @@ describe('strict AWS layer: SwitchoverGlobalCluster and FailoverGlobalCluster', 
   it('GIVEN us-east-1 down WHEN switching over THEN InvalidGlobalClusterStateFault (400); WHEN failing over with AllowDataLoss from us-west-2 THEN the secondary writes', async () => {
     // Switching over is for "a healthy global database cluster"; "Failing over - Use this operation to respond
     // to an unplanned event, such as a Regional disaster in the primary Region" (API_FailoverGlobalCluster).
-    await aws.control.update({ globalClusterPhaseMs: 100 });
+    // Each phase long enough to be seen by a poll every 50 ms on a loaded machine (at 100 ms, CI saw it skip
+    // from pending to done).
+    await aws.control.update({ globalClusterPhaseMs: 500 });
     await aws.control.regionDown('us-east-1');
     const { primary, secondary, globalClusterId } = stack.aws.aurora;
 
