@@ -234,14 +234,18 @@ describe('verify-run on a failover a parent started', () => {
     expect(verification.ok).toBe(false);
   });
 
+  /** An evacuation drill's saved result, as its workflow returns it (`authorization` when its start verified). */
+  const evacuationDrill = (authorization: Record<string, unknown> = {}) => ({
+    drillId: 'drill-us-east-1-20261201-012744-293101',
+    evacuationHash: cover.sha256,
+    initiator: 'alice',
+    reason: 'Q4 drill',
+    operatorActions: [],
+    ...authorization,
+  });
+
   it("GIVEN an evacuation drill WHEN verified THEN its evacuation's service runs are verified too, and a saved one without them says so", () => {
-    const drill = {
-      drillId: 'drill-us-east-1-20261201-012744-293101',
-      evacuationHash: cover.sha256,
-      initiator: 'alice',
-      reason: 'Q4 drill',
-      operatorActions: [],
-    };
+    const drill = evacuationDrill();
     const verification = verifyRunResult(
       { ...drill, evacuationRun: evacuationRead([evacuationChild()]) },
       policy,
@@ -258,19 +262,14 @@ describe('verify-run on a failover a parent started', () => {
   });
 
   it("GIVEN an evacuation drill whose evacuation's run cannot be read THEN that run is named and NOT verified; one refused before its evacuation has nothing more to verify", () => {
-    const drill = {
-      drillId: 'drill-us-east-1-20261201-012744-293101',
-      evacuationHash: cover.sha256,
-      initiator: 'alice',
-      reason: 'Q4 drill',
-      operatorActions: [],
+    const drill = evacuationDrill({
       authorization: {
         policySha256: policy.sha256,
         runbookId: 'us-east-1',
         runbookHash: cover.sha256,
         breakGlassUses: [],
       },
-    };
+    });
     const unreadable = {
       workflowId: `${drill.drillId}-evacuation`,
       unreadable: 'its run cannot be read (not found)',
