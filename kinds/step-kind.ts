@@ -191,6 +191,11 @@ export interface RunControls {
 export interface RecordedEffect {
   undo?: unknown;
   byEarlierExecution: boolean;
+  /**
+   * Whether the run's record says the step changes something: this execution's plan, or an earlier execution's
+   * (before an operator's retry) that found the change still to make.
+   */
+  willChange: boolean;
 }
 
 export interface RunContext<A> {

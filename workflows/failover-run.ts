@@ -609,14 +609,14 @@ export class FailoverRun {
       earlier.willChange = record.willChange;
       if (record.undo === undefined) delete earlier.undo;
       else earlier.undo = record.undo;
-      return { undo: earlier.undo, byEarlierExecution: false };
+      return { undo: earlier.undo, byEarlierExecution: false, willChange: earlier.willChange };
     }
     if (record.mergedWithEarlier && earlier !== undefined) {
       // A later execution's kind merged the earlier undo with what it read now: the merge is what the run changed.
       entry.before = record.before;
       earlier.willChange = earlier.willChange || record.willChange;
       if (record.undo !== undefined) earlier.undo = record.undo;
-      return { undo: earlier.undo, byEarlierExecution: false };
+      return { undo: earlier.undo, byEarlierExecution: false, willChange: earlier.willChange };
     }
     const first = this.timeline.entries.find((e) => e.stepId === step.id && e.before !== undefined);
     if (record.before !== undefined) entry.before = first?.before ?? record.before;
@@ -626,7 +626,11 @@ export class FailoverRun {
       earlier.willChange = earlier.willChange || record.willChange;
       const kept = earlier.undo !== undefined;
       if (!kept && record.undo !== undefined) earlier.undo = record.undo;
-      return { undo: earlier.undo, byEarlierExecution: kept && this.effectRecordedBy.get(step.id) !== entry };
+      return {
+        undo: earlier.undo,
+        byEarlierExecution: kept && this.effectRecordedBy.get(step.id) !== entry,
+        willChange: earlier.willChange,
+      };
     }
     this.effectRecordedBy.set(step.id, entry);
     this.effects.push({
@@ -637,7 +641,7 @@ export class FailoverRun {
       ...(record.undo === undefined ? {} : { undo: record.undo }),
       ...(record.promotion === undefined ? {} : { promotion: record.promotion }),
     });
-    return { undo: record.undo, byEarlierExecution: false };
+    return { undo: record.undo, byEarlierExecution: false, willChange: record.willChange };
   }
 
   private approvalGate(stepId: string | undefined): Gate {

@@ -7,7 +7,7 @@ import type { DatabaseFenceActivities } from '../database-fence/definition';
 import { databaseInput, databaseReads, databasePreflight, unknownDatabaseIssue } from '../database-targets';
 import { freshPlan, readPlanAhead, type PlanReadAhead } from '../plan-read-ahead';
 import { withRunChange } from '../run-change';
-import type { StepKind } from '../step-kind';
+import type { StepKind, StepResult } from '../step-kind';
 
 const PROMOTION_UNDO: Irreversible = {
   kind: 'irreversible',
@@ -43,6 +43,19 @@ function lagGateOf(
     return { approval: 'dataLoss', message: cause.message };
   }
   return undefined;
+}
+
+/**
+ * A promotion found made after an operator's retry, whose first execution set out to make it: who made it is not
+ * known, so the outcome claims neither a change nor none (`changed` left out).
+ */
+function promotedBeforeRetry(outcome: PromoteOutcome): StepResult {
+  const result: StepResult = { ...outcome };
+  delete result.changed;
+  return {
+    ...result,
+    summary: `${outcome.summary}; found promoted after the operator's retry: the step's execution before it set out to promote it and may have done so before it failed, or someone did during the pause`,
+  };
 }
 
 /**
@@ -84,7 +97,7 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
     const plan =
       freshPlan(ahead, PROMOTE_PLAN_FRESH_MS) ?? (await databaseReads(context, input).planPromote(input));
     const willChange = plan.changes.some((change) => change.willChange);
-    context.controls.beforeEffect({
+    const recorded = context.controls.beforeEffect({
       willChange,
       undo: PROMOTION_UNDO,
       promotion: step.database,
@@ -98,8 +111,12 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
         context.state.confirmedWritable.set(step.database, outcome.writableEndpoint);
         // A first attempt that found the target promoted did not promote it: someone else did, after the read. A
         // later attempt may have found the promotion of an earlier attempt of this activity, which died unrecorded.
-        // (An operator's retry of the step reads the target again: found promoted, it records no change.)
         const promotedByThisRun = willChange && (outcome.changed || outcome.attempt > 1);
+        // After an operator's retry the read may find the promotion the step's first execution set out to make (it
+        // recorded the replica still to promote, then failed): that execution may have made it before it failed,
+        // or someone did during the pause. Neither "changed" nor "nothing changed" would be true: the record says so.
+        if (!willChange && !outcome.changed && recorded.byEarlierExecution && recorded.willChange)
+          return promotedBeforeRetry(outcome);
         return withRunChange(outcome, promotedByThisRun, 'the replica');
       } catch (error) {
         const gate = lagGateOf(error, input, approvals);

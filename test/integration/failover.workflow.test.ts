@@ -462,6 +462,43 @@ test('an operator’s retry of a fence that acted keeps the first execution’s 
   expect(estate.roles.get('primary')).toBe('primary');
 });
 
+test('an operator’s retry that finds the promotion its first execution set out to make claims neither a change nor none', async () => {
+  const estate = newEstate();
+  // Every attempt of the first execution promotes (or finds its own promotion), then dies before reporting it.
+  estate.failAfterEffect('promoteDatabase', 3);
+  const rb = runbook();
+  const pausing = {
+    ...rb,
+    steps: rb.steps.map((step) =>
+      step.kind === 'database.promote' ? { ...step, onFailure: 'pause' as const } : step,
+    ),
+  };
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, pausing);
+    await waitFor(async () => {
+      const progress = await handle.query<FailoverProgress>('progress');
+      return progress.status === 'paused' ? progress : undefined;
+    });
+    expect(estate.roles.get('replica')).toBe('primary');
+    await handle.executeUpdate('decide', {
+      args: [
+        await signed(handle, signerOf('bob'), { stepId: 'promote', action: 'retry', reason: 'worker back' }),
+      ],
+    });
+    return handle.result();
+  });
+
+  expect(result.status).toBe('succeeded');
+  expect(estate.promotions).toBe(1);
+  const promotes = result.timeline.filter((e) => e.stepId === 'promote');
+  expect(promotes.map((e) => e.status)).toEqual(['failed', 'succeeded']);
+  // Before: changed false, "already primary" — shown as "[already done, nothing changed]", as if someone else had.
+  expect(promotes[1]?.changed).toBeUndefined();
+  expect(promotes[1]?.summary).toMatch(
+    /found promoted after the operator's retry: the step's execution before it set out to promote it and may have done so before it failed, or someone did during the pause$/,
+  );
+});
+
 test('a paused step can be skipped with a reason and the run goes on', async () => {
   const estate = newEstate();
   estate.failNext('verifyBackups', 1, {
