@@ -16,7 +16,7 @@ import { objectiveRows, verdictLabel, type ObjectiveRow } from './objective-rows
 import { restoredDuringSteps, stepRows, type StepRow } from './step-rows';
 import { canaryChart } from './svg/canary-chart';
 import { ganttChart } from './svg/gantt-chart';
-import { trendChart } from './svg/trend-chart';
+import { trendChart, trendMethodNote } from './svg/trend-chart';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditHtml } from './render-audit';
 import { injectionTiming } from './injection-timing';
@@ -104,6 +104,12 @@ function injectionRows(result: DrillResult): Array<[string, string]> {
     restored,
     ['Measured', esc(timing.method)],
   ];
+}
+
+/** The trend's note on drills measured otherwise, if any. */
+function trendNote(result: DrillResult, history: readonly DrillResult[]): string {
+  const note = trendMethodNote(result, history);
+  return note === '' ? '' : `<p class="muted" data-testid="trend-method-note">${esc(note)}</p>`;
 }
 
 export function dataLoss(result: DrillResult): string {
@@ -217,6 +223,7 @@ ${stepTable(rows)}
 <section>
 <h2>Trend of drills of this runbook</h2>
 ${trendChart(result, history)}
+${trendNote(result, history)}
 </section>
 ${auditHtml(buildAuditMapping(result, audit))}
 <section id="who" data-testid="who">

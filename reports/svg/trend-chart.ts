@@ -2,6 +2,7 @@
 import { formatMs } from '../../runbooks/duration';
 import type { DrillResult } from '../../workflows/drill-types';
 import { escapeMarkup as esc } from '../escape';
+import { injectionTiming } from '../injection-timing';
 import { objectiveRow, type ObjectiveName } from '../objective-rows';
 import { linearScale, niceTicks, px } from './scale';
 
@@ -65,22 +66,29 @@ function panel(
     )}</title></line>`,
   );
   const measured = rows.flatMap(({ drill, row }, index) =>
-    row.measuredMs === null ? [] : [{ drill, row, cx: x(index), cy: y(row.measuredMs) }],
+    row.measuredMs === null
+      ? []
+      : [{ drill, row, cx: x(index), cy: y(row.measuredMs), timedFromReturn: timedFromReturn(drill) }],
   );
-  if (measured.length > 1) {
+  // A line joins only drills measured alike: one from the injection's return is not comparable with one from
+  // its start, and a line across them would show a change of method as a change of the estate.
+  for (const segment of runsOf(measured, (point) => point.timedFromReturn)) {
+    if (segment.length < 2) continue;
     parts.push(
-      `<polyline class="trend-line" points="${measured.map(({ cx, cy }) => `${px(cx)},${px(cy)}`).join(' ')}"/>`,
+      `<polyline class="trend-line" points="${segment.map(({ cx, cy }) => `${px(cx)},${px(cy)}`).join(' ')}"/>`,
     );
   }
-  for (const { drill, row, cx, cy } of measured) {
-    const classes = [row.passed ? 'pass' : 'fail', drill.drillId === current.drillId ? 'current' : ''].join(
-      ' ',
-    );
+  for (const { drill, row, cx, cy, timedFromReturn: fromReturn } of measured) {
+    const classes = [
+      row.passed ? 'pass' : 'fail',
+      drill.drillId === current.drillId ? 'current' : '',
+      fromReturn ? 'timed-from-return' : '',
+    ].join(' ');
     parts.push(
-      `<circle class="point ${classes.trim()}" data-testid="trend-${key}-point" data-drill-id="${esc(
+      `<circle class="point ${classes.replace(/\s+/g, ' ').trim()}" data-testid="trend-${key}-point" data-drill-id="${esc(
         drill.drillId,
       )}" cx="${px(cx)}" cy="${px(cy)}" r="${drill.drillId === current.drillId ? 5 : 3.5}"><title>${esc(
-        `${drill.drillId} (${shortDate(drill.startedAt)}): ${objective} ${formatMs(row.measuredMs ?? 0)}`,
+        `${drill.drillId} (${shortDate(drill.startedAt)}): ${objective} ${formatMs(row.measuredMs ?? 0)}${fromReturn ? ` (${TIMED_FROM_RETURN})` : ''}`,
       )}</title></circle>`,
     );
   }
@@ -99,6 +107,36 @@ function panel(
     }
   }
   return parts.join('');
+}
+
+const TIMED_FROM_RETURN =
+  "measured from the injection's return: recorded before the start of an injection was timed";
+
+/** A drill recorded before the start of its injection was timed: its RTO and RPO count from the injection's return. */
+function timedFromReturn(drill: DrillResult): boolean {
+  return injectionTiming(drill)?.inEffect === undefined;
+}
+
+/** `items` cut into runs of consecutive items with the same `key`. */
+function runsOf<T>(items: readonly T[], key: (item: T) => unknown): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && key(last[0] as T) === key(item)) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+/**
+ * A sentence under the chart when its drills were not all measured alike (hollow points, not joined to the
+ * others); empty when they were.
+ */
+export function trendMethodNote(result: DrillResult, history: readonly DrillResult[]): string {
+  const drills = trendDrills(result, history).filter((drill) => injectionTiming(drill) !== null);
+  const older = drills.filter(timedFromReturn);
+  if (older.length === 0 || older.length === drills.length) return '';
+  return `${older.length} of these ${drills.length} drills were ${TIMED_FROM_RETURN}: their points are hollow, and no line joins them to drills measured from the injection's start.`;
 }
 
 export function trendChart(result: DrillResult, history: readonly DrillResult[]): string {

@@ -204,6 +204,41 @@ describe('trendDrills', () => {
   });
 });
 
+describe('trendChart', () => {
+  const timed = (drill: DrillResult, id: string, startedAt: string, inEffectAt?: string): DrillResult => ({
+    ...drill,
+    drillId: id,
+    startedAt,
+    injection: { ...drill.injection, ...(inEffectAt === undefined ? {} : { inEffectAt }) },
+  });
+
+  test('GIVEN drills recorded before the injection start was timed WHEN drawn THEN their points are hollow and no line joins them to the others', () => {
+    const earlier = timed(pass, 'earlier', '2026-09-01T00:00:00.000Z');
+    const later = timed(rpoFail, 'later', '2026-10-01T00:00:00.000Z', '2026-10-01T00:00:10.580Z');
+    const current = timed(pass, pass.drillId, pass.startedAt, '2026-11-27T08:15:10.580Z');
+    const html = renderHtml(current, [earlier, later]);
+
+    expect(count(html, 'data-testid="trend-rto-point"')).toBe(3);
+    expect(count(html, 'class="point pass timed-from-return" data-testid="trend-rto-point"')).toBe(1);
+    // One line per panel, joining the two drills measured from the injection's start (before: all three).
+    const lines = html.split('<polyline class="trend-line" points="').slice(1);
+    expect(lines.map((line) => line.slice(0, line.indexOf('"')).split(' ').length)).toEqual([2, 2]);
+    expect(html).toContain(
+      'data-testid="trend-method-note">1 of these 3 drills were measured from the injection&#39;s return',
+    );
+  });
+
+  test('GIVEN drills all measured alike WHEN drawn THEN one line joins them and no note is shown', () => {
+    const older = timed(rpoFail, 'older', '2026-10-01T00:00:00.000Z', '2026-10-01T00:00:10.580Z');
+    const current = timed(pass, pass.drillId, pass.startedAt, '2026-11-27T08:15:10.580Z');
+    const html = renderHtml(current, [older]);
+
+    expect(count(html, 'timed-from-return" data-testid')).toBe(0);
+    expect(count(html, '<polyline class="trend-line"')).toBe(2);
+    expect(html).not.toContain('trend-method-note');
+  });
+});
+
 describe('stepRows', () => {
   test('GIVEN a step still running WHEN rowed THEN no duration and no share', () => {
     const [first] = pass.failover.timeline;
