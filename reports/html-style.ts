@@ -31,6 +31,6 @@ svg .bar { fill: #8c959f; } svg .bar.critical { fill: #0969da; } svg .bar.failed
 svg .marker { stroke-width: 2; } svg .injection { stroke: var(--fail); } svg .restored { stroke: var(--pass); } svg .newest-present { stroke: #8250df; stroke-dasharray: 4 2; }
 svg .canary-bar { fill: #0969da; } svg .lost { fill: var(--lost); stroke: var(--fail); stroke-dasharray: 3 2; }
 svg .objective-line { stroke: var(--fail); stroke-dasharray: 5 3; } svg .trend-line { fill: none; stroke: #8c959f; }
-svg .point.pass { fill: var(--pass); } svg .point.fail { fill: var(--fail); } svg .point.current { stroke: #1f2328; stroke-width: 2; } svg .point.timed-from-return { fill: #ffffff; stroke-width: 2; } svg .point.pass.timed-from-return { stroke: var(--pass); } svg .point.fail.timed-from-return { stroke: var(--fail); }
+svg .point.pass { fill: var(--pass); } svg .point.fail { fill: var(--fail); } svg .point.current { stroke: #1f2328; stroke-width: 2; } svg .point.timed-from-return { fill: #ffffff; stroke-width: 2; } svg .point.pass.timed-from-return { stroke: var(--pass); } svg .point.fail.timed-from-return { stroke: var(--fail); } svg .point.current.timed-from-return { stroke: #1f2328; }
 @media print { body { padding: 0; } }
 `;

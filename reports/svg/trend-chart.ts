@@ -32,6 +32,8 @@ function panel(
   drills: DrillResult[],
   current: DrillResult,
   offsetX: number,
+  /** Drills whose value was measured otherwise than the others' (hollow, not joined to them). */
+  measuredOtherwise: ReadonlySet<string> = new Set(),
 ): string {
   const key = objective.toLowerCase();
   const targetMs = objectiveRow(current, objective).targetMs;
@@ -68,27 +70,35 @@ function panel(
   const measured = rows.flatMap(({ drill, row }, index) =>
     row.measuredMs === null
       ? []
-      : [{ drill, row, cx: x(index), cy: y(row.measuredMs), timedFromReturn: timedFromReturn(drill) }],
+      : [
+          {
+            drill,
+            row,
+            cx: x(index),
+            cy: y(row.measuredMs),
+            otherwise: measuredOtherwise.has(drill.drillId),
+          },
+        ],
   );
-  // A line joins only drills measured alike: one from the injection's return is not comparable with one from
-  // its start, and a line across them would show a change of method as a change of the estate.
-  for (const segment of runsOf(measured, (point) => point.timedFromReturn)) {
+  // A line joins only drills measured alike: a line across a change of method would show it as a change of the
+  // estate.
+  for (const segment of runsOf(measured, (point) => point.otherwise)) {
     if (segment.length < 2) continue;
     parts.push(
       `<polyline class="trend-line" points="${segment.map(({ cx, cy }) => `${px(cx)},${px(cy)}`).join(' ')}"/>`,
     );
   }
-  for (const { drill, row, cx, cy, timedFromReturn: fromReturn } of measured) {
+  for (const { drill, row, cx, cy, otherwise } of measured) {
     const classes = [
       row.passed ? 'pass' : 'fail',
       drill.drillId === current.drillId ? 'current' : '',
-      fromReturn ? 'timed-from-return' : '',
+      otherwise ? 'timed-from-return' : '',
     ].join(' ');
     parts.push(
       `<circle class="point ${classes.replace(/\s+/g, ' ').trim()}" data-testid="trend-${key}-point" data-drill-id="${esc(
         drill.drillId,
       )}" cx="${px(cx)}" cy="${px(cy)}" r="${drill.drillId === current.drillId ? 5 : 3.5}"><title>${esc(
-        `${drill.drillId} (${shortDate(drill.startedAt)}): ${objective} ${formatMs(row.measuredMs ?? 0)}${fromReturn ? ` (${TIMED_FROM_RETURN})` : ''}`,
+        `${drill.drillId} (${shortDate(drill.startedAt)}): ${objective} ${formatMs(row.measuredMs ?? 0)}${otherwise ? ` (${TIMED_FROM_RETURN})` : ''}`,
       )}</title></circle>`,
     );
   }
@@ -112,9 +122,18 @@ function panel(
 const TIMED_FROM_RETURN =
   "measured from the injection's return: recorded before the start of an injection was timed";
 
-/** A drill recorded before the start of its injection was timed: its RTO and RPO count from the injection's return. */
-function timedFromReturn(drill: DrillResult): boolean {
-  return injectionTiming(drill)?.inEffect === undefined;
+/**
+ * The drills whose RTO was measured from the injection's return (recorded before the start of an injection was
+ * timed), when the chart also has RTOs measured from its start; none when all were measured alike. Only the RTO
+ * changed: the RPO was measured to the moment the injection was in effect throughout (which older drills took to
+ * be its return).
+ */
+function rtoMeasuredOtherwise(drills: readonly DrillResult[]): ReadonlySet<string> {
+  const measured = drills.filter((drill) => objectiveRow(drill, 'RTO').measuredMs !== null);
+  const older = measured.filter((drill) => injectionTiming(drill)?.inEffect === undefined);
+  return older.length === 0 || older.length === measured.length
+    ? new Set()
+    : new Set(older.map((drill) => drill.drillId));
 }
 
 /** `items` cut into runs of consecutive items with the same `key`. */
@@ -128,15 +147,13 @@ function runsOf<T>(items: readonly T[], key: (item: T) => unknown): T[][] {
   return runs;
 }
 
-/**
- * A sentence under the chart when its drills were not all measured alike (hollow points, not joined to the
- * others); empty when they were.
- */
+/** A sentence under the chart when its RTOs were not all measured alike; empty when they were. */
 export function trendMethodNote(result: DrillResult, history: readonly DrillResult[]): string {
-  const drills = trendDrills(result, history).filter((drill) => injectionTiming(drill) !== null);
-  const older = drills.filter(timedFromReturn);
-  if (older.length === 0 || older.length === drills.length) return '';
-  return `${older.length} of these ${drills.length} drills were ${TIMED_FROM_RETURN}: their points are hollow, and no line joins them to drills measured from the injection's start.`;
+  const drills = trendDrills(result, history);
+  const otherwise = rtoMeasuredOtherwise(drills);
+  if (otherwise.size === 0) return '';
+  const measured = drills.filter((drill) => objectiveRow(drill, 'RTO').measuredMs !== null).length;
+  return `${otherwise.size} of the ${measured} RTOs charted ${otherwise.size === 1 ? 'was' : 'were'} ${TIMED_FROM_RETURN}: their points are hollow, and no line joins them to RTOs measured from the injection's start. RPO was measured alike throughout.`;
 }
 
 export function trendChart(result: DrillResult, history: readonly DrillResult[]): string {
@@ -149,5 +166,6 @@ export function trendChart(result: DrillResult, history: readonly DrillResult[])
     drills,
     result,
     0,
+    rtoMeasuredOtherwise(drills),
   )}${panel('RPO', drills, result, PANEL_WIDTH + 20)}</svg>`;
 }

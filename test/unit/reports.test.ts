@@ -212,7 +212,7 @@ describe('trendChart', () => {
     injection: { ...drill.injection, ...(inEffectAt === undefined ? {} : { inEffectAt }) },
   });
 
-  test('GIVEN drills recorded before the injection start was timed WHEN drawn THEN their points are hollow and no line joins them to the others', () => {
+  test('GIVEN drills recorded before the injection start was timed WHEN drawn THEN their RTO points are hollow and no RTO line joins them to the others', () => {
     const earlier = timed(pass, 'earlier', '2026-09-01T00:00:00.000Z');
     const later = timed(rpoFail, 'later', '2026-10-01T00:00:00.000Z', '2026-10-01T00:00:10.580Z');
     const current = timed(pass, pass.drillId, pass.startedAt, '2026-11-27T08:15:10.580Z');
@@ -220,22 +220,47 @@ describe('trendChart', () => {
 
     expect(count(html, 'data-testid="trend-rto-point"')).toBe(3);
     expect(count(html, 'class="point pass timed-from-return" data-testid="trend-rto-point"')).toBe(1);
-    // One line per panel, joining the two drills measured from the injection's start (before: all three).
+    // The RPO was measured alike throughout: its points stay filled, one line joins all three.
+    expect(count(html, 'timed-from-return" data-testid="trend-rpo-point"')).toBe(0);
+    // The RTO line joins the two drills measured from the injection's start (before: all three).
     const lines = html.split('<polyline class="trend-line" points="').slice(1);
-    expect(lines.map((line) => line.slice(0, line.indexOf('"')).split(' ').length)).toEqual([2, 2]);
+    expect(lines.map((line) => line.slice(0, line.indexOf('"')).split(' ').length)).toEqual([2, 3]);
     expect(html).toContain(
-      'data-testid="trend-method-note">1 of these 3 drills were measured from the injection&#39;s return',
+      'data-testid="trend-method-note">1 of the 3 RTOs charted was measured from the injection&#39;s return',
     );
   });
 
-  test('GIVEN drills all measured alike WHEN drawn THEN one line joins them and no note is shown', () => {
+  test('GIVEN drills all measured alike WHEN drawn THEN one line joins them and no note is shown, old drills included', () => {
     const older = timed(rpoFail, 'older', '2026-10-01T00:00:00.000Z', '2026-10-01T00:00:10.580Z');
     const current = timed(pass, pass.drillId, pass.startedAt, '2026-11-27T08:15:10.580Z');
-    const html = renderHtml(current, [older]);
+    const oldest = timed(rpoFail, 'oldest', '2026-08-01T00:00:00.000Z');
+    const old = timed(pass, 'old', '2026-09-01T00:00:00.000Z');
 
-    expect(count(html, 'timed-from-return" data-testid')).toBe(0);
-    expect(count(html, '<polyline class="trend-line"')).toBe(2);
-    expect(html).not.toContain('trend-method-note');
+    for (const html of [renderHtml(current, [older]), renderHtml(old, [oldest])]) {
+      expect(count(html, 'timed-from-return" data-testid')).toBe(0);
+      expect(count(html, '<polyline class="trend-line"')).toBe(2);
+      expect(html).not.toContain('trend-method-note');
+    }
+  });
+
+  test('GIVEN drills without an RTO in the trend WHEN the note counts THEN it counts only the RTOs charted', () => {
+    const unmeasuredOld = {
+      ...timed(pass, 'unmeasured-old', '2026-08-01T00:00:00.000Z'),
+      measured: { rtoMs: null, rpoMs: null },
+      verdicts: [],
+    };
+    const notInjected = {
+      ...timed(pass, 'not-injected', '2026-09-01T00:00:00.000Z'),
+      injection: { ...pass.injection, summary: NOT_INJECTED },
+      measured: { rtoMs: null, rpoMs: null },
+      verdicts: [],
+    };
+    const earlier = timed(pass, 'earlier', '2026-10-01T00:00:00.000Z');
+    const current = timed(pass, pass.drillId, pass.startedAt, '2026-11-27T08:15:10.580Z');
+    const html = renderHtml(current, [unmeasuredOld, notInjected, earlier]);
+
+    expect(count(html, 'data-testid="trend-rto-point"')).toBe(2);
+    expect(html).toContain('data-testid="trend-method-note">1 of the 2 RTOs charted was measured');
   });
 });
 
