@@ -196,6 +196,8 @@ export interface RecordedEffect {
    * (before an operator's retry) that found the change still to make.
    */
   willChange: boolean;
+  /** After an operator's retry: the failure type the step's previous execution ended with. */
+  earlierFailure?: string;
 }
 
 export interface RunContext<A> {

@@ -626,10 +626,12 @@ export class FailoverRun {
       earlier.willChange = earlier.willChange || record.willChange;
       const kept = earlier.undo !== undefined;
       if (!kept && record.undo !== undefined) earlier.undo = record.undo;
+      const previous = this.timeline.entries.filter((e) => e.stepId === step.id && e !== entry).at(-1);
       return {
         undo: earlier.undo,
         byEarlierExecution: kept && this.effectRecordedBy.get(step.id) !== entry,
         willChange: earlier.willChange,
+        ...(previous?.error === undefined ? {} : { earlierFailure: previous.error.type }),
       };
     }
     this.effectRecordedBy.set(step.id, entry);

@@ -46,6 +46,16 @@ function lagGateOf(
 }
 
 /**
+ * Failures a promotion ends with only while the replica is still a replica (the lag gate refused before any
+ * promotion call): an execution that ended so promoted nothing, in any attempt (a promotion is not undone).
+ */
+const REFUSED_BEFORE_PROMOTING: ReadonlySet<string> = new Set([
+  PermanentFailure.ReplicaNotCaughtUp,
+  PermanentFailure.ReplicaLagTooHigh,
+  PermanentFailure.ReplicationLagUnknown,
+]);
+
+/**
  * A promotion found made after an operator's retry, whose first execution set out to make it: who made it is not
  * known, so the outcome claims neither a change nor none (`changed` left out).
  */
@@ -114,8 +124,17 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
         const promotedByThisRun = willChange && (outcome.changed || outcome.attempt > 1);
         // After an operator's retry the read may find the promotion the step's first execution set out to make (it
         // recorded the replica still to promote, then failed): that execution may have made it before it failed,
-        // or someone did during the pause. Neither "changed" nor "nothing changed" would be true: the record says so.
-        if (!willChange && !outcome.changed && recorded.byEarlierExecution && recorded.willChange)
+        // or someone did during the pause. Neither "changed" nor "nothing changed" would be true: the record says
+        // so. Unless that execution's lag gate refused: the replica was still a replica then, so it did not.
+        const mayHavePromoted =
+          recorded.earlierFailure === undefined || !REFUSED_BEFORE_PROMOTING.has(recorded.earlierFailure);
+        if (
+          !willChange &&
+          !outcome.changed &&
+          recorded.byEarlierExecution &&
+          recorded.willChange &&
+          mayHavePromoted
+        )
           return promotedBeforeRetry(outcome);
         return withRunChange(outcome, promotedByThisRun, 'the replica');
       } catch (error) {

@@ -499,6 +499,52 @@ test('an operator’s retry that finds the promotion its first execution set out
   );
 });
 
+test('an operator’s retry that finds the replica promoted after its first execution’s lag gate refused records no change of this run', async () => {
+  const estate = newEstate();
+  // The first execution's lag gate refuses: the replica is still a replica, nothing is promoted.
+  estate.failNext('promoteDatabase', 1, {
+    type: 'ReplicationLagUnknown',
+    message: 'replication lag could not be measured',
+    nonRetryable: true,
+  });
+  const rb = runbook();
+  const pausing = {
+    ...rb,
+    steps: rb.steps.map((step) =>
+      step.kind === 'database.promote' ? { ...step, onFailure: 'pause' as const } : step,
+    ),
+  };
+  const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, pausing);
+    await waitFor(async () => {
+      const progress = await handle.query<FailoverProgress>('progress');
+      return progress.status === 'paused' ? progress : undefined;
+    });
+    expect(estate.roles.get('replica')).toBe('replica');
+    // A DBA promotes it by hand during the pause; then the operator retries.
+    estate.roles.set('replica', 'primary');
+    await handle.executeUpdate('decide', {
+      args: [
+        await signed(handle, signerOf('bob'), {
+          stepId: 'promote',
+          action: 'retry',
+          reason: 'promoted by hand',
+        }),
+      ],
+    });
+    return handle.result();
+  });
+
+  expect(result.status).toBe('succeeded');
+  expect(estate.promotions).toBe(0);
+  const promotes = result.timeline.filter((e) => e.stepId === 'promote');
+  expect(promotes.map((e) => `${e.status}:${e.error?.type ?? '-'}`)).toEqual([
+    'failed:ReplicationLagUnknown',
+    'succeeded:-',
+  ]);
+  expect(promotes[1]).toMatchObject({ changed: false, summary: 'already primary' });
+});
+
 test('a paused step can be skipped with a reason and the run goes on', async () => {
   const estate = newEstate();
   estate.failNext('verifyBackups', 1, {
