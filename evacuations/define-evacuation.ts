@@ -175,7 +175,9 @@ function cycles(evacuation: Evacuation): RunbookIssue[] {
     }
     for (const next of needs.get(runbook) ?? [])
       if (needs.has(next) && next !== runbook) visit(next, [...trail, runbook]);
-    if (trail.length === 0) done.add(runbook);
+    // Every path from here is explored: visiting it again finds nothing new (without this, services listed before
+    // the ones they depend on were explored once per path to them, exponentially many).
+    done.add(runbook);
   };
   for (const runbook of needs.keys()) visit(runbook, []);
   return issues;

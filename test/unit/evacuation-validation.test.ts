@@ -113,6 +113,27 @@ test('a dependency cycle is refused, naming the services of the cycle', () => {
   expect(issues[0]?.message).toMatch(/dependency cycle: (a|b|c) → (a|b|c) → (a|b|c) → (a|b|c)/);
 });
 
+test('a long chain of dependencies, each service listed before the ones it needs, is checked once per service', () => {
+  // s0 needs s1 and s2, s1 needs s2 and s3, …: each service is reached by exponentially many paths (before: the
+  // check explored every one of them, and `validate` of this valid plan never finished).
+  const chain = (count: number, last: string[] = []) =>
+    base([
+      {
+        id: 'data',
+        runbooks: Array.from({ length: count }, (_, i) => ({
+          runbook: `s${i}`,
+          dependsOn: i === count - 1 ? last : [`s${i + 1}`, `s${i + 2}`].filter((_, j) => i + j + 1 < count),
+        })),
+      },
+    ]);
+
+  expect(issuesOf(chain(60))).toEqual([]);
+  // A cycle at its far end is still found.
+  const cyclic = issuesOf(chain(60, ['s0']));
+  expect(cyclic).toHaveLength(1);
+  expect(cyclic[0]?.message).toMatch(/^dependency cycle: s0 → s1 → .* → s59 → s0;/);
+});
+
 test('a dependency on a later wave, on no wave, or on itself is refused at its path', () => {
   const issues = issuesOf(
     base([
