@@ -121,12 +121,13 @@ export async function readEvacuation(
     return { closed: false, progress: await handle.query<EvacuationProgress>('evacuationProgress') };
   const result = await handle.result().then(
     (value: EvacuationResult) => value,
-    (error: { cause?: { details?: unknown[] }; message?: string }) => {
+    (error: { cause?: { details?: unknown[]; message?: string }; message?: string }) => {
       const detail = error.cause?.details?.[0] as EvacuationResult | undefined;
       if (detail?.services) return detail;
+      // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
       throw new CliError(
         'EvacuationEndedWithoutResult',
-        `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${error.message ?? ''}`,
+        `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${error.cause?.message ?? error.message ?? ''}`,
         ExitCode.Failed,
       );
     },
@@ -147,6 +148,7 @@ export async function followEvacuation(
   let drawn = 0;
   let latest: EvacuationProgress | undefined;
   const seen = new Map<string, string>();
+  let shownWaiting = new Set<string>();
   const draw = () => {
     if (!latest || !options.live) return;
     if (interactive) {
@@ -165,6 +167,10 @@ export async function followEvacuation(
       seen.set(service.runbookId, key);
       note(rows[index] ?? '');
     });
+    // The lines after the services' (a wave waiting for its approval: what to run) once each time they appear.
+    const waiting = new Set(rows.slice(latest.services.length));
+    for (const line of waiting) if (!shownWaiting.has(line)) note(line);
+    shownWaiting = waiting;
   };
   const ticker = interactive ? setInterval(draw, 1000) : undefined;
   try {

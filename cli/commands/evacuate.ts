@@ -24,7 +24,7 @@ export function registerEvacuate(program: Command): void {
     )
     .option(
       '--reason <text>',
-      'why: an incident id (required, recorded with the evacuation and every failover)',
+      'why: an incident id (required to start, not for --dry-run; recorded with the evacuation and every failover)',
     )
     .option(
       '-y, --yes',
@@ -57,14 +57,6 @@ export function registerEvacuate(program: Command): void {
     )
     .action(
       runCommand(async (context, reference: string, flags: EvacuateFlags) => {
-        const reason = flags.reason?.trim();
-        if (!reason) {
-          throw new CliError(
-            'ReasonRequired',
-            '--reason is required: say why (an incident id); it is recorded with the evacuation and each failover',
-            ExitCode.BadInput,
-          );
-        }
         const { findEvacuation, evacuationFiles, explainNotAnEvacuation } =
           await import('../../evacuations/catalog');
         const loaded = findEvacuation(reference, runbookDirs(), evacuationDirs());
@@ -85,6 +77,15 @@ export function registerEvacuate(program: Command): void {
           if (context.output === 'json') printJson(loaded.evacuation);
           else process.stdout.write(`${renderEvacuationPlan(loaded.evacuation)}\n`);
           return ExitCode.Ok;
+        }
+        // Asked only of an evacuation that starts: a dry run records nothing.
+        const reason = flags.reason?.trim();
+        if (!reason) {
+          throw new CliError(
+            'ReasonRequired',
+            '--reason is required: say why (an incident id); it is recorded with the evacuation and each failover',
+            ExitCode.BadInput,
+          );
         }
         const config = context.config();
         const { connectClient } = await import('../temporal-connection');

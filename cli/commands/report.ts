@@ -9,6 +9,7 @@ import { note } from '../output';
 import { runCommand } from '../run-command';
 import type { RunSummary } from '../runs';
 import { connectClient } from '../temporal-connection';
+import { innermostMessage } from '../../workflows/innermost-message';
 
 const TREND_DRILLS = 12;
 
@@ -64,6 +65,14 @@ export function registerReport(program: Command): void {
           try {
             const { describeRun } = await import('../runs');
             const run = await describeRun(client, drillId, flags.runId);
+            const ofRunbookDrill = run.kind === 'drill' && run.workflowType !== 'evacuationDrillWorkflow';
+            if (flags.policy !== undefined && !ofRunbookDrill && run.kind !== 'unknown') {
+              throw new CliError(
+                'PolicyNotUsed',
+                `--policy marks the participants of a runbook drill's report verified; ${drillId} is ${run.workflowType === 'evacuationDrillWorkflow' ? 'a drill of an evacuation' : `a ${run.kind}`}, whose report checks no signatures: verify them with drctl verify-run ${drillId} --policy ${flags.policy}`,
+                ExitCode.BadInput,
+              );
+            }
             if (run.kind === 'failover' || run.kind === 'failback') {
               await failoverReport(client, run, flags);
               return;
@@ -92,7 +101,16 @@ export function registerReport(program: Command): void {
             const { fetchDrillResult, fetchEvacuationDrillResult } = await import('../drill-runs');
             const { renderReport } = await import('../../reports');
             if (run.workflowType === 'evacuationDrillWorkflow') {
-              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId);
+              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId).catch(
+                (error: unknown) => {
+                  // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
+                  throw new CliError(
+                    'DrillEndedWithoutResult',
+                    `${drillId} ended ${run.status.toLowerCase()} without a result, so there is no report: ${innermostMessage(error).split('\n')[0] ?? ''}`,
+                    ExitCode.Failed,
+                  );
+                },
+              );
               return emit(renderReport(evacuationDrill, flags.format), drillId, flags);
             }
             const result = await fetchDrillResult(client, drillId);

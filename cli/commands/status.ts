@@ -13,6 +13,7 @@ import { readLedger } from '../ledger-reader';
 import { describeRun, type RunSummary } from '../runs';
 import { CONNECT_TIMEOUT_MS, connectClient } from '../temporal-connection';
 import { terminalSafe } from '../terminal-safe';
+import { innermostMessage } from '../../workflows/innermost-message';
 
 /** The HTTP read gives up after this; a server that answers at all answers a describe in milliseconds. */
 const HTTP_TIMEOUT_MS = 2_000;
@@ -214,7 +215,7 @@ async function drillResultOf<R>(run: RunSummary, what: string, result: Promise<R
   } catch (error) {
     throw new CliError(
       'DrillEndedWithoutResult',
-      `${run.workflowId} is ${what} that ended without a result (${terminalSafe((error as Error).message.split('\n')[0] ?? '')})`,
+      `${run.workflowId} is ${what} that ended without a result (${terminalSafe(innermostMessage(error).split('\n')[0] ?? '')})`,
       ExitCode.Failed,
     );
   }

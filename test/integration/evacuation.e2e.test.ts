@@ -79,6 +79,8 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
   expect(twice.code).toBe(4);
   expect(twice.stderr).toContain('waves[0].runbooks[0]: ehr-db is in evacuation');
 
+  // Followed in text without a terminal (CI, a pipe): one line per change, started before the wave waits.
+  const followedInText = drctl(['status', workflowId, '--follow'], env);
   const gated = await waitFor(workflowId, (p) => p.awaiting.some((gate) => gate.stepId === 'portal'));
   expect(gated.services.map((s) => `${s.runbookId}:${s.state}${s.detail ? ` (${s.detail})` : ''}`)).toEqual([
     'ehr-db:succeeded',
@@ -128,6 +130,13 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
 
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
   expect(followed.code).toBe(0);
+  // It said what the wave waited for and what to run (before: the line was drawn only on a terminal, and the
+  // follow sat silent).
+  const text = await followedInText;
+  expect(text.code).toBe(0);
+  expect(text.stderr).toContain(
+    `⏸ wave portal waits for an approval: drctl approve ${workflowId} --step portal --reason "…"`,
+  );
   const result = JSON.parse(followed.stdout) as EvacuationResult;
   expect(result.status).toBe('succeeded');
   expect(result.services.map((s) => `${s.runbookId}:${s.state}:${s.stepsDone}/${s.totalSteps}`)).toEqual([
@@ -234,6 +243,15 @@ test('bad evacuations and operators without the permissions are refused, with no
   expect(zero.code).toBe(2);
   expect(zero.stderr).toContain('waves[0].concurrency');
 
+  // A dry run starts and records nothing: it needs no reason (before: "--reason is required"); a start does.
+  const dryRun = await drctl(['evacuate', 'us-east-1', '--dry-run'], env);
+  expect(dryRun.stderr).toBe('');
+  expect(dryRun.code).toBe(0);
+  expect(dryRun.stdout).toContain('portal');
+  const noReason = await drctl(['evacuate', 'us-east-1', '--yes'], env);
+  expect(noReason.code).toBe(2);
+  expect(noReason.stderr).toContain('--reason is required');
+
   // The shipped example copied elsewhere keeps its relative import: its own load error, and how to write it, not
   // "no evacuation" next to a list that names the file (before).
   const copied = join(mkdtempSync(join(tmpdir(), 'drctl-copied-')), 'copied.ts');
@@ -258,6 +276,26 @@ test('bad evacuations and operators without the permissions are refused, with no
   const runs = await drctl(['runs', '--runbook', 'evac-dave', '--output', 'json'], env);
   expect(runs.code).toBe(0);
   expect(JSON.parse(runs.stdout)).toEqual([]);
+  // The refused evacuation's own record says why it was refused (before: "Workflow execution failed").
+  // (The newest: runs of earlier test runs on this Temporal server are listed too.)
+  const [newest] = (
+    JSON.parse(
+      (await drctl(['runs', '--kind', 'evacuation', '--runbook', 'dns-only', '--output', 'json'], env))
+        .stdout,
+    ) as Array<{ workflowId: string; startedAt: string; initiator: string; outcome: string }>
+  ).sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+  expect(newest).toMatchObject({ initiator: 'dave', outcome: 'refused' });
+  const refusedId = newest!.workflowId;
+  const refusedStatus = await drctl(['status', refusedId], env);
+  expect(refusedStatus.code).toBe(1);
+  expect(refusedStatus.stderr).toContain('not permitted');
+  const refusedReport = await drctl(['report', refusedId], env);
+  expect(refusedReport.code).toBe(1);
+  expect(refusedReport.stderr).toContain('not permitted');
+  // An evacuation's report checks no signatures: --policy is refused, not silently ignored (before: exit 0).
+  const withPolicy = await drctl(['report', refusedId, '--policy', '/nonexistent/policy.json'], env);
+  expect(withPolicy.code).toBe(2);
+  expect(withPolicy.stderr).toContain(`verify them with drctl verify-run ${refusedId} --policy`);
 });
 
 test('an abort signed for the evacuation is forwarded to its paused failover, which checks it and aborts', async () => {
