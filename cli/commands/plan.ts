@@ -18,7 +18,7 @@ export function registerPlan(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl plan ehr-db\n  drctl plan ./my-runbook.ts --output json\n\nExit code 1 when pre-flight would fail.',
+      '\nExamples:\n  drctl plan ehr-db\n  drctl plan ./my-runbook.ts --output json\n  drctl plan us-east-1                 # an evacuation: every runbook of every wave, planned at once\n\nExit code 1 when pre-flight would fail.',
     )
     .action(
       runCommand(async (context, reference: string) => {
@@ -54,7 +54,12 @@ async function planEvacuation(context: CommandContext, loaded: LoadedEvacuation)
     await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
     const planned = await planEvacuationRunbooks(client, config.temporal.taskQueue, loaded, context.signer());
     if (context.output === 'json')
-      printJson({ evacuation: loaded.evacuation, plans: planned.plans, ready: planned.ready });
+      printJson({
+        evacuation: loaded.evacuation,
+        plans: planned.plans,
+        ready: planned.ready,
+        notReady: planned.notReady,
+      });
     else process.stdout.write(`${renderEvacuationPlans(loaded, planned)}\n`);
     return planned.ready ? ExitCode.Ok : ExitCode.Failed;
   } finally {

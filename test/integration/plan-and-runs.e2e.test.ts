@@ -280,6 +280,10 @@ test('GIVEN an evacuation whose runbook plan is NOT ready THEN evacuate refuses 
     `DrctlRunbook = '${BAD_PROBE_EVACUATION}' AND DrctlKind = 'evacuation'`,
   );
   expect(started.count).toBe(0);
+  // Its plan in JSON names what is not ready, as the text does (before: only ready: false).
+  const planned = await drctl(['plan', BAD_PROBE_EVACUATION, '--output', 'json'], env);
+  expect(planned.code).toBe(1);
+  expect(JSON.parse(planned.stdout)).toMatchObject({ ready: false, notReady: [BAD_PROBE] });
 
   const forced = await drctl(
     [
