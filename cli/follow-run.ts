@@ -4,7 +4,7 @@ import type { FailoverProgress, FailoverResult, TimelineEntry } from '../workflo
 import { readRun, type RunState } from './failover-runs';
 import { watchHistory, type HistoryNews } from '../activities/runs/history-watch';
 import { note } from './output';
-import { timelineLine } from './render';
+import { awaitingLines, timelineLine } from './render';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const SPINNER_MS = 100;
@@ -68,6 +68,8 @@ export async function followFeed(
   };
   const spinner = interactive ? setInterval(spin, SPINNER_MS) : undefined;
 
+  /** Approvals already shown, with who had approved then: shown again when someone approves. */
+  const shownApprovals = new Set<string>();
   const show = (progress: FailoverProgress) => {
     if (!options.live) return;
     if (interactive) process.stderr.write('\r\x1b[K');
@@ -81,6 +83,15 @@ export async function followFeed(
           `  paused for an operator: drctl decide ${workflowId} ${entry.stepId} retry|skip|abort --reason "<why>"`,
         );
       }
+    }
+    // A step waiting for an approval is "running" in the timeline: what it waits for, and the command, go here
+    // (a step paused for a decision has its own line above).
+    for (const waiting of progress.awaiting ?? []) {
+      if (waiting.kind !== 'approval') continue;
+      const key = `${waiting.stepId}:${waiting.approvers?.approvedBy.join(',') ?? ''}`;
+      if (shownApprovals.has(key)) continue;
+      shownApprovals.add(key);
+      for (const line of awaitingLines(progress, waiting)) note(line);
     }
   };
 

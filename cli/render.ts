@@ -1,7 +1,7 @@
 import { formatMs } from '../runbooks/duration';
 import { terminalSafe as safe } from './terminal-safe';
 import { runOutcome } from '../workflows/run-outcome';
-import type { FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
+import type { AwaitingOperator, FailoverProgress, PlanResult, TimelineEntry } from '../workflows/run-types';
 
 const STATUS_MARK: Record<TimelineEntry['status'], string> = {
   running: '…',
@@ -24,6 +24,25 @@ function isMutating(entry: TimelineEntry): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, for a synchronous renderer.
   const { STEP_KINDS } = require('../kinds/registry') as typeof import('../kinds/registry');
   return STEP_KINDS.some((known) => known.kind === kind && known.mutates);
+}
+
+/** What a run waits for an operator for, and the commands that answer it. */
+export function awaitingLines(
+  progress: Pick<FailoverProgress, 'workflowId' | 'initiator'>,
+  waiting: AwaitingOperator,
+): string[] {
+  const lines = [`⏸ waiting for an operator at ${waiting.stepId}: ${safe(waiting.prompt)}`];
+  if (waiting.approvers)
+    lines.push(
+      `    needs ${waiting.approvers.rule}; approved so far: ${waiting.approvers.approvedBy.map(safe).join(', ') || 'nobody'} (${waiting.approvers.needed} more)`,
+    );
+  if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${safe(waiting.error.message)}`);
+  lines.push(
+    waiting.kind === 'approval'
+      ? `    choices: drctl approve ${progress.workflowId} --step ${waiting.stepId} --reason "…"${waiting.twoPerson ? ` (by someone other than ${safe(progress.initiator)})` : ''} | drctl abort ${progress.workflowId} --reason "…"`
+      : `    choices: drctl retry ${progress.workflowId} | drctl skip ${progress.workflowId} --reason "…" | drctl abort ${progress.workflowId} --reason "…" [--no-rollback]`,
+  );
+  return lines;
 }
 
 /** One line per step: mark, id, duration, attempts, provider time, and what happened. */
@@ -51,19 +70,7 @@ export function renderTimeline(progress: FailoverProgress): string {
     (entry.checks ?? []).filter((check) => !check.ok),
   );
   for (const check of failedChecks) lines.push(`    ✖ ${safe(check.check)}: ${safe(check.message)}`);
-  for (const waiting of progress.awaiting ?? []) {
-    lines.push(`⏸ waiting for an operator at ${waiting.stepId}: ${safe(waiting.prompt)}`);
-    if (waiting.approvers)
-      lines.push(
-        `    needs ${waiting.approvers.rule}; approved so far: ${waiting.approvers.approvedBy.map(safe).join(', ') || 'nobody'} (${waiting.approvers.needed} more)`,
-      );
-    if (waiting.error) lines.push(`    failed with ${waiting.error.type}: ${safe(waiting.error.message)}`);
-    lines.push(
-      waiting.kind === 'approval'
-        ? `    choices: drctl approve ${progress.workflowId} --step ${waiting.stepId} --reason "…"${waiting.twoPerson ? ' (by someone other than ' + progress.initiator + ')' : ''} | drctl abort ${progress.workflowId} --reason "…"`
-        : `    choices: drctl retry ${progress.workflowId} | drctl skip ${progress.workflowId} --reason "…" | drctl abort ${progress.workflowId} --reason "…" [--no-rollback]`,
-    );
-  }
+  for (const waiting of progress.awaiting ?? []) lines.push(...awaitingLines(progress, waiting));
   lines.push(...authorizationLines(progress.authorization));
   for (const entry of progress.rollback ?? [])
     lines.push(`↩ ${entry.stepId.padEnd(28)} ${entry.status}: ${safe(entry.detail)}`);

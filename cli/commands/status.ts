@@ -154,7 +154,9 @@ async function showFailover(
         `  ${run.outcome === 'refused' ? 'refused before it began, it changed nothing; ' : ''}earlier runs: drctl runs --runbook ${run.runbookId ?? '<runbook>'}, then drctl status ${workflowId} --run-id <run id>\n`,
     );
   }
-  if (progress?.status === 'failed' || (state.closed && !state.result)) return ExitCode.Failed;
+  // As the help says: 1 when it failed or was aborted (a closed run's result), or ended without a result.
+  if (progress?.status === 'failed' || progress?.status === 'aborted' || (state.closed && !state.result))
+    return ExitCode.Failed;
   return ExitCode.Ok;
 }
 

@@ -93,6 +93,8 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
     ]),
     'alice',
   );
+  // Followed in text (without a terminal) from before the gate: it says what the run waits for and the command.
+  const followed = drctl(['status', workflowId, '--follow'], env);
   await waitUntilAwaiting(workflowId, 'production-approval');
   const text = await drctl(['status', workflowId], env);
   expect(text.stdout).toContain(`drctl approve ${workflowId} --step production-approval`);
@@ -103,6 +105,13 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
   expect(self.stderr).toContain('two-person approval: alice started this run');
   const other = await drctl(['approve', workflowId, '--reason', 'INC-4411 confirmed'], as('bob'));
   expect(other.code).toBe(0);
+  // Before: the follow showed the step as running and never said an approval was needed, nor how to give it.
+  const live = await followed;
+  expect(live.code).toBe(0);
+  expect(live.stderr).toContain(`⏸ waiting for an operator at production-approval: `);
+  expect(live.stderr).toContain(
+    `choices: drctl approve ${workflowId} --step production-approval --reason "…" (by someone other than alice)`,
+  );
 
   const { code, result } = await finalResult(workflowId);
   expect(code).toBe(0);
@@ -152,6 +161,9 @@ test('drctl abort after the promotion keeps DNS on the new primary, the fence an
   });
   const text = await drctl(['status', workflowId], env);
   expect(text.stdout).toMatch(/kept/);
+  // An aborted run exits 1, as the help says, in text and JSON (before: 0; only --follow said 1).
+  expect(text.code).toBe(1);
+  expect((await drctl(['status', workflowId, '--output', 'json'], env)).code).toBe(1);
   // Once it has ended, a second abort (or a decision) is refused as such, not as an unknown id (before: exit 2,
   // "check the id").
   for (const again of [
