@@ -91,6 +91,14 @@ export const LOCKS_FIRST_PATCH = 'evacuation-takes-every-lock-first';
 export const RELEASES_RECORDED_PATCH = 'held-failover-releases-recorded';
 
 /**
+ * Runs that began after this repeat a pass (open waves, start what may start) until it changes nothing: a wave
+ * whose services were all blocked as it opened left the next wave closed until some child's history changed (for
+ * a paused service, until an operator acted; under `stop`, never). They also skip the services a `stop` holds
+ * back only once no service is paused (a paused one may still succeed: an approval step pauses it too).
+ */
+export const PASSES_SETTLE_PATCH = 'evacuation-passes-settle';
+
+/**
  * How long a failover an evacuation started held waited for its wave to release it, in runs recorded before
  * `RELEASES_RECORDED_PATCH`: a day. A failover whose hold ran out ended having changed nothing, and freed its
  * lock; its service said so at once (failed, "the hold ran out").
@@ -257,6 +265,8 @@ class EvacuationRun {
    * (`RELEASES_RECORDED_PATCH`); false in runs recorded before.
    */
   private recordsReleases = false;
+  /** Runs that began after `PASSES_SETTLE_PATCH`. */
+  private passesSettle = false;
   /** The runbooks whose held failovers make their pre-flight while held: those its first wave starts at once. */
   private readsWhileHeld: ReadonlySet<string> = new Set();
 
@@ -295,6 +305,7 @@ class EvacuationRun {
 
   async execute(): Promise<EvacuationResult> {
     const locksFirst = patched(LOCKS_FIRST_PATCH);
+    this.passesSettle = patched(PASSES_SETTLE_PATCH);
     this.recordsReleases = patched(RELEASES_RECORDED_PATCH);
     if (locksFirst || this.hold) {
       // Not a drill's: its failovers' pre-flight must see the failure the drill injects once it holds the locks.
@@ -318,6 +329,14 @@ class EvacuationRun {
               'skipped',
               `not started: the evacuation was aborted by ${this.abortRequest.operator}`,
             );
+      } else if (this.passesSettle) {
+        for (let unchanged = false; !unchanged;) {
+          const before = this.passState();
+          this.openWaves();
+          const starting = this.eligible();
+          await Promise.all(starting.map((service) => this.startService(service)));
+          unchanged = starting.length === 0 && this.passState() === before;
+        }
       } else {
         this.openWaves();
         await Promise.all(this.eligible().map((service) => this.startService(service)));
@@ -555,7 +574,8 @@ class EvacuationRun {
       delete service.detail;
       starting.push(service);
     }
-    if (stopping && this.services.every((s) => this.isSettled(s))) {
+    const mayRecover = this.passesSettle && this.services.some((s) => s.state === 'paused');
+    if (stopping && !mayRecover && this.services.every((s) => this.isSettled(s))) {
       for (const service of this.services)
         if (service.state === 'blocked' && service.detail?.startsWith('not started: a service failed'))
           this.settle(service, 'skipped', service.detail);
@@ -847,6 +867,11 @@ class EvacuationRun {
   }
 
   /** Nothing more happens to it without an operator or another service: final, paused or blocked. */
+  /** What a pass can change: the waves opened and each service's state. */
+  private passState(): string {
+    return `${this.opened}|${this.waves.map((wave) => wave.state).join(',')}|${this.services.map((service) => service.state).join(',')}`;
+  }
+
   private isSettled(service: ServiceProgress): boolean {
     return (
       FINAL_SERVICE_STATES.has(service.state) || service.state === 'paused' || service.state === 'blocked'

@@ -232,6 +232,97 @@ test('a failed service does not stop the others; one that depends on it is skipp
   expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe('portal.us-west-2.example.');
 });
 
+test('an evacuation that stops on failure skips what it held back, in its wave and the next, and ends', async () => {
+  dnsRunbook(
+    'evac-stop-broken',
+    'www.no-such-zone.drctl.internal.',
+    'nowhere.example.',
+    'no-such-zone.drctl.internal.',
+  );
+  dnsRunbook('evac-stop-held', 'portal-db.sandbox.drctl.internal.', 'held.example.');
+  dnsRunbook('evac-stop-later', 'portal-db.sandbox.drctl.internal.', 'later.example.');
+  evacuationFile('stop-test', {
+    onServiceFailure: 'stop',
+    waves: [
+      { id: 'first', runbooks: ['evac-stop-broken', 'evac-stop-held'], concurrency: 1 },
+      { id: 'second', runbooks: ['evac-stop-later'] },
+    ],
+  });
+  const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
+  // Before: the held-back service blocked as the next wave stayed closed, and the evacuation never ended.
+  const run = await drctl(
+    ['evacuate', 'stop-test', '--reason', 'stop e2e', '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+  expect(run.code).toBe(1);
+  const result = JSON.parse(run.stdout) as EvacuationResult;
+  expect(result.status).toBe('failed');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'evac-stop-broken:failed',
+    'evac-stop-held:skipped',
+    'evac-stop-later:skipped',
+  ]);
+  expect(result.services[1]?.detail).toContain('a service failed and this evacuation stops on failure');
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe(before);
+});
+
+test('an evacuation that stops on failure holds back, but does not skip, what follows a service paused at its approval', async () => {
+  const gated = {
+    id: 'evac-stop-gated',
+    title: 'evac-stop-gated: waits for an approval, then moves portal-db',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [
+      { id: 'go-ahead', kind: 'approval' },
+      {
+        id: 'switch-dns',
+        kind: 'dns.switch',
+        zone: { name: 'sandbox.drctl.internal.' },
+        records: [
+          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'stop-gated.example.' },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(catalogDir(env), 'evac-stop-gated.json'), JSON.stringify(gated));
+  dnsRunbook('evac-stop-after', 'portal-db.sandbox.drctl.internal.', 'stop-after.example.');
+  evacuationFile('stop-gated-test', {
+    onServiceFailure: 'stop',
+    waves: [
+      { id: 'first', runbooks: ['evac-stop-gated'] },
+      { id: 'second', runbooks: ['evac-stop-after'] },
+    ],
+  });
+  const started = await drctl(
+    ['evacuate', 'stop-gated-test', '--reason', 'stop gated e2e', '--yes', '--output', 'json'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  const paused = await waitFor(
+    workflowId,
+    (p) => p.services[0]?.state === 'paused' && p.services[1]?.state !== 'waiting',
+  );
+  // Held back while the first service waits for its approval (before: skipped for good).
+  expect(paused.services[1]?.state).toBe('blocked');
+
+  const approved = await drctl(
+    ['approve', paused.services[0]!.workflowId!, '--step', 'go-ahead', '--reason', 'go'],
+    asOperator(env, 'bob'),
+  );
+  expect(approved.code).toBe(0);
+  const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
+  expect(followed.code).toBe(0);
+  const result = JSON.parse(followed.stdout) as EvacuationResult;
+  expect(result.status).toBe('succeeded');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'evac-stop-gated:succeeded',
+    'evac-stop-after:succeeded',
+  ]);
+  expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe('stop-after.example.');
+});
+
 test('bad evacuations and operators without the permissions are refused, with nothing started', async () => {
   evacuationFile('unknown-runbook', { waves: [{ id: 'w', runbooks: ['ehr-db', 'ghost-runbook'] }] });
   const unknown = await drctl(['evacuate', 'unknown-runbook', '--reason', 'x', '--yes'], env);
