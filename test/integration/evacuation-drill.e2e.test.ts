@@ -28,7 +28,7 @@ import {
 import { signerOf } from './operators';
 import { sandboxDataConverter } from './sandbox-data-converter';
 import { recordValue, sql } from './estate-readers';
-import { signalHandled } from './evacuation-fixtures';
+import { dnsRunbook, signalHandled } from './evacuation-fixtures';
 import { evacuationHeldSignal } from '../../workflows/evacuation';
 import { releaseSignal } from '../../workflows/operator-decision';
 
@@ -387,25 +387,13 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
   await resetStack();
   // A reviewed runbook whose failover waits at an approval, holding its runbook's lock meanwhile. Its id sorts
   // after ehr-db's: the evacuation takes ehr-db's lock first, so the test sees a lock taken and then let go.
-  const gated = {
-    id: 'gated-drill',
-    title: 'gated-drill: waits for an approval, then moves portal-db',
-    owner: 'tests',
-    objectives: { rto: '5m', rpo: '1m' },
-    targets: {},
-    steps: [
-      { id: 'go-ahead', kind: 'approval' },
-      {
-        id: 'switch-dns',
-        kind: 'dns.switch',
-        zone: { name: 'sandbox.drctl.internal.' },
-        records: [
-          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'gated.example.' },
-        ],
-      },
-    ],
-  };
-  writeFileSync(join(catalogDir(env), 'gated-drill.json'), JSON.stringify(gated));
+  dnsRunbook(
+    env,
+    'gated-drill',
+    { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', value: 'gated.example.' },
+    undefined,
+    { approvalFirst: true },
+  );
   writeFileSync(
     join(evacuationsDir, 'gated-pair.json'),
     JSON.stringify({

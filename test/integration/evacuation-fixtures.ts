@@ -10,14 +10,17 @@ export function dnsRunbook(
   id: string,
   record: { name: string; type: 'A' | 'CNAME'; value: string },
   zone = 'sandbox.drctl.internal.',
+  /** Waits at an approval step `go-ahead` first (holding its runbook's lock meanwhile). */
+  options: { approvalFirst?: boolean } = {},
 ): void {
   const runbook = {
     id,
-    title: `${id}: move ${record.name}`,
+    title: `${id}: ${options.approvalFirst ? 'waits for an approval, then moves' : 'move'} ${record.name}`,
     owner: 'tests',
     objectives: { rto: '5m', rpo: '1m' },
     targets: {},
     steps: [
+      ...(options.approvalFirst ? [{ id: 'go-ahead', kind: 'approval' }] : []),
       { id: 'switch-dns', kind: 'dns.switch', zone: { name: zone }, records: [{ ttl: 30, ...record }] },
     ],
   };

@@ -24,9 +24,9 @@ let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 let evacuationsDir: string;
 
-/** A one-step runbook switching one CNAME to a literal value, reviewed into the worker's catalog. */
-function dnsRunbook(id: string, name: string, value: string, zone?: string): void {
-  writeDnsRunbook(env, id, { name, type: 'CNAME', value }, zone);
+/** A one-step runbook switching one CNAME to a literal value (after an approval), reviewed into the catalog. */
+function dnsRunbook(id: string, name: string, value: string, zone?: string, approvalFirst = false): void {
+  writeDnsRunbook(env, id, { name, type: 'CNAME', value }, zone, { approvalFirst });
 }
 
 function evacuationFile(id: string, body: Record<string, unknown>): void {
@@ -267,25 +267,7 @@ test('an evacuation that stops on failure skips what it held back, in its wave a
 });
 
 test('an evacuation that stops on failure holds back, but does not skip, what follows a service paused at its approval', async () => {
-  const gated = {
-    id: 'evac-stop-gated',
-    title: 'evac-stop-gated: waits for an approval, then moves portal-db',
-    owner: 'tests',
-    objectives: { rto: '5m', rpo: '1m' },
-    targets: {},
-    steps: [
-      { id: 'go-ahead', kind: 'approval' },
-      {
-        id: 'switch-dns',
-        kind: 'dns.switch',
-        zone: { name: 'sandbox.drctl.internal.' },
-        records: [
-          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'stop-gated.example.' },
-        ],
-      },
-    ],
-  };
-  writeFileSync(join(catalogDir(env), 'evac-stop-gated.json'), JSON.stringify(gated));
+  dnsRunbook('evac-stop-gated', 'portal-db.sandbox.drctl.internal.', 'stop-gated.example.', undefined, true);
   dnsRunbook('evac-stop-after', 'portal-db.sandbox.drctl.internal.', 'stop-after.example.');
   evacuationFile('stop-gated-test', {
     onServiceFailure: 'stop',
@@ -390,25 +372,7 @@ test('bad evacuations and operators without the permissions are refused, with no
 });
 
 test('an abort signed for the evacuation is forwarded to its paused failover, which checks it and aborts', async () => {
-  const runbook = {
-    id: 'evac-gated',
-    title: 'evac-gated: waits for an approval, then moves portal-db',
-    owner: 'tests',
-    objectives: { rto: '5m', rpo: '1m' },
-    targets: {},
-    steps: [
-      { id: 'go-ahead', kind: 'approval' },
-      {
-        id: 'switch-dns',
-        kind: 'dns.switch',
-        zone: { name: 'sandbox.drctl.internal.' },
-        records: [
-          { name: 'portal-db.sandbox.drctl.internal.', type: 'CNAME', ttl: 30, value: 'gated.example.' },
-        ],
-      },
-    ],
-  };
-  writeFileSync(join(catalogDir(env), 'evac-gated.json'), JSON.stringify(runbook));
+  dnsRunbook('evac-gated', 'portal-db.sandbox.drctl.internal.', 'gated.example.', undefined, true);
   evacuationFile('abort-test', { waves: [{ id: 'only', runbooks: ['evac-gated'] }] });
   const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
   const started = await drctl(

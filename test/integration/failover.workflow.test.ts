@@ -99,6 +99,23 @@ function runbook(overrides: Partial<RunbookInput> = {}) {
   });
 }
 
+/** The test runbook with its `kind` step pausing for an operator when it fails. */
+function pausingOn(kind: string) {
+  const rb = runbook();
+  return {
+    ...rb,
+    steps: rb.steps.map((step) => (step.kind === kind ? { ...step, onFailure: 'pause' as const } : step)),
+  };
+}
+
+/** Waits until the run pauses for an operator. */
+async function waitUntilPaused(handle: { query<T>(name: string): Promise<T> }): Promise<FailoverProgress> {
+  return waitFor(async () => {
+    const progress = await handle.query<FailoverProgress>('progress');
+    return progress.status === 'paused' ? progress : undefined;
+  });
+}
+
 function newEstate(): FakeEstate {
   return new FakeEstate({ dns: { 'db.z.test.': '10.0.0.2' }, flags: ['degraded'] });
 }
@@ -429,19 +446,10 @@ test('an operator’s retry of a fence that acted keeps the first execution’s 
   const estate = newEstate();
   // Every attempt fences, then dies before reporting it: the step fails and pauses with the primary fenced.
   estate.failAfterEffect('fenceDatabase', 3);
-  const rb = runbook();
-  const pausing = {
-    ...rb,
-    steps: rb.steps.map((step) =>
-      step.kind === 'database.fence' ? { ...step, onFailure: 'pause' as const } : step,
-    ),
-  };
+  const pausing = pausingOn('database.fence');
   const result = await withWorker(estate, async (taskQueue) => {
     const handle = await start(taskQueue, withSteps([{ after: 'fence', step: gate('hold') }], pausing));
-    await waitFor(async () => {
-      const progress = await handle.query<FailoverProgress>('progress');
-      return progress.status === 'paused' ? progress : undefined;
-    });
+    await waitUntilPaused(handle);
     expect(estate.roles.get('primary')).toBe('fenced');
     // The retry's fence reads the primary fenced with nothing of its own to show (as a fence without the run's
     // record would): it must not withdraw the undo the first execution recorded.
@@ -466,19 +474,10 @@ test('an operator’s retry that finds the promotion its first execution set out
   const estate = newEstate();
   // Every attempt of the first execution promotes (or finds its own promotion), then dies before reporting it.
   estate.failAfterEffect('promoteDatabase', 3);
-  const rb = runbook();
-  const pausing = {
-    ...rb,
-    steps: rb.steps.map((step) =>
-      step.kind === 'database.promote' ? { ...step, onFailure: 'pause' as const } : step,
-    ),
-  };
+  const pausing = pausingOn('database.promote');
   const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
     const handle = await start(taskQueue, pausing);
-    await waitFor(async () => {
-      const progress = await handle.query<FailoverProgress>('progress');
-      return progress.status === 'paused' ? progress : undefined;
-    });
+    await waitUntilPaused(handle);
     expect(estate.roles.get('replica')).toBe('primary');
     await handle.executeUpdate('decide', {
       args: [
@@ -507,19 +506,10 @@ test('an operator’s retry that finds the replica promoted after its first exec
     message: 'replication lag could not be measured',
     nonRetryable: true,
   });
-  const rb = runbook();
-  const pausing = {
-    ...rb,
-    steps: rb.steps.map((step) =>
-      step.kind === 'database.promote' ? { ...step, onFailure: 'pause' as const } : step,
-    ),
-  };
+  const pausing = pausingOn('database.promote');
   const result: FailoverResult = await withWorker(estate, async (taskQueue) => {
     const handle = await start(taskQueue, pausing);
-    await waitFor(async () => {
-      const progress = await handle.query<FailoverProgress>('progress');
-      return progress.status === 'paused' ? progress : undefined;
-    });
+    await waitUntilPaused(handle);
     expect(estate.roles.get('replica')).toBe('replica');
     // A DBA promotes it by hand during the pause; then the operator retries.
     estate.roles.set('replica', 'primary');
