@@ -866,12 +866,12 @@ class EvacuationRun {
     });
   }
 
-  /** Nothing more happens to it without an operator or another service: final, paused or blocked. */
   /** What a pass can change: the waves opened and each service's state. */
   private passState(): string {
     return `${this.opened}|${this.waves.map((wave) => wave.state).join(',')}|${this.services.map((service) => service.state).join(',')}`;
   }
 
+  /** Nothing more happens to it without an operator or another service: final, paused or blocked. */
   private isSettled(service: ServiceProgress): boolean {
     return (
       FINAL_SERVICE_STATES.has(service.state) || service.state === 'paused' || service.state === 'blocked'

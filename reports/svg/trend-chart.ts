@@ -93,9 +93,11 @@ function panel(
       row.passed ? 'pass' : 'fail',
       drill.drillId === current.drillId ? 'current' : '',
       otherwise ? 'timed-from-return' : '',
-    ].join(' ');
+    ]
+      .filter(Boolean)
+      .join(' ');
     parts.push(
-      `<circle class="point ${classes.replace(/\s+/g, ' ').trim()}" data-testid="trend-${key}-point" data-drill-id="${esc(
+      `<circle class="point ${classes}" data-testid="trend-${key}-point" data-drill-id="${esc(
         drill.drillId,
       )}" cx="${px(cx)}" cy="${px(cy)}" r="${drill.drillId === current.drillId ? 5 : 3.5}"><title>${esc(
         `${drill.drillId} (${shortDate(drill.startedAt)}): ${objective} ${formatMs(row.measuredMs ?? 0)}${otherwise ? ` (${TIMED_FROM_RETURN})` : ''}`,
