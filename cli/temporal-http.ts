@@ -31,6 +31,23 @@ export class TemporalHttpError extends Error {
 }
 
 /**
+ * The server did not answer: the connection was refused, reset or timed out (the HTTP API's counterpart of gRPC's
+ * UNAVAILABLE). The environment's fault (exit 3), like an unreachable gRPC address; a run it was following goes on.
+ */
+export class TemporalHttpUnreachableError extends Error {
+  readonly code = 'TemporalUnreachable';
+
+  constructor(address: string, cause: unknown) {
+    super(
+      `no answer from Temporal's HTTP API at ${address} (${(cause as Error)?.message ?? String(cause)}): ` +
+        'check temporal.httpAddress in the config file (or TEMPORAL_HTTP_ADDRESS) and that the server is up; a run already started goes on ' +
+        '(follow it again with `drctl status <id> --follow`)',
+    );
+    this.name = 'TemporalHttpUnreachableError';
+  }
+}
+
+/**
  * The HTTP API client the configuration allows, or undefined: no `temporal.httpAddress`, or an API key (the
  * HTTP API's bearer auth is not wired up here; those setups read over gRPC).
  */
@@ -38,11 +55,12 @@ export function temporalHttpFromConfig(
   temporal: DrctlConfig['temporal'],
   options: { timeoutMs: number },
 ): TemporalHttp | undefined {
-  if (temporal.httpAddress === undefined || temporal.apiKey !== undefined) return undefined;
-  const connection = temporalConnectionOptions({ ...temporal, address: temporal.httpAddress });
+  const httpAddress = temporal.httpAddress;
+  if (httpAddress === undefined || temporal.apiKey !== undefined) return undefined;
+  const connection = temporalConnectionOptions({ ...temporal, address: httpAddress });
   const tls = typeof connection.tls === 'object' ? connection.tls : undefined;
   const secure = connection.tls !== undefined && connection.tls !== false;
-  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(temporal.httpAddress) ?? [];
+  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(httpAddress) ?? [];
   const base: RequestOptions & { servername?: string } = {
     host,
     port: Number(port),
@@ -82,11 +100,11 @@ export function temporalHttpFromConfig(
           res.on('end', () =>
             resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
           );
-          res.on('error', reject);
+          res.on('error', (error) => reject(new TemporalHttpUnreachableError(httpAddress, error)));
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (error) => reject(new TemporalHttpUnreachableError(httpAddress, error)));
       req.end(text);
     });
     const parsed = parseJson(response.body);

@@ -13,6 +13,7 @@ import { ConfigError } from '../worker/config';
 import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
 import { AuthFileError } from '../auth/io/auth-file-error';
 import { CliError, ExitCode } from './cli-error';
+import { TemporalHttpUnreachableError } from './temporal-http';
 
 /** Maps every error a command can meet to one clear message with a code and an exit code. */
 export function toCliError(error: unknown): CliError {
@@ -36,7 +37,7 @@ export function toCliError(error: unknown): CliError {
       ...(error.issues.length > 0 ? { issues: error.issues } : {}),
     });
   }
-  if (error instanceof TemporalUnreachableError) {
+  if (error instanceof TemporalUnreachableError || error instanceof TemporalHttpUnreachableError) {
     return new CliError(error.code, error.message, ExitCode.Environment);
   }
   if (error instanceof CodecError || error instanceof SecretError) {
