@@ -5,6 +5,7 @@ import { readRun, type RunState } from './failover-runs';
 import { watchHistory, type HistoryNews } from '../activities/runs/history-watch';
 import { note } from './output';
 import { awaitingLines, timelineLine } from './render';
+import { terminalSafe } from './terminal-safe';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const SPINNER_MS = 100;
@@ -112,7 +113,7 @@ export async function followFeed(
       return state.result;
     }
     throw new Error(
-      `run ${workflowId} ended as ${'status' in state ? state.status : 'unknown'} without a result${'message' in state ? `: ${state.message}` : ''}`,
+      `run ${workflowId} ended as ${'status' in state ? state.status : 'unknown'} without a result${'message' in state ? `: ${terminalSafe(state.message)}` : ''}`,
     );
   } finally {
     if (spinner) {

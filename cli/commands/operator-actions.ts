@@ -8,6 +8,7 @@ import type { StatementAction } from '../../auth/permissions';
 import { CliError, ExitCode } from '../cli-error';
 import { note, printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
+import { terminalSafe } from '../terminal-safe';
 
 /**
  * The operator's hands on a running failover: approve a gate, retry or skip a paused step, abort the run
@@ -355,10 +356,12 @@ export async function sendSigned(
       }
       throw error;
     });
-  if (context.output === 'json') printJson(services === undefined ? accepted : { ...accepted, services });
+  const target = { workflowId: progress.workflowId, runId: runId ?? progress.runId };
+  if (context.output === 'json')
+    printJson(services === undefined ? { ...target, ...accepted } : { ...target, ...accepted, services });
   else
     process.stdout.write(
-      `${progress.workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted from ${accepted.operator}` +
+      `${progress.workflowId}: ${accepted.action}${accepted.stepId ? ` ${accepted.stepId}` : ''} accepted from ${terminalSafe(accepted.operator)}` +
         (accepted.approvalsNeeded
           ? `; ${accepted.approvalsNeeded} more different operator${accepted.approvalsNeeded === 1 ? '' : 's'} needed`
           : '') +
@@ -400,8 +403,8 @@ async function closeFollowUp(context: CommandContext, workflowId: string, reason
         }
         throw error;
       });
-    if (context.output === 'json') printJson(accepted);
-    else process.stdout.write(`${workflowId}: ${accepted.action} by ${accepted.operator}\n`);
+    if (context.output === 'json') printJson({ workflowId, ...accepted });
+    else process.stdout.write(`${workflowId}: ${accepted.action} by ${terminalSafe(accepted.operator)}\n`);
   } finally {
     await close();
   }

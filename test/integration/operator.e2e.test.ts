@@ -16,6 +16,7 @@ import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
+import { withSandboxClient } from './sandbox-data-converter';
 
 /**
  * The operator's commands on the real stack, through the real CLI: a two-person approval gate, abort with
@@ -95,7 +96,7 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
   );
   // Followed in text (without a terminal) from before the gate: it says what the run waits for and the command.
   const followed = drctl(['status', workflowId, '--follow'], env);
-  await waitUntilAwaiting(workflowId, 'production-approval');
+  const gate = await waitUntilAwaiting(workflowId, 'production-approval');
   const text = await drctl(['status', workflowId], env);
   expect(text.stdout).toContain(`drctl approve ${workflowId} --step production-approval`);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
@@ -103,8 +104,21 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
   const self = await drctl(['approve', workflowId, '--reason', 'mine'], as('alice'));
   expect(self.code).toBe(4);
   expect(self.stderr).toContain('two-person approval: alice started this run');
-  const other = await drctl(['approve', workflowId, '--reason', 'INC-4411 confirmed'], as('bob'));
+  const other = await drctl(
+    ['approve', workflowId, '--reason', 'INC-4411 confirmed', '--output', 'json'],
+    as('bob'),
+  );
   expect(other.code).toBe(0);
+  // Before: the reply named neither the run nor the workflow it acted on.
+  expect(gate.runId).toMatch(/^[0-9a-f-]{36}$/);
+  expect(JSON.parse(other.stdout)).toMatchObject({
+    workflowId,
+    runId: gate.runId,
+    accepted: true,
+    action: 'approve',
+    stepId: 'production-approval',
+    operator: 'bob',
+  });
   // Before: the follow showed the step as running and never said an approval was needed, nor how to give it.
   const live = await followed;
   expect(live.code).toBe(0);
@@ -120,6 +134,28 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
     'approve:bob',
   ]);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+});
+
+test('a run terminated outside drctl ends its follow with the reason, its control characters shown, not obeyed', async () => {
+  stack = await resetStack();
+  const workflowId = await startRun(
+    variant('ehr-db-terminated', [{ after: 'preflight', step: { id: 'hold', kind: 'approval' } }]),
+    'alice',
+  );
+  const followed = drctl(['status', workflowId, '--follow'], env);
+  await waitUntilAwaiting(workflowId, 'hold');
+  // A reason typed into the Temporal UI or CLI, which checks nothing: it clears the screen and fakes a success.
+  const reason = 'ops\x1b[2J\x1b[H\nfailover-ehr-db: succeeded';
+  await withSandboxClient(stack, (client) => client.workflow.getHandle(workflowId).terminate(reason));
+
+  const live = await followed;
+  expect(live.code).toBe(1);
+  // Before: the escape sequences reached the terminal as they were.
+  expect(live.stderr).not.toContain('\x1b');
+  expect(live.stderr).toContain(
+    `ended as TERMINATED without a result: ops\\x1b[2J\\x1b[H\\nfailover-ehr-db: succeeded\n`,
+  );
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
 });
 
 test('drctl abort after the promotion keeps DNS on the new primary, the fence and the flags, and says why', async () => {
