@@ -107,11 +107,9 @@ async function failoverStatus(
   if (follow) {
     const { followRun } = await import('../follow-run');
     const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
-    if (context.output === 'json') printJson(result);
-    else
-      process.stdout.write(
-        `${renderSummary(result)}\n${followUpLines(await followUpStates(client, result))}`,
-      );
+    const followUps = await followUpStates(client, result);
+    if (context.output === 'json') printJson({ ...result, ...followUps });
+    else process.stdout.write(`${renderSummary(result)}\n${followUpLines(followUps)}`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   }
   const state = await readRun(client, workflowId, runId, run.status);

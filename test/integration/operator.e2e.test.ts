@@ -82,9 +82,12 @@ async function waitUntilAwaiting(workflowId: string, stepId: string): Promise<Fa
   }
 }
 
-async function finalResult(workflowId: string): Promise<{ code: number; result: FailoverResult }> {
+/** What `status --follow --output json` prints: the result, with the state of each follow-up it started. */
+type FollowedResult = FailoverResult & { followUpStates?: Record<string, Partial<FenceFollowUpState>> };
+
+async function finalResult(workflowId: string): Promise<{ code: number; result: FollowedResult }> {
   const followed = await drctl(['status', workflowId, '--follow', '--output', 'json'], env);
-  return { code: followed.code, result: JSON.parse(followed.stdout) as FailoverResult };
+  return { code: followed.code, result: JSON.parse(followed.stdout) as FollowedResult };
 }
 
 test('a two-person gate refuses its initiator and accepts a second operator, on record', async () => {
@@ -256,6 +259,8 @@ test('with the old primary down, two different operators approve going on unfenc
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
   const followUpId = result.followUps?.[0]?.workflowId as string;
   expect(followUpId).toBe('fence-follow-up-ehr-db-unfenced-ehr');
+  // Before: the followed run's JSON left out what `status --output json` says of its follow-ups.
+  expect(result.followUpStates?.[followUpId]).toMatchObject({ status: 'trying' });
   const trying = await drctl(['status', workflowId], env);
   expect(trying.stdout).toMatch(/the old primary of ehr is NOT fenced yet/);
 
