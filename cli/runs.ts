@@ -44,7 +44,6 @@ export interface RunFilters {
   status?: RunStatusFilter;
   /** A duration back from now (`24h`, `7d`) or an ISO date. */
   since?: string;
-  limit: number;
 }
 
 export interface RunSummary {
@@ -69,7 +68,7 @@ export interface RunSummary {
 }
 
 /** The visibility query for the filters; values are checked first, so nothing reaches the query unquoted. */
-export function runsQuery(filters: Omit<RunFilters, 'limit'>, now: Date): string {
+export function runsQuery(filters: RunFilters, now: Date): string {
   const clauses = [`${KIND_KEY.name} IS NOT NULL`];
   if (filters.runbook !== undefined) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(filters.runbook)) {
@@ -79,7 +78,10 @@ export function runsQuery(filters: Omit<RunFilters, 'limit'>, now: Date): string
         ExitCode.BadInput,
       );
     }
-    clauses.push(`${RUNBOOK_KEY.name} = '${filters.runbook}'`);
+    // A failback of a runbook records its derived runbook's id (see `failbackRunbook`): it is a run of that runbook too.
+    clauses.push(
+      `(${RUNBOOK_KEY.name} = '${filters.runbook}' OR (${RUNBOOK_KEY.name} = '${filters.runbook}-failback' AND ${KIND_KEY.name} = 'failback'))`,
+    );
   }
   if (filters.kind !== undefined) clauses.push(`${KIND_KEY.name} = '${filters.kind}'`);
   if (filters.status !== undefined) clauses.push(`ExecutionStatus = '${STATUS_QUERY[filters.status]}'`);
@@ -88,12 +90,12 @@ export function runsQuery(filters: Omit<RunFilters, 'limit'>, now: Date): string
   return clauses.join(' AND ');
 }
 
-/** Runs drctl started, newest first, from Temporal's visibility. */
-export async function listRuns(client: Client, filters: RunFilters, now = new Date()): Promise<RunSummary[]> {
+/** Runs drctl started that match `query` (see `runsQuery`), at most `limit`, newest first, from Temporal's visibility. */
+export async function listRuns(client: Client, query: string, limit: number): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
-  for await (const execution of client.workflow.list({ query: runsQuery(filters, now) })) {
+  for await (const execution of client.workflow.list({ query })) {
     runs.push(summarise(execution));
-    if (runs.length >= filters.limit) break;
+    if (runs.length >= limit) break;
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }

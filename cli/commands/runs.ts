@@ -3,7 +3,7 @@ import { formatMs } from '../../runbooks/duration';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
-import { listRuns, RUN_KINDS, RUN_STATUSES, type RunFilters } from '../runs';
+import { listRuns, RUN_KINDS, RUN_STATUSES, runsQuery, type RunFilters } from '../runs';
 import { connectClient } from '../temporal-connection';
 import { terminalSafe } from '../terminal-safe';
 
@@ -21,7 +21,7 @@ export function registerRuns(program: Command): void {
     .description(
       'List the failovers, failbacks, evacuations, drills, plans and fence follow-ups drctl started, newest first, from Temporal. Runs of one runbook share its lock id (failover-<runbook>) and differ by run id.',
     )
-    .option('--runbook <id>', 'only runs of this runbook (or evacuation)')
+    .option('--runbook <id>', 'only runs of this runbook (its failbacks too) or evacuation')
     .addOption(new Option('--kind <kind>', 'only this kind of run').choices([...RUN_KINDS]))
     .addOption(new Option('--status <status>', 'only runs in this state').choices([...RUN_STATUSES]))
     .option('--since <when>', 'only runs started since a duration ago (24h, 7d) or a date (2026-11-01)')
@@ -48,15 +48,16 @@ export function registerRuns(program: Command): void {
           );
         }
         const filters: RunFilters = {
-          limit,
           ...(flags.runbook === undefined ? {} : { runbook: flags.runbook }),
           ...(flags.kind === undefined ? {} : { kind: flags.kind }),
           ...(flags.status === undefined ? {} : { status: flags.status }),
           ...(flags.since === undefined ? {} : { since: flags.since }),
         };
+        // Checked before connecting: a bad filter is bad input (exit 2) whether or not Temporal answers.
+        const query = runsQuery(filters, new Date());
         const { client, close } = await connectClient(context.config());
         try {
-          const runs = await listRuns(client, filters);
+          const runs = await listRuns(client, query, limit);
           if (context.output === 'json') return printJson(runs);
           if (runs.length === 0) {
             process.stdout.write('no runs match\n');

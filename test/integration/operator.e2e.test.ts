@@ -348,6 +348,13 @@ test('drctl failback returns DNS, the primary role and the flags to the original
   // The post-incident record of the failback: each step with its wall-clock times, who acted, in Markdown or JSON
   // (before: "drctl report renders drill reports", exit 2).
   const { runId } = JSON.parse(back.stdout) as FailoverResult;
+  // The runs of ehr-db are its failovers and its failback (before: the failback, recorded under
+  // ehr-db-failback, was missing from the list an on-call engineer reads first).
+  const listed = JSON.parse(
+    (await drctl(['runs', '--runbook', 'ehr-db', '--since', '1h', '--output', 'json'], env)).stdout,
+  ) as Array<{ runId: string; kind: string }>;
+  expect(listed.find((run) => run.runId === runId)?.kind).toBe('failback');
+  expect(listed.filter((run) => run.kind === 'failover').length).toBeGreaterThanOrEqual(2);
   const report = await drctl(['report', 'failover-ehr-db', '--run-id', runId], env);
   expect(report.code).toBe(0);
   expect(report.stdout).toMatch(/^# SUCCEEDED: failover failover-ehr-db of runbook ehr-db-failback\n/);

@@ -635,6 +635,17 @@ const commandCases: CommandCase[] = [
     says: [/--reason is required/],
   },
   {
+    // Before: the filters were checked after connecting, so with Temporal down this said exit 3.
+    name: 'runs with a bad --since',
+    args: ['runs', '--since', 'last tuesday'],
+    says: [/--since must be a duration back from now \(24h, 7d\) or a date/, /got "last tuesday"/],
+  },
+  {
+    name: 'runs with a --runbook that is no runbook id',
+    args: ['runs', '--runbook', "ehr-db' OR 1=1"],
+    says: [/--runbook must be a runbook id such as ehr-db/],
+  },
+  {
     name: 'a bad --output',
     args: ['validate', 'ehr-db', '--output', 'yaml'],
     says: [/--output <format>/, /'yaml' is invalid/, /text, json/],
