@@ -18,7 +18,7 @@ export function registerDecide(program: Command): void {
     .option('--no-rollback', 'with abort: undo nothing')
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl decide failover-ehr-db fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db fence-primary skip --reason "primary confirmed powered off"',
+      '\nExamples:\n  drctl decide failover-ehr-db fence-primary retry --reason "security group fixed"\n  drctl decide failover-ehr-db fence-primary skip --reason "primary confirmed powered off"\n  drctl decide failover-ehr-db switch-dns abort --reason "wrong region" --no-rollback',
     )
     .action(
       runCommand(
@@ -33,6 +33,13 @@ export function registerDecide(program: Command): void {
             throw new CliError(
               'BadAction',
               `action must be one of ${ACTIONS.join(', ')}, not "${action}"`,
+              ExitCode.BadInput,
+            );
+          }
+          if (action !== 'abort' && !flags.rollback) {
+            throw new CliError(
+              'RollbackWithoutAbort',
+              `--no-rollback goes with abort only: a ${action} undoes nothing; drop the option, or decide abort`,
               ExitCode.BadInput,
             );
           }

@@ -646,6 +646,12 @@ const commandCases: CommandCase[] = [
     says: [/--runbook must be a runbook id such as ehr-db/],
   },
   {
+    // Before: accepted, and the retry went ahead as if the option had not been given.
+    name: 'decide retry with --no-rollback',
+    args: ['decide', 'failover-ehr-db', 'fence-primary', 'retry', '--reason', 'x', '--no-rollback'],
+    says: [/--no-rollback goes with abort only: a retry undoes nothing/],
+  },
+  {
     name: 'a bad --output',
     args: ['validate', 'ehr-db', '--output', 'yaml'],
     says: [/--output <format>/, /'yaml' is invalid/, /text, json/],
