@@ -9,6 +9,7 @@ import type {
   EvacuationResult,
 } from '../evacuations/evacuation-types';
 import { watchHistory } from '../activities/runs/history-watch';
+import { PermanentFailure } from '../common/failure-types';
 import { CliError, ExitCode } from './cli-error';
 import { awaitStartVerdict } from './failover-runs';
 import { note } from './output';
@@ -109,20 +110,32 @@ export async function startEvacuation(
   return workflowId;
 }
 
+/**
+ * An evacuation as read: its progress while it runs, its recorded result once it ended and, for one refused at its
+ * start (a lock held elsewhere, `RunbookBusy`), the refusal in its own words: `drctl runs` lists it as refused.
+ */
+export interface EvacuationRead {
+  closed: boolean;
+  progress: EvacuationProgress;
+  refusal?: string;
+}
+
 /** The evacuation's progress while it runs, its recorded result once it ended. */
 export async function readEvacuation(
   client: Client,
   workflowId: string,
   runId?: string,
-): Promise<{ closed: boolean; progress: EvacuationProgress }> {
+): Promise<EvacuationRead> {
   const handle = client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING')
     return { closed: false, progress: await handle.query<EvacuationProgress>('evacuationProgress') };
+  let refusal: string | undefined;
   const result = await handle.result().then(
     (value: EvacuationResult) => value,
-    (error: { cause?: { details?: unknown[]; message?: string }; message?: string }) => {
+    (error: { cause?: { details?: unknown[]; message?: string; type?: string }; message?: string }) => {
       const detail = error.cause?.details?.[0] as EvacuationResult | undefined;
+      if (error.cause?.type === PermanentFailure.RunbookBusy) refusal = error.cause.message;
       if (detail?.services) return detail;
       // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
       throw new CliError(
@@ -132,7 +145,14 @@ export async function readEvacuation(
       );
     },
   );
-  return { closed: true, progress: result };
+  return { closed: true, progress: result, ...(refusal === undefined ? {} : { refusal }) };
+}
+
+/** What `--output json` prints of an evacuation: its progress, marked `outcome: refused` with why when it was. */
+export function evacuationJson(read: EvacuationRead): unknown {
+  return read.refusal === undefined
+    ? read.progress
+    : { ...read.progress, outcome: 'refused', message: read.refusal };
 }
 
 /**
@@ -143,7 +163,7 @@ export async function followEvacuation(
   client: Client,
   workflowId: string,
   options: { live: boolean },
-): Promise<EvacuationProgress> {
+): Promise<EvacuationRead> {
   const interactive = options.live && process.stderr.isTTY === true;
   let drawn = 0;
   let latest: EvacuationProgress | undefined;
@@ -183,9 +203,10 @@ export async function followEvacuation(
         .catch(() => latest);
       draw();
     }
-    latest = (await readEvacuation(client, workflowId)).progress;
+    const read = await readEvacuation(client, workflowId);
+    latest = read.progress;
     draw();
-    return latest;
+    return read;
   } finally {
     if (ticker) clearInterval(ticker);
   }

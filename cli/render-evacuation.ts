@@ -43,8 +43,8 @@ export function evacuationTable(progress: EvacuationProgress, now = Date.now()):
   return [header, ...rows, ...gates];
 }
 
-/** The closing summary: how each service ended and how long the evacuation took. */
-export function evacuationSummary(progress: EvacuationProgress): string {
+/** The closing summary: how each service ended and how long the evacuation took; a refused one says why. */
+export function evacuationSummary(progress: EvacuationProgress, refusal?: string): string {
   const counts = new Map<string, number>();
   for (const service of progress.services) counts.set(service.state, (counts.get(service.state) ?? 0) + 1);
   const took =
@@ -52,10 +52,13 @@ export function evacuationSummary(progress: EvacuationProgress): string {
       ? ''
       : ` in ${formatMs(Date.parse(progress.endedAt) - Date.parse(progress.startedAt))}`;
   const lines = [
-    `${progress.workflowId}: evacuation ${progress.evacuationId} ${progress.status}${took}: ${[...counts]
+    `${progress.workflowId}: evacuation ${progress.evacuationId} ${refusal === undefined ? progress.status : 'refused'}${took}: ${[
+      ...counts,
+    ]
       .map(([state, count]) => `${count} ${state}`)
       .join(', ')} (by ${safe(progress.initiator)}, reason: ${safe(progress.reason)})`,
   ];
+  if (refusal !== undefined) lines.push(`  ${safe(refusal)}`);
   lines.push(...authorizationLines(progress.authorization));
   for (const service of progress.services.filter((s) => s.state !== 'succeeded')) {
     lines.push(

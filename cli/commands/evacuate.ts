@@ -90,7 +90,8 @@ export function registerEvacuate(program: Command): void {
         const config = context.config();
         const { connectClient } = await import('../temporal-connection');
         const { requireWorker } = await import('../worker-presence');
-        const { refuseOverlaps, startEvacuation, followEvacuation } = await import('../evacuation-runs');
+        const { evacuationJson, refuseOverlaps, startEvacuation, followEvacuation } =
+          await import('../evacuation-runs');
         const { client, close } = await connectClient(config);
         try {
           await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
@@ -137,10 +138,10 @@ export function registerEvacuate(program: Command): void {
             return ExitCode.Ok;
           }
           if (context.output === 'text') note(`started ${workflowId}`);
-          const result = await followEvacuation(client, workflowId, { live: context.output === 'text' });
-          if (context.output === 'json') printJson(result);
-          else process.stdout.write(`${evacuationSummary(result)}\n`);
-          return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
+          const read = await followEvacuation(client, workflowId, { live: context.output === 'text' });
+          if (context.output === 'json') printJson(evacuationJson(read));
+          else process.stdout.write(`${evacuationSummary(read.progress, read.refusal)}\n`);
+          return read.progress.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
         } finally {
           await close();
         }

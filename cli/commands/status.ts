@@ -164,15 +164,16 @@ async function evacuationStatus(
   workflowId: string,
   follow: boolean,
 ): Promise<ExitCodeValue> {
-  const { followEvacuation, readEvacuation } = await import('../evacuation-runs');
+  const { evacuationJson, followEvacuation, readEvacuation } = await import('../evacuation-runs');
   const { evacuationSummary, evacuationTable } = await import('../render-evacuation');
-  const progress = follow
+  const read = follow
     ? await followEvacuation(client, workflowId, { live: context.output === 'text' })
-    : (await readEvacuation(client, workflowId)).progress;
-  if (context.output === 'json') printJson(progress);
+    : await readEvacuation(client, workflowId);
+  const { progress } = read;
+  if (context.output === 'json') printJson(evacuationJson(read));
   else
     process.stdout.write(
-      `${evacuationSummary(progress)}\n${follow ? '' : `${evacuationTable(progress).join('\n')}\n`}`,
+      `${evacuationSummary(progress, read.refusal)}\n${follow ? '' : `${evacuationTable(progress).join('\n')}\n`}`,
     );
   return progress.status === 'failed' || progress.status === 'aborted' ? ExitCode.Failed : ExitCode.Ok;
 }

@@ -9,7 +9,7 @@ import type { RunSummary } from '../../cli/runs';
 import { releaseMemoKey } from '../../common/held-release';
 import { OUTCOME_KEY } from '../../common/search-attributes';
 import { findEvacuation } from '../../evacuations/catalog';
-import type { EvacuationResult } from '../../evacuations/evacuation-types';
+import type { EvacuationProgress, EvacuationResult } from '../../evacuations/evacuation-types';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { progressQuery } from '../../workflows/failover';
@@ -170,8 +170,21 @@ test('two evacuations of one plan started back to back: one runs every runbook o
     ]);
 
   // The refused evacuation started no child of its own; each service names the field and the lock's holder.
-  const loser = await evacuationStatus(env, loserId);
+  const loser = (await evacuationStatus(env, loserId)) as EvacuationProgress & {
+    outcome?: string;
+    message?: string;
+  };
   expect(loser.status).toBe('failed');
+  // Refused, as `drctl runs` lists it and the start said (before: status said only "failed").
+  expect(loser.outcome).toBe('refused');
+  expect(loser.message).toMatch(/refused, nothing started: .*locks-a is held by failover-locks-a/);
+  const shown = await drctl(['status', loserId], env);
+  expect(shown.code).toBe(1);
+  expect(shown.stdout).toMatch(
+    new RegExp(
+      `^${loserId}: evacuation locks-plan refused in \\S+: 2 skipped, 1 refused \\(by alice, reason: INC-1 (first|second)\\)\\n  ${loserId} \\(evacuation locks-plan\\) refused, nothing started: `,
+    ),
+  );
   expect(loser.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'locks-b:skipped',
     'locks-a:refused',
