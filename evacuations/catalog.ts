@@ -113,7 +113,12 @@ function exportsEvacuation(path: string): boolean {
     const exported = readExport(path);
     return typeof exported === 'object' && exported !== null && 'waves' in exported;
   } catch (error) {
-    return (error as EvacuationValidationError).issues?.some((issue) => issue.path !== '(file)') ?? false;
+    // A copied example that cannot find `defineEvacuation` is an evacuation too: its error says how to fix it.
+    return (
+      (error as EvacuationValidationError).issues?.some(
+        (issue) => issue.path !== '(file)' || issue.message.endsWith(COPIED_IMPORT_HINT),
+      ) ?? false
+    );
   }
 }
 
@@ -144,8 +149,11 @@ export function loadEvacuationFile(path: string): Evacuation {
 function copiedImportHint(error: unknown): string {
   const e = error as { code?: string; message?: string } | undefined;
   if (e?.code !== 'MODULE_NOT_FOUND' || !/define-evacuation/.test(e.message ?? '')) return '';
-  return ". Outside drctl's folder, export the plain object (`export default { id, title, waves: [...] }`, validated the same way) or import defineEvacuation from drctl's evacuations/define-evacuation by its full path";
+  return COPIED_IMPORT_HINT;
 }
+
+const COPIED_IMPORT_HINT =
+  ". Outside drctl's folder, export the plain object (`export default { id, title, waves: [...] }`, validated the same way) or import defineEvacuation from drctl's evacuations/define-evacuation by its full path";
 
 /** What an evacuation file exports (JSON, or a module's default / `evacuation` export); load errors name the file. */
 function readExport(path: string): unknown {

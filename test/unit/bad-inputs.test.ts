@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineRunbook } from '../../runbooks/define-runbook';
@@ -552,6 +552,23 @@ describe('an evacuation file given to validate', () => {
     expect(ghost.code).toBe(2);
     expect(ghost.stderr).toContain('waves[0].runbooks[0]: no runbook "ghost-db"');
   });
+
+  test.each([
+    ['validate', (file: string) => ['validate', file]],
+    ['plan', (file: string) => ['plan', file]],
+    ['drill run', (file: string) => ['drill', 'run', file, '--reason', 'x']],
+  ])(
+    'copied out of drctl, the shipped example given to %s is an evacuation that says how to write it (before: "runbook … is invalid")',
+    async (_command, args) => {
+      const copied = join(mkdtempSync(join(tmpdir(), 'drctl-copied-')), 'leave-east.ts');
+      copyFileSync(resolve(__dirname, '../../evacuations/examples/us-east-1.ts'), copied);
+      const result = await drctl(args(copied));
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`evacuation ${copied} is invalid`);
+      expect(result.stderr).toContain("Cannot find module '../define-evacuation'");
+      expect(result.stderr).toContain("Outside drctl's folder, export the plain object");
+    },
+  );
 });
 
 interface CommandCase {
