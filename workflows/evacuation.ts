@@ -99,6 +99,13 @@ export const RELEASES_RECORDED_PATCH = 'held-failover-releases-recorded';
 export const PASSES_SETTLE_PATCH = 'evacuation-passes-settle';
 
 /**
+ * Runs that began after this end with their services skipped, saying why, when the drill that holds them is gone
+ * (terminated, timed out) before they report holding the locks. Before it, the report's failed signal failed the
+ * evacuation without a result ("Unable to signal external workflow because it was not found").
+ */
+export const DRILL_GONE_PATCH = 'evacuation-drill-gone';
+
+/**
  * How long a failover an evacuation started held waited for its wave to release it, in runs recorded before
  * `RELEASES_RECORDED_PATCH`: a day. A failover whose hold ran out ended having changed nothing, and freed its
  * lock; its service said so at once (failed, "the hold ran out").
@@ -662,13 +669,13 @@ class EvacuationRun {
    */
   private async awaitDrill(hold: DrillHold, missed: string | undefined): Promise<void> {
     let notStarted = missed;
-    const parent = getExternalWorkflowHandle(hold.parentId);
+    const drillGone = `the drill ${hold.parentId} ended before the evacuation reported holding the locks`;
     const drill = workflowInfo().parent;
     if (hold.recordsRelease && drill !== undefined) {
       const report = notStarted === undefined ? { held: true } : { held: false, detail: notStarted };
       upsertMemo({ [HELD_REPORT_MEMO_KEY]: report });
-      await parent.signal(evacuationHeldSignal, report);
-      if (notStarted === undefined) {
+      if (!(await this.reportToDrill(hold, report))) notStarted ??= drillGone;
+      else if (notStarted === undefined) {
         const outcome = await awaitParentRelease({
           parent: drill,
           runbookId: this.evacuation.id,
@@ -683,21 +690,34 @@ class EvacuationRun {
           : outcome.why;
       }
     } else if (notStarted === undefined) {
-      await parent.signal(evacuationHeldSignal, { held: true });
-      const answered = await condition(
-        () => hold.release() !== undefined || this.abortRequest !== undefined,
-        hold.releaseWithinMs,
-      );
-      if (hold.release()?.proceed === true && this.abortRequest === undefined) return;
-      notStarted = this.abortRequest
-        ? `the evacuation was aborted by ${this.abortRequest.operator} before the drill released it`
-        : answered
-          ? `the drill called it off (${hold.release()?.reason ?? ''})`
-          : `the drill did not release it within ${Math.round(hold.releaseWithinMs / 60_000)} min`;
+      if (!(await this.reportToDrill(hold, { held: true }))) notStarted = drillGone;
+      else {
+        const answered = await condition(
+          () => hold.release() !== undefined || this.abortRequest !== undefined,
+          hold.releaseWithinMs,
+        );
+        if (hold.release()?.proceed === true && this.abortRequest === undefined) return;
+        notStarted = this.abortRequest
+          ? `the evacuation was aborted by ${this.abortRequest.operator} before the drill released it`
+          : answered
+            ? `the drill called it off (${hold.release()?.reason ?? ''})`
+            : `the drill did not release it within ${Math.round(hold.releaseWithinMs / 60_000)} min`;
+      }
     } else {
-      await parent.signal(evacuationHeldSignal, { held: false, detail: notStarted });
+      await this.reportToDrill(hold, { held: false, detail: notStarted });
     }
     this.skipRest(notStarted);
+  }
+
+  /** Tells the drill whether the evacuation holds every lock; false when the drill is gone (see DRILL_GONE_PATCH). */
+  private async reportToDrill(hold: DrillHold, report: EvacuationHeld): Promise<boolean> {
+    try {
+      await getExternalWorkflowHandle(hold.parentId).signal(evacuationHeldSignal, report);
+      return true;
+    } catch (error) {
+      if (!patched(DRILL_GONE_PATCH)) throw error;
+      return false;
+    }
   }
 
   /** Every service not yet settled is skipped (a held failover is let go, having changed nothing). */

@@ -12,7 +12,12 @@ import {
   DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH,
 } from './drill';
 import { EVACUATION_DRILL_RELEASES_RECORDED_PATCH } from './evacuation-drill';
-import { LOCKS_FIRST_PATCH, PASSES_SETTLE_PATCH, RELEASES_RECORDED_PATCH } from './evacuation';
+import {
+  DRILL_GONE_PATCH,
+  LOCKS_FIRST_PATCH,
+  PASSES_SETTLE_PATCH,
+  RELEASES_RECORDED_PATCH,
+} from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
@@ -52,6 +57,7 @@ export function everyPatch(): string[] {
     REFUSED_START_BUNDLED_PATCH,
     AUTH_READS_AT_ONCE_PATCH,
     PASSES_SETTLE_PATCH,
+    DRILL_GONE_PATCH,
     ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
   ];
 }

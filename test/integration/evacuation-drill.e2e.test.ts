@@ -585,3 +585,57 @@ test('a release signal the drill did not send leaves its evacuation held: nothin
   expect((evacuation.services[0]?.startedAt ?? '') >= (result.injectedAt as string)).toBe(true);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
 }, 300_000);
+
+test('a drill of an evacuation terminated outside drctl: status and report give the reason it has no result', async () => {
+  stack = await resetStack();
+  const started = await drctl(
+    ['drill', 'run', 'ehr-only', '--reason', 'ended by hand', '--warmup', '60s', '--output', 'json'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const { drillId } = JSON.parse(started.stdout) as { drillId: string };
+  const reason = 'the drill window closed (temporal workflow terminate)';
+  connection ??= await Connection.connect({ address: stack.temporal.address });
+  const temporal = new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    ...sandboxDataConverter(stack),
+  });
+  // Once the drill holds its evacuation (a child it abandons when it closes), an operator terminates the drill.
+  for (let tries = 0; tries < 100; tries++) {
+    const held = await temporal.workflow
+      .getHandle(`${drillId}-evacuation`)
+      .describe()
+      .catch(() => undefined);
+    if (held?.parentExecution?.workflowId === drillId && held.status.name === 'RUNNING') break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await temporal.workflow.getHandle(drillId).terminate(reason);
+
+  // Before: the client's words, "Workflow execution terminated", with no reason and no who.
+  const status = await drctl(['status', drillId], env);
+  expect(status.code).toBe(1);
+  expect(status.stderr).toContain(
+    `${drillId} is a drill of an evacuation that ended without a result (${reason})`,
+  );
+  const report = await drctl(['report', drillId], env);
+  expect(report.code).toBe(1);
+  expect(report.stderr).toContain(
+    `${drillId} ended terminated without a result, so there is no report: ${reason}`,
+  );
+
+  // The evacuation it held sees the drill gone and ends, having started no service, saying why (before: it failed
+  // without a result, "Unable to signal external workflow because it was not found").
+  const left = await drctl(['status', `${drillId}-evacuation`, '--follow', '--output', 'json'], env);
+  const evacuation = JSON.parse(left.stdout) as EvacuationProgress;
+  expect(evacuation.services.map((service) => `${service.runbookId}:${service.state}`)).toEqual([
+    'ehr-db:skipped',
+  ]);
+  // Gone before the evacuation reported holding its locks, or after, while it waited for the release.
+  expect(evacuation.services[0]?.detail).toMatch(
+    new RegExp(
+      `^not started: (the drill ${drillId} ended before the evacuation reported holding the locks|${drillId} ended \\(terminated\\) without releasing)`,
+    ),
+  );
+  expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
+});
