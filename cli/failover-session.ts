@@ -27,6 +27,9 @@ import {
   type HttpRuns,
 } from './http-runs';
 import type { OperatorSigner } from './operator-signer';
+import { CliError, ExitCode } from './cli-error';
+import { TemporalHttpUnreachableError } from './temporal-http';
+import { terminalSafe } from './terminal-safe';
 import { CONNECT_TIMEOUT_MS, connectClient } from './temporal-connection';
 import { noWorkerError, requireWorker } from './worker-presence';
 
@@ -93,7 +96,7 @@ function httpSession(runs: HttpRuns, taskQueue: string): FailoverSession {
       const refusal =
         outcome.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
       if (refusal) throw planRefused(refusal);
-      throw new Error(`the plan ${start.workflowId} did not complete: ${outcome.message}`);
+      throw new Error(`the plan ${start.workflowId} did not complete: ${terminalSafe(outcome.message)}`);
     },
     start: async (target, options) => {
       const start = failoverStart(taskQueue, target, options);
@@ -103,25 +106,45 @@ function httpSession(runs: HttpRuns, taskQueue: string): FailoverSession {
           : error;
       });
       const { workflowId } = start;
-      await awaitVerdict({
-        running: async () => (await statusOverHttp(runs, workflowId, runId)) === 'RUNNING',
-        authorized: async () =>
-          (
-            await queryOverHttp<{ authorization?: unknown }>(runs, workflowId, runId, 'progress').catch(
-              () => undefined,
-            )
-          )?.authorization !== undefined,
-        refusal: async () => {
-          const outcome = await closeOutcomeOverHttp(runs, workflowId, runId);
-          return outcome.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
-        },
-      });
+      await stillRunningIfUnreachable(
+        workflowId,
+        awaitVerdict({
+          running: async () => (await statusOverHttp(runs, workflowId, runId)) === 'RUNNING',
+          authorized: async () =>
+            (
+              await queryOverHttp<{ authorization?: unknown }>(runs, workflowId, runId, 'progress').catch(
+                () => undefined,
+              )
+            )?.authorization !== undefined,
+          refusal: async () => {
+            const outcome = await closeOutcomeOverHttp(runs, workflowId, runId);
+            return outcome.status === 'FAILED' ? refusalOf(outcome.failureType, outcome.message) : undefined;
+          },
+        }),
+      );
       return { workflowId, runId };
     },
     follow: (workflowId, runId, options) =>
-      followFeed(httpFeed(runs, workflowId, runId), workflowId, options),
+      stillRunningIfUnreachable(
+        workflowId,
+        followFeed(httpFeed(runs, workflowId, runId), workflowId, options),
+      ),
     close: async () => runs.close(),
   };
+}
+
+/** A started run goes on when the HTTP API stops answering: say so, and how to pick it up again. */
+async function stillRunningIfUnreachable<T>(workflowId: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof TemporalHttpUnreachableError)) throw error;
+    throw new CliError(
+      error.code,
+      `${error.message}. ${workflowId} was started and goes on without this command: follow it again with drctl status ${workflowId} --follow`,
+      ExitCode.Environment,
+    );
+  }
 }
 
 function httpFeed(runs: HttpRuns, workflowId: string, runId: string): RunFeed {

@@ -31,8 +31,8 @@ export class TemporalHttpError extends Error {
 }
 
 /**
- * The server did not answer: the connection was refused, reset or timed out (the HTTP API's counterpart of gRPC's
- * UNAVAILABLE). The environment's fault (exit 3), like an unreachable gRPC address; a run it was following goes on.
+ * The server did not answer: the connection was refused, reset or timed out, or its TLS handshake failed (the HTTP
+ * API's counterpart of gRPC's UNAVAILABLE). The environment's fault (exit 3), like an unreachable gRPC address.
  */
 export class TemporalHttpUnreachableError extends Error {
   readonly code = 'TemporalUnreachable';
@@ -40,8 +40,8 @@ export class TemporalHttpUnreachableError extends Error {
   constructor(address: string, cause: unknown) {
     super(
       `no answer from Temporal's HTTP API at ${address} (${(cause as Error)?.message ?? String(cause)}): ` +
-        'check temporal.httpAddress in the config file (or TEMPORAL_HTTP_ADDRESS) and that the server is up; a run already started goes on ' +
-        '(follow it again with `drctl status <id> --follow`)',
+        'check temporal.httpAddress in the config file (or TEMPORAL_HTTP_ADDRESS), that the server is up and, ' +
+        'with TLS, its certificate and the CA',
     );
     this.name = 'TemporalHttpUnreachableError';
   }

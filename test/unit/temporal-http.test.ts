@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ExitCode } from '../../cli/cli-error';
 import { temporalHttpFromConfig, TemporalHttpError } from '../../cli/temporal-http';
+import { openFailoverSession } from '../../cli/failover-session';
 import { toCliError } from '../../cli/to-cli-error';
+import { loadConfig } from '../../worker/config';
 
 /**
  * The HTTP API client on a real loopback server that misbehaves as a dying or overloaded frontend does. A server
@@ -77,4 +79,27 @@ test('GIVEN a server that answers with an error WHEN the CLI reads over HTTP THE
   const error = await failureOf(httpAt(address).get('/workflows/failover-ehr-db'));
   expect(error).toBeInstanceOf(TemporalHttpError);
   expect(error).toMatchObject({ httpStatus: 503, grpcCode: 14, message: 'frontend is shutting down' });
+});
+
+test('GIVEN the HTTP API stops answering while a started failover is followed THEN the command says the run goes on and how to follow it (exit 3)', async () => {
+  // The task queue's pollers answer (the session opens over HTTP); the history long poll then finds no server.
+  const address = await serving((request, response) => {
+    if (request.url?.includes('/task-queues/')) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ pollers: [{ identity: 'worker@host' }] }));
+    } else response.socket?.destroy();
+  });
+  const session = await openFailoverSession(
+    loadConfig({ env: { TEMPORAL_ADDRESS: '127.0.0.1:9', TEMPORAL_HTTP_ADDRESS: address } }),
+  );
+  expect(session.transport).toBe('http');
+  const error = toCliError(await failureOf(session.follow('failover-ehr-db', 'run-1', { live: false })));
+  await session.close();
+  expect({ code: error.code, exitCode: error.exitCode }).toEqual({
+    code: 'TemporalUnreachable',
+    exitCode: ExitCode.Environment,
+  });
+  expect(error.message).toContain(
+    'failover-ehr-db was started and goes on without this command: follow it again with drctl status failover-ehr-db --follow',
+  );
 });
