@@ -9,12 +9,12 @@ import type {
   EvacuationResult,
 } from '../evacuations/evacuation-types';
 import { watchHistory } from '../activities/runs/history-watch';
-import { PermanentFailure } from '../common/failure-types';
 import { CliError, ExitCode } from './cli-error';
-import { awaitStartVerdict } from './failover-runs';
+import { awaitStartVerdict, refusalOf } from './failover-runs';
 import { note } from './output';
 import type { OperatorSigner } from './operator-signer';
 import { startedRunId } from './run-ids';
+import { terminalSafe } from './terminal-safe';
 import { evacuationTable } from './render-evacuation';
 
 /**
@@ -135,12 +135,19 @@ export async function readEvacuation(
     (value: EvacuationResult) => value,
     (error: { cause?: { details?: unknown[]; message?: string; type?: string }; message?: string }) => {
       const detail = error.cause?.details?.[0] as EvacuationResult | undefined;
-      if (error.cause?.type === PermanentFailure.RunbookBusy) refusal = error.cause.message;
+      refusal = refusalOf(error.cause?.type, error.cause?.message);
       if (detail?.services) return detail;
+      // Refused before it read its plan (the access policy, a reviewed copy that differs): nothing to show but why.
+      if (refusal !== undefined)
+        throw new CliError(
+          'EvacuationRefused',
+          `${workflowId} was refused before it began; it changed nothing: ${terminalSafe(refusal)}`,
+          ExitCode.Failed,
+        );
       // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
       throw new CliError(
         'EvacuationEndedWithoutResult',
-        `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${error.cause?.message ?? error.message ?? ''}`,
+        `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${terminalSafe(error.cause?.message ?? error.message ?? '')}`,
         ExitCode.Failed,
       );
     },

@@ -362,6 +362,8 @@ test('bad evacuations and operators without the permissions are refused, with no
   const refusedStatus = await drctl(['status', refusedId], env);
   expect(refusedStatus.code).toBe(1);
   expect(refusedStatus.stderr).toContain('not permitted');
+  // Refused, as `runs` lists it (before: "ended failed without a result").
+  expect(refusedStatus.stderr).toContain(`${refusedId} was refused before it began; it changed nothing: `);
   const refusedReport = await drctl(['report', refusedId], env);
   expect(refusedReport.code).toBe(1);
   expect(refusedReport.stderr).toContain('not permitted');
