@@ -1,6 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/search-attributes';
+import { FAILBACK_SUFFIX } from '../common/run-lock';
 import { durationToMs, isDuration } from '../runbooks/duration';
 import { CliError, ExitCode } from './cli-error';
 
@@ -78,9 +79,11 @@ export function runsQuery(filters: RunFilters, now: Date): string {
         ExitCode.BadInput,
       );
     }
-    // A failback of a runbook records its derived runbook's id (see `failbackRunbook`): it is a run of that runbook too.
+    // A failback of a runbook records its derived runbook's id (see `failbackRunbook`), and so do its plans and
+    // fence follow-ups: they are runs of that runbook too.
+    const failback = `${filters.runbook}${FAILBACK_SUFFIX}`;
     clauses.push(
-      `(${RUNBOOK_KEY.name} = '${filters.runbook}' OR (${RUNBOOK_KEY.name} = '${filters.runbook}-failback' AND ${KIND_KEY.name} = 'failback'))`,
+      `(${RUNBOOK_KEY.name} = '${filters.runbook}' OR (${RUNBOOK_KEY.name} = '${failback}' AND ${KIND_KEY.name} IN ('failback', 'plan', 'fence-follow-up')))`,
     );
   }
   if (filters.kind !== undefined) clauses.push(`${KIND_KEY.name} = '${filters.kind}'`);

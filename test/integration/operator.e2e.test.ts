@@ -325,6 +325,12 @@ test('drctl failback returns DNS, the primary role and the flags to the original
   // Its pre-flight says what the replica is now (before: "it already takes writes", of a fenced read-only one).
   expect(mistaken.stderr).toContain('it is not a standby (promoted earlier');
   await rebuildPrimaryAsReplica();
+  // Planned first, as an on-call engineer would: the plan is a run of ehr-db's failback too.
+  const planned = await drctl(
+    ['failback', 'ehr-db', '--reason', 'plan the way back', '--dry-run', '--output', 'json'],
+    env,
+  );
+  expect(planned.code).toBe(0);
 
   const back = await drctl(
     ['failback', 'ehr-db', '--reason', 'region healthy again', '--yes', '--follow', '--output', 'json'],
@@ -352,8 +358,9 @@ test('drctl failback returns DNS, the primary role and the flags to the original
   // ehr-db-failback, was missing from the list an on-call engineer reads first).
   const listed = JSON.parse(
     (await drctl(['runs', '--runbook', 'ehr-db', '--since', '1h', '--output', 'json'], env)).stdout,
-  ) as Array<{ runId: string; kind: string }>;
+  ) as Array<{ runId: string; kind: string; runbookId: string }>;
   expect(listed.find((run) => run.runId === runId)?.kind).toBe('failback');
+  expect(listed.some((run) => run.kind === 'plan' && run.runbookId === 'ehr-db-failback')).toBe(true);
   expect(listed.filter((run) => run.kind === 'failover').length).toBeGreaterThanOrEqual(2);
   const report = await drctl(['report', 'failover-ehr-db', '--run-id', runId], env);
   expect(report.code).toBe(0);
