@@ -403,7 +403,8 @@ async function closeFollowUp(context: CommandContext, workflowId: string, reason
         }
         throw error;
       });
-    if (context.output === 'json') printJson({ workflowId, ...accepted });
+    if (context.output === 'json')
+      printJson({ workflowId, runId: (await handle.describe()).runId, ...accepted });
     else process.stdout.write(`${workflowId}: ${accepted.action} by ${terminalSafe(accepted.operator)}\n`);
   } finally {
     await close();

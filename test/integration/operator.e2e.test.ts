@@ -99,7 +99,7 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
   );
   // Followed in text (without a terminal) from before the gate: it says what the run waits for and the command.
   const followed = drctl(['status', workflowId, '--follow'], env);
-  const gate = await waitUntilAwaiting(workflowId, 'production-approval');
+  await waitUntilAwaiting(workflowId, 'production-approval');
   const text = await drctl(['status', workflowId], env);
   expect(text.stdout).toContain(`drctl approve ${workflowId} --step production-approval`);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.2');
@@ -113,10 +113,12 @@ test('a two-person gate refuses its initiator and accepts a second operator, on 
   );
   expect(other.code).toBe(0);
   // Before: the reply named neither the run nor the workflow it acted on.
-  expect(gate.runId).toMatch(/^[0-9a-f-]{36}$/);
+  const described = await withSandboxClient(stack, (client) =>
+    client.workflow.getHandle(workflowId).describe(),
+  );
   expect(JSON.parse(other.stdout)).toMatchObject({
     workflowId,
-    runId: gate.runId,
+    runId: described.runId,
     accepted: true,
     action: 'approve',
     stepId: 'production-approval',
@@ -289,8 +291,20 @@ test('a follow-up an operator closes stops trying, on record', async () => {
   const refused = await drctl(['close', followUpId, '--reason', 'host gone'], as('carol'));
   expect(refused.code).toBe(4);
   expect(refused.stderr).toMatch(/not permitted: carol may not abort runbook ehr-db-closed/);
-  const closed = await drctl(['close', followUpId, '--reason', 'host decommissioned, INC-4411'], as('bob'));
+  const closed = await drctl(
+    ['close', followUpId, '--reason', 'host decommissioned, INC-4411', '--output', 'json'],
+    as('bob'),
+  );
   expect(closed.code).toBe(0);
+  // The reply names the follow-up and its run, as approve, decide and abort do.
+  const followUpRun = await withSandboxClient(stack, (client) =>
+    client.workflow.getHandle(followUpId).describe(),
+  );
+  expect(JSON.parse(closed.stdout)).toMatchObject({
+    workflowId: followUpId,
+    runId: followUpRun.runId,
+    operator: 'bob',
+  });
   const state = await waitForFollowUp(followUpId, 'closed');
   expect(state.closedBy).toMatchObject({ operator: 'bob', reason: 'host decommissioned, INC-4411' });
   expect(state.closedBy?.signed?.statement).toMatchObject({ action: 'abort', stepId: 'close' });
