@@ -148,7 +148,10 @@ export function loadEvacuationFile(path: string): Evacuation {
  */
 function copiedImportHint(error: unknown): string {
   const e = error as { code?: string; message?: string } | undefined;
-  if (e?.code !== 'MODULE_NOT_FOUND' || !/define-evacuation/.test(e.message ?? '')) return '';
+  // The module not found is defineEvacuation itself (the first line), not one it imports (in the require stack).
+  const missing = (e?.message ?? '').split('\n')[0] ?? '';
+  if (e?.code !== 'MODULE_NOT_FOUND' || !/Cannot find module '[^']*define-evacuation'/.test(missing))
+    return '';
   return COPIED_IMPORT_HINT;
 }
 
