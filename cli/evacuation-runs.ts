@@ -112,7 +112,8 @@ export async function startEvacuation(
 
 /**
  * An evacuation as read: its progress while it runs, its recorded result once it ended and, for one refused at its
- * start (a lock held elsewhere, `RunbookBusy`), the refusal in its own words: `drctl runs` lists it as refused.
+ * start with its services recorded (a lock held elsewhere, `RunbookBusy`), the refusal in its own words, as
+ * `drctl runs` lists it. One refused before it read its plan (the access policy) has no result: `EvacuationRefused`.
  */
 export interface EvacuationRead {
   closed: boolean;
