@@ -131,29 +131,31 @@ export async function readEvacuation(
   const description = await handle.describe();
   if (description.status.name === 'RUNNING')
     return { closed: false, progress: await handle.query<EvacuationProgress>('evacuationProgress') };
-  let refusal: string | undefined;
-  const result = await handle.result().then(
-    (value: EvacuationResult) => value,
-    (error: { cause?: { details?: unknown[]; message?: string; type?: string }; message?: string }) => {
-      const detail = error.cause?.details?.[0] as EvacuationResult | undefined;
-      refusal = refusalOf(error.cause?.type, error.cause?.message);
-      if (detail?.services) return detail;
-      // Refused before it read its plan (the access policy, a reviewed copy that differs): nothing to show but why.
-      if (refusal !== undefined)
-        throw new CliError(
-          'EvacuationRefused',
-          `${workflowId} was refused before it began; it changed nothing: ${terminalSafe(refusal)}`,
-          ExitCode.Failed,
-        );
-      // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
+  try {
+    return { closed: true, progress: (await handle.result()) as EvacuationResult };
+  } catch (caught) {
+    const error = caught as {
+      cause?: { details?: unknown[]; message?: string; type?: string };
+      message?: string;
+    };
+    const detail = error.cause?.details?.[0] as EvacuationResult | undefined;
+    const refusal = refusalOf(error.cause?.type, error.cause?.message);
+    if (detail?.services)
+      return { closed: true, progress: detail, ...(refusal === undefined ? {} : { refusal }) };
+    // Refused before it read its plan (the access policy, a reviewed copy that differs): nothing to show but why.
+    if (refusal !== undefined)
       throw new CliError(
-        'EvacuationEndedWithoutResult',
-        `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${terminalSafe(error.cause?.message ?? error.message ?? '')}`,
+        'EvacuationRefused',
+        `${workflowId} was refused before it began; it changed nothing: ${terminalSafe(refusal)}`,
         ExitCode.Failed,
       );
-    },
-  );
-  return { closed: true, progress: result, ...(refusal === undefined ? {} : { refusal }) };
+    // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
+    throw new CliError(
+      'EvacuationEndedWithoutResult',
+      `${workflowId} ended ${description.status.name.toLowerCase()} without a result: ${terminalSafe(error.cause?.message ?? error.message ?? '')}`,
+      ExitCode.Failed,
+    );
+  }
 }
 
 /** What `--output json` prints of an evacuation: its progress, marked `outcome: refused` with why when it was. */

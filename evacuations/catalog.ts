@@ -114,11 +114,8 @@ function exportsEvacuation(path: string): boolean {
     return typeof exported === 'object' && exported !== null && 'waves' in exported;
   } catch (error) {
     // A copied example that cannot find `defineEvacuation` is an evacuation too: its error says how to fix it.
-    return (
-      (error as EvacuationValidationError).issues?.some(
-        (issue) => issue.path !== '(file)' || issue.message.endsWith(COPIED_IMPORT_HINT),
-      ) ?? false
-    );
+    if (error instanceof CopiedExampleError) return true;
+    return (error as EvacuationValidationError).issues?.some((issue) => issue.path !== '(file)') ?? false;
   }
 }
 
@@ -144,15 +141,15 @@ export function loadEvacuationFile(path: string): Evacuation {
 
 /**
  * An example copied out of `evacuations/examples` keeps its relative import of `defineEvacuation`, which resolves
- * only inside drctl's folder: say how to write it elsewhere.
+ * only inside drctl's folder: its load error is an evacuation's, and says how to write it elsewhere.
  */
-function copiedImportHint(error: unknown): string {
+class CopiedExampleError extends EvacuationValidationError {}
+
+function isCopiedExample(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | undefined;
   // The module not found is defineEvacuation itself (the first line), not one it imports (in the require stack).
   const missing = (e?.message ?? '').split('\n')[0] ?? '';
-  if (e?.code !== 'MODULE_NOT_FOUND' || !/Cannot find module '[^']*define-evacuation'/.test(missing))
-    return '';
-  return COPIED_IMPORT_HINT;
+  return e?.code === 'MODULE_NOT_FOUND' && /Cannot find module '[^']*define-evacuation'/.test(missing);
 }
 
 const COPIED_IMPORT_HINT =
@@ -179,10 +176,11 @@ function readExport(path: string): unknown {
       const e = error as Partial<EvacuationValidationError>;
       if (e?.name === 'EvacuationValidationError' && Array.isArray(e.issues))
         throw new EvacuationValidationError(`${e.evacuationLabel} (${path})`, e.issues, e.written);
-      throw new EvacuationValidationError(path, [
+      const copied = isCopiedExample(error);
+      throw new (copied ? CopiedExampleError : EvacuationValidationError)(path, [
         {
           path: '(file)',
-          message: `could not be loaded: ${(error as Error)?.message?.split('\n')[0]}${copiedImportHint(error)}`,
+          message: `could not be loaded: ${(error as Error)?.message?.split('\n')[0]}${copied ? COPIED_IMPORT_HINT : ''}`,
         },
       ]);
     }

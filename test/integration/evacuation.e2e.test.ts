@@ -33,6 +33,23 @@ function evacuationFile(id: string, body: Record<string, unknown>): void {
   writeFileSync(join(evacuationsDir, `${id}.json`), JSON.stringify({ id, title: id, ...body }));
 }
 
+/** A runbook whose DNS switch fails: its zone does not exist. */
+function failingRunbook(id: string): void {
+  dnsRunbook(id, 'www.no-such-zone.drctl.internal.', 'nowhere.example.', 'no-such-zone.drctl.internal.');
+}
+
+/** `drctl evacuate <plan> --follow --output json`: its exit code and the evacuation's result. */
+async function evacuateFollowed(
+  plan: string,
+  reason: string,
+): Promise<{ code: number; result: EvacuationResult }> {
+  const run = await drctl(
+    ['evacuate', plan, '--reason', reason, '--yes', '--follow', '--output', 'json'],
+    env,
+  );
+  return { code: run.code, result: JSON.parse(run.stdout) as EvacuationResult };
+}
+
 function evacuationStatus(workflowId: string): Promise<EvacuationProgress> {
   return evacuationStatusOf(env, workflowId);
 }
@@ -202,12 +219,7 @@ test('drctl evacuate us-east-1 runs its waves on the real stack, the second afte
 });
 
 test('a failed service does not stop the others; one that depends on it is skipped; the evacuation fails', async () => {
-  dnsRunbook(
-    'evac-broken',
-    'www.no-such-zone.drctl.internal.',
-    'nowhere.example.',
-    'no-such-zone.drctl.internal.',
-  );
+  failingRunbook('evac-broken');
   dnsRunbook('evac-portal-dns', 'portal-db.sandbox.drctl.internal.', 'portal.us-west-2.example.');
   dnsRunbook('evac-after-broken', 'portal-db.sandbox.drctl.internal.', 'never.example.');
   evacuationFile('policy-test', {
@@ -216,12 +228,8 @@ test('a failed service does not stop the others; one that depends on it is skipp
       { id: 'second', runbooks: [{ runbook: 'evac-after-broken', dependsOn: ['evac-broken'] }] },
     ],
   });
-  const run = await drctl(
-    ['evacuate', 'policy-test', '--reason', 'policy e2e', '--yes', '--follow', '--output', 'json'],
-    env,
-  );
-  expect(run.code).toBe(1);
-  const result = JSON.parse(run.stdout) as EvacuationResult;
+  const { code, result } = await evacuateFollowed('policy-test', 'policy e2e');
+  expect(code).toBe(1);
   expect(result.status).toBe('failed');
   expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'evac-broken:failed',
@@ -233,12 +241,7 @@ test('a failed service does not stop the others; one that depends on it is skipp
 });
 
 test('an evacuation that stops on failure skips what it held back, in its wave and the next, and ends', async () => {
-  dnsRunbook(
-    'evac-stop-broken',
-    'www.no-such-zone.drctl.internal.',
-    'nowhere.example.',
-    'no-such-zone.drctl.internal.',
-  );
+  failingRunbook('evac-stop-broken');
   dnsRunbook('evac-stop-held', 'portal-db.sandbox.drctl.internal.', 'held.example.');
   dnsRunbook('evac-stop-later', 'portal-db.sandbox.drctl.internal.', 'later.example.');
   evacuationFile('stop-test', {
@@ -250,12 +253,8 @@ test('an evacuation that stops on failure skips what it held back, in its wave a
   });
   const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
   // Before: the held-back service blocked as the next wave stayed closed, and the evacuation never ended.
-  const run = await drctl(
-    ['evacuate', 'stop-test', '--reason', 'stop e2e', '--yes', '--follow', '--output', 'json'],
-    env,
-  );
-  expect(run.code).toBe(1);
-  const result = JSON.parse(run.stdout) as EvacuationResult;
+  const { code, result } = await evacuateFollowed('stop-test', 'stop e2e');
+  expect(code).toBe(1);
   expect(result.status).toBe('failed');
   expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'evac-stop-broken:failed',
