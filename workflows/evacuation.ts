@@ -99,6 +99,13 @@ export const RELEASES_RECORDED_PATCH = 'held-failover-releases-recorded';
 export const PASSES_SETTLE_PATCH = 'evacuation-passes-settle';
 
 /**
+ * Runs that began after this start a service only while every service of the waves before its own is settled. A
+ * wave opened while an earlier service was paused (its approval step) stayed open once the operator resumed it,
+ * and its services started alongside the resumed one: an application's failover beside its database's.
+ */
+export const WAVES_STAY_ORDERED_PATCH = 'evacuation-waves-stay-ordered';
+
+/**
  * Runs that began after this end with their services skipped, saying why, when the drill that holds them is gone
  * (terminated, timed out) before they report holding the locks. Before it, the report's failed signal failed the
  * evacuation without a result ("Unable to signal external workflow because it was not found").
@@ -274,6 +281,8 @@ class EvacuationRun {
   private recordsReleases = false;
   /** Runs that began after `PASSES_SETTLE_PATCH`. */
   private passesSettle = false;
+  /** Runs that began after `WAVES_STAY_ORDERED_PATCH`. */
+  private wavesStayOrdered = false;
   /** The runbooks whose held failovers make their pre-flight while held: those its first wave starts at once. */
   private readsWhileHeld: ReadonlySet<string> = new Set();
 
@@ -313,6 +322,7 @@ class EvacuationRun {
   async execute(): Promise<EvacuationResult> {
     const locksFirst = patched(LOCKS_FIRST_PATCH);
     this.passesSettle = patched(PASSES_SETTLE_PATCH);
+    this.wavesStayOrdered = patched(WAVES_STAY_ORDERED_PATCH);
     this.recordsReleases = patched(RELEASES_RECORDED_PATCH);
     if (locksFirst || this.hold) {
       // Not a drill's: its failovers' pre-flight must see the failure the drill injects once it holds the locks.
@@ -542,6 +552,13 @@ class EvacuationRun {
       this.evacuation.onServiceFailure === 'stop' &&
       this.services.some((service) => ['failed', 'paused', 'refused', 'aborted'].includes(service.state));
     const openIds = new Set(this.waves.slice(0, this.opened).map((wave) => wave.id));
+    if (this.wavesStayOrdered) {
+      // A wave whose earlier services are not all settled again (a paused one resumed) starts nothing new.
+      const unsettled = new Set(this.services.filter((s) => !this.isSettled(s)).map((s) => s.wave));
+      const firstUnsettled = this.waves.findIndex((wave) => unsettled.has(wave.id));
+      if (firstUnsettled >= 0)
+        for (const wave of this.waves.slice(firstUnsettled + 1)) openIds.delete(wave.id);
+    }
     const running = new Map<string, number>();
     for (const service of this.services)
       if (service.state === 'running') running.set(service.wave, (running.get(service.wave) ?? 0) + 1);

@@ -17,6 +17,7 @@ import {
   LOCKS_FIRST_PATCH,
   PASSES_SETTLE_PATCH,
   RELEASES_RECORDED_PATCH,
+  WAVES_STAY_ORDERED_PATCH,
 } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
@@ -58,6 +59,7 @@ export function everyPatch(): string[] {
     AUTH_READS_AT_ONCE_PATCH,
     PASSES_SETTLE_PATCH,
     DRILL_GONE_PATCH,
+    WAVES_STAY_ORDERED_PATCH,
     ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
   ];
 }

@@ -9,6 +9,7 @@ import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import { RDS_REPLICA } from '../../sandbox/rds-seed';
 import type { StackInfo } from '../../sandbox/stack-info';
+import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
 import { dnsRunbook as writeDnsRunbook, evacuationStatus as evacuationStatusOf } from './evacuation-fixtures';
@@ -301,6 +302,18 @@ test('an evacuation that stops on failure holds back, but does not skip, what fo
     'evac-stop-gated:succeeded',
     'evac-stop-after:succeeded',
   ]);
+  // The second wave's failover ran after the first wave's had ended (before: it was let go as soon as the approval
+  // resumed the first, and both switched the record at once).
+  const [gated, after] = await Promise.all(
+    result.services.map(
+      async (service) =>
+        JSON.parse(
+          (await drctl(['status', service.workflowId!, '--run-id', service.runId!, '--output', 'json'], env))
+            .stdout,
+        ) as FailoverResult,
+    ),
+  );
+  expect(Date.parse(after!.timeline[0]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(gated!.endedAt!));
   expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe('stop-after.example.');
 });
 
