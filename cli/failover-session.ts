@@ -1,5 +1,6 @@
 import type { DrctlConfig } from '../worker/config';
 import type { ReviewedPlanResult } from '../workflows/reviewed-plan';
+import type { FenceFollowUpState } from '../workflows/fence-follow-up';
 import type { FailoverResult } from '../workflows/run-types';
 import {
   alreadyRunning,
@@ -15,6 +16,7 @@ import {
   type StartedRun,
 } from './failover-runs';
 import { followFeed, followRun, type RunFeed } from './follow-run';
+import { followUpStates, readFollowUpOverGrpc, type FollowUpReader, type FollowUpStates } from './follow-ups';
 import {
   closeOutcomeOverHttp,
   openHttpRuns,
@@ -47,6 +49,8 @@ export interface FailoverSession {
     options: { reason: string; signer: OperatorSigner; now: Date; forceReason?: string },
   ): Promise<StartedRun>;
   follow(workflowId: string, runId: string, options: { live: boolean }): Promise<FailoverResult>;
+  /** The state of each follow-up the run started (fencing an old primary it went on without). */
+  followUpStates(progress: Pick<FailoverResult, 'followUps'>): Promise<FollowUpStates>;
   close(): Promise<void>;
 }
 
@@ -81,6 +85,7 @@ export async function openFailoverSession(config: DrctlConfig): Promise<Failover
     plan: (target, signer) => planFailover(client, taskQueue, target, signer),
     start: (target, options) => startFailover(client, taskQueue, target, options),
     follow: (workflowId, runId, options) => followRun(client, workflowId, { ...options, runId }),
+    followUpStates: (progress) => followUpStates(readFollowUpOverGrpc(client), progress),
     close,
   };
 }
@@ -129,6 +134,7 @@ function httpSession(runs: HttpRuns, taskQueue: string): FailoverSession {
         workflowId,
         followFeed(httpFeed(runs, workflowId, runId), workflowId, options),
       ),
+    followUpStates: (progress) => followUpStates(readFollowUpOverHttp(runs), progress),
     close: async () => runs.close(),
   };
 }
@@ -145,6 +151,17 @@ async function stillRunningIfUnreachable<T>(workflowId: string, work: Promise<T>
       ExitCode.Environment,
     );
   }
+}
+
+/** A follow-up over the HTTP API, as over gRPC: its live state while it runs, else its result. */
+function readFollowUpOverHttp(runs: HttpRuns): FollowUpReader {
+  return async (workflowId, runId = '') => {
+    if ((await statusOverHttp(runs, workflowId, runId)) === 'RUNNING')
+      return queryOverHttp<FenceFollowUpState>(runs, workflowId, runId, 'followUp');
+    const outcome = await closeOutcomeOverHttp(runs, workflowId, runId);
+    if (outcome.status === 'COMPLETED') return outcome.result as FenceFollowUpState;
+    throw new Error(outcome.message);
+  };
 }
 
 function httpFeed(runs: HttpRuns, workflowId: string, runId: string): RunFeed {

@@ -2,6 +2,7 @@ import { CliError, ExitCode, type ExitCodeValue } from './cli-error';
 import { confirmStart, requireTerminal } from './confirm';
 import type { RunTarget } from './failover-runs';
 import { openFailoverSession } from './failover-session';
+import { followUpLines } from './follow-ups';
 import { note, printJson } from './output';
 import { renderPlan, renderSummary } from './render';
 import type { CommandContext } from './run-command';
@@ -25,6 +26,8 @@ export async function runFailover(
   flags: FailoverFlags,
 ): Promise<ExitCodeValue> {
   const { runbook } = target;
+  // A dry run starts and records nothing, so it needs no reason.
+  if (flags.dryRun) return showPlan(context, target);
   const reason = flags.reason?.trim();
   if (!reason) {
     throw new CliError(
@@ -38,17 +41,12 @@ export async function runFailover(
   const session = await openFailoverSession(config);
   try {
     // Without --yes the operator must confirm: refuse before planning when there is no terminal to ask on.
-    if (!flags.dryRun && !flags.yes) requireTerminal();
+    if (!flags.yes) requireTerminal();
     const force = flags.force?.trim();
     let forcedPastPlan: string | undefined;
     // --force plans even with --yes: the run records it only past a plan that is NOT ready.
-    if (flags.dryRun || !flags.yes || force) {
+    if (!flags.yes || force) {
       const plan = await session.plan(target, signer);
-      if (flags.dryRun) {
-        if (context.output === 'json') printJson(plan);
-        else process.stdout.write(`${renderPlan(plan)}\n`);
-        return plan.ready ? ExitCode.Ok : ExitCode.Failed;
-      }
       note(renderPlan(plan));
       if (!plan.ready && !force) {
         throw new CliError(
@@ -79,10 +77,27 @@ export async function runFailover(
     }
     if (context.output === 'text') note(`started ${workflowId} (run ${runId})`);
     const result = await session.follow(workflowId, runId, { live: context.output === 'text' });
-    if (context.output === 'json') printJson(result);
+    // As `status --follow` says it: with the state of each follow-up the run started.
+    const followUps = await session.followUpStates(result);
+    if (context.output === 'json') printJson({ ...result, ...followUps });
     // The steps were shown live on stderr; stdout gets the outcome.
-    else process.stdout.write(`${renderSummary(result)}\n`);
+    else process.stdout.write(`${renderSummary(result)}\n${followUpLines(followUps)}`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
+  } finally {
+    await session.close();
+  }
+}
+
+/** --dry-run: the plan against current state, signed like a start; it changes nothing. */
+async function showPlan(context: CommandContext, target: RunTarget): Promise<ExitCodeValue> {
+  const config = context.config();
+  const signer = context.signer();
+  const session = await openFailoverSession(config);
+  try {
+    const plan = await session.plan(target, signer);
+    if (context.output === 'json') printJson(plan);
+    else process.stdout.write(`${renderPlan(plan)}\n`);
+    return plan.ready ? ExitCode.Ok : ExitCode.Failed;
   } finally {
     await session.close();
   }

@@ -10,7 +10,7 @@ export function registerFailback(program: Command): void {
       'Return to the original topology once the old region is healthy: promote the original primary (rebuilt as a replica of the current one), DNS back, flags back.',
     )
     .argument('<runbook>', 'the runbook that failed over (id or file)')
-    .option('--reason <text>', 'why (required, recorded)')
+    .option('--reason <text>', 'why (required to start, recorded)')
     .option('--dry-run', 'show the plan against current state and change nothing')
     .option('-y, --yes', 'start without asking')
     .option(
@@ -33,7 +33,7 @@ export function registerFailback(program: Command): void {
         "failback runs under the runbook's lock, so it cannot overlap a failover.",
         '',
         'Examples:',
-        '  drctl failback ehr-db --reason "INC-4411 resolved" --dry-run',
+        '  drctl failback ehr-db --dry-run',
         '  drctl failback ehr-db --reason "INC-4411 resolved" --yes --follow',
       ].join('\n'),
     )

@@ -10,7 +10,7 @@ export function registerFailover(program: Command): void {
       'Fail a service over by running its runbook as a durable Temporal workflow. The worker runs its own reviewed copy: yours must match it (sha256).',
     )
     .argument('<runbook>', 'runbook id (see `drctl runbooks`) or path to your copy of a reviewed runbook')
-    .option('--reason <text>', 'why: an incident id or a drill name (required, recorded for audit)')
+    .option('--reason <text>', 'why: an incident id or a drill name (required to start, recorded for audit)')
     .option('--dry-run', 'show the plan against current state and change nothing')
     .option(
       '-y, --yes',
@@ -28,7 +28,7 @@ export function registerFailover(program: Command): void {
         'Examples:',
         '  drctl failover ehr-db --reason "INC-4411 us-east-1 outage"          # shows the plan, asks, then starts',
         '  drctl failover ehr-db --reason "INC-4411" --yes --follow             # start now and watch',
-        '  drctl failover ehr-db --reason "check" --dry-run                     # plan only',
+        '  drctl failover ehr-db --dry-run                                      # plan only: no reason needed',
         '  drctl failover ./my-runbook.ts --reason "drill" --yes --output json  # for scripts',
         '',
         'Exit codes: 0 succeeded (or started, without --follow), 1 failed, 2 bad input, 3 environment, 4 refused.',

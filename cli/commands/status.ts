@@ -2,10 +2,16 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { runLockId } from '../../common/run-lock';
 import { LEDGER_WORKFLOW_ID, LEDGER_WORKFLOW_TYPE } from '../../evidence/ledger-protocol';
-import type { FenceFollowUpState } from '../../workflows/fence-follow-up';
 import type { FailoverProgress, PlanResult } from '../../workflows/run-types';
 import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import { readRun, type RunState } from '../failover-runs';
+import {
+  followUpLine,
+  followUpLines,
+  followUpStates,
+  readFollowUpOverGrpc,
+  type FollowUpStates,
+} from '../follow-ups';
 import { printJson } from '../output';
 import { renderPlan, renderSummary, renderTimeline } from '../render';
 import { runCommand, type CommandContext } from '../run-command';
@@ -107,13 +113,15 @@ async function failoverStatus(
   if (follow) {
     const { followRun } = await import('../follow-run');
     const result = await followRun(client, workflowId, { live: context.output === 'text', runId });
-    const followUps = await followUpStates(client, result);
+    const followUps = await followUpStates(readFollowUpOverGrpc(client), result);
     if (context.output === 'json') printJson({ ...result, ...followUps });
     else process.stdout.write(`${renderSummary(result)}\n${followUpLines(followUps)}`);
     return result.status === 'succeeded' ? ExitCode.Ok : ExitCode.Failed;
   }
   const state = await readRun(client, workflowId, runId, run.status);
-  return showFailover(context, run, state, (progress) => followUpStates(client, progress));
+  return showFailover(context, run, state, (progress) =>
+    followUpStates(readFollowUpOverGrpc(client), progress),
+  );
 }
 
 /** Prints a failover's or failback's state, with the state of each follow-up it started (`followUps`). */
@@ -266,59 +274,6 @@ async function planStatus(context: CommandContext, client: Client, run: RunSumma
   return plan.ready ? ExitCode.Ok : ExitCode.Failed;
 }
 
-type FollowUpStates = { followUpStates?: Record<string, FenceFollowUpState | { error: string }> };
-
-/** The state of each follow-up a failover started (fencing an old primary it went on without), by id. */
-async function followUpStates(
-  client: Client,
-  progress: Pick<FailoverProgress, 'followUps'>,
-): Promise<FollowUpStates> {
-  if (!progress.followUps?.length) return {};
-  const states: Record<string, FenceFollowUpState | { error: string }> = {};
-  for (const followUp of progress.followUps) {
-    states[followUp.workflowId] = await readFollowUp(client, followUp.workflowId).catch((error: unknown) => ({
-      error: (error as Error).message.split('\n')[0] ?? 'unreadable',
-    }));
-  }
-  return { followUpStates: states };
-}
-
-function followUpLines({ followUpStates: states }: FollowUpStates): string {
-  if (states === undefined) return '';
-  return (
-    Object.entries(states)
-      .map(([workflowId, state]) =>
-        'error' in state
-          ? `follow-up ${workflowId}: ${terminalSafe(state.error)}`
-          : followUpLine(workflowId, state),
-      )
-      .join('\n') + '\n'
-  );
-}
-
-async function readFollowUp(client: Client, workflowId: string, runId?: string): Promise<FenceFollowUpState> {
-  const handle = client.workflow.getHandle(workflowId, runId);
-  const description = await handle.describe();
-  if (description.status.name === 'RUNNING') return handle.query<FenceFollowUpState>('followUp');
-  return (await handle.result()) as FenceFollowUpState;
-}
-
-function followUpLine(workflowId: string, state: FenceFollowUpState): string {
-  const head = `follow-up ${workflowId}: the old primary of ${state.database}`;
-  switch (state.status) {
-    case 'trying':
-      return (
-        `${head} is NOT fenced yet (the run went on unfenced, approved by ${terminalSafe(state.approvedBy.join(' and '))}); ` +
-        `${state.attempts} attempt(s), last ${state.lastAttemptAt ?? 'never'}: ${terminalSafe(state.lastResult ?? '')}. ` +
-        `It is fenced as soon as it answers; if it is gone for good: drctl close ${workflowId} --reason "…"`
-      );
-    case 'fenced':
-      return `${head} is fenced (${state.endedAt ?? '?'}): ${terminalSafe(state.lastResult ?? '')}`;
-    case 'closed':
-      return `${head} was never fenced: follow-up closed by ${terminalSafe(state.closedBy?.operator ?? '?')} (${terminalSafe(state.closedBy?.reason ?? '')})`;
-  }
-}
-
 /** The evidence ledger: drctl's own workflow, which writes every run's bundle. */
 async function ledgerStatus(context: CommandContext, client: Client): Promise<ExitCodeValue> {
   const ledger = await readLedger(client);
@@ -359,7 +314,7 @@ async function followUpStatus(
   client: Client,
   run: RunSummary,
 ): Promise<ExitCodeValue> {
-  const state = await readFollowUp(client, run.workflowId, run.runId);
+  const state = await readFollowUpOverGrpc(client)(run.workflowId, run.runId);
   if (context.output === 'json') printJson({ workflowId: run.workflowId, runId: run.runId, ...state });
   else process.stdout.write(`${followUpLine(run.workflowId, state)}\n`);
   return ExitCode.Ok;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { runLockId } from '../../common/run-lock';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import type { Step } from '../../runbooks/schema';
@@ -69,6 +70,17 @@ async function startRun(file: string, operator: 'alice' | 'bob'): Promise<string
   );
   expect(started.code).toBe(0);
   return (JSON.parse(started.stdout) as { workflowId: string }).workflowId;
+}
+
+/** Until a run started in the background runs (an earlier run of the same lock id may have ended). */
+async function waitUntilStarted(workflowId: string): Promise<void> {
+  const running = async () => {
+    const read = await drctl(['status', workflowId, '--output', 'json'], env);
+    return (
+      read.code === 0 && /running|paused/.test((JSON.parse(read.stdout) as { status?: string }).status ?? '')
+    );
+  };
+  while (!(await running())) await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 async function waitUntilAwaiting(workflowId: string, stepId: string): Promise<FailoverProgress> {
@@ -225,7 +237,22 @@ test('drctl abort after the promotion keeps DNS on the new primary, the fence an
 test('with the old primary down, two different operators approve going on unfenced; it is fenced when it comes back', async () => {
   stack = await resetStack();
   await killPostgresPrimary();
-  const workflowId = await startRun(variant('ehr-db-unfenced', []), 'alice');
+  // Started followed, as at 3 a.m.: its JSON comes when the run ends.
+  const followedFailover = drctl(
+    [
+      'failover',
+      variant('ehr-db-unfenced', []),
+      '--reason',
+      'operator e2e',
+      '--yes',
+      '--follow',
+      '--output',
+      'json',
+    ],
+    as('alice'),
+  );
+  const workflowId = runLockId('ehr-db-unfenced');
+  await waitUntilStarted(workflowId);
   const waiting = await waitUntilAwaiting(workflowId, 'fence-primary');
   expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable .* and could not be fenced/);
   const [replica] = await sql<{ recovering: boolean }>(
@@ -263,6 +290,13 @@ test('with the old primary down, two different operators approve going on unfenc
   expect(followUpId).toBe('fence-follow-up-ehr-db-unfenced-ehr');
   // Before: the followed run's JSON left out what `status --output json` says of its follow-ups.
   expect(result.followUpStates?.[followUpId]).toMatchObject({ status: 'trying' });
+  // So did the followed failover's own JSON (before: no followUpStates).
+  const followed = await followedFailover;
+  expect(followed.code).toBe(0);
+  expect((JSON.parse(followed.stdout) as FollowedResult).followUpStates?.[followUpId]).toMatchObject({
+    status: 'trying',
+    database: 'ehr',
+  });
   const trying = await drctl(['status', workflowId], env);
   expect(trying.stdout).toMatch(/the old primary of ehr is NOT fenced yet/);
 
@@ -340,11 +374,10 @@ test('drctl failback returns DNS, the primary role and the flags to the original
   expect(mistaken.stderr).toContain('it is not a standby (promoted earlier');
   await rebuildPrimaryAsReplica();
   // Planned first, as an on-call engineer would: the plan is a run of ehr-db's failback too.
-  const planned = await drctl(
-    ['failback', 'ehr-db', '--reason', 'plan the way back', '--dry-run', '--output', 'json'],
-    env,
-  );
+  // A dry run needs no reason: it starts and records nothing (before: "--reason is required", exit 2).
+  const planned = await drctl(['failback', 'ehr-db', '--dry-run', '--output', 'json'], env);
   expect(planned.code).toBe(0);
+  expect((JSON.parse(planned.stdout) as { ready: boolean }).ready).toBe(true);
 
   const back = await drctl(
     ['failback', 'ehr-db', '--reason', 'region healthy again', '--yes', '--follow', '--output', 'json'],
