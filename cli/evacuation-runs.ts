@@ -16,6 +16,7 @@ import type { OperatorSigner } from './operator-signer';
 import { startedRunId } from './run-ids';
 import { terminalSafe } from './terminal-safe';
 import { evacuationTable } from './render-evacuation';
+import { evacuationRecord } from '../reports/render-evacuation';
 
 /**
  * Refuses (exit 4, nothing started) when a runbook of this evacuation is already in a running evacuation or a
@@ -160,9 +161,7 @@ export async function readEvacuation(
 
 /** What `--output json` prints of an evacuation: its progress, marked `outcome: refused` with why when it was. */
 export function evacuationJson(read: EvacuationRead): unknown {
-  return read.refusal === undefined
-    ? read.progress
-    : { ...read.progress, outcome: 'refused', message: read.refusal };
+  return evacuationRecord(read.progress, read.refusal);
 }
 
 /**

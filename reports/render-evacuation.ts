@@ -22,13 +22,18 @@ function failoverRun(service: ServiceProgress): string {
   return service.runId === undefined ? run : `${run} run ${markdownCode(service.runId)}`;
 }
 
-export function renderEvacuationMarkdown(result: EvacuationProgress): string {
+/**
+ * `refusal`: why an evacuation that could not take every runbook's lock was refused (it started nothing); its
+ * outcome is then "refused", as `drctl status` and `drctl runs` say, not "failed".
+ */
+export function renderEvacuationMarkdown(result: EvacuationProgress, refusal?: string): string {
   const total = result.endedAt ? formatMs(msBetween(result.startedAt, result.endedAt)) : 'still running';
   const lines = [
     `# Evacuation ${md(result.evacuationId)}: ${md(result.title)}`,
     '',
     `- Run: ${markdownCode(result.workflowId)}`,
-    `- Outcome: **${result.status}** in ${total} (started ${result.startedAt}${result.endedAt ? `, ended ${result.endedAt}` : ''})`,
+    `- Outcome: **${refusal === undefined ? result.status : 'refused'}** in ${total} (started ${result.startedAt}${result.endedAt ? `, ended ${result.endedAt}` : ''})`,
+    ...(refusal === undefined ? [] : [`- Refused: ${md(refusal)}`]),
     `- Started by ${md(result.initiator)}: ${md(result.reason)}`,
     ...(result.authorization?.forcedPastPlan === undefined
       ? []
@@ -83,8 +88,17 @@ export function renderEvacuationJunit(result: EvacuationProgress): string {
   ].join('\n');
 }
 
-export function renderEvacuationReport(result: EvacuationProgress, format: EvacuationReportFormat): string {
-  if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+/** An evacuation's record as JSON shows it: a refused one is marked `outcome: refused`, with why. */
+export function evacuationRecord(result: EvacuationProgress, refusal?: string): unknown {
+  return refusal === undefined ? result : { ...result, outcome: 'refused', message: refusal };
+}
+
+export function renderEvacuationReport(
+  result: EvacuationProgress,
+  format: EvacuationReportFormat,
+  refusal?: string,
+): string {
+  if (format === 'json') return `${JSON.stringify(evacuationRecord(result, refusal), null, 2)}\n`;
   if (format === 'junit') return renderEvacuationJunit(result);
-  return renderEvacuationMarkdown(result);
+  return renderEvacuationMarkdown(result, refusal);
 }

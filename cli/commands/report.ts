@@ -193,7 +193,8 @@ async function evacuationReport(
       ExitCode.Refused,
     );
   const { readEvacuation } = await import('../evacuation-runs');
-  const text = renderEvacuationReport((await readEvacuation(client, workflowId)).progress, format);
+  const read = await readEvacuation(client, workflowId);
+  const text = renderEvacuationReport(read.progress, format, read.refusal);
   if (flags.out) {
     writeFileSync(flags.out, text);
     note(`wrote ${format} report of ${workflowId} to ${flags.out}`);

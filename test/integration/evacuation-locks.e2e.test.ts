@@ -185,6 +185,17 @@ test('two evacuations of one plan started back to back: one runs every runbook o
       `^${loserId}: evacuation locks-plan refused in \\S+: 2 skipped, 1 refused \\(by alice, reason: INC-1 (first|second)\\)\\n  ${loserId} \\(evacuation locks-plan\\) refused, nothing started: `,
     ),
   );
+  // Its report says refused and why, as status does (before: "Outcome: **failed**", no reason; JSON unmarked).
+  const report = await drctl(['report', loserId, '--format', 'md'], env);
+  expect(report.code).toBe(0);
+  expect(report.stdout).toMatch(/- Outcome: \*\*refused\*\* in /);
+  expect(report.stdout).toMatch(
+    /- Refused: .*refused, nothing started: .*locks-a is held by failover-locks-a/,
+  );
+  const reportJson = JSON.parse((await drctl(['report', loserId, '--format', 'json'], env)).stdout) as {
+    outcome?: string;
+  };
+  expect(reportJson.outcome).toBe('refused');
   expect(loser.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
     'locks-b:skipped',
     'locks-a:refused',

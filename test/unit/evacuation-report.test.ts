@@ -1,5 +1,9 @@
 import type { EvacuationProgress } from '../../evacuations/evacuation-types';
-import { renderEvacuationJunit, renderEvacuationMarkdown } from '../../reports/render-evacuation';
+import {
+  renderEvacuationJunit,
+  renderEvacuationMarkdown,
+  renderEvacuationReport,
+} from '../../reports/render-evacuation';
 
 /** An evacuation's report is a view of its recorded result: every service's outcome, time and who acted. */
 const result: EvacuationProgress = {
@@ -85,4 +89,17 @@ test('GIVEN an evacuation started past a NOT ready plan WHEN rendered as Markdow
     '- Started although its plan was NOT ready: lab-db backup check is known stale',
   );
   expect(renderEvacuationMarkdown(result)).not.toContain('NOT ready');
+});
+
+test('GIVEN an evacuation refused for a held lock WHEN rendered THEN its outcome is refused, with why, in Markdown and JSON', () => {
+  const why = 'evacuation-us-east-1 refused, nothing started: lab-db is held by failover-lab-db';
+  const text = renderEvacuationMarkdown(result, why);
+  expect(text).toContain('Outcome: **refused** in 1m30s');
+  expect(text).toContain(`- Refused: ${why}`);
+  expect(JSON.parse(renderEvacuationReport(result, 'json', why))).toMatchObject({
+    status: 'failed',
+    outcome: 'refused',
+    message: why,
+  });
+  expect(JSON.parse(renderEvacuationReport(result, 'json'))).not.toHaveProperty('outcome');
 });
