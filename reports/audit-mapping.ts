@@ -15,6 +15,7 @@ import {
 } from '../workflows/drill-types';
 import type { OperatorAction } from '../workflows/run-types';
 import { formatMeasured } from './format';
+import { restorationMeasuredBy } from './injection-timing';
 import { objectiveRows } from './objective-rows';
 import { stepRows } from './step-rows';
 
@@ -144,7 +145,7 @@ function measurementOf(result: DrillResult): string {
   // Drills recorded before the injection's start was timed measured both from when it returned.
   const timed = result.injection.inEffectAt !== undefined;
   return (
-    `${canary}; RTO = first write through the switched DNS name − ${timed ? 'injection began' : 'failure injected'}; ` +
+    `${canary}; RTO = ${restorationMeasuredBy(result)} − ${timed ? 'injection began' : 'failure injected'}; ` +
     `RPO = ${timed ? 'injection in effect' : 'failure injected'} − newest canary row present on the promoted database; ` +
     `the failover ran as workflow ${result.failover.workflowId}`
   );

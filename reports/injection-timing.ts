@@ -19,8 +19,25 @@ export interface InjectionTiming {
   method: string;
 }
 
+/**
+ * What the RTO was measured to: a client write through the switched name, or, for a runbook without a write probe,
+ * the failover's end. Drills recorded before drctl kept which one leave both possible.
+ */
+export function restorationMeasuredBy(result: Pick<DrillResult, 'restoredBy'>): string {
+  switch (result.restoredBy) {
+    case 'write-probe':
+      return 'the first write through the switched name';
+    case 'failover-end':
+      return "the failover's end (the runbook has no write probe through DNS, so no client write was measured)";
+    case undefined:
+      return "the first write through the switched name (or, for a runbook without a write probe, the failover's end)";
+  }
+}
+
 /** Null when nothing was injected. */
-export function injectionTiming(result: Pick<DrillResult, 'injection' | 'canary'>): InjectionTiming | null {
+export function injectionTiming(
+  result: Pick<DrillResult, 'injection' | 'canary' | 'restoredBy'>,
+): InjectionTiming | null {
   if (result.injection.summary === NOT_INJECTED) return null;
   const { injectedAt, inEffectAt } = result.injection;
   const failing = result.canary?.writesFailingSince ?? undefined;
@@ -36,14 +53,13 @@ export function injectionTiming(result: Pick<DrillResult, 'injection' | 'canary'
   if (inEffectAt === undefined) {
     return {
       ...base,
-      method:
-        'RTO from when the injection returned to the first write through the switched name; RPO from the newest canary row on the promoted database to that same moment (the drill was recorded before the start of an injection was timed).',
+      method: `RTO from when the injection returned to ${restorationMeasuredBy(result)}; RPO from the newest canary row on the promoted database to that same moment (the drill was recorded before the start of an injection was timed).`,
     };
   }
   const tookMs = msBetween(injectedAt, inEffectAt);
   return {
     ...base,
     inEffect: { at: inEffectAt, tookMs },
-    method: `RTO from when the injection began to the first write through the switched name, so the injection's own ${formatMs(tookMs)} counts as outage; RPO from the newest canary row on the promoted database to when the injection was in effect, a conservative bound that includes those ${formatMs(tookMs)}.`,
+    method: `RTO from when the injection began to ${restorationMeasuredBy(result)}, so the injection's own ${formatMs(tookMs)} counts as outage; RPO from the newest canary row on the promoted database to when the injection was in effect, a conservative bound that includes those ${formatMs(tookMs)}.`,
   };
 }

@@ -94,12 +94,20 @@ function headline(result: EvacuationDrillResult): string[] {
   ];
 }
 
-/** How each service's RTO and RPO were measured, from the first service the failure was injected into. */
+/**
+ * How each injected service's RTO and RPO were measured: one line when all were measured alike, else one per way
+ * (a service without a write probe is restored at its failover's end, not at a client's write).
+ */
 function measuredLine(result: EvacuationDrillResult): string[] {
-  const timings = result.services.map(injectionTiming);
-  const timing =
-    timings.find((found) => found?.inEffect !== undefined) ?? timings.find((found) => found !== null);
-  return timing ? [`- Measured, for each service: ${md(timing.method)}`] : [];
+  const servicesByMethod = new Map<string, string[]>();
+  for (const service of result.services) {
+    const method = injectionTiming(service)?.method;
+    if (method !== undefined)
+      servicesByMethod.set(method, [...(servicesByMethod.get(method) ?? []), service.runbookId]);
+  }
+  const methods = [...servicesByMethod];
+  if (methods.length === 1) return [`- Measured, for each service: ${md(methods[0]?.[0] ?? '')}`];
+  return methods.map(([method, services]) => `- Measured, for ${md(services.join(', '))}: ${md(method)}`);
 }
 
 export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): string {

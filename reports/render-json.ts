@@ -22,6 +22,7 @@ const TOP_LEVEL_ORDER = [
   'endedAt',
   'injection',
   'restoredAt',
+  'restoredBy',
   'dataLoss',
   'canary',
   'criticalPath',

@@ -85,6 +85,14 @@ export interface CriticalPathStep {
   shareOfRto: number;
 }
 
+export type RestoredBy = 'write-probe' | 'failover-end';
+
+/** `restoredBy` of a restoration: set only when there was one. */
+export function restoredByOf(restoredAt: string | null, probed: boolean): { restoredBy?: RestoredBy } {
+  if (restoredAt === null) return {};
+  return { restoredBy: probed ? 'write-probe' : 'failover-end' };
+}
+
 export interface DrillResult {
   drillId: string;
   runbookId: string;
@@ -102,6 +110,12 @@ export interface DrillResult {
    */
   injection: { action: InjectionAction; injectedAt: string; inEffectAt?: string; summary: string };
   restoredAt: string | null;
+  /**
+   * What `restoredAt` is: the first write a probe made through the switched DNS name, or, for a runbook without
+   * such a probe, the failover's end (no client write was measured). Absent when not restored, and from drills
+   * recorded before drctl kept it.
+   */
+  restoredBy?: RestoredBy;
   measured: { rtoMs: number | null; rpoMs: number | null };
   dataLoss: DataLossMeasurement | null;
   canary: CanaryStats | null;

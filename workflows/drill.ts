@@ -34,6 +34,7 @@ import {
   NOT_INJECTED,
   drillOutcome,
   refuseUnsignedOptions,
+  restoredByOf,
   type DrillInput,
   type DrillResult,
 } from './drill-types';
@@ -303,6 +304,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   return finish({
     ...withInjection,
     restoredAt,
+    ...restoredByOf(restoredAt, Boolean(probe)),
     measured,
     dataLoss,
     canary,

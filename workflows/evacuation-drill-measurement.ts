@@ -9,7 +9,7 @@ import { runLockId } from '../common/run-lock';
 import { durationToMs } from '../runbooks/duration';
 import type { Runbook } from '../runbooks/schema';
 import { criticalPath, drillError, failoverSummary, judgedDrillResult } from './drill-measurement';
-import { NOT_INJECTED, type DrillResult } from './drill-types';
+import { NOT_INJECTED, restoredByOf, type DrillResult } from './drill-types';
 import type { ServiceDrillResult, WaveTiming } from './evacuation-drill-types';
 import type { FailoverResult } from './run-types';
 
@@ -77,6 +77,7 @@ export function serviceDrillResult(
     },
     injection,
     restoredAt,
+    ...restoredByOf(restoredAt, measurement.probed),
     measured: { rtoMs: measuredRtoMs, rpoMs: measurement.dataLoss?.rpoMs ?? null },
     dataLoss: measurement.dataLoss,
     canary: measurement.canary,

@@ -243,6 +243,15 @@ test('a drill of the us-east-1 evacuation measures every service against its own
     /\| patient-portal-rds \| portal \| succeeded \| .* \| \*\*PASS\*\* \| N\/A \/ 5m \| \*\*N\/A\*\* \| \*\*PASS\*\* \|/,
   );
   expect(markdown.stdout).toContain('## Service ehr-db (wave databases): PASS');
+  // The portal has no write probe: its RTO ends at its failover's end, and the report says so (before: every
+  // service "to the first write through the switched name").
+  expect([ehr.restoredBy, portal.restoredBy]).toEqual(['write-probe', 'failover-end']);
+  expect(markdown.stdout).toMatch(
+    /- Measured, for ehr-db: RTO from when the injection began to the first write through the switched name,/,
+  );
+  expect(markdown.stdout).toMatch(
+    /- Measured, for patient-portal-rds: RTO from when the injection began to the failover.s end \(the runbook has no write probe/,
+  );
   const junit = await drctl(['report', drillId, '--format', 'junit'], env);
   expect(junit.stdout.match(/<testsuite /g)).toHaveLength(3);
   expect(junit.stdout).not.toContain('<failure');

@@ -66,6 +66,7 @@ describe('renderMarkdown', () => {
   test("GIVEN an injection that took 150 ms and a canary whose writes failed during it WHEN rendered THEN both moments and the method are shown, in Markdown, HTML and the audit's measurement", () => {
     const timed: DrillResult = {
       ...pass,
+      restoredBy: 'write-probe',
       injection: { ...pass.injection, inEffectAt: '2026-11-27T08:15:10.580Z' },
       canary: pass.canary && { ...pass.canary, writesFailingSince: '2026-11-27T08:15:10.531Z' },
     };
@@ -77,13 +78,39 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain(
       "- Measured: RTO from when the injection began to the first write through the switched name, so the injection's own 150ms counts as outage; RPO from the newest canary row on the promoted database to when the injection was in effect",
     );
-    expect(markdown).toContain('RTO = first write through the switched DNS name − injection began');
+    expect(markdown).toContain('RTO = the first write through the switched name − injection began');
     expect(markdown).toContain('RPO = injection in effect − newest canary row');
     const html = renderHtml(timed);
     expect(html).toContain(
       '<dt>In effect at</dt><dd><time>2026-11-27T08:15:10.580Z</time> (took 150ms)</dd>',
     );
     expect(html).toContain('<dt>Began at</dt><dd><time>2026-11-27T08:15:10.430Z</time></dd>');
+  });
+
+  test("GIVEN a runbook without a write probe WHEN its drill is rendered THEN the RTO is said to end at the failover's end, not at a client write", () => {
+    // Before: every report said "to the first write through the switched name", a write that was never made.
+    const unprobed: DrillResult = {
+      ...pass,
+      restoredBy: 'failover-end',
+      injection: { ...pass.injection, inEffectAt: '2026-11-27T08:15:10.580Z' },
+    };
+    const method =
+      "RTO from when the injection began to the failover's end (the runbook has no write probe through DNS, so no client write was measured)";
+    const markdown = renderMarkdown(unprobed);
+    expect(markdown).toContain(`- Measured: ${escapeMarkdown(method)}`);
+    expect(markdown).toContain(
+      escapeMarkdown(
+        "RTO = the failover's end (the runbook has no write probe through DNS, so no client write was measured) − injection began",
+      ),
+    );
+    expect(markdown).not.toContain('first write');
+    expect(renderHtml(unprobed)).toContain(escapeMarkup(method));
+    // Recorded before drctl kept which: both are named.
+    expect(renderMarkdown({ ...unprobed, restoredBy: undefined } as DrillResult)).toContain(
+      escapeMarkdown(
+        "to the first write through the switched name (or, for a runbook without a write probe, the failover's end)",
+      ),
+    );
   });
 
   test('GIVEN service restored while the DNS step was still confirming WHEN rendered THEN the reports say why "restored" falls inside that step', () => {
