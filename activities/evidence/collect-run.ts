@@ -71,9 +71,7 @@ export async function collectRun(
     );
   }
   const run = await exportRun(client, request.workflowId, request.runId);
-  const children = await Promise.all(
-    run.children.map((child) => exportRun(client, child.workflowId, child.runId)),
-  );
+  const children = await Promise.all(run.children.map((child) => exportChild(client, child)));
   if (request.workflowType === 'evacuationDrillWorkflow') return evacuationDrillBundle(run, children);
   // The input names the runbook (id and sha256); the runbook itself is the reviewed catalog's, in history.
   const runbook = run.reviewed?.runbook ?? (run.input as { runbook?: Runbook } | undefined)?.runbook;
@@ -96,7 +94,7 @@ export async function collectRun(
   let outcome: string;
   if (kindOfType === 'drill') {
     const drill = run.result as DrillResult | undefined;
-    const failover = children.find((child) => child.workflowType === 'failoverWorkflow');
+    const failover = children.filter(isExported).find((child) => child.workflowType === 'failoverWorkflow');
     const failoverResult = failover?.result as FailoverResult | undefined;
     const operatorActions = failoverResult?.operatorActions ?? [];
     files.push({ path: 'operator-actions.json', body: json(operatorActions), contentType: JSON_TYPE });
@@ -183,7 +181,7 @@ export async function collectRun(
  * is the evacuation hash the operator signed), its operator actions, every report format, and its evacuation's
  * history and result. Each service's failover keeps a bundle of its own.
  */
-function evacuationDrillBundle(run: ExportedRun, children: ExportedRun[]): BundleContent {
+function evacuationDrillBundle(run: ExportedRun, children: ChildRun[]): BundleContent {
   // A drill refused before it loaded the reviewed evacuation keeps the reference it was started with.
   const cover = run.reviewedEvacuation?.cover;
   const reference = (run.input as { evacuation?: { id?: unknown } } | undefined)?.evacuation;
@@ -244,6 +242,37 @@ export function evidenceKindOf(workflowType: string, runbook: Runbook): Evidence
     : 'failover';
 }
 
+/** The transient failure of a run exported before it closed. */
+const STILL_OPEN = 'RunStillOpen';
+
+/**
+ * A child still running when its parent is bundled: one that outlives it by design (a fence follow-up trying until
+ * the old primary answers, a drill's evacuation left paused). The manifest names it as running; its history is not
+ * complete, so it is not kept. Waiting for it would hold every later run's bundle behind it, for days.
+ */
+interface OpenChild {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  closeStatus: 'RUNNING';
+}
+
+type ChildRun = ExportedRun | OpenChild;
+
+function isExported(child: ChildRun): child is ExportedRun {
+  return 'historyJson' in child;
+}
+
+async function exportChild(client: Client, child: ExportedRun['children'][number]): Promise<ChildRun> {
+  try {
+    return await exportRun(client, child.workflowId, child.runId);
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === STILL_OPEN)
+      return { ...child, closeStatus: 'RUNNING' };
+    throw error;
+  }
+}
+
 async function exportRun(client: Client, workflowId: string, runId: string): Promise<ExportedRun> {
   const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
   let description;
@@ -260,7 +289,7 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
   }
   if (description.status.name === 'RUNNING') {
     throw transientFailure(
-      'RunStillOpen',
+      STILL_OPEN,
       `run ${workflowId}/${runId} is still running; its history is complete only once it closes`,
     );
   }
@@ -333,9 +362,9 @@ async function recordedResult(
   }
 }
 
-/** Each child run's history and result, under `children/<workflow id>/`. */
-function childFiles(children: readonly ExportedRun[]): BundleFile[] {
-  return children.flatMap((child) => {
+/** Each closed child run's history and result, under `children/<workflow id>/`. */
+function childFiles(children: readonly ChildRun[]): BundleFile[] {
+  return children.filter(isExported).flatMap((child) => {
     const base = `children/${encodeURIComponent(child.workflowId)}`;
     return [
       { path: `${base}/history.json`, body: Buffer.from(child.historyJson, 'utf8'), contentType: JSON_TYPE },
@@ -345,7 +374,7 @@ function childFiles(children: readonly ExportedRun[]): BundleFile[] {
 }
 
 /** The children as the manifest lists them. */
-function childRuns(children: readonly ExportedRun[]): EvidenceRun['children'] {
+function childRuns(children: readonly ChildRun[]): EvidenceRun['children'] {
   return children.map((child) => ({
     workflowId: child.workflowId,
     runId: child.runId,

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { runLockId } from '../../common/run-lock';
+import type { EvidenceManifest } from '../../evidence/manifest';
 import { createUnleashClientReader } from '../../activities/flags/unleash-client-reader';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import type { Step } from '../../runbooks/schema';
@@ -70,6 +71,21 @@ async function startRun(file: string, operator: 'alice' | 'bob'): Promise<string
   );
   expect(started.code).toBe(0);
   return (JSON.parse(started.stdout) as { workflowId: string }).workflowId;
+}
+
+/** The evidence bundle of one run of `workflowId`, once the ledger has written it (moments after it closed). */
+async function bundleOf(workflowId: string, runId: string): Promise<{ manifest: EvidenceManifest }> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const shown = await drctl(['evidence', 'show', workflowId, '--output', 'json'], env);
+    const bundles =
+      shown.code === 0 ? (JSON.parse(shown.stdout) as Array<{ manifest: EvidenceManifest }>) : [];
+    const bundle = bundles.find((candidate) => candidate.manifest.run.runId === runId);
+    if (bundle) return bundle;
+    if (Date.now() > deadline)
+      throw new Error(`no evidence bundle of ${workflowId} run ${runId}: ${shown.stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** Until a run started in the background runs (an earlier run of the same lock id may have ended). */
@@ -299,6 +315,13 @@ test('with the old primary down, two different operators approve going on unfenc
   });
   const trying = await drctl(['status', workflowId], env);
   expect(trying.stdout).toMatch(/the old primary of ehr is NOT fenced yet/);
+  // The failover's evidence bundle is written while its follow-up still tries, naming it as running (before: the
+  // ledger waited for the follow-up to close, and every later run's bundle waited behind it).
+  const bundle = await bundleOf(workflowId, result.runId);
+  expect(bundle.manifest.run.children).toEqual([
+    expect.objectContaining({ workflowId: followUpId, closeStatus: 'RUNNING' }),
+  ]);
+  expect(bundle.manifest.files.map((file) => file.path)).not.toContain(`children/${followUpId}/history.json`);
 
   // The old primary comes back from its partition, still a writable primary: the follow-up fences it.
   await restartPostgresPrimary();
