@@ -48,6 +48,8 @@ export function runRecordsOf(result: unknown): RunRecord[] {
     // Its record lists its evacuation's actions: its own start, then the approvals signed for the evacuation run,
     // which are verified as that run's (read by id; a saved result does not carry that run, and says so).
     const ownActions = drill.operatorActions.filter((action) => action.action === 'start');
+    // A drill whose start did not verify records no policy and no start; one that records a start without the
+    // policy that governed it cannot be verified.
     const own: RunRecord[] = drill.authorization
       ? [
           {
@@ -55,7 +57,9 @@ export function runRecordsOf(result: unknown): RunRecord[] {
             headline: { initiator: drill.initiator, reason: drill.reason },
           },
         ]
-      : [];
+      : ownActions.length > 0
+        ? [unauthorizedRecord(drill.drillId, drill.evacuationId, ownActions)]
+        : [];
     return drill.evacuationRun === undefined || isUnreadable(drill.evacuationRun)
       ? own
       : [...own, ...runRecordsOf(drill.evacuationRun)];
@@ -71,13 +75,20 @@ export function runRecordsOf(result: unknown): RunRecord[] {
   const value = result as Partial<DrillResult & FailoverProgress>;
   if (typeof value.drillId === 'string') {
     const drill = value as DrillResult;
-    const records: RunRecord[] = [];
-    if (drill.authorization)
-      records.push({
-        ...recordOf(drill.drillId, drill.authorization, drill.operatorActions ?? []),
-        headline: { initiator: drill.initiator, reason: drill.reason },
-      });
-    // Its failover's parent is the drill (failovers recorded before they kept it are checked as the drill's).
+    const records: RunRecord[] = [
+      drill.authorization
+        ? {
+            ...recordOf(drill.drillId, drill.authorization, drill.operatorActions ?? []),
+            headline: { initiator: drill.initiator, reason: drill.reason },
+          }
+        : unauthorizedRecord(drill.drillId, drill.runbookId, drill.operatorActions ?? []),
+    ];
+    // Its failover's parent is the drill (failovers recorded before they kept it are checked as the drill's). A
+    // failover that never started signed nothing; one whose record holds actions but no policy is not verifiable.
+    if (!drill.failover.authorization && (drill.failover.operatorActions?.length ?? 0) > 0)
+      records.push(
+        unauthorizedRecord(drill.failover.workflowId, drill.runbookId, drill.failover.operatorActions ?? []),
+      );
     if (drill.failover.authorization)
       records.push({
         ...recordOf(
@@ -91,8 +102,7 @@ export function runRecordsOf(result: unknown): RunRecord[] {
   }
   if (typeof value.workflowId === 'string' && Array.isArray(value.operatorActions)) {
     const run = value as FailoverProgress;
-    if (!run.authorization)
-      return [{ runId: run.workflowId, runbookId: run.runbookId, operatorActions: run.operatorActions }];
+    if (!run.authorization) return [unauthorizedRecord(run.workflowId, run.runbookId, run.operatorActions)];
     return [
       {
         ...recordOf(run.workflowId, run.authorization, run.operatorActions),
@@ -111,6 +121,15 @@ export function runRecordsOf(result: unknown): RunRecord[] {
     'this is not the result of a failover, an evacuation or a drill (drctl status --output json, or drctl report --format json)',
     ExitCode.BadInput,
   );
+}
+
+/** A run record without the policy that governed it (its `authorization`): nothing it holds can be verified. */
+function unauthorizedRecord(
+  runId: string,
+  runbookId: string,
+  operatorActions: FailoverProgress['operatorActions'],
+): RunRecord {
+  return { runId, runbookId, operatorActions };
 }
 
 function recordOf(
@@ -138,7 +157,10 @@ export function verifyRunResult(result: unknown, policy: LoadedPolicy): RunVerif
   const runs = [
     ...records.map((record) => ({
       runId: record.runId,
-      verdicts: verifyRecordedActions(record, policy).verdicts,
+      verdicts:
+        record.policySha256 === undefined
+          ? [unverifiable(record.runId)]
+          : verifyRecordedActions(record, policy).verdicts,
     })),
     ...unreadableRunsOf(result).map((run) => ({
       runId: run.workflowId,
@@ -154,11 +176,27 @@ export function verifyRunResult(result: unknown, policy: LoadedPolicy): RunVerif
       ],
     })),
   ];
-  const matchesRecorded = recorded.every((hash) => hash === policy.sha256);
+  // Nothing recorded matches nothing: a record stripped of its policy must not pass as "the one recorded".
+  const matchesRecorded = recorded.length > 0 && recorded.every((hash) => hash === policy.sha256);
   return {
     ok: matchesRecorded && runs.every((run) => run.verdicts.length > 0 && run.verdicts.every((v) => v.ok)),
     policy: { file: policy.source, sha256: policy.sha256, matchesRecorded, recorded },
     runs,
+  };
+}
+
+/**
+ * The verdict on a run that records no access policy. Every run drctl starts records the policy and the reviewed
+ * runbook that governed it; without them no signature, permission or headline can be checked against anything.
+ */
+function unverifiable(runId: string): ActionVerdict {
+  return {
+    index: 0,
+    action: 'record',
+    operator: '-',
+    ok: false,
+    breakGlass: false,
+    detail: `not verified: ${runId}'s record names no access policy (its authorization is missing), so nothing can be checked against one; read the run from Temporal (drctl verify-run <run-id>) rather than a saved file`,
   };
 }
 

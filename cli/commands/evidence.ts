@@ -320,6 +320,7 @@ function listRow(entry: ChainEntry): string[] {
   ];
 }
 
+/** Every line terminal-safe: a manifest records ids and outcomes a client chose (a refused start's runbook id). */
 function showText(entry: ChainEntry): string {
   const manifest = entry.manifest!;
   const lines = [
@@ -332,11 +333,15 @@ function showText(entry: ChainEntry): string {
     `  signature    ${entry.signature}`,
   ];
   for (const child of manifest.run.children)
-    lines.push(`  includes     ${child.workflowType} ${child.workflowId} (${child.closeStatus})`);
+    lines.push(
+      child.closeStatus === 'RUNNING'
+        ? `  names        ${child.workflowType} ${child.workflowId}, still running when bundled (its history is not in this bundle)`
+        : `  includes     ${child.workflowType} ${child.workflowId} (${child.closeStatus})`,
+    );
   lines.push('  files');
   for (const file of manifest.files)
     lines.push(`    ${file.sha256}  ${String(file.bytes).padStart(9)}  ${file.path}`);
-  return lines.join('\n');
+  return lines.map(terminalSafe).join('\n');
 }
 
 /** Runs without a bundle listed one per line; the rest are counted (JSON lists every one). */
@@ -362,12 +367,14 @@ export function verifyText(report: VerifyReport, since?: Since): string {
   }
   lines.push(
     `✖ ${report.problems.length + unbundled.length} problem(s):`,
-    ...report.problems.map((problem) => `  ✖ [${problem.kind}] ${problem.message}`),
+    // Problems quote what the chain and Temporal hold (ids a client chose): shown terminal-safe.
+    ...report.problems.map((problem) => `  ✖ [${problem.kind}] ${terminalSafe(problem.message)}`),
     ...unbundled
       .slice(0, UNBUNDLED_SHOWN)
-      .map(
-        (run) =>
+      .map((run) =>
+        terminalSafe(
           `  ✖ [unbundled-run] ${run.workflowType} ${run.workflowId} run ${run.runId}, closed ${run.status}${run.outcome ? ` (${run.outcome})` : ''} at ${run.closedAt}, has no bundle: ${run.hint}`,
+        ),
       ),
   );
   if (unbundled.length > UNBUNDLED_SHOWN)

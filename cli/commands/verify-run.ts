@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCode } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand } from '../run-command';
+import { terminalSafe } from '../terminal-safe';
 
 /** `drctl verify-run`: re-checks every signed operator action of a run against the access policy it recorded. */
 export function registerVerifyRun(program: Command): void {
@@ -89,7 +90,9 @@ export function registerVerifyRun(program: Command): void {
               `verifying ${verified}`,
               verification.policy.matchesRecorded
                 ? `policy ${policy.source}: sha256 ${policy.sha256} is the one the run recorded`
-                : `policy ${policy.source}: sha256 ${policy.sha256} is NOT the one the run recorded (${verification.policy.recorded.join(', ')})`,
+                : verification.policy.recorded.length === 0
+                  ? `policy ${policy.source}: sha256 ${policy.sha256}, but the run records no access policy to compare it with`
+                  : `policy ${policy.source}: sha256 ${policy.sha256} is NOT the one the run recorded (${verification.policy.recorded.join(', ')})`,
             ];
             for (const run of verification.runs) {
               lines.push(`${run.runId}:`);
@@ -102,7 +105,8 @@ export function registerVerifyRun(program: Command): void {
             lines.push(
               verification.ok ? 'verified: every operator action is signed as recorded' : 'NOT verified',
             );
-            process.stdout.write(`${lines.join('\n')}\n`);
+            // Operator names, step and run ids and details come from the record: shown terminal-safe.
+            process.stdout.write(`${lines.map(terminalSafe).join('\n')}\n`);
           }
           return verification.ok ? ExitCode.Ok : ExitCode.Failed;
         },

@@ -220,6 +220,26 @@ test('drctl verify-run passes on the finished run and fails on a timeline where 
     /FAIL #1 approve production-approval by bob: recorded reason "INC-4412 confirmed" differs from the signed reason "INC-4411 confirmed"/,
   );
   expect(tampered.stdout).toMatch(/NOT verified/);
+
+  // A recorded name with control characters is shown escaped (before: raw, so ESC[2K CR erased the FAIL line and
+  // printed a fake "ok" one in its place).
+  approval.operator = 'bob\u001b[2K\r  ok   #1 approve production-approval by bob';
+  writeFileSync(file, JSON.stringify(saved));
+  const escaped = await drctl(['verify-run', '--file', file, '--policy', policy], env);
+  expect(escaped.code).toBe(1);
+  expect(escaped.stdout).not.toContain('\u001b');
+  expect(escaped.stdout).toContain('by bob\\x1b[2K\\r  ok');
+  // A record stripped of its policy is not verified against whatever policy is given (before: "is the one the run
+  // recorded", exit 0).
+  const unauthorized = JSON.parse(
+    (await drctl(['status', finishedRun, '--output', 'json'], env)).stdout,
+  ) as Partial<FailoverResult>;
+  delete unauthorized.authorization;
+  writeFileSync(file, JSON.stringify(unauthorized));
+  const stripped = await drctl(['verify-run', '--file', file, '--policy', policy], env);
+  expect(stripped.code).toBe(1);
+  expect(stripped.stdout).toMatch(/the run records no access policy to compare it with/);
+  expect(stripped.stdout).toMatch(/names no access policy/);
 });
 
 test('2 of group dba, not the initiator: one approval leaves the run waiting; a replay, a repeat and the initiator are refused', async () => {

@@ -75,6 +75,35 @@ describe('verify-run binds the run headline to the signed start', () => {
     );
   });
 
+  it('GIVEN the authorization deleted (and the headline edited) WHEN verified THEN it fails, and no policy passes as the recorded one', () => {
+    // Before: with no recorded policy, any policy "is the one the run recorded", and the headline went unchecked.
+    const stripped = savedResult();
+    delete stripped.authorization;
+    const verification = verifyRunResult({ ...stripped, initiator: 'bob', reason: 'routine' }, policy);
+    expect(verification.ok).toBe(false);
+    expect(verification.policy).toMatchObject({ matchesRecorded: false, recorded: [] });
+    expect(verification.runs[0]?.verdicts).toEqual([
+      expect.objectContaining({ ok: false, detail: expect.stringMatching(/names no access policy/) }),
+    ]);
+  });
+
+  it('GIVEN a drill result with its authorization deleted WHEN verified THEN its own record fails', () => {
+    const failover = savedResult();
+    const drill = {
+      drillId: 'drill-ehr-db-20261127-081500',
+      runbookId: 'ehr-db',
+      initiator: 'bob',
+      reason: 'edited',
+      operatorActions: failover.operatorActions,
+      failover: { workflowId: runId, status: 'succeeded', timeline: [] },
+    };
+    const verification = verifyRunResult(drill, policy);
+    expect(verification.ok).toBe(false);
+    expect(verification.runs.map((run) => [run.runId, run.verdicts[0]?.ok])).toEqual([
+      ['drill-ehr-db-20261127-081500', false],
+    ]);
+  });
+
   it('GIVEN the --force reason changed WHEN verified THEN it fails', () => {
     const saved = savedResult('replica lag check is known broken');
     const authorization = { ...(saved.authorization as object), forcedPastPlan: 'nothing to see' };
