@@ -233,7 +233,9 @@ function indexChecks(
 function firstSequence(listed: readonly ListedManifest[], since: Since | undefined): number {
   if (!since) return 1;
   if ('sequence' in since) return since.sequence;
-  const first = listed.find(({ entry }) => !entry.deleted && entry.lastModified >= since.date);
+  // A delete marker counts by its own date (when it hid the manifest, after the write): it can only move the start
+  // earlier, so a manifest deleted in the range is walked and named, never skipped.
+  const first = listed.find(({ entry }) => entry.lastModified >= since.date);
   return first?.sequence ?? (listed.at(-1)?.sequence ?? 0) + 1;
 }
 

@@ -363,4 +363,18 @@ describe('verify detects each tamper precisely', () => {
     expect((await chain.verify({ since: { date: new Date(third) } })).first).toBe(3);
     expect(kinds(await chain.verify())).toEqual(['edited-file@1']);
   });
+
+  test('--since a date: newest manifests hidden by delete markers are still walked and named deleted', async () => {
+    // Before: the start skipped deleted entries, so it fell past the end: "nothing to verify", exit 0.
+    const chain = setUp(4);
+    await chain.append(1, 4);
+    const fourth = new Date(chain.manifestAt(4).manifest.createdAt);
+    chain.store.addDeleteMarker(chain.layout.manifestKey(4));
+    const sinceFourth = await chain.verify({ since: { date: fourth } });
+    expect(sinceFourth.ok).toBe(false);
+    expect(kinds(sinceFourth)).toEqual(['deleted@4']);
+    const third = new Date(chain.manifestAt(3).manifest.createdAt);
+    chain.store.addDeleteMarker(chain.layout.manifestKey(3));
+    expect(kinds(await chain.verify({ since: { date: third } }))).toEqual(['deleted@3', 'deleted@4']);
+  });
 });
