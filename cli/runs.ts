@@ -4,6 +4,7 @@ import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/sea
 import { FAILBACK_SUFFIX } from '../common/run-lock';
 import { durationToMs, isDuration } from '../runbooks/duration';
 import { CliError, ExitCode } from './cli-error';
+import { parseCalendarDate } from './calendar-date';
 
 /** The kinds of run drctl starts, as recorded in the `DrctlKind` search attribute. */
 export const RUN_KINDS = ['failover', 'failback', 'drill', 'plan', 'evacuation', 'fence-follow-up'] as const;
@@ -153,13 +154,13 @@ export function summariseRun(execution: DescribedExecution): RunSummary {
 
 function sinceTime(since: string, now: Date): Date {
   if (isDuration(since)) return new Date(now.getTime() - durationToMs(since));
-  const parsed = Date.parse(since);
-  if (Number.isNaN(parsed)) {
+  const parsed = parseCalendarDate(since);
+  if (parsed === undefined) {
     throw new CliError(
       'BadSince',
       `--since must be a duration back from now (24h, 7d) or a date (2026-11-01 or 2026-11-01T09:00:00Z); got "${since}"`,
       ExitCode.BadInput,
     );
   }
-  return new Date(parsed);
+  return parsed;
 }

@@ -6,6 +6,7 @@ import { CliError, ExitCode, type ExitCodeValue } from '../cli-error';
 import { printJson } from '../output';
 import { runCommand, type CommandContext } from '../run-command';
 import { terminalSafe } from '../terminal-safe';
+import { parseCalendarDate } from '../calendar-date';
 
 export function registerEvidence(program: Command): void {
   const evidence = program
@@ -260,8 +261,8 @@ async function withChain(
 
 function parseSince(value: string): Since {
   if (/^\d+$/.test(value) && Number(value) >= 1) return { sequence: Number(value) };
-  const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) {
+  const date = parseCalendarDate(value);
+  if (date === undefined) {
     throw new CliError(
       'BadSince',
       `--since "${value}" is neither a sequence number (1, 2, …) nor a date (2026-10-01 or an ISO timestamp)`,

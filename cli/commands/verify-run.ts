@@ -51,7 +51,9 @@ export function registerVerifyRun(program: Command): void {
           if ((runId === undefined) === (flags.file === undefined))
             throw new CliError(
               'BadInput',
-              'give a run id or --file <result.json>, not both',
+              runId === undefined
+                ? 'give the run to verify: a run id, or --file <result.json> (a saved drctl status --output json)'
+                : 'give a run id or --file <result.json>, not both',
               ExitCode.BadInput,
             );
           const { loadPolicyFile } = await import('../../auth/io/policy-file');

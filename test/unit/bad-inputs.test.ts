@@ -652,6 +652,23 @@ const commandCases: CommandCase[] = [
     says: [/--reason is required/],
   },
   {
+    // Before: read as 2 March (JavaScript rolls the day over), a silently shifted filter.
+    name: 'runs with --since a day the calendar does not have',
+    args: ['runs', '--since', '2026-02-30'],
+    says: [/--since must be a duration back from now/, /got "2026-02-30"/],
+  },
+  {
+    name: 'evidence verify with --since a day the calendar does not have',
+    args: ['evidence', 'verify', '--since', '2026-02-30'],
+    says: [/--since "2026-02-30" is neither a sequence number/],
+  },
+  {
+    // Before: "give a run id or --file <result.json>, not both", when neither was given.
+    name: 'verify-run with neither a run id nor --file',
+    args: ['verify-run', '--policy', 'policy.json'],
+    says: [/give the run to verify: a run id, or --file <result\.json>/],
+  },
+  {
     // Before: the filters were checked after connecting, so with Temporal down this said exit 3.
     name: 'runs with a bad --since',
     args: ['runs', '--since', 'last tuesday'],
