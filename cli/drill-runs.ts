@@ -20,6 +20,7 @@ import { awaitStartVerdict, referenceTo } from './failover-runs';
 import { followRun } from './follow-run';
 import { startedRunId } from './run-ids';
 import type { OperatorSigner } from './operator-signer';
+import { CliError, ExitCode } from './cli-error';
 
 export interface DrillSettings {
   reason: string;
@@ -46,6 +47,29 @@ export interface DrillSubject {
   sha256: string;
   workflowType: 'drillWorkflow' | 'evacuationDrillWorkflow';
   input(start: SignedStatement, options: DrillOptions): DrillInput | EvacuationDrillInput;
+}
+
+/**
+ * Refuses (exit 4, nothing started) a drill of a runbook whose lock an open run holds: a failover, a failback, an
+ * evacuation's service or another drill's failover. The fast path: the drill's own failover takes the lock before
+ * anything is injected and ends the drill, injecting nothing, if a run takes it in between.
+ */
+export async function refuseBusyRunbook(client: Client, runbookId: string): Promise<void> {
+  const lock = runLockId(runbookId);
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
+  const description = await client.workflow
+    .getHandle(lock)
+    .describe()
+    .catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    });
+  if (description?.status.name !== 'RUNNING') return;
+  throw new CliError(
+    'RunbookBusy',
+    `not starting a drill of ${runbookId}: a run of it is open under its lock ${lock} (a failover, failback, evacuation or drill); a drill injects a failure only while it holds that lock. Let that run end (drctl status ${lock} --follow), then run the drill again.`,
+    ExitCode.Refused,
+  );
 }
 
 export function runbookDrill(runbook: Runbook): DrillSubject {

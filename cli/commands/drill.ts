@@ -50,11 +50,12 @@ export function registerDrill(program: Command): void {
       const { client, close } = await connectClient(config);
       try {
         await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
+        const { followDrill, followEvacuationDrill, refuseBusyRunbook, startDrill } =
+          await import('../drill-runs');
         if (evacuation !== undefined) {
           const { refuseOverlaps } = await import('../evacuation-runs');
           await refuseOverlaps(client, evacuation);
-        }
-        const { followDrill, followEvacuationDrill, startDrill } = await import('../drill-runs');
+        } else await refuseBusyRunbook(client, subject.id);
         const drillId = await startDrill(client, config.temporal.taskQueue, subject, settings);
         if (!flags.follow) {
           if (context.output === 'json') printJson({ drillId, status: 'started' });
@@ -220,6 +221,11 @@ export function registerDrill(program: Command): void {
             if (name === 'pause') await handle.pause(note);
             if (name === 'resume') await handle.unpause(note);
             if (name === 'trigger') {
+              // A drill now, beside a run that holds the lock, would only fail at it: refused first (exit 4).
+              if (description.memo?.subject !== 'evacuation') {
+                const { refuseBusyRunbook } = await import('../drill-runs');
+                await refuseBusyRunbook(client, runbookId);
+              }
               await handle.update((previous) => ({ ...previous, state: { ...previous.state, note } }));
               await handle.trigger();
             }

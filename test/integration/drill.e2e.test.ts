@@ -126,6 +126,13 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
   expect(held.stdout).toContain(
     `⏸ held by ${drillId} under its lock, changing nothing until it releases this run`,
   );
+  // A second drill meanwhile is refused before it starts (before: "started", exit 0, then a drill recorded failed).
+  const second = await drctl(['drill', 'run', 'ehr-db', '--reason', 'second drill', '--output', 'json'], env);
+  expect(second.code).toBe(4);
+  expect(JSON.parse(second.stdout).error).toMatchObject({
+    code: 'RunbookBusy',
+    message: expect.stringContaining('a run of it is open under its lock failover-ehr-db'),
+  });
   // An operator aborts the drill: the abort goes to the failover it holds (before: "Encoded failure", exit 1),
   // once the drill has started it.
   const aborted = await drctlUntilAccepted(['abort', drillId, '--reason', 'drill called off'], env);
