@@ -2,6 +2,7 @@
  * Escaping for every string a report takes from a drill result (runbook text, reasons, error messages): the
  * result is data from operators and providers, so none of it may become markup.
  */
+import { terminalSafe } from '../cli/terminal-safe';
 
 // XML 1.0 forbids these control characters even when escaped; a message from a provider may carry them.
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
@@ -21,11 +22,10 @@ export function escapeMarkup(text: string): string {
 
 /**
  * Text safe in one line or table cell of GitHub-flavoured Markdown: no raw HTML, no cell breaks, no emphasis or
- * links it did not ask for.
+ * links it did not ask for; and, as `drctl report` prints it to a terminal, no control character (shown `\x1b`).
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\r?\n|\r/g, ' ')
+  return terminalSafe(text.replace(/\r?\n|\r/g, ' '))
     .replace(/[\\`*_[\]|#]/g, (char) => `\\${char}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -34,8 +34,7 @@ export function escapeMarkdown(text: string): string {
 
 /** Text as a Markdown code span on one line; in a table cell GFM still needs the pipe escaped. */
 export function markdownCode(text: string): string {
-  return `\`${text
-    .replace(/\r?\n|\r/g, ' ')
+  return `\`${terminalSafe(text.replace(/\r?\n|\r/g, ' '))
     .replace(/`/g, "'")
     .replace(/\|/g, '\\|')}\``;
 }

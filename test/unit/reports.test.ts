@@ -349,6 +349,13 @@ describe('escaping', () => {
   test('markdown: emphasis, links and cells stay text', () => {
     expect(escapeMarkdown('*a* _b_ [c](d) |')).toBe('\\*a\\* \\_b\\_ \\[c\\](d) \\|');
   });
+  test('markdown: terminal control characters are shown, not obeyed (drctl report prints to a terminal)', () => {
+    // Before: ESC c (clear the screen) and backspaces reached stdout raw.
+    const error = 'failover did not complete\u001bc\b\b\bok';
+    const markdown = renderMarkdown({ ...rpoFail, error });
+    expect(markdown).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(markdown).toContain('failover did not complete\\\\x1bc\\\\x08\\\\x08\\\\x08ok');
+  });
 });
 
 describe('a drill called off by an operator before the injection', () => {
