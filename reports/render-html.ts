@@ -20,6 +20,7 @@ import { trendChart, trendMethodNote } from './svg/trend-chart';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditHtml } from './render-audit';
 import { injectionTiming } from './injection-timing';
+import { breakGlassUsesOf } from './break-glass-uses';
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -233,6 +234,18 @@ ${definitionList([
   ['Reason', `<span data-testid="reason">${esc(result.reason)}</span>`],
   ['Started', `<time>${esc(result.startedAt)}</time>`],
   ['Ended', `<time>${esc(result.endedAt)}</time>`],
+  ...(result.authorization
+    ? [
+        [
+          'Access policy',
+          `sha256 <code>${esc(result.authorization.policySha256)}</code>; every operator action is signed (re-check with <code>drctl verify-run --file</code>)`,
+        ] as [string, string],
+      ]
+    : []),
+  ...breakGlassUsesOf(result).map((use): [string, string] => [
+    'BREAK-GLASS',
+    `<strong data-testid="break-glass">${esc(use.action)}${use.stepId ? ` <code>${esc(use.stepId)}</code>` : ''} by <code>${esc(use.keyId)}</code> (held by ${esc(use.holder)}) at <time>${esc(use.at)}</time>: ${esc(use.reason)}</strong>`,
+  ]),
 ])}
 </section>
 <section id="environment" data-testid="environment">

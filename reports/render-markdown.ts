@@ -13,6 +13,7 @@ import { restoredDuringSteps, stepRows } from './step-rows';
 import { buildAuditMapping, type AuditContext } from './audit-mapping';
 import { auditMarkdown } from './render-audit';
 import { injectionTiming } from './injection-timing';
+import { breakGlassUsesOf } from './break-glass-uses';
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -142,10 +143,7 @@ export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): s
           `- Access policy sha256 ${code(result.authorization.policySha256)}; every operator action is signed (re-check with \`drctl verify-run --file\`)`,
         ]
       : []),
-    ...[
-      ...(result.authorization?.breakGlassUses ?? []),
-      ...(result.failover.authorization?.breakGlassUses ?? []),
-    ].map(
+    ...breakGlassUsesOf(result).map(
       (use) =>
         `- **BREAK-GLASS**: ${md(use.action)}${use.stepId ? ` ${code(use.stepId)}` : ''} by ${code(use.keyId)} (held by ${md(use.holder)}) at ${md(use.at)}: ${md(use.reason)}`,
     ),

@@ -416,3 +416,37 @@ describe('a drill called off by an operator before the injection', () => {
     expect(junit).not.toContain('<error');
   });
 });
+
+describe('a drill in which a break-glass key was used', () => {
+  const use = {
+    action: 'approve',
+    keyId: 'breakglass-1',
+    holder: 'security-office',
+    reason: 'approvers unreachable <b>',
+    at: '2026-11-27T08:15:12.000Z',
+    stepId: 'fence-primary',
+  };
+  const withBreakGlass: DrillResult = {
+    ...pass,
+    failover: {
+      ...pass.failover,
+      authorization: {
+        policySha256: 'a'.repeat(64),
+        runbookId: 'ehr-db',
+        runbookHash: pass.runbookHash,
+        breakGlassUses: [use],
+      },
+    },
+  };
+
+  test('GIVEN the use WHEN rendered as Markdown and HTML THEN both say it, with who held the key and why', () => {
+    expect(renderMarkdown(withBreakGlass)).toContain(
+      '- **BREAK-GLASS**: approve `fence-primary` by `breakglass-1` (held by security-office) at 2026-11-27T08:15:12.000Z: approvers unreachable &lt;b&gt;',
+    );
+    // Before: the HTML report, the one auditors get, never mentioned it.
+    expect(renderHtml(withBreakGlass)).toContain(
+      '<dt>BREAK-GLASS</dt><dd><strong data-testid="break-glass">approve <code>fence-primary</code> by <code>breakglass-1</code> (held by security-office) at <time>2026-11-27T08:15:12.000Z</time>: approvers unreachable &lt;b&gt;</strong></dd>',
+    );
+    expect(renderHtml(pass)).not.toContain('BREAK-GLASS');
+  });
+});
