@@ -21,6 +21,8 @@ import { followRun } from './follow-run';
 import { startedRunId } from './run-ids';
 import type { OperatorSigner } from './operator-signer';
 import { CliError, ExitCode } from './cli-error';
+import { terminalSafe } from './terminal-safe';
+import { innermostMessage } from '../workflows/innermost-message';
 
 export interface DrillSettings {
   reason: string;
@@ -164,11 +166,11 @@ export async function followDrill(client: Client, drillId: string, live: boolean
     }
     if (runId !== undefined) break;
     const description = await drill.describe();
-    if (description.status.name !== 'RUNNING') return drill.result();
+    if (description.status.name !== 'RUNNING') return fetchDrillResult(client, drillId);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await followRun(client, failoverId, { live, runId }).catch(() => undefined);
-  return drill.result();
+  return fetchDrillResult(client, drillId);
 }
 
 /**
@@ -189,11 +191,12 @@ export async function followEvacuationDrill(
       .then(() => true)
       .catch(() => false);
     if (started) break;
-    if ((await drill.describe()).status.name !== 'RUNNING') return drill.result();
+    if ((await drill.describe()).status.name !== 'RUNNING')
+      return fetchEvacuationDrillResult(client, drillId);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await followEvacuation(client, evacuationId, { live }).catch(() => undefined);
-  return drill.result();
+  return fetchEvacuationDrillResult(client, drillId);
 }
 
 export async function fetchDrillResult(
@@ -201,14 +204,42 @@ export async function fetchDrillResult(
   drillId: string,
   runId?: string,
 ): Promise<DrillResult> {
-  return client.workflow.getHandle(drillId, runId).result();
+  return resultOfDrill<DrillResult>(client, drillId, runId);
 }
 
 export async function fetchEvacuationDrillResult(
   client: Client,
   drillId: string,
 ): Promise<EvacuationDrillResult> {
-  return client.workflow.getHandle(drillId).result();
+  return resultOfDrill<EvacuationDrillResult>(client, drillId);
+}
+
+/**
+ * A drill's recorded result. One that ended without a result (its injection command failed, it was terminated)
+ * is exit 1 with the run's own reason, not the client's "Workflow execution failed": the on-call engineer must
+ * know the injection may have left the primary partly down.
+ */
+async function resultOfDrill<T>(client: Client, drillId: string, runId?: string): Promise<T> {
+  try {
+    return (await client.workflow.getHandle(drillId, runId).result()) as T;
+  } catch (error) {
+    const { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowFailedError } =
+      await import('@temporalio/client');
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    const how =
+      error.cause instanceof TerminatedFailure
+        ? 'terminated'
+        : error.cause instanceof CancelledFailure
+          ? 'cancelled'
+          : error.cause instanceof TimeoutFailure
+            ? 'timed out'
+            : 'failed';
+    throw new CliError(
+      'DrillEndedWithoutResult',
+      `${drillId} ended ${how} without a result, so there is no report: ${terminalSafe(innermostMessage(error).split('\n')[0] ?? '')}. Nothing was measured; a failure it injected may still be in effect: check the databases it drilled.`,
+      ExitCode.Failed,
+    );
+  }
 }
 
 export interface DrillHistoryEntry {

@@ -9,7 +9,6 @@ import { note } from '../output';
 import { runCommand } from '../run-command';
 import type { RunSummary } from '../runs';
 import { connectClient } from '../temporal-connection';
-import { innermostMessage } from '../../workflows/innermost-message';
 
 const TREND_DRILLS = 12;
 
@@ -101,16 +100,7 @@ export function registerReport(program: Command): void {
             const { fetchDrillResult, fetchEvacuationDrillResult } = await import('../drill-runs');
             const { renderReport } = await import('../../reports');
             if (run.workflowType === 'evacuationDrillWorkflow') {
-              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId).catch(
-                (error: unknown) => {
-                  // The run's own failure (a refused start says why), not the client's "Workflow execution failed".
-                  throw new CliError(
-                    'DrillEndedWithoutResult',
-                    `${drillId} ended ${run.status.toLowerCase()} without a result, so there is no report: ${innermostMessage(error).split('\n')[0] ?? ''}`,
-                    ExitCode.Failed,
-                  );
-                },
-              );
+              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId);
               return emit(renderReport(evacuationDrill, flags.format), drillId, flags);
             }
             const result = await fetchDrillResult(client, drillId);

@@ -197,6 +197,13 @@ test('an abort of a drill that was terminated while its failover runs names that
   expect(aborted.stderr).toContain(
     `${drillId} has already ended (terminated), but the run it started, failover-ehr-db, is still running: act on it by name`,
   );
+  // Its report says how it ended and why, and that a failure may still be in effect (before: "Workflow execution
+  // failed").
+  const report = await drctl(['report', drillId], env);
+  expect(report.code).toBe(1);
+  expect(report.stderr).toContain(
+    `${drillId} ended terminated without a result, so there is no report: an operator ended the drill with the temporal CLI. Nothing was measured; a failure it injected may still be in effect`,
+  );
   const byName = await drctl(['abort', 'failover-ehr-db', '--reason', 'stop what the drill left'], env);
   expect(byName.code).toBe(0);
   await drctl(['status', 'failover-ehr-db', '--follow'], env);
