@@ -292,37 +292,66 @@ export async function scheduleDrill(
   spec: ScheduleSpecOptions,
 ): Promise<string> {
   const scheduleId = `drill-${subject.id}`;
-  await client.schedule.create({
-    scheduleId,
-    spec: {
-      ...(spec.cron
-        ? { cronExpressions: [spec.cron] }
-        : {
-            calendars: [
-              { month: ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'], dayOfMonth: 15, hour: 9, minute: 0 },
-            ],
-          }),
-      timezone: spec.timezone,
-    },
-    action: {
-      type: 'startWorkflow',
-      workflowType: subject.workflowType,
-      workflowId: scheduleId,
-      taskQueue,
-      args: [drillInput(subject, settings, { action: 'schedule', runId: scheduleId, stepId: 'create' })],
-      typedSearchAttributes: [
-        { key: RUNBOOK_KEY, value: subject.id },
-        { key: KIND_KEY, value: 'drill' },
-        { key: INITIATOR_KEY, value: settings.signer.name },
-      ],
-    },
-    policies: { overlap: 'SKIP', catchupWindow: '1 day' },
-    // Temporal describes a cron expression back as calendars: the cadence as given is kept for `drill schedules`.
-    memo: {
-      runbookHash: subject.sha256,
-      subject: subject.kind,
-      cadence: spec.cron ?? 'quarterly (15 Jan, Apr, Jul, Oct 09:00)',
-    },
-  });
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: {
+        ...(spec.cron
+          ? { cronExpressions: [spec.cron] }
+          : {
+              calendars: [
+                { month: ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'], dayOfMonth: 15, hour: 9, minute: 0 },
+              ],
+            }),
+        timezone: spec.timezone,
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: subject.workflowType,
+        workflowId: scheduleId,
+        taskQueue,
+        args: [drillInput(subject, settings, { action: 'schedule', runId: scheduleId, stepId: 'create' })],
+        typedSearchAttributes: [
+          { key: RUNBOOK_KEY, value: subject.id },
+          { key: KIND_KEY, value: 'drill' },
+          { key: INITIATOR_KEY, value: settings.signer.name },
+        ],
+      },
+      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+      // Temporal describes a cron expression back as calendars: the cadence as given is kept for `drill schedules`.
+      memo: {
+        runbookHash: subject.sha256,
+        subject: subject.kind,
+        cadence: spec.cron ?? 'quarterly (15 Jan, Apr, Jul, Oct 09:00)',
+      },
+    });
+  } catch (error) {
+    throw await scheduleRefusal(error, scheduleId, subject, spec);
+  }
   return scheduleId;
+}
+
+/** Why Temporal would not create a drill schedule, as the operator can act on it; other errors as they came. */
+async function scheduleRefusal(
+  error: unknown,
+  scheduleId: string,
+  subject: DrillSubject,
+  spec: ScheduleSpecOptions,
+): Promise<unknown> {
+  const { ScheduleAlreadyRunning } = await import('@temporalio/client');
+  if (error instanceof ScheduleAlreadyRunning)
+    return new CliError(
+      'ScheduleExists',
+      `${scheduleId} exists already: one schedule per ${subject.kind}. To change it (a new cadence, a reviewed ${subject.kind} changed since), delete it first: drctl drill delete ${subject.id} --reason "…", then schedule again`,
+      ExitCode.Refused,
+    );
+  // The server parses the cron expression, and the client turns its "Invalid schedule spec" into a TypeError
+  // holding the server's words, which name what is wrong with it.
+  if (spec.cron !== undefined && error instanceof TypeError)
+    return new CliError(
+      'BadCron',
+      `--cron "${spec.cron}" is not a cron expression Temporal reads (minute hour day-of-month month day-of-week, e.g. "0 9 15 */3 *"): ${error.message}`,
+      ExitCode.BadInput,
+    );
+  return error;
 }

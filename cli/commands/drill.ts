@@ -108,6 +108,18 @@ export function registerDrill(program: Command): void {
         flags: DrillFlags & { quarterly?: boolean; cron?: string; timezone: string },
       ) => {
         const timezone = knownTimeZone(flags.timezone);
+        if (flags.quarterly && flags.cron !== undefined)
+          throw new CliError(
+            'BadSchedule',
+            '--quarterly and --cron each set the cadence: give one (quarterly is the default)',
+            ExitCode.BadInput,
+          );
+        if (flags.cron !== undefined && flags.cron.trim() === '')
+          throw new CliError(
+            'BadCron',
+            '--cron is empty: give a cron expression (minute hour day-of-month month day-of-week), e.g. "0 9 15 */3 *", or leave it out for quarterly',
+            ExitCode.BadInput,
+          );
         const { subject } = await drillSubjectOf(reference);
         const settings = drillSettings(context, flags);
         const config = context.config();
@@ -116,7 +128,7 @@ export function registerDrill(program: Command): void {
           const { scheduleDrill } = await import('../drill-runs');
           const scheduleId = await scheduleDrill(client, config.temporal.taskQueue, subject, settings, {
             timezone,
-            ...(flags.quarterly || flags.cron === undefined ? { quarterly: true } : { cron: flags.cron }),
+            ...(flags.cron === undefined ? { quarterly: true } : { cron: flags.cron.trim() }),
           });
           const next = (await client.schedule.getHandle(scheduleId).describe()).info.nextActionTimes[0];
           if (context.output === 'json') printJson({ scheduleId, nextRun: next?.toISOString() ?? null });

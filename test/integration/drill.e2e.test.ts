@@ -236,6 +236,20 @@ test('a drill schedule is created with a next run, triggered, and its run appear
   const { scheduleId, nextRun } = JSON.parse(created.stdout) as { scheduleId: string; nextRun: string };
   expect(scheduleId).toBe('drill-ehr-db');
   expect(Date.parse(nextRun)).toBeGreaterThan(Date.now());
+  // A second schedule of the runbook is refused and says what to do (before: exit 1, "Schedule already exists and
+  // is running"); a cron expression the server cannot read is bad input naming --cron (before: exit 1).
+  const secondSchedule = await drctl(['drill', 'schedule', 'ehr-db', '--reason', 'again'], env);
+  expect(secondSchedule.code).toBe(4);
+  expect(secondSchedule.stderr).toContain('drill-ehr-db exists already: one schedule per runbook');
+  expect(secondSchedule.stderr).toContain('drctl drill delete ehr-db --reason');
+  const badCron = await drctl(
+    ['drill', 'schedule', 'patient-portal-rds', '--cron', '61 9 * * *', '--reason', 'x'],
+    env,
+  );
+  expect(badCron.code).toBe(2);
+  expect(badCron.stderr).toMatch(
+    /--cron "61 9 \* \* \*" is not a cron expression Temporal reads .*Minute is not in range/,
+  );
 
   const listed = JSON.parse((await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout) as Array<{
     scheduleId: string;

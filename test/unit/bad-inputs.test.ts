@@ -652,6 +652,18 @@ const commandCases: CommandCase[] = [
     says: [/--reason is required/],
   },
   {
+    // Before: --cron was silently ignored for --quarterly.
+    name: 'drill schedule with both --quarterly and --cron',
+    args: ['drill', 'schedule', 'ehr-db', '--quarterly', '--cron', '0 9 1 * *', '--reason', 'x'],
+    says: [/--quarterly and --cron each set the cadence: give one/],
+  },
+  {
+    // Before: scheduled quarterly, with an empty cadence shown by `drill schedules`.
+    name: 'drill schedule with an empty --cron',
+    args: ['drill', 'schedule', 'ehr-db', '--cron', ' ', '--reason', 'x'],
+    says: [/--cron is empty: give a cron expression/],
+  },
+  {
     // Before: read as 2 March (JavaScript rolls the day over), a silently shifted filter.
     name: 'runs with --since a day the calendar does not have',
     args: ['runs', '--since', '2026-02-30'],
