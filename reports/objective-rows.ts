@@ -13,6 +13,8 @@ export interface ObjectiveRow {
   marginMs: number | null;
   /** null when not measured: neither met nor missed. */
   passed: boolean | null;
+  /** Why the drill has no way to measure it (N/A by design, not a measurement that failed). */
+  notMeasurable?: string;
 }
 
 export const OBJECTIVES: readonly ObjectiveName[] = ['RTO', 'RPO'];
@@ -32,6 +34,7 @@ export function objectiveRow(result: DrillResult, objective: ObjectiveName): Obj
       measuredMs: measured,
       marginMs: measured === null ? null : knownMs(verdict.marginMs),
       passed: verdict.notMeasured === undefined && measured !== null ? verdict.passed : null,
+      ...(verdict.notMeasured === undefined ? {} : { notMeasurable: verdict.notMeasured }),
     };
   }
   // No verdict: the drill stopped before judging; show what was measured, if anything, against the target.

@@ -239,7 +239,11 @@ export function renderEvacuationDrillJunit(result: EvacuationDrillResult): strin
   // Called off, nothing was tested: every objective and the whole are skipped, none failed.
   const failures =
     calledOff !== undefined ? 0 : rows.filter((row) => row.passed === false).length + (restored ? 0 : 1);
-  const errors = calledOff !== undefined ? 0 : rows.filter((row) => row.passed === null).length;
+  // An objective a service has no way to measure is skipped in its suite, not an error.
+  const errors =
+    calledOff !== undefined
+      ? 0
+      : rows.filter((row) => row.passed === null && row.notMeasurable === undefined).length;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="drill of evacuation ${esc(result.evacuationId)}" tests="${rows.length + 1}" failures="${failures}" errors="${errors}" time="${seconds(
     Date.parse(result.endedAt) - Date.parse(result.startedAt),

@@ -35,6 +35,12 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
       <system-out>${esc(numbers(row))}</system-out>
     </testcase>`;
   }
+  if (row.notMeasurable !== undefined) {
+    // N/A: the drill has no way to measure it, so it is not tested; not a measurement that went wrong.
+    return `    ${open}
+      <skipped message="${esc(`${row.objective} not measurable: ${row.notMeasurable}`)}"/>
+    </testcase>`;
+  }
   if (!wasMeasured(row)) {
     const why = result.error ?? 'the drill ended before this objective was measured';
     return `    ${open}
@@ -63,10 +69,11 @@ function counts(
 ): { failures: number; errors: number; skipped: number } {
   if (result.calledOff !== undefined) return { failures: 0, errors: 0, skipped: rows.length };
   const measured = rows.filter(wasMeasured);
+  const notMeasurable = rows.filter((row) => row.notMeasurable !== undefined).length;
   return {
     failures: measured.filter((row) => !row.passed).length,
-    errors: rows.length - measured.length,
-    skipped: 0,
+    errors: rows.length - measured.length - notMeasurable,
+    skipped: notMeasurable,
   };
 }
 
