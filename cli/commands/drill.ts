@@ -40,10 +40,16 @@ export function registerDrill(program: Command): void {
       .option('-f, --follow', 'show the failover live and the verdict')
       .option(
         '--restore-sandbox',
-        'local stack only: after the drill, restore the seeded topology so drills can repeat',
+        'local stack only, with --follow: after the drill, restore the seeded topology so drills can repeat',
       ),
   ).action(
     runCommand(async (context, reference: string, flags: DrillFlags) => {
+      if (flags.restoreSandbox && !flags.follow)
+        throw new CliError(
+          'RestoreNeedsFollow',
+          '--restore-sandbox restores the topology once the drill has ended, so it needs --follow (the command waits for the end)',
+          ExitCode.BadInput,
+        );
       const { subject, evacuation } = await drillSubjectOf(reference);
       const settings = drillSettings(context, flags);
       const config = context.config();
@@ -68,6 +74,14 @@ export function registerDrill(program: Command): void {
           subject.kind === 'evacuation'
             ? await followEvacuationDrill(client, drillId, live)
             : await followDrill(client, drillId, live);
+        // The verdict first: a restore that fails must not hide how the drill went.
+        if (context.output === 'json') printJson(result);
+        else {
+          const { renderDrillSummary, renderEvacuationDrillSummary } = await import('../render-drill');
+          process.stdout.write(
+            `${'evacuationId' in result ? renderEvacuationDrillSummary(result) : renderDrillSummary(result)}\n`,
+          );
+        }
         if (flags.restoreSandbox) {
           // Loaded on demand: only the local stack has a topology drctl can rebuild by itself.
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous require keeps this CommonJS under tsx.
@@ -75,13 +89,6 @@ export function registerDrill(program: Command): void {
           if (context.output === 'text')
             note('restoring the sandbox topology (replica re-cloned from the original primary)');
           await resetStack();
-        }
-        if (context.output === 'json') printJson(result);
-        else {
-          const { renderDrillSummary, renderEvacuationDrillSummary } = await import('../render-drill');
-          process.stdout.write(
-            `${'evacuationId' in result ? renderEvacuationDrillSummary(result) : renderDrillSummary(result)}\n`,
-          );
         }
         return result.passed ? ExitCode.Ok : ExitCode.Failed;
       } finally {

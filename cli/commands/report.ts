@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { REPORT_FORMATS, type ReportFormat } from '../../reports/report-formats';
 import type { Client } from '@temporalio/client';
@@ -60,6 +61,7 @@ export function registerReport(program: Command): void {
             context.output === 'json' && command.getOptionValueSource('format') === 'default'
               ? { ...given, format: 'json' as const }
               : given;
+          if (flags.out !== undefined) requireWritableDirectory(flags.out);
           const { client, close } = await connectClient(context.config());
           try {
             const { describeRun } = await import('../runs');
@@ -118,6 +120,23 @@ export function registerReport(program: Command): void {
         },
       ),
     );
+}
+
+/**
+ * --out names a file in a directory this user can write: checked before anything is read, so a CI gate that gets
+ * exit 1 knows the drill failed, not the path (exit 2).
+ */
+function requireWritableDirectory(out: string): void {
+  const directory = dirname(resolve(out));
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch {
+    throw new CliError(
+      'BadOut',
+      `--out ${out}: cannot write there (${directory} does not exist or is not writable); give a file in a writable directory`,
+      ExitCode.BadInput,
+    );
+  }
 }
 
 function emit(text: string, runId: string, flags: { format: ReportFormat; out?: string }): void {

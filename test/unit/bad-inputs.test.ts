@@ -652,6 +652,20 @@ const commandCases: CommandCase[] = [
     says: [/--reason is required/],
   },
   {
+    // Before: read everything, then failed writing: exit 1, which the help gives to "ended without a result".
+    name: 'report --out in a directory that does not exist',
+    args: ['report', 'drill-ehr-db-20261127-0900', '--format', 'junit', '--out', '/nonexistent-drctl/d.xml'],
+    says: [
+      /--out \/nonexistent-drctl\/d\.xml: cannot write there \(\/nonexistent-drctl does not exist or is not writable\)/,
+    ],
+  },
+  {
+    // Before: silently ignored without --follow; the drill ran and the sandbox was not restored.
+    name: 'drill run --restore-sandbox without --follow',
+    args: ['drill', 'run', 'ehr-db', '--reason', 'x', '--restore-sandbox'],
+    says: [/--restore-sandbox restores the topology once the drill has ended, so it needs --follow/],
+  },
+  {
     // Before: --cron was silently ignored for --quarterly.
     name: 'drill schedule with both --quarterly and --cron',
     args: ['drill', 'schedule', 'ehr-db', '--quarterly', '--cron', '0 9 1 * *', '--reason', 'x'],
