@@ -234,6 +234,14 @@ export async function fetchRunResult(
   temporalRunId?: string,
 ): Promise<{ result: unknown; temporalRunId: string }> {
   const description = await client.workflow.getHandle(runId, temporalRunId).describe();
+  const isDrill = description.type === 'drillWorkflow' || description.type === 'evacuationDrillWorkflow';
+  // A drill's record exists once it ends (a failover's progress is readable while it runs): never wait for it.
+  if (isDrill && description.status.name === 'RUNNING')
+    throw new CliError(
+      'DrillRunning',
+      `${runId} is still running; its record, and so what there is to verify, exists once it ends (drctl status ${runId} --follow). Its failover's actions so far: drctl verify-run <its failover>`,
+      ExitCode.Refused,
+    );
   const read = async (): Promise<unknown> => {
     if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId, description.runId);
     if (description.type === 'evacuationDrillWorkflow') {

@@ -38,7 +38,7 @@ export function registerVerifyRun(program: Command): void {
         '  drctl verify-run --file evidence/drill-ehr-db-20261127-090000-3fa2c1.json --policy access-policy-2026-11.json',
         '  drctl verify-run evacuation-us-east-1-20261201-104802-6b99ef --policy /etc/drctl/access-policy.json',
         '',
-        'Exit codes: 0 every action verified, 1 an action or the policy does not verify, 2 bad input, 3 environment.',
+        'Exit codes: 0 every action verified, 1 an action or the policy does not verify, 2 bad input, 3 environment, 4 refused (a drill still running: its record exists once it ends).',
       ].join('\n'),
     )
     .action(

@@ -126,6 +126,10 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
   expect(held.stdout).toContain(
     `⏸ held by ${drillId} under its lock, changing nothing until it releases this run`,
   );
+  // verify-run of the running drill says so at once (before: it waited, without a word, for the drill to end).
+  const early = await drctl(['verify-run', drillId, '--policy', operatorPaths.policyFile], env);
+  expect(early.code).toBe(4);
+  expect(early.stderr).toContain(`${drillId} is still running; its record, and so what there is to verify`);
   // A second drill meanwhile is refused before it starts (before: "started", exit 0, then a drill recorded failed).
   const second = await drctl(['drill', 'run', 'ehr-db', '--reason', 'second drill', '--output', 'json'], env);
   expect(second.code).toBe(4);
