@@ -46,32 +46,69 @@ export function codecFromConfig(
 }
 
 /**
- * A KMS port whose SDK client is loaded and built on first use: a CLI command on a keyring-only codec never
- * pays for the KMS SDK unless it meets a payload that names a KMS key.
+ * A KMS port whose SDK clients are loaded and built on first use: a CLI command on a keyring-only codec never
+ * pays for the KMS SDK unless it meets a payload that names a KMS key. KMS is regional: a key is called in the
+ * region its ARN names (history written by a worker in another region reads as well), and a multi-Region key
+ * (`mrk-`) through its replica in this process's region, so history stays readable when the key's home region is
+ * the one that is down.
  */
 function lazyKms(aws: DrctlConfig['aws']): { port: KmsPort; close: () => void } {
-  let built: { client: KMSClient; port: KmsPort } | undefined;
-  const get = (): KmsPort => {
-    if (built === undefined) {
+  const built = new Map<string, { client: KMSClient; port: KmsPort }>();
+  const inRegion = (region: string): KmsPort => {
+    let entry = built.get(region);
+    if (entry === undefined) {
       /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
       const sdk = require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
       const { createKmsAdapter } = require('./kms-adapter') as typeof import('./kms-adapter');
       /* eslint-enable @typescript-eslint/no-require-imports */
       const client = new sdk.KMSClient({
-        region: aws.region,
+        region,
         ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
       });
-      built = { client, port: createKmsAdapter(client) };
+      entry = { client, port: createKmsAdapter(client) };
+      built.set(region, entry);
     }
-    return built.port;
+    return entry.port;
+  };
+  /** The first of the calls that answers; the last one's error when none does. */
+  const first = async <T>(key: string, call: (port: KmsPort, key: string) => Promise<T>): Promise<T> => {
+    let lastError: unknown;
+    for (const target of kmsCallsFor(key, aws.region)) {
+      try {
+        return await call(inRegion(target.region), target.key);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
   };
   return {
     port: {
-      generateDataKey: (keyId, context) => get().generateDataKey(keyId, context),
-      decrypt: (keyArn, wrapped, context) => get().decrypt(keyArn, wrapped, context),
+      generateDataKey: (keyId, context) => first(keyId, (port, key) => port.generateDataKey(key, context)),
+      decrypt: (keyArn, wrapped, context) =>
+        first(keyArn, (port, key) => port.decrypt(key, wrapped, context)),
     },
-    close: () => built?.client.destroy(),
+    close: () => {
+      for (const { client } of built.values()) client.destroy();
+    },
   };
+}
+
+/**
+ * Where to call KMS for a key, in order: an ARN in the region it names; a multi-Region key's ARN first as its
+ * replica in `home` (the same key id: any replica unwraps what another wrapped), then in its own region; an id or
+ * alias in `home`.
+ */
+export function kmsCallsFor(key: string, home: string): Array<{ region: string; key: string }> {
+  const arn = /^arn:(aws[\w-]*):kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/.exec(key);
+  if (arn === null) return [{ region: home, key }];
+  const [, partition, region, account, keyId] = arn as unknown as [string, string, string, string, string];
+  if (keyId.startsWith('mrk-') && region !== home)
+    return [
+      { region: home, key: `arn:${partition}:kms:${home}:${account}:key/${keyId}` },
+      { region, key },
+    ];
+  return [{ region, key }];
 }
 
 /**

@@ -3,6 +3,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
 import type { StackInfo } from '../../sandbox/stack-info';
 import { CodecError } from '../../security/codec/codec-error';
+import { codecFromConfig } from '../../security/codec/data-converter';
+import type { DrctlConfig } from '../../worker/config';
 import { EncryptionCodec, METADATA_KEY_ID } from '../../security/codec/encryption-codec';
 import { createKmsAdapter } from '../../security/codec/kms-adapter';
 import { createKmsKeySource } from '../../security/codec/kms-key-source';
@@ -71,4 +73,34 @@ test('GIVEN a key id that does not exist WHEN encoding THEN the error names the 
   expect((error as CodecError).message).toMatch(
     /cannot make a data key under KMS key alias\/drctl-no-such-key: NotFoundException .*DRCTL_CODEC_KMS_KEY_ID/,
   );
+});
+
+test("GIVEN history written by a worker in us-west-2 under its regional key WHEN read from us-east-1 THEN KMS is called in the key's own region and it decodes", async () => {
+  // KMS is regional: before, every payload's key was called in this process's region (NotFoundException).
+  const west = new KMSClient({
+    endpoint: stack.moto.endpoint,
+    region: 'us-west-2',
+    credentials: MOTO_CREDENTIALS,
+  });
+  const westKey = (await west.send(new CreateKeyCommand({ Description: 'drctl codec, us-west-2' })))
+    .KeyMetadata!.Arn!;
+  west.destroy();
+  process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
+  const codecIn = (region: string, kmsKeyId: string) =>
+    codecFromConfig({
+      codec: { enabled: true, kmsKeyId, dataKeyMaxAgeMs: 300_000, dataKeyMaxUses: 10_000 },
+      aws: { region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
+    })!;
+  const writer = codecIn('us-west-2', westKey);
+  const reader = codecIn('us-east-1', await newKey());
+  try {
+    const [written] = await writer.codec.encode([toPayload({ reason: 'written in us-west-2' })]);
+    expect(keyIdOf(written)).toBe(`kms:${westKey}`);
+    const [read] = await reader.codec.decode([written!]);
+    expect(defaultPayloadConverter.fromPayload(read!)).toEqual({ reason: 'written in us-west-2' });
+  } finally {
+    writer.close();
+    reader.close();
+  }
 });
