@@ -149,7 +149,12 @@ export async function verifyChain(
       // A manifest is read before its signature is judged: its fields may be anything.
       runIds: [
         manifest.run.runId,
-        ...(Array.isArray(manifest.run.children) ? manifest.run.children.map((child) => child.runId) : []),
+        // A child still running when the bundle was written is named, not kept: it does not count as bundled.
+        ...(Array.isArray(manifest.run.children)
+          ? manifest.run.children
+              .filter((child) => child.closeStatus !== 'RUNNING')
+              .map((child) => child.runId)
+          : []),
       ],
     });
     found.push(...placement(slot, manifest, slots, bySequence));

@@ -263,11 +263,18 @@ function isExported(child: ChildRun): child is ExportedRun {
   return 'historyJson' in child;
 }
 
+/**
+ * The children that may outlive the run that started them. Any other child still running (a drill's failover
+ * recording its end) is waited for: its parent's bundle is the only one that keeps it.
+ */
+const OUTLIVING_CHILD_TYPES = new Set(['fenceFollowUpWorkflow', 'evacuationWorkflow']);
+
 async function exportChild(client: Client, child: ExportedRun['children'][number]): Promise<ChildRun> {
   try {
     return await exportRun(client, child.workflowId, child.runId);
   } catch (error) {
-    if (error instanceof ApplicationFailure && error.type === STILL_OPEN)
+    const outlives = OUTLIVING_CHILD_TYPES.has(child.workflowType);
+    if (outlives && error instanceof ApplicationFailure && error.type === STILL_OPEN)
       return { ...child, closeStatus: 'RUNNING' };
     throw error;
   }
