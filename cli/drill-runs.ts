@@ -236,7 +236,7 @@ async function resultOfDrill<T>(client: Client, drillId: string, runId?: string)
             : 'failed';
     throw new CliError(
       'DrillEndedWithoutResult',
-      `${drillId} ended ${how} without a result, so there is no report: ${terminalSafe(innermostMessage(error).split('\n')[0] ?? '')}. Nothing was measured; a failure it injected may still be in effect: check the databases it drilled.`,
+      `${drillId} ended ${how} without a result: ${terminalSafe(innermostMessage(error).split('\n')[0] ?? '')}. Nothing was measured, so there is no report; a failure it injected may still be in effect: check the databases it drilled.`,
       ExitCode.Failed,
     );
   }

@@ -206,7 +206,7 @@ test('an abort of a drill that was terminated while its failover runs names that
   const report = await drctl(['report', drillId], env);
   expect(report.code).toBe(1);
   expect(report.stderr).toContain(
-    `${drillId} ended terminated without a result, so there is no report: an operator ended the drill with the temporal CLI. Nothing was measured; a failure it injected may still be in effect`,
+    `${drillId} ended terminated without a result: an operator ended the drill with the temporal CLI. Nothing was measured, so there is no report; a failure it injected may still be in effect`,
   );
   const byName = await drctl(['abort', 'failover-ehr-db', '--reason', 'stop what the drill left'], env);
   expect(byName.code).toBe(0);
