@@ -87,9 +87,8 @@ export interface CriticalPathStep {
 
 export type RestoredBy = 'write-probe' | 'failover-end';
 
-/** `restoredBy` of a restoration: set only when there was one. */
-export function restoredByOf(restoredAt: string | null, probed: boolean): { restoredBy?: RestoredBy } {
-  if (restoredAt === null) return {};
+/** What restoration is measured by: a runbook with a write probe through DNS by its write, else its failover's end. */
+export function restoredByOf(probed: boolean): { restoredBy: RestoredBy } {
   return { restoredBy: probed ? 'write-probe' : 'failover-end' };
 }
 
@@ -111,9 +110,9 @@ export interface DrillResult {
   injection: { action: InjectionAction; injectedAt: string; inEffectAt?: string; summary: string };
   restoredAt: string | null;
   /**
-   * What `restoredAt` is: the first write a probe made through the switched DNS name, or, for a runbook without
-   * such a probe, the failover's end (no client write was measured). Absent when not restored, and from drills
-   * recorded before drctl kept it.
+   * What `restoredAt` is (or would have been): the first write a probe made through the switched DNS name, or, for
+   * a runbook without such a probe, the failover's end (no client write was measured). Absent from drills recorded
+   * before drctl kept it.
    */
   restoredBy?: RestoredBy;
   measured: { rtoMs: number | null; rpoMs: number | null };

@@ -304,7 +304,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   return finish({
     ...withInjection,
     restoredAt,
-    ...restoredByOf(restoredAt, Boolean(probe)),
+    ...restoredByOf(Boolean(probe)),
     measured,
     dataLoss,
     canary,

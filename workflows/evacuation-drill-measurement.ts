@@ -77,7 +77,7 @@ export function serviceDrillResult(
     },
     injection,
     restoredAt,
-    ...restoredByOf(restoredAt, measurement.probed),
+    ...restoredByOf(measurement.probed),
     measured: { rtoMs: measuredRtoMs, rpoMs: measurement.dataLoss?.rpoMs ?? null },
     dataLoss: measurement.dataLoss,
     canary: measurement.canary,

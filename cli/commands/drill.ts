@@ -88,7 +88,15 @@ export function registerDrill(program: Command): void {
           const { resetStack } = require('../../sandbox/stack') as typeof import('../../sandbox/stack');
           if (context.output === 'text')
             note('restoring the sandbox topology (replica re-cloned from the original primary)');
-          await resetStack();
+          // Said on stderr, as exit 3: stdout holds the verdict alone (one JSON document with --output json).
+          const failed = await resetStack().then(
+            () => undefined,
+            (error: unknown) => error as Error,
+          );
+          if (failed !== undefined) {
+            note(`the drill ended (its verdict above); restoring the sandbox failed: ${failed.message}`);
+            return ExitCode.Environment;
+          }
         }
         return result.passed ? ExitCode.Ok : ExitCode.Failed;
       } finally {

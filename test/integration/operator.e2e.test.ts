@@ -88,15 +88,26 @@ async function bundleOf(workflowId: string, runId: string): Promise<{ manifest: 
   }
 }
 
-/** Until a run started in the background runs (an earlier run of the same lock id may have ended). */
-async function waitUntilStarted(workflowId: string): Promise<void> {
-  const running = async () => {
+/**
+ * Until a run started in the background runs (an earlier run of the same lock id may have ended); fails at once,
+ * with its output, if the command that starts it ends first.
+ */
+async function waitUntilStarted(
+  workflowId: string,
+  starting: Promise<{ code: number; stdout: string; stderr: string }>,
+): Promise<void> {
+  let ended: { code: number; stdout: string; stderr: string } | undefined;
+  void starting.then((result) => (ended = result));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     const read = await drctl(['status', workflowId, '--output', 'json'], env);
-    return (
-      read.code === 0 && /running|paused/.test((JSON.parse(read.stdout) as { status?: string }).status ?? '')
-    );
-  };
-  while (!(await running())) await new Promise((resolve) => setTimeout(resolve, 300));
+    const status = read.code === 0 ? (JSON.parse(read.stdout) as { status?: string }).status : undefined;
+    if (/running|paused/.test(status ?? '')) return;
+    if (ended !== undefined)
+      throw new Error(`the start ended first (exit ${ended.code}): ${ended.stderr}${ended.stdout}`);
+    if (Date.now() > deadline) throw new Error(`${workflowId} did not start within 60 s: ${read.stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
 
 async function waitUntilAwaiting(workflowId: string, stepId: string): Promise<FailoverProgress> {
@@ -268,7 +279,7 @@ test('with the old primary down, two different operators approve going on unfenc
     as('alice'),
   );
   const workflowId = runLockId('ehr-db-unfenced');
-  await waitUntilStarted(workflowId);
+  await waitUntilStarted(workflowId, followedFailover);
   const waiting = await waitUntilAwaiting(workflowId, 'fence-primary');
   expect(waiting.awaiting[0]?.prompt).toMatch(/unreachable .* and could not be fenced/);
   const [replica] = await sql<{ recovering: boolean }>(
