@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 
 export const MANIFEST_SCHEMA = 'drctl.evidence-manifest/v1';
 
-export type EvidenceRunKind = 'failover' | 'failback' | 'drill';
+/** `fence-follow-up`: how the fencing of an old primary a failover went on without ended. */
+export type EvidenceRunKind = 'failover' | 'failback' | 'drill' | 'fence-follow-up';
 
 export interface ManifestFile {
   /** Path inside the bundle, e.g. `history.json` or `reports/report.md`. */

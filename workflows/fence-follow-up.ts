@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,6 +26,7 @@ import { innermostMessage } from './innermost-message';
 import type { SignedOperatorUpdate } from './operator-decision';
 import { recordedAction } from './run-authority';
 import { decidePatchesAtStart } from './patches-at-start';
+import { requestEvidence } from './evidence-ledger';
 
 export type { FenceFollowUpInput, FenceFollowUpState } from './fence-follow-up-types';
 
@@ -145,5 +147,11 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
   }
   state.endedAt = new Date().toISOString();
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: state.status }]);
+  // How it ended (fenced, or closed by an operator's signed word) gets a bundle of its own: its failover's was
+  // written while it still tried.
+  if (patched(FOLLOW_UP_EVIDENCE_PATCH)) await requestEvidence();
   return state;
 }
+
+/** Runs that began before this ended without asking the ledger for a bundle. */
+export const FOLLOW_UP_EVIDENCE_PATCH = 'fence-follow-up-bundled';

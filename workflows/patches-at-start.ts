@@ -20,6 +20,7 @@ import {
   WAVES_STAY_ORDERED_PATCH,
 } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
+import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
 import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
@@ -41,6 +42,7 @@ export function everyPatch(): string[] {
     READ_AHEAD_PATCH,
     GROUP_READ_AHEAD_PATCH,
     LOCAL_EVIDENCE_REQUEST_PATCH,
+    FOLLOW_UP_EVIDENCE_PATCH,
     READS_WHILE_HELD_PATCH,
     LOCKS_FIRST_PATCH,
     RELEASES_RECORDED_PATCH,

@@ -27,6 +27,7 @@ import { canonicalJson } from '../../auth/canonical-json';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { reviewedEvacuationIn, reviewedRunbookIn } from './reviewed-runbook';
 import { runOutcome } from '../../workflows/run-outcome';
+import type { FenceFollowUpState } from '../../workflows/fence-follow-up-types';
 
 const JSON_TYPE = 'application/json';
 
@@ -63,6 +64,8 @@ export async function collectRun(
   request: EvidenceRequest,
   options: CollectOptions = {},
 ): Promise<BundleContent> {
+  if (request.workflowType === FOLLOW_UP_TYPE)
+    return followUpBundle(await exportRun(client, request.workflowId, request.runId));
   const kindOfType = EVIDENCE_WORKFLOW_TYPES[request.workflowType];
   if (!kindOfType) {
     throw permanentFailure(
@@ -174,6 +177,45 @@ export async function collectRun(
     children: childRuns(children),
   };
   return { run: evidenceRun, files };
+}
+
+const FOLLOW_UP_TYPE = 'fenceFollowUpWorkflow';
+
+/**
+ * A fence follow-up, once it ended: its history (its last run's, after continue-as-new), its state (attempts, how
+ * it ended) and the operator's signed close, if that is how. Its failover's bundle names it as running.
+ */
+function followUpBundle(run: ExportedRun): BundleContent {
+  const state = run.result as FenceFollowUpState | undefined;
+  if (state?.authorization === undefined)
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `run ${run.workflowId} ended without a follow-up's state (${run.closeStatus}): it was not started by drctl`,
+    );
+  return {
+    run: {
+      kind: 'fence-follow-up',
+      workflowId: run.workflowId,
+      runId: run.runId,
+      workflowType: run.workflowType,
+      closeStatus: run.closeStatus,
+      outcome: state.status,
+      runbookId: state.runbookId,
+      runbookSha256: state.authorization.runbookHash,
+      startedAt: run.startedAt,
+      closedAt: run.closedAt,
+      children: [],
+    },
+    files: [
+      { path: 'history.json', body: Buffer.from(run.historyJson, 'utf8'), contentType: JSON_TYPE },
+      { path: 'result.json', body: json(state), contentType: JSON_TYPE },
+      {
+        path: 'operator-actions.json',
+        body: json(state.closedBy === undefined ? [] : [state.closedBy]),
+        contentType: JSON_TYPE,
+      },
+    ],
+  };
 }
 
 /**

@@ -73,14 +73,18 @@ async function startRun(file: string, operator: 'alice' | 'bob'): Promise<string
   return (JSON.parse(started.stdout) as { workflowId: string }).workflowId;
 }
 
-/** The evidence bundle of one run of `workflowId`, once the ledger has written it (moments after it closed). */
-async function bundleOf(workflowId: string, runId: string): Promise<{ manifest: EvidenceManifest }> {
+/** The evidence bundle of `workflowId` (of its run `runId`), once the ledger has written it (moments after it closed). */
+async function bundleOf(workflowId: string, runId?: string): Promise<{ manifest: EvidenceManifest }> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const shown = await drctl(['evidence', 'show', workflowId, '--output', 'json'], env);
     const bundles =
       shown.code === 0 ? (JSON.parse(shown.stdout) as Array<{ manifest: EvidenceManifest }>) : [];
-    const bundle = bundles.find((candidate) => candidate.manifest.run.runId === runId);
+    // `evidence show` of an id also lists the bundles that name it as a child: this run's own is the one wanted.
+    const bundle = bundles.find(
+      ({ manifest }) =>
+        manifest.run.workflowId === workflowId && (runId === undefined || manifest.run.runId === runId),
+    );
     if (bundle) return bundle;
     if (Date.now() > deadline)
       throw new Error(`no evidence bundle of ${workflowId} run ${runId}: ${shown.stdout}`);
@@ -343,6 +347,12 @@ test('with the old primary down, two different operators approve going on unfenc
   ).rejects.toThrow(/role "ehr_app" is not permitted to log in/);
   const after = await drctl(['status', workflowId], env);
   expect(after.stdout).toMatch(/the old primary of ehr is fenced/);
+  // How the follow-up ended has a bundle of its own (its failover's was written while it tried).
+  const followUpBundle = await bundleOf(followUpId);
+  expect(followUpBundle.manifest.run).toMatchObject({ kind: 'fence-follow-up', outcome: 'fenced' });
+  expect(followUpBundle.manifest.files.map((file) => file.path)).toEqual(
+    expect.arrayContaining(['history.json', 'result.json', 'operator-actions.json']),
+  );
 });
 
 test('a follow-up an operator closes stops trying, on record', async () => {
@@ -375,6 +385,11 @@ test('a follow-up an operator closes stops trying, on record', async () => {
   });
   const state = await waitForFollowUp(followUpId, 'closed');
   expect(state.closedBy).toMatchObject({ operator: 'bob', reason: 'host decommissioned, INC-4411' });
+  // The signed close is kept in the evidence chain, past Temporal's retention.
+  expect((await bundleOf(followUpId)).manifest.run).toMatchObject({
+    kind: 'fence-follow-up',
+    outcome: 'closed',
+  });
   expect(state.closedBy?.signed?.statement).toMatchObject({ action: 'abort', stepId: 'close' });
   const shown = await drctl(['status', followUpId], env);
   expect(shown.stdout).toMatch(/follow-up closed by bob/);
