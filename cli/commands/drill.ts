@@ -217,7 +217,7 @@ export function registerDrill(program: Command): void {
     drill
       .command(name)
       .description(
-        `${description} Signed with your key; the signed statement is kept in the schedule's note.`,
+        `${description} Signed with your key; the latest action's signed statement is kept in the schedule's note (each replaces the one before, and a delete leaves none: keep the --output json reply, which holds it).`,
       )
       .argument('<runbook|evacuation>', 'the runbook or evacuation id the schedule drills')
       .option('--reason <text>', 'why (recorded)')
