@@ -374,7 +374,8 @@ function objectChecks(
       key,
       expected: 'COMPLIANCE',
       actual: object.lockMode ?? 'none',
-      message: `retention mode of ${what} (${key}, ${version}${versions} version(s)) is ${object.lockMode ?? 'none'}, required COMPLIANCE`,
+      // S3 answers an object's lock only to a caller allowed s3:GetObjectRetention: "none" may be that.
+      message: `retention mode of ${what} (${key}, ${version}${versions} version(s)) is ${object.lockMode ?? 'none'}, required COMPLIANCE${object.lockMode === undefined ? ' (or this identity lacks s3:GetObjectRetention, without which S3 shows no lock: check that first)' : ''}`,
     });
   }
   const until = object.retainUntil;

@@ -350,6 +350,18 @@ describe('verify detects each tamper precisely', () => {
     expect(kinds(await chain.verify())).toEqual(['retention-mode@1']);
   });
 
+  test('retention mode: a version S3 shows unlocked names the permission that also hides a lock', async () => {
+    // Before: "is none", though an auditor without s3:GetObjectRetention sees every object that way.
+    const chain = setUp(1);
+    await chain.append(1, 1);
+    const key = chain.layout.fileKey('failover-ehr-db-1', 'run-1', 'result.json');
+    chain.store.putVersion(key, chain.store.bytes(key), { retainUntil: addYears(T0, 7) });
+    const report = await chain.verify();
+    expect(report.problems.find((problem) => problem.kind === 'retention-mode')?.message).toMatch(
+      /is none, required COMPLIANCE \(or this identity lacks s3:GetObjectRetention/,
+    );
+  });
+
   test('--since: a sequence or a date limits the walk, and the first link is still checked', async () => {
     const chain = setUp(4);
     await chain.append(1, 4);
