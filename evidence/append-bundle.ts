@@ -28,6 +28,11 @@ export interface BundleFile {
   contentType: string;
 }
 
+/** Reports are renderings of the run's recorded history and result, which the bundle keeps as they are. */
+function isRendering(path: string): boolean {
+  return path.startsWith('reports/');
+}
+
 export interface BundleContent {
   run: EvidenceRun;
   files: BundleFile[];
@@ -109,7 +114,20 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
     });
     if (written === 'exists') {
       const existing = await store.get(key);
-      if (!existing || sha256Hex(existing.body) !== sha256) {
+      const existingSha256 = existing === undefined ? undefined : sha256Hex(existing.body);
+      if (existing !== undefined && existingSha256 !== sha256 && isRendering(file.path)) {
+        // An earlier attempt wrote this report, rendered under what the worker knew then (its access policy): a
+        // rendering of the same recorded run, kept as written rather than losing the whole bundle to it.
+        files.push({
+          path: file.path,
+          key,
+          sha256: existingSha256 as string,
+          bytes: existing.body.length,
+          contentType: file.contentType,
+        });
+        continue;
+      }
+      if (existingSha256 !== sha256) {
         throw new BundleFileConflictError(
           `${store.location}/${key} already holds other bytes than ${file.path} of run ${workflowId}/${runId} ` +
             '(locked objects cannot be replaced): run `drctl evidence verify` and investigate before writing this bundle',

@@ -139,6 +139,40 @@ describe('manifest and chain', () => {
     expect((await chain.verify()).ok).toBe(true);
   });
 
+  test('GIVEN a retry whose report renders otherwise than the first attempt wrote it WHEN appended THEN the written report is kept and listed; other files still must match', async () => {
+    // Before: BundleFileConflictError, and the ledger dropped the run's bundle for good (a report's signature
+    // verdicts follow the worker's access policy, which may change between attempts).
+    const chain = setUp(1);
+    const first = bundle(1);
+    const reportKey = chain.layout.fileKey('failover-ehr-db-1', 'run-1', 'reports/timeline.md');
+    const firstReport = first.files.find((file) => file.path === 'reports/timeline.md')!.body;
+    chain.store.putVersion(reportKey, firstReport, { lockMode: 'COMPLIANCE', retainUntil: addYears(T0, 7) });
+    const retried: BundleContent = {
+      ...first,
+      files: first.files.map((file) =>
+        file.path === 'reports/timeline.md'
+          ? { ...file, body: Buffer.from('# run 1, rendered again\n') }
+          : file,
+      ),
+    };
+    await appendBundle(chain.writer, retried);
+    const { manifest } = chain.manifestAt(1);
+    expect(manifest.files.find((file) => file.path === 'reports/timeline.md')?.sha256).toBe(
+      sha256Hex(firstReport),
+    );
+    expect((await chain.verify()).ok).toBe(true);
+
+    const other = setUp(1);
+    const resultKey = other.layout.fileKey('failover-ehr-db-1', 'run-1', 'result.json');
+    other.store.putVersion(resultKey, Buffer.from('{"status":"failed"}'), {
+      lockMode: 'COMPLIANCE',
+      retainUntil: addYears(T0, 7),
+    });
+    await expect(appendBundle(other.writer, bundle(1))).rejects.toThrow(
+      /already holds other bytes than result\.json/,
+    );
+  });
+
   test('GIVEN another writer took the next sequence WHEN the ledger appends THEN it refuses rather than fork the chain', async () => {
     const chain = setUp(2);
     await chain.append(1, 1);
