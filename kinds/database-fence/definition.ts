@@ -48,7 +48,19 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
   mutates: true,
   schema,
   activityNames: ['checkDatabase', 'planFence', 'fenceDatabase', 'unfenceDatabase'],
-  crossCheck: (step, { runbook }) => unknownDatabaseIssue('.database', step.database, runbook),
+  crossCheck: (step, { runbook }) => [
+    ...unknownDatabaseIssue('.database', step.database, runbook),
+    // Going on past a failed fence is going on with two writable primaries: only two operators' skip does that.
+    ...(step.onFailure === 'continue'
+      ? [
+          {
+            path: '.onFailure',
+            message:
+              'a fence may not "continue" when it fails: going on unfenced needs two operators (drctl decide … skip); use "pause" (an operator decides) or "abort"',
+          },
+        ]
+      : []),
+  ],
   preflight: (step, runbook) => [databasePreflight<DatabaseFenceActivities>(runbook, step.database)],
   async plan(step, context) {
     return { changes: await context.activities.planFence(databaseInput(context.runbook, step.database)) };
@@ -150,6 +162,12 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
         message: /no database "dbx" in targets.databases \(declared: db\)/,
       },
       { step: { id: 'fence', kind: 'database.fence' }, path: '.database', message: /required/ },
+      {
+        // Before: valid, and a failed fence was passed over with no approval: two writable primaries.
+        step: { id: 'fence', kind: 'database.fence', database: 'db', onFailure: 'continue' },
+        path: '.onFailure',
+        message: /a fence may not "continue" when it fails: going on unfenced needs two operators/,
+      },
     ],
   },
 };
