@@ -7,7 +7,8 @@ import { failureDetailOf, failureMessageOf, failureTypeOf } from '../../common/f
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-parts';
 import type { Runbook } from '../../runbooks/schema';
-import { databaseNamedBy, namesAddress, unknownDatabaseIssue } from '../database-targets';
+import { databaseNamedBy, memberAddresses, namesAddress, unknownDatabaseIssue } from '../database-targets';
+import { addressKindOf, RECORD_TYPE_FOR, type AddressKind } from './address-kind';
 import { withRunChange } from '../run-change';
 import {
   preflightRequest,
@@ -127,6 +128,31 @@ const schema = leafStepSchema('dns.switch', {
 type DnsSwitchStep = z.output<typeof schema>;
 
 /** Route 53 UPSERTs, one change per zone, INSYNC and the answer checked; only to confirmed-writable members. */
+/**
+ * What a record will hold, when validation can tell: its literal value, or the member endpoint `pointTo` names
+ * (an AWS database's endpoint is a name; a self-managed one's is the endpoint the runbook gives).
+ */
+function recordHolds(
+  record: RecordTarget,
+  runbook: Runbook,
+): { kind: AddressKind; what: string } | undefined {
+  if (record.value !== undefined) return { kind: addressKindOf(record.value), what: record.value };
+  const { database, member } = record.pointTo ?? {};
+  const target = database === undefined ? undefined : runbook.targets.databases[database];
+  if (target === undefined || member === undefined) return undefined;
+  const endpoint = memberAddresses(target).find(
+    (address) => address.kind === 'address' && address.path === `${member}.endpoint`,
+  );
+  if (endpoint !== undefined)
+    return {
+      kind: addressKindOf(endpoint.address),
+      what: `${database}'s ${member} endpoint ${endpoint.address}`,
+    };
+  return target.provider === 'postgres'
+    ? undefined
+    : { kind: 'hostname', what: `the endpoint of ${database}'s ${member} (a name)` };
+}
+
 export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUndo> = {
   kind: 'dns.switch',
   description: 'moves Route 53 records (one change batch per zone), waits INSYNC and checks the answers',
@@ -135,10 +161,34 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
   activityNames: ['checkDnsRecords', 'planDnsSwitch', 'readDnsRecords', 'switchDns'],
   crossCheck(step, { runbook, promotedBefore }) {
     const issues: RunbookIssue[] = [];
+    const seen = new Map<string, number>();
     step.records.forEach((record, index) => {
+      // One change batch may name a record once: Route 53 refuses a batch that deletes it twice.
+      const name = record.name.trim().toLowerCase();
+      const label = `${record.type} ${name.endsWith('.') ? name : `${name}.`}`;
+      const first = seen.get(label);
+      if (first !== undefined)
+        issues.push({
+          path: `.records[${index}].name`,
+          message: `${label} is already switched by records[${first}] of this step: name each record once`,
+        });
+      else seen.set(label, index);
+      const holds = recordHolds(record, runbook);
+      if (holds !== undefined && RECORD_TYPE_FOR[holds.kind] !== record.type)
+        issues.push({
+          path: `.records[${index}].type`,
+          message: `${record.type === 'A' ? 'an' : 'a'} ${record.type} record cannot hold ${holds.what} (${holds.kind === 'hostname' ? 'a name' : `an ${holds.kind} address`}): Route 53 refuses it, after the steps before have run; use type ${RECORD_TYPE_FOR[holds.kind]}`,
+        });
       if (record.value !== undefined) {
         const named = databaseNamedBy(record.value, runbook);
-        if (named !== undefined && !promotedBefore.has(named.database)) {
+        if (named !== undefined && !named.member.startsWith('replica')) {
+          issues.push({
+            path: `.records[${index}].value`,
+            message:
+              `${record.value} is the address of database "${named.database}" (${named.member}), its old primary: a failover ` +
+              `points DNS at the promoted replica only; use pointTo { database: "${named.database}", member: "replica" } after its database.promote step`,
+          });
+        } else if (named !== undefined && !promotedBefore.has(named.database)) {
           issues.push({
             path: `.records[${index}].value`,
             message:
@@ -344,6 +394,57 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
         },
         path: '.records[0].type',
         message: /"A", "AAAA", "CNAME"/,
+      },
+      {
+        // Before: valid; Route 53 refuses a CNAME holding an address, or an A record holding a name, mid-run.
+        before: [{ id: 'promote', kind: 'database.promote', database: 'db' }],
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { name: 'example.internal.' },
+          records: [
+            { name: 'db.example.internal.', type: 'CNAME', pointTo: { database: 'db', member: 'replica' } },
+          ],
+        },
+        path: '.records[0].type',
+        message:
+          /a CNAME record cannot hold db's replica endpoint 10\.0\.0\.3 \(an ipv4 address\).*use type A/,
+      },
+      {
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z1' },
+          records: [{ name: 'www.example.internal.', type: 'A', value: 'standby.example.internal.' }],
+        },
+        path: '.records[0].type',
+        message: /an A record cannot hold standby\.example\.internal\. \(a name\).*use type CNAME/,
+      },
+      {
+        // Before: valid; the change batch then deleted the record twice, which Route 53 refuses.
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z1' },
+          records: [
+            { name: 'www.example.internal.', type: 'A', value: '10.9.9.1' },
+            { name: 'WWW.example.internal', type: 'A', value: '10.9.9.2' },
+          ],
+        },
+        path: '.records[1].name',
+        message: /A www\.example\.internal\. is already switched by records\[0\] of this step/,
+      },
+      {
+        // Before: valid once a promotion came first, then refused mid-run, after the promotion.
+        before: [{ id: 'promote', kind: 'database.promote', database: 'db' }],
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z1' },
+          records: [{ name: 'db.example.internal.', type: 'A', value: '10.0.0.2' }],
+        },
+        path: '.records[0].value',
+        message: /10\.0\.0\.2 is the address of database "db" \(primary\.endpoint\), its old primary/,
       },
     ],
   },

@@ -66,7 +66,19 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
   mutates: true,
   schema,
   activityNames: ['checkFlags', 'planFlags', 'readFlags', 'setFlags'],
-  crossCheck: () => [],
+  // A flag set twice in one step can never be confirmed (a client would have to see both values at once).
+  crossCheck: (step) =>
+    step.flags.flatMap((flag, index) => {
+      const first = step.flags.findIndex((other) => other.name === flag.name);
+      return first === index
+        ? []
+        : [
+            {
+              path: `.flags[${index}].name`,
+              message: `flag "${flag.name}" is already set by flags[${first}] of this step: name each flag once`,
+            },
+          ];
+    }),
   preflight: (step) => [
     preflightRequest({
       key: `flags:${step.project}/${step.environment}`,
@@ -148,6 +160,19 @@ export const flagsSet: StepKind<typeof schema, FlagsSetActivities, FlagsUndo> = 
     ],
     invalid: [
       { step: { id: 'degrade', kind: 'flags.set', flags: [] }, path: '.flags', message: /at least 1 flag/ },
+      {
+        // Before: valid, and the step always failed FlagNotConfirmed, blaming the flags' strategies.
+        step: {
+          id: 'degrade',
+          kind: 'flags.set',
+          flags: [
+            { name: 'degraded-mode', enabled: true },
+            { name: 'degraded-mode', enabled: false },
+          ],
+        },
+        path: '.flags[1].name',
+        message: /flag "degraded-mode" is already set by flags\[0\] of this step/,
+      },
       {
         step: { id: 'degrade', kind: 'flags.set', flags: [{ name: 'x', enabled: 'on' }] },
         path: '.flags[0].enabled',

@@ -187,3 +187,36 @@ describe.each(DATABASE_PROVIDERS.map((provider) => [provider.provider, provider]
     );
   },
 );
+
+describe('dns.switch pointing at an AWS database', () => {
+  const rds = {
+    provider: 'rds-instance',
+    primary: { instanceId: 'portal-primary', region: 'us-east-1' },
+    replica: { instanceId: 'portal-replica', region: 'us-west-2' },
+    fence: 'none',
+  };
+  const steps = (type: string) => [
+    { id: 'promote', kind: 'database.promote', database: 'portal' },
+    {
+      id: 'dns',
+      kind: 'dns.switch',
+      zone: { name: 'example.internal.' },
+      records: [
+        { name: 'portal.example.internal.', type, pointTo: { database: 'portal', member: 'replica' } },
+      ],
+    },
+  ];
+
+  test('GIVEN an A record WHEN validated THEN refused: an RDS endpoint is a name, which only a CNAME holds', () => {
+    // Before: valid; Route 53 refused the A record holding a hostname (InvalidChangeBatch) after the promotion.
+    expect(issuesOf(runbookWith(steps('A'), { portal: rds }))).toEqual([
+      expect.objectContaining({
+        path: 'steps[1].records[0].type',
+        message: expect.stringMatching(
+          /an A record cannot hold the endpoint of portal's replica \(a name\).*use type CNAME/,
+        ),
+      }),
+    ]);
+    expect(issuesOf(runbookWith(steps('CNAME'), { portal: rds }))).toEqual([]);
+  });
+});
