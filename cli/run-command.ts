@@ -3,6 +3,7 @@ import type { DrctlConfig } from '../worker/config';
 import type { OperatorSigner } from './operator-signer';
 import { ExitCode, type ExitCodeValue } from './cli-error';
 import { note, parseOutputMode, printJson, type OutputMode } from './output';
+import { terminalSafe } from './terminal-safe';
 
 export interface CommandContext {
   output: OutputMode;
@@ -61,7 +62,9 @@ export function runCommand<A extends unknown[]>(
           },
         });
       } else {
-        note(`drctl: ${failure.message}`);
+        // Messages quote what came from elsewhere (a runbook's field names and ids, a server's words): each line
+        // is shown with its control characters escaped.
+        note(`drctl: ${failure.message.split('\n').map(terminalSafe).join('\n')}`);
       }
       process.exitCode = failure.exitCode;
       // Temporal out of reach ends the command: nothing is left to do, and a gRPC connect given up (a refused

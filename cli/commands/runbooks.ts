@@ -34,13 +34,15 @@ export function registerRunbooks(program: Command): void {
         } else {
           for (const entry of runbooks) {
             process.stdout.write(
-              `${entry.id.padEnd(22)} RTO ${entry.rto.padEnd(5)} RPO ${entry.rpo.padEnd(5)} ${String(entry.steps).padStart(2)} steps  ${terminalSafe(entry.title)}\n`,
+              `${terminalSafe(entry.id).padEnd(22)} RTO ${entry.rto.padEnd(5)} RPO ${entry.rpo.padEnd(5)} ${String(entry.steps).padStart(2)} steps  ${terminalSafe(entry.title)}\n`,
             );
           }
           for (const entry of broken) {
-            process.stdout.write(`BROKEN ${entry.source}\n`);
+            process.stdout.write(`BROKEN ${terminalSafe(entry.source)}\n`);
             for (const issue of entry.issues) {
-              process.stdout.write(`    ${issue.path || '(root)'}: ${terminalSafe(issue.message)}\n`);
+              process.stdout.write(
+                `    ${terminalSafe(issue.path || '(root)')}: ${terminalSafe(issue.message)}\n`,
+              );
             }
           }
         }

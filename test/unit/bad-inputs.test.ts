@@ -501,6 +501,28 @@ describe('drctl validate <file> exits 2 with the path and what is allowed', () =
   );
 });
 
+describe('a runbook whose field names carry terminal escapes', () => {
+  test('is refused with them shown escaped, not obeyed', async () => {
+    // Before: "unknown field ^[[2Jdatabse" reached the terminal raw (ESC [2J clears the screen).
+    const file = join(dir, 'escapes.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'escapes',
+        title: 'escapes',
+        owner: 'tests',
+        objectives: { rto: '15m', rpo: '1m' },
+        targets: {},
+        steps: [{ id: 'wait', kind: 'wait', duration: '1s', '\u001b[2Jdatabse': 'x' }],
+      }),
+    );
+    const result = await drctl(['validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain('\u001b');
+    expect(result.stderr).toContain('\\x1b[2Jdatabse');
+  });
+});
+
 describe('malformed JSON', () => {
   const file = join(dir, 'malformed.json');
   writeFileSync(file, '{"id": "x",');
