@@ -5,7 +5,7 @@ import type { Runbook } from './schema';
 
 /**
  * What validates but would likely break the objectives: a step that may take longer than the whole RTO, a
- * replication lag accepted beyond the RPO. Shown by `validate`, `plan` and before a failover starts. A backup's
+ * replication lag accepted beyond the RPO. Shown by `validate`. A backup's
  * maxAge is not compared with the RPO: a failover recovers from the replica, the backup is the fallback.
  */
 export function runbookWarnings(runbook: Runbook): RunbookIssue[] {
