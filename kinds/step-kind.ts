@@ -81,6 +81,8 @@ export interface CrossCheckContext {
   runbook: Runbook;
   /** Databases promoted by steps that finish before this one starts (not those in the same parallel group). */
   promotedBefore: ReadonlySet<string>;
+  /** Databases fenced by steps that finish before this one starts, likewise. */
+  fencedBefore: ReadonlySet<string>;
 }
 
 /**

@@ -13,13 +13,14 @@ export function leafSteps(runbook: Runbook): Array<{ step: LeafStep; path: strin
 
 /**
  * Checks that span fields, once the schema passed: ids unique across the runbook (groups included), then each
- * kind's own cross-checks, which may ask what earlier steps promoted (a group's promotions count only after
- * the group, since they may not have finished when a sibling runs).
+ * kind's own cross-checks, which may ask what earlier steps fenced or promoted (a group's count only after the
+ * group, since they may not have finished when a sibling runs).
  */
 export function crossCheck(runbook: Runbook): RunbookIssue[] {
   const issues: RunbookIssue[] = [];
   const seenIds = new Map<string, string>();
   const promotedBefore = new Set<string>();
+  const fencedBefore = new Set<string>();
   const claim = (id: string, path: string) => {
     const earlier = seenIds.get(id);
     if (earlier !== undefined)
@@ -38,12 +39,18 @@ export function crossCheck(runbook: Runbook): RunbookIssue[] {
     if (step.kind === 'parallel') claim(step.id, `steps[${index}]`);
     for (const leaf of group) {
       claim(leaf.step.id, leaf.path);
-      for (const issue of stepKind(leaf.step.kind).crossCheck(leaf.step, { runbook, promotedBefore })) {
+      for (const issue of stepKind(leaf.step.kind).crossCheck(leaf.step, {
+        runbook,
+        promotedBefore,
+        fencedBefore,
+      })) {
         issues.push({ path: `${leaf.path}${issue.path}`, message: issue.message });
       }
     }
-    for (const leaf of group)
+    for (const leaf of group) {
       if (leaf.step.kind === 'database.promote') promotedBefore.add(leaf.step.database);
+      if (leaf.step.kind === 'database.fence') fencedBefore.add(leaf.step.database);
+    }
   });
   return issues;
 }

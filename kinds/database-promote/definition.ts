@@ -74,6 +74,16 @@ function promotedBeforeRetry(outcome: PromoteOutcome): StepResult {
  */
 export const PROMOTE_PLAN_FRESH_MS = 10 * 60_000;
 
+/**
+ * Whether a database's old primary is fenced by a step of its own before the promotion: self-managed PostgreSQL
+ * and an RDS instance (unless its fence is `none`, an old primary known to be gone). Aurora's failover demotes the
+ * old writer itself.
+ */
+function fenceComesFirst(target: { provider: string; fence?: unknown } | undefined): boolean {
+  if (target === undefined) return false;
+  return target.provider === 'postgres' || (target.provider === 'rds-instance' && target.fence !== 'none');
+}
+
 /** Makes the replica the writable primary; only a member confirmed writable here may receive DNS. */
 const schema = leafStepSchema('database.promote', { database: z.string().min(1) });
 
@@ -84,7 +94,18 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
   providesEndpoints: true,
   schema,
   activityNames: ['planPromote', 'promoteDatabase'],
-  crossCheck: (step, { runbook }) => unknownDatabaseIssue('.database', step.database, runbook),
+  crossCheck(step, { runbook, fencedBefore }) {
+    const unknown = unknownDatabaseIssue('.database', step.database, runbook);
+    if (unknown.length > 0) return unknown;
+    if (fencedBefore.has(step.database) || !fenceComesFirst(runbook.targets.databases[step.database]))
+      return [];
+    return [
+      {
+        path: '.database',
+        message: `promoting "${step.database}" needs a database.fence step for it first (an earlier step, not in the same parallel group): unfenced, the old primary may still take writes beside the new one. An unreachable old primary is the fence's to handle (two operators approve going on without it)`,
+      },
+    ];
+  },
   preflight: (step, runbook) => [databasePreflight<Uses>(runbook, step.database)],
   async plan(step, context) {
     const plan = await context.activities.planPromote(databaseInput(context.runbook, step.database));
@@ -160,8 +181,19 @@ export const databasePromote: StepKind<typeof schema, Uses> = {
   },
   failback: (step) => [step],
   examples: {
-    valid: [{ step: { id: 'promote', kind: 'database.promote', database: 'db', timeout: '3m' } }],
+    valid: [
+      {
+        before: [{ id: 'fence', kind: 'database.fence', database: 'db' }],
+        step: { id: 'promote', kind: 'database.promote', database: 'db', timeout: '3m' },
+      },
+    ],
     invalid: [
+      {
+        // Before: valid, and the promotion ran with the old primary unfenced (or failed mid-run, planned).
+        step: { id: 'promote', kind: 'database.promote', database: 'db' },
+        path: '.database',
+        message: /promoting "db" needs a database\.fence step for it first/,
+      },
       {
         step: { id: 'promote', kind: 'database.promote', database: 'nope' },
         path: '.database',

@@ -343,7 +343,10 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
   examples: {
     valid: [
       {
-        before: [{ id: 'promote', kind: 'database.promote', database: 'db' }],
+        before: [
+          { id: 'fence', kind: 'database.fence', database: 'db' },
+          { id: 'promote', kind: 'database.promote', database: 'db' },
+        ],
         step: {
           id: 'dns',
           kind: 'dns.switch',
@@ -397,7 +400,10 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       },
       {
         // Before: valid; Route 53 refuses a CNAME holding an address, or an A record holding a name, mid-run.
-        before: [{ id: 'promote', kind: 'database.promote', database: 'db' }],
+        before: [
+          { id: 'fence', kind: 'database.fence', database: 'db' },
+          { id: 'promote', kind: 'database.promote', database: 'db' },
+        ],
         step: {
           id: 'dns',
           kind: 'dns.switch',
@@ -436,7 +442,10 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       },
       {
         // Before: valid once a promotion came first, then refused mid-run, after the promotion.
-        before: [{ id: 'promote', kind: 'database.promote', database: 'db' }],
+        before: [
+          { id: 'fence', kind: 'database.fence', database: 'db' },
+          { id: 'promote', kind: 'database.promote', database: 'db' },
+        ],
         step: {
           id: 'dns',
           kind: 'dns.switch',

@@ -48,7 +48,10 @@ const postgresRunbook: Runbook = defineRunbook({
       },
     },
   },
-  steps: [{ id: 'promote', kind: 'database.promote', database: 'ehr' }],
+  steps: [
+    { id: 'fence', kind: 'database.fence', database: 'ehr' },
+    { id: 'promote', kind: 'database.promote', database: 'ehr' },
+  ],
 });
 
 const rdsRunbook: Runbook = defineRunbook({
@@ -66,7 +69,10 @@ const rdsRunbook: Runbook = defineRunbook({
       },
     },
   },
-  steps: [{ id: 'promote', kind: 'database.promote', database: 'portal' }],
+  steps: [
+    { id: 'fence', kind: 'database.fence', database: 'portal' },
+    { id: 'promote', kind: 'database.promote', database: 'portal' },
+  ],
 });
 
 const common: DrillCommon = {

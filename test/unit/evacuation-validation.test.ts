@@ -286,6 +286,7 @@ function largeRunbook(id: string, records: number) {
       },
     },
     steps: [
+      { id: 'fence', kind: 'database.fence', database: 'main' },
       { id: 'promote', kind: 'database.promote', database: 'main' },
       {
         id: 'switch-dns',

@@ -17,6 +17,7 @@ const runbook = (id: string, title: string) => ({
   targets: { databases: { ehr: ehr.target } },
   steps: [
     { id: 'preflight', kind: 'preflight' },
+    { id: 'fence', kind: 'database.fence', database: 'ehr' },
     { id: 'promote', kind: 'database.promote', database: 'ehr' },
   ],
 });

@@ -33,6 +33,7 @@ const slowStep = {
   },
   steps: [
     { id: 'preflight', kind: 'preflight' },
+    { id: 'fence', kind: 'database.fence', database: 'billing' },
     { id: 'promote', kind: 'database.promote', database: 'billing', timeout: '2h' },
   ],
 };
@@ -45,7 +46,7 @@ describe('drctl validate warns about what endangers the objectives', () => {
     const { code, stdout, stderr } = await drctl(['validate', file]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/billing-db is valid/);
-    expect(stdout + stderr).toMatch(/steps\[1\]\.timeout: 2h is longer than the RTO objective \(5m\)/);
+    expect(stdout + stderr).toMatch(/steps\[2\]\.timeout: 2h is longer than the RTO objective \(5m\)/);
   });
 
   it('lists the warnings in --output json', async () => {
@@ -54,7 +55,7 @@ describe('drctl validate warns about what endangers the objectives', () => {
     const parsed = JSON.parse(stdout) as { valid: boolean; warnings: { path: string; message: string }[] };
     expect(parsed.valid).toBe(true);
     expect(parsed.warnings).toEqual([
-      expect.objectContaining({ path: 'steps[1].timeout', message: expect.stringMatching(/RTO objective/) }),
+      expect.objectContaining({ path: 'steps[2].timeout', message: expect.stringMatching(/RTO objective/) }),
     ]);
   });
 });

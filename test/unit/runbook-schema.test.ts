@@ -21,6 +21,7 @@ const valid: RunbookInput = {
   },
   steps: [
     { id: 'preflight', kind: 'preflight' },
+    { id: 'fence', kind: 'database.fence', database: 'main' },
     { id: 'promote', kind: 'database.promote', database: 'main' },
     {
       id: 'dns',
@@ -43,7 +44,7 @@ function issuesOf(input: unknown): Array<{ path: string; message: string }> {
 
 test('a valid runbook gets every default filled in', () => {
   const runbook = defineRunbook(valid);
-  const promote = runbook.steps[1]!;
+  const promote = runbook.steps[2]!;
   expect(promote).toMatchObject({
     timeout: '5m',
     onFailure: 'abort',
@@ -140,13 +141,13 @@ test('references and order are checked across steps', () => {
 
 test('DNS may not point at the old primary', () => {
   const steps = [...valid.steps];
-  steps[2] = {
+  steps[3] = {
     id: 'dns',
     kind: 'dns.switch',
     zone: { name: 'z.' },
     records: [{ name: 'db.z.', type: 'A', pointTo: { database: 'main', member: 'primary' } }],
   };
-  expect(issuesOf({ ...valid, steps }).map((issue) => issue.path)).toEqual(['steps[2].records[0].pointTo']);
+  expect(issuesOf({ ...valid, steps }).map((issue) => issue.path)).toEqual(['steps[3].records[0].pointTo']);
 });
 
 test('a parallel group needs at least two steps and cannot nest', () => {

@@ -220,3 +220,33 @@ describe('dns.switch pointing at an AWS database', () => {
     expect(issuesOf(runbookWith(steps('CNAME'), { portal: rds }))).toEqual([]);
   });
 });
+
+describe('database.promote needs its fence first', () => {
+  const promote = { id: 'promote', kind: 'database.promote', database: 'db' };
+  const fence = { id: 'fence', kind: 'database.fence', database: 'db' };
+
+  test('GIVEN the fence beside it in one parallel group WHEN validated THEN refused: the fence may not have finished', () => {
+    const grouped = runbookWith([{ id: 'both', kind: 'parallel', steps: [fence, promote] }]);
+    expect(issuesOf(grouped)).toEqual([
+      expect.objectContaining({
+        path: 'steps[0].steps[1].database',
+        message: expect.stringMatching(/promoting "db" needs a database\.fence step for it first/),
+      }),
+    ]);
+    // After it: valid. Before it: refused.
+    expect(issuesOf(runbookWith([fence, promote]))).toEqual([]);
+    expect(issuesOf(runbookWith([promote, { ...fence, id: 'late-fence' }])).map((i) => i.path)).toEqual([
+      'steps[0].database',
+    ]);
+  });
+
+  test('GIVEN an RDS instance whose fence is none, or Aurora WHEN validated without a fence THEN valid', () => {
+    const gone = {
+      provider: 'rds-instance',
+      primary: { instanceId: 'p', region: 'us-east-1' },
+      replica: { instanceId: 'r', region: 'us-west-2' },
+      fence: 'none',
+    };
+    expect(issuesOf(runbookWith([promote], { db: gone }))).toEqual([]);
+  });
+});
