@@ -14,7 +14,7 @@ export interface BrokenEntry {
   source: string;
   message: string;
   issues: RunbookIssue[];
-  /** The id it declares, when it loaded but cannot be used (an id that two files declare). */
+  /** The id it declares: one two files declare, or a broken JSON file's (it hides the example of that id). */
   runbookId?: string;
 }
 
@@ -74,8 +74,12 @@ export function loadCatalog(
       }
     });
   const ownEntries = withUniqueIds(load(own), catalog.broken);
-  const ownIds = new Set(ownEntries.map((entry) => entry.runbook.id));
-  // A runbook of your own folders replaces the bundled example of the same id (a copy you edited).
+  // A runbook of your own folders replaces the bundled example of the same id (a copy you edited), even when
+  // that copy is broken: its problems are said, and the example never runs in its place.
+  const ownIds = new Set([
+    ...ownEntries.map((entry) => entry.runbook.id),
+    ...catalog.broken.flatMap((entry) => (entry.runbookId === undefined ? [] : [entry.runbookId])),
+  ]);
   const exampleEntries = load(examples).filter((entry) => !ownIds.has(entry.runbook.id));
   catalog.entries.push(...exampleEntries, ...ownEntries);
   return catalog;
@@ -202,10 +206,28 @@ function relabel(path: string, error: RunbookValidationError): RunbookValidation
 }
 
 function brokenEntry(source: string, error: unknown): BrokenEntry {
+  const runbookId = declaredId(source);
+  const declared = runbookId === undefined ? {} : { runbookId };
   if (error instanceof RunbookValidationError) {
-    return { source, message: error.message, issues: error.issues };
+    return { source, message: error.message, issues: error.issues, ...declared };
   }
-  return { source, message: firstLine(error), issues: [{ path: '(file)', message: firstLine(error) }] };
+  return {
+    source,
+    message: firstLine(error),
+    issues: [{ path: '(file)', message: firstLine(error) }],
+    ...declared,
+  };
+}
+
+/** The id a broken JSON runbook declares, if it reads as JSON with a string id (a TypeScript one is not run). */
+function declaredId(source: string): string | undefined {
+  if (extname(source) !== '.json') return undefined;
+  try {
+    const id = (JSON.parse(readFileSync(source, 'utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The runbook files in `dirs`, each once, in name order per folder: what `loadCatalog` reads. */

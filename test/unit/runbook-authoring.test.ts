@@ -89,6 +89,21 @@ describe('runbook ids in DRCTL_RUNBOOKS_DIR', () => {
     expect(ids.filter((id) => id === 'ehr-db')).toHaveLength(1);
   });
 
+  it('GIVEN your own copy of a bundled example that is broken WHEN named by id THEN its problems are said, never the example run', () => {
+    // Before: "ehr-db is valid (… from runbooks/examples/ehr-db.ts)": the example silently took the broken copy's place.
+    const brokenDir = mkdtempSync(join(tmpdir(), 'drctl-broken-'));
+    writeFileSync(
+      join(brokenDir, 'ehr-db.json'),
+      JSON.stringify({
+        ...slowStep,
+        id: 'ehr-db',
+        steps: [{ id: 'w', kind: 'wait', duration: '1s', timeout: '0s' }],
+      }),
+    );
+    expect(() => findRunbook('ehr-db', [brokenDir])).toThrow(/steps\[0\]\.timeout/);
+    expect(loadCatalog([brokenDir]).entries.map((entry) => entry.runbook.id)).not.toContain('ehr-db');
+  });
+
   it('GIVEN two of your files with one id WHEN named by id THEN neither is used and both files are named', () => {
     const { entries, broken } = loadCatalog([ownDir, otherDir]);
     expect(entries.map((entry) => entry.runbook.id)).not.toContain('billing-db');
