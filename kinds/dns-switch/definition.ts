@@ -181,7 +181,8 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
         });
       if (record.value !== undefined) {
         const named = databaseNamedBy(record.value, runbook);
-        if (named !== undefined && !named.member.startsWith('replica')) {
+        // Only a primary's address is refused here: an Aurora cluster's own endpoint, say, names no old primary.
+        if (named !== undefined && named.member.startsWith('primary')) {
           issues.push({
             path: `.records[${index}].value`,
             message:

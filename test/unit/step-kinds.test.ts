@@ -250,3 +250,24 @@ describe('database.promote needs its fence first', () => {
     expect(issuesOf(runbookWith([promote], { db: gone }))).toEqual([]);
   });
 });
+
+test("GIVEN a literal DNS value naming an Aurora cluster's endpoint after its promotion WHEN validated THEN valid: it names no old primary", () => {
+  const aurora = {
+    provider: 'aurora-cluster',
+    clusterId: 'c1',
+    region: 'us-east-1',
+    targetInstanceId: 'c1-reader',
+  };
+  const steps = [
+    { id: 'promote', kind: 'database.promote', database: 'db' },
+    {
+      id: 'dns',
+      kind: 'dns.switch',
+      zone: { name: 'example.internal.' },
+      records: [
+        { name: 'db.example.internal.', type: 'CNAME', value: 'c1.cluster-abc.us-east-1.rds.amazonaws.com' },
+      ],
+    },
+  ];
+  expect(issuesOf(runbookWith(steps, { db: aurora }))).toEqual([]);
+});
