@@ -28,18 +28,18 @@ export async function ensureMotoUp(
   }
   await requireFreePort(LOOPBACK, settings.ports.moto, 'moto');
   log(`moto: starting on ${motoEndpoint(settings)} (log ${sandboxPaths.logFile(MOTO_PROCESS)})`);
-  const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoBinary, [
-    '-H',
-    LOOPBACK,
-    '-p',
-    String(settings.ports.moto),
-  ]);
+  const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoPython, motoServerArgs(settings.ports.moto));
   await waitUntil(`moto at ${motoEndpoint(settings)}`, () => motoAnswers(settings), {
     timeoutMs: 30_000,
     hint: `See ${sandboxPaths.logFile(MOTO_PROCESS)}.`,
     stillAlive: () => isAlive(pid),
   });
   return 'started';
+}
+
+/** Arguments for the venv's python3: moto_server through sandbox/moto/serve.py (why: see that file). */
+export function motoServerArgs(port: number): string[] {
+  return [sandboxPaths.motoServeScript, '-H', LOOPBACK, '-p', String(port)];
 }
 
 export async function stopMoto(): Promise<void> {

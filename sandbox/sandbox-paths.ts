@@ -23,6 +23,8 @@ export const sandboxPaths = {
   temporalDb: resolve(SANDBOX_DIR, 'temporal', 'temporal.db'),
   temporalBinary: resolve(SANDBOX_DIR, 'venv', 'bin', 'temporal'),
   motoBinary: resolve(SANDBOX_DIR, 'venv', 'bin', 'moto_server'),
+  motoPython: resolve(SANDBOX_DIR, 'venv', 'bin', 'python3'),
+  motoServeScript: resolve(REPO_ROOT, 'sandbox', 'moto', 'serve.py'),
   strictAwsMain: resolve(REPO_ROOT, 'sandbox', 'strict-aws', 'main.ts'),
   strictAwsStateFile: resolve(SANDBOX_DIR, 'run', 'strict-aws-estate.json'),
   pgDir: resolve(SANDBOX_DIR, 'pg'),

@@ -26,6 +26,7 @@ import { seedFenceSecurityGroup, seedRds, RDS_REPLICA } from '../../sandbox/rds-
 import { seedRoute53, PORTAL_DB_RECORD, ZONE_NAME } from '../../sandbox/route53-seed';
 import { sandboxPaths } from '../../sandbox/sandbox-paths';
 import { LOOPBACK } from '../../sandbox/sandbox-settings';
+import { motoServerArgs } from '../../sandbox/moto-server';
 import { waitUntil } from '../../sandbox/wait-until';
 import { composeIamPolicy, type IamPolicyDocument } from '../../security/iam/compose-policy';
 
@@ -240,7 +241,7 @@ beforeAll(async () => {
     throw new Error(`no moto_server at ${sandboxPaths.motoBinary}: run npm run setup`);
   const port = await findFreePort();
   endpoint = `http://${LOOPBACK}:${port}`;
-  const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoBinary, ['-H', LOOPBACK, '-p', String(port)], {
+  const pid = startDetached(MOTO_PROCESS, sandboxPaths.motoPython, motoServerArgs(port), {
     env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '1000000000' },
   });
   await waitUntil(
