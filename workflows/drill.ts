@@ -1,13 +1,13 @@
 import {
   CancellationScope,
   ParentClosePolicy,
-  patched,
   sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CanaryStats, DataLossMeasurement, DrillActivities } from '../activities/drill-contracts';
 import { runLockId } from '../common/run-lock';
@@ -93,8 +93,8 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
 
 async function runDrill(input: DrillInput): Promise<DrillResult> {
   // Asked in the first task and kept (a drill begun before the patch must not be told yes later, live).
-  const stopsWithItsFailover = patched(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
-  const recordsCalledOff = patched(DRILL_CALLED_OFF_OUTCOME_PATCH);
+  const stopsWithItsFailover = hasPatch(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
+  const recordsCalledOff = hasPatch(DRILL_CALLED_OFF_OUTCOME_PATCH);
   const { options } = input;
   const info = workflowInfo();
   const drillId = info.workflowId;
@@ -129,7 +129,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   // The failover takes the runbook's lock before anything is injected: if another failover, failback or drill
   // of this runbook is open, the drill stops here with nothing broken. The failover waits, held, until released.
   let failoverHandle: ChildWorkflowHandle<typeof failoverWorkflow>;
-  const recordsRelease = patched(DRILL_RELEASES_RECORDED_PATCH);
+  const recordsRelease = hasPatch(DRILL_RELEASES_RECORDED_PATCH);
   try {
     failoverHandle = await startChild(failoverWorkflow, {
       workflowId: runLockId(runbook.id),

@@ -4,7 +4,6 @@ import {
   ChildWorkflowFailure,
   condition,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -13,6 +12,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import type {
   CanaryStats,
   DataLossMeasurement,
@@ -128,10 +128,10 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   const info = workflowInfo();
   const drillId = info.workflowId;
   // Known before the handler below is set: a buffered signal reaches it at once.
-  const recordsRelease = patched(EVACUATION_DRILL_RELEASES_RECORDED_PATCH);
+  const recordsRelease = hasPatch(EVACUATION_DRILL_RELEASES_RECORDED_PATCH);
   // Asked in the first task and kept, as every patch acted on after a local activity.
-  const stopsWithItsEvacuation = patched(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
-  const recordsCalledOff = patched(DRILL_CALLED_OFF_OUTCOME_PATCH);
+  const stopsWithItsEvacuation = hasPatch(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
+  const recordsCalledOff = hasPatch(DRILL_CALLED_OFF_OUTCOME_PATCH);
   let held: EvacuationHeld | undefined;
   let heldNudges = 0;
   setHandler(evacuationHeldSignal, (signal) => {

@@ -5,7 +5,6 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -15,6 +14,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { approvalRuleOf } from '../auth/approval-rule';
 import type { Expectation, VerifiedAction } from '../auth/operator-authority';
@@ -320,13 +320,13 @@ class EvacuationRun {
   }
 
   async execute(): Promise<EvacuationResult> {
-    const locksFirst = patched(LOCKS_FIRST_PATCH);
-    this.passesSettle = patched(PASSES_SETTLE_PATCH);
-    this.wavesStayOrdered = patched(WAVES_STAY_ORDERED_PATCH);
-    this.recordsReleases = patched(RELEASES_RECORDED_PATCH);
+    const locksFirst = hasPatch(LOCKS_FIRST_PATCH);
+    this.passesSettle = hasPatch(PASSES_SETTLE_PATCH);
+    this.wavesStayOrdered = hasPatch(WAVES_STAY_ORDERED_PATCH);
+    this.recordsReleases = hasPatch(RELEASES_RECORDED_PATCH);
     if (locksFirst || this.hold) {
       // Not a drill's: its failovers' pre-flight must see the failure the drill injects once it holds the locks.
-      if (this.recordsReleases && !this.hold && patched(READS_WHILE_HELD_PATCH))
+      if (this.recordsReleases && !this.hold && hasPatch(READS_WHILE_HELD_PATCH))
         this.readsWhileHeld = this.startedAtOnce();
       this.refused = await this.takeLocks(this.hold?.failoverHoldMs ?? HELD_FAILOVER_MS, !locksFirst);
       this.locksTaken = this.refused.length === 0;
@@ -732,7 +732,7 @@ class EvacuationRun {
       await getExternalWorkflowHandle(hold.parentId).signal(evacuationHeldSignal, report);
       return true;
     } catch (error) {
-      if (!patched(DRILL_GONE_PATCH)) throw error;
+      if (!hasPatch(DRILL_GONE_PATCH)) throw error;
       return false;
     }
   }

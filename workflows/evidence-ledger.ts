@@ -15,13 +15,13 @@ import {
   defineQuery,
   defineSignal,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import type { EvidenceActivities } from '../activities/evidence/evidence-contracts';
 import { PermanentFailure } from '../common/failure-types';
 import { failureTypeOf } from '../common/failure-type-of';
@@ -180,7 +180,7 @@ export const LOCAL_EVIDENCE_REQUEST_PATCH = 'evidence-request-as-local-activity'
  */
 export async function requestEvidence(): Promise<void> {
   try {
-    const via = patched(LOCAL_EVIDENCE_REQUEST_PATCH) ? localRequests : requests;
+    const via = hasPatch(LOCAL_EVIDENCE_REQUEST_PATCH) ? localRequests : requests;
     const parent = workflowInfo().parent;
     await CancellationScope.nonCancellable(() =>
       via.requestEvidence({

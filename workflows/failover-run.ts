@@ -4,10 +4,10 @@ import {
   condition,
   isCancellation,
   ParentClosePolicy,
-  patched,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CheckResult } from '../activities/contracts';
 import { describeRule, type ApprovalRule } from '../auth/approval-rule';
@@ -515,7 +515,7 @@ export class FailoverRun {
   private readWhileHeld(): HeldReads | undefined {
     if (this.input.options.heldByParent?.readsWhileHeld !== true || workflowInfo().parent === undefined)
       return undefined;
-    return patched(READS_WHILE_HELD_PATCH) ? HeldReads.start(this.input.runbook) : undefined;
+    return hasPatch(READS_WHILE_HELD_PATCH) ? HeldReads.start(this.input.runbook) : undefined;
   }
 
   /**

@@ -1,11 +1,11 @@
 import {
   ApplicationFailure,
   defineQuery,
-  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import { OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
@@ -57,8 +57,8 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   decidePatchesAtStart();
   // Asked here, in the first task, and kept: a run begun before the patch says no here on replay, and must not be
   // told yes when it reaches the end live (a marker recorded after a local activity's answer does not replay).
-  const recordsNotReleased = patched(NOT_RELEASED_OUTCOME_PATCH);
-  const bundlesRefusal = patched(REFUSED_START_BUNDLED_PATCH);
+  const recordsNotReleased = hasPatch(NOT_RELEASED_OUTCOME_PATCH);
+  const bundlesRefusal = hasPatch(REFUSED_START_BUNDLED_PATCH);
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;

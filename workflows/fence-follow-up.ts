@@ -5,12 +5,12 @@ import {
   defineQuery,
   defineUpdate,
   log,
-  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import type { AuthActivities } from '../activities/auth/auth-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import { OUTCOME_KEY } from '../common/search-attributes';
@@ -149,7 +149,7 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: state.status }]);
   // How it ended (fenced, or closed by an operator's signed word) gets a bundle of its own: its failover's was
   // written while it still tried.
-  if (patched(FOLLOW_UP_EVIDENCE_PATCH)) await requestEvidence();
+  if (hasPatch(FOLLOW_UP_EVIDENCE_PATCH)) await requestEvidence();
   return state;
 }
 

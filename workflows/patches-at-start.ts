@@ -1,4 +1,5 @@
 import { patched } from '@temporalio/workflow';
+import { BUNDLED_PATCHES, PATCHES_BUNDLED_PATCH } from './patch-bundle';
 import {
   DNS_RETRY_MERGES_UNDO_PATCH,
   DNS_SWAPS_IN_BATCHES_PATCH,
@@ -75,9 +76,14 @@ export function everyPatch(): string[] {
  * is in view, is told no, and meets the marker later: a nondeterminism error, and the run stuck for every new
  * worker (an evacuation's failover, released by its parent's memo read, after its worker was killed). The first
  * task has no answer before it. Runs that began before this keep asking as they go (`patched()` is false here
- * for them).
+ * for them). Runs since `PATCHES_BUNDLED_PATCH` record one marker for the bundled patches and one for each patch
+ * added after it; the workflow code asks `hasPatch()`, never `patched()`.
  */
 export function decidePatchesAtStart(): void {
+  if (patched(PATCHES_BUNDLED_PATCH)) {
+    for (const id of everyPatch()) if (!BUNDLED_PATCHES.has(id)) patched(id);
+    return;
+  }
   if (!patched(PATCHES_AT_START_PATCH)) return;
   for (const id of everyPatch()) patched(id);
 }

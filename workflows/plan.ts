@@ -1,4 +1,5 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import type { CheckResult, PlannedChange } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { LeafStep, Runbook } from '../runbooks/schema';
@@ -75,7 +76,7 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
       ? planOne(step, available)
       : Promise.resolve(result);
   };
-  const results = patched(PROMPT_REPLAN_PATCH)
+  const results = hasPatch(PROMPT_REPLAN_PATCH)
     ? await Promise.all(
         // A step is planned again as soon as the earlier steps that provide endpoints are planned, not after
         // every other step's reads (a slow pre-flight check held DNS's second plan back).

@@ -1,9 +1,9 @@
-import { patched } from '@temporalio/workflow';
 import { failbackRecord } from './failback-record';
 import { CHECKS_ONCE_PATCH, planWorkflow } from './plan';
 import { authorizeStart } from './run-authority';
 import type { PlanResult, StartRequest } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
+import { hasPatch } from './patch-bundle';
 
 /** A plan, with the reviewed runbook's hash it was made against and who asked for it. */
 export type ReviewedPlanResult = PlanResult & {
@@ -19,7 +19,7 @@ export type ReviewedPlanResult = PlanResult & {
 export async function reviewedPlanWorkflow(request: StartRequest): Promise<ReviewedPlanResult> {
   decidePatchesAtStart();
   // Asked in the first task, before the start's local activities, and kept (as the failover's patches are).
-  const checksOnce = patched(CHECKS_ONCE_PATCH);
+  const checksOnce = hasPatch(CHECKS_ONCE_PATCH);
   const { runbook, initiator, authorization } = await authorizeStart(
     request,
     { actions: ['plan'] },

@@ -1,11 +1,11 @@
 import {
   ApplicationFailure,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import type { AuthActivities, ReviewedRunbookRequest } from '../activities/auth/auth-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import type { Permission, StatementAction } from '../auth/permissions';
@@ -82,7 +82,7 @@ export async function authorizeStart(
   beforeLoad?: (initiator: VerifiedAction) => Promise<Pick<ReviewedRunbookRequest, 'recorded'>>,
 ): Promise<AuthorizedStart> {
   const runId = workflowInfo().workflowId;
-  const reads = patched(LOCAL_AUTH_READS_PATCH) ? localAuth : auth;
+  const reads = hasPatch(LOCAL_AUTH_READS_PATCH) ? localAuth : auth;
   const reference = request?.runbook;
   const named = typeof reference?.id === 'string' && typeof reference.sha256 === 'string';
   const loadRunbook = (extra: Pick<ReviewedRunbookRequest, 'recorded'>) =>
@@ -94,7 +94,7 @@ export async function authorizeStart(
     });
   const policyRead = reads.loadAccessPolicy();
   const early =
-    named && beforeLoad === undefined && patched(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
+    named && beforeLoad === undefined && hasPatch(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
   early?.catch(() => undefined); // a start refused before its runbook is used must not leave a rejection unhandled
   const policy = await policyRead.catch((error: unknown) => {
     throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);

@@ -1,10 +1,5 @@
-import {
-  CancellationScope,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  sleep,
-} from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { hasPatch } from './patch-bundle';
 import type { CheckResult } from '../activities/contracts';
 import { stepKind, type KindActivities } from '../kinds/registry';
 import type { RunControls, RunState, StepResult } from '../kinds/step-kind';
@@ -48,7 +43,7 @@ export function readAheadsFor(
   const leaves = next.kind === 'parallel' ? next.steps : [next];
   const ahead = leaves.filter((leaf) => !started.has(leaf.id) && readsAhead(current, leaf));
   if (ahead.length === 0) return reads;
-  if (next.kind === 'parallel' && !patched(GROUP_READ_AHEAD_PATCH)) return reads;
+  if (next.kind === 'parallel' && !hasPatch(GROUP_READ_AHEAD_PATCH)) return reads;
   for (const leaf of ahead) {
     const read = readAheadFor(leaf, runbook);
     if (read !== undefined) reads.set(leaf.id, read);
@@ -69,7 +64,7 @@ function readsAhead(current: Step, next: LeafStep): boolean {
  */
 function readAheadFor(next: LeafStep, runbook: Runbook): Promise<unknown> | undefined {
   const kind = stepKind(next.kind);
-  if (kind.readAhead === undefined || !patched(kind.readAheadPatch ?? READ_AHEAD_PATCH)) return undefined;
+  if (kind.readAhead === undefined || !hasPatch(kind.readAheadPatch ?? READ_AHEAD_PATCH)) return undefined;
   const activities = proxyActivities<KindActivities>(activityOptionsFor(next));
   return kind.readAhead(next, activities, runbook).catch(() => undefined);
 }
@@ -96,7 +91,7 @@ export function performStep(
   return stepKind(step.kind).run(step, {
     runbook: state.runbook,
     activities,
-    reads: patched(LOCAL_STEP_READS_PATCH)
+    reads: hasPatch(LOCAL_STEP_READS_PATCH)
       ? proxyLocalActivities<KindActivities>(localReadOptionsFor(step))
       : activities,
     ...(readAhead === undefined ? {} : { readAhead: unlessCancelled(readAhead) }),

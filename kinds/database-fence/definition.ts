@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CheckResult, DatabaseInput, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { leafStepSchema } from '../../runbooks/schema-parts';
@@ -8,6 +7,7 @@ import { withRunChange } from '../run-change';
 import type { ApprovalRule } from '../../auth/approval-rule';
 import type { FenceUndoDetail } from '../../providers/database/strategy';
 import type { StepKind } from '../step-kind';
+import { hasPatch } from '../../workflows/patch-bundle';
 
 /**
  * Going on without a fence needs two different people: an old primary drctl cannot reach may be partitioned and
@@ -107,7 +107,7 @@ export const databaseFence: StepKind<typeof schema, DatabaseFenceActivities, Fen
     // undo is recorded after the fence (a crash in between loses it, as it did before): the fence's own
     // compensation, which names this fence (its id), so the undo lifts this fence and no other.
     const fencedUnplanned = !willChange && fenced.changed && !foundFenced;
-    if (fencedUnplanned && patched(UNPLANNED_FENCE_UNDO_PATCH))
+    if (fencedUnplanned && hasPatch(UNPLANNED_FENCE_UNDO_PATCH))
       context.controls.beforeEffect({
         willChange: true,
         supersedes: true,

@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CheckResult, PlannedChange, StepOutcome } from '../../activities/contracts';
 import { PermanentFailure } from '../../common/failure-types';
@@ -17,6 +16,7 @@ import {
   type StepKind,
   type StepResult,
 } from '../step-kind';
+import { hasPatch } from '../../workflows/patch-bundle';
 
 const recordTarget = z
   .object({
@@ -249,7 +249,7 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
         ? undefined
         : ((await context.readAhead) as DnsRecordState[] | undefined);
     if (readAhead !== undefined) {
-      const batched = patched(DNS_SWAPS_IN_BATCHES_PATCH);
+      const batched = hasPatch(DNS_SWAPS_IN_BATCHES_PATCH);
       try {
         return await switchFrom(
           step,
@@ -280,7 +280,7 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     let left = 0;
     // Only a record that holds what the step set goes back: one that holds something else was changed by another
     // writer since (or the step never got to it), and setting it to the value read before would undo their change.
-    if (restore.length > 0 && patched(DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH)) {
+    if (restore.length > 0 && hasPatch(DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH)) {
       const now = await context.activities.readDnsRecords({
         zone: undo.zone,
         records: restore.map(({ name, type }) => ({ name, type })),
@@ -636,7 +636,7 @@ async function switchFrom(
   // An operator's retry: the run holds the first execution's undo, which may have switched some records and
   // failed before the others. Kept whole, its rollback would put a record the first execution never switched
   // back to its value from before a writer who moved it since; merged, that record's undo is what was read now.
-  if (recorded.byEarlierExecution && isSwitchUndo(recorded.undo) && patched(DNS_RETRY_MERGES_UNDO_PATCH)) {
+  if (recorded.byEarlierExecution && isSwitchUndo(recorded.undo) && hasPatch(DNS_RETRY_MERGES_UNDO_PATCH)) {
     const merged = mergedUndo(recorded.undo, undo, records, expected ?? before);
     context.controls.beforeEffect({
       willChange: true,

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUNDLED_PATCHES } from '../../workflows/patch-bundle';
 import { everyPatch } from '../../workflows/patches-at-start';
 
 /**
@@ -28,23 +29,39 @@ test('every change id the workflow code defines is decided at the start of a run
     [...text.matchAll(/_PATCH = '([^']+)'|readAheadPatch: '([^']+)'/g)].map((match) => match[1] ?? match[2]),
   );
   expect(defined.length).toBeGreaterThan(10);
-  expect([...everyPatch(), 'patches-decided-at-start'].sort()).toEqual([...new Set(defined)].sort());
+  expect([...everyPatch(), 'patches-decided-at-start', 'patches-bundled-2026-12'].sort()).toEqual(
+    [...new Set(defined)].sort(),
+  );
 });
 
-test('every workflow the worker registers decides its patches before anything else', () => {
-  const index = readFileSync(join(ROOT, 'workflows/index.ts'), 'utf8');
-  // `export { a, b as c } from …`: the workflow functions by their own names.
-  const registered = [...index.matchAll(/export \{([^}]+)\}/g)]
-    .flatMap((match) => (match[1] ?? '').split(','))
-    .map((name) => name.trim().split(' as ')[0] ?? '')
-    .filter((name) => name.endsWith('Workflow'));
-  expect(registered).toEqual(
-    expect.arrayContaining(['failoverWorkflow', 'evacuationWorkflow', 'drillWorkflow']),
-  );
-  for (const name of new Set(registered)) {
-    const definition = sources.find(({ text }) => text.includes(`export async function ${name}(`));
-    expect(definition?.text).toMatch(
-      new RegExp(`export async function ${name}\\([^\\n]*\\{\\n\\s*decidePatchesAtStart\\(\\);\\n`),
-    );
-  }
+test('every bundled patch is a change id the workflow code asks about', () => {
+  expect([...BUNDLED_PATCHES].filter((id) => !everyPatch().includes(id))).toEqual([]);
+});
+
+test('workflow code asks hasPatch(), so a bundled patch adds no marker of its own', () => {
+  const asking = sources
+    .filter(({ path }) => !/workflows\/(patches-at-start|patch-bundle)\.ts$/.test(path))
+    .filter(({ text }) => /(?<![\w.])patched\(/.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')))
+    .map(({ path }) => path);
+  expect(asking).toEqual([]);
+});
+
+test('a run recorded since the bundle records one patch marker, not one per patch', () => {
+  type PatchEvent = {
+    eventType: string;
+    markerRecordedEventAttributes?: {
+      markerName?: string;
+      details?: { 'patch-data'?: { payloads?: Array<{ data?: string }> } };
+    };
+  };
+  const { events } = JSON.parse(
+    readFileSync(join(ROOT, 'test/fixtures/histories/failover-complete.json'), 'utf8'),
+  ) as { events: PatchEvent[] };
+  const patchIds = events
+    .filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')
+    .map((event) => {
+      const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? '';
+      return (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id;
+    });
+  expect(patchIds).toEqual(['patches-bundled-2026-12']);
 });

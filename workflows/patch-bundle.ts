@@ -1,0 +1,52 @@
+import { patched } from '@temporalio/workflow';
+
+/**
+ * One change id that stands for every patch below. Each `patched()` a run asks about records a marker and makes
+ * Temporal's core upsert the `TemporalChangeVersion` search attribute: 28 of each in every run's first workflow
+ * task, about a tenth of a failover's history, and a visibility write on the server for each. Runs since this id
+ * record it alone; runs before it replay their own markers (`hasPatch`).
+ */
+export const PATCHES_BUNDLED_PATCH = 'patches-bundled-2026-12';
+
+/**
+ * The patches every run since `PATCHES_BUNDLED_PATCH` has. Frozen: a patch added later is decided on its own, in
+ * `everyPatch()`, and never joins this list (runs that recorded the bundle before it did not have it).
+ */
+export const BUNDLED_PATCHES: ReadonlySet<string> = new Set([
+  'auth-reads-as-local-activities',
+  'step-reads-as-local-activities',
+  'read-ahead-while-the-step-before-runs',
+  'read-ahead-into-parallel-groups',
+  'evidence-request-as-local-activity',
+  'fence-follow-up-bundled',
+  'reads-while-held',
+  'evacuation-takes-every-lock-first',
+  'held-failover-releases-recorded',
+  'drill-records-its-release',
+  'drill-stops-when-its-held-failover-ends',
+  'drill-called-off-outcome',
+  'evacuation-drill-records-its-release',
+  'plan-again-as-soon-as-earlier-steps-are-planned',
+  'plan-makes-each-check-once',
+  'fence-records-an-unplanned-fence',
+  'dns-undo-only-what-it-switched',
+  'dns-retry-merges-undo',
+  'dns-swaps-in-batches',
+  'not-released-outcome',
+  'refused-start-requests-evidence',
+  'auth-reads-at-once',
+  'evacuation-passes-settle',
+  'evacuation-drill-gone',
+  'evacuation-waves-stay-ordered',
+  'database-fence-plan-read-ahead',
+  'database-promote-plan-read-ahead',
+]);
+
+/**
+ * `patched(id)` for workflow code: true in a run that recorded the bundle when the bundle holds `id`, else what
+ * `patched(id)` says. Asking about the bundle adds nothing to a run that decided it at its start, and nothing on
+ * replay of a run that did not record it.
+ */
+export function hasPatch(id: string): boolean {
+  return (BUNDLED_PATCHES.has(id) && patched(PATCHES_BUNDLED_PATCH)) || patched(id);
+}
