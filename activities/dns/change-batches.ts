@@ -1,3 +1,4 @@
+import { recordValues } from '../../common/record-values';
 import type { DnsSwap, DnsUpsert } from './route53-port';
 
 /**
@@ -14,8 +15,8 @@ const UPSERT_WEIGHT = 2;
 export function changeBatches(upserts: DnsUpsert[]): DnsUpsert[][] {
   return batchesWithin(upserts, (upsert) => ({
     label: `an UPSERT of ${upsert.type} ${upsert.name}`,
-    records: UPSERT_WEIGHT,
-    characters: UPSERT_WEIGHT * upsert.value.length,
+    records: UPSERT_WEIGHT * recordValues(upsert).length,
+    characters: UPSERT_WEIGHT * characterCount(recordValues(upsert)),
   }));
 }
 
@@ -25,10 +26,14 @@ export function swapBatches(swaps: DnsSwap[]): DnsSwap[][] {
     const old = swap.from?.values ?? [];
     return {
       label: `a swap of ${swap.type} ${swap.name}`,
-      records: old.length + 1,
-      characters: old.reduce((sum, value) => sum + value.length, 0) + swap.to.value.length,
+      records: old.length + recordValues(swap.to).length,
+      characters: characterCount(old) + characterCount(recordValues(swap.to)),
     };
   });
+}
+
+function characterCount(values: readonly string[]): number {
+  return values.reduce((sum, value) => sum + value.length, 0);
 }
 
 function batchesWithin<T>(

@@ -1,3 +1,4 @@
+import { recordValues } from '../../common/record-values';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
@@ -161,7 +162,7 @@ export function createRoute53Adapter(
               Comment: comment,
               Changes: upserts.map((u) => ({
                 Action: 'UPSERT',
-                ResourceRecordSet: plainSet(u.name, u.type, u.ttl, [u.value]),
+                ResourceRecordSet: plainSet(u.name, u.type, u.ttl, recordValues(u)),
               })),
             },
           }),
@@ -187,7 +188,10 @@ export function createRoute53Adapter(
                         ResourceRecordSet: plainSet(name, type, from.ttl, from.values),
                       },
                     ]),
-                { Action: 'CREATE' as const, ResourceRecordSet: plainSet(name, type, to.ttl, [to.value]) },
+                {
+                  Action: 'CREATE' as const,
+                  ResourceRecordSet: plainSet(name, type, to.ttl, recordValues(to)),
+                },
               ]),
             },
           }),

@@ -20,12 +20,13 @@ export interface DnsRecordSet {
   values: string[];
 }
 
-/** One UPSERT of a single-valued record set. */
+/** One UPSERT of a plain record set: its one `value`, or `values` when it holds several. */
 export interface DnsUpsert {
   name: string;
   type: DnsRecordType;
   ttl: number;
   value: string;
+  values?: string[];
 }
 
 /**
@@ -38,7 +39,7 @@ export interface DnsSwap {
   name: string;
   type: DnsRecordType;
   from: { ttl: number; values: string[] } | null;
-  to: { ttl: number; value: string };
+  to: { ttl: number; value: string; values?: string[] };
 }
 
 export type ChangeStatus = 'PENDING' | 'INSYNC';

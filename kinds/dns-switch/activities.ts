@@ -6,6 +6,7 @@ import { failureTypeOf } from '../../common/failure-type-of';
 import { resumeFrom } from '../../activities/heartbeat-details';
 import { currentAttempt, currentRunId, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { measuredChecks, runStep } from '../../activities/step-outcome';
+import { holdsValues, recordValues } from '../../common/record-values';
 import { changeBatches, swapBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
 import type {
@@ -167,8 +168,7 @@ export function createDnsActivities({
       const atDesired =
         current !== undefined &&
         current.ttl === record.ttl &&
-        current.values.length === 1 &&
-        sameRecordValue(current.values[0] ?? '', record.value);
+        holdsValues(current.values, recordValues(record), sameRecordValue);
       return { record, label, current, differs: !atDesired };
     });
   }
@@ -261,7 +261,10 @@ export function createDnsActivities({
       pages = read.pages;
       const wrong = diff(records, read.sets)
         .filter((d) => d.differs)
-        .map((d) => `${d.label} holds ${d.current?.values.join(',') || '(nothing)'}, want ${d.record.value}`);
+        .map(
+          (d) =>
+            `${d.label} holds ${d.current?.values.join(',') || '(nothing)'}, want ${recordValues(d.record).join(',')}`,
+        );
       if (wrong.length > 0 || !testDnsAnswer) return wrong;
       for (const record of samples) {
         const answer = await route53.testDnsAnswer(progress.zoneId, record.name, record.type);
@@ -271,9 +274,9 @@ export function createDnsActivities({
         }
         sampled++;
         const values = answer.responseCode === 'NOERROR' || answer.responseCode === '' ? answer.values : [];
-        if (!(values.length === 1 && sameRecordValue(values[0] ?? '', record.value))) {
+        if (!holdsValues(values, recordValues(record), sameRecordValue)) {
           wrong.push(
-            `${recordLabel(record.type, record.name)} answers ${values.join(',') || '(nothing)'}, want ${record.value}`,
+            `${recordLabel(record.type, record.name)} answers ${values.join(',') || '(nothing)'}, want ${recordValues(record).join(',')}`,
           );
         }
       }
@@ -333,7 +336,7 @@ export function createDnsActivities({
         name: fqdn(d.record.name),
         type: d.record.type,
         from: d.current ? { ttl: d.current.ttl, values: d.current.values } : null,
-        to: { ttl: d.record.ttl, value: d.record.value },
+        to: { ttl: d.record.ttl, value: d.record.value, ...valuesIfSeveral(d.record) },
       })),
     );
     // A run recorded before batched swaps cannot take PartlySwitched: over one batch, it reads and UPSERTs.
@@ -352,7 +355,7 @@ export function createDnsActivities({
               progress.zoneId,
               batch,
               batchComment(
-                batch.map((swap) => ({ name: swap.name, value: swap.to.value })),
+                batch.map((swap) => ({ name: swap.name, value: swap.to.value, ...valuesIfSeveral(swap.to) })),
                 index,
                 batches.length,
               ),
@@ -510,7 +513,7 @@ export function createDnsActivities({
         return diffs.map((d) => ({
           target: d.label,
           current: d.current ? describeSet(d.current) : '(no record)',
-          desired: `${d.record.value} (TTL ${d.record.ttl})`,
+          desired: `${recordValues(d.record).join(',')} (TTL ${d.record.ttl})`,
           willChange: d.differs,
         }));
       }
@@ -582,7 +585,10 @@ export function createDnsActivities({
             const before = progress.before[d.label];
             const was = before === undefined ? d.current?.values : (before?.[1] ?? undefined);
             const shown = was === undefined ? '(no record)' : was.join(',') || '(empty)';
-            facts[d.label] = before !== undefined ? `${shown} → ${d.record.value}` : `${shown} (unchanged)`;
+            facts[d.label] =
+              before !== undefined
+                ? `${shown} → ${recordValues(d.record).join(',')}`
+                : `${shown} (unchanged)`;
           }
         }
 
@@ -598,7 +604,7 @@ export function createDnsActivities({
               (diffs.length <= 10
                 ? `: ${diffs
                     .filter((d) => d.label in progress.before)
-                    .map((d) => `${d.label} → ${d.record.value}`)
+                    .map((d) => `${d.label} → ${recordValues(d.record).join(',')}`)
                     .join(', ')}`
                 : '');
 
@@ -627,7 +633,7 @@ function batchComment(
   index: number,
   batches: number,
 ): string {
-  const shown = changes.map((change) => `${change.name} -> ${change.value}`).join(', ');
+  const shown = changes.map((change) => `${change.name} -> ${recordValues(change).join(',')}`).join(', ');
   return `drctl switchDns: ${changes.length} record(s), batch ${index + 1} of ${batches}: ${shown}`.slice(
     0,
     256,
@@ -635,7 +641,18 @@ function batchComment(
 }
 
 function upsertOf(record: DnsRecordChange): DnsUpsert {
-  return { name: fqdn(record.name), type: record.type, ttl: record.ttl, value: record.value };
+  return {
+    name: fqdn(record.name),
+    type: record.type,
+    ttl: record.ttl,
+    value: record.value,
+    ...valuesIfSeveral(record),
+  };
+}
+
+/** `values` for a change that sets more than one (the undo of a record that held several), else nothing. */
+function valuesIfSeveral(record: { values?: string[] }): { values?: string[] } {
+  return record.values !== undefined && record.values.length > 1 ? { values: record.values } : {};
 }
 
 function assertNoDuplicates(records: DnsRecordChange[]): void {
@@ -757,7 +774,7 @@ function compensationFor(
       zone: input.zone,
       records: changed.map((r) => {
         const [ttl, values] = before[recordLabel(r.type, r.name)] as [number, string[]];
-        return { name: r.name, type: r.type, ttl, value: values[0] ?? '' };
+        return { name: r.name, type: r.type, ttl, value: values[0] ?? '', ...valuesIfSeveral({ values }) };
       }),
     },
   };

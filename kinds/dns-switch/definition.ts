@@ -16,6 +16,7 @@ import {
   type StepKind,
   type StepResult,
 } from '../step-kind';
+import { holdsValues, recordValues } from '../../common/record-values';
 import { hasPatch } from '../../workflows/patch-bundle';
 
 const recordTarget = z
@@ -44,6 +45,8 @@ export interface DnsRecordChange {
   type: RecordType;
   ttl: number;
   value: string;
+  /** Every value, when the record is set to more than one (the undo of a record that held several; `value` is the first). */
+  values?: string[];
 }
 
 export interface DnsSwitchInput {
@@ -287,9 +290,9 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       });
       const holding = restore.map((record, index) => {
         const values = now[index]?.values ?? [];
-        const holds = (value: string) =>
-          values.length === 1 && namesAddress(values[0] ?? '', value, 'address');
-        return { record, values, switched: holds(record.switchedTo), back: holds(record.value) };
+        const holds = (wanted: string[]) =>
+          holdsValues(values, wanted, (held, value) => namesAddress(held, value, 'address'));
+        return { record, values, switched: holds([record.switchedTo]), back: holds(recordValues(record)) };
       });
       const movedOn = holding.filter((h) => !h.switched && !h.back);
       alreadyBack = holding.filter((h) => !h.switched && h.back).length;
@@ -307,7 +310,13 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     if (restore.length > 0) {
       const outcome = await context.activities.switchDns({
         zone: undo.zone,
-        records: restore.map(({ name, type, ttl, value }) => ({ name, type, ttl, value })),
+        records: restore.map(({ name, type, ttl, value, values }) => ({
+          name,
+          type,
+          ttl,
+          value,
+          ...(values === undefined ? {} : { values }),
+        })),
         checkResolution: true,
       });
       parts.push(outcome.summary);
@@ -315,10 +324,10 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     if (kept.length > 0) {
       const records =
         context.effect === 'complete'
-          ? kept.map((r) => `${r.type} ${r.name} → ${r.switchedTo} (was ${r.value})`)
+          ? kept.map((r) => `${r.type} ${r.name} → ${r.switchedTo} (was ${recordValues(r).join(',')})`)
           : kept.map(
               (r) =>
-                `${r.type} ${r.name} as it is (${r.value} before the step, which may have set ${r.switchedTo})`,
+                `${r.type} ${r.name} as it is (${recordValues(r).join(',')} before the step, which may have set ${r.switchedTo})`,
             );
       parts.push(
         `kept ${records.join(', ')}: ` +
@@ -691,7 +700,7 @@ function stateBefore(
   return records.map((record, index) => {
     const entry = undo.records.find((r) => r.name === record.name && r.type === record.type);
     if (entry !== undefined)
-      return { name: record.name, type: record.type, ttl: entry.ttl, values: [entry.value] };
+      return { name: record.name, type: record.type, ttl: entry.ttl, values: recordValues(entry) };
     if (undo.created.includes(`${record.type} ${record.name}`))
       return { name: record.name, type: record.type, ttl: null, values: [] };
     return read[index]!;
@@ -733,6 +742,7 @@ function undoOf(
       type: record.type,
       ttl: was.ttl ?? record.ttl,
       value: previous,
+      ...(was.values.length > 1 ? { values: was.values } : {}),
       switchedTo: record.value,
       ...(database === undefined ? {} : { database }),
     });

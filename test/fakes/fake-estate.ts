@@ -1,3 +1,4 @@
+import { recordValues } from '../../common/record-values';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { currentAttempt, heartbeat, sleep } from '../../activities/poll-until';
@@ -41,6 +42,7 @@ export class FakeEstate {
     Array<{ type: string; message: string; nonRetryable: boolean }>
   >();
 
+  /** `dns`: each record's value; a record of several values as `a,b`. */
   constructor(seed: { dns: Record<string, string>; flags: string[] }) {
     this.roles.set('primary', 'primary');
     this.roles.set('replica', 'replica');
@@ -144,7 +146,8 @@ export class FakeEstate {
           name,
           type,
           ttl: this.dns.has(name) ? this.ttlOf(name) : null,
-          values: this.dns.has(name) ? [this.dns.get(name) as string] : [],
+          // A record of several values is held as `a,b` (see the seed).
+          values: this.dns.has(name) ? (this.dns.get(name) as string).split(',') : [],
         })),
       fenceDatabase: async (database) => {
         if (!this.primaryReachable) {
@@ -186,7 +189,9 @@ export class FakeEstate {
         if (expectedBefore !== undefined && currentAttempt() === 1) {
           const moved = records.filter((r) => {
             const read = expectedBefore.find((state) => state.name === r.name && state.type === r.type);
-            return read?.values[0] !== this.dns.get(r.name) || (read?.ttl ?? null) !== this.ttlOf(r.name);
+            return (
+              read?.values.join(',') !== this.dns.get(r.name) || (read?.ttl ?? null) !== this.ttlOf(r.name)
+            );
           });
           if (moved.length > 0) {
             throw ApplicationFailure.nonRetryable(
@@ -196,16 +201,21 @@ export class FakeEstate {
           }
         }
         const differing = records.filter(
-          (r) => this.dns.get(r.name) !== r.value || this.ttlOf(r.name) !== r.ttl,
+          (r) => this.dns.get(r.name) !== recordValues(r).join(',') || this.ttlOf(r.name) !== r.ttl,
         );
         if (differing.length === 0) return outcome(false, 'already pointing');
-        const previous = differing.map((r) => ({
-          ...r,
-          ttl: this.ttlOf(r.name) ?? r.ttl,
-          value: this.dns.get(r.name) ?? '',
-        }));
+        const previous = differing.map((r) => {
+          const held = (this.dns.get(r.name) ?? '').split(',');
+          return {
+            name: r.name,
+            type: r.type,
+            ttl: this.ttlOf(r.name) ?? r.ttl,
+            value: held[0] ?? '',
+            ...(held.length > 1 ? { values: held } : {}),
+          };
+        });
         for (const r of differing) {
-          this.dns.set(r.name, r.value);
+          this.dns.set(r.name, recordValues(r).join(','));
           this.dnsTtl.set(r.name, r.ttl);
         }
         this.dnsChanges++;

@@ -1,3 +1,4 @@
+import { recordValues } from '../../common/record-values';
 import type { ZoneRef } from '../../runbooks/schema';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
 import { fqdn } from '../../activities/dns/record-name';
@@ -133,8 +134,8 @@ export class FakeRoute53 implements Route53Port {
     this.count('upsertRecords');
     this.maybeFail();
     const records = this.zone(zoneId).records;
-    const counted = upserts.length * 2;
-    const characters = upserts.reduce((sum, u) => sum + u.value.length, 0) * 2;
+    const counted = upserts.reduce((sum, u) => sum + recordValues(u).length, 0) * 2;
+    const characters = upserts.reduce((sum, u) => sum + recordValues(u).join('').length, 0) * 2;
     this.refuseOverLimits(zoneId, counted, characters);
     this.refuseWhilePending(zoneId);
     for (const u of upserts) this.put(records, u);
@@ -145,9 +146,12 @@ export class FakeRoute53 implements Route53Port {
     this.count('swapRecords');
     this.maybeFail();
     const records = this.zone(zoneId).records;
-    const counted = swaps.reduce((sum, w) => sum + (w.from?.values.length ?? 0) + 1, 0);
+    const counted = swaps.reduce(
+      (sum, w) => sum + (w.from?.values.length ?? 0) + recordValues(w.to).length,
+      0,
+    );
     const characters = swaps.reduce(
-      (sum, w) => sum + (w.from?.values.join('').length ?? 0) + w.to.value.length,
+      (sum, w) => sum + (w.from?.values.join('').length ?? 0) + recordValues(w.to).join('').length,
       0,
     );
     this.refuseOverLimits(zoneId, counted, characters);
@@ -177,7 +181,7 @@ export class FakeRoute53 implements Route53Port {
         `Route 53 refused ChangeResourceRecordSets in ${zoneId} as a whole, nothing changed: ${moved.join('; ')}`,
       );
     }
-    const upserts = swaps.map((w) => ({ name: w.name, type: w.type, ttl: w.to.ttl, value: w.to.value }));
+    const upserts = swaps.map((w) => ({ name: w.name, type: w.type, ...w.to }));
     for (const u of upserts) this.put(records, u);
     return this.accept(zoneId, { upserts, swaps, comment });
   }
@@ -205,7 +209,7 @@ export class FakeRoute53 implements Route53Port {
   private put(records: Map<string, DnsRecordSet>, u: DnsUpsert): void {
     const k = key(u.name, u.type);
     this.previous.set(k, records.get(k)?.values ?? []);
-    records.set(k, { name: fqdn(u.name), type: u.type, ttl: u.ttl, values: [u.value] });
+    records.set(k, { name: fqdn(u.name), type: u.type, ttl: u.ttl, values: recordValues(u) });
   }
 
   private accept(

@@ -7,6 +7,7 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { createDnsActivities } from '../../kinds/dns-switch/activities';
+import type { DnsRecordChange } from '../../kinds/dns-switch/definition';
 import { resolveRecord } from '../../activities/dns/resolve-record';
 import { createRoute53Adapter } from '../../activities/dns/route53-adapter';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';
@@ -146,6 +147,43 @@ describe('dns activities against moto', () => {
     expect(again.changed).toBe(false);
     expect(again.facts.changeId).toBeUndefined();
     expect(await readBack(own)).toEqual({ value: '127.0.0.11', ttl: 30 });
+  });
+
+  it('GIVEN a record of two addresses WHEN switching it to one and applying the undo THEN Route 53 holds both addresses again (before: the undo kept only the first)', async () => {
+    const multi = `drctl-it-dns-multi-${process.pid}.${stack.aws.route53.zoneName}`;
+    const both = ['127.0.0.13', '127.0.0.14'];
+    await activities.switchDns({
+      zone,
+      records: [{ name: multi, type: 'A', ttl: 30, value: both[0] ?? '', values: both }],
+      checkResolution: true,
+    });
+    const read = async () =>
+      (await activities.readDnsRecords({ zone, records: [{ name: multi, type: 'A' }] }))[0];
+    expect((await read())?.values.sort()).toEqual(both);
+
+    const switched = await activities.switchDns({
+      zone,
+      records: [{ name: multi, type: 'A', ttl: 30, value: '127.0.0.15' }],
+      checkResolution: true,
+    });
+    expect((await read())?.values).toEqual(['127.0.0.15']);
+    expect(switched.compensation).toMatchObject({ records: [{ name: multi, values: both }] });
+
+    const undo = switched.compensation as { records: DnsRecordChange[] };
+    const undone = await activities.switchDns({ zone, records: undo.records, checkResolution: true });
+    expect(undone.changed).toBe(true);
+    expect((await read())?.values.sort()).toEqual(both);
+    // The undo of a set of several values is at its values now: running it again changes nothing.
+    expect((await activities.switchDns({ zone, records: undo.records, checkResolution: true })).changed).toBe(
+      false,
+    );
+
+    await activities.switchDns({
+      zone,
+      records: [{ name: multi, type: 'A', ttl: 30, value: '127.0.0.15' }],
+      checkResolution: false,
+    });
+    await deleteRecord(multi, { value: '127.0.0.15', ttl: 30 });
   });
 
   it('GIVEN a record read ahead that another writer moved WHEN switching with that read THEN Route 53 is left as the writer set it; with a fresh read it switches', async () => {

@@ -842,6 +842,30 @@ test('a record another writer moves after the DNS step read it ahead is read aga
   expect(result.rollback?.find((r) => r.stepId === 'dns')?.status).toBe('partly undone');
 });
 
+test('rollback puts back every value of a record that held several (before: only the first, and the others were lost)', async () => {
+  const estate = new FakeEstate({
+    dns: { 'db.z.test.': '10.0.0.2', 'api.z.test.': '10.0.0.20,10.0.0.21' },
+    flags: ['degraded'],
+  });
+  const api = { name: 'api.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.22' };
+  const base = runbook();
+  const steps = base.steps.map((step) =>
+    step.kind === 'dns.switch' ? { ...step, records: [...step.records, api] } : step,
+  );
+  const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+  const result = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, rb);
+    await waitForGate(handle, 'hold');
+    expect(estate.dns.get('api.z.test.')).toBe('10.0.0.22');
+    return abortedAtGate(handle, 'test');
+  });
+
+  expect(estate.dns.get('api.z.test.')).toBe('10.0.0.20,10.0.0.21');
+  expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3'); // kept: the promotion completed
+  const dns = result.rollback?.find((r) => r.stepId === 'dns');
+  expect(dns?.detail).toMatch(/^switched 1; kept A db\.z\.test\./);
+});
+
 test('a record whose TTL another writer changes after the DNS step read it ahead is read again, as Route 53 refuses a swap whose DELETE names the old TTL: nothing was switched on the stale read, and rollback restores the TTL the writer set', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
   const { result, reads } = await abortedAtGateAfterDnsReads(estate, rb, (read) => {
