@@ -6,7 +6,6 @@
 import { authorizationLines, renderSummary } from '../cli/render';
 import { formatMs } from '../runbooks/duration';
 import type { FailoverResult } from '../workflows/run-types';
-import { terminalSafe } from '../cli/terminal-safe';
 import { escapeMarkdown, markdownCode as code } from './escape';
 import { formatOffset, msBetween } from './format';
 import { sortedKeys } from './render-json';
@@ -22,7 +21,10 @@ export function renderFailoverReport(result: FailoverResult, format: FailoverRep
  * Free text (reasons, summaries, provider errors) as Markdown that is also safe on a terminal: the report is often
  * printed there, and a reason may hold terminal escapes.
  */
-const md = (text: string): string => escapeMarkdown(terminalSafe(text));
+const md = escapeMarkdown;
+
+/** Free text's line breaks as spaces, as `md` shows them (the summary escapes what it quotes itself). */
+const oneLine = (text: string): string => text.replace(/\r?\n|\r/g, ' ');
 
 export function renderFailoverMarkdown(result: FailoverResult): string {
   const at = (iso: string | undefined) =>
@@ -30,8 +32,9 @@ export function renderFailoverMarkdown(result: FailoverResult): string {
   const lines = [
     `# ${result.status.toUpperCase()}: failover ${md(result.workflowId)} of runbook ${md(result.runbookId)}`,
     '',
-    md(renderSummary(result)),
-    '',
+    ...renderSummary({ ...result, reason: oneLine(result.reason), initiator: oneLine(result.initiator) })
+      .split('\n')
+      .flatMap((line) => [md(line), '']),
     `- Run: ${code(result.workflowId)} run ${code(result.runId)}`,
     `- Started: ${result.startedAt} by ${md(result.initiator)}; reason: ${md(result.reason)}`,
     `- Ended: ${result.endedAt === undefined ? 'still running' : `${at(result.endedAt)}, took ${formatMs(msBetween(result.startedAt, result.endedAt))}`}`,
