@@ -43,10 +43,26 @@ export const BUNDLED_PATCHES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * `patched(id)` for workflow code: true in a run that recorded the bundle when the bundle holds `id`, else what
- * `patched(id)` says. Asking about the bundle adds nothing to a run that decided it at its start, and nothing on
- * replay of a run that did not record it.
+ * Whether this run recorded the bundle, decided once in its first workflow task (`decideBundle`). Module state is
+ * the run's own: the worker gives each workflow run its own module cache (only `WORKFLOW_CODE.preloadModules`
+ * are shared, and this module must never be one of them).
+ */
+let bundled = false;
+
+/**
+ * Asks about the bundle: only `decidePatchesAtStart`, in a run's first workflow task. Asked later, in a run begun
+ * before the bundle and going on live on this worker, `patched()` would say yes and record the marker mid-run,
+ * where replay (which hands a local activity's answer over one task earlier) could not follow.
+ */
+export function decideBundle(): boolean {
+  bundled = patched(PATCHES_BUNDLED_PATCH);
+  return bundled;
+}
+
+/**
+ * `patched(id)` for workflow code: true for a bundled patch in a run that recorded the bundle at its start, else
+ * what `patched(id)` says (runs begun before the bundle ask about each patch as they always did).
  */
 export function hasPatch(id: string): boolean {
-  return (BUNDLED_PATCHES.has(id) && patched(PATCHES_BUNDLED_PATCH)) || patched(id);
+  return (bundled && BUNDLED_PATCHES.has(id)) || patched(id);
 }

@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { BUNDLED_PATCHES, PATCHES_BUNDLED_PATCH } from './patch-bundle';
+import { BUNDLED_PATCHES, decideBundle } from './patch-bundle';
 import {
   DNS_RETRY_MERGES_UNDO_PATCH,
   DNS_SWAPS_IN_BATCHES_PATCH,
@@ -80,7 +80,7 @@ export function everyPatch(): string[] {
  * added after it; the workflow code asks `hasPatch()`, never `patched()`.
  */
 export function decidePatchesAtStart(): void {
-  if (patched(PATCHES_BUNDLED_PATCH)) {
+  if (decideBundle()) {
     for (const id of everyPatch()) if (!BUNDLED_PATCHES.has(id)) patched(id);
     return;
   }

@@ -1,0 +1,78 @@
+/**
+ * `hasPatch` against Temporal's own rule for `patched(id)` (@temporalio/workflow's patchInternal): true when the
+ * run executes live, or on replay when the id's marker is in the history; each id's marker is sent once per run.
+ * A marker sent after a run's first task where its history has none is what a later replay cannot follow.
+ */
+const mockRun = {
+  replaying: true,
+  history: new Set<string>(),
+  sent: new Set<string>(),
+  /** Markers sent while live that the history does not hold: new commands. */
+  added: [] as string[],
+};
+
+jest.mock('@temporalio/workflow', () => ({
+  ...jest.requireActual<object>('@temporalio/workflow'),
+  patched: (id: string): boolean => {
+    const use = !mockRun.replaying || mockRun.history.has(id);
+    if (use && !mockRun.sent.has(id)) {
+      mockRun.sent.add(id);
+      if (!mockRun.history.has(id)) mockRun.added.push(id);
+    }
+    return use;
+  },
+}));
+
+type Modules = {
+  start: typeof import('../../workflows/patches-at-start');
+  bundle: typeof import('../../workflows/patch-bundle');
+};
+
+/** The workflow modules as one run sees them: its own module state, as the worker gives each run. */
+function freshRun(replaying: boolean, history: string[]): Modules {
+  Object.assign(mockRun, { replaying, history: new Set(history), sent: new Set(), added: [] });
+  let modules: Modules | undefined;
+  jest.isolateModules(() => {
+    modules = {
+      start: jest.requireActual('../../workflows/patches-at-start'),
+      bundle: jest.requireActual('../../workflows/patch-bundle'),
+    };
+  });
+  return modules as Modules;
+}
+
+test('GIVEN a run begun with every patch decided at its start WHEN it goes on live on this worker THEN it records no marker after its first task (before: the bundle, mid-run)', () => {
+  const { start, bundle } = freshRun(true, [
+    'patches-decided-at-start',
+    ...freshRun(false, []).start.everyPatch(),
+  ]);
+  start.decidePatchesAtStart();
+  mockRun.replaying = false; // the history ends here: the run goes on live
+  for (const id of start.everyPatch()) expect(bundle.hasPatch(id)).toBe(true);
+  expect(mockRun.added).toEqual([]);
+});
+
+test('GIVEN a run begun before patches were decided at the start WHEN it replays and goes on live THEN no patch is asked about at the start, and each is asked where the code reaches it', () => {
+  const { start, bundle } = freshRun(true, []);
+  start.decidePatchesAtStart();
+  expect(mockRun.sent.size).toBe(0);
+  expect(bundle.hasPatch('dns-swaps-in-batches')).toBe(false);
+  mockRun.replaying = false;
+  expect(bundle.hasPatch('dns-swaps-in-batches')).toBe(true);
+  expect(mockRun.added).toEqual(['dns-swaps-in-batches']);
+});
+
+test('GIVEN a new run THEN its first task records the bundle alone, and every bundled patch holds without a marker of its own', () => {
+  const { start, bundle } = freshRun(false, []);
+  start.decidePatchesAtStart();
+  expect(mockRun.added).toEqual(['patches-bundled-2026-12']);
+  for (const id of bundle.BUNDLED_PATCHES) expect(bundle.hasPatch(id)).toBe(true);
+  expect(mockRun.added).toEqual(['patches-bundled-2026-12']);
+});
+
+test('GIVEN a run that recorded the bundle WHEN it is replayed THEN it takes the same paths and sends no new marker', () => {
+  const { start, bundle } = freshRun(true, ['patches-bundled-2026-12']);
+  start.decidePatchesAtStart();
+  for (const id of bundle.BUNDLED_PATCHES) expect(bundle.hasPatch(id)).toBe(true);
+  expect(mockRun.added).toEqual([]);
+});
