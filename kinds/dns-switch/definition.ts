@@ -734,9 +734,10 @@ function undoOf(
       undo.created.push(`${record.type} ${record.name}`);
       return;
     }
-    const database =
-      databaseNamedBy(record.value, runbook, confirmedWritable)?.database ??
-      databaseNamedBy(previous, runbook, confirmedWritable)?.database;
+    // Any value it held before may name a database's member (an A record of two addresses, one the old primary).
+    const database = [record.value, ...was.values]
+      .map((value) => databaseNamedBy(value, runbook, confirmedWritable)?.database)
+      .find((named) => named !== undefined);
     undo.records.push({
       name: record.name,
       type: record.type,

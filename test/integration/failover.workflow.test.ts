@@ -866,6 +866,27 @@ test('rollback puts back every value of a record that held several (before: only
   expect(dns?.detail).toMatch(/^switched 1; kept A db\.z\.test\./);
 });
 
+test('rollback after a promotion keeps a record whose values before the step included the old primary, also as its second value (before: only the first value was looked at, and the fenced primary went back into DNS)', async () => {
+  const estate = new FakeEstate({
+    dns: { 'db.z.test.': '10.0.0.2', 'api.z.test.': '10.0.0.20,10.0.0.2' },
+    flags: ['degraded'],
+  });
+  const api = { name: 'api.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.22' };
+  const base = runbook();
+  const steps = base.steps.map((step) =>
+    step.kind === 'dns.switch' ? { ...step, records: [...step.records, api] } : step,
+  );
+  const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+  const result = await withWorker(estate, async (taskQueue) =>
+    abortedAtGate(await start(taskQueue, rb), 'test'),
+  );
+
+  expect(estate.dns.get('api.z.test.')).toBe('10.0.0.22');
+  expect(result.rollback?.find((r) => r.stepId === 'dns')?.detail).toContain(
+    'A api.z.test. → 10.0.0.22 (was 10.0.0.20,10.0.0.2)',
+  );
+});
+
 test('a record whose TTL another writer changes after the DNS step read it ahead is read again, as Route 53 refuses a swap whose DELETE names the old TTL: nothing was switched on the stale read, and rollback restores the TTL the writer set', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
   const { result, reads } = await abortedAtGateAfterDnsReads(estate, rb, (read) => {
