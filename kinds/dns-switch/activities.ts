@@ -729,11 +729,8 @@ function listed(items: string[]): string {
 /** Whether Route 53's set (undefined: no record) is the state read earlier. */
 function holds(current: DnsRecordSet | undefined, was: DnsRecordState): boolean {
   if (current === undefined) return was.ttl === null && was.values.length === 0;
-  return (
-    current.ttl === was.ttl &&
-    current.values.length === was.values.length &&
-    current.values.every((value, index) => sameRecordValue(value, was.values[index] ?? ''))
-  );
+  // In any order: Route 53 keeps a set's values in no order a caller can rely on.
+  return current.ttl === was.ttl && holdsValues(current.values, was.values, sameRecordValue);
 }
 
 function describeSet(set: DnsRecordSet): string {

@@ -181,6 +181,26 @@ describe('switchDns', () => {
     expect(route53.valuesOf('Z1', EHR, 'A')).toEqual(['127.0.0.3']);
   });
 
+  it('GIVEN a record of two values read ahead in the other order WHEN a later attempt of the switch reads the zone THEN it switches (a set has no order; before: PartlySwitched, as if another writer had moved it)', async () => {
+    const { route53, activities } = setup();
+    const MULTI = 'multi.sandbox.drctl.internal.';
+    await route53.upsertRecords(
+      'Z1',
+      [{ name: MULTI, type: 'A', ttl: 30, value: '127.0.0.5', values: ['127.0.0.5', '127.0.0.6'] }],
+      'seed',
+    );
+    const outcome = await new MockActivityEnvironment({ attempt: 2 }).run(activities.switchDns, {
+      zone: switchToReplica.zone,
+      records: [{ name: MULTI, type: 'A', ttl: 30, value: '127.0.0.7' }],
+      checkResolution: false,
+      batchedSwaps: true,
+      expectedBefore: [{ name: MULTI, type: 'A', ttl: 30, values: ['127.0.0.6', '127.0.0.5'] }],
+    });
+
+    expect(outcome.changed).toBe(true);
+    expect(route53.valuesOf('Z1', MULTI, 'A')).toEqual(['127.0.0.7']);
+  });
+
   it('GIVEN an earlier attempt already sent part of a switch read ahead WHEN retried THEN it does not refuse (it acted), and finishes', async () => {
     const { route53, activities } = setup();
     const OTHER = 'other.sandbox.drctl.internal.';
