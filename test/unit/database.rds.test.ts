@@ -7,7 +7,10 @@ import { FakeLagMetrics } from '../fakes/fake-lag-metrics';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
 import { slowPort } from './slow-port';
-import { fenceWithSecurityGroup } from '../../providers/database/rds-instance/security-group-fence';
+import {
+  encodeFenceTag,
+  fenceWithSecurityGroup,
+} from '../../providers/database/rds-instance/security-group-fence';
 import { aurora, fastPoll, portal } from './database-targets';
 import type { RdsPort } from '../../activities/database/rds-port';
 
@@ -390,6 +393,47 @@ describe('rds-instance', () => {
     const fenced = await activities.fenceDatabase(portal, planned?.undoDetail);
 
     expect(fenced).toMatchObject({ changed: false, facts: { fencedByAnother: true } });
+    expect(rds.state.reboots).toEqual([]);
+  });
+
+  it('GIVEN the tag of another fence that never swapped the groups (it failed first, or was lifted by hand) WHEN fencing THEN this run fences the primary and its undo restores the groups (before: "already fenced", the primary still reachable)', async () => {
+    const { activities, rds, primary } = setup();
+    primary.tags['drctl:fence'] = encodeFenceTag({
+      fenceId: 'fence-follow-up-portal/3',
+      previousGroups: ['sg-default-us-east-1'],
+    });
+    const [planned] = await activities.planFence(portal);
+    expect(planned).toMatchObject({ willChange: true });
+
+    const fenced = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fenced).toMatchObject({
+      changed: true,
+      facts: { previousSecurityGroups: 'sg-default-us-east-1' },
+    });
+    expect(fenced.facts.fencedByAnother).toBeUndefined();
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+
+    const undone = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undone).toMatchObject({ changed: true });
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
+  it('GIVEN another fence in place (only the fence group, its tag) WHEN fencing THEN it changes nothing and names that fence', async () => {
+    const { activities, rds, primary } = setup();
+    primary.tags['drctl:fence'] = encodeFenceTag({
+      fenceId: 'other/1',
+      previousGroups: ['sg-default-us-east-1'],
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const [planned] = await activities.planFence(portal);
+    expect(planned).toMatchObject({ willChange: false });
+
+    const fenced = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fenced).toMatchObject({ changed: false, facts: { fencedByAnother: true, fencedBy: 'other/1' } });
     expect(rds.state.reboots).toEqual([]);
   });
 

@@ -189,13 +189,17 @@ describe('switchDns', () => {
       [{ name: MULTI, type: 'A', ttl: 30, value: '127.0.0.5', values: ['127.0.0.5', '127.0.0.6'] }],
       'seed',
     );
-    const outcome = await new MockActivityEnvironment({ attempt: 2 }).run(activities.switchDns, {
-      zone: switchToReplica.zone,
-      records: [{ name: MULTI, type: 'A', ttl: 30, value: '127.0.0.7' }],
-      checkResolution: false,
-      batchedSwaps: true,
-      expectedBefore: [{ name: MULTI, type: 'A', ttl: 30, values: ['127.0.0.6', '127.0.0.5'] }],
-    });
+    const outcome: Awaited<ReturnType<typeof activities.switchDns>> = await new MockActivityEnvironment({
+      attempt: 2,
+    }).run(() =>
+      activities.switchDns({
+        zone: switchToReplica.zone,
+        records: [{ name: MULTI, type: 'A' as const, ttl: 30, value: '127.0.0.7' }],
+        checkResolution: false,
+        batchedSwaps: true,
+        expectedBefore: [{ name: MULTI, type: 'A' as const, ttl: 30, values: ['127.0.0.6', '127.0.0.5'] }],
+      }),
+    );
 
     expect(outcome.changed).toBe(true);
     expect(route53.valuesOf('Z1', MULTI, 'A')).toEqual(['127.0.0.7']);

@@ -180,16 +180,30 @@ export async function fenceWithSecurityGroup(
   const { instanceId } = instance;
   const current = instance.securityGroups.map((g) => g.id);
   let marker = decodeFenceTag(instance.tags[FENCE_TAG]);
-  if (marker !== null && !sameFence(marker, fenceId)) {
-    return {
-      changed: false,
-      summary: `${instanceId} is already fenced (by ${marker.fenceId}): security group ${current.join(', ')}`,
-      fencedBy: marker.fenceId,
-      previousGroups: marker.previousGroups,
-      fenceGroup,
-    };
-  }
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
+  let tookOver: string | undefined;
+  if (marker !== null && !sameFence(marker, fenceId)) {
+    if (fencedAlready) {
+      return {
+        changed: false,
+        summary: `${instanceId} is already fenced (by ${marker.fenceId}): security group ${current.join(', ')}`,
+        fencedBy: marker.fenceId,
+        previousGroups: marker.previousGroups,
+        fenceGroup,
+      };
+    }
+    // Another fence's tag on an instance still reachable through other groups: that fence failed before its swap,
+    // is half applied, or was lifted by hand and left its tag. A tag is no fence: this run fences the instance,
+    // its own tag recording what its swap replaces (the other fence's record where only the fence group is left).
+    const replaced = current.filter((group) => group !== fenceGroup);
+    tookOver = marker.fenceId;
+    marker = {
+      fenceId: tagSafe(fenceId),
+      previousGroups: replaced.length > 0 ? replaced : marker.previousGroups,
+      rebooted: false,
+    };
+    await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
+  }
   // The groups the run recorded, or the fence group beside (some of) them: the swap not sent yet, sent but still
   // being applied, or applied.
   const matchesRecord =
@@ -268,7 +282,11 @@ export async function fenceWithSecurityGroup(
   }
   return {
     changed: true,
-    summary: `fenced ${instanceId}: security groups ${marker.previousGroups.join(', ') || 'none'} replaced by ${fenceGroup} (no inbound rules), rebooted to end open sessions`,
+    summary:
+      `fenced ${instanceId}: security groups ${marker.previousGroups.join(', ') || 'none'} replaced by ${fenceGroup} (no inbound rules), rebooted to end open sessions` +
+      (tookOver === undefined
+        ? ''
+        : ` (it had the tag of fence ${tookOver}, but was still reachable through ${current.join(', ') || 'no group'})`),
     fencedBy: fenceId,
     previousGroups: marker.previousGroups,
     fenceGroup,

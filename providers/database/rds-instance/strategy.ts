@@ -210,7 +210,12 @@ export function createStrategy(
         ];
       }
       const instance = 'regionDown' in primary ? null : primary.instance;
-      const fenced = instance !== null && decodeFenceTag(instance.tags[FENCE_TAG]) !== null;
+      // A tag alone is no fence (one that failed before its swap, or was lifted by hand, leaves it): fenced when
+      // the instance also carries one group only, and not one the fence replaced.
+      const marker = instance === null ? null : decodeFenceTag(instance.tags[FENCE_TAG]);
+      const groups = instance?.securityGroups.map((g) => g.id) ?? [];
+      const fenced =
+        marker !== null && groups.length === 1 && !marker.previousGroups.includes(groups[0] ?? '');
       const willChange = instance !== null && !fenced;
       return [
         {
