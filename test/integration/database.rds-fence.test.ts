@@ -1,5 +1,5 @@
 import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { AddTagsToResourceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { resetStack } from '../../sandbox/stack';
 import { strictAwsControl } from '../../sandbox/strict-aws-client';
@@ -71,6 +71,34 @@ describe('the RDS fence of a primary that has a read replica', () => {
     expect(undo.changed).toBe(true);
     expect(await primaryGroups()).toEqual(before);
     expect((await aws.stats()).operations.RemoveTagsFromResource?.calls ?? 0).toBe(0);
+  });
+
+  it('GIVEN the tag of a fence that never swapped the groups WHEN fencing THEN the primary ends behind the deny-all group only (before: "already fenced", reachable), and the undo puts its groups back', async () => {
+    const before = await primaryGroups();
+    const described = await rdsClient(primary.region).send(
+      new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+    );
+    await rdsClient(primary.region).send(
+      new AddTagsToResourceCommand({
+        ResourceName: described.DBInstances?.[0]?.DBInstanceArn,
+        Tags: [{ Key: 'drctl:fence', Value: `fence=fence-follow-up-portal/3 sg=${before.join('+')}` }],
+      }),
+    );
+    const [planned] = await activities.planFence(portal);
+    expect(planned?.willChange).toBe(true);
+
+    const fence = await activities.fenceDatabase(portal, planned?.undoDetail);
+
+    expect(fence).toMatchObject({
+      changed: true,
+      facts: { fencedBy: expect.not.stringContaining('follow-up') },
+    });
+    expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
+
+    const undo = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undo.changed).toBe(true);
+    expect(await primaryGroups()).toEqual(before);
   });
 
   it("GIVEN RDS's answer to the swap shows the deny-all group in place WHEN fencing THEN the fence reads the primary before the swap and after its reboot, not between", async () => {
