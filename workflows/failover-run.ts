@@ -389,11 +389,14 @@ export class FailoverRun {
         const outcome = await scope.run(() =>
           performStep(step, this.state, gates, (checks) => (entry.checks = checks), readAhead),
         );
-        this.settleEffect(step.id, 'done');
         if (outcome.abortedWhileWaiting !== undefined) {
+          // Stopped at an operator's gate inside the step (a promotion its lag gate refused): not done. Settled as
+          // interrupted, a promotion counts as possible (the rollback keeps the fence), not as completed.
+          this.settleEffect(step.id, 'interrupted');
           this.timeline.interrupt(entry, outcome.abortedWhileWaiting);
           return 'stop';
         }
+        this.settleEffect(step.id, 'done');
         if (outcome.halt !== undefined) {
           this.timeline.fail(entry, { type: outcome.halt.type, message: outcome.halt.message }, 1, 0);
           this.haltRollback = outcome.halt.rollback;

@@ -535,6 +535,29 @@ test('an operator’s retry that finds the replica promoted after its first exec
   expect(promotes[1]).toMatchObject({ changed: false, summary: 'already primary' });
 });
 
+test('an abort while the promotion waits for approval past its lag gate says no replica was promoted (before: the rollback said one was)', async () => {
+  const estate = newEstate();
+  estate.failNext('promoteDatabase', 1, {
+    type: 'ReplicaLagTooHigh',
+    message: 'the replica is 40s behind, over maxLag 30s',
+    nonRetryable: true,
+  });
+  const result = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, runbook());
+    await waitForGate(handle, 'promote');
+    await handle.executeUpdate('abort', {
+      args: [await signed(handle, signerOf('alice'), { action: 'abort', reason: 'not with 40s lost' })],
+    });
+    return failedResult(handle.result(), 'FailoverAborted');
+  });
+
+  expect(estate.roles.get('replica')).toBe('replica');
+  expect(estate.roles.get('primary')).toBe('fenced'); // kept: the promotion's outcome is not known for sure
+  const fence = result.rollback?.find((entry) => entry.stepId === 'fence');
+  expect(fence?.status).toBe('kept');
+  expect(fence?.detail).toContain('may have been promoted');
+});
+
 test('a paused step can be skipped with a reason and the run goes on', async () => {
   const estate = newEstate();
   estate.failNext('verifyBackups', 1, {
