@@ -6,6 +6,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
+  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -133,8 +134,10 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   try {
     failoverHandle = await startChild(failoverWorkflow, {
       workflowId: runLockId(runbook.id),
-      // Never stops the failover with the drill: a failover cut between fence and promote leaves no primary.
+      // Never stops the failover with the drill (closed, or cancelled from Temporal's UI or CLI): a failover cut
+      // between fence and promote leaves no primary.
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
       typedSearchAttributes: [
         { key: RUNBOOK_KEY, value: runbook.id },
         { key: KIND_KEY, value: 'failover' },

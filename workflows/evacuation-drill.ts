@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
+  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import type {
@@ -247,8 +248,10 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   try {
     handle = await startChild(evacuationWorkflow, {
       workflowId: evacuationId,
-      // Never stops the evacuation with the drill: a failover cut between fence and promote leaves no primary.
+      // Never stops the evacuation with the drill (closed, or cancelled from Temporal's UI or CLI): a failover cut
+      // between fence and promote leaves no primary.
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
       typedSearchAttributes: [
         { key: RUNBOOK_KEY, value: authorized.cover.evacuation.id },
         { key: KIND_KEY, value: 'evacuation' },

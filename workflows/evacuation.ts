@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
+  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -798,7 +799,10 @@ class EvacuationRun {
       return await startChild<typeof failoverWorkflow>('failoverWorkflow', {
         workflowId,
         args: [failover],
+        // The evacuation closed or cancelled from Temporal's UI or CLI, its failovers go on: one cut between fence
+        // and promote leaves no primary (drctl abort stops them, each at a safe point).
         parentClosePolicy: 'ABANDON',
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         typedSearchAttributes: [
           { key: RUNBOOK_KEY, value: runbook.id },

@@ -6,6 +6,7 @@ import {
   ParentClosePolicy,
   startChild,
   workflowInfo,
+  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -556,6 +557,8 @@ export class FailoverRun {
         await startChild(fenceFollowUpWorkflow, {
           workflowId,
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          // Nor a cancel of this run (from Temporal's UI or CLI) is passed on: the old primary stays to be fenced.
+          cancellationType: ChildWorkflowCancellationType.ABANDON,
           typedSearchAttributes: [
             { key: RUNBOOK_KEY, value: runbook.id },
             { key: KIND_KEY, value: 'fence-follow-up' },

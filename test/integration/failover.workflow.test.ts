@@ -1425,6 +1425,36 @@ describe('operator control', () => {
     expect(estate.promotions).toBe(1);
   });
 
+  test('a failover cancelled through Temporal (UI, CLI) after it went on unfenced leaves its fence follow-up running: the old primary is still fenced on sight', async () => {
+    const estate = newEstate();
+    estate.primaryReachable = false;
+    const rb = withSteps([{ after: 'promote', step: gate('hold') }], runbook());
+    const followUp = await withWorker(estate, async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, id: 'cancelled-unfenced-db' });
+      await waitForGate(handle, 'fence');
+      for (const operator of ['bob', 'carol'] as const) {
+        await handle.executeUpdate('approve', {
+          args: [
+            await signed(handle, signerOf(operator), { action: 'approve', stepId: 'fence', reason: 'down' }),
+          ],
+        });
+      }
+      const held = await waitForGate(handle, 'hold');
+      const followUpId = held.followUps?.[0]?.workflowId as string;
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      const followUpHandle = client.workflow.getHandle(followUpId);
+      // A cancel the failover passed on would reach the follow-up within moments: give it time to.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const described = await followUpHandle.describe();
+      const state = await followUpHandle.query<{ status: string }>('followUp');
+      await followUpHandle.terminate('test over');
+      return { status: described.status.name, state: state.status };
+    });
+
+    expect(followUp).toEqual({ status: 'RUNNING', state: 'trying' });
+  });
+
   test('skipping a failed fence needs two different operators, and then counts as going on unfenced', async () => {
     const estate = newEstate();
     estate.failNext('fenceDatabase', 3, { type: 'AccessDenied', message: 'not allowed', nonRetryable: true });
