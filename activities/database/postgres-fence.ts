@@ -19,9 +19,15 @@ import type { FenceMarker, FenceRequest, FenceResult, FenceStatus, UnfenceResult
 
 const MARKER = 'drctl.fence';
 
-/** drctl's own session writes the catalog even on a server whose default is read-only (fenced, or being fenced). */
+/**
+ * drctl's own session writes the catalog even on a server whose default is read-only (fenced, or being fenced),
+ * and its commits wait for no standby: with synchronous replication each commit otherwise waits until a standby
+ * named in synchronous_standby_names confirms it (PostgreSQL docs, "synchronous_commit"), and in an incident that
+ * standby is often the replica being promoted, or gone. `local` still flushes to the primary's own WAL.
+ */
 async function writableSession(client: Client): Promise<void> {
   await client.query('set default_transaction_read_only = off');
+  await client.query('set synchronous_commit = local');
 }
 
 export function encodeMarker(marker: FenceMarker): string {

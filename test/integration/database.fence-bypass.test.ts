@@ -115,6 +115,24 @@ describe('the PostgreSQL fence against the application role', () => {
     expect(markers).toEqual([]);
   });
 
+  it('GIVEN a synchronous standby that is gone (synchronous_standby_names names one that never answers) WHEN fencing THEN the fence completes (before: its first commit waited for that standby, for ever)', async () => {
+    await resetStack({ only: ['postgres'] });
+    await sql(stack.postgres.primaryUrl, "alter system set synchronous_standby_names = 'drctl_gone_standby'");
+    await sql(stack.postgres.primaryUrl, 'select pg_reload_conf()');
+    try {
+      const fence = await Promise.race([
+        activities.fenceDatabase(ehr),
+        new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 20_000)),
+      ]);
+
+      expect(fence).toMatchObject({ changed: true });
+      expect(await roleCanLogin('ehr_app')).toBe(false);
+    } finally {
+      await sql(stack.postgres.primaryUrl, 'alter system reset synchronous_standby_names');
+      await sql(stack.postgres.primaryUrl, 'select pg_reload_conf()');
+    }
+  });
+
   it('GIVEN a fence whose NOLOGIN replicated to the standby WHEN promoting it THEN the application logs in and writes on the new primary, and the old primary stays fenced', async () => {
     await resetStack({ only: ['postgres'] });
     await activities.fenceDatabase(ehr);
