@@ -190,7 +190,9 @@ export class FakeEstate {
           const moved = records.filter((r) => {
             const read = expectedBefore.find((state) => state.name === r.name && state.type === r.type);
             return (
-              read?.values.join(',') !== this.dns.get(r.name) || (read?.ttl ?? null) !== this.ttlOf(r.name)
+              [...(read?.values ?? [])].sort().join(',') !==
+                (this.dns.get(r.name) ?? '').split(',').sort().join(',') ||
+              (read?.ttl ?? null) !== this.ttlOf(r.name)
             );
           });
           if (moved.length > 0) {
