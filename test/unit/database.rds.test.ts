@@ -421,6 +421,20 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
   });
 
+  it("GIVEN another fence whose swap is still being applied (the fence group beside the old one, its tag) WHEN fencing THEN it leaves that fence its own and undo: nothing changed, the tag stays the other fence's", async () => {
+    const { activities, rds, primary } = setup();
+    const tag = encodeFenceTag({ fenceId: 'other/1', previousGroups: ['sg-default-us-east-1'] });
+    primary.tags['drctl:fence'] = tag;
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1', 'sg-default-us-east-1'];
+
+    const fenced = await activities.fenceDatabase(portal);
+
+    expect(fenced).toMatchObject({ changed: false, facts: { fencedByAnother: true, fencedBy: 'other/1' } });
+    expect(fenced.summary).toMatch(/is being fenced \(by other\/1\)/);
+    expect(primary.tags['drctl:fence']).toBe(tag);
+    expect(rds.state.reboots).toEqual([]);
+  });
+
   it('GIVEN another fence in place (only the fence group, its tag) WHEN fencing THEN it changes nothing and names that fence', async () => {
     const { activities, rds, primary } = setup();
     primary.tags['drctl:fence'] = encodeFenceTag({

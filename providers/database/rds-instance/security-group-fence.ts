@@ -34,7 +34,7 @@ import type { PollPacing } from '../strategy';
  * What the swap replaces must survive a crash, so that a retry finishes the same fence and the undo puts back
  * exactly those groups. A failover's fence step has it in the run's history: its plan reads the groups and the
  * step records them with its undo before the fence is called (`recordedGroups`), and nothing is written on the
- * instance. That saves a call of the region's RDS budget per database (200 of the ~600 writes of a 200-database
+ * instance (unless it carries the tag of another fence that never swapped: then the step writes its own). That saves a call of the region's RDS budget per database (200 of the ~600 writes of a 200-database
  * evacuation, in the region that is failing) and a write that a degraded control plane could refuse before the
  * fence even starts. Callers without such a record (a drill's injected outage, the fence follow-up) write a tag
  * (`drctl:fence`) BEFORE the swap instead; fences marked so by earlier versions are still recognised and undone
@@ -183,25 +183,28 @@ export async function fenceWithSecurityGroup(
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
   let tookOver: string | undefined;
   if (marker !== null && !sameFence(marker, fenceId)) {
-    if (fencedAlready) {
+    if (current.includes(fenceGroup)) {
+      // That fence's swap was sent: in place, or being applied (AWS finishes it whatever became of its sender).
+      // It is that fence's, and so is its undo.
       return {
         changed: false,
-        summary: `${instanceId} is already fenced (by ${marker.fenceId}): security group ${current.join(', ')}`,
+        summary: `${instanceId} is ${fencedAlready ? 'already fenced' : 'being fenced'} (by ${marker.fenceId}): security group${current.length === 1 ? '' : 's'} ${current.join(', ')}`,
         fencedBy: marker.fenceId,
         previousGroups: marker.previousGroups,
         fenceGroup,
       };
     }
-    // Another fence's tag on an instance still reachable through other groups: that fence failed before its swap,
-    // is half applied, or was lifted by hand and left its tag. A tag is no fence: this run fences the instance,
-    // its own tag recording what its swap replaces (the other fence's record where only the fence group is left).
-    const replaced = current.filter((group) => group !== fenceGroup);
+    // Another fence's tag on an instance still reachable through its own groups, never the fence group: that
+    // fence failed before its swap, or was lifted by hand and left its tag. A tag is no fence: this run fences
+    // the instance, its own tag recording the groups its swap replaces.
+    if (current.length === 0) {
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `${instanceId} carries no security group and the tag of fence ${marker.fenceId}: nothing to record for an undo; check the instance in the RDS console`,
+      );
+    }
     tookOver = marker.fenceId;
-    marker = {
-      fenceId: tagSafe(fenceId),
-      previousGroups: replaced.length > 0 ? replaced : marker.previousGroups,
-      rebooted: false,
-    };
+    marker = { fenceId: tagSafe(fenceId), previousGroups: current, rebooted: false };
     await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
   }
   // The groups the run recorded, or the fence group beside (some of) them: the swap not sent yet, sent but still

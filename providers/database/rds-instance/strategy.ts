@@ -211,11 +211,16 @@ export function createStrategy(
       }
       const instance = 'regionDown' in primary ? null : primary.instance;
       // A tag alone is no fence (one that failed before its swap, or was lifted by hand, leaves it): fenced when
-      // the instance also carries one group only, and not one the fence replaced.
+      // the instance also carries one group only, the fence group (named by id; by name, one the fence did not
+      // replace: the plan reads no groups by name).
       const marker = instance === null ? null : decodeFenceTag(instance.tags[FENCE_TAG]);
       const groups = instance?.securityGroups.map((g) => g.id) ?? [];
+      const named = t.fenceSecurityGroup ?? '';
+      const only = groups.length === 1 ? (groups[0] ?? '') : undefined;
       const fenced =
-        marker !== null && groups.length === 1 && !marker.previousGroups.includes(groups[0] ?? '');
+        marker !== null &&
+        only !== undefined &&
+        (named.startsWith('sg-') ? only === named : !marker.previousGroups.includes(only));
       const willChange = instance !== null && !fenced;
       return [
         {
