@@ -866,16 +866,7 @@ test('a record another writer moves after the DNS step read it ahead is read aga
 });
 
 test('rollback puts back every value of a record that held several (before: only the first, and the others were lost)', async () => {
-  const estate = new FakeEstate({
-    dns: { 'db.z.test.': '10.0.0.2', 'api.z.test.': '10.0.0.20,10.0.0.21' },
-    flags: ['degraded'],
-  });
-  const api = { name: 'api.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.22' };
-  const base = runbook();
-  const steps = base.steps.map((step) =>
-    step.kind === 'dns.switch' ? { ...step, records: [...step.records, api] } : step,
-  );
-  const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+  const { estate, rb } = withApiHeldAfterDns('10.0.0.20,10.0.0.21');
   const result = await withWorker(estate, async (taskQueue) => {
     const handle = await start(taskQueue, rb);
     await waitForGate(handle, 'hold');
@@ -890,16 +881,7 @@ test('rollback puts back every value of a record that held several (before: only
 });
 
 test('rollback after a promotion keeps a record whose values before the step included the old primary, also as its second value (before: only the first value was looked at, and the fenced primary went back into DNS)', async () => {
-  const estate = new FakeEstate({
-    dns: { 'db.z.test.': '10.0.0.2', 'api.z.test.': '10.0.0.20,10.0.0.2' },
-    flags: ['degraded'],
-  });
-  const api = { name: 'api.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.22' };
-  const base = runbook();
-  const steps = base.steps.map((step) =>
-    step.kind === 'dns.switch' ? { ...step, records: [...step.records, api] } : step,
-  );
-  const rb = withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps });
+  const { estate, rb } = withApiHeldAfterDns('10.0.0.20,10.0.0.2');
   const result = await withWorker(estate, async (taskQueue) =>
     abortedAtGate(await start(taskQueue, rb), 'test'),
   );
@@ -1098,6 +1080,23 @@ async function abortedAtGateAfterDnsReads(
     },
   );
   return { result, reads };
+}
+
+/**
+ * The test runbook whose DNS step also moves api.z.test. (an A record of no database, holding `values`, written
+ * `a,b`) to 10.0.0.22, with a gate after that step to abort at, and its estate.
+ */
+function withApiHeldAfterDns(values: string) {
+  const estate = new FakeEstate({
+    dns: { 'db.z.test.': '10.0.0.2', 'api.z.test.': values },
+    flags: ['degraded'],
+  });
+  const api = { name: 'api.z.test.', type: 'A' as const, ttl: 60, value: '10.0.0.22' };
+  const base = runbook();
+  const steps = base.steps.map((step) =>
+    step.kind === 'dns.switch' ? { ...step, records: [...step.records, api] } : step,
+  );
+  return { estate, rb: withSteps([{ after: 'dns', step: gate('hold') }], { ...base, steps }) };
 }
 
 /**
