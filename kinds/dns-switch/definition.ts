@@ -45,7 +45,7 @@ export interface DnsRecordChange {
   type: RecordType;
   ttl: number;
   value: string;
-  /** Every value, when the record is set to more than one (the undo of a record that held several; `value` is the first). */
+  /** Every value, when the record is set to more than one (the undo of a record that held several). */
   values?: string[];
 }
 

@@ -34,9 +34,9 @@ import type { PollPacing } from '../strategy';
  * What the swap replaces must survive a crash, so that a retry finishes the same fence and the undo puts back
  * exactly those groups. A failover's fence step has it in the run's history: its plan reads the groups and the
  * step records them with its undo before the fence is called (`recordedGroups`), and nothing is written on the
- * instance (unless it carries the tag of another fence that never swapped: then the step writes its own). That saves a call of the region's RDS budget per database (200 of the ~600 writes of a 200-database
- * evacuation, in the region that is failing) and a write that a degraded control plane could refuse before the
- * fence even starts. Callers without such a record (a drill's injected outage, the fence follow-up) write a tag
+ * instance (unless it carries the tag of another fence that never swapped: then the step writes its own). That
+ * saves a call of the region's RDS budget per database (200 of the ~600 writes of a 200-database evacuation, in
+ * the region that is failing) and a write that a degraded control plane could refuse before the fence even starts. Callers without such a record (a drill's injected outage, the fence follow-up) write a tag
  * (`drctl:fence`) BEFORE the swap instead; fences marked so by earlier versions are still recognised and undone
  * from their tag. That the reboot was sent is kept in the activity's heartbeat details. A worker that dies after
  * sending it may not have sent that heartbeat yet (the SDK throttles them, up to `maxHeartbeatThrottleInterval`):
