@@ -3,7 +3,7 @@ import { patched } from '@temporalio/workflow';
 /**
  * One change id that stands for every patch below. Each `patched()` a run asks about records a marker and makes
  * Temporal's core upsert the `TemporalChangeVersion` search attribute: 28 of each in every run's first workflow
- * task, about a tenth of a failover's history, and a visibility write on the server for each. Runs since this id
+ * task (56 of a complete failover's 139 events), and a visibility write on the server for each. Runs since this id
  * record it alone; runs before it replay their own markers (`hasPatch`).
  */
 export const PATCHES_BUNDLED_PATCH = 'patches-bundled-2026-12';
