@@ -87,6 +87,11 @@ export interface RunAuth {
  * against the access policy (OperatorAuthority) before anything enters history, and the signed statement is
  * recorded with the action.
  */
+/** Who aborted a run cancelled through Temporal: no operator signed it. */
+export const TEMPORAL_CANCEL = 'a cancel through Temporal (unsigned)';
+const TEMPORAL_CANCEL_REASON =
+  'cancelled through Temporal (its UI or CLI), not with drctl abort: stopped and rolled back as an abort';
+
 export class FailoverRun {
   private readonly timeline = new Timeline();
   private readonly state: RunState;
@@ -298,6 +303,21 @@ export class FailoverRun {
     if (this.status !== 'running') throw new Error(`the run has already ended (${this.status})`);
     if (this.abortRequest)
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
+  }
+
+  /**
+   * A cancel through Temporal (its UI, `temporal workflow cancel`), not `drctl abort`: taken as an abort with
+   * rollback, so the run stops at a safe point and undoes what it did instead of ending where it stands. It is
+   * unsigned: the timeline and the result say who asked as Temporal does not tell the workflow.
+   */
+  /** Whether the run was aborted by a cancel through Temporal (`cancelledThroughTemporal`). */
+  get abortedByTemporalCancel(): boolean {
+    return this.abortRequest?.operator === TEMPORAL_CANCEL;
+  }
+
+  cancelledThroughTemporal(): void {
+    if (this.abortRequest !== undefined || this.status !== 'running') return;
+    this.requestAbort({ operator: TEMPORAL_CANCEL, reason: TEMPORAL_CANCEL_REASON, rollback: true });
   }
 
   abort(update: SignedOperatorUpdate): OperatorAck {

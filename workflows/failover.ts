@@ -4,6 +4,7 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  CancellationScope,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { OUTCOME_KEY } from '../common/search-attributes';
@@ -119,16 +120,23 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   );
   if (earlyRelease) run.release(earlyRelease);
 
-  const result = await run.execute();
+  // A cancel through Temporal is taken as an abort with rollback; the run goes on where the cancel cannot reach it
+  // (each step's scope is cancelled by the abort itself), so the rollback, the follow-ups and the evidence happen.
+  const current = run;
+  CancellationScope.current().cancelRequested.catch(() => current.cancelledThroughTemporal());
+  const result = await CancellationScope.nonCancellable(async () => {
+    const ended = await current.execute();
+    upsertSearchAttributes([
+      { key: OUTCOME_KEY, value: recordsNotReleased ? runOutcome(ended) : ended.status },
+    ]);
+    await requestEvidence();
+    return ended;
+  });
   const { runbook } = start;
-  upsertSearchAttributes([
-    { key: OUTCOME_KEY, value: recordsNotReleased ? runOutcome(result) : result.status },
-  ]);
-  await requestEvidence();
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;
     throw ApplicationFailure.nonRetryable(
-      `failover ${runbook.id} aborted by an operator; ` +
+      `failover ${runbook.id} ${current.abortedByTemporalCancel ? 'cancelled through Temporal (its UI or CLI; who asked is in the run history), rolled back as an abort' : 'aborted by an operator'}; ` +
         (result.rollback
           ? `${undone} of ${result.rollback.length} completed step(s) undone`
           : 'no rollback, as asked'),

@@ -470,6 +470,24 @@ test('an operator’s retry of a fence that acted keeps the first execution’s 
   expect(estate.roles.get('primary')).toBe('primary');
 });
 
+test('a failover cancelled through Temporal (UI, CLI) is rolled back like an abort: the fence lifted, the flags back (before: it ended where it stood, fenced, degraded, with no rollback)', async () => {
+  const estate = newEstate();
+  const result = await withWorker(estate, async (taskQueue) => {
+    const handle = await start(taskQueue, withSteps([{ after: 'fence', step: gate('hold') }], runbook()));
+    await waitForGate(handle, 'hold');
+    expect(estate.roles.get('primary')).toBe('fenced');
+    await handle.cancel();
+    const error = await handle.result().catch((failure: WorkflowFailedError) => failure);
+    expect((error as WorkflowFailedError).cause?.message).toMatch(/cancelled through Temporal/);
+    return failedResult(handle.result(), 'FailoverAborted');
+  });
+
+  expect(result.status).toBe('aborted');
+  expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['fence:undone', 'flags-on:undone']);
+  expect(estate.roles.get('primary')).toBe('primary');
+  expect(estate.flags.get('degraded')).toBe(false);
+});
+
 test('an operator’s retry that finds the promotion its first execution set out to make claims neither a change nor none', async () => {
   const estate = newEstate();
   // Every attempt of the first execution promotes (or finds its own promotion), then dies before reporting it.
