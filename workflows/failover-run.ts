@@ -76,6 +76,11 @@ export interface RunAuth {
   covering?: StartCover;
 }
 
+/** Who aborted a run cancelled through Temporal: no operator signed it. */
+export const TEMPORAL_CANCEL = 'a cancel through Temporal (unsigned)';
+const TEMPORAL_CANCEL_REASON =
+  'cancelled through Temporal (its UI or CLI), not with drctl abort: stopped and rolled back as an abort';
+
 /**
  * Interprets one runbook: steps in order, parallel groups together, each step's `onFailure` applied when it
  * fails after its retries. Safety rules hold whatever the runbook says: pre-flight of every target runs before
@@ -87,11 +92,6 @@ export interface RunAuth {
  * against the access policy (OperatorAuthority) before anything enters history, and the signed statement is
  * recorded with the action.
  */
-/** Who aborted a run cancelled through Temporal: no operator signed it. */
-export const TEMPORAL_CANCEL = 'a cancel through Temporal (unsigned)';
-const TEMPORAL_CANCEL_REASON =
-  'cancelled through Temporal (its UI or CLI), not with drctl abort: stopped and rolled back as an abort';
-
 export class FailoverRun {
   private readonly timeline = new Timeline();
   private readonly state: RunState;
@@ -105,6 +105,8 @@ export class FailoverRun {
   private readonly runningScopes = new Set<CancellationScope>();
   private readonly followUps: FollowUpRef[] = [];
   private abortRequest: AbortRequest | undefined;
+  /** The steps have ended (stopped, or all done): what remains is the rollback, follow-ups and the result. */
+  private stepsEnded = false;
   private haltRollback = false;
   private rollback: RollbackEntry[] | undefined;
   private preflightDone = false;
@@ -159,6 +161,7 @@ export class FailoverRun {
       await this.ensureFollowUps();
       if (verdict === 'stop') break;
     }
+    this.stepsEnded = true;
     if (this.abortRequest ? this.abortRequest.rollback : this.haltRollback) {
       this.rollback = await rollBack(this.input.runbook, this.effects);
     }
@@ -305,18 +308,20 @@ export class FailoverRun {
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
   }
 
-  /**
-   * A cancel through Temporal (its UI, `temporal workflow cancel`), not `drctl abort`: taken as an abort with
-   * rollback, so the run stops at a safe point and undoes what it did instead of ending where it stands. It is
-   * unsigned: the timeline and the result say who asked as Temporal does not tell the workflow.
-   */
   /** Whether the run was aborted by a cancel through Temporal (`cancelledThroughTemporal`). */
   get abortedByTemporalCancel(): boolean {
     return this.abortRequest?.operator === TEMPORAL_CANCEL;
   }
 
+  /**
+   * A cancel through Temporal (its UI, `temporal workflow cancel`), not `drctl abort`: taken as an abort with
+   * rollback while steps still run, so the run stops at a safe point and undoes what it did instead of ending where
+   * it stands. Unsigned: the run's history records the cancel request and who sent it (Temporal does not tell the
+   * workflow), and the run's failure says it was cancelled so. Once the steps have ended (a step stopped the run,
+   * or all succeeded) it changes nothing: the run ends as it would have.
+   */
   cancelledThroughTemporal(): void {
-    if (this.abortRequest !== undefined || this.status !== 'running') return;
+    if (this.abortRequest !== undefined || this.status !== 'running' || this.stepsEnded) return;
     this.requestAbort({ operator: TEMPORAL_CANCEL, reason: TEMPORAL_CANCEL_REASON, rollback: true });
   }
 

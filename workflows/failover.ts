@@ -41,6 +41,12 @@ export const NOT_RELEASED_OUTCOME_PATCH = 'not-released-outcome';
 export const REFUSED_START_BUNDLED_PATCH = 'refused-start-requests-evidence';
 
 /**
+ * Runs that began after this take a cancel through Temporal (its UI or CLI) as an abort with rollback; earlier
+ * ones ended where they stood, and replay so.
+ */
+export const TEMPORAL_CANCEL_ABORTS_PATCH = 'temporal-cancel-aborts';
+
+/**
  * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
  * a follower of a long run does not fetch the whole timeline on every change.
  */
@@ -60,6 +66,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   // told yes when it reaches the end live (a marker recorded after a local activity's answer does not replay).
   const recordsNotReleased = hasPatch(NOT_RELEASED_OUTCOME_PATCH);
   const bundlesRefusal = hasPatch(REFUSED_START_BUNDLED_PATCH);
+  const cancelAborts = hasPatch(TEMPORAL_CANCEL_ABORTS_PATCH);
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;
@@ -123,15 +130,17 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   // A cancel through Temporal is taken as an abort with rollback; the run goes on where the cancel cannot reach it
   // (each step's scope is cancelled by the abort itself), so the rollback, the follow-ups and the evidence happen.
   const current = run;
-  CancellationScope.current().cancelRequested.catch(() => current.cancelledThroughTemporal());
-  const result = await CancellationScope.nonCancellable(async () => {
+  const finish = async (): Promise<FailoverResult> => {
     const ended = await current.execute();
     upsertSearchAttributes([
       { key: OUTCOME_KEY, value: recordsNotReleased ? runOutcome(ended) : ended.status },
     ]);
     await requestEvidence();
     return ended;
-  });
+  };
+  if (cancelAborts)
+    CancellationScope.current().cancelRequested.catch(() => current.cancelledThroughTemporal());
+  const result = cancelAborts ? await CancellationScope.nonCancellable(finish) : await finish();
   const { runbook } = start;
   if (result.status === 'aborted') {
     const undone = (result.rollback ?? []).filter((entry) => entry.status === 'undone').length;

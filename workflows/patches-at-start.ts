@@ -22,7 +22,11 @@ import {
 } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
-import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
+import {
+  NOT_RELEASED_OUTCOME_PATCH,
+  REFUSED_START_BUNDLED_PATCH,
+  TEMPORAL_CANCEL_ABORTS_PATCH,
+} from './failover';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
 import { AUTH_READS_AT_ONCE_PATCH, LOCAL_AUTH_READS_PATCH } from './run-authority';
@@ -64,6 +68,8 @@ export function everyPatch(): string[] {
     DRILL_GONE_PATCH,
     WAVES_STAY_ORDERED_PATCH,
     ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
+    // Since the bundle (patch-bundle.ts), each decided on its own:
+    TEMPORAL_CANCEL_ABORTS_PATCH,
   ];
 }
 

@@ -62,12 +62,15 @@ test('GIVEN a run begun before patches were decided at the start WHEN it replays
   expect(mockRun.added).toEqual(['dns-swaps-in-batches']);
 });
 
-test('GIVEN a new run THEN its first task records the bundle alone, and every bundled patch holds without a marker of its own', () => {
+test('GIVEN a new run THEN its first task records the bundle and each patch added since, and every bundled patch holds without a marker of its own', () => {
   const { start, bundle } = freshRun(false, []);
   start.decidePatchesAtStart();
-  expect(mockRun.added).toEqual(['patches-bundled-2026-12']);
+  const since = start.everyPatch().filter((id) => !bundle.BUNDLED_PATCHES.has(id));
+  expect(since).toContain('temporal-cancel-aborts');
+  expect(mockRun.added).toEqual(['patches-bundled-2026-12', ...since]);
   for (const id of bundle.BUNDLED_PATCHES) expect(bundle.hasPatch(id)).toBe(true);
-  expect(mockRun.added).toEqual(['patches-bundled-2026-12']);
+  for (const id of since) expect(bundle.hasPatch(id)).toBe(true);
+  expect(mockRun.added).toEqual(['patches-bundled-2026-12', ...since]);
 });
 
 test('GIVEN a run that recorded the bundle WHEN it is replayed THEN it takes the same paths and sends no new marker', () => {
