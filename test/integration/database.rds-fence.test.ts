@@ -1,5 +1,11 @@
 import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { AddTagsToResourceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import {
+  AddTagsToResourceCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
+} from '@aws-sdk/client-rds';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { StepOutcome } from '../../activities/contracts';
 import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { resetStack } from '../../sandbox/stack';
 import { strictAwsControl } from '../../sandbox/strict-aws-client';
@@ -96,6 +102,43 @@ describe('the RDS fence of a primary that has a read replica', () => {
     expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
 
     const undo = await activities.unfenceDatabase(portal, planned?.undoDetail);
+
+    expect(undo.changed).toBe(true);
+    expect(await primaryGroups()).toEqual(before);
+  });
+
+  it('GIVEN an earlier execution of this run’s fence that tagged and swapped the groups and failed before its reboot WHEN the step is retried (a new activity) THEN the retry reboots the primary and its undo puts the groups back (before: "already fenced", no reboot)', async () => {
+    const before = await primaryGroups();
+    const described = await rdsClient(primary.region).send(
+      new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+    );
+    await rdsClient(primary.region).send(
+      new AddTagsToResourceCommand({
+        ResourceName: described.DBInstances?.[0]?.DBInstanceArn,
+        Tags: [{ Key: 'drctl:fence', Value: `fence=failover-portal-7/5 sg=${before.join('+')}` }],
+      }),
+    );
+    await rdsClient(primary.region).send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: primary.instanceId,
+        VpcSecurityGroupIds: [fenceSecurityGroup.id],
+        ApplyImmediately: true,
+      }),
+    );
+    await aws.resetStats();
+    const retry = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'failover-portal-7', runId: 'run-7' },
+      activityId: '11',
+    });
+
+    const fence: StepOutcome<unknown> = await retry.run(() => activities.fenceDatabase(portal));
+
+    expect(fence).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal-7/5' } });
+    expect(fence.facts.fencedByAnother).toBeUndefined();
+    expect((await aws.stats()).operations.RebootDBInstance?.succeeded).toBe(1);
+    expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
+
+    const undo = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
 
     expect(undo.changed).toBe(true);
     expect(await primaryGroups()).toEqual(before);

@@ -13,6 +13,7 @@ import {
 } from '../../providers/database/rds-instance/security-group-fence';
 import { aurora, fastPoll, portal } from './database-targets';
 import type { RdsPort } from '../../activities/database/rds-port';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
 
 function setup() {
   const { rds, primary, replica } = FakeRds.portalPair();
@@ -383,6 +384,54 @@ describe('rds-instance', () => {
     expect(retry.facts.fencedByAnother).toBeUndefined();
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
     expect(rds.state.tagWrites).toEqual([]);
+  });
+
+  it('GIVEN an earlier execution of the same fence (same run, another activity: an operator’s retry, a follow-up’s next round) that tagged and swapped the groups and failed before its reboot WHEN the next execution fences THEN it reboots, the fence stays that execution’s, and its undo lifts it', async () => {
+    // Before: "already fenced (by failover-portal-1/5)", no reboot: the sessions open before the swap went on
+    // writing to the old primary, and the step said another fence was in place.
+    const { activities, rds, primary } = setup();
+    primary.tags['drctl:fence'] = encodeFenceTag({
+      fenceId: 'failover-portal-1/5',
+      previousGroups: ['sg-default-us-east-1'],
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const nextExecution = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'failover-portal-1', runId: 'run-1' },
+      activityId: '9',
+    });
+
+    const fenced: StepOutcome<unknown> = await nextExecution.run(() => activities.fenceDatabase(portal));
+
+    expect(fenced).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal-1/5' } });
+    expect(fenced.facts.fencedByAnother).toBeUndefined();
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+
+    const undone = await activities.unfenceDatabase(portal, (fenced.compensation as FenceUndo).detail);
+
+    expect(undone.changed).toBe(true);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(primary.tags['drctl:fence']).toBeUndefined();
+  });
+
+  it('GIVEN the tag of a fence of another run, the same activity id WHEN fencing THEN that fence is not taken for this one (only the run part of the id says "the same fence")', async () => {
+    const { activities, rds, primary } = setup();
+    primary.tags['drctl:fence'] = encodeFenceTag({
+      fenceId: 'failover-portal-0/9',
+      previousGroups: ['sg-default-us-east-1'],
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const otherRun = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'failover-portal-1', runId: 'run-1' },
+      activityId: '9',
+    });
+
+    const fenced: StepOutcome<unknown> = await otherRun.run(() => activities.fenceDatabase(portal));
+
+    expect(fenced).toMatchObject({
+      changed: false,
+      facts: { fencedByAnother: true, fencedBy: 'failover-portal-0/9' },
+    });
+    expect(rds.state.reboots).toEqual([]);
   });
 
   it('GIVEN someone fenced the primary after the plan read it WHEN the first attempt fences THEN it changes nothing and says the fence is not this run’s', async () => {

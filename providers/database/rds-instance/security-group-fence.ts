@@ -92,6 +92,17 @@ export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string): bo
   return marker.fenceId === tagSafe(fenceId);
 }
 
+/**
+ * Whether the tag is an earlier execution's of this fence: the same run (workflow), another activity. Fence ids are
+ * `<workflow id>/<activity id>`, and an operator's retry of the step, or a fence follow-up's next round, is a new
+ * activity of the same run: its tag is this fence's, unfinished (its reboot may never have been sent).
+ */
+function earlierExecutionOf(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
+  const run = (id: string) => id.slice(0, Math.max(id.lastIndexOf('/'), 0));
+  const thisRun = run(tagSafe(fenceId));
+  return thisRun !== '' && run(marker.fenceId) === thisRun;
+}
+
 /** The deny-all group by id or by name, in the VPC of the instance's current groups; refuses one with inbound rules. */
 export async function resolveFenceGroup(
   rds: RdsPort,
@@ -158,7 +169,10 @@ async function lookUpFenceGroup(
 export interface FenceOutcome {
   changed: boolean;
   summary: string;
+  /** The fence in place: this call's id, an earlier execution's of the same fence (which this call finished), or another's. */
   fencedBy: string;
+  /** False when the fence in place is another's (its undo too). */
+  fencedByThisRun: boolean;
   previousGroups: string[];
   fenceGroup: string;
 }
@@ -182,6 +196,9 @@ export async function fenceWithSecurityGroup(
   let marker = decodeFenceTag(instance.tags[FENCE_TAG]);
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
   let tookOver: string | undefined;
+  // An earlier execution's tag: this call finishes that fence (the swap, and the reboot it may never have sent),
+  // under its id, so the undo the run holds still names the fence in place.
+  if (marker !== null && earlierExecutionOf(marker, fenceId)) fenceId = marker.fenceId;
   if (marker !== null && !sameFence(marker, fenceId)) {
     if (current.includes(fenceGroup)) {
       // That fence's swap was sent: in place, or being applied (AWS finishes it whatever became of its sender).
@@ -190,6 +207,7 @@ export async function fenceWithSecurityGroup(
         changed: false,
         summary: `${instanceId} is ${fencedAlready ? 'already fenced' : 'being fenced'} (by ${marker.fenceId}): security group${current.length === 1 ? '' : 's'} ${current.join(', ')}`,
         fencedBy: marker.fenceId,
+        fencedByThisRun: false,
         previousGroups: marker.previousGroups,
         fenceGroup,
       };
@@ -222,6 +240,7 @@ export async function fenceWithSecurityGroup(
       changed: false,
       summary: `${instanceId} already has only the fence security group ${fenceGroup}`,
       fencedBy: 'unknown (not fenced by this run)',
+      fencedByThisRun: false,
       previousGroups: [],
       fenceGroup,
     };
@@ -291,6 +310,7 @@ export async function fenceWithSecurityGroup(
         ? ''
         : ` (it had the tag of fence ${tookOver}, but was still reachable through ${current.join(', ') || 'no group'})`),
     fencedBy: fenceId,
+    fencedByThisRun: true,
     previousGroups: marker.previousGroups,
     fenceGroup,
   };

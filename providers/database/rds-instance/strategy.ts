@@ -284,13 +284,12 @@ export function createStrategy(
         primary.instance,
         t.fenceSecurityGroup ?? '',
       );
-      const fenceId = currentStepRef();
       const outcome = await fenceWithSecurityGroup(
         rds,
         t.primary.region,
         primary.instance,
         fenceGroup,
-        fenceId,
+        currentStepRef(),
         poll,
         recordedGroups(recorded),
         recorded?.byEarlierExecution === true,
@@ -304,9 +303,9 @@ export function createStrategy(
           fenceSecurityGroup: fenceGroup,
           previousSecurityGroups: outcome.previousGroups.join(', '),
           fencedBy: outcome.fencedBy,
-          ...(outcome.fencedBy === fenceId ? {} : { fencedByAnother: true }),
+          ...(outcome.fencedByThisRun ? {} : { fencedByAnother: true }),
         },
-        ...(outcome.changed ? { undo: { fenceId } } : {}),
+        ...(outcome.changed ? { undo: { fenceId: outcome.fencedBy } } : {}),
       };
     },
 
