@@ -50,7 +50,19 @@ const lastDetails = new WeakMap<Context, unknown>();
 
 /** Heartbeats when running inside an activity; a no-op when called directly (plain unit tests). */
 export function heartbeat(details?: unknown): void {
+  heartbeatOf(activityContext(), details);
+}
+
+/**
+ * `heartbeat`, bound to the activity running now: for a timer's callback, which need not run in the activity's
+ * async context (a test's fake timers do not carry it).
+ */
+export function heartbeatOfThisActivity(): (details?: unknown) => void {
   const context = activityContext();
+  return (details) => heartbeatOf(context, details);
+}
+
+function heartbeatOf(context: Context | undefined, details: unknown): void {
   if (!context) return;
   lastDetails.set(context, details);
   context.heartbeat(details);

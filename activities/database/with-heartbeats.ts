@@ -1,4 +1,4 @@
-import { heartbeat } from '../poll-until';
+import { heartbeatOfThisActivity } from '../poll-until';
 
 /**
  * Heartbeats every `everyMs` while one long provider call is outstanding (e.g. a promotion waiting for the end of
@@ -9,6 +9,7 @@ export async function withHeartbeats<T>(
   details: unknown,
   everyMs = 5000,
 ): Promise<T> {
+  const heartbeat = heartbeatOfThisActivity();
   const timer = setInterval(() => heartbeat(details), everyMs);
   try {
     return await work();

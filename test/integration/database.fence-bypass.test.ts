@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
 import type { DatabaseInput } from '../../activities/contracts';
 import { resetStack } from '../../sandbox/stack';
@@ -130,6 +131,32 @@ describe('the PostgreSQL fence against the application role', () => {
     } finally {
       await sql(stack.postgres.primaryUrl, 'alter system reset synchronous_standby_names');
       await sql(stack.postgres.primaryUrl, 'select pg_reload_conf()');
+    }
+  });
+
+  it('GIVEN a lock on the role catalog held for 6 s WHEN fencing THEN the fence waits it out while heartbeating, and fences (before: no heartbeat while it waited, so past the 15 s heartbeat timeout Temporal started a second fence beside it)', async () => {
+    await resetStack({ only: ['postgres'] });
+    // SHARE conflicts with the ROW EXCLUSIVE lock every ALTER ROLE takes on pg_authid, not with reads: sessions
+    // still log in, the fence's ALTER ROLE waits.
+    const holder = new Client({ connectionString: stack.postgres.primaryUrl });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('lock table pg_catalog.pg_authid in share mode');
+    const release = setTimeout(() => void holder.query('commit').catch(() => undefined), 6_000);
+    const attempt = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    attempt.on('heartbeat', (details: unknown) => beats.push(details));
+    try {
+      const fence = await attempt.run(() => activities.fenceDatabase(ehr));
+
+      expect(fence).toMatchObject({ changed: true });
+      expect(beats).toContainEqual({ waitingFor: expect.stringMatching(/^the fence of /) });
+      expect(await roleCanLogin('ehr_app')).toBe(false);
+    } finally {
+      clearTimeout(release);
+      await holder.query('rollback').catch(() => undefined);
+      await holder.end().catch(() => undefined);
     }
   });
 

@@ -1,4 +1,5 @@
-import type { DatabaseInput } from '../../activities/contracts';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { DatabaseInput, StepOutcome } from '../../activities/contracts';
 import { transientFailure } from '../../activities/failures';
 import { POSTGRES_UNREACHABLE } from '../../activities/database/postgres-errors';
 import { createDatabaseActivities } from '../fakes/database-activities';
@@ -6,6 +7,8 @@ import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
 import { ehr as input, fastPoll } from './database-targets';
+import type { PostgresPort } from '../../activities/database/postgres-port';
+import type { FenceUndo } from '../../kinds/database-fence/definition';
 
 function setup() {
   const { pg, primary, replica } = FakePostgres.healthyPair();
@@ -145,6 +148,60 @@ describe('fenceDatabase (postgres)', () => {
     expect(again.facts.fencedByAnother).toBeUndefined();
     expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: false });
     expect(primary.readOnly).toBe(true);
+  });
+
+  describe('a fence or its undo that waits long (a lock on the role catalog, sessions slow to end)', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    /** The pair, whose fence and undo each take 20 s, run in an activity that keeps its heartbeats. */
+    function slowFenceInActivity(call: 'fence' | 'unfence') {
+      const { pg, primary } = FakePostgres.healthyPair();
+      const slow = new Proxy(pg, {
+        get: (target, property, receiver) => {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (property !== call || typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            await new Promise((resolve) => setTimeout(resolve, 20_000));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }) as PostgresPort;
+      const activities = createDatabaseActivities({ postgres: slow, rds: new FakeRds(), poll: fastPoll });
+      const env = new MockActivityEnvironment();
+      const beats: unknown[] = [];
+      env.on('heartbeat', (details: unknown) => beats.push(details));
+      return { activities, env, beats, primary };
+    }
+
+    it('GIVEN a fence call that takes 20 s WHEN fencing THEN the activity heartbeats while it waits (before: none, so the 15 s heartbeat timeout started a second fence beside the first)', async () => {
+      const { activities, env, beats, primary } = slowFenceInActivity('fence');
+
+      const fencing: Promise<StepOutcome<unknown>> = env.run(() => activities.fenceDatabase(input));
+      await jest.advanceTimersByTimeAsync(20_000);
+      const fenced = await fencing;
+
+      expect(fenced.changed).toBe(true);
+      expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: false });
+      expect(beats.length).toBeGreaterThanOrEqual(3);
+      expect(beats[0]).toEqual({ waitingFor: expect.stringMatching(/^the fence of /) });
+    });
+
+    it('GIVEN an undo call that takes 20 s WHEN unfencing THEN the activity heartbeats while it waits', async () => {
+      const { activities, env, beats, primary } = slowFenceInActivity('unfence');
+      const fenced = await activities.fenceDatabase(input);
+
+      const undoing: Promise<StepOutcome<unknown>> = env.run(() =>
+        activities.unfenceDatabase(input, (fenced.compensation as FenceUndo).detail),
+      );
+      await jest.advanceTimersByTimeAsync(20_000);
+      const undone = await undoing;
+
+      expect(undone.changed).toBe(true);
+      expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: true });
+      expect(beats.length).toBeGreaterThanOrEqual(3);
+      expect(beats[0]).toEqual({ waitingFor: expect.stringMatching(/^the undo of the fence of /) });
+    });
   });
 
   it('GIVEN an application role that does not exist WHEN fencing THEN nothing changes and ConfigurationMissing names it', async () => {

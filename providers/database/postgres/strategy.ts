@@ -333,10 +333,12 @@ export function createStrategy(
         };
       }
       const fenceId = currentStepRef();
-      const result = await postgres.fence(t.primary.connection, {
-        applicationRoles: t.applicationRoles,
-        fenceId,
-      });
+      // One call that may wait long: on a lock of the role catalog, on each session it ends (up to 5 s apiece).
+      // Without heartbeats Temporal would take a slow fence for a dead worker and start it again beside itself.
+      const result = await withHeartbeats(
+        () => postgres.fence(t.primary.connection, { applicationRoles: t.applicationRoles, fenceId }),
+        { waitingFor: `the fence of ${t.primary.endpoint}: logins revoked, sessions ended` },
+      );
       const after = await postgres.fenceStatus(t.primary.connection, t.applicationRoles);
       const leaks = after.roles.filter((r) => r.canLogin || r.sessions > 0);
       if (leaks.length > 0) {
@@ -398,7 +400,10 @@ export function createStrategy(
         };
       }
       const fenceId = typeof undo.fenceId === 'string' ? undo.fenceId : undefined;
-      const result = await postgres.unfence(t.primary.connection, t.applicationRoles, fenceId);
+      const result = await withHeartbeats(
+        () => postgres.unfence(t.primary.connection, t.applicationRoles, fenceId),
+        { waitingFor: `the undo of the fence of ${t.primary.endpoint}` },
+      );
       if (result.markersCleared.length === 0) {
         return {
           changed: false,
