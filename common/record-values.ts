@@ -21,3 +21,8 @@ export function holdsValues(
     return true;
   });
 }
+
+/** `values` for a change that sets more than one (the undo of a record that held several), else nothing. */
+export function valuesIfSeveral(record: { values?: readonly string[] }): { values?: string[] } {
+  return record.values !== undefined && record.values.length > 1 ? { values: [...record.values] } : {};
+}

@@ -6,7 +6,7 @@ import { failureTypeOf } from '../../common/failure-type-of';
 import { resumeFrom } from '../../activities/heartbeat-details';
 import { currentAttempt, currentRunId, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { measuredChecks, runStep } from '../../activities/step-outcome';
-import { holdsValues, recordValues } from '../../common/record-values';
+import { holdsValues, recordValues, valuesIfSeveral } from '../../common/record-values';
 import { changeBatches, swapBatches } from '../../activities/dns/change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
 import type {
@@ -648,11 +648,6 @@ function upsertOf(record: DnsRecordChange): DnsUpsert {
     value: record.value,
     ...valuesIfSeveral(record),
   };
-}
-
-/** `values` for a change that sets more than one (the undo of a record that held several), else nothing. */
-function valuesIfSeveral(record: { values?: string[] }): { values?: string[] } {
-  return record.values !== undefined && record.values.length > 1 ? { values: record.values } : {};
 }
 
 function assertNoDuplicates(records: DnsRecordChange[]): void {

@@ -16,7 +16,7 @@ import {
   type StepKind,
   type StepResult,
 } from '../step-kind';
-import { holdsValues, recordValues } from '../../common/record-values';
+import { holdsValues, recordValues, valuesIfSeveral } from '../../common/record-values';
 import { hasPatch } from '../../workflows/patch-bundle';
 
 const recordTarget = z
@@ -315,7 +315,7 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
           type,
           ttl,
           value,
-          ...(values === undefined ? {} : { values }),
+          ...valuesIfSeveral({ values }),
         })),
         checkResolution: true,
       });
@@ -743,7 +743,7 @@ function undoOf(
       type: record.type,
       ttl: was.ttl ?? record.ttl,
       value: previous,
-      ...(was.values.length > 1 ? { values: was.values } : {}),
+      ...valuesIfSeveral(was),
       switchedTo: record.value,
       ...(database === undefined ? {} : { database }),
     });
