@@ -6,7 +6,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
-  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -49,6 +48,7 @@ import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './dr
 import { authorizeStart, drillStartRule, recordedAction, type AuthorizedStart } from './run-authority';
 import type { FailoverResult } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
+import { childCancellation } from './child-cancellation';
 
 /** How long the drill's failover waits, held and changing nothing, for the drill to inject its failure. */
 const FAILOVER_HOLD_MS = 30 * 60_000;
@@ -137,7 +137,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       // Never stops the failover with the drill (closed, or cancelled from Temporal's UI or CLI): a failover cut
       // between fence and promote leaves no primary.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      cancellationType: ChildWorkflowCancellationType.ABANDON,
+      cancellationType: childCancellation(),
       typedSearchAttributes: [
         { key: RUNBOOK_KEY, value: runbook.id },
         { key: KIND_KEY, value: 'failover' },

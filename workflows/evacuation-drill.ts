@@ -11,7 +11,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
-  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import type {
@@ -62,6 +61,7 @@ import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './dr
 import type { FailoverResult } from './run-types';
 import { drillStartRule, recordedAction } from './run-authority';
 import { decidePatchesAtStart } from './patches-at-start';
+import { childCancellation } from './child-cancellation';
 
 /** How long the evacuation waits, holding every lock and changing nothing, for the drill to inject its failure. */
 const EVACUATION_HOLD_MS = 30 * 60_000;
@@ -251,7 +251,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       // Never stops the evacuation with the drill (closed, or cancelled from Temporal's UI or CLI): a failover cut
       // between fence and promote leaves no primary.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      cancellationType: ChildWorkflowCancellationType.ABANDON,
+      cancellationType: childCancellation(),
       typedSearchAttributes: [
         { key: RUNBOOK_KEY, value: authorized.cover.evacuation.id },
         { key: KIND_KEY, value: 'evacuation' },

@@ -13,7 +13,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
-  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -60,6 +59,7 @@ import type {
   RunStatus,
 } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
+import { childCancellation } from './child-cancellation';
 
 export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
 /** Sent by an evacuation a drill started held, to the drill: it holds every runbook's lock, or could not. */
@@ -802,7 +802,7 @@ class EvacuationRun {
         // The evacuation closed or cancelled from Temporal's UI or CLI, its failovers go on: one cut between fence
         // and promote leaves no primary (drctl abort stops them, each at a safe point).
         parentClosePolicy: 'ABANDON',
-        cancellationType: ChildWorkflowCancellationType.ABANDON,
+        cancellationType: childCancellation(),
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         typedSearchAttributes: [
           { key: RUNBOOK_KEY, value: runbook.id },

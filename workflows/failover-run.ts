@@ -6,7 +6,6 @@ import {
   ParentClosePolicy,
   startChild,
   workflowInfo,
-  ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -52,6 +51,7 @@ import { NOT_RELEASED_ERROR } from './run-outcome';
 import { describeStepFailure } from './step-failure';
 import { performStep, readAheadsFor, type OperatorGates, type RunState } from './step-actions';
 import { Timeline } from './timeline';
+import { childCancellation } from './child-cancellation';
 
 type Verdict = 'go' | 'stop';
 
@@ -583,7 +583,7 @@ export class FailoverRun {
           workflowId,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           // Nor a cancel of this run (from Temporal's UI or CLI) is passed on: the old primary stays to be fenced.
-          cancellationType: ChildWorkflowCancellationType.ABANDON,
+          cancellationType: childCancellation(),
           typedSearchAttributes: [
             { key: RUNBOOK_KEY, value: runbook.id },
             { key: KIND_KEY, value: 'fence-follow-up' },

@@ -6,6 +6,7 @@ import {
   workflowInfo,
   CancellationScope,
 } from '@temporalio/workflow';
+import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { hasPatch } from './patch-bundle';
 import { OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
@@ -39,12 +40,6 @@ export const NOT_RELEASED_OUTCOME_PATCH = 'not-released-outcome';
  * policy refused is an auditable event, and Temporal keeps its history only for the namespace's retention.
  */
 export const REFUSED_START_BUNDLED_PATCH = 'refused-start-requests-evidence';
-
-/**
- * Runs that began after this take a cancel through Temporal (its UI or CLI) as an abort with rollback; earlier
- * ones ended where they stood, and replay so.
- */
-export const TEMPORAL_CANCEL_ABORTS_PATCH = 'temporal-cancel-aborts';
 
 /**
  * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):

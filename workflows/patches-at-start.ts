@@ -22,11 +22,8 @@ import {
 } from './evacuation';
 import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
-import {
-  NOT_RELEASED_OUTCOME_PATCH,
-  REFUSED_START_BUNDLED_PATCH,
-  TEMPORAL_CANCEL_ABORTS_PATCH,
-} from './failover';
+import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
+import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
 import { AUTH_READS_AT_ONCE_PATCH, LOCAL_AUTH_READS_PATCH } from './run-authority';
