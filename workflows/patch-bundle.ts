@@ -59,10 +59,26 @@ export function decideBundle(): boolean {
   return bundled;
 }
 
+/** The answers `decidePatchesAtStart` got in the run's first task, kept for the rest of the run. */
+const decidedAtStart = new Map<string, boolean>();
+
 /**
- * `patched(id)` for workflow code: true for a bundled patch in a run that recorded the bundle at its start, else
- * what `patched(id)` says (runs begun before the bundle ask about each patch as they always did).
+ * Asks about a patch and keeps the answer: only `decidePatchesAtStart`, in a run's first workflow task. A run begun
+ * before the patch existed is told no there, on replay, and keeps that answer when it goes on live: asked again
+ * later, `patched()` would say yes and record the marker mid-run, where replay could not follow.
+ */
+export function decidePatch(id: string): boolean {
+  const answer = patched(id);
+  decidedAtStart.set(id, answer);
+  return answer;
+}
+
+/**
+ * `patched(id)` for workflow code: true for a bundled patch in a run that recorded the bundle at its start; else
+ * the answer its first task had, for the patches decided there; else what `patched(id)` says (runs begun before
+ * patches were decided at the start ask about each patch as they always did).
  */
 export function hasPatch(id: string): boolean {
-  return (bundled && BUNDLED_PATCHES.has(id)) || patched(id);
+  if (bundled && BUNDLED_PATCHES.has(id)) return true;
+  return decidedAtStart.get(id) ?? patched(id);
 }

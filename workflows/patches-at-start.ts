@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { BUNDLED_PATCHES, decideBundle } from './patch-bundle';
+import { BUNDLED_PATCHES, decideBundle, decidePatch } from './patch-bundle';
 import {
   DNS_RETRY_MERGES_UNDO_PATCH,
   DNS_SWAPS_IN_BATCHES_PATCH,
@@ -84,9 +84,9 @@ export function everyPatch(): string[] {
  */
 export function decidePatchesAtStart(): void {
   if (decideBundle()) {
-    for (const id of everyPatch()) if (!BUNDLED_PATCHES.has(id)) patched(id);
+    for (const id of everyPatch()) if (!BUNDLED_PATCHES.has(id)) decidePatch(id);
     return;
   }
   if (!patched(PATCHES_AT_START_PATCH)) return;
-  for (const id of everyPatch()) patched(id);
+  for (const id of everyPatch()) decidePatch(id);
 }

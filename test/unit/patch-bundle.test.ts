@@ -79,3 +79,12 @@ test('GIVEN a run that recorded the bundle WHEN it is replayed THEN it takes the
   for (const id of bundle.BUNDLED_PATCHES) expect(bundle.hasPatch(id)).toBe(true);
   expect(mockRun.added).toEqual([]);
 });
+
+test('GIVEN a run that recorded the bundle before a later patch existed WHEN it replays and goes on live THEN that patch stays as its first task decided it: no, with no marker mid-run (before: yes, its marker recorded where replay cannot follow)', () => {
+  // The history of a run begun when `temporal-cancel-aborts` did not exist: the bundle's marker alone.
+  const { start, bundle } = freshRun(true, ['patches-bundled-2026-12']);
+  start.decidePatchesAtStart();
+  mockRun.replaying = false; // the history ends here: the run goes on live, then starts a child
+  expect(bundle.hasPatch('temporal-cancel-aborts')).toBe(false);
+  expect(mockRun.added).toEqual([]);
+});
