@@ -115,7 +115,7 @@ describe('the RDS fence of a primary that has a read replica', () => {
     await rdsClient(primary.region).send(
       new AddTagsToResourceCommand({
         ResourceName: described.DBInstances?.[0]?.DBInstanceArn,
-        Tags: [{ Key: 'drctl:fence', Value: `fence=failover-portal-7/5 sg=${before.join('+')}` }],
+        Tags: [{ Key: 'drctl:fence', Value: `fence=failover-portal/5 sg=${before.join('+')} run=run-7` }],
       }),
     );
     await rdsClient(primary.region).send(
@@ -127,13 +127,13 @@ describe('the RDS fence of a primary that has a read replica', () => {
     );
     await aws.resetStats();
     const retry = new MockActivityEnvironment({
-      workflowExecution: { workflowId: 'failover-portal-7', runId: 'run-7' },
+      workflowExecution: { workflowId: 'failover-portal', runId: 'run-7' },
       activityId: '11',
     });
 
     const fence: StepOutcome<unknown> = await retry.run(() => activities.fenceDatabase(portal));
 
-    expect(fence).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal-7/5' } });
+    expect(fence).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal/5' } });
     expect(fence.facts.fencedByAnother).toBeUndefined();
     expect((await aws.stats()).operations.RebootDBInstance?.succeeded).toBe(1);
     expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);

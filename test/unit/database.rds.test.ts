@@ -386,23 +386,27 @@ describe('rds-instance', () => {
     expect(rds.state.tagWrites).toEqual([]);
   });
 
-  it('GIVEN an earlier execution of the same fence (same run, another activity: an operator’s retry, a follow-up’s next round) that tagged and swapped the groups and failed before its reboot WHEN the next execution fences THEN it reboots, the fence stays that execution’s, and its undo lifts it', async () => {
-    // Before: "already fenced (by failover-portal-1/5)", no reboot: the sessions open before the swap went on
-    // writing to the old primary, and the step said another fence was in place.
-    const { activities, rds, primary } = setup();
-    primary.tags['drctl:fence'] = encodeFenceTag({
-      fenceId: 'failover-portal-1/5',
-      previousGroups: ['sg-default-us-east-1'],
-    });
-    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
-    const nextExecution = new MockActivityEnvironment({
-      workflowExecution: { workflowId: 'failover-portal-1', runId: 'run-1' },
+  /** The next execution of the fence step of run `run-1` of `failover-portal` (activity 9; the earlier one was 5). */
+  const nextExecution = () =>
+    new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'failover-portal', runId: 'run-1' },
       activityId: '9',
     });
 
-    const fenced: StepOutcome<unknown> = await nextExecution.run(() => activities.fenceDatabase(portal));
+  it('GIVEN an earlier execution of the same fence (same run, another activity: an operator’s retry, a follow-up’s next round) that tagged and swapped the groups and failed before its reboot WHEN the next execution fences THEN it reboots, the fence stays that execution’s, and its undo lifts it', async () => {
+    // Before: "already fenced (by failover-portal/5)", no reboot: the sessions open before the swap went on
+    // writing to the old primary, and the step said another fence was in place.
+    const { activities, rds, primary } = setup();
+    primary.tags['drctl:fence'] = encodeFenceTag({
+      fenceId: 'failover-portal/5',
+      previousGroups: ['sg-default-us-east-1'],
+      run: 'run-1',
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
 
-    expect(fenced).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal-1/5' } });
+    const fenced: StepOutcome<unknown> = await nextExecution().run(() => activities.fenceDatabase(portal));
+
+    expect(fenced).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal/5' } });
     expect(fenced.facts.fencedByAnother).toBeUndefined();
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
 
@@ -413,25 +417,48 @@ describe('rds-instance', () => {
     expect(primary.tags['drctl:fence']).toBeUndefined();
   });
 
-  it('GIVEN the tag of a fence of another run, the same activity id WHEN fencing THEN that fence is not taken for this one (only the run part of the id says "the same fence")', async () => {
+  it.each([
+    ['an earlier failover of the same runbook (the same workflow id, its lock; another run)', 'run-0'],
+    ['a fence from before tags named their run', undefined],
+  ])(
+    'GIVEN the fence in place of %s WHEN fencing THEN that fence is not taken for this one: nothing changes, and the undo is not this run’s',
+    async (_, run) => {
+      // Taken for this run's, a rollback of this run would have lifted a fence an earlier failover left in place.
+      const { activities, rds, primary } = setup();
+      primary.tags['drctl:fence'] = encodeFenceTag({
+        fenceId: 'failover-portal/5',
+        previousGroups: ['sg-default-us-east-1'],
+        ...(run === undefined ? {} : { run }),
+      });
+      primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+
+      const fenced: StepOutcome<unknown> = await nextExecution().run(() => activities.fenceDatabase(portal));
+
+      expect(fenced).toMatchObject({
+        changed: false,
+        facts: { fencedByAnother: true, fencedBy: 'failover-portal/5' },
+      });
+      expect(fenced.compensation).toBeUndefined();
+      expect(rds.state.reboots).toEqual([]);
+    },
+  );
+
+  it('GIVEN an earlier execution of the same fence that tagged the instance but never sent its swap, and groups changed since WHEN the next execution fences THEN its own tag records the groups as they are now, and the undo restores those', async () => {
     const { activities, rds, primary } = setup();
+    const added = rds.addSecurityGroup('us-east-1', 'added-after-the-first-execution', 1).id;
     primary.tags['drctl:fence'] = encodeFenceTag({
-      fenceId: 'failover-portal-0/9',
+      fenceId: 'failover-portal/5',
       previousGroups: ['sg-default-us-east-1'],
+      run: 'run-1',
     });
-    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
-    const otherRun = new MockActivityEnvironment({
-      workflowExecution: { workflowId: 'failover-portal-1', runId: 'run-1' },
-      activityId: '9',
-    });
+    primary.securityGroups = ['sg-default-us-east-1', added];
 
-    const fenced: StepOutcome<unknown> = await otherRun.run(() => activities.fenceDatabase(portal));
+    const fenced: StepOutcome<unknown> = await nextExecution().run(() => activities.fenceDatabase(portal));
 
-    expect(fenced).toMatchObject({
-      changed: false,
-      facts: { fencedByAnother: true, fencedBy: 'failover-portal-0/9' },
-    });
-    expect(rds.state.reboots).toEqual([]);
+    expect(fenced).toMatchObject({ changed: true, facts: { fencedBy: 'failover-portal/9' } });
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    await activities.unfenceDatabase(portal, (fenced.compensation as FenceUndo).detail);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1', added]);
   });
 
   it('GIVEN someone fenced the primary after the plan read it WHEN the first attempt fences THEN it changes nothing and says the fence is not this run’s', async () => {
@@ -689,7 +716,9 @@ describe('rds-instance', () => {
     expect(retry).toMatchObject({ changed: true, previousGroups: ['sg-default-us-east-1'] });
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
     expect(rds.state.tagWrites).toEqual(['patient-portal-primary drctl:fence']);
-    expect(primary.tags['drctl:fence']).toBe('fence=run/7 sg=sg-default-us-east-1');
+    expect(primary.tags['drctl:fence']).toBe(
+      'fence=run/7 sg=sg-default-us-east-1 run=00000000-0000-0000-0000-000000000000', // MockActivityEnvironment's run
+    );
   });
 
   it('GIVEN a fence attempt whose worker died after it sent the reboot, before a heartbeat said so WHEN the retry finds the instance still rebooting with only the fence group THEN it waits for that reboot and sends none', async () => {

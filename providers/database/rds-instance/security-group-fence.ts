@@ -1,7 +1,7 @@
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
 import { failureTypeOf } from '../../../common/failure-type-of';
 import { resumeFrom } from '../../../activities/heartbeat-details';
-import { currentAttempt, heartbeat, pollUntil } from '../../../activities/poll-until';
+import { currentAttempt, currentRunId, heartbeat, pollUntil } from '../../../activities/poll-until';
 import {
   FENCE_TAG,
   type RdsInstance,
@@ -51,6 +51,12 @@ import type { PollPacing } from '../strategy';
 export interface SecurityGroupFenceMarker {
   fenceId: string;
   previousGroups: string[];
+  /**
+   * The workflow run whose fence wrote the tag (in tags since it was added). Fence ids name the workflow, and a
+   * runbook's failovers all run under one workflow id (its lock): only the run tells this run's fence from an
+   * earlier failover's.
+   */
+  run?: string;
   /** Only in tags written before the reboot moved to the heartbeat details (`rebooted=yes`). */
   rebooted: boolean;
 }
@@ -69,7 +75,8 @@ function tagSafe(text: string): string {
 }
 
 export function encodeFenceTag(marker: Omit<SecurityGroupFenceMarker, 'rebooted'>): string {
-  return `fence=${tagSafe(marker.fenceId)} sg=${marker.previousGroups.join('+')}`;
+  const run = marker.run === undefined ? '' : ` run=${tagSafe(marker.run)}`;
+  return `fence=${tagSafe(marker.fenceId)} sg=${marker.previousGroups.join('+')}${run}`;
 }
 
 export function decodeFenceTag(value: string | undefined): SecurityGroupFenceMarker | null {
@@ -85,6 +92,7 @@ export function decodeFenceTag(value: string | undefined): SecurityGroupFenceMar
     fenceId: fields.fence,
     previousGroups: (fields.sg ?? '').split('+').filter(Boolean),
     rebooted: fields.rebooted === 'yes',
+    ...(fields.run === undefined ? {} : { run: fields.run }),
   };
 }
 
@@ -93,14 +101,27 @@ export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string): bo
 }
 
 /**
- * Whether the tag is an earlier execution's of this fence: the same run (workflow), another activity. Fence ids are
+ * Whether the tag is an earlier execution's of this fence: the same workflow run, another activity. Fence ids are
  * `<workflow id>/<activity id>`, and an operator's retry of the step, or a fence follow-up's next round, is a new
- * activity of the same run: its tag is this fence's, unfinished (its reboot may never have been sent).
+ * activity of the same run: its tag is this fence's, unfinished (its reboot may never have been sent). The tag
+ * must name this run: a runbook's failovers share one workflow id.
  */
+/** The run a tag written now names (none outside an activity: a direct call in a test or a tool). */
+function runField(): { run?: string } {
+  const run = currentRunId();
+  return run === undefined ? {} : { run };
+}
+
 function earlierExecutionOf(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
-  const run = (id: string) => id.slice(0, Math.max(id.lastIndexOf('/'), 0));
-  const thisRun = run(tagSafe(fenceId));
-  return thisRun !== '' && run(marker.fenceId) === thisRun;
+  const workflow = (id: string) => id.slice(0, Math.max(id.lastIndexOf('/'), 0));
+  const thisWorkflow = workflow(tagSafe(fenceId));
+  const thisRun = currentRunId();
+  return (
+    thisWorkflow !== '' &&
+    workflow(marker.fenceId) === thisWorkflow &&
+    thisRun !== undefined &&
+    marker.run === tagSafe(thisRun)
+  );
 }
 
 /** The deny-all group by id or by name, in the VPC of the instance's current groups; refuses one with inbound rules. */
@@ -196,9 +217,11 @@ export async function fenceWithSecurityGroup(
   let marker = decodeFenceTag(instance.tags[FENCE_TAG]);
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
   let tookOver: string | undefined;
-  // An earlier execution's tag: this call finishes that fence (the swap, and the reboot it may never have sent),
-  // under its id, so the undo the run holds still names the fence in place.
-  if (marker !== null && earlierExecutionOf(marker, fenceId)) fenceId = marker.fenceId;
+  // An earlier execution's tag, its swap sent: this call finishes that fence (the reboot it may never have sent),
+  // under its id, so the undo the run holds still names the fence in place. One whose swap was never sent is taken
+  // over below like any other (a tag of its own records the groups as they are now).
+  if (marker !== null && current.includes(fenceGroup) && earlierExecutionOf(marker, fenceId))
+    fenceId = marker.fenceId;
   if (marker !== null && !sameFence(marker, fenceId)) {
     if (current.includes(fenceGroup)) {
       // That fence's swap was sent: in place, or being applied (AWS finishes it whatever became of its sender).
@@ -222,7 +245,7 @@ export async function fenceWithSecurityGroup(
       );
     }
     tookOver = marker.fenceId;
-    marker = { fenceId: tagSafe(fenceId), previousGroups: current, rebooted: false };
+    marker = { fenceId: tagSafe(fenceId), previousGroups: current, rebooted: false, ...runField() };
     await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
   }
   // The groups the run recorded, or the fence group beside (some of) them: the swap not sent yet, sent but still
@@ -250,7 +273,7 @@ export async function fenceWithSecurityGroup(
   } else if (marker === null) {
     // No record, or the groups changed since the plan read them: the tag records what the swap replaces, and
     // the undo prefers a tag to the run's record.
-    marker = { fenceId, previousGroups: current, rebooted: false };
+    marker = { fenceId, previousGroups: current, rebooted: false, ...runField() };
     await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
   }
   const resumed = resumeFrom<FenceProgress>('rds.fence');
