@@ -3,6 +3,7 @@ import type { PostgresPort } from '../database/postgres-port';
 import type { RdsPort } from '../database/rds-port';
 import { PermanentFailure, permanentFailure } from '../failures';
 import { currentStepRef } from '../poll-until';
+import { withHeartbeats } from '../database/with-heartbeats';
 import {
   fenceWithSecurityGroup,
   resolveFenceGroup,
@@ -61,10 +62,16 @@ export async function injectFailure(
     const primary = `${target.primary.endpoint} (${name} primary, connection ${target.primary.connection})`;
     if (input.action === 'fence-primary') {
       began = deps.clock.now();
-      const fence = await deps.postgres.fence(target.primary.connection, {
-        applicationRoles: target.applicationRoles,
-        fenceId: currentStepRef(),
-      });
+      // One call that may wait long (a lock on the role catalog, sessions slow to end): heartbeats keep the
+      // injection's one attempt from being taken for a dead worker while the fence goes on.
+      const fence = await withHeartbeats(
+        () =>
+          deps.postgres.fence(target.primary.connection, {
+            applicationRoles: target.applicationRoles,
+            fenceId: currentStepRef(),
+          }),
+        { waitingFor: `the injected fence of ${primary}` },
+      );
       return fence.ownFence
         ? done(
             `fenced ${primary}: application roles ${target.applicationRoles.join(', ')} cannot log in, read-only, ${fence.terminatedSessions} session(s) terminated`,

@@ -8,6 +8,7 @@ import { FakeClock } from '../fakes/fake-drill-canary';
 import { FakePostgres } from '../fakes/fake-postgres';
 import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
+import type { InjectFailureOutcome } from '../../activities/drill-contracts';
 
 const pgTarget: DatabaseTarget = {
   provider: 'postgres',
@@ -71,6 +72,33 @@ describe('injectFailure', () => {
       alreadyInEffect: false,
     });
     expect(outcome.summary).toMatch(/^fenced 127\.0\.0\.2/);
+  });
+
+  it('GIVEN a fence-primary whose fence call takes 20 s WHEN injecting THEN the activity heartbeats while it waits (before: none, so its one attempt timed out at 15 s while the fence went on)', async () => {
+    jest.useFakeTimers({ doNotFake: ['performance'] });
+    try {
+      const { pg, activities } = setup();
+      const fence = pg.fence.bind(pg);
+      pg.fence = async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 20_000));
+        return fence(...args);
+      };
+      const attempt = new MockActivityEnvironment();
+      const beats: unknown[] = [];
+      attempt.on('heartbeat', (details: unknown) => beats.push(details));
+
+      const injecting: Promise<InjectFailureOutcome> = attempt.run(() =>
+        activities.injectFailure({ database: { name: 'ehr', target: pgTarget }, action: 'fence-primary' }),
+      );
+      await jest.advanceTimersByTimeAsync(20_000);
+      const outcome = await injecting;
+
+      expect(outcome.alreadyInEffect).toBe(false);
+      expect(beats.length).toBeGreaterThanOrEqual(3);
+      expect(beats[0]).toEqual({ waitingFor: expect.stringMatching(/^the injected fence of 127\.0\.0\.2/) });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('GIVEN an already fenced primary WHEN fence-primary THEN it still returns a time and says so', async () => {
