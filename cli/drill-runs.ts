@@ -13,14 +13,20 @@ import type { InjectionAction } from '../activities/drill-contracts';
 import type { SignedStatement } from '../auth/signature';
 import type { LoadedEvacuation } from '../evacuations/catalog';
 import type { Runbook } from '../runbooks/schema';
-import { drillDetail, type DrillInput, type DrillOptions, type DrillResult } from '../workflows/drill-types';
+import {
+  drillDetail,
+  drillOutcome,
+  type DrillInput,
+  type DrillOptions,
+  type DrillResult,
+} from '../workflows/drill-types';
 import type { EvacuationDrillInput, EvacuationDrillResult } from '../workflows/evacuation-drill-types';
 import { evacuationReference, followEvacuation } from './evacuation-runs';
 import { awaitStartVerdict, referenceTo } from './failover-runs';
 import { followRun } from './follow-run';
 import { startedRunId } from './run-ids';
 import type { OperatorSigner } from './operator-signer';
-import { CliError, ExitCode } from './cli-error';
+import { CliError, ExitCode, type ExitCodeValue } from './cli-error';
 import { terminalSafe } from './terminal-safe';
 import { innermostMessage } from '../workflows/innermost-message';
 
@@ -72,6 +78,18 @@ export async function refuseBusyRunbook(client: Client, runbookId: string): Prom
     `not starting a drill of ${runbookId}: a run of it is open under its lock ${lock} (a failover, failback, evacuation or drill); a drill injects a failure only while it holds that lock. Let that run end (drctl status ${lock} --follow), then run the drill again.`,
     ExitCode.Refused,
   );
+}
+
+/**
+ * `drctl drill run --follow`'s exit code: 0 passed, 4 refused at its start (another run took the runbook's lock
+ * after `refuseBusyRunbook`, as that check would have said), else 1 (failed, or called off: nothing measured).
+ */
+export function drillRunExitCode(
+  result: Pick<DrillResult, 'passed' | 'calledOff' | 'refusal'>,
+): ExitCodeValue {
+  const outcome = drillOutcome(result);
+  if (outcome === 'passed') return ExitCode.Ok;
+  return outcome === 'refused' ? ExitCode.Refused : ExitCode.Failed;
 }
 
 export function runbookDrill(runbook: Runbook): DrillSubject {

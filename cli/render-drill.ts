@@ -1,18 +1,24 @@
 import { formatMs } from '../runbooks/duration';
 import { objectiveRows } from '../reports/objective-rows';
 import { figure, objectiveLabel, serviceRows } from '../reports/render-evacuation-drill';
-import { calledOffSentence, drillOutcome, type DrillResult } from '../workflows/drill-types';
+import { drillOutcome, untestedSentence, type DrillResult } from '../workflows/drill-types';
 import type { EvacuationDrillResult } from '../workflows/evacuation-drill-types';
 import { terminalSafe } from './terminal-safe';
 
-const DRILL_SUMMARY_WORD = { passed: 'PASSED', failed: 'FAILED', 'called-off': 'CALLED OFF' } as const;
+const DRILL_SUMMARY_WORD = {
+  passed: 'PASSED',
+  failed: 'FAILED',
+  'called-off': 'CALLED OFF',
+  refused: 'REFUSED',
+} as const;
 
 /** The drill's verdict in a few lines for the terminal; `drctl report` gives the full views. */
 export function renderDrillSummary(result: DrillResult): string {
   const lines = [
     `${result.drillId}: ${DRILL_SUMMARY_WORD[drillOutcome(result)]} (runbook ${result.runbookId}, ${result.injection.action})`,
   ];
-  if (result.calledOff) lines.push(`  ${terminalSafe(calledOffSentence(result.calledOff))}`);
+  const untested = untestedSentence(result);
+  if (untested !== undefined) lines.push(`  ${terminalSafe(untested)}`);
   for (const row of objectiveRows(result)) {
     const measured = row.measuredMs === null ? 'not measured' : formatMs(row.measuredMs);
     const margin =
@@ -34,14 +40,15 @@ export function renderDrillSummary(result: DrillResult): string {
 
 /** A drill of an evacuation in a few lines: the verdict, each service against its own objectives, the waves. */
 export function renderEvacuationDrillSummary(result: EvacuationDrillResult): string {
+  const untested = untestedSentence(result);
   const lines = [
     `${result.drillId}: ${DRILL_SUMMARY_WORD[drillOutcome(result)]} (evacuation ${result.evacuationId}, ${result.action}; ` +
-      `${result.calledOff ? 'nothing injected' : result.restoredAllMs === null ? 'not every service restored' : `every service restored in ${formatMs(result.restoredAllMs)}`})`,
+      `${untested !== undefined ? 'nothing injected' : result.restoredAllMs === null ? 'not every service restored' : `every service restored in ${formatMs(result.restoredAllMs)}`})`,
   ];
-  if (result.calledOff) lines.push(`  ${terminalSafe(calledOffSentence(result.calledOff))}`);
+  if (untested !== undefined) lines.push(`  ${terminalSafe(untested)}`);
   for (const row of serviceRows(result)) {
     lines.push(
-      `  ${result.calledOff ? '–' : row.passed ? '✔' : '✖'} ${row.runbookId.padEnd(24)} ${row.wave.padEnd(12)} RTO ${figure(row.rto)} ${objectiveLabel(row.rto)}  RPO ${figure(row.rpo)} ${objectiveLabel(row.rpo)}  ${row.state}`,
+      `  ${untested !== undefined ? '–' : row.passed ? '✔' : '✖'} ${row.runbookId.padEnd(24)} ${row.wave.padEnd(12)} RTO ${figure(row.rto)} ${objectiveLabel(row.rto)}  RPO ${figure(row.rpo)} ${objectiveLabel(row.rpo)}  ${row.state}`,
     );
     if (row.note) lines.push(`      ${terminalSafe(row.note)}`);
   }

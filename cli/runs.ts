@@ -60,7 +60,7 @@ export interface RunSummary {
   /** Temporal's execution status, e.g. RUNNING, COMPLETED, FAILED. */
   status: string;
   /**
-   * drctl's verdict where it recorded one: succeeded, failed, aborted; passed or called-off for a drill; refused for a start the
+   * drctl's verdict where it recorded one: succeeded, failed, aborted; passed, called-off or refused for a drill; refused for a start the
    * access policy or a lock refused; not-released for a failover its parent held and never released (no change).
    */
   outcome: string | null;

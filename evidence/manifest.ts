@@ -23,7 +23,7 @@ export interface EvidenceRun {
   workflowType: string;
   /** Temporal's close status: COMPLETED, FAILED, TERMINATED, … */
   closeStatus: string;
-  /** The run's own verdict: succeeded / failed / aborted (failover), passed / failed / called-off (drill). */
+  /** The run's own verdict: succeeded / failed / aborted (failover), passed / failed / called-off / refused (drill). */
   outcome: string;
   runbookId: string;
   /**

@@ -8,7 +8,7 @@
 import { formatMs } from '../runbooks/duration';
 import {
   NOT_INJECTED,
-  calledOffSentence,
+  untestedSentence,
   drillOutcome,
   type DrillOutcome,
   type DrillResult,
@@ -82,7 +82,7 @@ export interface AuditMapping {
   participantsSource: 'signed operator actions' | 'operator actions' | 'drill result only';
   results: AuditResult[];
   passed: boolean;
-  /** `called-off`: an operator stopped the drill before its injection; nothing was tested. */
+  /** `called-off` (an operator stopped the drill before its injection) or `refused` (its lock was held): nothing was tested. */
   outcome: DrillOutcome;
   followUps: FollowUpAction[];
 }
@@ -108,7 +108,7 @@ export function buildAuditMapping(result: DrillResult, context: AuditContext = {
       objectiveMs: row.targetMs,
       measuredMs,
       verdict:
-        result.calledOff !== undefined
+        untestedSentence(result) !== undefined
           ? 'not tested'
           : measuredMs === null
             ? 'not measured'
@@ -225,13 +225,14 @@ const LABELS: Record<SignatureVerdict['status'], string> = {
 };
 
 function followUpsOf(result: DrillResult, results: AuditResult[]): FollowUpAction[] {
-  if (result.calledOff !== undefined) {
+  const untested = untestedSentence(result);
+  if (untested !== undefined) {
     // Nothing was tested: the one thing to do is to run the drill.
     return [
       {
         id: 'FU-1',
-        source: 'drill called off',
-        action: `${calledOffSentence(result.calledOff)} Run the drill again to test the objectives.`,
+        source: result.calledOff === undefined ? 'drill refused' : 'drill called off',
+        action: `${untested} Run the drill again to test the objectives.`,
       },
     ];
   }

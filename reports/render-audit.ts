@@ -7,10 +7,13 @@ import type { AuditMapping } from './audit-mapping';
 
 const TITLE = 'Contingency plan test';
 
-function verdictText(verdict: AuditMapping['results'][number]['verdict']): string {
+function verdictText(
+  verdict: AuditMapping['results'][number]['verdict'],
+  outcome: AuditMapping['outcome'],
+): string {
   if (verdict === 'met') return 'PASS (met)';
   if (verdict === 'missed') return 'FAIL (missed)';
-  if (verdict === 'not tested') return 'NOT TESTED (called off)';
+  if (verdict === 'not tested') return `NOT TESTED (${outcome === 'refused' ? 'refused' : 'called off'})`;
   return verdict === 'not applicable' ? 'N/A (not measured)' : 'FAIL (not measured)';
 }
 
@@ -44,7 +47,7 @@ export function auditMarkdown(audit: AuditMapping): string[] {
     '| --- | --- | --- | --- |',
     ...audit.results.map(
       (row) =>
-        `| ${row.objective} | ${formatMs(row.objectiveMs)} | ${formatMeasured(row.measuredMs)} | **${verdictText(row.verdict)}** |`,
+        `| ${row.objective} | ${formatMs(row.objectiveMs)} | ${formatMeasured(row.measuredMs)} | **${verdictText(row.verdict, audit.outcome)}** |`,
     ),
     '',
     `Overall: **${OUTCOME_HEADLINE[audit.outcome]}**`,
@@ -78,7 +81,7 @@ export function auditHtml(audit: AuditMapping): string {
       (row) => `<tr data-objective="${row.objective}" data-verdict="${row.verdict}">
 <td>${row.objective}</td><td class="num">${esc(formatMs(row.objectiveMs))}</td><td class="num">${esc(
         formatMeasured(row.measuredMs),
-      )}</td><td><span class="badge ${row.verdict === 'met' ? 'pass' : row.verdict === 'not applicable' || row.verdict === 'not tested' ? 'na' : 'fail'}">${esc(verdictText(row.verdict))}</span></td></tr>`,
+      )}</td><td><span class="badge ${row.verdict === 'met' ? 'pass' : row.verdict === 'not applicable' || row.verdict === 'not tested' ? 'na' : 'fail'}">${esc(verdictText(row.verdict, audit.outcome))}</span></td></tr>`,
     )
     .join('\n');
   const followUps =

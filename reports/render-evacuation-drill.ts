@@ -5,7 +5,7 @@
  * by the same modules.
  */
 import { formatMs } from '../runbooks/duration';
-import { OUTCOME_HEADLINE, calledOffSentence, drillOutcome } from '../workflows/drill-types';
+import { OUTCOME_HEADLINE, drillOutcome, untestedSentence } from '../workflows/drill-types';
 import type { EvacuationDrillResult, ServiceDrillResult } from '../workflows/evacuation-drill-types';
 import { buildAuditMapping } from './audit-mapping';
 import { markdownCode as code, escapeMarkdown as md, escapeMarkup as esc } from './escape';
@@ -84,7 +84,8 @@ function headline(result: EvacuationDrillResult): string[] {
       .filter((objective) => objectiveLabel(objective) === 'N/A')
       .map((objective) => `${row.runbookId} ${objective.objective}`),
   );
-  if (result.calledOff !== undefined) return [calledOffSentence(result.calledOff)];
+  const untested = untestedSentence(result);
+  if (untested !== undefined) return [untested];
   return [
     `${result.passed ? 'PASS' : 'FAIL'}: ${passed} of ${rows.length} services passed` +
       (na.length > 0 ? `; not measured (N/A), so not shown to be met: ${na.join(', ')}` : ''),
@@ -116,7 +117,8 @@ export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): st
     '',
     ...headline(result).map((line) => `${md(line)}  `),
   ];
-  if (result.error) lines.push('', `> Drill ${result.calledOff ? 'stopped' : 'error'}: ${md(result.error)}`);
+  const untested = untestedSentence(result) !== undefined;
+  if (result.error) lines.push('', `> Drill ${untested ? 'stopped' : 'error'}: ${md(result.error)}`);
   lines.push(
     '',
     `- Evacuation: ${md(result.title)} (sha256 ${code(result.evacuationHash)})`,
@@ -131,7 +133,7 @@ export function renderEvacuationDrillMarkdown(result: EvacuationDrillResult): st
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...serviceRows(result).map(
       (row) =>
-        `| ${md(row.runbookId)} | ${md(row.wave)} | ${md(row.state)} | ${figure(row.rto)} | **${objectiveLabel(row.rto)}** | ${figure(row.rpo)} | **${objectiveLabel(row.rpo)}** | **${result.calledOff ? 'CALLED OFF' : row.passed ? 'PASS' : 'FAIL'}** | ${md(row.note)} |`,
+        `| ${md(row.runbookId)} | ${md(row.wave)} | ${md(row.state)} | ${figure(row.rto)} | **${objectiveLabel(row.rto)}** | ${figure(row.rpo)} | **${objectiveLabel(row.rpo)}** | **${untested ? OUTCOME_HEADLINE[drillOutcome(result)] : row.passed ? 'PASS' : 'FAIL'}** | ${md(row.note)} |`,
     ),
     '',
     '## Waves',
@@ -176,6 +178,7 @@ const TOP_LEVEL_ORDER = [
   'title',
   'passed',
   'calledOff',
+  'refusal',
   'restoredAllMs',
   'evacuationMs',
   'reason',
@@ -222,26 +225,26 @@ export function renderEvacuationDrillJunit(result: EvacuationDrillResult): strin
   );
   const rows = result.services.flatMap((service) => objectiveRows(service));
   const restored = result.restoredAllMs !== null && result.error === undefined;
-  const calledOff = result.calledOff === undefined ? undefined : calledOffSentence(result.calledOff);
-  const whole = `  <testsuite name="${esc(`drill ${result.drillId}: evacuation ${result.evacuationId}`)}" tests="1" failures="${restored || calledOff !== undefined ? 0 : 1}" errors="0" skipped="${calledOff === undefined ? 0 : 1}" timestamp="${esc(result.startedAt)}" time="${seconds(result.evacuationMs ?? 0)}">
+  const untested = untestedSentence(result);
+  const whole = `  <testsuite name="${esc(`drill ${result.drillId}: evacuation ${result.evacuationId}`)}" tests="1" failures="${restored || untested !== undefined ? 0 : 1}" errors="0" skipped="${untested === undefined ? 0 : 1}" timestamp="${esc(result.startedAt)}" time="${seconds(result.evacuationMs ?? 0)}">
     <testcase classname="drill.evacuation.${esc(result.evacuationId)}" name="every service restored" time="${seconds(result.restoredAllMs ?? 0)}">${
       restored
         ? ''
-        : calledOff !== undefined
+        : untested !== undefined
           ? `
-      <skipped message="${esc(calledOff)}"/>
+      <skipped message="${esc(untested)}"/>
     `
           : `
       <failure type="NotRestored" message="${esc(result.error ?? 'not every service was restored')}"/>
     `
     }</testcase>
   </testsuite>`;
-  // Called off, nothing was tested: every objective and the whole are skipped, none failed.
+  // Called off or refused, nothing was tested: every objective and the whole are skipped, none failed.
   const failures =
-    calledOff !== undefined ? 0 : rows.filter((row) => row.passed === false).length + (restored ? 0 : 1);
+    untested !== undefined ? 0 : rows.filter((row) => row.passed === false).length + (restored ? 0 : 1);
   // An objective a service has no way to measure is skipped in its suite, not an error.
   const errors =
-    calledOff !== undefined
+    untested !== undefined
       ? 0
       : rows.filter((row) => row.passed === null && row.notMeasurable === undefined).length;
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -265,7 +268,7 @@ export function renderEvacuationDrillHtml(result: EvacuationDrillResult): string
 <td><code>${esc(row.runbookId)}</code></td><td>${esc(row.wave)}</td><td>${esc(row.state)}</td>
 <td class="num" data-testid="rto">${esc(figure(row.rto))}</td><td>${badge(objectiveLabel(row.rto) === 'N/A' ? null : row.rto.passed)}</td>
 <td class="num" data-testid="rpo">${esc(figure(row.rpo))}</td><td>${badge(objectiveLabel(row.rpo) === 'N/A' ? null : row.rpo.passed)}</td>
-<td>${result.calledOff ? outcomeBadge(result) : badge(row.passed)}</td><td>${esc(row.note)}</td></tr>`,
+<td>${untestedSentence(result) !== undefined ? outcomeBadge(result) : badge(row.passed)}</td><td>${esc(row.note)}</td></tr>`,
     )
     .join('\n');
   const waves = result.waves
@@ -318,7 +321,7 @@ function serviceHtml(service: ServiceDrillResult): string {
   const rows = stepRows(service);
   return `<section class="service" data-testid="service-${esc(service.runbookId)}">
 <h2>${outcomeBadge(service)} Service <code>${esc(service.runbookId)}</code> (wave ${esc(service.wave)})</h2>
-${service.error ? `<p class="${service.calledOff ? 'called-off' : 'error'}">${esc(service.error)}</p>` : ''}
+${service.error ? `<p class="${untestedSentence(service) !== undefined ? 'called-off' : 'error'}">${esc(service.error)}</p>` : ''}
 <div class="objectives">
 ${objectiveRows(service).map(objectiveCard).join('\n')}
 </div>

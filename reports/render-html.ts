@@ -3,12 +3,7 @@
  * Content-Security-Policy forbids them), every string from the result escaped.
  */
 import { formatMs } from '../runbooks/duration';
-import {
-  OUTCOME_HEADLINE,
-  calledOffSentence,
-  drillOutcome,
-  type DrillResult,
-} from '../workflows/drill-types';
+import { OUTCOME_HEADLINE, untestedSentence, drillOutcome, type DrillResult } from '../workflows/drill-types';
 import { escapeMarkup as esc } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { HTML_STYLE } from './html-style';
@@ -29,10 +24,15 @@ export function badge(passed: boolean | null, label: string = verdictLabel(passe
   return `<span class="badge ${tone}" data-testid="badge">${label}</span>`;
 }
 
-/** A drill's (or a service's) verdict badge: neutral `CALLED OFF` when an operator stopped it before its injection. */
-export function outcomeBadge(result: Pick<DrillResult, 'passed' | 'calledOff'>): string {
+/**
+ * A drill's (or a service's) verdict badge: neutral `CALLED OFF` or `REFUSED` when it tested nothing (an operator
+ * stopped it before its injection, or another run held its lock at its start).
+ */
+export function outcomeBadge(result: Pick<DrillResult, 'passed' | 'calledOff' | 'refusal'>): string {
   const outcome = drillOutcome(result);
-  return outcome === 'called-off' ? badge(null, OUTCOME_HEADLINE[outcome]) : badge(result.passed);
+  return outcome === 'called-off' || outcome === 'refused'
+    ? badge(null, OUTCOME_HEADLINE[outcome])
+    : badge(result.passed);
 }
 
 export function objectiveCard(row: ObjectiveRow): string {
@@ -189,7 +189,7 @@ export function renderHtml(
 <div class="meta">${esc(result.drillId)} · ${esc(result.reason)} · by ${esc(result.initiator)} · <time>${esc(
     result.startedAt,
   )}</time></div>
-${result.calledOff ? `<p class="called-off" data-testid="called-off">${esc(calledOffSentence(result.calledOff))}</p>` : ''}
+${untestedHtml(result)}
 ${drillErrorHtml(result)}
 <div class="objectives">
 ${objectiveRows(result).map(objectiveCard).join('\n')}
@@ -258,10 +258,16 @@ ${definitionList(environment)}
 `;
 }
 
-/** The drill's error: red, unless an operator called the drill off (then it only says how it stopped). */
-export function drillErrorHtml(result: Pick<DrillResult, 'error' | 'calledOff'>): string {
+/** Why the drill tested nothing (called off, refused), in the neutral style; nothing for one that ran its test. */
+export function untestedHtml(result: Pick<DrillResult, 'calledOff' | 'refusal'>): string {
+  const untested = untestedSentence(result);
+  return untested === undefined ? '' : `<p class="called-off" data-testid="called-off">${esc(untested)}</p>`;
+}
+
+/** The drill's error: red, unless it tested nothing on purpose (called off, refused: then it only says how it stopped). */
+export function drillErrorHtml(result: Pick<DrillResult, 'error' | 'calledOff' | 'refusal'>): string {
   if (result.error === undefined) return '';
-  return result.calledOff === undefined
+  return untestedSentence(result) === undefined
     ? `<p class="error" data-testid="drill-error">Drill error: ${esc(result.error)}</p>`
     : `<p class="called-off" data-testid="drill-error">Drill stopped: ${esc(result.error)}</p>`;
 }

@@ -13,6 +13,7 @@ const TOP_LEVEL_ORDER = [
   'runbookHash',
   'passed',
   'calledOff',
+  'refusal',
   'verdicts',
   'objectives',
   'measured',

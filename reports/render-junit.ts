@@ -5,7 +5,7 @@
  * tested, nothing failed).
  */
 import { formatMs } from '../runbooks/duration';
-import { calledOffSentence, type DrillResult } from '../workflows/drill-types';
+import { untestedSentence, type DrillResult } from '../workflows/drill-types';
 import { escapeMarkup as esc } from './escape';
 import { formatSignedMs, msBetween } from './format';
 import { objectiveRows, type ObjectiveRow } from './objective-rows';
@@ -25,9 +25,10 @@ function testcase(result: DrillResult, row: ObjectiveRow): string {
   // A testcase's time is a duration CI sums: the RTO is one (time to restore), the RPO is not.
   const time = row.objective === 'RTO' ? (row.measuredMs ?? 0) : 0;
   const open = `<testcase classname="drill.${esc(result.runbookId)}" name="${esc(name)}" time="${seconds(time)}">`;
-  if (result.calledOff !== undefined) {
+  const untested = untestedSentence(result);
+  if (untested !== undefined) {
     return `    ${open}
-      <skipped message="${esc(calledOffSentence(result.calledOff))}"/>
+      <skipped message="${esc(untested)}"/>
     </testcase>`;
   }
   if (row.passed === true) {
@@ -67,7 +68,7 @@ function counts(
   result: DrillResult,
   rows: readonly ObjectiveRow[],
 ): { failures: number; errors: number; skipped: number } {
-  if (result.calledOff !== undefined) return { failures: 0, errors: 0, skipped: rows.length };
+  if (untestedSentence(result) !== undefined) return { failures: 0, errors: 0, skipped: rows.length };
   const measured = rows.filter(wasMeasured);
   const notMeasurable = rows.filter((row) => row.notMeasurable !== undefined).length;
   return {

@@ -1,11 +1,6 @@
 /** The drill report as GitHub-flavoured Markdown, for a change ticket or a pull request. */
 import { formatMs } from '../runbooks/duration';
-import {
-  OUTCOME_HEADLINE,
-  calledOffSentence,
-  drillOutcome,
-  type DrillResult,
-} from '../workflows/drill-types';
+import { OUTCOME_HEADLINE, untestedSentence, drillOutcome, type DrillResult } from '../workflows/drill-types';
 import { markdownCode as code, escapeMarkdown as md } from './escape';
 import { formatMeasured, formatOffset, formatShare, formatSignedMs } from './format';
 import { objectiveRows, verdictLabel } from './objective-rows';
@@ -109,10 +104,11 @@ function stepsSection(result: DrillResult): string[] {
 /** `audit`: the failover's recorded operator actions and a signature check, for the contingency-test section. */
 export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): string {
   const verdict = OUTCOME_HEADLINE[drillOutcome(result)];
+  const untested = untestedSentence(result);
   const lines = [
     `# ${verdict}: drill ${md(result.drillId)} of runbook ${md(result.runbookId)}`,
     '',
-    ...(result.calledOff ? [`> ${md(calledOffSentence(result.calledOff))}`, ''] : []),
+    ...(untested === undefined ? [] : [`> ${md(untested)}`, '']),
     ...objectiveRows(result).map(
       (row) =>
         `**${row.objective} ${verdictLabel(row.passed)}** — measured ${formatMeasured(row.measuredMs)} against ${formatMs(
@@ -120,7 +116,8 @@ export function renderMarkdown(result: DrillResult, audit: AuditContext = {}): s
         )}${row.marginMs === null ? '' : `, margin ${formatSignedMs(row.marginMs)}`}  `,
     ),
   ];
-  if (result.error) lines.push('', `> Drill ${result.calledOff ? 'stopped' : 'error'}: ${md(result.error)}`);
+  if (result.error)
+    lines.push('', `> Drill ${untested === undefined ? 'error' : 'stopped'}: ${md(result.error)}`);
   lines.push(
     '',
     ...objectivesSection(result),

@@ -138,25 +138,45 @@ export interface DrillResult {
   error?: string;
   /** An operator aborted the drill before the failure was injected: it measured nothing (outcome `called-off`). */
   calledOff?: { by: string; at: string; reason: string };
+  /**
+   * Why the drill could not begin: another run holds its runbook's lock (it took it after drctl's check before the
+   * start). Nothing was injected or measured (outcome `refused`).
+   */
+  refusal?: string;
 }
 
-/** A drill's outcome as history and reports name it: `called-off` is neither a pass nor a failed measurement. */
-export type DrillOutcome = 'passed' | 'failed' | 'called-off';
+/**
+ * A drill's outcome as history and reports name it: `called-off` and `refused` are neither a pass nor a failed
+ * measurement (nothing was tested).
+ */
+export type DrillOutcome = 'passed' | 'failed' | 'called-off' | 'refused';
 
-export function drillOutcome(result: Pick<DrillResult, 'passed' | 'calledOff'>): DrillOutcome {
+export function drillOutcome(result: Pick<DrillResult, 'passed' | 'calledOff' | 'refusal'>): DrillOutcome {
   if (result.passed) return 'passed';
-  return result.calledOff === undefined ? 'failed' : 'called-off';
+  if (result.calledOff !== undefined) return 'called-off';
+  return result.refusal === undefined ? 'failed' : 'refused';
 }
 
-/** The headline word of a report (`PASS`, `FAIL`, `CALLED OFF`). */
+/** The headline word of a report (`PASS`, `FAIL`, `CALLED OFF`, `REFUSED`). */
 export const OUTCOME_HEADLINE: Record<DrillOutcome, string> = {
   passed: 'PASS',
   failed: 'FAIL',
   'called-off': 'CALLED OFF',
+  refused: 'REFUSED',
 };
 
 /** Who called the drill off, when and why, as one sentence for every view. */
 export function calledOffSentence(calledOff: NonNullable<DrillResult['calledOff']>): string {
   const reason = calledOff.reason.replace(/[.\s]+$/, '');
   return `Called off by ${calledOff.by} at ${calledOff.at}: ${reason}. Nothing was injected and nothing was measured.`;
+}
+
+/**
+ * Why a drill tested nothing (called off by an operator, or refused at its start), as one sentence for every view;
+ * undefined for a drill that ran its test (passed or failed).
+ */
+export function untestedSentence(result: Pick<DrillResult, 'calledOff' | 'refusal'>): string | undefined {
+  if (result.calledOff !== undefined) return calledOffSentence(result.calledOff);
+  if (result.refusal === undefined) return undefined;
+  return `Refused at its start: ${result.refusal.replace(/[.\s]+$/, '')}. Nothing was injected and nothing was measured.`;
 }

@@ -154,13 +154,15 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
       ],
     });
   } catch (error) {
-    return finish({
-      ...base,
-      error:
-        error instanceof WorkflowExecutionAlreadyStartedError
-          ? `another run of ${runbook.id} holds its lock ${runLockId(runbook.id)} (a failover, failback or drill); nothing was injected`
-          : `the drill's failover could not start, nothing was injected: ${innermostMessage(error)}`,
-    });
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+      return finish({
+        ...base,
+        error: `the drill's failover could not start, nothing was injected: ${innermostMessage(error)}`,
+      });
+    }
+    // Another run took the lock after drctl's check before the start: the drill was refused, it tested nothing.
+    const refusal = `another run of ${runbook.id} holds its lock ${runLockId(runbook.id)} (a failover, failback or drill)`;
+    return finish({ ...base, refusal, error: `${refusal}; nothing was injected` });
   }
 
   let canaryError: string | undefined;

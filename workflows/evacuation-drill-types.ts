@@ -68,6 +68,8 @@ export interface EvacuationDrillResult {
   error?: string;
   /** An operator aborted the drill's evacuation before the injection: nothing was measured (outcome `called-off`). */
   calledOff?: DrillResult['calledOff'];
+  /** Why the drill could not begin: its evacuation could not take every runbook's lock (outcome `refused`). */
+  refusal?: string;
 }
 
 /** Sent by the evacuation a drill started held: it holds every runbook's lock (or could not take one). */

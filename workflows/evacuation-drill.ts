@@ -176,12 +176,17 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   let evacuationError: unknown;
   const evacuationId = `${drillId}-evacuation`;
 
-  const finish = (error?: string, calledOff?: EvacuationDrillResult['calledOff']): EvacuationDrillResult => {
+  const finish = (
+    error?: string,
+    untested: Pick<EvacuationDrillResult, 'calledOff' | 'refusal'> = {},
+  ): EvacuationDrillResult => {
+    const { calledOff, refusal } = untested;
     const endedAt = new Date().toISOString();
-    // Called off, every service was: each one's own report says so too.
+    // Called off or refused, every service was: each one's own report says so too.
     const results = runs.map((run) => ({
       ...serviceDrillResult(common, measurementOf(run, evacuation), endedAt),
       ...(calledOff === undefined ? {} : { calledOff }),
+      ...(refusal === undefined ? {} : { refusal }),
     }));
     const injectedAt = firstInjection(results);
     const restoredAll = restoredAllMs(injectedAt, results);
@@ -193,7 +198,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     const passed = evacuationDrillPassed(topError, results);
     const figures = historyFigures(restoredAll, results);
     const attributes: Parameters<typeof upsertSearchAttributes>[0] = [
-      { key: OUTCOME_KEY, value: drillOutcome({ passed, calledOff }) },
+      { key: OUTCOME_KEY, value: drillOutcome({ passed, calledOff, refusal }) },
     ];
     if (figures.rtoMs !== undefined) attributes.push({ key: RTO_MS_KEY, value: figures.rtoMs });
     if (figures.rpoMs !== undefined) attributes.push({ key: RPO_MS_KEY, value: figures.rpoMs });
@@ -220,6 +225,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       services: results,
       passed,
       ...(calledOff === undefined ? {} : { calledOff }),
+      ...(refusal === undefined ? {} : { refusal }),
       operatorActions: evacuation?.operatorActions ?? [
         recordedAction(authorized.initiator, 'start', startedAt),
       ],
@@ -293,8 +299,11 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   else await condition(() => held !== undefined || ended);
   if (held?.held !== true) {
     await evacuationEnded;
+    // Reported not held: another run holds a runbook's lock (it took it after drctl's check before the start), so
+    // the drill was refused and tested nothing.
     return finish(
       `nothing was injected: ${held?.detail ?? `the evacuation ended before it held every lock (${innermostMessage(evacuationError)})`}`,
+      held?.held === false && held.detail !== undefined ? { refusal: held.detail } : {},
     );
   }
 
@@ -330,7 +339,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       const why = evacuationError === undefined ? evacuation?.status : innermostMessage(evacuationError);
       return finish(
         `the drill's evacuation ended before the failure was injected (${why ?? 'ended'}): the drill stopped, nothing was injected`,
-        recordsCalledOff ? calledOffBy(evacuation) : undefined,
+        recordsCalledOff ? { calledOff: calledOffBy(evacuation) } : {},
       );
     }
   } else await sleep(options.warmupMs);

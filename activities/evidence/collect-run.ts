@@ -377,10 +377,10 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
 }
 
 /** The start was refused (the access policy, or a runbook that is not the reviewed one): nothing was changed. */
-/** A drill's outcome (passed, failed, called-off); else refused at its start, or how Temporal closed it. */
+/** A drill's outcome (passed, failed, called-off, refused); else refused at its start, or how Temporal closed it. */
 function drillRunOutcome(
   run: ExportedRun,
-  drill: Pick<DrillResult, 'drillId' | 'passed' | 'calledOff'> | undefined,
+  drill: Pick<DrillResult, 'drillId' | 'passed' | 'calledOff' | 'refusal'> | undefined,
 ): string {
   if (drill?.drillId) return drillOutcome(drill);
   return refusedAtStart(run.result) ? 'refused' : run.closeStatus.toLowerCase();

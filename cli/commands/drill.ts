@@ -56,7 +56,7 @@ export function registerDrill(program: Command): void {
       const { client, close } = await connectClient(config);
       try {
         await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
-        const { followDrill, followEvacuationDrill, refuseBusyRunbook, startDrill } =
+        const { drillRunExitCode, followDrill, followEvacuationDrill, refuseBusyRunbook, startDrill } =
           await import('../drill-runs');
         if (evacuation !== undefined) {
           const { refuseOverlaps } = await import('../evacuation-runs');
@@ -98,7 +98,7 @@ export function registerDrill(program: Command): void {
             return ExitCode.Environment;
           }
         }
-        return result.passed ? ExitCode.Ok : ExitCode.Failed;
+        return drillRunExitCode(result);
       } finally {
         await close();
       }

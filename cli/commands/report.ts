@@ -214,9 +214,12 @@ async function evacuationReport(
 async function pastDrills(client: Client, current: DrillResult): Promise<DrillResult[]> {
   const { drillHistory, fetchDrillResult } = await import('../drill-runs');
   const entries = (await drillHistory(client, current.runbookId, TREND_DRILLS)).filter(
-    // A drill called off measured nothing: it would take a place on the trend without a point.
+    // A drill called off or refused measured nothing: it would take a place on the trend without a point.
     (entry) =>
-      entry.status === 'COMPLETED' && entry.outcome !== 'called-off' && entry.drillId !== current.drillId,
+      entry.status === 'COMPLETED' &&
+      entry.outcome !== 'called-off' &&
+      entry.outcome !== 'refused' &&
+      entry.drillId !== current.drillId,
   );
   // A past drill whose history cannot be decrypted any more (its key was retired) leaves the trend, not the report.
   const settled = await Promise.allSettled(entries.map((entry) => fetchDrillResult(client, entry.drillId)));

@@ -7,7 +7,9 @@ import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
 import type { DrillResult } from '../../workflows/drill-types';
-import type { DrillHistoryEntry } from '../../cli/drill-runs';
+import { runbookDrill, startDrill, type DrillHistoryEntry } from '../../cli/drill-runs';
+import { findRunbook } from '../../runbooks/catalog';
+import { signerOf } from './operators';
 import { drctl, drctlEnv, drctlUntilAccepted, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
 import { withSandboxClient } from './sandbox-data-converter';
@@ -137,6 +139,36 @@ test('a drill whose held failover an operator aborts during the warm-up stops, i
     code: 'RunbookBusy',
     message: expect.stringContaining('a run of it is open under its lock failover-ehr-db'),
   });
+  // A drill that slips past that check (started straight through the client, as a race would) is refused by the
+  // lock itself: outcome `refused`, nothing injected (before: recorded `failed`, as if it had tested and missed).
+  const raced = await withSandboxClient(stack, async (client) => {
+    const racedId = await startDrill(
+      client,
+      env.DRCTL_TASK_QUEUE as string,
+      runbookDrill(findRunbook('ehr-db', []).runbook),
+      {
+        reason: 'race past the CLI',
+        signer: signerOf('alice'),
+        action: 'fence-primary',
+        canaryIntervalMs: 100,
+        warmupMs: 0,
+      },
+    );
+    const racedResult = (await client.workflow.getHandle(racedId).result()) as DrillResult;
+    return { racedId, racedResult };
+  });
+  expect(raced.racedResult).toMatchObject({
+    passed: false,
+    refusal: expect.stringContaining('holds its lock failover-ehr-db'),
+    injection: { summary: 'not injected' },
+  });
+  const racedSummary = await drctl(['status', raced.racedId], env);
+  expect(racedSummary.stdout).toContain(`${raced.racedId}: REFUSED (runbook ehr-db`);
+  expect(racedSummary.stdout).toContain('Refused at its start: another run of ehr-db holds its lock');
+  const racedHistory = JSON.parse(
+    (await drctl(['drill', 'history', 'ehr-db', '--output', 'json'], env)).stdout,
+  ) as DrillHistoryEntry[];
+  expect(racedHistory.find((h) => h.drillId === raced.racedId)).toMatchObject({ outcome: 'refused' });
   // An operator aborts the drill: the abort goes to the failover it holds (before: "Encoded failure", exit 1),
   // once the drill has started it.
   const aborted = await drctlUntilAccepted(['abort', drillId, '--reason', 'drill called off'], env);

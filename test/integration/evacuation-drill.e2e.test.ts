@@ -438,6 +438,10 @@ test('a drill that cannot take every runbook lock injects nothing and lets go of
   expect(result.error).toMatch(
     /^nothing was injected: the drill could not take every runbook's lock: waves\[1\]\.runbooks\[0\]: gated-drill is held by failover-gated-drill/,
   );
+  // Refused, not failed: it tested nothing (before: outcome `failed`, as if it had tested and missed).
+  expect(result.refusal).toMatch(/^the drill could not take every runbook's lock: waves\[1\]/);
+  const shown = await drctl(['status', drillId], env);
+  expect(shown.stdout).toContain(`${drillId}: REFUSED (evacuation gated-pair`);
   expect(result.services.map((s) => `${s.runbookId}:${s.state}:${s.injection.summary}`)).toEqual([
     'ehr-db:skipped:not injected',
     'gated-drill:refused:not injected',

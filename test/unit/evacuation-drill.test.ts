@@ -392,6 +392,53 @@ describe('GIVEN a drill of an evacuation an operator called off during its warm-
   });
 });
 
+describe('GIVEN a drill of an evacuation refused at its start (a runbook’s lock taken after the CLI checked)', () => {
+  const refusal =
+    "the drill could not take every runbook's lock: waves[1].runbooks[0]: portal is held by failover-portal";
+  const sentence = `Refused at its start: ${refusal}. Nothing was injected and nothing was measured.`;
+  const unmeasured = (runbookId: string, wave: string, state: 'skipped' | 'refused') => ({
+    ...serviceDrillResult(
+      common,
+      {
+        ...(runbookId === 'ehr-db' ? ehrMeasurement : portalMeasurement),
+        progress: progress(runbookId, wave, { state }),
+        injection: { action: 'fence-primary', injectedAt: at(0), summary: NOT_INJECTED },
+        restoredAt: null,
+        dataLoss: null,
+        failover: null,
+      },
+      at(20_000),
+    ),
+    refusal,
+  });
+  const drill = {
+    ...drillOf(
+      [unmeasured('ehr-db', 'databases', 'skipped'), unmeasured('portal', 'portal', 'refused')],
+      `nothing was injected: ${refusal}`,
+    ),
+    refusal,
+  };
+
+  test('THEN every view heads it REFUSED and says why, each service too, and none reads it as failed (before: FAIL, NotRestored)', () => {
+    expect(drillOutcome(drill)).toBe('refused');
+    const markdown = renderReport(drill, 'md');
+    expect(markdown).toMatch(
+      /^# REFUSED: drill .* of evacuation us-east-1\n\nRefused at its start: the drill could not/,
+    );
+    expect(markdown).toMatch(/\| portal \| portal \| refused \|.*\| \*\*REFUSED\*\* \|/);
+    expect(markdown).not.toMatch(/\*\*FAIL\*\*|Drill error/);
+    const junit = renderReport(drill, 'junit');
+    expect(junit).not.toMatch(/<failure|<error/);
+    expect(junit.split(`<skipped message="${escapeMarkup(sentence)}"/>`)).toHaveLength(6);
+    const html = renderReport(drill, 'html');
+    expect(html).toContain('data-outcome="refused"');
+    expect(html).not.toContain('badge fail');
+    const summary = renderEvacuationDrillSummary(drill).split('\n');
+    expect(summary[0]).toMatch(/: REFUSED \(evacuation us-east-1, fence-primary; nothing injected\)$/);
+    expect(summary[1]).toBe(`  ${sentence}`);
+  });
+});
+
 describe('GIVEN the report formats of a passed drill of an evacuation', () => {
   const drill = drillOf([
     serviceDrillResult(common, ehrMeasurement, at(20_000)),

@@ -10,6 +10,8 @@ import { stepRows } from '../../reports/step-rows';
 import { ganttChart } from '../../reports/svg/gantt-chart';
 import { trendDrills } from '../../reports/svg/trend-chart';
 import { renderDrillSummary } from '../../cli/render-drill';
+import { drillRunExitCode } from '../../cli/drill-runs';
+import { ExitCode } from '../../cli/cli-error';
 import { NOT_INJECTED, drillOutcome, type DrillResult } from '../../workflows/drill-types';
 
 const pass = passing as DrillResult;
@@ -414,6 +416,56 @@ describe('a drill called off by an operator before the injection', () => {
     expect(junit).toContain('failures="0" errors="0" skipped="2"');
     expect(count(junit, `<skipped message="${sentence}"/>`)).toBe(2);
     expect(junit).not.toContain('<error');
+  });
+});
+
+describe('a drill refused at its start (another run took its lock after the CLI checked)', () => {
+  // As the drill records it: nothing injected or measured, the lock's holder named.
+  const refusal = 'another run of ehr-db holds its lock failover-ehr-db (a failover, failback or drill)';
+  const refused: DrillResult = {
+    ...rpoFail,
+    passed: false,
+    measured: { rtoMs: null, rpoMs: null },
+    restoredAt: null,
+    dataLoss: null,
+    injection: { action: 'fence-primary', injectedAt: rpoFail.startedAt, summary: NOT_INJECTED },
+    error: `${refusal}; nothing was injected`,
+    refusal,
+  };
+  const sentence = `Refused at its start: ${refusal}. Nothing was injected and nothing was measured.`;
+
+  test('GIVEN its result WHEN its outcome is named THEN it is refused, not failed; drctl drill run --follow exits 4 as for a busy runbook (before: failed, exit 1)', () => {
+    expect(drillOutcome(refused)).toBe('refused');
+    expect(drillOutcome({ ...refused, refusal: undefined })).toBe('failed');
+    expect(drillRunExitCode(refused)).toBe(ExitCode.Refused);
+    expect(drillRunExitCode(rpoFail)).toBe(ExitCode.Failed);
+    expect(drillRunExitCode(pass)).toBe(ExitCode.Ok);
+  });
+
+  test('GIVEN its result WHEN rendered THEN every view heads it REFUSED and says why, and none counts a failure (before: FAIL, a red badge, two JUnit errors)', () => {
+    const markdown = renderMarkdown(refused);
+    expect(
+      markdown.startsWith(`# REFUSED: drill ${rpoFail.drillId} of runbook ehr-db\n\n> ${sentence}`),
+    ).toBe(true);
+    expect(markdown).toContain('Overall: **REFUSED**');
+    expect(markdown).toMatch(/\| RTO \| 30s \| [^|]+ \| \*\*NOT TESTED \(refused\)\*\* \|/);
+    expect(markdown).toContain(`${sentence} Run the drill again to test the objectives.`);
+    expect(markdown).toContain(`> Drill stopped: ${refusal}; nothing was injected`);
+    const html = renderHtml(refused);
+    expect(html).toContain('data-passed="false" data-outcome="refused"');
+    expect(html).toContain(
+      '<h1><span class="badge na" data-testid="badge">REFUSED</span> REFUSED: drill of runbook',
+    );
+    expect(html).toContain(`<p class="called-off" data-testid="called-off">${sentence}</p>`);
+    expect(html).not.toContain('class="error"');
+    const junit = renderJunit(refused);
+    expect(junit).toContain('failures="0" errors="0" skipped="2"');
+    expect(count(junit, `<skipped message="${sentence}"/>`)).toBe(2);
+    expect(renderDrillSummary(refused).split('\n').slice(0, 2)).toEqual([
+      `${rpoFail.drillId}: REFUSED (runbook ehr-db, fence-primary)`,
+      `  ${sentence}`,
+    ]);
+    expect(JSON.parse(renderJson(refused))).toMatchObject({ refusal });
   });
 });
 
