@@ -74,6 +74,14 @@ export function decidePatch(id: string): boolean {
 }
 
 /**
+ * Pins a patch to no for the rest of the run, without asking: a run begun before patches were decided at its start
+ * began before every patch added since the bundle.
+ */
+export function predatesPatch(id: string): void {
+  decidedAtStart.set(id, false);
+}
+
+/**
  * `patched(id)` for workflow code: true for a bundled patch in a run that recorded the bundle at its start; else
  * the answer its first task had, for the patches decided there; else what `patched(id)` says (runs begun before
  * patches were decided at the start ask about each patch as they always did).

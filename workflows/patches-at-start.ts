@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { BUNDLED_PATCHES, decideBundle, decidePatch } from './patch-bundle';
+import { BUNDLED_PATCHES, decideBundle, decidePatch, predatesPatch } from './patch-bundle';
 import {
   DNS_RETRY_MERGES_UNDO_PATCH,
   DNS_SWAPS_IN_BATCHES_PATCH,
@@ -87,6 +87,11 @@ export function decidePatchesAtStart(): void {
     for (const id of everyPatch()) if (!BUNDLED_PATCHES.has(id)) decidePatch(id);
     return;
   }
-  if (!patched(PATCHES_AT_START_PATCH)) return;
+  if (!patched(PATCHES_AT_START_PATCH)) {
+    // Its code asks about the bundled patches as it goes, as it always did; a patch added since is no, wherever
+    // asked (asked live mid-run, `patched()` would say yes and record a marker where replay cannot follow).
+    for (const id of everyPatch()) if (!BUNDLED_PATCHES.has(id)) predatesPatch(id);
+    return;
+  }
   for (const id of everyPatch()) decidePatch(id);
 }

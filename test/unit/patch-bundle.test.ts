@@ -88,3 +88,11 @@ test('GIVEN a run that recorded the bundle before a later patch existed WHEN it 
   expect(bundle.hasPatch('temporal-cancel-aborts')).toBe(false);
   expect(mockRun.added).toEqual([]);
 });
+
+test('GIVEN a run begun before patches were decided at the start WHEN it replays and goes on live THEN a patch added since the bundle is no wherever asked, with no marker (before: yes mid-run, its marker where replay cannot follow)', () => {
+  const { start, bundle } = freshRun(true, []);
+  start.decidePatchesAtStart();
+  mockRun.replaying = false;
+  expect(bundle.hasPatch('temporal-cancel-aborts')).toBe(false);
+  expect(mockRun.added).toEqual([]);
+});
