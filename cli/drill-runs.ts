@@ -82,7 +82,8 @@ export async function refuseBusyRunbook(client: Client, runbookId: string): Prom
 
 /**
  * `drctl drill run --follow`'s exit code: 0 passed, 4 refused at its start (another run took the runbook's lock
- * after `refuseBusyRunbook`, as that check would have said), else 1 (failed, or called off: nothing measured).
+ * just after `refuseBusyRunbook` let it start: what that check says of a busy runbook), else 1 (failed, or called
+ * off: nothing measured).
  */
 export function drillRunExitCode(
   result: Pick<DrillResult, 'passed' | 'calledOff' | 'refusal'>,

@@ -9,7 +9,7 @@ const EXIT_CODES: Record<string, string> = {
   failback:
     '0 succeeded (or started, without --follow), 1 failed, 2 bad input, 3 environment, 4 refused (busy, not permitted, no failover to reverse, not confirmed).',
   status:
-    '0 the run succeeded or is running, 1 it failed, was aborted or refused (the evidence ledger: stopped, blocked or not answering), or it is a drill that was called off, 2 bad input (not a drctl run), 3 environment.',
+    '0 the run succeeded or is running, 1 it failed, was aborted or refused (the evidence ledger: stopped, blocked or not answering), or it is a drill that was called off or refused, 2 bad input (not a drctl run), 3 environment.',
   runs: '0 listed (also when none match), 2 a bad filter, 3 environment.',
   approve:
     '0 accepted, 2 bad input (no reason, a --step that does not wait), 3 environment, 4 refused (not permitted, not waiting, the run has ended).',
@@ -22,7 +22,7 @@ const EXIT_CODES: Record<string, string> = {
   decide:
     '0 accepted, 2 bad input (an unknown action, an evacuation), 3 environment, 4 refused (not permitted, nothing paused, the run has ended).',
   'drill run':
-    '0 the drill passed (or started, without --follow), 1 it failed or measured nothing (also when called off), 2 bad input, 3 environment, 4 refused (busy, not permitted).',
+    '0 the drill passed (or started, without --follow), 1 it failed or measured nothing (also when called off), 2 bad input, 3 environment, 4 refused (busy, also when another run takes the lock as the drill starts; not permitted).',
   'drill schedule': '0 scheduled, 2 bad input (an unknown time zone), 3 environment.',
   'drill schedules': '0 listed, 3 environment.',
   'drill pause': '0 done, 2 no such schedule, 3 environment, 4 refused.',

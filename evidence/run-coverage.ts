@@ -104,6 +104,8 @@ function collect(workflowId: string, runId: string): string {
   return `bundle it from what Temporal still holds, before the namespace's retention ends it: drctl evidence collect ${workflowId} --run-id ${runId}`;
 }
 
+const DRILL_TYPES: ReadonlySet<string> = new Set(['drillWorkflow', 'evacuationDrillWorkflow']);
+
 function hintFor(run: ClosedRun, drill: ParentDrill | undefined): string {
   const keep = collect(run.workflowId, run.runId);
   if (drill !== undefined)
@@ -111,7 +113,8 @@ function hintFor(run: ClosedRun, drill: ParentDrill | undefined): string {
   if (run.status === 'TERMINATED')
     return `it was terminated, and a terminated run never asks for its bundle: ${keep}`;
   if (run.status === 'TIMED_OUT') return `it timed out, and such a run never asks for its bundle: ${keep}`;
-  if (run.outcome === 'refused')
+  // A drill asks for its bundle however it ends, refused too: a missing one is the ledger's.
+  if (run.outcome === 'refused' && !DRILL_TYPES.has(run.workflowType))
     return `its start was refused; runs refused before drctl bundled refusals asked for none: ${keep}`;
   return "the ledger did not write it: check `drctl status drctl-evidence-ledger` and the worker's log (lines starting 'evidence:')";
 }

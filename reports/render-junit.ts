@@ -1,8 +1,8 @@
 /**
  * The drill as JUnit XML, so CI shows a missed objective as a failed test: one testsuite per drill, one testcase
  * per objective. A missed objective is a <failure> carrying measured, target and margin; one the drill could not
- * measure is an <error>; every objective of a drill called off before its injection is <skipped> (nothing was
- * tested, nothing failed).
+ * measure is an <error>; every objective of a drill called off before its injection, or refused at its start, is
+ * <skipped> (nothing was tested, nothing failed).
  */
 import { formatMs } from '../runbooks/duration';
 import { untestedSentence, type DrillResult } from '../workflows/drill-types';

@@ -139,8 +139,8 @@ export interface DrillResult {
   /** An operator aborted the drill before the failure was injected: it measured nothing (outcome `called-off`). */
   calledOff?: { by: string; at: string; reason: string };
   /**
-   * Why the drill could not begin: another run holds its runbook's lock (it took it after drctl's check before the
-   * start). Nothing was injected or measured (outcome `refused`).
+   * Why the drill could not begin: another run holds its runbook's lock (a scheduled drill has no check before its
+   * start, and a run may take the lock just after drctl's). Nothing was injected or measured (outcome `refused`).
    */
   refusal?: string;
 }

@@ -160,7 +160,8 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
         error: `the drill's failover could not start, nothing was injected: ${innermostMessage(error)}`,
       });
     }
-    // Another run took the lock after drctl's check before the start: the drill was refused, it tested nothing.
+    // Another run holds the lock (a scheduled drill has no check before its start, and a run may take the lock just
+    // after drctl's): the drill was refused, it tested nothing.
     const refusal = `another run of ${runbook.id} holds its lock ${runLockId(runbook.id)} (a failover, failback or drill)`;
     return finish({ ...base, refusal, error: `${refusal}; nothing was injected` });
   }

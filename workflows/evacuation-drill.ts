@@ -299,8 +299,8 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
   else await condition(() => held !== undefined || ended);
   if (held?.held !== true) {
     await evacuationEnded;
-    // Reported not held: another run holds a runbook's lock (it took it after drctl's check before the start), so
-    // the drill was refused and tested nothing.
+    // Reported not held: another run holds a runbook's lock (a scheduled drill has no check before its start, and
+    // a run may take a lock just after drctl's), so the drill was refused and tested nothing.
     return finish(
       `nothing was injected: ${held?.detail ?? `the evacuation ended before it held every lock (${innermostMessage(evacuationError)})`}`,
       held?.held === false && held.detail !== undefined ? { refusal: held.detail } : {},

@@ -392,7 +392,7 @@ describe('GIVEN a drill of an evacuation an operator called off during its warm-
   });
 });
 
-describe('GIVEN a drill of an evacuation refused at its start (a runbook’s lock taken after the CLI checked)', () => {
+describe('GIVEN a drill of an evacuation refused at its start (a runbook’s lock taken as it started: a scheduled drill, or a race with drctl’s check)', () => {
   const refusal =
     "the drill could not take every runbook's lock: waves[1].runbooks[0]: portal is held by failover-portal";
   const sentence = `Refused at its start: ${refusal}. Nothing was injected and nothing was measured.`;

@@ -65,6 +65,17 @@ test('GIVEN a terminated run, a timed-out one and a refused one WHEN compared TH
   ]);
 });
 
+test('GIVEN a drill refused at its start (its runbook’s lock held) without a bundle WHEN compared THEN the hint is the ledger’s, not "refused runs asked for none" (a drill asks however it ends)', async () => {
+  const coverage = await runCoverage({
+    ...base,
+    closed: [
+      closed('d', { workflowId: DRILL.workflowId, workflowType: 'drillWorkflow', outcome: 'refused' }),
+    ],
+    named: new Set(),
+  });
+  expect(coverage.unbundled[0]?.hint).toMatch(/^the ledger did not write it/);
+});
+
 test('GIVEN a run queued at the ledger and one closed a minute ago WHEN compared THEN both are pending, not missing', async () => {
   const coverage = await runCoverage({
     ...base,

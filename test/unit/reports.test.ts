@@ -419,7 +419,7 @@ describe('a drill called off by an operator before the injection', () => {
   });
 });
 
-describe('a drill refused at its start (another run took its lock after the CLI checked)', () => {
+describe('a drill refused at its start (another run took its lock as it started: a scheduled drill, or a race with drctl’s check)', () => {
   // As the drill records it: nothing injected or measured, the lock's holder named.
   const refusal = 'another run of ehr-db holds its lock failover-ehr-db (a failover, failback or drill)';
   const refused: DrillResult = {
