@@ -275,6 +275,8 @@ export async function drillHistory(
   client: Client,
   runbookId: string,
   limit = 20,
+  /** Which drills count towards `limit` (all by default): a trend skips those that measured nothing. */
+  keep: (entry: DrillHistoryEntry) => boolean = () => true,
 ): Promise<DrillHistoryEntry[]> {
   const entries: DrillHistoryEntry[] = [];
   const query = `DrctlRunbook = '${runbookId}' AND DrctlKind = 'drill'`;
@@ -283,14 +285,16 @@ export async function drillHistory(
     const outcome = attributes.get(OUTCOME_KEY);
     const rtoMs = attributes.get(RTO_MS_KEY);
     const rpoMs = attributes.get(RPO_MS_KEY);
-    entries.push({
+    const entry: DrillHistoryEntry = {
       drillId: execution.workflowId,
       status: execution.status.name,
       startedAt: execution.startTime.toISOString(),
       ...(outcome === undefined ? {} : { outcome }),
       ...(rtoMs === undefined ? {} : { rtoMs }),
       ...(rpoMs === undefined ? {} : { rpoMs }),
-    });
+    };
+    if (!keep(entry)) continue;
+    entries.push(entry);
     if (entries.length >= limit) break;
   }
   return entries.sort((a, b) => b.startedAt.localeCompare(a.startedAt));

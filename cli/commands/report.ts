@@ -213,8 +213,12 @@ async function evacuationReport(
 /** Earlier completed drills of the same runbook, oldest first, for the HTML trend chart. */
 async function pastDrills(client: Client, current: DrillResult): Promise<DrillResult[]> {
   const { drillHistory, fetchDrillResult } = await import('../drill-runs');
-  const entries = (await drillHistory(client, current.runbookId, TREND_DRILLS)).filter(
-    // A drill called off or refused measured nothing: it would take a place on the trend without a point.
+  // A drill called off or refused measured nothing: it would take a place on the trend without a point (and,
+  // counted towards the limit, push a measured one off it).
+  const entries = await drillHistory(
+    client,
+    current.runbookId,
+    TREND_DRILLS,
     (entry) =>
       entry.status === 'COMPLETED' &&
       entry.outcome !== 'called-off' &&
