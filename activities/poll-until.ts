@@ -143,6 +143,11 @@ export function activityCancelled(): boolean {
   return activityContext()?.cancellationSignal.aborted ?? false;
 }
 
+/** The running activity's cancellation signal (aborted, timed out), undefined outside an activity. */
+export function activityCancellation(): AbortSignal | undefined {
+  return activityContext()?.cancellationSignal;
+}
+
 function activityContext(): Context | undefined {
   try {
     return Context.current();

@@ -90,16 +90,36 @@ export class AwsPacer {
   /**
    * Waits for a token for one call of `api` (in `region` for regional APIs); resolves with the wait in ms. Among
    * waiting calls the lowest `priority` goes first (callers pass their step's scheduled time); a call without
-   * one ranks as of now.
+   * one ranks as of now. Once `cancelled` aborts (the calling activity was aborted or timed out) the call leaves
+   * the queue and rejects with its reason: it is never sent, and its token goes to the next call.
    */
-  async take(api: PacedApi, region: string, priority: number = Date.now(), run?: string): Promise<number> {
+  async take(
+    api: PacedApi,
+    region: string,
+    priority: number = Date.now(),
+    run?: string,
+    cancelled?: AbortSignal,
+  ): Promise<number> {
+    cancelled?.throwIfAborted();
     const entry = this.entry(api, region);
     entry.stats.calls++;
     if (run !== undefined) this.drawn(entry, run);
     if (entry.waiters.isEmpty() && entry.bucket.tryRemoveTokens(1)) return 0;
     const started = performance.now();
-    await new Promise<void>((grant) => {
-      entry.waiters.push({ priority, arrival: this.arrivals++, grant });
+    await new Promise<void>((grant, refuse) => {
+      const leave = () => {
+        if (entry.waiters.remove(waiter)) refuse(cancelled?.reason);
+      };
+      const waiter: Waiter = {
+        priority,
+        arrival: this.arrivals++,
+        grant: () => {
+          cancelled?.removeEventListener('abort', leave);
+          grant();
+        },
+      };
+      cancelled?.addEventListener('abort', leave, { once: true });
+      entry.waiters.push(waiter);
       this.serve(entry);
     });
     const waited = performance.now() - started;

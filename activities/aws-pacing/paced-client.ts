@@ -6,7 +6,13 @@ import type {
   InitializeHandlerArguments,
   MiddlewareStack,
 } from '@smithy/types';
-import { activityCancelled, currentRunId, currentStepScheduledAt, keepAlive } from '../poll-until';
+import {
+  activityCancellation,
+  activityCancelled,
+  currentRunId,
+  currentStepScheduledAt,
+  keepAlive,
+} from '../poll-until';
 import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
 import type { AwsPacer } from './aws-pacer';
@@ -28,6 +34,15 @@ export function isThrottling(error: unknown): boolean {
 }
 
 const callPriority = new AsyncLocalStorage<number>();
+const onBehalfOfSeveral = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `work`, a call made on behalf of several steps (a coalesced read), with its token waits not bound to the
+ * cancellation of the step whose activity happened to send it: aborting that step must not fail the others' reads.
+ */
+export function sharedCall<T>(work: () => Promise<T>): Promise<T> {
+  return onBehalfOfSeveral.run(true, work);
+}
 
 /**
  * Runs `work` with its paced calls ranked as of `scheduledAt` rather than as the calling step: a call made on
@@ -74,9 +89,10 @@ export function paceClient<I extends object, O extends object>(
         try {
           return await next(args);
         } catch (error) {
-          // A cancelled activity (timed out, aborted) is gone: its call stops, or it would hold a coalesced read's
-          // waiters, and the token bucket, for as long as another client keeps the account throttled.
-          if (!isThrottling(error) || round >= maxRounds || activityCancelled()) throw error;
+          // A cancelled activity (timed out, aborted) is gone: its own call stops, or it would hold the token bucket
+          // for as long as another client keeps the account throttled. A shared call goes on for its other steps.
+          const senderGone = activityCancelled() && !onBehalfOfSeveral.getStore();
+          if (!isThrottling(error) || round >= maxRounds || senderGone) throw error;
           pacer.throttled(api, region);
           keepAlive();
         }
@@ -86,7 +102,10 @@ export function paceClient<I extends object, O extends object>(
   );
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
-      await pacer.take(api, region, callRank(), currentRunId());
+      // A step aborted or timed out while its call waits for a token never sends it (a promotion after an abort);
+      // a shared call is sent for the steps still waiting on it.
+      const cancelled = onBehalfOfSeveral.getStore() ? undefined : activityCancellation();
+      await pacer.take(api, region, callRank(), currentRunId(), cancelled);
       return next(args);
     },
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'drctlPacer', override: true },

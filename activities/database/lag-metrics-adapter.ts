@@ -2,6 +2,7 @@ import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-clo
 import type DataLoader from 'dataloader';
 import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import { serialBatchLoader } from '../serial-batch-loader';
+import { sharedCall } from '../aws-pacing/paced-client';
 import { toRdsFailure } from './rds-errors';
 import {
   LAG_METRIC_DIMENSION,
@@ -36,12 +37,13 @@ export function createLagMetricsAdapter(
       if (loader === undefined) {
         const region = query.region;
         loader = serialBatchLoader<LagQuery, LagReading | null>(
-          (queries) => readLags(clientForRegion, region, queries),
+          (queries) => sharedCall(() => readLags(clientForRegion, region, queries)),
           { maxBatchSize: LAG_QUERIES_PER_CALL },
         );
         loaders.set(region, loader);
       }
-      // The batch goes out in the context of the activity that opened it; every other reader heartbeats itself.
+      // The batch goes out in the context of the activity that opened it (its cancellation does not stop the
+      // batch: `sharedCall`); every other reader heartbeats itself.
       return keepingAlive(loader.load(query), keepAliveMs);
     },
   };

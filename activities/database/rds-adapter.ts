@@ -20,7 +20,7 @@ import { PermanentFailure, permanentFailure, transientFailure } from '../failure
 import { markUncertainAttempts, mayHaveTakenEffect, OUTCOME_UNKNOWN } from '../aws-attempts';
 import { failureTypeOf } from '../../common/failure-type-of';
 import type { AwsPacer } from '../aws-pacing/aws-pacer';
-import { rankedAs } from '../aws-pacing/paced-client';
+import { rankedAs, sharedCall } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import type DataLoader from 'dataloader';
 import { serialBatchLoader } from '../serial-batch-loader';
@@ -334,8 +334,11 @@ function describeLoader(
     (ids) => {
       const rank = Math.min(...ids.map((id) => ranks.get(id) ?? Number.POSITIVE_INFINITY));
       for (const id of ids) ranks.delete(id);
-      return rankedAs(Number.isFinite(rank) ? rank : undefined, () =>
-        describeMany(clientForRegion(region), region, ids),
+      // Sent for every read in it: the cancellation of the step whose activity opened it does not stop it.
+      return sharedCall(() =>
+        rankedAs(Number.isFinite(rank) ? rank : undefined, () =>
+          describeMany(clientForRegion(region), region, ids),
+        ),
       );
     },
     { maxBatchSize: DESCRIBES_PER_CALL, gatherMs },

@@ -4,6 +4,7 @@ import {
   ListHostedZonesByNameCommand,
 } from '@aws-sdk/client-route-53';
 import { CreateDBInstanceCommand, DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDnsActivities } from '../../kinds/dns-switch/activities';
 import { createSandboxAwsClients } from '../../sandbox/aws-clients';
 import { upsertRecords } from '../../sandbox/route53-seed';
@@ -153,6 +154,28 @@ describe('fleet scale: paced calls against the strict AWS layer', () => {
           .catch(() => undefined);
       rds.destroy();
     }
+  });
+
+  it('GIVEN a promotion waiting for an RDS token behind a long queue WHEN its step is cancelled (aborted, timed out) THEN AWS never sees the PromoteReadReplica (before: sent once its token came)', async () => {
+    const region = 'eu-west-3';
+    const pacer = ports.pacer;
+    while (pacer.queueDrainMs('rds', region) === 0 && (await pacer.take('rds', region, 0)) === 0);
+    // Older steps' calls ahead of it: at 12 a second, the promotion's token is seconds away.
+    const ahead = Array.from({ length: 40 }, () => pacer.take('rds', region, 0));
+    const step = new MockActivityEnvironment();
+    const promoting = step
+      .run(() => ports.ports.rds.promoteReadReplica(region, `fleet-it-${process.pid}-never-promoted`))
+      .then(
+        () => 'sent',
+        (error: Error) => error.name,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    step.cancel();
+
+    expect(await promoting).toBe('CancelledFailure');
+    await Promise.all(ahead);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await aws.stats()).operations.PromoteReadReplica?.calls ?? 0).toBe(0);
   });
 
   it('GIVEN 600 records read ahead and another writer moving one of the second change batch WHEN switching from that read THEN the first batch is switched, Route 53 refuses the second whole, and the step fails PartlySwitched naming the 500 it switched', async () => {

@@ -119,6 +119,28 @@ describe('AwsPacer', () => {
     expect(granted).toEqual(['waiting', 'newer']);
   });
 
+  it('GIVEN calls waiting for tokens WHEN one is cancelled THEN it leaves the queue at once, rejecting with the reason, and its token goes to the next', async () => {
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 20 } }, 0);
+    await pacer.take('route53', 'global');
+    const abort = new AbortController();
+    const granted: string[] = [];
+    const cancelled = pacer
+      .take('route53', 'global', 1, undefined, abort.signal)
+      .then(() => granted.push('cancelled'))
+      .catch((error: Error) => error.message);
+    const next = pacer.take('route53', 'global', 2).then(() => granted.push('next'));
+
+    abort.abort(new Error('the step was aborted'));
+
+    expect(await cancelled).toBe('the step was aborted');
+    await next;
+    expect(granted).toEqual(['next']);
+    expect(pacer.queueDrainMs('route53', 'global')).toBe(0);
+    await expect(pacer.take('route53', 'global', 3, undefined, abort.signal)).rejects.toThrow(
+      'the step was aborted',
+    );
+  });
+
   it('GIVEN two workers on the queue WHEN sharing THEN each bucket holds and refills half the budget', async () => {
     // A half-share refill every 100 ms: the ten takes are asked for well within one refill, even on a busy machine.
     const pacer = new AwsPacer({ route53: { burst: 10, perSecond: 20 }, rds: { burst: 1, perSecond: 1 } }, 0);
@@ -302,7 +324,7 @@ describe('paceClient', () => {
     }
   });
 
-  it('GIVEN a call throttled without end in an activity WHEN the activity is cancelled (timed out, aborted) THEN the call stops sending and fails with the throttling error', async () => {
+  it('GIVEN a call throttled without end in an activity WHEN the activity is cancelled (timed out, aborted) THEN the call stops sending and fails: with the throttling error, or the cancellation while it waits for its next token', async () => {
     const endpoint = await throttlingEndpoint(Number.POSITIVE_INFINITY);
     const client = new Route53Client({
       endpoint: endpoint.url,
@@ -326,8 +348,37 @@ describe('paceClient', () => {
       const sentByThen = endpoint.requests();
       await new Promise((resolve) => setTimeout(resolve, 100));
 
-      expect((outcome as Error).name).toBe('Throttling');
+      expect((outcome as Error).name).toMatch(/^(Throttling|CancelledFailure)$/);
       expect(endpoint.requests()).toBe(sentByThen);
+    } finally {
+      client.destroy();
+      endpoint.server.close();
+    }
+  });
+
+  it('GIVEN a call waiting for a token in an activity WHEN the activity is cancelled (aborted, timed out) THEN the call is never sent (before: sent once its token came, a promotion after the abort)', async () => {
+    const endpoint = await throttlingEndpoint(0);
+    const client = new Route53Client({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 2 } }, 0);
+    paceClient(client, pacer, 'route53', 'global');
+    await pacer.take('route53', 'global'); // the bucket is empty: the next token drips in after 500 ms
+    const env = new MockActivityEnvironment();
+    try {
+      const call = env
+        .run(() => client.send(new ListHostedZonesByNameCommand({ DNSName: 'x.' })))
+        .catch((e: Error) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      env.cancel();
+      const outcome = await call;
+      await new Promise((resolve) => setTimeout(resolve, 600)); // past the token's drip
+
+      expect(outcome).toBeInstanceOf(Error);
+      expect(endpoint.requests()).toBe(0);
     } finally {
       client.destroy();
       endpoint.server.close();

@@ -220,6 +220,89 @@ describe('RDS adapter: a coalesced describe under the pacer', () => {
   const EMPTY_DESCRIBE =
     '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances/></DescribeDBInstancesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeDBInstancesResponse>';
 
+  it('GIVEN a batch waiting for a token WHEN the step whose activity opened it is cancelled THEN the batch still goes, and the other step’s read in it is answered (a cancelled step’s own calls are never sent)', async () => {
+    let describes = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        describes++;
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(EMPTY_DESCRIBE);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new RDSClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 4 } }, 0);
+    paceClient(client, pacer, 'rds', 'us-east-1');
+    const rds = createRdsAdapter(() => client, undefined, { gatherMs: () => 0 });
+    const opener = new MockActivityEnvironment();
+    const other = new MockActivityEnvironment();
+    try {
+      await pacer.take('rds', 'us-east-1', 0); // the burst is spent: the batch waits for the next token
+      const opened = opener
+        .run(() => rds.describeInstance('us-east-1', 'cancelled-step'))
+        .catch((e: Error) => e);
+      const joined = other.run(() => rds.describeInstance('us-east-1', 'other-step'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      opener.cancel();
+
+      expect(await joined).toBeNull();
+      expect(describes).toBe(1);
+      await opened;
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it('GIVEN a batch AWS throttles WHEN the step whose activity opened it is cancelled meanwhile THEN the batch is sent again until answered, for the other step’s read (before: that read failed with Throttling)', async () => {
+    let describes = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        describes++;
+        const throttled = describes <= 4;
+        res.writeHead(throttled ? 400 : 200, { 'content-type': 'text/xml' });
+        res.end(
+          throttled
+            ? '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>'
+            : EMPTY_DESCRIBE,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new RDSClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 20 } }, 0);
+    paceClient(client, pacer, 'rds', 'us-east-1');
+    const rds = createRdsAdapter(() => client, undefined, { gatherMs: () => 0 });
+    const opener = new MockActivityEnvironment();
+    const other = new MockActivityEnvironment();
+    try {
+      const opened = opener
+        .run(() => rds.describeInstance('us-east-1', 'cancelled-step'))
+        .catch((e: Error) => e);
+      const joined = other.run(() => rds.describeInstance('us-east-1', 'other-step'));
+      while (describes < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      opener.cancel();
+
+      expect(await joined).toBeNull();
+      expect(describes).toBe(5);
+      await opened;
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
   it('GIVEN a batch sent by a new step that carries an old step’s read WHEN tokens are short THEN it goes before a middle-aged step’s call', async () => {
     const happened: string[] = [];
     const server = createServer((req, res) => {
