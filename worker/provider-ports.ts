@@ -31,9 +31,14 @@ import { createSecretsManagerAdapter } from '../security/secrets/secrets-manager
 /**
  * Builds the real provider adapters from the configuration, each wrapped so its calls count as provider time.
  * AWS credentials come from the SDK's default chain; `aws.endpoint` points every client at an emulator. Route 53,
- * RDS and CloudWatch clients are paced by one `AwsPacer` (token buckets per account and API, shared by every run
- * on this worker); Route 53 and RDS also use the SDK's adaptive retry mode. Every AWS client keeps the calling
- * activity heartbeating while a call is outstanding.
+ * RDS, CloudWatch and EC2 clients are paced by one `AwsPacer` (token buckets per account and API, shared by every
+ * run on this worker). Every AWS client keeps the calling activity heartbeating while a call is outstanding.
+ *
+ * The paced clients use the SDK's standard retry mode, not its adaptive one: the pacer already slows every call of
+ * the account after a throttle (it empties its bucket), and the adaptive mode's client-side limiter also counts
+ * Route 53's PriorRequestNotComplete (a zone busy with an earlier change, not a rate) as throttling, and after a
+ * few throttles held the client at about half a call a second for every run on the worker (a read throttled 5
+ * times took 14 s, against 8.5 s in standard mode, most of it the SDK's own backoff; `test/unit/ec2-pacing.test.ts`).
  */
 export function createProviderPorts(config: DrctlConfig): {
   ports: ActivityPorts;
@@ -42,7 +47,7 @@ export function createProviderPorts(config: DrctlConfig): {
 } {
   const endpoint = config.aws.endpoint === undefined ? {} : { endpoint: config.aws.endpoint };
   const pacer = new AwsPacer(config.aws.pacing);
-  const retry = { retryMode: 'adaptive', maxAttempts: 5 } as const;
+  const retry = { retryMode: 'standard', maxAttempts: 5 } as const;
   const clients: Array<{ destroy(): void }> = [];
   const perRegion = <C extends { destroy(): void }>(create: (region: string) => C) => {
     const cache = new Map<string, C>();
@@ -87,7 +92,7 @@ export function createProviderPorts(config: DrctlConfig): {
         }),
         perRegion((region) => {
           const client = new EC2Client({ region, ...endpoint, ...regionalTimeouts });
-          keepAliveDuringCalls(client);
+          paceClient(client, pacer, 'ec2', region);
           return client;
         }),
         { gatherMs: rdsGatherMs(pacer) },

@@ -71,8 +71,8 @@ export function callRank(): number | undefined {
  *
  * - the activity heartbeats throughout the call, its token wait included (`keepAliveDuringCalls`).
  *
- * The client should also use the SDK's `retryMode: 'adaptive'`, whose client-side rate limiter learns from the
- * throttles this pacer did not prevent.
+ * The client should use the SDK's standard retry mode: its adaptive mode adds a client-side limiter of its own that
+ * this pacer makes redundant, and that also slows on Route 53's PriorRequestNotComplete (see `createProviderPorts`).
  */
 export function paceClient<I extends object, O extends object>(
   client: { middlewareStack: MiddlewareStack<I, O> },

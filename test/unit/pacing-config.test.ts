@@ -35,7 +35,7 @@ describe('AWS pacing settings', () => {
 
   test('GIVEN an API drctl does not pace WHEN loaded THEN refused, listing the ones it does', () => {
     expect(withPacing({ route_53: { burst: 50, perSecond: 5 } })).toThrow(
-      'aws.pacing.route_53 is not a paced API: use route53, rds, cloudwatch',
+      'aws.pacing.route_53 is not a paced API: use route53, rds, cloudwatch, ec2',
     );
   });
 });
