@@ -14,7 +14,7 @@ import { createProviderPorts } from '../../worker/provider-ports';
 import { getStack } from './stack';
 
 /**
- * The worker's real AWS ports (paced, adaptive retries) against the strict AWS layer with AWS's limits on:
+ * The worker's real AWS ports (paced, the SDK's standard retries) against the strict AWS layer with AWS's limits on:
  * Route 53 burst 50, 10/s with 300 ms PENDING propagation and batch limits; RDS burst 300, 12/s; CloudWatch
  * GetMetricData 50/s. Records, instances and lag series are this test's own (seeded behind the layer, straight
  * into moto, or through the layer's control API).
