@@ -12,6 +12,7 @@ import {
   currentRunId,
   currentStepScheduledAt,
   keepAlive,
+  untilCancelled,
 } from '../poll-until';
 import { keepAliveDuringCalls } from './keep-alive-client';
 import type { PacedApi } from './api-limits';
@@ -34,14 +35,35 @@ export function isThrottling(error: unknown): boolean {
 }
 
 const callPriority = new AsyncLocalStorage<number>();
-const onBehalfOfSeveral = new AsyncLocalStorage<true>();
+/** The readers' signal of a shared call in progress: it aborts once none of them waits any more. */
+const onBehalfOfSeveral = new AsyncLocalStorage<AbortSignal>();
 
 /**
- * Runs `work`, a call made on behalf of several steps (a coalesced read), with its token waits not bound to the
- * cancellation of the step whose activity happened to send it: aborting that step must not fail the others' reads.
+ * The readers of calls shared by several steps (a region's coalesced reads): a shared call goes on while one of
+ * them still waits, whichever step's activity happened to send it, and stops (its token wait, its sending again
+ * through throttling) once every one of them has been cancelled. A reader stops waiting when its own step is
+ * cancelled.
  */
-export function sharedCall<T>(work: () => Promise<T>): Promise<T> {
-  return onBehalfOfSeveral.run(true, work);
+export class SharedCallReaders {
+  private waiting = 0;
+  private gone = new AbortController();
+
+  /** Waits for `answer` on behalf of the calling step, until that step is cancelled. */
+  async read<T>(answer: Promise<T>): Promise<T> {
+    if (this.gone.signal.aborted) this.gone = new AbortController();
+    this.waiting++;
+    try {
+      return await untilCancelled(answer);
+    } finally {
+      if (--this.waiting === 0) this.gone.abort(new Error('no step waits for this shared call any more'));
+    }
+  }
+
+  /** Runs `work`, a shared call, with its paced calls bound to the readers, not to the activity sending it. */
+  send<T>(work: () => Promise<T>): Promise<T> {
+    if (this.gone.signal.aborted) this.gone = new AbortController();
+    return onBehalfOfSeveral.run(this.gone.signal, work);
+  }
 }
 
 /**
@@ -91,8 +113,9 @@ export function paceClient<I extends object, O extends object>(
         } catch (error) {
           // A cancelled activity (timed out, aborted) is gone: its own call stops, or it would hold the token bucket
           // for as long as another client keeps the account throttled. A shared call goes on for its other steps.
-          const senderGone = activityCancelled() && !onBehalfOfSeveral.getStore();
-          if (!isThrottling(error) || round >= maxRounds || senderGone) throw error;
+          const readers = onBehalfOfSeveral.getStore();
+          const callerGone = readers === undefined ? activityCancelled() : readers.aborted;
+          if (!isThrottling(error) || round >= maxRounds || callerGone) throw error;
           pacer.throttled(api, region);
           keepAlive();
         }
@@ -104,7 +127,7 @@ export function paceClient<I extends object, O extends object>(
     (next: FinalizeHandler<I, O>) => async (args: FinalizeHandlerArguments<I>) => {
       // A step aborted or timed out while its call waits for a token never sends it (a promotion after an abort);
       // a shared call is sent for the steps still waiting on it.
-      const cancelled = onBehalfOfSeveral.getStore() ? undefined : activityCancellation();
+      const cancelled = onBehalfOfSeveral.getStore() ?? activityCancellation();
       await pacer.take(api, region, callRank(), currentRunId(), cancelled);
       return next(args);
     },

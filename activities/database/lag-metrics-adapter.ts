@@ -2,7 +2,7 @@ import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-clo
 import type DataLoader from 'dataloader';
 import { KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import { serialBatchLoader } from '../serial-batch-loader';
-import { sharedCall } from '../aws-pacing/paced-client';
+import { SharedCallReaders } from '../aws-pacing/paced-client';
 import { toRdsFailure } from './rds-errors';
 import {
   LAG_METRIC_DIMENSION,
@@ -31,20 +31,21 @@ export function createLagMetricsAdapter(
 ): LagMetricsPort {
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   const loaders = new Map<string, DataLoader<LagQuery, LagReading | null>>();
+  const readers = new SharedCallReaders();
   return {
     latestLag(query: LagQuery): Promise<LagReading | null> {
       let loader = loaders.get(query.region);
       if (loader === undefined) {
         const region = query.region;
         loader = serialBatchLoader<LagQuery, LagReading | null>(
-          (queries) => sharedCall(() => readLags(clientForRegion, region, queries)),
+          (queries) => readers.send(() => readLags(clientForRegion, region, queries)),
           { maxBatchSize: LAG_QUERIES_PER_CALL },
         );
         loaders.set(region, loader);
       }
-      // The batch goes out in the context of the activity that opened it (its cancellation does not stop the
-      // batch: `sharedCall`); every other reader heartbeats itself.
-      return keepingAlive(loader.load(query), keepAliveMs);
+      // The batch goes out in the context of the activity that opened it, for as long as a reader still waits
+      // (`SharedCallReaders`); every reader heartbeats itself.
+      return keepingAlive(readers.read(loader.load(query)), keepAliveMs);
     },
   };
 }

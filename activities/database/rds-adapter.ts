@@ -20,7 +20,7 @@ import { PermanentFailure, permanentFailure, transientFailure } from '../failure
 import { markUncertainAttempts, mayHaveTakenEffect, OUTCOME_UNKNOWN } from '../aws-attempts';
 import { failureTypeOf } from '../../common/failure-type-of';
 import type { AwsPacer } from '../aws-pacing/aws-pacer';
-import { rankedAs, sharedCall } from '../aws-pacing/paced-client';
+import { rankedAs, SharedCallReaders } from '../aws-pacing/paced-client';
 import { currentStepScheduledAt, KEEP_ALIVE_MS, keepingAlive } from '../poll-until';
 import type DataLoader from 'dataloader';
 import { serialBatchLoader } from '../serial-batch-loader';
@@ -112,9 +112,10 @@ export function createRdsAdapter(
       loaders.set(region, loader);
     }
     loader.rankRead(instanceId, currentStepScheduledAt() ?? Date.now());
-    // The batch goes out in the context of the activity that opened it; every other waiter heartbeats itself,
-    // or a describe queued behind the account's RDS bucket outlasts their heartbeat timeout and they are retried.
-    return keepingAlive(loader.load(instanceId), keepAliveMs);
+    // The batch goes out in the context of the activity that opened it, for as long as a reader still waits
+    // (`SharedCallReaders`); every reader heartbeats itself, or a describe queued behind the account's RDS bucket
+    // outlasts their heartbeat timeout and they are retried.
+    return keepingAlive(loader.readers.read(loader.load(instanceId)), keepAliveMs);
   }
 
   async function describeSecurityGroups(region: string, query: SecurityGroupQuery): Promise<SecurityGroup[]> {
@@ -328,14 +329,18 @@ function describeLoader(
   clientForRegion: (region: string) => RDSClient,
   region: string,
   gatherMs: () => number,
-): DataLoader<string, DBInstance | null> & { rankRead(instanceId: string, scheduledAt: number): void } {
+): DataLoader<string, DBInstance | null> & {
+  rankRead(instanceId: string, scheduledAt: number): void;
+  readers: SharedCallReaders;
+} {
   const ranks = new Map<string, number>();
+  const readers = new SharedCallReaders();
   const loader = serialBatchLoader<string, DBInstance | null>(
     (ids) => {
       const rank = Math.min(...ids.map((id) => ranks.get(id) ?? Number.POSITIVE_INFINITY));
       for (const id of ids) ranks.delete(id);
       // Sent for every read in it: the cancellation of the step whose activity opened it does not stop it.
-      return sharedCall(() =>
+      return readers.send(() =>
         rankedAs(Number.isFinite(rank) ? rank : undefined, () =>
           describeMany(clientForRegion(region), region, ids),
         ),
@@ -344,6 +349,7 @@ function describeLoader(
     { maxBatchSize: DESCRIBES_PER_CALL, gatherMs },
   );
   return Object.assign(loader, {
+    readers,
     rankRead(instanceId: string, scheduledAt: number) {
       ranks.set(instanceId, Math.min(ranks.get(instanceId) ?? Number.POSITIVE_INFINITY, scheduledAt));
     },

@@ -303,6 +303,47 @@ describe('RDS adapter: a coalesced describe under the pacer', () => {
     }
   });
 
+  it('GIVEN a batch AWS throttles without end WHEN every step reading through it is cancelled THEN it stops sending, and each step stops waiting at once (before this, an orphan batch was sent again for as long as the throttling lasted)', async () => {
+    let describes = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        describes++;
+        res.writeHead(400, { 'content-type': 'text/xml' });
+        res.end(
+          '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new RDSClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 50 } }, 0);
+    paceClient(client, pacer, 'rds', 'us-east-1');
+    const rds = createRdsAdapter(() => client, undefined, { gatherMs: () => 0 });
+    const steps = [new MockActivityEnvironment(), new MockActivityEnvironment()];
+    try {
+      const reads = steps.map((step, i) =>
+        step.run(() => rds.describeInstance('us-east-1', `step-${i}`)).catch((e: Error) => e.name),
+      );
+      while (describes < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      for (const step of steps) step.cancel();
+
+      expect(await Promise.all(reads)).toEqual(['CancelledFailure', 'CancelledFailure']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const sentByThen = describes;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(describes).toBe(sentByThen);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
   it('GIVEN a batch sent by a new step that carries an old step’s read WHEN tokens are short THEN it goes before a middle-aged step’s call', async () => {
     const happened: string[] = [];
     const server = createServer((req, res) => {
