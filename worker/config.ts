@@ -64,7 +64,8 @@ export interface DrctlConfig {
     /**
      * The account's API rate limits the worker paces its calls to (token buckets shared by every run, split among
      * the workers of the task queue). Default: AWS's published limits (Route 53 burst 50, 10/s; RDS burst 300,
-     * 12/s per region; CloudWatch GetMetricData 50/s per region). Config file only, e.g.
+     * 12/s per region; CloudWatch GetMetricData 50/s per region; EC2 reads burst 100, 20/s per region). Config
+     * file only, e.g.
      * `"aws": {"pacing": {"route53": {"burst": 50, "perSecond": 5}}}`.
      */
     pacing: AwsPacingLimits;

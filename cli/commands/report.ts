@@ -213,8 +213,8 @@ async function evacuationReport(
 /** Earlier completed drills of the same runbook, oldest first, for the HTML trend chart. */
 async function pastDrills(client: Client, current: DrillResult): Promise<DrillResult[]> {
   const { drillHistory, fetchDrillResult } = await import('../drill-runs');
-  // A drill called off or refused measured nothing: it would take a place on the trend without a point (and,
-  // counted towards the limit, push a measured one off it).
+  // Only drills before this one, and not those that measured nothing (called off, refused): counted towards the
+  // limit, the drills since an older one, or a run of unmeasured ones, would take every place on its trend.
   const entries = await drillHistory(
     client,
     current.runbookId,
@@ -223,7 +223,7 @@ async function pastDrills(client: Client, current: DrillResult): Promise<DrillRe
       entry.status === 'COMPLETED' &&
       entry.outcome !== 'called-off' &&
       entry.outcome !== 'refused' &&
-      entry.drillId !== current.drillId,
+      entry.startedAt < current.startedAt,
   );
   // A past drill whose history cannot be decrypted any more (its key was retired) leaves the trend, not the report.
   const settled = await Promise.allSettled(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
