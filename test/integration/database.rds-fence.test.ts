@@ -26,6 +26,19 @@ async function primaryGroups(): Promise<string[]> {
   return (out.DBInstances?.[0]?.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId ?? '');
 }
 
+/** Writes the primary's `drctl:fence` tag as a fence would have. */
+async function tagPrimary(value: string): Promise<void> {
+  const described = await rdsClient(primary.region).send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+  );
+  await rdsClient(primary.region).send(
+    new AddTagsToResourceCommand({
+      ResourceName: described.DBInstances?.[0]?.DBInstanceArn,
+      Tags: [{ Key: 'drctl:fence', Value: value }],
+    }),
+  );
+}
+
 beforeAll(async () => {
   fenceSecurityGroup = (await resetStack({ only: ['aws'] })).aws.rds.fenceSecurityGroup;
 });
@@ -81,15 +94,7 @@ describe('the RDS fence of a primary that has a read replica', () => {
 
   it('GIVEN the tag of a fence that never swapped the groups WHEN fencing THEN the primary ends behind the deny-all group only (before: "already fenced", reachable), and the undo puts its groups back', async () => {
     const before = await primaryGroups();
-    const described = await rdsClient(primary.region).send(
-      new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
-    );
-    await rdsClient(primary.region).send(
-      new AddTagsToResourceCommand({
-        ResourceName: described.DBInstances?.[0]?.DBInstanceArn,
-        Tags: [{ Key: 'drctl:fence', Value: `fence=fence-follow-up-portal/3 sg=${before.join('+')}` }],
-      }),
-    );
+    await tagPrimary(`fence=fence-follow-up-portal/3 sg=${before.join('+')}`);
     const [planned] = await activities.planFence(portal);
     expect(planned?.willChange).toBe(true);
 
@@ -109,15 +114,7 @@ describe('the RDS fence of a primary that has a read replica', () => {
 
   it('GIVEN an earlier execution of this run’s fence that tagged and swapped the groups and failed before its reboot WHEN the step is retried (a new activity) THEN the retry reboots the primary and its undo puts the groups back (before: "already fenced", no reboot)', async () => {
     const before = await primaryGroups();
-    const described = await rdsClient(primary.region).send(
-      new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
-    );
-    await rdsClient(primary.region).send(
-      new AddTagsToResourceCommand({
-        ResourceName: described.DBInstances?.[0]?.DBInstanceArn,
-        Tags: [{ Key: 'drctl:fence', Value: `fence=failover-portal/5 sg=${before.join('+')} run=run-7` }],
-      }),
-    );
+    await tagPrimary(`fence=failover-portal/5 sg=${before.join('+')} run=run-7`);
     await rdsClient(primary.region).send(
       new ModifyDBInstanceCommand({
         DBInstanceIdentifier: primary.instanceId,

@@ -42,6 +42,47 @@ function fleetClient(count: number, region: string) {
   };
 }
 
+const EMPTY_DESCRIBE =
+  '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances/></DescribeDBInstancesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeDBInstancesResponse>';
+
+const THROTTLED_DESCRIBE =
+  '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>';
+
+/**
+ * A loopback RDS that throttles the first `throttleFirst` DescribeDBInstances and answers the rest with no
+ * instance, behind a paced worker adapter (RDS bucket of 1, refilled at `perSecond`); counts the describes.
+ */
+async function pacedRdsEndpoint(throttleFirst: number, perSecond: number) {
+  let describes = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      describes++;
+      const throttled = describes <= throttleFirst;
+      res.writeHead(throttled ? 400 : 200, { 'content-type': 'text/xml' });
+      res.end(throttled ? THROTTLED_DESCRIBE : EMPTY_DESCRIBE);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new RDSClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+  const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond } }, 0);
+  paceClient(client, pacer, 'rds', 'us-east-1');
+  return {
+    pacer,
+    rds: createRdsAdapter(() => client, undefined, { gatherMs: () => 0 }),
+    describes: () => describes,
+    close() {
+      client.destroy();
+      server.close();
+    },
+  };
+}
+
 describe('RDS adapter: describes are coalesced', () => {
   it('GIVEN 200 instances read at once WHEN describing THEN two DescribeDBInstances calls of 100 answer all of them', async () => {
     const endpoint = fleetClient(200, 'us-west-2');
@@ -217,130 +258,64 @@ describe('RDS adapter: describes are coalesced', () => {
 });
 
 describe('RDS adapter: a coalesced describe under the pacer', () => {
-  const EMPTY_DESCRIBE =
-    '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances/></DescribeDBInstancesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeDBInstancesResponse>';
-
   it('GIVEN a batch waiting for a token WHEN the step whose activity opened it is cancelled THEN the batch still goes, and the other step’s read in it is answered (a cancelled step’s own calls are never sent)', async () => {
-    let describes = 0;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        describes++;
-        res.writeHead(200, { 'content-type': 'text/xml' });
-        res.end(EMPTY_DESCRIBE);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new RDSClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
-    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 4 } }, 0);
-    paceClient(client, pacer, 'rds', 'us-east-1');
-    const rds = createRdsAdapter(() => client, undefined, { gatherMs: () => 0 });
+    const endpoint = await pacedRdsEndpoint(0, 4);
     const opener = new MockActivityEnvironment();
     const other = new MockActivityEnvironment();
     try {
-      await pacer.take('rds', 'us-east-1', 0); // the burst is spent: the batch waits for the next token
+      await endpoint.pacer.take('rds', 'us-east-1', 0); // the burst is spent: the batch waits for the next token
       const opened = opener
-        .run(() => rds.describeInstance('us-east-1', 'cancelled-step'))
+        .run(() => endpoint.rds.describeInstance('us-east-1', 'cancelled-step'))
         .catch((e: Error) => e);
-      const joined = other.run(() => rds.describeInstance('us-east-1', 'other-step'));
+      const joined = other.run(() => endpoint.rds.describeInstance('us-east-1', 'other-step'));
       await new Promise((resolve) => setTimeout(resolve, 20));
       opener.cancel();
 
       expect(await joined).toBeNull();
-      expect(describes).toBe(1);
+      expect(endpoint.describes()).toBe(1);
       await opened;
     } finally {
-      client.destroy();
-      server.close();
+      endpoint.close();
     }
   });
 
   it('GIVEN a batch AWS throttles WHEN the step whose activity opened it is cancelled meanwhile THEN the batch is sent again until answered, for the other step’s read (before: that read failed with Throttling)', async () => {
-    let describes = 0;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        describes++;
-        const throttled = describes <= 4;
-        res.writeHead(throttled ? 400 : 200, { 'content-type': 'text/xml' });
-        res.end(
-          throttled
-            ? '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>'
-            : EMPTY_DESCRIBE,
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new RDSClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 1,
-    });
-    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 20 } }, 0);
-    paceClient(client, pacer, 'rds', 'us-east-1');
-    const rds = createRdsAdapter(() => client, undefined, { gatherMs: () => 0 });
+    const endpoint = await pacedRdsEndpoint(4, 20);
     const opener = new MockActivityEnvironment();
     const other = new MockActivityEnvironment();
     try {
       const opened = opener
-        .run(() => rds.describeInstance('us-east-1', 'cancelled-step'))
+        .run(() => endpoint.rds.describeInstance('us-east-1', 'cancelled-step'))
         .catch((e: Error) => e);
-      const joined = other.run(() => rds.describeInstance('us-east-1', 'other-step'));
-      while (describes < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      const joined = other.run(() => endpoint.rds.describeInstance('us-east-1', 'other-step'));
+      while (endpoint.describes() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
       opener.cancel();
 
       expect(await joined).toBeNull();
-      expect(describes).toBe(5);
+      expect(endpoint.describes()).toBe(5);
       await opened;
     } finally {
-      client.destroy();
-      server.close();
+      endpoint.close();
     }
   });
 
   it('GIVEN a batch AWS throttles without end WHEN every step reading through it is cancelled THEN it stops sending, and each step stops waiting at once (before this, an orphan batch was sent again for as long as the throttling lasted)', async () => {
-    let describes = 0;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        describes++;
-        res.writeHead(400, { 'content-type': 'text/xml' });
-        res.end(
-          '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>',
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new RDSClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 1,
-    });
-    const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 1 }, rds: { burst: 1, perSecond: 50 } }, 0);
-    paceClient(client, pacer, 'rds', 'us-east-1');
-    const rds = createRdsAdapter(() => client, undefined, { gatherMs: () => 0 });
+    const endpoint = await pacedRdsEndpoint(Number.POSITIVE_INFINITY, 50);
     const steps = [new MockActivityEnvironment(), new MockActivityEnvironment()];
     try {
       const reads = steps.map((step, i) =>
-        step.run(() => rds.describeInstance('us-east-1', `step-${i}`)).catch((e: Error) => e.name),
+        step.run(() => endpoint.rds.describeInstance('us-east-1', `step-${i}`)).catch((e: Error) => e.name),
       );
-      while (describes < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (endpoint.describes() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
       for (const step of steps) step.cancel();
 
       expect(await Promise.all(reads)).toEqual(['CancelledFailure', 'CancelledFailure']);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const sentByThen = describes;
+      const sentByThen = endpoint.describes();
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(describes).toBe(sentByThen);
+      expect(endpoint.describes()).toBe(sentByThen);
     } finally {
-      client.destroy();
-      server.close();
+      endpoint.close();
     }
   });
 

@@ -360,15 +360,20 @@ describe('escaping', () => {
   });
 });
 
+/** A drill that injected and measured nothing (called off, refused), as it records itself. */
+const nothingMeasured: DrillResult = {
+  ...rpoFail,
+  passed: false,
+  measured: { rtoMs: null, rpoMs: null },
+  restoredAt: null,
+  dataLoss: null,
+  injection: { action: 'fence-primary', injectedAt: rpoFail.startedAt, summary: NOT_INJECTED },
+};
+
 describe('a drill called off by an operator before the injection', () => {
   // As the drill records it (see test/fixtures/histories/drill-called-off.json): nothing injected or measured.
   const calledOff: DrillResult = {
-    ...rpoFail,
-    passed: false,
-    measured: { rtoMs: null, rpoMs: null },
-    restoredAt: null,
-    dataLoss: null,
-    injection: { action: 'fence-primary', injectedAt: rpoFail.startedAt, summary: NOT_INJECTED },
+    ...nothingMeasured,
     error: `the drill's failover ended before the failure was injected (aborted): the drill stopped, nothing was injected`,
     calledOff: {
       by: 'alice',
@@ -423,12 +428,7 @@ describe('a drill refused at its start (another run took its lock as it started:
   // As the drill records it: nothing injected or measured, the lock's holder named.
   const refusal = 'another run of ehr-db holds its lock failover-ehr-db (a failover, failback or drill)';
   const refused: DrillResult = {
-    ...rpoFail,
-    passed: false,
-    measured: { rtoMs: null, rpoMs: null },
-    restoredAt: null,
-    dataLoss: null,
-    injection: { action: 'fence-primary', injectedAt: rpoFail.startedAt, summary: NOT_INJECTED },
+    ...nothingMeasured,
     error: `${refusal}; nothing was injected`,
     refusal,
   };
