@@ -376,7 +376,6 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
   };
 }
 
-/** The start was refused (the access policy, or a runbook that is not the reviewed one): nothing was changed. */
 /** A drill's outcome (passed, failed, called-off, refused); else refused at its start, or how Temporal closed it. */
 function drillRunOutcome(
   run: ExportedRun,
@@ -386,6 +385,7 @@ function drillRunOutcome(
   return refusedAtStart(run.result) ? 'refused' : run.closeStatus.toLowerCase();
 }
 
+/** The start was refused (the access policy, or a runbook that is not the reviewed one): nothing was changed. */
 function refusedAtStart(result: unknown): boolean {
   const type = (result as { failureType?: unknown } | undefined)?.failureType;
   return type === PermanentFailure.NotAuthorized || type === PermanentFailure.RunbookMismatch;

@@ -100,18 +100,18 @@ export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string): bo
   return marker.fenceId === tagSafe(fenceId);
 }
 
-/**
- * Whether the tag is an earlier execution's of this fence: the same workflow run, another activity. Fence ids are
- * `<workflow id>/<activity id>`, and an operator's retry of the step, or a fence follow-up's next round, is a new
- * activity of the same run: its tag is this fence's, unfinished (its reboot may never have been sent). The tag
- * must name this run: a runbook's failovers share one workflow id.
- */
 /** The run a tag written now names (none outside an activity: a direct call in a test or a tool). */
 function runField(): { run?: string } {
   const run = currentRunId();
   return run === undefined ? {} : { run };
 }
 
+/**
+ * Whether the tag is an earlier execution's of this fence: the same workflow run, another activity. Fence ids are
+ * `<workflow id>/<activity id>`, and an operator's retry of the step, or a fence follow-up's next round, is a new
+ * activity of the same run: its tag is this fence's, unfinished (its reboot may never have been sent). The tag
+ * must name this run: a runbook's failovers share one workflow id.
+ */
 function earlierExecutionOf(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
   const workflow = (id: string) => id.slice(0, Math.max(id.lastIndexOf('/'), 0));
   const thisWorkflow = workflow(tagSafe(fenceId));
