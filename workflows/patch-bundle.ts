@@ -1,4 +1,4 @@
-import { patched } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 
 /**
  * One change id that stands for every patch below. Each `patched()` a run asks about records a marker and makes
@@ -85,8 +85,16 @@ export function predatesPatch(id: string): void {
  * `patched(id)` for workflow code: true for a bundled patch in a run that recorded the bundle at its start; else
  * the answer its first task had, for the patches decided there; else what `patched(id)` says (runs begun before
  * patches were decided at the start ask about each patch as they always did).
+ *
+ * A run told no at its start never records the marker later while live. On replay it still follows its history:
+ * an older worker, which asked `patched()` wherever the code did, may have recorded the marker mid-run, and the run
+ * took the patched path there (and keeps it from then on).
  */
 export function hasPatch(id: string): boolean {
   if (bundled && BUNDLED_PATCHES.has(id)) return true;
-  return decidedAtStart.get(id) ?? patched(id);
+  const decided = decidedAtStart.get(id);
+  if (decided === undefined) return patched(id);
+  if (decided || !workflowInfo().unsafe.isReplaying || !patched(id)) return decided;
+  decidedAtStart.set(id, true);
+  return true;
 }

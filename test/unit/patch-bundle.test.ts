@@ -6,6 +6,10 @@
 const mockRun = {
   replaying: true,
   history: new Set<string>(),
+  /** Markers the history holds after its first workflow task (an older worker asked mid-run, live). */
+  later: new Set<string>(),
+  /** Whether replay has reached past the first task (the `later` markers are then known). */
+  pastFirstTask: false,
   sent: new Set<string>(),
   /** Markers sent while live that the history does not hold: new commands. */
   added: [] as string[],
@@ -13,11 +17,13 @@ const mockRun = {
 
 jest.mock('@temporalio/workflow', () => ({
   ...jest.requireActual<object>('@temporalio/workflow'),
+  workflowInfo: () => ({ unsafe: { isReplaying: mockRun.replaying } }),
   patched: (id: string): boolean => {
-    const use = !mockRun.replaying || mockRun.history.has(id);
+    const recorded = mockRun.history.has(id) || (mockRun.pastFirstTask && mockRun.later.has(id));
+    const use = !mockRun.replaying || recorded;
     if (use && !mockRun.sent.has(id)) {
       mockRun.sent.add(id);
-      if (!mockRun.history.has(id)) mockRun.added.push(id);
+      if (!recorded) mockRun.added.push(id);
     }
     return use;
   },
@@ -29,8 +35,15 @@ type Modules = {
 };
 
 /** The workflow modules as one run sees them: its own module state, as the worker gives each run. */
-function freshRun(replaying: boolean, history: string[]): Modules {
-  Object.assign(mockRun, { replaying, history: new Set(history), sent: new Set(), added: [] });
+function freshRun(replaying: boolean, history: string[], later: string[] = []): Modules {
+  Object.assign(mockRun, {
+    replaying,
+    history: new Set(history),
+    later: new Set(later),
+    pastFirstTask: false,
+    sent: new Set(),
+    added: [],
+  });
   let modules: Modules | undefined;
   jest.isolateModules(() => {
     modules = {
@@ -94,5 +107,16 @@ test('GIVEN a run begun before patches were decided at the start WHEN it replays
   start.decidePatchesAtStart();
   mockRun.replaying = false;
   expect(bundle.hasPatch('temporal-cancel-aborts')).toBe(false);
+  expect(mockRun.added).toEqual([]);
+});
+
+test('GIVEN a run an older worker let record a later patch mid-run (live, before patches were kept from the start) WHEN it is replayed THEN it takes the patched path where its history has the marker, and keeps it once live', () => {
+  // Before: told no there (the first task's answer), it took the old path where its history had the new one.
+  const { start, bundle } = freshRun(true, ['patches-bundled-2026-12'], ['temporal-cancel-aborts']);
+  start.decidePatchesAtStart();
+  mockRun.pastFirstTask = true;
+  expect(bundle.hasPatch('temporal-cancel-aborts')).toBe(true);
+  mockRun.replaying = false;
+  expect(bundle.hasPatch('temporal-cancel-aborts')).toBe(true);
   expect(mockRun.added).toEqual([]);
 });
