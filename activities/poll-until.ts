@@ -140,7 +140,7 @@ export function currentAttempt(): number {
 
 /** Whether the activity running this code (if any) was cancelled: timed out, aborted or its worker shutting down. */
 export function activityCancelled(): boolean {
-  return activityContext()?.cancellationSignal.aborted ?? false;
+  return activityCancellation()?.aborted ?? false;
 }
 
 /** The running activity's cancellation signal (aborted, timed out), undefined outside an activity. */

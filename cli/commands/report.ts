@@ -234,9 +234,7 @@ async function pastDrills(client: Client, current: DrillResult): Promise<DrillRe
     );
   }
   const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  return results
-    .filter((past) => past.startedAt < current.startedAt)
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  return results.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 /** The drill's failover's recorded operator actions, and (given the policy) a check of their signatures. */

@@ -39,6 +39,16 @@ async function throttlingEndpoint(
   };
 }
 
+/** A Route 53 client of `url` that makes one attempt per call (the SDK retries nothing itself). */
+function singleAttemptClient(url: string): Route53Client {
+  return new Route53Client({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+}
+
 /** Starts `server` on a loopback port and gives a Route 53 client that talks to it. */
 async function route53ClientOf(server: Server): Promise<Route53Client> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -304,12 +314,7 @@ describe('paceClient', () => {
 
   it('GIVEN a cap on throttle rounds outside an activity WHEN throttled past it THEN the throttling error surfaces', async () => {
     const endpoint = await throttlingEndpoint(100);
-    const client = new Route53Client({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 1,
-    });
+    const client = singleAttemptClient(endpoint.url);
     const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 100 }, rds: { burst: 1, perSecond: 1 } }, 0);
     paceClient(client, pacer, 'route53', 'global', { maxThrottleRounds: 3 });
     try {
@@ -326,12 +331,7 @@ describe('paceClient', () => {
 
   it('GIVEN a call throttled without end in an activity WHEN the activity is cancelled (timed out, aborted) THEN the call stops sending and fails: with the throttling error, or the cancellation while it waits for its next token', async () => {
     const endpoint = await throttlingEndpoint(Number.POSITIVE_INFINITY);
-    const client = new Route53Client({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 1,
-    });
+    const client = singleAttemptClient(endpoint.url);
     const pacer = new AwsPacer({ route53: { burst: 5, perSecond: 200 } }, 0);
     paceClient(client, pacer, 'route53', 'global');
     const env = new MockActivityEnvironment();
@@ -358,12 +358,7 @@ describe('paceClient', () => {
 
   it('GIVEN a call waiting for a token in an activity WHEN the activity is cancelled (aborted, timed out) THEN the call is never sent (before: sent once its token came, a promotion after the abort)', async () => {
     const endpoint = await throttlingEndpoint(0);
-    const client = new Route53Client({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 1,
-    });
+    const client = singleAttemptClient(endpoint.url);
     const pacer = new AwsPacer({ route53: { burst: 1, perSecond: 2 } }, 0);
     paceClient(client, pacer, 'route53', 'global');
     await pacer.take('route53', 'global'); // the bucket is empty: the next token drips in after 500 ms
