@@ -72,6 +72,11 @@ export interface DatabaseInput {
     /** Who approved promoting although the replica had not replayed the fenced primary's last WAL (unplanned only). */
     dataLoss?: string;
   };
+  /**
+   * The workflow run whose fence this call goes on with, when not the calling run: a fence follow-up's first run.
+   * Each continue-as-new starts a new run, and a fence its previous run's last round left unfinished is still its own.
+   */
+  fenceRun?: string;
 }
 
 export interface PromoteOutcome extends StepOutcome {

@@ -135,7 +135,12 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
     state.attempts++;
     state.lastAttemptAt = new Date().toISOString();
     try {
-      const outcome = await activities.fenceDatabase(input.database);
+      // Every run of this follow-up goes on with the fence of its first: a round that swapped the groups and
+      // failed before its reboot is finished by the next round, across a continue-as-new too.
+      const outcome = await activities.fenceDatabase({
+        ...input.database,
+        fenceRun: workflowInfo().firstExecutionRunId,
+      });
       state.lastResult = outcome.summary;
       if (outcome.facts.primaryReachable !== false && state.status === 'trying') state.status = 'fenced';
     } catch (error) {

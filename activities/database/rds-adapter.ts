@@ -234,19 +234,20 @@ export function createRdsAdapter(
       );
     },
 
-    async tagResource(region, arn, key, value) {
-      await call(`AddTagsToResource ${key} on ${arn}`, region, () =>
+    async tagResource(region, arn, tags) {
+      await call(`AddTagsToResource ${Object.keys(tags).join(', ')} on ${arn}`, region, () =>
         clientForRegion(region).send(
-          new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: key, Value: value }] }),
+          new AddTagsToResourceCommand({
+            ResourceName: arn,
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
         ),
       );
     },
 
-    async untagResource(region, arn, key) {
-      await call(`RemoveTagsFromResource ${key} on ${arn}`, region, () =>
-        clientForRegion(region).send(
-          new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: [key] }),
-        ),
+    async untagResource(region, arn, keys) {
+      await call(`RemoveTagsFromResource ${keys.join(', ')} on ${arn}`, region, () =>
+        clientForRegion(region).send(new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: keys })),
       );
     },
 

@@ -21,10 +21,10 @@ export interface RdsPort {
   ): Promise<RdsInstance | null>;
   /** RebootDBInstance: ends every established session. */
   rebootInstance(region: string, instanceId: string): Promise<void>;
-  /** AddTagsToResource (one tag) on an RDS resource ARN. */
-  tagResource(region: string, arn: string, key: string, value: string): Promise<void>;
-  /** RemoveTagsFromResource (one tag key). */
-  untagResource(region: string, arn: string, key: string): Promise<void>;
+  /** AddTagsToResource on an RDS resource ARN: every tag in one call (RDS adds them all or none). */
+  tagResource(region: string, arn: string, tags: Record<string, string>): Promise<void>;
+  /** RemoveTagsFromResource: every key in one call. */
+  untagResource(region: string, arn: string, keys: string[]): Promise<void>;
   /** EC2 DescribeSecurityGroups by ids, or by group name within a VPC. */
   findSecurityGroups(region: string, query: SecurityGroupQuery): Promise<SecurityGroup[]>;
   /** The Aurora global database, or null when it does not exist. */

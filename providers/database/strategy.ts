@@ -47,13 +47,19 @@ export interface DatabaseStrategy<T extends DatabaseTarget> {
 export interface StepContext {
   mode: RunbookMode;
   approvals: NonNullable<DatabaseInput['approvals']>;
+  /** The run whose fence a fence goes on with (`DatabaseInput.fenceRun`); absent: the calling run. */
+  fenceRun?: string;
 }
 
 /** Provider data a fence hands its undo (e.g. which fence's markers to remove, which security groups to restore). */
 export type FenceUndoDetail = Record<string, string | string[] | boolean | undefined>;
 
 export function stepContextOf(input: DatabaseInput): StepContext {
-  return { mode: input.mode ?? 'unplanned', approvals: input.approvals ?? {} };
+  return {
+    mode: input.mode ?? 'unplanned',
+    approvals: input.approvals ?? {},
+    ...(input.fenceRun === undefined ? {} : { fenceRun: input.fenceRun }),
+  };
 }
 
 /** The clients every database strategy may use. */

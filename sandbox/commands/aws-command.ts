@@ -150,6 +150,7 @@ Examples:
         'route53PriorRequestNotComplete',
         'route53BatchLimits',
         'route53ChangePreconditions',
+        'rdsTagConstraints',
       ]),
     )
     .addArgument(new Argument('<state>').choices(['on', 'off']))

@@ -18,6 +18,7 @@ import { LagMetrics } from './lag-metrics';
 import { MotoLookup } from './moto-lookup';
 import { outageFor } from './outage';
 import { createRdsInstanceRules } from './rds-instance-rules';
+import { createRdsTagRules } from './rds-tag-rules';
 import { createRoute53Rules } from './route53-rules';
 import type { StrictCall, StrictOutcome, StrictRule } from './strict-call';
 import { applySettingsPatch, defaultStrictSettings } from './strict-settings';
@@ -87,6 +88,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
     route53: createRoute53Rules(current, model, lookup),
     rds: {
       ...createRdsInstanceRules(current, model, lookup),
+      ...createRdsTagRules(current),
       ...createAuroraClusterRules(current, model, lookup),
       ...createGlobalClusterRules(current, model, lookup),
     },

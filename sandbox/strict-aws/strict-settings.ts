@@ -31,6 +31,8 @@ export interface StrictAwsSettings {
      * accepts a CREATE over an existing record).
      */
     route53ChangePreconditions: boolean;
+    /** AddTagsToResource with a key over 128 or a value over 256 characters, or characters RDS refuses → InvalidParameterValue. */
+    rdsTagConstraints: boolean;
   };
   /** How long a Route 53 change stays PENDING before GetChange answers INSYNC; 0 answers INSYNC at once. */
   route53PropagationMs: number;
@@ -93,6 +95,7 @@ export function defaultStrictSettings(): StrictAwsSettings {
       route53PriorRequestNotComplete: true,
       route53BatchLimits: true,
       route53ChangePreconditions: true,
+      rdsTagConstraints: true,
     },
     route53PropagationMs: 300,
     clusterFailoverMs: 300,
@@ -132,6 +135,7 @@ export const settingsPatchSchema = z.strictObject({
       route53PriorRequestNotComplete: z.boolean(),
       route53BatchLimits: z.boolean(),
       route53ChangePreconditions: z.boolean(),
+      rdsTagConstraints: z.boolean(),
     })
     .partial()
     .optional(),

@@ -434,24 +434,25 @@ export class FakeRds implements RdsPort {
     });
   }
 
-  async tagResource(region: string, arn: string, key: string, value: string): Promise<void> {
+  async tagResource(region: string, arn: string, tags: Record<string, string>): Promise<void> {
     this.guard(region, `AddTagsToResource ${arn}`);
     const i = [...this.state.instances.values()].find((x) => arnOf(x.region, 'db', x.instanceId) === arn);
     if (i === undefined) throw permanentFailure(PermanentFailure.NotFound, `DBInstanceNotFound: ${arn}`);
-    if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
-      throw permanentFailure(
-        PermanentFailure.InvalidState,
-        `InvalidParameterValue: tag value ${value} has characters RDS refuses`,
-      );
+    // RDS checks every tag before it adds any (one call, all or nothing).
+    for (const [key, value] of Object.entries(tags)) {
+      const refused = tagRefusal(key, value);
+      if (refused !== undefined) throw permanentFailure(PermanentFailure.InvalidState, refused);
     }
-    i.tags[key] = value;
-    this.state.tagWrites.push(`${i.instanceId} ${key}`);
+    for (const [key, value] of Object.entries(tags)) {
+      i.tags[key] = value;
+      this.state.tagWrites.push(`${i.instanceId} ${key}`);
+    }
   }
 
-  async untagResource(region: string, arn: string, key: string): Promise<void> {
+  async untagResource(region: string, arn: string, keys: string[]): Promise<void> {
     this.guard(region, `RemoveTagsFromResource ${arn}`);
     const i = [...this.state.instances.values()].find((x) => arnOf(x.region, 'db', x.instanceId) === arn);
-    if (i !== undefined) delete i.tags[key];
+    for (const key of keys) if (i !== undefined) delete i.tags[key];
   }
 
   async findSecurityGroups(region: string, query: SecurityGroupQuery): Promise<SecurityGroup[]> {
@@ -539,4 +540,23 @@ export class FakeRds implements RdsPort {
     if (g.operationPolls <= 0) return settle();
     this.pending.set(`global:${globalClusterId}`, { polls: g.operationPolls, settle });
   }
+}
+
+/**
+ * Why RDS refuses a tag, as the Tag data type states it (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html):
+ * a key of 1 to 128 and a value of up to 256 Unicode characters, neither prefixed with `aws:` or `rds:`, of letters,
+ * digits, white space and `_ . : / = + - @` only.
+ */
+function tagRefusal(key: string, value: string): string | undefined {
+  const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+  const length = (text: string) => [...text].length;
+  if (length(key) < 1 || length(key) > 128)
+    return `InvalidParameterValue: tag key ${key} is not 1 to 128 characters`;
+  if (length(value) > 256)
+    return `InvalidParameterValue: the value of tag ${key} has ${length(value)} characters, more than 256`;
+  if (/^(aws|rds):/i.test(key) || /^(aws|rds):/i.test(value))
+    return `InvalidParameterValue: tag ${key} is prefixed with aws: or rds:`;
+  if (!allowed.test(key) || !allowed.test(value))
+    return `InvalidParameterValue: tag ${key}=${value} has characters RDS refuses`;
+  return undefined;
 }

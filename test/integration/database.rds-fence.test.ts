@@ -1,4 +1,9 @@
-import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
   DescribeDBInstancesCommand,
@@ -139,6 +144,73 @@ describe('the RDS fence of a primary that has a read replica', () => {
 
     expect(undo.changed).toBe(true);
     expect(await primaryGroups()).toEqual(before);
+  });
+
+  it('GIVEN a fence step of a workflow with a 1,000-character id and a primary with 8 security groups WHEN fencing with no record THEN RDS accepts its tags and the primary ends behind the deny-all group only; the undo puts all 8 back and leaves no fence tag (before: InvalidParameterValue, a tag value over 256 characters)', async () => {
+    const before = await primaryGroups();
+    const { SecurityGroups: own = [] } = await ec2Client(primary.region).send(
+      new DescribeSecurityGroupsCommand({ GroupIds: before }),
+    );
+    const vpcId = own[0]?.VpcId;
+    const groups: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const created = await ec2Client(primary.region).send(
+        new CreateSecurityGroupCommand({
+          GroupName: `portal-clients-${i}-${Date.now()}`,
+          Description: 'a client group of the primary',
+          VpcId: vpcId,
+        }),
+      );
+      groups.push(created.GroupId ?? '');
+    }
+    await rdsClient(primary.region).send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: primary.instanceId,
+        VpcSecurityGroupIds: groups,
+        ApplyImmediately: true,
+      }),
+    );
+    const step = new MockActivityEnvironment({
+      workflowExecution: {
+        workflowId: `evacuation-${'patient-portal-wave-'.repeat(50)}`.slice(0, 1000),
+        runId: '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10',
+      },
+      activityId: '12',
+    });
+
+    try {
+      const fence: StepOutcome<unknown> = await step.run(() => activities.fenceDatabase(portal));
+
+      expect(fence.changed).toBe(true);
+      expect(await primaryGroups()).toEqual([fenceSecurityGroup.id]);
+      const described = await rdsClient(primary.region).send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+      );
+      const fenceTags = (described.DBInstances?.[0]?.TagList ?? []).filter((tag) =>
+        tag.Key?.startsWith('drctl:fence'),
+      );
+      expect(fenceTags.length).toBe(2);
+
+      const undo = await activities.unfenceDatabase(portal, (fence.compensation as FenceUndo).detail);
+
+      expect(undo.changed).toBe(true);
+      expect([...(await primaryGroups())].sort()).toEqual([...groups].sort());
+      const after = await rdsClient(primary.region).send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+      );
+      expect(
+        (after.DBInstances?.[0]?.TagList ?? []).filter((tag) => tag.Key?.startsWith('drctl:fence')),
+      ).toEqual([]);
+    } finally {
+      // Back as the other tests expect it, whatever the fence left.
+      await rdsClient(primary.region).send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: primary.instanceId,
+          VpcSecurityGroupIds: before,
+          ApplyImmediately: true,
+        }),
+      );
+    }
   });
 
   it("GIVEN RDS's answer to the swap shows the deny-all group in place WHEN fencing THEN the fence reads the primary before the swap and after its reboot, not between", async () => {

@@ -183,6 +183,7 @@ describe('strict AWS layer: control API', () => {
       route53PriorRequestNotComplete: true,
       route53BatchLimits: true,
       route53ChangePreconditions: true,
+      rdsTagConstraints: true,
     });
   });
 });

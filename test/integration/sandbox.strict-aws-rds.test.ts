@@ -1,4 +1,5 @@
 import {
+  AddTagsToResourceCommand,
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   DescribeDBClustersCommand,
@@ -60,6 +61,35 @@ describe('strict AWS layer: RDS instances', () => {
     expect((await aws.control.stats()).operations.StopDBInstance?.refused).toEqual({
       InvalidDBInstanceState: 1,
     });
+  });
+
+  it('GIVEN tags RDS refuses (a value over 256 characters, a key over 128, a reserved prefix) WHEN AddTagsToResource THEN InvalidParameterValue (400) and none of the call’s tags is added; a value of 256 is added', async () => {
+    // Tag data type: a key of 1 to 128 and a value of up to 256 Unicode characters, not prefixed with aws: or rds:
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html). moto accepts any.
+    const { primary: p } = stack.aws.rds;
+    const arn = (await instance(p.region, p.instanceId)).DBInstanceArn;
+    const addTags = (tags: { Key: string; Value: string }[]) =>
+      aws.rds(p.region).send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: tags }));
+    const tagKeys = async () =>
+      ((await instance(p.region, p.instanceId)).TagList ?? []).map((tag) => tag.Key);
+
+    const tooLong = await awsError(
+      addTags([
+        { Key: 'drctl:probe-ok', Value: 'fine' },
+        { Key: 'drctl:probe-long', Value: 'v'.repeat(257) },
+      ]),
+    );
+    const longKey = await awsError(addTags([{ Key: 'k'.repeat(129), Value: 'x' }]));
+    const reserved = await awsError(addTags([{ Key: 'rds:probe', Value: 'x' }]));
+    await addTags([{ Key: 'drctl:probe-256', Value: 'v'.repeat(256) }]);
+
+    for (const error of [tooLong, longKey, reserved])
+      expect(error).toMatchObject({ code: 'InvalidParameterValue', status: 400 });
+    expect(tooLong.message).toContain('at most 256 characters, not 257');
+    const keys = await tagKeys();
+    expect(keys).toContain('drctl:probe-256');
+    expect(keys).not.toContain('drctl:probe-ok');
+    expect(keys).not.toContain('drctl:probe-long');
   });
 
   it('GIVEN the read replica WHEN StopDBInstance on it THEN InvalidDBInstanceState (400), the code moto gets wrong', async () => {

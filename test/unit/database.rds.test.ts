@@ -8,7 +8,10 @@ import { FakeRds } from '../fakes/fake-rds';
 import { failureOf } from './failure-of';
 import { slowPort } from './slow-port';
 import {
-  encodeFenceTag,
+  decodeFenceTags,
+  encodeFenceTags,
+  sameFence,
+  type SecurityGroupFenceMarker,
   fenceWithSecurityGroup,
 } from '../../providers/database/rds-instance/security-group-fence';
 import { aurora, fastPoll, portal } from './database-targets';
@@ -57,6 +60,25 @@ function recordingAttempt(): { env: MockActivityEnvironment; beats: unknown[] } 
   env.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
   return { env, beats };
 }
+
+/** Tags the fake instance as a fence with this marker would have. */
+function tagFence(
+  instance: { tags: Record<string, string> },
+  marker: Omit<SecurityGroupFenceMarker, 'rebooted'>,
+) {
+  Object.assign(instance.tags, encodeFenceTags(marker));
+}
+
+/** `count` security groups with ids of AWS's length (`sg-` and 17 hex digits: 20 characters). */
+function manyGroups(rds: FakeRds, count: number): string[] {
+  return Array.from(
+    { length: count },
+    (_, i) => rds.addSecurityGroup('us-east-1', `clnt-${String(i).padStart(2, '0')}`, 1).id,
+  );
+}
+
+/** A workflow id as long as Temporal allows by default (1,000 characters), e.g. an evacuation child's. */
+const LONG_WORKFLOW_ID = `failover-${'patient-portal-evacuation-wave-'.repeat(33)}`.slice(0, 1000);
 
 describe('rds-instance', () => {
   it('GIVEN a cross-region replica of the primary and ReplicaLag within maxLag WHEN checking THEN every check passes with the measured lag', async () => {
@@ -397,7 +419,7 @@ describe('rds-instance', () => {
     // Before: "already fenced (by failover-portal/5)", no reboot: the sessions open before the swap went on
     // writing to the old primary, and the step said another fence was in place.
     const { activities, rds, primary } = setup();
-    primary.tags['drctl:fence'] = encodeFenceTag({
+    tagFence(primary, {
       fenceId: 'failover-portal/5',
       previousGroups: ['sg-default-us-east-1'],
       run: 'run-1',
@@ -417,6 +439,93 @@ describe('rds-instance', () => {
     expect(primary.tags['drctl:fence']).toBeUndefined();
   });
 
+  it('GIVEN a fence follow-up round that swapped the groups and failed before its reboot, the last round of its run WHEN the first round after its continue-as-new (a new run) fences THEN it finishes that fence: the reboot, and the fence is the follow-up’s (before: "already fenced" by another, no reboot)', async () => {
+    const { activities, rds, primary } = setup();
+    const workflowId = 'fence-follow-up-portal-db';
+    tagFence(primary, {
+      fenceId: `${workflowId}/400`,
+      previousGroups: ['sg-default-us-east-1'],
+      run: 'first-run',
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const firstRoundOfNextRun = new MockActivityEnvironment({
+      workflowExecution: { workflowId, runId: 'second-run' },
+      activityId: '1',
+    });
+
+    const fenced: StepOutcome<unknown> = await firstRoundOfNextRun.run(() =>
+      activities.fenceDatabase({ ...portal, fenceRun: 'first-run' }),
+    );
+
+    expect(fenced).toMatchObject({ changed: true, facts: { fencedBy: `${workflowId}/400` } });
+    expect(fenced.facts.fencedByAnother).toBeUndefined();
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+  });
+
+  it('GIVEN a fence id far longer than a tag holds and 16 security groups WHEN fencing with no record THEN the tags RDS accepts (≤ 256 characters each) record every group, and the undo puts all 16 back and removes every fence tag', async () => {
+    // Before: one tag `fence=<whole id> sg=<16 groups>`; RDS refuses a value over 256 characters, so the fence failed
+    // before its swap (the fake refuses it as RDS does).
+    const { activities, rds, primary } = setup();
+    const groups = manyGroups(rds, 16);
+    primary.securityGroups = [...groups];
+    const step = new MockActivityEnvironment({
+      workflowExecution: { workflowId: LONG_WORKFLOW_ID, runId: '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10' },
+      activityId: '12',
+    });
+
+    const fenced: StepOutcome<unknown> = await step.run(() => activities.fenceDatabase(portal));
+
+    expect(fenced).toMatchObject({ changed: true });
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    const fenceTags = Object.keys(primary.tags).filter((key) => key.startsWith('drctl:fence'));
+    expect(fenceTags.length).toBeGreaterThan(1);
+    expect(Math.max(...fenceTags.map((key) => primary.tags[key]!.length))).toBeLessThanOrEqual(256);
+
+    const undone = await activities.unfenceDatabase(portal, (fenced.compensation as FenceUndo).detail);
+
+    expect(undone.changed).toBe(true);
+    expect(primary.securityGroups).toEqual(groups);
+    expect(Object.keys(primary.tags).filter((key) => key.startsWith('drctl:fence'))).toEqual([]);
+  });
+
+  it('GIVEN an earlier execution of a fence whose id the tag shortened, that swapped the groups and failed before its reboot WHEN the next execution of the run fences THEN it finishes that fence (the reboot) and its undo lifts it', async () => {
+    const { activities, rds, primary } = setup();
+    const runId = '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10';
+    tagFence(primary, {
+      fenceId: `${LONG_WORKFLOW_ID}/5`,
+      previousGroups: ['sg-default-us-east-1'],
+      run: runId,
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+    const next = new MockActivityEnvironment({
+      workflowExecution: { workflowId: LONG_WORKFLOW_ID, runId },
+      activityId: '9',
+    });
+
+    const fenced: StepOutcome<unknown> = await next.run(() => activities.fenceDatabase(portal));
+
+    expect(fenced).toMatchObject({ changed: true });
+    expect(fenced.facts.fencedByAnother).toBeUndefined();
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    const undone = await activities.unfenceDatabase(portal, (fenced.compensation as FenceUndo).detail);
+    expect(undone.changed).toBe(true);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
+  it('GIVEN a fence whose groups go on in a numbered tag that someone removed WHEN undoing THEN it refuses, names the missing tag, and puts back no group (half the groups would cut clients off)', async () => {
+    const { activities, rds, primary } = setup();
+    const groups = manyGroups(rds, 16);
+    tagFence(primary, { fenceId: `${LONG_WORKFLOW_ID}/5`, previousGroups: groups });
+    delete primary.tags['drctl:fence:2'];
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+
+    await expect(activities.unfenceDatabase(portal, { fenceId: `${LONG_WORKFLOW_ID}/5` })).rejects.toThrow(
+      /drctl:fence:2.*missing/,
+    );
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+  });
+
   it.each([
     ['an earlier failover of the same runbook (the same workflow id, its lock; another run)', 'run-0'],
     ['a fence from before tags named their run', undefined],
@@ -425,7 +534,7 @@ describe('rds-instance', () => {
     async (_, run) => {
       // Taken for this run's, a rollback of this run would have lifted a fence an earlier failover left in place.
       const { activities, rds, primary } = setup();
-      primary.tags['drctl:fence'] = encodeFenceTag({
+      tagFence(primary, {
         fenceId: 'failover-portal/5',
         previousGroups: ['sg-default-us-east-1'],
         ...(run === undefined ? {} : { run }),
@@ -446,7 +555,7 @@ describe('rds-instance', () => {
   it('GIVEN an earlier execution of the same fence that tagged the instance but never sent its swap, and groups changed since WHEN the next execution fences THEN its own tag records the groups as they are now, and the undo restores those', async () => {
     const { activities, rds, primary } = setup();
     const added = rds.addSecurityGroup('us-east-1', 'added-after-the-first-execution', 1).id;
-    primary.tags['drctl:fence'] = encodeFenceTag({
+    tagFence(primary, {
       fenceId: 'failover-portal/5',
       previousGroups: ['sg-default-us-east-1'],
       run: 'run-1',
@@ -474,7 +583,7 @@ describe('rds-instance', () => {
 
   it('GIVEN the tag of another fence that never swapped the groups (it failed first, or was lifted by hand) WHEN fencing THEN this run fences the primary and its undo restores the groups (before: "already fenced", the primary still reachable)', async () => {
     const { activities, rds, primary } = setup();
-    primary.tags['drctl:fence'] = encodeFenceTag({
+    tagFence(primary, {
       fenceId: 'fence-follow-up-portal/3',
       previousGroups: ['sg-default-us-east-1'],
     });
@@ -499,8 +608,8 @@ describe('rds-instance', () => {
 
   it("GIVEN another fence whose swap is still being applied (the fence group beside the old one, its tag) WHEN fencing THEN it leaves that fence its own and undo: nothing changed, the tag stays the other fence's", async () => {
     const { activities, rds, primary } = setup();
-    const tag = encodeFenceTag({ fenceId: 'other/1', previousGroups: ['sg-default-us-east-1'] });
-    primary.tags['drctl:fence'] = tag;
+    tagFence(primary, { fenceId: 'other/1', previousGroups: ['sg-default-us-east-1'] });
+    const tag = primary.tags['drctl:fence'];
     primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1', 'sg-default-us-east-1'];
 
     const fenced = await activities.fenceDatabase(portal);
@@ -513,7 +622,7 @@ describe('rds-instance', () => {
 
   it('GIVEN another fence in place (only the fence group, its tag) WHEN fencing THEN it changes nothing and names that fence', async () => {
     const { activities, rds, primary } = setup();
-    primary.tags['drctl:fence'] = encodeFenceTag({
+    tagFence(primary, {
       fenceId: 'other/1',
       previousGroups: ['sg-default-us-east-1'],
     });
@@ -925,4 +1034,31 @@ describe('aurora-cluster', () => {
 
     expect(results.find((r) => r.check === 'database billing: replication lag')?.ok).toBe(false);
   });
+});
+
+describe('the RDS fence tags', () => {
+  it.each([
+    ['a short id', 'failover-portal/7'],
+    ['an id of 96 characters', `failover-${'p'.repeat(85)}/7`],
+    ['an id of 1,000 characters', `${LONG_WORKFLOW_ID}/7`],
+  ])(
+    'GIVEN %s, a run id, and 0 to 16 groups WHEN encoded THEN each tag RDS accepts, and decoded they name the fence, its run and every group in order',
+    (_, fenceId) => {
+      for (let count = 0; count <= 16; count++) {
+        const previousGroups = Array.from({ length: count }, (_, i) => `sg-0${String(i).padStart(16, 'a')}`);
+        const run = '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10';
+        const tags = encodeFenceTags({ fenceId, previousGroups, run });
+
+        for (const [key, value] of Object.entries(tags)) {
+          expect(key.length).toBeLessThanOrEqual(128);
+          expect(value.length).toBeLessThanOrEqual(256);
+          expect(value).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
+        }
+        const marker = decodeFenceTags(tags);
+        expect(marker).toMatchObject({ previousGroups, run, complete: true });
+        expect(sameFence(marker!, fenceId)).toBe(true);
+        expect(sameFence(marker!, `${fenceId}0`)).toBe(false);
+      }
+    },
+  );
 });

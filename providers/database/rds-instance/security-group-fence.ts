@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
 import { failureTypeOf } from '../../../common/failure-type-of';
 import { resumeFrom } from '../../../activities/heartbeat-details';
@@ -74,12 +75,60 @@ function tagSafe(text: string): string {
   return text.replace(/[^\p{L}\p{N}_.:/=+\-@]/gu, '_');
 }
 
-export function encodeFenceTag(marker: Omit<SecurityGroupFenceMarker, 'rebooted'>): string {
-  const run = marker.run === undefined ? '' : ` run=${tagSafe(marker.run)}`;
-  return `fence=${tagSafe(marker.fenceId)} sg=${marker.previousGroups.join('+')}${run}`;
+/**
+ * RDS takes a tag value of at most 256 characters, and an instance carries at most 50 tags (Tag data type,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html; "each Amazon RDS resource can have up to
+ * 50 tags", Tagging Amazon RDS resources, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html).
+ * A fence id names a workflow, whose id Temporal lets be far longer, and an instance's network interface may carry
+ * up to 16 security groups of 20 characters each (Amazon VPC quotas, "Security groups per network interface",
+ * https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html). So ids are kept short, and the groups
+ * that do not fit go on in numbered tags beside the first (`drctl:fence:2`, …), written in the same call.
+ */
+const TAG_VALUE_MAX = 256;
+const FENCE_REF_MAX = 96;
+const RUN_REF_MAX = 40;
+/** The tag holding the `part`th share of the groups (the first share is in `FENCE_TAG` itself). */
+const partTag = (part: number) => `${FENCE_TAG}:${part}`;
+
+/**
+ * An id as a tag holds it: tag-safe, and, when longer than `max`, its start and a digest of the whole (unique as
+ * the id is). The same id always gives the same reference, and a reference is its own reference.
+ */
+function tagRef(id: string, max: number): string {
+  const safe = tagSafe(id);
+  if (safe.length <= max) return safe;
+  const digest = createHash('sha256').update(id).digest('base64url').slice(0, 22);
+  return `${safe.slice(0, max - digest.length - 2)}..${digest}`;
 }
 
-export function decodeFenceTag(value: string | undefined): SecurityGroupFenceMarker | null {
+/** The tags that record a fence: `FENCE_TAG`, and numbered tags for the groups that do not fit in it. */
+export function encodeFenceTags(marker: Omit<SecurityGroupFenceMarker, 'rebooted'>): Record<string, string> {
+  const head = `fence=${tagRef(marker.fenceId, FENCE_REF_MAX)} sg=`;
+  const run = marker.run === undefined ? '' : ` run=${tagRef(marker.run, RUN_REF_MAX)}`;
+  const whole = head + marker.previousGroups.join('+') + run;
+  if (whole.length <= TAG_VALUE_MAX) return { [FENCE_TAG]: whole };
+  const shares = [[] as string[]];
+  const room = (share: number) =>
+    TAG_VALUE_MAX - (share === 0 ? head.length + run.length + ' parts=99'.length : 0);
+  for (const group of marker.previousGroups) {
+    const share = shares[shares.length - 1] ?? [];
+    if ([...share, group].join('+').length <= room(shares.length - 1)) share.push(group);
+    else shares.push([group]);
+  }
+  return Object.fromEntries(
+    shares.map((share, index) =>
+      index === 0
+        ? [FENCE_TAG, `${head}${share.join('+')}${run} parts=${shares.length}`]
+        : [partTag(index + 1), share.join('+')],
+    ),
+  );
+}
+
+/** The fence an instance's tags record, or null. `complete` is false when a numbered tag it names is missing. */
+export function decodeFenceTags(
+  tags: Record<string, string>,
+): (SecurityGroupFenceMarker & { complete: boolean }) | null {
+  const value = tags[FENCE_TAG];
   if (value === undefined) return null;
   const fields = Object.fromEntries(
     value.split(' ').map((part) => {
@@ -88,40 +137,43 @@ export function decodeFenceTag(value: string | undefined): SecurityGroupFenceMar
     }),
   );
   if (fields.fence === undefined) return null;
+  const parts = Number(fields.parts ?? 1);
+  // An instance carries at most 50 tags: a count beyond (edited by hand) names parts that cannot exist.
+  const counted = Number.isInteger(parts) && parts >= 1 && parts <= 50;
+  const continued = Array.from({ length: counted ? parts - 1 : 0 }, (_, i) => tags[partTag(i + 2)]);
+  const shares = [fields.sg ?? '', ...continued.map((share) => share ?? '')];
   return {
     fenceId: fields.fence,
-    previousGroups: (fields.sg ?? '').split('+').filter(Boolean),
+    previousGroups: shares.flatMap((share) => share.split('+')).filter(Boolean),
     rebooted: fields.rebooted === 'yes',
+    complete: counted && continued.every((share) => share !== undefined),
     ...(fields.run === undefined ? {} : { run: fields.run }),
   };
 }
 
-export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
-  return marker.fenceId === tagSafe(fenceId);
+/** Every tag of a fence's on the instance: `FENCE_TAG` and its numbered tags (a longer fence's too). */
+function fenceTagKeys(tags: Record<string, string>): string[] {
+  return Object.keys(tags).filter((key) => key === FENCE_TAG || /^drctl:fence:\d+$/.test(key));
 }
 
-/** The run a tag written now names (none outside an activity: a direct call in a test or a tool). */
-function runField(): { run?: string } {
-  const run = currentRunId();
-  return run === undefined ? {} : { run };
+/** Whether the tag names this fence (tags written before ids were shortened hold the whole id). */
+export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
+  return marker.fenceId === tagRef(fenceId, FENCE_REF_MAX) || marker.fenceId === tagSafe(fenceId);
+}
+
+/** The run a fence goes on with: the one named (a fence follow-up's first run), or the calling run. */
+function fenceRunOf(named: string | undefined): string | undefined {
+  return named ?? currentRunId();
 }
 
 /**
- * Whether the tag is an earlier execution's of this fence: the same workflow run, another activity. Fence ids are
- * `<workflow id>/<activity id>`, and an operator's retry of the step, or a fence follow-up's next round, is a new
- * activity of the same run: its tag is this fence's, unfinished (its reboot may never have been sent). The tag
- * must name this run: a runbook's failovers share one workflow id.
+ * Whether the tag is an earlier execution's of this fence: the same run, another activity. An operator's retry of
+ * the step, or a fence follow-up's next round, is a new activity: its tag is this fence's, unfinished (its reboot
+ * may never have been sent). The run, not the fence id's workflow, decides: a runbook's failovers share one
+ * workflow id, and a run id names one run of one workflow.
  */
-function earlierExecutionOf(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
-  const workflow = (id: string) => id.slice(0, Math.max(id.lastIndexOf('/'), 0));
-  const thisWorkflow = workflow(tagSafe(fenceId));
-  const thisRun = currentRunId();
-  return (
-    thisWorkflow !== '' &&
-    workflow(marker.fenceId) === thisWorkflow &&
-    thisRun !== undefined &&
-    marker.run === tagSafe(thisRun)
-  );
+function earlierExecutionOf(marker: SecurityGroupFenceMarker, run: string | undefined): boolean {
+  return run !== undefined && marker.run === tagRef(run, RUN_REF_MAX);
 }
 
 /** The deny-all group by id or by name, in the VPC of the instance's current groups; refuses one with inbound rules. */
@@ -198,9 +250,17 @@ export interface FenceOutcome {
   fenceGroup: string;
 }
 
+export interface FenceOptions {
+  /** The groups the run's history recorded before this call (then no tag is written). */
+  recordedGroups?: string[];
+  /** The record was made for an earlier execution of the step (an operator's retry is a new activity). */
+  recordedByEarlierExecution?: boolean;
+  /** The run whose fence this goes on with, when not the calling run (`DatabaseInput.fenceRun`). */
+  run?: string;
+}
+
 /**
- * Swaps the groups and reboots, resumable after a crash; see the module comment. `recordedGroups`: the groups
- * the run's history recorded before this call (then no tag is written).
+ * Swaps the groups and reboots, resumable after a crash; see the module comment.
  */
 export async function fenceWithSecurityGroup(
   rds: RdsPort,
@@ -209,19 +269,20 @@ export async function fenceWithSecurityGroup(
   fenceGroup: string,
   fenceId: string,
   poll: PollPacing,
-  recordedGroups?: string[],
-  recordedByEarlierExecution = false,
+  options: FenceOptions = {},
 ): Promise<FenceOutcome> {
+  const { recordedGroups, recordedByEarlierExecution = false } = options;
+  const run = fenceRunOf(options.run);
+  const runField = run === undefined ? {} : { run };
   const { instanceId } = instance;
   const current = instance.securityGroups.map((g) => g.id);
-  let marker = decodeFenceTag(instance.tags[FENCE_TAG]);
+  let marker = decodeFenceTags(instance.tags);
   const fencedAlready = current.length === 1 && current[0] === fenceGroup;
   let tookOver: string | undefined;
   // An earlier execution's tag, its swap sent: this call finishes that fence (the reboot it may never have sent),
   // under its id, so the undo the run holds still names the fence in place. One whose swap was never sent is taken
   // over below like any other (a tag of its own records the groups as they are now).
-  if (marker !== null && current.includes(fenceGroup) && earlierExecutionOf(marker, fenceId))
-    fenceId = marker.fenceId;
+  if (marker !== null && current.includes(fenceGroup) && earlierExecutionOf(marker, run)) fenceId = marker.fenceId;
   if (marker !== null && !sameFence(marker, fenceId)) {
     if (current.includes(fenceGroup)) {
       // That fence's swap was sent: in place, or being applied (AWS finishes it whatever became of its sender).
@@ -245,8 +306,8 @@ export async function fenceWithSecurityGroup(
       );
     }
     tookOver = marker.fenceId;
-    marker = { fenceId: tagSafe(fenceId), previousGroups: current, rebooted: false, ...runField() };
-    await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
+    marker = { fenceId, previousGroups: current, rebooted: false, complete: true, ...runField };
+    await rds.tagResource(region, requireArn(instance), encodeFenceTags(marker));
   }
   // The groups the run recorded, or the fence group beside (some of) them: the swap not sent yet, sent but still
   // being applied, or applied.
@@ -269,12 +330,12 @@ export async function fenceWithSecurityGroup(
     };
   }
   if (marker === null && matchesRecord) {
-    marker = { fenceId, previousGroups: recordedGroups, rebooted: false };
+    marker = { fenceId, previousGroups: recordedGroups, rebooted: false, complete: true };
   } else if (marker === null) {
     // No record, or the groups changed since the plan read them: the tag records what the swap replaces, and
     // the undo prefers a tag to the run's record.
-    marker = { fenceId, previousGroups: current, rebooted: false, ...runField() };
-    await rds.tagResource(region, requireArn(instance), FENCE_TAG, encodeFenceTag(marker));
+    marker = { fenceId, previousGroups: current, rebooted: false, complete: true, ...runField };
+    await rds.tagResource(region, requireArn(instance), encodeFenceTags(marker));
   }
   const resumed = resumeFrom<FenceProgress>('rds.fence');
   const progress: FenceProgress = {
@@ -429,7 +490,7 @@ export async function unfenceSecurityGroup(
   fenceId: string | undefined,
   poll: PollPacing,
 ): Promise<{ changed: boolean; summary: string; restored: string[] }> {
-  const marker = decodeFenceTag(instance.tags[FENCE_TAG]);
+  const marker = decodeFenceTags(instance.tags);
   if (marker === null) {
     return {
       changed: false,
@@ -444,9 +505,15 @@ export async function unfenceSecurityGroup(
       restored: [],
     };
   }
+  if (!marker.complete) {
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `${instance.instanceId}'s ${FENCE_TAG} tag names groups in numbered tags (${FENCE_TAG}:2, …) that are missing: the groups before the fence are not all known, so none are put back; restore them in the RDS console and remove the ${FENCE_TAG} tags`,
+    );
+  }
   const arn = requireArn(instance);
   await restoreGroups(rds, region, instance.instanceId, marker.previousGroups, poll);
-  await rds.untagResource(region, arn, FENCE_TAG);
+  await rds.untagResource(region, arn, fenceTagKeys(instance.tags));
   return {
     changed: true,
     summary: `unfenced ${instance.instanceId}: security groups ${marker.previousGroups.join(', ')} back in place`,

@@ -3,7 +3,7 @@ import { isRegionUnreachable } from '../../../activities/aws-region';
 import { PermanentFailure, permanentFailure } from '../../../activities/failures';
 import { currentStepRef, pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
-import { FENCE_TAG, sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
+import { sourceNames, type RdsInstance } from '../../../activities/database/rds-port';
 import { lagCheck, lagGate } from '../lag-gate';
 import type {
   DatabasePorts,
@@ -14,7 +14,7 @@ import type {
   TargetOf,
 } from '../strategy';
 import {
-  decodeFenceTag,
+  decodeFenceTags,
   fenceWithSecurityGroup,
   fenceGroupIdForUndo,
   resolveFenceGroup,
@@ -213,7 +213,7 @@ export function createStrategy(
       // A tag alone is no fence (one that failed before its swap, or was lifted by hand, leaves it): fenced when
       // the instance also carries one group only, the fence group (named by id; by name, one the fence did not
       // replace: the plan reads no groups by name).
-      const marker = instance === null ? null : decodeFenceTag(instance.tags[FENCE_TAG]);
+      const marker = instance === null ? null : decodeFenceTags(instance.tags);
       const groups = instance?.securityGroups.map((g) => g.id) ?? [];
       const named = t.fenceSecurityGroup ?? '';
       const only = groups.length === 1 ? (groups[0] ?? '') : undefined;
@@ -291,8 +291,11 @@ export function createStrategy(
         fenceGroup,
         currentStepRef(),
         poll,
-        recordedGroups(recorded),
-        recorded?.byEarlierExecution === true,
+        {
+          recordedGroups: recordedGroups(recorded),
+          recordedByEarlierExecution: recorded?.byEarlierExecution === true,
+          run: context.fenceRun,
+        },
       );
       return {
         changed: outcome.changed,
@@ -330,7 +333,7 @@ export function createStrategy(
       // A tag (an earlier version's fence, or groups that changed after the plan) says what to restore; else
       // the groups the run recorded before its fence.
       const outcome =
-        recorded !== undefined && decodeFenceTag(primary.tags[FENCE_TAG]) === null
+        recorded !== undefined && decodeFenceTags(primary.tags) === null
           ? await unfenceRecorded(
               rds,
               region,
