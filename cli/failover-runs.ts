@@ -11,8 +11,8 @@ import type { OperatorSigner } from './operator-signer';
 
 /** A failover or failback as the client asks for it: the runbook it runs (for ids), and its catalog reference. */
 export interface RunTarget {
-  /** The runbook that will run (a failback's derived runbook), for the workflow id and search attributes. */
-  runbook: Runbook;
+  /** The id of the runbook that will run (a failback's derived runbook's), for the workflow id and search attributes. */
+  runbook: Pick<Runbook, 'id'>;
   reference: RunbookReference;
   /** For a failback: the failover run to reverse (signed as `detail.fromRun`); default the latest failover. */
   fromRun?: string;

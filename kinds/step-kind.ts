@@ -63,9 +63,14 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
   undo(undo: U, context: UndoContext<A>): Promise<UndoOutcome>;
   /**
    * The step's counterpart in the failback runbook (`[]` drops it; databases are swapped by their provider).
-   * `recorded` is what the failover run recorded before it changed anything, when the failback knows that run.
+   * `recorded` is what the failover run recorded before it changed anything, when the failback knows that run;
+   * `databases` are the failback's targets (swapped).
    */
-  failback(step: z.output<Schema>, recorded: RecordedFailover): Array<z.output<Schema>>;
+  failback(
+    step: z.output<Schema>,
+    recorded: RecordedFailover,
+    databases: Runbook['targets']['databases'],
+  ): Array<z.output<Schema>>;
   /**
    * How many different operators must `skip` this step when it failed and paused the run (default 1). A fence
    * needs two: skipping it goes on with an old primary that may still take writes.
@@ -262,6 +267,16 @@ export interface RecordedFailover {
   run?: string;
   /** Flag values before the failover changed them: `project/environment/name` → enabled. */
   flagsBefore: ReadonlyMap<string, boolean>;
+  /**
+   * DNS record sets as the failover's switches read them before changing them: `dnsRecordKey(zone, type, name)` →
+   * TTL and values (TTL null and no values: there was no such record). Absent when the failback knows no run.
+   */
+  recordsBefore?: ReadonlyMap<string, RecordSetBefore>;
+}
+
+export interface RecordSetBefore {
+  ttl: number | null;
+  values: string[];
 }
 
 export interface StepKindExamples {

@@ -1,27 +1,31 @@
 import { stepKind } from '../kinds/registry';
 import type { RecordedFailover } from '../kinds/step-kind';
 import { databaseProvider } from '../providers/database/registry';
+import { FAILBACK_SUFFIX } from '../common/run-lock';
 import { defineRunbook } from './define-runbook';
+import { FailbackUnsupportedError } from './failback-unsupported-error';
 import type { DatabaseTarget, LeafStep, Runbook, Step } from './schema';
 
 export { FailbackUnsupportedError } from './failback-unsupported-error';
 
 /**
  * The way back from a failover, derived from the runbook itself: each database provider swaps its members
- * (or says why it cannot), and each step kind gives its counterpart (flags back to the values the failover run
- * recorded before changing them, backups dropped, DNS follows the promoted member). Without a recorded run, flag
- * steps are dropped: drctl does not guess what the flags were.
+ * (or says why it cannot), and each step kind gives its counterpart (flags and literal DNS records back to what
+ * the failover run read before changing them, backups dropped, DNS that points at a member follows the promoted
+ * one). Without a recorded run, flag steps and literal DNS records are dropped: drctl does not guess what they were.
  */
 export function failbackRunbook(
   runbook: Runbook,
   recorded: RecordedFailover = { flagsBefore: new Map() },
 ): Runbook {
-  const databases: Record<string, DatabaseTarget> = {};
-  for (const [name, target] of Object.entries(runbook.targets.databases)) {
-    databases[name] = databaseProvider(target.provider).failback(name, target) as DatabaseTarget;
-  }
+  const { id, databases } = failbackTarget(runbook);
+  const steps = runbook.steps.flatMap((step) => reverseStep(step, recorded, databases));
+  if (steps.length === 0)
+    throw new FailbackUnsupportedError(
+      `the failback of ${runbook.id} has no step: it promotes no database, and ${recorded.run === undefined ? 'no failover run is known to read' : `failover ${recorded.run} recorded`} no flag or DNS record to put back; restore them by hand, or name the failover with --from-run`,
+    );
   return defineRunbook({
-    id: `${runbook.id}-failback`,
+    id,
     title: `Fail back: ${runbook.title}`,
     owner: runbook.owner,
     description:
@@ -31,17 +35,31 @@ export function failbackRunbook(
     // Going back is deliberate, with both members healthy: fenced, and promoted without loss.
     mode: 'planned',
     targets: { databases },
-    steps: runbook.steps.flatMap((step) => reverseStep(step, recorded)),
+    steps,
   });
 }
 
-function reverseStep(step: Step, recorded: RecordedFailover): Step[] {
-  if (step.kind !== 'parallel') return reverseLeaf(step, recorded);
-  const inner = step.steps.flatMap((leaf) => reverseLeaf(leaf, recorded));
+/**
+ * The failback's id and its databases with their members swapped, or FailbackUnsupportedError when a provider
+ * has no way back: what a client needs before the worker derives the steps from the recorded failover.
+ */
+export function failbackTarget(runbook: Runbook): { id: string; databases: Databases } {
+  const databases: Databases = {};
+  for (const [name, target] of Object.entries(runbook.targets.databases)) {
+    databases[name] = databaseProvider(target.provider).failback(name, target) as DatabaseTarget;
+  }
+  return { id: `${runbook.id}${FAILBACK_SUFFIX}`, databases };
+}
+
+type Databases = Record<string, DatabaseTarget>;
+
+function reverseStep(step: Step, recorded: RecordedFailover, databases: Databases): Step[] {
+  if (step.kind !== 'parallel') return reverseLeaf(step, recorded, databases);
+  const inner = step.steps.flatMap((leaf) => reverseLeaf(leaf, recorded, databases));
   if (inner.length === 0) return [];
   return inner.length === 1 ? inner : [{ ...step, steps: inner }];
 }
 
-function reverseLeaf(step: LeafStep, recorded: RecordedFailover): LeafStep[] {
-  return stepKind(step.kind).failback(step, recorded) as LeafStep[];
+function reverseLeaf(step: LeafStep, recorded: RecordedFailover, databases: Databases): LeafStep[] {
+  return stepKind(step.kind).failback(step, recorded, databases) as LeafStep[];
 }

@@ -59,7 +59,11 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
                 entry.runbook,
                 recorded === undefined
                   ? undefined
-                  : { run: recorded.run, flagsBefore: new Map(recorded.flagsBefore) },
+                  : {
+                      run: recorded.run,
+                      flagsBefore: new Map(recorded.flagsBefore),
+                      recordsBefore: new Map(recorded.recordsBefore ?? []),
+                    },
               ),
             )
           : entry.runbook;

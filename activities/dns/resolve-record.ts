@@ -1,6 +1,6 @@
 import type { ZoneRef } from '../../runbooks/schema';
 import { PermanentFailure, permanentFailure } from '../failures';
-import { fqdn } from './record-name';
+import { fqdn } from '../../common/record-name';
 import type { DnsRecordType, Route53Port } from './route53-port';
 
 /**

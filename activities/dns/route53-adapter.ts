@@ -15,7 +15,7 @@ import { currentRunId } from '../poll-until';
 import { sharedWhileInFlight } from '../shared-reads';
 import type { ZoneRef } from '../../runbooks/schema';
 import { toAwsFailure } from './aws-failure';
-import { fqdn } from './record-name';
+import { fqdn } from '../../common/record-name';
 import {
   RECORDS_PER_PAGE,
   type DnsAnswer,

@@ -1,4 +1,4 @@
-import { recordLabel } from './record-name';
+import { recordLabel } from '../../common/record-name';
 import type { DnsRecordSet, RecordCursor, Route53Port } from './route53-port';
 
 /** How far a paged read of a zone got: where the next page starts and the wanted record sets found so far. */

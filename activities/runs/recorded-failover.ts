@@ -1,6 +1,7 @@
 import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import { runLockId } from '../../common/run-lock';
 import { KIND_KEY, OUTCOME_KEY } from '../../common/search-attributes';
+import { recordsBeforeOf } from '../../kinds/dns-switch/definition';
 import { flagsBeforeOf } from '../../kinds/flags-set/definition';
 import type { FailoverResult } from '../../workflows/run-types';
 import { PermanentFailure, permanentFailure } from '../failures';
@@ -12,8 +13,8 @@ export interface RunRecordDeps {
 }
 
 /**
- * The worker reads what a failover recorded, so a failback restores each flag to its value before that
- * failover from the run's own history, never from anything a client sends.
+ * The worker reads what a failover recorded, so a failback restores each flag and literal DNS record to its value
+ * before that failover from the run's own history, never from anything a client sends.
  */
 export function createRunRecordActivities(deps: RunRecordDeps | undefined): RunRecordActivities {
   return {
@@ -33,7 +34,11 @@ export function createRunRecordActivities(deps: RunRecordDeps | undefined): RunR
             `the failover and will not guess it. Name the failover's run with --from-run <run id> (drctl runs --runbook ${runbookId}).`,
         );
       const result = await closedResult(temporal, workflowId, chosen);
-      return { run: `${workflowId} run ${chosen}`, flagsBefore: [...flagsBeforeOf(result.timeline)] };
+      return {
+        run: `${workflowId} run ${chosen}`,
+        flagsBefore: [...flagsBeforeOf(result.timeline)],
+        recordsBefore: [...recordsBeforeOf(result.timeline)],
+      };
     },
   };
 }

@@ -13,6 +13,11 @@ export interface RecordedFailoverRecord {
   run: string;
   /** `project/environment/name` → enabled, before the failover changed it. */
   flagsBefore: Array<[string, boolean]>;
+  /**
+   * `dnsRecordKey(zone, type, name)` → the record set before the failover switched it (absent in records read by
+   * workers from before it was kept).
+   */
+  recordsBefore?: Array<[string, { ttl: number | null; values: string[] }]>;
 }
 
 export interface RunRecordActivities {

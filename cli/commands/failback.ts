@@ -20,7 +20,7 @@ export function registerFailback(program: Command): void {
     .option('-f, --follow', 'show each step live until the run ends')
     .option(
       '--from-run <run-id>',
-      'the failover run to reverse (its recorded flag values are restored); default: the latest failover of the runbook that changed something',
+      'the failover run to reverse (its recorded flag and DNS values are restored); default: the latest failover of the runbook that changed something',
     )
     .addHelpText(
       'after',
@@ -28,9 +28,9 @@ export function registerFailback(program: Command): void {
         '',
         'First rebuild the old primary as a streaming replica of the current primary',
         '(local stack: npx tsx sandbox/cli.ts rebuild-old-primary); pre-flight refuses otherwise.',
-        'Each flag goes back to the value the failover recorded before changing it (not the opposite of the',
-        "failover's step): the worker reads that run's record (--from-run is signed with the start); the",
-        "failback runs under the runbook's lock, so it cannot overlap a failover.",
+        'Each flag, and each DNS record set to a literal value, goes back to what the failover read before',
+        "changing it (not the opposite of the failover's step): the worker reads that run's record (--from-run",
+        "is signed with the start); the failback runs under the runbook's lock, so it cannot overlap a failover.",
         '',
         'Examples:',
         '  drctl failback ehr-db --dry-run',
@@ -42,12 +42,14 @@ export function registerFailback(program: Command): void {
         const { findRunbook } = await import('../../runbooks/catalog');
         const { runFailover } = await import('../run-failover');
         const { referenceTo } = await import('../failover-runs');
-        const { failbackRunbook } = await import('../../runbooks/failback-runbook');
+        const { failbackTarget } = await import('../../runbooks/failback-runbook');
         const { runbook } = findRunbook(reference, runbookDirs());
         return runFailover(
           context,
           {
-            runbook: failbackRunbook(runbook),
+            // The worker derives the steps from the failover it reverses; here only the id (and whether the
+            // runbook's databases have a way back at all).
+            runbook: { id: failbackTarget(runbook).id },
             reference: referenceTo(runbook, 'failback'),
             ...(flags.fromRun === undefined ? {} : { fromRun: flags.fromRun }),
           },

@@ -8,7 +8,7 @@ import { currentAttempt, currentRunId, heartbeat, pollUntil, sleep } from '../..
 import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { holdsValues, recordValues, valuesIfSeveral } from '../../common/record-values';
 import { changeBatches, swapBatches } from '../../activities/dns/change-batches';
-import { fqdn, recordLabel, sameRecordValue } from '../../activities/dns/record-name';
+import { fqdn, recordLabel, sameRecordValue } from '../../common/record-name';
 import type {
   ChangeStatus,
   DnsChange,

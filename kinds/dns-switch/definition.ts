@@ -8,10 +8,12 @@ import { leafStepSchema, zoneRef, type ZoneRef } from '../../runbooks/schema-par
 import type { Runbook } from '../../runbooks/schema';
 import { databaseNamedBy, memberAddresses, namesAddress, unknownDatabaseIssue } from '../database-targets';
 import { addressKindOf, RECORD_TYPE_FOR, type AddressKind } from './address-kind';
+import { fqdn, recordLabel } from '../../common/record-name';
 import { withRunChange } from '../run-change';
 import {
   preflightRequest,
   type EffectRecord,
+  type RecordSetBefore,
   type RunContext,
   type StepKind,
   type StepResult,
@@ -29,12 +31,14 @@ const recordTarget = z
       .object({ database: z.string().min(1), member: z.enum(['primary', 'replica']) })
       .strict()
       .optional(),
-    /** Or a literal value. Exactly one of pointTo and value. */
+    /** Or a literal value. Exactly one of pointTo, value and values. */
     value: z.string().min(1).optional(),
+    /** Or several literal values: an A or AAAA record of more than one address (what a failback puts back). */
+    values: z.array(z.string().min(1)).min(2).optional(),
   })
   .strict()
-  .refine((r) => (r.pointTo === undefined) !== (r.value === undefined), {
-    message: 'give exactly one of pointTo and value',
+  .refine((r) => [r.pointTo, r.value, r.values].filter((given) => given !== undefined).length === 1, {
+    message: 'give exactly one of pointTo, value and values',
   });
 
 export type RecordTarget = z.output<typeof recordTarget>;
@@ -102,8 +106,25 @@ export interface DnsRecordState {
  */
 export interface DnsSwitchUndo {
   zone: ZoneRef;
-  records: Array<DnsRecordChange & { switchedTo: string; database?: string }>;
+  records: Array<
+    DnsRecordChange & {
+      switchedTo: string;
+      /** Every value the step set, when it set several (`switchedTo` is the first). */
+      switchedToValues?: string[];
+      database?: string;
+    }
+  >;
   created: string[];
+}
+
+/** Every value a switch set on a record it recorded in its undo. */
+function switchedValues(record: DnsSwitchUndo['records'][number]): string[] {
+  return record.switchedToValues ?? [record.switchedTo];
+}
+
+/** Two record values name the same address (a name compared without case and trailing dot). */
+function sameAddress(held: string, value: string): boolean {
+  return namesAddress(held, value, 'address');
 }
 
 export interface DnsSwitchActivities {
@@ -130,6 +151,16 @@ const schema = leafStepSchema('dns.switch', {
 
 type DnsSwitchStep = z.output<typeof schema>;
 
+/** The literal values a record sets (`value`, or `values`), or undefined for a record that points at a member. */
+function literalValues(record: RecordTarget): string[] | undefined {
+  return record.values ?? (record.value === undefined ? undefined : [record.value]);
+}
+
+/** Where a record's literal value sits in the step: `.records[1].value`, or `.records[1].values[0]`. */
+function literalPath(record: RecordTarget, index: number, position: number): string {
+  return record.values === undefined ? `.records[${index}].value` : `.records[${index}].values[${position}]`;
+}
+
 /** Route 53 UPSERTs, one change per zone, INSYNC and the answer checked; only to confirmed-writable members. */
 /**
  * What a record will hold, when validation can tell: its literal value, or the member endpoint `pointTo` names
@@ -139,7 +170,11 @@ function recordHolds(
   record: RecordTarget,
   runbook: Runbook,
 ): { kind: AddressKind; what: string } | undefined {
-  if (record.value !== undefined) return { kind: addressKindOf(record.value), what: record.value };
+  const literal = literalValues(record);
+  if (literal !== undefined) {
+    const first = literal[0] ?? '';
+    return { kind: addressKindOf(first), what: literal.length === 1 ? first : literal.join(', ') };
+  }
   const { database, member } = record.pointTo ?? {};
   const target = database === undefined ? undefined : runbook.targets.databases[database];
   if (target === undefined || member === undefined) return undefined;
@@ -167,8 +202,7 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     const seen = new Map<string, number>();
     step.records.forEach((record, index) => {
       // One change batch may name a record once: Route 53 refuses a batch that deletes it twice.
-      const name = record.name.trim().toLowerCase();
-      const label = `${record.type} ${name.endsWith('.') ? name : `${name}.`}`;
+      const label = recordLabel(record.type, record.name);
       const first = seen.get(label);
       if (first !== undefined)
         issues.push({
@@ -182,24 +216,40 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
           path: `.records[${index}].type`,
           message: `${record.type === 'A' ? 'an' : 'a'} ${record.type} record cannot hold ${holds.what} (${holds.kind === 'hostname' ? 'a name' : `an ${holds.kind} address`}): Route 53 refuses it, after the steps before have run; use type ${RECORD_TYPE_FOR[holds.kind]}`,
         });
-      if (record.value !== undefined) {
-        const named = databaseNamedBy(record.value, runbook);
-        // Only a primary's address is refused here: an Aurora cluster's own endpoint, say, names no old primary.
-        if (named !== undefined && named.member.startsWith('primary')) {
+      const literal = literalValues(record);
+      if (literal !== undefined) {
+        const kinds = new Set(literal.map(addressKindOf));
+        if (kinds.size > 1)
           issues.push({
-            path: `.records[${index}].value`,
-            message:
-              `${record.value} is the address of database "${named.database}" (${named.member}), its old primary: a failover ` +
-              `points DNS at the promoted replica only; use pointTo { database: "${named.database}", member: "replica" } after its database.promote step`,
+            path: `.records[${index}].values`,
+            message: `${literal.join(', ')} mix names and addresses of different kinds: one record holds values of one kind (its type)`,
           });
-        } else if (named !== undefined && !promotedBefore.has(named.database)) {
+        else if (record.type === 'CNAME' && literal.length > 1)
           issues.push({
-            path: `.records[${index}].value`,
+            path: `.records[${index}].values`,
             message:
-              `${record.value} is the address of database "${named.database}" (${named.member}): DNS may only point at a member ` +
-              `this runbook has confirmed writable; use pointTo after a database.promote step for "${named.database}"`,
+              'a CNAME record holds one value: Route 53 refuses a CNAME record set of several; use value',
           });
-        }
+        literal.forEach((value, position) => {
+          const named = databaseNamedBy(value, runbook);
+          const path = literalPath(record, index, position);
+          // Only a primary's address is refused here: an Aurora cluster's own endpoint, say, names no old primary.
+          if (named !== undefined && named.member.startsWith('primary')) {
+            issues.push({
+              path,
+              message:
+                `${value} is the address of database "${named.database}" (${named.member}), its old primary: a failover ` +
+                `points DNS at the promoted replica only; use pointTo { database: "${named.database}", member: "replica" } after its database.promote step`,
+            });
+          } else if (named !== undefined && !promotedBefore.has(named.database)) {
+            issues.push({
+              path,
+              message:
+                `${value} is the address of database "${named.database}" (${named.member}): DNS may only point at a member ` +
+                `this runbook has confirmed writable; use pointTo after a database.promote step for "${named.database}"`,
+            });
+          }
+        });
         return;
       }
       if (record.pointTo === undefined) return;
@@ -226,14 +276,17 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     }),
   ],
   async plan(step, context) {
-    const records = step.records.map((record) => ({
-      name: record.name,
-      type: record.type,
-      ttl: record.ttl,
-      value: record.pointTo
-        ? (context.plannedWritable.get(record.pointTo.database) ?? '(not promoted)')
-        : (record.value as string),
-    }));
+    const records = step.records.map((record) => {
+      const literal = literalValues(record);
+      return {
+        name: record.name,
+        type: record.type,
+        ttl: record.ttl,
+        value:
+          literal?.[0] ?? context.plannedWritable.get(record.pointTo?.database ?? '') ?? '(not promoted)',
+        ...valuesIfSeveral({ values: literal }),
+      };
+    });
     return {
       changes: await context.activities.planDnsSwitch({
         zone: step.zone,
@@ -290,9 +343,8 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
       });
       const holding = restore.map((record, index) => {
         const values = now[index]?.values ?? [];
-        const holds = (wanted: string[]) =>
-          holdsValues(values, wanted, (held, value) => namesAddress(held, value, 'address'));
-        return { record, values, switched: holds([record.switchedTo]), back: holds(recordValues(record)) };
+        const holds = (wanted: string[]) => holdsValues(values, wanted, sameAddress);
+        return { record, values, switched: holds(switchedValues(record)), back: holds(recordValues(record)) };
       });
       const movedOn = holding.filter((h) => !h.switched && !h.back);
       alreadyBack = holding.filter((h) => !h.switched && h.back).length;
@@ -324,10 +376,13 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
     if (kept.length > 0) {
       const records =
         context.effect === 'complete'
-          ? kept.map((r) => `${r.type} ${r.name} → ${r.switchedTo} (was ${recordValues(r).join(',')})`)
+          ? kept.map(
+              (r) =>
+                `${r.type} ${r.name} → ${switchedValues(r).join(',')} (was ${recordValues(r).join(',')})`,
+            )
           : kept.map(
               (r) =>
-                `${r.type} ${r.name} as it is (${recordValues(r).join(',')} before the step, which may have set ${r.switchedTo})`,
+                `${r.type} ${r.name} as it is (${recordValues(r).join(',')} before the step, which may have set ${switchedValues(r).join(',')})`,
             );
       parts.push(
         `kept ${records.join(', ')}: ` +
@@ -349,7 +404,25 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
           : 'undone';
     return { status, detail: parts.join('; ') };
   },
-  failback: (step) => [step],
+  // A record that points at a member follows the member the failback promotes. A literal record goes back to what
+  // the failover read before switching it (every value, its TTL). Left as it is, and dropped from the step: a
+  // literal record with nothing recorded (no run known, or the failover never reached the step), one that did not
+  // exist before the failover (an UPSERT cannot make it not exist), and one that held the address of the member
+  // the failback fences (DNS never points at an old primary).
+  failback(step, recorded, databases) {
+    const records = step.records.flatMap((record): RecordTarget[] => {
+      if (literalValues(record) === undefined) return [record];
+      const was = recorded.recordsBefore?.get(dnsRecordKey(step.zone, record.type, record.name));
+      if (was === undefined || was.ttl === null || was.values.length === 0) return [];
+      if (was.values.some((value) => namesOldPrimary(value, databases))) return [];
+      const { name, type } = record;
+      const [only] = was.values;
+      return [
+        { name, type, ttl: was.ttl, ...(was.values.length === 1 ? { value: only } : { values: was.values }) },
+      ];
+    });
+    return records.length === 0 ? [] : [{ ...step, records }];
+  },
   examples: {
     valid: [
       {
@@ -374,8 +447,48 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
           records: [{ name: 'www.example.internal.', type: 'CNAME', value: 'standby.example.internal.' }],
         },
       },
+      {
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z123' },
+          records: [{ name: 'web.example.internal.', type: 'A', values: ['10.9.9.1', '10.9.9.2'] }],
+        },
+      },
     ],
     invalid: [
+      {
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z1' },
+          records: [{ name: 'www.example.internal.', type: 'CNAME', values: ['a.example.', 'b.example.'] }],
+        },
+        path: '.records[0].values',
+        message: /a CNAME record holds one value/,
+      },
+      {
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z1' },
+          records: [{ name: 'web.example.internal.', type: 'A', values: ['10.9.9.1', 'web.example.'] }],
+        },
+        path: '.records[0].values',
+        message: /mix names and addresses/,
+      },
+      {
+        step: {
+          id: 'dns',
+          kind: 'dns.switch',
+          zone: { id: 'Z1' },
+          records: [
+            { name: 'web.example.internal.', type: 'A', value: '10.9.9.1', values: ['10.9.9.1', '10.9.9.2'] },
+          ],
+        },
+        path: '.records[0]',
+        message: /exactly one of pointTo, value and values/,
+      },
       {
         step: {
           id: 'dns',
@@ -483,17 +596,20 @@ export function recordsToWrite(
   confirmedWritable: ReadonlyMap<string, string>,
 ): DnsRecordChange[] {
   return step.records.map((record) => {
-    let value = record.value;
-    if (record.pointTo !== undefined) {
-      value = confirmedWritable.get(record.pointTo.database);
+    const literal = literalValues(record);
+    if (literal === undefined) {
+      const database = record.pointTo?.database ?? '';
+      const value = confirmedWritable.get(database);
       if (value === undefined) {
         throw ApplicationFailure.nonRetryable(
-          `refusing to point ${record.name} at database "${record.pointTo.database}": it has not been confirmed ` +
+          `refusing to point ${record.name} at database "${database}": it has not been confirmed ` +
             'writable in this run (its promotion did not succeed). Promote it, then re-run or retry this step.',
           PermanentFailure.UnsafeOrder,
         );
       }
-    } else if (value !== undefined) {
+      return { name: record.name, type: record.type, ttl: record.ttl, value };
+    }
+    for (const value of literal) {
       const named = databaseNamedBy(value, runbook);
       const confirmed = named === undefined ? undefined : confirmedWritable.get(named.database);
       if (named !== undefined && (confirmed === undefined || !namesAddress(value, confirmed, 'address'))) {
@@ -507,7 +623,13 @@ export function recordsToWrite(
         );
       }
     }
-    return { name: record.name, type: record.type, ttl: record.ttl, value: value as string };
+    return {
+      name: record.name,
+      type: record.type,
+      ttl: record.ttl,
+      value: literal[0] ?? '',
+      ...valuesIfSeveral({ values: literal }),
+    };
   });
 }
 
@@ -682,7 +804,7 @@ function mergedUndo(
     const label = `${record.type} ${record.name}`;
     const same = (r: DnsRecordChange) => r.name === record.name && r.type === record.type;
     const values = now[index]?.values ?? [];
-    const holdsNew = values.length === 1 && namesAddress(values[0] ?? '', record.value, 'address');
+    const holdsNew = holdsValues(values, recordValues(record), sameAddress);
     const recordedEarlier = earlier.records.some(same) || earlier.created.includes(label);
     const source = holdsNew && recordedEarlier ? earlier : fresh;
     merged.records.push(...source.records.filter(same));
@@ -726,8 +848,7 @@ function undoOf(
     const atDesired =
       was !== undefined &&
       was.ttl === record.ttl &&
-      was.values.length === 1 &&
-      namesAddress(was.values[0] ?? '', record.value, 'address');
+      holdsValues(was.values, recordValues(record), sameAddress);
     if (atDesired) return;
     const previous = was?.values[0];
     if (was === undefined || previous === undefined) {
@@ -735,7 +856,7 @@ function undoOf(
       return;
     }
     // Any value it held before may name a database's member (an A record of two addresses, one the old primary).
-    const database = [record.value, ...was.values]
+    const database = [...recordValues(record), ...was.values]
       .map((value) => databaseNamedBy(value, runbook, confirmedWritable)?.database)
       .find((named) => named !== undefined);
     undo.records.push({
@@ -745,8 +866,42 @@ function undoOf(
       value: previous,
       ...valuesIfSeveral(was),
       switchedTo: record.value,
+      ...(record.values === undefined ? {} : { switchedToValues: record.values }),
       ...(database === undefined ? {} : { database }),
     });
   });
   return undo;
+}
+
+/** How a failback finds a record its failover read: the zone as the runbook names it, the type and the name. */
+export function dnsRecordKey(zone: ZoneRef, type: string, name: string): string {
+  return `${zone.id ?? fqdn(zone.name ?? '')} ${recordLabel(type, name)}`;
+}
+
+/**
+ * The record sets a failover's DNS switches read before changing them, from its timeline: the first read of each
+ * (a retried step keeps the state before its first attempt).
+ */
+export function recordsBeforeOf(
+  entries: ReadonlyArray<{ kind: string; before?: unknown }>,
+): Map<string, RecordSetBefore> {
+  const sets = new Map<string, RecordSetBefore>();
+  for (const entry of entries) {
+    const before = entry.before as Partial<{ zone: ZoneRef; records: DnsRecordState[] }> | undefined;
+    if (entry.kind !== 'dns.switch' || before?.zone === undefined || !Array.isArray(before.records)) continue;
+    for (const record of before.records) {
+      const key = dnsRecordKey(before.zone, record.type, record.name);
+      if (!sets.has(key)) sets.set(key, { ttl: record.ttl, values: [...record.values] });
+    }
+  }
+  return sets;
+}
+
+/** Whether a value is the address of a member a failback fences: a primary of its (swapped) databases. */
+function namesOldPrimary(value: string, databases: Runbook['targets']['databases']): boolean {
+  return Object.values(databases).some((target) =>
+    memberAddresses(target).some(
+      (member) => member.path.startsWith('primary') && namesAddress(value, member.address, member.kind),
+    ),
+  );
 }

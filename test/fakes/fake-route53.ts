@@ -1,7 +1,7 @@
 import { recordValues } from '../../common/record-values';
 import type { ZoneRef } from '../../runbooks/schema';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../activities/failures';
-import { fqdn } from '../../activities/dns/record-name';
+import { fqdn } from '../../common/record-name';
 import type {
   DnsAnswer,
   DnsChange,

@@ -22,6 +22,14 @@ export async function sql<T>(url: string, text: string, values: unknown[] = []):
 
 /** The record's first value, read from moto directly; the zone is looked up by name (a reset changes its id). */
 export async function recordValue(stack: StackInfo, name: string): Promise<string | undefined> {
+  return (await recordSet(stack, name))?.values[0];
+}
+
+/** The record set of that name (its TTL and every value, sorted), read from moto directly; undefined if none. */
+export async function recordSet(
+  stack: StackInfo,
+  name: string,
+): Promise<{ ttl: number | undefined; values: string[] } | undefined> {
   const route53 = new Route53Client({
     region: 'us-east-1',
     endpoint: stack.moto.endpoint,
@@ -34,7 +42,12 @@ export async function recordValue(stack: StackInfo, name: string): Promise<strin
     const zone = zones.HostedZones?.find((candidate) => candidate.Name === stack.aws.route53.zoneName);
     if (!zone?.Id) return undefined;
     const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.Id }));
-    return listed.ResourceRecordSets?.find((record) => record.Name === name)?.ResourceRecords?.[0]?.Value;
+    const found = listed.ResourceRecordSets?.find((record) => record.Name === name);
+    if (found === undefined) return undefined;
+    return {
+      ttl: found.TTL,
+      values: (found.ResourceRecords ?? []).map((record) => record.Value ?? '').sort(),
+    };
   } finally {
     route53.destroy();
   }

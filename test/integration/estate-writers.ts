@@ -11,12 +11,19 @@ const INSYNC_POLL_MS = 50;
 const INSYNC_WAIT_MS = 10_000;
 
 /**
- * Points an A record at `value` straight on moto (never through drctl), as an operator's script would: UPSERT,
- * then wait until Route 53 reports the change INSYNC (what `aws route53 wait resource-record-sets-changed` does).
- * Without the wait, the test's next change to the zone within the sandbox's propagation time is refused with
- * PriorRequestNotComplete, as AWS refuses it. The zone is looked up by name (a reset changes its id).
+ * Points a record (an A record unless told) at `value`, or at every one of several values, straight on moto
+ * (never through drctl), as an operator's script would: UPSERT, then wait until Route 53 reports the change INSYNC
+ * (what `aws route53 wait resource-record-sets-changed` does). Without the wait, the test's next change to the
+ * zone within the sandbox's propagation time is refused with PriorRequestNotComplete, as AWS refuses it. The zone
+ * is looked up by name (a reset changes its id).
  */
-export async function pointRecordAt(stack: StackInfo, name: string, value: string, ttl = 30): Promise<void> {
+export async function pointRecordAt(
+  stack: StackInfo,
+  name: string,
+  value: string | string[],
+  ttl = 30,
+  type: 'A' | 'CNAME' = 'A',
+): Promise<void> {
   const route53 = new Route53Client({
     region: 'us-east-1',
     endpoint: stack.moto.endpoint,
@@ -36,7 +43,12 @@ export async function pointRecordAt(stack: StackInfo, name: string, value: strin
           Changes: [
             {
               Action: 'UPSERT',
-              ResourceRecordSet: { Name: name, Type: 'A', TTL: ttl, ResourceRecords: [{ Value: value }] },
+              ResourceRecordSet: {
+                Name: name,
+                Type: type,
+                TTL: ttl,
+                ResourceRecords: [value].flat().map((one) => ({ Value: one })),
+              },
             },
           ],
         },

@@ -261,14 +261,14 @@ const runbookCases: RunbookCase[] = [
     input: { ...base, steps: [promote, dns([{ name: 'db.z.', type: 'A', value: '1', pointTo: replica }])] },
     file: 'json',
     path: 'steps[1].records[0]',
-    message: /exactly one of pointTo and value/,
+    message: /exactly one of pointTo, value and values/,
   },
   {
     name: 'record with neither pointTo nor value',
     input: withStep(dns([{ name: 'db.z.', type: 'A' }])),
     file: 'define',
     path: 'steps[1].records[0]',
-    message: /exactly one of pointTo and value/,
+    message: /exactly one of pointTo, value and values/,
   },
   {
     name: 'dns.switch with no records',

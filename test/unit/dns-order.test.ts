@@ -84,3 +84,18 @@ test('a literal value that is a member address counts as pointing at that member
     { name: 'db.z.', type: 'A', ttl: 30, value: '10.0.0.3' },
   ]);
 });
+
+test('a record of several literal values writes them all, and each is checked as a member address would be', () => {
+  const several = (values: string[]): StepOf<'dns.switch'> => ({
+    ...common,
+    records: [{ name: 'web.z.', type: 'A', ttl: 120, values }],
+  });
+
+  expect(recordsToWrite(several(['10.10.0.1', '10.10.0.2']), runbook, new Map())).toEqual([
+    { name: 'web.z.', type: 'A', ttl: 120, value: '10.10.0.1', values: ['10.10.0.1', '10.10.0.2'] },
+  ]);
+  // The old primary's address among them is refused, as it is alone.
+  expect(() =>
+    recordsToWrite(several(['10.10.0.1', '10.0.0.2']), runbook, new Map([['main', '10.0.0.3']])),
+  ).toThrow(/refusing to point web\.z\. at 10\.0\.0\.2/);
+});

@@ -1,3 +1,5 @@
+import { dnsRecordKey, recordsBeforeOf } from '../../kinds/dns-switch/definition';
+import { defineRunbook } from '../../runbooks/define-runbook';
 import { failbackRunbook, FailbackUnsupportedError } from '../../runbooks/failback-runbook';
 import ehrDb from '../../runbooks/examples/ehr-db';
 import patientPortal from '../../runbooks/examples/patient-portal-rds';
@@ -57,4 +59,98 @@ test('without a recorded failover the failback leaves the flags alone rather tha
 test('RDS runbooks have no automatic failback and say what to do instead', () => {
   expect(() => failbackRunbook(patientPortal)).toThrow(FailbackUnsupportedError);
   expect(() => failbackRunbook(patientPortal)).toThrow(/create a read replica in the original region/);
+});
+
+/** ehr-db with a second DNS step that moves literal records (a web front, its CNAME, a record it creates). */
+const withLiteralRecords = defineRunbook({
+  ...ehrDb,
+  steps: [
+    ...ehrDb.steps,
+    {
+      id: 'web-front',
+      kind: 'dns.switch',
+      zone: { name: 'sandbox.drctl.internal.' },
+      records: [
+        { name: 'web-a.sandbox.drctl.internal.', type: 'A', value: '10.20.0.9' },
+        { name: 'WEB-WWW.sandbox.drctl.internal', type: 'CNAME', value: 'web-standby.example.' },
+        { name: 'web-new.sandbox.drctl.internal.', type: 'A', value: '10.20.0.7' },
+        { name: 'web-reports.sandbox.drctl.internal.', type: 'A', value: '10.20.0.8' },
+      ],
+    },
+  ],
+});
+const zone = { name: 'sandbox.drctl.internal.' };
+
+function webFront(back: ReturnType<typeof failbackRunbook>) {
+  const leaves = back.steps.flatMap((step) => (step.kind === 'parallel' ? step.steps : [step]));
+  return leaves.find((step) => step.id === 'web-front');
+}
+
+test('literal DNS records go back to every value and the TTL the failover read before switching them; one that did not exist, or held the member the failback fences, is left alone', () => {
+  // Before: the failback's step was the failover's, so each record was set to the standby value again.
+  const recordsBefore = recordsBeforeOf([
+    {
+      kind: 'dns.switch',
+      before: {
+        zone,
+        records: [
+          { name: 'web-a.sandbox.drctl.internal.', type: 'A', ttl: 120, values: ['10.10.0.1', '10.10.0.2'] },
+          {
+            name: 'web-www.sandbox.drctl.internal.',
+            type: 'CNAME',
+            ttl: 300,
+            values: ['web-primary.example.'],
+          },
+          { name: 'web-new.sandbox.drctl.internal.', type: 'A', ttl: null, values: [] },
+          // The replica's address: the member a failback fences (its primary, swapped).
+          { name: 'web-reports.sandbox.drctl.internal.', type: 'A', ttl: 60, values: ['127.0.0.3'] },
+        ],
+      },
+    },
+  ]);
+
+  const back = failbackRunbook(withLiteralRecords, { flagsBefore: new Map(), recordsBefore });
+
+  const step = webFront(back);
+  expect(step?.kind === 'dns.switch' && step.records).toEqual([
+    { name: 'web-a.sandbox.drctl.internal.', type: 'A', ttl: 120, values: ['10.10.0.1', '10.10.0.2'] },
+    { name: 'WEB-WWW.sandbox.drctl.internal', type: 'CNAME', ttl: 300, value: 'web-primary.example.' },
+  ]);
+  // The records that point at a member follow the one the failback promotes.
+  const ehr = back.steps.find((s) => s.kind === 'dns.switch' && s.id !== 'web-front');
+  expect(ehr?.kind === 'dns.switch' && ehr.records.every((record) => record.pointTo !== undefined)).toBe(
+    true,
+  );
+});
+
+test('without a recorded failover the failback leaves literal DNS records alone rather than guess', () => {
+  expect(webFront(failbackRunbook(withLiteralRecords))).toBeUndefined();
+});
+
+test('the first read of a record is what a failback restores (a retried or later switch read it after the failover moved it)', () => {
+  const read = (values: string[]) => ({
+    kind: 'dns.switch',
+    before: { zone, records: [{ name: 'web-a.sandbox.drctl.internal', type: 'A', ttl: 60, values }] },
+  });
+
+  const sets = recordsBeforeOf([read(['10.10.0.1']), read(['10.20.0.9'])]);
+
+  expect(sets.get(dnsRecordKey(zone, 'A', 'WEB-A.sandbox.drctl.internal.'))).toEqual({
+    ttl: 60,
+    values: ['10.10.0.1'],
+  });
+});
+
+test('a failback with nothing to do (no database, nothing recorded) is refused, saying why', () => {
+  const dnsOnly = defineRunbook({
+    id: 'web-front',
+    title: 'web front',
+    owner: 'tests',
+    objectives: { rto: '5m', rpo: '1m' },
+    targets: {},
+    steps: [withLiteralRecords.steps.find((step) => step.id === 'web-front')!],
+  });
+
+  expect(() => failbackRunbook(dnsOnly)).toThrow(FailbackUnsupportedError);
+  expect(() => failbackRunbook(dnsOnly)).toThrow(/has no step: it promotes no database/);
 });
