@@ -20,6 +20,7 @@ function describeSettings(s: StrictAwsSettings): string {
     `rules          ${rules}`,
     `propagation    Route 53 changes PENDING for ${s.route53PropagationMs} ms`,
     `failovers      FailoverDBCluster ${s.clusterFailoverMs} ms, global phases ${s.globalClusterPhaseMs} ms each`,
+    `rds instances  a reboot ${s.rdsRebootMs} ms, a modification applied now ${s.rdsModifyMs} ms`,
     `throttling     ${throttling}`,
     `regions down   ${s.outage.regionsDown.join(', ') || 'none'} (mode ${s.outage.mode})`,
     `route 53 API   ${s.outage.route53ControlPlaneDown ? 'DOWN' : 'up'}`,

@@ -30,6 +30,9 @@ interface PersistedFacts {
  * still in flight. Facts that must outlive a restart of the layer (while moto keeps its state) are saved to
  * `stateFile`; a moto reset through the layer, or `forget()`, clears everything.
  */
+/** What an RDS instance reports while an operation is applied: it refuses a reboot or a modification meanwhile. */
+export type BusyStatus = 'rebooting' | 'modifying';
+
 export class EstateModel {
   /** `region/instanceId` of every instance promoted through the layer. */
   readonly promoted = new Set<string>();
@@ -43,8 +46,8 @@ export class EstateModel {
   readonly clusterFailovers = new Map<string, ClusterFailover>();
   /** Global cluster id → its switchover or failover in progress. */
   readonly globalOperations = new Map<string, GlobalOperation>();
-  /** `region/instanceId` → when the reboot in progress ends. */
-  private readonly reboots = new Map<string, number>();
+  /** `region/instanceId` → the reboot or modification in progress, and when it ends. */
+  private readonly busy = new Map<string, { status: BusyStatus; until: number }>();
 
   constructor(private readonly stateFile?: string) {
     if (stateFile === undefined || !existsSync(stateFile)) return;
@@ -60,27 +63,28 @@ export class EstateModel {
     this.changeInsyncAt.clear();
     this.clusterFailovers.clear();
     this.globalOperations.clear();
-    this.reboots.clear();
+    this.busy.clear();
     this.save();
   }
 
-  markRebooting(region: string, instanceId: string, until: number): void {
-    this.reboots.set(`${region}/${instanceId}`, until);
+  /** The instance reports `status` until `until` (a reboot, or a modification being applied). */
+  markBusy(region: string, instanceId: string, status: BusyStatus, until: number): void {
+    this.busy.set(`${region}/${instanceId}`, { status, until });
   }
 
-  /** Whether `region/instanceId` is still rebooting at `now` (a reboot that has ended is forgotten). */
-  isRebooting(region: string, instanceId: string, now: number): boolean {
+  /** What `region/instanceId` is busy with at `now`, if anything (one that has ended is forgotten). */
+  busyAs(region: string, instanceId: string, now: number): BusyStatus | undefined {
     const key = `${region}/${instanceId}`;
-    const until = this.reboots.get(key);
-    if (until === undefined) return false;
-    if (now < until) return true;
-    this.reboots.delete(key);
-    return false;
+    const busy = this.busy.get(key);
+    if (busy === undefined) return undefined;
+    if (now < busy.until) return busy.status;
+    this.busy.delete(key);
+    return undefined;
   }
 
-  /** Whether any reboot may still be in progress (a cheap test before rewriting a describe). */
-  hasReboots(): boolean {
-    return this.reboots.size > 0;
+  /** Whether any instance may still be busy (a cheap test before rewriting a describe). */
+  hasBusy(): boolean {
+    return this.busy.size > 0;
   }
 
   markPromoted(region: string, instanceId: string): void {

@@ -1,5 +1,5 @@
 import type { DBInstance } from '@aws-sdk/client-rds';
-import type { EstateModel } from './estate-model';
+import type { BusyStatus, EstateModel } from './estate-model';
 import { parseRdsArn, type MotoLookup } from './moto-lookup';
 import { refuse, type StrictCall, type StrictOutcome, type StrictRule } from './strict-call';
 import type { StrictAwsSettings } from './strict-settings';
@@ -41,6 +41,13 @@ function replicaKey(replica: string, sourceRegion: string): { region: string; id
  *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RebootInstance.html), and a RebootDBInstance or
  *   ModifyDBInstance of it meanwhile gets HTTP 400 InvalidDBInstanceState ("The DB instance isn't in a valid
  *   state", API_RebootDBInstance and API_ModifyDBInstance errors). moto reboots at once and accepts both.
+ * - So does a modification: a ModifyDBInstance applied immediately "is asynchronously applied as soon as
+ *   possible" (API_ModifyDBInstance, ApplyImmediately), the instance reporting `modifying` ("The DB instance is
+ *   being modified because of a customer request to modify the DB instance", Viewing Amazon RDS DB instance status,
+ *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html) for `rdsModifyMs`, RDS's
+ *   answer included, and a reboot or another modification meanwhile gets InvalidDBInstanceState ("The specified DB
+ *   instance is not in the available state", the RebootDBInstance API reference this API shares with Amazon
+ *   DocumentDB and Neptune). moto applies it at once and stays `available`.
  */
 export function createRdsInstanceRules(
   settings: () => StrictAwsSettings,
@@ -91,44 +98,53 @@ export function createRdsInstanceRules(
     };
   }
 
-  /** Refuses a call on an instance still rebooting, as RDS does; undefined when it may go ahead. */
-  function refusedWhileRebooting(call: StrictCall, what: string): StrictOutcome | undefined {
+  /** Refuses a call on an instance still rebooting or modifying, as RDS does; undefined when it may go ahead. */
+  function refusedWhileBusy(call: StrictCall, what: string): StrictOutcome | undefined {
     const instanceId = call.params.get('DBInstanceIdentifier') ?? '';
-    if (!model.isRebooting(call.region, instanceId, call.now)) return undefined;
+    const busy = model.busyAs(call.region, instanceId, call.now);
+    if (busy === undefined) return undefined;
     return refuse(
       400,
       'InvalidDBInstanceState',
-      `Cannot ${what} DB instance ${instanceId}: the DB instance isn't in a valid state (it is rebooting); wait until its status is available.`,
+      `Cannot ${what} DB instance ${instanceId}: the DB instance isn't in a valid state (it is ${busy}); wait until its status is available.`,
     );
   }
 
-  async function rebootDbInstance(call: StrictCall): Promise<StrictOutcome | undefined> {
-    const refused = refusedWhileRebooting(call, 'reboot');
-    if (refused !== undefined) return refused;
-    const { rdsRebootMs } = settings();
-    if (rdsRebootMs <= 0) return undefined;
+  /** Forwards a call that leaves the instance `status` for `ms`: RDS's answer shows it, and so do describes. */
+  function busyFor(call: StrictCall, status: BusyStatus, ms: number): StrictOutcome {
     const instanceId = call.params.get('DBInstanceIdentifier') ?? '';
     return {
       kind: 'forward',
       rewrite: (body) => {
         const tree = parseXml(body);
         for (const instance of findAll(tree, 'DBInstance'))
-          setChildText(instance, 'DBInstanceStatus', 'rebooting');
+          setChildText(instance, 'DBInstanceStatus', status);
         return buildXml(tree);
       },
-      after: (status) => {
-        if (status >= 200 && status < 300)
-          model.markRebooting(call.region, instanceId, Date.now() + rdsRebootMs);
+      after: (code) => {
+        if (code >= 200 && code < 300) model.markBusy(call.region, instanceId, status, Date.now() + ms);
       },
     };
   }
 
+  async function rebootDbInstance(call: StrictCall): Promise<StrictOutcome | undefined> {
+    const refused = refusedWhileBusy(call, 'reboot');
+    if (refused !== undefined) return refused;
+    const { rdsRebootMs } = settings();
+    return rdsRebootMs <= 0 ? undefined : busyFor(call, 'rebooting', rdsRebootMs);
+  }
+
   async function modifyDbInstance(call: StrictCall): Promise<StrictOutcome | undefined> {
-    return refusedWhileRebooting(call, 'modify');
+    const refused = refusedWhileBusy(call, 'modify');
+    if (refused !== undefined) return refused;
+    const { rdsModifyMs } = settings();
+    // Only a change applied now makes the instance busy; a deferred one waits for the maintenance window.
+    const now = call.params.get('ApplyImmediately') === 'true';
+    return rdsModifyMs <= 0 || !now ? undefined : busyFor(call, 'modifying', rdsModifyMs);
   }
 
   async function describeDbInstances(call: StrictCall): Promise<StrictOutcome | undefined> {
-    if (model.promoted.size === 0 && !model.hasReboots()) return undefined;
+    if (model.promoted.size === 0 && !model.hasBusy()) return undefined;
     return {
       kind: 'forward',
       rewrite: (body) => {
@@ -138,9 +154,8 @@ export function createRdsInstanceRules(
           if (model.isPromoted(call.region, instanceId)) {
             removeChildren(instance, 'ReadReplicaSourceDBInstanceIdentifier');
           }
-          if (model.isRebooting(call.region, instanceId, Date.now())) {
-            setChildText(instance, 'DBInstanceStatus', 'rebooting');
-          }
+          const busy = model.busyAs(call.region, instanceId, Date.now());
+          if (busy !== undefined) setChildText(instance, 'DBInstanceStatus', busy);
           const replicas = child(instance, 'ReadReplicaDBInstanceIdentifiers');
           if (replicas !== undefined) {
             removeChildren(replicas, 'ReadReplicaDBInstanceIdentifier', (element) => {

@@ -43,6 +43,11 @@ export interface StrictAwsSettings {
    * meanwhile (moto reboots at once); 0 reboots at once.
    */
   rdsRebootMs: number;
+  /**
+   * How long an RDS instance reports `modifying` after a ModifyDBInstance applied immediately, refusing a reboot
+   * or another modification meanwhile (moto applies it at once); 0 applies it at once.
+   */
+  rdsModifyMs: number;
   /** Each phase of a global switchover/failover (pending, then switching-over/failing-over) lasts this long. */
   globalClusterPhaseMs: number;
   throttling: {
@@ -100,6 +105,7 @@ export function defaultStrictSettings(): StrictAwsSettings {
     route53PropagationMs: 300,
     clusterFailoverMs: 300,
     rdsRebootMs: 300,
+    rdsModifyMs: 300,
     globalClusterPhaseMs: 300,
     throttling: {
       enabled: false,
@@ -142,6 +148,7 @@ export const settingsPatchSchema = z.strictObject({
   route53PropagationMs: milliseconds.optional(),
   clusterFailoverMs: milliseconds.optional(),
   rdsRebootMs: milliseconds.optional(),
+  rdsModifyMs: milliseconds.optional(),
   globalClusterPhaseMs: milliseconds.optional(),
   throttling: z
     .strictObject({
@@ -177,6 +184,7 @@ export function applySettingsPatch(
   if (patch.route53PropagationMs !== undefined) next.route53PropagationMs = patch.route53PropagationMs;
   if (patch.clusterFailoverMs !== undefined) next.clusterFailoverMs = patch.clusterFailoverMs;
   if (patch.rdsRebootMs !== undefined) next.rdsRebootMs = patch.rdsRebootMs;
+  if (patch.rdsModifyMs !== undefined) next.rdsModifyMs = patch.rdsModifyMs;
   if (patch.globalClusterPhaseMs !== undefined) next.globalClusterPhaseMs = patch.globalClusterPhaseMs;
   if (patch.throttling) Object.assign(next.throttling, structuredClone(patch.throttling));
   if (patch.outage) Object.assign(next.outage, structuredClone(patch.outage));

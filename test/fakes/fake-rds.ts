@@ -371,10 +371,11 @@ export class FakeRds implements RdsPort {
   ): Promise<RdsInstance> {
     this.guard(region, `ModifyDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
-    if (i.status === 'rebooting') {
+    // RDS refuses a modification while the instance reboots or applies an earlier one.
+    if (i.status === 'rebooting' || i.status === 'modifying') {
       throw permanentFailure(
         PermanentFailure.InvalidState,
-        `InvalidDBInstanceState: ${instanceId} is rebooting`,
+        `InvalidDBInstanceState: ${instanceId} is ${i.status}`,
       );
     }
     const unknown = groupIds.filter((id) => !this.state.securityGroups.has(id));

@@ -15,6 +15,7 @@ import type { FenceUndo } from '../../kinds/database-fence/definition';
 import { resetStack } from '../../sandbox/stack';
 import { strictAwsControl } from '../../sandbox/strict-aws-client';
 import { realDatabaseFixture } from './database-fixture';
+import { eventually } from './sandbox.strict-aws-clients';
 import { getStack } from './stack';
 
 const stack = getStack();
@@ -23,6 +24,19 @@ const aws = strictAwsControl(stack.moto.controlUrl);
 const { primary } = stack.aws.rds;
 /** The deny-all group as the reset reseeded it (moto gives it a new id each time). */
 let fenceSecurityGroup: { name: string; id: string };
+
+/** Until the primary is available again (a modification the test sent directly is applied for `rdsModifyMs`). */
+async function primaryAvailable(): Promise<void> {
+  await eventually(
+    async () =>
+      (
+        await rdsClient(primary.region).send(
+          new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+        )
+      ).DBInstances?.[0]?.DBInstanceStatus,
+    (status) => status === 'available',
+  );
+}
 
 async function primaryGroups(): Promise<string[]> {
   const out = await rdsClient(primary.region).send(
@@ -203,6 +217,7 @@ describe('the RDS fence of a primary that has a read replica', () => {
       ).toEqual([]);
     } finally {
       // Back as the other tests expect it, whatever the fence left.
+      await primaryAvailable();
       await rdsClient(primary.region).send(
         new ModifyDBInstanceCommand({
           DBInstanceIdentifier: primary.instanceId,
@@ -210,13 +225,15 @@ describe('the RDS fence of a primary that has a read replica', () => {
           ApplyImmediately: true,
         }),
       );
+      await primaryAvailable();
     }
   });
 
   it("GIVEN RDS's answer to the swap shows the deny-all group in place WHEN fencing THEN the fence reads the primary before the swap and after its reboot, not between", async () => {
-    // Reboots instant here, so the one read after the reboot finds it done; the rest of the test is moto's answer.
-    const { rdsRebootMs } = await aws.settings();
-    await aws.update({ rdsRebootMs: 0 });
+    // Reboots and modifications instant here, so RDS's answer to the swap shows it done, and the one read after the
+    // reboot finds it done; the rest of the test is moto's answer.
+    const { rdsRebootMs, rdsModifyMs } = await aws.settings();
+    await aws.update({ rdsRebootMs: 0, rdsModifyMs: 0 });
     const before = await primaryGroups();
     const [planned] = await activities.planFence(portal);
     try {
@@ -231,7 +248,7 @@ describe('the RDS fence of a primary that has a read replica', () => {
       expect(stats.DescribeDBInstances?.callsByRegion[primary.region]).toBe(2);
     } finally {
       const undo = await activities.unfenceDatabase(portal, planned?.undoDetail);
-      await aws.update({ rdsRebootMs });
+      await aws.update({ rdsRebootMs, rdsModifyMs });
       expect(undo.changed).toBe(true);
       expect(await primaryGroups()).toEqual(before);
     }

@@ -140,6 +140,51 @@ describe('strict AWS layer: RDS instances', () => {
     expect((await aws.control.stats()).effects.RebootDBInstance).toBe(2);
   });
 
+  it('GIVEN a modification applied immediately WHEN rebooted or modified again at once THEN InvalidDBInstanceState (400) while it shows modifying, RDS’s answer included; once available, both go ahead', async () => {
+    // ModifyDBInstance with ApplyImmediately "is asynchronously applied as soon as possible"; the instance shows
+    // `modifying` meanwhile (Viewing instance status), and RebootDBInstance answers InvalidDBInstanceState to an
+    // instance not in the available state. moto applies a modification at once and stays available.
+    const { primary: p } = stack.aws.rds;
+    const rds = aws.rds(p.region);
+    // Whatever an earlier test left it doing (a reboot) ends first.
+    await eventually(
+      async () => (await instance(p.region, p.instanceId)).DBInstanceStatus,
+      (status) => status === 'available',
+    );
+    await aws.control.update({ rdsModifyMs: 1_000 });
+    const modify = (days: number) =>
+      rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: p.instanceId,
+          BackupRetentionPeriod: days,
+          ApplyImmediately: true,
+        }),
+      );
+
+    const answer = await modify(4);
+    const reboot = await awsError(
+      rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: p.instanceId })),
+    );
+    const again = await awsError(modify(5));
+    const during = (await instance(p.region, p.instanceId)).DBInstanceStatus;
+
+    expect(answer.DBInstance?.DBInstanceStatus).toBe('modifying');
+    expect(reboot).toMatchObject({ code: 'InvalidDBInstanceState', status: 400 });
+    expect(reboot.message).toContain('it is modifying');
+    expect(again).toMatchObject({ code: 'InvalidDBInstanceState', status: 400 });
+    expect(during).toBe('modifying');
+    expect((await instance(p.region, p.instanceId)).BackupRetentionPeriod).toBe(4);
+    await eventually(
+      async () => (await instance(p.region, p.instanceId)).DBInstanceStatus,
+      (status) => status === 'available',
+    );
+    await aws.control.update({ rdsModifyMs: 0, rdsRebootMs: 0 });
+    await modify(1);
+    await rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: p.instanceId }));
+    expect((await instance(p.region, p.instanceId)).BackupRetentionPeriod).toBe(1);
+    expect((await aws.control.stats()).effects.RebootDBInstance).toBe(1);
+  });
+
   it('GIVEN an instance that is not a read replica WHEN PromoteReadReplica THEN InvalidDBInstanceState (400) and nothing changes', async () => {
     // DBInstanceIdentifier "Must match the identifier of an existing read replica DB instance"; errors
     // DBInstanceNotFound (404) and InvalidDBInstanceState (400):

@@ -462,6 +462,22 @@ describe('rds-instance', () => {
     expect(rds.state.reboots).toEqual(['patient-portal-primary']);
   });
 
+  it('GIVEN someone modified the primary a moment before (it shows modifying) WHEN fencing THEN the fence waits until it is available and swaps its groups, and the undo puts them back (before: the step failed InvalidDBInstanceState)', async () => {
+    const { activities, rds, primary } = setup();
+    primary.busyAfterGroupChangePolls = 2;
+    await rds.setInstanceSecurityGroups('us-east-1', 'patient-portal-primary', ['sg-default-us-east-1']);
+    primary.busyAfterGroupChangePolls = 0;
+    expect(primary.status).toBe('modifying');
+
+    const fenced: StepOutcome<unknown> = await activities.fenceDatabase(portal);
+
+    expect(fenced.changed).toBe(true);
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+    expect(rds.state.reboots).toEqual(['patient-portal-primary']);
+    await activities.unfenceDatabase(portal, (fenced.compensation as FenceUndo).detail);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+  });
+
   it('GIVEN a fence id far longer than a tag holds and 16 security groups WHEN fencing with no record THEN the tags RDS accepts (≤ 256 characters each) record every group, and the undo puts all 16 back and removes every fence tag', async () => {
     // Before: one tag `fence=<whole id> sg=<16 groups>`; RDS refuses a value over 256 characters, so the fence failed
     // before its swap (the fake refuses it as RDS does).

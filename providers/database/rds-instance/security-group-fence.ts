@@ -282,7 +282,8 @@ export async function fenceWithSecurityGroup(
   // An earlier execution's tag, its swap sent: this call finishes that fence (the reboot it may never have sent),
   // under its id, so the undo the run holds still names the fence in place. One whose swap was never sent is taken
   // over below like any other (a tag of its own records the groups as they are now).
-  if (marker !== null && current.includes(fenceGroup) && earlierExecutionOf(marker, run)) fenceId = marker.fenceId;
+  if (marker !== null && current.includes(fenceGroup) && earlierExecutionOf(marker, run))
+    fenceId = marker.fenceId;
   if (marker !== null && !sameFence(marker, fenceId)) {
     if (current.includes(fenceGroup)) {
       // That fence's swap was sent: in place, or being applied (AWS finishes it whatever became of its sender).
@@ -363,7 +364,7 @@ export async function fenceWithSecurityGroup(
   else {
     // RDS's answer to the swap is a read of the instance as of then: where it shows the fence in place, a describe
     // would show no more (and would spend one of the region's RDS calls).
-    const answer = await rds.setInstanceSecurityGroups(region, instanceId, [fenceGroup]);
+    const answer = await setGroupsOnceAvailable(rds, region, instanceId, [fenceGroup], poll, progress);
     if (!answerShows(answer, swapped)) await untilSwapped();
   }
   if (!progress.rebooted) {
@@ -474,7 +475,7 @@ async function restoreGroups(
         i.securityGroups.filter((g) => g.status === 'active').map((g) => g.id),
         groups,
       ));
-  const answer = await rds.setInstanceSecurityGroups(region, instanceId, groups);
+  const answer = await setGroupsOnceAvailable(rds, region, instanceId, groups, poll, {});
   if (answerShows(answer, restored)) return;
   await pollUntil(() => rds.describeInstance(region, instanceId), restored, {
     ...poll,
@@ -519,6 +520,39 @@ export async function unfenceSecurityGroup(
     summary: `unfenced ${instance.instanceId}: security groups ${marker.previousGroups.join(', ')} back in place`,
     restored: marker.previousGroups,
   };
+}
+
+/**
+ * ModifyDBInstance of the groups; refused because the instance is busy (RDS refuses a modification while an
+ * earlier one is applied, or while it reboots: InvalidDBInstanceState), it waits until the instance is available
+ * and sends it once more. A fence must not fail because someone changed the primary a moment before.
+ */
+async function setGroupsOnceAvailable(
+  rds: RdsPort,
+  region: string,
+  instanceId: string,
+  groups: string[],
+  poll: PollPacing,
+  progress: object,
+): Promise<RdsInstance | null> {
+  try {
+    return await rds.setInstanceSecurityGroups(region, instanceId, groups);
+  } catch (error) {
+    if (failureTypeOf(error) !== PermanentFailure.InvalidState) throw error;
+    await pollUntil(
+      () => rds.describeInstance(region, instanceId),
+      (i) => i === null || i.status === 'available',
+      {
+        ...poll,
+        describe: (i) => ({
+          ...progress,
+          waitingFor: `${instanceId} to be available before its security groups change`,
+          status: i?.status ?? 'gone',
+        }),
+      },
+    );
+    return rds.setInstanceSecurityGroups(region, instanceId, groups);
+  }
 }
 
 /** Whether RDS's answer to a change carries the instance, already as `done` wants it. */
