@@ -478,6 +478,27 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
   });
 
+  it('GIVEN an earlier failover’s fence in place, whose fence step had this step’s activity id (ids start at 1 in every run, and a runbook’s runs share one workflow id) WHEN this run fences, and undoes THEN that fence is not taken for this one: no reboot, no undo, and an undo naming that id leaves it (before: rebooted, and its undo lifted the earlier fence)', async () => {
+    const { activities, rds, primary } = setup();
+    tagFence(primary, {
+      fenceId: 'failover-portal/9',
+      previousGroups: ['sg-default-us-east-1'],
+      run: 'run-0',
+    });
+    primary.securityGroups = ['sg-drctl-fence-deny-all-us-east-1'];
+
+    const fenced: StepOutcome<unknown> = await nextExecution().run(() => activities.fenceDatabase(portal));
+    const undone: StepOutcome<unknown> = await nextExecution().run(() =>
+      activities.unfenceDatabase(portal, { fenceId: 'failover-portal/9' }),
+    );
+
+    expect(fenced).toMatchObject({ changed: false, facts: { fencedByAnother: true } });
+    expect(fenced.compensation).toBeUndefined();
+    expect(rds.state.reboots).toEqual([]);
+    expect(undone.changed).toBe(false);
+    expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
+  });
+
   it('GIVEN a fence id far longer than a tag holds and 16 security groups WHEN fencing with no record THEN the tags RDS accepts (≤ 256 characters each) record every group, and the undo puts all 16 back and removes every fence tag', async () => {
     // Before: one tag `fence=<whole id> sg=<16 groups>`; RDS refuses a value over 256 characters, so the fence failed
     // before its swap (the fake refuses it as RDS does).
@@ -1057,6 +1078,7 @@ describe('the RDS fence tags', () => {
     ['a short id', 'failover-portal/7'],
     ['an id of 96 characters', `failover-${'p'.repeat(85)}/7`],
     ['an id of 1,000 characters', `${LONG_WORKFLOW_ID}/7`],
+    ['an id of 200 letters outside the Basic Multilingual Plane, after one inside', `x${'𝔄'.repeat(200)}/7`],
   ])(
     'GIVEN %s, a run id, and 0 to 16 groups WHEN encoded THEN each tag RDS accepts, and decoded they name the fence, its run and every group in order',
     (_, fenceId) => {

@@ -53,9 +53,9 @@ export interface SecurityGroupFenceMarker {
   fenceId: string;
   previousGroups: string[];
   /**
-   * The workflow run whose fence wrote the tag (in tags since it was added). Fence ids name the workflow, and a
-   * runbook's failovers all run under one workflow id (its lock): only the run tells this run's fence from an
-   * earlier failover's.
+   * The workflow run whose fence wrote the tag (in tags since it was added): the calling run, or the run it goes on
+   * with (a fence follow-up's first run). Fence ids name the workflow, and a runbook's failovers all run under one
+   * workflow id (its lock): only the run tells this run's fence from an earlier failover's.
    */
   run?: string;
   /** Only in tags written before the reboot moved to the heartbeat details (`rebooted=yes`). */
@@ -95,10 +95,12 @@ const partTag = (part: number) => `${FENCE_TAG}:${part}`;
  * the id is). The same id always gives the same reference, and a reference is its own reference.
  */
 function tagRef(id: string, max: number): string {
-  const safe = tagSafe(id);
-  if (safe.length <= max) return safe;
+  // Counted and cut by characters (as RDS counts them), not UTF-16 units: a cut through a surrogate pair would
+  // leave half a letter, which the next tagSafe turns into another reference.
+  const characters = Array.from(tagSafe(id));
+  if (characters.length <= max) return characters.join('');
   const digest = createHash('sha256').update(id).digest('base64url').slice(0, 22);
-  return `${safe.slice(0, max - digest.length - 2)}..${digest}`;
+  return `${characters.slice(0, max - digest.length - 2).join('')}..${digest}`;
 }
 
 /** The tags that record a fence: `FENCE_TAG`, and numbered tags for the groups that do not fit in it. */
@@ -156,9 +158,14 @@ function fenceTagKeys(tags: Record<string, string>): string[] {
   return Object.keys(tags).filter((key) => key === FENCE_TAG || /^drctl:fence:\d+$/.test(key));
 }
 
-/** Whether the tag names this fence (tags written before ids were shortened hold the whole id). */
-export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string): boolean {
-  return marker.fenceId === tagRef(fenceId, FENCE_REF_MAX) || marker.fenceId === tagSafe(fenceId);
+/**
+ * Whether the tag names this fence: its id (tags written before ids were shortened hold the whole id) and, where
+ * the tag names its run, `run`. Activity ids start at 1 in every run and a runbook's runs share one workflow id,
+ * so an earlier failover's fence step has this one's id. Without a run (outside an activity) the id decides.
+ */
+export function sameFence(marker: SecurityGroupFenceMarker, fenceId: string, run?: string): boolean {
+  const named = marker.fenceId === tagRef(fenceId, FENCE_REF_MAX) || marker.fenceId === tagSafe(fenceId);
+  return named && (marker.run === undefined || run === undefined || marker.run === tagRef(run, RUN_REF_MAX));
 }
 
 /** The run a fence goes on with: the one named (a fence follow-up's first run), or the calling run. */
@@ -284,7 +291,7 @@ export async function fenceWithSecurityGroup(
   // over below like any other (a tag of its own records the groups as they are now).
   if (marker !== null && current.includes(fenceGroup) && earlierExecutionOf(marker, run))
     fenceId = marker.fenceId;
-  if (marker !== null && !sameFence(marker, fenceId)) {
+  if (marker !== null && !sameFence(marker, fenceId, run)) {
     if (current.includes(fenceGroup)) {
       // That fence's swap was sent: in place, or being applied (AWS finishes it whatever became of its sender).
       // It is that fence's, and so is its undo.
@@ -499,7 +506,7 @@ export async function unfenceSecurityGroup(
       restored: [],
     };
   }
-  if (fenceId !== undefined && !sameFence(marker, fenceId)) {
+  if (fenceId !== undefined && !sameFence(marker, fenceId, currentRunId())) {
     return {
       changed: false,
       summary: `${instance.instanceId} was fenced by ${marker.fenceId}, not by this run: left fenced`,
