@@ -63,13 +63,12 @@ export interface StepKind<Schema extends z.ZodObject = z.ZodObject, A = unknown,
   undo(undo: U, context: UndoContext<A>): Promise<UndoOutcome>;
   /**
    * The step's counterpart in the failback runbook (`[]` drops it; databases are swapped by their provider).
-   * `recorded` is what the failover run recorded before it changed anything, when the failback knows that run;
-   * `databases` are the failback's targets (swapped).
+   * `recorded` is what the failover run recorded before it changed anything, when the failback knows that run.
    */
   failback(
     step: z.output<Schema>,
     recorded: RecordedFailover,
-    databases: Runbook['targets']['databases'],
+    context: FailbackContext,
   ): Array<z.output<Schema>>;
   /**
    * How many different operators must `skip` this step when it failed and paused the run (default 1). A fence
@@ -272,6 +271,13 @@ export interface RecordedFailover {
    * TTL and values (TTL null and no values: there was no such record). Absent when the failback knows no run.
    */
   recordsBefore?: ReadonlyMap<string, RecordSetBefore>;
+}
+
+/** Where a step's failback counterpart goes: the failback's targets (swapped), and what it promoted before. */
+export interface FailbackContext {
+  databases: Runbook['targets']['databases'];
+  /** Databases a `database.promote` of the failback promotes before this step (a parallel group's after it). */
+  promotedBefore: ReadonlySet<string>;
 }
 
 export interface RecordSetBefore {

@@ -1,5 +1,5 @@
 import { stepKind } from '../kinds/registry';
-import type { RecordedFailover } from '../kinds/step-kind';
+import type { FailbackContext, RecordedFailover } from '../kinds/step-kind';
 import { databaseProvider } from '../providers/database/registry';
 import { FAILBACK_SUFFIX } from '../common/run-lock';
 import { defineRunbook } from './define-runbook';
@@ -19,10 +19,18 @@ export function failbackRunbook(
   recorded: RecordedFailover = { flagsBefore: new Map() },
 ): Runbook {
   const { id, databases } = failbackTarget(runbook);
-  const steps = runbook.steps.flatMap((step) => reverseStep(step, recorded, databases));
-  if (steps.length === 0)
+  const promotedBefore = new Set<string>();
+  const steps = runbook.steps.flatMap((step) => {
+    const reversed = reverseStep(step, recorded, { databases, promotedBefore });
+    // As the runbook's cross-check counts them: a parallel group's promotions only after the group.
+    for (const leaf of reversed.flatMap((s) => (s.kind === 'parallel' ? s.steps : [s])))
+      if (leaf.kind === 'database.promote') promotedBefore.add(leaf.database);
+    return reversed;
+  });
+  const leaves = steps.flatMap((step) => (step.kind === 'parallel' ? step.steps : [step]));
+  if (!leaves.some((leaf) => stepKind(leaf.kind).mutates))
     throw new FailbackUnsupportedError(
-      `the failback of ${runbook.id} has no step: it promotes no database, and ${recorded.run === undefined ? 'no failover run is known to read' : `failover ${recorded.run} recorded`} no flag or DNS record to put back; restore them by hand, or name the failover with --from-run`,
+      `the failback of ${runbook.id} would change nothing: it promotes no database, and ${recorded.run === undefined ? 'no failover run is known to read' : `failover ${recorded.run} recorded`} no flag or DNS record it can put back; restore them by hand, or name another failover with --from-run`,
     );
   return defineRunbook({
     id,
@@ -53,13 +61,13 @@ export function failbackTarget(runbook: Runbook): { id: string; databases: Datab
 
 type Databases = Record<string, DatabaseTarget>;
 
-function reverseStep(step: Step, recorded: RecordedFailover, databases: Databases): Step[] {
-  if (step.kind !== 'parallel') return reverseLeaf(step, recorded, databases);
-  const inner = step.steps.flatMap((leaf) => reverseLeaf(leaf, recorded, databases));
+function reverseStep(step: Step, recorded: RecordedFailover, context: FailbackContext): Step[] {
+  if (step.kind !== 'parallel') return reverseLeaf(step, recorded, context);
+  const inner = step.steps.flatMap((leaf) => reverseLeaf(leaf, recorded, context));
   if (inner.length === 0) return [];
   return inner.length === 1 ? inner : [{ ...step, steps: inner }];
 }
 
-function reverseLeaf(step: LeafStep, recorded: RecordedFailover, databases: Databases): LeafStep[] {
-  return stepKind(step.kind).failback(step, recorded, databases) as LeafStep[];
+function reverseLeaf(step: LeafStep, recorded: RecordedFailover, context: FailbackContext): LeafStep[] {
+  return stepKind(step.kind).failback(step, recorded, context) as LeafStep[];
 }

@@ -6,8 +6,9 @@ import type { authorizeStart } from './run-authority';
 import type { StartRequest } from './run-types';
 
 /**
- * A failback restores each flag to the value its failover recorded before changing it: the worker reads that
- * run's record (the latest failover of the runbook, or the run named by the signed `detail.fromRun`).
+ * A failback restores each flag, and each DNS record set to a literal value, to what its failover recorded before
+ * changing it: the worker reads that run's record (the latest failover of the runbook, or the run named by the
+ * signed `detail.fromRun`).
  */
 export function failbackRecord(request: StartRequest): Parameters<typeof authorizeStart>[2] {
   if (request?.runbook?.variant !== 'failback') return undefined;

@@ -25,7 +25,12 @@ const recordTarget = z
   .object({
     name: z.string().min(1),
     type: z.enum(['A', 'AAAA', 'CNAME']),
-    ttl: z.number().int().min(0).max(172800).default(60),
+    /**
+     * Route 53 takes a TTL of 0 to 2147483647 seconds (ResourceRecordSet,
+     * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html); a failback restores one
+     * as the failover found it.
+     */
+    ttl: z.number().int().min(0).max(2_147_483_647).default(60),
     /** Point the record at a database member's endpoint; DNS then only switches once it is confirmed writable. */
     pointTo: z
       .object({ database: z.string().min(1), member: z.enum(['primary', 'replica']) })
@@ -406,15 +411,16 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
   },
   // A record that points at a member follows the member the failback promotes. A literal record goes back to what
   // the failover read before switching it (every value, its TTL). Left as it is, and dropped from the step: a
-  // literal record with nothing recorded (no run known, or the failover never reached the step), one that did not
-  // exist before the failover (an UPSERT cannot make it not exist), and one that held the address of the member
-  // the failback fences (DNS never points at an old primary).
-  failback(step, recorded, databases) {
+  // literal record with nothing recorded (no run known, or the failover never switched it), one that did not exist
+  // before the failover (an UPSERT cannot make it not exist), and one whose values name a member the failback has
+  // not promoted by then (DNS only ever points at a member confirmed writable: the cross-check would refuse the
+  // whole failback).
+  failback(step, recorded, { databases, promotedBefore }) {
     const records = step.records.flatMap((record): RecordTarget[] => {
       if (literalValues(record) === undefined) return [record];
       const was = recorded.recordsBefore?.get(dnsRecordKey(step.zone, record.type, record.name));
       if (was === undefined || was.ttl === null || was.values.length === 0) return [];
-      if (was.values.some((value) => namesOldPrimary(value, databases))) return [];
+      if (was.values.some((value) => namesUnconfirmedMember(value, databases, promotedBefore))) return [];
       const { name, type } = record;
       const [only] = was.values;
       return [
@@ -879,29 +885,46 @@ export function dnsRecordKey(zone: ZoneRef, type: string, name: string): string 
 }
 
 /**
- * The record sets a failover's DNS switches read before changing them, from its timeline: the first read of each
- * (a retried step keeps the state before its first attempt).
+ * The record sets a failover's DNS switches read before changing them, from its timeline. Of each step, the read of
+ * its last execution that changed something: an operator's retry records the first execution's undo merged with
+ * what it read (a record the first never switched keeps the value another writer gave it since), and an execution
+ * that sent nothing, or failed partway, read records it may never have switched. Across steps the first read of a
+ * record is the state before the failover.
  */
 export function recordsBeforeOf(
-  entries: ReadonlyArray<{ kind: string; before?: unknown }>,
+  entries: ReadonlyArray<{ kind: string; stepId?: string; changed?: boolean; before?: unknown }>,
 ): Map<string, RecordSetBefore> {
-  const sets = new Map<string, RecordSetBefore>();
+  const readOfStep = new Map<string, { zone: ZoneRef; records: DnsRecordState[] }>();
   for (const entry of entries) {
     const before = entry.before as Partial<{ zone: ZoneRef; records: DnsRecordState[] }> | undefined;
-    if (entry.kind !== 'dns.switch' || before?.zone === undefined || !Array.isArray(before.records)) continue;
-    for (const record of before.records) {
-      const key = dnsRecordKey(before.zone, record.type, record.name);
+    if (entry.kind !== 'dns.switch' || entry.changed !== true) continue;
+    if (before?.zone === undefined || !Array.isArray(before.records)) continue;
+    readOfStep.set(entry.stepId ?? '', { zone: before.zone, records: before.records });
+  }
+  const sets = new Map<string, RecordSetBefore>();
+  for (const { zone, records } of readOfStep.values()) {
+    for (const record of records) {
+      const key = dnsRecordKey(zone, record.type, record.name);
       if (!sets.has(key)) sets.set(key, { ttl: record.ttl, values: [...record.values] });
     }
   }
   return sets;
 }
 
-/** Whether a value is the address of a member a failback fences: a primary of its (swapped) databases. */
-function namesOldPrimary(value: string, databases: Runbook['targets']['databases']): boolean {
-  return Object.values(databases).some((target) =>
+/**
+ * Whether a value is the address of a member DNS may not point at there: a primary of the failback's (swapped)
+ * databases, the one it fences, or any member of a database it has not promoted by then.
+ */
+function namesUnconfirmedMember(
+  value: string,
+  databases: Runbook['targets']['databases'],
+  promotedBefore: ReadonlySet<string>,
+): boolean {
+  return Object.entries(databases).some(([database, target]) =>
     memberAddresses(target).some(
-      (member) => member.path.startsWith('primary') && namesAddress(value, member.address, member.kind),
+      (member) =>
+        namesAddress(value, member.address, member.kind) &&
+        (member.path.startsWith('primary') || !promotedBefore.has(database)),
     ),
   );
 }

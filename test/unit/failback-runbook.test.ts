@@ -86,11 +86,13 @@ function webFront(back: ReturnType<typeof failbackRunbook>) {
   return leaves.find((step) => step.id === 'web-front');
 }
 
-test('literal DNS records go back to every value and the TTL the failover read before switching them; one that did not exist, or held the member the failback fences, is left alone', () => {
+test('literal DNS records go back to every value and the TTL the failover read before switching them; one that did not exist, or holds a member DNS may not point at, is left alone', () => {
   // Before: the failback's step was the failover's, so each record was set to the standby value again.
   const recordsBefore = recordsBeforeOf([
     {
       kind: 'dns.switch',
+      stepId: 'web-front',
+      changed: true,
       before: {
         zone,
         records: [
@@ -123,34 +125,75 @@ test('literal DNS records go back to every value and the TTL the failover read b
   );
 });
 
+test('a literal record that held the original primary’s address goes back to it after the failback promotes it, not before (the cross-check would refuse the whole failback)', () => {
+  const held = (stepId: string) =>
+    recordsBeforeOf([
+      {
+        kind: 'dns.switch',
+        stepId,
+        changed: true,
+        before: {
+          zone,
+          records: [{ name: 'web-a.sandbox.drctl.internal.', type: 'A', ttl: 60, values: ['127.0.0.2'] }],
+        },
+      },
+    ]);
+  const early = defineRunbook({
+    ...withLiteralRecords,
+    steps: [withLiteralRecords.steps.find((step) => step.id === 'web-front')!, ...ehrDb.steps],
+  });
+
+  const after = webFront(
+    failbackRunbook(withLiteralRecords, { flagsBefore: new Map(), recordsBefore: held('web-front') }),
+  );
+  const before = webFront(
+    failbackRunbook(early, { flagsBefore: new Map(), recordsBefore: held('web-front') }),
+  );
+
+  expect(after?.kind === 'dns.switch' && after.records).toEqual([
+    { name: 'web-a.sandbox.drctl.internal.', type: 'A', ttl: 60, value: '127.0.0.2' },
+  ]);
+  expect(before).toBeUndefined();
+});
+
 test('without a recorded failover the failback leaves literal DNS records alone rather than guess', () => {
   expect(webFront(failbackRunbook(withLiteralRecords))).toBeUndefined();
 });
 
-test('the first read of a record is what a failback restores (a retried or later switch read it after the failover moved it)', () => {
-  const read = (values: string[]) => ({
+test('what a failback restores: of each step the read of its last execution that changed something; across steps the first read of a record', () => {
+  const read = (stepId: string, values: string[], changed: boolean | undefined = true) => ({
     kind: 'dns.switch',
+    stepId,
+    ...(changed === undefined ? {} : { changed }),
     before: { zone, records: [{ name: 'web-a.sandbox.drctl.internal', type: 'A', ttl: 60, values }] },
   });
+  const key = dnsRecordKey(zone, 'A', 'WEB-A.sandbox.drctl.internal.');
 
-  const sets = recordsBeforeOf([read(['10.10.0.1']), read(['10.20.0.9'])]);
+  // A first execution that failed before switching read 10.10.0.1; another writer then set 10.10.0.7, and the
+  // operator's retry (its merged read) switched from that. A later step read the failover's own value.
+  const sets = recordsBeforeOf([
+    read('web-front', ['10.10.0.1'], undefined),
+    read('web-front', ['10.10.0.7']),
+    read('web-again', ['10.20.0.9']),
+  ]);
 
-  expect(sets.get(dnsRecordKey(zone, 'A', 'WEB-A.sandbox.drctl.internal.'))).toEqual({
-    ttl: 60,
-    values: ['10.10.0.1'],
-  });
+  expect(sets.get(key)).toEqual({ ttl: 60, values: ['10.10.0.7'] });
+  expect(recordsBeforeOf([read('web-front', ['10.10.0.1'], false)]).size).toBe(0);
 });
 
-test('a failback with nothing to do (no database, nothing recorded) is refused, saying why', () => {
+test('a failback that would change nothing (no database, nothing recorded, only an approval left) is refused, saying why', () => {
   const dnsOnly = defineRunbook({
     id: 'web-front',
     title: 'web front',
     owner: 'tests',
     objectives: { rto: '5m', rpo: '1m' },
     targets: {},
-    steps: [withLiteralRecords.steps.find((step) => step.id === 'web-front')!],
+    steps: [
+      { id: 'go-ahead', kind: 'approval' },
+      withLiteralRecords.steps.find((step) => step.id === 'web-front')!,
+    ],
   });
 
   expect(() => failbackRunbook(dnsOnly)).toThrow(FailbackUnsupportedError);
-  expect(() => failbackRunbook(dnsOnly)).toThrow(/has no step: it promotes no database/);
+  expect(() => failbackRunbook(dnsOnly)).toThrow(/would change nothing: it promotes no database/);
 });

@@ -129,7 +129,11 @@ describe.each(STEP_KINDS.map((kind) => [kind.kind, kind] as const))('step kind %
     const input = runbookWith([...(example.before ?? []), example.step]);
     const runbook = defineRunbook(input as Parameters<typeof defineRunbook>[0]);
     const step = runbook.steps[runbook.steps.length - 1]!;
-    const reversed = kind.failback(step as never, { flagsBefore: new Map() }, runbook.targets.databases);
+    const reversed = kind.failback(
+      step as never,
+      { flagsBefore: new Map() },
+      { databases: runbook.targets.databases, promotedBefore: new Set() },
+    );
     expect(Array.isArray(reversed)).toBe(true);
     for (const counterpart of reversed) expect((counterpart as { kind: string }).kind).toBe(name);
   });
