@@ -272,14 +272,15 @@ interface Floor {
  * bucket's burst, at the refill rate; the floor is the slowest bucket. RDS has one bucket per region (as AWS and
  * the layer keep them): in the primaries' region, per database the fence's ModifyDBInstance (security groups) and
  * RebootDBInstance; in the replicas' region one PromoteReadReplica per database; in each region one
- * DescribeDBInstances of up to 100 instances before the change and one after (to confirm fenced / promoted).
- * Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up to 300
+ * DescribeDBInstances of up to 100 instances before the change and one after (to confirm fenced / promoted), and
+ * in the primaries' region one more between the swap and the reboot (RDS shows the swap `modifying` and refuses a
+ * reboot meanwhile; the layer emulates it). Route 53: per zone one ListHostedZonesByName (the zone's id), one ListResourceRecordSets page of up to 300
  * records (the values to undo), one ChangeResourceRecordSets batch of up to 500 UPSERTs and one GetChange.
  */
 function rateLimitFloor(estate: Estate): Floor {
   const databases = estate.size.databases;
   const describes = 2 * Math.ceil(databases / 100);
-  const rdsPrimaryRegion = 2 * databases + describes;
+  const rdsPrimaryRegion = 2 * databases + describes + Math.ceil(databases / 100);
   const rdsReplicaRegion = databases + describes;
   const route53Calls = estate.services.reduce(
     (n, s) => n + 1 + Math.ceil(s.records.length / 300) + 2 * Math.ceil(s.records.length / 500),

@@ -886,19 +886,19 @@ export function dnsRecordKey(zone: ZoneRef, type: string, name: string): string 
 
 /**
  * The record sets a failover's DNS switches read before changing them, from its timeline. Of each step, the read of
- * its last execution that changed something: an operator's retry records the first execution's undo merged with
- * what it read (a record the first never switched keeps the value another writer gave it since), and an execution
- * that sent nothing, or failed partway, read records it may never have switched. Across steps the first read of a
- * record is the state before the failover.
+ * its last execution: an operator's retry records the first execution's undo merged with what it read (a record
+ * the first never switched keeps the value another writer gave it since). Whatever became of the step: one that
+ * switched its records and then failed (the answers checked after INSYNC, a later batch refused) was skipped or
+ * continued past with its records switched. Across steps the first read of a record is the state before the
+ * failover.
  */
 export function recordsBeforeOf(
-  entries: ReadonlyArray<{ kind: string; stepId?: string; changed?: boolean; before?: unknown }>,
+  entries: ReadonlyArray<{ kind: string; stepId?: string; before?: unknown }>,
 ): Map<string, RecordSetBefore> {
   const readOfStep = new Map<string, { zone: ZoneRef; records: DnsRecordState[] }>();
   for (const entry of entries) {
     const before = entry.before as Partial<{ zone: ZoneRef; records: DnsRecordState[] }> | undefined;
-    if (entry.kind !== 'dns.switch' || entry.changed !== true) continue;
-    if (before?.zone === undefined || !Array.isArray(before.records)) continue;
+    if (entry.kind !== 'dns.switch' || before?.zone === undefined || !Array.isArray(before.records)) continue;
     readOfStep.set(entry.stepId ?? '', { zone: before.zone, records: before.records });
   }
   const sets = new Map<string, RecordSetBefore>();

@@ -371,8 +371,8 @@ export class FakeRds implements RdsPort {
   ): Promise<RdsInstance> {
     this.guard(region, `ModifyDBInstance ${instanceId}`);
     const i = this.instance(region, instanceId);
-    // RDS refuses a modification while the instance reboots or applies an earlier one.
-    if (i.status === 'rebooting' || i.status === 'modifying') {
+    // RDS refuses a modification of an instance that is not available (backups go on beside one).
+    if (i.status !== 'available' && i.status !== 'backing-up') {
       throw permanentFailure(
         PermanentFailure.InvalidState,
         `InvalidDBInstanceState: ${instanceId} is ${i.status}`,

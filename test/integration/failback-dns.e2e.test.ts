@@ -20,6 +20,12 @@ let worker: ChildProcess | undefined;
 
 const RUNBOOK = 'web-front-dns';
 
+/** A runbook reviewed into the env's catalog, where the CLI and the worker find it. */
+function reviewRunbook(id: string, title: string, steps: unknown[]): void {
+  const runbook = { id, title, owner: 'tests', objectives: { rto: '5m', rpo: '1m' }, targets: {}, steps };
+  writeFileSync(join(catalogDir(env), `${id}.json`), JSON.stringify(runbook));
+}
+
 beforeAll(async () => {
   stack = await resetStack({ only: ['aws'] });
   env = drctlEnv(stack, `failback-dns-${randomUUID()}`);
@@ -38,27 +44,17 @@ test('GIVEN an A record of two addresses and a CNAME, switched by a failover to 
   const alias = `web-www.${zone}`;
   await pointRecordAt(stack, addresses, ['10.10.0.1', '10.10.0.2'], 120);
   await pointRecordAt(stack, alias, 'web-primary.example.internal.', 300, 'CNAME');
-  writeFileSync(
-    join(catalogDir(env), `${RUNBOOK}.json`),
-    JSON.stringify({
-      id: RUNBOOK,
-      title: 'Move the web front to the standby region',
-      owner: 'tests',
-      objectives: { rto: '5m', rpo: '1m' },
-      targets: {},
-      steps: [
-        {
-          id: 'switch-dns',
-          kind: 'dns.switch',
-          zone: { name: zone },
-          records: [
-            { name: addresses, type: 'A', ttl: 30, value: '10.20.0.9' },
-            { name: alias, type: 'CNAME', ttl: 30, value: 'web-standby.example.internal.' },
-          ],
-        },
+  reviewRunbook(RUNBOOK, 'Move the web front to the standby region', [
+    {
+      id: 'switch-dns',
+      kind: 'dns.switch',
+      zone: { name: zone },
+      records: [
+        { name: addresses, type: 'A', ttl: 30, value: '10.20.0.9' },
+        { name: alias, type: 'CNAME', ttl: 30, value: 'web-standby.example.internal.' },
       ],
-    }),
-  );
+    },
+  ]);
 
   const failover = await drctl(
     ['failover', RUNBOOK, '--reason', 'INC-5120 region drill', '--yes', '--follow', '--output', 'json'],
@@ -86,25 +82,15 @@ test('GIVEN a DNS step that sets a record to several values, then waits for an a
   const pool = `web-pool.${zone}`;
   const id = 'web-pool-dns';
   await pointRecordAt(stack, pool, '10.10.0.5', 60);
-  writeFileSync(
-    join(catalogDir(env), `${id}.json`),
-    JSON.stringify({
-      id,
-      title: 'Spread the web pool over the standby region',
-      owner: 'tests',
-      objectives: { rto: '5m', rpo: '1m' },
-      targets: {},
-      steps: [
-        {
-          id: 'switch-dns',
-          kind: 'dns.switch',
-          zone: { name: zone },
-          records: [{ name: pool, type: 'A', ttl: 30, values: ['10.20.0.5', '10.20.0.6'] }],
-        },
-        { id: 'hold', kind: 'approval' },
-      ],
-    }),
-  );
+  reviewRunbook(id, 'Spread the web pool over the standby region', [
+    {
+      id: 'switch-dns',
+      kind: 'dns.switch',
+      zone: { name: zone },
+      records: [{ name: pool, type: 'A', ttl: 30, values: ['10.20.0.5', '10.20.0.6'] }],
+    },
+    { id: 'hold', kind: 'approval' },
+  ]);
   const workflowId = `failover-${id}`;
   const started = await drctl(['failover', id, '--reason', 'INC-5121 pool move', '--yes'], env);
   expect(started.stderr).toBe('');

@@ -499,6 +499,17 @@ describe('rds-instance', () => {
     expect(primary.securityGroups).toEqual(['sg-drctl-fence-deny-all-us-east-1']);
   });
 
+  it('GIVEN a primary in a state that needs a person (incompatible-parameters) WHEN fencing THEN the step fails at once, naming the state (it does not wait for a change that will not come)', async () => {
+    const { activities, rds, primary } = setup();
+    primary.status = 'incompatible-parameters';
+
+    const failure = await failureOf(activities.fenceDatabase(portal));
+
+    expect(failure.message).toMatch(/incompatible-parameters/);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(rds.state.reboots).toEqual([]);
+  });
+
   it('GIVEN a fence id far longer than a tag holds and 16 security groups WHEN fencing with no record THEN the tags RDS accepts (≤ 256 characters each) record every group, and the undo puts all 16 back and removes every fence tag', async () => {
     // Before: one tag `fence=<whole id> sg=<16 groups>`; RDS refuses a value over 256 characters, so the fence failed
     // before its swap (the fake refuses it as RDS does).

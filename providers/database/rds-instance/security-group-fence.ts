@@ -530,9 +530,29 @@ export async function unfenceSecurityGroup(
 }
 
 /**
- * ModifyDBInstance of the groups; refused because the instance is busy (RDS refuses a modification while an
- * earlier one is applied, or while it reboots: InvalidDBInstanceState), it waits until the instance is available
- * and sends it once more. A fence must not fail because someone changed the primary a moment before.
+ * Statuses an RDS instance leaves on its own, refusing a modification meanwhile (Viewing instance status,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html). Others (`incompatible-parameters`,
+ * `storage-full`, `stopped`, `failed`, …) need a person: waiting for them would only delay the step's failure.
+ */
+const PASSING_STATUSES = new Set([
+  'modifying',
+  'rebooting',
+  'backing-up',
+  'maintenance',
+  'upgrading',
+  'renaming',
+  'resetting-master-credentials',
+  'configuring-enhanced-monitoring',
+  'configuring-iam-database-auth',
+  'configuring-log-exports',
+  'starting',
+]);
+
+/**
+ * ModifyDBInstance of the groups. Refused because the instance is busy with a change that ends on its own (RDS
+ * refuses a modification while an earlier one is applied, or while it reboots: InvalidDBInstanceState), it waits
+ * until the instance is available and sends it once more: a fence must not fail because someone changed the
+ * primary a moment before. Refused in any other state, it fails at once, as before.
  */
 async function setGroupsOnceAvailable(
   rds: RdsPort,
@@ -546,9 +566,11 @@ async function setGroupsOnceAvailable(
     return await rds.setInstanceSecurityGroups(region, instanceId, groups);
   } catch (error) {
     if (failureTypeOf(error) !== PermanentFailure.InvalidState) throw error;
+    const now = await rds.describeInstance(region, instanceId);
+    if (now === null || !PASSING_STATUSES.has(now.status)) throw error;
     await pollUntil(
       () => rds.describeInstance(region, instanceId),
-      (i) => i === null || i.status === 'available',
+      (i) => i === null || !PASSING_STATUSES.has(i.status),
       {
         ...poll,
         describe: (i) => ({
