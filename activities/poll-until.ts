@@ -121,6 +121,16 @@ export function currentStepRef(): string {
 }
 
 /**
+ * The fence this step's activity makes: its step and the workflow run it belongs to (`run`, else the calling run).
+ * Activity ids start at 1 in every run and a runbook's runs share one workflow id: without the run, an earlier
+ * failover's fence would read as this one's, and this run's rollback would lift it.
+ */
+export function currentFenceRef(run = currentRunId()): string {
+  const step = currentStepRef();
+  return run === undefined ? step : `${step}@${run}`;
+}
+
+/**
  * When the running step's activity was first scheduled (epoch ms; the same on every retry), undefined outside an
  * activity: the AWS pacer serves the oldest step's calls first.
  */

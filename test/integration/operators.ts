@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { referenceTo, type RunTarget } from '../../cli/failover-runs';
 import { loadSigner, type OperatorSigner } from '../../cli/operator-signer';
 import { loadCatalog, loadRunbookFile } from '../../runbooks/catalog';
-import { failbackRunbook } from '../../runbooks/failback-runbook';
+import { failbackTarget } from '../../runbooks/failback-runbook';
 import { operatorPaths, type DemoOperator } from '../../sandbox/operator-seed';
 
 /** The bundled examples: the sandbox worker's reviewed catalog. */
@@ -33,7 +33,8 @@ export function addToCatalog(
   const loaded = loadRunbookFile(file);
   return {
     file,
-    runbook: variant === 'failback' ? failbackRunbook(loaded) : loaded,
+    // As the CLI does: the worker derives a failback's steps from the failover it reverses.
+    runbook: variant === 'failback' ? { id: failbackTarget(loaded).id } : loaded,
     reference: referenceTo(loaded, variant),
   };
 }

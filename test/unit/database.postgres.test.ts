@@ -136,6 +136,22 @@ describe('fenceDatabase (postgres)', () => {
     expect(second.facts.fencedByAnother).toBe(true);
   });
 
+  it('GIVEN an earlier failover’s fence in place, whose fence step had this step’s activity id (ids start at 1 in every run, and a runbook’s runs share one workflow id) WHEN this run fences THEN that fence is not taken for this one: it records no undo, so this run’s rollback cannot lift it (before: it did)', async () => {
+    const { activities, primary } = setup();
+    const step = (runId: string) =>
+      new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'failover-ehr-db', runId },
+        activityId: '9',
+      });
+    await step('run-0').run(() => activities.fenceDatabase(input));
+
+    const later: StepOutcome<unknown> = await step('run-1').run(() => activities.fenceDatabase(input));
+
+    expect(later).toMatchObject({ changed: false, facts: { fencedByAnother: true } });
+    expect(later.compensation).toBeUndefined();
+    expect(primary.roles.get('ehr_app')).toMatchObject({ canLogin: false });
+  });
+
   it('GIVEN a fence lifted by hand that left its markers WHEN fencing again THEN what this call changed is not read as another fence (its undo stands)', async () => {
     const { activities, primary } = setup();
     await activities.fenceDatabase(input);

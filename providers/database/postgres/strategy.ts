@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { durationToMs, formatMs } from '../../../runbooks/duration';
 import type { CheckResult, PlannedChange } from '../../../activities/contracts';
 import { PermanentFailure, permanentFailure, transientFailure } from '../../../activities/failures';
-import { currentStepRef, pollUntil } from '../../../activities/poll-until';
+import { currentFenceRef, pollUntil } from '../../../activities/poll-until';
 import { checkLine, failureMessageOrThrow } from '../../../activities/database/check-result';
 import { lsnDiff } from '../../../activities/database/lsn';
 import type { DatabasePorts, DatabaseStrategy, PollPacing, StepContext, TargetOf } from '../strategy';
@@ -332,7 +332,7 @@ export function createStrategy(
           facts,
         };
       }
-      const fenceId = currentStepRef();
+      const fenceId = currentFenceRef(context.fenceRun);
       // One call that may wait long: on a lock of the role catalog, on each session it ends (up to 5 s apiece).
       // Without heartbeats Temporal would take a slow fence for a dead worker and start it again beside itself.
       const result = await withHeartbeats(
