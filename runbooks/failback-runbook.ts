@@ -30,7 +30,7 @@ export function failbackRunbook(
   const leaves = steps.flatMap((step) => (step.kind === 'parallel' ? step.steps : [step]));
   if (!leaves.some((leaf) => stepKind(leaf.kind).mutates))
     throw new FailbackUnsupportedError(
-      `the failback of ${runbook.id} would change nothing: it promotes no database, and ${recorded.run === undefined ? 'no failover run is known to read' : `failover ${recorded.run} recorded`} no flag or DNS record it can put back; restore them by hand, or name another failover with --from-run`,
+      `the failback of ${runbook.id} would change nothing: it promotes no database, and ${recorded.run === undefined ? 'no failover run is known, so it puts back no flag or DNS record' : `failover ${recorded.run} recorded no flag or DNS record it can put back`}; restore them by hand, or name another failover with --from-run`,
     );
   return defineRunbook({
     id,
