@@ -2,6 +2,7 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
+  ListTagsForResourceCommand,
   RDSClient,
   type DBCluster,
   type DBInstance,
@@ -83,6 +84,19 @@ export class MotoLookup {
   async globalClusters(region: string): Promise<GlobalCluster[]> {
     const out = await this.rds(region).send(new DescribeGlobalClustersCommand({}));
     return out.GlobalClusters ?? [];
+  }
+
+  /** The keys of the tags an RDS resource carries; undefined when moto knows no such resource. */
+  async tagKeys(arn: string): Promise<string[] | undefined> {
+    const region = parseRdsArn(arn)?.region;
+    if (region === undefined) return undefined;
+    try {
+      const out = await this.rds(region).send(new ListTagsForResourceCommand({ ResourceName: arn }));
+      return (out.TagList ?? []).map((tag) => tag.Key ?? '');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Every record set of a hosted zone, read page by page. */

@@ -1,8 +1,10 @@
+import type { MotoLookup } from './moto-lookup';
 import { refuse, type StrictCall, type StrictOutcome, type StrictRule } from './strict-call';
 import type { StrictAwsSettings } from './strict-settings';
 
 const MAX_KEY = 128;
 const MAX_VALUE = 256;
+const MAX_TAGS = 50;
 const ALLOWED = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 /**
@@ -11,8 +13,16 @@ const ALLOWED = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
  * and both only of "Unicode letters, digits, white-space, '_', '.', ':', '/', '=', '+', '-', '@'" (Tag data type,
  * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html). AddTagsToResource with a tag that breaks
  * one → HTTP 400 InvalidParameterValue, and none of the call's tags is added.
+ *
+ * And the count: "Each Amazon RDS resource can have up to 50 tags" (Tagging Amazon RDS resources,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html); a key the resource already carries is
+ * replaced. moto adds any number. RDS's API reference names no error of its own for this, so the layer answers
+ * with the common InvalidParameterValue, and adds none of the call's tags.
  */
-export function createRdsTagRules(settings: () => StrictAwsSettings): Record<string, StrictRule> {
+export function createRdsTagRules(
+  settings: () => StrictAwsSettings,
+  lookup: MotoLookup,
+): Record<string, StrictRule> {
   async function addTagsToResource(call: StrictCall): Promise<StrictOutcome | undefined> {
     if (!settings().rules.rdsTagConstraints) return undefined;
     for (const [index, { key, value }] of tagsOf(call.params)) {
@@ -20,6 +30,16 @@ export function createRdsTagRules(settings: () => StrictAwsSettings): Record<str
       if (broken !== undefined)
         return refuse(400, 'InvalidParameterValue', `Invalid tag ${index} (key "${key}"): ${broken}`);
     }
+    const arn = call.params.get('ResourceName') ?? '';
+    const carried = await lookup.tagKeys(arn);
+    if (carried === undefined) return undefined;
+    const after = new Set([...carried, ...[...tagsOf(call.params).values()].map((tag) => tag.key)]).size;
+    if (after > MAX_TAGS)
+      return refuse(
+        400,
+        'InvalidParameterValue',
+        `${arn} carries ${carried.length} tags; adding these would make ${after}, and a resource can have at most ${MAX_TAGS}`,
+      );
     return undefined;
   }
   return { AddTagsToResource: addTagsToResource };

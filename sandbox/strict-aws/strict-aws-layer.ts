@@ -88,7 +88,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
     route53: createRoute53Rules(current, model, lookup),
     rds: {
       ...createRdsInstanceRules(current, model, lookup),
-      ...createRdsTagRules(current),
+      ...createRdsTagRules(current, lookup),
       ...createAuroraClusterRules(current, model, lookup),
       ...createGlobalClusterRules(current, model, lookup),
     },

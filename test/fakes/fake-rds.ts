@@ -444,6 +444,13 @@ export class FakeRds implements RdsPort {
       const refused = tagRefusal(key, value);
       if (refused !== undefined) throw permanentFailure(PermanentFailure.InvalidState, refused);
     }
+    // "Each Amazon RDS resource can have up to 50 tags" (USER_Tagging); a key already there is replaced.
+    const after = new Set([...Object.keys(i.tags), ...Object.keys(tags)]).size;
+    if (after > 50)
+      throw permanentFailure(
+        PermanentFailure.InvalidState,
+        `InvalidParameterValue: ${i.instanceId} would carry ${after} tags, more than 50`,
+      );
     for (const [key, value] of Object.entries(tags)) {
       i.tags[key] = value;
       this.state.tagWrites.push(`${i.instanceId} ${key}`);

@@ -8,6 +8,7 @@ import {
   AddTagsToResourceCommand,
   DescribeDBInstancesCommand,
   ModifyDBInstanceCommand,
+  RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { StepOutcome } from '../../activities/contracts';
@@ -226,6 +227,41 @@ describe('the RDS fence of a primary that has a read replica', () => {
         }),
       );
       await primaryAvailable();
+    }
+  });
+
+  it('GIVEN a primary carrying 50 tags, RDS’s most WHEN a fence with no record runs THEN it is refused before anything changes: its groups stay, no tag is added, and the message says which tags to remove (before: AddTagsToResource refused, with an error naming no limit)', async () => {
+    const before = await primaryGroups();
+    const described = await rdsClient(primary.region).send(
+      new DescribeDBInstancesCommand({ DBInstanceIdentifier: primary.instanceId }),
+    );
+    const arn = described.DBInstances?.[0]?.DBInstanceArn;
+    const carried = described.DBInstances?.[0]?.TagList?.length ?? 0;
+    const fillers = Array.from({ length: 50 - carried }, (_, i) => ({ Key: `team:cost-${i}`, Value: 'x' }));
+    await rdsClient(primary.region).send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: fillers }));
+    await aws.resetStats();
+    const step = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'drill-portal', runId: '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10' },
+      activityId: '4',
+    });
+
+    try {
+      const failure = await step
+        .run(() => activities.fenceDatabase(portal))
+        .then(
+          () => new Error('the fence was not refused'),
+          (error: Error) => error,
+        );
+
+      expect(failure.message).toMatch(/carries 50 tag\(s\).*RDS allows 50 per instance.*remove 1 tag\(s\)/);
+      expect(await primaryGroups()).toEqual(before);
+      const stats = (await aws.stats()).operations;
+      expect(stats.AddTagsToResource?.calls ?? 0).toBe(0);
+      expect(stats.ModifyDBInstance?.calls ?? 0).toBe(0);
+    } finally {
+      await rdsClient(primary.region).send(
+        new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: fillers.map((tag) => tag.Key) }),
+      );
     }
   });
 

@@ -8,6 +8,7 @@ import {
   ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
   RebootDBInstanceCommand,
+  RemoveTagsFromResourceCommand,
   StopDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { resetStack } from '../../sandbox/stack';
@@ -90,6 +91,46 @@ describe('strict AWS layer: RDS instances', () => {
     expect(keys).toContain('drctl:probe-256');
     expect(keys).not.toContain('drctl:probe-ok');
     expect(keys).not.toContain('drctl:probe-long');
+  });
+
+  it('GIVEN an instance carrying 49 tags WHEN AddTagsToResource adds two THEN InvalidParameterValue (400) and neither is added; one more, or a key it already carries, is added', async () => {
+    // "Each Amazon RDS resource can have up to 50 tags" (Tagging Amazon RDS resources,
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html). moto adds any number.
+    const { primary: p } = stack.aws.rds;
+    const arn = (await instance(p.region, p.instanceId)).DBInstanceArn;
+    const addTags = (tags: { Key: string; Value: string }[]) =>
+      aws.rds(p.region).send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: tags }));
+    const tagKeys = async () =>
+      ((await instance(p.region, p.instanceId)).TagList ?? []).map((tag) => tag.Key ?? '');
+    const carried = (await tagKeys()).length;
+    const fillers = Array.from({ length: 49 - carried }, (_, i) => ({
+      Key: `drctl:filler-${i}`,
+      Value: 'x',
+    }));
+    await addTags(fillers);
+
+    try {
+      const refused = await awsError(
+        addTags([
+          { Key: 'drctl:probe-50', Value: 'x' },
+          { Key: 'drctl:probe-51', Value: 'x' },
+        ]),
+      );
+      expect(refused).toMatchObject({ code: 'InvalidParameterValue', status: 400 });
+      expect(refused.message).toContain('at most 50');
+      expect(await tagKeys()).toHaveLength(49);
+
+      await addTags([{ Key: 'drctl:probe-50', Value: 'x' }]);
+      await addTags([{ Key: 'drctl:probe-50', Value: 'replaced' }]);
+      expect(await tagKeys()).toHaveLength(50);
+    } finally {
+      await aws.rds(p.region).send(
+        new RemoveTagsFromResourceCommand({
+          ResourceName: arn,
+          TagKeys: [...fillers.map((tag) => tag.Key), 'drctl:probe-50'],
+        }),
+      );
+    }
   });
 
   it('GIVEN the read replica WHEN StopDBInstance on it THEN InvalidDBInstanceState (400), the code moto gets wrong', async () => {

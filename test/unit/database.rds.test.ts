@@ -537,6 +537,39 @@ describe('rds-instance', () => {
     expect(Object.keys(primary.tags).filter((key) => key.startsWith('drctl:fence'))).toEqual([]);
   });
 
+  it('GIVEN a primary carrying 50 tags (RDS allows 50) WHEN fencing with no record THEN it is refused before anything changes, naming the count and what to do (before: the fence failed in AddTagsToResource, with an error that said nothing of the tags)', async () => {
+    const { activities, rds, primary } = setup();
+    for (let i = 1; i <= 50; i++) primary.tags[`team:cost-centre-${i}`] = `cc-${i}`;
+    const step = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'drill-portal', runId: '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10' },
+      activityId: '4',
+    });
+
+    const failure = await failureOf(step.run(() => activities.fenceDatabase(portal)));
+
+    expect(failure.message).toMatch(/carries 50 tag\(s\).*RDS allows 50 per instance.*remove 1 tag\(s\)/);
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(Object.keys(primary.tags)).toHaveLength(50);
+    expect(rds.state.reboots).toEqual([]);
+  });
+
+  it('GIVEN a primary carrying 49 tags WHEN fencing with no record THEN its fence tag is the 50th, and the undo removes it', async () => {
+    const { activities, primary } = setup();
+    for (let i = 1; i <= 49; i++) primary.tags[`team:cost-centre-${i}`] = `cc-${i}`;
+    const step = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'drill-portal', runId: '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10' },
+      activityId: '4',
+    });
+
+    const fenced: StepOutcome<unknown> = await step.run(() => activities.fenceDatabase(portal));
+
+    expect(fenced).toMatchObject({ changed: true });
+    expect(Object.keys(primary.tags)).toHaveLength(50);
+    await step.run(() => activities.unfenceDatabase(portal, (fenced.compensation as FenceUndo).detail));
+    expect(primary.securityGroups).toEqual(['sg-default-us-east-1']);
+    expect(Object.keys(primary.tags)).toHaveLength(49);
+  });
+
   it('GIVEN an earlier execution of a fence whose id the tag shortened, that swapped the groups and failed before its reboot WHEN the next execution of the run fences THEN it finishes that fence (the reboot) and its undo lifts it', async () => {
     const { activities, rds, primary } = setup();
     const runId = '9b2f4c1e-6a41-4f8e-9d55-0c3f1b7a2e10';

@@ -85,6 +85,7 @@ function tagSafe(text: string): string {
  * that do not fit go on in numbered tags beside the first (`drctl:fence:2`, …), written in the same call.
  */
 const TAG_VALUE_MAX = 256;
+const TAGS_PER_INSTANCE_MAX = 50;
 const FENCE_REF_MAX = 96;
 const RUN_REF_MAX = 40;
 /** The tag holding the `part`th share of the groups (the first share is in `FENCE_TAG` itself). */
@@ -141,7 +142,7 @@ export function decodeFenceTags(
   if (fields.fence === undefined) return null;
   const parts = Number(fields.parts ?? 1);
   // An instance carries at most 50 tags: a count beyond (edited by hand) names parts that cannot exist.
-  const counted = Number.isInteger(parts) && parts >= 1 && parts <= 50;
+  const counted = Number.isInteger(parts) && parts >= 1 && parts <= TAGS_PER_INSTANCE_MAX;
   const continued = Array.from({ length: counted ? parts - 1 : 0 }, (_, i) => tags[partTag(i + 2)]);
   const shares = [fields.sg ?? '', ...continued.map((share) => share ?? '')];
   return {
@@ -315,7 +316,7 @@ export async function fenceWithSecurityGroup(
     }
     tookOver = marker.fenceId;
     marker = { fenceId, previousGroups: current, rebooted: false, complete: true, ...runField };
-    await rds.tagResource(region, requireArn(instance), encodeFenceTags(marker));
+    await writeFenceTags(rds, region, instance, marker);
   }
   // The groups the run recorded, or the fence group beside (some of) them: the swap not sent yet, sent but still
   // being applied, or applied.
@@ -343,7 +344,7 @@ export async function fenceWithSecurityGroup(
     // No record, or the groups changed since the plan read them: the tag records what the swap replaces, and
     // the undo prefers a tag to the run's record.
     marker = { fenceId, previousGroups: current, rebooted: false, complete: true, ...runField };
-    await rds.tagResource(region, requireArn(instance), encodeFenceTags(marker));
+    await writeFenceTags(rds, region, instance, marker);
   }
   const resumed = resumeFrom<FenceProgress>('rds.fence');
   const progress: FenceProgress = {
@@ -604,6 +605,29 @@ function within(current: string[], recorded: string[], fenceGroup: string | unde
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * Writes the fence's tags in one AddTagsToResource call, after checking that the instance has room for them: RDS
+ * refuses a call that would leave more than 50 tags on an instance (keys already there are replaced, not added),
+ * and its refusal does not say what to do. The check does, before anything is changed.
+ */
+async function writeFenceTags(
+  rds: RdsPort,
+  region: string,
+  instance: RdsInstance,
+  marker: Omit<SecurityGroupFenceMarker, 'rebooted'>,
+): Promise<void> {
+  const tags = encodeFenceTags(marker);
+  const after = new Set([...Object.keys(instance.tags), ...Object.keys(tags)]);
+  if (after.size > TAGS_PER_INSTANCE_MAX) {
+    const own = Object.keys(instance.tags).length;
+    throw permanentFailure(
+      PermanentFailure.InvalidState,
+      `${instance.instanceId} carries ${own} tag(s) and the fence records the ${marker.previousGroups.length} group(s) its swap replaces in ${Object.keys(tags).length} tag(s) (${FENCE_TAG}…); RDS allows ${TAGS_PER_INSTANCE_MAX} per instance. Nothing was changed: remove ${after.size - TAGS_PER_INSTANCE_MAX} tag(s) from the instance and retry the step`,
+    );
+  }
+  await rds.tagResource(region, requireArn(instance), tags);
 }
 
 function requireArn(instance: RdsInstance): string {
