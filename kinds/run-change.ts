@@ -9,13 +9,14 @@ export function withRunChange<T extends Pick<StepOutcome, 'changed' | 'summary'>
   outcome: T,
   runChanges: boolean,
   what: string,
+  how = 'an earlier attempt of this step did it before it was recorded',
 ): T {
   if (outcome.changed === runChanges) return outcome;
   if (runChanges) {
     return {
       ...outcome,
       changed: true,
-      summary: `${outcome.summary} (this run changed ${what}: an earlier attempt of this step did it before it was recorded)`,
+      summary: `${outcome.summary} (this run changed ${what}: ${how})`,
     };
   }
   return outcome;

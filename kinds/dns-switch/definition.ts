@@ -773,8 +773,11 @@ async function switchFrom(
   // An operator's retry: the run holds the first execution's undo, which may have switched some records and
   // failed before the others. Kept whole, its rollback would put a record the first execution never switched
   // back to its value from before a writer who moved it since; merged, that record's undo is what was read now.
+  let earlierSwitched = false;
   if (recorded.byEarlierExecution && isSwitchUndo(recorded.undo) && hasPatch(DNS_RETRY_MERGES_UNDO_PATCH)) {
     const merged = mergedUndo(recorded.undo, undo, records, expected ?? before);
+    earlierSwitched =
+      merged.records.length + merged.created.length > undo.records.length + undo.created.length;
     context.controls.beforeEffect({
       willChange: true,
       undo: merged,
@@ -790,7 +793,16 @@ async function switchFrom(
     ...(guard === undefined ? {} : { expectedBefore: guard }),
     ...(how === 'guarded in batches' ? { batchedSwaps: true } : {}),
   });
-  return withRunChange(outcome, willChange, 'the records');
+  // Records the earlier execution switched hold their new values now: this execution finds nothing to send, but the
+  // run changed them (the timeline, and the evidence, must not say the switch changed nothing).
+  return earlierSwitched
+    ? withRunChange(
+        outcome,
+        true,
+        'the records',
+        'the earlier execution of this step switched them before it failed',
+      )
+    : withRunChange(outcome, willChange, 'the records');
 }
 
 /**

@@ -1037,6 +1037,48 @@ test('an operator’s retry of a switch that acted partly keeps the first execut
   expect(estate.dns.get('db.z.test.')).toBe('10.0.0.3'); // kept: the promotion completed
 });
 
+test('an operator’s retry of a switch whose first execution switched every record and then failed records that this run changed them (before: changed false, "already hold their desired values"), and rollback puts them back', async () => {
+  const { estate, rb } = withWwwHeldAfterDns();
+  const steps = rb.steps.map((step) =>
+    step.kind === 'dns.switch' ? { ...step, onFailure: 'pause' as const } : step,
+  );
+  const fake = estate.activities();
+  let switches = 0;
+  const result = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const handle = await start(taskQueue, { ...rb, steps });
+      await waitFor(async () => {
+        const progress = await handle.query<FailoverProgress>('progress');
+        return progress.status === 'paused' ? progress : undefined;
+      });
+      await handle.executeUpdate('decide', {
+        args: [
+          await signed(handle, signerOf('bob'), { stepId: 'dns', action: 'retry', reason: 'resolver fixed' }),
+        ],
+      });
+      return abortedAtGate(handle, 'test');
+    },
+    {
+      switchDns: async (input) => {
+        if (++switches > 1) return fake.switchDns(input);
+        // Every record switched, then the answers were wrong for longer than the resolution check waits.
+        estate.dns.set('db.z.test.', '10.0.0.3');
+        estate.dns.set('www.z.test.', 'maintenance.z.test.');
+        throw ApplicationFailure.nonRetryable(
+          'the change is INSYNC but www answers app',
+          'DnsResolutionMismatch',
+        );
+      },
+    },
+  );
+
+  const dns = result.timeline.filter((e) => e.stepId === 'dns');
+  expect(dns.map((e) => e.status)).toEqual(['failed', 'succeeded']);
+  expect(dns[1]).toMatchObject({ changed: true, summary: expect.stringMatching(/earlier execution/) });
+  expect(estate.dns.get('www.z.test.')).toBe('app.z.test.'); // the first execution's undo
+});
+
 test('a switch refused partway (a later change batch met a record another writer moved) keeps the undo read ahead for the records it switched, reads the others again, and rollback puts the switched ones back', async () => {
   const { estate, rb } = withWwwHeldAfterDns(undefined, 'www first');
   const fake = estate.activities();
