@@ -30,6 +30,9 @@ export function demoPolicy(publicKeys: Record<DemoOperator, string>): AccessPoli
       { runbooks: ['*'], operators: [], groups: ['oncall'], allow: [...PERMISSIONS] },
       { runbooks: ['*'], operators: [], groups: ['dba'], allow: ['plan', 'approve', 'decide'] },
       { runbooks: ['*'], operators: ['dave'], groups: [], allow: ['plan'] },
+      // An abort granted on evacuations named abort-* and on none of their runbooks: the tests show that such an
+      // abort is refused while a failover is under way (each failover would refuse it).
+      { runbooks: ['abort-*'], operators: ['carol'], groups: [], allow: ['abort'] },
     ],
     breakGlass: {
       'sandbox-emergency': {

@@ -466,10 +466,21 @@ class EvacuationRun {
   }
 
   validateAbort(update: SignedOperatorUpdate): void {
-    this.verify(update, ['abort'], true);
+    const verified = this.verify(update, ['abort'], true);
     if (this.status !== 'running') throw new Error(`the evacuation has already ended (${this.status})`);
     if (this.abortRequest)
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
+    // The abort is forwarded to each failover under way, which accepts it only from an operator who may abort its
+    // runbook. Accepted here regardless, the evacuation would end "aborted" while those failovers went on.
+    const forbidden = this.services.filter(
+      (service) =>
+        (service.state === 'running' || service.state === 'paused') &&
+        !this.start.authority.allows(verified.owner, 'abort', service.runbookId),
+    );
+    if (forbidden.length > 0)
+      throw new Error(
+        `not permitted: ${verified.owner} may not abort ${forbidden.map((service) => service.runbookId).join(', ')} under the access policy, and ${forbidden.length === 1 ? 'its failover is' : 'their failovers are'} under way: the evacuation's abort is forwarded to each one, so nothing was aborted; ask an operator who holds abort on ${forbidden.length === 1 ? 'that runbook' : 'those runbooks'}`,
+      );
   }
 
   abort(update: SignedOperatorUpdate): OperatorAck {

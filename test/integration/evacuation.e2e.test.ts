@@ -385,7 +385,7 @@ test('bad evacuations and operators without the permissions are refused, with no
   expect(withPolicy.stderr).toContain(`verify them with drctl verify-run ${refusedId} --policy`);
 });
 
-test('an abort signed for the evacuation is forwarded to its paused failover, which checks it and aborts', async () => {
+test('an abort signed for the evacuation is forwarded to its paused failover, which checks it and aborts; one its failover would refuse is refused up front', async () => {
   dnsRunbook('evac-gated', 'portal-db.sandbox.drctl.internal.', 'gated.example.', undefined, true);
   evacuationFile('abort-test', { waves: [{ id: 'only', runbooks: ['evac-gated'] }] });
   const before = await recordValue(stack, 'portal-db.sandbox.drctl.internal.');
@@ -401,6 +401,15 @@ test('an abort signed for the evacuation is forwarded to its paused failover, wh
   // dave may not abort; bob may: the evacuation forwards bob's signed abort to the child failover.
   const refused = await drctl(['abort', workflowId, '--reason', 'not mine'], asOperator(env, 'dave'));
   expect(refused.code).toBe(4);
+  // carol may abort the evacuation but not evac-gated, whose failover would refuse her abort: refused up front
+  // (before: accepted, the evacuation ended "aborted" and the failover went on, paused).
+  const notForwardable = await drctl(
+    ['abort', workflowId, '--reason', 'not for its runbooks'],
+    asOperator(env, 'carol'),
+  );
+  expect(notForwardable.code).toBe(4);
+  expect(notForwardable.stderr).toContain('carol may not abort evac-gated under the access policy');
+  expect((await waitFor(workflowId, (p) => p.status === 'paused')).services[0]?.state).toBe('paused');
   const aborted = await drctl(['abort', workflowId, '--reason', 'wrong region'], asOperator(env, 'bob'));
   expect(aborted.stderr).toBe('');
   expect(aborted.code).toBe(0);
