@@ -147,7 +147,7 @@ export class OperatorAuthority {
       if (age > STATEMENT_MAX_AGE_MS)
         throw refuse(
           'Stale',
-          `stale statement: signed ${Math.round(age / 1000)} s ago (at ${statement.at}); statements are accepted for ${STATEMENT_MAX_AGE_MS / 60_000} minutes, so run the command again`,
+          `stale statement: signed ${Math.round(age / 1000)} s ago (at ${statement.at}) by the worker's clock; statements are accepted for ${STATEMENT_MAX_AGE_MS / 60_000} minutes, so run the command again. If it was signed just now, the signer's clock is about ${Math.round(age / 1000)} s behind the worker's: correct it (NTP), or every statement it signs will be refused`,
         );
       if (-age > STATEMENT_MAX_SKEW_MS)
         throw refuse(
@@ -157,7 +157,7 @@ export class OperatorAuthority {
       if (expected.runStartedAt !== undefined && at < expected.runStartedAt - STATEMENT_MAX_SKEW_MS)
         throw refuse(
           'Stale',
-          `signed at ${statement.at}, before this run of ${expected.runId} started (${new Date(expected.runStartedAt).toISOString()}): it was for an earlier run under the same id; run the command again for this run`,
+          `signed at ${statement.at}, before this run of ${expected.runId} started (${new Date(expected.runStartedAt).toISOString()}): it was for an earlier run under the same id; run the command again for this run. If it was signed just now, the signer's clock is behind the worker's: correct it (NTP)`,
         );
     }
     if (expected.usedNonces?.has(statement.nonce))

@@ -82,7 +82,9 @@ describe('OperatorAuthority.verify', () => {
       'a stale statement (6 minutes old)',
       () => signedBy(keys.bob, { at: new Date(NOW - 6 * 60_000).toISOString() }),
       'Stale',
-      /stale statement: signed 360 s ago/,
+      // A signer whose clock is 6 minutes slow signs statements that look 6 minutes old: running the command again
+      // does not help (before: the message said only that), so it names the clock too.
+      /stale statement: signed 360 s ago .*run the command again.*signer's clock is about 360 s behind the worker's: correct it/,
     ],
     [
       'a statement from the future',
@@ -128,7 +130,7 @@ describe('OperatorAuthority.verify', () => {
     const error = refusal(() => authority.verify(earlier, { ...expectation, runStartedAt: NOW - 60_000 }));
     expect(error.code).toBe('Stale');
     expect(error.message).toMatch(
-      /before this run of failover-ehr-db-20261127-081500 started .* an earlier run under the same id/,
+      /before this run of failover-ehr-db-20261127-081500 started .* an earlier run under the same id.*signer's clock is behind/,
     );
   });
 
