@@ -4,7 +4,8 @@
  * time in arrival order, waits until each run is closed (its history is complete only then), and appends the
  * run's bundle through activities. A single writer is what keeps concurrent runs from forking the chain.
  * It continues as new when Temporal suggests, carrying its queue. Failing writes never drop a request: the
- * ledger waits and tries the same request again, so the chain keeps its order.
+ * ledger waits and tries the same request again, so the chain keeps its order. A request whose run is not in
+ * Temporal is dropped; one whose run it cannot see closed goes to the back after a growing wait.
  */
 import {
   ActivityFailure,
@@ -32,6 +33,7 @@ import {
   type EvidenceRequest,
 } from '../evidence/ledger-protocol';
 import { decidePatchesAtStart } from './patches-at-start';
+import { nextStepAfterWaitFailure } from './evidence-ledger-retry';
 
 export const evidenceRunEndedSignal = defineSignal<[EvidenceRequest]>(RUN_ENDED_SIGNAL);
 
@@ -78,6 +80,13 @@ const writes = proxyActivities<EvidenceActivities>({
   },
 });
 
+/**
+ * Ledgers that began after this drop a request whose run is not in Temporal, and wait (growing) before the next
+ * turn after a failed wait. Earlier ones moved the request to the back and waited again at once, whatever the
+ * failure: their histories replay so.
+ */
+export const LEDGER_WAIT_BACKOFF_PATCH = 'evidence-ledger-drops-missing-runs-and-backs-off';
+
 export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Promise<void> {
   decidePatchesAtStart();
   const ledger: LedgerState = {
@@ -88,6 +97,7 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
     ...(state?.continueAsNewAfter ? { continueAsNewAfter: state.continueAsNewAfter } : {}),
   };
   let writtenThisRun = 0;
+  let waitFailuresInARow = 0;
 
   setHandler(evidenceRunEndedSignal, (request) => {
     const key = requestKey(request);
@@ -102,10 +112,32 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
     const key = requestKey(request);
     try {
       await waits.waitForRunClosed(request);
+      waitFailuresInARow = 0;
     } catch (error) {
-      ledger.blocked = `${key} has not closed: ${messageOf(error)}`;
-      log.warn('evidence: run not closed yet, moving it to the back of the queue', { run: key });
-      ledger.pending.push(ledger.pending.shift()!);
+      if (!hasPatch(LEDGER_WAIT_BACKOFF_PATCH)) {
+        ledger.blocked = `${key} has not closed: ${messageOf(error)}`;
+        log.warn('evidence: run not closed yet, moving it to the back of the queue', { run: key });
+        ledger.pending.push(ledger.pending.shift()!);
+        continue;
+      }
+      const next = nextStepAfterWaitFailure(failureTypeOf(error), ++waitFailuresInARow);
+      if (next.drop) {
+        log.error('evidence: run is not in Temporal, dropping its request', {
+          run: key,
+          error: messageOf(error),
+        });
+        waitFailuresInARow = 0;
+        done(ledger, key);
+      } else {
+        ledger.blocked = `${key} has not closed: ${messageOf(error)} (next try in ${next.retryAfterMs / 1000} s)`;
+        log.warn('evidence: run not closed yet, moving it to the back of the queue and waiting', {
+          run: key,
+          retryAfterMs: next.retryAfterMs,
+        });
+        ledger.pending.push(ledger.pending.shift()!);
+        await sleep(next.retryAfterMs);
+      }
+      await continueAsNewIfDue();
       continue;
     }
     try {
@@ -137,6 +169,10 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
       }
     }
 
+    await continueAsNewIfDue();
+  }
+
+  async function continueAsNewIfDue(): Promise<void> {
     if (
       workflowInfo().continueAsNewSuggested ||
       writtenThisRun >= (ledger.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER)

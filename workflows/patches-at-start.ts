@@ -20,7 +20,7 @@ import {
   RELEASES_RECORDED_PATCH,
   WAVES_STAY_ORDERED_PATCH,
 } from './evacuation';
-import { LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
+import { LEDGER_WAIT_BACKOFF_PATCH, LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
 import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
 import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
@@ -67,6 +67,7 @@ export function everyPatch(): string[] {
     ...STEP_KIND_NAMES.flatMap((name) => stepKind(name).readAheadPatch ?? []),
     // Since the bundle (patch-bundle.ts), each decided on its own:
     TEMPORAL_CANCEL_ABORTS_PATCH,
+    LEDGER_WAIT_BACKOFF_PATCH,
   ];
 }
 

@@ -5,7 +5,7 @@
  * reports rendered from the result. A drill's bundle also holds its failover's history and result. Nothing
  * comes from the worker's configuration, so no secret can reach the bundle by this path.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowContinuedAsNewError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { BundleContent, BundleFile } from '../../evidence/append-bundle';
@@ -371,7 +371,7 @@ async function exportRun(client: Client, workflowId: string, runId: string): Pro
     input,
     reviewed: await reviewedRunbookIn(events, converter),
     reviewedEvacuation: await reviewedEvacuationIn(events, converter),
-    result: await recordedResult(handle, description.status.name),
+    result: await recordedResult(handle, `${workflowId}/${runId}`, description.status.name),
     children,
   };
 }
@@ -391,12 +391,18 @@ function refusedAtStart(result: unknown): boolean {
   return type === PermanentFailure.NotAuthorized || type === PermanentFailure.RunbookMismatch;
 }
 
+/** The transient failure of a closed run whose result could not be read (Temporal unreachable, a codec or KMS error). */
+const RESULT_UNREADABLE = 'RunResultUnreadable';
+
 /**
  * The run's result; for a failed failover, the result it carried as its failure's detail; for one that failed
- * without (a refused start), its close status, error and the failure's type.
+ * without (a refused start), its close status, error and the failure's type; for one cancelled, terminated, timed
+ * out or continued as new, its close status and how it ended. Only the run's own end is recorded: an error in
+ * reading it (gRPC, the payload codec) would be signed and locked into the bundle for years, so it is retried.
  */
 async function recordedResult(
   handle: ReturnType<Client['workflow']['getHandle']>,
+  run: string,
   status: string,
 ): Promise<unknown> {
   try {
@@ -407,7 +413,14 @@ async function recordedResult(
       if (detail !== undefined) return detail;
       return { closeStatus: status, error: error.cause.message, failureType: error.cause.type ?? null };
     }
-    return { closeStatus: status, error: (error as Error).message };
+    if (error instanceof WorkflowFailedError || error instanceof WorkflowContinuedAsNewError)
+      return { closeStatus: status, error: error.message };
+    throw transientFailure(
+      RESULT_UNREADABLE,
+      `run ${run} closed ${status} but its result could not be read: ${
+        (error as Error).message
+      }; nothing was written, and the ledger retries the collection (check the worker's connection to Temporal and its payload codec if this persists)`,
+    );
   }
 }
 

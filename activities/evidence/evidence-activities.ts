@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { appendBundle, BundleFileConflictError, ChainConflictError } from '../../evidence/append-bundle';
 import { askLedger } from '../../evidence/ask-ledger';
 import type { ChainHeadHint } from '../../evidence/chain-head';
 import { ChainLayout } from '../../evidence/layout';
-import { LEDGER_WORKFLOW_ID, type EvidenceRequest } from '../../evidence/ledger-protocol';
+import { LEDGER_WORKFLOW_ID, requestKey, type EvidenceRequest } from '../../evidence/ledger-protocol';
 import type { EvidenceStore } from '../../evidence/store-port';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { pollUntil } from '../poll-until';
@@ -79,12 +79,23 @@ export function createEvidenceActivities(ports: EvidencePorts | undefined): Evid
     async waitForRunClosed(request) {
       const { temporal } = required();
       const handle = temporal.workflow.getHandle(request.workflowId, request.runId);
-      const description = await pollUntil(
-        () => handle.describe(),
-        (found) => found.status.name !== 'RUNNING',
-        { initialIntervalMs: 100, maxIntervalMs: 2000, describe: (found) => found.status.name },
-      );
-      return { closeStatus: description.status.name };
+      try {
+        const description = await pollUntil(
+          () => handle.describe(),
+          (found) => found.status.name !== 'RUNNING',
+          { initialIntervalMs: 100, maxIntervalMs: 2000, describe: (found) => found.status.name },
+        );
+        return { closeStatus: description.status.name };
+      } catch (error) {
+        // Typed as NotFound so the ledger drops the request instead of waiting for a run that will never close.
+        if (error instanceof WorkflowNotFoundError) {
+          throw permanentFailure(
+            PermanentFailure.NotFound,
+            `run ${requestKey(request)} is not in Temporal (past the namespace's retention, deleted, or a request naming a run that never existed): it has no evidence to bundle; the ledger drops its request`,
+          );
+        }
+        throw error;
+      }
     },
 
     async writeEvidenceBundle(request) {
