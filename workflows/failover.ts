@@ -8,7 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { hasPatch } from './patch-bundle';
-import { OUTCOME_KEY } from '../common/search-attributes';
+import { INITIATOR_KEY, OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
 import { failbackRecord } from './failback-record';
@@ -42,6 +42,13 @@ export const NOT_RELEASED_OUTCOME_PATCH = 'not-released-outcome';
 export const REFUSED_START_BUNDLED_PATCH = 'refused-start-requests-evidence';
 
 /**
+ * Runs that began after this show the verified signer as their initiator (`DrctlInitiator`) once the start is
+ * verified: the client sets it when it starts the run, from its key file's name, which nothing checks (a
+ * break-glass start named whoever held the file, and any Temporal client may write any name).
+ */
+export const VERIFIED_INITIATOR_PATCH = 'failover-initiator-verified';
+
+/**
  * The progress with only the timeline entries from index `from` on (`drctl … --follow` holds the earlier ones):
  * a follower of a long run does not fetch the whole timeline on every change.
  */
@@ -62,6 +69,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   const recordsNotReleased = hasPatch(NOT_RELEASED_OUTCOME_PATCH);
   const bundlesRefusal = hasPatch(REFUSED_START_BUNDLED_PATCH);
   const cancelAborts = hasPatch(TEMPORAL_CANCEL_ABORTS_PATCH);
+  const showsVerifiedInitiator = hasPatch(VERIFIED_INITIATOR_PATCH);
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;
@@ -100,6 +108,11 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
     throw error;
   });
   const { reason } = start.initiator.signed.statement;
+  if (
+    showsVerifiedInitiator &&
+    workflowInfo().typedSearchAttributes.get(INITIATOR_KEY) !== start.initiator.owner
+  )
+    upsertSearchAttributes([{ key: INITIATOR_KEY, value: start.initiator.owner }]);
   // The recorded reason names the parent that started the run; so does the record, for verify-run to re-check it.
   if (parent) start.authorization.parent = parent.workflowId;
   run = new FailoverRun(

@@ -22,7 +22,11 @@ import {
 } from './evacuation';
 import { LEDGER_WAIT_BACKOFF_PATCH, LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
 import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
-import { NOT_RELEASED_OUTCOME_PATCH, REFUSED_START_BUNDLED_PATCH } from './failover';
+import {
+  NOT_RELEASED_OUTCOME_PATCH,
+  REFUSED_START_BUNDLED_PATCH,
+  VERIFIED_INITIATOR_PATCH,
+} from './failover';
 import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
@@ -68,6 +72,7 @@ export function everyPatch(): string[] {
     // Since the bundle (patch-bundle.ts), each decided on its own:
     TEMPORAL_CANCEL_ABORTS_PATCH,
     LEDGER_WAIT_BACKOFF_PATCH,
+    VERIFIED_INITIATOR_PATCH,
   ];
 }
 

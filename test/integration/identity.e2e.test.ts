@@ -331,6 +331,43 @@ test('break-glass approves any gate only when used on purpose, and every use is 
   );
 });
 
+test('a failover started with the break-glass key is listed under that key as verified, not under its key file’s name', async () => {
+  // Before: `drctl runs` showed the name the client wrote when it started the run (the key file's, "break-glass"),
+  // which nothing checks; the run now writes the signer it verified.
+  stack = await resetStack();
+  const id = 'ehr-db-identity-glass-start';
+  const file = join(catalogDir(env), `${id}.json`);
+  writeFileSync(file, JSON.stringify({ ...ehrDb, id }));
+  const glass = { ...env, DRCTL_KEY_FILE: operatorPaths.keyFile('break-glass') };
+  const started = await drctl(
+    [
+      'failover',
+      file,
+      '--break-glass',
+      '--reason',
+      'INC-4411: nobody on call reachable',
+      '--yes',
+      '--follow',
+    ],
+    glass,
+  );
+  expect(started.code).toBe(0);
+  expect(started.stderr).toMatch(/BREAK-GLASS/);
+
+  const initiators = async () =>
+    (
+      JSON.parse((await drctl(['runs', '--runbook', id, '--output', 'json'], env)).stdout) as Array<{
+        initiator: string | null;
+      }>
+    ).map((run) => run.initiator);
+  let shown = await initiators();
+  for (let tries = 0; tries < 50 && shown[0] !== 'break-glass:sandbox-emergency'; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    shown = await initiators();
+  }
+  expect(shown[0]).toBe('break-glass:sandbox-emergency'); // the newest run: this one
+});
+
 test('a client copy of a runbook that differs from the reviewed catalog is refused, and nothing changes', async () => {
   stack = await resetStack();
   const mine = join(scratch, 'ehr-db.json');
