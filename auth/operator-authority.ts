@@ -39,6 +39,13 @@ export interface Expectation {
    * signed before this run began was for an earlier run: refused, within the clock skew allowed.
    */
   runStartedAt?: number;
+  /**
+   * When set, the statement's `detail.run` must equal it: Temporal's id of the one run it is for. Runs of one
+   * runbook share a workflow id, so without it a statement taken from one run (its progress, its history) could be
+   * sent to the next run under the same id within the clock skew allowed above: an approval replayed as a second
+   * person's.
+   */
+  temporalRunId?: string;
 }
 
 /** A refusal: `code` is stable for scripts and tests, the message says what was wrong and what to do. */
@@ -129,6 +136,13 @@ export class OperatorAuthority {
       throw refuse(
         'WrongRun',
         `the statement is for run ${statement.runId}, not ${expected.runId}: sign for this run`,
+      );
+    if (expected.temporalRunId !== undefined && statement.detail?.run !== expected.temporalRunId)
+      throw refuse(
+        'WrongRun',
+        statement.detail?.run === undefined
+          ? `the statement names no run (detail.run): it was signed by a drctl from before statements named their run, or taken from elsewhere; sign it again with this drctl for run ${expected.temporalRunId} of ${expected.runId}`
+          : `the statement is for run ${statement.detail.run} of ${expected.runId}, not this one (${expected.temporalRunId}): it was signed for another run under the same id; run the command again for this run`,
       );
     if (expected.stepId !== undefined && statement.stepId !== expected.stepId)
       throw refuse(

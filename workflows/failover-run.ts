@@ -715,8 +715,11 @@ export class FailoverRun {
     const statement = (signed as { statement?: { runId?: unknown } } | undefined)?.statement;
     if (covering === undefined || !actions.includes('abort') || statement?.runId !== covering.runId)
       return this.auth.authority.verify(signed, this.expectation(actions, checkFreshness));
+    const parentRun = workflowInfo().parent?.runId;
     const verified = this.auth.authority.verify(signed, {
       ...this.expectation(['abort'], checkFreshness),
+      // Signed for the evacuation's run: bound to it, as a statement for this run is to this one.
+      ...(this.bindsRun && parentRun !== undefined ? { temporalRunId: parentRun } : {}),
       runId: covering.runId,
       runbookId: covering.id,
       runbookHash: covering.sha256,
@@ -757,9 +760,22 @@ export class FailoverRun {
       checkFreshness,
       usedNonces: this.usedNonces,
       runStartedAt: workflowInfo().startTime.getTime(),
+      ...(this.bindsRun ? { temporalRunId: workflowInfo().runId } : {}),
     };
   }
+
+  /** Whether this run takes operator statements only when they name it (`SIGNED_RUN_PATCH`). */
+  private get bindsRun(): boolean {
+    return hasPatch(SIGNED_RUN_PATCH);
+  }
 }
+
+/**
+ * Runs that began after this accept an operator's statement (approve, retry, skip, abort) only when it names this
+ * run's Temporal run id (`detail.run`, which the CLI signs from the run's progress). Runs recorded before accepted
+ * statements naming only the workflow id, which every run of the runbook shares.
+ */
+export const SIGNED_RUN_PATCH = 'operator-statements-name-their-run';
 
 /** The distinct verified owners of some approvals, in order. */
 function owners(actions: readonly VerifiedAction[]): string[] {

@@ -31,6 +31,7 @@ import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
 import { AUTH_READS_AT_ONCE_PATCH, LOCAL_AUTH_READS_PATCH } from './run-authority';
+import { SIGNED_RUN_PATCH } from './failover-run';
 import { GROUP_READ_AHEAD_PATCH, LOCAL_STEP_READS_PATCH, READ_AHEAD_PATCH } from './step-actions';
 
 /** Runs that began after this decide every patch in their first workflow task (`decidePatchesAtStart`). */
@@ -73,6 +74,7 @@ export function everyPatch(): string[] {
     TEMPORAL_CANCEL_ABORTS_PATCH,
     LEDGER_WAIT_BACKOFF_PATCH,
     VERIFIED_INITIATOR_PATCH,
+    SIGNED_RUN_PATCH,
   ];
 }
 

@@ -335,6 +335,9 @@ export async function sendSigned(
     note('BREAK-GLASS: this action is signed with a break-glass key and will be reported');
   const signed = signer.sign({
     ...fields,
+    // Temporal's id of the run whose progress was read: the statement holds only for it, not for a later run under
+    // the same workflow id (a runbook's lock).
+    detail: { ...fields.detail, run: progress.runId },
     runId: progress.workflowId,
     runbookId: authorization.runbookId,
     runbookHash: authorization.runbookHash,

@@ -200,10 +200,11 @@ async function signed(
   signer: OperatorSigner,
   fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
 ) {
-  const { authorization } = await handle.query<FailoverProgress>('progress');
+  const { authorization, runId } = await handle.query<FailoverProgress>('progress');
   return {
     signed: signer.sign({
       ...fields,
+      detail: { ...fields.detail, run: runId },
       runId: handle.workflowId,
       runbookId: authorization?.runbookId ?? '?',
       runbookHash: authorization?.runbookHash ?? '?',
@@ -1277,6 +1278,65 @@ describe('operator control', () => {
       'approve:bob',
     ]);
     expect(estate.roles.get('replica')).toBe('primary');
+  });
+
+  test('an approval signed for one run of a runbook is refused by the next run under the same id, even within a minute (before: accepted as that operator’s approval, a second person for a two-person gate)', async () => {
+    const estate = newEstate();
+    const rb = withSteps([
+      { after: 'preflight', step: gate('production-approval', true) },
+      { after: 'production-approval', step: gate('hold') },
+    ]);
+    const workflowId = `test-failover-${randomUUID()}`;
+    const rejected = await withWorker(estate, async (taskQueue) => {
+      // Both runs of the runbook under one workflow id, as its lock makes them.
+      const { reference } = addToCatalog(catalog, rb);
+      const startRun = () =>
+        client.workflow.start('failoverWorkflow', {
+          taskQueue,
+          workflowId,
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          args: [
+            {
+              runbook: reference,
+              start: signerOf('alice').sign({
+                action: 'failover',
+                runId: workflowId,
+                runbookId: reference.id,
+                runbookHash: reference.sha256,
+                reason: 'test',
+              }),
+            },
+          ],
+        });
+      const first = await startRun();
+      await waitForGate(first, 'production-approval');
+      const bobsApproval = await signed(first, signerOf('bob'), {
+        action: 'approve',
+        stepId: 'production-approval',
+        reason: 'checked the replica',
+      });
+      await first.executeUpdate('approve', { args: [bobsApproval] });
+      await abortedAtGate(first, 'wrong region');
+
+      const second = await startRun();
+      await waitForGate(second, 'production-approval');
+      const replayed = await second
+        .executeUpdate('approve', { args: [bobsApproval] })
+        .catch((error: WorkflowUpdateFailedError) => error);
+      const progress = await second.query<FailoverProgress>('progress');
+      await second.executeUpdate('abort', {
+        args: [await signed(second, signerOf('alice'), { action: 'abort', reason: 'test over' })],
+      });
+      await failedResult(second.result(), 'FailoverAborted');
+      return { replayed, progress };
+    });
+
+    expect((rejected.replayed as WorkflowUpdateFailedError).cause?.message).toMatch(
+      /the statement is for run .* not this one .*signed for another run under the same id/,
+    );
+    expect(rejected.progress.awaiting.map((a) => a.stepId)).toEqual(['production-approval']);
+    expect(rejected.progress.operatorActions.map((a) => a.action)).toEqual(['start']);
+    expect(estate.roles.get('primary')).toBe('primary');
   });
 
   test('abort after the DNS switch keeps DNS on the new primary, the fence and the flags, and says why', async () => {

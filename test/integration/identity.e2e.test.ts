@@ -108,6 +108,7 @@ function statementFor(
     reason: 'INC-4411',
     at: new Date().toISOString(),
     nonce: randomUUID().replace(/-/g, ''),
+    detail: { run: progressNow.runId },
     ...overrides,
   };
 }

@@ -134,6 +134,19 @@ describe('OperatorAuthority.verify', () => {
     );
   });
 
+  it('GIVEN a run that takes only statements naming it WHEN a statement names it, names another run of the same id, or names none THEN the first is accepted and the others refused as for another run', () => {
+    const bound = { ...expectation, temporalRunId: 'run-b' };
+    expect(authority.verify(signedBy(keys.bob, { detail: { run: 'run-b' } }), bound).owner).toBe('bob');
+    const other = refusal(() => authority.verify(signedBy(keys.bob, { detail: { run: 'run-a' } }), bound));
+    expect(other.code).toBe('WrongRun');
+    expect(other.message).toMatch(/for run run-a of failover-ehr-db-20261127-081500, not this one \(run-b\)/);
+    const unnamed = refusal(() => authority.verify(signedBy(keys.bob), bound));
+    expect(unnamed.code).toBe('WrongRun');
+    expect(unnamed.message).toMatch(/names no run \(detail\.run\).*sign it again with this drctl/);
+    // A run recorded before statements named their run accepts one that names none, as it did.
+    expect(authority.verify(signedBy(keys.bob), expectation).owner).toBe('bob');
+  });
+
   it('GIVEN a nonce already accepted in the run WHEN verified again THEN it is refused as a replay', () => {
     const signed = signedBy(keys.bob);
     authority.verify(signed, expectation);
