@@ -4,7 +4,8 @@
  * time (the ledger workflow); the manifest is still written conditionally (only if its key is free), so a second
  * writer could never fork the chain silently.
  * Safe to repeat after a crash: a bundle already at the head is returned as is, files already stored with the
- * same bytes are kept.
+ * same bytes are kept (their lock extended to this attempt's date). Nothing the ledger did not produce in this
+ * attempt is ever named by its manifest.
  */
 import type { KeyObject } from 'node:crypto';
 import { readChainHead, type ChainHeadHint } from './chain-head';
@@ -20,7 +21,7 @@ import {
 } from './manifest';
 import { retainUntilFor } from './retention';
 import { indexManifest } from './run-index';
-import type { EvidenceStore } from './store-port';
+import type { EvidenceStore, PutOptions } from './store-port';
 
 export interface BundleFile {
   path: string;
@@ -28,9 +29,25 @@ export interface BundleFile {
   contentType: string;
 }
 
-/** Reports are renderings of the run's recorded history and result, which the bundle keeps as they are. */
+/**
+ * Reports are renderings of the run's recorded history and result: a retry may render one otherwise than an earlier
+ * attempt stored it (the worker's access policy changed), so a taken path is not a reason to lose the bundle.
+ */
 function isRendering(path: string): boolean {
   return path.startsWith('reports/');
+}
+
+/** Hex digits of the sha256 put in a rendering's path when its own path is taken: 64 bits, not guessable ahead. */
+const CONTENT_SUFFIX_HEX = 16;
+
+/** `reports/report.md` → `reports/report.<first 16 hex of sha256>.md`: a path only these bytes claim. */
+function contentAddressedPath(path: string, sha256: string): string {
+  const suffix = sha256.slice(0, CONTENT_SUFFIX_HEX);
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  // A dot that starts the file name (`.hidden`) or sits in a folder name is not an extension.
+  if (dot <= slash + 1) return `${path}.${suffix}`;
+  return `${path.slice(0, dot)}.${suffix}${path.slice(dot)}`;
 }
 
 export interface BundleContent {
@@ -75,6 +92,36 @@ export class BundleFileConflictError extends Error {
   }
 }
 
+/**
+ * Stores one file under `key` unless the key holds it already. The same bytes left by an earlier attempt are kept,
+ * their lock extended to this attempt's date: the manifest promises every file locked until its own retain-until.
+ */
+async function storeFile(
+  store: EvidenceStore,
+  key: string,
+  file: BundleFile,
+  sha256: string,
+  lock: Pick<PutOptions, 'lockMode' | 'retainUntil'>,
+): Promise<'stored' | 'other-bytes'> {
+  const written = await store.put(key, file.body, {
+    ...lock,
+    sha256Hex: sha256,
+    contentType: file.contentType,
+    onlyIfAbsent: true,
+  });
+  if (written === 'written') return 'stored';
+  const existing = await store.get(key);
+  if (existing === undefined || sha256Hex(existing.body) !== sha256) return 'other-bytes';
+  const lockedUntil = existing.retainUntil;
+  if (existing.lockMode !== 'COMPLIANCE' || lockedUntil === undefined || lockedUntil < lock.retainUntil) {
+    // Never asks for an earlier date than the version holds: S3 refuses to shorten a lock.
+    const until =
+      lockedUntil !== undefined && lockedUntil > lock.retainUntil ? lockedUntil : lock.retainUntil;
+    await store.extendRetention(key, until, existing.versionId);
+  }
+  return 'stored';
+}
+
 export async function appendBundle(writer: ChainWriter, content: BundleContent): Promise<AppendResult> {
   const { store, layout } = writer;
   const head = await readChainHead(store, layout, writer.headHint);
@@ -104,35 +151,20 @@ export async function appendBundle(writer: ChainWriter, content: BundleContent):
   const lock = { lockMode: 'COMPLIANCE' as const, retainUntil };
   const files: ManifestFile[] = [];
   for (const file of content.files) {
-    const key = layout.fileKey(workflowId, runId, file.path);
     const sha256 = sha256Hex(file.body);
-    const written = await store.put(key, file.body, {
-      ...lock,
-      sha256Hex: sha256,
-      contentType: file.contentType,
-      onlyIfAbsent: true,
-    });
-    if (written === 'exists') {
-      const existing = await store.get(key);
-      const existingSha256 = existing === undefined ? undefined : sha256Hex(existing.body);
-      if (existing !== undefined && existingSha256 !== sha256 && isRendering(file.path)) {
-        // An earlier attempt wrote this report, rendered under what the worker knew then (its access policy): a
-        // rendering of the same recorded run, kept as written rather than losing the whole bundle to it.
-        files.push({
-          path: file.path,
-          key,
-          sha256: existingSha256 as string,
-          bytes: existing.body.length,
-          contentType: file.contentType,
-        });
-        continue;
-      }
-      if (existingSha256 !== sha256) {
-        throw new BundleFileConflictError(
-          `${store.location}/${key} already holds other bytes than ${file.path} of run ${workflowId}/${runId} ` +
-            '(locked objects cannot be replaced): run `drctl evidence verify` and investigate before writing this bundle',
-        );
-      }
+    let key = layout.fileKey(workflowId, runId, file.path);
+    let stored = await storeFile(store, key, file, sha256, lock);
+    if (stored === 'other-bytes' && isRendering(file.path)) {
+      // The bytes under the path were not rendered by this attempt (an earlier one, or anyone allowed to put
+      // objects in the bucket): this attempt's rendering goes beside them, and the manifest names it, not them.
+      key = layout.fileKey(workflowId, runId, contentAddressedPath(file.path, sha256));
+      stored = await storeFile(store, key, file, sha256, lock);
+    }
+    if (stored === 'other-bytes') {
+      throw new BundleFileConflictError(
+        `${store.location}/${key} already holds other bytes than ${file.path} of run ${workflowId}/${runId} ` +
+          '(locked objects cannot be replaced): run `drctl evidence verify` and investigate before writing this bundle',
+      );
     }
     files.push({ path: file.path, key, sha256, bytes: file.body.length, contentType: file.contentType });
   }

@@ -26,14 +26,17 @@ export interface ChainHeadHint {
 const PAGE_ENTRIES = 1000;
 
 /**
- * The newest manifest of the chain (highest sequence whose key is not deleted), or null for an empty chain.
+ * The newest manifest of the chain, or null for an empty chain: the highest sequence whose key holds a manifest
+ * version, hidden by a delete marker or not. Object Lock does not stop a plain DELETE from hiding a locked manifest;
+ * a head that skipped it would have the next append take its sequence again (If-None-Match writes over a delete
+ * marker) and drop its run from the chain. A hidden head is read by its version id.
  *
  * The chain only grows (6 years of runs under Object Lock: hundreds of thousands of manifests), so the head is not
  * found by listing every manifest, which S3 pages 1,000 entries at a time, on every append. One request lists the
  * manifests from the hint's on (from the first without a hint); when more follow than a page holds, the last page
  * is found by galloping and bisecting on one-entry listings (keys sort in sequence order): about 2·log₂(n / 1,000)
- * requests, 17 for 200,000 manifests where listing them all takes 200. Only when every manifest from there on is
- * hidden by a delete marker is the chain listed whole.
+ * requests, 17 for 200,000 manifests where listing them all takes 200. Only when no key from there on holds a
+ * version (delete markers alone) is the chain listed whole.
  */
 export async function readChainHead(
   store: EvidenceStore,
@@ -43,13 +46,33 @@ export async function readChainHead(
   const newest = await newestManifest(store, layout, hint.sequence);
   if (!newest) return null;
   hint.sequence = newest.sequence;
-  const object = await store.get(newest.key);
-  if (!object) return null;
+  const object = (await store.get(newest.key)) ?? (await hiddenVersion(store, newest.key));
+  if (!object) {
+    throw new HiddenHeadUnreadableError(
+      `the chain's newest manifest ${store.location}/${newest.key} is hidden by a delete marker and no version of it is left to read: ` +
+        'nothing is appended after a head it cannot link to; run `drctl evidence verify` and investigate who deletes in the evidence bucket',
+    );
+  }
   const head: ChainHead = { ...newest, sha256: sha256Hex(object.body) };
   const envelope = parseEnvelope(object.body);
   if ('error' in envelope) return head;
   const manifest = parseManifest(Buffer.from(envelope.payload, 'base64'));
   return 'error' in manifest ? head : { ...head, manifest };
+}
+
+/** The newest manifest's key was listed with versions, yet none can be read: nothing is appended after it. */
+export class HiddenHeadUnreadableError extends Error {
+  readonly code = 'EvidenceHiddenHeadUnreadable';
+  constructor(message: string) {
+    super(message);
+    this.name = 'HiddenHeadUnreadableError';
+  }
+}
+
+/** The newest version under a delete marker (the one the ledger wrote, unless more were written over it). */
+async function hiddenVersion(store: EvidenceStore, key: string) {
+  const newest = (await store.listVersions(key)).versions[0];
+  return newest === undefined ? undefined : store.getVersion(key, newest.versionId);
 }
 
 type Located = { sequence: number; key: string };
@@ -80,9 +103,9 @@ async function newestManifest(
     const last = page.keys.at(-1);
     // The page holds every manifest from its start: it is not truncated, or it reached a key sorting after them.
     if (!page.truncated || (last !== undefined && kindOf(last.key, layout) === 'after'))
-      // From the first key that is the whole chain; from further on, all of it may be deleted.
+      // From the first key that is the whole chain; from further on, its keys may hold delete markers alone.
       return (
-        newestNotDeleted(page.keys, layout) ?? (after === undefined ? undefined : newestOfAll(store, layout))
+        newestStored(page.keys, layout) ?? (after === undefined ? undefined : newestOfAll(store, layout))
       );
     const lastSequence = last === undefined ? undefined : layout.sequenceOf(last.key);
     // No progress (a key with a page of versions), or nothing listed: list everything.
@@ -131,16 +154,17 @@ async function lastPageStart(
   return low;
 }
 
-function newestNotDeleted(keys: KeyVersions[], layout: ChainLayout): Located | undefined {
+/** A key with a version is taken, deleted or not; one with delete markers alone never held a manifest. */
+function newestStored(keys: KeyVersions[], layout: ChainLayout): Located | undefined {
   let newest: Located | undefined;
   for (const entry of keys) {
     const sequence = layout.sequenceOf(entry.key);
-    if (sequence === undefined || entry.deleted) continue;
+    if (sequence === undefined || entry.versions === 0) continue;
     if (!newest || sequence > newest.sequence) newest = { sequence, key: entry.key };
   }
   return newest;
 }
 
 async function newestOfAll(store: EvidenceStore, layout: ChainLayout): Promise<Located | undefined> {
-  return newestNotDeleted(await store.listKeys(layout.manifestsPrefix), layout);
+  return newestStored(await store.listKeys(layout.manifestsPrefix), layout);
 }

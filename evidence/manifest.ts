@@ -9,7 +9,10 @@ export type EvidenceRunKind = 'failover' | 'failback' | 'drill' | 'fence-follow-
 export interface ManifestFile {
   /** Path inside the bundle, e.g. `history.json` or `reports/report.md`. */
   path: string;
-  /** Object key in the evidence bucket. */
+  /**
+   * Object key in the evidence bucket: `runs/<workflowId>/<runId>/<path>`, or, for a rendering whose path already
+   * held other bytes, that path with the file's sha256 in its name. Read a file by this key, never by its path.
+   */
   key: string;
   sha256: string;
   bytes: number;

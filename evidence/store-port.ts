@@ -24,6 +24,12 @@ export interface KeyPage {
   truncated: boolean;
 }
 
+/** What S3 keeps under one key: its object versions and its delete markers, each list newest first. */
+export interface KeyHistory {
+  versions: Array<{ versionId: string; lastModified: Date }>;
+  deleteMarkers: Array<{ versionId: string; lastModified: Date; isLatest: boolean }>;
+}
+
 export interface PutOptions {
   sha256Hex: string;
   contentType: string;
@@ -47,4 +53,16 @@ export interface EvidenceStore {
   /** The current version of a key, with its lock; undefined when absent or hidden by a delete marker. */
   get(key: string): Promise<StoredObject | undefined>;
   put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'>;
+  /** Every version and delete marker of exactly this key (ListObjectVersions), a delete marker hides none of them. */
+  listVersions(key: string): Promise<KeyHistory>;
+  /**
+   * One version of a key by its id, with its lock (GetObject with VersionId: IAM's s3:GetObjectVersion); undefined
+   * when the key has no such version or it is a delete marker.
+   */
+  getVersion(key: string, versionId: string): Promise<StoredObject | undefined>;
+  /**
+   * Locks one version (the current one without `versionId`) in COMPLIANCE mode until `retainUntil`
+   * (PutObjectRetention). S3 refuses a date earlier than a COMPLIANCE lock already holds: extend, never shorten.
+   */
+  extendRetention(key: string, retainUntil: Date, versionId?: string): Promise<void>;
 }

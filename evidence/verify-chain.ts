@@ -112,12 +112,7 @@ export async function verifyChain(
   for (const slot of inRange) {
     if (slot.state === 'missing') continue;
     if (slot.state === 'deleted') {
-      problems.push({
-        kind: 'deleted',
-        sequence: slot.sequence,
-        key: slot.key,
-        message: `manifest ${slot.sequence} is deleted: ${slot.key} is hidden by a delete marker (${slot.versions} locked version(s) remain; list them with ListObjectVersions)`,
-      });
+      problems.push(await hiddenManifest(store, slot));
       continue;
     }
     const found: ChainProblem[] = [];
@@ -160,6 +155,7 @@ export async function verifyChain(
     found.push(...placement(slot, manifest, slots, bySequence));
     const required = requiredRetention(manifest, policyYears);
     found.push(...retentionPolicy(slot.sequence, slot.key, manifest, required, policyYears));
+    if (slot.versions > 1) found.push(...(await displacedManifest(store, slot)));
     // A second version is worth its own report only when nothing above already explains it.
     const versions = found.length > 0 ? 1 : slot.versions;
     found.push(
@@ -226,6 +222,56 @@ function indexChecks(
       sequence,
       key: missing[0],
       message: `manifest ${sequence} (run ${manifest.run.workflowId}) is not in the run index, so \`drctl evidence show\` does not find it: ${missing.join(', ')} missing. It was appended by a worker older than the index, or written behind the ledger; write each as an empty object locked COMPLIANCE until ${manifest.retention.retainUntil}`,
+    },
+  ];
+}
+
+/**
+ * A manifest hidden by a delete marker: Object Lock does not stop a DELETE without a version id, it only keeps the
+ * locked version, which is still there to read by its id.
+ */
+async function hiddenManifest(
+  store: EvidenceStore,
+  slot: Extract<ChainSlot, { state: 'deleted' }>,
+): Promise<ChainProblem> {
+  const history = await store.listVersions(slot.key);
+  const locked = history.versions[0]?.versionId;
+  const marker = history.deleteMarkers.find((deleteMarker) => deleteMarker.isLatest)?.versionId;
+  const readable = locked
+    ? `; the manifest is still readable by version id (GetObject ${slot.key} versionId ${locked})${
+        marker ? `, and deleting the delete marker (versionId ${marker}) makes it current again` : ''
+      }`
+    : '';
+  return {
+    kind: 'deleted',
+    sequence: slot.sequence,
+    key: slot.key,
+    message: `manifest ${slot.sequence} is deleted: ${slot.key} is hidden by a delete marker (${slot.versions} locked version(s) remain: a DELETE without a version id hides a locked version, it cannot remove it)${readable}`,
+  };
+}
+
+/**
+ * A manifest key deleted and then written again: a conditional write (If-None-Match) succeeds over a delete
+ * marker, so the current version displaced the manifest the chain held there, whose run may have dropped out.
+ */
+async function displacedManifest(
+  store: EvidenceStore,
+  slot: Extract<ChainSlot, { state: 'present' }>,
+): Promise<ChainProblem[]> {
+  const history = await store.listVersions(slot.key);
+  if (history.deleteMarkers.length === 0) return [];
+  const current = slot.object.versionId ?? history.versions[0]?.versionId;
+  const earlier = history.versions
+    .map((version) => version.versionId)
+    .filter((versionId) => versionId !== current);
+  return [
+    {
+      kind: 'deleted',
+      sequence: slot.sequence,
+      key: slot.key,
+      expected: '1 version, no delete marker',
+      actual: `${history.versions.length} versions, ${history.deleteMarkers.length} delete marker(s)`,
+      message: `manifest ${slot.sequence} (${slot.key}) was deleted and written again: a delete marker lies among its versions, so its current version${current ? ` ${current}` : ''} took the place of the manifest stored before it, whose run may have dropped out of the chain; the earlier locked version(s) are still readable by version id (GetObject versionId ${earlier.join(', ')}): compare them`,
     },
   ];
 }

@@ -2,9 +2,16 @@ import {
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { EvidenceStore, KeyVersions, PutOptions, StoredObject } from '../../evidence/store-port';
+import type {
+  EvidenceStore,
+  KeyHistory,
+  KeyVersions,
+  PutOptions,
+  StoredObject,
+} from '../../evidence/store-port';
 import { toAwsFailure } from '../dns/aws-failure';
 import { PermanentFailure, permanentFailure } from '../failures';
 
@@ -86,6 +93,40 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
     return next === undefined ? { keys, truncated } : { keys, truncated, next };
   }
 
+  /** The current version of a key, or the version named; undefined when absent, hidden, or a delete marker. */
+  async function read(key: string, versionId?: string): Promise<StoredObject | undefined> {
+    let out;
+    try {
+      out = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(versionId === undefined ? {} : { VersionId: versionId }),
+        }),
+      );
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      // A key whose newest entry is a delete marker answers 404 NoSuchKey, like a key never written; a version id
+      // that is not there answers NoSuchVersion, and one that names a delete marker 405 MethodNotAllowed.
+      if (
+        name === 'NoSuchKey' ||
+        name === 'NotFound' ||
+        name === 'NoSuchVersion' ||
+        name === 'MethodNotAllowed'
+      )
+        return undefined;
+      const which = versionId === undefined ? '' : ` version ${versionId}`;
+      throw failure(`GetObject s3://${bucket}/${key}${which}`, error);
+    }
+    const body = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+    return {
+      body,
+      ...(out.VersionId ? { versionId: out.VersionId } : {}),
+      ...(out.ObjectLockMode ? { lockMode: out.ObjectLockMode } : {}),
+      ...(out.ObjectLockRetainUntilDate ? { retainUntil: new Date(out.ObjectLockRetainUntilDate) } : {}),
+    };
+  }
+
   return {
     location: `s3://${bucket}`,
 
@@ -116,24 +157,9 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
       return { keys, truncated: page.truncated };
     },
 
-    async get(key: string): Promise<StoredObject | undefined> {
-      let out;
-      try {
-        out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      } catch (error) {
-        const name = (error as { name?: string }).name;
-        // A key whose newest entry is a delete marker answers 404 NoSuchKey, like a key never written.
-        if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
-        throw failure(`GetObject s3://${bucket}/${key}`, error);
-      }
-      const body = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
-      return {
-        body,
-        ...(out.VersionId ? { versionId: out.VersionId } : {}),
-        ...(out.ObjectLockMode ? { lockMode: out.ObjectLockMode } : {}),
-        ...(out.ObjectLockRetainUntilDate ? { retainUntil: new Date(out.ObjectLockRetainUntilDate) } : {}),
-      };
-    },
+    get: (key: string) => read(key),
+
+    getVersion: (key: string, versionId: string) => read(key, versionId),
 
     async put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'> {
       try {
@@ -160,6 +186,68 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
           return 'exists';
         throw failure(`PutObject s3://${bucket}/${key}`, error);
       }
+    },
+
+    async listVersions(key: string): Promise<KeyHistory> {
+      const history: KeyHistory = { versions: [], deleteMarkers: [] };
+      const seen = new Set<string>();
+      let marker: { key: string; versionId?: string } | undefined;
+      for (;;) {
+        const out = await call(`ListObjectVersions s3://${bucket}/${key}`, () =>
+          s3.send(
+            new ListObjectVersionsCommand({
+              Bucket: bucket,
+              Prefix: key,
+              ...(marker === undefined ? {} : { KeyMarker: marker.key }),
+              ...(marker?.versionId === undefined ? {} : { VersionIdMarker: marker.versionId }),
+            }),
+          ),
+        );
+        // S3 lists a key's entries newest first; an emulator repeating an entry across pages must not count it twice.
+        const isNew = (entry: { Key?: string; VersionId?: string }): string | undefined => {
+          if (entry.Key !== key || entry.VersionId === undefined || seen.has(entry.VersionId))
+            return undefined;
+          seen.add(entry.VersionId);
+          return entry.VersionId;
+        };
+        for (const version of out.Versions ?? []) {
+          const versionId = isNew(version);
+          if (versionId !== undefined)
+            history.versions.push({ versionId, lastModified: new Date(version.LastModified ?? 0) });
+        }
+        for (const deleteMarker of out.DeleteMarkers ?? []) {
+          const versionId = isNew(deleteMarker);
+          if (versionId !== undefined)
+            history.deleteMarkers.push({
+              versionId,
+              lastModified: new Date(deleteMarker.LastModified ?? 0),
+              isLatest: deleteMarker.IsLatest === true,
+            });
+        }
+        // Keys longer than this one share its prefix and sort after it: once listed, its own entries are all read.
+        const passed = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].some(
+          (entry) => entry.Key !== undefined && entry.Key > key,
+        );
+        if (passed || !out.IsTruncated || !out.NextKeyMarker) return history;
+        marker = {
+          key: out.NextKeyMarker,
+          ...(out.NextVersionIdMarker ? { versionId: out.NextVersionIdMarker } : {}),
+        };
+      }
+    },
+
+    async extendRetention(key: string, retainUntil: Date, versionId?: string): Promise<void> {
+      const which = versionId === undefined ? '' : ` version ${versionId}`;
+      await call(`PutObjectRetention s3://${bucket}/${key}${which}`, () =>
+        s3.send(
+          new PutObjectRetentionCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(versionId === undefined ? {} : { VersionId: versionId }),
+            Retention: { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil },
+          }),
+        ),
+      );
     },
   };
 }

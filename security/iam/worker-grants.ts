@@ -34,9 +34,15 @@ export function workerGrants(resources: WorkerResources, arns: ArnContext): IamG
     grants.push(
       {
         label: 'evidence-write',
-        actions: ['s3:PutObject', 's3:PutObjectRetention', 's3:GetObject', 's3:GetObjectRetention'],
+        actions: [
+          's3:PutObject',
+          's3:PutObjectRetention',
+          's3:GetObject',
+          's3:GetObjectVersion',
+          's3:GetObjectRetention',
+        ],
         resources: [arn.s3Objects(arns, bucket, prefix)],
-        why: 'writes evidence bundles with a COMPLIANCE retain-until date, and reads the chain’s last manifest',
+        why: 'writes evidence bundles with a COMPLIANCE retain-until date (extending it on files an earlier attempt stored), and reads the chain’s last manifest, by its version when a delete marker hides it',
       },
       {
         label: 'evidence-list',

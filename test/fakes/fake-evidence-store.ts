@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type {
   EvidenceStore,
+  KeyHistory,
   KeyPage,
   KeyVersions,
   PutOptions,
@@ -16,10 +17,22 @@ interface Version {
   writtenAt: Date;
 }
 
+/** A version as GetObject answers it; undefined for none or a delete marker. */
+function stored(version: Version | undefined): StoredObject | undefined {
+  if (!version || version.deleteMarker || !version.body) return undefined;
+  return {
+    body: Buffer.from(version.body),
+    versionId: version.versionId,
+    ...(version.lockMode ? { lockMode: version.lockMode } : {}),
+    ...(version.retainUntil ? { retainUntil: version.retainUntil } : {}),
+  };
+}
+
 /**
  * An S3 bucket with versioning and Object Lock, in memory, behind the evidence store port. Like S3 it keeps
  * every version, refuses a body whose SHA-256 does not match the checksum sent, refuses to delete a version
- * under COMPLIANCE retention, and answers a conditional write on an existing key with "exists". Tests tamper
+ * under COMPLIANCE retention or to shorten its lock, and answers a conditional write on an existing key with
+ * "exists" (but writes over a delete marker, as S3's If-None-Match does). Tests tamper
  * through `putVersion` / `addDeleteMarker`, as someone writing to the bucket behind drctl's back would.
  */
 export class FakeEvidenceStore implements EvidenceStore {
@@ -88,14 +101,58 @@ export class FakeEvidenceStore implements EvidenceStore {
       await new Promise((resolve) => setTimeout(resolve, this.getLatencyMs));
       this.getsInFlight--;
     }
-    const latest = this.keys.get(key)?.at(-1);
-    if (!latest || latest.deleteMarker || !latest.body) return undefined;
+    return stored(this.keys.get(key)?.at(-1));
+  }
+
+  /** GetObject with a VersionId: counted as a GetObject request. */
+  async getVersion(key: string, versionId: string): Promise<StoredObject | undefined> {
+    this.getRequests++;
+    return stored(this.keys.get(key)?.find((version) => version.versionId === versionId));
+  }
+
+  /** One ListObjectVersions request (a key has far fewer than 1,000 entries here). */
+  async listVersions(key: string): Promise<KeyHistory> {
+    this.listRequests++;
+    const newestFirst = [...(this.keys.get(key) ?? [])].reverse();
     return {
-      body: Buffer.from(latest.body),
-      versionId: latest.versionId,
-      ...(latest.lockMode ? { lockMode: latest.lockMode } : {}),
-      ...(latest.retainUntil ? { retainUntil: latest.retainUntil } : {}),
+      versions: newestFirst
+        .filter((version) => !version.deleteMarker)
+        .map(({ versionId, writtenAt }) => ({ versionId, lastModified: writtenAt })),
+      deleteMarkers: newestFirst
+        .filter((version) => version.deleteMarker)
+        .map(({ versionId, writtenAt }, index) => ({
+          versionId,
+          lastModified: writtenAt,
+          isLatest: index === 0 && newestFirst[0]!.deleteMarker,
+        })),
     };
+  }
+
+  /**
+   * PutObjectRetention: as S3, refused on a delete marker (MethodNotAllowed) and when it would move an unexpired
+   * lock's date earlier (AccessDenied: COMPLIANCE is extended, never shortened).
+   */
+  async extendRetention(key: string, retainUntil: Date, versionId?: string): Promise<void> {
+    const versions = this.keys.get(key) ?? [];
+    const version =
+      versionId === undefined
+        ? versions.at(-1)
+        : versions.find((candidate) => candidate.versionId === versionId);
+    if (!version)
+      throw new Error(
+        `${versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion'}: ${key} ${versionId ?? ''}`,
+      );
+    if (version.deleteMarker)
+      throw new Error(
+        `MethodNotAllowed: ${key} version ${version.versionId} is a delete marker, it holds no lock`,
+      );
+    if (version.retainUntil && version.retainUntil > this.now() && retainUntil < version.retainUntil) {
+      throw new Error(
+        `AccessDenied: ${key} version ${version.versionId} is locked ${version.lockMode ?? ''} until ${version.retainUntil.toISOString()}; its retention cannot be shortened to ${retainUntil.toISOString()}`,
+      );
+    }
+    version.lockMode = 'COMPLIANCE';
+    version.retainUntil = new Date(retainUntil);
   }
 
   async put(key: string, body: Buffer, options: PutOptions): Promise<'written' | 'exists'> {

@@ -1,5 +1,6 @@
 import { readChainHead, type ChainHeadHint } from '../../evidence/chain-head';
 import { ChainLayout } from '../../evidence/layout';
+import { sha256Hex } from '../../evidence/manifest';
 import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
 
 /**
@@ -53,19 +54,33 @@ describe('finding the evidence chain head', () => {
     ['a stale hint (another writer appended 3,500 since)', 10_000, 13_500],
     ['a hint past the head (another bucket)', 9_000_000, 4_321],
     ['a hint on a manifest hidden since by a delete marker', 4_321, 4_321],
-  ])('GIVEN %s THEN the head is still the newest manifest not deleted', async (_, hinted, count) => {
-    const store = chainOf(count);
-    store.addDeleteMarker(layout.manifestKey(count));
+  ])(
+    'GIVEN %s and the newest manifest hidden by a delete marker THEN the head is still that manifest, read by its version id',
+    async (_, hinted, count) => {
+      // Before: the head was count - 1, and the next append wrote a second manifest over the delete marker at count.
+      const store = chainOf(count);
+      store.addDeleteMarker(layout.manifestKey(count));
 
-    expect((await headOf(store, { sequence: hinted })).sequence).toBe(count - 1);
-  });
+      const head = await readChainHead(store, layout, { sequence: hinted });
 
-  it('GIVEN the newest manifests hidden by delete markers beyond a page THEN the head is the newest one not deleted', async () => {
+      expect(head?.sequence).toBe(count);
+      expect(head?.sha256).toBe(sha256Hex(`{"sequence":${count}}`));
+    },
+  );
+
+  it('GIVEN the newest manifests hidden by delete markers beyond a page THEN the head is the newest one stored, hidden or not', async () => {
     const store = chainOf(3_000);
     for (let sequence = 1_500; sequence <= 3_000; sequence++)
       store.addDeleteMarker(layout.manifestKey(sequence));
 
-    expect((await headOf(store)).sequence).toBe(1_499);
+    expect((await headOf(store)).sequence).toBe(3_000);
+  });
+
+  it('GIVEN a key past the head holding a delete marker alone (no manifest ever stored there) THEN it is not the head', async () => {
+    const store = chainOf(1_200);
+    store.addDeleteMarker(layout.manifestKey(1_201));
+
+    expect((await headOf(store)).sequence).toBe(1_200);
   });
 
   it('GIVEN keys that sort before and after the manifests (a folder object, a README) THEN the search steps over them', async () => {

@@ -139,28 +139,28 @@ describe('manifest and chain', () => {
     expect((await chain.verify()).ok).toBe(true);
   });
 
-  test('GIVEN a retry whose report renders otherwise than the first attempt wrote it WHEN appended THEN the written report is kept and listed; other files still must match', async () => {
-    // Before: BundleFileConflictError, and the ledger dropped the run's bundle for good (a report's signature
-    // verdicts follow the worker's access policy, which may change between attempts).
+  test('GIVEN a report planted under the bundle\'s path (saying "passed") WHEN the ledger appends THEN the manifest names this attempt\'s report under a key of its own, never the planted bytes; other files still must match', async () => {
+    // Before: the planted bytes' sha256 went into the signed manifest ("a rendering an earlier attempt wrote"), so
+    // anyone allowed s3:PutObject on the bucket had the ledger sign their report.
     const chain = setUp(1);
-    const first = bundle(1);
+    const content = bundle(1);
     const reportKey = chain.layout.fileKey('failover-ehr-db-1', 'run-1', 'reports/timeline.md');
-    const firstReport = first.files.find((file) => file.path === 'reports/timeline.md')!.body;
-    chain.store.putVersion(reportKey, firstReport, { lockMode: 'COMPLIANCE', retainUntil: addYears(T0, 7) });
-    const retried: BundleContent = {
-      ...first,
-      files: first.files.map((file) =>
-        file.path === 'reports/timeline.md'
-          ? { ...file, body: Buffer.from('# run 1, rendered again\n') }
-          : file,
-      ),
-    };
-    await appendBundle(chain.writer, retried);
-    const { manifest } = chain.manifestAt(1);
-    expect(manifest.files.find((file) => file.path === 'reports/timeline.md')?.sha256).toBe(
-      sha256Hex(firstReport),
+    const planted = Buffer.from('# run 1: passed, RTO 12 s\n');
+    chain.store.putVersion(reportKey, planted, { lockMode: 'COMPLIANCE', retainUntil: addYears(T0, 7) });
+    const rendered = content.files.find((file) => file.path === 'reports/timeline.md')!.body;
+
+    await appendBundle(chain.writer, content);
+
+    const listed = chain.manifestAt(1).manifest.files.find((file) => file.path === 'reports/timeline.md')!;
+    expect(listed.sha256).toBe(sha256Hex(rendered));
+    expect(listed.key).toBe(
+      `evidence/default/runs/failover-ehr-db-1/run-1/reports/timeline.${sha256Hex(rendered).slice(0, 16)}.md`,
     );
-    expect((await chain.verify()).ok).toBe(true);
+    const stored = await chain.store.get(listed.key);
+    expect(stored?.body.equals(rendered)).toBe(true);
+    expect(stored?.lockMode).toBe('COMPLIANCE');
+    expect(chain.store.bytes(reportKey).equals(planted)).toBe(true);
+    expect((await chain.verify()).problems).toEqual([]);
 
     const other = setUp(1);
     const resultKey = other.layout.fileKey('failover-ehr-db-1', 'run-1', 'result.json');
@@ -171,6 +171,66 @@ describe('manifest and chain', () => {
     await expect(appendBundle(other.writer, bundle(1))).rejects.toThrow(
       /already holds other bytes than result\.json/,
     );
+  });
+
+  test('GIVEN a retry whose report renders as an earlier attempt already stored it beside a taken path THEN that object is kept and named, one version', async () => {
+    const chain = setUp(1);
+    const content = bundle(1);
+    const reportKey = chain.layout.fileKey('failover-ehr-db-1', 'run-1', 'reports/timeline.md');
+    chain.store.putVersion(reportKey, 'planted', { lockMode: 'COMPLIANCE', retainUntil: addYears(T0, 7) });
+    const rendered = content.files.find((file) => file.path === 'reports/timeline.md')!.body;
+    const besideKey = chain.layout.fileKey(
+      'failover-ehr-db-1',
+      'run-1',
+      `reports/timeline.${sha256Hex(rendered).slice(0, 16)}.md`,
+    );
+    chain.store.putVersion(besideKey, rendered, { lockMode: 'COMPLIANCE', retainUntil: addYears(T0, 7) });
+
+    await appendBundle(chain.writer, content);
+
+    expect(chain.manifestAt(1).manifest.files.map((file) => file.key)).toContain(besideKey);
+    expect((await chain.store.listVersions(besideKey)).versions).toHaveLength(1);
+    expect((await chain.verify()).problems).toEqual([]);
+  });
+
+  test("GIVEN files an attempt stored days before it failed WHEN a later attempt writes the manifest THEN their lock is extended to the manifest's retain-until and verify passes", async () => {
+    // Before: the files kept the first attempt's retain-until, days short of createdAt + 6 years: retention-shortened.
+    const chain = setUp(1);
+    const content = bundle(1);
+    const firstAttemptUntil = addYears(T0, 6);
+    for (const file of content.files)
+      chain.store.putVersion(chain.layout.fileKey('failover-ehr-db-1', 'run-1', file.path), file.body, {
+        lockMode: 'COMPLIANCE',
+        retainUntil: firstAttemptUntil,
+      });
+    const threeDaysLater = new Date(T0.getTime() + 3 * 86_400_000);
+    const writer = { ...chain.writer, now: () => threeDaysLater };
+
+    await appendBundle(writer, content);
+
+    const { manifest } = chain.manifestAt(1);
+    for (const file of manifest.files) {
+      const stored = await chain.store.get(file.key);
+      expect(stored?.lockMode).toBe('COMPLIANCE');
+      expect(stored?.retainUntil?.toISOString()).toBe(manifest.retention.retainUntil);
+      expect((await chain.store.listVersions(file.key)).versions).toHaveLength(1);
+    }
+    expect(kinds(await chain.verify())).toEqual([]);
+  });
+
+  test('GIVEN a file an earlier attempt locked longer than this one WHEN appended THEN its later date is kept', async () => {
+    const chain = setUp(1);
+    const content = bundle(1);
+    const key = chain.layout.fileKey('failover-ehr-db-1', 'run-1', 'history.json');
+    chain.store.putVersion(key, content.files[0]!.body, {
+      lockMode: 'COMPLIANCE',
+      retainUntil: addYears(T0, 10),
+    });
+
+    await appendBundle(chain.writer, content);
+
+    expect((await chain.store.get(key))?.retainUntil).toEqual(addYears(T0, 10));
+    expect((await chain.verify()).ok).toBe(true);
   });
 
   test('GIVEN another writer took the next sequence WHEN the ledger appends THEN it refuses rather than fork the chain', async () => {
@@ -208,6 +268,31 @@ describe('manifest and chain', () => {
 
     expect(appended).toMatchObject({ sequence: 2, alreadyWritten: false });
     expect(kinds(await chain.verify())).toEqual([]);
+  });
+
+  test('GIVEN the newest manifest hidden by a delete marker WHEN the ledger appends THEN it takes the next sequence, links to the hidden manifest, and the hidden one keeps its place', async () => {
+    // Before: the head skipped the hidden manifest, the append took sequence 3 again (If-None-Match writes over a
+    // delete marker), and run 3 dropped out of the chain with verify reporting only "overwritten".
+    const chain = setUp(4);
+    await chain.append(1, 3);
+    const third = chain.layout.manifestKey(3);
+    const thirdBytes = chain.store.bytes(third);
+    chain.store.addDeleteMarker(third);
+
+    const appended = await appendBundle(chain.writer, bundle(4));
+
+    expect(appended).toMatchObject({ sequence: 4, alreadyWritten: false });
+    const thirdHistory = await chain.store.listVersions(third);
+    expect(thirdHistory.versions).toHaveLength(1);
+    expect(
+      (await chain.store.getVersion(third, thirdHistory.versions[0]!.versionId))?.body.equals(thirdBytes),
+    ).toBe(true);
+    expect(chain.manifestAt(4).manifest.previousManifestSha256).toBe(sha256Hex(thirdBytes));
+    const report = await chain.verify();
+    expect(kinds(report)).toEqual(['deleted@3']);
+    expect(report.problems[0]!.message).toContain(
+      `still readable by version id (GetObject ${third} versionId ${thirdHistory.versions[0]!.versionId})`,
+    );
   });
 
   test('signature: a manifest verifies with the evidence public key, not with another key, and not once changed', () => {
@@ -262,6 +347,39 @@ describe('verify detects each tamper precisely', () => {
     expect(kinds(report)).toEqual(['deleted@2']);
     expect(report.problems[0]!.message).toMatch(
       /manifest 2 is deleted: .*0000000002\.dsse\.json is hidden by a delete marker \(1 locked version\(s\) remain/,
+    );
+  });
+
+  test('deleted and written again: a manifest displaced over a delete marker is named, with the version still readable', async () => {
+    // Before: reported only as "overwritten" (the current version still verified), though run 3 left the chain.
+    const chain = setUp(3);
+    await chain.append(1, 3);
+    const third = chain.layout.manifestKey(3);
+    const displacedVersion = (await chain.store.listVersions(third)).versions[0]!.versionId;
+    chain.store.addDeleteMarker(third);
+    const { manifest } = chain.manifestAt(2);
+    const displacing: EvidenceManifest = {
+      ...manifest,
+      sequence: 3,
+      previousManifestSha256: sha256Hex(chain.store.bytes(chain.layout.manifestKey(2))),
+      run: { ...manifest.run, workflowId: 'failover-ehr-db-9', runId: 'run-9' },
+    };
+    const envelope = signEnvelope(manifestPayload(displacing), chain.keys.privateKey);
+    await chain.store.put(third, Buffer.from(`${JSON.stringify(envelope, null, 2)}\n`), {
+      sha256Hex: sha256Hex(`${JSON.stringify(envelope, null, 2)}\n`),
+      contentType: 'application/json',
+      lockMode: 'COMPLIANCE',
+      retainUntil: addYears(T0, 7),
+      onlyIfAbsent: true,
+    });
+
+    const report = await chain.verify();
+
+    expect(kinds(report)).toEqual(['deleted@3']);
+    expect(report.problems[0]!.message).toMatch(
+      new RegExp(
+        `^manifest 3 \\(.*0000000003\\.dsse\\.json\\) was deleted and written again: .*versionId ${displacedVersion}`,
+      ),
     );
   });
 

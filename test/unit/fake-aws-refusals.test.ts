@@ -1,4 +1,5 @@
 import type { DnsUpsert } from '../../activities/dns/route53-port';
+import { FakeEvidenceStore } from '../fakes/fake-evidence-store';
 import { FakeRds } from '../fakes/fake-rds';
 import { FakeRoute53 } from '../fakes/fake-route53';
 import { failureOf } from './failure-of';
@@ -123,5 +124,49 @@ describe('FakeRoute53 refuses what Route 53 refuses', () => {
     expect(refused).toMatchObject({ type: 'PriorRequestNotComplete', nonRetryable: false });
     expect(route53.valuesOf('Z1', 'r0.sandbox.drctl.internal.', 'A')).toEqual(['10.0.0.3']);
     expect(route53.submitted.map((s) => s.comment)).toEqual(['first', 'third']);
+  });
+});
+
+describe('FakeEvidenceStore refuses what S3 Object Lock refuses', () => {
+  const key = 'evidence/default/runs/failover-ehr-db-1/run-1/history.json';
+  const lockedUntil = new Date('2033-01-01T00:00:00Z');
+
+  function lockedStore(): FakeEvidenceStore {
+    const store = new FakeEvidenceStore(() => new Date('2027-01-01T00:00:00Z'));
+    store.putVersion(key, '{"events":[]}', { lockMode: 'COMPLIANCE', retainUntil: lockedUntil });
+    return store;
+  }
+
+  it('GIVEN a version locked in COMPLIANCE WHEN its retention is set earlier THEN AccessDenied and the date stands; a later date extends it', async () => {
+    // "its retention period can't be shortened" (Object Lock, retention modes); extending is allowed.
+    const store = lockedStore();
+
+    await expect(store.extendRetention(key, new Date('2032-01-01T00:00:00Z'))).rejects.toThrow(
+      /AccessDenied: .* cannot be shortened/,
+    );
+    expect((await store.get(key))?.retainUntil).toEqual(lockedUntil);
+
+    await store.extendRetention(key, new Date('2034-01-01T00:00:00Z'));
+    expect(await store.get(key)).toMatchObject({
+      lockMode: 'COMPLIANCE',
+      retainUntil: new Date('2034-01-01T00:00:00Z'),
+    });
+  });
+
+  it('GIVEN a locked version under a delete marker THEN a DELETE could hide it, but its retention still cannot be shortened by version id, and the marker holds no lock', async () => {
+    const store = lockedStore();
+    const [locked] = (await store.listVersions(key)).versions;
+    store.addDeleteMarker(key);
+    const [marker] = (await store.listVersions(key)).deleteMarkers;
+
+    await expect(
+      store.extendRetention(key, new Date('2030-01-01T00:00:00Z'), locked!.versionId),
+    ).rejects.toThrow(/AccessDenied/);
+    await expect(
+      store.extendRetention(key, new Date('2034-01-01T00:00:00Z'), marker!.versionId),
+    ).rejects.toThrow(/MethodNotAllowed/);
+    expect(await store.get(key)).toBeUndefined();
+    expect((await store.getVersion(key, locked!.versionId))?.retainUntil).toEqual(lockedUntil);
+    expect(marker!.isLatest).toBe(true);
   });
 });
