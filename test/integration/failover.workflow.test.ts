@@ -995,37 +995,20 @@ test('an operator’s retry of a switch that acted partly keeps the first execut
   estate.dns.set('api.z.test.', 'api-old.z.test.');
   const api = { name: 'api.z.test.', type: 'CNAME' as const, ttl: 60, value: 'api-standby.z.test.' };
   const steps = rb.steps.map((step) =>
-    step.kind === 'dns.switch'
-      ? { ...step, records: [...step.records, api], onFailure: 'pause' as const }
-      : step,
+    step.kind === 'dns.switch' ? { ...step, records: [...step.records, api] } : step,
   );
-  const fake = estate.activities();
-  let switches = 0;
-  const result = await withWorker(
+  const result = await abortedAfterDnsRetry(
     estate,
-    async (taskQueue) => {
-      const handle = await start(taskQueue, { ...rb, steps });
-      await waitFor(async () => {
-        const progress = await handle.query<FailoverProgress>('progress');
-        return progress.status === 'paused' ? progress : undefined;
-      });
+    { ...rb, steps },
+    () => {
+      estate.dns.set('db.z.test.', '10.0.0.3');
+      estate.dns.set('www.z.test.', 'maintenance.z.test.');
+      return ApplicationFailure.nonRetryable('change batch 2 of 2: AccessDenied', 'AccessDenied');
+    },
+    () => {
       // The first execution switched db and www before it failed; another writer moves api meanwhile.
       expect(estate.dns.get('www.z.test.')).toBe('maintenance.z.test.');
       estate.dns.set('api.z.test.', 'api-writer.z.test.');
-      await handle.executeUpdate('decide', {
-        args: [
-          await signed(handle, signerOf('bob'), { stepId: 'dns', action: 'retry', reason: 'IAM fixed' }),
-        ],
-      });
-      return abortedAtGate(handle, 'test');
-    },
-    {
-      switchDns: async (input) => {
-        if (++switches > 1) return fake.switchDns(input);
-        estate.dns.set('db.z.test.', '10.0.0.3');
-        estate.dns.set('www.z.test.', 'maintenance.z.test.');
-        throw ApplicationFailure.nonRetryable('change batch 2 of 2: AccessDenied', 'AccessDenied');
-      },
     },
   );
 
@@ -1040,12 +1023,38 @@ test('an operator’s retry of a switch that acted partly keeps the first execut
 
 test('an operator’s retry of a switch whose first execution switched every record and then failed records that this run changed them (before: changed false, "already hold their desired values"), and rollback puts them back', async () => {
   const { estate, rb } = withWwwHeldAfterDns();
+  const result = await abortedAfterDnsRetry(estate, rb, () => {
+    // Every record switched, then the answers were wrong for longer than the resolution check waits.
+    estate.dns.set('db.z.test.', '10.0.0.3');
+    estate.dns.set('www.z.test.', 'maintenance.z.test.');
+    return ApplicationFailure.nonRetryable(
+      'the change is INSYNC but www answers app',
+      'DnsResolutionMismatch',
+    );
+  });
+
+  const dns = result.timeline.filter((e) => e.stepId === 'dns');
+  expect(dns.map((e) => e.status)).toEqual(['failed', 'succeeded']);
+  expect(dns[1]).toMatchObject({ changed: true, summary: expect.stringMatching(/earlier execution/) });
+  expect(estate.dns.get('www.z.test.')).toBe('app.z.test.'); // the first execution's undo
+});
+
+/**
+ * Runs `rb` with its DNS step pausing on failure; the switch's first execution does what `firstExecution` does and
+ * fails with the failure it returns; an operator retries the step (after `beforeRetry`), and aborts at the gate.
+ */
+async function abortedAfterDnsRetry(
+  estate: FakeEstate,
+  rb: ReturnType<typeof withWwwHeldAfterDns>['rb'],
+  firstExecution: () => Error,
+  beforeRetry: () => void = () => undefined,
+): Promise<FailoverResult> {
   const steps = rb.steps.map((step) =>
     step.kind === 'dns.switch' ? { ...step, onFailure: 'pause' as const } : step,
   );
   const fake = estate.activities();
   let switches = 0;
-  const result = await withWorker(
+  return withWorker(
     estate,
     async (taskQueue) => {
       const handle = await start(taskQueue, { ...rb, steps });
@@ -1053,32 +1062,20 @@ test('an operator’s retry of a switch whose first execution switched every rec
         const progress = await handle.query<FailoverProgress>('progress');
         return progress.status === 'paused' ? progress : undefined;
       });
+      beforeRetry();
       await handle.executeUpdate('decide', {
-        args: [
-          await signed(handle, signerOf('bob'), { stepId: 'dns', action: 'retry', reason: 'resolver fixed' }),
-        ],
+        args: [await signed(handle, signerOf('bob'), { stepId: 'dns', action: 'retry', reason: 'fixed' })],
       });
       return abortedAtGate(handle, 'test');
     },
     {
       switchDns: async (input) => {
         if (++switches > 1) return fake.switchDns(input);
-        // Every record switched, then the answers were wrong for longer than the resolution check waits.
-        estate.dns.set('db.z.test.', '10.0.0.3');
-        estate.dns.set('www.z.test.', 'maintenance.z.test.');
-        throw ApplicationFailure.nonRetryable(
-          'the change is INSYNC but www answers app',
-          'DnsResolutionMismatch',
-        );
+        throw firstExecution();
       },
     },
   );
-
-  const dns = result.timeline.filter((e) => e.stepId === 'dns');
-  expect(dns.map((e) => e.status)).toEqual(['failed', 'succeeded']);
-  expect(dns[1]).toMatchObject({ changed: true, summary: expect.stringMatching(/earlier execution/) });
-  expect(estate.dns.get('www.z.test.')).toBe('app.z.test.'); // the first execution's undo
-});
+}
 
 test('a switch refused partway (a later change batch met a record another writer moved) keeps the undo read ahead for the records it switched, reads the others again, and rollback puts the switched ones back', async () => {
   const { estate, rb } = withWwwHeldAfterDns(undefined, 'www first');
