@@ -173,9 +173,9 @@ function planSigned(taskQueue: string, rb: RunbookInput, reason: string): Promis
 }
 
 /** Puts the runbook into the worker's reviewed catalog, then starts it signed by alice. */
-function start(taskQueue: string, rb = runbook()) {
+/** Starts a failover of `rb`, signed by alice; under `workflowId` when given (a runbook's runs share its lock's id). */
+function start(taskQueue: string, rb = runbook(), workflowId = `test-failover-${randomUUID()}`) {
   const { reference } = addToCatalog(catalog, rb);
-  const workflowId = `test-failover-${randomUUID()}`;
   return client.workflow.start('failoverWorkflow', {
     taskQueue,
     workflowId,
@@ -1286,25 +1286,7 @@ describe('operator control', () => {
     const workflowId = `test-failover-${randomUUID()}`;
     const rejected = await withWorker(estate, async (taskQueue) => {
       // Both runs of the runbook under one workflow id, as its lock makes them.
-      const { reference } = addToCatalog(catalog, rb);
-      const startRun = () =>
-        client.workflow.start('failoverWorkflow', {
-          taskQueue,
-          workflowId,
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          args: [
-            {
-              runbook: reference,
-              start: signerOf('alice').sign({
-                action: 'failover',
-                runId: workflowId,
-                runbookId: reference.id,
-                runbookHash: reference.sha256,
-                reason: 'test',
-              }),
-            },
-          ],
-        });
+      const startRun = () => start(taskQueue, rb, workflowId);
       const first = await startRun();
       await waitForGate(first, 'production-approval');
       const bobsApproval = await signed(first, signerOf('bob'), {
