@@ -9,6 +9,8 @@ import { createEvidenceActivities } from './evidence/evidence-activities';
 import { createRunRecordActivities } from './runs/recorded-failover';
 import { createHolderActivities } from './runs/run-holder';
 import type { HolderActivities } from './runs/holder-contracts';
+import { createScheduleRunActivities } from './runs/schedule-run';
+import type { ScheduleRunActivities } from './runs/schedule-run-contracts';
 import type { RunRecordActivities } from './runs/run-record-contracts';
 import type { EvidenceActivities } from './evidence/evidence-contracts';
 import type { ActivityPorts } from './ports';
@@ -26,7 +28,8 @@ export function createActivities(
   EvidenceActivities &
   EvacuationActivities &
   RunRecordActivities &
-  HolderActivities {
+  HolderActivities &
+  ScheduleRunActivities {
   return {
     ...createKindActivities(ports),
     ...createEvacuationActivities(ports.temporal),
@@ -41,5 +44,6 @@ export function createActivities(
     ...createEvidenceActivities(ports.evidence),
     ...createRunRecordActivities(ports.runs),
     ...createHolderActivities(ports.runs),
+    ...createScheduleRunActivities(ports.runs),
   };
 }

@@ -45,7 +45,13 @@ import { releaseHeld } from './parent-release';
 import { innermostMessage } from './innermost-message';
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
-import { authorizeStart, drillStartRule, recordedAction, type AuthorizedStart } from './run-authority';
+import {
+  authorizeStart,
+  confirmScheduledStart,
+  drillStartRule,
+  recordedAction,
+  type AuthorizedStart,
+} from './run-authority';
 import type { FailoverResult } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
 import { childCancellation } from './child-cancellation';
@@ -101,6 +107,7 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   const drillId = info.workflowId;
   const verified = answerStartVerdict();
   const authorized = await authorizeStart(input, drillStartRule(drillId));
+  await confirmScheduledStart(authorized.initiator);
   refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
   verified();
   const { runbook } = authorized;

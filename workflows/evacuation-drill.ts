@@ -59,7 +59,7 @@ import { DRILL_CALLED_OFF_OUTCOME_PATCH, DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } f
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
-import { drillStartRule, recordedAction } from './run-authority';
+import { confirmScheduledStart, drillStartRule, recordedAction } from './run-authority';
 import { decidePatchesAtStart } from './patches-at-start';
 import { childCancellation } from './child-cancellation';
 
@@ -140,14 +140,15 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
     if (!recordsRelease) held ??= signal;
   });
   const verified = answerStartVerdict();
-  const authorized = await authorizeEvacuation(
-    input,
-    drillStartRule(drillId),
-    'a drill of an evacuation',
-  ).catch((error: unknown) => {
-    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
-    throw error;
-  });
+  const authorized = await authorizeEvacuation(input, drillStartRule(drillId), 'a drill of an evacuation')
+    .then(async (start) => {
+      await confirmScheduledStart(start.initiator);
+      return start;
+    })
+    .catch((error: unknown) => {
+      upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+      throw error;
+    });
   const { options } = input;
   refuseUnsignedOptions(options, authorized.initiator.signed.statement.detail ?? {});
   verified();

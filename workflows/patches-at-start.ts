@@ -30,7 +30,11 @@ import {
 import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { READS_WHILE_HELD_PATCH } from './held-reads';
 import { CHECKS_ONCE_PATCH, PROMPT_REPLAN_PATCH } from './plan';
-import { AUTH_READS_AT_ONCE_PATCH, LOCAL_AUTH_READS_PATCH } from './run-authority';
+import {
+  AUTH_READS_AT_ONCE_PATCH,
+  LOCAL_AUTH_READS_PATCH,
+  SCHEDULED_START_CONFIRMED_PATCH,
+} from './run-authority';
 import { SIGNED_RUN_PATCH } from './failover-run';
 import { GROUP_READ_AHEAD_PATCH, LOCAL_STEP_READS_PATCH, READ_AHEAD_PATCH } from './step-actions';
 
@@ -45,6 +49,7 @@ export const PATCHES_AT_START_PATCH = 'patches-decided-at-start';
 export function everyPatch(): string[] {
   return [
     LOCAL_AUTH_READS_PATCH,
+    SCHEDULED_START_CONFIRMED_PATCH,
     LOCAL_STEP_READS_PATCH,
     READ_AHEAD_PATCH,
     GROUP_READ_AHEAD_PATCH,

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import type { AuthActivities, ReviewedRunbookRequest } from '../activities/auth/auth-contracts';
+import type { ScheduleRunActivities } from '../activities/runs/schedule-run-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import type { Permission, StatementAction } from '../auth/permissions';
 import type { SignedStatement } from '../auth/signature';
@@ -54,6 +55,10 @@ const AUTH_READ_OPTIONS = {
 } as const;
 const auth = proxyActivities<AuthActivities>(AUTH_READ_OPTIONS);
 const localAuth = proxyLocalActivities<AuthActivities>(AUTH_READ_OPTIONS);
+const scheduleReads = proxyActivities<ScheduleRunActivities>({
+  ...AUTH_READ_OPTIONS,
+  heartbeatTimeout: '10s',
+});
 
 /**
  * The policy and the reviewed runbook are files on the worker: read as local activities, each result is recorded
@@ -238,4 +243,38 @@ export function drillStartRule(drillId: string): StartRule {
       alsoRequires: ['drill'],
     },
   };
+}
+
+/**
+ * Runs that began after this accept a schedule's standing statement only when the schedule's own record names
+ * them. Before, any client that may start workflows could start a drill with the schedule's arguments, at any
+ * time, even after the schedule was deleted, and it ran under the schedule's signer. Temporal's
+ * `TemporalScheduledById` attribute cannot tell them apart: a client may set it on the runs it starts.
+ */
+export const SCHEDULED_START_CONFIRMED_PATCH = 'drill-schedule-start-confirmed';
+
+/**
+ * For a drill started under a schedule's standing statement: asks Temporal whether that schedule started this
+ * run, and refuses the run when not. Any other start is left as verified.
+ */
+export async function confirmScheduledStart(initiator: VerifiedAction): Promise<void> {
+  const { statement } = initiator.signed;
+  if (statement.action !== 'schedule' || !hasPatch(SCHEDULED_START_CONFIRMED_PATCH)) return;
+  const info = workflowInfo();
+  const answer = await scheduleReads
+    .confirmScheduledRun({
+      scheduleId: statement.runId,
+      workflowId: info.workflowId,
+      runId: info.firstExecutionRunId,
+    })
+    .catch((error: unknown) => {
+      throw refused(
+        `schedule ${statement.runId} cannot be read to confirm it started this drill: ${innermostMessage(error)}`,
+      );
+    });
+  if (!answer.startedBySchedule)
+    throw refused(
+      `the standing statement of schedule ${statement.runId}, which holds only for the runs that schedule starts, was sent by a drill it did not start (${answer.why}). ` +
+        `Start a drill with your own key (drctl drill run …), or run the schedule now (drctl drill trigger …)`,
+    );
 }

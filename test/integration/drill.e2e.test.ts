@@ -334,7 +334,17 @@ test('a drill schedule is created with a next run, triggered, and its run appear
     stepId: 'create',
     operator: 'alice',
   });
+  // The same standing statement in a drill a client starts (anyone who may start workflows can read the
+  // schedule's arguments and start one) is refused before anything is injected: while the schedule exists, and
+  // after it is deleted (before: accepted, at any time, and run under alice's name).
+  const { args } = await scheduleArguments('drill-ehr-db');
+  expect(await startWithArguments('drill-ehr-db', args)).toMatch(
+    /standing statement of schedule drill-ehr-db, which holds only for the runs that schedule starts, was sent by a drill it did not start \(schedule drill-ehr-db's record .* does not name drill-ehr-db-client-/,
+  );
   expect((await drctl(['drill', 'delete', 'ehr-db'], env)).code).toBe(0);
+  expect(await startWithArguments('drill-ehr-db', args)).toMatch(
+    /was sent by a drill it did not start \(schedule drill-ehr-db does not exist/,
+  );
   const afterDelete = JSON.parse(
     (await drctl(['drill', 'schedules', '--output', 'json'], env)).stdout,
   ) as Array<{ scheduleId: string }>;
@@ -347,3 +357,26 @@ test('a drill schedule is created with a next run, triggered, and its run appear
   });
   // A whole drill plus a dozen CLI calls: minutes on a shared two-core machine.
 }, 420_000);
+
+/** The arguments a drill schedule starts its runs with, as any client may read them. */
+async function scheduleArguments(scheduleId: string): Promise<{ args: readonly unknown[] }> {
+  return withSandboxClient(stack, async (client) => {
+    const { action } = await client.schedule.getHandle(scheduleId).describe();
+    return { args: action.args ?? [] };
+  });
+}
+
+/** Starts a drill as a client would, with a schedule's arguments: its refusal, or "accepted". */
+async function startWithArguments(scheduleId: string, args: readonly unknown[]): Promise<string> {
+  return withSandboxClient(stack, async (client) => {
+    const handle = await client.workflow.start('drillWorkflow', {
+      taskQueue: env.DRCTL_TASK_QUEUE as string,
+      workflowId: `${scheduleId}-client-${randomUUID()}`,
+      args: [...args],
+    });
+    return handle.result().then(
+      (result: DrillResult) => `accepted: ${result.error ?? 'no error'}`,
+      (error: Error) => (error.cause as Error | undefined)?.message ?? error.message,
+    );
+  });
+}
