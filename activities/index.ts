@@ -11,6 +11,8 @@ import { createHolderActivities } from './runs/run-holder';
 import type { HolderActivities } from './runs/holder-contracts';
 import { createScheduleRunActivities } from './runs/schedule-run';
 import type { ScheduleRunActivities } from './runs/schedule-run-contracts';
+import { createStartUseActivities } from './runs/start-use';
+import type { StartUseActivities } from './runs/start-use-contracts';
 import type { RunRecordActivities } from './runs/run-record-contracts';
 import type { EvidenceActivities } from './evidence/evidence-contracts';
 import type { ActivityPorts } from './ports';
@@ -29,7 +31,8 @@ export function createActivities(
   EvacuationActivities &
   RunRecordActivities &
   HolderActivities &
-  ScheduleRunActivities {
+  ScheduleRunActivities &
+  StartUseActivities {
   return {
     ...createKindActivities(ports),
     ...createEvacuationActivities(ports.temporal),
@@ -45,5 +48,6 @@ export function createActivities(
     ...createRunRecordActivities(ports.runs),
     ...createHolderActivities(ports.runs),
     ...createScheduleRunActivities(ports.runs),
+    ...createStartUseActivities(ports.runs),
   };
 }

@@ -185,7 +185,10 @@ function startRule(request: FailoverRequest): StartRule {
       actions: [],
       standing: { actions: ['drill', 'schedule'], runIds: idPrefixes(parent.workflowId) },
     };
-  return { actions: [request?.runbook?.variant === 'failback' ? 'failback' : 'failover'] };
+  return {
+    actions: [request?.runbook?.variant === 'failback' ? 'failback' : 'failover'],
+    onceAcrossRuns: true,
+  };
 }
 
 /**

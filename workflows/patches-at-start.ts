@@ -34,6 +34,7 @@ import {
   AUTH_READS_AT_ONCE_PATCH,
   LOCAL_AUTH_READS_PATCH,
   SCHEDULED_START_CONFIRMED_PATCH,
+  START_USED_ONCE_PATCH,
 } from './run-authority';
 import { SIGNED_RUN_PATCH } from './failover-run';
 import { GROUP_READ_AHEAD_PATCH, LOCAL_STEP_READS_PATCH, READ_AHEAD_PATCH } from './step-actions';
@@ -50,6 +51,7 @@ export function everyPatch(): string[] {
   return [
     LOCAL_AUTH_READS_PATCH,
     SCHEDULED_START_CONFIRMED_PATCH,
+    START_USED_ONCE_PATCH,
     LOCAL_STEP_READS_PATCH,
     READ_AHEAD_PATCH,
     GROUP_READ_AHEAD_PATCH,

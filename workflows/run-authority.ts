@@ -8,6 +8,7 @@ import {
 import { hasPatch } from './patch-bundle';
 import type { AuthActivities, ReviewedRunbookRequest } from '../activities/auth/auth-contracts';
 import type { ScheduleRunActivities } from '../activities/runs/schedule-run-contracts';
+import type { StartUseActivities } from '../activities/runs/start-use-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import type { Permission, StatementAction } from '../auth/permissions';
 import type { SignedStatement } from '../auth/signature';
@@ -35,6 +36,11 @@ export interface StartRule {
   /** Start actions accepted fresh (signed minutes ago, for this very workflow id), e.g. `['failover']`. */
   actions: readonly StatementAction[];
   /**
+   * The workflow id is shared by runs (a runbook's lock): a fresh start statement is accepted only if no other run
+   * under the id started on it (`START_USED_ONCE_PATCH`).
+   */
+  onceAcrossRuns?: boolean;
+  /**
    * Standing statements, accepted with no age check when they name one of `runIds`: the parent drill's start
    * for its child failover, a schedule's `create` statement for the drills it starts. Their signer must still
    * hold the permissions now, under the current policy.
@@ -55,6 +61,7 @@ const AUTH_READ_OPTIONS = {
 } as const;
 const auth = proxyActivities<AuthActivities>(AUTH_READ_OPTIONS);
 const localAuth = proxyLocalActivities<AuthActivities>(AUTH_READ_OPTIONS);
+const localStartUse = proxyLocalActivities<StartUseActivities>(AUTH_READ_OPTIONS);
 const scheduleReads = proxyActivities<ScheduleRunActivities>({
   ...AUTH_READ_OPTIONS,
   heartbeatTimeout: '10s',
@@ -73,6 +80,13 @@ export const LOCAL_AUTH_READS_PATCH = 'auth-reads-as-local-activities';
  * a failback, whose catalog request needs the verified start (its failover's record), still reads after it.
  */
 export const AUTH_READS_AT_ONCE_PATCH = 'auth-reads-at-once';
+
+/**
+ * Runs that began after this refuse a fresh start statement another run under the same workflow id started on.
+ * Before, a failover's signed start could start a second run of the runbook within its 5 minutes, once the first
+ * ended: anyone who read it (from the run's history) could start a failover under its signer's name.
+ */
+export const START_USED_ONCE_PATCH = 'start-statement-used-once-across-runs';
 
 /**
  * The first thing a run does: reads the worker's access policy (its sha256 enters history) and the reviewed
@@ -98,6 +112,10 @@ export async function authorizeStart(
       ...extra,
     });
   const policyRead = reads.loadAccessPolicy();
+  // Looked up beside the policy read, with the nonce as claimed; the answer counts once the statement verified.
+  const earlierUse =
+    rule.onceAcrossRuns && hasPatch(START_USED_ONCE_PATCH) ? findEarlierUse(request.start) : undefined;
+  earlierUse?.catch(() => undefined);
   const early =
     named && beforeLoad === undefined && hasPatch(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
   early?.catch(() => undefined); // a start refused before its runbook is used must not leave a rejection unhandled
@@ -111,6 +129,7 @@ export async function authorizeStart(
     subject: reference,
     noun: 'runbook',
   });
+  if (earlierUse && !standing) await refuseIfUsedBefore(earlierUse, initiator);
   const statementRunId = initiator.signed.statement.runId;
   const reviewed = await (
     early ?? loadRunbook(beforeLoad === undefined ? {} : await beforeLoad(initiator))
@@ -140,6 +159,33 @@ export async function authorizeStart(
     authorization,
     ...(covering === undefined ? {} : { covering }),
   };
+}
+
+function findEarlierUse(start: SignedStatement | undefined) {
+  const claimed = (start as Partial<SignedStatement> | undefined)?.statement;
+  const info = workflowInfo();
+  return localStartUse.findEarlierStartUse({
+    workflowId: info.workflowId,
+    runId: info.runId,
+    nonce: String(claimed?.nonce),
+    signedAt: String(claimed?.at),
+  });
+}
+
+async function refuseIfUsedBefore(
+  earlierUse: ReturnType<typeof findEarlierUse>,
+  initiator: VerifiedAction,
+): Promise<void> {
+  const { statement } = initiator.signed;
+  const answer = await earlierUse.catch((error: unknown) => {
+    throw refused(
+      `the signed start cannot be checked against earlier runs under ${statement.runId}: ${innermostMessage(error)}`,
+    );
+  });
+  if (answer.usedBy)
+    throw refused(
+      `this signed start (signed by ${initiator.owner} at ${statement.at}) already started run ${answer.usedBy.runId} of ${statement.runId} at ${answer.usedBy.startedAt}: a start statement starts one run. Run the command again to sign a new start`,
+    );
 }
 
 /**

@@ -16,6 +16,8 @@ import type { RunbookInput } from '../../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
 import { FakeEstate } from '../fakes/fake-estate';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
+import { createStartUseActivities } from '../../activities/runs/start-use';
+import type { StartUseActivities } from '../../activities/runs/start-use-contracts';
 import type { AuthActivities } from '../../activities/auth/auth-contracts';
 import type { OperatorSigner } from '../../cli/operator-signer';
 import type { StatementAction } from '../../auth/permissions';
@@ -146,8 +148,11 @@ async function withWorker<T>(
 }
 
 /** The worker's reads of its access policy and of its reviewed catalog (the test's catalog folder). */
-function workerAuth(): AuthActivities {
-  return createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] });
+function workerAuth(): AuthActivities & StartUseActivities {
+  return {
+    ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
+    ...createStartUseActivities({ temporal: client }),
+  };
 }
 
 /** Puts the runbook into the worker's reviewed catalog, then plans it signed by dave; resolves with the plan. */
@@ -172,26 +177,28 @@ function planSigned(taskQueue: string, rb: RunbookInput, reason: string): Promis
   });
 }
 
-/** Puts the runbook into the worker's reviewed catalog, then starts it signed by alice. */
 /** Starts a failover of `rb`, signed by alice; under `workflowId` when given (a runbook's runs share its lock's id). */
 function start(taskQueue: string, rb = runbook(), workflowId = `test-failover-${randomUUID()}`) {
+  return startWith(taskQueue, workflowId, signedStart(rb, workflowId));
+}
+
+/** Puts the runbook into the worker's reviewed catalog; the request that starts it under `workflowId`, signed by alice. */
+function signedStart(rb: RunbookInput, workflowId: string) {
   const { reference } = addToCatalog(catalog, rb);
-  return client.workflow.start('failoverWorkflow', {
-    taskQueue,
-    workflowId,
-    args: [
-      {
-        runbook: reference,
-        start: signerOf('alice').sign({
-          action: 'failover',
-          runId: workflowId,
-          runbookId: reference.id,
-          runbookHash: reference.sha256,
-          reason: 'test',
-        }),
-      },
-    ],
-  });
+  return {
+    runbook: reference,
+    start: signerOf('alice').sign({
+      action: 'failover',
+      runId: workflowId,
+      runbookId: reference.id,
+      runbookHash: reference.sha256,
+      reason: 'test',
+    }),
+  };
+}
+
+function startWith(taskQueue: string, workflowId: string, request: ReturnType<typeof signedStart>) {
+  return client.workflow.start('failoverWorkflow', { taskQueue, workflowId, args: [request] });
 }
 
 /** A signed operator update for the run behind `handle`, as the CLI sends it. */
@@ -1316,6 +1323,30 @@ describe('operator control', () => {
     expect(rejected.progress.awaiting.map((a) => a.stepId)).toEqual(['production-approval']);
     expect(rejected.progress.operatorActions.map((a) => a.action)).toEqual(['start']);
     expect(estate.roles.get('primary')).toBe('primary');
+  });
+
+  test('a signed start that started one run of a runbook is refused by the next run under the same id, within its 5 minutes (before: a second failover under its signer’s name)', async () => {
+    const estate = newEstate();
+    const rb = withSteps([{ after: 'preflight', step: gate('hold') }]);
+    const workflowId = `test-failover-${randomUUID()}`;
+    const runs = await withWorker(estate, async (taskQueue) => {
+      const request = signedStart(rb, workflowId);
+      const first = await startWith(taskQueue, workflowId, request);
+      await abortedAtGate(first, 'wrong region');
+      const second = await startWith(taskQueue, workflowId, request);
+      const refusal = await second.result().then(
+        () => 'accepted',
+        (error: WorkflowFailedError) => error.cause?.message ?? error.message,
+      );
+      return { firstRunId: first.firstExecutionRunId, refusal };
+    });
+    expect(runs.refusal).toMatch(
+      new RegExp(
+        `^run refused by the access policy, nothing was changed: this signed start \\(signed by alice at \\S+\\) already started run ${runs.firstRunId} of ${workflowId} at \\S+: a start statement starts one run\\. Run the command again to sign a new start$`,
+      ),
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
+    expect(estate.dns.get('db.z.test.')).toBe('10.0.0.2');
   });
 
   test('abort after the DNS switch keeps DNS on the new primary, the fence and the flags, and says why', async () => {
