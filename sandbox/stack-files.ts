@@ -50,7 +50,8 @@ export function drctlConfigFor(stack: StackInfo): ConfigOverrides {
       catalogDirs: [resolve(REPO_ROOT, 'runbooks', 'examples')],
     },
     drill: { injections: sandboxInjections() },
-    evidence: sandboxEvidenceConfig(),
+    // Evidence objects are encrypted under the sandbox's KMS key (SSE-KMS), as in production.
+    evidence: { ...sandboxEvidenceConfig(), kmsKeyId: security.kms.keyArn },
   };
 }
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { AWS_API_LIMITS, type AwsPacingLimits } from '../activities/aws-pacing/api-limits';
 // Not key-file.ts: it loads the signature library, which commands that only read configuration do not need.
 import { defaultKeyFile } from '../auth/io/default-key-file';
+import { isKmsKeyId } from '../common/kms-key-id';
 
 /**
  * A secret given as its value (local use: env or a 0600 config file), or the name of an AWS Secrets Manager
@@ -148,6 +149,12 @@ export interface EvidenceSettings {
   bucket?: string;
   /** The bucket's region. Env DRCTL_EVIDENCE_REGION. Default: aws.region. */
   region?: string;
+  /**
+   * The KMS key S3 encrypts every evidence object under (SSE-KMS): id, alias or ARN, in the bucket's Region.
+   * Env DRCTL_EVIDENCE_KMS_KEY_ID. Unset: the bucket's default encryption. Reading the bundles then needs
+   * kms:Decrypt on this key as well as s3:GetObject, and each use is logged by KMS.
+   */
+  kmsKeyId?: string;
   /** Key prefix inside the bucket; each namespace's chain sits below it. Env DRCTL_EVIDENCE_PREFIX. Default `drctl-evidence/`. */
   prefix: string;
   /** PEM file of the Ed25519 private key that signs manifests (the worker's). Env DRCTL_EVIDENCE_SIGNING_KEY_FILE. */
@@ -170,6 +177,7 @@ function evidenceFromEnv(env: NodeJS.ProcessEnv): Partial<EvidenceSettings> {
   return {
     bucket: env.DRCTL_EVIDENCE_BUCKET,
     region: env.DRCTL_EVIDENCE_REGION,
+    kmsKeyId: env.DRCTL_EVIDENCE_KMS_KEY_ID,
     prefix: env.DRCTL_EVIDENCE_PREFIX,
     signingKeyFile: env.DRCTL_EVIDENCE_SIGNING_KEY_FILE,
     publicKeyFiles: env.DRCTL_EVIDENCE_PUBLIC_KEY_FILES?.split(',')
@@ -181,6 +189,10 @@ function evidenceFromEnv(env: NodeJS.ProcessEnv): Partial<EvidenceSettings> {
 }
 
 function checkEvidence(settings: EvidenceSettings): void {
+  if (settings.kmsKeyId !== undefined && !isKmsKeyId(settings.kmsKeyId))
+    throw new ConfigError(
+      `evidence.kmsKeyId (DRCTL_EVIDENCE_KMS_KEY_ID) is "${settings.kmsKeyId}": give a KMS key id, alias (alias/name) or key ARN`,
+    );
   if (
     !Number.isInteger(settings.retentionYears) ||
     settings.retentionYears < MINIMUM_EVIDENCE_RETENTION_YEARS

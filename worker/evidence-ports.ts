@@ -11,14 +11,17 @@ import { ConfigError, type DrctlConfig } from './config';
 
 /** The evidence bucket as a store, or undefined when no bucket is configured. */
 export function createEvidenceStore(config: DrctlConfig): { store?: EvidenceStore; close: () => void } {
-  const { bucket, region } = config.evidence;
+  const { bucket, region, kmsKeyId } = config.evidence;
   if (!bucket) return { close: () => undefined };
   const endpoint = config.aws.endpoint;
   const s3 = new S3Client({
     region: region ?? config.aws.region,
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
   });
-  return { store: createS3EvidenceStore(s3, bucket), close: () => s3.destroy() };
+  return {
+    store: createS3EvidenceStore(s3, bucket, kmsKeyId === undefined ? {} : { kmsKeyId }),
+    close: () => s3.destroy(),
+  };
 }
 
 export function evidenceLayout(config: DrctlConfig): ChainLayout {

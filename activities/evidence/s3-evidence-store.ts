@@ -22,7 +22,16 @@ const NOT_FOUND = new Set<string>();
  * checksum, so S3 refuses bytes that changed on the way, and its COMPLIANCE lock; manifests are written with
  * If-None-Match, so S3 itself refuses a second manifest for a sequence already taken.
  */
-export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceStore {
+export function createS3EvidenceStore(
+  s3: S3Client,
+  bucket: string,
+  /** Every object is written SSE-KMS under this key when set; else under the bucket's default encryption. */
+  settings: { kmsKeyId?: string } = {},
+): EvidenceStore {
+  const encryption =
+    settings.kmsKeyId === undefined
+      ? {}
+      : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: settings.kmsKeyId, BucketKeyEnabled: true };
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -173,6 +182,7 @@ export function createS3EvidenceStore(s3: S3Client, bucket: string): EvidenceSto
             ChecksumSHA256: Buffer.from(options.sha256Hex, 'hex').toString('base64'),
             ObjectLockMode: options.lockMode,
             ObjectLockRetainUntilDate: options.retainUntil,
+            ...encryption,
             ...(options.onlyIfAbsent ? { IfNoneMatch: '*' } : {}),
           }),
         );

@@ -33,6 +33,10 @@ export function registerIamPolicy(program: Command): void {
       'the Object Lock bucket of evidence bundles (DRCTL_EVIDENCE_BUCKET)',
     )
     .option('--evidence-prefix <prefix>', "the evidence chain's key prefix (default: drctl-evidence/)")
+    .option(
+      '--evidence-kms-key <key>',
+      'the KMS key S3 encrypts evidence objects under (DRCTL_EVIDENCE_KMS_KEY_ID): id, alias or ARN',
+    )
     .addHelpText(
       'after',
       [
@@ -41,7 +45,7 @@ export function registerIamPolicy(program: Command): void {
         '  drctl iam-policy patient-portal-rds',
         '  drctl iam-policy patient-portal-rds --account 123456789012 --output json > portal-worker-policy.json',
         '  drctl iam-policy ehr-db --kms-key alias/drctl-codec --region us-east-1 --secret drctl/ehr-primary \\',
-        '      --evidence-bucket acme-dr-evidence --output json',
+        '      --evidence-bucket acme-dr-evidence --evidence-kms-key alias/drctl-evidence --output json',
         '',
         'Statement ids name the step (FencePrimaryFence, PromoteReplicaPromote, SwitchDnsChange). With --output json',
         'stdout is the policy document itself (aws iam put-role-policy --policy-document file://...).',
@@ -61,6 +65,7 @@ export function registerIamPolicy(program: Command): void {
             secret?: string[];
             evidenceBucket?: string;
             evidencePrefix?: string;
+            evidenceKmsKey?: string;
           },
         ) => {
           const { parseIamPolicyOptions, IamPolicyOptionError } =

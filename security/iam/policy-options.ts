@@ -1,3 +1,4 @@
+import { isKmsKeyId } from '../../common/kms-key-id';
 import type { IamPolicyOptions } from './compose-policy';
 
 /** A bad option of `drctl iam-policy`: names the option, the value and what is allowed. */
@@ -20,14 +21,13 @@ export interface RawIamPolicyOptions {
   secret?: string[];
   evidenceBucket?: string;
   evidencePrefix?: string;
+  evidenceKmsKey?: string;
 }
 
 const PARTITIONS = ['aws', 'aws-us-gov', 'aws-cn'];
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 // S3 bucket naming rules (S3 User Guide, "Bucket naming rules"): 3–63 characters, lower case, digits, dots, hyphens.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const KMS_KEY =
-  /^(arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 /** Checks the options of `drctl iam-policy` and turns them into composer options; throws on the first bad one. */
@@ -49,7 +49,7 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
     throw new IamPolicyOptionError('--region', `"${region}" is not a Region name (e.g. us-east-1), nor *`);
   }
   for (const key of raw.kmsKey ?? []) {
-    if (!KMS_KEY.test(key)) {
+    if (!isKmsKeyId(key)) {
       throw new IamPolicyOptionError('--kms-key', `"${key}" is not a KMS key id, alias or key ARN`);
     }
   }
@@ -70,6 +70,15 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
   if (raw.evidencePrefix !== undefined && raw.evidenceBucket === undefined) {
     throw new IamPolicyOptionError('--evidence-prefix', 'needs --evidence-bucket');
   }
+  if (raw.evidenceKmsKey !== undefined) {
+    if (raw.evidenceBucket === undefined)
+      throw new IamPolicyOptionError('--evidence-kms-key', 'needs --evidence-bucket');
+    if (!isKmsKeyId(raw.evidenceKmsKey))
+      throw new IamPolicyOptionError(
+        '--evidence-kms-key',
+        `"${raw.evidenceKmsKey}" is not a KMS key id, alias or key ARN`,
+      );
+  }
   return {
     ...(raw.account === undefined ? {} : { account: raw.account }),
     ...(raw.partition === undefined ? {} : { partition: raw.partition }),
@@ -78,7 +87,13 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
       ...(raw.secret === undefined ? {} : { secrets: raw.secret.map((name) => ({ name, region })) }),
       ...(raw.evidenceBucket === undefined
         ? {}
-        : { evidence: { bucket: raw.evidenceBucket, prefix: raw.evidencePrefix ?? 'drctl-evidence/' } }),
+        : {
+            evidence: {
+              bucket: raw.evidenceBucket,
+              prefix: raw.evidencePrefix ?? 'drctl-evidence/',
+              ...(raw.evidenceKmsKey === undefined ? {} : { kmsKey: { keyId: raw.evidenceKmsKey, region } }),
+            },
+          }),
     },
   };
 }

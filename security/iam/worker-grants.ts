@@ -9,8 +9,8 @@ export interface WorkerResources {
   codecKeys?: Array<{ keyId: string; region: string }>;
   /** Secrets Manager secrets the worker reads (connection URLs, Unleash tokens), by name. */
   secrets?: Array<{ name: string; region: string }>;
-  /** The evidence bucket (Object Lock) and the prefix of the chain. */
-  evidence?: { bucket: string; prefix: string };
+  /** The evidence bucket (Object Lock), the prefix of the chain, and the KMS key S3 encrypts its objects under. */
+  evidence?: { bucket: string; prefix: string; kmsKey?: { keyId: string; region: string } };
 }
 
 /** The grants of the codec (KMS envelope encryption), of named secrets and of evidence bundles. */
@@ -30,7 +30,9 @@ export function workerGrants(resources: WorkerResources, arns: ArnContext): IamG
     });
   }
   if (resources.evidence !== undefined) {
-    const { bucket, prefix } = resources.evidence;
+    const { bucket, prefix, kmsKey } = resources.evidence;
+    if (kmsKey !== undefined)
+      grants.push(kmsGrant('evidence-encrypt', ['kms:GenerateDataKey', 'kms:Decrypt'], kmsKey, arns));
     grants.push(
       {
         label: 'evidence-write',
@@ -56,6 +58,14 @@ export function workerGrants(resources: WorkerResources, arns: ArnContext): IamG
   return grants;
 }
 
+const KMS_GRANT_WHY: Record<string, string> = {
+  'codec-encrypt': 'the payload codec wraps new data keys with this key and unwraps them',
+  'codec-decrypt': 'the payload codec unwraps data keys of history written before the key rotated',
+  // S3 calls KMS as the caller for SSE-KMS: a PUT needs GenerateDataKey, a GET Decrypt (S3 User Guide, "Using
+  // server-side encryption with AWS KMS keys", Permissions).
+  'evidence-encrypt': 'S3 encrypts evidence objects under this key (SSE-KMS) on PUT and decrypts them on GET',
+};
+
 /**
  * KMS authorises a call made with an alias against the key behind it, whose id the policy cannot know: an alias is
  * granted as the Region's keys that carry that alias (condition key kms:ResourceAliases).
@@ -76,9 +86,6 @@ function kmsGrant(
     ...(alias === undefined
       ? {}
       : { condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } }),
-    why:
-      label === 'codec-encrypt'
-        ? 'the payload codec wraps new data keys with this key and unwraps them'
-        : 'the payload codec unwraps data keys of history written before the key rotated',
+    why: KMS_GRANT_WHY[label] ?? label,
   };
 }

@@ -20,6 +20,7 @@ describe('evidence settings', () => {
       env: {
         DRCTL_EVIDENCE_BUCKET: 'acme-evidence',
         DRCTL_EVIDENCE_REGION: 'us-west-2',
+        DRCTL_EVIDENCE_KMS_KEY_ID: 'alias/drctl-evidence',
         DRCTL_EVIDENCE_PREFIX: 'dr/',
         DRCTL_EVIDENCE_SIGNING_KEY_FILE: '/etc/drctl/evidence.pem',
         DRCTL_EVIDENCE_PUBLIC_KEY_FILES: '/etc/drctl/2026.pub, /etc/drctl/2027.pub',
@@ -30,12 +31,21 @@ describe('evidence settings', () => {
     expect(config.evidence).toEqual({
       bucket: 'acme-evidence',
       region: 'us-west-2',
+      kmsKeyId: 'alias/drctl-evidence',
       prefix: 'dr/',
       signingKeyFile: '/etc/drctl/evidence.pem',
       publicKeyFiles: ['/etc/drctl/2026.pub', '/etc/drctl/2027.pub'],
       retentionYears: 7,
       taskQueue: 'evidence',
     });
+  });
+
+  test('GIVEN an evidence KMS key that is no key id, alias or ARN WHEN loaded THEN refused, naming the setting', () => {
+    expect(() =>
+      loadConfig({ cwd: '/nonexistent', env: { DRCTL_EVIDENCE_KMS_KEY_ID: 'drctl evidence' } }),
+    ).toThrow(
+      'evidence.kmsKeyId (DRCTL_EVIDENCE_KMS_KEY_ID) is "drctl evidence": give a KMS key id, alias (alias/name) or key ARN',
+    );
   });
 
   test('GIVEN a retention under six years WHEN loaded THEN refused, naming the setting and the rule', () => {

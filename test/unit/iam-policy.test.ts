@@ -131,7 +131,11 @@ const EVERY_WORKER_OPTION: IamPolicyOptions = {
       },
     ],
     secrets: [{ name: 'drctl/ehr-primary', region: 'us-east-1' }],
-    evidence: { bucket: 'dr-evidence', prefix: 'drctl-evidence/' },
+    evidence: {
+      bucket: 'dr-evidence',
+      prefix: 'drctl-evidence/',
+      kmsKey: { keyId: 'alias/drctl-evidence', region: 'us-east-1' },
+    },
   },
 };
 
@@ -255,6 +259,14 @@ describe('the worker statements', () => {
       Action: ['kms:Decrypt'],
       Resource: ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
     });
+    // S3 calls KMS as the worker for SSE-KMS evidence objects: GenerateDataKey on PUT, Decrypt on GET.
+    expect(Statement.find((s) => s.Sid === 'WorkerEvidenceEncrypt')).toEqual({
+      Sid: 'WorkerEvidenceEncrypt',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: ['arn:aws:kms:us-east-1:123456789012:key/*'],
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/drctl-evidence'] } },
+    });
     expect(Statement.find((s) => s.Sid === 'WorkerSecrets')?.Resource).toEqual([
       'arn:aws:secretsmanager:us-east-1:123456789012:secret:drctl/ehr-primary-??????',
     ]);
@@ -270,6 +282,12 @@ describe('drctl iam-policy options', () => {
     [{ secret: ['bad name!'] }, '--secret', /secret name/],
     [{ evidenceBucket: 'Bad_Bucket' }, '--evidence-bucket', /bucket name/],
     [{ evidencePrefix: 'x/' }, '--evidence-prefix', /needs --evidence-bucket/],
+    [{ evidenceKmsKey: 'alias/x' }, '--evidence-kms-key', /needs --evidence-bucket/],
+    [
+      { evidenceBucket: 'dr-evidence', evidenceKmsKey: 'my key' },
+      '--evidence-kms-key',
+      /KMS key id, alias or key ARN/,
+    ],
   ])('GIVEN %j WHEN parsed THEN the error names %s', (raw, field, message) => {
     expect(() => parseIamPolicyOptions(raw)).toThrow(
       expect.objectContaining({ field, message: expect.stringMatching(message) }),
