@@ -87,6 +87,14 @@ const writes = proxyActivities<EvidenceActivities>({
  */
 export const LEDGER_WAIT_BACKOFF_PATCH = 'evidence-ledger-drops-missing-runs-and-backs-off';
 
+/**
+ * Ledgers that began after this move a run whose bundle could not be written (all its attempts failed: a child
+ * still open, a store error) to the back of the queue, so the runs behind it are written; they wait only once
+ * every queued run has failed since the last bundle written. Earlier ones retried the same run every 30 s, and
+ * one run that could not be written held up every other run's evidence as long as it failed.
+ */
+export const LEDGER_PASSES_FAILED_WRITE_PATCH = 'evidence-ledger-passes-a-failed-write';
+
 export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Promise<void> {
   decidePatchesAtStart();
   const ledger: LedgerState = {
@@ -98,6 +106,8 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
   };
   let writtenThisRun = 0;
   let waitFailuresInARow = 0;
+  /** Runs whose bundle failed since the last one written (`LEDGER_PASSES_FAILED_WRITE_PATCH`). */
+  const failedWrites = new Set<string>();
 
   setHandler(evidenceRunEndedSignal, (request) => {
     const key = requestKey(request);
@@ -149,6 +159,7 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
       };
       ledger.written++;
       writtenThisRun++;
+      failedWrites.clear();
       done(ledger, key);
     } catch (error) {
       const type = failureTypeOf(error);
@@ -160,11 +171,27 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
         done(ledger, key);
       } else {
         ledger.blocked = `${key}: ${messageOf(error)}`;
-        log.error('evidence: bundle not written, retrying the same run later', {
+        if (!hasPatch(LEDGER_PASSES_FAILED_WRITE_PATCH)) {
+          log.error('evidence: bundle not written, retrying the same run later', {
+            run: key,
+            error: messageOf(error),
+          });
+          await sleep(RETRY_BLOCKED_AFTER);
+          continue;
+        }
+        failedWrites.add(key);
+        ledger.pending.push(ledger.pending.shift()!);
+        const everyRunFailed = ledger.pending.every((queued) => failedWrites.has(requestKey(queued)));
+        log.error('evidence: bundle not written, moving its run to the back of the queue', {
           run: key,
           error: messageOf(error),
+          waitsFirst: everyRunFailed,
         });
-        await sleep(RETRY_BLOCKED_AFTER);
+        if (everyRunFailed) {
+          failedWrites.clear();
+          await sleep(RETRY_BLOCKED_AFTER);
+        }
+        await continueAsNewIfDue();
         continue;
       }
     }

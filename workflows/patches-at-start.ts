@@ -20,7 +20,11 @@ import {
   RELEASES_RECORDED_PATCH,
   WAVES_STAY_ORDERED_PATCH,
 } from './evacuation';
-import { LEDGER_WAIT_BACKOFF_PATCH, LOCAL_EVIDENCE_REQUEST_PATCH } from './evidence-ledger';
+import {
+  LEDGER_PASSES_FAILED_WRITE_PATCH,
+  LEDGER_WAIT_BACKOFF_PATCH,
+  LOCAL_EVIDENCE_REQUEST_PATCH,
+} from './evidence-ledger';
 import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
 import {
   NOT_RELEASED_OUTCOME_PATCH,
@@ -80,6 +84,7 @@ export function everyPatch(): string[] {
     // Since the bundle (patch-bundle.ts), each decided on its own:
     TEMPORAL_CANCEL_ABORTS_PATCH,
     LEDGER_WAIT_BACKOFF_PATCH,
+    LEDGER_PASSES_FAILED_WRITE_PATCH,
     VERIFIED_INITIATOR_PATCH,
     SIGNED_RUN_PATCH,
   ];

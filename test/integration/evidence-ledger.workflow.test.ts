@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure, Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -10,6 +10,7 @@ import {
 import { createAuthActivities } from '../../activities/auth/auth-activities';
 import { createEvidenceActivities } from '../../activities/evidence/evidence-activities';
 import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
+import { createStartUseActivities } from '../../activities/runs/start-use';
 import { listChain } from '../../evidence/chain-listing';
 import { ChainLayout } from '../../evidence/layout';
 import type { EvidenceRequest } from '../../evidence/ledger-protocol';
@@ -67,7 +68,8 @@ const waitRunbook = (id: string, duration: string) =>
     steps: [{ id: 'hold', kind: 'wait', duration }],
   });
 
-test('the ledger waits for each run to close, appends in order, ignores a repeated request, and continues as new with its queue', async () => {
+/** The ledger's own worker on a task queue of its own, writing under a prefix of its own, with a fresh key. */
+function ledgerWorker(instead: Partial<ReturnType<typeof createEvidenceActivities>> = {}) {
   const taskQueue = `ledger-${randomUUID()}`;
   const layout = new ChainLayout(`ledger-test-${randomUUID()}/`, 'default');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -81,7 +83,7 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
     prefix: layout.root.slice(0, -'default/'.length),
     retentionYears: 6,
   });
-  const worker = await Worker.create({
+  const worker = Worker.create({
     connection: workerConnection,
     taskQueue,
     workflowBundle: bundle,
@@ -89,43 +91,69 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
     activities: {
       ...evidence,
       ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [catalog] }),
+      ...createStartUseActivities({ temporal: client }),
       requestEvidence: async () => ({ requested: false, includedIn: 'test' }),
+      ...instead,
     },
   });
+  return { taskQueue, layout, publicKey, catalog, evidence, worker };
+}
 
-  await worker.runUntil(async () => {
-    const runs = await Promise.all(
-      [
-        ['ledger-a', '4s'],
-        ['ledger-b', '1s'],
-        ['ledger-c', '1s'],
-      ].map(([id, duration]) => {
-        // Each run is a reviewed runbook started signed by alice, as the worker's access policy requires.
-        const { reference } = addToCatalog(
-          catalog,
-          waitRunbook(`${id!}-${randomUUID().slice(0, 8)}`, duration!),
-        );
-        const workflowId = `${id}-${randomUUID()}`;
-        const start = signerOf('alice').sign({
-          action: 'failover',
-          runId: workflowId,
-          runbookId: reference.id,
-          runbookHash: reference.sha256,
-          reason: 'ledger test',
-        });
-        return client.workflow.start('failoverWorkflow', {
-          taskQueue,
-          workflowId,
-          args: [{ runbook: reference, start }],
-        });
-      }),
-    );
-    const requests: EvidenceRequest[] = runs.map((run) => ({
-      workflowId: run.workflowId,
-      runId: run.firstExecutionRunId,
-      workflowType: 'failoverWorkflow',
-      requestedAt: new Date().toISOString(),
-    }));
+/** Starts a failover of a one-wait runbook per [id, duration], each reviewed and signed by alice; their requests. */
+async function startRuns(
+  taskQueue: string,
+  catalog: string,
+  specs: Array<[string, string]>,
+): Promise<EvidenceRequest[]> {
+  const runs = await Promise.all(
+    specs.map(([id, duration]) => {
+      const { reference } = addToCatalog(catalog, waitRunbook(`${id}-${randomUUID().slice(0, 8)}`, duration));
+      const workflowId = `${id}-${randomUUID()}`;
+      const start = signerOf('alice').sign({
+        action: 'failover',
+        runId: workflowId,
+        runbookId: reference.id,
+        runbookHash: reference.sha256,
+        reason: 'ledger test',
+      });
+      return client.workflow.start('failoverWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ runbook: reference, start }],
+      });
+    }),
+  );
+  return runs.map((run) => ({
+    workflowId: run.workflowId,
+    runId: run.firstExecutionRunId,
+    workflowType: 'failoverWorkflow',
+    requestedAt: new Date().toISOString(),
+  }));
+}
+
+/** The ledger's state once `done` holds, or at the deadline. */
+async function ledgerStateWhen(
+  workflowId: string,
+  done: (state: LedgerState) => boolean,
+): Promise<LedgerState> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const state = await client.workflow.getHandle(workflowId).query<LedgerState>('evidenceLedger');
+    if (done(state) || Date.now() > deadline) return state;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+test('the ledger waits for each run to close, appends in order, ignores a repeated request, and continues as new with its queue', async () => {
+  const { taskQueue, layout, publicKey, catalog, worker } = ledgerWorker();
+  await (
+    await worker
+  ).runUntil(async () => {
+    const requests = await startRuns(taskQueue, catalog, [
+      ['ledger-a', '4s'],
+      ['ledger-b', '1s'],
+      ['ledger-c', '1s'],
+    ]);
     const ledger = await client.workflow.start('evidenceLedgerWorkflow', {
       taskQueue,
       workflowId: `test-ledger-${randomUUID()}`,
@@ -134,13 +162,7 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
     // ledger-a is still running (4 s) when it is requested first: the others must wait behind it.
     for (const request of [...requests, requests[1]!]) await ledger.signal('evidenceRunEnded', request);
 
-    let state: LedgerState;
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      state = await client.workflow.getHandle(ledger.workflowId).query<LedgerState>('evidenceLedger');
-      if (state.written >= 3 || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
+    const state = await ledgerStateWhen(ledger.workflowId, (current) => current.written >= 3);
     expect(state.written).toBe(3);
     expect(state.pending).toEqual([]);
 
@@ -161,6 +183,47 @@ test('the ledger waits for each run to close, appends in order, ignores a repeat
       trustedKeys: [publicKey],
     });
     expect(report).toMatchObject({ ok: true, manifests: 3 });
+    await client.workflow.getHandle(ledger.workflowId).terminate('test done');
+  });
+});
+
+test('a run whose bundle cannot be written goes to the back of the queue: the runs behind it are written (before: it held up every one of them)', async () => {
+  let failingRun: string | undefined;
+  const { taskQueue, layout, publicKey, catalog, evidence, worker } = ledgerWorker({
+    writeEvidenceBundle: async (request) => {
+      // As a drill's failover still open, or a store error for this run only: every attempt fails.
+      if (request.workflowId === failingRun)
+        throw ApplicationFailure.nonRetryable(
+          `run ${request.workflowId} has a child still running`,
+          'RunStillOpen',
+        );
+      return evidence.writeEvidenceBundle(request);
+    },
+  });
+  await (
+    await worker
+  ).runUntil(async () => {
+    const requests = await startRuns(taskQueue, catalog, [
+      ['stuck', '1s'],
+      ['behind-1', '1s'],
+      ['behind-2', '1s'],
+    ]);
+    failingRun = requests[0]!.workflowId;
+    const ledger = await client.workflow.start('evidenceLedgerWorkflow', {
+      taskQueue,
+      workflowId: `test-ledger-${randomUUID()}`,
+      args: [{}],
+    });
+    for (const request of requests) await ledger.signal('evidenceRunEnded', request);
+
+    const state = await ledgerStateWhen(ledger.workflowId, (current) => current.written >= 2);
+    expect(state.written).toBe(2);
+    expect(state.pending.map((request) => request.workflowId)).toEqual([failingRun]);
+    const entries = await listChain(createS3EvidenceStore(s3, EVIDENCE_BUCKET), layout, [publicKey]);
+    expect(entries.map((entry) => entry.manifest?.run.workflowId)).toEqual([
+      requests[1]!.workflowId,
+      requests[2]!.workflowId,
+    ]);
     await client.workflow.getHandle(ledger.workflowId).terminate('test done');
   });
 });
