@@ -152,6 +152,7 @@ Examples:
         'route53BatchLimits',
         'route53ChangePreconditions',
         'rdsTagConstraints',
+        's3KmsKeyExists',
       ]),
     )
     .addArgument(new Argument('<state>').choices(['on', 'off']))

@@ -13,6 +13,7 @@ import {
   Route53Client,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { MOTO_CREDENTIALS } from '../aws-clients';
 
 /** `arn:aws:rds:us-west-2:123456789012:cluster:ehr-aurora-west` → region and id; undefined for a plain id. */
@@ -33,6 +34,7 @@ function isNotFound(error: unknown): boolean {
 export class MotoLookup {
   private readonly clients = new Map<string, RDSClient>();
   private route53Client: Route53Client | undefined;
+  private readonly kmsClients = new Map<string, KMSClient>();
 
   constructor(private readonly endpoint: string) {}
 
@@ -86,6 +88,27 @@ export class MotoLookup {
     return out.GlobalClusters ?? [];
   }
 
+  /** Whether KMS in `region` knows the key (id, alias or ARN, as DescribeKey takes it). */
+  async kmsKeyExists(region: string, keyId: string): Promise<boolean> {
+    let client = this.kmsClients.get(region);
+    if (client === undefined) {
+      client = new KMSClient({
+        region,
+        endpoint: this.endpoint,
+        credentials: MOTO_CREDENTIALS,
+        maxAttempts: 1,
+      });
+      this.kmsClients.set(region, client);
+    }
+    try {
+      await client.send(new DescribeKeyCommand({ KeyId: keyId }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
   /** The keys of the tags an RDS resource carries; undefined when moto knows no such resource. */
   async tagKeys(arn: string): Promise<string[] | undefined> {
     const region = parseRdsArn(arn)?.region;
@@ -123,5 +146,7 @@ export class MotoLookup {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
     this.route53Client?.destroy();
+    for (const client of this.kmsClients.values()) client.destroy();
+    this.kmsClients.clear();
   }
 }

@@ -20,6 +20,7 @@ import { outageFor } from './outage';
 import { createRdsInstanceRules } from './rds-instance-rules';
 import { createRdsTagRules } from './rds-tag-rules';
 import { createRoute53Rules } from './route53-rules';
+import { createS3KmsRules } from './s3-kms-rules';
 import type { StrictCall, StrictOutcome, StrictRule } from './strict-call';
 import { applySettingsPatch, defaultStrictSettings } from './strict-settings';
 import { Throttle } from './throttling';
@@ -86,6 +87,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
 
   const rules: Partial<Record<AwsService, Record<string, StrictRule>>> = {
     route53: createRoute53Rules(current, model, lookup),
+    s3: createS3KmsRules(current, lookup),
     rds: {
       ...createRdsInstanceRules(current, model, lookup),
       ...createRdsTagRules(current, lookup),
@@ -248,6 +250,7 @@ export async function startStrictAwsLayer(options: StrictAwsLayerOptions): Promi
       info,
       region: info.region ?? 'us-east-1',
       protocol: wireProtocolOf(info.service, req.headers),
+      headers: req.headers,
       body,
       params: new URLSearchParams(form ?? ''),
       now: Date.now(),

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FaultRequest } from '../fault-proxy/classify';
 import type { AwsError, WireProtocol } from '../fault-proxy/error-bodies';
 
@@ -7,6 +8,8 @@ export interface StrictCall {
   /** The SigV4 credential scope's region; `us-east-1` when the request names none (Route 53 signs so). */
   region: string;
   protocol: WireProtocol;
+  /** The request's HTTP headers (S3 carries its parameters there). */
+  headers: IncomingHttpHeaders;
   /** The request body, when the layer buffered it (Query forms, Route 53 change batches, JSON calls). */
   body?: Buffer;
   /** The Query-protocol parameters (RDS); empty for other protocols. */

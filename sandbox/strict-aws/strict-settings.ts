@@ -33,6 +33,8 @@ export interface StrictAwsSettings {
     route53ChangePreconditions: boolean;
     /** AddTagsToResource with a key over 128 or a value over 256 characters, or characters RDS refuses → InvalidParameterValue. */
     rdsTagConstraints: boolean;
+    /** PutObject with SSE-KMS under a key KMS does not know in the bucket's Region → KMS.NotFoundException. */
+    s3KmsKeyExists: boolean;
   };
   /** How long a Route 53 change stays PENDING before GetChange answers INSYNC; 0 answers INSYNC at once. */
   route53PropagationMs: number;
@@ -101,6 +103,7 @@ export function defaultStrictSettings(): StrictAwsSettings {
       route53BatchLimits: true,
       route53ChangePreconditions: true,
       rdsTagConstraints: true,
+      s3KmsKeyExists: true,
     },
     route53PropagationMs: 300,
     clusterFailoverMs: 300,
@@ -142,6 +145,7 @@ export const settingsPatchSchema = z.strictObject({
       route53BatchLimits: z.boolean(),
       route53ChangePreconditions: z.boolean(),
       rdsTagConstraints: z.boolean(),
+      s3KmsKeyExists: z.boolean(),
     })
     .partial()
     .optional(),

@@ -184,6 +184,7 @@ describe('strict AWS layer: control API', () => {
       route53BatchLimits: true,
       route53ChangePreconditions: true,
       rdsTagConstraints: true,
+      s3KmsKeyExists: true,
     });
   });
 });

@@ -38,6 +38,7 @@ function readCall(
     info: {} as StrictCall['info'],
     region: series.region,
     protocol: 'json',
+    headers: {},
     body: Buffer.from(JSON.stringify(body)),
     params: new URLSearchParams(),
     now: endMs,

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getStack } from './stack';
+import { awsError, strictAwsFixture } from './sandbox.strict-aws-clients';
+
+/**
+ * S3 SSE-KMS through the strict layer with the real SDK: a PUT under a key KMS knows in the bucket's Region is
+ * stored encrypted under it; under a key it does not know, S3 refuses it (moto would store it).
+ */
+const stack = getStack();
+const aws = strictAwsFixture(stack);
+const region = stack.aws.region;
+const bucket = `strict-kms-${randomUUID()}`;
+
+beforeAll(async () => {
+  await aws.s3(region).send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+afterEach(async () => {
+  await aws.control.reset();
+});
+
+afterAll(() => aws.close());
+
+const put = (key: string, keyId: string) =>
+  aws.s3(region).send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: 'evidence',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: keyId,
+    }),
+  );
+
+test('a PUT under a KMS key that does not exist is refused, nothing stored; under the sandbox key it is stored encrypted', async () => {
+  const unknownKey = `arn:aws:kms:${region}:123456789012:key/${randomUUID()}`;
+  expect(await awsError(put('refused', unknownKey))).toMatchObject({
+    code: 'KMS.NotFoundException',
+    status: 400,
+    message: `Invalid keyId ${unknownKey}`,
+  });
+  expect(
+    await awsError(aws.s3(region).send(new HeadObjectCommand({ Bucket: bucket, Key: 'refused' }))),
+  ).toMatchObject({
+    status: 404,
+  });
+
+  const { keyArn } = stack.security.kms;
+  await put('stored', keyArn);
+  const head = await aws.s3(region).send(new HeadObjectCommand({ Bucket: bucket, Key: 'stored' }));
+  expect({ sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }).toEqual({ sse: 'aws:kms', key: keyArn });
+
+  // The rule off: moto's own behaviour, which stores it.
+  await aws.control.rules({ s3KmsKeyExists: false });
+  await put('moto-stores-it', unknownKey);
+});
