@@ -6,7 +6,14 @@ import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-typ
 import type { EvacuationCover, EvacuationReference } from '../evacuations/evacuation-hash';
 import type { Runbook } from '../runbooks/schema';
 import { innermostMessage } from './innermost-message';
-import { recordBreakGlass, refused, verifyStart, type StartRule } from './run-authority';
+import {
+  lookUpEarlierUse,
+  recordBreakGlass,
+  refuseIfUsedBefore,
+  refused,
+  verifyStart,
+  type StartRule,
+} from './run-authority';
 import type { RunAuthorization } from './run-types';
 
 const auth = proxyActivities<AuthActivities>({
@@ -41,6 +48,7 @@ export async function authorizeEvacuation(
   rule: StartRule,
   what = 'an evacuation',
 ): Promise<AuthorizedEvacuation> {
+  const earlierUse = lookUpEarlierUse(rule, request?.start);
   const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
     throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
   });
@@ -53,6 +61,7 @@ export async function authorizeEvacuation(
     subject: reference,
     noun: 'evacuation',
   });
+  if (earlierUse && !standing) await refuseIfUsedBefore(earlierUse, initiator);
   const reviewed = await auth
     .loadReviewedEvacuation({ evacuationId: reference.id, sha256: reference.sha256 })
     .catch((error: unknown) => {

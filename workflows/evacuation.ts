@@ -209,7 +209,8 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
  * schedule that started the drill; the signer must still hold `drill` on the evacuation.
  */
 function startRule(parentId: string | undefined): StartRule {
-  if (parentId === undefined) return { actions: ['evacuate'] };
+  // drctl starts an evacuation REJECT_DUPLICATE, but any client may start another run under its id.
+  if (parentId === undefined) return { actions: ['evacuate'], onceAcrossRuns: true };
   return {
     actions: [],
     standing: { actions: ['drill', 'schedule'], runIds: idPrefixes(parentId), alsoRequires: ['drill'] },

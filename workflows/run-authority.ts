@@ -112,10 +112,7 @@ export async function authorizeStart(
       ...extra,
     });
   const policyRead = reads.loadAccessPolicy();
-  // Looked up beside the policy read, with the nonce as claimed; the answer counts once the statement verified.
-  const earlierUse =
-    rule.onceAcrossRuns && hasPatch(START_USED_ONCE_PATCH) ? findEarlierUse(request.start) : undefined;
-  earlierUse?.catch(() => undefined);
+  const earlierUse = lookUpEarlierUse(rule, request.start);
   const early =
     named && beforeLoad === undefined && hasPatch(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
   early?.catch(() => undefined); // a start refused before its runbook is used must not leave a rejection unhandled
@@ -161,18 +158,36 @@ export async function authorizeStart(
   };
 }
 
+/**
+ * For a rule whose workflow id other runs may share (`onceAcrossRuns`): starts looking up, beside the policy read,
+ * whether another run started on this statement (its nonce as claimed; the answer counts once it verified).
+ */
+export function lookUpEarlierUse(
+  rule: StartRule,
+  start: SignedStatement | undefined,
+): ReturnType<typeof findEarlierUse> | undefined {
+  const action = (start as Partial<SignedStatement> | undefined)?.statement?.action as StatementAction;
+  // A standing statement starts many runs by design (a schedule's, a parent's): only fresh starts are looked up.
+  if (!rule.onceAcrossRuns || !rule.actions.includes(action) || !hasPatch(START_USED_ONCE_PATCH))
+    return undefined;
+  const lookup = findEarlierUse(start);
+  lookup.catch(() => undefined); // a start refused before the answer is used must not leave a rejection unhandled
+  return lookup;
+}
+
 function findEarlierUse(start: SignedStatement | undefined) {
   const claimed = (start as Partial<SignedStatement> | undefined)?.statement;
   const info = workflowInfo();
   return localStartUse.findEarlierStartUse({
     workflowId: info.workflowId,
+    workflowType: info.workflowType,
     runId: info.runId,
     nonce: String(claimed?.nonce),
     signedAt: String(claimed?.at),
   });
 }
 
-async function refuseIfUsedBefore(
+export async function refuseIfUsedBefore(
   earlierUse: ReturnType<typeof findEarlierUse>,
   initiator: VerifiedAction,
 ): Promise<void> {
@@ -282,6 +297,8 @@ export function refused(message: string): ApplicationFailure {
 export function drillStartRule(drillId: string): StartRule {
   return {
     actions: ['drill'],
+    // A drill's id is its own (drctl starts it REJECT_DUPLICATE), but any client may start another run under it.
+    onceAcrossRuns: true,
     standing: {
       actions: ['schedule'],
       runIds: idPrefixes(drillId),
@@ -312,6 +329,7 @@ export async function confirmScheduledStart(initiator: VerifiedAction): Promise<
       scheduleId: statement.runId,
       workflowId: info.workflowId,
       runId: info.firstExecutionRunId,
+      signedAt: statement.at,
     })
     .catch((error: unknown) => {
       throw refused(

@@ -4,6 +4,8 @@ export interface StartUseRequest {
   /** The run's workflow id (a runbook's runs share it: its lock) and its own run id, which is not counted. */
   workflowId: string;
   runId: string;
+  /** The run's workflow type: only runs of this type are looked through. */
+  workflowType: string;
   /** The start statement's nonce and signing time (ISO), as claimed: the answer is used only once it verifies. */
   nonce: string;
   signedAt: string;

@@ -1,44 +1,77 @@
 import type { Client } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import { STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
-import { PermanentFailure, permanentFailure } from '../failures';
+import { STATEMENT_MAX_AGE_MS, STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
+import { sleep } from '../poll-until';
 import type { RunRecordDeps } from './recorded-failover';
 import type { StartUseActivities } from './start-use-contracts';
+
+/** How long the lookup waits for visibility to list the run asking (it lists earlier runs by then). */
+const OWN_LISTING_WAIT_MS = 10_000;
+const LISTING_POLL_MS = 50;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
  * runbook share that id (its lock). The run's own nonce check covers one run only, so the worker looks for the
- * statement in the other runs under the id that could have used it: those started no earlier than it was
- * signed, less the clock skew allowed. Usually there are none and this is one visibility query.
+ * statement in the other runs of the same type under the id that could have used it: those started no earlier
+ * than the statement's oldest accepted signing time, less the clock skew allowed either way.
+ *
+ * Visibility is written asynchronously: the lookup first waits until it lists the run asking, whose record was
+ * queued after any earlier run's under the id, so a run started a moment earlier (one a client ended by starting
+ * this one with TERMINATE_EXISTING) is listed too in practice. Temporal does not promise that order.
  */
 export function createStartUseActivities(deps: RunRecordDeps | undefined): StartUseActivities {
   return {
-    findEarlierStartUse: async ({ workflowId, runId, nonce, signedAt }) => {
+    findEarlierStartUse: async ({ workflowId, workflowType, runId, nonce, signedAt }) => {
       if (!deps)
         throw permanentFailure(
           PermanentFailure.ConfigurationMissing,
           'this worker has no Temporal client for checking that a signed start was not used by an earlier run; it is built by the worker (worker/run-worker.ts)',
         );
       const signedMs = Date.parse(signedAt);
-      if (!/^[\w.:@-]+$/.test(workflowId) || Number.isNaN(signedMs))
+      if (!/^[\w.:@-]+$/.test(workflowId) || !/^\w+$/.test(workflowType) || Number.isNaN(signedMs))
         throw permanentFailure(
           PermanentFailure.NotAuthorized,
           `the start cannot be checked against earlier runs: the workflow id must be letters, digits and . _ : @ -, and the statement's time a date (got ${JSON.stringify(workflowId)}, ${JSON.stringify(signedAt)})`,
         );
-      const since = new Date(signedMs - STATEMENT_MAX_SKEW_MS).toISOString();
+      const since = new Date(signedMs - STATEMENT_MAX_AGE_MS - 2 * STATEMENT_MAX_SKEW_MS).toISOString();
       const { temporal } = deps;
-      const query = `WorkflowId = '${workflowId}' AND StartTime >= '${since}'`;
-      for await (const execution of temporal.workflow.list({ query })) {
-        if (execution.runId === runId) continue;
-        if ((await startNonceOf(temporal, workflowId, execution.runId)) === nonce)
-          return { usedBy: { runId: execution.runId, startedAt: execution.startTime.toISOString() } };
-      }
+      const query = `WorkflowId = '${workflowId}' AND WorkflowType = '${workflowType}' AND StartTime >= '${since}'`;
+      const others = await othersOnceListed(temporal, query, runId);
+      for (const other of others)
+        if ((await startNonceOf(temporal, workflowId, other.runId)) === nonce)
+          return { usedBy: { runId: other.runId, startedAt: other.startTime.toISOString() } };
       return {};
     },
   };
 }
 
-/** The nonce of the start statement a run began with: the first event of its history, decoded (it is encrypted). */
+/** The runs the query lists besides `runId`, once it lists `runId` itself. */
+async function othersOnceListed(
+  temporal: Client,
+  query: string,
+  runId: string,
+): Promise<Array<{ runId: string; startTime: Date }>> {
+  const deadline = Date.now() + OWN_LISTING_WAIT_MS;
+  for (;;) {
+    const listed: Array<{ runId: string; startTime: Date }> = [];
+    for await (const execution of temporal.workflow.list({ query }))
+      listed.push({ runId: execution.runId, startTime: execution.startTime });
+    if (listed.some((execution) => execution.runId === runId))
+      return listed.filter((execution) => execution.runId !== runId);
+    if (Date.now() > deadline)
+      throw transientFailure(
+        'VisibilityBehind',
+        `Temporal's visibility does not list this run after ${OWN_LISTING_WAIT_MS / 1000} s, so earlier runs under its id cannot be checked yet`,
+      );
+    await sleep(LISTING_POLL_MS);
+  }
+}
+
+/**
+ * The nonce of the start statement a run began with: the first event of its history, decoded (it is encrypted).
+ * A run whose input does not decode as a start (another client's workflow under the id) used no statement.
+ */
 async function startNonceOf(temporal: Client, workflowId: string, runId: string): Promise<unknown> {
   const response = await temporal.workflowService.getWorkflowExecutionHistory({
     namespace: temporal.options.namespace,
@@ -47,10 +80,12 @@ async function startNonceOf(temporal: Client, workflowId: string, runId: string)
     skipArchival: true,
   });
   const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const input = await decodeFromPayloadsAtIndex<{ start?: { statement?: { nonce?: unknown } } } | undefined>(
-    temporal.options.loadedDataConverter,
-    0,
-    started?.input?.payloads,
-  );
-  return input?.start?.statement?.nonce;
+  try {
+    const input = await decodeFromPayloadsAtIndex<
+      { start?: { statement?: { nonce?: unknown } } } | undefined
+    >(temporal.options.loadedDataConverter, 0, started?.input?.payloads);
+    return input?.start?.statement?.nonce;
+  } catch {
+    return undefined;
+  }
 }

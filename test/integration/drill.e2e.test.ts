@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
 import type { StackInfo } from '../../sandbox/stack-info';
@@ -110,6 +111,11 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   const verified = await drctl(['verify-run', '--file', saved, '--policy', operatorPaths.policyFile], env);
   expect(verified.stdout).toContain(`in the start of ${result.drillId}`);
   expect(verified.code).toBe(0);
+  // Its signed start, taken from its history and sent again under its id within the 5 minutes, starts nothing
+  // (before: a second drill, a real failure injected, under alice's name).
+  expect(await startAgainWithItsArguments(result.drillId)).toMatch(
+    new RegExp(`already started run .* of ${result.drillId} at .*: a start statement starts one run`),
+  );
 });
 
 test('a drill whose held failover an operator aborts during the warm-up stops, injecting nothing: the primary is not fenced', async () => {
@@ -373,6 +379,25 @@ async function startWithArguments(scheduleId: string, args: readonly unknown[]):
       taskQueue: env.DRCTL_TASK_QUEUE as string,
       workflowId: `${scheduleId}-client-${randomUUID()}`,
       args: [...args],
+    });
+    return handle.result().then(
+      (result: DrillResult) => `accepted: ${result.error ?? 'no error'}`,
+      (error: Error) => (error.cause as Error | undefined)?.message ?? error.message,
+    );
+  });
+}
+
+/** Starts another run under a drill's id with the arguments its first run began with, as any client could. */
+async function startAgainWithItsArguments(workflowId: string): Promise<string> {
+  return withSandboxClient(stack, async (client) => {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const args = await decodeArrayFromPayloads(client.options.loadedDataConverter, payloads);
+    const handle = await client.workflow.start('drillWorkflow', {
+      taskQueue: env.DRCTL_TASK_QUEUE as string,
+      workflowId,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      args,
     });
     return handle.result().then(
       (result: DrillResult) => `accepted: ${result.error ?? 'no error'}`,
