@@ -6,6 +6,8 @@ export interface ScheduledRunRequest {
   /** The drill's workflow id and first run id, as Temporal gave them to it. */
   workflowId: string;
   runId: string;
+  /** When the standing statement was signed (ISO): the schedule must have been created then, not later. */
+  signedAt: string;
 }
 
 export interface ScheduledRunAnswer {

@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import { heartbeat, sleep } from '../poll-until';
+import { STATEMENT_MAX_AGE_MS, STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
 import { PermanentFailure, permanentFailure } from '../failures';
 import type { RunRecordDeps } from './recorded-failover';
 import type { ScheduleRunActivities, ScheduledRunAnswer } from './schedule-run-contracts';
@@ -22,7 +23,7 @@ export function createScheduleRunActivities(
 ): ScheduleRunActivities {
   const allowance = options.recordLagAllowanceMs ?? RECORD_LAG_ALLOWANCE_MS;
   return {
-    confirmScheduledRun: async ({ scheduleId, workflowId, runId }) => {
+    confirmScheduledRun: async ({ scheduleId, workflowId, runId, signedAt }) => {
       if (!deps)
         throw permanentFailure(
           PermanentFailure.ConfigurationMissing,
@@ -43,7 +44,9 @@ export function createScheduleRunActivities(
             };
           throw error;
         }
-        const answer = answerFrom(described, scheduleId, workflowId, runId);
+        const recreated = createdLongAfter(described, signedAt);
+        if (recreated !== undefined) return { startedBySchedule: false, why: recreated };
+        const answer = answerFrom(described, scheduleId, workflowId, runId, allowance);
         if (answer.startedBySchedule || Date.now() >= deadline) return answer;
         heartbeat({ scheduleId, lookingFor: workflowId });
         await sleep(interval);
@@ -53,11 +56,25 @@ export function createScheduleRunActivities(
   };
 }
 
+/**
+ * drctl creates a schedule right after its operator signs the `schedule create` statement. A schedule created
+ * later under the same id carries a statement taken from the one before (deleted, or never drctl's): anyone who
+ * may create schedules could otherwise run drills under its signer's name for as long as the signer holds `drill`.
+ */
+function createdLongAfter(described: ScheduleDescription, signedAt: string): string | undefined {
+  const signedMs = Date.parse(signedAt);
+  const createdMs = described.info.createdAt.getTime();
+  if (!Number.isNaN(signedMs) && createdMs - signedMs <= STATEMENT_MAX_AGE_MS + STATEMENT_MAX_SKEW_MS)
+    return undefined;
+  return `schedule ${described.scheduleId} was created at ${described.info.createdAt.toISOString()}, not when its statement was signed (${signedAt}): it is not the schedule the statement created`;
+}
+
 function answerFrom(
   described: ScheduleDescription,
   scheduleId: string,
   workflowId: string,
   runId: string,
+  allowanceMs: number,
 ): ScheduledRunAnswer {
   const taken = [
     ...described.info.runningActions,
@@ -69,6 +86,6 @@ function answerFrom(
   if (isThisRun) return { startedBySchedule: true };
   return {
     startedBySchedule: false,
-    why: `schedule ${scheduleId}'s record of the runs it started (${taken.length} running or recent) does not name ${workflowId} run ${runId}`,
+    why: `schedule ${scheduleId}'s record of the runs it started (${taken.length} running or recent) does not name ${workflowId} run ${runId}, after ${allowanceMs / 1000} s`,
   };
 }
