@@ -1,9 +1,9 @@
 /**
- * A KMS key as AWS APIs take it: a key id (UUID), an alias (`alias/name`), or the ARN of either (KMS Developer
- * Guide, "Key identifiers (KeyId)").
+ * A KMS key as AWS APIs take it: a key id (a UUID, or `mrk-` and 32 hex digits for a multi-Region key), an alias
+ * (`alias/name`), or the ARN of either (KMS Developer Guide, "Key identifiers (KeyId)").
  */
 const KMS_KEY_ID =
-  /^(arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
+  /^(arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]+)$/;
 
 export function isKmsKeyId(value: string): boolean {
   return KMS_KEY_ID.test(value);

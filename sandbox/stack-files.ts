@@ -50,8 +50,9 @@ export function drctlConfigFor(stack: StackInfo): ConfigOverrides {
       catalogDirs: [resolve(REPO_ROOT, 'runbooks', 'examples')],
     },
     drill: { injections: sandboxInjections() },
-    // Evidence objects are encrypted under the sandbox's KMS key (SSE-KMS), as in production.
-    evidence: { ...sandboxEvidenceConfig(), kmsKeyId: security.kms.keyArn },
+    // Evidence objects are encrypted under the sandbox's KMS key (SSE-KMS), as in production. By its alias: a reset
+    // empties moto and the reseed makes a new key under the same alias, while a running worker keeps its config.
+    evidence: { ...sandboxEvidenceConfig(), kmsKeyId: security.kms.alias },
   };
 }
 

@@ -31,7 +31,7 @@ export function createS3EvidenceStore(
   const encryption =
     settings.kmsKeyId === undefined
       ? {}
-      : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: settings.kmsKeyId, BucketKeyEnabled: true };
+      : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: settings.kmsKeyId };
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();

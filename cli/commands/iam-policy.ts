@@ -37,6 +37,10 @@ export function registerIamPolicy(program: Command): void {
       '--evidence-kms-key <key>',
       'the KMS key S3 encrypts evidence objects under (DRCTL_EVIDENCE_KMS_KEY_ID): id, alias or ARN',
     )
+    .option(
+      '--evidence-region <region>',
+      "the evidence bucket's Region, where its KMS key is (DRCTL_EVIDENCE_REGION; default: --region)",
+    )
     .addHelpText(
       'after',
       [
@@ -66,6 +70,7 @@ export function registerIamPolicy(program: Command): void {
             evidenceBucket?: string;
             evidencePrefix?: string;
             evidenceKmsKey?: string;
+            evidenceRegion?: string;
           },
         ) => {
           const { parseIamPolicyOptions, IamPolicyOptionError } =

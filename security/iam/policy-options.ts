@@ -22,6 +22,7 @@ export interface RawIamPolicyOptions {
   evidenceBucket?: string;
   evidencePrefix?: string;
   evidenceKmsKey?: string;
+  evidenceRegion?: string;
 }
 
 const PARTITIONS = ['aws', 'aws-us-gov', 'aws-cn'];
@@ -73,6 +74,11 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
   if (raw.evidenceKmsKey !== undefined) {
     if (raw.evidenceBucket === undefined)
       throw new IamPolicyOptionError('--evidence-kms-key', 'needs --evidence-bucket');
+    if (raw.evidenceRegion !== undefined && !REGION.test(raw.evidenceRegion))
+      throw new IamPolicyOptionError(
+        '--evidence-region',
+        `"${raw.evidenceRegion}" is not a Region name (e.g. us-east-1)`,
+      );
     if (!isKmsKeyId(raw.evidenceKmsKey))
       throw new IamPolicyOptionError(
         '--evidence-kms-key',
@@ -91,7 +97,10 @@ export function parseIamPolicyOptions(raw: RawIamPolicyOptions): IamPolicyOption
             evidence: {
               bucket: raw.evidenceBucket,
               prefix: raw.evidencePrefix ?? 'drctl-evidence/',
-              ...(raw.evidenceKmsKey === undefined ? {} : { kmsKey: { keyId: raw.evidenceKmsKey, region } }),
+              // S3 uses a key in the bucket's Region (DRCTL_EVIDENCE_REGION), which may differ from --region.
+              ...(raw.evidenceKmsKey === undefined
+                ? {}
+                : { kmsKey: { keyId: raw.evidenceKmsKey, region: raw.evidenceRegion ?? region } }),
             },
           }),
     },

@@ -274,6 +274,20 @@ describe('the worker statements', () => {
 });
 
 describe('drctl iam-policy options', () => {
+  it("GIVEN the evidence bucket's Region WHEN its KMS key is a bare id THEN it is granted in that Region, not --region's", () => {
+    const options = parseIamPolicyOptions({
+      account: '123456789012',
+      region: 'us-east-1',
+      evidenceBucket: 'dr-evidence',
+      evidenceRegion: 'us-west-2',
+      evidenceKmsKey: 'mrk-1234abcd12ab34cd56ef1234567890ab',
+    });
+    const { Statement } = composeIamPolicy(patientPortal, options).policy;
+    expect(Statement.find((s) => s.Sid === 'WorkerEvidenceEncrypt')?.Resource).toEqual([
+      'arn:aws:kms:us-west-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+    ]);
+  });
+
   it.each([
     [{ account: '12345' }, '--account', /12 digits/],
     [{ partition: 'azure' }, '--partition', /aws, aws-us-gov, aws-cn/],
@@ -287,6 +301,11 @@ describe('drctl iam-policy options', () => {
       { evidenceBucket: 'dr-evidence', evidenceKmsKey: 'my key' },
       '--evidence-kms-key',
       /KMS key id, alias or key ARN/,
+    ],
+    [
+      { evidenceBucket: 'dr-evidence', evidenceKmsKey: 'alias/e', evidenceRegion: 'west' },
+      '--evidence-region',
+      /Region name/,
     ],
   ])('GIVEN %j WHEN parsed THEN the error names %s', (raw, field, message) => {
     expect(() => parseIamPolicyOptions(raw)).toThrow(
