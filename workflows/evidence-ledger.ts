@@ -3,9 +3,11 @@
  * evidence chain. Runs that end signal it (signal-with-start, from `requestEvidence`); it takes them one at a
  * time in arrival order, waits until each run is closed (its history is complete only then), and appends the
  * run's bundle through activities. A single writer is what keeps concurrent runs from forking the chain.
- * It continues as new when Temporal suggests, carrying its queue. Failing writes never drop a request: the
- * ledger waits and tries the same request again, so the chain keeps its order. A request whose run is not in
- * Temporal is dropped; one whose run it cannot see closed goes to the back after a growing wait.
+ * It continues as new when Temporal suggests, carrying its queue. Failing writes never drop a request: a run whose
+ * bundle cannot be written goes to the back of the queue, so one run's failure does not hold up the others (the
+ * chain is then not in the order the runs ended), and the ledger waits once every queued run has failed. A
+ * request whose run is not in Temporal is dropped; one whose run it cannot see closed goes to the back after a
+ * growing wait.
  */
 import {
   ActivityFailure,
@@ -181,6 +183,8 @@ export async function evidenceLedgerWorkflow(state?: Partial<LedgerState>): Prom
         }
         failedWrites.add(key);
         ledger.pending.push(ledger.pending.shift()!);
+        // `blocked` names the run at the head; the one moved back is named again when it fails again.
+        if (ledger.pending.length > 1) delete ledger.blocked;
         const everyRunFailed = ledger.pending.every((queued) => failedWrites.has(requestKey(queued)));
         log.error('evidence: bundle not written, moving its run to the back of the queue', {
           run: key,
