@@ -112,7 +112,7 @@ export async function authorizeStart(
       ...extra,
     });
   const policyRead = reads.loadAccessPolicy();
-  const earlierUse = lookUpEarlierUse(rule, request.start);
+  const earlierUse = lookUpEarlierUse(rule, request?.start);
   const early =
     named && beforeLoad === undefined && hasPatch(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
   early?.catch(() => undefined); // a start refused before its runbook is used must not leave a rejection unhandled

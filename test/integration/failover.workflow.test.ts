@@ -1325,6 +1325,22 @@ describe('operator control', () => {
     expect(estate.roles.get('primary')).toBe('primary');
   });
 
+  test('a start with no request at all is refused before any step, naming what to send (before the fix in this stop: the workflow task failed on it and was retried)', async () => {
+    const estate = newEstate();
+    const refusal = await withWorker(estate, async (taskQueue) =>
+      client.workflow
+        .execute('failoverWorkflow', { taskQueue, workflowId: `test-failover-${randomUUID()}`, args: [] })
+        .then(
+          () => 'accepted',
+          (error: WorkflowFailedError) => error.cause?.message ?? error.message,
+        ),
+    );
+    expect(refusal).toBe(
+      'run refused by the access policy, nothing was changed: the start names no runbook: send { runbook: { id, sha256 }, start }',
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
+  });
+
   test('a signed start that started one run of a runbook is refused by the next run under the same id, within its 5 minutes (before: a second failover under its signer’s name)', async () => {
     const estate = newEstate();
     const rb = withSteps([{ after: 'preflight', step: gate('hold') }]);
