@@ -54,7 +54,9 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
     } catch (error) {
       throw toPostgresFailure(error, label);
     } finally {
-      await client.end().catch(() => undefined);
+      // Not awaited: the work is done (committed or failed), and waiting for the socket to close cost every
+      // session ~5 ms on the critical path of a failover.
+      void client.end().catch(() => undefined);
     }
   }
 

@@ -38,10 +38,13 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
       const { temporal } = deps;
       const query = `WorkflowId = '${workflowId}' AND WorkflowType = '${workflowType}' AND StartTime >= '${since}'`;
       const others = await othersOnceListed(temporal, query, runId);
-      for (const other of others)
-        if ((await startNonceOf(temporal, workflowId, other.runId)) === nonce)
-          return { usedBy: { runId: other.runId, startedAt: other.startTime.toISOString() } };
-      return {};
+      const nonces = await Promise.all(
+        others.map((other) => startNonceOf(temporal, workflowId, other.runId)),
+      );
+      const usedBy = others.find((_, index) => nonces[index] === nonce);
+      return usedBy === undefined
+        ? {}
+        : { usedBy: { runId: usedBy.runId, startedAt: usedBy.startTime.toISOString() } };
     },
   };
 }
