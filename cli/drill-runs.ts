@@ -229,8 +229,9 @@ export async function fetchDrillResult(
 export async function fetchEvacuationDrillResult(
   client: Client,
   drillId: string,
+  runId?: string,
 ): Promise<EvacuationDrillResult> {
-  return resultOfDrill<EvacuationDrillResult>(client, drillId);
+  return resultOfDrill<EvacuationDrillResult>(client, drillId, runId);
 }
 
 /**
@@ -263,6 +264,8 @@ async function resultOfDrill<T>(client: Client, drillId: string, runId?: string)
 
 export interface DrillHistoryEntry {
   drillId: string;
+  /** Which run under the drill's id (a start replayed under it would be a later run). */
+  runId: string;
   status: string;
   startedAt: string;
   outcome?: string;
@@ -287,6 +290,7 @@ export async function drillHistory(
     const rpoMs = attributes.get(RPO_MS_KEY);
     const entry: DrillHistoryEntry = {
       drillId: execution.workflowId,
+      runId: execution.runId,
       status: execution.status.name,
       startedAt: execution.startTime.toISOString(),
       ...(outcome === undefined ? {} : { outcome }),

@@ -245,7 +245,7 @@ export async function fetchRunResult(
   const read = async (): Promise<unknown> => {
     if (description.type === 'drillWorkflow') return fetchDrillResult(client, runId, description.runId);
     if (description.type === 'evacuationDrillWorkflow') {
-      const drill = await fetchEvacuationDrillResult(client, runId);
+      const drill = await fetchEvacuationDrillResult(client, runId, description.runId);
       // Refused before its evacuation started: its own start is all there is to verify.
       if (drill.evacuation.status === 'not started') return drill;
       const evacuationRun = await readEvacuationWithServices(client, drill.evacuation.workflowId).catch(

@@ -64,8 +64,13 @@ export function registerReport(program: Command): void {
           if (flags.out !== undefined) requireWritableDirectory(flags.out);
           const { client, close } = await connectClient(context.config());
           try {
-            const { describeRun } = await import('../runs');
-            const run = await describeRun(client, drillId, flags.runId);
+            const { reportedRun } = await import('../reported-run');
+            const { run, passedOver } = await reportedRun(client, drillId, flags.runId);
+            if (passedOver !== undefined)
+              note(
+                `the newest run under ${drillId} (run ${passedOver.runId}, ${passedOver.startedAt}) is a start the worker refused, which changed nothing; ` +
+                  `this is the report of run ${run.runId}, the newest that ran. The refusal: drctl status ${drillId} --run-id ${passedOver.runId}`,
+              );
             const ofRunbookDrill = run.kind === 'drill' && run.workflowType !== 'evacuationDrillWorkflow';
             if (flags.policy !== undefined && !ofRunbookDrill && run.kind !== 'unknown') {
               throw new CliError(
@@ -79,7 +84,7 @@ export function registerReport(program: Command): void {
               return;
             }
             if (run.kind === 'evacuation') {
-              await evacuationReport(client, drillId, run.status, flags);
+              await evacuationReport(client, run, flags);
               return;
             }
             if (run.kind !== 'drill') {
@@ -102,10 +107,10 @@ export function registerReport(program: Command): void {
             const { fetchDrillResult, fetchEvacuationDrillResult } = await import('../drill-runs');
             const { renderReport } = await import('../../reports');
             if (run.workflowType === 'evacuationDrillWorkflow') {
-              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId);
+              const evacuationDrill = await fetchEvacuationDrillResult(client, drillId, run.runId);
               return emit(renderReport(evacuationDrill, flags.format), drillId, flags);
             }
-            const result = await fetchDrillResult(client, drillId);
+            const result = await fetchDrillResult(client, drillId, run.runId);
             const history = flags.format === 'html' ? await pastDrills(client, result) : [];
             const text = renderReport(
               result,
@@ -182,8 +187,7 @@ async function failoverReport(
 /** An evacuation's report from its recorded result: Markdown, JSON or JUnit (one testcase per service). */
 async function evacuationReport(
   client: Client,
-  workflowId: string,
-  status: string,
+  { workflowId, runId, status }: RunSummary,
   flags: { format: ReportFormat; out?: string },
 ): Promise<void> {
   const { EVACUATION_REPORT_FORMATS, renderEvacuationReport } =
@@ -202,7 +206,7 @@ async function evacuationReport(
       ExitCode.Refused,
     );
   const { readEvacuation } = await import('../evacuation-runs');
-  const read = await readEvacuation(client, workflowId);
+  const read = await readEvacuation(client, workflowId, runId);
   const text = renderEvacuationReport(read.progress, format, read.refusal);
   if (flags.out) {
     writeFileSync(flags.out, text);
@@ -226,7 +230,9 @@ async function pastDrills(client: Client, current: DrillResult): Promise<DrillRe
       entry.startedAt < current.startedAt,
   );
   // A past drill whose history cannot be decrypted any more (its key was retired) leaves the trend, not the report.
-  const settled = await Promise.allSettled(entries.map((entry) => fetchDrillResult(client, entry.drillId)));
+  const settled = await Promise.allSettled(
+    entries.map((entry) => fetchDrillResult(client, entry.drillId, entry.runId)),
+  );
   const unreadable = settled.filter((outcome) => outcome.status === 'rejected');
   if (unreadable.length > 0) {
     note(

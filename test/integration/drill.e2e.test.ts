@@ -113,9 +113,27 @@ test('a drill measures RTO and RPO on the real stack and reports them in every f
   expect(verified.code).toBe(0);
   // Its signed start, taken from its history and sent again under its id within the 5 minutes, starts nothing
   // (before: a second drill, a real failure injected, under alice's name).
+  const drillRunId = await withSandboxClient(
+    stack,
+    async (client) => (await client.workflow.getHandle(result.drillId).describe()).runId,
+  );
   expect(await startAgainWithItsArguments(result.drillId)).toMatch(
     new RegExp(`already started run .* of ${result.drillId} at .*: a start statement starts one run`),
   );
+  // --run-id names the run whose report is rendered (before: ignored for a drill, the newest run's was).
+  const byRunId = await drctl(['report', result.drillId, '--run-id', drillRunId, '--format', 'json'], env);
+  expect(byRunId.code).toBe(0);
+  expect(JSON.parse(byRunId.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
+  // The refused copy is now the newest run under the drill's id, and the drill's report is still the drill's,
+  // saying which run it passed over (before: the report of the refusal, exit 1).
+  const afterReplay = await drctl(['report', result.drillId, '--format', 'json'], env);
+  expect({ code: afterReplay.code, stderr: afterReplay.stderr }).toEqual({
+    code: 0,
+    stderr: expect.stringContaining(
+      `is a start the worker refused, which changed nothing; this is the report of run ${drillRunId}, the newest that ran`,
+    ),
+  });
+  expect(JSON.parse(afterReplay.stdout)).toMatchObject({ drillId: result.drillId, passed: true });
 });
 
 test('a drill whose held failover an operator aborts during the warm-up stops, injecting nothing: the primary is not fenced', async () => {
