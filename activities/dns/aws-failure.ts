@@ -46,6 +46,8 @@ export function toAwsFailure(
   operation: string,
   error: unknown,
   notFoundNames: ReadonlySet<string>,
+  /** What to check when the request is rejected as invalid (a 4xx the cases above do not name). */
+  rejectedHint = 'check the values in the runbook',
 ): ApplicationFailure {
   const e = (error ?? {}) as AwsErrorShape;
   const name = e.name ?? 'Error';
@@ -82,7 +84,7 @@ export function toAwsFailure(
   if (status !== undefined && status >= 400 && status < 500) {
     return permanentFailure(
       PermanentFailure.InvalidState,
-      `${service} ${operation} was rejected (HTTP ${status} ${name}: ${detail}); check the values in the runbook`,
+      `${service} ${operation} was rejected (HTTP ${status} ${name}: ${detail}); ${rejectedHint}`,
     );
   }
   return transientFailure(name, `${service} ${operation} failed (${name}: ${detail})`);

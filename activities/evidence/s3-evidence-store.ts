@@ -16,6 +16,9 @@ import { toAwsFailure } from '../dns/aws-failure';
 import { PermanentFailure, permanentFailure } from '../failures';
 
 const NOT_FOUND = new Set<string>();
+/** What to check when S3 rejects an evidence request: the worker's settings, not a runbook. */
+const EVIDENCE_SETTINGS =
+  "check the worker's evidence settings (DRCTL_EVIDENCE_BUCKET, DRCTL_EVIDENCE_KMS_KEY_ID)";
 
 /**
  * The evidence bucket through the AWS SDK v3 (AWS, or moto in the sandbox). Every PUT carries its SHA-256
@@ -40,7 +43,7 @@ export function createS3EvidenceStore(
     }
   }
 
-  /** A missing bucket is a configuration fault (the ledger keeps the run queued), not a missing run. */
+  /** A missing bucket, an unusable key, a rejected request: configuration faults (the ledger keeps the run queued). */
   function failure(operation: string, error: unknown) {
     if ((error as { name?: string }).name === 'NoSuchBucket') {
       return permanentFailure(
@@ -48,7 +51,21 @@ export function createS3EvidenceStore(
         `evidence bucket ${bucket} does not exist (${operation}): create it with Object Lock enabled (COMPLIANCE, 6 years) or fix DRCTL_EVIDENCE_BUCKET`,
       );
     }
-    return toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND);
+    const { name, message } = error as { name?: string; message?: string };
+    // S3 names the KMS error it met (KMS.NotFoundException, KMS.DisabledException, …): the evidence key's fault.
+    if (settings.kmsKeyId !== undefined && name?.startsWith('KMS.'))
+      return permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `the evidence key ${settings.kmsKeyId} cannot encrypt or decrypt evidence (${operation}: ${name}: ${message ?? ''}): ` +
+          `it must exist and be enabled in the bucket's Region, and the worker needs kms:GenerateDataKey and kms:Decrypt on it ` +
+          `(drctl iam-policy --evidence-kms-key … --evidence-region …); fix DRCTL_EVIDENCE_KMS_KEY_ID (evidence.kmsKeyId)`,
+      );
+    const failed = toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND, EVIDENCE_SETTINGS);
+    // A request S3 rejects is the bucket's or the worker's settings at fault, never the run's: as InvalidState the
+    // ledger would drop the run as one that can never be bundled, and its evidence with it.
+    return failed.type === PermanentFailure.InvalidState
+      ? permanentFailure(PermanentFailure.ConfigurationMissing, failed.message)
+      : failed;
   }
 
   /** One ListObjectVersions request: its keys in order with the versions and markers it listed, and where to go on. */

@@ -69,7 +69,10 @@ const waitRunbook = (id: string, duration: string) =>
   });
 
 /** The ledger's own worker on a task queue of its own, writing under a prefix of its own, with a fresh key. */
-function ledgerWorker(instead: Partial<ReturnType<typeof createEvidenceActivities>> = {}) {
+function ledgerWorker(
+  instead: Partial<ReturnType<typeof createEvidenceActivities>> = {},
+  storeSettings: Parameters<typeof createS3EvidenceStore>[2] = {},
+) {
   const taskQueue = `ledger-${randomUUID()}`;
   const layout = new ChainLayout(`ledger-test-${randomUUID()}/`, 'default');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -78,7 +81,7 @@ function ledgerWorker(instead: Partial<ReturnType<typeof createEvidenceActivitie
     temporal: client,
     namespace: 'default',
     ledgerTaskQueue: taskQueue,
-    store: createS3EvidenceStore(s3, EVIDENCE_BUCKET),
+    store: createS3EvidenceStore(s3, EVIDENCE_BUCKET, storeSettings),
     signingKey: privateKey,
     prefix: layout.root.slice(0, -'default/'.length),
     retentionYears: 6,
@@ -226,6 +229,41 @@ test('a run whose bundle cannot be written goes to the back of the queue: the ru
       requests[1]!.workflowId,
       requests[2]!.workflowId,
     ]);
+    await client.workflow.getHandle(ledger.workflowId).terminate('test done');
+  });
+});
+
+test('GIVEN an evidence key S3 cannot use THEN the ledger keeps the run queued and says which key (before: it dropped the request as unbundleable, and with it the evidence of the run)', async () => {
+  const { taskQueue, catalog, worker } = ledgerWorker({}, { kmsKeyId: 'alias/no-such-evidence-key' });
+  await (
+    await worker
+  ).runUntil(async () => {
+    const [request] = await startRuns(taskQueue, catalog, [['unkeyed', '1s']]);
+    const ledger = await client.workflow.start('evidenceLedgerWorkflow', {
+      taskQueue,
+      workflowId: `test-ledger-${randomUUID()}`,
+      args: [{}],
+    });
+    await ledger.signal('evidenceRunEnded', request);
+
+    const state = await ledgerStateWhen(
+      ledger.workflowId,
+      (current) => current.blocked !== undefined || current.recent.length > 0,
+      60_000,
+    );
+    expect({
+      written: state.written,
+      pending: state.pending.map((queued) => queued.workflowId),
+      dropped: state.recent,
+      blocked: state.blocked,
+    }).toEqual({
+      written: 0,
+      pending: [request!.workflowId],
+      dropped: [],
+      blocked: expect.stringContaining(
+        'the evidence key alias/no-such-evidence-key cannot encrypt or decrypt',
+      ),
+    });
     await client.workflow.getHandle(ledger.workflowId).terminate('test done');
   });
 });

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
 import { getStack } from './stack';
 import { awsError, strictAwsFixture } from './sandbox.strict-aws-clients';
 
@@ -54,4 +55,28 @@ test('a PUT under a KMS key that does not exist is refused, nothing stored; unde
   // The rule off: moto's own behaviour, which stores it.
   await aws.control.rules({ s3KmsKeyExists: false });
   await put('moto-stores-it', unknownKey);
+});
+
+test('GIVEN an evidence key S3 cannot use WHEN the evidence store writes THEN its failure names the key and the setting to fix (before: "check the values in the runbook")', async () => {
+  const store = createS3EvidenceStore(aws.s3(region), bucket, { kmsKeyId: 'alias/no-such-evidence-key' });
+  const refused = await store
+    .put('runs/refused.json', Buffer.from('{}'), {
+      sha256Hex: createHash('sha256').update('{}').digest('hex'),
+      contentType: 'application/json',
+      lockMode: 'COMPLIANCE',
+      retainUntil: new Date(Date.now() + 86_400_000),
+    })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  expect(refused).toMatchObject({
+    type: 'ConfigurationMissing',
+    message: expect.stringMatching(
+      /^the evidence key alias\/no-such-evidence-key cannot encrypt or decrypt evidence \(PutObject .*KMS\.NotFoundException.*fix DRCTL_EVIDENCE_KMS_KEY_ID \(evidence\.kmsKeyId\)$/,
+    ),
+  });
+  expect(
+    await awsError(aws.s3(region).send(new HeadObjectCommand({ Bucket: bucket, Key: 'runs/refused.json' }))),
+  ).toMatchObject({ status: 404 });
 });
