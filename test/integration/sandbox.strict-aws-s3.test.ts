@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
 import { createS3EvidenceStore } from '../../activities/evidence/s3-evidence-store';
 import { getStack } from './stack';
 import { awsError, strictAwsFixture } from './sandbox.strict-aws-clients';
@@ -78,5 +80,25 @@ test('GIVEN an evidence key S3 cannot use WHEN the evidence store writes THEN it
   });
   expect(
     await awsError(aws.s3(region).send(new HeadObjectCommand({ Bucket: bucket, Key: 'runs/refused.json' }))),
+  ).toMatchObject({ status: 404 });
+});
+
+test('GIVEN a KMS key in another Region than the bucket WHEN a PUT names its ARN THEN it is refused as S3 does, nothing stored', async () => {
+  const elsewhere = region === 'us-west-2' ? 'eu-west-1' : 'us-west-2';
+  const kms = new KMSClient({
+    region: elsewhere,
+    endpoint: stack.moto.rawEndpoint,
+    credentials: MOTO_CREDENTIALS,
+  });
+  const created = await kms.send(new CreateKeyCommand({ Description: 'another Region' }));
+  kms.destroy();
+  const arn = created.KeyMetadata?.Arn ?? '';
+  expect(arn).toContain(`:kms:${elsewhere}:`);
+  expect(await awsError(put('other-region', arn))).toMatchObject({
+    code: 'KMS.NotFoundException',
+    status: 400,
+  });
+  expect(
+    await awsError(aws.s3(region).send(new HeadObjectCommand({ Bucket: bucket, Key: 'other-region' }))),
   ).toMatchObject({ status: 404 });
 });
