@@ -390,6 +390,33 @@ test('a schedule drills an evacuation on its standing signed statement', async (
   expect(entry.rtoMs).toBe(report.restoredAllMs);
   expect(entry.rpoMs).toBe(report.services[0]?.measured.rpoMs);
   expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+
+  // The same standing statement in an evacuation drill a client starts (anyone who may start workflows can read
+  // the schedule's arguments) is refused before any lock or injection: the schedule's record does not name it.
+  const own = await Connection.connect({ address: stack.temporal.address });
+  try {
+    const temporal = new Client({
+      connection: own,
+      namespace: stack.temporal.namespace,
+      ...sandboxDataConverter(stack),
+    });
+    const { action } = await temporal.schedule.getHandle('drill-ehr-only').describe();
+    const copied = await temporal.workflow.start('evacuationDrillWorkflow', {
+      taskQueue: env.DRCTL_TASK_QUEUE as string,
+      workflowId: `drill-ehr-only-client-${randomUUID()}`,
+      args: [...(action.args ?? [])],
+    });
+    const outcome = await copied.result().then(
+      (result: EvacuationDrillResult) => `accepted, injected at ${result.injectedAt}`,
+      (error: Error) => (error.cause as Error | undefined)?.message ?? error.message,
+    );
+    expect(outcome).toMatch(
+      /standing statement of schedule drill-ehr-only, .*was sent by a drill it did not start \(schedule drill-ehr-only's record .* does not name drill-ehr-only-client-/,
+    );
+    expect(await recordValue(stack, 'ehr-db.sandbox.drctl.internal.')).toBe('127.0.0.3');
+  } finally {
+    await own.close();
+  }
 }, 420_000);
 
 test('a drill that cannot take every runbook lock injects nothing and lets go of the locks it took', async () => {
