@@ -5,6 +5,16 @@ import { describeRun, summarise, type RunSummary } from './runs';
 /** How many runs under one id are looked through for the newest one that ran. */
 const RUNS_LOOKED_THROUGH = 100;
 const QUERYABLE_ID = /^[\w.:@-]+$/;
+/**
+ * Types whose workflow id names one run: a drill's, an evacuation drill's or an evacuation's id is made for it,
+ * so any later run under it is a copy. A runbook's failovers and failbacks share its lock id: there the newest
+ * run, refused or not, is the newest attempt, and the report stays that run's.
+ */
+const SINGLE_RUN_TYPES: ReadonlySet<string> = new Set([
+  'drillWorkflow',
+  'evacuationDrillWorkflow',
+  'evacuationWorkflow',
+]);
 
 /** The run a report renders, and the newer run it passed over (a start the worker refused). */
 export interface ReportedRun {
@@ -13,18 +23,24 @@ export interface ReportedRun {
 }
 
 /**
- * The run `drctl report <id>` renders: the one `runId` names, else the newest under the id that ran. A start the
- * worker refused changed nothing, yet it becomes the newest run under its id: a drill's start replayed from its
- * history, or a failover an operator was not allowed to start, would otherwise hide the run an auditor asked for.
- * When every run under the id was refused, the newest refusal is the report.
+ * The run `drctl report <id>` renders: the one `runId` names; else, under a drill's or an evacuation's id, the
+ * newest run of its type that the worker did not refuse at its start. A refused start changed nothing, yet it
+ * becomes the newest run under the id: a drill's start replayed from its history would otherwise hide the drill
+ * an auditor asked for. When none of the newest runs under the id ran, the newest refusal is the report.
  */
 export async function reportedRun(client: Client, workflowId: string, runId?: string): Promise<ReportedRun> {
   const newest = await describeRun(client, workflowId, runId);
   // drctl's ids are letters, digits and . _ : @ -; another id is rendered as named, never put into a query.
-  if (runId !== undefined || !QUERYABLE_ID.test(workflowId) || !(await refusedAtStart(client, newest)))
+  if (
+    runId !== undefined ||
+    !SINGLE_RUN_TYPES.has(newest.workflowType) ||
+    !QUERYABLE_ID.test(workflowId) ||
+    !(await refusedAtStart(client, newest))
+  )
     return { run: newest };
   const earlier: RunSummary[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+  const query = `WorkflowId = '${workflowId}' AND WorkflowType = '${newest.workflowType}'`;
+  for await (const execution of client.workflow.list({ query })) {
     if (execution.runId !== newest.runId) earlier.push(summarise(execution));
     if (earlier.length >= RUNS_LOOKED_THROUGH) break;
   }
@@ -34,11 +50,10 @@ export async function reportedRun(client: Client, workflowId: string, runId?: st
 }
 
 /**
- * Refused at its start: its recorded outcome says so (a failover, an evacuation, a drill whose runbook's lock was
- * taken), or it failed with the worker's refusal of its signed start (a drill's, before any outcome is recorded).
+ * Refused at its start: it failed with the worker's refusal of its signed start, read from its recorded close.
+ * Not its `DrctlOutcome` search attribute: whoever starts a run may preset that.
  */
 async function refusedAtStart(client: Client, run: RunSummary): Promise<boolean> {
-  if (run.outcome === 'refused') return true;
   if (run.status !== 'FAILED') return false;
   return client.workflow
     .getHandle(run.workflowId, run.runId, { followRuns: false })
