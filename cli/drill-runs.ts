@@ -22,7 +22,7 @@ import {
 } from '../workflows/drill-types';
 import type { EvacuationDrillInput, EvacuationDrillResult } from '../workflows/evacuation-drill-types';
 import { evacuationReference, followEvacuation } from './evacuation-runs';
-import { awaitStartVerdict, referenceTo } from './failover-runs';
+import { awaitStartVerdict, referenceTo, startRefusal } from './failover-runs';
 import { followRun } from './follow-run';
 import { startedRunId } from './run-ids';
 import type { OperatorSigner } from './operator-signer';
@@ -235,7 +235,8 @@ export async function fetchEvacuationDrillResult(
 }
 
 /**
- * A drill's recorded result. One that ended without a result (its injection command failed, it was terminated)
+ * A drill's recorded result. One the worker refused at its start is exit 4 with the worker's reason (nothing was
+ * injected). One that ended without a result otherwise (its injection command failed, it was terminated)
  * is exit 1 with the run's own reason, not the client's "Workflow execution failed": the on-call engineer must
  * know the injection may have left the primary partly down.
  */
@@ -246,6 +247,13 @@ async function resultOfDrill<T>(client: Client, drillId: string, runId?: string)
     const { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowFailedError } =
       await import('@temporalio/client');
     if (!(error instanceof WorkflowFailedError)) throw error;
+    const refusal = startRefusal(error);
+    if (refusal !== undefined)
+      throw new CliError(
+        'DrillRefused',
+        `${drillId}${runId === undefined ? '' : ` (run ${runId})`} was refused at its start, so nothing was injected or measured and there is no report: ${terminalSafe(refusal.split('\n')[0] ?? '')}`,
+        ExitCode.Refused,
+      );
     const how =
       error.cause instanceof TerminatedFailure
         ? 'terminated'

@@ -208,7 +208,7 @@ async function drillStatus(
   const result =
     run.status === 'RUNNING'
       ? await followDrill(client, run.workflowId, context.output === 'text')
-      : await fetchDrillResult(client, run.workflowId);
+      : await fetchDrillResult(client, run.workflowId, run.runId);
   if (context.output === 'json') printJson(result);
   else process.stdout.write(`${renderDrillSummary(result)}\n`);
   return result.passed ? ExitCode.Ok : ExitCode.Failed;
@@ -233,7 +233,7 @@ async function evacuationDrillStatus(
   const result =
     run.status === 'RUNNING'
       ? await followEvacuationDrill(client, run.workflowId, context.output === 'text')
-      : await fetchEvacuationDrillResult(client, run.workflowId);
+      : await fetchEvacuationDrillResult(client, run.workflowId, run.runId);
   if (context.output === 'json') printJson(result);
   else process.stdout.write(`${renderEvacuationDrillSummary(result)}\n`);
   return result.passed ? ExitCode.Ok : ExitCode.Failed;
