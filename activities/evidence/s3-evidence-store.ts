@@ -13,12 +13,21 @@ import type {
   StoredObject,
 } from '../../evidence/store-port';
 import { toAwsFailure } from '../dns/aws-failure';
-import { PermanentFailure, permanentFailure } from '../failures';
+import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 
 const NOT_FOUND = new Set<string>();
-/** What to check when S3 rejects an evidence request: the worker's settings, not a runbook. */
-const EVIDENCE_SETTINGS =
-  "check the worker's evidence settings (DRCTL_EVIDENCE_BUCKET, DRCTL_EVIDENCE_KMS_KEY_ID)";
+/** Errors of the bucket's state, where every run's evidence would be refused the same way. */
+const BUCKET_STATE_ERRORS: ReadonlySet<string> = new Set(['InvalidRequest', 'InvalidBucketState']);
+/** 4xx answers S3 documents as "send the request again". */
+const RETRYABLE_REJECTIONS: ReadonlySet<string> = new Set([
+  'RequestTimeout',
+  'OperationAborted',
+  'ConditionalRequestConflict',
+  'BadDigest',
+]);
+/** What a rejection the store does not name means: this run's bundle, not a runbook (the ledger drops it). */
+const REJECTED_BUNDLE =
+  "this run's bundle cannot be written as it is; if every run's is refused so, check DRCTL_EVIDENCE_BUCKET and the bucket";
 
 /**
  * The evidence bucket through the AWS SDK v3 (AWS, or moto in the sandbox). Every PUT carries its SHA-256
@@ -43,7 +52,7 @@ export function createS3EvidenceStore(
     }
   }
 
-  /** A missing bucket, an unusable key, a rejected request: configuration faults (the ledger keeps the run queued). */
+  /** A missing bucket, an unusable key, a bucket without Object Lock: configuration faults (the ledger keeps the run queued). */
   function failure(operation: string, error: unknown) {
     if ((error as { name?: string }).name === 'NoSuchBucket') {
       return permanentFailure(
@@ -51,21 +60,34 @@ export function createS3EvidenceStore(
         `evidence bucket ${bucket} does not exist (${operation}): create it with Object Lock enabled (COMPLIANCE, 6 years) or fix DRCTL_EVIDENCE_BUCKET`,
       );
     }
-    const { name, message } = error as { name?: string; message?: string };
-    // S3 names the KMS error it met (KMS.NotFoundException, KMS.DisabledException, …): the evidence key's fault.
-    if (settings.kmsKeyId !== undefined && name?.startsWith('KMS.'))
+    const { name, message, $metadata } = error as {
+      name?: string;
+      message?: string;
+      $metadata?: { httpStatusCode?: number };
+    };
+    const status = $metadata?.httpStatusCode;
+    // S3 names the KMS error it met (KMS.NotFoundException, KMS.DisabledException, …). On a read the key is the
+    // one the object was written under, which S3's message names; it may be an earlier evidence key.
+    if (name?.startsWith('KMS.') && status !== undefined && status >= 400 && status < 500)
       return permanentFailure(
         PermanentFailure.ConfigurationMissing,
-        `the evidence key ${settings.kmsKeyId} cannot encrypt or decrypt evidence (${operation}: ${name}: ${message ?? ''}): ` +
-          `it must exist and be enabled in the bucket's Region, and the worker needs kms:GenerateDataKey and kms:Decrypt on it ` +
-          `(drctl iam-policy --evidence-kms-key … --evidence-region …); fix DRCTL_EVIDENCE_KMS_KEY_ID (evidence.kmsKeyId)`,
+        `S3 could not use a KMS key for ${operation} (${name}: ${message ?? ''}): the evidence key ` +
+          `(${settings.kmsKeyId === undefined ? "none is set: the bucket's default key" : `DRCTL_EVIDENCE_KMS_KEY_ID ${settings.kmsKeyId}`}), ` +
+          `or on a read the key the object was written under, must exist and be enabled in the bucket's Region, and the worker needs ` +
+          `kms:GenerateDataKey and kms:Decrypt on it (drctl iam-policy --evidence-kms-key … --evidence-region …)`,
       );
-    const failed = toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND, EVIDENCE_SETTINGS);
-    // A request S3 rejects is the bucket's or the worker's settings at fault, never the run's: as InvalidState the
-    // ledger would drop the run as one that can never be bundled, and its evidence with it.
-    return failed.type === PermanentFailure.InvalidState
-      ? permanentFailure(PermanentFailure.ConfigurationMissing, failed.message)
-      : failed;
+    // The bucket's own state (no Object Lock, a bucket S3 will not write to): the ledger keeps the run queued.
+    if (name !== undefined && BUCKET_STATE_ERRORS.has(name))
+      return permanentFailure(
+        PermanentFailure.ConfigurationMissing,
+        `S3 refused ${operation} (${name}: ${message ?? ''}): evidence bucket ${bucket} must be versioned with Object Lock ` +
+          `enabled (COMPLIANCE); check DRCTL_EVIDENCE_BUCKET and the bucket's settings`,
+      );
+    // A request S3 asks to send again: retried like a throttle, not taken as a fault of the run or the settings.
+    if (name !== undefined && RETRYABLE_REJECTIONS.has(name))
+      return transientFailure(name, `S3 asked to retry ${operation} (${name}); will retry`);
+    // Any other rejection (a key too long, an object too large) is the run's: the ledger cannot bundle it.
+    return toAwsFailure('S3', `${operation} (evidence bucket)`, error, NOT_FOUND, REJECTED_BUNDLE);
   }
 
   /** One ListObjectVersions request: its keys in order with the versions and markers it listed, and where to go on. */

@@ -75,7 +75,7 @@ test('GIVEN an evidence key S3 cannot use WHEN the evidence store writes THEN it
   expect(refused).toMatchObject({
     type: 'ConfigurationMissing',
     message: expect.stringMatching(
-      /^the evidence key alias\/no-such-evidence-key cannot encrypt or decrypt evidence \(PutObject .*KMS\.NotFoundException.*fix DRCTL_EVIDENCE_KMS_KEY_ID \(evidence\.kmsKeyId\)$/,
+      /^S3 could not use a KMS key for PutObject .*KMS\.NotFoundException.*DRCTL_EVIDENCE_KMS_KEY_ID alias\/no-such-evidence-key.*kms:GenerateDataKey and kms:Decrypt/,
     ),
   });
   expect(
