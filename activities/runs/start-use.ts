@@ -9,6 +9,9 @@ import type { StartUseActivities } from './start-use-contracts';
 /** How long the lookup waits for visibility to list the run asking (it lists earlier runs by then). */
 const OWN_LISTING_WAIT_MS = 10_000;
 const LISTING_POLL_MS = 50;
+const NONCE_READS_AT_ONCE = 8;
+/** gRPC's NOT_FOUND: the run was deleted since it was listed. */
+const GRPC_NOT_FOUND = 5;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -38,13 +41,17 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
       const { temporal } = deps;
       const query = `WorkflowId = '${workflowId}' AND WorkflowType = '${workflowType}' AND StartTime >= '${since}'`;
       const others = await othersOnceListed(temporal, query, runId);
-      const nonces = await Promise.all(
-        others.map((other) => startNonceOf(temporal, workflowId, other.runId)),
-      );
-      const usedBy = others.find((_, index) => nonces[index] === nonce);
-      return usedBy === undefined
-        ? {}
-        : { usedBy: { runId: usedBy.runId, startedAt: usedBy.startTime.toISOString() } };
+      // A few at a time, stopping at the first use: copies a client piled up under the id must not fan out.
+      for (let first = 0; first < others.length; first += NONCE_READS_AT_ONCE) {
+        const batch = others.slice(first, first + NONCE_READS_AT_ONCE);
+        const nonces = await Promise.all(
+          batch.map((other) => startNonceOf(temporal, workflowId, other.runId)),
+        );
+        const usedBy = batch.find((_, index) => nonces[index] === nonce);
+        if (usedBy !== undefined)
+          return { usedBy: { runId: usedBy.runId, startedAt: usedBy.startTime.toISOString() } };
+      }
+      return {};
     },
   };
 }
@@ -76,13 +83,19 @@ async function othersOnceListed(
  * A run whose input does not decode as a start (another client's workflow under the id) used no statement.
  */
 async function startNonceOf(temporal: Client, workflowId: string, runId: string): Promise<unknown> {
-  const response = await temporal.workflowService.getWorkflowExecutionHistory({
-    namespace: temporal.options.namespace,
-    execution: { workflowId, runId },
-    maximumPageSize: 1,
-    skipArchival: true,
-  });
-  const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const response = await temporal.workflowService
+    .getWorkflowExecutionHistory({
+      namespace: temporal.options.namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: 1,
+      skipArchival: true,
+    })
+    .catch((error: unknown) => {
+      // A run deleted since it was listed started nothing any more; any other failure fails the lookup.
+      if ((error as { code?: unknown } | undefined)?.code === GRPC_NOT_FOUND) return undefined;
+      throw error;
+    });
+  const started = response?.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
   try {
     const input = await decodeFromPayloadsAtIndex<
       { start?: { statement?: { nonce?: unknown } } } | undefined
