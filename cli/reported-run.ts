@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
+import { QUERYABLE_WORKFLOW_ID } from '../common/queryable-id';
 import { startRefusal } from './failover-runs';
 import { describeRun, summarise, type RunSummary } from './runs';
 
 /** How many runs under one id are looked through for the newest one that ran. */
 const RUNS_LOOKED_THROUGH = 100;
-const QUERYABLE_ID = /^[\w.:@-]+$/;
 /**
  * Types whose workflow id names one run: a drill's, an evacuation drill's or an evacuation's id is made for it,
  * so any later run under it is a copy. A runbook's failovers and failbacks share its lock id: there the newest
@@ -34,7 +34,7 @@ export async function reportedRun(client: Client, workflowId: string, runId?: st
   if (
     runId !== undefined ||
     !SINGLE_RUN_TYPES.has(newest.workflowType) ||
-    !QUERYABLE_ID.test(workflowId) ||
+    !QUERYABLE_WORKFLOW_ID.test(workflowId) ||
     !(await refusedAtStart(client, newest))
   )
     return { run: newest };

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { QUERYABLE_WORKFLOW_ID } from '../../common/queryable-id';
 import { STATEMENT_MAX_AGE_MS, STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { sleep } from '../poll-until';
@@ -32,7 +33,7 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
           'this worker has no Temporal client for checking that a signed start was not used by an earlier run; it is built by the worker (worker/run-worker.ts)',
         );
       const signedMs = Date.parse(signedAt);
-      if (!/^[\w.:@-]+$/.test(workflowId) || !/^\w+$/.test(workflowType) || Number.isNaN(signedMs))
+      if (!QUERYABLE_WORKFLOW_ID.test(workflowId) || !/^\w+$/.test(workflowType) || Number.isNaN(signedMs))
         throw permanentFailure(
           PermanentFailure.NotAuthorized,
           `the start cannot be checked against earlier runs: the workflow id must be letters, digits and . _ : @ -, and the statement's time a date (got ${JSON.stringify(workflowId)}, ${JSON.stringify(signedAt)})`,
