@@ -114,6 +114,11 @@ export interface PlanContext<A> {
   plannedWritable: Map<string, string>;
   runPreflight(): Promise<CheckResult[]>;
   /**
+   * The read `key` names, made once per plan however often the step is planned (again, with an endpoint an earlier
+   * step's plan provides): the first call starts it, later ones share its answer.
+   */
+  readOnce<T>(key: string, read: () => Promise<T>): Promise<T>;
+  /**
    * The id of the pre-flight the plan also makes (the runbook's, or the one added before the first change), which
    * makes every step's read-only checks: a step whose plan is only those checks points at it instead of making them
    * again. Undefined when the plan makes no pre-flight.

@@ -1,6 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import { BUNDLED_PATCHES, decideBundle, decidePatch, predatesPatch } from './patch-bundle';
 import {
+  DNS_PLAN_READS_ONCE_PATCH,
   DNS_RETRY_MERGES_UNDO_PATCH,
   DNS_SWAPS_IN_BATCHES_PATCH,
   DNS_UNDO_ONLY_WHAT_IT_SWITCHED_PATCH,
@@ -87,6 +88,7 @@ export function everyPatch(): string[] {
     LEDGER_PASSES_FAILED_WRITE_PATCH,
     VERIFIED_INITIATOR_PATCH,
     SIGNED_RUN_PATCH,
+    DNS_PLAN_READS_ONCE_PATCH,
   ];
 }
 

@@ -30,6 +30,11 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
   const runPreflight = decided.checksOnce
     ? () => (preflight ??= runPreflightChecks(runbook, activities))
     : () => runPreflightChecks(runbook, activities);
+  const reads = new Map<string, Promise<unknown>>();
+  const readOnce = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    if (!reads.has(key)) reads.set(key, read());
+    return reads.get(key) as Promise<T>;
+  };
   const planOne = async (step: LeafStep, known: ReadonlyMap<string, string>): Promise<Planned> => {
     const writable = new RecordingMap(known, stepKind(step.kind).providesEndpoints === true);
     const planned: PlannedStep = {
@@ -47,6 +52,7 @@ export async function planWorkflow(runbook: Runbook, decided: { checksOnce: bool
         activities,
         plannedWritable: writable,
         runPreflight,
+        readOnce,
         ...checkedByPreflight,
       });
       changes = part.changes ?? [];

@@ -13,10 +13,17 @@ import type {
   ChangeStatus,
   DnsChange,
   DnsRecordSet,
-  DnsUpsert,
   Route53Port,
 } from '../../activities/dns/route53-port';
 import { readZoneRecords, type ZoneReadProgress } from '../../activities/dns/zone-records';
+import {
+  describeSet,
+  diffRecords,
+  LISTED_RECORDS,
+  plannedDnsChanges,
+  upsertOf,
+  type RecordDiff,
+} from './planned-changes';
 import type {
   DnsRecordChange,
   DnsRecordState,
@@ -77,16 +84,6 @@ export const QUICK_POLLING_OTHERS = 1;
  * (`fairPollMs`) allows it: an evacuation's last few switches.
  */
 export const SHORT_BUDGET_INSYNC_POLL_MS = 1_000;
-
-/** Up to this many records a step's checks, plan and facts name each record; beyond, they are summarised. */
-const LISTED_RECORDS = 20;
-
-interface RecordDiff {
-  record: DnsRecordChange;
-  label: string;
-  current: DnsRecordSet | undefined;
-  differs: boolean;
-}
 
 /** A record's state before this run changed it: `[ttl, values]`, or null when it did not exist. */
 type Before = [number, string[]] | null;
@@ -162,15 +159,7 @@ export function createDnsActivities({
   }
 
   function diff(records: DnsRecordChange[], sets: Map<string, DnsRecordSet>): RecordDiff[] {
-    return records.map((record) => {
-      const label = recordLabel(record.type, record.name);
-      const current = sets.get(label);
-      const atDesired =
-        current !== undefined &&
-        current.ttl === record.ttl &&
-        holdsValues(current.values, recordValues(record), sameRecordValue);
-      return { record, label, current, differs: !atDesired };
-    });
+    return diffRecords(records, (label) => sets.get(label));
   }
 
   /** A short or shared budget's first INSYNC poll: the run's fair share of the refill, 25 ms to a second. */
@@ -508,25 +497,7 @@ export function createDnsActivities({
         zone.id,
         input.records.map((r) => recordLabel(r.type, r.name)),
       );
-      const diffs = diff(input.records, sets);
-      if (diffs.length <= LISTED_RECORDS) {
-        return diffs.map((d) => ({
-          target: d.label,
-          current: d.current ? describeSet(d.current) : '(no record)',
-          desired: `${recordValues(d.record).join(',')} (TTL ${d.record.ttl})`,
-          willChange: d.differs,
-        }));
-      }
-      const differing = diffs.filter((d) => d.differs).length;
-      const batches = changeBatches(diffs.filter((d) => d.differs).map((d) => upsertOf(d.record))).length;
-      return [
-        {
-          target: `${diffs.length} records in ${zone.name}`,
-          current: `${diffs.length - differing} already at their desired values`,
-          desired: `${differing} changed in ${batches} change batch${batches === 1 ? '' : 'es'}`,
-          willChange: differing > 0,
-        },
-      ];
+      return plannedDnsChanges(diff(input.records, sets), zone.name);
     },
 
     async readDnsRecords(input): Promise<DnsRecordState[]> {
@@ -640,16 +611,6 @@ function batchComment(
   );
 }
 
-function upsertOf(record: DnsRecordChange): DnsUpsert {
-  return {
-    name: fqdn(record.name),
-    type: record.type,
-    ttl: record.ttl,
-    value: record.value,
-    ...valuesIfSeveral(record),
-  };
-}
-
 function assertNoDuplicates(records: DnsRecordChange[]): void {
   const seen = new Set<string>();
   for (const record of records) {
@@ -726,10 +687,6 @@ function holds(current: DnsRecordSet | undefined, was: DnsRecordState): boolean 
   if (current === undefined) return was.ttl === null && was.values.length === 0;
   // In any order: Route 53 keeps a set's values in no order a caller can rely on.
   return current.ttl === was.ttl && holdsValues(current.values, was.values, sameRecordValue);
-}
-
-function describeSet(set: DnsRecordSet): string {
-  return `${set.values.join(',') || '(empty)'} (TTL ${set.ttl})`;
 }
 
 /** A permanent fault becomes a failed check; anything retryable propagates so Temporal retries the check. */

@@ -20,6 +20,7 @@ import {
 } from '../step-kind';
 import { holdsValues, recordValues, valuesIfSeveral } from '../../common/record-values';
 import { hasPatch } from '../../workflows/patch-bundle';
+import { diffRecords, plannedDnsChanges } from './planned-changes';
 
 const recordTarget = z
   .object({
@@ -292,12 +293,26 @@ export const dnsSwitch: StepKind<typeof schema, DnsSwitchActivities, DnsSwitchUn
         ...valuesIfSeveral({ values: literal }),
       };
     });
+    if (!hasPatch(DNS_PLAN_READS_ONCE_PATCH))
+      return {
+        changes: await context.activities.planDnsSwitch({
+          zone: step.zone,
+          records,
+          checkResolution: step.checkResolution,
+        }),
+      };
+    // Planned again once a promotion's plan gives the replica's address: from the same read, not a second one.
+    const read = await context.readOnce(step.id, () => context.activities.readDnsRecords(namesOf(step)));
+    const held = new Map(read.map((state) => [recordLabel(state.type, state.name), state]));
+    const diffs = diffRecords(records, (label) => {
+      const state = held.get(label);
+      return state === undefined || state.ttl === null ? undefined : { ...state, ttl: state.ttl };
+    });
     return {
-      changes: await context.activities.planDnsSwitch({
-        zone: step.zone,
-        records,
-        checkResolution: step.checkResolution,
-      }),
+      changes: plannedDnsChanges(
+        diffs,
+        step.zone.name === undefined ? (step.zone.id ?? '') : fqdn(step.zone.name),
+      ),
     };
   },
   readAhead: (step, activities) => activities.readDnsRecords(namesOf(step)),
@@ -658,6 +673,13 @@ export const DNS_RETRY_MERGES_UNDO_PATCH = 'dns-retry-merges-undo';
  * nor does an old worker's workflow during a rolling upgrade.
  */
 export const DNS_SWAPS_IN_BATCHES_PATCH = 'dns-swaps-in-batches';
+
+/**
+ * Plans that began after this read a switch's records once, and work out what it would change in the workflow: so
+ * DNS planned again with a promoted replica's address costs no second read (one activity and one zone read less on
+ * the plan's critical path). Plans recorded before it ask `planDnsSwitch` each time.
+ */
+export const DNS_PLAN_READS_ONCE_PATCH = 'dns-plan-reads-once';
 
 /**
  * The positions of the records a switch refused partway had switched (PartlySwitched), or undefined for any other
