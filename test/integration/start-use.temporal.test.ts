@@ -19,7 +19,12 @@ beforeAll(async () => {
   client = new Client({ connection, namespace: stack.temporal.namespace });
 });
 
+/** The newest run under each workflow id this file started (each ended the one before): ended when the file ends. */
+const openRuns = new Map<string, string>();
+
 afterAll(async () => {
+  for (const [workflowId, runId] of openRuns)
+    await client.workflow.getHandle(workflowId, runId).terminate('start-use test over');
   await connection?.close();
 });
 
@@ -40,6 +45,7 @@ async function runsUnderOneId(workflowId: string, nonces: string[]): Promise<str
       workflowIdConflictPolicy: 'TERMINATE_EXISTING',
     });
     runIds.push(handle.firstExecutionRunId);
+    openRuns.set(workflowId, handle.firstExecutionRunId);
   }
   return runIds;
 }
