@@ -90,7 +90,13 @@ export async function runWorker(
     options.signal?.addEventListener('abort', () => workers.forEach((worker) => worker.shutdown()), {
       once: true,
     });
-    void shareAmongWorkers(connection.workflowService, { namespace, taskQueue }, pacer, stopSharing.signal);
+    void shareAmongWorkers(
+      connection.workflowService,
+      // Its poll is not listed yet when the first count is made: counted by identity, it takes no share twice.
+      { namespace, taskQueue, identity: workers[0]?.options.identity },
+      pacer,
+      stopSharing.signal,
+    );
     options.onReady?.();
     await Promise.all(workers.map((worker) => worker.run()));
   } finally {
