@@ -102,7 +102,8 @@ async function runDrill(input: DrillInput): Promise<DrillResult> {
   // Asked in the first task and kept (a drill begun before the patch must not be told yes later, live).
   const stopsWithItsFailover = hasPatch(DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH);
   const recordsCalledOff = hasPatch(DRILL_CALLED_OFF_OUTCOME_PATCH);
-  const { options } = input;
+  // A start with no request at all is refused below like any other unsigned one, not failed on (stuck RUNNING).
+  const options = input?.options;
   const info = workflowInfo();
   const drillId = info.workflowId;
   const verified = answerStartVerdict();

@@ -1340,6 +1340,34 @@ describe('operator control', () => {
     expect(estate.roles.get('primary')).toBe('primary');
   });
 
+  test.each([['drillWorkflow'], ['evacuationDrillWorkflow'], ['evacuationWorkflow'], ['planWorkflow']])(
+    '%s, started with no request at all, ends refused, naming what to send (before: a drill failed its workflow task on it and stayed RUNNING, the newest run under its id)',
+    async (workflowType) => {
+      const estate = newEstate();
+      const refusal = await withWorker(estate, async (taskQueue) => {
+        const handle = await client.workflow.start(workflowType, {
+          taskQueue,
+          workflowId: `test-no-request-${randomUUID()}`,
+          args: [],
+        });
+        const ended = await Promise.race([
+          handle.result().then(
+            () => 'accepted',
+            (error: WorkflowFailedError) =>
+              `${(error.cause as ApplicationFailure | undefined)?.type}: ${error.cause?.message}`,
+          ),
+          new Promise<string>((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000)),
+        ]);
+        if (ended.startsWith('still running')) await handle.terminate('test over');
+        return ended;
+      });
+      expect(refusal).toMatch(
+        /^NotAuthorized: run refused by the access policy, nothing was changed: the start names no (runbook|evacuation): send \{ (runbook|evacuation): \{ id, sha256 \}, start \}$/,
+      );
+      expect(estate.roles.get('primary')).toBe('primary');
+    },
+  );
+
   test('a signed start that started one run of a runbook is refused by the next run under the same id, within its 5 minutes (before: a second failover under its signer’s name)', async () => {
     const estate = newEstate();
     const rb = withSteps([{ after: 'preflight', step: gate('hold') }]);
