@@ -11,6 +11,8 @@ import { createHolderActivities } from './runs/run-holder';
 import type { HolderActivities } from './runs/holder-contracts';
 import { createScheduleRunActivities } from './runs/schedule-run';
 import type { ScheduleRunActivities } from './runs/schedule-run-contracts';
+import { createRunStartActivities } from './runs/run-start';
+import type { RunStartActivities } from './runs/run-start-contracts';
 import { createStartUseActivities } from './runs/start-use';
 import type { StartUseActivities } from './runs/start-use-contracts';
 import type { RunRecordActivities } from './runs/run-record-contracts';
@@ -32,7 +34,8 @@ export function createActivities(
   RunRecordActivities &
   HolderActivities &
   ScheduleRunActivities &
-  StartUseActivities {
+  StartUseActivities &
+  RunStartActivities {
   return {
     ...createKindActivities(ports),
     ...createEvacuationActivities(ports.temporal),
@@ -49,5 +52,6 @@ export function createActivities(
     ...createHolderActivities(ports.runs),
     ...createScheduleRunActivities(ports.runs),
     ...createStartUseActivities(ports.runs),
+    ...createRunStartActivities(ports.runs),
   };
 }

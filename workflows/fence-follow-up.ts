@@ -6,12 +6,14 @@ import {
   defineUpdate,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import type { AuthActivities } from '../activities/auth/auth-contracts';
+import type { RunStartActivities } from '../activities/runs/run-start-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import { OUTCOME_KEY } from '../common/search-attributes';
 import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
@@ -53,6 +55,12 @@ const ATTEMPTS_PER_RUN = 200;
  */
 export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<FenceFollowUpState> {
   decidePatchesAtStart();
+  // A run continued as new was checked as its first run; Temporal alone sets what it continued from.
+  if (
+    hasPatch(FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH) &&
+    workflowInfo().continuedFromExecutionRunId === undefined
+  )
+    await refuseUnlessStartedByItsFailover(input);
   const state: FenceFollowUpState = input.state ?? {
     runbookId: input.runbookId,
     database: input.database.name,
@@ -160,3 +168,47 @@ export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<
 
 /** Runs that began before this ended without asking the ledger for a bundle. */
 export const FOLLOW_UP_EVIDENCE_PATCH = 'fence-follow-up-bundled';
+
+/**
+ * Follow-ups that began after this fence only when started by the failover they name: a drctl failover (its
+ * workflow type, on this worker's task queue) that is their parent, as Temporal recorded it. Before, any client
+ * that could start a workflow could start one naming any database, and the worker fenced it, unsigned.
+ */
+export const FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH = 'fence-follow-up-checks-its-failover';
+
+/** The type workflows/index.ts registers `failoverWorkflow` under (imported, it would import this module back). */
+const FAILOVER_WORKFLOW_TYPE = 'failoverWorkflow';
+
+const runStarts = proxyLocalActivities<RunStartActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+});
+
+/**
+ * A follow-up fences a database on its own, for weeks: it runs only as the child of the failover that went on
+ * without fencing (two operators approved that), which the failover names in its input. Temporal records the
+ * parent of a run, and its type and task queue, where no client can set them.
+ */
+async function refuseUnlessStartedByItsFailover(input: FenceFollowUpInput | undefined): Promise<void> {
+  const refuse = (why: string): never => {
+    throw ApplicationFailure.nonRetryable(
+      `fence follow-up refused, nothing was fenced: ${why}. A follow-up is started only by the failover that went on without fencing its old primary, with two operators' approval`,
+      PermanentFailure.NotAuthorized,
+    );
+  };
+  const info = workflowInfo();
+  const parent = info.parent;
+  if (parent === undefined) return refuse('it was not started by a failover (the run has no parent)');
+  const named = input?.failover;
+  if (named?.workflowId !== parent.workflowId || named.runId !== parent.runId)
+    refuse(
+      `it names failover ${named?.workflowId ?? '(none)'} run ${named?.runId ?? '(none)'}, but was started by ${parent.workflowId} run ${parent.runId}`,
+    );
+  const start = await runStarts
+    .readRunStart({ workflowId: parent.workflowId, runId: parent.runId })
+    .catch((error: unknown) => refuse(`its parent run cannot be read: ${innermostMessage(error)}`));
+  if (start.workflowType !== FAILOVER_WORKFLOW_TYPE || start.taskQueue !== info.taskQueue)
+    refuse(
+      `its parent ${parent.workflowId} is a ${start.workflowType || '(no type)'} on task queue ${start.taskQueue || '(none)'}, not a failover on ${info.taskQueue}`,
+    );
+}

@@ -26,7 +26,7 @@ import {
   LEDGER_WAIT_BACKOFF_PATCH,
   LOCAL_EVIDENCE_REQUEST_PATCH,
 } from './evidence-ledger';
-import { FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
+import { FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH, FOLLOW_UP_EVIDENCE_PATCH } from './fence-follow-up';
 import {
   NOT_RELEASED_OUTCOME_PATCH,
   REFUSED_START_BUNDLED_PATCH,
@@ -89,6 +89,7 @@ export function everyPatch(): string[] {
     VERIFIED_INITIATOR_PATCH,
     SIGNED_RUN_PATCH,
     DNS_PLAN_READS_ONCE_PATCH,
+    FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH,
   ];
 }
 

@@ -15,8 +15,11 @@ import { defineRunbook } from '../../runbooks/define-runbook';
 import type { RunbookInput } from '../../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
 import { FakeEstate } from '../fakes/fake-estate';
+import { databaseInput } from '../../kinds/database-targets';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
 import { createStartUseActivities } from '../../activities/runs/start-use';
+import { createRunStartActivities } from '../../activities/runs/run-start';
+import type { RunStartActivities } from '../../activities/runs/run-start-contracts';
 import type { StartUseActivities } from '../../activities/runs/start-use-contracts';
 import type { AuthActivities } from '../../activities/auth/auth-contracts';
 import type { OperatorSigner } from '../../cli/operator-signer';
@@ -148,10 +151,11 @@ async function withWorker<T>(
 }
 
 /** The worker's reads of its access policy and of its reviewed catalog (the test's catalog folder). */
-function workerAuth(): AuthActivities & StartUseActivities {
+function workerAuth(): AuthActivities & StartUseActivities & RunStartActivities {
   return {
     ...createAuthActivities({ policyFile: operatorPaths.policyFile, catalogDirs: [EXAMPLES_DIR, catalog] }),
     ...createStartUseActivities({ temporal: client }),
+    ...createRunStartActivities({ temporal: client }),
   };
 }
 
@@ -1595,6 +1599,74 @@ describe('operator control', () => {
     expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['bob', 'carol'] });
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(estate.promotions).toBe(1);
+  });
+
+  test('a fence follow-up started by a client, not by a failover as its child, is refused and fences nothing (before: the worker fenced the database it named, unsigned)', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const refusal = await withWorker(estate, async (taskQueue) => {
+      // The input a failover would send, naming a failover run that never started it.
+      const forged = client.workflow.execute('fenceFollowUpWorkflow', {
+        taskQueue,
+        workflowId: `fence-follow-up-forged-${randomUUID()}`,
+        args: [
+          {
+            runbookId: rb.id,
+            database: databaseInput(rb, 'db'),
+            failover: { workflowId: `failover-${rb.id}`, runId: randomUUID() },
+            authorization: { runbookId: rb.id, runbookHash: 'a'.repeat(64) },
+            approvedBy: ['bob', 'carol'],
+          },
+        ],
+      });
+      return forged.then(
+        () => 'fenced',
+        (error: WorkflowFailedError) =>
+          `${(error.cause as ApplicationFailure | undefined)?.type}: ${error.cause?.message}`,
+      );
+    });
+    expect(refusal).toBe(
+      "NotAuthorized: fence follow-up refused, nothing was fenced: it was not started by a failover (the run has no parent). A follow-up is started only by the failover that went on without fencing its old primary, with two operators' approval",
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
+  });
+
+  test('a fence follow-up started as the child of a workflow that is not a drctl failover on its queue (a foreign worker’s) is refused and fences nothing', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const foreignQueue = `foreign-${randomUUID()}`;
+    const foreignBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows/foreign-follow-up-parent'),
+      logger: quietLogger(),
+    });
+    const foreign = await Worker.create({
+      connection: workerConnection,
+      taskQueue: foreignQueue,
+      workflowBundle: foreignBundle,
+    });
+    const outcome = await withWorker(estate, (taskQueue) =>
+      foreign.runUntil(
+        client.workflow.execute('foreignFollowUpParentWorkflow', {
+          taskQueue: foreignQueue,
+          workflowId: `foreign-parent-${randomUUID()}`,
+          args: [
+            taskQueue,
+            {
+              runbookId: rb.id,
+              database: databaseInput(rb, 'db'),
+              authorization: { runbookId: rb.id, runbookHash: 'a'.repeat(64) },
+              approvedBy: ['bob', 'carol'],
+            },
+          ],
+        }),
+      ),
+    );
+    expect(outcome).toMatch(
+      new RegExp(
+        `^NotAuthorized: fence follow-up refused, nothing was fenced: its parent foreign-parent-\\S+ is a foreignFollowUpParentWorkflow on task queue ${foreignQueue}, not a failover on test-\\S+\\. `,
+      ),
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
   });
 
   test('a failover cancelled through Temporal (UI, CLI) after it went on unfenced leaves its fence follow-up running: the old primary is still fenced on sight', async () => {
