@@ -6,13 +6,12 @@ import { PermanentFailure, permanentFailure, transientFailure } from '../failure
 import { sleep } from '../poll-until';
 import type { RunRecordDeps } from './recorded-failover';
 import type { StartUseActivities } from './start-use-contracts';
+import { runStartedEvent } from './run-started-event';
 
 /** How long the lookup waits for visibility to list the run asking (it lists earlier runs by then). */
 const OWN_LISTING_WAIT_MS = 10_000;
 const LISTING_POLL_MS = 50;
 const NONCE_READS_AT_ONCE = 8;
-/** gRPC's NOT_FOUND: the run was deleted since it was listed. */
-const GRPC_NOT_FOUND = 5;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -84,19 +83,8 @@ async function othersOnceListed(
  * A run whose input does not decode as a start (another client's workflow under the id) used no statement.
  */
 async function startNonceOf(temporal: Client, workflowId: string, runId: string): Promise<unknown> {
-  const response = await temporal.workflowService
-    .getWorkflowExecutionHistory({
-      namespace: temporal.options.namespace,
-      execution: { workflowId, runId },
-      maximumPageSize: 1,
-      skipArchival: true,
-    })
-    .catch((error: unknown) => {
-      // A run deleted since it was listed started nothing any more; any other failure fails the lookup.
-      if ((error as { code?: unknown } | undefined)?.code === GRPC_NOT_FOUND) return undefined;
-      throw error;
-    });
-  const started = response?.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  // A run deleted since it was listed started nothing any more; any other failure fails the lookup.
+  const started = await runStartedEvent(temporal, workflowId, runId);
   try {
     const input = await decodeFromPayloadsAtIndex<
       { start?: { statement?: { nonce?: unknown } } } | undefined
