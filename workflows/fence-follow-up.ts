@@ -25,6 +25,7 @@ import {
   type FenceFollowUpState,
 } from './fence-follow-up-types';
 import { innermostMessage } from './innermost-message';
+import { failureTypeOf } from '../common/failure-type-of';
 import type { SignedOperatorUpdate } from './operator-decision';
 import { recordedAction } from './run-authority';
 import { decidePatchesAtStart } from './patches-at-start';
@@ -179,9 +180,13 @@ export const FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH = 'fence-follow-up-checks-its-f
 /** The type workflows/index.ts registers `failoverWorkflow` under (imported, it would import this module back). */
 const FAILOVER_WORKFLOW_TYPE = 'failoverWorkflow';
 
+/**
+ * Retried for as long as Temporal does not answer: a follow-up that gave up would leave a partitioned old primary
+ * unfenced. Only Temporal's answer that the parent is not a failover ends it.
+ */
 const runStarts = proxyLocalActivities<RunStartActivities>({
   startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES },
 });
 
 /**
@@ -206,7 +211,10 @@ async function refuseUnlessStartedByItsFailover(input: FenceFollowUpInput | unde
     );
   const start = await runStarts
     .readRunStart({ workflowId: parent.workflowId, runId: parent.runId })
-    .catch((error: unknown) => refuse(`its parent run cannot be read: ${innermostMessage(error)}`));
+    .catch((error: unknown) => {
+      if (failureTypeOf(error) === PermanentFailure.NotAuthorized) refuse(innermostMessage(error));
+      throw error;
+    });
   if (start.workflowType !== FAILOVER_WORKFLOW_TYPE || start.taskQueue !== info.taskQueue)
     refuse(
       `its parent ${parent.workflowId} is a ${start.workflowType || '(no type)'} on task queue ${start.taskQueue || '(none)'}, not a failover on ${info.taskQueue}`,
