@@ -11,6 +11,9 @@ const WORKFLOW_CODE = [
   'kinds/registry.ts',
   'kinds/database-targets.ts',
   'kinds/*/definition.ts',
+  // What a kind's plan works out in the workflow from one read (dns.switch), and the batching it counts with.
+  'kinds/*/planned-changes.ts',
+  'kinds/dns-switch/change-batches.ts',
   'providers/database/provider.ts',
   'providers/database/registry.ts',
   'providers/database/*/definition.ts',

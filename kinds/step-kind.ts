@@ -115,7 +115,8 @@ export interface PlanContext<A> {
   runPreflight(): Promise<CheckResult[]>;
   /**
    * The read `key` names, made once per plan however often the step is planned (again, with an endpoint an earlier
-   * step's plan provides): the first call starts it, later ones share its answer.
+   * step's plan provides): the first call starts it, later ones share its answer, a failure included (the step
+   * is then "could not plan" both times, not read again).
    */
   readOnce<T>(key: string, read: () => Promise<T>): Promise<T>;
   /**

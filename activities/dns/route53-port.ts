@@ -77,7 +77,7 @@ export interface Route53Port {
   listRecordSets(zoneId: string, start?: RecordCursor): Promise<RecordPage>;
   /**
    * Submits all upserts as ONE ChangeBatch; the caller keeps it within Route 53's batch limits
-   * (`activities/dns/change-batches.ts`). A batch sent while the zone's previous change is PENDING fails with a
+   * (`kinds/dns-switch/change-batches.ts`). A batch sent while the zone's previous change is PENDING fails with a
    * retryable `PriorRequestNotComplete`.
    */
   upsertRecords(zoneId: string, upserts: DnsUpsert[], comment: string): Promise<DnsChange>;

@@ -7,14 +7,9 @@ import { resumeFrom } from '../../activities/heartbeat-details';
 import { currentAttempt, currentRunId, heartbeat, pollUntil, sleep } from '../../activities/poll-until';
 import { measuredChecks, runStep } from '../../activities/step-outcome';
 import { holdsValues, recordValues, valuesIfSeveral } from '../../common/record-values';
-import { changeBatches, swapBatches } from '../../activities/dns/change-batches';
+import { changeBatches, swapBatches } from './change-batches';
 import { fqdn, recordLabel, sameRecordValue } from '../../common/record-name';
-import type {
-  ChangeStatus,
-  DnsChange,
-  DnsRecordSet,
-  Route53Port,
-} from '../../activities/dns/route53-port';
+import type { ChangeStatus, DnsChange, DnsRecordSet, Route53Port } from '../../activities/dns/route53-port';
 import { readZoneRecords, type ZoneReadProgress } from '../../activities/dns/zone-records';
 import {
   describeSet,

@@ -1,5 +1,5 @@
 import type { PlannedChange } from '../../activities/contracts';
-import { changeBatches } from '../../activities/dns/change-batches';
+import { changeBatches } from './change-batches';
 import type { DnsRecordSet, DnsUpsert } from '../../activities/dns/route53-port';
 import { fqdn, recordLabel, sameRecordValue } from '../../common/record-name';
 import { holdsValues, recordValues, valuesIfSeveral } from '../../common/record-values';

@@ -15,7 +15,7 @@ import type {
   Route53Port,
 } from '../../activities/dns/route53-port';
 import { RECORDS_PER_PAGE } from '../../activities/dns/route53-port';
-import { MAX_BATCH_RECORDS, MAX_BATCH_VALUE_CHARACTERS } from '../../activities/dns/change-batches';
+import { MAX_BATCH_RECORDS, MAX_BATCH_VALUE_CHARACTERS } from '../../kinds/dns-switch/change-batches';
 
 export interface FakeRoute53Options {
   zones?: Array<

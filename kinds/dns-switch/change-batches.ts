@@ -1,5 +1,5 @@
 import { recordValues } from '../../common/record-values';
-import type { DnsSwap, DnsUpsert } from './route53-port';
+import type { DnsSwap, DnsUpsert } from '../../activities/dns/route53-port';
 
 /**
  * Route 53's limits on one ChangeResourceRecordSets request ("Quotas on API requests", Route 53 Developer Guide):
