@@ -56,12 +56,7 @@ const ATTEMPTS_PER_RUN = 200;
  */
 export async function fenceFollowUpWorkflow(input: FenceFollowUpInput): Promise<FenceFollowUpState> {
   decidePatchesAtStart();
-  // A run continued as new was checked as its first run; Temporal alone sets what it continued from.
-  if (
-    hasPatch(FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH) &&
-    workflowInfo().continuedFromExecutionRunId === undefined
-  )
-    await refuseUnlessStartedByItsFailover(input);
+  if (hasPatch(FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH)) await refuseUnlessStartedByItsFailover(input);
   const state: FenceFollowUpState = input.state ?? {
     runbookId: input.runbookId,
     database: input.database.name,
@@ -192,7 +187,7 @@ const runStarts = proxyLocalActivities<RunStartActivities>({
 /**
  * A follow-up fences a database on its own, for weeks: it runs only as the child of the failover that went on
  * without fencing (two operators approved that), which the failover names in its input. Temporal records the
- * parent of a run, and its type and task queue, where no client can set them.
+ * parent of a run, and its type and task queue, where no client can set them. Checked in every run.
  */
 async function refuseUnlessStartedByItsFailover(input: FenceFollowUpInput | undefined): Promise<void> {
   const refuse = (why: string): never => {
@@ -202,13 +197,24 @@ async function refuseUnlessStartedByItsFailover(input: FenceFollowUpInput | unde
     );
   };
   const info = workflowInfo();
+  // A failover starts its follow-up with neither: Temporal runs a failed or timed-out run again as a new run
+  // "continued from" it only for a cron schedule or a retry policy, which a client sets when it starts one.
+  if (info.cronSchedule !== undefined || info.retryPolicy !== undefined || info.attempt !== 1)
+    refuse('it was started with a cron schedule or a retry policy, which no failover gives it');
   const parent = info.parent;
   if (parent === undefined) return refuse('it was not started by a failover (the run has no parent)');
   const named = input?.failover;
-  if (named?.workflowId !== parent.workflowId || named.runId !== parent.runId)
+  if (
+    named?.workflowId !== parent.workflowId ||
+    named.runId !== parent.runId ||
+    parent.namespace !== info.namespace
+  )
     refuse(
-      `it names failover ${named?.workflowId ?? '(none)'} run ${named?.runId ?? '(none)'}, but was started by ${parent.workflowId} run ${parent.runId}`,
+      `it names failover ${named?.workflowId ?? '(none)'} run ${named?.runId ?? '(none)'}, but was started by ${parent.workflowId} run ${parent.runId} in namespace ${parent.namespace}`,
     );
+  // Continued as new (the only other way a run follows an earlier one), it was read as its first run and keeps its
+  // parent, whose history may since have gone with the namespace's retention.
+  if (info.continuedFromExecutionRunId !== undefined) return;
   const start = await runStarts
     .readRunStart({ workflowId: parent.workflowId, runId: parent.runId })
     .catch((error: unknown) => {

@@ -1632,6 +1632,39 @@ describe('operator control', () => {
     expect(estate.roles.get('primary')).toBe('primary');
   });
 
+  test('a fence follow-up a client starts on a cron schedule is refused in every run, and fences nothing (before: the runs after the first, "continued from" it, skipped the check and fenced)', async () => {
+    const estate = newEstate();
+    const rb = runbook();
+    const workflowId = `fence-follow-up-cron-${randomUUID()}`;
+    const refusal = await withWorker(estate, async (taskQueue) => {
+      const handle = await client.workflow.start('fenceFollowUpWorkflow', {
+        taskQueue,
+        workflowId,
+        cronSchedule: '@every 2s',
+        args: [
+          {
+            runbookId: rb.id,
+            database: databaseInput(rb, 'db'),
+            failover: { workflowId: `failover-${rb.id}`, runId: randomUUID() },
+            authorization: { runbookId: rb.id, runbookHash: 'a'.repeat(64) },
+            approvedBy: ['bob', 'carol'],
+          },
+        ],
+      });
+      // Three more cron runs come and go, each continued from the one before.
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      await handle.terminate('test over');
+      // A failed cron run is recorded failed, and the next run starts on schedule, continued from it.
+      const history = await client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
+      const closed = history.events?.find((event) => event.workflowExecutionFailedEventAttributes);
+      return closed?.workflowExecutionFailedEventAttributes?.failure?.message ?? '(not refused)';
+    });
+    expect(estate.roles.get('primary')).toBe('primary');
+    expect(refusal).toBe(
+      "fence follow-up refused, nothing was fenced: it was started with a cron schedule or a retry policy, which no failover gives it. A follow-up is started only by the failover that went on without fencing its old primary, with two operators' approval",
+    );
+  });
+
   test('a fence follow-up started as the child of a workflow that is not a drctl failover on its queue (a foreign worker’s) is refused and fences nothing', async () => {
     const estate = newEstate();
     const rb = runbook();
