@@ -12,10 +12,15 @@ import { waitUntil } from './wait-until';
 export const TEMPORAL_PROCESS = 'temporal';
 export const TEMPORAL_NAMESPACE = 'default';
 
-/** Dynamic config for fast tests: search attributes usable at once after registration. */
+/**
+ * Dynamic config: search attributes usable at once after registration (fast tests), updates on, and eager activity
+ * dispatch (the worker asks for it; the server's default is off): a workflow task's reply hands its new activities
+ * straight back to the worker instead of through a task-queue poll.
+ */
 const DYNAMIC_CONFIG = [
   'system.forceSearchAttributesCacheRefreshOnRead=true',
   'frontend.enableUpdateWorkflowExecution=true',
+  'system.enableActivityEagerExecution=true',
 ];
 
 /**
