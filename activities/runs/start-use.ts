@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { LRUCache } from 'lru-cache';
 import { QUERYABLE_WORKFLOW_ID } from '../../common/queryable-id';
 import { STATEMENT_MAX_AGE_MS, STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
@@ -10,8 +11,15 @@ import { runStartedEvent } from './run-started-event';
 
 /** How long the lookup waits for visibility to list the run asking (it lists earlier runs by then). */
 const OWN_LISTING_WAIT_MS = 10_000;
-const LISTING_POLL_MS = 50;
+/**
+ * The listing is asked again after 10 ms, then 1.5 times later each time up to 200 ms: the dev server's SQLite
+ * visibility lists a run within a few ms of its start and every ms waited here delays the run's first step;
+ * Elasticsearch visibility lists it only after its index refresh (1 s by default), asked about a dozen times.
+ */
+const LISTING_POLL = { firstMs: 10, factor: 1.5, maxMs: 200 };
 const NONCE_READS_AT_ONCE = 8;
+/** Runs whose start nonce a worker remembers: the runs under one id in a statement's lifetime, many times over. */
+const REMEMBERED_RUNS = 10_000;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -24,6 +32,17 @@ const NONCE_READS_AT_ONCE = 8;
  * this one with TERMINATE_EXISTING) is listed too in practice. Temporal does not promise that order.
  */
 export function createStartUseActivities(deps: RunRecordDeps | undefined): StartUseActivities {
+  // A run's first event never changes: a worker reads each run's nonce once, not again at every later start under
+  // the id (runs of one runbook in quick succession: drills, retried failovers, a benchmark's dozens).
+  const nonceOfRun = new LRUCache<string, { nonce: unknown }>({ max: REMEMBERED_RUNS });
+  const startNonce = async (temporal: Client, workflowId: string, runId: string): Promise<unknown> => {
+    const key = `${workflowId}\n${runId}`;
+    const remembered = nonceOfRun.get(key);
+    if (remembered) return remembered.nonce;
+    const nonce = await startNonceOf(temporal, workflowId, runId);
+    nonceOfRun.set(key, { nonce });
+    return nonce;
+  };
   return {
     findEarlierStartUse: async ({ workflowId, workflowType, runId, nonce, signedAt }) => {
       if (!deps)
@@ -44,9 +63,7 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
       // A few at a time, stopping at the first use: copies a client piled up under the id must not fan out.
       for (let first = 0; first < others.length; first += NONCE_READS_AT_ONCE) {
         const batch = others.slice(first, first + NONCE_READS_AT_ONCE);
-        const nonces = await Promise.all(
-          batch.map((other) => startNonceOf(temporal, workflowId, other.runId)),
-        );
+        const nonces = await Promise.all(batch.map((other) => startNonce(temporal, workflowId, other.runId)));
         const usedBy = batch.find((_, index) => nonces[index] === nonce);
         if (usedBy !== undefined)
           return { usedBy: { runId: usedBy.runId, startedAt: usedBy.startTime.toISOString() } };
@@ -63,7 +80,11 @@ async function othersOnceListed(
   runId: string,
 ): Promise<Array<{ runId: string; startTime: Date }>> {
   const deadline = Date.now() + OWN_LISTING_WAIT_MS;
-  for (;;) {
+  for (
+    let waitMs = LISTING_POLL.firstMs;
+    ;
+    waitMs = Math.min(waitMs * LISTING_POLL.factor, LISTING_POLL.maxMs)
+  ) {
     const listed: Array<{ runId: string; startTime: Date }> = [];
     for await (const execution of temporal.workflow.list({ query }))
       listed.push({ runId: execution.runId, startTime: execution.startTime });
@@ -74,7 +95,7 @@ async function othersOnceListed(
         'VisibilityBehind',
         `Temporal's visibility does not list this run after ${OWN_LISTING_WAIT_MS / 1000} s, so earlier runs under its id cannot be checked yet`,
       );
-    await sleep(LISTING_POLL_MS);
+    await sleep(waitMs);
   }
 }
 

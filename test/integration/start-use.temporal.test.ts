@@ -184,3 +184,29 @@ test('GIVEN a run listed by visibility but gone from Temporal (deleted since) WH
     usedBy: expect.objectContaining({ runId: runIds[0] }),
   });
 });
+
+test('GIVEN a worker that looked up the runs under an id WHEN a later start is looked up THEN only the runs it had not read are read again, and a reused statement is still found', async () => {
+  const workflowId = `start-use-${randomUUID()}`;
+  const first = await runsUnderOneId(workflowId, ['nonce-1', 'nonce-2', 'nonce-3']);
+  const { temporal, historyReads } = countingClient();
+  const findEarlierStartUse = createStartUseActivities({ temporal }).findEarlierStartUse;
+  const lookUp = (runId: string, nonce: string) =>
+    findEarlierStartUse({
+      workflowId,
+      workflowType: WORKFLOW_TYPE,
+      runId,
+      nonce,
+      signedAt: new Date().toISOString(),
+    });
+  await listedOrder(workflowId, first.at(-1) as string, 3);
+  await expect(lookUp(first.at(-1) as string, 'never-used')).resolves.toEqual({});
+  expect(new Set(historyReads())).toEqual(new Set(first.slice(0, 2)));
+
+  const [fourth] = await runsUnderOneId(workflowId, ['nonce-4']);
+  await listedOrder(workflowId, fourth as string, 4);
+  await expect(lookUp(fourth as string, 'nonce-1')).resolves.toEqual({
+    usedBy: expect.objectContaining({ runId: first[0] }),
+  });
+  // The third run is new to this lookup (it was the one asking before); the first two were read already.
+  expect(historyReads().slice(2)).toEqual([first[2]]);
+});
