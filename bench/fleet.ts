@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -40,6 +40,7 @@ import {
  * machine's CPU went. Not a test: it prints figures.
  *
  * Usage: npx tsx bench/fleet.ts [--sizes 10:1,200:20,2000:200]   (records:databases; the last is the headline)
+ * With FLEET_TIMELINE_FILE=<path>, every service's step timeline is appended there too, one JSON line per service.
  */
 const RECORDS_PER_SERVICE_ZONE_MAX = 100;
 const DATABASES_PER_SERVICE_MAX = 10;
@@ -311,6 +312,11 @@ async function timelineOf(client: Client, evacuation: EvacuationProgress): Promi
       () => undefined,
     );
     entries.push(...(result?.timeline ?? []));
+    if (process.env.FLEET_TIMELINE_FILE !== undefined)
+      appendFileSync(
+        process.env.FLEET_TIMELINE_FILE,
+        `${JSON.stringify({ service: service.workflowId, origin, timeline: result?.timeline ?? [] })}\n`,
+      );
   }
   const kinds = new Map<string, TimelineEntry[]>();
   for (const entry of entries) {
