@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
 import type { AuthActivities } from '../activities/auth/auth-contracts';
-import type { RunStartActivities } from '../activities/runs/run-start-contracts';
+import type { RunStart, RunStartActivities } from '../activities/runs/run-start-contracts';
 import { OperatorAuthority, type Expectation, type VerifiedAction } from '../auth/operator-authority';
 import { OUTCOME_KEY } from '../common/search-attributes';
 import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failure-types';
@@ -172,6 +172,13 @@ export const FOLLOW_UP_EVIDENCE_PATCH = 'fence-follow-up-bundled';
  */
 export const FOLLOW_UP_CHECKS_ITS_FAILOVER_PATCH = 'fence-follow-up-checks-its-failover';
 
+/**
+ * Runs that began after this, continued as new, check that the run they continue is a fence follow-up on this
+ * task queue. Before, a continued run skipped the parent's read: a foreign workflow, child of a foreign parent,
+ * that continued as new into a follow-up on this queue naming that parent as its failover fenced the database.
+ */
+export const FOLLOW_UP_CHECKS_ITS_PREDECESSOR_PATCH = 'fence-follow-up-checks-the-run-it-continues';
+
 /** The type workflows/index.ts registers `failoverWorkflow` under (imported, it would import this module back). */
 const FAILOVER_WORKFLOW_TYPE = 'failoverWorkflow';
 
@@ -212,17 +219,31 @@ async function refuseUnlessStartedByItsFailover(input: FenceFollowUpInput | unde
     refuse(
       `it names failover ${named?.workflowId ?? '(none)'} run ${named?.runId ?? '(none)'}, but was started by ${parent.workflowId} run ${parent.runId} in namespace ${parent.namespace}`,
     );
-  // Continued as new (the only other way a run follows an earlier one), it was read as its first run and keeps its
-  // parent, whose history may since have gone with the namespace's retention.
-  if (info.continuedFromExecutionRunId !== undefined) return;
-  const start = await runStarts
-    .readRunStart({ workflowId: parent.workflowId, runId: parent.runId })
-    .catch((error: unknown) => {
-      if (failureTypeOf(error) === PermanentFailure.NotAuthorized) refuse(innermostMessage(error));
-      throw error;
-    });
+  // Continued as new (the only other way a run follows an earlier one), it keeps the parent its first run checked,
+  // whose history may since have gone with the namespace's retention. The run it continues, closed a moment ago,
+  // must be a follow-up on this queue: any workflow may continue as new into a follow-up on this queue, and a
+  // foreign one with a foreign parent would pass the check above by naming it.
+  const previousRunId = info.continuedFromExecutionRunId;
+  if (previousRunId !== undefined) {
+    if (!hasPatch(FOLLOW_UP_CHECKS_ITS_PREDECESSOR_PATCH)) return;
+    const previous = await readStart(info.workflowId, previousRunId);
+    if (previous.workflowType !== info.workflowType || previous.taskQueue !== info.taskQueue)
+      refuse(
+        `it continues run ${previousRunId} of ${info.workflowId}, a ${previous.workflowType || '(no type)'} on task queue ${previous.taskQueue || '(none)'}, not a fence follow-up on ${info.taskQueue}`,
+      );
+    return;
+  }
+  const start = await readStart(parent.workflowId, parent.runId);
   if (start.workflowType !== FAILOVER_WORKFLOW_TYPE || start.taskQueue !== info.taskQueue)
     refuse(
       `its parent ${parent.workflowId} is a ${start.workflowType || '(no type)'} on task queue ${start.taskQueue || '(none)'}, not a failover on ${info.taskQueue}`,
     );
+
+  /** How Temporal recorded a run's start; a run it does not know refuses the follow-up. */
+  async function readStart(workflowId: string, runId: string): Promise<RunStart> {
+    return runStarts.readRunStart({ workflowId, runId }).catch((error: unknown) => {
+      if (failureTypeOf(error) === PermanentFailure.NotAuthorized) refuse(innermostMessage(error));
+      throw error;
+    });
+  }
 }

@@ -1665,11 +1665,21 @@ describe('operator control', () => {
     );
   });
 
-  test('a fence follow-up started as the child of a workflow that is not a drctl failover on its queue (a foreign worker’s) is refused and fences nothing', async () => {
-    const estate = newEstate();
+  /** The foreign worker's workflows (test/integration/workflows/foreign-follow-up-parent.ts), bundled once. */
+  let foreignBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
+
+  /**
+   * Runs `workflowType` of a foreign worker, on a queue of its own, beside a drctl worker whose queue it is given:
+   * resolves with how the fence follow-up it started on drctl's queue ended, and the foreign queue.
+   */
+  async function foreignFollowUp(
+    estate: FakeEstate,
+    workflowType: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ outcome: string; foreignQueue: string }> {
     const rb = runbook();
     const foreignQueue = `foreign-${randomUUID()}`;
-    const foreignBundle = await bundleWorkflowCode({
+    foreignBundle ??= await bundleWorkflowCode({
       workflowsPath: require.resolve('./workflows/foreign-follow-up-parent'),
       logger: quietLogger(),
     });
@@ -1680,24 +1690,68 @@ describe('operator control', () => {
     });
     const outcome = await withWorker(estate, (taskQueue) =>
       foreign.runUntil(
-        client.workflow.execute('foreignFollowUpParentWorkflow', {
-          taskQueue: foreignQueue,
-          workflowId: `foreign-parent-${randomUUID()}`,
-          args: [
-            taskQueue,
-            {
-              runbookId: rb.id,
-              database: databaseInput(rb, 'db'),
-              authorization: { runbookId: rb.id, runbookHash: 'a'.repeat(64) },
-              approvedBy: ['bob', 'carol'],
-            },
-          ],
-        }),
+        client.workflow.execute<(queue: string, input: Record<string, unknown>) => Promise<string>>(
+          workflowType,
+          {
+            taskQueue: foreignQueue,
+            workflowId: `foreign-parent-${randomUUID()}`,
+            args: [
+              taskQueue,
+              {
+                runbookId: rb.id,
+                database: databaseInput(rb, 'db'),
+                authorization: { runbookId: rb.id, runbookHash: 'a'.repeat(64) },
+                approvedBy: ['bob', 'carol'],
+                ...extra,
+              },
+            ],
+          },
+        ),
       ),
     );
+    return { outcome, foreignQueue };
+  }
+
+  test('a fence follow-up started as the child of a workflow that is not a drctl failover on its queue (a foreign worker’s) is refused and fences nothing', async () => {
+    const estate = newEstate();
+    const { outcome, foreignQueue } = await foreignFollowUp(estate, 'foreignFollowUpParentWorkflow');
     expect(outcome).toMatch(
       new RegExp(
         `^NotAuthorized: fence follow-up refused, nothing was fenced: its parent foreign-parent-\\S+ is a foreignFollowUpParentWorkflow on task queue ${foreignQueue}, not a failover on test-\\S+\\. `,
+      ),
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
+  });
+
+  test('a fence follow-up started by a foreign workflow registered as failoverWorkflow, but on its own task queue, is refused and fences nothing', async () => {
+    const estate = newEstate();
+    const { outcome, foreignQueue } = await foreignFollowUp(estate, 'failoverWorkflow');
+    expect(outcome).toMatch(
+      new RegExp(
+        `^NotAuthorized: fence follow-up refused, nothing was fenced: its parent foreign-parent-\\S+ is a failoverWorkflow on task queue ${foreignQueue}, not a failover on test-\\S+\\. `,
+      ),
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
+  });
+
+  test('a fence follow-up naming another failover than the run that started it is refused and fences nothing', async () => {
+    const estate = newEstate();
+    const named = { workflowId: 'failover-ehr-db', runId: randomUUID() };
+    const { outcome } = await foreignFollowUp(estate, 'foreignFollowUpParentWorkflow', { failover: named });
+    expect(outcome).toMatch(
+      new RegExp(
+        `^NotAuthorized: fence follow-up refused, nothing was fenced: it names failover failover-ehr-db run ${named.runId}, but was started by foreign-parent-\\S+ run \\S+ in namespace default\\. `,
+      ),
+    );
+    expect(estate.roles.get('primary')).toBe('primary');
+  });
+
+  test('a fence follow-up a foreign workflow continues as new into (its parent named as the failover) is refused and fences nothing (before: a run "continued from" another skipped the parent check and fenced)', async () => {
+    const estate = newEstate();
+    const { outcome, foreignQueue } = await foreignFollowUp(estate, 'foreignContinuingParentWorkflow');
+    expect(outcome).toMatch(
+      new RegExp(
+        `^NotAuthorized: fence follow-up refused, nothing was fenced: it continues run \\S+ of foreign-parent-\\S+-child, a foreignContinuingChildWorkflow on task queue ${foreignQueue}, not a fence follow-up on test-\\S+\\. `,
       ),
     );
     expect(estate.roles.get('primary')).toBe('primary');
