@@ -1,8 +1,11 @@
 import type { Client } from '@temporalio/client';
+import { ValueError } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { LRUCache } from 'lru-cache';
 import { QUERYABLE_WORKFLOW_ID } from '../../common/queryable-id';
 import { STATEMENT_MAX_AGE_MS, STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
+import { CodecError } from '../../security/codec/codec-error';
+import { innermostMessage } from '../../workflows/innermost-message';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { sleep } from '../poll-until';
 import type { RunRecordDeps } from './recorded-failover';
@@ -20,6 +23,8 @@ const LISTING_POLL = { firstMs: 10, factor: 1.5, maxMs: 200 };
 const NONCE_READS_AT_ONCE = 8;
 /** Runs whose start nonce a worker remembers: the runs under one id in a statement's lifetime, many times over. */
 const REMEMBERED_RUNS = 10_000;
+/** A nonce longer than this (drctl's are 32 hex digits) is read again each time rather than held in memory. */
+const REMEMBERED_NONCE_MAX = 128;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -33,14 +38,20 @@ const REMEMBERED_RUNS = 10_000;
  */
 export function createStartUseActivities(deps: RunRecordDeps | undefined): StartUseActivities {
   // A run's first event never changes: a worker reads each run's nonce once, not again at every later start under
-  // the id (runs of one runbook in quick succession: drills, retried failovers, a benchmark's dozens).
+  // the id (runs of one runbook in quick succession: drills, retried failovers, a benchmark's dozens). Only what a
+  // read answered for good is kept: a decoded input, or one no drctl client wrote; never a run not found (history
+  // and visibility may disagree for a while) nor a read that failed.
   const nonceOfRun = new LRUCache<string, { nonce: unknown }>({ max: REMEMBERED_RUNS });
   const startNonce = async (temporal: Client, workflowId: string, runId: string): Promise<unknown> => {
     const key = `${workflowId}\n${runId}`;
     const remembered = nonceOfRun.get(key);
     if (remembered) return remembered.nonce;
-    const nonce = await startNonceOf(temporal, workflowId, runId);
-    nonceOfRun.set(key, { nonce });
+    const { nonce, lasting } = await startNonceOf(temporal, workflowId, runId);
+    if (
+      lasting &&
+      (nonce === undefined || (typeof nonce === 'string' && nonce.length <= REMEMBERED_NONCE_MAX))
+    )
+      nonceOfRun.set(key, { nonce });
     return nonce;
   };
   return {
@@ -95,23 +106,53 @@ async function othersOnceListed(
         'VisibilityBehind',
         `Temporal's visibility does not list this run after ${OWN_LISTING_WAIT_MS / 1000} s, so earlier runs under its id cannot be checked yet`,
       );
-    await sleep(waitMs);
+    // Jittered, so lookups started together (an evacuation's services) do not list in step.
+    await sleep(waitMs * (0.8 + Math.random() * 0.4));
   }
+}
+
+/** The nonce a run's start names (undefined: none), and whether reading it again would always say the same. */
+interface StartNonce {
+  nonce: unknown;
+  lasting: boolean;
 }
 
 /**
  * The nonce of the start statement a run began with: the first event of its history, decoded (it is encrypted).
- * A run whose input does not decode as a start (another client's workflow under the id) used no statement.
+ * A run whose input is not a drctl start (another client's workflow under the id, altered or junk ciphertext)
+ * used no statement. A read that fails otherwise (KMS throttled or unreachable) fails the lookup, to be retried:
+ * taken as "no statement", it would let a replayed statement through.
  */
-async function startNonceOf(temporal: Client, workflowId: string, runId: string): Promise<unknown> {
-  // A run deleted since it was listed started nothing any more; any other failure fails the lookup.
+async function startNonceOf(temporal: Client, workflowId: string, runId: string): Promise<StartNonce> {
   const started = await runStartedEvent(temporal, workflowId, runId);
+  // A run deleted since it was listed started nothing any more.
+  if (started === undefined) return { nonce: undefined, lasting: false };
   try {
     const input = await decodeFromPayloadsAtIndex<
       { start?: { statement?: { nonce?: unknown } } } | undefined
-    >(temporal.options.loadedDataConverter, 0, started?.input?.payloads);
-    return input?.start?.statement?.nonce;
-  } catch {
-    return undefined;
+    >(temporal.options.loadedDataConverter, 0, started.input?.payloads);
+    return { nonce: input?.start?.statement?.nonce, lasting: true };
+  } catch (error) {
+    const unreadable = notADrctlStart(error);
+    if (unreadable !== undefined) return { nonce: undefined, lasting: unreadable === 'for good' };
+    throw transientFailure(
+      'StartUnreadable',
+      `the start of run ${runId} of ${workflowId} cannot be read now (${innermostMessage(error)}), so whether it used this statement is not known yet`,
+    );
   }
+}
+
+/**
+ * Whether a decode failure says the input is no drctl start: 'for good' when its ciphertext was altered or is not
+ * JSON a converter knows; 'for now' when its data key is one this worker cannot unwrap (a key id it does not have,
+ * KMS refusing it); undefined for any other failure.
+ */
+function notADrctlStart(error: unknown): 'for good' | 'for now' | undefined {
+  if (error instanceof CodecError)
+    return error.code === 'PayloadTampered'
+      ? 'for good'
+      : error.code === 'KeyUnavailable'
+        ? 'for now'
+        : undefined;
+  return error instanceof ValueError || error instanceof SyntaxError ? 'for good' : undefined;
 }
