@@ -312,10 +312,17 @@ async function timelineOf(client: Client, evacuation: EvacuationProgress): Promi
       () => undefined,
     );
     entries.push(...(result?.timeline ?? []));
-    if (process.env.FLEET_TIMELINE_FILE !== undefined)
+    if (process.env.FLEET_TIMELINE_FILE)
       appendFileSync(
         process.env.FLEET_TIMELINE_FILE,
-        `${JSON.stringify({ service: service.workflowId, origin, timeline: result?.timeline ?? [] })}\n`,
+        `${JSON.stringify({
+          evacuation: evacuation.workflowId,
+          services: evacuation.services.length,
+          service: service.workflowId,
+          origin,
+          ...(result === undefined ? { failed: true } : {}),
+          timeline: result?.timeline ?? [],
+        })}\n`,
       );
   }
   const kinds = new Map<string, TimelineEntry[]>();

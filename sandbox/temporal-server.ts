@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../common/search-attributes';
 import { temporalUiArgs } from './codec-server-process';
@@ -45,7 +45,11 @@ export async function ensureTemporalUp(
   settings: SandboxSettings,
   log: (line: string) => void = () => undefined,
 ): Promise<void> {
-  if (runningPid(TEMPORAL_PROCESS) !== undefined && (await temporalAnswers(settings))) return;
+  const running = runningPid(TEMPORAL_PROCESS);
+  if (running !== undefined && (await temporalAnswers(settings))) {
+    if (hasCurrentDynamicConfig(running)) return;
+    log('temporal: restarting, it runs with older dynamic config (its SQLite file is kept)');
+  }
   await stopDetached(TEMPORAL_PROCESS);
   if (!existsSync(sandboxPaths.temporalBinary)) {
     throw new SandboxError(
@@ -85,6 +89,20 @@ export async function ensureTemporalUp(
     hint: `See ${sandboxPaths.logFile(TEMPORAL_PROCESS)}.`,
     stillAlive: () => isAlive(pid),
   });
+}
+
+/**
+ * Whether the running server was started with every current `DYNAMIC_CONFIG` value (its command line, read from
+ * /proc): a sandbox started by an older checkout runs without the newer ones. Where /proc cannot be read, assumed.
+ */
+function hasCurrentDynamicConfig(pid: number): boolean {
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return true;
+  }
+  return DYNAMIC_CONFIG.every((value) => args.includes(value));
 }
 
 /** Stops the server: SIGTERM, then SIGKILL after `graceMs` (0: a kill). */
