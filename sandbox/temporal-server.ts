@@ -12,15 +12,10 @@ import { waitUntil } from './wait-until';
 export const TEMPORAL_PROCESS = 'temporal';
 export const TEMPORAL_NAMESPACE = 'default';
 
-/**
- * Dynamic config: search attributes usable at once after registration (fast tests), updates on, and eager activity
- * dispatch (the worker asks for it; the server's default is off): a workflow task's reply hands its new activities
- * straight back to the worker instead of through a task-queue poll.
- */
+/** Dynamic config for fast tests: search attributes usable at once after registration; updates on. */
 const DYNAMIC_CONFIG = [
   'system.forceSearchAttributesCacheRefreshOnRead=true',
   'frontend.enableUpdateWorkflowExecution=true',
-  'system.enableActivityEagerExecution=true',
 ];
 
 /**
@@ -48,7 +43,7 @@ export async function ensureTemporalUp(
   const running = runningPid(TEMPORAL_PROCESS);
   if (running !== undefined && (await temporalAnswers(settings))) {
     if (hasCurrentDynamicConfig(running)) return;
-    log('temporal: restarting, it runs with older dynamic config (its SQLite file is kept)');
+    log('temporal: restarting, it runs with other dynamic config (its SQLite file is kept)');
   }
   await stopDetached(TEMPORAL_PROCESS);
   if (!existsSync(sandboxPaths.temporalBinary)) {
@@ -92,8 +87,8 @@ export async function ensureTemporalUp(
 }
 
 /**
- * Whether the running server was started with every current `DYNAMIC_CONFIG` value (its command line, read from
- * /proc): a sandbox started by an older checkout runs without the newer ones. Where /proc cannot be read, assumed.
+ * Whether the running server was started with exactly the current `DYNAMIC_CONFIG` (its command line, read from
+ * /proc): a sandbox started by another checkout may run with other settings. Where /proc cannot be read, assumed.
  */
 function hasCurrentDynamicConfig(pid: number): boolean {
   let args: string[];
@@ -102,7 +97,8 @@ function hasCurrentDynamicConfig(pid: number): boolean {
   } catch {
     return true;
   }
-  return DYNAMIC_CONFIG.every((value) => args.includes(value));
+  const running = args.filter((_, index) => args[index - 1] === '--dynamic-config-value');
+  return running.length === DYNAMIC_CONFIG.length && DYNAMIC_CONFIG.every((value) => running.includes(value));
 }
 
 /** Stops the server: SIGTERM, then SIGKILL after `graceMs` (0: a kill). */

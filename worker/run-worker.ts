@@ -15,8 +15,10 @@ import { TemporalUnreachableError } from './temporal-unreachable-error';
 export const ABORT_REACHES_ACTIVITY_WITHIN = '2s';
 
 /**
- * How many activities a workflow task's reply may hand straight back to this worker (the SDK's default is 3): a
- * run's parallel reads (a pre-flight has one per target) then all start at once rather than waiting for a poll.
+ * How many activities a workflow task's reply may hand straight back to this worker (the SDK's default is 3), where
+ * the server dispatches eagerly (`system.enableActivityEagerExecution`, off by default): a run's parallel reads (a
+ * pre-flight has one per target) then all start at once rather than waiting for a poll. The sandbox leaves it off:
+ * on 2 cores it spared ~150 ms of waits for a poll per failover, and the failover's total did not move.
  */
 export const EAGER_ACTIVITIES_PER_WORKFLOW_TASK = 32;
 
