@@ -1712,27 +1712,22 @@ describe('operator control', () => {
     return { outcome, foreignQueue };
   }
 
-  test('a fence follow-up started as the child of a workflow that is not a drctl failover on its queue (a foreign worker’s) is refused and fences nothing', async () => {
-    const estate = newEstate();
-    const { outcome, foreignQueue } = await foreignFollowUp(estate, 'foreignFollowUpParentWorkflow');
-    expect(outcome).toMatch(
-      new RegExp(
-        `^NotAuthorized: fence follow-up refused, nothing was fenced: its parent foreign-parent-\\S+ is a foreignFollowUpParentWorkflow on task queue ${foreignQueue}, not a failover on test-\\S+\\. `,
-      ),
-    );
-    expect(estate.roles.get('primary')).toBe('primary');
-  });
-
-  test('a fence follow-up started by a foreign workflow registered as failoverWorkflow, but on its own task queue, is refused and fences nothing', async () => {
-    const estate = newEstate();
-    const { outcome, foreignQueue } = await foreignFollowUp(estate, 'failoverWorkflow');
-    expect(outcome).toMatch(
-      new RegExp(
-        `^NotAuthorized: fence follow-up refused, nothing was fenced: its parent foreign-parent-\\S+ is a failoverWorkflow on task queue ${foreignQueue}, not a failover on test-\\S+\\. `,
-      ),
-    );
-    expect(estate.roles.get('primary')).toBe('primary');
-  });
+  test.each([
+    ['a workflow that is not a drctl failover (a foreign worker’s)', 'foreignFollowUpParentWorkflow'],
+    ['a foreign workflow registered as failoverWorkflow, but on its own task queue', 'failoverWorkflow'],
+  ])(
+    'a fence follow-up started as the child of %s is refused and fences nothing',
+    async (_parent, workflowType) => {
+      const estate = newEstate();
+      const { outcome, foreignQueue } = await foreignFollowUp(estate, workflowType);
+      expect(outcome).toMatch(
+        new RegExp(
+          `^NotAuthorized: fence follow-up refused, nothing was fenced: its parent foreign-parent-\\S+ is a ${workflowType} on task queue ${foreignQueue}, not a failover on test-\\S+\\. `,
+        ),
+      );
+      expect(estate.roles.get('primary')).toBe('primary');
+    },
+  );
 
   test('a fence follow-up naming another failover than the run that started it is refused and fences nothing', async () => {
     const estate = newEstate();
