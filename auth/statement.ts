@@ -1,6 +1,9 @@
 import { canonicalJson } from './canonical-json';
 import { STATEMENT_ACTIONS, type StatementAction } from './permissions';
 
+/** What a statement's nonce must be: a verified statement's never is anything else. */
+export const STATEMENT_NONCE = /^[0-9a-f]{32,128}$/;
+
 /**
  * What an operator signs: one action on one run, with why and when. The worker's validators check every
  * field against the run before anything enters history; the statement stays in the run's operator actions
@@ -70,6 +73,6 @@ export function statementShapeProblem(value: unknown): string | undefined {
     for (const [key, item] of Object.entries(s.detail))
       if (typeof item !== 'string') return `statement.detail.${key} must be a string`;
   }
-  if (!/^[0-9a-f]{32,128}$/.test(s.nonce as string)) return 'statement.nonce must be 32 to 128 hex digits';
+  if (!STATEMENT_NONCE.test(s.nonce as string)) return 'statement.nonce must be 32 to 128 hex digits';
   return undefined;
 }

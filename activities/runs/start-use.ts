@@ -4,7 +4,9 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import { LRUCache } from 'lru-cache';
 import { QUERYABLE_WORKFLOW_ID } from '../../common/queryable-id';
 import { STATEMENT_MAX_AGE_MS, STATEMENT_MAX_SKEW_MS } from '../../auth/operator-authority';
+import { STATEMENT_NONCE } from '../../auth/statement';
 import { CodecError } from '../../security/codec/codec-error';
+import { EncryptionCodec, encryptionKeyOf } from '../../security/codec/encryption-codec';
 import { innermostMessage } from '../../workflows/innermost-message';
 import { PermanentFailure, permanentFailure, transientFailure } from '../failures';
 import { sleep } from '../poll-until';
@@ -23,8 +25,6 @@ const LISTING_POLL = { firstMs: 10, factor: 1.5, maxMs: 200 };
 const NONCE_READS_AT_ONCE = 8;
 /** Runs whose start nonce a worker remembers: the runs under one id in a statement's lifetime, many times over. */
 const REMEMBERED_RUNS = 10_000;
-/** A nonce longer than this (drctl's are 32 hex digits) is read again each time rather than held in memory. */
-const REMEMBERED_NONCE_MAX = 128;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -41,17 +41,17 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
   // the id (runs of one runbook in quick succession: drills, retried failovers, a benchmark's dozens). Only what a
   // read answered for good is kept: a decoded input, or one no drctl client wrote; never a run not found (history
   // and visibility may disagree for a while) nor a read that failed.
-  const nonceOfRun = new LRUCache<string, { nonce: unknown }>({ max: REMEMBERED_RUNS });
-  const startNonce = async (temporal: Client, workflowId: string, runId: string): Promise<unknown> => {
+  const nonceOfRun = new LRUCache<string, { nonce: string | undefined }>({ max: REMEMBERED_RUNS });
+  const startNonce = async (
+    temporal: Client,
+    workflowId: string,
+    runId: string,
+  ): Promise<string | undefined> => {
     const key = `${workflowId}\n${runId}`;
     const remembered = nonceOfRun.get(key);
     if (remembered) return remembered.nonce;
     const { nonce, lasting } = await startNonceOf(temporal, workflowId, runId);
-    if (
-      lasting &&
-      (nonce === undefined || (typeof nonce === 'string' && nonce.length <= REMEMBERED_NONCE_MAX))
-    )
-      nonceOfRun.set(key, { nonce });
+    if (lasting) nonceOfRun.set(key, { nonce });
     return nonce;
   };
   return {
@@ -60,6 +60,12 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
         throw permanentFailure(
           PermanentFailure.ConfigurationMissing,
           'this worker has no Temporal client for checking that a signed start was not used by an earlier run; it is built by the worker (worker/run-worker.ts)',
+        );
+      // The nonce as claimed, before the statement is verified: a verified one always has this form.
+      if (!STATEMENT_NONCE.test(nonce))
+        throw permanentFailure(
+          PermanentFailure.NotAuthorized,
+          `the start cannot be checked against earlier runs: its statement's nonce must be 32 to 128 hex digits (got ${JSON.stringify(nonce.slice(0, 40))})`,
         );
       const signedMs = Date.parse(signedAt);
       if (!QUERYABLE_WORKFLOW_ID.test(workflowId) || !/^\w+$/.test(workflowType) || Number.isNaN(signedMs))
@@ -111,30 +117,41 @@ async function othersOnceListed(
   }
 }
 
-/** The nonce a run's start names (undefined: none), and whether reading it again would always say the same. */
+/** The nonce a run's start names (undefined: none a verified statement could have), and whether it is for good. */
 interface StartNonce {
-  nonce: unknown;
+  nonce: string | undefined;
   lasting: boolean;
 }
 
+const NO_START: StartNonce = { nonce: undefined, lasting: true };
+
 /**
- * The nonce of the start statement a run began with: the first event of its history, decoded (it is encrypted).
- * A run whose input is not a drctl start (another client's workflow under the id, altered or junk ciphertext)
- * used no statement. A read that fails otherwise (KMS throttled or unreachable) fails the lookup, to be retried:
- * taken as "no statement", it would let a replayed statement through.
+ * The nonce of the start statement a run began with: its first argument, decoded (it is encrypted). A run whose
+ * input is not a drctl start (another client's workflow under the id, a payload under a key that is not this
+ * deployment's, altered or junk ciphertext) used no statement, whatever it holds: only its first payload is read,
+ * and a key it names is asked about only when it is drctl's. A read that fails otherwise (KMS throttled or
+ * unreachable, drctl's own key disabled) fails the lookup, to be retried: taken as "no statement", it would let a
+ * replayed statement through.
  */
 async function startNonceOf(temporal: Client, workflowId: string, runId: string): Promise<StartNonce> {
   const started = await runStartedEvent(temporal, workflowId, runId);
   // A run deleted since it was listed started nothing any more.
   if (started === undefined) return { nonce: undefined, lasting: false };
+  const first = started.input?.payloads?.[0];
+  if (!first) return NO_START;
   try {
+    const keyId = encryptionKeyOf(first);
+    if (keyId !== undefined && !(await isOwnKey(temporal, keyId))) return NO_START;
     const input = await decodeFromPayloadsAtIndex<
       { start?: { statement?: { nonce?: unknown } } } | undefined
-    >(temporal.options.loadedDataConverter, 0, started.input?.payloads);
-    return { nonce: input?.start?.statement?.nonce, lasting: true };
+    >(temporal.options.loadedDataConverter, 0, [first]);
+    const nonce = input?.start?.statement?.nonce;
+    return {
+      nonce: typeof nonce === 'string' && STATEMENT_NONCE.test(nonce) ? nonce : undefined,
+      lasting: true,
+    };
   } catch (error) {
-    const unreadable = notADrctlStart(error);
-    if (unreadable !== undefined) return { nonce: undefined, lasting: unreadable === 'for good' };
+    if (isNoDrctlStart(error)) return NO_START;
     throw transientFailure(
       'StartUnreadable',
       `the start of run ${runId} of ${workflowId} cannot be read now (${innermostMessage(error)}), so whether it used this statement is not known yet`,
@@ -142,17 +159,17 @@ async function startNonceOf(temporal: Client, workflowId: string, runId: string)
   }
 }
 
-/**
- * Whether a decode failure says the input is no drctl start: 'for good' when its ciphertext was altered or is not
- * JSON a converter knows; 'for now' when its data key is one this worker cannot unwrap (a key id it does not have,
- * KMS refusing it); undefined for any other failure.
- */
-function notADrctlStart(error: unknown): 'for good' | 'for now' | undefined {
+/** Whether this worker's codec takes `keyId` for one of this deployment's keys (without a codec, none is). */
+async function isOwnKey(temporal: Client, keyId: string): Promise<boolean> {
+  const codec = temporal.options.loadedDataConverter.payloadCodecs.find(
+    (candidate): candidate is EncryptionCodec => candidate instanceof EncryptionCodec,
+  );
+  return codec !== undefined && (await codec.isOwnKey(keyId));
+}
+
+/** Whether a decode failure says the payload holds no drctl start: altered, or not what drctl's converter writes. */
+function isNoDrctlStart(error: unknown): boolean {
   if (error instanceof CodecError)
-    return error.code === 'PayloadTampered'
-      ? 'for good'
-      : error.code === 'KeyUnavailable'
-        ? 'for now'
-        : undefined;
-  return error instanceof ValueError || error instanceof SyntaxError ? 'for good' : undefined;
+    return error.code === 'PayloadTampered' || error.code === 'PayloadMalformed';
+  return error instanceof ValueError || error instanceof SyntaxError;
 }

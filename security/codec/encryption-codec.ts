@@ -39,6 +39,8 @@ export class EncryptionCodec implements PayloadCodec {
   private current: { key: DataKey; createdAt: number; uses: number } | undefined;
   private making: Promise<DataKey> | undefined;
   private readonly unwrapped: LRUCache<string, Buffer, { keyId: string; wrapped: Buffer }>;
+  /** The ids of the master keys this process made data keys under, as `sameKey` spells them. */
+  private readonly issuedUnder = new Set<string>();
 
   constructor(private readonly options: EncryptionCodecOptions) {
     this.maxAgeMs = options.dataKeyMaxAgeMs ?? 300_000;
@@ -103,9 +105,29 @@ export class EncryptionCodec implements PayloadCodec {
             `a payload encrypted under ${keyId} fails its AES-GCM authentication: its data or metadata were altered`,
           );
         }
-        return decodePayload(inner);
+        try {
+          return decodePayload(inner);
+        } catch (error) {
+          throw new CodecError(
+            'PayloadMalformed',
+            `a payload encrypted under ${keyId} decrypts, but not to a payload message (${(error as Error).message}): it was not written by drctl's codec`,
+          );
+        }
       }),
     );
+  }
+
+  /**
+   * Whether a payload's key id names one of this deployment's master keys: the key new payloads are encrypted
+   * under (KMS answers with its ARN; a multi-Region key's replicas count as one), an earlier current key of this
+   * process, or a key the keyring holds. Asks no keeper about a key it does not hold: a key id is the payload's
+   * own claim, and a run anyone started may name any region or account. Fails as making a data key fails.
+   */
+  async isOwnKey(keyId: string): Promise<boolean> {
+    const source = this.sources.find((candidate) => candidate.kind === keyKeeper(keyId).kind);
+    if (this.issuedUnder.has(sameKey(keyId)) || source?.holds?.(keyId)) return true;
+    if (this.current === undefined) await this.newCurrentKey();
+    return this.issuedUnder.has(sameKey(keyId));
   }
 
   /**
@@ -119,20 +141,25 @@ export class EncryptionCodec implements PayloadCodec {
         current.uses += 1;
         return current.key;
       }
-      this.making ??= this.options.encryptWith.newDataKey().then(
-        (key) => {
-          this.current = { key, createdAt: this.now(), uses: 0 };
-          this.unwrapped.set(cacheKeyOf(key.keyId, key.wrapped), key.plaintext);
-          this.making = undefined;
-          return key;
-        },
-        (error: unknown) => {
-          this.making = undefined;
-          throw error;
-        },
-      );
-      await this.making;
+      await this.newCurrentKey();
     }
+  }
+
+  private newCurrentKey(): Promise<DataKey> {
+    this.making ??= this.options.encryptWith.newDataKey().then(
+      (key) => {
+        this.current = { key, createdAt: this.now(), uses: 0 };
+        this.issuedUnder.add(sameKey(key.keyId));
+        this.unwrapped.set(cacheKeyOf(key.keyId, key.wrapped), key.plaintext);
+        this.making = undefined;
+        return key;
+      },
+      (error: unknown) => {
+        this.making = undefined;
+        throw error;
+      },
+    );
+    return this.making;
   }
 
   private sourceFor(keyId: string): KeySource {
@@ -150,6 +177,18 @@ export class EncryptionCodec implements PayloadCodec {
     }
     return source;
   }
+}
+
+/** The key id an encrypted payload names ('' when it names none); undefined for a payload the codec left plain. */
+export function encryptionKeyOf(payload: Payload): string | undefined {
+  const metadata = payload.metadata ?? {};
+  if (text(metadata[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return undefined;
+  return text(metadata[METADATA_KEY_ID]) ?? '';
+}
+
+/** A key id with a multi-Region KMS key's region left out: its replicas unwrap each other's data keys. */
+function sameKey(keyId: string): string {
+  return keyId.replace(/^(kms:arn:[\w-]+:kms:)[a-z0-9-]+(:\d{12}:key\/mrk-)/, '$1*$2');
 }
 
 function cacheKeyOf(keyId: string, wrapped: Buffer): string {

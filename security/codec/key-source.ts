@@ -19,6 +19,8 @@ export interface KeySource {
   newDataKey(): Promise<DataKey>;
   /** The plaintext of a data key this source (or an earlier current key of it) wrapped. */
   unwrap(keyId: string, wrapped: Buffer): Promise<Buffer>;
+  /** Whether it holds the master key `keyId` names, where it can tell without asking anyone (a keyring file). */
+  holds?(keyId: string): boolean;
 }
 
 export const DATA_KEY_BYTES = 32;

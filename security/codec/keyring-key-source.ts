@@ -21,6 +21,11 @@ const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function createKeyringKeySource(path: string): KeySource {
   let keys = readKeyring(path);
   const wrapAad = (id: string) => Buffer.from(`drctl-keyring-wrap:v1:${id}`);
+  const masterKey = (keyId: string): Buffer | undefined => {
+    const id = keyId.slice('keyring:'.length);
+    if (!keys.keys.has(id)) keys = readKeyring(path);
+    return keys.keys.get(id);
+  };
 
   return {
     kind: 'keyring',
@@ -34,10 +39,12 @@ export function createKeyringKeySource(path: string): KeySource {
         wrapped: seal(master, plaintext, wrapAad(keys.current)),
       };
     },
+    holds(keyId): boolean {
+      return masterKey(keyId) !== undefined;
+    },
     async unwrap(keyId, wrapped): Promise<Buffer> {
       const id = keyId.slice('keyring:'.length);
-      if (!keys.keys.has(id)) keys = readKeyring(path);
-      const master = keys.keys.get(id);
+      const master = masterKey(keyId);
       if (master === undefined) {
         throw new CodecError(
           'KeyUnavailable',

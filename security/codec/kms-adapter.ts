@@ -13,6 +13,12 @@ const PERMANENT = new Set([
   'InvalidKeyUsageException',
 ]);
 
+/**
+ * Decrypt's answers for a wrapped data key that the named key did not wrap under drctl's encryption context:
+ * the payload's metadata was altered or forged, whichever key it names (KMS API reference, Decrypt, Errors).
+ */
+const NOT_WRAPPED_BY_KEY = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
+
 export function createKmsAdapter(client: KMSClient): KmsPort {
   return {
     async generateDataKey(keyId, context) {
@@ -40,6 +46,12 @@ export function createKmsAdapter(client: KMSClient): KmsPort {
         if (!out.Plaintext) throw new Error(`KMS Decrypt under ${keyArn} answered without a key`);
         return out.Plaintext;
       } catch (error) {
+        const name = (error as { name?: string }).name ?? '';
+        if (NOT_WRAPPED_BY_KEY.has(name))
+          throw new CodecError(
+            'PayloadTampered',
+            `KMS key ${keyArn} did not wrap the data key stored with a payload (${name}): the payload was altered or not written by drctl's codec`,
+          );
         throw kmsError(
           error,
           `unwrap a payload's data key under KMS key ${keyArn}`,

@@ -5,6 +5,9 @@ import type { KmsPort } from './kms-port';
 /** Binds every data key to its use: KMS refuses to unwrap it under any other encryption context. */
 export const KMS_ENCRYPTION_CONTEXT = { 'drctl:purpose': 'temporal-payload' };
 
+/** The longest CiphertextBlob KMS Decrypt takes (KMS API reference, Decrypt, Request Parameters). */
+const KMS_CIPHERTEXT_MAX_BYTES = 6144;
+
 /**
  * Data keys from AWS KMS. `keyId` (id, ARN or alias) makes new data keys; a payload names the ARN of the key
  * that wrapped its data key, so after `keyId` moves to a new key the old key still unwraps old payloads
@@ -30,6 +33,11 @@ export function createKmsKeySource(kms: KmsPort, keyId: string | undefined): Key
       };
     },
     async unwrap(payloadKeyId, wrapped): Promise<Buffer> {
+      if (wrapped.length > KMS_CIPHERTEXT_MAX_BYTES)
+        throw new CodecError(
+          'PayloadTampered',
+          `the data key stored with a payload under ${payloadKeyId} is ${wrapped.length} bytes, more than any KMS ciphertext (${KMS_CIPHERTEXT_MAX_BYTES}): the payload was altered or not written by drctl's codec`,
+        );
       return Buffer.from(
         await kms.decrypt(payloadKeyId.slice('kms:'.length), wrapped, KMS_ENCRYPTION_CONTEXT),
       );

@@ -1,6 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Client, Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { createStartUseActivities } from '../../activities/runs/start-use';
+import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
+import {
+  CIPHER,
+  ENCRYPTED_ENCODING,
+  EncryptionCodec,
+  METADATA_CIPHER,
+  METADATA_DATA_KEY,
+  METADATA_KEY_ID,
+} from '../../security/codec/encryption-codec';
+import { createKmsAdapter } from '../../security/codec/kms-adapter';
+import { createKmsKeySource } from '../../security/codec/kms-key-source';
+import type { KmsPort } from '../../security/codec/kms-port';
 import { getStack } from './stack';
 
 // Starts a dozen runs on the real Temporal dev server and waits for its visibility to list them.
@@ -33,15 +47,20 @@ afterAll(async () => {
 
 const WORKFLOW_TYPE = 'startUseProbeWorkflow';
 
+/** A nonce of the form a verified statement's has (hex digits), named by `label`. */
+function hexNonce(label: string): string {
+  return createHash('sha256').update(label).digest('hex').slice(0, 32);
+}
+
 /**
  * Starts one run per nonce under one workflow id, each ending the one before (as a client starting with
  * TERMINATE_EXISTING does), on a queue no worker polls. Resolves with their run ids, oldest first.
  */
-async function runsUnderOneId(workflowId: string, nonces: string[]): Promise<string[]> {
+async function runsUnderOneId(workflowId: string, nonces: string[], by: Client = client): Promise<string[]> {
   const runIds: string[] = [];
   const taskQueue = `no-worker-${randomUUID()}`;
   for (const nonce of nonces) {
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+    const handle = await by.workflow.start(WORKFLOW_TYPE, {
       workflowId,
       taskQueue,
       args: [{ start: { statement: { nonce } } }],
@@ -121,7 +140,7 @@ function readsUpTo(position: number, runs: number): number {
 
 describe('GIVEN twelve earlier runs under one id', () => {
   const workflowId = `start-use-${randomUUID()}`;
-  const nonces = Array.from({ length: 13 }, (_, index) => `nonce-${index}`);
+  const nonces = Array.from({ length: 13 }, (_, index) => hexNonce(String(index)));
   let runIds: string[] = [];
   let asking = '';
   let listed: string[] = [];
@@ -161,7 +180,7 @@ describe('GIVEN twelve earlier runs under one id', () => {
   });
 
   test('WHEN the statement was used by none THEN the lookup reads every earlier run and finds no use', async () => {
-    const { answer, reads } = await lookUp('never-used');
+    const { answer, reads } = await lookUp(hexNonce('never-used'));
     expect(answer).toEqual({});
     expect(new Set(reads)).toEqual(new Set(listed));
   });
@@ -169,7 +188,7 @@ describe('GIVEN twelve earlier runs under one id', () => {
 
 test('GIVEN a run listed by visibility but gone from Temporal (deleted since) WHEN the lookup reads it THEN Temporal answers NOT_FOUND and it counts as no use, the others still read', async () => {
   const workflowId = `start-use-${randomUUID()}`;
-  const runIds = await runsUnderOneId(workflowId, ['nonce-a', 'nonce-b', 'nonce-c']);
+  const runIds = await runsUnderOneId(workflowId, [hexNonce('a'), hexNonce('b'), hexNonce('c')]);
   const { temporal } = countingClient([randomUUID()]);
   const findEarlierStartUse = createStartUseActivities({ temporal }).findEarlierStartUse;
   const request = {
@@ -179,15 +198,15 @@ test('GIVEN a run listed by visibility but gone from Temporal (deleted since) WH
     signedAt: new Date().toISOString(),
   };
 
-  await expect(findEarlierStartUse({ ...request, nonce: 'never-used' })).resolves.toEqual({});
-  await expect(findEarlierStartUse({ ...request, nonce: 'nonce-a' })).resolves.toEqual({
+  await expect(findEarlierStartUse({ ...request, nonce: hexNonce('never-used') })).resolves.toEqual({});
+  await expect(findEarlierStartUse({ ...request, nonce: hexNonce('a') })).resolves.toEqual({
     usedBy: expect.objectContaining({ runId: runIds[0] }),
   });
 });
 
 test('GIVEN a worker that looked up the runs under an id WHEN a later start is looked up THEN only the runs it had not read are read again, and a reused statement is still found', async () => {
   const workflowId = `start-use-${randomUUID()}`;
-  const first = await runsUnderOneId(workflowId, ['nonce-1', 'nonce-2', 'nonce-3']);
+  const first = await runsUnderOneId(workflowId, [hexNonce('1'), hexNonce('2'), hexNonce('3')]);
   const { temporal, historyReads } = countingClient();
   const findEarlierStartUse = createStartUseActivities({ temporal }).findEarlierStartUse;
   const lookUp = (runId: string, nonce: string) =>
@@ -199,14 +218,98 @@ test('GIVEN a worker that looked up the runs under an id WHEN a later start is l
       signedAt: new Date().toISOString(),
     });
   await listedOrder(workflowId, first.at(-1) as string, 3);
-  await expect(lookUp(first.at(-1) as string, 'never-used')).resolves.toEqual({});
+  await expect(lookUp(first.at(-1) as string, hexNonce('never-used'))).resolves.toEqual({});
   expect(new Set(historyReads())).toEqual(new Set(first.slice(0, 2)));
 
-  const [fourth] = await runsUnderOneId(workflowId, ['nonce-4']);
+  const [fourth] = await runsUnderOneId(workflowId, [hexNonce('4')]);
   await listedOrder(workflowId, fourth as string, 4);
-  await expect(lookUp(fourth as string, 'nonce-1')).resolves.toEqual({
+  await expect(lookUp(fourth as string, hexNonce('1'))).resolves.toEqual({
     usedBy: expect.objectContaining({ runId: first[0] }),
   });
   // The third run is new to this lookup (it was the one asking before); the first two were read already.
   expect(historyReads().slice(2)).toEqual([first[2]]);
+});
+
+describe("GIVEN runs under one id written under drctl's KMS key (moto), and runs anyone could start under the id naming another region's key or drctl's key with a data key KMS never wrapped", () => {
+  const workflowId = `start-use-${randomUUID()}`;
+  const decrypts: string[] = [];
+  let kms: KMSClient;
+  let drctl: Client;
+  let runIds: string[] = [];
+
+  /** A client whose every start carries `payload` as its input, as a client with its own codec could send. */
+  const forging = (payload: Payload) =>
+    new Client({
+      connection,
+      namespace: getStack().temporal.namespace,
+      dataConverter: { payloadCodecs: [{ encode: async () => [payload], decode: async (p) => p }] },
+    });
+  const encryptedUnder = (keyId: string): Payload => ({
+    metadata: {
+      encoding: Buffer.from(ENCRYPTED_ENCODING),
+      [METADATA_CIPHER]: Buffer.from(CIPHER),
+      [METADATA_KEY_ID]: Buffer.from(keyId),
+      [METADATA_DATA_KEY]: randomBytes(184),
+    },
+    data: randomBytes(64),
+  });
+
+  beforeAll(async () => {
+    const stack = getStack();
+    kms = new KMSClient({
+      endpoint: stack.moto.endpoint,
+      region: stack.aws.region,
+      credentials: MOTO_CREDENTIALS,
+    });
+    const adapter = createKmsAdapter(kms);
+    const counted: KmsPort = {
+      generateDataKey: (keyId, context) => adapter.generateDataKey(keyId, context),
+      decrypt: (keyArn, wrapped, context) => {
+        decrypts.push(keyArn);
+        return adapter.decrypt(keyArn, wrapped, context);
+      },
+    };
+    const codec = new EncryptionCodec({ encryptWith: createKmsKeySource(counted, stack.security.kms.alias) });
+    drctl = new Client({
+      connection,
+      namespace: stack.temporal.namespace,
+      dataConverter: { payloadCodecs: [codec] },
+    });
+    const ownKey = `kms:${stack.security.kms.keyArn}`;
+    const otherRegion = ownKey.replace(`:kms:${stack.aws.region}:`, ':kms:xx-nowhere-9:');
+    const [legit] = await runsUnderOneId(workflowId, [hexNonce('legit')], drctl);
+    const [foreign] = await runsUnderOneId(
+      workflowId,
+      [hexNonce('f1')],
+      forging(encryptedUnder(otherRegion)),
+    );
+    const [neverWrapped] = await runsUnderOneId(
+      workflowId,
+      [hexNonce('f2')],
+      forging(encryptedUnder(ownKey)),
+    );
+    const [asking] = await runsUnderOneId(workflowId, [hexNonce('asking')], drctl);
+    runIds = [legit!, foreign!, neverWrapped!, asking!];
+    await listedOrder(workflowId, asking!, runIds.length);
+  });
+
+  afterAll(() => kms.destroy());
+
+  const lookUp = (nonce: string) =>
+    createStartUseActivities({ temporal: drctl }).findEarlierStartUse({
+      workflowId,
+      workflowType: WORKFLOW_TYPE,
+      runId: runIds[3]!,
+      nonce,
+      signedAt: new Date().toISOString(),
+    });
+
+  test("WHEN a start reuses the legit run's statement THEN it is found; an unused one is not, the forged runs count as no use, and KMS is asked only about drctl's own key (before: Decrypt for the other region's key too)", async () => {
+    await expect(lookUp(hexNonce('legit'))).resolves.toEqual({
+      usedBy: expect.objectContaining({ runId: runIds[0] }),
+    });
+    await expect(lookUp(hexNonce('never-used'))).resolves.toEqual({});
+    expect(decrypts.length).toBeGreaterThan(0);
+    expect(new Set(decrypts)).toEqual(new Set([getStack().security.kms.keyArn]));
+  });
 });
