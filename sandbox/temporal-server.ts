@@ -12,10 +12,16 @@ import { waitUntil } from './wait-until';
 export const TEMPORAL_PROCESS = 'temporal';
 export const TEMPORAL_NAMESPACE = 'default';
 
-/** Dynamic config for fast tests: search attributes usable at once after registration; updates on. */
+/**
+ * Dynamic config: search attributes usable at once after registration (fast tests); updates on; eager workflow
+ * start off, as production must have it: on (the server's default), a client starting a failover on drctl's queue
+ * may ask for its first workflow task and answer it itself, starting a fence follow-up as its child (README,
+ * "The namespace is a trust boundary").
+ */
 const DYNAMIC_CONFIG = [
   'system.forceSearchAttributesCacheRefreshOnRead=true',
   'frontend.enableUpdateWorkflowExecution=true',
+  'system.enableEagerWorkflowStart=false',
 ];
 
 /**
