@@ -33,17 +33,39 @@ export function startDetached(
   }
 }
 
+/** Records `pid` for `name`, with the process's start time where /proc tells it (see `runningPid`). */
 export function writePidFile(name: string, pid: number): void {
   mkdirSync(sandboxPaths.run, { recursive: true });
-  writeFileSync(sandboxPaths.pidFile(name), `${pid}\n`);
+  writeFileSync(
+    sandboxPaths.pidFile(name),
+    `${[pid, startTimeOf(pid)].filter((part) => part !== undefined).join(' ')}\n`,
+  );
 }
 
-/** The pid recorded for `name` if that process is still alive, else undefined. */
+/**
+ * The pid recorded for `name` if that process is still alive, else undefined. A pid recorded with its start time
+ * names another process once that time differs (the machine restarted and the pid was reused): stopping it, the
+ * sandbox would kill a stranger.
+ */
 export function runningPid(name: string): number | undefined {
   const file = sandboxPaths.pidFile(name);
   if (!existsSync(file)) return undefined;
-  const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-  return Number.isInteger(pid) && isAlive(pid) ? pid : undefined;
+  const [pidText, recordedStart] = readFileSync(file, 'utf8').trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || !isAlive(pid)) return undefined;
+  const start = startTimeOf(pid);
+  return recordedStart !== undefined && start !== undefined && start !== recordedStart ? undefined : pid;
+}
+
+/** When a process started, in clock ticks since boot (/proc/<pid>/stat, field 22); undefined without /proc. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 export function isAlive(pid: number): boolean {
