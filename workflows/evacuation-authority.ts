@@ -11,6 +11,7 @@ import {
   recordBreakGlass,
   refuseIfUsedBefore,
   refused,
+  rethrowCancel,
   verifyStart,
   type StartRule,
 } from './run-authority';
@@ -50,6 +51,7 @@ export async function authorizeEvacuation(
 ): Promise<AuthorizedEvacuation> {
   const earlierUse = lookUpEarlierUse(rule, request?.start);
   const policy = await auth.loadAccessPolicy().catch((error: unknown) => {
+    rethrowCancel(error);
     throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
   });
   const authority = new OperatorAuthority(policy);
@@ -65,6 +67,7 @@ export async function authorizeEvacuation(
   const reviewed = await auth
     .loadReviewedEvacuation({ evacuationId: reference.id, sha256: reference.sha256 })
     .catch((error: unknown) => {
+      rethrowCancel(error);
       throw ApplicationFailure.nonRetryable(
         `evacuation refused, nothing was started: ${innermostMessage(error)}`,
         PermanentFailure.RunbookMismatch,

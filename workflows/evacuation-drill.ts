@@ -59,7 +59,7 @@ import { DRILL_CALLED_OFF_OUTCOME_PATCH, DRILL_STOPS_WITH_ITS_HELD_RUN_PATCH } f
 import { runPreflightChecks } from './preflight-checks';
 import { drillChecks, drillOnce, startCanary, startRestorationProbe } from './drill-activities';
 import type { FailoverResult } from './run-types';
-import { confirmScheduledStart, drillStartRule, recordedAction } from './run-authority';
+import { confirmScheduledStart, drillStartRule, recordedAction, unstartedOutcome } from './run-authority';
 import { decidePatchesAtStart } from './patches-at-start';
 import { childCancellation } from './child-cancellation';
 
@@ -146,7 +146,7 @@ async function runEvacuationDrill(input: EvacuationDrillInput): Promise<Evacuati
       return start;
     })
     .catch((error: unknown) => {
-      upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+      upsertSearchAttributes([{ key: OUTCOME_KEY, value: unstartedOutcome(error) }]);
       throw error;
     });
   const { options } = input;

@@ -49,7 +49,7 @@ import {
   type SignedOperatorUpdate,
 } from './operator-decision';
 import { idPrefixes } from '../common/id-prefixes';
-import { recordBreakGlass, recordedAction, type StartRule } from './run-authority';
+import { recordBreakGlass, recordedAction, unstartedOutcome, type StartRule } from './run-authority';
 import type { failoverWorkflow } from './failover';
 import type {
   FailoverProgress,
@@ -178,7 +178,7 @@ export async function evacuationWorkflow(request: EvacuationRequest): Promise<Ev
       release ??= signal;
     });
   const start = await authorizeEvacuation(request, startRule(parentId)).catch((error: unknown) => {
-    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: unstartedOutcome(error) }]);
     throw error;
   });
   run = new EvacuationRun(start, hold);

@@ -22,7 +22,7 @@ import {
   type ReleaseRequest,
 } from './operator-decision';
 import { idPrefixes } from '../common/id-prefixes';
-import { authorizeStart, refused, type StartRule } from './run-authority';
+import { authorizeStart, refused, unstartedOutcome, type StartRule } from './run-authority';
 import type { FailoverProgress, FailoverRequest, FailoverResult, ParentHoldRequest } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
 
@@ -103,7 +103,7 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   // Async so that a start rule refusing synchronously (an evacuation child) is caught like any other refusal.
   const start = await (async () =>
     authorizeStart(request, startRule(request), failbackRecord(request)))().catch(async (error: unknown) => {
-    upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'refused' }]);
+    upsertSearchAttributes([{ key: OUTCOME_KEY, value: unstartedOutcome(error) }]);
     if (bundlesRefusal) await requestEvidence();
     throw error;
   });

@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  isCancellation,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -89,6 +90,24 @@ export const AUTH_READS_AT_ONCE_PATCH = 'auth-reads-at-once';
 export const START_USED_ONCE_PATCH = 'start-statement-used-once-across-runs';
 
 /**
+ * Runs that began after this end cancelled when Temporal cancels them while their start is being verified (an
+ * operator's `temporal workflow cancel`, the UI): nothing began. Before, the cancelled read was reported as the
+ * access policy's refusal: the run failed NotAuthorized ("the access policy cannot be read"), and `drctl runs` and
+ * the evidence said `refused`.
+ */
+export const START_CANCEL_STAYS_CANCEL_PATCH = 'start-cancel-stays-a-cancel';
+
+/** Throws `error` as it is when it is Temporal's cancel of the run, not a reason to refuse the start. */
+export function rethrowCancel(error: unknown): void {
+  if (isCancellation(error) && hasPatch(START_CANCEL_STAYS_CANCEL_PATCH)) throw error;
+}
+
+/** The outcome a run records when its start did not pass: `canceled` for Temporal's cancel, else `refused`. */
+export function unstartedOutcome(error: unknown): 'canceled' | 'refused' {
+  return isCancellation(error) && hasPatch(START_CANCEL_STAYS_CANCEL_PATCH) ? 'canceled' : 'refused';
+}
+
+/**
  * The first thing a run does: reads the worker's access policy (its sha256 enters history) and the reviewed
  * runbook by id and hash (at once; a failback's after the verification), and verifies the signed start against
  * the policy before it uses the runbook. A refusal ends the run before any step,
@@ -117,6 +136,7 @@ export async function authorizeStart(
     named && beforeLoad === undefined && hasPatch(AUTH_READS_AT_ONCE_PATCH) ? loadRunbook({}) : undefined;
   early?.catch(() => undefined); // a start refused before its runbook is used must not leave a rejection unhandled
   const policy = await policyRead.catch((error: unknown) => {
+    rethrowCancel(error);
     throw refused(`the worker's access policy cannot be read: ${innermostMessage(error)}`);
   });
   const authority = new OperatorAuthority(policy);
@@ -131,6 +151,7 @@ export async function authorizeStart(
   const reviewed = await (
     early ?? loadRunbook(beforeLoad === undefined ? {} : await beforeLoad(initiator))
   ).catch((error: unknown) => {
+    rethrowCancel(error);
     throw ApplicationFailure.nonRetryable(
       `run refused, nothing was changed: ${innermostMessage(error)}`,
       PermanentFailure.RunbookMismatch,
@@ -193,6 +214,7 @@ export async function refuseIfUsedBefore(
 ): Promise<void> {
   const { statement } = initiator.signed;
   const answer = await earlierUse.catch((error: unknown) => {
+    rethrowCancel(error);
     throw refused(
       `the signed start cannot be checked against earlier runs under ${statement.runId}: ${innermostMessage(error)}`,
     );
@@ -332,6 +354,7 @@ export async function confirmScheduledStart(initiator: VerifiedAction): Promise<
       signedAt: statement.at,
     })
     .catch((error: unknown) => {
+      rethrowCancel(error);
       throw refused(
         `schedule ${statement.runId} cannot be read to confirm it started this drill: ${innermostMessage(error)}`,
       );

@@ -43,8 +43,11 @@ export function createRunRecordActivities(deps: RunRecordDeps | undefined): RunR
   };
 }
 
-/** Outcomes of a failover that began nothing: a refused start, a run its parent never released. */
-const NOTHING_BEGAN = new Set(['refused', 'not-released']);
+/**
+ * Outcomes of a failover that began nothing: a refused start, one cancelled through Temporal while it was being
+ * verified, a run its parent never released.
+ */
+const NOTHING_BEGAN = new Set(['refused', 'canceled', 'not-released']);
 
 /**
  * The failover a failback reverses by default: the newest run of the runbook that changed something. Runs that

@@ -156,7 +156,7 @@ async function showFailover(
     const who = `run ${runId}, started ${run.startedAt}${run.initiator ? ` by ${terminalSafe(run.initiator)}` : ''}`;
     process.stdout.write(
       `${workflowId}: ${run.outcome ?? state.status.toLowerCase()} (${who}): ${terminalSafe(state.message)}\n` +
-        `  ${run.outcome === 'refused' ? 'refused before it began, it changed nothing; ' : ''}earlier runs: drctl runs --runbook ${run.runbookId ?? '<runbook>'}, then drctl status ${workflowId} --run-id <run id>\n`,
+        `  ${UNBEGUN_OUTCOME_LINES[run.outcome ?? ''] ?? ''}earlier runs: drctl runs --runbook ${run.runbookId ?? '<runbook>'}, then drctl status ${workflowId} --run-id <run id>\n`,
     );
   }
   // As the help says: 1 when it failed or was aborted (a closed run's result), or ended without a result.
@@ -164,6 +164,12 @@ async function showFailover(
     return ExitCode.Failed;
   return ExitCode.Ok;
 }
+
+/** What `status` says of a run that ended before it began, by its recorded outcome. */
+const UNBEGUN_OUTCOME_LINES: Record<string, string> = {
+  refused: 'refused before it began, it changed nothing; ',
+  canceled: 'cancelled through Temporal while its start was verified, it changed nothing; ',
+};
 
 async function evacuationStatus(
   context: CommandContext,

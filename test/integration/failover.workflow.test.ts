@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -26,6 +26,7 @@ import type { OperatorSigner } from '../../cli/operator-signer';
 import type { StatementAction } from '../../auth/permissions';
 import { runbookSha256 } from '../../auth/sha256';
 import { operatorPaths } from '../../sandbox/operator-seed';
+import { OUTCOME_KEY } from '../../common/search-attributes';
 import { addToCatalog, EXAMPLES_DIR, newCatalogDir, signerOf } from './operators';
 import { WORKFLOW_CODE } from '../../worker/workflow-bundle';
 import { getStack } from './stack';
@@ -480,6 +481,37 @@ test('an operator’s retry of a fence that acted keeps the first execution’s 
 
   expect(result.rollback?.map((r) => `${r.stepId}:${r.status}`)).toEqual(['fence:undone', 'flags-on:undone']);
   expect(estate.roles.get('primary')).toBe('primary');
+});
+
+test('a failover cancelled through Temporal while its start is still being verified ends cancelled, not refused by the access policy: nothing began (before: it failed as NotAuthorized, "the access policy cannot be read", and runs listed it refused)', async () => {
+  const estate = newEstate();
+  let policyReadBegan: () => void = () => undefined;
+  const policyRead = new Promise<void>((began) => (policyReadBegan = began));
+  const described = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await policyRead;
+      await handle.cancel();
+      const error = await handle.result().catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      return handle.describe();
+    },
+    {
+      loadAccessPolicy: async () => {
+        policyReadBegan();
+        // A local activity: the run sees the cancel when its workflow task heartbeats (after 8 of its 10 s).
+        await Context.current().sleep(30_000);
+        throw new Error('the policy read outlived the cancel');
+      },
+    },
+  );
+
+  expect(described.status.name).toBe('CANCELLED');
+  expect(described.typedSearchAttributes.get(OUTCOME_KEY)).toBe('canceled');
+  expect(estate.roles.get('primary')).toBe('primary');
+  expect(estate.flags.get('degraded')).toBe(false);
 });
 
 test('a failover cancelled through Temporal (UI, CLI) is rolled back like an abort: the fence lifted, the flags back (before: it ended where it stood, fenced, degraded, with no rollback)', async () => {
