@@ -97,14 +97,19 @@ export const START_USED_ONCE_PATCH = 'start-statement-used-once-across-runs';
  */
 export const START_CANCEL_STAYS_CANCEL_PATCH = 'start-cancel-stays-a-cancel';
 
+/** Whether `error` is Temporal's cancel of the run, to be kept as a cancel (see the patch). */
+function startCancelled(error: unknown): boolean {
+  return isCancellation(error) && hasPatch(START_CANCEL_STAYS_CANCEL_PATCH);
+}
+
 /** Throws `error` as it is when it is Temporal's cancel of the run, not a reason to refuse the start. */
 export function rethrowCancel(error: unknown): void {
-  if (isCancellation(error) && hasPatch(START_CANCEL_STAYS_CANCEL_PATCH)) throw error;
+  if (startCancelled(error)) throw error;
 }
 
 /** The outcome a run records when its start did not pass: `canceled` for Temporal's cancel, else `refused`. */
 export function unstartedOutcome(error: unknown): 'canceled' | 'refused' {
-  return isCancellation(error) && hasPatch(START_CANCEL_STAYS_CANCEL_PATCH) ? 'canceled' : 'refused';
+  return startCancelled(error) ? 'canceled' : 'refused';
 }
 
 /**

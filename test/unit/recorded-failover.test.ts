@@ -52,10 +52,15 @@ function temporalOver(runs: ListedRun[]): Client {
   } as unknown as Client;
 }
 
-function succeededFailover(runId: string): FailoverResult {
-  return {
+/** A failover that succeeded and turned a flag on: the one a failback reverses. */
+const CHANGED_RUN: ListedRun = {
+  runId: 'changed',
+  startTime: new Date('2026-12-04T00:40:00Z'),
+  outcome: 'succeeded',
+  status: 'COMPLETED',
+  result: {
     workflowId: runLockId('ehr-db'),
-    runId,
+    runId: 'changed',
     status: 'succeeded',
     timeline: [
       {
@@ -70,8 +75,8 @@ function succeededFailover(runId: string): FailoverResult {
         },
       },
     ],
-  } as unknown as FailoverResult;
-}
+  } as unknown as FailoverResult,
+};
 
 test('GIVEN the newest failover of a runbook was cancelled through Temporal while its start was verified WHEN a failback looks for the failover to reverse THEN it passes over it, as over a refused one, to the newest that changed something (before: it stopped at the cancelled run, "ended cancelled without a result")', async () => {
   const temporal = temporalOver([
@@ -82,13 +87,7 @@ test('GIVEN the newest failover of a runbook was cancelled through Temporal whil
       status: 'CANCELLED',
     },
     { runId: 'refused', startTime: new Date('2026-12-04T00:50:00Z'), outcome: 'refused', status: 'FAILED' },
-    {
-      runId: 'changed',
-      startTime: new Date('2026-12-04T00:40:00Z'),
-      outcome: 'succeeded',
-      status: 'COMPLETED',
-      result: succeededFailover('changed'),
-    },
+    CHANGED_RUN,
   ]);
 
   const record = await createRunRecordActivities({ temporal }).readRecordedFailover({ runbookId: 'ehr-db' });
@@ -105,13 +104,7 @@ test('GIVEN the newest failover was cancelled through Temporal after it began (r
       outcome: 'aborted',
       status: 'CANCELLED',
     },
-    {
-      runId: 'changed',
-      startTime: new Date('2026-12-04T00:40:00Z'),
-      outcome: 'succeeded',
-      status: 'COMPLETED',
-      result: succeededFailover('changed'),
-    },
+    CHANGED_RUN,
   ]);
 
   await expect(
