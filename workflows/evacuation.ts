@@ -120,6 +120,18 @@ export const DRILL_GONE_PATCH = 'evacuation-drill-gone';
  */
 export const HELD_FAILOVER_MS = 24 * 3_600_000;
 
+/**
+ * Runs that began after this close only once the watch of each service's failover has returned (`watchRun`: it
+ * returns as soon as it sees the failover closed), at most `WATCHES_END_WAIT_MS`. Before, the run closed on its last
+ * failover's close while that watch still ran; its answer, arriving as the closing workflow task completed, made
+ * Temporal refuse the task (UnhandledCommand) and the worker replay the whole history to close again: a failed
+ * workflow task in every dashboard, and seconds of replay for a large evacuation.
+ */
+export const ENDS_AFTER_ITS_WATCHES_PATCH = 'evacuation-ends-after-its-watches';
+
+/** How long an ending evacuation waits for its watches of the failovers to return (a watch's worker may be down). */
+export const WATCHES_END_WAIT_MS = 10_000;
+
 /** How long an ending evacuation waits for the failovers it let go to close (their locks free as it ends). */
 export const DROPPED_CLOSE_WAIT_MS = 60_000;
 
@@ -287,6 +299,8 @@ class EvacuationRun {
   private wavesStayOrdered = false;
   /** The runbooks whose held failovers make their pre-flight while held: those its first wave starts at once. */
   private readsWhileHeld: ReadonlySet<string> = new Set();
+  /** How many services' failovers are still watched (`watch`). */
+  private watching = 0;
 
   constructor(
     private readonly start: AuthorizedEvacuation,
@@ -370,6 +384,8 @@ class EvacuationRun {
     if (this.recordsReleases && this.drops.length > 0)
       await Promise.race([Promise.all(this.drops), sleep(DROPPED_CLOSE_WAIT_MS)]);
     else await Promise.all(this.drops);
+    if (this.watching > 0 && hasPatch(ENDS_AFTER_ITS_WATCHES_PATCH))
+      await condition(() => this.watching === 0, WATCHES_END_WAIT_MS);
     // Every service is final: each wave is settled, a gated one whose services were skipped (an abort) included,
     // so the closed evacuation shows no wave running and no approval to give. Not before the wait for dropped
     // failovers above: runs recorded before this took an approval of a gate in that wait, and must replay it.
@@ -840,7 +856,10 @@ class EvacuationRun {
     service.workflowId = handle.workflowId;
     service.runId = handle.firstExecutionRunId;
     this.changed = true;
-    void this.watch(service);
+    this.watching++;
+    void this.watch(service).finally(() => {
+      this.watching--;
+    });
     void handle.result().then(
       (result: FailoverResult) => this.finish(service, result.status, result),
       (error: unknown) => {

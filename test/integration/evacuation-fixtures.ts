@@ -49,3 +49,31 @@ export async function signalHandled(temporal: Client, workflowId: string): Promi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * The activities a closed run left running when it closed: scheduled, with no completion, failure, time-out or
+ * cancellation recorded before its closing event.
+ */
+export async function activitiesOutstandingAtClose(temporal: Client, workflowId: string): Promise<string[]> {
+  const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const outstanding = new Map<string, string>();
+  for (const event of events) {
+    const id = String(event.eventId);
+    if (event.activityTaskScheduledEventAttributes) {
+      outstanding.set(id, event.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      continue;
+    }
+    const ended =
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes ??
+      event.activityTaskCanceledEventAttributes;
+    if (ended) outstanding.delete(String(ended.scheduledEventId));
+    const closed =
+      event.workflowExecutionCompletedEventAttributes ??
+      event.workflowExecutionFailedEventAttributes ??
+      event.workflowExecutionContinuedAsNewEventAttributes;
+    if (closed) return [...outstanding.values()];
+  }
+  throw new Error(`${workflowId} has not closed`);
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { Client, Connection } from '@temporalio/client';
 import type { EvacuationProgress, EvacuationResult } from '../../evacuations/evacuation-types';
 import { operatorPaths } from '../../sandbox/operator-seed';
 import { resetStack } from '../../sandbox/stack';
@@ -12,7 +13,12 @@ import type { StackInfo } from '../../sandbox/stack-info';
 import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
-import { dnsRunbook as writeDnsRunbook, evacuationStatus as evacuationStatusOf } from './evacuation-fixtures';
+import {
+  activitiesOutstandingAtClose,
+  dnsRunbook as writeDnsRunbook,
+  evacuationStatus as evacuationStatusOf,
+} from './evacuation-fixtures';
+import { sandboxDataConverter } from './sandbox-data-converter';
 
 /**
  * `drctl evacuate` on the real local stack, through the real CLI and worker: waves run in order, a wave waits
@@ -24,6 +30,8 @@ let stack: StackInfo;
 let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 let evacuationsDir: string;
+let connection: Connection;
+let temporal: Client;
 
 /** A one-step runbook switching one CNAME to a literal value (after an approval), reviewed into the catalog. */
 function dnsRunbook(id: string, name: string, value: string, zone?: string, approvalFirst = false): void {
@@ -75,9 +83,12 @@ beforeAll(async () => {
   // The operator's copies of the reviewed runbooks the test adds, where the CLI looks up an evacuation's runbooks.
   env.DRCTL_RUNBOOKS_DIR = catalogDir(env);
   worker = await startWorkerProcess(env);
+  connection = await Connection.connect({ address: stack.temporal.address });
+  temporal = new Client({ connection, namespace: stack.temporal.namespace, ...sandboxDataConverter(stack) });
 });
 
 afterAll(async () => {
+  await connection.close();
   await stopProcess(worker);
   await resetStack();
 });
@@ -239,6 +250,24 @@ test('a failed service does not stop the others; one that depends on it is skipp
   ]);
   expect(result.services[2]?.detail).toContain('evac-broken, which it depends on, ended failed');
   expect(await recordValue(stack, 'portal-db.sandbox.drctl.internal.')).toBe('portal.us-west-2.example.');
+});
+
+test('an evacuation closes once it has seen each of its failovers close: it leaves no watch running', async () => {
+  dnsRunbook('evac-close-a', 'portal-db.sandbox.drctl.internal.', 'close-a.example.');
+  dnsRunbook('evac-close-b', 'portal-db.sandbox.drctl.internal.', 'close-b.example.');
+  evacuationFile('close-test', {
+    waves: [{ id: 'only', runbooks: ['evac-close-a', 'evac-close-b'], concurrency: 1 }],
+  });
+  const { code, result } = await evacuateFollowed('close-test', 'close e2e');
+  expect(code).toBe(0);
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual([
+    'evac-close-a:succeeded',
+    'evac-close-b:succeeded',
+  ]);
+  // Before, it closed on its last failover's close while its watch of that failover was still running: the watch's
+  // answer, arriving as the closing task completed, had Temporal refuse that task (UnhandledCommand), and the worker
+  // replayed the whole history to close again.
+  expect(await activitiesOutstandingAtClose(temporal, result.workflowId)).toEqual([]);
 });
 
 test('an evacuation that stops on failure skips what it held back, in its wave and the next, and ends', async () => {
