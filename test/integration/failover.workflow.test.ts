@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
@@ -483,14 +489,20 @@ test('an operator’s retry of a fence that acted keeps the first execution’s 
   expect(estate.roles.get('primary')).toBe('primary');
 });
 
-test('a failover cancelled through Temporal while its start is still being verified ends cancelled, not refused by the access policy: nothing began (before: it failed as NotAuthorized, "the access policy cannot be read", and runs listed it refused)', async () => {
-  const estate = newEstate();
+/**
+ * Starts a run whose access policy read hangs, cancels it through Temporal once that read began, and describes the
+ * closed run: it must end cancelled, not failed.
+ */
+async function cancelledWhileVerifying(
+  estate: FakeEstate,
+  startRun: (taskQueue: string) => Promise<WorkflowHandle>,
+) {
   let policyReadBegan: () => void = () => undefined;
   const policyRead = new Promise<void>((began) => (policyReadBegan = began));
-  const described = await withWorker(
+  return withWorker(
     estate,
     async (taskQueue) => {
-      const handle = await start(taskQueue);
+      const handle = await startRun(taskQueue);
       await policyRead;
       await handle.cancel();
       const error = await handle.result().catch((failure: unknown) => failure);
@@ -507,12 +519,50 @@ test('a failover cancelled through Temporal while its start is still being verif
       },
     },
   );
+}
+
+test('a failover cancelled through Temporal while its start is still being verified ends cancelled, not refused by the access policy: nothing began (before: it failed as NotAuthorized, "the access policy cannot be read", and runs listed it refused)', async () => {
+  const estate = newEstate();
+  const described = await cancelledWhileVerifying(estate, (taskQueue) => start(taskQueue));
 
   expect(described.status.name).toBe('CANCELLED');
   expect(described.typedSearchAttributes.get(OUTCOME_KEY)).toBe('canceled');
   expect(estate.roles.get('primary')).toBe('primary');
   expect(estate.flags.get('degraded')).toBe(false);
 });
+
+test.each([
+  ['an evacuation', 'evacuationWorkflow', 'evacuate'],
+  ['a drill of an evacuation', 'evacuationDrillWorkflow', 'drill'],
+] as const)(
+  '%s cancelled through Temporal while its start is still being verified ends cancelled, not refused: nothing began',
+  async (_what, workflowType, action) => {
+    const described = await cancelledWhileVerifying(newEstate(), (taskQueue) => {
+      const workflowId = `test-${action}-${randomUUID()}`;
+      // The reference is never read: the run is cancelled while it reads the policy, before it loads the plan.
+      const evacuation = { id: 'us-east-1', sha256: '0'.repeat(64) };
+      const signed = signerOf('alice').sign({
+        action,
+        runId: workflowId,
+        runbookId: evacuation.id,
+        runbookHash: evacuation.sha256,
+        reason: 'test',
+      });
+      const request =
+        action === 'drill'
+          ? {
+              evacuation,
+              start: signed,
+              options: { action: 'fence-primary', canaryIntervalMs: 100, warmupMs: 0 },
+            }
+          : { evacuation, start: signed };
+      return client.workflow.start(workflowType, { taskQueue, workflowId, args: [request] });
+    });
+
+    expect(described.status.name).toBe('CANCELLED');
+    expect(described.typedSearchAttributes.get(OUTCOME_KEY)).toBe('canceled');
+  },
+);
 
 test('a failover cancelled through Temporal (UI, CLI) is rolled back like an abort: the fence lifted, the flags back (before: it ended where it stood, fenced, degraded, with no rollback)', async () => {
   const estate = newEstate();
