@@ -485,6 +485,11 @@ class EvacuationRun {
   validateAbort(update: SignedOperatorUpdate): void {
     const verified = this.verify(update, ['abort'], true);
     if (this.status !== 'running') throw new Error(`the evacuation has already ended (${this.status})`);
+    // Accepted now, the abort would stop nothing and roll nothing back, yet the closing run would say "aborted".
+    if (this.allFinal())
+      throw new Error(
+        `every service of the evacuation has already ended (${this.services.map((s) => `${s.runbookId} ${s.state}`).join(', ')}), so there is nothing left to abort; it closes in moments: drctl status ${workflowInfo().workflowId}. To undo a service that succeeded, fail it back: drctl failback <runbook>`,
+      );
     if (this.abortRequest)
       throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
     // The abort is forwarded to each failover under way, which accepts it only from an operator who may abort its

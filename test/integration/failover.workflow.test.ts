@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Client,
@@ -25,9 +26,19 @@ import { databaseInput } from '../../kinds/database-targets';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
 import { createStartUseActivities } from '../../activities/runs/start-use';
 import { createRunStartActivities } from '../../activities/runs/run-start';
+import { createHolderActivities } from '../../activities/runs/run-holder';
+import type { HolderActivities } from '../../activities/runs/holder-contracts';
 import type { RunStartActivities } from '../../activities/runs/run-start-contracts';
 import type { StartUseActivities } from '../../activities/runs/start-use-contracts';
 import type { AuthActivities } from '../../activities/auth/auth-contracts';
+import { createEvacuationActivities } from '../../evacuations/evacuation-activities';
+import { findEvacuation } from '../../evacuations/catalog';
+import type {
+  EvacuationActivities,
+  EvacuationProgress,
+  EvacuationResult,
+} from '../../evacuations/evacuation-types';
+import { evacuationReference } from '../../cli/evacuation-runs';
 import type { OperatorSigner } from '../../cli/operator-signer';
 import type { StatementAction } from '../../auth/permissions';
 import { runbookSha256 } from '../../auth/sha256';
@@ -139,7 +150,9 @@ async function withWorker<T>(
   estate: FakeEstate,
   work: (taskQueue: string) => Promise<T>,
   /** Activities that behave otherwise than the estate's (or the worker's access policy and catalog) in this test. */
-  instead: Partial<ReturnType<FakeEstate['activities']> & AuthActivities> = {},
+  instead: Partial<
+    ReturnType<FakeEstate['activities']> & AuthActivities & EvacuationActivities & HolderActivities
+  > = {},
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   catalog = newCatalogDir();
@@ -563,6 +576,71 @@ test.each([
     expect(described.typedSearchAttributes.get(OUTCOME_KEY)).toBe('canceled');
   },
 );
+
+test('an abort signed once every service of an evacuation has ended is refused, naming why: the evacuation ends succeeded (before: accepted in its last moments, and it ended "aborted" having aborted nothing)', async () => {
+  const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+  const reviewedEvacuations = () =>
+    createAuthActivities({
+      policyFile: operatorPaths.policyFile,
+      catalogDirs: [EXAMPLES_DIR, catalog],
+      evacuationDirs: [evacuationsDir],
+    });
+  const result = await withWorker(
+    newEstate(),
+    async (taskQueue) => {
+      const rb = runbook();
+      addToCatalog(catalog, rb);
+      writeFileSync(
+        join(evacuationsDir, 'test-region.json'),
+        JSON.stringify({ id: 'test-region', title: 'test', waves: [{ id: 'only', runbooks: [rb.id] }] }),
+      );
+      const evacuation = evacuationReference(findEvacuation('test-region', [catalog], [evacuationsDir])!);
+      const workflowId = `test-evacuation-${randomUUID()}`;
+      const start = signerOf('alice').sign({
+        action: 'evacuate',
+        runId: workflowId,
+        runbookId: evacuation.id,
+        runbookHash: evacuation.sha256,
+        reason: 'test',
+      });
+      const handle = await client.workflow.start('evacuationWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ evacuation, start }],
+      });
+      // Its service has ended; the evacuation itself is still open, waiting for its watch of that failover.
+      await waitFor(async () => {
+        const progress = await handle.query<EvacuationProgress>('evacuationProgress');
+        const ended = progress.services.length > 0 && progress.services.every((s) => s.state === 'succeeded');
+        return ended ? progress : undefined;
+      });
+      const refusal = await handle
+        .executeUpdate('abort', {
+          args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'late' })],
+        })
+        .catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refusal as WorkflowUpdateFailedError).cause?.message).toContain(
+        `every service of the evacuation has already ended (${rb.id} succeeded), so there is nothing left to abort`,
+      );
+      return (await handle.result()) as EvacuationResult;
+    },
+    {
+      loadReviewedEvacuation: (request) => reviewedEvacuations().loadReviewedEvacuation(request),
+      ...createEvacuationActivities(client),
+      ...createHolderActivities({ temporal: client }),
+      // The watch of the failover does not return once it has closed (its worker slow, or gone): the evacuation
+      // waits for it (at most WATCHES_END_WAIT_MS), every service ended.
+      watchRun: async () => {
+        await Context.current().sleep(60_000);
+        throw new Error('the watch outlived the test');
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(result.operatorActions.map((action) => action.action)).toEqual(['start']);
+});
 
 test('a failover cancelled through Temporal (UI, CLI) is rolled back like an abort: the fence lifted, the flags back (before: it ended where it stood, fenced, degraded, with no rollback)', async () => {
   const estate = newEstate();
