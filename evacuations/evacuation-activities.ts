@@ -23,8 +23,8 @@ export function createEvacuationActivities(client: Client | undefined): Evacuati
     return client;
   };
 
-  async function snapshot(workflowId: string): Promise<RunSnapshot> {
-    const handle = requireClient().workflow.getHandle(workflowId);
+  async function snapshot(workflowId: string, runId: string | undefined): Promise<RunSnapshot> {
+    const handle = requireClient().workflow.getHandle(workflowId, runId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') {
       const progress = await handle.query<FailoverProgress>('progress');
@@ -60,18 +60,18 @@ export function createEvacuationActivities(client: Client | undefined): Evacuati
     a.currentSteps.join(',') === b.currentSteps.join(',');
 
   return {
-    async watchRun({ workflowId, known }) {
-      const current = await snapshot(workflowId);
+    async watchRun({ workflowId, runId, known }) {
+      const current = await snapshot(workflowId, runId);
       if (!same(current, known) || (current.status !== 'running' && current.status !== 'paused'))
         return current;
       const alive = setInterval(() => heartbeat({ watching: workflowId }), KEEP_ALIVE_MS);
       try {
-        for await (const news of watchHistory(requireClient(), workflowId)) {
+        for await (const news of watchHistory(requireClient(), workflowId, runId)) {
           if (!news.progressed) continue;
-          const next = await snapshot(workflowId);
+          const next = await snapshot(workflowId, runId);
           if (!same(next, known) || news.closed) return next;
         }
-        return await snapshot(workflowId);
+        return await snapshot(workflowId, runId);
       } finally {
         clearInterval(alive);
       }

@@ -94,8 +94,11 @@ export interface RunSnapshot {
 }
 
 export interface EvacuationActivities {
-  /** Returns as soon as the run's snapshot differs from `known` (or it ended); heartbeats while it waits. */
-  watchRun(input: { workflowId: string; known?: RunSnapshot }): Promise<RunSnapshot>;
+  /**
+   * Returns as soon as the run's snapshot differs from `known` (or it ended); heartbeats while it waits. With
+   * `runId`, that run only: a run started under the same id after it closed (a failback) is not the one watched.
+   */
+  watchRun(input: { workflowId: string; runId?: string; known?: RunSnapshot }): Promise<RunSnapshot>;
   /** Sends `abort` to a child run (rollback as asked); a run that already ended is left as it is. */
   /** Forwards the operator's signed abort of the evacuation; each child verifies it against the evacuation. */
   abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<string>;

@@ -132,6 +132,9 @@ export const ENDS_AFTER_ITS_WATCHES_PATCH = 'evacuation-ends-after-its-watches';
 /** How long an ending evacuation waits for its watches of the failovers to return (a watch's worker may be down). */
 export const WATCHES_END_WAIT_MS = 10_000;
 
+/** How many services a refusal names with their state (an evacuation may have hundreds). */
+const ENDED_SERVICES_SHOWN = 5;
+
 /** How long an ending evacuation waits for the failovers it let go to close (their locks free as it ends). */
 export const DROPPED_CLOSE_WAIT_MS = 60_000;
 
@@ -397,7 +400,8 @@ class EvacuationRun {
   }
 
   progress(): EvacuationProgress {
-    const gates = this.waves.filter((wave) => wave.state === 'awaiting-approval');
+    // Once every service has ended nothing waits for an approval, though a gated wave keeps its state until the close.
+    const gates = this.allFinal() ? [] : this.waves.filter((wave) => wave.state === 'awaiting-approval');
     const paused = this.services.some((service) => service.state === 'paused');
     return {
       workflowId: workflowInfo().workflowId,
@@ -455,6 +459,11 @@ class EvacuationRun {
 
   validateApproval(update: SignedOperatorUpdate): void {
     const verified = this.verify(update, ['approve'], true);
+    // After an abort a gated wave still shows its gate until the run closes: an approval there would start nothing.
+    if (this.allFinal())
+      throw new Error(
+        `every service of the evacuation has already ended (${this.servicesEnded()}), so no wave is left to approve; the evacuation is closing (drctl status ${workflowInfo().workflowId})`,
+      );
     const wave = this.waitingWave(verified.signed.statement.stepId);
     this.start.authority.checkApproval(
       {
@@ -482,16 +491,23 @@ class EvacuationRun {
     };
   }
 
+  /** Each service and how it ended, for a refusal: the first few, then how many more. */
+  private servicesEnded(): string {
+    const shown = this.services.slice(0, ENDED_SERVICES_SHOWN).map((s) => `${s.runbookId} ${s.state}`);
+    const more = this.services.length - shown.length;
+    return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+  }
+
   validateAbort(update: SignedOperatorUpdate): void {
     const verified = this.verify(update, ['abort'], true);
     if (this.status !== 'running') throw new Error(`the evacuation has already ended (${this.status})`);
+    if (this.abortRequest)
+      throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
     // Accepted now, the abort would stop nothing and roll nothing back, yet the closing run would say "aborted".
     if (this.allFinal())
       throw new Error(
-        `every service of the evacuation has already ended (${this.services.map((s) => `${s.runbookId} ${s.state}`).join(', ')}), so there is nothing left to abort; it closes in moments: drctl status ${workflowInfo().workflowId}. To undo a service that succeeded, fail it back: drctl failback <runbook>`,
+        `every service of the evacuation has already ended (${this.servicesEnded()}), so there is nothing left to abort; the evacuation is closing (drctl status ${workflowInfo().workflowId}). To undo a service that succeeded, fail it back: drctl failback <runbook>`,
       );
-    if (this.abortRequest)
-      throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
     // The abort is forwarded to each failover under way, which accepts it only from an operator who may abort its
     // runbook. Accepted here regardless, the evacuation would end "aborted" while those failovers went on.
     const forbidden = this.services.filter(
@@ -862,9 +878,13 @@ class EvacuationRun {
     service.runId = handle.firstExecutionRunId;
     this.changed = true;
     this.watching++;
-    void this.watch(service).finally(() => {
-      this.watching--;
-    });
+    // A watch only feeds the table: one that fails (the evacuation cancelled, the worker built without a client)
+    // must not fail the workflow task as an unhandled rejection.
+    void this.watch(service)
+      .catch(() => undefined)
+      .finally(() => {
+        this.watching--;
+      });
     void handle.result().then(
       (result: FailoverResult) => this.finish(service, result.status, result),
       (error: unknown) => {
@@ -879,7 +899,11 @@ class EvacuationRun {
   private async watch(service: ServiceProgress): Promise<void> {
     let known: RunSnapshot | undefined;
     while (!FINAL_SERVICE_STATES.has(service.state) && service.workflowId !== undefined) {
-      const snapshot = await watchRun({ workflowId: service.workflowId, ...(known ? { known } : {}) });
+      const snapshot = await watchRun({
+        workflowId: service.workflowId,
+        ...(service.runId === undefined ? {} : { runId: service.runId }),
+        ...(known ? { known } : {}),
+      });
       known = snapshot;
       if (FINAL_SERVICE_STATES.has(service.state)) return;
       service.currentSteps = snapshot.currentSteps;

@@ -51,11 +51,15 @@ export async function signalHandled(temporal: Client, workflowId: string): Promi
 }
 
 /**
- * The activities a closed run left running when it closed: scheduled, with no completion, failure, time-out or
- * cancellation recorded before its closing event.
+ * The activities a closed run left running when it closed (scheduled, with no completion, failure, time-out or
+ * cancellation recorded before its closing event), and how many of its workflow tasks failed.
  */
-export async function activitiesOutstandingAtClose(temporal: Client, workflowId: string): Promise<string[]> {
+export async function stateAtClose(
+  temporal: Client,
+  workflowId: string,
+): Promise<{ outstanding: string[]; failedTasks: number }> {
   const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const failedTasks = events.filter((event) => event.workflowTaskFailedEventAttributes).length;
   const outstanding = new Map<string, string>();
   for (const event of events) {
     const id = String(event.eventId);
@@ -72,8 +76,11 @@ export async function activitiesOutstandingAtClose(temporal: Client, workflowId:
     const closed =
       event.workflowExecutionCompletedEventAttributes ??
       event.workflowExecutionFailedEventAttributes ??
+      event.workflowExecutionCanceledEventAttributes ??
+      event.workflowExecutionTerminatedEventAttributes ??
+      event.workflowExecutionTimedOutEventAttributes ??
       event.workflowExecutionContinuedAsNewEventAttributes;
-    if (closed) return [...outstanding.values()];
+    if (closed) return { outstanding: [...outstanding.values()], failedTasks };
   }
   throw new Error(`${workflowId} has not closed`);
 }

@@ -14,7 +14,7 @@ import type { FailoverResult } from '../../workflows/run-types';
 import { asOperator, catalogDir, drctl, drctlEnv, startWorkerProcess, stopProcess } from './drctl-process';
 import { recordValue, sql } from './estate-readers';
 import {
-  activitiesOutstandingAtClose,
+  stateAtClose,
   dnsRunbook as writeDnsRunbook,
   evacuationStatus as evacuationStatusOf,
 } from './evacuation-fixtures';
@@ -88,8 +88,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await connection.close();
   await stopProcess(worker);
+  await connection?.close();
   await resetStack();
 });
 
@@ -267,7 +267,9 @@ test('an evacuation closes once it has seen each of its failovers close: it leav
   // Before, it closed on its last failover's close while its watch of that failover was still running: the watch's
   // answer, arriving as the closing task completed, had Temporal refuse that task (UnhandledCommand), and the worker
   // replayed the whole history to close again.
-  expect(await activitiesOutstandingAtClose(temporal, result.workflowId)).toEqual([]);
+  const { outstanding, failedTasks } = await stateAtClose(temporal, result.workflowId);
+  expect(outstanding).toEqual([]);
+  expect(failedTasks).toBe(0);
 });
 
 test('an evacuation that stops on failure skips what it held back, in its wave and the next, and ends', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -577,7 +577,16 @@ test.each([
   },
 );
 
-test('an abort signed once every service of an evacuation has ended is refused, naming why: the evacuation ends succeeded (before: accepted in its last moments, and it ended "aborted" having aborted nothing)', async () => {
+/**
+ * Runs an evacuation of `waves` (runbooks named by id, each added to the worker's catalog as `runbook()` with that
+ * id) on a worker whose watch of each failover never returns once it has closed (its worker slow, or gone): the
+ * evacuation stays open after its last service ended, waiting for the watch (at most WATCHES_END_WAIT_MS).
+ * `whileOpen` acts on it meanwhile; resolves with its result (an aborted or failed one's too).
+ */
+async function evacuationWithHungWatch(
+  waves: Array<{ id: string; runbooks: string[]; approval?: Record<string, never> }>,
+  whileOpen: (handle: Awaited<ReturnType<typeof start>>) => Promise<void>,
+): Promise<EvacuationResult> {
   const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   const reviewedEvacuations = () =>
     createAuthActivities({
@@ -585,61 +594,110 @@ test('an abort signed once every service of an evacuation has ended is refused, 
       catalogDirs: [EXAMPLES_DIR, catalog],
       evacuationDirs: [evacuationsDir],
     });
-  const result = await withWorker(
-    newEstate(),
-    async (taskQueue) => {
-      const rb = runbook();
-      addToCatalog(catalog, rb);
-      writeFileSync(
-        join(evacuationsDir, 'test-region.json'),
-        JSON.stringify({ id: 'test-region', title: 'test', waves: [{ id: 'only', runbooks: [rb.id] }] }),
-      );
-      const evacuation = evacuationReference(findEvacuation('test-region', [catalog], [evacuationsDir])!);
-      const workflowId = `test-evacuation-${randomUUID()}`;
-      const start = signerOf('alice').sign({
-        action: 'evacuate',
-        runId: workflowId,
-        runbookId: evacuation.id,
-        runbookHash: evacuation.sha256,
-        reason: 'test',
-      });
-      const handle = await client.workflow.start('evacuationWorkflow', {
-        taskQueue,
-        workflowId,
-        args: [{ evacuation, start }],
-      });
-      // Its service has ended; the evacuation itself is still open, waiting for its watch of that failover.
-      await waitFor(async () => {
-        const progress = await handle.query<EvacuationProgress>('evacuationProgress');
-        const ended = progress.services.length > 0 && progress.services.every((s) => s.state === 'succeeded');
-        return ended ? progress : undefined;
-      });
-      const refusal = await handle
-        .executeUpdate('abort', {
-          args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'late' })],
-        })
-        .catch((error: unknown) => error);
-      expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect((refusal as WorkflowUpdateFailedError).cause?.message).toContain(
-        `every service of the evacuation has already ended (${rb.id} succeeded), so there is nothing left to abort`,
-      );
-      return (await handle.result()) as EvacuationResult;
-    },
-    {
-      loadReviewedEvacuation: (request) => reviewedEvacuations().loadReviewedEvacuation(request),
-      ...createEvacuationActivities(client),
-      ...createHolderActivities({ temporal: client }),
-      // The watch of the failover does not return once it has closed (its worker slow, or gone): the evacuation
-      // waits for it (at most WATCHES_END_WAIT_MS), every service ended.
-      watchRun: async () => {
-        await Context.current().sleep(60_000);
-        throw new Error('the watch outlived the test');
+  try {
+    return await withWorker(
+      newEstate(),
+      async (taskQueue) => {
+        for (const id of waves.flatMap((wave) => wave.runbooks)) addToCatalog(catalog, runbook({ id }));
+        writeFileSync(
+          join(evacuationsDir, 'test-region.json'),
+          JSON.stringify({ id: 'test-region', title: 'test', waves }),
+        );
+        const evacuation = evacuationReference(findEvacuation('test-region', [catalog], [evacuationsDir])!);
+        const workflowId = `test-evacuation-${randomUUID()}`;
+        const start = signerOf('alice').sign({
+          action: 'evacuate',
+          runId: workflowId,
+          runbookId: evacuation.id,
+          runbookHash: evacuation.sha256,
+          reason: 'test',
+        });
+        const handle = await client.workflow.start('evacuationWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ evacuation, start }],
+        });
+        await whileOpen(handle);
+        return (await handle.result().catch((error: WorkflowFailedError) => {
+          const details = (error.cause as ApplicationFailure | undefined)?.details;
+          if (details?.[0] === undefined) throw error;
+          return details[0];
+        })) as EvacuationResult;
       },
-    },
-  );
+      {
+        loadReviewedEvacuation: (request) => reviewedEvacuations().loadReviewedEvacuation(request),
+        ...createEvacuationActivities(client),
+        ...createHolderActivities({ temporal: client }),
+        watchRun: async () => {
+          await Context.current().sleep(60_000);
+          throw new Error('the watch outlived the test');
+        },
+      },
+    );
+  } finally {
+    rmSync(evacuationsDir, { recursive: true, force: true });
+  }
+}
 
+/** The evacuation's progress once `until` holds, while it is still open. */
+function evacuationWhen(
+  handle: WorkflowHandle,
+  until: (progress: EvacuationProgress) => boolean,
+): Promise<EvacuationProgress> {
+  return waitFor(async () => {
+    const progress = await handle.query<EvacuationProgress>('evacuationProgress');
+    return progress.services.length > 0 && until(progress) ? progress : undefined;
+  });
+}
+
+const allEnded = (progress: EvacuationProgress) =>
+  progress.services.every((service) => ['succeeded', 'failed', 'aborted', 'skipped'].includes(service.state));
+
+test('an abort signed once every service of an evacuation has ended is refused, naming why: the evacuation ends succeeded (before: accepted in its last moments, and it ended "aborted" having aborted nothing)', async () => {
+  const result = await evacuationWithHungWatch([{ id: 'only', runbooks: ['test-db'] }], async (handle) => {
+    await evacuationWhen(handle, allEnded);
+    const refusal = await handle
+      .executeUpdate('abort', {
+        args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'late' })],
+      })
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refusal as WorkflowUpdateFailedError).cause?.message).toContain(
+      'every service of the evacuation has already ended (test-db succeeded), so there is nothing left to abort',
+    );
+  });
+
+  // An evacuation whose watch hangs still closes, once WATCHES_END_WAIT_MS has passed.
   expect(result.status).toBe('succeeded');
   expect(result.operatorActions.map((action) => action.action)).toEqual(['start']);
+});
+
+test('once an aborted evacuation’s services have all ended, its gated wave shows no approval awaited and refuses one (before: it showed paused at the gate and took the approval while it closed)', async () => {
+  const waves = [
+    { id: 'first', runbooks: ['test-db'] },
+    { id: 'second', runbooks: ['test-db-2'], approval: {} },
+  ];
+  const result = await evacuationWithHungWatch(waves, async (handle) => {
+    await evacuationWhen(handle, (progress) => progress.awaiting.some((gate) => gate.stepId === 'second'));
+    await handle.executeUpdate('abort', {
+      args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'stop here' })],
+    });
+    const ended = await evacuationWhen(handle, allEnded);
+    expect(ended.status).toBe('running');
+    expect(ended.awaiting).toEqual([]);
+    const refusal = await handle
+      .executeUpdate('approve', {
+        args: [await signed(handle, signerOf('bob'), { action: 'approve', stepId: 'second', reason: 'go' })],
+      })
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refusal as WorkflowUpdateFailedError).cause?.message).toContain(
+      'every service of the evacuation has already ended (test-db succeeded, test-db-2 skipped), so no wave is left to approve',
+    );
+  });
+
+  expect(result.status).toBe('aborted');
+  expect(result.operatorActions.map((action) => action.action)).toEqual(['start', 'abort']);
 });
 
 test('a failover cancelled through Temporal (UI, CLI) is rolled back like an abort: the fence lifted, the flags back (before: it ended where it stood, fenced, degraded, with no rollback)', async () => {
