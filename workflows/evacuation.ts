@@ -462,7 +462,7 @@ class EvacuationRun {
     // After an abort a gated wave still shows its gate until the run closes: an approval there would start nothing.
     if (this.allFinal())
       throw new Error(
-        `every service of the evacuation has already ended (${this.servicesEnded()}), so no wave is left to approve; the evacuation is closing (drctl status ${workflowInfo().workflowId})`,
+        `${this.allEnded()}, so no wave is left to approve; the evacuation is closing (drctl status ${workflowInfo().workflowId})`,
       );
     const wave = this.waitingWave(verified.signed.statement.stepId);
     this.start.authority.checkApproval(
@@ -491,11 +491,11 @@ class EvacuationRun {
     };
   }
 
-  /** Each service and how it ended, for a refusal: the first few, then how many more. */
-  private servicesEnded(): string {
+  /** A refusal's opening once every service has ended: each one's end, the first few, then how many more. */
+  private allEnded(): string {
     const shown = this.services.slice(0, ENDED_SERVICES_SHOWN).map((s) => `${s.runbookId} ${s.state}`);
     const more = this.services.length - shown.length;
-    return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+    return `every service of the evacuation has already ended (${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''})`;
   }
 
   validateAbort(update: SignedOperatorUpdate): void {
@@ -506,7 +506,7 @@ class EvacuationRun {
     // Accepted now, the abort would stop nothing and roll nothing back, yet the closing run would say "aborted".
     if (this.allFinal())
       throw new Error(
-        `every service of the evacuation has already ended (${this.servicesEnded()}), so there is nothing left to abort; the evacuation is closing (drctl status ${workflowInfo().workflowId}). To undo a service that succeeded, fail it back: drctl failback <runbook>`,
+        `${this.allEnded()}, so there is nothing left to abort; the evacuation is closing (drctl status ${workflowInfo().workflowId}). To undo a service that succeeded, fail it back: drctl failback <runbook>`,
       );
     // The abort is forwarded to each failover under way, which accepts it only from an operator who may abort its
     // runbook. Accepted here regardless, the evacuation would end "aborted" while those failovers went on.

@@ -33,10 +33,11 @@ import type { StartUseActivities } from '../../activities/runs/start-use-contrac
 import type { AuthActivities } from '../../activities/auth/auth-contracts';
 import { createEvacuationActivities } from '../../evacuations/evacuation-activities';
 import { findEvacuation } from '../../evacuations/catalog';
-import type {
-  EvacuationActivities,
-  EvacuationProgress,
-  EvacuationResult,
+import {
+  FINAL_SERVICE_STATES,
+  type EvacuationActivities,
+  type EvacuationProgress,
+  type EvacuationResult,
 } from '../../evacuations/evacuation-types';
 import { evacuationReference } from '../../cli/evacuation-runs';
 import type { OperatorSigner } from '../../cli/operator-signer';
@@ -651,7 +652,7 @@ function evacuationWhen(
 }
 
 const allEnded = (progress: EvacuationProgress) =>
-  progress.services.every((service) => ['succeeded', 'failed', 'aborted', 'skipped'].includes(service.state));
+  progress.services.every((service) => FINAL_SERVICE_STATES.has(service.state));
 
 test('an abort signed once every service of an evacuation has ended is refused, naming why: the evacuation ends succeeded (before: accepted in its last moments, and it ended "aborted" having aborted nothing)', async () => {
   const result = await evacuationWithHungWatch([{ id: 'only', runbooks: ['test-db'] }], async (handle) => {
