@@ -129,6 +129,15 @@ export const HELD_FAILOVER_MS = 24 * 3_600_000;
  */
 export const ENDS_AFTER_ITS_WATCHES_PATCH = 'evacuation-ends-after-its-watches';
 
+/**
+ * An evacuation ends `aborted` only if its abort stopped something: a service it skipped, or a failover it was
+ * forwarded to that then ended aborted (one that had ended, or ends another way, was not stopped by it). Before, an abort arriving in the same workflow task as the last
+ * failover's end passed its validator (the services not yet seen ended), stopped nothing, and the evacuation ended
+ * "aborted" though every service had ended on its own: a false record. Such an abort stays on record among the
+ * operator actions; the evacuation ends as its services did.
+ */
+export const ABORTED_ONLY_IF_IT_STOPPED_PATCH = 'evacuation-aborted-only-if-it-stopped';
+
 /** How long an ending evacuation waits for its watches of the failovers to return (a watch's worker may be down). */
 export const WATCHES_END_WAIT_MS = 10_000;
 
@@ -279,6 +288,8 @@ class EvacuationRun {
   private abortRequest: AbortRequest | undefined;
   private abortUpdate: SignedOperatorUpdate | undefined;
   private abortSent = new Set<string>();
+  /** The abort skipped a service, or a failover it was forwarded to ended aborted (its rollback failing too). */
+  private stoppedByAbort = false;
   private status: RunStatus = 'running';
   private endedAt: string | undefined;
   private readonly evacuation: EvacuationCover['evacuation'];
@@ -359,12 +370,14 @@ class EvacuationRun {
       if (this.abortRequest) {
         await this.abortChildren();
         for (const service of this.services)
-          if (service.state === 'waiting' || service.state === 'blocked')
+          if (service.state === 'waiting' || service.state === 'blocked') {
             this.settle(
               service,
               'skipped',
               `not started: the evacuation was aborted by ${this.abortRequest.operator}`,
             );
+            this.stoppedByAbort = true;
+          }
       } else if (this.passesSettle) {
         for (let unchanged = false; !unchanged;) {
           const before = this.passState();
@@ -394,7 +407,9 @@ class EvacuationRun {
     // failovers above: runs recorded before this took an approval of a gate in that wait, and must replay it.
     for (const wave of this.waves) wave.state = 'settled';
     const succeeded = this.services.every((service) => service.state === 'succeeded');
-    this.status = this.abortRequest ? 'aborted' : succeeded ? 'succeeded' : 'failed';
+    const aborted =
+      this.abortRequest !== undefined && (this.stoppedByAbort || !hasPatch(ABORTED_ONLY_IF_IT_STOPPED_PATCH));
+    this.status = aborted ? 'aborted' : succeeded ? 'succeeded' : 'failed';
     this.endedAt = new Date().toISOString();
     return this.progress() as EvacuationResult;
   }
@@ -752,6 +767,7 @@ class EvacuationRun {
           called: 'the evacuation',
         });
         if (outcome.released) return;
+        this.stoppedByAbort = this.abortRequest !== undefined;
         notStarted = this.abortRequest
           ? `the evacuation was aborted by ${this.abortRequest.operator} before the drill released it`
           : outcome.why;
@@ -764,6 +780,7 @@ class EvacuationRun {
           hold.releaseWithinMs,
         );
         if (hold.release()?.proceed === true && this.abortRequest === undefined) return;
+        this.stoppedByAbort = this.abortRequest !== undefined;
         notStarted = this.abortRequest
           ? `the evacuation was aborted by ${this.abortRequest.operator} before the drill released it`
           : answered
@@ -927,6 +944,8 @@ class EvacuationRun {
     error?: unknown,
   ): void {
     const state = status === 'succeeded' ? 'succeeded' : status === 'aborted' ? 'aborted' : 'failed';
+    if (state === 'aborted' && service.workflowId !== undefined && this.abortSent.has(service.workflowId))
+      this.stoppedByAbort = true;
     if (result) {
       service.stepsDone = result.timeline.filter((entry) => entry.status !== 'running').length;
       service.currentSteps = [];
