@@ -578,15 +578,22 @@ test.each([
   },
 );
 
+/** A watch of a failover that never returns once it has closed (its worker slow, or gone). */
+const hungWatch: EvacuationActivities['watchRun'] = async () => {
+  await Context.current().sleep(60_000);
+  throw new Error('the watch outlived the test');
+};
+
 /**
  * Runs an evacuation of `waves` (runbooks named by id, each added to the worker's catalog as `runbook()` with that
- * id) on a worker whose watch of each failover never returns once it has closed (its worker slow, or gone): the
- * evacuation stays open after its last service ended, waiting for the watch (at most WATCHES_END_WAIT_MS).
- * `whileOpen` acts on it meanwhile; resolves with its result (an aborted or failed one's too).
+ * id) on a worker whose watch of each failover is `watchRun`, by default one that never returns once the failover
+ * has closed: the evacuation stays open after its last service ended, waiting for the watch (at most
+ * WATCHES_END_WAIT_MS). `whileOpen` acts on it meanwhile; resolves with its result (an aborted or failed one's too).
  */
 async function evacuationWithHungWatch(
   waves: Array<{ id: string; runbooks: string[]; approval?: Record<string, never> }>,
   whileOpen: (handle: Awaited<ReturnType<typeof start>>) => Promise<void>,
+  watchRun = hungWatch,
 ): Promise<EvacuationResult> {
   const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   const reviewedEvacuations = () =>
@@ -625,10 +632,7 @@ async function evacuationWithHungWatch(
         loadReviewedEvacuation: (request) => reviewedEvacuations().loadReviewedEvacuation(request),
         ...createEvacuationActivities(client),
         ...createHolderActivities({ temporal: client }),
-        watchRun: async () => {
-          await Context.current().sleep(60_000);
-          throw new Error('the watch outlived the test');
-        },
+        watchRun,
       },
     );
   } finally {
@@ -706,6 +710,32 @@ test('once an aborted evacuation’s services have all ended, its gated wave sho
   expect(result.operatorActions.map((action) => action.action)).toEqual(['start', 'abort']);
 });
 
+test("an evacuation whose watch of its failover fails for good (a worker built without a Temporal client) still ends as its services did, and no workflow task fails (before: the watch's rejection went unhandled and failed every workflow task, so the evacuation never ended)", async () => {
+  let failedTask: string | undefined;
+  const result = await evacuationWithHungWatch(
+    [{ id: 'only', runbooks: ['test-db'] }],
+    async (handle) => {
+      ({ failedTask } = await waitFor(async () => {
+        const { events } = await handle.fetchHistory();
+        const failed = events?.find((event) => event.workflowTaskFailedEventAttributes);
+        if (failed) return { failedTask: failed.workflowTaskFailedEventAttributes?.failure?.message ?? '?' };
+        const closed = events?.some(
+          (event) =>
+            event.workflowExecutionCompletedEventAttributes ?? event.workflowExecutionFailedEventAttributes,
+        );
+        return closed ? { failedTask: undefined } : undefined;
+      }));
+    },
+    async () => {
+      throw ApplicationFailure.nonRetryable('this worker has no Temporal client to watch with');
+    },
+  );
+
+  expect(failedTask).toBeUndefined();
+  expect(result.status).toBe('succeeded');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['test-db:succeeded']);
+});
+
 test('an abort that reaches an evacuation together with its last failover’s end stops nothing, so the evacuation ends as its services did, the abort on record (before: it ended "aborted", having aborted nothing)', async () => {
   const taskQueue = `test-${randomUUID()}`;
   catalog = newCatalogDir();
@@ -747,12 +777,7 @@ test('an abort that reaches an evacuation together with its last failover’s en
     });
     // The first worker runs the evacuation until its failover waits at the gate, then stops (its watch, which
     // only feeds the table, is left waiting so the stop does not wait for it).
-    const first = await workerWith({
-      watchRun: async () => {
-        await Context.current().sleep(60_000);
-        throw new Error('the watch outlived the test');
-      },
-    });
+    const first = await workerWith({ watchRun: hungWatch });
     const { handle, failoverId, abort } = await first.runUntil(async () => {
       const handle = await client.workflow.start('evacuationWorkflow', {
         taskQueue,
