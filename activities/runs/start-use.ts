@@ -40,7 +40,8 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
   // A run's first event never changes: a worker reads each run's nonce once, not again at every later start under
   // the id (runs of one runbook in quick succession: drills, retried failovers, a benchmark's dozens). Only what a
   // read answered for good is kept: a decoded input, or one no drctl client wrote; never a run not found (history
-  // and visibility may disagree for a while) nor a read that failed.
+  // and visibility may disagree for a while), a payload under a key not (yet) this deployment's, nor a read that
+  // failed.
   const nonceOfRun = new LRUCache<string, { nonce: string | undefined }>({ max: REMEMBERED_RUNS });
   const startNonce = async (
     temporal: Client,
@@ -141,7 +142,10 @@ async function startNonceOf(temporal: Client, workflowId: string, runId: string)
   if (!first) return NO_START;
   try {
     const keyId = encryptionKeyOf(first);
-    if (keyId !== undefined && !(await isOwnKey(temporal, keyId))) return NO_START;
+    // Not remembered: a key not this deployment's now may be soon (an alias moved, a key added to the keyring),
+    // and a run written under it by an honest client must count then.
+    if (keyId !== undefined && !(await isOwnKey(temporal, keyId)))
+      return { nonce: undefined, lasting: false };
     const input = await decodeFromPayloadsAtIndex<
       { start?: { statement?: { nonce?: unknown } } } | undefined
     >(temporal.options.loadedDataConverter, 0, [first]);

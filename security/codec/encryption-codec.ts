@@ -26,6 +26,9 @@ export interface EncryptionCodecOptions {
   now?: () => number;
 }
 
+/** How often, at most, a key id the codec does not know makes it ask its keeper for the current key again. */
+export const OWN_KEY_RECHECK_MS = 10_000;
+
 /**
  * A Temporal PayloadCodec: each payload (its metadata and data, as one protobuf) is sealed with AES-256-GCM
  * under a data key; the payload's metadata names the master key and carries the wrapped data key, both
@@ -41,6 +44,8 @@ export class EncryptionCodec implements PayloadCodec {
   private readonly unwrapped: LRUCache<string, Buffer, { keyId: string; wrapped: Buffer }>;
   /** The ids of the master keys this process made data keys under, as `sameKey` spells them. */
   private readonly issuedUnder = new Set<string>();
+  /** When `isOwnKey` last asked the keeper for the current key because a payload named one it did not know. */
+  private ownKeyAskedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: EncryptionCodecOptions) {
     this.maxAgeMs = options.dataKeyMaxAgeMs ?? 300_000;
@@ -121,12 +126,18 @@ export class EncryptionCodec implements PayloadCodec {
    * Whether a payload's key id names one of this deployment's master keys: the key new payloads are encrypted
    * under (KMS answers with its ARN; a multi-Region key's replicas count as one), an earlier current key of this
    * process, or a key the keyring holds. Asks no keeper about a key it does not hold: a key id is the payload's
-   * own claim, and a run anyone started may name any region or account. Fails as making a data key fails.
+   * own claim, and a run anyone started may name any region or account. A key it does not know makes it ask for
+   * the current key again (a new data key), at most every `OWN_KEY_RECHECK_MS`: an alias moved to a new key is
+   * known within seconds, not only once the current data key is replaced (up to 5 minutes), while a CLI already
+   * writes under the new key. Fails as making a data key fails.
    */
   async isOwnKey(keyId: string): Promise<boolean> {
     const source = this.sources.find((candidate) => candidate.kind === keyKeeper(keyId).kind);
     if (this.issuedUnder.has(sameKey(keyId)) || source?.holds?.(keyId)) return true;
-    if (this.current === undefined) await this.newCurrentKey();
+    if (this.current === undefined || this.now() - this.ownKeyAskedAt >= OWN_KEY_RECHECK_MS) {
+      this.ownKeyAskedAt = this.now();
+      await this.newCurrentKey();
+    }
     return this.issuedUnder.has(sameKey(keyId));
   }
 

@@ -17,6 +17,7 @@ import {
   METADATA_CIPHER,
   METADATA_DATA_KEY,
   METADATA_KEY_ID,
+  OWN_KEY_RECHECK_MS,
 } from '../../security/codec/encryption-codec';
 import type { KeySource } from '../../security/codec/key-source';
 
@@ -227,7 +228,7 @@ test.each([
   ['another account', 'kms:arn:aws:kms:us-east-1:999988887777:key/0b6f-own'],
   ['a keeper drctl has not', 'vault:transit/keys/drctl'],
 ])(
-  'GIVEN an earlier run whose payload names a key of %s WHEN two starts are looked up THEN it counts as no use, KMS is never asked and the run is read once (before: the lookup failed to be retried, for as long as the run stayed listed)',
+  "GIVEN an earlier run whose payload names a key of %s WHEN two starts are looked up THEN it counts as no use and KMS is never asked to unwrap (before: the lookup failed to be retried, for as long as the run stayed listed); the run is read again each time, its key may be drctl's later",
   async (_where, foreignKey) => {
     const { codec, unwrapsAsked } = kmsCodec(() =>
       Object.assign(new Error('1 validation error detected'), { name: 'ValidationException' }),
@@ -238,9 +239,95 @@ test.each([
     await expect(lookUp(activities, nonce('1'))).resolves.toEqual({});
     await expect(lookUp(activities, nonce('2'))).resolves.toEqual({});
     expect(unwrapsAsked).toEqual([]);
-    expect(reads).toEqual(['run-forged']);
+    expect(reads).toEqual(['run-forged', 'run-forged']);
   },
 );
+
+/** A KMS whose alias points at `target.keyId`; it unwraps whatever it wrapped (the wrapped key is the key here). */
+function movableKms(target: { keyId: string }): KeySource {
+  return {
+    kind: 'kms',
+    newDataKey: async () => {
+      const plaintext = randomBytes(32);
+      return { keyId: target.keyId, plaintext, wrapped: Buffer.from(plaintext) };
+    },
+    unwrap: async (_keyId, wrapped) => Buffer.from(wrapped),
+  };
+}
+
+const OLD_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/1111-old';
+const NEW_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/2222-new';
+
+/**
+ * A worker's codec on OLD_KEY (`beforeTheMove` acts on it then), then the alias moved and a CLI's honest start
+ * written under NEW_KEY.
+ */
+async function aliasMovedAfterTheWorkerStarted(
+  now: () => number,
+  beforeTheMove: (worker: EncryptionCodec) => Promise<unknown> = async () => undefined,
+) {
+  const alias = { keyId: OLD_KEY };
+  const worker = new EncryptionCodec({ encryptWith: movableKms(alias), now });
+  await worker.encode([defaultPayloadConverter.toPayload('a payload before the move')]);
+  await beforeTheMove(worker);
+  alias.keyId = NEW_KEY;
+  const cli = new EncryptionCodec({ encryptWith: movableKms(alias) });
+  const [honest] = await cli.encode([defaultPayloadConverter.toPayload(startOn(nonce('honest')))]);
+  const { temporal } = fakeTemporal([{ runId: 'run-honest', payloads: [honest!] }], [worker]);
+  return { worker, activities: createStartUseActivities({ temporal }) };
+}
+
+test('GIVEN an honest start a CLI wrote under the key the alias moved to WHEN a worker whose data key predates the move looks up a replay of it THEN the replay is found at once (before: counted as no use until the worker replaced its data key, up to 5 minutes)', async () => {
+  const { activities } = await aliasMovedAfterTheWorkerStarted(() => 1_000_000);
+  await expect(lookUp(activities, nonce('honest'))).resolves.toMatchObject({
+    usedBy: { runId: 'run-honest' },
+  });
+});
+
+test('GIVEN a start under a key the worker did not know when it looked WHEN the key becomes its own (the next recheck) THEN the replay is found (before: the first "no use" was remembered for good)', async () => {
+  let now = 1_000_000;
+  // The worker looked at an unknown key a moment before the move: it does not ask again until the recheck.
+  const { activities } = await aliasMovedAfterTheWorkerStarted(
+    () => now,
+    (worker) => worker.isOwnKey('kms:arn:aws:kms:us-east-1:999988887777:key/stranger'),
+  );
+  now += 1_000;
+  await expect(lookUp(activities, nonce('honest'))).resolves.toEqual({});
+  now += OWN_KEY_RECHECK_MS;
+  await expect(lookUp(activities, nonce('honest'))).resolves.toMatchObject({
+    usedBy: { runId: 'run-honest' },
+  });
+});
+
+test('GIVEN an earlier run under a key the codec does not know WHEN it is looked up twice within OWN_KEY_RECHECK_MS THEN the codec asks its keeper for the current key once, not per lookup', async () => {
+  let made = 0;
+  const source: KeySource = {
+    kind: 'kms',
+    newDataKey: async () => {
+      made += 1;
+      const plaintext = randomBytes(32);
+      return { keyId: OWN_KEY, plaintext, wrapped: Buffer.from(plaintext) };
+    },
+    unwrap: async () => {
+      throw new Error("not asked: the key is not drctl's");
+    },
+  };
+  let now = 5_000_000;
+  const codec = new EncryptionCodec({ encryptWith: source, now: () => now });
+  const stranger = sealedPayload(
+    'kms:arn:aws:kms:us-east-1:999988887777:key/x',
+    randomBytes(32),
+    Buffer.from('x'),
+  );
+  const { temporal } = fakeTemporal([{ runId: 'run-stranger', payloads: [stranger] }], [codec]);
+  const activities = createStartUseActivities({ temporal });
+  await lookUp(activities, nonce('1'));
+  await lookUp(activities, nonce('2'));
+  expect(made).toBe(1);
+  now += OWN_KEY_RECHECK_MS;
+  await lookUp(activities, nonce('3'));
+  expect(made).toBe(2);
+});
 
 test("GIVEN an earlier drctl start under drctl's own KMS key WHEN Decrypt is refused (key disabled, access denied) THEN the lookup fails to be retried, naming the key (before: counted as no use, a replayed statement passed)", async () => {
   const writer = kmsCodec().codec;
