@@ -130,8 +130,8 @@ export const HELD_FAILOVER_MS = 24 * 3_600_000;
 export const ENDS_AFTER_ITS_WATCHES_PATCH = 'evacuation-ends-after-its-watches';
 
 /**
- * An evacuation ends `aborted` only if its abort stopped something: a service it skipped, or a failover it was
- * forwarded to that then ended aborted (one that had ended, or ends another way, was not stopped by it). Before, an abort arriving in the same workflow task as the last
+ * An evacuation ends `aborted` only if its abort stopped something: a service it skipped that could still have
+ * started, or a failover that took the forwarded abort (its record holds the abort's nonce) and ended aborted. Before, an abort arriving in the same workflow task as the last
  * failover's end passed its validator (the services not yet seen ended), stopped nothing, and the evacuation ended
  * "aborted" though every service had ended on its own: a false record. Such an abort stays on record among the
  * operator actions; the evacuation ends as its services did.
@@ -288,7 +288,7 @@ class EvacuationRun {
   private abortRequest: AbortRequest | undefined;
   private abortUpdate: SignedOperatorUpdate | undefined;
   private abortSent = new Set<string>();
-  /** The abort skipped a service, or a failover it was forwarded to ended aborted (its rollback failing too). */
+  /** The abort skipped a service that could still start, or a failover took it and ended aborted. */
   private stoppedByAbort = false;
   private status: RunStatus = 'running';
   private endedAt: string | undefined;
@@ -369,15 +369,20 @@ class EvacuationRun {
     while (!this.allFinal()) {
       if (this.abortRequest) {
         await this.abortChildren();
-        for (const service of this.services)
-          if (service.state === 'waiting' || service.state === 'blocked') {
-            this.settle(
-              service,
-              'skipped',
-              `not started: the evacuation was aborted by ${this.abortRequest.operator}`,
-            );
-            this.stoppedByAbort = true;
-          }
+        const honest = hasPatch(ABORTED_ONLY_IF_IT_STOPPED_PATCH);
+        const unstarted = this.services.filter((s) => s.state === 'waiting' || s.state === 'blocked');
+        const never = new Map(
+          unstarted.map((service) => [service, honest ? this.neverToStart(service) : undefined]),
+        );
+        for (const service of unstarted) {
+          const why = never.get(service);
+          this.settle(
+            service,
+            'skipped',
+            `not started: ${why ?? `the evacuation was aborted by ${this.abortRequest.operator}`}`,
+          );
+          if (why === undefined) this.stoppedByAbort = true;
+        }
       } else if (this.passesSettle) {
         for (let unchanged = false; !unchanged;) {
           const before = this.passState();
@@ -592,6 +597,26 @@ class EvacuationRun {
     if (verified.breakGlass)
       recordBreakGlass(this.start.authorization, verified, verified.signed.statement.action);
     return verified;
+  }
+
+  /**
+   * Why a service not yet started could never start, abort or not (its skip is not the abort's doing): a
+   * dependency, or a dependency's dependency, ended other than succeeded, or a service failed and the evacuation
+   * stops on failure. Undefined while it still could start.
+   */
+  private neverToStart(service: ServiceProgress, seen = new Set<string>()): string | undefined {
+    seen.add(service.runbookId);
+    for (const dependency of service.dependsOn.map((id) => this.service(id))) {
+      if (FINAL_SERVICE_STATES.has(dependency.state) && dependency.state !== 'succeeded')
+        return `${dependency.runbookId}, which it depends on, ended ${dependency.state}`;
+      const unstarted = dependency.state === 'waiting' || dependency.state === 'blocked';
+      if (unstarted && !seen.has(dependency.runbookId) && this.neverToStart(dependency, seen) !== undefined)
+        return `${dependency.runbookId}, which it depends on, could never start`;
+    }
+    const failed = this.services.some((s) => ['failed', 'refused', 'aborted'].includes(s.state));
+    if (this.evacuation.onServiceFailure === 'stop' && failed)
+      return 'a service failed and this evacuation stops on failure';
+    return undefined;
   }
 
   /** Opens the next wave once every service of the opened ones has settled, after its approval if it asks one. */
@@ -944,7 +969,15 @@ class EvacuationRun {
     error?: unknown,
   ): void {
     const state = status === 'succeeded' ? 'succeeded' : status === 'aborted' ? 'aborted' : 'failed';
-    if (state === 'aborted' && service.workflowId !== undefined && this.abortSent.has(service.workflowId))
+    // Credited to the abort only if the failover took this evacuation's abort (not an operator's own, nor a cancel).
+    const nonce = this.abortUpdate?.signed.statement.nonce;
+    if (
+      state === 'aborted' &&
+      nonce !== undefined &&
+      result?.operatorActions.some(
+        (action) => action.action === 'abort' && action.signed?.statement.nonce === nonce,
+      )
+    )
       this.stoppedByAbort = true;
     if (result) {
       service.stepsDone = result.timeline.filter((entry) => entry.status !== 'running').length;

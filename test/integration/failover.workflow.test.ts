@@ -736,80 +736,99 @@ test("an evacuation whose watch of its failover fails for good (a worker built w
   expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['test-db:succeeded']);
 });
 
-test('an abort that reaches an evacuation together with its last failover’s end stops nothing, so the evacuation ends as its services did, the abort on record (before: it ended "aborted", having aborted nothing)', async () => {
-  const taskQueue = `test-${randomUUID()}`;
-  catalog = newCatalogDir();
-  const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
-  const estate = newEstate();
-  addToCatalog(catalog, withSteps([{ after: 'preflight', step: gate('hold') }]));
-  writeFileSync(
-    join(evacuationsDir, 'test-region.json'),
-    JSON.stringify({ id: 'test-region', title: 'test', waves: [{ id: 'only', runbooks: ['test-db'] }] }),
-  );
-  const workerWith = (instead: Partial<EvacuationActivities>) =>
-    Worker.create({
-      connection: workerConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      maxHeartbeatThrottleInterval: '1s',
-      activities: {
-        ...estate.activities(),
-        ...workerAuth(),
-        ...createAuthActivities({
-          policyFile: operatorPaths.policyFile,
-          catalogDirs: [EXAMPLES_DIR, catalog],
-          evacuationDirs: [evacuationsDir],
-        }),
-        ...createEvacuationActivities(client),
-        ...createHolderActivities({ temporal: client }),
-        ...instead,
-      },
-    });
-  try {
-    const evacuation = evacuationReference(findEvacuation('test-region', [catalog], [evacuationsDir])!);
-    const workflowId = `test-evacuation-${randomUUID()}`;
-    const begin = signerOf('alice').sign({
-      action: 'evacuate',
-      runId: workflowId,
-      runbookId: evacuation.id,
-      runbookHash: evacuation.sha256,
-      reason: 'test',
-    });
-    // The first worker runs the evacuation until its failover waits at the gate, then stops (its watch, which
-    // only feeds the table, is left waiting so the stop does not wait for it).
-    const first = await workerWith({ watchRun: hungWatch });
-    const { handle, failoverId, abort } = await first.runUntil(async () => {
-      const handle = await client.workflow.start('evacuationWorkflow', {
+test.each([
+  ['its only service', [], ['test-db:failed']],
+  [
+    'a service another depends on (which could then never start)',
+    [{ runbook: 'test-db-2', dependsOn: ['test-db'] }],
+    ['test-db:failed', 'test-db-2:skipped (not started: test-db, which it depends on, ended failed)'],
+  ],
+])(
+  'an abort that reaches an evacuation together with the end of %s stops nothing, so the evacuation ends as its services did, the abort on record (before: it ended "aborted", having aborted nothing)',
+  async (_what, dependents, ended) => {
+    const taskQueue = `test-${randomUUID()}`;
+    catalog = newCatalogDir();
+    const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+    const estate = newEstate();
+    addToCatalog(catalog, withSteps([{ after: 'preflight', step: gate('hold') }]));
+    addToCatalog(catalog, runbook({ id: 'test-db-2' }));
+    writeFileSync(
+      join(evacuationsDir, 'test-region.json'),
+      JSON.stringify({
+        id: 'test-region',
+        title: 'test',
+        waves: [{ id: 'only', runbooks: ['test-db', ...dependents] }],
+      }),
+    );
+    const workerWith = (instead: Partial<EvacuationActivities>) =>
+      Worker.create({
+        connection: workerConnection,
         taskQueue,
-        workflowId,
-        args: [{ evacuation, start: begin }],
+        workflowBundle: bundle,
+        maxHeartbeatThrottleInterval: '1s',
+        activities: {
+          ...estate.activities(),
+          ...workerAuth(),
+          ...createAuthActivities({
+            policyFile: operatorPaths.policyFile,
+            catalogDirs: [EXAMPLES_DIR, catalog],
+            evacuationDirs: [evacuationsDir],
+          }),
+          ...createEvacuationActivities(client),
+          ...createHolderActivities({ temporal: client }),
+          ...instead,
+        },
       });
-      const { services } = await evacuationWhen(handle, (p) => p.services[0]?.workflowId !== undefined);
-      const failoverId = services[0]!.workflowId!;
-      await waitForGate(client.workflow.getHandle(failoverId), 'hold');
-      const abort = await signed(handle, signerOf('bob'), { action: 'abort', reason: 'too late' });
-      return { handle, failoverId, abort };
-    });
-    // With no worker running, the failover ends (terminated) and the abort arrives: the evacuation's next
-    // workflow task carries both.
-    await client.workflow.getHandle(failoverId).terminate('the test ends it while no worker runs');
-    const answer = handle.executeUpdate('abort', { args: [abort] }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const second = await workerWith({});
-    const result = await second.runUntil(async () => {
-      const ack = await answer;
-      return { ack, result: await evacuationResult(handle) };
-    });
+    try {
+      const evacuation = evacuationReference(findEvacuation('test-region', [catalog], [evacuationsDir])!);
+      const workflowId = `test-evacuation-${randomUUID()}`;
+      const begin = signerOf('alice').sign({
+        action: 'evacuate',
+        runId: workflowId,
+        runbookId: evacuation.id,
+        runbookHash: evacuation.sha256,
+        reason: 'test',
+      });
+      // The first worker runs the evacuation until its failover waits at the gate, then stops (its watch, which
+      // only feeds the table, is left waiting so the stop does not wait for it).
+      const first = await workerWith({ watchRun: hungWatch });
+      const { handle, failoverId, abort } = await first.runUntil(async () => {
+        const handle = await client.workflow.start('evacuationWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ evacuation, start: begin }],
+        });
+        const { services } = await evacuationWhen(handle, (p) => p.services[0]?.workflowId !== undefined);
+        const failoverId = services[0]!.workflowId!;
+        await waitForGate(client.workflow.getHandle(failoverId), 'hold');
+        const abort = await signed(handle, signerOf('bob'), { action: 'abort', reason: 'too late' });
+        return { handle, failoverId, abort };
+      });
+      // With no worker running, the failover ends (terminated) and the abort arrives: the evacuation's next
+      // workflow task carries both.
+      await client.workflow.getHandle(failoverId).terminate('the test ends it while no worker runs');
+      const answer = handle.executeUpdate('abort', { args: [abort] }).catch((error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const second = await workerWith({});
+      const result = await second.runUntil(async () => {
+        const ack = await answer;
+        return { ack, result: await evacuationResult(handle) };
+      });
 
-    // The race this test is about: the abort was taken, in the same workflow task as the failover's end.
-    expect(result.ack).toMatchObject({ accepted: true, operator: 'bob' });
-    expect(result.result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['test-db:failed']);
-    expect(result.result.status).toBe('failed');
-    expect(result.result.operatorActions.map((action) => action.action)).toEqual(['start', 'abort']);
-  } finally {
-    rmSync(evacuationsDir, { recursive: true, force: true });
-  }
-});
+      // The race this test is about: the abort was taken, in the same workflow task as the failover's end.
+      expect(result.ack).toMatchObject({ accepted: true, operator: 'bob' });
+      expect(
+        result.result.services.map(
+          (s) => `${s.runbookId}:${s.state}${s.state === 'skipped' ? ` (${s.detail})` : ''}`,
+        ),
+      ).toEqual(ended);
+      expect(result.result.status).toBe('failed');
+      expect(result.result.operatorActions.map((action) => action.action)).toEqual(['start', 'abort']);
+    } finally {
+      rmSync(evacuationsDir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('a failover cancelled through Temporal (UI, CLI) is rolled back like an abort: the fence lifted, the flags back (before: it ended where it stood, fenced, degraded, with no rollback)', async () => {
   const estate = newEstate();
