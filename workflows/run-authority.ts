@@ -62,7 +62,21 @@ const AUTH_READ_OPTIONS = {
 } as const;
 const auth = proxyActivities<AuthActivities>(AUTH_READ_OPTIONS);
 const localAuth = proxyLocalActivities<AuthActivities>(AUTH_READ_OPTIONS);
-const localStartUse = proxyLocalActivities<StartUseActivities>(AUTH_READ_OPTIONS);
+/**
+ * The earlier-use lookup fails, to be retried, while an earlier run's start cannot be read (KMS throttled, or busy
+ * with forged runs' data keys): three quick tries refused an honest start within seconds. About 45 s of tries, well
+ * inside a statement's 5 minutes.
+ */
+const localStartUse = proxyLocalActivities<StartUseActivities>({
+  startToCloseTimeout: '1m',
+  retry: {
+    maximumAttempts: 10,
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '8s',
+    nonRetryableErrorTypes: PERMANENT_FAILURE_TYPES,
+  },
+});
 const scheduleReads = proxyActivities<ScheduleRunActivities>({
   ...AUTH_READ_OPTIONS,
   heartbeatTimeout: '10s',

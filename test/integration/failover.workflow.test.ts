@@ -152,7 +152,11 @@ async function withWorker<T>(
   work: (taskQueue: string) => Promise<T>,
   /** Activities that behave otherwise than the estate's (or the worker's access policy and catalog) in this test. */
   instead: Partial<
-    ReturnType<FakeEstate['activities']> & AuthActivities & EvacuationActivities & HolderActivities
+    ReturnType<FakeEstate['activities']> &
+      AuthActivities &
+      EvacuationActivities &
+      HolderActivities &
+      StartUseActivities
   > = {},
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
@@ -299,6 +303,32 @@ test('a healthy run changes the estate in order and records every step', async (
   expect(result.timeline.find((e) => e.stepId === 'flags-on')?.group).toBe('prepare');
   expect(result.timeline.find((e) => e.stepId === 'preflight')?.checks?.length).toBeGreaterThan(0);
   expect(result.totalSteps).toBe(7);
+});
+
+test('a start whose earlier-use lookup cannot read an earlier run for a few tries (KMS throttled) still starts once it can, checked (before: refused after three tries, within seconds)', async () => {
+  const estate = newEstate();
+  const lookups: string[] = [];
+  const { findEarlierStartUse } = createStartUseActivities({ temporal: client });
+  const result: FailoverResult = await withWorker(
+    estate,
+    async (taskQueue) => (await start(taskQueue)).result(),
+    {
+      findEarlierStartUse: async (input) => {
+        lookups.push(input.nonce);
+        if (lookups.length <= 4)
+          throw ApplicationFailure.retryable(
+            'an earlier run cannot be read now (KMS throttled)',
+            'StartUnreadable',
+          );
+        return findEarlierStartUse(input);
+      },
+    },
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(lookups).toHaveLength(5);
+  expect(new Set(lookups).size).toBe(1);
+  expect(estate.roles.get('replica')).toBe('primary');
 });
 
 test("a step's quick read before its effect is a local activity in the workflow task that schedules the effect, or read ahead while the step before runs", async () => {
