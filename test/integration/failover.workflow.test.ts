@@ -147,32 +147,35 @@ function newEstate(): FakeEstate {
 /** Each worker has its own reviewed catalog folder (the sandbox's policy and demo operators sign). */
 let catalog = '';
 
+/** Activities that behave otherwise than the estate's (or the worker's access policy and catalog) in a test. */
+type InsteadActivities = Partial<
+  ReturnType<FakeEstate['activities']> &
+    AuthActivities &
+    EvacuationActivities &
+    HolderActivities &
+    StartUseActivities
+>;
+
 async function withWorker<T>(
   estate: FakeEstate,
   work: (taskQueue: string) => Promise<T>,
-  /** Activities that behave otherwise than the estate's (or the worker's access policy and catalog) in this test. */
-  instead: Partial<
-    ReturnType<FakeEstate['activities']> &
-      AuthActivities &
-      EvacuationActivities &
-      HolderActivities &
-      StartUseActivities
-  > = {},
+  instead: InsteadActivities = {},
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   catalog = newCatalogDir();
-  const worker = await Worker.create({
+  const worker = await workerOn(taskQueue, estate, instead);
+  return worker.runUntil(work(taskQueue));
+}
+
+/** A worker on `taskQueue` for the estate, with the test catalog's access policy and reads, and `instead`. */
+function workerOn(taskQueue: string, estate: FakeEstate, instead: InsteadActivities) {
+  return Worker.create({
     connection: workerConnection,
     taskQueue,
     workflowBundle: bundle,
     maxHeartbeatThrottleInterval: '1s',
-    activities: {
-      ...estate.activities(),
-      ...workerAuth(),
-      ...instead,
-    },
+    activities: { ...estate.activities(), ...workerAuth(), ...instead },
   });
-  return worker.runUntil(work(taskQueue));
 }
 
 /** The worker's reads of its access policy and of its reviewed catalog (the test's catalog folder). */
@@ -791,23 +794,15 @@ test.each([
       }),
     );
     const workerWith = (instead: Partial<EvacuationActivities>) =>
-      Worker.create({
-        connection: workerConnection,
-        taskQueue,
-        workflowBundle: bundle,
-        maxHeartbeatThrottleInterval: '1s',
-        activities: {
-          ...estate.activities(),
-          ...workerAuth(),
-          ...createAuthActivities({
-            policyFile: operatorPaths.policyFile,
-            catalogDirs: [EXAMPLES_DIR, catalog],
-            evacuationDirs: [evacuationsDir],
-          }),
-          ...createEvacuationActivities(client),
-          ...createHolderActivities({ temporal: client }),
-          ...instead,
-        },
+      workerOn(taskQueue, estate, {
+        ...createAuthActivities({
+          policyFile: operatorPaths.policyFile,
+          catalogDirs: [EXAMPLES_DIR, catalog],
+          evacuationDirs: [evacuationsDir],
+        }),
+        ...createEvacuationActivities(client),
+        ...createHolderActivities({ temporal: client }),
+        ...instead,
       });
     try {
       const evacuation = evacuationReference(findEvacuation('test-region', [catalog], [evacuationsDir])!);
