@@ -131,10 +131,11 @@ export const ENDS_AFTER_ITS_WATCHES_PATCH = 'evacuation-ends-after-its-watches';
 
 /**
  * An evacuation ends `aborted` only if its abort stopped something: a service it skipped that could still have
- * started, or a failover that took the forwarded abort (its record holds the abort's nonce) and ended aborted. Before, an abort arriving in the same workflow task as the last
- * failover's end passed its validator (the services not yet seen ended), stopped nothing, and the evacuation ended
- * "aborted" though every service had ended on its own: a false record. Such an abort stays on record among the
- * operator actions; the evacuation ends as its services did.
+ * started, or a failover that took the forwarded abort (its record holds the abort's nonce) and ended aborted.
+ * Before, an abort arriving in the same workflow task as the last failover's end passed its validator (the
+ * services not yet seen ended), stopped nothing, and the evacuation ended "aborted" though every service had ended
+ * on its own: a false record. Such an abort stays on record among the operator actions; the evacuation ends as
+ * its services did.
  */
 export const ABORTED_ONLY_IF_IT_STOPPED_PATCH = 'evacuation-aborted-only-if-it-stopped';
 
@@ -606,14 +607,19 @@ class EvacuationRun {
    */
   private neverToStart(service: ServiceProgress, seen = new Set<string>()): string | undefined {
     seen.add(service.runbookId);
+    // A failover this abort reached may have ended aborted by now: that loss is the abort's doing.
+    const lostOnItsOwn = (s: ServiceProgress) =>
+      FINAL_SERVICE_STATES.has(s.state) &&
+      s.state !== 'succeeded' &&
+      !(s.state === 'aborted' && s.workflowId !== undefined && this.abortSent.has(s.workflowId));
     for (const dependency of service.dependsOn.map((id) => this.service(id))) {
-      if (FINAL_SERVICE_STATES.has(dependency.state) && dependency.state !== 'succeeded')
+      if (lostOnItsOwn(dependency))
         return `${dependency.runbookId}, which it depends on, ended ${dependency.state}`;
       const unstarted = dependency.state === 'waiting' || dependency.state === 'blocked';
       if (unstarted && !seen.has(dependency.runbookId) && this.neverToStart(dependency, seen) !== undefined)
         return `${dependency.runbookId}, which it depends on, could never start`;
     }
-    const failed = this.services.some((s) => ['failed', 'refused', 'aborted'].includes(s.state));
+    const failed = this.services.some((s) => s.state !== 'skipped' && lostOnItsOwn(s));
     if (this.evacuation.onServiceFailure === 'stop' && failed)
       return 'a service failed and this evacuation stops on failure';
     return undefined;
