@@ -164,6 +164,28 @@ export function evacuationJson(read: EvacuationRead): unknown {
   return evacuationRecord(read.progress, read.refusal);
 }
 
+/** Tries of the progress query after a change, and the wait before the first retry (doubling). */
+const PROGRESS_QUERY_TRIES = 4;
+const PROGRESS_QUERY_RETRY_MS = 100;
+
+/**
+ * The evacuation's progress, asked again when a query fails: the change it follows may be the last for hours (a
+ * wave waiting for its approval), so a query lost to a busy moment (Temporal refuses a query while the run's
+ * workflow task is under way and another query already waits) would leave that state unshown until the next
+ * change. Undefined if every try failed.
+ */
+async function progressNow(client: Client, workflowId: string): Promise<EvacuationProgress | undefined> {
+  const handle = client.workflow.getHandle(workflowId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.query<EvacuationProgress>('evacuationProgress');
+    } catch {
+      if (attempt === PROGRESS_QUERY_TRIES) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_QUERY_RETRY_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 /**
  * Shows the live table until the evacuation ends: redrawn in place on a terminal (elapsed times tick locally),
  * one line per service change otherwise. Changes are seen when they happen (the history long poll), not polled.
@@ -206,10 +228,7 @@ export async function followEvacuation(
     for await (const news of watchHistory(client, workflowId)) {
       if (news.closed) break;
       if (!news.progressed) continue;
-      latest = await client.workflow
-        .getHandle(workflowId)
-        .query<EvacuationProgress>('evacuationProgress')
-        .catch(() => latest);
+      latest = (await progressNow(client, workflowId)) ?? latest;
       draw();
     }
     const read = await readEvacuation(client, workflowId);
