@@ -30,6 +30,7 @@ import type { SignedOperatorUpdate } from './operator-decision';
 import { recordedAction } from './run-authority';
 import { decidePatchesAtStart } from './patches-at-start';
 import { requestEvidence } from './evidence-ledger';
+import { ATTEMPTS_PER_RUN } from './fence-follow-up-run-length';
 
 export type { FenceFollowUpInput, FenceFollowUpState } from './fence-follow-up-types';
 
@@ -46,8 +47,6 @@ export const closeFollowUpUpdate = defineUpdate<
 
 const FIRST_INTERVAL_MS = 2_000;
 const MAX_INTERVAL_MS = 30_000;
-/** Attempts per workflow run before continue-as-new keeps the history short (a follow-up may run for weeks). */
-const ATTEMPTS_PER_RUN = 200;
 
 /**
  * Keeps trying to fence an old primary a failover went on without fencing (two operators approved that it was

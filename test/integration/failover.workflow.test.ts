@@ -21,6 +21,7 @@ import { installQuietRuntime } from './quiet-runtime';
 import { defineRunbook } from '../../runbooks/define-runbook';
 import type { RunbookInput } from '../../runbooks/schema';
 import type { FailoverProgress, FailoverResult, PlanResult } from '../../workflows/run-types';
+import type { fenceFollowUpWorkflow } from '../../workflows/fence-follow-up';
 import { FakeEstate } from '../fakes/fake-estate';
 import { databaseInput } from '../../kinds/database-targets';
 import { createAuthActivities } from '../../activities/auth/auth-activities';
@@ -168,11 +169,16 @@ async function withWorker<T>(
 }
 
 /** A worker on `taskQueue` for the estate, with the test catalog's access policy and reads, and `instead`. */
-function workerOn(taskQueue: string, estate: FakeEstate, instead: InsteadActivities) {
+function workerOn(
+  taskQueue: string,
+  estate: FakeEstate,
+  instead: InsteadActivities,
+  workflowBundle: WorkflowBundleWithSourceMap = bundle,
+) {
   return Worker.create({
     connection: workerConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle,
     maxHeartbeatThrottleInterval: '1s',
     activities: { ...estate.activities(), ...workerAuth(), ...instead },
   });
@@ -1973,6 +1979,63 @@ describe('operator control', () => {
     expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['bob', 'carol'] });
     expect(estate.roles.get('primary')).toBe('fenced');
     expect(estate.promotions).toBe(1);
+  });
+
+  test('a fence follow-up that continues as new goes on in its next run, which checks the run it continues, and fences the old primary when it is back', async () => {
+    const estate = newEstate();
+    estate.primaryReachable = false;
+    // drctl's workflows, with follow-up runs of two attempts (workflows/fence-follow-up-run-length.ts replaced).
+    const shortRuns = await bundleWorkflowCode({
+      ...WORKFLOW_CODE,
+      logger: quietLogger(),
+      webpackConfigHook: (config) => ({
+        ...config,
+        plugins: [
+          ...(config.plugins ?? []),
+          {
+            apply: (compiler) =>
+              new compiler.webpack.NormalModuleReplacementPlugin(
+                /\/fence-follow-up-run-length$/,
+                require.resolve('./workflows/two-attempts-per-run'),
+              ).apply(compiler),
+          },
+        ],
+      }),
+    });
+    const taskQueue = `test-${randomUUID()}`;
+    catalog = newCatalogDir();
+    const worker = await workerOn(taskQueue, estate, {}, shortRuns);
+    const followUpId = 'fence-follow-up-test-db-db';
+    const { followUp, firstRunId, continued } = await worker.runUntil(async () => {
+      const handle = await start(taskQueue);
+      await waitForGate(handle, 'fence');
+      for (const operator of ['bob', 'carol'] as const)
+        await handle.executeUpdate('approve', {
+          args: [
+            await signed(handle, signerOf(operator), { action: 'approve', stepId: 'fence', reason: 'down' }),
+          ],
+        });
+      const done: FailoverResult = await handle.result();
+      expect(done.followUps?.[0]?.workflowId).toBe(followUpId);
+      const followUpHandle = client.workflow.getHandle<typeof fenceFollowUpWorkflow>(followUpId);
+      const described = await followUpHandle.describe();
+      const firstRunId = described.raw.workflowExecutionInfo?.firstRunId as string;
+      // Its first run tries twice (the primary is unreachable), then continues as new: a run of the same id.
+      const continued = await waitFor(async () => {
+        const latest = await followUpHandle.describe();
+        return latest.runId !== firstRunId && latest.status.name === 'RUNNING' ? latest.runId : undefined;
+      });
+      estate.primaryReachable = true;
+      return { followUp: await followUpHandle.result(), firstRunId, continued };
+    });
+    const startOfContinued = (await client.workflow.getHandle(followUpId, continued).fetchHistory())
+      .events?.[0]?.workflowExecutionStartedEventAttributes;
+    // Continued from a run of this follow-up (the first, or a later one on a slow machine).
+    expect(startOfContinued?.firstExecutionRunId).toBe(firstRunId);
+    expect(startOfContinued?.continuedExecutionRunId).toMatch(/\S/);
+    expect(followUp).toMatchObject({ status: 'fenced', database: 'db', approvedBy: ['bob', 'carol'] });
+    expect(followUp.attempts).toBeGreaterThanOrEqual(3);
+    expect(estate.roles.get('primary')).toBe('fenced');
   });
 
   test('a fence follow-up started by a client, not by a failover as its child, is refused and fences nothing (before: the worker fenced the database it named, unsigned)', async () => {
