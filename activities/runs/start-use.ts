@@ -25,6 +25,13 @@ const LISTING_POLL = { firstMs: 10, factor: 1.5, maxMs: 200 };
 const NONCE_READS_AT_ONCE = 8;
 /** Runs whose start nonce a worker remembers: the runs under one id in a statement's lifetime, many times over. */
 const REMEMBERED_RUNS = 10_000;
+/**
+ * The most earlier runs a lookup reads. Runs under one id hold one runbook's lock in turn, a second or more each:
+ * in a statement's window (7 minutes) a few hundred at the very most. More were started by someone else to make
+ * every start read them all (a history read each, a KMS Decrypt for those copying drctl's ciphertext): the start
+ * is refused, not checked in part.
+ */
+export const MAX_EARLIER_RUNS_READ = 1_000;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -104,8 +111,10 @@ async function othersOnceListed(
     waitMs = Math.min(waitMs * LISTING_POLL.factor, LISTING_POLL.maxMs)
   ) {
     const listed: Array<{ runId: string; startTime: Date }> = [];
-    for await (const execution of temporal.workflow.list({ query }))
+    for await (const execution of temporal.workflow.list({ query })) {
       listed.push({ runId: execution.runId, startTime: execution.startTime });
+      if (listed.length > MAX_EARLIER_RUNS_READ + 1) throw tooManyRuns(query);
+    }
     if (listed.some((execution) => execution.runId === runId))
       return listed.filter((execution) => execution.runId !== runId);
     if (Date.now() > deadline)
@@ -116,6 +125,13 @@ async function othersOnceListed(
     // Jittered, so lookups started together (an evacuation's services) do not list in step.
     await sleep(waitMs * (0.8 + Math.random() * 0.4));
   }
+}
+
+function tooManyRuns(query: string) {
+  return permanentFailure(
+    PermanentFailure.NotAuthorized,
+    `the start cannot be checked against earlier runs: more than ${MAX_EARLIER_RUNS_READ} runs match ${query}, far more than drctl starts under one lock in a statement's lifetime. Someone else likely started them: list them with \`temporal workflow list --query "${query}"\`, terminate those no operator started, and sign a new start`,
+  );
 }
 
 /** The nonce a run's start names (undefined: none a verified statement could have), and whether it is for good. */

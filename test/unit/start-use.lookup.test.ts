@@ -7,7 +7,7 @@ import {
   type PayloadCodec,
 } from '@temporalio/common';
 import { METADATA_ENCODING_KEY } from '@temporalio/common/lib/converter/types';
-import { createStartUseActivities } from '../../activities/runs/start-use';
+import { createStartUseActivities, MAX_EARLIER_RUNS_READ } from '../../activities/runs/start-use';
 import { seal } from '../../security/codec/aes-gcm';
 import { CodecError } from '../../security/codec/codec-error';
 import {
@@ -162,6 +162,35 @@ test('GIVEN a start whose claimed nonce is not 32 to 128 hex digits WHEN it is l
     nonRetryable: true,
   });
   expect(reads).toEqual([]);
+});
+
+test(`GIVEN more than MAX_EARLIER_RUNS_READ (${MAX_EARLIER_RUNS_READ}) earlier runs under the id WHEN a start is looked up THEN it is refused for good, saying how to find them, and no run is read (before: every one was read, a history read and maybe a KMS Decrypt each, at every start)`, async () => {
+  const piled = Array.from({ length: MAX_EARLIER_RUNS_READ + 1 }, (_, index) => ({
+    runId: `run-${index}`,
+    input: startOn(nonce(String(index))),
+  }));
+  const { temporal, reads } = fakeTemporal(piled, []);
+  await expect(lookUp(createStartUseActivities({ temporal }), nonce('new'))).rejects.toMatchObject({
+    message: expect.stringMatching(
+      /more than 1000 runs match WorkflowId = 'failover-ehr-db' AND WorkflowType = 'failoverWorkflow' AND StartTime >= '\S+'.*temporal workflow list --query/,
+    ),
+    type: 'NotAuthorized',
+    nonRetryable: true,
+  });
+  expect(reads).toEqual([]);
+});
+
+test(`GIVEN exactly MAX_EARLIER_RUNS_READ earlier runs WHEN a start is looked up THEN every one is read and a use among them is found`, async () => {
+  const runs = Array.from({ length: MAX_EARLIER_RUNS_READ }, (_, index) => ({
+    runId: `run-${index}`,
+    input: startOn(nonce(String(index))),
+  }));
+  const { temporal, reads } = fakeTemporal(runs, []);
+  await expect(lookUp(createStartUseActivities({ temporal }), nonce('new'))).resolves.toEqual({});
+  expect(reads).toHaveLength(MAX_EARLIER_RUNS_READ);
+  await expect(lookUp(createStartUseActivities({ temporal }), nonce('999'))).resolves.toEqual({
+    usedBy: expect.objectContaining({ runId: 'run-999' }),
+  });
 });
 
 test('GIVEN an earlier run with a drctl start WHEN starts are looked up again THEN its history is read once', async () => {
