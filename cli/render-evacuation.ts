@@ -65,6 +65,13 @@ export function evacuationSummary(progress: EvacuationProgress, refusal?: string
       `  ${STATE_MARK[service.state]} ${service.runbookId}: ${service.state}${service.detail ? ` — ${safe(service.detail)}` : ''}${service.workflowId ? ` (drctl status ${service.workflowId})` : ''}`,
     );
   }
+  for (const forward of progress.abortForwards ?? []) {
+    if (forward.outcome === 'accepted' || forward.outcome === 'ended') continue;
+    const why = forward.outcome === 'refused' ? 'the failover refused it' : 'Temporal did not take it';
+    lines.push(
+      `  ⚠ the abort did not reach ${forward.runbookId}: ${why} (${safe(forward.detail ?? '')}); it went on (drctl status ${forward.workflowId})`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -1,7 +1,8 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { PermanentFailure, permanentFailure } from '../activities/failures';
 import { heartbeat } from '../activities/poll-until';
 import { watchHistory } from '../activities/runs/history-watch';
+import { innermostMessage } from '../workflows/innermost-message';
 import type { FailoverProgress, FailoverResult } from '../workflows/run-types';
 import type { EvacuationActivities, RunSnapshot } from './evacuation-types';
 
@@ -80,12 +81,14 @@ export function createEvacuationActivities(client: Client | undefined): Evacuati
     async abortRun({ workflowId, update }) {
       const handle = requireClient().workflow.getHandle(workflowId);
       const description = await handle.describe();
-      if (description.status.name !== 'RUNNING') return `${workflowId} had already ended`;
+      if (description.status.name !== 'RUNNING')
+        return { outcome: 'ended', detail: `it had ended ${description.status.name.toLowerCase()}` };
       try {
         await handle.executeUpdate('abort', { args: [update] });
-        return `${workflowId}: abort accepted`;
+        return { outcome: 'accepted' };
       } catch (error) {
-        return `${workflowId}: abort not accepted (${(error as Error).message})`;
+        if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+        return { outcome: 'refused', detail: innermostMessage(error) };
       }
     },
 

@@ -76,6 +76,23 @@ export interface EvacuationProgress {
   authorization?: RunAuthorization;
   /** Approval gates the evacuation waits at (a wave's id as `stepId`). */
   awaiting: Array<{ stepId: string; kind: 'approval'; prompt: string; twoPerson?: boolean }>;
+  /** What came of forwarding an operator's abort to each failover still running then (once one was forwarded). */
+  abortForwards?: AbortForward[];
+}
+
+/** How a failover answered the evacuation's abort forwarded to it (`abortRun`). */
+export interface AbortRunAnswer {
+  /** `refused`: the failover did not take it (`detail` says why); `ended`: it had ended before the abort came. */
+  outcome: 'accepted' | 'refused' | 'ended';
+  detail?: string;
+}
+
+/** The abort forwarded to one failover: its answer, or `not-sent` when Temporal did not take it (`detail`). */
+export interface AbortForward {
+  runbookId: string;
+  workflowId: string;
+  outcome: AbortRunAnswer['outcome'] | 'not-sent';
+  detail?: string;
 }
 
 export type EvacuationResult = EvacuationProgress & {
@@ -99,9 +116,11 @@ export interface EvacuationActivities {
    * `runId`, that run only: a run started under the same id after it closed (a failback) is not the one watched.
    */
   watchRun(input: { workflowId: string; runId?: string; known?: RunSnapshot }): Promise<RunSnapshot>;
-  /** Sends `abort` to a child run (rollback as asked); a run that already ended is left as it is. */
-  /** Forwards the operator's signed abort of the evacuation; each child verifies it against the evacuation. */
-  abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<string>;
+  /**
+   * Forwards the operator's signed abort of the evacuation to a child run, which verifies it against the
+   * evacuation; a run that already ended is left as it is.
+   */
+  abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<AbortRunAnswer>;
   /** What a closed child failover recorded (its result, or the result its failure carries); null if none. */
   readFailoverResult(input: { workflowId: string; runId: string }): Promise<FailoverResult | null>;
 }

@@ -3,7 +3,7 @@
  * time, who did what, signed), JSON (the result itself), or JUnit XML with one testcase per service so a CI gate
  * fails on a service that did not succeed.
  */
-import type { EvacuationProgress, ServiceProgress } from '../evacuations/evacuation-types';
+import type { AbortForward, EvacuationProgress, ServiceProgress } from '../evacuations/evacuation-types';
 import { formatMs } from '../runbooks/duration';
 import { escapeMarkdown as md, escapeMarkup as esc, markdownCode } from './escape';
 import { msBetween } from './format';
@@ -62,10 +62,35 @@ export function renderEvacuationMarkdown(result: EvacuationProgress, refusal?: s
       (a) =>
         `| ${a.at} | ${a.action}${a.breakGlass ? ' (BREAK-GLASS)' : ''} | ${md(a.operator)} | ${md(a.stepId ?? '')} | ${md(a.reason)} | ${a.signed ? 'yes' : 'no'} |`,
     ),
+    ...abortForwardLines(result),
     '',
     'Each service is a failover run of its own with its full timeline: `drctl status <failover run> --run-id <run id>`.',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+const FORWARD_OUTCOME: Record<AbortForward['outcome'], string> = {
+  accepted: 'accepted',
+  refused: 'refused by the failover',
+  ended: 'the failover had ended',
+  'not-sent': 'not delivered (Temporal did not take it)',
+};
+
+/** Where an operator's abort was forwarded, and what each failover answered; nothing without an abort. */
+function abortForwardLines(result: EvacuationProgress): string[] {
+  const forwards = result.abortForwards ?? [];
+  if (forwards.length === 0) return [];
+  return [
+    '',
+    '## The abort, forwarded to the failovers',
+    '',
+    '| Service | Failover | Answer | Detail |',
+    '| --- | --- | --- | --- |',
+    ...forwards.map(
+      (f) =>
+        `| ${md(f.runbookId)} | ${markdownCode(f.workflowId)} | ${FORWARD_OUTCOME[f.outcome]} | ${md(f.detail ?? '')} |`,
+    ),
+  ];
 }
 
 export function renderEvacuationJunit(result: EvacuationProgress): string {

@@ -23,6 +23,8 @@ import { INITIATOR_KEY, KIND_KEY, OUTCOME_KEY, RUNBOOK_KEY } from '../common/sea
 import type { EvacuationCover } from '../evacuations/evacuation-hash';
 import {
   FINAL_SERVICE_STATES,
+  type AbortForward,
+  type AbortRunAnswer,
   type EvacuationActivities,
   type EvacuationProgress,
   type EvacuationRequest,
@@ -60,6 +62,7 @@ import type {
 } from './run-types';
 import { decidePatchesAtStart } from './patches-at-start';
 import { childCancellation } from './child-cancellation';
+import { innermostMessage } from './innermost-message';
 
 export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
 /** Sent by an evacuation a drill started held, to the drill: it holds every runbook's lock, or could not. */
@@ -289,6 +292,7 @@ class EvacuationRun {
   private abortRequest: AbortRequest | undefined;
   private abortUpdate: SignedOperatorUpdate | undefined;
   private abortSent = new Set<string>();
+  private readonly abortForwards: AbortForward[] = [];
   /** The abort skipped a service that could still start, or a failover took it and ended aborted. */
   private stoppedByAbort = false;
   private status: RunStatus = 'running';
@@ -436,6 +440,7 @@ class EvacuationRun {
       waves: this.waves,
       services: this.services,
       operatorActions: this.operatorActions,
+      ...(this.abortForwards.length === 0 ? {} : { abortForwards: this.abortForwards }),
       ...this.settledAuthorization(),
       awaiting: gates.map((wave) => {
         const approval = this.waveDefinition(wave.id).approval;
@@ -1012,9 +1017,25 @@ class EvacuationRun {
     for (const service of live) this.abortSent.add(service.workflowId as string);
     await Promise.all(
       live.map((service) =>
-        abortRun({ workflowId: service.workflowId as string, update }).catch(() => undefined),
+        abortRun({ workflowId: service.workflowId as string, update }).then(
+          (answer) => this.recordForward(service, forwardAnswer(answer)),
+          (error: unknown) =>
+            this.recordForward(service, { outcome: 'not-sent', detail: innermostMessage(error) }),
+        ),
       ),
     );
+  }
+
+  /** On record: an abort that did not reach a failover leaves it running as if none was sent. */
+  private recordForward(
+    service: ServiceProgress,
+    answer: Omit<AbortForward, 'runbookId' | 'workflowId'>,
+  ): void {
+    this.abortForwards.push({
+      runbookId: service.runbookId,
+      workflowId: service.workflowId as string,
+      ...answer,
+    });
   }
 
   private updateWaves(): void {
@@ -1099,4 +1120,15 @@ function recordedResult(error: unknown): FailoverResult | undefined {
     return undefined;
   const detail = error.cause.details?.[0] as FailoverResult | undefined;
   return detail?.timeline ? detail : undefined;
+}
+
+/**
+ * A failover's answer to a forwarded abort. Workers before `AbortRunAnswer` answered in words ("<id>: abort
+ * accepted", "<id> had already ended", "<id>: abort not accepted (why)"), and their answers stay in histories.
+ */
+function forwardAnswer(answer: AbortRunAnswer | string): AbortRunAnswer {
+  if (typeof answer !== 'string') return answer;
+  if (answer.endsWith(': abort accepted')) return { outcome: 'accepted' };
+  if (answer.endsWith(' had already ended')) return { outcome: 'ended' };
+  return { outcome: 'refused', detail: answer };
 }

@@ -241,7 +241,7 @@ function startWith(taskQueue: string, workflowId: string, request: ReturnType<ty
 
 /** A signed operator update for the run behind `handle`, as the CLI sends it. */
 async function signed(
-  handle: Awaited<ReturnType<typeof start>>,
+  handle: Pick<WorkflowHandle, 'workflowId' | 'query'>,
   signer: OperatorSigner,
   fields: { action: StatementAction; stepId?: string; reason: string; detail?: Record<string, string> },
 ) {
@@ -624,15 +624,17 @@ const hungWatch: EvacuationActivities['watchRun'] = async () => {
 };
 
 /**
- * Runs an evacuation of `waves` (runbooks named by id, each added to the worker's catalog as `runbook()` with that
- * id) on a worker whose watch of each failover is `watchRun`, by default one that never returns once the failover
- * has closed: the evacuation stays open after its last service ended, waiting for the watch (at most
- * WATCHES_END_WAIT_MS). `whileOpen` acts on it meanwhile; resolves with its result (an aborted or failed one's too).
+ * Runs an evacuation of `waves` (runbooks named by id, each added to the worker's catalog as `runbookOf` that id,
+ * by default `runbook()` with it) on a worker whose watch of each failover is `instead.watchRun`, by default one
+ * that never returns once the failover has closed: the evacuation stays open after its last service ended,
+ * waiting for the watch (at most WATCHES_END_WAIT_MS). `instead` replaces other evacuation activities too.
+ * `whileOpen` acts on it meanwhile; resolves with its result (an aborted or failed one's too).
  */
 async function evacuationWithHungWatch(
   waves: Array<{ id: string; runbooks: string[]; approval?: Record<string, never> }>,
   whileOpen: (handle: Awaited<ReturnType<typeof start>>) => Promise<void>,
-  watchRun = hungWatch,
+  instead: Partial<EvacuationActivities> = {},
+  runbookOf: (id: string) => RunbookInput = (id) => runbook({ id }),
 ): Promise<EvacuationResult> {
   const evacuationsDir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
   const reviewedEvacuations = () =>
@@ -645,7 +647,7 @@ async function evacuationWithHungWatch(
     return await withWorker(
       newEstate(),
       async (taskQueue) => {
-        for (const id of waves.flatMap((wave) => wave.runbooks)) addToCatalog(catalog, runbook({ id }));
+        for (const id of waves.flatMap((wave) => wave.runbooks)) addToCatalog(catalog, runbookOf(id));
         writeFileSync(
           join(evacuationsDir, 'test-region.json'),
           JSON.stringify({ id: 'test-region', title: 'test', waves }),
@@ -671,7 +673,8 @@ async function evacuationWithHungWatch(
         loadReviewedEvacuation: (request) => reviewedEvacuations().loadReviewedEvacuation(request),
         ...createEvacuationActivities(client),
         ...createHolderActivities({ temporal: client }),
-        watchRun,
+        watchRun: hungWatch,
+        ...instead,
       },
     );
   } finally {
@@ -765,14 +768,78 @@ test("an evacuation whose watch of its failover fails for good (a worker built w
         return closed ? { failedTask: undefined } : undefined;
       }));
     },
-    async () => {
-      throw ApplicationFailure.nonRetryable('this worker has no Temporal client to watch with');
+    {
+      watchRun: async () => {
+        throw ApplicationFailure.nonRetryable('this worker has no Temporal client to watch with');
+      },
     },
   );
 
   expect(failedTask).toBeUndefined();
   expect(result.status).toBe('succeeded');
   expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['test-db:succeeded']);
+});
+
+test("an evacuation abort that never reached its failover (Temporal did not take it) is on record with why, and the evacuation ends as its service did (before: only the operator's abort was on record, nothing said the forward failed)", async () => {
+  const result = await evacuationWithHungWatch(
+    [{ id: 'only', runbooks: ['test-db'] }],
+    async (handle) => {
+      const { services } = await evacuationWhen(handle, (p) => p.services[0]?.workflowId !== undefined);
+      const failover = client.workflow.getHandle(services[0]!.workflowId!);
+      await waitForGate(failover, 'hold');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'stop' })],
+      });
+      const forwarded = await evacuationWhen(handle, (p) => (p.abortForwards ?? []).length > 0);
+      expect(forwarded.abortForwards).toEqual([
+        {
+          runbookId: 'test-db',
+          workflowId: failover.workflowId,
+          outcome: 'not-sent',
+          detail: '14 UNAVAILABLE: the frontend is unreachable',
+        },
+      ]);
+      // The failover never got the abort: it waits at its gate still, and an operator takes it on from there.
+      expect((await failover.query<FailoverProgress>('progress')).status).toBe('paused');
+      await failover.executeUpdate('approve', {
+        args: [
+          await signed(failover, signerOf('carol'), { action: 'approve', stepId: 'hold', reason: 'go on' }),
+        ],
+      });
+    },
+    {
+      watchRun: createEvacuationActivities(client).watchRun,
+      abortRun: async () => {
+        throw ApplicationFailure.nonRetryable('14 UNAVAILABLE: the frontend is unreachable');
+      },
+    },
+    (id) => withSteps([{ after: 'preflight', step: gate('hold') }], runbook({ id })),
+  );
+
+  expect(result.status).toBe('succeeded');
+  expect(result.services.map((s) => `${s.runbookId}:${s.state}`)).toEqual(['test-db:succeeded']);
+  expect(result.operatorActions.map((action) => action.action)).toEqual(['start', 'abort']);
+  expect(result.abortForwards?.map((f) => `${f.runbookId}:${f.outcome}`)).toEqual(['test-db:not-sent']);
+});
+
+test('an evacuation abort its failover takes is on record as accepted, and the evacuation ends aborted', async () => {
+  const result = await evacuationWithHungWatch(
+    [{ id: 'only', runbooks: ['test-db'] }],
+    async (handle) => {
+      const { services } = await evacuationWhen(handle, (p) => p.services[0]?.workflowId !== undefined);
+      await waitForGate(client.workflow.getHandle(services[0]!.workflowId!), 'hold');
+      await handle.executeUpdate('abort', {
+        args: [await signed(handle, signerOf('bob'), { action: 'abort', reason: 'stop' })],
+      });
+    },
+    { watchRun: createEvacuationActivities(client).watchRun },
+    (id) => withSteps([{ after: 'preflight', step: gate('hold') }], runbook({ id })),
+  );
+
+  expect(result.status).toBe('aborted');
+  expect(result.abortForwards).toEqual([
+    { runbookId: 'test-db', workflowId: result.services[0]?.workflowId, outcome: 'accepted' },
+  ]);
 });
 
 test.each([

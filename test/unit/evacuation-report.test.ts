@@ -103,3 +103,24 @@ test('GIVEN an evacuation refused for a held lock WHEN rendered THEN its outcome
   });
   expect(JSON.parse(renderEvacuationReport(result, 'json'))).not.toHaveProperty('outcome');
 });
+
+test('GIVEN an evacuation whose abort reached one failover and not another WHEN rendered as Markdown THEN the report lists each forward and its answer; without an abort it has no such section', () => {
+  const text = renderEvacuationMarkdown({
+    ...result,
+    abortForwards: [
+      { runbookId: 'ehr-db', workflowId: 'failover-ehr-db', outcome: 'accepted' },
+      {
+        runbookId: 'lab-db',
+        workflowId: 'failover-lab-db',
+        outcome: 'not-sent',
+        detail: 'frontend | unavailable',
+      },
+    ],
+  });
+  expect(text).toContain('## The abort, forwarded to the failovers');
+  expect(text).toContain('| ehr-db | `failover-ehr-db` | accepted |  |');
+  expect(text).toContain(
+    '| lab-db | `failover-lab-db` | not delivered (Temporal did not take it) | frontend \\| unavailable |',
+  );
+  expect(renderEvacuationMarkdown(result)).not.toContain('forwarded');
+});

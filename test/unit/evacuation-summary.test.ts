@@ -74,3 +74,31 @@ test('GIVEN an evacuation started and approved as usual WHEN it ends THEN its su
       .filter((line) => line.startsWith('‼')),
   ).toEqual([]);
 });
+
+test('GIVEN an evacuation whose abort a failover refused and another never got WHEN it ends THEN its summary says so for each, made terminal-safe; an accepted one or one that came after its failover ended adds nothing', () => {
+  const summary = evacuationSummary({
+    ...ended,
+    abortForwards: [
+      {
+        runbookId: 'ehr-db',
+        workflowId: 'failover-ehr-db',
+        outcome: 'refused',
+        detail: 'past its point \u001b[2J',
+      },
+      { runbookId: 'lab-db', workflowId: 'failover-lab-db', outcome: 'not-sent', detail: 'UNAVAILABLE' },
+      { runbookId: 'rx-db', workflowId: 'failover-rx-db', outcome: 'accepted' },
+      {
+        runbookId: 'pacs-db',
+        workflowId: 'failover-pacs-db',
+        outcome: 'ended',
+        detail: 'it had ended completed',
+      },
+    ],
+  })
+    .split('\n')
+    .filter((line) => line.includes('abort did not'));
+  expect(summary).toEqual([
+    '  ⚠ the abort did not reach ehr-db: the failover refused it (past its point \\x1b[2J); it went on (drctl status failover-ehr-db)',
+    '  ⚠ the abort did not reach lab-db: Temporal did not take it (UNAVAILABLE); it went on (drctl status failover-lab-db)',
+  ]);
+});
