@@ -1,3 +1,4 @@
+import { undeliveredAborts } from '../evacuations/abort-forward';
 import type { EvacuationProgress, ServiceProgress } from '../evacuations/evacuation-types';
 import type { Evacuation } from '../evacuations/schema';
 import { formatMs } from '../runbooks/duration';
@@ -40,7 +41,7 @@ export function evacuationTable(progress: EvacuationProgress, now = Date.now()):
     (gate) =>
       `⏸ wave ${gate.stepId} waits for an approval: drctl approve ${progress.workflowId} --step ${gate.stepId} --reason "…"${gate.twoPerson ? ` (by someone other than ${safe(progress.initiator)})` : ''}`,
   );
-  return [header, ...rows, ...gates];
+  return [header, ...rows, ...gates, ...undeliveredAbortLines(progress)];
 }
 
 /** The closing summary: how each service ended and how long the evacuation took; a refused one says why. */
@@ -65,14 +66,22 @@ export function evacuationSummary(progress: EvacuationProgress, refusal?: string
       `  ${STATE_MARK[service.state]} ${service.runbookId}: ${service.state}${service.detail ? ` — ${safe(service.detail)}` : ''}${service.workflowId ? ` (drctl status ${service.workflowId})` : ''}`,
     );
   }
-  for (const forward of progress.abortForwards ?? []) {
-    if (forward.outcome === 'accepted' || forward.outcome === 'ended') continue;
-    const why = forward.outcome === 'refused' ? 'the failover refused it' : 'Temporal did not take it';
-    lines.push(
-      `  ⚠ the abort did not reach ${forward.runbookId}: ${why} (${safe(forward.detail ?? '')}); it went on (drctl status ${forward.workflowId})`,
-    );
-  }
+  lines.push(...undeliveredAbortLines(progress));
   return lines.join('\n');
+}
+
+/** A line per failover the evacuation's abort left running (refused, or never confirmed), with how to stop it. */
+function undeliveredAbortLines(progress: EvacuationProgress): string[] {
+  return undeliveredAborts(progress).map((forward) => {
+    const detail = forward.detail ? ` (${forward.detail})` : '';
+    const what =
+      forward.outcome === 'refused'
+        ? `${forward.runbookId}'s failover refused the evacuation's abort${detail} and went on`
+        : `the evacuation's abort was not confirmed delivered to ${forward.runbookId}'s failover${detail}, which may have gone on`;
+    return safe(
+      `  ⚠ ${what}: see drctl status ${forward.workflowId}; to stop it, drctl abort ${forward.workflowId} --reason "…"`,
+    );
+  });
 }
 
 /** What an evacuation would do: its waves, services, limits and gates. */

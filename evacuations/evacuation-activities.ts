@@ -1,6 +1,8 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { PermanentFailure, permanentFailure } from '../activities/failures';
-import { heartbeat } from '../activities/poll-until';
+import { heartbeat, sleep } from '../activities/poll-until';
+import { failureTypeOf } from '../common/failure-type-of';
+import { UpdateRefusal } from '../common/update-refusals';
 import { watchHistory } from '../activities/runs/history-watch';
 import { innermostMessage } from '../workflows/innermost-message';
 import type { FailoverProgress, FailoverResult } from '../workflows/run-types';
@@ -8,6 +10,17 @@ import type { EvacuationActivities, RunSnapshot } from './evacuation-types';
 
 /** A watch heartbeats this often while it waits on a child's history. */
 const KEEP_ALIVE_MS = 5_000;
+/**
+ * How long a forwarded abort waits, within one attempt of its 1-minute activity, for a failover still verifying
+ * its start (its earlier-use lookup retries for about 45 s), asking again this often.
+ */
+export const START_VERIFICATION_WAIT_MS = 45_000;
+const START_VERIFICATION_POLL_MS = 500;
+
+/** `TIMED_OUT` as "timed out". */
+function statusInWords(status: string): string {
+  return status.toLowerCase().replace(/_/g, ' ');
+}
 
 /**
  * The evacuation's activities over a Temporal client (the worker's own connection): watch a child failover,
@@ -78,17 +91,34 @@ export function createEvacuationActivities(client: Client | undefined): Evacuati
       }
     },
 
-    async abortRun({ workflowId, update }) {
-      const handle = requireClient().workflow.getHandle(workflowId);
-      const description = await handle.describe();
-      if (description.status.name !== 'RUNNING')
-        return { outcome: 'ended', detail: `it had ended ${description.status.name.toLowerCase()}` };
-      try {
-        await handle.executeUpdate('abort', { args: [update] });
-        return { outcome: 'accepted' };
-      } catch (error) {
-        if (!(error instanceof WorkflowUpdateFailedError)) throw error;
-        return { outcome: 'refused', detail: innermostMessage(error) };
+    async abortRun({ workflowId, runId, update }) {
+      // The run the evacuation started, not whichever run holds the id by now (a failback started meanwhile).
+      const handle = requireClient().workflow.getHandle(workflowId, runId);
+      const verifiedBy = Date.now() + START_VERIFICATION_WAIT_MS;
+      for (;;) {
+        const description = await handle.describe();
+        if (description.status.name !== 'RUNNING')
+          return { outcome: 'ended', detail: `it had ended (${statusInWords(description.status.name)})` };
+        try {
+          // One id per abort: a retry after an answer lost in transit gets the first attempt's outcome.
+          await handle.executeUpdate('abort', {
+            args: [update],
+            updateId: `evacuation-abort-${update.signed.statement.nonce}`,
+          });
+          return { outcome: 'accepted' };
+        } catch (error) {
+          if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+          const refusal = failureTypeOf(error.cause);
+          if (refusal === UpdateRefusal.RunEnded)
+            return { outcome: 'ended', detail: innermostMessage(error) };
+          if (refusal === UpdateRefusal.AbortUnderWay)
+            return { outcome: 'aborting', detail: innermostMessage(error) };
+          if (refusal !== UpdateRefusal.StartBeingVerified)
+            return { outcome: 'refused', detail: innermostMessage(error) };
+          // Not a no: the failover takes updates once its start is verified (its earlier-use lookup may retry).
+          if (Date.now() >= verifiedBy) throw error;
+          await sleep(START_VERIFICATION_POLL_MS);
+        }
       }
     },
 

@@ -82,12 +82,18 @@ export interface EvacuationProgress {
 
 /** How a failover answered the evacuation's abort forwarded to it (`abortRun`). */
 export interface AbortRunAnswer {
-  /** `refused`: the failover did not take it (`detail` says why); `ended`: it had ended before the abort came. */
-  outcome: 'accepted' | 'refused' | 'ended';
+  /**
+   * `refused`: the failover did not take it and went on (`detail` says why); `ended`: its steps were over before
+   * the abort came; `aborting`: another abort was already under way in it.
+   */
+  outcome: 'accepted' | 'refused' | 'ended' | 'aborting';
   detail?: string;
 }
 
-/** The abort forwarded to one failover: its answer, or `not-sent` when Temporal did not take it (`detail`). */
+/**
+ * The abort forwarded to one failover: its answer, or `not-sent` when no answer came (Temporal did not take the
+ * update, or the activity failed or timed out through its retries; `detail` says how).
+ */
 export interface AbortForward {
   runbookId: string;
   workflowId: string;
@@ -120,7 +126,11 @@ export interface EvacuationActivities {
    * Forwards the operator's signed abort of the evacuation to a child run, which verifies it against the
    * evacuation; a run that already ended is left as it is.
    */
-  abortRun(input: { workflowId: string; update: SignedOperatorUpdate }): Promise<AbortRunAnswer>;
+  abortRun(input: {
+    workflowId: string;
+    runId?: string;
+    update: SignedOperatorUpdate;
+  }): Promise<AbortRunAnswer>;
   /** What a closed child failover recorded (its result, or the result its failure carries); null if none. */
   readFailoverResult(input: { workflowId: string; runId: string }): Promise<FailoverResult | null>;
 }

@@ -71,9 +71,10 @@ export function renderEvacuationMarkdown(result: EvacuationProgress, refusal?: s
 
 const FORWARD_OUTCOME: Record<AbortForward['outcome'], string> = {
   accepted: 'accepted',
-  refused: 'refused by the failover',
+  refused: 'refused by the failover, which went on',
   ended: 'the failover had ended',
-  'not-sent': 'not delivered (Temporal did not take it)',
+  aborting: 'the failover was already being aborted',
+  'not-sent': 'not confirmed delivered (no answer through its retries)',
 };
 
 /** Where an operator's abort was forwarded, and what each failover answered; nothing without an abort. */

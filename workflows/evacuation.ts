@@ -24,7 +24,6 @@ import type { EvacuationCover } from '../evacuations/evacuation-hash';
 import {
   FINAL_SERVICE_STATES,
   type AbortForward,
-  type AbortRunAnswer,
   type EvacuationActivities,
   type EvacuationProgress,
   type EvacuationRequest,
@@ -63,6 +62,7 @@ import type {
 import { decidePatchesAtStart } from './patches-at-start';
 import { childCancellation } from './child-cancellation';
 import { innermostMessage } from './innermost-message';
+import { forwardAnswer } from '../evacuations/abort-forward';
 
 export const evacuationProgressQuery = defineQuery<EvacuationProgress>('evacuationProgress');
 /** Sent by an evacuation a drill started held, to the drill: it holds every runbook's lock, or could not. */
@@ -1017,7 +1017,7 @@ class EvacuationRun {
     for (const service of live) this.abortSent.add(service.workflowId as string);
     await Promise.all(
       live.map((service) =>
-        abortRun({ workflowId: service.workflowId as string, update }).then(
+        abortRun({ workflowId: service.workflowId as string, runId: service.runId, update }).then(
           (answer) => this.recordForward(service, forwardAnswer(answer)),
           (error: unknown) =>
             this.recordForward(service, { outcome: 'not-sent', detail: innermostMessage(error) }),
@@ -1120,15 +1120,4 @@ function recordedResult(error: unknown): FailoverResult | undefined {
     return undefined;
   const detail = error.cause.details?.[0] as FailoverResult | undefined;
   return detail?.timeline ? detail : undefined;
-}
-
-/**
- * A failover's answer to a forwarded abort. Workers before `AbortRunAnswer` answered in words ("<id>: abort
- * accepted", "<id> had already ended", "<id>: abort not accepted (why)"), and their answers stay in histories.
- */
-function forwardAnswer(answer: AbortRunAnswer | string): AbortRunAnswer {
-  if (typeof answer !== 'string') return answer;
-  if (answer.endsWith(': abort accepted')) return { outcome: 'accepted' };
-  if (answer.endsWith(' had already ended')) return { outcome: 'ended' };
-  return { outcome: 'refused', detail: answer };
 }

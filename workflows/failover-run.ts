@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { hasPatch } from './patch-bundle';
+import { UpdateRefusal } from '../common/update-refusals';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CheckResult } from '../activities/contracts';
 import { describeRule, type ApprovalRule } from '../auth/approval-rule';
@@ -303,9 +304,16 @@ export class FailoverRun {
 
   validateAbort(update: SignedOperatorUpdate): void {
     this.verify(update, ['abort']);
-    if (this.status !== 'running') throw new Error(`the run has already ended (${this.status})`);
+    if (this.status !== 'running')
+      throw ApplicationFailure.nonRetryable(
+        `the run has already ended (${this.status})`,
+        UpdateRefusal.RunEnded,
+      );
     if (this.abortRequest)
-      throw new Error(`an abort is already under way (by ${this.abortRequest.operator})`);
+      throw ApplicationFailure.nonRetryable(
+        `an abort is already under way (by ${this.abortRequest.operator})`,
+        UpdateRefusal.AbortUnderWay,
+      );
   }
 
   /** Whether the run was aborted by a cancel through Temporal (`cancelledThroughTemporal`). */

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { TEMPORAL_CANCEL_ABORTS_PATCH } from './child-cancellation';
 import { hasPatch } from './patch-bundle';
+import { UpdateRefusal } from '../common/update-refusals';
 import { INITIATOR_KEY, OUTCOME_KEY } from '../common/search-attributes';
 import { evacuationSha256, type EvacuationCover } from '../evacuations/evacuation-hash';
 import { requestEvidence } from './evidence-ledger';
@@ -73,7 +74,10 @@ export async function failoverWorkflow(request: FailoverRequest): Promise<Failov
   let run: FailoverRun | undefined = undefined;
   const started = (): FailoverRun => {
     if (run) return run;
-    throw new Error('the run is still verifying its start against the access policy; try again in a moment');
+    throw ApplicationFailure.nonRetryable(
+      'the run is still verifying its start against the access policy; try again in a moment',
+      UpdateRefusal.StartBeingVerified,
+    );
   };
   const progress = (): FailoverProgress => run?.progress() ?? startingProgress(request);
   setHandler(progressQuery, progress);

@@ -130,7 +130,7 @@ async function othersOnceListed(
 function tooManyRuns(query: string) {
   return permanentFailure(
     PermanentFailure.NotAuthorized,
-    `the start cannot be checked against earlier runs: more than ${MAX_EARLIER_RUNS_READ} runs match ${query}, far more than drctl starts under one lock in a statement's lifetime. Someone else likely started them: list them with \`temporal workflow list --query "${query}"\`, terminate those no operator started, and sign a new start`,
+    `more than ${MAX_EARLIER_RUNS_READ} runs match ${query}, far more than drctl starts under one runbook's lock in a statement's lifetime: someone else likely started them. Find them with \`temporal workflow list --query "${query}"\` (with your --namespace), and delete those no operator started (\`temporal workflow delete\`), or sign a new start once they are more than ${Math.round((STATEMENT_MAX_AGE_MS + 2 * STATEMENT_MAX_SKEW_MS) / 60_000)} minutes older than it`,
   );
 }
 

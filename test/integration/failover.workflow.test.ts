@@ -340,6 +340,53 @@ test('a start whose earlier-use lookup cannot read an earlier run for a few trie
   expect(estate.roles.get('replica')).toBe('primary');
 });
 
+test('an abort forwarded (as an evacuation does) to a failover still verifying its start is asked again until the run takes it, and the run ends aborted (before: refused as "still verifying", recorded as refused and never sent again, and the failover ran to its end)', async () => {
+  const estate = newEstate();
+  const { findEarlierStartUse } = createStartUseActivities({ temporal: client });
+  let firstRefusal: string | undefined;
+  const { answer, result } = await withWorker(
+    estate,
+    async (taskQueue) => {
+      const workflowId = `test-failover-${randomUUID()}`;
+      const request = signedStart(runbook(), workflowId);
+      const handle = await startWith(taskQueue, workflowId, request);
+      const update = {
+        signed: signerOf('alice').sign({
+          action: 'abort',
+          reason: 'the evacuation was aborted',
+          runId: workflowId,
+          runbookId: request.runbook.id,
+          runbookHash: request.runbook.sha256,
+          detail: { run: handle.firstExecutionRunId },
+        }),
+      };
+      // What the run answers while its start is being verified: a refusal of its own type, to ask again.
+      firstRefusal = await handle.executeUpdate('abort', { args: [update] }).then(
+        () => 'accepted',
+        (error: WorkflowUpdateFailedError) =>
+          (error.cause as ApplicationFailure | undefined)?.type ?? undefined,
+      );
+      const answer = await createEvacuationActivities(client).abortRun({
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        update,
+      });
+      return { answer, result: await failedResult(handle.result(), 'FailoverAborted') };
+    },
+    {
+      findEarlierStartUse: async (input) => {
+        await Context.current().sleep(2_000);
+        return findEarlierStartUse(input);
+      },
+    },
+  );
+
+  expect(firstRefusal).toBe('StartBeingVerified');
+  expect(answer).toEqual({ outcome: 'accepted' });
+  expect(result.status).toBe('aborted');
+  expect(estate.promotions).toBe(0);
+});
+
 test("a step's quick read before its effect is a local activity in the workflow task that schedules the effect, or read ahead while the step before runs", async () => {
   const estate = newEstate();
   const result: FailoverResult = await withWorker(estate, async (taskQueue) =>
@@ -2073,28 +2120,40 @@ describe('operator control', () => {
     catalog = newCatalogDir();
     const worker = await workerOn(taskQueue, estate, {}, shortRuns);
     const followUpId = 'fence-follow-up-test-db-db';
-    const { followUp, firstRunId, continued } = await worker.runUntil(async () => {
-      const handle = await start(taskQueue);
-      await waitForGate(handle, 'fence');
-      for (const operator of ['bob', 'carol'] as const)
-        await handle.executeUpdate('approve', {
-          args: [
-            await signed(handle, signerOf(operator), { action: 'approve', stepId: 'fence', reason: 'down' }),
-          ],
+    // A follow-up left running on a queue nobody polls would hold its id for the tests after this one.
+    const endFollowUp = () =>
+      client.workflow
+        .getHandle(followUpId)
+        .terminate('test over')
+        .catch(() => undefined);
+    const { followUp, firstRunId, continued } = await worker
+      .runUntil(async () => {
+        const handle = await start(taskQueue);
+        await waitForGate(handle, 'fence');
+        for (const operator of ['bob', 'carol'] as const)
+          await handle.executeUpdate('approve', {
+            args: [
+              await signed(handle, signerOf(operator), {
+                action: 'approve',
+                stepId: 'fence',
+                reason: 'down',
+              }),
+            ],
+          });
+        const done: FailoverResult = await handle.result();
+        expect(done.followUps?.[0]?.workflowId).toBe(followUpId);
+        const followUpHandle = client.workflow.getHandle<typeof fenceFollowUpWorkflow>(followUpId);
+        const described = await followUpHandle.describe();
+        const firstRunId = described.raw.workflowExecutionInfo?.firstRunId as string;
+        // Its first run tries twice (the primary is unreachable), then continues as new: a run of the same id.
+        const continued = await waitFor(async () => {
+          const latest = await followUpHandle.describe();
+          return latest.runId !== firstRunId && latest.status.name === 'RUNNING' ? latest.runId : undefined;
         });
-      const done: FailoverResult = await handle.result();
-      expect(done.followUps?.[0]?.workflowId).toBe(followUpId);
-      const followUpHandle = client.workflow.getHandle<typeof fenceFollowUpWorkflow>(followUpId);
-      const described = await followUpHandle.describe();
-      const firstRunId = described.raw.workflowExecutionInfo?.firstRunId as string;
-      // Its first run tries twice (the primary is unreachable), then continues as new: a run of the same id.
-      const continued = await waitFor(async () => {
-        const latest = await followUpHandle.describe();
-        return latest.runId !== firstRunId && latest.status.name === 'RUNNING' ? latest.runId : undefined;
-      });
-      estate.primaryReachable = true;
-      return { followUp: await followUpHandle.result(), firstRunId, continued };
-    });
+        estate.primaryReachable = true;
+        return { followUp: await followUpHandle.result(), firstRunId, continued };
+      })
+      .finally(endFollowUp);
     const startOfContinued = (await client.workflow.getHandle(followUpId, continued).fetchHistory())
       .events?.[0]?.workflowExecutionStartedEventAttributes;
     // Continued from a run of this follow-up (the first, or a later one on a slow machine).

@@ -120,7 +120,7 @@ test('GIVEN an evacuation whose abort reached one failover and not another WHEN 
   expect(text).toContain('## The abort, forwarded to the failovers');
   expect(text).toContain('| ehr-db | `failover-ehr-db` | accepted |  |');
   expect(text).toContain(
-    '| lab-db | `failover-lab-db` | not delivered (Temporal did not take it) | frontend \\| unavailable |',
+    '| lab-db | `failover-lab-db` | not confirmed delivered (no answer through its retries) | frontend \\| unavailable |',
   );
   expect(renderEvacuationMarkdown(result)).not.toContain('forwarded');
 });

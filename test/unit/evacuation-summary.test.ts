@@ -1,4 +1,4 @@
-import { evacuationSummary } from '../../cli/render-evacuation';
+import { evacuationSummary, evacuationTable } from '../../cli/render-evacuation';
 import type { EvacuationProgress } from '../../evacuations/evacuation-types';
 
 const ended: EvacuationProgress = {
@@ -75,8 +75,8 @@ test('GIVEN an evacuation started and approved as usual WHEN it ends THEN its su
   ).toEqual([]);
 });
 
-test('GIVEN an evacuation whose abort a failover refused and another never got WHEN it ends THEN its summary says so for each, made terminal-safe; an accepted one or one that came after its failover ended adds nothing', () => {
-  const summary = evacuationSummary({
+test('GIVEN an evacuation whose abort a failover refused and another never confirmed WHEN it ends THEN its summary and table say so for each, with how to stop it, made terminal-safe; an accepted one, one that came after its failover ended, or one to a run already aborting adds nothing', () => {
+  const progress: EvacuationProgress = {
     ...ended,
     abortForwards: [
       {
@@ -91,14 +91,19 @@ test('GIVEN an evacuation whose abort a failover refused and another never got W
         runbookId: 'pacs-db',
         workflowId: 'failover-pacs-db',
         outcome: 'ended',
-        detail: 'it had ended completed',
+        detail: 'it had ended (completed)',
       },
+      { runbookId: 'lis-db', workflowId: 'failover-lis-db', outcome: 'aborting', detail: 'by carol' },
     ],
-  })
-    .split('\n')
-    .filter((line) => line.includes('abort did not'));
-  expect(summary).toEqual([
-    '  ⚠ the abort did not reach ehr-db: the failover refused it (past its point \\x1b[2J); it went on (drctl status failover-ehr-db)',
-    '  ⚠ the abort did not reach lab-db: Temporal did not take it (UNAVAILABLE); it went on (drctl status failover-lab-db)',
-  ]);
+  };
+  const expected = [
+    `  ⚠ ehr-db's failover refused the evacuation's abort (past its point \\x1b[2J) and went on: see drctl status failover-ehr-db; to stop it, drctl abort failover-ehr-db --reason "…"`,
+    `  ⚠ the evacuation's abort was not confirmed delivered to lab-db's failover (UNAVAILABLE), which may have gone on: see drctl status failover-lab-db; to stop it, drctl abort failover-lab-db --reason "…"`,
+  ];
+  expect(
+    evacuationSummary(progress)
+      .split('\n')
+      .filter((line) => line.includes('⚠')),
+  ).toEqual(expected);
+  expect(evacuationTable(progress).filter((line) => line.includes('⚠'))).toEqual(expected);
 });
