@@ -255,6 +255,42 @@ async function main(): Promise<void> {
       await save('evacuation-first-wave-failover', client.workflow.getHandle(runLockId('ehr-db')));
     }
 
+    if (wanted('evacuation-aborted')) {
+      // alice aborts the us-east-1 evacuation while ehr-db's failover runs: the abort is forwarded to that run
+      // (`abortRun`) and its answer recorded. Tried again if the failover ended before the abort reached it.
+      let forwarded = false;
+      for (let attempt = 1; attempt <= 5 && !forwarded; attempt++) {
+        await resetStack();
+        const evacuation = client.workflow.getHandle(
+          await startEvacuation(client, taskQueue, usEast1, {
+            reason: 'recorded for replay tests',
+            signer: signer('alice'),
+            now: new Date(),
+          }),
+        );
+        for (;;) {
+          const progress = await evacuation
+            .query<EvacuationProgress>('evacuationProgress')
+            .catch(() => undefined);
+          const state = progress?.services.find((service) => service.runbookId === 'ehr-db')?.state;
+          if (state !== undefined && state !== 'waiting' && state !== 'blocked') break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await evacuation.executeUpdate('abort', {
+          args: [
+            await signed(evacuation, 'alice', { action: 'abort', reason: 'recorded: evacuation called off' }),
+          ],
+        });
+        await evacuation.result().catch(() => undefined);
+        const { events } = await evacuation.fetchHistory();
+        forwarded = (events ?? []).some(
+          (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'abortRun',
+        );
+        if (forwarded) await save('evacuation-aborted', evacuation);
+      }
+      if (!forwarded) throw new Error('ehr-db ended before the abort reached it in 5 tries; run again');
+    }
+
     if (wanted('drill-evacuation')) {
       await resetStack();
       const drillId = await startDrill(client, taskQueue, evacuationDrill(usEast1), drillSettings);
