@@ -240,15 +240,18 @@ async function main(): Promise<void> {
     // The us-east-1 evacuation: ehr-db, then patient-portal-rds once bob approved the second wave.
     const usEast1 = findEvacuation('us-east-1', [resolve(__dirname, '../runbooks/examples')]);
     if (usEast1 === undefined) throw new Error('the bundled us-east-1 evacuation did not load');
-    if (wanted('evacuation')) {
-      await resetStack();
-      const evacuation = client.workflow.getHandle(
+    /** The us-east-1 evacuation started as alice. */
+    const startUsEast1 = async (): Promise<WorkflowHandle> =>
+      client.workflow.getHandle(
         await startEvacuation(client, taskQueue, usEast1, {
           reason: 'recorded for replay tests',
           signer: signer('alice'),
           now: new Date(),
         }),
       );
+    if (wanted('evacuation')) {
+      await resetStack();
+      const evacuation = await startUsEast1();
       await approveWave(evacuation, 'portal', 'bob');
       await save('evacuation', evacuation);
       // Its first wave's failover: held under its lock, its pre-flight made while held, then released.
@@ -261,13 +264,7 @@ async function main(): Promise<void> {
       let forwarded = false;
       for (let attempt = 1; attempt <= 5 && !forwarded; attempt++) {
         await resetStack();
-        const evacuation = client.workflow.getHandle(
-          await startEvacuation(client, taskQueue, usEast1, {
-            reason: 'recorded for replay tests',
-            signer: signer('alice'),
-            now: new Date(),
-          }),
-        );
+        const evacuation = await startUsEast1();
         for (;;) {
           const progress = await evacuation
             .query<EvacuationProgress>('evacuationProgress')
