@@ -1026,7 +1026,7 @@ class EvacuationRun {
     );
   }
 
-  /** On record: an abort that did not reach a failover leaves it running as if none was sent. */
+  /** Keeps a failover's answer to the forwarded abort, or why none came: one that did not take it went on. */
   private recordForward(
     service: ServiceProgress,
     answer: Omit<AbortForward, 'runbookId' | 'workflowId'>,
