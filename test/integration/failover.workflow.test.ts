@@ -343,43 +343,46 @@ test('a start whose earlier-use lookup cannot read an earlier run for a few trie
 test('an abort forwarded (as an evacuation does) to a failover still verifying its start is asked again until the run takes it, and the run ends aborted (before: refused as "still verifying", recorded as refused and never sent again, and the failover ran to its end)', async () => {
   const estate = newEstate();
   const { findEarlierStartUse } = createStartUseActivities({ temporal: client });
-  let firstRefusal: string | undefined;
-  const { answer, result } = await withWorker(
-    estate,
-    async (taskQueue) => {
-      const workflowId = `test-failover-${randomUUID()}`;
-      const request = signedStart(runbook(), workflowId);
-      const handle = await startWith(taskQueue, workflowId, request);
-      const update = {
-        signed: signerOf('alice').sign({
-          action: 'abort',
-          reason: 'the evacuation was aborted',
-          runId: workflowId,
-          runbookId: request.runbook.id,
-          runbookHash: request.runbook.sha256,
-          detail: { run: handle.firstExecutionRunId },
-        }),
-      };
-      // What the run answers while its start is being verified: a refusal of its own type, to ask again.
-      firstRefusal = await handle.executeUpdate('abort', { args: [update] }).then(
-        () => 'accepted',
-        (error: WorkflowUpdateFailedError) =>
-          (error.cause as ApplicationFailure | undefined)?.type ?? undefined,
-      );
-      const answer = await createEvacuationActivities(client).abortRun({
-        workflowId,
-        runId: handle.firstExecutionRunId,
-        update,
-      });
-      return { answer, result: await failedResult(handle.result(), 'FailoverAborted') };
-    },
-    {
-      findEarlierStartUse: async (input) => {
-        await Context.current().sleep(2_000);
-        return findEarlierStartUse(input);
-      },
-    },
+  const taskQueue = `test-${randomUUID()}`;
+  catalog = newCatalogDir();
+  const workflowId = `test-failover-${randomUUID()}`;
+  // Held at a gate once verified, so the run cannot end before the abort asked again reaches it.
+  const request = signedStart(withSteps([{ after: 'preflight', step: gate('hold') }]), workflowId);
+  const handle = await startWith(taskQueue, workflowId, request);
+  const update = {
+    signed: signerOf('alice').sign({
+      action: 'abort',
+      reason: 'the evacuation was aborted',
+      runId: workflowId,
+      runbookId: request.runbook.id,
+      runbookHash: request.runbook.sha256,
+      detail: { run: handle.firstExecutionRunId },
+    }),
+  };
+  // Sent while no worker runs, both reach the run in its first workflow task, before its start is verified (a
+  // workflow task runs the start's local reads to their end, so an update sent later waits for the verdict): a
+  // client's own abort, and the evacuation's forward.
+  const refusal = handle.executeUpdate('abort', { args: [update] }).then(
+    () => 'accepted',
+    (error: WorkflowUpdateFailedError) => (error.cause as ApplicationFailure | undefined)?.type ?? undefined,
   );
+  const forwarded = createEvacuationActivities(client).abortRun({
+    workflowId,
+    runId: handle.firstExecutionRunId,
+    update,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const worker = await workerOn(taskQueue, estate, {
+    findEarlierStartUse: async (input) => {
+      await Context.current().sleep(2_000);
+      return findEarlierStartUse(input);
+    },
+  });
+  const { firstRefusal, answer, result } = await worker.runUntil(async () => ({
+    firstRefusal: await refusal,
+    answer: await forwarded,
+    result: await failedResult(handle.result(), 'FailoverAborted'),
+  }));
 
   expect(firstRefusal).toBe('StartBeingVerified');
   expect(answer).toEqual({ outcome: 'accepted' });
