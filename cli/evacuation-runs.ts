@@ -1,3 +1,4 @@
+import { backOff } from 'exponential-backoff';
 import type { Client } from '@temporalio/client';
 import { INITIATOR_KEY, KIND_KEY, RUNBOOK_KEY } from '../common/search-attributes';
 import type { LoadedEvacuation } from '../evacuations/catalog';
@@ -176,14 +177,11 @@ const PROGRESS_QUERY_RETRY_MS = 100;
  */
 async function progressNow(client: Client, workflowId: string): Promise<EvacuationProgress | undefined> {
   const handle = client.workflow.getHandle(workflowId);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await handle.query<EvacuationProgress>('evacuationProgress');
-    } catch {
-      if (attempt === PROGRESS_QUERY_TRIES) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, PROGRESS_QUERY_RETRY_MS * 2 ** (attempt - 1)));
-    }
-  }
+  return backOff(() => handle.query<EvacuationProgress>('evacuationProgress'), {
+    numOfAttempts: PROGRESS_QUERY_TRIES,
+    startingDelay: PROGRESS_QUERY_RETRY_MS,
+    timeMultiple: 2,
+  }).catch(() => undefined);
 }
 
 /**

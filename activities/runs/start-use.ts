@@ -32,6 +32,8 @@ const REMEMBERED_RUNS = 10_000;
  * is refused, not checked in part.
  */
 export const MAX_EARLIER_RUNS_READ = 1_000;
+/** How long before a statement's signing time a run that used it may have started: its lifetime and the skews. */
+const LOOKBACK_MS = STATEMENT_MAX_AGE_MS + 2 * STATEMENT_MAX_SKEW_MS;
 
 /**
  * A start statement is signed before its run exists, so it names the workflow id, not the run; runs of one
@@ -81,7 +83,7 @@ export function createStartUseActivities(deps: RunRecordDeps | undefined): Start
           PermanentFailure.NotAuthorized,
           `the start cannot be checked against earlier runs: the workflow id must be letters, digits and . _ : @ -, and the statement's time a date (got ${JSON.stringify(workflowId)}, ${JSON.stringify(signedAt)})`,
         );
-      const since = new Date(signedMs - STATEMENT_MAX_AGE_MS - 2 * STATEMENT_MAX_SKEW_MS).toISOString();
+      const since = new Date(signedMs - LOOKBACK_MS).toISOString();
       const { temporal } = deps;
       const query = `WorkflowId = '${workflowId}' AND WorkflowType = '${workflowType}' AND StartTime >= '${since}'`;
       const others = await othersOnceListed(temporal, query, runId);
@@ -130,7 +132,7 @@ async function othersOnceListed(
 function tooManyRuns(query: string) {
   return permanentFailure(
     PermanentFailure.NotAuthorized,
-    `more than ${MAX_EARLIER_RUNS_READ} runs match ${query}, far more than drctl starts under one runbook's lock in a statement's lifetime: someone else likely started them. Find them with \`temporal workflow list --query "${query}"\` (with your --namespace), and delete those no operator started (\`temporal workflow delete\`), or sign a new start once they are more than ${Math.round((STATEMENT_MAX_AGE_MS + 2 * STATEMENT_MAX_SKEW_MS) / 60_000)} minutes older than it`,
+    `more than ${MAX_EARLIER_RUNS_READ} runs match ${query}, far more than drctl starts under one runbook's lock in a statement's lifetime: someone else likely started them. Find them with \`temporal workflow list --query "${query}"\` (with your --namespace), and delete those no operator started (\`temporal workflow delete\`), or sign a new start once they are more than ${Math.round(LOOKBACK_MS / 60_000)} minutes older than it`,
   );
 }
 
