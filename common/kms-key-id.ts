@@ -8,3 +8,10 @@ const KMS_KEY_ID =
 export function isKmsKeyId(value: string): boolean {
   return KMS_KEY_ID.test(value);
 }
+
+/** The ARN of a KMS key itself (not of an alias): what KMS names in its answers, and a payload names its key by. */
+const KMS_KEY_ARN = /^arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/;
+
+export function isKmsKeyArn(value: string): boolean {
+  return KMS_KEY_ARN.test(value);
+}

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { AWS_API_LIMITS, type AwsPacingLimits } from '../activities/aws-pacing/api-limits';
 // Not key-file.ts: it loads the signature library, which commands that only read configuration do not need.
 import { defaultKeyFile } from '../auth/io/default-key-file';
-import { isKmsKeyId } from '../common/kms-key-id';
+import { isKmsKeyArn, isKmsKeyId } from '../common/kms-key-id';
 
 /**
  * A secret given as its value (local use: env or a 0600 config file), or the name of an AWS Secrets Manager
@@ -106,6 +106,13 @@ export interface DrctlConfig {
     enabled: boolean;
     /** KMS key (id, ARN or alias/…) that makes new data keys. Env DRCTL_CODEC_KMS_KEY_ID. Wins over the keyring for new payloads. */
     kmsKeyId?: string;
+    /**
+     * The deployment's other KMS keys, by key ARN: those `kmsKeyId` named before a rotation (and one it is about to
+     * name). A start statement a run under one of them used is seen as used; a run under a KMS key neither listed
+     * here nor used by this worker counts as no drctl run. Env DRCTL_CODEC_KNOWN_KMS_KEY_ARNS, comma-separated.
+     * Default none.
+     */
+    knownKmsKeyArns: string[];
     /** Local keyring file (`{"current": id, "keys": {id: base64}}`, mode 0600). Env DRCTL_CODEC_KEYRING_FILE. */
     keyringFile?: string;
     /** How long one data key encrypts. Env DRCTL_CODEC_DATA_KEY_MAX_AGE_MS. Default 300000. */
@@ -180,9 +187,7 @@ function evidenceFromEnv(env: NodeJS.ProcessEnv): Partial<EvidenceSettings> {
     kmsKeyId: env.DRCTL_EVIDENCE_KMS_KEY_ID,
     prefix: env.DRCTL_EVIDENCE_PREFIX,
     signingKeyFile: env.DRCTL_EVIDENCE_SIGNING_KEY_FILE,
-    publicKeyFiles: env.DRCTL_EVIDENCE_PUBLIC_KEY_FILES?.split(',')
-      .map((file) => file.trim())
-      .filter(Boolean),
+    publicKeyFiles: listFromEnv(env.DRCTL_EVIDENCE_PUBLIC_KEY_FILES),
     retentionYears: years === undefined ? undefined : Number(years),
     taskQueue: env.DRCTL_EVIDENCE_TASK_QUEUE,
   };
@@ -236,7 +241,7 @@ export function loadConfig(
     unleash: {},
     postgres: { connections: {} },
     secrets: { cacheTtlMs: 60_000 },
-    codec: { enabled: false, dataKeyMaxAgeMs: 300_000, dataKeyMaxUses: 10_000 },
+    codec: { enabled: false, knownKmsKeyArns: [], dataKeyMaxAgeMs: 300_000, dataKeyMaxUses: 10_000 },
     codecServer: { listen: '127.0.0.1:8088', allowedOrigins: [] },
     operator: { keyFile: defaultKeyFile(env) },
     access: { catalogDirs: [BUNDLED_RUNBOOKS_DIR] },
@@ -279,14 +284,13 @@ export function loadConfig(
     codec: {
       enabled: switchFromEnv(env, 'DRCTL_CODEC'),
       kmsKeyId: env.DRCTL_CODEC_KMS_KEY_ID,
+      knownKmsKeyArns: listFromEnv(env.DRCTL_CODEC_KNOWN_KMS_KEY_ARNS),
       keyringFile: env.DRCTL_CODEC_KEYRING_FILE,
       dataKeyMaxAgeMs: numberFromEnv(env, 'DRCTL_CODEC_DATA_KEY_MAX_AGE_MS'),
     },
     codecServer: {
       listen: env.DRCTL_CODEC_SERVER_LISTEN,
-      allowedOrigins: env.DRCTL_CODEC_SERVER_ORIGINS?.split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
+      allowedOrigins: listFromEnv(env.DRCTL_CODEC_SERVER_ORIGINS),
       token: secretFromEnv(env.DRCTL_CODEC_SERVER_TOKEN, env.DRCTL_CODEC_SERVER_TOKEN_SECRET),
     },
     operator: { keyFile: env.DRCTL_KEY_FILE },
@@ -310,6 +314,7 @@ export function loadConfig(
   }
   checkPostgresTlsFiles(config.postgres.connections, cwd);
   checkEvidence(config.evidence);
+  checkKnownKmsKeys(config.codec.knownKmsKeyArns);
   checkPacing(config.aws.pacing);
   if (config.temporal.httpAddress === '') delete config.temporal.httpAddress;
   checkHttpAddress(config.temporal.httpAddress);
@@ -317,6 +322,18 @@ export function loadConfig(
 }
 
 /** Every paced API is one the pacer knows, and its bucket has a positive burst and refill (a bucket without them never lets a call go). */
+function checkKnownKmsKeys(arns: unknown): void {
+  const setting = 'codec.knownKmsKeyArns (DRCTL_CODEC_KNOWN_KMS_KEY_ARNS)';
+  if (!Array.isArray(arns))
+    throw new ConfigError(`${setting} is ${JSON.stringify(arns)}: give a list of KMS key ARNs`);
+  for (const arn of arns) {
+    if (typeof arn !== 'string' || !isKmsKeyArn(arn))
+      throw new ConfigError(
+        `${setting} lists ${JSON.stringify(arn)}: give each key by its key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias or a bare key id: a payload names its key's ARN, and an alias may name another key tomorrow (\`aws kms describe-key --key-id <alias> --query KeyMetadata.Arn\`)`,
+      );
+  }
+}
+
 function checkPacing(pacing: AwsPacingLimits): void {
   const known = Object.keys(AWS_API_LIMITS);
   for (const [api, rate] of Object.entries(pacing)) {
@@ -414,6 +431,14 @@ function checkPostgresTlsFiles(connections: Record<string, SecretSource>, cwd: s
 function secretFromEnv(value: string | undefined, secretName: string | undefined): SecretSource | undefined {
   if (value) return value;
   return secretName ? { secret: secretName } : undefined;
+}
+
+/** A comma-separated setting's items, trimmed, empty ones dropped; undefined when it is unset. */
+function listFromEnv(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function switchFromEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {

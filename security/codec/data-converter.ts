@@ -25,7 +25,7 @@ export function codecFromConfig(
   if (!settings.enabled) return undefined;
   // KMS always decrypts (a payload names its key's ARN); it makes new data keys only when a key is named.
   const kms = lazyKms(config.aws);
-  const kmsSource = createKmsKeySource(kms.port, settings.kmsKeyId);
+  const kmsSource = createKmsKeySource(kms.port, settings.kmsKeyId, settings.knownKmsKeyArns);
   const keyringSource = settings.keyringFile ? createKeyringKeySource(settings.keyringFile) : undefined;
   if (!settings.kmsKeyId && keyringSource === undefined) {
     throw new CodecError(

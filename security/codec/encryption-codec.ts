@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { open, seal } from './aes-gcm';
 import { CodecError } from './codec-error';
 import { decodePayload, encodePayload } from './payload-message';
-import { keyKeeper, type DataKey, type KeySource } from './key-source';
+import { keyKeeper, sameMasterKey, type DataKey, type KeySource } from './key-source';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const CIPHER = 'AES-256-GCM';
@@ -42,7 +42,7 @@ export class EncryptionCodec implements PayloadCodec {
   private current: { key: DataKey; createdAt: number; uses: number } | undefined;
   private making: Promise<DataKey> | undefined;
   private readonly unwrapped: LRUCache<string, Buffer, { keyId: string; wrapped: Buffer }>;
-  /** The ids of the master keys this process made data keys under, as `sameKey` spells them. */
+  /** The ids of the master keys this process made data keys under, as `sameMasterKey` spells them. */
   private readonly issuedUnder = new Set<string>();
   /** When `isOwnKey` last asked the keeper for the current key because a payload named one it did not know. */
   private ownKeyAskedAt = Number.NEGATIVE_INFINITY;
@@ -125,7 +125,7 @@ export class EncryptionCodec implements PayloadCodec {
   /**
    * Whether a payload's key id names one of this deployment's master keys: the key new payloads are encrypted
    * under (KMS answers with its ARN; a multi-Region key's replicas count as one), an earlier current key of this
-   * process, or a key the keyring holds. Asks no keeper about a key it does not hold: a key id is the payload's
+   * process, a key the keyring holds, or a KMS key the configuration lists (`codec.knownKmsKeyArns`). Asks no keeper about a key it does not hold: a key id is the payload's
    * own claim, and a run anyone started may name any region or account. A key it does not know makes it ask for
    * the current key again (a new data key), at most every `OWN_KEY_RECHECK_MS`: an alias moved to a new key is
    * known within seconds, not only once the current data key is replaced (up to 5 minutes), while a CLI already
@@ -133,12 +133,12 @@ export class EncryptionCodec implements PayloadCodec {
    */
   async isOwnKey(keyId: string): Promise<boolean> {
     const source = this.sources.find((candidate) => candidate.kind === keyKeeper(keyId).kind);
-    if (this.issuedUnder.has(sameKey(keyId)) || source?.holds?.(keyId)) return true;
+    if (this.issuedUnder.has(sameMasterKey(keyId)) || source?.holds?.(keyId)) return true;
     if (this.current === undefined || this.now() - this.ownKeyAskedAt >= OWN_KEY_RECHECK_MS) {
       this.ownKeyAskedAt = this.now();
       await this.newCurrentKey();
     }
-    return this.issuedUnder.has(sameKey(keyId));
+    return this.issuedUnder.has(sameMasterKey(keyId));
   }
 
   /**
@@ -160,7 +160,7 @@ export class EncryptionCodec implements PayloadCodec {
     this.making ??= this.options.encryptWith.newDataKey().then(
       (key) => {
         this.current = { key, createdAt: this.now(), uses: 0 };
-        this.issuedUnder.add(sameKey(key.keyId));
+        this.issuedUnder.add(sameMasterKey(key.keyId));
         this.unwrapped.set(cacheKeyOf(key.keyId, key.wrapped), key.plaintext);
         this.making = undefined;
         return key;
@@ -195,11 +195,6 @@ export function encryptionKeyOf(payload: Payload): string | undefined {
   const metadata = payload.metadata ?? {};
   if (text(metadata[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return undefined;
   return text(metadata[METADATA_KEY_ID]) ?? '';
-}
-
-/** A key id with a multi-Region KMS key's region left out: its replicas unwrap each other's data keys. */
-function sameKey(keyId: string): string {
-  return keyId.replace(/^(kms:arn:[\w-]+:kms:)[a-z0-9-]+(:\d{12}:key\/mrk-)/, '$1*$2');
 }
 
 function cacheKeyOf(keyId: string, wrapped: Buffer): string {

@@ -19,7 +19,10 @@ export interface KeySource {
   newDataKey(): Promise<DataKey>;
   /** The plaintext of a data key this source (or an earlier current key of it) wrapped. */
   unwrap(keyId: string, wrapped: Buffer): Promise<Buffer>;
-  /** Whether it holds the master key `keyId` names, where it can tell without asking anyone (a keyring file). */
+  /**
+   * Whether `keyId` names one of its master keys, where it can tell without asking anyone: a key a keyring file
+   * holds, a KMS key the configuration lists as the deployment's.
+   */
   holds?(keyId: string): boolean;
 }
 
@@ -29,4 +32,12 @@ export const DATA_KEY_BYTES = 32;
 export function keyKeeper(keyId: string): { kind: string; id: string } {
   const colon = keyId.indexOf(':');
   return colon < 0 ? { kind: '', id: keyId } : { kind: keyId.slice(0, colon), id: keyId.slice(colon + 1) };
+}
+
+/**
+ * A key id as one master key: a multi-Region KMS key's region left out (its replicas unwrap each other's data
+ * keys), any other id as it is.
+ */
+export function sameMasterKey(keyId: string): string {
+  return keyId.replace(/^(kms:arn:[\w-]+:kms:)[a-z0-9-]+(:\d{12}:key\/mrk-)/, '$1*$2');
 }

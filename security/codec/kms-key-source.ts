@@ -1,5 +1,5 @@
 import { CodecError } from './codec-error';
-import type { DataKey, KeySource } from './key-source';
+import { sameMasterKey, type DataKey, type KeySource } from './key-source';
 import type { KmsPort } from './kms-port';
 
 /** Binds every data key to its use: KMS refuses to unwrap it under any other encryption context. */
@@ -13,11 +13,18 @@ const KMS_CIPHERTEXT_MAX_BYTES = 6144;
  * that wrapped its data key, so after `keyId` moves to a new key the old key still unwraps old payloads
  * (as long as it stays enabled). KMS's own yearly rotation of a key's material is invisible here. Without a
  * `keyId` the source only decrypts: the payload names its key, so history written under KMS stays readable
- * after a move to the keyring.
+ * after a move to the keyring. `knownKeyArns` are the deployment's other keys (`codec.knownKmsKeyArns`): a payload
+ * under one of them is drctl's own (`holds`), though this process never made a data key under it.
  */
-export function createKmsKeySource(kms: KmsPort, keyId: string | undefined): KeySource {
+export function createKmsKeySource(
+  kms: KmsPort,
+  keyId: string | undefined,
+  knownKeyArns: readonly string[] = [],
+): KeySource {
+  const known = new Set(knownKeyArns.map((arn) => sameMasterKey(`kms:${arn}`)));
   return {
     kind: 'kms',
+    holds: (payloadKeyId) => known.has(sameMasterKey(payloadKeyId)),
     async newDataKey(): Promise<DataKey> {
       if (keyId === undefined) {
         throw new CodecError(

@@ -89,7 +89,13 @@ test("GIVEN history written by a worker in us-west-2 under its regional key WHEN
   process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
   const codecIn = (region: string, kmsKeyId: string) =>
     codecFromConfig({
-      codec: { enabled: true, kmsKeyId, dataKeyMaxAgeMs: 300_000, dataKeyMaxUses: 10_000 },
+      codec: {
+        enabled: true,
+        kmsKeyId,
+        knownKmsKeyArns: [],
+        dataKeyMaxAgeMs: 300_000,
+        dataKeyMaxUses: 10_000,
+      },
       aws: { region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
     })!;
   const writer = codecIn('us-west-2', westKey);

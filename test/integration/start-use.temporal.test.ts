@@ -1,9 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { createStartUseActivities } from '../../activities/runs/start-use';
 import { MOTO_CREDENTIALS } from '../../sandbox/aws-clients';
+import { codecFromConfig } from '../../security/codec/data-converter';
 import {
   CIPHER,
   ENCRYPTED_ENCODING,
@@ -15,6 +16,7 @@ import {
 import { createKmsAdapter } from '../../security/codec/kms-adapter';
 import { createKmsKeySource } from '../../security/codec/kms-key-source';
 import type { KmsPort } from '../../security/codec/kms-port';
+import type { DrctlConfig } from '../../worker/config';
 import { getStack } from './stack';
 
 // Starts a dozen runs on the real Temporal dev server and waits for its visibility to list them.
@@ -311,5 +313,83 @@ describe("GIVEN runs under one id written under drctl's KMS key (moto), and runs
     await expect(lookUp(hexNonce('never-used'))).resolves.toEqual({});
     expect(decrypts.length).toBeGreaterThan(0);
     expect(new Set(decrypts)).toEqual(new Set([getStack().security.kms.keyArn]));
+  });
+});
+
+describe("GIVEN a run under one id whose start was written under the deployment's earlier KMS key (moto), and a worker whose codec.kmsKeyId names a newer key and never used the earlier one", () => {
+  const workflowId = `start-use-${randomUUID()}`;
+  const closers: Array<() => void> = [];
+  let earlierKeyArn = '';
+  let runIds: string[] = [];
+
+  /** A Client with the codec `codecFromConfig` builds for `codec` (as the worker's and the CLI's are built). */
+  const clientWithCodec = (codec: Partial<DrctlConfig['codec']> & { kmsKeyId: string }): Client => {
+    const stack = getStack();
+    const built = codecFromConfig({
+      codec: {
+        enabled: true,
+        knownKmsKeyArns: [],
+        dataKeyMaxAgeMs: 300_000,
+        dataKeyMaxUses: 10_000,
+        ...codec,
+      },
+      aws: { region: stack.aws.region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
+    })!;
+    closers.push(built.close);
+    return new Client({
+      connection,
+      namespace: stack.temporal.namespace,
+      dataConverter: { payloadCodecs: [built.codec] },
+    });
+  };
+
+  beforeAll(async () => {
+    const stack = getStack();
+    process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
+    const kms = new KMSClient({
+      endpoint: stack.moto.endpoint,
+      region: stack.aws.region,
+      credentials: MOTO_CREDENTIALS,
+    });
+    try {
+      earlierKeyArn = (
+        await kms.send(new CreateKeyCommand({ Description: 'drctl codec, before the rotation' }))
+      ).KeyMetadata!.Arn!;
+    } finally {
+      kms.destroy();
+    }
+    const beforeRotation = clientWithCodec({ kmsKeyId: earlierKeyArn });
+    const [used] = await runsUnderOneId(workflowId, [hexNonce('before-rotation')], beforeRotation);
+    const [asking] = await runsUnderOneId(
+      workflowId,
+      [hexNonce('asking')],
+      clientWithCodec({ kmsKeyId: stack.security.kms.alias }),
+    );
+    runIds = [used!, asking!];
+    await listedOrder(workflowId, asking!, runIds.length);
+  });
+
+  afterAll(() => {
+    for (const close of closers) close();
+  });
+
+  const lookUpWith = (temporal: Client) =>
+    createStartUseActivities({ temporal }).findEarlierStartUse({
+      workflowId,
+      workflowType: WORKFLOW_TYPE,
+      runId: runIds[1]!,
+      nonce: hexNonce('before-rotation'),
+      signedAt: new Date().toISOString(),
+    });
+
+  test("WHEN the worker lists the earlier key in codec.knownKmsKeyArns and a start reuses that run's statement THEN the reuse is found; without the list it counts as no use (before: no setting could make it count)", async () => {
+    const newer = getStack().security.kms.alias;
+    await expect(
+      lookUpWith(clientWithCodec({ kmsKeyId: newer, knownKmsKeyArns: [earlierKeyArn] })),
+    ).resolves.toEqual({
+      usedBy: expect.objectContaining({ runId: runIds[0] }),
+    });
+    await expect(lookUpWith(clientWithCodec({ kmsKeyId: newer }))).resolves.toEqual({});
   });
 });

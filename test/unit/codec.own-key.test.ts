@@ -93,3 +93,32 @@ test('GIVEN a payload whose stored data key is longer than any KMS ciphertext WH
   ).rejects.toMatchObject({ code: 'PayloadTampered' });
   expect(asked).toEqual([]);
 });
+
+test("GIVEN a KMS codec whose configuration lists the deployment's earlier keys WHEN key ids are weighed THEN a listed key counts (a multi-Region one in any region) without asking KMS, an unlisted one does not (before: only keys this process made data keys under counted)", async () => {
+  const asked: string[] = [];
+  const kms: KmsPort = {
+    generateDataKey: async (keyId) => {
+      asked.push(keyId);
+      return {
+        keyArn: 'arn:aws:kms:us-east-1:111122223333:key/0f6a4f25-2b2c-4f56-8e39-5f0b1e5a9c01',
+        plaintext: randomBytes(32),
+        wrapped: randomBytes(184),
+      };
+    },
+    decrypt: async () => {
+      throw new Error('not asked');
+    },
+  };
+  const earlier = 'arn:aws:kms:us-east-1:111122223333:key/3c1e2f4a-9b8d-4e6f-a1b2-c3d4e5f60718';
+  const earlierMultiRegion = 'arn:aws:kms:us-west-2:111122223333:key/mrk-5cd3c18c67af471c87996bb78424fc05';
+  const codec = new EncryptionCodec({
+    encryptWith: createKmsKeySource(kms, 'alias/drctl-codec', [earlier, earlierMultiRegion]),
+  });
+  await expect(codec.isOwnKey(`kms:${earlier}`)).resolves.toBe(true);
+  await expect(codec.isOwnKey(`kms:${earlierMultiRegion.replace('us-west-2', 'us-east-1')}`)).resolves.toBe(
+    true,
+  );
+  expect(asked).toEqual([]);
+  await expect(codec.isOwnKey(`kms:${earlier.replace('us-east-1', 'us-west-2')}`)).resolves.toBe(false);
+  await expect(codec.isOwnKey(`kms:${earlier.replace('111122223333', '999988887777')}`)).resolves.toBe(false);
+});
