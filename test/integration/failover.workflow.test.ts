@@ -49,6 +49,7 @@ import { OUTCOME_KEY } from '../../common/search-attributes';
 import { addToCatalog, EXAMPLES_DIR, newCatalogDir, signerOf } from './operators';
 import { WORKFLOW_CODE } from '../../worker/workflow-bundle';
 import { getStack } from './stack';
+import { untilUpdateAdmitted } from './update-admitted';
 
 /**
  * The failover and plan workflows on the sandbox's real Temporal dev server, with the estate in memory behind
@@ -362,7 +363,7 @@ test('an abort forwarded (as an evacuation does) to a failover still verifying i
   // Sent while no worker runs, both reach the run in its first workflow task, before its start is verified (a
   // workflow task runs the start's local reads to their end, so an update sent later waits for the verdict): a
   // client's own abort, and the evacuation's forward.
-  const refusal = handle.executeUpdate('abort', { args: [update] }).then(
+  const refusal = handle.executeUpdate('abort', { args: [update], updateId: 'client-abort' }).then(
     () => 'accepted',
     (error: WorkflowUpdateFailedError) => (error.cause as ApplicationFailure | undefined)?.type ?? undefined,
   );
@@ -371,7 +372,8 @@ test('an abort forwarded (as an evacuation does) to a failover still verifying i
     runId: handle.firstExecutionRunId,
     update,
   });
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await untilUpdateAdmitted(client, workflowId, 'client-abort');
+  await untilUpdateAdmitted(client, workflowId, `evacuation-abort-${update.signed.statement.nonce}`);
   const worker = await workerOn(taskQueue, estate, {
     findEarlierStartUse: async (input) => {
       await Context.current().sleep(2_000);
@@ -955,8 +957,10 @@ test.each([
       // With no worker running, the failover ends (terminated) and the abort arrives: the evacuation's next
       // workflow task carries both.
       await client.workflow.getHandle(failoverId).terminate('the test ends it while no worker runs');
-      const answer = handle.executeUpdate('abort', { args: [abort] }).catch((error: unknown) => error);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const answer = handle
+        .executeUpdate('abort', { args: [abort], updateId: 'bob-abort' })
+        .catch((error: unknown) => error);
+      await untilUpdateAdmitted(client, workflowId, 'bob-abort');
       const second = await workerWith({});
       const result = await second.runUntil(async () => {
         const ack = await answer;
