@@ -109,8 +109,8 @@ export interface DrctlConfig {
     /**
      * The deployment's other KMS keys, by key ARN: those `kmsKeyId` named before a rotation (and one it is about to
      * name). A start statement a run under one of them used is seen as used; a run under a KMS key neither listed
-     * here nor used by this worker counts as no drctl run. Env DRCTL_CODEC_KNOWN_KMS_KEY_ARNS, comma-separated.
-     * Default none.
+     * here nor used by this worker counts as no drctl run. Env DRCTL_CODEC_KNOWN_KMS_KEY_ARNS, comma-separated
+     * (blank leaves the file's list). Default none.
      */
     knownKmsKeyArns: string[];
     /** Local keyring file (`{"current": id, "keys": {id: base64}}`, mode 0600). Env DRCTL_CODEC_KEYRING_FILE. */
@@ -284,7 +284,8 @@ export function loadConfig(
     codec: {
       enabled: switchFromEnv(env, 'DRCTL_CODEC'),
       kmsKeyId: env.DRCTL_CODEC_KMS_KEY_ID,
-      knownKmsKeyArns: listFromEnv(env.DRCTL_CODEC_KNOWN_KMS_KEY_ARNS),
+      // Blank is unset: an empty variable must not drop the file's keys (and with them the replay check under them).
+      knownKmsKeyArns: listFromEnv(env.DRCTL_CODEC_KNOWN_KMS_KEY_ARNS?.trim() || undefined),
       keyringFile: env.DRCTL_CODEC_KEYRING_FILE,
       dataKeyMaxAgeMs: numberFromEnv(env, 'DRCTL_CODEC_DATA_KEY_MAX_AGE_MS'),
     },
@@ -321,7 +322,7 @@ export function loadConfig(
   return config;
 }
 
-/** Every paced API is one the pacer knows, and its bucket has a positive burst and refill (a bucket without them never lets a call go). */
+/** `codec.knownKmsKeyArns` is a list of KMS key ARNs (a payload names its key by ARN; an alias moves). */
 function checkKnownKmsKeys(arns: unknown): void {
   const setting = 'codec.knownKmsKeyArns (DRCTL_CODEC_KNOWN_KMS_KEY_ARNS)';
   if (!Array.isArray(arns))
@@ -334,6 +335,7 @@ function checkKnownKmsKeys(arns: unknown): void {
   }
 }
 
+/** Every paced API is one the pacer knows, and its bucket has a positive burst and refill (a bucket without them never lets a call go). */
 function checkPacing(pacing: AwsPacingLimits): void {
   const known = Object.keys(AWS_API_LIMITS);
   for (const [api, rate] of Object.entries(pacing)) {

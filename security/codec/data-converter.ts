@@ -70,13 +70,18 @@ function lazyKms(aws: DrctlConfig['aws']): { port: KmsPort; close: () => void } 
     }
     return entry.port;
   };
-  /** The first of the calls that answers; the last one's error when none does. */
+  /**
+   * The first of the calls that answers; the last one's error when none does. A replica that says its key never
+   * wrapped the data key (`PayloadTampered`) speaks for every replica (they share the key material): the region
+   * the payload names, which anyone may have written, is not asked then.
+   */
   const first = async <T>(key: string, call: (port: KmsPort, key: string) => Promise<T>): Promise<T> => {
     let lastError: unknown;
     for (const target of kmsCallsFor(key, aws.region)) {
       try {
         return await call(inRegion(target.region), target.key);
       } catch (error) {
+        if (error instanceof CodecError && error.code === 'PayloadTampered') throw error;
         lastError = error;
       }
     }

@@ -1,6 +1,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { METADATA_ENCODING_KEY } from '@temporalio/common/lib/converter/types';
 import { LRUCache } from 'lru-cache';
+import { isKmsKeyArn } from '../../common/kms-key-id';
 import { open, seal } from './aes-gcm';
 import { CodecError } from './codec-error';
 import { decodePayload, encodePayload } from './payload-message';
@@ -132,7 +133,10 @@ export class EncryptionCodec implements PayloadCodec {
    * writes under the new key. Fails as making a data key fails.
    */
   async isOwnKey(keyId: string): Promise<boolean> {
-    const source = this.sources.find((candidate) => candidate.kind === keyKeeper(keyId).kind);
+    const { kind, id } = keyKeeper(keyId);
+    // A KMS key id that is no key ARN (a region `*`, an alias) was written by no KMS answer: no key of ours.
+    if (kind === 'kms' && !isKmsKeyArn(id)) return false;
+    const source = this.sources.find((candidate) => candidate.kind === kind);
     if (this.issuedUnder.has(sameMasterKey(keyId)) || source?.holds?.(keyId)) return true;
     if (this.current === undefined || this.now() - this.ownKeyAskedAt >= OWN_KEY_RECHECK_MS) {
       this.ownKeyAskedAt = this.now();

@@ -393,3 +393,94 @@ describe("GIVEN a run under one id whose start was written under the deployment'
     await expect(lookUpWith(clientWithCodec({ kmsKeyId: newer }))).resolves.toEqual({});
   });
 });
+
+describe("GIVEN drctl's codec under a multi-Region KMS key (moto), and a run anyone could start under the id naming that key in a region where it has no replica, with a data key KMS never wrapped", () => {
+  const workflowId = `start-use-${randomUUID()}`;
+  const closers: Array<() => void> = [];
+  let drctl: Client;
+  let runIds: string[] = [];
+
+  beforeAll(async () => {
+    const stack = getStack();
+    process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
+    const kms = new KMSClient({
+      endpoint: stack.moto.endpoint,
+      region: stack.aws.region,
+      credentials: MOTO_CREDENTIALS,
+    });
+    let keyArn: string;
+    try {
+      keyArn = (
+        await kms.send(new CreateKeyCommand({ Description: 'drctl codec, multi-Region', MultiRegion: true }))
+      ).KeyMetadata!.Arn!;
+    } finally {
+      kms.destroy();
+    }
+    expect(keyArn).toMatch(/:key\/mrk-/);
+    const built = codecFromConfig({
+      codec: {
+        enabled: true,
+        kmsKeyId: keyArn,
+        knownKmsKeyArns: [],
+        dataKeyMaxAgeMs: 300_000,
+        dataKeyMaxUses: 10_000,
+      },
+      aws: { region: stack.aws.region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
+    })!;
+    closers.push(built.close);
+    drctl = new Client({
+      connection,
+      namespace: stack.temporal.namespace,
+      dataConverter: { payloadCodecs: [built.codec] },
+    });
+    const nowhere = keyArn.replace(`:kms:${stack.aws.region}:`, ':kms:ap-south-2:');
+    const forged = new Client({
+      connection,
+      namespace: stack.temporal.namespace,
+      dataConverter: {
+        payloadCodecs: [
+          {
+            encode: async () => [
+              {
+                metadata: {
+                  encoding: Buffer.from(ENCRYPTED_ENCODING),
+                  [METADATA_CIPHER]: Buffer.from(CIPHER),
+                  [METADATA_KEY_ID]: Buffer.from(`kms:${nowhere}`),
+                  [METADATA_DATA_KEY]: randomBytes(184),
+                },
+                data: randomBytes(64),
+              },
+            ],
+            decode: async (payloads) => payloads,
+          },
+        ],
+      },
+    });
+    const [legit] = await runsUnderOneId(workflowId, [hexNonce('mrk-legit')], drctl);
+    const [foreign] = await runsUnderOneId(workflowId, [hexNonce('mrk-forged')], forged);
+    const [asking] = await runsUnderOneId(workflowId, [hexNonce('mrk-asking')], drctl);
+    runIds = [legit!, foreign!, asking!];
+    await listedOrder(workflowId, asking!, runIds.length);
+  });
+
+  afterAll(() => {
+    for (const close of closers) close();
+  });
+
+  const lookUp = (nonce: string) =>
+    createStartUseActivities({ temporal: drctl }).findEarlierStartUse({
+      workflowId,
+      workflowType: WORKFLOW_TYPE,
+      runId: runIds[2]!,
+      nonce,
+      signedAt: new Date().toISOString(),
+    });
+
+  test("WHEN a start is looked up THEN the forged run counts as no use (the key's replica here says it never wrapped that data key, and the region the payload names is not asked), and a reuse of the legit run's statement is found (before: KMS was asked again in the named region, answered NotFound, and the lookup failed, so every start under the id was refused)", async () => {
+    await expect(lookUp(hexNonce('never-used'))).resolves.toEqual({});
+    await expect(lookUp(hexNonce('mrk-legit'))).resolves.toEqual({
+      usedBy: expect.objectContaining({ runId: runIds[0] }),
+    });
+  });
+});

@@ -122,3 +122,27 @@ test("GIVEN a KMS codec whose configuration lists the deployment's earlier keys 
   await expect(codec.isOwnKey(`kms:${earlier.replace('us-east-1', 'us-west-2')}`)).resolves.toBe(false);
   await expect(codec.isOwnKey(`kms:${earlier.replace('111122223333', '999988887777')}`)).resolves.toBe(false);
 });
+
+test("GIVEN a codec whose own and listed keys are multi-Region WHEN a payload names one of them in the region `*` (or names an alias) THEN it is no key of the deployment's, without a KMS call (before: `*` was the codec's own spelling of any region, so the forged id matched and decoding it then called KMS)", async () => {
+  const asked: string[] = [];
+  const own = 'arn:aws:kms:us-east-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef';
+  const listed = 'arn:aws:kms:us-west-2:111122223333:key/mrk-5cd3c18c67af471c87996bb78424fc05';
+  const kms: KmsPort = {
+    generateDataKey: async (keyId) => {
+      asked.push(keyId);
+      return { keyArn: own, plaintext: randomBytes(32), wrapped: randomBytes(184) };
+    },
+    decrypt: async () => {
+      throw new Error('not asked');
+    },
+  };
+  const codec = new EncryptionCodec({ encryptWith: createKmsKeySource(kms, own, [listed]) });
+  await expect(codec.isOwnKey(`kms:${own}`)).resolves.toBe(true);
+  expect(asked).toHaveLength(1);
+  await expect(codec.isOwnKey(`kms:${listed.replace('us-west-2', '*')}`)).resolves.toBe(false);
+  await expect(codec.isOwnKey(`kms:${own.replace('us-east-1', '*')}`)).resolves.toBe(false);
+  await expect(codec.isOwnKey('kms:arn:aws:kms:us-east-1:111122223333:alias/drctl-codec')).resolves.toBe(
+    false,
+  );
+  expect(asked).toHaveLength(1);
+});

@@ -219,7 +219,7 @@ test('GIVEN an earlier run whose input holds 10,000 payloads WHEN a start is loo
  * wrapped (the wrapped form is the plaintext itself here), refusing Decrypt with `unwrapFailure` when set. Every
  * Decrypt asked is counted.
  */
-const OWN_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/0b6f-own';
+const OWN_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/0b6f0000-0000-4000-8000-000000000001';
 function kmsCodec(unwrapFailure: () => Error | undefined = () => undefined) {
   const unwrapsAsked: string[] = [];
   const source: KeySource = {
@@ -253,8 +253,8 @@ function sealedPayload(keyId: string, dataKey: Buffer, inner: Buffer): Payload {
 }
 
 test.each([
-  ['a region that does not exist', 'kms:arn:aws:kms:xx-nowhere-9:111122223333:key/0b6f-own'],
-  ['another account', 'kms:arn:aws:kms:us-east-1:999988887777:key/0b6f-own'],
+  ['a region that does not exist', 'kms:arn:aws:kms:xx-nowhere-9:111122223333:key/0b6f0000-0000-4000-8000-000000000001'],
+  ['another account', 'kms:arn:aws:kms:us-east-1:999988887777:key/0b6f0000-0000-4000-8000-000000000001'],
   ['a keeper drctl has not', 'vault:transit/keys/drctl'],
 ])(
   "GIVEN an earlier run whose payload names a key of %s WHEN two starts are looked up THEN it counts as no use and KMS is never asked to unwrap (before: the lookup failed to be retried, for as long as the run stayed listed); the run is read again each time, its key may be drctl's later",
@@ -284,8 +284,8 @@ function movableKms(target: { keyId: string }): KeySource {
   };
 }
 
-const OLD_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/1111-old';
-const NEW_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/2222-new';
+const OLD_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/11110000-0000-4000-8000-000000000002';
+const NEW_KEY = 'kms:arn:aws:kms:us-east-1:111122223333:key/22220000-0000-4000-8000-000000000003';
 
 /**
  * A worker's codec on OLD_KEY (`beforeTheMove` acts on it then), then the alias moved and a CLI's honest start
@@ -318,7 +318,7 @@ test('GIVEN a start under a key the worker did not know when it looked WHEN the 
   // The worker looked at an unknown key a moment before the move: it does not ask again until the recheck.
   const { activities } = await aliasMovedAfterTheWorkerStarted(
     () => now,
-    (worker) => worker.isOwnKey('kms:arn:aws:kms:us-east-1:999988887777:key/stranger'),
+    (worker) => worker.isOwnKey('kms:arn:aws:kms:us-east-1:999988887777:key/5e000000-0000-4000-8000-000000000004'),
   );
   now += 1_000;
   await expect(lookUp(activities, nonce('honest'))).resolves.toEqual({});
@@ -344,7 +344,7 @@ test('GIVEN an earlier run under a key the codec does not know WHEN it is looked
   let now = 5_000_000;
   const codec = new EncryptionCodec({ encryptWith: source, now: () => now });
   const stranger = sealedPayload(
-    'kms:arn:aws:kms:us-east-1:999988887777:key/x',
+    'kms:arn:aws:kms:us-east-1:999988887777:key/5e000000-0000-4000-8000-000000000005',
     randomBytes(32),
     Buffer.from('x'),
   );
