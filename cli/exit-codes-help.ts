@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 /**
  * The exit codes each command's --help states (the top-level help promises it): 0 ok, 1 the run or check failed,
  * 2 bad input, 3 environment (Temporal, AWS, config), 4 refused. One table, so a command's codes are found and
- * reviewed in one place; commands that state their own (failover, evacuate, plan …) are not listed.
+ * reviewed in one place; commands that state their own (failover, evacuate …) are not listed.
  */
 const EXIT_CODES: Record<string, string> = {
+  plan: '0 ready, 1 not ready (a pre-flight check would fail), 2 bad input (an unknown or invalid runbook or evacuation), 3 environment (no worker, Temporal unreachable), 4 refused (not permitted).',
   failback:
     '0 succeeded (or started, without --follow), 1 failed, 2 bad input, 3 environment, 4 refused (busy, not permitted, no failover to reverse, not confirmed).',
   status:

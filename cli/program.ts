@@ -18,6 +18,18 @@ import { registerWorker } from './commands/worker';
 import { registerKeys } from './commands/keys';
 import { registerVerifyRun } from './commands/verify-run';
 import { addExitCodes } from './exit-codes-help';
+import { printJson } from './output';
+
+/** Whether the command line asks for JSON (`-o json`, `--output json`, `--output=json`, `-ojson`) before any `--`. */
+export function asksForJson(args: readonly string[]): boolean {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (arg === '--') return false;
+    if (arg === '--output=json' || arg === '-ojson') return true;
+    if ((arg === '-o' || arg === '--output') && args[index + 1] === 'json') return true;
+  }
+  return false;
+}
 
 export function buildProgram(): Command {
   const program = new Command('drctl')
@@ -59,9 +71,29 @@ export function buildProgram(): Command {
         "DRCTL_RUNBOOKS_DIR, DRCTL_EVACUATIONS_DIR (and the worker's DRCTL_CATALOG_DIRS), or a JSON config file.",
       ].join('\n'),
     );
+  // commander's own usage errors (unknown option, missing argument, a bad choice) are bad input: exit 2. Asked for
+  // JSON, they are one JSON error on stdout like every other error, not commander's text and help on stderr.
+  const json = asksForJson(process.argv.slice(2));
+  let usageError: string | undefined;
+  program.configureOutput({
+    writeErr: (text) => {
+      if (!json) process.stderr.write(text);
+    },
+    outputError: (text, write) => {
+      usageError = text;
+      write(text);
+    },
+  });
   program.exitOverride((error) => {
-    // commander's own usage errors (unknown option, missing argument) are bad input: exit 2.
-    process.exit(error.exitCode === 0 ? 0 : 2);
+    if (error.exitCode === 0) process.exit(0);
+    if (json)
+      printJson({
+        error: {
+          code: 'BadUsage',
+          message: (usageError ?? 'not a drctl command: see drctl --help').replace(/^error: /, '').trim(),
+        },
+      });
+    process.exit(2);
   });
   registerFailover(program);
   registerFailback(program);

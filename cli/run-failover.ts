@@ -36,13 +36,13 @@ export async function runFailover(
       ExitCode.BadInput,
     );
   }
+  const force = forceReasonOf(flags.force);
   const config = context.config();
   const signer = context.signer();
   const session = await openFailoverSession(config);
   try {
     // Without --yes the operator must confirm: refuse before planning when there is no terminal to ask on.
     if (!flags.yes) requireTerminal();
-    const force = flags.force?.trim();
     let forcedPastPlan: string | undefined;
     // --force plans even with --yes: the run records it only past a plan that is NOT ready.
     if (!flags.yes || force) {
@@ -101,6 +101,23 @@ async function showPlan(context: CommandContext, target: RunTarget): Promise<Exi
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The reason `--force` was given with (trimmed), undefined without --force. A blank one is bad input: taken as no
+ * --force it would start as if the operator had not asked to go past the plan, and the refusal would then tell
+ * them to pass the --force they just passed.
+ */
+export function forceReasonOf(force: string | undefined): string | undefined {
+  if (force === undefined) return undefined;
+  const reason = force.trim();
+  if (!reason)
+    throw new CliError(
+      'ForceReasonRequired',
+      '--force needs a reason: say why you go on past a plan that is not ready (it is recorded with the run)',
+      ExitCode.BadInput,
+    );
+  return reason;
 }
 
 /**

@@ -153,14 +153,21 @@ export function summariseRun(execution: DescribedExecution): RunSummary {
 }
 
 function sinceTime(since: string, now: Date): Date {
-  if (isDuration(since)) return new Date(now.getTime() - durationToMs(since));
-  const parsed = parseCalendarDate(since);
-  if (parsed === undefined) {
+  const at = isDuration(since) ? new Date(now.getTime() - durationToMs(since)) : parseCalendarDate(since);
+  if (at === undefined) {
     throw new CliError(
       'BadSince',
       `--since must be a duration back from now (24h, 7d) or a date (2026-11-01 or 2026-11-01T09:00:00Z); got "${since}"`,
       ExitCode.BadInput,
     );
   }
-  return parsed;
+  // Before 1970 no run started, and Temporal's visibility refuses such times (or the date is no date at all).
+  if (!(at.getTime() >= 0)) {
+    throw new CliError(
+      'BadSince',
+      `--since "${since}" reaches back before 1970-01-01: give a duration such as 90d or 730d, or a date from 1970 on`,
+      ExitCode.BadInput,
+    );
+  }
+  return at;
 }

@@ -340,8 +340,8 @@ function withDrillSettings(command: Command): Command {
       '--inject <name>',
       "with stop-primary on self-managed PostgreSQL: which of the worker's configured injections stops it (config drill.injections), e.g. stop-primary-vm",
     )
-    .option('--canary-interval <duration>', 'time between canary writes', '100ms')
-    .option('--warmup <duration>', 'canary time before the failure is injected', '2s');
+    .option('--canary-interval <duration>', 'time between canary writes, 10ms to 10s', '100ms')
+    .option('--warmup <duration>', 'canary time before the failure is injected, 0s to 5m', '2s');
 }
 
 function drillSettings(context: CommandContext, flags: DrillFlags): DrillSettings {
@@ -365,8 +365,8 @@ function drillSettings(context: CommandContext, flags: DrillFlags): DrillSetting
       "note: stop-primary without --inject works for RDS only; a PostgreSQL primary needs --inject <name> of the worker's injection that stops it",
     );
   }
-  const canaryIntervalMs = durationFlag('--canary-interval', flags.canaryInterval);
-  const warmupMs = durationFlag('--warmup', flags.warmup);
+  const canaryIntervalMs = durationFlag('--canary-interval', flags.canaryInterval, CANARY_INTERVAL_RANGE);
+  const warmupMs = durationFlag('--warmup', flags.warmup, WARMUP_RANGE);
   return {
     reason,
     // Bad input is reported before the key is read: nothing is signed for a command that cannot run.
@@ -378,9 +378,18 @@ function drillSettings(context: CommandContext, flags: DrillFlags): DrillSetting
   };
 }
 
-function durationFlag(flag: string, value: string): number {
+/**
+ * The canary's write interval: the resolution of the measured RPO. Below 10 ms the canary floods the primary it
+ * measures; above 10 s the RPO it reports is coarser than any objective worth drilling.
+ */
+const CANARY_INTERVAL_RANGE = { min: 10, max: 10_000, why: "the canary's writes are the RPO's resolution" };
+/** Canary time before the injection: the canary stops on its own after 10 minutes, so it must be long gone by then. */
+const WARMUP_RANGE = { min: 0, max: 5 * 60_000, why: 'the canary writes for at most 10 minutes in all' };
+
+function durationFlag(flag: string, value: string, range: { min: number; max: number; why: string }): number {
+  let ms: number;
   try {
-    return durationToMs(value);
+    ms = durationToMs(value);
   } catch {
     throw new CliError(
       'BadDuration',
@@ -388,6 +397,13 @@ function durationFlag(flag: string, value: string): number {
       ExitCode.BadInput,
     );
   }
+  if (ms < range.min || ms > range.max)
+    throw new CliError(
+      'BadDuration',
+      `${flag} must be between ${formatMs(range.min)} and ${formatMs(range.max)} (${range.why}), not "${value}"`,
+      ExitCode.BadInput,
+    );
+  return ms;
 }
 
 /**

@@ -87,6 +87,8 @@ export function registerEvacuate(program: Command): void {
             ExitCode.BadInput,
           );
         }
+        const { forceReasonOf, forcedReason } = await import('../run-failover');
+        const force = forceReasonOf(flags.force);
         const config = context.config();
         const { connectClient } = await import('../temporal-connection');
         const { requireWorker } = await import('../worker-presence');
@@ -96,7 +98,6 @@ export function registerEvacuate(program: Command): void {
         try {
           await requireWorker(client, config.temporal.namespace, config.temporal.taskQueue);
           await refuseOverlaps(client, loaded);
-          const force = flags.force?.trim();
           let forcedPastPlan: string | undefined;
           // --force plans even with --yes: the evacuation records it only past a plan that is NOT ready.
           if (!flags.yes || force) {
@@ -119,7 +120,6 @@ export function registerEvacuate(program: Command): void {
                 { notReady: planned.notReady },
               );
             }
-            const { forcedReason } = await import('../run-failover');
             forcedPastPlan = forcedReason(planned.ready, force);
             if (!flags.yes) await confirmStart(loaded.evacuation.id, 'evacuation');
           }

@@ -18,7 +18,7 @@ export function registerPlan(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  drctl plan ehr-db\n  drctl plan ./my-runbook.ts --output json\n  drctl plan us-east-1                 # an evacuation: every runbook of every wave, planned at once\n\nExit code 1 when pre-flight would fail.',
+      '\nExamples:\n  drctl plan ehr-db\n  drctl plan ./my-runbook.ts --output json\n  drctl plan us-east-1                 # an evacuation: every runbook of every wave, planned at once',
     )
     .action(
       runCommand(async (context, reference: string) => {

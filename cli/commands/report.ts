@@ -57,10 +57,14 @@ export function registerReport(program: Command): void {
           command: Command,
         ) => {
           // --output json without --format: the JSON report, as every other command's --output json gives JSON.
-          const flags =
-            context.output === 'json' && command.getOptionValueSource('format') === 'default'
-              ? { ...given, format: 'json' as const }
-              : given;
+          const formatGiven = command.getOptionValueSource('format') !== 'default';
+          if (context.output === 'json' && formatGiven && given.format !== 'json')
+            throw new CliError(
+              'ConflictingOptions',
+              `--output json and --format ${given.format} ask for two formats: drop one (--output json alone prints the JSON report)`,
+              ExitCode.BadInput,
+            );
+          const flags = context.output === 'json' ? { ...given, format: 'json' as const } : given;
           if (flags.out !== undefined) requireWritableDirectory(flags.out);
           const { client, close } = await connectClient(context.config());
           try {
