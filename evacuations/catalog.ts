@@ -17,21 +17,123 @@ export interface LoadedEvacuation {
 const EXAMPLES_DIR = join(__dirname, 'examples');
 const EXTENSIONS = new Set(['.ts', '.js', '.json']);
 
-/** Evacuation ids known (bundled examples and `extraDirs`), for messages and `drctl plan`. */
-export function evacuationFiles(extraDirs: string[] = []): string[] {
+/** The evacuation files in `dirs`, each once, in name order per folder. */
+function filesIn(dirs: readonly string[]): string[] {
   const files: string[] = [];
-  for (const dir of [EXAMPLES_DIR, ...extraDirs]) {
+  for (const dir of dirs) {
     if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir).sort())
-      if (EXTENSIONS.has(extname(file)) && !file.endsWith('.d.ts')) files.push(join(dir, file));
+    for (const file of readdirSync(dir).sort()) {
+      const source = resolve(dir, file);
+      if (EXTENSIONS.has(extname(file)) && !file.endsWith('.d.ts') && !files.includes(source))
+        files.push(source);
+    }
   }
   return files;
 }
 
+/** One set of evacuation files (the bundled examples, or the configured folders) by the id each declares. */
+interface EvacuationSet {
+  byId: Map<string, string[]>;
+  /** Files that do not load far enough to say their id (bad JSON, a syntax error, no `id`). */
+  unreadable: string[];
+}
+
 /**
- * Resolves an evacuation by path or id (the file's name: `us-east-1` for `us-east-1.ts`) and every runbook it
- * names from the runbook catalog. A runbook the catalog does not know is refused at its path
- * (`waves[0].runbooks[2]`); nothing is started on an invalid evacuation. Undefined when nothing matches.
+ * The configured folders' files, then the bundled examples, by declared id. A file that exports no evacuation (a
+ * runbook in the same folder) is in neither.
+ */
+function evacuationSets(extraDirs: readonly string[]): EvacuationSet[] {
+  const bundled = filesIn([EXAMPLES_DIR]);
+  return [filesIn(extraDirs).filter((file) => !bundled.includes(file)), bundled].map((files) => {
+    const set: EvacuationSet = { byId: new Map(), unreadable: [] };
+    for (const source of files) {
+      const declared = declaredId(source);
+      if (declared === NOT_AN_EVACUATION) continue;
+      if (declared === undefined) set.unreadable.push(source);
+      else set.byId.set(declared, [...(set.byId.get(declared) ?? []), source]);
+    }
+    return set;
+  });
+}
+
+const NOT_AN_EVACUATION = Symbol('not an evacuation');
+
+/** The id an evacuation file declares; undefined when it does not load far enough to say. */
+function declaredId(source: string): string | undefined | typeof NOT_AN_EVACUATION {
+  let exported: unknown;
+  try {
+    exported = readExport(source);
+  } catch (error) {
+    if (error instanceof RefusedByModuleError) return error.declaredId;
+    return undefined;
+  }
+  if (typeof exported !== 'object' || exported === null || !('waves' in exported)) return NOT_AN_EVACUATION;
+  const { id } = exported as { id?: unknown };
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * The file of the evacuation whose declared `id` is `id`, as runbooks are found: a file in the configured folders
+ * replaces the bundled example of its id; two files of one set that declare one id are refused (at `id`, naming
+ * both), neither runs. A file of a set that does not load and is named after `id` is returned (loading it says what
+ * is wrong), so a broken copy never leaves the example to run in its place. Undefined when nothing matches.
+ */
+export function evacuationSource(id: string, extraDirs: readonly string[] = []): string | undefined {
+  for (const { byId, unreadable } of evacuationSets(extraDirs)) {
+    const sources = byId.get(id);
+    if (sources?.length === 1) return sources[0];
+    if (sources !== undefined)
+      throw new EvacuationValidationError(id, [
+        {
+          path: 'id',
+          message: `evacuation id "${id}" is declared by ${sources.join(' and ')}; ids must be unique, so neither runs: give one of them another id, or remove it`,
+        },
+      ]);
+    const namesake = unreadable.find((file) => basename(file, extname(file)) === id);
+    if (namesake !== undefined) return namesake;
+  }
+  return undefined;
+}
+
+/**
+ * Why `reference` names no evacuation, for `drctl evacuate`: the ids known (the bundled examples first, each once),
+ * a file named `reference` that declares another id, and the files that cannot be used.
+ */
+export function unknownEvacuation(
+  reference: string,
+  extraDirs: readonly string[] = [],
+): { message: string; known: string[] } {
+  const [own, bundled] = evacuationSets(extraDirs) as [EvacuationSet, EvacuationSet];
+  const usable = (set: EvacuationSet) =>
+    [...set.byId].filter(([, sources]) => sources.length === 1).map(([id]) => id);
+  const known = [...usable(bundled).filter((id) => !own.byId.has(id)), ...usable(own)];
+  const misnamed = [own, bundled]
+    .flatMap((set) => [...set.byId].flatMap(([id, sources]) => sources.map((source) => ({ id, source }))))
+    .filter(({ id, source }) => id !== reference && basename(source, extname(source)) === reference);
+  const unusable = [own, bundled].flatMap((set) => [
+    ...set.unreadable,
+    ...[...set.byId.values()].filter((sources) => sources.length > 1).flat(),
+  ]);
+  const message =
+    `no evacuation "${reference}". ` +
+    misnamed
+      .map(
+        ({ id, source }) =>
+          `${source} declares the id "${id}": an evacuation is named by its id, so pass "${id}" (or the file's path). `,
+      )
+      .join('') +
+    `Known evacuations: ${known.join(', ') || 'none'}. ` +
+    (unusable.length > 0
+      ? `Evacuation files that cannot be used (drctl validate <file> says why): ${unusable.join(', ')}. `
+      : '') +
+    'Pass an id or a path to a .ts, .js or .json evacuation file.';
+  return { message, known };
+}
+
+/**
+ * Resolves an evacuation by path or by the id it declares (`evacuationSource`) and every runbook it names from the
+ * runbook catalog. A runbook the catalog does not know is refused at its path (`waves[0].runbooks[2]`); nothing is
+ * started on an invalid evacuation. Undefined when nothing matches.
  */
 export function findEvacuation(
   reference: string,
@@ -42,7 +144,7 @@ export function findEvacuation(
   const source =
     EXTENSIONS.has(extname(reference)) && existsSync(asPath)
       ? asPath
-      : evacuationFiles(evacuationDirs).find((file) => basename(file, extname(file)) === reference);
+      : evacuationSource(reference, evacuationDirs);
   if (source === undefined) return undefined;
   // A file named by path may be a runbook (`drctl plan ./ehr-db.json`): it is an evacuation only if it exports one.
   if (source === asPath && !exportsEvacuation(source)) return undefined;
@@ -145,6 +247,16 @@ export function loadEvacuationFile(path: string): Evacuation {
  */
 class CopiedExampleError extends EvacuationValidationError {}
 
+/** A module whose `defineEvacuation` refused it while loading: the id it declares, for the lookup by id. */
+class RefusedByModuleError extends EvacuationValidationError {
+  readonly declaredId: string | undefined;
+  constructor(label: string, issues: RunbookIssue[], written: Evacuation | undefined, defined?: string) {
+    super(label, issues, written);
+    // defineEvacuation labels an input without a string id "(no id)".
+    this.declaredId = defined === undefined || defined === '(no id)' || defined === '' ? undefined : defined;
+  }
+}
+
 function isCopiedExample(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | undefined;
   // The module not found is defineEvacuation itself (the first line), not one it imports (in the require stack).
@@ -175,7 +287,12 @@ function readExport(path: string): unknown {
     } catch (error) {
       const e = error as Partial<EvacuationValidationError>;
       if (e?.name === 'EvacuationValidationError' && Array.isArray(e.issues))
-        throw new EvacuationValidationError(`${e.evacuationLabel} (${path})`, e.issues, e.written);
+        throw new RefusedByModuleError(
+          `${e.evacuationLabel} (${path})`,
+          e.issues,
+          e.written,
+          e.evacuationLabel,
+        );
       const copied = isCopiedExample(error);
       throw new (copied ? CopiedExampleError : EvacuationValidationError)(path, [
         {

@@ -1,8 +1,7 @@
-import { basename, extname } from 'node:path';
 import { loadPolicyFile } from '../../auth/io/policy-file';
 import { loadReviewedCatalog } from '../../auth/io/reviewed-catalog';
 import { AuthFileError } from '../../auth/io/auth-file-error';
-import { evacuationFiles, loadEvacuationFile } from '../../evacuations/catalog';
+import { evacuationSource, loadEvacuationFile, unknownEvacuation } from '../../evacuations/catalog';
 import { evacuationSha256 } from '../../evacuations/evacuation-hash';
 import { assertEvacuationFits } from '../../evacuations/evacuation-size';
 import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
@@ -71,12 +70,12 @@ export function createAuthActivities(deps: AuthActivityDeps | undefined): AuthAc
     },
     loadReviewedEvacuation: async ({ evacuationId, sha256 }) => {
       const { catalogDirs, evacuationDirs = [] } = configured();
-      const files = evacuationFiles([...evacuationDirs]);
-      const source = files.find((file) => basename(file, extname(file)) === evacuationId);
+      // By declared id, as the CLI finds it: a reviewed file replaces the bundled example of its id.
+      const source = asPermanent(() => evacuationSource(evacuationId, evacuationDirs));
       if (source === undefined)
         throw permanentFailure(
           PermanentFailure.NotFound,
-          `evacuation "${evacuationId}" is not among the worker's reviewed evacuations (${files.map((file) => basename(file, extname(file))).join(', ') || 'none'}); get it reviewed into DRCTL_EVACUATIONS_DIR on the worker`,
+          `evacuation "${evacuationId}" is not among the worker's reviewed evacuations (${unknownEvacuation(evacuationId, evacuationDirs).known.join(', ') || 'none'}); get it reviewed into DRCTL_EVACUATIONS_DIR on the worker`,
         );
       const evacuation = asPermanent(() => loadEvacuationFile(source));
       const { runbooks: catalog } = asPermanent(() => loadReviewedCatalog(catalogDirs));

@@ -57,20 +57,14 @@ export function registerEvacuate(program: Command): void {
     )
     .action(
       runCommand(async (context, reference: string, flags: EvacuateFlags) => {
-        const { findEvacuation, evacuationFiles, explainNotAnEvacuation } =
+        const { findEvacuation, unknownEvacuation, explainNotAnEvacuation } =
           await import('../../evacuations/catalog');
         const loaded = findEvacuation(reference, runbookDirs(), evacuationDirs());
         if (loaded === undefined) {
-          const { basename, extname } = await import('node:path');
           // A file named by path that does not load (a copied example's import): its own error, not "no evacuation".
           explainNotAnEvacuation(reference);
-          const known = evacuationFiles(evacuationDirs()).map((file) => basename(file, extname(file)));
-          throw new CliError(
-            'UnknownEvacuation',
-            `no evacuation "${reference}". Known evacuations: ${known.join(', ') || 'none'}. Pass an id or a path to a .ts, .js or .json evacuation file.`,
-            ExitCode.BadInput,
-            { known },
-          );
+          const { message, known } = unknownEvacuation(reference, evacuationDirs());
+          throw new CliError('UnknownEvacuation', message, ExitCode.BadInput, { known });
         }
         const { renderEvacuationPlan, evacuationSummary } = await import('../render-evacuation');
         if (flags.dryRun) {

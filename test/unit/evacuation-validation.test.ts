@@ -9,6 +9,7 @@ import { evacuationSha256 } from '../../evacuations/evacuation-hash';
 import { MAX_EVACUATION_BYTES } from '../../evacuations/evacuation-size';
 import { EvacuationValidationError } from '../../evacuations/evacuation-validation-error';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
+import { runDrctl } from './run-drctl';
 
 /** An evacuation is refused before anything starts, with the path of every bad field. */
 function issuesOf(input: unknown): RunbookIssue[] {
@@ -181,7 +182,7 @@ test('loading an evacuation naming a runbook the catalog lacks refuses it at its
     join(dir, 'east.json'),
     JSON.stringify(base([{ id: 'data', runbooks: ['ehr-db', 'no-such-runbook'] }])),
   );
-  const error = loadRefusal('east', dir);
+  const error = loadRefusal('leave-east', dir);
   expect(error.issues).toEqual([
     {
       path: 'waves[0].runbooks[1]',
@@ -210,7 +211,7 @@ test('every problem shows at once: a field the schema refuses does not hide a ru
       ]),
     ),
   );
-  const error = loadRefusal('many', dir);
+  const error = loadRefusal('leave-east', dir);
   const issues = error.issues;
   expect(issues.map((issue) => issue.path)).toEqual(
     expect.arrayContaining([
@@ -350,4 +351,155 @@ test("the worker's load of a reviewed evacuation too large for one payload fails
 
   expect(refused?.message).toMatch(TOO_LARGE);
   expect(refused?.nonRetryable).toBe(true);
+});
+
+describe('evacuations are named by the id they declare, like runbooks', () => {
+  const bundled = resolve(__dirname, '../../evacuations/examples');
+  const waves = [
+    { id: 'databases', runbooks: ['ehr-db'] },
+    { id: 'portal', runbooks: ['patient-portal-rds'] },
+  ];
+  /** A folder holding each `files` entry (file name → evacuation id and title) as a JSON evacuation. */
+  const folder = (files: Record<string, { id: string; title: string }>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+    for (const [name, { id, title }] of Object.entries(files))
+      writeFileSync(join(dir, name), JSON.stringify({ id, title, waves }));
+    return dir;
+  };
+  /** The worker's reviewed copy of `evacuationId` from `dir`, signed over the evacuation `findEvacuation` loads. */
+  const workerLoad = async (evacuationId: string, dir: string, signed = evacuationId) => {
+    const { runbooks } = loadReviewedCatalog([resolve(__dirname, '../../runbooks/examples')]);
+    const loaded = findEvacuation(signed, [], [dir])!;
+    const cover = {
+      evacuation: loaded.evacuation,
+      runbookHashes: Object.fromEntries(
+        Object.keys(loaded.runbooks).map((id) => [id, runbooks.get(id)!.sha256]),
+      ),
+    };
+    const activities = createAuthActivities({
+      catalogDirs: [resolve(__dirname, '../../runbooks/examples')],
+      evacuationDirs: [dir],
+    });
+    return activities.loadReviewedEvacuation({ evacuationId, sha256: evacuationSha256(cover) });
+  };
+  const NO_TEMPORAL = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
+
+  test('GIVEN a configured folder with a file declaring the id of the bundled example WHEN that id is looked up THEN the file is used, by the CLI and the worker (before: the bundled example ran and the file was ignored without a word)', async () => {
+    const dir = folder({ 'us-east-1.json': { id: 'us-east-1', title: 'Our reviewed us-east-1' } });
+
+    const loaded = findEvacuation('us-east-1', [], [dir]);
+    const reviewed = await workerLoad('us-east-1', dir);
+    const cli = await runDrctl(['evacuate', 'us-east-1', '--dry-run'], {
+      ...NO_TEMPORAL,
+      DRCTL_EVACUATIONS_DIR: dir,
+    });
+
+    expect(loaded?.evacuation.title).toBe('Our reviewed us-east-1');
+    expect(loaded?.source).toBe(join(dir, 'us-east-1.json'));
+    expect(reviewed.source).toBe(join(dir, 'us-east-1.json'));
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('Evacuation us-east-1: Our reviewed us-east-1');
+  });
+
+  test('GIVEN a file whose name is not its id WHEN looked up THEN it is found by its id and not by its file name, by the CLI and the worker (before: found by file name only; its id answered "no evacuation")', async () => {
+    const dir = folder({ 'base.json': { id: 'qa-evac', title: 'QA evac' } });
+
+    const byId = findEvacuation('qa-evac', [], [dir]);
+    const byName = findEvacuation('base', [], [dir]);
+    const reviewed = await workerLoad('qa-evac', dir);
+    const cliById = await runDrctl(['evacuate', 'qa-evac', '--dry-run'], {
+      ...NO_TEMPORAL,
+      DRCTL_EVACUATIONS_DIR: dir,
+    });
+    const cliByName = await runDrctl(['evacuate', 'base', '--dry-run'], {
+      ...NO_TEMPORAL,
+      DRCTL_EVACUATIONS_DIR: dir,
+    });
+
+    expect(byId?.source).toBe(join(dir, 'base.json'));
+    expect(byName).toBeUndefined();
+    expect(reviewed.cover.evacuation.id).toBe('qa-evac');
+    expect(cliById.code).toBe(0);
+    expect(cliById.stdout).toContain('Evacuation qa-evac: QA evac');
+    expect(cliByName.code).toBe(2);
+    expect(cliByName.stderr).toContain('no evacuation "base"');
+    expect(cliByName.stderr).toContain(`${join(dir, 'base.json')} declares the id "qa-evac"`);
+    expect(cliByName.stderr).toMatch(/Known evacuations: us-east-1, qa-evac\./);
+  });
+
+  test('GIVEN two configured files declaring one id WHEN that id is looked up THEN neither is used: refused at id naming both files, exit 2, by the CLI and the worker (before: the file named after the id ran, the other was ignored)', async () => {
+    const dir = folder({
+      'leave-east.json': { id: 'leave-east', title: 'One' },
+      'leave-east-copy.json': { id: 'leave-east', title: 'Two' },
+    });
+    const other = folder({ 'us-east-1.json': { id: 'us-east-1', title: 'Ours' } });
+    const more = folder({ 'east.json': { id: 'us-east-1', title: 'Ours too' } });
+
+    const refusal = loadRefusal('leave-east', dir);
+    const acrossFolders = (() => {
+      try {
+        findEvacuation('us-east-1', [], [other, more]);
+      } catch (error) {
+        return error as EvacuationValidationError;
+      }
+      return undefined;
+    })();
+    const activities = createAuthActivities({
+      catalogDirs: [resolve(__dirname, '../../runbooks/examples')],
+      evacuationDirs: [dir],
+    });
+    const workerRefusal = await activities
+      .loadReviewedEvacuation({ evacuationId: 'leave-east', sha256: 'x' })
+      .then(
+        () => undefined,
+        (failure: unknown) => failure as Error & { nonRetryable?: boolean },
+      );
+    const cli = await runDrctl(['evacuate', 'leave-east', '--dry-run'], {
+      ...NO_TEMPORAL,
+      DRCTL_EVACUATIONS_DIR: dir,
+    });
+
+    const both = [join(dir, 'leave-east-copy.json'), join(dir, 'leave-east.json')];
+    expect(refusal.issues).toEqual([
+      { path: 'id', message: expect.stringContaining(`${both[0]} and ${both[1]}`) },
+    ]);
+    expect(acrossFolders?.issues[0]?.message).toContain(
+      `${join(other, 'us-east-1.json')} and ${join(more, 'east.json')}`,
+    );
+    expect(workerRefusal?.message).toContain(`${both[0]} and ${both[1]}`);
+    expect(workerRefusal?.nonRetryable).toBe(true);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain(`id: evacuation id "leave-east" is declared by ${both[0]} and ${both[1]}`);
+  });
+
+  test('GIVEN a configured file named after the bundled example that does not load WHEN that id is looked up THEN its load error is said, never the example run (before: the example ran)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drctl-evacuations-'));
+    writeFileSync(join(dir, 'us-east-1.json'), '{ "id": "us-east-1", ');
+
+    const refusal = loadRefusal('us-east-1', dir);
+    const cli = await runDrctl(['evacuate', 'us-east-1', '--dry-run'], {
+      ...NO_TEMPORAL,
+      DRCTL_EVACUATIONS_DIR: dir,
+    });
+
+    expect(refusal.message).toContain(join(dir, 'us-east-1.json'));
+    expect(refusal.issues).toEqual([{ path: '(file)', message: expect.stringMatching(/^not valid JSON/) }]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain('not valid JSON');
+  });
+
+  test('GIVEN the bundled examples folder or one folder twice among the configured ones WHEN listed and looked up THEN each file counts once (before: "Known evacuations" named us-east-1 twice)', async () => {
+    const dir = folder({ 'leave-east.json': { id: 'leave-east', title: 'Leave east' } });
+
+    const loaded = findEvacuation('us-east-1', [], [bundled, dir, dir]);
+    const cli = await runDrctl(['evacuate', 'nope', '--dry-run'], {
+      ...NO_TEMPORAL,
+      // The CLI runs from dist/: its own bundled folder.
+      DRCTL_EVACUATIONS_DIR: [resolve(__dirname, '../../dist/evacuations/examples'), dir, dir].join(':'),
+    });
+
+    expect(loaded?.evacuation.title).toBe('Evacuate us-east-1 to us-west-2');
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/Known evacuations: us-east-1, leave-east\./);
+  });
 });
