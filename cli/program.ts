@@ -90,7 +90,9 @@ export function buildProgram(): Command {
       printJson({
         error: {
           code: 'BadUsage',
-          message: (usageError ?? 'not a drctl command: see drctl --help').replace(/^error: /, '').trim(),
+          message: (usageError ?? 'unknown command: drctl --help lists the commands')
+            .replace(/^error: /, '')
+            .trim(),
         },
       });
     process.exit(2);
