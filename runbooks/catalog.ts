@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { RunbookValidationError, type RunbookIssue } from './runbook-validation-error';
 import type { Runbook } from './schema';
@@ -31,22 +31,67 @@ export class UnknownRunbookError extends Error {
     readonly known: string[],
     readonly broken: string[] = [],
     readonly missingDirs: string[] = [],
+    /** What the reference names on disk when that is no runbook file: a folder, or a file of another type. */
+    readonly found?: 'folder' | 'other file',
   ) {
-    // A mistyped path is told as a missing file, not as an unknown id.
-    const path = /[\\/]/.test(reference) || RUNBOOK_EXTENSIONS.has(extname(reference));
     super(
-      (path
-        ? `no runbook file "${reference}": there is no such file (${resolve(reference)}). `
-        : `no runbook "${reference}". `) +
-        `Known runbooks: ${known.join(', ') || 'none'}. ` +
-        (broken.length > 0 ? `Broken runbook files (see drctl runbooks): ${broken.join(', ')}. ` : '') +
-        (missingDirs.length > 0
-          ? `These runbook folders do not exist (check DRCTL_RUNBOOKS_DIR): ${missingDirs.join(', ')}. `
-          : '') +
-        'Pass a runbook id, or a path to a .ts, .js or .json runbook file.',
+      found === undefined
+        ? unknownMessage(reference, known, broken, missingDirs)
+        : notARunbookFileMessage(reference, found) +
+            (known.length > 0 ? ` Known runbooks: ${known.join(', ')}.` : ''),
     );
     this.name = 'UnknownRunbookError';
   }
+}
+
+function unknownMessage(reference: string, known: string[], broken: string[], missingDirs: string[]): string {
+  return (
+    (looksLikePath(reference)
+      ? `no runbook file "${reference}": there is no such file (${resolve(reference)}). `
+      : `no runbook "${reference}". `) +
+    `Known runbooks: ${known.join(', ') || 'none'}. ` +
+    (broken.length > 0 ? `Broken runbook files (see drctl runbooks): ${broken.join(', ')}. ` : '') +
+    (missingDirs.length > 0
+      ? `These runbook folders do not exist (check DRCTL_RUNBOOKS_DIR): ${missingDirs.join(', ')}. `
+      : '') +
+    'Pass a runbook id, or a path to a .ts, .js or .json runbook file.'
+  );
+}
+
+function notARunbookFileMessage(reference: string, found: 'folder' | 'other file'): string {
+  const path = resolve(reference);
+  if (found === 'other file') {
+    const extension = extname(path);
+    return (
+      `no runbook file "${reference}": ${path} is a ${extension === '' ? 'file without an extension' : `${extension} file`}, ` +
+      `and drctl reads runbooks from .ts, .js and .json files only. Write the runbook as JSON ` +
+      `(${basename(path, extension)}.json) or as a TypeScript module whose default export is the runbook.`
+    );
+  }
+  const files = runbookFiles([path]).map((file) => join(reference, basename(file)));
+  const shown = files.length > 5 ? [...files.slice(0, 5), `and ${files.length - 5} more`] : files;
+  return (
+    `no runbook file "${reference}": ${path} is a directory, not a runbook file. Name one runbook file in it ` +
+    (files.length > 0 ? `(${shown.join(', ')})` : '(it holds no .ts, .js or .json file)') +
+    `, or put the folder in DRCTL_RUNBOOKS_DIR and pass a runbook's id.`
+  );
+}
+
+/** A reference that can only be a path: ids are lower-case letters, digits and dashes, with no dot or slash. */
+function looksLikePath(reference: string): boolean {
+  return /[\\/]/.test(reference) || extname(reference) !== '';
+}
+
+/**
+ * Throws when `reference` names a folder, or a file drctl does not read runbooks from (listing `known`, the
+ * catalog's ids, when it was read); returns otherwise.
+ */
+function refuseOtherThanRunbookFile(reference: string, known: string[] = []): void {
+  const path = resolve(reference);
+  if (!existsSync(path)) return;
+  if (statSync(path).isDirectory()) throw new UnknownRunbookError(reference, known, [], [], 'folder');
+  if (!RUNBOOK_EXTENSIONS.has(extname(path)))
+    throw new UnknownRunbookError(reference, known, [], [], 'other file');
 }
 
 const EXAMPLES_DIR = join(__dirname, 'examples');
@@ -102,9 +147,10 @@ function withUniqueIds(entries: CatalogEntry[], broken: BrokenEntry[]): CatalogE
 /** Resolves a runbook id or a file path to a validated runbook; a broken file is not skipped silently. */
 export function findRunbook(reference: string, extraDirs: string[] = []): CatalogEntry {
   const asPath = resolve(reference);
-  if (RUNBOOK_EXTENSIONS.has(extname(reference)) && existsSync(asPath)) {
+  if (RUNBOOK_EXTENSIONS.has(extname(reference)) && existsSync(asPath) && statSync(asPath).isFile()) {
     return { runbook: loadRunbookFile(asPath), source: asPath };
   }
+  if (looksLikePath(reference)) refuseOtherThanRunbookFile(reference);
   const { entries, broken } = loadCatalog(extraDirs);
   const found = entries.find((entry) => entry.runbook.id === reference);
   if (found) return found;
@@ -113,6 +159,11 @@ export function findRunbook(reference: string, extraDirs: string[] = []): Catalo
     broken.find((entry) => entry.runbookId === reference) ??
     broken.find((entry) => basename(entry.source, extname(entry.source)) === reference);
   if (namesake) throw new RunbookLoadError(namesake.source, namesake.message, namesake.issues);
+  // A bare name that is no runbook id may still be a folder or file here (`drctl validate runbooks`).
+  refuseOtherThanRunbookFile(
+    reference,
+    entries.map((entry) => entry.runbook.id),
+  );
   throw new UnknownRunbookError(
     reference,
     entries.map((entry) => entry.runbook.id),

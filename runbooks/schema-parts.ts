@@ -45,6 +45,19 @@ export const name = z
   .string()
   .regex(NAME_PATTERN, { message: 'must be lower-case letters, digits and dashes (e.g. ehr-db)' });
 
+/**
+ * Text a person reads (a title, an owner): not empty, and not only spaces, which would show as nothing where the
+ * runbook is listed, planned and reported.
+ */
+export function text() {
+  return z
+    .string()
+    .min(1)
+    .refine((value) => value === '' || value.trim() !== '', {
+      error: (issue) => `must hold text, not only spaces (got ${JSON.stringify(issue.input)})`,
+    });
+}
+
 export const retryPolicySchema = z
   .object({
     maximumAttempts: z.number().int().min(1).max(100).default(5),
@@ -70,7 +83,7 @@ export const retryPolicySchema = z
 /** The fields every leaf step has, whatever its kind. */
 export const stepCommon = {
   id: name,
-  title: z.string().min(1).optional(),
+  title: text().optional(),
   /** Start-to-close timeout of one attempt. Default 5m. */
   timeout: duration().default('5m'),
   retry: retryPolicySchema.prefault({}),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { STEP_KINDS } from '../kinds/registry';
 import { DATABASE_PROVIDERS } from '../providers/database/registry';
-import { duration, name, NAME_PATTERN } from './schema-parts';
+import { duration, name, NAME_PATTERN, text } from './schema-parts';
 
 /**
  * The runbook schema, composed from the step-kind and database-provider registries. A runbook is plain JSON
@@ -31,7 +31,7 @@ export type RunbookMode = (typeof RUNBOOK_MODES)[number];
 export const parallelStepSchema = z
   .object({
     id: name,
-    title: z.string().min(1).optional(),
+    title: text().optional(),
     kind: z.literal('parallel'),
     steps: z.array(leafStepSchema).min(2),
   })
@@ -42,8 +42,8 @@ export const stepSchema = z.discriminatedUnion('kind', [...leafSchemas, parallel
 export const runbookSchema = z
   .object({
     id: name,
-    title: z.string().min(1),
-    owner: z.string().min(1),
+    title: text(),
+    owner: text(),
     description: z.string().optional(),
     objectives: z.object({ rto: duration(), rpo: duration() }).strict(),
     /**

@@ -117,6 +117,20 @@ const runbookCases: RunbookCase[] = [
     message: /must be an array .*got an object/,
   },
   {
+    name: 'a title of only spaces (before: accepted, exit 0)',
+    input: { ...base, title: '   ' },
+    file: 'json',
+    path: 'title',
+    message: /^must hold text, not only spaces \(got "   "\)$/,
+  },
+  {
+    name: 'an owner of only spaces (before: accepted, exit 0)',
+    input: { ...base, owner: ' \t ' },
+    file: 'ts',
+    path: 'owner',
+    message: /^must hold text, not only spaces/,
+  },
+  {
     name: 'unknown step kind',
     input: withStep({ id: 'x', kind: 'reboot' }),
     file: 'json',
@@ -544,6 +558,36 @@ describe('malformed JSON', () => {
   });
 });
 
+describe('drctl validate of a runbook with several kinds of problem', () => {
+  test('lists every one in one report (before: "(2 problems)", the duplicate id and the undeclared database hidden until those were fixed)', async () => {
+    const file = join(dir, 'several.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...base,
+        steps: [
+          { id: 'preflight', kind: 'preflight' },
+          { id: 'flags-on', kind: 'flag.set', flags: [{ name: 'maintenance', enabled: true }] },
+          { id: 'preflight', kind: 'database.fence', database: 'main' },
+          { id: 'promote', kind: 'database.promote', database: 'nope' },
+          { id: 'settle', kind: 'wait', duration: '0.4ms' },
+        ],
+      }),
+    );
+    const result = await drctl(['validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`runbook svc-db (${file}) is invalid (4 problems):`);
+    expect(result.stderr).toMatch(
+      /steps\[1\]\.kind: unknown value \(got the string "flag\.set"\); did you mean/,
+    );
+    expect(result.stderr).toContain('steps[2].id: "preflight" is already used by steps[0]');
+    expect(result.stderr).toContain(
+      'steps[3].database: no database "nope" in targets.databases (declared: main)',
+    );
+    expect(result.stderr).toMatch(/steps\[4\]\.duration: must be at least 1ms/);
+  }, 60_000);
+});
+
 describe('an evacuation file given to validate', () => {
   const evacuation = (name: string, waves: unknown[]) => {
     const file = join(dir, `${name}.json`);
@@ -593,6 +637,12 @@ describe('an evacuation file given to validate', () => {
   );
 });
 
+/** A runbook written in a format drctl does not read, and a folder of runbooks: both exist. */
+const yamlRunbook = join(dir, 'billing.yaml');
+writeFileSync(yamlRunbook, 'id: billing\n');
+const runbookFolder = mkdtempSync(join(tmpdir(), 'drctl-runbook-folder-'));
+writeFileSync(join(runbookFolder, 'billing.json'), JSON.stringify({ ...base, id: 'billing' }));
+
 interface CommandCase {
   name: string;
   args: string[];
@@ -622,6 +672,24 @@ const commandCases: CommandCase[] = [
     name: 'validate of a runbook file that does not exist says there is no such file',
     args: ['validate', '/tmp/drctl-no-such-dir/nonexist.json'],
     says: [/no runbook file "\/tmp\/drctl-no-such-dir\/nonexist\.json": there is no such file/],
+  },
+  {
+    // Before: 'there is no such file', of a file that is there.
+    name: 'validate of an existing .yaml file says drctl does not read that type, and which it reads',
+    args: ['validate', yamlRunbook],
+    says: [
+      new RegExp(`no runbook file "${yamlRunbook}": ${yamlRunbook} is a \\.yaml file`),
+      /reads runbooks from \.ts, \.js and \.json files only/,
+    ],
+  },
+  {
+    // Before: 'there is no such file', of a folder that is there.
+    name: 'validate of a folder says it is a directory and names the runbook file in it',
+    args: ['validate', runbookFolder],
+    says: [
+      new RegExp(`no runbook file "${runbookFolder}": ${runbookFolder} is a directory, not a runbook file`),
+      new RegExp(`Name one runbook file in it \\(${join(runbookFolder, 'billing.json')}\\)`),
+    ],
   },
   {
     name: 'failover without --reason',

@@ -136,6 +136,105 @@ describe('paths and suggestions', () => {
   });
 });
 
+describe("every problem in one report, the schema's and the cross-checks'", () => {
+  const fence = { id: 'fence', kind: 'database.fence', database: 'db' };
+  const promote = { id: 'promote', kind: 'database.promote', database: 'db' };
+
+  test('GIVEN an unknown kind and a too-short wait beside a duplicate id and an undeclared database THEN all four are reported (before: only the first two; the others showed once those were fixed)', () => {
+    const issues = issuesOf(
+      base([
+        { id: 'checks', kind: 'preflight' },
+        { id: 'flags-on', kind: 'flag.set', flags: [] },
+        { ...fence, id: 'checks' },
+        { ...promote, database: 'nope' },
+        { ...wait, duration: '0.4ms' },
+      ]),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual([
+      'steps[1].kind',
+      'steps[2].id',
+      'steps[3].database',
+      'steps[4].duration',
+    ]);
+    expect(issues[1]?.message).toBe('"checks" is already used by steps[0]');
+    expect(issues[2]?.message).toBe('no database "nope" in targets.databases (declared: db)');
+  });
+
+  test('GIVEN a step the schema refuses THEN its id still counts: a later step with the same id is reported (before: only the refused field)', () => {
+    const issues = issuesOf(
+      base([
+        { ...wait, duration: 'soon' },
+        { ...wait, duration: '1s' },
+      ]),
+    );
+    expect(issues).toEqual([
+      { path: 'steps[0].duration', message: expect.stringMatching(/duration such as/) },
+      { path: 'steps[1].id', message: '"settle" is already used by steps[0]' },
+    ]);
+  });
+
+  test("GIVEN a fence the schema refuses THEN the promotion after it is not also refused for want of a fence, while a problem of another step is reported (before: only the fence's timeout)", () => {
+    const issues = issuesOf(
+      base([{ ...fence, timeout: '0s' }, promote, { ...promote, id: 'other', database: 'nope' }]),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['steps[0].timeout', 'steps[2].database']);
+  });
+
+  test('GIVEN a misspelt kind THEN the steps after it are not refused for an order it may be the fix of', () => {
+    const issues = issuesOf(base([{ ...fence, kind: 'database.fense' }, promote]));
+    expect(issues.map((issue) => issue.path)).toEqual(['steps[0].kind']);
+  });
+
+  test("GIVEN a database target the schema refuses THEN a step naming it is not called undeclared, while one naming no target is (before: only the target's problems)", () => {
+    const issues = issuesOf(
+      base([fence, promote, { ...promote, id: 'ghost', database: 'ghost' }], {
+        targets: { databases: { db: { provider: 'postgres', primary: {} } } },
+      }),
+    );
+    expect(issues.some((issue) => issue.path.startsWith('targets.databases.db'))).toBe(true);
+    expect(issues.filter((issue) => issue.path.startsWith('steps'))).toEqual([
+      {
+        path: 'steps[2].database',
+        message: expect.stringMatching(/^no database "ghost" in targets\.databases/),
+      },
+    ]);
+  });
+
+  test('GIVEN a parallel group with a refused inner step THEN a duplicate id among its other steps is reported (before: only the refused field)', () => {
+    const issues = issuesOf(
+      base([
+        wait,
+        {
+          id: 'group',
+          kind: 'parallel',
+          steps: [
+            { id: 'a', kind: 'wait', duration: 'never' },
+            { id: 'settle', kind: 'wait', duration: '1s' },
+          ],
+        },
+      ]),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['steps[1].steps[0].duration', 'steps[1].steps[1].id']);
+  });
+});
+
+describe('text a person reads must hold text', () => {
+  test.each([
+    ['a title', { title: '   ' }, 'title'],
+    ['an owner', { owner: '\t ' }, 'owner'],
+    ['a step title', {}, 'steps[0].title'],
+  ])('GIVEN %s of only spaces THEN it is refused at its path (before: accepted)', (_what, extra, path) => {
+    const steps = path === 'steps[0].title' ? [{ ...wait, title: '  ' }] : [wait];
+    expect(issuesOf(base(steps, extra))).toEqual([
+      { path, message: expect.stringMatching(/^must hold text, not only spaces \(got "/) },
+    ]);
+  });
+
+  test('GIVEN an empty title THEN it is refused as empty, once', () => {
+    expect(issuesOf(base([wait], { title: '' }))).toEqual([{ path: 'title', message: 'must not be empty' }]);
+  });
+});
+
 describe('inline secrets are refused with a pointer to named connections', () => {
   test.each([
     [
@@ -198,6 +297,22 @@ describe('the catalog isolates broken files', () => {
 
   test('GIVEN a reference to a file with a syntax error THEN the error names the file', () => {
     expect(() => findRunbook('syntax', [dir])).toThrow(new RegExp(join(dir, 'syntax.ts')));
+  });
+
+  test('GIVEN the path of a folder THEN the error says it is a directory and names its runbook files (before: "there is no such file")', () => {
+    expect(() => findRunbook(dir, [dir])).toThrow(
+      new RegExp(
+        `no runbook file "${dir}": ${dir} is a directory, not a runbook file\\. Name one runbook file in it \\(.*good\\.json`,
+      ),
+    );
+  });
+
+  test('GIVEN an existing file of another type THEN the error names its type and the supported ones (before: "there is no such file")', () => {
+    const yaml = join(dir, 'billing.yaml');
+    writeFileSync(yaml, 'id: billing\n');
+    expect(() => findRunbook(yaml, [dir])).toThrow(
+      /is a \.yaml file, and drctl reads runbooks from \.ts, \.js and \.json files only/,
+    );
   });
 
   test('GIVEN an unknown id THEN the error lists the known runbooks and the broken files', () => {
