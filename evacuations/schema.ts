@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { name } from '../runbooks/schema-parts';
+import { name, text } from '../runbooks/schema-parts';
 
 /** A service of a wave: a runbook id, with the services it needs to have succeeded first. */
 const serviceSchema = z.union([
@@ -16,13 +16,13 @@ const serviceSchema = z.union([
 const waveSchema = z
   .object({
     id: name,
-    title: z.string().min(1).optional(),
+    title: text().optional(),
     runbooks: z.array(serviceSchema).min(1).max(100),
     /** How many of this wave's services run at once (a service paused for an operator does not count). */
     concurrency: z.number().int().min(1).max(100).optional(),
     /** Wait for `drctl approve <evacuation> --step <wave>` before starting this wave. */
     approval: z
-      .object({ prompt: z.string().min(1).optional(), twoPerson: z.boolean().default(false) })
+      .object({ prompt: text().optional(), twoPerson: z.boolean().default(false) })
       .strict()
       .optional(),
   })
@@ -37,9 +37,9 @@ const waveSchema = z
 export const evacuationSchema = z
   .object({
     id: name,
-    title: z.string().min(1),
+    title: text(),
     description: z.string().optional(),
-    owner: z.string().min(1).optional(),
+    owner: text().optional(),
     waves: z.array(waveSchema).min(1).max(20),
     onServiceFailure: z.enum(['pause-service', 'stop']).default('pause-service'),
   })

@@ -151,6 +151,22 @@ test('a dependency on a later wave, on no wave, or on itself is refused at its p
   );
 });
 
+test('text a person reads is refused when it holds only spaces, at its path (before: an approval prompt of spaces was taken, and the gate showed no question)', () => {
+  const issues = issuesOf(
+    base(
+      [
+        { id: 'data', title: '  ', runbooks: ['ehr-db'] },
+        { id: 'apps', runbooks: ['patient-portal-rds'], approval: { prompt: '   ' } },
+      ],
+      { title: ' ', owner: '\t' },
+    ),
+  );
+  expect(issues.map((issue) => issue.path).sort()).toEqual(
+    ['owner', 'title', 'waves[0].title', 'waves[1].approval.prompt'].sort(),
+  );
+  for (const issue of issues) expect(issue.message).toMatch(/must hold text, not only spaces/);
+});
+
 test('unknown fields and empty waves are refused at their paths', () => {
   const issues = issuesOf(base([{ id: 'data', runbooks: [], parallel: 3 }]));
   expect(issues.map((issue) => issue.path)).toEqual(
