@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { approvalRuleOf, approversSchema, describeRule } from '../../auth/approval-rule';
 import { durationToMs } from '../../runbooks/duration';
-import { duration, leafStepSchema } from '../../runbooks/schema-parts';
+import { duration, leafStepSchema, text } from '../../runbooks/schema-parts';
 import type { RunbookIssue } from '../../runbooks/runbook-validation-error';
 import { nothingToUndo, type NoActivities, type StepKind } from '../step-kind';
 
 /** A gate: the run waits here until an operator approves (`drctl approve`) or aborts it. */
 const schema = leafStepSchema('approval', {
   /** What the approver is asked to confirm. */
-  prompt: z.string().min(1).optional(),
+  prompt: text().optional(),
   /** Production rule: the approver must be someone other than the operator who started the run. */
   twoPerson: z.boolean().default(false),
   /** How long to wait for the approval. None: the gate waits until an operator answers (or aborts). */

@@ -223,8 +223,14 @@ describe('text a person reads must hold text', () => {
     ['a title', { title: '   ' }, 'title'],
     ['an owner', { owner: '\t ' }, 'owner'],
     ['a step title', {}, 'steps[0].title'],
+    ["an approval gate's prompt", {}, 'steps[0].prompt'],
   ])('GIVEN %s of only spaces THEN it is refused at its path (before: accepted)', (_what, extra, path) => {
-    const steps = path === 'steps[0].title' ? [{ ...wait, title: '  ' }] : [wait];
+    const steps =
+      path === 'steps[0].title'
+        ? [{ ...wait, title: '  ' }]
+        : path === 'steps[0].prompt'
+          ? [{ id: 'gate', kind: 'approval', prompt: '  ' }]
+          : [wait];
     expect(issuesOf(base(steps, extra))).toEqual([
       { path, message: expect.stringMatching(/^must hold text, not only spaces \(got "/) },
     ]);
