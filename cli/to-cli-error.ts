@@ -7,7 +7,9 @@ import { EvacuationValidationError } from '../evacuations/evacuation-validation-
 import { RunbookValidationError } from '../runbooks/runbook-validation-error';
 import { UnknownRunbookError } from '../runbooks/catalog';
 import { FailbackUnsupportedError } from '../runbooks/failback-unsupported-error';
+import { ValueError } from '@temporalio/common';
 import { CodecError } from '../security/codec/codec-error';
+import { ENCRYPTED_ENCODING } from '../security/codec/encryption-codec';
 import { SecretError } from '../security/secrets/secret-error';
 import { ConfigError } from '../worker/config';
 import { TemporalUnreachableError } from '../worker/temporal-unreachable-error';
@@ -58,6 +60,13 @@ export function toCliError(error: unknown): CliError {
       ExitCode.BadInput,
     );
   }
+  if (isEncryptedPayloadWithoutCodec(error)) {
+    return new CliError(
+      'CodecMisconfigured',
+      "the run history is encrypted by drctl's payload codec, which is off here: turn it on with codec.enabled (DRCTL_CODEC=on) and the key the worker encrypts with, codec.kmsKeyId (DRCTL_CODEC_KMS_KEY_ID) or codec.keyringFile (DRCTL_CODEC_KEYRING_FILE)",
+      ExitCode.Environment,
+    );
+  }
   const refusedArgument = invalidArgument(error);
   if (refusedArgument !== undefined) {
     return new CliError(
@@ -82,6 +91,21 @@ export function toCliError(error: unknown): CliError {
     );
   }
   return new CliError('Unexpected', message.split('\n')[0] ?? 'unexpected error', ExitCode.Failed);
+}
+
+/**
+ * The SDK's payload converter met an encrypted payload (`Unknown encoding: binary/encrypted`), here or as the cause
+ * of what was thrown: the codec is off in this process, so it was never decrypted. With the codec on, such a
+ * payload is decrypted or refused with a CodecError, so this is always the configuration.
+ */
+function isEncryptedPayloadWithoutCodec(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let cause = error; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause);
+    if (cause instanceof ValueError && cause.message === `Unknown encoding: ${ENCRYPTED_ENCODING}`)
+      return true;
+  }
+  return false;
 }
 
 /** gRPC's INVALID_ARGUMENT status code. */

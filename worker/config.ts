@@ -464,13 +464,24 @@ function readConfigFile(path: string): ConfigOverrides {
   if (!existsSync(path)) {
     throw new ConfigError(`config file ${path} does not exist: create it, or unset DRCTL_CONFIG`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ConfigOverrides;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new ConfigError(
       `config file ${path} is not valid JSON (${(error as Error).message}): fix it and retry`,
     );
   }
+  // Loaded only when there is a file to check: `--help` and commands that read no configuration skip zod.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, as loadConfig is.
+  const { configFileProblems } = require('./config-file-schema') as typeof import('./config-file-schema');
+  const problems = configFileProblems(parsed);
+  if (problems.length === 1) throw new ConfigError(`config file ${path}: ${problems[0]}`);
+  if (problems.length > 1)
+    throw new ConfigError(
+      `config file ${path} has ${problems.length} problems: ${problems.map((problem, index) => `(${index + 1}) ${problem}`).join('; ')}`,
+    );
+  return parsed as ConfigOverrides;
 }
 
 /** Copies every defined value of `source` into `target`, one section deep; undefined never erases a value. */
