@@ -109,7 +109,8 @@ function tooSmall(issue: z.core.$ZodIssueTooSmall, path: string, got: string): s
   return `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${minimum}${got}`;
 }
 
-function article(expected: string): string {
+/** `a whole number`, `true or false`… for the type zod expected. */
+export function article(expected: string): string {
   const names: Record<string, string> = {
     int: 'a whole number',
     number: 'a number',
@@ -117,11 +118,13 @@ function article(expected: string): string {
     boolean: 'true or false',
     object: 'an object',
     array: 'an array (a list)',
+    record: 'an object',
   };
   return names[expected] ?? expected;
 }
 
-function describe(value: unknown): string {
+/** A value as a message quotes it: `null`, `an array`, `string "…"` (cut at 40 characters), `number 12`. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string')

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AwsPacingLimits } from '../activities/aws-pacing/api-limits';
 import { unknownFieldMessage, unknownFields } from '../common/unknown-fields';
+import { article, describe } from '../runbooks/zod-issue-message';
 import type { DrctlConfig, SecretSource } from './config';
 
 /**
@@ -111,7 +112,7 @@ const CONFIG_FILE = z
 
 /**
  * What is wrong with a config file's parsed JSON, one line per problem naming the setting, what it holds and what
- * is allowed (`temporal.address: must be a string (got the number 12)`); none when it is a valid config file.
+ * is allowed (`temporal.address: must be a string (got number 12)`); none when it is a valid config file.
  */
 export function configFileProblems(value: unknown): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
@@ -145,7 +146,7 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
     case 'unrecognized_keys':
       return unknownFieldMessage(issue);
     case 'invalid_type':
-      return `must be ${expected(issue.expected)} ${got}`;
+      return `must be ${article(issue.expected)} ${got}`;
     case 'too_small':
       if (issue.origin === 'string') return 'must not be empty';
       if (issue.origin === 'array')
@@ -154,28 +155,6 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
     default:
       return undefined;
   }
-}
-
-function expected(type: string): string {
-  const names: Record<string, string> = {
-    int: 'a whole number',
-    number: 'a number',
-    string: 'a string',
-    boolean: 'true or false',
-    object: 'an object',
-    array: 'a list (a JSON array)',
-    record: 'an object',
-  };
-  return names[type] ?? type;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `the ${typeof value} ${String(value)}`;
 }
 
 function pathText(path: readonly PropertyKey[]): string {

@@ -105,7 +105,7 @@ describe('a config file with a value of the wrong type', () => {
   test('GIVEN temporal.address 12 WHEN loaded THEN a ConfigError naming the setting, the number given and that it must be a string (before: loaded as it was, and `drctl runs` failed later with "Failed to list workflows", exit 1)', () => {
     const file = configFile({ temporal: { address: 12 } });
     expect(() => loadConfig({ file, env: {}, cwd: dir })).toThrow(
-      new ConfigError(`config file ${file}: temporal.address: must be a string (got the number 12)`),
+      new ConfigError(`config file ${file}: temporal.address: must be a string (got number 12)`),
     );
   });
 
@@ -113,17 +113,17 @@ describe('a config file with a value of the wrong type', () => {
     [{ temporal: { tls: 'yes' } }, 'temporal.tls: must be true or false (got the string "yes")'],
     [
       { temporal: { maxConcurrentActivities: 0 } },
-      'temporal.maxConcurrentActivities: must be greater than 0 (got the number 0)',
+      'temporal.maxConcurrentActivities: must be greater than 0 (got number 0)',
     ],
-    [{ secrets: { cacheTtlMs: 1.5 } }, 'secrets.cacheTtlMs: must be a whole number (got the number 1.5)'],
+    [{ secrets: { cacheTtlMs: 1.5 } }, 'secrets.cacheTtlMs: must be a whole number (got number 1.5)'],
     [{ codec: { enabled: 'on' } }, 'codec.enabled: must be true or false (got the string "on")'],
     [
       { access: { catalogDirs: '/srv/a:/srv/b' } },
-      'access.catalogDirs: must be a list (a JSON array) (got the string "/srv/a:/srv/b")',
+      'access.catalogDirs: must be an array (a list) (got the string "/srv/a:/srv/b")',
     ],
     [
       { unleash: { adminToken: 42 } },
-      'unleash.adminToken: must be the value itself (a string) or {"secret": "<name of a Secrets Manager secret>"} (got the number 42)',
+      'unleash.adminToken: must be the value itself (a string) or {"secret": "<name of a Secrets Manager secret>"} (got number 42)',
     ],
     [
       { postgres: { connections: { 'ehr-primary': { secret: '' } } } },
@@ -131,7 +131,7 @@ describe('a config file with a value of the wrong type', () => {
     ],
     [
       { drill: { injections: { 'stop-primary-vm': 'stop-vm ehr' } } },
-      'drill.injections.stop-primary-vm: must be a list (a JSON array) (got the string "stop-vm ehr")',
+      'drill.injections.stop-primary-vm: must be an array (a list) (got the string "stop-vm ehr")',
     ],
     [{ evidence: { retentionYears: '7' } }, 'evidence.retentionYears: must be a number (got the string "7")'],
     [{ temporal: null }, 'temporal: must be an object (got null)'],
@@ -144,13 +144,13 @@ describe('a config file with a value of the wrong type', () => {
 
   test('GIVEN a file that is a list, not an object WHEN loaded THEN refused, listing the sections (before: nothing was read from it, silently)', () => {
     expect(refusal([]).message).toMatch(
-      /: must be a JSON object of sections \(temporal, aws, unleash, .*, evidence\), not a list$/,
+      /: must be a JSON object of sections \(temporal, aws, unleash, .*, evidence\), not an array$/,
     );
   });
 
   test('GIVEN several problems WHEN loaded THEN each is named, numbered', () => {
     expect(refusal({ temporal: { address: 12, tls: 'yes' }, codecc: {} }).message).toMatch(
-      /has 3 problems: \(1\) temporal\.address: must be a string \(got the number 12\); \(2\) temporal\.tls: must be true or false \(got the string "yes"\); \(3\) unknown section codecc; did you mean "codec"\?/,
+      /has 3 problems: \(1\) temporal\.address: must be a string \(got number 12\); \(2\) temporal\.tls: must be true or false \(got the string "yes"\); \(3\) unknown section codecc; did you mean "codec"\?/,
     );
   });
 });
@@ -293,7 +293,7 @@ describe('the CLI', () => {
     expect(result.code).toBe(ExitCode.Environment);
     expect(JSON.parse(result.stdout).error).toEqual({
       code: 'ConfigInvalid',
-      message: `config file ${file}: temporal.address: must be a string (got the number 12)`,
+      message: `config file ${file}: temporal.address: must be a string (got number 12)`,
     });
   });
 
