@@ -44,6 +44,7 @@ afterAll(async () => {
       client.workflow.getHandle(workflowId, runId).terminate('start-use test over'),
     ),
   );
+  for (const close of codecClosers) close();
   await connection?.close();
 });
 
@@ -232,21 +233,18 @@ test('GIVEN a worker that looked up the runs under an id WHEN a later start is l
   expect(historyReads().slice(2)).toEqual([first[2]]);
 });
 
-describe("GIVEN runs under one id written under drctl's KMS key (moto), and runs anyone could start under the id naming another region's key or drctl's key with a data key KMS never wrapped", () => {
-  const workflowId = `start-use-${randomUUID()}`;
-  const decrypts: string[] = [];
-  let kms: KMSClient;
-  let drctl: Client;
-  let runIds: string[] = [];
+/** A client whose every start carries `payload` as its input, as a client with its own codec could send. */
+function forging(payload: Payload): Client {
+  return new Client({
+    connection,
+    namespace: getStack().temporal.namespace,
+    dataConverter: { payloadCodecs: [{ encode: async () => [payload], decode: async (p) => p }] },
+  });
+}
 
-  /** A client whose every start carries `payload` as its input, as a client with its own codec could send. */
-  const forging = (payload: Payload) =>
-    new Client({
-      connection,
-      namespace: getStack().temporal.namespace,
-      dataConverter: { payloadCodecs: [{ encode: async () => [payload], decode: async (p) => p }] },
-    });
-  const encryptedUnder = (keyId: string): Payload => ({
+/** A payload naming `keyId`, with a data key KMS never wrapped and junk for its ciphertext. */
+function encryptedUnder(keyId: string): Payload {
+  return {
     metadata: {
       encoding: Buffer.from(ENCRYPTED_ENCODING),
       [METADATA_CIPHER]: Buffer.from(CIPHER),
@@ -254,7 +252,51 @@ describe("GIVEN runs under one id written under drctl's KMS key (moto), and runs
       [METADATA_DATA_KEY]: randomBytes(184),
     },
     data: randomBytes(64),
+  };
+}
+
+/** The KMS clients of the codecs `clientWithCodec` built, released when the file ends. */
+const codecClosers: Array<() => void> = [];
+
+/** A Client with the codec `codecFromConfig` builds for `codec` (as the worker's and the CLI's are built). */
+function clientWithCodec(codec: Partial<DrctlConfig['codec']> & { kmsKeyId: string }): Client {
+  const stack = getStack();
+  process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
+  const built = codecFromConfig({
+    codec: { enabled: true, knownKmsKeyArns: [], dataKeyMaxAgeMs: 300_000, dataKeyMaxUses: 10_000, ...codec },
+    aws: { region: stack.aws.region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
+  })!;
+  codecClosers.push(built.close);
+  return new Client({
+    connection,
+    namespace: stack.temporal.namespace,
+    dataConverter: { payloadCodecs: [built.codec] },
   });
+}
+
+/** The ARN of a new KMS key in moto, in the stack's region. */
+async function newMotoKey(description: string, multiRegion = false): Promise<string> {
+  const stack = getStack();
+  const kms = new KMSClient({
+    endpoint: stack.moto.endpoint,
+    region: stack.aws.region,
+    credentials: MOTO_CREDENTIALS,
+  });
+  try {
+    return (await kms.send(new CreateKeyCommand({ Description: description, MultiRegion: multiRegion })))
+      .KeyMetadata!.Arn!;
+  } finally {
+    kms.destroy();
+  }
+}
+
+describe("GIVEN runs under one id written under drctl's KMS key (moto), and runs anyone could start under the id naming another region's key or drctl's key with a data key KMS never wrapped", () => {
+  const workflowId = `start-use-${randomUUID()}`;
+  const decrypts: string[] = [];
+  let kms: KMSClient;
+  let drctl: Client;
+  let runIds: string[] = [];
 
   beforeAll(async () => {
     const stack = getStack();
@@ -318,60 +360,23 @@ describe("GIVEN runs under one id written under drctl's KMS key (moto), and runs
 
 describe("GIVEN a run under one id whose start was written under the deployment's earlier KMS key (moto), and a worker whose codec.kmsKeyId names a newer key and never used the earlier one", () => {
   const workflowId = `start-use-${randomUUID()}`;
-  const closers: Array<() => void> = [];
   let earlierKeyArn = '';
   let runIds: string[] = [];
 
-  /** A Client with the codec `codecFromConfig` builds for `codec` (as the worker's and the CLI's are built). */
-  const clientWithCodec = (codec: Partial<DrctlConfig['codec']> & { kmsKeyId: string }): Client => {
-    const stack = getStack();
-    const built = codecFromConfig({
-      codec: {
-        enabled: true,
-        knownKmsKeyArns: [],
-        dataKeyMaxAgeMs: 300_000,
-        dataKeyMaxUses: 10_000,
-        ...codec,
-      },
-      aws: { region: stack.aws.region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
-    })!;
-    closers.push(built.close);
-    return new Client({
-      connection,
-      namespace: stack.temporal.namespace,
-      dataConverter: { payloadCodecs: [built.codec] },
-    });
-  };
-
   beforeAll(async () => {
-    const stack = getStack();
-    process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
-    const kms = new KMSClient({
-      endpoint: stack.moto.endpoint,
-      region: stack.aws.region,
-      credentials: MOTO_CREDENTIALS,
-    });
-    try {
-      earlierKeyArn = (
-        await kms.send(new CreateKeyCommand({ Description: 'drctl codec, before the rotation' }))
-      ).KeyMetadata!.Arn!;
-    } finally {
-      kms.destroy();
-    }
-    const beforeRotation = clientWithCodec({ kmsKeyId: earlierKeyArn });
-    const [used] = await runsUnderOneId(workflowId, [hexNonce('before-rotation')], beforeRotation);
+    earlierKeyArn = await newMotoKey('drctl codec, before the rotation');
+    const [used] = await runsUnderOneId(
+      workflowId,
+      [hexNonce('before-rotation')],
+      clientWithCodec({ kmsKeyId: earlierKeyArn }),
+    );
     const [asking] = await runsUnderOneId(
       workflowId,
       [hexNonce('asking')],
-      clientWithCodec({ kmsKeyId: stack.security.kms.alias }),
+      clientWithCodec({ kmsKeyId: getStack().security.kms.alias }),
     );
     runIds = [used!, asking!];
     await listedOrder(workflowId, asking!, runIds.length);
-  });
-
-  afterAll(() => {
-    for (const close of closers) close();
   });
 
   const lookUpWith = (temporal: Client) =>
@@ -396,76 +401,23 @@ describe("GIVEN a run under one id whose start was written under the deployment'
 
 describe("GIVEN drctl's codec under a multi-Region KMS key (moto), and a run anyone could start under the id naming that key in a region where it has no replica, with a data key KMS never wrapped", () => {
   const workflowId = `start-use-${randomUUID()}`;
-  const closers: Array<() => void> = [];
   let drctl: Client;
   let runIds: string[] = [];
 
   beforeAll(async () => {
-    const stack = getStack();
-    process.env.AWS_ACCESS_KEY_ID ??= MOTO_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY ??= MOTO_CREDENTIALS.secretAccessKey;
-    const kms = new KMSClient({
-      endpoint: stack.moto.endpoint,
-      region: stack.aws.region,
-      credentials: MOTO_CREDENTIALS,
-    });
-    let keyArn: string;
-    try {
-      keyArn = (
-        await kms.send(new CreateKeyCommand({ Description: 'drctl codec, multi-Region', MultiRegion: true }))
-      ).KeyMetadata!.Arn!;
-    } finally {
-      kms.destroy();
-    }
+    const keyArn = await newMotoKey('drctl codec, multi-Region', true);
     expect(keyArn).toMatch(/:key\/mrk-/);
-    const built = codecFromConfig({
-      codec: {
-        enabled: true,
-        kmsKeyId: keyArn,
-        knownKmsKeyArns: [],
-        dataKeyMaxAgeMs: 300_000,
-        dataKeyMaxUses: 10_000,
-      },
-      aws: { region: stack.aws.region, endpoint: stack.moto.endpoint } as DrctlConfig['aws'],
-    })!;
-    closers.push(built.close);
-    drctl = new Client({
-      connection,
-      namespace: stack.temporal.namespace,
-      dataConverter: { payloadCodecs: [built.codec] },
-    });
-    const nowhere = keyArn.replace(`:kms:${stack.aws.region}:`, ':kms:ap-south-2:');
-    const forged = new Client({
-      connection,
-      namespace: stack.temporal.namespace,
-      dataConverter: {
-        payloadCodecs: [
-          {
-            encode: async () => [
-              {
-                metadata: {
-                  encoding: Buffer.from(ENCRYPTED_ENCODING),
-                  [METADATA_CIPHER]: Buffer.from(CIPHER),
-                  [METADATA_KEY_ID]: Buffer.from(`kms:${nowhere}`),
-                  [METADATA_DATA_KEY]: randomBytes(184),
-                },
-                data: randomBytes(64),
-              },
-            ],
-            decode: async (payloads) => payloads,
-          },
-        ],
-      },
-    });
+    drctl = clientWithCodec({ kmsKeyId: keyArn });
+    const nowhere = keyArn.replace(`:kms:${getStack().aws.region}:`, ':kms:ap-south-2:');
     const [legit] = await runsUnderOneId(workflowId, [hexNonce('mrk-legit')], drctl);
-    const [foreign] = await runsUnderOneId(workflowId, [hexNonce('mrk-forged')], forged);
+    const [foreign] = await runsUnderOneId(
+      workflowId,
+      [hexNonce('mrk-forged')],
+      forging(encryptedUnder(`kms:${nowhere}`)),
+    );
     const [asking] = await runsUnderOneId(workflowId, [hexNonce('mrk-asking')], drctl);
     runIds = [legit!, foreign!, asking!];
     await listedOrder(workflowId, asking!, runIds.length);
-  });
-
-  afterAll(() => {
-    for (const close of closers) close();
   });
 
   const lookUp = (nonce: string) =>
