@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ExitCode } from '../../cli/cli-error';
 import { toCliError } from '../../cli/to-cli-error';
 import { drctlConfigFor, drctlTlsConfigFor } from '../../sandbox/stack-files';
@@ -275,15 +275,6 @@ describe("the sandbox's config files load", () => {
     expect(config.codec).toMatchObject(written.codec!);
     expect(config.evidence).toMatchObject(written.evidence!);
   });
-
-  // The files of the sandbox on this machine, as `sandbox up` last wrote them (absent in a fresh clone).
-  const repo = resolve(__dirname, '../..');
-  for (const name of ['drctl.config.json', 'drctl.tls.config.json']) {
-    const file = join(repo, '.sandbox', name);
-    (existsSync(file) ? test : test.skip)(`GIVEN .sandbox/${name} WHEN loaded THEN it loads`, () => {
-      expect(loadConfig({ file, env: {}, cwd: repo }).source).toBe(file);
-    });
-  }
 });
 
 describe('the CLI', () => {
