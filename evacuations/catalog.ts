@@ -3,6 +3,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { loadCatalog, registerTypeScriptLoader } from '../runbooks/catalog';
 import type { RunbookIssue } from '../runbooks/runbook-validation-error';
 import type { Runbook } from '../runbooks/schema';
+import { runbookMemo } from '../runbooks/validation-memo';
 import { assertEvacuationFits, loadResultShape } from './evacuation-size';
 import { EvacuationValidationError } from './evacuation-validation-error';
 import type { Evacuation } from './schema';
@@ -60,6 +61,30 @@ const NOT_AN_EVACUATION = Symbol('not an evacuation');
 
 /** The id an evacuation file declares; undefined when it does not load far enough to say. */
 function declaredId(source: string): string | undefined | typeof NOT_AN_EVACUATION {
+  // The CLI's validation memo (of this build) recalls what an unchanged file declared: looking up a runbook's id
+  // among the evacuations then loads none of them (nor zod, which their modules' defineEvacuation loads).
+  const memo = runbookMemo();
+  const key = memo === undefined ? undefined : fileKey(source);
+  const recalled = key === undefined ? undefined : (memo?.recall(key) as { declares?: unknown } | undefined);
+  if (typeof recalled?.declares === 'string') return recalled.declares;
+  if (recalled?.declares === null) return NOT_AN_EVACUATION;
+  const declared = readDeclaredId(source);
+  if (key !== undefined && declared !== undefined)
+    memo?.remember(key, { declares: declared === NOT_AN_EVACUATION ? null : declared } as unknown as Runbook);
+  return declared;
+}
+
+/** An evacuation file as the memo knows it: its path, size and change time (a changed file is read again). */
+function fileKey(source: string): object | undefined {
+  try {
+    const { size, mtimeMs, ino } = statSync(source);
+    return { drctlEvacuationFile: source, size, mtimeMs, ino };
+  } catch {
+    return undefined;
+  }
+}
+
+function readDeclaredId(source: string): string | undefined | typeof NOT_AN_EVACUATION {
   let exported: unknown;
   try {
     exported = readExport(source);
