@@ -65,12 +65,12 @@ function declaredId(source: string): string | undefined | typeof NOT_AN_EVACUATI
   // among the evacuations then loads none of them (nor zod, which their modules' defineEvacuation loads).
   const memo = runbookMemo();
   const key = memo === undefined ? undefined : fileKey(source);
-  const recalled = key === undefined ? undefined : (memo?.recall(key) as { declares?: unknown } | undefined);
+  const recalled = key === undefined ? undefined : memo?.recall<{ declares?: unknown }>(key);
   if (typeof recalled?.declares === 'string') return recalled.declares;
   if (recalled?.declares === null) return NOT_AN_EVACUATION;
   const declared = readDeclaredId(source);
   if (key !== undefined && declared !== undefined)
-    memo?.remember(key, { declares: declared === NOT_AN_EVACUATION ? null : declared } as unknown as Runbook);
+    memo?.remember(key, { declares: declared === NOT_AN_EVACUATION ? null : declared });
   return declared;
 }
 

@@ -12,11 +12,14 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Runbook } from './schema';
 
-/** What validating a runbook's data gave before: `defineRunbook` asks before it validates, and tells after. */
+/**
+ * What validating some data gave before: `defineRunbook` asks before it validates a runbook, and tells after; the
+ * CLI's config file check and evacuation lookup keep their answers in it too, each under inputs of its own shape.
+ */
 export interface RunbookMemo {
-  /** The runbook that validating exactly this `input` gave, or undefined when it is not known. */
-  recall(input: unknown): Runbook | undefined;
-  remember(input: unknown, runbook: Runbook): void;
+  /** What validating exactly this `input` gave (a runbook, by default), or undefined when it is not known. */
+  recall<T = Runbook>(input: unknown): T | undefined;
+  remember<T = Runbook>(input: unknown, answer: T): void;
 }
 
 let active: RunbookMemo | undefined;
@@ -56,16 +59,16 @@ export function diskRunbookMemo(dir: string, buildKey: () => string | undefined)
     return { buildDir, file: join(buildDir, `${sha256(data)}.json`) };
   };
   return {
-    recall(input) {
+    recall<T>(input: unknown) {
       const place = placeOf(input);
       if (place === undefined) return undefined;
       try {
-        return (JSON.parse(readFileSync(place.file, 'utf8')) as { runbook: Runbook }).runbook;
+        return (JSON.parse(readFileSync(place.file, 'utf8')) as { runbook: T }).runbook;
       } catch {
         return undefined;
       }
     },
-    remember(input, runbook) {
+    remember(input: unknown, runbook: unknown) {
       const place = placeOf(input);
       if (place === undefined || !isDeepStrictEqual(JSON.parse(JSON.stringify(runbook)), runbook)) return;
       try {

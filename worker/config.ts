@@ -4,7 +4,6 @@ import { AWS_API_LIMITS, type AwsPacingLimits } from '../activities/aws-pacing/a
 // Not key-file.ts: it loads the signature library, which commands that only read configuration do not need.
 import { defaultKeyFile } from '../auth/io/default-key-file';
 import { isKmsKeyArn, isKmsKeyId } from '../common/kms-key-id';
-import type { Runbook } from '../runbooks/schema';
 import { runbookMemo } from '../runbooks/validation-memo';
 
 /**
@@ -477,7 +476,7 @@ function readConfigFile(path: string): ConfigOverrides {
   // The CLI's validation memo (of this build) recalls a file it found valid: a warm command loads no zod for it.
   const memo = runbookMemo();
   const recalled = { drctlConfigFile: parsed };
-  if (memo?.recall(recalled) !== undefined) return parsed as ConfigOverrides;
+  if (memo?.recall<{ valid: true }>(recalled) !== undefined) return parsed as ConfigOverrides;
   // Loaded only when there is a file to check: `--help` and commands that read no configuration skip zod.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous, as loadConfig is.
   const { configFileProblems } = require('./config-file-schema') as typeof import('./config-file-schema');
@@ -488,7 +487,7 @@ function readConfigFile(path: string): ConfigOverrides {
       `config file ${path} has ${problems.length} problems: ${problems.map((problem, index) => `(${index + 1}) ${problem}`).join('; ')}`,
     );
   // The memo keeps validated runbooks; a valid config file is kept as a mark under its own key.
-  memo?.remember(recalled, { valid: true } as unknown as Runbook);
+  memo?.remember(recalled, { valid: true });
   return parsed as ConfigOverrides;
 }
 
